@@ -1,0 +1,49 @@
+# Postdesk. `make run` and `make test` are all a new machine needs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DESK ?= desk
+LOCALES := daemon/postdesk/defaults/locales
+PO := $(wildcard $(LOCALES)/*/LC_MESSAGES/messages.po)
+MO := $(PO:.po=.mo)
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test test-pg lint bench catalogs clean
+
+install: $(STAMP) $(MO)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev,redis,rabbitmq]'
+	touch $(STAMP)
+
+# Compiled catalogs (the runtime also reads .po directly, so a checkout works without them).
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile --use-fuzzy --statistics -i $< -o $@ 2>/dev/null || \
+	  $(BIN)/pybabel compile -i $< -o $@
+
+catalogs: $(MO)
+
+$(DESK)/postdesk.toml: | $(STAMP)
+	$(BIN)/postdesk init $(DESK)
+
+run: install $(DESK)/postdesk.toml
+	$(BIN)/postdesk --config $(DESK)/postdesk.toml serve
+
+test: install
+	$(BIN)/pytest -q
+
+# The same suite against PostgreSQL (the server on this machine).
+test-pg: install
+	POSTDESK_TEST_DATABASE_URL=$${POSTDESK_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/postgres} $(BIN)/pytest -q -m "not corpus"
+
+lint: install
+	$(BIN)/ruff check daemon tests bench
+	$(BIN)/mypy
+
+bench: install
+	$(BIN)/python bench/ingest.py
+
+clean:
+	rm -rf $(VENV) build dist daemon/*.egg-info

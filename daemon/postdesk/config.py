@@ -1,0 +1,336 @@
+"""postdesk.toml -> frozen, validated settings.
+
+Every key has a fixed name and type; an unknown or mistyped key is an error
+that names the file, the line and the key (with a suggestion when one is
+close). Every key can be overridden by an environment variable
+``POSTDESK_<SECTION>_<KEY>`` (``POSTDESK_SMTP_LISTEN=127.0.0.1:2600``); lists
+are comma-separated there. Relative paths in the file are relative to the
+file, so a desk folder can be moved as a whole.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, get_type_hints
+
+from postdesk.errors import ConfigError
+
+CONFIG_ENV = "POSTDESK_CONFIG"
+DEFAULT_CONFIG_NAME = "postdesk.toml"
+
+
+@dataclass(frozen=True)
+class DeskSettings:
+    name: str = "Example Support"
+    domain: str = "example.com"
+    addresses: tuple[str, ...] = ("support@example.com",)
+    default_language: str = "en"
+    timezone: str = "UTC"
+    secret: str = ""
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    listen: str = "127.0.0.1:2525"
+    max_message_size: int = 25 * 1024 * 1024
+    max_recipients: int = 50
+    timeout: int = 300
+
+
+@dataclass(frozen=True)
+class LmtpSettings:
+    listen: str = ""
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str = "sqlite:///var/postdesk.db"
+    synchronous: str = "full"
+
+
+@dataclass(frozen=True)
+class BrokerSettings:
+    url: str = "embedded"
+    queue: str = "postdesk"
+    worker_threads: int = 2
+
+
+@dataclass(frozen=True)
+class OutgoingSettings:
+    transport: str = "maildir:var/outgoing"
+    starttls: str = "opportunistic"
+    max_attempts: int = 8
+    timeout: int = 30
+
+
+@dataclass(frozen=True)
+class LimitsSettings:
+    max_mime_depth: int = 20
+
+
+@dataclass(frozen=True)
+class PathSettings:
+    rules: str = "rules"
+    templates: str = "templates"
+    locales: str = "locales"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The whole configuration of one desk."""
+
+    desk: DeskSettings = field(default_factory=DeskSettings)
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    lmtp: LmtpSettings = field(default_factory=LmtpSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    broker: BrokerSettings = field(default_factory=BrokerSettings)
+    outgoing: OutgoingSettings = field(default_factory=OutgoingSettings)
+    limits: LimitsSettings = field(default_factory=LimitsSettings)
+    paths: PathSettings = field(default_factory=PathSettings)
+    source: Path | None = None
+    base_dir: Path = Path(".")
+
+    def path(self, relative: str) -> Path:
+        """Resolve a path from the config file against the file's folder."""
+        candidate = Path(relative).expanduser()
+        return candidate if candidate.is_absolute() else (self.base_dir / candidate)
+
+    @property
+    def database_url(self) -> str:
+        return resolve_database_url(self.database.url, self.base_dir)
+
+    @property
+    def outgoing_transport(self) -> str:
+        transport = self.outgoing.transport
+        if transport.startswith("maildir:"):
+            return "maildir:" + str(self.path(transport.removeprefix("maildir:")))
+        return transport
+
+
+SECTIONS: dict[str, type] = {
+    "desk": DeskSettings,
+    "smtp": SmtpSettings,
+    "lmtp": LmtpSettings,
+    "database": DatabaseSettings,
+    "broker": BrokerSettings,
+    "outgoing": OutgoingSettings,
+    "limits": LimitsSettings,
+    "paths": PathSettings,
+}
+
+_CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("outgoing", "starttls"): ("required", "opportunistic", "off"),
+    ("database", "synchronous"): ("full", "normal"),
+}
+
+
+def resolve_database_url(url: str, base_dir: Path) -> str:
+    """Make a relative SQLite path absolute against the config folder."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix):
+        rest = url[len(prefix):]
+        if rest and not rest.startswith("/") and rest != ":memory:":
+            return prefix + str((base_dir / rest).resolve())
+    return url
+
+
+def find_config(explicit: str | os.PathLike[str] | None) -> Path | None:
+    """The config file: --config, then $POSTDESK_CONFIG, then ./postdesk.toml."""
+    if explicit:
+        return Path(explicit)
+    from_env = os.environ.get(CONFIG_ENV)
+    if from_env:
+        return Path(from_env)
+    local = Path(DEFAULT_CONFIG_NAME)
+    return local if local.exists() else None
+
+
+def load_settings(
+    path: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Read, validate and return the settings; raise ConfigError naming file and key."""
+    environ = os.environ if environ is None else environ
+    source = find_config(path)
+    if source is None:
+        raise ConfigError(
+            "no configuration: pass --config FILE, set POSTDESK_CONFIG, or run "
+            "'postdesk init DIR' and start from that folder"
+        )
+    try:
+        text = source.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{source}: cannot read the configuration: {exc.strerror}") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
+    settings = settings_from_mapping(data, source=source, text=text)
+    settings = apply_environment(settings, environ)
+    validate(settings)
+    return settings
+
+
+def settings_from_mapping(
+    data: Mapping[str, Any], *, source: Path | None = None, text: str = ""
+) -> Settings:
+    where = str(source) if source else "<config>"
+    sections: dict[str, Any] = {}
+    for name, value in data.items():
+        if name not in SECTIONS:
+            raise ConfigError(
+                f"{_at(where, text, name, None)}: unknown section [{name}]"
+                f"{_suggest(name, SECTIONS)}"
+            )
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{_at(where, text, name, None)}: [{name}] must be a table")
+        sections[name] = _section(SECTIONS[name], name, value, where, text)
+    base_dir = source.resolve().parent if source else Path.cwd()
+    return Settings(**sections, source=source, base_dir=base_dir)
+
+
+def _section(cls: type, section: str, values: Mapping[str, Any], where: str, text: str) -> Any:
+    hints = get_type_hints(cls)
+    known = {f.name for f in fields(cls)}
+    kwargs: dict[str, Any] = {}
+    for key, value in values.items():
+        location = _at(where, text, section, key)
+        if key not in known:
+            raise ConfigError(
+                f"{location}: unknown key '{key}' in [{section}]{_suggest(key, known)}"
+            )
+        kwargs[key] = _coerce(hints[key], value, f"{location}: [{section}] {key}")
+    return cls(**kwargs)
+
+
+def _coerce(kind: Any, value: Any, what: str) -> Any:
+    if kind is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{what} must be a whole number, not {value!r}")
+        return value
+    if kind is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{what} must be a string, not {value!r}")
+        return value
+    # tuple[str, ...]
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{what} must be a list of strings, not {value!r}")
+    return tuple(value)
+
+
+def apply_environment(settings: Settings, environ: Mapping[str, str]) -> Settings:
+    """Override keys from POSTDESK_<SECTION>_<KEY> variables."""
+    changed: dict[str, Any] = {}
+    for section, cls in SECTIONS.items():
+        current = getattr(settings, section)
+        hints = get_type_hints(cls)
+        overrides: dict[str, Any] = {}
+        for f in fields(cls):
+            variable = f"POSTDESK_{section.upper()}_{f.name.upper()}"
+            if variable not in environ:
+                continue
+            raw = environ[variable]
+            if hints[f.name] is int:
+                try:
+                    overrides[f.name] = int(raw)
+                except ValueError:
+                    raise ConfigError(f"${variable} must be a whole number, not {raw!r}") from None
+            else:
+                overrides[f.name] = _coerce(hints[f.name], raw, f"${variable}")
+        if overrides:
+            changed[section] = replace(current, **overrides)
+    return replace(settings, **changed) if changed else settings
+
+
+def validate(settings: Settings) -> None:
+    """Cross-field checks that need the whole picture."""
+    where = str(settings.source) if settings.source else "<config>"
+    for (section, key), choices in _CHOICES.items():
+        value = getattr(getattr(settings, section), key)
+        if value not in choices:
+            raise ConfigError(
+                f"{where}: [{section}] {key} must be one of {', '.join(choices)}, not {value!r}"
+            )
+    desk = settings.desk
+    if not desk.secret or len(desk.secret) < 16:
+        raise ConfigError(
+            f"{where}: [desk] secret must be at least 16 characters "
+            "(it signs reply addresses; 'postdesk init' writes a random one)"
+        )
+    if not desk.addresses:
+        raise ConfigError(f"{where}: [desk] addresses must list at least one support address")
+    for address in desk.addresses:
+        if address.count("@") != 1 or "+" in address.split("@")[0]:
+            raise ConfigError(
+                f"{where}: [desk] addresses: {address!r} is not a plain address like "
+                "support@example.com"
+            )
+    parse_listen(settings.smtp.listen, f"{where}: [smtp] listen")
+    if settings.lmtp.listen:
+        parse_listen(settings.lmtp.listen, f"{where}: [lmtp] listen")
+    if settings.smtp.max_message_size < 1024:
+        raise ConfigError(f"{where}: [smtp] max_message_size must be at least 1024 bytes")
+    if settings.smtp.max_recipients < 1:
+        raise ConfigError(f"{where}: [smtp] max_recipients must be at least 1")
+    if not (settings.outgoing.transport.startswith("maildir:")
+            or settings.outgoing.transport.startswith(("smtp://", "smtps://"))):
+        raise ConfigError(
+            f"{where}: [outgoing] transport must be 'maildir:PATH' or "
+            f"'smtp://[user:password@]host:port', not {settings.outgoing.transport!r}"
+        )
+    if not (settings.database.url.startswith(("sqlite:///", "postgresql://", "postgres://"))):
+        raise ConfigError(
+            f"{where}: [database] url must start with sqlite:/// or postgresql://, "
+            f"not {settings.database.url!r}"
+        )
+    if settings.broker.url != "embedded" and not settings.broker.url.startswith(
+        ("redis://", "amqp://")
+    ):
+        raise ConfigError(
+            f"{where}: [broker] url must be 'embedded', redis://... or amqp://..., "
+            f"not {settings.broker.url!r}"
+        )
+
+
+def parse_listen(value: str, what: str = "listen") -> tuple[str, int]:
+    """'host:port' (IPv6 as '[::1]:25') -> (host, port)."""
+    match = re.fullmatch(r"\[?([^\]]*?)\]?:(\d{1,5})", value.strip())
+    if not match or not match.group(1) or not 0 < int(match.group(2)) < 65536:
+        raise ConfigError(f"{what} must look like 127.0.0.1:2525, not {value!r}")
+    return match.group(1), int(match.group(2))
+
+
+def _suggest(word: str, known: Any) -> str:
+    close = difflib.get_close_matches(word, list(known), n=1)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def _at(where: str, text: str, section: str, key: str | None) -> str:
+    """file:line for a section header or a key inside it, when it can be found."""
+    line = _find_line(text, section, key)
+    return f"{where}:{line}" if line else where
+
+
+def _find_line(text: str, section: str, key: str | None) -> int | None:
+    current: str | None = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        header = re.fullmatch(r"\[\s*([A-Za-z0-9_.-]+)\s*\]", stripped)
+        if header:
+            current = header.group(1)
+            if key is None and current == section:
+                return number
+            continue
+        if key is not None and current == section and re.match(
+            rf"{re.escape(key)}\s*=", stripped
+        ):
+            return number
+    return None

@@ -1,0 +1,148 @@
+"""Durable storage of arriving mail: the step before any acknowledgment.
+
+`store_inbound` commits the raw bytes and envelope of one mail; `InboundWriter`
+does the same for the SMTP listeners from one thread, committing every mail
+that is waiting in a single transaction (group commit), so a busy listener
+pays for one fsync per batch instead of one per mail. Either way the caller
+answers 250 (or exits 0) only after the commit returned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import peewee
+
+from postdesk.db import database, utcnow
+from postdesk.errors import TemporaryFailure
+from postdesk.models import Inbound
+
+log = logging.getLogger(__name__)
+
+#: At most this many mails share one transaction.
+MAX_BATCH = 200
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """One mail as the network handed it to us."""
+
+    raw: bytes
+    mail_from: str | None
+    rcpt_to: Sequence[str]
+    source: str
+    peer: str = ""
+
+
+def _row(arrival: Arrival, *, dispatched: bool = True) -> dict:
+    now = utcnow()
+    return {
+        "received_at": now,
+        "source": arrival.source,
+        "peer": arrival.peer[:200],
+        "mail_from": arrival.mail_from,
+        "rcpt_to": list(arrival.rcpt_to),
+        "raw": arrival.raw,
+        "size": len(arrival.raw),
+        "sha256": hashlib.sha256(arrival.raw).hexdigest(),
+        "state": "pending",
+        # not dispatched: the daemon's sweeper picks it up on its next round
+        "dispatched_at": now if dispatched else None,
+    }
+
+
+def store_inbound(arrival: Arrival, *, dispatched: bool = True) -> int:
+    """Commit one mail and return its inbound id; TemporaryFailure if the database is away."""
+    try:
+        with database.atomic():
+            return int(Inbound.insert(**_row(arrival, dispatched=dispatched)).execute())
+    except peewee.DatabaseError as exc:
+        raise TemporaryFailure(f"database unavailable: {exc}") from exc
+
+
+class InboundWriter:
+    """A thread that commits arriving mail in batches and resolves each caller's future."""
+
+    def __init__(self, on_stored: Callable[[int], None]) -> None:
+        self._on_stored = on_stored
+        self._queue: queue.Queue[tuple[Arrival, asyncio.Future[int]] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="postdesk-intake", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+
+    async def store(self, arrival: Arrival) -> int:
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._queue.put((arrival, future))
+        return await future
+
+    def _run(self) -> None:
+        with database.connection_context():
+            while True:
+                item = self._queue.get()
+                if item is None:
+                    return
+                batch = [item]
+                while len(batch) < MAX_BATCH:
+                    try:
+                        more = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if more is None:
+                        self._commit(batch)
+                        return
+                    batch.append(more)
+                self._commit(batch)
+
+    def _commit(self, batch: list[tuple[Arrival, asyncio.Future[int]]]) -> None:
+        try:
+            with database.atomic():
+                ids = [int(Inbound.insert(**_row(arrival)).execute()) for arrival, _ in batch]
+        except Exception as exc:  # the database is away: every sender in the batch retries
+            log.error("could not store %d arriving mails: %s", len(batch), exc)
+            failure = TemporaryFailure(f"database unavailable: {exc}")
+            for _, future in batch:
+                _resolve(future, exception=failure)
+            _reconnect()
+            return
+        for (_, future), inbound_id in zip(batch, ids, strict=True):
+            _resolve(future, result=inbound_id)
+        for inbound_id in ids:
+            try:
+                self._on_stored(inbound_id)
+            except Exception:  # the sweeper dispatches it later; the mail is safe
+                log.exception("could not dispatch inbound %s", inbound_id)
+
+
+def _resolve(future: asyncio.Future[int], *, result: int | None = None,
+             exception: BaseException | None = None) -> None:
+    def settle() -> None:
+        if future.done():
+            return
+        if exception is not None:
+            future.set_exception(exception)
+        else:
+            future.set_result(result)  # type: ignore[arg-type]
+
+    future.get_loop().call_soon_threadsafe(settle)
+
+
+def _reconnect() -> None:
+    try:
+        database.close()
+    except Exception:
+        pass
+    try:
+        database.connect(reuse_if_open=True)
+    except Exception:
+        pass

@@ -1,0 +1,79 @@
+"""Addresses we hand out and recognise: signed reply addresses and subject tags.
+
+A reply address is the support address with a signed detail:
+``support+<ticket>-<role>-<signature>@example.com``. The signature is an HMAC of
+ticket and role with the desk secret, so nobody can forge a foothold in a
+ticket they were never sent. Tokens are lowercase because some MTAs fold the
+local part's case.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+
+#: Role of the person a reply address was given to (extended by the agent issue).
+CUSTOMER_ROLE = "c"
+
+_TOKEN = re.compile(r"(?P<ticket>\d{1,12})-(?P<role>[a-z0-9.]{1,64})-(?P<sig>[a-z2-7]{16})")
+_SUBJECT_TAG = re.compile(r"\[#(\d{1,12})\]")
+
+
+@dataclass(frozen=True)
+class ReplyToken:
+    ticket_id: int
+    role: str
+
+
+def split_address(address: str) -> tuple[str, str | None, str]:
+    """'support+abc@Example.COM' -> ('support', 'abc', 'example.com'); local part lowercased."""
+    local, _, domain = address.strip().rpartition("@")
+    base, plus, detail = local.partition("+")
+    return base.lower(), (detail.lower() if plus else None), domain.lower()
+
+
+def _signature(secret: str, ticket_id: int, role: str) -> str:
+    digest = hmac.new(secret.encode(), f"{ticket_id}:{role}".encode(), hashlib.sha256).digest()
+    return base64.b32encode(digest[:10]).decode("ascii").lower()
+
+
+def reply_address(support_address: str, ticket_id: int, role: str, secret: str) -> str:
+    """The signed per-ticket reply address for one role on one ticket."""
+    base, _, domain = split_address(support_address)
+    return f"{base}+{ticket_id}-{role}-{_signature(secret, ticket_id, role)}@{domain}"
+
+
+def read_reply_address(
+    address: str, secret: str, support_addresses: tuple[str, ...]
+) -> ReplyToken | None:
+    """The token of a signed reply address of ours, or None (unknown, unsigned or forged)."""
+    base, detail, domain = split_address(address)
+    if detail is None or f"{base}@{domain}" not in {a.lower() for a in support_addresses}:
+        return None
+    match = _TOKEN.fullmatch(detail)
+    if not match:
+        return None
+    ticket_id, role = int(match["ticket"]), match["role"]
+    if not hmac.compare_digest(match["sig"], _signature(secret, ticket_id, role)):
+        return None
+    return ReplyToken(ticket_id=ticket_id, role=role)
+
+
+def is_support_address(address: str, support_addresses: tuple[str, ...]) -> bool:
+    """True for a support address, with or without a +detail."""
+    base, _, domain = split_address(address)
+    return f"{base}@{domain}" in {a.lower() for a in support_addresses}
+
+
+def tag_subject(ticket_id: int, subject: str) -> str:
+    """'[#12] subject', without adding a second tag for the same ticket."""
+    tag = f"[#{ticket_id}]"
+    return subject if tag in subject else f"{tag} {subject}".strip()
+
+
+def find_subject_tag(subject: str) -> int | None:
+    match = _SUBJECT_TAG.search(subject)
+    return int(match.group(1)) if match else None

@@ -1,0 +1,246 @@
+"""Charset repair: turn bytes from real mail into text without losing it.
+
+Mail declares charsets wrongly all the time: ``us-ascii`` on 8-bit text,
+Microsoft names Python does not know (``ks_c_5601-1987``), subsets where the
+sender used the superset (``gb2312`` for GB18030 text, ``iso-8859-1`` for
+Windows-1252), or nothing at all.  :func:`decode_text` tries the declared
+charset (through a table of supersets and aliases) first, because that is
+cheap and usually right; only when it fails does it detect the charset, and as
+a last resort it decodes UTF-8 with replacement characters.
+"""
+
+from __future__ import annotations
+
+import codecs
+import unicodedata
+
+import charset_normalizer
+
+# Declared names mapped to the codecs that actually decode what senders send.
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "us-ascii": ("ascii",),
+    "ascii": ("ascii",),
+    "iso-8859-1": ("cp1252", "latin-1"),
+    "iso8859-1": ("cp1252", "latin-1"),
+    "latin1": ("cp1252", "latin-1"),
+    "latin-1": ("cp1252", "latin-1"),
+    "ks_c_5601-1987": ("cp949",),
+    "ks_c_5601": ("cp949",),
+    "ksc5601": ("cp949",),
+    "ksc_5601": ("cp949",),
+    "euc-kr": ("cp949",),
+    "x-gbk": ("gb18030",),
+    "gbk": ("gb18030",),
+    "gb2312": ("gb18030",),
+    "cp936": ("gb18030",),
+    "x-gb2312": ("gb18030",),
+    "big5": ("big5hkscs", "cp950"),
+    "unicode-1-1-utf-7": ("utf-7",),
+    "x-unicode-1-1-utf-7": ("utf-7",),
+    "iso-8859-8-i": ("iso-8859-8",),
+    "iso-8859-6-i": ("iso-8859-6",),
+    "tis-620": ("cp874",),
+    "windows-874": ("cp874",),
+    "shift_jis": ("cp932", "shift_jis_2004"),
+    "shift-jis": ("cp932", "shift_jis_2004"),
+    "x-sjis": ("cp932", "shift_jis_2004"),
+    "sjis": ("cp932", "shift_jis_2004"),
+    "windows-31j": ("cp932",),
+    "iso-2022-jp": ("iso2022_jp", "iso2022_jp_2", "iso2022_jp_3", "iso2022_jp_ext"),
+    "euc-jp": ("euc_jp", "euc_jis_2004"),
+    "x-euc-jp": ("euc_jp", "euc_jis_2004"),
+    "macintosh": ("mac_roman",),
+    "x-mac-roman": ("mac_roman",),
+    "utf8": ("utf-8",),
+    "utf-8": ("utf-8",),
+}
+
+# Declared values that say nothing about the charset.
+_NOT_A_CHARSET = frozenset(
+    {"", "binary", "8bit", "7bit", "unknown", "unknown-8bit", "x-unknown", "default", "charset"}
+)
+
+# Single-byte charsets tried (and scored) for short undeclared 8-bit text,
+# where statistical detection has too little to go on.
+_SHORT_CANDIDATES = ("cp1252", "cp1250", "cp1251", "koi8-r", "cp1253", "iso-8859-2")
+
+# Below this many non-ASCII bytes, charset-normalizer's guess is scored
+# against the single-byte candidates instead of being trusted outright.
+_DETECTION_MIN_EVIDENCE = 40
+
+_LATIN_DECLARED = frozenset({"ascii", "cp1252", "latin-1"})
+
+
+def normalize_charset_name(declared: str | None) -> str | None:
+    """Return a lowercased charset name, or None when the value names no charset."""
+    if declared is None:
+        return None
+    name = declared.strip().strip("\"'").lower()
+    # RFC 2231 allows a language suffix ("utf-8*en").
+    name = name.split("*", 1)[0]
+    return None if name in _NOT_A_CHARSET else name
+
+
+def codec_candidates(declared: str | None) -> tuple[str, ...]:
+    """Python codecs to try, in order, for a declared charset (empty when unknown)."""
+    name = normalize_charset_name(declared)
+    if name is None:
+        return ()
+    if name in _ALIASES:
+        return _ALIASES[name]
+    try:
+        codec = codecs.lookup(name).name
+    except LookupError:
+        return ()
+    if codec == "gb2312" or codec == "gbk":
+        return ("gb18030",)
+    return (codec,)
+
+
+def decode_text(data: bytes, declared: str | None) -> str:
+    """Decode ``data`` labelled with ``declared`` (maybe wrong or missing) to text."""
+    if not data:
+        return ""
+    candidates = codec_candidates(declared)
+    if data.isascii() and not _needs_real_codec(candidates):
+        return data.decode("ascii")
+    if candidates and candidates[0] in _LATIN_DECLARED:
+        # Senders label UTF-8 as latin-1 or ascii far more often than
+        # latin-1 text happens to form valid UTF-8 sequences.
+        text = _try_decode(data, "utf-8")
+        if text is not None:
+            return text
+    for codec in candidates:
+        text = _try_decode(data, codec)
+        if text is not None:
+            return text
+    if "utf-8" in candidates:
+        lenient = data.decode("utf-8", errors="replace")
+        if _mostly_valid(lenient):
+            return lenient
+    return decode_undeclared(data)
+
+
+def decode_undeclared(data: bytes) -> str:
+    """Decode bytes with no usable charset label: UTF-8, then detection."""
+    text = _try_decode(data, "utf-8")
+    if text is not None:
+        return text
+    guess = guess_codec(data)
+    if guess is not None:
+        return data.decode(guess, errors="replace")
+    return data.decode("utf-8", errors="replace")
+
+
+def guess_codec(data: bytes) -> str | None:
+    """Guess the codec of 8-bit ``data`` that is not UTF-8; None when hopeless."""
+    detected = _detect(data)
+    evidence = sum(1 for byte in data if byte >= 0x80)
+    if detected is not None and evidence >= _DETECTION_MIN_EVIDENCE:
+        return detected
+    options = list(_SHORT_CANDIDATES)
+    if detected is not None and detected not in options:
+        options.append(detected)
+    best: tuple[float, str] | None = None
+    for codec in options:
+        text = _try_decode(data, codec)
+        if text is None:
+            continue
+        score = plausibility(text)
+        if best is None or score > best[0]:
+            best = (score, codec)
+    return best[1] if best else None
+
+
+def plausibility(text: str) -> float:
+    """Score how much ``text`` looks like natural language (higher is better).
+
+    Wrong single-byte charsets turn words into symbols, mixed scripts or
+    words in inverted case (KOI8-R read as Windows-1251 gives "ФЕУФ" for
+    "тест"); this favours lowercase letters within one script per word.
+    """
+    score = 0.0
+    for word in text.split():
+        score += _word_score(word)
+    return score
+
+
+def _word_score(word: str) -> float:
+    score = 0.0
+    scripts: set[str] = set()
+    for index, char in enumerate(word):
+        if char.isascii():
+            continue
+        category = unicodedata.category(char)
+        if category == "Ll":
+            score += 1.0
+        elif category == "Lu":
+            score += 0.5 if index == 0 else -0.5
+        elif category == "Lo":
+            score += 1.5
+        else:
+            score -= 2.0
+        if category.startswith("L"):
+            scripts.add(_script_of(char))
+    if len(scripts) > 1:
+        score -= 3.0 * (len(scripts) - 1)
+    return score
+
+
+def _script_of(char: str) -> str:
+    name = unicodedata.name(char, "")
+    return name.split(" ", 1)[0]
+
+
+def _needs_real_codec(candidates: tuple[str, ...]) -> bool:
+    # ASCII bytes mean ASCII text except for these 7-bit or wide encodings.
+    return any(
+        c.startswith(("utf-7", "utf_7", "utf-16", "utf_16", "utf-32", "utf_32")) for c in candidates
+    )
+
+
+def _try_decode(data: bytes, codec: str) -> str | None:
+    try:
+        return data.decode(codec)
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+def _mostly_valid(text: str) -> bool:
+    replaced = text.count("\ufffd")
+    decoded = sum(1 for char in text if not char.isascii()) - replaced
+    return decoded > replaced
+
+
+def _detect(data: bytes) -> str | None:
+    try:
+        best = charset_normalizer.from_bytes(data).best()
+    except Exception:  # detection is a best effort; never let it break parsing
+        return None
+    if best is None:
+        return None
+    return str(best.encoding)
+
+
+def repair_surrogates(value: str, fallback: str | None = None) -> str:
+    """Repair a header string holding raw 8-bit bytes as surrogate escapes.
+
+    The stdlib parser keeps undeclared 8-bit header bytes as lone surrogates;
+    they are decoded as UTF-8 when valid, else with ``fallback``, else guessed.
+    """
+    if value.isascii() or not _has_surrogates(value):
+        return value
+    raw = value.encode("utf-8", errors="surrogateescape")
+    text = _try_decode(raw, "utf-8")
+    if text is not None:
+        return text
+    if fallback is not None:
+        text = _try_decode(raw, fallback)
+        if text is not None:
+            return text
+    codec = guess_codec(raw)
+    return raw.decode(codec or "latin-1", errors="replace")
+
+
+def _has_surrogates(value: str) -> bool:
+    return any("\udc80" <= char <= "\udcff" for char in value)

@@ -1,0 +1,184 @@
+"""HTML bodies: readable plain text for agents and rules, and safe HTML for display.
+
+:func:`html_to_text` keeps the structure a reader relies on (paragraphs, line
+breaks, list items, table rows) and drops what is not text (scripts, styles,
+the document head).  :func:`sanitize_html` cleans with nh3 (ammonia): no
+scripts, no event handlers, no ``javascript:`` URLs; ``cid:`` image sources are
+kept so inline images still resolve to their attachments.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from urllib.parse import unquote
+
+import nh3
+
+_SKIPPED = frozenset({"script", "style", "head", "title", "template", "noscript", "xml"})
+_BLOCKS = frozenset(
+    [
+        "p",
+        "div",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "main",
+        "aside",
+        "nav",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "ul",
+        "ol",
+        "dl",
+        "dd",
+        "dt",
+        "table",
+        "thead",
+        "tbody",
+        "tfoot",
+        "tr",
+        "blockquote",
+        "pre",
+        "form",
+        "fieldset",
+        "address",
+        "figure",
+        "figcaption",
+        "center",
+        "hr",
+        "body",
+        "html",
+    ]
+)
+_PARAGRAPHS = frozenset(
+    {"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "table ", "ul", "ol"}
+)
+_CELLS = frozenset({"td", "th"})
+_VOID = frozenset({"br", "hr", "img", "input", "meta", "link", "area", "base", "col", "wbr"})
+
+_URL_SCHEMES = frozenset({"http", "https", "mailto", "tel", "cid", "ftp"})
+
+_SPACES = re.compile(r"[ \t\r\n\f\v\u00a0]+")
+_TRAILING = re.compile(r"[ \t]+\n")
+_BLANK_RUNS = re.compile(r"\n{3,}")
+_TAGS = re.compile(r"<[^>]*>")
+
+
+class _TextExtractor(HTMLParser):
+    """Collects text, turning block structure into newlines."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.chunks: list[str] = []
+        self._skip_depth = 0
+        self._pre_depth = 0
+        self._list_stack: list[list[int]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIPPED:
+            if tag not in _VOID:
+                self._skip_depth += 1
+            return
+        if tag == "pre":
+            self._pre_depth += 1
+        self._open_structure(tag, attrs)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in _SKIPPED:
+            self._open_structure(tag, attrs)
+
+    def _open_structure(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "br":
+            self.chunks.append("\n")
+        elif tag in ("ul", "ol"):
+            self._list_stack.append([0 if tag == "ol" else -1])
+            self._break(tag)
+        elif tag == "li":
+            self.chunks.append("\n" + self._bullet())
+        elif tag in _CELLS:
+            self.chunks.append(" ")
+        elif tag == "img":
+            alt = dict(attrs).get("alt")
+            if alt and self._skip_depth == 0:
+                self.chunks.append(alt)
+        elif tag in _BLOCKS:
+            self._break(tag)
+
+    def _bullet(self) -> str:
+        if not self._list_stack:
+            return "- "
+        counter = self._list_stack[-1]
+        indent = "  " * (len(self._list_stack) - 1)
+        if counter[0] < 0:
+            return indent + "- "
+        counter[0] += 1
+        return f"{indent}{counter[0]}. "
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIPPED:
+            self._skip_depth = max(0, self._skip_depth - 1)
+            return
+        if tag == "pre":
+            self._pre_depth = max(0, self._pre_depth - 1)
+        if tag in ("ul", "ol") and self._list_stack:
+            self._list_stack.pop()
+        if tag in _BLOCKS or tag == "li":
+            self._break(tag)
+
+    def _break(self, tag: str) -> None:
+        self.chunks.append("\n\n" if tag in _PARAGRAPHS else "\n")
+
+    def handle_data(self, data: str) -> None:
+        if self._skip_depth:
+            return
+        if self._pre_depth:
+            self.chunks.append(data.replace("\u00a0", " "))
+        else:
+            text = _SPACES.sub(" ", data)
+            if not self.chunks or self.chunks[-1].endswith(("\n", "- ", ". ")):
+                text = text.lstrip(" ")
+            if text:
+                self.chunks.append(text)
+
+
+def html_to_text(html: str) -> str:
+    """Return readable plain text for an HTML document or fragment."""
+    extractor = _TextExtractor()
+    try:
+        extractor.feed(html)
+        extractor.close()
+        raw = "".join(extractor.chunks)
+    except Exception:  # HTMLParser chokes on some marked sections; fall back to tag stripping
+        raw = _SPACES.sub(" ", _TAGS.sub(" ", html))
+    return _tidy(raw)
+
+
+def _tidy(text: str) -> str:
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
+    text = _TRAILING.sub("\n", text)
+    text = _BLANK_RUNS.sub("\n\n", text)
+    return text.strip()
+
+
+def sanitize_html(html: str) -> str:
+    """Return ``html`` safe to show in a browser: no script, handlers or js: URLs."""
+    try:
+        return nh3.clean(html, url_schemes=set(_URL_SCHEMES))
+    except Exception:  # nh3 only raises on bad arguments; never show unsanitised HTML
+        return ""
+
+
+def referenced_content_ids(html: str) -> frozenset[str]:
+    """Content-IDs referenced from ``html`` as ``cid:`` URLs (lowercased, unquoted)."""
+    found = re.findall(r"cid:([^\"'\s)>]+)", html, flags=re.IGNORECASE)
+    return frozenset(_unquote_cid(value) for value in found)
+
+
+def _unquote_cid(value: str) -> str:
+    return unquote(value).strip("<>").lower()

@@ -1,0 +1,924 @@
+"""Parse raw mail bytes into a :class:`ParsedMail` the rest of the desk can trust.
+
+The parser is pure (no I/O, no clock) and never raises: whatever bytes arrive,
+the desk gets a result, and whatever could not be understood is reported in
+``defects`` rather than lost.  What it does with real-world mail:
+
+* Headers are decoded from the raw values: 8-bit bytes that no header declared
+  are repaired (UTF-8, then the body's charset, then detection), RFC 2047
+  encoded-words are decoded even when malformed or split mid-character.
+* Bodies are decoded with the declared charset when it works, otherwise the
+  charset is detected (see :mod:`postdesk.mail.charsets`).
+* ``text`` is the plain-text body; mail with only HTML (or an empty text part)
+  gets readable text made from its HTML.  ``html`` is always sanitised.
+* Attachments keep every non-body part: signatures, delivery reports, TNEF
+  blobs (with a note), forwarded messages (as ``.eml``), inline images (with
+  their Content-ID), and files uuencoded into the text by old Lotus Notes.
+* MIME nesting deeper than ``max_depth`` is not walked (defect
+  ``MaxDepthExceeded``).
+"""
+
+from __future__ import annotations
+
+import binascii
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email import policy
+from email.header import Header
+from email.message import EmailMessage, Message
+from email.parser import BytesParser
+from email.utils import getaddresses, parsedate_to_datetime
+from typing import TypeVar
+
+from postdesk.mail.charsets import (
+    codec_candidates,
+    decode_text,
+    guess_codec,
+    normalize_charset_name,
+    repair_surrogates,
+)
+from postdesk.mail.htmltext import html_to_text, referenced_content_ids, sanitize_html
+
+__all__ = [
+    "TNEF_NOTE",
+    "Address",
+    "Attachment",
+    "ParsedMail",
+    "decode_header_value",
+    "load_message",
+    "parse_loaded",
+    "parse_message",
+    "sanitize_filename",
+]
+
+TNEF_NOTE = "TNEF (winmail.dat) kept as an attachment; its contents were not unpacked"
+MAX_DEPTH_DEFECT = "MaxDepthExceeded"
+MAX_FILENAME_BYTES = 255
+
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class Address:
+    """One mailbox from an address header."""
+
+    email: str
+    name: str
+
+    @property
+    def normalized(self) -> str:
+        """The address lowercased, for lookups."""
+        return self.email.lower()
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A non-body MIME part (or uuencoded file), decoded, with a safe file name."""
+
+    filename: str
+    content_type: str
+    data: bytes
+    content_id: str | None
+    inline: bool
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class ParsedMail:
+    """Everything the desk needs from one mail, decoded and normalised."""
+
+    message_id: str | None
+    in_reply_to: tuple[str, ...]
+    references: tuple[str, ...]
+    subject: str
+    sender: Address | None
+    reply_to: tuple[Address, ...]
+    to: tuple[Address, ...]
+    cc: tuple[Address, ...]
+    date: datetime | None
+    text: str
+    html: str | None
+    attachments: tuple[Attachment, ...]
+    languages: tuple[str, ...]
+    defects: tuple[str, ...]
+
+
+# --------------------------------------------------------------------- loading
+
+_SERIALIZE_POLICY = policy.default.clone(refold_source="none")
+
+
+def load_message(raw: bytes) -> EmailMessage:
+    """Parse bytes with the standard library (policy.default); never raises.
+
+    A message the default policy cannot parse is retried with compat32, and
+    as a last resort returned as one text part holding the bytes.
+    """
+    data = _as_bytes(raw)
+    for parse_policy in (policy.default, policy.compat32):
+        try:
+            parsed = BytesParser(_class=EmailMessage, policy=parse_policy).parsebytes(data)
+        except Exception:  # the stdlib parser has crashed on hostile input before
+            continue
+        if isinstance(parsed, EmailMessage):
+            return parsed
+    msg = EmailMessage()
+    msg.set_payload(data.decode("ascii", errors="surrogateescape"))
+    return msg
+
+
+def _as_bytes(raw: object) -> bytes:
+    if isinstance(raw, bytes):
+        return raw
+    if isinstance(raw, str):
+        return raw.encode("utf-8", errors="surrogateescape")
+    try:
+        return bytes(raw)  # type: ignore[call-overload]
+    except Exception:
+        return b""
+
+
+def parse_message(raw: bytes, *, max_depth: int = 20) -> ParsedMail:
+    """Parse raw mail bytes; never raises for any input."""
+    return parse_loaded(load_message(raw), max_depth=max_depth)
+
+
+def parse_loaded(msg: EmailMessage, *, max_depth: int = 20) -> ParsedMail:
+    """Parse an already loaded message; never raises."""
+    defects: set[str] = set()
+    body = _guarded(lambda: _collect_body(msg, max_depth), _Body(), "BodyParseError", defects)
+    headers = _guarded(lambda: _read_headers(msg), _HeaderFields(), "HeaderParseError", defects)
+    defects |= body.defects
+    result: ParsedMail | None = _guarded(
+        lambda: _assemble(headers, body, defects), None, "AssembleError", defects
+    )
+    if result is None:
+        return _assemble(_HeaderFields(), _Body(), defects)
+    return result
+
+
+def _guarded(make: Callable[[], _T], default: _T, defect: str, defects: set[str]) -> _T:
+    # The last line of defence: report a defect instead of losing the mail.
+    try:
+        return make()
+    except Exception:
+        defects.add(defect)
+        return default
+
+
+# --------------------------------------------------------------------- headers
+
+_ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?]*)\?=")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_FOLD = re.compile(r"\r?\n(?=[ \t])")
+_WHITESPACE = re.compile(r"[ \t\r\n\f\v]+")
+_MESSAGE_ID = re.compile(r"<([^<>]*)>")
+_BARE_ADDRESS = re.compile(r"[^\s<>\"(),;:\[\]]+@[^\s<>\"(),;:\[\]]+")
+
+
+def decode_header_value(value: object) -> str:
+    """Decode any header value to clean text; never raises.
+
+    Accepts raw strings (with surrogate-escaped 8-bit bytes), bytes,
+    ``email.header.Header`` and policy header objects.  Folding and control
+    characters become spaces; RFC 2047 encoded-words are decoded.
+    """
+    try:
+        return _decode_header(value, None)
+    except Exception:
+        return ""
+
+
+def _decode_header(value: object, fallback: str | None) -> str:
+    text = _header_text(value)
+    text = repair_surrogates(text, fallback)
+    text = _FOLD.sub("", text)
+    if "=?" in text:
+        text = _decode_encoded_words(text)
+    return _CONTROL.sub(" ", text)
+
+
+def _header_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).decode("ascii", errors="surrogateescape")
+    if isinstance(value, Header):
+        return _header_object_text(value)
+    return str(value)
+
+
+def _header_object_text(value: Header) -> str:
+    try:
+        return str(value)
+    except Exception:
+        return value.encode()
+
+
+def _decode_encoded_words(text: str) -> str:
+    pieces: list[tuple[str | None, bytes | str]] = []
+    position = 0
+    for match in _ENCODED_WORD.finditer(text):
+        literal = text[position : match.start()]
+        position = match.end()
+        after_word = bool(pieces) and pieces[-1][0] is not None
+        if literal and not (literal.isspace() and after_word):
+            pieces.append((None, literal))
+        charset = normalize_charset_name(match.group(1)) or "us-ascii"
+        decoded = _decode_word(match.group(2), match.group(3))
+        if decoded is None:
+            pieces.append((None, match.group(0)))
+        elif pieces and pieces[-1][0] == charset:
+            previous = pieces[-1][1]
+            assert isinstance(previous, bytes)
+            pieces[-1] = (charset, previous + decoded)
+        else:
+            pieces.append((charset, decoded))
+    pieces.append((None, text[position:]))
+    return "".join(_render_piece(charset, data) for charset, data in pieces)
+
+
+def _render_piece(charset: str | None, data: bytes | str) -> str:
+    if isinstance(data, str):
+        return data
+    return decode_text(data, charset)
+
+
+def _decode_word(kind: str, payload: str) -> bytes | None:
+    try:
+        if kind in "bB":
+            cleaned = re.sub(r"[^A-Za-z0-9+/]", "", payload)
+            if len(cleaned) % 4 == 1:
+                cleaned = cleaned[:-1]
+            return binascii.a2b_base64(cleaned + "=" * (-len(cleaned) % 4))
+        return binascii.a2b_qp(payload.encode("utf-8", errors="surrogateescape"), header=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class _HeaderFields:
+    message_id: str | None = None
+    in_reply_to: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
+    subject: str = ""
+    sender: Address | None = None
+    reply_to: tuple[Address, ...] = ()
+    to: tuple[Address, ...] = ()
+    cc: tuple[Address, ...] = ()
+    date: datetime | None = None
+    languages: tuple[str, ...] = ()
+
+
+class _RawHeaders:
+    """The raw header values of one message, decoded with a shared 8-bit fallback."""
+
+    def __init__(self, msg: Message) -> None:
+        self._msg = msg
+        self._values: dict[str, list[str]] = {}
+        for name, value in _raw_items(msg):
+            self._values.setdefault(name.strip().lower(), []).append(_header_text(value))
+        self._fallback: str | None = None
+        self._fallback_known = False
+
+    def all(self, name: str) -> list[str]:
+        """Every value of header ``name``, decoded."""
+        return [self._decode(value) for value in self._values.get(name, [])]
+
+    def all_raw(self, name: str) -> list[str]:
+        """Every value of header ``name`` with 8-bit bytes repaired, words still encoded."""
+        fallback = self._fallback_charset()
+        return [repair_surrogates(value, fallback) for value in self._values.get(name, [])]
+
+    def first(self, name: str) -> str:
+        """The first value of header ``name``, decoded ('' when absent)."""
+        values = self._values.get(name)
+        return self._decode(values[0]) if values else ""
+
+    def _decode(self, value: str) -> str:
+        return _decode_header(value, self._fallback_charset())
+
+    def _fallback_charset(self) -> str | None:
+        if not self._fallback_known:
+            self._fallback = _eight_bit_fallback(self._msg, self._values)
+            self._fallback_known = True
+        return self._fallback
+
+
+def _raw_items(msg: Message) -> list[tuple[str, object]]:
+    try:
+        return [(str(name), value) for name, value in msg.raw_items()]
+    except Exception:
+        return []
+
+
+def _eight_bit_fallback(msg: Message, values: dict[str, list[str]]) -> str | None:
+    """The charset for undeclared 8-bit header bytes that are not UTF-8.
+
+    Short headers give detection too little to go on, so the body's declared
+    charset is preferred, then a guess over all such headers at once.
+    """
+    broken = [raw for raw in _eight_bit_values(values) if not _is_utf8(raw)]
+    if not broken:
+        return None
+    sample = b" ".join(broken)
+    declared, undeclared_body = _body_charset_evidence(msg)
+    for codec in codec_candidates(declared):
+        if codec not in ("utf-8", "ascii") and _decodes(sample, codec):
+            return codec
+    return guess_codec(sample + b"\n" + undeclared_body)
+
+
+def _eight_bit_values(values: dict[str, list[str]]) -> list[bytes]:
+    found = []
+    for items in values.values():
+        for value in items:
+            if not value.isascii():
+                found.append(value.encode("utf-8", errors="surrogateescape"))
+    return found
+
+
+def _is_utf8(data: bytes) -> bool:
+    return _decodes(data, "utf-8")
+
+
+def _decodes(data: bytes, codec: str) -> bool:
+    try:
+        data.decode(codec)
+    except (UnicodeDecodeError, LookupError):
+        return False
+    return True
+
+
+def _body_charset_evidence(msg: Message) -> tuple[str | None, bytes]:
+    """The first text part's declared charset, or its bytes when it declares none."""
+    stack: list[Message] = [msg]
+    for _ in range(50):
+        if not stack:
+            break
+        part = stack.pop(0)
+        if part.is_multipart():
+            payload = part.get_payload()
+            if isinstance(payload, list):
+                stack.extend(p for p in payload if isinstance(p, Message))
+            continue
+        if _content_type(part).startswith("text/"):
+            charset = _charset(part)
+            if charset is not None:
+                return charset, b""
+            return None, _payload_bytes(part)[:8192]
+    return None, b""
+
+
+def _read_headers(msg: Message) -> _HeaderFields:
+    headers = _RawHeaders(msg)
+    senders = _addresses(headers.all_raw("from"))
+    return _HeaderFields(
+        message_id=_first_message_id(headers.first("message-id")),
+        in_reply_to=_message_ids(" ".join(headers.all("in-reply-to"))),
+        references=_message_ids(" ".join(headers.all("references"))),
+        subject=_WHITESPACE.sub(" ", headers.first("subject")).strip(),
+        sender=senders[0] if senders else None,
+        reply_to=_addresses(headers.all_raw("reply-to")),
+        to=_addresses(headers.all_raw("to")),
+        cc=_addresses(headers.all_raw("cc")),
+        date=_parse_date(headers.first("date")),
+        languages=_languages(headers.all("content-language") + headers.all("accept-language")),
+    )
+
+
+def _addresses(values: list[str]) -> tuple[Address, ...]:
+    found: list[Address] = []
+    for value in values:
+        found.extend(_addresses_in(_FOLD.sub("", value)))
+    return tuple(found)
+
+
+def _addresses_in(value: str) -> list[Address]:
+    try:
+        pairs = getaddresses([value])
+    except Exception:
+        pairs = []
+    found = [_address(name, email) for name, email in pairs]
+    usable = [address for address in found if address is not None]
+    if usable or not value.strip():
+        return usable
+    # getaddresses gives up on some broken headers; keep any addr-spec in sight.
+    return [Address(email=email, name="") for email in _BARE_ADDRESS.findall(value)]
+
+
+def _address(name: str, email: str) -> Address | None:
+    email = _CONTROL.sub("", email).strip().strip("<>").strip()
+    if not email or ("@" not in email and not email.isalnum()):
+        return None
+    decoded_name = _WHITESPACE.sub(" ", decode_header_value(name)).strip()
+    return Address(email=email, name=decoded_name)
+
+
+def _message_ids(value: str) -> tuple[str, ...]:
+    ids = [_WHITESPACE.sub("", found) for found in _MESSAGE_ID.findall(value)]
+    if not any(ids):
+        ids = [token.strip("<>,;") for token in value.split() if "@" in token]
+    unique: dict[str, None] = {}
+    for message_id in ids:
+        if message_id:
+            unique.setdefault(message_id, None)
+    return tuple(unique)
+
+
+def _first_message_id(value: str) -> str | None:
+    ids = _message_ids(value)
+    if ids:
+        return ids[0]
+    stripped = value.strip().strip("<>").strip()
+    return stripped or None
+
+
+def _parse_date(value: str) -> datetime | None:
+    if not value.strip():
+        return None
+    try:
+        parsed = parsedate_to_datetime(value.strip())
+    except Exception:  # ValueError, TypeError, OverflowError on garbage dates
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+def _languages(values: list[str]) -> tuple[str, ...]:
+    found: dict[str, None] = {}
+    for value in values:
+        for item in value.split(","):
+            tag = _language_tag(item.split(";", 1)[0].strip())
+            if tag:
+                found.setdefault(tag, None)
+    return tuple(found)
+
+
+def _language_tag(tag: str) -> str | None:
+    parts = re.split(r"[-_]", tag)
+    primary = parts[0].lower()
+    if not (primary.isascii() and primary.isalpha() and 2 <= len(primary) <= 3):
+        return None
+    normalised = [primary]
+    for part in parts[1:]:
+        if not (part.isascii() and part.isalnum()):
+            return None
+        if len(part) == 4 and part.isalpha():
+            normalised.append(part.title())
+        elif (len(part) == 2 and part.isalpha()) or (len(part) == 3 and part.isdigit()):
+            normalised.append(part.upper())
+        else:
+            break
+    return "_".join(normalised)
+
+
+# ------------------------------------------------------------------------ body
+
+
+@dataclass(frozen=True)
+class _PendingAttachment:
+    filename: str | None
+    content_type: str
+    data: bytes
+    content_id: str | None
+    disposition: str | None
+    default_extension: str | None = None
+
+
+@dataclass
+class _Body:
+    """What one walk over a MIME tree found (local to one parse call)."""
+
+    texts: list[str] = field(default_factory=list)
+    htmls: list[str] = field(default_factory=list)
+    attachments: list[_PendingAttachment] = field(default_factory=list)
+    defects: set[str] = field(default_factory=set)
+
+    def absorb(self, other: _Body, *, texts: bool, htmls: bool) -> None:
+        """Take over ``other``'s attachments and defects, and optionally its bodies."""
+        if texts:
+            self.texts.extend(other.texts)
+        if htmls:
+            self.htmls.extend(other.htmls)
+        self.attachments.extend(other.attachments)
+        self.defects |= other.defects
+
+
+_BODY_TYPES = frozenset({"text/plain", "text/html"})
+_MESSAGE_ATTACHMENTS = frozenset({"message/rfc822", "message/global"})
+
+
+def _collect_body(msg: Message, max_depth: int) -> _Body:
+    body = _Body()
+    _walk(msg, 0, max_depth, body)
+    return body
+
+
+def _walk(part: Message, depth: int, max_depth: int, out: _Body) -> None:
+    if depth > max_depth:
+        out.defects.add(MAX_DEPTH_DEFECT)
+        return
+    _note_defects(part, out)
+    content_type = _content_type(part)
+    if content_type in _MESSAGE_ATTACHMENTS:
+        out.attachments.append(_nested_message(part))
+    elif content_type.startswith("message/") and part.is_multipart():
+        out.attachments.append(_message_report(part, content_type))
+    elif part.is_multipart():
+        _walk_multipart(part, content_type, depth, max_depth, out)
+    else:
+        _leaf(part, content_type, out)
+        _note_defects(part, out)
+
+
+def _walk_multipart(
+    part: Message, content_type: str, depth: int, max_depth: int, out: _Body
+) -> None:
+    payload = part.get_payload()
+    children = [child for child in payload if isinstance(child, Message)]
+    if content_type == "multipart/alternative":
+        _walk_alternative(children, depth + 1, max_depth, out)
+        return
+    for child in children:
+        _walk(child, depth + 1, max_depth, out)
+
+
+def _walk_alternative(children: list[Message], depth: int, max_depth: int, out: _Body) -> None:
+    """Plain text from the first variant that has some, HTML from the last one."""
+    variants = []
+    for child in children:
+        variant = _Body()
+        _walk(child, depth, max_depth, variant)
+        variants.append(variant)
+    text_from = next((v for v in variants if any(t.strip() for t in v.texts)), None)
+    html_from = next((v for v in reversed(variants) if v.htmls), None)
+    for variant in variants:
+        out.absorb(variant, texts=variant is text_from, htmls=variant is html_from)
+
+
+def _note_defects(part: Message, out: _Body) -> None:
+    for defect in getattr(part, "defects", ()):
+        out.defects.add(type(defect).__name__)
+
+
+def _leaf(part: Message, content_type: str, out: _Body) -> None:
+    disposition = _disposition(part)
+    filename = _filename(part)
+    data = _payload_bytes(part)
+    is_broken_multipart = content_type.startswith("multipart/")
+    if (
+        disposition != "attachment"
+        and not filename
+        and (content_type in _BODY_TYPES or is_broken_multipart)
+    ):
+        text = _normalise_newlines(decode_text(data, _charset(part)))
+        if content_type == "text/html":
+            out.htmls.append(text)
+        else:
+            text, files = _extract_uuencoded(text)
+            out.texts.append(text)
+            out.attachments.extend(files)
+        return
+    out.attachments.append(
+        _PendingAttachment(
+            filename=filename,
+            content_type=content_type,
+            data=data,
+            content_id=_content_id(part),
+            disposition=disposition,
+        )
+    )
+
+
+def _nested_message(part: Message) -> _PendingAttachment:
+    payload = part.get_payload()
+    inner = payload[0] if isinstance(payload, list) and payload else None
+    if isinstance(inner, Message):
+        data = _message_bytes(inner)
+        subject = _WHITESPACE.sub(" ", _RawHeaders(inner).first("subject")).strip()
+    else:
+        data, subject = _payload_bytes(part), ""
+    filename = _filename(part) or (f"{subject}.eml" if subject else None)
+    return _PendingAttachment(
+        filename=filename,
+        content_type="message/rfc822",
+        data=data,
+        content_id=_content_id(part),
+        disposition=_disposition(part),
+    )
+
+
+def _message_report(part: Message, content_type: str) -> _PendingAttachment:
+    """A message/* part the stdlib split into header blocks (delivery-status etc.)."""
+    payload = part.get_payload()
+    blocks = payload if isinstance(payload, list) else []
+    data = b"".join(_message_bytes(block) for block in blocks if isinstance(block, Message))
+    return _PendingAttachment(
+        filename=_filename(part),
+        content_type=content_type,
+        data=data,
+        content_id=_content_id(part),
+        disposition=_disposition(part),
+        default_extension=".txt",
+    )
+
+
+def _message_bytes(msg: Message) -> bytes:
+    for serialize_policy in (_SERIALIZE_POLICY, policy.compat32):
+        try:
+            return msg.as_bytes(policy=serialize_policy)
+        except Exception:  # e.g. RecursionError on absurd nesting, bad header objects
+            continue
+    return b""
+
+
+# ------------------------------------------------------------- part accessors
+
+
+def _raw_header(part: Message, name: str) -> str | None:
+    for key, value in _raw_items(part):
+        if key.lower() == name:
+            return _header_text(value)
+    return None
+
+
+def _content_type(part: Message) -> str:
+    try:
+        return part.get_content_type()
+    except Exception:
+        raw = _raw_header(part, "content-type") or ""
+        value = raw.split(";", 1)[0].strip().lower()
+        return value if value.count("/") == 1 else "text/plain"
+
+
+def _charset(part: Message) -> str | None:
+    try:
+        charset = part.get_content_charset()
+    except Exception:
+        return None
+    return charset if isinstance(charset, str) else None
+
+
+def _disposition(part: Message) -> str | None:
+    try:
+        disposition = part.get_content_disposition()
+    except Exception:
+        raw = _raw_header(part, "content-disposition")
+        disposition = raw.split(";", 1)[0].strip().lower() if raw else None
+    return disposition or None
+
+
+def _content_id(part: Message) -> str | None:
+    raw = _raw_header(part, "content-id")
+    if raw is None:
+        return None
+    value = _WHITESPACE.sub("", decode_header_value(raw)).strip("<>")
+    return value or None
+
+
+def _filename(part: Message) -> str | None:
+    try:
+        name = part.get_filename()
+    except Exception:
+        name = _filename_compat(part)
+    if not isinstance(name, str):
+        return None
+    decoded = _WHITESPACE.sub(" ", decode_header_value(name)).strip()
+    return decoded or None
+
+
+def _filename_compat(part: Message) -> str | None:
+    """Read the file name with compat32's simpler parameter parser."""
+    fallback = Message(policy=policy.compat32)
+    for name in ("content-disposition", "content-type"):
+        raw = _raw_header(part, name)
+        if raw is not None:
+            fallback[name] = repair_surrogates(raw)
+    try:
+        found = fallback.get_filename()
+    except Exception:
+        return None
+    return found if isinstance(found, str) else None
+
+
+def _payload_bytes(part: Message) -> bytes:
+    try:
+        data = part.get_payload(decode=True)
+    except Exception:
+        data = None
+    if isinstance(data, bytes):
+        return data
+    try:
+        payload = part.get_payload()
+    except Exception:
+        return b""
+    if isinstance(payload, str):
+        return payload.encode("utf-8", errors="surrogateescape")
+    return b""
+
+
+def _normalise_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+
+
+# ----------------------------------------------------------------- uuencode
+
+_UU_BEGIN = re.compile(r"^begin [0-7]{3,4} (?P<name>[^\n]+?)[ \t]*$", re.MULTILINE)
+_UU_END = re.compile(r"^end[ \t]*$", re.MULTILINE)
+
+
+def _extract_uuencoded(text: str) -> tuple[str, list[_PendingAttachment]]:
+    """Cut uuencoded files ("begin 644 name" ... "end") out of a text body."""
+    if "begin " not in text:
+        return text, []
+    files: list[_PendingAttachment] = []
+    kept: list[str] = []
+    position = 0
+    for begin in _UU_BEGIN.finditer(text):
+        if begin.start() < position:
+            continue
+        end = _UU_END.search(text, begin.end())
+        if end is None:
+            break
+        data = _uudecode(text[begin.end() : end.start()])
+        if data is None:
+            continue
+        kept.append(text[position : begin.start()])
+        position = end.end() + 1 if text[end.end() : end.end() + 1] == "\n" else end.end()
+        files.append(
+            _PendingAttachment(
+                filename=begin.group("name"),
+                content_type=_type_for_name(begin.group("name")),
+                data=data,
+                content_id=None,
+                disposition="attachment",
+            )
+        )
+    kept.append(text[position:])
+    return "".join(kept), files
+
+
+def _uudecode(block: str) -> bytes | None:
+    decoded = bytearray()
+    for line in block.split("\n"):
+        if not line.strip():
+            continue
+        chunk = _uudecode_line(line.rstrip("\r"))
+        if chunk is None:
+            return None
+        decoded += chunk
+    return bytes(decoded)
+
+
+def _uudecode_line(line: str) -> bytes | None:
+    try:
+        return binascii.a2b_uu(line)
+    except (binascii.Error, ValueError):
+        pass
+    # Some encoders pad lines with garbage; trust the length byte instead.
+    length = (((ord(line[0]) - 32) & 63) * 4 + 5) // 3
+    try:
+        return binascii.a2b_uu(line[:length])
+    except (binascii.Error, ValueError):
+        return None
+
+
+# -------------------------------------------------------------- attachments
+
+_EXTENSIONS = {
+    "application/pdf": ".pdf",
+    "application/zip": ".zip",
+    "application/ms-tnef": ".dat",
+    "application/vnd.ms-tnef": ".dat",
+    "application/pgp-signature": ".asc",
+    "application/pgp-encrypted": ".asc",
+    "application/pgp-keys": ".asc",
+    "application/pkcs7-signature": ".p7s",
+    "application/x-pkcs7-signature": ".p7s",
+    "application/pkcs7-mime": ".p7m",
+    "application/x-pkcs7-mime": ".p7m",
+    "application/msword": ".doc",
+    "application/json": ".json",
+    "image/jpeg": ".jpg",
+    "image/pjpeg": ".jpg",
+    "image/png": ".png",
+    "image/gif": ".gif",
+    "image/bmp": ".bmp",
+    "image/webp": ".webp",
+    "image/tiff": ".tif",
+    "image/svg+xml": ".svg",
+    "text/plain": ".txt",
+    "text/html": ".html",
+    "text/calendar": ".ics",
+    "text/csv": ".csv",
+    "text/x-vcard": ".vcf",
+    "text/vcard": ".vcf",
+    "text/rfc822-headers": ".txt",
+    "message/rfc822": ".eml",
+    "message/global": ".eml",
+    "audio/mpeg": ".mp3",
+    "audio/x-wav": ".wav",
+    "video/mp4": ".mp4",
+}
+_TYPES_BY_EXTENSION = {ext: ctype for ctype, ext in reversed(list(_EXTENSIONS.items()))}
+_TNEF_TYPES = frozenset({"application/ms-tnef", "application/vnd.ms-tnef"})
+_INVISIBLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _type_for_name(name: str) -> str:
+    extension = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    return _TYPES_BY_EXTENSION.get(extension, "application/octet-stream")
+
+
+def _finish_attachments(
+    pending: list[_PendingAttachment], html: str | None
+) -> tuple[Attachment, ...]:
+    cids = referenced_content_ids(html) if html and "cid:" in html.lower() else frozenset()
+    finished = []
+    for number, item in enumerate(pending, start=1):
+        filename = sanitize_filename(item.filename or "", fallback=_fallback_name(item, number))
+        inline = item.disposition == "inline" or (
+            item.content_id is not None and item.content_id.lower() in cids
+        )
+        note = TNEF_NOTE if _is_tnef(item.content_type, filename) else None
+        finished.append(
+            Attachment(
+                filename=filename,
+                content_type=item.content_type,
+                data=item.data,
+                content_id=item.content_id,
+                inline=inline,
+                note=note,
+            )
+        )
+    return tuple(finished)
+
+
+def _is_tnef(content_type: str, filename: str) -> bool:
+    return content_type in _TNEF_TYPES or filename.lower() == "winmail.dat"
+
+
+def sanitize_filename(name: str, *, fallback: str = "attachment.bin") -> str:
+    """A file name safe to store and offer for download; never empty.
+
+    Directories are stripped (``../../etc/passwd`` gives ``passwd``), as are
+    control and bidi-override characters and leading dots; the result is at
+    most 255 bytes of UTF-8 and keeps its extension when shortened.
+    """
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    base = _WHITESPACE.sub(" ", _INVISIBLE.sub("", base)).strip()
+    base = base.lstrip(". ").rstrip(" ")
+    return _truncate_name(base or fallback)
+
+
+def _fallback_name(item: _PendingAttachment, number: int) -> str:
+    extension = _EXTENSIONS.get(item.content_type, item.default_extension or ".bin")
+    return f"attachment-{number}{extension}"
+
+
+def _truncate_name(name: str) -> str:
+    if len(name.encode("utf-8")) <= MAX_FILENAME_BYTES:
+        return name
+    stem, dot, extension = name.rpartition(".")
+    suffix = f".{extension}"
+    if not dot or not stem or len(extension.encode("utf-8")) > 16:
+        stem, suffix = name, ""
+    budget = MAX_FILENAME_BYTES - len(suffix.encode("utf-8"))
+    shortened = stem.encode("utf-8")[:budget].decode("utf-8", errors="ignore")
+    return shortened.rstrip() + suffix
+
+
+# ------------------------------------------------------------------ assembly
+
+
+def _assemble(headers: _HeaderFields, body: _Body, defects: set[str]) -> ParsedMail:
+    html_source = "\n".join(body.htmls) if body.htmls else None
+    text = _join_texts(body.texts)
+    if not text.strip() and html_source is not None:
+        text = html_to_text(html_source)
+    return ParsedMail(
+        message_id=headers.message_id,
+        in_reply_to=headers.in_reply_to,
+        references=headers.references,
+        subject=headers.subject,
+        sender=headers.sender,
+        reply_to=headers.reply_to,
+        to=headers.to,
+        cc=headers.cc,
+        date=headers.date,
+        text=text,
+        html=sanitize_html(html_source) if html_source is not None else None,
+        attachments=_finish_attachments(body.attachments, html_source),
+        languages=headers.languages,
+        defects=tuple(sorted(defects)),
+    )
+
+
+def _join_texts(texts: list[str]) -> str:
+    if len(texts) == 1:
+        return texts[0]
+    return "\n\n".join(text.strip("\n") for text in texts if text.strip())

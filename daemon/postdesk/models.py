@@ -1,0 +1,190 @@
+"""peewee models: one set for SQLite and PostgreSQL.
+
+Times are stored as naive UTC and returned timezone-aware (`UTCDateTimeField`),
+so both engines agree. Only `tickets.service` writes the domain rows
+(customer, ticket, message, attachment, event); intake writes `inbound`,
+the sender updates `outbox`.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import peewee as pw
+
+from postdesk.db import database
+
+
+class UTCDateTimeField(pw.DateTimeField):
+    """Aware UTC datetimes in, aware UTC datetimes out, naive UTC in the database."""
+
+    def db_value(self, value: Any) -> Any:
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return super().db_value(value)
+
+    def python_value(self, value: Any) -> Any:
+        value = super().python_value(value)
+        if isinstance(value, datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+class JSONField(pw.TextField):
+    """JSON stored as text, the same on both engines."""
+
+    def db_value(self, value: Any) -> Any:
+        return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+    def python_value(self, value: Any) -> Any:
+        return None if value is None else json.loads(value)
+
+
+class BytesField(pw.BlobField):
+    """Raw bytes; psycopg may hand back memoryview."""
+
+    def python_value(self, value: Any) -> Any:
+        return bytes(value) if value is not None else None
+
+
+class BaseModel(pw.Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class SchemaVersion(BaseModel):
+    """The number of the last migration applied."""
+
+    version = pw.IntegerField()
+
+
+class Customer(BaseModel):
+    email = pw.CharField(max_length=320, unique=True)  # lowercased
+    name = pw.CharField(max_length=300, default="")
+    language = pw.CharField(max_length=35, null=True)
+    timezone = pw.CharField(max_length=64, null=True)
+    bouncing = pw.BooleanField(default=False)
+    created_at = UTCDateTimeField()
+
+
+class Ticket(BaseModel):
+    subject = pw.CharField(max_length=1000, default="")
+    status = pw.CharField(max_length=64, default="new", index=True)
+    priority = pw.CharField(max_length=32, default="normal")
+    requester = pw.ForeignKeyField(Customer, backref="tickets", on_delete="RESTRICT")
+    assignee = pw.CharField(max_length=320, null=True)
+    team = pw.CharField(max_length=100, null=True)
+    request_type = pw.CharField(max_length=100, null=True)
+    created_at = UTCDateTimeField(index=True)
+    updated_at = UTCDateTimeField()
+
+
+class Participant(BaseModel):
+    ticket = pw.ForeignKeyField(Ticket, backref="participants", on_delete="CASCADE")
+    customer = pw.ForeignKeyField(Customer, on_delete="CASCADE")
+
+    class Meta:
+        indexes = ((("ticket", "customer"), True),)
+
+
+class Inbound(BaseModel):
+    """A mail as it reached us: raw bytes and envelope, committed before we say 250."""
+
+    received_at = UTCDateTimeField(index=True)
+    source = pw.CharField(max_length=100)  # smtp, lmtp, pipe, imap:NAME
+    peer = pw.CharField(max_length=200, default="")
+    mail_from = pw.CharField(max_length=1000, null=True)  # '' = null return path
+    rcpt_to = JSONField()
+    raw = BytesField()
+    size = pw.IntegerField()
+    sha256 = pw.CharField(max_length=64, index=True)
+    state = pw.CharField(max_length=16, default="pending", index=True)
+    reason = pw.TextField(default="")
+    attempts = pw.IntegerField(default=0)
+    dispatched_at = UTCDateTimeField(null=True)
+    ticket = pw.ForeignKeyField(Ticket, null=True, on_delete="SET NULL")
+    processed_at = UTCDateTimeField(null=True)
+
+
+class Message(BaseModel):
+    ticket = pw.ForeignKeyField(Ticket, backref="messages", on_delete="CASCADE")
+    direction = pw.CharField(max_length=3)  # in | out
+    visibility = pw.CharField(max_length=8, default="public")  # public | internal
+    author_email = pw.CharField(max_length=320, default="")
+    author_name = pw.CharField(max_length=300, default="")
+    message_id = pw.CharField(max_length=998, null=True, index=True)
+    subject = pw.CharField(max_length=1000, default="")
+    text = pw.TextField(default="")  # what people read: the new text
+    body = pw.TextField(default="")  # the full text body as received
+    html = pw.TextField(null=True)  # sanitised
+    inbound = pw.ForeignKeyField(Inbound, null=True, on_delete="SET NULL")
+    created_at = UTCDateTimeField()
+
+
+class Blob(BaseModel):
+    """Attachment contents, stored once per content hash."""
+
+    sha256 = pw.CharField(max_length=64, primary_key=True)
+    data = BytesField()
+    size = pw.IntegerField()
+
+
+class Attachment(BaseModel):
+    message = pw.ForeignKeyField(Message, backref="attachments", on_delete="CASCADE")
+    filename = pw.CharField(max_length=300)
+    content_type = pw.CharField(max_length=200)
+    size = pw.IntegerField()
+    blob = pw.ForeignKeyField(Blob, on_delete="RESTRICT")
+    content_id = pw.CharField(max_length=300, null=True)
+    inline = pw.BooleanField(default=False)
+    note = pw.TextField(null=True)
+
+
+class Event(BaseModel):
+    """The audit trail: every change to a ticket and who or what made it."""
+
+    ticket = pw.ForeignKeyField(Ticket, backref="events", on_delete="CASCADE")
+    kind = pw.CharField(max_length=64)
+    data = JSONField(default=dict)
+    actor = pw.CharField(max_length=320, default="system")
+    rule = pw.CharField(max_length=200, null=True)
+    created_at = UTCDateTimeField(index=True)
+
+
+class Outbox(BaseModel):
+    """A mail we decided to send. The Message-ID is fixed here so a retry sends the same mail."""
+
+    ticket = pw.ForeignKeyField(Ticket, null=True, on_delete="SET NULL")
+    kind = pw.CharField(max_length=64)  # template name
+    recipient = pw.CharField(max_length=320)
+    language = pw.CharField(max_length=35, null=True)
+    timezone = pw.CharField(max_length=64, null=True)
+    message_id = pw.CharField(max_length=998, unique=True)
+    context = JSONField(default=dict)
+    headers = JSONField(default=dict)  # From, Reply-To, In-Reply-To, References, ...
+    raw = BytesField(null=True)  # rendered on the first attempt, re-sent as is
+    state = pw.CharField(max_length=16, default="pending", index=True)
+    attempts = pw.IntegerField(default=0)
+    next_attempt_at = UTCDateTimeField(index=True)
+    lease_until = UTCDateTimeField(null=True)
+    dispatched_at = UTCDateTimeField(null=True)
+    last_error = pw.TextField(default="")
+    created_at = UTCDateTimeField()
+    sent_at = UTCDateTimeField(null=True)
+
+
+MODELS: tuple[type[BaseModel], ...] = (
+    SchemaVersion,
+    Customer,
+    Ticket,
+    Participant,
+    Inbound,
+    Message,
+    Blob,
+    Attachment,
+    Event,
+    Outbox,
+)

@@ -1,0 +1,147 @@
+"""The sender: render an outbox row in its recipient's locale, hand it to the transport.
+
+A row is claimed with a lease (one conditional UPDATE), rendered once (the
+bytes are stored, so a retry sends exactly the same mail with the same
+Message-ID), sent, and marked sent. A crash between sending and marking
+leaves the lease to expire and the sweeper re-sends the same bytes; the
+maildir transport replaces the same file, an SMTP relay sees the same
+Message-ID. Temporary failures back off exponentially; permanent ones are
+recorded on the row and as an event on the ticket.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from postdesk.db import database, utcnow
+from postdesk.errors import TemporaryFailure
+from postdesk.mail.compose import OutgoingMail, compose
+from postdesk.models import Outbox
+from postdesk.notify.transports import Envelope, PermanentFailure
+from postdesk.runtime import Runtime
+from postdesk.tickets import service
+
+log = logging.getLogger(__name__)
+
+#: A claimed row is not handed out again until this has passed.
+SEND_LEASE = timedelta(minutes=2)
+FIRST_BACKOFF = timedelta(seconds=30)
+MAX_BACKOFF = timedelta(hours=2)
+
+
+def send_outbox(outbox_id: int, runtime: Runtime) -> str:
+    """Send one outbox row if it is due and nobody else holds it; return its new state."""
+    now = utcnow()
+    if not _claim(outbox_id, now):
+        return "skipped"
+    row = Outbox.get_by_id(outbox_id)
+    try:
+        raw = row.raw if row.raw is not None else _render_once(row, runtime)
+        where = runtime.transport.send(
+            raw, Envelope(mail_from=row.headers["from_address"], recipients=(row.recipient,)),
+            row.message_id,
+        )
+    except TemporaryFailure as exc:
+        return _retry_later(row, str(exc), runtime)
+    except PermanentFailure as exc:
+        return _give_up(row, str(exc))
+    except Exception as exc:  # a template or config problem: keep the row, say why
+        log.exception("outbox %s could not be rendered or sent", outbox_id)
+        return _give_up(row, f"{type(exc).__name__}: {exc}")
+    _mark_sent(row, where)
+    return "sent"
+
+
+def _claim(outbox_id: int, now: datetime) -> bool:
+    due = (Outbox.state == "pending") & (Outbox.next_attempt_at <= now)
+    stale = (Outbox.state == "sending") & (Outbox.lease_until < now)
+    with database.atomic():
+        claimed = (Outbox.update(state="sending", lease_until=now + SEND_LEASE,
+                                 attempts=Outbox.attempts + 1)
+                   .where((Outbox.id == outbox_id) & (due | stale)).execute())
+    return claimed == 1
+
+
+def _render_once(row: Outbox, runtime: Runtime) -> bytes:
+    rendered = runtime.renderer.render(
+        row.kind, revive_datetimes(row.context), language=row.language, timezone=row.timezone
+    )
+    headers = row.headers
+    extra = {name: value for name, value in headers.items()
+             if name.startswith("X-") and isinstance(value, str)}
+    raw = compose(OutgoingMail(
+        sender_name=headers.get("from_name", ""),
+        sender_address=headers["from_address"],
+        recipient=row.recipient,
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        message_id=row.message_id,
+        date=row.created_at,
+        reply_to=headers.get("reply_to"),
+        in_reply_to=headers.get("in_reply_to"),
+        references=headers.get("references", ()),
+        auto_submitted=headers.get("auto_submitted"),
+        extra_headers=extra,
+    ))
+    with database.atomic():
+        Outbox.update(raw=raw).where(Outbox.id == row.id).execute()
+    return raw
+
+
+def revive_datetimes(context: Mapping[str, Any]) -> dict[str, Any]:
+    """JSON context back to template values: ISO strings under '*_at' keys become datetimes."""
+    revived: dict[str, Any] = {}
+    for key, value in context.items():
+        if isinstance(value, Mapping):
+            revived[key] = revive_datetimes(value)
+        elif isinstance(value, str) and key.endswith("_at"):
+            revived[key] = datetime.fromisoformat(value)
+        else:
+            revived[key] = value
+    return revived
+
+
+def backoff(attempts: int) -> timedelta:
+    return min(FIRST_BACKOFF * (2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+def _retry_later(row: Outbox, error: str, runtime: Runtime) -> str:
+    if row.attempts >= runtime.settings.outgoing.max_attempts:
+        return _give_up(row, f"gave up after {row.attempts} attempts: {error}")
+    now = utcnow()
+    with database.atomic():
+        (Outbox.update(state="pending", next_attempt_at=now + backoff(row.attempts),
+                       lease_until=None, last_error=error[:2000])
+         .where(Outbox.id == row.id).execute())
+    log.warning("outbox %s to %s deferred (attempt %s): %s", row.id, row.recipient,
+                row.attempts, error)
+    return "pending"
+
+
+def _give_up(row: Outbox, error: str) -> str:
+    now = utcnow()
+    with database.atomic():
+        (Outbox.update(state="failed", lease_until=None, last_error=error[:2000])
+         .where(Outbox.id == row.id).execute())
+        if row.ticket_id is not None:
+            service.record_event(row.ticket_id, "mail.failed",
+                                 {"outbox": row.id, "to": row.recipient, "error": error[:500]},
+                                 actor="system", now=now)
+    log.error("outbox %s to %s failed: %s", row.id, row.recipient, error)
+    return "failed"
+
+
+def _mark_sent(row: Outbox, where: str) -> None:
+    now = utcnow()
+    with database.atomic():
+        (Outbox.update(state="sent", sent_at=now, lease_until=None, last_error="")
+         .where(Outbox.id == row.id).execute())
+        if row.ticket_id is not None:
+            service.record_event(row.ticket_id, "mail.sent",
+                                 {"outbox": row.id, "kind": row.kind, "to": row.recipient},
+                                 actor="system", now=now)
+    log.debug("outbox %s sent to %s via %s", row.id, row.recipient, where)

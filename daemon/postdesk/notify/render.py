@@ -1,0 +1,301 @@
+"""Render outgoing mail in the recipient's language and time zone.
+
+Each mail is three templates, ``email/<name>.subject.j2``, ``.txt.j2`` and
+``.html.j2``, usually extending ``email/_layout.txt.j2`` / ``_layout.html.j2``
+which carry the desk's branding. Template folders are searched in order (the
+desk's ``templates/`` first, then the shipped defaults); inside each folder a
+per-language copy, ``<dir>/<lang>/email/<name>...``, wins over the generic one
+for the language the mail is written in.
+
+The mail is written in the first language of the locale chain (see
+:mod:`postdesk.notify.i18n`) that has a catalog or per-language templates.
+One Jinja environment per requested language is built on first use and
+cached; translations are bound to it, never swapped globally, so threads may
+render concurrently. The recipient's time zone travels in the render context.
+
+Templates get ``_``/``gettext``/``ngettext`` (new style: ``_("Hi %(name)s",
+name=x)``), the filters and globals ``datetime``, ``date``, ``timedelta``,
+``number``, ``zone_name``, the filters ``translate`` (for stored, untranslated
+strings such as status names), ``excerpt`` and ``nl2br``, and the globals
+``brand``, ``language_tag`` and ``text_direction``.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel import Locale
+from babel.support import NullTranslations
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup, escape
+
+from postdesk.errors import ConfigError
+from postdesk.notify.i18n import Catalogs, LocaleFormatter, locale_chain, normalize_language
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+_COLOUR = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
+_LOGO_SCHEMES = ("https://", "http://", "cid:")
+_UTC = ZoneInfo("UTC")
+QUOTE_LINES = 20
+
+
+class TemplateMissing(ConfigError):
+    """A template (or the layout it extends) exists in none of the folders."""
+
+
+@dataclass(frozen=True)
+class Branding:
+    """How the desk presents itself in every mail (validated by `Renderer`)."""
+
+    desk_name: str = "Postdesk"
+    logo_url: str | None = None
+    primary_colour: str = "#2563eb"
+    header: str = ""
+    signature: str = ""
+    footer: str = ""
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    """The three rendered parts of one mail."""
+
+    subject: str
+    text: str
+    html: str
+    language: str = "en"
+
+
+def default_template_dir() -> Path:
+    """The templates shipped inside the package."""
+    return Path(__file__).resolve().parent.parent / "defaults" / "templates"
+
+
+def default_locale_dir() -> Path:
+    """The gettext catalogs shipped inside the package."""
+    return Path(__file__).resolve().parent.parent / "defaults" / "locales"
+
+
+def _check_branding(branding: Branding) -> None:
+    # Colour and logo end up in style/src attributes, where escaping is no defence.
+    if not _COLOUR.fullmatch(branding.primary_colour):
+        raise ConfigError(
+            f"branding primary colour {branding.primary_colour!r} is not a hex colour; "
+            f"write it like '#2563eb' or '#26e'"
+        )
+    if branding.logo_url is not None and not branding.logo_url.startswith(_LOGO_SCHEMES):
+        raise ConfigError(
+            f"branding logo URL {branding.logo_url!r} must start with https://, http:// or cid:"
+        )
+
+
+def _is_html(template_name: str | None) -> bool:
+    return template_name is not None and template_name.endswith(".html.j2")
+
+
+def _zone(name: str | None) -> ZoneInfo:
+    """The recipient's zone; an unknown name falls back to UTC so the mail still goes out."""
+    if not name:
+        return _UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return _UTC
+
+
+def one_line(subject: str) -> str:
+    """Collapse every run of whitespace, CR and LF included, to one space."""
+    return " ".join(subject.split())
+
+
+def _tidy_text(text: str) -> str:
+    return re.sub(r"\n{3,}", "\n\n", text).strip("\n") + "\n"
+
+
+@dataclass(frozen=True)
+class Excerpt:
+    """The first lines of a text, and how many were left out."""
+
+    lines: tuple[str, ...]
+    hidden: int
+
+
+def excerpt(text: str | None, limit: int = QUOTE_LINES) -> Excerpt:
+    """At most `limit` lines of `text`, without leading and trailing blank lines."""
+    lines = [line.rstrip() for line in (text or "").strip("\r\n").splitlines()]
+    while lines and not lines[-1]:
+        lines.pop()
+    while lines and not lines[0]:
+        lines.pop(0)
+    return Excerpt(lines=tuple(lines[:limit]), hidden=max(0, len(lines) - limit))
+
+
+def nl2br(value: str) -> Markup:
+    """Escape `value` and turn its line breaks into ``<br>``."""
+    return Markup("<br>\n").join(escape(value).splitlines())
+
+
+def _install_helpers(
+    environment: Environment, formatter: LocaleFormatter, translations: NullTranslations
+) -> None:
+    """Bind the locale's formatters; the zone is read from each render's context."""
+
+    @pass_context
+    def format_datetime(context: Context, value: Any, format: str = "medium") -> str:
+        return formatter.format_datetime(value, context["_tzinfo"], format)
+
+    @pass_context
+    def format_date(context: Context, value: Any, format: str = "medium") -> str:
+        return formatter.format_date(value, context["_tzinfo"], format)
+
+    @pass_context
+    def zone_name(context: Context, value: Any) -> str:
+        return formatter.zone_name(value, context["_tzinfo"])
+
+    def translate(value: Any) -> str:
+        # Not `_()`: that treats the string as markup and as a %-format.
+        return translations.gettext(str(value))
+
+    helpers: dict[str, Any] = {
+        "datetime": format_datetime,
+        "date": format_date,
+        "timedelta": formatter.format_timedelta,
+        "number": formatter.format_number,
+        "zone_name": zone_name,
+    }
+    environment.filters.update(helpers, translate=translate, excerpt=excerpt, nl2br=nl2br)
+    environment.globals.update(helpers)
+
+
+@dataclass(frozen=True)
+class _Language:
+    """What is cached per requested language."""
+
+    environment: Environment
+    language: str
+
+
+class Renderer:
+    """Renders named mails; cheap to call once warm, safe to share between threads."""
+
+    def __init__(
+        self,
+        template_dirs: Sequence[Path],
+        locale_dirs: Sequence[Path],
+        *,
+        default_language: str = "en",
+        branding: Branding = Branding(),
+        auto_reload: bool = True,
+    ) -> None:
+        default = normalize_language(default_language)
+        if default is None:
+            raise ConfigError(
+                f"default language {default_language!r} is unknown; use a code such as "
+                f"'en', 'pl' or 'pt_BR'"
+            )
+        _check_branding(branding)
+        self.template_dirs = tuple(Path(d) for d in template_dirs)
+        self.default_language = default
+        self.branding = branding
+        self.auto_reload = auto_reload
+        self._catalogs = Catalogs(locale_dirs)
+        self._lock = threading.Lock()
+        self._languages: dict[str | None, _Language] = {}
+
+    def available_languages(self) -> tuple[str, ...]:
+        """Languages with a catalog, always including ``en``."""
+        return self._catalogs.available_languages()
+
+    def render(
+        self,
+        name: str,
+        context: Mapping[str, Any],
+        *,
+        language: str | None,
+        timezone: str | None,
+    ) -> RenderedEmail:
+        """Render ``email/<name>.{subject,txt,html}.j2`` for one recipient.
+
+        Raises `TemplateMissing` when a template is absent and Jinja's
+        ``UndefinedError`` when the context lacks a variable a template uses.
+        """
+        if not _NAME.fullmatch(name):
+            raise ValueError(f"template name {name!r} must be letters, digits, '-' or '_'")
+        bundle = self._language(language)
+        zone = _zone(timezone)
+        values = {**context, "_tzinfo": zone, "recipient_timezone": zone.key}
+        subject = one_line(self._render(bundle, f"email/{name}.subject.j2", values))
+        values["email_subject"] = subject
+        text = _tidy_text(self._render(bundle, f"email/{name}.txt.j2", values))
+        html = self._render(bundle, f"email/{name}.html.j2", values)
+        return RenderedEmail(subject=subject, text=text, html=html, language=bundle.language)
+
+    def clear_caches(self) -> None:
+        """Forget environments and catalogs, e.g. after an admin edited a ``.po``."""
+        with self._lock:
+            self._languages.clear()
+            self._catalogs = Catalogs(self._catalogs.locale_dirs)
+
+    def _render(self, bundle: _Language, template_name: str, values: dict[str, Any]) -> str:
+        try:
+            template = bundle.environment.get_template(template_name)
+        except TemplateNotFound as exc:
+            folders = ", ".join(str(d) for d in self.template_dirs)
+            raise TemplateMissing(
+                f"template {exc.name} not found in {folders}; add it to the desk's "
+                f"templates/ folder or check the template name"
+            ) from exc
+        return template.render(values)
+
+    def _language(self, language: str | None) -> _Language:
+        key = normalize_language(language)
+        with self._lock:
+            bundle = self._languages.get(key)
+            if bundle is None:
+                bundle = self._build(key)
+                self._languages[key] = bundle
+            return bundle
+
+    def _has_template_language(self, language: str) -> bool:
+        return any((d / language / "email").is_dir() for d in self.template_dirs)
+
+    def _build(self, requested: str | None) -> _Language:
+        chain = locale_chain(requested, self.default_language)
+        index = next(
+            i
+            for i, lang in enumerate(chain)
+            if lang == "en" or self._catalogs.has_catalog(lang) or self._has_template_language(lang)
+        )
+        written_in = chain[index]
+        search_path: list[Path] = []
+        for folder in self.template_dirs:
+            search_path.extend(folder / lang for lang in chain[: index + 1])
+            search_path.append(folder)
+        # Keep the recipient's region for dates (en_GB) when the mail is in its language.
+        same_base = requested is not None and requested.split("_")[0] == written_in.split("_")[0]
+        locale = Locale.parse(requested if same_base else written_in)
+        translations = self._catalogs.translations(chain)
+        environment = Environment(
+            loader=FileSystemLoader(search_path),
+            autoescape=_is_html,
+            undefined=StrictUndefined,
+            extensions=["jinja2.ext.i18n"],
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+            auto_reload=self.auto_reload,
+        )
+        environment.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+        _install_helpers(environment, LocaleFormatter(locale), translations)
+        environment.globals.update(
+            brand=self.branding,
+            language_tag=str(locale).replace("_", "-"),
+            text_direction="rtl" if locale.character_order == "right-to-left" else "ltr",
+        )
+        return _Language(environment=environment, language=written_in)

@@ -1,0 +1,256 @@
+"""Turn one stored inbound mail into ticket data, in one transaction.
+
+parse -> classify -> identify the sender -> correlate -> tickets.service ->
+outbox rows. The row is claimed with one conditional UPDATE inside the same
+transaction, so two workers given the same id do the work once; a crash
+rolls everything back and the sweeper hands the id out again. A mail that
+cannot be processed keeps its raw bytes and gets `failed` with a reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import peewee
+
+from postdesk.db import database, utcnow
+from postdesk.mail.address import (
+    CUSTOMER_ROLE,
+    find_subject_tag,
+    is_support_address,
+    read_reply_address,
+    reply_address,
+)
+from postdesk.mail.classify import Classification, classify
+from postdesk.mail.compose import LOOP_HEADER, new_message_id
+from postdesk.mail.parse import ParsedMail, load_message, parse_loaded
+from postdesk.models import Inbound, Message, Outbox, Ticket
+from postdesk.runtime import Runtime
+from postdesk.tickets import service
+from postdesk.tickets.correlate import ThreadFacts, find_ticket
+from postdesk.tickets.statuses import public_status
+
+log = logging.getLogger(__name__)
+
+#: How many times a mail is tried before it is marked failed.
+MAX_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: str  # done | ignored | duplicate | failed | skipped
+    ticket_id: int | None = None
+    reason: str = ""
+    outbox_ids: tuple[int, ...] = field(default=())
+
+
+def process_inbound(inbound_id: int, runtime: Runtime) -> Outcome:
+    """Process one inbound row; idempotent (a done or missing row is skipped)."""
+    row = Inbound.get_or_none(Inbound.id == inbound_id)
+    if row is None or row.state not in ("pending", "processing"):
+        return Outcome("skipped")
+    msg = load_message(row.raw)
+    parsed = parse_loaded(msg, max_depth=runtime.settings.limits.max_mime_depth)
+    verdict = classify(msg, envelope_from=row.mail_from, desk=runtime.identity)
+    now = utcnow()
+    try:
+        with database.atomic():
+            if not _claim(inbound_id):
+                return Outcome("skipped")
+            outcome = _apply(row, parsed, verdict, runtime, now)
+            _finish(inbound_id, outcome, now)
+    except peewee.OperationalError:
+        raise  # locked or unavailable: the queue retries, the row stays pending
+    except Exception as exc:  # one place maps failures to a stored reason
+        log.exception("inbound %s could not be processed", inbound_id)
+        return _record_failure(inbound_id, exc)
+    return outcome
+
+
+def _claim(inbound_id: int) -> bool:
+    claimed = (Inbound.update(state="processing", attempts=Inbound.attempts + 1)
+               .where((Inbound.id == inbound_id) & (Inbound.state == "pending"))
+               .execute())
+    return claimed == 1
+
+
+def _finish(inbound_id: int, outcome: Outcome, now: datetime) -> None:
+    (Inbound.update(state=outcome.state, reason=outcome.reason, ticket=outcome.ticket_id,
+                    processed_at=now)
+     .where(Inbound.id == inbound_id).execute())
+
+
+def _record_failure(inbound_id: int, exc: Exception) -> Outcome:
+    reason = f"{type(exc).__name__}: {exc}"[:2000]
+    with database.atomic():
+        row = Inbound.get_by_id(inbound_id)
+        attempts = row.attempts + 1
+        state = "failed" if attempts >= MAX_ATTEMPTS or not _is_transient(exc) else "pending"
+        (Inbound.update(state=state, reason=reason, attempts=attempts)
+         .where(Inbound.id == inbound_id).execute())
+    return Outcome(state, reason=reason)
+
+
+def _is_transient(exc: Exception) -> bool:
+    return isinstance(exc, peewee.OperationalError | ConnectionError | TimeoutError)
+
+
+def _apply(row: Inbound, parsed: ParsedMail, verdict: Classification, runtime: Runtime,
+           now: datetime) -> Outcome:
+    if parsed.sender is None:
+        return Outcome("failed", reason="no usable From address: cannot tell who wrote this mail")
+    sender = parsed.sender.normalized
+    duplicate = _find_duplicate(parsed, sender)
+    if duplicate is not None:
+        return Outcome("duplicate", ticket_id=duplicate,
+                       reason=f"already stored: Message-ID <{parsed.message_id}> from {sender}")
+    if verdict.kind in ("loop", "bounce"):
+        return Outcome("ignored", reason=verdict.reason)
+    match = find_ticket(_thread_facts(row, parsed, sender, runtime))
+    if verdict.kind == "auto_reply" and match is None:
+        return Outcome("ignored", reason=f"{verdict.reason}; matches no ticket")
+    settings = runtime.settings
+    customer = service.find_or_create_customer(
+        sender, parsed.sender.name,
+        language=_language(parsed, runtime), timezone=settings.desk.timezone, now=now,
+    )
+    if match is not None:
+        ticket = Ticket.get_by_id(match.ticket_id)
+        visibility = "internal" if verdict.kind == "auto_reply" else "public"
+        _store_mail(ticket, parsed, row, customer.email, visibility, now)
+        return Outcome("done", ticket_id=ticket.id, reason=f"follow-up by {match.how}")
+    ticket = service.open_ticket(customer, parsed.subject, now=now)
+    service.add_participants(ticket, _cc_customers(parsed, runtime, now))
+    _store_mail(ticket, parsed, row, customer.email, "public", now)
+    outbox_ids: tuple[int, ...] = ()
+    if verdict.may_auto_reply:
+        desk_address = _desk_address(row, runtime)
+        mail = _acknowledgment(ticket, customer.email, customer.name, customer.language,
+                               customer.timezone, parsed, desk_address, runtime)
+        outbox_ids = (service.queue_mail(ticket, mail, now=now).id,)
+    else:
+        service.record_event(ticket, "autoreply.suppressed", {"reason": verdict.reason},
+                             actor="system", now=now)
+    return Outcome("done", ticket_id=ticket.id, outbox_ids=outbox_ids,
+                   reason="" if verdict.may_auto_reply else verdict.reason)
+
+
+def _store_mail(ticket: Ticket, parsed: ParsedMail, row: Inbound, author: str,
+                visibility: str, now: datetime) -> Message:
+    assert parsed.sender is not None
+    return service.add_message(
+        ticket, direction="in", visibility=visibility, author_email=author,
+        author_name=parsed.sender.name, subject=parsed.subject, text=parsed.text,
+        body=parsed.text, html=parsed.html, message_id=parsed.message_id, inbound=row,
+        attachments=parsed.attachments, now=now,
+    )
+
+
+def _find_duplicate(parsed: ParsedMail, sender: str) -> int | None:
+    """The ticket that already holds this Message-ID from this sender."""
+    if not parsed.message_id:
+        return None
+    earlier = (Message.select(Message.ticket)
+               .where((Message.message_id == parsed.message_id[:998])
+                      & (Message.direction == "in") & (Message.author_email == sender))
+               .first())
+    return earlier.ticket_id if earlier is not None else None
+
+
+def _thread_facts(row: Inbound, parsed: ParsedMail, sender: str, runtime: Runtime) -> ThreadFacts:
+    desk = runtime.settings.desk
+    token_ticket = None
+    for address in [*row.rcpt_to, *(a.email for a in parsed.to + parsed.cc)]:
+        token = read_reply_address(address, desk.secret, desk.addresses)
+        if token is not None and Ticket.get_or_none(Ticket.id == token.ticket_id) is not None:
+            token_ticket = token.ticket_id
+            break
+    referenced = _tickets_of_message_ids([*reversed(parsed.references), *parsed.in_reply_to])
+    tagged = find_subject_tag(parsed.subject)
+    if tagged is not None and Ticket.get_or_none(Ticket.id == tagged) is None:
+        tagged = None
+    people = service.people_on_ticket(tagged) if tagged is not None else frozenset()
+    return ThreadFacts(sender=sender, token_ticket=token_ticket, referenced_tickets=referenced,
+                       tagged_ticket=tagged, tagged_ticket_people=people)
+
+
+def _tickets_of_message_ids(message_ids: list[str]) -> tuple[int, ...]:
+    ids = [m[:998] for m in dict.fromkeys(message_ids) if m]
+    if not ids:
+        return ()
+    found: dict[str, int] = {}
+    for out in Outbox.select(Outbox.message_id, Outbox.ticket).where(
+            Outbox.message_id.in_(ids) & Outbox.ticket.is_null(False)):
+        found[out.message_id] = out.ticket_id
+    for msg in Message.select(Message.message_id, Message.ticket).where(
+            Message.message_id.in_(ids)):
+        found.setdefault(msg.message_id, msg.ticket_id)
+    return tuple(dict.fromkeys(found[m] for m in ids if m in found))
+
+
+def _cc_customers(parsed: ParsedMail, runtime: Runtime, now: datetime) -> list:
+    desk = runtime.settings.desk
+    assert parsed.sender is not None
+    people = []
+    for address in parsed.cc + parsed.to:
+        if is_support_address(address.email, desk.addresses):
+            continue
+        if address.normalized == parsed.sender.normalized or "@" not in address.email:
+            continue
+        people.append(service.find_or_create_customer(
+            address.normalized, address.name, language=None, timezone=None, now=now))
+    return people
+
+
+def _language(parsed: ParsedMail, runtime: Runtime) -> str:
+    for language in parsed.languages:
+        if language:
+            return language
+    return runtime.settings.desk.default_language
+
+
+def _desk_address(row: Inbound, runtime: Runtime) -> str:
+    """The support address the customer wrote to (so the answer comes from it)."""
+    addresses = runtime.settings.desk.addresses
+    for rcpt in row.rcpt_to:
+        if is_support_address(rcpt, addresses):
+            base = rcpt.split("+")[0].split("@")[0].lower()
+            domain = rcpt.rpartition("@")[2].lower()
+            return f"{base}@{domain}"
+    return addresses[0]
+
+
+def _acknowledgment(ticket: Ticket, email: str, name: str, language: str | None,
+                    timezone: str | None, parsed: ParsedMail, desk_address: str,
+                    runtime: Runtime) -> service.MailToSend:
+    settings = runtime.settings
+    references = [*parsed.references]
+    if parsed.message_id:
+        references.append(parsed.message_id)
+    return service.MailToSend(
+        kind="acknowledgment",
+        recipient=email,
+        message_id=new_message_id(settings.desk.domain),
+        language=language,
+        timezone=timezone,
+        context={
+            "ticket": {"id": ticket.id, "subject": ticket.subject,
+                       "public_status": public_status(ticket.status),
+                       "created_at": ticket.created_at.isoformat()},
+            "customer": {"name": name, "email": email},
+            "desk": {"name": settings.desk.name, "address": desk_address},
+            "message": {"text": parsed.text},
+        },
+        headers={
+            "from_name": settings.desk.name,
+            "from_address": desk_address,
+            "reply_to": reply_address(desk_address, ticket.id, CUSTOMER_ROLE,
+                                      settings.desk.secret),
+            "in_reply_to": parsed.message_id,
+            "references": references[-20:],
+            "auto_submitted": "auto-replied",
+            LOOP_HEADER: runtime.identity.loop_value,
+        },
+    )

@@ -1,0 +1,71 @@
+"""What a worker needs to do its job, built once per process from the settings.
+
+Actors receive only ids; they find the desk's settings, renderer and
+transport here. `install()` is called by `postdesk serve` / `postdesk worker`
+before the first message is consumed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import cached_property
+
+from postdesk.config import Settings
+from postdesk.mail.classify import DeskIdentity
+from postdesk.mail.compose import LOOP_HEADER
+from postdesk.notify.render import Branding, Renderer, default_locale_dir, default_template_dir
+from postdesk.notify.transports import Transport, transport_from_url
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+
+    @cached_property
+    def identity(self) -> DeskIdentity:
+        desk = self.settings.desk
+        domains = {desk.domain.lower(), *(a.rpartition("@")[2].lower() for a in desk.addresses)}
+        return DeskIdentity(
+            domains=frozenset(domains),
+            loop_header=LOOP_HEADER,
+            loop_value=loop_value(desk.secret, desk.domain),
+            addresses=frozenset(a.lower() for a in desk.addresses),
+        )
+
+    @cached_property
+    def renderer(self) -> Renderer:
+        settings = self.settings
+        return Renderer(
+            [settings.path(settings.paths.templates), default_template_dir()],
+            [settings.path(settings.paths.locales), default_locale_dir()],
+            default_language=settings.desk.default_language,
+            branding=Branding(desk_name=settings.desk.name),
+        )
+
+    @cached_property
+    def transport(self) -> Transport:
+        outgoing = self.settings.outgoing
+        return transport_from_url(self.settings.outgoing_transport,
+                                  starttls=outgoing.starttls, timeout=outgoing.timeout)
+
+
+def loop_value(secret: str, domain: str) -> str:
+    """Our loop header value: names the desk without revealing the secret."""
+    tag = hashlib.sha256(f"loop:{secret}".encode()).hexdigest()[:12]
+    return f"{domain}; {tag}"
+
+
+_current: Runtime | None = None
+
+
+def install(runtime: Runtime) -> Runtime:
+    global _current
+    _current = runtime
+    return runtime
+
+
+def current() -> Runtime:
+    if _current is None:
+        raise RuntimeError("postdesk runtime not installed: start through 'postdesk serve/worker'")
+    return _current

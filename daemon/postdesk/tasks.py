@@ -1,0 +1,46 @@
+"""Thin dramatiq actors: they take an id, call the domain, and pass ids on.
+
+Actors are declared against an explicit broker (never dramatiq's global one
+at import time), so the broker can be chosen from the config first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import dramatiq
+
+from postdesk import processing, runtime
+from postdesk.notify import outbox
+
+
+@dataclass(frozen=True)
+class Dispatcher:
+    """Puts ids on the queue; the only way work reaches the actors."""
+
+    process_inbound: dramatiq.Actor
+    send_outbox: dramatiq.Actor
+
+    def inbound(self, inbound_id: int) -> None:
+        self.process_inbound.send(inbound_id)
+
+    def outgoing(self, outbox_id: int) -> None:
+        self.send_outbox.send(outbox_id)
+
+
+def declare_actors(broker: dramatiq.Broker, queue_name: str = "postdesk") -> Dispatcher:
+    send_outbox_actor: dramatiq.Actor
+
+    def process_inbound(inbound_id: int) -> None:
+        outcome = processing.process_inbound(inbound_id, runtime.current())
+        for outbox_id in outcome.outbox_ids:
+            send_outbox_actor.send(outbox_id)
+
+    def send_outbox(outbox_id: int) -> None:
+        outbox.send_outbox(outbox_id, runtime.current())
+
+    options = {"broker": broker, "queue_name": queue_name, "max_retries": 5,
+               "min_backoff": 200, "max_backoff": 30_000}
+    inbound_actor = dramatiq.actor(process_inbound, actor_name="process_inbound", **options)
+    send_outbox_actor = dramatiq.actor(send_outbox, actor_name="send_outbox", **options)
+    return Dispatcher(process_inbound=inbound_actor, send_outbox=send_outbox_actor)

@@ -1,0 +1,155 @@
+"""The only write path for domain rows: customers, tickets, messages, events, outbox.
+
+Every function here runs inside the caller's transaction and takes the clock
+as an argument; none commits on its own, so one incoming mail is one unit of
+work that either happens entirely or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import peewee
+
+from postdesk.mail.parse import Attachment as ParsedAttachment
+from postdesk.models import (
+    Attachment,
+    Blob,
+    Customer,
+    Event,
+    Inbound,
+    Message,
+    Outbox,
+    Participant,
+    Ticket,
+)
+from postdesk.tickets.statuses import INITIAL_STATUS
+
+
+@dataclass(frozen=True)
+class MailToSend:
+    """A decision to send one mail; the sender renders it later in the recipient's locale."""
+
+    kind: str
+    recipient: str
+    message_id: str
+    language: str | None
+    timezone: str | None
+    context: Mapping[str, Any]
+    headers: Mapping[str, Any]
+
+
+def find_or_create_customer(
+    email: str, name: str, *, language: str | None, timezone: str | None, now: datetime
+) -> Customer:
+    """The customer for an address, whatever its case; a later display name fills a blank one."""
+    key = email.strip().lower()
+    customer = Customer.get_or_none(Customer.email == key)
+    if customer is None:
+        try:
+            with Customer._meta.database.atomic():
+                return Customer.create(
+                    email=key, name=name[:300], language=language, timezone=timezone,
+                    created_at=now,
+                )
+        except peewee.IntegrityError:
+            # another worker created it a moment ago
+            return Customer.get(Customer.email == key)
+    if name and not customer.name:
+        customer.name = name[:300]
+        customer.save(only=[Customer.name])
+    return customer
+
+
+def open_ticket(requester: Customer, subject: str, *, now: datetime,
+                request_type: str | None = None, team: str | None = None) -> Ticket:
+    ticket = Ticket.create(
+        subject=subject[:1000], status=INITIAL_STATUS, requester=requester,
+        request_type=request_type, team=team, created_at=now, updated_at=now,
+    )
+    record_event(ticket, "ticket.created", {"subject": ticket.subject}, actor=requester.email,
+                 now=now)
+    return ticket
+
+
+def add_participants(ticket: Ticket, customers: Iterable[Customer]) -> None:
+    for customer in customers:
+        if customer.id == ticket.requester_id:
+            continue
+        Participant.insert(ticket=ticket, customer=customer).on_conflict_ignore().execute()
+
+
+def people_on_ticket(ticket_id: int) -> frozenset[str]:
+    """Requester and participants (lowercased addresses): who may thread by subject tag."""
+    requester = (Customer.select(Customer.email).join(Ticket, on=(Ticket.requester == Customer.id))
+                 .where(Ticket.id == ticket_id))
+    participants = (Customer.select(Customer.email).join(Participant)
+                    .where(Participant.ticket == ticket_id))
+    return frozenset(row.email for row in requester.union(participants))
+
+
+def add_message(
+    ticket: Ticket,
+    *,
+    direction: str,
+    visibility: str,
+    author_email: str,
+    author_name: str,
+    subject: str,
+    text: str,
+    body: str,
+    html: str | None,
+    message_id: str | None,
+    inbound: Inbound | None,
+    attachments: Iterable[ParsedAttachment],
+    now: datetime,
+) -> Message:
+    message = Message.create(
+        ticket=ticket, direction=direction, visibility=visibility,
+        author_email=author_email.lower(), author_name=author_name[:300],
+        message_id=message_id[:998] if message_id else None, subject=subject[:1000],
+        text=text, body=body, html=html, inbound=inbound, created_at=now,
+    )
+    for part in attachments:
+        store_attachment(message, part)
+    ticket.updated_at = now
+    ticket.save(only=[Ticket.updated_at])
+    record_event(ticket, "message.received" if direction == "in" else "message.sent",
+                 {"message": message.id, "visibility": visibility}, actor=author_email, now=now)
+    return message
+
+
+def store_attachment(message: Message, part: ParsedAttachment) -> Attachment:
+    """Store an attachment; identical contents share one blob."""
+    digest = hashlib.sha256(part.data).hexdigest()
+    Blob.insert(sha256=digest, data=part.data, size=len(part.data)).on_conflict_ignore().execute()
+    return Attachment.create(
+        message=message, filename=part.filename[:300], content_type=part.content_type[:200],
+        size=len(part.data), blob=digest, content_id=part.content_id, inline=part.inline,
+        note=part.note,
+    )
+
+
+def record_event(ticket: Ticket | int, kind: str, data: Mapping[str, Any], *, actor: str,
+                 now: datetime, rule: str | None = None) -> Event:
+    return Event.create(ticket=ticket, kind=kind, data=dict(data), actor=actor, rule=rule,
+                        created_at=now)
+
+
+def queue_mail(ticket: Ticket | None, mail: MailToSend, *, now: datetime) -> Outbox:
+    """An outbox row; the Message-ID is fixed now so that every retry sends the same mail."""
+    row = Outbox.create(
+        ticket=ticket, kind=mail.kind, recipient=mail.recipient, language=mail.language,
+        timezone=mail.timezone, message_id=mail.message_id, context=dict(mail.context),
+        headers=dict(mail.headers), state="pending", next_attempt_at=now, created_at=now,
+        dispatched_at=now,
+    )
+    if ticket is not None:
+        record_event(ticket, "mail.queued",
+                     {"outbox": row.id, "kind": mail.kind, "to": mail.recipient},
+                     actor="system", now=now)
+    return row

@@ -1,0 +1,157 @@
+"""Shared fixtures: real desks in tmp folders, real databases, real daemons on free ports.
+
+Database tests run on SQLite always and on PostgreSQL when a server is
+reachable (POSTDESK_TEST_PG_SERVER, default the local one); each session gets
+its own PostgreSQL database, dropped at the end. Under CI=true a missing
+server fails the run instead of skipping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from postdesk import db, migrations
+from postdesk.config import Settings, apply_environment, load_settings
+from postdesk.desk import init_desk
+from postdesk.models import MODELS
+
+PG_SERVER = os.environ.get("POSTDESK_TEST_PG_SERVER", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def require_service(name: str, reason: str) -> None:
+    """Skip locally, fail under CI: integration tests must not pass by not running."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{name} is required under CI but unavailable: {reason}")
+    pytest.skip(f"{name} unavailable: {reason}")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session."""
+    explicit = os.environ.get("POSTDESK_TEST_DATABASE_URL")
+    if explicit:
+        yield explicit
+        return
+    try:
+        import psycopg
+
+        admin = psycopg.connect(PG_SERVER, autocommit=True, connect_timeout=3)
+    except Exception as exc:
+        require_service("PostgreSQL", f"{PG_SERVER}: {exc}")
+    name = f"postdesk_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    base = PG_SERVER.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        import psycopg
+
+        with psycopg.connect(PG_SERVER, autocommit=True) as admin2:
+            admin2.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                (name,))
+            admin2.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'var' / 'postdesk.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    database = db.open_database(url)
+    with database.connection_context():
+        database.drop_tables(MODELS, safe=True, cascade=True)
+    return url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'var' / 'postdesk.db'}"
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+    """A desk made by `postdesk init` in tmp_path, with overrides as env-style keys."""
+
+    def make(database_url: str | None = None, **overrides: Any) -> Settings:
+        desk = tmp_path / "desk"
+        if not (desk / "postdesk.toml").exists():
+            init_desk(desk)
+        environ = {"POSTDESK_SMTP_LISTEN": f"127.0.0.1:{free_port()}"}
+        if database_url:
+            environ["POSTDESK_DATABASE_URL"] = database_url
+        environ.update({f"POSTDESK_{k.upper()}": str(v) for k, v in overrides.items()})
+        return apply_environment(load_settings(desk / "postdesk.toml", environ={}), environ)
+
+    return make
+
+
+@pytest.fixture
+def migrated(database_url: str) -> Iterator[str]:
+    """The global database proxy connected to a migrated, empty database."""
+    database = db.connect(database_url)
+    with database.connection_context():
+        migrations.migrate(database)
+    yield database_url
+    database.close()
+
+
+class RunningDaemon:
+    """`postdesk serve` in a thread with its own event loop, on a free port."""
+
+    def __init__(self, settings: Settings) -> None:
+        from postdesk.server import Daemon
+
+        self.settings = settings
+        self.daemon = Daemon(settings)
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+
+    @property
+    def address(self) -> tuple[str, int]:
+        host, _, port = self.settings.smtp.listen.rpartition(":")
+        return host, int(port)
+
+    @property
+    def outgoing(self) -> Path:
+        return Path(self.settings.outgoing_transport.removeprefix("maildir:"))
+
+    def start(self) -> RunningDaemon:
+        self.thread.start()
+        asyncio.run_coroutine_threadsafe(self.daemon.start(), self.loop).result(timeout=30)
+        return self
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self.daemon.stop(), self.loop).result(timeout=60)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def start_daemon() -> Iterator[Callable[[Settings], RunningDaemon]]:
+    running: list[RunningDaemon] = []
+
+    def start(settings: Settings) -> RunningDaemon:
+        daemon = RunningDaemon(settings).start()
+        running.append(daemon)
+        return daemon
+
+    yield start
+    for daemon in running:
+        daemon.stop()
