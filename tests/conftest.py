@@ -74,7 +74,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'var' / 'postdesk.db'}"
     url: str = request.getfixturevalue("postgres_url")
-    database = db.open_database(url)
+    database = db.connect(url)
     with database.connection_context():
         database.drop_tables(MODELS, safe=True, cascade=True)
     return url

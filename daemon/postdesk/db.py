@@ -53,7 +53,7 @@ def open_database(url: str, *, synchronous: str = "full") -> peewee.Database:
         if parts.password:
             params["password"] = unquote(parts.password)
         name = unquote(parts.path.lstrip("/")) or "postdesk"
-        return peewee.PostgresqlDatabase(name, autorollback=True, **params)
+        return peewee.PostgresqlDatabase(name, **params)
     raise ConfigError(f"[database] url: unsupported database URL {url!r}")
 
 

@@ -20,10 +20,10 @@ import quopri
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 from email.message import Message
 from email.parser import HeaderParser
 from email.utils import getaddresses
+from typing import Any
 
 _ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 _STATUS = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])")

@@ -1,0 +1,177 @@
+"""Mail in over real SMTP -> ticket -> acknowledgment in the outgoing folder."""
+
+from __future__ import annotations
+
+import smtplib
+import socket
+from collections.abc import Callable
+
+import pytest
+from mailbuild import customer_mail, read_outgoing, wait_for
+
+from postdesk.config import Settings
+from postdesk.mail.address import read_reply_address
+from postdesk.models import Customer, Inbound, Message, Outbox, Ticket
+
+
+def send(daemon, msg, *, to_addrs=None, sender=None) -> dict:
+    host, port = daemon.address
+    with smtplib.SMTP(host, port, timeout=10) as client:
+        return client.send_message(msg, from_addr=sender, to_addrs=to_addrs)
+
+
+def test_mail_becomes_ticket_and_acknowledgment(
+    database_url: str, make_settings: Callable[..., Settings], start_daemon
+) -> None:
+    daemon = start_daemon(make_settings(database_url))
+    original = customer_mail()
+    assert send(daemon, original) == {}
+
+    [ack] = wait_for(lambda: read_outgoing(daemon.outgoing))
+    ticket = Ticket.get()
+    assert ack["From"].addresses[0].addr_spec == "support@example.com"
+    assert ack["To"].addresses[0].addr_spec == "zoe@customer.example"
+    assert ack["Subject"] == f"[#{ticket.id}] Printer on fire"
+    assert ack["In-Reply-To"] == "<first@customer.example>"
+    assert ack["Auto-Submitted"] == "auto-replied"
+    assert ack["Message-ID"].endswith("@example.com>")
+    reply_to = ack["Reply-To"].addresses[0].addr_spec
+    token = read_reply_address(reply_to, daemon.settings.desk.secret, ("support@example.com",))
+    assert token is not None and token.ticket_id == ticket.id
+    assert {part.get_content_type() for part in ack.walk()} >= {"text/plain", "text/html"}
+    text = ack.get_body(("plain",)).get_content()
+    assert f"#{ticket.id}" in text and "Zoë" in text
+
+    assert ticket.subject == "Printer on fire"
+    assert ticket.requester.email == "zoe@customer.example"
+    assert ticket.requester.name == "Zoë Kowalska"
+    [message] = ticket.messages
+    assert message.direction == "in" and "printer is on fire" in message.text
+    assert Inbound.get().state == "done"
+    assert Outbox.get().state == "sent"
+
+
+def test_reply_to_signed_address_joins_the_ticket(make_settings, sqlite_url, start_daemon):
+    daemon = start_daemon(make_settings(sqlite_url))
+    send(daemon, customer_mail())
+    [ack] = wait_for(lambda: read_outgoing(daemon.outgoing))
+    reply = customer_mail(to=ack["Reply-To"].addresses[0].addr_spec, subject="Re: something else",
+                          body="It is still burning.\n", message_id="<second@customer.example>")
+    send(daemon, reply)
+    wait_for(lambda: Message.select().count() == 2)
+    assert Ticket.select().count() == 1
+    assert [m.text.strip() for m in Ticket.get().messages.order_by(Message.id)][1] == \
+        "It is still burning."
+    assert len(read_outgoing(daemon.outgoing)) == 1  # no second acknowledgment
+
+
+def test_subject_tag_from_a_stranger_opens_a_new_ticket(make_settings, sqlite_url, start_daemon):
+    daemon = start_daemon(make_settings(sqlite_url))
+    send(daemon, customer_mail())
+    wait_for(lambda: Ticket.select().count() == 1)
+    first = Ticket.get()
+    hijack = customer_mail(sender="mallory@evil.example", subject=f"Re: [#{first.id}] give me",
+                           message_id="<x@evil.example>")
+    send(daemon, hijack)
+    wait_for(lambda: Ticket.select().count() == 2)
+    assert Message.select().where(Message.ticket == first.id).count() == 1
+
+
+def test_same_mail_twice_is_stored_once(make_settings, sqlite_url, start_daemon):
+    daemon = start_daemon(make_settings(sqlite_url))
+    send(daemon, customer_mail())
+    send(daemon, customer_mail())
+    wait_for(lambda: Inbound.select().where(Inbound.state != "pending").count() == 2)
+    assert Ticket.select().count() == 1
+    states = sorted(row.state for row in Inbound.select())
+    assert states == ["done", "duplicate"]
+    wait_for(lambda: len(read_outgoing(daemon.outgoing)) == 1)
+
+
+def test_unknown_recipient_is_refused_at_rcpt(make_settings, sqlite_url, start_daemon):
+    daemon = start_daemon(make_settings(sqlite_url))
+    with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
+        send(daemon, customer_mail(to="nobody@example.com"))
+    code, text = refused.value.recipients["nobody@example.com"]
+    assert code == 550 and b"5.1.1" in text
+    assert Inbound.select().count() == 0
+
+
+def test_one_known_recipient_is_enough(make_settings, sqlite_url, start_daemon):
+    daemon = start_daemon(make_settings(sqlite_url))
+    refused = send(daemon, customer_mail(), to_addrs=["support@example.com", "bob@example.com"])
+    assert refused["bob@example.com"][0] == 550
+    row = wait_for(lambda: Inbound.get_or_none())
+    assert row.rcpt_to == ["support@example.com"]
+
+
+def test_size_limit_is_advertised_and_enforced(make_settings, sqlite_url, start_daemon):
+    daemon = start_daemon(make_settings(sqlite_url, smtp_max_message_size=4096))
+    host, port = daemon.address
+    big = customer_mail(body="x" * 8000 + "\n")
+    with smtplib.SMTP(host, port, timeout=10) as client:
+        client.ehlo()
+        assert client.has_extn("size") and client.esmtp_features["size"] == "4096"
+        # a client that does not declare SIZE is refused after DATA
+        assert client.mail("zoe@customer.example")[0] == 250
+        assert client.rcpt("support@example.com")[0] == 250
+        code, _ = client.data(big.as_bytes())
+        assert code == 552
+    with smtplib.SMTP(host, port, timeout=10) as client, \
+            pytest.raises(smtplib.SMTPSenderRefused) as declared:
+        client.send_message(big)  # smtplib declares SIZE= in MAIL FROM
+    assert declared.value.smtp_code == 552
+    assert Inbound.select().count() == 0
+
+
+def test_recipient_limit(make_settings, sqlite_url, start_daemon):
+    daemon = start_daemon(make_settings(sqlite_url, smtp_max_recipients=2))
+    rcpts = ["support@example.com", "support+a@example.com", "support+b@example.com"]
+    refused = send(daemon, customer_mail(), to_addrs=rcpts)
+    assert refused == {"support+b@example.com": (452, b"4.5.3 Too many recipients")}
+
+
+def test_lmtp_answers_once_per_recipient(make_settings, sqlite_url, start_daemon):
+    from conftest import free_port
+
+    port = free_port()
+    daemon = start_daemon(make_settings(sqlite_url, lmtp_listen=f"127.0.0.1:{port}"))
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        reader = sock.makefile("rb")
+
+        def command(line: bytes) -> list[bytes]:
+            if line:
+                sock.sendall(line + b"\r\n")
+            replies = []
+            while True:
+                reply = reader.readline()
+                replies.append(reply.rstrip())
+                if reply[3:4] != b"-":
+                    return replies
+
+        assert command(b"")[0].startswith(b"220")
+        assert command(b"LHLO mta.example")[-1].startswith(b"250")
+        assert command(b"MAIL FROM:<zoe@customer.example>")[0].startswith(b"250")
+        assert command(b"RCPT TO:<support@example.com>")[0].startswith(b"250")
+        assert command(b"RCPT TO:<ghost@example.com>")[0].startswith(b"550")
+        assert command(b"RCPT TO:<support+x@example.com>")[0].startswith(b"250")
+        assert command(b"DATA")[0].startswith(b"354")
+        sock.sendall(customer_mail().as_bytes() + b".\r\n")
+        first, second = reader.readline(), reader.readline()
+        assert first.startswith(b"250") and second.startswith(b"250")
+        command(b"QUIT")
+    wait_for(lambda: Ticket.select().count() == 1)
+    assert Inbound.select().count() == 1
+    assert daemon  # the listener stayed up for the whole exchange
+
+
+def test_cc_addresses_become_participants(make_settings, sqlite_url, start_daemon):
+    daemon = start_daemon(make_settings(sqlite_url))
+    send(daemon, customer_mail(cc="Bob <bob@customer.example>, support@example.com"))
+    wait_for(lambda: Ticket.select().count() == 1)
+    people = {c.email for c in Customer.select()}
+    assert people == {"zoe@customer.example", "bob@customer.example"}
+    from postdesk.views import ticket_detail
+
+    detail = ticket_detail(Ticket.get().id)
+    assert [p["email"] for p in detail["participants"]] == ["bob@customer.example"]

@@ -1,0 +1,57 @@
+"""Building test mail and reading the desk's outgoing folder, as a user's tools would."""
+
+from __future__ import annotations
+
+import email
+import time
+from collections.abc import Callable
+from email import policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+def customer_mail(
+    *,
+    sender: str = "Zoë Kowalska <zoe@customer.example>",
+    to: str = "support@example.com",
+    subject: str = "Printer on fire",
+    body: str = "Hello,\nmy printer is on fire.\n",
+    message_id: str | None = "<first@customer.example>",
+    cc: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> EmailMessage:
+    msg = EmailMessage(policy=policy.SMTP)
+    msg["From"] = sender
+    msg["To"] = to
+    if cc:
+        msg["Cc"] = cc
+    msg["Subject"] = subject
+    if message_id:
+        msg["Message-ID"] = message_id
+    for name, value in (headers or {}).items():
+        msg[name] = value
+    msg.set_content(body)
+    return msg
+
+
+def read_outgoing(folder: Path) -> list[EmailMessage]:
+    if not folder.exists():
+        return []
+    return [
+        email.message_from_bytes(path.read_bytes(), policy=policy.default)  # type: ignore[misc]
+        for path in sorted(folder.glob("*.eml"))
+    ]
+
+
+def wait_for(probe: Callable[[], T], *, timeout: float = 15.0, interval: float = 0.05) -> T:
+    """Poll until probe() is truthy; fail with its last value when time runs out."""
+    deadline = time.monotonic() + timeout
+    value = probe()
+    while not value and time.monotonic() < deadline:
+        time.sleep(interval)
+        value = probe()
+    assert value, f"condition not met within {timeout}s (last value {value!r})"
+    return value

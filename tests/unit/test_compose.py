@@ -1,0 +1,45 @@
+"""Outgoing MIME: thread headers, both parts, and no header injection."""
+
+from __future__ import annotations
+
+import email
+from datetime import UTC, datetime
+from email import policy
+
+from postdesk.mail.compose import OutgoingMail, compose, new_message_id
+
+
+def build(**changes) -> email.message.EmailMessage:
+    fields = dict(
+        sender_name="Example Support", sender_address="support@example.com",
+        recipient="zoe@customer.example", subject="[#1] Hello", text="Hi\n",
+        html="<p>Hi</p>", message_id=new_message_id("example.com"),
+        date=datetime(2026, 11, 22, 12, 0, tzinfo=UTC), reply_to="support+1-c-x@example.com",
+        in_reply_to="a@b", references=("z@b", "a@b"), auto_submitted="auto-replied",
+    )
+    fields.update(changes)
+    raw = compose(OutgoingMail(**fields))
+    assert b"\r\n" in raw and b"\n" not in raw.replace(b"\r\n", b"")
+    return email.message_from_bytes(raw, policy=policy.default)  # type: ignore[return-value]
+
+
+def test_headers_and_parts() -> None:
+    msg = build()
+    assert msg["In-Reply-To"] == "<a@b>"
+    assert msg["References"] == "<z@b> <a@b>"
+    assert msg["Auto-Submitted"] == "auto-replied"
+    assert msg.get_content_type() == "multipart/alternative"
+    assert msg.get_body(("plain",)).get_content().splitlines() == ["Hi"]
+    assert "<p>Hi</p>" in msg.get_body(("html",)).get_content()
+
+
+def test_customer_text_cannot_inject_headers() -> None:
+    msg = build(subject="Hello\r\nBcc: victim@example.org", sender_name="Eve\nX-Evil: 1")
+    assert msg["Bcc"] is None and msg["X-Evil"] is None
+    assert msg["Subject"] == "Hello Bcc: victim@example.org"
+
+
+def test_non_ascii_names_are_encoded() -> None:
+    msg = build(sender_name="Obsługa Klienta", subject="Zażółć gęślą jaźń")
+    assert msg["From"].addresses[0].display_name == "Obsługa Klienta"
+    assert msg["Subject"] == "Zażółć gęślą jaźń"
