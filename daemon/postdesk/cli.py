@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from postdesk import db, migrations, views
 from postdesk.config import Settings, load_settings
@@ -27,7 +28,9 @@ err_console = Console(stderr=True)
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    line = Text("error: ", style="bold red")
+    line.append(message)
+    err_console.print(line, soft_wrap=True, highlight=False)
     sys.exit(code)
 
 
@@ -87,7 +90,7 @@ def init(folder: Path, domain: str, force: bool) -> None:
         config = init_desk(folder, domain=domain, force=force)
     except ConfigError as exc:
         _fail(str(exc))
-    console.print(f"Desk created: [bold]{config}[/]\nStart it with: postdesk --config {config} serve")
+    console.print(Text(f"Desk created: {config}\nStart it with: postdesk --config {config} serve"))
 
 
 @main.command()
@@ -225,7 +228,8 @@ def _replay(settings: Settings, inbound_id: int) -> None:
     for outbox_id in outcome.outbox_ids:
         send_outbox(outbox_id, current)
     detail = f" ticket {outcome.ticket_id}" if outcome.ticket_id else ""
-    console.print(f"inbound {inbound_id}: {outcome.state}{detail} {outcome.reason}".rstrip())
+    console.print(Text(f"inbound {inbound_id}: {outcome.state}{detail} {outcome.reason}".rstrip()),
+                  soft_wrap=True)
     if outcome.state == "failed":
         sys.exit(1)
 
@@ -249,11 +253,11 @@ def tickets(obj: Context, status: str | None, limit: int, as_json: bool) -> None
                          justify="right" if column in ("#", "Msgs") else "left")
     for row in rows:
         requester = row["requester"]
-        who = f"{requester['name']} <{requester['email']}>" if requester["name"] else \
-            requester["email"]
+        who = Text(f"{requester['name']} <{requester['email']}>" if requester["name"] else
+                   requester["email"])
         if requester["bouncing"]:
-            who += " [red](bouncing)[/]"
-        table.add_row(str(row["id"]), row["subject"] or "(no subject)", row["status"], who,
+            who.append(" (bouncing)", style="red")
+        table.add_row(str(row["id"]), Text(row["subject"] or "(no subject)"), row["status"], who,
                       str(row["message_count"]), (row["updated_at"] or "")[:16].replace("T", " "))
     console.print(table)
 
@@ -300,8 +304,8 @@ def inbound(obj: Context, failed: bool, ignored: bool, limit: int, as_json: bool
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(str(row["id"]), (row["received_at"] or "")[:19].replace("T", " "),
-                      row["mail_from"] if row["mail_from"] != "" else "<>",
-                      row["state"], str(row["ticket"] or ""), row["reason"])
+                      Text({None: "(unknown)", "": "<>"}.get(row["mail_from"], row["mail_from"])),
+                      row["state"], str(row["ticket"] or ""), Text(row["reason"]))
     console.print(table)
 
 

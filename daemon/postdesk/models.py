@@ -58,10 +58,12 @@ class BaseModel(pw.Model):
 class SchemaVersion(BaseModel):
     """The number of the last migration applied."""
 
+    id = pw.AutoField()
     version = pw.IntegerField()
 
 
 class Customer(BaseModel):
+    id = pw.AutoField()
     email = pw.CharField(max_length=320, unique=True)  # lowercased
     name = pw.CharField(max_length=300, default="")
     language = pw.CharField(max_length=35, null=True)
@@ -71,10 +73,12 @@ class Customer(BaseModel):
 
 
 class Ticket(BaseModel):
+    id = pw.AutoField()
     subject = pw.CharField(max_length=1000, default="")
     status = pw.CharField(max_length=64, default="new", index=True)
     priority = pw.CharField(max_length=32, default="normal")
     requester = pw.ForeignKeyField(Customer, backref="tickets", on_delete="RESTRICT")
+    requester_id: int
     assignee = pw.CharField(max_length=320, null=True)
     team = pw.CharField(max_length=100, null=True)
     request_type = pw.CharField(max_length=100, null=True)
@@ -83,8 +87,11 @@ class Ticket(BaseModel):
 
 
 class Participant(BaseModel):
+    id = pw.AutoField()
     ticket = pw.ForeignKeyField(Ticket, backref="participants", on_delete="CASCADE")
+    ticket_id: int
     customer = pw.ForeignKeyField(Customer, on_delete="CASCADE")
+    customer_id: int
 
     class Meta:
         indexes = ((("ticket", "customer"), True),)
@@ -93,6 +100,7 @@ class Participant(BaseModel):
 class Inbound(BaseModel):
     """A mail as it reached us: raw bytes and envelope, committed before we say 250."""
 
+    id = pw.AutoField()
     received_at = UTCDateTimeField(index=True)
     source = pw.CharField(max_length=100)  # smtp, lmtp, pipe, imap:NAME
     peer = pw.CharField(max_length=200, default="")
@@ -106,11 +114,14 @@ class Inbound(BaseModel):
     attempts = pw.IntegerField(default=0)
     dispatched_at = UTCDateTimeField(null=True)
     ticket = pw.ForeignKeyField(Ticket, null=True, on_delete="SET NULL")
+    ticket_id: int | None
     processed_at = UTCDateTimeField(null=True)
 
 
 class Message(BaseModel):
+    id = pw.AutoField()
     ticket = pw.ForeignKeyField(Ticket, backref="messages", on_delete="CASCADE")
+    ticket_id: int
     direction = pw.CharField(max_length=3)  # in | out
     visibility = pw.CharField(max_length=8, default="public")  # public | internal
     author_email = pw.CharField(max_length=320, default="")
@@ -121,7 +132,13 @@ class Message(BaseModel):
     body = pw.TextField(default="")  # the full text body as received
     html = pw.TextField(null=True)  # sanitised
     inbound = pw.ForeignKeyField(Inbound, null=True, on_delete="SET NULL")
+    inbound_id: int | None
     created_at = UTCDateTimeField()
+
+
+# The same mail from the same sender is stored once, even when two workers race.
+Message.add_index(Message.message_id, Message.author_email, unique=True,
+                  where=(Message.direction == "in"), name="message_inbound_unique")
 
 
 class Blob(BaseModel):
@@ -133,11 +150,14 @@ class Blob(BaseModel):
 
 
 class Attachment(BaseModel):
+    id = pw.AutoField()
     message = pw.ForeignKeyField(Message, backref="attachments", on_delete="CASCADE")
+    message_id: int
     filename = pw.CharField(max_length=300)
     content_type = pw.CharField(max_length=200)
     size = pw.IntegerField()
     blob = pw.ForeignKeyField(Blob, on_delete="RESTRICT")
+    blob_id: int
     content_id = pw.CharField(max_length=300, null=True)
     inline = pw.BooleanField(default=False)
     note = pw.TextField(null=True)
@@ -146,7 +166,9 @@ class Attachment(BaseModel):
 class Event(BaseModel):
     """The audit trail: every change to a ticket and who or what made it."""
 
+    id = pw.AutoField()
     ticket = pw.ForeignKeyField(Ticket, backref="events", on_delete="CASCADE")
+    ticket_id: int
     kind = pw.CharField(max_length=64)
     data = JSONField(default=dict)
     actor = pw.CharField(max_length=320, default="system")
@@ -157,7 +179,9 @@ class Event(BaseModel):
 class Outbox(BaseModel):
     """A mail we decided to send. The Message-ID is fixed here so a retry sends the same mail."""
 
+    id = pw.AutoField()
     ticket = pw.ForeignKeyField(Ticket, null=True, on_delete="SET NULL")
+    ticket_id: int | None
     kind = pw.CharField(max_length=64)  # template name
     recipient = pw.CharField(max_length=320)
     language = pw.CharField(max_length=35, null=True)

@@ -54,6 +54,16 @@ def process_inbound(inbound_id: int, runtime: Runtime) -> Outcome:
     msg = load_message(row.raw)
     parsed = parse_loaded(msg, max_depth=runtime.settings.limits.max_mime_depth)
     verdict = classify(msg, envelope_from=row.mail_from, desk=runtime.identity)
+    try:
+        return _process_once(row, parsed, verdict, runtime)
+    except peewee.IntegrityError:
+        # a worker stored the same mail a moment ago: look again, now it is a duplicate
+        return _process_once(row, parsed, verdict, runtime)
+
+
+def _process_once(row: Inbound, parsed: ParsedMail, verdict: Classification,
+                  runtime: Runtime) -> Outcome:
+    inbound_id = row.id
     now = utcnow()
     try:
         with database.atomic():
@@ -61,7 +71,7 @@ def process_inbound(inbound_id: int, runtime: Runtime) -> Outcome:
                 return Outcome("skipped")
             outcome = _apply(row, parsed, verdict, runtime, now)
             _finish(inbound_id, outcome, now)
-    except peewee.OperationalError:
+    except (peewee.OperationalError, peewee.IntegrityError):
         raise  # locked or unavailable: the queue retries, the row stays pending
     except Exception as exc:  # one place maps failures to a stored reason
         log.exception("inbound %s could not be processed", inbound_id)
@@ -183,10 +193,10 @@ def _tickets_of_message_ids(message_ids: list[str]) -> tuple[int, ...]:
     found: dict[str, int] = {}
     for out in Outbox.select(Outbox.message_id, Outbox.ticket).where(
             Outbox.message_id.in_(ids) & Outbox.ticket.is_null(False)):
-        found[out.message_id] = out.ticket_id
+        found[str(out.message_id)] = int(out.ticket_id or 0)
     for msg in Message.select(Message.message_id, Message.ticket).where(
             Message.message_id.in_(ids)):
-        found.setdefault(msg.message_id, msg.ticket_id)
+        found.setdefault(str(msg.message_id), msg.ticket_id)
     return tuple(dict.fromkeys(found[m] for m in ids if m in found))
 
 

@@ -38,5 +38,5 @@ def print_ticket(console: Console, detail: dict[str, Any]) -> None:
         for item in message["attachments"]:
             body.append(f"\n📎 {item['filename']} ({item['content_type']}, {item['size']} bytes)",
                         style="dim")
-        console.print(Panel(body, title=title, title_align="left",
+        console.print(Panel(body, title=Text(title), title_align="left",
                             border_style="yellow" if internal else "blue"))

@@ -26,11 +26,23 @@ SWEEP_BATCH = 1000
 def sweep(dispatcher: Dispatcher, now: datetime, *, everything: bool = False) -> tuple[int, int]:
     """Re-dispatch forgotten work; `everything` at start-up, when the queue is known empty."""
     cutoff = now if everything else now - REDISPATCH_AFTER
+    if everything:
+        _release_cut_off_sends()
     inbound = _redispatch_inbound(dispatcher, now, cutoff)
     outgoing = _redispatch_outbox(dispatcher, now, cutoff)
     if inbound or outgoing:
         log.info("sweeper re-dispatched %d inbound and %d outgoing mails", inbound, outgoing)
     return inbound, outgoing
+
+
+def _release_cut_off_sends() -> None:
+    """At start-up of a single-node desk nobody else can be sending: a 'sending' row was
+    cut off by the crash, so it need not wait for its lease (the re-send is idempotent)."""
+    with database.atomic():
+        released = (Outbox.update(state="pending", lease_until=None)
+                    .where(Outbox.state == "sending").execute())
+    if released:
+        log.info("released %d outgoing mails cut off by the last stop", released)
 
 
 def _redispatch_inbound(dispatcher: Dispatcher, now: datetime, cutoff: datetime) -> int:

@@ -6,6 +6,7 @@ at import time), so the broker can be chosen from the config first.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import dramatiq
@@ -39,8 +40,10 @@ def declare_actors(broker: dramatiq.Broker, queue_name: str = "postdesk") -> Dis
     def send_outbox(outbox_id: int) -> None:
         outbox.send_outbox(outbox_id, runtime.current())
 
-    options = {"broker": broker, "queue_name": queue_name, "max_retries": 5,
-               "min_backoff": 200, "max_backoff": 30_000}
-    inbound_actor = dramatiq.actor(process_inbound, actor_name="process_inbound", **options)
-    send_outbox_actor = dramatiq.actor(send_outbox, actor_name="send_outbox", **options)
+    def declare(fn: Callable[[int], None]) -> dramatiq.Actor:
+        return dramatiq.actor(actor_name=fn.__name__, broker=broker, queue_name=queue_name,
+                              max_retries=5, min_backoff=200, max_backoff=30_000)(fn)
+
+    inbound_actor = declare(process_inbound)
+    send_outbox_actor = declare(send_outbox)
     return Dispatcher(process_inbound=inbound_actor, send_outbox=send_outbox_actor)

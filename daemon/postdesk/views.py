@@ -45,7 +45,7 @@ def ticket_summaries(status: str | None = None, limit: int | None = None) -> lis
             "assignee": ticket.assignee,
             "created_at": _iso(ticket.created_at),
             "updated_at": _iso(ticket.updated_at),
-            "message_count": ticket.message_count or 0,
+            "message_count": getattr(ticket, "message_count", 0) or 0,
         }
         for ticket in query
     ]

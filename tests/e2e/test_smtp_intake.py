@@ -7,8 +7,8 @@ import socket
 from collections.abc import Callable
 
 import pytest
-from mailbuild import customer_mail, read_outgoing, wait_for
 
+from mailbuild import customer_mail, read_outgoing, wait_for
 from postdesk.config import Settings
 from postdesk.mail.address import read_reply_address
 from postdesk.models import Customer, Inbound, Message, Outbox, Ticket

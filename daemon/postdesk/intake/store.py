@@ -10,6 +10,7 @@ answers 250 (or exits 0) only after the commit returned.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import queue
@@ -138,11 +139,7 @@ def _resolve(future: asyncio.Future[int], *, result: int | None = None,
 
 
 def _reconnect() -> None:
-    try:
+    with contextlib.suppress(Exception):
         database.close()
-    except Exception:
-        pass
-    try:
+    with contextlib.suppress(Exception):
         database.connect(reuse_if_open=True)
-    except Exception:
-        pass

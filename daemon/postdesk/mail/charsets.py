@@ -12,9 +12,14 @@ a last resort it decodes UTF-8 with replacement characters.
 from __future__ import annotations
 
 import codecs
+import re
 import unicodedata
 
 import charset_normalizer
+
+# Pseudo-codec: ISO-2022-JP with Microsoft's extensions (NEC circled digits,
+# IBM kanji), which Python's iso2022 codecs reject, decoded via CP932.
+_ISO2022JP_MICROSOFT = "x-iso2022jp-cp932"
 
 # Declared names mapped to the codecs that actually decode what senders send.
 _ALIASES: dict[str, tuple[str, ...]] = {
@@ -46,7 +51,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "x-sjis": ("cp932", "shift_jis_2004"),
     "sjis": ("cp932", "shift_jis_2004"),
     "windows-31j": ("cp932",),
-    "iso-2022-jp": ("iso2022_jp", "iso2022_jp_2", "iso2022_jp_3", "iso2022_jp_ext"),
+    "iso-2022-jp": ("iso2022_jp", "iso2022_jp_ext", _ISO2022JP_MICROSOFT),
     "euc-jp": ("euc_jp", "euc_jis_2004"),
     "x-euc-jp": ("euc_jp", "euc_jis_2004"),
     "macintosh": ("mac_roman",),
@@ -64,9 +69,8 @@ _NOT_A_CHARSET = frozenset(
 # where statistical detection has too little to go on.
 _SHORT_CANDIDATES = ("cp1252", "cp1250", "cp1251", "koi8-r", "cp1253", "iso-8859-2")
 
-# Below this many non-ASCII bytes, charset-normalizer's guess is scored
-# against the single-byte candidates instead of being trusted outright.
-_DETECTION_MIN_EVIDENCE = 40
+# Candidate decodings are scored on this much of the text.
+_SCORING_SAMPLE = 4096
 
 _LATIN_DECLARED = frozenset({"ascii", "cp1252", "latin-1"})
 
@@ -102,7 +106,7 @@ def decode_text(data: bytes, declared: str | None) -> str:
     if not data:
         return ""
     candidates = codec_candidates(declared)
-    if data.isascii() and not _needs_real_codec(candidates):
+    if data.isascii() and not _needs_real_codec(data, candidates):
         return data.decode("ascii")
     if candidates and candidates[0] in _LATIN_DECLARED:
         # Senders label UTF-8 as latin-1 or ascii far more often than
@@ -134,19 +138,22 @@ def decode_undeclared(data: bytes) -> str:
 
 def guess_codec(data: bytes) -> str | None:
     """Guess the codec of 8-bit ``data`` that is not UTF-8; None when hopeless."""
+    # charset-normalizer's guess competes with the usual single-byte suspects:
+    # on its own it reads KOI8-R as Shift_JIS half-width katakana, for one.
     detected = _detect(data)
-    evidence = sum(1 for byte in data if byte >= 0x80)
-    if detected is not None and evidence >= _DETECTION_MIN_EVIDENCE:
-        return detected
     options = list(_SHORT_CANDIDATES)
     if detected is not None and detected not in options:
         options.append(detected)
+    sample = data[:_SCORING_SAMPLE]
+    ascii_letters = sum(1 for byte in sample if 65 <= byte <= 90 or 97 <= byte <= 122)
     best: tuple[float, str] | None = None
     for codec in options:
-        text = _try_decode(data, codec)
-        if text is None:
+        if _try_decode(data, codec) is None:
             continue
-        score = plausibility(text)
+        text = sample.decode(codec, errors="ignore")
+        # A multi-byte reading that swallows plain ASCII letters is almost always wrong.
+        swallowed = ascii_letters - sum(1 for char in text if char.isascii() and char.isalpha())
+        score = plausibility(text) - 2.0 * max(0, swallowed)
         if best is None or score > best[0]:
             best = (score, codec)
     return best[1] if best else None
@@ -168,8 +175,10 @@ def plausibility(text: str) -> float:
 def _word_score(word: str) -> float:
     score = 0.0
     scripts: set[str] = set()
+    ascii_letters = accented_latin = 0
     for index, char in enumerate(word):
         if char.isascii():
+            ascii_letters += char.isalpha()
             continue
         category = unicodedata.category(char)
         if category == "Ll":
@@ -177,11 +186,17 @@ def _word_score(word: str) -> float:
         elif category == "Lu":
             score += 0.5 if index == 0 else -0.5
         elif category == "Lo":
-            score += 1.5
+            # Half-width katakana is what 8-bit Cyrillic/Greek looks like as Shift_JIS.
+            score += -1.0 if "\uff61" <= char <= "\uff9f" else 1.5
         else:
             score -= 2.0
         if category.startswith("L"):
-            scripts.add(_script_of(char))
+            script = _script_of(char)
+            scripts.add(script)
+            accented_latin += script == "LATIN"
+    if accented_latin >= 2 and accented_latin > ascii_letters:
+        # Real Latin-script words are mostly plain letters; "ôåóô" is mojibake.
+        score -= 1.5 * accented_latin
     if len(scripts) > 1:
         score -= 3.0 * (len(scripts) - 1)
     return score
@@ -192,8 +207,11 @@ def _script_of(char: str) -> str:
     return name.split(" ", 1)[0]
 
 
-def _needs_real_codec(candidates: tuple[str, ...]) -> bool:
-    # ASCII bytes mean ASCII text except for these 7-bit or wide encodings.
+def _needs_real_codec(data: bytes, candidates: tuple[str, ...]) -> bool:
+    # ASCII bytes mean ASCII text except in 7-bit encodings (ISO-2022 escapes,
+    # HZ, UTF-7) and wide ones.
+    if b"\x1b" in data or b"~{" in data:
+        return True
     return any(
         c.startswith(("utf-7", "utf_7", "utf-16", "utf_16", "utf-32", "utf_32")) for c in candidates
     )
@@ -201,6 +219,8 @@ def _needs_real_codec(candidates: tuple[str, ...]) -> bool:
 
 def _try_decode(data: bytes, codec: str) -> str | None:
     try:
+        if codec == _ISO2022JP_MICROSOFT:
+            return _iso2022jp_to_cp932(data).decode("cp932")
         return data.decode(codec)
     except (UnicodeDecodeError, LookupError):
         return None
@@ -242,5 +262,65 @@ def repair_surrogates(value: str, fallback: str | None = None) -> str:
     return raw.decode(codec or "latin-1", errors="replace")
 
 
+_UTF7_RUN = re.compile(r"\+[A-Za-z0-9+/]{2,}-?")
+_ISO2022_CODECS = ("iso2022_jp", "iso2022_jp_ext", _ISO2022JP_MICROSOFT, "iso2022_kr")
+
+
+def repair_seven_bit(value: str, body_codecs: tuple[str, ...]) -> str:
+    """Decode raw 7-bit encodings that some mailers put straight into headers.
+
+    Old Japanese mailers write ISO-2022-JP escape sequences without RFC 2047;
+    Netscape wrote UTF-7 headers when the body was UTF-7.
+    """
+    if "\x1b" in value:
+        raw = value.encode("utf-8", errors="surrogateescape")
+        for codec in _ISO2022_CODECS:
+            text = _try_decode(raw, codec)
+            if text is not None:
+                return text
+    utf7_body = "utf-7" in body_codecs and "=?" not in value and value.isascii()
+    if utf7_body and _UTF7_RUN.search(value):
+        return _try_decode(value.encode("ascii"), "utf-7") or value
+    return value
+
+
 def _has_surrogates(value: str) -> bool:
     return any("\udc80" <= char <= "\udcff" for char in value)
+
+
+_ISO2022_ESCAPE = re.compile(rb"\x1b(\$@|\$B|\(B|\(J|\(I)")
+
+
+def _iso2022jp_to_cp932(data: bytes) -> bytes:
+    """Re-encode ISO-2022-JP as Shift_JIS bytes (CP932 decodes the extensions)."""
+    out = bytearray()
+    mode = b"(B"
+    position = 0
+    for match in _ISO2022_ESCAPE.finditer(data):
+        out += _shift_segment(data[position : match.start()], mode)
+        mode = match.group(1)
+        position = match.end()
+    out += _shift_segment(data[position:], mode)
+    return bytes(out)
+
+
+def _shift_segment(segment: bytes, mode: bytes) -> bytes:
+    if mode in (b"(B", b"(J"):
+        return segment
+    if mode == b"(I":
+        return bytes(byte | 0x80 for byte in segment)
+    out = bytearray()
+    for index in range(0, len(segment) - 1, 2):
+        out += _jis_to_sjis(segment[index], segment[index + 1])
+    return bytes(out)
+
+
+def _jis_to_sjis(first: int, second: int) -> bytes:
+    if first & 1:
+        second += 0x1F if second < 0x60 else 0x20
+    else:
+        second += 0x7E
+    lead = ((first + 1) >> 1) + 0x70
+    if lead >= 0xA0:
+        lead += 0x40
+    return bytes((lead & 0xFF, second & 0xFF))

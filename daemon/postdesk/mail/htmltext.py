@@ -63,6 +63,10 @@ _CELLS = frozenset({"td", "th"})
 _VOID = frozenset({"br", "hr", "img", "input", "meta", "link", "area", "base", "col", "wbr"})
 
 _URL_SCHEMES = frozenset({"http", "https", "mailto", "tel", "cid", "ftp"})
+# Presentation attributes mail relies on; nh3's defaults drop them.
+_GENERIC_ATTRIBUTES = frozenset(
+    {"dir", "lang", "title", "align", "valign", "width", "height", "bgcolor", "color"}
+)
 
 _SPACES = re.compile(r"[ \t\r\n\f\v\u00a0]+")
 _TRAILING = re.compile(r"[ \t]+\n")
@@ -128,7 +132,7 @@ class _TextExtractor(HTMLParser):
             self._pre_depth = max(0, self._pre_depth - 1)
         if tag in ("ul", "ol") and self._list_stack:
             self._list_stack.pop()
-        if tag in _BLOCKS or tag == "li":
+        if tag in _BLOCKS:
             self._break(tag)
 
     def _break(self, tag: str) -> None:
@@ -169,9 +173,15 @@ def _tidy(text: str) -> str:
 def sanitize_html(html: str) -> str:
     """Return ``html`` safe to show in a browser: no script, handlers or js: URLs."""
     try:
-        return nh3.clean(html, url_schemes=set(_URL_SCHEMES))
+        return nh3.clean(html, url_schemes=set(_URL_SCHEMES), attributes=_attributes())
     except Exception:  # nh3 only raises on bad arguments; never show unsanitised HTML
         return ""
+
+
+def _attributes() -> dict[str, set[str]]:
+    allowed = {tag: set(names) for tag, names in nh3.ALLOWED_ATTRIBUTES.items()}
+    allowed["*"] = set(_GENERIC_ATTRIBUTES) | allowed.get("*", set())
+    return allowed
 
 
 def referenced_content_ids(html: str) -> frozenset[str]:

@@ -63,7 +63,7 @@ def migrate(db: peewee.Database) -> tuple[int | None, int]:
             return None, head
         version = before
         for module in _migration_modules():
-            if module.VERSION > version:
+            if version < module.VERSION:
                 module.apply(db, _migrator(db))
                 SchemaVersion.create(version=module.VERSION)
                 version = module.VERSION

@@ -1,0 +1,359 @@
+"""Helpers for the benchmarks under bench/: processes, mails, SMTP load, database reads."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import signal
+import smtplib
+import socket
+import subprocess
+import textwrap
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+
+HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def utc_naive(ts: float) -> datetime:
+    """Wall-clock seconds since the epoch -> naive UTC datetime (as peewee stores it)."""
+    return datetime.fromtimestamp(ts, UTC).replace(tzinfo=None)
+
+
+def as_datetime(value: Any) -> datetime | None:
+    """A timestamp read from SQLite (text) or PostgreSQL (datetime) -> naive UTC datetime."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None) if value.tzinfo is None else (
+            value.astimezone(UTC).replace(tzinfo=None))
+    return datetime.fromisoformat(str(value))
+
+
+def percentile(values: Sequence[float], pct: float) -> float | None:
+    """Nearest-rank percentile; None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(pct / 100 * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+# --- processes -------------------------------------------------------------------------
+
+
+class Daemon:
+    """A subprocess whose merged stdout/stderr is collected line by line in a thread."""
+
+    def __init__(self, name: str, argv: Sequence[str], *, env: dict[str, str] | None = None,
+                 cwd: Path | None = None, ready_marker: str) -> None:
+        self.name = name
+        self.ready_marker = ready_marker
+        self.lines: list[str] = []
+        self.ready = threading.Event()
+        self.proc = subprocess.Popen(
+            list(argv), env=env, cwd=cwd, stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
+        )
+        self._reader = threading.Thread(target=self._read, name=f"{name}-log", daemon=True)
+        self._reader.start()
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.append(line.rstrip("\n"))
+            if self.ready_marker in line:
+                self.ready.set()
+
+    def wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.ready.wait(0.1):
+                return
+            if self.proc.poll() is not None:
+                break
+        self.stop()
+        tail = "\n".join(self.lines[-30:])
+        raise RuntimeError(
+            f"{self.name} did not print {self.ready_marker!r} within {timeout:.0f} s "
+            f"(exit code {self.proc.returncode}); last output:\n{tail}")
+
+    def peak_rss_kib(self) -> int | None:
+        """VmHWM of the process (peak resident set size), in KiB; None if unreadable."""
+        try:
+            text = Path(f"/proc/{self.pid}/status").read_text()
+        except OSError:
+            return None
+        for line in text.splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+        return None
+
+    def stop(self, timeout: float = 15.0) -> int | None:
+        """SIGTERM, wait, then SIGKILL; returns the exit code."""
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    self.proc.kill()
+                self.proc.wait(10)
+        self._reader.join(5)
+        return self.proc.returncode
+
+    def notable_lines(self) -> list[str]:
+        """Log lines that suggest trouble (warnings, errors, tracebacks)."""
+        keys = ("WARNING", "ERROR", "CRITICAL", "Traceback", "Exception")
+        return [line for line in self.lines if any(key in line for key in keys)]
+
+
+# --- mails ----------------------------------------------------------------------------
+
+_WORDS = tuple((
+    "printer invoice order account password login error screen update install "
+    "delivery refund shipment package router network connection slow crash "
+    "license renewal subscription payment card declined address change "
+    "warranty replacement broken cable battery charger laptop monitor keyboard "
+    "please could you help me with this issue since yesterday morning again "
+    "thanks regards urgent tomorrow meeting customer office team manager"
+).split())
+
+_SUBJECTS = (
+    "Printer on floor {n} does not print",
+    "Cannot log in to my account",
+    "Invoice {n} shows the wrong amount",
+    "Where is my order #{n}?",
+    "Laptop battery drains in an hour",
+    "Refund for order {n}",
+    "VPN disconnects every few minutes",
+    "Question about my subscription",
+)
+
+
+@dataclass(frozen=True)
+class Mail:
+    index: int
+    sender: str
+    message_id: str
+    raw: bytes
+
+
+def _paragraphs(rng: random.Random, target: int) -> str:
+    parts: list[str] = []
+    size = 0
+    while size < target:
+        sentence_count = rng.randint(2, 5)
+        sentences = []
+        for _ in range(sentence_count):
+            words = [rng.choice(_WORDS) for _ in range(rng.randint(6, 16))]
+            sentences.append(" ".join(words).capitalize() + ".")
+        paragraph = textwrap.fill(" ".join(sentences), width=72)
+        parts.append(paragraph)
+        size += len(paragraph) + 2
+    return "\n\n".join(parts)
+
+
+def make_mails(count: int, *, recipient: str, tag: str, seed: int = 1) -> list[Mail]:
+    """COUNT distinct mails: own sender and Message-ID each, 1-2 KB text, every 10th
+    with a small attachment. Senders are customer<i>-<tag>@bench.example."""
+    rng = random.Random(seed)
+    mails = []
+    for i in range(count):
+        sender = f"customer{i}-{tag}@bench.example"
+        message_id = f"<bench.{tag}.{i}@bench.example>"
+        msg = EmailMessage()
+        msg["From"] = f"Customer {i} <{sender}>"
+        msg["To"] = recipient
+        msg["Subject"] = rng.choice(_SUBJECTS).format(n=rng.randint(100, 99999))
+        msg["Date"] = format_datetime(datetime.now(UTC))
+        msg["Message-ID"] = message_id
+        body = (f"Hello,\n\n{_paragraphs(rng, rng.randint(900, 1800))}\n\n"
+                f"Best regards,\nCustomer {i}\n")
+        msg.set_content(body)
+        if i % 10 == 0:
+            log = "\n".join(
+                f"2026-11-{rng.randint(1, 28):02d} 10:{rng.randint(0, 59):02d} "
+                f"ERROR code={rng.randint(1, 999)} {' '.join(rng.choices(_WORDS, k=6))}"
+                for _ in range(30))
+            msg.add_attachment(log.encode(), maintype="text", subtype="plain",
+                               filename=f"error-{i}.log")
+        mails.append(Mail(i, sender, message_id, msg.as_bytes()))
+    return mails
+
+
+# --- SMTP load ------------------------------------------------------------------------
+
+
+@dataclass
+class LoadResult:
+    started: float = 0.0  # wall clock (time.time()) before the first connection
+    finished: float = 0.0  # wall clock after the last 250
+    accepted_at: dict[int, float] = field(default_factory=dict)  # mail index -> wall clock
+    transaction_s: list[float] = field(default_factory=list)  # MAIL FROM .. 250, seconds
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def accepted(self) -> int:
+        return len(self.accepted_at)
+
+    @property
+    def elapsed(self) -> float:
+        return max(self.finished - self.started, 1e-9)
+
+
+def _client(port: int, mails: Sequence[Mail], recipient: str, result: LoadResult,
+            lock: threading.Lock, deadline: float) -> None:
+    smtp: smtplib.SMTP | None = None
+    try:
+        for mail in mails:
+            if time.monotonic() > deadline:
+                with lock:
+                    result.errors.append(f"mail {mail.index}: not sent, load deadline passed")
+                continue
+            for attempt in (1, 2):
+                try:
+                    if smtp is None:
+                        smtp = smtplib.SMTP(HOST, port, local_hostname="bench.example",
+                                            timeout=60)
+                        smtp.ehlo()
+                    start = time.perf_counter()
+                    refused = smtp.sendmail(mail.sender, [recipient], mail.raw)
+                    took = time.perf_counter() - start
+                    wall = time.time()
+                    with lock:
+                        if refused:
+                            result.errors.append(f"mail {mail.index}: refused {refused}")
+                        else:
+                            result.accepted_at[mail.index] = wall
+                            result.transaction_s.append(took)
+                    break
+                except (smtplib.SMTPException, OSError) as exc:
+                    with lock:
+                        result.errors.append(f"mail {mail.index} (attempt {attempt}): "
+                                             f"{type(exc).__name__}: {exc}")
+                    if smtp is not None:
+                        with contextlib.suppress(Exception):
+                            smtp.close()
+                    smtp = None
+                    # A 4xx/5xx reply to DATA is an answer, not a broken link: no retry.
+                    if isinstance(exc, smtplib.SMTPResponseException):
+                        break
+    finally:
+        if smtp is not None:
+            with contextlib.suppress(Exception):
+                smtp.quit()
+
+
+def send_all(port: int, mails: Sequence[Mail], *, recipient: str, connections: int,
+             timeout: float) -> LoadResult:
+    """Send MAILS over CONNECTIONS concurrent smtplib clients (one thread each,
+    one connection each, mails dealt round-robin). Bounded by TIMEOUT seconds."""
+    result = LoadResult()
+    lock = threading.Lock()
+    deadline = time.monotonic() + timeout
+    threads = [
+        threading.Thread(target=_client, name=f"smtp-client-{n}",
+                         args=(port, mails[n::connections], recipient, result, lock, deadline),
+                         daemon=True)
+        for n in range(connections)
+    ]
+    result.started = time.time()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()) + 65)
+    result.finished = max(result.accepted_at.values(), default=time.time())
+    if any(thread.is_alive() for thread in threads):
+        result.errors.append("some client threads were still running at the deadline")
+    return result
+
+
+# --- database -------------------------------------------------------------------------
+
+
+class Progress:
+    """Read-only view of the desk's tables, via sqlite3 or psycopg."""
+
+    def __init__(self, url: str, base: Path, like: str) -> None:
+        self.url = url
+        self.like = like  # LIKE pattern of this run's senders
+        scheme = url.split(":", 1)[0].split("+", 1)[0]
+        if scheme == "sqlite":
+            import sqlite3
+
+            path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else url[7:]
+            db = Path(path) if os.path.isabs(path) else base / path
+            self.path = db
+            self.conn: Any = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30,
+                                             isolation_level=None)
+            self.param = "?"
+        elif scheme in ("postgres", "postgresql"):
+            import psycopg
+
+            self.conn = psycopg.connect("postgresql:" + url.split(":", 1)[1], autocommit=True)
+            self.param = "%s"
+        else:
+            raise ValueError(f"cannot read progress from database URL {url!r}")
+
+    def _rows(self, sql: str) -> list[tuple[Any, ...]]:
+        cur = self.conn.execute(sql.replace("?", self.param), (self.like,))
+        return list(cur.fetchall())
+
+    def inbound_states(self) -> dict[str, int]:
+        rows = self._rows("SELECT state, COUNT(*) FROM inbound WHERE mail_from LIKE ? "
+                          "GROUP BY state")
+        return {str(state): int(n) for state, n in rows}
+
+    def outbox_states(self) -> dict[str, int]:
+        rows = self._rows(
+            "SELECT o.state, COUNT(*) FROM outbox o WHERE o.ticket_id IN "
+            "(SELECT i.ticket_id FROM inbound i WHERE i.mail_from LIKE ?) GROUP BY o.state")
+        return {str(state): int(n) for state, n in rows}
+
+    def per_mail(self) -> list[tuple[str, str, Any, Any, Any]]:
+        """(mail_from, state, received_at, processed_at, ticket.created_at) per inbound row."""
+        return [tuple(r) for r in self._rows(  # type: ignore[misc]
+            "SELECT i.mail_from, i.state, i.received_at, i.processed_at, t.created_at "
+            "FROM inbound i LEFT JOIN ticket t ON t.id = i.ticket_id "
+            "WHERE i.mail_from LIKE ?")]
+
+    def last_sent_at(self) -> Any:
+        rows = self._rows(
+            "SELECT MAX(o.sent_at) FROM outbox o WHERE o.ticket_id IN "
+            "(SELECT i.ticket_id FROM inbound i WHERE i.mail_from LIKE ?)")
+        return rows[0][0] if rows else None
+
+    def failures(self, limit: int = 5) -> list[tuple[Any, ...]]:
+        inbound = self._rows(
+            "SELECT 'inbound', id, state, reason FROM inbound WHERE mail_from LIKE ? "
+            f"AND state IN ('failed', 'duplicate', 'ignored') LIMIT {limit}")
+        outbox = self._rows(
+            "SELECT 'outbox', o.id, o.state, o.last_error FROM outbox o WHERE o.ticket_id IN "
+            "(SELECT i.ticket_id FROM inbound i WHERE i.mail_from LIKE ?) "
+            f"AND o.state = 'failed' LIMIT {limit}")
+        return inbound + outbox
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.conn.close()

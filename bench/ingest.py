@@ -1,0 +1,270 @@
+"""Ingest benchmark: SMTP mails in -> tickets and acknowledgments out, versus a bare
+fsync-per-mail aiosmtpd server. Prints figures; it is not a test.
+
+    .venv/bin/python bench/ingest.py [--count 2000] [--connections 8] [--keep]
+                                     [--database-url URL] [--timeout 300] [--json]
+
+See bench/README.md for what each figure means.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import (
+    Daemon,
+    LoadResult,
+    Progress,
+    as_datetime,
+    free_port,
+    make_mails,
+    percentile,
+    send_all,
+)
+
+RECIPIENT = "support@example.com"
+BENCH_DIR = Path(__file__).resolve().parent
+
+
+def epoch(dt: datetime) -> float:
+    return dt.replace(tzinfo=UTC).timestamp()
+
+
+def postdesk_command() -> str:
+    candidate = Path(sys.executable).parent / "postdesk"
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which("postdesk")
+    if not found:
+        raise SystemExit("cannot find the postdesk command (run with the project's venv)")
+    return found
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=2000, help="mails to send (2000)")
+    parser.add_argument("--connections", type=int, default=8,
+                        help="concurrent SMTP connections (8)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary desk")
+    parser.add_argument("--database-url", default="",
+                        help="database for the daemon (POSTDESK_DATABASE_URL), e.g. "
+                             "postgresql://user:pw@127.0.0.1/bench; default: the desk's SQLite")
+    parser.add_argument("--timeout", type=float, default=300.0,
+                        help="seconds allowed for the whole postdesk run, from the first "
+                             "connection to the last acknowledgment sent (300)")
+    parser.add_argument("--json", action="store_true",
+                        help="print the figures as one JSON object on the last line")
+    args = parser.parse_args(argv)
+    if args.count < 1 or args.connections < 1:
+        parser.error("--count and --connections must be positive")
+    return args
+
+
+def wait_done(progress: Progress, expected: int, deadline: float) -> dict[str, Any]:
+    """Poll until EXPECTED inbound rows are out of 'pending' and no outbox row is
+    pending or sending; returns the last counts and whether it completed."""
+    inbound: dict[str, int] = {}
+    outbox: dict[str, int] = {}
+    while True:
+        inbound = progress.inbound_states()
+        outbox = progress.outbox_states()
+        settled = sum(n for state, n in inbound.items() if state != "pending")
+        busy = outbox.get("pending", 0) + outbox.get("sending", 0)
+        if expected and settled >= expected and busy == 0:
+            return {"complete": True, "seen_at": time.time(), "inbound": inbound,
+                    "outbox": outbox}
+        if time.monotonic() > deadline:
+            return {"complete": False, "seen_at": time.time(), "inbound": inbound,
+                    "outbox": outbox}
+        time.sleep(0.2)
+
+
+def run_postdesk(args: argparse.Namespace, workdir: Path, mails: list[Any], tag: str
+                 ) -> dict[str, Any]:
+    desk = workdir / "desk"
+    subprocess.run([postdesk_command(), "init", str(desk)], check=True, timeout=120,
+                   stdout=subprocess.DEVNULL)
+    config = desk / "postdesk.toml"
+    port = free_port()
+    env = dict(os.environ, POSTDESK_SMTP_LISTEN=f"127.0.0.1:{port}")
+    url = args.database_url or "sqlite:///var/postdesk.db"
+    if args.database_url:
+        env["POSTDESK_DATABASE_URL"] = args.database_url
+    daemon = Daemon("postdesk", [postdesk_command(), "--config", str(config), "serve"],
+                    env=env, cwd=desk, ready_marker="postdesk ready")
+    progress: Progress | None = None
+    try:
+        daemon.wait_ready(60)
+        started = time.monotonic()
+        load = send_all(port, mails, recipient=RECIPIENT, connections=args.connections,
+                        timeout=args.timeout)
+        progress = Progress(url, desk, f"%-{tag}@bench.example")
+        backlog = progress.inbound_states().get("pending", 0)
+        done = wait_done(progress, load.accepted, started + args.timeout)
+        rows = progress.per_mail()
+        last_sent = as_datetime(progress.last_sent_at())
+        failures = progress.failures()
+        peak_kib = daemon.peak_rss_kib()
+    finally:
+        if progress is not None:
+            progress.close()
+        exit_code = daemon.stop()
+
+    # 250 -> ticket latency, per mail, wall clock UTC on both sides.
+    accepted_at = {mails[i].sender: t for i, t in load.accepted_at.items()}
+    latencies = []
+    finished = [load.finished]
+    for sender, _state, _received, processed, created in rows:
+        moment = as_datetime(created) or as_datetime(processed)
+        if as_datetime(processed) is not None:
+            finished.append(epoch(as_datetime(processed)))  # type: ignore[arg-type]
+        if moment is None or sender not in accepted_at:
+            continue
+        latencies.append((epoch(moment) - accepted_at[sender]) * 1000)
+    if last_sent is not None:
+        finished.append(epoch(last_sent))
+    end = max(finished) if done["complete"] else done["seen_at"]
+    return {
+        "load": load,
+        "end_to_end_s": end - load.started,
+        "complete": done["complete"],
+        "inbound_states": done["inbound"],
+        "outbox_states": done["outbox"],
+        "backlog_at_last_250": backlog,
+        "latency_ms": latencies,
+        "peak_rss_kib": peak_kib,
+        "failures": failures,
+        "exit_code": exit_code,
+        "notable": daemon.notable_lines(),
+        "log_lines": len(daemon.lines),
+    }
+
+
+def run_baseline(args: argparse.Namespace, workdir: Path, mails: list[Any]) -> dict[str, Any]:
+    port = free_port()
+    spool = workdir / "baseline-spool"
+    daemon = Daemon("baseline", [sys.executable, str(BENCH_DIR / "_baseline_server.py"),
+                                 str(port), str(spool)], ready_marker="baseline ready")
+    try:
+        daemon.wait_ready(30)
+        load = send_all(port, mails, recipient=RECIPIENT, connections=args.connections,
+                        timeout=args.timeout)
+        peak_kib = daemon.peak_rss_kib()
+    finally:
+        exit_code = daemon.stop()
+    return {"load": load, "files": len(list(spool.glob("*.eml"))), "peak_rss_kib": peak_kib,
+            "exit_code": exit_code, "notable": daemon.notable_lines()}
+
+
+def fmt(value: float | None, spec: str = ".0f") -> str:
+    return "n/a" if value is None else format(value, spec)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    tag = secrets.token_hex(4)
+    workdir = Path(tempfile.mkdtemp(prefix="postdesk-bench-"))
+    mails = make_mails(args.count, recipient=RECIPIENT, tag=tag)
+    avg_kb = sum(len(m.raw) for m in mails) / len(mails) / 1024
+    print(f"{args.count} mails (avg {avg_kb:.1f} KB, every 10th with an attachment) over "
+          f"{args.connections} connections; database "
+          f"{args.database_url or 'sqlite (desk default)'}; work dir {workdir}", flush=True)
+    try:
+        pd = run_postdesk(args, workdir, mails, tag)
+        base = run_baseline(args, workdir, mails)
+    finally:
+        if args.keep:
+            print(f"kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    pl: LoadResult = pd["load"]
+    bl: LoadResult = base["load"]
+    pd_accepted = pl.accepted / pl.elapsed
+    bl_accepted = bl.accepted / bl.elapsed
+    settled = sum(n for s, n in pd["inbound_states"].items() if s != "pending")
+    pd_e2e = settled / pd["end_to_end_s"] if pd["end_to_end_s"] > 0 else None
+    tx_ms = [t * 1000 for t in pl.transaction_s]
+    btx_ms = [t * 1000 for t in bl.transaction_s]
+    lat = pd["latency_ms"]
+    rss_mb = pd["peak_rss_kib"] / 1024 if pd["peak_rss_kib"] else None
+    figures = {
+        "count": args.count,
+        "connections": args.connections,
+        "database": args.database_url.split("@")[-1] if args.database_url else "sqlite",
+        "postdesk_accepted": pl.accepted,
+        "postdesk_accepted_msgs_per_s": round(pd_accepted, 1),
+        "postdesk_end_to_end_msgs_per_s": round(pd_e2e, 1) if pd_e2e else None,
+        "postdesk_end_to_end_complete": pd["complete"],
+        "postdesk_end_to_end_s": round(pd["end_to_end_s"], 2),
+        "postdesk_p50_250_to_ticket_ms": percentile(lat, 50),
+        "postdesk_p99_250_to_ticket_ms": percentile(lat, 99),
+        "postdesk_p50_smtp_ms": percentile(tx_ms, 50),
+        "postdesk_p99_smtp_ms": percentile(tx_ms, 99),
+        "postdesk_peak_rss_mb": round(rss_mb, 1) if rss_mb else None,
+        "postdesk_inbound_states": pd["inbound_states"],
+        "postdesk_outbox_states": pd["outbox_states"],
+        "postdesk_pending_at_last_250": pd["backlog_at_last_250"],
+        "postdesk_client_errors": len(pl.errors),
+        "postdesk_log_warnings": len(pd["notable"]),
+        "baseline_accepted": bl.accepted,
+        "baseline_accepted_msgs_per_s": round(bl_accepted, 1),
+        "baseline_p50_smtp_ms": percentile(btx_ms, 50),
+        "baseline_p99_smtp_ms": percentile(btx_ms, 99),
+        "baseline_client_errors": len(bl.errors),
+        "ratio": round(pd_accepted / bl_accepted, 3) if bl_accepted else None,
+    }
+    for key, value in figures.items():
+        if isinstance(value, float) and key.endswith("_ms"):
+            figures[key] = round(value, 1)
+
+    e2e_note = "" if pd["complete"] else " (INCOMPLETE: timed out)"
+    print()
+    print(f"postdesk  accepted {pd_accepted:.1f} msg/s  end-to-end {fmt(pd_e2e, '.1f')} msg/s"
+          f"{e2e_note}  p50 250->ticket {fmt(percentile(lat, 50))} ms  "
+          f"p99 {fmt(percentile(lat, 99))} ms  peak RSS {fmt(rss_mb)} MB")
+    print(f"          smtp transaction p50 {fmt(percentile(tx_ms, 50), '.1f')} ms  "
+          f"p99 {fmt(percentile(tx_ms, 99), '.1f')} ms  "
+          f"({pl.accepted}/{args.count} accepted in {pl.elapsed:.2f} s, "
+          f"all done in {pd['end_to_end_s']:.2f} s, {pd['backlog_at_last_250']} still pending "
+          f"at the last 250)")
+    print(f"baseline  accepted {bl_accepted:.1f} msg/s  "
+          f"smtp transaction p50 {fmt(percentile(btx_ms, 50), '.1f')} ms  "
+          f"p99 {fmt(percentile(btx_ms, 99), '.1f')} ms  "
+          f"({bl.accepted}/{args.count} accepted, {base['files']} files)")
+    print(f"ratio     {fmt(figures['ratio'], '.2f')}  (postdesk accepted / baseline accepted)")
+    print(f"states    inbound {pd['inbound_states']}  outbox {pd['outbox_states']}  "
+          f"daemon exit code {pd['exit_code']}")
+
+    for label, load in (("postdesk", pl), ("baseline", bl)):
+        if load.errors:
+            print(f"{label} client errors: {len(load.errors)}; first: {load.errors[:3]}")
+    if pd["failures"]:
+        print(f"postdesk failed/ignored rows (first few): {pd['failures']}")
+    if pd["notable"]:
+        print(f"postdesk log: {len(pd['notable'])} warning/error lines "
+              f"(of {pd['log_lines']}); first ones:")
+        for line in pd["notable"][:10]:
+            print(f"  {line}")
+    if base["notable"]:
+        print(f"baseline log: {base['notable'][:5]}")
+    if args.json:
+        print(json.dumps(figures, sort_keys=False))
+    return 0 if pd["complete"] and not pl.errors and not pd["failures"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

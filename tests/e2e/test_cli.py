@@ -1,0 +1,107 @@
+"""The `postdesk` command as an operator or an MTA pipe uses it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mailbuild import customer_mail
+from postdesk.desk import init_desk
+
+POSTDESK = str(Path(sys.executable).with_name("postdesk"))
+
+
+def run(config: Path, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POSTDESK_")}
+    return subprocess.run([POSTDESK, "--config", str(config), *args], input=stdin,
+                          capture_output=True, timeout=60, env=env)
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    return init_desk(tmp_path / "desk")
+
+
+def test_pipe_ingest_then_replay_creates_ticket_and_acknowledgment(config: Path) -> None:
+    stored = run(config, "ingest", "-f", "zoe@customer.example", stdin=customer_mail().as_bytes())
+    assert stored.returncode == 0, stored.stderr
+    assert b"stored as inbound 1" in stored.stderr
+    pending = json.loads(run(config, "inbound", "--json").stdout)
+    assert [(row["id"], row["state"]) for row in pending] == [(1, "pending")]
+
+    replayed = run(config, "ingest", "--replay", "1")
+    assert replayed.returncode == 0, replayed.stderr
+    assert b"inbound 1: done ticket 1" in replayed.stdout
+
+    tickets = json.loads(run(config, "tickets", "--json").stdout)
+    assert len(tickets) == 1
+    ticket = tickets[0]
+    assert set(ticket) >= {"id", "subject", "status", "requester", "created_at", "updated_at",
+                           "message_count"}
+    assert ticket["subject"] == "Printer on fire"
+    assert ticket["requester"]["email"] == "zoe@customer.example"
+    assert ticket["message_count"] == 1
+    outgoing = list((config.parent / "var" / "outgoing").glob("*.eml"))
+    assert len(outgoing) == 1 and b"Subject: [#1] Printer on fire" in outgoing[0].read_bytes()
+
+    shown = json.loads(run(config, "ticket", "show", "1", "--json").stdout)
+    assert set(shown) >= {"id", "subject", "status", "public_status", "priority", "requester",
+                          "participants", "assignee", "messages"}
+    assert shown["public_status"] == "Received"
+    [message] = shown["messages"]
+    assert message["direction"] == "in" and message["visibility"] == "public"
+    assert "printer is on fire" in message["text"]
+    assert set(message) >= {"id", "author_email", "text", "created_at", "attachments"}
+
+    table = run(config, "tickets")
+    assert table.returncode == 0 and b"Printer on fire" in table.stdout
+    thread = run(config, "ticket", "show", "1")
+    assert b"printer is on fire" in thread.stdout and b"Received" in thread.stdout
+
+    again = run(config, "ingest", "--replay", "1")
+    assert again.returncode == 1 and b"processed already" in again.stderr
+
+
+def test_pipe_ingest_exit_codes(config: Path) -> None:
+    unknown = run(config, "ingest", "-r", "nobody@example.com", stdin=customer_mail().as_bytes())
+    assert unknown.returncode == 67 and b"nobody@example.com" in unknown.stderr
+    empty = run(config, "ingest", stdin=b"")
+    assert empty.returncode == 65
+    assert json.loads(run(config, "inbound", "--json").stdout) == []
+
+
+def test_mail_without_sender_fails_with_reason_and_keeps_bytes(config: Path) -> None:
+    raw = b"Subject: no from\r\n\r\nwho am I?\r\n"
+    assert run(config, "ingest", stdin=raw).returncode == 0
+    replayed = run(config, "ingest", "--replay", "1")
+    assert replayed.returncode == 1
+    [failed] = json.loads(run(config, "inbound", "--failed", "--json").stdout)
+    assert failed["state"] == "failed" and "From" in failed["reason"]
+    listing = run(config, "inbound", "--failed")
+    assert b"failed" in listing.stdout
+
+    from postdesk import db
+    from postdesk.config import load_settings
+    from postdesk.models import Inbound
+
+    settings = load_settings(config, environ={})
+    with db.connect(settings.database_url).connection_context():
+        assert Inbound.get_by_id(1).raw == raw
+
+
+def test_bad_config_is_reported_with_file_and_line(config: Path) -> None:
+    config.write_text(config.read_text().replace("[smtp]\n", "[smtp]\nmax_size = 5\n"))
+    result = run(config, "tickets")
+    assert result.returncode == 1
+    assert f"{config}:".encode() in result.stderr and b"max_size" in result.stderr
+    assert b"Traceback" not in result.stderr
+
+
+def test_migrate_is_idempotent(config: Path) -> None:
+    assert b"Created a new database" in run(config, "migrate").stdout
+    assert b"up to date" in run(config, "migrate").stdout
