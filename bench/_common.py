@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import email.policy
 import os
 import random
 import signal
@@ -130,14 +131,15 @@ class Daemon:
 
 # --- mails ----------------------------------------------------------------------------
 
-_WORDS = tuple((
+_WORD_TEXT = (
     "printer invoice order account password login error screen update install "
     "delivery refund shipment package router network connection slow crash "
     "license renewal subscription payment card declined address change "
     "warranty replacement broken cable battery charger laptop monitor keyboard "
     "please could you help me with this issue since yesterday morning again "
     "thanks regards urgent tomorrow meeting customer office team manager"
-).split())
+)
+_WORDS = tuple(_WORD_TEXT.split())
 
 _SUBJECTS = (
     "Printer on floor {n} does not print",
@@ -198,7 +200,8 @@ def make_mails(count: int, *, recipient: str, tag: str, seed: int = 1) -> list[M
                 for _ in range(30))
             msg.add_attachment(log.encode(), maintype="text", subtype="plain",
                                filename=f"error-{i}.log")
-        mails.append(Mail(i, sender, message_id, msg.as_bytes()))
+        # CRLF line ends: smtplib sends bytes as they are.
+        mails.append(Mail(i, sender, message_id, msg.as_bytes(policy=email.policy.SMTP)))
     return mails
 
 

@@ -533,6 +533,13 @@ class TestFilenames:
         disposition = 'Content-Disposition: attachment; filename="=?utf-8?B?0YTQsNC50Lsu0L/QtNGE?="'
         assert self._attachment_named(disposition) == "файл.пдф"
 
+    def test_raw_8bit_filename(self) -> None:
+        raw = top(
+            b"Content-Type: application/pdf\r\n"
+            b'Content-Disposition: attachment; filename="Fr\xf6sche.pdf"\r\n\r\n%PDF'
+        )
+        assert parse_message(raw).attachments[0].filename == "Frösche.pdf"
+
     def test_windows_path_in_quoted_filename(self) -> None:
         disposition = 'Content-Disposition: inline; filename="C:\\TEMP\\nsmail.png"'
         assert self._attachment_named(disposition) == "nsmail.png"

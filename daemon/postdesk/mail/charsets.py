@@ -11,6 +11,7 @@ a last resort it decodes UTF-8 with replacement characters.
 
 from __future__ import annotations
 
+import binascii
 import codecs
 import re
 import unicodedata
@@ -59,6 +60,8 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "utf8": ("utf-8",),
     "utf-8": ("utf-8",),
 }
+
+_ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?]*)\?=")
 
 # Declared values that say nothing about the charset.
 _NOT_A_CHARSET = frozenset(
@@ -324,3 +327,58 @@ def _jis_to_sjis(first: int, second: int) -> bytes:
     if lead >= 0xA0:
         lead += 0x40
     return bytes((lead & 0xFF, second & 0xFF))
+
+
+def decode_encoded_words(text: str) -> str:
+    """Decode RFC 2047 encoded-words anywhere in ``text``, also malformed ones.
+
+    Words are found even without surrounding blanks; whitespace between two
+    words is dropped; adjacent words in one charset are joined before decoding
+    so characters split across words survive; undecodable words stay as written.
+    """
+    pieces: list[tuple[str | None, bytes | str]] = []
+    position = 0
+    for match in _ENCODED_WORD.finditer(text):
+        literal = text[position : match.start()]
+        position = match.end()
+        after_word = bool(pieces) and pieces[-1][0] is not None
+        if literal and not (literal.isspace() and after_word):
+            pieces.append((None, literal))
+        charset = normalize_charset_name(match.group(1)) or "us-ascii"
+        decoded = _decode_word(match.group(2), match.group(3))
+        if decoded is None:
+            pieces.append((None, match.group(0)))
+        elif pieces and pieces[-1][0] == charset:
+            previous = pieces[-1][1]
+            assert isinstance(previous, bytes)
+            pieces[-1] = (charset, previous + decoded)
+        else:
+            pieces.append((charset, decoded))
+    pieces.append((None, text[position:]))
+    return "".join(_render_piece(charset, data) for charset, data in pieces)
+
+
+def _render_piece(charset: str | None, data: bytes | str) -> str:
+    if isinstance(data, str):
+        return data
+    return decode_text(data, charset)
+
+
+def lenient_base64(encoded: bytes) -> bytes:
+    """Decode base64 that lost characters or padding: keep every whole byte."""
+    cleaned = re.sub(rb"[^A-Za-z0-9+/]", b"", encoded)
+    if len(cleaned) % 4 == 1:
+        cleaned = cleaned[:-1]
+    try:
+        return binascii.a2b_base64(cleaned + b"=" * (-len(cleaned) % 4))
+    except binascii.Error:
+        return b""
+
+
+def _decode_word(kind: str, payload: str) -> bytes | None:
+    try:
+        if kind in "bB":
+            return lenient_base64(payload.encode("ascii", errors="ignore"))
+        return binascii.a2b_qp(payload.encode("utf-8", errors="surrogateescape"), header=True)
+    except (binascii.Error, ValueError):
+        return None

@@ -34,9 +34,10 @@ from typing import TypeVar
 
 from postdesk.mail.charsets import (
     codec_candidates,
+    decode_encoded_words,
     decode_text,
     guess_codec,
-    normalize_charset_name,
+    lenient_base64,
     repair_seven_bit,
     repair_surrogates,
 )
@@ -202,7 +203,6 @@ def _guarded(make: Callable[[], _T], default: _T, defect: str, defects: set[str]
 
 # --------------------------------------------------------------------- headers
 
-_ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?]*)\?=")
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
 _WHITESPACE = re.compile(r"[ \t\r\n\f\v]+")
@@ -229,7 +229,7 @@ def _decode_header(value: object, fallback: str | None) -> str:
     text = repair_surrogates(text, fallback)
     text = _FOLD.sub("", text)
     if "=?" in text:
-        text = _decode_encoded_words(text)
+        text = decode_encoded_words(text)
     return _CONTROL.sub(" ", text)
 
 
@@ -248,55 +248,6 @@ def _header_object_text(value: Header) -> str:
         return str(value)
     except Exception:
         return value.encode()
-
-
-def _decode_encoded_words(text: str) -> str:
-    pieces: list[tuple[str | None, bytes | str]] = []
-    position = 0
-    for match in _ENCODED_WORD.finditer(text):
-        literal = text[position : match.start()]
-        position = match.end()
-        after_word = bool(pieces) and pieces[-1][0] is not None
-        if literal and not (literal.isspace() and after_word):
-            pieces.append((None, literal))
-        charset = normalize_charset_name(match.group(1)) or "us-ascii"
-        decoded = _decode_word(match.group(2), match.group(3))
-        if decoded is None:
-            pieces.append((None, match.group(0)))
-        elif pieces and pieces[-1][0] == charset:
-            previous = pieces[-1][1]
-            assert isinstance(previous, bytes)
-            pieces[-1] = (charset, previous + decoded)
-        else:
-            pieces.append((charset, decoded))
-    pieces.append((None, text[position:]))
-    return "".join(_render_piece(charset, data) for charset, data in pieces)
-
-
-def _render_piece(charset: str | None, data: bytes | str) -> str:
-    if isinstance(data, str):
-        return data
-    return decode_text(data, charset)
-
-
-def _lenient_base64(encoded: bytes) -> bytes:
-    """Decode base64 that lost characters or padding: keep every whole byte."""
-    cleaned = re.sub(rb"[^A-Za-z0-9+/]", b"", encoded)
-    if len(cleaned) % 4 == 1:
-        cleaned = cleaned[:-1]
-    try:
-        return binascii.a2b_base64(cleaned + b"=" * (-len(cleaned) % 4))
-    except binascii.Error:
-        return b""
-
-
-def _decode_word(kind: str, payload: str) -> bytes | None:
-    try:
-        if kind in "bB":
-            return _lenient_base64(payload.encode("ascii", errors="ignore"))
-        return binascii.a2b_qp(payload.encode("utf-8", errors="surrogateescape"), header=True)
-    except (binascii.Error, ValueError):
-        return None
 
 
 @dataclass(frozen=True)
@@ -836,14 +787,21 @@ def _filename(part: Message) -> str | None:
     )
     if "name" not in raw.lower():
         return None
-    try:
-        name = part.get_filename()
-    except Exception:
-        name = _filename_compat(part)
-    if not isinstance(name, str):
+    # The stdlib turns undeclared 8-bit bytes in parameters into U+FFFD, so
+    # such headers are repaired first and read with compat32's simpler parser.
+    name = _filename_stdlib(part) if raw.isascii() else _filename_compat(part)
+    if name is None:
         return None
     decoded = _WHITESPACE.sub(" ", decode_header_value(_windows_basename(part) or name)).strip()
     return decoded or None
+
+
+def _filename_stdlib(part: Message) -> str | None:
+    try:
+        name = part.get_filename()
+    except Exception:
+        return _filename_compat(part)
+    return name if isinstance(name, str) else None
 
 
 _QUOTED_NAME = re.compile(r'(?i)\b(?:file)?name\s*=\s*"([^"]*)"')
@@ -886,7 +844,7 @@ def _payload_bytes(part: Message) -> bytes:
     if isinstance(data, bytes):
         if any(isinstance(d, errors.InvalidBase64LengthDefect) for d in part.defects):
             # The stdlib gives up and returns the encoded text; salvage what decodes.
-            return _lenient_base64(_raw_payload(part))
+            return lenient_base64(_raw_payload(part))
         return data
     return _raw_payload(part)
 
