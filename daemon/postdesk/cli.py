@@ -124,12 +124,13 @@ def worker(obj: Context, threads: int | None) -> None:
     import threading
 
     from postdesk.queue import start_embedded_worker
-    from postdesk.server import prepare
+    from postdesk.server import dispatcher_for, prepare
 
     settings = obj.settings
     if settings.broker.url == "embedded":
         _fail("the embedded broker has no separate workers: 'postdesk serve' runs them")
-    dispatcher = prepare(settings)
+    prepare(settings)
+    dispatcher = dispatcher_for(settings)
     running = start_embedded_worker(dispatcher.process_inbound.broker,
                                     threads or settings.broker.worker_threads)
     stop = threading.Event()
@@ -307,6 +308,51 @@ def inbound(obj: Context, failed: bool, ignored: bool, limit: int, as_json: bool
                       Text({None: "(unknown)", "": "<>"}.get(row["mail_from"], row["mail_from"])),
                       row["state"], str(row["ticket"] or ""), Text(row["reason"]))
     console.print(table)
+
+
+@main.group()
+def imap() -> None:
+    """IMAP mailboxes ([[imap]] sources)."""
+
+
+@imap.command("test")
+@click.argument("name")
+@pass_context
+def imap_test(obj: Context, name: str) -> None:
+    """Connect to the [[imap]] source NAME, open its folder and say what intake would do.
+
+    Changes no mail. Exit status 77: login refused, 69: cannot connect or TLS
+    failed, 78: folder missing.
+    """
+    from postdesk.intake.imap import probe
+    from postdesk.intake.imap_client import ImapAuthError, ImapError, ImapFolderError
+    from postdesk.intake.imap_state import peek_state
+
+    settings = obj.settings
+    source = next((s for s in settings.imap if s.name == name), None)
+    if source is None:
+        known = ", ".join(s.name for s in settings.imap) or "none configured"
+        _fail(f"no [[imap]] source named {name!r} in {settings.source} ({known})")
+    last_uid: int | None = None
+    try:
+        database = db.connect(settings.database_url, synchronous=settings.database.synchronous)
+        with database.connection_context():
+            migrations.migrate(database)
+            state = peek_state(name)
+        last_uid = state.last_uid if state is not None else None
+    except Exception as exc:  # the mailbox can be tested without the database
+        err_console.print(f"note: database not readable ({exc}); assuming a first run",
+                          highlight=False)
+    try:
+        report = asyncio.run(probe(source, last_uid))
+    except ImapAuthError as exc:
+        _fail(f"imap {name}: {exc}", 77)
+    except ImapFolderError as exc:
+        _fail(f"imap {name}: {exc}", 78)
+    except (ImapError, OSError) as exc:
+        _fail(f"imap {name}: {exc}", 69)
+    for line in report:
+        console.print(Text(line), soft_wrap=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

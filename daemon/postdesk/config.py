@@ -11,6 +11,7 @@ file, so a desk folder can be moved as a whole.
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import os
 import re
 import tomllib
@@ -51,7 +52,7 @@ class LmtpSettings:
 @dataclass(frozen=True)
 class DatabaseSettings:
     url: str = "sqlite:///var/postdesk.db"
-    synchronous: str = "full"
+    synchronous: str = "normal"
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class BrokerSettings:
     url: str = "embedded"
     queue: str = "postdesk"
     worker_threads: int = 2
+    worker_processes: int = 0
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,33 @@ class PathSettings:
 
 
 @dataclass(frozen=True)
+class ImapSource:
+    """One ``[[imap]]`` mailbox Postdesk pulls mail from (see postdesk.intake.imap)."""
+
+    name: str = ""
+    host: str = ""
+    port: int = 0  # 0: 993 for tls = "implicit", 143 otherwise
+    tls: str = "implicit"
+    user: str = ""
+    password: str = ""
+    password_file: str = ""
+    folder: str = "INBOX"
+    after: str = "seen"
+    poll_interval: int = 60
+    address: str = ""
+
+    @property
+    def effective_port(self) -> int:
+        return self.port or (993 if self.tls == "implicit" else 143)
+
+    def read_password(self) -> str:
+        """The password, read from password_file at each connection (so it can be rotated)."""
+        if self.password_file:
+            return Path(self.password_file).read_text(encoding="utf-8").strip()
+        return self.password
+
+
+@dataclass(frozen=True)
 class Settings:
     """The whole configuration of one desk."""
 
@@ -93,6 +122,7 @@ class Settings:
     outgoing: OutgoingSettings = field(default_factory=OutgoingSettings)
     limits: LimitsSettings = field(default_factory=LimitsSettings)
     paths: PathSettings = field(default_factory=PathSettings)
+    imap: tuple[ImapSource, ...] = ()
     source: Path | None = None
     base_dir: Path = Path(".")
 
@@ -182,7 +212,11 @@ def settings_from_mapping(
 ) -> Settings:
     where = str(source) if source else "<config>"
     sections: dict[str, Any] = {}
+    base_dir = source.resolve().parent if source else Path.cwd()
     for name, value in data.items():
+        if name == "imap":
+            sections["imap"] = _imap_sources(value, where, text, base_dir)
+            continue
         if name not in SECTIONS:
             raise ConfigError(
                 f"{_at(where, text, name, None)}: unknown section [{name}]"
@@ -191,7 +225,6 @@ def settings_from_mapping(
         if not isinstance(value, Mapping):
             raise ConfigError(f"{_at(where, text, name, None)}: [{name}] must be a table")
         sections[name] = _section(SECTIONS[name], name, value, where, text)
-    base_dir = source.resolve().parent if source else Path.cwd()
     return Settings(**sections, source=source, base_dir=base_dir)
 
 
@@ -207,6 +240,76 @@ def _section(cls: type, section: str, values: Mapping[str, Any], where: str, tex
             )
         kwargs[key] = _coerce(hints[key], value, f"{location}: [{section}] {key}")
     return cls(**kwargs)
+
+
+def _imap_sources(value: Any, where: str, text: str, base_dir: Path) -> tuple[ImapSource, ...]:
+    """The ``[[imap]]`` array of tables; each error names the file and line of that table."""
+    if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
+        raise ConfigError(f"{_at(where, text, 'imap', None)}: imap must be written as "
+                          "[[imap]] tables, one per mailbox")
+    sources = []
+    hints = get_type_hints(ImapSource)
+    known = {f.name for f in fields(ImapSource)}
+    for index, table in enumerate(value):
+        line = _find_array_line(text, "imap", index, None)
+        located = f"{where}:{line}" if line else where
+        kwargs: dict[str, Any] = {}
+        for key, item in table.items():
+            key_line = _find_array_line(text, "imap", index, key) or line
+            at = f"{where}:{key_line}" if key_line else where
+            if key not in known:
+                raise ConfigError(f"{at}: unknown key '{key}' in [[imap]]{_suggest(key, known)}")
+            kwargs[key] = _coerce(hints[key], item, f"{at}: [[imap]] {key}")
+        source = ImapSource(**kwargs)
+        if source.password_file:
+            source = replace(source, password_file=str(base_dir / Path(source.password_file)
+                                                       .expanduser()))
+        sources.append((located, source))
+    return tuple(_check_imap_source(located, source) for located, source in sources)
+
+
+def _check_imap_source(where: str, source: ImapSource) -> ImapSource:
+    what = f"{where}: [[imap]] {source.name or '(no name)'}"
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,50}", source.name):
+        raise ConfigError(f"{where}: [[imap]] name must be 1-50 letters, digits, '.', '_' or "
+                          f"'-', not {source.name!r}")
+    if not source.host:
+        raise ConfigError(f"{what}: host is required")
+    if source.tls not in ("implicit", "starttls", "off"):
+        raise ConfigError(f"{what}: tls must be one of implicit, starttls, off, "
+                          f"not {source.tls!r}")
+    if source.tls == "off" and not _is_loopback(source.host):
+        raise ConfigError(f"{what}: tls = \"off\" is allowed only for a loopback host "
+                          f"(127.0.0.1, ::1, localhost), not {source.host!r}: the password "
+                          "and every mail would cross the network in clear text; use "
+                          "\"implicit\" (port 993) or \"starttls\" (port 143)")
+    if not 0 <= source.port < 65536:
+        raise ConfigError(f"{what}: port must be between 1 and 65535")
+    if not source.user:
+        raise ConfigError(f"{what}: user is required")
+    if bool(source.password) == bool(source.password_file):
+        raise ConfigError(f"{what}: set exactly one of password or password_file")
+    if source.password_file and not Path(source.password_file).is_file():
+        raise ConfigError(f"{what}: password_file {source.password_file} does not exist")
+    if not source.folder:
+        raise ConfigError(f"{what}: folder must not be empty")
+    target = source.after.removeprefix("move:")
+    if source.after not in ("seen", "delete") and not (
+            source.after.startswith("move:") and target and target != source.folder):
+        raise ConfigError(f"{what}: after must be \"seen\", \"delete\" or \"move:FOLDER\" "
+                          f"(another folder than {source.folder!r}), not {source.after!r}")
+    if source.poll_interval < 1:
+        raise ConfigError(f"{what}: poll_interval must be at least 1 second")
+    return source
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _coerce(kind: Any, value: Any, what: str) -> Any:
@@ -278,6 +381,9 @@ def validate(settings: Settings) -> None:
         parse_listen(settings.lmtp.listen, f"{where}: [lmtp] listen")
     if settings.smtp.max_message_size < 1024:
         raise ConfigError(f"{where}: [smtp] max_message_size must be at least 1024 bytes")
+    if settings.broker.worker_threads < 1 or settings.broker.worker_processes < 0:
+        raise ConfigError(f"{where}: [broker] worker_threads must be at least 1 and "
+                          "worker_processes at least 0")
     if settings.smtp.max_recipients < 1:
         raise ConfigError(f"{where}: [smtp] max_recipients must be at least 1")
     if not (settings.outgoing.transport.startswith("maildir:")
@@ -298,6 +404,17 @@ def validate(settings: Settings) -> None:
             f"{where}: [broker] url must be 'embedded', redis://... or amqp://..., "
             f"not {settings.broker.url!r}"
         )
+    known = {address.lower() for address in desk.addresses}
+    names: set[str] = set()
+    for source in settings.imap:
+        if source.name in names:
+            raise ConfigError(f"{where}: [[imap]] name {source.name!r} is used twice")
+        names.add(source.name)
+        if source.address.lower() not in known:
+            raise ConfigError(
+                f"{where}: [[imap]] {source.name}: address must be one of the [desk] addresses "
+                f"({', '.join(desk.addresses)}), not {source.address!r}"
+            )
 
 
 def parse_listen(value: str, what: str = "listen") -> tuple[str, int]:
@@ -317,6 +434,24 @@ def _at(where: str, text: str, section: str, key: str | None) -> str:
     """file:line for a section header or a key inside it, when it can be found."""
     line = _find_line(text, section, key)
     return f"{where}:{line}" if line else where
+
+
+def _find_array_line(text: str, section: str, index: int, key: str | None) -> int | None:
+    """The line of the index-th [[section]] table, or of a key inside it."""
+    count = -1
+    inside = False
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if re.fullmatch(rf"\[\[\s*{re.escape(section)}\s*\]\]", stripped):
+            count += 1
+            inside = count == index
+            if inside and key is None:
+                return number
+        elif stripped.startswith("["):
+            inside = False
+        elif inside and key is not None and re.match(rf"{re.escape(key)}\s*=", stripped):
+            return number
+    return None
 
 
 def _find_line(text: str, section: str, key: str | None) -> int | None:

@@ -7,6 +7,11 @@ of work runs in `database.atomic()`; threads get their own connection.
 
 from __future__ import annotations
 
+import fcntl
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,21 +22,107 @@ from peewee import DatabaseProxy
 
 from postdesk.errors import ConfigError
 
-database = DatabaseProxy()
+
+class _DeskDatabaseProxy(DatabaseProxy):
+    """peewee's proxy opens transactions itself; ours lets the database decide how."""
+
+    def atomic(self, *args: Any, **kwargs: Any) -> Any:
+        return self.obj.atomic(*args, **kwargs)
+
+
+database = _DeskDatabaseProxy()
 
 #: SQLite waits this long for a lock held by another thread or process.
 SQLITE_BUSY_TIMEOUT_S = 30
 
 
-def open_database(url: str, *, synchronous: str = "full") -> peewee.Database:
-    """Build (but do not connect) the peewee database for a URL."""
+class _Serialized:
+    """Hold the desk's write lock for the length of a transaction."""
+
+    def __init__(self, database: SerializedSqliteDatabase, inner: Any, durable: bool) -> None:
+        self.database, self.inner, self.durable = database, inner, durable
+
+    def __enter__(self) -> Any:
+        self.database.acquire_writer(self.durable)
+        try:
+            return self.inner.__enter__()
+        except BaseException:
+            self.database.release_writer()
+            raise
+
+    def __exit__(self, *exc: Any) -> Any:
+        try:
+            return self.inner.__exit__(*exc)
+        finally:
+            self.database.release_writer()
+
+
+class SerializedSqliteDatabase(peewee.SqliteDatabase):
+    """SQLite with writers queued on a lock instead of SQLite's busy handler.
+
+    SQLite allows one writer; a writer that collides waits in the busy handler,
+    which sleeps in steps of up to 100 ms while the lock may long be free. Here
+    writers of one process queue on a thread lock, and processes (worker
+    processes, a CLI command beside the daemon) on an flock of `<db>.lock`, so
+    every commit starts the moment the previous one ends.
+    """
+
+    def __init__(self, database: str, *args: Any, sync_every_commit: bool = False,
+                 **kwargs: Any) -> None:
+        super().__init__(database, *args, **kwargs)
+        self.sync_every_commit = sync_every_commit
+        self._write_lock = threading.RLock()
+        self._depth = 0
+        self._lock_path = None if database == ":memory:" else f"{database}.lock"
+        self._lock_fd: int | None = None
+
+    def atomic(self, *args: Any, **kwargs: Any) -> Any:
+        return _Serialized(self, super().atomic(*args, **kwargs), durable=False)
+
+    def durable_atomic(self) -> Any:
+        """A transaction synced to disk at commit: for commits that make a promise."""
+        return _Serialized(self, super().atomic(), durable=True)
+
+    def acquire_writer(self, durable: bool) -> None:
+        self._write_lock.acquire()
+        self._depth += 1
+        if self._depth > 1:
+            return
+        if self._lock_path is not None:
+            if self._lock_fd is None:
+                self._lock_fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        if durable and not self.sync_every_commit:
+            self.execute_sql("PRAGMA synchronous = FULL")
+            self._restore_sync = True
+
+    def release_writer(self) -> None:
+        self._depth -= 1
+        if self._depth == 0:
+            if getattr(self, "_restore_sync", False):
+                self._restore_sync = False
+                self.execute_sql("PRAGMA synchronous = NORMAL")
+            if self._lock_fd is not None:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+        self._write_lock.release()
+
+
+def open_database(url: str, *, synchronous: str = "normal") -> peewee.Database:
+    """Build (but do not connect) the peewee database for a URL.
+
+    SQLite `synchronous`: "normal" syncs to disk the commits that make a promise to
+    the outside world (a mail accepted with 250, a mail about to be sent: see
+    `durable_atomic`); the others are synced with the next such commit, so a power
+    cut can only undo work that is then done again. "full" syncs every commit.
+    """
     if url.startswith("sqlite:///"):
         path = url.removeprefix("sqlite:///")
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return peewee.SqliteDatabase(
+        return SerializedSqliteDatabase(
             path,
             timeout=SQLITE_BUSY_TIMEOUT_S,
+            sync_every_commit=synchronous == "full",
             pragmas={
                 "journal_mode": "wal",
                 "synchronous": synchronous,
@@ -57,11 +148,31 @@ def open_database(url: str, *, synchronous: str = "full") -> peewee.Database:
     raise ConfigError(f"[database] url: unsupported database URL {url!r}")
 
 
-def connect(url: str, *, synchronous: str = "full") -> peewee.Database:
+def connect(url: str, *, synchronous: str = "normal") -> peewee.Database:
     """Point the global proxy at the database for `url` and return it."""
     db = open_database(url, synchronous=synchronous)
     database.initialize(db)
     return db
+
+
+def durable_atomic() -> Any:
+    """A transaction whose commit is on disk when it returns (PostgreSQL: always)."""
+    target = database.obj
+    if isinstance(target, SerializedSqliteDatabase):
+        return target.durable_atomic()
+    return database.atomic()
+
+
+@contextmanager
+def reconnect_after_failure() -> Iterator[None]:
+    """A connection the server dropped stays 'open' in peewee: close it when a unit of
+    work fails on it, so the retry (the queue's or the sweeper's) connects afresh."""
+    try:
+        yield
+    except (peewee.OperationalError, peewee.InterfaceError):
+        with suppress(Exception):
+            database.close()
+        raise
 
 
 def is_postgres() -> bool:

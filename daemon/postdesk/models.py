@@ -200,6 +200,22 @@ class Outbox(BaseModel):
     sent_at = UTCDateTimeField(null=True)
 
 
+class ImapState(BaseModel):
+    """Where the IMAP intake of one [[imap]] source stands: the last UID committed as inbound.
+
+    UIDs below `rescan_through` were seen under an earlier UIDVALIDITY and are
+    stored only if no inbound mail of this source has the same content hash or
+    Message-ID.
+    """
+
+    id = pw.AutoField()
+    source = pw.CharField(max_length=100, unique=True)  # the [[imap]] name
+    uidvalidity = pw.BigIntegerField(null=True)
+    last_uid = pw.BigIntegerField(default=0)
+    rescan_through = pw.BigIntegerField(default=0)
+    updated_at = UTCDateTimeField()
+
+
 MODELS: tuple[type[BaseModel], ...] = (
     SchemaVersion,
     Customer,
@@ -211,4 +227,5 @@ MODELS: tuple[type[BaseModel], ...] = (
     Attachment,
     Event,
     Outbox,
+    ImapState,
 )

@@ -26,10 +26,10 @@ from postdesk.mail.address import (
 from postdesk.mail.classify import Classification, classify
 from postdesk.mail.compose import LOOP_HEADER, new_message_id
 from postdesk.mail.parse import ParsedMail, load_message, parse_loaded
-from postdesk.models import Inbound, Message, Outbox, Ticket
+from postdesk.models import Customer, Inbound, Message, Outbox, Ticket
 from postdesk.runtime import Runtime
 from postdesk.tickets import service
-from postdesk.tickets.correlate import ThreadFacts, find_ticket
+from postdesk.tickets.correlate import ThreadFacts, ThreadMatch, find_ticket
 from postdesk.tickets.statuses import public_status
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ class Outcome:
 def process_inbound(inbound_id: int, runtime: Runtime) -> Outcome:
     """Process one inbound row; idempotent (a done or missing row is skipped)."""
     row = Inbound.get_or_none(Inbound.id == inbound_id)
-    if row is None or row.state not in ("pending", "processing"):
+    if row is None or row.state != "pending":
         return Outcome("skipped")
     msg = load_message(row.raw)
     parsed = parse_loaded(msg, max_depth=runtime.settings.limits.max_mime_depth)
@@ -61,35 +61,49 @@ def process_inbound(inbound_id: int, runtime: Runtime) -> Outcome:
         return _process_once(row, parsed, verdict, runtime)
 
 
+@dataclass(frozen=True)
+class Plan:
+    """What the database says about a mail, read before the write transaction.
+
+    Reading first keeps the write lock short. A race (two workers, same mail)
+    is caught by the unique index on inbound messages and the mail is planned
+    again.
+    """
+
+    outcome: Outcome | None = None  # decided without writing ticket data
+    match: ThreadMatch | None = None
+    customer: Customer | None = None
+
+
+class _AlreadyDone(Exception):
+    """Another worker finished this row first: roll back and skip."""
+
+
 def _process_once(row: Inbound, parsed: ParsedMail, verdict: Classification,
                   runtime: Runtime) -> Outcome:
-    inbound_id = row.id
     now = utcnow()
     try:
+        plan = _plan(row, parsed, verdict, runtime)
         with database.atomic():
-            if not _claim(inbound_id):
-                return Outcome("skipped")
-            outcome = _apply(row, parsed, verdict, runtime, now)
-            _finish(inbound_id, outcome, now)
-    except (peewee.OperationalError, peewee.IntegrityError):
+            outcome = plan.outcome or _apply(row, parsed, verdict, plan, runtime, now)
+            if not _finish(row.id, outcome, now):
+                raise _AlreadyDone
+    except _AlreadyDone:
+        return Outcome("skipped")
+    except (peewee.OperationalError, peewee.InterfaceError, peewee.IntegrityError):
         raise  # locked or unavailable: the queue retries, the row stays pending
     except Exception as exc:  # one place maps failures to a stored reason
-        log.exception("inbound %s could not be processed", inbound_id)
-        return _record_failure(inbound_id, exc)
+        log.exception("inbound %s could not be processed", row.id)
+        return _record_failure(row.id, exc)
     return outcome
 
 
-def _claim(inbound_id: int) -> bool:
-    claimed = (Inbound.update(state="processing", attempts=Inbound.attempts + 1)
-               .where((Inbound.id == inbound_id) & (Inbound.state == "pending"))
-               .execute())
-    return claimed == 1
-
-
-def _finish(inbound_id: int, outcome: Outcome, now: datetime) -> None:
-    (Inbound.update(state=outcome.state, reason=outcome.reason, ticket=outcome.ticket_id,
-                    processed_at=now)
-     .where(Inbound.id == inbound_id).execute())
+def _finish(inbound_id: int, outcome: Outcome, now: datetime) -> bool:
+    """Mark the row done (or what it became) if it is still pending: the claim."""
+    return (Inbound.update(state=outcome.state, reason=outcome.reason, ticket=outcome.ticket_id,
+                           processed_at=now, attempts=Inbound.attempts + 1)
+            .where((Inbound.id == inbound_id) & (Inbound.state == "pending"))
+            .execute()) == 1
 
 
 def _record_failure(inbound_id: int, exc: Exception) -> Outcome:
@@ -107,25 +121,33 @@ def _is_transient(exc: Exception) -> bool:
     return isinstance(exc, peewee.OperationalError | ConnectionError | TimeoutError)
 
 
-def _apply(row: Inbound, parsed: ParsedMail, verdict: Classification, runtime: Runtime,
-           now: datetime) -> Outcome:
+def _plan(row: Inbound, parsed: ParsedMail, verdict: Classification, runtime: Runtime) -> Plan:
     if parsed.sender is None:
-        return Outcome("failed", reason="no usable From address: cannot tell who wrote this mail")
+        return Plan(Outcome("failed",
+                            reason="no usable From address: cannot tell who wrote this mail"))
     sender = parsed.sender.normalized
     duplicate = _find_duplicate(parsed, sender)
     if duplicate is not None:
-        return Outcome("duplicate", ticket_id=duplicate,
-                       reason=f"already stored: Message-ID <{parsed.message_id}> from {sender}")
+        return Plan(Outcome("duplicate", ticket_id=duplicate,
+                            reason=f"already stored: Message-ID <{parsed.message_id}> "
+                                   f"from {sender}"))
     if verdict.kind in ("loop", "bounce"):
-        return Outcome("ignored", reason=verdict.reason)
+        return Plan(Outcome("ignored", reason=verdict.reason))
     match = find_ticket(_thread_facts(row, parsed, sender, runtime))
     if verdict.kind == "auto_reply" and match is None:
-        return Outcome("ignored", reason=f"{verdict.reason}; matches no ticket")
+        return Plan(Outcome("ignored", reason=f"{verdict.reason}; matches no ticket"))
+    return Plan(match=match, customer=Customer.get_or_none(Customer.email == sender))
+
+
+def _apply(row: Inbound, parsed: ParsedMail, verdict: Classification, plan: Plan,
+           runtime: Runtime, now: datetime) -> Outcome:
+    assert parsed.sender is not None
     settings = runtime.settings
-    customer = service.find_or_create_customer(
-        sender, parsed.sender.name,
+    customer = plan.customer or service.find_or_create_customer(
+        parsed.sender.normalized, parsed.sender.name,
         language=_language(parsed, runtime), timezone=settings.desk.timezone, now=now,
     )
+    match = plan.match
     if match is not None:
         ticket = Ticket.get_by_id(match.ticket_id)
         visibility = "internal" if verdict.kind == "auto_reply" else "public"

@@ -18,10 +18,12 @@ from typing import Any
 
 from postdesk import db, migrations, runtime, scheduler
 from postdesk.config import Settings
+from postdesk.intake.imap import start_supervisors
 from postdesk.intake.smtp import start_listener
 from postdesk.intake.store import InboundWriter
 from postdesk.queue import make_broker, start_embedded_worker
 from postdesk.tasks import Dispatcher, declare_actors
+from postdesk.workpool import InboundRunner, make_runner
 
 log = logging.getLogger("postdesk")
 
@@ -34,14 +36,17 @@ class ServeOptions:
     worker: bool = True  # consume in this process (always true for the embedded broker)
 
 
-def prepare(settings: Settings) -> Dispatcher:
-    """Database, schema, runtime and actors: what every Postdesk process needs."""
+def prepare(settings: Settings) -> None:
+    """Database, schema and runtime: what every Postdesk process needs first."""
     database = db.connect(settings.database_url, synchronous=settings.database.synchronous)
     with database.connection_context():
         migrations.migrate(database)
     runtime.install(runtime.Runtime(settings))
-    broker = make_broker(settings.broker.url)
-    return declare_actors(broker, settings.broker.queue)
+
+
+def dispatcher_for(settings: Settings, runner: InboundRunner | None = None) -> Dispatcher:
+    """The broker named by the settings, with Postdesk's actors declared on it."""
+    return declare_actors(make_broker(settings.broker.url), settings.broker.queue, runner)
 
 
 class Daemon:
@@ -54,7 +59,9 @@ class Daemon:
         self._worker: Any = None
         self._writer: InboundWriter | None = None
         self._sweeper: asyncio.Task[None] | None = None
+        self._imap: list[asyncio.Task[None]] = []
         self.dispatcher: Dispatcher | None = None
+        self._runner: InboundRunner | None = None
 
     @property
     def embedded(self) -> bool:
@@ -62,7 +69,9 @@ class Daemon:
 
     async def start(self) -> None:
         settings = self.settings
-        self.dispatcher = dispatcher = await asyncio.to_thread(prepare, settings)
+        await asyncio.to_thread(prepare, settings)
+        self._runner = await asyncio.to_thread(make_runner, settings)
+        self.dispatcher = dispatcher = dispatcher_for(settings, self._runner)
         broker = dispatcher.process_inbound.broker
         if self.options.worker or self.embedded:
             self._worker = start_embedded_worker(broker, settings.broker.worker_threads)
@@ -72,11 +81,13 @@ class Daemon:
         self.servers.append(await start_listener(settings, self._writer.store))
         if settings.lmtp.listen:
             self.servers.append(await start_listener(settings, self._writer.store, lmtp=True))
+        self._imap = start_supervisors(settings, dispatcher.inbound)
         self._sweeper = asyncio.create_task(_sweep_forever(dispatcher))
         log.info(
-            "postdesk ready: smtp %s%s for %s; database %s; queue %s; outgoing %s",
+            "postdesk ready: smtp %s%s%s for %s; database %s; queue %s; outgoing %s",
             settings.smtp.listen,
             f", lmtp {settings.lmtp.listen}" if settings.lmtp.listen else "",
+            "".join(f", imap {source.name}" for source in settings.imap),
             ", ".join(settings.desk.addresses),
             _redact(settings.database_url),
             "embedded" if self.embedded else _redact(settings.broker.url),
@@ -85,6 +96,11 @@ class Daemon:
 
     async def stop(self) -> None:
         log.info("postdesk stopping")
+        for task in self._imap:
+            task.cancel()
+        for task in self._imap:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         if self._sweeper is not None:
             self._sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -98,6 +114,8 @@ class Daemon:
         if self._worker is not None and self.dispatcher is not None:
             await asyncio.to_thread(_drain, self._worker, self.dispatcher.process_inbound.broker,
                                     self.settings.broker.queue)
+        if self._runner is not None:
+            await asyncio.to_thread(self._runner.close)
         log.info("postdesk stopped")
 
 

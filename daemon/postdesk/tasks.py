@@ -11,8 +11,7 @@ from dataclasses import dataclass
 
 import dramatiq
 
-from postdesk import processing, runtime
-from postdesk.notify import outbox
+from postdesk.workpool import InboundRunner, ThreadRunner
 
 
 @dataclass(frozen=True)
@@ -29,16 +28,18 @@ class Dispatcher:
         self.send_outbox.send(outbox_id)
 
 
-def declare_actors(broker: dramatiq.Broker, queue_name: str = "postdesk") -> Dispatcher:
+def declare_actors(broker: dramatiq.Broker, queue_name: str = "postdesk",
+                   runner: InboundRunner | None = None) -> Dispatcher:
+    inbound_runner = runner or ThreadRunner()
     send_outbox_actor: dramatiq.Actor
 
     def process_inbound(inbound_id: int) -> None:
-        outcome = processing.process_inbound(inbound_id, runtime.current())
-        for outbox_id in outcome.outbox_ids:
+        outbox_ids = inbound_runner.run(inbound_id)
+        for outbox_id in outbox_ids:
             send_outbox_actor.send(outbox_id)
 
     def send_outbox(outbox_id: int) -> None:
-        outbox.send_outbox(outbox_id, runtime.current())
+        inbound_runner.send(outbox_id)
 
     def declare(fn: Callable[[int], None]) -> dramatiq.Actor:
         return dramatiq.actor(actor_name=fn.__name__, broker=broker, queue_name=queue_name,

@@ -43,3 +43,27 @@ def test_non_ascii_names_are_encoded() -> None:
     msg = build(sender_name="Obsługa Klienta", subject="Zażółć gęślą jaźń")
     assert msg["From"].addresses[0].display_name == "Obsługa Klienta"
     assert msg["Subject"] == "Zażółć gęślą jaźń"
+
+
+def test_bodies_round_trip_exactly() -> None:
+    text = "Zażółć gęślą jaźń\n" + "x" * 300 + "\nFrom here on\n.\n=3D literal\n\ttab\n"
+    msg = build(text=text, html="<p>Straße</p>" * 40)
+    assert msg.get_body(("plain",)).get_content().replace("\r\n", "\n") == text
+    html = msg.get_body(("html",)).get_content().replace("\r\n", "\n")
+    assert html == "<p>Straße</p>" * 40 + "\n"
+
+
+def test_text_only_and_long_subject() -> None:
+    subject = "Ü" + "long words " * 40
+    msg = build(html=None, subject=subject)
+    assert msg.get_content_type() == "text/plain"
+    assert msg["Subject"] == " ".join(subject.split())
+
+
+def test_an_address_must_be_one_address() -> None:
+    import pytest
+
+    with pytest.raises(ValueError, match="single mail address"):
+        build(recipient="a@example.com, b@example.com")
+    with pytest.raises(ValueError, match="header name"):
+        build(extra_headers={"X-Bad\r\nBcc": "x"})

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import peewee
 
-from postdesk.db import database, utcnow
+from postdesk.db import database, durable_atomic, utcnow
 from postdesk.errors import TemporaryFailure
 from postdesk.models import Inbound
 
@@ -61,7 +61,7 @@ def _row(arrival: Arrival, *, dispatched: bool = True) -> dict:
 def store_inbound(arrival: Arrival, *, dispatched: bool = True) -> int:
     """Commit one mail and return its inbound id; TemporaryFailure if the database is away."""
     try:
-        with database.atomic():
+        with durable_atomic():
             return int(Inbound.insert(**_row(arrival, dispatched=dispatched)).execute())
     except peewee.DatabaseError as exc:
         raise TemporaryFailure(f"database unavailable: {exc}") from exc
@@ -88,7 +88,7 @@ class InboundWriter:
         return await future
 
     def _run(self) -> None:
-        with database.connection_context():
+        try:
             while True:
                 item = self._queue.get()
                 if item is None:
@@ -104,17 +104,19 @@ class InboundWriter:
                         return
                     batch.append(more)
                 self._commit(batch)
+        finally:
+            _close_quietly()
 
     def _commit(self, batch: list[tuple[Arrival, asyncio.Future[int]]]) -> None:
         try:
-            with database.atomic():
+            with durable_atomic():
                 ids = [int(Inbound.insert(**_row(arrival)).execute()) for arrival, _ in batch]
         except Exception as exc:  # the database is away: every sender in the batch retries
             log.error("could not store %d arriving mails: %s", len(batch), exc)
             failure = TemporaryFailure(f"database unavailable: {exc}")
             for _, future in batch:
                 _resolve(future, exception=failure)
-            _reconnect()
+            _close_quietly()  # the next batch connects afresh
             return
         for (_, future), inbound_id in zip(batch, ids, strict=True):
             _resolve(future, result=inbound_id)
@@ -138,8 +140,6 @@ def _resolve(future: asyncio.Future[int], *, result: int | None = None,
     future.get_loop().call_soon_threadsafe(settle)
 
 
-def _reconnect() -> None:
+def _close_quietly() -> None:
     with contextlib.suppress(Exception):
         database.close()
-    with contextlib.suppress(Exception):
-        database.connect(reuse_if_open=True)

@@ -16,7 +16,9 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from postdesk.db import database, utcnow
+import peewee
+
+from postdesk.db import database, durable_atomic, utcnow
 from postdesk.errors import TemporaryFailure
 from postdesk.mail.compose import OutgoingMail, compose
 from postdesk.models import Outbox
@@ -35,11 +37,17 @@ MAX_BACKOFF = timedelta(hours=2)
 def send_outbox(outbox_id: int, runtime: Runtime) -> str:
     """Send one outbox row if it is due and nobody else holds it; return its new state."""
     now = utcnow()
-    if not _claim(outbox_id, now):
+    row = Outbox.get_or_none(Outbox.id == outbox_id)
+    if row is None or not _may_claim(row, now):
         return "skipped"
-    row = Outbox.get_by_id(outbox_id)
     try:
-        raw = row.raw if row.raw is not None else _render_once(row, runtime)
+        raw = row.raw if row.raw is not None else render(row, runtime)
+    except Exception as exc:  # a template or config problem: keep the row, say why
+        log.exception("outbox %s could not be rendered", outbox_id)
+        return _give_up(row, f"{type(exc).__name__}: {exc}")
+    if not _claim(row, raw, now):
+        return "skipped"
+    try:
         where = runtime.transport.send(
             raw, Envelope(mail_from=row.headers["from_address"], recipients=(row.recipient,)),
             row.message_id,
@@ -48,31 +56,46 @@ def send_outbox(outbox_id: int, runtime: Runtime) -> str:
         return _retry_later(row, str(exc), runtime)
     except PermanentFailure as exc:
         return _give_up(row, str(exc))
-    except Exception as exc:  # a template or config problem: keep the row, say why
-        log.exception("outbox %s could not be rendered or sent", outbox_id)
+    except (peewee.OperationalError, peewee.InterfaceError):
+        raise  # the database is away: the lease expires and the sweeper retries
+    except Exception as exc:
+        log.exception("outbox %s could not be sent", outbox_id)
         return _give_up(row, f"{type(exc).__name__}: {exc}")
     _mark_sent(row, where)
     return "sent"
 
 
-def _claim(outbox_id: int, now: datetime) -> bool:
+def _may_claim(row: Outbox, now: datetime) -> bool:
+    if row.state == "pending":
+        return bool(row.next_attempt_at <= now)
+    return row.state == "sending" and row.lease_until is not None and row.lease_until < now
+
+
+def _claim(row: Outbox, raw: bytes, now: datetime) -> bool:
+    """Take the row (one conditional UPDATE) and store its rendered bytes with it.
+
+    The commit is synced: everything that led to this mail (the ticket, the outbox
+    row) is on disk before the mail leaves, so a power cut cannot make us decide
+    and send it a second time."""
     due = (Outbox.state == "pending") & (Outbox.next_attempt_at <= now)
     stale = (Outbox.state == "sending") & (Outbox.lease_until < now)
-    with database.atomic():
+    with durable_atomic():
         claimed = (Outbox.update(state="sending", lease_until=now + SEND_LEASE,
-                                 attempts=Outbox.attempts + 1)
-                   .where((Outbox.id == outbox_id) & (due | stale)).execute())
+                                 attempts=Outbox.attempts + 1, raw=raw)
+                   .where((Outbox.id == row.id) & (due | stale)).execute())
+    row.attempts += 1
     return claimed == 1
 
 
-def _render_once(row: Outbox, runtime: Runtime) -> bytes:
+def render(row: Outbox, runtime: Runtime) -> bytes:
+    """The mail's bytes, rendered in the recipient's language and time zone."""
     rendered = runtime.renderer.render(
         row.kind, revive_datetimes(row.context), language=row.language, timezone=row.timezone
     )
     headers = row.headers
     extra = {name: value for name, value in headers.items()
              if name.startswith("X-") and isinstance(value, str)}
-    raw = compose(OutgoingMail(
+    return compose(OutgoingMail(
         sender_name=headers.get("from_name", ""),
         sender_address=headers["from_address"],
         recipient=row.recipient,
@@ -87,9 +110,6 @@ def _render_once(row: Outbox, runtime: Runtime) -> bytes:
         auto_submitted=headers.get("auto_submitted"),
         extra_headers=extra,
     ))
-    with database.atomic():
-        Outbox.update(raw=raw).where(Outbox.id == row.id).execute()
-    return raw
 
 
 def revive_datetimes(context: Mapping[str, Any]) -> dict[str, Any]:

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import peewee
-
 from postdesk.mail.parse import Attachment as ParsedAttachment
 from postdesk.models import (
     Attachment,
@@ -50,15 +48,10 @@ def find_or_create_customer(
     key = email.strip().lower()
     customer = Customer.get_or_none(Customer.email == key)
     if customer is None:
-        try:
-            with Customer._meta.database.atomic():
-                return Customer.create(
-                    email=key, name=name[:300], language=language, timezone=timezone,
-                    created_at=now,
-                )
-        except peewee.IntegrityError:
-            # another worker created it a moment ago
-            return Customer.get(Customer.email == key)
+        # on conflict another worker created it a moment ago: take theirs
+        Customer.insert(email=key, name=name[:300], language=language, timezone=timezone,
+                        created_at=now).on_conflict_ignore().execute()
+        return Customer.get(Customer.email == key)
     if name and not customer.name:
         customer.name = name[:300]
         customer.save(only=[Customer.name])
@@ -116,8 +109,9 @@ def add_message(
     )
     for part in attachments:
         store_attachment(message, part)
-    ticket.updated_at = now
-    ticket.save(only=[Ticket.updated_at])
+    if ticket.updated_at != now:
+        ticket.updated_at = now
+        ticket.save(only=[Ticket.updated_at])
     record_event(ticket, "message.received" if direction == "in" else "message.sent",
                  {"message": message.id, "visibility": visibility}, actor=author_email, now=now)
     return message
@@ -142,14 +136,10 @@ def record_event(ticket: Ticket | int, kind: str, data: Mapping[str, Any], *, ac
 
 def queue_mail(ticket: Ticket | None, mail: MailToSend, *, now: datetime) -> Outbox:
     """An outbox row; the Message-ID is fixed now so that every retry sends the same mail."""
-    row = Outbox.create(
+    # its fate is recorded when it is sent or fails (mail.sent / mail.failed events)
+    return Outbox.create(
         ticket=ticket, kind=mail.kind, recipient=mail.recipient, language=mail.language,
         timezone=mail.timezone, message_id=mail.message_id, context=dict(mail.context),
         headers=dict(mail.headers), state="pending", next_attempt_at=now, created_at=now,
         dispatched_at=now,
     )
-    if ticket is not None:
-        record_event(ticket, "mail.queued",
-                     {"outbox": row.id, "kind": mail.kind, "to": mail.recipient},
-                     actor="system", now=now)
-    return row

@@ -1,0 +1,81 @@
+"""First sync of a full mailbox: how long until N mails are committed inbound rows (and flagged).
+
+Needs Dovecot installed (a private instance is started in a temp dir, as in
+the tests). Prints mails per second and peak memory of the intake.
+
+    .venv/bin/python bench/imap_first_run.py [N]   # default 10000
+"""
+
+from __future__ import annotations
+
+import asyncio
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path[:0] = [str(Path(__file__).resolve().parents[1] / "tests")]
+
+from imap.dovecot import PASSWORD, USER, Dovecot  # noqa: E402
+from mailbuild import customer_mail  # noqa: E402
+from postdesk import db, migrations  # noqa: E402
+from postdesk.config import ImapSource  # noqa: E402
+from postdesk.intake.imap import ImapIntake  # noqa: E402
+from postdesk.models import Inbound  # noqa: E402
+
+
+def fill(server: Dovecot, total: int) -> None:
+    client = server.client()
+    for number in range(total):
+        client.append("INBOX", None, None, customer_mail(
+            sender=f"Customer {number} <c{number}@bench.example>", subject=f"Bench {number}",
+            message_id=f"<bench-{number}@bench.example>",
+            body=("Some text of a typical support mail. " * 40) + f"\n{number}\n").as_bytes())
+    client.logout()
+
+
+async def first_sync(source: ImapSource) -> int:
+    intake = ImapIntake(source, on_stored=lambda _id: None)
+    await intake.session.connect()
+    try:
+        from postdesk.intake.imap_state import load_state, reset_state
+
+        selected = await intake.session.select(source.folder)
+        state = await asyncio.to_thread(load_state, source.name)
+        intake.state = await asyncio.to_thread(reset_state, source.name, state,
+                                               selected.uidvalidity, 0)
+        return await intake.catch_up()
+    finally:
+        await intake.session.close()
+
+
+def main() -> None:
+    total = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    server = Dovecot().start()
+    try:
+        started = time.perf_counter()
+        fill(server, total)
+        print(f"filled the mailbox with {total} mails in {time.perf_counter() - started:.1f} s")
+        folder = Path(tempfile.mkdtemp(prefix="postdesk-bench-"))
+        database = db.connect(f"sqlite:///{folder / 'bench.db'}")
+        with database.connection_context():
+            migrations.migrate(database)
+        source = ImapSource(name="bench", host="127.0.0.1", port=server.port, tls="off",
+                            user=USER, password=PASSWORD, address="support@example.com")
+        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        started = time.perf_counter()
+        stored = asyncio.run(first_sync(source))
+        elapsed = time.perf_counter() - started
+        with database.connection_context():
+            assert Inbound.select().count() == stored == total, (stored, total)
+        rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        print(f"first sync: {stored} mails stored and flagged \\Seen in {elapsed:.1f} s "
+              f"({stored / elapsed:.0f} mails/s); peak RSS {rss_after / 1024:.0f} MiB "
+              f"(+{(rss_after - rss_before) / 1024:.0f} MiB during the sync)")
+    finally:
+        server.cleanup()
+
+
+if __name__ == "__main__":
+    main()

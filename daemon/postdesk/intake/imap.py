@@ -1,0 +1,241 @@
+"""IMAP intake: pull mail from mailboxes hosted elsewhere, each mail exactly once.
+
+Operator notes:
+
+* Each ``[[imap]]`` table in postdesk.toml is one mailbox::
+
+      [[imap]]
+      name = "support"              # shown in logs; inbound rows get source "imap:support"
+      host = "imap.example.com"
+      port = 993                    # default: 993 with tls = "implicit", else 143
+      tls = "implicit"              # "implicit" | "starttls" | "off" (loopback hosts only)
+      user = "support@example.com"
+      password_file = "secrets/imap-support"   # or: password = "..."
+      folder = "INBOX"
+      after = "seen"                # "seen" | "move:FOLDER" | "delete"
+      poll_interval = 60            # seconds, when the server has no IDLE
+      address = "support@example.com"          # one of [desk] addresses
+
+  ``postdesk imap test NAME`` checks one of them without touching any mail.
+* Mail is fetched by UID with ``BODY.PEEK[]`` (reading never marks it seen).
+  Each batch is stored as inbound rows in the same transaction that records
+  the last UID taken, and only after that commit is the mail flagged
+  ``\\Seen``, moved or deleted. A crash between the commit and the flag
+  leaves that mail unflagged in the folder; it is never taken twice.
+* If the folder's UIDVALIDITY changes (the mailbox was re-created or
+  restored), the folder is read again from the start; mail this source
+  already stored (same bytes, or same Message-ID for the mail that was there
+  when the change was noticed) is skipped, not duplicated.
+* With IDLE (most servers) new mail is taken within seconds; the IDLE is
+  renewed every ``IDLE_RENEW_S`` seconds (servers drop it after 30 minutes),
+  which also checks the connection. Without IDLE the folder is polled every
+  ``poll_interval`` seconds with a NOOP first.
+* A large folder is read in batches of at most ``BATCH_MESSAGES`` mails and
+  ``BATCH_BYTES`` bytes, with progress in the log; memory stays bounded.
+* Any failure (BYE, a closed connection, no answer within
+  ``COMMAND_TIMEOUT_S``, a database outage) ends the session; the supervisor
+  logs it and reconnects after 1, 2, 4 ... up to ``MAX_BACKOFF_S`` seconds.
+  Wrong credentials, TLS problems and a missing folder are retried the same
+  way (the error is logged at each attempt), so fixing the server side
+  needs no restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterator
+
+from postdesk.config import ImapSource, Settings
+from postdesk.errors import PostdeskError
+from postdesk.intake.imap_client import ConnectionLost, ImapFolderError, ImapSession
+from postdesk.intake.imap_state import (
+    FetchedMail,
+    SourceState,
+    commit_batch,
+    load_state,
+    reset_state,
+)
+
+log = logging.getLogger(__name__)
+
+BATCH_MESSAGES = 200
+BATCH_BYTES = 32 * 1024 * 1024
+IDLE_RENEW_S = 10 * 60.0  # well before the 29 minutes RFC 2177 allows
+MIN_BACKOFF_S = 1.0
+MAX_BACKOFF_S = 300.0
+#: A session that lasted this long counts as healthy: the next failure starts the backoff again.
+HEALTHY_AFTER_S = 60.0
+
+
+async def supervise(source: ImapSource, on_stored: Callable[[int], None]) -> None:
+    """Run one source forever: connect, sync, wait for news, reconnect with backoff."""
+    backoff = MIN_BACKOFF_S
+    loop = asyncio.get_running_loop()
+    while True:
+        started = loop.time()
+        intake = ImapIntake(source, on_stored)
+        try:
+            await intake.run()
+        except asyncio.CancelledError:
+            raise
+        except (PostdeskError, OSError) as exc:
+            log.warning("imap:%s: %s; reconnecting in %.0f s", source.name, exc, backoff)
+        except Exception:
+            log.exception("imap:%s: unexpected failure; reconnecting in %.0f s",
+                          source.name, backoff)
+        finally:
+            await intake.session.close()
+        if loop.time() - started > HEALTHY_AFTER_S:
+            backoff = MIN_BACKOFF_S
+        await asyncio.sleep(backoff)
+        backoff = min(backoff * 2, MAX_BACKOFF_S)
+
+
+def start_supervisors(settings: Settings, on_stored: Callable[[int], None]
+                      ) -> list[asyncio.Task[None]]:
+    """One supervisor task per [[imap]] source, in the running loop."""
+    return [asyncio.create_task(supervise(source, on_stored), name=f"imap:{source.name}")
+            for source in settings.imap]
+
+
+class ImapIntake:
+    """One session of one source: select, catch up, then wait for news and catch up again."""
+
+    def __init__(self, source: ImapSource, on_stored: Callable[[int], None]) -> None:
+        self.source = source
+        self.on_stored = on_stored
+        self.session = ImapSession(source)
+        self.state: SourceState | None = None
+
+    @property
+    def name(self) -> str:
+        return f"imap:{self.source.name}"
+
+    async def run(self) -> None:
+        source, session = self.source, self.session
+        await session.connect()
+        target = source.after.removeprefix("move:") if source.after.startswith("move:") else None
+        if target is not None and target not in await session.folders():
+            raise ImapFolderError(f"after = \"{source.after}\": folder {target!r} does not exist "
+                                  f"on {session.peer}; create it or change 'after'")
+        selected = await session.select(source.folder)
+        state = await asyncio.to_thread(load_state, source.name)
+        if state.uidvalidity is None:
+            state = await asyncio.to_thread(reset_state, source.name, state,
+                                            selected.uidvalidity, 0)
+        elif state.uidvalidity != selected.uidvalidity:
+            log.warning("%s: UIDVALIDITY of %s changed from %s to %s (mailbox re-created?); "
+                        "reading it again, skipping mail stored before", self.name,
+                        source.folder, state.uidvalidity, selected.uidvalidity)
+            state = await asyncio.to_thread(reset_state, source.name, state,
+                                            selected.uidvalidity,
+                                            max(selected.uidnext - 1, 0) or 2**31)
+        self.state = state
+        idle = session.has_capability("IDLE")
+        log.info("%s: connected to %s, folder %s (%d mails, UIDVALIDITY %s, last UID %s), %s",
+                 self.name, session.peer, source.folder, selected.exists, state.uidvalidity,
+                 state.last_uid, "IDLE" if idle else f"polling every {source.poll_interval} s")
+        while True:
+            session.news.clear()  # before looking: mail announced from now on is not missed
+            await self.catch_up()
+            if idle:
+                await session.idle(IDLE_RENEW_S)
+            else:
+                await self._sleep(source.poll_interval)
+                await session.noop()
+
+    async def _sleep(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self.session.lost.wait(), seconds)
+        except TimeoutError:
+            return
+        raise ConnectionLost(f"{self.session.peer} closed the connection")
+
+    async def catch_up(self) -> int:
+        """Take every mail above the last committed UID; return how many were stored."""
+        assert self.state is not None
+        pending = await self.session.uids_after(self.state.last_uid)
+        if not pending:
+            return 0
+        total, done, stored = len(pending), 0, 0
+        if total > BATCH_MESSAGES:
+            log.info("%s: %d mails to fetch", self.name, total)
+        for batch in batches(pending):
+            stored += await self._take(batch)
+            done += len(batch)
+            if total > BATCH_MESSAGES:
+                log.info("%s: %d/%d mails fetched (%d%%)", self.name, done, total,
+                         100 * done // total)
+        return stored
+
+    async def _take(self, batch: list[tuple[int, int]]) -> int:
+        assert self.state is not None
+        uids = [uid for uid, _ in batch]
+        bodies = await self.session.fetch(uids, sum(size for _, size in batch))
+        vanished = sorted(set(uids) - set(bodies))
+        if vanished:
+            log.warning("%s: UIDs %s vanished before they could be fetched (expunged by "
+                        "another client?)", self.name, vanished)
+        if not bodies:
+            return 0
+        mails = [FetchedMail(uid, raw) for uid, raw in sorted(bodies.items())]
+        self.state, result = await asyncio.to_thread(
+            commit_batch, self.source.name, self.state, mails, self.source.address,
+            self.session.peer, self.on_stored)
+        if result.duplicates:
+            log.info("%s: %d mails were stored before (mailbox restored?); not again",
+                     self.name, len(result.duplicates))
+        # only now, with the rows committed, may the server forget the mail
+        await self.session.mark_done([mail.uid for mail in mails], self.source.after)
+        log.debug("%s: stored inbound %s", self.name, list(result.stored))
+        return len(result.stored)
+
+
+async def probe(source: ImapSource, last_uid: int | None) -> list[str]:
+    """What `postdesk imap test` reports: connect, open the folder, count what would be taken.
+
+    Reads nothing but sizes and changes no mail; raises ImapError subclasses
+    (ImapAuthError, ImapTlsError, ImapFolderError, ConnectionLost) with the reason.
+    """
+    session = ImapSession(source)
+    try:
+        await session.connect()
+        tls = {"implicit": "TLS", "starttls": "STARTTLS", "off": "no TLS (loopback)"}[source.tls]
+        report = [f"connected to {session.peer} with {tls}, logged in as {source.user}"]
+        folders = await session.folders()
+        target = source.after.removeprefix("move:") if source.after.startswith("move:") else None
+        if target is not None and target not in folders:
+            raise ImapFolderError(f"after = \"{source.after}\": folder {target!r} does not "
+                                  f"exist on {session.peer}; folders there: "
+                                  f"{', '.join(folders)}")
+        selected = await session.select(source.folder)
+        report.append(f"folder {source.folder}: {selected.exists} mails, UIDVALIDITY "
+                      f"{selected.uidvalidity}")
+        report.append("new mail: IDLE (within seconds)" if session.has_capability("IDLE")
+                      else f"new mail: polling every {source.poll_interval} s (no IDLE)")
+        start = last_uid if last_uid is not None else 0
+        pending = await session.uids_after(start)
+        since = f"above UID {start}" if last_uid is not None else "(first run: all of them)"
+        report.append(f"would take {len(pending)} mails {since} "
+                      f"({sum(size for _, size in pending)} bytes) as mail to {source.address}")
+        action = {"seen": "flag each one \\Seen", "delete": "delete each one"}.get(
+            source.after, f"move each one to {target}")
+        report.append(f"then, once stored: {action}")
+        return report
+    finally:
+        await session.close()
+
+
+def batches(pending: list[tuple[int, int]]) -> Iterator[list[tuple[int, int]]]:
+    """Split (UID, size) pairs into batches bounded by count and bytes (a huge mail goes alone)."""
+    batch: list[tuple[int, int]] = []
+    size = 0
+    for uid, length in pending:
+        if batch and (len(batch) >= BATCH_MESSAGES or size + length > BATCH_BYTES):
+            yield batch
+            batch, size = [], 0
+        batch.append((uid, length))
+        size += length
+    if batch:
+        yield batch

@@ -1,0 +1,127 @@
+"""The automations every new desk starts with, each in its scenario (pure, no database)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from postdesk.automation import (
+    EventFacts,
+    RuleContext,
+    RuleSet,
+    RunResult,
+    TicketFacts,
+    load_rules,
+    run_rules,
+)
+from postdesk.desk import desk_defaults
+
+NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
+WAITING = TicketFacts(
+    id=7, status="waiting_for_customer", priority="normal", request_type=None,
+    team="hardware", assignee="ann@desk.example", tags=frozenset(),
+    requester_email="carl@customer.example", requester_language="de",
+    created_at=NOW - timedelta(days=10), status_changed_at=NOW - timedelta(days=2),
+    last_customer_message_at=NOW - timedelta(days=3), sla_paused=True,
+)
+
+
+@pytest.fixture(scope="module")
+def shipped() -> RuleSet:
+    return load_rules(desk_defaults() / "rules")
+
+
+def run(rules: RuleSet, event: EventFacts, ticket: TicketFacts) -> RunResult:
+    return run_rules(rules, event, ticket, now=NOW, context=RuleContext())
+
+
+def summary(result: RunResult) -> list[tuple[str, str, dict[str, Any]]]:
+    return [(e.rule, e.action, dict(e.params)) for e in result.effects]
+
+
+def test_the_five_shipped_automations_load(shipped: RuleSet) -> None:
+    assert [rule.name for rule in shipped.rules] == [
+        "customer-replied-resumes-work", "waiting-for-customer-pauses-sla",
+        "resolve-duplicates-with-original", "resolve-after-7-days-without-reply",
+        "acknowledge-new-ticket"]
+    assert shipped.files == ("rules/automation.yaml",)
+
+
+def test_1_customer_reply_resumes_work_and_the_sla(shipped: RuleSet) -> None:
+    event = EventFacts("message.received", author_role="customer",
+                       author_email="carl@customer.example", body="Here is the log.")
+    result = run(shipped, event, WAITING)
+    assert summary(result) == [
+        ("customer-replied-resumes-work", "set_status",
+         {"status": "in_progress", "old": "waiting_for_customer"}),
+        ("customer-replied-resumes-work", "resume_sla", {}),
+    ]
+    assert result.ticket.status == "in_progress" and not result.ticket.sla_paused
+    agent = replace(event, author_role="agent", author_email="ann@desk.example")
+    assert run(shipped, agent, WAITING).effects == ()
+
+
+def test_2_asking_the_customer_pauses_the_sla(shipped: RuleSet) -> None:
+    working = replace(WAITING, status="in_progress", sla_paused=False)
+    event = EventFacts("status.changed", author_role="agent", author_email="ann@desk.example",
+                       old="in_progress", new="waiting_for_customer")
+    asked = replace(working, status="waiting_for_customer")
+    result = run(shipped, event, asked)
+    assert summary(result) == [("waiting-for-customer-pauses-sla", "pause_sla", {})]
+    assert result.ticket.sla_paused
+    other = replace(event, new="waiting_for_vendor")
+    assert run(shipped, other, replace(working, status="waiting_for_vendor")).effects == ()
+
+
+def test_3_resolving_resolves_the_duplicates_with_a_comment(shipped: RuleSet) -> None:
+    original = replace(WAITING, status="resolved", sla_paused=False,
+                       links=(("duplicated_by", 11), ("related", 12), ("duplicated_by", 13)))
+    event = EventFacts("status.changed", author_role="agent", old="in_progress",
+                       new="resolved")
+    assert summary(run(shipped, event, original)) == [
+        ("resolve-duplicates-with-original", "resolve_linked",
+         {"kind": "duplicated_by", "tickets": (11, 13), "status": "resolved",
+          "template": "duplicate_resolved"}),
+    ]
+    alone = replace(original, links=(("related", 12),))
+    assert run(shipped, event, alone).effects == ()
+
+
+def test_4_seven_days_without_an_answer_resolves_politely(shipped: RuleSet) -> None:
+    stale = replace(WAITING, status_changed_at=NOW - timedelta(days=7),
+                    links=(("duplicated_by", 21),))
+    result = run(shipped, EventFacts("schedule"), stale)
+    assert summary(result) == [
+        ("resolve-after-7-days-without-reply", "set_status",
+         {"status": "resolved", "old": "waiting_for_customer"}),
+        ("resolve-after-7-days-without-reply", "reply",
+         {"template": "resolved_without_reply", "to": ("carl@customer.example",)}),
+        # the change chains into automation 3
+        ("resolve-duplicates-with-original", "resolve_linked",
+         {"kind": "duplicated_by", "tickets": (21,), "status": "resolved",
+          "template": "duplicate_resolved"}),
+    ]
+    assert result.effects[1].auditor is False
+    assert run(shipped, EventFacts("schedule"), replace(
+        stale, status_changed_at=NOW - timedelta(days=6, hours=23))).effects == ()
+    assert run(shipped, EventFacts("schedule"), replace(
+        stale, tags=frozenset({"no-autoclose"}))).effects == ()
+
+
+def test_5_new_ticket_acknowledges_and_tells_the_team(shipped: RuleSet) -> None:
+    new = replace(WAITING, status="new", assignee=None, sla_paused=False,
+                  status_changed_at=NOW, created_at=NOW)
+    event = EventFacts("ticket.created", author_role="customer",
+                       author_email="carl@customer.example", subject="Printer on fire")
+    result = run(shipped, event, new)
+    assert summary(result) == [
+        ("acknowledge-new-ticket", "reply",
+         {"template": "acknowledgment", "to": ("carl@customer.example",)}),
+        ("acknowledge-new-ticket", "notify",
+         {"template": "agent_new_ticket", "to": ("team",), "team": "hardware",
+          "assignee": None}),
+    ]
+    assert all(not e.auditor for e in result.effects)
