@@ -74,6 +74,14 @@ class OutgoingSettings:
 @dataclass(frozen=True)
 class LimitsSettings:
     max_mime_depth: int = 20
+    auto_replies_per_address: int = 10
+    auto_replies_total: int = 1000
+    auto_reply_window: int = 3600
+
+
+@dataclass(frozen=True)
+class TicketSettings:
+    reopen_days: int = 14
 
 
 @dataclass(frozen=True)
@@ -121,6 +129,7 @@ class Settings:
     broker: BrokerSettings = field(default_factory=BrokerSettings)
     outgoing: OutgoingSettings = field(default_factory=OutgoingSettings)
     limits: LimitsSettings = field(default_factory=LimitsSettings)
+    tickets: TicketSettings = field(default_factory=TicketSettings)
     paths: PathSettings = field(default_factory=PathSettings)
     imap: tuple[ImapSource, ...] = ()
     source: Path | None = None
@@ -151,6 +160,7 @@ SECTIONS: dict[str, type] = {
     "broker": BrokerSettings,
     "outgoing": OutgoingSettings,
     "limits": LimitsSettings,
+    "tickets": TicketSettings,
     "paths": PathSettings,
 }
 

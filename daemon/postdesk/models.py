@@ -187,6 +187,7 @@ class Outbox(BaseModel):
     language = pw.CharField(max_length=35, null=True)
     timezone = pw.CharField(max_length=64, null=True)
     message_id = pw.CharField(max_length=998, unique=True)
+    automatic = pw.BooleanField(default=False)  # sent by the desk on its own (rate-limited)
     context = JSONField(default=dict)
     headers = JSONField(default=dict)  # From, Reply-To, In-Reply-To, References, ...
     raw = BytesField(null=True)  # rendered on the first attempt, re-sent as is
@@ -216,6 +217,25 @@ class ImapState(BaseModel):
     updated_at = UTCDateTimeField()
 
 
+# The rate limit of automatic mail counts recent rows per recipient.
+Outbox.add_index(Outbox.recipient, Outbox.created_at, name="outbox_recipient_created")
+
+
+class Link(BaseModel):
+    """Two tickets that belong together: a duplicate, a follow-up of a closed one, related."""
+
+    id = pw.AutoField()
+    ticket = pw.ForeignKeyField(Ticket, backref="links", on_delete="CASCADE")
+    ticket_id: int
+    other = pw.ForeignKeyField(Ticket, on_delete="CASCADE")
+    other_id: int
+    kind = pw.CharField(max_length=32)  # duplicate_of | follow_up_of | related
+    created_at = UTCDateTimeField()
+
+    class Meta:
+        indexes = ((("ticket", "other", "kind"), True),)
+
+
 MODELS: tuple[type[BaseModel], ...] = (
     SchemaVersion,
     Customer,
@@ -228,4 +248,5 @@ MODELS: tuple[type[BaseModel], ...] = (
     Event,
     Outbox,
     ImapState,
+    Link,
 )

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import peewee
 
+from postdesk.config import Settings
 from postdesk.db import database, utcnow
 from postdesk.mail.address import (
     CUSTOMER_ROLE,
@@ -26,7 +27,9 @@ from postdesk.mail.address import (
 from postdesk.mail.classify import Classification, classify
 from postdesk.mail.compose import LOOP_HEADER, new_message_id
 from postdesk.mail.parse import ParsedMail, load_message, parse_loaded
+from postdesk.mail.reply import extract_reply
 from postdesk.models import Customer, Inbound, Message, Outbox, Ticket
+from postdesk.notify.ratelimit import automatic_mail_held_back
 from postdesk.runtime import Runtime
 from postdesk.tickets import service
 from postdesk.tickets.correlate import ThreadFacts, ThreadMatch, find_ticket
@@ -36,6 +39,9 @@ log = logging.getLogger(__name__)
 
 #: How many times a mail is tried before it is marked failed.
 MAX_ATTEMPTS = 5
+
+#: Where a closed ticket goes when its customer writes again within the reopen window.
+REOPENED_STATUS = "in_progress"
 
 
 @dataclass(frozen=True)
@@ -126,13 +132,17 @@ def _plan(row: Inbound, parsed: ParsedMail, verdict: Classification, runtime: Ru
         return Plan(Outcome("failed",
                             reason="no usable From address: cannot tell who wrote this mail"))
     sender = parsed.sender.normalized
-    duplicate = _find_duplicate(parsed, sender)
+    duplicate = _find_duplicate(row, parsed, sender)
     if duplicate is not None:
-        return Plan(Outcome("duplicate", ticket_id=duplicate,
-                            reason=f"already stored: Message-ID <{parsed.message_id}> "
-                                   f"from {sender}"))
-    if verdict.kind in ("loop", "bounce"):
+        return duplicate
+    if verdict.kind == "loop":
         return Plan(Outcome("ignored", reason=verdict.reason))
+    if verdict.kind == "bounce":
+        bounced = _tickets_of_message_ids(
+            [verdict.original_message_id or "", *reversed(parsed.references),
+             *parsed.in_reply_to])
+        match = ThreadMatch(bounced[0], "bounced message") if bounced else None
+        return Plan(match=match)
     match = find_ticket(_thread_facts(row, parsed, sender, runtime))
     if verdict.kind == "auto_reply" and match is None:
         return Plan(Outcome("ignored", reason=f"{verdict.reason}; matches no ticket"))
@@ -142,6 +152,8 @@ def _plan(row: Inbound, parsed: ParsedMail, verdict: Classification, runtime: Ru
 def _apply(row: Inbound, parsed: ParsedMail, verdict: Classification, plan: Plan,
            runtime: Runtime, now: datetime) -> Outcome:
     assert parsed.sender is not None
+    if verdict.kind == "bounce":
+        return _apply_bounce(row, parsed, verdict, plan, now)
     settings = runtime.settings
     customer = plan.customer or service.find_or_create_customer(
         parsed.sender.normalized, parsed.sender.name,
@@ -150,45 +162,109 @@ def _apply(row: Inbound, parsed: ParsedMail, verdict: Classification, plan: Plan
     match = plan.match
     if match is not None:
         ticket = Ticket.get_by_id(match.ticket_id)
-        visibility = "internal" if verdict.kind == "auto_reply" else "public"
-        _store_mail(ticket, parsed, row, customer.email, visibility, now)
+        if verdict.kind == "auto_reply":
+            # an out-of-office answer: kept for the agents, changes nothing
+            _store_mail(ticket, parsed, row, customer.email, "internal", now, follow_up=True)
+            return Outcome("done", ticket_id=ticket.id, reason=verdict.reason)
+        closed = runtime.statuses.kind(ticket.status) == "closed"
+        if closed and not _may_reopen(ticket, settings, now):
+            return _open(row, parsed, verdict, customer, runtime, now, follow_up_of=ticket)
+        _store_mail(ticket, parsed, row, customer.email, "public", now, follow_up=True)
+        if closed:
+            service.set_status(ticket, REOPENED_STATUS, actor=customer.email, now=now,
+                               reason="the customer wrote again")
         return Outcome("done", ticket_id=ticket.id, reason=f"follow-up by {match.how}")
+    return _open(row, parsed, verdict, customer, runtime, now)
+
+
+def _open(row: Inbound, parsed: ParsedMail, verdict: Classification, customer: Customer,
+          runtime: Runtime, now: datetime, follow_up_of: Ticket | None = None) -> Outcome:
+    """A new ticket, its first message and (when allowed) the acknowledgment."""
     ticket = service.open_ticket(customer, parsed.subject, now=now)
     service.add_participants(ticket, _cc_customers(parsed, runtime, now))
     _store_mail(ticket, parsed, row, customer.email, "public", now)
-    outbox_ids: tuple[int, ...] = ()
-    if verdict.may_auto_reply:
-        desk_address = _desk_address(row, runtime)
-        mail = _acknowledgment(ticket, customer.email, customer.name, customer.language,
-                               customer.timezone, parsed, desk_address, runtime)
-        outbox_ids = (service.queue_mail(ticket, mail, now=now).id,)
-    else:
+    if follow_up_of is not None:
+        service.link_tickets(ticket, follow_up_of, "follow_up_of", actor=customer.email, now=now)
+    if not verdict.may_auto_reply:
         service.record_event(ticket, "autoreply.suppressed", {"reason": verdict.reason},
                              actor="system", now=now)
-    return Outcome("done", ticket_id=ticket.id, outbox_ids=outbox_ids,
-                   reason="" if verdict.may_auto_reply else verdict.reason)
+        return Outcome("done", ticket_id=ticket.id, reason=verdict.reason)
+    held_back = automatic_mail_held_back(customer.email, now, runtime.settings.limits)
+    if held_back:
+        service.record_event(ticket, "autoreply.held_back", {"reason": held_back},
+                             actor="system", now=now)
+        return Outcome("done", ticket_id=ticket.id, reason=held_back)
+    mail = _acknowledgment(ticket, customer.email, customer.name, customer.language,
+                           customer.timezone, parsed, _desk_address(row, runtime), runtime)
+    return Outcome("done", ticket_id=ticket.id,
+                   outbox_ids=(service.queue_mail(ticket, mail, now=now).id,))
+
+
+def _may_reopen(ticket: Ticket, settings: Settings, now: datetime) -> bool:
+    return bool(now - ticket.updated_at <= timedelta(days=settings.tickets.reopen_days))
+
+
+def _apply_bounce(row: Inbound, parsed: ParsedMail, verdict: Classification, plan: Plan,
+                  now: datetime) -> Outcome:
+    """A bounce never opens a ticket nor notifies: it flags the address and, when we
+    know which of our mails bounced, becomes an internal note on that ticket."""
+    assert parsed.sender is not None
+    hard = [r.email for r in verdict.bounce if r.hard]
+    flagged = service.mark_bouncing(hard)
+    if plan.match is None:
+        reason = verdict.reason + (f"; {flagged} address(es) marked bouncing" if flagged else "")
+        return Outcome("ignored", reason=reason)
+    ticket = Ticket.get_by_id(plan.match.ticket_id)
+    summary = "\n".join(
+        f"{'Permanent' if r.hard else 'Temporary'} delivery failure to {r.email}"
+        f"{f' ({r.status})' if r.status else ''}{f': {r.diagnostic}' if r.diagnostic else ''}"
+        for r in verdict.bounce) or verdict.reason
+    service.add_message(
+        ticket, direction="in", visibility="internal", author_email=parsed.sender.normalized,
+        author_name=parsed.sender.name, subject=parsed.subject, text=summary, body=parsed.text,
+        html=None, message_id=parsed.message_id, inbound=row, attachments=(), now=now)
+    service.record_event(ticket, "mail.bounced",
+                         {"recipients": [{"email": r.email, "status": r.status, "hard": r.hard}
+                                         for r in verdict.bounce]},
+                         actor="system", now=now)
+    return Outcome("ignored", ticket_id=ticket.id, reason=verdict.reason)
 
 
 def _store_mail(ticket: Ticket, parsed: ParsedMail, row: Inbound, author: str,
-                visibility: str, now: datetime) -> Message:
+                visibility: str, now: datetime, *, follow_up: bool = False) -> Message:
+    """Store the mail; a follow-up's text is what is new in it, the full body is kept too."""
     assert parsed.sender is not None
+    text = parsed.text
+    if follow_up:
+        text = extract_reply(parsed.text, html=None if parsed.text.strip() else parsed.html
+                             ).new_text
     return service.add_message(
         ticket, direction="in", visibility=visibility, author_email=author,
-        author_name=parsed.sender.name, subject=parsed.subject, text=parsed.text,
+        author_name=parsed.sender.name, subject=parsed.subject, text=text,
         body=parsed.text, html=parsed.html, message_id=parsed.message_id, inbound=row,
         attachments=parsed.attachments, now=now,
     )
 
 
-def _find_duplicate(parsed: ParsedMail, sender: str) -> int | None:
-    """The ticket that already holds this Message-ID from this sender."""
-    if not parsed.message_id:
-        return None
-    earlier = (Message.select(Message.ticket)
-               .where((Message.message_id == parsed.message_id[:998])
-                      & (Message.direction == "in") & (Message.author_email == sender))
-               .first())
-    return earlier.ticket_id if earlier is not None else None
+def _find_duplicate(row: Inbound, parsed: ParsedMail, sender: str) -> Plan | None:
+    """The same mail delivered twice: same Message-ID from the same sender, or same bytes."""
+    if parsed.message_id:
+        earlier = (Message.select(Message.ticket)
+                   .where((Message.message_id == parsed.message_id[:998])
+                          & (Message.direction == "in") & (Message.author_email == sender))
+                   .first())
+        if earlier is not None:
+            return Plan(Outcome("duplicate", ticket_id=earlier.ticket_id,
+                                reason=f"already stored: Message-ID <{parsed.message_id}> "
+                                       f"from {sender}"))
+    same_bytes = (Inbound.select(Inbound.id, Inbound.ticket)
+                  .where((Inbound.sha256 == row.sha256) & (Inbound.id != row.id)
+                         & Inbound.state.in_(("done", "duplicate", "ignored")))
+                  .first())
+    if same_bytes is not None:
+        return Plan(Outcome("duplicate", ticket_id=same_bytes.ticket_id,
+                            reason=f"already stored: identical to inbound {same_bytes.id}"))
+    return None
 
 
 def _thread_facts(row: Inbound, parsed: ParsedMail, sender: str, runtime: Runtime) -> ThreadFacts:

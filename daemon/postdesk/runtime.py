@@ -8,14 +8,19 @@ before the first message is consumed.
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from functools import cached_property
 
 from postdesk.config import Settings
+from postdesk.errors import ConfigError
 from postdesk.mail.classify import DeskIdentity
 from postdesk.mail.compose import LOOP_HEADER
 from postdesk.notify.render import Branding, Renderer, default_locale_dir, default_template_dir
 from postdesk.notify.transports import Transport, transport_from_url
+from postdesk.tickets.statuses import DEFAULT_BOOK, StatusBook, load_statuses
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -32,6 +37,15 @@ class Runtime:
             loop_value=loop_value(desk.secret, desk.domain),
             addresses=frozenset(a.lower() for a in desk.addresses),
         )
+
+    @cached_property
+    def statuses(self) -> StatusBook:
+        """The desk's statuses (rules/statuses.yaml), or the defaults when it is broken."""
+        try:
+            return load_statuses(self.settings.path(self.settings.paths.rules))
+        except ConfigError as exc:
+            log.error("%s; using the default statuses until it is fixed", exc)
+            return DEFAULT_BOOK
 
     @cached_property
     def renderer(self) -> Renderer:

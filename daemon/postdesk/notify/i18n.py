@@ -231,6 +231,25 @@ class LocaleFormatter:
             pieces.append(self._unit(0, units[-1][0], format))
         return lists.format_list(pieces, style="unit", locale=self.locale)
 
+    def format_relative(self, value: timedelta, format: str = "long") -> str:
+        """A signed duration as "in 3 hours" / "3 hours ago" ("za 3 godziny"), from Babel.
+
+        Uses the largest whole unit, truncated like `format_timedelta`, so a
+        deadline 2 h 50 min away reads "in 2 hours", never "in 3 hours".
+        """
+        seconds = int(value.total_seconds())
+        unit, size = next(((u, s) for u, s in _DURATION_UNITS if abs(seconds) >= s),
+                          _DURATION_UNITS[-1])
+        whole = (abs(seconds) // size) * size * (1 if seconds >= 0 else -1)
+        return dates.format_timedelta(
+            timedelta(seconds=whole),
+            granularity=unit,  # type: ignore[arg-type]
+            threshold=1e12,
+            add_direction=True,
+            format=format,  # type: ignore[arg-type]
+            locale=self.locale,
+        )
+
     def _unit(self, count: int, unit: str, format: str) -> str:
         # A huge threshold pins Babel to `unit`; `count` is already whole.
         return dates.format_timedelta(

@@ -15,7 +15,7 @@ render concurrently. The recipient's time zone travels in the render context.
 
 Templates get ``_``/``gettext``/``ngettext`` (new style: ``_("Hi %(name)s",
 name=x)``), the filters and globals ``datetime``, ``date``, ``timedelta``,
-``number``, ``zone_name``, the filters ``translate`` (for stored, untranslated
+``number``, ``relative`` ("in 3 hours", "3 hours ago"), ``zone_name``, the filters ``translate`` (for stored, untranslated
 strings such as status names), ``excerpt`` and ``nl2br``, and the globals
 ``brand``, ``language_tag`` and ``text_direction``.
 """
@@ -70,6 +70,11 @@ class RenderedEmail:
     text: str
     html: str
     language: str = "en"
+
+    @property
+    def content_language(self) -> str:
+        """`language` as an RFC 5646 tag for the ``Content-Language`` header (``pt-BR``)."""
+        return self.language.replace("_", "-")
 
 
 def default_template_dir() -> Path:
@@ -166,6 +171,7 @@ def _install_helpers(
         "datetime": format_datetime,
         "date": format_date,
         "timedelta": formatter.format_timedelta,
+        "relative": formatter.format_relative,
         "number": formatter.format_number,
         "zone_name": zone_name,
     }

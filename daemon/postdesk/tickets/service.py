@@ -20,6 +20,7 @@ from postdesk.models import (
     Customer,
     Event,
     Inbound,
+    Link,
     Message,
     Outbox,
     Participant,
@@ -39,6 +40,7 @@ class MailToSend:
     timezone: str | None
     context: Mapping[str, Any]
     headers: Mapping[str, Any]
+    automatic: bool = True
 
 
 def find_or_create_customer(
@@ -128,6 +130,38 @@ def store_attachment(message: Message, part: ParsedAttachment) -> Attachment:
     )
 
 
+def set_status(ticket: Ticket, status: str, *, actor: str, now: datetime,
+               rule: str | None = None, reason: str = "") -> bool:
+    """Change the status (a no-op when it is already that); records who or what did it."""
+    old = ticket.status
+    if old == status:
+        return False
+    ticket.status = status
+    ticket.updated_at = now
+    ticket.save(only=[Ticket.status, Ticket.updated_at])
+    data = {"old": old, "new": status}
+    if reason:
+        data["reason"] = reason
+    record_event(ticket, "status.changed", data, actor=actor, now=now, rule=rule)
+    return True
+
+
+def link_tickets(ticket: Ticket, other: Ticket | int, kind: str, *, actor: str,
+                 now: datetime) -> None:
+    other_id = other if isinstance(other, int) else other.id
+    Link.insert(ticket=ticket, other=other_id, kind=kind, created_at=now
+                ).on_conflict_ignore().execute()
+    record_event(ticket, "ticket.linked", {"other": other_id, "kind": kind}, actor=actor, now=now)
+
+
+def mark_bouncing(addresses: Iterable[str]) -> int:
+    """Flag customer addresses that bounced for good; returns how many were flagged."""
+    emails = [a.lower() for a in addresses]
+    if not emails:
+        return 0
+    return int(Customer.update(bouncing=True).where(Customer.email.in_(emails)).execute())
+
+
 def record_event(ticket: Ticket | int, kind: str, data: Mapping[str, Any], *, actor: str,
                  now: datetime, rule: str | None = None) -> Event:
     return Event.create(ticket=ticket, kind=kind, data=dict(data), actor=actor, rule=rule,
@@ -138,7 +172,8 @@ def queue_mail(ticket: Ticket | None, mail: MailToSend, *, now: datetime) -> Out
     """An outbox row; the Message-ID is fixed now so that every retry sends the same mail."""
     # its fate is recorded when it is sent or fails (mail.sent / mail.failed events)
     return Outbox.create(
-        ticket=ticket, kind=mail.kind, recipient=mail.recipient, language=mail.language,
+        ticket=ticket, kind=mail.kind, recipient=mail.recipient.lower(), language=mail.language,
+        automatic=mail.automatic,
         timezone=mail.timezone, message_id=mail.message_id, context=dict(mail.context),
         headers=dict(mail.headers), state="pending", next_attempt_at=now, created_at=now,
         dispatched_at=now,

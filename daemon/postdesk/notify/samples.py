@@ -1,0 +1,207 @@
+"""Sample render contexts, one per shipped mail, for `postdesk check` and `preview`.
+
+Each sample has exactly the keys the sender passes for that mail, so it
+doubles as the reference of what a template may use. Values are fixed (no
+clock reads) so a preview is reproducible. Datetimes are UTC; the renderer
+shows them in the recipient's zone. Status names are the untranslated
+public msgids (see `postdesk.tickets.statuses`); templates translate them.
+
+Shape shared by all: ``desk{name, address}`` and ``ticket{id, subject,
+public_status, status, priority, request_type, sla_due, created_at}``
+(``sla_due`` and ``request_type`` may be None). Optional everywhere:
+``message.attachments`` / ``note.attachments`` (a list of ``{filename, size}``).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from postdesk.notify.i18n import N_
+
+Context = dict[str, Any]
+
+CREATED_AT = datetime(2026, 3, 27, 9, 30, tzinfo=UTC)
+SLA_DUE = datetime(2026, 3, 30, 9, 30, tzinfo=UTC)  # after the switch to summer time in the EU
+
+#: Problems an agent command can have, as msgids with %(name)s parameters. The
+#: command parser stores one of these plus its parameters; `command_error`
+#: translates it for the agent.
+COMMAND_PROBLEMS: dict[str, str] = {
+    "unknown_command": N_("unknown command; see the list of commands below"),
+    "missing_value": N_("this command needs a value"),
+    "unknown_status": N_("unknown status '%(value)s'; known statuses: %(known)s"),
+    "unknown_priority": N_("unknown priority '%(value)s'; known priorities: %(known)s"),
+    "unknown_assignee": N_("no agent or team called '%(value)s'"),
+    "unknown_ticket": N_("there is no ticket #%(value)s"),
+    "unknown_language": N_("this desk does not write in '%(value)s'; available: %(known)s"),
+}
+
+
+def _desk() -> Context:
+    return {"name": "Example Support", "address": "support@example.com"}
+
+
+def _ticket(**changes: Any) -> Context:
+    ticket: Context = {
+        "id": 1042,
+        "subject": "Printer on the 2nd floor prints blank pages",
+        "public_status": N_("In progress"),
+        "status": "in_progress",
+        "priority": "high",
+        "request_type": "hardware",
+        "sla_due": SLA_DUE,
+        "created_at": CREATED_AT,
+    }
+    ticket.update(changes)
+    return ticket
+
+
+def _customer() -> Context:
+    return {"name": "Anna Kowalska", "email": "anna.kowalska@customer.example"}
+
+
+def _agent() -> Context:
+    return {"name": "Piotr Nowak", "email": "piotr.nowak@example.com"}
+
+
+def _attachments() -> list[Context]:
+    return [{"filename": "test-page.pdf", "size": 48213},
+            {"filename": "printer-display.jpg", "size": 1203554}]
+
+
+def acknowledgment() -> Context:
+    """To the customer when a ticket is opened."""
+    return {
+        "ticket": _ticket(public_status=N_("Received"), status="new"),
+        "customer": _customer(),
+        "desk": _desk(),
+        "message": {"text": "Since this morning every page comes out blank.\nAnna"},
+    }
+
+
+def agent_new_ticket() -> Context:
+    """To the assignee or the team: a new ticket, with the customer's text."""
+    return {
+        "ticket": _ticket(public_status=N_("Received"), status="new"),
+        "customer": _customer(),
+        "message": {"text": "Since this morning every page comes out blank.\n"
+                            "I have already replaced the toner.\nAnna",
+                    "attachments": _attachments()},
+        "desk": _desk(),
+        "agent": _agent(),
+        "note_address": "support+note-1042-5f2a9c@example.com",
+    }
+
+
+def agent_customer_replied() -> Context:
+    """To the assignee or the team: the customer wrote again."""
+    context = agent_new_ticket()
+    context["message"] = {"text": "It happens with every tray, also after a restart.",
+                          "attachments": _attachments()[:1]}
+    return context
+
+
+def agent_reply() -> Context:
+    """To the customer: an agent's answer, relayed from the support address."""
+    return {
+        "ticket": _ticket(public_status=N_("Waiting for your reply"),
+                          status="waiting_for_customer"),
+        "agent": {"name": "Piotr Nowak"},
+        "message": {"text": "Hello Anna,\n\nplease send us the serial number on the back "
+                            "of the printer.\n\nThanks!",
+                    "attachments": _attachments()[:1]},
+        "desk": _desk(),
+    }
+
+
+def status_changed() -> Context:
+    """To the customer: the public status changed (``kind`` is that of the new status)."""
+    return {
+        "ticket": _ticket(public_status=N_("Resolved"), status="resolved"),
+        "customer": _customer(),
+        "change": {"old": N_("In progress"), "new": N_("Resolved"), "kind": "closed"},
+        "desk": _desk(),
+    }
+
+
+def internal_note() -> Context:
+    """To the other agents on the ticket: a note the customer never sees."""
+    return {
+        "ticket": _ticket(),
+        "agent": _agent(),
+        "author": {"name": "Ewa Wiśniewska", "email": "ewa.wisniewska@example.com"},
+        "note": {"text": "The fuser unit is under warranty; I have asked the vendor.",
+                 "attachments": []},
+        "desk": _desk(),
+    }
+
+
+def duplicate_resolved() -> Context:
+    """To a duplicate's requester when the original ticket is resolved.
+
+    ``original`` carries only the id: its subject belongs to another customer.
+    """
+    return {
+        "ticket": _ticket(id=1047, public_status=N_("Resolved"), status="resolved"),
+        "original": {"id": 1042},
+        "customer": {"name": "", "email": "jan@customer.example"},
+        "desk": _desk(),
+    }
+
+
+def resolved_without_reply() -> Context:
+    """To the customer: we waited `inactivity.days` for an answer and resolved the ticket."""
+    return {
+        "ticket": _ticket(public_status=N_("Resolved"), status="resolved"),
+        "customer": _customer(),
+        "inactivity": {"days": 7},
+        "desk": _desk(),
+    }
+
+
+def sla_warning() -> Context:
+    """To the assignee: an SLA clock is close to its due time (``warned_at``: now)."""
+    return {
+        "ticket": _ticket(),
+        "agent": _agent(),
+        "sla": {"clock": "first_response", "due_at": SLA_DUE,
+                "warned_at": datetime(2026, 3, 30, 6, 15, tzinfo=UTC)},
+        "desk": _desk(),
+    }
+
+
+def command_error() -> Context:
+    """To an agent: commands in their reply were wrong; nothing was applied or sent."""
+    return {
+        "ticket": _ticket(),
+        "agent": _agent(),
+        "problems": [
+            {"line": "#stauts resolved", "problem": COMMAND_PROBLEMS["unknown_command"],
+             "params": {}},
+            {"line": "#priority highest", "problem": COMMAND_PROBLEMS["unknown_priority"],
+             "params": {"value": "highest", "known": "low, normal, high, urgent"}},
+        ],
+        "desk": _desk(),
+    }
+
+
+SAMPLES: dict[str, Callable[[], Context]] = {
+    "acknowledgment": acknowledgment,
+    "agent_new_ticket": agent_new_ticket,
+    "agent_customer_replied": agent_customer_replied,
+    "agent_reply": agent_reply,
+    "status_changed": status_changed,
+    "internal_note": internal_note,
+    "duplicate_resolved": duplicate_resolved,
+    "resolved_without_reply": resolved_without_reply,
+    "sla_warning": sla_warning,
+    "command_error": command_error,
+}
+
+
+def sample_context(name: str) -> Context:
+    """A fresh copy of the sample for template `name`; KeyError when there is none."""
+    return copy.deepcopy(SAMPLES[name]())
