@@ -75,7 +75,7 @@ class OutgoingSettings:
 class LimitsSettings:
     max_mime_depth: int = 20
     auto_replies_per_address: int = 10
-    auto_replies_total: int = 1000
+    auto_replies_total: int = 10000
     auto_reply_window: int = 3600
 
 

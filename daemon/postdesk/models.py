@@ -197,7 +197,7 @@ class Outbox(BaseModel):
     lease_until = UTCDateTimeField(null=True)
     dispatched_at = UTCDateTimeField(null=True)
     last_error = pw.TextField(default="")
-    created_at = UTCDateTimeField()
+    created_at = UTCDateTimeField(index=True)
     sent_at = UTCDateTimeField(null=True)
 
 

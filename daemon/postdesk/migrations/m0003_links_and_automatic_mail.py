@@ -15,6 +15,8 @@ def apply(database: peewee.Database, migrator: SchemaMigrator) -> None:
         'ALTER TABLE "outbox" ADD COLUMN "automatic" BOOLEAN NOT NULL DEFAULT FALSE')
     database.execute_sql('CREATE INDEX IF NOT EXISTS "outbox_recipient_created" '
                          'ON "outbox" ("recipient", "created_at")')
+    database.execute_sql('CREATE INDEX IF NOT EXISTS "outbox_created_at" '
+                         'ON "outbox" ("created_at")')
     database.execute_sql(
         'CREATE TABLE IF NOT EXISTS "link" ('
         '"id" ' + ("SERIAL" if isinstance(database, peewee.PostgresqlDatabase)

@@ -1,0 +1,45 @@
+"""Numbered migrations bring an older database to the current schema without losing rows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from postdesk import db, migrations
+from postdesk.models import Customer, Link, Outbox, SchemaVersion, Ticket
+
+
+def test_fresh_database_is_stamped_with_the_newest_version(database_url: str) -> None:
+    database = db.connect(database_url)
+    with database.connection_context():
+        assert migrations.migrate(database) == (None, migrations.head_version())
+        assert migrations.migrate(database) == (migrations.head_version(),) * 2
+
+
+def test_version_2_database_is_migrated_and_keeps_its_rows(database_url: str) -> None:
+    database = db.connect(database_url)
+    now = datetime(2026, 11, 22, 12, tzinfo=UTC)
+    with database.connection_context():
+        migrations.migrate(database)
+        # what a desk created before migration 3 looks like
+        database.execute_sql('DROP TABLE "link"')
+        database.execute_sql('DROP INDEX IF EXISTS "outbox_recipient_created"')
+        database.execute_sql('DROP INDEX IF EXISTS "outbox_created_at"')
+        database.execute_sql('ALTER TABLE "outbox" DROP COLUMN "automatic"')
+        SchemaVersion.update(version=2).execute()
+        customer = Customer.insert(email="zoe@customer.example", created_at=now).execute()
+        ticket = Ticket.insert(requester=customer, subject="Old ticket", created_at=now,
+                               updated_at=now).execute()
+        database.execute_sql(
+            'INSERT INTO "outbox" ("ticket_id", "kind", "recipient", "message_id", "context", '
+            '"headers", "state", "attempts", "next_attempt_at", "last_error", "created_at") '
+            "VALUES (%s, 'acknowledgment', 'zoe@customer.example', 'old@example.com', '{}', "
+            "'{}', 'sent', 1, '2026-11-22 12:00:00', '', '2026-11-22 12:00:00')"
+            % ticket)
+
+        assert migrations.migrate(database) == (2, migrations.head_version())
+
+        old = Outbox.get(Outbox.message_id == "old@example.com")
+        assert old.automatic is False and old.ticket_id == ticket
+        assert Ticket.get_by_id(ticket).subject == "Old ticket"
+        Link.create(ticket=ticket, other=ticket, kind="related", created_at=now)
+        assert Link.select().count() == 1
