@@ -355,5 +355,7 @@ def imap_test(obj: Context, name: str) -> None:
         console.print(Text(line), soft_wrap=True)
 
 
+from postdesk.cli_admin import register as _register_admin; _register_admin(main)  # noqa: E402, E702, I001
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -80,6 +80,12 @@ class LimitsSettings:
 
 
 @dataclass(frozen=True)
+class RulesSettings:
+    max_depth: int = 5
+    reload_interval: int = 2
+
+
+@dataclass(frozen=True)
 class TicketSettings:
     reopen_days: int = 14
 
@@ -130,6 +136,7 @@ class Settings:
     outgoing: OutgoingSettings = field(default_factory=OutgoingSettings)
     limits: LimitsSettings = field(default_factory=LimitsSettings)
     tickets: TicketSettings = field(default_factory=TicketSettings)
+    rules: RulesSettings = field(default_factory=RulesSettings)
     paths: PathSettings = field(default_factory=PathSettings)
     imap: tuple[ImapSource, ...] = ()
     source: Path | None = None
@@ -161,6 +168,7 @@ SECTIONS: dict[str, type] = {
     "outgoing": OutgoingSettings,
     "limits": LimitsSettings,
     "tickets": TicketSettings,
+    "rules": RulesSettings,
     "paths": PathSettings,
 }
 

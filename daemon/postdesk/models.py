@@ -82,8 +82,11 @@ class Ticket(BaseModel):
     assignee = pw.CharField(max_length=320, null=True)
     team = pw.CharField(max_length=100, null=True)
     request_type = pw.CharField(max_length=100, null=True)
+    tags = JSONField(default=list)
+    sla_paused = pw.BooleanField(default=False)
     created_at = UTCDateTimeField(index=True)
     updated_at = UTCDateTimeField()
+    status_changed_at = UTCDateTimeField(null=True)
 
 
 class Participant(BaseModel):

@@ -15,25 +15,22 @@ from datetime import datetime, timedelta
 
 import peewee
 
+from postdesk.automation import EventFacts
 from postdesk.config import Settings
 from postdesk.db import database, utcnow
 from postdesk.mail.address import (
-    CUSTOMER_ROLE,
     find_subject_tag,
     is_support_address,
     read_reply_address,
-    reply_address,
 )
 from postdesk.mail.classify import Classification, classify
-from postdesk.mail.compose import LOOP_HEADER, new_message_id
 from postdesk.mail.parse import ParsedMail, load_message, parse_loaded
 from postdesk.mail.reply import extract_reply
 from postdesk.models import Customer, Inbound, Message, Outbox, Ticket
-from postdesk.notify.ratelimit import automatic_mail_held_back
 from postdesk.runtime import Runtime
 from postdesk.tickets import service
+from postdesk.tickets.automation import Trigger, run_automations
 from postdesk.tickets.correlate import ThreadFacts, ThreadMatch, find_ticket
-from postdesk.tickets.statuses import public_status
 
 log = logging.getLogger(__name__)
 
@@ -169,35 +166,44 @@ def _apply(row: Inbound, parsed: ParsedMail, verdict: Classification, plan: Plan
         closed = runtime.statuses.kind(ticket.status) == "closed"
         if closed and not _may_reopen(ticket, settings, now):
             return _open(row, parsed, verdict, customer, runtime, now, follow_up_of=ticket)
-        _store_mail(ticket, parsed, row, customer.email, "public", now, follow_up=True)
+        stored = _store_mail(ticket, parsed, row, customer.email, "public", now, follow_up=True)
         if closed:
             service.set_status(ticket, REOPENED_STATUS, actor=customer.email, now=now,
                                reason="the customer wrote again")
-        return Outcome("done", ticket_id=ticket.id, reason=f"follow-up by {match.how}")
+        role = "customer" if customer.id == ticket.requester_id else "participant"
+        outbox_ids = run_automations(
+            ticket, _trigger("message.received", role, parsed, verdict, row, runtime,
+                             text=stored.text), runtime, now)
+        return Outcome("done", ticket_id=ticket.id, outbox_ids=tuple(outbox_ids),
+                       reason=f"follow-up by {match.how}")
     return _open(row, parsed, verdict, customer, runtime, now)
 
 
 def _open(row: Inbound, parsed: ParsedMail, verdict: Classification, customer: Customer,
           runtime: Runtime, now: datetime, follow_up_of: Ticket | None = None) -> Outcome:
-    """A new ticket, its first message and (when allowed) the acknowledgment."""
+    """A new ticket and its first message; the rules decide what is sent (acknowledgment,
+    notifications)."""
     ticket = service.open_ticket(customer, parsed.subject, now=now)
     service.add_participants(ticket, _cc_customers(parsed, runtime, now))
     _store_mail(ticket, parsed, row, customer.email, "public", now)
     if follow_up_of is not None:
         service.link_tickets(ticket, follow_up_of, "follow_up_of", actor=customer.email, now=now)
-    if not verdict.may_auto_reply:
-        service.record_event(ticket, "autoreply.suppressed", {"reason": verdict.reason},
-                             actor="system", now=now)
-        return Outcome("done", ticket_id=ticket.id, reason=verdict.reason)
-    held_back = automatic_mail_held_back(customer.email, now, runtime.settings.limits)
-    if held_back:
-        service.record_event(ticket, "autoreply.held_back", {"reason": held_back},
-                             actor="system", now=now)
-        return Outcome("done", ticket_id=ticket.id, reason=held_back)
-    mail = _acknowledgment(ticket, customer.email, customer.name, customer.language,
-                           customer.timezone, parsed, _desk_address(row, runtime), runtime)
-    return Outcome("done", ticket_id=ticket.id,
-                   outbox_ids=(service.queue_mail(ticket, mail, now=now).id,))
+    outbox_ids = run_automations(
+        ticket, _trigger("ticket.created", "customer", parsed, verdict, row, runtime),
+        runtime, now)
+    return Outcome("done", ticket_id=ticket.id, outbox_ids=tuple(outbox_ids),
+                   reason="" if verdict.may_auto_reply else verdict.reason)
+
+
+def _trigger(kind: str, role: str, parsed: ParsedMail, verdict: Classification, row: Inbound,
+             runtime: Runtime, text: str | None = None) -> Trigger:
+    assert parsed.sender is not None
+    body = parsed.text if text is None else text
+    event = EventFacts(kind=kind, author_role=role, author_email=parsed.sender.normalized,
+                       subject=parsed.subject, body=body,
+                       has_attachment=bool(parsed.attachments))
+    return Trigger(event=event, may_auto_reply=verdict.may_auto_reply, why_not=verdict.reason,
+                   desk_address=_desk_address(row, runtime), message_text=body)
 
 
 def _may_reopen(ticket: Ticket, settings: Settings, now: datetime) -> bool:
@@ -328,37 +334,3 @@ def _desk_address(row: Inbound, runtime: Runtime) -> str:
             domain = rcpt.rpartition("@")[2].lower()
             return f"{base}@{domain}"
     return addresses[0]
-
-
-def _acknowledgment(ticket: Ticket, email: str, name: str, language: str | None,
-                    timezone: str | None, parsed: ParsedMail, desk_address: str,
-                    runtime: Runtime) -> service.MailToSend:
-    settings = runtime.settings
-    references = [*parsed.references]
-    if parsed.message_id:
-        references.append(parsed.message_id)
-    return service.MailToSend(
-        kind="acknowledgment",
-        recipient=email,
-        message_id=new_message_id(settings.desk.domain),
-        language=language,
-        timezone=timezone,
-        context={
-            "ticket": {"id": ticket.id, "subject": ticket.subject,
-                       "public_status": public_status(ticket.status),
-                       "created_at": ticket.created_at.isoformat()},
-            "customer": {"name": name, "email": email},
-            "desk": {"name": settings.desk.name, "address": desk_address},
-            "message": {"text": parsed.text},
-        },
-        headers={
-            "from_name": settings.desk.name,
-            "from_address": desk_address,
-            "reply_to": reply_address(desk_address, ticket.id, CUSTOMER_ROLE,
-                                      settings.desk.secret),
-            "in_reply_to": parsed.message_id,
-            "references": references[-20:],
-            "auto_submitted": "auto-replied",
-            LOOP_HEADER: runtime.identity.loop_value,
-        },
-    )

@@ -40,3 +40,29 @@ def print_ticket(console: Console, detail: dict[str, Any]) -> None:
                         style="dim")
         console.print(Panel(body, title=Text(title), title_align="left",
                             border_style="yellow" if internal else "blue"))
+    changes = [line for line in map(describe_event, detail.get("events", ())) if line]
+    if changes:
+        console.print(Text("Activity", style="bold"))
+        for line in changes:
+            console.print(Text(line), soft_wrap=True)
+
+
+def describe_event(event: dict[str, Any]) -> str | None:
+    """One line for a change worth showing; None for routine bookkeeping."""
+    data, kind = event["data"], event["kind"]
+    when = (event["created_at"] or "")[:16].replace("T", " ")
+    by = f" (rule: {event['rule']})" if event["rule"] else f" (by {event['actor']})"
+    if kind == "status.changed":
+        what = f"status {data.get('old')} -> {data.get('new')}"
+    elif kind in ("priority.changed", "assignee.changed", "tags.changed",
+                  "request_type.changed"):
+        new = ", ".join(f"{k} {v}" for k, v in data.get("new", {}).items())
+        what = f"{kind.split('.')[0]}: {new}"
+    elif kind in ("sla.paused", "sla.resumed", "mail.bounced", "mail.failed",
+                  "autoreply.held_back", "autoreply.suppressed", "ticket.linked",
+                  "rules.chain_stopped", "notify.no_recipients"):
+        detail = data.get("reason") or data.get("error") or ""
+        what = kind + (f": {detail}" if detail else "")
+    else:
+        return None
+    return f"{when}  {what}{by}"

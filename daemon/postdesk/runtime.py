@@ -12,8 +12,10 @@ import logging
 from dataclasses import dataclass
 from functools import cached_property
 
+from postdesk.automation import RuleSet, Vocabulary
 from postdesk.config import Settings
 from postdesk.errors import ConfigError
+from postdesk.live_rules import LiveRules
 from postdesk.mail.classify import DeskIdentity
 from postdesk.mail.compose import LOOP_HEADER
 from postdesk.notify.render import Branding, Renderer, default_locale_dir, default_template_dir
@@ -46,6 +48,18 @@ class Runtime:
         except ConfigError as exc:
             log.error("%s; using the default statuses until it is fixed", exc)
             return DEFAULT_BOOK
+
+    @cached_property
+    def live_rules(self) -> LiveRules:
+        settings = self.settings
+        vocabulary = Vocabulary(statuses=frozenset(self.statuses.names))
+        return LiveRules(settings.path(settings.paths.rules), vocabulary,
+                         interval=settings.rules.reload_interval)
+
+    @property
+    def rules(self) -> RuleSet:
+        """The automation rules in force (reloaded when rules/ changes)."""
+        return self.live_rules.current()
 
     @cached_property
     def renderer(self) -> Renderer:

@@ -12,7 +12,15 @@ from typing import Any
 
 import peewee
 
-from postdesk.models import Attachment, Customer, Inbound, Message, Participant, Ticket
+from postdesk.models import (
+    Attachment,
+    Customer,
+    Event,
+    Inbound,
+    Message,
+    Participant,
+    Ticket,
+)
 from postdesk.tickets.statuses import public_status
 
 
@@ -65,12 +73,15 @@ def ticket_detail(ticket_id: int) -> dict[str, Any] | None:
         attachments.setdefault(item.message_id, []).append(
             {"filename": item.filename, "content_type": item.content_type, "size": item.size,
              "inline": item.inline, "note": item.note})
+    events = Event.select().where(Event.ticket == ticket.id).order_by(Event.id)
     return {
         "id": ticket.id,
         "subject": ticket.subject,
         "status": ticket.status,
         "public_status": public_status(ticket.status),
         "priority": ticket.priority,
+        "tags": list(ticket.tags or ()),
+        "sla_paused": ticket.sla_paused,
         "requester": _person(ticket.requester),
         "participants": [_person(p) for p in participants],
         "assignee": ticket.assignee,
@@ -91,6 +102,11 @@ def ticket_detail(ticket_id: int) -> dict[str, Any] | None:
                 "attachments": attachments.get(message.id, []),
             }
             for message in messages
+        ],
+        "events": [
+            {"kind": event.kind, "data": event.data, "actor": event.actor, "rule": event.rule,
+             "created_at": _iso(event.created_at)}
+            for event in events
         ],
     }
 

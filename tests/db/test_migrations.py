@@ -25,21 +25,28 @@ def test_version_2_database_is_migrated_and_keeps_its_rows(database_url: str) ->
         database.execute_sql('DROP INDEX IF EXISTS "outbox_recipient_created"')
         database.execute_sql('DROP INDEX IF EXISTS "outbox_created_at"')
         database.execute_sql('ALTER TABLE "outbox" DROP COLUMN "automatic"')
+        for column in ("tags", "sla_paused", "status_changed_at"):
+            database.execute_sql(f'ALTER TABLE "ticket" DROP COLUMN "{column}"')
         SchemaVersion.update(version=2).execute()
         customer = Customer.insert(email="zoe@customer.example", created_at=now).execute()
-        ticket = Ticket.insert(requester=customer, subject="Old ticket", created_at=now,
-                               updated_at=now).execute()
+        cursor = database.execute_sql(
+            'INSERT INTO "ticket" ("subject", "status", "priority", "requester_id", '
+            '"created_at", "updated_at") VALUES (\'Old ticket\', \'new\', \'normal\', '
+            f"{customer}, '2026-11-22 12:00:00', '2026-11-22 12:00:00')"
+            + (' RETURNING "id"' if db.is_postgres() else ""))
+        ticket = cursor.fetchone()[0] if db.is_postgres() else cursor.lastrowid
         database.execute_sql(
             'INSERT INTO "outbox" ("ticket_id", "kind", "recipient", "message_id", "context", '
             '"headers", "state", "attempts", "next_attempt_at", "last_error", "created_at") '
-            "VALUES (%s, 'acknowledgment', 'zoe@customer.example', 'old@example.com', '{}', "
-            "'{}', 'sent', 1, '2026-11-22 12:00:00', '', '2026-11-22 12:00:00')"
-            % ticket)
+            f"VALUES ({ticket}, 'acknowledgment', 'zoe@customer.example', 'old@example.com', "
+            "'{}', '{}', 'sent', 1, '2026-11-22 12:00:00', '', '2026-11-22 12:00:00')")
 
         assert migrations.migrate(database) == (2, migrations.head_version())
 
         old = Outbox.get(Outbox.message_id == "old@example.com")
         assert old.automatic is False and old.ticket_id == ticket
-        assert Ticket.get_by_id(ticket).subject == "Old ticket"
+        old_ticket = Ticket.get_by_id(ticket)
+        assert old_ticket.subject == "Old ticket"
+        assert old_ticket.tags == [] and old_ticket.sla_paused is False
         Link.create(ticket=ticket, other=ticket, kind="related", created_at=now)
         assert Link.select().count() == 1

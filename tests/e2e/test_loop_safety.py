@@ -9,9 +9,9 @@ from email.utils import make_msgid
 
 import pytest
 from aiosmtpd.controller import Controller
+
 from conftest import free_port
 from mailbuild import customer_mail, read_outgoing, wait_for
-
 from postdesk.models import Customer, Event, Inbound, Message, Outbox, Ticket
 
 

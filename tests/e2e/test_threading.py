@@ -6,7 +6,6 @@ import smtplib
 from datetime import timedelta
 
 from mailbuild import customer_mail, read_outgoing, wait_for
-
 from postdesk.db import database, utcnow
 from postdesk.models import Inbound, Link, Message, Ticket
 from postdesk.tickets import service

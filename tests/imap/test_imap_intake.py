@@ -85,7 +85,8 @@ def test_idle_mail_becomes_one_ticket_then_seen_and_restart_takes_nothing_again(
     wait_for(lambda: len(inbound_rows()) == 2, timeout=10)
     wait_for(lambda: flags(dovecot) == {1: "\\Seen", 2: "\\Seen"}, timeout=10)
     assert [row.raw.count(b"IMAP question 1") for row in inbound_rows()] == [1, 0]
-    assert [ticket.subject for ticket in tickets()] == ["IMAP question 1", "IMAP question 2"]
+    wait_for(lambda: [ticket.subject for ticket in tickets()]
+             == ["IMAP question 1", "IMAP question 2"], timeout=15)
 
 
 def test_mail_is_flagged_only_after_its_row_is_committed(

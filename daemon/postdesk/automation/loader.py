@@ -120,7 +120,7 @@ def _rule(node: Node, vocabulary: Vocabulary) -> Rule:
         events.add(kind)
     if not events:
         raise fields["on"].error("'on' needs at least one event")
-    condition = _all(fields["if"], vocabulary) if "if" in fields else AllOf(())
+    condition = parse_conditions(fields["if"], vocabulary) if "if" in fields else AllOf(())
     then = fields["then"].as_list("a list of actions")
     if not then:
         raise fields["then"].error("'then' needs at least one action")
@@ -134,8 +134,9 @@ def _rule(node: Node, vocabulary: Vocabulary) -> Rule:
     )
 
 
-def _all(node: Node, vocabulary: Vocabulary) -> AllOf:
-    """A mapping of conditions, or a list of such mappings: all must hold."""
+def parse_conditions(node: Node, vocabulary: Vocabulary) -> AllOf:
+    """A mapping of conditions, or a list of such mappings: all must hold (`any:`/`not:`
+    group). Public because rules/sla.yaml policies use the same condition language."""
     if node.value is None:
         return AllOf((), node.where)
     if isinstance(node.value, list):
@@ -148,13 +149,13 @@ def _all(node: Node, vocabulary: Vocabulary) -> AllOf:
 
 def _condition(key: str, node: Node, vocabulary: Vocabulary) -> Condition:
     if key in ("all", "not"):
-        inner = _all(node, vocabulary)
+        inner = parse_conditions(node, vocabulary)
         return inner if key == "all" else NotOf(inner, node.where)
     if key == "any":
         alternatives = node.as_list("a list of alternatives")
         if not alternatives:
             raise node.error("'any' needs at least one alternative")
-        return AnyOf(tuple(_all(item, vocabulary) for item in alternatives), node.where)
+        return AnyOf(tuple(parse_conditions(item, vocabulary) for item in alternatives), node.where)
     definition = CONDITIONS.lookup(key, node)
     return Check(definition, bind(definition, node, vocabulary), node.where)
 

@@ -15,9 +15,10 @@ render concurrently. The recipient's time zone travels in the render context.
 
 Templates get ``_``/``gettext``/``ngettext`` (new style: ``_("Hi %(name)s",
 name=x)``), the filters and globals ``datetime``, ``date``, ``timedelta``,
-``number``, ``relative`` ("in 3 hours", "3 hours ago"), ``zone_name``, the filters ``translate`` (for stored, untranslated
-strings such as status names), ``excerpt`` and ``nl2br``, and the globals
-``brand``, ``language_tag`` and ``text_direction``.
+``number``, ``relative`` ("in 3 hours", "3 hours ago"), ``zone_name``, the
+filters ``translate`` (for stored, untranslated strings such as status names),
+``excerpt`` and ``nl2br``, and the globals ``brand``, ``language_tag`` and
+``text_direction``.
 """
 
 from __future__ import annotations

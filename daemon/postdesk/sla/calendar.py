@@ -93,6 +93,10 @@ class Calendar:
     where: str = ""  # file:line of the definition
     _days: dict[int, tuple[Span, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False, hash=False)
+    # Day ordinal -> business seconds of all days before it, counted from the
+    # first day asked for (differences are what matter): long spans cost O(1).
+    _before: dict[int, int] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False)
 
     @property
     def always_open(self) -> bool:
@@ -107,7 +111,7 @@ class Calendar:
             self.country, self.subdiv, day.year)
 
     def local_date(self, instant: int) -> date:
-        return from_epoch(instant, self.zone).date()
+        return datetime.fromtimestamp(instant, self.zone).date()
 
     def spans_on(self, day: date) -> tuple[Span, ...]:
         """The business intervals of a local date, as epoch spans (remembered)."""
@@ -140,16 +144,44 @@ class Calendar:
             return 0
         if self.always_open:
             return end - start
+        first, last = self.local_date(start), self.local_date(end)
+        if first == last:
+            return self._within(first, start, end)
+        return (self._within(first, start, end) + self._within(last, start, end)
+                + self._before_day(last.toordinal())
+                - self._before_day(first.toordinal() + 1))
+
+    def _within(self, day: date, start: int, end: int) -> int:
         total = 0
-        day = self.local_date(start)
-        last = self.local_date(end)
-        while day <= last:
-            for a, b in self.spans_on(day):
-                low, high = max(a, start), min(b, end)
-                if high > low:
-                    total += high - low
-            day += timedelta(days=1)
+        for a, b in self.spans_on(day):
+            low, high = max(a, start), min(b, end)
+            if high > low:
+                total += high - low
         return total
+
+    def _day_total(self, ordinal: int) -> int:
+        return sum(b - a for a, b in self.spans_on(date.fromordinal(ordinal)))
+
+    def _before_day(self, ordinal: int) -> int:
+        before = self._before
+        found = before.get(ordinal)
+        if found is not None:
+            return found
+        if not before:
+            before[ordinal] = 0
+            return 0
+        low, high = min(before), max(before)  # the known days are one contiguous run
+        if ordinal > high:
+            total = before[high]
+            for day in range(high, ordinal):
+                total += self._day_total(day)
+                before[day + 1] = total
+        else:
+            total = before[low]
+            for day in range(low - 1, ordinal - 1, -1):
+                total -= self._day_total(day)
+                before[day] = total
+        return before[ordinal]
 
     def add_business_seconds(self, start: int, seconds: int) -> int:
         """The earliest instant by which `seconds` business seconds have passed since `start`.
@@ -175,8 +207,9 @@ class Calendar:
                 left -= b - low
             closed_days = 0 if spans else closed_days + 1
             if closed_days > MAX_CLOSED_DAYS:
+                since = day - timedelta(days=closed_days)
                 raise ValueError(f"calendar '{self.name}' has no business hours for "
-                                 f"{MAX_CLOSED_DAYS} days after {day - timedelta(days=closed_days)}")
+                                 f"{MAX_CLOSED_DAYS} days after {since}")
             day += timedelta(days=1)
 
     def next_open(self, instant: int) -> int:

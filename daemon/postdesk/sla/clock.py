@@ -188,9 +188,10 @@ def compute_clocks(config: SlaConfig, policy: Policy, events: Sequence[SlaEvent]
                    now: datetime) -> dict[str, ClockState]:
     """The clocks of one ticket at `now`; events after `now` are ignored."""
     end = to_epoch(now)
-    timeline = sorted((e for e in events if to_epoch(e.at) <= end),
-                      key=lambda e: to_epoch(e.at))  # stable: same-second order kept
-    targets = policy.targets_for(current_priority(timeline))
+    stamped = [(to_epoch(e.at), e) for e in events]
+    # Stable on the instant alone: events of the same second keep their recorded order.
+    timeline = sorted((item for item in stamped if item[0] <= end), key=lambda item: item[0])
+    targets = policy.targets_for(current_priority(e for _, e in timeline))
     response_holds = policy.pause_on | policy.resolve_on
     clocks: dict[str, _Clock] = {}
     for name in ("first_response", "next_response", "resolution"):
@@ -200,8 +201,7 @@ def compute_clocks(config: SlaConfig, policy: Policy, events: Sequence[SlaEvent]
     status: str | None = None
     team: str | None = None
     created = answered = False
-    for event in timeline:
-        at = to_epoch(event.at)
+    for at, event in timeline:
         for clock in clocks.values():
             clock.advance(at)
         if event.type == "created":

@@ -14,9 +14,9 @@ import zoneinfo
 from datetime import date
 from pathlib import Path
 
-from postdesk.automation.loader import _all as parse_conditions
+from postdesk.automation.loader import parse_conditions
 from postdesk.automation.model import Vocabulary
-from postdesk.automation.ruleset import AllOf, AnyOf, Check, Condition, NotOf
+from postdesk.automation.ruleset import Check, Condition, NotOf
 from postdesk.errors import RuleError
 from postdesk.rulesfile import Node, YamlDocument, describe_value, load_yaml, parse_yaml, suggest
 from postdesk.sla.calendar import (

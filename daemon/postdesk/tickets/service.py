@@ -65,6 +65,7 @@ def open_ticket(requester: Customer, subject: str, *, now: datetime,
     ticket = Ticket.create(
         subject=subject[:1000], status=INITIAL_STATUS, requester=requester,
         request_type=request_type, team=team, created_at=now, updated_at=now,
+        status_changed_at=now,
     )
     record_event(ticket, "ticket.created", {"subject": ticket.subject}, actor=requester.email,
                  now=now)
@@ -138,12 +139,36 @@ def set_status(ticket: Ticket, status: str, *, actor: str, now: datetime,
         return False
     ticket.status = status
     ticket.updated_at = now
-    ticket.save(only=[Ticket.status, Ticket.updated_at])
+    ticket.status_changed_at = now
+    ticket.save(only=[Ticket.status, Ticket.updated_at, Ticket.status_changed_at])
     data = {"old": old, "new": status}
     if reason:
         data["reason"] = reason
     record_event(ticket, "status.changed", data, actor=actor, now=now, rule=rule)
     return True
+
+
+def change_ticket(ticket: Ticket, event: str, *, actor: str, now: datetime,
+                  rule: str | None = None, **changes: Any) -> bool:
+    """Set ticket fields and record one event with old and new values; no-op if equal."""
+    old = {name: getattr(ticket, name) for name in changes}
+    if old == changes:
+        return False
+    for name, value in changes.items():
+        setattr(ticket, name, value)
+    ticket.updated_at = now
+    ticket.save(only=[*(getattr(Ticket, name) for name in changes), Ticket.updated_at])
+    record_event(ticket, event, {"old": old, "new": changes}, actor=actor, now=now, rule=rule)
+    return True
+
+
+def add_note(ticket: Ticket, text: str, *, author: str, now: datetime,
+             rule: str | None = None) -> Message:
+    """An internal note: agents see it, customers never do."""
+    note = Message.create(ticket=ticket, direction="out", visibility="internal",
+                          author_email=author[:320], text=text, body=text, created_at=now)
+    record_event(ticket, "note.added", {"message": note.id}, actor=author, now=now, rule=rule)
+    return note
 
 
 def link_tickets(ticket: Ticket, other: Ticket | int, kind: str, *, actor: str,

@@ -1,0 +1,188 @@
+"""Run the desk's rules for what just happened to a ticket, inside the worker's transaction.
+
+The pure engine (`postdesk.automation`) decides; this module takes the
+ticket's snapshot, hands the engine the event, and applies what it returns in
+order: auditor effects change the ticket here and now (each change records
+the rule that made it), reactor effects become outbox rows. The engine has
+already followed the chain of derived events, so nothing here runs the rules
+a second time. Mail to customers obeys loop safety: no automatic mail in
+answer to a mail that must not be answered, and the rate limit.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from postdesk.automation import Effect, EventFacts, RuleContext, TicketFacts, run_rules
+from postdesk.models import Customer, Link, Message, Participant, Ticket
+from postdesk.notify.ratelimit import automatic_mail_held_back
+from postdesk.runtime import Runtime
+from postdesk.tickets import service
+from postdesk.tickets.mailing import MailRequest, build_mail
+
+log = logging.getLogger(__name__)
+
+#: Link kinds as seen from the other ticket.
+_INVERSE = {"duplicate_of": "duplicated_by", "duplicated_by": "duplicate_of",
+            "related": "related"}
+
+
+@dataclass
+class Trigger:
+    """The event and what the worker knows about the mail behind it, if any."""
+
+    event: EventFacts
+    may_auto_reply: bool = True  # False when the mail that caused it must not be answered
+    why_not: str = ""  # and why (e.g. "Auto-Submitted: auto-replied")
+    desk_address: str | None = None
+    message_text: str = ""
+    outbox_ids: list[int] = field(default_factory=list)
+
+
+def facts_of(ticket: Ticket) -> TicketFacts:
+    """The snapshot rules look at."""
+    last_customer = (Message.select(Message.created_at)
+                     .where((Message.ticket == ticket.id) & (Message.direction == "in")
+                            & (Message.visibility == "public"))
+                     .order_by(Message.id.desc()).first())
+    links = [(link.kind, link.other_id) for link in Link.select()
+             .where((Link.ticket == ticket.id) & Link.kind.in_(tuple(_INVERSE)))]
+    links += [(_INVERSE[link.kind], link.ticket_id) for link in Link.select()
+              .where((Link.other == ticket.id) & Link.kind.in_(tuple(_INVERSE)))]
+    requester: Customer = ticket.requester
+    return TicketFacts(
+        id=ticket.id, status=ticket.status, priority=ticket.priority,
+        request_type=ticket.request_type, team=ticket.team, assignee=ticket.assignee,
+        tags=frozenset(ticket.tags or ()), requester_email=requester.email,
+        requester_language=requester.language, created_at=ticket.created_at,
+        status_changed_at=ticket.status_changed_at or ticket.created_at,
+        last_customer_message_at=last_customer.created_at if last_customer else None,
+        sla_paused=ticket.sla_paused, links=tuple(dict.fromkeys(links)),
+    )
+
+
+def run_automations(ticket: Ticket, trigger: Trigger, runtime: Runtime, now: datetime
+                    ) -> list[int]:
+    """Evaluate and apply the rules for one event; return the outbox ids to dispatch."""
+    rules = runtime.rules
+    if not rules.for_event(trigger.event.kind) and not _listens_to_changes(rules):
+        return trigger.outbox_ids
+    result = run_rules(rules, trigger.event, facts_of(ticket), now=now,
+                       context=RuleContext(max_depth=runtime.settings.rules.max_depth))
+    for skipped in result.skipped:
+        service.record_event(ticket, "rules.chain_stopped",
+                             {"event": skipped.event.kind, "reason": skipped.reason},
+                             actor="system", now=now)
+    for effect in result.effects:
+        _apply(effect, ticket, trigger, runtime, now)
+    return trigger.outbox_ids
+
+
+def _listens_to_changes(rules: Any) -> bool:
+    return any(rules.for_event(kind) for kind in
+               ("status.changed", "priority.changed", "assignee.changed"))
+
+
+def _apply(effect: Effect, ticket: Ticket, trigger: Trigger, runtime: Runtime,
+           now: datetime) -> None:
+    params, rule, actor = effect.params, effect.rule, "system"
+    match effect.action:
+        case "set_status":
+            service.set_status(ticket, params["status"], actor=actor, now=now, rule=rule)
+        case "set_priority":
+            service.change_ticket(ticket, "priority.changed", actor=actor, rule=rule, now=now,
+                                  priority=params["priority"])
+        case "set_request_type":
+            service.change_ticket(ticket, "request_type.changed", actor=actor, rule=rule,
+                                  now=now, request_type=params["request_type"])
+        case "assign":
+            service.change_ticket(ticket, "assignee.changed", actor=actor, rule=rule, now=now,
+                                  team=params["team"], assignee=params["assignee"])
+        case "add_tag" | "remove_tag":
+            tags = set(ticket.tags or ())
+            tags = tags | set(params["tags"]) if effect.action == "add_tag" \
+                else tags - set(params["tags"])
+            service.change_ticket(ticket, "tags.changed", actor=actor, rule=rule, now=now,
+                                  tags=sorted(tags))
+        case "pause_sla" | "resume_sla":
+            service.change_ticket(ticket, "sla.paused" if effect.action == "pause_sla"
+                                  else "sla.resumed", actor=actor, rule=rule, now=now,
+                                  sla_paused=effect.action == "pause_sla")
+        case "set_customer_language":
+            Customer.update(language=params["requester_language"]).where(
+                Customer.id == ticket.requester_id).execute()
+            service.record_event(ticket, "customer.language_changed",
+                                 {"language": params["requester_language"]}, actor=actor,
+                                 rule=rule, now=now)
+        case "add_note":
+            service.add_note(ticket, params["text"], author="rule:" + rule, now=now, rule=rule)
+        case "link":
+            service.link_tickets(ticket, params["ticket"], params["kind"], actor=actor, now=now)
+        case "resolve_linked":
+            _resolve_linked(ticket, params, rule, trigger, runtime, now)
+        case "reply":
+            _queue(ticket, MailRequest(params["template"], ticket.requester.email, True),
+                   rule, trigger, runtime, now)
+        case "notify":
+            for request in _notify_requests(ticket, params):
+                _queue(ticket, request, rule, trigger, runtime, now)
+            if not _notify_requests(ticket, params):
+                service.record_event(ticket, "notify.no_recipients",
+                                     {"template": params["template"], "to": list(params["to"])},
+                                     actor=actor, rule=rule, now=now)
+        case _:
+            log.error("rule %s: no way to apply action %s", rule, effect.action)
+
+
+def _resolve_linked(ticket: Ticket, params: Any, rule: str, trigger: Trigger,
+                    runtime: Runtime, now: datetime) -> None:
+    for other_id in params["tickets"]:
+        other = Ticket.get_or_none(Ticket.id == other_id)
+        if other is None:
+            continue
+        if service.set_status(other, params["status"], actor="system", now=now, rule=rule,
+                              reason=f"linked ticket #{ticket.id}") and params.get("template"):
+            request = MailRequest(params["template"], other.requester.email, True,
+                                  extra={"original": {"id": ticket.id}})
+            _queue(other, request, rule, trigger, runtime, now)
+
+
+def _notify_requests(ticket: Ticket, params: Any) -> list[MailRequest]:
+    requests: list[MailRequest] = []
+    for target in params["to"]:
+        if target == "requester":
+            requests.append(MailRequest(params["template"], ticket.requester.email, True))
+        elif target == "participants":
+            requests += [MailRequest(params["template"], p.customer.email, True)
+                         for p in Participant.select().where(Participant.ticket == ticket.id)]
+        elif target == "assignee":
+            if ticket.assignee:
+                requests.append(MailRequest(params["template"], ticket.assignee, False))
+        elif target == "team":
+            pass  # team members come with rules/teams.yaml (agents issue)
+        elif "@" in target:
+            requests.append(MailRequest(params["template"], target, False))
+    return requests
+
+
+def _queue(ticket: Ticket, request: MailRequest, rule: str, trigger: Trigger,
+           runtime: Runtime, now: datetime) -> None:
+    if request.to_customer:
+        if not trigger.may_auto_reply:
+            service.record_event(ticket, "autoreply.suppressed",
+                                 {"template": request.template,
+                                  "reason": trigger.why_not or "must not be answered"},
+                                 actor="system", rule=rule, now=now)
+            return
+        held_back = automatic_mail_held_back(request.recipient, now, runtime.settings.limits)
+        if held_back:
+            service.record_event(ticket, "autoreply.held_back",
+                                 {"template": request.template, "reason": held_back},
+                                 actor="system", rule=rule, now=now)
+            return
+    mail = build_mail(request, ticket, runtime, now=now, desk_address=trigger.desk_address,
+                      message_text=trigger.message_text)
+    trigger.outbox_ids.append(service.queue_mail(ticket, mail, now=now).id)

@@ -1,0 +1,88 @@
+"""Deciding a mail about a ticket: recipient, thread headers and the template's context.
+
+The decision is stored as an outbox row (`service.queue_mail`); the sender
+renders it later in the recipient's language and time zone. The context is
+a plain, JSON-safe snapshot with everything any shipped template may use, so
+an admin's template override can use any of it too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from postdesk.mail.address import CUSTOMER_ROLE, reply_address
+from postdesk.mail.compose import LOOP_HEADER, new_message_id
+from postdesk.models import Customer, Message, Outbox, Ticket
+from postdesk.runtime import Runtime
+from postdesk.tickets.service import MailToSend
+
+#: Role letter of the reply address handed to agents (commands come back through it).
+AGENT_ROLE = "a"
+
+
+@dataclass(frozen=True)
+class MailRequest:
+    """What a rule (or the desk) wants sent, before it knows the thread."""
+
+    template: str
+    recipient: str
+    to_customer: bool
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def thread_ids(ticket: Ticket) -> tuple[str | None, list[str]]:
+    """(In-Reply-To, References) that keep a mail in the ticket's thread."""
+    inbound = [str(m.message_id) for m in Message.select(Message.message_id)
+               .where((Message.ticket == ticket.id) & Message.message_id.is_null(False))
+               .order_by(Message.id)]
+    outbound = [str(o.message_id) for o in Outbox.select(Outbox.message_id)
+                .where(Outbox.ticket == ticket.id).order_by(Outbox.id)]
+    references = [*inbound, *outbound][-20:]
+    return (inbound[-1] if inbound else None), references
+
+
+def build_mail(request: MailRequest, ticket: Ticket, runtime: Runtime, *, now: datetime,
+               desk_address: str | None = None, message_text: str = "") -> MailToSend:
+    settings = runtime.settings
+    address = desk_address or settings.desk.addresses[0]
+    requester: Customer = ticket.requester
+    customer = Customer.get_or_none(Customer.email == request.recipient.lower())
+    in_reply_to, references = thread_ids(ticket)
+    role = CUSTOMER_ROLE if request.to_customer else AGENT_ROLE
+    context: dict[str, Any] = {
+        "ticket": {
+            "id": ticket.id, "subject": ticket.subject, "status": ticket.status,
+            "public_status": runtime.statuses.public_name(ticket.status),
+            "priority": ticket.priority, "request_type": ticket.request_type,
+            "created_at": ticket.created_at.isoformat(), "sla_due": None,
+        },
+        "customer": {"name": requester.name, "email": requester.email},
+        "desk": {"name": settings.desk.name, "address": address},
+        "message": {"text": message_text, "attachments": []},
+        "agent": {"name": "", "email": "" if request.to_customer else request.recipient},
+        "original": {"id": ticket.id},
+        "inactivity": {"days": max((now - (ticket.status_changed_at or ticket.created_at)).days,
+                                   0)},
+        "note_address": reply_address(address, ticket.id, "n", settings.desk.secret),
+        **request.extra,
+    }
+    return MailToSend(
+        kind=request.template,
+        recipient=request.recipient,
+        message_id=new_message_id(settings.desk.domain),
+        language=(customer.language if customer else None) or settings.desk.default_language,
+        timezone=(customer.timezone if customer else None) or settings.desk.timezone,
+        context=context,
+        headers={
+            "from_name": settings.desk.name,
+            "from_address": address,
+            "reply_to": reply_address(address, ticket.id, role, settings.desk.secret),
+            "in_reply_to": in_reply_to,
+            "references": references,
+            "auto_submitted": "auto-replied" if request.to_customer else "auto-generated",
+            LOOP_HEADER: runtime.identity.loop_value,
+        },
+        automatic=True,
+    )

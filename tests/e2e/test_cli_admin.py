@@ -1,0 +1,157 @@
+"""`postdesk check` and `postdesk preview`, run as an admin runs them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from postdesk.desk import init_desk
+from postdesk.notify.render import default_template_dir
+
+POSTDESK = str(Path(sys.executable).with_name("postdesk"))
+
+
+def run(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POSTDESK_")}
+    env["COLUMNS"] = "250"  # no wrapping of long error lines
+    return subprocess.run([POSTDESK, "--config", str(config), *args], capture_output=True,
+                          text=True, timeout=60, env=env, check=False)
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    return init_desk(tmp_path / "desk")
+
+
+def override(config: Path, relative: str, text: str) -> Path:
+    target = config.parent / "templates" / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    return target
+
+
+def shipped(name: str) -> str:
+    return (default_template_dir() / "email" / name).read_text(encoding="utf-8")
+
+
+def test_check_passes_on_a_fresh_desk(config: Path) -> None:
+    done = run(config, "check")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == f"ok {config}: configuration is valid"
+    assert "ok rules/statuses.yaml: 7 statuses, 5 names customers see" in lines
+    assert "ok templates: 10 mails rendered in de, en, pl (30 renders)" in lines
+    assert done.stderr == ""
+
+
+def test_check_names_file_and_line_of_a_missing_variable(config: Path) -> None:
+    source = shipped("agent_reply.html.j2")
+    broken = source.replace("ticket.public_status|translate", "ticket.pubilc_status|translate")
+    assert broken != source
+    override(config, "email/agent_reply.html.j2", broken)
+    line = next(i for i, text in enumerate(broken.splitlines(), 1) if "pubilc_status" in text)
+    done = run(config, "check")
+    assert done.returncode == 1
+    assert (f"error: templates/email/agent_reply.html.j2:{line}: 'ticket' has no attribute "
+            f"'pubilc_status'") in done.stderr.splitlines()
+    assert "ok templates" not in done.stdout
+    assert "ok rules/statuses.yaml" in done.stdout  # the other checks still ran
+
+
+def test_check_names_file_and_line_of_a_syntax_error_in_a_language_override(
+        config: Path) -> None:
+    override(config, "pl/email/status_changed.txt.j2",
+             '{% extends "email/_layout.txt.j2" %}\n{% block body %}\n{{ ticket.id }\n'
+             '{% endblock %}\n')
+    done = run(config, "check")
+    assert done.returncode == 1
+    assert "error: templates/pl/email/status_changed.txt.j2:3: unexpected '}'" in done.stderr
+
+
+def test_check_reports_a_mail_with_a_missing_part(config: Path) -> None:
+    override(config, "email/welcome.txt.j2", "Hello\n")
+    done = run(config, "check")
+    assert done.returncode == 1
+    assert "error: templates/email/welcome.subject.j2: missing" in done.stderr
+    assert "error: templates/email/welcome.html.j2: missing" in done.stderr
+
+
+def test_check_reports_a_broken_statuses_file(config: Path) -> None:
+    statuses = config.parent / "rules" / "statuses.yaml"
+    text = statuses.read_text(encoding="utf-8")
+    statuses.write_text(text.replace("initial: new",
+                                     "  - {name: triage, public: Received}\ninitial: new"),
+                        encoding="utf-8")
+    line = len(text[: text.index("initial: new")].splitlines()) + 1
+    first = next(i for i, t in enumerate(text.splitlines(), 1) if "name: triage" in t)
+    done = run(config, "check")
+    assert done.returncode == 1
+    assert (f"error: rules/statuses.yaml:{line}: status 'triage' is listed twice "
+            f"(first at line {first})") in done.stderr
+    assert "ok templates" in done.stdout
+
+
+def test_check_warns_about_an_untranslated_public_name(config: Path) -> None:
+    statuses = config.parent / "rules" / "statuses.yaml"
+    statuses.write_text("statuses:\n  - {name: new, public: Received}\n"
+                        "  - {name: escalated, public: Escalated}\n", encoding="utf-8")
+    done = run(config, "check")
+    assert done.returncode == 0, done.stderr
+    assert ("warning: rules/statuses.yaml:3: public name 'Escalated' has no pl translation"
+            in done.stderr)
+
+
+def test_preview_in_polish(config: Path) -> None:
+    done = run(config, "preview", "acknowledgment", "--lang", "pl", "--tz", "Europe/Warsaw")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "Subject: [#1042] Printer on the 2nd floor prints blank pages"
+    assert lines[1] == "Content-Language: pl"
+    assert "Dzień dobry Anna Kowalska," in lines
+    assert "Aktualny status: Przyjęte" in lines
+    assert "Data przyjęcia: 27 mar 2026, 10:30:00 (czas środkowoeuropejski standardowy)" in lines
+
+
+def test_preview_html_to_a_file(config: Path, tmp_path: Path) -> None:
+    out = tmp_path / "preview.html"
+    done = run(config, "preview", "sla_warning", "--lang", "de", "--html", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    page = out.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>")
+    assert '<html lang="de"' in page
+    assert "SLA-Ziel: Erste Antwort" in page
+    assert done.stdout == ""
+
+
+def test_preview_uses_desk_overrides_and_reports_their_errors(config: Path) -> None:
+    override(config, "pl/email/status_changed.subject.j2", "Zmiana: {{ change.new|translate }}\n")
+    done = run(config, "preview", "status_changed", "--lang", "pl")
+    assert done.stdout.startswith("Subject: Zmiana: Rozwiązane\n")
+    override(config, "pl/email/status_changed.subject.j2", "{{ change.nwe }}\n")
+    failed = run(config, "preview", "status_changed", "--lang", "pl")
+    assert failed.returncode == 1
+    assert ("error: templates/pl/email/status_changed.subject.j2:1: 'change' has no attribute "
+            "'nwe'") in failed.stderr
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("nope",), "no sample data for a mail named 'nope'; known mails: acknowledgment,"),
+    (("acknowledgment", "--tz", "Mars/Olympus"), "--tz: unknown time zone 'Mars/Olympus'"),
+    (("acknowledgment", "--lang", "??"), "--lang: '??' is not a language code"),
+])
+def test_preview_refuses_bad_arguments(config: Path, args: tuple[str, ...],
+                                       message: str) -> None:
+    done = run(config, "preview", *args)
+    assert done.returncode == 1
+    assert message in done.stderr
+
+
+def test_preview_says_when_a_language_is_not_shipped(config: Path) -> None:
+    done = run(config, "preview", "acknowledgment", "--lang", "fr")
+    assert done.returncode == 0
+    assert "note: no catalog for 'fr'; the mail is written in en" in done.stderr
+    assert "Content-Language: en" in done.stdout

@@ -1,0 +1,100 @@
+"""The shipped automations and live reload of rules/, over real SMTP (issue 5)."""
+
+from __future__ import annotations
+
+import smtplib
+import time
+from pathlib import Path
+
+from mailbuild import customer_mail, read_outgoing, wait_for
+from postdesk import runtime
+from postdesk.db import database, utcnow
+from postdesk.models import Event, Inbound, Ticket
+from postdesk.tickets import service
+
+
+def send(daemon, msg) -> None:
+    host, port = daemon.address
+    with smtplib.SMTP(host, port, timeout=10) as client:
+        client.send_message(msg)
+
+
+def processed(count: int):
+    return lambda: Inbound.select().where(Inbound.state != "pending").count() >= count
+
+
+def test_acknowledgment_comes_from_the_shipped_rule(make_settings, sqlite_url, start_daemon):
+    daemon = start_daemon(make_settings(sqlite_url))
+    send(daemon, customer_mail())
+    [ack] = wait_for(lambda: read_outgoing(daemon.outgoing))
+    assert ack["Subject"].startswith("[#1] ")
+    event = Event.get(Event.kind == "notify.no_recipients")  # no team configured yet
+    assert event.rule == "acknowledge-new-ticket"
+
+
+def test_customer_reply_resumes_work_and_the_sla_clock(make_settings, sqlite_url, start_daemon):
+    daemon = start_daemon(make_settings(sqlite_url))
+    send(daemon, customer_mail())
+    wait_for(lambda: read_outgoing(daemon.outgoing))
+    ticket = Ticket.get()
+    with database.atomic():
+        service.set_status(ticket, "waiting_for_customer", actor="agent@example.com",
+                           now=utcnow())
+        service.change_ticket(ticket, "sla.paused", actor="agent@example.com", now=utcnow(),
+                              sla_paused=True)
+    send(daemon, customer_mail(subject=f"Re: [#{ticket.id}] Printer on fire",
+                               body="Here is the serial number: 12345.\n",
+                               message_id="<answer@customer.example>"))
+    wait_for(processed(2))
+    ticket = Ticket.get_by_id(ticket.id)
+    assert ticket.status == "in_progress" and ticket.sla_paused is False
+    change = (Event.select().where(Event.kind == "status.changed")
+              .order_by(Event.id.desc()).get())
+    assert change.data == {"old": "waiting_for_customer", "new": "in_progress"}
+    assert change.rule == "customer-replied-resumes-work"
+    from postdesk.views import ticket_detail
+
+    detail = ticket_detail(ticket.id)
+    assert any(e["rule"] == "customer-replied-resumes-work" for e in detail["events"])
+
+
+TAGGING = """
+rules:
+  - name: tag-printers
+    on: ticket.created
+    if: {subject_contains: printer}
+    then:
+      - add_tag: printer
+      - set_priority: high
+  - name: acknowledge-new-ticket
+    on: ticket.created
+    then:
+      - reply: acknowledgment
+"""
+
+
+def test_rules_reload_live_and_a_broken_edit_keeps_the_last_good_set(
+        make_settings, sqlite_url, start_daemon):
+    settings = make_settings(sqlite_url, broker_worker_processes=0, rules_reload_interval=1)
+    daemon = start_daemon(settings)
+    rules_file = Path(settings.path(settings.paths.rules)) / "automation.yaml"
+    rules_file.write_text(TAGGING)
+    time.sleep(1.2)
+    send(daemon, customer_mail())
+    wait_for(processed(1))
+    ticket = Ticket.get()
+    assert ticket.tags == ["printer"] and ticket.priority == "high"
+    assert Event.get(Event.kind == "tags.changed").rule == "tag-printers"
+
+    rules_file.write_text(TAGGING.replace("add_tag: printer", "add_tagg: printer"))
+    time.sleep(1.2)
+    send(daemon, customer_mail(message_id="<second@customer.example>",
+                               sender="bob@customer.example"))
+    wait_for(processed(2))
+    second = Ticket.select().order_by(Ticket.id.desc()).get()
+    assert second.tags == ["printer"]  # the last good rules are still in force
+    error = runtime.current().live_rules.last_error
+    line = TAGGING.splitlines().index("      - add_tag: printer") + 1
+    assert error is not None and f"automation.yaml:{line}:" in error
+    assert "unknown action 'add_tagg'" in error and "add_tag" in error
+    wait_for(lambda: len(read_outgoing(daemon.outgoing)) == 2)
