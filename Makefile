@@ -8,7 +8,7 @@ PO := $(wildcard $(LOCALES)/*/LC_MESSAGES/messages.po)
 MO := $(PO:.po=.mo)
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-pg lint bench catalogs clean
+.PHONY: install run test test-pg lint bench catalogs locales clean
 
 install: $(STAMP) $(MO)
 
@@ -24,6 +24,12 @@ $(STAMP): pyproject.toml
 	  $(BIN)/pybabel compile -i $< -o $@
 
 catalogs: $(MO)
+
+# After changing a translatable string: extract, merge into every language, compile.
+locales: install
+	$(BIN)/pybabel extract -F $(LOCALES)/babel.cfg -o $(LOCALES)/messages.pot --project=Postdesk --version=0.1.0 --copyright-holder="Postdesk developers" -c "Translators:" daemon/postdesk
+	$(BIN)/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) -D messages --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel compile -d $(LOCALES) -D messages --statistics
 
 $(DESK)/postdesk.toml: | $(STAMP)
 	$(BIN)/postdesk init $(DESK)

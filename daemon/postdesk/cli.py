@@ -158,14 +158,6 @@ def migrate(obj: Context) -> None:
 
 
 @main.command()
-@pass_context
-def check(obj: Context) -> None:
-    """Validate the configuration (and, as they arrive, rules and templates)."""
-    settings = obj.settings
-    console.print(f"[green]ok[/] {settings.source}: configuration is valid")
-
-
-@main.command()
 @click.argument("file", required=False, type=click.File("rb"), default="-")
 @click.option("--sender", "-f", default=None, help="Envelope sender (MAIL FROM); '' for <>.")
 @click.option("--recipient", "-r", multiple=True,

@@ -58,8 +58,7 @@ class LiveRules:
                 return False
             self._fingerprint = fingerprint
             try:
-                rules = load_rules(self.rules_dir, self.vocabulary,
-                                   display_root=str(self.rules_dir.parent))
+                rules = load_rules(self.rules_dir, self.vocabulary)
             except RuleError as exc:
                 self.last_error = str(exc)
                 log.error("rules not reloaded, the last good rules stay active: %s", exc)

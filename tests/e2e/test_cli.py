@@ -105,3 +105,17 @@ def test_bad_config_is_reported_with_file_and_line(config: Path) -> None:
 def test_migrate_is_idempotent(config: Path) -> None:
     assert b"Created a new database" in run(config, "migrate").stdout
     assert b"up to date" in run(config, "migrate").stdout
+
+
+def test_check_names_a_rules_typo_with_file_and_line(config: Path) -> None:
+    rules = config.parent / "rules" / "automation.yaml"
+    text = rules.read_text()
+    line = text.splitlines().index("      - set_status: in_progress") + 1
+    rules.write_text(text.replace("- set_status: in_progress", "- set_stauts: in_progress"))
+    result = run(config, "check")
+    assert result.returncode == 1
+    assert (f"rules/automation.yaml:{line}: unknown action 'set_stauts' "
+            "(did you mean 'set_status'?)").encode() in result.stderr
+    rules.write_text(text)
+    healthy = run(config, "check")
+    assert healthy.returncode == 0 and b"ok rules: 5 automations" in healthy.stdout

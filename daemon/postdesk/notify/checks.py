@@ -38,7 +38,7 @@ from postdesk.tickets.statuses import load_statuses
 
 PARTS: tuple[str, ...] = ("subject", "txt", "html")
 #: Modules whose import registers more checks (rules, SLA...), run after these.
-CHECK_MODULES: list[str] = []
+CHECK_MODULES: list[str] = ["postdesk.rules_checks"]
 
 
 @dataclass(frozen=True)

@@ -95,6 +95,7 @@ def render(row: Outbox, runtime: Runtime) -> bytes:
     headers = row.headers
     extra = {name: value for name, value in headers.items()
              if name.startswith("X-") and isinstance(value, str)}
+    extra["Content-Language"] = rendered.content_language
     return compose(OutgoingMail(
         sender_name=headers.get("from_name", ""),
         sender_address=headers["from_address"],
@@ -113,12 +114,13 @@ def render(row: Outbox, runtime: Runtime) -> bytes:
 
 
 def revive_datetimes(context: Mapping[str, Any]) -> dict[str, Any]:
-    """JSON context back to template values: ISO strings under '*_at' keys become datetimes."""
+    """JSON context back to template values: ISO strings under '*_at' keys (and
+    'sla_due') become datetimes."""
     revived: dict[str, Any] = {}
     for key, value in context.items():
         if isinstance(value, Mapping):
             revived[key] = revive_datetimes(value)
-        elif isinstance(value, str) and key.endswith("_at"):
+        elif isinstance(value, str) and (key.endswith("_at") or key == "sla_due"):
             revived[key] = datetime.fromisoformat(value)
         else:
             revived[key] = value

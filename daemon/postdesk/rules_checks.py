@@ -1,0 +1,40 @@
+"""`postdesk check` for the rules files: automations and SLA policies.
+
+Each is loaded exactly as the daemon loads it, so an error here is the error
+the daemon would log (`rules/automation.yaml:14: unknown action 'set_stauts'
+(did you mean 'set_status'?)`), and a file that passes here is one the daemon
+takes.
+"""
+
+from __future__ import annotations
+
+from postdesk.automation import Vocabulary, automation_files, load_rules
+from postdesk.config import Settings
+from postdesk.notify.checks import CheckResult, register_check
+from postdesk.sla.loader import load_sla
+from postdesk.tickets.statuses import load_statuses
+
+SLA_FILE = "sla.yaml"
+
+
+def _vocabulary(settings: Settings) -> Vocabulary:
+    book = load_statuses(settings.path(settings.paths.rules))
+    return Vocabulary(statuses=frozenset(book.names))
+
+
+@register_check("rules")
+def check_rules(settings: Settings) -> CheckResult:
+    rules_dir = settings.path(settings.paths.rules)
+    rules = load_rules(rules_dir, _vocabulary(settings))
+    files = len(automation_files(rules_dir))
+    return CheckResult("rules", f"rules: {len(rules.rules)} automations in {files} file(s)")
+
+
+@register_check("sla")
+def check_sla(settings: Settings) -> CheckResult:
+    path = settings.path(settings.paths.rules) / SLA_FILE
+    if not path.exists():
+        return CheckResult("sla", "sla: no rules/sla.yaml (no SLA clocks)")
+    config = load_sla(path, _vocabulary(settings), display=f"rules/{SLA_FILE}")
+    return CheckResult("sla", f"sla: {len(config.policies)} policies, "
+                              f"{len(config.calendars)} calendars, {len(config.olas)} OLAs")
