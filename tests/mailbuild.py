@@ -31,9 +31,11 @@ def customer_mail(
     msg["Subject"] = subject
     if message_id:
         msg["Message-ID"] = message_id
+    msg.set_content(body)  # (set_content drops Content-* headers: add them after it)
     for name, value in (headers or {}).items():
+        if name in msg:
+            del msg[name]
         msg[name] = value
-    msg.set_content(body)
     return msg
 
 

@@ -31,6 +31,7 @@ from postdesk.runtime import Runtime
 from postdesk.tickets import service
 from postdesk.tickets.automation import Trigger, run_automations
 from postdesk.tickets.correlate import ThreadFacts, ThreadMatch, find_ticket
+from postdesk.tickets.locale_guess import guess_language, guess_timezone
 
 log = logging.getLogger(__name__)
 
@@ -152,9 +153,10 @@ def _apply(row: Inbound, parsed: ParsedMail, verdict: Classification, plan: Plan
     if verdict.kind == "bounce":
         return _apply_bounce(row, parsed, verdict, plan, now)
     settings = runtime.settings
+    language = guess_language(parsed.languages, settings.desk.default_language)
     customer = plan.customer or service.find_or_create_customer(
-        parsed.sender.normalized, parsed.sender.name,
-        language=_language(parsed, runtime), timezone=settings.desk.timezone, now=now,
+        parsed.sender.normalized, parsed.sender.name, language=language,
+        timezone=guess_timezone(language, parsed.date, settings.desk.timezone), now=now,
     )
     match = plan.match
     if match is not None:
@@ -316,13 +318,6 @@ def _cc_customers(parsed: ParsedMail, runtime: Runtime, now: datetime) -> list:
         people.append(service.find_or_create_customer(
             address.normalized, address.name, language=None, timezone=None, now=now))
     return people
-
-
-def _language(parsed: ParsedMail, runtime: Runtime) -> str:
-    for language in parsed.languages:
-        if language:
-            return language
-    return runtime.settings.desk.default_language
 
 
 def _desk_address(row: Inbound, runtime: Runtime) -> str:

@@ -96,13 +96,18 @@ def test_check_reports_a_broken_statuses_file(config: Path) -> None:
 
 
 def test_check_warns_about_an_untranslated_public_name(config: Path) -> None:
+    # the shipped statuses (the shipped rules use them) plus one the catalogs do not know
     statuses = config.parent / "rules" / "statuses.yaml"
-    statuses.write_text("statuses:\n  - {name: new, public: Received}\n"
-                        "  - {name: escalated, public: Escalated}\n", encoding="utf-8")
+    added = "  - {name: escalated, public: Escalated}"
+    text = statuses.read_text(encoding="utf-8").replace(
+        "  - {name: closed, public: Closed, kind: closed}\n",
+        "  - {name: closed, public: Closed, kind: closed}\n" + added + "\n")
+    statuses.write_text(text, encoding="utf-8")
+    line = text.splitlines().index(added) + 1
     done = run(config, "check")
     assert done.returncode == 0, done.stderr
-    assert ("warning: rules/statuses.yaml:3: public name 'Escalated' has no pl translation"
-            in done.stderr)
+    assert (f"warning: rules/statuses.yaml:{line}: public name 'Escalated' has no pl "
+            "translation" in done.stderr)
 
 
 def test_preview_in_polish(config: Path) -> None:
