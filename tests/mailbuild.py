@@ -57,3 +57,19 @@ def wait_for(probe: Callable[[], T], *, timeout: float = 15.0, interval: float =
         value = probe()
     assert value, f"condition not met within {timeout}s (last value {value!r})"
     return value
+
+
+def send_mail(daemon: object, msg: EmailMessage, sender: str | None = None) -> None:
+    """Deliver one mail to a running desk over SMTP, as a customer's server would."""
+    import smtplib
+
+    host, port = daemon.address  # type: ignore[attr-defined]
+    with smtplib.SMTP(host, port, timeout=10) as client:
+        client.send_message(msg, from_addr=sender)
+
+
+def processed(count: int) -> Callable[[], bool]:
+    """A probe for wait_for: at least `count` inbound mails are no longer pending."""
+    from postdesk.models import Inbound
+
+    return lambda: Inbound.select().where(Inbound.state != "pending").count() >= count

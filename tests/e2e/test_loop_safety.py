@@ -11,18 +11,9 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from conftest import free_port
-from mailbuild import customer_mail, read_outgoing, wait_for
+from mailbuild import customer_mail, processed, read_outgoing, wait_for
+from mailbuild import send_mail as send
 from postdesk.models import Customer, Event, Inbound, Message, Outbox, Ticket
-
-
-def send(daemon, msg: EmailMessage, sender: str | None = None) -> None:
-    host, port = daemon.address
-    with smtplib.SMTP(host, port, timeout=10) as client:
-        client.send_message(msg, from_addr=sender)
-
-
-def processed(count: int):
-    return lambda: Inbound.select().where(Inbound.state != "pending").count() >= count
 
 
 @pytest.mark.parametrize("header", [

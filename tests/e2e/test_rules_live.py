@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import smtplib
 import time
 from pathlib import Path
 
-from mailbuild import customer_mail, read_outgoing, wait_for
+from mailbuild import customer_mail, processed, read_outgoing, wait_for
+from mailbuild import send_mail as send
 from postdesk import runtime
 from postdesk.db import database, utcnow
-from postdesk.models import Event, Inbound, Ticket
+from postdesk.models import Event, Ticket
 from postdesk.tickets import service
-
-
-def send(daemon, msg) -> None:
-    host, port = daemon.address
-    with smtplib.SMTP(host, port, timeout=10) as client:
-        client.send_message(msg)
-
-
-def processed(count: int):
-    return lambda: Inbound.select().where(Inbound.state != "pending").count() >= count
 
 
 def test_acknowledgment_comes_from_the_shipped_rule(make_settings, sqlite_url, start_daemon):

@@ -5,20 +5,11 @@ from __future__ import annotations
 import smtplib
 from datetime import timedelta
 
-from mailbuild import customer_mail, read_outgoing, wait_for
+from mailbuild import customer_mail, processed, read_outgoing, wait_for
+from mailbuild import send_mail as send
 from postdesk.db import database, utcnow
 from postdesk.models import Inbound, Link, Message, Ticket
 from postdesk.tickets import service
-
-
-def send(daemon, msg) -> None:
-    host, port = daemon.address
-    with smtplib.SMTP(host, port, timeout=10) as client:
-        client.send_message(msg)
-
-
-def processed(count: int):
-    return lambda: Inbound.select().where(Inbound.state != "pending").count() >= count
 
 
 def open_first_ticket(daemon) -> Ticket:
