@@ -347,7 +347,11 @@ def imap_test(obj: Context, name: str) -> None:
         console.print(Text(line), soft_wrap=True)
 
 
-from postdesk.cli_admin import register as _register_admin; _register_admin(main)  # noqa: E402, E702, I001
+from postdesk.cli_admin import register as _register_admin  # noqa: E402
+from postdesk.cli_rules import register as _register_rules  # noqa: E402
+
+_register_admin(main)
+_register_rules(main)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

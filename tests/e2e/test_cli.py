@@ -119,3 +119,26 @@ def test_check_names_a_rules_typo_with_file_and_line(config: Path) -> None:
     rules.write_text(text)
     healthy = run(config, "check")
     assert healthy.returncode == 0 and b"ok rules: 5 automations" in healthy.stdout
+
+
+def test_rules_explain_and_rules_test(config: Path, tmp_path: Path) -> None:
+    assert run(config, "ingest", stdin=customer_mail().as_bytes()).returncode == 0
+    assert run(config, "ingest", "--replay", "1").returncode == 0
+    explained = run(config, "rules", "explain", "1")
+    assert explained.returncode == 0, explained.stderr
+    lines = explained.stdout.decode().splitlines()
+    assert any("ticket.created from customer" in line for line in lines)
+    assert any("rule acknowledge-new-ticket (rules/automation.yaml:" in line
+               and line.endswith("on ticket.created: matched") for line in lines)
+    assert any("rule customer-replied-resumes-work" in line
+               and "not matched: listens to message.received" in line for line in lines)
+
+    mail = tmp_path / "out-of-office.eml"
+    mail.write_bytes(customer_mail(headers={"Auto-Submitted": "auto-replied"}).as_bytes())
+    tried = run(config, "rules", "test", str(mail))
+    assert tried.returncode == 0, tried.stderr
+    out = tried.stdout.decode()
+    assert "classified auto_reply: Auto-Submitted: auto-replied" in out
+    assert "-> reply(template=acknowledgment" in out
+    assert "mail to the customer would be suppressed" in out
+    assert json.loads(run(config, "tickets", "--json").stdout)[0]["id"] == 1  # nothing new
