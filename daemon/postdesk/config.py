@@ -80,6 +80,11 @@ class LimitsSettings:
 
 
 @dataclass(frozen=True)
+class AgentSettings:
+    trusted_authserv_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class RulesSettings:
     max_depth: int = 5
     reload_interval: int = 2
@@ -137,6 +142,7 @@ class Settings:
     limits: LimitsSettings = field(default_factory=LimitsSettings)
     tickets: TicketSettings = field(default_factory=TicketSettings)
     rules: RulesSettings = field(default_factory=RulesSettings)
+    agents: AgentSettings = field(default_factory=AgentSettings)
     paths: PathSettings = field(default_factory=PathSettings)
     imap: tuple[ImapSource, ...] = ()
     source: Path | None = None
@@ -169,6 +175,7 @@ SECTIONS: dict[str, type] = {
     "limits": LimitsSettings,
     "tickets": TicketSettings,
     "rules": RulesSettings,
+    "agents": AgentSettings,
     "paths": PathSettings,
 }
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.message import EmailMessage
 
 import peewee
 
@@ -19,6 +20,7 @@ from postdesk.automation import EventFacts
 from postdesk.config import Settings
 from postdesk.db import database, utcnow
 from postdesk.mail.address import (
+    ReplyToken,
     find_subject_tag,
     is_support_address,
     read_reply_address,
@@ -29,6 +31,8 @@ from postdesk.mail.reply import extract_reply
 from postdesk.models import Customer, Inbound, Message, Outbox, Ticket
 from postdesk.runtime import Runtime
 from postdesk.tickets import service
+from postdesk.tickets.agent_mail import handle_agent_mail
+from postdesk.tickets.agents import AgentIdentity, check_agent
 from postdesk.tickets.automation import Trigger, run_automations
 from postdesk.tickets.correlate import ThreadFacts, ThreadMatch, find_ticket
 from postdesk.tickets.locale_guess import guess_language, guess_timezone
@@ -58,11 +62,19 @@ def process_inbound(inbound_id: int, runtime: Runtime) -> Outcome:
     msg = load_message(row.raw)
     parsed = parse_loaded(msg, max_depth=runtime.settings.limits.max_mime_depth)
     verdict = classify(msg, envelope_from=row.mail_from, desk=runtime.identity)
+    auth_results = _header_values(msg, "Authentication-Results")
     try:
-        return _process_once(row, parsed, verdict, runtime)
+        return _process_once(row, parsed, verdict, runtime, auth_results)
     except peewee.IntegrityError:
         # a worker stored the same mail a moment ago: look again, now it is a duplicate
-        return _process_once(row, parsed, verdict, runtime)
+        return _process_once(row, parsed, verdict, runtime, auth_results)
+
+
+def _header_values(msg: EmailMessage, name: str) -> tuple[str, ...]:
+    try:
+        return tuple(str(value) for value in msg.get_all(name, ()))
+    except Exception:  # a broken header is no evidence of anything
+        return ()
 
 
 @dataclass(frozen=True)
@@ -77,6 +89,8 @@ class Plan:
     outcome: Outcome | None = None  # decided without writing ticket data
     match: ThreadMatch | None = None
     customer: Customer | None = None
+    agent: AgentIdentity | None = None  # an authenticated agent writing to the ticket
+    agent_refused: str = ""  # a known agent's address without an agent's powers, and why
 
 
 class _AlreadyDone(Exception):
@@ -84,10 +98,10 @@ class _AlreadyDone(Exception):
 
 
 def _process_once(row: Inbound, parsed: ParsedMail, verdict: Classification,
-                  runtime: Runtime) -> Outcome:
+                  runtime: Runtime, auth_results: tuple[str, ...] = ()) -> Outcome:
     now = utcnow()
     try:
-        plan = _plan(row, parsed, verdict, runtime)
+        plan = _plan(row, parsed, verdict, runtime, auth_results)
         with database.atomic():
             outcome = plan.outcome or _apply(row, parsed, verdict, plan, runtime, now)
             if not _finish(row.id, outcome, now):
@@ -125,7 +139,8 @@ def _is_transient(exc: Exception) -> bool:
     return isinstance(exc, peewee.OperationalError | ConnectionError | TimeoutError)
 
 
-def _plan(row: Inbound, parsed: ParsedMail, verdict: Classification, runtime: Runtime) -> Plan:
+def _plan(row: Inbound, parsed: ParsedMail, verdict: Classification, runtime: Runtime,
+          auth_results: tuple[str, ...] = ()) -> Plan:
     if parsed.sender is None:
         return Plan(Outcome("failed",
                             reason="no usable From address: cannot tell who wrote this mail"))
@@ -141,10 +156,19 @@ def _plan(row: Inbound, parsed: ParsedMail, verdict: Classification, runtime: Ru
              *parsed.in_reply_to])
         match = ThreadMatch(bounced[0], "bounced message") if bounced else None
         return Plan(match=match)
-    match = find_ticket(_thread_facts(row, parsed, sender, runtime))
+    token = _reply_token(row, parsed, runtime)
+    match = find_ticket(_thread_facts(row, parsed, sender, runtime, token))
     if verdict.kind == "auto_reply" and match is None:
         return Plan(Outcome("ignored", reason=f"{verdict.reason}; matches no ticket"))
-    return Plan(match=match, customer=Customer.get_or_none(Customer.email == sender))
+    agent, refused = None, ""
+    if runtime.teams.agent(sender) is not None and verdict.kind == "normal":
+        decision = check_agent(
+            sender, token if token and token.ticket_id == (match and match.ticket_id) else None,
+            runtime.teams, authentication_results=auth_results,
+            trusted_authserv_ids=frozenset(runtime.settings.agents.trusted_authserv_ids))
+        agent, refused = decision.identity, ("" if decision.identity else decision.reason)
+    return Plan(match=match, customer=Customer.get_or_none(Customer.email == sender),
+                agent=agent, agent_refused=refused)
 
 
 def _apply(row: Inbound, parsed: ParsedMail, verdict: Classification, plan: Plan,
@@ -159,8 +183,20 @@ def _apply(row: Inbound, parsed: ParsedMail, verdict: Classification, plan: Plan
         timezone=guess_timezone(language, parsed.date, settings.desk.timezone), now=now,
     )
     match = plan.match
+    if match is not None and plan.agent is not None:
+        ticket = Ticket.get_by_id(match.ticket_id)
+        new_text = extract_reply(parsed.text, html=None if parsed.text.strip() else parsed.html
+                                 ).new_text
+        result = handle_agent_mail(ticket, plan.agent, parsed, new_text, row, runtime, now,
+                                   _desk_address(row, runtime))
+        return Outcome("done", ticket_id=ticket.id, outbox_ids=tuple(result.outbox_ids),
+                       reason=f"agent {plan.agent.agent.email} ({plan.agent.method}): "
+                              f"{result.summary}")
     if match is not None:
         ticket = Ticket.get_by_id(match.ticket_id)
+        if plan.agent_refused:
+            service.record_event(ticket, "agent.not_authenticated",
+                                 {"reason": plan.agent_refused}, actor="system", now=now)
         if verdict.kind == "auto_reply":
             # an out-of-office answer: kept for the agents, changes nothing
             _store_mail(ticket, parsed, row, customer.email, "internal", now, follow_up=True)
@@ -275,14 +311,19 @@ def _find_duplicate(row: Inbound, parsed: ParsedMail, sender: str) -> Plan | Non
     return None
 
 
-def _thread_facts(row: Inbound, parsed: ParsedMail, sender: str, runtime: Runtime) -> ThreadFacts:
+def _reply_token(row: Inbound, parsed: ParsedMail, runtime: Runtime) -> ReplyToken | None:
+    """The signed reply address of ours the mail was sent to, for an existing ticket."""
     desk = runtime.settings.desk
-    token_ticket = None
     for address in [*row.rcpt_to, *(a.email for a in parsed.to + parsed.cc)]:
         token = read_reply_address(address, desk.secret, desk.addresses)
         if token is not None and Ticket.get_or_none(Ticket.id == token.ticket_id) is not None:
-            token_ticket = token.ticket_id
-            break
+            return token
+    return None
+
+
+def _thread_facts(row: Inbound, parsed: ParsedMail, sender: str, runtime: Runtime,
+                  token: ReplyToken | None) -> ThreadFacts:
+    token_ticket = token.ticket_id if token is not None else None
     referenced = _tickets_of_message_ids([*reversed(parsed.references), *parsed.in_reply_to])
     tagged = find_subject_tag(parsed.subject)
     if tagged is not None and Ticket.get_or_none(Ticket.id == tagged) is None:

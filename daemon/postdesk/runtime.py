@@ -21,6 +21,7 @@ from postdesk.mail.compose import LOOP_HEADER
 from postdesk.notify.render import Branding, Renderer, default_locale_dir, default_template_dir
 from postdesk.notify.transports import Transport, transport_from_url
 from postdesk.tickets.statuses import DEFAULT_BOOK, StatusBook, load_statuses
+from postdesk.tickets.teams import EMPTY_BOOK, TeamBook, load_teams
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,15 @@ class Runtime:
         except ConfigError as exc:
             log.error("%s; using the default statuses until it is fixed", exc)
             return DEFAULT_BOOK
+
+    @cached_property
+    def teams(self) -> TeamBook:
+        """The desk's teams and agents (rules/teams.yaml); none when it is broken."""
+        try:
+            return load_teams(self.settings.path(self.settings.paths.rules))
+        except ConfigError as exc:
+            log.error("%s; no agents are known until it is fixed", exc)
+            return EMPTY_BOOK
 
     @cached_property
     def live_rules(self) -> LiveRules:

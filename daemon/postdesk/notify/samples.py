@@ -37,6 +37,14 @@ COMMAND_PROBLEMS: dict[str, str] = {
     "unknown_assignee": N_("no agent or team called '%(value)s'"),
     "unknown_ticket": N_("there is no ticket #%(value)s"),
     "unknown_language": N_("this desk does not write in '%(value)s'; available: %(known)s"),
+    "unknown_request_type": N_("unknown request type '%(value)s'; known: %(known)s"),
+    "invalid_tag": N_("'%(value)s' is not a valid tag (letters, digits, _ . -)"),
+    "invalid_language": N_("'%(value)s' is not a language code like en, pl or pt_BR"),
+    "unexpected_value": N_("this command takes no value, but '%(value)s' was given"),
+    "conflicting_command": N_("this contradicts the earlier line '%(first)s'"),
+    "command_not_at_top": N_("commands go at the top of the reply, before any other text; "
+                             "move '%(command)s' up"),
+    "same_ticket": N_("a ticket cannot be linked to itself (#%(value)s)"),
 }
 
 

@@ -22,6 +22,7 @@ from postdesk.notify.ratelimit import automatic_mail_held_back
 from postdesk.runtime import Runtime
 from postdesk.tickets import service
 from postdesk.tickets.mailing import MailRequest, build_mail
+from postdesk.tickets.teams import Agent
 
 log = logging.getLogger(__name__)
 
@@ -127,9 +128,10 @@ def _apply(effect: Effect, ticket: Ticket, trigger: Trigger, runtime: Runtime,
             _queue(ticket, MailRequest(params["template"], ticket.requester.email, True),
                    rule, trigger, runtime, now)
         case "notify":
-            for request in _notify_requests(ticket, params):
+            requests = _notify_requests(ticket, params, runtime)
+            for request in requests:
                 _queue(ticket, request, rule, trigger, runtime, now)
-            if not _notify_requests(ticket, params):
+            if not requests:
                 service.record_event(ticket, "notify.no_recipients",
                                      {"template": params["template"], "to": list(params["to"])},
                                      actor=actor, rule=rule, now=now)
@@ -150,7 +152,7 @@ def _resolve_linked(ticket: Ticket, params: Any, rule: str, trigger: Trigger,
             _queue(other, request, rule, trigger, runtime, now)
 
 
-def _notify_requests(ticket: Ticket, params: Any) -> list[MailRequest]:
+def _notify_requests(ticket: Ticket, params: Any, runtime: Runtime) -> list[MailRequest]:
     requests: list[MailRequest] = []
     for target in params["to"]:
         if target == "requester":
@@ -158,14 +160,29 @@ def _notify_requests(ticket: Ticket, params: Any) -> list[MailRequest]:
         elif target == "participants":
             requests += [MailRequest(params["template"], p.customer.email, True)
                          for p in Participant.select().where(Participant.ticket == ticket.id)]
-        elif target == "assignee":
-            if ticket.assignee:
-                requests.append(MailRequest(params["template"], ticket.assignee, False))
+        elif target == "assignee" and ticket.assignee:
+            agent = runtime.teams.agent(ticket.assignee)
+            requests.append(agent_request(params["template"], agent) if agent
+                            else MailRequest(params["template"], ticket.assignee, False))
         elif target == "team":
-            pass  # team members come with rules/teams.yaml (agents issue)
+            requests += [agent_request(params["template"], agent) for agent in
+                         runtime.teams.agents(ticket.team or _first(runtime.teams.team_names))]
         elif "@" in target:
-            requests.append(MailRequest(params["template"], target, False))
+            agent = runtime.teams.agent(target)
+            requests.append(agent_request(params["template"], agent) if agent
+                            else MailRequest(params["template"], target, False))
     return requests
+
+
+def _first(names: Any) -> str:
+    return next(iter(names), "")
+
+
+def agent_request(template: str, agent: Agent, **extra: Any) -> MailRequest:
+    """A mail to an agent, in the agent's language and time zone."""
+    return MailRequest(template, agent.email, False, language=agent.language,
+                       timezone=agent.timezone,
+                       extra={"agent": {"name": agent.name, "email": agent.email}, **extra})
 
 
 def _queue(ticket: Ticket, request: MailRequest, rule: str, trigger: Trigger,

@@ -16,10 +16,8 @@ from postdesk.mail.address import CUSTOMER_ROLE, reply_address
 from postdesk.mail.compose import LOOP_HEADER, new_message_id
 from postdesk.models import Customer, Message, Outbox, Ticket
 from postdesk.runtime import Runtime
+from postdesk.tickets.agents import agent_role, note_role
 from postdesk.tickets.service import MailToSend
-
-#: Role letter of the reply address handed to agents (commands come back through it).
-AGENT_ROLE = "a"
 
 
 @dataclass(frozen=True)
@@ -30,6 +28,10 @@ class MailRequest:
     recipient: str
     to_customer: bool
     extra: dict[str, Any] = field(default_factory=dict)
+    language: str | None = None  # the recipient's, when not a customer on file (agents)
+    timezone: str | None = None
+    from_name: str | None = None  # e.g. "Support PL via Example Support"
+    automatic: bool = True  # False for an agent's own reply relayed to the customer
 
 
 def thread_ids(ticket: Ticket) -> tuple[str | None, list[str]]:
@@ -50,7 +52,7 @@ def build_mail(request: MailRequest, ticket: Ticket, runtime: Runtime, *, now: d
     requester: Customer = ticket.requester
     customer = Customer.get_or_none(Customer.email == request.recipient.lower())
     in_reply_to, references = thread_ids(ticket)
-    role = CUSTOMER_ROLE if request.to_customer else AGENT_ROLE
+    role = CUSTOMER_ROLE if request.to_customer else agent_role(request.recipient)
     context: dict[str, Any] = {
         "ticket": {
             "id": ticket.id, "subject": ticket.subject, "status": ticket.status,
@@ -65,24 +67,28 @@ def build_mail(request: MailRequest, ticket: Ticket, runtime: Runtime, *, now: d
         "original": {"id": ticket.id},
         "inactivity": {"days": max((now - (ticket.status_changed_at or ticket.created_at)).days,
                                    0)},
-        "note_address": reply_address(address, ticket.id, "n", settings.desk.secret),
+        "note_address": reply_address(address, ticket.id, note_role(request.recipient),
+                                      settings.desk.secret),
         **request.extra,
     }
     return MailToSend(
         kind=request.template,
         recipient=request.recipient,
         message_id=new_message_id(settings.desk.domain),
-        language=(customer.language if customer else None) or settings.desk.default_language,
-        timezone=(customer.timezone if customer else None) or settings.desk.timezone,
+        language=(request.language or (customer.language if customer else None)
+                  or settings.desk.default_language),
+        timezone=(request.timezone or (customer.timezone if customer else None)
+                  or settings.desk.timezone),
         context=context,
         headers={
-            "from_name": settings.desk.name,
+            "from_name": request.from_name or settings.desk.name,
             "from_address": address,
             "reply_to": reply_address(address, ticket.id, role, settings.desk.secret),
             "in_reply_to": in_reply_to,
             "references": references,
-            "auto_submitted": "auto-replied" if request.to_customer else "auto-generated",
+            "auto_submitted": (None if not request.automatic
+                               else "auto-replied" if request.to_customer else "auto-generated"),
             LOOP_HEADER: runtime.identity.loop_value,
         },
-        automatic=True,
+        automatic=request.automatic,
     )

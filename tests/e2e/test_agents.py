@@ -1,0 +1,133 @@
+"""Agents work from their mail client (issue 7): notifications, replies, notes, commands."""
+
+from __future__ import annotations
+
+import smtplib
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from mailbuild import customer_mail, processed, read_outgoing, send_mail, wait_for
+from postdesk.models import Event, Message, Ticket
+
+TEAMS = """teams:
+  - name: support
+    agents:
+      - {email: agent.pl@example.com, name: "Support PL", language: pl, timezone: Europe/Warsaw}
+      - {email: agent.en@example.com, name: "Support EN"}
+"""
+
+
+@pytest.fixture
+def desk(make_settings, sqlite_url, start_daemon):
+    settings = make_settings(sqlite_url)
+    (Path(settings.path(settings.paths.rules)) / "teams.yaml").write_text(TEAMS)
+    daemon = start_daemon(settings)
+    send_mail(daemon, customer_mail(cc="Bob <bob@customer.example>"))
+    wait_for(lambda: len(read_outgoing(daemon.outgoing)) == 3)  # ack + two agents
+    return daemon
+
+
+def mails_to(daemon, address: str) -> list[EmailMessage]:
+    return [m for m in read_outgoing(daemon.outgoing)
+            if m["To"].addresses[0].addr_spec == address]
+
+
+def text_of(mail: EmailMessage) -> str:
+    return mail.get_body(("plain",)).get_content()
+
+
+def agent_reply(daemon, agent: str, body: str, *, to: str | None = None,
+                message_id: str = "<agent-1@example.com>") -> None:
+    [notification] = mails_to(daemon, agent)
+    reply = customer_mail(sender=agent, to=to or notification["Reply-To"].addresses[0].addr_spec,
+                          subject=f"Re: {notification['Subject']}", body=body,
+                          message_id=message_id,
+                          headers={"In-Reply-To": notification["Message-ID"]})
+    send_mail(daemon, reply)
+
+
+QUOTE = "\n\nOn Sun, 22 Nov 2026, Example Support <support@example.com> wrote:\n> my printer\n"
+
+
+def test_new_ticket_notifies_the_team_each_in_their_language(desk):
+    [polish] = mails_to(desk, "agent.pl@example.com")
+    [english] = mails_to(desk, "agent.en@example.com")
+    assert polish["Content-Language"] == "pl" and english["Content-Language"] == "en"
+    assert "my printer is on fire" in text_of(polish)
+    assert polish["Reply-To"].addresses[0].addr_spec != english["Reply-To"].addresses[0].addr_spec
+    assert polish["Auto-Submitted"] == "auto-generated"
+
+
+def test_agent_reply_reaches_customer_and_participant_without_commands_or_history(desk):
+    agent_reply(desk, "agent.en@example.com",
+                "#status waiting_for_customer\nPlease send the serial number." + QUOTE)
+    wait_for(processed(2))
+    wait_for(lambda: mails_to(desk, "bob@customer.example"))
+    [answer] = wait_for(lambda: [m for m in mails_to(desk, "zoe@customer.example")
+                                 if "serial number" in text_of(m)])
+    text = text_of(answer)
+    assert "#status" not in text and "> my printer" not in text
+    assert answer["From"].addresses[0].display_name == "Support EN via Example Support"
+    assert answer["From"].addresses[0].addr_spec == "support@example.com"
+    assert answer["Auto-Submitted"] is None
+    assert any("serial number" in text_of(m) for m in mails_to(desk, "bob@customer.example"))
+    ticket = Ticket.get()
+    assert ticket.status == "waiting_for_customer"
+    paused = Event.get(Event.kind == "sla.paused")
+    assert paused.rule == "waiting-for-customer-pauses-sla"  # the shipped rule 2
+    change = Event.get(Event.kind == "status.changed")
+    assert change.actor == "agent.en@example.com" and change.rule is None
+
+
+def test_internal_note_never_reaches_the_customer(desk):
+    agent_reply(desk, "agent.en@example.com", "#note\nThe customer is a VIP, be quick." + QUOTE)
+    wait_for(processed(2))
+    [told] = wait_for(lambda: [m for m in mails_to(desk, "agent.pl@example.com")
+                               if "VIP" in text_of(m)])
+    for mail in read_outgoing(desk.outgoing):
+        if mail["To"].addresses[0].addr_spec.endswith("@customer.example"):
+            assert "VIP" not in mail.as_string()
+    note = Message.get(Message.visibility == "internal")
+    assert "VIP" in note.text and note.author_email == "agent.en@example.com"
+    assert told["Content-Language"] == "pl"
+
+
+def test_forged_from_gets_no_power(desk):
+    [ack] = mails_to(desk, "zoe@customer.example")
+    customer_address = ack["Reply-To"].addresses[0].addr_spec
+    forged = customer_mail(sender="agent.en@example.com", to=customer_address,
+                           subject=f"Re: {ack['Subject']}", body="#status resolved\nDone.\n",
+                           message_id="<forged@evil.example>")
+    send_mail(desk, forged)
+    wait_for(processed(2))
+    ticket = Ticket.get()
+    assert ticket.status == "new"
+    assert Event.get(Event.kind == "agent.not_authenticated").data["reason"]
+    assert not [m for m in mails_to(desk, "zoe@customer.example") if "Done." in text_of(m)]
+
+
+def test_wrong_command_changes_nothing_and_gets_one_error(desk):
+    agent_reply(desk, "agent.en@example.com", "#stauts resolved\nAll fixed now.\n")
+    wait_for(processed(2))
+    [error] = wait_for(lambda: [m for m in mails_to(desk, "agent.en@example.com")
+                                if "#stauts resolved" in text_of(m)])
+    assert error["Content-Language"] == "en" and "unknown command" in text_of(error)
+    assert len(mails_to(desk, "agent.en@example.com")) == 2  # one error reply, no more
+    assert Ticket.get().status == "new"
+    assert not [m for m in mails_to(desk, "zoe@customer.example") if "fixed" in text_of(m)]
+    assert Event.get(Event.kind == "commands.rejected").actor == "agent.en@example.com"
+
+
+def test_reply_to_another_agents_address_gets_no_power(desk):
+    [polish] = mails_to(desk, "agent.pl@example.com")
+    host, port = desk.address
+    reply = customer_mail(sender="agent.en@example.com",
+                          to=polish["Reply-To"].addresses[0].addr_spec,
+                          subject=f"Re: {polish['Subject']}", body="#priority urgent\n",
+                          message_id="<wrong-agent@example.com>")
+    with smtplib.SMTP(host, port, timeout=10) as client:
+        client.send_message(reply)
+    wait_for(processed(2))
+    assert Ticket.get().priority == "normal"
