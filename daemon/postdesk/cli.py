@@ -123,6 +123,7 @@ def worker(obj: Context, threads: int | None) -> None:
     import signal
     import threading
 
+    from postdesk import sdnotify
     from postdesk.queue import start_embedded_worker
     from postdesk.server import dispatcher_for, prepare
 
@@ -137,7 +138,11 @@ def worker(obj: Context, threads: int | None) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     logging.getLogger("postdesk").info("postdesk worker ready on %s", settings.broker.queue)
-    stop.wait()
+    notifier = sdnotify.Notifier.from_environment()
+    notifier.ready(f"consuming {settings.broker.queue}")
+    while not stop.wait(sdnotify.watchdog_interval()):
+        notifier.watchdog()
+    notifier.stopping()
     running.stop()
 
 
@@ -349,9 +354,11 @@ def imap_test(obj: Context, name: str) -> None:
 
 from postdesk.cli_admin import register as _register_admin  # noqa: E402
 from postdesk.cli_rules import register as _register_rules  # noqa: E402
+from postdesk.cli_sla import register as _register_sla  # noqa: E402
 
 _register_admin(main)
 _register_rules(main)
+_register_sla(main)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -61,6 +61,7 @@ class BrokerSettings:
     queue: str = "postdesk"
     worker_threads: int = 2
     worker_processes: int = 0
+    redispatch_after: int = 60
 
 
 @dataclass(frozen=True)

@@ -239,7 +239,10 @@ class Link(BaseModel):
         indexes = ((("ticket", "other", "kind"), True),)
 
 
-MODELS: tuple[type[BaseModel], ...] = (
+from postdesk.lease import Lease  # noqa: E402  (its own module, same database)
+from postdesk.sla_store import TicketSla  # noqa: E402
+
+MODELS: tuple[type[pw.Model], ...] = (
     SchemaVersion,
     Customer,
     Ticket,
@@ -252,4 +255,6 @@ MODELS: tuple[type[BaseModel], ...] = (
     Outbox,
     ImapState,
     Link,
+    TicketSla,
+    Lease,
 )

@@ -30,7 +30,7 @@ from postdesk.mail.parse import ParsedMail, load_message, parse_loaded
 from postdesk.mail.reply import extract_reply
 from postdesk.models import Customer, Inbound, Message, Outbox, Ticket
 from postdesk.runtime import Runtime
-from postdesk.tickets import service
+from postdesk.tickets import service, sla_track
 from postdesk.tickets.agent_mail import handle_agent_mail
 from postdesk.tickets.agents import AgentIdentity, check_agent
 from postdesk.tickets.automation import Trigger, run_automations
@@ -41,6 +41,9 @@ log = logging.getLogger(__name__)
 
 #: How many times a mail is tried before it is marked failed.
 MAX_ATTEMPTS = 5
+
+#: The author recorded for a bounce whose From holds no usable address.
+BOUNCE_AUTHOR = "mailer-daemon"
 
 #: Where a closed ticket goes when its customer writes again within the reopen window.
 REOPENED_STATUS = "in_progress"
@@ -104,6 +107,8 @@ def _process_once(row: Inbound, parsed: ParsedMail, verdict: Classification,
         plan = _plan(row, parsed, verdict, runtime, auth_results)
         with database.atomic():
             outcome = plan.outcome or _apply(row, parsed, verdict, plan, runtime, now)
+            if plan.outcome is None and outcome.ticket_id is not None:
+                sla_track.refresh_safely(outcome.ticket_id, runtime, now)
             if not _finish(row.id, outcome, now):
                 raise _AlreadyDone
     except _AlreadyDone:
@@ -141,21 +146,23 @@ def _is_transient(exc: Exception) -> bool:
 
 def _plan(row: Inbound, parsed: ParsedMail, verdict: Classification, runtime: Runtime,
           auth_results: tuple[str, ...] = ()) -> Plan:
-    if parsed.sender is None:
-        return Plan(Outcome("failed",
-                            reason="no usable From address: cannot tell who wrote this mail"))
-    sender = parsed.sender.normalized
-    duplicate = _find_duplicate(row, parsed, sender)
-    if duplicate is not None:
-        return duplicate
     if verdict.kind == "loop":
         return Plan(Outcome("ignored", reason=verdict.reason))
+    # MTAs often write "From: MAILER-DAEMON" with no domain: a bounce needs no sender
+    duplicate = _find_duplicate(row, parsed, parsed.sender.normalized if parsed.sender
+                                else BOUNCE_AUTHOR)
+    if duplicate is not None:
+        return duplicate
     if verdict.kind == "bounce":
         bounced = _tickets_of_message_ids(
             [verdict.original_message_id or "", *reversed(parsed.references),
              *parsed.in_reply_to])
         match = ThreadMatch(bounced[0], "bounced message") if bounced else None
         return Plan(match=match)
+    if parsed.sender is None:
+        return Plan(Outcome("failed",
+                            reason="no usable From address: cannot tell who wrote this mail"))
+    sender = parsed.sender.normalized
     token = _reply_token(row, parsed, runtime)
     match = find_ticket(_thread_facts(row, parsed, sender, runtime, token))
     if verdict.kind == "auto_reply" and match is None:
@@ -173,9 +180,9 @@ def _plan(row: Inbound, parsed: ParsedMail, verdict: Classification, runtime: Ru
 
 def _apply(row: Inbound, parsed: ParsedMail, verdict: Classification, plan: Plan,
            runtime: Runtime, now: datetime) -> Outcome:
-    assert parsed.sender is not None
     if verdict.kind == "bounce":
         return _apply_bounce(row, parsed, verdict, plan, now)
+    assert parsed.sender is not None
     settings = runtime.settings
     language = guess_language(parsed.languages, settings.desk.default_language)
     customer = plan.customer or service.find_or_create_customer(
@@ -252,7 +259,6 @@ def _apply_bounce(row: Inbound, parsed: ParsedMail, verdict: Classification, pla
                   now: datetime) -> Outcome:
     """A bounce never opens a ticket nor notifies: it flags the address and, when we
     know which of our mails bounced, becomes an internal note on that ticket."""
-    assert parsed.sender is not None
     hard = [r.email for r in verdict.bounce if r.hard]
     flagged = service.mark_bouncing(hard)
     if plan.match is None:
@@ -264,8 +270,10 @@ def _apply_bounce(row: Inbound, parsed: ParsedMail, verdict: Classification, pla
         f"{f' ({r.status})' if r.status else ''}{f': {r.diagnostic}' if r.diagnostic else ''}"
         for r in verdict.bounce) or verdict.reason
     service.add_message(
-        ticket, direction="in", visibility="internal", author_email=parsed.sender.normalized,
-        author_name=parsed.sender.name, subject=parsed.subject, text=summary, body=parsed.text,
+        ticket, direction="in", visibility="internal",
+        author_email=parsed.sender.normalized if parsed.sender else BOUNCE_AUTHOR,
+        author_name=parsed.sender.name if parsed.sender else "", subject=parsed.subject,
+        text=summary, body=parsed.text,
         html=None, message_id=parsed.message_id, inbound=row, attachments=(), now=now)
     service.record_event(ticket, "mail.bounced",
                          {"recipients": [{"email": r.email, "status": r.status, "hard": r.hard}

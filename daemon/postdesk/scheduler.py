@@ -23,9 +23,10 @@ REDISPATCH_AFTER = timedelta(seconds=60)
 SWEEP_BATCH = 1000
 
 
-def sweep(dispatcher: Dispatcher, now: datetime, *, everything: bool = False) -> tuple[int, int]:
+def sweep(dispatcher: Dispatcher, now: datetime, *, everything: bool = False,
+          redispatch_after: timedelta = REDISPATCH_AFTER) -> tuple[int, int]:
     """Re-dispatch forgotten work; `everything` at start-up, when the queue is known empty."""
-    cutoff = now if everything else now - REDISPATCH_AFTER
+    cutoff = now if everything else now - redispatch_after
     if everything:
         _release_cut_off_sends()
     inbound = _redispatch_inbound(dispatcher, now, cutoff)

@@ -14,13 +14,15 @@ import contextlib
 import logging
 import signal
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
-from postdesk import db, migrations, runtime, scheduler
+from postdesk import db, migrations, runtime, scheduler, sdnotify, sla_scan
 from postdesk.config import Settings
 from postdesk.intake.imap import start_supervisors
 from postdesk.intake.smtp import start_listener
 from postdesk.intake.store import InboundWriter
+from postdesk.lease import SCHEDULER, Lease, LeaseKeeper, default_holder_id
 from postdesk.queue import make_broker, start_embedded_worker
 from postdesk.tasks import Dispatcher, declare_actors
 from postdesk.workpool import InboundRunner, make_runner
@@ -28,6 +30,8 @@ from postdesk.workpool import InboundRunner, make_runner
 log = logging.getLogger("postdesk")
 
 SWEEP_INTERVAL_S = 5.0
+SLA_SCAN_INTERVAL_S = 60.0
+LEADER_LEASE = timedelta(seconds=30)
 DRAIN_TIMEOUT_MS = 10_000
 
 
@@ -59,6 +63,9 @@ class Daemon:
         self._worker: Any = None
         self._writer: InboundWriter | None = None
         self._sweeper: asyncio.Task[None] | None = None
+        self._sla: asyncio.Task[None] | None = None
+        # one node at a time runs the sweeper and the scans
+        self.leader = LeaseKeeper(SCHEDULER, default_holder_id(), LEADER_LEASE)
         self._imap: list[asyncio.Task[None]] = []
         self.dispatcher: Dispatcher | None = None
         self._runner: InboundRunner | None = None
@@ -75,14 +82,15 @@ class Daemon:
         broker = dispatcher.process_inbound.broker
         if self.options.worker or self.embedded:
             self._worker = start_embedded_worker(broker, settings.broker.worker_threads)
-        await asyncio.to_thread(_sweep_once, dispatcher, self.embedded)
+        await asyncio.to_thread(self._sweep_once, dispatcher, self.embedded)
         self._writer = InboundWriter(on_stored=dispatcher.inbound)
         self._writer.start()
         self.servers.append(await start_listener(settings, self._writer.store))
         if settings.lmtp.listen:
             self.servers.append(await start_listener(settings, self._writer.store, lmtp=True))
         self._imap = start_supervisors(settings, dispatcher.inbound)
-        self._sweeper = asyncio.create_task(_sweep_forever(dispatcher))
+        self._sweeper = asyncio.create_task(self._sweep_forever(dispatcher))
+        self._sla = asyncio.create_task(self._sla_forever(dispatcher))
         log.info(
             "postdesk ready: smtp %s%s%s for %s; database %s; queue %s; outgoing %s",
             settings.smtp.listen,
@@ -94,6 +102,49 @@ class Daemon:
             _redact(settings.outgoing_transport),
         )
 
+    def _release_leadership(self) -> None:
+        with contextlib.suppress(Exception), db.database.connection_context():
+            self.leader.release()
+
+    async def _sweep_forever(self, dispatcher: Dispatcher) -> None:
+        while True:
+            await asyncio.sleep(SWEEP_INTERVAL_S)
+            try:
+                await asyncio.to_thread(self._sweep_once, dispatcher)
+            except Exception:
+                log.exception("sweeper failed; trying again in %s s", SWEEP_INTERVAL_S)
+
+    def _sweep_once(self, dispatcher: Dispatcher, everything: bool = False) -> None:
+        """Re-dispatch forgotten work, on the node that holds the scheduler lease.
+
+        At the start of an embedded desk (one node by nature: its queue lives in this
+        process) the lease of a crashed predecessor is taken over at once."""
+        with db.database.connection_context():
+            now = db.utcnow()
+            if everything and self.embedded:
+                with db.database.atomic():
+                    Lease.delete().where(Lease.name == SCHEDULER).execute()
+            if not self.leader.try_acquire(now):
+                return
+            scheduler.sweep(dispatcher, now, everything=everything,
+                            redispatch_after=timedelta(
+                                seconds=self.settings.broker.redispatch_after))
+
+    async def _sla_forever(self, dispatcher: Dispatcher) -> None:
+        """SLA warnings and breaches: a scan of the clocks that are due, every minute."""
+        while True:
+            await asyncio.sleep(SLA_SCAN_INTERVAL_S)
+            try:
+                await asyncio.to_thread(self._sla_once, dispatcher)
+            except Exception:
+                log.exception("SLA scan failed; trying again in %s s", SLA_SCAN_INTERVAL_S)
+
+    def _sla_once(self, dispatcher: Dispatcher) -> None:
+        with db.database.connection_context():
+            if not self.leader.try_acquire(db.utcnow()):
+                return
+        sla_scan.run_once(runtime.current(), dispatcher.outgoing)
+
     async def stop(self) -> None:
         log.info("postdesk stopping")
         for task in self._imap:
@@ -101,10 +152,10 @@ class Daemon:
         for task in self._imap:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        if self._sweeper is not None:
-            self._sweeper.cancel()
+        for task in [t for t in (self._sweeper, self._sla) if t is not None]:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
+                await task
         for server in self.servers:
             server.close()
         for server in self.servers:
@@ -116,21 +167,37 @@ class Daemon:
                                     self.settings.broker.queue)
         if self._runner is not None:
             await asyncio.to_thread(self._runner.close)
+        await asyncio.to_thread(self._release_leadership)
         log.info("postdesk stopped")
 
 
 async def serve(settings: Settings, options: ServeOptions | None = None) -> None:
-    """Run until SIGTERM or SIGINT."""
+    """Run until SIGTERM or SIGINT; tell systemd (Type=notify) when ready and stopping."""
     daemon = Daemon(settings, options)
+    notifier = sdnotify.Notifier.from_environment()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    loop.add_signal_handler(signal.SIGHUP, _reload_rules)
     await daemon.start()
+    notifier.ready(f"accepting mail on {settings.smtp.listen}")
+    interval = sdnotify.watchdog_interval()
+    watchdog = (asyncio.create_task(sdnotify.keep_watchdog_fed(notifier, interval))
+                if interval else None)
     try:
         await stop.wait()
     finally:
+        notifier.stopping("draining")
         await daemon.stop()
+        if watchdog is not None:
+            watchdog.cancel()
+
+
+def _reload_rules() -> None:
+    """SIGHUP: check rules/ for edits now (worker processes check on their own)."""
+    log.info("SIGHUP: checking rules/ for changes")
+    runtime.current().live_rules.request_reload()
 
 
 def _drain(worker: object, broker: object, queue_name: str) -> None:
@@ -140,20 +207,6 @@ def _drain(worker: object, broker: object, queue_name: str) -> None:
         with contextlib.suppress(Exception):
             join(queue_name, timeout=DRAIN_TIMEOUT_MS)
     worker.stop()  # type: ignore[attr-defined]
-
-
-async def _sweep_forever(dispatcher: Dispatcher) -> None:
-    while True:
-        await asyncio.sleep(SWEEP_INTERVAL_S)
-        try:
-            await asyncio.to_thread(_sweep_once, dispatcher)
-        except Exception:
-            log.exception("sweeper failed; trying again in %s s", SWEEP_INTERVAL_S)
-
-
-def _sweep_once(dispatcher: Dispatcher, everything: bool = False) -> None:
-    with db.database.connection_context():
-        scheduler.sweep(dispatcher, db.utcnow(), everything=everything)
 
 
 def _redact(url: str) -> str:

@@ -1,0 +1,1 @@
+"""Operations: systemd notification, the leader lease, scale-out on real brokers."""

@@ -1,0 +1,181 @@
+"""A desk spread over processes, for the scale-out tests: a PostgreSQL database of its
+own, a unique queue on a real broker, `postdesk serve --no-worker` and `postdesk worker`
+subprocesses, and an SMTP client that keeps retrying like an MTA."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import smtplib
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from mailbuild import customer_mail, wait_for
+
+POSTDESK = str(Path(sys.executable).with_name("postdesk"))
+#: Proposed setting ([broker] redispatch_after, seconds); ignored until the sweeper reads it.
+REDISPATCH_ENV = "POSTDESK_BROKER_REDISPATCH_AFTER"
+
+
+def unique_name(prefix: str) -> str:
+    return f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+
+
+def create_database(server: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(server, autocommit=True, connect_timeout=5) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+
+
+def drop_database(server: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(server, autocommit=True, connect_timeout=5) as admin:
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                      "WHERE datname = %s", (name,))
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+def purge_redis_queue(url: str, queue: str) -> None:
+    """Delete dramatiq's keys of this queue (messages, delay/dead queues, acks)."""
+    import redis
+
+    client = redis.Redis.from_url(url, socket_timeout=5)
+    try:
+        keys = [key for key in client.scan_iter(match="dramatiq:*", count=1000)
+                if queue.encode() in key]
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
+def purge_rabbitmq_queue(url: str, queue: str) -> None:
+    import pika
+
+    connection = pika.BlockingConnection(pika.URLParameters(url))
+    try:
+        channel = connection.channel()
+        for name in (queue, f"{queue}.DQ", f"{queue}.XQ"):
+            channel.queue_delete(queue=name)
+    finally:
+        connection.close()
+
+
+class Process:
+    """One `postdesk` subprocess with its log in a file."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], log: Path, ready: str) -> None:
+        self.log, self.ready = log, ready
+        with log.open("ab") as out:
+            self.proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL)
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        def ready() -> bool:
+            assert self.proc.poll() is None, f"exited early:\n{self.log.read_text()[-3000:]}"
+            return self.ready.encode() in self.log.read_bytes()
+
+        wait_for(ready, timeout=timeout, interval=0.1)
+
+    def kill(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+
+
+class Cluster:
+    """One intake node and N workers sharing a database and a broker queue."""
+
+    def __init__(self, config: Path, logs: Path, env: dict[str, str]) -> None:
+        self.config, self.logs = config, logs
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("POSTDESK_")}
+        self.env.update(env)
+        self.intake: Process | None = None
+        self.workers: list[Process] = []
+
+    def start(self, workers: int, threads: int = 2) -> None:
+        self.intake = Process([POSTDESK, "--config", str(self.config), "serve", "--no-worker"],
+                              self.env, self.logs / "serve.log", "postdesk ready")
+        self.intake.wait_ready()
+        for n in range(workers):
+            process = Process([POSTDESK, "--config", str(self.config), "worker",
+                               "--threads", str(threads)],
+                              self.env, self.logs / f"worker{n}.log", "postdesk worker ready")
+            self.workers.append(process)
+        for process in self.workers:
+            process.wait_ready()
+
+    @property
+    def port(self) -> int:
+        return int(self.env["POSTDESK_SMTP_LISTEN"].rpartition(":")[2])
+
+    def stop(self) -> None:
+        for process in [*self.workers, *([self.intake] if self.intake else [])]:
+            process.stop()
+
+    def log_tail(self, chars: int = 2000) -> str:
+        return "\n".join(f"--- {path.name}\n{path.read_text(errors='replace')[-chars:]}"
+                         for path in sorted(self.logs.glob("*.log")))
+
+
+def mail_id(number: int, tag: str) -> str:
+    return f"so-{number}.{tag}@scale.example"
+
+
+def send_until_accepted(port: int, numbers: list[int], tag: str, acked: set[int],
+                        lock: threading.Lock, deadline: float) -> None:
+    """Like an MTA queue: keep trying each mail until it gets its 250."""
+    pending = list(numbers)
+    client: smtplib.SMTP | None = None
+    while pending and time.monotonic() < deadline:
+        number = pending[0]
+        try:
+            if client is None:
+                client = smtplib.SMTP("127.0.0.1", port, timeout=30)
+            client.send_message(customer_mail(
+                sender=f"Customer {number} <customer{number}.{tag}@scale.example>",
+                subject=f"Scale-out {number}", message_id=f"<{mail_id(number, tag)}>",
+                body=f"Mail number {number}.\n"))
+        except (OSError, smtplib.SMTPException):
+            if client is not None:
+                with contextlib.suppress(OSError):
+                    client.close()
+            client = None
+            time.sleep(0.05)
+            continue
+        with lock:
+            acked.add(number)
+        pending.pop(0)
+    if client is not None:
+        with contextlib.suppress(OSError, smtplib.SMTPException):
+            client.quit()
+
+
+def send_burst(port: int, total: int, tag: str, connections: int = 4,
+               timeout: float = 120) -> tuple[list[threading.Thread], set[int]]:
+    """Start sending mails 0..total-1 over CONNECTIONS clients; returns (threads, acked)."""
+    acked: set[int] = set()
+    lock = threading.Lock()
+    deadline = time.monotonic() + timeout
+    threads = [threading.Thread(target=send_until_accepted, daemon=True,
+                                args=(port, list(range(i, total, connections)), tag, acked,
+                                      lock, deadline))
+               for i in range(connections)]
+    for thread in threads:
+        thread.start()
+    return threads, acked
