@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from postdesk import db, migrations, runtime, scheduler, sdnotify, sla_scan
+from postdesk import db, migrations, runtime, schedule_scan, scheduler, sdnotify, sla_scan
 from postdesk.config import Settings
 from postdesk.intake.imap import start_supervisors
 from postdesk.intake.smtp import start_listener
@@ -140,10 +140,12 @@ class Daemon:
                 log.exception("SLA scan failed; trying again in %s s", SLA_SCAN_INTERVAL_S)
 
     def _sla_once(self, dispatcher: Dispatcher) -> None:
+        """The minute's scans on the leader: SLA thresholds, then the schedule rules."""
         with db.database.connection_context():
             if not self.leader.try_acquire(db.utcnow()):
                 return
         sla_scan.run_once(runtime.current(), dispatcher.outgoing)
+        schedule_scan.run_once(runtime.current(), dispatcher.outgoing)
 
     async def stop(self) -> None:
         log.info("postdesk stopping")

@@ -131,3 +131,33 @@ def test_reply_to_another_agents_address_gets_no_power(desk):
         client.send_message(reply)
     wait_for(processed(2))
     assert Ticket.get().priority == "normal"
+
+
+def notification_for(daemon, agent: str, ticket_id: int) -> EmailMessage:
+    [found] = [m for m in mails_to(daemon, agent) if m["Subject"].startswith(f"[#{ticket_id}]")
+               and "Reply-To" in m and "+" in m["Reply-To"].addresses[0].addr_spec]
+    return found
+
+
+def test_duplicate_is_resolved_and_its_requester_hears_when_the_original_is(desk):
+    send_mail(desk, customer_mail(sender="Jan <jan@customer.example>",
+                                  subject="Printer broken too", message_id="<jan@customer.example>"))
+    wait_for(processed(2))
+    duplicate = Ticket.get(Ticket.subject == "Printer broken too")
+    wait_for(lambda: len(mails_to(desk, "agent.en@example.com")) == 2)
+    for ticket_id, body, message_id in ((duplicate.id, "#duplicate-of 1\n", "<dup@example.com>"),
+                                        (1, "#resolve\nThe printer is fixed.\n",
+                                         "<fixed@example.com>")):
+        notification = notification_for(desk, "agent.en@example.com", ticket_id)
+        send_mail(desk, customer_mail(
+            sender="agent.en@example.com", to=notification["Reply-To"].addresses[0].addr_spec,
+            subject=f"Re: {notification['Subject']}", body=body, message_id=message_id))
+        wait_for(processed(3 if ticket_id == duplicate.id else 4))
+    assert Ticket.get_by_id(duplicate.id).status == "resolved"
+    assert Ticket.get_by_id(1).status == "resolved"
+    [solved] = wait_for(lambda: [m for m in mails_to(desk, "jan@customer.example")
+                                 if "#1" in text_of(m) and m["Subject"].startswith(
+                                     f"[#{duplicate.id}]")])
+    assert "The printer is fixed." not in text_of(solved)  # not the other customer's thread
+    assert Event.get(Event.kind == "status.changed", Event.ticket == duplicate.id,
+                     Event.actor == "agent.en@example.com")

@@ -88,3 +88,32 @@ def test_rules_reload_live_and_a_broken_edit_keeps_the_last_good_set(
     assert error is not None and f"automation.yaml:{line}:" in error
     assert "unknown action 'add_tagg'" in error and "add_tag" in error
     wait_for(lambda: len(read_outgoing(daemon.outgoing)) == 2)
+
+
+def test_waiting_seven_days_resolves_with_a_polite_notice(make_settings, sqlite_url,
+                                                          start_daemon):
+    from datetime import timedelta
+
+    from postdesk import schedule_scan
+
+    daemon = start_daemon(make_settings(sqlite_url))
+    send(daemon, customer_mail())
+    wait_for(lambda: read_outgoing(daemon.outgoing))
+    ticket = Ticket.get()
+    with database.atomic():
+        service.set_status(ticket, "waiting_for_customer", actor="agent@example.com",
+                           now=utcnow() - timedelta(days=8))
+    quiet = schedule_scan.scan(utcnow() - timedelta(days=2), runtime.current())
+    assert quiet.changed == 0 and Ticket.get_by_id(ticket.id).status == "waiting_for_customer"
+    result = schedule_scan.scan(utcnow(), runtime.current())
+    assert result.changed == 1
+    assert Ticket.get_by_id(ticket.id).status == "resolved"
+    assert Event.get(Event.kind == "status.changed",
+                     Event.rule == "resolve-after-7-days-without-reply")
+    for outbox_id in result.outbox_ids:
+        daemon.daemon.dispatcher.outgoing(outbox_id)
+    [notice] = wait_for(lambda: [m for m in read_outgoing(daemon.outgoing)
+                                 if "8 days" in m.get_body(("plain",)).get_content()
+                                 or "7 days" in m.get_body(("plain",)).get_content()])
+    assert notice["To"].addresses[0].addr_spec == "zoe@customer.example"
+    assert schedule_scan.scan(utcnow(), runtime.current()).changed == 0  # once only

@@ -12,7 +12,7 @@ answer to a mail that must not be answered, and the rate limit.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -41,6 +41,7 @@ class Trigger:
     desk_address: str | None = None
     message_text: str = ""
     outbox_ids: list[int] = field(default_factory=list)
+    status_since: datetime | None = None  # when the ticket entered its status before the rules
 
 
 def facts_of(ticket: Ticket) -> TicketFacts:
@@ -71,7 +72,9 @@ def run_automations(ticket: Ticket, trigger: Trigger, runtime: Runtime, now: dat
     rules = runtime.rules
     if not rules.for_event(trigger.event.kind) and not _listens_to_changes(rules):
         return trigger.outbox_ids
-    result = run_rules(rules, trigger.event, facts_of(ticket), now=now,
+    facts = facts_of(ticket)
+    trigger.status_since = facts.status_changed_at
+    result = run_rules(rules, trigger.event, facts, now=now,
                        context=RuleContext(max_depth=runtime.settings.rules.max_depth))
     for skipped in result.skipped:
         service.record_event(ticket, "rules.chain_stopped",
@@ -145,8 +148,11 @@ def _resolve_linked(ticket: Ticket, params: Any, rule: str, trigger: Trigger,
         other = Ticket.get_or_none(Ticket.id == other_id)
         if other is None:
             continue
-        if service.set_status(other, params["status"], actor="system", now=now, rule=rule,
-                              reason=f"linked ticket #{ticket.id}") and params.get("template"):
+        service.set_status(other, params["status"], actor="system", now=now, rule=rule,
+                           reason=f"linked ticket #{ticket.id}")
+        # a duplicate was usually resolved when it was marked: its requester still
+        # hears that the original is solved now
+        if params.get("template"):
             request = MailRequest(params["template"], other.requester.email, True,
                                   extra={"original": {"id": ticket.id}})
             _queue(other, request, rule, trigger, runtime, now)
@@ -200,6 +206,10 @@ def _queue(ticket: Ticket, request: MailRequest, rule: str, trigger: Trigger,
                                  {"template": request.template, "reason": held_back},
                                  actor="system", rule=rule, now=now)
             return
+    if trigger.status_since is not None and "inactivity" not in request.extra:
+        # "no answer for 7 days" counts from before the rule changed the status
+        days = max((now - trigger.status_since).days, 0)
+        request = replace(request, extra={**request.extra, "inactivity": {"days": days}})
     mail = build_mail(request, ticket, runtime, now=now, desk_address=trigger.desk_address,
                       message_text=trigger.message_text)
     trigger.outbox_ids.append(service.queue_mail(ticket, mail, now=now).id)
