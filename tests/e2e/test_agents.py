@@ -141,7 +141,8 @@ def notification_for(daemon, agent: str, ticket_id: int) -> EmailMessage:
 
 def test_duplicate_is_resolved_and_its_requester_hears_when_the_original_is(desk):
     send_mail(desk, customer_mail(sender="Jan <jan@customer.example>",
-                                  subject="Printer broken too", message_id="<jan@customer.example>"))
+                                  subject="Printer broken too",
+                                  message_id="<jan@customer.example>"))
     wait_for(processed(2))
     duplicate = Ticket.get(Ticket.subject == "Printer broken too")
     wait_for(lambda: len(mails_to(desk, "agent.en@example.com")) == 2)
