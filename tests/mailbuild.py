@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import threading
 import time
 from collections.abc import Callable
 from email import policy
@@ -73,3 +74,33 @@ def processed(count: int) -> Callable[[], bool]:
     from postdesk.models import Inbound
 
     return lambda: Inbound.select().where(Inbound.state != "pending").count() >= count
+
+
+def send_until_accepted(port: int, numbers: list[int], make_mail: Callable[[int], EmailMessage],
+                        acked: set[int], lock: threading.Lock, deadline: float,
+                        timeout: float = 30) -> None:
+    """Like an MTA queue: keep trying each mail until it gets its 250 (or time runs out)."""
+    import contextlib
+    import smtplib
+
+    pending = list(numbers)
+    client: smtplib.SMTP | None = None
+    while pending and time.monotonic() < deadline:
+        number = pending[0]
+        try:
+            if client is None:
+                client = smtplib.SMTP("127.0.0.1", port, timeout=timeout)
+            client.send_message(make_mail(number))
+        except (OSError, smtplib.SMTPException):
+            if client is not None:
+                with contextlib.suppress(OSError):
+                    client.close()
+            client = None
+            time.sleep(0.05)
+            continue
+        with lock:
+            acked.add(number)
+        pending.pop(0)
+    if client is not None:
+        with contextlib.suppress(OSError, smtplib.SMTPException):
+            client.quit()

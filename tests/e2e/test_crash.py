@@ -9,21 +9,20 @@ acknowledgment exists per ticket.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
-import smtplib
 import subprocess
 import sys
 import threading
 import time
 from collections import Counter
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 
 from conftest import free_port
-from mailbuild import customer_mail, read_outgoing, wait_for
+from mailbuild import customer_mail, read_outgoing, send_until_accepted, wait_for
 from postdesk import db
 from postdesk.config import load_settings
 from postdesk.desk import init_desk
@@ -65,33 +64,11 @@ class Daemon:
                 self.process.kill()
 
 
-def send_until_accepted(port: int, numbers: list[int], acked: set[int], lock: threading.Lock,
-                        deadline: float) -> None:
-    """Like an MTA queue: keep trying each mail until it gets its 250."""
-    pending = list(numbers)
-    client: smtplib.SMTP | None = None
-    while pending and time.monotonic() < deadline:
-        number = pending[0]
-        try:
-            if client is None:
-                client = smtplib.SMTP("127.0.0.1", port, timeout=10)
-            client.send_message(customer_mail(
-                sender=f"Customer {number} <customer{number}@crash.example>",
-                subject=f"Crash test {number}", message_id=f"<crash-{number}@crash.example>",
-                body=f"Mail number {number}.\n"))
-        except (OSError, smtplib.SMTPException):
-            if client is not None:
-                with contextlib.suppress(OSError):
-                    client.close()
-            client = None
-            time.sleep(0.05)
-            continue
-        with lock:
-            acked.add(number)
-        pending.pop(0)
-    if client is not None:
-        with contextlib.suppress(OSError, smtplib.SMTPException):
-            client.quit()
+def crash_mail(number: int) -> EmailMessage:
+    return customer_mail(sender=f"Customer {number} <customer{number}@crash.example>",
+                         subject=f"Crash test {number}",
+                         message_id=f"<crash-{number}@crash.example>",
+                         body=f"Mail number {number}.\n")
 
 
 @pytest.mark.slow
@@ -104,7 +81,7 @@ def test_sigkill_mid_burst_loses_nothing_and_duplicates_nothing(tmp_path: Path) 
     deadline = time.monotonic() + 240
     shares = [list(range(i, TOTAL, CONNECTIONS)) for i in range(CONNECTIONS)]
     clients = [threading.Thread(target=send_until_accepted,
-                                args=(daemon.port, share, acked, lock, deadline))
+                                args=(daemon.port, share, crash_mail, acked, lock, deadline))
                for share in shares]
     try:
         for client in clients:

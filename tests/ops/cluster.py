@@ -4,18 +4,19 @@ subprocesses, and an SMTP client that keeps retrying like an MTA."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
-import smtplib
 import subprocess
 import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
+from email.message import EmailMessage
 from pathlib import Path
 
 from mailbuild import customer_mail, wait_for
+from mailbuild import send_until_accepted as shared_send_until_accepted
 
 POSTDESK = str(Path(sys.executable).with_name("postdesk"))
 #: Proposed setting ([broker] redispatch_after, seconds); ignored until the sweeper reads it.
@@ -137,33 +138,18 @@ def mail_id(number: int, tag: str) -> str:
     return f"so-{number}.{tag}@scale.example"
 
 
+def _scale_mail(tag: str) -> Callable[[int], EmailMessage]:
+    def make(number: int) -> EmailMessage:
+        return customer_mail(
+            sender=f"Customer {number} <customer{number}.{tag}@scale.example>",
+            subject=f"Scale-out {number}", message_id=f"<{mail_id(number, tag)}>",
+            body=f"Mail number {number}.\n")
+    return make
+
+
 def send_until_accepted(port: int, numbers: list[int], tag: str, acked: set[int],
                         lock: threading.Lock, deadline: float) -> None:
-    """Like an MTA queue: keep trying each mail until it gets its 250."""
-    pending = list(numbers)
-    client: smtplib.SMTP | None = None
-    while pending and time.monotonic() < deadline:
-        number = pending[0]
-        try:
-            if client is None:
-                client = smtplib.SMTP("127.0.0.1", port, timeout=30)
-            client.send_message(customer_mail(
-                sender=f"Customer {number} <customer{number}.{tag}@scale.example>",
-                subject=f"Scale-out {number}", message_id=f"<{mail_id(number, tag)}>",
-                body=f"Mail number {number}.\n"))
-        except (OSError, smtplib.SMTPException):
-            if client is not None:
-                with contextlib.suppress(OSError):
-                    client.close()
-            client = None
-            time.sleep(0.05)
-            continue
-        with lock:
-            acked.add(number)
-        pending.pop(0)
-    if client is not None:
-        with contextlib.suppress(OSError, smtplib.SMTPException):
-            client.quit()
+    shared_send_until_accepted(port, numbers, _scale_mail(tag), acked, lock, deadline)
 
 
 def send_burst(port: int, total: int, tag: str, connections: int = 4,
