@@ -81,6 +81,15 @@ class LimitsSettings:
 
 
 @dataclass(frozen=True)
+class BrandingSettings:
+    logo_url: str = ""
+    primary_colour: str = "#2563eb"
+    header: str = ""
+    signature: str = ""
+    footer: str = ""
+
+
+@dataclass(frozen=True)
 class AgentSettings:
     trusted_authserv_ids: tuple[str, ...] = ()
 
@@ -144,6 +153,7 @@ class Settings:
     tickets: TicketSettings = field(default_factory=TicketSettings)
     rules: RulesSettings = field(default_factory=RulesSettings)
     agents: AgentSettings = field(default_factory=AgentSettings)
+    branding: BrandingSettings = field(default_factory=BrandingSettings)
     paths: PathSettings = field(default_factory=PathSettings)
     imap: tuple[ImapSource, ...] = ()
     source: Path | None = None
@@ -177,6 +187,7 @@ SECTIONS: dict[str, type] = {
     "tickets": TicketSettings,
     "rules": RulesSettings,
     "agents": AgentSettings,
+    "branding": BrandingSettings,
     "paths": PathSettings,
 }
 
@@ -402,6 +413,13 @@ def validate(settings: Settings) -> None:
                 f"{where}: [desk] addresses: {address!r} is not a plain address like "
                 "support@example.com"
             )
+    brand = settings.branding
+    if not re.fullmatch(r"#[0-9A-Fa-f]{3}(?:[0-9A-Fa-f]{3})?", brand.primary_colour):
+        raise ConfigError(f"{where}: [branding] primary_colour must be a hex colour like "
+                          f"#2563eb, not {brand.primary_colour!r}")
+    if brand.logo_url and not brand.logo_url.startswith(("https://", "http://", "cid:")):
+        raise ConfigError(f"{where}: [branding] logo_url must start with https://, not "
+                          f"{brand.logo_url!r}")
     parse_listen(settings.smtp.listen, f"{where}: [smtp] listen")
     if settings.lmtp.listen:
         parse_listen(settings.lmtp.listen, f"{where}: [lmtp] listen")

@@ -78,7 +78,7 @@ class Runtime:
             [settings.path(settings.paths.templates), default_template_dir()],
             [settings.path(settings.paths.locales), default_locale_dir()],
             default_language=settings.desk.default_language,
-            branding=Branding(desk_name=settings.desk.name),
+            branding=branding_of(settings),
         )
 
     @cached_property
@@ -86,6 +86,14 @@ class Runtime:
         outgoing = self.settings.outgoing
         return transport_from_url(self.settings.outgoing_transport,
                                   starttls=outgoing.starttls, timeout=outgoing.timeout)
+
+
+def branding_of(settings: Settings) -> Branding:
+    """The one place every mail's look comes from: [desk] name and [branding]."""
+    brand = settings.branding
+    return Branding(desk_name=settings.desk.name, logo_url=brand.logo_url or None,
+                    primary_colour=brand.primary_colour, header=brand.header,
+                    signature=brand.signature, footer=brand.footer)
 
 
 def loop_value(secret: str, domain: str) -> str:

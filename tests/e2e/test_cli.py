@@ -142,3 +142,19 @@ def test_rules_explain_and_rules_test(config: Path, tmp_path: Path) -> None:
     assert "-> reply(template=acknowledgment" in out
     assert "mail to the customer would be suppressed" in out
     assert json.loads(run(config, "tickets", "--json").stdout)[0]["id"] == 1  # nothing new
+
+
+def test_branding_from_the_config_reaches_every_mail(config: Path, tmp_path: Path) -> None:
+    text = config.read_text()
+    text = text.replace('logo_url = ""', 'logo_url = "https://cdn.example.com/logo.png"')
+    text = text.replace('signature = ""', 'signature = "The Example Support team"')
+    text = text.replace('primary_colour = "#2563eb"', 'primary_colour = "#aa3300"')
+    config.write_text(text)
+    for template in ("acknowledgment", "agent_new_ticket", "status_changed"):
+        out = tmp_path / f"{template}.html"
+        assert run(config, "preview", template, "--html", "--out", str(out)).returncode == 0
+        page = out.read_text()
+        assert 'src="https://cdn.example.com/logo.png"' in page and 'alt="Example Support"' in page
+        assert "#aa3300" in page and "The Example Support team" in page
+        plain = run(config, "preview", template, "--lang", "de")
+        assert b"The Example Support team" in plain.stdout

@@ -100,3 +100,10 @@ def test_broken_toml_names_the_file(config: Path) -> None:
     config.write_text("[desk\nname = 1\n")
     with pytest.raises(ConfigError, match=f"{config}: not valid TOML"):
         load_settings(config, environ={})
+
+
+def test_branding_is_checked_where_it_is_set(config: Path) -> None:
+    with pytest.raises(ConfigError, match=r"\[branding\] primary_colour must be a hex colour"):
+        load_settings(config, environ={"POSTDESK_BRANDING_PRIMARY_COLOUR": "red"})
+    with pytest.raises(ConfigError, match=r"\[branding\] logo_url must start with https://"):
+        load_settings(config, environ={"POSTDESK_BRANDING_LOGO_URL": "javascript:alert(1)"})
