@@ -34,6 +34,7 @@ class DeskSettings:
     default_language: str = "en"
     timezone: str = "UTC"
     secret: str = ""
+    catch_all: bool = False
 
 
 @dataclass(frozen=True)
@@ -350,6 +351,12 @@ def _is_loopback(host: str) -> bool:
 
 
 def _coerce(kind: Any, value: Any, what: str) -> Any:
+    if kind is bool:
+        if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
+            return value.lower() in ("true", "1", "yes")
+        if not isinstance(value, bool):
+            raise ConfigError(f"{what} must be true or false, not {value!r}")
+        return value
     if kind is int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ConfigError(f"{what} must be a whole number, not {value!r}")

@@ -228,7 +228,15 @@ def _open(row: Inbound, parsed: ParsedMail, verdict: Classification, customer: C
           runtime: Runtime, now: datetime, follow_up_of: Ticket | None = None) -> Outcome:
     """A new ticket and its first message; the rules decide what is sent (acknowledgment,
     notifications)."""
-    ticket = service.open_ticket(customer, parsed.subject, now=now)
+    route = runtime.routing.route(row.rcpt_to, parsed.subject, parsed.text)
+    ticket = service.open_ticket(customer, parsed.subject, now=now,
+                                 request_type=route.request_type if route else None,
+                                 team=route.team if route else None)
+    if route is not None:
+        service.record_event(ticket, "ticket.routed", {"request_type": route.request_type,
+                                                       "team": route.team,
+                                                       "route": route.where},
+                             actor="system", now=now)
     service.add_participants(ticket, _cc_customers(parsed, runtime, now))
     _store_mail(ticket, parsed, row, customer.email, "public", now)
     if follow_up_of is not None:

@@ -12,7 +12,9 @@ from postdesk.automation import Vocabulary, automation_files, load_rules
 from postdesk.config import Settings
 from postdesk.notify.checks import CheckResult, register_check
 from postdesk.sla.loader import load_sla
+from postdesk.tickets.routing import load_routing
 from postdesk.tickets.statuses import load_statuses
+from postdesk.tickets.teams import load_teams
 
 SLA_FILE = "sla.yaml"
 
@@ -28,6 +30,17 @@ def check_rules(settings: Settings) -> CheckResult:
     rules = load_rules(rules_dir, _vocabulary(settings))
     files = len(automation_files(rules_dir))
     return CheckResult("rules", f"rules: {len(rules.rules)} automations in {files} file(s)")
+
+
+@register_check("routing")
+def check_routing(settings: Settings) -> CheckResult:
+    rules_dir = settings.path(settings.paths.rules)
+    teams = load_teams(rules_dir)
+    routing = load_routing(rules_dir, teams=teams.team_names,
+                           support_addresses=settings.desk.addresses)
+    return CheckResult("routing", f"routing: {len(routing.request_types)} request types, "
+                                  f"{len(routing.routes)} routes; teams: "
+                                  f"{len(teams.team_names)} ({len(teams.agent_emails)} agents)")
 
 
 @register_check("sla")

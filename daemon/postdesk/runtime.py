@@ -20,6 +20,7 @@ from postdesk.mail.classify import DeskIdentity
 from postdesk.mail.compose import LOOP_HEADER
 from postdesk.notify.render import Branding, Renderer, default_locale_dir, default_template_dir
 from postdesk.notify.transports import Transport, transport_from_url
+from postdesk.tickets.routing import NO_ROUTING, Routing, load_routing
 from postdesk.tickets.statuses import DEFAULT_BOOK, StatusBook, load_statuses
 from postdesk.tickets.teams import EMPTY_BOOK, TeamBook, load_teams
 
@@ -58,6 +59,17 @@ class Runtime:
         except ConfigError as exc:
             log.error("%s; no agents are known until it is fixed", exc)
             return EMPTY_BOOK
+
+    @cached_property
+    def routing(self) -> Routing:
+        """rules/routing.yaml: request type and team of new tickets (none when broken)."""
+        try:
+            return load_routing(self.settings.path(self.settings.paths.rules),
+                                teams=self.teams.team_names,
+                                support_addresses=self.settings.desk.addresses)
+        except ConfigError as exc:
+            log.error("%s; new tickets get no request type or team until it is fixed", exc)
+            return NO_ROUTING
 
     @cached_property
     def live_rules(self) -> LiveRules:

@@ -162,3 +162,44 @@ def test_duplicate_is_resolved_and_its_requester_hears_when_the_original_is(desk
     assert "The printer is fixed." not in text_of(solved)  # not the other customer's thread
     assert Event.get(Event.kind == "status.changed", Event.ticket == duplicate.id,
                      Event.actor == "agent.en@example.com")
+
+
+HARDWARE_TEAMS = TEAMS + """  - name: hardware
+    agents:
+      - {email: hw.de@example.com, name: "Hardware DE", language: de, timezone: Europe/Berlin}
+"""
+ROUTING = """request_types:
+  - {name: general}
+  - {name: hardware, description: "Printers", icon: printer}
+routes:
+  - {to: hardware@example.com, request_type: hardware, team: hardware}
+  - {request_type: general, team: support}
+"""
+
+
+def test_routing_by_address_gives_type_and_team_and_only_that_team_hears(
+        make_settings, sqlite_url, start_daemon):
+    settings = make_settings(sqlite_url,
+                             desk_addresses="support@example.com,hardware@example.com")
+    rules = Path(settings.path(settings.paths.rules))
+    (rules / "teams.yaml").write_text(HARDWARE_TEAMS)
+    (rules / "routing.yaml").write_text(ROUTING)
+    daemon = start_daemon(settings)
+    send_mail(daemon, customer_mail(to="hardware@example.com", subject="Printer jammed"))
+    [notice] = wait_for(lambda: mails_to(daemon, "hw.de@example.com"))
+    ticket = Ticket.get()
+    assert (ticket.request_type, ticket.team) == ("hardware", "hardware")
+    assert notice["Content-Language"] == "de"
+    [ack] = mails_to(daemon, "zoe@customer.example")
+    assert ack["From"].addresses[0].addr_spec == "hardware@example.com"
+    assert mails_to(daemon, "agent.en@example.com") == []
+
+
+def test_catch_all_accepts_any_address_at_the_desk_domain(make_settings, sqlite_url,
+                                                          start_daemon):
+    daemon = start_daemon(make_settings(sqlite_url, desk_catch_all="true"))
+    send_mail(daemon, customer_mail(to="billing@example.com"))
+    wait_for(lambda: Ticket.select().count() == 1)
+    with pytest.raises(smtplib.SMTPRecipientsRefused):
+        send_mail(daemon, customer_mail(to="billing@elsewhere.example",
+                                        message_id="<x@customer.example>"))

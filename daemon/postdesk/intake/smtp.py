@@ -3,8 +3,9 @@
 Operator notes:
 
 * Recipients are checked at RCPT: a support address from ``[desk] addresses``
-  (with or without a ``+detail``) is accepted, anything else gets
-  ``550 5.1.1``. More than ``[smtp] max_recipients`` recipients get ``452 4.5.3``.
+  (with or without a ``+detail``) is accepted (with ``[desk] catch_all = true``
+  any address at the desk's domains), anything else gets ``550 5.1.1``.
+  More than ``[smtp] max_recipients`` recipients get ``452 4.5.3``.
 * ``SIZE`` is advertised and enforced (``552``) from ``[smtp] max_message_size``;
   idle connections are closed after ``[smtp] timeout`` seconds.
 * A mail is answered ``250`` only after its raw bytes and envelope are
@@ -43,7 +44,13 @@ Store = Callable[[Arrival], Awaitable[int]]
 
 def check_recipient(address: str, settings: Settings) -> None:
     """Raise RejectMessage for an address this desk does not answer for."""
-    if "@" not in address or not is_support_address(address, settings.desk.addresses):
+    if "@" not in address:
+        raise RejectMessage(550, f"5.1.1 No such mailbox here: {address}")
+    if is_support_address(address, settings.desk.addresses):
+        return
+    domain = address.rpartition("@")[2].lower()
+    desk_domains = {a.rpartition("@")[2].lower() for a in settings.desk.addresses}
+    if not (settings.desk.catch_all and domain in desk_domains):
         raise RejectMessage(550, f"5.1.1 No such mailbox here: {address}")
 
 
