@@ -15,14 +15,15 @@ from functools import cached_property
 from postdesk.automation import RuleSet, Vocabulary
 from postdesk.config import Settings
 from postdesk.errors import ConfigError
+from postdesk.live_file import LiveFile
 from postdesk.live_rules import LiveRules
 from postdesk.mail.classify import DeskIdentity
 from postdesk.mail.compose import LOOP_HEADER
 from postdesk.notify.render import Branding, Renderer, default_locale_dir, default_template_dir
 from postdesk.notify.transports import Transport, transport_from_url
-from postdesk.tickets.routing import NO_ROUTING, Routing, load_routing
+from postdesk.tickets.routing import NO_ROUTING, ROUTING_FILE, Routing, load_routing
 from postdesk.tickets.statuses import DEFAULT_BOOK, StatusBook, load_statuses
-from postdesk.tickets.teams import EMPTY_BOOK, TeamBook, load_teams
+from postdesk.tickets.teams import EMPTY_BOOK, TEAMS_FILE, TeamBook, load_teams
 
 log = logging.getLogger(__name__)
 
@@ -52,24 +53,28 @@ class Runtime:
             return DEFAULT_BOOK
 
     @cached_property
+    def live_teams(self) -> LiveFile[TeamBook]:
+        rules = self.settings.path(self.settings.paths.rules)
+        return LiveFile(rules / TEAMS_FILE, lambda: load_teams(rules), EMPTY_BOOK,
+                        interval=self.settings.rules.reload_interval)
+
+    @property
     def teams(self) -> TeamBook:
-        """The desk's teams and agents (rules/teams.yaml); none when it is broken."""
-        try:
-            return load_teams(self.settings.path(self.settings.paths.rules))
-        except ConfigError as exc:
-            log.error("%s; no agents are known until it is fixed", exc)
-            return EMPTY_BOOK
+        """The desk's teams and agents (rules/teams.yaml, reloaded when it changes)."""
+        return self.live_teams.current()
 
     @cached_property
+    def live_routing(self) -> LiveFile[Routing]:
+        rules = self.settings.path(self.settings.paths.rules)
+        return LiveFile(rules / ROUTING_FILE,
+                        lambda: load_routing(rules, teams=self.teams.team_names,
+                                             support_addresses=self.settings.desk.addresses),
+                        NO_ROUTING, interval=self.settings.rules.reload_interval)
+
+    @property
     def routing(self) -> Routing:
-        """rules/routing.yaml: request type and team of new tickets (none when broken)."""
-        try:
-            return load_routing(self.settings.path(self.settings.paths.rules),
-                                teams=self.teams.team_names,
-                                support_addresses=self.settings.desk.addresses)
-        except ConfigError as exc:
-            log.error("%s; new tickets get no request type or team until it is fixed", exc)
-            return NO_ROUTING
+        """rules/routing.yaml: request type and team of new tickets (reloaded live)."""
+        return self.live_routing.current()
 
     @cached_property
     def live_rules(self) -> LiveRules:

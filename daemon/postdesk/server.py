@@ -199,7 +199,9 @@ async def serve(settings: Settings, options: ServeOptions | None = None) -> None
 def _reload_rules() -> None:
     """SIGHUP: check rules/ for edits now (worker processes check on their own)."""
     log.info("SIGHUP: checking rules/ for changes")
-    runtime.current().live_rules.request_reload()
+    current = runtime.current()
+    for live in (current.live_rules, current.live_teams, current.live_routing):
+        live.request_reload()
 
 
 def _drain(worker: object, broker: object, queue_name: str) -> None:

@@ -203,3 +203,27 @@ def test_catch_all_accepts_any_address_at_the_desk_domain(make_settings, sqlite_
     with pytest.raises(smtplib.SMTPRecipientsRefused):
         send_mail(daemon, customer_mail(to="billing@elsewhere.example",
                                         message_id="<x@customer.example>"))
+
+
+def test_teams_file_reloads_live_and_a_broken_edit_keeps_the_last_good_one(
+        make_settings, sqlite_url, start_daemon):
+    import time
+
+    settings = make_settings(sqlite_url, broker_worker_processes=0, rules_reload_interval=1)
+    teams = Path(settings.path(settings.paths.rules)) / "teams.yaml"
+    teams.write_text(TEAMS)
+    daemon = start_daemon(settings)
+    send_mail(daemon, customer_mail())
+    wait_for(lambda: mails_to(daemon, "agent.en@example.com"))
+    teams.write_text(TEAMS.replace("agent.en@example.com", "agent.new@example.com"))
+    time.sleep(1.2)
+    send_mail(daemon, customer_mail(sender="jan@customer.example", message_id="<j@c.example>"))
+    wait_for(lambda: mails_to(daemon, "agent.new@example.com"))
+    teams.write_text(TEAMS.replace("timezone: Europe/Warsaw", "timezone: Europe/Warsow"))
+    time.sleep(1.2)
+    send_mail(daemon, customer_mail(sender="ola@customer.example", message_id="<o@c.example>"))
+    wait_for(lambda: len(mails_to(daemon, "agent.new@example.com")) == 2)  # last good set
+    from postdesk import runtime
+
+    error = runtime.current().live_teams.last_error
+    assert error is not None and "rules/teams.yaml:4:" in error and "Europe/Warsow" in error
