@@ -184,7 +184,9 @@ def _apply(row: Inbound, parsed: ParsedMail, verdict: Classification, plan: Plan
         return _apply_bounce(row, parsed, verdict, plan, now)
     assert parsed.sender is not None
     settings = runtime.settings
-    language = guess_language(parsed.languages, settings.desk.default_language)
+    language = guess_language(parsed.languages, settings.desk.default_language,
+                              text=parsed.text if plan.customer is None else "",
+                              shipped=runtime.renderer.available_languages())
     customer = plan.customer or service.find_or_create_customer(
         parsed.sender.normalized, parsed.sender.name, language=language,
         timezone=guess_timezone(language, parsed.date, settings.desk.timezone), now=now,

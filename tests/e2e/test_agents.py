@@ -227,3 +227,31 @@ def test_teams_file_reloads_live_and_a_broken_edit_keeps_the_last_good_one(
 
     error = runtime.current().live_teams.last_error
     assert error is not None and "rules/teams.yaml:4:" in error and "Europe/Warsow" in error
+
+
+ROUND_ROBIN = """rules:
+  - name: share-new-tickets
+    on: ticket.created
+    then:
+      - assign: support
+  - name: tell-the-assignee
+    on: assignee.changed
+    then:
+      - notify: {template: agent_new_ticket, to: assignee}
+"""
+
+
+def test_round_robin_assignment_within_a_team(make_settings, sqlite_url, start_daemon):
+    settings = make_settings(sqlite_url)
+    rules = Path(settings.path(settings.paths.rules))
+    (rules / "teams.yaml").write_text(TEAMS)
+    (rules / "automation.yaml").write_text(ROUND_ROBIN)
+    daemon = start_daemon(settings)
+    for number in range(4):
+        send_mail(daemon, customer_mail(sender=f"c{number}@customer.example",
+                                        message_id=f"<rr{number}@customer.example>"))
+        wait_for(processed(number + 1))
+    assignees = [t.assignee for t in Ticket.select().order_by(Ticket.id)]
+    assert assignees == ["agent.pl@example.com", "agent.en@example.com"] * 2
+    wait_for(lambda: len(mails_to(daemon, "agent.pl@example.com")) == 2
+             and len(mails_to(daemon, "agent.en@example.com")) == 2)

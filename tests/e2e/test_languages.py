@@ -62,3 +62,24 @@ def test_time_zone_is_taken_only_when_the_offset_agrees() -> None:
     assert guess_timezone("de_DE", summer, "UTC") == "Europe/Berlin"
     assert guess_timezone("en", winter, "Europe/London") == "Europe/London"
     assert guess_timezone("pl", None, "UTC") == "UTC"
+
+
+def test_language_of_the_text_when_the_headers_say_nothing(make_settings, sqlite_url,
+                                                           start_daemon):
+    daemon = start_daemon(make_settings(sqlite_url))
+    ack, text = acknowledgment_for(
+        daemon, subject="Drucker", body="Guten Tag, mein Drucker druckt seit heute Morgen "
+                                        "nur noch leere Seiten. Können Sie mir helfen?\n")
+    assert ack["Content-Language"] == "de" and "Thank you" not in text
+    assert Customer.get().language == "de"
+
+
+def test_detection_only_decides_when_sure() -> None:
+    from postdesk.tickets.locale_guess import detect_language, guess_language
+
+    shipped = ("de", "en", "pl")
+    assert detect_language("Dzień dobry, moja drukarka nie drukuje od rana.", shipped) == "pl"
+    assert detect_language("ok thanks", shipped) is None  # too short to tell
+    assert detect_language("Dzień dobry, moja drukarka nie drukuje.", ("en",)) is None
+    assert guess_language(("fr",), "en", text="Guten Tag, mein Drucker ist kaputt, bitte helfen",
+                          shipped=shipped) == "fr"  # what the mail declares wins

@@ -74,8 +74,8 @@ def handle_agent_mail(ticket: Ticket, identity: AgentIdentity, parsed: ParsedMai
                       desk_address=desk_address, message_text=text,
                       outbox_ids=result.outbox_ids)
     run_automations(ticket, trigger, runtime, now)
-    for old, new in (c for c in changes if c is not None):
-        run_automations(ticket, Trigger(EventFacts("status.changed", author_role="agent",
+    for kind, old, new in (c for c in changes if c is not None):
+        run_automations(ticket, Trigger(EventFacts(kind, author_role="agent",
                                                    author_email=agent.email, old=old, new=new),
                                         desk_address=desk_address,
                                         outbox_ids=result.outbox_ids), runtime, now)
@@ -83,26 +83,27 @@ def handle_agent_mail(ticket: Ticket, identity: AgentIdentity, parsed: ParsedMai
 
 
 def _apply(command: Command, ticket: Ticket, actor: str, now: datetime
-           ) -> tuple[str, str] | None:
-    """Apply one command; return (old, new) when it changed the status."""
+           ) -> tuple[str, str | None, str | None] | None:
+    """Apply one command; return (event kind, old, new) for a change rules listen to."""
     value = command.value
+    old_assignee = ticket.assignee
     match command.name:
         case "status":
             old = ticket.status
             if service.set_status(ticket, value, actor=actor, now=now):
-                return old, value
+                return "status.changed", old, value
         case "priority":
-            service.change_ticket(ticket, "priority.changed", actor=actor, now=now,
-                                  priority=value)
-        case "assign_agent":
-            service.change_ticket(ticket, "assignee.changed", actor=actor, now=now,
-                                  assignee=value)
-        case "assign_team":
-            service.change_ticket(ticket, "assignee.changed", actor=actor, now=now,
-                                  team=value, assignee=None)
-        case "unassign":
-            service.change_ticket(ticket, "assignee.changed", actor=actor, now=now,
-                                  assignee=None)
+            old = ticket.priority
+            if service.change_ticket(ticket, "priority.changed", actor=actor, now=now,
+                                     priority=value):
+                return "priority.changed", old, value
+        case "assign_agent" | "assign_team" | "unassign":
+            changes: dict[str, str | None] = {"assignee": value or None}
+            if command.name == "assign_team":
+                changes = {"team": value, "assignee": None}
+            if service.change_ticket(ticket, "assignee.changed", actor=actor, now=now,
+                                     **changes):
+                return "assignee.changed", old_assignee, ticket.assignee
         case "tag_add" | "tag_remove":
             tags = set(ticket.tags or ())
             tags = tags | {value} if command.name == "tag_add" else tags - {value}
@@ -115,7 +116,7 @@ def _apply(command: Command, ticket: Ticket, actor: str, now: datetime
             old = ticket.status
             if service.set_status(ticket, "resolved", actor=actor, now=now,
                                   reason=f"duplicate of #{value}"):
-                return old, "resolved"
+                return "status.changed", old, "resolved"
         case "language":
             Customer.update(language=value).where(Customer.id == ticket.requester_id).execute()
             service.record_event(ticket, "customer.language_changed", {"language": value},

@@ -74,8 +74,7 @@ def run_automations(ticket: Ticket, trigger: Trigger, runtime: Runtime, now: dat
         return trigger.outbox_ids
     facts = facts_of(ticket)
     trigger.status_since = facts.status_changed_at
-    result = run_rules(rules, trigger.event, facts, now=now,
-                       context=RuleContext(max_depth=runtime.settings.rules.max_depth))
+    result = run_rules(rules, trigger.event, facts, now=now, context=rule_context(runtime))
     for skipped in result.skipped:
         service.record_event(ticket, "rules.chain_stopped",
                              {"event": skipped.event.kind, "reason": skipped.reason},
@@ -83,6 +82,29 @@ def run_automations(ticket: Ticket, trigger: Trigger, runtime: Runtime, now: dat
     for effect in result.effects:
         _apply(effect, ticket, trigger, runtime, now)
     return trigger.outbox_ids
+
+
+def rule_context(runtime: Runtime) -> RuleContext:
+    """What conditions and actions need from the desk: business hours (the default SLA
+    policy's calendar), the teams, and who each team's round-robin gave a ticket last."""
+    from postdesk.runtime_sla import sla_config
+    from postdesk.sla.calendar import business_hours_test
+
+    config = sla_config(runtime)
+    teams = runtime.teams.as_rule_teams()
+    last_assigned = {}
+    for team in teams:
+        latest = (Ticket.select(Ticket.assignee)
+                  .where((Ticket.team == team) & Ticket.assignee.is_null(False))
+                  .order_by(Ticket.updated_at.desc()).first())
+        if latest is not None:
+            last_assigned[team] = latest.assignee
+    if config is None:
+        return RuleContext(teams=teams, last_assigned=last_assigned,
+                           max_depth=runtime.settings.rules.max_depth)
+    return RuleContext(is_business_hours=business_hours_test(config.default.calendar),
+                       teams=teams,
+                       last_assigned=last_assigned, max_depth=runtime.settings.rules.max_depth)
 
 
 def _listens_to_changes(rules: Any) -> bool:

@@ -1,16 +1,21 @@
 """A new customer's language and time zone, from what their first mail says.
 
 Language: Content-Language, then Accept-Language (the parser collects both),
-else the desk default. Time zone: a mail says only its UTC offset (the Date
-header); when that offset is exactly what the usual zone of the customer's
-language shows at that moment (Polish and +01:00 in winter: Europe/Warsaw),
-that zone is taken; otherwise the desk's zone. Pure functions.
+then the language of the first mail's text among the languages the desk
+writes in (py3langid, only when it is sure), else the desk default.
+
+Time zone: a mail says only its UTC offset (the Date header); when that
+offset is exactly what the usual zone of the customer's language shows at
+that moment (Polish and +01:00 in winter: Europe/Warsaw), that zone is
+taken; otherwise the desk's zone.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 #: The zone most speakers of a language live in, where one zone clearly dominates.
@@ -25,8 +30,39 @@ USUAL_ZONES: dict[str, str] = {
 }
 
 
-def guess_language(languages: Sequence[str], default: str) -> str:
-    return next((language for language in languages if language), default)
+#: Detection decides only on this much text and with this much confidence.
+MIN_LETTERS = 20
+MIN_PROBABILITY = 0.95
+
+_identifiers: dict[tuple[str, ...], Any] = {}
+_lock = threading.Lock()
+
+
+def guess_language(languages: Sequence[str], default: str, *, text: str = "",
+                   shipped: Sequence[str] = ()) -> str:
+    declared = next((language for language in languages if language), None)
+    if declared:
+        return declared
+    return detect_language(text, shipped) or default
+
+
+def detect_language(text: str, candidates: Sequence[str]) -> str | None:
+    """The language of `text` among `candidates`, or None when unsure or too short."""
+    if len(candidates) < 2 or sum(ch.isalpha() for ch in text) < MIN_LETTERS:
+        return None
+    language, probability = _identifier(tuple(sorted(candidates))).classify(text[:2000])
+    return str(language) if probability >= MIN_PROBABILITY else None
+
+
+def _identifier(candidates: tuple[str, ...]) -> Any:
+    with _lock:  # the model is loaded once per process and language set
+        if candidates not in _identifiers:
+            from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+            identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+            identifier.set_languages([c.split("_")[0] for c in candidates])
+            _identifiers[candidates] = identifier
+        return _identifiers[candidates]
 
 
 def guess_timezone(language: str, sent_at: datetime | None, default: str) -> str:
