@@ -186,7 +186,7 @@ def _apply(row: Inbound, parsed: ParsedMail, verdict: Classification, plan: Plan
     settings = runtime.settings
     language = guess_language(parsed.languages, settings.desk.default_language,
                               text=parsed.text if plan.customer is None else "",
-                              shipped=runtime.renderer.available_languages())
+                              shipped=runtime.languages)
     customer = plan.customer or service.find_or_create_customer(
         parsed.sender.normalized, parsed.sender.name, language=language,
         timezone=guess_timezone(language, parsed.date, settings.desk.timezone), now=now,

@@ -99,6 +99,11 @@ class Runtime:
         )
 
     @cached_property
+    def languages(self) -> tuple[str, ...]:
+        """The languages the desk writes in (its catalogs), looked up once per process."""
+        return self.renderer.available_languages()
+
+    @cached_property
     def transport(self) -> Transport:
         outgoing = self.settings.outgoing
         return transport_from_url(self.settings.outgoing_transport,
