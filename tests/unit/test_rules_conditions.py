@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -15,15 +15,12 @@ from postdesk.automation import (
     parse_rules,
     run_rules,
 )
+from rule_facts import NOW, ticket_facts
 
-NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
-TICKET = TicketFacts(
-    id=1, status="new", priority="normal", request_type=None, team="hardware",
-    assignee=None, tags=frozenset({"vip"}), requester_email="carl@customer.example",
-    requester_language="pt_BR", created_at=NOW - timedelta(days=3),
-    status_changed_at=NOW - timedelta(hours=5),
-    last_customer_message_at=NOW - timedelta(minutes=40),
-    links=(("duplicated_by", 9),),
+TICKET = ticket_facts(
+    team="hardware", tags=frozenset({"vip"}), requester_language="pt_BR",
+    created_at=NOW - timedelta(days=3), status_changed_at=NOW - timedelta(hours=5),
+    last_customer_message_at=NOW - timedelta(minutes=40), links=(("duplicated_by", 9),),
 )
 MAIL = EventFacts("message.received", author_role="customer",
                   author_email="Carl@Mail.Customer.example", subject="URGENT: printer on fire",

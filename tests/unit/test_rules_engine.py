@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
 from postdesk.automation import (
     EventFacts,
     RuleContext,
-    TicketFacts,
     explain,
     parse_rules,
     run_rules,
 )
+from rule_facts import NOW, ticket_facts
 
-NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
-TICKET = TicketFacts(
-    id=1, status="new", priority="normal", request_type=None, team=None, assignee=None,
-    tags=frozenset(), requester_email="carl@customer.example", requester_language=None,
-    created_at=NOW - timedelta(days=1), status_changed_at=NOW - timedelta(days=1),
-    last_customer_message_at=None,
-)
+TICKET = ticket_facts()
 MAIL = EventFacts("message.received", author_role="customer", author_email="carl@x.example")
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -18,14 +18,13 @@ from postdesk.automation import (
     run_rules,
 )
 from postdesk.desk import desk_defaults
+from rule_facts import NOW, ticket_facts
 
-NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
-WAITING = TicketFacts(
-    id=7, status="waiting_for_customer", priority="normal", request_type=None,
-    team="hardware", assignee="ann@desk.example", tags=frozenset(),
-    requester_email="carl@customer.example", requester_language="de",
-    created_at=NOW - timedelta(days=10), status_changed_at=NOW - timedelta(days=2),
-    last_customer_message_at=NOW - timedelta(days=3), sla_paused=True,
+WAITING = ticket_facts(
+    id=7, status="waiting_for_customer", team="hardware", assignee="ann@desk.example",
+    requester_language="de", created_at=NOW - timedelta(days=10),
+    status_changed_at=NOW - timedelta(days=2), last_customer_message_at=NOW - timedelta(days=3),
+    sla_paused=True,
 )
 
 
