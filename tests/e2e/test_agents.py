@@ -255,3 +255,20 @@ def test_round_robin_assignment_within_a_team(make_settings, sqlite_url, start_d
     assert assignees == ["agent.pl@example.com", "agent.en@example.com"] * 2
     wait_for(lambda: len(mails_to(daemon, "agent.pl@example.com")) == 2
              and len(mails_to(daemon, "agent.en@example.com")) == 2)
+
+
+def test_agent_attachments_reach_the_customer(desk):
+    [notification] = mails_to(desk, "agent.en@example.com")
+    reply = customer_mail(sender="agent.en@example.com",
+                          to=notification["Reply-To"].addresses[0].addr_spec,
+                          subject=f"Re: {notification['Subject']}",
+                          body="Here is the manual.\n", message_id="<manual@example.com>")
+    manual = b"%PDF-1.4 printer manual " * 100
+    reply.add_attachment(manual, maintype="application", subtype="pdf",
+                         filename="Instrukcja obsługi.pdf")
+    send_mail(desk, reply)
+    [answer] = wait_for(lambda: [m for m in mails_to(desk, "zoe@customer.example")
+                                 if "the manual" in text_of(m)])
+    [attached] = list(answer.iter_attachments())
+    assert attached.get_filename() == "Instrukcja obsługi.pdf"
+    assert attached.get_content() == manual

@@ -67,3 +67,19 @@ def test_an_address_must_be_one_address() -> None:
         build(recipient="a@example.com, b@example.com")
     with pytest.raises(ValueError, match="header name"):
         build(extra_headers={"X-Bad\r\nBcc": "x"})
+
+
+def test_attachments_round_trip_with_any_file_name() -> None:
+    from postdesk.mail.compose import OutgoingAttachment
+
+    photo = bytes(range(256)) * 40
+    msg = build(attachments=[OutgoingAttachment("Zdjęcie drukarki.jpg", "image/jpeg", photo),
+                             OutgoingAttachment('a "quoted".txt', "text/plain", b"hello\n"),
+                             OutgoingAttachment("x.bin", "bad type", b"\x00")])
+    assert msg.get_content_type() == "multipart/mixed"
+    assert msg.get_body(("plain",)).get_content().splitlines() == ["Hi"]
+    files = {part.get_filename(): part for part in msg.iter_attachments()}
+    assert files["Zdjęcie drukarki.jpg"].get_content() == photo
+    assert files["Zdjęcie drukarki.jpg"].get_content_type() == "image/jpeg"
+    assert files["a 'quoted'.txt"].get_content().replace("\r\n", "\n") == "hello\n"
+    assert files["x.bin"].get_content_type() == "application/octet-stream"

@@ -8,6 +8,7 @@ address is refused.
 
 from __future__ import annotations
 
+import base64
 import binascii
 import re
 import secrets
@@ -15,12 +16,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.header import Header
-from email.utils import format_datetime, formataddr, make_msgid
+from email.utils import encode_rfc2231, format_datetime, formataddr, make_msgid
 
 #: Header that marks mail sent by a Postdesk desk (loop detection).
 LOOP_HEADER = "X-Postdesk-Loop"
 
 _HEADER_NAME = re.compile(r"[A-Za-z0-9-]{1,76}")
+_CONTENT_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}")
+
+
+@dataclass(frozen=True)
+class OutgoingAttachment:
+    filename: str
+    content_type: str
+    data: bytes
 
 
 @dataclass(frozen=True)
@@ -38,6 +47,7 @@ class OutgoingMail:
     references: Sequence[str] = ()
     auto_submitted: str | None = None  # 'auto-replied' / 'auto-generated'
     extra_headers: Mapping[str, str] = field(default_factory=dict)
+    attachments: Sequence[OutgoingAttachment] = ()
 
 
 def new_message_id(domain: str) -> str:
@@ -106,14 +116,43 @@ def compose(mail: OutgoingMail) -> bytes:
             raise ValueError(f"not a header name: {name!r}")
         head.append(_header(name, value))
     head.append(b"MIME-Version: 1.0\r\n")
-    if mail.html is None:
-        return b"".join(head) + _part("plain", mail.text)
+    return b"".join(head) + _body(mail)
+
+
+def _multipart(subtype: str, parts: Sequence[bytes]) -> bytes:
+    """A multipart entity; the CRLF before a delimiter belongs to the delimiter."""
     boundary = f"=_pd_{secrets.token_hex(12)}"
-    head.append(f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n'
-                .encode("ascii"))
-    # the CRLF before a delimiter belongs to the delimiter, not to the part
-    return b"".join([
-        *head, f"--{boundary}\r\n".encode("ascii"), _part("plain", mail.text),
-        f"\r\n--{boundary}\r\n".encode("ascii"), _part("html", mail.html),
-        f"\r\n--{boundary}--\r\n".encode("ascii"),
-    ])
+    chunks = [f'Content-Type: multipart/{subtype}; boundary="{boundary}"\r\n\r\n'
+              .encode("ascii")]
+    for number, part in enumerate(parts):
+        before = "\r\n" if number else ""
+        chunks.append(f"{before}--{boundary}\r\n".encode("ascii"))
+        chunks.append(part)
+    chunks.append(f"\r\n--{boundary}--\r\n".encode("ascii"))
+    return b"".join(chunks)
+
+
+def _body(mail: OutgoingMail) -> bytes:
+    text = _part("plain", mail.text)
+    body = text if mail.html is None else _multipart("alternative",
+                                                     [text, _part("html", mail.html)])
+    if not mail.attachments:
+        return body
+    return _multipart("mixed", [body, *(_attachment(a) for a in mail.attachments)])
+
+
+def _attachment(item: OutgoingAttachment) -> bytes:
+    """One attachment, base64, its name encoded for any client (RFC 2231 and 2047)."""
+    name = one_line(item.filename).replace('"', "'") or "attachment"
+    content_type = item.content_type if _CONTENT_TYPE.fullmatch(item.content_type) \
+        else "application/octet-stream"
+    if name.isascii():
+        type_param, disposition = f'; name="{name}"', f'attachment; filename="{name}"'
+    else:
+        encoded = Header(name, "utf-8").encode()
+        type_param = f'; name="{encoded}"'
+        disposition = f"attachment; filename*={encode_rfc2231(name, 'utf-8')}"
+    data = base64.encodebytes(item.data).replace(b"\n", b"\r\n")
+    return (f"Content-Type: {content_type}{type_param}\r\n"
+            f"Content-Disposition: {disposition}\r\n"
+            "Content-Transfer-Encoding: base64\r\n\r\n").encode("ascii") + data

@@ -20,8 +20,8 @@ import peewee
 
 from postdesk.db import database, durable_atomic, utcnow
 from postdesk.errors import TemporaryFailure
-from postdesk.mail.compose import OutgoingMail, compose
-from postdesk.models import Outbox
+from postdesk.mail.compose import OutgoingAttachment, OutgoingMail, compose
+from postdesk.models import Attachment, Blob, Outbox
 from postdesk.notify.transports import Envelope, PermanentFailure
 from postdesk.runtime import Runtime
 from postdesk.tickets import service
@@ -110,7 +110,17 @@ def render(row: Outbox, runtime: Runtime) -> bytes:
         references=headers.get("references", ()),
         auto_submitted=headers.get("auto_submitted"),
         extra_headers=extra,
+        attachments=_attachments(headers.get("attachments", ())),
     ))
+
+
+def _attachments(ids: list[int]) -> list[OutgoingAttachment]:
+    """The stored files a mail carries (an agent's attachments, relayed to the customer)."""
+    if not ids:
+        return []
+    rows = (Attachment.select(Attachment, Blob).join(Blob)
+            .where(Attachment.id.in_(ids)).order_by(Attachment.id))
+    return [OutgoingAttachment(row.filename, row.content_type, row.blob.data) for row in rows]
 
 
 def revive_datetimes(context: Mapping[str, Any]) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from datetime import datetime
 from postdesk.automation import EventFacts
 from postdesk.automation.model import DEFAULT_PRIORITIES
 from postdesk.mail.parse import ParsedMail
-from postdesk.models import Customer, Inbound, Participant, Ticket
+from postdesk.models import Attachment, Customer, Inbound, Message, Participant, Ticket
 from postdesk.notify.samples import COMMAND_PROBLEMS
 from postdesk.runtime import Runtime
 from postdesk.tickets import service
@@ -64,8 +64,10 @@ def handle_agent_mail(ticket: Ticket, identity: AgentIdentity, parsed: ParsedMai
                 _tell_other_agents(ticket, identity, text, runtime, now, desk_address, result)
         result.summary = "internal note" if internal else "commands applied, text kept internal"
     elif text:
-        _store(ticket, parsed, text, row, agent.email, agent.name, "public", now)
-        _relay(ticket, identity, text, runtime, now, desk_address, result)
+        answer = _store(ticket, parsed, text, row, agent.email, agent.name, "public", now)
+        files = tuple(a.id for a in Attachment.select(Attachment.id)
+                      .where((Attachment.message == answer.id) & ~Attachment.inline))
+        _relay(ticket, identity, text, files, runtime, now, desk_address, result)
         result.summary = "agent reply sent to the customer"
     else:
         result.summary = "commands applied"
@@ -128,16 +130,16 @@ def _apply(command: Command, ticket: Ticket, actor: str, now: datetime
 
 
 def _store(ticket: Ticket, parsed: ParsedMail, text: str, row: Inbound, author: str,
-           name: str, visibility: str, now: datetime) -> None:
-    service.add_message(
+           name: str, visibility: str, now: datetime) -> Message:
+    return service.add_message(
         ticket, direction="out", visibility=visibility, author_email=author, author_name=name,
         subject=parsed.subject, text=text, body=parsed.text, html=None,
         message_id=parsed.message_id, inbound=row,
         attachments=parsed.attachments if visibility == "public" else (), now=now)
 
 
-def _relay(ticket: Ticket, identity: AgentIdentity, text: str, runtime: Runtime,
-           now: datetime, desk_address: str, result: AgentMailResult) -> None:
+def _relay(ticket: Ticket, identity: AgentIdentity, text: str, files: tuple[int, ...],
+           runtime: Runtime, now: datetime, desk_address: str, result: AgentMailResult) -> None:
     """The agent's answer, to the requester and every participant, from the support address."""
     agent = identity.agent
     shown = f"{agent.name} via {runtime.settings.desk.name}" if agent.name else None
@@ -145,7 +147,8 @@ def _relay(ticket: Ticket, identity: AgentIdentity, text: str, runtime: Runtime,
     people = [ticket.requester.email, *(p.customer.email for p in participants)]
     for email in dict.fromkeys(people):
         request = MailRequest("agent_reply", email, True, from_name=shown, automatic=False,
-                              extra={"agent": {"name": agent.name, "email": ""}})
+                              extra={"agent": {"name": agent.name, "email": ""}},
+                              attachments=files)
         mail = build_mail(request, ticket, runtime, now=now, desk_address=desk_address,
                           message_text=text)
         result.outbox_ids.append(service.queue_mail(ticket, mail, now=now).id)

@@ -32,6 +32,7 @@ class MailRequest:
     timezone: str | None = None
     from_name: str | None = None  # e.g. "Support PL via Example Support"
     automatic: bool = True  # False for an agent's own reply relayed to the customer
+    attachments: tuple[int, ...] = ()  # stored attachments to send along (their ids)
 
 
 def thread_ids(ticket: Ticket) -> tuple[str | None, list[str]]:
@@ -89,6 +90,7 @@ def build_mail(request: MailRequest, ticket: Ticket, runtime: Runtime, *, now: d
             "auto_submitted": (None if not request.automatic
                                else "auto-replied" if request.to_customer else "auto-generated"),
             LOOP_HEADER: runtime.identity.loop_value,
+            "attachments": list(request.attachments),
         },
         automatic=request.automatic,
     )
