@@ -93,6 +93,7 @@ class BrandingSettings:
 @dataclass(frozen=True)
 class AgentSettings:
     trusted_authserv_ids: tuple[str, ...] = ()
+    verify_dkim: bool = False
 
 
 @dataclass(frozen=True)

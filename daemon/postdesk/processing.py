@@ -26,6 +26,7 @@ from postdesk.mail.address import (
     read_reply_address,
 )
 from postdesk.mail.classify import Classification, classify
+from postdesk.mail.dkim_check import dkim_pass_domains
 from postdesk.mail.parse import ParsedMail, load_message, parse_loaded
 from postdesk.mail.reply import extract_reply
 from postdesk.models import Customer, Inbound, Message, Outbox, Ticket
@@ -169,10 +170,14 @@ def _plan(row: Inbound, parsed: ParsedMail, verdict: Classification, runtime: Ru
         return Plan(Outcome("ignored", reason=f"{verdict.reason}; matches no ticket"))
     agent, refused = None, ""
     if runtime.teams.agent(sender) is not None and verdict.kind == "normal":
+        own_token = token if token and token.ticket_id == (match and match.ticket_id) else None
+        verified = (dkim_pass_domains(row.raw, dnsfunc=runtime.dkim_dns)
+                    if own_token is None and runtime.settings.agents.verify_dkim
+                    else frozenset())
         decision = check_agent(
-            sender, token if token and token.ticket_id == (match and match.ticket_id) else None,
-            runtime.teams, authentication_results=auth_results,
-            trusted_authserv_ids=frozenset(runtime.settings.agents.trusted_authserv_ids))
+            sender, own_token, runtime.teams, authentication_results=auth_results,
+            trusted_authserv_ids=frozenset(runtime.settings.agents.trusted_authserv_ids),
+            dkim_verified_domains=verified)
         agent, refused = decision.identity, ("" if decision.identity else decision.reason)
     return Plan(match=match, customer=Customer.get_or_none(Customer.email == sender),
                 agent=agent, agent_refused=refused)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -31,6 +32,8 @@ log = logging.getLogger(__name__)
 @dataclass
 class Runtime:
     settings: Settings
+    #: DNS TXT lookup for DKIM keys (None: dkimpy's own resolver)
+    dkim_dns: Callable[..., bytes | None] | None = None
 
     @cached_property
     def identity(self) -> DeskIdentity:

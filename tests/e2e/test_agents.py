@@ -272,3 +272,50 @@ def test_agent_attachments_reach_the_customer(desk):
     [attached] = list(answer.iter_attachments())
     assert attached.get_filename() == "Instrukcja obsługi.pdf"
     assert attached.get_content() == manual
+
+
+def test_dkim_signed_agent_mail_to_the_plain_address_has_powers(make_settings, sqlite_url,
+                                                                start_daemon, tmp_path):
+    import base64
+    import subprocess
+
+    import dkim
+
+    from postdesk import runtime
+
+    key = tmp_path / "dkim.pem"
+    subprocess.run(["openssl", "genrsa", "-out", str(key), "1024"], check=True,
+                   capture_output=True)
+    public = subprocess.run(["openssl", "rsa", "-in", str(key), "-pubout", "-outform", "DER"],
+                            check=True, capture_output=True).stdout
+    record = b"v=DKIM1; k=rsa; p=" + base64.b64encode(public)
+
+    settings = make_settings(sqlite_url, broker_worker_processes=0, agents_verify_dkim="true")
+    (Path(settings.path(settings.paths.rules)) / "teams.yaml").write_text(TEAMS)
+    daemon = start_daemon(settings)
+    runtime.current().dkim_dns = (
+        lambda name, timeout=5: record if name == b"s1._domainkey.example.com." else None)
+    send_mail(daemon, customer_mail())
+    [notification] = wait_for(lambda: mails_to(daemon, "agent.en@example.com"))
+
+    def agent_mail(body: str, number: int, sign: bool) -> None:
+        mail = customer_mail(sender="agent.en@example.com", to="support@example.com",
+                             subject=f"Re: {notification['Subject']}", body=body,
+                             message_id=f"<dkim-{number}@example.com>",
+                             headers={"In-Reply-To": notification["Message-ID"]})
+        raw = mail.as_bytes()
+        if sign:
+            raw = dkim.sign(raw, b"s1", b"example.com", key.read_bytes(),
+                            include_headers=[b"from", b"to", b"subject", b"message-id"]) + raw
+        host, port = daemon.address
+        with smtplib.SMTP(host, port, timeout=10) as client:
+            client.sendmail("agent.en@example.com", ["support@example.com"], raw)
+
+    agent_mail("#priority urgent\n", 1, sign=False)
+    wait_for(processed(2))
+    assert Ticket.get().priority == "normal"  # unsigned: no power
+    agent_mail("#priority high\n", 2, sign=True)
+    wait_for(processed(3))
+    assert Ticket.get().priority == "high"
+    change = Event.get(Event.kind == "priority.changed")
+    assert change.actor == "agent.en@example.com"
