@@ -319,3 +319,22 @@ def test_dkim_signed_agent_mail_to_the_plain_address_has_powers(make_settings, s
     assert Ticket.get().priority == "high"
     change = Event.get(Event.kind == "priority.changed")
     assert change.actor == "agent.en@example.com"
+
+
+def test_reply_to_the_note_address_stays_internal(desk):
+    import re
+
+    [notification] = mails_to(desk, "agent.en@example.com")
+    [note_address] = set(re.findall(r"support\+1-n\.[a-z0-9.]+-[a-z2-7]{16}@example\.com",
+                                    text_of(notification)))
+    send_mail(desk, customer_mail(sender="agent.en@example.com", to=note_address,
+                                  subject=f"Re: {notification['Subject']}",
+                                  body="Vendor says: fuser unit, arrives Tuesday.\n",
+                                  message_id="<note-address@example.com>"))
+    wait_for(processed(2))
+    note = Message.get(Message.message_id == "note-address@example.com")
+    assert note.visibility == "internal" and "fuser" in note.text
+    wait_for(lambda: [m for m in mails_to(desk, "agent.pl@example.com") if "fuser" in text_of(m)])
+    assert not [m for m in read_outgoing(desk.outgoing)
+                if m["To"].addresses[0].addr_spec.endswith("@customer.example")
+                and "fuser" in m.as_string()]

@@ -55,8 +55,8 @@ def handle_agent_mail(ticket: Ticket, identity: AgentIdentity, parsed: ParsedMai
         return _refuse(ticket, identity, reply, parsed, new_text, row, runtime, now,
                        desk_address, result)
     changes = [_apply(command, ticket, agent.email, now) for command in reply.commands]
-    internal = reply.internal or identity.internal
-    text = reply.note_text if (internal or reply.silent) else reply.public_text
+    internal = reply.internal or identity.internal  # #note, or mail to the note address
+    text = reply.text  # without the command lines (the reply is ok here)
     if internal or reply.silent:
         if text:
             _store(ticket, parsed, text, row, agent.email, agent.name, "internal", now)
