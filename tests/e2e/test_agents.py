@@ -338,3 +338,28 @@ def test_reply_to_the_note_address_stays_internal(desk):
     assert not [m for m in read_outgoing(desk.outgoing)
                 if m["To"].addresses[0].addr_spec.endswith("@customer.example")
                 and "fuser" in m.as_string()]
+
+
+def test_customer_reply_reaches_the_team_then_only_the_assignee(desk):
+    [ack] = mails_to(desk, "zoe@customer.example")
+    reply_to = ack["Reply-To"].addresses[0].addr_spec
+    send_mail(desk, customer_mail(to=reply_to, subject=f"Re: {ack['Subject']}",
+                                  body="It smells of smoke now.\n",
+                                  message_id="<smoke@customer.example>"))
+    for agent in ("agent.pl@example.com", "agent.en@example.com"):
+        wait_for(lambda agent=agent: [m for m in mails_to(desk, agent)
+                                      if "smells of smoke" in text_of(m)])
+    notification = mails_to(desk, "agent.en@example.com")[0]
+    send_mail(desk, customer_mail(sender="agent.en@example.com",
+                                  to=notification["Reply-To"].addresses[0].addr_spec,
+                                  subject=f"Re: {notification['Subject']}", body="#assign me\n",
+                                  message_id="<take@example.com>"))
+    wait_for(processed(3))
+    assert Ticket.get().assignee == "agent.en@example.com"
+    send_mail(desk, customer_mail(to=reply_to, subject=f"Re: {ack['Subject']}",
+                                  body="Now there are flames.\n",
+                                  message_id="<flames@customer.example>"))
+    wait_for(lambda: [m for m in mails_to(desk, "agent.en@example.com")
+                      if "flames" in text_of(m)])
+    wait_for(processed(4))
+    assert not [m for m in mails_to(desk, "agent.pl@example.com") if "flames" in text_of(m)]

@@ -41,11 +41,12 @@ def summary(result: RunResult) -> list[tuple[str, str, dict[str, Any]]]:
     return [(e.rule, e.action, dict(e.params)) for e in result.effects]
 
 
-def test_the_five_shipped_automations_load(shipped: RuleSet) -> None:
+def test_the_shipped_automations_load(shipped: RuleSet) -> None:
     assert [rule.name for rule in shipped.rules] == [
         "customer-replied-resumes-work", "waiting-for-customer-pauses-sla",
         "resolve-duplicates-with-original", "resolve-after-7-days-without-reply",
-        "acknowledge-new-ticket"]
+        "acknowledge-new-ticket", "tell-the-assignee-about-a-customer-reply",
+        "tell-the-team-about-a-customer-reply"]
     assert shipped.files == ("rules/automation.yaml",)
 
 
@@ -57,6 +58,9 @@ def test_1_customer_reply_resumes_work_and_the_sla(shipped: RuleSet) -> None:
         ("customer-replied-resumes-work", "set_status",
          {"status": "in_progress", "old": "waiting_for_customer"}),
         ("customer-replied-resumes-work", "resume_sla", {}),
+        ("tell-the-assignee-about-a-customer-reply", "notify",
+         {"template": "agent_customer_replied", "to": ("assignee",), "team": "hardware",
+          "assignee": "ann@desk.example"}),
     ]
     assert result.ticket.status == "in_progress" and not result.ticket.sla_paused
     agent = replace(event, author_role="agent", author_email="ann@desk.example")
