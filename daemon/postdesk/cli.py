@@ -18,6 +18,7 @@ from rich.text import Text
 from postdesk import db, migrations, views
 from postdesk.config import Settings, load_settings
 from postdesk.errors import ConfigError, PostdeskError, RejectMessage, TemporaryFailure
+from postdesk.tickets.statuses import StatusBook
 
 EX_DATAERR = 65
 EX_NOUSER = 67
@@ -47,6 +48,13 @@ class Context:
             except ConfigError as exc:
                 _fail(str(exc))
         return self._settings
+
+    @property
+    def statuses(self) -> StatusBook:
+        """The desk's statuses, so tables show what its customers really see."""
+        from postdesk.runtime import Runtime
+
+        return Runtime(self.settings).statuses
 
     def open_database(self) -> None:
         settings = self.settings
@@ -240,7 +248,7 @@ def _replay(settings: Settings, inbound_id: int) -> None:
 def tickets(obj: Context, status: str | None, limit: int, as_json: bool) -> None:
     """List tickets, newest first."""
     obj.open_database()
-    rows = views.ticket_summaries(status, limit=limit or None)
+    rows = views.ticket_summaries(status, limit=limit or None, statuses=obj.statuses)
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -272,7 +280,7 @@ def ticket() -> None:
 def ticket_show(obj: Context, ticket_id: int, as_json: bool) -> None:
     """Show a ticket and its thread."""
     obj.open_database()
-    detail = views.ticket_detail(ticket_id)
+    detail = views.ticket_detail(ticket_id, statuses=obj.statuses)
     if detail is None:
         _fail(f"no ticket #{ticket_id}")
     if as_json:

@@ -8,14 +8,10 @@ queue, is the source of truth (the sweeper re-dispatches what a crash lost).
 
 from __future__ import annotations
 
-import logging
-
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
 
 from postdesk.errors import ConfigError
-
-log = logging.getLogger(__name__)
 
 
 def make_broker(url: str) -> dramatiq.Broker:

@@ -21,7 +21,7 @@ from postdesk.models import (
     Participant,
     Ticket,
 )
-from postdesk.tickets.statuses import public_status
+from postdesk.tickets.statuses import DEFAULT_BOOK, StatusBook
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -33,7 +33,8 @@ def _person(customer: Customer) -> dict[str, Any]:
             "bouncing": customer.bouncing}
 
 
-def ticket_summaries(status: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+def ticket_summaries(status: str | None = None, limit: int | None = None,
+                     statuses: StatusBook = DEFAULT_BOOK) -> list[dict[str, Any]]:
     count = (Message.select(peewee.fn.COUNT(Message.id))
              .where(Message.ticket == Ticket.id))
     query = (Ticket.select(Ticket, Customer, count.alias("message_count"))
@@ -48,7 +49,7 @@ def ticket_summaries(status: str | None = None, limit: int | None = None) -> lis
             "id": ticket.id,
             "subject": ticket.subject,
             "status": ticket.status,
-            "public_status": public_status(ticket.status),
+            "public_status": statuses.public_name(ticket.status),
             "requester": _person(ticket.requester),
             "assignee": ticket.assignee,
             "created_at": _iso(ticket.created_at),
@@ -59,7 +60,7 @@ def ticket_summaries(status: str | None = None, limit: int | None = None) -> lis
     ]
 
 
-def ticket_detail(ticket_id: int) -> dict[str, Any] | None:
+def ticket_detail(ticket_id: int, statuses: StatusBook = DEFAULT_BOOK) -> dict[str, Any] | None:
     ticket = (Ticket.select(Ticket, Customer).join(Customer)
               .where(Ticket.id == ticket_id).first())
     if ticket is None:
@@ -78,7 +79,7 @@ def ticket_detail(ticket_id: int) -> dict[str, Any] | None:
         "id": ticket.id,
         "subject": ticket.subject,
         "status": ticket.status,
-        "public_status": public_status(ticket.status),
+        "public_status": statuses.public_name(ticket.status),
         "priority": ticket.priority,
         "tags": list(ticket.tags or ()),
         "sla_paused": ticket.sla_paused,

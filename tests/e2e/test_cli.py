@@ -158,3 +158,14 @@ def test_branding_from_the_config_reaches_every_mail(config: Path, tmp_path: Pat
         assert "#aa3300" in page and "The Example Support team" in page
         plain = run(config, "preview", template, "--lang", "de")
         assert b"The Example Support team" in plain.stdout
+
+
+def test_ticket_views_show_the_desks_own_public_status_names(config: Path) -> None:
+    statuses = config.parent / "rules" / "statuses.yaml"
+    statuses.write_text(statuses.read_text().replace(
+        "{name: new, public: Received, kind: open}", "{name: new, public: Opened, kind: open}"))
+    assert run(config, "ingest", stdin=customer_mail().as_bytes()).returncode == 0
+    assert run(config, "ingest", "--replay", "1").returncode == 0
+    assert json.loads(run(config, "tickets", "--json").stdout)[0]["public_status"] == "Opened"
+    assert json.loads(run(config, "ticket", "show", "1", "--json").stdout)["public_status"] \
+        == "Opened"

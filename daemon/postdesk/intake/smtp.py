@@ -33,9 +33,7 @@ from postdesk.mail.address import is_support_address
 
 log = logging.getLogger(__name__)
 
-OK = "250 2.0.0 OK"
 ACCEPTED_RCPT = "250 2.1.5 OK"
-UNKNOWN_RECIPIENT = "550 5.1.1 No such mailbox here: {address}"
 TOO_MANY_RECIPIENTS = "452 4.5.3 Too many recipients"
 TRY_AGAIN = "451 4.3.0 Temporary failure, please try again later"
 

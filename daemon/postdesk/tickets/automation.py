@@ -70,7 +70,7 @@ def run_automations(ticket: Ticket, trigger: Trigger, runtime: Runtime, now: dat
                     ) -> list[int]:
     """Evaluate and apply the rules for one event; return the outbox ids to dispatch."""
     rules = runtime.rules
-    if not rules.for_event(trigger.event.kind) and not _listens_to_changes(rules):
+    if not rules.for_event(trigger.event.kind):  # nothing can fire, so nothing can chain
         return trigger.outbox_ids
     facts = facts_of(ticket)
     trigger.status_since = facts.status_changed_at
@@ -105,11 +105,6 @@ def rule_context(runtime: Runtime) -> RuleContext:
     return RuleContext(is_business_hours=business_hours_test(config.default.calendar),
                        teams=teams,
                        last_assigned=last_assigned, max_depth=runtime.settings.rules.max_depth)
-
-
-def _listens_to_changes(rules: Any) -> bool:
-    return any(rules.for_event(kind) for kind in
-               ("status.changed", "priority.changed", "assignee.changed"))
 
 
 def _apply(effect: Effect, ticket: Ticket, trigger: Trigger, runtime: Runtime,
