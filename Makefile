@@ -45,7 +45,7 @@ test-pg: install
 	POSTDESK_TEST_DATABASE_URL=$${POSTDESK_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/postgres} $(BIN)/pytest -q -m "not corpus"
 
 lint: install
-	$(BIN)/ruff check daemon tests bench
+	$(BIN)/ruff check daemon tests bench tools
 	$(BIN)/mypy
 
 bench: install
