@@ -8,8 +8,9 @@ PNGs (or ``index.html``) and look: overflow, text size, contrast, layout.
     .venv/bin/python tools/mail_screenshots.py [--config desk/postdesk.toml] \
         [--out /tmp/mail-shots] [--widths 1000,375] [--stress] [--logo ok|broken|none]
 
-``--stress`` swaps in the worst a customer can send: a 200-character subject
-without spaces, a long URL, a long address and file name, names with markup.
+``--stress`` swaps in the worst a customer can send (`hostile_context`): a
+200-character subject without spaces, a long URL, a long address and file
+name, names with markup.
 ``--logo ok`` serves a wide PNG logo from 127.0.0.1; ``broken`` points at a
 logo that does not load (the alt text must still read well). Needs Debian's
 ``chromium`` (or ``--chromium PATH``). A manual tool: not run by the tests.
@@ -35,33 +36,8 @@ from typing import Any
 
 from postdesk.config import Settings, load_settings
 from postdesk.notify.render import Renderer, default_locale_dir
-from postdesk.notify.samples import SAMPLES, sample_context
+from postdesk.notify.samples import SAMPLES, hostile_context, sample_context
 from postdesk.runtime import Runtime
-
-LONG_WORD = "Drukarka" + "X" * 190
-LONG_URL = ("https://intranet.customer.example/printers/floor-2/queue/"
-            "status?id=7f3a9c2e4b1d8a6f0e5c3b2a1d9e8f7c6b5a4d3e2f1a0b9c8d7e6f5a4b3c2d1e0")
-LONG_ADDRESS = ("anna.maria.kowalska-wisniewska.department-of-procurement"
-                "@customer-subsidiary.example")
-LONG_FILENAME = "scan_of_the_printer_display_showing_error_E-0x7F3A9C2E4B1D8A6F_2026-03-27.jpg"
-
-
-def stress(value: Any, key: str = "") -> Any:
-    """A copy of a sample context with hostile, unbreakable customer strings."""
-    if isinstance(value, dict):
-        return {k: stress(v, k) for k, v in value.items()}
-    if isinstance(value, list):
-        return [stress(v, key) for v in value]
-    if not isinstance(value, str):
-        return value
-    replacements = {
-        "subject": LONG_WORD,
-        "text": f"{value}\n\nSee {LONG_URL}\n<b>not bold</b> & <script>alert(1)</script>",
-        "email": LONG_ADDRESS,
-        "filename": LONG_FILENAME,
-        "name": value and f"{value} <i>Dr.</i> {LONG_WORD[:40]}",
-    }
-    return replacements.get(key, value)
 
 
 def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
@@ -131,9 +107,8 @@ def render_all(renderer: Renderer, out: Path, stressed: bool) -> list[Path]:
     pages = []
     for language in renderer.available_languages():
         for name in sorted(SAMPLES):
-            context = sample_context(name)
-            mail = renderer.render(name, stress(context) if stressed else context,
-                                   language=language, timezone="Europe/Warsaw")
+            context = hostile_context(name) if stressed else sample_context(name)
+            mail = renderer.render(name, context, language=language, timezone="Europe/Warsaw")
             page = out / f"{name}.{language}.html"
             page.write_text(mail.html, encoding="utf-8")
             size = len(mail.html.encode("utf-8"))

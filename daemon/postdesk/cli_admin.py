@@ -83,9 +83,12 @@ def _known_mails() -> str:
 @click.option("--html", "as_html", is_flag=True, help="The HTML part instead of subject and text.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write to FILE instead of printing (e.g. preview.html to open in a browser).")
+@click.option("--stress", is_flag=True,
+              help="Sample data with the worst a customer can send: a long subject without "
+                   "spaces, a long URL and address, markup (to check a template's layout).")
 @click.pass_context
 def preview(ctx: click.Context, template: str, language: str | None, timezone: str | None,
-            as_html: bool, out: Path | None) -> None:
+            as_html: bool, out: Path | None, stress: bool) -> None:
     """Render the mail TEMPLATE (e.g. acknowledgment) from sample data.
 
     Uses the desk's override templates, catalogs and branding, exactly as the
@@ -93,7 +96,7 @@ def preview(ctx: click.Context, template: str, language: str | None, timezone: s
     """
     from postdesk.notify.checks import describe_render_error, renderer_for
     from postdesk.notify.i18n import normalize_language
-    from postdesk.notify.samples import SAMPLES, sample_context
+    from postdesk.notify.samples import SAMPLES, hostile_context, sample_context
 
     settings = _settings(ctx)
     if template not in SAMPLES:
@@ -108,8 +111,8 @@ def preview(ctx: click.Context, template: str, language: str | None, timezone: s
         _fail(f"--tz: unknown time zone {timezone!r}; use a name like Europe/Warsaw or UTC")
     renderer = renderer_for(settings)
     try:
-        mail = renderer.render(template, sample_context(template), language=language,
-                               timezone=timezone)
+        context = hostile_context(template) if stress else sample_context(template)
+        mail = renderer.render(template, context, language=language, timezone=timezone)
     except Exception as exc:
         _fail(describe_render_error(exc, settings))
     if mail.language != normalize_language(language):

@@ -95,6 +95,17 @@ def test_check_reports_a_broken_statuses_file(config: Path) -> None:
     assert "ok templates" in done.stdout
 
 
+def test_check_warns_about_a_desk_colour_too_light_to_read(config: Path) -> None:
+    assert "ok branding: primary colour #2563eb (5.2:1 on white)" in run(config, "check").stdout
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace('primary_colour = "#2563eb"', 'primary_colour = "#facc15"'),
+                      encoding="utf-8")
+    done = run(config, "check")
+    assert done.returncode == 0, done.stderr
+    assert (f"warning: {config}: [branding] primary_colour #facc15 is hard to read on the "
+            "white mail background (1.5:1, at least 3:1 is needed)") in done.stderr
+
+
 def test_check_warns_about_an_untranslated_public_name(config: Path) -> None:
     # the shipped statuses (the shipped rules use them) plus one the catalogs do not know
     statuses = config.parent / "rules" / "statuses.yaml"
@@ -130,6 +141,19 @@ def test_preview_html_to_a_file(config: Path, tmp_path: Path) -> None:
     assert '<html lang="de"' in page
     assert "SLA-Ziel: Erste Antwort" in page
     assert done.stdout == ""
+
+
+def test_preview_stress_shows_hostile_customer_strings_escaped(config: Path,
+                                                              tmp_path: Path) -> None:
+    out = tmp_path / "stress.html"
+    done = run(config, "preview", "agent_new_ticket", "--stress", "--html", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    page = out.read_text(encoding="utf-8")
+    assert "DrukarkaXXXXXXXXXX" in page and "https://intranet.customer.example/" in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>" not in page
+    text = run(config, "preview", "agent_new_ticket", "--stress").stdout
+    assert "Example Support" in text  # the desk's own name is left alone
+    assert "<b>not bold</b> & <script>alert(1)</script>" in text
 
 
 def test_preview_uses_desk_overrides_and_reports_their_errors(config: Path) -> None:

@@ -38,7 +38,7 @@ from postdesk.tickets.statuses import load_statuses
 
 PARTS: tuple[str, ...] = ("subject", "txt", "html")
 #: Modules whose import registers more checks (rules, SLA...), run after these.
-CHECK_MODULES: list[str] = ["postdesk.rules_checks"]
+CHECK_MODULES: list[str] = ["postdesk.rules_checks", "postdesk.notify.branding_check"]
 
 
 @dataclass(frozen=True)

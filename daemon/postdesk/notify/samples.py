@@ -213,3 +213,37 @@ SAMPLES: dict[str, Callable[[], Context]] = {
 def sample_context(name: str) -> Context:
     """A fresh copy of the sample for template `name`; KeyError when there is none."""
     return copy.deepcopy(SAMPLES[name]())
+
+
+#: What a customer may send that a mail's layout must survive: no spaces to wrap
+#: at, markup that must show as text, and a link longer than a phone is wide.
+HOSTILE_WORD = "Drukarka" + "X" * 190
+HOSTILE_URL = ("https://intranet.customer.example/printers/floor-2/queue/status?"
+               "id=7f3a9c2e4b1d8a6f0e5c3b2a1d9e8f7c6b5a4d3e2f1a0b9c8d7e6f5a4b3c2d1e0")
+HOSTILE_ADDRESS = ("anna.maria.kowalska-wisniewska.department-of-procurement"
+                   "@customer-subsidiary.example")
+HOSTILE_FILENAME = "scan_of_the_printer_display_showing_error_E-0x7F3A9C2E4B1D8A6F_2026-03-27.jpg"
+HOSTILE_MARKUP = "<b>not bold</b> & <script>alert(1)</script>"
+
+
+def _hostile(value: Any, key: str) -> Any:
+    if isinstance(value, dict):  # the desk's own name and address come from its admin
+        return {k: v if k == "desk" else _hostile(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_hostile(v, key) for v in value]
+    if not isinstance(value, str):
+        return value
+    replacements = {
+        "subject": f"{HOSTILE_WORD} {HOSTILE_MARKUP}",
+        "text": f"{value}\n\nSee {HOSTILE_URL}\n{HOSTILE_MARKUP}",
+        "email": HOSTILE_ADDRESS,
+        "filename": HOSTILE_FILENAME,
+        "name": f"{value} <i>Dr.</i> {HOSTILE_WORD[:40]}" if value else value,
+    }
+    return replacements.get(key, value)
+
+
+def hostile_context(name: str) -> Context:
+    """The sample for `name` with the worst strings a customer can send in its place."""
+    hostile: Context = _hostile(SAMPLES[name](), "")
+    return hostile
