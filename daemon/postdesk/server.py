@@ -25,7 +25,7 @@ from postdesk.intake.store import InboundWriter
 from postdesk.lease import SCHEDULER, Lease, LeaseKeeper, default_holder_id
 from postdesk.queue import make_broker, start_embedded_worker
 from postdesk.tasks import Dispatcher, declare_actors
-from postdesk.workpool import InboundRunner, make_runner
+from postdesk.workpool import InboundRunner, make_runner, start_fork_server, uses_processes
 
 log = logging.getLogger("postdesk")
 
@@ -76,8 +76,10 @@ class Daemon:
 
     async def start(self) -> None:
         settings = self.settings
+        # The worker processes' fork server imports and loads while we migrate.
+        context = start_fork_server(settings) if uses_processes(settings) else None
         await asyncio.to_thread(prepare, settings)
-        self._runner = await asyncio.to_thread(make_runner, settings)
+        self._runner = await asyncio.to_thread(make_runner, settings, context)
         self.dispatcher = dispatcher = dispatcher_for(settings, self._runner)
         broker = dispatcher.process_inbound.broker
         if self.options.worker or self.embedded:

@@ -7,16 +7,24 @@ lock; threads of one process take turns on one core. `[broker] worker_processes
 own process keeps intake and dispatch. The queue stays in-process; only ids
 travel to a process and back, and the database stays the source of truth: a
 process that dies mid-mail rolls its transaction back and the id is retried.
+
+The processes are forked from a fork server that has imported Postdesk and
+loaded the language-detection model once (`postdesk.worker_preload`): they
+start in milliseconds and share the model's memory. The fork server itself is
+a fresh process without the daemon's threads, so forking it is safe.
 """
 
 from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing import forkserver
+from multiprocessing.context import BaseContext
 from typing import Any, Protocol
 
 from postdesk import db, processing, runtime
@@ -72,19 +80,45 @@ def _child_ready() -> bool:
     return True
 
 
-class ProcessRunner:
-    """Process in a pool of spawned processes; a broken pool is replaced, not fatal."""
+PRELOAD_MODULE = "postdesk.worker_preload"
+#: Comma-separated languages the desk writes in, for the fork server (see PRELOAD_MODULE).
+LANGUAGES_VARIABLE = "_POSTDESK_WORKER_LANGUAGES"
 
-    def __init__(self, settings: Settings, processes: int) -> None:
+
+def uses_processes(settings: Settings) -> bool:
+    return settings.broker.url == "embedded" and settings.broker.worker_processes > 0
+
+
+def start_fork_server(settings: Settings) -> BaseContext:
+    """The fork-server context, its server preloading Postdesk and the desk's language model.
+
+    Starting it does not wait for its imports: call this early, and the fork
+    server works on them while the daemon migrates the database. Once per
+    daemon process; a replaced pool forks from the same server.
+    """
+    context = multiprocessing.get_context("forkserver")
+    languages = runtime.Runtime(settings).languages
+    os.environ[LANGUAGES_VARIABLE] = ",".join(languages)  # read by the fork server only
+    context.set_forkserver_preload([PRELOAD_MODULE])
+    forkserver.ensure_running()
+    return context
+
+
+class ProcessRunner:
+    """Process in a pool of forked processes; a broken pool is replaced, not fatal."""
+
+    def __init__(self, settings: Settings, processes: int,
+                 context: BaseContext | None = None) -> None:
         self.settings = settings
         self.processes = processes
         self._lock = threading.Lock()
+        self._context = context or start_fork_server(settings)
         self._pool = self._start()
 
     def _start(self) -> ProcessPoolExecutor:
         pool = ProcessPoolExecutor(
             max_workers=self.processes,
-            mp_context=multiprocessing.get_context("spawn"),
+            mp_context=self._context,
             initializer=_child_start,
             initargs=(self.settings, logging.getLogger().level),
         )
@@ -114,7 +148,7 @@ class ProcessRunner:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-def make_runner(settings: Settings) -> InboundRunner:
-    if settings.broker.url == "embedded" and settings.broker.worker_processes > 0:
-        return ProcessRunner(settings, settings.broker.worker_processes)
+def make_runner(settings: Settings, context: BaseContext | None = None) -> InboundRunner:
+    if uses_processes(settings):
+        return ProcessRunner(settings, settings.broker.worker_processes, context)
     return ThreadRunner()

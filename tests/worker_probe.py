@@ -1,0 +1,17 @@
+"""Run inside a worker process (pickled by reference): what that process already has."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def state(languages: tuple[str, ...]) -> dict[str, object]:
+    from postdesk.tickets import locale_guess
+
+    return {
+        "pid": os.getpid(),
+        "parent": os.getppid(),
+        "model_loaded": tuple(sorted(languages)) in locale_guess._identifiers,
+        "numpy_imported": "numpy" in sys.modules,
+    }
