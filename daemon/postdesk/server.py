@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from postdesk import db, migrations, runtime, schedule_scan, scheduler, sdnotify, sla_scan
+from postdesk import db, logs, migrations, runtime, schedule_scan, scheduler, sdnotify, sla_scan
 from postdesk.config import Settings
 from postdesk.intake.imap import start_supervisors
 from postdesk.intake.smtp import start_listener
@@ -198,7 +198,8 @@ async def serve(settings: Settings, options: ServeOptions | None = None) -> None
 
 def _reload_rules() -> None:
     """SIGHUP: check rules/ for edits now (worker processes check on their own)."""
-    log.info("SIGHUP: checking rules/ for changes")
+    logs.reopen()
+    log.info("SIGHUP: log file reopened; checking rules/ for changes")
     current = runtime.current()
     for live in (current.live_rules, current.live_teams, current.live_routing):
         live.request_reload()
