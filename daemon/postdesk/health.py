@@ -184,7 +184,7 @@ def check_outbox(settings: Settings, now: datetime) -> Check:
 
 def _queue_check(name: str, now: datetime, waiting: int, oldest: Any, failed: int,
                  max_failed: int, max_age: int, max_waiting: int | None) -> Check:
-    age = _age(oldest, now)
+    age = seconds_since(oldest, now)
     problems = []
     if max_waiting is not None and waiting > max_waiting:
         problems.append(f"backlog above {max_waiting}")
@@ -213,7 +213,7 @@ def check_imap(settings: Settings) -> list[Check]:
     return checks
 
 
-def _age(moment: Any, now: datetime) -> float:
+def seconds_since(moment: Any, now: datetime) -> float:
     if moment is None:
         return 0.0
     if isinstance(moment, str):  # SQLite aggregates come back as text

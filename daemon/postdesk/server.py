@@ -69,6 +69,7 @@ class Daemon:
         self._imap: list[asyncio.Task[None]] = []
         self.dispatcher: Dispatcher | None = None
         self._runner: InboundRunner | None = None
+        self._metrics: Any = None  # the Prometheus endpoint's HTTP server
 
     @property
     def embedded(self) -> bool:
@@ -91,6 +92,11 @@ class Daemon:
         self._imap = start_supervisors(settings, dispatcher.inbound)
         self._sweeper = asyncio.create_task(self._sweep_forever(dispatcher))
         self._sla = asyncio.create_task(self._sla_forever(dispatcher))
+        if settings.metrics.listen:
+            from postdesk.metrics import start_endpoint
+
+            self._metrics = await asyncio.to_thread(
+                start_endpoint, settings, lambda: self.leader.holds(db.utcnow()))
         log.info(
             "postdesk ready: smtp %s%s%s for %s; database %s; queue %s; outgoing %s",
             settings.smtp.listen,
@@ -162,6 +168,9 @@ class Daemon:
             server.close()
         for server in self.servers:
             await server.wait_closed()
+        if self._metrics is not None:
+            await asyncio.to_thread(self._metrics.shutdown)
+            self._metrics.server_close()
         if self._writer is not None:
             await asyncio.to_thread(self._writer.stop)
         if self._worker is not None and self.dispatcher is not None:

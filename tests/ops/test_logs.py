@@ -97,11 +97,13 @@ def test_bad_log_keys_name_file_and_line(tmp_path: Path, line: str, expected: st
     from postdesk.desk import init_desk
 
     config = init_desk(tmp_path / "desk")
-    text = config.read_text() + f"\n[log]\n{line}\n"
-    config.write_text(text)
+    lines = config.read_text().splitlines()
+    shipped = 'level = "info"' if line.startswith("level") else 'format = "text"'
+    number = lines.index(shipped) + 1  # in the [log] table `init` writes
+    lines[number - 1] = line
+    config.write_text("\n".join(lines) + "\n")
     with pytest.raises(ConfigError) as caught:
         load_settings(config, environ={})
-    number = len(text.splitlines())
     assert f"{config}{expected.format(n=number)}" in str(caught.value)
 
 
@@ -114,7 +116,8 @@ def events(path: Path) -> list[dict]:
 def test_served_desk_logs_json_with_ids_and_no_body_and_reopens_on_sighup(
         tmp_path: Path) -> None:
     log_file = tmp_path / "desk" / "var" / "postdesk.log"
-    desk = ServedDesk(tmp_path / "desk", '[log]\nformat = "json"\nfile = "var/postdesk.log"\n')
+    desk = ServedDesk(tmp_path / "desk", env={"POSTDESK_LOG_FORMAT": "json",
+                                              "POSTDESK_LOG_FILE": "var/postdesk.log"})
     try:
         desk.start(ready_in=log_file)
         secret_line = "my card number is 4111 1111 1111 1111"
