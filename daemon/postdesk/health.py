@@ -25,6 +25,7 @@ import peewee as pw
 from postdesk import db
 from postdesk.config import Settings
 from postdesk.lease import RELEASED, SCHEDULER, Lease
+from postdesk.logs import redact
 from postdesk.migrations import current_version, head_version
 from postdesk.models import ImapState, Inbound, Outbox
 
@@ -113,8 +114,8 @@ def check_broker(settings: Settings, lease: Lease | None, now: datetime) -> Chec
     try:
         queued = _queue_length(url, settings.broker.queue)
     except Exception as exc:
-        return Check("broker", False, f"{db_redacted(url)}: cannot connect: {_one_line(exc)}")
-    return Check("broker", True, f"{db_redacted(url)} reachable, {queued} messages queued",
+        return Check("broker", False, f"{redact(url)}: cannot connect: {_one_line(exc)}")
+    return Check("broker", True, f"{redact(url)} reachable, {queued} messages queued",
                  {"queued": queued})
 
 
@@ -226,8 +227,3 @@ def seconds_since(moment: Any, now: datetime) -> float:
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
-
-def db_redacted(url: str) -> str:
-    from postdesk.logs import redact
-
-    return redact(url)
