@@ -214,7 +214,7 @@ def ingest(obj: Context, file: Any, sender: str | None, recipient: tuple[str, ..
 
 
 def _replay(settings: Settings, inbound_id: int) -> None:
-    from postdesk import runtime
+    from postdesk import logs, runtime
     from postdesk.models import Inbound
     from postdesk.notify.outbox import send_outbox
     from postdesk.processing import process_inbound
@@ -229,9 +229,11 @@ def _replay(settings: Settings, inbound_id: int) -> None:
         (Inbound.update(state="pending", reason="", attempts=0)
          .where(Inbound.id == inbound_id).execute())
     current = runtime.install(runtime.Runtime(settings))
-    outcome = process_inbound(inbound_id, current)
-    for outbox_id in outcome.outbox_ids:
-        send_outbox(outbox_id, current)
+    with logs.log_context(inbound=inbound_id, ticket=row.ticket_id):
+        outcome = process_inbound(inbound_id, current)
+        for outbox_id in outcome.outbox_ids:
+            with logs.log_context(outbox=outbox_id):
+                send_outbox(outbox_id, current)
     detail = f" ticket {outcome.ticket_id}" if outcome.ticket_id else ""
     console.print(Text(f"inbound {inbound_id}: {outcome.state}{detail} {outcome.reason}".rstrip()),
                   soft_wrap=True)

@@ -8,9 +8,10 @@ serve node may be scraped (all report the whole desk; scrape one, or
 aggregate with `max`). The few facts only this process knows are labelled as
 such: whether it holds the scheduler lease, and its IMAP connections.
 
-Cost per scrape: two GROUP BY counts over indexed state columns, and only
-the rows that changed since the previous scrape for the latency histogram
-and the SLA counters (see `postdesk.metrics_scan`).
+Cost per scrape: counts of the waiting rows (indexed state columns) and the
+rows that changed since the previous scrape (see `postdesk.metrics_scan`);
+the first scrape after a start also counts the final states once (GROUP BY)
+and reads the SLA events once. `bench/metrics_scrape.py` measures it.
 
 Families (all prefixed `postdesk_`):
   inbound_total{state}                 processed mails by outcome (done, ignored, duplicate, failed)
@@ -45,12 +46,10 @@ from prometheus_client.registry import Collector
 from postdesk import db, source_health
 from postdesk.config import Settings
 from postdesk.health import seconds_since
-from postdesk.metrics_scan import LatencyScan, SlaEventScan
+from postdesk.metrics_scan import LatencyScan, SlaEventScan, inbound_outcomes, outbox_outcomes
 from postdesk.models import ImapState, Inbound, Outbox
 
 log = logging.getLogger(__name__)
-
-TERMINAL_INBOUND = ("done", "ignored", "duplicate", "failed")
 
 
 class DeskCollector(Collector):
@@ -61,6 +60,8 @@ class DeskCollector(Collector):
         self.is_leader = is_leader
         self.latency = LatencyScan()
         self.sla = SlaEventScan()
+        self.inbound = inbound_outcomes()
+        self.outbox = outbox_outcomes()
 
     def collect(self) -> Iterator[Metric]:
         yield _gauge("scheduler_leader", "1 when this node holds the scheduler lease",
@@ -78,26 +79,16 @@ class DeskCollector(Collector):
 
     def _from_database(self) -> Iterator[Metric]:
         now = db.utcnow()
-        inbound = _count_by_state(Inbound)
-        processed = CounterMetricFamily("postdesk_inbound", "Inbound mails by outcome",
-                                        labels=["state"])
-        for state in TERMINAL_INBOUND:
-            processed.add_metric([state], inbound.get(state, 0))
-        yield processed
+        yield _counter("inbound", "Inbound mails by outcome", self.inbound.update(now))
         yield _gauge("inbound_pending", "Inbound mails waiting to be processed",
-                     inbound.get("pending", 0))
+                     Inbound.select().where(Inbound.state == "pending").count())
         buckets, total = self.latency.update(now)
         yield HistogramMetricFamily(
             "postdesk_processing_seconds", "Time from receipt (250) to processed, per mail",
             buckets=[(_le(bound), count) for bound, count in buckets], sum_value=total)
-        outbox = _count_by_state(Outbox)
-        sent = CounterMetricFamily("postdesk_outbox", "Notifications by outcome",
-                                   labels=["state"])
-        for state in ("sent", "failed"):
-            sent.add_metric([state], outbox.get(state, 0))
-        yield sent
+        yield _counter("outbox", "Notifications by outcome", self.outbox.update(now))
         yield _gauge("outbox_backlog", "Notifications waiting to be sent",
-                     outbox.get("pending", 0) + outbox.get("sending", 0))
+                     Outbox.select().where(Outbox.state.in_(("pending", "sending"))).count())
         oldest = (Outbox.select(pw.fn.MIN(Outbox.next_attempt_at))
                   .where((Outbox.state == "pending") & (Outbox.next_attempt_at <= now)).scalar())
         yield _gauge("outbox_oldest_due_seconds", "Wait of the oldest due notification",
@@ -135,9 +126,11 @@ def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
     return GaugeMetricFamily(f"postdesk_{name}", documentation, value=value)
 
 
-def _count_by_state(model: Any) -> dict[str, int]:
-    return {state: count for state, count in
-            model.select(model.state, pw.fn.COUNT(model.id)).group_by(model.state).tuples()}
+def _counter(name: str, documentation: str, by_state: dict[str, int]) -> CounterMetricFamily:
+    family = CounterMetricFamily(f"postdesk_{name}", documentation, labels=["state"])
+    for state, count in by_state.items():
+        family.add_metric([state], count)
+    return family
 
 
 def _le(bound: float) -> str:

@@ -19,14 +19,18 @@ from typing import Any
 
 import peewee as pw
 
-from postdesk.models import Event, Inbound
+from postdesk.models import Event, Inbound, Outbox
 
 SETTLE = timedelta(seconds=60)
 STUCK = timedelta(hours=1)
+#: Notifications are retried with backoff for hours before they fail.
+STUCK_OUTBOX = timedelta(days=1)
 #: Upper bounds of the processing histogram, in seconds.
 LATENCY_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0,
                    math.inf)
 SLA_KINDS = {"sla.warning": "warning", "sla.breached": "breach"}
+FINAL_INBOUND = ("done", "ignored", "duplicate", "failed")
+FINAL_OUTBOX = ("sent", "failed")
 
 
 class IncrementalScan:
@@ -43,18 +47,28 @@ class IncrementalScan:
     def scan(self, now: datetime) -> None:
         with self._lock:
             first = self._through is None
+            # read before the rows: a row that turns final meanwhile is then still read
+            target = self.settled_through(now)
             if self._through is None:
-                self._through = 0 if self.count_existing else self.settled_through(now)
+                self._through = target
+                if self.count_existing:
+                    self.baseline(target)
             for row_id, *values in self.rows_after(self._through):
                 if row_id in self._seen:
                     continue
                 self._seen.add(row_id)
                 if self.count_existing or not first:
                     self.observe(*values)
-            self._through = max(self._through, self.settled_through(now))
+            self._through = max(self._through, target)
             self._seen = {row_id for row_id in self._seen if row_id > self._through}
 
-    def rows_after(self, row_id: int) -> Any:
+    def baseline(self, through: int) -> None:
+        """Count the rows up to `through` (the first scan of a `count_existing` scan)."""
+        for _row_id, *values in self.rows_after(0, through):
+            self.observe(*values)
+
+    def rows_after(self, row_id: int, through: int | None = None) -> Any:
+        """(id, *values) of the rows to count with an id above `row_id` (up to `through`)."""
         raise NotImplementedError
 
     def observe(self, *values: Any) -> None:
@@ -64,8 +78,27 @@ class IncrementalScan:
         raise NotImplementedError
 
 
-def _max_id_before(model: Any, moment_field: Any, moment: datetime) -> int:
-    return int(model.select(pw.fn.MAX(model.id)).where(moment_field < moment).scalar() or 0)
+def _range(model: Any, row_id: int, through: int | None) -> Any:
+    above = model.id > row_id
+    return above if through is None else above & (model.id <= through)
+
+
+def _settled(model: Any, moment: Any, waiting: tuple[str, ...], now: datetime,
+             stuck: timedelta) -> int:
+    """The id below which rows are settled: older than SETTLE, none of them still waiting
+    (in a `waiting` state) unless for longer than `stuck`.
+
+    Both use an index (`moment`, `state`): the newest row older than SETTLE by its time
+    (ids and times go up together, near enough for a margin of a minute), and the
+    oldest waiting row."""
+    newest_old = (model.select(model.id).where(moment < now - SETTLE)
+                  .order_by(moment.desc()).limit(1).scalar())
+    settled = int(newest_old or 0)
+    if not waiting:
+        return settled
+    oldest = (model.select(pw.fn.MIN(model.id))
+              .where(model.state.in_(waiting) & (moment >= now - stuck)).scalar())
+    return min(settled, int(oldest) - 1) if oldest is not None else settled
 
 
 class LatencyScan(IncrementalScan):
@@ -85,9 +118,10 @@ class LatencyScan(IncrementalScan):
             cumulative.append((bound, running))
         return cumulative, self.total
 
-    def rows_after(self, row_id: int) -> Any:
+    def rows_after(self, row_id: int, through: int | None = None) -> Any:
         return (Inbound.select(Inbound.id, Inbound.received_at, Inbound.processed_at)
-                .where((Inbound.id > row_id) & Inbound.processed_at.is_null(False)).tuples())
+                .where(_range(Inbound, row_id, through) & Inbound.processed_at.is_null(False))
+                .tuples())
 
     def observe(self, received: datetime, processed: datetime) -> None:
         seconds = max(0.0, (processed - received).total_seconds())
@@ -96,11 +130,7 @@ class LatencyScan(IncrementalScan):
         self.counts[index] += 1
 
     def settled_through(self, now: datetime) -> int:
-        settled = _max_id_before(Inbound, Inbound.received_at, now - SETTLE)
-        waiting = (Inbound.select(pw.fn.MIN(Inbound.id))
-                   .where((Inbound.state == "pending") & (Inbound.received_at >= now - STUCK))
-                   .scalar())
-        return min(settled, int(waiting) - 1) if waiting is not None else settled
+        return _settled(Inbound, Inbound.received_at, ("pending",), now, STUCK)
 
 
 class SlaEventScan(IncrementalScan):
@@ -116,9 +146,10 @@ class SlaEventScan(IncrementalScan):
         self.scan(now)
         return dict(self.counts)
 
-    def rows_after(self, row_id: int) -> Any:
+    def rows_after(self, row_id: int, through: int | None = None) -> Any:
         return (Event.select(Event.id, Event.kind, Event.data)
-                .where((Event.id > row_id) & Event.kind.in_(tuple(SLA_KINDS))).tuples())
+                .where(_range(Event, row_id, through) & Event.kind.in_(tuple(SLA_KINDS)))
+                .tuples())
 
     def observe(self, kind: str, data: Any) -> None:
         clock = str((data or {}).get("clock", "")) if isinstance(data, dict) else ""
@@ -126,4 +157,47 @@ class SlaEventScan(IncrementalScan):
         self.counts[key] = self.counts.get(key, 0) + 1
 
     def settled_through(self, now: datetime) -> int:
-        return _max_id_before(Event, Event.created_at, now - SETTLE)
+        return _settled(Event, Event.created_at, (), now, STUCK)
+
+
+class OutcomeScan(IncrementalScan):
+    """Rows that reached a final state, by state: all of them (one GROUP BY at first)."""
+
+    count_existing = True
+
+    def __init__(self, model: Any, moment: Any, final: tuple[str, ...],
+                 stuck: timedelta) -> None:
+        super().__init__()
+        self.model, self.moment, self.final, self.stuck = model, moment, final, stuck
+        self.counts: dict[str, int] = dict.fromkeys(final, 0)
+
+    def update(self, now: datetime) -> dict[str, int]:
+        self.scan(now)
+        return dict(self.counts)
+
+    def baseline(self, through: int) -> None:
+        model = self.model
+        for state, count in (model.select(model.state, pw.fn.COUNT(model.id))
+                             .where(_range(model, 0, through) & model.state.in_(self.final))
+                             .group_by(model.state).tuples()):
+            self.counts[state] += count
+
+    def rows_after(self, row_id: int, through: int | None = None) -> Any:
+        model = self.model
+        return (model.select(model.id, model.state)
+                .where(_range(model, row_id, through) & model.state.in_(self.final)).tuples())
+
+    def observe(self, state: str) -> None:
+        self.counts[state] += 1
+
+    def settled_through(self, now: datetime) -> int:
+        waiting = tuple(s for s in ("pending", "sending") if s not in self.final)
+        return _settled(self.model, self.moment, waiting, now, self.stuck)
+
+
+def inbound_outcomes() -> OutcomeScan:
+    return OutcomeScan(Inbound, Inbound.received_at, FINAL_INBOUND, STUCK)
+
+
+def outbox_outcomes() -> OutcomeScan:
+    return OutcomeScan(Outbox, Outbox.created_at, FINAL_OUTBOX, STUCK_OUTBOX)

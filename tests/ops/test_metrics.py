@@ -78,3 +78,42 @@ def test_metrics_count_mail_of_the_worker_processes(tmp_path: Path) -> None:
         desk.stop()
     assert desk.proc is not None and desk.proc.returncode == 0, desk.tail()
 
+
+
+def test_counts_survive_a_restart_and_the_histogram_starts_with_the_node(
+        make_settings, migrated: str) -> None:
+    """On SQLite and PostgreSQL: outcomes count every mail ever processed (a new node
+    counts the old ones too), the histogram only mails processed since the node
+    started, and a scrape never counts a mail twice."""
+    from postdesk import runtime
+    from postdesk.intake.store import Arrival, store_inbound
+    from postdesk.metrics import make_registry
+    from postdesk.processing import process_inbound
+
+    settings = make_settings(migrated)
+    current = runtime.install(runtime.Runtime(settings))
+
+    def arrive(number: int) -> int:
+        mail = customer_mail(sender=f"c{number}@customer.example",
+                             message_id=f"<restart{number}@customer.example>")
+        return store_inbound(Arrival(raw=mail.as_bytes(), mail_from=f"c{number}@c.example",
+                                     rcpt_to=("support@example.com",), source="smtp"))
+
+    with db.database.connection_context():
+        done_before = arrive(1)
+        waiting = arrive(2)
+        process_inbound(done_before, current)
+        registry = make_registry(settings, lambda: False)  # the node starts here
+        process_inbound(waiting, current)  # pending at the start, processed after
+        process_inbound(arrive(3), current)
+
+    def value(name: str, **labels: str) -> float | None:
+        return registry.get_sample_value(name, labels)
+
+    for _ in range(2):  # the second scrape sees nothing new: same figures
+        assert value("postdesk_inbound_total", state="done") == 3
+        assert value("postdesk_inbound_pending") == 0
+        assert value("postdesk_processing_seconds_count") == 2
+        assert value("postdesk_processing_seconds_bucket", le="+Inf") == 2
+        assert value("postdesk_scheduler_leader") == 0
+    assert value("postdesk_outbox_backlog") == 3  # three acknowledgments, none sent here
