@@ -35,6 +35,8 @@ from postdesk.config import LogSettings, Settings
 CONTEXT_KEYS = ("inbound", "outbox", "ticket")
 _context: dict[str, contextvars.ContextVar[int | None]] = {
     key: contextvars.ContextVar(f"postdesk_log_{key}", default=None) for key in CONTEXT_KEYS}
+_active: contextvars.ContextVar[bool] = contextvars.ContextVar("postdesk_log_active",
+                                                             default=False)
 
 #: Attributes every LogRecord has; anything else on a record came from `extra=`.
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
@@ -48,7 +50,10 @@ LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNI
 @contextlib.contextmanager
 def log_context(**ids: int | None) -> Iterator[None]:
     """Lines logged inside carry these ids (inbound=, outbox=, ticket=); restored after."""
-    tokens = [(_context[key], _context[key].set(value)) for key, value in ids.items()]
+    # every key gets a token, so what `bind` adds inside is undone at the end too
+    tokens: list[tuple[contextvars.ContextVar[Any], contextvars.Token[Any]]] = [
+        (var, var.set(ids[key] if key in ids else var.get())) for key, var in _context.items()]
+    tokens.append((_active, _active.set(True)))
     try:
         yield
     finally:
@@ -57,7 +62,10 @@ def log_context(**ids: int | None) -> Iterator[None]:
 
 
 def bind(**ids: int | None) -> None:
-    """Add an id learnt on the way (the ticket a mail belongs to) to the current context."""
+    """Add an id learnt on the way (the ticket a mail belongs to) to the current context;
+    outside a `log_context` (which restores it afterwards) nothing happens."""
+    if not _active.get():
+        return
     for key, value in ids.items():
         if value is not None:
             _context[key].set(value)

@@ -15,7 +15,14 @@ from mailbuild import customer_mail, wait_for
 from ops.served import ServedDesk
 from postdesk.config import LogSettings
 from postdesk.errors import ConfigError
-from postdesk.logs import JsonFormatter, KeyValueFormatter, configure, log_context, reopen
+from postdesk.logs import (
+    JsonFormatter,
+    KeyValueFormatter,
+    bind,
+    configure,
+    log_context,
+    reopen,
+)
 
 
 def record(message: str, *args: object, **extra: object) -> logging.LogRecord:
@@ -41,6 +48,14 @@ def test_key_value_line_carries_the_ids_of_the_context_and_stays_one_line() -> N
     assert line.endswith(" state=done")
     outside = formatted(KeyValueFormatter(), record("later"))
     assert "inbound=" not in outside and "ticket=" not in outside
+
+
+def test_an_id_learnt_on_the_way_ends_with_its_context() -> None:
+    with log_context(inbound=5):
+        bind(ticket=9)
+        assert "ticket=9" in formatted(KeyValueFormatter(), record("inside")).split()
+    bind(ticket=10)  # outside any context: ignored, never sticks to later lines
+    assert "ticket=" not in formatted(KeyValueFormatter(), record("after"))
 
 
 def test_json_line_and_passwords_in_urls_are_hidden() -> None:
