@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import os
 import sys
 from pathlib import Path
@@ -36,8 +35,9 @@ def _fail(message: str, code: int = 1) -> NoReturn:
 
 
 class Context:
-    def __init__(self, config: str | None) -> None:
+    def __init__(self, config: str | None, verbose: bool = False) -> None:
         self.config = config
+        self.verbose = verbose
         self._settings: Settings | None = None
 
     @property
@@ -48,6 +48,16 @@ class Context:
             except ConfigError as exc:
                 _fail(str(exc))
         return self._settings
+
+    def start_logging(self) -> None:
+        """A daemon's logs as [log] says (format, level, file)."""
+        from postdesk import logs
+
+        try:
+            logs.configure_desk(self.settings, verbose=self.verbose)
+        except OSError as exc:
+            _fail(f"cannot open the log file [log] file = {self.settings.log.file}: {exc}",
+                  EX_TEMPFAIL)
 
     @property
     def statuses(self) -> StatusBook:
@@ -77,12 +87,11 @@ pass_context = click.make_pass_decorator(Context)
 @click.pass_context
 def main(ctx: click.Context, config: str | None, verbose: bool) -> None:
     """Postdesk: a help desk that lives in email."""
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's per-command chatter
-    ctx.obj = Context(config)
+    from postdesk import logs
+    from postdesk.config import LogSettings
+
+    logs.configure(LogSettings(), verbose=verbose)  # until a daemon reads its [log]
+    ctx.obj = Context(config, verbose)
 
 
 @main.command()
@@ -115,6 +124,7 @@ def serve(obj: Context, no_worker: bool) -> None:
     if no_worker and settings.broker.url == "embedded":
         _fail("--no-worker needs [broker] url = redis://... or amqp://...: the embedded queue "
               "lives inside this process")
+    obj.start_logging()
     try:
         asyncio.run(run(settings, ServeOptions(worker=not no_worker)))
     except OSError as exc:
@@ -124,34 +134,23 @@ def serve(obj: Context, no_worker: bool) -> None:
 
 
 @main.command()
-@click.option("--threads", default=None, type=int, help="Worker threads (default from config).")
+@click.option("--processes", default=0, type=click.IntRange(min=0), show_default=True,
+              help="Processes that do the CPU work (parsing, tickets, rendering, sending); "
+                   "0: the worker threads do it in this process.")
+@click.option("--threads", default=None, type=click.IntRange(min=1),
+              help="Messages handled at once (default: [broker] worker_threads, at least "
+                   "--processes).")
 @pass_context
-def worker(obj: Context, threads: int | None) -> None:
+def worker(obj: Context, processes: int, threads: int | None) -> None:
     """Consume the queue of an external broker (redis:// or amqp://)."""
-    import signal
-    import threading
-
-    from postdesk import sdnotify
-    from postdesk.queue import start_embedded_worker
-    from postdesk.server import dispatcher_for, prepare
-
     settings = obj.settings
     if settings.broker.url == "embedded":
         _fail("the embedded broker has no separate workers: 'postdesk serve' runs them")
-    prepare(settings)
-    dispatcher = dispatcher_for(settings)
-    running = start_embedded_worker(dispatcher.process_inbound.broker,
-                                    threads or settings.broker.worker_threads)
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    logging.getLogger("postdesk").info("postdesk worker ready on %s", settings.broker.queue)
-    notifier = sdnotify.Notifier.from_environment()
-    notifier.ready(f"consuming {settings.broker.queue}")
-    while not stop.wait(sdnotify.watchdog_interval()):
-        notifier.watchdog()
-    notifier.stopping()
-    running.stop()
+    obj.start_logging()
+    from postdesk.worker_cmd import run_worker
+
+    run_worker(settings, processes=processes,
+               threads=threads or max(settings.broker.worker_threads, processes))
 
 
 @main.command()
@@ -215,7 +214,7 @@ def ingest(obj: Context, file: Any, sender: str | None, recipient: tuple[str, ..
 
 
 def _replay(settings: Settings, inbound_id: int) -> None:
-    from postdesk import runtime
+    from postdesk import logs, runtime
     from postdesk.models import Inbound
     from postdesk.notify.outbox import send_outbox
     from postdesk.processing import process_inbound
@@ -230,9 +229,11 @@ def _replay(settings: Settings, inbound_id: int) -> None:
         (Inbound.update(state="pending", reason="", attempts=0)
          .where(Inbound.id == inbound_id).execute())
     current = runtime.install(runtime.Runtime(settings))
-    outcome = process_inbound(inbound_id, current)
-    for outbox_id in outcome.outbox_ids:
-        send_outbox(outbox_id, current)
+    with logs.log_context(inbound=inbound_id, ticket=row.ticket_id):
+        outcome = process_inbound(inbound_id, current)
+        for outbox_id in outcome.outbox_ids:
+            with logs.log_context(outbox=outbox_id):
+                send_outbox(outbox_id, current)
     detail = f" ticket {outcome.ticket_id}" if outcome.ticket_id else ""
     console.print(Text(f"inbound {inbound_id}: {outcome.state}{detail} {outcome.reason}".rstrip()),
                   soft_wrap=True)
@@ -363,10 +364,12 @@ def imap_test(obj: Context, name: str) -> None:
 from postdesk.cli_admin import register as _register_admin  # noqa: E402
 from postdesk.cli_rules import register as _register_rules  # noqa: E402
 from postdesk.cli_sla import register as _register_sla  # noqa: E402
+from postdesk.cli_status import register as _register_status  # noqa: E402
 
 _register_admin(main)
 _register_rules(main)
 _register_sla(main)
+_register_status(main)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -115,6 +115,34 @@ class PathSettings:
 
 
 @dataclass(frozen=True)
+class LogSettings:
+    """[log]: one event per line, as key=value text or JSON (see postdesk.logs)."""
+
+    format: str = "text"
+    level: str = "info"
+    file: str = ""  # empty: standard error (the journal under systemd)
+
+
+@dataclass(frozen=True)
+class MetricsSettings:
+    """[metrics]: the Prometheus endpoint (see postdesk.metrics); off while listen is empty."""
+
+    listen: str = ""
+
+
+@dataclass(frozen=True)
+class StatusSettings:
+    """[status]: when `postdesk status` calls the desk unhealthy (see postdesk.health)."""
+
+    max_outbox_backlog: int = 500
+    max_pending_age: int = 300
+    max_failed_inbound: int = 0
+    max_failed_outbox: int = 0
+    failed_window: int = 86400
+    max_heartbeat_age: int = 60
+
+
+@dataclass(frozen=True)
 class ImapSource:
     """One ``[[imap]]`` mailbox Postdesk pulls mail from (see postdesk.intake.imap)."""
 
@@ -157,6 +185,9 @@ class Settings:
     agents: AgentSettings = field(default_factory=AgentSettings)
     branding: BrandingSettings = field(default_factory=BrandingSettings)
     paths: PathSettings = field(default_factory=PathSettings)
+    log: LogSettings = field(default_factory=LogSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    status: StatusSettings = field(default_factory=StatusSettings)
     imap: tuple[ImapSource, ...] = ()
     source: Path | None = None
     base_dir: Path = Path(".")
@@ -191,11 +222,16 @@ SECTIONS: dict[str, type] = {
     "agents": AgentSettings,
     "branding": BrandingSettings,
     "paths": PathSettings,
+    "log": LogSettings,
+    "metrics": MetricsSettings,
+    "status": StatusSettings,
 }
 
 _CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("outgoing", "starttls"): ("required", "opportunistic", "off"),
     ("database", "synchronous"): ("full", "normal"),
+    ("log", "format"): ("text", "json"),
+    ("log", "level"): ("debug", "info", "warning", "error"),
 }
 
 
@@ -278,6 +314,10 @@ def _section(cls: type, section: str, values: Mapping[str, Any], where: str, tex
                 f"{location}: unknown key '{key}' in [{section}]{_suggest(key, known)}"
             )
         kwargs[key] = _coerce(hints[key], value, f"{location}: [{section}] {key}")
+        choices = _CHOICES.get((section, key))
+        if choices is not None and kwargs[key] not in choices:
+            raise ConfigError(f"{location}: [{section}] {key} must be one of "
+                              f"{', '.join(choices)}, not {value!r}{_suggest(value, choices)}")
     return cls(**kwargs)
 
 
@@ -431,6 +471,12 @@ def validate(settings: Settings) -> None:
     parse_listen(settings.smtp.listen, f"{where}: [smtp] listen")
     if settings.lmtp.listen:
         parse_listen(settings.lmtp.listen, f"{where}: [lmtp] listen")
+    if settings.metrics.listen:
+        parse_listen(settings.metrics.listen, f"{where}: [metrics] listen")
+    for key in ("max_outbox_backlog", "max_pending_age", "max_failed_inbound",
+                "max_failed_outbox", "failed_window", "max_heartbeat_age"):
+        if getattr(settings.status, key) < 0:
+            raise ConfigError(f"{where}: [status] {key} must not be negative")
     if settings.smtp.max_message_size < 1024:
         raise ConfigError(f"{where}: [smtp] max_message_size must be at least 1024 bytes")
     if settings.broker.worker_threads < 1 or settings.broker.worker_processes < 0:

@@ -16,6 +16,7 @@ from email.message import EmailMessage
 
 import peewee
 
+from postdesk import logs
 from postdesk.automation import EventFacts
 from postdesk.config import Settings
 from postdesk.db import database, utcnow
@@ -106,6 +107,7 @@ def _process_once(row: Inbound, parsed: ParsedMail, verdict: Classification,
     now = utcnow()
     try:
         plan = _plan(row, parsed, verdict, runtime, auth_results)
+        logs.bind(ticket=plan.match.ticket_id if plan.match else None)
         with database.atomic():
             outcome = plan.outcome or _apply(row, parsed, verdict, plan, runtime, now)
             if plan.outcome is None and outcome.ticket_id is not None:
@@ -239,6 +241,7 @@ def _open(row: Inbound, parsed: ParsedMail, verdict: Classification, customer: C
     ticket = service.open_ticket(customer, parsed.subject, now=now,
                                  request_type=route.request_type if route else None,
                                  team=route.team if route else None)
+    logs.bind(ticket=ticket.id)
     if route is not None:
         service.record_event(ticket, "ticket.routed", {"request_type": route.request_type,
                                                        "team": route.team,

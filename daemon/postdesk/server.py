@@ -13,12 +13,24 @@ import asyncio
 import contextlib
 import logging
 import signal
-from dataclasses import dataclass
+import socket
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from postdesk import db, migrations, runtime, schedule_scan, scheduler, sdnotify, sla_scan
+from postdesk import (
+    db,
+    logs,
+    migrations,
+    runtime,
+    schedule_scan,
+    scheduler,
+    sdlisten,
+    sdnotify,
+    sla_scan,
+)
 from postdesk.config import Settings
+from postdesk.drain import Connections
 from postdesk.intake.imap import start_supervisors
 from postdesk.intake.smtp import start_listener
 from postdesk.intake.store import InboundWriter
@@ -33,11 +45,15 @@ SWEEP_INTERVAL_S = 5.0
 SLA_SCAN_INTERVAL_S = 60.0
 LEADER_LEASE = timedelta(seconds=30)
 DRAIN_TIMEOUT_MS = 10_000
+#: How long a stop waits for SMTP transactions in flight (TimeoutStopSec must be longer).
+SMTP_DRAIN_TIMEOUT_S = 60.0
 
 
 @dataclass
 class ServeOptions:
     worker: bool = True  # consume in this process (always true for the embedded broker)
+    #: listening sockets from systemd by name ("smtp", "lmtp"), see postdesk.sdlisten
+    sockets: dict[str, socket.socket] = field(default_factory=dict)
 
 
 def prepare(settings: Settings) -> None:
@@ -69,6 +85,8 @@ class Daemon:
         self._imap: list[asyncio.Task[None]] = []
         self.dispatcher: Dispatcher | None = None
         self._runner: InboundRunner | None = None
+        self._metrics: Any = None  # the Prometheus endpoint's HTTP server
+        self.connections = Connections()
 
     @property
     def embedded(self) -> bool:
@@ -87,22 +105,38 @@ class Daemon:
         await asyncio.to_thread(self._sweep_once, dispatcher, self.embedded)
         self._writer = InboundWriter(on_stored=dispatcher.inbound)
         self._writer.start()
-        self.servers.append(await start_listener(settings, self._writer.store))
-        if settings.lmtp.listen:
-            self.servers.append(await start_listener(settings, self._writer.store, lmtp=True))
+        sockets = self.options.sockets
+        self.servers.append(await start_listener(settings, self._writer.store,
+                                                 sock=sockets.get("smtp"),
+                                                 track=self.connections.track))
+        if settings.lmtp.listen or "lmtp" in sockets:
+            self.servers.append(await start_listener(settings, self._writer.store, lmtp=True,
+                                                     sock=sockets.get("lmtp"),
+                                                     track=self.connections.track))
         self._imap = start_supervisors(settings, dispatcher.inbound)
         self._sweeper = asyncio.create_task(self._sweep_forever(dispatcher))
         self._sla = asyncio.create_task(self._sla_forever(dispatcher))
+        if settings.metrics.listen:
+            from postdesk.metrics import start_endpoint
+
+            self._metrics = await asyncio.to_thread(
+                start_endpoint, settings, lambda: self.leader.holds(db.utcnow()))
+        lmtp = self.listening("lmtp")
         log.info(
             "postdesk ready: smtp %s%s%s for %s; database %s; queue %s; outgoing %s",
-            settings.smtp.listen,
-            f", lmtp {settings.lmtp.listen}" if settings.lmtp.listen else "",
+            self.listening("smtp"), f", lmtp {lmtp}" if lmtp else "",
             "".join(f", imap {source.name}" for source in settings.imap),
             ", ".join(settings.desk.addresses),
-            _redact(settings.database_url),
-            "embedded" if self.embedded else _redact(settings.broker.url),
-            _redact(settings.outgoing_transport),
+            logs.redact(settings.database_url),
+            "embedded" if self.embedded else logs.redact(settings.broker.url),
+            logs.redact(settings.outgoing_transport),
         )
+
+    def listening(self, name: str) -> str:
+        """Where the smtp or lmtp listener accepts mail, for humans."""
+        if name in self.options.sockets:
+            return sdlisten.describe(self.options.sockets[name])
+        return self.settings.smtp.listen if name == "smtp" else self.settings.lmtp.listen
 
     def _release_leadership(self) -> None:
         with contextlib.suppress(Exception), db.database.connection_context():
@@ -162,8 +196,12 @@ class Daemon:
                 await task
         for server in self.servers:
             server.close()
+        await self.connections.drain(SMTP_DRAIN_TIMEOUT_S)  # transactions in flight finish
         for server in self.servers:
             await server.wait_closed()
+        if self._metrics is not None:
+            await asyncio.to_thread(self._metrics.shutdown)
+            self._metrics.server_close()
         if self._writer is not None:
             await asyncio.to_thread(self._writer.stop)
         if self._worker is not None and self.dispatcher is not None:
@@ -177,6 +215,9 @@ class Daemon:
 
 async def serve(settings: Settings, options: ServeOptions | None = None) -> None:
     """Run until SIGTERM or SIGINT; tell systemd (Type=notify) when ready and stopping."""
+    options = options or ServeOptions()
+    if not options.sockets:
+        options.sockets = sdlisten.take_sockets()
     daemon = Daemon(settings, options)
     notifier = sdnotify.Notifier.from_environment()
     stop = asyncio.Event()
@@ -185,7 +226,7 @@ async def serve(settings: Settings, options: ServeOptions | None = None) -> None
         loop.add_signal_handler(sig, stop.set)
     loop.add_signal_handler(signal.SIGHUP, _reload_rules)
     await daemon.start()
-    notifier.ready(f"accepting mail on {settings.smtp.listen}")
+    notifier.ready(f"accepting mail on {daemon.listening('smtp')}")
     interval = sdnotify.watchdog_interval()
     watchdog = (asyncio.create_task(sdnotify.keep_watchdog_fed(notifier, interval))
                 if interval else None)
@@ -200,7 +241,8 @@ async def serve(settings: Settings, options: ServeOptions | None = None) -> None
 
 def _reload_rules() -> None:
     """SIGHUP: check rules/ for edits now (worker processes check on their own)."""
-    log.info("SIGHUP: checking rules/ for changes")
+    logs.reopen()
+    log.info("SIGHUP: log file reopened; checking rules/ for changes")
     current = runtime.current()
     for live in (current.live_rules, current.live_teams, current.live_routing):
         live.request_reload()
@@ -214,12 +256,3 @@ def _drain(worker: object, broker: object, queue_name: str) -> None:
             join(queue_name, timeout=DRAIN_TIMEOUT_MS)
     worker.stop()  # type: ignore[attr-defined]
 
-
-def _redact(url: str) -> str:
-    """Hide a password in a URL before it reaches a log."""
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        credentials, _, host = rest.rpartition("@")
-        user = credentials.split(":", 1)[0]
-        return f"{scheme}://{user}:***@{host}" if ":" in credentials else url
-    return url

@@ -27,7 +27,7 @@ from multiprocessing import forkserver
 from multiprocessing.context import BaseContext
 from typing import Any, Protocol
 
-from postdesk import db, processing, runtime
+from postdesk import db, logs, processing, runtime
 from postdesk.config import Settings
 from postdesk.errors import TemporaryFailure
 from postdesk.notify import outbox
@@ -61,19 +61,28 @@ class ThreadRunner:
 
 
 def _child_start(settings: Settings, level: int) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure_desk(settings)
+    logging.getLogger().setLevel(level)
     db.connect(settings.database_url, synchronous=settings.database.synchronous)
     runtime.install(runtime.Runtime(settings))
 
 
 def _child_run(inbound_id: int) -> tuple[int, ...]:
-    with db.reconnect_after_failure():
-        return processing.process_inbound(inbound_id, runtime.current()).outbox_ids
+    with logs.log_context(inbound=inbound_id, ticket=None), db.reconnect_after_failure():
+        outcome = processing.process_inbound(inbound_id, runtime.current())
+        if outcome.state != "skipped":
+            logs.bind(ticket=outcome.ticket_id)
+            log.info("inbound processed", extra={"state": outcome.state,
+                                                 "reason": outcome.reason[:200]})
+        return outcome.outbox_ids
 
 
 def _child_send(outbox_id: int) -> str:
-    with db.reconnect_after_failure():
-        return outbox.send_outbox(outbox_id, runtime.current())
+    with logs.log_context(outbox=outbox_id, ticket=None), db.reconnect_after_failure():
+        state = outbox.send_outbox(outbox_id, runtime.current())
+        if state != "skipped":
+            log.info("outbox handled", extra={"state": state})
+        return state
 
 
 def _child_ready() -> bool:

@@ -10,6 +10,7 @@ also when a worker is killed with SIGKILL in the middle of it.
 from __future__ import annotations
 
 import os
+import signal
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,8 +20,10 @@ import pytest
 from conftest import free_port, require_service
 from mailbuild import read_outgoing, wait_for
 from ops.cluster import (
+    POSTDESK,
     REDISPATCH_ENV,
     Cluster,
+    Process,
     create_database,
     drop_database,
     mail_id,
@@ -187,3 +190,44 @@ def test_sigkill_of_a_worker_mid_burst_processes_and_sends_exactly_once(
     assert acked == set(range(TOTAL))
     wait_until_all_done(cluster, cluster_database, timeout=240)
     assert_exactly_once(cluster, cluster_database, tag)
+
+
+def child_pids(pid: int) -> list[int]:
+    """The processes a process started (Linux /proc)."""
+    children: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        text = (task / "children").read_text().split()
+        children.extend(int(child) for child in text)
+    return children
+
+
+@pytest.mark.slow
+def test_worker_with_processes_survives_a_killed_process_exactly_once(
+        make_cluster: Callable[[str], Cluster], cluster_database: str, tmp_path: Path) -> None:
+    """`postdesk worker --processes 2 --threads 4`: one broker connection, the CPU work in
+    two spawned processes; one of them SIGKILLed mid-burst is replaced and its mail
+    retried."""
+    cluster = make_cluster("redis")
+    cluster.start(workers=0)
+    worker = Process([POSTDESK, "--config", str(cluster.config), "worker", "--processes", "2",
+                      "--threads", "4"], cluster.env, tmp_path / "worker-p.log",
+                     "postdesk worker ready")
+    cluster.workers.append(worker)
+    worker.wait_ready()
+    pool = child_pids(worker.proc.pid)
+    assert len(pool) >= 2, pool  # the two processes (and multiprocessing's tracker)
+    tag = "processes"
+    threads, acked = send_burst(cluster.port, TOTAL, tag)
+    db.connect(cluster_database)
+    with db.database.connection_context():
+        wait_for(lambda: Inbound.select().where(Inbound.state == "done").count() >= 20,
+                 timeout=60, interval=0.01)
+        victim = max(pool)  # a pool process (spawned after the resource tracker)
+        os.kill(victim, signal.SIGKILL)
+    for thread in threads:
+        thread.join(timeout=150)
+    assert acked == set(range(TOTAL))
+    wait_until_all_done(cluster, cluster_database, timeout=240)
+    assert_exactly_once(cluster, cluster_database, tag)
+    assert worker.proc.poll() is None, "the worker itself must survive"
+    assert b"starting a new pool" in worker.log.read_bytes()

@@ -46,6 +46,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Iterator
 
+from postdesk import source_health
 from postdesk.config import ImapSource, Settings
 from postdesk.errors import PostdeskError
 from postdesk.intake.imap_client import ConnectionLost, ImapFolderError, ImapSession
@@ -85,6 +86,7 @@ async def supervise(source: ImapSource, on_stored: Callable[[int], None]) -> Non
             log.exception("imap:%s: unexpected failure; reconnecting in %.0f s",
                           source.name, backoff)
         finally:
+            source_health.disconnected(source.name)
             await intake.session.close()
         if loop.time() - started > HEALTHY_AFTER_S:
             backoff = MIN_BACKOFF_S
@@ -136,6 +138,7 @@ class ImapIntake:
         log.info("%s: connected to %s, folder %s (%d mails, UIDVALIDITY %s, last UID %s), %s",
                  self.name, session.peer, source.folder, selected.exists, state.uidvalidity,
                  state.last_uid, "IDLE" if idle else f"polling every {source.poll_interval} s")
+        source_health.connected(source.name)
         while True:
             session.news.clear()  # before looking: mail announced from now on is not missed
             await self.catch_up()

@@ -102,9 +102,11 @@ def _peer(session: Session) -> str:
     return str(peer or "")
 
 
-async def start_listener(settings: Settings, store: Store, *, lmtp: bool = False
+async def start_listener(settings: Settings, store: Store, *, lmtp: bool = False,
+                         sock: Any = None, track: Callable[[SMTP], SMTP] = lambda p: p
                          ) -> asyncio.base_events.Server:
-    """Listen in the running loop (not aiosmtpd's Controller thread)."""
+    """Listen in the running loop (not aiosmtpd's Controller thread); on `sock` when given
+    (a socket from systemd), each connection's protocol seen by `track` (graceful stop)."""
     listen = settings.lmtp.listen if lmtp else settings.smtp.listen
     host, port = parse_listen(listen)
     handler = IntakeHandler(settings, store, source="lmtp" if lmtp else "smtp")
@@ -119,4 +121,7 @@ async def start_listener(settings: Settings, store: Store, *, lmtp: bool = False
         "timeout": settings.smtp.timeout,
         "loop": loop,
     }
-    return await loop.create_server(lambda: protocol(handler, **options), host=host, port=port)
+    factory = lambda: track(protocol(handler, **options))  # noqa: E731
+    if sock is not None:
+        return await loop.create_server(factory, sock=sock)
+    return await loop.create_server(factory, host=host, port=port)

@@ -18,6 +18,7 @@ from typing import Any
 
 import peewee
 
+from postdesk import logs
 from postdesk.db import database, durable_atomic, utcnow
 from postdesk.errors import TemporaryFailure
 from postdesk.mail.compose import OutgoingAttachment, OutgoingMail, compose
@@ -40,6 +41,7 @@ def send_outbox(outbox_id: int, runtime: Runtime) -> str:
     row = Outbox.get_or_none(Outbox.id == outbox_id)
     if row is None or not _may_claim(row, now):
         return "skipped"
+    logs.bind(ticket=row.ticket_id)
     try:
         raw = row.raw if row.raw is not None else render(row, runtime)
     except Exception as exc:  # a template or config problem: keep the row, say why

@@ -1,0 +1,101 @@
+"""`postdesk status`: what an operator's monitoring sees, against a real desk."""
+
+from __future__ import annotations
+
+import json
+import smtplib
+import socket
+import uuid
+from pathlib import Path
+
+import pytest
+
+from conftest import free_port, require_service
+from mailbuild import customer_mail, wait_for
+from ops.served import ServedDesk
+
+
+def status(desk: ServedDesk, **env: str) -> tuple[int, dict]:
+    saved = dict(desk.env)
+    desk.env.update(env)
+    try:
+        result = desk.run("status", "--json")
+    finally:
+        desk.env = saved
+    assert result.stdout, result.stderr
+    return result.returncode, json.loads(result.stdout)
+
+
+def check(report: dict, name: str) -> dict:
+    return next(c for c in report["checks"] if c["name"] == name)
+
+
+def test_running_desk_is_healthy_then_failures_and_backlog_make_it_unhealthy(
+        tmp_path: Path) -> None:
+    relay = free_port()  # nobody listens: every notification stays waiting
+    desk = ServedDesk(tmp_path / "desk", env={
+        "POSTDESK_OUTGOING_TRANSPORT": f"smtp://127.0.0.1:{relay}"})
+    try:
+        desk.start()
+        code, report = status(desk)
+        assert code == 0 and report["healthy"], report
+        assert check(report, "broker")["heartbeat_age_s"] < 30
+        assert socket.gethostname() in check(report, "scheduler")["leader"]
+        table = desk.run("status")
+        assert table.returncode == 0 and "healthy" in table.stdout
+        assert "database" in table.stdout and "reachable" in table.stdout
+
+        with smtplib.SMTP("127.0.0.1", desk.port) as client:
+            client.sendmail("", ["support@example.com"],
+                            b"Subject: no sender at all\r\n\r\nwho wrote this?\r\n")
+            client.send_message(customer_mail())
+        wait_for(lambda: check(status(desk)[1], "inbound")["failed"] == 1, timeout=60)
+        wait_for(lambda: check(status(desk)[1], "outbox")["waiting"] >= 1, timeout=60)
+        code, report = status(desk)
+        assert code == 1 and not report["healthy"]
+        assert "failed above 0" in check(report, "inbound")["summary"]
+        code, report = status(desk, POSTDESK_STATUS_MAX_FAILED_INBOUND="1")
+        assert code == 0, report
+        code, report = status(desk, POSTDESK_STATUS_MAX_FAILED_INBOUND="1",
+                              POSTDESK_STATUS_MAX_OUTBOX_BACKLOG="0")
+        assert code == 1 and "backlog above 0" in check(report, "outbox")["summary"]
+    finally:
+        desk.stop()
+    code, report = status(desk, POSTDESK_STATUS_MAX_FAILED_INBOUND="1")
+    assert code == 1
+    assert "not running" in check(report, "broker")["summary"]
+    assert not check(report, "scheduler")["ok"]
+
+
+def test_unreachable_database_is_unhealthy(tmp_path: Path) -> None:
+    desk = ServedDesk(tmp_path / "desk", env={
+        "POSTDESK_DATABASE_URL": f"postgresql://postgres@127.0.0.1:{free_port()}/postdesk"})
+    result = desk.run("status")
+    assert result.returncode == 1
+    assert "cannot connect" in result.stdout and "UNHEALTHY" in result.stdout
+
+
+def _reachable(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(("url", "port"), [("redis://127.0.0.1:6379/0", 6379),
+                                           ("amqp://guest:guest@127.0.0.1:5672/", 5672)])
+def test_external_broker_reachable_or_not(tmp_path: Path, url: str, port: int) -> None:
+    if not _reachable(port):
+        require_service(url.split(":")[0], f"nothing listens on 127.0.0.1:{port}")
+    queue = f"status_{uuid.uuid4().hex[:8]}"  # never a queue another run fills
+    desk = ServedDesk(tmp_path / "desk", env={"POSTDESK_BROKER_URL": url,
+                                              "POSTDESK_BROKER_QUEUE": queue})
+    desk.run("migrate", check=True)
+    code, report = status(desk)
+    broker = check(report, "broker")
+    assert broker["ok"] and broker["queued"] == 0, broker
+    assert "guest:guest" not in json.dumps(report)
+    dead = url.replace(str(port), str(free_port()))
+    code, report = status(desk, POSTDESK_BROKER_URL=dead)
+    assert code == 1 and "cannot connect" in check(report, "broker")["summary"]
