@@ -42,6 +42,23 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def children_of(parent: int) -> list[int]:
+    """The ids of the processes whose parent is `parent` (from /proc)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            status = (proc / "status").read_text()
+        except OSError:
+            continue
+        ppid = next((int(line.split()[1]) for line in status.splitlines()
+                     if line.startswith("PPid:")), 0)
+        if ppid == parent:
+            found.append(int(proc.name))
+    return found
+
+
 class Dovecot:
     """Start with `start()`, stop with `stop()`; `client()` is a stdlib imaplib connection."""
 
@@ -163,18 +180,10 @@ service imap-login {{
         """The `imap` processes serving logged-in sessions of this instance."""
         assert self.process is not None
         found = []
-        for proc in Path("/proc").iterdir():
-            if not proc.name.isdigit():
-                continue
-            try:
-                status = (proc / "status").read_text()
-                cmdline = (proc / "cmdline").read_bytes()
-            except OSError:
-                continue
-            ppid = next((int(line.split()[1]) for line in status.splitlines()
-                         if line.startswith("PPid:")), 0)
-            if ppid == self.process.pid and cmdline.split(b"\0")[0].endswith(b"imap"):
-                found.append(int(proc.name))
+        for pid in children_of(self.process.pid):
+            with contextlib.suppress(OSError):
+                if Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].endswith(b"imap"):
+                    found.append(pid)
         return found
 
     def log(self) -> str:

@@ -16,7 +16,7 @@ from imap.dovecot import Dovecot
 from imap.test_imap_intake import StartDaemon, flags, inbound_rows
 from mailbuild import customer_mail, wait_for
 from postdesk.config import Settings
-from postdesk.intake.imap import probe
+from postdesk.intake.imap_check import probe
 from postdesk.intake.imap_client import ImapFolderError
 
 INBOX_WIRE = '"Obs&AUI-u&AXw-one"'  # Obsłużone

@@ -57,7 +57,8 @@ from collections.abc import Callable, Iterator
 
 from postdesk.config import ImapSource, Settings
 from postdesk.errors import PostdeskError
-from postdesk.intake.imap_client import ConnectionLost, ImapFolderError, ImapSession
+from postdesk.intake.imap_check import check_move_target
+from postdesk.intake.imap_client import ConnectionLost, ImapSession
 from postdesk.intake.imap_patches import check_aioimaplib
 from postdesk.intake.imap_state import (
     FetchedMail,
@@ -131,10 +132,7 @@ class ImapIntake:
     async def run(self) -> None:
         source, session = self.source, self.session
         await session.connect()
-        target = source.after.removeprefix("move:") if source.after.startswith("move:") else None
-        if target is not None and target not in await session.folders():
-            raise ImapFolderError(f"after = \"{source.after}\": folder {target!r} does not exist "
-                                  f"on {session.peer}; create it or change 'after'")
+        await check_move_target(session)
         selected = await session.select(source.folder)
         state = await asyncio.to_thread(load_state, source.name)
         if state.uidvalidity is None:
@@ -231,42 +229,6 @@ class ImapIntake:
         await self.session.mark_done([mail.uid for mail in mails], self.source.after)
         log.debug("%s: stored inbound %s", self.name, list(result.stored))
         return len(result.stored)
-
-
-async def probe(source: ImapSource, last_uid: int | None) -> list[str]:
-    """What `postdesk imap test` reports: connect, open the folder, count what would be taken.
-
-    Reads nothing but sizes and changes no mail; raises ImapError subclasses
-    (ImapAuthError, ImapTlsError, ImapFolderError, ConnectionLost) with the reason.
-    """
-    check_aioimaplib()
-    session = ImapSession(source)
-    try:
-        await session.connect()
-        tls = {"implicit": "TLS", "starttls": "STARTTLS", "off": "no TLS (loopback)"}[source.tls]
-        report = [f"connected to {session.peer} with {tls}, logged in as {source.user}"]
-        folders = await session.folders()
-        target = source.after.removeprefix("move:") if source.after.startswith("move:") else None
-        if target is not None and target not in folders:
-            raise ImapFolderError(f"after = \"{source.after}\": folder {target!r} does not "
-                                  f"exist on {session.peer}; folders there: "
-                                  f"{', '.join(folders)}")
-        selected = await session.select(source.folder)
-        report.append(f"folder {source.folder}: {selected.exists} mails, UIDVALIDITY "
-                      f"{selected.uidvalidity}")
-        report.append("new mail: IDLE (within seconds)" if session.has_capability("IDLE")
-                      else f"new mail: polling every {source.poll_interval} s (no IDLE)")
-        start = last_uid if last_uid is not None else 0
-        pending = await session.uids_after(start)
-        since = f"above UID {start}" if last_uid is not None else "(first run: all of them)"
-        report.append(f"would take {len(pending)} mails {since} "
-                      f"({sum(size for _, size in pending)} bytes) as mail to {source.address}")
-        action = {"seen": "flag each one \\Seen", "delete": "delete each one"}.get(
-            source.after, f"move each one to {target}")
-        report.append(f"then, once stored: {action}")
-        return report
-    finally:
-        await session.close()
 
 
 def batches(pending: list[tuple[int, int]]) -> Iterator[list[tuple[int, int]]]:
