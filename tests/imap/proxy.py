@@ -18,6 +18,7 @@ from dataclasses import dataclass
 @dataclass
 class _Link:
     cut: bool
+    closed: bool = False
     closed_by_client: bool = False
 
 
@@ -46,10 +47,8 @@ class BlackHoleProxy:
     def resume(self) -> None:
         self.forwarding = True
 
-    @property
-    def closed_by_client(self) -> int:
-        """How many connections the client (the desk) closed itself."""
-        return sum(link.closed_by_client for link in self.links)
+    def open_links(self) -> list[_Link]:
+        return [link for link in self.links if not link.closed]
 
     def stop(self) -> None:
         async def close() -> None:
@@ -69,6 +68,7 @@ class BlackHoleProxy:
         done, _ = await asyncio.wait({upstream, downstream},
                                      return_when=asyncio.FIRST_COMPLETED)
         link.closed_by_client = upstream in done
+        link.closed = True
         for writer in (server_out, client_out):
             writer.close()
         for task in (upstream, downstream):
