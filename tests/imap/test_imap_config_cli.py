@@ -34,7 +34,9 @@ def source(**keys: object) -> str:
 
 
 def line_of(config: Path, needle: str) -> int:
-    return next(i for i, row in enumerate(config.read_text().splitlines(), 1) if needle in row)
+    """The number of the first line, not a comment, that holds `needle`."""
+    return next(i for i, row in enumerate(config.read_text().splitlines(), 1)
+                if needle in row and not row.lstrip().startswith("#"))
 
 
 def test_a_valid_source_loads_with_defaults(tmp_path: Path) -> None:
