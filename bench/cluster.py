@@ -31,9 +31,11 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parents[1] / "tests"))  # shared with the tests
 
 from _common import Daemon, Progress, as_datetime, free_port, make_mails, send_all
 from ingest import epoch, postdesk_command, wait_done
+from scratch import create_database, drop_database, purge_redis_queue
 
 RECIPIENT = "support@example.com"
 
@@ -58,39 +60,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if min(args.count, args.connections, args.workers, args.threads) < 1:
         parser.error("--count, --connections, --workers and --threads must be positive")
     return args
-
-
-# --- the shared servers -----------------------------------------------------------------
-
-
-def create_database(server: str, name: str) -> str:
-    import psycopg
-
-    with psycopg.connect(server, autocommit=True, connect_timeout=5) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    return f"{server.rsplit('/', 1)[0]}/{name}"
-
-
-def drop_database(server: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(server, autocommit=True, connect_timeout=5) as admin:
-        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                      "WHERE datname = %s", (name,))
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-
-
-def purge_queue(redis_url: str, queue: str) -> int:
-    """Delete dramatiq's Redis keys of QUEUE; returns how many."""
-    import redis
-
-    client = redis.Redis.from_url(redis_url, socket_timeout=5)
-    try:
-        keys = [k for k in client.scan_iter(match="dramatiq:*", count=1000)
-                if queue.encode() in k]
-        return int(client.delete(*keys)) if keys else 0
-    finally:
-        client.close()
 
 
 # --- one run ------------------------------------------------------------------------------
@@ -169,7 +138,7 @@ def run_cluster(args: argparse.Namespace, workdir: Path, mails: list[Any], tag: 
         with contextlib.suppress(Exception):
             drop_database(args.pg_server, name)
         with contextlib.suppress(Exception):
-            purge_queue(args.redis_url, queue)
+            purge_redis_queue(args.redis_url, queue)
 
 
 def run_embedded(args: argparse.Namespace, workdir: Path, mails: list[Any], tag: str

@@ -12,7 +12,6 @@ import asyncio
 import os
 import socket
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from postdesk import db, migrations
 from postdesk.config import Settings, apply_environment, load_settings
 from postdesk.desk import init_desk
 from postdesk.models import MODELS
+from scratch import scratch_database
 
 PG_SERVER = os.environ.get("POSTDESK_TEST_PG_SERVER", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -50,23 +50,11 @@ def postgres_url() -> Iterator[str]:
     try:
         import psycopg
 
-        admin = psycopg.connect(PG_SERVER, autocommit=True, connect_timeout=3)
+        psycopg.connect(PG_SERVER, autocommit=True, connect_timeout=3).close()
     except Exception as exc:
         require_service("PostgreSQL", f"{PG_SERVER}: {exc}")
-    name = f"postdesk_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    base = PG_SERVER.rsplit("/", 1)[0]
-    try:
-        yield f"{base}/{name}"
-    finally:
-        import psycopg
-
-        with psycopg.connect(PG_SERVER, autocommit=True) as admin2:
-            admin2.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
-                (name,))
-            admin2.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    with scratch_database(PG_SERVER, "postdesk_test") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -330,7 +330,7 @@ def imap_test(obj: Context, name: str) -> None:
     Changes no mail. Exit status 77: login refused, 69: cannot connect or TLS
     failed, 78: folder missing.
     """
-    from postdesk.intake.imap import probe
+    from postdesk.intake.imap_check import probe
     from postdesk.intake.imap_client import ImapAuthError, ImapError, ImapFolderError
     from postdesk.intake.imap_state import peek_state
 

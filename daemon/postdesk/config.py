@@ -157,6 +157,8 @@ class ImapSource:
     after: str = "seen"
     poll_interval: int = 60
     address: str = ""
+    probe_interval: int = 120  # seconds between liveness probes (IDLE ended, NOOP) while quiet
+    timeout: int = 30  # seconds to wait for any answer before the connection counts as dead
 
     @property
     def effective_port(self) -> int:
@@ -379,6 +381,10 @@ def _check_imap_source(where: str, source: ImapSource) -> ImapSource:
                           f"(another folder than {source.folder!r}), not {source.after!r}")
     if source.poll_interval < 1:
         raise ConfigError(f"{what}: poll_interval must be at least 1 second")
+    if source.probe_interval < 1:
+        raise ConfigError(f"{what}: probe_interval must be at least 1 second")
+    if source.timeout < 1:
+        raise ConfigError(f"{what}: timeout must be at least 1 second")
     return source
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import smtplib
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from conftest import PG_SERVER, require_service
 from mailbuild import customer_mail, wait_for
 from postdesk.models import Inbound, Ticket
+from scratch import scratch_database
 
 
 @pytest.fixture
@@ -21,16 +21,8 @@ def own_database() -> Iterator[tuple[str, object]]:
         admin = psycopg.connect(PG_SERVER, autocommit=True, connect_timeout=3)
     except Exception as exc:
         require_service("PostgreSQL", str(exc))
-    name = f"postdesk_outage_{uuid.uuid4().hex[:8]}"
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{PG_SERVER.rsplit('/', 1)[0]}/{name}", (admin, name)
-    finally:
-        admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
-        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
-                      (name,))
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        admin.close()
+    with admin, scratch_database(PG_SERVER, "postdesk_outage") as url:
+        yield url, (admin, url.rsplit("/", 1)[1])
 
 
 def test_database_outage_answers_451_then_recovers(own_database, make_settings, start_daemon):

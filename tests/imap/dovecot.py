@@ -42,15 +42,33 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def children_of(parent: int) -> list[int]:
+    """The ids of the processes whose parent is `parent` (from /proc)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            status = (proc / "status").read_text()
+        except OSError:
+            continue
+        ppid = next((int(line.split()[1]) for line in status.splitlines()
+                     if line.startswith("PPid:")), 0)
+        if ppid == parent:
+            found.append(int(proc.name))
+    return found
+
+
 class Dovecot:
     """Start with `start()`, stop with `stop()`; `client()` is a stdlib imaplib connection."""
 
-    def __init__(self, *, capabilities: str | None = None) -> None:
+    def __init__(self, *, capabilities: str | None = None, separator: str | None = None) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="postdesk-dovecot-"))
         self.root.chmod(0o755)
         self.port = _free_port()
         self.tls_port = _free_port()
         self.capabilities = capabilities  # e.g. without IDLE, to force polling
+        self.separator = separator  # of the folder hierarchy; Dovecot's maildir default is "."
         self.cert = self.root / "cert.pem"
         self.process: subprocess.Popen[bytes] | None = None
         self._write_config()
@@ -78,6 +96,8 @@ class Dovecot:
         (root / "passwd").write_text(
             f"{USER}:{{PLAIN}}{PASSWORD}:{uid}:{gid}::{root / 'mail' / USER}::\n")
         capability = f"imap_capability = {self.capabilities}\n" if self.capabilities else ""
+        if self.separator:
+            capability += f"namespace inbox {{\n  inbox = yes\n  separator = {self.separator}\n}}\n"
         self.config.write_text(f"""\
 protocols = imap
 listen = 127.0.0.1
@@ -160,18 +180,10 @@ service imap-login {{
         """The `imap` processes serving logged-in sessions of this instance."""
         assert self.process is not None
         found = []
-        for proc in Path("/proc").iterdir():
-            if not proc.name.isdigit():
-                continue
-            try:
-                status = (proc / "status").read_text()
-                cmdline = (proc / "cmdline").read_bytes()
-            except OSError:
-                continue
-            ppid = next((int(line.split()[1]) for line in status.splitlines()
-                         if line.startswith("PPid:")), 0)
-            if ppid == self.process.pid and cmdline.split(b"\0")[0].endswith(b"imap"):
-                found.append(int(proc.name))
+        for pid in children_of(self.process.pid):
+            with contextlib.suppress(OSError):
+                if Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].endswith(b"imap"):
+                    found.append(pid)
         return found
 
     def log(self) -> str:
@@ -181,6 +193,14 @@ service imap-login {{
     def cleanup(self) -> None:
         self.stop()
         shutil.rmtree(self.root, ignore_errors=True)
+
+    def doveadm(self, *args: str) -> str:
+        """Output of `doveadm ARGS` for our user: Dovecot's own view, folder names in UTF-8."""
+        result = subprocess.run([DOVEADM, "-c", str(self.config), *args[:2], "-u", USER,
+                                 *args[2:]], capture_output=True, text=True, timeout=30)
+        if result.returncode != 0:
+            raise RuntimeError(f"doveadm {' '.join(args)}: {result.stderr}")
+        return result.stdout
 
     def client(self) -> imaplib.IMAP4:
         """A logged-in stdlib client: how a user's mail program would see the mailbox."""

@@ -34,7 +34,9 @@ def source(**keys: object) -> str:
 
 
 def line_of(config: Path, needle: str) -> int:
-    return next(i for i, row in enumerate(config.read_text().splitlines(), 1) if needle in row)
+    """The number of the first line, not a comment, that holds `needle`."""
+    return next(i for i, row in enumerate(config.read_text().splitlines(), 1)
+                if needle in row and not row.lstrip().startswith("#"))
 
 
 def test_a_valid_source_loads_with_defaults(tmp_path: Path) -> None:
@@ -130,3 +132,18 @@ def test_imap_test_explains_each_failure(dovecot: Dovecot, tmp_path: Path) -> No
 
     unknown = run(wrong, "imap", "test", "sales")
     assert unknown.returncode == 1 and "no [[imap]] source named 'sales'" in unknown.stderr
+
+
+def test_the_commented_example_in_a_new_desk_loads_once_uncommented(tmp_path: Path) -> None:
+    config = init_desk(tmp_path / "desk")
+    text = config.read_text()
+    assert load_settings(config, environ={}).imap == ()
+    example = [line[2:] for line in text[text.index("# [[imap]]"):].splitlines()]
+    (tmp_path / "desk" / "secrets").mkdir()
+    (tmp_path / "desk" / "secrets" / "imap-support").write_text("pw\n")
+    config.write_text(text + "\n" + "\n".join(example) + "\n")
+    [imap] = load_settings(config, environ={}).imap
+    assert (imap.name, imap.host, imap.tls, imap.folder, imap.after, imap.address) == (
+        "support", "imap.example.com", "implicit", "INBOX", "seen", "support@example.com")
+    assert (imap.poll_interval, imap.probe_interval, imap.timeout) == (60, 120, 30)
+    assert imap.read_password() == "pw"

@@ -89,10 +89,14 @@ def test_idle_mail_becomes_one_ticket_then_seen_and_restart_takes_nothing_again(
              == ["IMAP question 1", "IMAP question 2"], timeout=15)
 
 
-def test_mail_is_flagged_only_after_its_row_is_committed(
+@pytest.mark.parametrize("after", ["seen", "move:Done"])
+def test_mail_is_flagged_or_moved_only_after_its_row_is_committed(
         dovecot: Dovecot, imap_settings: Callable[..., Settings], sqlite_url: str,
-        start_daemon: StartDaemon) -> None:
-    settings = imap_settings(dovecot, sqlite_url)
+        start_daemon: StartDaemon, after: str) -> None:
+    client = dovecot.client()
+    client.create("Done")
+    client.logout()
+    settings = imap_settings(dovecot, sqlite_url, after=after)
     start_daemon(settings)
     wait_for(lambda: dovecot.session_pids(), timeout=10)
     threading.Event().wait(1)  # the desk has selected the folder and is idling
@@ -102,12 +106,16 @@ def test_mail_is_flagged_only_after_its_row_is_committed(
     try:
         append(dovecot, 1)
         threading.Event().wait(3)  # plenty of time to fetch and try to commit
-        assert flags(dovecot) == {1: ""}, "flagged \\Seen before the inbound row was committed"
+        assert flags(dovecot) == {1: ""}, f"{after!r} acted before the commit"
+        assert flags(dovecot, "Done") == {}
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()
     wait_for(lambda: len(inbound_rows()) == 1, timeout=15)
-    wait_for(lambda: flags(dovecot) == {1: "\\Seen"}, timeout=10)
+    if after == "seen":
+        wait_for(lambda: flags(dovecot) == {1: "\\Seen"}, timeout=10)
+    else:
+        wait_for(lambda: flags(dovecot) == {} and len(flags(dovecot, "Done")) == 1, timeout=10)
 
 
 @pytest.mark.parametrize("after", ["move:Done", "delete"])

@@ -10,7 +10,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
@@ -21,40 +20,6 @@ from mailbuild import send_until_accepted as shared_send_until_accepted
 POSTDESK = str(Path(sys.executable).with_name("postdesk"))
 #: Proposed setting ([broker] redispatch_after, seconds); ignored until the sweeper reads it.
 REDISPATCH_ENV = "POSTDESK_BROKER_REDISPATCH_AFTER"
-
-
-def unique_name(prefix: str) -> str:
-    return f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-
-
-def create_database(server: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(server, autocommit=True, connect_timeout=5) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-
-
-def drop_database(server: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(server, autocommit=True, connect_timeout=5) as admin:
-        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                      "WHERE datname = %s", (name,))
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-
-
-def purge_redis_queue(url: str, queue: str) -> None:
-    """Delete dramatiq's keys of this queue (messages, delay/dead queues, acks)."""
-    import redis
-
-    client = redis.Redis.from_url(url, socket_timeout=5)
-    try:
-        keys = [key for key in client.scan_iter(match="dramatiq:*", count=1000)
-                if queue.encode() in key]
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
 
 
 def purge_rabbitmq_queue(url: str, queue: str) -> None:

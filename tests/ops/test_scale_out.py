@@ -24,18 +24,15 @@ from ops.cluster import (
     REDISPATCH_ENV,
     Cluster,
     Process,
-    create_database,
-    drop_database,
     mail_id,
     purge_rabbitmq_queue,
-    purge_redis_queue,
     send_burst,
-    unique_name,
 )
 from postdesk import db
 from postdesk.config import load_settings
 from postdesk.desk import init_desk
 from postdesk.models import Inbound, Message, Outbox, Ticket
+from scratch import purge_redis_queue, scratch_database, unique_name
 
 REDIS_URL = os.environ.get("POSTDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 RABBITMQ_URL = os.environ.get("POSTDESK_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")
@@ -69,14 +66,12 @@ BROKERS: dict[str, tuple[str, Callable[[], None], Callable[[str, str], None]]] =
 @pytest.fixture
 def cluster_database(postgres_url: str) -> Iterator[str]:
     """A database of this test's own on the session's PostgreSQL server."""
-    server = postgres_url.rsplit("/", 1)[0]
-    name = unique_name("postdesk_so")
-    create_database(f"{server}/postgres", name)
-    try:
-        yield f"{server}/{name}"
-    finally:
-        db.database.close()
-        drop_database(f"{server}/postgres", name)
+    server = postgres_url.rsplit("/", 1)[0] + "/postgres"
+    with scratch_database(server, "postdesk_so") as url:
+        try:
+            yield url
+        finally:
+            db.database.close()
 
 
 @pytest.fixture

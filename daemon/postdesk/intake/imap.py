@@ -15,6 +15,8 @@ Operator notes:
       after = "seen"                # "seen" | "move:FOLDER" | "delete"
       poll_interval = 60            # seconds, when the server has no IDLE
       address = "support@example.com"          # one of [desk] addresses
+      probe_interval = 120          # seconds of quiet after which the connection is probed
+      timeout = 30                  # seconds to wait for any answer of the server
 
   ``postdesk imap test NAME`` checks one of them without touching any mail.
 * Mail is fetched by UID with ``BODY.PEEK[]`` (reading never marks it seen).
@@ -26,15 +28,22 @@ Operator notes:
   restored), the folder is read again from the start; mail this source
   already stored (same bytes, or same Message-ID for the mail that was there
   when the change was noticed) is skipped, not duplicated.
-* With IDLE (most servers) new mail is taken within seconds; the IDLE is
-  renewed every ``IDLE_RENEW_S`` seconds (servers drop it after 30 minutes),
-  which also checks the connection. Without IDLE the folder is polled every
-  ``poll_interval`` seconds with a NOOP first.
+* With IDLE (most servers) new mail is taken within seconds. After each
+  quiet ``probe_interval`` the IDLE is ended (DONE) and a NOOP sent; both
+  must be answered within ``timeout``, so a connection that died without a
+  word (a NAT or firewall dropping its packets, no BYE, no reset) is found
+  within ``probe_interval + timeout`` seconds, and the IDLE is renewed long
+  before the 29 minutes servers allow. Without IDLE the folder is looked at
+  every ``poll_interval`` seconds, with a NOOP at least every
+  ``probe_interval``.
+* Folder names may hold any characters (``folder = "Obsłużone"``,
+  ``after = "move:Erledigt/Ältere"``); they are sent in IMAP's modified
+  UTF-7. The hierarchy separator is the server's (often "/" or ".").
 * A large folder is read in batches of at most ``BATCH_MESSAGES`` mails and
   ``BATCH_BYTES`` bytes, with progress in the log; memory stays bounded.
-* Any failure (BYE, a closed connection, no answer within
-  ``COMMAND_TIMEOUT_S``, a database outage) ends the session; the supervisor
-  logs it and reconnects after 1, 2, 4 ... up to ``MAX_BACKOFF_S`` seconds.
+* Any failure (BYE, a closed connection, no answer within ``timeout``, a
+  database outage) ends the session; the supervisor logs why and reconnects
+  after 1, 2, 4 ... up to ``MAX_BACKOFF_S`` seconds.
   Wrong credentials, TLS problems and a missing folder are retried the same
   way (the error is logged at each attempt), so fixing the server side
   needs no restart.
@@ -49,7 +58,9 @@ from collections.abc import Callable, Iterator
 from postdesk import source_health
 from postdesk.config import ImapSource, Settings
 from postdesk.errors import PostdeskError
-from postdesk.intake.imap_client import ConnectionLost, ImapFolderError, ImapSession
+from postdesk.intake.imap_check import check_move_target
+from postdesk.intake.imap_client import ConnectionLost, ImapSession
+from postdesk.intake.imap_patches import check_aioimaplib
 from postdesk.intake.imap_state import (
     FetchedMail,
     SourceState,
@@ -96,7 +107,13 @@ async def supervise(source: ImapSource, on_stored: Callable[[int], None]) -> Non
 
 def start_supervisors(settings: Settings, on_stored: Callable[[int], None]
                       ) -> list[asyncio.Task[None]]:
-    """One supervisor task per [[imap]] source, in the running loop."""
+    """One supervisor task per [[imap]] source, in the running loop.
+
+    Raises AioimaplibMismatch at once when the installed aioimaplib is not the
+    one whose internals the session was verified on.
+    """
+    if settings.imap:
+        check_aioimaplib()
     return [asyncio.create_task(supervise(source, on_stored), name=f"imap:{source.name}")
             for source in settings.imap]
 
@@ -117,10 +134,7 @@ class ImapIntake:
     async def run(self) -> None:
         source, session = self.source, self.session
         await session.connect()
-        target = source.after.removeprefix("move:") if source.after.startswith("move:") else None
-        if target is not None and target not in await session.folders():
-            raise ImapFolderError(f"after = \"{source.after}\": folder {target!r} does not exist "
-                                  f"on {session.peer}; create it or change 'after'")
+        await check_move_target(session)
         selected = await session.select(source.folder)
         state = await asyncio.to_thread(load_state, source.name)
         if state.uidvalidity is None:
@@ -143,10 +157,35 @@ class ImapIntake:
             session.news.clear()  # before looking: mail announced from now on is not missed
             await self.catch_up()
             if idle:
-                await session.idle(IDLE_RENEW_S)
+                await self._idle_until_news()
             else:
-                await self._sleep(source.poll_interval)
-                await session.noop()
+                await self._poll_until_due()
+
+    async def _idle_until_news(self) -> None:
+        """IDLE until the server announces mail; each quiet `probe_interval`, prove it is alive.
+
+        Ending an IDLE waits for the server's OK and a NOOP follows, both within
+        `timeout`: a connection that died without a word (no BYE, no RST) fails
+        here and the supervisor reconnects.
+        """
+        session = self.session
+        quiet = min(IDLE_RENEW_S, float(self.source.probe_interval))
+        while not await session.idle(quiet):
+            await session.noop()
+            if session.news.is_set():
+                return
+            log.debug("%s: %s answered the probe", self.name, session.peer)
+
+    async def _poll_until_due(self) -> None:
+        """Without IDLE: NOOP every probe_interval (or sooner), look for mail each poll_interval."""
+        session, source = self.session, self.source
+        deadline = asyncio.get_running_loop().time() + source.poll_interval
+        while not session.news.is_set():
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                return
+            await self._sleep(min(left, float(source.probe_interval)))
+            await session.noop()
 
     async def _sleep(self, seconds: float) -> None:
         try:
@@ -193,41 +232,6 @@ class ImapIntake:
         await self.session.mark_done([mail.uid for mail in mails], self.source.after)
         log.debug("%s: stored inbound %s", self.name, list(result.stored))
         return len(result.stored)
-
-
-async def probe(source: ImapSource, last_uid: int | None) -> list[str]:
-    """What `postdesk imap test` reports: connect, open the folder, count what would be taken.
-
-    Reads nothing but sizes and changes no mail; raises ImapError subclasses
-    (ImapAuthError, ImapTlsError, ImapFolderError, ConnectionLost) with the reason.
-    """
-    session = ImapSession(source)
-    try:
-        await session.connect()
-        tls = {"implicit": "TLS", "starttls": "STARTTLS", "off": "no TLS (loopback)"}[source.tls]
-        report = [f"connected to {session.peer} with {tls}, logged in as {source.user}"]
-        folders = await session.folders()
-        target = source.after.removeprefix("move:") if source.after.startswith("move:") else None
-        if target is not None and target not in folders:
-            raise ImapFolderError(f"after = \"{source.after}\": folder {target!r} does not "
-                                  f"exist on {session.peer}; folders there: "
-                                  f"{', '.join(folders)}")
-        selected = await session.select(source.folder)
-        report.append(f"folder {source.folder}: {selected.exists} mails, UIDVALIDITY "
-                      f"{selected.uidvalidity}")
-        report.append("new mail: IDLE (within seconds)" if session.has_capability("IDLE")
-                      else f"new mail: polling every {source.poll_interval} s (no IDLE)")
-        start = last_uid if last_uid is not None else 0
-        pending = await session.uids_after(start)
-        since = f"above UID {start}" if last_uid is not None else "(first run: all of them)"
-        report.append(f"would take {len(pending)} mails {since} "
-                      f"({sum(size for _, size in pending)} bytes) as mail to {source.address}")
-        action = {"seen": "flag each one \\Seen", "delete": "delete each one"}.get(
-            source.after, f"move each one to {target}")
-        report.append(f"then, once stored: {action}")
-        return report
-    finally:
-        await session.close()
 
 
 def batches(pending: list[tuple[int, int]]) -> Iterator[list[tuple[int, int]]]:

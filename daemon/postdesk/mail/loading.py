@@ -1,0 +1,81 @@
+"""Raw bytes to a stdlib message and back, never raising, whatever the bytes are.
+
+The standard library's parser (``policy.default``) does the work; a message it
+cannot parse is retried with compat32 and, as a last resort, kept as one text
+part with an ``UnparseableMessageDefect``, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import re
+from email import errors, policy
+from email.message import EmailMessage, Message
+from email.parser import BytesParser
+
+_SERIALIZE_POLICY = policy.default.clone(refold_source="none")
+
+
+class UnparseableMessageDefect(errors.MessageDefect):
+    """The stdlib parser failed (e.g. absurd nesting); the bytes are kept as one text part."""
+
+
+def load_message(raw: bytes) -> EmailMessage:
+    """Parse bytes with the standard library (policy.default); never raises.
+
+    A message the default policy cannot parse is retried with compat32, and
+    as a last resort returned as one text part holding the bytes, with an
+    ``UnparseableMessageDefect``.
+    """
+    data = _repair_header_names(_as_bytes(raw))
+    for parse_policy in (policy.default, policy.compat32):
+        try:
+            parsed = BytesParser(_class=EmailMessage, policy=parse_policy).parsebytes(data)
+        except RecursionError:
+            break  # compat32 nests the same way; do not pay for it twice
+        except Exception:  # the stdlib parser has crashed on hostile input before
+            continue
+        if isinstance(parsed, EmailMessage):
+            return parsed
+    msg = EmailMessage()
+    msg.set_payload(data.decode("ascii", errors="surrogateescape"))
+    msg.defects.append(UnparseableMessageDefect())
+    return msg
+
+
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
+
+
+_SPACED_FIELD_NAME = re.compile(rb"(?m)^([!-9;-~]+)[ \t]+:")
+
+
+def _repair_header_names(data: bytes) -> bytes:
+    """Remove blanks before the colon of header names (RFC 5322 obs-optional).
+
+    The stdlib takes "Message-ID  : <...>" for the start of the body and
+    loses every header after it.
+    """
+    end = _HEADER_END.search(data)
+    head = data[: end.start()] if end else data
+    if not _SPACED_FIELD_NAME.search(head):
+        return data
+    return _SPACED_FIELD_NAME.sub(rb"\1:", head) + data[len(head) :]
+
+
+def _as_bytes(raw: object) -> bytes:
+    if isinstance(raw, bytes):
+        return raw
+    if isinstance(raw, str):
+        return raw.encode("utf-8", errors="surrogateescape")
+    try:
+        return bytes(raw)  # type: ignore[call-overload]
+    except Exception:
+        return b""
+
+
+def message_bytes(msg: Message) -> bytes:
+    for serialize_policy in (_SERIALIZE_POLICY, policy.compat32):
+        try:
+            return msg.as_bytes(policy=serialize_policy)
+        except Exception:  # e.g. RecursionError on absurd nesting, bad header objects
+            continue
+    return b""
