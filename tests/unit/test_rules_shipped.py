@@ -44,7 +44,8 @@ def summary(result: RunResult) -> list[tuple[str, str, dict[str, Any]]]:
 def test_the_shipped_automations_load(shipped: RuleSet) -> None:
     assert [rule.name for rule in shipped.rules] == [
         "customer-replied-resumes-work", "waiting-for-customer-pauses-sla",
-        "resolve-duplicates-with-original", "resolve-after-7-days-without-reply",
+        "leaving-waiting-resumes-sla", "resolve-duplicates-with-original",
+        "resolve-after-7-days-without-reply",
         "acknowledge-new-ticket", "tell-the-assignee-about-a-customer-reply",
         "tell-the-team-about-a-customer-reply"]
     assert shipped.files == ("rules/automation.yaml",)
@@ -79,6 +80,19 @@ def test_2_asking_the_customer_pauses_the_sla(shipped: RuleSet) -> None:
     assert run(shipped, other, replace(working, status="waiting_for_vendor")).effects == ()
 
 
+def test_2b_leaving_waiting_by_hand_resumes_the_sla(shipped: RuleSet) -> None:
+    event = EventFacts("status.changed", author_role="agent", author_email="ann@desk.example",
+                       old="waiting_for_customer", new="in_progress")
+    moved = replace(WAITING, status="in_progress")
+    result = run(shipped, event, moved)
+    assert summary(result) == [("leaving-waiting-resumes-sla", "resume_sla", {})]
+    assert not result.ticket.sla_paused
+    # nothing to resume: the rule stays quiet (and leaving another status is not its business)
+    assert run(shipped, event, replace(moved, sla_paused=False)).effects == ()
+    vendor = replace(event, old="waiting_for_vendor")
+    assert run(shipped, vendor, moved).effects == ()
+
+
 def test_3_resolving_resolves_the_duplicates_with_a_comment(shipped: RuleSet) -> None:
     original = replace(WAITING, status="resolved", sla_paused=False,
                        links=(("duplicated_by", 11), ("related", 12), ("duplicated_by", 13)))
@@ -102,7 +116,9 @@ def test_4_seven_days_without_an_answer_resolves_politely(shipped: RuleSet) -> N
          {"status": "resolved", "old": "waiting_for_customer"}),
         ("resolve-after-7-days-without-reply", "reply",
          {"template": "resolved_without_reply", "to": ("carl@customer.example",)}),
-        # the change chains into automation 3
+        # the change chains into automation 2b (a reopened ticket is not left paused)
+        ("leaving-waiting-resumes-sla", "resume_sla", {}),
+        # and into automation 3
         ("resolve-duplicates-with-original", "resolve_linked",
          {"kind": "duplicated_by", "tickets": (21,), "status": "resolved",
           "template": "duplicate_resolved"}),
