@@ -3,11 +3,13 @@
 Every figure comes from `ticket_sla.clocks` (the JSON of each ticket's
 clocks, kept current by the worker and the scheduler's scan) joined with
 `ticket` for the grouping and the period. Nothing is recomputed per ticket
-in Python: counting uses the JSON functions of the engine (SQLite's json1,
-PostgreSQL's json), percentiles a window function (nearest rank, the same
-formula as `sla_summary.nearest_rank`), the distribution a CASE. A report
-over a million tickets is a few passes of the database, not a million
-clock replays.
+in Python: one statement walks each ticket's clocks once with the engine's
+JSON functions (SQLite's json1, PostgreSQL's jsonb) into narrow rows
+(group, clock, state, business seconds), then counts them, ranks them with
+a window function for the percentiles (nearest rank, the same formula as
+`sla_summary.nearest_rank`) and buckets them for the charts; a second
+statement counts the tickets per group. A million tickets cost a pass of
+the database, not a million clock replays (`bench/sla_report.py`).
 """
 
 from __future__ import annotations
@@ -37,23 +39,17 @@ _GROUP_COLUMN = {"team": "t.team", "agent": "t.assignee", "request_type": "t.req
 
 @dataclass(frozen=True)
 class _Dialect:
-    """How one engine reads the clocks JSON."""
+    """How one engine walks the clocks JSON: one row per (ticket, clock)."""
 
-    each_clock: str  # FROM item yielding (key, value) per clock
-    state: str  # of that clock
-    postgres: bool
+    each_clock: str  # FROM item yielding (key, value) per clock, the JSON parsed once
+    field: str  # a field of that clock's value, `{}` for its name
 
-    def field(self, measure: str, name: str) -> str:
-        """A field of one named clock, as text (`elapsed_s` as an integer)."""
-        assert measure in MEASURES  # a fixed name, never user input
-        if self.postgres:
-            text = f"(s.clocks::json -> '{measure}' ->> '{name}')"
-            return f"{text}::bigint" if name == "elapsed_s" else text
-        return f"json_extract(s.clocks, '$.{measure}.{name}')"
+    def of(self, name: str) -> str:
+        return self.field.format(name)
 
 
-_SQLITE = _Dialect("json_each(s.clocks) AS c", "json_extract(c.value, '$.state')", False)
-_POSTGRES = _Dialect("json_each(s.clocks::json) AS c", "(c.value ->> 'state')", True)
+_SQLITE = _Dialect("json_each(s.clocks) AS c", "json_extract(c.value, '$.{}')")
+_POSTGRES = _Dialect("jsonb_each(s.clocks::jsonb) AS c", "(c.value ->> '{}')")
 
 
 def sla_report(by: str, since: datetime | None, until: datetime | None,
@@ -64,42 +60,52 @@ def sla_report(by: str, since: datetime | None, until: datetime | None,
     dialect = _POSTGRES if is_postgres() else _SQLITE
     group = f"COALESCE({_GROUP_COLUMN[by]}, '')"
     where, params = _period(since, until)
-    base = 'FROM "ticket_sla" s JOIN "ticket" t ON t.id = s.ticket_id'
+    base = f'FROM "ticket_sla" s JOIN "ticket" t ON t.id = s.ticket_id WHERE {where}'
     tickets = {str(g): int(n) for g, n in _rows(
-        f"SELECT {group}, COUNT(*) {base} WHERE {where} GROUP BY 1", params)}
-    counts = [ClockCount(str(g), str(clock), str(state), int(n)) for g, clock, state, n in _rows(
-        f"SELECT {group}, c.key, {dialect.state}, COUNT(*) {base} CROSS JOIN "
-        f"{dialect.each_clock} WHERE {where} GROUP BY 1, 2, 3", params)]
+        f"SELECT {group}, COUNT(*) {base} GROUP BY 1", params)}
+    counts: list[ClockCount] = []
     ranked: list[RankedValue] = []
     buckets: list[BucketCount] = []
-    for measure in MEASURES:
-        met = (f"({dialect.field(measure, 'state')} = 'met' OR "
-               f"{dialect.field(measure, 'met_at')} IS NOT NULL)")
-        values = (f"{base} WHERE {where} AND {met}", params)
-        for grouping in (group, f"'{ALL}'"):
-            ranked += _percentiles(measure, grouping, dialect.field(measure, "elapsed_s"),
-                                   *values)
-        case = " ".join(f"WHEN {dialect.field(measure, 'elapsed_s')} < {edge} THEN {i}"
-                        for i, edge in enumerate(BUCKET_EDGES))
-        buckets += [BucketCount(measure, int(i), int(n)) for i, n in _rows(
-            f"SELECT CASE {case} ELSE {len(BUCKET_EDGES)} END, COUNT(*) {values[0]} "
-            f"GROUP BY 1", params)]
+    for kind, grp, clock, state, a, b, c in _rows(_figures_sql(dialect, group, where),
+                                                  params):
+        if kind == "count":
+            counts.append(ClockCount(str(grp), str(clock), str(state), int(a)))
+        elif kind == "bucket":
+            buckets.append(BucketCount(str(clock), int(a), int(b)))
+        else:
+            ranked += [RankedValue(str(grp), str(clock), percent, int(c), int(b))
+                       for percent in PERCENTS if nearest_rank(int(b), percent) == int(a)]
     return build_report(by, since, until, generated_at, tickets, counts, ranked, buckets)
 
 
-def _percentiles(measure: str, group: str, elapsed: str, source: str,
-                 params: Sequence[Any]) -> list[RankedValue]:
+def _figures_sql(dialect: _Dialect, group: str, where: str) -> str:
+    """One statement, one pass over the JSON: every clock of every ticket in the period
+    becomes a narrow row (materialised once), then counts, percentiles (per group and
+    for all) and the distribution are read from those rows. Result rows:
+    ('count', group, clock, state, n, 0, 0), ('rank', group, clock, '', rank, n, value),
+    ('bucket', '', clock, '', index, n, 0)."""
+    elapsed = f"CAST({dialect.of('elapsed_s')} AS BIGINT)"
+    done = (f"CASE WHEN {dialect.of('state')} = 'met' OR {dialect.of('met_at')} IS NOT NULL "
+            "THEN 1 ELSE 0 END")
+    bucket = " ".join(f"WHEN elapsed < {edge} THEN {i}" for i, edge in enumerate(BUCKET_EDGES))
     ranks = " OR ".join(f"rn = (n * {p} + 99) / 100" for p in PERCENTS)
-    sql = (f"WITH v AS (SELECT {group} AS grp, {elapsed} AS value {source}), "
-           "r AS (SELECT grp, value, ROW_NUMBER() OVER (PARTITION BY grp ORDER BY value) AS rn,"
-           " COUNT(*) OVER (PARTITION BY grp) AS n FROM v) "
-           f"SELECT grp, rn, n, value FROM r WHERE {ranks}")
-    found: list[RankedValue] = []
-    for grp, rank, count, value in _rows(sql, params):
-        for percent in PERCENTS:
-            if nearest_rank(int(count), percent) == int(rank):
-                found.append(RankedValue(str(grp), measure, percent, int(value), int(count)))
-    return found
+    measures = ", ".join(f"'{m}'" for m in MEASURES)
+    return (
+        f"WITH f AS MATERIALIZED (SELECT {group} AS grp, c.key AS clock, "
+        f"{dialect.of('state')} AS state, {elapsed} AS elapsed, {done} AS done "
+        f'FROM "ticket_sla" s JOIN "ticket" t ON t.id = s.ticket_id '
+        f"CROSS JOIN {dialect.each_clock} WHERE {where}), "
+        f"m AS (SELECT grp, clock, elapsed, CASE {bucket} ELSE {len(BUCKET_EDGES)} END "
+        f"AS bucket FROM f WHERE done = 1 AND clock IN ({measures})), "
+        "r AS (SELECT grp, clock, elapsed, ROW_NUMBER() OVER (PARTITION BY clock, grp "
+        "ORDER BY elapsed) AS rn, COUNT(*) OVER (PARTITION BY clock, grp) AS n FROM m), "
+        "a AS (SELECT clock, elapsed, ROW_NUMBER() OVER (PARTITION BY clock ORDER BY elapsed) "
+        "AS rn, COUNT(*) OVER (PARTITION BY clock) AS n FROM m) "
+        "SELECT 'count', grp, clock, state, COUNT(*), 0, 0 FROM f GROUP BY grp, clock, state "
+        f"UNION ALL SELECT 'rank', grp, clock, '', rn, n, elapsed FROM r WHERE {ranks} "
+        f"UNION ALL SELECT 'rank', '{ALL}', clock, '', rn, n, elapsed FROM a WHERE {ranks} "
+        "UNION ALL SELECT 'bucket', '', clock, '', bucket, COUNT(*), 0 FROM m "
+        "GROUP BY clock, bucket")
 
 
 def _period(since: datetime | None, until: datetime | None) -> tuple[str, list[Any]]:
