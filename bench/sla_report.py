@@ -42,7 +42,7 @@ import peewee
 
 from postdesk import migrations
 from postdesk.report.sla_query import sla_report
-from sla_scan import PG_SERVER, _fill, _postgres, _reachable, _sqlite
+from sla_scan import PG_SERVER, _fill, each_engine
 
 RUNS = 3
 STEP = 100_000
@@ -137,15 +137,8 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     deadline = time.monotonic() + args.timeout
-    results: dict[str, Any] = {}
-    with _sqlite() as database:
-        results["sqlite"] = _measure(database, args.rows, deadline, args.runs)
-    why_not = "--no-pg" if args.no_pg else _reachable(args.pg)
-    if why_not is None:
-        with _postgres(args.pg) as database:
-            results["postgresql"] = _measure(database, args.rows, deadline, args.runs)
-    else:
-        results["postgresql"] = {"skipped": why_not}
+    results = each_engine(lambda database: _measure(database, args.rows, deadline, args.runs),
+                          None if args.no_pg else args.pg)
     if args.json:
         print(json.dumps(results, indent=2))
         return 0
