@@ -47,7 +47,8 @@ def test_the_shipped_automations_load(shipped: RuleSet) -> None:
         "leaving-waiting-resumes-sla", "resolve-duplicates-with-original",
         "resolve-after-7-days-without-reply",
         "acknowledge-new-ticket", "tell-the-assignee-about-a-customer-reply",
-        "tell-the-team-about-a-customer-reply"]
+        "tell-the-team-about-a-customer-reply", "warn-the-assignee-before-a-breach",
+        "warn-the-team-before-a-breach"]
     assert shipped.files == ("rules/automation.yaml",)
 
 
@@ -144,3 +145,18 @@ def test_5_new_ticket_acknowledges_and_tells_the_team(shipped: RuleSet) -> None:
           "assignee": None}),
     ]
     assert all(not e.auditor for e in result.effects)
+
+
+def test_8_a_warning_goes_to_the_assignee_or_else_the_team(shipped: RuleSet) -> None:
+    warning = EventFacts("sla.warning", old="resolution", new="75%")
+    assert summary(run(shipped, warning, WAITING)) == [
+        ("warn-the-assignee-before-a-breach", "notify",
+         {"template": "sla_warning", "to": ("assignee",), "team": "hardware",
+          "assignee": "ann@desk.example"})]
+    nobody = replace(WAITING, assignee=None)
+    assert summary(run(shipped, warning, nobody)) == [
+        ("warn-the-team-before-a-breach", "notify",
+         {"template": "sla_warning", "to": ("team",), "team": "hardware", "assignee": None})]
+    # a breach is the admin's to decide (escalate, reassign): nothing shipped
+    assert run(shipped, EventFacts("sla.breached", old="resolution", new="breach"),
+               WAITING).effects == ()

@@ -239,3 +239,17 @@ def test_without_business_hours_nothing_is_held(desk: Runtime) -> None:
     result = scan(FRIDAY_NIGHT + timedelta(minutes=31), desk)
     assert len(result.outbox_ids) == 2
     assert all(row.not_before is None for row in Outbox.select())
+
+
+def test_the_shipped_rule_warns_the_assignee_in_her_morning(desk: Runtime) -> None:
+    from postdesk.desk import desk_defaults
+
+    shipped = (desk_defaults() / "rules" / "automation.yaml").read_text()
+    (Path(desk.settings.path(desk.settings.paths.rules)) / "automation.yaml").write_text(shipped)
+    desk = Runtime(desk.settings)
+    ticket = open_ticket(desk)
+    scan(FRIDAY_NIGHT + timedelta(minutes=31), desk)
+    [warning] = Outbox.select().where(Outbox.kind == "sla_warning")
+    assert (warning.recipient, warning.not_before) == ("ann@example.com", MONDAY_WARSAW)
+    held = Event.get(Event.kind == "mail.held")
+    assert (held.ticket_id, held.rule) == (ticket.id, "warn-the-assignee-before-a-breach")
