@@ -258,3 +258,24 @@ def test_clocks_the_worker_stores_are_what_the_report_reads(desk: Any) -> None:
     # resolved after 9 h against 8 h: breached, and its time still counts
     assert (network.clocks["resolution"].breached, network.times["resolution"].p50_s) == (
         1, 9 * 3600)
+
+
+def test_tied_times_count_once_per_ticket(desk: Any) -> None:
+    """Four answers in May, two of 10 and two of 20 minutes: p50 = rank 2 = 10m (the
+    last of the tie), p90 = rank 4 = 20m; the rank falls inside a run of equal values."""
+    may = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
+    with database.connection_context(), database.atomic():
+        customer = service.find_or_create_customer("zoe@customer.example", "Zoë",
+                                                   language="en", timezone=None, now=may)
+        for number, elapsed in enumerate((1200, 600, 1200, 600)):
+            ticket = service.open_ticket(customer, "Tie", now=may + timedelta(hours=number),
+                                         team="ties")
+            TicketSla.insert(ticket=ticket.id, policy="standard", fired=[], updated_at=may,
+                             clocks={"first_response": clock("met", elapsed)}).execute()
+    report = sla_report("team", may, may + timedelta(days=1), may)
+    [ties] = report.groups
+    assert (ties.times["first_response"].count, ties.times["first_response"].p50_s,
+            ties.times["first_response"].p90_s) == (4, 600, 1200)
+    assert (report.total.times["first_response"].p50_s,
+            report.total.times["first_response"].p90_s) == (600, 1200)
+    assert [b.count for b in report.distributions["first_response"]][:2] == [2, 2]
