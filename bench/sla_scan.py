@@ -181,6 +181,22 @@ def _reachable(server: str) -> str | None:
     return None
 
 
+def each_engine(measure: Callable[[peewee.Database], dict[str, Any]],
+                pg_server: str | None) -> dict[str, Any]:
+    """`measure` on a fresh SQLite file, then on a fresh PostgreSQL database of
+    `pg_server` (None: --no-pg; unreachable: skipped, with the reason)."""
+    results: dict[str, Any] = {}
+    with _sqlite() as database:
+        results["sqlite"] = measure(database)
+    why_not = "--no-pg" if pg_server is None else _reachable(pg_server)
+    if why_not is None and pg_server is not None:
+        with _postgres(pg_server) as database:
+            results["postgresql"] = measure(database)
+    else:
+        results["postgresql"] = {"skipped": why_not}
+    return results
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -190,15 +206,8 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     deadline = time.monotonic() + args.timeout
-    results: dict[str, Any] = {}
-    with _sqlite() as database:
-        results["sqlite"] = _measure(database, args.rows, deadline)
-    why_not = "--no-pg" if args.no_pg else _reachable(args.pg)
-    if why_not is None:
-        with _postgres(args.pg) as database:
-            results["postgresql"] = _measure(database, args.rows, deadline)
-    else:
-        results["postgresql"] = {"skipped": why_not}
+    results = each_engine(lambda database: _measure(database, args.rows, deadline),
+                          None if args.no_pg else args.pg)
     if args.json:
         print(json.dumps(results, indent=2))
         return 0

@@ -362,6 +362,7 @@ def imap_test(obj: Context, name: str) -> None:
 
 
 from postdesk.cli_admin import register as _register_admin  # noqa: E402
+from postdesk.cli_report import register as _register_report  # noqa: E402
 from postdesk.cli_rules import register as _register_rules  # noqa: E402
 from postdesk.cli_sla import register as _register_sla  # noqa: E402
 from postdesk.cli_status import register as _register_status  # noqa: E402
@@ -370,6 +371,7 @@ _register_admin(main)
 _register_rules(main)
 _register_sla(main)
 _register_status(main)
+_register_report(main)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

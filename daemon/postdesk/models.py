@@ -197,6 +197,8 @@ class Outbox(BaseModel):
     state = pw.CharField(max_length=16, default="pending", index=True)
     attempts = pw.IntegerField(default=0)
     next_attempt_at = UTCDateTimeField(index=True)
+    # held until then (the recipient's business hours); next_attempt_at starts there too
+    not_before = UTCDateTimeField(null=True)
     lease_until = UTCDateTimeField(null=True)
     dispatched_at = UTCDateTimeField(null=True)
     last_error = pw.TextField(default="")

@@ -13,7 +13,11 @@ transaction:
    `sla.warning` / `sla.breached` event on the ticket, with the clock, its
    cycle, the threshold label and the moment, and the rules run for it
    (`on: sla.warning`; in conditions `changed_from` is the clock name and
-   `changed_to` the label: `75%`, `30m before`, `breach`);
+   `changed_to` the label: `75%`, `30m before`, `breach`). Their mail gets
+   `sla: {clock, label, cycle, policy, due_at, warned_at}` for the
+   sla_warning template, and a warning's `notify` waits for the recipient's
+   business hours unless the rule says `anytime: true`
+   (`postdesk.tickets.notify_hold`);
 3. the keys are added to `fired`, `checked_until` becomes `now` and
    `next_at` the next threshold not fired yet.
 
@@ -131,6 +135,7 @@ def scan_ticket(ticket_id: int, config: SlaConfig, runtime: Runtime, now: dateti
     trigger = Trigger(event=EventFacts("sla.warning"))
     for crossing in crossings:
         trigger.event = _record(ticket, crossing, evaluation.policy.name, now)
+        trigger.mail_context = {"sla": _mail_context(crossing, evaluation)}
         run_automations(ticket, trigger, runtime, now)
     fired = [c.key for c in crossings]
     if crossings:  # the rules may have changed priority, team or status
@@ -138,6 +143,16 @@ def scan_ticket(ticket_id: int, config: SlaConfig, runtime: Runtime, now: dateti
         evaluation = sla_track.evaluate(ticket, config, now)
     sla_track.store(ticket, evaluation, now, fired=fired, checked_until=now)
     return fired, trigger.outbox_ids
+
+
+def _mail_context(crossing: Crossing, evaluation: sla_track.Evaluation) -> dict[str, Any]:
+    """What the sla_warning template shows: the clock, when it is (was) due, and when the
+    threshold was crossed (`warned_at`)."""
+    clock = evaluation.clocks.get(crossing.clock)
+    due = (clock.due or clock.breached_at) if clock is not None else None
+    return {"clock": crossing.clock, "label": crossing.label, "cycle": crossing.cycle,
+            "policy": evaluation.policy.name, "due_at": (due or crossing.at).isoformat(),
+            "warned_at": crossing.at.isoformat()}
 
 
 def _record(ticket: Ticket, crossing: Crossing, policy: str, now: datetime) -> EventFacts:

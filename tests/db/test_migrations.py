@@ -25,6 +25,7 @@ def test_version_2_database_is_migrated_and_keeps_its_rows(database_url: str) ->
         database.execute_sql('DROP INDEX IF EXISTS "outbox_recipient_created"')
         database.execute_sql('DROP INDEX IF EXISTS "outbox_created_at"')
         database.execute_sql('ALTER TABLE "outbox" DROP COLUMN "automatic"')
+        database.execute_sql('ALTER TABLE "outbox" DROP COLUMN "not_before"')  # migration 8
         for column in ("tags", "sla_paused", "status_changed_at"):
             database.execute_sql(f'ALTER TABLE "ticket" DROP COLUMN "{column}"')
         SchemaVersion.update(version=2).execute()
@@ -44,7 +45,7 @@ def test_version_2_database_is_migrated_and_keeps_its_rows(database_url: str) ->
         assert migrations.migrate(database) == (2, migrations.head_version())
 
         old = Outbox.get(Outbox.message_id == "old@example.com")
-        assert old.automatic is False and old.ticket_id == ticket
+        assert old.automatic is False and old.ticket_id == ticket and old.not_before is None
         old_ticket = Ticket.get_by_id(ticket)
         assert old_ticket.subject == "Old ticket"
         assert old_ticket.tags == [] and old_ticket.sla_paused is False

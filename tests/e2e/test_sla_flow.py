@@ -10,7 +10,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from mailbuild import customer_mail, processed, send_mail, wait_for
+from mailbuild import customer_mail, processed, read_outgoing, send_mail, wait_for
 from postdesk.automation import EventFacts
 from postdesk.cli import Context
 from postdesk.cli_sla import sla_group
@@ -146,3 +146,50 @@ def sec(moment: datetime) -> datetime:
 
 def _at(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
+
+
+TEAMS = """teams:
+  - name: support
+    agents:
+      - {email: agent.en@example.com, name: "Support EN"}
+"""
+
+
+def test_an_agent_who_moves_the_ticket_on_by_hand_restarts_the_clock(
+        make_settings, sqlite_url, start_daemon) -> None:
+    """#status waiting_for_customer, then #status in_progress without a word from the
+    customer: the clock paused by the shipped rule 2 runs again (rule 2b)."""
+    settings = make_settings(sqlite_url)
+    rules = Path(settings.path(settings.paths.rules))
+    (rules / "sla.yaml").write_text(SLA)
+    (rules / "teams.yaml").write_text(TEAMS)
+    daemon = start_daemon(settings)
+    send_mail(daemon, customer_mail())
+    [notification] = wait_for(lambda: [m for m in read_outgoing(daemon.outgoing)
+                                       if m["To"].addresses[0].addr_spec
+                                       == "agent.en@example.com"])
+
+    def agent_says(body: str, number: int) -> None:
+        send_mail(daemon, customer_mail(
+            sender="agent.en@example.com", to=notification["Reply-To"].addresses[0].addr_spec,
+            subject=f"Re: {notification['Subject']}", body=body,
+            message_id=f"<agent-{number}@example.com>",
+            headers={"In-Reply-To": notification["Message-ID"]}))
+        wait_for(processed(number + 1))
+
+    agent_says("#status waiting_for_customer\nWhich model is it?\n", 1)
+    ticket = Ticket.get()
+    assert ticket.status == "waiting_for_customer" and ticket.sla_paused is True
+    asked = sec(Event.get(Event.kind == "sla.paused").created_at)
+
+    agent_says("#status in_progress\nFound it in our records, working on it.\n", 2)
+    ticket = Ticket.get_by_id(ticket.id)
+    assert ticket.status == "in_progress" and ticket.sla_paused is False
+    resumed = Event.get(Event.kind == "sla.resumed")
+    assert resumed.rule == "leaving-waiting-resumes-sla"
+    row = TicketSla.get(TicketSla.ticket == ticket.id)
+    resolution = row.clocks["resolution"]
+    assert resolution["state"] == "running"
+    assert [[_at(s), _at(e)] for s, e in resolution["paused"]] == [
+        [asked, sec(resumed.created_at)]]
+    assert row.next_at is not None  # the scan sees the ticket again

@@ -44,9 +44,11 @@ def summary(result: RunResult) -> list[tuple[str, str, dict[str, Any]]]:
 def test_the_shipped_automations_load(shipped: RuleSet) -> None:
     assert [rule.name for rule in shipped.rules] == [
         "customer-replied-resumes-work", "waiting-for-customer-pauses-sla",
-        "resolve-duplicates-with-original", "resolve-after-7-days-without-reply",
+        "leaving-waiting-resumes-sla", "resolve-duplicates-with-original",
+        "resolve-after-7-days-without-reply",
         "acknowledge-new-ticket", "tell-the-assignee-about-a-customer-reply",
-        "tell-the-team-about-a-customer-reply"]
+        "tell-the-team-about-a-customer-reply", "warn-the-assignee-before-a-breach",
+        "warn-the-team-before-a-breach"]
     assert shipped.files == ("rules/automation.yaml",)
 
 
@@ -79,6 +81,19 @@ def test_2_asking_the_customer_pauses_the_sla(shipped: RuleSet) -> None:
     assert run(shipped, other, replace(working, status="waiting_for_vendor")).effects == ()
 
 
+def test_2b_leaving_waiting_by_hand_resumes_the_sla(shipped: RuleSet) -> None:
+    event = EventFacts("status.changed", author_role="agent", author_email="ann@desk.example",
+                       old="waiting_for_customer", new="in_progress")
+    moved = replace(WAITING, status="in_progress")
+    result = run(shipped, event, moved)
+    assert summary(result) == [("leaving-waiting-resumes-sla", "resume_sla", {})]
+    assert not result.ticket.sla_paused
+    # nothing to resume: the rule stays quiet (and leaving another status is not its business)
+    assert run(shipped, event, replace(moved, sla_paused=False)).effects == ()
+    vendor = replace(event, old="waiting_for_vendor")
+    assert run(shipped, vendor, moved).effects == ()
+
+
 def test_3_resolving_resolves_the_duplicates_with_a_comment(shipped: RuleSet) -> None:
     original = replace(WAITING, status="resolved", sla_paused=False,
                        links=(("duplicated_by", 11), ("related", 12), ("duplicated_by", 13)))
@@ -102,7 +117,9 @@ def test_4_seven_days_without_an_answer_resolves_politely(shipped: RuleSet) -> N
          {"status": "resolved", "old": "waiting_for_customer"}),
         ("resolve-after-7-days-without-reply", "reply",
          {"template": "resolved_without_reply", "to": ("carl@customer.example",)}),
-        # the change chains into automation 3
+        # the change chains into automation 2b (a reopened ticket is not left paused)
+        ("leaving-waiting-resumes-sla", "resume_sla", {}),
+        # and into automation 3
         ("resolve-duplicates-with-original", "resolve_linked",
          {"kind": "duplicated_by", "tickets": (21,), "status": "resolved",
           "template": "duplicate_resolved"}),
@@ -128,3 +145,18 @@ def test_5_new_ticket_acknowledges_and_tells_the_team(shipped: RuleSet) -> None:
           "assignee": None}),
     ]
     assert all(not e.auditor for e in result.effects)
+
+
+def test_8_a_warning_goes_to_the_assignee_or_else_the_team(shipped: RuleSet) -> None:
+    warning = EventFacts("sla.warning", old="resolution", new="75%")
+    assert summary(run(shipped, warning, WAITING)) == [
+        ("warn-the-assignee-before-a-breach", "notify",
+         {"template": "sla_warning", "to": ("assignee",), "team": "hardware",
+          "assignee": "ann@desk.example"})]
+    nobody = replace(WAITING, assignee=None)
+    assert summary(run(shipped, warning, nobody)) == [
+        ("warn-the-team-before-a-breach", "notify",
+         {"template": "sla_warning", "to": ("team",), "team": "hardware", "assignee": None})]
+    # a breach is the admin's to decide (escalate, reassign): nothing shipped
+    assert run(shipped, EventFacts("sla.breached", old="resolution", new="breach"),
+               WAITING).effects == ()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from postdesk.automation import TicketFacts
 from postdesk.sla import (
@@ -299,3 +299,60 @@ def test_a_24_7_clock_counts_the_weekend() -> None:
     assert iso(result["resolution"].due) == "2026-03-29T02:00:00+00:00"
     assert result["first_response"].remaining_s == 1200
     assert result["resolution"].due - events[0].at == timedelta(hours=4)
+
+
+US = parse_sla("""\
+calendars:
+  new_york: {timezone: America/New_York, hours: {mon-fri: ["09:00-17:00"]}}
+policies:
+  - name: us
+    calendar: new_york
+    pause_on: [waiting_for_customer]
+    targets: {first_response: 4h, next_response: 2h, resolution: 16h}
+""")
+
+
+def test_new_york_fall_back_during_a_pause_over_the_weekend() -> None:
+    # US clocks go back on Sun 1 Nov 2026: Friday is EDT (-04:00), Monday EST (-05:00).
+    def us(text: str, kind: str, to: str | None = None) -> SlaEvent:
+        return SlaEvent(datetime.fromisoformat(text), kind, to,
+                        "normal" if kind == "created" else None)
+
+    events = [us("2026-10-30T15:00:00-04:00", "created"),
+              us("2026-10-30T16:00:00-04:00", "agent_reply"),
+              us("2026-10-30T16:30:00-04:00", "status", "waiting_for_customer"),
+              us("2026-11-02T10:00:00-05:00", "customer_reply"),
+              us("2026-11-02T10:15:00-05:00", "status", "in_progress")]
+    result = compute_clocks(US, US.default, events,
+                            datetime.fromisoformat("2026-11-02T12:00:00-05:00"))
+    first, resolution, nxt = (result["first_response"], result["resolution"],
+                              result["next_response"])
+    assert (first.state, first.elapsed_s) == ("met", 3600)
+    # Fri 15:00-16:30 (1h30m) + Mon 10:15-12:00 (1h45m) = 11700 s; 12h45m left:
+    # Mon 12-17 (5h), Tue 09:00-16:45 (7h45m)
+    assert (resolution.state, resolution.elapsed_s, resolution.remaining_s) == (
+        "running", 11700, 45900)
+    assert iso(resolution.due) == "2026-11-03T16:45:00-05:00"
+    assert resolution.due is not None and iso(resolution.due.astimezone(UTC)) == (
+        "2026-11-03T21:45:00+00:00")
+    assert [(iso(s), iso(e)) for s, e in resolution.paused] == [
+        ("2026-10-30T16:30:00-04:00", "2026-11-02T10:15:00-05:00")]
+    # the customer's reply came while still waiting: next_response runs from 10:15
+    assert (nxt.state, nxt.elapsed_s, iso(nxt.due)) == (
+        "running", 6300, "2026-11-02T12:15:00-05:00")
+
+
+def test_a_ticket_reopened_after_the_warsaw_autumn_change() -> None:
+    # Warsaw goes back on Sun 25 Oct 2026: Thu/Fri are CEST (+02:00), Monday CET (+01:00).
+    events = [ev("2026-10-22T15:00:00+02:00", "created", priority="normal"),
+              ev("2026-10-22T15:30:00+02:00", "agent_reply"),
+              ev("2026-10-23T11:00:00+02:00", "status", "resolved"),
+              ev("2026-10-26T09:00:00+01:00", "status", "in_progress")]
+    resolved = clocks(events, "2026-10-24T12:00:00+02:00")["resolution"]
+    # Thu 15-16 (1h) + Fri 08-11 (3h)
+    assert (resolved.state, resolved.elapsed_s) == ("met", 14400)
+    reopened = clocks(events, "2026-10-26T10:30:00+01:00")["resolution"]
+    # + Mon 09:00-10:30 = 19800 s; 10h30m left: Mon 10:30-16 (5h30m), Tue 08-13 (5h)
+    assert (reopened.state, reopened.elapsed_s, iso(reopened.due)) == (
+        "running", 19800, "2026-10-27T13:00:00+01:00")
+    assert reopened.cycle == 1  # the same clock, its time kept

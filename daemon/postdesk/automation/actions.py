@@ -26,7 +26,12 @@ become outgoing mail. An auditor action that would set a value the ticket
 already has changes nothing and triggers no further rules.
 Recipients of `notify`: requester, participants, assignee, team (its agents)
 or an address; the effect also carries the ticket's team and assignee at that
-moment so the mail goes where the ticket was when the rule fired.
+moment so the mail goes where the ticket was when the rule fired. A `notify`
+on `sla.warning` waits for each recipient's business hours
+(`postdesk.sla.notify_hours`); `anytime: true` sends it at once, and
+`anytime: false` makes any other notification (a breach) wait too:
+
+      - notify: {template: sla_warning, to: assignee, anytime: true}
 """
 
 from __future__ import annotations
@@ -169,12 +174,18 @@ _action("resolve_linked", (
 
 
 def _notify(p: Mapping[str, Any], t: TicketFacts, w: Workspace) -> ActionOutcome:
-    return t, {"template": p["template"], "to": p["to"], "team": t.team,
-               "assignee": t.assignee}
+    effect = {"template": p["template"], "to": p["to"], "team": t.team, "assignee": t.assignee}
+    if p.get("anytime") is not None:
+        effect["anytime"] = p["anytime"]
+    return t, effect
 
 
-_action("notify", (Param("template", P.TEMPLATE), Param("to", P.RECIPIENTS)), False,
-        _notify, "Mail a template to requester, participants, assignee, team or addresses.")
+_action("notify", (Param("template", P.TEMPLATE), Param("to", P.RECIPIENTS),
+                   Param("anytime", P.BOOL, required=False,
+                         doc="true: send at once; false: wait for the recipient's business "
+                             "hours (default: wait for sla.warning, send at once otherwise)")),
+        False, _notify,
+        "Mail a template to requester, participants, assignee, team or addresses.")
 _action("reply", (Param("template", P.TEMPLATE),), False,
         lambda p, t, w: (t, {"template": p["template"], "to": (t.requester_email,)}),
         "Mail a template to the customer in the ticket's thread.", shorthand="template")

@@ -35,9 +35,10 @@ FIRST_BACKOFF = timedelta(seconds=30)
 MAX_BACKOFF = timedelta(hours=2)
 
 
-def send_outbox(outbox_id: int, runtime: Runtime) -> str:
-    """Send one outbox row if it is due and nobody else holds it; return its new state."""
-    now = utcnow()
+def send_outbox(outbox_id: int, runtime: Runtime, now: datetime | None = None) -> str:
+    """Send one outbox row if it is due and nobody else holds it; return its new state.
+    (`now` for tests of held mail; the sender reads the clock.)"""
+    now = now or utcnow()
     row = Outbox.get_or_none(Outbox.id == outbox_id)
     if row is None or not _may_claim(row, now):
         return "skipped"
@@ -106,7 +107,7 @@ def render(row: Outbox, runtime: Runtime) -> bytes:
         text=rendered.text,
         html=rendered.html,
         message_id=row.message_id,
-        date=row.created_at,
+        date=row.not_before or row.created_at,  # a held mail is dated when it may go
         reply_to=headers.get("reply_to"),
         in_reply_to=headers.get("in_reply_to"),
         references=headers.get("references", ()),

@@ -2,9 +2,10 @@
 
 The file has three sections: `calendars` (see `postdesk.sla.calendar`),
 `policies` and `ola` (see `postdesk.sla.policy`), plus an optional
-`default: <policy name>`. Every name, time, duration and status is checked
-when the file is loaded; the first problem is reported with its line and a
-hint, and the caller keeps its last good configuration.
+`default: <policy name>` and `notify_hours` (see `postdesk.sla.notify_hours`).
+Every name, time, duration and status is checked when the file is loaded;
+the first problem is reported with its line and a hint, and the caller keeps
+its last good configuration.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from postdesk.sla.calendar import (
     week_of,
 )
 from postdesk.sla.durations import DurationError, Threshold, parse_duration, parse_threshold
+from postdesk.sla.notify_hours import parse_notify_hours
 from postdesk.sla.policy import CLOCK_NAMES, RESOLVED_STATUSES, Ola, Policy, SlaConfig
 
 _INTERVAL = re.compile(r"(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})")
@@ -56,7 +58,7 @@ def build_sla(doc: YamlDocument, vocabulary: Vocabulary) -> SlaConfig:
     root = doc.root()
     if root.value is None:
         raise root.error("the SLA file is empty; it needs 'calendars' and 'policies'")
-    root.check_keys(("calendars", "policies", "default", "ola"),
+    root.check_keys(("calendars", "policies", "default", "ola", "notify_hours"),
                     required=("calendars", "policies"))
     fields = root.as_mapping()
     calendars = {name: _calendar(name, node)
@@ -86,8 +88,10 @@ def build_sla(doc: YamlDocument, vocabulary: Vocabulary) -> SlaConfig:
             if ola.team in olas:
                 raise item.error(f"team '{ola.team}' already has an OLA at {olas[ola.team].where}")
             olas[ola.team] = ola
+    hours = parse_notify_hours(fields.get("notify_hours"),
+                               lambda node: _calendar_ref(node, calendars))
     return SlaConfig(calendars, tuple(policies), default, olas, vocabulary.statuses,
-                     vocabulary.priorities, doc.display)
+                     vocabulary.priorities, doc.display, hours)
 
 
 def _default(node: Node | None, policies: list[Policy], catch_all: Policy | None,

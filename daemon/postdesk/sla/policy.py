@@ -43,6 +43,7 @@ from postdesk.automation.model import EventFacts, RuleContext, Subject, TicketFa
 from postdesk.automation.ruleset import AllOf
 from postdesk.sla.calendar import Calendar
 from postdesk.sla.durations import Threshold
+from postdesk.sla.notify_hours import NotifyHours
 
 CLOCK_NAMES = ("first_response", "next_response", "resolution")
 RESOLVED_STATUSES = frozenset({"resolved", "closed"})
@@ -85,6 +86,7 @@ class SlaConfig:
     statuses: frozenset[str] = frozenset()  # the vocabulary the file was checked against
     priorities: frozenset[str] = frozenset()
     display: str = "rules/sla.yaml"
+    notify_hours: NotifyHours = field(default_factory=NotifyHours)  # when held mail may go
 
     def policy(self, name: str) -> Policy | None:
         return next((p for p in self.policies if p.name == name), None)

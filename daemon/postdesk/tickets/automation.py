@@ -17,11 +17,12 @@ from datetime import datetime
 from typing import Any
 
 from postdesk.automation import Effect, EventFacts, RuleContext, TicketFacts, run_rules
-from postdesk.models import Customer, Link, Message, Participant, Ticket
+from postdesk.models import Customer, Link, Message, Outbox, Participant, Ticket
 from postdesk.notify.ratelimit import automatic_mail_held_back
 from postdesk.runtime import Runtime
 from postdesk.tickets import service
 from postdesk.tickets.mailing import MailRequest, build_mail
+from postdesk.tickets.notify_hold import hold_until_open, wants_hold
 from postdesk.tickets.teams import Agent
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class Trigger:
     message_text: str = ""
     outbox_ids: list[int] = field(default_factory=list)
     status_since: datetime | None = None  # when the ticket entered its status before the rules
+    mail_context: dict[str, Any] = field(default_factory=dict)  # for the templates (e.g. sla)
 
 
 def facts_of(ticket: Ticket) -> TicketFacts:
@@ -149,8 +151,12 @@ def _apply(effect: Effect, ticket: Ticket, trigger: Trigger, runtime: Runtime,
                    rule, trigger, runtime, now)
         case "notify":
             requests = _notify_requests(ticket, params, runtime)
+            hold = wants_hold(params, trigger.event.kind)
             for request in requests:
-                _queue(ticket, request, rule, trigger, runtime, now)
+                queued = _queue(ticket, request, rule, trigger, runtime, now)
+                if hold and queued is not None and hold_until_open(
+                        queued, request, ticket, runtime, now, rule) is not None:
+                    trigger.outbox_ids.remove(queued.id)  # the sweeper sends it when due
             if not requests:
                 service.record_event(ticket, "notify.no_recipients",
                                      {"template": params["template"], "to": list(params["to"])},
@@ -209,24 +215,28 @@ def agent_request(template: str, agent: Agent, **extra: Any) -> MailRequest:
 
 
 def _queue(ticket: Ticket, request: MailRequest, rule: str, trigger: Trigger,
-           runtime: Runtime, now: datetime) -> None:
+           runtime: Runtime, now: datetime) -> Outbox | None:
     if request.to_customer:
         if not trigger.may_auto_reply:
             service.record_event(ticket, "autoreply.suppressed",
                                  {"template": request.template,
                                   "reason": trigger.why_not or "must not be answered"},
                                  actor="system", rule=rule, now=now)
-            return
+            return None
         held_back = automatic_mail_held_back(request.recipient, now, runtime.settings.limits)
         if held_back:
             service.record_event(ticket, "autoreply.held_back",
                                  {"template": request.template, "reason": held_back},
                                  actor="system", rule=rule, now=now)
-            return
+            return None
+    if trigger.mail_context:
+        request = replace(request, extra={**trigger.mail_context, **request.extra})
     if trigger.status_since is not None and "inactivity" not in request.extra:
         # "no answer for 7 days" counts from before the rule changed the status
         days = max((now - trigger.status_since).days, 0)
         request = replace(request, extra={**request.extra, "inactivity": {"days": days}})
     mail = build_mail(request, ticket, runtime, now=now, desk_address=trigger.desk_address,
                       message_text=trigger.message_text)
-    trigger.outbox_ids.append(service.queue_mail(ticket, mail, now=now).id)
+    queued = service.queue_mail(ticket, mail, now=now)
+    trigger.outbox_ids.append(queued.id)
+    return queued

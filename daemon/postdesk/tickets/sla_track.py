@@ -165,8 +165,11 @@ def locked_row(ticket_id: int) -> TicketSla | None:
 
 
 def clocks_json(clocks: Mapping[str, ClockState]) -> dict[str, Any]:
-    """What the row keeps per clock: the `sla simulate` shape, plus cycle and target."""
-    return {name: {**clock_json(clock), "cycle": clock.cycle, "target_s": clock.target_s}
+    """What the row keeps per clock: the `sla simulate` shape, plus cycle, target and
+    the moment the clock was met (answered, resolved; None while open), which
+    `postdesk report sla` reads to tell a late answer from no answer."""
+    return {name: {**clock_json(clock), "cycle": clock.cycle, "target_s": clock.target_s,
+                   "met_at": None if clock.met_at is None else clock.met_at.isoformat()}
             for name, clock in clocks.items()}
 
 

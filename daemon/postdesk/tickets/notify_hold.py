@@ -1,0 +1,61 @@
+"""Hold a rule's notification until the recipient's business hours (outbox.not_before).
+
+The rules decide at any hour (the SLA scan runs every minute, all night);
+people should hear of an SLA warning when they are at work. A held mail is
+an ordinary outbox row whose `not_before` and `next_attempt_at` are the
+recipient's next opening (`postdesk.sla.notify_hours`): the sender does not
+claim it before then and the sweeper hands it to the sender once it is due,
+so the "nothing lost, nothing sent twice" guarantees of the outbox are those
+of any other mail. Its Date header is the release moment. The ticket gets a
+`mail.held` event saying until when and by which calendar.
+
+A desk without rules/sla.yaml has no calendars: nothing is held.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from postdesk.models import Customer, Outbox, Ticket
+from postdesk.runtime import Runtime
+from postdesk.runtime_sla import sla_config
+from postdesk.sla.notify_hours import recipient_calendar, release_at
+from postdesk.tickets import service
+from postdesk.tickets.mailing import MailRequest
+
+#: Events whose notifications wait for business hours unless the rule says `anytime: true`.
+HELD_BY_DEFAULT = frozenset({"sla.warning"})
+
+
+def wants_hold(params: Mapping[str, Any], event_kind: str) -> bool:
+    """Whether a `notify` effect's mail waits for business hours (`anytime` decides;
+    without it, warnings wait and everything else goes at once)."""
+    anytime = params.get("anytime")
+    return event_kind in HELD_BY_DEFAULT if anytime is None else not anytime
+
+
+def hold_until_open(outbox: Outbox, request: MailRequest, ticket: Ticket, runtime: Runtime,
+                    now: datetime, rule: str) -> datetime | None:
+    """Hold the row until its recipient's next business hours; None: open now, sent as
+    usual. Inside the caller's transaction, before the row is dispatched."""
+    config = sla_config(runtime)
+    if config is None:
+        return None
+    zone = request.timezone
+    if zone is None and request.to_customer:
+        customer = Customer.get_or_none(Customer.email == request.recipient.lower())
+        zone = customer.timezone if customer is not None else None
+    calendar = recipient_calendar(config.notify_hours, config.default.calendar,
+                                  request.recipient, runtime.teams.teams_of(request.recipient),
+                                  zone)
+    until = release_at(calendar, now)
+    if until is None:
+        return None
+    Outbox.update(not_before=until, next_attempt_at=until).where(Outbox.id == outbox.id).execute()
+    service.record_event(ticket, "mail.held", {
+        "outbox": outbox.id, "kind": outbox.kind, "to": outbox.recipient,
+        "until": until.isoformat(), "calendar": calendar.name, "zone": calendar.zone.key,
+    }, actor="system", rule=rule, now=now)
+    return until

@@ -1,0 +1,255 @@
+"""SLA warnings reach people only in their business hours (issue 8), with the clock passed in.
+
+The policy runs 24/7, so the scheduler raises warnings at night; the office
+calendar (Warsaw, Mon-Fri 08:00-16:00, Polish holidays) says when people are
+at work. Ann has no zone of her own (the calendar's: Warsaw); Bob works from
+New York, where the same hours are New York time. 2026-03-08 is the US switch
+to summer time, Warsaw switches on 2026-03-29.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from postdesk.db import database
+from postdesk.errors import RuleError
+from postdesk.models import Event, Outbox, Ticket
+from postdesk.notify.outbox import send_outbox
+from postdesk.runtime import Runtime
+from postdesk.scheduler import sweep
+from postdesk.sla import parse_sla
+from postdesk.sla.notify_hours import in_zone, recipient_calendar, release_at
+from postdesk.sla_scan import scan
+from postdesk.tickets import service, sla_track
+
+SLA = """\
+calendars:
+  office:
+    timezone: Europe/Warsaw
+    hours: {mon-fri: ["08:00-16:00"]}
+    holidays: {country: PL}
+  always: {timezone: UTC, hours: "24/7"}
+policies:
+  - name: standard
+    calendar: always
+    targets: {first_response: 1h, resolution: 8h}
+    warn: ["50%"]
+notify_hours:
+  calendar: office
+  teams: {night-shift: always}
+  agents: {Carl@Example.com: always}
+"""
+TEAMS = """\
+teams:
+  - name: support
+    agents:
+      - {email: ann@example.com, name: Ann}
+      - {email: bob@example.com, name: Bob, timezone: America/New_York}
+  - name: night-shift
+    agents:
+      - {email: nina@example.com, name: Nina}
+"""
+RULES = """\
+rules:
+  - name: warn-the-team
+    on: sla.warning
+    if: {changed_from: first_response}
+    then:
+      - notify: {template: sla_warning, to: team}
+  - name: breach-to-the-assignee
+    on: sla.breached
+    if: {changed_from: first_response}
+    then:
+      - notify: {template: sla_warning, to: assignee}
+"""
+FRIDAY_NIGHT = datetime(2026, 3, 6, 22, 30, tzinfo=UTC)  # 23:30 in Warsaw, 17:30 in New York
+MONDAY_WARSAW = datetime(2026, 3, 9, 7, 0, tzinfo=UTC)  # 08:00 CET
+MONDAY_NEW_YORK = datetime(2026, 3, 9, 12, 0, tzinfo=UTC)  # 08:00 EDT (summer time since Sunday)
+CONFIG = parse_sla(SLA)
+
+
+# --- whose hours, and when they open (pure) ---------------------------------------------
+
+
+def test_the_next_opening_after_a_weekend_a_holiday_and_in_the_recipients_zone() -> None:
+    office = CONFIG.calendars["office"]
+    assert release_at(office, FRIDAY_NIGHT) == MONDAY_WARSAW
+    assert release_at(office, datetime(2026, 3, 9, 9, 0, tzinfo=UTC)) is None  # open: send
+    # Saturday before Easter: Easter Monday (2026-04-06) is a Polish holiday -> Tuesday
+    # 08:00 summer time (CEST, UTC+2)
+    assert release_at(office, datetime(2026, 4, 4, 10, 0, tzinfo=UTC)) == datetime(
+        2026, 4, 7, 6, 0, tzinfo=UTC)
+    new_york = in_zone(office, "America/New_York")
+    assert release_at(new_york, FRIDAY_NIGHT) == MONDAY_NEW_YORK
+    # 16:00 is closing time in Warsaw, 11:00 in New York is open
+    assert release_at(new_york, datetime(2026, 3, 10, 15, 0, tzinfo=UTC)) is None
+    assert release_at(office, datetime(2026, 3, 10, 15, 0, tzinfo=UTC)) == datetime(
+        2026, 3, 11, 7, 0, tzinfo=UTC)
+
+
+def test_an_agent_a_team_or_everyone() -> None:
+    hours, fallback = CONFIG.notify_hours, CONFIG.default.calendar
+    assert recipient_calendar(hours, fallback, "carl@example.com").name == "always"
+    assert recipient_calendar(hours, fallback, "nina@example.com",
+                              ("support", "night-shift")).name == "always"
+    ann = recipient_calendar(hours, fallback, "ann@example.com", ("support",))
+    assert ann.name == "office" and ann.zone.key == "Europe/Warsaw"
+    bob = recipient_calendar(hours, fallback, "bob@example.com", ("support",),
+                             "America/New_York")
+    assert bob.name == "office" and bob.zone.key == "America/New_York"
+    without = parse_sla(SLA.split("notify_hours:")[0])
+    assert recipient_calendar(without.notify_hours, without.default.calendar,
+                              "ann@example.com").name == "always"  # the default policy's
+
+
+def test_a_bad_notify_hours_section_names_its_line() -> None:
+    with pytest.raises(RuleError, match=r"rules/sla.yaml:13: unknown calendar 'ofice' "
+                                        r"\(did you mean 'office'\?\)"):
+        parse_sla(SLA.replace("  calendar: office\n  teams", "  calendar: ofice\n  teams"))
+    with pytest.raises(RuleError, match=r"rules/sla.yaml:13: unknown key 'calender'"):
+        parse_sla(SLA.replace("  calendar: office\n  teams", "  calender: office\n  teams"))
+
+
+# --- held in the outbox, released by the sweeper and the sender -------------------------
+
+
+class Recorder:
+    """A dispatcher that only notes which rows the sweeper handed on."""
+
+    def __init__(self) -> None:
+        self.outgoing_ids: list[int] = []
+
+    def inbound(self, inbound_id: int) -> None:
+        pass
+
+    def outgoing(self, outbox_id: int) -> None:
+        self.outgoing_ids.append(outbox_id)
+
+
+@pytest.fixture
+def desk(migrated: str, make_settings: Callable[..., Any]) -> Iterator[Runtime]:
+    settings = make_settings(migrated)
+    rules = Path(settings.path(settings.paths.rules))
+    (rules / "sla.yaml").write_text(SLA)
+    (rules / "teams.yaml").write_text(TEAMS)
+    (rules / "automation.yaml").write_text(RULES)
+    with database.connection_context():
+        yield Runtime(settings)
+
+
+def open_ticket(runtime: Runtime) -> Ticket:
+    with database.atomic():
+        customer = service.find_or_create_customer("zoe@customer.example", "Zoë",
+                                                   language="en", timezone=None,
+                                                   now=FRIDAY_NIGHT)
+        ticket = service.open_ticket(customer, "Printer on fire", now=FRIDAY_NIGHT,
+                                     team="support")
+        Ticket.update(assignee="ann@example.com").where(Ticket.id == ticket.id).execute()
+        sla_track.refresh(ticket, runtime, FRIDAY_NIGHT)
+    return ticket
+
+
+def rows(kind: str = "sla_warning") -> dict[str, Outbox]:
+    return {row.recipient: row for row in Outbox.select().where(Outbox.kind == kind)}
+
+
+def sent_files(runtime: Runtime) -> list[Path]:
+    folder = Path(runtime.settings.outgoing_transport.removeprefix("maildir:"))
+    return sorted(folder.rglob("*.eml")) if folder.exists() else []
+
+
+def test_a_night_warning_waits_for_each_agents_morning_and_goes_once(desk: Runtime) -> None:
+    ticket = open_ticket(desk)
+    result = scan(FRIDAY_NIGHT + timedelta(minutes=31), desk)  # the 50 % warning at 23:00
+    assert result.fired == [(ticket.id, "first_response#1:50%")]
+    assert result.outbox_ids == []  # nothing to send tonight
+    held = rows()
+    assert set(held) == {"ann@example.com", "bob@example.com"}
+    assert held["ann@example.com"].not_before == MONDAY_WARSAW
+    assert held["ann@example.com"].next_attempt_at == MONDAY_WARSAW
+    assert held["bob@example.com"].not_before == MONDAY_NEW_YORK
+    events = [e.data for e in Event.select().where(Event.kind == "mail.held").order_by(Event.id)]
+    assert [(e["to"], e["until"], e["zone"]) for e in events] == [
+        ("ann@example.com", "2026-03-09T08:00:00+01:00", "Europe/Warsaw"),
+        ("bob@example.com", "2026-03-09T08:00:00-04:00", "America/New_York")]
+
+    saturday = datetime(2026, 3, 7, 10, 0, tzinfo=UTC)
+    ann = held["ann@example.com"].id
+    assert send_outbox(ann, desk, now=saturday) == "skipped"  # a stray dispatch is refused
+    recorder = Recorder()
+    sweep(recorder, saturday)
+    sweep(recorder, MONDAY_WARSAW - timedelta(seconds=1))
+    assert recorder.outgoing_ids == []
+    sweep(recorder, MONDAY_WARSAW + timedelta(seconds=5))
+    assert recorder.outgoing_ids == [ann]
+    assert send_outbox(ann, desk, now=MONDAY_WARSAW + timedelta(seconds=5)) == "sent"
+    assert send_outbox(ann, desk, now=MONDAY_WARSAW + timedelta(seconds=6)) == "skipped"
+    [mail] = sent_files(desk)
+    message = message_from_bytes(mail.read_bytes())
+    assert message["To"] == "ann@example.com"
+    assert parsedate_to_datetime(message["Date"]) == MONDAY_WARSAW  # dated when it went out
+    assert "First response" in message["Subject"]
+    bob = held["bob@example.com"].id
+    assert send_outbox(bob, desk, now=MONDAY_WARSAW + timedelta(hours=1)) == "skipped"
+    sweep(recorder, MONDAY_NEW_YORK + timedelta(seconds=5))
+    assert recorder.outgoing_ids == [ann, bob]
+    assert send_outbox(bob, desk, now=MONDAY_NEW_YORK + timedelta(seconds=5)) == "sent"
+    assert len(sent_files(desk)) == 2
+    scan(MONDAY_NEW_YORK + timedelta(minutes=1), desk)  # no warning again; only the breach
+    assert Outbox.select().where(Outbox.kind == "sla_warning").count() == 2 + 1
+
+
+def test_a_breach_goes_at_once_and_anytime_decides_either_way(desk: Runtime) -> None:
+    open_ticket(desk)
+    scan(FRIDAY_NIGHT + timedelta(minutes=61), desk)  # warning and breach in one scan
+    breach = [row for row in Outbox.select().where(Outbox.recipient == "ann@example.com")
+              .order_by(Outbox.id)][-1]
+    assert breach.not_before is None and breach.next_attempt_at == FRIDAY_NIGHT + timedelta(
+        minutes=61)
+    assert send_outbox(breach.id, desk, now=FRIDAY_NIGHT + timedelta(minutes=61)) == "sent"
+
+    Outbox.delete().execute()
+    flipped = RULES.replace("{template: sla_warning, to: team}",
+                            "{template: sla_warning, to: team, anytime: true}").replace(
+        "{template: sla_warning, to: assignee}",
+        "{template: sla_warning, to: assignee, anytime: false}")
+    (Path(desk.settings.path(desk.settings.paths.rules)) / "automation.yaml").write_text(
+        flipped)
+    desk = Runtime(desk.settings)
+    second = open_ticket(desk)
+    result = scan(FRIDAY_NIGHT + timedelta(minutes=61), desk)
+    mine = {(row.recipient, row.not_before) for row in Outbox.select()
+            .where(Outbox.ticket == second.id)}
+    assert mine == {("ann@example.com", None), ("bob@example.com", None),  # the warnings
+                    ("ann@example.com", MONDAY_WARSAW)}  # the breach, held
+    assert len(result.outbox_ids) == 2
+
+
+def test_without_business_hours_nothing_is_held(desk: Runtime) -> None:
+    sla = Path(desk.settings.path(desk.settings.paths.rules)) / "sla.yaml"
+    sla.write_text(SLA.replace("  calendar: office\n  teams", "  calendar: always\n  teams"))
+    open_ticket(desk)
+    result = scan(FRIDAY_NIGHT + timedelta(minutes=31), desk)
+    assert len(result.outbox_ids) == 2
+    assert all(row.not_before is None for row in Outbox.select())
+
+
+def test_the_shipped_rule_warns_the_assignee_in_her_morning(desk: Runtime) -> None:
+    from postdesk.desk import desk_defaults
+
+    shipped = (desk_defaults() / "rules" / "automation.yaml").read_text()
+    (Path(desk.settings.path(desk.settings.paths.rules)) / "automation.yaml").write_text(shipped)
+    desk = Runtime(desk.settings)
+    ticket = open_ticket(desk)
+    scan(FRIDAY_NIGHT + timedelta(minutes=31), desk)
+    [warning] = Outbox.select().where(Outbox.kind == "sla_warning")
+    assert (warning.recipient, warning.not_before) == ("ann@example.com", MONDAY_WARSAW)
+    held = Event.get(Event.kind == "mail.held")
+    assert (held.ticket_id, held.rule) == (ticket.id, "warn-the-assignee-before-a-breach")
