@@ -240,6 +240,7 @@ class Link(BaseModel):
 
 
 from postdesk.lease import Lease  # noqa: E402  (its own module, same database)
+from postdesk.sla_pending import SlaPending  # noqa: E402
 from postdesk.sla_store import TicketSla  # noqa: E402
 
 MODELS: tuple[type[pw.Model], ...] = (
@@ -257,4 +258,5 @@ MODELS: tuple[type[pw.Model], ...] = (
     Link,
     TicketSla,
     Lease,
+    SlaPending,
 )
