@@ -176,7 +176,7 @@ def baseline(mails: list[Any], workdir: Path) -> tuple[float, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=300, help="mails to process (300)")
+    parser.add_argument("--count", type=int, default=400, help="mails to process (400)")
     parser.add_argument("--replies", action="store_true",
                         help="half new tickets, half follow-ups (signed reply address, "
                              "In-Reply-To, [#n] subject tag)")
@@ -200,6 +200,12 @@ def main(argv: list[str] | None = None) -> int:
     else:
         mails = make_mails(args.count, recipient=RECIPIENT, tag="cpu", seed=1)
     ids = store(mails)
+    # First half untimed: the true CPU per mail (timing a stage costs two clock reads,
+    # which are system calls on some machines). Second half timed: where it goes.
+    plain_ids, ids = ids[: len(ids) // 2], ids[len(ids) // 2:]
+    plain_cpu = time.process_time()
+    plain_done, _ = work(plain_ids)
+    plain_cpu = time.process_time() - plain_cpu
 
     from postdesk.db import database
 
@@ -226,7 +232,8 @@ def main(argv: list[str] | None = None) -> int:
 
     n = len(ids)
     follow_ups = sum(m.path != "new" for m in mails)
-    print(f"{n} mails ({follow_ups} follow-ups, {n - follow_ups} new tickets), {done} done, "
+    print(f"{len(mails)} mails ({follow_ups} follow-ups, {len(mails) - follow_ups} new "
+          f"tickets, mixed), half untimed, half timed: {done + plain_done} done, "
           f"{sent} acknowledgments/notifications sent; database SQLite in {workdir}")
     if profiler:
         print("(cProfile on: figures include its overhead)")
@@ -238,17 +245,20 @@ def main(argv: list[str] | None = None) -> int:
     rest = cpu - timed
     print(f"{'other (worker glue, transactions, ORM outside stages)':58} "
           f"{rest / n * 1e6:9.0f} {rest / cpu:6.1%}")
-    print(f"{'TOTAL worker CPU':58} {cpu / n * 1e6:9.0f}   = {n / cpu:.0f} mails/s per core")
+    print(f"{'total of the timed half (with the timing overhead)':58} {cpu / n * 1e6:9.0f}")
+    per_mail = plain_cpu / len(plain_ids)
+    print(f"{'TOTAL worker CPU (untimed half)':58} {per_mail * 1e6:9.0f}   = "
+          f"{1 / per_mail:.0f} mails/s per core")
     print(f"SQL statements per mail: {statements / n:.1f}")
     print(f"wall clock per mail: {wall / n * 1e6:.0f} µs (noisy on a shared machine)")
     print(f"baseline (stdlib parse + 1 INSERT/COMMIT): {base_cpu:.0f} µs CPU, "
           f"{base_wall:.0f} µs wall per mail = {1e6 / base_cpu:.0f} mails/s per core; "
-          f"ratio postdesk/baseline CPU {cpu / n * 1e6 / base_cpu:.1f}x")
+          f"ratio postdesk/baseline CPU {per_mail * 1e6 / base_cpu:.1f}x")
     if profiler and args.profile:
         profiler.dump_stats(args.profile)
         stats = pstats.Stats(args.profile)
         stats.sort_stats("tottime").print_stats(25)
-    return 0 if done == n else 1
+    return 0 if done == n and plain_done == len(plain_ids) else 1
 
 
 if __name__ == "__main__":
