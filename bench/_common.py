@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import email.policy
+import json
 import os
 import random
 import signal
@@ -109,6 +110,29 @@ class Daemon:
                 return int(line.split()[1])
         return None
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time (user + system) so far of the process and of each live child process."""
+        tick = os.sysconf("SC_CLK_TCK")
+
+        def of(pid: int) -> float:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                return 0.0
+            return (int(fields[11]) + int(fields[12])) / tick
+
+        def children(pid: int) -> list[int]:
+            found: list[int] = []
+            for task in Path(f"/proc/{pid}/task").glob("*"):
+                with contextlib.suppress(OSError):
+                    found += [int(c) for c in (task / "children").read_text().split()]
+            return found
+
+        result = {"main": of(self.pid)}
+        for n, child in enumerate(sorted(children(self.pid)), 1):
+            result[f"child {n}"] = of(child)
+        return result
+
     def stop(self, timeout: float = 15.0) -> int | None:
         """SIGTERM, wait, then SIGKILL; returns the exit code."""
         if self.proc.poll() is None:
@@ -159,6 +183,8 @@ class Mail:
     sender: str
     message_id: str
     raw: bytes
+    rcpt: str = ""  # the RCPT TO address when it is not the run's support address
+    path: str = "new"  # how the desk should thread it: new, or one of THREADING_PATHS
 
 
 def _paragraphs(rng: random.Random, target: int) -> str:
@@ -205,6 +231,60 @@ def make_mails(count: int, *, recipient: str, tag: str, seed: int = 1) -> list[M
     return mails
 
 
+@dataclass(frozen=True)
+class Acknowledgment:
+    """What the desk's acknowledgment told a customer: where and how to reply."""
+
+    ticket_id: int
+    message_id: str
+    reply_to: str
+
+
+#: The threading paths of a follow-up, in the desk's order of trust.
+THREADING_PATHS = ("reply address", "In-Reply-To", "subject tag")
+
+
+def make_follow_ups(openers: Sequence[Mail], acks: dict[str, Acknowledgment], *,
+                    recipient: str, tag: str, seed: int = 5) -> list[Mail]:
+    """One follow-up per opener that was acknowledged, from the same customer, threading
+    through each path in turn: to the signed Reply-To address only; with In-Reply-To /
+    References of the acknowledgment's Message-ID only; or with the `[#n]` subject tag
+    only. Each quotes the mail it answers (so reply extraction has work to do)."""
+    rng = random.Random(seed)
+    mails = []
+    for n, opener in enumerate(o for o in openers if o.sender in acks):
+        ack = acks[opener.sender]
+        path = THREADING_PATHS[n % len(THREADING_PATHS)]
+        msg = EmailMessage()
+        msg["From"] = f"Customer {opener.index} <{opener.sender}>"
+        msg["To"] = ack.reply_to if path == "reply address" else recipient
+        subject = f"Re: {rng.choice(_SUBJECTS).format(n=opener.index)}"
+        msg["Subject"] = (subject.replace("Re: ", f"Re: [#{ack.ticket_id}] ")
+                          if path == "subject tag" else subject)
+        msg["Date"] = format_datetime(datetime.now(UTC))
+        msg["Message-ID"] = f"<bench.{tag}.reply.{opener.index}@bench.example>"
+        if path == "In-Reply-To":
+            msg["In-Reply-To"] = ack.message_id
+            msg["References"] = ack.message_id
+        quoted = "\n".join(f"> {line}" for line in _paragraphs(rng, 400).splitlines())
+        msg.set_content(f"Hello again,\n\n{_paragraphs(rng, rng.randint(200, 600))}\n\n"
+                        f"Customer {opener.index}\n\nOn Monday the desk wrote:\n{quoted}\n")
+        mails.append(Mail(opener.index, opener.sender, str(msg["Message-ID"]),
+                          msg.as_bytes(policy=email.policy.SMTP),
+                          rcpt=ack.reply_to if path == "reply address" else "", path=path))
+    return mails
+
+
+def interleave(first: Sequence[Mail], second: Sequence[Mail]) -> list[Mail]:
+    """a1 b1 a2 b2 ...: follow-ups and new tickets arrive mixed, as on a real desk."""
+    mixed: list[Mail] = []
+    for pair in zip(first, second, strict=False):
+        mixed.extend(pair)
+    longer = first if len(first) > len(second) else second
+    mixed.extend(longer[min(len(first), len(second)):])
+    return mixed
+
+
 # --- SMTP load ------------------------------------------------------------------------
 
 
@@ -241,7 +321,7 @@ def _client(port: int, mails: Sequence[Mail], recipient: str, result: LoadResult
                                             timeout=60)
                         smtp.ehlo()
                     start = time.perf_counter()
-                    refused = smtp.sendmail(mail.sender, [recipient], mail.raw)
+                    refused = smtp.sendmail(mail.sender, [mail.rcpt or recipient], mail.raw)
                     took = time.perf_counter() - start
                     wall = time.time()
                     with lock:
@@ -298,9 +378,10 @@ def send_all(port: int, mails: Sequence[Mail], *, recipient: str, connections: i
 class Progress:
     """Read-only view of the desk's tables, via sqlite3 or psycopg."""
 
-    def __init__(self, url: str, base: Path, like: str) -> None:
+    def __init__(self, url: str, base: Path, like: str, after_id: int = 0) -> None:
         self.url = url
         self.like = like  # LIKE pattern of this run's senders
+        self.after_id = int(after_id)  # only inbound rows after this one (a later phase)
         scheme = url.split(":", 1)[0].split("+", 1)[0]
         if scheme == "sqlite":
             import sqlite3
@@ -320,18 +401,20 @@ class Progress:
             raise ValueError(f"cannot read progress from database URL {url!r}")
 
     def _rows(self, sql: str) -> list[tuple[Any, ...]]:
+        sql = sql.replace("{mine}", f"mail_from LIKE ? AND id > {self.after_id}")
+        sql = sql.replace("{i.mine}", f"i.mail_from LIKE ? AND i.id > {self.after_id}")
         cur = self.conn.execute(sql.replace("?", self.param), (self.like,))
         return list(cur.fetchall())
 
     def inbound_states(self) -> dict[str, int]:
-        rows = self._rows("SELECT state, COUNT(*) FROM inbound WHERE mail_from LIKE ? "
+        rows = self._rows("SELECT state, COUNT(*) FROM inbound WHERE {mine} "
                           "GROUP BY state")
         return {str(state): int(n) for state, n in rows}
 
     def outbox_states(self) -> dict[str, int]:
         rows = self._rows(
             "SELECT o.state, COUNT(*) FROM outbox o WHERE o.ticket_id IN "
-            "(SELECT i.ticket_id FROM inbound i WHERE i.mail_from LIKE ?) GROUP BY o.state")
+            "(SELECT i.ticket_id FROM inbound i WHERE {i.mine}) GROUP BY o.state")
         return {str(state): int(n) for state, n in rows}
 
     def per_mail(self) -> list[tuple[str, str, Any, Any, Any]]:
@@ -339,23 +422,43 @@ class Progress:
         return [tuple(r) for r in self._rows(  # type: ignore[misc]
             "SELECT i.mail_from, i.state, i.received_at, i.processed_at, t.created_at "
             "FROM inbound i LEFT JOIN ticket t ON t.id = i.ticket_id "
-            "WHERE i.mail_from LIKE ?")]
+            "WHERE {i.mine}")]
 
     def last_sent_at(self) -> Any:
         rows = self._rows(
             "SELECT MAX(o.sent_at) FROM outbox o WHERE o.ticket_id IN "
-            "(SELECT i.ticket_id FROM inbound i WHERE i.mail_from LIKE ?)")
+            "(SELECT i.ticket_id FROM inbound i WHERE {i.mine})")
         return rows[0][0] if rows else None
 
     def failures(self, limit: int = 5) -> list[tuple[Any, ...]]:
         inbound = self._rows(
-            "SELECT 'inbound', id, state, reason FROM inbound WHERE mail_from LIKE ? "
+            "SELECT 'inbound', id, state, reason FROM inbound WHERE {mine} "
             f"AND state IN ('failed', 'duplicate', 'ignored') LIMIT {limit}")
         outbox = self._rows(
             "SELECT 'outbox', o.id, o.state, o.last_error FROM outbox o WHERE o.ticket_id IN "
-            "(SELECT i.ticket_id FROM inbound i WHERE i.mail_from LIKE ?) "
+            "(SELECT i.ticket_id FROM inbound i WHERE {i.mine}) "
             f"AND o.state = 'failed' LIMIT {limit}")
         return inbound + outbox
+
+    def tickets_of_senders(self) -> list[tuple[str, int | None]]:
+        return [(str(sender), ticket) for sender, ticket in self._rows(
+            "SELECT mail_from, ticket_id FROM inbound WHERE {mine}")]
+
+    def last_inbound_id(self) -> int:
+        rows = self._rows("SELECT MAX(id) FROM inbound WHERE {mine}")
+        return int(rows[0][0] or 0) if rows else 0
+
+    def acknowledgments(self) -> dict[str, Acknowledgment]:
+        """Sender -> the acknowledgment of the ticket their mail opened."""
+        found: dict[str, Acknowledgment] = {}
+        for sender, ticket_id, message_id, headers in self._rows(
+                "SELECT i.mail_from, o.ticket_id, o.message_id, o.headers FROM inbound i "
+                "JOIN outbox o ON o.ticket_id = i.ticket_id "
+                "WHERE {i.mine} AND o.kind = 'acknowledgment'"):
+            reply_to = json.loads(headers)["reply_to"] if isinstance(headers, str) \
+                else headers["reply_to"]
+            found[str(sender)] = Acknowledgment(int(ticket_id), str(message_id), reply_to)
+        return found
 
     def close(self) -> None:
         with contextlib.suppress(Exception):

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,11 +26,15 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (
+    THREADING_PATHS,
     Daemon,
     LoadResult,
+    Mail,
     Progress,
     as_datetime,
     free_port,
+    interleave,
+    make_follow_ups,
     make_mails,
     percentile,
     send_all,
@@ -65,6 +70,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=300.0,
                         help="seconds allowed for the whole postdesk run, from the first "
                              "connection to the last acknowledgment sent (300)")
+    parser.add_argument("--replies", action="store_true",
+                        help="replies mode: first COUNT/2 mails open tickets (not measured), "
+                             "then COUNT mails are measured, half new tickets and half "
+                             "follow-ups to those tickets, a third each through the signed "
+                             "reply address, In-Reply-To and the [#n] subject tag")
     parser.add_argument("--json", action="store_true",
                         help="print the figures as one JSON object on the last line")
     args = parser.parse_args(argv)
@@ -92,8 +102,10 @@ def wait_done(progress: Progress, expected: int, deadline: float) -> dict[str, A
         time.sleep(0.2)
 
 
-def run_postdesk(args: argparse.Namespace, workdir: Path, mails: list[Any], tag: str
+def run_postdesk(args: argparse.Namespace, workdir: Path, mails: list[Mail], tag: str
                  ) -> dict[str, Any]:
+    """Run the daemon over MAILS; in replies mode first over openers (not measured), and
+    MAILS become half follow-ups to their tickets, half new tickets."""
     desk = workdir / "desk"
     subprocess.run([postdesk_command(), "init", str(desk)], check=True, timeout=120,
                    stdout=subprocess.DEVNULL)
@@ -106,22 +118,32 @@ def run_postdesk(args: argparse.Namespace, workdir: Path, mails: list[Any], tag:
     daemon = Daemon("postdesk", [postdesk_command(), "--config", str(config), "serve"],
                     env=env, cwd=desk, ready_marker="postdesk ready")
     progress: Progress | None = None
+    threading: dict[str, Any] = {}
     try:
         daemon.wait_ready(60)
+        after_id = 0
+        if args.replies:
+            mails, after_id, threading = _open_tickets_first(args, port, url, desk, mails, tag)
+        cpu_before = daemon.cpu_seconds()
         started = time.monotonic()
         load = send_all(port, mails, recipient=RECIPIENT, connections=args.connections,
                         timeout=args.timeout)
-        progress = Progress(url, desk, f"%-{tag}@bench.example")
+        progress = Progress(url, desk, f"%{tag}@bench.example", after_id=after_id)
         backlog = progress.inbound_states().get("pending", 0)
         done = wait_done(progress, load.accepted, started + args.timeout)
         rows = progress.per_mail()
         last_sent = as_datetime(progress.last_sent_at())
         failures = progress.failures()
+        if args.replies:
+            threading["threaded"] = _threaded(progress, mails, threading.pop("acks"))
         peak_kib = daemon.peak_rss_kib()
+        cpu = {name: spent - cpu_before.get(name, 0.0)
+               for name, spent in daemon.cpu_seconds().items()}
     finally:
         if progress is not None:
             progress.close()
         exit_code = daemon.stop()
+    args.measured_mails = mails
 
     # 250 -> ticket latency, per mail, wall clock UTC on both sides.
     accepted_at = {mails[i].sender: t for i, t in load.accepted_at.items()}
@@ -129,6 +151,9 @@ def run_postdesk(args: argparse.Namespace, workdir: Path, mails: list[Any], tag:
     finished = [load.finished]
     for sender, _state, _received, processed, created in rows:
         moment = as_datetime(created) or as_datetime(processed)
+        if (moment is not None and sender in accepted_at and as_datetime(processed)
+                and epoch(moment) < accepted_at[sender]):
+            moment = as_datetime(processed)  # a follow-up: its ticket is older than the mail
         if as_datetime(processed) is not None:
             finished.append(epoch(as_datetime(processed)))  # type: ignore[arg-type]
         if moment is None or sender not in accepted_at:
@@ -152,7 +177,41 @@ def run_postdesk(args: argparse.Namespace, workdir: Path, mails: list[Any], tag:
         "exit_code": exit_code,
         "notable": daemon.notable_lines(),
         "log_lines": len(daemon.lines),
+        "threading": threading,
+        "cpu_s": cpu,
     }
+
+
+def _open_tickets_first(args: argparse.Namespace, port: int, url: str, desk: Path,
+                        mails: list[Mail], tag: str) -> tuple[list[Mail], int, dict[str, Any]]:
+    """Replies mode: send the openers, wait for their acknowledgments, and build the
+    measured mails (follow-ups interleaved with new tickets)."""
+    openers = mails[: max(len(mails) // 2, 1)]
+    load = send_all(port, openers, recipient=RECIPIENT, connections=args.connections,
+                    timeout=args.timeout)
+    progress = Progress(url, desk, f"%{tag}@bench.example")
+    try:
+        wait_done(progress, load.accepted, time.monotonic() + args.timeout)
+        acks = progress.acknowledgments()
+        after_id = progress.last_inbound_id()
+    finally:
+        progress.close()
+    follow_ups = make_follow_ups(openers, acks, recipient=RECIPIENT, tag=tag)
+    fresh = make_mails(args.count - len(follow_ups), recipient=RECIPIENT, tag=f"n{tag}",
+                       seed=3)
+    measured = [replace(m, index=i) for i, m in enumerate(interleave(follow_ups, fresh))]
+    return measured, after_id, {"openers": load.accepted, "acks": acks}
+
+
+def _threaded(progress: Progress, mails: list[Mail], acks: dict[str, Any]) -> dict[str, str]:
+    """Per threading path: follow-ups stored on the ticket they answer / sent."""
+    landed = {sender: ticket for sender, ticket in progress.tickets_of_senders()}
+    result = {}
+    for path in THREADING_PATHS:
+        sent = [m for m in mails if m.path == path]
+        right = sum(landed.get(m.sender) == acks[m.sender].ticket_id for m in sent)
+        result[path] = f"{right}/{len(sent)}"
+    return result
 
 
 def run_baseline(args: argparse.Namespace, workdir: Path, mails: list[Any]) -> dict[str, Any]:
@@ -181,11 +240,15 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="postdesk-bench-"))
     mails = make_mails(args.count, recipient=RECIPIENT, tag=tag)
     avg_kb = sum(len(m.raw) for m in mails) / len(mails) / 1024
+    if args.replies:
+        print(f"replies mode: {len(mails) // 2} openers first (not measured), then the "
+              f"measured {args.count}: half follow-ups, half new tickets")
     print(f"{args.count} mails (avg {avg_kb:.1f} KB, every 10th with an attachment) over "
           f"{args.connections} connections; database "
           f"{args.database_url or 'sqlite (desk default)'}; work dir {workdir}", flush=True)
     try:
         pd = run_postdesk(args, workdir, mails, tag)
+        mails = args.measured_mails
         base = run_baseline(args, workdir, mails)
     finally:
         if args.keep:
@@ -230,6 +293,7 @@ def main(argv: list[str] | None = None) -> int:
         "baseline_p99_smtp_ms": percentile(btx_ms, 99),
         "baseline_client_errors": len(bl.errors),
         "ratio": round(pd_accepted / bl_accepted, 3) if bl_accepted else None,
+        "follow_ups_threaded": pd["threading"].get("threaded"),
     }
     for key, value in figures.items():
         if isinstance(value, float) and key.endswith("_ms"):
@@ -252,6 +316,12 @@ def main(argv: list[str] | None = None) -> int:
           f"p99 {fmt(percentile(btx_ms, 99), '.1f')} ms  "
           f"({bl.accepted}/{args.count} accepted, {base['files']} files)")
     print(f"ratio     {fmt(figures['ratio'], '.2f')}  (postdesk accepted / baseline accepted)")
+    cpu_ms = {name: round(spent / max(settled, 1) * 1000, 2) for name, spent in pd["cpu_s"].items()}
+    figures["cpu_ms_per_mail"] = cpu_ms
+    print(f"cpu       per mail (user+system, ms): {cpu_ms}  (main = intake, queue and "
+          f"dispatch; children = worker processes)")
+    if pd["threading"]:
+        print(f"threading follow-ups on the ticket they answer: {pd['threading']['threaded']}")
     print(f"states    inbound {pd['inbound_states']}  outbox {pd['outbox_states']}  "
           f"daemon exit code {pd['exit_code']}")
 
@@ -269,7 +339,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"baseline log: {base['notable'][:5]}")
     if args.json:
         print(json.dumps(figures, sort_keys=False))
-    return 0 if pd["complete"] and not pl.errors and not pd["failures"] else 1
+    misthreaded = any(a != b for a, b in (v.split("/") for v in
+                                          pd["threading"].get("threaded", {}).values()))
+    return 0 if pd["complete"] and not pl.errors and not pd["failures"] \
+        and not misthreaded else 1
 
 
 if __name__ == "__main__":

@@ -43,7 +43,7 @@ class _Serialized:
         self.database, self.inner, self.durable = database, inner, durable
 
     def __enter__(self) -> Any:
-        self.database.acquire_writer(self.durable)
+        self.database.acquire_writer()
         try:
             return self.inner.__enter__()
         except BaseException:
@@ -51,10 +51,14 @@ class _Serialized:
             raise
 
     def __exit__(self, *exc: Any) -> Any:
+        outermost = self.database._depth == 1
         try:
-            return self.inner.__exit__(*exc)
+            result = self.inner.__exit__(*exc)
         finally:
             self.database.release_writer()
+        if self.durable and outermost and exc[0] is None:
+            self.database.sync_log()  # after the lock: other writers need not wait for it
+        return result
 
 
 class SerializedSqliteDatabase(peewee.SqliteDatabase):
@@ -75,15 +79,16 @@ class SerializedSqliteDatabase(peewee.SqliteDatabase):
         self._depth = 0
         self._lock_path = None if database == ":memory:" else f"{database}.lock"
         self._lock_fd: int | None = None
+        self._directory_synced = False
 
     def atomic(self, *args: Any, **kwargs: Any) -> Any:
         return _Serialized(self, super().atomic(*args, **kwargs), durable=False)
 
     def durable_atomic(self) -> Any:
-        """A transaction synced to disk at commit: for commits that make a promise."""
+        """A transaction synced to disk when it ends: for commits that make a promise."""
         return _Serialized(self, super().atomic(), durable=True)
 
-    def acquire_writer(self, durable: bool) -> None:
+    def acquire_writer(self) -> None:
         self._write_lock.acquire()
         self._depth += 1
         if self._depth > 1:
@@ -92,19 +97,43 @@ class SerializedSqliteDatabase(peewee.SqliteDatabase):
             if self._lock_fd is None:
                 self._lock_fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
             fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
-        if durable and not self.sync_every_commit:
-            self.execute_sql("PRAGMA synchronous = FULL")
-            self._restore_sync = True
 
     def release_writer(self) -> None:
         self._depth -= 1
-        if self._depth == 0:
-            if getattr(self, "_restore_sync", False):
-                self._restore_sync = False
-                self.execute_sql("PRAGMA synchronous = NORMAL")
-            if self._lock_fd is not None:
-                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+        if self._depth == 0 and self._lock_fd is not None:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
         self._write_lock.release()
+
+    def sync_log(self) -> None:
+        """Make every transaction committed so far durable: fsync the write-ahead log.
+
+        With `synchronous = normal` a commit writes its WAL frames without syncing
+        them; SQLite syncs the WAL before each checkpoint and the database file after
+        it, so once the WAL is synced after a commit, that commit survives a power
+        cut whether or not a checkpoint ran in between. Syncing here, after the write
+        lock is released, lets the next writer go on while the disk flushes, and the
+        syncs of several processes overlap instead of queueing behind the lock."""
+        if self.sync_every_commit or self._lock_path is None:
+            return  # synchronous = full synced the commit already; or a memory database
+        name = self.database
+        # no WAL file: the last checkpoint put everything in the database file
+        _fsync(f"{name}-wal") or _fsync(name)
+        if not self._directory_synced:  # the WAL file's own entry, once per process
+            _fsync(os.path.dirname(os.path.abspath(name)))
+            self._directory_synced = True
+
+
+def _fsync(path: str) -> bool:
+    """fsync a file or folder by name; False when it does not exist."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return True
 
 
 def open_database(url: str, *, synchronous: str = "normal") -> peewee.Database:

@@ -14,6 +14,7 @@ from typing import Any
 
 import peewee as pw
 
+from postdesk import fastsql
 from postdesk.db import database
 
 
@@ -53,6 +54,21 @@ class BaseModel(pw.Model):
     class Meta:
         database = database
         legacy_table_names = False
+
+    def save(self, force_insert: bool = False, only: Any = None) -> Any:
+        """peewee's save; re-saving a stored row (every column it holds) runs pre-built
+        SQL instead of building the UPDATE each time (see `postdesk.fastsql`)."""
+        meta: Any = self._meta
+        pk = meta.primary_key
+        row: Any = self
+        if force_insert or only is not None or pk is False or meta.composite_key \
+                or meta.only_save_dirty or row._pk is None:
+            return super().save(force_insert=force_insert, only=only)
+        fields = [f for f in meta.sorted_fields if f.name in self.__data__ and f is not pk]
+        if not fields:
+            raise ValueError("no data to save!")
+        row._populate_unsaved_relations({f.name: self.__data__[f.name] for f in fields})
+        return fastsql.save_fields(self, fields)
 
 
 class SchemaVersion(BaseModel):
@@ -242,6 +258,7 @@ class Link(BaseModel):
 
 
 from postdesk.lease import Lease  # noqa: E402  (its own module, same database)
+from postdesk.sla_pending import SlaPending  # noqa: E402
 from postdesk.sla_store import TicketSla  # noqa: E402
 
 MODELS: tuple[type[pw.Model], ...] = (
@@ -259,4 +276,5 @@ MODELS: tuple[type[pw.Model], ...] = (
     Link,
     TicketSla,
     Lease,
+    SlaPending,
 )

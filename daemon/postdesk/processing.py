@@ -16,7 +16,7 @@ from email.message import EmailMessage
 
 import peewee
 
-from postdesk import logs
+from postdesk import fastsql, logs
 from postdesk.automation import EventFacts
 from postdesk.config import Settings
 from postdesk.db import database, utcnow
@@ -30,9 +30,9 @@ from postdesk.mail.classify import Classification, classify
 from postdesk.mail.dkim_check import dkim_pass_domains
 from postdesk.mail.parse import ParsedMail, load_message, parse_loaded
 from postdesk.mail.reply import extract_reply
-from postdesk.models import Customer, Inbound, Message, Outbox, Ticket
+from postdesk.models import Customer, Inbound, Message, Ticket
 from postdesk.runtime import Runtime
-from postdesk.tickets import service, sla_track
+from postdesk.tickets import service, sla_catch_up
 from postdesk.tickets.agent_mail import handle_agent_mail
 from postdesk.tickets.agents import AgentIdentity, check_agent
 from postdesk.tickets.automation import Trigger, run_automations
@@ -61,7 +61,7 @@ class Outcome:
 
 def process_inbound(inbound_id: int, runtime: Runtime) -> Outcome:
     """Process one inbound row; idempotent (a done or missing row is skipped)."""
-    row = Inbound.get_or_none(Inbound.id == inbound_id)
+    row = fastsql.get_by(Inbound, Inbound.id, inbound_id)
     if row is None or row.state != "pending":
         return Outcome("skipped")
     msg = load_message(row.raw)
@@ -111,9 +111,11 @@ def _process_once(row: Inbound, parsed: ParsedMail, verdict: Classification,
         with database.atomic():
             outcome = plan.outcome or _apply(row, parsed, verdict, plan, runtime, now)
             if plan.outcome is None and outcome.ticket_id is not None:
-                sla_track.refresh_safely(outcome.ticket_id, runtime, now)
+                sla_catch_up.mark(outcome.ticket_id, now)  # recomputed after the commit
             if not _finish(row.id, outcome, now):
                 raise _AlreadyDone
+        if plan.outcome is None and outcome.ticket_id is not None:
+            _catch_up_sla(runtime)
     except _AlreadyDone:
         return Outcome("skipped")
     except (peewee.OperationalError, peewee.InterfaceError, peewee.IntegrityError):
@@ -124,12 +126,21 @@ def _process_once(row: Inbound, parsed: ParsedMail, verdict: Classification,
     return outcome
 
 
+def _catch_up_sla(runtime: Runtime) -> None:
+    """The clocks of the tickets marked so far: the mail is committed whatever happens here
+    (a failure leaves the marks for the sweeper)."""
+    try:
+        sla_catch_up.after_commit(runtime)
+    except Exception:
+        log.exception("SLA clocks not caught up after a commit; the sweeper will")
+
+
 def _finish(inbound_id: int, outcome: Outcome, now: datetime) -> bool:
     """Mark the row done (or what it became) if it is still pending: the claim."""
-    return (Inbound.update(state=outcome.state, reason=outcome.reason, ticket=outcome.ticket_id,
-                           processed_at=now, attempts=Inbound.attempts + 1)
-            .where((Inbound.id == inbound_id) & (Inbound.state == "pending"))
-            .execute()) == 1
+    return fastsql.update_by_id(Inbound, inbound_id, only_if={"state": "pending"},
+                                increment="attempts", state=outcome.state,
+                                reason=outcome.reason, ticket=outcome.ticket_id,
+                                processed_at=now) == 1
 
 
 def _record_failure(inbound_id: int, exc: Exception) -> Outcome:
@@ -181,7 +192,7 @@ def _plan(row: Inbound, parsed: ParsedMail, verdict: Classification, runtime: Ru
             trusted_authserv_ids=frozenset(runtime.settings.agents.trusted_authserv_ids),
             dkim_verified_domains=verified)
         agent, refused = decision.identity, ("" if decision.identity else decision.reason)
-    return Plan(match=match, customer=Customer.get_or_none(Customer.email == sender),
+    return Plan(match=match, customer=fastsql.get_by(Customer, Customer.email, sender),
                 agent=agent, agent_refused=refused)
 
 
@@ -200,7 +211,7 @@ def _apply(row: Inbound, parsed: ParsedMail, verdict: Classification, plan: Plan
     )
     match = plan.match
     if match is not None and plan.agent is not None:
-        ticket = Ticket.get_by_id(match.ticket_id)
+        ticket = _ticket(match.ticket_id)
         new_text = extract_reply(parsed.text, html=None if parsed.text.strip() else parsed.html
                                  ).new_text
         result = handle_agent_mail(ticket, plan.agent, parsed, new_text, row, runtime, now,
@@ -209,7 +220,7 @@ def _apply(row: Inbound, parsed: ParsedMail, verdict: Classification, plan: Plan
                        reason=f"agent {plan.agent.agent.email} ({plan.agent.method}): "
                               f"{result.summary}")
     if match is not None:
-        ticket = Ticket.get_by_id(match.ticket_id)
+        ticket = _ticket(match.ticket_id)
         if plan.agent_refused:
             service.record_event(ticket, "agent.not_authenticated",
                                  {"reason": plan.agent_refused}, actor="system", now=now)
@@ -282,7 +293,7 @@ def _apply_bounce(row: Inbound, parsed: ParsedMail, verdict: Classification, pla
     if plan.match is None:
         reason = verdict.reason + (f"; {flagged} address(es) marked bouncing" if flagged else "")
         return Outcome("ignored", reason=reason)
-    ticket = Ticket.get_by_id(plan.match.ticket_id)
+    ticket = _ticket(plan.match.ticket_id)
     summary = "\n".join(
         f"{'Permanent' if r.hard else 'Temporary'} delivery failure to {r.email}"
         f"{f' ({r.status})' if r.status else ''}{f': {r.diagnostic}' if r.diagnostic else ''}"
@@ -318,22 +329,23 @@ def _store_mail(ticket: Ticket, parsed: ParsedMail, row: Inbound, author: str,
 
 def _find_duplicate(row: Inbound, parsed: ParsedMail, sender: str) -> Plan | None:
     """The same mail delivered twice: same Message-ID from the same sender, or same bytes."""
+    param = database.obj.param
     if parsed.message_id:
-        earlier = (Message.select(Message.ticket)
-                   .where((Message.message_id == parsed.message_id[:998])
-                          & (Message.direction == "in") & (Message.author_email == sender))
-                   .first())
+        earlier = database.execute_sql(
+            f'SELECT "ticket_id" FROM "message" WHERE "message_id" = {param} '
+            f'AND "direction" = {param} AND "author_email" = {param} LIMIT 1',
+            [parsed.message_id[:998], "in", sender]).fetchone()
         if earlier is not None:
-            return Plan(Outcome("duplicate", ticket_id=earlier.ticket_id,
+            return Plan(Outcome("duplicate", ticket_id=earlier[0],
                                 reason=f"already stored: Message-ID <{parsed.message_id}> "
                                        f"from {sender}"))
-    same_bytes = (Inbound.select(Inbound.id, Inbound.ticket)
-                  .where((Inbound.sha256 == row.sha256) & (Inbound.id != row.id)
-                         & Inbound.state.in_(("done", "duplicate", "ignored")))
-                  .first())
+    same_bytes = database.execute_sql(
+        f'SELECT "id", "ticket_id" FROM "inbound" WHERE "sha256" = {param} AND "id" != {param} '
+        f'AND "state" IN ({fastsql.placeholders(3)}) LIMIT 1',
+        [row.sha256, row.id, "done", "duplicate", "ignored"]).fetchone()
     if same_bytes is not None:
-        return Plan(Outcome("duplicate", ticket_id=same_bytes.ticket_id,
-                            reason=f"already stored: identical to inbound {same_bytes.id}"))
+        return Plan(Outcome("duplicate", ticket_id=same_bytes[1],
+                            reason=f"already stored: identical to inbound {same_bytes[0]}"))
     return None
 
 
@@ -342,7 +354,7 @@ def _reply_token(row: Inbound, parsed: ParsedMail, runtime: Runtime) -> ReplyTok
     desk = runtime.settings.desk
     for address in [*row.rcpt_to, *(a.email for a in parsed.to + parsed.cc)]:
         token = read_reply_address(address, desk.secret, desk.addresses)
-        if token is not None and Ticket.get_or_none(Ticket.id == token.ticket_id) is not None:
+        if token is not None and fastsql.get_by(Ticket, Ticket.id, token.ticket_id) is not None:
             return token
     return None
 
@@ -352,7 +364,7 @@ def _thread_facts(row: Inbound, parsed: ParsedMail, sender: str, runtime: Runtim
     token_ticket = token.ticket_id if token is not None else None
     referenced = _tickets_of_message_ids([*reversed(parsed.references), *parsed.in_reply_to])
     tagged = find_subject_tag(parsed.subject)
-    if tagged is not None and Ticket.get_or_none(Ticket.id == tagged) is None:
+    if tagged is not None and fastsql.get_by(Ticket, Ticket.id, tagged) is None:
         tagged = None
     people = service.people_on_ticket(tagged) if tagged is not None else frozenset()
     return ThreadFacts(sender=sender, token_ticket=token_ticket, referenced_tickets=referenced,
@@ -363,13 +375,15 @@ def _tickets_of_message_ids(message_ids: list[str]) -> tuple[int, ...]:
     ids = [m[:998] for m in dict.fromkeys(message_ids) if m]
     if not ids:
         return ()
+    among = f"IN ({fastsql.placeholders(len(ids))})"
     found: dict[str, int] = {}
-    for out in Outbox.select(Outbox.message_id, Outbox.ticket).where(
-            Outbox.message_id.in_(ids) & Outbox.ticket.is_null(False)):
-        found[str(out.message_id)] = int(out.ticket_id or 0)
-    for msg in Message.select(Message.message_id, Message.ticket).where(
-            Message.message_id.in_(ids)):
-        found.setdefault(str(msg.message_id), msg.ticket_id)
+    for message_id, ticket_id in database.execute_sql(
+            f'SELECT "message_id", "ticket_id" FROM "outbox" WHERE "message_id" {among} '
+            'AND "ticket_id" IS NOT NULL', ids):
+        found[str(message_id)] = int(ticket_id)
+    for message_id, ticket_id in database.execute_sql(
+            f'SELECT "message_id", "ticket_id" FROM "message" WHERE "message_id" {among}', ids):
+        found.setdefault(str(message_id), int(ticket_id))
     return tuple(dict.fromkeys(found[m] for m in ids if m in found))
 
 
@@ -385,6 +399,13 @@ def _cc_customers(parsed: ParsedMail, runtime: Runtime, now: datetime) -> list:
         people.append(service.find_or_create_customer(
             address.normalized, address.name, language=None, timezone=None, now=now))
     return people
+
+
+def _ticket(ticket_id: int) -> Ticket:
+    ticket = fastsql.get_by(Ticket, Ticket.id, ticket_id)
+    if ticket is None:
+        raise peewee.DoesNotExist(f"ticket {ticket_id} does not exist")
+    return ticket
 
 
 def _desk_address(row: Inbound, runtime: Runtime) -> str:

@@ -37,11 +37,14 @@ from postdesk.intake.store import InboundWriter
 from postdesk.lease import SCHEDULER, Lease, LeaseKeeper, default_holder_id
 from postdesk.queue import make_broker, start_embedded_worker
 from postdesk.tasks import Dispatcher, declare_actors
+from postdesk.tickets import sla_catch_up
 from postdesk.workpool import InboundRunner, make_runner, start_fork_server, uses_processes
 
 log = logging.getLogger("postdesk")
 
 SWEEP_INTERVAL_S = 5.0
+#: The sweeper leaves SLA marks younger than this to the workers' own catch-up.
+SLA_MARK_GRACE = timedelta(seconds=2)
 SLA_SCAN_INTERVAL_S = 60.0
 LEADER_LEASE = timedelta(seconds=30)
 DRAIN_TIMEOUT_MS = 10_000
@@ -165,6 +168,10 @@ class Daemon:
             scheduler.sweep(dispatcher, now, everything=everything,
                             redispatch_after=timedelta(
                                 seconds=self.settings.broker.redispatch_after))
+            # SLA clocks a crash or the end of a burst left to recompute (workers take
+            # the fresh marks themselves)
+            sla_catch_up.catch_up_all(runtime.current(), older_than=None if everything
+                                      else now - SLA_MARK_GRACE)
 
     async def _sla_forever(self, dispatcher: Dispatcher) -> None:
         """SLA warnings and breaches: a scan of the clocks that are due, every minute."""
@@ -180,6 +187,8 @@ class Daemon:
         with db.database.connection_context():
             if not self.leader.try_acquire(db.utcnow()):
                 return
+        with db.database.connection_context():
+            sla_catch_up.catch_up_all(runtime.current())  # no stale next_at for the scan
         sla_scan.run_once(runtime.current(), dispatcher.outgoing)
         schedule_scan.run_once(runtime.current(), dispatcher.outgoing)
 

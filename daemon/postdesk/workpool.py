@@ -37,7 +37,8 @@ log = logging.getLogger(__name__)
 
 class InboundRunner(Protocol):
     def run(self, inbound_id: int) -> tuple[int, ...]:
-        """Process one inbound mail; return the outbox ids it created."""
+        """Process one inbound mail and send what it decided; return the outbox ids still
+        to be sent (the queue's job)."""
         ...
 
     def send(self, outbox_id: int) -> str:
@@ -74,7 +75,22 @@ def _child_run(inbound_id: int) -> tuple[int, ...]:
             logs.bind(ticket=outcome.ticket_id)
             log.info("inbound processed", extra={"state": outcome.state,
                                                  "reason": outcome.reason[:200]})
-        return outcome.outbox_ids
+    return _send_now(outcome.outbox_ids)
+
+
+def _send_now(outbox_ids: tuple[int, ...]) -> tuple[int, ...]:
+    """Send the mails a unit of work decided right after its commit, here: the same work
+    the queue would hand to a worker a moment later, without the trip through it. What
+    cannot be sent now (the database went away) is returned for the queue to retry;
+    mail that a transport defers is already rescheduled on its row for the sweeper."""
+    left = []
+    for outbox_id in outbox_ids:
+        try:
+            _child_send(outbox_id)
+        except Exception as exc:
+            log.warning("outbox %s goes back to the queue: %s", outbox_id, exc)
+            left.append(outbox_id)
+    return tuple(left)
 
 
 def _child_send(outbox_id: int) -> str:

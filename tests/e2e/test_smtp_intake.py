@@ -124,6 +124,26 @@ def test_size_limit_is_advertised_and_enforced(make_settings, sqlite_url, start_
     assert Inbound.select().count() == 0
 
 
+def test_bare_lf_line_ends_get_a_reply_that_says_so(make_settings, sqlite_url, start_daemon):
+    daemon = start_daemon(make_settings(sqlite_url))
+    host, port = daemon.address
+    body = "".join(f"Line {n} of a report written on a Unix box.\n" for n in range(60))
+    unix = customer_mail(body=body).as_bytes().replace(b"\r\n", b"\n")
+    assert b"\r" not in unix and len(unix) > 2000
+    with smtplib.SMTP(host, port, timeout=10) as client:
+        client.ehlo()
+        assert client.mail("zoe@customer.example")[0] == 250
+        assert client.rcpt("support@example.com")[0] == 250
+        code, text = client.data(unix)  # smtplib sends bytes as they are
+        assert code == 500
+        assert b"bare LF" in text and b"CRLF" in text and b"Line too long" not in text
+        # the connection stays usable: the same mail with CRLF line ends is taken
+        assert client.sendmail("zoe@customer.example", ["support@example.com"],
+                               unix.replace(b"\n", b"\r\n")) == {}
+    wait_for(lambda: Inbound.select().where(Inbound.state == "done").count() == 1)
+    assert "Line 59 of a report" in Message.get().text
+
+
 def test_recipient_limit(make_settings, sqlite_url, start_daemon):
     daemon = start_daemon(make_settings(sqlite_url, smtp_max_recipients=2))
     rcpts = ["support@example.com", "support+a@example.com", "support+b@example.com"]

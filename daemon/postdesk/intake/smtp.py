@@ -12,6 +12,9 @@ Operator notes:
   committed to the database. If the database cannot be reached the answer is
   ``451 4.3.0`` and the sending MTA retries later. Nothing else happens here:
   parsing and tickets are the worker's job.
+* Line ends must be CRLF (RFC 5321): a mail whose data has bare LF line ends
+  and is longer than one SMTP line is refused with ``500 5.5.2`` and a reply
+  that says so (``intake/bare_lf.py``), not aiosmtpd's "Line too long".
 * LMTP (``[lmtp] listen``) answers one line per accepted recipient, as RFC 2033
   requires; the mail is stored once for all of them.
 """
@@ -28,6 +31,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from postdesk.config import Settings, parse_listen
 from postdesk.errors import RejectMessage, TemporaryFailure
+from postdesk.intake.bare_lf import BareLfReply
 from postdesk.intake.store import Arrival
 from postdesk.mail.address import is_support_address
 
@@ -95,6 +99,14 @@ class IntakeHandler:
         return reply
 
 
+class DeskSMTP(BareLfReply, SMTP):
+    """aiosmtpd's SMTP, with a clear reply to bare LF line ends."""
+
+
+class DeskLMTP(BareLfReply, LMTP):
+    """aiosmtpd's LMTP, with a clear reply to bare LF line ends."""
+
+
 def _peer(session: Session) -> str:
     peer = session.peer
     if isinstance(peer, tuple) and len(peer) >= 2:
@@ -111,7 +123,7 @@ async def start_listener(settings: Settings, store: Store, *, lmtp: bool = False
     host, port = parse_listen(listen)
     handler = IntakeHandler(settings, store, source="lmtp" if lmtp else "smtp")
     loop = asyncio.get_running_loop()
-    protocol: type[SMTP] = LMTP if lmtp else SMTP
+    protocol: type[SMTP] = DeskLMTP if lmtp else DeskSMTP
     options: dict[str, Any] = {
         "data_size_limit": settings.smtp.max_message_size,
         "enable_SMTPUTF8": True,

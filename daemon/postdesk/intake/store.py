@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import peewee
 
+from postdesk import fastsql
 from postdesk.db import database, durable_atomic, utcnow
 from postdesk.errors import TemporaryFailure
 from postdesk.models import Inbound
@@ -62,7 +63,7 @@ def store_inbound(arrival: Arrival, *, dispatched: bool = True) -> int:
     """Commit one mail and return its inbound id; TemporaryFailure if the database is away."""
     try:
         with durable_atomic():
-            return int(Inbound.insert(**_row(arrival, dispatched=dispatched)).execute())
+            return int(fastsql.create(Inbound, **_row(arrival, dispatched=dispatched)).id)
     except peewee.DatabaseError as exc:
         raise TemporaryFailure(f"database unavailable: {exc}") from exc
 
@@ -110,7 +111,7 @@ class InboundWriter:
     def _commit(self, batch: list[tuple[Arrival, asyncio.Future[int]]]) -> None:
         try:
             with durable_atomic():
-                ids = [int(Inbound.insert(**_row(arrival)).execute()) for arrival, _ in batch]
+                ids = [int(fastsql.create(Inbound, **_row(arrival)).id) for arrival, _ in batch]
         except Exception as exc:  # the database is away: every sender in the batch retries
             log.error("could not store %d arriving mails: %s", len(batch), exc)
             failure = TemporaryFailure(f"database unavailable: {exc}")

@@ -18,7 +18,7 @@ from typing import Any
 
 import peewee
 
-from postdesk import logs
+from postdesk import fastsql, logs
 from postdesk.db import database, durable_atomic, utcnow
 from postdesk.errors import TemporaryFailure
 from postdesk.mail.compose import OutgoingAttachment, OutgoingMail, compose
@@ -39,7 +39,7 @@ def send_outbox(outbox_id: int, runtime: Runtime, now: datetime | None = None) -
     """Send one outbox row if it is due and nobody else holds it; return its new state.
     (`now` for tests of held mail; the sender reads the clock.)"""
     now = now or utcnow()
-    row = Outbox.get_or_none(Outbox.id == outbox_id)
+    row = fastsql.get_by(Outbox, Outbox.id, outbox_id)
     if row is None or not _may_claim(row, now):
         return "skipped"
     logs.bind(ticket=row.ticket_id)
@@ -80,12 +80,16 @@ def _claim(row: Outbox, raw: bytes, now: datetime) -> bool:
     The commit is synced: everything that led to this mail (the ticket, the outbox
     row) is on disk before the mail leaves, so a power cut cannot make us decide
     and send it a second time."""
-    due = (Outbox.state == "pending") & (Outbox.next_attempt_at <= now)
-    stale = (Outbox.state == "sending") & (Outbox.lease_until < now)
+    p = database.obj.param
+    at = Outbox.next_attempt_at.db_value(now)
     with durable_atomic():
-        claimed = (Outbox.update(state="sending", lease_until=now + SEND_LEASE,
-                                 attempts=Outbox.attempts + 1, raw=raw)
-                   .where((Outbox.id == row.id) & (due | stale)).execute())
+        claimed = database.execute_sql(
+            f'UPDATE "outbox" SET "state" = {p}, "lease_until" = {p}, '
+            f'"attempts" = "attempts" + 1, "raw" = {p} WHERE "id" = {p} AND '
+            f'(("state" = {p} AND "next_attempt_at" <= {p}) '
+            f'OR ("state" = {p} AND "lease_until" < {p}))',
+            ["sending", Outbox.lease_until.db_value(now + SEND_LEASE), Outbox.raw.db_value(raw),
+             row.id, "pending", at, "sending", at]).rowcount
     row.attempts += 1
     return claimed == 1
 
@@ -173,8 +177,8 @@ def _give_up(row: Outbox, error: str) -> str:
 def _mark_sent(row: Outbox, where: str) -> None:
     now = utcnow()
     with database.atomic():
-        (Outbox.update(state="sent", sent_at=now, lease_until=None, last_error="")
-         .where(Outbox.id == row.id).execute())
+        fastsql.update_by_id(Outbox, row.id, state="sent", sent_at=now, lease_until=None,
+                             last_error="")
         if row.ticket_id is not None:
             service.record_event(row.ticket_id, "mail.sent",
                                  {"outbox": row.id, "kind": row.kind, "to": row.recipient},

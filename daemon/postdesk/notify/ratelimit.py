@@ -13,19 +13,22 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from postdesk.config import LimitsSettings
+from postdesk.db import database
 from postdesk.models import Outbox
 
 
 def automatic_mail_held_back(recipient: str, now: datetime, limits: LimitsSettings) -> str | None:
     """The reason an automatic mail to `recipient` must not go out now, or None."""
-    since = now - timedelta(seconds=limits.auto_reply_window)
-    recent = Outbox.automatic & (Outbox.created_at > since)
-    to_recipient = (Outbox.select().where(recent & (Outbox.recipient == recipient.lower()))
-                    .count())
+    since = Outbox.created_at.db_value(now - timedelta(seconds=limits.auto_reply_window))
+    param = database.obj.param
+    recent = f'SELECT COUNT(*) FROM "outbox" WHERE "automatic" = {param} AND "created_at" > {param}'
+    automatic = Outbox.automatic.db_value(True)
+    to_recipient = database.execute_sql(f'{recent} AND "recipient" = {param}',
+                                        [automatic, since, recipient.lower()]).fetchone()[0]
     if to_recipient >= limits.auto_replies_per_address:
         return (f"rate limit: {to_recipient} automatic mails to {recipient} in the last "
                 f"{limits.auto_reply_window} s (limit {limits.auto_replies_per_address})")
-    total = Outbox.select().where(recent).count()
+    total = database.execute_sql(recent, [automatic, since]).fetchone()[0]
     if total >= limits.auto_replies_total:
         return (f"rate limit: {total} automatic mails in the last {limits.auto_reply_window} s "
                 f"(desk limit {limits.auto_replies_total})")

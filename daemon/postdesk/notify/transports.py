@@ -48,7 +48,8 @@ class MaildirTransport:
         self.folder.mkdir(parents=True, exist_ok=True)
         name = hashlib.sha256(message_id.encode()).hexdigest()[:24] + ".eml"
         target = self.folder / name
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".eml", dir=self.folder)
+        # not "*.eml" until complete: whoever watches the folder sees whole mails only
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".part", dir=self.folder)
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(raw)

@@ -48,7 +48,7 @@ def guess_language(languages: Sequence[str], default: str, *, text: str = "",
 
 def detect_language(text: str, candidates: Sequence[str]) -> str | None:
     """The language of `text` among `candidates`, or None when unsure or too short."""
-    if len(candidates) < 2 or sum(ch.isalpha() for ch in text) < MIN_LETTERS:
+    if len(candidates) < 2 or sum(map(str.isalpha, text)) < MIN_LETTERS:
         return None
     language, probability = _identifier(tuple(sorted(candidates))).classify(text[:2000])
     return str(language) if probability >= MIN_PROBABILITY else None

@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from postdesk import fastsql
+from postdesk.db import database
 from postdesk.mail.address import CUSTOMER_ROLE, reply_address
 from postdesk.mail.compose import LOOP_HEADER, new_message_id
-from postdesk.models import Customer, Message, Outbox, Ticket
+from postdesk.models import Customer, Ticket
 from postdesk.runtime import Runtime
 from postdesk.tickets.agents import agent_role, note_role
 from postdesk.tickets.service import MailToSend
@@ -37,11 +39,13 @@ class MailRequest:
 
 def thread_ids(ticket: Ticket) -> tuple[str | None, list[str]]:
     """(In-Reply-To, References) that keep a mail in the ticket's thread."""
-    inbound = [str(m.message_id) for m in Message.select(Message.message_id)
-               .where((Message.ticket == ticket.id) & Message.message_id.is_null(False))
-               .order_by(Message.id)]
-    outbound = [str(o.message_id) for o in Outbox.select(Outbox.message_id)
-                .where(Outbox.ticket == ticket.id).order_by(Outbox.id)]
+    param = database.obj.param
+    inbound = [str(m) for (m,) in database.execute_sql(
+        f'SELECT "message_id" FROM "message" WHERE "ticket_id" = {param} '
+        'AND "message_id" IS NOT NULL ORDER BY "id"', [ticket.id])]
+    outbound = [str(m) for (m,) in database.execute_sql(
+        f'SELECT "message_id" FROM "outbox" WHERE "ticket_id" = {param} ORDER BY "id"',
+        [ticket.id])]
     references = [*inbound, *outbound][-20:]
     return (inbound[-1] if inbound else None), references
 
@@ -50,8 +54,10 @@ def build_mail(request: MailRequest, ticket: Ticket, runtime: Runtime, *, now: d
                desk_address: str | None = None, message_text: str = "") -> MailToSend:
     settings = runtime.settings
     address = desk_address or settings.desk.addresses[0]
-    requester: Customer = ticket.requester
-    customer = Customer.get_or_none(Customer.email == request.recipient.lower())
+    requester: Customer = fastsql.related(ticket, Ticket.requester)
+    recipient = request.recipient.lower()
+    customer = (requester if recipient == requester.email
+                else fastsql.get_by(Customer, Customer.email, recipient))
     in_reply_to, references = thread_ids(ticket)
     role = CUSTOMER_ROLE if request.to_customer else agent_role(request.recipient)
     context: dict[str, Any] = {

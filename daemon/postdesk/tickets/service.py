@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from postdesk import fastsql
 from postdesk.mail.parse import Attachment as ParsedAttachment
 from postdesk.models import (
     Attachment,
@@ -48,22 +49,24 @@ def find_or_create_customer(
 ) -> Customer:
     """The customer for an address, whatever its case; a later display name fills a blank one."""
     key = email.strip().lower()
-    customer = Customer.get_or_none(Customer.email == key)
+    customer = fastsql.get_by(Customer, Customer.email, key)
     if customer is None:
         # on conflict another worker created it a moment ago: take theirs
-        Customer.insert(email=key, name=name[:300], language=language, timezone=timezone,
-                        created_at=now).on_conflict_ignore().execute()
-        return Customer.get(Customer.email == key)
+        fastsql.insert_if_absent(Customer, email=key, name=name[:300], language=language,
+                                 timezone=timezone, bouncing=False, created_at=now)
+        created = fastsql.get_by(Customer, Customer.email, key)
+        assert created is not None
+        return created
     if name and not customer.name:
         customer.name = name[:300]
-        customer.save(only=[Customer.name])
+        fastsql.save_fields(customer, [Customer.name])
     return customer
 
 
 def open_ticket(requester: Customer, subject: str, *, now: datetime,
                 request_type: str | None = None, team: str | None = None) -> Ticket:
-    ticket = Ticket.create(
-        subject=subject[:1000], status=INITIAL_STATUS, requester=requester,
+    ticket = fastsql.create(
+        Ticket, subject=subject[:1000], status=INITIAL_STATUS, requester=requester,
         request_type=request_type, team=team, created_at=now, updated_at=now,
         status_changed_at=now,
     )
@@ -104,8 +107,8 @@ def add_message(
     attachments: Iterable[ParsedAttachment],
     now: datetime,
 ) -> Message:
-    message = Message.create(
-        ticket=ticket, direction=direction, visibility=visibility,
+    message = fastsql.create(
+        Message, ticket=ticket, direction=direction, visibility=visibility,
         author_email=author_email.lower(), author_name=author_name[:300],
         message_id=message_id[:998] if message_id else None, subject=subject[:1000],
         text=text, body=body, html=html, inbound=inbound, created_at=now,
@@ -114,7 +117,7 @@ def add_message(
         store_attachment(message, part)
     if ticket.updated_at != now:
         ticket.updated_at = now
-        ticket.save(only=[Ticket.updated_at])
+        fastsql.save_fields(ticket, [Ticket.updated_at])
     record_event(ticket, "message.received" if direction == "in" else "message.sent",
                  {"message": message.id, "visibility": visibility}, actor=author_email, now=now)
     return message
@@ -123,9 +126,10 @@ def add_message(
 def store_attachment(message: Message, part: ParsedAttachment) -> Attachment:
     """Store an attachment; identical contents share one blob."""
     digest = hashlib.sha256(part.data).hexdigest()
-    Blob.insert(sha256=digest, data=part.data, size=len(part.data)).on_conflict_ignore().execute()
-    return Attachment.create(
-        message=message, filename=part.filename[:300], content_type=part.content_type[:200],
+    fastsql.insert_if_absent(Blob, sha256=digest, data=part.data, size=len(part.data))
+    return fastsql.create(
+        Attachment, message=message, filename=part.filename[:300],
+        content_type=part.content_type[:200],
         size=len(part.data), blob=digest, content_id=part.content_id, inline=part.inline,
         note=part.note,
     )
@@ -140,7 +144,7 @@ def set_status(ticket: Ticket, status: str, *, actor: str, now: datetime,
     ticket.status = status
     ticket.updated_at = now
     ticket.status_changed_at = now
-    ticket.save(only=[Ticket.status, Ticket.updated_at, Ticket.status_changed_at])
+    fastsql.save_fields(ticket, [Ticket.status, Ticket.updated_at, Ticket.status_changed_at])
     data = {"old": old, "new": status}
     if reason:
         data["reason"] = reason
@@ -157,7 +161,8 @@ def change_ticket(ticket: Ticket, event: str, *, actor: str, now: datetime,
     for name, value in changes.items():
         setattr(ticket, name, value)
     ticket.updated_at = now
-    ticket.save(only=[*(getattr(Ticket, name) for name in changes), Ticket.updated_at])
+    fastsql.save_fields(ticket, [*(getattr(Ticket, name) for name in changes),
+                                 Ticket.updated_at])
     record_event(ticket, event, {"old": old, "new": changes}, actor=actor, now=now, rule=rule)
     return True
 
@@ -165,7 +170,7 @@ def change_ticket(ticket: Ticket, event: str, *, actor: str, now: datetime,
 def add_note(ticket: Ticket, text: str, *, author: str, now: datetime,
              rule: str | None = None) -> Message:
     """An internal note: agents see it, customers never do."""
-    note = Message.create(ticket=ticket, direction="out", visibility="internal",
+    note = fastsql.create(Message, ticket=ticket, direction="out", visibility="internal",
                           author_email=author[:320], text=text, body=text, created_at=now)
     record_event(ticket, "note.added", {"message": note.id}, actor=author, now=now, rule=rule)
     return note
@@ -189,16 +194,16 @@ def mark_bouncing(addresses: Iterable[str]) -> int:
 
 def record_event(ticket: Ticket | int, kind: str, data: Mapping[str, Any], *, actor: str,
                  now: datetime, rule: str | None = None) -> Event:
-    return Event.create(ticket=ticket, kind=kind, data=dict(data), actor=actor, rule=rule,
+    return fastsql.create(Event, ticket=ticket, kind=kind, data=dict(data), actor=actor, rule=rule,
                         created_at=now)
 
 
 def queue_mail(ticket: Ticket | None, mail: MailToSend, *, now: datetime) -> Outbox:
     """An outbox row; the Message-ID is fixed now so that every retry sends the same mail."""
     # its fate is recorded when it is sent or fails (mail.sent / mail.failed events)
-    return Outbox.create(
-        ticket=ticket, kind=mail.kind, recipient=mail.recipient.lower(), language=mail.language,
-        automatic=mail.automatic,
+    return fastsql.create(
+        Outbox, ticket=ticket, kind=mail.kind, recipient=mail.recipient.lower(),
+        language=mail.language, automatic=mail.automatic,
         timezone=mail.timezone, message_id=mail.message_id, context=dict(mail.context),
         headers=dict(mail.headers), state="pending", next_attempt_at=now, created_at=now,
         dispatched_at=now,

@@ -36,8 +36,10 @@ from typing import Any
 
 import peewee
 
-from postdesk.db import database, is_postgres
-from postdesk.models import Event, Message, Ticket
+from postdesk import fastsql
+from postdesk.automation import TicketFacts
+from postdesk.db import database
+from postdesk.models import Event, Ticket
 from postdesk.runtime import Runtime
 from postdesk.runtime_sla import sla_config
 from postdesk.sla import (
@@ -122,9 +124,15 @@ def refresh_safely(ticket_id: int, runtime: Runtime, now: datetime) -> None:
 
 def evaluate(ticket: Ticket, config: SlaConfig, now: datetime) -> Evaluation:
     """The ticket's policy and clocks at `now` (reads the database, writes nothing)."""
-    policy = select_policy(config, facts_of(ticket))
+    return evaluation_of(ticket, facts_of(ticket), load_history(ticket.id), config, now)
+
+
+def evaluation_of(ticket: Ticket, facts: TicketFacts, history: Sequence[Happening],
+                  config: SlaConfig, now: datetime) -> Evaluation:
+    """The policy and clocks of a ticket whose snapshot and history are read (pure)."""
+    policy = select_policy(config, facts)
     effective = replace(policy, pause_on=policy.pause_on | {PAUSED_BY_RULE})
-    events = to_sla_events(_start(ticket), load_history(ticket.id), policy.resolve_on)
+    events = to_sla_events(_start(ticket), history, policy.resolve_on)
     return Evaluation(policy, compute_clocks(config, effective, events, now), now)
 
 
@@ -158,10 +166,7 @@ def store(ticket: Ticket | int, evaluation: Evaluation, now: datetime, *,
 def locked_row(ticket_id: int) -> TicketSla | None:
     """The ticket's row, locked until the transaction ends (PostgreSQL; SQLite has
     one writer at a time anyway)."""
-    query = TicketSla.select().where(TicketSla.ticket == ticket_id)
-    if is_postgres():
-        query = query.for_update()
-    return query.first()
+    return fastsql.get_by(TicketSla, TicketSla.ticket, ticket_id, lock=True)
 
 
 def clocks_json(clocks: Mapping[str, ClockState]) -> dict[str, Any]:
@@ -195,21 +200,32 @@ def _live(clocks: Mapping[str, ClockState]) -> list[Crossing]:
 
 def load_history(ticket_id: int) -> list[Happening]:
     """The ticket's audit events in the order they happened, with their messages."""
-    messages = {m.id: m for m in Message.select(
-        Message.id, Message.direction, Message.visibility, Message.author_email)
-        .where(Message.ticket == ticket_id)}
-    found: list[Happening] = []
-    for event in (Event.select(Event.kind, Event.data, Event.actor, Event.created_at)
-                  .where(Event.ticket == ticket_id).order_by(Event.created_at, Event.id)):
-        data = event.data or {}
+    return load_histories([ticket_id])[ticket_id]
+
+
+def load_histories(ticket_ids: Sequence[int]) -> dict[int, list[Happening]]:
+    """`load_history` of several tickets with two queries (pre-built SQL: this runs for
+    every changed ticket)."""
+    ids = list(ticket_ids)
+    found: dict[int, list[Happening]] = {ticket_id: [] for ticket_id in ids}
+    if not ids:
+        return found
+    among = f"IN ({fastsql.placeholders(len(ids))})"
+    messages = {row[0]: row[1:] for row in database.execute_sql(
+        'SELECT "id", "direction", "visibility", "author_email" FROM "message" '
+        f'WHERE "ticket_id" {among}', ids)}
+    rows = database.execute_sql(
+        'SELECT "ticket_id", "kind", "data", "actor", "created_at" FROM "event" '
+        f'WHERE "ticket_id" {among} ORDER BY "ticket_id", "created_at", "id"', ids)
+    for ticket_id, kind, raw_data, actor, created_at in rows:
+        data = Event.data.python_value(raw_data) or {}
+        at = Event.created_at.python_value(created_at)
         message = messages.get(int(data.get("message") or 0)) \
-            if event.kind.startswith("message.") else None
+            if kind.startswith("message.") else None
         if message is not None:
-            found.append(Happening(event.created_at, event.kind, data, event.actor,
-                                   message.direction, message.visibility,
-                                   message.author_email))
+            found[ticket_id].append(Happening(at, kind, data, actor, *message))
         else:
-            found.append(Happening(event.created_at, event.kind, data, event.actor))
+            found[ticket_id].append(Happening(at, kind, data, actor))
     return found
 
 

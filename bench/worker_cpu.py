@@ -1,0 +1,265 @@
+"""Worker CPU per mail, by stage: what one worker process spends turning a stored mail
+into a ticket + acknowledgment, and sending that acknowledgment. Prints figures; it is
+not a test.
+
+    .venv/bin/python bench/worker_cpu.py [--count 300] [--replies] [--profile FILE]
+
+A desk is `postdesk init`ed in a temporary folder (SQLite), COUNT generated mails are
+stored as inbound rows (as the SMTP intake stores them), then processed one after
+the other in this process with `processing.process_inbound` followed by
+`outbox.send_outbox` for every outbox row it created, exactly what a worker process
+does. CPU time (time.process_time, this process only) is split into stages by
+timing the functions below; a stage's figure excludes the stages nested inside it.
+The same run measures a baseline: the standard library parsing each mail and one
+SQLite INSERT + COMMIT per mail. CPU figures are steady on a loaded machine;
+wall-clock figures are printed too but depend on what else runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import email.policy
+import pstats
+import sqlite3
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from email.parser import BytesParser
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import Acknowledgment, interleave, make_follow_ups, make_mails
+
+RECIPIENT = "support@example.com"
+
+
+class StageClock:
+    """Exclusive CPU time per named stage (time in a nested stage counts there only)."""
+
+    def __init__(self) -> None:
+        self.cpu: dict[str, float] = defaultdict(float)
+        self.calls: dict[str, int] = defaultdict(int)
+        self._stack: list[list[Any]] = []
+
+    def wrap(self, stage: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.process_time()
+            frame = [stage, 0.0]
+            self._stack.append(frame)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self._stack.pop()
+                spent = time.process_time() - start
+                self.cpu[stage] += spent - frame[1]
+                self.calls[stage] += 1
+                if self._stack:
+                    self._stack[-1][1] += spent
+
+        return timed
+
+
+def instrument(clock: StageClock) -> None:
+    """Replace the worker's stage functions (in the modules that call them) by timed ones."""
+    import peewee
+
+    from postdesk import processing
+    from postdesk.notify import outbox
+    from postdesk.tickets import automation, sla_track
+
+    def patch(module: Any, name: str, stage: str) -> None:
+        if hasattr(module, name):
+            setattr(module, name, clock.wrap(stage, getattr(module, name)))
+
+    patch(processing, "load_message", "parse")
+    patch(processing, "parse_loaded", "parse")
+    patch(processing, "classify", "classify")
+    patch(processing, "_plan", "plan: threading, duplicate and customer reads")
+    patch(processing, "_apply", "apply: ticket, message, event writes")
+    patch(processing, "run_automations", "rules (engine + effects)")
+    patch(automation, "facts_of", "facts_of (rules snapshot)")
+    patch(automation, "rule_context", "rules context (round-robin reads)")
+    patch(automation, "build_mail", "rules: acknowledgment outbox row")
+    patch(sla_track, "facts_of", "facts_of (SLA snapshot)")
+    patch(sla_track, "store", "SLA store()")
+    patch(sla_track, "refresh_safely", "SLA refresh (clocks + store)")
+    try:  # the SLA refresh after the commit, in batches (when this desk has it)
+        from postdesk.tickets import sla_catch_up
+    except ImportError:
+        pass
+    else:
+        patch(sla_catch_up, "mark", "SLA mark (in the transaction)")
+        patch(sla_catch_up, "refresh_pending", "SLA refresh (clocks + store)")
+        patch(sla_catch_up, "facts_for", "facts_of (SLA snapshot)")
+        patch(sla_catch_up, "store", "SLA store()")
+    patch(processing, "_finish", "claim/finish UPDATE")
+    patch(outbox, "render", "send: render templates + MIME")
+    patch(outbox, "send_outbox", "send: claim, transport, mark sent")
+    original = peewee.Database.execute_sql
+    peewee.Database.execute_sql = clock.wrap("SQL execute (peewee execute_sql + sqlite3)",  # type: ignore
+                                             original)
+
+
+def setup_desk(workdir: Path) -> Any:
+    from postdesk import db, migrations, runtime
+    from postdesk.config import load_settings
+    from postdesk.desk import init_desk
+
+    desk = workdir / "desk"
+    init_desk(desk)
+    settings = load_settings(desk / "postdesk.toml")
+    database = db.connect(settings.database_url, synchronous=settings.database.synchronous)
+    database.connect()
+    migrations.migrate(database)
+    runtime.install(runtime.Runtime(settings))
+    return settings
+
+
+def store(mails: list[Any]) -> list[int]:
+    from postdesk.intake.store import Arrival, store_inbound
+
+    return [store_inbound(Arrival(raw=m.raw, mail_from=m.sender, rcpt_to=(m.rcpt,),
+                                  source="smtp")) for m in mails]
+
+
+def acknowledgments(ids: list[int]) -> dict[str, Acknowledgment]:
+    from postdesk.models import Inbound, Outbox
+
+    rows = (Outbox.select(Outbox, Inbound.mail_from)
+            .join(Inbound, on=(Inbound.ticket == Outbox.ticket))
+            .where(Inbound.id.in_(ids) & (Outbox.kind == "acknowledgment")).objects())
+    return {row.mail_from: Acknowledgment(row.ticket_id, row.message_id,
+                                          row.headers["reply_to"]) for row in rows}
+
+
+def work(ids: list[int]) -> tuple[int, int]:
+    """What a worker process does per id; returns (tickets' mails, acknowledgments sent)."""
+    from postdesk import processing, runtime
+    from postdesk.notify import outbox
+
+    rt = runtime.current()
+    sent = done = 0
+    for inbound_id in ids:
+        outcome = processing.process_inbound(inbound_id, rt)
+        done += outcome.state == "done"
+        for outbox_id in outcome.outbox_ids:
+            sent += outbox.send_outbox(outbox_id, rt) == "sent"
+    return done, sent
+
+
+def baseline(mails: list[Any], workdir: Path) -> tuple[float, float]:
+    """Standard-library parse + one SQLite INSERT/COMMIT per mail: (cpu µs, wall µs)."""
+    conn = sqlite3.connect(workdir / "baseline.db", isolation_level=None)
+    conn.execute("PRAGMA journal_mode=wal")
+    conn.execute("PRAGMA synchronous=normal")
+    conn.execute("CREATE TABLE mail (id INTEGER PRIMARY KEY, sender TEXT, subject TEXT, "
+                 "body TEXT)")
+    parser = BytesParser(policy=email.policy.default)
+    cpu, wall = time.process_time(), time.perf_counter()
+    for mail in mails:
+        msg = parser.parsebytes(mail.raw)
+        part = msg.get_body(("plain",))
+        body = part.get_content() if part is not None else ""
+        conn.execute("BEGIN")
+        conn.execute("INSERT INTO mail (sender, subject, body) VALUES (?, ?, ?)",
+                     (str(msg["From"]), str(msg["Subject"]), body))
+        conn.execute("COMMIT")
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    conn.close()
+    return cpu / len(mails) * 1e6, wall / len(mails) * 1e6
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=400, help="mails to process (400)")
+    parser.add_argument("--replies", action="store_true",
+                        help="half new tickets, half follow-ups (signed reply address, "
+                             "In-Reply-To, [#n] subject tag)")
+    parser.add_argument("--profile", metavar="FILE",
+                        help="also write a cProfile of the timed run (pstats) and print "
+                             "its top functions")
+    args = parser.parse_args(argv)
+    workdir = Path(tempfile.mkdtemp(prefix="postdesk-worker-cpu-"))
+    setup_desk(workdir)
+    warm = make_mails(20, recipient=RECIPIENT, tag="warm", seed=7)
+    work(store(warm))  # imports, template compilation, rule loading
+    if args.replies:
+        half = args.count // 2
+        firsts = make_mails(half, recipient=RECIPIENT, tag="first", seed=2)
+        first_ids = store(firsts)
+        work(first_ids)
+        replies = make_follow_ups(firsts, acknowledgments(first_ids), recipient=RECIPIENT,
+                                  tag="first")
+        mails = interleave(replies, make_mails(args.count - len(replies),
+                                               recipient=RECIPIENT, tag="new", seed=3))
+    else:
+        mails = make_mails(args.count, recipient=RECIPIENT, tag="cpu", seed=1)
+    ids = store(mails)
+    # First half untimed: the true CPU per mail (timing a stage costs two clock reads,
+    # which are system calls on some machines). Second half timed: where it goes.
+    plain_ids, ids = ids[: len(ids) // 2], ids[len(ids) // 2:]
+    plain_cpu = time.process_time()
+    plain_done, _ = work(plain_ids)
+    plain_cpu = time.process_time() - plain_cpu
+
+    from postdesk.db import database
+
+    clock = StageClock()
+    instrument(clock)
+    statements = 0
+    original_cursor = database.obj.cursor
+
+    def counting_cursor(*a: Any, **k: Any) -> Any:
+        nonlocal statements
+        statements += 1
+        return original_cursor(*a, **k)
+
+    database.obj.cursor = counting_cursor
+    profiler = cProfile.Profile() if args.profile else None
+    cpu, wall = time.process_time(), time.perf_counter()
+    if profiler:
+        profiler.enable()
+    done, sent = work(ids)
+    if profiler:
+        profiler.disable()
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    base_cpu, base_wall = baseline(mails, workdir)
+
+    n = len(ids)
+    follow_ups = sum(m.path != "new" for m in mails)
+    print(f"{len(mails)} mails ({follow_ups} follow-ups, {len(mails) - follow_ups} new "
+          f"tickets, mixed), half untimed, half timed: {done + plain_done} done, "
+          f"{sent} acknowledgments/notifications sent; database SQLite in {workdir}")
+    if profiler:
+        print("(cProfile on: figures include its overhead)")
+    print(f"{'stage':58} {'µs/mail':>9} {'share':>6}")
+    timed = 0.0
+    for stage, spent in sorted(clock.cpu.items(), key=lambda kv: -kv[1]):
+        timed += spent
+        print(f"{stage:58} {spent / n * 1e6:9.0f} {spent / cpu:6.1%}")
+    rest = cpu - timed
+    print(f"{'other (worker glue, transactions, ORM outside stages)':58} "
+          f"{rest / n * 1e6:9.0f} {rest / cpu:6.1%}")
+    print(f"{'total of the timed half (with the timing overhead)':58} {cpu / n * 1e6:9.0f}")
+    per_mail = plain_cpu / len(plain_ids)
+    print(f"{'TOTAL worker CPU (untimed half)':58} {per_mail * 1e6:9.0f}   = "
+          f"{1 / per_mail:.0f} mails/s per core")
+    print(f"SQL statements per mail: {statements / n:.1f}")
+    print(f"wall clock per mail: {wall / n * 1e6:.0f} µs (noisy on a shared machine)")
+    print(f"baseline (stdlib parse + 1 INSERT/COMMIT): {base_cpu:.0f} µs CPU, "
+          f"{base_wall:.0f} µs wall per mail = {1e6 / base_cpu:.0f} mails/s per core; "
+          f"ratio postdesk/baseline CPU {per_mail * 1e6 / base_cpu:.1f}x")
+    if profiler and args.profile:
+        profiler.dump_stats(args.profile)
+        stats = pstats.Stats(args.profile)
+        stats.sort_stats("tottime").print_stats(25)
+    return 0 if done == n and plain_done == len(plain_ids) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

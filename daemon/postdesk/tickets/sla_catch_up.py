@@ -1,0 +1,108 @@
+"""The SLA clocks of changed tickets, recomputed just after the worker's commit, in batches.
+
+The worker marks a changed ticket (`mark`, one statement in the transaction
+that stores the mail) instead of recomputing its clocks there. After the
+commit, `after_commit` recomputes every marked ticket at once
+(`refresh_pending`): one transaction, the tickets' snapshots and histories
+read with a handful of queries for the whole batch, the marks removed in the
+same transaction. An idle desk does this at once after each mail; a busy
+worker at most every `BATCH_WINDOW_S`, so one batch carries the tickets of
+many mails. Marks a crash left behind, or the tail of a burst, are caught up
+by the sweeper, and the SLA scan catches up every mark before it reads
+`next_at`, so it never sees a stale due time.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime
+
+import peewee
+
+from postdesk import fastsql
+from postdesk.db import database, is_postgres, utcnow
+from postdesk.models import Ticket
+from postdesk.runtime import Runtime
+from postdesk.runtime_sla import sla_config
+from postdesk.sla_pending import SlaPending
+from postdesk.tickets.automation import facts_for
+from postdesk.tickets.sla_track import evaluation_of, load_histories, store
+
+log = logging.getLogger(__name__)
+
+#: A busy worker recomputes marked tickets at most this often (seconds).
+BATCH_WINDOW_S = 0.25
+#: At most this many tickets per transaction.
+MAX_BATCH = 200
+
+_last_run = float("-inf")  # per process: when this worker last caught up
+
+
+def mark(ticket_id: int, now: datetime) -> None:
+    """Note, inside the caller's transaction, that the ticket's clocks need recomputing.
+
+    An upsert, not an insert-if-absent: it locks the mark (PostgreSQL) so that a
+    catch-up that is reading the ticket's history waits for this commit."""
+    db = database.obj
+    sql = (f'INSERT INTO "sla_pending" ("ticket_id", "marked_at") VALUES ({db.param}, '
+           f'{db.param}) ON CONFLICT ("ticket_id") DO UPDATE SET "marked_at" = '
+           f'excluded."marked_at"')
+    database.execute_sql(sql, [ticket_id, SlaPending.marked_at.db_value(now)])
+
+
+def after_commit(runtime: Runtime) -> int:
+    """Catch up now unless this worker did so less than `BATCH_WINDOW_S` ago."""
+    global _last_run
+    started = time.monotonic()
+    if started - _last_run < BATCH_WINDOW_S:
+        return 0
+    _last_run = started
+    return refresh_pending(runtime)
+
+
+def catch_up_all(runtime: Runtime, *, older_than: datetime | None = None) -> int:
+    """Recompute every marked ticket (marked before `older_than`, when given)."""
+    total = 0
+    while done := refresh_pending(runtime, older_than=older_than):
+        total += done
+    return total
+
+
+def refresh_pending(runtime: Runtime, *, older_than: datetime | None = None,
+                    limit: int = MAX_BATCH) -> int:
+    """Recompute the clocks of up to `limit` marked tickets and remove their marks."""
+    config = sla_config(runtime)
+    now = utcnow()
+    with database.atomic():
+        ids = _take_marks(older_than, limit)
+        if not ids:
+            return 0
+        if config is not None:
+            tickets = [t for t in (fastsql.get_by(Ticket, Ticket.id, i) for i in ids) if t]
+            facts = facts_for(tickets)
+            histories = load_histories([t.id for t in tickets])
+            for ticket in tickets:
+                try:
+                    evaluation = evaluation_of(ticket, facts[ticket.id], histories[ticket.id],
+                                               config, now)
+                    with database.atomic():  # a savepoint: one bad ticket spoils nothing
+                        store(ticket, evaluation, now)
+                except (peewee.OperationalError, peewee.InterfaceError):
+                    raise  # the database is away: the marks stay for the next try
+                except Exception:  # logged; the clocks catch up at the next change
+                    log.exception("SLA clocks of ticket %s not updated", ticket.id)
+        database.execute_sql(f'DELETE FROM "sla_pending" WHERE "ticket_id" IN '
+                             f'({fastsql.placeholders(len(ids))})', ids)
+    return len(ids)
+
+
+def _take_marks(older_than: datetime | None, limit: int) -> list[int]:
+    """The oldest marks (locked for this transaction on PostgreSQL; others skip them)."""
+    p = database.obj.param
+    before = (f'WHERE "marked_at" < {p} ' if older_than is not None else "")
+    lock = " FOR UPDATE SKIP LOCKED" if is_postgres() else ""
+    params = [SlaPending.marked_at.db_value(older_than)] if older_than is not None else []
+    return [int(ticket_id) for (ticket_id,) in database.execute_sql(
+        f'SELECT "ticket_id" FROM "sla_pending" {before}ORDER BY "marked_at" '
+        f'LIMIT {int(limit)}{lock}', params)]

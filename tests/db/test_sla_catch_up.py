@@ -1,0 +1,105 @@
+"""SLA clocks recomputed after the worker's commit: never lost, on SQLite and PostgreSQL.
+
+The worker marks a changed ticket in the transaction that stores the mail and
+recomputes its clocks just after the commit. A worker that dies in between
+leaves the mark; the daemon's sweeper recomputes the clocks at its next
+start, and the SLA scan never reads a stale `next_at`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from mailbuild import customer_mail, wait_for
+from postdesk import processing
+from postdesk.config import Settings
+from postdesk.db import database
+from postdesk.intake.store import Arrival, store_inbound
+from postdesk.models import Ticket
+from postdesk.processing import process_inbound
+from postdesk.runtime import Runtime
+from postdesk.sla_pending import SlaPending
+from postdesk.sla_store import TicketSla
+from postdesk.tickets import sla_catch_up
+
+SLA = """\
+calendars:
+  always: {timezone: UTC, hours: "24/7"}
+policies:
+  - name: standard
+    calendar: always
+    targets: {first_response: 1h, resolution: 4h}
+    warn: ["50%"]
+"""
+
+
+@pytest.fixture
+def settings(migrated: str, make_settings: Callable[..., Settings]) -> Settings:
+    desk = make_settings(migrated)
+    (Path(desk.path(desk.paths.rules)) / "sla.yaml").write_text(SLA)
+    return desk
+
+
+@pytest.fixture
+def connected(settings: Settings) -> Iterator[Settings]:
+    with database.connection_context():
+        yield settings
+
+
+def deliver(runtime: Runtime, n: int) -> int:
+    raw = customer_mail(sender=f"Customer {n} <c{n}@customer.example>",
+                        message_id=f"<m{n}@customer.example>").as_bytes()
+    inbound_id = store_inbound(Arrival(raw=raw, mail_from=f"c{n}@customer.example",
+                                       rcpt_to=("support@example.com",), source="smtp"))
+    outcome = process_inbound(inbound_id, runtime)
+    assert outcome.state == "done" and outcome.ticket_id is not None
+    return outcome.ticket_id
+
+
+def due_at(ticket_id: int) -> object:
+    """When the first warning is due: 50 % of the first-response hour after creation."""
+    created = Ticket.get_by_id(ticket_id).created_at.replace(microsecond=0)  # whole seconds
+    return created + timedelta(minutes=30)
+
+
+def test_an_idle_worker_recomputes_the_clocks_right_after_the_commit(connected) -> None:
+    runtime = Runtime(connected)
+    sla_catch_up._last_run = float("-inf")  # this process has not caught up yet
+    ticket_id = deliver(runtime, 1)
+    row = TicketSla.get(TicketSla.ticket == ticket_id)
+    assert row.policy == "standard" and row.next_at == due_at(ticket_id)
+    assert SlaPending.select().count() == 0
+
+
+def test_marks_left_by_a_worker_that_died_after_its_commit_are_caught_up(
+        connected, monkeypatch) -> None:
+    runtime = Runtime(connected)
+    # the worker dies between its commit and the recompute
+    monkeypatch.setattr(processing, "_catch_up_sla", lambda runtime: None)
+    tickets = [deliver(runtime, n) for n in range(3)]
+    assert TicketSla.select().count() == 0
+    assert sorted(m.ticket_id for m in SlaPending.select()) == sorted(tickets)
+
+    assert sla_catch_up.catch_up_all(runtime) == 3  # what the sweeper does
+    for ticket_id in tickets:
+        assert TicketSla.get(TicketSla.ticket == ticket_id).next_at == due_at(ticket_id)
+    assert SlaPending.select().count() == 0
+    assert sla_catch_up.catch_up_all(runtime) == 0
+
+
+def test_the_daemon_catches_up_marks_at_start(settings, monkeypatch, start_daemon) -> None:
+    runtime = Runtime(settings)
+    monkeypatch.setattr(processing, "_catch_up_sla", lambda runtime: None)
+    with database.connection_context():
+        ticket_id = deliver(runtime, 7)
+        assert TicketSla.get_or_none(TicketSla.ticket == ticket_id) is None
+    monkeypatch.undo()
+
+    start_daemon(settings)  # its start-up sweep
+    row = wait_for(lambda: TicketSla.get_or_none(TicketSla.ticket == ticket_id))
+    assert row.next_at == due_at(ticket_id)
+    assert SlaPending.select().count() == 0
