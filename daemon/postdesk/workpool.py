@@ -20,6 +20,7 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -33,6 +34,9 @@ from postdesk.errors import TemporaryFailure
 from postdesk.notify import outbox
 
 log = logging.getLogger(__name__)
+
+#: Exit status of a worker process whose parent died (EX_SOFTWARE would alarm).
+EX_ORPHANED = 75
 
 
 class InboundRunner(Protocol):
@@ -61,11 +65,43 @@ class ThreadRunner:
         pass
 
 
-def _child_start(settings: Settings, level: int) -> None:
+#: How often a worker process looks whether the process that started it is still there.
+ORPHAN_CHECK_INTERVAL = 1.0
+
+
+def _child_start(settings: Settings, level: int, owner: int) -> None:
+    _exit_when_orphaned(owner)
     logs.configure_desk(settings)
     logging.getLogger().setLevel(level)
     db.connect(settings.database_url, synchronous=settings.database.synchronous)
     runtime.install(runtime.Runtime(settings))
+
+
+def _exit_when_orphaned(owner: int) -> None:
+    """End this worker process once `owner`, the process whose pool it serves, is gone.
+
+    Its parent is the fork server, which outlives a daemon killed with SIGKILL
+    (every forked worker holds the server's "alive" pipe open), so neither
+    would ever notice: the pool would wait on its queue forever, holding
+    database connections. Leaving mid-mail is safe: the transaction rolls
+    back and the row stays pending for the sweeper. With the workers gone,
+    the fork server sees its pipe close and ends too."""
+    def watch() -> None:
+        while _exists(owner):
+            time.sleep(ORPHAN_CHECK_INTERVAL)
+        os._exit(EX_ORPHANED)
+
+    threading.Thread(target=watch, name="orphan-watch", daemon=True).start()
+
+
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # there, under another user: not ours, but alive
+        return True
+    return True
 
 
 def _child_run(inbound_id: int) -> tuple[int, ...]:
@@ -145,7 +181,7 @@ class ProcessRunner:
             max_workers=self.processes,
             mp_context=self._context,
             initializer=_child_start,
-            initargs=(self.settings, logging.getLogger().level),
+            initargs=(self.settings, logging.getLogger().level, os.getpid()),
         )
         for ready in [pool.submit(_child_ready) for _ in range(self.processes)]:
             ready.result(timeout=120)  # fail at start, not on the first mail

@@ -118,3 +118,38 @@ def test_sigkill_mid_burst_loses_nothing_and_duplicates_nothing(tmp_path: Path) 
         assert len(answered) == TOTAL and set(answered.values()) == {1}
     finally:
         daemon.stop()
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below `pid` (Linux /proc), however deep."""
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        for task in Path(f"/proc/{todo.pop()}/task").glob("*"):
+            try:
+                children = {int(c) for c in (task / "children").read_text().split()}
+            except OSError:  # the task ended while we looked
+                continue
+            todo.extend(children - found)
+            found |= children
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has ended; only its parent has not read its status yet
+
+
+def test_worker_processes_end_with_a_killed_daemon(tmp_path: Path) -> None:
+    """SIGKILL of `postdesk serve` leaves no worker process behind holding the database."""
+    config = init_desk(tmp_path / "desk")  # worker_processes = 2
+    daemon = Daemon(config, free_port(), tmp_path / "serve.log")
+    daemon.start()
+    assert daemon.process is not None
+    below = descendants(daemon.process.pid)
+    assert len(below) >= 3, below  # the fork server and its two workers (and mp's tracker)
+    daemon.kill()
+    wait_for(lambda: not any(alive(pid) for pid in below), timeout=15)
