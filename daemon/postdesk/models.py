@@ -76,12 +76,12 @@ class Ticket(BaseModel):
     id = pw.AutoField()
     subject = pw.CharField(max_length=1000, default="")
     status = pw.CharField(max_length=64, default="new", index=True)
-    priority = pw.CharField(max_length=32, default="normal")
+    priority = pw.CharField(max_length=32, default="normal", index=True)
     requester = pw.ForeignKeyField(Customer, backref="tickets", on_delete="RESTRICT")
     requester_id: int
-    assignee = pw.CharField(max_length=320, null=True)
-    team = pw.CharField(max_length=100, null=True)
-    request_type = pw.CharField(max_length=100, null=True)
+    assignee = pw.CharField(max_length=320, null=True, index=True)  # indexes: queues
+    team = pw.CharField(max_length=100, null=True, index=True)
+    request_type = pw.CharField(max_length=100, null=True, index=True)
     tags = JSONField(default=list)
     sla_paused = pw.BooleanField(default=False)
     created_at = UTCDateTimeField(index=True)
