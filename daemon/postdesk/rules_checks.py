@@ -1,4 +1,4 @@
-"""`postdesk check` for the rules files: automations and SLA policies.
+"""`postdesk check` for the rules files: automations, routing, queues and SLA policies.
 
 Each is loaded exactly as the daemon loads it, so an error here is the error
 the daemon would log (`rules/automation.yaml:14: unknown action 'set_stauts'
@@ -41,6 +41,19 @@ def check_routing(settings: Settings) -> CheckResult:
     return CheckResult("routing", f"routing: {len(routing.request_types)} request types, "
                                   f"{len(routing.routes)} routes; teams: "
                                   f"{len(teams.team_names)} ({len(teams.agent_emails)} agents)")
+
+
+@register_check("queues")
+def check_queues(settings: Settings) -> CheckResult:
+    from postdesk.ticket_queues.live import queue_vocabulary
+    from postdesk.ticket_queues.loader import load_queues
+
+    rules_dir = settings.path(settings.paths.rules)
+    vocabulary = queue_vocabulary(load_statuses(rules_dir), load_teams(rules_dir),
+                                  load_routing(rules_dir, teams=load_teams(rules_dir).team_names,
+                                               support_addresses=settings.desk.addresses))
+    book = load_queues(rules_dir, vocabulary)
+    return CheckResult("queues", f"queues: {len(book.queues)} in rules/queues.yaml")
 
 
 @register_check("sla")

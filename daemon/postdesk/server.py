@@ -200,7 +200,7 @@ def _reload_rules() -> None:
     """SIGHUP: check rules/ for edits now (worker processes check on their own)."""
     log.info("SIGHUP: checking rules/ for changes")
     current = runtime.current()
-    for live in (current.live_rules, current.live_teams, current.live_routing):
+    for live in (current.live_rules, current.live_teams, current.live_routing, current.live_queues):
         live.request_reload()
 
 

@@ -34,7 +34,7 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _person(customer: Customer) -> dict[str, Any]:
+def person(customer: Customer) -> dict[str, Any]:
     return {"email": customer.email, "name": customer.name, "language": customer.language,
             "bouncing": customer.bouncing}
 
@@ -67,7 +67,7 @@ def ticket_summaries(status: str | None = None, limit: int | None = None,
             "subject": ticket.subject,
             "status": ticket.status,
             "public_status": statuses.public_name(ticket.status),
-            "requester": _person(ticket.requester),
+            "requester": person(ticket.requester),
             "assignee": ticket.assignee,
             "created_at": _iso(ticket.created_at),
             "updated_at": _iso(ticket.updated_at),
@@ -123,8 +123,8 @@ def ticket_detail(ticket_id: int, statuses: StatusBook = DEFAULT_BOOK, *,
         "priority": ticket.priority,
         "tags": list(ticket.tags or ()),
         "sla_paused": ticket.sla_paused,
-        "requester": _person(ticket.requester),
-        "participants": [_person(p) for p in participants],
+        "requester": person(ticket.requester),
+        "participants": [person(p) for p in participants],
         "assignee": ticket.assignee,
         "team": ticket.team,
         "request_type": ticket.request_type,

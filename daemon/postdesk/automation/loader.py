@@ -137,14 +137,18 @@ def _rule(node: Node, vocabulary: Vocabulary) -> Rule:
 def parse_conditions(node: Node, vocabulary: Vocabulary) -> AllOf:
     """A mapping of conditions, or a list of such mappings: all must hold (`any:`/`not:`
     group). Public because rules/sla.yaml policies use the same condition language."""
+    return AllOf(tuple(_condition(key, child, vocabulary) for key, child in
+                       condition_pairs(node)), node.where)
+
+
+def condition_pairs(node: Node) -> list[tuple[str, Node]]:
+    """The (name, value) pairs of an `if:` written as a mapping or a list of mappings."""
     if node.value is None:
-        return AllOf((), node.where)
+        return []
     if isinstance(node.value, list):
-        pairs = [pair for item in node.as_list() for pair in
-                 item.as_mapping("a condition (name: value)").items()]
-    else:
-        pairs = list(node.as_mapping("conditions (a mapping of name: value)").items())
-    return AllOf(tuple(_condition(key, child, vocabulary) for key, child in pairs), node.where)
+        return [pair for item in node.as_list() for pair in
+                item.as_mapping("a condition (name: value)").items()]
+    return list(node.as_mapping("conditions (a mapping of name: value)").items())
 
 
 def _condition(key: str, node: Node, vocabulary: Vocabulary) -> Condition:
