@@ -382,10 +382,12 @@ def imap_test(obj: Context, name: str) -> None:
 
 
 from postdesk.cli_admin import register as _register_admin  # noqa: E402
+from postdesk.cli_queue import register as _register_queue  # noqa: E402
 from postdesk.cli_rules import register as _register_rules  # noqa: E402
 from postdesk.cli_sla import register as _register_sla  # noqa: E402
 
 _register_admin(main)
+_register_queue(main)
 _register_rules(main)
 _register_sla(main)
 
