@@ -45,15 +45,16 @@ def check_routing(settings: Settings) -> CheckResult:
 
 @register_check("queues")
 def check_queues(settings: Settings) -> CheckResult:
-    from postdesk.ticket_queues.live import queue_vocabulary
+    from postdesk.ticket_queues.live import queue_vocabulary, unknown_names
     from postdesk.ticket_queues.loader import load_queues
 
     rules_dir = settings.path(settings.paths.rules)
-    vocabulary = queue_vocabulary(load_statuses(rules_dir), load_teams(rules_dir),
-                                  load_routing(rules_dir, teams=load_teams(rules_dir).team_names,
-                                               support_addresses=settings.desk.addresses))
-    book = load_queues(rules_dir, vocabulary)
-    return CheckResult("queues", f"queues: {len(book.queues)} in rules/queues.yaml")
+    teams = load_teams(rules_dir)
+    routing = load_routing(rules_dir, teams=teams.team_names,
+                           support_addresses=settings.desk.addresses)
+    book = load_queues(rules_dir, queue_vocabulary(load_statuses(rules_dir)))
+    return CheckResult("queues", f"queues: {len(book.queues)} in rules/queues.yaml",
+                       warnings=tuple(unknown_names(book, teams, routing)))
 
 
 @register_check("sla")

@@ -85,7 +85,7 @@ class Runtime:
         from postdesk.ticket_queues.live import live_queues, queue_vocabulary
 
         return live_queues(self.settings.path(self.settings.paths.rules),
-                           lambda: queue_vocabulary(self.statuses, self.teams, self.routing),
+                           lambda: queue_vocabulary(self.statuses),
                            interval=self.settings.rules.reload_interval)
 
     @property

@@ -93,3 +93,20 @@ def test_a_broken_edit_keeps_the_last_good_queues(tmp_path: Path) -> None:
     assert live.last_error is not None and "rules/queues.yaml:3" in live.last_error
     path.write_text("queues:\n  - name: first\n  - name: second\n")
     assert live.current().names == ("first", "second") and live.last_error is None
+
+
+def test_check_warns_about_teams_the_desk_does_not_have(tmp_path: Path) -> None:
+    from postdesk.config import load_settings
+    from postdesk.desk import init_desk
+    from postdesk.rules_checks import check_queues
+
+    config = init_desk(tmp_path / "desk")
+    rules = tmp_path / "desk" / "rules"
+    settings = load_settings(config, environ={})
+    assert check_queues(settings).warnings == ()  # no teams defined yet: nothing to compare
+    (rules / "teams.yaml").write_text("teams:\n  - name: support\n    agents:\n"
+                                      "      - {email: a@example.com}\n")
+    result = check_queues(settings)
+    assert result.ok
+    assert any(w.startswith("rules/queues.yaml:") and "no team 'hardware'" in w
+               for w in result.warnings), result.warnings
