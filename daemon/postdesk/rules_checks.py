@@ -53,8 +53,13 @@ def check_queues(settings: Settings) -> CheckResult:
     routing = load_routing(rules_dir, teams=teams.team_names,
                            support_addresses=settings.desk.addresses)
     book = load_queues(rules_dir, queue_vocabulary(load_statuses(rules_dir)))
+    errors = [f"{call.where}: rule '{rule.name}': no queue '{call.params['queue']}' in "
+              f"rules/queues.yaml (it has {', '.join(book.names) or 'none'})"
+              for rule in load_rules(rules_dir, _vocabulary(settings)).desk_rules
+              for call in rule.actions if "queue" in call.params
+              and book.get(call.params["queue"]) is None]
     return CheckResult("queues", f"queues: {len(book.queues)} in rules/queues.yaml",
-                       warnings=tuple(unknown_names(book, teams, routing)))
+                       errors=tuple(errors), warnings=tuple(unknown_names(book, teams, routing)))
 
 
 @register_check("sla")

@@ -44,6 +44,7 @@ def desk(make_settings, sqlite_url, start_daemon):  # type: ignore[no-untyped-de
     (Path(settings.path(settings.paths.rules)) / "teams.yaml").write_text(TEAMS)
     daemon = start_daemon(settings)
     send_mail(daemon, customer_mail())
+    wait_for(processed(1))  # ticket 1, then ticket 2
     send_mail(daemon, customer_mail(sender="Bob <bob@customer.example>", subject="Laptop dead",
                                     message_id="<second@customer.example>"))
     wait_for(lambda: len(read_outgoing(daemon.outgoing)) == 6)  # 2 x (ack + two agents)

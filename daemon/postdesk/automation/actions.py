@@ -27,6 +27,8 @@ already has changes nothing and triggers no further rules.
 Recipients of `notify`: requester, participants, assignee, team (its agents)
 or an address; the effect also carries the ticket's team and assignee at that
 moment so the mail goes where the ticket was when the rule fired.
+`send_queue_digest` (a queue mailed to agents on a schedule) is about the desk,
+not a ticket: see `postdesk.automation.digest_action`.
 """
 
 from __future__ import annotations

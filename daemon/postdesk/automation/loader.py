@@ -31,7 +31,10 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from postdesk.automation import timeconditions  # noqa: F401  (registers its conditions)
+from postdesk.automation import (
+    digest_action,  # noqa: F401  (registers send_queue_digest)
+    timeconditions,  # noqa: F401  (registers its conditions)
+)
 from postdesk.automation.actions import ACTIONS
 from postdesk.automation.conditions import CONDITIONS
 from postdesk.automation.model import EVENT_KINDS, Vocabulary
@@ -124,14 +127,34 @@ def _rule(node: Node, vocabulary: Vocabulary) -> Rule:
     then = fields["then"].as_list("a list of actions")
     if not then:
         raise fields["then"].error("'then' needs at least one action")
+    actions = tuple(_action(item, vocabulary) for item in then)
+    _check_desk_level(actions, events, fields, node)
     return Rule(
         name=name, events=frozenset(events), condition=condition,
-        actions=tuple(_action(item, vocabulary) for item in then),
+        actions=actions,
         stop=fields["stop"].expect(bool) if "stop" in fields else False,
         where=node.where,
         description=fields["description"].as_str() if "description" in fields else "",
         enabled=fields["enabled"].expect(bool) if "enabled" in fields else True,
     )
+
+
+def _check_desk_level(actions: tuple[ActionCall, ...], events: set[str],
+                      fields: dict[str, Node], node: Node) -> None:
+    """A desk-level action (send_queue_digest) runs once per schedule scan, not per ticket:
+    its rule is `on: schedule` only, has no `if:` and no ticket actions."""
+    desk = [a for a in actions if a.definition.desk_level]
+    if not desk:
+        return
+    name = desk[0].definition.name
+    if events != {"schedule"}:
+        raise fields["on"].error(f"'{name}' runs from the schedule: write `on: schedule`")
+    if "if" in fields:
+        raise fields["if"].error(f"a rule with '{name}' takes no `if:`; its own `at:` and "
+                                 f"`days:` say when it runs")
+    if len(desk) != len(actions):
+        raise node.error(f"'{name}' is about the desk, not a ticket: put the other actions "
+                         f"in a rule of their own")
 
 
 def parse_conditions(node: Node, vocabulary: Vocabulary) -> AllOf:
