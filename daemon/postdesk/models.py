@@ -222,6 +222,9 @@ class ImapState(BaseModel):
 
 # The rate limit of automatic mail counts recent rows per recipient.
 Outbox.add_index(Outbox.recipient, Outbox.created_at, name="outbox_recipient_created")
+# Queues (rules/queues.yaml) nearly always name statuses, then a team, assignee or type.
+for _column in (Ticket.assignee, Ticket.team, Ticket.request_type):
+    Ticket.add_index(Ticket.status, _column, name=f"ticket_status_{_column.name}")
 
 
 class Link(BaseModel):

@@ -148,6 +148,7 @@ def test_migration_7_backfills_state_and_due_from_stored_clocks(database_url: st
             database.execute_sql(f'ALTER TABLE "ticket_sla" DROP COLUMN "{column}"')
         for column in ("team", "assignee", "request_type", "priority"):
             database.execute_sql(f'DROP INDEX IF EXISTS "ticket_{column}"')
+            database.execute_sql(f'DROP INDEX IF EXISTS "ticket_status_{column}"')
         SchemaVersion.update(version=6).execute()
         customer = service.find_or_create_customer("zoe@customer.example", "", language=None,
                                                    timezone=None, now=now)
@@ -171,6 +172,8 @@ def test_migration_7_backfills_state_and_due_from_stored_clocks(database_url: st
 
         assert migrations.migrate(database) == (6, migrations.head_version())
 
+        indexes = {index.name for index in database.get_indexes("ticket")}
+        assert {"ticket_team", "ticket_status_assignee", "ticket_status_team"} <= indexes
         rows = {r.ticket_id: (r.state, r.due_at) for r in TicketSla.select()}
         assert rows == {tickets[0]: ("ok", datetime(2026, 11, 22, 14, tzinfo=UTC)),
                         tickets[1]: ("paused", None), tickets[2]: ("breached", None)}

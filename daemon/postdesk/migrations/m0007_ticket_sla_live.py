@@ -1,5 +1,6 @@
 """Queues: the indexed SLA summary of each ticket (state, due_at, warn_at) and indexes on
-the ticket columns queues filter by (team, assignee, request_type, priority).
+the ticket columns queues filter by (team, assignee, request_type, priority, and status
+with each of the first three).
 
 Existing rows get `state` and `due_at` from their stored clocks; `warn_at` needs the
 policies, so it is filled at the ticket's next change or by `postdesk sla recompute`.
@@ -35,6 +36,9 @@ def apply(database: peewee.Database, migrator: SchemaMigrator) -> None:
     for column in _TICKET_INDEXES:
         database.execute_sql(f'CREATE INDEX IF NOT EXISTS "ticket_{column}" '
                              f'ON "ticket" ("{column}")')
+    for column in _TICKET_INDEXES[:3]:  # queues name statuses, then a team, assignee, type
+        database.execute_sql(f'CREATE INDEX IF NOT EXISTS "ticket_status_{column}" '
+                             f'ON "ticket" ("status", "{column}")')
     _backfill(database)
 
 

@@ -11,16 +11,18 @@ with the same WHERE clause.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 import peewee
 
+from postdesk.db import is_postgres
 from postdesk.models import Customer, Ticket
 from postdesk.sla.policy import SlaConfig
 from postdesk.sla_store import TicketSla
 from postdesk.ticket_queues.model import Queue
-from postdesk.ticket_queues.sql import compile_queue, order_by
+from postdesk.ticket_queues.sql import Compiled, compile_queue, order_by
 from postdesk.tickets.statuses import DEFAULT_BOOK, StatusBook
 from postdesk.views import live_sla, person
 
@@ -31,16 +33,11 @@ def queue_tickets(queue: Queue, now: datetime, *, sla: SlaConfig | None = None,
     """The queue's tickets in its order, at most `limit` (default: the queue's limit).
     `extra` adds what the terminal and digest views may show (`tags`, `created_at`,
     `updated_at`); `--json` prints exactly the documented keys."""
-    compiled = compile_queue(queue, now)
-    query = (Ticket.select(Ticket, Customer)
-             .join(Customer, on=(Ticket.requester == Customer.id))
-             .join_from(Ticket, TicketSla, peewee.JOIN.LEFT_OUTER,
-                        on=(TicketSla.ticket == Ticket.id))
-             .where(compiled.where)
-             .order_by(*order_by(queue))
-             .limit(limit or queue.limit))
-    tickets = list(query)
-    clocks = live_sla([t.id for t in tickets], sla, now)
+    ids = page_ids(queue, now, limit or queue.limit)
+    found = {t.id: t for t in Ticket.select(Ticket, Customer)
+             .join(Customer, on=(Ticket.requester == Customer.id)).where(Ticket.id.in_(ids))}
+    tickets = [found[i] for i in ids if i in found]
+    clocks = live_sla(ids, sla, now)
     return [
         {
             "id": ticket.id,
@@ -59,6 +56,51 @@ def queue_tickets(queue: Queue, now: datetime, *, sla: SlaConfig | None = None,
     ]
 
 
+def page_ids(queue: Queue, now: datetime, limit: int) -> list[int]:
+    """The ticket numbers of the queue's first page, in its order (narrow rows only)."""
+    found: list[int] = []
+    for query in page_queries(queue, now, limit):
+        found += _ids(query)[:limit - len(found)]
+        if len(found) == limit:
+            break
+    return found
+
+
+def page_queries(queue: Queue, now: datetime, limit: int) -> list[Any]:
+    """The queries that read a page, run in turn until it is full.
+
+    Sorted by SLA due time first, the page is read along the `due_at` index and
+    stops after `limit` matches instead of sorting every ticket of the queue: first
+    the tickets with a due time (SQLite is made to start from ticket_sla by a CROSS
+    JOIN, its way of fixing the join order), then those without one."""
+    compiled = compile_queue(queue, now)
+    if not queue.sort or queue.sort[0] != ("sla_due", False):
+        return [_narrow(compiled, compiled.sla_join).where(compiled.where)
+                .order_by(*order_by(queue)).limit(limit)]
+    later = replace(queue, sort=queue.sort[1:])
+    same = TicketSla.ticket == Ticket.id
+    driven = (TicketSla.select(TicketSla.ticket.alias("id"))
+              .join(Ticket, peewee.JOIN.INNER, on=same) if is_postgres() else
+              TicketSla.select(TicketSla.ticket.alias("id")).join(Ticket, peewee.JOIN.CROSS))
+    first = (driven.switch(Ticket).join(Customer, on=(Ticket.requester == Customer.id))
+             .where(compiled.where & TicketSla.due_at.is_null(False) & same)
+             .order_by(TicketSla.due_at, *order_by(later)).limit(limit))
+    rest = (_narrow(compiled, peewee.JOIN.LEFT_OUTER)
+            .where(compiled.where & TicketSla.due_at.is_null())
+            .order_by(*order_by(later)).limit(limit))
+    return [first, rest]
+
+
+def _narrow(compiled: Compiled, sla_join: Any) -> Any:
+    return (Ticket.select(Ticket.id)
+            .join(Customer, on=(Ticket.requester == Customer.id))
+            .join_from(Ticket, TicketSla, sla_join, on=(TicketSla.ticket == Ticket.id)))
+
+
+def _ids(query: Any) -> list[int]:
+    return [int(row[0]) for row in query.tuples()]
+
+
 def _extra(ticket: Ticket) -> dict[str, Any]:
     return {"tags": list(ticket.tags or ()), "created_at": ticket.created_at.isoformat(),
             "updated_at": ticket.updated_at.isoformat()}
@@ -71,6 +113,6 @@ def queue_count(queue: Queue, now: datetime) -> int:
     if compiled.needs_customer:
         query = query.join(Customer, on=(Ticket.requester == Customer.id))
     if compiled.needs_sla:
-        query = query.join_from(Ticket, TicketSla, peewee.JOIN.LEFT_OUTER,
+        query = query.join_from(Ticket, TicketSla, compiled.sla_join,
                                 on=(TicketSla.ticket == Ticket.id))
     return int(query.where(compiled.where).scalar() or 0)

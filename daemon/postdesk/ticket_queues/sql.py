@@ -36,16 +36,25 @@ CASEFOLD_FUNCTION = "postdesk_casefold_contains"
 
 @dataclass(frozen=True)
 class Compiled:
-    """The WHERE clause, and which joins it needs (the SLA row, the requester)."""
+    """The WHERE clause, and which joins it needs: the SLA row (`sla_required`: only
+    tickets that have one can match, so an inner join lets the database start from the
+    SLA indexes), the requester."""
 
     where: Expression
     needs_sla: bool
     needs_customer: bool
+    sla_required: bool = False
+
+    @property
+    def sla_join(self) -> Any:
+        return peewee.JOIN.INNER if self.sla_required else peewee.JOIN.LEFT_OUTER
 
 
 def compile_queue(queue: Queue, now: datetime) -> Compiled:
+    required = any(isinstance(part, Term) and part.name == "sla_state"
+                   and None not in part.params["values"] for part in queue.condition.parts)
     return Compiled(_group(queue.condition, now), queue.uses("sla_state"),
-                    queue.uses("customer_language"))
+                    queue.uses("customer_language"), required)
 
 
 def _group(group: Group, now: datetime) -> Expression:
