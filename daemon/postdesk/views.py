@@ -50,16 +50,16 @@ def ticket_summaries(status: str | None = None, limit: int | None = None,
     query = (Ticket.select(Ticket, Customer, count.alias("message_count"))
              .join(Customer, on=(Ticket.requester == Customer.id)))
     if sort == "due":
-        query = (query.join_from(Ticket, TicketSla, peewee.JOIN.LEFT_OUTER,
-                                 on=(TicketSla.ticket == Ticket.id))
-                 .order_by(TicketSla.due_at.asc(nulls="LAST"), Ticket.id.desc()))
+        ids = _soonest_due(status, limit or 1_000_000, now or utcnow())
+        found = {t.id: t for t in query.where(Ticket.id.in_(ids))}
+        tickets = [found[i] for i in ids if i in found]
     else:
         query = query.order_by(Ticket.id.desc())
-    if status:
-        query = query.where(Ticket.status == status)
-    if limit:
-        query = query.limit(limit)
-    tickets = list(query)
+        if status:
+            query = query.where(Ticket.status == status)
+        if limit:
+            query = query.limit(limit)
+        tickets = list(query)
     clocks = live_sla([t.id for t in tickets], sla, now or utcnow())
     return [
         {
@@ -76,6 +76,17 @@ def ticket_summaries(status: str | None = None, limit: int | None = None,
         }
         for ticket in tickets
     ]
+
+
+def _soonest_due(status: str | None, limit: int, now: datetime) -> list[int]:
+    """Ticket numbers by SLA due time, read as a queue reads them (along the index)."""
+    from postdesk.ticket_queues.model import Group, Queue, Term
+    from postdesk.ticket_queues.query import page_ids
+
+    condition = Group("all", (Term("status", {"values": frozenset({status})}),) if status
+                      else ())
+    return page_ids(Queue("tickets", condition, sort=(("sla_due", False), ("id", True))),
+                    now, limit)
 
 
 def live_sla(ticket_ids: Iterable[int], config: SlaConfig | None, now: datetime
