@@ -69,21 +69,25 @@ def page_ids(queue: Queue, now: datetime, limit: int) -> list[int]:
 def page_queries(queue: Queue, now: datetime, limit: int) -> list[Any]:
     """The queries that read a page, run in turn until it is full.
 
-    Sorted by SLA due time first, the page is read along the `due_at` index and
-    stops after `limit` matches instead of sorting every ticket of the queue: first
+    Sorted by SLA due time first (and not selected by SLA state), the page is read
+    along the `due_at` index and stops after `limit` matches instead of sorting every
+    ticket of the queue: first
     the tickets with a due time (SQLite is made to start from ticket_sla by a CROSS
     JOIN, its way of fixing the join order), then those without one."""
     compiled = compile_queue(queue, now)
-    if not queue.sort or queue.sort[0] != ("sla_due", False):
-        return [_narrow(compiled, compiled.sla_join).where(compiled.where)
-                .order_by(*order_by(queue)).limit(limit)]
+    if not queue.sort or queue.sort[0] != ("sla_due", False) or compiled.sla_required:
+        # (an SLA state picks a few tickets by the SLA indexes: sorting them is cheap)
+        with_sla = compiled.needs_sla or any(key == "sla_due" for key, _ in queue.sort)
+        return [_narrow(compiled, compiled.sla_join if with_sla else None)
+                .where(compiled.where).order_by(*order_by(queue)).limit(limit)]
     later = replace(queue, sort=queue.sort[1:])
     same = TicketSla.ticket == Ticket.id
     driven = (TicketSla.select(TicketSla.ticket.alias("id"))
               .join(Ticket, peewee.JOIN.INNER, on=same) if is_postgres() else
               TicketSla.select(TicketSla.ticket.alias("id")).join(Ticket, peewee.JOIN.CROSS))
-    first = (driven.switch(Ticket).join(Customer, on=(Ticket.requester == Customer.id))
-             .where(compiled.where & TicketSla.due_at.is_null(False) & same)
+    if compiled.needs_customer:
+        driven = driven.switch(Ticket).join(Customer, on=(Ticket.requester == Customer.id))
+    first = (driven.where(compiled.where & TicketSla.due_at.is_null(False) & same)
              .order_by(TicketSla.due_at, *order_by(later)).limit(limit))
     rest = (_narrow(compiled, peewee.JOIN.LEFT_OUTER)
             .where(compiled.where & TicketSla.due_at.is_null())
@@ -91,10 +95,15 @@ def page_queries(queue: Queue, now: datetime, limit: int) -> list[Any]:
     return [first, rest]
 
 
-def _narrow(compiled: Compiled, sla_join: Any) -> Any:
-    return (Ticket.select(Ticket.id)
-            .join(Customer, on=(Ticket.requester == Customer.id))
-            .join_from(Ticket, TicketSla, sla_join, on=(TicketSla.ticket == Ticket.id)))
+def _narrow(compiled: Compiled, sla_join: Any | None) -> Any:
+    """Ticket numbers, joined only to what the conditions need (None: no SLA row)."""
+    query = Ticket.select(Ticket.id)
+    if compiled.needs_customer:
+        query = query.join(Customer, on=(Ticket.requester == Customer.id))
+    if sla_join is not None:
+        query = query.join_from(Ticket, TicketSla, sla_join,
+                                on=(TicketSla.ticket == Ticket.id))
+    return query
 
 
 def _ids(query: Any) -> list[int]:

@@ -78,10 +78,16 @@ def _one_of(column: Any) -> Callable[[Mapping[str, Any], datetime], Expression]:
         values = sorted(v for v in params["values"] if v is not None)
         parts = [column.in_(values)] if values else []
         if None in params["values"]:
-            parts.append(column.is_null())
+            parts.append(_unselective(column.is_null()))
         return reduce(or_, parts) if parts else _FALSE
 
     return compile_
+
+
+def _unselective(test: Expression) -> Expression:
+    """Tell SQLite (which has no statistics on a desk) that `none` matches many tickets,
+    so that it picks a composite index such as (status, assignee) over (assignee)."""
+    return test if is_postgres() else peewee.fn.likelihood(test, peewee.SQL("0.5"))
 
 
 def _any_of(parts: Iterable[Expression]) -> Expression:
@@ -165,7 +171,9 @@ def sla_state_is(state: str | None, now: datetime) -> Expression:
         case "breached":
             return (TicketSla.state == "breached") | due
         case "warning":
-            return TicketSla.state.in_(("ok", "warning")) & not_due & (TicketSla.warn_at <= now)
+            # COALESCE keeps the planner on the warn_at index: most open tickets are 'ok'
+            return (peewee.fn.COALESCE(TicketSla.state, "").in_(("ok", "warning")) & not_due
+                    & (TicketSla.warn_at <= now))
         case "ok":
             return ((TicketSla.state == "ok") & not_due
                     & (TicketSla.warn_at.is_null() | (TicketSla.warn_at > now)))
