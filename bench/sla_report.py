@@ -25,7 +25,6 @@ figures; it is not a test. The databases are removed afterwards.
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import sys
@@ -40,9 +39,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import peewee
 
+from _databases import engine_arguments, on_each_engine
 from postdesk import migrations
 from postdesk.report.sla_query import sla_report
-from sla_scan import PG_SERVER, _fill, each_engine
+from sla_scan import _fill
 
 RUNS = 3
 STEP = 100_000
@@ -128,17 +128,14 @@ def _measure(database: peewee.Database, rows: int, deadline: float, runs: int
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--pg", default=PG_SERVER, help="PostgreSQL server (admin URL)")
-    parser.add_argument("--no-pg", action="store_true")
+    parser = engine_arguments(__doc__.split("\n\n")[0])
     parser.add_argument("--timeout", type=float, default=900.0)
     parser.add_argument("--runs", type=int, default=RUNS, help="report runs (median)")
-    parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     deadline = time.monotonic() + args.timeout
-    results = each_engine(lambda database: _measure(database, args.rows, deadline, args.runs),
-                          None if args.no_pg else args.pg)
+    results = on_each_engine(
+        lambda database: _measure(database, args.rows, deadline, args.runs), pg=args.pg,
+        no_pg=args.no_pg, prefix="postdesk_sla_report_bench")
     if args.json:
         print(json.dumps(results, indent=2))
         return 0

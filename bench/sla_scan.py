@@ -25,17 +25,8 @@ Prints figures; it is not a test.
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import shutil
-import statistics
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -44,16 +35,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "daemon"))
 
 import peewee
 
-from postdesk import db, migrations
+from _databases import engine_arguments, measured, median_ms, on_each_engine
+from postdesk import migrations
 from postdesk.migrations import m0006_ticket_sla
 from postdesk.sla_scan import SCAN_BATCH, due_rows
 from postdesk.sla_store import TicketSla
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 SPREAD_S = 30 * 86400
-PG_SERVER = os.environ.get("POSTDESK_BENCH_PG_SERVER",
-                           "postgresql://postgres@127.0.0.1:5432/postgres")
-RUNS = 7
 
 
 def _fill(database: peewee.Database, rows: int, deadline: float) -> float:
@@ -97,16 +86,6 @@ def _fill(database: peewee.Database, rows: int, deadline: float) -> float:
     return time.perf_counter() - began
 
 
-def _median_ms(work: Callable[[], Any]) -> tuple[float, Any]:
-    result = work()  # warm-up
-    times = []
-    for _ in range(RUNS):
-        began = time.perf_counter()
-        result = work()
-        times.append((time.perf_counter() - began) * 1000)
-    return statistics.median(times), result
-
-
 def _walk(now: datetime) -> list[tuple[int, int, datetime]]:
     """Every due row, batch by batch, as one scan reads them."""
     found: list[tuple[int, int, datetime]] = []
@@ -123,13 +102,13 @@ def _measure(database: peewee.Database, rows: int, deadline: float) -> dict[str,
     migrations.migrate(database)
     m0006_ticket_sla.apply(database, None)  # type: ignore[arg-type]
     figures: dict[str, Any] = {"rows": rows, "fill_s": round(_fill(database, rows, deadline), 1)}
-    count_ms, total = _median_ms(
+    count_ms, total = median_ms(
         lambda: database.execute_sql("SELECT count(*) FROM ticket_sla").fetchone()[0])
     assert total == rows, (total, rows)
     figures["count_all_ms"] = round(count_ms, 2)
     for label, ahead in (("minute", timedelta(minutes=1)), ("hour", timedelta(hours=1))):
         now = START + ahead
-        scan_ms, due = _median_ms(lambda now=now: _walk(now))
+        scan_ms, due = median_ms(lambda now=now: _walk(now))
         figures[f"due_{label}"] = len(due)
         figures[f"scan_{label}_ms"] = round(scan_ms, 2)
     query = (TicketSla.select(TicketSla.id, TicketSla.ticket, TicketSla.next_at)
@@ -142,79 +121,14 @@ def _measure(database: peewee.Database, rows: int, deadline: float) -> dict[str,
     return figures
 
 
-@contextmanager
-def _sqlite() -> Iterator[peewee.Database]:
-    folder = Path(tempfile.mkdtemp(prefix="postdesk-sla-bench-"))
-    database = db.connect(f"sqlite:///{folder / 'bench.db'}")
-    try:
-        with database.connection_context():
-            yield database
-    finally:
-        database.close()
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-@contextmanager
-def _postgres(server: str) -> Iterator[peewee.Database]:
-    import psycopg
-
-    name = f"postdesk_sla_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    with psycopg.connect(server, autocommit=True, connect_timeout=3) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    database = db.connect(f"{server.rsplit('/', 1)[0]}/{name}")
-    try:
-        with database.connection_context():
-            yield database
-    finally:
-        database.close()
-        with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-
-
-def _reachable(server: str) -> str | None:
-    try:
-        import psycopg
-
-        psycopg.connect(server, connect_timeout=3).close()
-    except Exception as exc:
-        return str(exc).strip().splitlines()[0]
-    return None
-
-
-def each_engine(measure: Callable[[peewee.Database], dict[str, Any]],
-                pg_server: str | None) -> dict[str, Any]:
-    """`measure` on a fresh SQLite file, then on a fresh PostgreSQL database of
-    `pg_server` (None: --no-pg; unreachable: skipped, with the reason)."""
-    results: dict[str, Any] = {}
-    with _sqlite() as database:
-        results["sqlite"] = measure(database)
-    why_not = "--no-pg" if pg_server is None else _reachable(pg_server)
-    if why_not is None and pg_server is not None:
-        with _postgres(pg_server) as database:
-            results["postgresql"] = measure(database)
-    else:
-        results["postgresql"] = {"skipped": why_not}
-    return results
-
-
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--pg", default=PG_SERVER, help="PostgreSQL server (admin URL)")
-    parser.add_argument("--no-pg", action="store_true")
+    parser = engine_arguments(__doc__.split("\n\n")[0])
     parser.add_argument("--timeout", type=float, default=600.0)
-    parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     deadline = time.monotonic() + args.timeout
-    results = each_engine(lambda database: _measure(database, args.rows, deadline),
-                          None if args.no_pg else args.pg)
-    if args.json:
-        print(json.dumps(results, indent=2))
-        return 0
-    for engine, figures in results.items():
-        if "skipped" in figures:
-            print(f"{engine}: skipped ({figures['skipped']})")
-            continue
+    results = on_each_engine(lambda database: _measure(database, args.rows, deadline), pg=args.pg,
+                             no_pg=args.no_pg, prefix="postdesk_sla_bench")
+    for engine, figures in measured(results, args.json):
         print(f"{engine}: {figures['rows']:,} open tickets with clocks "
               f"(filled in {figures['fill_s']} s)")
         print(f"  scan query, due within 1 minute: {figures['due_minute']:>5} rows in "

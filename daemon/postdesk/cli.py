@@ -66,6 +66,14 @@ class Context:
 
         return Runtime(self.settings).statuses
 
+    @property
+    def sla(self) -> Any:
+        """The desk's SLA policies (None: no rules/sla.yaml), for the live clocks."""
+        from postdesk.runtime import Runtime
+        from postdesk.runtime_sla import sla_config
+
+        return sla_config(Runtime(self.settings))
+
     def open_database(self) -> None:
         settings = self.settings
         database = db.connect(settings.database_url, synchronous=settings.database.synchronous)
@@ -243,19 +251,28 @@ def _replay(settings: Settings, inbound_id: int) -> None:
 
 @main.command()
 @click.option("--status", default=None, help="Only tickets with this internal status.")
-@click.option("--limit", default=50, show_default=True, help="At most this many (newest first).")
+@click.option("--sort", type=click.Choice(["newest", "due"]), default="newest",
+              show_default=True, help="due: the soonest SLA due time first, with the "
+                                      "time left on each clock.")
+@click.option("--limit", default=50, show_default=True, help="At most this many.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @pass_context
-def tickets(obj: Context, status: str | None, limit: int, as_json: bool) -> None:
-    """List tickets, newest first."""
+def tickets(obj: Context, status: str | None, sort: str, limit: int, as_json: bool) -> None:
+    """List tickets, newest first (or by SLA due time)."""
+    from postdesk.render_sla import sla_cell
+
     obj.open_database()
-    rows = views.ticket_summaries(status, limit=limit or None, statuses=obj.statuses)
+    rows = views.ticket_summaries(status, limit=limit or None, statuses=obj.statuses,
+                                  sort=sort, sla=obj.sla)
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     table = Table(title=f"Tickets ({len(rows)})", title_justify="left")
-    for column, style in (("#", "bold"), ("Subject", ""), ("Status", "cyan"),
-                          ("Requester", ""), ("Msgs", ""), ("Updated", "dim")):
+    columns = [("#", "bold"), ("Subject", ""), ("Status", "cyan"), ("Requester", ""),
+               ("Msgs", ""), ("Updated", "dim")]
+    if sort == "due":
+        columns.insert(3, ("SLA (business time)", ""))
+    for column, style in columns:
         table.add_column(column, style=style or None, overflow="fold",
                          justify="right" if column in ("#", "Msgs") else "left")
     for row in rows:
@@ -264,8 +281,12 @@ def tickets(obj: Context, status: str | None, limit: int, as_json: bool) -> None
                    requester["email"])
         if requester["bouncing"]:
             who.append(" (bouncing)", style="red")
-        table.add_row(str(row["id"]), Text(row["subject"] or "(no subject)"), row["status"], who,
-                      str(row["message_count"]), (row["updated_at"] or "")[:16].replace("T", " "))
+        cells: list[Any] = [str(row["id"]), Text(row["subject"] or "(no subject)"),
+                            row["status"], who, str(row["message_count"]),
+                            (row["updated_at"] or "")[:16].replace("T", " ")]
+        if sort == "due":
+            cells.insert(3, sla_cell(row["sla"]))
+        table.add_row(*cells)
     console.print(table)
 
 
@@ -281,7 +302,7 @@ def ticket() -> None:
 def ticket_show(obj: Context, ticket_id: int, as_json: bool) -> None:
     """Show a ticket and its thread."""
     obj.open_database()
-    detail = views.ticket_detail(ticket_id, statuses=obj.statuses)
+    detail = views.ticket_detail(ticket_id, statuses=obj.statuses, sla=obj.sla)
     if detail is None:
         _fail(f"no ticket #{ticket_id}")
     if as_json:
@@ -362,12 +383,14 @@ def imap_test(obj: Context, name: str) -> None:
 
 
 from postdesk.cli_admin import register as _register_admin  # noqa: E402
+from postdesk.cli_queue import register as _register_queue  # noqa: E402
 from postdesk.cli_report import register as _register_report  # noqa: E402
 from postdesk.cli_rules import register as _register_rules  # noqa: E402
 from postdesk.cli_sla import register as _register_sla  # noqa: E402
 from postdesk.cli_status import register as _register_status  # noqa: E402
 
 _register_admin(main)
+_register_queue(main)
 _register_rules(main)
 _register_sla(main)
 _register_status(main)

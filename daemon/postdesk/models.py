@@ -92,12 +92,12 @@ class Ticket(BaseModel):
     id = pw.AutoField()
     subject = pw.CharField(max_length=1000, default="")
     status = pw.CharField(max_length=64, default="new", index=True)
-    priority = pw.CharField(max_length=32, default="normal")
+    priority = pw.CharField(max_length=32, default="normal", index=True)
     requester = pw.ForeignKeyField(Customer, backref="tickets", on_delete="RESTRICT")
     requester_id: int
-    assignee = pw.CharField(max_length=320, null=True)
-    team = pw.CharField(max_length=100, null=True)
-    request_type = pw.CharField(max_length=100, null=True)
+    assignee = pw.CharField(max_length=320, null=True, index=True)  # indexes: queues
+    team = pw.CharField(max_length=100, null=True, index=True)
+    request_type = pw.CharField(max_length=100, null=True, index=True)
     tags = JSONField(default=list)
     sla_paused = pw.BooleanField(default=False)
     created_at = UTCDateTimeField(index=True)
@@ -240,6 +240,9 @@ class ImapState(BaseModel):
 
 # The rate limit of automatic mail counts recent rows per recipient.
 Outbox.add_index(Outbox.recipient, Outbox.created_at, name="outbox_recipient_created")
+# Queues (rules/queues.yaml) nearly always name statuses, then a team, assignee or type.
+for _column in (Ticket.assignee, Ticket.team, Ticket.request_type):
+    Ticket.add_index(Ticket.status, _column, name=f"ticket_status_{_column.name}")
 
 
 class Link(BaseModel):

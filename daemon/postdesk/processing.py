@@ -33,7 +33,7 @@ from postdesk.mail.reply import extract_reply
 from postdesk.models import Customer, Inbound, Message, Ticket
 from postdesk.runtime import Runtime
 from postdesk.tickets import service, sla_catch_up
-from postdesk.tickets.agent_mail import handle_agent_mail
+from postdesk.tickets.agent_mail import handle_agent_mail, handle_desk_request
 from postdesk.tickets.agents import AgentIdentity, check_agent
 from postdesk.tickets.automation import Trigger, run_automations
 from postdesk.tickets.correlate import ThreadFacts, ThreadMatch, find_ticket
@@ -210,6 +210,10 @@ def _apply(row: Inbound, parsed: ParsedMail, verdict: Classification, plan: Plan
         timezone=guess_timezone(language, parsed.date, settings.desk.timezone), now=now,
     )
     match = plan.match
+    digest = (handle_desk_request(plan.agent, parsed, runtime, now, _desk_address(row, runtime))
+              if match is None and plan.agent is not None else None)  # `#queue NAME`
+    if digest is not None:
+        return Outcome("done", outbox_ids=tuple(digest.outbox_ids), reason=digest.summary)
     if match is not None and plan.agent is not None:
         ticket = _ticket(match.ticket_id)
         new_text = extract_reply(parsed.text, html=None if parsed.text.strip() else parsed.html

@@ -28,6 +28,7 @@ def print_ticket(console: Console, detail: dict[str, Any]) -> None:
     if detail["assignee"] or detail["team"]:
         header.append(f"\nassignee {detail['assignee'] or '-'} · team {detail['team'] or '-'}")
     console.print(header)
+    print_clocks(console, detail.get("sla") or {})
     for message in detail["messages"]:
         arrow = "→ customer" if message["direction"] == "out" else "← from"
         internal = message["visibility"] == "internal"
@@ -45,6 +46,19 @@ def print_ticket(console: Console, detail: dict[str, Any]) -> None:
         console.print(Text("Activity", style="bold"))
         for line in changes:
             console.print(Text(line), soft_wrap=True)
+
+
+def print_clocks(console: Console, clocks: dict[str, dict[str, Any]]) -> None:
+    """One line per SLA clock: state, business time left or over, due time."""
+    from postdesk.render_sla import STATE_STYLES, clock_label, clock_text
+
+    for name, clock in clocks.items():
+        line = Text(f"SLA {clock_label(name):<12} ", style="bold")
+        line.append(f"{clock['state']:<9}", style=STATE_STYLES.get(clock["state"], ""))
+        line.append(clock_text(clock["state"], clock["remaining_s"]))
+        if clock["due"]:
+            line.append(f"  due {clock['due'][:16].replace('T', ' ')}", style="dim")
+        console.print(line)
 
 
 def describe_event(event: dict[str, Any]) -> str | None:

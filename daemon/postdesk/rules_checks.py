@@ -1,4 +1,4 @@
-"""`postdesk check` for the rules files: automations and SLA policies.
+"""`postdesk check` for the rules files: automations, routing, queues and SLA policies.
 
 Each is loaded exactly as the daemon loads it, so an error here is the error
 the daemon would log (`rules/automation.yaml:14: unknown action 'set_stauts'
@@ -41,6 +41,25 @@ def check_routing(settings: Settings) -> CheckResult:
     return CheckResult("routing", f"routing: {len(routing.request_types)} request types, "
                                   f"{len(routing.routes)} routes; teams: "
                                   f"{len(teams.team_names)} ({len(teams.agent_emails)} agents)")
+
+
+@register_check("queues")
+def check_queues(settings: Settings) -> CheckResult:
+    from postdesk.ticket_queues.live import queue_vocabulary, unknown_names
+    from postdesk.ticket_queues.loader import load_queues
+
+    rules_dir = settings.path(settings.paths.rules)
+    teams = load_teams(rules_dir)
+    routing = load_routing(rules_dir, teams=teams.team_names,
+                           support_addresses=settings.desk.addresses)
+    book = load_queues(rules_dir, queue_vocabulary(load_statuses(rules_dir)))
+    errors = [f"{call.where}: rule '{rule.name}': no queue '{call.params['queue']}' in "
+              f"rules/queues.yaml (it has {', '.join(book.names) or 'none'})"
+              for rule in load_rules(rules_dir, _vocabulary(settings)).desk_rules
+              for call in rule.actions if "queue" in call.params
+              and book.get(call.params["queue"]) is None]
+    return CheckResult("queues", f"queues: {len(book.queues)} in rules/queues.yaml",
+                       errors=tuple(errors), warnings=tuple(unknown_names(book, teams, routing)))
 
 
 @register_check("sla")

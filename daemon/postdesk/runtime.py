@@ -22,6 +22,7 @@ from postdesk.mail.classify import DeskIdentity
 from postdesk.mail.compose import LOOP_HEADER
 from postdesk.notify.render import Branding, Renderer, default_locale_dir, default_template_dir
 from postdesk.notify.transports import Transport, transport_from_url
+from postdesk.ticket_queues.model import QueueBook
 from postdesk.tickets.routing import NO_ROUTING, ROUTING_FILE, Routing, load_routing
 from postdesk.tickets.statuses import DEFAULT_BOOK, StatusBook, load_statuses
 from postdesk.tickets.teams import EMPTY_BOOK, TEAMS_FILE, TeamBook, load_teams
@@ -78,6 +79,19 @@ class Runtime:
     def routing(self) -> Routing:
         """rules/routing.yaml: request type and team of new tickets (reloaded live)."""
         return self.live_routing.current()
+
+    @cached_property
+    def live_queues(self) -> LiveFile[QueueBook]:
+        from postdesk.ticket_queues.live import live_queues, queue_vocabulary
+
+        return live_queues(self.settings.path(self.settings.paths.rules),
+                           lambda: queue_vocabulary(self.statuses),
+                           interval=self.settings.rules.reload_interval)
+
+    @property
+    def queues(self) -> QueueBook:
+        """rules/queues.yaml: the desk's named queues (reloaded live)."""
+        return self.live_queues.current()
 
     @cached_property
     def live_rules(self) -> LiveRules:

@@ -19,6 +19,7 @@ from postdesk.automation import EventFacts
 from postdesk.db import database, utcnow
 from postdesk.models import Ticket
 from postdesk.runtime import Runtime
+from postdesk.ticket_queues.schedule import send_scheduled_digests
 from postdesk.tickets import sla_track
 from postdesk.tickets.automation import Trigger, run_automations
 
@@ -72,6 +73,7 @@ def run_once(runtime: Runtime, dispatch: Callable[[int], None]) -> ScheduleResul
     """One scan now, on the daemon's own connection; dispatch the mail it decided."""
     with database.connection_context():
         result = scan(utcnow(), runtime)
+        result.outbox_ids += send_scheduled_digests(utcnow(), runtime)  # send_queue_digest
     for outbox_id in result.outbox_ids:
         dispatch(outbox_id)
     if result.changed:

@@ -253,7 +253,7 @@ def _reload_rules() -> None:
     logs.reopen()
     log.info("SIGHUP: log file reopened; checking rules/ for changes")
     current = runtime.current()
-    for live in (current.live_rules, current.live_teams, current.live_routing):
+    for live in (current.live_rules, current.live_teams, current.live_routing, current.live_queues):
         live.request_reload()
 
 

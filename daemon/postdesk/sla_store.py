@@ -12,7 +12,19 @@ history does not hold:
   clock met or paused).
 
 `checked_until` is the moment of the last scan that handled the row,
-`clocks` the JSON of `postdesk sla simulate` per clock (as of `updated_at`).
+`clocks` the JSON of `postdesk sla simulate` per clock (as of `updated_at`),
+plus `counting` (the clock runs on) and `warn_at` (its first warning moment).
+
+For queues (migration 7), three indexed columns summarise the clocks so that
+a queue filters and sorts in SQL (`postdesk.sla_live` says what they mean at
+any later moment):
+
+* `state`: the worst clock state as of `updated_at`, one of breached,
+  warning, ok (running), paused, met (worst first);
+* `due_at`: the earliest due time of the clocks still counting (a breached
+  one's is past); NULL when none counts (all met or paused);
+* `warn_at`: the earliest first-warning moment of the running clocks.
+
 Deleting a ticket deletes its row. The table comes from migration 6.
 """
 
@@ -34,6 +46,9 @@ class TicketSla(BaseModel):
     fired = JSONField(default=list)  # crossing keys already raised, sorted
     next_at = UTCDateTimeField(null=True, index=True)
     checked_until = UTCDateTimeField(null=True)
+    state = pw.CharField(max_length=16, null=True, index=True)  # worst, as of updated_at
+    due_at = UTCDateTimeField(null=True, index=True)  # earliest due of counting clocks
+    warn_at = UTCDateTimeField(null=True, index=True)  # earliest warning of running clocks
     updated_at = UTCDateTimeField()
 
     class Meta:

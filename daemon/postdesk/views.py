@@ -2,16 +2,20 @@
 
 The shapes here are the JSON that `postdesk tickets --json` and
 `postdesk ticket show --json` print; scripts depend on them, so fields are
-only ever added.
+only ever added. Both carry the live SLA (`sla`: clock -> {state, due,
+remaining_s} at `now`, see `postdesk.sla_live`; `sla_state`: the worst clock's).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 import peewee
 
+from postdesk import sla_live
+from postdesk.db import utcnow
 from postdesk.models import (
     Attachment,
     Customer,
@@ -21,6 +25,8 @@ from postdesk.models import (
     Participant,
     Ticket,
 )
+from postdesk.sla.policy import SlaConfig
+from postdesk.sla_store import TicketSla
 from postdesk.tickets.statuses import DEFAULT_BOOK, StatusBook
 
 
@@ -28,39 +34,84 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _person(customer: Customer) -> dict[str, Any]:
+def person(customer: Customer) -> dict[str, Any]:
     return {"email": customer.email, "name": customer.name, "language": customer.language,
             "bouncing": customer.bouncing}
 
 
 def ticket_summaries(status: str | None = None, limit: int | None = None,
-                     statuses: StatusBook = DEFAULT_BOOK) -> list[dict[str, Any]]:
+                     statuses: StatusBook = DEFAULT_BOOK, *, sort: str = "newest",
+                     sla: SlaConfig | None = None, now: datetime | None = None,
+                     ) -> list[dict[str, Any]]:
+    """Tickets newest first, or with `sort="due"` the soonest SLA due time first (tickets
+    whose clocks are all met or paused last)."""
     count = (Message.select(peewee.fn.COUNT(Message.id))
              .where(Message.ticket == Ticket.id))
     query = (Ticket.select(Ticket, Customer, count.alias("message_count"))
-             .join(Customer, on=(Ticket.requester == Customer.id))
-             .order_by(Ticket.id.desc()))
-    if status:
-        query = query.where(Ticket.status == status)
-    if limit:
-        query = query.limit(limit)
+             .join(Customer, on=(Ticket.requester == Customer.id)))
+    if sort == "due":
+        ids = _soonest_due(status, limit or 1_000_000, now or utcnow())
+        found = {t.id: t for t in query.where(Ticket.id.in_(ids))}
+        tickets = [found[i] for i in ids if i in found]
+    else:
+        query = query.order_by(Ticket.id.desc())
+        if status:
+            query = query.where(Ticket.status == status)
+        if limit:
+            query = query.limit(limit)
+        tickets = list(query)
+    clocks = live_sla([t.id for t in tickets], sla, now or utcnow())
     return [
         {
             "id": ticket.id,
             "subject": ticket.subject,
             "status": ticket.status,
             "public_status": statuses.public_name(ticket.status),
-            "requester": _person(ticket.requester),
+            "requester": person(ticket.requester),
             "assignee": ticket.assignee,
             "created_at": _iso(ticket.created_at),
             "updated_at": _iso(ticket.updated_at),
             "message_count": getattr(ticket, "message_count", 0) or 0,
+            **sla_fields(clocks.get(ticket.id, {})),
         }
-        for ticket in query
+        for ticket in tickets
     ]
 
 
-def ticket_detail(ticket_id: int, statuses: StatusBook = DEFAULT_BOOK) -> dict[str, Any] | None:
+def _soonest_due(status: str | None, limit: int, now: datetime) -> list[int]:
+    """Ticket numbers by SLA due time, read as a queue reads them (along the index)."""
+    from postdesk.ticket_queues.model import Group, Queue, Term
+    from postdesk.ticket_queues.query import page_ids
+
+    condition = Group("all", (Term("status", {"values": frozenset({status})}),) if status
+                      else ())
+    return page_ids(Queue("tickets", condition, sort=(("sla_due", False), ("id", True))),
+                    now, limit)
+
+
+def live_sla(ticket_ids: Iterable[int], config: SlaConfig | None, now: datetime
+             ) -> dict[int, dict[str, sla_live.LiveClock]]:
+    """The live clocks of these tickets at `now` (one query; tickets without clocks left
+    out). Without `config` clocks count wall-clock time (see `postdesk.sla_live`)."""
+    wanted = list(ticket_ids)
+    if not wanted:
+        return {}
+    rows = TicketSla.select(TicketSla.ticket, TicketSla.policy, TicketSla.clocks,
+                            TicketSla.updated_at).where(TicketSla.ticket.in_(wanted))
+    return {row.ticket_id: sla_live.live_clocks(row.policy, row.clocks or {}, row.updated_at,
+                                                config, now)
+            for row in rows}
+
+
+def sla_fields(clocks: dict[str, sla_live.LiveClock]) -> dict[str, Any]:
+    """`sla` and `sla_state` of a ticket's JSON."""
+    return {"sla": {name: clock.as_json() for name, clock in clocks.items()},
+            "sla_state": sla_live.worst(c.state for c in clocks.values())}
+
+
+def ticket_detail(ticket_id: int, statuses: StatusBook = DEFAULT_BOOK, *,
+                  sla: SlaConfig | None = None, now: datetime | None = None,
+                  ) -> dict[str, Any] | None:
     ticket = (Ticket.select(Ticket, Customer).join(Customer)
               .where(Ticket.id == ticket_id).first())
     if ticket is None:
@@ -83,13 +134,14 @@ def ticket_detail(ticket_id: int, statuses: StatusBook = DEFAULT_BOOK) -> dict[s
         "priority": ticket.priority,
         "tags": list(ticket.tags or ()),
         "sla_paused": ticket.sla_paused,
-        "requester": _person(ticket.requester),
-        "participants": [_person(p) for p in participants],
+        "requester": person(ticket.requester),
+        "participants": [person(p) for p in participants],
         "assignee": ticket.assignee,
         "team": ticket.team,
         "request_type": ticket.request_type,
         "created_at": _iso(ticket.created_at),
         "updated_at": _iso(ticket.updated_at),
+        **sla_fields(live_sla([ticket.id], sla, now or utcnow()).get(ticket.id, {})),
         "messages": [
             {
                 "id": message.id,

@@ -32,6 +32,8 @@ on `sla.warning` waits for each recipient's business hours
 `anytime: false` makes any other notification (a breach) wait too:
 
       - notify: {template: sla_warning, to: assignee, anytime: true}
+`send_queue_digest` (a queue mailed to agents on a schedule) is about the desk,
+not a ticket: see `postdesk.automation.digest_action`.
 """
 
 from __future__ import annotations

@@ -31,7 +31,10 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from postdesk.automation import timeconditions  # noqa: F401  (registers its conditions)
+from postdesk.automation import (
+    digest_action,  # noqa: F401  (registers send_queue_digest)
+    timeconditions,  # noqa: F401  (registers its conditions)
+)
 from postdesk.automation.actions import ACTIONS
 from postdesk.automation.conditions import CONDITIONS
 from postdesk.automation.model import EVENT_KINDS, Vocabulary
@@ -124,9 +127,11 @@ def _rule(node: Node, vocabulary: Vocabulary) -> Rule:
     then = fields["then"].as_list("a list of actions")
     if not then:
         raise fields["then"].error("'then' needs at least one action")
+    actions = tuple(_action(item, vocabulary) for item in then)
+    _check_desk_level(actions, events, fields, node)
     return Rule(
         name=name, events=frozenset(events), condition=condition,
-        actions=tuple(_action(item, vocabulary) for item in then),
+        actions=actions,
         stop=fields["stop"].expect(bool) if "stop" in fields else False,
         where=node.where,
         description=fields["description"].as_str() if "description" in fields else "",
@@ -134,17 +139,39 @@ def _rule(node: Node, vocabulary: Vocabulary) -> Rule:
     )
 
 
+def _check_desk_level(actions: tuple[ActionCall, ...], events: set[str],
+                      fields: dict[str, Node], node: Node) -> None:
+    """A desk-level action (send_queue_digest) runs once per schedule scan, not per ticket:
+    its rule is `on: schedule` only, has no `if:` and no ticket actions."""
+    desk = [a for a in actions if a.definition.desk_level]
+    if not desk:
+        return
+    name = desk[0].definition.name
+    if events != {"schedule"}:
+        raise fields["on"].error(f"'{name}' runs from the schedule: write `on: schedule`")
+    if "if" in fields:
+        raise fields["if"].error(f"a rule with '{name}' takes no `if:`; its own `at:` and "
+                                 f"`days:` say when it runs")
+    if len(desk) != len(actions):
+        raise node.error(f"'{name}' is about the desk, not a ticket: put the other actions "
+                         f"in a rule of their own")
+
+
 def parse_conditions(node: Node, vocabulary: Vocabulary) -> AllOf:
     """A mapping of conditions, or a list of such mappings: all must hold (`any:`/`not:`
     group). Public because rules/sla.yaml policies use the same condition language."""
+    return AllOf(tuple(_condition(key, child, vocabulary) for key, child in
+                       condition_pairs(node)), node.where)
+
+
+def condition_pairs(node: Node) -> list[tuple[str, Node]]:
+    """The (name, value) pairs of an `if:` written as a mapping or a list of mappings."""
     if node.value is None:
-        return AllOf((), node.where)
+        return []
     if isinstance(node.value, list):
-        pairs = [pair for item in node.as_list() for pair in
-                 item.as_mapping("a condition (name: value)").items()]
-    else:
-        pairs = list(node.as_mapping("conditions (a mapping of name: value)").items())
-    return AllOf(tuple(_condition(key, child, vocabulary) for key, child in pairs), node.where)
+        return [pair for item in node.as_list() for pair in
+                item.as_mapping("a condition (name: value)").items()]
+    return list(node.as_mapping("conditions (a mapping of name: value)").items())
 
 
 def _condition(key: str, node: Node, vocabulary: Vocabulary) -> Condition:

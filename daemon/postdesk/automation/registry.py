@@ -87,6 +87,9 @@ class ActionDef:
     shorthand: str | None = None
     doc: str = ""
     check: Callable[[Mapping[str, Any], Node], None] | None = None
+    #: about the desk, not a ticket (send_queue_digest): only in `on: schedule` rules without
+    #: `if:`, run once per scan by its own module instead of once per ticket
+    desk_level: bool = False
 
 
 D = TypeVar("D", ConditionDef, ActionDef)

@@ -146,6 +146,10 @@ class Rule:
     description: str = ""
     enabled: bool = True
 
+    @property
+    def desk_level(self) -> bool:
+        return bool(self.actions) and all(a.definition.desk_level for a in self.actions)
+
 
 @dataclass(frozen=True)
 class RuleSet:
@@ -158,6 +162,8 @@ class RuleSet:
     def __post_init__(self) -> None:
         index: dict[str, list[Rule]] = {}
         for rule in self.rules:
+            if rule.desk_level:
+                continue  # run by its own scan, never offered a ticket
             for kind in rule.events:
                 index.setdefault(kind, []).append(rule)
         object.__setattr__(self, "_by_event", {k: tuple(v) for k, v in index.items()})
@@ -165,6 +171,11 @@ class RuleSet:
     def for_event(self, kind: str) -> tuple[Rule, ...]:
         """The rules listening to `kind`, in file order."""
         return self._by_event.get(kind, ())
+
+    @property
+    def desk_rules(self) -> tuple[Rule, ...]:
+        """Schedule rules whose actions are about the desk (queue digests), in file order."""
+        return tuple(rule for rule in self.rules if rule.desk_level)
 
     def get(self, name: str) -> Rule | None:
         return next((rule for rule in self.rules if rule.name == name), None)

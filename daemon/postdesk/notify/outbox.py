@@ -137,6 +137,9 @@ def revive_datetimes(context: Mapping[str, Any]) -> dict[str, Any]:
     for key, value in context.items():
         if isinstance(value, Mapping):
             revived[key] = revive_datetimes(value)
+        elif isinstance(value, list):  # e.g. the tickets of a queue digest
+            revived[key] = [revive_datetimes(item) if isinstance(item, Mapping) else item
+                            for item in value]
         elif isinstance(value, str) and (key.endswith("_at") or key == "sla_due"):
             revived[key] = datetime.fromisoformat(value)
         else:

@@ -15,6 +15,7 @@ render concurrently. The recipient's time zone travels in the render context.
 
 Templates get ``_``/``gettext``/``ngettext`` (new style: ``_("Hi %(name)s",
 name=x)``), the filters and globals ``datetime``, ``date``, ``timedelta``,
+``seconds`` (a number of seconds as a duration),
 ``number``, ``relative`` ("in 3 hours", "3 hours ago"), ``zone_name``, the
 filters ``translate`` (for stored, untranslated strings such as status names),
 ``excerpt`` and ``nl2br``, and the globals ``brand``, ``language_tag`` and
@@ -27,6 +28,7 @@ import re
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -172,6 +174,8 @@ def _install_helpers(
         "datetime": format_datetime,
         "date": format_date,
         "timedelta": formatter.format_timedelta,
+        "seconds": lambda value, **options: formatter.format_timedelta(
+            timedelta(seconds=int(value)), **options),  # business seconds of the SLA
         "relative": formatter.format_relative,
         "number": formatter.format_number,
         "zone_name": zone_name,

@@ -45,6 +45,7 @@ COMMAND_PROBLEMS: dict[str, str] = {
     "command_not_at_top": N_("commands go at the top of the reply, before any other text; "
                              "move '%(command)s' up"),
     "same_ticket": N_("a ticket cannot be linked to itself (#%(value)s)"),
+    "unknown_queue": N_("unknown queue '%(value)s'; known queues: %(known)s"),
 }
 
 
@@ -196,6 +197,35 @@ def command_error() -> Context:
     }
 
 
+def queue_digest() -> Context:
+    """To an agent: a queue's tickets with live SLA and the agent's reply address for each
+    (``#queue NAME`` or a `send_queue_digest` rule); see `postdesk.ticket_queues.digest`."""
+    line = {"requester": {"name": "Zoë Kowalska", "email": "zoe@customer.example"},
+            "status": "in_progress", "public_status": N_("In progress"), "assignee": None,
+            "reply_address": "support+1042-a.q2dpmd6f3kdg-3f9a1c2b@example.com"}
+    return {
+        "desk": _desk(),
+        "agent": _agent(),
+        "digest": {"name": "unassigned", "title": "Unassigned", "count": 3, "shown": 2,
+                   "problem": None},
+        "tickets": [
+            {**line, "id": 1042, "subject": "Printer on the 2nd floor prints blank pages",
+             "priority": "high", "sla_state": "breached",
+             "reply_subject": "Re: [#1042] Printer on the 2nd floor prints blank pages",
+             "sla": [{"clock": "first_response", "state": "breached", "remaining_s": -3900,
+                      "due_at": SLA_DUE},
+                     {"clock": "resolution", "state": "warning", "remaining_s": 1500,
+                      "due_at": SLA_DUE}]},
+            {**line, "id": 1043, "subject": "Laptop does not charge", "priority": "normal",
+             "sla_state": "paused", "reply_subject": "Re: [#1043] Laptop does not charge",
+             "reply_address": "support+1043-a.q2dpmd6f3kdg-77aa01bc@example.com",
+             "sla": [{"clock": "resolution", "state": "paused", "remaining_s": 27000,
+                      "due_at": None}]},
+        ],
+        "queues": [],
+    }
+
+
 SAMPLES: dict[str, Callable[[], Context]] = {
     "acknowledgment": acknowledgment,
     "agent_new_ticket": agent_new_ticket,
@@ -207,6 +237,7 @@ SAMPLES: dict[str, Callable[[], Context]] = {
     "resolved_without_reply": resolved_without_reply,
     "sla_warning": sla_warning,
     "command_error": command_error,
+    "queue_digest": queue_digest,
 }
 
 

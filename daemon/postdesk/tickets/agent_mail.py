@@ -8,6 +8,14 @@ nothing is lost. Otherwise the commands change the ticket (each change is
 recorded with the agent as actor), and the text either goes to the customer
 and participants from the support address ("Agent via Desk") or, for `#note`
 or a reply to the note address, stays internal and the other agents hear of it.
+
+`#queue NAME` / `#queues` mail the agent a digest (`postdesk.ticket_queues.digest`),
+from a reply to a ticket like the other commands, or on their own in a mail to
+the plain support address (`handle_desk_request`): such a mail has no signed
+reply address to vouch for its sender, so it counts only when the From domain
+passed DKIM (`[agents] verify_dkim`, or an Authentication-Results header of a
+trusted server, `[agents] trusted_authserv_ids`) and the From is an agent of
+rules/teams.yaml. Anything else is handled as a customer's mail.
 """
 
 from __future__ import annotations
@@ -18,9 +26,11 @@ from datetime import datetime
 from postdesk.automation import EventFacts
 from postdesk.automation.model import DEFAULT_PRIORITIES
 from postdesk.mail.parse import ParsedMail
+from postdesk.mail.reply import extract_reply
 from postdesk.models import Attachment, Customer, Inbound, Message, Participant, Ticket
 from postdesk.notify.samples import COMMAND_PROBLEMS
 from postdesk.runtime import Runtime
+from postdesk.ticket_queues.digest import digest_mail
 from postdesk.tickets import service
 from postdesk.tickets.agents import AgentIdentity
 from postdesk.tickets.automation import Trigger, agent_request, run_automations
@@ -44,9 +54,7 @@ def handle_agent_mail(ticket: Ticket, identity: AgentIdentity, parsed: ParsedMai
                       new_text: str, row: Inbound, runtime: Runtime, now: datetime,
                       desk_address: str) -> AgentMailResult:
     agent = identity.agent
-    reply = parse_commands(new_text, statuses=runtime.statuses, priorities=DEFAULT_PRIORITIES,
-                           teams=runtime.teams, request_types=None, languages=None,
-                           sender=agent.email)
+    reply = _parse(new_text, agent.email, runtime)
     wanted = referenced_tickets(reply)
     existing = {t.id for t in Ticket.select(Ticket.id).where(Ticket.id.in_(tuple(wanted)))}
     reply = check_ticket_references(reply, ticket_id=ticket.id, existing=existing)
@@ -55,6 +63,7 @@ def handle_agent_mail(ticket: Ticket, identity: AgentIdentity, parsed: ParsedMai
         return _refuse(ticket, identity, reply, parsed, new_text, row, runtime, now,
                        desk_address, result)
     changes = [_apply(command, ticket, agent.email, now) for command in reply.commands]
+    _send_digests(reply.commands, identity, runtime, now, desk_address, result)
     internal = reply.internal or identity.internal  # #note, or mail to the note address
     text = reply.text  # without the command lines (the reply is ok here)
     if internal or reply.silent:
@@ -82,6 +91,44 @@ def handle_agent_mail(ticket: Ticket, identity: AgentIdentity, parsed: ParsedMai
                                         desk_address=desk_address,
                                         outbox_ids=result.outbox_ids), runtime, now)
     return result
+
+
+def handle_desk_request(identity: AgentIdentity, parsed: ParsedMail, runtime: Runtime,
+                        now: datetime, desk_address: str) -> AgentMailResult | None:
+    """A mail to the support address that is only `#queue` / `#queues` lines: the digests
+    (an unknown queue gets the list of queues, naming it). None: not such a request."""
+    new_text = extract_reply(parsed.text, html=None if parsed.text.strip() else parsed.html
+                             ).new_text
+    reply = _parse(new_text, identity.agent.email, runtime)
+    unknown = [p.params.get("value", "") for p in reply.problems
+               if p.problem_msgid == "unknown_queue"]
+    if (not reply.commands and not unknown) or len(unknown) != len(reply.problems) \
+            or any(c.name != "queue" for c in reply.commands):
+        return None
+    result = AgentMailResult()
+    _send_digests(reply.commands, identity, runtime, now, desk_address, result)
+    for name in unknown:
+        mail = digest_mail(runtime, identity.agent, None, now, problem=name,
+                           desk_address=desk_address)
+        result.outbox_ids.append(service.queue_mail(None, mail, now=now).id)
+    asked = [c.value or "#queues" for c in reply.commands] + unknown
+    result.summary = f"queue digest ({', '.join(asked)})"
+    return result
+
+
+def _parse(text: str, sender: str, runtime: Runtime) -> ParsedReply:
+    return parse_commands(text, statuses=runtime.statuses, priorities=DEFAULT_PRIORITIES,
+                          teams=runtime.teams, request_types=None, languages=None,
+                          sender=sender, queues=runtime.queues.names)
+
+
+def _send_digests(commands: tuple[Command, ...], identity: AgentIdentity, runtime: Runtime,
+                  now: datetime, desk_address: str, result: AgentMailResult) -> None:
+    for command in commands:
+        if command.name == "queue":
+            queue = runtime.queues.get(command.value) if command.value else None
+            mail = digest_mail(runtime, identity.agent, queue, now, desk_address=desk_address)
+            result.outbox_ids.append(service.queue_mail(None, mail, now=now).id)
 
 
 def _apply(command: Command, ticket: Ticket, actor: str, now: datetime

@@ -17,6 +17,12 @@ with lines that start with ``#`` *before* the text of the reply:
     #note                           the whole reply is an internal note, never sent to the
                                     customer; text after #note on its line is part of it
     #silent                         apply the commands, send nothing to the customer
+    #queue unassigned               mail me that queue (rules/queues.yaml) as a digest
+    #queues                         mail me the list of queues with their counts
+
+``#queue`` / ``#queues`` also work in a mail to the plain support address
+that is not a reply to a ticket, from an agent authenticated by DKIM or a
+trusted Authentication-Results header (see ``postdesk.tickets.agents``).
 
 Command names and values are case-insensitive (``#Status Resolved``), may be
 indented, may have a colon (``#status: resolved``) and trailing dots or spaces
@@ -65,8 +71,9 @@ _SLOTS = {"status": "status", "priority": "priority", "assign_agent": "assignee"
 @dataclass(frozen=True)
 class Command:
     """One change: ``name`` is status, priority, assign_agent, assign_team, unassign,
-    tag_add, tag_remove, link, duplicate_of, language or request_type; ``value`` is
-    canonical (the desk's spelling, a lower-cased address, a ticket number as text)."""
+    tag_add, tag_remove, link, duplicate_of, language, request_type or queue (a digest
+    to mail the agent; value "" for the list of queues); ``value`` is canonical (the
+    desk's spelling, a lower-cased address, a ticket number as text)."""
 
     name: str
     value: str
@@ -119,6 +126,7 @@ class _Vocabulary:
     request_types: tuple[str, ...] | None
     languages: tuple[str, ...] | None
     sender: str | None
+    queues: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -134,15 +142,17 @@ _FLAGS = ("note", "silent")
 def parse_commands(text: str, *, statuses: StatusBook, priorities: Collection[str],
                    teams: TeamBook, request_types: Collection[str] | None,
                    languages: Collection[str] | None = None,
-                   sender: str | None = None) -> ParsedReply:
+                   sender: str | None = None,
+                   queues: Collection[str] | None = None) -> ParsedReply:
     """Split an agent's reply into commands, problems and the remaining text.
 
-    ``request_types`` / ``languages`` None accept any well-formed name;
+    ``request_types`` / ``languages`` / ``queues`` None accept any well-formed name;
     ``sender`` is the authenticated agent's address (for ``#assign me``).
     """
     vocabulary = _Vocabulary(statuses, tuple(priorities), teams,
                              None if request_types is None else tuple(request_types),
-                             None if languages is None else tuple(languages), sender)
+                             None if languages is None else tuple(languages), sender,
+                             None if queues is None else tuple(queues))
     lines = text.splitlines()
     commands: list[Command] = []
     problems: list[Problem] = []
@@ -326,6 +336,21 @@ def _request_type(rest: str, v: _Vocabulary) -> _Outcome:
     return _one("request_type", found)
 
 
+def _queue(rest: str, v: _Vocabulary) -> _Outcome:
+    """``#queue NAME``: that queue's digest; ``#queue`` alone: the list of queues."""
+    if not rest:
+        return _one("queue", "")
+    found = _pick(rest, v.queues) if v.queues is not None else (
+        rest.casefold() if _NAME.fullmatch(rest) else None)
+    if found is None:
+        return _Refusal("unknown_queue", {"value": rest, "known": _listing(v.queues or ())})
+    return _one("queue", found)
+
+
+def _queues(rest: str, v: _Vocabulary) -> _Outcome:
+    return _Refusal("unexpected_value", {"value": rest}) if rest else _one("queue", "")
+
+
 _Handler = Callable[[str, _Vocabulary], _Outcome]
 _HANDLERS: dict[str, _Handler] = {
     "status": _status,
@@ -340,6 +365,8 @@ _HANDLERS: dict[str, _Handler] = {
     "language": _language,
     "lang": _language,
     "requesttype": _request_type,
+    "queue": _queue,
+    "queues": _queues,
 }
 
 

@@ -36,7 +36,7 @@ from typing import Any
 
 import peewee
 
-from postdesk import fastsql
+from postdesk import fastsql, sla_live
 from postdesk.automation import TicketFacts
 from postdesk.db import database
 from postdesk.models import Event, Ticket
@@ -153,7 +153,9 @@ def store(ticket: Ticket | int, evaluation: Evaluation, now: datetime, *,
                              actor="system", now=now)
     keys = sorted(set(row.fired or ()) | set(fired))
     row.policy = evaluation.policy.name
-    row.clocks = clocks_json(evaluation.clocks)
+    row.clocks = {name: {**clock, **sla_live.stored_extras(evaluation.clocks[name])}
+                  for name, clock in clocks_json(evaluation.clocks).items()}
+    row.state, row.due_at, row.warn_at = sla_live.row_summary(evaluation.clocks)
     row.fired = keys
     row.next_at = next_due(evaluation.clocks, keys)
     row.updated_at = now

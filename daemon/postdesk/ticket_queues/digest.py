@@ -1,0 +1,87 @@
+"""Queue digests: a queue (or the list of queues) mailed to one agent, in their language.
+
+The mail (`queue_digest` templates) lists each ticket with its live SLA and the
+agent's own signed reply address for that ticket, so replying to a line is
+replying to the ticket: the text reaches the customer and commands at the top
+(`#assign me`) apply, exactly as for a notification. The digest itself comes
+from, and answers to, the plain support address, where `#queue NAME` asks for
+another one.
+
+Context (JSON-safe, stored in the outbox row): ``digest{name, title, count,
+shown, problem}`` (no name: the list of queues), ``tickets[{id, subject,
+requester{name, email}, status, public_status, priority, assignee, sla_state,
+sla[{clock, state, remaining_s, due_at}], reply_address, reply_subject}]``,
+``queues[{name, title, count}]``, ``agent``, ``desk``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from postdesk.mail.address import reply_address
+from postdesk.mail.compose import LOOP_HEADER, new_message_id
+from postdesk.runtime import Runtime
+from postdesk.runtime_sla import sla_config
+from postdesk.sla_live import worst
+from postdesk.ticket_queues.model import Queue
+from postdesk.ticket_queues.query import queue_count, queue_tickets
+from postdesk.tickets.agents import agent_role
+from postdesk.tickets.service import MailToSend
+from postdesk.tickets.teams import Agent
+
+DIGEST_TEMPLATE = "queue_digest"
+
+
+def digest_mail(runtime: Runtime, agent: Agent, queue: Queue | None, now: datetime, *,
+                message_id: str | None = None, problem: str | None = None,
+                desk_address: str | None = None) -> MailToSend:
+    """The digest of `queue` (None: every queue with its count) for `agent` at `now`.
+    `problem` is a queue name the agent asked for that does not exist."""
+    settings = runtime.settings
+    address = desk_address or settings.desk.addresses[0]
+    language = agent.language or settings.desk.default_language
+    default = settings.desk.default_language
+    context: dict[str, Any] = {
+        "desk": {"name": settings.desk.name, "address": address},
+        "agent": {"name": agent.name, "email": agent.email},
+        "digest": {"name": None, "title": "", "count": 0, "shown": 0, "problem": problem},
+        "tickets": [], "queues": [],
+    }
+    if queue is None:
+        context["queues"] = [{"name": q.name, "title": q.title(language, default),
+                              "count": queue_count(q, now)} for q in runtime.queues.queues]
+    else:
+        rows = queue_tickets(queue, now, sla=sla_config(runtime), statuses=runtime.statuses)
+        count = len(rows) if len(rows) < queue.limit else queue_count(queue, now)
+        context["digest"].update(name=queue.name, title=queue.title(language, default),
+                                 count=count, shown=len(rows))
+        role = agent_role(agent.email)
+        context["tickets"] = [_line(row, reply_address(address, row["id"], role,
+                                                       settings.desk.secret))
+                              for row in rows]
+    return MailToSend(
+        kind=DIGEST_TEMPLATE, recipient=agent.email,
+        message_id=message_id or new_message_id(settings.desk.domain),
+        language=language, timezone=agent.timezone or settings.desk.timezone,
+        context=context,
+        headers={"from_name": settings.desk.name, "from_address": address,
+                 "reply_to": address, "in_reply_to": None, "references": [],
+                 "auto_submitted": "auto-generated",
+                 LOOP_HEADER: runtime.identity.loop_value, "attachments": []},
+        automatic=True)
+
+
+def _line(row: dict[str, Any], address: str) -> dict[str, Any]:
+    clocks = row["sla"]
+    return {
+        "id": row["id"], "subject": row["subject"],
+        "requester": {"name": row["requester"]["name"], "email": row["requester"]["email"]},
+        "status": row["status"], "public_status": row["public_status"],
+        "priority": row["priority"], "assignee": row["assignee"],
+        "sla_state": worst(c["state"] for c in clocks.values()),
+        "sla": [{"clock": name, "state": c["state"], "remaining_s": c["remaining_s"],
+                 "due_at": c["due"]} for name, c in clocks.items() if c["state"] != "met"],
+        "reply_address": address,
+        "reply_subject": f"Re: [#{row['id']}] {row['subject']}".strip(),
+    }

@@ -1,0 +1,113 @@
+"""Scheduled queue digests: the `send_queue_digest` rules, once per schedule scan.
+
+`due_day` (pure) says whether a recipient's digest is due at `now` and for
+which local day; `send_scheduled_digests` queues one outbox row per rule,
+recipient and day, with a Message-ID made of those, so a second scan, a
+second node or a restart never sends it twice. See
+`postdesk.automation.digest_action` for the rule's format.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import peewee
+
+from postdesk.db import database
+from postdesk.models import Outbox
+from postdesk.runtime import Runtime
+from postdesk.ticket_queues.digest import digest_mail
+from postdesk.ticket_queues.model import Queue
+from postdesk.tickets import service
+from postdesk.tickets.teams import Agent, TeamBook
+
+log = logging.getLogger(__name__)
+
+#: A digest not sent at its time (the desk was down) is still sent this long after.
+LATE_WINDOW = timedelta(hours=1)
+
+
+def due_day(now: datetime, zone: ZoneInfo, at: time, days: frozenset[int]) -> date | None:
+    """The local day whose digest is due at `now`: `at` has passed in `zone` on one of
+    `days` (0 = Monday) less than LATE_WINDOW ago. None: not now."""
+    local = now.astimezone(zone)
+    start = datetime.combine(local.date(), at, tzinfo=zone)
+    if local.weekday() in days and start <= local < start + LATE_WINDOW:
+        return local.date()
+    return None
+
+
+def recipients(names: Iterable[str], teams: TeamBook) -> tuple[list[Agent], list[str]]:
+    """The agents named (teams expanded, each once) and the names that are neither."""
+    found: dict[str, Agent] = {}
+    unknown: list[str] = []
+    for name in names:
+        if "@" in name:
+            agent = teams.agent(name)
+            agents = [agent] if agent is not None else []
+        else:
+            agents = list(teams.agents(name)) if teams.team(name) is not None else []
+        if not agents:
+            unknown.append(name)
+        for agent in agents:
+            found.setdefault(agent.email, agent)
+    return list(found.values()), unknown
+
+
+def digest_message_id(rule: str, queue: str, agent: str, day: date, domain: str) -> str:
+    who = hashlib.sha256(agent.encode()).hexdigest()[:12]
+    return f"digest.{rule}.{queue}.{day:%Y%m%d}.{who}@{domain}"
+
+
+def send_scheduled_digests(now: datetime, runtime: Runtime) -> list[int]:
+    """Queue the digests due at `now`; return the new outbox ids."""
+    queued: list[int] = []
+    settings = runtime.settings
+    for rule in runtime.rules.desk_rules:
+        for call in rule.actions:
+            if call.definition.name != "send_queue_digest":
+                continue
+            params = call.params
+            queue = runtime.queues.get(params["queue"])
+            if queue is None:
+                log.error("%s: rule %s: no queue '%s' in rules/queues.yaml; digest not sent",
+                          call.where, rule.name, params["queue"])
+                continue
+            agents, unknown = recipients(params["to"], runtime.teams)
+            if unknown:
+                log.error("%s: rule %s: %s not an agent or team of rules/teams.yaml",
+                          call.where, rule.name, ", ".join(unknown))
+            for agent in agents:
+                day = due_day(now, _zone(agent.timezone or settings.desk.timezone),
+                              params["at"], params["days"])
+                if day is None:
+                    continue
+                message_id = digest_message_id(rule.name, queue.name, agent.email, day,
+                                               settings.desk.domain)
+                outbox_id = _queue_once(runtime, agent, queue, now, message_id)
+                if outbox_id is not None:
+                    queued.append(outbox_id)
+    return queued
+
+
+def _queue_once(runtime: Runtime, agent: Agent, queue: Queue, now: datetime,
+                message_id: str) -> int | None:
+    try:
+        with database.atomic():
+            if Outbox.select().where(Outbox.message_id == message_id).exists():
+                return None
+            mail = digest_mail(runtime, agent, queue, now, message_id=message_id)
+            return int(service.queue_mail(None, mail, now=now).id)
+    except peewee.IntegrityError:  # another scan queued it a moment ago
+        return None
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")

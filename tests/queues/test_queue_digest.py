@@ -1,0 +1,131 @@
+"""Queue digests by mail (issue 11): `#queue NAME` from an authenticated agent, over real
+SMTP, answered in the agent's language; replying to a line acts on that ticket."""
+
+from __future__ import annotations
+
+import re
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from mailbuild import customer_mail, processed, read_outgoing, send_mail, wait_for
+from postdesk.models import Inbound, Outbox, Ticket
+
+TEAMS = """teams:
+  - name: support
+    agents:
+      - {email: agent.pl@example.com, name: "Support PL", language: pl, timezone: Europe/Warsaw}
+      - {email: agent.en@example.com, name: "Support EN"}
+"""
+TRUSTED = "mx.example.com; dkim=pass header.d=example.com header.s=s1"
+
+
+def mails_to(daemon: object, address: str) -> list[EmailMessage]:
+    return [m for m in read_outgoing(daemon.outgoing)  # type: ignore[attr-defined]
+            if m["To"].addresses[0].addr_spec == address]
+
+
+def text_of(mail: EmailMessage) -> str:
+    return mail.get_body(("plain",)).get_content()
+
+
+def html_of(mail: EmailMessage) -> str:
+    return mail.get_body(("html",)).get_content()
+
+
+def digests(daemon: object, address: str) -> list[EmailMessage]:
+    return [m for m in mails_to(daemon, address) if "[#" not in m["Subject"]]
+
+
+@pytest.fixture
+def desk(make_settings, sqlite_url, start_daemon):  # type: ignore[no-untyped-def]
+    settings = make_settings(sqlite_url, agents_trusted_authserv_ids="mx.example.com")
+    (Path(settings.path(settings.paths.rules)) / "teams.yaml").write_text(TEAMS)
+    daemon = start_daemon(settings)
+    send_mail(daemon, customer_mail())
+    wait_for(processed(1))  # ticket 1, then ticket 2
+    send_mail(daemon, customer_mail(sender="Bob <bob@customer.example>", subject="Laptop dead",
+                                    message_id="<second@customer.example>"))
+    wait_for(lambda: len(read_outgoing(daemon.outgoing)) == 6)  # 2 x (ack + two agents)
+    return daemon
+
+
+def ask(daemon: object, sender: str, body: str, number: int, *, trusted: bool = True) -> None:
+    headers = {"Authentication-Results": TRUSTED} if trusted else {}
+    send_mail(daemon, customer_mail(sender=sender, to="support@example.com",
+                                    subject="queue", body=body, headers=headers,
+                                    message_id=f"<ask-{number}@example.com>"))
+
+
+def test_queue_command_mails_the_agent_a_localized_digest_to_act_on(desk) -> None:  # type: ignore[no-untyped-def]
+    ask(desk, "Support PL <agent.pl@example.com>", "#queue unassigned\n", 1)
+    [digest] = wait_for(lambda: digests(desk, "agent.pl@example.com"))
+    assert digest["Subject"] == "Kolejka „Nieprzypisane”: 2 zgłoszenia"
+    assert digest["Content-Language"] == "pl"
+    assert digest["Auto-Submitted"] == "auto-generated"
+    assert digest["Reply-To"].addresses[0].addr_spec == "support@example.com"
+    text = text_of(digest)
+    assert "Kolejka „Nieprzypisane” zawiera 2 zgłoszenia." in text
+    assert "#1  Printer on fire" in text and "#2  Laptop dead" in text
+    assert "Pierwsza odpowiedź – pozostało: " in text  # live SLA, business time
+    lines = re.findall(r"Odpowiedz na: (support\+(\d+)-a\.[a-z0-9]+-[a-z2-7]+@example\.com)",
+                       text)
+    assert sorted(int(number) for _, number in lines) == [1, 2]
+    html = html_of(digest)
+    for address, number in lines:
+        assert f'href="mailto:{address}?subject=Re%3A%20%5B%23{number}%5D' in html
+    assert Ticket.select().count() == 2  # asking made no ticket
+    assert "queue digest (unassigned)" in Inbound.get(Inbound.id == 3).reason
+
+    # replying to a line of the digest acts on that ticket, as the agent
+    address = dict((int(n), a) for a, n in lines)[2]
+    send_mail(desk, customer_mail(sender="agent.pl@example.com", to=address,
+                                  subject="Re: [#2] Laptop dead",
+                                  body="#assign me\nZajmę się tym dziś.\n",
+                                  message_id="<act-1@example.com>"))
+    wait_for(processed(4))
+    assert Ticket.get_by_id(2).assignee == "agent.pl@example.com"
+    wait_for(lambda: [m for m in mails_to(desk, "bob@customer.example")
+                      if "Zajmę się tym dziś." in text_of(m)])
+
+    # the queue no longer holds it
+    ask(desk, "agent.en@example.com", "#queue unassigned\n", 2)
+    [english] = wait_for(lambda: digests(desk, "agent.en@example.com"))
+    assert english["Subject"] == "Queue “Unassigned”: 1 ticket"
+    assert "Laptop dead" not in text_of(english)
+
+
+def test_queues_lists_the_queues_and_an_unknown_name_is_explained(desk) -> None:  # type: ignore[no-untyped-def]
+    ask(desk, "agent.en@example.com", "#queues\n", 1)
+    [listing] = wait_for(lambda: digests(desk, "agent.en@example.com"))
+    assert listing["Subject"] == "The desk's queues"
+    assert "Unassigned (unassigned): 2 tickets" in text_of(listing)
+    assert "Waiting for customer (waiting-for-customer): 0 tickets" in text_of(listing)
+    ask(desk, "agent.en@example.com", "#queue unasigned\n", 2)
+    wait_for(lambda: len(digests(desk, "agent.en@example.com")) == 2)
+    explained = [m for m in digests(desk, "agent.en@example.com")
+                 if "There is no queue called “unasigned”." in text_of(m)]
+    assert explained and "Unassigned (unassigned): 2 tickets" in text_of(explained[0])
+
+
+def test_a_forged_agent_address_gets_no_digest(desk) -> None:  # type: ignore[no-untyped-def]
+    ask(desk, "agent.en@example.com", "#queue unassigned\n", 1, trusted=False)
+    wait_for(processed(3))
+    assert not digests(desk, "agent.en@example.com")
+    assert not Outbox.select().where(Outbox.kind == "queue_digest").exists()
+    # handled like any customer's mail: nothing about the queue leaks
+    assert Ticket.select().count() == 3
+
+
+def test_queue_command_in_a_reply_to_a_notification(desk) -> None:  # type: ignore[no-untyped-def]
+    notification = next(m for m in mails_to(desk, "agent.en@example.com")
+                        if "Laptop dead" in m["Subject"])
+    send_mail(desk, customer_mail(sender="agent.en@example.com",
+                                  to=notification["Reply-To"].addresses[0].addr_spec,
+                                  subject=f"Re: {notification['Subject']}",
+                                  body="#priority high\n#queue unassigned\n",
+                                  message_id="<reply-1@example.com>"))
+    [digest] = wait_for(lambda: digests(desk, "agent.en@example.com"))
+    assert digest["Subject"] == "Queue “Unassigned”: 2 tickets"
+    assert Ticket.get_by_id(2).priority == "high"
