@@ -19,6 +19,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from postdesk.notify.audience import CUSTOMER_TEMPLATES, for_customer
 from postdesk.notify.i18n import N_
 
 Context = dict[str, Any]
@@ -242,8 +243,13 @@ SAMPLES: dict[str, Callable[[], Context]] = {
 
 
 def sample_context(name: str) -> Context:
-    """A fresh copy of the sample for template `name`; KeyError when there is none."""
-    return copy.deepcopy(SAMPLES[name]())
+    """A fresh copy of the sample for template `name`; KeyError when there is none. A
+    customer's mail gets only what a customer's context holds (`notify.audience`)."""
+    return _as_sent(name, copy.deepcopy(SAMPLES[name]()))
+
+
+def _as_sent(name: str, context: Context) -> Context:
+    return for_customer(context) if name in CUSTOMER_TEMPLATES else context
 
 
 #: What a customer may send that a mail's layout must survive: no spaces to wrap
@@ -277,4 +283,4 @@ def _hostile(value: Any, key: str) -> Any:
 def hostile_context(name: str) -> Context:
     """The sample for `name` with the worst strings a customer can send in its place."""
     hostile: Context = _hostile(SAMPLES[name](), "")
-    return hostile
+    return _as_sent(name, hostile)

@@ -17,6 +17,7 @@ from postdesk.db import database
 from postdesk.mail.address import CUSTOMER_ROLE, reply_address
 from postdesk.mail.compose import LOOP_HEADER, new_message_id
 from postdesk.models import Customer, Ticket
+from postdesk.notify.audience import for_customer
 from postdesk.runtime import Runtime
 from postdesk.tickets.agents import agent_role, note_role
 from postdesk.tickets.service import MailToSend
@@ -78,6 +79,8 @@ def build_mail(request: MailRequest, ticket: Ticket, runtime: Runtime, *, now: d
                                       settings.desk.secret),
         **request.extra,
     }
+    if request.to_customer:
+        context = for_customer(context)
     return MailToSend(
         kind=request.template,
         recipient=request.recipient,
