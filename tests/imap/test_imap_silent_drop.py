@@ -46,6 +46,8 @@ def test_a_silently_dropped_connection_is_replaced_and_mail_keeps_coming(
                                timeout=2, poll_interval=1 if mode == "polling" else 600))
     append(server, 1)
     wait_for(lambda: len(inbound_rows()) == 1, timeout=15)
+    # the flag follows the commit over the same connection: let it through first
+    wait_for(lambda: flags(server).get(1) == "\\Seen", timeout=15)
 
     caplog.clear()  # what the log says from here on is about the black hole
     proxy.blackhole()  # from now on nothing gets through, and nothing is closed
