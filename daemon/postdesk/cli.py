@@ -98,7 +98,8 @@ def main(ctx: click.Context, config: str | None, verbose: bool) -> None:
     from postdesk import logs
     from postdesk.config import LogSettings
 
-    logs.configure(LogSettings(), verbose=verbose)  # until a daemon reads its [log]
+    # one-shot commands say only what went wrong (-v: everything); daemons read [log]
+    logs.configure(LogSettings(level="warning"), verbose=verbose)
     ctx.obj = Context(config, verbose)
 
 

@@ -169,3 +169,15 @@ def test_ticket_views_show_the_desks_own_public_status_names(config: Path) -> No
     assert json.loads(run(config, "tickets", "--json").stdout)[0]["public_status"] == "Opened"
     assert json.loads(run(config, "ticket", "show", "1", "--json").stdout)["public_status"] \
         == "Opened"
+
+
+def test_read_commands_print_no_log_chatter(config: Path) -> None:
+    """A person reading tickets sees the table, not the desk's INFO log; -v shows it."""
+    assert run(config, "ingest", "-f", "zoe@customer.example",
+               stdin=customer_mail().as_bytes()).returncode == 0
+    assert run(config, "ingest", "--replay", "1").returncode == 0
+    quiet = run(config, "ticket", "show", "1")
+    assert quiet.returncode == 0 and b"Printer on fire" in quiet.stdout
+    assert quiet.stderr == b""
+    chatty = run(config, "-v", "ticket", "show", "1")
+    assert b"level=info" in chatty.stderr or b"level=debug" in chatty.stderr
