@@ -126,11 +126,18 @@ class Daemon:
             for task in Path(f"/proc/{pid}/task").glob("*"):
                 with contextlib.suppress(OSError):
                     found += [int(c) for c in (task / "children").read_text().split()]
+            return sorted(found)
+
+        def descendants(pid: int) -> list[tuple[str, int]]:  # workers come from the fork server
+            found = []
+            for child in children(pid):
+                found.append((_process_role(child), child))
+                found += [("worker", d) for _, d in descendants(child)]
             return found
 
         result = {"main": of(self.pid)}
-        for n, child in enumerate(sorted(children(self.pid)), 1):
-            result[f"child {n}"] = of(child)
+        for n, (role, child) in enumerate(descendants(self.pid), 1):
+            result[f"{role} {n}"] = of(child)
         return result
 
     def stop(self, timeout: float = 15.0) -> int | None:
@@ -463,3 +470,16 @@ class Progress:
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self.conn.close()
+
+
+def _process_role(pid: int) -> str:
+    """What a process under the daemon is, from its command line."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return "child"
+    if b"forkserver" in cmdline:
+        return "fork server"
+    if b"resource_tracker" in cmdline:
+        return "resource tracker"
+    return "child"

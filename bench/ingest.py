@@ -319,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
     cpu_ms = {name: round(spent / max(settled, 1) * 1000, 2) for name, spent in pd["cpu_s"].items()}
     figures["cpu_ms_per_mail"] = cpu_ms
     print(f"cpu       per mail (user+system, ms): {cpu_ms}  (main = intake, queue and "
-          f"dispatch; children = worker processes)")
+          f"dispatch; each child under it: fork server, resource tracker, worker processes)")
     if pd["threading"]:
         print(f"threading follow-ups on the ticket they answer: {pd['threading']['threaded']}")
     print(f"states    inbound {pd['inbound_states']}  outbox {pd['outbox_states']}  "

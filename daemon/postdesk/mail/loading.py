@@ -12,6 +12,8 @@ from email import errors, policy
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 
+from postdesk.mail.header_cache import CACHING_POLICY
+
 _SERIALIZE_POLICY = policy.default.clone(refold_source="none")
 
 
@@ -20,14 +22,14 @@ class UnparseableMessageDefect(errors.MessageDefect):
 
 
 def load_message(raw: bytes) -> EmailMessage:
-    """Parse bytes with the standard library (policy.default); never raises.
+    """Parse bytes with the standard library (policy.default, headers memoised); never raises.
 
     A message the default policy cannot parse is retried with compat32, and
     as a last resort returned as one text part holding the bytes, with an
     ``UnparseableMessageDefect``.
     """
     data = _repair_header_names(_as_bytes(raw))
-    for parse_policy in (policy.default, policy.compat32):
+    for parse_policy in (CACHING_POLICY, policy.compat32):
         try:
             parsed = BytesParser(_class=EmailMessage, policy=parse_policy).parsebytes(data)
         except RecursionError:
