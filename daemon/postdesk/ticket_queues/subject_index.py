@@ -50,12 +50,24 @@ def install(database: peewee.Database, *, backfill: bool = False) -> bool:
             for name, body in _TRIGGERS.items():
                 database.execute_sql(f'CREATE TRIGGER IF NOT EXISTS "{name}" {body}')
             if backfill:
-                database.execute_sql(f"INSERT INTO \"{TABLE}\" (\"{TABLE}\") VALUES ('rebuild')")
+                _command(database, "rebuild")
+                merge(database)
     except peewee.OperationalError as error:  # no FTS5, or no trigram tokenizer
         log.warning("subject search index not created (%s): subject_contains queues "
                     "will scan every ticket's subject", error)
         return False
     return True
+
+
+def merge(database: peewee.Database) -> None:
+    """Merge the index into one segment. A bulk fill leaves large segments that FTS5
+    would otherwise keep merging into on each new ticket (on 1,000,000 tickets: about
+    0.6 ms of CPU per new ticket before, 0.1 ms after; `bench/queue.py`)."""
+    _command(database, "optimize")
+
+
+def _command(database: peewee.Database, command: str) -> None:
+    database.execute_sql(f'INSERT INTO "{TABLE}" ("{TABLE}") VALUES (\'{command}\')')
 
 
 def usable(database: peewee.Database) -> bool:
