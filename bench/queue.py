@@ -16,10 +16,13 @@ local one; skipped when unreachable):
 2. time what `postdesk queue NAME --json` does after loading the settings,
    `queue_tickets()` (one page in the queue's order, live SLA per clock in
    the shipped office calendar) plus `json.dumps`, for the shipped queues
-   and a `subject_contains` one (a text search, not indexed: the honest worst
-   case), and `queue_count()` as `postdesk queue` lists it; median of 7
-   after one warm-up;
+   and a `subject_contains` one (a text search: SQLite's trigram index of
+   subjects, `postdesk.ticket_queues.subject_index`; ILIKE on PostgreSQL),
+   and `queue_count()` as `postdesk queue` lists it; median of 7 after one
+   warm-up;
 3. the baseline in the same run: `SELECT count(*) FROM ticket` (median of 7);
+   on SQLite also the CPU time of 500 new tickets, one transaction each, with
+   the subject index's triggers and then without them;
 4. print the figures and each query's plan, then remove the database.
 
 Wall-clock figures on a shared machine: compare them with the baseline of
@@ -45,6 +48,7 @@ import peewee  # noqa: E402
 from _databases import engine_arguments, measured, median_ms, on_each_engine  # noqa: E402
 from postdesk import migrations  # noqa: E402
 from postdesk.sla import load_sla  # noqa: E402
+from postdesk.ticket_queues import subject_index  # noqa: E402
 from postdesk.ticket_queues.loader import load_queues, parse_queues  # noqa: E402
 from postdesk.ticket_queues.model import Queue  # noqa: E402
 from postdesk.ticket_queues.query import (  # noqa: E402
@@ -129,6 +133,8 @@ def _fill(database: peewee.Database, rows: int) -> float:
                 f"CASE WHEN i % 20 < 3 THEN {shifted('i % 259200')} END, "
                 f"CASE WHEN i % 20 < 3 THEN {shifted('i % 259200 - 3600')} END, "
                 f"'{naive}' FROM {series}")
+    if not pg:  # as migration 10 leaves a desk's subject index after indexing every ticket
+        subject_index.merge(database)
     if pg:  # autovacuum analyses a real desk's tables; SQLite desks are never ANALYZEd
         database.execute_sql("SELECT setval('ticket_id_seq', (SELECT max(id) FROM ticket))")
         database.execute_sql("ANALYZE")
@@ -142,6 +148,26 @@ def _plan(database: peewee.Database, queue: Queue) -> str:
     rows = database.execute_sql(("EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN ") + sql,
                                 params).fetchall()
     return " | ".join(str(row[-1]).strip() for row in rows)
+
+
+def _insert_cpu_us(database: peewee.Database, count: int = 500) -> float:
+    """CPU microseconds per new ticket, each in its own transaction as intake commits it."""
+    began = time.process_time()
+    for n in range(count):
+        with database.atomic():
+            database.execute_sql(
+                "INSERT INTO ticket (subject, status, priority, requester_id, tags, sla_paused, "
+                "created_at, updated_at) VALUES (?, 'new', 'normal', 1, '[]', ?, ?, ?)",
+                (f"Drukarka w pokoju {n} nie drukuje: printer jam", False, NOW, NOW))
+    return (time.process_time() - began) / count * 1e6
+
+
+def _trigger_cost(database: peewee.Database) -> dict[str, float]:
+    """What the subject index's triggers add to each new ticket (SQLite; then drops them)."""
+    with_index = _insert_cpu_us(database)
+    for name in ("insert", "update", "delete"):
+        database.execute_sql(f'DROP TRIGGER "ticket_subject_search_{name}"')
+    return {"with_index": round(with_index), "without": round(_insert_cpu_us(database))}
 
 
 def _measure(database: peewee.Database, rows: int) -> dict[str, Any]:
@@ -160,6 +186,8 @@ def _measure(database: peewee.Database, rows: int) -> dict[str, Any]:
         figures["queues"][queue.name] = {
             "shown": len(json.loads(shown)), "count": count, "json_ms": round(json_ms, 2),
             "count_ms": round(count_ms, 2), "plan": _plan(database, queue)}
+    if subject_index.usable(database):
+        figures["insert_cpu_us"] = _trigger_cost(database)
     return figures
 
 
@@ -178,6 +206,10 @@ def main() -> int:
                   f"{q['count_ms']:>9.2f}")
             if args.plans:
                 print(f"    plan: {q['plan']}")
+        if "insert_cpu_us" in figures:
+            cost = figures["insert_cpu_us"]
+            print(f"  CPU per new ticket (own transaction): {cost['with_index']} us with the "
+                  f"subject index, {cost['without']} us without its triggers")
     return 0
 
 

@@ -6,6 +6,9 @@ from datetime import UTC, datetime
 
 from postdesk import db, migrations
 from postdesk.models import Customer, Link, Outbox, SchemaVersion, Ticket
+from postdesk.ticket_queues import subject_index
+from postdesk.ticket_queues.loader import parse_queues
+from postdesk.ticket_queues.query import queue_tickets
 
 
 def test_fresh_database_is_stamped_with_the_newest_version(database_url: str) -> None:
@@ -51,3 +54,30 @@ def test_version_2_database_is_migrated_and_keeps_its_rows(database_url: str) ->
         assert old_ticket.tags == [] and old_ticket.sla_paused is False
         Link.create(ticket=ticket, other=ticket, kind="related", created_at=now)
         assert Link.select().count() == 1
+
+
+def test_version_9_database_gets_the_subject_index_with_its_old_tickets(
+        database_url: str) -> None:
+    database = db.connect(database_url)
+    now = datetime(2026, 11, 22, 12, tzinfo=UTC)
+    with database.connection_context():
+        migrations.migrate(database)
+        if not db.is_postgres():  # what a desk created before migration 10 looks like
+            for trigger in ("insert", "update", "delete"):
+                database.execute_sql(f'DROP TRIGGER "ticket_subject_search_{trigger}"')
+            database.execute_sql(f'DROP TABLE "{subject_index.TABLE}"')
+        SchemaVersion.update(version=9).execute()
+        customer = Customer.create(email="zoe@customer.example", created_at=now)
+        old = Ticket.create(subject="Старый ПРИНТЕР", requester=customer, created_at=now,
+                            updated_at=now)
+        assert not subject_index.usable(database)
+
+        assert migrations.migrate(database) == (9, migrations.head_version())
+
+        assert subject_index.usable(database) is not db.is_postgres()
+        new = Ticket.create(subject="Новый принтер", requester=customer, created_at=now,
+                            updated_at=now)
+        queue = parse_queues("queues:\n  - name: q\n    if: {subject_contains: принтер}\n"
+                             ).get("q")
+        assert queue is not None
+        assert [row["id"] for row in queue_tickets(queue, now)] == [old.id, new.id]

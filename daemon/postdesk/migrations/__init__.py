@@ -1,9 +1,12 @@
 """Numbered schema migrations, applied at start and by `postdesk migrate`.
 
 A new database is created from the current models and stamped with the
-newest number. An existing one gets, in order, every migration module
-`mNNNN_<what>.py` above its recorded number; each has `VERSION` and
-`apply(database, migrator)`. SQLite table rebuilds must run inside
+newest number (plus what models do not describe: the SQLite index of ticket
+subjects, `postdesk.ticket_queues.subject_index`). An existing one gets, in
+order, every migration module `mNNNN_<what>.py` above its recorded number;
+each has `VERSION` and `apply(database, migrator)`. SQLite table rebuilds
+(which drop the ticket table's triggers: call `subject_index.install` after
+one) must run inside
 `migrator.database`'s `migration_context()` (peewee), or foreign keys
 cascade-delete child rows.
 """
@@ -18,6 +21,7 @@ import peewee
 from playhouse.migrate import PostgresqlMigrator, SchemaMigrator, SqliteMigrator
 
 from postdesk.models import MODELS, SchemaVersion
+from postdesk.ticket_queues import subject_index
 
 #: PostgreSQL advisory lock key so that two nodes starting together migrate once.
 _PG_LOCK_KEY = 0x706F7374  # "post"
@@ -58,6 +62,7 @@ def migrate(db: peewee.Database) -> tuple[int | None, int]:
         before = current_version(db)
         if before is None:
             db.create_tables(MODELS, safe=True)
+            subject_index.install(db)  # SQLite: the subject search index and its triggers
             head = head_version()
             SchemaVersion.create(version=head)
             return None, head

@@ -21,5 +21,6 @@ created, updated.
 
 * `loader`: the file -> `QueueBook` (file:line errors); `live`: reloaded live;
 * `sql`: conditions and sort -> one SQL WHERE / ORDER BY on indexed columns;
+* `subject_index`: the SQLite trigram index that `subject_contains` searches;
 * `query`: a queue's tickets (the `--json` shape) and count.
 """

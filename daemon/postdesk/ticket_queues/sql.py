@@ -5,7 +5,9 @@ Each condition maps to indexed ticket columns (status, priority, team, assignee,
 request_type, created_at) or to the indexed SLA summary of `ticket_sla`
 (`state`, `due_at`, `warn_at`: see `postdesk.sla_store`), evaluated at the
 moment the queue is looked at. `tags` and `subject_contains` match text
-(LIKE), so they narrow what the indexed conditions found. Text matching is
+(LIKE), so they narrow what the indexed conditions found; on SQLite
+`subject_contains` first asks the trigram index of subjects
+(`postdesk.ticket_queues.subject_index`) when there is one. Text matching is
 case-insensitive for every alphabet: ILIKE on PostgreSQL; on SQLite, whose
 LIKE folds only ASCII, a needle with other letters goes through a small
 SQL function that compares casefolded text.
@@ -25,6 +27,7 @@ import peewee
 from postdesk.db import database, is_postgres
 from postdesk.models import Customer, Ticket
 from postdesk.sla_store import TicketSla
+from postdesk.ticket_queues import subject_index
 from postdesk.ticket_queues.model import Group, Queue, Term
 
 Expression = Any  # a peewee expression
@@ -127,7 +130,16 @@ def _casefold_contains(text: str | None, needle: str) -> int:
 
 
 def _subject(params: Mapping[str, Any], now: datetime) -> Expression:
-    return _any_of(_contains(Ticket.subject, word) for word in params["values"])
+    indexed = subject_index.usable(database.obj)
+    return _any_of(_subject_contains(word, indexed) for word in params["values"])
+
+
+def _subject_contains(needle: str, indexed: bool) -> Expression:
+    """The exact test, on the rows the subject index finds when it can find them all."""
+    exact = _contains(Ticket.subject, needle)
+    if indexed and subject_index.indexable(needle):
+        return subject_index.found_by_index(Ticket.id, needle) & exact
+    return exact
 
 
 def _tags(params: Mapping[str, Any], now: datetime) -> Expression:
