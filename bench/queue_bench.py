@@ -1,6 +1,6 @@
 """Queue benchmark: `postdesk queue NAME --json` on a million tickets, SQLite and PostgreSQL.
 
-    .venv/bin/python bench/queue.py [--rows 1000000] [--pg URL | --no-pg] [--json]
+    .venv/bin/python bench/queue_bench.py [--rows 1000000] [--pg URL | --no-pg] [--json]
 
 For SQLite (a fresh file in a temporary folder) and PostgreSQL (a fresh
 database on the server of --pg, default $POSTDESK_BENCH_PG_SERVER or the
