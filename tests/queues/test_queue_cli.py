@@ -116,9 +116,19 @@ class Terminal:
                              f"{ANSI.sub(b'', self.seen)[-2000:].decode(errors='replace')}")
 
     def close(self) -> None:
+        """Ctrl-C, reading the screen meanwhile: a terminal nobody reads fills up, and the
+        view's last redraw would then block its exit."""
         self.process.send_signal(signal.SIGINT)
+        deadline = time.monotonic() + 10
+        while self.process.poll() is None and time.monotonic() < deadline:
+            ready, _, _ = select.select([self.master], [], [], 0.05)
+            if ready:
+                try:
+                    self.seen += os.read(self.master, 65536)
+                except OSError:
+                    break
         try:
-            self.process.wait(timeout=10)
+            self.process.wait(timeout=max(deadline - time.monotonic(), 0.1))
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
