@@ -12,9 +12,9 @@ from postdesk.automation import Vocabulary, automation_files, load_rules
 from postdesk.config import Settings
 from postdesk.notify.checks import CheckResult, register_check
 from postdesk.sla.loader import load_sla
-from postdesk.tickets.routing import load_routing
+from postdesk.tickets.routing import Routing, load_routing
 from postdesk.tickets.statuses import load_statuses
-from postdesk.tickets.teams import load_teams
+from postdesk.tickets.teams import TeamBook, load_teams
 
 SLA_FILE = "sla.yaml"
 
@@ -32,12 +32,17 @@ def check_rules(settings: Settings) -> CheckResult:
     return CheckResult("rules", f"rules: {len(rules.rules)} automations in {files} file(s)")
 
 
-@register_check("routing")
-def check_routing(settings: Settings) -> CheckResult:
+def _teams_and_routing(settings: Settings) -> tuple[TeamBook, Routing]:
+    """teams.yaml, and routing.yaml checked against its teams and the desk's addresses."""
     rules_dir = settings.path(settings.paths.rules)
     teams = load_teams(rules_dir)
-    routing = load_routing(rules_dir, teams=teams.team_names,
-                           support_addresses=settings.desk.addresses)
+    return teams, load_routing(rules_dir, teams=teams.team_names,
+                               support_addresses=settings.desk.addresses)
+
+
+@register_check("routing")
+def check_routing(settings: Settings) -> CheckResult:
+    teams, routing = _teams_and_routing(settings)
     return CheckResult("routing", f"routing: {len(routing.request_types)} request types, "
                                   f"{len(routing.routes)} routes; teams: "
                                   f"{len(teams.team_names)} ({len(teams.agent_emails)} agents)")
@@ -49,9 +54,7 @@ def check_queues(settings: Settings) -> CheckResult:
     from postdesk.ticket_queues.loader import load_queues
 
     rules_dir = settings.path(settings.paths.rules)
-    teams = load_teams(rules_dir)
-    routing = load_routing(rules_dir, teams=teams.team_names,
-                           support_addresses=settings.desk.addresses)
+    teams, routing = _teams_and_routing(settings)
     book = load_queues(rules_dir, queue_vocabulary(load_statuses(rules_dir)))
     errors = [f"{call.where}: rule '{rule.name}': no queue '{call.params['queue']}' in "
               f"rules/queues.yaml (it has {', '.join(book.names) or 'none'})"

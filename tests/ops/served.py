@@ -11,6 +11,7 @@ from pathlib import Path
 
 from conftest import free_port
 from mailbuild import wait_for
+from ops.cluster import stop_process
 from postdesk.desk import init_desk
 
 POSTDESK = str(Path(sys.executable).with_name("postdesk"))
@@ -60,13 +61,8 @@ class ServedDesk:
         return self.proc.wait(timeout=timeout)
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+        if self.proc is not None:
+            stop_process(self.proc, grace=60)
 
     def tail(self, chars: int = 3000) -> str:
         return self.output.read_text(errors="replace")[-chars:] if self.output.exists() else ""
