@@ -147,8 +147,8 @@ def serve(obj: Context, no_worker: bool) -> None:
               help="Processes that do the CPU work (parsing, tickets, rendering, sending); "
                    "0: the worker threads do it in this process.")
 @click.option("--threads", default=None, type=click.IntRange(min=1),
-              help="Messages handled at once (default: [broker] worker_threads, at least "
-                   "--processes).")
+              help="Messages handled at once (default: [broker] worker_threads; with "
+                   "--processes, enough to fill each process's batch of 16).")
 @pass_context
 def worker(obj: Context, processes: int, threads: int | None) -> None:
     """Consume the queue of an external broker (redis:// or amqp://)."""
@@ -157,9 +157,10 @@ def worker(obj: Context, processes: int, threads: int | None) -> None:
         _fail("the embedded broker has no separate workers: 'postdesk serve' runs them")
     obj.start_logging()
     from postdesk.worker_cmd import run_worker
+    from postdesk.workpool import in_flight
 
     run_worker(settings, processes=processes,
-               threads=threads or max(settings.broker.worker_threads, processes))
+               threads=threads or in_flight(settings.broker.worker_threads, processes))
 
 
 @main.command()

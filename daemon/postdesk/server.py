@@ -38,7 +38,13 @@ from postdesk.lease import SCHEDULER, Lease, LeaseKeeper, default_holder_id
 from postdesk.queue import make_broker, start_embedded_worker
 from postdesk.tasks import Dispatcher, declare_actors
 from postdesk.tickets import sla_catch_up
-from postdesk.workpool import InboundRunner, make_runner, start_fork_server, uses_processes
+from postdesk.workpool import (
+    InboundRunner,
+    in_flight,
+    make_runner,
+    start_fork_server,
+    uses_processes,
+)
 
 log = logging.getLogger("postdesk")
 
@@ -104,7 +110,9 @@ class Daemon:
         self.dispatcher = dispatcher = dispatcher_for(settings, self._runner)
         broker = dispatcher.process_inbound.broker
         if self.options.worker or self.embedded:
-            self._worker = start_embedded_worker(broker, settings.broker.worker_threads)
+            processes = settings.broker.worker_processes if uses_processes(settings) else 0
+            self._worker = start_embedded_worker(
+                broker, in_flight(settings.broker.worker_threads, processes))
         await asyncio.to_thread(self._sweep_once, dispatcher, self.embedded)
         self._writer = InboundWriter(on_stored=dispatcher.inbound)
         self._writer.start()

@@ -19,10 +19,12 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import pickle
+import queue
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import forkserver
 from multiprocessing.context import BaseContext
@@ -105,13 +107,46 @@ def _exists(pid: int) -> bool:
 
 
 def _child_run(inbound_id: int) -> tuple[int, ...]:
+    outcome = _process(inbound_id)
+    return _send_now(outcome.outbox_ids)
+
+
+def _child_run_batch(inbound_ids: list[int]) -> list[tuple[int, ...] | BaseException]:
+    """Process several mails one after the other, then send what they decided together
+    (one synced claim, one transport call); per mail, the outbox ids the queue must
+    still send or the error that stopped it (for the queue to retry that mail)."""
+    results: list[tuple[int, ...] | BaseException] = []
+    decided: list[int] = []
+    for inbound_id in inbound_ids:
+        try:
+            outbox_ids = _process(inbound_id).outbox_ids
+        except Exception as exc:
+            results.append(_portable(exc))
+            continue
+        results.append(outbox_ids)
+        decided += outbox_ids
+    left = set(_send_now(tuple(decided)))
+    return [result if isinstance(result, BaseException)
+            else tuple(i for i in result if i in left) for result in results]
+
+
+def _portable(exc: Exception) -> Exception:
+    """The error as it can cross to the parent process (some exceptions do not pickle)."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+    return exc
+
+
+def _process(inbound_id: int) -> processing.Outcome:
     with logs.log_context(inbound=inbound_id, ticket=None), db.reconnect_after_failure():
         outcome = processing.process_inbound(inbound_id, runtime.current())
         if outcome.state != "skipped":
             logs.bind(ticket=outcome.ticket_id)
             log.info("inbound processed", extra={"state": outcome.state,
                                                  "reason": outcome.reason[:200]})
-    return _send_now(outcome.outbox_ids)
+    return outcome
 
 
 def _send_now(outbox_ids: tuple[int, ...]) -> tuple[int, ...]:
@@ -119,22 +154,21 @@ def _send_now(outbox_ids: tuple[int, ...]) -> tuple[int, ...]:
     the queue would hand to a worker a moment later, without the trip through it. What
     cannot be sent now (the database went away) is returned for the queue to retry;
     mail that a transport defers is already rescheduled on its row for the sweeper."""
-    left = []
-    for outbox_id in outbox_ids:
-        try:
-            _child_send(outbox_id)
-        except Exception as exc:
-            log.warning("outbox %s goes back to the queue: %s", outbox_id, exc)
-            left.append(outbox_id)
-    return tuple(left)
+    if not outbox_ids:
+        return ()
+    try:
+        with db.reconnect_after_failure():
+            outbox.send_many(outbox_ids, runtime.current())
+    except Exception as exc:
+        log.warning("outbox %s go back to the queue: %s",
+                    ", ".join(map(str, outbox_ids)), exc)
+        return outbox_ids
+    return ()
 
 
 def _child_send(outbox_id: int) -> str:
     with logs.log_context(outbox=outbox_id, ticket=None), db.reconnect_after_failure():
-        state = outbox.send_outbox(outbox_id, runtime.current())
-        if state != "skipped":
-            log.info("outbox handled", extra={"state": state})
-        return state
+        return outbox.send_outbox(outbox_id, runtime.current())
 
 
 def _child_ready() -> bool:
@@ -165,8 +199,24 @@ def start_fork_server(settings: Settings) -> BaseContext:
     return context
 
 
+#: Most mails a worker process takes at once. Under load the mails that arrive while a
+#: process works wait for it and go together (one synced claim, one folder sync for
+#: their acknowledgments); alone, a mail goes at once.
+BATCH_LIMIT = 16
+
+
+def in_flight(threads: int, processes: int) -> int:
+    """Queue messages to handle at once: `threads`, and with worker processes enough
+    to fill every process's batch."""
+    return max(threads, processes * BATCH_LIMIT) if processes else threads
+
+
 class ProcessRunner:
-    """Process in a pool of forked processes; a broken pool is replaced, not fatal."""
+    """Process in a pool of forked processes; a broken pool is replaced, not fatal.
+
+    Each process has a feeder thread here that hands it the mails waiting at that
+    moment, up to BATCH_LIMIT, as one call; the queue's threads wait for their own
+    mail's result."""
 
     def __init__(self, settings: Settings, processes: int,
                  context: BaseContext | None = None) -> None:
@@ -175,6 +225,12 @@ class ProcessRunner:
         self._lock = threading.Lock()
         self._context = context or start_fork_server(settings)
         self._pool = self._start()
+        self._waiting: queue.SimpleQueue[tuple[int, Future[tuple[int, ...]]] | None] = (
+            queue.SimpleQueue())
+        self._feeders = [threading.Thread(target=self._feed, name=f"worker-feeder-{n}",
+                                          daemon=True) for n in range(processes)]
+        for feeder in self._feeders:
+            feeder.start()
 
     def _start(self) -> ProcessPoolExecutor:
         pool = ProcessPoolExecutor(
@@ -188,24 +244,58 @@ class ProcessRunner:
         return pool
 
     def run(self, inbound_id: int) -> tuple[int, ...]:
-        return self._call(_child_run, inbound_id)
+        done: Future[tuple[int, ...]] = Future()
+        self._waiting.put((inbound_id, done))
+        return done.result()
 
     def send(self, outbox_id: int) -> str:
         return self._call(_child_send, outbox_id)
 
-    def _call(self, work: Callable[[int], Any], row_id: int) -> Any:
+    def _feed(self) -> None:
+        while (first := self._waiting.get()) is not None:
+            batch = [first]
+            while len(batch) < BATCH_LIMIT:
+                try:
+                    item = self._waiting.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:  # closing: let the other feeders see it too
+                    self._waiting.put(None)
+                    break
+                batch.append(item)
+            self._hand_over(batch)
+
+    def _hand_over(self, batch: list[tuple[int, Future[tuple[int, ...]]]]) -> None:
+        ids = [inbound_id for inbound_id, _ in batch]
+        try:
+            results = self._call(_child_run_batch, ids)
+        except BaseException as exc:
+            for _, done in batch:
+                done.set_exception(exc)
+            return
+        for (_, done), result in zip(batch, results, strict=True):
+            if isinstance(result, BaseException):
+                done.set_exception(result)
+            else:
+                done.set_result(result)
+
+    def _call(self, work: Callable[[Any], Any], argument: Any) -> Any:
         pool = self._pool
         try:
-            return pool.submit(work, row_id).result()
+            return pool.submit(work, argument).result()
         except BrokenProcessPool as exc:
             with self._lock:
                 if self._pool is pool:
                     log.error("a worker process died; starting a new pool")
                     self._pool = self._start()
             raise TemporaryFailure(f"worker process died while handling {work.__name__}"
-                                   f"({row_id})") from exc
+                                   f"({argument})") from exc
 
     def close(self) -> None:
+        for _ in self._feeders:
+            self._waiting.put(None)
+        for feeder in self._feeders:
+            feeder.join(timeout=60)
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 

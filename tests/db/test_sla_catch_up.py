@@ -75,6 +75,18 @@ def test_an_idle_worker_recomputes_the_clocks_right_after_the_commit(connected) 
     assert SlaPending.select().count() == 0
 
 
+def test_the_last_mail_of_a_burst_gets_its_clocks_when_the_window_ends(connected) -> None:
+    runtime = Runtime(connected)
+    sla_catch_up._last_run = float("-inf")
+    first = deliver(runtime, 1)  # caught up at once; the window opens
+    second = deliver(runtime, 2)  # within the window: marked, not yet recomputed
+    assert TicketSla.get(TicketSla.ticket == first).next_at == due_at(first)
+    row = wait_for(lambda: TicketSla.get_or_none(TicketSla.ticket == second),
+                   timeout=sla_catch_up.BATCH_WINDOW_S + 5)  # no mail, no sweeper needed
+    assert row.next_at == due_at(second)
+    assert wait_for(lambda: SlaPending.select().count() == 0)
+
+
 def test_marks_left_by_a_worker_that_died_after_its_commit_are_caught_up(
         connected, monkeypatch) -> None:
     runtime = Runtime(connected)

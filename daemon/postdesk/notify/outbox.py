@@ -2,7 +2,8 @@
 
 A row is claimed with a lease (one conditional UPDATE), rendered once (the
 bytes are stored, so a retry sends exactly the same mail with the same
-Message-ID), sent, and marked sent. A crash between sending and marking
+Message-ID), sent, and marked sent; several rows go through these steps
+together, with one synced commit for all their claims. A crash between sending and marking
 leaves the lease to expire and the sweeper re-sends the same bytes; the
 maildir transport replaces the same file, an SMTP relay sees the same
 Message-ID. Temporary failures back off exponentially; permanent ones are
@@ -12,18 +13,17 @@ recorded on the row and as an event on the ticket.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import time
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
-
-import peewee
 
 from postdesk import fastsql, logs
 from postdesk.db import database, durable_atomic, utcnow
 from postdesk.errors import TemporaryFailure
 from postdesk.mail.compose import OutgoingAttachment, OutgoingMail, compose
 from postdesk.models import Attachment, Blob, Outbox
-from postdesk.notify.transports import Envelope, PermanentFailure
+from postdesk.notify.transports import Envelope, NotAttempted, Outgoing, PermanentFailure
 from postdesk.runtime import Runtime
 from postdesk.tickets import service
 
@@ -38,34 +38,80 @@ MAX_BACKOFF = timedelta(hours=2)
 def send_outbox(outbox_id: int, runtime: Runtime, now: datetime | None = None) -> str:
     """Send one outbox row if it is due and nobody else holds it; return its new state.
     (`now` for tests of held mail; the sender reads the clock.)"""
+    return send_many((outbox_id,), runtime, now)[outbox_id]
+
+
+def send_many(outbox_ids: Sequence[int], runtime: Runtime,
+              now: datetime | None = None) -> dict[int, str]:
+    """Send the rows that are due and free, together; return each id's new state.
+
+    Together means one synced commit claims them all, the transport takes them
+    in one go (one folder sync, one relay connection), and one commit marks
+    those that went. Each row still has its own outcome: one that cannot be
+    rendered or is refused fails alone."""
     now = now or utcnow()
-    row = fastsql.get_by(Outbox, Outbox.id, outbox_id)
-    if row is None or not _may_claim(row, now):
-        return "skipped"
-    logs.bind(ticket=row.ticket_id)
-    try:
-        raw = row.raw if row.raw is not None else render(row, runtime)
-    except Exception as exc:  # a template or config problem: keep the row, say why
-        log.exception("outbox %s could not be rendered", outbox_id)
-        return _give_up(row, f"{type(exc).__name__}: {exc}")
-    if not _claim(row, raw, now):
-        return "skipped"
-    try:
-        where = runtime.transport.send(
-            raw, Envelope(mail_from=row.headers["from_address"], recipients=(row.recipient,)),
-            row.message_id,
-        )
-    except TemporaryFailure as exc:
-        return _retry_later(row, str(exc), runtime)
-    except PermanentFailure as exc:
-        return _give_up(row, str(exc))
-    except (peewee.OperationalError, peewee.InterfaceError):
-        raise  # the database is away: the lease expires and the sweeper retries
-    except Exception as exc:
-        log.exception("outbox %s could not be sent", outbox_id)
-        return _give_up(row, f"{type(exc).__name__}: {exc}")
-    _mark_sent(row, where)
-    return "sent"
+    states = dict.fromkeys(outbox_ids, "skipped")
+    ready: list[tuple[Outbox, bytes]] = []
+    rows = _due_rows(outbox_ids, now)
+    for row in rows:
+        with logs.log_context(outbox=row.id, ticket=row.ticket_id):
+            try:
+                ready.append((row, row.raw if row.raw is not None else render(row, runtime)))
+            except Exception as exc:  # a template or config problem: keep the row, say why
+                log.exception("outbox %s could not be rendered", row.id)
+                states[row.id] = _give_up(row, f"{type(exc).__name__}: {exc}")
+    claimed = _claim(ready, now)
+    # what is not on its way well within the lease goes back, unsent, before the lease ends
+    deadline = time.monotonic() + SEND_LEASE.total_seconds() / 2
+    results = runtime.transport.send_many([
+        Outgoing(raw, Envelope(mail_from=row.headers["from_address"], recipients=(row.recipient,)),
+                 row.message_id) for row, raw in claimed], deadline)
+    sent: list[tuple[Outbox, str]] = []
+    for (row, _), result in zip(claimed, results, strict=True):
+        if isinstance(result, str):
+            sent.append((row, result))
+            continue
+        with logs.log_context(outbox=row.id, ticket=row.ticket_id):
+            states[row.id] = _failed(row, result, runtime)
+    _mark_sent(sent)
+    states.update((row.id, "sent") for row, _ in sent)
+    for row in rows:
+        if states[row.id] != "skipped":
+            with logs.log_context(outbox=row.id, ticket=row.ticket_id):
+                log.info("outbox handled", extra={"state": states[row.id]})
+    return states
+
+
+def _due_rows(outbox_ids: Sequence[int], now: datetime) -> list[Outbox]:
+    if len(outbox_ids) == 1:
+        row = fastsql.get_by(Outbox, Outbox.id, outbox_ids[0])
+        rows = [row] if row is not None else []
+    else:
+        rows = list(Outbox.select().where(Outbox.id.in_(list(outbox_ids))).order_by(Outbox.id))
+    return [row for row in rows if _may_claim(row, now)]
+
+
+def _failed(row: Outbox, error: Exception, runtime: Runtime) -> str:
+    """Record why the transport did not take a claimed row; its new state."""
+    if isinstance(error, NotAttempted):
+        return _release(row)
+    if isinstance(error, TemporaryFailure):
+        return _retry_later(row, str(error), runtime)
+    if isinstance(error, PermanentFailure):
+        return _give_up(row, str(error))
+    log.error("outbox %s could not be sent: %s: %s", row.id, type(error).__name__, error,
+              exc_info=error)
+    return _give_up(row, f"{type(error).__name__}: {error}")
+
+
+def _release(row: Outbox) -> str:
+    """Give back a claimed row that was never offered to the transport: due at once,
+    the attempt not counted."""
+    with database.atomic():
+        (Outbox.update(state="pending", lease_until=None, next_attempt_at=utcnow(),
+                       attempts=Outbox.attempts - 1)
+         .where((Outbox.id == row.id) & (Outbox.state == "sending")).execute())
+    return "pending"
 
 
 def _may_claim(row: Outbox, now: datetime) -> bool:
@@ -74,24 +120,32 @@ def _may_claim(row: Outbox, now: datetime) -> bool:
     return row.state == "sending" and row.lease_until is not None and row.lease_until < now
 
 
-def _claim(row: Outbox, raw: bytes, now: datetime) -> bool:
-    """Take the row (one conditional UPDATE) and store its rendered bytes with it.
+def _claim(ready: list[tuple[Outbox, bytes]], now: datetime) -> list[tuple[Outbox, bytes]]:
+    """Take the rows (one conditional UPDATE each) and store their rendered bytes with
+    them; the rows this worker now holds.
 
-    The commit is synced: everything that led to this mail (the ticket, the outbox
-    row) is on disk before the mail leaves, so a power cut cannot make us decide
-    and send it a second time."""
+    The commit is synced: everything that led to these mails (the tickets, the
+    outbox rows) is on disk before they leave, so a power cut cannot make us
+    decide and send them a second time."""
+    if not ready:
+        return []
     p = database.obj.param
     at = Outbox.next_attempt_at.db_value(now)
+    lease_until = Outbox.lease_until.db_value(now + SEND_LEASE)
+    claimed = []
     with durable_atomic():
-        claimed = database.execute_sql(
-            f'UPDATE "outbox" SET "state" = {p}, "lease_until" = {p}, '
-            f'"attempts" = "attempts" + 1, "raw" = {p} WHERE "id" = {p} AND '
-            f'(("state" = {p} AND "next_attempt_at" <= {p}) '
-            f'OR ("state" = {p} AND "lease_until" < {p}))',
-            ["sending", Outbox.lease_until.db_value(now + SEND_LEASE), Outbox.raw.db_value(raw),
-             row.id, "pending", at, "sending", at]).rowcount
-    row.attempts += 1
-    return claimed == 1
+        for row, raw in ready:
+            taken = database.execute_sql(
+                f'UPDATE "outbox" SET "state" = {p}, "lease_until" = {p}, '
+                f'"attempts" = "attempts" + 1, "raw" = {p} WHERE "id" = {p} AND '
+                f'(("state" = {p} AND "next_attempt_at" <= {p}) '
+                f'OR ("state" = {p} AND "lease_until" < {p}))',
+                ["sending", lease_until, Outbox.raw.db_value(raw),
+                 row.id, "pending", at, "sending", at]).rowcount
+            if taken == 1:
+                row.attempts += 1
+                claimed.append((row, raw))
+    return claimed
 
 
 def render(row: Outbox, runtime: Runtime) -> bytes:
@@ -177,13 +231,17 @@ def _give_up(row: Outbox, error: str) -> str:
     return "failed"
 
 
-def _mark_sent(row: Outbox, where: str) -> None:
+def _mark_sent(sent: list[tuple[Outbox, str]]) -> None:
+    if not sent:
+        return
     now = utcnow()
     with database.atomic():
-        fastsql.update_by_id(Outbox, row.id, state="sent", sent_at=now, lease_until=None,
-                             last_error="")
-        if row.ticket_id is not None:
-            service.record_event(row.ticket_id, "mail.sent",
-                                 {"outbox": row.id, "kind": row.kind, "to": row.recipient},
-                                 actor="system", now=now)
-    log.debug("outbox %s sent to %s via %s", row.id, row.recipient, where)
+        for row, _ in sent:
+            fastsql.update_by_id(Outbox, row.id, state="sent", sent_at=now, lease_until=None,
+                                 last_error="")
+            if row.ticket_id is not None:
+                service.record_event(row.ticket_id, "mail.sent",
+                                     {"outbox": row.id, "kind": row.kind, "to": row.recipient},
+                                     actor="system", now=now)
+    for row, where in sent:
+        log.debug("outbox %s sent to %s via %s", row.id, row.recipient, where)

@@ -5,6 +5,10 @@ names the file after the Message-ID (a retry replaces the same file), and
 the SMTP relay receives the same Message-ID, which receivers deduplicate.
 A required STARTTLS that the relay does not offer is an error, never a
 silent downgrade to plain text.
+
+`send_many` hands over several mails at once: the maildir transport syncs
+the folder once for all of them, the relay carries them over one connection.
+Each mail gets its own result, so one refusal fails that mail alone.
 """
 
 from __future__ import annotations
@@ -14,9 +18,12 @@ import os
 import smtplib
 import ssl
 import tempfile
+import time
+from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeAlias
 from urllib.parse import unquote, urlsplit
 
 from postdesk.errors import ConfigError, PostdeskError, TemporaryFailure
@@ -26,10 +33,27 @@ class PermanentFailure(PostdeskError):
     """The relay refused the mail for good (5xx): retrying will not help."""
 
 
+class NotAttempted(TemporaryFailure):
+    """The batch's time ran out before this mail was offered: it has not left."""
+
+
 @dataclass(frozen=True)
 class Envelope:
     mail_from: str
     recipients: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One mail for a transport: its bytes, its envelope and its Message-ID."""
+
+    raw: bytes
+    envelope: Envelope
+    message_id: str
+
+
+#: What a transport says about one mail: where it went, or why it did not go.
+Result: TypeAlias = str | Exception
 
 
 class Transport(Protocol):
@@ -37,15 +61,46 @@ class Transport(Protocol):
         """Deliver; return a short description of where it went."""
         ...
 
+    def send_many(self, mails: Sequence[Outgoing], deadline: float | None = None
+                  ) -> list[Result]:
+        """Deliver each mail; a result per mail, in order: where it went, or the
+        TemporaryFailure / PermanentFailure (or other error) that stopped it. A mail
+        not begun by `deadline` (time.monotonic) comes back as NotAttempted."""
+        ...
+
+
+def only(results: list[Result]) -> str:
+    """The single result of a one-mail `send_many`, raised if it is an error."""
+    (result,) = results
+    if isinstance(result, Exception):
+        raise result
+    return result
+
 
 class MaildirTransport:
-    """One complete .eml file per message, written atomically (tmp file, fsync, rename)."""
+    """One complete .eml file per message, written atomically (tmp file, fsync, rename);
+    the folder is synced once per batch, before any of its mails counts as sent."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
     def send(self, raw: bytes, envelope: Envelope, message_id: str) -> str:
+        return only(self.send_many([Outgoing(raw, envelope, message_id)]))
+
+    def send_many(self, mails: Sequence[Outgoing], deadline: float | None = None
+                  ) -> list[Result]:
         self.folder.mkdir(parents=True, exist_ok=True)
+        results: list[Result] = []
+        for mail in mails:
+            try:
+                results.append(self._write(mail.raw, mail.message_id))
+            except OSError as exc:
+                results.append(TemporaryFailure(f"cannot write to {self.folder}: {exc}"))
+        if any(isinstance(result, str) for result in results):
+            _fsync_dir(self.folder)  # the renames are durable: now they count as sent
+        return results
+
+    def _write(self, raw: bytes, message_id: str) -> str:
         name = hashlib.sha256(message_id.encode()).hexdigest()[:24] + ".eml"
         target = self.folder / name
         # not "*.eml" until complete: whoever watches the folder sees whole mails only
@@ -59,7 +114,6 @@ class MaildirTransport:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        _fsync_dir(self.folder)
         return str(target)
 
 
@@ -87,23 +141,53 @@ class SmtpTransport:
         self.timeout = timeout
 
     def send(self, raw: bytes, envelope: Envelope, message_id: str) -> str:
+        return only(self.send_many([Outgoing(raw, envelope, message_id)]))
+
+    def send_many(self, mails: Sequence[Outgoing], deadline: float | None = None
+                  ) -> list[Result]:
+        """All mails over one connection. A mail the relay refuses fails alone (smtplib
+        resets the transaction); a lost connection defers the mails not yet sent, and
+        so does a slow relay that makes the batch outlast `deadline`."""
         try:
-            with self._connect() as client:
-                refused = client.sendmail(envelope.mail_from, list(envelope.recipients), raw)
-        except smtplib.SMTPRecipientsRefused as exc:
-            raise _classify_refusal(exc.recipients) from exc
-        except smtplib.SMTPResponseException as exc:
+            client = self._connect()
+        except (OSError, TemporaryFailure) as exc:
+            return [self._failure(exc)] * len(mails)
+        results: list[Result] = []
+        try:
+            for mail in mails:
+                if deadline is not None and time.monotonic() > deadline:
+                    break
+                try:
+                    refused = client.sendmail(mail.envelope.mail_from,
+                                              list(mail.envelope.recipients), mail.raw)
+                except OSError as exc:  # smtplib's errors are OSErrors too
+                    results.append(self._failure(exc))
+                    if _connection_lost(exc):
+                        break  # the rest wait for the next try
+                    continue
+                results.append(_classify_refusal(refused) if refused
+                               else f"smtp://{self.host}:{self.port}")
+        finally:
+            with suppress(OSError):
+                client.quit()
+            client.close()
+        left = NotAttempted(f"relay {self.host}:{self.port}: not offered before the "
+                            "connection was lost or the batch ran out of time")
+        return results + [left] * (len(mails) - len(results))
+
+    def _failure(self, exc: BaseException) -> Exception:
+        """What a relay's error means for one mail: refused for good (5xx) or try later."""
+        if isinstance(exc, TemporaryFailure):
+            return exc
+        if isinstance(exc, smtplib.SMTPRecipientsRefused):
+            return _classify_refusal(exc.recipients)
+        if isinstance(exc, smtplib.SMTPResponseException):
             text = exc.smtp_error.decode(errors="replace") if isinstance(
                 exc.smtp_error, bytes) else str(exc.smtp_error)
             error = f"relay {self.host}:{self.port} said {exc.smtp_code} {text}"
-            if 500 <= exc.smtp_code < 600:
-                raise PermanentFailure(error) from exc
-            raise TemporaryFailure(error) from exc
-        except (OSError, smtplib.SMTPException) as exc:
-            raise TemporaryFailure(f"relay {self.host}:{self.port}: {exc}") from exc
-        if refused:
-            raise _classify_refusal(refused)
-        return f"smtp://{self.host}:{self.port}"
+            return PermanentFailure(error) if 500 <= exc.smtp_code < 600 \
+                else TemporaryFailure(error)
+        return TemporaryFailure(f"relay {self.host}:{self.port}: {exc}")
 
     def _connect(self) -> smtplib.SMTP:
         context = ssl.create_default_context()
@@ -126,8 +210,20 @@ class SmtpTransport:
                 client.close()
                 raise
         if self.user:
-            client.login(self.user, self.password or "")
+            try:
+                client.login(self.user, self.password or "")
+            except BaseException:
+                client.close()
+                raise
         return client
+
+
+def _connection_lost(exc: OSError) -> bool:
+    """Whether the relay connection is gone (not just this one mail refused)."""
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code == 421  # the relay closes the connection
+    return not isinstance(exc, smtplib.SMTPException) or isinstance(
+        exc, smtplib.SMTPServerDisconnected)
 
 
 def _classify_refusal(refused: dict[str, tuple[int, bytes]]) -> PostdeskError:

@@ -7,14 +7,16 @@ commit, `after_commit` recomputes every marked ticket at once
 read with a handful of queries for the whole batch, the marks removed in the
 same transaction. An idle desk does this at once after each mail; a busy
 worker at most every `BATCH_WINDOW_S`, so one batch carries the tickets of
-many mails. Marks a crash left behind, or the tail of a burst, are caught up
-by the sweeper, and the SLA scan catches up every mark before it reads
-`next_at`, so it never sees a stale due time.
+many mails; the marks of the last mails of a burst are caught up by a timer
+when the window ends. Marks a crash left behind are caught up by the
+sweeper, and the SLA scan catches up every mark before it reads `next_at`,
+so it never sees a stale due time.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from datetime import datetime
 
@@ -37,6 +39,8 @@ BATCH_WINDOW_S = 0.25
 MAX_BATCH = 200
 
 _last_run = float("-inf")  # per process: when this worker last caught up
+_trailing: threading.Timer | None = None  # per process: the catch-up at the window's end
+_trailing_lock = threading.Lock()
 
 
 def mark(ticket_id: int, now: datetime) -> None:
@@ -52,13 +56,43 @@ def mark(ticket_id: int, now: datetime) -> None:
 
 
 def after_commit(runtime: Runtime) -> int:
-    """Catch up now unless this worker did so less than `BATCH_WINDOW_S` ago."""
+    """Catch up now unless this worker did so less than `BATCH_WINDOW_S` ago; then once
+    that window has passed (a timer), so the last mail of a burst waits no longer."""
     global _last_run
     started = time.monotonic()
-    if started - _last_run < BATCH_WINDOW_S:
+    wait = BATCH_WINDOW_S - (started - _last_run)
+    if wait > 0:
+        _catch_up_later(runtime, wait)
         return 0
     _last_run = started
     return refresh_pending(runtime)
+
+
+def _catch_up_later(runtime: Runtime, wait: float) -> None:
+    global _trailing
+    with _trailing_lock:
+        if _trailing is not None and _trailing.is_alive():
+            return
+        _trailing = threading.Timer(wait, _trailing_catch_up, args=(runtime, database.obj))
+        _trailing.daemon = True
+        _trailing.name = "sla-catch-up"
+        _trailing.start()
+
+
+def _trailing_catch_up(runtime: Runtime, scheduled_on: object) -> None:
+    """In the timer's own thread, with its own connection (closed after); not if the
+    process has moved to another database since."""
+    global _trailing
+    with _trailing_lock:
+        _trailing = None
+    if database.obj is not scheduled_on:
+        return
+    try:
+        after_commit(runtime)
+    except Exception:
+        log.exception("SLA clocks not caught up after a burst; the sweeper will")
+    finally:
+        database.close()
 
 
 def catch_up_all(runtime: Runtime, *, older_than: datetime | None = None) -> int:
