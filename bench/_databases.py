@@ -10,7 +10,6 @@ import os
 import shutil
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -22,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "daemon"))
 
 import peewee
 
+from _common import work_folder
 from postdesk import db
 
 PG_SERVER = os.environ.get("POSTDESK_BENCH_PG_SERVER",
@@ -42,7 +42,7 @@ def median_ms(work: Callable[[], Any], runs: int = RUNS) -> tuple[float, Any]:
 
 @contextmanager
 def sqlite_database(prefix: str) -> Iterator[peewee.Database]:
-    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    folder = work_folder(prefix)
     database = db.connect(f"sqlite:///{folder / 'bench.db'}")
     try:
         with database.connection_context():

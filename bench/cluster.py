@@ -25,7 +25,6 @@ import secrets
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,15 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parents[1] / "tests"))  # shared with the tests
 
-from _common import Daemon, Progress, as_datetime, free_port, make_mails, send_all
+from _common import (
+    Daemon,
+    Progress,
+    as_datetime,
+    free_port,
+    make_mails,
+    send_all,
+    work_folder,
+)
 from ingest import epoch, postdesk_command, wait_done
 from scratch import create_database, drop_database, purge_redis_queue
 
@@ -168,7 +175,7 @@ def report(result: dict[str, Any]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    workdir = Path(tempfile.mkdtemp(prefix="postdesk-bench-cluster-"))
+    workdir = work_folder("postdesk-bench-cluster-")
     results = []
     print(f"{args.count} mails over {args.connections} SMTP connections; "
           f"{os.cpu_count()} CPUs on this machine", flush=True)

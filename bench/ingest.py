@@ -16,7 +16,6 @@ import secrets
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -38,6 +37,7 @@ from _common import (
     make_mails,
     percentile,
     send_all,
+    work_folder,
 )
 
 RECIPIENT = "support@example.com"
@@ -237,7 +237,7 @@ def fmt(value: float | None, spec: str = ".0f") -> str:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     tag = secrets.token_hex(4)
-    workdir = Path(tempfile.mkdtemp(prefix="postdesk-bench-"))
+    workdir = work_folder("postdesk-bench-")
     mails = make_mails(args.count, recipient=RECIPIENT, tag=tag)
     avg_kb = sum(len(m.raw) for m in mails) / len(mails) / 1024
     if args.replies:

@@ -2,14 +2,15 @@
 into a ticket + acknowledgment, and sending that acknowledgment. Prints figures; it is
 not a test.
 
-    .venv/bin/python bench/worker_cpu.py [--count 300] [--replies] [--profile FILE]
+    .venv/bin/python bench/worker_cpu.py [--count 400] [--replies] [--profile FILE] [--keep]
 
-A desk is `postdesk init`ed in a temporary folder (SQLite), COUNT generated mails are
-stored as inbound rows (as the SMTP intake stores them), then processed one after
-the other in this process with `processing.process_inbound` followed by
-`outbox.send_outbox` for every outbox row it created, exactly what a worker process
-does. CPU time (time.process_time, this process only) is split into stages by
-timing the functions below; a stage's figure excludes the stages nested inside it.
+A desk is `postdesk init`ed in a fresh folder under bench/out/ (SQLite), COUNT
+generated mails are stored as inbound rows (as the SMTP intake stores them), then
+processed in this process as a busy worker process gets them: in batches of
+`workpool.BATCH_LIMIT`, each mail with `processing.process_inbound`, then one
+`outbox.send_many` for every outbox row the batch created. CPU time
+(time.process_time, this process only) is split into stages by timing the
+functions below; a stage's figure excludes the stages nested inside it.
 The same run measures a baseline: the standard library parsing each mail and one
 SQLite INSERT + COMMIT per mail. CPU figures are steady on a loaded machine;
 wall-clock figures are printed too but depend on what else runs.
@@ -21,9 +22,9 @@ import argparse
 import cProfile
 import email.policy
 import pstats
+import shutil
 import sqlite3
 import sys
-import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -33,7 +34,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import Acknowledgment, interleave, make_follow_ups, make_mails
+from _common import Acknowledgment, interleave, make_follow_ups, make_mails, work_folder
 
 RECIPIENT = "support@example.com"
 
@@ -99,7 +100,7 @@ def instrument(clock: StageClock) -> None:
         patch(sla_catch_up, "store", "SLA store()")
     patch(processing, "_finish", "claim/finish UPDATE")
     patch(outbox, "render", "send: render templates + MIME")
-    patch(outbox, "send_outbox", "send: claim, transport, mark sent")
+    patch(outbox, "send_many", "send: claim, transport, mark sent")
     original = peewee.Database.execute_sql
     peewee.Database.execute_sql = clock.wrap("SQL execute (peewee execute_sql + sqlite3)",  # type: ignore
                                              original)
@@ -138,17 +139,21 @@ def acknowledgments(ids: list[int]) -> dict[str, Acknowledgment]:
 
 
 def work(ids: list[int]) -> tuple[int, int]:
-    """What a worker process does per id; returns (tickets' mails, acknowledgments sent)."""
-    from postdesk import processing, runtime
+    """What a worker process does with a batch of ids (as a busy one gets them): process
+    each, then send what they decided together; returns (tickets' mails, mails sent)."""
+    from postdesk import processing, runtime, workpool
     from postdesk.notify import outbox
 
     rt = runtime.current()
     sent = done = 0
-    for inbound_id in ids:
-        outcome = processing.process_inbound(inbound_id, rt)
-        done += outcome.state == "done"
-        for outbox_id in outcome.outbox_ids:
-            sent += outbox.send_outbox(outbox_id, rt) == "sent"
+    for start in range(0, len(ids), workpool.BATCH_LIMIT):
+        decided: list[int] = []
+        for inbound_id in ids[start:start + workpool.BATCH_LIMIT]:
+            outcome = processing.process_inbound(inbound_id, rt)
+            done += outcome.state == "done"
+            decided += outcome.outbox_ids
+        if decided:
+            sent += list(outbox.send_many(decided, rt).values()).count("sent")
     return done, sent
 
 
@@ -180,11 +185,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--replies", action="store_true",
                         help="half new tickets, half follow-ups (signed reply address, "
                              "In-Reply-To, [#n] subject tag)")
+    parser.add_argument("--keep", action="store_true", help="keep the desk's folder")
     parser.add_argument("--profile", metavar="FILE",
                         help="also write a cProfile of the timed run (pstats) and print "
                              "its top functions")
     args = parser.parse_args(argv)
-    workdir = Path(tempfile.mkdtemp(prefix="postdesk-worker-cpu-"))
+    workdir = work_folder("postdesk-worker-cpu-")
     setup_desk(workdir)
     warm = make_mails(20, recipient=RECIPIENT, tag="warm", seed=7)
     work(store(warm))  # imports, template compilation, rule loading
@@ -258,6 +264,8 @@ def main(argv: list[str] | None = None) -> int:
         profiler.dump_stats(args.profile)
         stats = pstats.Stats(args.profile)
         stats.sort_stats("tottime").print_stats(25)
+    if not args.keep:
+        shutil.rmtree(workdir, ignore_errors=True)
     return 0 if done == n and plain_done == len(plain_ids) else 1
 
 
