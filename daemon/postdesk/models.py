@@ -238,8 +238,10 @@ class ImapState(BaseModel):
     updated_at = UTCDateTimeField()
 
 
-# The rate limit of automatic mail counts recent rows per recipient.
-Outbox.add_index(Outbox.recipient, Outbox.created_at, name="outbox_recipient_created")
+# The rate limit of automatic mail counts recent rows per recipient, and desk-wide.
+Outbox.add_index(Outbox.recipient, Outbox.automatic, Outbox.created_at,
+                 name="outbox_recipient_automatic_created")
+Outbox.add_index(Outbox.automatic, Outbox.created_at, name="outbox_automatic_created")
 # Queues (rules/queues.yaml) nearly always name statuses, then a team, assignee or type.
 for _column in (Ticket.assignee, Ticket.team, Ticket.request_type):
     Ticket.add_index(Ticket.status, _column, name=f"ticket_status_{_column.name}")

@@ -26,6 +26,8 @@ def test_version_2_database_is_migrated_and_keeps_its_rows(database_url: str) ->
         # what a desk created before migration 3 looks like
         database.execute_sql('DROP TABLE "link"')
         database.execute_sql('DROP INDEX IF EXISTS "outbox_recipient_created"')
+        for index in ("recipient_automatic_created", "automatic_created"):  # migration 11
+            database.execute_sql(f'DROP INDEX IF EXISTS "outbox_{index}"')
         database.execute_sql('DROP INDEX IF EXISTS "outbox_created_at"')
         database.execute_sql('ALTER TABLE "outbox" DROP COLUMN "automatic"')
         database.execute_sql('ALTER TABLE "outbox" DROP COLUMN "not_before"')  # migration 8
