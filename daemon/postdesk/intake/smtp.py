@@ -32,6 +32,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from postdesk.config import Settings, parse_listen
 from postdesk.errors import RejectMessage, TemporaryFailure
 from postdesk.intake.bare_lf import BareLfReply
+from postdesk.intake.envelope_address import QuickEnvelopeAddress
 from postdesk.intake.store import Arrival
 from postdesk.mail.address import is_support_address
 
@@ -99,11 +100,11 @@ class IntakeHandler:
         return reply
 
 
-class DeskSMTP(BareLfReply, SMTP):
+class DeskSMTP(QuickEnvelopeAddress, BareLfReply, SMTP):
     """aiosmtpd's SMTP, with a clear reply to bare LF line ends."""
 
 
-class DeskLMTP(BareLfReply, LMTP):
+class DeskLMTP(QuickEnvelopeAddress, BareLfReply, LMTP):
     """aiosmtpd's LMTP, with a clear reply to bare LF line ends."""
 
 
