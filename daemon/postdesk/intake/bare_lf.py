@@ -13,15 +13,23 @@ is still one line within the limit and is accepted as before.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 #: The reply instead of "500 Line too long" when the data had bare LF line ends.
 BARE_LF_REPLY = ("500 5.5.2 Line ends must be CRLF: this mail has bare LF line ends "
                  "(RFC 5321 section 2.3.8); convert them to CRLF and send it again")
 
-_BARE_LF = re.compile(rb"(?<!\r)\n")
 _TOO_LONG = "500 Line too long"
+
+
+def _has_bare_lf(data: bytes, after: bytes) -> bool:
+    """Whether `data`, which follows the byte `after`, has an LF without a CR before it
+    (counted in C: every LF against every CRLF, the chunk's first byte against `after`)."""
+    line_feeds = data.count(b"\n")
+    if not line_feeds:
+        return False
+    joined = 1 if data[:1] == b"\n" and after == b"\r" else 0
+    return line_feeds > data.count(b"\r\n") + joined
 
 
 class BareLfReply:
@@ -33,8 +41,7 @@ class BareLfReply:
 
     def data_received(self, data: bytes) -> None:
         if self._in_data and not self._bare_lf:
-            self._bare_lf = bool(_BARE_LF.search(data)) or (
-                data[:1] == b"\n" and self._last_byte != b"\r")
+            self._bare_lf = _has_bare_lf(data, after=self._last_byte)
             self._last_byte = data[-1:]
         super().data_received(data)  # type: ignore[misc]
 
