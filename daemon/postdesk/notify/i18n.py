@@ -17,6 +17,7 @@ otherwise the ``.po`` is compiled in memory, so a fresh checkout works without
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Sequence
@@ -198,7 +199,7 @@ class LocaleFormatter:
 
     def format_datetime(self, value: datetime, zone: tzinfo, format: str = "medium") -> str:
         """A moment in the given zone; a naive datetime is taken to be UTC."""
-        return dates.format_datetime(_aware(value), format, tzinfo=zone, locale=self.locale)
+        return _formatted_datetime(_utc(value), zone, format, self.locale)
 
     def format_date(self, value: date, zone: tzinfo, format: str = "medium") -> str:
         """The calendar day, in the given zone when `value` is a datetime."""
@@ -208,7 +209,7 @@ class LocaleFormatter:
 
     def zone_name(self, value: datetime, zone: tzinfo) -> str:
         """The zone's long localized name at that moment ("Central European Summer Time")."""
-        return dates.get_timezone_name(_aware(value).astimezone(zone), "long", locale=self.locale)
+        return _zone_name(_utc(value), zone, self.locale)
 
     def format_timedelta(
         self, value: timedelta, granularity: str = "minute", format: str = "long", parts: int = 2
@@ -267,3 +268,22 @@ class LocaleFormatter:
 
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _utc(value: datetime) -> datetime:
+    """`value` as a cache key: in UTC, so that equal keys are the same moment (two times
+    an hour apart on the night clocks go back compare equal in their own zone)."""
+    return _aware(value).astimezone(UTC)
+
+
+# A mail shows the same moment in several places and parts (the text and the HTML
+# part, the subject of a digest); Babel takes longer to write one than to render the
+# rest of a sentence. Both results depend only on the moment, the zone and the locale.
+@functools.lru_cache(maxsize=1024)
+def _formatted_datetime(moment: datetime, zone: tzinfo, format: str, locale: Locale) -> str:
+    return dates.format_datetime(moment, format, tzinfo=zone, locale=locale)
+
+
+@functools.lru_cache(maxsize=1024)
+def _zone_name(moment: datetime, zone: tzinfo, locale: Locale) -> str:
+    return dates.get_timezone_name(moment.astimezone(zone), "long", locale=locale)
