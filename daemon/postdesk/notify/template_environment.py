@@ -15,21 +15,32 @@ Two lookups Jinja repeats on every render cost more than the mail's own text:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from babel.support import NullTranslations
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, nodes
 
 from postdesk.notify import template_gettext
+from postdesk.notify.template_translate import translate_sentences
 
 #: Names `getattr` finds on every dict (methods, dunders): Jinja prefers them to keys.
 _DICT_ATTRIBUTES = frozenset(dir(dict))
 
 
 class MailEnvironment(Environment):
-    """An `Environment` with cheaper dict keys and globals (see the module's docstring)."""
+    """An `Environment` with cheaper dict keys and globals (see the module's docstring)
+    whose templates' sentences are translated when they are compiled."""
+
+    #: The catalog's lookup (`template_translate`); None leaves the calls alone.
+    sentence_lookup: Callable[[str], str] | None = None
+
+    def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+        template = super()._parse(source, name, filename)
+        if self.sentence_lookup is not None:
+            translate_sentences(template, self.sentence_lookup)
+        return template
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
@@ -68,6 +79,7 @@ def mail_environment(
         auto_reload=auto_reload,
     )
     template_gettext.install(environment, translations)
+    environment.sentence_lookup = translations.gettext
     environment.filters.update(filters)
     environment.globals.update(globals)
     return environment
