@@ -9,7 +9,7 @@ address is refused.
 from __future__ import annotations
 
 import base64
-import binascii
+import functools
 import re
 import secrets
 from collections.abc import Mapping, Sequence
@@ -18,9 +18,12 @@ from datetime import datetime
 from email.header import Header
 from email.utils import encode_rfc2231, format_datetime, formataddr, make_msgid
 
+from postdesk.mail import quoted_printable
+
 #: Header that marks mail sent by a Postdesk desk (loop detection).
 LOOP_HEADER = "X-Postdesk-Loop"
 
+_NOT_ONE_ADDRESS = re.compile(r'[<>",;\\ ]')
 _HEADER_NAME = re.compile(r"[A-Za-z0-9-]{1,76}")
 _CONTENT_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}")
 
@@ -56,8 +59,8 @@ def new_message_id(domain: str) -> str:
 
 
 def one_line(value: str) -> str:
-    """Collapse CR, LF and tabs so the value can never start a new header."""
-    return " ".join(value.replace("\r", " ").replace("\n", " ").replace("\t", " ").split())
+    """Collapse CR, LF, tabs (all white space) so the value can never start a new header."""
+    return " ".join(value.split())
 
 
 def _angle(message_id: str) -> str:
@@ -73,18 +76,19 @@ def _header(name: str, value: str) -> bytes:
     return f"{name}: {encoded}\r\n".encode("ascii")
 
 
+@functools.lru_cache(maxsize=256)  # the desk's own From is the same in every mail
 def _address(name: str, address: str) -> str:
     address = one_line(address)
-    if any(c in address for c in '<>",;\\ ') or address.count("@") != 1:
+    if _NOT_ONE_ADDRESS.search(address) or address.count("@") != 1:
         raise ValueError(f"not a single mail address: {address!r}")
     return formataddr((one_line(name), address), charset="utf-8")
 
 
 def _part(subtype: str, content: str) -> bytes:
-    body = content.replace("\r\n", "\n").replace("\r", "\n")
+    body = content.replace("\r\n", "\n").replace("\r", "\n") if "\r" in content else content
     if not body.endswith("\n"):
         body += "\n"
-    encoded = binascii.b2a_qp(body.encode("utf-8"), istext=True).replace(b"\n", b"\r\n")
+    encoded = quoted_printable.encode_text(body.encode("utf-8"))
     return (f"Content-Type: text/{subtype}; charset=\"utf-8\"\r\n"
             "Content-Transfer-Encoding: quoted-printable\r\n\r\n").encode("ascii") + encoded
 

@@ -56,6 +56,7 @@ PUBLIC_STATUS_NAMES: tuple[str, ...] = (
 )
 
 
+@functools.lru_cache(maxsize=256)  # every mail asks; Babel parses the tag each time
 def normalize_language(tag: str | None) -> str | None:
     """Return the Babel identifier for a language tag, or None if unusable.
 

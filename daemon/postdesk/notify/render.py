@@ -18,8 +18,11 @@ name=x)``), the filters and globals ``datetime``, ``date``, ``timedelta``,
 ``seconds`` (a number of seconds as a duration),
 ``number``, ``relative`` ("in 3 hours", "3 hours ago"), ``zone_name``, the
 filters ``translate`` (for stored, untranslated strings such as status names),
-``excerpt`` and ``nl2br``, and the globals ``brand``, ``language_tag`` and
-``text_direction``.
+``excerpt``, ``quoted`` (lines as a ``> `` quote) and ``nl2br``, and the globals
+``brand``, ``language_tag`` and ``text_direction`` (see
+:mod:`postdesk.notify.template_helpers`). Rendering is tuned for many mails per
+second: see :mod:`postdesk.notify.template_environment` and
+:mod:`postdesk.notify.template_translate`.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 _COLOUR = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
 _LOGO_SCHEMES = ("https://", "http://", "cid:")
 _UTC = ZoneInfo("UTC")
+_BLANK_LINES = re.compile(r"\n{3,}")
 
 
 class TemplateMissing(ConfigError):
@@ -116,7 +120,7 @@ def one_line(subject: str) -> str:
 
 
 def _tidy_text(text: str) -> str:
-    return re.sub(r"\n{3,}", "\n\n", text).strip("\n") + "\n"
+    return _BLANK_LINES.sub("\n\n", text).strip("\n") + "\n"
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ environment serves every zone.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -29,6 +31,7 @@ class Excerpt:
     hidden: int
 
 
+@functools.lru_cache(maxsize=64)  # the text part and the HTML part quote the same text
 def excerpt(text: str | None, limit: int = QUOTE_LINES) -> Excerpt:
     """At most `limit` lines of `text`, without leading and trailing blank lines."""
     lines = [line.rstrip() for line in (text or "").strip("\r\n").splitlines()]
@@ -37,6 +40,12 @@ def excerpt(text: str | None, limit: int = QUOTE_LINES) -> Excerpt:
     while lines and not lines[0]:
         lines.pop(0)
     return Excerpt(lines=tuple(lines[:limit]), hidden=max(0, len(lines) - limit))
+
+
+def quoted(lines: Iterable[Any]) -> str:
+    """Lines as a plain-text quote, ``"> "`` before each (an empty line becomes ``">"``),
+    one per line."""
+    return "\n".join(f"> {line}".strip() for line in lines)
 
 
 def nl2br(value: str) -> Markup:
@@ -76,5 +85,6 @@ def template_helpers(
         "number": formatter.format_number,
         "zone_name": zone_name,
     }
-    filters = {**helpers, "translate": translate, "excerpt": excerpt, "nl2br": nl2br}
+    filters = {**helpers, "translate": translate, "excerpt": excerpt, "quoted": quoted,
+               "nl2br": nl2br}
     return filters, helpers
