@@ -7,6 +7,10 @@ Two lookups Jinja repeats on every render cost more than the mail's own text:
   falls back to the key after catching the AttributeError; `MailEnvironment`
   goes to the key directly when no dict attribute has that name, which gives
   the same value.
+- With ``auto_reload`` Jinja asks the file system whether a template (and the
+  layout it extends) changed on every render. `RecheckingLoader` asks at most
+  once a second per template: an edited template is used from the first mail
+  rendered a second after the edit, not from the very next one.
 - A loaded template sees the environment's globals through a ``ChainMap``,
   which each render copies key by key in Python, twice. Here a template gets a
   plain dict of them, taken when it is loaded: the globals are all set when
@@ -15,6 +19,7 @@ Two lookups Jinja repeats on every render cost more than the mail's own text:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -54,6 +59,30 @@ class MailEnvironment(Environment):
         return {**self.globals, **(d or {})}
 
 
+#: How long a template is taken to be unchanged after its file was last looked at.
+RECHECK_SECONDS = 1.0
+
+
+class RecheckingLoader(FileSystemLoader):
+    """A `FileSystemLoader` whose templates look at their file at most once a second."""
+
+    def get_source(
+        self, environment: Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        source, filename, file_unchanged = super().get_source(environment, template)
+        next_check = time.monotonic() + RECHECK_SECONDS
+
+        def unchanged() -> bool:
+            nonlocal next_check
+            now = time.monotonic()
+            if now < next_check:
+                return True
+            next_check = now + RECHECK_SECONDS
+            return file_unchanged()
+
+        return source, filename, unchanged
+
+
 def _is_html(template_name: str | None) -> bool:
     return template_name is not None and template_name.endswith(".html.j2")
 
@@ -69,7 +98,7 @@ def mail_environment(
     """Templates from `search_path` (first wins), HTML ones autoescaped, every variable
     required; `_`/`gettext`/`ngettext` and ``{% trans %}`` bound to `translations`."""
     environment = MailEnvironment(
-        loader=FileSystemLoader(list(search_path)),
+        loader=RecheckingLoader(list(search_path)),
         autoescape=_is_html,
         undefined=StrictUndefined,
         extensions=["jinja2.ext.i18n"],
