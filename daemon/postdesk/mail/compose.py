@@ -9,6 +9,7 @@ address is refused.
 from __future__ import annotations
 
 import base64
+import binascii
 import functools
 import re
 import secrets
@@ -17,8 +18,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email.header import Header
 from email.utils import encode_rfc2231, format_datetime, formataddr, make_msgid
-
-from postdesk.mail import quoted_printable
 
 #: Header that marks mail sent by a Postdesk desk (loop detection).
 LOOP_HEADER = "X-Postdesk-Loop"
@@ -88,7 +87,7 @@ def _part(subtype: str, content: str) -> bytes:
     body = content.replace("\r\n", "\n").replace("\r", "\n") if "\r" in content else content
     if not body.endswith("\n"):
         body += "\n"
-    encoded = quoted_printable.encode_text(body.encode("utf-8"))
+    encoded = binascii.b2a_qp(body.encode("utf-8"), istext=True).replace(b"\n", b"\r\n")
     return (f"Content-Type: text/{subtype}; charset=\"utf-8\"\r\n"
             "Content-Transfer-Encoding: quoted-printable\r\n\r\n").encode("ascii") + encoded
 
