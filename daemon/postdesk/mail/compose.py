@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.header import Header
-from email.utils import encode_rfc2231, format_datetime, formataddr, make_msgid
+from email.utils import encode_rfc2231, formataddr, make_msgid
 
 #: Header that marks mail sent by a Postdesk desk (loop detection).
 LOOP_HEADER = "X-Postdesk-Loop"
@@ -62,6 +62,17 @@ def one_line(value: str) -> str:
     return " ".join(value.split())
 
 
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def rfc5322_date(moment: datetime) -> str:
+    """What `email.utils.format_datetime` writes (``-0000`` for a naive moment), in one step."""
+    zone = "-0000" if moment.tzinfo is None else moment.strftime("%z")
+    return (f"{_WEEKDAYS[moment.weekday()]}, {moment.day:02d} {_MONTHS[moment.month - 1]} "
+            f"{moment.year:04d} {moment.hour:02d}:{moment.minute:02d}:{moment.second:02d} {zone}")
+
+
 def _angle(message_id: str) -> str:
     return f"<{one_line(message_id).strip('<>')}>"
 
@@ -102,7 +113,7 @@ def compose(mail: OutgoingMail) -> bytes:
         _header("From", _address(mail.sender_name, mail.sender_address)),
         _header("To", _address("", mail.recipient)),
         _header("Subject", mail.subject),
-        _header("Date", format_datetime(mail.date)),
+        _header("Date", rfc5322_date(mail.date)),
         _header("Message-ID", _angle(mail.message_id)),
     ]
     if mail.reply_to:

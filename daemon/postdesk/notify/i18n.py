@@ -33,6 +33,7 @@ from babel.messages.pofile import PoFileError, read_po
 from babel.support import NullTranslations, Translations
 
 from postdesk.errors import ConfigError
+from postdesk.notify import date_format
 
 log = logging.getLogger(__name__)
 
@@ -206,11 +207,11 @@ class LocaleFormatter:
         """The calendar day, in the given zone when `value` is a datetime."""
         if isinstance(value, datetime):
             value = _aware(value).astimezone(zone).date()
-        return dates.format_date(value, format, locale=self.locale)
+        return date_format.format_date(value, format, self.locale)
 
     def zone_name(self, value: datetime, zone: tzinfo) -> str:
         """The zone's long localized name at that moment ("Central European Summer Time")."""
-        return _zone_name(_utc(value), zone, self.locale)
+        return date_format.zone_name(_aware(value), zone, self.locale)
 
     def format_timedelta(
         self, value: timedelta, granularity: str = "minute", format: str = "long", parts: int = 2
@@ -278,13 +279,8 @@ def _utc(value: datetime) -> datetime:
 
 
 # A mail shows the same moment in several places and parts (the text and the HTML
-# part, the subject of a digest); Babel takes longer to write one than to render the
-# rest of a sentence. Both results depend only on the moment, the zone and the locale.
+# part, the subject of a digest). The result depends only on the moment, the zone,
+# the format and the locale.
 @functools.lru_cache(maxsize=1024)
 def _formatted_datetime(moment: datetime, zone: tzinfo, format: str, locale: Locale) -> str:
-    return dates.format_datetime(moment, format, tzinfo=zone, locale=locale)
-
-
-@functools.lru_cache(maxsize=1024)
-def _zone_name(moment: datetime, zone: tzinfo, locale: Locale) -> str:
-    return dates.get_timezone_name(moment.astimezone(zone), "long", locale=locale)
+    return date_format.format_datetime(moment, zone, format, locale)

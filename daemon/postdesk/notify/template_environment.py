@@ -106,6 +106,7 @@ def mail_environment(
         lstrip_blocks=True,
         keep_trailing_newline=True,
         auto_reload=auto_reload,
+        cache_size=-1,  # a dict: Jinja's LRU cache takes a lock and scans its queue per lookup
     )
     template_gettext.install(environment, translations)
     environment.sentence_lookup = translations.gettext
