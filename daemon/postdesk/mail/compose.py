@@ -77,13 +77,13 @@ def _angle(message_id: str) -> str:
     return f"<{one_line(message_id).strip('<>')}>"
 
 
-def _header(name: str, value: str) -> bytes:
+def _header(name: str, value: str) -> str:
     """One header line; non-ASCII or overlong values become RFC 2047 encoded-words."""
     value = one_line(value)
     if value.isascii() and len(value) < 900:
-        return f"{name}: {value}\r\n".encode("ascii")
+        return f"{name}: {value}\r\n"
     encoded = Header(value, "utf-8", header_name=name).encode(linesep="\r\n")
-    return f"{name}: {encoded}\r\n".encode("ascii")
+    return f"{name}: {encoded}\r\n"
 
 
 @functools.lru_cache(maxsize=256)  # the desk's own From is the same in every mail
@@ -94,13 +94,19 @@ def _address(name: str, address: str) -> str:
     return formataddr((one_line(name), address), charset="utf-8")
 
 
+_PART_HEADS = {
+    subtype: (f'Content-Type: text/{subtype}; charset="utf-8"\r\n'
+              "Content-Transfer-Encoding: quoted-printable\r\n\r\n").encode("ascii")
+    for subtype in ("plain", "html")
+}
+
+
 def _part(subtype: str, content: str) -> bytes:
     body = content.replace("\r\n", "\n").replace("\r", "\n") if "\r" in content else content
     if not body.endswith("\n"):
         body += "\n"
     encoded = binascii.b2a_qp(body.encode("utf-8"), istext=True).replace(b"\n", b"\r\n")
-    return (f"Content-Type: text/{subtype}; charset=\"utf-8\"\r\n"
-            "Content-Transfer-Encoding: quoted-printable\r\n\r\n").encode("ascii") + encoded
+    return _PART_HEADS[subtype] + encoded
 
 
 def compose(mail: OutgoingMail) -> bytes:
@@ -129,21 +135,17 @@ def compose(mail: OutgoingMail) -> bytes:
         if not _HEADER_NAME.fullmatch(name):
             raise ValueError(f"not a header name: {name!r}")
         head.append(_header(name, value))
-    head.append(b"MIME-Version: 1.0\r\n")
-    return b"".join(head) + _body(mail)
+    head.append("MIME-Version: 1.0\r\n")
+    return "".join(head).encode("ascii") + _body(mail)
 
 
 def _multipart(subtype: str, parts: Sequence[bytes]) -> bytes:
     """A multipart entity; the CRLF before a delimiter belongs to the delimiter."""
     boundary = f"=_pd_{secrets.token_hex(12)}"
-    chunks = [f'Content-Type: multipart/{subtype}; boundary="{boundary}"\r\n\r\n'
-              .encode("ascii")]
-    for number, part in enumerate(parts):
-        before = "\r\n" if number else ""
-        chunks.append(f"{before}--{boundary}\r\n".encode("ascii"))
-        chunks.append(part)
-    chunks.append(f"\r\n--{boundary}--\r\n".encode("ascii"))
-    return b"".join(chunks)
+    head = f'Content-Type: multipart/{subtype}; boundary="{boundary}"\r\n\r\n--{boundary}\r\n'
+    between = f"\r\n--{boundary}\r\n".encode("ascii")
+    close = f"\r\n--{boundary}--\r\n"
+    return b"".join((head.encode("ascii"), between.join(parts), close.encode("ascii")))
 
 
 def _body(mail: OutgoingMail) -> bytes:
