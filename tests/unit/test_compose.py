@@ -6,6 +6,8 @@ import email
 from datetime import UTC, datetime
 from email import policy
 
+import pytest
+
 from postdesk.mail.compose import OutgoingMail, compose, new_message_id
 
 
@@ -102,3 +104,17 @@ def test_date_header_is_what_the_email_package_writes() -> None:
             assert rfc5322_date(value) == format_datetime(value)
     early = datetime(999, 3, 4, 5, 6, 7, tzinfo=UTC)
     assert rfc5322_date(early) == format_datetime(early) == "Mon, 04 Mar 0999 05:06:07 +0000"
+
+
+@pytest.mark.parametrize("name", ["Example Support", 'Zoë "Q" O\'Neil, Jr.', "a\\b (c) <d>",
+                                  "Obsługa Klienta", "日本語のサポート", "x" * 100])
+def test_display_names_round_trip(name: str) -> None:
+    msg = build(sender_name=name)
+    assert msg["From"].addresses[0].display_name == name
+    assert msg["From"].addresses[0].addr_spec == "support@example.com"
+    assert msg["Reply-To"].addresses[0].display_name == name
+
+
+def test_an_address_must_be_ascii() -> None:
+    with pytest.raises(UnicodeEncodeError):
+        build(recipient="zoë@exämple.com")

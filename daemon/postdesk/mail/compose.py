@@ -11,11 +11,12 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import itertools
 import re
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.header import Header
 from email.utils import encode_rfc2231, formataddr, make_msgid
 
@@ -66,9 +67,18 @@ _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
+#: strftime("%z") by UTC offset: it depends on nothing else, and strftime goes through
+#: the C library's time zone machinery on every call.
+_ZONE_TEXTS: dict[timedelta | None, str] = {}
+
+
 def rfc5322_date(moment: datetime) -> str:
     """What `email.utils.format_datetime` writes (``-0000`` for a naive moment), in one step."""
-    zone = "-0000" if moment.tzinfo is None else moment.strftime("%z")
+    if moment.tzinfo is None:
+        zone = "-0000"
+    else:
+        offset = moment.utcoffset()
+        zone = _ZONE_TEXTS.get(offset) or _ZONE_TEXTS.setdefault(offset, moment.strftime("%z"))
     return (f"{_WEEKDAYS[moment.weekday()]}, {moment.day:02d} {_MONTHS[moment.month - 1]} "
             f"{moment.year:04d} {moment.hour:02d}:{moment.minute:02d}:{moment.second:02d} {zone}")
 
@@ -86,12 +96,31 @@ def _header(name: str, value: str) -> str:
     return f"{name}: {encoded}\r\n"
 
 
-@functools.lru_cache(maxsize=256)  # the desk's own From is the same in every mail
 def _address(name: str, address: str) -> str:
+    """`formataddr`'s ``Name <address>``, the name written once per name (it is the desk's)."""
     address = one_line(address)
     if _NOT_ONE_ADDRESS.search(address) or address.count("@") != 1:
         raise ValueError(f"not a single mail address: {address!r}")
-    return formataddr((one_line(name), address), charset="utf-8")
+    address.encode("ascii")  # as formataddr: an address must be ASCII (UnicodeEncodeError)
+    name = one_line(name)
+    return f"{_display_name(name)} <{address}>" if name else address
+
+
+@functools.lru_cache(maxsize=256)
+def _display_name(name: str) -> str:
+    """The display name as `formataddr` writes it: quoted, escaped or RFC 2047-encoded."""
+    return formataddr((name, ""), charset="utf-8").removesuffix(" <>")
+
+
+#: Boundaries need only differ from the content and from each other within a message:
+#: quoted-printable and base64 never write "=_" (RFC 2045), so a random prefix per
+#: process and a counter do, without asking the kernel for randomness for every mail.
+_BOUNDARY_PREFIX = f"=_pd_{secrets.token_hex(6)}"
+_boundary_numbers = itertools.count()
+
+
+def _boundary() -> str:
+    return f"{_BOUNDARY_PREFIX}{next(_boundary_numbers):012x}"
 
 
 _PART_HEADS = {
@@ -141,7 +170,7 @@ def compose(mail: OutgoingMail) -> bytes:
 
 def _multipart(subtype: str, parts: Sequence[bytes]) -> bytes:
     """A multipart entity; the CRLF before a delimiter belongs to the delimiter."""
-    boundary = f"=_pd_{secrets.token_hex(12)}"
+    boundary = _boundary()
     head = f'Content-Type: multipart/{subtype}; boundary="{boundary}"\r\n\r\n--{boundary}\r\n'
     between = f"\r\n--{boundary}\r\n".encode("ascii")
     close = f"\r\n--{boundary}--\r\n"
