@@ -6,6 +6,8 @@ import email
 from datetime import UTC, datetime
 from email import policy
 
+import pytest
+
 from postdesk.mail.compose import OutgoingMail, compose, new_message_id
 
 
@@ -83,3 +85,36 @@ def test_attachments_round_trip_with_any_file_name() -> None:
     assert files["Zdjęcie drukarki.jpg"].get_content_type() == "image/jpeg"
     assert files["a 'quoted'.txt"].get_content().replace("\r\n", "\n") == "hello\n"
     assert files["x.bin"].get_content_type() == "application/octet-stream"
+
+
+def test_date_header_is_what_the_email_package_writes() -> None:
+    from datetime import timedelta, timezone
+    from email.utils import format_datetime
+    from zoneinfo import ZoneInfo
+
+    from postdesk.mail.compose import rfc5322_date
+
+    zones = [None, UTC, timezone(timedelta(hours=5, minutes=30)),
+             timezone(-timedelta(hours=3, minutes=30, seconds=15)), ZoneInfo("Europe/Warsaw")]
+    start = datetime(2026, 1, 1, 0, 0, 0, 999999)
+    for n in range(0, 400, 3):
+        moment = start + timedelta(days=n, hours=n % 24, minutes=n % 60, seconds=n % 61)
+        for zone in zones:
+            value = moment if zone is None else moment.replace(tzinfo=zone)
+            assert rfc5322_date(value) == format_datetime(value)
+    early = datetime(999, 3, 4, 5, 6, 7, tzinfo=UTC)
+    assert rfc5322_date(early) == format_datetime(early) == "Mon, 04 Mar 0999 05:06:07 +0000"
+
+
+@pytest.mark.parametrize("name", ["Example Support", 'Zoë "Q" O\'Neil, Jr.', "a\\b (c) <d>",
+                                  "Obsługa Klienta", "日本語のサポート", "x" * 100])
+def test_display_names_round_trip(name: str) -> None:
+    msg = build(sender_name=name)
+    assert msg["From"].addresses[0].display_name == name
+    assert msg["From"].addresses[0].addr_spec == "support@example.com"
+    assert msg["Reply-To"].addresses[0].display_name == name
+
+
+def test_an_address_must_be_ascii() -> None:
+    with pytest.raises(UnicodeEncodeError):
+        build(recipient="zoë@exämple.com")

@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
+import itertools
 import re
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.header import Header
-from email.utils import encode_rfc2231, format_datetime, formataddr, make_msgid
+from email.utils import encode_rfc2231, formataddr, make_msgid
 
 #: Header that marks mail sent by a Postdesk desk (loop detection).
 LOOP_HEADER = "X-Postdesk-Loop"
 
+_NOT_ONE_ADDRESS = re.compile(r'[<>",;\\ ]')
 _HEADER_NAME = re.compile(r"[A-Za-z0-9-]{1,76}")
 _CONTENT_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}")
 
@@ -56,37 +59,83 @@ def new_message_id(domain: str) -> str:
 
 
 def one_line(value: str) -> str:
-    """Collapse CR, LF and tabs so the value can never start a new header."""
-    return " ".join(value.replace("\r", " ").replace("\n", " ").replace("\t", " ").split())
+    """Collapse CR, LF, tabs (all white space) so the value can never start a new header."""
+    return " ".join(value.split())
+
+
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+#: strftime("%z") by UTC offset: it depends on nothing else, and strftime goes through
+#: the C library's time zone machinery on every call.
+_ZONE_TEXTS: dict[timedelta | None, str] = {}
+
+
+def rfc5322_date(moment: datetime) -> str:
+    """What `email.utils.format_datetime` writes (``-0000`` for a naive moment), in one step."""
+    if moment.tzinfo is None:
+        zone = "-0000"
+    else:
+        offset = moment.utcoffset()
+        zone = _ZONE_TEXTS.get(offset) or _ZONE_TEXTS.setdefault(offset, moment.strftime("%z"))
+    return (f"{_WEEKDAYS[moment.weekday()]}, {moment.day:02d} {_MONTHS[moment.month - 1]} "
+            f"{moment.year:04d} {moment.hour:02d}:{moment.minute:02d}:{moment.second:02d} {zone}")
 
 
 def _angle(message_id: str) -> str:
     return f"<{one_line(message_id).strip('<>')}>"
 
 
-def _header(name: str, value: str) -> bytes:
+def _header(name: str, value: str) -> str:
     """One header line; non-ASCII or overlong values become RFC 2047 encoded-words."""
     value = one_line(value)
     if value.isascii() and len(value) < 900:
-        return f"{name}: {value}\r\n".encode("ascii")
+        return f"{name}: {value}\r\n"
     encoded = Header(value, "utf-8", header_name=name).encode(linesep="\r\n")
-    return f"{name}: {encoded}\r\n".encode("ascii")
+    return f"{name}: {encoded}\r\n"
 
 
 def _address(name: str, address: str) -> str:
+    """`formataddr`'s ``Name <address>``, the name written once per name (it is the desk's)."""
     address = one_line(address)
-    if any(c in address for c in '<>",;\\ ') or address.count("@") != 1:
+    if _NOT_ONE_ADDRESS.search(address) or address.count("@") != 1:
         raise ValueError(f"not a single mail address: {address!r}")
-    return formataddr((one_line(name), address), charset="utf-8")
+    address.encode("ascii")  # as formataddr: an address must be ASCII (UnicodeEncodeError)
+    name = one_line(name)
+    return f"{_display_name(name)} <{address}>" if name else address
+
+
+@functools.lru_cache(maxsize=256)
+def _display_name(name: str) -> str:
+    """The display name as `formataddr` writes it: quoted, escaped or RFC 2047-encoded."""
+    return formataddr((name, ""), charset="utf-8").removesuffix(" <>")
+
+
+#: Boundaries need only differ from the content and from each other within a message:
+#: quoted-printable and base64 never write "=_" (RFC 2045), so a random prefix per
+#: process and a counter do, without asking the kernel for randomness for every mail.
+_BOUNDARY_PREFIX = f"=_pd_{secrets.token_hex(6)}"
+_boundary_numbers = itertools.count()
+
+
+def _boundary() -> str:
+    return f"{_BOUNDARY_PREFIX}{next(_boundary_numbers):012x}"
+
+
+_PART_HEADS = {
+    subtype: (f'Content-Type: text/{subtype}; charset="utf-8"\r\n'
+              "Content-Transfer-Encoding: quoted-printable\r\n\r\n").encode("ascii")
+    for subtype in ("plain", "html")
+}
 
 
 def _part(subtype: str, content: str) -> bytes:
-    body = content.replace("\r\n", "\n").replace("\r", "\n")
+    body = content.replace("\r\n", "\n").replace("\r", "\n") if "\r" in content else content
     if not body.endswith("\n"):
         body += "\n"
     encoded = binascii.b2a_qp(body.encode("utf-8"), istext=True).replace(b"\n", b"\r\n")
-    return (f"Content-Type: text/{subtype}; charset=\"utf-8\"\r\n"
-            "Content-Transfer-Encoding: quoted-printable\r\n\r\n").encode("ascii") + encoded
+    return _PART_HEADS[subtype] + encoded
 
 
 def compose(mail: OutgoingMail) -> bytes:
@@ -99,7 +148,7 @@ def compose(mail: OutgoingMail) -> bytes:
         _header("From", _address(mail.sender_name, mail.sender_address)),
         _header("To", _address("", mail.recipient)),
         _header("Subject", mail.subject),
-        _header("Date", format_datetime(mail.date)),
+        _header("Date", rfc5322_date(mail.date)),
         _header("Message-ID", _angle(mail.message_id)),
     ]
     if mail.reply_to:
@@ -115,21 +164,17 @@ def compose(mail: OutgoingMail) -> bytes:
         if not _HEADER_NAME.fullmatch(name):
             raise ValueError(f"not a header name: {name!r}")
         head.append(_header(name, value))
-    head.append(b"MIME-Version: 1.0\r\n")
-    return b"".join(head) + _body(mail)
+    head.append("MIME-Version: 1.0\r\n")
+    return "".join(head).encode("ascii") + _body(mail)
 
 
 def _multipart(subtype: str, parts: Sequence[bytes]) -> bytes:
     """A multipart entity; the CRLF before a delimiter belongs to the delimiter."""
-    boundary = f"=_pd_{secrets.token_hex(12)}"
-    chunks = [f'Content-Type: multipart/{subtype}; boundary="{boundary}"\r\n\r\n'
-              .encode("ascii")]
-    for number, part in enumerate(parts):
-        before = "\r\n" if number else ""
-        chunks.append(f"{before}--{boundary}\r\n".encode("ascii"))
-        chunks.append(part)
-    chunks.append(f"\r\n--{boundary}--\r\n".encode("ascii"))
-    return b"".join(chunks)
+    boundary = _boundary()
+    head = f'Content-Type: multipart/{subtype}; boundary="{boundary}"\r\n\r\n--{boundary}\r\n'
+    between = f"\r\n--{boundary}\r\n".encode("ascii")
+    close = f"\r\n--{boundary}--\r\n"
+    return b"".join((head.encode("ascii"), between.join(parts), close.encode("ascii")))
 
 
 def _body(mail: OutgoingMail) -> bytes:

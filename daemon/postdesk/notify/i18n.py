@@ -17,6 +17,7 @@ otherwise the ``.po`` is compiled in memory, so a fresh checkout works without
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Sequence
@@ -32,6 +33,7 @@ from babel.messages.pofile import PoFileError, read_po
 from babel.support import NullTranslations, Translations
 
 from postdesk.errors import ConfigError
+from postdesk.notify import date_format
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,7 @@ PUBLIC_STATUS_NAMES: tuple[str, ...] = (
 )
 
 
+@functools.lru_cache(maxsize=256)  # every mail asks; Babel parses the tag each time
 def normalize_language(tag: str | None) -> str | None:
     """Return the Babel identifier for a language tag, or None if unusable.
 
@@ -198,17 +201,17 @@ class LocaleFormatter:
 
     def format_datetime(self, value: datetime, zone: tzinfo, format: str = "medium") -> str:
         """A moment in the given zone; a naive datetime is taken to be UTC."""
-        return dates.format_datetime(_aware(value), format, tzinfo=zone, locale=self.locale)
+        return _formatted_datetime(_utc(value), zone, format, self.locale)
 
     def format_date(self, value: date, zone: tzinfo, format: str = "medium") -> str:
         """The calendar day, in the given zone when `value` is a datetime."""
         if isinstance(value, datetime):
             value = _aware(value).astimezone(zone).date()
-        return dates.format_date(value, format, locale=self.locale)
+        return date_format.format_date(value, format, self.locale)
 
     def zone_name(self, value: datetime, zone: tzinfo) -> str:
         """The zone's long localized name at that moment ("Central European Summer Time")."""
-        return dates.get_timezone_name(_aware(value).astimezone(zone), "long", locale=self.locale)
+        return date_format.zone_name(_aware(value), zone, self.locale)
 
     def format_timedelta(
         self, value: timedelta, granularity: str = "minute", format: str = "long", parts: int = 2
@@ -267,3 +270,17 @@ class LocaleFormatter:
 
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _utc(value: datetime) -> datetime:
+    """`value` as a cache key: in UTC, so that equal keys are the same moment (two times
+    an hour apart on the night clocks go back compare equal in their own zone)."""
+    return _aware(value).astimezone(UTC)
+
+
+# A mail shows the same moment in several places and parts (the text and the HTML
+# part, the subject of a digest). The result depends only on the moment, the zone,
+# the format and the locale.
+@functools.lru_cache(maxsize=1024)
+def _formatted_datetime(moment: datetime, zone: tzinfo, format: str, locale: Locale) -> str:
+    return date_format.format_datetime(moment, zone, format, locale)

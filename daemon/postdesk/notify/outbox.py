@@ -189,16 +189,22 @@ def revive_datetimes(context: Mapping[str, Any]) -> dict[str, Any]:
     'sla_due') become datetimes."""
     revived: dict[str, Any] = {}
     for key, value in context.items():
-        if isinstance(value, Mapping):
-            revived[key] = revive_datetimes(value)
+        kind = type(value)
+        if kind in _JSON_SCALARS:  # most values; no Mapping check (an ABC, slow) for them
+            pass
+        elif kind is str or isinstance(value, str):
+            if key.endswith("_at") or key == "sla_due":
+                value = datetime.fromisoformat(value)
+        elif kind is dict or isinstance(value, Mapping):
+            value = revive_datetimes(value)
         elif isinstance(value, list):  # e.g. the tickets of a queue digest
-            revived[key] = [revive_datetimes(item) if isinstance(item, Mapping) else item
-                            for item in value]
-        elif isinstance(value, str) and (key.endswith("_at") or key == "sla_due"):
-            revived[key] = datetime.fromisoformat(value)
-        else:
-            revived[key] = value
+            value = [revive_datetimes(item) if isinstance(item, Mapping) else item
+                     for item in value]
+        revived[key] = value
     return revived
+
+
+_JSON_SCALARS = frozenset({int, float, bool, type(None)})
 
 
 def backoff(attempts: int) -> timedelta:

@@ -18,8 +18,11 @@ name=x)``), the filters and globals ``datetime``, ``date``, ``timedelta``,
 ``seconds`` (a number of seconds as a duration),
 ``number``, ``relative`` ("in 3 hours", "3 hours ago"), ``zone_name``, the
 filters ``translate`` (for stored, untranslated strings such as status names),
-``excerpt`` and ``nl2br``, and the globals ``brand``, ``language_tag`` and
-``text_direction``.
+``excerpt``, ``quoted`` (lines as a ``> `` quote) and ``nl2br``, and the globals
+``brand``, ``language_tag`` and ``text_direction`` (see
+:mod:`postdesk.notify.template_helpers`). Rendering is tuned for many mails per
+second: see :mod:`postdesk.notify.template_environment` and
+:mod:`postdesk.notify.template_translate`.
 """
 
 from __future__ import annotations
@@ -28,25 +31,23 @@ import re
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
-from babel.support import NullTranslations
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, pass_context
-from jinja2.runtime import Context
-from markupsafe import Markup, escape
+from jinja2 import Environment, TemplateNotFound
 
 from postdesk.errors import ConfigError
 from postdesk.notify.i18n import Catalogs, LocaleFormatter, locale_chain, normalize_language
+from postdesk.notify.template_environment import mail_environment
+from postdesk.notify.template_helpers import template_helpers
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 _COLOUR = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
 _LOGO_SCHEMES = ("https://", "http://", "cid:")
 _UTC = ZoneInfo("UTC")
-QUOTE_LINES = 20
+_BLANK_LINES = re.compile(r"\n{3,}")
 
 
 class TemplateMissing(ConfigError):
@@ -103,10 +104,6 @@ def _check_branding(branding: Branding) -> None:
         )
 
 
-def _is_html(template_name: str | None) -> bool:
-    return template_name is not None and template_name.endswith(".html.j2")
-
-
 def _zone(name: str | None) -> ZoneInfo:
     """The recipient's zone; an unknown name falls back to UTC so the mail still goes out."""
     if not name:
@@ -123,65 +120,7 @@ def one_line(subject: str) -> str:
 
 
 def _tidy_text(text: str) -> str:
-    return re.sub(r"\n{3,}", "\n\n", text).strip("\n") + "\n"
-
-
-@dataclass(frozen=True)
-class Excerpt:
-    """The first lines of a text, and how many were left out."""
-
-    lines: tuple[str, ...]
-    hidden: int
-
-
-def excerpt(text: str | None, limit: int = QUOTE_LINES) -> Excerpt:
-    """At most `limit` lines of `text`, without leading and trailing blank lines."""
-    lines = [line.rstrip() for line in (text or "").strip("\r\n").splitlines()]
-    while lines and not lines[-1]:
-        lines.pop()
-    while lines and not lines[0]:
-        lines.pop(0)
-    return Excerpt(lines=tuple(lines[:limit]), hidden=max(0, len(lines) - limit))
-
-
-def nl2br(value: str) -> Markup:
-    """Escape `value` and turn its line breaks into ``<br>``."""
-    return Markup("<br>\n").join(escape(value).splitlines())
-
-
-def _install_helpers(
-    environment: Environment, formatter: LocaleFormatter, translations: NullTranslations
-) -> None:
-    """Bind the locale's formatters; the zone is read from each render's context."""
-
-    @pass_context
-    def format_datetime(context: Context, value: Any, format: str = "medium") -> str:
-        return formatter.format_datetime(value, context["_tzinfo"], format)
-
-    @pass_context
-    def format_date(context: Context, value: Any, format: str = "medium") -> str:
-        return formatter.format_date(value, context["_tzinfo"], format)
-
-    @pass_context
-    def zone_name(context: Context, value: Any) -> str:
-        return formatter.zone_name(value, context["_tzinfo"])
-
-    def translate(value: Any) -> str:
-        # Not `_()`: that treats the string as markup and as a %-format.
-        return translations.gettext(str(value))
-
-    helpers: dict[str, Any] = {
-        "datetime": format_datetime,
-        "date": format_date,
-        "timedelta": formatter.format_timedelta,
-        "seconds": lambda value, **options: formatter.format_timedelta(
-            timedelta(seconds=int(value)), **options),  # business seconds of the SLA
-        "relative": formatter.format_relative,
-        "number": formatter.format_number,
-        "zone_name": zone_name,
-    }
-    environment.filters.update(helpers, translate=translate, excerpt=excerpt, nl2br=nl2br)
-    environment.globals.update(helpers)
+    return _BLANK_LINES.sub("\n\n", text).strip("\n") + "\n"
 
 
 @dataclass(frozen=True)
@@ -292,21 +231,14 @@ class Renderer:
         same_base = requested is not None and requested.split("_")[0] == written_in.split("_")[0]
         locale = Locale.parse(requested if same_base else written_in)
         translations = self._catalogs.translations(chain)
-        environment = Environment(
-            loader=FileSystemLoader(search_path),
-            autoescape=_is_html,
-            undefined=StrictUndefined,
-            extensions=["jinja2.ext.i18n"],
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=True,
-            auto_reload=self.auto_reload,
-        )
-        environment.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
-        _install_helpers(environment, LocaleFormatter(locale), translations)
-        environment.globals.update(
-            brand=self.branding,
-            language_tag=str(locale).replace("_", "-"),
-            text_direction="rtl" if locale.character_order == "right-to-left" else "ltr",
+        filters, helpers = template_helpers(LocaleFormatter(locale), translations)
+        environment = mail_environment(
+            search_path, translations, filters=filters, auto_reload=self.auto_reload,
+            globals={
+                **helpers,
+                "brand": self.branding,
+                "language_tag": str(locale).replace("_", "-"),
+                "text_direction": "rtl" if locale.character_order == "right-to-left" else "ltr",
+            },
         )
         return _Language(environment=environment, language=written_in)

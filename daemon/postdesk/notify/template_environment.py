@@ -1,0 +1,115 @@
+"""The Jinja environment one language's mails are rendered in.
+
+Two lookups Jinja repeats on every render cost more than the mail's own text:
+
+- Render contexts are plain dicts (they come from JSON), so nearly every
+  ``{{ ticket.id }}`` is a key of a dict. Jinja tries the attribute first and
+  falls back to the key after catching the AttributeError; `MailEnvironment`
+  goes to the key directly when no dict attribute has that name, which gives
+  the same value.
+- With ``auto_reload`` Jinja asks the file system whether a template (and the
+  layout it extends) changed on every render. `RecheckingLoader` asks at most
+  once a second per template: an edited template is used from the first mail
+  rendered a second after the edit, not from the very next one.
+- A loaded template sees the environment's globals through a ``ChainMap``,
+  which each render copies key by key in Python, twice. Here a template gets a
+  plain dict of them, taken when it is loaded: the globals are all set when
+  the environment is made (`mail_environment`) and never change afterwards.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from babel.support import NullTranslations
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, nodes
+
+from postdesk.notify import template_gettext
+from postdesk.notify.template_translate import translate_sentences
+
+#: Names `getattr` finds on every dict (methods, dunders): Jinja prefers them to keys.
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class MailEnvironment(Environment):
+    """An `Environment` with cheaper dict keys and globals (see the module's docstring)
+    whose templates' sentences are translated when they are compiled."""
+
+    #: The catalog's lookup (`template_translate`); None leaves the calls alone.
+    sentence_lookup: Callable[[str], str] | None = None
+
+    def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+        template = super()._parse(source, name, filename)
+        if self.sentence_lookup is not None:
+            translate_sentences(template, self.sentence_lookup)
+        return template
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
+
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        return {**self.globals, **(d or {})}
+
+
+#: How long a template is taken to be unchanged after its file was last looked at.
+RECHECK_SECONDS = 1.0
+
+
+class RecheckingLoader(FileSystemLoader):
+    """A `FileSystemLoader` whose templates look at their file at most once a second."""
+
+    def get_source(
+        self, environment: Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        source, filename, file_unchanged = super().get_source(environment, template)
+        next_check = time.monotonic() + RECHECK_SECONDS
+
+        def unchanged() -> bool:
+            nonlocal next_check
+            now = time.monotonic()
+            if now < next_check:
+                return True
+            next_check = now + RECHECK_SECONDS
+            return file_unchanged()
+
+        return source, filename, unchanged
+
+
+def _is_html(template_name: str | None) -> bool:
+    return template_name is not None and template_name.endswith(".html.j2")
+
+
+def mail_environment(
+    search_path: Sequence[Path],
+    translations: NullTranslations,
+    *,
+    filters: Mapping[str, Any],
+    globals: Mapping[str, Any],
+    auto_reload: bool,
+) -> MailEnvironment:
+    """Templates from `search_path` (first wins), HTML ones autoescaped, every variable
+    required; `_`/`gettext`/`ngettext` and ``{% trans %}`` bound to `translations`."""
+    environment = MailEnvironment(
+        loader=RecheckingLoader(list(search_path)),
+        autoescape=_is_html,
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=auto_reload,
+        cache_size=-1,  # a dict: Jinja's LRU cache takes a lock and scans its queue per lookup
+    )
+    template_gettext.install(environment, translations)
+    environment.sentence_lookup = translations.gettext
+    environment.filters.update(filters)
+    environment.globals.update(globals)
+    return environment
