@@ -42,6 +42,18 @@ def _statement(key: tuple[Any, ...], build: Callable[[str], str]) -> str:
 
 def create(model: type[M], **values: Any) -> M:
     """`model.create(**values)`: defaults applied and the new id set, as peewee does."""
+    instance = _insert(model, values, conflict="")
+    assert instance is not None
+    return instance
+
+
+def create_if_absent(model: type[M], **values: Any) -> M | None:
+    """`create(**values)` unless the row collides with a unique one: then nothing is
+    written and None comes back (INSERT ... ON CONFLICT DO NOTHING)."""
+    return _insert(model, values, conflict=" ON CONFLICT DO NOTHING")
+
+
+def _insert(model: type[M], values: dict[str, Any], conflict: str) -> M | None:
     instance: Any = model(**values)
     data = instance.__data__
     meta: Any = model._meta
@@ -54,14 +66,20 @@ def create(model: type[M], **values: Any) -> M:
     def build(param: str) -> str:
         sql = (f"INSERT INTO {_quoted(meta.table_name)} "
                f"({', '.join(_quoted(f.column_name) for f in fields)}) "
-               f"VALUES ({', '.join(param for _ in fields)})")
+               f"VALUES ({', '.join(param for _ in fields)}){conflict}")
         return sql + f" RETURNING {_quoted(pk.column_name)}" if returning else sql
 
-    sql = _statement(("insert", model, names, returning), build)
+    sql = _statement(("insert", model, names, returning, conflict), build)
     cursor = database.execute_sql(sql, [f.db_value(data[f.name]) for f in fields])
-    if pk.name not in names:
-        new_id = cursor.fetchone()[0] if returning else cursor.lastrowid
-        data[pk.name] = pk.python_value(new_id)
+    if returning:
+        row = cursor.fetchone()
+        if row is None:  # the conflict: nothing inserted
+            return None
+        data[pk.name] = pk.python_value(row[0])
+    elif conflict and cursor.rowcount == 0:
+        return None
+    elif pk.name not in names:
+        data[pk.name] = pk.python_value(cursor.lastrowid)
     instance._dirty.clear()
     return instance
 

@@ -33,11 +33,16 @@ class UTCDateTimeField(pw.DateTimeField):
         return value
 
 
+#: `json.dumps(value, ensure_ascii=False, sort_keys=True)` without building an encoder
+#: for every value (several per stored mail).
+_json_text = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+
+
 class JSONField(pw.TextField):
     """JSON stored as text, the same on both engines."""
 
     def db_value(self, value: Any) -> Any:
-        return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+        return None if value is None else _json_text(value)
 
     def python_value(self, value: Any) -> Any:
         return None if value is None else json.loads(value)
