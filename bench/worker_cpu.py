@@ -97,6 +97,7 @@ def instrument(clock: StageClock) -> None:
         patch(sla_catch_up, "refresh_pending", "SLA refresh (clocks + store)")
         patch(sla_catch_up, "facts_for", "facts_of (SLA snapshot)")
         patch(sla_catch_up, "store", "SLA store()")
+        patch(sla_catch_up, "store_into", "SLA store()")
     patch(processing, "_finish", "claim/finish UPDATE")
     patch(outbox, "render", "send: render templates + MIME")
     patch(outbox, "send_outbox", "send: claim, transport, mark sent")
