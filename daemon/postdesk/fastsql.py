@@ -42,6 +42,18 @@ def _statement(key: tuple[Any, ...], build: Callable[[str], str]) -> str:
 
 def create(model: type[M], **values: Any) -> M:
     """`model.create(**values)`: defaults applied and the new id set, as peewee does."""
+    instance = _insert(model, values, conflict="")
+    assert instance is not None
+    return instance
+
+
+def create_if_absent(model: type[M], **values: Any) -> M | None:
+    """`create(**values)` unless the row collides with a unique one: then nothing is
+    written and None comes back (INSERT ... ON CONFLICT DO NOTHING)."""
+    return _insert(model, values, conflict=" ON CONFLICT DO NOTHING")
+
+
+def _insert(model: type[M], values: dict[str, Any], conflict: str) -> M | None:
     instance: Any = model(**values)
     data = instance.__data__
     meta: Any = model._meta
@@ -54,14 +66,20 @@ def create(model: type[M], **values: Any) -> M:
     def build(param: str) -> str:
         sql = (f"INSERT INTO {_quoted(meta.table_name)} "
                f"({', '.join(_quoted(f.column_name) for f in fields)}) "
-               f"VALUES ({', '.join(param for _ in fields)})")
+               f"VALUES ({', '.join(param for _ in fields)}){conflict}")
         return sql + f" RETURNING {_quoted(pk.column_name)}" if returning else sql
 
-    sql = _statement(("insert", model, names, returning), build)
+    sql = _statement(("insert", model, names, returning, conflict), build)
     cursor = database.execute_sql(sql, [f.db_value(data[f.name]) for f in fields])
-    if pk.name not in names:
-        new_id = cursor.fetchone()[0] if returning else cursor.lastrowid
-        data[pk.name] = pk.python_value(new_id)
+    if returning:
+        row = cursor.fetchone()
+        if row is None:  # the conflict: nothing inserted
+            return None
+        data[pk.name] = pk.python_value(row[0])
+    elif conflict and cursor.rowcount == 0:
+        return None
+    elif pk.name not in names:
+        data[pk.name] = pk.python_value(cursor.lastrowid)
     instance._dirty.clear()
     return instance
 
@@ -98,8 +116,33 @@ def get_by(model: type[M], field: peewee.Field, value: Any, *,
 
     sql = _statement(("get", model, field.name, lock), build)
     row = database.execute_sql(sql, [field.db_value(value)]).fetchone()
-    if row is None:
-        return None
+    return None if row is None else _instance(model, fields, row)
+
+
+def rows_by(model: type[M], field: peewee.Field, values: Iterable[Any], *,
+            lock: bool = False) -> list[M]:
+    """The rows whose `field` is one of `values` (in no particular order), read with one
+    statement; `lock` as for `get_by`."""
+    wanted = list(dict.fromkeys(values))
+    if not wanted:
+        return []
+    meta: Any = model._meta
+    fields = meta.sorted_fields
+    lock = lock and isinstance(database.obj, peewee.PostgresqlDatabase)
+
+    def build(param: str) -> str:
+        return (f"SELECT {', '.join(_quoted(f.column_name) for f in fields)} "
+                f"FROM {_quoted(meta.table_name)} "
+                f"WHERE {_quoted(field.column_name)} IN ({', '.join([param] * len(wanted))})"
+                + (" FOR UPDATE" if lock else ""))
+
+    sql = _statement(("rows", model, field.name, len(wanted), lock), build)
+    cursor = database.execute_sql(sql, [field.db_value(v) for v in wanted])
+    return [_instance(model, fields, row) for row in cursor.fetchall()]
+
+
+def _instance(model: type[M], fields: list[peewee.Field], row: Any) -> M:
+    """A model instance from a row of `fields`, as peewee's own select would give it."""
     instance: Any = model(__no_default__=1, **{f.name: (None if v is None else f.python_value(v))
                                           for f, v in zip(fields, row, strict=True)})
     instance._dirty.clear()
@@ -141,6 +184,22 @@ def related(instance: peewee.Model, field: peewee.ForeignKeyField) -> Any:
         return getattr(instance, field.name)  # peewee's own error for a dangling key
     instance.__rel__[field.name] = row
     return row
+
+
+def prime_related(instances: Iterable[peewee.Model], field: peewee.ForeignKeyField) -> None:
+    """Read, with one statement, the rows `field` points at for every instance that has
+    not read its row yet, so that `related` has them."""
+    missing = [i for i in instances
+               if i.__rel__.get(field.name) is None and i.__data__.get(field.name) is not None]
+    if len(missing) < 2:
+        return  # `related` reads a single row just as well
+    key = field.rel_field.name
+    rows = {getattr(row, key): row for row in
+            rows_by(field.rel_model, field.rel_field, [i.__data__[field.name] for i in missing])}
+    for instance in missing:
+        row = rows.get(instance.__data__[field.name])
+        if row is not None:
+            instance.__rel__[field.name] = row
 
 
 def update_by_id(model: type[peewee.Model], row_id: int, *, only_if: dict[str, Any] | None = None,

@@ -205,7 +205,7 @@ def _apply(row: Inbound, parsed: ParsedMail, verdict: Classification, plan: Plan
     language = guess_language(parsed.languages, settings.desk.default_language,
                               text=parsed.text if plan.customer is None else "",
                               shipped=runtime.languages)
-    customer = plan.customer or service.find_or_create_customer(
+    customer = plan.customer or service.create_customer(  # _plan found no customer
         parsed.sender.normalized, parsed.sender.name, language=language,
         timezone=guess_timezone(language, parsed.date, settings.desk.timezone), now=now,
     )

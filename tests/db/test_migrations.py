@@ -83,3 +83,35 @@ def test_version_9_database_gets_the_subject_index_with_its_old_tickets(
                              ).get("q")
         assert queue is not None
         assert [row["id"] for row in queue_tickets(queue, now)] == [old.id, new.id]
+
+
+def test_version_10_database_gets_the_index_the_rate_limit_counts(database_url: str) -> None:
+    from postdesk.config import LimitsSettings
+    from postdesk.notify.ratelimit import automatic_mail_held_back
+
+    database = db.connect(database_url)
+    now = datetime(2026, 11, 22, 12, tzinfo=UTC)
+    with database.connection_context():
+        migrations.migrate(database)
+        database.execute_sql('DROP INDEX "outbox_automatic_created"')
+        database.execute_sql('DROP INDEX "outbox_recipient_automatic_created"')
+        database.execute_sql('CREATE INDEX "outbox_recipient_created" '
+                             'ON "outbox" ("recipient", "created_at")')  # as version 10 had it
+        SchemaVersion.update(version=10).execute()
+        for n, automatic in enumerate((True, True, False)):
+            Outbox.create(kind="acknowledgment", recipient=f"c{n}@customer.example",
+                          message_id=f"m{n}@desk.example", automatic=automatic,
+                          next_attempt_at=now, created_at=now)
+
+        assert migrations.migrate(database) == (10, migrations.head_version())
+
+        indexes = {i.name for i in database.get_indexes("outbox")}
+        assert {"outbox_automatic_created", "outbox_recipient_automatic_created"} <= indexes
+        assert "outbox_recipient_created" not in indexes
+        limits = LimitsSettings(auto_replies_per_address=1, auto_replies_total=2)
+        assert "desk limit 2" in (automatic_mail_held_back("new@customer.example", now, limits)
+                                  or "")
+        assert "to c0@customer.example" in (
+            automatic_mail_held_back("c0@customer.example", now, limits) or "")
+        assert automatic_mail_held_back(
+            "new@customer.example", now, LimitsSettings(auto_replies_total=3)) is None

@@ -12,6 +12,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from email.message import Message
 from email.parser import HeaderParser
+from email.policy import EmailPolicy
+
+from postdesk.mail.plain_headers import plain_text
 
 _RETURNED_MARKER = re.compile(
     r"^[ \t>]*(?:[-=_*]{2,}.*|.*\b(?:content-type:\s*message/rfc822|original message headers"
@@ -32,11 +35,26 @@ _HTML_TAG = re.compile(r"<[^>]{0,2000}>")
 def header_text(msg: Message, name: str) -> str:
     """All values of header ``name`` joined by ", "; never raises on a broken header."""
     try:
-        values = msg.get_all(name) or []
-        return ", ".join(one_line(str(v)) for v in values)
+        return ", ".join(one_line(v) for v in _decoded_values(msg, name))
     except Exception:  # policy.default may raise while parsing a malformed header
         raw = [str(v) for k, v in msg.raw_items() if k.lower() == name.lower()]
         return ", ".join(one_line(v) for v in raw)
+
+
+def _decoded_values(msg: Message, name: str) -> list[str]:
+    """``[str(v) for v in msg.get_all(name)]``; plain values are read as written."""
+    policy = msg.policy
+    factory = getattr(policy, "header_factory", None) if isinstance(policy, EmailPolicy) else None
+    if factory is None:
+        return [str(value) for value in msg.get_all(name) or []]
+    wanted = name.lower()
+    values = []
+    for key, value in msg.raw_items():
+        if key.lower() == wanted:
+            plain = plain_text(factory, key, value) if isinstance(value, str) else None
+            values.append(str(policy.header_fetch_parse(key, value)) if plain is None
+                          else plain)
+    return values
 
 
 @dataclass

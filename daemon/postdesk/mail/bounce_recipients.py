@@ -14,6 +14,7 @@ from email.utils import getaddresses
 from postdesk.mail.bounce_parts import header_text, one_line, unix_lines
 from postdesk.mail.bounce_report import BouncedRecipient
 from postdesk.mail.bounce_verdict import best_status, is_hard, status_in
+from postdesk.mail.plain_headers import plain_address
 
 _ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 _DSN_FIELD = re.compile(
@@ -40,6 +41,9 @@ _NOT_RECIPIENT_LOCAL = re.compile(
 
 def first_address(value: str) -> str | None:
     """The first mail address in a header value, lowercased, or None."""
+    plain = plain_address(value)  # what getaddresses finds in a plain one
+    if plain is not None:
+        return plain.lower()
     try:
         for _name, address in getaddresses([value]):
             if "@" in address:

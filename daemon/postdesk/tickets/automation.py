@@ -76,6 +76,7 @@ def facts_for(tickets: Sequence[Ticket]) -> dict[int, TicketFacts]:
             own[ticket_id].append((kind, other_id))
         if other_id in inverse:
             inverse[other_id].append((_INVERSE[kind], ticket_id))
+    fastsql.prime_related(tickets, Ticket.requester)
     requesters = {t.id: fastsql.related(t, Ticket.requester) for t in tickets}
     facts = {}
     for ticket in tickets:

@@ -4,6 +4,13 @@ Language: Content-Language, then Accept-Language (the parser collects both),
 then the language of the first mail's text among the languages the desk
 writes in (py3langid, only when it is sure), else the desk default.
 
+Detection reads at most the first 2,000 characters. Its cost grows with the
+text, so it reads the first 500 first and stops there when they leave no doubt
+(a probability of 0.99999, far above the 0.95 it needs to decide); only a text
+whose opening is less clear is read again in full. On the 1,400 texts of the
+shared mail corpus this decides exactly as reading 2,000 characters always did
+(tests/corpus/test_corpus_language.py).
+
 Time zone: a mail says only its UTC offset (the Date header); when that
 offset is exactly what the usual zone of the customer's language shows at
 that moment (Polish and +01:00 in winter: Europe/Warsaw), that zone is
@@ -33,6 +40,11 @@ USUAL_ZONES: dict[str, str] = {
 #: Detection decides only on this much text and with this much confidence.
 MIN_LETTERS = 20
 MIN_PROBABILITY = 0.95
+#: The most of a text detection reads.
+MAX_CHARS = 2000
+#: Read first; enough when its answer is at least this sure.
+OPENING_CHARS = 500
+SURE_PROBABILITY = 0.99999
 
 _identifiers: dict[tuple[str, ...], Any] = {}
 _lock = threading.Lock()
@@ -48,10 +60,21 @@ def guess_language(languages: Sequence[str], default: str, *, text: str = "",
 
 def detect_language(text: str, candidates: Sequence[str]) -> str | None:
     """The language of `text` among `candidates`, or None when unsure or too short."""
-    if len(candidates) < 2 or sum(map(str.isalpha, text)) < MIN_LETTERS:
+    if len(candidates) < 2 or not _has_letters(text, MIN_LETTERS):
         return None
-    language, probability = _identifier(tuple(sorted(candidates))).classify(text[:2000])
+    identifier = _identifier(tuple(sorted(candidates)))
+    if len(text) > OPENING_CHARS:
+        language, probability = identifier.classify(text[:OPENING_CHARS])
+        if probability >= SURE_PROBABILITY:
+            return str(language)
+    language, probability = identifier.classify(text[:MAX_CHARS])
     return str(language) if probability >= MIN_PROBABILITY else None
+
+
+def _has_letters(text: str, count: int) -> bool:
+    """At least `count` letters in `text` (the opening usually has them: not all counted)."""
+    return (sum(map(str.isalpha, text[:OPENING_CHARS])) >= count
+            or sum(map(str.isalpha, text)) >= count)
 
 
 def _identifier(candidates: tuple[str, ...]) -> Any:

@@ -41,12 +41,14 @@ class MailRequest:
 def thread_ids(ticket: Ticket) -> tuple[str | None, list[str]]:
     """(In-Reply-To, References) that keep a mail in the ticket's thread."""
     param = database.obj.param
-    inbound = [str(m) for (m,) in database.execute_sql(
-        f'SELECT "message_id" FROM "message" WHERE "ticket_id" = {param} '
-        'AND "message_id" IS NOT NULL ORDER BY "id"', [ticket.id])]
-    outbound = [str(m) for (m,) in database.execute_sql(
-        f'SELECT "message_id" FROM "outbox" WHERE "ticket_id" = {param} ORDER BY "id"',
-        [ticket.id])]
+    inbound: list[str] = []
+    outbound: list[str] = []
+    for outgoing, _, message_id in database.execute_sql(  # both tables, one round trip
+            f'SELECT 0, "id", "message_id" FROM "message" WHERE "ticket_id" = {param} '
+            'AND "message_id" IS NOT NULL UNION ALL '
+            f'SELECT 1, "id", "message_id" FROM "outbox" WHERE "ticket_id" = {param} '
+            'ORDER BY 1, 2', [ticket.id, ticket.id]):
+        (outbound if outgoing else inbound).append(str(message_id))
     references = [*inbound, *outbound][-20:]
     return (inbound[-1] if inbound else None), references
 

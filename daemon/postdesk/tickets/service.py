@@ -52,15 +52,27 @@ def find_or_create_customer(
     customer = fastsql.get_by(Customer, Customer.email, key)
     if customer is None:
         # on conflict another worker created it a moment ago: take theirs
-        fastsql.insert_if_absent(Customer, email=key, name=name[:300], language=language,
-                                 timezone=timezone, bouncing=False, created_at=now)
-        created = fastsql.get_by(Customer, Customer.email, key)
-        assert created is not None
-        return created
+        customer = fastsql.create_if_absent(
+            Customer, email=key, name=name[:300], language=language, timezone=timezone,
+            bouncing=False, created_at=now) or fastsql.get_by(Customer, Customer.email, key)
+        assert customer is not None
+        return customer
     if name and not customer.name:
         customer.name = name[:300]
         fastsql.save_fields(customer, [Customer.name])
     return customer
+
+
+def create_customer(
+    email: str, name: str, *, language: str | None, timezone: str | None, now: datetime
+) -> Customer:
+    """`find_or_create_customer` for an address a read has just found unknown: the insert
+    comes first, and only when another worker got there in the meantime is theirs read."""
+    created = fastsql.create_if_absent(
+        Customer, email=email.strip().lower(), name=name[:300], language=language,
+        timezone=timezone, bouncing=False, created_at=now)
+    return created or find_or_create_customer(email, name, language=language,
+                                              timezone=timezone, now=now)
 
 
 def open_ticket(requester: Customer, subject: str, *, now: datetime,

@@ -28,8 +28,9 @@ from postdesk.models import Ticket
 from postdesk.runtime import Runtime
 from postdesk.runtime_sla import sla_config
 from postdesk.sla_pending import SlaPending
+from postdesk.sla_store import TicketSla
 from postdesk.tickets.automation import facts_for
-from postdesk.tickets.sla_track import evaluation_of, load_histories, store
+from postdesk.tickets.sla_track import evaluation_of, load_histories, store_into
 
 log = logging.getLogger(__name__)
 
@@ -113,15 +114,19 @@ def refresh_pending(runtime: Runtime, *, older_than: datetime | None = None,
         if not ids:
             return 0
         if config is not None:
-            tickets = [t for t in (fastsql.get_by(Ticket, Ticket.id, i) for i in ids) if t]
+            # every read for the whole batch at once: tickets, snapshots, histories, rows
+            found = {t.id: t for t in fastsql.rows_by(Ticket, Ticket.id, ids)}
+            tickets = [found[i] for i in ids if i in found]
             facts = facts_for(tickets)
             histories = load_histories([t.id for t in tickets])
+            rows = {row.ticket_id: row for row in
+                    fastsql.rows_by(TicketSla, TicketSla.ticket, found, lock=True)}
             for ticket in tickets:
                 try:
                     evaluation = evaluation_of(ticket, facts[ticket.id], histories[ticket.id],
                                                config, now)
                     with database.atomic():  # a savepoint: one bad ticket spoils nothing
-                        store(ticket, evaluation, now)
+                        store_into(rows.get(ticket.id), ticket.id, evaluation, now)
                 except (peewee.OperationalError, peewee.InterfaceError):
                     raise  # the database is away: the marks stay for the next try
                 except Exception:  # logged; the clocks catch up at the next change

@@ -141,28 +141,49 @@ def store(ticket: Ticket | int, evaluation: Evaluation, now: datetime, *,
     """Write the evaluation to the ticket's row (created if missing), adding `fired` keys
     to those already recorded; records `sla.policy_changed` when the policy changed."""
     ticket_id = ticket if isinstance(ticket, int) else ticket.id
-    row = locked_row(ticket_id)
+    return store_into(locked_row(ticket_id), ticket_id, evaluation, now, fired=fired,
+                      checked_until=checked_until)
+
+
+def store_into(row: TicketSla | None, ticket_id: int, evaluation: Evaluation, now: datetime,
+               *, fired: Iterable[str] = (),
+               checked_until: datetime | None = None) -> TicketSla:
+    """`store` when the caller has read (and locked) the ticket's row: `row`, None when
+    the ticket has none yet."""
     if row is None:
-        TicketSla.insert(ticket=ticket_id, policy=evaluation.policy.name, clocks={}, fired=[],
-                         updated_at=now).on_conflict_ignore().execute()
-        row = locked_row(ticket_id)
+        created = fastsql.create_if_absent(
+            TicketSla, ticket=ticket_id, updated_at=now,
+            **_stored_values(evaluation, sorted(set(fired)), checked_until))
+        if created is not None:
+            return created
+        row = locked_row(ticket_id)  # another worker created it a moment ago
         assert row is not None
     elif row.policy != evaluation.policy.name:
         service.record_event(ticket_id, "sla.policy_changed",
                              {"old": row.policy, "new": evaluation.policy.name},
                              actor="system", now=now)
-    keys = sorted(set(row.fired or ()) | set(fired))
-    row.policy = evaluation.policy.name
-    row.clocks = {name: {**clock, **sla_live.stored_extras(evaluation.clocks[name])}
-                  for name, clock in clocks_json(evaluation.clocks).items()}
-    row.state, row.due_at, row.warn_at = sla_live.row_summary(evaluation.clocks)
-    row.fired = keys
-    row.next_at = next_due(evaluation.clocks, keys)
+    for name, value in _stored_values(evaluation, sorted(set(row.fired or ()) | set(fired)),
+                                      checked_until).items():
+        setattr(row, name, value)
     row.updated_at = now
-    if checked_until is not None:
-        row.checked_until = checked_until
     row.save()
     return row
+
+
+def _stored_values(evaluation: Evaluation, fired: list[str],
+                   checked_until: datetime | None) -> dict[str, Any]:
+    """The columns of a ticket's row that an evaluation sets (`fired`: every key so far)."""
+    state, due_at, warn_at = sla_live.row_summary(evaluation.clocks)
+    values = {
+        "policy": evaluation.policy.name,
+        "clocks": {name: {**clock, **sla_live.stored_extras(evaluation.clocks[name])}
+                   for name, clock in clocks_json(evaluation.clocks).items()},
+        "state": state, "due_at": due_at, "warn_at": warn_at, "fired": fired,
+        "next_at": next_due(evaluation.clocks, fired),
+    }
+    if checked_until is not None:
+        values["checked_until"] = checked_until
+    return values
 
 
 def locked_row(ticket_id: int) -> TicketSla | None:
