@@ -28,7 +28,7 @@ from babel.support import NullTranslations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, nodes
 
 from postdesk.notify import template_gettext
-from postdesk.notify.template_translate import translate_sentences
+from postdesk.notify.template_translate import SENTENCE_FILTER, fill_sentence, translate_sentences
 
 #: Names `getattr` finds on every dict (methods, dunders): Jinja prefers them to keys.
 _DICT_ATTRIBUTES = frozenset(dir(dict))
@@ -44,7 +44,8 @@ class MailEnvironment(Environment):
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
         template = super()._parse(source, name, filename)
         if self.sentence_lookup is not None:
-            translate_sentences(template, self.sentence_lookup)
+            autoescape = self.autoescape(name) if callable(self.autoescape) else self.autoescape
+            translate_sentences(template, self.sentence_lookup, autoescape=bool(autoescape))
         return template
 
     def getattr(self, obj: Any, attribute: str) -> Any:
@@ -66,15 +67,21 @@ RECHECK_SECONDS = 1.0
 class RecheckingLoader(FileSystemLoader):
     """A `FileSystemLoader` whose templates look at their file at most once a second."""
 
+    def __init__(self, searchpath: Sequence[Path], *,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(list(searchpath))
+        self.clock = clock
+
     def get_source(
         self, environment: Environment, template: str
     ) -> tuple[str, str, Callable[[], bool]]:
         source, filename, file_unchanged = super().get_source(environment, template)
-        next_check = time.monotonic() + RECHECK_SECONDS
+        clock = self.clock
+        next_check = clock() + RECHECK_SECONDS
 
         def unchanged() -> bool:
             nonlocal next_check
-            now = time.monotonic()
+            now = clock()
             if now < next_check:
                 return True
             next_check = now + RECHECK_SECONDS
@@ -98,7 +105,7 @@ def mail_environment(
     """Templates from `search_path` (first wins), HTML ones autoescaped, every variable
     required; `_`/`gettext`/`ngettext` and ``{% trans %}`` bound to `translations`."""
     environment = MailEnvironment(
-        loader=RecheckingLoader(list(search_path)),
+        loader=RecheckingLoader(search_path),
         autoescape=_is_html,
         undefined=StrictUndefined,
         extensions=["jinja2.ext.i18n"],
@@ -110,6 +117,6 @@ def mail_environment(
     )
     template_gettext.install(environment, translations)
     environment.sentence_lookup = translations.gettext
-    environment.filters.update(filters)
+    environment.filters.update(filters, **{SENTENCE_FILTER: fill_sentence})
     environment.globals.update(globals)
     return environment
