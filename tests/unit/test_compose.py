@@ -146,3 +146,10 @@ def test_folding_never_starts_a_header() -> None:
     msg = build(subject=subject, sender_name="Eve " * 20 + "\nX-Evil: 1")
     assert msg["Bcc"] is None and msg["X-Evil"] is None
     assert msg["Subject"] == " ".join(subject.split())
+
+
+def test_a_subject_that_looks_encoded_reads_back_as_written() -> None:
+    subject = "Why does =?utf-8?q?this?= show up in my mail?"
+    msg = build(subject=subject, extra_headers={"X-Note": "=?utf-8?b?eA==?="})
+    assert msg["Subject"] == subject
+    assert msg["X-Note"] == "=?utf-8?b?eA==?="

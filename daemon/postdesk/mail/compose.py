@@ -95,11 +95,12 @@ def _angle(message_id: str) -> str:
 _LINE = 78
 
 
-def _header(name: str, value: str) -> str:
-    """One header line, folded at spaces past 78 characters; non-ASCII or overlong
-    values become RFC 2047 encoded-words."""
+def _header(name: str, value: str, *, text: bool = False) -> str:
+    """One header line, folded at spaces past 78 characters; non-ASCII or overlong values
+    become RFC 2047 encoded-words, and so does `text` (free text such as a subject) that
+    a reader would take for encoded-words."""
     value = one_line(value)
-    if value.isascii() and len(value) < 900:
+    if value.isascii() and len(value) < 900 and not (text and "=?" in value):
         line = f"{name}: {value}"
         return f"{line}\r\n" if len(line) <= _LINE else f"{_folded(line, len(name) + 2)}\r\n"
     encoded = Header(value, "utf-8", header_name=name).encode(linesep="\r\n")
@@ -169,7 +170,7 @@ def compose(mail: OutgoingMail) -> bytes:
     head = [
         _header("From", _address(mail.sender_name, mail.sender_address)),
         _header("To", _address("", mail.recipient)),
-        _header("Subject", mail.subject),
+        _header("Subject", mail.subject, text=True),
         _header("Date", rfc5322_date(mail.date)),
         _header("Message-ID", _angle(mail.message_id)),
     ]
@@ -185,7 +186,7 @@ def compose(mail: OutgoingMail) -> bytes:
     for name, value in mail.extra_headers.items():
         if not _HEADER_NAME.fullmatch(name):
             raise ValueError(f"not a header name: {name!r}")
-        head.append(_header(name, value))
+        head.append(_header(name, value, text=True))
     head.append("MIME-Version: 1.0\r\n")
     return "".join(head).encode("ascii") + _body(mail)
 
