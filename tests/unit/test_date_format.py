@@ -13,6 +13,7 @@ from postdesk.notify.date_format import LocaleDates
 LOCALES = ["en", "en_GB", "en_US", "en_IN", "pl", "de", "de_AT", "de_CH", "pt_BR", "fr",
            "ar", "he", "ja", "zh_Hant_TW", "ko", "fa", "hi", "th", "ru", "uk"]
 ZONES = [UTC, timezone(timedelta(hours=5, minutes=45)), ZoneInfo("Europe/Warsaw"),
+         timezone(timedelta(hours=1), "Europe/Lisbon"), timezone(timedelta(hours=1), "CET"),
          ZoneInfo("America/New_York"), ZoneInfo("Asia/Kolkata"),
          ZoneInfo("Australia/Lord_Howe"), ZoneInfo("America/St_Johns"),
          ZoneInfo("Pacific/Chatham"), ZoneInfo("Africa/Casablanca"), ZoneInfo("Etc/GMT+3")]

@@ -92,17 +92,19 @@ class LocaleDates:
     def __init__(self, locale: Locale) -> None:
         self.locale = locale
         self._named: dict[str, _NamedFormat] = {}
-        self._moments: dict[tuple[datetime, tzinfo, str], str] = {}
+        self._moments: dict[tuple[datetime, tzinfo, str | None, str], str] = {}
         self._days: dict[tuple[str, date], str] = {}
-        self._zone_names: dict[tuple[tzinfo, timedelta | None, timedelta | None], str] = {}
+        self._zone_names: dict[
+            tuple[tzinfo, str | None, timedelta | None, timedelta | None], str] = {}
         self._periods: dict[tuple[str, bool], str] = {}
 
     def format_datetime(self, moment: datetime, zone: tzinfo, format: str) -> str:
         """``babel.dates.format_datetime(moment, format, tzinfo=zone, locale=...)``;
         `moment` is aware."""
         # In UTC, equal keys are the same moment (in a zone that sets its clocks back,
-        # two local times an hour apart compare equal).
-        key = (moment.astimezone(UTC), zone, format)
+        # two local times an hour apart compare equal); fixed-offset zones compare equal
+        # whatever their names, hence the name.
+        key = (moment.astimezone(UTC), zone, zone.tzname(None), format)
         text = self._moments.get(key)
         if text is None:
             text = _remember(self._moments, key, self._format_datetime(moment, zone, format))
@@ -119,7 +121,7 @@ class LocaleDates:
         local = _local(moment, zone)
         # Babel reads the zone, whether daylight saving time is on and, for a zone the
         # locale has no name for, the offset: nothing else of the moment.
-        key = (zone, local.dst(), local.utcoffset())
+        key = (zone, zone.tzname(None), local.dst(), local.utcoffset())
         name = self._zone_names.get(key)
         if name is None:
             name = _remember(self._zone_names, key,
