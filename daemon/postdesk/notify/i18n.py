@@ -198,24 +198,24 @@ class LocaleFormatter:
     """Dates, durations and numbers for one locale; time zones are passed per call."""
 
     locale: Locale
-    dates: LocaleDates = field(init=False, repr=False, compare=False)
+    locale_dates: LocaleDates = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "dates", LocaleDates(self.locale))
+        object.__setattr__(self, "locale_dates", LocaleDates(self.locale))
 
     def format_datetime(self, value: datetime, zone: tzinfo, format: str = "medium") -> str:
         """A moment in the given zone; a naive datetime is taken to be UTC."""
-        return self.dates.format_datetime(_aware(value), zone, format)
+        return self.locale_dates.format_datetime(_aware(value), zone, format)
 
     def format_date(self, value: date, zone: tzinfo, format: str = "medium") -> str:
         """The calendar day, in the given zone when `value` is a datetime."""
         if isinstance(value, datetime):
             value = _aware(value).astimezone(zone).date()
-        return self.dates.format_date(value, format)
+        return self.locale_dates.format_date(value, format)
 
     def zone_name(self, value: datetime, zone: tzinfo) -> str:
         """The zone's long localized name at that moment ("Central European Summer Time")."""
-        return self.dates.zone_name(_aware(value), zone)
+        return self.locale_dates.zone_name(_aware(value), zone)
 
     def format_timedelta(
         self, value: timedelta, granularity: str = "minute", format: str = "long", parts: int = 2
