@@ -118,3 +118,38 @@ def test_display_names_round_trip(name: str) -> None:
 def test_an_address_must_be_ascii() -> None:
     with pytest.raises(UnicodeEncodeError):
         build(recipient="zoë@exämple.com")
+
+
+def test_long_headers_are_folded_and_read_back_unchanged() -> None:
+    subject = "[#12] " + " ".join(f"word{n}" for n in range(60))
+    references = tuple(f"ref{n}.{'x' * 20}@customer.example" for n in range(12))
+    raw = compose(OutgoingMail(
+        sender_name="Example Support", sender_address="support@example.com",
+        recipient="zoe@customer.example", subject=subject, text="Hi\n", html=None,
+        message_id="m@example.com", date=datetime(2026, 11, 22, 12, 0, tzinfo=UTC),
+        references=references, extra_headers={"X-Note": "long " * 40}))
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert max(len(line) for line in head.split(b"\r\n")) <= 78
+    msg = email.message_from_bytes(raw, policy=policy.default)
+    assert msg["Subject"] == subject
+    assert msg["References"] == " ".join(f"<{ref}>" for ref in references)
+    assert msg["X-Note"] == ("long " * 40).strip()
+
+
+def test_a_word_longer_than_a_line_is_not_broken() -> None:
+    msg = build(subject="x" * 120)
+    assert msg["Subject"] == "x" * 120
+
+
+def test_folding_never_starts_a_header() -> None:
+    subject = "Hello " * 12 + "\r\nBcc: victim@example.org " + "x " * 30
+    msg = build(subject=subject, sender_name="Eve " * 20 + "\nX-Evil: 1")
+    assert msg["Bcc"] is None and msg["X-Evil"] is None
+    assert msg["Subject"] == " ".join(subject.split())
+
+
+def test_a_subject_that_looks_encoded_reads_back_as_written() -> None:
+    subject = "Why does =?utf-8?q?this?= show up in my mail?"
+    msg = build(subject=subject, extra_headers={"X-Note": "=?utf-8?b?eA==?="})
+    assert msg["Subject"] == subject
+    assert msg["X-Note"] == "=?utf-8?b?eA==?="

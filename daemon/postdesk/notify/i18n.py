@@ -21,7 +21,7 @@ import functools
 import logging
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from io import BytesIO
 from pathlib import Path
@@ -33,7 +33,7 @@ from babel.messages.pofile import PoFileError, read_po
 from babel.support import NullTranslations, Translations
 
 from postdesk.errors import ConfigError
-from postdesk.notify import date_format
+from postdesk.notify.date_format import LocaleDates
 
 log = logging.getLogger(__name__)
 
@@ -198,20 +198,24 @@ class LocaleFormatter:
     """Dates, durations and numbers for one locale; time zones are passed per call."""
 
     locale: Locale
+    locale_dates: LocaleDates = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "locale_dates", LocaleDates(self.locale))
 
     def format_datetime(self, value: datetime, zone: tzinfo, format: str = "medium") -> str:
         """A moment in the given zone; a naive datetime is taken to be UTC."""
-        return _formatted_datetime(_utc(value), zone, format, self.locale)
+        return self.locale_dates.format_datetime(_aware(value), zone, format)
 
     def format_date(self, value: date, zone: tzinfo, format: str = "medium") -> str:
         """The calendar day, in the given zone when `value` is a datetime."""
         if isinstance(value, datetime):
             value = _aware(value).astimezone(zone).date()
-        return date_format.format_date(value, format, self.locale)
+        return self.locale_dates.format_date(value, format)
 
     def zone_name(self, value: datetime, zone: tzinfo) -> str:
         """The zone's long localized name at that moment ("Central European Summer Time")."""
-        return date_format.zone_name(_aware(value), zone, self.locale)
+        return self.locale_dates.zone_name(_aware(value), zone)
 
     def format_timedelta(
         self, value: timedelta, granularity: str = "minute", format: str = "long", parts: int = 2
@@ -270,17 +274,3 @@ class LocaleFormatter:
 
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
-def _utc(value: datetime) -> datetime:
-    """`value` as a cache key: in UTC, so that equal keys are the same moment (two times
-    an hour apart on the night clocks go back compare equal in their own zone)."""
-    return _aware(value).astimezone(UTC)
-
-
-# A mail shows the same moment in several places and parts (the text and the HTML
-# part, the subject of a digest). The result depends only on the moment, the zone,
-# the format and the locale.
-@functools.lru_cache(maxsize=1024)
-def _formatted_datetime(moment: datetime, zone: tzinfo, format: str, locale: Locale) -> str:
-    return date_format.format_datetime(moment, zone, format, locale)

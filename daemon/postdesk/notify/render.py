@@ -120,7 +120,9 @@ def one_line(subject: str) -> str:
 
 
 def _tidy_text(text: str) -> str:
-    return _BLANK_LINES.sub("\n\n", text).strip("\n") + "\n"
+    if "\n\n\n" in text:  # a plain search is much cheaper than the pattern's
+        text = _BLANK_LINES.sub("\n\n", text)
+    return text.strip("\n") + "\n"
 
 
 @dataclass(frozen=True)
@@ -205,6 +207,9 @@ class Renderer:
 
     def _language(self, language: str | None) -> _Language:
         key = normalize_language(language)
+        bundle = self._languages.get(key)  # a bundle never changes once built: read unlocked
+        if bundle is not None:
+            return bundle
         with self._lock:
             bundle = self._languages.get(key)
             if bundle is None:

@@ -1,6 +1,14 @@
 """The Jinja environment one language's mails are rendered in.
 
-Two lookups Jinja repeats on every render cost more than the mail's own text:
+It renders what a stock Jinja environment with the i18n extension renders
+(tests/unit/test_template_environment.py compares them), with less work per mail:
+
+- Sentences are translated when a template is compiled
+  (`postdesk.notify.template_translate`), and ``_``/``ngettext`` are plain
+  functions (`postdesk.notify.template_gettext`).
+- Jinja's template cache is an LRU that takes a lock and scans its queue on
+  every lookup (five a mail, with the layouts); here it is a dict, bounded by
+  the template files there are.
 
 - Render contexts are plain dicts (they come from JSON), so nearly every
   ``{{ ticket.id }}`` is a key of a dict. Jinja tries the attribute first and
@@ -28,7 +36,7 @@ from babel.support import NullTranslations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, nodes
 
 from postdesk.notify import template_gettext
-from postdesk.notify.template_translate import translate_sentences
+from postdesk.notify.template_translate import SENTENCE_FILTER, fill_sentence, translate_sentences
 
 #: Names `getattr` finds on every dict (methods, dunders): Jinja prefers them to keys.
 _DICT_ATTRIBUTES = frozenset(dir(dict))
@@ -44,7 +52,8 @@ class MailEnvironment(Environment):
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
         template = super()._parse(source, name, filename)
         if self.sentence_lookup is not None:
-            translate_sentences(template, self.sentence_lookup)
+            autoescape = self.autoescape(name) if callable(self.autoescape) else self.autoescape
+            translate_sentences(template, self.sentence_lookup, autoescape=bool(autoescape))
         return template
 
     def getattr(self, obj: Any, attribute: str) -> Any:
@@ -66,15 +75,21 @@ RECHECK_SECONDS = 1.0
 class RecheckingLoader(FileSystemLoader):
     """A `FileSystemLoader` whose templates look at their file at most once a second."""
 
+    def __init__(self, searchpath: Sequence[Path], *,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(list(searchpath))
+        self.clock = clock
+
     def get_source(
         self, environment: Environment, template: str
     ) -> tuple[str, str, Callable[[], bool]]:
         source, filename, file_unchanged = super().get_source(environment, template)
-        next_check = time.monotonic() + RECHECK_SECONDS
+        clock = self.clock
+        next_check = clock() + RECHECK_SECONDS
 
         def unchanged() -> bool:
             nonlocal next_check
-            now = time.monotonic()
+            now = clock()
             if now < next_check:
                 return True
             next_check = now + RECHECK_SECONDS
@@ -98,7 +113,7 @@ def mail_environment(
     """Templates from `search_path` (first wins), HTML ones autoescaped, every variable
     required; `_`/`gettext`/`ngettext` and ``{% trans %}`` bound to `translations`."""
     environment = MailEnvironment(
-        loader=RecheckingLoader(list(search_path)),
+        loader=RecheckingLoader(search_path),
         autoescape=_is_html,
         undefined=StrictUndefined,
         extensions=["jinja2.ext.i18n"],
@@ -106,10 +121,10 @@ def mail_environment(
         lstrip_blocks=True,
         keep_trailing_newline=True,
         auto_reload=auto_reload,
-        cache_size=-1,  # a dict: Jinja's LRU cache takes a lock and scans its queue per lookup
+        cache_size=-1,  # a dict (see the module docstring)
     )
     template_gettext.install(environment, translations)
     environment.sentence_lookup = translations.gettext
-    environment.filters.update(filters)
+    environment.filters.update(filters, **{SENTENCE_FILTER: fill_sentence})
     environment.globals.update(globals)
     return environment

@@ -31,7 +31,7 @@ class Excerpt:
     hidden: int
 
 
-@functools.lru_cache(maxsize=64)  # the text part and the HTML part quote the same text
+@functools.lru_cache(maxsize=64, typed=True)  # both parts quote the same text (typed: Markup)
 def excerpt(text: str | None, limit: int = QUOTE_LINES) -> Excerpt:
     """At most `limit` lines of `text`, without leading and trailing blank lines."""
     lines = [line.rstrip() for line in (text or "").strip("\r\n").splitlines()]
