@@ -14,7 +14,7 @@ id comes back differ).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 import peewee
@@ -82,6 +82,24 @@ def _insert(model: type[M], values: dict[str, Any], conflict: str) -> M | None:
         data[pk.name] = pk.python_value(cursor.lastrowid)
     instance._dirty.clear()
     return instance
+
+
+def insert_rows(model: type[peewee.Model], fields: Sequence[peewee.Field],
+                rows: Sequence[Sequence[Any]]) -> None:
+    """INSERT several rows with one statement; each row holds the database values of
+    `fields`, in that order. Ids are given in the order of `rows`."""
+    if not rows:
+        return
+    meta: Any = model._meta
+
+    def build(param: str) -> str:
+        one = f"({', '.join([param] * len(fields))})"
+        return (f"INSERT INTO {_quoted(meta.table_name)} "
+                f"({', '.join(_quoted(f.column_name) for f in fields)}) "
+                f"VALUES {', '.join([one] * len(rows))}")
+
+    sql = _statement(("insert-rows", model, tuple(f.name for f in fields), len(rows)), build)
+    database.execute_sql(sql, [value for row in rows for value in row])
 
 
 def insert_if_absent(model: type[peewee.Model], **values: Any) -> int:

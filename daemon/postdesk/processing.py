@@ -109,7 +109,8 @@ def _process_once(row: Inbound, parsed: ParsedMail, verdict: Classification,
         plan = _plan(row, parsed, verdict, runtime, auth_results)
         logs.bind(ticket=plan.match.ticket_id if plan.match else None)
         with database.atomic():
-            outcome = plan.outcome or _apply(row, parsed, verdict, plan, runtime, now)
+            with service.events_together():  # the mail's events: one INSERT
+                outcome = plan.outcome or _apply(row, parsed, verdict, plan, runtime, now)
             if plan.outcome is None and outcome.ticket_id is not None:
                 sla_catch_up.mark(outcome.ticket_id, now)  # recomputed after the commit
             if not _finish(row.id, outcome, now):

@@ -8,7 +8,9 @@ work that either happens entirely or not at all.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -205,9 +207,37 @@ def mark_bouncing(addresses: Iterable[str]) -> int:
 
 
 def record_event(ticket: Ticket | int, kind: str, data: Mapping[str, Any], *, actor: str,
-                 now: datetime, rule: str | None = None) -> Event:
-    return fastsql.create(Event, ticket=ticket, kind=kind, data=dict(data), actor=actor, rule=rule,
-                        created_at=now)
+                 now: datetime, rule: str | None = None) -> None:
+    queued: list[list[Any]] | None = getattr(_together, "rows", None)
+    if queued is None:
+        fastsql.create(Event, ticket=ticket, kind=kind, data=dict(data), actor=actor,
+                       rule=rule, created_at=now)
+        return
+    values = (ticket if isinstance(ticket, int) else ticket.id, kind, dict(data), actor, rule,
+              now)
+    queued.append([f.db_value(v) for f, v in zip(_EVENT_FIELDS, values, strict=True)])
+
+
+_EVENT_FIELDS = (Event.ticket, Event.kind, Event.data, Event.actor, Event.rule, Event.created_at)
+_together = threading.local()
+
+
+@contextmanager
+def events_together() -> Iterator[None]:
+    """The events recorded inside the block are inserted with one statement when it ends
+    without an error (inside the caller's transaction: nothing is inserted if it fails).
+    Their ids come in the order they were recorded, as when each is inserted at once;
+    nothing inside the block may read them back."""
+    if getattr(_together, "rows", None) is not None:  # nested: the outer block inserts
+        yield
+        return
+    _together.rows = []
+    try:
+        yield
+        rows = _together.rows
+    finally:
+        _together.rows = None
+    fastsql.insert_rows(Event, _EVENT_FIELDS, rows)
 
 
 def queue_mail(ticket: Ticket | None, mail: MailToSend, *, now: datetime) -> Outbox:
