@@ -137,6 +137,18 @@ def get_by(model: type[M], field: peewee.Field, value: Any, *,
     return None if row is None else _instance(model, fields, row)
 
 
+def exists(model: type[peewee.Model], field: peewee.Field, value: Any) -> bool:
+    """Whether a row's `field` equals `value` (no columns read, nothing converted)."""
+    meta: Any = model._meta
+
+    def build(param: str) -> str:
+        return (f"SELECT 1 FROM {_quoted(meta.table_name)} "
+                f"WHERE {_quoted(field.column_name)} = {param} LIMIT 1")
+
+    sql = _statement(("exists", model, field.name), build)
+    return database.execute_sql(sql, [field.db_value(value)]).fetchone() is not None
+
+
 def rows_by(model: type[M], field: peewee.Field, values: Iterable[Any], *,
             lock: bool = False) -> list[M]:
     """The rows whose `field` is one of `values` (in no particular order), read with one
@@ -202,6 +214,14 @@ def related(instance: peewee.Model, field: peewee.ForeignKeyField) -> Any:
         return getattr(instance, field.name)  # peewee's own error for a dangling key
     instance.__rel__[field.name] = row
     return row
+
+
+def known_related(instance: peewee.Model, field: peewee.ForeignKeyField,
+                  row: peewee.Model | None) -> None:
+    """Tell `related` that `instance.<field>` is `row`, read already (when it is)."""
+    if row is not None and instance.__data__.get(field.name) == getattr(
+            row, field.rel_field.name):
+        instance.__rel__[field.name] = row
 
 
 def prime_related(instances: Iterable[peewee.Model], field: peewee.ForeignKeyField) -> None:

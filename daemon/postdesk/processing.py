@@ -226,6 +226,7 @@ def _apply(row: Inbound, parsed: ParsedMail, verdict: Classification, plan: Plan
                               f"{result.summary}")
     if match is not None:
         ticket = _ticket(match.ticket_id)
+        fastsql.known_related(ticket, Ticket.requester, customer)  # when they wrote it
         if plan.agent_refused:
             service.record_event(ticket, "agent.not_authenticated",
                                  {"reason": plan.agent_refused}, actor="system", now=now)
@@ -359,7 +360,7 @@ def _reply_token(row: Inbound, parsed: ParsedMail, runtime: Runtime) -> ReplyTok
     desk = runtime.settings.desk
     for address in [*row.rcpt_to, *(a.email for a in parsed.to + parsed.cc)]:
         token = read_reply_address(address, desk.secret, desk.addresses)
-        if token is not None and fastsql.get_by(Ticket, Ticket.id, token.ticket_id) is not None:
+        if token is not None and fastsql.exists(Ticket, Ticket.id, token.ticket_id):
             return token
     return None
 
@@ -369,7 +370,7 @@ def _thread_facts(row: Inbound, parsed: ParsedMail, sender: str, runtime: Runtim
     token_ticket = token.ticket_id if token is not None else None
     referenced = _tickets_of_message_ids([*reversed(parsed.references), *parsed.in_reply_to])
     tagged = find_subject_tag(parsed.subject)
-    if tagged is not None and fastsql.get_by(Ticket, Ticket.id, tagged) is None:
+    if tagged is not None and not fastsql.exists(Ticket, Ticket.id, tagged):
         tagged = None
     people = service.people_on_ticket(tagged) if tagged is not None else frozenset()
     return ThreadFacts(sender=sender, token_ticket=token_ticket, referenced_tickets=referenced,
