@@ -58,18 +58,21 @@ def _insert(model: type[M], values: dict[str, Any], conflict: str) -> M | None:
     data = instance.__data__
     meta: Any = model._meta
     pk = meta.primary_key
-    fields = [f for f in meta.sorted_fields
-              if f.name in data and not (f is pk and data[f.name] is None)]
-    names = tuple(f.name for f in fields)
-    returning = database.obj.returning_clause and pk.name not in names
-
-    def build(param: str) -> str:
+    db = database.obj
+    key = (type(db), model, tuple(values), conflict, data.get(pk.name) is None)
+    shape = _insert_shapes.get(key)
+    if shape is None:  # the columns a call of this form sets, and its SQL
+        fields = [f for f in meta.sorted_fields
+                  if f.name in data and not (f is pk and data[f.name] is None)]
+        names = {f.name for f in fields}  # (Field == Field builds SQL: compare names)
+        returning = bool(db.returning_clause) and pk.name not in names
         sql = (f"INSERT INTO {_quoted(meta.table_name)} "
                f"({', '.join(_quoted(f.column_name) for f in fields)}) "
-               f"VALUES ({', '.join(param for _ in fields)}){conflict}")
-        return sql + f" RETURNING {_quoted(pk.column_name)}" if returning else sql
-
-    sql = _statement(("insert", model, names, returning, conflict), build)
+               f"VALUES ({', '.join(db.param for _ in fields)}){conflict}")
+        if returning:
+            sql += f" RETURNING {_quoted(pk.column_name)}"
+        shape = _insert_shapes[key] = (fields, returning, pk.name in names, sql)
+    fields, returning, pk_given, sql = shape
     cursor = database.execute_sql(sql, [f.db_value(data[f.name]) for f in fields])
     if returning:
         row = cursor.fetchone()
@@ -78,10 +81,13 @@ def _insert(model: type[M], values: dict[str, Any], conflict: str) -> M | None:
         data[pk.name] = pk.python_value(row[0])
     elif conflict and cursor.rowcount == 0:
         return None
-    elif pk.name not in names:
+    elif not pk_given:
         data[pk.name] = pk.python_value(cursor.lastrowid)
     instance._dirty.clear()
     return instance
+
+
+_insert_shapes: dict[tuple[Any, ...], tuple[list[peewee.Field], bool, bool, str]] = {}
 
 
 def insert_rows(model: type[peewee.Model], fields: Sequence[peewee.Field],
@@ -172,10 +178,11 @@ def rows_by(model: type[M], field: peewee.Field, values: Iterable[Any], *,
 
 
 def _instance(model: type[M], fields: list[peewee.Field], row: Any) -> M:
-    """A model instance from a row of `fields`, as peewee's own select would give it."""
-    instance: Any = model(__no_default__=1, **{f.name: (None if v is None else f.python_value(v))
-                                          for f, v in zip(fields, row, strict=True)})
-    instance._dirty.clear()
+    """A model instance from a row of `fields`, as peewee's own select would give it
+    (its field setters, on a new instance, only store the value and mark it dirty)."""
+    instance: Any = model(__no_default__=1)
+    instance.__data__.update({f.name: (None if v is None else f.python_value(v))
+                              for f, v in zip(fields, row, strict=True)})
     return instance
 
 
