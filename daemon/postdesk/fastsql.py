@@ -14,7 +14,7 @@ id comes back differ).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 import peewee
@@ -58,18 +58,21 @@ def _insert(model: type[M], values: dict[str, Any], conflict: str) -> M | None:
     data = instance.__data__
     meta: Any = model._meta
     pk = meta.primary_key
-    fields = [f for f in meta.sorted_fields
-              if f.name in data and not (f is pk and data[f.name] is None)]
-    names = tuple(f.name for f in fields)
-    returning = database.obj.returning_clause and pk.name not in names
-
-    def build(param: str) -> str:
+    db = database.obj
+    key = (type(db), model, tuple(values), conflict, data.get(pk.name) is None)
+    shape = _insert_shapes.get(key)
+    if shape is None:  # the columns a call of this form sets, and its SQL
+        fields = [f for f in meta.sorted_fields
+                  if f.name in data and not (f is pk and data[f.name] is None)]
+        names = {f.name for f in fields}  # (Field == Field builds SQL: compare names)
+        returning = bool(db.returning_clause) and pk.name not in names
         sql = (f"INSERT INTO {_quoted(meta.table_name)} "
                f"({', '.join(_quoted(f.column_name) for f in fields)}) "
-               f"VALUES ({', '.join(param for _ in fields)}){conflict}")
-        return sql + f" RETURNING {_quoted(pk.column_name)}" if returning else sql
-
-    sql = _statement(("insert", model, names, returning, conflict), build)
+               f"VALUES ({', '.join(db.param for _ in fields)}){conflict}")
+        if returning:
+            sql += f" RETURNING {_quoted(pk.column_name)}"
+        shape = _insert_shapes[key] = (fields, returning, pk.name in names, sql)
+    fields, returning, pk_given, sql = shape
     cursor = database.execute_sql(sql, [f.db_value(data[f.name]) for f in fields])
     if returning:
         row = cursor.fetchone()
@@ -78,10 +81,31 @@ def _insert(model: type[M], values: dict[str, Any], conflict: str) -> M | None:
         data[pk.name] = pk.python_value(row[0])
     elif conflict and cursor.rowcount == 0:
         return None
-    elif pk.name not in names:
+    elif not pk_given:
         data[pk.name] = pk.python_value(cursor.lastrowid)
     instance._dirty.clear()
     return instance
+
+
+_insert_shapes: dict[tuple[Any, ...], tuple[list[peewee.Field], bool, bool, str]] = {}
+
+
+def insert_rows(model: type[peewee.Model], fields: Sequence[peewee.Field],
+                rows: Sequence[Sequence[Any]]) -> None:
+    """INSERT several rows with one statement; each row holds the database values of
+    `fields`, in that order. Ids are given in the order of `rows`."""
+    if not rows:
+        return
+    meta: Any = model._meta
+
+    def build(param: str) -> str:
+        one = f"({', '.join([param] * len(fields))})"
+        return (f"INSERT INTO {_quoted(meta.table_name)} "
+                f"({', '.join(_quoted(f.column_name) for f in fields)}) "
+                f"VALUES {', '.join([one] * len(rows))}")
+
+    sql = _statement(("insert-rows", model, tuple(f.name for f in fields), len(rows)), build)
+    database.execute_sql(sql, [value for row in rows for value in row])
 
 
 def insert_if_absent(model: type[peewee.Model], **values: Any) -> int:
@@ -119,6 +143,18 @@ def get_by(model: type[M], field: peewee.Field, value: Any, *,
     return None if row is None else _instance(model, fields, row)
 
 
+def exists(model: type[peewee.Model], field: peewee.Field, value: Any) -> bool:
+    """Whether a row's `field` equals `value` (no columns read, nothing converted)."""
+    meta: Any = model._meta
+
+    def build(param: str) -> str:
+        return (f"SELECT 1 FROM {_quoted(meta.table_name)} "
+                f"WHERE {_quoted(field.column_name)} = {param} LIMIT 1")
+
+    sql = _statement(("exists", model, field.name), build)
+    return database.execute_sql(sql, [field.db_value(value)]).fetchone() is not None
+
+
 def rows_by(model: type[M], field: peewee.Field, values: Iterable[Any], *,
             lock: bool = False) -> list[M]:
     """The rows whose `field` is one of `values` (in no particular order), read with one
@@ -142,10 +178,11 @@ def rows_by(model: type[M], field: peewee.Field, values: Iterable[Any], *,
 
 
 def _instance(model: type[M], fields: list[peewee.Field], row: Any) -> M:
-    """A model instance from a row of `fields`, as peewee's own select would give it."""
-    instance: Any = model(__no_default__=1, **{f.name: (None if v is None else f.python_value(v))
-                                          for f, v in zip(fields, row, strict=True)})
-    instance._dirty.clear()
+    """A model instance from a row of `fields`, as peewee's own select would give it
+    (its field setters, on a new instance, only store the value and mark it dirty)."""
+    instance: Any = model(__no_default__=1)
+    instance.__data__.update({f.name: (None if v is None else f.python_value(v))
+                              for f, v in zip(fields, row, strict=True)})
     return instance
 
 
@@ -184,6 +221,14 @@ def related(instance: peewee.Model, field: peewee.ForeignKeyField) -> Any:
         return getattr(instance, field.name)  # peewee's own error for a dangling key
     instance.__rel__[field.name] = row
     return row
+
+
+def known_related(instance: peewee.Model, field: peewee.ForeignKeyField,
+                  row: peewee.Model | None) -> None:
+    """Tell `related` that `instance.<field>` is `row`, read already (when it is)."""
+    if row is not None and instance.__data__.get(field.name) == getattr(
+            row, field.rel_field.name):
+        instance.__rel__[field.name] = row
 
 
 def prime_related(instances: Iterable[peewee.Model], field: peewee.ForeignKeyField) -> None:

@@ -109,7 +109,8 @@ def _process_once(row: Inbound, parsed: ParsedMail, verdict: Classification,
         plan = _plan(row, parsed, verdict, runtime, auth_results)
         logs.bind(ticket=plan.match.ticket_id if plan.match else None)
         with database.atomic():
-            outcome = plan.outcome or _apply(row, parsed, verdict, plan, runtime, now)
+            with service.events_together():  # the mail's events: one INSERT
+                outcome = plan.outcome or _apply(row, parsed, verdict, plan, runtime, now)
             if plan.outcome is None and outcome.ticket_id is not None:
                 sla_catch_up.mark(outcome.ticket_id, now)  # recomputed after the commit
             if not _finish(row.id, outcome, now):
@@ -225,6 +226,7 @@ def _apply(row: Inbound, parsed: ParsedMail, verdict: Classification, plan: Plan
                               f"{result.summary}")
     if match is not None:
         ticket = _ticket(match.ticket_id)
+        fastsql.known_related(ticket, Ticket.requester, customer)  # when they wrote it
         if plan.agent_refused:
             service.record_event(ticket, "agent.not_authenticated",
                                  {"reason": plan.agent_refused}, actor="system", now=now)
@@ -358,7 +360,7 @@ def _reply_token(row: Inbound, parsed: ParsedMail, runtime: Runtime) -> ReplyTok
     desk = runtime.settings.desk
     for address in [*row.rcpt_to, *(a.email for a in parsed.to + parsed.cc)]:
         token = read_reply_address(address, desk.secret, desk.addresses)
-        if token is not None and fastsql.get_by(Ticket, Ticket.id, token.ticket_id) is not None:
+        if token is not None and fastsql.exists(Ticket, Ticket.id, token.ticket_id):
             return token
     return None
 
@@ -368,7 +370,7 @@ def _thread_facts(row: Inbound, parsed: ParsedMail, sender: str, runtime: Runtim
     token_ticket = token.ticket_id if token is not None else None
     referenced = _tickets_of_message_ids([*reversed(parsed.references), *parsed.in_reply_to])
     tagged = find_subject_tag(parsed.subject)
-    if tagged is not None and fastsql.get_by(Ticket, Ticket.id, tagged) is None:
+    if tagged is not None and not fastsql.exists(Ticket, Ticket.id, tagged):
         tagged = None
     people = service.people_on_ticket(tagged) if tagged is not None else frozenset()
     return ThreadFacts(sender=sender, token_ticket=token_ticket, referenced_tickets=referenced,

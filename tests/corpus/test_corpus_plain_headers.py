@@ -1,7 +1,8 @@
 """Plain header values read as written give what the standard library's header objects give.
 
-`bounce_parts.header_text` (what classification reads) and `first_address` skip the
-stdlib's header parse for plain values (`postdesk.mail.plain_headers`). Here every
+`bounce_parts.header_text` (what classification reads), `first_address` and the
+parser's address reading skip the stdlib's parse for plain values
+(`postdesk.mail.plain_headers`). Here every
 header of every message in ../shared/corpus, and of every message part in it, is read
 both ways; so are hand-made values at the edges of "plain" and a few thousand random
 ones made of the characters that matter.
@@ -19,7 +20,9 @@ import pytest
 from postdesk.mail.bounce_parts import header_text, one_line
 from postdesk.mail.bounce_recipients import _ADDRESS as ADDRESS
 from postdesk.mail.bounce_recipients import first_address
+from postdesk.mail.header_text import FOLD
 from postdesk.mail.loading import load_message
+from postdesk.mail.plain_headers import plain_mailbox
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 
@@ -65,6 +68,11 @@ def _mismatches(msg: Message) -> list[tuple[str, str, str]]:
             elif name.lower() in ("from", "to", "cc", "reply-to", "sender", "return-path") \
                     and first_address(ours) != stdlib_first_address(ours):
                 wrong.append((name, str(first_address(ours)), str(stdlib_first_address(ours))))
+        for key, value in part.raw_items():  # what the parser's address reading gets
+            text = FOLD.sub("", str(value))
+            plain = plain_mailbox(text)
+            if plain is not None and [plain] != getaddresses([text]):
+                wrong.append((key, str(plain), str(getaddresses([text]))))
     return wrong
 
 

@@ -19,7 +19,7 @@ from postdesk import processing
 from postdesk.config import Settings
 from postdesk.db import database
 from postdesk.intake.store import Arrival, store_inbound
-from postdesk.models import Ticket
+from postdesk.models import Event, Ticket
 from postdesk.processing import process_inbound
 from postdesk.runtime import Runtime
 from postdesk.sla_pending import SlaPending
@@ -101,6 +101,36 @@ def test_marks_left_by_a_worker_that_died_after_its_commit_are_caught_up(
         assert TicketSla.get(TicketSla.ticket == ticket_id).next_at == due_at(ticket_id)
     assert SlaPending.select().count() == 0
     assert sla_catch_up.catch_up_all(runtime) == 0
+
+
+def test_one_ticket_whose_clocks_cannot_be_stored_spoils_nothing(connected, monkeypatch,
+                                                                  caplog) -> None:
+    runtime = Runtime(connected)
+    monkeypatch.setattr(processing, "_catch_up_sla", lambda runtime: None)
+    first, bad, last = (deliver(runtime, n) for n in range(3))
+    # the first ticket already has clocks: the retry must not keep what the batch wrote
+    assert sla_catch_up.refresh_pending(runtime, limit=1) == 1
+    TicketSla.update(policy="old").where(TicketSla.ticket == first).execute()
+    SlaPending.insert(ticket=first, marked_at=Ticket.get_by_id(first).created_at).execute()
+    store_into = sla_catch_up.store_into
+
+    def failing(row, ticket_id, *args, **kwargs):
+        if ticket_id == bad:
+            raise ValueError("a bug in the SLA")
+        return store_into(row, ticket_id, *args, **kwargs)
+
+    monkeypatch.setattr(sla_catch_up, "store_into", failing)
+    assert sla_catch_up.catch_up_all(runtime) == 3
+
+    assert TicketSla.get_or_none(TicketSla.ticket == bad) is None
+    for ticket_id in (first, last):
+        row = TicketSla.get(TicketSla.ticket == ticket_id)
+        assert row.policy == "standard" and row.next_at == due_at(ticket_id)
+    changed = [e.data for e in Event.select().where((Event.ticket == first)
+                                                    & (Event.kind == "sla.policy_changed"))]
+    assert changed == [{"old": "old", "new": "standard"}]  # recorded once, not lost
+    assert f"SLA clocks of ticket {bad} not updated" in caplog.text
+    assert SlaPending.select().count() == 0
 
 
 def test_the_daemon_catches_up_marks_at_start(settings, monkeypatch, start_daemon) -> None:

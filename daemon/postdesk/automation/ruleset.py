@@ -168,6 +168,12 @@ class RuleSet:
                 index.setdefault(kind, []).append(rule)
         object.__setattr__(self, "_by_event", {k: tuple(v) for k, v in index.items()})
 
+    @property
+    def assigns(self) -> bool:
+        """Whether a rule may assign a ticket (the round-robin needs who had one last)."""
+        return any(action.definition.name == "assign" for rule in self.rules
+                   for action in rule.actions)
+
     def for_event(self, kind: str) -> tuple[Rule, ...]:
         """The rules listening to `kind`, in file order."""
         return self._by_event.get(kind, ())

@@ -48,9 +48,10 @@ def _decoded_values(msg: Message, name: str) -> list[str]:
     if factory is None:
         return [str(value) for value in msg.get_all(name) or []]
     wanted = name.lower()
+    size = len(wanted)
     values = []
     for key, value in msg.raw_items():
-        if key.lower() == wanted:
+        if len(key) == size and key.lower() == wanted:  # (most names differ in length)
             plain = plain_text(factory, key, value) if isinstance(value, str) else None
             values.append(str(policy.header_fetch_parse(key, value)) if plain is None
                           else plain)

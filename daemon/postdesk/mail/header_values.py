@@ -12,6 +12,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 
 from postdesk.mail.header_text import CONTROL, FOLD, WHITESPACE, decode_header_value
 from postdesk.mail.parsed import Address
+from postdesk.mail.plain_headers import plain_mailbox
 
 _MESSAGE_ID = re.compile(r"<([^<>]*)>")
 
@@ -41,8 +42,9 @@ def _quote_bare_names(value: str) -> str:
 
 
 def _addresses_in(value: str) -> list[Address]:
+    plain = plain_mailbox(value)  # what getaddresses reads in the usual one-mailbox value
     try:
-        pairs = getaddresses([value])
+        pairs = [plain] if plain is not None else getaddresses([value])
     except Exception:
         pairs = []
     found = [_address(name, email) for name, email in pairs]

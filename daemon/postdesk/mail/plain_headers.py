@@ -58,10 +58,19 @@ def plain_text(header_factory: Any, name: str, value: str) -> str | None:
 
 def plain_address(value: str) -> str | None:
     """The address of a value `plain_text` gives for an address header, else None."""
+    mailbox = plain_mailbox(value)
+    return None if mailbox is None else mailbox[1]
+
+
+def plain_mailbox(value: str) -> tuple[str, str] | None:
+    """(display name, address) of a value holding one plain mailbox, as
+    ``email.utils.getaddresses`` reads it; None for any other value."""
+    if "=?" in value:
+        return None
     if named := _NAMED_ADDRESS.fullmatch(value):
-        return named.group(2)
+        return named.group(1), named.group(2)
     if bare := _BARE_ADDRESS.fullmatch(value):
-        return bare.group(1)
+        return "", bare.group(1)
     return None
 
 

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from postdesk import fastsql
-from postdesk.automation import Effect, EventFacts, RuleContext, TicketFacts, run_rules
+from postdesk.automation import Effect, EventFacts, RuleContext, RuleSet, TicketFacts, run_rules
 from postdesk.db import database
 from postdesk.models import Customer, Message, Outbox, Participant, Ticket
 from postdesk.notify.ratelimit import automatic_mail_held_back
@@ -58,11 +58,16 @@ def facts_for(tickets: Sequence[Ticket]) -> dict[int, TicketFacts]:
     """The snapshots of several tickets, read with the same few queries as one."""
     ids = [t.id for t in tickets]
     among = f"IN ({fastsql.placeholders(len(ids))})"
+    p = _param()
     last_customer = {ticket_id: Message.created_at.python_value(at) for ticket_id, at in
                      database.execute_sql(
+        # one ticket (the worker's case): its newest such message, straight from the index
+        'SELECT "ticket_id", "created_at" FROM "message" WHERE "ticket_id" = '
+        f'{p} AND "direction" = {p} AND "visibility" = {p} ORDER BY "id" DESC LIMIT 1'
+        if len(ids) == 1 else
         'SELECT "ticket_id", "created_at" FROM "message" WHERE "id" IN '
         f'(SELECT MAX("id") FROM "message" WHERE "ticket_id" {among} '
-        f'AND "direction" = {_param()} AND "visibility" = {_param()} GROUP BY "ticket_id")',
+        f'AND "direction" = {p} AND "visibility" = {p} GROUP BY "ticket_id")',
         [*ids, "in", "public"])}
     own: dict[int, list[tuple[str, int]]] = {i: [] for i in ids}
     inverse: dict[int, list[tuple[str, int]]] = {i: [] for i in ids}
@@ -106,7 +111,8 @@ def run_automations(ticket: Ticket, trigger: Trigger, runtime: Runtime, now: dat
         return trigger.outbox_ids
     facts = facts_of(ticket)
     trigger.status_since = facts.status_changed_at
-    result = run_rules(rules, trigger.event, facts, now=now, context=rule_context(runtime))
+    result = run_rules(rules, trigger.event, facts, now=now,
+                       context=rule_context(runtime, rules))
     for skipped in result.skipped:
         service.record_event(ticket, "rules.chain_stopped",
                              {"event": skipped.event.kind, "reason": skipped.reason},
@@ -116,21 +122,24 @@ def run_automations(ticket: Ticket, trigger: Trigger, runtime: Runtime, now: dat
     return trigger.outbox_ids
 
 
-def rule_context(runtime: Runtime) -> RuleContext:
+def rule_context(runtime: Runtime, rules: RuleSet | None = None) -> RuleContext:
     """What conditions and actions need from the desk: business hours (the default SLA
-    policy's calendar), the teams, and who each team's round-robin gave a ticket last."""
+    policy's calendar), the teams, and who each team's round-robin gave a ticket last
+    (read only when a rule may assign)."""
     from postdesk.runtime_sla import sla_config
     from postdesk.sla.calendar import business_hours_test
 
     config = sla_config(runtime)
     teams = runtime.teams.as_rule_teams()
     last_assigned = {}
-    for team in teams:
-        latest = (Ticket.select(Ticket.assignee)
-                  .where((Ticket.team == team) & Ticket.assignee.is_null(False))
-                  .order_by(Ticket.updated_at.desc()).first())
-        if latest is not None:
-            last_assigned[team] = latest.assignee
+    if (rules if rules is not None else runtime.rules).assigns:
+        param = _param()
+        for team in teams:
+            latest = database.execute_sql(
+                f'SELECT "assignee" FROM "ticket" WHERE "team" = {param} AND "assignee" IS '
+                'NOT NULL ORDER BY "updated_at" DESC LIMIT 1', [team]).fetchone()
+            if latest is not None:
+                last_assigned[team] = latest[0]
     if config is None:
         return RuleContext(teams=teams, last_assigned=last_assigned,
                            max_depth=runtime.settings.rules.max_depth)

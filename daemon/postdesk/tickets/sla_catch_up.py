@@ -30,7 +30,7 @@ from postdesk.runtime_sla import sla_config
 from postdesk.sla_pending import SlaPending
 from postdesk.sla_store import TicketSla
 from postdesk.tickets.automation import facts_for
-from postdesk.tickets.sla_track import evaluation_of, load_histories, store_into
+from postdesk.tickets.sla_track import Evaluation, evaluation_of, load_histories, store_into
 
 log = logging.getLogger(__name__)
 
@@ -119,21 +119,53 @@ def refresh_pending(runtime: Runtime, *, older_than: datetime | None = None,
             tickets = [found[i] for i in ids if i in found]
             facts = facts_for(tickets)
             histories = load_histories([t.id for t in tickets])
-            rows = {row.ticket_id: row for row in
-                    fastsql.rows_by(TicketSla, TicketSla.ticket, found, lock=True)}
+            evaluations = []
             for ticket in tickets:
                 try:
-                    evaluation = evaluation_of(ticket, facts[ticket.id], histories[ticket.id],
-                                               config, now)
-                    with database.atomic():  # a savepoint: one bad ticket spoils nothing
-                        store_into(rows.get(ticket.id), ticket.id, evaluation, now)
-                except (peewee.OperationalError, peewee.InterfaceError):
-                    raise  # the database is away: the marks stay for the next try
+                    evaluations.append((ticket.id, evaluation_of(
+                        ticket, facts[ticket.id], histories[ticket.id], config, now)))
                 except Exception:  # logged; the clocks catch up at the next change
                     log.exception("SLA clocks of ticket %s not updated", ticket.id)
+            _store_all(evaluations, now)
         database.execute_sql(f'DELETE FROM "sla_pending" WHERE "ticket_id" IN '
                              f'({fastsql.placeholders(len(ids))})', ids)
     return len(ids)
+
+
+def _store_all(evaluations: list[tuple[int, Evaluation]], now: datetime) -> None:
+    """Store the evaluations in one savepoint; if one of them fails, each in its own, so
+    that one bad ticket spoils nothing (it is logged; its clocks catch up at its next
+    change)."""
+    ticket_ids = [ticket_id for ticket_id, _ in evaluations]
+    try:
+        with database.atomic():
+            _store_each(evaluations, _locked_rows(ticket_ids), now, each_in_savepoint=False)
+        return
+    except (peewee.OperationalError, peewee.InterfaceError):
+        raise  # the database is away: the marks stay for the next try
+    except Exception:
+        pass  # rolled back: find the bad one
+    _store_each(evaluations, _locked_rows(ticket_ids), now, each_in_savepoint=True)
+
+
+def _store_each(evaluations: list[tuple[int, Evaluation]], rows: dict[int, TicketSla],
+                now: datetime, *, each_in_savepoint: bool) -> None:
+    for ticket_id, evaluation in evaluations:
+        if not each_in_savepoint:
+            store_into(rows.get(ticket_id), ticket_id, evaluation, now)
+            continue
+        try:
+            with database.atomic():
+                store_into(rows.get(ticket_id), ticket_id, evaluation, now)
+        except (peewee.OperationalError, peewee.InterfaceError):
+            raise
+        except Exception:
+            log.exception("SLA clocks of ticket %s not updated", ticket_id)
+
+
+def _locked_rows(ticket_ids: list[int]) -> dict[int, TicketSla]:
+    return {row.ticket_id: row for row in
+            fastsql.rows_by(TicketSla, TicketSla.ticket, ticket_ids, lock=True)}
 
 
 def _take_marks(older_than: datetime | None, limit: int) -> list[int]:
