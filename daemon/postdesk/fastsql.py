@@ -124,6 +124,14 @@ def insert_if_absent(model: type[peewee.Model], **values: Any) -> int:
                                           zip(fields, values.values(), strict=True)]).rowcount)
 
 
+def _select(meta: Any, fields: list[peewee.Field], field: peewee.Field, condition: str,
+            lock: bool) -> str:
+    """SELECT every column of `fields` where `field` meets `condition` (FOR UPDATE: `lock`)."""
+    return (f"SELECT {', '.join(_quoted(f.column_name) for f in fields)} "
+            f"FROM {_quoted(meta.table_name)} WHERE {_quoted(field.column_name)} {condition}"
+            + (" FOR UPDATE" if lock else ""))
+
+
 def get_by(model: type[M], field: peewee.Field, value: Any, *,
            lock: bool = False) -> M | None:
     """The first row whose `field` equals `value` (by id: the row), or None; `lock`:
@@ -133,10 +141,7 @@ def get_by(model: type[M], field: peewee.Field, value: Any, *,
     lock = lock and isinstance(database.obj, peewee.PostgresqlDatabase)
 
     def build(param: str) -> str:
-        return (f"SELECT {', '.join(_quoted(f.column_name) for f in fields)} "
-                f"FROM {_quoted(meta.table_name)} "
-                f"WHERE {_quoted(field.column_name)} = {param} LIMIT 1"
-                + (" FOR UPDATE" if lock else ""))
+        return _select(meta, fields, field, f"= {param} LIMIT 1", lock)
 
     sql = _statement(("get", model, field.name, lock), build)
     row = database.execute_sql(sql, [field.db_value(value)]).fetchone()
@@ -167,10 +172,7 @@ def rows_by(model: type[M], field: peewee.Field, values: Iterable[Any], *,
     lock = lock and isinstance(database.obj, peewee.PostgresqlDatabase)
 
     def build(param: str) -> str:
-        return (f"SELECT {', '.join(_quoted(f.column_name) for f in fields)} "
-                f"FROM {_quoted(meta.table_name)} "
-                f"WHERE {_quoted(field.column_name)} IN ({', '.join([param] * len(wanted))})"
-                + (" FOR UPDATE" if lock else ""))
+        return _select(meta, fields, field, f"IN ({', '.join([param] * len(wanted))})", lock)
 
     sql = _statement(("rows", model, field.name, len(wanted), lock), build)
     cursor = database.execute_sql(sql, [field.db_value(v) for v in wanted])

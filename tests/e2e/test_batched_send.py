@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
-from conftest import free_port
+from conftest import free_port, smtp_server
 from mailbuild import customer_mail, wait_for
 from postdesk.db import utcnow
 from postdesk.errors import TemporaryFailure
@@ -55,11 +54,8 @@ class Relay:
 @pytest.fixture
 def relay() -> Iterator[tuple[Relay, int]]:
     handler = Relay()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield handler, port
-    controller.stop()
+    with smtp_server(handler) as port:
+        yield handler, port
 
 
 def mail(to: str, n: int) -> Outgoing:

@@ -6,9 +6,8 @@ import smtplib
 from collections.abc import Iterator
 
 import pytest
-from aiosmtpd.controller import Controller
 
-from conftest import free_port
+from conftest import smtp_server
 from mailbuild import customer_mail, wait_for
 from postdesk.models import Event, Outbox
 
@@ -28,11 +27,8 @@ class Relay:
 @pytest.fixture
 def relay() -> Iterator[tuple[Relay, int]]:
     handler = Relay()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield handler, port
-    controller.stop()
+    with smtp_server(handler) as port:
+        yield handler, port
 
 
 def send_customer_mail(daemon) -> None:
