@@ -35,7 +35,7 @@ from postdesk.runtime import Runtime
 from postdesk.tickets import service, sla_catch_up
 from postdesk.tickets.agent_mail import handle_agent_mail, handle_desk_request
 from postdesk.tickets.agents import AgentIdentity, check_agent
-from postdesk.tickets.automation import Trigger, run_automations
+from postdesk.tickets.automation import Trigger, opened_facts, run_automations
 from postdesk.tickets.correlate import ThreadFacts, ThreadMatch, find_ticket
 from postdesk.tickets.locale_guess import guess_language, guess_timezone
 
@@ -265,12 +265,14 @@ def _open(row: Inbound, parsed: ParsedMail, verdict: Classification, customer: C
                                                        "route": route.where},
                              actor="system", now=now)
     service.add_participants(ticket, _cc_customers(parsed, runtime, now))
-    _store_mail(ticket, parsed, row, customer.email, "public", now)
+    first = _store_mail(ticket, parsed, row, customer.email, "public", now)
+    links = []
     if follow_up_of is not None:
         service.link_tickets(ticket, follow_up_of, "follow_up_of", actor=customer.email, now=now)
+        links.append(("follow_up_of", follow_up_of.id))
     outbox_ids = run_automations(
         ticket, _trigger("ticket.created", "customer", parsed, verdict, row, runtime),
-        runtime, now)
+        runtime, now, facts=opened_facts(ticket, first, links))
     return Outcome("done", ticket_id=ticket.id, outbox_ids=tuple(outbox_ids),
                    reason="" if verdict.may_auto_reply else verdict.reason)
 

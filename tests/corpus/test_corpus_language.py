@@ -67,6 +67,20 @@ def test_reading_the_opening_first_decides_as_reading_everything(
     assert len(texts) > 1000 and len(decided) > 800  # the corpus is there and mostly decided
 
 
+def test_the_compacted_model_scores_exactly_as_py3langid_s_own(
+        texts: list[tuple[str, str]]) -> None:
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    for candidates in CANDIDATE_SETS:
+        ours = locale_guess._identifier(tuple(sorted(candidates)))
+        assert not isinstance(ours.tk_output, list)  # compacted (locale_guess._compact_tables)
+        theirs = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+        theirs.set_languages(sorted(candidates))
+        for _name, text in texts[::4]:
+            assert ours.classify(text[:2000]) == theirs.classify(text[:2000])
+            assert ours.rank(text[:300]) == theirs.rank(text[:300])
+
+
 def test_a_long_text_is_judged_by_all_of_it_when_its_opening_is_unclear() -> None:
     english = ("Hello team, I am forwarding the message from our office in Berlin below, since "
                "I cannot read it myself. Could someone who speaks German please have a look at "

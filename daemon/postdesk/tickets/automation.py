@@ -82,34 +82,46 @@ def facts_for(tickets: Sequence[Ticket]) -> dict[int, TicketFacts]:
         if other_id in inverse:
             inverse[other_id].append((_INVERSE[kind], ticket_id))
     fastsql.prime_related(tickets, Ticket.requester)
-    requesters = {t.id: fastsql.related(t, Ticket.requester) for t in tickets}
-    facts = {}
-    for ticket in tickets:
-        requester = requesters[ticket.id]
-        facts[ticket.id] = TicketFacts(
-            id=ticket.id, status=ticket.status, priority=ticket.priority,
-            request_type=ticket.request_type, team=ticket.team, assignee=ticket.assignee,
-            tags=frozenset(ticket.tags or ()), requester_email=requester.email,
-            requester_language=requester.language, created_at=ticket.created_at,
-            status_changed_at=ticket.status_changed_at or ticket.created_at,
-            last_customer_message_at=last_customer.get(ticket.id),
-            sla_paused=ticket.sla_paused,
-            links=tuple(dict.fromkeys(own[ticket.id] + inverse[ticket.id])),
-        )
-    return facts
+    return {ticket.id: _snapshot(ticket, last_customer.get(ticket.id),
+                                 own[ticket.id] + inverse[ticket.id]) for ticket in tickets}
+
+
+def opened_facts(ticket: Ticket, first_message: Message,
+                 links: Sequence[tuple[str, int]] = ()) -> TicketFacts:
+    """`facts_of` a ticket opened in this transaction, from what opened it: its first
+    message (the customer's) and the links made since (kind, other ticket); nothing
+    needs reading."""
+    assert first_message.direction == "in" and first_message.visibility == "public"
+    return _snapshot(ticket, first_message.created_at,
+                     [link for link in links if link[0] in _INVERSE])
+
+
+def _snapshot(ticket: Ticket, last_customer_message_at: datetime | None,
+              links: list[tuple[str, int]]) -> TicketFacts:
+    requester = fastsql.related(ticket, Ticket.requester)
+    return TicketFacts(
+        id=ticket.id, status=ticket.status, priority=ticket.priority,
+        request_type=ticket.request_type, team=ticket.team, assignee=ticket.assignee,
+        tags=frozenset(ticket.tags or ()), requester_email=requester.email,
+        requester_language=requester.language, created_at=ticket.created_at,
+        status_changed_at=ticket.status_changed_at or ticket.created_at,
+        last_customer_message_at=last_customer_message_at,
+        sla_paused=ticket.sla_paused, links=tuple(dict.fromkeys(links)),
+    )
 
 
 def _param() -> str:
     return str(database.obj.param)
 
 
-def run_automations(ticket: Ticket, trigger: Trigger, runtime: Runtime, now: datetime
-                    ) -> list[int]:
-    """Evaluate and apply the rules for one event; return the outbox ids to dispatch."""
+def run_automations(ticket: Ticket, trigger: Trigger, runtime: Runtime, now: datetime,
+                    facts: TicketFacts | None = None) -> list[int]:
+    """Evaluate and apply the rules for one event; return the outbox ids to dispatch.
+    `facts`: the ticket's snapshot when the caller knows it (`opened_facts`)."""
     rules = runtime.rules
     if not rules.for_event(trigger.event.kind):  # nothing can fire, so nothing can chain
         return trigger.outbox_ids
-    facts = facts_of(ticket)
+    facts = facts if facts is not None else facts_of(ticket)
     trigger.status_since = facts.status_changed_at
     result = run_rules(rules, trigger.event, facts, now=now,
                        context=rule_context(runtime, rules))
