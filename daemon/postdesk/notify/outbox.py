@@ -83,11 +83,8 @@ def send_many(outbox_ids: Sequence[int], runtime: Runtime,
 
 
 def _due_rows(outbox_ids: Sequence[int], now: datetime) -> list[Outbox]:
-    if len(outbox_ids) == 1:
-        row = fastsql.get_by(Outbox, Outbox.id, outbox_ids[0])
-        rows = [row] if row is not None else []
-    else:
-        rows = list(Outbox.select().where(Outbox.id.in_(list(outbox_ids))).order_by(Outbox.id))
+    """The rows among `outbox_ids` that may be claimed now, in id order (one SELECT)."""
+    rows = sorted(fastsql.rows_by(Outbox, Outbox.id, outbox_ids), key=lambda row: row.id)
     return [row for row in rows if _may_claim(row, now)]
 
 
