@@ -7,7 +7,7 @@ not a test.
 A desk is `postdesk init`ed in a fresh folder under bench/out/ (SQLite), COUNT
 generated mails are stored as inbound rows (as the SMTP intake stores them), then
 processed in this process as a busy worker process gets them: in batches of
-`workpool.BATCH_LIMIT`, each mail with `processing.process_inbound`, then one
+`workpool.BATCH_LIMIT`, each batch with `processing.process_many`, then one
 `outbox.send_many` for every outbox row the batch created. CPU time
 (time.process_time, this process only) is split into stages by timing the
 functions below; a stage's figure excludes the stages nested inside it.
@@ -80,6 +80,7 @@ def instrument(clock: StageClock) -> None:
     patch(processing, "load_message", "parse")
     patch(processing, "parse_loaded", "parse")
     patch(processing, "classify", "classify")
+    patch(processing, "_language_of", "language of a new sender")
     patch(processing, "_plan", "plan: threading, duplicate and customer reads")
     patch(processing, "_apply", "apply: ticket, message, event writes")
     patch(processing, "run_automations", "rules (engine + effects)")
@@ -139,7 +140,7 @@ def acknowledgments(ids: list[int]) -> dict[str, Acknowledgment]:
                                           row.headers["reply_to"]) for row in rows}
 
 
-#: CPU seconds spent in `processing.process_inbound` by `work` (all but the sending).
+#: CPU seconds spent in `processing.process_many` by `work` (all but the sending).
 processing_cpu = 0.0
 
 
@@ -154,10 +155,12 @@ def work(ids: list[int]) -> tuple[int, int]:
     sent = done = 0
     for start in range(0, len(ids), workpool.BATCH_LIMIT):
         decided: list[int] = []
-        for inbound_id in ids[start:start + workpool.BATCH_LIMIT]:
-            started = time.process_time()
-            outcome = processing.process_inbound(inbound_id, rt)
-            processing_cpu += time.process_time() - started
+        started = time.process_time()
+        outcomes = processing.process_many(ids[start:start + workpool.BATCH_LIMIT], rt)
+        processing_cpu += time.process_time() - started
+        for outcome in outcomes:
+            if isinstance(outcome, Exception):
+                raise outcome
             done += outcome.state == "done"
             decided += outcome.outbox_ids
         if decided:
@@ -266,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     per_mail = plain_cpu / len(plain_ids)
     print(f"{'TOTAL worker CPU (untimed half)':58} {per_mail * 1e6:9.0f}   = "
           f"{1 / per_mail:.0f} mails/s per core")
-    print(f"{'  of which processing (process_inbound, untimed half)':58} "
+    print(f"{'  of which processing (process_many, untimed half)':58} "
           f"{plain_processing / len(plain_ids) * 1e6:9.0f}   = "
           f"{plain_processing / len(plain_ids) * 1e6 / base_cpu:.1f}x baseline")
     print(f"SQL statements per mail: {statements / n:.1f}")

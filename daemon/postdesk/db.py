@@ -199,9 +199,19 @@ def reconnect_after_failure() -> Iterator[None]:
     try:
         yield
     except (peewee.OperationalError, peewee.InterfaceError):
-        with suppress(Exception):
-            database.close()
+        forget_connection()
         raise
+
+
+def is_connection_failure(error: object) -> bool:
+    """An error after which the connection is not to be trusted."""
+    return isinstance(error, peewee.OperationalError | peewee.InterfaceError)
+
+
+def forget_connection() -> None:
+    """Close this thread's connection, quietly: the next unit of work opens a new one."""
+    with suppress(Exception):
+        database.close()
 
 
 def is_postgres() -> bool:

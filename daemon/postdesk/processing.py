@@ -10,7 +10,8 @@ cannot be processed keeps its raw bytes and gets `failed` with a reason.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
@@ -19,7 +20,7 @@ import peewee
 from postdesk import fastsql, logs
 from postdesk.automation import EventFacts
 from postdesk.config import Settings
-from postdesk.db import database, utcnow
+from postdesk.db import database, is_postgres, utcnow
 from postdesk.mail.address import (
     ReplyToken,
     find_subject_tag,
@@ -57,22 +58,136 @@ class Outcome:
     ticket_id: int | None = None
     reason: str = ""
     outbox_ids: tuple[int, ...] = field(default=())
+    changed_ticket: bool = False  # its SLA clocks are to be recomputed
 
 
 def process_inbound(inbound_id: int, runtime: Runtime) -> Outcome:
     """Process one inbound row; idempotent (a done or missing row is skipped)."""
-    row = fastsql.get_by(Inbound, Inbound.id, inbound_id)
-    if row is None or row.state != "pending":
-        return Outcome("skipped")
+    (result,) = process_many([inbound_id], runtime)
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+def process_many(inbound_ids: Sequence[int], runtime: Runtime) -> list[Outcome | Exception]:
+    """Process several inbound rows, in order; per row its outcome, or the error that
+    stopped it (the queue retries that row: the database was locked or away).
+
+    What needs no database (parsing, classifying, a new sender's language, a DKIM
+    check) is done for every mail first, outside the write transaction. On SQLite,
+    which has one writer at a time, the mails are then stored in one transaction,
+    each in its own savepoint: one commit instead of one per mail, and a mail that
+    fails takes none of the others with it. On PostgreSQL, whose writers work side
+    by side, each mail has its own short transaction."""
+    results: dict[int, Outcome | Exception] = {}
+    arrived: list[Arrived] = []
+    rows = {row.id: row for row in fastsql.rows_by(Inbound, Inbound.id, list(inbound_ids))}
+    for inbound_id in dict.fromkeys(inbound_ids):  # a mail handed out twice counts once
+        row = rows.get(inbound_id)
+        if row is None or row.state != "pending":
+            results[inbound_id] = Outcome("skipped")
+            continue
+        with logs.log_context(inbound=inbound_id, ticket=None):
+            try:
+                arrived.append(_read(row, runtime))
+            except Exception as exc:
+                results[inbound_id] = exc
+    _look_up_senders(arrived, runtime)
+    if len(arrived) > 1 and not is_postgres():
+        try:
+            with database.atomic():
+                results.update(_settle_each(arrived, runtime, together=True))
+        except (peewee.OperationalError, peewee.InterfaceError) as exc:
+            results.update((mail.row.id, exc) for mail in arrived)  # all rolled back
+    else:
+        results.update(_settle_each(arrived, runtime, together=False))
+    if any(isinstance(outcome, Outcome) and outcome.changed_ticket
+           for outcome in results.values()):
+        _catch_up_sla(runtime)
+    return [results[inbound_id] for inbound_id in inbound_ids]
+
+
+@dataclass
+class Arrived:
+    """A stored mail read and classified, with what could be worked out before the write
+    transaction."""
+
+    row: Inbound
+    parsed: ParsedMail
+    verdict: Classification
+    auth_results: tuple[str, ...]
+    token: ReplyToken | None = None
+    #: a sender we did not know yet: the language of the text (guessed once, outside
+    #: the write transaction)
+    new_sender_language: str | None = None
+    #: an agent's mail without a reply token of ours: the domains whose DKIM signatures
+    #: verify (DNS lookups, outside the write transaction)
+    dkim_domains: frozenset[str] | None = None
+
+
+def _read(row: Inbound, runtime: Runtime) -> Arrived:
     msg = load_message(row.raw)
     parsed = parse_loaded(msg, max_depth=runtime.settings.limits.max_mime_depth)
     verdict = classify(msg, envelope_from=row.mail_from, desk=runtime.identity)
-    auth_results = _header_values(msg, "Authentication-Results")
+    return Arrived(row, parsed, verdict, _header_values(msg, "Authentication-Results"))
+
+
+#: The kinds of mail that can make a new customer.
+_MAY_OPEN = frozenset({"normal", "bulk", "auto_reply"})
+
+
+def _look_up_senders(arrived: list[Arrived], runtime: Runtime) -> None:
+    """For the mails that will need them: a new sender's language, an agent's DKIM."""
+    senders = {mail.parsed.sender.normalized for mail in arrived
+               if mail.parsed.sender is not None and mail.verdict.kind in _MAY_OPEN}
+    known = {customer.email for customer in
+             fastsql.rows_by(Customer, Customer.email, sorted(senders))} if senders else set()
+    settings = runtime.settings
+    for mail in arrived:
+        sender = mail.parsed.sender.normalized if mail.parsed.sender else None
+        if sender is None or mail.verdict.kind not in _MAY_OPEN:
+            continue
+        with logs.log_context(inbound=mail.row.id, ticket=None):
+            if sender not in known:
+                mail.new_sender_language = _language_of(mail.parsed, runtime)
+            if (mail.verdict.kind == "normal" and runtime.teams.agent(sender) is not None
+                    and settings.agents.verify_dkim):
+                mail.token = _reply_token(mail.row, mail.parsed, runtime)
+                if mail.token is None:
+                    mail.dkim_domains = dkim_pass_domains(mail.row.raw,
+                                                          dnsfunc=runtime.dkim_dns)
+
+
+def _language_of(parsed: ParsedMail, runtime: Runtime) -> str:
+    """What a new customer writing this mail is taken to speak."""
+    return guess_language(parsed.languages, runtime.settings.desk.default_language,
+                          text=parsed.text, shipped=runtime.languages)
+
+
+def _settle_each(arrived: list[Arrived], runtime: Runtime, *, together: bool
+                 ) -> dict[int, Outcome | Exception]:
+    """Each mail's outcome, or the error for the queue to retry it; `together`: all in
+    the caller's transaction, which a database error must end."""
+    results: dict[int, Outcome | Exception] = {}
+    for mail in arrived:
+        with logs.log_context(inbound=mail.row.id, ticket=None):
+            try:
+                results[mail.row.id] = _settle(mail, runtime)
+            except (peewee.OperationalError, peewee.InterfaceError) as exc:
+                if together:
+                    raise  # locked or away: nothing of the batch is kept
+                results[mail.row.id] = exc
+            except peewee.IntegrityError as exc:
+                results[mail.row.id] = exc  # a second race in a row: the queue retries
+    return results
+
+
+def _settle(mail: Arrived, runtime: Runtime) -> Outcome:
     try:
-        return _process_once(row, parsed, verdict, runtime, auth_results)
+        return _process_once(mail, runtime)
     except peewee.IntegrityError:
         # a worker stored the same mail a moment ago: look again, now it is a duplicate
-        return _process_once(row, parsed, verdict, runtime, auth_results)
+        return _process_once(mail, runtime)
 
 
 def _header_values(msg: EmailMessage, name: str) -> tuple[str, ...]:
@@ -84,11 +199,10 @@ def _header_values(msg: EmailMessage, name: str) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Plan:
-    """What the database says about a mail, read before the write transaction.
+    """What the database says about a mail, read at the start of its transaction.
 
-    Reading first keeps the write lock short. A race (two workers, same mail)
-    is caught by the unique index on inbound messages and the mail is planned
-    again.
+    A race (two workers, same mail) is caught by the unique index on inbound
+    messages and the mail is planned again.
     """
 
     outcome: Outcome | None = None  # decided without writing ticket data
@@ -102,28 +216,26 @@ class _AlreadyDone(Exception):
     """Another worker finished this row first: roll back and skip."""
 
 
-def _process_once(row: Inbound, parsed: ParsedMail, verdict: Classification,
-                  runtime: Runtime, auth_results: tuple[str, ...] = ()) -> Outcome:
+def _process_once(mail: Arrived, runtime: Runtime) -> Outcome:
     now = utcnow()
     try:
-        plan = _plan(row, parsed, verdict, runtime, auth_results)
-        logs.bind(ticket=plan.match.ticket_id if plan.match else None)
         with database.atomic():
+            plan = _plan(mail, runtime)
+            logs.bind(ticket=plan.match.ticket_id if plan.match else None)
             with service.events_together():  # the mail's events: one INSERT
-                outcome = plan.outcome or _apply(row, parsed, verdict, plan, runtime, now)
+                outcome = plan.outcome or _apply(mail, plan, runtime, now)
             if plan.outcome is None and outcome.ticket_id is not None:
                 sla_catch_up.mark(outcome.ticket_id, now)  # recomputed after the commit
-            if not _finish(row.id, outcome, now):
+                outcome = replace(outcome, changed_ticket=True)
+            if not _finish(mail.row.id, outcome, now):
                 raise _AlreadyDone
-        if plan.outcome is None and outcome.ticket_id is not None:
-            _catch_up_sla(runtime)
     except _AlreadyDone:
         return Outcome("skipped")
     except (peewee.OperationalError, peewee.InterfaceError, peewee.IntegrityError):
         raise  # locked or unavailable: the queue retries, the row stays pending
     except Exception as exc:  # one place maps failures to a stored reason
-        log.exception("inbound %s could not be processed", row.id)
-        return _record_failure(row.id, exc)
+        log.exception("inbound %s could not be processed", mail.row.id)
+        return _record_failure(mail.row.id, exc)
     return outcome
 
 
@@ -159,8 +271,8 @@ def _is_transient(exc: Exception) -> bool:
     return isinstance(exc, peewee.OperationalError | ConnectionError | TimeoutError)
 
 
-def _plan(row: Inbound, parsed: ParsedMail, verdict: Classification, runtime: Runtime,
-          auth_results: tuple[str, ...] = ()) -> Plan:
+def _plan(mail: Arrived, runtime: Runtime) -> Plan:
+    row, parsed, verdict = mail.row, mail.parsed, mail.verdict
     if verdict.kind == "loop":
         return Plan(Outcome("ignored", reason=verdict.reason))
     # MTAs often write "From: MAILER-DAEMON" with no domain: a bounce needs no sender
@@ -178,18 +290,19 @@ def _plan(row: Inbound, parsed: ParsedMail, verdict: Classification, runtime: Ru
         return Plan(Outcome("failed",
                             reason="no usable From address: cannot tell who wrote this mail"))
     sender = parsed.sender.normalized
-    token = _reply_token(row, parsed, runtime)
+    token = mail.token or _reply_token(row, parsed, runtime)
     match = find_ticket(_thread_facts(row, parsed, sender, runtime, token))
     if verdict.kind == "auto_reply" and match is None:
         return Plan(Outcome("ignored", reason=f"{verdict.reason}; matches no ticket"))
     agent, refused = None, ""
     if runtime.teams.agent(sender) is not None and verdict.kind == "normal":
         own_token = token if token and token.ticket_id == (match and match.ticket_id) else None
-        verified = (dkim_pass_domains(row.raw, dnsfunc=runtime.dkim_dns)
-                    if own_token is None and runtime.settings.agents.verify_dkim
-                    else frozenset())
+        verified: frozenset[str] = frozenset()
+        if own_token is None and runtime.settings.agents.verify_dkim:
+            verified = (mail.dkim_domains if mail.dkim_domains is not None
+                        else dkim_pass_domains(row.raw, dnsfunc=runtime.dkim_dns))
         decision = check_agent(
-            sender, own_token, runtime.teams, authentication_results=auth_results,
+            sender, own_token, runtime.teams, authentication_results=mail.auth_results,
             trusted_authserv_ids=frozenset(runtime.settings.agents.trusted_authserv_ids),
             dkim_verified_domains=verified)
         agent, refused = decision.identity, ("" if decision.identity else decision.reason)
@@ -197,19 +310,13 @@ def _plan(row: Inbound, parsed: ParsedMail, verdict: Classification, runtime: Ru
                 agent=agent, agent_refused=refused)
 
 
-def _apply(row: Inbound, parsed: ParsedMail, verdict: Classification, plan: Plan,
-           runtime: Runtime, now: datetime) -> Outcome:
+def _apply(mail: Arrived, plan: Plan, runtime: Runtime, now: datetime) -> Outcome:
+    row, parsed, verdict = mail.row, mail.parsed, mail.verdict
     if verdict.kind == "bounce":
         return _apply_bounce(row, parsed, verdict, plan, now)
     assert parsed.sender is not None
     settings = runtime.settings
-    language = guess_language(parsed.languages, settings.desk.default_language,
-                              text=parsed.text if plan.customer is None else "",
-                              shipped=runtime.languages)
-    customer = plan.customer or service.create_customer(  # _plan found no customer
-        parsed.sender.normalized, parsed.sender.name, language=language,
-        timezone=guess_timezone(language, parsed.date, settings.desk.timezone), now=now,
-    )
+    customer = plan.customer or _new_customer(mail, runtime, now)  # _plan found none
     match = plan.match
     digest = (handle_desk_request(plan.agent, parsed, runtime, now, _desk_address(row, runtime))
               if match is None and plan.agent is not None else None)  # `#queue NAME`
@@ -248,6 +355,16 @@ def _apply(row: Inbound, parsed: ParsedMail, verdict: Classification, plan: Plan
         return Outcome("done", ticket_id=ticket.id, outbox_ids=tuple(outbox_ids),
                        reason=f"follow-up by {match.how}")
     return _open(row, parsed, verdict, customer, runtime, now)
+
+
+def _new_customer(mail: Arrived, runtime: Runtime, now: datetime) -> Customer:
+    parsed = mail.parsed
+    assert parsed.sender is not None
+    language = mail.new_sender_language or _language_of(parsed, runtime)
+    return service.create_customer(
+        parsed.sender.normalized, parsed.sender.name, language=language,
+        timezone=guess_timezone(language, parsed.date, runtime.settings.desk.timezone),
+        now=now)
 
 
 def _open(row: Inbound, parsed: ParsedMail, verdict: Classification, customer: Customer,

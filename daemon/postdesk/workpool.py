@@ -107,27 +107,22 @@ def _exists(pid: int) -> bool:
 
 
 def _child_run(inbound_id: int) -> tuple[int, ...]:
-    outcome = _process(inbound_id)
-    return _send_now(outcome.outbox_ids)
+    (result,) = _process_many([inbound_id])
+    if isinstance(result, Exception):
+        raise result
+    return _send_now(result.outbox_ids)
 
 
 def _child_run_batch(inbound_ids: list[int]) -> list[tuple[int, ...] | BaseException]:
-    """Process several mails one after the other, then send what they decided together
-    (one synced claim, one transport call); per mail, the outbox ids the queue must
-    still send or the error that stopped it (for the queue to retry that mail)."""
-    results: list[tuple[int, ...] | BaseException] = []
-    decided: list[int] = []
-    for inbound_id in inbound_ids:
-        try:
-            outbox_ids = _process(inbound_id).outbox_ids
-        except Exception as exc:
-            results.append(_portable(exc))
-            continue
-        results.append(outbox_ids)
-        decided += outbox_ids
+    """Process several mails together, then send what they decided together (one synced
+    claim, one transport call); per mail, the outbox ids the queue must still send or
+    the error that stopped it (for the queue to retry that mail)."""
+    outcomes = _process_many(inbound_ids)
+    decided = [i for outcome in outcomes if isinstance(outcome, processing.Outcome)
+               for i in outcome.outbox_ids]
     left = set(_send_now(tuple(decided)))
-    return [result if isinstance(result, BaseException)
-            else tuple(i for i in result if i in left) for result in results]
+    return [_portable(outcome) if isinstance(outcome, Exception)
+            else tuple(i for i in outcome.outbox_ids if i in left) for outcome in outcomes]
 
 
 def _portable(exc: Exception) -> Exception:
@@ -139,14 +134,17 @@ def _portable(exc: Exception) -> Exception:
     return exc
 
 
-def _process(inbound_id: int) -> processing.Outcome:
-    with logs.log_context(inbound=inbound_id, ticket=None), db.reconnect_after_failure():
-        outcome = processing.process_inbound(inbound_id, runtime.current())
-        if outcome.state != "skipped":
-            logs.bind(ticket=outcome.ticket_id)
-            log.info("inbound processed", extra={"state": outcome.state,
-                                                 "reason": outcome.reason[:200]})
-    return outcome
+def _process_many(inbound_ids: list[int]) -> list[processing.Outcome | Exception]:
+    with db.reconnect_after_failure():
+        outcomes = processing.process_many(inbound_ids, runtime.current())
+    if any(db.is_connection_failure(outcome) for outcome in outcomes):
+        db.forget_connection()  # the retries connect afresh
+    for inbound_id, outcome in zip(inbound_ids, outcomes, strict=True):
+        if isinstance(outcome, processing.Outcome) and outcome.state != "skipped":
+            with logs.log_context(inbound=inbound_id, ticket=outcome.ticket_id):
+                log.info("inbound processed", extra={"state": outcome.state,
+                                                     "reason": outcome.reason[:200]})
+    return outcomes
 
 
 def _send_now(outbox_ids: tuple[int, ...]) -> tuple[int, ...]:

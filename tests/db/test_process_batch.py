@@ -1,0 +1,123 @@
+"""A worker's batch of mails: on SQLite stored in one transaction, each mail in its own
+savepoint; on PostgreSQL one transaction per mail. Either way every mail gets its own
+outcome, and a mail sees what the mails before it in the batch stored."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import peewee
+import pytest
+
+from mailbuild import customer_mail
+from postdesk import processing
+from postdesk.config import Settings
+from postdesk.db import database, is_postgres
+from postdesk.intake.store import Arrival, store_inbound
+from postdesk.models import Customer, Inbound, Message, Ticket
+from postdesk.processing import Outcome, process_many
+from postdesk.runtime import Runtime
+from postdesk.tickets import service
+
+
+@pytest.fixture
+def runtime(migrated: str, make_settings: Callable[..., Settings]) -> Iterator[Runtime]:
+    with database.connection_context():
+        yield Runtime(make_settings(migrated))
+
+
+def stored(n: int, *, sender: str | None = None, subject: str = "Printer on fire",
+           body: str = "Hello,\nmy printer is on fire.\n",
+           headers: dict[str, str] | None = None) -> int:
+    sender = sender or f"c{n}@customer.example"
+    raw = customer_mail(sender=f"Customer {n} <{sender}>", subject=subject, body=body,
+                        message_id=f"<m{n}@customer.example>", headers=headers).as_bytes()
+    return store_inbound(Arrival(raw=raw, mail_from=sender, rcpt_to=("support@example.com",),
+                                 source="smtp"))
+
+
+def states(ids: list[int]) -> list[str]:
+    return [Inbound.get_by_id(i).state for i in ids]
+
+
+def test_a_mail_that_breaks_fails_alone_and_keeps_its_bytes(runtime, monkeypatch) -> None:
+    open_ticket = service.open_ticket
+
+    def breaking(customer, subject, **kwargs):
+        if subject == "boom":
+            raise ValueError("a bug in ticket opening")
+        return open_ticket(customer, subject, **kwargs)
+
+    monkeypatch.setattr(service, "open_ticket", breaking)
+    ids = [stored(1), stored(2, subject="boom"), stored(3)]
+
+    outcomes = process_many(ids, runtime)
+
+    assert [o.state for o in outcomes if isinstance(o, Outcome)] == ["done", "failed", "done"]
+    assert states(ids) == ["done", "failed", "done"]
+    broken = Inbound.get_by_id(ids[1])
+    assert broken.reason == "ValueError: a bug in ticket opening"
+    assert b"Subject: boom" in bytes(broken.raw)
+    # what the broken mail wrote before it failed is gone with it: no customer, no ticket
+    assert Customer.get_or_none(Customer.email == "c2@customer.example") is None
+    assert sorted(t.subject for t in Ticket.select()) == ["Printer on fire"] * 2
+    assert all(o.ticket_id for o in (outcomes[0], outcomes[2]) if isinstance(o, Outcome))
+
+
+def test_a_mail_sees_what_the_mails_before_it_in_the_batch_stored(runtime) -> None:
+    first = stored(1, sender="ann@customer.example")
+    answer = stored(2, sender="ann@customer.example", subject="Re: Printer on fire",
+                    body="It is still burning.\n",
+                    headers={"In-Reply-To": "<m1@customer.example>"})
+
+    opened, followed = process_many([first, answer], runtime)
+
+    assert isinstance(opened, Outcome) and isinstance(followed, Outcome)
+    assert followed.state == "done" and followed.ticket_id == opened.ticket_id
+    assert Customer.select().where(Customer.email == "ann@customer.example").count() == 1
+    assert Message.select().where(Message.ticket == opened.ticket_id).count() == 2
+
+
+def test_a_database_error_leaves_the_mails_it_spoilt_pending(runtime, monkeypatch) -> None:
+    finish = processing._finish
+    failing = stored(2)
+
+    def locked(inbound_id, outcome, now):
+        if inbound_id == failing:
+            raise peewee.OperationalError("database is locked")
+        return finish(inbound_id, outcome, now)
+
+    monkeypatch.setattr(processing, "_finish", locked)
+    ids = [stored(1), failing, stored(3)]
+
+    outcomes = process_many(ids, runtime)
+
+    assert isinstance(outcomes[1], peewee.OperationalError)
+    if is_postgres():  # a transaction per mail: the others are stored
+        assert states(ids) == ["done", "pending", "done"]
+        assert Ticket.select().count() == 2
+    else:  # one transaction: nothing of it is kept, every mail goes back to the queue
+        assert all(isinstance(o, peewee.OperationalError) for o in outcomes)
+        assert states(ids) == ["pending"] * 3
+        assert Ticket.select().count() == 0 and Customer.select().count() == 0
+
+
+def test_a_new_senders_language_is_guessed_outside_the_write_transaction(
+        runtime, monkeypatch) -> None:
+    seen: list[bool] = []
+    language_of = processing._language_of
+
+    def watched(parsed, rt):
+        seen.append(database.obj.in_transaction())
+        return language_of(parsed, rt)
+
+    monkeypatch.setattr(processing, "_language_of", watched)
+    german = ("Guten Tag, mein Drucker brennt seit heute Morgen und ich weiß nicht, "
+              "was ich tun soll. Können Sie mir bitte helfen?\n")
+    ids = [stored(1, body=german), stored(2, body=german)]
+
+    outcomes = process_many(ids, runtime)
+
+    assert seen == [False, False]
+    assert [o.state for o in outcomes if isinstance(o, Outcome)] == ["done", "done"]
+    assert {c.language for c in Customer.select()} == {"de"}
