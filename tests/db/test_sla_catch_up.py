@@ -145,3 +145,48 @@ def test_the_daemon_catches_up_marks_at_start(settings, monkeypatch, start_daemo
     row = wait_for(lambda: TicketSla.get_or_none(TicketSla.ticket == ticket_id))
     assert row.next_at == due_at(ticket_id)
     assert SlaPending.select().count() == 0
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_ticket_changed_while_its_clocks_are_worked_out_keeps_its_newer_mark(
+        connected, monkeypatch) -> None:
+    """SQLite works the clocks out before its write transaction: a mail stored for the
+    ticket in between must not lose its mark (its clocks would go stale). (PostgreSQL
+    locks the marks it takes for the whole catch-up.)"""
+    runtime = Runtime(connected)
+    monkeypatch.setattr(processing, "_catch_up_sla", lambda runtime: None)
+    changed, quiet = deliver(runtime, 1), deliver(runtime, 2)
+    evaluations = sla_catch_up._evaluations
+    later = Ticket.get_by_id(changed).created_at + timedelta(minutes=5)
+
+    def meanwhile(ids, config, now):
+        found = evaluations(ids, config, now)
+        with database.atomic():  # another worker stores a mail for the ticket
+            sla_catch_up.mark(changed, later)
+        return found
+
+    monkeypatch.setattr(sla_catch_up, "_evaluations", meanwhile)
+    assert sla_catch_up.refresh_pending(runtime) == 2
+
+    assert [(m.ticket_id, m.marked_at) for m in SlaPending.select()] == [(changed, later)]
+    assert TicketSla.get(TicketSla.ticket == quiet).next_at == due_at(quiet)
+    assert TicketSla.get_or_none(TicketSla.ticket == changed) is None  # next round's
+    monkeypatch.setattr(sla_catch_up, "_evaluations", evaluations)
+    assert sla_catch_up.catch_up_all(runtime) == 1
+    assert TicketSla.get(TicketSla.ticket == changed).next_at == due_at(changed)
+    assert SlaPending.select().count() == 0
+
+
+def test_a_worker_catches_up_only_the_tickets_it_marked(connected, monkeypatch) -> None:
+    runtime = Runtime(connected)
+    sla_catch_up._last_run = float("-inf")
+    monkeypatch.setattr(processing, "_catch_up_sla", lambda runtime: None)
+    others = deliver(runtime, 1)
+    sla_catch_up._own.clear()  # as if another worker process had marked it
+    monkeypatch.undo()
+    sla_catch_up._last_run = float("-inf")
+    mine = deliver(runtime, 2)
+
+    assert TicketSla.get(TicketSla.ticket == mine).next_at == due_at(mine)
+    assert [m.ticket_id for m in SlaPending.select()] == [others]  # for its worker
+    assert sla_catch_up._own == {}

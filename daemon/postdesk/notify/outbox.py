@@ -238,10 +238,14 @@ def _mark_sent(sent: list[tuple[Outbox, str]]) -> None:
     if not sent:
         return
     now = utcnow()
-    with database.atomic():
+    ids = [row.id for row, _ in sent]
+    p = database.obj.param
+    with database.atomic(), service.events_together():  # two statements for the batch
+        database.execute_sql(
+            f'UPDATE "outbox" SET "state" = {p}, "sent_at" = {p}, "lease_until" = NULL, '
+            f'"last_error" = {p} WHERE "id" IN ({fastsql.placeholders(len(ids))})',
+            ["sent", Outbox.sent_at.db_value(now), "", *ids])
         for row, _ in sent:
-            fastsql.update_by_id(Outbox, row.id, state="sent", sent_at=now, lease_until=None,
-                                 last_error="")
             if row.ticket_id is not None:
                 service.record_event(row.ticket_id, "mail.sent",
                                      {"outbox": row.id, "kind": row.kind, "to": row.recipient},
