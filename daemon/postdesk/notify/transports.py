@@ -6,18 +6,16 @@ the SMTP relay receives the same Message-ID, which receivers deduplicate.
 A required STARTTLS that the relay does not offer is an error, never a
 silent downgrade to plain text.
 
-`send_many` hands over several mails at once: the maildir transport syncs
-the folder once for all of them, the relay carries them over one connection.
+`send_many` hands over several mails at once: the maildir transport makes
+their files durable together, the relay carries them over one connection.
 Each mail gets its own result, so one refusal fails that mail alone.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import smtplib
 import ssl
-import tempfile
 import time
 from collections.abc import Sequence
 from contextlib import suppress
@@ -27,6 +25,7 @@ from typing import Protocol, TypeAlias
 from urllib.parse import unquote, urlsplit
 
 from postdesk.errors import ConfigError, PostdeskError, TemporaryFailure
+from postdesk.notify import durable_files
 
 
 class PermanentFailure(PostdeskError):
@@ -78,8 +77,8 @@ def only(results: list[Result]) -> str:
 
 
 class MaildirTransport:
-    """One complete .eml file per message, written atomically (tmp file, fsync, rename);
-    the folder is synced once per batch, before any of its mails counts as sent."""
+    """One complete .eml file per message, named after its Message-ID; a batch's files are
+    made durable together (`durable_files`) before any of its mails counts as sent."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -90,39 +89,15 @@ class MaildirTransport:
     def send_many(self, mails: Sequence[Outgoing], deadline: float | None = None
                   ) -> list[Result]:
         self.folder.mkdir(parents=True, exist_ok=True)
-        results: list[Result] = []
-        for mail in mails:
-            try:
-                results.append(self._write(mail.raw, mail.message_id))
-            except OSError as exc:
-                results.append(TemporaryFailure(f"cannot write to {self.folder}: {exc}"))
-        if any(isinstance(result, str) for result in results):
-            _fsync_dir(self.folder)  # the renames are durable: now they count as sent
-        return results
-
-    def _write(self, raw: bytes, message_id: str) -> str:
-        name = hashlib.sha256(message_id.encode()).hexdigest()[:24] + ".eml"
-        target = self.folder / name
-        # not "*.eml" until complete: whoever watches the folder sees whole mails only
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".part", dir=self.folder)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(raw)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return str(target)
+        written = durable_files.write_all(
+            self.folder, [(_file_name(mail.message_id), mail.raw) for mail in mails])
+        return [str(result) if isinstance(result, Path)
+                else TemporaryFailure(f"cannot write to {self.folder}: {result}")
+                for result in written]
 
 
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def _file_name(message_id: str) -> str:
+    return hashlib.sha256(message_id.encode()).hexdigest()[:24] + ".eml"
 
 
 class SmtpTransport:

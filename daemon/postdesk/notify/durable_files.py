@@ -1,0 +1,114 @@
+"""New files in a folder, written so that each appears whole and survives a power cut.
+
+Each file is written under a temporary name (".tmp-*.part", which nobody
+watching the folder takes for a mail), the data of all of them is made
+durable at once, then each is renamed to its own name and the folder is
+synced once, so the renames are durable too before the caller counts the
+files as delivered.
+
+On Linux the data goes to disk with one `syncfs` of the folder's file system
+for the whole batch; elsewhere with an `fdatasync` per file. On our build
+machines an `fsync` per file cost 0.4-1 ms of CPU per file, one `syncfs` for
+16 files about 0.07 ms per file (bench: `bench/worker_cpu.py`, stage "send").
+`syncfs` also writes whatever else on that file system is waiting to be
+written, which is what a desk's own database there needs anyway.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+
+def _find_syncfs() -> Callable[[int], int] | None:
+    try:
+        function = ctypes.CDLL(None, use_errno=True).syncfs
+    except (AttributeError, OSError):  # not Linux, or no C library to ask
+        return None
+    function.argtypes = [ctypes.c_int]
+    function.restype = ctypes.c_int
+    return function
+
+
+_syncfs = _find_syncfs()
+
+
+def write_all(folder: Path, files: Sequence[tuple[str, bytes]]) -> list[Path | OSError]:
+    """Write each (name, data) into `folder`; per file, its path once it is durable, or
+    the error that stopped it (nothing is left under its name then)."""
+    results: list[Path | OSError | None] = [None] * len(files)
+    written: list[tuple[int, int, str]] = []  # (index, open fd, temporary path)
+    try:
+        for index, (_, data) in enumerate(files):
+            try:
+                written.append((index, *_write_temporary(folder, data)))
+            except OSError as exc:
+                results[index] = exc
+        try:
+            _make_durable(folder, [fd for _, fd, _ in written])
+        except OSError as exc:
+            for index, _, _ in written:
+                results[index] = exc
+    finally:
+        for _, fd, _ in written:
+            os.close(fd)
+    renamed = False
+    for index, _, temporary in written:
+        if results[index] is None:
+            target = folder / files[index][0]
+            try:
+                os.replace(temporary, target)
+            except OSError as exc:
+                results[index] = exc
+            else:
+                results[index], renamed = target, True
+    for index, _, temporary in written:
+        if not isinstance(results[index], Path):
+            Path(temporary).unlink(missing_ok=True)
+    if renamed:
+        try:
+            _fsync_folder(folder)
+        except OSError as exc:  # the renames may not last: none counts as delivered
+            return [exc] * len(files)
+    return [result if result is not None else OSError("not written") for result in results]
+
+
+def _write_temporary(folder: Path, data: bytes) -> tuple[int, str]:
+    fd, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".part", dir=folder)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    except BaseException:
+        os.close(fd)
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return fd, temporary
+
+
+def _make_durable(folder: Path, fds: list[int]) -> None:
+    if not fds:
+        return
+    if _syncfs is not None:
+        handle = os.open(folder, os.O_RDONLY)
+        try:
+            if _syncfs(handle) != 0:
+                error = ctypes.get_errno()
+                raise OSError(error, f"syncfs: {os.strerror(error)}", str(folder))
+        finally:
+            os.close(handle)
+        return
+    sync = getattr(os, "fdatasync", os.fsync)
+    for fd in fds:
+        sync(fd)
+
+
+def _fsync_folder(folder: Path) -> None:
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)

@@ -1,0 +1,70 @@
+"""A batch of new files: each whole under its own name once durable, or not there at all."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from postdesk.notify import durable_files
+
+FILES = [(f"mail-{n}.eml", f"Subject: mail {n}\r\n\r\n{'x' * 5000 * n}\r\n".encode())
+         for n in range(4)]
+
+
+def contents(folder: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in folder.iterdir()}
+
+
+def test_every_file_is_there_whole_and_no_temporary_is_left(tmp_path: Path) -> None:
+    results = durable_files.write_all(tmp_path, FILES)
+    assert results == [tmp_path / name for name, _ in FILES]
+    assert contents(tmp_path) == dict(FILES)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="syncfs is Linux's")
+def test_on_linux_one_syncfs_makes_the_whole_batch_durable(tmp_path: Path,
+                                                           monkeypatch) -> None:
+    calls: list[int] = []
+    syncfs = durable_files._syncfs
+    assert syncfs is not None
+    monkeypatch.setattr(durable_files, "_syncfs", lambda fd: calls.append(fd) or syncfs(fd))
+    monkeypatch.setattr(os, "fdatasync", lambda fd: pytest.fail("synced file by file"))
+    durable_files.write_all(tmp_path, FILES)
+    assert len(calls) == 1
+
+
+def test_without_syncfs_each_file_is_synced(tmp_path: Path, monkeypatch) -> None:
+    synced: list[int] = []
+    monkeypatch.setattr(durable_files, "_syncfs", None)
+    monkeypatch.setattr(os, "fdatasync", synced.append)
+    assert durable_files.write_all(tmp_path, FILES) == [tmp_path / n for n, _ in FILES]
+    assert len(synced) == len(FILES) and contents(tmp_path) == dict(FILES)
+
+
+def test_a_failed_sync_delivers_none_and_leaves_nothing(tmp_path: Path, monkeypatch) -> None:
+    def broken(folder: Path, fds: list[int]) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(durable_files, "_make_durable", broken)
+    results = durable_files.write_all(tmp_path, FILES)
+    assert all(isinstance(r, OSError) and r.errno == 5 for r in results)
+    assert contents(tmp_path) == {}
+
+
+def test_a_file_that_cannot_be_written_fails_alone(tmp_path: Path, monkeypatch) -> None:
+    write = durable_files._write_temporary
+
+    def full_disk(folder: Path, data: bytes) -> tuple[int, str]:
+        if b"mail 2" in data:
+            raise OSError(28, "No space left on device")
+        return write(folder, data)
+
+    monkeypatch.setattr(durable_files, "_write_temporary", full_disk)
+    results = durable_files.write_all(tmp_path, FILES)
+    assert isinstance(results[2], OSError) and results[2].errno == 28
+    assert [r for i, r in enumerate(results) if i != 2] == [
+        tmp_path / name for i, (name, _) in enumerate(FILES) if i != 2]
+    assert contents(tmp_path) == {name: data for i, (name, data) in enumerate(FILES) if i != 2}
