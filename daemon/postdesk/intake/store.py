@@ -109,18 +109,17 @@ class InboundWriter:
             _close_quietly()
 
     def _commit(self, batch: list[tuple[Arrival, asyncio.Future[int]]]) -> None:
+        rows = [_row(arrival) for arrival, _ in batch]  # hashed before taking the lock
         try:
             with durable_atomic():
-                ids = [int(fastsql.create(Inbound, **_row(arrival)).id) for arrival, _ in batch]
+                ids = [int(fastsql.create(Inbound, **row).id) for row in rows]
         except Exception as exc:  # the database is away: every sender in the batch retries
             log.error("could not store %d arriving mails: %s", len(batch), exc)
             failure = TemporaryFailure(f"database unavailable: {exc}")
-            for _, future in batch:
-                _resolve(future, exception=failure)
+            _settle([(future, failure) for _, future in batch])
             _close_quietly()  # the next batch connects afresh
             return
-        for (_, future), inbound_id in zip(batch, ids, strict=True):
-            _resolve(future, result=inbound_id)
+        _settle([(future, inbound_id) for (_, future), inbound_id in zip(batch, ids, strict=True)])
         for inbound_id in ids:
             try:
                 self._on_stored(inbound_id)
@@ -128,17 +127,25 @@ class InboundWriter:
                 log.exception("could not dispatch inbound %s", inbound_id)
 
 
-def _resolve(future: asyncio.Future[int], *, result: int | None = None,
-             exception: BaseException | None = None) -> None:
-    def settle() -> None:
-        if future.done():
-            return
-        if exception is not None:
-            future.set_exception(exception)
-        else:
-            future.set_result(result)  # type: ignore[arg-type]
+def _settle(outcomes: list[tuple[asyncio.Future[int], int | BaseException]]) -> None:
+    """Give each waiting caller its inbound id or the error, from this thread: one wake-up
+    of each event loop for the whole batch."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[int],
+                                                        int | BaseException]]] = {}
+    for future, outcome in outcomes:
+        by_loop.setdefault(future.get_loop(), []).append((future, outcome))
 
-    future.get_loop().call_soon_threadsafe(settle)
+    def settle(these: list[tuple[asyncio.Future[int], int | BaseException]]) -> None:
+        for future, outcome in these:
+            if future.done():
+                continue
+            if isinstance(outcome, BaseException):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)
+
+    for loop, these in by_loop.items():
+        loop.call_soon_threadsafe(settle, these)
 
 
 def _close_quietly() -> None:
