@@ -318,8 +318,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"ratio     {fmt(figures['ratio'], '.2f')}  (postdesk accepted / baseline accepted)")
     cpu_ms = {name: round(spent / max(settled, 1) * 1000, 2) for name, spent in pd["cpu_s"].items()}
     figures["cpu_ms_per_mail"] = cpu_ms
+    figures["client_cpu_ms_per_mail"] = round(pl.client_cpu_s / max(pl.accepted, 1) * 1000, 2)
     print(f"cpu       per mail (user+system, ms): {cpu_ms}  (main = intake, queue and "
           f"dispatch; each child under it: fork server, resource tracker, worker processes)")
+    print(f"          the SMTP clients of this script: {figures['client_cpu_ms_per_mail']} ms "
+          f"per mail, on the same cores")
     if pd["threading"]:
         print(f"threading follow-ups on the ticket they answer: {pd['threading']['threaded']}")
     print(f"states    inbound {pd['inbound_states']}  outbox {pd['outbox_states']}  "
