@@ -148,7 +148,7 @@ def serve(obj: Context, no_worker: bool) -> None:
                    "0: the worker threads do it in this process.")
 @click.option("--threads", default=None, type=click.IntRange(min=1),
               help="Messages handled at once (default: [broker] worker_threads; with "
-                   "--processes, enough to fill each process's batch of 16).")
+                   "--processes, enough to fill each process's batch of 32).")
 @pass_context
 def worker(obj: Context, processes: int, threads: int | None) -> None:
     """Consume the queue of an external broker (redis:// or amqp://)."""
