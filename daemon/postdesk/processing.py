@@ -132,8 +132,10 @@ def _read(row: Inbound, runtime: Runtime) -> Arrived:
     return Arrived(row, parsed, verdict, _header_values(msg, "Authentication-Results"))
 
 
-#: The kinds of mail that can make a new customer.
-_MAY_OPEN = frozenset({"normal", "bulk", "auto_reply"})
+#: The kinds of mail that open a ticket for a sender we do not know (an auto-reply from
+#: a stranger is ignored unless it answers a ticket: its language, if ever needed, is
+#: guessed in the transaction).
+_MAY_OPEN = frozenset({"normal", "bulk"})
 
 
 def _look_up_senders(arrived: list[Arrived], runtime: Runtime) -> None:
