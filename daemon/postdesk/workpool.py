@@ -34,6 +34,7 @@ from postdesk import db, logs, processing, runtime
 from postdesk.config import Settings
 from postdesk.errors import TemporaryFailure
 from postdesk.notify import outbox
+from postdesk.waiting import take_waiting
 
 log = logging.getLogger(__name__)
 
@@ -252,16 +253,9 @@ class ProcessRunner:
 
     def _feed(self) -> None:
         while (first := self._waiting.get()) is not None:
-            batch = [first]
-            while len(batch) < BATCH_LIMIT:
-                try:
-                    item = self._waiting.get_nowait()
-                except queue.Empty:
-                    break
-                if item is None:  # closing: let the other feeders see it too
-                    self._waiting.put(None)
-                    break
-                batch.append(item)
+            batch, closing = take_waiting(self._waiting, first, BATCH_LIMIT)
+            if closing:  # let the other feeders see it too
+                self._waiting.put(None)
             self._hand_over(batch)
 
     def _hand_over(self, batch: list[tuple[int, Future[tuple[int, ...]]]]) -> None:

@@ -67,14 +67,8 @@ def reference(mail: OutgoingMail) -> bytes:
     msg["Subject"] = one_line(mail.subject)
     msg["Date"] = mail.date
     msg["Message-ID"] = f"<{mail.message_id}>"
-    if mail.reply_to:
-        msg["Reply-To"] = Address(one_line(mail.sender_name), addr_spec=mail.reply_to)
-    if mail.in_reply_to:
-        msg["In-Reply-To"] = f"<{mail.in_reply_to}>"
-    if mail.references:
-        msg["References"] = " ".join(f"<{ref}>" for ref in mail.references)
-    if mail.auto_submitted:
-        msg["Auto-Submitted"] = mail.auto_submitted
+    for name, value in optional_headers(mail).items():
+        msg[name] = value
     msg.set_content(mail.text)
     if mail.html is not None:
         msg.add_alternative(mail.html, subtype="html")
@@ -87,6 +81,20 @@ def reference(mail: OutgoingMail) -> bytes:
     for name, value in mail.extra_headers.items():  # after the content: set_content and
         msg[name] = one_line(value)                 # friends move Content-* headers away
     return msg.as_bytes()
+
+
+def optional_headers(mail: OutgoingMail) -> dict[str, str]:
+    """The headers a mail has only sometimes, as a reader should see them."""
+    found = {}
+    if mail.reply_to:
+        found["Reply-To"] = str(Address(one_line(mail.sender_name), addr_spec=mail.reply_to))
+    if mail.in_reply_to:
+        found["In-Reply-To"] = f"<{mail.in_reply_to}>"
+    if mail.references:
+        found["References"] = " ".join(f"<{ref}>" for ref in mail.references)
+    if mail.auto_submitted:
+        found["Auto-Submitted"] = mail.auto_submitted
+    return found
 
 
 def parts(raw: bytes) -> list[Any]:
@@ -113,14 +121,7 @@ def headers(mail: OutgoingMail) -> dict[str, str]:
         "date": email.utils.format_datetime(mail.date), "message-id": f"<{mail.message_id}>",
         "mime-version": "1.0",
     }
-    if mail.reply_to:
-        expected["reply-to"] = str(Address(name, addr_spec=mail.reply_to))
-    if mail.in_reply_to:
-        expected["in-reply-to"] = f"<{mail.in_reply_to}>"
-    if mail.references:
-        expected["references"] = " ".join(f"<{ref}>" for ref in mail.references)
-    if mail.auto_submitted:
-        expected["auto-submitted"] = mail.auto_submitted
+    expected.update((key.lower(), value) for key, value in optional_headers(mail).items())
     expected.update((key.lower(), one_line(value)) for key, value in mail.extra_headers.items())
     return expected
 

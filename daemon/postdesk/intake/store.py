@@ -24,6 +24,7 @@ from postdesk import fastsql
 from postdesk.db import database, durable_atomic, utcnow
 from postdesk.errors import TemporaryFailure
 from postdesk.models import Inbound
+from postdesk.waiting import take_waiting
 
 log = logging.getLogger(__name__)
 
@@ -94,17 +95,10 @@ class InboundWriter:
                 item = self._queue.get()
                 if item is None:
                     return
-                batch = [item]
-                while len(batch) < MAX_BATCH:
-                    try:
-                        more = self._queue.get_nowait()
-                    except queue.Empty:
-                        break
-                    if more is None:
-                        self._commit(batch)
-                        return
-                    batch.append(more)
+                batch, closing = take_waiting(self._queue, item, MAX_BATCH)
                 self._commit(batch)
+                if closing:
+                    return
         finally:
             _close_quietly()
 

@@ -194,7 +194,8 @@ def _remove_marks(ids: list[int]) -> None:
 
 def _remove_unchanged_marks(marks: list[_Mark]) -> set[int]:
     """Remove the marks still holding the time they were read with; their tickets."""
-    pairs = ", ".join(["(?, ?)"] * len(marks))
+    p = database.obj.param
+    pairs = ", ".join([f"({p}, {p})"] * len(marks))
     return {int(ticket_id) for (ticket_id,) in database.execute_sql(
         f'DELETE FROM "sla_pending" WHERE ("ticket_id", "marked_at") IN (VALUES {pairs}) '
         f'RETURNING "ticket_id"', [value for mark in marks for value in mark])}
