@@ -7,6 +7,7 @@ import email.policy
 import json
 import os
 import random
+import shutil
 import signal
 import smtplib
 import socket
@@ -26,18 +27,64 @@ from typing import Any
 HOST = "127.0.0.1"
 
 #: Where benchmark desks live: POSTDESK_BENCH_DIR, or bench/out/ (git-ignored), on the
-#: project's own file system like a desk made by `make run`. Not the system's temporary
-#: folder: on this project's build machines creating a file under /tmp costs about
-#: 0.5 ms (20 times as much as under /work), which would dominate the figures of
-#: every step that creates a file (an .eml in the outgoing folder, a lock file).
+#: project's own file system like a desk made by `make run`.
 BENCH_DIR = Path(os.environ.get("POSTDESK_BENCH_DIR")
                  or Path(__file__).resolve().parent / "out")
+
+#: Creating a file costs about 20 µs of CPU on a settled file system here; above this,
+#: the file system is still paying for files deleted a moment ago (see settle_file_system).
+SETTLED_CREATE_US = 100.0
+_PROBE_FILES = 20
+#: How long a benchmark waits for that, at most (seconds).
+SETTLE_WAIT_S = 150.0
 
 
 def work_folder(prefix: str) -> Path:
     """A fresh folder for one benchmark run, under BENCH_DIR."""
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     return Path(tempfile.mkdtemp(prefix=prefix, dir=BENCH_DIR))
+
+
+def remove_work_folder(folder: Path) -> None:
+    """Delete a run's folder and sync, so the file system starts settling at once."""
+    shutil.rmtree(folder, ignore_errors=True)
+    os.sync()
+
+
+def file_creation_us() -> float:
+    """CPU microseconds to create one empty file under BENCH_DIR, right now.
+
+    The probe files are kept (in BENCH_DIR/.file-probes): deleting them would
+    disturb the very thing they measure."""
+    folder = BENCH_DIR / ".file-probes"
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"{os.getpid()}-{time.time_ns()}"
+    start = time.process_time()
+    for n in range(_PROBE_FILES):
+        os.close(os.open(folder / f"{stem}-{n}", os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    return (time.process_time() - start) / _PROBE_FILES * 1e6
+
+
+def settle_file_system(max_wait_s: float, *, wait: bool = True) -> str:
+    """Wait (up to `max_wait_s`) until creating a file is cheap again; a line saying how
+    much it costs now, and how long this waited.
+
+    Why: on an ext4 file system without a journal (this project's build machines),
+    the kernel will not reuse an inode freed less than a minute ago (five minutes
+    while its inode table block is unwritten), and every new file pays for walking
+    past those. After a run's clean-up deleted its thousands of .eml files, creating
+    a file cost 0.5-0.8 ms of CPU instead of 20 µs for about a minute: a benchmark
+    started then measured the previous run's clean-up, not the desk."""
+    cost, waited = file_creation_us(), 0.0
+    while wait and cost > SETTLED_CREATE_US and waited < max_wait_s:
+        time.sleep(5)
+        waited += 5
+        cost = file_creation_us()
+    note = f" after waiting {waited:.0f} s for files deleted recently" if waited else ""
+    unsettled = ("" if cost <= SETTLED_CREATE_US else
+                 f"; NOT SETTLED (over {SETTLED_CREATE_US:.0f} µs): figures that create files "
+                 "are inflated")
+    return f"file system: creating a file costs {cost:.0f} µs of CPU{note}{unsettled}"
 
 
 def free_port() -> int:

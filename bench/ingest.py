@@ -25,6 +25,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (
+    SETTLE_WAIT_S,
     THREADING_PATHS,
     Daemon,
     LoadResult,
@@ -36,7 +37,9 @@ from _common import (
     make_follow_ups,
     make_mails,
     percentile,
+    remove_work_folder,
     send_all,
+    settle_file_system,
     work_folder,
 )
 
@@ -75,6 +78,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "then COUNT mails are measured, half new tickets and half "
                              "follow-ups to those tickets, a third each through the signed "
                              "reply address, In-Reply-To and the [#n] subject tag")
+    parser.add_argument("--no-settle", action="store_true",
+                        help="start at once, even while the file system is still slow to "
+                             "create files after a recent clean-up (it is measured and "
+                             "printed either way)")
     parser.add_argument("--json", action="store_true",
                         help="print the figures as one JSON object on the last line")
     args = parser.parse_args(argv)
@@ -236,6 +243,7 @@ def fmt(value: float | None, spec: str = ".0f") -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    print(settle_file_system(SETTLE_WAIT_S, wait=not args.no_settle), flush=True)
     tag = secrets.token_hex(4)
     workdir = work_folder("postdesk-bench-")
     mails = make_mails(args.count, recipient=RECIPIENT, tag=tag)
@@ -254,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.keep:
             print(f"kept {workdir}")
         else:
-            shutil.rmtree(workdir, ignore_errors=True)
+            remove_work_folder(workdir)
 
     pl: LoadResult = pd["load"]
     bl: LoadResult = base["load"]
