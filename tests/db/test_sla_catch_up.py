@@ -8,6 +8,7 @@ start, and the SLA scan never reads a stale `next_at`.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -85,6 +86,43 @@ def test_the_last_mail_of_a_burst_gets_its_clocks_when_the_window_ends(connected
                    timeout=sla_catch_up.BATCH_WINDOW_S + 5)  # no mail, no sweeper needed
     assert row.next_at == due_at(second)
     assert wait_for(lambda: SlaPending.select().count() == 0)
+
+
+def fire_timer(runtime: Runtime) -> None:
+    """What the catch-up timer does when it fires, in a thread of its own as the timer's."""
+    timer = threading.Thread(target=sla_catch_up._trailing_catch_up,
+                             args=(runtime, database.obj))
+    timer.start()
+    timer.join()
+
+
+def test_a_busy_worker_leaves_the_catch_up_to_its_own_next_commit(connected,
+                                                                   monkeypatch) -> None:
+    """The timer does not run beside the worker's batches; a commit after the window does
+    the catch-up, and the timer only once the worker has paused."""
+    runtime = Runtime(connected)
+    timers: list[float] = []
+    monkeypatch.setattr(sla_catch_up, "_catch_up_later",
+                        lambda runtime, wait: timers.append(wait))
+    sla_catch_up._last_run = float("-inf")
+    first = deliver(runtime, 1)  # caught up at once; the window opens
+    second = deliver(runtime, 2)  # within the window: marked, a timer asked for
+    assert len(timers) == 1 and TicketSla.get_or_none(TicketSla.ticket == second) is None
+
+    fire_timer(runtime)  # while the worker is busy
+    assert TicketSla.get_or_none(TicketSla.ticket == second) is None  # left alone
+    assert len(timers) == 2 and 0 < timers[1] <= sla_catch_up.BATCH_WINDOW_S / 2
+
+    sla_catch_up._last_run -= sla_catch_up.BATCH_WINDOW_S  # the window has passed
+    third = deliver(runtime, 3)  # the worker's next commit catches up both
+    for ticket_id in (first, second, third):
+        assert TicketSla.get(TicketSla.ticket == ticket_id).next_at == due_at(ticket_id)
+
+    fourth = deliver(runtime, 4)  # within the new window, the last mail of the burst
+    sla_catch_up._last_commit -= sla_catch_up.BATCH_WINDOW_S  # then the worker pauses
+    fire_timer(runtime)
+    assert TicketSla.get(TicketSla.ticket == fourth).next_at == due_at(fourth)
+    assert SlaPending.select().count() == 0
 
 
 def test_marks_left_by_a_worker_that_died_after_its_commit_are_caught_up(

@@ -9,7 +9,10 @@ transaction (on SQLite the clocks are worked out before it, so the desk's one
 write lock is held only to store them). An idle desk does this at once after
 each mail; a busy worker at most every `BATCH_WINDOW_S`, so one batch carries
 the tickets of many mails; the marks of the last mails of a burst are caught
-up by a timer when the window ends. Marks a crash left behind are caught up by the
+up by a timer once the worker has had no commit for half a window. While the
+worker is busy the timer leaves the catch-up to its next commit: run beside a
+batch, the catch-up would take turns with it on the interpreter lock while one
+of them holds the desk's write lock, which made both hold it longer. Marks a crash left behind are caught up by the
 sweeper, and the SLA scan catches up every mark before it reads `next_at`,
 so it never sees a stale due time.
 """
@@ -44,6 +47,7 @@ BATCH_WINDOW_S = 0.25
 MAX_BATCH = 200
 
 _last_run = float("-inf")  # per process: when this worker last caught up
+_last_commit = float("-inf")  # per process: when this worker last committed mail
 _trailing: threading.Timer | None = None  # per process: the catch-up at the window's end
 _trailing_lock = threading.Lock()
 #: per process: the tickets this worker marked, each with how often (a ticket marked
@@ -67,10 +71,11 @@ def mark(ticket_id: int, now: datetime) -> None:
 
 
 def after_commit(runtime: Runtime) -> int:
-    """Catch up now unless this worker did so less than `BATCH_WINDOW_S` ago; then once
-    that window has passed (a timer), so the last mail of a burst waits no longer."""
-    global _last_run
-    started = time.monotonic()
+    """Catch up now unless this worker did so less than `BATCH_WINDOW_S` ago; then at a
+    later commit, or (a timer) once the worker has paused, so the last mail of a burst
+    waits at most about a window and a half."""
+    global _last_run, _last_commit
+    started = _last_commit = time.monotonic()
     wait = BATCH_WINDOW_S - (started - _last_run)
     if wait > 0:
         _catch_up_later(runtime, wait)
@@ -110,13 +115,18 @@ def _catch_up_later(runtime: Runtime, wait: float) -> None:
 def _trailing_catch_up(runtime: Runtime, scheduled_on: object) -> None:
     """In the timer's own thread, with its own connection (closed after); not if the
     process has moved to another database since."""
-    global _trailing
+    global _trailing, _last_run
     with _trailing_lock:
         _trailing = None
     if database.obj is not scheduled_on:
         return
+    idle_for = time.monotonic() - _last_commit
+    if idle_for < BATCH_WINDOW_S / 2:  # busy: its next commit catches up, unless it was
+        _catch_up_later(runtime, BATCH_WINDOW_S / 2 - idle_for)  # the last of the burst
+        return
     try:
-        after_commit(runtime)
+        _last_run = time.monotonic()
+        _refresh_own(runtime)
     except Exception:
         log.exception("SLA clocks not caught up after a burst; the sweeper will")
     finally:
