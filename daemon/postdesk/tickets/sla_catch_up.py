@@ -13,8 +13,8 @@ up by a timer once the worker has had no commit for half a window. While the
 worker is busy the timer leaves the catch-up to its next commit: run beside a
 batch, the catch-up would take turns with it on the interpreter lock while one
 of them holds the desk's write lock, which made both hold it longer. Marks a
-crash left behind are caught up by the sweeper, and the SLA scan catches up every mark before it reads `next_at`,
-so it never sees a stale due time.
+crash left behind are caught up by the sweeper, and the SLA scan catches up
+every mark before it reads `next_at`, so it never sees a stale due time.
 """
 
 from __future__ import annotations
