@@ -1,10 +1,12 @@
 """The desk's SLA policies (rules/sla.yaml), reloaded when the file changes.
 
-`sla_config(runtime)` is cheap to call for every ticket: it looks at the
-file's modification time and size and reads the file again only when they
-changed. A file that does not load (RuleError `rules/sla.yaml:LINE: ...`) is
-logged once per change and the last good policies stay in force, so a typo
-never stops the clocks; `postdesk check` shows the error. No file (or no good
+`sla_config(runtime)` is cheap to call for every ticket: at most every
+`CHECK_INTERVAL_S` (as teams.yaml and routing.yaml, `live_file`) it looks at
+the file's modification time and size, and reads the file again only when
+they changed; SIGHUP makes the next call look at once (`request_reload`). A
+file that does not load (RuleError `rules/sla.yaml:LINE: ...`) is logged once
+per change and the last good policies stay in force, so a typo never stops the
+clocks; `postdesk check` shows the error. No file (or no good
 version yet): None, and tickets get no clocks.
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +27,8 @@ log = logging.getLogger(__name__)
 
 SLA_FILE = "sla.yaml"
 Stamp = tuple[int, int]  # (mtime_ns, size)
+#: How often the file is looked at for changes (seconds).
+CHECK_INTERVAL_S = 2.0
 
 
 @dataclass
@@ -32,6 +37,7 @@ class _Entry:
     config: SlaConfig | None = None  # the last good one
     error: str | None = None  # why the current file is not in force
     checked: bool = False
+    checked_at: float = float("-inf")  # time.monotonic() of the last look
 
 
 _cache: dict[Path, _Entry] = {}
@@ -46,6 +52,9 @@ def sla_path(runtime: Runtime) -> Path:
 def sla_config(runtime: Runtime) -> SlaConfig | None:
     """The SLA policies in force for this desk (see the module docstring)."""
     path = sla_path(runtime)
+    entry = _cache.get(path)
+    if entry is not None and time.monotonic() - entry.checked_at < CHECK_INTERVAL_S:
+        return entry.config
     try:
         stat = path.stat()
         stamp: Stamp | None = (stat.st_mtime_ns, stat.st_size)
@@ -53,6 +62,7 @@ def sla_config(runtime: Runtime) -> SlaConfig | None:
         stamp = None
     with _lock:
         entry = _cache.setdefault(path, _Entry())
+        entry.checked_at = time.monotonic()
         if entry.checked and stamp == entry.stamp:
             return entry.config
         entry.stamp, entry.checked = stamp, True
@@ -69,6 +79,13 @@ def sla_config(runtime: Runtime) -> SlaConfig | None:
             entry.error = str(exc)
             log.error("SLA policies not reloaded, the last good ones stay in force: %s", exc)
         return entry.config
+
+
+def request_reload() -> None:
+    """Look at the file at the next call, whenever it was last looked at (SIGHUP)."""
+    with _lock:
+        for entry in _cache.values():
+            entry.checked_at = float("-inf")
 
 
 def sla_error(runtime: Runtime) -> str | None:

@@ -23,6 +23,7 @@ from postdesk import (
     logs,
     migrations,
     runtime,
+    runtime_sla,
     schedule_scan,
     scheduler,
     sdlisten,
@@ -263,6 +264,7 @@ def _reload_rules() -> None:
     current = runtime.current()
     for live in (current.live_rules, current.live_teams, current.live_routing, current.live_queues):
         live.request_reload()
+    runtime_sla.request_reload()
 
 
 def _drain(worker: object, broker: object, queue_name: str) -> None:

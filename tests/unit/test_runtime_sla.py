@@ -1,0 +1,50 @@
+"""rules/sla.yaml is looked at every few seconds, not for every ticket, and at once after
+SIGHUP; an edit is in force from the next look."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from postdesk import runtime_sla
+from postdesk.config import Settings
+from postdesk.runtime import Runtime
+
+ONE_POLICY = """\
+calendars:
+  always: {timezone: UTC, hours: "24/7"}
+policies:
+  - name: %s
+    calendar: always
+    targets: {first_response: 1h}
+"""
+
+
+def test_an_edit_is_in_force_from_the_next_look(make_settings: Callable[..., Settings],
+                                                monkeypatch) -> None:
+    settings = make_settings()
+    runtime = Runtime(settings)
+    sla_file = Path(settings.path(settings.paths.rules)) / "sla.yaml"
+    sla_file.write_text(ONE_POLICY % "first")
+    clock = [1000.0]
+    monkeypatch.setattr(runtime_sla.time, "monotonic", lambda: clock[0])
+    looks: list[Path] = []
+    stat = Path.stat
+    monkeypatch.setattr(Path, "stat", lambda self, **kw: (
+        looks.append(self) if self == sla_file else None, stat(self, **kw))[1])
+
+    assert [p.name for p in runtime_sla.sla_config(runtime).policies] == ["first"]
+    sla_file.write_text(ONE_POLICY % "second-and-longer")
+    looks.clear()
+    clock[0] += runtime_sla.CHECK_INTERVAL_S / 2
+    for _ in range(50):  # every ticket of a busy second: no look at the file
+        assert [p.name for p in runtime_sla.sla_config(runtime).policies] == ["first"]
+    assert looks == []
+
+    clock[0] += runtime_sla.CHECK_INTERVAL_S
+    assert [p.name for p in runtime_sla.sla_config(runtime).policies] == ["second-and-longer"]
+    assert len(looks) == 1
+
+    sla_file.write_text(ONE_POLICY % "third")
+    runtime_sla.request_reload()  # SIGHUP
+    assert [p.name for p in runtime_sla.sla_config(runtime).policies] == ["third"]
