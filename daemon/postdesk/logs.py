@@ -33,10 +33,11 @@ from postdesk.config import LogSettings, Settings
 
 #: Keys copied from the context onto every record, in this order on the line.
 CONTEXT_KEYS = ("inbound", "outbox", "ticket")
-_context: dict[str, contextvars.ContextVar[int | None]] = {
-    key: contextvars.ContextVar(f"postdesk_log_{key}", default=None) for key in CONTEXT_KEYS}
-_active: contextvars.ContextVar[bool] = contextvars.ContextVar("postdesk_log_active",
-                                                             default=False)
+_NO_IDS: dict[str, int | None] = dict.fromkeys(CONTEXT_KEYS)
+#: The ids of the row being handled; None outside any `log_context`. One variable for
+#: all of them: a context is entered for every mail and row, several times over.
+_ids: contextvars.ContextVar[dict[str, int | None] | None] = contextvars.ContextVar(
+    "postdesk_log_ids", default=None)
 
 #: Attributes every LogRecord has; anything else on a record came from `extra=`.
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
@@ -50,46 +51,62 @@ LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNI
 @contextlib.contextmanager
 def log_context(**ids: int | None) -> Iterator[None]:
     """Lines logged inside carry these ids (inbound=, outbox=, ticket=); restored after."""
-    # every key gets a token, so what `bind` adds inside is undone at the end too
-    tokens: list[tuple[contextvars.ContextVar[Any], contextvars.Token[Any]]] = [
-        (var, var.set(ids[key] if key in ids else var.get())) for key, var in _context.items()]
-    tokens.append((_active, _active.set(True)))
+    current = _ids.get() or _NO_IDS
+    # what `bind` adds inside is undone at the end too: it replaces this value
+    token = _ids.set({key: ids[key] if key in ids else current[key] for key in CONTEXT_KEYS})
     try:
         yield
     finally:
-        for var, token in reversed(tokens):
-            var.reset(token)
+        _ids.reset(token)
 
 
 def bind(**ids: int | None) -> None:
     """Add an id learnt on the way (the ticket a mail belongs to) to the current context;
     outside a `log_context` (which restores it afterwards) nothing happens."""
-    if not _active.get():
+    current = _ids.get()
+    if current is None:
         return
-    for key, value in ids.items():
-        if value is not None:
-            _context[key].set(value)
+    learnt = {key: value for key, value in ids.items() if value is not None}
+    if learnt:
+        _ids.set({**current, **learnt})
 
 
 def redact(text: str) -> str:
     """Hide the password of every URL in the text."""
-    return _URL_PASSWORD.sub(r"\1:***@", text)
+    return _URL_PASSWORD.sub(r"\1:***@", text) if "://" in text else text
 
 
 class ContextFilter(logging.Filter):
     """Copies the current inbound/outbox/ticket ids onto each record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        for key, var in _context.items():
+        ids = _ids.get() or _NO_IDS
+        for key in CONTEXT_KEYS:
             if getattr(record, key, None) is None:
-                setattr(record, key, var.get())
+                setattr(record, key, ids[key])
         return True
 
 
+def _timestamp(created: float) -> str:
+    """`2026-12-02T04:28:58.542Z`: the time of a record, UTC, to the millisecond."""
+    second = int(created)
+    micro = round((created - second) * 1e6)  # as datetime.fromtimestamp rounds it
+    if micro >= 1_000_000:
+        second, micro = second + 1, micro - 1_000_000
+    prefix = _last_second.get(second)
+    if prefix is None:  # a new second: format it once for all its lines
+        prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
+        _last_second.clear()
+        _last_second[second] = prefix
+    return f"{prefix}{micro // 1000:03d}Z"
+
+
+_last_second: dict[int, str] = {}
+
+
 def _fields(record: logging.LogRecord) -> dict[str, Any]:
-    moment = datetime.fromtimestamp(record.created, UTC)
     fields: dict[str, Any] = {
-        "ts": moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z",
+        "ts": _timestamp(record.created),
         "level": record.levelname.lower(),
         "logger": record.name,
         "msg": redact(record.getMessage()),

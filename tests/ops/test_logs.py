@@ -58,6 +58,35 @@ def test_an_id_learnt_on_the_way_ends_with_its_context() -> None:
     assert "ticket=" not in formatted(KeyValueFormatter(), record("after"))
 
 
+def test_a_nested_context_sets_its_own_ids_and_gives_the_outer_ones_back() -> None:
+    def ids(line: str) -> dict[str, str]:
+        return dict(f.split("=", 1) for f in line.split() if f.split("=")[0] in
+                    ("inbound", "outbox", "ticket"))
+
+    with log_context(inbound=5, ticket=None):
+        bind(ticket=9)
+        with log_context(outbox=2, ticket=None):  # a notification of another ticket
+            assert ids(formatted(KeyValueFormatter(), record("x"))) == {
+                "inbound": "5", "outbox": "2"}
+            bind(ticket=11)
+            assert ids(formatted(KeyValueFormatter(), record("x")))["ticket"] == "11"
+        assert ids(formatted(KeyValueFormatter(), record("x"))) == {"inbound": "5",
+                                                                    "ticket": "9"}
+
+
+@pytest.mark.parametrize("created", [1764650938.0, 1764650938.542, 1764650938.9994999,
+                                     1764650938.9999996, 1090192236.2779999, 0.0005])
+def test_line_times_are_utc_to_the_millisecond_as_datetime_rounds_them(
+        created: float) -> None:
+    from datetime import UTC, datetime
+
+    rec = record("x")
+    rec.created = created
+    moment = datetime.fromtimestamp(created, UTC)
+    expected = moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    assert json.loads(formatted(JsonFormatter(), rec))["ts"] == expected
+
+
 def test_json_line_and_passwords_in_urls_are_hidden() -> None:
     with log_context(outbox=3):
         line = formatted(JsonFormatter(), record("cannot reach smtp://desk:hunter2@relay:25"))
