@@ -4,19 +4,26 @@
 `postdesk serve`: nothing to install, and safe because the database, not the
 queue, is the source of truth (the sweeper re-dispatches what a crash lost).
 `redis://` and `amqp://` select the production brokers for `postdesk worker`.
+
+The embedded broker keeps only the middleware Postdesk's actors use: Retries
+(a unit of work that raised is retried with backoff) and TimeLimit (one that
+hangs is interrupted). Age limits, callbacks, pipelines and shutdown
+notifications are never asked for, and each middleware is a few calls per
+message in the daemon's own busy process.
 """
 
 from __future__ import annotations
 
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
+from dramatiq.middleware import Retries, TimeLimit
 
 from postdesk.errors import ConfigError
 
 
 def make_broker(url: str) -> dramatiq.Broker:
     if url == "embedded":
-        return StubBroker()
+        return StubBroker(middleware=[TimeLimit(), Retries()])
     if url.startswith("redis://"):
         from dramatiq.brokers.redis import RedisBroker
 
