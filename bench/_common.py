@@ -65,6 +65,14 @@ def file_creation_us() -> float:
     return (time.process_time() - start) / _PROBE_FILES * 1e6
 
 
+def add_settle_option(parser: Any) -> None:
+    """`--no-settle`, for the scripts that wait with `settle_file_system`."""
+    parser.add_argument("--no-settle", action="store_true",
+                        help="start at once, even while the file system is still slow to "
+                             "create files after a recent clean-up (it is measured and "
+                             "printed either way)")
+
+
 def settle_file_system(max_wait_s: float, *, wait: bool = True) -> str:
     """Wait (up to `max_wait_s`) until creating a file is cheap again; a line saying how
     much it costs now, and how long this waited.

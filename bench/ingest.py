@@ -31,6 +31,7 @@ from _common import (
     LoadResult,
     Mail,
     Progress,
+    add_settle_option,
     as_datetime,
     free_port,
     interleave,
@@ -78,10 +79,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "then COUNT mails are measured, half new tickets and half "
                              "follow-ups to those tickets, a third each through the signed "
                              "reply address, In-Reply-To and the [#n] subject tag")
-    parser.add_argument("--no-settle", action="store_true",
-                        help="start at once, even while the file system is still slow to "
-                             "create files after a recent clean-up (it is measured and "
-                             "printed either way)")
+    add_settle_option(parser)
     parser.add_argument("--json", action="store_true",
                         help="print the figures as one JSON object on the last line")
     args = parser.parse_args(argv)

@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (
     SETTLE_WAIT_S,
     Acknowledgment,
+    add_settle_option,
     interleave,
     make_follow_ups,
     make_mails,
@@ -208,10 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", metavar="FILE",
                         help="also write a cProfile of the timed run (pstats) and print "
                              "its top functions")
-    parser.add_argument("--no-settle", action="store_true",
-                        help="start at once, even while the file system is still slow to "
-                             "create files after a recent clean-up (it is measured and "
-                             "printed either way)")
+    add_settle_option(parser)
     args = parser.parse_args(argv)
     print(settle_file_system(SETTLE_WAIT_S, wait=not args.no_settle), flush=True)
     workdir = work_folder("postdesk-worker-cpu-")

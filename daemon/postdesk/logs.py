@@ -93,15 +93,15 @@ def _timestamp(created: float) -> str:
     micro = round((created - second) * 1e6)  # as datetime.fromtimestamp rounds it
     if micro >= 1_000_000:
         second, micro = second + 1, micro - 1_000_000
-    prefix = _last_second.get(second)
-    if prefix is None:  # a new second: format it once for all its lines
+    global _last_second
+    known, prefix = _last_second
+    if known != second:  # a new second: format it once for all its lines
         prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
-        _last_second.clear()
-        _last_second[second] = prefix
+        _last_second = (second, prefix)
     return f"{prefix}{micro // 1000:03d}Z"
 
 
-_last_second: dict[int, str] = {}
+_last_second: tuple[int, str] = (-1, "")  # the last second formatted, and its text
 
 
 def _fields(record: logging.LogRecord) -> dict[str, Any]:

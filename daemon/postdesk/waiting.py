@@ -27,5 +27,3 @@ def take_waiting(waiting: _Queue[T], first: T, limit: int) -> tuple[list[T], boo
             return batch, True
         batch.append(item)
     return batch, False
-
-

@@ -30,8 +30,13 @@ def test_an_edit_is_in_force_from_the_next_look(make_settings: Callable[..., Set
     monkeypatch.setattr(runtime_sla.time, "monotonic", lambda: clock[0])
     looks: list[Path] = []
     stat = Path.stat
-    monkeypatch.setattr(Path, "stat", lambda self, **kw: (
-        looks.append(self) if self == sla_file else None, stat(self, **kw))[1])
+
+    def counted_stat(self: Path, **kwargs: object) -> object:
+        if self == sla_file:
+            looks.append(self)
+        return stat(self, **kwargs)
+
+    monkeypatch.setattr(Path, "stat", counted_stat)
 
     assert [p.name for p in runtime_sla.sla_config(runtime).policies] == ["first"]
     sla_file.write_text(ONE_POLICY % "second-and-longer")

@@ -74,13 +74,19 @@ def after_commit(runtime: Runtime) -> int:
     """Catch up now unless this worker did so less than `BATCH_WINDOW_S` ago; then at a
     later commit, or (a timer) once the worker has paused, so the last mail of a burst
     waits at most about a window and a half."""
-    global _last_run, _last_commit
+    global _last_commit
     started = _last_commit = time.monotonic()
     wait = BATCH_WINDOW_S - (started - _last_run)
     if wait > 0:
         _catch_up_later(runtime, wait)
         return 0
-    _last_run = started
+    return _refresh_now(runtime)
+
+
+def _refresh_now(runtime: Runtime) -> int:
+    """Catch up this worker's marks now; the window starts again."""
+    global _last_run
+    _last_run = time.monotonic()
     return _refresh_own(runtime)
 
 
@@ -115,7 +121,7 @@ def _catch_up_later(runtime: Runtime, wait: float) -> None:
 def _trailing_catch_up(runtime: Runtime, scheduled_on: object) -> None:
     """In the timer's own thread, with its own connection (closed after); not if the
     process has moved to another database since."""
-    global _trailing, _last_run
+    global _trailing
     with _trailing_lock:
         _trailing = None
     if database.obj is not scheduled_on:
@@ -125,8 +131,7 @@ def _trailing_catch_up(runtime: Runtime, scheduled_on: object) -> None:
         _catch_up_later(runtime, BATCH_WINDOW_S / 2 - idle_for)  # the last of the burst
         return
     try:
-        _last_run = time.monotonic()
-        _refresh_own(runtime)
+        _refresh_now(runtime)
     except Exception:
         log.exception("SLA clocks not caught up after a burst; the sweeper will")
     finally:
