@@ -71,6 +71,7 @@ class OutgoingSettings:
     starttls: str = "opportunistic"
     max_attempts: int = 8
     timeout: int = 30
+    send_lease: int = 120
 
 
 @dataclass(frozen=True)
@@ -488,6 +489,11 @@ def validate(settings: Settings) -> None:
     if settings.broker.worker_threads < 1 or settings.broker.worker_processes < 0:
         raise ConfigError(f"{where}: [broker] worker_threads must be at least 1 and "
                           "worker_processes at least 0")
+    outgoing = settings.outgoing
+    if outgoing.send_lease < 2 * outgoing.timeout:
+        raise ConfigError(f"{where}: [outgoing] send_lease ({outgoing.send_lease} s) must be at "
+                          f"least twice timeout ({outgoing.timeout} s): a mail still on its way "
+                          "when its lease ends would be sent a second time")
     if settings.smtp.max_recipients < 1:
         raise ConfigError(f"{where}: [smtp] max_recipients must be at least 1")
     if not (settings.outgoing.transport.startswith("maildir:")

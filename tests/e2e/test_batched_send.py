@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import smtplib
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -141,13 +141,13 @@ def test_the_outbox_sends_a_batch_and_records_each_outcome(relay, relay_desk) ->
     assert len(handler.received) == 3
 
 
-def test_what_a_slow_relay_leaves_unsent_goes_back_without_an_attempt(
-        relay, relay_desk, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_what_a_slow_relay_leaves_unsent_goes_back_without_an_attempt(relay, relay_desk) -> None:
     handler, _ = relay
-    handler.delay = 0.5
-    monkeypatch.setattr(outbox, "SEND_LEASE", timedelta(seconds=0.6))  # deadline after 0.3 s
+    handler.delay = 0.8
+    settings = relay_desk.settings  # a 1 s lease (shorter than the config allows): deadline 0.5 s
+    short_lease = Runtime(replace(settings, outgoing=replace(settings.outgoing, send_lease=1)))
     ids = queued(3, lambda n: f"c{n}@customer.example")
-    states = outbox.send_many(ids, relay_desk)
+    states = outbox.send_many(ids, short_lease)
     assert states == {ids[0]: "sent", ids[1]: "pending", ids[2]: "pending"}
     rows = {row.id: row for row in Outbox.select()}
     assert [(rows[i].state, rows[i].attempts, rows[i].lease_until) for i in ids[1:]] == [

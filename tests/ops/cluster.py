@@ -18,8 +18,10 @@ from mailbuild import customer_mail, wait_for
 from mailbuild import send_until_accepted as shared_send_until_accepted
 
 POSTDESK = str(Path(sys.executable).with_name("postdesk"))
-#: Proposed setting ([broker] redispatch_after, seconds); ignored until the sweeper reads it.
+#: [broker] redispatch_after, seconds: how long the sweeper leaves a lost queue message.
 REDISPATCH_ENV = "POSTDESK_BROKER_REDISPATCH_AFTER"
+#: [outgoing] send_lease and timeout, seconds: how long a mail whose sender was killed waits.
+SEND_LEASE_ENV = {"POSTDESK_OUTGOING_SEND_LEASE": "10", "POSTDESK_OUTGOING_TIMEOUT": "5"}
 
 
 def purge_rabbitmq_queue(url: str, queue: str) -> None:

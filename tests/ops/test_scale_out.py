@@ -22,6 +22,7 @@ from mailbuild import read_outgoing, wait_for
 from ops.cluster import (
     POSTDESK,
     REDISPATCH_ENV,
+    SEND_LEASE_ENV,
     Cluster,
     Process,
     mail_id,
@@ -91,6 +92,7 @@ def make_cluster(tmp_path: Path, cluster_database: str
             "POSTDESK_BROKER_QUEUE": queue,
             "POSTDESK_SMTP_LISTEN": f"127.0.0.1:{free_port()}",
             REDISPATCH_ENV: "5",
+            **SEND_LEASE_ENV,
         })
         made.append((cluster, url, queue, purge))
         return cluster
@@ -166,9 +168,9 @@ def test_intake_node_and_two_workers_handle_a_burst_exactly_once(
 def test_sigkill_of_a_worker_mid_burst_processes_and_sends_exactly_once(
         broker: str, make_cluster: Callable[[str], Cluster], cluster_database: str) -> None:
     """The killed worker's mails are finished by the other one: the broker may lose
-    or re-deliver them, the outbox and the sweeper make it exactly once. Up to
-    ~3 minutes: without a shorter re-dispatch delay the sweeper waits 60 s, and an
-    acknowledgment cut off mid-send waits for its 2-minute send lease."""
+    or re-deliver them, the outbox and the sweeper make it exactly once. The cluster's
+    short re-dispatch delay (5 s) and send lease (10 s) keep it to seconds: with the
+    defaults the sweeper waits 60 s, and an acknowledgment cut off mid-send 2 minutes."""
     cluster = make_cluster(broker)
     cluster.start(workers=2)
     tag = f"kill-{broker}"

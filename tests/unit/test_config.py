@@ -82,6 +82,8 @@ def test_bad_environment_value_is_named(config: Path) -> None:
     ("POSTDESK_DESK_SECRET", "short", "secret must be at least 16 characters"),
     ("POSTDESK_DESK_ADDRESSES", "support+x@example.com", "is not a plain address"),
     ("POSTDESK_BROKER_URL", "kafka://x", "[broker] url must be 'embedded'"),
+    ("POSTDESK_OUTGOING_SEND_LEASE", "45",
+     "send_lease (45 s) must be at least twice timeout (30 s)"),
 ])
 def test_invalid_values_are_explained(config: Path, key: str, value: str, message: str) -> None:
     with pytest.raises(ConfigError) as error:

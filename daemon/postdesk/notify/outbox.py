@@ -29,8 +29,6 @@ from postdesk.tickets import service
 
 log = logging.getLogger(__name__)
 
-#: A claimed row is not handed out again until this has passed.
-SEND_LEASE = timedelta(minutes=2)
 FIRST_BACKOFF = timedelta(seconds=30)
 MAX_BACKOFF = timedelta(hours=2)
 
@@ -60,9 +58,10 @@ def send_many(outbox_ids: Sequence[int], runtime: Runtime,
             except Exception as exc:  # a template or config problem: keep the row, say why
                 log.exception("outbox %s could not be rendered", row.id)
                 states[row.id] = _give_up(row, f"{type(exc).__name__}: {exc}")
-    claimed = _claim(ready, now)
+    lease = runtime.settings.outgoing.send_lease  # a claimed row is not handed out again before
+    claimed = _claim(ready, now, timedelta(seconds=lease))
     # what is not on its way well within the lease goes back, unsent, before the lease ends
-    deadline = time.monotonic() + SEND_LEASE.total_seconds() / 2
+    deadline = time.monotonic() + lease / 2
     results = runtime.transport.send_many([
         Outgoing(raw, Envelope(mail_from=row.headers["from_address"], recipients=(row.recipient,)),
                  row.message_id) for row, raw in claimed], deadline)
@@ -117,7 +116,8 @@ def _may_claim(row: Outbox, now: datetime) -> bool:
     return row.state == "sending" and row.lease_until is not None and row.lease_until < now
 
 
-def _claim(ready: list[tuple[Outbox, bytes]], now: datetime) -> list[tuple[Outbox, bytes]]:
+def _claim(ready: list[tuple[Outbox, bytes]], now: datetime, lease: timedelta
+           ) -> list[tuple[Outbox, bytes]]:
     """Take the rows (one conditional UPDATE each) and store their rendered bytes with
     them; the rows this worker now holds.
 
@@ -128,7 +128,7 @@ def _claim(ready: list[tuple[Outbox, bytes]], now: datetime) -> list[tuple[Outbo
         return []
     p = database.obj.param
     at = Outbox.next_attempt_at.db_value(now)
-    lease_until = Outbox.lease_until.db_value(now + SEND_LEASE)
+    lease_until = Outbox.lease_until.db_value(now + lease)
     claimed = []
     with durable_atomic():
         for row, raw in ready:
