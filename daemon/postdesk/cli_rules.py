@@ -107,7 +107,8 @@ def test_command(obj: Any, mail: Path, role: str) -> None:
     settings: Settings = obj.settings
     raw = mail.read_bytes()
     msg = load_message(raw)
-    parsed = parse_loaded(msg, max_depth=settings.limits.max_mime_depth)
+    parsed = parse_loaded(msg, max_depth=settings.limits.max_mime_depth,
+                          max_html_depth=settings.limits.max_html_depth)
     verdict = classify(msg, envelope_from=None, desk=Runtime(settings).identity)
     sender = parsed.sender.normalized if parsed.sender else ""
     click.echo(f"from {sender or '(no usable From)'}; subject {parsed.subject!r}")

@@ -77,6 +77,7 @@ class OutgoingSettings:
 @dataclass(frozen=True)
 class LimitsSettings:
     max_mime_depth: int = 20
+    max_html_depth: int = 256
     auto_replies_per_address: int = 10
     auto_replies_total: int = 10000
     auto_reply_window: int = 3600
@@ -494,6 +495,9 @@ def validate(settings: Settings) -> None:
         raise ConfigError(f"{where}: [outgoing] send_lease ({outgoing.send_lease} s) must be at "
                           f"least twice timeout ({outgoing.timeout} s): a mail still on its way "
                           "when its lease ends would be sent a second time")
+    if settings.limits.max_mime_depth < 1 or settings.limits.max_html_depth < 1:
+        raise ConfigError(f"{where}: [limits] max_mime_depth and max_html_depth must be at "
+                          "least 1")
     if settings.smtp.max_recipients < 1:
         raise ConfigError(f"{where}: [smtp] max_recipients must be at least 1")
     if not (settings.outgoing.transport.startswith("maildir:")

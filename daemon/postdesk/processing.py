@@ -127,7 +127,8 @@ class Arrived:
 
 def _read(row: Inbound, runtime: Runtime) -> Arrived:
     msg = load_message(row.raw)
-    parsed = parse_loaded(msg, max_depth=runtime.settings.limits.max_mime_depth)
+    parsed = parse_loaded(msg, max_depth=runtime.settings.limits.max_mime_depth,
+                          max_html_depth=runtime.settings.limits.max_html_depth)
     verdict = classify(msg, envelope_from=row.mail_from, desk=runtime.identity)
     return Arrived(row, parsed, verdict, _header_values(msg, "Authentication-Results"))
 

@@ -16,8 +16,10 @@ from email.policy import EmailPolicy
 
 from postdesk.mail.plain_headers import plain_text
 
+#: The quote markers before a line's text are taken whole (`*+`): `.*` after them could
+#: take them too, and trying every split of a long run of "> > > ..." is quadratic.
 _RETURNED_MARKER = re.compile(
-    r"^[ \t>]*(?:[-=_*]{2,}.*|.*\b(?:content-type:\s*message/rfc822|original message headers"
+    r"^[ \t>]*+(?:[-=_*]{2,}.*|.*\b(?:content-type:\s*message/rfc822|original message headers"
     r"|header of the original message)\b.*)$"
     r"|^(?:return-path|received|dkim-signature|x-received|arc-seal)\s*:",
     re.IGNORECASE | re.MULTILINE,

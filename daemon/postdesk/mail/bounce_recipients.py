@@ -16,7 +16,11 @@ from postdesk.mail.bounce_report import BouncedRecipient
 from postdesk.mail.bounce_verdict import best_status, is_hard, status_in
 from postdesk.mail.plain_headers import plain_address
 
-_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+_LOCAL_CHARS = r"A-Za-z0-9.!#$%&'*+/=?^_`{|}~-"
+_ADDRESS_TEXT = rf"[{_LOCAL_CHARS}]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
+#: An address found anywhere starts where a run of local-part characters starts: a search
+#: from inside a long run (a line of "aaaa...") would scan to its end from every position.
+_ADDRESS = re.compile(rf"(?<![{_LOCAL_CHARS}]){_ADDRESS_TEXT}")
 _DSN_FIELD = re.compile(
     r"^(final-recipient|original-recipient|x-actual-recipient|action|status|diagnostic-code"
     r"|original-rcpt-to|removal-recipient|feedback-type)[ \t]*:[ \t]*(.*(?:\n[ \t]+.*)*)",
@@ -29,7 +33,7 @@ _HEADER_LINE = re.compile(
 )
 _LINE_START_ADDRESS = re.compile(
     r"^[ \t]*(?:(?:recipient|address|to|rcpt to|original-recipient|final-recipient)"
-    r"(?:\s*address)?\s*:?\s*)?[\"'<(]*(" + _ADDRESS.pattern + r")[\"'>)]*"
+    r"(?:\s*address)?\s*:?\s*)?[\"'<(]*+(" + _ADDRESS_TEXT + r")[\"'>)]*"
     r"(?=\s*(?:$|:|;|,|\.{3}|\(|<|on\b|\[|-{1,2}\s|\.?\s*$))",
     re.IGNORECASE | re.MULTILINE,
 )

@@ -15,7 +15,8 @@ the desk gets a result, and whatever could not be understood is reported in
   blobs (with a note), forwarded messages (as ``.eml``), inline images (with
   their Content-ID), and files uuencoded into the text by old Lotus Notes.
 * MIME nesting deeper than ``max_depth`` is not walked (defect
-  ``MaxDepthExceeded``).
+  ``MaxDepthExceeded``); HTML elements nested deeper than ``max_html_depth``
+  lose their tags, not their text, before cleaning (defect ``HtmlTooDeep``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from postdesk.mail.attachments import finish_attachments, sanitize_filename
 from postdesk.mail.charsets import decode_text
 from postdesk.mail.header_fields import HeaderFields, read_headers
 from postdesk.mail.header_text import decode_header_value
+from postdesk.mail.html_depth import DEFAULT_MAX_DEPTH, limit_depth
 from postdesk.mail.htmltext import html_to_text, sanitize_html
 from postdesk.mail.loading import UnparseableMessageDefect, load_message
 from postdesk.mail.mime_walk import Body, collect_body, normalise_newlines
@@ -50,12 +52,14 @@ __all__ = [
 _T = TypeVar("_T")
 
 
-def parse_message(raw: bytes, *, max_depth: int = 20) -> ParsedMail:
+def parse_message(raw: bytes, *, max_depth: int = 20,
+                  max_html_depth: int = DEFAULT_MAX_DEPTH) -> ParsedMail:
     """Parse raw mail bytes; never raises for any input."""
-    return parse_loaded(load_message(raw), max_depth=max_depth)
+    return parse_loaded(load_message(raw), max_depth=max_depth, max_html_depth=max_html_depth)
 
 
-def parse_loaded(msg: EmailMessage, *, max_depth: int = 20) -> ParsedMail:
+def parse_loaded(msg: EmailMessage, *, max_depth: int = 20,
+                 max_html_depth: int = DEFAULT_MAX_DEPTH) -> ParsedMail:
     """Parse an already loaded message; never raises."""
     defects: set[str] = set()
     undeclared = UndeclaredCharset(msg)
@@ -67,10 +71,10 @@ def parse_loaded(msg: EmailMessage, *, max_depth: int = 20) -> ParsedMail:
     )
     defects |= body.defects
     result: ParsedMail | None = _guarded(
-        lambda: _assemble(headers, body, defects), None, "AssembleError", defects
+        lambda: _assemble(headers, body, defects, max_html_depth), None, "AssembleError", defects
     )
     if result is None:
-        return _assemble(HeaderFields(), Body(), defects)
+        return _assemble(HeaderFields(), Body(), defects, max_html_depth)
     return result
 
 
@@ -83,11 +87,18 @@ def _guarded(make: Callable[[], _T], default: _T, defect: str, defects: set[str]
         return default
 
 
-def _assemble(headers: HeaderFields, body: Body, defects: set[str]) -> ParsedMail:
+def _assemble(headers: HeaderFields, body: Body, defects: set[str],
+              max_html_depth: int) -> ParsedMail:
     html_source = "\n".join(body.htmls) if body.htmls else None
     text = _join_texts(body.texts) if body.texts or body.htmls else _inline_text_file(body)
-    if not text.strip() and html_source is not None:
-        text = html_to_text(html_source) or text
+    html = None
+    if html_source is not None:
+        if not text.strip():
+            text = html_to_text(html_source) or text
+        bounded, flattened = limit_depth(html_source, max_html_depth)
+        if flattened:
+            defects.add("HtmlTooDeep")
+        html = sanitize_html(bounded)
     return ParsedMail(
         message_id=headers.message_id,
         in_reply_to=headers.in_reply_to,
@@ -99,7 +110,7 @@ def _assemble(headers: HeaderFields, body: Body, defects: set[str]) -> ParsedMai
         cc=headers.cc,
         date=headers.date,
         text=text,
-        html=sanitize_html(html_source) if html_source is not None else None,
+        html=html,
         attachments=finish_attachments(body.attachments, html_source),
         languages=headers.languages,
         defects=tuple(sorted(defects)),
