@@ -67,6 +67,7 @@ SHAPES: dict[str, tuple[str, Callable[[int], str]]] = {
     "subject: '[#1] ' tags": ("subject", lambda n: _repeat("[#1] ", n)),
     "subject: encoded words": ("subject", lambda n: _repeat("=?utf-8?q?a?= ", n)),
     "To: many addresses": ("to", lambda n: _repeat("a@b.example, ", n) + RECIPIENT),
+    "To: 'a.' repeated": ("to", lambda n: _repeat("a.", n) + ", " + RECIPIENT),
 }
 #: Every plain-text shape also as the text of a bounce (read by the bounce parser).
 SHAPES.update({f"bounce, {name}": ("bounce", make) for name, (where, make) in list(SHAPES.items())

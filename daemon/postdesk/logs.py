@@ -42,7 +42,10 @@ _ids: contextvars.ContextVar[dict[str, int | None] | None] = contextvars.Context
 #: Attributes every LogRecord has; anything else on a record came from `extra=`.
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
     "message", "asctime", "taskName", *CONTEXT_KEYS}
-_URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s]*):[^@\s]*@", re.IGNORECASE)
+#: A run of characters without white space that holds "://" (matched from a run's start
+#: only: from inside a long run a search would scan it again from every position).
+_URL_RUN = re.compile(r"(?<!\S)\S*://\S*")
+_SCHEME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-")
 _BARE = re.compile(r"[A-Za-z0-9_.:/@+\-,#<>\[\]()]+")
 LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
           "error": logging.ERROR}
@@ -72,8 +75,38 @@ def bind(**ids: int | None) -> None:
 
 
 def redact(text: str) -> str:
-    """Hide the password of every URL in the text."""
-    return _URL_PASSWORD.sub(r"\1:***@", text) if "://" in text else text
+    """Hide the password of every URL in the text (`scheme://user:password@host`).
+
+    Linear in the text, whatever it holds: log lines can carry what a mail or a
+    server sent."""
+    return _URL_RUN.sub(_redact_run, text) if "://" in text else text
+
+
+def _redact_run(match: re.Match[str]) -> str:
+    run = match.group(0)
+    if "@" not in run or ":" not in run:
+        return run
+    pieces, kept_from, search_from = [], 0, 0
+    nearest: dict[str, int] = {}  # the next ":", "/", "@" found so far (they only move on)
+
+    def next_of(char: str, position: int) -> int:
+        found = nearest.get(char, -2)
+        if -1 < found < position or found == -2:
+            found = nearest[char] = run.find(char, position)
+        return found
+
+    while (sep := run.find("://", search_from)) != -1:
+        search_from = user = sep + 3
+        if sep == 0 or run[sep - 1] not in _SCHEME_CHARS:
+            continue
+        colon, slash, at = next_of(":", user), next_of("/", user), next_of("@", user)
+        if colon == -1 or at == -1:
+            break
+        if colon < at and not -1 < slash < colon:  # user:password@, no "/" in the user
+            pieces.append(run[kept_from:colon + 1] + "***")
+            kept_from = search_from = at
+    pieces.append(run[kept_from:])
+    return "".join(pieces)
 
 
 class ContextFilter(logging.Filter):

@@ -21,6 +21,7 @@ from postdesk.logs import (
     bind,
     configure,
     log_context,
+    redact,
     reopen,
 )
 
@@ -94,6 +95,31 @@ def test_json_line_and_passwords_in_urls_are_hidden() -> None:
     assert event["outbox"] == 3 and event["level"] == "warning"
     assert event["msg"] == "cannot reach smtp://desk:***@relay:25"
     assert "hunter2" not in line
+
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ("db postgresql://bench:pw@127.0.0.1:5432/bench ok",
+     "db postgresql://bench:***@127.0.0.1:5432/bench ok"),
+    ("smtp://u:p%40ss@relay:25 and amqp://guest:guest@h:5672/",
+     "smtp://u:***@relay:25 and amqp://guest:***@h:5672/"),
+    ("(redis://:secret@h:6379/0)", "(redis://:***@h:6379/0)"),
+    ("a://u:p@h/x://v:q@i", "a://u:***@h/x://v:***@i"),
+    ("x://a:b://c@d", "x://a:***@d"),  # a password holding "://" is hidden whole
+    ("http://host/path:x@y", "http://host/path:x@y"),  # no user:password before the host
+    ("a://u@h:1/p:q@r", "a://u@h:1/p:q@r"),
+    ("mailto://x@y and no password", "mailto://x@y and no password"),
+])
+def test_redact_hides_each_password_and_only_that(text: str, shown: str) -> None:
+    assert redact(text) == shown
+
+
+def test_redact_reads_hostile_text_in_one_pass() -> None:
+    """Runs that a pattern would rescan from every position ("a.a.a...", "a://a://...")
+    come back unchanged, and a password after them is still hidden."""
+    for run in ("a." * 50_000 + "://", "a://" * 50_000, "x://" + "a:" * 50_000):
+        assert redact(run) == run
+    hidden = redact("a://" * 50_000 + "u:secret@h")  # all after the first "a:" is password
+    assert hidden == "a://a:***@h"
 
 
 def test_a_traceback_is_one_escaped_field() -> None:

@@ -686,3 +686,14 @@ def test_seed_mail_parses_fully() -> None:
     assert parsed.text == "Grüße"  # the uuencode-only part leaves no text
     assert [a.filename for a in parsed.attachments] == ["é.png", "inner.eml", "a.bin"]
     assert parsed.attachments[2].data == b"abc"
+
+
+@pytest.mark.parametrize("junk", ["a." * 20_000, "a" * 40_000 + ".", "'." * 20_000])
+def test_an_address_header_with_a_huge_run_of_junk_keeps_its_address(junk: str) -> None:
+    """Such a run once made the addr-spec search quadratic (2.8 s for 40,000 characters);
+    the address after it is still found, and the junk is not taken for one."""
+    only_junk = parse_message(mail(f"From: alice@customer.example\nTo: {junk}"))
+    assert only_junk.to == ()
+    # an unclosed comment: the standard library gives up, the addr-spec search finds it
+    broken = parse_message(mail(f"From: alice@customer.example\nTo: ({junk} support@example.com"))
+    assert [address.email for address in broken.to] == ["support@example.com"]

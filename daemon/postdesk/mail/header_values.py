@@ -17,7 +17,9 @@ from postdesk.mail.plain_headers import plain_mailbox
 _MESSAGE_ID = re.compile(r"<([^<>]*)>")
 
 
-_BARE_ADDRESS = re.compile(r"[^\s<>\"(),;:\[\]]+@[^\s<>\"(),;:\[\]]+")
+#: An addr-spec, found only where a run of its characters starts: a search from inside
+#: a long run (a header of "a.a.a...") would scan to the run's end from every position.
+_BARE_ADDRESS = re.compile(r"(?<![^\s<>\"(),;:\[\]])[^\s<>\"(),;:\[\]]+@[^\s<>\"(),;:\[\]]+")
 
 
 def parse_addresses(values: list[str]) -> tuple[Address, ...]:
