@@ -305,7 +305,7 @@ def test_garbage_never_raises(raw: bytes) -> None:
 
 
 @pytest.mark.parametrize("filler", [">" * 20_000, "> " * 10_000, "'" * 20_000, "-" * 20_000,
-                                    "a" * 20_000, "a." * 10_000])
+                                    "a" * 20_000, "a." * 10_000, "1." * 10_000])
 def test_a_bounce_with_a_huge_line_is_still_read_right(filler: str) -> None:
     """Such a line once took each bounce pattern quadratic time (44 s of CPU for 40,000
     '>'s); the bounce must still be read as before: the recipient, the status, and the

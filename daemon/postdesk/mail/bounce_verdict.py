@@ -36,7 +36,8 @@ _HARD_TEXT = re.compile(
     r"|has moved|not our customer|address rejected|addressee unknown|not listed"
     r"|does not accept mail|null mx|account (?:has been )?(?:expired|disabled)"
     r"|host (?:\S+ )?(?:unknown|not found)|(?:domain|host) (?:\S+ )?(?:does not exist|may not exist"
-    r"|is not reachable)|\S+\.\w+ does not exist|invalid .{0,20}userid|check if address is correct"
+    r"|is not reachable)|(?<!\S)\S+\.\w+ does not exist|invalid .{0,20}userid"
+    r"|check if address is correct"
     r"|no (?:smtp service|mx found)|indicated no smtp|address couldn.t be found"
     r"|wasn.t found at the destination",
     re.IGNORECASE,

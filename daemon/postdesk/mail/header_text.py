@@ -16,7 +16,9 @@ FOLD = re.compile(r"\r?\n(?=[ \t])")
 WHITESPACE = re.compile(r"[ \t\r\n\f\v]+")
 
 
-_FOLDING_RUN = re.compile(r"[ \t]*[\t\r\n\f\v][ \t\r\n\f\v]*")
+#: White space holding a fold or a control space, from the start of a run only (a search
+#: from inside a long run of blanks would scan it again from every position).
+_FOLDING_RUN = re.compile(r"(?<![ \t])[ \t]*[\t\r\n\f\v][ \t\r\n\f\v]*")
 
 
 def decode_header_value(value: object) -> str:

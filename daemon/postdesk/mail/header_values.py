@@ -29,7 +29,10 @@ def parse_addresses(values: list[str]) -> tuple[Address, ...]:
     return tuple(found)
 
 
-_BARE_NAME_WITH_AT = re.compile(r'(^|,)\s*([^,"<>()]*@[^,"<>()]*?)\s*<([^<>]*)>')
+#: Start of an entry, the name up to "<" (the part before its first "@" holds none, the
+#: spaces before it are taken whole: no two parts could take the same characters, which
+#: made the search quadratic on a run of "@"s), and the address in angle brackets.
+_BARE_NAME_WITH_AT = re.compile(r'(^|,)\s*+([^,"<>()@]*@[^,"<>()]*)<([^<>]*)>')
 
 
 def _quote_bare_names(value: str) -> str:
@@ -40,7 +43,8 @@ def _quote_bare_names(value: str) -> str:
     """
     if "<" not in value or "@" not in value:
         return value
-    return _BARE_NAME_WITH_AT.sub(r'\1 "\2" <\3>', value)
+    return _BARE_NAME_WITH_AT.sub(
+        lambda entry: f'{entry[1]} "{entry[2].rstrip()}" <{entry[3]}>', value)
 
 
 def _addresses_in(value: str) -> list[Address]:

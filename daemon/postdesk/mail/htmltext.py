@@ -69,9 +69,9 @@ _GENERIC_ATTRIBUTES = frozenset(
 )
 
 _SPACES = re.compile(r"[ \t\r\n\f\v\u00a0]+")
-_TRAILING = re.compile(r"[ \t]+\n")
+_TRAILING = re.compile(r"(?<![ \t])[ \t]+\n")  # from a run's start: linear on long runs
 _BLANK_RUNS = re.compile(r"\n{3,}")
-_TAGS = re.compile(r"<[^>]*>")
+_TAGS = re.compile(r"<[^<>]*>")  # not across a "<": linear on "<<<<..."
 
 
 class _TextExtractor(HTMLParser):
