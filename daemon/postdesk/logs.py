@@ -24,6 +24,7 @@ import json
 import logging
 import logging.handlers
 import re
+import string
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -45,7 +46,7 @@ _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
 #: A run of characters without white space that holds "://" (matched from a run's start
 #: only: from inside a long run a search would scan it again from every position).
 _URL_RUN = re.compile(r"(?<!\S)\S*://\S*")
-_SCHEME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-")
+_SCHEME_CHARS = frozenset(string.ascii_letters + string.digits + "+.-")
 _BARE = re.compile(r"[A-Za-z0-9_.:/@+\-,#<>\[\]()]+")
 LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
           "error": logging.ERROR}
@@ -90,8 +91,8 @@ def _redact_run(match: re.Match[str]) -> str:
     nearest: dict[str, int] = {}  # the next ":", "/", "@" found so far (they only move on)
 
     def next_of(char: str, position: int) -> int:
-        found = nearest.get(char, -2)
-        if -1 < found < position or found == -2:
+        found = nearest.get(char)
+        if found is None or -1 < found < position:  # not looked for yet, or left behind
             found = nearest[char] = run.find(char, position)
         return found
 

@@ -71,3 +71,12 @@ def test_broken_tags_cost_one_pass() -> None:
     names and attributes whole): the result is the input, unchanged."""
     for html in ("<a" * 50_000, "<div " + "a" * 100_000, "<" + "a" * 100_000 + "<" * 1000):
         assert limit_depth(html, 256) == (html, False)
+
+
+def test_the_cleaner_bounds_the_depth_itself() -> None:
+    """Every caller of sanitize_html gets the bound, not only the parser."""
+    from postdesk.mail.htmltext import sanitize_html
+
+    clean, flattened = sanitize_html("<blockquote>" * 1000 + "x<script>y</script>", 256)
+    assert flattened and clean.count("<blockquote>") <= 256 and "<script" not in clean
+    assert sanitize_html("<p>fine</p>") == ("<p>fine</p>", False)

@@ -15,6 +15,8 @@ from urllib.parse import unquote
 
 import nh3
 
+from postdesk.mail.html_depth import DEFAULT_MAX_DEPTH, limit_depth
+
 _SKIPPED = frozenset({"script", "style", "head", "title", "template", "noscript", "xml"})
 _BLOCKS = frozenset(
     [
@@ -170,15 +172,16 @@ def _tidy(text: str) -> str:
     return text.strip()
 
 
-def sanitize_html(html: str) -> str:
-    """Return ``html`` safe to show in a browser: no script, handlers or js: URLs.
-
-    Bound its nesting first (`postdesk.mail.html_depth.limit_depth`): the cleaner's
-    time grows with the square of the depth."""
+def sanitize_html(html: str, max_depth: int = DEFAULT_MAX_DEPTH) -> tuple[str, bool]:
+    """``html`` safe to show in a browser (no script, handlers or js: URLs), and whether
+    elements nested deeper than ``max_depth`` lost their tags first: the cleaner's time
+    grows with the square of the depth (`postdesk.mail.html_depth`)."""
+    bounded, flattened = limit_depth(html, max_depth)
     try:
-        return nh3.clean(html, url_schemes=set(_URL_SCHEMES), attributes=_attributes())
+        return nh3.clean(bounded, url_schemes=set(_URL_SCHEMES),
+                         attributes=_attributes()), flattened
     except Exception:  # nh3 only raises on bad arguments; never show unsanitised HTML
-        return ""
+        return "", flattened
 
 
 def _attributes() -> dict[str, set[str]]:

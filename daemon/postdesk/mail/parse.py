@@ -29,7 +29,7 @@ from postdesk.mail.attachments import finish_attachments, sanitize_filename
 from postdesk.mail.charsets import decode_text
 from postdesk.mail.header_fields import HeaderFields, read_headers
 from postdesk.mail.header_text import decode_header_value
-from postdesk.mail.html_depth import DEFAULT_MAX_DEPTH, limit_depth
+from postdesk.mail.html_depth import DEFAULT_MAX_DEPTH
 from postdesk.mail.htmltext import html_to_text, sanitize_html
 from postdesk.mail.loading import UnparseableMessageDefect, load_message
 from postdesk.mail.mime_walk import Body, collect_body, normalise_newlines
@@ -95,10 +95,9 @@ def _assemble(headers: HeaderFields, body: Body, defects: set[str],
     if html_source is not None:
         if not text.strip():
             text = html_to_text(html_source) or text
-        bounded, flattened = limit_depth(html_source, max_html_depth)
+        html, flattened = sanitize_html(html_source, max_html_depth)
         if flattened:
             defects.add("HtmlTooDeep")
-        html = sanitize_html(bounded)
     return ParsedMail(
         message_id=headers.message_id,
         in_reply_to=headers.in_reply_to,
