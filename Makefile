@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DESK ?= desk
-LOCALES := daemon/postdesk/defaults/locales
+LOCALES := locales
 PO := $(wildcard $(LOCALES)/*/LC_MESSAGES/messages.po)
 MO := $(PO:.po=.mo)
 STAMP := $(VENV)/.installed
@@ -27,7 +27,7 @@ catalogs: $(MO)
 
 # After changing a translatable string: extract, merge into every language, compile.
 locales: install
-	$(BIN)/pybabel extract -F $(LOCALES)/babel.cfg -o $(LOCALES)/messages.pot --project=Postdesk --version=0.1.0 --copyright-holder="Postdesk developers" -c "Translators:" daemon/postdesk
+	$(BIN)/pybabel extract -F $(LOCALES)/babel.cfg -o $(LOCALES)/messages.pot --project=Postdesk --version=0.1.0 --copyright-holder="Postdesk developers" -c "Translators:" daemon/postdesk templates
 	$(BIN)/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) -D messages --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/pybabel compile -d $(LOCALES) -D messages --statistics
 
@@ -52,4 +52,4 @@ bench: install
 	$(BIN)/python bench/ingest.py
 
 clean:
-	rm -rf $(VENV) build dist daemon/*.egg-info
+	rm -rf $(VENV) build dist daemon/*.egg-info daemon/postdesk/shipped

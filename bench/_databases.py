@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "daemon"))
 import peewee
 
 from _common import work_folder
-from postdesk import db
+from postdesk.store import db
 
 PG_SERVER = os.environ.get("POSTDESK_BENCH_PG_SERVER",
                            "postgresql://postgres@127.0.0.1:5432/postgres")

@@ -99,12 +99,13 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the desk under bench/out/")
     args = parser.parse_args()
 
-    from postdesk import db, migrations, runtime
-    from postdesk.config import apply_environment, load_settings
-    from postdesk.desk import init_desk
-    from postdesk.intake.store import Arrival, store_inbound
-    from postdesk.models import Inbound
-    from postdesk.processing import process_inbound
+    from postdesk.config import runtime
+    from postdesk.config.desk_init import init_desk
+    from postdesk.config.settings import apply_environment, load_settings
+    from postdesk.store import db, migrations
+    from postdesk.store.inbound import Arrival, store_inbound
+    from postdesk.store.models import Inbound
+    from postdesk.worker.process import process_inbound
 
     folder = work_folder("hostile-")
     try:

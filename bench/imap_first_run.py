@@ -23,10 +23,10 @@ sys.path[:0] = [str(Path(__file__).resolve().parents[1] / "tests")]
 
 from imap.dovecot import PASSWORD, USER, Dovecot  # noqa: E402
 from mailbuild import customer_mail  # noqa: E402
-from postdesk import db, migrations  # noqa: E402
-from postdesk.config import ImapSource  # noqa: E402
-from postdesk.intake.imap import BATCH_MESSAGES, ImapIntake  # noqa: E402
-from postdesk.models import Inbound  # noqa: E402
+from postdesk.channels.email.imap.intake import BATCH_MESSAGES, ImapIntake  # noqa: E402
+from postdesk.config.settings import ImapSource  # noqa: E402
+from postdesk.store import db, migrations  # noqa: E402
+from postdesk.store.models import Inbound  # noqa: E402
 
 
 def fill(server: Dovecot, total: int) -> None:
@@ -65,7 +65,7 @@ async def first_sync(source: ImapSource) -> int:
     intake = ImapIntake(source, on_stored=lambda _id: None)
     await intake.session.connect()
     try:
-        from postdesk.intake.imap_state import load_state, reset_state
+        from postdesk.channels.email.imap.state import load_state, reset_state
 
         selected = await intake.session.select(source.folder)
         state = await asyncio.to_thread(load_state, source.name)

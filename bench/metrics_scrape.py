@@ -6,7 +6,7 @@
    schema and N inbound mails (done, processed 0-30 s after receipt), N
    outbox rows (sent) and 2N events on one ticket, 1 % of them SLA breaches;
    generated inside the database.
-2. The collectors of `postdesk.metrics` (a registry as `serve` builds it, so
+2. The collectors of `postdesk.serve.metrics` (a registry as `serve` builds it, so
    the latency scan starts at "node start"), then the text exposition
    (`generate_latest`), timed: the first scrape (the SLA counters read every
    SLA event once), then steady scrapes, each after 200 more mails were
@@ -34,9 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "daemon"))
 
 from prometheus_client import generate_latest
 
-from postdesk import db, migrations
-from postdesk.config import Settings
-from postdesk.metrics import make_registry
+from postdesk.config.settings import Settings
+from postdesk.serve.metrics import make_registry
+from postdesk.store import db, migrations
 
 RUNS = 7
 NAIVE_NOW = "datetime('now')"

@@ -17,7 +17,7 @@ local one; skipped when unreachable):
    `queue_tickets()` (one page in the queue's order, live SLA per clock in
    the shipped office calendar) plus `json.dumps`, for the shipped queues
    and a `subject_contains` one (a text search: SQLite's trigram index of
-   subjects, `postdesk.ticket_queues.subject_index`; ILIKE on PostgreSQL),
+   subjects, `postdesk.store.subject_index`; ILIKE on PostgreSQL),
    and `queue_count()` as `postdesk queue` lists it; median of 7 after one
    warm-up;
 3. the baseline in the same run: `SELECT count(*) FROM ticket` (median of 7);
@@ -46,9 +46,11 @@ sys.path.insert(0, str(_HERE.parent / "daemon"))
 import peewee  # noqa: E402
 
 from _databases import engine_arguments, measured, median_ms, on_each_engine  # noqa: E402
-from postdesk import migrations  # noqa: E402
 from postdesk.sla import load_sla  # noqa: E402
-from postdesk.ticket_queues import subject_index  # noqa: E402
+from postdesk.store import (  # noqa: E402
+    migrations,
+    subject_index,
+)
 from postdesk.ticket_queues.loader import load_queues, parse_queues  # noqa: E402
 from postdesk.ticket_queues.model import Queue  # noqa: E402
 from postdesk.ticket_queues.query import (  # noqa: E402
@@ -58,7 +60,7 @@ from postdesk.ticket_queues.query import (  # noqa: E402
 )
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-RULES = Path(__file__).resolve().parent.parent / "daemon/postdesk/defaults/desk/rules"
+RULES = Path(__file__).resolve().parent.parent / "rules"
 EXTRA = parse_queues("""\
 queues:
   - name: printers

@@ -40,8 +40,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import peewee
 
 from _databases import engine_arguments, on_each_engine
-from postdesk import migrations
 from postdesk.report.sla_query import sla_report
+from postdesk.store import migrations
 from sla_scan import _fill
 
 RUNS = 3

@@ -9,7 +9,7 @@ local one; skipped when unreachable):
 1. create the desk's schema (migrations, with ticket_sla of migration 6) and
    fill it with N tickets and N ticket_sla rows whose next_at is spread
    uniformly over 30 days (INSERT ... SELECT in the database: seconds);
-2. time the scan's query, `postdesk.sla_scan.due_rows(now, 500)` (the
+2. time the scan's query, `postdesk.sla.tracking.scan.due_rows(now, 500)` (the
    indexed `next_at <= now ORDER BY next_at, id LIMIT 500`), for a `now` one
    minute (a scan every minute: ~23 due rows per million) and one hour (a
    scheduler that was down: ~1,400) after the start, walking every batch;
@@ -36,10 +36,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "daemon"))
 import peewee
 
 from _databases import engine_arguments, measured, median_ms, on_each_engine
-from postdesk import migrations
-from postdesk.migrations import m0006_ticket_sla
-from postdesk.sla_scan import SCAN_BATCH, due_rows
-from postdesk.sla_store import TicketSla
+from postdesk.sla.tracking.scan import SCAN_BATCH, due_rows
+from postdesk.store import migrations
+from postdesk.store.migrations import m0006_ticket_sla
+from postdesk.store.sla_store import TicketSla
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 SPREAD_S = 30 * 86400

@@ -78,9 +78,10 @@ def instrument(clock: StageClock) -> None:
     """Replace the worker's stage functions (in the modules that call them) by timed ones."""
     import peewee
 
-    from postdesk import processing
-    from postdesk.notify import outbox
-    from postdesk.tickets import automation, sla_track
+    from postdesk.channels.email import sender as outbox
+    from postdesk.sla.tracking import track as sla_track
+    from postdesk.tickets import automation
+    from postdesk.worker import process as processing
 
     def patch(module: Any, name: str, stage: str) -> None:
         if hasattr(module, name):
@@ -100,7 +101,7 @@ def instrument(clock: StageClock) -> None:
     patch(sla_track, "store", "SLA store()")
     patch(sla_track, "refresh_safely", "SLA refresh (clocks + store)")
     try:  # the SLA refresh after the commit, in batches (when this desk has it)
-        from postdesk.tickets import sla_catch_up
+        from postdesk.sla.tracking import catch_up as sla_catch_up
     except ImportError:
         pass
     else:
@@ -118,9 +119,10 @@ def instrument(clock: StageClock) -> None:
 
 
 def setup_desk(workdir: Path) -> Any:
-    from postdesk import db, migrations, runtime
-    from postdesk.config import load_settings
-    from postdesk.desk import init_desk
+    from postdesk.config import runtime
+    from postdesk.config.desk_init import init_desk
+    from postdesk.config.settings import load_settings
+    from postdesk.store import db, migrations
 
     desk = workdir / "desk"
     init_desk(desk)
@@ -133,14 +135,14 @@ def setup_desk(workdir: Path) -> Any:
 
 
 def store(mails: list[Any]) -> list[int]:
-    from postdesk.intake.store import Arrival, store_inbound
+    from postdesk.store.inbound import Arrival, store_inbound
 
     return [store_inbound(Arrival(raw=m.raw, mail_from=m.sender, rcpt_to=(m.rcpt,),
                                   source="smtp")) for m in mails]
 
 
 def acknowledgments(ids: list[int]) -> dict[str, Acknowledgment]:
-    from postdesk.models import Inbound, Outbox
+    from postdesk.store.models import Inbound, Outbox
 
     rows = (Outbox.select(Outbox, Inbound.mail_from)
             .join(Inbound, on=(Inbound.ticket == Outbox.ticket))
@@ -157,8 +159,10 @@ def work(ids: list[int]) -> tuple[int, int]:
     """What a worker process does with a batch of ids (as a busy one gets them): process
     each, then send what they decided together; returns (tickets' mails, mails sent)."""
     global processing_cpu
-    from postdesk import processing, runtime, workpool
-    from postdesk.notify import outbox
+    from postdesk.channels.email import sender as outbox
+    from postdesk.config import runtime
+    from postdesk.worker import pool as workpool
+    from postdesk.worker import process as processing
 
     rt = runtime.current()
     sent = done = 0
@@ -238,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     plain_cpu = time.process_time() - plain_cpu
     plain_processing = processing_cpu
 
-    from postdesk.db import database
+    from postdesk.store.db import database
 
     clock = StageClock()
     instrument(clock)

@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 
-from postdesk import db, migrations
-from postdesk.config import Settings, apply_environment, load_settings
-from postdesk.desk import init_desk
-from postdesk.models import MODELS
+from postdesk.config.desk_init import init_desk
+from postdesk.config.settings import Settings, apply_environment, load_settings
+from postdesk.store import db, migrations
+from postdesk.store.models import MODELS
 from scratch import scratch_database
 
 PG_SERVER = os.environ.get("POSTDESK_TEST_PG_SERVER", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -119,7 +119,7 @@ class RunningDaemon:
     """`postdesk serve` in a thread with its own event loop, on a free port."""
 
     def __init__(self, settings: Settings) -> None:
-        from postdesk.server import Daemon
+        from postdesk.serve.daemon import Daemon
 
         self.settings = settings
         self.daemon = Daemon(settings)

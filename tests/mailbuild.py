@@ -71,7 +71,7 @@ def send_mail(daemon: object, msg: EmailMessage, sender: str | None = None) -> N
 
 def processed(count: int) -> Callable[[], bool]:
     """A probe for wait_for: at least `count` inbound mails are no longer pending."""
-    from postdesk.models import Inbound
+    from postdesk.store.models import Inbound
 
     return lambda: Inbound.select().where(Inbound.state != "pending").count() >= count
 

@@ -34,10 +34,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from postdesk.config import Settings, load_settings
+from postdesk.config.runtime import Runtime
+from postdesk.config.settings import Settings, load_settings
 from postdesk.notify.render import Renderer, default_locale_dir
 from postdesk.notify.samples import SAMPLES, hostile_context, sample_context
-from postdesk.runtime import Runtime
 
 
 def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:

@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from postdesk.config import LogSettings, Settings
+from postdesk.config.settings import LogSettings, Settings
 
 #: Keys copied from the context onto every record, in this order on the line.
 CONTEXT_KEYS = ("inbound", "outbox", "ticket")

@@ -15,12 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from postdesk import db, migrations, runtime
-from postdesk.config import apply_environment, load_settings
-from postdesk.desk import init_desk
-from postdesk.intake.store import Arrival, store_inbound
-from postdesk.models import Inbound
-from postdesk.processing import process_inbound
+from postdesk.config import runtime
+from postdesk.config.desk_init import init_desk
+from postdesk.config.settings import apply_environment, load_settings
+from postdesk.store import db, migrations
+from postdesk.store.inbound import Arrival, store_inbound
+from postdesk.store.models import Inbound
+from postdesk.worker.process import process_inbound
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 NOT_MAIL = {".json", ".md", ".py", ".rb", ".php", ".t", ".go", ".pl", ".sh", ".yml", ".yaml",

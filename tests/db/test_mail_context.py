@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from postdesk.config import Settings
-from postdesk.runtime import Runtime
+from postdesk.config.runtime import Runtime
+from postdesk.config.settings import Settings
 from postdesk.tickets import service
 from postdesk.tickets.mailing import MailRequest, build_mail
 

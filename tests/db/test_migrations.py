@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from postdesk import db, migrations
-from postdesk.models import Customer, Link, Outbox, SchemaVersion, Ticket
-from postdesk.ticket_queues import subject_index
+from postdesk.store import db, migrations, subject_index
+from postdesk.store.models import Customer, Link, Outbox, SchemaVersion, Ticket
 from postdesk.ticket_queues.loader import parse_queues
 from postdesk.ticket_queues.query import queue_tickets
 
@@ -86,7 +85,7 @@ def test_version_9_database_gets_the_subject_index_with_its_old_tickets(
 
 
 def test_version_10_database_gets_the_index_the_rate_limit_counts(database_url: str) -> None:
-    from postdesk.config import LimitsSettings
+    from postdesk.config.settings import LimitsSettings
     from postdesk.notify.ratelimit import automatic_mail_held_back
 
     database = db.connect(database_url)

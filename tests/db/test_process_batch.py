@@ -10,14 +10,14 @@ import peewee
 import pytest
 
 from mailbuild import customer_mail
-from postdesk import processing
-from postdesk.config import Settings
-from postdesk.db import database, is_postgres
-from postdesk.intake.store import Arrival, store_inbound
-from postdesk.models import Customer, Inbound, Message, Ticket
-from postdesk.processing import Outcome, process_many
-from postdesk.runtime import Runtime
+from postdesk.config.runtime import Runtime
+from postdesk.config.settings import Settings
+from postdesk.store.db import database, is_postgres
+from postdesk.store.inbound import Arrival, store_inbound
+from postdesk.store.models import Customer, Inbound, Message, Ticket
 from postdesk.tickets import service
+from postdesk.worker import process as processing
+from postdesk.worker.process import Outcome, process_many
 
 
 @pytest.fixture

@@ -11,11 +11,11 @@ from datetime import timedelta
 
 import pytest
 
-from postdesk.config import LimitsSettings
-from postdesk.db import database, utcnow
-from postdesk.models import Outbox
+from postdesk.config.settings import LimitsSettings
 from postdesk.notify import ratelimit
 from postdesk.notify.ratelimit import automatic_mail_held_back
+from postdesk.store.db import database, utcnow
+from postdesk.store.models import Outbox
 
 _serial = iter(range(10**9))
 

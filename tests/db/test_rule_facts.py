@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from postdesk.db import database
+from postdesk.store.db import database
 from postdesk.tickets import service
 from postdesk.tickets.automation import facts_of, opened_facts
 

@@ -16,16 +16,16 @@ from pathlib import Path
 import pytest
 
 from mailbuild import customer_mail, wait_for
-from postdesk import processing
-from postdesk.config import Settings
-from postdesk.db import database
-from postdesk.intake.store import Arrival, store_inbound
-from postdesk.models import Event, Ticket
-from postdesk.processing import process_inbound
-from postdesk.runtime import Runtime
-from postdesk.sla_pending import SlaPending
-from postdesk.sla_store import TicketSla
-from postdesk.tickets import sla_catch_up
+from postdesk.config.runtime import Runtime
+from postdesk.config.settings import Settings
+from postdesk.sla.tracking import catch_up as sla_catch_up
+from postdesk.store.db import database
+from postdesk.store.inbound import Arrival, store_inbound
+from postdesk.store.models import Event, Ticket
+from postdesk.store.sla_pending import SlaPending
+from postdesk.store.sla_store import TicketSla
+from postdesk.worker import process as processing
+from postdesk.worker.process import process_inbound
 
 SLA = """\
 calendars:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mailbuild import customer_mail, processed, read_outgoing, send_mail, wait_for
-from postdesk.models import Event, Message, Ticket
+from postdesk.store.models import Event, Message, Ticket
 
 TEAMS = """teams:
   - name: support
@@ -223,7 +223,7 @@ def test_teams_file_reloads_live_and_a_broken_edit_keeps_the_last_good_one(
     time.sleep(1.2)
     send_mail(daemon, customer_mail(sender="ola@customer.example", message_id="<o@c.example>"))
     wait_for(lambda: len(mails_to(daemon, "agent.new@example.com")) == 2)  # last good set
-    from postdesk import runtime
+    from postdesk.config import runtime
 
     error = runtime.current().live_teams.last_error
     assert error is not None and "rules/teams.yaml:4:" in error and "Europe/Warsow" in error
@@ -281,7 +281,7 @@ def test_dkim_signed_agent_mail_to_the_plain_address_has_powers(make_settings, s
 
     import dkim
 
-    from postdesk import runtime
+    from postdesk.config import runtime
 
     key = tmp_path / "dkim.pem"
     subprocess.run(["openssl", "genrsa", "-out", str(key), "1024"], check=True,

@@ -14,11 +14,8 @@ import pytest
 
 from conftest import free_port, smtp_server
 from mailbuild import customer_mail, wait_for
-from postdesk.db import utcnow
-from postdesk.errors import TemporaryFailure
-from postdesk.models import Event, Outbox
-from postdesk.notify import outbox
-from postdesk.notify.transports import (
+from postdesk.channels.email import sender as outbox
+from postdesk.channels.email.transports import (
     Envelope,
     MaildirTransport,
     NotAttempted,
@@ -26,7 +23,10 @@ from postdesk.notify.transports import (
     PermanentFailure,
     SmtpTransport,
 )
-from postdesk.runtime import Runtime
+from postdesk.config.runtime import Runtime
+from postdesk.errors import TemporaryFailure
+from postdesk.store.db import utcnow
+from postdesk.store.models import Event, Outbox
 
 
 class Relay:

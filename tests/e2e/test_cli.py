@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from mailbuild import customer_mail
-from postdesk.desk import init_desk
+from postdesk.config.desk_init import init_desk
 
 POSTDESK = str(Path(sys.executable).with_name("postdesk"))
 
@@ -85,9 +85,9 @@ def test_mail_without_sender_fails_with_reason_and_keeps_bytes(config: Path) -> 
     listing = run(config, "inbound", "--failed")
     assert b"failed" in listing.stdout
 
-    from postdesk import db
-    from postdesk.config import load_settings
-    from postdesk.models import Inbound
+    from postdesk.config.settings import load_settings
+    from postdesk.store import db
+    from postdesk.store.models import Inbound
 
     settings = load_settings(config, environ={})
     with db.connect(settings.database_url).connection_context():

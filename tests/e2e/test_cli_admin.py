@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from postdesk.desk import init_desk
+from postdesk.config.desk_init import init_desk
 from postdesk.notify.render import default_template_dir
 
 POSTDESK = str(Path(sys.executable).with_name("postdesk"))

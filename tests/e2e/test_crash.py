@@ -23,10 +23,10 @@ import pytest
 
 from conftest import free_port
 from mailbuild import customer_mail, read_outgoing, send_until_accepted, wait_for
-from postdesk import db
-from postdesk.config import load_settings
-from postdesk.desk import init_desk
-from postdesk.models import Inbound, Message, Outbox, Ticket
+from postdesk.config.desk_init import init_desk
+from postdesk.config.settings import load_settings
+from postdesk.store import db
+from postdesk.store.models import Inbound, Message, Outbox, Ticket
 
 POSTDESK = str(Path(sys.executable).with_name("postdesk"))
 TOTAL = 1000

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import PG_SERVER, require_service
 from mailbuild import customer_mail, wait_for
-from postdesk.models import Inbound, Ticket
+from postdesk.store.models import Inbound, Ticket
 from scratch import scratch_database
 
 
@@ -50,7 +50,7 @@ def test_database_outage_answers_451_then_recovers(own_database, make_settings, 
     admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
     assert send(3)[0] == 250
 
-    from postdesk import db
+    from postdesk.store import db
 
     db.database.close()
     wait_for(lambda: Ticket.select().count() == 2, timeout=30)

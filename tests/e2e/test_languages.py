@@ -6,7 +6,7 @@ import smtplib
 from datetime import UTC
 
 from mailbuild import customer_mail, read_outgoing, wait_for
-from postdesk.models import Customer
+from postdesk.store.models import Customer
 from postdesk.tickets.locale_guess import guess_timezone
 
 

@@ -13,7 +13,7 @@ from aiosmtpd.controller import Controller
 from conftest import free_port
 from mailbuild import customer_mail, processed, read_outgoing, wait_for
 from mailbuild import send_mail as send
-from postdesk.models import Customer, Event, Inbound, Message, Outbox, Ticket
+from postdesk.store.models import Customer, Event, Inbound, Message, Outbox, Ticket
 
 
 @pytest.mark.parametrize("header", [
@@ -117,7 +117,7 @@ def test_bounce_marks_the_address_and_becomes_an_internal_note(make_settings, sq
     assert ticket.status == "new"
     assert len(read_outgoing(daemon.outgoing)) == 1  # nobody was notified
 
-    from postdesk.views import ticket_detail, ticket_summaries
+    from postdesk.store.views import ticket_detail, ticket_summaries
 
     assert ticket_detail(ticket.id)["requester"]["bouncing"] is True
     assert ticket_summaries()[0]["requester"]["bouncing"] is True

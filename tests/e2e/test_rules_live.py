@@ -7,9 +7,9 @@ from pathlib import Path
 
 from mailbuild import customer_mail, processed, read_outgoing, wait_for
 from mailbuild import send_mail as send
-from postdesk import runtime
-from postdesk.db import database, utcnow
-from postdesk.models import Event, Ticket
+from postdesk.config import runtime
+from postdesk.store.db import database, utcnow
+from postdesk.store.models import Event, Ticket
 from postdesk.tickets import service
 
 
@@ -42,7 +42,7 @@ def test_customer_reply_resumes_work_and_the_sla_clock(make_settings, sqlite_url
               .order_by(Event.id.desc()).get())
     assert change.data == {"old": "waiting_for_customer", "new": "in_progress"}
     assert change.rule == "customer-replied-resumes-work"
-    from postdesk.views import ticket_detail
+    from postdesk.store.views import ticket_detail
 
     detail = ticket_detail(ticket.id)
     assert any(e["rule"] == "customer-replied-resumes-work" for e in detail["events"])
@@ -94,7 +94,7 @@ def test_waiting_seven_days_resolves_with_a_polite_notice(make_settings, sqlite_
                                                           start_daemon):
     from datetime import timedelta
 
-    from postdesk import schedule_scan
+    from postdesk.worker import schedule_scan
 
     daemon = start_daemon(make_settings(sqlite_url))
     send(daemon, customer_mail())

@@ -12,14 +12,15 @@ from click.testing import CliRunner
 
 from mailbuild import customer_mail, processed, read_outgoing, send_mail, wait_for
 from postdesk.automation import EventFacts
-from postdesk.cli import Context
-from postdesk.cli_sla import sla_group
-from postdesk.db import database, utcnow
-from postdesk.models import Event, Ticket
-from postdesk.runtime import Runtime
-from postdesk.sla_scan import scan
-from postdesk.sla_store import TicketSla
-from postdesk.tickets import service, sla_track
+from postdesk.cli.app import Context
+from postdesk.cli.sla import sla_group
+from postdesk.config.runtime import Runtime
+from postdesk.sla.tracking import track as sla_track
+from postdesk.sla.tracking.scan import scan
+from postdesk.store.db import database, utcnow
+from postdesk.store.models import Event, Ticket
+from postdesk.store.sla_store import TicketSla
+from postdesk.tickets import service
 from postdesk.tickets.automation import Trigger, run_automations
 
 SLA = """\

@@ -9,9 +9,9 @@ from collections.abc import Callable
 import pytest
 
 from mailbuild import customer_mail, read_outgoing, wait_for
-from postdesk.config import Settings
+from postdesk.config.settings import Settings
 from postdesk.mail.address import read_reply_address
-from postdesk.models import Customer, Inbound, Message, Outbox, Ticket
+from postdesk.store.models import Customer, Inbound, Message, Outbox, Ticket
 
 
 def send(daemon, msg, *, to_addrs=None, sender=None) -> dict:
@@ -191,7 +191,7 @@ def test_cc_addresses_become_participants(make_settings, sqlite_url, start_daemo
     wait_for(lambda: Ticket.select().count() == 1)
     people = {c.email for c in Customer.select()}
     assert people == {"zoe@customer.example", "bob@customer.example"}
-    from postdesk.views import ticket_detail
+    from postdesk.store.views import ticket_detail
 
     detail = ticket_detail(Ticket.get().id)
     assert [p["email"] for p in detail["participants"]] == ["bob@customer.example"]

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import smtp_server
 from mailbuild import customer_mail, wait_for
-from postdesk.models import Event, Outbox
+from postdesk.store.models import Event, Outbox
 
 
 class Relay:

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from mailbuild import customer_mail, processed, read_outgoing, wait_for
 from mailbuild import send_mail as send
-from postdesk.db import database, utcnow
-from postdesk.models import Inbound, Link, Message, Ticket
+from postdesk.store.db import database, utcnow
+from postdesk.store.models import Inbound, Link, Message, Ticket
 from postdesk.tickets import service
 
 

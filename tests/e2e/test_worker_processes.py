@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from postdesk import runtime
-from postdesk.config import Settings
-from postdesk.workpool import ProcessRunner, make_runner
+from postdesk.config import runtime
+from postdesk.config.settings import Settings
+from postdesk.worker.pool import ProcessRunner, make_runner
 from worker_probe import state
 
 

@@ -13,8 +13,8 @@ import pytest
 
 from conftest import require_service
 from imap.dovecot import PASSWORD, USER, Dovecot, available
-from postdesk.config import Settings
-from postdesk.desk import init_desk
+from postdesk.config.desk_init import init_desk
+from postdesk.config.settings import Settings
 
 #: Capabilities of a server without IDLE, to exercise polling.
 NO_IDLE = "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE UIDPLUS MOVE NAMESPACE CHILDREN"

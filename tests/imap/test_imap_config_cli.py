@@ -11,8 +11,8 @@ import pytest
 
 from imap.conftest import imap_table
 from imap.dovecot import Dovecot
-from postdesk.config import load_settings
-from postdesk.desk import init_desk
+from postdesk.config.desk_init import init_desk
+from postdesk.config.settings import load_settings
 from postdesk.errors import ConfigError
 
 POSTDESK = str(Path(sys.executable).with_name("postdesk"))

@@ -16,10 +16,10 @@ from imap.conftest import imap_table
 from imap.dovecot import Dovecot, children_of
 from imap.test_imap_intake import append, flags
 from mailbuild import customer_mail, wait_for
-from postdesk import db, migrations
-from postdesk.config import load_settings
-from postdesk.desk import init_desk
-from postdesk.models import Inbound
+from postdesk.config.desk_init import init_desk
+from postdesk.config.settings import load_settings
+from postdesk.store import db, migrations
+from postdesk.store.models import Inbound
 
 POSTDESK = str(Path(sys.executable).with_name("postdesk"))
 TOTAL = 600

@@ -15,9 +15,9 @@ import pytest
 from imap.dovecot import Dovecot
 from imap.test_imap_intake import StartDaemon, flags, inbound_rows
 from mailbuild import customer_mail, wait_for
-from postdesk.config import Settings
-from postdesk.intake.imap_check import probe
-from postdesk.intake.imap_client import ImapFolderError
+from postdesk.channels.email.imap.check import probe
+from postdesk.channels.email.imap.client import ImapFolderError
+from postdesk.config.settings import Settings
 
 INBOX_WIRE = '"Obs&AUI-u&AXw-one"'  # Obsłużone
 DONE_WIRE = '"Erledigt/&AMQ-ltere"'  # Erledigt/Ältere

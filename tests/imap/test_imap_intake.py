@@ -18,9 +18,9 @@ from conftest import RunningDaemon
 from imap.conftest import NO_IDLE
 from imap.dovecot import Dovecot
 from mailbuild import customer_mail, wait_for
-from postdesk import db
-from postdesk.config import Settings
-from postdesk.models import ImapState, Inbound, Ticket
+from postdesk.config.settings import Settings
+from postdesk.store import db
+from postdesk.store.models import ImapState, Inbound, Ticket
 
 StartDaemon = Callable[[Settings], RunningDaemon]
 

@@ -17,7 +17,7 @@ from imap.dovecot import Dovecot
 from imap.proxy import BlackHoleProxy
 from imap.test_imap_intake import StartDaemon, append, flags, inbound_rows
 from mailbuild import wait_for
-from postdesk.config import Settings
+from postdesk.config.settings import Settings
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def test_a_silently_dropped_connection_is_replaced_and_mail_keeps_coming(
         dovecot_factory: Callable[..., Dovecot], proxy_factory: Callable[[Dovecot], BlackHoleProxy],
         imap_settings: Callable[..., Settings], sqlite_url: str, start_daemon: StartDaemon,
         caplog: pytest.LogCaptureFixture, mode: str) -> None:
-    caplog.set_level(logging.INFO, logger="postdesk.intake.imap")
+    caplog.set_level(logging.INFO, logger="postdesk.channels.email.imap.intake")
     server = dovecot_factory(capabilities=NO_IDLE if mode == "polling" else None)
     proxy = proxy_factory(server)
     start_daemon(imap_settings(server, sqlite_url, port=proxy.port, probe_interval=1,

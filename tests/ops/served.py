@@ -12,7 +12,7 @@ from pathlib import Path
 from conftest import free_port
 from mailbuild import wait_for
 from ops.cluster import stop_process
-from postdesk.desk import init_desk
+from postdesk.config.desk_init import init_desk
 
 POSTDESK = str(Path(sys.executable).with_name("postdesk"))
 

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from postdesk import db, migrations
-from postdesk.lease import SCHEDULER, Lease, LeaseKeeper
+from postdesk.store import db, migrations
+from postdesk.store.lease import SCHEDULER, Lease, LeaseKeeper
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 TTL = timedelta(seconds=30)

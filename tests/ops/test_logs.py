@@ -13,7 +13,7 @@ import pytest
 
 from mailbuild import customer_mail, wait_for
 from ops.served import ServedDesk
-from postdesk.config import LogSettings
+from postdesk.config.settings import LogSettings
 from postdesk.errors import ConfigError
 from postdesk.logs import (
     JsonFormatter,
@@ -163,8 +163,8 @@ def test_log_file_reopens_after_rotation(tmp_path: Path, restore_logging: None) 
     ('fromat = "json"', ":{n}: unknown key 'fromat' in [log]; did you mean 'format'?"),
 ])
 def test_bad_log_keys_name_file_and_line(tmp_path: Path, line: str, expected: str) -> None:
-    from postdesk.config import load_settings
-    from postdesk.desk import init_desk
+    from postdesk.config.desk_init import init_desk
+    from postdesk.config.settings import load_settings
 
     config = init_desk(tmp_path / "desk")
     lines = config.read_text().splitlines()

@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from conftest import free_port
 from mailbuild import customer_mail, wait_for
 from ops.served import ServedDesk
-from postdesk import db
+from postdesk.store import db
 
 
 def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -61,7 +61,7 @@ def test_metrics_count_mail_of_the_worker_processes(tmp_path: Path) -> None:
         assert all(a[1] <= b[1] for a, b in itertools.pairwise(buckets))
 
         # what the SLA scan records when a clock breaches, as it records it
-        from postdesk.models import Ticket
+        from postdesk.store.models import Ticket
         from postdesk.tickets import service
 
         db.connect(f"sqlite:///{desk.folder / 'var' / 'postdesk.db'}")
@@ -85,10 +85,10 @@ def test_counts_survive_a_restart_and_the_histogram_starts_with_the_node(
     """On SQLite and PostgreSQL: outcomes count every mail ever processed (a new node
     counts the old ones too), the histogram only mails processed since the node
     started, and a scrape never counts a mail twice."""
-    from postdesk import runtime
-    from postdesk.intake.store import Arrival, store_inbound
-    from postdesk.metrics import make_registry
-    from postdesk.processing import process_inbound
+    from postdesk.config import runtime
+    from postdesk.serve.metrics import make_registry
+    from postdesk.store.inbound import Arrival, store_inbound
+    from postdesk.worker.process import process_inbound
 
     settings = make_settings(migrated)
     current = runtime.install(runtime.Runtime(settings))

@@ -29,10 +29,10 @@ from ops.cluster import (
     purge_rabbitmq_queue,
     send_burst,
 )
-from postdesk import db
-from postdesk.config import load_settings
-from postdesk.desk import init_desk
-from postdesk.models import Inbound, Message, Outbox, Ticket
+from postdesk.config.desk_init import init_desk
+from postdesk.config.settings import load_settings
+from postdesk.store import db
+from postdesk.store.models import Inbound, Message, Outbox, Ticket
 from scratch import purge_redis_queue, scratch_database, unique_name
 
 REDIS_URL = os.environ.get("POSTDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from postdesk.sdnotify import Notifier, keep_watchdog_fed, watchdog_interval
+from postdesk.serve.sdnotify import Notifier, keep_watchdog_fed, watchdog_interval
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import pytest
 from conftest import free_port
 from mailbuild import customer_mail, read_outgoing, wait_for
 from ops.served import POSTDESK, ServedDesk
-from postdesk.sdlisten import listen_names
+from postdesk.serve.sdlisten import listen_names
 
 
 def stored_message_ids(desk: ServedDesk) -> list[bytes]:

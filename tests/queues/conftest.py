@@ -12,12 +12,13 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from postdesk.cli import main
-from postdesk.config import Settings
-from postdesk.db import database, utcnow
-from postdesk.models import Ticket
-from postdesk.runtime import Runtime
-from postdesk.tickets import service, sla_track
+from postdesk.cli.app import main
+from postdesk.config.runtime import Runtime
+from postdesk.config.settings import Settings
+from postdesk.sla.tracking import track as sla_track
+from postdesk.store.db import database, utcnow
+from postdesk.store.models import Ticket
+from postdesk.tickets import service
 
 ALWAYS_SLA = """\
 calendars:

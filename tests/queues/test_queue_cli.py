@@ -19,8 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from mailbuild import customer_mail, send_mail, wait_for
-from postdesk.config import Settings
-from postdesk.models import Ticket
+from postdesk.config.settings import Settings
+from postdesk.store.models import Ticket
 from queues.conftest import QueueDesk
 
 QUEUES = """\

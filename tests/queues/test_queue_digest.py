@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from mailbuild import customer_mail, processed, read_outgoing, send_mail, wait_for
-from postdesk.models import Inbound, Outbox, Ticket
+from postdesk.store.models import Inbound, Outbox, Ticket
 
 TEAMS = """teams:
   - name: support

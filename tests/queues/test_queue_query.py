@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from postdesk.db import utcnow
+from postdesk.store.db import utcnow
 from postdesk.ticket_queues.loader import parse_queues
 from postdesk.ticket_queues.query import queue_count, queue_tickets
 from queues.conftest import QueueDesk

@@ -71,7 +71,7 @@ def test_mistakes_are_reported_with_file_and_line(text: str, message: str) -> No
 
 
 def test_the_shipped_queues_load(tmp_path: Path) -> None:
-    from postdesk.desk import init_desk
+    from postdesk.config.desk_init import init_desk
 
     init_desk(tmp_path / "desk")
     book = load_queues(tmp_path / "desk" / "rules")
@@ -96,9 +96,9 @@ def test_a_broken_edit_keeps_the_last_good_queues(tmp_path: Path) -> None:
 
 
 def test_check_warns_about_teams_the_desk_does_not_have(tmp_path: Path) -> None:
-    from postdesk.config import load_settings
-    from postdesk.desk import init_desk
-    from postdesk.rules_checks import check_queues
+    from postdesk.cli.check_rules import check_queues
+    from postdesk.config.desk_init import init_desk
+    from postdesk.config.settings import load_settings
 
     config = init_desk(tmp_path / "desk")
     rules = tmp_path / "desk" / "rules"

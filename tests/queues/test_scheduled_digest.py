@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from postdesk.automation.loader import parse_rules
-from postdesk.config import Settings
-from postdesk.db import database
+from postdesk.channels.email.sender import send_outbox
+from postdesk.config.runtime import Runtime
+from postdesk.config.settings import Settings
 from postdesk.errors import RuleError
-from postdesk.models import Outbox
-from postdesk.notify.outbox import send_outbox
-from postdesk.runtime import Runtime
+from postdesk.store.db import database
+from postdesk.store.models import Outbox
 from postdesk.ticket_queues.schedule import send_scheduled_digests
 from postdesk.tickets import service
 
@@ -119,7 +119,7 @@ def test_digest_rules_are_not_offered_tickets() -> None:
 
 
 def test_the_shipped_commented_rule_works_when_uncommented(tmp_path: Path) -> None:
-    from postdesk.desk import init_desk
+    from postdesk.config.desk_init import init_desk
 
     init_desk(tmp_path / "desk")
     shipped = (tmp_path / "desk" / "rules" / "automation.yaml").read_text()
@@ -133,8 +133,8 @@ def test_the_shipped_commented_rule_works_when_uncommented(tmp_path: Path) -> No
 
 
 def test_the_leaders_minute_scan_sends_due_digests(desk: Runtime) -> None:
-    from postdesk import schedule_scan
-    from postdesk.db import utcnow
+    from postdesk.store.db import utcnow
+    from postdesk.worker import schedule_scan
 
     rules = Path(desk.settings.path(desk.settings.paths.rules)) / "automation.yaml"
     rules.write_text(DIGEST_RULE.replace('"08:00"', f'"{utcnow():%H:%M}"')

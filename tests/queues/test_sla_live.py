@@ -10,13 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from postdesk import db, migrations, sla_live
-from postdesk.db import database
-from postdesk.models import SchemaVersion, Ticket
-from postdesk.runtime import Runtime
+from postdesk.config.runtime import Runtime
 from postdesk.sla import parse_sla
-from postdesk.sla_store import TicketSla
-from postdesk.tickets import service, sla_track
+from postdesk.sla.tracking import live as sla_live
+from postdesk.sla.tracking import track as sla_track
+from postdesk.store import db, migrations
+from postdesk.store.db import database
+from postdesk.store.models import SchemaVersion, Ticket
+from postdesk.store.sla_store import TicketSla
+from postdesk.tickets import service
 
 MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 OFFICE_SLA = """\

@@ -6,7 +6,7 @@ import json
 
 from rich.text import Text
 
-from postdesk.render_sla import sla_cell
+from postdesk.cli.render_sla import sla_cell
 from queues.conftest import QueueDesk
 
 

@@ -8,10 +8,9 @@ import logging
 import peewee
 import pytest
 
-from postdesk import db, migrations
-from postdesk.db import database, utcnow
-from postdesk.models import Customer, Ticket
-from postdesk.ticket_queues import subject_index
+from postdesk.store import db, migrations, subject_index
+from postdesk.store.db import database, utcnow
+from postdesk.store.models import Customer, Ticket
 from postdesk.ticket_queues.loader import parse_queues
 from postdesk.ticket_queues.query import page_queries, queue_count, queue_tickets
 from queues.conftest import QueueDesk

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from postdesk.config import Settings
+from postdesk.config.settings import Settings
 from postdesk.notify.audience import CUSTOMER_TEMPLATES, for_customer
 from postdesk.notify.checks import check_templates
 from postdesk.notify.samples import SAMPLES, sample_context

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from postdesk.config import load_settings
-from postdesk.desk import init_desk
+from postdesk.config.desk_init import init_desk
+from postdesk.config.settings import load_settings
 from postdesk.errors import ConfigError
 
 

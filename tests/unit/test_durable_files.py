@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from postdesk.notify import durable_files
+from postdesk.channels.email import durable_files
 
 FILES = [(f"mail-{n}.eml", f"Subject: mail {n}\r\n\r\n{'x' * 5000 * n}\r\n".encode())
          for n in range(4)]

@@ -8,8 +8,8 @@ import random
 import pytest
 from aiosmtpd.smtp import SMTP
 
-from postdesk.intake.envelope_address import QuickEnvelopeAddress
-from postdesk.intake.smtp import DeskLMTP, DeskSMTP
+from postdesk.channels.email.envelope_address import QuickEnvelopeAddress
+from postdesk.channels.email.smtp import DeskLMTP, DeskSMTP
 
 
 class _Quick(QuickEnvelopeAddress, SMTP):

@@ -8,10 +8,14 @@ from pathlib import Path
 import aioimaplib
 import pytest
 
-from postdesk.config import ImapSource, Settings
-from postdesk.intake import imap_patches
-from postdesk.intake.imap import start_supervisors
-from postdesk.intake.imap_patches import AioimaplibMismatch, check_aioimaplib, missing_internals
+from postdesk.channels.email.imap import patches as imap_patches
+from postdesk.channels.email.imap.intake import start_supervisors
+from postdesk.channels.email.imap.patches import (
+    AioimaplibMismatch,
+    check_aioimaplib,
+    missing_internals,
+)
+from postdesk.config.settings import ImapSource, Settings
 
 
 def test_the_installed_aioimaplib_is_a_verified_one_with_every_internal_we_use() -> None:

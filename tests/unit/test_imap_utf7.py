@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from postdesk.intake.imap_utf7 import FolderNameError, decode_folder, encode_folder
-from postdesk.intake.imap_wire import parse_list, quote
+from postdesk.channels.email.imap.utf7 import FolderNameError, decode_folder, encode_folder
+from postdesk.channels.email.imap.wire import parse_list, quote
 
 # (as people write it, as it travels); the last one is RFC 3501's own example
 EXAMPLES = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from datetime import UTC, datetime
 
-from postdesk.notify.outbox import revive_datetimes
+from postdesk.channels.email.sender import revive_datetimes
 
 
 def test_datetimes_come_back_at_any_depth_and_nothing_else_changes() -> None:

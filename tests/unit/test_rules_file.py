@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from postdesk.config.rulesfile import load_yaml, parse_yaml
 from postdesk.errors import RuleError
-from postdesk.rulesfile import load_yaml, parse_yaml
 
 TEXT = """\
 # a comment

@@ -10,8 +10,8 @@ import pytest
 from postdesk.automation import Vocabulary, load_rules, parse_rules
 from postdesk.automation.actions import ACTIONS
 from postdesk.automation.conditions import CONDITIONS
+from postdesk.config.rulesfile import parse_yaml
 from postdesk.errors import RuleError
-from postdesk.rulesfile import parse_yaml
 
 GOOD = """\
 rules:

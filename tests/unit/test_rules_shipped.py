@@ -17,7 +17,7 @@ from postdesk.automation import (
     load_rules,
     run_rules,
 )
-from postdesk.desk import desk_defaults
+from postdesk.config.shipped import shipped as shipped_folder
 from rule_facts import NOW, ticket_facts
 
 WAITING = ticket_facts(
@@ -30,7 +30,7 @@ WAITING = ticket_facts(
 
 @pytest.fixture(scope="module")
 def shipped() -> RuleSet:
-    return load_rules(desk_defaults() / "rules")
+    return load_rules(shipped_folder("rules"))
 
 
 def run(rules: RuleSet, event: EventFacts, ticket: TicketFacts) -> RunResult:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from postdesk import runtime_sla
-from postdesk.config import Settings
-from postdesk.runtime import Runtime
+from postdesk.config import live_sla as runtime_sla
+from postdesk.config.runtime import Runtime
+from postdesk.config.settings import Settings
 
 ONE_POLICY = """\
 calendars:

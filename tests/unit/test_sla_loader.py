@@ -10,7 +10,7 @@ from postdesk.automation import Vocabulary
 from postdesk.errors import RuleError
 from postdesk.sla import load_sla, parse_sla
 
-SHIPPED = Path(__file__).resolve().parents[2] / "daemon/postdesk/defaults/desk/rules/sla.yaml"
+SHIPPED = Path(__file__).resolve().parents[2] / "rules/sla.yaml"
 BASE = SHIPPED.read_text(encoding="utf-8")
 
 

@@ -18,16 +18,17 @@ from typing import Any
 
 import pytest
 
-from postdesk.db import database
+from postdesk.channels.email.sender import send_outbox
+from postdesk.config.runtime import Runtime
 from postdesk.errors import RuleError
-from postdesk.models import Event, Outbox, Ticket
-from postdesk.notify.outbox import send_outbox
-from postdesk.runtime import Runtime
-from postdesk.scheduler import sweep
 from postdesk.sla import parse_sla
 from postdesk.sla.notify_hours import in_zone, recipient_calendar, release_at
-from postdesk.sla_scan import scan
-from postdesk.tickets import service, sla_track
+from postdesk.sla.tracking import track as sla_track
+from postdesk.sla.tracking.scan import scan
+from postdesk.store.db import database
+from postdesk.store.models import Event, Outbox, Ticket
+from postdesk.tickets import service
+from postdesk.worker.scheduler import sweep
 
 SLA = """\
 calendars:
@@ -242,9 +243,9 @@ def test_without_business_hours_nothing_is_held(desk: Runtime) -> None:
 
 
 def test_the_shipped_rule_warns_the_assignee_in_her_morning(desk: Runtime) -> None:
-    from postdesk.desk import desk_defaults
+    from postdesk.config.shipped import shipped
 
-    shipped = (desk_defaults() / "rules" / "automation.yaml").read_text()
+    shipped = (shipped("rules") / "automation.yaml").read_text()
     (Path(desk.settings.path(desk.settings.paths.rules)) / "automation.yaml").write_text(shipped)
     desk = Runtime(desk.settings)
     ticket = open_ticket(desk)

@@ -38,14 +38,14 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from postdesk.cli import Context
-from postdesk.cli_report import report_group
-from postdesk.db import database
-from postdesk.models import Ticket
+from postdesk.cli.app import Context
+from postdesk.cli.report import report_group
 from postdesk.report import sla_formats, sla_html
 from postdesk.report.sla_query import sla_report
 from postdesk.report.sla_summary import SlaReport, nearest_rank
-from postdesk.sla_store import TicketSla
+from postdesk.store.db import database
+from postdesk.store.models import Ticket
+from postdesk.store.sla_store import TicketSla
 from postdesk.tickets import service
 
 MARCH = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -227,8 +227,8 @@ def test_the_command_reads_days_in_the_desk_zone_and_writes_files(
 def test_clocks_the_worker_stores_are_what_the_report_reads(desk: Any) -> None:
     """A real history (opened, answered by an agent 25 minutes later, resolved after 9
     hours) through the worker's refresh, then the report."""
-    from postdesk.runtime import Runtime
-    from postdesk.tickets import sla_track
+    from postdesk.config.runtime import Runtime
+    from postdesk.sla.tracking import track as sla_track
 
     rules = Path(desk.path(desk.paths.rules))
     (rules / "sla.yaml").write_text(

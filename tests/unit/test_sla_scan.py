@@ -12,14 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from postdesk.db import database
-from postdesk.models import Event, Ticket
-from postdesk.runtime import Runtime
+from postdesk.config.runtime import Runtime
 from postdesk.sla import SlaEvent, compute_clocks, parse_sla
-from postdesk.sla_scan import due_rows, scan, scan_ticket
-from postdesk.sla_store import TicketSla
-from postdesk.tickets import service, sla_track
-from postdesk.tickets.sla_track import PAUSED_BY_RULE, Happening, Start, to_sla_events
+from postdesk.sla.tracking import track as sla_track
+from postdesk.sla.tracking.scan import due_rows, scan, scan_ticket
+from postdesk.sla.tracking.track import PAUSED_BY_RULE, Happening, Start, to_sla_events
+from postdesk.store.db import database
+from postdesk.store.models import Event, Ticket
+from postdesk.store.sla_store import TicketSla
+from postdesk.tickets import service
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 SLA = """\

@@ -10,7 +10,7 @@ import pytest
 from postdesk.errors import RuleError
 from postdesk.sla import load_sla, simulate
 
-SHIPPED = Path(__file__).resolve().parents[2] / "daemon/postdesk/defaults/desk/rules/sla.yaml"
+SHIPPED = Path(__file__).resolve().parents[2] / "rules/sla.yaml"
 CONFIG = load_sla(SHIPPED)
 
 EXAMPLE = """\

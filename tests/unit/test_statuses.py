@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from postdesk.desk import desk_defaults
+from postdesk.config.shipped import shipped
 from postdesk.errors import RuleError
 from postdesk.notify.i18n import Catalogs
 from postdesk.notify.render import default_locale_dir
@@ -17,7 +17,7 @@ from postdesk.tickets.statuses import (
     public_status,
 )
 
-SHIPPED_RULES = desk_defaults() / "rules"
+SHIPPED_RULES = shipped("rules")
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from postdesk.desk import desk_defaults
+from postdesk.config.shipped import shipped
 from postdesk.errors import RuleError
 from postdesk.tickets.teams import EMPTY_BOOK, Agent, load_teams, parse_teams
 
-SHIPPED_RULES = desk_defaults() / "rules"
+SHIPPED_RULES = shipped("rules")
 
 EXAMPLE = """\
 teams:

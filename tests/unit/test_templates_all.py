@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from babel.messages.pofile import read_po
 
-from postdesk.config import Settings
+from postdesk.config.settings import Settings
 from postdesk.notify.checks import _name_the_object, check_templates, mail_names
 from postdesk.notify.render import RenderedEmail, Renderer, default_locale_dir, default_template_dir
 from postdesk.notify.samples import SAMPLES, sample_context

@@ -30,7 +30,7 @@ from postdesk.automation import params as P
 from postdesk.automation.actions import ACTIONS
 from postdesk.automation.model import TicketFacts, Vocabulary
 from postdesk.automation.registry import ActionDef, ActionOutcome, Param, ParamType, Workspace
-from postdesk.rulesfile import Node, suggest
+from postdesk.config.rulesfile import Node, suggest
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _TIME = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")

@@ -49,7 +49,7 @@ from postdesk.automation.ruleset import (
     Rule,
     RuleSet,
 )
-from postdesk.rulesfile import Node, YamlDocument, load_yaml, parse_yaml, suggest
+from postdesk.config.rulesfile import Node, YamlDocument, load_yaml, parse_yaml, suggest
 
 MAIN_FILE = "automation.yaml"
 EXTRA_DIR = "automation.d"

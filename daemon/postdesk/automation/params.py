@@ -19,7 +19,7 @@ from typing import Any
 
 from postdesk.automation.model import AUTHOR_ROLES, LINK_KINDS, Vocabulary
 from postdesk.automation.registry import ParamType
-from postdesk.rulesfile import Node, describe_value, suggest
+from postdesk.config.rulesfile import Node, describe_value, suggest
 
 NONE_WORD = "none"
 RECIPIENT_ROLES = ("requester", "participants", "assignee", "team")

@@ -21,7 +21,7 @@ from types import MappingProxyType
 from typing import Any, Generic, Protocol, TypeVar
 
 from postdesk.automation.model import RuleContext, Subject, TicketFacts, Vocabulary
-from postdesk.rulesfile import Node, suggest
+from postdesk.config.rulesfile import Node, suggest
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from postdesk.automation import params as P
 from postdesk.automation.conditions import CONDITIONS
 from postdesk.automation.model import Subject, TicketFacts
 from postdesk.automation.registry import ConditionDef, Param
-from postdesk.rulesfile import Node
+from postdesk.config.rulesfile import Node
 
 
 def _format(delta: timedelta) -> str:

@@ -7,7 +7,7 @@ here it is measured against the white mail background, where the desk name
 
 from __future__ import annotations
 
-from postdesk.config import Settings
+from postdesk.config.settings import Settings
 from postdesk.notify.checks import CheckResult, register_check
 from postdesk.notify.colours import LARGE_TEXT_CONTRAST, contrast_ratio
 

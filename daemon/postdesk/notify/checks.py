@@ -24,7 +24,7 @@ from types import TracebackType
 
 from jinja2 import Environment, TemplateSyntaxError, UndefinedError
 
-from postdesk.config import Settings
+from postdesk.config.settings import Settings
 from postdesk.errors import PostdeskError
 from postdesk.notify.i18n import Catalogs
 from postdesk.notify.render import (
@@ -38,7 +38,7 @@ from postdesk.tickets.statuses import load_statuses
 
 PARTS: tuple[str, ...] = ("subject", "txt", "html")
 #: Modules whose import registers more checks (rules, SLA...), run after these.
-CHECK_MODULES: list[str] = ["postdesk.rules_checks", "postdesk.notify.branding_check"]
+CHECK_MODULES: list[str] = ["postdesk.cli.check_rules", "postdesk.notify.branding_check"]
 
 
 @dataclass(frozen=True)
@@ -141,7 +141,7 @@ def describe_render_error(exc: BaseException, settings: Settings) -> str:
 
 def renderer_for(settings: Settings) -> Renderer:
     """The renderer the sender uses for this desk (same folders, branding, languages)."""
-    from postdesk.runtime import Runtime  # late: the runtime pulls in the transports
+    from postdesk.config.runtime import Runtime  # late: the runtime pulls in the transports
 
     return Runtime(settings).renderer
 

@@ -22,9 +22,9 @@ import threading
 import time
 from datetime import datetime, timedelta
 
-from postdesk.config import LimitsSettings
-from postdesk.db import database
-from postdesk.models import Outbox
+from postdesk.config.settings import LimitsSettings
+from postdesk.store.db import database
+from postdesk.store.models import Outbox
 
 #: The longest a worker goes on its own estimate of the desk-wide count (seconds).
 DESK_RECOUNT_S = 1.0

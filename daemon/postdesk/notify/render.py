@@ -38,6 +38,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel import Locale
 from jinja2 import Environment, TemplateNotFound
 
+from postdesk.config.shipped import shipped
 from postdesk.errors import ConfigError
 from postdesk.notify.i18n import Catalogs, LocaleFormatter, locale_chain, normalize_language
 from postdesk.notify.template_environment import mail_environment
@@ -82,13 +83,13 @@ class RenderedEmail:
 
 
 def default_template_dir() -> Path:
-    """The templates shipped inside the package."""
-    return Path(__file__).resolve().parent.parent / "defaults" / "templates"
+    """The templates Postdesk ships (top-level `templates/`)."""
+    return shipped("templates")
 
 
 def default_locale_dir() -> Path:
-    """The gettext catalogs shipped inside the package."""
-    return Path(__file__).resolve().parent.parent / "defaults" / "locales"
+    """The gettext catalogs Postdesk ships (top-level `locales/`)."""
+    return shipped("locales")
 
 
 def _check_branding(branding: Branding) -> None:

@@ -4,18 +4,18 @@ What a manager sees first: the totals as cards (tickets, met rates, the
 median time to a first answer), then per clock a bar per group split into
 met / breached / still open, the distribution of the business time to the
 first response and to resolution, and every figure in a table. The page is
-rendered from `defaults/reports/sla.html.j2` with autoescaping; the charts
+rendered from `templates/report/sla.html.j2` with autoescaping; the charts
 come from `svg_charts`.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from postdesk.config.shipped import shipped
 from postdesk.report.sla_formats import clock_title, percent, period_text, span, tally_text
 from postdesk.report.sla_summary import MEASURES, Bar, GroupFigures, SlaReport
 from postdesk.report.svg_charts import BarRow, Segment, columns, stacked_bars
@@ -23,7 +23,7 @@ from postdesk.report.svg_charts import BarRow, Segment, columns, stacked_bars
 COLOURS = {"met": "#2e7d32", "breached": "#c62828", "open": "#b0b7bf"}
 #: Groups drawn in a bar chart (the largest by tickets); the table lists them all.
 MOST_BARS = 20
-_TEMPLATES = Path(__file__).resolve().parent.parent / "defaults" / "reports"
+_TEMPLATES = shipped("templates") / "report"
 _environment = Environment(loader=FileSystemLoader(_TEMPLATES),
                            autoescape=select_autoescape(["html", "j2"]))
 _BY_TITLES = {"team": "Team", "agent": "Agent", "request_type": "Request type",

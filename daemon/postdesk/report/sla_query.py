@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from postdesk.db import database, is_postgres
 from postdesk.report.sla_summary import (
     ALL,
     BUCKET_EDGES,
@@ -33,6 +32,7 @@ from postdesk.report.sla_summary import (
     build_report,
     nearest_rank,
 )
+from postdesk.store.db import database, is_postgres
 
 _GROUP_COLUMN = {"team": "t.team", "agent": "t.assignee", "request_type": "t.request_type",
                  "priority": "t.priority"}

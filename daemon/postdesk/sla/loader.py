@@ -18,8 +18,15 @@ from pathlib import Path
 from postdesk.automation.loader import parse_conditions
 from postdesk.automation.model import Vocabulary
 from postdesk.automation.ruleset import Check, Condition, NotOf
+from postdesk.config.rulesfile import (
+    Node,
+    YamlDocument,
+    describe_value,
+    load_yaml,
+    parse_yaml,
+    suggest,
+)
 from postdesk.errors import RuleError
-from postdesk.rulesfile import Node, YamlDocument, describe_value, load_yaml, parse_yaml, suggest
 from postdesk.sla.calendar import (
     ALL_WEEK,
     DAY_NAMES,

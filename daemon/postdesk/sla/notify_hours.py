@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from postdesk.rulesfile import Node
+from postdesk.config.rulesfile import Node
 from postdesk.sla.calendar import Calendar, from_epoch, to_epoch
 
 KEYS = ("calendar", "teams", "agents")

@@ -30,7 +30,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from postdesk.rulesfile import Node, describe_value, load_yaml, parse_yaml, suggest
+from postdesk.config.rulesfile import Node, describe_value, load_yaml, parse_yaml, suggest
 from postdesk.sla.clock import EVENT_TYPES, ClockState, SlaEvent, compute_clocks
 from postdesk.sla.policy import SlaConfig
 

@@ -1,6 +1,6 @@
 """Queues: named views of the tickets, defined in rules/queues.yaml.
 
-(Not to be confused with `postdesk.queue`, the work queue of the workers.)
+(Not to be confused with `postdesk.worker.broker`, the work queue of the workers.)
 
     queues:
       - name: unassigned-hardware            # lower-case; `postdesk queue NAME`, `#queue NAME`

@@ -19,11 +19,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from postdesk.config.live_sla import sla_config
+from postdesk.config.runtime import Runtime
 from postdesk.mail.address import reply_address
 from postdesk.mail.compose import LOOP_HEADER, new_message_id
-from postdesk.runtime import Runtime
-from postdesk.runtime_sla import sla_config
-from postdesk.sla_live import worst
+from postdesk.sla.tracking.live import worst
 from postdesk.ticket_queues.model import Queue
 from postdesk.ticket_queues.query import queue_count, queue_tickets
 from postdesk.tickets.agents import agent_role

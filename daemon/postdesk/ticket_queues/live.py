@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from postdesk.automation.model import Vocabulary
-from postdesk.live_file import LiveFile
+from postdesk.config.live_file import LiveFile
 from postdesk.ticket_queues.loader import QUEUES_FILE, load_queues
 from postdesk.ticket_queues.model import NO_QUEUES, Group, QueueBook, Term
 from postdesk.tickets.routing import Routing

@@ -23,8 +23,8 @@ from postdesk.automation.conditions import CONDITIONS
 from postdesk.automation.loader import condition_pairs
 from postdesk.automation.model import Vocabulary
 from postdesk.automation.registry import ParamType, bind
-from postdesk.rulesfile import Node, YamlDocument, load_yaml, parse_yaml, suggest
-from postdesk.sla_live import WORST_FIRST
+from postdesk.config.rulesfile import Node, YamlDocument, load_yaml, parse_yaml, suggest
+from postdesk.sla.tracking.live import WORST_FIRST
 from postdesk.ticket_queues.model import (
     COLUMNS,
     DEFAULT_COLUMNS,

@@ -2,7 +2,7 @@
 
 A queue's `if:` is a tree of `Term`s (one condition with its checked
 parameters) grouped by `Group`s (all / any / not), compiled to one SQL WHERE
-clause by `postdesk.ticket_queues.sql`.
+clause by `postdesk.store.queue_sql`.
 """
 
 from __future__ import annotations

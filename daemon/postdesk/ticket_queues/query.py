@@ -4,7 +4,7 @@
       "team", "request_type", "sla": {clock: {"state", "due", "remaining_s"}}}]
 
 `requester` is `{email, name, language, bouncing}` as in `postdesk tickets --json`;
-`sla` holds each clock live at `now` (`postdesk.sla_live`). One indexed query
+`sla` holds each clock live at `now` (`postdesk.sla.tracking.live`). One indexed query
 for the page of tickets, one for their SLA rows; the count is one COUNT(*)
 with the same WHERE clause.
 """
@@ -17,14 +17,14 @@ from typing import Any
 
 import peewee
 
-from postdesk.db import is_postgres
-from postdesk.models import Customer, Ticket
 from postdesk.sla.policy import SlaConfig
-from postdesk.sla_store import TicketSla
+from postdesk.store.db import is_postgres
+from postdesk.store.models import Customer, Ticket
+from postdesk.store.queue_sql import Compiled, compile_queue, order_by
+from postdesk.store.sla_store import TicketSla
+from postdesk.store.views import live_sla, person
 from postdesk.ticket_queues.model import Queue
-from postdesk.ticket_queues.sql import Compiled, compile_queue, order_by
 from postdesk.tickets.statuses import DEFAULT_BOOK, StatusBook
-from postdesk.views import live_sla, person
 
 
 def queue_tickets(queue: Queue, now: datetime, *, sla: SlaConfig | None = None,

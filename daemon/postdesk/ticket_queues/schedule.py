@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import peewee
 
-from postdesk.db import database
-from postdesk.models import Outbox
-from postdesk.runtime import Runtime
+from postdesk.config.runtime import Runtime
+from postdesk.store.db import database
+from postdesk.store.models import Outbox
 from postdesk.ticket_queues.digest import digest_mail
 from postdesk.ticket_queues.model import Queue
 from postdesk.tickets import service

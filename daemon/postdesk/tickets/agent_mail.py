@@ -25,11 +25,11 @@ from datetime import datetime
 
 from postdesk.automation import EventFacts
 from postdesk.automation.model import DEFAULT_PRIORITIES
+from postdesk.config.runtime import Runtime
 from postdesk.mail.parse import ParsedMail
 from postdesk.mail.reply import extract_reply
-from postdesk.models import Attachment, Customer, Inbound, Message, Participant, Ticket
 from postdesk.notify.samples import COMMAND_PROBLEMS
-from postdesk.runtime import Runtime
+from postdesk.store.models import Attachment, Customer, Inbound, Message, Participant, Ticket
 from postdesk.ticket_queues.digest import digest_mail
 from postdesk.tickets import service
 from postdesk.tickets.agents import AgentIdentity

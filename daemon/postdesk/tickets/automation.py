@@ -17,12 +17,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from postdesk import fastsql
 from postdesk.automation import Effect, EventFacts, RuleContext, RuleSet, TicketFacts, run_rules
-from postdesk.db import database
-from postdesk.models import Customer, Message, Outbox, Participant, Ticket
+from postdesk.config.runtime import Runtime
 from postdesk.notify.ratelimit import automatic_mail_held_back
-from postdesk.runtime import Runtime
+from postdesk.store import fastsql
+from postdesk.store.db import database
+from postdesk.store.models import Customer, Message, Outbox, Participant, Ticket
 from postdesk.tickets import service
 from postdesk.tickets.mailing import MailRequest, build_mail
 from postdesk.tickets.notify_hold import hold_until_open, wants_hold
@@ -138,7 +138,7 @@ def rule_context(runtime: Runtime, rules: RuleSet | None = None) -> RuleContext:
     """What conditions and actions need from the desk: business hours (the default SLA
     policy's calendar), the teams, and who each team's round-robin gave a ticket last
     (read only when a rule may assign)."""
-    from postdesk.runtime_sla import sla_config
+    from postdesk.config.live_sla import sla_config
     from postdesk.sla.calendar import business_hours_test
 
     config = sla_config(runtime)

@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from postdesk import fastsql
-from postdesk.db import database
+from postdesk.config.runtime import Runtime
 from postdesk.mail.address import CUSTOMER_ROLE, reply_address
 from postdesk.mail.compose import LOOP_HEADER, new_message_id
-from postdesk.models import Customer, Ticket
 from postdesk.notify.audience import for_customer
-from postdesk.runtime import Runtime
+from postdesk.store import fastsql
+from postdesk.store.db import database
+from postdesk.store.models import Customer, Ticket
 from postdesk.tickets.agents import agent_role, note_role
 from postdesk.tickets.service import MailToSend
 

@@ -18,10 +18,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from postdesk.models import Customer, Outbox, Ticket
-from postdesk.runtime import Runtime
-from postdesk.runtime_sla import sla_config
+from postdesk.config.live_sla import sla_config
+from postdesk.config.runtime import Runtime
 from postdesk.sla.notify_hours import recipient_calendar, release_at
+from postdesk.store.models import Customer, Outbox, Ticket
 from postdesk.tickets import service
 from postdesk.tickets.mailing import MailRequest
 

@@ -26,8 +26,8 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from postdesk.config.rulesfile import Node, load_yaml, parse_yaml
 from postdesk.mail.address import split_address
-from postdesk.rulesfile import Node, load_yaml, parse_yaml
 
 ROUTING_FILE = "routing.yaml"
 

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from postdesk import fastsql
-from postdesk.db import database
 from postdesk.mail.parse import Attachment as ParsedAttachment
-from postdesk.models import (
+from postdesk.store import fastsql
+from postdesk.store.db import database
+from postdesk.store.models import (
     Attachment,
     Blob,
     Customer,

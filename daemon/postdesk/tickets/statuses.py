@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from postdesk.rulesfile import Node, load_yaml, suggest
+from postdesk.config.rulesfile import Node, load_yaml, suggest
 
 
 def N_(message: str) -> str:

@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from postdesk.rulesfile import Node, load_yaml, parse_yaml, suggest
+from postdesk.config.rulesfile import Node, load_yaml, parse_yaml, suggest
 
 TEAMS_FILE = "teams.yaml"
 

@@ -1,0 +1,255 @@
+"""The sender: render an outbox row in its recipient's locale, hand it to the transport.
+
+A row is claimed with a lease (one conditional UPDATE), rendered once (the
+bytes are stored, so a retry sends exactly the same mail with the same
+Message-ID), sent, and marked sent; several rows go through these steps
+together, with one synced commit for all their claims. A crash between sending and marking
+leaves the lease to expire and the sweeper re-sends the same bytes; the
+maildir transport replaces the same file, an SMTP relay sees the same
+Message-ID. Temporary failures back off exponentially; permanent ones are
+recorded on the row and as an event on the ticket.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from postdesk import logs
+from postdesk.channels.email.transports import Envelope, NotAttempted, Outgoing, PermanentFailure
+from postdesk.config.runtime import Runtime
+from postdesk.errors import TemporaryFailure
+from postdesk.mail.compose import OutgoingAttachment, OutgoingMail, compose
+from postdesk.store import fastsql
+from postdesk.store.db import database, durable_atomic, utcnow
+from postdesk.store.models import Attachment, Blob, Outbox
+from postdesk.tickets import service
+
+log = logging.getLogger(__name__)
+
+FIRST_BACKOFF = timedelta(seconds=30)
+MAX_BACKOFF = timedelta(hours=2)
+
+
+def send_outbox(outbox_id: int, runtime: Runtime, now: datetime | None = None) -> str:
+    """Send one outbox row if it is due and nobody else holds it; return its new state.
+    (`now` for tests of held mail; the sender reads the clock.)"""
+    return send_many((outbox_id,), runtime, now)[outbox_id]
+
+
+def send_many(outbox_ids: Sequence[int], runtime: Runtime,
+              now: datetime | None = None) -> dict[int, str]:
+    """Send the rows that are due and free, together; return each id's new state.
+
+    Together means one synced commit claims them all, the transport takes them
+    in one go (one folder sync, one relay connection), and one commit marks
+    those that went. Each row still has its own outcome: one that cannot be
+    rendered or is refused fails alone."""
+    now = now or utcnow()
+    states = dict.fromkeys(outbox_ids, "skipped")
+    ready: list[tuple[Outbox, bytes]] = []
+    rows = _due_rows(outbox_ids, now)
+    for row in rows:
+        with logs.log_context(outbox=row.id, ticket=row.ticket_id):
+            try:
+                ready.append((row, row.raw if row.raw is not None else render(row, runtime)))
+            except Exception as exc:  # a template or config problem: keep the row, say why
+                log.exception("outbox %s could not be rendered", row.id)
+                states[row.id] = _give_up(row, f"{type(exc).__name__}: {exc}")
+    lease = runtime.settings.outgoing.send_lease  # a claimed row is not handed out again before
+    claimed = _claim(ready, now, timedelta(seconds=lease))
+    # what is not on its way well within the lease goes back, unsent, before the lease ends
+    deadline = time.monotonic() + lease / 2
+    results = runtime.transport.send_many([
+        Outgoing(raw, Envelope(mail_from=row.headers["from_address"], recipients=(row.recipient,)),
+                 row.message_id) for row, raw in claimed], deadline)
+    sent: list[tuple[Outbox, str]] = []
+    for (row, _), result in zip(claimed, results, strict=True):
+        if isinstance(result, str):
+            sent.append((row, result))
+            continue
+        with logs.log_context(outbox=row.id, ticket=row.ticket_id):
+            states[row.id] = _failed(row, result, runtime)
+    _mark_sent(sent)
+    states.update((row.id, "sent") for row, _ in sent)
+    for row in rows:
+        if states[row.id] != "skipped":
+            with logs.log_context(outbox=row.id, ticket=row.ticket_id):
+                log.info("outbox handled", extra={"state": states[row.id]})
+    return states
+
+
+def _due_rows(outbox_ids: Sequence[int], now: datetime) -> list[Outbox]:
+    """The rows among `outbox_ids` that may be claimed now, in id order (one SELECT)."""
+    rows = sorted(fastsql.rows_by(Outbox, Outbox.id, outbox_ids), key=lambda row: row.id)
+    return [row for row in rows if _may_claim(row, now)]
+
+
+def _failed(row: Outbox, error: Exception, runtime: Runtime) -> str:
+    """Record why the transport did not take a claimed row; its new state."""
+    if isinstance(error, NotAttempted):
+        return _release(row)
+    if isinstance(error, TemporaryFailure):
+        return _retry_later(row, str(error), runtime)
+    if isinstance(error, PermanentFailure):
+        return _give_up(row, str(error))
+    log.error("outbox %s could not be sent: %s: %s", row.id, type(error).__name__, error,
+              exc_info=error)
+    return _give_up(row, f"{type(error).__name__}: {error}")
+
+
+def _release(row: Outbox) -> str:
+    """Give back a claimed row that was never offered to the transport: due at once,
+    the attempt not counted."""
+    with database.atomic():
+        (Outbox.update(state="pending", lease_until=None, next_attempt_at=utcnow(),
+                       attempts=Outbox.attempts - 1)
+         .where((Outbox.id == row.id) & (Outbox.state == "sending")).execute())
+    return "pending"
+
+
+def _may_claim(row: Outbox, now: datetime) -> bool:
+    if row.state == "pending":
+        return bool(row.next_attempt_at <= now)
+    return row.state == "sending" and row.lease_until is not None and row.lease_until < now
+
+
+def _claim(ready: list[tuple[Outbox, bytes]], now: datetime, lease: timedelta
+           ) -> list[tuple[Outbox, bytes]]:
+    """Take the rows (one conditional UPDATE each) and store their rendered bytes with
+    them; the rows this worker now holds.
+
+    The commit is synced: everything that led to these mails (the tickets, the
+    outbox rows) is on disk before they leave, so a power cut cannot make us
+    decide and send them a second time."""
+    if not ready:
+        return []
+    p = database.obj.param
+    at = Outbox.next_attempt_at.db_value(now)
+    lease_until = Outbox.lease_until.db_value(now + lease)
+    claimed = []
+    with durable_atomic():
+        for row, raw in ready:
+            taken = database.execute_sql(
+                f'UPDATE "outbox" SET "state" = {p}, "lease_until" = {p}, '
+                f'"attempts" = "attempts" + 1, "raw" = {p} WHERE "id" = {p} AND '
+                f'(("state" = {p} AND "next_attempt_at" <= {p}) '
+                f'OR ("state" = {p} AND "lease_until" < {p}))',
+                ["sending", lease_until, Outbox.raw.db_value(raw),
+                 row.id, "pending", at, "sending", at]).rowcount
+            if taken == 1:
+                row.attempts += 1
+                claimed.append((row, raw))
+    return claimed
+
+
+def render(row: Outbox, runtime: Runtime) -> bytes:
+    """The mail's bytes, rendered in the recipient's language and time zone."""
+    rendered = runtime.renderer.render(
+        row.kind, revive_datetimes(row.context), language=row.language, timezone=row.timezone
+    )
+    headers = row.headers
+    extra = {name: value for name, value in headers.items()
+             if name.startswith("X-") and isinstance(value, str)}
+    extra["Content-Language"] = rendered.content_language
+    return compose(OutgoingMail(
+        sender_name=headers.get("from_name", ""),
+        sender_address=headers["from_address"],
+        recipient=row.recipient,
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        message_id=row.message_id,
+        date=row.not_before or row.created_at,  # a held mail is dated when it may go
+        reply_to=headers.get("reply_to"),
+        in_reply_to=headers.get("in_reply_to"),
+        references=headers.get("references", ()),
+        auto_submitted=headers.get("auto_submitted"),
+        extra_headers=extra,
+        attachments=_attachments(headers.get("attachments", ())),
+    ))
+
+
+def _attachments(ids: list[int]) -> list[OutgoingAttachment]:
+    """The stored files a mail carries (an agent's attachments, relayed to the customer)."""
+    if not ids:
+        return []
+    rows = (Attachment.select(Attachment, Blob).join(Blob)
+            .where(Attachment.id.in_(ids)).order_by(Attachment.id))
+    return [OutgoingAttachment(row.filename, row.content_type, row.blob.data) for row in rows]
+
+
+def revive_datetimes(context: Mapping[str, Any]) -> dict[str, Any]:
+    """JSON context back to template values: ISO strings under '*_at' keys (and
+    'sla_due') become datetimes."""
+    revived: dict[str, Any] = {}
+    for key, value in context.items():
+        kind = type(value)
+        if kind in _JSON_SCALARS:  # most values; no Mapping check (an ABC, slow) for them
+            pass
+        elif kind is str or isinstance(value, str):
+            if key.endswith("_at") or key == "sla_due":
+                value = datetime.fromisoformat(value)
+        elif kind is dict or isinstance(value, Mapping):
+            value = revive_datetimes(value)
+        elif isinstance(value, list):  # e.g. the tickets of a queue digest
+            value = [revive_datetimes(item) if isinstance(item, Mapping) else item
+                     for item in value]
+        revived[key] = value
+    return revived
+
+
+_JSON_SCALARS = frozenset({int, float, bool, type(None)})
+
+
+def backoff(attempts: int) -> timedelta:
+    return min(FIRST_BACKOFF * (2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+def _retry_later(row: Outbox, error: str, runtime: Runtime) -> str:
+    if row.attempts >= runtime.settings.outgoing.max_attempts:
+        return _give_up(row, f"gave up after {row.attempts} attempts: {error}")
+    now = utcnow()
+    with database.atomic():
+        (Outbox.update(state="pending", next_attempt_at=now + backoff(row.attempts),
+                       lease_until=None, last_error=error[:2000])
+         .where(Outbox.id == row.id).execute())
+    log.warning("outbox %s to %s deferred (attempt %s): %s", row.id, row.recipient,
+                row.attempts, error)
+    return "pending"
+
+
+def _give_up(row: Outbox, error: str) -> str:
+    now = utcnow()
+    with database.atomic():
+        (Outbox.update(state="failed", lease_until=None, last_error=error[:2000])
+         .where(Outbox.id == row.id).execute())
+        if row.ticket_id is not None:
+            service.record_event(row.ticket_id, "mail.failed",
+                                 {"outbox": row.id, "to": row.recipient, "error": error[:500]},
+                                 actor="system", now=now)
+    log.error("outbox %s to %s failed: %s", row.id, row.recipient, error)
+    return "failed"
+
+
+def _mark_sent(sent: list[tuple[Outbox, str]]) -> None:
+    if not sent:
+        return
+    now = utcnow()
+    ids = [row.id for row, _ in sent]
+    p = database.obj.param
+    with database.atomic(), service.events_together():  # two statements for the batch
+        database.execute_sql(
+            f'UPDATE "outbox" SET "state" = {p}, "sent_at" = {p}, "lease_until" = NULL, '
+            f'"last_error" = {p} WHERE "id" IN ({fastsql.placeholders(len(ids))})',
+            ["sent", Outbox.sent_at.db_value(now), "", *ids])
+        for row, _ in sent:
+            if row.ticket_id is not None:
+                service.record_event(row.ticket_id, "mail.sent",
+                                     {"outbox": row.id, "kind": row.kind, "to": row.recipient},
+                                     actor="system", now=now)
+    for row, where in sent:
+        log.debug("outbox %s sent to %s via %s", row.id, row.recipient, where)

@@ -1,0 +1,216 @@
+"""Where outgoing mail goes: a folder of .eml files, or an SMTP relay.
+
+Both are safe to call twice for the same message: the maildir transport
+names the file after the Message-ID (a retry replaces the same file), and
+the SMTP relay receives the same Message-ID, which receivers deduplicate.
+A required STARTTLS that the relay does not offer is an error, never a
+silent downgrade to plain text.
+
+`send_many` hands over several mails at once: the maildir transport makes
+their files durable together, the relay carries them over one connection.
+Each mail gets its own result, so one refusal fails that mail alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import smtplib
+import ssl
+import time
+from collections.abc import Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, TypeAlias
+from urllib.parse import unquote, urlsplit
+
+from postdesk.channels.email import durable_files
+from postdesk.errors import ConfigError, PostdeskError, TemporaryFailure
+
+
+class PermanentFailure(PostdeskError):
+    """The relay refused the mail for good (5xx): retrying will not help."""
+
+
+class NotAttempted(TemporaryFailure):
+    """The batch's time ran out before this mail was offered: it has not left."""
+
+
+@dataclass(frozen=True)
+class Envelope:
+    mail_from: str
+    recipients: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One mail for a transport: its bytes, its envelope and its Message-ID."""
+
+    raw: bytes
+    envelope: Envelope
+    message_id: str
+
+
+#: What a transport says about one mail: where it went, or why it did not go.
+Result: TypeAlias = str | Exception
+
+
+class Transport(Protocol):
+    def send(self, raw: bytes, envelope: Envelope, message_id: str) -> str:
+        """Deliver; return a short description of where it went."""
+        ...
+
+    def send_many(self, mails: Sequence[Outgoing], deadline: float | None = None
+                  ) -> list[Result]:
+        """Deliver each mail; a result per mail, in order: where it went, or the
+        TemporaryFailure / PermanentFailure (or other error) that stopped it. A mail
+        not begun by `deadline` (time.monotonic) comes back as NotAttempted."""
+        ...
+
+
+def only(results: list[Result]) -> str:
+    """The single result of a one-mail `send_many`, raised if it is an error."""
+    (result,) = results
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+class MaildirTransport:
+    """One complete .eml file per message, named after its Message-ID; a batch's files are
+    made durable together (`durable_files`) before any of its mails counts as sent."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def send(self, raw: bytes, envelope: Envelope, message_id: str) -> str:
+        return only(self.send_many([Outgoing(raw, envelope, message_id)]))
+
+    def send_many(self, mails: Sequence[Outgoing], deadline: float | None = None
+                  ) -> list[Result]:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        written = durable_files.write_all(
+            self.folder, [(_file_name(mail.message_id), mail.raw) for mail in mails])
+        return [str(result) if isinstance(result, Path)
+                else TemporaryFailure(f"cannot write to {self.folder}: {result}")
+                for result in written]
+
+
+def _file_name(message_id: str) -> str:
+    return hashlib.sha256(message_id.encode()).hexdigest()[:24] + ".eml"
+
+
+class SmtpTransport:
+    """Relay through an SMTP server: smtp://[user:password@]host:port, smtps:// for implicit TLS."""
+
+    def __init__(self, url: str, *, starttls: str = "opportunistic", timeout: float = 30) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise ConfigError(f"[outgoing] transport: not an SMTP URL: {url!r}")
+        self.implicit_tls = parts.scheme == "smtps"
+        self.host = parts.hostname
+        self.port = parts.port or (465 if self.implicit_tls else 25)
+        self.user = unquote(parts.username) if parts.username else None
+        self.password = unquote(parts.password) if parts.password else None
+        self.starttls = starttls
+        self.timeout = timeout
+
+    def send(self, raw: bytes, envelope: Envelope, message_id: str) -> str:
+        return only(self.send_many([Outgoing(raw, envelope, message_id)]))
+
+    def send_many(self, mails: Sequence[Outgoing], deadline: float | None = None
+                  ) -> list[Result]:
+        """All mails over one connection. A mail the relay refuses fails alone (smtplib
+        resets the transaction); a lost connection defers the mails not yet sent, and
+        so does a slow relay that makes the batch outlast `deadline`."""
+        try:
+            client = self._connect()
+        except (OSError, TemporaryFailure) as exc:
+            return [self._failure(exc)] * len(mails)
+        results: list[Result] = []
+        try:
+            for mail in mails:
+                if deadline is not None and time.monotonic() > deadline:
+                    break
+                try:
+                    refused = client.sendmail(mail.envelope.mail_from,
+                                              list(mail.envelope.recipients), mail.raw)
+                except OSError as exc:  # smtplib's errors are OSErrors too
+                    results.append(self._failure(exc))
+                    if _connection_lost(exc):
+                        break  # the rest wait for the next try
+                    continue
+                results.append(_classify_refusal(refused) if refused
+                               else f"smtp://{self.host}:{self.port}")
+        finally:
+            with suppress(OSError):
+                client.quit()
+            client.close()
+        left = NotAttempted(f"relay {self.host}:{self.port}: not offered before the "
+                            "connection was lost or the batch ran out of time")
+        return results + [left] * (len(mails) - len(results))
+
+    def _failure(self, exc: BaseException) -> Exception:
+        """What a relay's error means for one mail: refused for good (5xx) or try later."""
+        if isinstance(exc, TemporaryFailure):
+            return exc
+        if isinstance(exc, smtplib.SMTPRecipientsRefused):
+            return _classify_refusal(exc.recipients)
+        if isinstance(exc, smtplib.SMTPResponseException):
+            text = exc.smtp_error.decode(errors="replace") if isinstance(
+                exc.smtp_error, bytes) else str(exc.smtp_error)
+            error = f"relay {self.host}:{self.port} said {exc.smtp_code} {text}"
+            return PermanentFailure(error) if 500 <= exc.smtp_code < 600 \
+                else TemporaryFailure(error)
+        return TemporaryFailure(f"relay {self.host}:{self.port}: {exc}")
+
+    def _connect(self) -> smtplib.SMTP:
+        context = ssl.create_default_context()
+        if self.implicit_tls:
+            client: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
+                                                    context=context)
+        else:
+            client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            try:
+                client.ehlo()
+                if self.starttls != "off" and client.has_extn("starttls"):
+                    client.starttls(context=context)
+                    client.ehlo()
+                elif self.starttls == "required":
+                    raise TemporaryFailure(
+                        f"relay {self.host}:{self.port} does not offer STARTTLS and "
+                        "[outgoing] starttls = 'required': not sending in plain text"
+                    )
+            except BaseException:
+                client.close()
+                raise
+        if self.user:
+            try:
+                client.login(self.user, self.password or "")
+            except BaseException:
+                client.close()
+                raise
+        return client
+
+
+def _connection_lost(exc: OSError) -> bool:
+    """Whether the relay connection is gone (not just this one mail refused)."""
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code == 421  # the relay closes the connection
+    return not isinstance(exc, smtplib.SMTPException) or isinstance(
+        exc, smtplib.SMTPServerDisconnected)
+
+
+def _classify_refusal(refused: dict[str, tuple[int, bytes]]) -> PostdeskError:
+    details = "; ".join(
+        f"{rcpt}: {code} {msg.decode(errors='replace')}" for rcpt, (code, msg) in refused.items()
+    )
+    if all(500 <= code < 600 for code, _ in refused.values()):
+        return PermanentFailure(f"recipient refused: {details}")
+    return TemporaryFailure(f"recipient deferred: {details}")
+
+
+def transport_from_url(url: str, *, starttls: str, timeout: float) -> Transport:
+    if url.startswith("maildir:"):
+        return MaildirTransport(Path(url.removeprefix("maildir:")))
+    return SmtpTransport(url, starttls=starttls, timeout=timeout)

@@ -1,0 +1,75 @@
+"""`postdesk check` for the rules files: automations, routing, queues and SLA policies.
+
+Each is loaded exactly as the daemon loads it, so an error here is the error
+the daemon would log (`rules/automation.yaml:14: unknown action 'set_stauts'
+(did you mean 'set_status'?)`), and a file that passes here is one the daemon
+takes.
+"""
+
+from __future__ import annotations
+
+from postdesk.automation import Vocabulary, automation_files, load_rules
+from postdesk.config.settings import Settings
+from postdesk.notify.checks import CheckResult, register_check
+from postdesk.sla.loader import load_sla
+from postdesk.tickets.routing import Routing, load_routing
+from postdesk.tickets.statuses import load_statuses
+from postdesk.tickets.teams import TeamBook, load_teams
+
+SLA_FILE = "sla.yaml"
+
+
+def _vocabulary(settings: Settings) -> Vocabulary:
+    book = load_statuses(settings.path(settings.paths.rules))
+    return Vocabulary(statuses=frozenset(book.names))
+
+
+@register_check("rules")
+def check_rules(settings: Settings) -> CheckResult:
+    rules_dir = settings.path(settings.paths.rules)
+    rules = load_rules(rules_dir, _vocabulary(settings))
+    files = len(automation_files(rules_dir))
+    return CheckResult("rules", f"rules: {len(rules.rules)} automations in {files} file(s)")
+
+
+def _teams_and_routing(settings: Settings) -> tuple[TeamBook, Routing]:
+    """teams.yaml, and routing.yaml checked against its teams and the desk's addresses."""
+    rules_dir = settings.path(settings.paths.rules)
+    teams = load_teams(rules_dir)
+    return teams, load_routing(rules_dir, teams=teams.team_names,
+                               support_addresses=settings.desk.addresses)
+
+
+@register_check("routing")
+def check_routing(settings: Settings) -> CheckResult:
+    teams, routing = _teams_and_routing(settings)
+    return CheckResult("routing", f"routing: {len(routing.request_types)} request types, "
+                                  f"{len(routing.routes)} routes; teams: "
+                                  f"{len(teams.team_names)} ({len(teams.agent_emails)} agents)")
+
+
+@register_check("queues")
+def check_queues(settings: Settings) -> CheckResult:
+    from postdesk.ticket_queues.live import queue_vocabulary, unknown_names
+    from postdesk.ticket_queues.loader import load_queues
+
+    rules_dir = settings.path(settings.paths.rules)
+    teams, routing = _teams_and_routing(settings)
+    book = load_queues(rules_dir, queue_vocabulary(load_statuses(rules_dir)))
+    errors = [f"{call.where}: rule '{rule.name}': no queue '{call.params['queue']}' in "
+              f"rules/queues.yaml (it has {', '.join(book.names) or 'none'})"
+              for rule in load_rules(rules_dir, _vocabulary(settings)).desk_rules
+              for call in rule.actions if "queue" in call.params
+              and book.get(call.params["queue"]) is None]
+    return CheckResult("queues", f"queues: {len(book.queues)} in rules/queues.yaml",
+                       errors=tuple(errors), warnings=tuple(unknown_names(book, teams, routing)))
+
+
+@register_check("sla")
+def check_sla(settings: Settings) -> CheckResult:
+    path = settings.path(settings.paths.rules) / SLA_FILE
+    if not path.exists():
+        return CheckResult("sla", "sla: no rules/sla.yaml (no SLA clocks)")
+    config = load_sla(path, _vocabulary(settings), display=f"rules/{SLA_FILE}")
+    return CheckResult("sla", f"sla: {len(config.policies)} policies, "
+                              f"{len(config.calendars)} calendars, {len(config.olas)} OLAs")

@@ -1,0 +1,82 @@
+"""Terminal views of tickets (rich), shared by the commands that show them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.text import Text
+
+
+def _who(person: dict[str, Any]) -> str:
+    return f"{person['name']} <{person['email']}>" if person.get("name") else person["email"]
+
+
+def print_ticket(console: Console, detail: dict[str, Any]) -> None:
+    requester = _who(detail["requester"])
+    if detail["requester"].get("bouncing"):
+        requester += "  (address bouncing)"
+    header = Text()
+    header.append(f"#{detail['id']} ", style="bold")
+    header.append(detail["subject"] or "(no subject)", style="bold")
+    header.append(f"\nstatus {detail['status']} (customer sees: {detail['public_status']})"
+                  f" · priority {detail['priority']}")
+    header.append(f"\nrequester {requester}")
+    if detail["participants"]:
+        header.append("\nparticipants " + ", ".join(_who(p) for p in detail["participants"]))
+    if detail["assignee"] or detail["team"]:
+        header.append(f"\nassignee {detail['assignee'] or '-'} · team {detail['team'] or '-'}")
+    console.print(header)
+    print_clocks(console, detail.get("sla") or {})
+    for message in detail["messages"]:
+        arrow = "→ customer" if message["direction"] == "out" else "← from"
+        internal = message["visibility"] == "internal"
+        title = (f"{message['created_at'][:16].replace('T', ' ')}  {arrow} "
+                 f"{message['author_name'] or message['author_email']}"
+                 + ("  [internal]" if internal else ""))
+        body = Text(message["text"].strip() or "(no text)")
+        for item in message["attachments"]:
+            body.append(f"\n📎 {item['filename']} ({item['content_type']}, {item['size']} bytes)",
+                        style="dim")
+        console.print(Panel(body, title=Text(title), title_align="left",
+                            border_style="yellow" if internal else "blue"))
+    changes = [line for line in map(describe_event, detail.get("events", ())) if line]
+    if changes:
+        console.print(Text("Activity", style="bold"))
+        for line in changes:
+            console.print(Text(line), soft_wrap=True)
+
+
+def print_clocks(console: Console, clocks: dict[str, dict[str, Any]]) -> None:
+    """One line per SLA clock: state, business time left or over, due time."""
+    from postdesk.cli.render_sla import STATE_STYLES, clock_label, clock_text
+
+    for name, clock in clocks.items():
+        line = Text(f"SLA {clock_label(name):<12} ", style="bold")
+        line.append(f"{clock['state']:<9}", style=STATE_STYLES.get(clock["state"], ""))
+        line.append(clock_text(clock["state"], clock["remaining_s"]))
+        if clock["due"]:
+            line.append(f"  due {clock['due'][:16].replace('T', ' ')}", style="dim")
+        console.print(line)
+
+
+def describe_event(event: dict[str, Any]) -> str | None:
+    """One line for a change worth showing; None for routine bookkeeping."""
+    data, kind = event["data"], event["kind"]
+    when = (event["created_at"] or "")[:16].replace("T", " ")
+    by = f" (rule: {event['rule']})" if event["rule"] else f" (by {event['actor']})"
+    if kind == "status.changed":
+        what = f"status {data.get('old')} -> {data.get('new')}"
+    elif kind in ("priority.changed", "assignee.changed", "tags.changed",
+                  "request_type.changed"):
+        new = ", ".join(f"{k} {v}" for k, v in data.get("new", {}).items())
+        what = f"{kind.split('.')[0]}: {new}"
+    elif kind in ("sla.paused", "sla.resumed", "mail.bounced", "mail.failed",
+                  "autoreply.held_back", "autoreply.suppressed", "ticket.linked",
+                  "rules.chain_stopped", "notify.no_recipients"):
+        detail = data.get("reason") or data.get("error") or ""
+        what = kind + (f": {detail}" if detail else "")
+    else:
+        return None
+    return f"{when}  {what}{by}"

@@ -1,0 +1,96 @@
+"""`postdesk report sla`: met vs breached and times to answer, per team, agent, ...
+
+    postdesk report sla --since 2026-03-01 --until 2026-03-31 --by team
+    postdesk report sla --by agent --format html --out sla.html
+    postdesk report sla --format csv > sla.csv
+
+Tickets created from the start of `--since` to the end of `--until` (both
+days included, midnight in the desk's time zone; a full ISO time such as
+2026-03-01T08:00:00+01:00 is taken as it is) are grouped `--by` their
+current team (default), agent (assignee), request_type or priority. The
+figures come from each ticket's stored SLA clocks (`postdesk.report`); run
+`postdesk sla recompute` first after changing rules/sla.yaml. `--format`
+table (default), json, csv or html; `--out FILE` writes the file instead of
+printing it.
+
+Registered on the main command group by `register(main)`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import click
+
+from postdesk.report.sla_summary import GROUPINGS
+
+FORMATS = ("table", "json", "csv", "html")
+
+
+def parse_day(value: str, zone: ZoneInfo, *, end_of_day: bool, option: str) -> datetime:
+    """`2026-03-01` -> that midnight in `zone` (the next midnight with `end_of_day`);
+    an ISO time with a UTC offset as it is. A bad value names the option."""
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            day = datetime.strptime(text, "%Y-%m-%d").date()
+            moment = datetime.combine(day, time(), zone)
+            return moment + timedelta(days=1) if end_of_day else moment
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"'{value}' is not a date; write it like 2026-03-01 or "
+                                 f"2026-03-01T08:00:00+01:00", param_hint=option) from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
+
+
+@click.group("report")
+def report_group() -> None:
+    """Reports for managers (SLA)."""
+
+
+@report_group.command("sla")
+@click.option("--since", help="First day (YYYY-MM-DD, the desk's time zone) or ISO time.")
+@click.option("--until", help="Last day, included (YYYY-MM-DD) or ISO time (excluded).")
+@click.option("--by", "by", type=click.Choice(GROUPINGS), default="team", show_default=True,
+              help="Group the tickets by their current team, agent, request type or priority.")
+@click.option("--format", "form", type=click.Choice(FORMATS), default="table",
+              show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the report to FILE instead of printing it.")
+@click.pass_obj
+def sla_report_command(obj: Any, since: str | None, until: str | None, by: str, form: str,
+                       out: Path | None) -> None:
+    """SLA met vs breached per clock and p50/p90 times to first response and resolution."""
+    from postdesk.report import sla_formats, sla_html
+    from postdesk.report.sla_query import sla_report
+    from postdesk.store.db import utcnow
+
+    settings = obj.settings
+    zone = ZoneInfo(settings.desk.timezone)
+    start = parse_day(since, zone, end_of_day=False, option="--since") if since else None
+    end = parse_day(until, zone, end_of_day=True, option="--until") if until else None
+    if start is not None and end is not None and end <= start:
+        raise click.BadParameter(f"'{until}' is before '{since}'", param_hint="--until")
+    obj.open_database()
+    report = sla_report(by, start, end, utcnow().astimezone(zone))
+    if form == "html":
+        text = sla_html.to_html(report, desk=settings.desk.name)
+    elif form == "json":
+        text = sla_formats.to_json(report)
+    elif form == "csv":
+        text = sla_formats.to_csv(report)
+    else:
+        text = sla_formats.to_table(report)
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    out.write_text(text, encoding="utf-8")
+    click.echo(f"SLA report by {by} ({report.total.tickets} tickets) written to {out}",
+               err=True)
+
+
+def register(group: Any) -> None:
+    group.add_command(report_group)

@@ -1,0 +1,58 @@
+"""`postdesk status [--json]`: is the desk healthy? Exit 0 if so, 1 if not.
+
+For monitoring scripts and humans alike: the checks of `postdesk.serve.health`
+(database, broker or daemon heartbeat, scheduler leader, waiting and failed
+mail, IMAP sources) with the thresholds of `[status]`. It only reads; it
+never migrates or changes anything, and it can run on any node.
+
+Registered on the main command group by `register(main)`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from postdesk.serve.health import Report, gather
+
+console = Console(highlight=False)
+
+
+@click.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.pass_context
+def status(ctx: click.Context, as_json: bool) -> None:
+    """Check the desk: database, broker, scheduler, waiting and failed mail, IMAP.
+
+    Exit status 0: healthy; 1: something needs attention (thresholds in [status]).
+    """
+    report = gather(ctx.obj.settings)
+    if as_json:
+        click.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+    else:
+        print_report(console, report)
+    sys.exit(0 if report.healthy else 1)
+
+
+def print_report(out: Console, report: Report) -> None:
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(width=2)
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")
+    for check in report.checks:
+        mark = Text("✓", style="green") if check.ok else Text("✗", style="bold red")
+        table.add_row(mark, check.name, Text(check.summary))
+    out.print(table)
+    verdict = (Text("healthy", style="bold green") if report.healthy
+               else Text("UNHEALTHY", style="bold red"))
+    out.print(Text("postdesk: ").append(verdict))
+
+
+def register(group: Any) -> None:
+    group.add_command(status)

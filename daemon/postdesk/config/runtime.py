@@ -1,0 +1,156 @@
+"""What a worker needs to do its job, built once per process from the settings.
+
+Actors receive only ids; they find the desk's settings, renderer and
+transport here. `install()` is called by `postdesk serve` / `postdesk worker`
+before the first message is consumed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+
+from postdesk.automation import RuleSet, Vocabulary
+from postdesk.channels.email.transports import Transport, transport_from_url
+from postdesk.config.live_file import LiveFile
+from postdesk.config.live_rules import LiveRules
+from postdesk.config.settings import Settings
+from postdesk.errors import ConfigError
+from postdesk.mail.classify import DeskIdentity
+from postdesk.mail.compose import LOOP_HEADER
+from postdesk.notify.render import Branding, Renderer, default_locale_dir, default_template_dir
+from postdesk.ticket_queues.model import QueueBook
+from postdesk.tickets.routing import NO_ROUTING, ROUTING_FILE, Routing, load_routing
+from postdesk.tickets.statuses import DEFAULT_BOOK, StatusBook, load_statuses
+from postdesk.tickets.teams import EMPTY_BOOK, TEAMS_FILE, TeamBook, load_teams
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    #: DNS TXT lookup for DKIM keys (None: dkimpy's own resolver)
+    dkim_dns: Callable[..., bytes | None] | None = None
+
+    @cached_property
+    def identity(self) -> DeskIdentity:
+        desk = self.settings.desk
+        domains = {desk.domain.lower(), *(a.rpartition("@")[2].lower() for a in desk.addresses)}
+        return DeskIdentity(
+            domains=frozenset(domains),
+            loop_header=LOOP_HEADER,
+            loop_value=loop_value(desk.secret, desk.domain),
+            addresses=frozenset(a.lower() for a in desk.addresses),
+        )
+
+    @cached_property
+    def statuses(self) -> StatusBook:
+        """The desk's statuses (rules/statuses.yaml), or the defaults when it is broken."""
+        try:
+            return load_statuses(self.settings.path(self.settings.paths.rules))
+        except ConfigError as exc:
+            log.error("%s; using the default statuses until it is fixed", exc)
+            return DEFAULT_BOOK
+
+    @cached_property
+    def live_teams(self) -> LiveFile[TeamBook]:
+        rules = self.settings.path(self.settings.paths.rules)
+        return LiveFile(rules / TEAMS_FILE, lambda: load_teams(rules), EMPTY_BOOK,
+                        interval=self.settings.rules.reload_interval)
+
+    @property
+    def teams(self) -> TeamBook:
+        """The desk's teams and agents (rules/teams.yaml, reloaded when it changes)."""
+        return self.live_teams.current()
+
+    @cached_property
+    def live_routing(self) -> LiveFile[Routing]:
+        rules = self.settings.path(self.settings.paths.rules)
+        return LiveFile(rules / ROUTING_FILE,
+                        lambda: load_routing(rules, teams=self.teams.team_names,
+                                             support_addresses=self.settings.desk.addresses),
+                        NO_ROUTING, interval=self.settings.rules.reload_interval)
+
+    @property
+    def routing(self) -> Routing:
+        """rules/routing.yaml: request type and team of new tickets (reloaded live)."""
+        return self.live_routing.current()
+
+    @cached_property
+    def live_queues(self) -> LiveFile[QueueBook]:
+        from postdesk.ticket_queues.live import live_queues, queue_vocabulary
+
+        return live_queues(self.settings.path(self.settings.paths.rules),
+                           lambda: queue_vocabulary(self.statuses),
+                           interval=self.settings.rules.reload_interval)
+
+    @property
+    def queues(self) -> QueueBook:
+        """rules/queues.yaml: the desk's named queues (reloaded live)."""
+        return self.live_queues.current()
+
+    @cached_property
+    def live_rules(self) -> LiveRules:
+        settings = self.settings
+        vocabulary = Vocabulary(statuses=frozenset(self.statuses.names))
+        return LiveRules(settings.path(settings.paths.rules), vocabulary,
+                         interval=settings.rules.reload_interval)
+
+    @property
+    def rules(self) -> RuleSet:
+        """The automation rules in force (reloaded when rules/ changes)."""
+        return self.live_rules.current()
+
+    @cached_property
+    def renderer(self) -> Renderer:
+        settings = self.settings
+        return Renderer(
+            [settings.path(settings.paths.templates), default_template_dir()],
+            [settings.path(settings.paths.locales), default_locale_dir()],
+            default_language=settings.desk.default_language,
+            branding=branding_of(settings),
+        )
+
+    @cached_property
+    def languages(self) -> tuple[str, ...]:
+        """The languages the desk writes in (its catalogs), looked up once per process."""
+        return self.renderer.available_languages()
+
+    @cached_property
+    def transport(self) -> Transport:
+        outgoing = self.settings.outgoing
+        return transport_from_url(self.settings.outgoing_transport,
+                                  starttls=outgoing.starttls, timeout=outgoing.timeout)
+
+
+def branding_of(settings: Settings) -> Branding:
+    """The one place every mail's look comes from: [desk] name and [branding]."""
+    brand = settings.branding
+    return Branding(desk_name=settings.desk.name, logo_url=brand.logo_url or None,
+                    primary_colour=brand.primary_colour, header=brand.header,
+                    signature=brand.signature, footer=brand.footer)
+
+
+def loop_value(secret: str, domain: str) -> str:
+    """Our loop header value: names the desk without revealing the secret."""
+    tag = hashlib.sha256(f"loop:{secret}".encode()).hexdigest()[:12]
+    return f"{domain}; {tag}"
+
+
+_current: Runtime | None = None
+
+
+def install(runtime: Runtime) -> Runtime:
+    global _current
+    _current = runtime
+    return runtime
+
+
+def current() -> Runtime:
+    if _current is None:
+        raise RuntimeError("postdesk runtime not installed: start through 'postdesk serve/worker'")
+    return _current

@@ -1,0 +1,229 @@
+"""Is the desk healthy? What `postdesk status` checks, from the database and the broker.
+
+Everything is read from the shared database and the broker, never from a
+running process, so the answer is the same on every node. The checks:
+
+* database: reachable, schema present;
+* broker: `redis://` / `amqp://` answer (and how many messages wait); for
+  the embedded broker, which lives inside `postdesk serve`, the daemon's
+  heartbeat: the scheduler lease it renews every few seconds;
+* scheduler: which node holds the lease, and until when;
+* inbound / outbox: waiting mails, the oldest one's age, failures within
+  `[status] failed_window`; thresholds from `[status]`;
+* imap: per `[[imap]]` source, the last UID committed and when.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import peewee as pw
+
+from postdesk.config.settings import Settings
+from postdesk.logs import redact
+from postdesk.store import db
+from postdesk.store.lease import RELEASED, SCHEDULER, Lease
+from postdesk.store.migrations import current_version, head_version
+from postdesk.store.models import ImapState, Inbound, Outbox
+
+#: The scheduler lease's ttl (postdesk.serve.daemon.LEADER_LEASE): its renewal is expires_at - ttl.
+LEASE_TTL = timedelta(seconds=30)
+BROKER_TIMEOUT_S = 3
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    summary: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Report:
+    checks: tuple[Check, ...]
+
+    @property
+    def healthy(self) -> bool:
+        return all(check.ok for check in self.checks)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"healthy": self.healthy,
+                "checks": [{"name": c.name, "ok": c.ok, "summary": c.summary, **c.details}
+                           for c in self.checks]}
+
+
+def gather(settings: Settings, now: datetime | None = None) -> Report:
+    """Run every check; a database that cannot be reached skips those that need it."""
+    now = now or db.utcnow()
+    database = check_database(settings)
+    if not database.ok:
+        return Report((database, check_broker(settings, None, now)))
+    try:
+        lease = Lease.get_or_none(Lease.name == SCHEDULER)
+        checks = [database, check_broker(settings, lease, now), check_scheduler(lease, now),
+                  check_inbound(settings, now), check_outbox(settings, now),
+                  *check_imap(settings)]
+    finally:
+        db.database.close()
+    return Report(tuple(checks))
+
+
+def check_database(settings: Settings) -> Check:
+    url = settings.database_url
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return Check("database", False, f"{url}: no such file (has the desk ever started?)")
+    try:
+        database = db.connect(url, synchronous=settings.database.synchronous)
+        if isinstance(database, pw.PostgresqlDatabase):
+            database.connect_params.setdefault("connect_timeout", BROKER_TIMEOUT_S)
+        database.connect(reuse_if_open=True)
+        version = current_version(database)
+    except Exception as exc:
+        return Check("database", False, f"cannot connect: {_one_line(exc)}")
+    if version is None:
+        db.database.close()
+        return Check("database", False, "reachable, but it has no Postdesk schema yet")
+    return Check("database", True, f"reachable, schema version {version}",
+                 {"schema_version": version, "schema_head": head_version()})
+
+
+def heartbeat_age(lease: Lease | None, now: datetime) -> float | None:
+    """Seconds since the scheduler lease was last renewed; None if never or released."""
+    if lease is None or lease.expires_at <= RELEASED:
+        return None
+    renewed = lease.expires_at.replace(tzinfo=UTC) - LEASE_TTL
+    return max(0.0, (now - renewed).total_seconds())
+
+
+def check_broker(settings: Settings, lease: Lease | None, now: datetime) -> Check:
+    url = settings.broker.url
+    if url == "embedded":
+        age = heartbeat_age(lease, now)
+        limit = settings.status.max_heartbeat_age
+        if age is None:
+            return Check("broker", False, "embedded: postdesk serve is not running "
+                                          "(no scheduler heartbeat)")
+        return Check("broker", age <= limit,
+                     f"embedded: postdesk serve alive, heartbeat {age:.0f} s ago"
+                     + ("" if age <= limit else f" (more than {limit} s)"),
+                     {"heartbeat_age_s": round(age, 1)})
+    try:
+        queued = _queue_length(url, settings.broker.queue)
+    except Exception as exc:
+        return Check("broker", False, f"{redact(url)}: cannot connect: {_one_line(exc)}")
+    return Check("broker", True, f"{redact(url)} reachable, {queued} messages queued",
+                 {"queued": queued})
+
+
+def _queue_length(url: str, queue: str) -> int:
+    if url.startswith("redis://"):
+        import redis
+
+        client = redis.Redis.from_url(url, socket_timeout=BROKER_TIMEOUT_S,
+                                      socket_connect_timeout=BROKER_TIMEOUT_S)
+        try:
+            client.ping()
+            return int(client.llen(f"dramatiq:{queue}"))  # dramatiq's list of message ids
+        finally:
+            client.close()
+    import pika
+
+    parameters = pika.URLParameters(url)
+    parameters.socket_timeout = parameters.blocked_connection_timeout = BROKER_TIMEOUT_S
+    connection = pika.BlockingConnection(parameters)
+    try:
+        try:
+            declared = connection.channel().queue_declare(queue=queue, passive=True)
+        except pika.exceptions.ChannelClosedByBroker:
+            return 0  # no worker has declared the queue yet
+        return int(declared.method.message_count)
+    finally:
+        if connection.is_open:
+            connection.close()
+
+
+def check_scheduler(lease: Lease | None, now: datetime) -> Check:
+    if lease is None or lease.expires_at <= RELEASED:
+        return Check("scheduler", False, "no leader: no postdesk serve node runs the sweeper "
+                                         "and the scans")
+    expires = lease.expires_at.replace(tzinfo=UTC)
+    if expires < now:
+        return Check("scheduler", False, f"lease of {lease.holder} expired "
+                                         f"{(now - expires).total_seconds():.0f} s ago",
+                     {"leader": lease.holder})
+    return Check("scheduler", True, f"leader {lease.holder}",
+                 {"leader": lease.holder, "lease_expires_at": expires.isoformat()})
+
+
+def check_inbound(settings: Settings, now: datetime) -> Check:
+    limits = settings.status
+    pending = Inbound.select().where(Inbound.state == "pending")
+    oldest = pending.select(pw.fn.MIN(Inbound.received_at)).scalar()
+    since = now - timedelta(seconds=limits.failed_window)
+    failed = (Inbound.select().where((Inbound.state == "failed") & (Inbound.received_at >= since))
+              .count())
+    return _queue_check("inbound", now, pending.count(), oldest, failed,
+                        limits.max_failed_inbound, limits.max_pending_age, None)
+
+
+def check_outbox(settings: Settings, now: datetime) -> Check:
+    limits = settings.status
+    waiting = Outbox.select().where(Outbox.state.in_(("pending", "sending")))
+    oldest = (Outbox.select(pw.fn.MIN(Outbox.next_attempt_at))
+              .where((Outbox.state == "pending") & (Outbox.next_attempt_at <= now)).scalar())
+    since = now - timedelta(seconds=limits.failed_window)
+    failed = (Outbox.select().where((Outbox.state == "failed") & (Outbox.created_at >= since))
+              .count())
+    return _queue_check("outbox", now, waiting.count(), oldest, failed,
+                        limits.max_failed_outbox, limits.max_pending_age,
+                        limits.max_outbox_backlog)
+
+
+def _queue_check(name: str, now: datetime, waiting: int, oldest: Any, failed: int,
+                 max_failed: int, max_age: int, max_waiting: int | None) -> Check:
+    age = seconds_since(oldest, now)
+    problems = []
+    if max_waiting is not None and waiting > max_waiting:
+        problems.append(f"backlog above {max_waiting}")
+    if age > max_age:
+        problems.append(f"oldest waits longer than {max_age} s")
+    if failed > max_failed:
+        problems.append(f"failed above {max_failed}")
+    summary = (f"{waiting} waiting" + (f" (oldest {age:.0f} s)" if waiting else "")
+               + f", {failed} failed recently")
+    return Check(name, not problems, summary + "".join(f"; {p}" for p in problems),
+                 {"waiting": waiting, "oldest_age_s": round(age, 1), "failed": failed})
+
+
+def check_imap(settings: Settings) -> list[Check]:
+    states = {row.source: row for row in ImapState.select()}
+    checks = []
+    for source in settings.imap:
+        row = states.get(source.name)
+        if row is None:
+            checks.append(Check(f"imap:{source.name}", True, "not synchronised yet"))
+            continue
+        checks.append(Check(f"imap:{source.name}", True,
+                            f"last UID {row.last_uid}, last change {row.updated_at:%Y-%m-%d %H:%M} "
+                            "UTC", {"last_uid": row.last_uid, "uidvalidity": row.uidvalidity,
+                                    "updated_at": row.updated_at.isoformat()}))
+    return checks
+
+
+def seconds_since(moment: Any, now: datetime) -> float:
+    if moment is None:
+        return 0.0
+    if isinstance(moment, str):  # SQLite aggregates come back as text
+        moment = datetime.fromisoformat(moment)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (now - moment).total_seconds())
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+

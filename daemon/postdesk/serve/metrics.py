@@ -1,0 +1,161 @@
+"""Prometheus metrics of the desk (`[metrics] listen`, off by default), read at scrape time.
+
+Mail is processed in spawned worker processes and, scaled out, by workers on
+other machines; counters kept in the memory of `postdesk serve` would miss
+all of that. So the figures come from the database when Prometheus scrapes:
+they are right for every process and every node, survive restarts, and any
+serve node may be scraped (all report the whole desk; scrape one, or
+aggregate with `max`). The few facts only this process knows are labelled as
+such: whether it holds the scheduler lease, and its IMAP connections.
+
+Cost per scrape: counts of the waiting rows (indexed state columns) and the
+rows that changed since the previous scrape (see `postdesk.store.metrics_scan`);
+the first scrape after a start also counts the final states once (GROUP BY)
+and reads the SLA events once. `bench/metrics_scrape.py` measures it.
+
+Families (all prefixed `postdesk_`):
+  inbound_total{state}                 processed mails by outcome (done, ignored, duplicate, failed)
+  inbound_pending                      mails waiting to be processed
+  processing_seconds                   histogram of received -> processed, since this node started
+  outbox_total{state}                  notifications sent / failed
+  outbox_backlog                       notifications waiting to be sent (pending + sending)
+  outbox_oldest_due_seconds            how long the oldest due notification has waited
+  sla_events_total{kind,clock}         SLA warnings and breaches raised
+  imap_last_uid{source}, imap_last_change_timestamp_seconds{source}
+  imap_connected{source}               this node's IMAP session (1 connected, 0 not)
+  scheduler_leader                     1 when this node holds the scheduler lease
+  database_up                          0 when the database could not be read
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import peewee as pw
+from prometheus_client import CollectorRegistry, ProcessCollector
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector
+
+from postdesk.channels.email.imap import health as source_health
+from postdesk.config.settings import Settings
+from postdesk.serve.health import seconds_since
+from postdesk.store import db
+from postdesk.store.metrics_scan import LatencyScan, SlaEventScan, inbound_outcomes, outbox_outcomes
+from postdesk.store.models import ImapState, Inbound, Outbox
+
+log = logging.getLogger(__name__)
+
+
+class DeskCollector(Collector):
+    """Builds every family from the database on each scrape."""
+
+    def __init__(self, settings: Settings, is_leader: Callable[[], bool]) -> None:
+        self.settings = settings
+        self.is_leader = is_leader
+        self.latency = LatencyScan()
+        self.sla = SlaEventScan()
+        self.inbound = inbound_outcomes()
+        self.outbox = outbox_outcomes()
+
+    def collect(self) -> Iterator[Metric]:
+        yield _gauge("scheduler_leader", "1 when this node holds the scheduler lease",
+                     1 if self.is_leader() else 0)
+        yield from self._imap_connections()
+        try:
+            with db.database.connection_context():
+                families = list(self._from_database())
+        except pw.DatabaseError as exc:
+            log.warning("metrics: cannot read the database: %s", exc)
+            yield _gauge("database_up", "0 when the database could not be read", 0)
+            return
+        yield _gauge("database_up", "0 when the database could not be read", 1)
+        yield from families
+
+    def _from_database(self) -> Iterator[Metric]:
+        now = db.utcnow()
+        yield _counter("inbound", "Inbound mails by outcome", self.inbound.update(now))
+        yield _gauge("inbound_pending", "Inbound mails waiting to be processed",
+                     Inbound.select().where(Inbound.state == "pending").count())
+        buckets, total = self.latency.update(now)
+        yield HistogramMetricFamily(
+            "postdesk_processing_seconds", "Time from receipt (250) to processed, per mail",
+            buckets=[(_le(bound), count) for bound, count in buckets], sum_value=total)
+        yield _counter("outbox", "Notifications by outcome", self.outbox.update(now))
+        yield _gauge("outbox_backlog", "Notifications waiting to be sent",
+                     Outbox.select().where(Outbox.state.in_(("pending", "sending"))).count())
+        oldest = (Outbox.select(pw.fn.MIN(Outbox.next_attempt_at))
+                  .where((Outbox.state == "pending") & (Outbox.next_attempt_at <= now)).scalar())
+        yield _gauge("outbox_oldest_due_seconds", "Wait of the oldest due notification",
+                     seconds_since(oldest, now))
+        sla = CounterMetricFamily("postdesk_sla_events", "SLA warnings and breaches raised",
+                                  labels=["kind", "clock"])
+        for (kind, clock), count in sorted(self.sla.update(now).items()):
+            sla.add_metric([kind, clock], count)
+        yield sla
+        yield from self._imap_states()
+
+    def _imap_states(self) -> Iterator[Metric]:
+        last_uid = GaugeMetricFamily("postdesk_imap_last_uid", "Last IMAP UID committed",
+                                     labels=["source"])
+        changed = GaugeMetricFamily("postdesk_imap_last_change_timestamp_seconds",
+                                    "When the IMAP state last advanced", labels=["source"])
+        names = {source.name for source in self.settings.imap}
+        for row in ImapState.select().where(ImapState.source.in_(names or [""])):
+            last_uid.add_metric([row.source], row.last_uid)
+            changed.add_metric([row.source], row.updated_at.timestamp())
+        yield last_uid
+        yield changed
+
+    def _imap_connections(self) -> Iterator[Metric]:
+        connected = GaugeMetricFamily("postdesk_imap_connected",
+                                      "This node's IMAP session: 1 connected, 0 not",
+                                      labels=["source"])
+        states = source_health.snapshot()
+        for source in self.settings.imap:
+            connected.add_metric([source.name], 1 if states.get(source.name, (False,))[0] else 0)
+        yield connected
+
+
+def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
+    return GaugeMetricFamily(f"postdesk_{name}", documentation, value=value)
+
+
+def _counter(name: str, documentation: str, by_state: dict[str, int]) -> CounterMetricFamily:
+    family = CounterMetricFamily(f"postdesk_{name}", documentation, labels=["state"])
+    for state, count in by_state.items():
+        family.add_metric([state], count)
+    return family
+
+
+def _le(bound: float) -> str:
+    return "+Inf" if bound == float("inf") else repr(float(bound))
+
+
+def make_registry(settings: Settings, is_leader: Callable[[], bool]) -> CollectorRegistry:
+    collector = DeskCollector(settings, is_leader)
+    with db.database.connection_context():
+        collector.latency.scan(db.utcnow())  # the histogram counts from this moment on
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(collector)
+    ProcessCollector(registry=registry)  # this node's CPU, memory, open files
+    return registry
+
+
+def start_endpoint(settings: Settings, is_leader: Callable[[], bool]) -> Any:
+    """Serve GET /metrics on `[metrics] listen` from a thread; returns the server (shutdown())."""
+    from prometheus_client import start_http_server
+
+    from postdesk.config.settings import parse_listen
+
+    host, port = parse_listen(settings.metrics.listen, "[metrics] listen")
+    server, _thread = start_http_server(port, addr=host,
+                                        registry=make_registry(settings, is_leader))
+    log.info("metrics on http://%s/metrics", settings.metrics.listen)
+    return server

@@ -1,0 +1,172 @@
+"""The read side for people and scripts: tickets and inbound mail as plain data.
+
+The shapes here are the JSON that `postdesk tickets --json` and
+`postdesk ticket show --json` print; scripts depend on them, so fields are
+only ever added. Both carry the live SLA (`sla`: clock -> {state, due,
+remaining_s} at `now`, see `postdesk.sla.tracking.live`; `sla_state`: the worst clock's).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import peewee
+
+from postdesk.sla.policy import SlaConfig
+from postdesk.sla.tracking import live as sla_live
+from postdesk.store.db import utcnow
+from postdesk.store.models import Attachment, Customer, Event, Inbound, Message, Participant, Ticket
+from postdesk.store.sla_store import TicketSla
+from postdesk.tickets.statuses import DEFAULT_BOOK, StatusBook
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def person(customer: Customer) -> dict[str, Any]:
+    return {"email": customer.email, "name": customer.name, "language": customer.language,
+            "bouncing": customer.bouncing}
+
+
+def ticket_summaries(status: str | None = None, limit: int | None = None,
+                     statuses: StatusBook = DEFAULT_BOOK, *, sort: str = "newest",
+                     sla: SlaConfig | None = None, now: datetime | None = None,
+                     ) -> list[dict[str, Any]]:
+    """Tickets newest first, or with `sort="due"` the soonest SLA due time first (tickets
+    whose clocks are all met or paused last)."""
+    count = (Message.select(peewee.fn.COUNT(Message.id))
+             .where(Message.ticket == Ticket.id))
+    query = (Ticket.select(Ticket, Customer, count.alias("message_count"))
+             .join(Customer, on=(Ticket.requester == Customer.id)))
+    if sort == "due":
+        ids = _soonest_due(status, limit or 1_000_000, now or utcnow())
+        found = {t.id: t for t in query.where(Ticket.id.in_(ids))}
+        tickets = [found[i] for i in ids if i in found]
+    else:
+        query = query.order_by(Ticket.id.desc())
+        if status:
+            query = query.where(Ticket.status == status)
+        if limit:
+            query = query.limit(limit)
+        tickets = list(query)
+    clocks = live_sla([t.id for t in tickets], sla, now or utcnow())
+    return [
+        {
+            "id": ticket.id,
+            "subject": ticket.subject,
+            "status": ticket.status,
+            "public_status": statuses.public_name(ticket.status),
+            "requester": person(ticket.requester),
+            "assignee": ticket.assignee,
+            "created_at": _iso(ticket.created_at),
+            "updated_at": _iso(ticket.updated_at),
+            "message_count": getattr(ticket, "message_count", 0) or 0,
+            **sla_fields(clocks.get(ticket.id, {})),
+        }
+        for ticket in tickets
+    ]
+
+
+def _soonest_due(status: str | None, limit: int, now: datetime) -> list[int]:
+    """Ticket numbers by SLA due time, read as a queue reads them (along the index)."""
+    from postdesk.ticket_queues.model import Group, Queue, Term
+    from postdesk.ticket_queues.query import page_ids
+
+    condition = Group("all", (Term("status", {"values": frozenset({status})}),) if status
+                      else ())
+    return page_ids(Queue("tickets", condition, sort=(("sla_due", False), ("id", True))),
+                    now, limit)
+
+
+def live_sla(ticket_ids: Iterable[int], config: SlaConfig | None, now: datetime
+             ) -> dict[int, dict[str, sla_live.LiveClock]]:
+    """The live clocks of these tickets at `now` (one query; tickets without clocks left
+    out). Without `config` clocks count wall-clock time (see `postdesk.sla.tracking.live`)."""
+    wanted = list(ticket_ids)
+    if not wanted:
+        return {}
+    rows = TicketSla.select(TicketSla.ticket, TicketSla.policy, TicketSla.clocks,
+                            TicketSla.updated_at).where(TicketSla.ticket.in_(wanted))
+    return {row.ticket_id: sla_live.live_clocks(row.policy, row.clocks or {}, row.updated_at,
+                                                config, now)
+            for row in rows}
+
+
+def sla_fields(clocks: dict[str, sla_live.LiveClock]) -> dict[str, Any]:
+    """`sla` and `sla_state` of a ticket's JSON."""
+    return {"sla": {name: clock.as_json() for name, clock in clocks.items()},
+            "sla_state": sla_live.worst(c.state for c in clocks.values())}
+
+
+def ticket_detail(ticket_id: int, statuses: StatusBook = DEFAULT_BOOK, *,
+                  sla: SlaConfig | None = None, now: datetime | None = None,
+                  ) -> dict[str, Any] | None:
+    ticket = (Ticket.select(Ticket, Customer).join(Customer)
+              .where(Ticket.id == ticket_id).first())
+    if ticket is None:
+        return None
+    participants = (Customer.select().join(Participant)
+                    .where(Participant.ticket == ticket.id).order_by(Customer.email))
+    messages = Message.select().where(Message.ticket == ticket.id).order_by(Message.id)
+    attachments: dict[int, list[dict[str, Any]]] = {}
+    for item in (Attachment.select().join(Message)
+                 .where(Message.ticket == ticket.id).order_by(Attachment.id)):
+        attachments.setdefault(item.message_id, []).append(
+            {"filename": item.filename, "content_type": item.content_type, "size": item.size,
+             "inline": item.inline, "note": item.note})
+    events = Event.select().where(Event.ticket == ticket.id).order_by(Event.id)
+    return {
+        "id": ticket.id,
+        "subject": ticket.subject,
+        "status": ticket.status,
+        "public_status": statuses.public_name(ticket.status),
+        "priority": ticket.priority,
+        "tags": list(ticket.tags or ()),
+        "sla_paused": ticket.sla_paused,
+        "requester": person(ticket.requester),
+        "participants": [person(p) for p in participants],
+        "assignee": ticket.assignee,
+        "team": ticket.team,
+        "request_type": ticket.request_type,
+        "created_at": _iso(ticket.created_at),
+        "updated_at": _iso(ticket.updated_at),
+        **sla_fields(live_sla([ticket.id], sla, now or utcnow()).get(ticket.id, {})),
+        "messages": [
+            {
+                "id": message.id,
+                "direction": message.direction,
+                "author_email": message.author_email,
+                "author_name": message.author_name,
+                "visibility": message.visibility,
+                "subject": message.subject,
+                "text": message.text,
+                "created_at": _iso(message.created_at),
+                "attachments": attachments.get(message.id, []),
+            }
+            for message in messages
+        ],
+        "events": [
+            {"kind": event.kind, "data": event.data, "actor": event.actor, "rule": event.rule,
+             "created_at": _iso(event.created_at)}
+            for event in events
+        ],
+    }
+
+
+def inbound_rows(states: tuple[str, ...] = (), limit: int = 100) -> list[dict[str, Any]]:
+    query = (Inbound.select(Inbound.id, Inbound.received_at, Inbound.source, Inbound.mail_from,
+                            Inbound.rcpt_to, Inbound.size, Inbound.state, Inbound.reason,
+                            Inbound.attempts, Inbound.ticket)
+             .order_by(Inbound.id.desc()).limit(limit))
+    if states:
+        query = query.where(Inbound.state.in_(states))
+    return [
+        {"id": row.id, "received_at": _iso(row.received_at), "source": row.source,
+         "mail_from": row.mail_from, "rcpt_to": row.rcpt_to, "size": row.size,
+         "state": row.state, "reason": row.reason, "attempts": row.attempts,
+         "ticket": row.ticket_id}
+        for row in query
+    ]

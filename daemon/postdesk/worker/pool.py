@@ -1,0 +1,301 @@
+"""Where the worker's CPU-heavy units of work run: in the calling thread, or in processes.
+
+Turning a mail into ticket data (MIME parsing, classification, the ORM) and
+rendering and sending a notification are pure Python and hold the interpreter
+lock; threads of one process take turns on one core. `[broker] worker_processes
+= N` gives the embedded desk N processes that do this work while the daemon's
+own process keeps intake and dispatch. The queue stays in-process; only ids
+travel to a process and back, and the database stays the source of truth: a
+process that dies mid-mail rolls its transaction back and the id is retried.
+
+The processes are forked from a fork server that has imported Postdesk and
+loaded the language-detection model once (`postdesk.worker.preload`): they
+start in milliseconds and share the model's memory. The fork server itself is
+a fresh process without the daemon's threads, so forking it is safe.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import pickle
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from multiprocessing import forkserver
+from multiprocessing.context import BaseContext
+from typing import Any, Protocol
+
+from postdesk import logs
+from postdesk.channels.email import sender as outbox
+from postdesk.config import runtime
+from postdesk.config.settings import Settings
+from postdesk.errors import TemporaryFailure
+from postdesk.store import db
+from postdesk.waiting import take_waiting
+from postdesk.worker import process as processing
+
+log = logging.getLogger(__name__)
+
+#: Exit status of a worker process whose parent died (EX_SOFTWARE would alarm).
+EX_ORPHANED = 75
+
+
+class InboundRunner(Protocol):
+    def run(self, inbound_id: int) -> tuple[int, ...]:
+        """Process one inbound mail and send what it decided; return the outbox ids still
+        to be sent (the queue's job)."""
+        ...
+
+    def send(self, outbox_id: int) -> str:
+        """Send one outbox row; return its new state."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class ThreadRunner:
+    """Work in the calling thread (the default)."""
+
+    def run(self, inbound_id: int) -> tuple[int, ...]:
+        return _child_run(inbound_id)
+
+    def send(self, outbox_id: int) -> str:
+        return _child_send(outbox_id)
+
+    def close(self) -> None:
+        pass
+
+
+#: How often a worker process looks whether the process that started it is still there.
+ORPHAN_CHECK_INTERVAL = 1.0
+
+
+def _child_start(settings: Settings, level: int, owner: int) -> None:
+    _exit_when_orphaned(owner)
+    logs.configure_desk(settings)
+    logging.getLogger().setLevel(level)
+    db.connect(settings.database_url, synchronous=settings.database.synchronous)
+    runtime.install(runtime.Runtime(settings))
+
+
+def _exit_when_orphaned(owner: int) -> None:
+    """End this worker process once `owner`, the process whose pool it serves, is gone.
+
+    Its parent is the fork server, which outlives a daemon killed with SIGKILL
+    (every forked worker holds the server's "alive" pipe open), so neither
+    would ever notice: the pool would wait on its queue forever, holding
+    database connections. Leaving mid-mail is safe: the transaction rolls
+    back and the row stays pending for the sweeper. With the workers gone,
+    the fork server sees its pipe close and ends too."""
+    def watch() -> None:
+        while _exists(owner):
+            time.sleep(ORPHAN_CHECK_INTERVAL)
+        os._exit(EX_ORPHANED)
+
+    threading.Thread(target=watch, name="orphan-watch", daemon=True).start()
+
+
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # there, under another user: not ours, but alive
+        return True
+    return True
+
+
+def _child_run(inbound_id: int) -> tuple[int, ...]:
+    (result,) = _process_many([inbound_id])
+    if isinstance(result, Exception):
+        raise result
+    return _send_now(result.outbox_ids)
+
+
+def _child_run_batch(inbound_ids: list[int]) -> list[tuple[int, ...] | BaseException]:
+    """Process several mails together, then send what they decided together (one synced
+    claim, one transport call); per mail, the outbox ids the queue must still send or
+    the error that stopped it (for the queue to retry that mail)."""
+    outcomes = _process_many(inbound_ids)
+    decided = [i for outcome in outcomes if isinstance(outcome, processing.Outcome)
+               for i in outcome.outbox_ids]
+    left = set(_send_now(tuple(decided)))
+    return [_portable(outcome) if isinstance(outcome, Exception)
+            else tuple(i for i in outcome.outbox_ids if i in left) for outcome in outcomes]
+
+
+def _portable(exc: Exception) -> Exception:
+    """The error as it can cross to the parent process (some exceptions do not pickle)."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+    return exc
+
+
+def _process_many(inbound_ids: list[int]) -> list[processing.Outcome | Exception]:
+    with db.reconnect_after_failure():
+        outcomes = processing.process_many(inbound_ids, runtime.current())
+    if any(db.is_connection_failure(outcome) for outcome in outcomes):
+        db.forget_connection()  # the retries connect afresh
+    for inbound_id, outcome in zip(inbound_ids, outcomes, strict=True):
+        if isinstance(outcome, processing.Outcome) and outcome.state != "skipped":
+            with logs.log_context(inbound=inbound_id, ticket=outcome.ticket_id):
+                log.info("inbound processed", extra={"state": outcome.state,
+                                                     "reason": outcome.reason[:200]})
+    return outcomes
+
+
+def _send_now(outbox_ids: tuple[int, ...]) -> tuple[int, ...]:
+    """Send the mails a unit of work decided right after its commit, here: the same work
+    the queue would hand to a worker a moment later, without the trip through it. What
+    cannot be sent now (the database went away) is returned for the queue to retry;
+    mail that a transport defers is already rescheduled on its row for the sweeper."""
+    if not outbox_ids:
+        return ()
+    try:
+        with db.reconnect_after_failure():
+            outbox.send_many(outbox_ids, runtime.current())
+    except Exception as exc:
+        log.warning("outbox %s go back to the queue: %s",
+                    ", ".join(map(str, outbox_ids)), exc)
+        return outbox_ids
+    return ()
+
+
+def _child_send(outbox_id: int) -> str:
+    with logs.log_context(outbox=outbox_id, ticket=None), db.reconnect_after_failure():
+        return outbox.send_outbox(outbox_id, runtime.current())
+
+
+def _child_ready() -> bool:
+    return True
+
+
+PRELOAD_MODULE = "postdesk.worker.preload"
+#: Comma-separated languages the desk writes in, for the fork server (see PRELOAD_MODULE).
+LANGUAGES_VARIABLE = "_POSTDESK_WORKER_LANGUAGES"
+
+
+def uses_processes(settings: Settings) -> bool:
+    return settings.broker.url == "embedded" and settings.broker.worker_processes > 0
+
+
+def start_fork_server(settings: Settings) -> BaseContext:
+    """The fork-server context, its server preloading Postdesk and the desk's language model.
+
+    Starting it does not wait for its imports: call this early, and the fork
+    server works on them while the daemon migrates the database. Once per
+    daemon process; a replaced pool forks from the same server.
+    """
+    context = multiprocessing.get_context("forkserver")
+    languages = runtime.Runtime(settings).languages
+    os.environ[LANGUAGES_VARIABLE] = ",".join(languages)  # read by the fork server only
+    context.set_forkserver_preload([PRELOAD_MODULE])
+    forkserver.ensure_running()
+    return context
+
+
+#: Most mails a worker process takes at once. Under load the mails that arrive while a
+#: process works wait for it and go together (on SQLite one transaction, one synced
+#: claim, one folder sync for their acknowledgments); alone, a mail goes at once. 32
+#: rather than 16: 5-15 % more mails/s end to end in `bench/ingest.py` A/B runs.
+BATCH_LIMIT = 32
+
+
+def in_flight(threads: int, processes: int) -> int:
+    """Queue messages to handle at once: `threads`, and with worker processes enough
+    to fill every process's batch."""
+    return max(threads, processes * BATCH_LIMIT) if processes else threads
+
+
+class ProcessRunner:
+    """Process in a pool of forked processes; a broken pool is replaced, not fatal.
+
+    Each process has a feeder thread here that hands it the mails waiting at that
+    moment, up to BATCH_LIMIT, as one call; the queue's threads wait for their own
+    mail's result."""
+
+    def __init__(self, settings: Settings, processes: int,
+                 context: BaseContext | None = None) -> None:
+        self.settings = settings
+        self.processes = processes
+        self._lock = threading.Lock()
+        self._context = context or start_fork_server(settings)
+        self._pool = self._start()
+        self._waiting: queue.SimpleQueue[tuple[int, Future[tuple[int, ...]]] | None] = (
+            queue.SimpleQueue())
+        self._feeders = [threading.Thread(target=self._feed, name=f"worker-feeder-{n}",
+                                          daemon=True) for n in range(processes)]
+        for feeder in self._feeders:
+            feeder.start()
+
+    def _start(self) -> ProcessPoolExecutor:
+        pool = ProcessPoolExecutor(
+            max_workers=self.processes,
+            mp_context=self._context,
+            initializer=_child_start,
+            initargs=(self.settings, logging.getLogger().level, os.getpid()),
+        )
+        for ready in [pool.submit(_child_ready) for _ in range(self.processes)]:
+            ready.result(timeout=120)  # fail at start, not on the first mail
+        return pool
+
+    def run(self, inbound_id: int) -> tuple[int, ...]:
+        done: Future[tuple[int, ...]] = Future()
+        self._waiting.put((inbound_id, done))
+        return done.result()
+
+    def send(self, outbox_id: int) -> str:
+        return self._call(_child_send, outbox_id)
+
+    def _feed(self) -> None:
+        while (first := self._waiting.get()) is not None:
+            batch, closing = take_waiting(self._waiting, first, BATCH_LIMIT)
+            if closing:  # let the other feeders see it too
+                self._waiting.put(None)
+            self._hand_over(batch)
+
+    def _hand_over(self, batch: list[tuple[int, Future[tuple[int, ...]]]]) -> None:
+        ids = [inbound_id for inbound_id, _ in batch]
+        try:
+            results = self._call(_child_run_batch, ids)
+        except BaseException as exc:
+            for _, done in batch:
+                done.set_exception(exc)
+            return
+        for (_, done), result in zip(batch, results, strict=True):
+            if isinstance(result, BaseException):
+                done.set_exception(result)
+            else:
+                done.set_result(result)
+
+    def _call(self, work: Callable[[Any], Any], argument: Any) -> Any:
+        pool = self._pool
+        try:
+            return pool.submit(work, argument).result()
+        except BrokenProcessPool as exc:
+            with self._lock:
+                if self._pool is pool:
+                    log.error("a worker process died; starting a new pool")
+                    self._pool = self._start()
+            raise TemporaryFailure(f"worker process died while handling {work.__name__}"
+                                   f"({argument})") from exc
+
+    def close(self) -> None:
+        for _ in self._feeders:
+            self._waiting.put(None)
+        for feeder in self._feeders:
+            feeder.join(timeout=60)
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def make_runner(settings: Settings, context: BaseContext | None = None) -> InboundRunner:
+    if uses_processes(settings):
+        return ProcessRunner(settings, settings.broker.worker_processes, context)
+    return ThreadRunner()

@@ -1,0 +1,34 @@
+"""What the worker processes share: imported once in the pool's fork server.
+
+`workpool.ProcessRunner` starts its processes from a fork server (a clean,
+single-threaded process) that imports this module first. Every worker is then
+a fork of it: Postdesk's modules are already imported, and the language
+model of `tickets.locale_guess` (py3langid: about 0.85 s of CPU and 90 MB to
+load) is loaded once, its arrays shared copy-on-write by all the workers,
+instead of loaded again by each worker on the first mail that needs it.
+
+The fork server is started with the parent's environment, which names the
+desk's languages in `workpool.LANGUAGES_VARIABLE`; without it (or with fewer than two
+languages, when nothing is ever detected) no model is loaded here, and a
+worker loads it itself if it ever needs it.
+"""
+
+from __future__ import annotations
+
+import os
+
+from postdesk.tickets.locale_guess import detect_language
+from postdesk.worker.pool import LANGUAGES_VARIABLE  # and with it every module a worker needs
+
+#: Long enough for detection to consult the model (locale_guess.MIN_LETTERS).
+_SAMPLE = "This sentence is only here so that the language model gets loaded once."
+
+
+def warm_language_model(languages: list[str]) -> None:
+    """Load the detection model for exactly the candidates the workers will ask about."""
+    detect_language(_SAMPLE, languages)
+
+
+_languages = [x for x in os.environ.get(LANGUAGES_VARIABLE, "").split(",") if x]
+if len(_languages) >= 2:
+    warm_language_model(_languages)
