@@ -1,11 +1,12 @@
-"""peewee with only the database driver the desk uses, for a short-lived command.
+"""peewee with only the database driver the desk uses, for a process that serves one desk.
 
 peewee imports every driver it can find when it is itself first imported, and
 psycopg (with libpq) takes longer to import than all the rest of a CLI command on
-an SQLite desk. `load_peewee(url)`, called before anything imports the store,
-imports peewee for that URL: for an SQLite desk psycopg is hidden from it, so
-peewee takes it for absent. The process can then open no PostgreSQL database
-(`store.db.open_database` says so); a CLI command opens only its desk's.
+an SQLite desk. `load_peewee(url)`, called before anything imports the store (the
+CLI calls it once it has read the desk's settings), imports peewee for that URL:
+for an SQLite desk psycopg is hidden from it, so peewee takes it for absent. The
+process can then open no PostgreSQL database (`store.db.open_database` says so),
+which it has no reason to: a command opens only its desk's.
 """
 
 from __future__ import annotations
