@@ -8,7 +8,7 @@ PO := $(wildcard $(LOCALES)/*/LC_MESSAGES/messages.po)
 MO := $(PO:.po=.mo)
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-pg lint bench catalogs locales clean
+.PHONY: install run test test-pg lint bench catalogs locales example-config clean
 
 install: $(STAMP) $(MO)
 
@@ -30,6 +30,11 @@ locales: install
 	$(BIN)/pybabel extract -F $(LOCALES)/babel.cfg -o $(LOCALES)/messages.pot --project=Postdesk --version=0.1.0 --copyright-holder="Postdesk developers" -c "Translators:" daemon/postdesk templates
 	$(BIN)/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) -D messages --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/pybabel compile -d $(LOCALES) -D messages --statistics
+
+# postdesk.example.toml: every key with its comment, from the template `postdesk init` fills
+# in (config/skeleton/postdesk.toml.in). Run after editing it; a unit test checks the file.
+example-config: install
+	$(BIN)/python -c 'from pathlib import Path; from postdesk.config.desk_init import EXAMPLE_DOMAIN, EXAMPLE_SECRET, config_text; Path("postdesk.example.toml").write_text(config_text(EXAMPLE_DOMAIN, EXAMPLE_SECRET), encoding="utf-8")'
 
 $(DESK)/postdesk.toml: | $(STAMP)
 	$(BIN)/postdesk init $(DESK)

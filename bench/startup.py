@@ -89,7 +89,7 @@ def start(config: Path, processes: int) -> tuple[Daemon, int, float, float]:
 
 
 def sent(outgoing: Path) -> set[Path]:
-    return {p for p in outgoing.glob("*.eml") if not p.name.startswith(".")}  # not .tmp-*
+    return set(outgoing.glob("*.eml"))  # (temporaries are written in .tmp/)
 
 
 def first_mails(daemon: Daemon, port: int, outgoing: Path, count: int) -> list[float]:

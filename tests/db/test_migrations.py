@@ -17,6 +17,15 @@ def test_fresh_database_is_stamped_with_the_newest_version(database_url: str) ->
         assert migrations.migrate(database) == (migrations.head_version(),) * 2
 
 
+def test_the_newest_version_read_from_the_file_names_is_the_last_migration_s() -> None:
+    """`migrate` finds a database up to date from the modules' names, without importing
+    them: each name must carry its module's VERSION, and the last one is the head."""
+    modules = migrations._migration_modules()
+    assert [int(m.__name__.rpartition(".")[2][1:5]) for m in modules] == [
+        m.VERSION for m in modules]
+    assert migrations.head_version() == modules[-1].VERSION
+
+
 def test_version_2_database_is_migrated_and_keeps_its_rows(database_url: str) -> None:
     database = db.connect(database_url)
     now = datetime(2026, 11, 22, 12, tzinfo=UTC)

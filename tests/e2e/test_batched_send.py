@@ -96,7 +96,7 @@ def test_the_maildir_gets_every_mail_of_a_batch_whole(tmp_path: Path) -> None:
     results = MaildirTransport(folder).send_many([mail(f"c{n}@x.example", n) for n in range(5)])
     files = sorted(folder.glob("*.eml"))
     assert sorted(results) == [str(path) for path in files] and len(files) == 5
-    assert not list(folder.glob(".tmp-*"))
+    assert list((folder / ".tmp").iterdir()) == []  # no temporary left
     assert {path.read_bytes().split(b"Subject: ")[1].split(b"\r\n")[0] for path in files} == {
         f"batch {n}".encode() for n in range(5)}
 

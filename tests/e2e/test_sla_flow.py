@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from mailbuild import customer_mail, processed, read_outgoing, send_mail, wait_for
 from postdesk.automation import EventFacts
-from postdesk.cli.app import Context
+from postdesk.cli.context import Context
 from postdesk.cli.sla import sla_group
 from postdesk.config.runtime import Runtime
 from postdesk.sla.tracking import track as sla_track

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from postdesk.cli.app import main
+from postdesk.cli.main import main
 from postdesk.config.runtime import Runtime
 from postdesk.config.settings import Settings
 from postdesk.sla.tracking import track as sla_track

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,9 @@ FILES = [(f"mail-{n}.eml", f"Subject: mail {n}\r\n\r\n{'x' * 5000 * n}\r\n".enco
 
 
 def contents(folder: Path) -> dict[str, bytes]:
-    return {path.name: path.read_bytes() for path in folder.iterdir()}
+    """The files of `folder`, once it is sure that no temporary is left in it."""
+    assert list((folder / durable_files.TEMPORARY_FOLDER).iterdir()) == []
+    return {path.name: path.read_bytes() for path in folder.iterdir() if not path.is_dir()}
 
 
 def test_every_file_is_there_whole_and_no_temporary_is_left(tmp_path: Path) -> None:
@@ -68,3 +71,25 @@ def test_a_file_that_cannot_be_written_fails_alone(tmp_path: Path, monkeypatch) 
     assert [r for i, r in enumerate(results) if i != 2] == [
         tmp_path / name for i, (name, _) in enumerate(FILES) if i != 2]
     assert contents(tmp_path) == {name: data for i, (name, data) in enumerate(FILES) if i != 2}
+
+
+def test_only_temporaries_old_enough_to_be_dead_are_removed(tmp_path: Path) -> None:
+    durable_files.write_all(tmp_path, FILES)
+    scratch = tmp_path / durable_files.TEMPORARY_FOLDER
+    dead, writing = scratch / "4242-dead.part", scratch / "4343-writing.part"
+    dead.write_bytes(b"Subject: half")
+    writing.write_bytes(b"Subject: in a")
+    long_ago = time.time() - durable_files.STALE_AFTER_S - 60
+    os.utime(dead, (long_ago, long_ago))
+    assert durable_files.remove_stale_temporaries(tmp_path) == [dead]
+    assert list(scratch.iterdir()) == [writing]  # another process may be about to rename it
+    writing.unlink()
+    assert contents(tmp_path) == dict(FILES)
+
+
+def test_a_folder_without_temporaries_is_left_as_it_is(tmp_path: Path) -> None:
+    assert durable_files.remove_stale_temporaries(tmp_path / "never-written") == []
+    durable_files.write_all(tmp_path, FILES)
+    assert durable_files.remove_stale_temporaries(tmp_path, older_than_s=0,
+                                                  now=time.time() + 1) == []
+    assert contents(tmp_path) == dict(FILES)

@@ -38,7 +38,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from postdesk.cli.app import Context
+from postdesk.cli.context import Context
 from postdesk.cli.report import report_group
 from postdesk.report import sla_formats, sla_html
 from postdesk.report.sla_query import sla_report

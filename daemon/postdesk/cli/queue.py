@@ -11,6 +11,7 @@ import click
 from rich.console import Console
 from rich.live import Live
 
+from postdesk.cli.context import fail
 from postdesk.cli.render_queue import queue_table, queues_table
 from postdesk.store.db import utcnow
 from postdesk.ticket_queues.model import Queue
@@ -33,13 +34,12 @@ console = Console()
 def queue_command(obj: Any, name: str | None, as_json: bool, watch: bool, interval: float,
                   limit: int | None, lang: str | None) -> None:
     """List the queues of rules/queues.yaml with their counts, or show queue NAME."""
-    from postdesk.cli.app import _fail
     from postdesk.config.runtime import Runtime
 
     runtime = Runtime(obj.settings)
     book = runtime.queues
     if runtime.live_queues.last_error:
-        _fail(runtime.live_queues.last_error)
+        fail(runtime.live_queues.last_error)
     language = lang or obj.settings.desk.default_language
     obj.open_database()
     if name is None:
@@ -48,9 +48,9 @@ def queue_command(obj: Any, name: str | None, as_json: bool, watch: bool, interv
     queue = book.get(name)
     if queue is None:
         known = ", ".join(book.names) or f"none: {book.display} defines no queue"
-        _fail(f"no queue named '{name}' ({known})")
+        fail(f"no queue named '{name}' ({known})")
     if as_json and watch:
-        _fail("--watch shows a live table; leave out --json")
+        fail("--watch shows a live table; leave out --json")
     title = queue.title(language, obj.settings.desk.default_language)
     if as_json:
         click.echo(json.dumps(_rows(queue, obj, limit, extra=False)[0], ensure_ascii=False,
@@ -100,7 +100,3 @@ def _watch(queue: Queue, obj: Any, limit: int | None, title: str, interval: floa
                             refresh=True)
     except KeyboardInterrupt:
         pass
-
-
-def register(group: Any) -> None:
-    group.add_command(queue_command)

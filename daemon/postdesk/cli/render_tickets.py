@@ -1,16 +1,56 @@
-"""Terminal views of tickets (rich), shared by the commands that show them."""
+"""Terminal views of tickets and inbound mail (rich), for the commands of `cli/tickets.py`."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console
 from rich.panel import Panel
+from rich.table import Table
 from rich.text import Text
+
+from postdesk.cli.render_sla import STATE_STYLES, clock_label, clock_text, sla_cell
 
 
 def _who(person: dict[str, Any]) -> str:
     return f"{person['name']} <{person['email']}>" if person.get("name") else person["email"]
+
+
+def tickets_table(rows: Sequence[dict[str, Any]], *, with_sla: bool) -> Table:
+    """`postdesk tickets`: one line per ticket; `with_sla` adds the live clocks."""
+    table = Table(title=f"Tickets ({len(rows)})", title_justify="left")
+    columns = [("#", "bold"), ("Subject", ""), ("Status", "cyan"), ("Requester", ""),
+               ("Msgs", ""), ("Updated", "dim")]
+    if with_sla:
+        columns.insert(3, ("SLA (business time)", ""))
+    for column, style in columns:
+        table.add_column(column, style=style or None, overflow="fold",
+                         justify="right" if column in ("#", "Msgs") else "left")
+    for row in rows:
+        requester = row["requester"]
+        who = Text(_who(requester))
+        if requester["bouncing"]:
+            who.append(" (bouncing)", style="red")
+        cells: list[Any] = [str(row["id"]), Text(row["subject"] or "(no subject)"),
+                            row["status"], who, str(row["message_count"]),
+                            (row["updated_at"] or "")[:16].replace("T", " ")]
+        if with_sla:
+            cells.insert(3, sla_cell(row["sla"]))
+        table.add_row(*cells)
+    return table
+
+
+def inbound_table(rows: Sequence[dict[str, Any]]) -> Table:
+    """`postdesk inbound`: arriving mail and what became of it."""
+    table = Table(title=f"Inbound mail ({len(rows)})", title_justify="left")
+    for column in ("#", "Received", "From", "State", "Ticket", "Reason"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(str(row["id"]), (row["received_at"] or "")[:19].replace("T", " "),
+                      Text({None: "(unknown)", "": "<>"}.get(row["mail_from"], row["mail_from"])),
+                      row["state"], str(row["ticket"] or ""), Text(row["reason"]))
+    return table
 
 
 def print_ticket(console: Console, detail: dict[str, Any]) -> None:
@@ -50,8 +90,6 @@ def print_ticket(console: Console, detail: dict[str, Any]) -> None:
 
 def print_clocks(console: Console, clocks: dict[str, dict[str, Any]]) -> None:
     """One line per SLA clock: state, business time left or over, due time."""
-    from postdesk.cli.render_sla import STATE_STYLES, clock_label, clock_text
-
     for name, clock in clocks.items():
         line = Text(f"SLA {clock_label(name):<12} ", style="bold")
         line.append(f"{clock['state']:<9}", style=STATE_STYLES.get(clock["state"], ""))

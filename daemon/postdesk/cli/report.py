@@ -13,7 +13,6 @@ figures come from each ticket's stored SLA clocks (`postdesk.report`); run
 table (default), json, csv or html; `--out FILE` writes the file instead of
 printing it.
 
-Registered on the main command group by `register(main)`.
 """
 
 from __future__ import annotations
@@ -90,7 +89,3 @@ def sla_report_command(obj: Any, since: str | None, until: str | None, by: str, 
     out.write_text(text, encoding="utf-8")
     click.echo(f"SLA report by {by} ({report.total.tickets} tickets) written to {out}",
                err=True)
-
-
-def register(group: Any) -> None:
-    group.add_command(report_group)

@@ -129,7 +129,3 @@ def test_command(obj: Any, mail: Path, role: str) -> None:
     _print_run(event, ticket, _rules(settings), now, settings)
     if not verdict.may_auto_reply:
         click.echo("(mail to the customer would be suppressed: " + verdict.reason + ")")
-
-
-def register(group: Any) -> None:
-    group.add_command(rules_group)

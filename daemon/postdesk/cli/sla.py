@@ -13,7 +13,6 @@
 * `postdesk sla show ID` shows a ticket's policy and clocks as of now, and
   what the scheduler has fired (`--json` for scripts).
 
-Registered on the main command group by `register(main)`.
 """
 
 from __future__ import annotations
@@ -174,7 +173,3 @@ def _span(seconds: int) -> str:
     if hours or minutes:
         return f"{sign}{hours}h{minutes:02d}m"
     return f"{sign}{secs}s"
-
-
-def register(group: Any) -> None:
-    group.add_command(sla_group)

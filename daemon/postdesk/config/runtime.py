@@ -12,20 +12,22 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from postdesk.automation import RuleSet, Vocabulary
-from postdesk.channels.email.transports import Transport, transport_from_url
 from postdesk.config.live_file import LiveFile
-from postdesk.config.live_rules import LiveRules
 from postdesk.config.settings import Settings
 from postdesk.errors import ConfigError
-from postdesk.mail.classify import DeskIdentity
-from postdesk.mail.compose import LOOP_HEADER
-from postdesk.notify.render import Branding, Renderer, default_locale_dir, default_template_dir
-from postdesk.ticket_queues.model import QueueBook
-from postdesk.tickets.routing import NO_ROUTING, ROUTING_FILE, Routing, load_routing
 from postdesk.tickets.statuses import DEFAULT_BOOK, StatusBook, load_statuses
-from postdesk.tickets.teams import EMPTY_BOOK, TEAMS_FILE, TeamBook, load_teams
+
+if TYPE_CHECKING:  # each imported where it is first used: a command needs few of them
+    from postdesk.automation import RuleSet
+    from postdesk.channels.email.transports import Transport
+    from postdesk.config.live_rules import LiveRules
+    from postdesk.mail.classify import DeskIdentity
+    from postdesk.notify.render import Branding, Renderer
+    from postdesk.ticket_queues.model import QueueBook
+    from postdesk.tickets.routing import Routing
+    from postdesk.tickets.teams import TeamBook
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,9 @@ class Runtime:
 
     @cached_property
     def identity(self) -> DeskIdentity:
+        from postdesk.mail.classify import DeskIdentity
+        from postdesk.mail.compose import LOOP_HEADER
+
         desk = self.settings.desk
         domains = {desk.domain.lower(), *(a.rpartition("@")[2].lower() for a in desk.addresses)}
         return DeskIdentity(
@@ -58,6 +63,8 @@ class Runtime:
 
     @cached_property
     def live_teams(self) -> LiveFile[TeamBook]:
+        from postdesk.tickets.teams import EMPTY_BOOK, TEAMS_FILE, load_teams
+
         rules = self.settings.path(self.settings.paths.rules)
         return LiveFile(rules / TEAMS_FILE, lambda: load_teams(rules), EMPTY_BOOK,
                         interval=self.settings.rules.reload_interval)
@@ -69,6 +76,8 @@ class Runtime:
 
     @cached_property
     def live_routing(self) -> LiveFile[Routing]:
+        from postdesk.tickets.routing import NO_ROUTING, ROUTING_FILE, load_routing
+
         rules = self.settings.path(self.settings.paths.rules)
         return LiveFile(rules / ROUTING_FILE,
                         lambda: load_routing(rules, teams=self.teams.team_names,
@@ -95,6 +104,9 @@ class Runtime:
 
     @cached_property
     def live_rules(self) -> LiveRules:
+        from postdesk.automation import Vocabulary
+        from postdesk.config.live_rules import LiveRules
+
         settings = self.settings
         vocabulary = Vocabulary(statuses=frozenset(self.statuses.names))
         return LiveRules(settings.path(settings.paths.rules), vocabulary,
@@ -107,6 +119,8 @@ class Runtime:
 
     @cached_property
     def renderer(self) -> Renderer:
+        from postdesk.notify.render import Renderer, default_locale_dir, default_template_dir
+
         settings = self.settings
         return Renderer(
             [settings.path(settings.paths.templates), default_template_dir()],
@@ -122,6 +136,8 @@ class Runtime:
 
     @cached_property
     def transport(self) -> Transport:
+        from postdesk.channels.email.transports import transport_from_url
+
         outgoing = self.settings.outgoing
         return transport_from_url(self.settings.outgoing_transport,
                                   starttls=outgoing.starttls, timeout=outgoing.timeout)
@@ -129,6 +145,8 @@ class Runtime:
 
 def branding_of(settings: Settings) -> Branding:
     """The one place every mail's look comes from: [desk] name and [branding]."""
+    from postdesk.notify.render import Branding
+
     brand = settings.branding
     return Branding(desk_name=settings.desk.name, logo_url=brand.logo_url or None,
                     primary_colour=brand.primary_colour, header=brand.header,

@@ -36,8 +36,6 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays as holidays_package
-
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 FULL_DAY = 86400
 # A calendar with no business time for this many days in a row is a mistake
@@ -66,11 +64,15 @@ def from_epoch(seconds: int, zone: ZoneInfo | None = None) -> datetime:
 @lru_cache(maxsize=512)
 def country_holidays(country: str, subdiv: str | None, year: int) -> frozenset[date]:
     """The public holidays of one country (and subdivision) in one year."""
+    import holidays as holidays_package  # here: its country tables take long to import
+
     return frozenset(holidays_package.country_holidays(country, subdiv=subdiv, years=year))
 
 
 def check_country(country: str, subdiv: str | None) -> None:
     """Raise ValueError with a readable reason when `holidays` does not know the code."""
+    import holidays as holidays_package
+
     try:
         holidays_package.country_holidays(country, subdiv=subdiv)
     except NotImplementedError:

@@ -162,6 +162,10 @@ def open_database(url: str, *, synchronous: str = "normal") -> peewee.Database:
             check_same_thread=False,
         )
     if url.startswith(("postgresql://", "postgres://")):
+        if getattr(peewee, "psycopg", None) is None:  # see postdesk.store.driver
+            raise ConfigError(f"[database] url {url!r}: psycopg is not available in this "
+                              "process (not installed, or peewee was imported for an "
+                              "SQLite desk: postdesk.store.driver)")
         parts = urlsplit(url)
         params: dict[str, Any] = {}
         if parts.hostname:

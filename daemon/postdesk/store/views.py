@@ -4,22 +4,38 @@ The shapes here are the JSON that `postdesk tickets --json` and
 `postdesk ticket show --json` print; scripts depend on them, so fields are
 only ever added. Both carry the live SLA (`sla`: clock -> {state, due,
 remaining_s} at `now`, see `postdesk.sla.tracking.live`; `sla_state`: the worst clock's).
+
+A list of tickets is read `CHUNK` at a time, each query starting where the last
+one ended along an index (keyset paging): a desk of a million tickets streams
+out of `iter_ticket_summaries` with the memory of one chunk, on SQLite and
+PostgreSQL alike, and no transaction stays open while the reader prints.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import itertools
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import peewee
 
-from postdesk.sla.policy import SlaConfig
 from postdesk.sla.tracking import live as sla_live
 from postdesk.store.db import utcnow
 from postdesk.store.models import Attachment, Customer, Event, Inbound, Message, Participant, Ticket
 from postdesk.store.sla_store import TicketSla
 from postdesk.tickets.statuses import DEFAULT_BOOK, StatusBook
+
+if TYPE_CHECKING:
+    from postdesk.sla.policy import SlaConfig
+
+#: The SLA policies, or a function that loads them: loading rules/sla.yaml (and the
+#: holidays of its calendars) costs more than reading a small desk, and only tickets
+#: with stored clocks need it, so a command can pass the function.
+SlaSource: TypeAlias = "SlaConfig | Callable[[], SlaConfig | None] | None"
+
+#: Tickets read per query when a list is streamed.
+CHUNK = 500
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -33,28 +49,24 @@ def person(customer: Customer) -> dict[str, Any]:
 
 def ticket_summaries(status: str | None = None, limit: int | None = None,
                      statuses: StatusBook = DEFAULT_BOOK, *, sort: str = "newest",
-                     sla: SlaConfig | None = None, now: datetime | None = None,
+                     sla: SlaSource = None, now: datetime | None = None,
                      ) -> list[dict[str, Any]]:
+    """`iter_ticket_summaries` as a list: for a page of tickets, not for a whole desk."""
+    return list(iter_ticket_summaries(status, limit, statuses, sort=sort, sla=sla, now=now))
+
+
+def iter_ticket_summaries(status: str | None = None, limit: int | None = None,
+                          statuses: StatusBook = DEFAULT_BOOK, *, sort: str = "newest",
+                          sla: SlaSource = None, now: datetime | None = None,
+                          ) -> Iterator[dict[str, Any]]:
     """Tickets newest first, or with `sort="due"` the soonest SLA due time first (tickets
-    whose clocks are all met or paused last)."""
-    count = (Message.select(peewee.fn.COUNT(Message.id))
-             .where(Message.ticket == Ticket.id))
-    query = (Ticket.select(Ticket, Customer, count.alias("message_count"))
-             .join(Customer, on=(Ticket.requester == Customer.id)))
-    if sort == "due":
-        ids = _soonest_due(status, limit or 1_000_000, now or utcnow())
-        found = {t.id: t for t in query.where(Ticket.id.in_(ids))}
-        tickets = [found[i] for i in ids if i in found]
-    else:
-        query = query.order_by(Ticket.id.desc())
-        if status:
-            query = query.where(Ticket.status == status)
-        if limit:
-            query = query.limit(limit)
-        tickets = list(query)
-    clocks = live_sla([t.id for t in tickets], sla, now or utcnow())
-    return [
-        {
+    whose clocks are all met or paused last, newest first); every one unless `limit`."""
+    now = now or utcnow()
+    size = min(limit, CHUNK) if limit else CHUNK
+    chunks = _due_chunks(status, size) if sort == "due" else _newest_chunks(status, size)
+    tickets = itertools.islice(_with_clocks(chunks, sla, now), limit or None)
+    for ticket, clocks in tickets:
+        yield {
             "id": ticket.id,
             "subject": ticket.subject,
             "status": ticket.status,
@@ -64,34 +76,88 @@ def ticket_summaries(status: str | None = None, limit: int | None = None,
             "created_at": _iso(ticket.created_at),
             "updated_at": _iso(ticket.updated_at),
             "message_count": getattr(ticket, "message_count", 0) or 0,
-            **sla_fields(clocks.get(ticket.id, {})),
+            **sla_fields(clocks),
         }
-        for ticket in tickets
-    ]
 
 
-def _soonest_due(status: str | None, limit: int, now: datetime) -> list[int]:
-    """Ticket numbers by SLA due time, read as a queue reads them (along the index)."""
-    from postdesk.ticket_queues.model import Group, Queue, Term
-    from postdesk.ticket_queues.query import page_ids
-
-    condition = Group("all", (Term("status", {"values": frozenset({status})}),) if status
-                      else ())
-    return page_ids(Queue("tickets", condition, sort=(("sla_due", False), ("id", True))),
-                    now, limit)
+def count_tickets(status: str | None = None) -> int:
+    """How many tickets there are (with this internal status)."""
+    query = Ticket.select(peewee.fn.COUNT(Ticket.id))
+    if status:
+        query = query.where(Ticket.status == status)
+    return int(query.scalar() or 0)
 
 
-def live_sla(ticket_ids: Iterable[int], config: SlaConfig | None, now: datetime
+def _with_clocks(chunks: Iterable[list[Ticket]], sla: SlaSource, now: datetime
+                 ) -> Iterator[tuple[Ticket, dict[str, sla_live.LiveClock]]]:
+    """Each ticket with its live clocks, read one query per chunk."""
+    for tickets in chunks:
+        clocks = live_sla([t.id for t in tickets], sla, now)
+        for ticket in tickets:
+            yield ticket, clocks.get(ticket.id, {})
+
+
+def _summary_query(status: str | None) -> Any:
+    """Tickets with their requester and their number of messages."""
+    count = (Message.select(peewee.fn.COUNT(Message.id))
+             .where(Message.ticket == Ticket.id))
+    query = (Ticket.select(Ticket, Customer, count.alias("message_count"))
+             .join(Customer, on=(Ticket.requester == Customer.id)))
+    return query.where(Ticket.status == status) if status else query
+
+
+def _keyset(query: Any, size: int, after: Callable[[Any], Any]) -> Iterator[list[Any]]:
+    """The rows of an ordered query, `size` at a time; `after(last row)` is the condition
+    for the rows that follow it in that order."""
+    page = query
+    while True:
+        rows = list(page.limit(size))
+        if rows:
+            yield rows
+        if len(rows) < size:
+            return
+        page = query.where(after(rows[-1]))
+
+
+def _newest_chunks(status: str | None, size: int) -> Iterator[list[Ticket]]:
+    """Newest first, along the primary key."""
+    return _keyset(_summary_query(status).order_by(Ticket.id.desc()), size,
+                   lambda last: Ticket.id < last.id)
+
+
+def _due_chunks(status: str | None, size: int) -> Iterator[list[Ticket]]:
+    """Soonest due first along the `ticket_sla.due_at` index (the same due time: newest
+    first), then the tickets without a due time (all clocks met or paused, or none),
+    newest first."""
+    due = (_summary_query(status).select_extend(TicketSla.due_at)
+           .join_from(Ticket, TicketSla, on=(TicketSla.ticket == Ticket.id))
+           .where(TicketSla.due_at.is_null(False))
+           .order_by(TicketSla.due_at, Ticket.id.desc()))
+    undue = (_summary_query(status)
+             .join_from(Ticket, TicketSla, peewee.JOIN.LEFT_OUTER,
+                        on=(TicketSla.ticket == Ticket.id))
+             .where(TicketSla.due_at.is_null()).order_by(Ticket.id.desc()))
+    return itertools.chain(
+        _keyset(due, size, lambda last: (TicketSla.due_at > last.ticketsla.due_at)
+                | ((TicketSla.due_at == last.ticketsla.due_at) & (Ticket.id < last.id))),
+        _keyset(undue, size, lambda last: Ticket.id < last.id))
+
+
+def live_sla(ticket_ids: Iterable[int], config: SlaSource, now: datetime
              ) -> dict[int, dict[str, sla_live.LiveClock]]:
     """The live clocks of these tickets at `now` (one query; tickets without clocks left
-    out). Without `config` clocks count wall-clock time (see `postdesk.sla.tracking.live`)."""
+    out). Without `config` clocks count wall-clock time (see `postdesk.sla.tracking.live`);
+    a function for it is called only when one of the tickets has clocks."""
     wanted = list(ticket_ids)
     if not wanted:
         return {}
-    rows = TicketSla.select(TicketSla.ticket, TicketSla.policy, TicketSla.clocks,
-                            TicketSla.updated_at).where(TicketSla.ticket.in_(wanted))
+    rows = list(TicketSla.select(TicketSla.ticket, TicketSla.policy, TicketSla.clocks,
+                                 TicketSla.updated_at).where(TicketSla.ticket.in_(wanted)))
+    if not rows:
+        return {}
+    policies = config() if callable(config) else config
     return {row.ticket_id: sla_live.live_clocks(row.policy, row.clocks or {}, row.updated_at,
-                                                config, now)
+                                                policies, now)
             for row in rows}
 
 
@@ -102,7 +168,7 @@ def sla_fields(clocks: dict[str, sla_live.LiveClock]) -> dict[str, Any]:
 
 
 def ticket_detail(ticket_id: int, statuses: StatusBook = DEFAULT_BOOK, *,
-                  sla: SlaConfig | None = None, now: datetime | None = None,
+                  sla: SlaSource = None, now: datetime | None = None,
                   ) -> dict[str, Any] | None:
     ticket = (Ticket.select(Ticket, Customer).join(Customer)
               .where(Ticket.id == ticket_id).first())

@@ -1,5 +1,17 @@
 """Where outgoing mail goes: a folder of .eml files, or an SMTP relay.
 
+The `maildir:PATH` transport writes one `.eml` file per mail into PATH, and
+nothing else that `ls PATH` shows: its temporary files live in the hidden
+`PATH/.tmp/` (`durable_files`), and the stale ones a killed process left there
+are deleted when the transport starts. PATH is a drop box that an operator
+lists and a script picks mail up from, not a Maildir (`tmp/`, `new/`, `cur/`):
+a mail reader opening a Maildir moves each file it shows from `new/` to `cur/`
+under a new name, and a retry, which rewrites the file named after its
+Message-ID, would then deliver that mail a second time. To read the mails in
+mutt or Dovecot, make an mbox of them
+(`for f in PATH/*.eml; do formail <"$f"; done >sent.mbox`) or store each one
+with `doveadm save`.
+
 Both are safe to call twice for the same message: the maildir transport
 names the file after the Message-ID (a retry replaces the same file), and
 the SMTP relay receives the same Message-ID, which receivers deduplicate.
@@ -14,6 +26,7 @@ Each mail gets its own result, so one refusal fails that mail alone.
 from __future__ import annotations
 
 import hashlib
+import logging
 import smtplib
 import ssl
 import time
@@ -26,6 +39,8 @@ from urllib.parse import unquote, urlsplit
 
 from postdesk.channels.email import durable_files
 from postdesk.errors import ConfigError, PostdeskError, TemporaryFailure
+
+log = logging.getLogger(__name__)
 
 
 class PermanentFailure(PostdeskError):
@@ -78,10 +93,19 @@ def only(results: list[Result]) -> str:
 
 class MaildirTransport:
     """One complete .eml file per message, named after its Message-ID; a batch's files are
-    made durable together (`durable_files`) before any of its mails counts as sent."""
+    made durable together (`durable_files`) before any of its mails counts as sent.
+    Starting it clears the temporaries that a killed process left behind."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        try:
+            removed = durable_files.remove_stale_temporaries(folder)
+        except OSError as exc:  # the first send reports a folder that cannot be written
+            log.warning("cannot clear stale temporary files in %s: %s", folder, exc)
+            return
+        if removed:
+            log.info("removed %d temporary files that a stopped process left in %s",
+                     len(removed), folder)
 
     def send(self, raw: bytes, envelope: Envelope, message_id: str) -> str:
         return only(self.send_many([Outgoing(raw, envelope, message_id)]))

@@ -21,11 +21,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from postdesk.sla.calendar import Calendar, to_epoch
-from postdesk.sla.clock import ClockState
-from postdesk.sla.policy import SlaConfig
+from postdesk.sla.calendar import to_epoch
+
+if TYPE_CHECKING:  # types only: the live clocks of a list need no policy engine
+    from postdesk.sla.calendar import Calendar
+    from postdesk.sla.clock import ClockState
+    from postdesk.sla.policy import SlaConfig
 
 WORST_FIRST = ("breached", "warning", "ok", "paused", "met")
 #: What a stored clock state (`postdesk.sla.clock`) reads as while it is not counting.

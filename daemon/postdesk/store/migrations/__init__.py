@@ -16,29 +16,35 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import peewee
-from playhouse.migrate import PostgresqlMigrator, SchemaMigrator, SqliteMigrator
 
 from postdesk.store import subject_index
 from postdesk.store.models import MODELS, SchemaVersion
+
+if TYPE_CHECKING:
+    from playhouse.migrate import SchemaMigrator
 
 #: PostgreSQL advisory lock key so that two nodes starting together migrate once.
 _PG_LOCK_KEY = 0x706F7374  # "post"
 
 
+def _migration_names() -> list[str]:
+    """The migration modules' names, `mNNNN_<what>`, without importing them."""
+    return [info.name for info in pkgutil.iter_modules(__path__)
+            if info.name.startswith("m") and info.name[1:5].isdigit()]
+
+
 def _migration_modules() -> list[ModuleType]:
-    modules = [
-        importlib.import_module(f"{__name__}.{info.name}")
-        for info in pkgutil.iter_modules(__path__)
-        if info.name.startswith("m") and info.name[1:5].isdigit()
-    ]
+    modules = [importlib.import_module(f"{__name__}.{name}") for name in _migration_names()]
     return sorted(modules, key=lambda module: module.VERSION)
 
 
 def head_version() -> int:
-    modules = _migration_modules()
-    return modules[-1].VERSION if modules else 1
+    """The newest schema version, from the modules' names (each one's `VERSION` is the
+    number in its name): a database already there is checked without importing them."""
+    return max((int(name[1:5]) for name in _migration_names()), default=1)
 
 
 def current_version(db: peewee.Database) -> int | None:
@@ -49,6 +55,8 @@ def current_version(db: peewee.Database) -> int | None:
 
 
 def _migrator(db: peewee.Database) -> SchemaMigrator:
+    from playhouse.migrate import PostgresqlMigrator, SqliteMigrator
+
     if isinstance(db, peewee.PostgresqlDatabase):
         return PostgresqlMigrator(db)
     return SqliteMigrator(db)
@@ -67,6 +75,8 @@ def migrate(db: peewee.Database) -> tuple[int | None, int]:
             SchemaVersion.create(version=head)
             return None, head
         version = before
+        if version >= head_version():
+            return before, version
         for module in _migration_modules():
             if version < module.VERSION:
                 module.apply(db, _migrator(db))

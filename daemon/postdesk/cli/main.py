@@ -1,0 +1,79 @@
+"""The `postdesk` command group: its options, and where each command lives.
+
+Each command sits in the module of its group (`cli/tickets.py`, `cli/sla.py`, ...)
+and is imported only when it runs (or when `--help` lists them all): a support
+engineer who runs `postdesk ticket show` dozens of times a day, or a script that
+calls `postdesk tickets --json` in a loop, should not wait for the daemon, the
+renderer and the SLA calendars to load. `COMMANDS` is the one list of them.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+from postdesk import __version__
+from postdesk.cli.context import Context
+
+#: command name -> "module:attribute" of its click command or group
+COMMANDS: dict[str, str] = {
+    "init": "postdesk.cli.desk:init",
+    "migrate": "postdesk.cli.desk:migrate",
+    "serve": "postdesk.cli.daemon:serve",
+    "worker": "postdesk.cli.daemon:worker",
+    "ingest": "postdesk.cli.ingest:ingest",
+    "tickets": "postdesk.cli.tickets:tickets",
+    "ticket": "postdesk.cli.tickets:ticket",
+    "inbound": "postdesk.cli.tickets:inbound",
+    "imap": "postdesk.cli.imap:imap",
+    "check": "postdesk.cli.admin:check",
+    "preview": "postdesk.cli.admin:preview",
+    "status": "postdesk.cli.status:status",
+    "queue": "postdesk.cli.queue:queue_command",
+    "rules": "postdesk.cli.rules:rules_group",
+    "sla": "postdesk.cli.sla:sla_group",
+    "report": "postdesk.cli.report:report_group",
+}
+
+
+class LazyCommands(click.Group):
+    """A group that imports a command's module when the command is looked up."""
+
+    def __init__(self, *args: object, commands: dict[str, str], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.lazy_commands = commands
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy_commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands or cmd_name not in self.lazy_commands:
+            return super().get_command(ctx, cmd_name)
+        module_name, _, attribute = self.lazy_commands[cmd_name].partition(":")
+        command = getattr(importlib.import_module(module_name), attribute)
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{self.lazy_commands[cmd_name]} is not a click command")
+        self.add_command(command, cmd_name)
+        return command
+
+
+@click.group(cls=LazyCommands, commands=COMMANDS,
+             context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "-c", envvar="POSTDESK_CONFIG", type=click.Path(dir_okay=False),
+              help="The desk's postdesk.toml (default: $POSTDESK_CONFIG, ./postdesk.toml).")
+@click.option("-v", "--verbose", is_flag=True, help="Log debugging detail.")
+@click.version_option(version=__version__, prog_name="postdesk")
+@click.pass_context
+def main(ctx: click.Context, config: str | None, verbose: bool) -> None:
+    """Postdesk: a help desk that lives in email."""
+    from postdesk import logs
+    from postdesk.config.settings import LogSettings
+
+    # one-shot commands say only what went wrong (-v: everything); daemons read [log]
+    logs.configure(LogSettings(level="warning"), verbose=verbose)
+    ctx.obj = Context(config, verbose)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
