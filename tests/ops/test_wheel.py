@@ -61,7 +61,7 @@ def test_an_installed_wheel_lays_out_and_checks_a_desk(wheel: Path, tmp_path: Pa
     far.mkdir()
 
     def postdesk(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([str(python), "-c", "from postdesk.cli.app import main; main()",
+        return subprocess.run([str(python), "-c", "from postdesk.cli.main import main; main()",
                                *args], capture_output=True, text=True, cwd=far, env=env,
                               timeout=120)
 
