@@ -21,7 +21,8 @@ import peewee
 from playhouse.migrate import PostgresqlMigrator, SchemaMigrator, SqliteMigrator
 
 from postdesk.store import subject_index
-from postdesk.store.models import MODELS, SchemaVersion
+from postdesk.store.models import SchemaVersion
+from postdesk.store.schema import MODELS
 
 #: PostgreSQL advisory lock key so that two nodes starting together migrate once.
 _PG_LOCK_KEY = 0x706F7374  # "post"
