@@ -227,6 +227,7 @@ def _replay(settings: Settings, inbound_id: int) -> None:
     from postdesk import logs
     from postdesk.channels.email.sender import send_outbox
     from postdesk.config import runtime
+    from postdesk.store.inbound_replay import reset_for_replay
     from postdesk.store.models import Inbound
     from postdesk.worker.process import process_inbound
 
@@ -236,9 +237,7 @@ def _replay(settings: Settings, inbound_id: int) -> None:
     if row.state == "done":
         _fail(f"inbound {inbound_id} was processed already (ticket {row.ticket_id}); "
               "replaying it would duplicate its effects")
-    with db.database.atomic():
-        (Inbound.update(state="pending", reason="", attempts=0)
-         .where(Inbound.id == inbound_id).execute())
+    reset_for_replay(inbound_id)
     current = runtime.install(runtime.Runtime(settings))
     with logs.log_context(inbound=inbound_id, ticket=row.ticket_id):
         outcome = process_inbound(inbound_id, current)
