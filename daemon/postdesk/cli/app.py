@@ -16,7 +16,8 @@ from rich.text import Text
 
 from postdesk.config.settings import Settings, load_settings
 from postdesk.errors import ConfigError, PostdeskError, RejectMessage, TemporaryFailure
-from postdesk.store import db, migrations, views
+from postdesk.store import db, migrations
+from postdesk.tickets import views
 from postdesk.tickets.statuses import StatusBook
 
 EX_DATAERR = 65

@@ -1,9 +1,11 @@
 """The read side for people and scripts: tickets and inbound mail as plain data.
 
-The shapes here are the JSON that `postdesk tickets --json` and
-`postdesk ticket show --json` print; scripts depend on them, so fields are
-only ever added. Both carry the live SLA (`sla`: clock -> {state, due,
-remaining_s} at `now`, see `postdesk.sla.tracking.live`; `sla_state`: the worst clock's).
+The shapes here are the JSON that `postdesk tickets --json`,
+`postdesk ticket show --json` and `postdesk inbound --json` print; scripts
+depend on them, so fields are only ever added. Tickets carry the live SLA
+(`sla`: clock -> {state, due, remaining_s} at `now`, see
+`postdesk.sla.tracking.live`; `sla_state`: the worst clock's) and the status
+name customers see. The rows come from `postdesk.store.ticket_listing`.
 """
 
 from __future__ import annotations
@@ -12,13 +14,19 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-import peewee
-
 from postdesk.sla.policy import SlaConfig
 from postdesk.sla.tracking import live as sla_live
 from postdesk.store.db import utcnow
-from postdesk.store.models import Attachment, Customer, Event, Inbound, Message, Participant, Ticket
-from postdesk.store.sla_store import TicketSla
+from postdesk.store.models import Customer
+from postdesk.store.queue_pages import page_ids
+from postdesk.store.ticket_listing import (
+    newest_inbound,
+    newest_tickets,
+    stored_clocks,
+    ticket_thread,
+    tickets_by_ids,
+)
+from postdesk.ticket_queues.model import Group, Queue, Term
 from postdesk.tickets.statuses import DEFAULT_BOOK, StatusBook
 
 
@@ -37,21 +45,11 @@ def ticket_summaries(status: str | None = None, limit: int | None = None,
                      ) -> list[dict[str, Any]]:
     """Tickets newest first, or with `sort="due"` the soonest SLA due time first (tickets
     whose clocks are all met or paused last)."""
-    count = (Message.select(peewee.fn.COUNT(Message.id))
-             .where(Message.ticket == Ticket.id))
-    query = (Ticket.select(Ticket, Customer, count.alias("message_count"))
-             .join(Customer, on=(Ticket.requester == Customer.id)))
     if sort == "due":
-        ids = _soonest_due(status, limit or 1_000_000, now or utcnow())
-        found = {t.id: t for t in query.where(Ticket.id.in_(ids))}
-        tickets = [found[i] for i in ids if i in found]
+        tickets = tickets_by_ids(_soonest_due(status, limit or 1_000_000, now or utcnow()),
+                                 message_count=True)
     else:
-        query = query.order_by(Ticket.id.desc())
-        if status:
-            query = query.where(Ticket.status == status)
-        if limit:
-            query = query.limit(limit)
-        tickets = list(query)
+        tickets = newest_tickets(status, limit)
     clocks = live_sla([t.id for t in tickets], sla, now or utcnow())
     return [
         {
@@ -72,9 +70,6 @@ def ticket_summaries(status: str | None = None, limit: int | None = None,
 
 def _soonest_due(status: str | None, limit: int, now: datetime) -> list[int]:
     """Ticket numbers by SLA due time, read as a queue reads them (along the index)."""
-    from postdesk.ticket_queues.model import Group, Queue, Term
-    from postdesk.ticket_queues.query import page_ids
-
     condition = Group("all", (Term("status", {"values": frozenset({status})}),) if status
                       else ())
     return page_ids(Queue("tickets", condition, sort=(("sla_due", False), ("id", True))),
@@ -85,14 +80,9 @@ def live_sla(ticket_ids: Iterable[int], config: SlaConfig | None, now: datetime
              ) -> dict[int, dict[str, sla_live.LiveClock]]:
     """The live clocks of these tickets at `now` (one query; tickets without clocks left
     out). Without `config` clocks count wall-clock time (see `postdesk.sla.tracking.live`)."""
-    wanted = list(ticket_ids)
-    if not wanted:
-        return {}
-    rows = TicketSla.select(TicketSla.ticket, TicketSla.policy, TicketSla.clocks,
-                            TicketSla.updated_at).where(TicketSla.ticket.in_(wanted))
-    return {row.ticket_id: sla_live.live_clocks(row.policy, row.clocks or {}, row.updated_at,
+    return {row.ticket_id: sla_live.live_clocks(row.policy, row.clocks, row.updated_at,
                                                 config, now)
-            for row in rows}
+            for row in stored_clocks(ticket_ids)}
 
 
 def sla_fields(clocks: dict[str, sla_live.LiveClock]) -> dict[str, Any]:
@@ -104,20 +94,10 @@ def sla_fields(clocks: dict[str, sla_live.LiveClock]) -> dict[str, Any]:
 def ticket_detail(ticket_id: int, statuses: StatusBook = DEFAULT_BOOK, *,
                   sla: SlaConfig | None = None, now: datetime | None = None,
                   ) -> dict[str, Any] | None:
-    ticket = (Ticket.select(Ticket, Customer).join(Customer)
-              .where(Ticket.id == ticket_id).first())
-    if ticket is None:
+    thread = ticket_thread(ticket_id)
+    if thread is None:
         return None
-    participants = (Customer.select().join(Participant)
-                    .where(Participant.ticket == ticket.id).order_by(Customer.email))
-    messages = Message.select().where(Message.ticket == ticket.id).order_by(Message.id)
-    attachments: dict[int, list[dict[str, Any]]] = {}
-    for item in (Attachment.select().join(Message)
-                 .where(Message.ticket == ticket.id).order_by(Attachment.id)):
-        attachments.setdefault(item.message_id, []).append(
-            {"filename": item.filename, "content_type": item.content_type, "size": item.size,
-             "inline": item.inline, "note": item.note})
-    events = Event.select().where(Event.ticket == ticket.id).order_by(Event.id)
+    ticket = thread.ticket
     return {
         "id": ticket.id,
         "subject": ticket.subject,
@@ -127,7 +107,7 @@ def ticket_detail(ticket_id: int, statuses: StatusBook = DEFAULT_BOOK, *,
         "tags": list(ticket.tags or ()),
         "sla_paused": ticket.sla_paused,
         "requester": person(ticket.requester),
-        "participants": [person(p) for p in participants],
+        "participants": [person(p) for p in thread.participants],
         "assignee": ticket.assignee,
         "team": ticket.team,
         "request_type": ticket.request_type,
@@ -144,29 +124,26 @@ def ticket_detail(ticket_id: int, statuses: StatusBook = DEFAULT_BOOK, *,
                 "subject": message.subject,
                 "text": message.text,
                 "created_at": _iso(message.created_at),
-                "attachments": attachments.get(message.id, []),
+                "attachments": [
+                    {"filename": item.filename, "content_type": item.content_type,
+                     "size": item.size, "inline": item.inline, "note": item.note}
+                    for item in thread.attachments.get(message.id, [])],
             }
-            for message in messages
+            for message in thread.messages
         ],
         "events": [
             {"kind": event.kind, "data": event.data, "actor": event.actor, "rule": event.rule,
              "created_at": _iso(event.created_at)}
-            for event in events
+            for event in thread.events
         ],
     }
 
 
 def inbound_rows(states: tuple[str, ...] = (), limit: int = 100) -> list[dict[str, Any]]:
-    query = (Inbound.select(Inbound.id, Inbound.received_at, Inbound.source, Inbound.mail_from,
-                            Inbound.rcpt_to, Inbound.size, Inbound.state, Inbound.reason,
-                            Inbound.attempts, Inbound.ticket)
-             .order_by(Inbound.id.desc()).limit(limit))
-    if states:
-        query = query.where(Inbound.state.in_(states))
     return [
         {"id": row.id, "received_at": _iso(row.received_at), "source": row.source,
          "mail_from": row.mail_from, "rcpt_to": row.rcpt_to, "size": row.size,
          "state": row.state, "reason": row.reason, "attempts": row.attempts,
          "ticket": row.ticket_id}
-        for row in query
+        for row in newest_inbound(states, limit)
     ]
