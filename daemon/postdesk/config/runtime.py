@@ -1,8 +1,9 @@
 """What a worker needs to do its job, built once per process from the settings.
 
-Actors receive only ids; they find the desk's settings, renderer and
-transport here. `install()` is called by `postdesk serve` / `postdesk worker`
-before the first message is consumed.
+Actors receive only ids; they find the desk's settings, renderer and rules
+here (the outgoing transport is the sender's own business: see
+`postdesk.channels.email.sender`). `install()` is called by `postdesk serve` /
+`postdesk worker` before the first message is consumed.
 """
 
 from __future__ import annotations
@@ -14,13 +15,11 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from postdesk.automation import RuleSet, Vocabulary
-from postdesk.channels.email.transports import Transport, transport_from_url
 from postdesk.config.live_file import LiveFile
 from postdesk.config.live_rules import LiveRules
 from postdesk.config.settings import Settings
 from postdesk.errors import ConfigError
-from postdesk.mail.classify import DeskIdentity
-from postdesk.mail.compose import LOOP_HEADER
+from postdesk.mail.classify import LOOP_HEADER, DeskIdentity
 from postdesk.notify.render import Branding, Renderer, default_locale_dir, default_template_dir
 from postdesk.ticket_queues.model import QueueBook
 from postdesk.tickets.routing import NO_ROUTING, ROUTING_FILE, Routing, load_routing
@@ -119,12 +118,6 @@ class Runtime:
     def languages(self) -> tuple[str, ...]:
         """The languages the desk writes in (its catalogs), looked up once per process."""
         return self.renderer.available_languages()
-
-    @cached_property
-    def transport(self) -> Transport:
-        outgoing = self.settings.outgoing
-        return transport_from_url(self.settings.outgoing_transport,
-                                  starttls=outgoing.starttls, timeout=outgoing.timeout)
 
 
 def branding_of(settings: Settings) -> Branding:
