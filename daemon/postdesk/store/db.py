@@ -21,6 +21,7 @@ import peewee
 from peewee import DatabaseProxy
 
 from postdesk.errors import ConfigError
+from postdesk.store.peewee_internals import check_peewee
 
 
 class _DeskDatabaseProxy(DatabaseProxy):
@@ -192,7 +193,10 @@ def open_database(url: str, *, synchronous: str = "normal",
 
 def connect(url: str, *, synchronous: str = "normal",
             connect_timeout: int | None = None) -> peewee.Database:
-    """Point the global proxy at the database for `url` and return it."""
+    """Point the global proxy at the database for `url` and return it; first, once per
+    process, make sure the installed peewee has what the pre-built SQL relies on
+    (PeeweeMismatch otherwise: see `postdesk.store.peewee_internals`)."""
+    check_peewee()
     db = open_database(url, synchronous=synchronous, connect_timeout=connect_timeout)
     database.initialize(db)
     return db
