@@ -228,11 +228,10 @@ def _replay(settings: Settings, inbound_id: int) -> None:
     from postdesk import logs
     from postdesk.channels.email.sender import send_outbox
     from postdesk.config import runtime
-    from postdesk.store.inbound_replay import reset_for_replay
-    from postdesk.store.models import Inbound
+    from postdesk.store.inbound_replay import reset_for_replay, stored_inbound
     from postdesk.worker.process import process_inbound
 
-    row = Inbound.get_or_none(Inbound.id == inbound_id)
+    row = stored_inbound(inbound_id)
     if row is None:
         _fail(f"no inbound mail with id {inbound_id}")
     if row.state == "done":

@@ -11,6 +11,11 @@ from postdesk.store.db import database
 from postdesk.store.models import Inbound
 
 
+def stored_inbound(inbound_id: int) -> Inbound | None:
+    """The stored mail (None: no such id)."""
+    return Inbound.get_or_none(Inbound.id == inbound_id)
+
+
 def reset_for_replay(inbound_id: int) -> None:
     """Back to pending, reason and attempts cleared (own transaction)."""
     with database.atomic():

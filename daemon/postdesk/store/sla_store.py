@@ -62,6 +62,11 @@ class TicketSla(BaseModel):
         table_name = "ticket_sla"
 
 
+def row_of(ticket_id: int) -> TicketSla | None:
+    """The ticket's row as stored (None: it has none yet), for displays."""
+    return TicketSla.get_or_none(TicketSla.ticket == ticket_id)
+
+
 def locked_row(ticket_id: int) -> TicketSla | None:
     """The ticket's row, locked until the transaction ends (PostgreSQL; SQLite has
     one writer at a time anyway); None when it has none yet."""

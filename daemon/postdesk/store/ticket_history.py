@@ -3,7 +3,7 @@
 `events_with_messages` reads the events of many tickets with two pre-built
 statements (it runs for every changed ticket): the events in the order they
 happened, and for a `message.*` event the direction, visibility and author of
-the message it is about.
+the message it is about. `postdesk rules explain` reads the events as rows.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 from postdesk.store import fastsql
 from postdesk.store.db import database
-from postdesk.store.models import Event
+from postdesk.store.models import Event, Message
 
 
 class MessageFacts(NamedTuple):
@@ -54,3 +54,13 @@ def events_with_messages(ticket_ids: Sequence[int]) -> dict[int, list[StoredEven
         found[ticket_id].append(StoredEvent(Event.created_at.python_value(created_at), kind,
                                             data, actor, message))
     return found
+
+
+def ticket_events(ticket_id: int) -> list[Event]:
+    """The ticket's events in the order they were recorded."""
+    return list(Event.select().where(Event.ticket == ticket_id).order_by(Event.id))
+
+
+def message_by_id(message_id: int | None) -> Message | None:
+    """The message an event names (None: none named, or no such message any more)."""
+    return Message.get_or_none(Message.id == message_id) if message_id is not None else None

@@ -1,4 +1,4 @@
-"""Tickets read by id for the work that follows them: SLA tracking and the scans.
+"""Tickets read by id for the work that follows them: SLA tracking, the scans, the CLI.
 
 Only reads: every change to a ticket goes through `postdesk.tickets.service`.
 """
@@ -6,6 +6,7 @@ Only reads: every change to a ticket goes through `postdesk.tickets.service`.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from typing import Any
 
 from postdesk.store import fastsql
 from postdesk.store.models import Ticket
@@ -23,9 +24,17 @@ def tickets_by_ids(ticket_ids: Sequence[int]) -> list[Ticket]:
     return [found[i] for i in ticket_ids if i in found]
 
 
+def tickets_not_in(statuses: Collection[str], after_id: int, limit: int) -> list[Ticket]:
+    """Tickets above `after_id` whose status is none of `statuses`, in id order (a batch
+    of a walk over every open ticket)."""
+    return list(_not_in(Ticket.select(), statuses, after_id, limit))
+
+
 def ticket_ids_not_in(statuses: Collection[str], after_id: int, limit: int) -> list[int]:
-    """Ids above `after_id` of tickets whose status is none of `statuses`, in id order
-    (a batch of a scan that walks every open ticket)."""
-    return [t.id for t in Ticket.select(Ticket.id)
-            .where((Ticket.id > after_id) & Ticket.status.not_in(list(statuses)))
-            .order_by(Ticket.id).limit(limit)]
+    """`tickets_not_in`, their ids only."""
+    return [t.id for t in _not_in(Ticket.select(Ticket.id), statuses, after_id, limit)]
+
+
+def _not_in(query: Any, statuses: Collection[str], after_id: int, limit: int) -> Any:
+    return (query.where((Ticket.id > after_id) & Ticket.status.not_in(list(statuses)))
+            .order_by(Ticket.id).limit(limit))
