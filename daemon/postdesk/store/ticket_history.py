@@ -8,40 +8,29 @@ the message it is about. `postdesk rules explain` reads the events as rows.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
-from typing import Any, NamedTuple
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from postdesk.store import fastsql
 from postdesk.store.db import database
 from postdesk.store.models import Event, Message
 
-
-class MessageFacts(NamedTuple):
-    direction: str
-    visibility: str
-    author_email: str
+T = TypeVar("T")
 
 
-class StoredEvent(NamedTuple):
-    """One event of a ticket: when, what, its data, who; `message`: the message a
-    `message.*` event is about (None for other events, or a message since deleted)."""
-
-    at: datetime
-    kind: str
-    data: dict[str, Any]
-    actor: str
-    message: MessageFacts | None
-
-
-def events_with_messages(ticket_ids: Sequence[int]) -> dict[int, list[StoredEvent]]:
-    """Each ticket's events by time (then id), with their messages; every id is a key."""
+def events_with_messages(ticket_ids: Sequence[int], make: Callable[..., T]
+                         ) -> dict[int, list[T]]:
+    """Each ticket's events by time (then id); every id is a key. An event is what
+    `make(at, kind, data, actor)` returns, called for a `message.*` event with three
+    more values: the direction, visibility and author address of its message (when
+    it still exists). The caller's own type, made once: this runs for every changed
+    ticket."""
     ids = list(ticket_ids)
-    found: dict[int, list[StoredEvent]] = {ticket_id: [] for ticket_id in ids}
+    found: dict[int, list[T]] = {ticket_id: [] for ticket_id in ids}
     if not ids:
         return found
     among = f"IN ({fastsql.placeholders(len(ids))})"
-    messages = {row[0]: MessageFacts(*row[1:]) for row in database.execute_sql(
+    messages = {row[0]: row[1:] for row in database.execute_sql(
         'SELECT "id", "direction", "visibility", "author_email" FROM "message" '
         f'WHERE "ticket_id" {among}', ids)}
     rows = database.execute_sql(
@@ -49,10 +38,13 @@ def events_with_messages(ticket_ids: Sequence[int]) -> dict[int, list[StoredEven
         f'WHERE "ticket_id" {among} ORDER BY "ticket_id", "created_at", "id"', ids)
     for ticket_id, kind, raw_data, actor, created_at in rows:
         data = Event.data.python_value(raw_data) or {}
+        at = Event.created_at.python_value(created_at)
         message = messages.get(int(data.get("message") or 0)) \
             if kind.startswith("message.") else None
-        found[ticket_id].append(StoredEvent(Event.created_at.python_value(created_at), kind,
-                                            data, actor, message))
+        if message is not None:
+            found[ticket_id].append(make(at, kind, data, actor, *message))
+        else:
+            found[ticket_id].append(make(at, kind, data, actor))
     return found
 
 

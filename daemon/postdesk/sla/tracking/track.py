@@ -220,10 +220,7 @@ def load_history(ticket_id: int) -> list[Happening]:
 def load_histories(ticket_ids: Sequence[int]) -> dict[int, list[Happening]]:
     """`load_history` of several tickets with two queries (this runs for every changed
     ticket)."""
-    return {ticket_id: [Happening(e.at, e.kind, e.data, e.actor, *e.message)
-                        if e.message is not None
-                        else Happening(e.at, e.kind, e.data, e.actor) for e in events]
-            for ticket_id, events in events_with_messages(ticket_ids).items()}
+    return events_with_messages(ticket_ids, Happening)
 
 
 def _start(ticket: Ticket) -> Start:
