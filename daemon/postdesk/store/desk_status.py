@@ -1,8 +1,9 @@
 """What `postdesk status` and the metrics read about waiting mail and the IMAP sources.
 
-Each figure is one query on an indexed state column (`inbound.state`,
-`outbox.state`, `outbox.next_attempt_at`), so a health check or a scrape
-costs the same on a desk with a million tickets as on a new one.
+Each figure is one query along the indexed state columns (`inbound.state`,
+`outbox.state`, `outbox.next_attempt_at`): a health check or a scrape reads
+the waiting and failed rows, never the desk's whole history. Both read the
+same figures here, so `postdesk status` and the metrics cannot disagree.
 """
 
 from __future__ import annotations
