@@ -49,9 +49,11 @@ test: install
 test-pg: install
 	POSTDESK_TEST_DATABASE_URL=$${POSTDESK_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/postgres} $(BIN)/pytest -q -m "not corpus"
 
+# ruff, mypy, then the package boundaries (the contracts in pyproject.toml).
 lint: install
 	$(BIN)/ruff check daemon tests bench tools
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: install
 	$(BIN)/python bench/ingest.py

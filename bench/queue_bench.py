@@ -51,13 +51,10 @@ from postdesk.store import (  # noqa: E402
     migrations,
     subject_index,
 )
+from postdesk.store.queue_pages import page_queries, queue_count  # noqa: E402
 from postdesk.ticket_queues.loader import load_queues, parse_queues  # noqa: E402
 from postdesk.ticket_queues.model import Queue  # noqa: E402
-from postdesk.ticket_queues.query import (  # noqa: E402
-    page_queries,
-    queue_count,
-    queue_tickets,
-)
+from postdesk.ticket_queues.query import queue_tickets  # noqa: E402
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 RULES = Path(__file__).resolve().parent.parent / "rules"

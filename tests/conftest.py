@@ -22,7 +22,7 @@ import pytest
 from postdesk.config.desk_init import init_desk
 from postdesk.config.settings import Settings, apply_environment, load_settings
 from postdesk.store import db, migrations
-from postdesk.store.models import MODELS
+from postdesk.store.schema import MODELS
 from scratch import scratch_database
 
 PG_SERVER = os.environ.get("POSTDESK_TEST_PG_SERVER", "postgresql://postgres@127.0.0.1:5432/postgres")

@@ -181,3 +181,19 @@ def test_read_commands_print_no_log_chatter(config: Path) -> None:
     assert quiet.stderr == b""
     chatty = run(config, "-v", "ticket", "show", "1")
     assert b"level=info" in chatty.stderr or b"level=debug" in chatty.stderr
+
+
+def test_sla_show_and_recompute_of_a_stored_ticket(config: Path) -> None:
+    assert run(config, "ingest", stdin=customer_mail().as_bytes()).returncode == 0
+    assert run(config, "ingest", "--replay", "1").returncode == 0
+    recomputed = run(config, "sla", "recompute")
+    assert recomputed.returncode == 0, recomputed.stderr
+    assert b"1 open tickets recomputed; 0 changed policy" in recomputed.stdout
+    shown = run(config, "sla", "show", "1", "--json")
+    assert shown.returncode == 0, shown.stderr
+    clocks = json.loads(shown.stdout)
+    assert (clocks["ticket"], clocks["status"], clocks["policy"]) == (1, "new", "standard")
+    assert clocks["clocks"]["first_response"]["state"] == "running"
+    assert clocks["fired"] == [] and clocks["next_at"] is not None
+    missing = run(config, "sla", "show", "2")
+    assert missing.returncode == 1 and b"no ticket #2" in missing.stderr

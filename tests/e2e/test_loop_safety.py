@@ -117,7 +117,7 @@ def test_bounce_marks_the_address_and_becomes_an_internal_note(make_settings, sq
     assert ticket.status == "new"
     assert len(read_outgoing(daemon.outgoing)) == 1  # nobody was notified
 
-    from postdesk.store.views import ticket_detail, ticket_summaries
+    from postdesk.tickets.views import ticket_detail, ticket_summaries
 
     assert ticket_detail(ticket.id)["requester"]["bouncing"] is True
     assert ticket_summaries()[0]["requester"]["bouncing"] is True

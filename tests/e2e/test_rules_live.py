@@ -42,7 +42,7 @@ def test_customer_reply_resumes_work_and_the_sla_clock(make_settings, sqlite_url
               .order_by(Event.id.desc()).get())
     assert change.data == {"old": "waiting_for_customer", "new": "in_progress"}
     assert change.rule == "customer-replied-resumes-work"
-    from postdesk.store.views import ticket_detail
+    from postdesk.tickets.views import ticket_detail
 
     detail = ticket_detail(ticket.id)
     assert any(e["rule"] == "customer-replied-resumes-work" for e in detail["events"])

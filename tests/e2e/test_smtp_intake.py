@@ -191,7 +191,7 @@ def test_cc_addresses_become_participants(make_settings, sqlite_url, start_daemo
     wait_for(lambda: Ticket.select().count() == 1)
     people = {c.email for c in Customer.select()}
     assert people == {"zoe@customer.example", "bob@customer.example"}
-    from postdesk.store.views import ticket_detail
+    from postdesk.tickets.views import ticket_detail
 
     detail = ticket_detail(Ticket.get().id)
     assert [p["email"] for p in detail["participants"]] == ["bob@customer.example"]

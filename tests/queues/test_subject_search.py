@@ -11,8 +11,9 @@ import pytest
 from postdesk.store import db, migrations, subject_index
 from postdesk.store.db import database, utcnow
 from postdesk.store.models import Customer, Ticket
+from postdesk.store.queue_pages import page_queries, queue_count
 from postdesk.ticket_queues.loader import parse_queues
-from postdesk.ticket_queues.query import page_queries, queue_count, queue_tickets
+from postdesk.ticket_queues.query import queue_tickets
 from queues.conftest import QueueDesk
 from queues.test_queue_query import ids
 

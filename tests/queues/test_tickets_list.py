@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from postdesk.store import views
+from postdesk.tickets import views
 from postdesk.store.db import database, utcnow
 from postdesk.store.sla_store import TicketSla
 from queues.conftest import QueueDesk

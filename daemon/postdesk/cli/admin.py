@@ -51,6 +51,7 @@ def check(ctx: click.Context) -> None:
 
     Exits 1 if anything is wrong, printing file:line and the problem.
     """
+    import postdesk.cli.check_rules  # noqa: F401  (registers the checks of rules/)
     from postdesk.notify.checks import run_checks
 
     settings = _settings(ctx)

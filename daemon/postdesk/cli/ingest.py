@@ -78,19 +78,16 @@ def _replay(settings: Settings, inbound_id: int) -> None:
     from postdesk import logs
     from postdesk.channels.email.sender import send_outbox
     from postdesk.config import runtime
-    from postdesk.store.db import database
-    from postdesk.store.models import Inbound
+    from postdesk.store.inbound_replay import reset_for_replay, stored_inbound
     from postdesk.worker.process import process_inbound
 
-    row = Inbound.get_or_none(Inbound.id == inbound_id)
+    row = stored_inbound(inbound_id)
     if row is None:
         fail(f"no inbound mail with id {inbound_id}")
     if row.state == "done":
         fail(f"inbound {inbound_id} was processed already (ticket {row.ticket_id}); "
              "replaying it would duplicate its effects")
-    with database.atomic():
-        (Inbound.update(state="pending", reason="", attempts=0)
-         .where(Inbound.id == inbound_id).execute())
+    reset_for_replay(inbound_id)
     current = runtime.install(runtime.Runtime(settings))
     with logs.log_context(inbound=inbound_id, ticket=row.ticket_id):
         outcome = process_inbound(inbound_id, current)

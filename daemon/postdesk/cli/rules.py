@@ -64,23 +64,24 @@ def rules_group() -> None:
 @click.pass_obj
 def explain_command(obj: Any, ticket_id: int) -> None:
     """Replay a ticket's events against the current rules and say why each rule (did not) fire."""
-    from postdesk.store.models import Event, Message, Ticket
+    from postdesk.store.ticket_history import message_by_id, ticket_events
+    from postdesk.store.ticket_reads import ticket_by_id
     from postdesk.tickets.automation import facts_of
 
     settings: Settings = obj.settings
     obj.open_database()
-    ticket = Ticket.get_or_none(Ticket.id == ticket_id)
+    ticket = ticket_by_id(ticket_id)
     if ticket is None:
         click.echo(f"error: no ticket #{ticket_id}", err=True)
         sys.exit(1)
     rules = _rules(settings)
     facts = facts_of(ticket)
-    for event in Event.select().where(Event.ticket == ticket.id).order_by(Event.id):
+    for event in ticket_events(ticket.id):
         if event.kind == "status.changed":
             replay = EventFacts("status.changed", author_role="system",
                                 old=event.data.get("old"), new=event.data.get("new"))
         elif event.kind in ("ticket.created", "message.received"):
-            message = (Message.get_or_none(Message.id == event.data.get("message"))
+            message = (message_by_id(event.data.get("message"))
                        if event.kind == "message.received" else None)
             if message is not None and message.visibility != "public":
                 continue

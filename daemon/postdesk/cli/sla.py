@@ -87,7 +87,7 @@ def recompute_command(obj: Any, quiet_past: bool) -> None:
     from postdesk.config.runtime import Runtime
     from postdesk.sla.tracking import track as sla_track
     from postdesk.store.db import database, utcnow
-    from postdesk.store.models import Ticket
+    from postdesk.store.ticket_reads import tickets_not_in
 
     settings: Settings = obj.settings
     config = _load_policies(settings, None)
@@ -98,9 +98,7 @@ def recompute_command(obj: Any, quiet_past: bool) -> None:
     last = 0
     while True:
         with database.atomic():
-            batch = list(Ticket.select().where((Ticket.id > last)
-                                               & Ticket.status.not_in(closed))
-                         .order_by(Ticket.id).limit(200))
+            batch = tickets_not_in(closed, last, 200)
             for ticket in batch:
                 before = sla_track.locked_row(ticket.id)
                 evaluation = sla_track.evaluate(ticket, config, now)
@@ -126,18 +124,18 @@ def show_command(obj: Any, ticket_id: int, as_json: bool) -> None:
     """Show ticket ID's SLA policy and clocks as of now, and what has fired."""
     from postdesk.sla.tracking import track as sla_track
     from postdesk.store.db import utcnow
-    from postdesk.store.models import Ticket
-    from postdesk.store.sla_store import TicketSla
+    from postdesk.store.sla_store import row_of
+    from postdesk.store.ticket_reads import ticket_by_id
 
     settings: Settings = obj.settings
     config = _load_policies(settings, None)
     _open_database(obj)
-    ticket = Ticket.get_or_none(Ticket.id == ticket_id)
+    ticket = ticket_by_id(ticket_id)
     if ticket is None:
         _fail(f"no ticket #{ticket_id}")
     now = utcnow()
     evaluation = sla_track.evaluate(ticket, config, now)
-    row = TicketSla.get_or_none(TicketSla.ticket == ticket_id)
+    row = row_of(ticket_id)
     fired = list(row.fired) if row is not None else []
     clocks = sla_track.clocks_json(evaluation.clocks)
     data: dict[str, Any] = {

@@ -29,7 +29,7 @@ def tickets(obj: Context, status: str | None, sort: str, limit: int | None,
             as_json: bool) -> None:
     """List tickets, newest first (or by SLA due time)."""
     obj.open_database()
-    from postdesk.store import views
+    from postdesk.tickets import views
 
     statuses = obj.statuses
     if as_json:
@@ -45,7 +45,9 @@ def tickets(obj: Context, status: str | None, sort: str, limit: int | None,
     cut = bool(shown) and len(rows) > shown
     console().print(tickets_table(rows[:shown] if cut else rows, with_sla=sort == "due"))
     if cut:
-        total = views.count_tickets(status)
+        from postdesk.store.ticket_listing import count_tickets
+
+        total = count_tickets(status)
         err_console().print(f"note: {shown} of {total} tickets shown; --limit N shows more "
                             "(0: all), --json lists them all", highlight=False)
 
@@ -62,7 +64,7 @@ def ticket() -> None:
 def ticket_show(obj: Context, ticket_id: int, as_json: bool) -> None:
     """Show a ticket and its thread."""
     obj.open_database()
-    from postdesk.store import views
+    from postdesk.tickets import views
 
     detail = views.ticket_detail(ticket_id, statuses=obj.statuses, sla=lambda: obj.sla)
     if detail is None:
@@ -84,7 +86,7 @@ def ticket_show(obj: Context, ticket_id: int, as_json: bool) -> None:
 def inbound(obj: Context, failed: bool, ignored: bool, limit: int, as_json: bool) -> None:
     """Arriving mail and what became of it."""
     obj.open_database()
-    from postdesk.store import views
+    from postdesk.tickets import views
 
     states = tuple(s for s, on in (("failed", failed), ("ignored", ignored)) if on)
     rows = views.inbound_rows(states, limit=limit)

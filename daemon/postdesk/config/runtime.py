@@ -1,7 +1,8 @@
 """What a worker needs to do its job, built once per process from the settings.
 
-Actors receive only ids; they find the desk's settings, renderer and
-transport here. `install()` is called by `postdesk serve` / `postdesk worker`
+Actors receive only ids; they find the desk's settings, renderer and rules
+here (the outgoing transport is the sender's own business: see
+`postdesk.channels.email.sender`). `install()` is called by `postdesk serve` / `postdesk worker`
 before the first message is consumed.
 """
 
@@ -21,7 +22,6 @@ from postdesk.tickets.statuses import DEFAULT_BOOK, StatusBook, load_statuses
 
 if TYPE_CHECKING:  # each imported where it is first used: a command needs few of them
     from postdesk.automation import RuleSet
-    from postdesk.channels.email.transports import Transport
     from postdesk.config.live_rules import LiveRules
     from postdesk.mail.classify import DeskIdentity
     from postdesk.notify.render import Branding, Renderer
@@ -40,8 +40,7 @@ class Runtime:
 
     @cached_property
     def identity(self) -> DeskIdentity:
-        from postdesk.mail.classify import DeskIdentity
-        from postdesk.mail.compose import LOOP_HEADER
+        from postdesk.mail.classify import LOOP_HEADER, DeskIdentity
 
         desk = self.settings.desk
         domains = {desk.domain.lower(), *(a.rpartition("@")[2].lower() for a in desk.addresses)}
@@ -134,13 +133,6 @@ class Runtime:
         """The languages the desk writes in (its catalogs), looked up once per process."""
         return self.renderer.available_languages()
 
-    @cached_property
-    def transport(self) -> Transport:
-        from postdesk.channels.email.transports import transport_from_url
-
-        outgoing = self.settings.outgoing
-        return transport_from_url(self.settings.outgoing_transport,
-                                  starttls=outgoing.starttls, timeout=outgoing.timeout)
 
 
 def branding_of(settings: Settings) -> Branding:

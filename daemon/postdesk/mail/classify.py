@@ -109,6 +109,10 @@ class Classification:
     original_message_id: str | None = None
 
 
+#: Header that marks mail sent by a Postdesk desk (loop detection).
+LOOP_HEADER = "X-Postdesk-Loop"
+
+
 @dataclass(frozen=True)
 class DeskIdentity:
     """What identifies mail this desk sent itself."""

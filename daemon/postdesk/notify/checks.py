@@ -3,8 +3,10 @@
 A check is a function ``(settings) -> CheckResult`` registered under a family
 name; `run_checks` runs them in registration order and turns an unexpected
 exception into an error, so one broken check never hides the others. Other
-parts of Postdesk add theirs with ``@register_check("sla")`` in a module
-listed in `CHECK_MODULES` (imported on first use).
+parts of Postdesk add theirs with ``@register_check("sla")``: the command
+that runs the checks imports the modules that hold them (the CLI's checks of
+``rules/`` are in `postdesk.cli.check_rules`); notify's own modules are listed
+in `CHECK_MODULES` (imported on first use).
 
 Shipped here: ``statuses`` (``rules/statuses.yaml``, and public names without
 a translation) and ``templates``: every mail in every language the desk
@@ -37,8 +39,8 @@ from postdesk.notify.samples import SAMPLES, sample_context
 from postdesk.tickets.statuses import load_statuses
 
 PARTS: tuple[str, ...] = ("subject", "txt", "html")
-#: Modules whose import registers more checks (rules, SLA...), run after these.
-CHECK_MODULES: list[str] = ["postdesk.cli.check_rules", "postdesk.notify.branding_check"]
+#: Modules of notify whose import registers more checks, run after those registered so far.
+CHECK_MODULES: list[str] = ["postdesk.notify.branding_check"]
 
 
 @dataclass(frozen=True)
@@ -141,7 +143,7 @@ def describe_render_error(exc: BaseException, settings: Settings) -> str:
 
 def renderer_for(settings: Settings) -> Renderer:
     """The renderer the sender uses for this desk (same folders, branding, languages)."""
-    from postdesk.config.runtime import Runtime  # late: the runtime pulls in the transports
+    from postdesk.config.runtime import Runtime  # late: the runtime pulls in the domain
 
     return Runtime(settings).renderer
 

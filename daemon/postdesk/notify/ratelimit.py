@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 
 from postdesk.config.settings import LimitsSettings
 from postdesk.store.db import database
-from postdesk.store.models import Outbox
+from postdesk.store.outbox_counts import automatic_mail_since
 
 #: The longest a worker goes on its own estimate of the desk-wide count (seconds).
 DESK_RECOUNT_S = 1.0
@@ -33,8 +33,8 @@ DESK_RECOUNT_S = 1.0
 def automatic_mail_held_back(recipient: str, now: datetime, limits: LimitsSettings) -> str | None:
     """The reason an automatic mail to `recipient` must not go out now, or None (the
     caller then queues it, and it counts)."""
-    since = Outbox.created_at.db_value(now - timedelta(seconds=limits.auto_reply_window))
-    to_recipient = _count(since, recipient.lower())
+    since = now - timedelta(seconds=limits.auto_reply_window)
+    to_recipient = automatic_mail_since(since, recipient.lower())
     if to_recipient >= limits.auto_replies_per_address:
         return (f"rate limit: {to_recipient} automatic mails to {recipient} in the last "
                 f"{limits.auto_reply_window} s (limit {limits.auto_replies_per_address})")
@@ -44,16 +44,6 @@ def automatic_mail_held_back(recipient: str, now: datetime, limits: LimitsSettin
                 f"(desk limit {limits.auto_replies_total})")
     _desk.queued()
     return None
-
-
-def _count(since: object, recipient: str | None = None) -> int:
-    param = database.obj.param
-    sql = f'SELECT COUNT(*) FROM "outbox" WHERE "automatic" = {param} AND "created_at" > {param}'
-    params = [Outbox.automatic.db_value(True), since]
-    if recipient is not None:
-        sql += f' AND "recipient" = {param}'
-        params.append(recipient)
-    return int(database.execute_sql(sql, params).fetchone()[0])
 
 
 def _margin(limit: int) -> int:
@@ -71,14 +61,14 @@ class _DeskCount:
         self._at = float("-inf")
         self._database: object = None
 
-    def total(self, since: object, limit: int) -> int:
+    def total(self, since: datetime, limit: int) -> int:
         with self._lock:
             estimate = self._counted + self._own
             fresh = (time.monotonic() - self._at < DESK_RECOUNT_S
                      and self._database is database.obj)
             if fresh and estimate < limit - _margin(limit):
                 return estimate
-        counted = _count(since)
+        counted = automatic_mail_since(since)
         with self._lock:
             self._counted, self._own = counted, 0
             self._at, self._database = time.monotonic(), database.obj

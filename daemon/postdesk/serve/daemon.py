@@ -30,7 +30,7 @@ from postdesk.sla.tracking import catch_up as sla_catch_up
 from postdesk.sla.tracking import scan as sla_scan
 from postdesk.store import db, migrations
 from postdesk.store.inbound import InboundWriter
-from postdesk.store.lease import SCHEDULER, Lease, LeaseKeeper, default_holder_id
+from postdesk.store.lease import SCHEDULER, LeaseKeeper, default_holder_id, delete_lease
 from postdesk.worker import schedule_scan, scheduler
 from postdesk.worker.actors import Dispatcher, declare_actors
 from postdesk.worker.broker import make_broker, start_embedded_worker
@@ -165,8 +165,7 @@ class Daemon:
         with db.database.connection_context():
             now = db.utcnow()
             if everything and self.embedded:
-                with db.database.atomic():
-                    Lease.delete().where(Lease.name == SCHEDULER).execute()
+                delete_lease(SCHEDULER)
             if not self.leader.try_acquire(now):
                 return
             scheduler.sweep(dispatcher, now, everything=everything,

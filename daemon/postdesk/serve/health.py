@@ -20,14 +20,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import peewee as pw
-
 from postdesk.config.settings import Settings
 from postdesk.logs import redact
-from postdesk.store import db
-from postdesk.store.lease import RELEASED, SCHEDULER, Lease
+from postdesk.store import db, desk_status
+from postdesk.store.lease import RELEASED, SCHEDULER, Lease, lease_row
 from postdesk.store.migrations import current_version, head_version
-from postdesk.store.models import ImapState, Inbound, Outbox
 
 #: The scheduler lease's ttl (postdesk.serve.daemon.LEADER_LEASE): its renewal is expires_at - ttl.
 LEASE_TTL = timedelta(seconds=30)
@@ -63,7 +60,7 @@ def gather(settings: Settings, now: datetime | None = None) -> Report:
     if not database.ok:
         return Report((database, check_broker(settings, None, now)))
     try:
-        lease = Lease.get_or_none(Lease.name == SCHEDULER)
+        lease = lease_row(SCHEDULER)
         checks = [database, check_broker(settings, lease, now), check_scheduler(lease, now),
                   check_inbound(settings, now), check_outbox(settings, now),
                   *check_imap(settings)]
@@ -77,9 +74,8 @@ def check_database(settings: Settings) -> Check:
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
         return Check("database", False, f"{url}: no such file (has the desk ever started?)")
     try:
-        database = db.connect(url, synchronous=settings.database.synchronous)
-        if isinstance(database, pw.PostgresqlDatabase):
-            database.connect_params.setdefault("connect_timeout", BROKER_TIMEOUT_S)
+        database = db.connect(url, synchronous=settings.database.synchronous,
+                              connect_timeout=BROKER_TIMEOUT_S)
         database.connect(reuse_if_open=True)
         version = current_version(database)
     except Exception as exc:
@@ -161,24 +157,19 @@ def check_scheduler(lease: Lease | None, now: datetime) -> Check:
 
 def check_inbound(settings: Settings, now: datetime) -> Check:
     limits = settings.status
-    pending = Inbound.select().where(Inbound.state == "pending")
-    oldest = pending.select(pw.fn.MIN(Inbound.received_at)).scalar()
     since = now - timedelta(seconds=limits.failed_window)
-    failed = (Inbound.select().where((Inbound.state == "failed") & (Inbound.received_at >= since))
-              .count())
-    return _queue_check("inbound", now, pending.count(), oldest, failed,
+    return _queue_check("inbound", now, desk_status.pending_inbound_count(),
+                        desk_status.oldest_pending_inbound(),
+                        desk_status.failed_inbound_since(since),
                         limits.max_failed_inbound, limits.max_pending_age, None)
 
 
 def check_outbox(settings: Settings, now: datetime) -> Check:
     limits = settings.status
-    waiting = Outbox.select().where(Outbox.state.in_(("pending", "sending")))
-    oldest = (Outbox.select(pw.fn.MIN(Outbox.next_attempt_at))
-              .where((Outbox.state == "pending") & (Outbox.next_attempt_at <= now)).scalar())
     since = now - timedelta(seconds=limits.failed_window)
-    failed = (Outbox.select().where((Outbox.state == "failed") & (Outbox.created_at >= since))
-              .count())
-    return _queue_check("outbox", now, waiting.count(), oldest, failed,
+    return _queue_check("outbox", now, desk_status.waiting_outbox_count(),
+                        desk_status.oldest_due_outbox(now),
+                        desk_status.failed_outbox_since(since),
                         limits.max_failed_outbox, limits.max_pending_age,
                         limits.max_outbox_backlog)
 
@@ -200,7 +191,7 @@ def _queue_check(name: str, now: datetime, waiting: int, oldest: Any, failed: in
 
 
 def check_imap(settings: Settings) -> list[Check]:
-    states = {row.source: row for row in ImapState.select()}
+    states = {row.source: row for row in desk_status.imap_states()}
     checks = []
     for source in settings.imap:
         row = states.get(source.name)

@@ -33,7 +33,6 @@ import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import peewee as pw
 from prometheus_client import CollectorRegistry, ProcessCollector
 from prometheus_client.core import (
     CounterMetricFamily,
@@ -46,9 +45,8 @@ from prometheus_client.registry import Collector
 from postdesk.channels.email.imap import health as source_health
 from postdesk.config.settings import Settings
 from postdesk.serve.health import seconds_since
-from postdesk.store import db
+from postdesk.store import db, desk_status
 from postdesk.store.metrics_scan import LatencyScan, SlaEventScan, inbound_outcomes, outbox_outcomes
-from postdesk.store.models import ImapState, Inbound, Outbox
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +69,7 @@ class DeskCollector(Collector):
         try:
             with db.database.connection_context():
                 families = list(self._from_database())
-        except pw.DatabaseError as exc:
+        except db.DatabaseError as exc:
             log.warning("metrics: cannot read the database: %s", exc)
             yield _gauge("database_up", "0 when the database could not be read", 0)
             return
@@ -82,18 +80,16 @@ class DeskCollector(Collector):
         now = db.utcnow()
         yield _counter("inbound", "Inbound mails by outcome", self.inbound.update(now))
         yield _gauge("inbound_pending", "Inbound mails waiting to be processed",
-                     Inbound.select().where(Inbound.state == "pending").count())
+                     desk_status.pending_inbound_count())
         buckets, total = self.latency.update(now)
         yield HistogramMetricFamily(
             "postdesk_processing_seconds", "Time from receipt (250) to processed, per mail",
             buckets=[(_le(bound), count) for bound, count in buckets], sum_value=total)
         yield _counter("outbox", "Notifications by outcome", self.outbox.update(now))
         yield _gauge("outbox_backlog", "Notifications waiting to be sent",
-                     Outbox.select().where(Outbox.state.in_(("pending", "sending"))).count())
-        oldest = (Outbox.select(pw.fn.MIN(Outbox.next_attempt_at))
-                  .where((Outbox.state == "pending") & (Outbox.next_attempt_at <= now)).scalar())
+                     desk_status.waiting_outbox_count())
         yield _gauge("outbox_oldest_due_seconds", "Wait of the oldest due notification",
-                     seconds_since(oldest, now))
+                     seconds_since(desk_status.oldest_due_outbox(now), now))
         sla = CounterMetricFamily("postdesk_sla_events", "SLA warnings and breaches raised",
                                   labels=["kind", "clock"])
         for (kind, clock), count in sorted(self.sla.update(now).items()):
@@ -107,7 +103,7 @@ class DeskCollector(Collector):
         changed = GaugeMetricFamily("postdesk_imap_last_change_timestamp_seconds",
                                     "When the IMAP state last advanced", labels=["source"])
         names = {source.name for source in self.settings.imap}
-        for row in ImapState.select().where(ImapState.source.in_(names or [""])):
+        for row in desk_status.imap_states(names):
             last_uid.add_metric([row.source], row.last_uid)
             changed.add_metric([row.source], row.updated_at.timestamp())
         yield last_uid

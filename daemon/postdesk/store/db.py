@@ -21,6 +21,7 @@ import peewee
 from peewee import DatabaseProxy
 
 from postdesk.errors import ConfigError
+from postdesk.store.peewee_internals import check_peewee
 
 
 class _DeskDatabaseProxy(DatabaseProxy):
@@ -31,6 +32,15 @@ class _DeskDatabaseProxy(DatabaseProxy):
 
 
 database = _DeskDatabaseProxy()
+
+# What callers outside the store catch, so that they need not import the driver's layer:
+#: any error the database reported;
+DatabaseError = peewee.DatabaseError
+#: a unique constraint refused the row (someone stored it a moment ago);
+IntegrityError = peewee.IntegrityError
+#: the errors after which the connection is not to be trusted (the server went away).
+CONNECTION_FAILURES: tuple[type[Exception], ...] = (peewee.OperationalError,
+                                                    peewee.InterfaceError)
 
 #: SQLite waits this long for a lock held by another thread or process.
 SQLITE_BUSY_TIMEOUT_S = 30
@@ -136,13 +146,15 @@ def _fsync(path: str) -> bool:
     return True
 
 
-def open_database(url: str, *, synchronous: str = "normal") -> peewee.Database:
+def open_database(url: str, *, synchronous: str = "normal",
+                  connect_timeout: int | None = None) -> peewee.Database:
     """Build (but do not connect) the peewee database for a URL.
 
     SQLite `synchronous`: "normal" syncs to disk the commits that make a promise to
     the outside world (a mail accepted with 250, a mail about to be sent: see
     `durable_atomic`); the others are synced with the next such commit, so a power
     cut can only undo work that is then done again. "full" syncs every commit.
+    `connect_timeout` (seconds, PostgreSQL) bounds the wait for an unreachable server.
     """
     if url.startswith("sqlite:///"):
         path = url.removeprefix("sqlite:///")
@@ -176,14 +188,20 @@ def open_database(url: str, *, synchronous: str = "normal") -> peewee.Database:
             params["user"] = unquote(parts.username)
         if parts.password:
             params["password"] = unquote(parts.password)
+        if connect_timeout is not None:
+            params["connect_timeout"] = connect_timeout
         name = unquote(parts.path.lstrip("/")) or "postdesk"
         return peewee.PostgresqlDatabase(name, **params)
     raise ConfigError(f"[database] url: unsupported database URL {url!r}")
 
 
-def connect(url: str, *, synchronous: str = "normal") -> peewee.Database:
-    """Point the global proxy at the database for `url` and return it."""
-    db = open_database(url, synchronous=synchronous)
+def connect(url: str, *, synchronous: str = "normal",
+            connect_timeout: int | None = None) -> peewee.Database:
+    """Point the global proxy at the database for `url` and return it; first, once per
+    process, make sure the installed peewee has what the pre-built SQL relies on
+    (PeeweeMismatch otherwise: see `postdesk.store.peewee_internals`)."""
+    check_peewee()
+    db = open_database(url, synchronous=synchronous, connect_timeout=connect_timeout)
     database.initialize(db)
     return db
 
@@ -202,14 +220,14 @@ def reconnect_after_failure() -> Iterator[None]:
     work fails on it, so the retry (the queue's or the sweeper's) connects afresh."""
     try:
         yield
-    except (peewee.OperationalError, peewee.InterfaceError):
+    except CONNECTION_FAILURES:
         forget_connection()
         raise
 
 
 def is_connection_failure(error: object) -> bool:
     """An error after which the connection is not to be trusted."""
-    return isinstance(error, peewee.OperationalError | peewee.InterfaceError)
+    return isinstance(error, CONNECTION_FAILURES)
 
 
 def forget_connection() -> None:

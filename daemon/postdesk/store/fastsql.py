@@ -10,6 +10,11 @@ Values are converted by the model's own fields (`db_value` on the way in,
 instances, so callers cannot tell the difference; only the building is
 skipped. SQLite and PostgreSQL alike (their placeholders and the way a new
 id comes back differ).
+
+This reaches into peewee's internals: they are listed, and checked when a
+process connects, in `postdesk.store.peewee_internals` (pyproject.toml pins the
+peewee they were verified on), and tests/db/test_fastsql.py runs every
+statement here against peewee's own on both databases.
 """
 
 from __future__ import annotations

@@ -118,3 +118,16 @@ class LeaseKeeper:
         if row is None:
             return None
         return str(row.holder), row.expires_at.replace(tzinfo=UTC)
+
+
+def lease_row(name: str) -> Lease | None:
+    """The named lease's row as stored (None: never taken), for status displays."""
+    return Lease.get_or_none(Lease.name == name)
+
+
+def delete_lease(name: str) -> None:
+    """Remove the named lease whoever holds it, so that the next `try_acquire` takes it
+    at once: for a node that knows it is alone (an embedded desk at start-up), where
+    the holder of the row can only be its own crashed predecessor."""
+    with database.atomic():
+        Lease.delete().where(Lease.name == name).execute()

@@ -260,26 +260,3 @@ class Link(BaseModel):
 
     class Meta:
         indexes = ((("ticket", "other", "kind"), True),)
-
-
-from postdesk.store.lease import Lease  # noqa: E402  (its own module, same database)
-from postdesk.store.sla_pending import SlaPending  # noqa: E402
-from postdesk.store.sla_store import TicketSla  # noqa: E402
-
-MODELS: tuple[type[pw.Model], ...] = (
-    SchemaVersion,
-    Customer,
-    Ticket,
-    Participant,
-    Inbound,
-    Message,
-    Blob,
-    Attachment,
-    Event,
-    Outbox,
-    ImapState,
-    Link,
-    TicketSla,
-    Lease,
-    SlaPending,
-)

@@ -25,13 +25,20 @@ any later moment):
   one's is past); NULL when none counts (all met or paused);
 * `warn_at`: the earliest first-warning moment of the running clocks.
 
-Deleting a ticket deletes its row. The table comes from migration 6.
+Deleting a ticket deletes its row. The table comes from migration 6. The
+statements on it are below; what the columns hold is worked out by
+`postdesk.sla.tracking.track`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, cast
+
 import peewee as pw
 
+from postdesk.store import fastsql
 from postdesk.store.models import BaseModel, JSONField, Ticket, UTCDateTimeField
 
 
@@ -53,3 +60,50 @@ class TicketSla(BaseModel):
 
     class Meta:
         table_name = "ticket_sla"
+
+
+def row_of(ticket_id: int) -> TicketSla | None:
+    """The ticket's row as stored (None: it has none yet), for displays."""
+    return TicketSla.get_or_none(TicketSla.ticket == ticket_id)
+
+
+def locked_row(ticket_id: int) -> TicketSla | None:
+    """The ticket's row, locked until the transaction ends (PostgreSQL; SQLite has
+    one writer at a time anyway); None when it has none yet."""
+    return fastsql.get_by(TicketSla, TicketSla.ticket, ticket_id, lock=True)
+
+
+def locked_rows(ticket_ids: Sequence[int]) -> dict[int, TicketSla]:
+    """`locked_row` of several tickets with one statement, by ticket id."""
+    return {row.ticket_id: row for row in
+            fastsql.rows_by(TicketSla, TicketSla.ticket, ticket_ids, lock=True)}
+
+
+def create_row(ticket_id: int, now: datetime, values: Mapping[str, Any]) -> TicketSla | None:
+    """A new row for the ticket with these column values; None when the ticket has one
+    already (another worker created it a moment ago: nothing is written)."""
+    return fastsql.create_if_absent(TicketSla, ticket=ticket_id, updated_at=now, **values)
+
+
+def update_row(row: TicketSla, now: datetime, values: Mapping[str, Any]) -> None:
+    """Store these column values on the ticket's row, as of `now`."""
+    for name, value in values.items():
+        setattr(row, name, value)
+    row.updated_at = now
+    row.save()
+
+
+def due_rows(now: datetime, limit: int, after: tuple[datetime, int] | None = None
+             ) -> list[tuple[int, int, datetime]]:
+    """(row id, ticket id, next_at) of the rows due at `now`, by next_at then id, after a
+    keyset position (next_at, row id): the one query of an SLA scan, served by the
+    `next_at` index."""
+    query = (TicketSla.select(TicketSla.id, TicketSla.ticket, TicketSla.next_at)
+             .where(TicketSla.next_at <= now))
+    if after is not None:
+        moment, row_id = after
+        query = query.where((TicketSla.next_at > moment)
+                            | ((TicketSla.next_at == moment) & (TicketSla.id > row_id)))
+    rows = cast(Iterable[tuple[Any, Any, Any]],
+                query.order_by(TicketSla.next_at, TicketSla.id).limit(limit).tuples())
+    return [(int(row_id), int(ticket_id), next_at) for row_id, ticket_id, next_at in rows]

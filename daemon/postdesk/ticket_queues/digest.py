@@ -22,7 +22,8 @@ from typing import Any
 from postdesk.config.live_sla import sla_config
 from postdesk.config.runtime import Runtime
 from postdesk.mail.address import reply_address
-from postdesk.mail.compose import LOOP_HEADER, new_message_id
+from postdesk.mail.classify import LOOP_HEADER
+from postdesk.mail.compose import new_message_id
 from postdesk.sla.tracking.live import worst
 from postdesk.ticket_queues.model import Queue
 from postdesk.ticket_queues.query import queue_count, queue_tickets

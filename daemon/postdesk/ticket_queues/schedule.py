@@ -15,11 +15,9 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import peewee
-
 from postdesk.config.runtime import Runtime
-from postdesk.store.db import database
-from postdesk.store.models import Outbox
+from postdesk.store.db import IntegrityError, database
+from postdesk.store.outbox_counts import message_queued
 from postdesk.ticket_queues.digest import digest_mail
 from postdesk.ticket_queues.model import Queue
 from postdesk.tickets import service
@@ -98,11 +96,11 @@ def _queue_once(runtime: Runtime, agent: Agent, queue: Queue, now: datetime,
                 message_id: str) -> int | None:
     try:
         with database.atomic():
-            if Outbox.select().where(Outbox.message_id == message_id).exists():
+            if message_queued(message_id):
                 return None
             mail = digest_mail(runtime, agent, queue, now, message_id=message_id)
             return int(service.queue_mail(None, mail, now=now).id)
-    except peewee.IntegrityError:  # another scan queued it a moment ago
+    except IntegrityError:  # another scan queued it a moment ago
         return None
 
 

@@ -19,7 +19,7 @@ from postdesk.automation import EventFacts
 from postdesk.config.runtime import Runtime
 from postdesk.sla.tracking import track as sla_track
 from postdesk.store.db import database, utcnow
-from postdesk.store.models import Ticket
+from postdesk.store.ticket_reads import ticket_by_id, ticket_ids_not_in
 from postdesk.ticket_queues.schedule import send_scheduled_digests
 from postdesk.tickets.automation import Trigger, run_automations
 
@@ -42,21 +42,17 @@ def scan(now: datetime, runtime: Runtime) -> ScheduleResult:
         return result
     closed = runtime.statuses.names_of_kind("closed")
     last_id = 0
-    while True:
-        ids = [t.id for t in Ticket.select(Ticket.id)
-               .where((Ticket.id > last_id) & Ticket.status.not_in(closed))
-               .order_by(Ticket.id).limit(BATCH)]
-        if not ids:
-            return result
+    while ids := ticket_ids_not_in(closed, last_id, BATCH):
         for ticket_id in ids:
             _scan_ticket(ticket_id, now, runtime, result)
         last_id = ids[-1]
+    return result
 
 
 def _scan_ticket(ticket_id: int, now: datetime, runtime: Runtime,
                  result: ScheduleResult) -> None:
     with database.atomic():
-        ticket = Ticket.get_or_none(Ticket.id == ticket_id)
+        ticket = ticket_by_id(ticket_id)
         if ticket is None:
             return
         before = (ticket.status, ticket.priority, ticket.assignee, ticket.updated_at)

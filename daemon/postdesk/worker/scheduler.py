@@ -13,8 +13,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from postdesk.store.db import database
-from postdesk.store.models import Inbound, Outbox
+from postdesk.store import dispatch, outbox_delivery
 from postdesk.worker.actors import Dispatcher
 
 log = logging.getLogger(__name__)
@@ -39,41 +38,26 @@ def sweep(dispatcher: Dispatcher, now: datetime, *, everything: bool = False,
 def _release_cut_off_sends() -> None:
     """At start-up of a single-node desk nobody else can be sending: a 'sending' row was
     cut off by the crash, so it need not wait for its lease (the re-send is idempotent)."""
-    with database.atomic():
-        released = (Outbox.update(state="pending", lease_until=None)
-                    .where(Outbox.state == "sending").execute())
+    released = outbox_delivery.release_all_sending()
     if released:
         log.info("released %d outgoing mails cut off by the last stop", released)
 
 
 def _redispatch_inbound(dispatcher: Dispatcher, now: datetime, cutoff: datetime) -> int:
-    forgotten = (Inbound.dispatched_at.is_null() | (Inbound.dispatched_at < cutoff))
     total = 0
-    while True:
-        ids = [row.id for row in Inbound.select(Inbound.id)
-               .where((Inbound.state == "pending") & forgotten)
-               .order_by(Inbound.id).limit(SWEEP_BATCH)]
-        if not ids:
-            return total
-        with database.atomic():
-            Inbound.update(dispatched_at=now).where(Inbound.id.in_(ids)).execute()
+    while ids := dispatch.forgotten_inbound(cutoff, SWEEP_BATCH):
+        dispatch.inbound_dispatched(ids, now)
         for inbound_id in ids:
             dispatcher.inbound(inbound_id)
         total += len(ids)
+    return total
 
 
 def _redispatch_outbox(dispatcher: Dispatcher, now: datetime, cutoff: datetime) -> int:
-    forgotten = (Outbox.dispatched_at.is_null() | (Outbox.dispatched_at < cutoff))
-    due = (Outbox.state == "pending") & (Outbox.next_attempt_at <= now)
-    stale = (Outbox.state == "sending") & (Outbox.lease_until < now)
     total = 0
-    while True:
-        ids = [row.id for row in Outbox.select(Outbox.id).where((due | stale) & forgotten)
-               .order_by(Outbox.id).limit(SWEEP_BATCH)]
-        if not ids:
-            return total
-        with database.atomic():
-            Outbox.update(dispatched_at=now).where(Outbox.id.in_(ids)).execute()
+    while ids := dispatch.forgotten_outbox(now, cutoff, SWEEP_BATCH):
+        dispatch.outbox_dispatched(ids, now)
         for outbox_id in ids:
             dispatcher.outgoing(outbox_id)
         total += len(ids)
+    return total

@@ -19,13 +19,22 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from postdesk import logs
-from postdesk.channels.email.transports import Envelope, NotAttempted, Outgoing, PermanentFailure
+from postdesk.channels.email.transports import (
+    Envelope,
+    NotAttempted,
+    Outgoing,
+    PermanentFailure,
+    Transport,
+    transport_from_url,
+)
 from postdesk.config.runtime import Runtime
+from postdesk.config.settings import Settings
 from postdesk.errors import TemporaryFailure
 from postdesk.mail.compose import OutgoingAttachment, OutgoingMail, compose
-from postdesk.store import fastsql
-from postdesk.store.db import database, durable_atomic, utcnow
-from postdesk.store.models import Attachment, Blob, Outbox
+from postdesk.store import outbox_delivery
+from postdesk.store.attachment_files import attachment_files
+from postdesk.store.db import database, utcnow
+from postdesk.store.models import Outbox
 from postdesk.tickets import service
 
 log = logging.getLogger(__name__)
@@ -51,7 +60,7 @@ def send_many(outbox_ids: Sequence[int], runtime: Runtime,
     now = now or utcnow()
     states = dict.fromkeys(outbox_ids, "skipped")
     ready: list[tuple[Outbox, bytes]] = []
-    rows = _due_rows(outbox_ids, now)
+    rows = outbox_delivery.rows_to_claim(outbox_ids, now)
     for row in rows:
         with logs.log_context(outbox=row.id, ticket=row.ticket_id):
             try:
@@ -60,10 +69,10 @@ def send_many(outbox_ids: Sequence[int], runtime: Runtime,
                 log.exception("outbox %s could not be rendered", row.id)
                 states[row.id] = _give_up(row, f"{type(exc).__name__}: {exc}")
     lease = runtime.settings.outgoing.send_lease  # a claimed row is not handed out again before
-    claimed = _claim(ready, now, timedelta(seconds=lease))
+    claimed = outbox_delivery.claim(ready, now, timedelta(seconds=lease))
     # what is not on its way well within the lease goes back, unsent, before the lease ends
     deadline = time.monotonic() + lease / 2
-    results = runtime.transport.send_many([
+    results = transport_of(runtime.settings).send_many([
         Outgoing(raw, Envelope(mail_from=row.headers["from_address"], recipients=(row.recipient,)),
                  row.message_id) for row, raw in claimed], deadline)
     sent: list[tuple[Outbox, str]] = []
@@ -82,10 +91,12 @@ def send_many(outbox_ids: Sequence[int], runtime: Runtime,
     return states
 
 
-def _due_rows(outbox_ids: Sequence[int], now: datetime) -> list[Outbox]:
-    """The rows among `outbox_ids` that may be claimed now, in id order (one SELECT)."""
-    rows = sorted(fastsql.rows_by(Outbox, Outbox.id, outbox_ids), key=lambda row: row.id)
-    return [row for row in rows if _may_claim(row, now)]
+def transport_of(settings: Settings) -> Transport:
+    """The transport `[outgoing]` names (made per batch: it holds no connection between
+    batches, only what the URL says)."""
+    outgoing = settings.outgoing
+    return transport_from_url(settings.outgoing_transport, starttls=outgoing.starttls,
+                              timeout=outgoing.timeout)
 
 
 def _failed(row: Outbox, error: Exception, runtime: Runtime) -> str:
@@ -102,48 +113,9 @@ def _failed(row: Outbox, error: Exception, runtime: Runtime) -> str:
 
 
 def _release(row: Outbox) -> str:
-    """Give back a claimed row that was never offered to the transport: due at once,
-    the attempt not counted."""
-    with database.atomic():
-        (Outbox.update(state="pending", lease_until=None, next_attempt_at=utcnow(),
-                       attempts=Outbox.attempts - 1)
-         .where((Outbox.id == row.id) & (Outbox.state == "sending")).execute())
+    """Give back a claimed row that was never offered to the transport."""
+    outbox_delivery.release(row.id)
     return "pending"
-
-
-def _may_claim(row: Outbox, now: datetime) -> bool:
-    if row.state == "pending":
-        return bool(row.next_attempt_at <= now)
-    return row.state == "sending" and row.lease_until is not None and row.lease_until < now
-
-
-def _claim(ready: list[tuple[Outbox, bytes]], now: datetime, lease: timedelta
-           ) -> list[tuple[Outbox, bytes]]:
-    """Take the rows (one conditional UPDATE each) and store their rendered bytes with
-    them; the rows this worker now holds.
-
-    The commit is synced: everything that led to these mails (the tickets, the
-    outbox rows) is on disk before they leave, so a power cut cannot make us
-    decide and send them a second time."""
-    if not ready:
-        return []
-    p = database.obj.param
-    at = Outbox.next_attempt_at.db_value(now)
-    lease_until = Outbox.lease_until.db_value(now + lease)
-    claimed = []
-    with durable_atomic():
-        for row, raw in ready:
-            taken = database.execute_sql(
-                f'UPDATE "outbox" SET "state" = {p}, "lease_until" = {p}, '
-                f'"attempts" = "attempts" + 1, "raw" = {p} WHERE "id" = {p} AND '
-                f'(("state" = {p} AND "next_attempt_at" <= {p}) '
-                f'OR ("state" = {p} AND "lease_until" < {p}))',
-                ["sending", lease_until, Outbox.raw.db_value(raw),
-                 row.id, "pending", at, "sending", at]).rowcount
-            if taken == 1:
-                row.attempts += 1
-                claimed.append((row, raw))
-    return claimed
 
 
 def render(row: Outbox, runtime: Runtime) -> bytes:
@@ -175,11 +147,7 @@ def render(row: Outbox, runtime: Runtime) -> bytes:
 
 def _attachments(ids: list[int]) -> list[OutgoingAttachment]:
     """The stored files a mail carries (an agent's attachments, relayed to the customer)."""
-    if not ids:
-        return []
-    rows = (Attachment.select(Attachment, Blob).join(Blob)
-            .where(Attachment.id.in_(ids)).order_by(Attachment.id))
-    return [OutgoingAttachment(row.filename, row.content_type, row.blob.data) for row in rows]
+    return [OutgoingAttachment(*stored) for stored in attachment_files(ids)]
 
 
 def revive_datetimes(context: Mapping[str, Any]) -> dict[str, Any]:
@@ -212,11 +180,7 @@ def backoff(attempts: int) -> timedelta:
 def _retry_later(row: Outbox, error: str, runtime: Runtime) -> str:
     if row.attempts >= runtime.settings.outgoing.max_attempts:
         return _give_up(row, f"gave up after {row.attempts} attempts: {error}")
-    now = utcnow()
-    with database.atomic():
-        (Outbox.update(state="pending", next_attempt_at=now + backoff(row.attempts),
-                       lease_until=None, last_error=error[:2000])
-         .where(Outbox.id == row.id).execute())
+    outbox_delivery.retry_at(row.id, utcnow() + backoff(row.attempts), error)
     log.warning("outbox %s to %s deferred (attempt %s): %s", row.id, row.recipient,
                 row.attempts, error)
     return "pending"
@@ -225,8 +189,7 @@ def _retry_later(row: Outbox, error: str, runtime: Runtime) -> str:
 def _give_up(row: Outbox, error: str) -> str:
     now = utcnow()
     with database.atomic():
-        (Outbox.update(state="failed", lease_until=None, last_error=error[:2000])
-         .where(Outbox.id == row.id).execute())
+        outbox_delivery.failed(row.id, error)
         if row.ticket_id is not None:
             service.record_event(row.ticket_id, "mail.failed",
                                  {"outbox": row.id, "to": row.recipient, "error": error[:500]},
@@ -239,13 +202,8 @@ def _mark_sent(sent: list[tuple[Outbox, str]]) -> None:
     if not sent:
         return
     now = utcnow()
-    ids = [row.id for row, _ in sent]
-    p = database.obj.param
     with database.atomic(), service.events_together():  # two statements for the batch
-        database.execute_sql(
-            f'UPDATE "outbox" SET "state" = {p}, "sent_at" = {p}, "lease_until" = NULL, '
-            f'"last_error" = {p} WHERE "id" IN ({fastsql.placeholders(len(ids))})',
-            ["sent", Outbox.sent_at.db_value(now), "", *ids])
+        outbox_delivery.sent([row.id for row, _ in sent], now)
         for row, _ in sent:
             if row.ticket_id is not None:
                 service.record_event(row.ticket_id, "mail.sent",

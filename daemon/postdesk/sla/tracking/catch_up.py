@@ -24,19 +24,15 @@ import threading
 import time
 from collections.abc import Collection
 from datetime import datetime
-from typing import Any, NamedTuple
-
-import peewee
 
 from postdesk.config.live_sla import sla_config
 from postdesk.config.runtime import Runtime
 from postdesk.sla import SlaConfig
 from postdesk.sla.tracking.track import Evaluation, evaluation_of, load_histories, store_into
-from postdesk.store import fastsql
-from postdesk.store.db import database, is_postgres, utcnow
-from postdesk.store.models import Ticket
-from postdesk.store.sla_pending import SlaPending
-from postdesk.store.sla_store import TicketSla
+from postdesk.store import sla_pending
+from postdesk.store.db import CONNECTION_FAILURES, database, is_postgres, utcnow
+from postdesk.store.sla_store import TicketSla, locked_rows
+from postdesk.store.ticket_reads import tickets_by_ids
 from postdesk.tickets.automation import facts_for
 
 log = logging.getLogger(__name__)
@@ -59,13 +55,9 @@ _own_lock = threading.Lock()
 def mark(ticket_id: int, now: datetime) -> None:
     """Note, inside the caller's transaction, that the ticket's clocks need recomputing.
 
-    An upsert, not an insert-if-absent: it locks the mark (PostgreSQL) so that a
-    catch-up that is reading the ticket's history waits for this commit."""
-    db = database.obj
-    sql = (f'INSERT INTO "sla_pending" ("ticket_id", "marked_at") VALUES ({db.param}, '
-           f'{db.param}) ON CONFLICT ("ticket_id") DO UPDATE SET "marked_at" = '
-           f'excluded."marked_at"')
-    database.execute_sql(sql, [ticket_id, SlaPending.marked_at.db_value(now)])
+    An upsert (`postdesk.store.sla_pending.mark`): a catch-up that is reading the
+    ticket's history waits for this commit."""
+    sla_pending.mark(ticket_id, now)
     with _own_lock:
         _own[ticket_id] = _own.get(ticket_id, 0) + 1
 
@@ -160,25 +152,20 @@ def refresh_pending(runtime: Runtime, *, older_than: datetime | None = None,
     now = utcnow()
     if is_postgres():
         with database.atomic():
-            marks = _take_marks(older_than, limit, only)
+            marks = sla_pending.take_marks(older_than, limit, only)
             if marks:
                 _store_all(_evaluations([m.ticket_id for m in marks], config, now), now)
-                _remove_marks([m.ticket_id for m in marks])
+                sla_pending.remove_marks([m.ticket_id for m in marks])
         return len(marks)
-    marks = _take_marks(older_than, limit, only)
+    marks = sla_pending.take_marks(older_than, limit, only)
     if not marks:
         return 0
     evaluations = _evaluations([m.ticket_id for m in marks], config, now)
     with database.atomic():
-        unchanged = _remove_unchanged_marks(marks)
+        unchanged = sla_pending.remove_unchanged_marks(marks)
         _store_all([(ticket_id, evaluation) for ticket_id, evaluation in evaluations
                     if ticket_id in unchanged], now)
     return len(marks)
-
-
-class _Mark(NamedTuple):
-    ticket_id: int
-    stored_at: Any  # `marked_at` as the database holds it, to compare it as it is
 
 
 def _evaluations(ids: list[int], config: SlaConfig | None, now: datetime
@@ -188,8 +175,7 @@ def _evaluations(ids: list[int], config: SlaConfig | None, now: datetime
     if config is None:
         return []
     # every read for the whole batch at once: tickets, snapshots, histories
-    found = {t.id: t for t in fastsql.rows_by(Ticket, Ticket.id, ids)}
-    tickets = [found[i] for i in ids if i in found]
+    tickets = tickets_by_ids(ids)
     facts = facts_for(tickets)
     histories = load_histories([t.id for t in tickets])
     evaluations = []
@@ -202,20 +188,6 @@ def _evaluations(ids: list[int], config: SlaConfig | None, now: datetime
     return evaluations
 
 
-def _remove_marks(ids: list[int]) -> None:
-    database.execute_sql(f'DELETE FROM "sla_pending" WHERE "ticket_id" IN '
-                         f'({fastsql.placeholders(len(ids))})', ids)
-
-
-def _remove_unchanged_marks(marks: list[_Mark]) -> set[int]:
-    """Remove the marks still holding the time they were read with; their tickets."""
-    p = database.obj.param
-    pairs = ", ".join([f"({p}, {p})"] * len(marks))
-    return {int(ticket_id) for (ticket_id,) in database.execute_sql(
-        f'DELETE FROM "sla_pending" WHERE ("ticket_id", "marked_at") IN (VALUES {pairs}) '
-        f'RETURNING "ticket_id"', [value for mark in marks for value in mark])}
-
-
 def _store_all(evaluations: list[tuple[int, Evaluation]], now: datetime) -> None:
     """Store the evaluations in one savepoint; if one of them fails, each in its own, so
     that one bad ticket spoils nothing (it is logged; its clocks catch up at its next
@@ -223,13 +195,13 @@ def _store_all(evaluations: list[tuple[int, Evaluation]], now: datetime) -> None
     ticket_ids = [ticket_id for ticket_id, _ in evaluations]
     try:
         with database.atomic():
-            _store_each(evaluations, _locked_rows(ticket_ids), now, each_in_savepoint=False)
+            _store_each(evaluations, locked_rows(ticket_ids), now, each_in_savepoint=False)
         return
-    except (peewee.OperationalError, peewee.InterfaceError):
+    except CONNECTION_FAILURES:
         raise  # the database is away: the marks stay for the next try
     except Exception:
         pass  # rolled back: find the bad one
-    _store_each(evaluations, _locked_rows(ticket_ids), now, each_in_savepoint=True)
+    _store_each(evaluations, locked_rows(ticket_ids), now, each_in_savepoint=True)
 
 
 def _store_each(evaluations: list[tuple[int, Evaluation]], rows: dict[int, TicketSla],
@@ -241,30 +213,7 @@ def _store_each(evaluations: list[tuple[int, Evaluation]], rows: dict[int, Ticke
         try:
             with database.atomic():
                 store_into(rows.get(ticket_id), ticket_id, evaluation, now)
-        except (peewee.OperationalError, peewee.InterfaceError):
+        except CONNECTION_FAILURES:
             raise
         except Exception:
             log.exception("SLA clocks of ticket %s not updated", ticket_id)
-
-
-def _locked_rows(ticket_ids: list[int]) -> dict[int, TicketSla]:
-    return {row.ticket_id: row for row in
-            fastsql.rows_by(TicketSla, TicketSla.ticket, ticket_ids, lock=True)}
-
-
-def _take_marks(older_than: datetime | None, limit: int,
-                only: Collection[int] | None = None) -> list[_Mark]:
-    """The oldest marks (locked for this transaction on PostgreSQL; others skip them)."""
-    p = database.obj.param
-    conditions, params = [], []
-    if older_than is not None:
-        conditions.append(f'"marked_at" < {p}')
-        params.append(SlaPending.marked_at.db_value(older_than))
-    if only is not None:
-        conditions.append(f'"ticket_id" IN ({fastsql.placeholders(len(only))})')
-        params += list(only)
-    where = f'WHERE {" AND ".join(conditions)} ' if conditions else ""
-    lock = " FOR UPDATE SKIP LOCKED" if is_postgres() else ""
-    return [_Mark(int(ticket_id), marked_at) for ticket_id, marked_at in database.execute_sql(
-        f'SELECT "ticket_id", "marked_at" FROM "sla_pending" {where}ORDER BY "marked_at" '
-        f'LIMIT {int(limit)}{lock}', params)]

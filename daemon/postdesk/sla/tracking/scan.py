@@ -32,10 +32,10 @@ Outbox rows made by the rules are returned for dispatch after the commit
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from postdesk.automation import EventFacts
 from postdesk.config.live_sla import sla_config
@@ -44,7 +44,8 @@ from postdesk.sla import Crossing, SlaConfig
 from postdesk.sla.tracking import track as sla_track
 from postdesk.store.db import database, utcnow
 from postdesk.store.models import Ticket
-from postdesk.store.sla_store import TicketSla
+from postdesk.store.sla_store import due_rows, locked_row
+from postdesk.store.ticket_reads import ticket_by_id
 from postdesk.tickets import service
 from postdesk.tickets.automation import Trigger, run_automations
 
@@ -62,24 +63,6 @@ class ScanResult:
     fired: list[tuple[int, str]] = field(default_factory=list)  # (ticket id, crossing key)
     failed: list[int] = field(default_factory=list)  # ticket ids
     outbox_ids: list[int] = field(default_factory=list)  # to dispatch after the commit
-
-
-DueRow = tuple[int, int, datetime]  # (row id, ticket id, next_at)
-
-
-def due_rows(now: datetime, limit: int = SCAN_BATCH,
-             after: tuple[datetime, int] | None = None) -> list[DueRow]:
-    """Rows due at `now`, by next_at then id, after a keyset position (next_at, row id):
-    the one query of a scan, served by the `ticket_sla_next_at` index."""
-    query = (TicketSla.select(TicketSla.id, TicketSla.ticket, TicketSla.next_at)
-             .where(TicketSla.next_at <= now))
-    if after is not None:
-        moment, row_id = after
-        query = query.where((TicketSla.next_at > moment)
-                            | ((TicketSla.next_at == moment) & (TicketSla.id > row_id)))
-    rows = cast(Iterable[tuple[Any, Any, Any]],
-                query.order_by(TicketSla.next_at, TicketSla.id).limit(limit).tuples())
-    return [(int(row_id), int(ticket_id), next_at) for row_id, ticket_id, next_at in rows]
 
 
 def scan(now: datetime, runtime: Runtime, *, batch: int = SCAN_BATCH) -> ScanResult:
@@ -125,10 +108,10 @@ def run_once(runtime: Runtime, dispatch: Callable[[int], None]) -> ScanResult:
 def scan_ticket(ticket_id: int, config: SlaConfig, runtime: Runtime, now: datetime
                 ) -> tuple[list[str], list[int]]:
     """Handle one due ticket inside the caller's transaction -> (keys fired, outbox ids)."""
-    row = sla_track.locked_row(ticket_id)
+    row = locked_row(ticket_id)
     if row is None or row.next_at is None or row.next_at > now:
         return [], []  # another scan got here first
-    ticket = Ticket.get_or_none(Ticket.id == ticket_id)
+    ticket = ticket_by_id(ticket_id)
     if ticket is None:
         return [], []
     evaluation = sla_track.evaluate(ticket, config, now)
@@ -140,7 +123,9 @@ def scan_ticket(ticket_id: int, config: SlaConfig, runtime: Runtime, now: dateti
         run_automations(ticket, trigger, runtime, now)
     fired = [c.key for c in crossings]
     if crossings:  # the rules may have changed priority, team or status
-        ticket = Ticket.get_by_id(ticket_id)
+        reread = ticket_by_id(ticket_id)
+        assert reread is not None, "read in this transaction, and tickets are not deleted"
+        ticket = reread
         evaluation = sla_track.evaluate(ticket, config, now)
     sla_track.store(ticket, evaluation, now, fired=fired, checked_until=now)
     return fired, trigger.outbox_ids

@@ -34,8 +34,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-import peewee
-
 from postdesk.automation import TicketFacts
 from postdesk.config.live_sla import sla_config
 from postdesk.config.runtime import Runtime
@@ -51,10 +49,12 @@ from postdesk.sla import (
     thresholds,
 )
 from postdesk.sla.tracking import live as sla_live
-from postdesk.store import fastsql
-from postdesk.store.db import database
-from postdesk.store.models import Event, Ticket
-from postdesk.store.sla_store import TicketSla
+from postdesk.store import sla_store
+from postdesk.store.db import CONNECTION_FAILURES, database
+from postdesk.store.models import Ticket
+from postdesk.store.sla_store import TicketSla, locked_row
+from postdesk.store.ticket_history import events_with_messages
+from postdesk.store.ticket_reads import ticket_by_id
 from postdesk.tickets import service
 from postdesk.tickets.automation import facts_of
 from postdesk.tickets.statuses import INITIAL_STATUS
@@ -114,10 +114,10 @@ def refresh_safely(ticket_id: int, runtime: Runtime, now: datetime) -> None:
     database that is unavailable still fails the transaction, so the work is retried."""
     try:
         with database.atomic():
-            ticket = Ticket.get_or_none(Ticket.id == ticket_id)
+            ticket = ticket_by_id(ticket_id)
             if ticket is not None:
                 refresh(ticket, runtime, now)
-    except (peewee.OperationalError, peewee.InterfaceError):
+    except CONNECTION_FAILURES:
         raise
     except Exception:
         log.exception("SLA clocks of ticket %s not updated", ticket_id)
@@ -152,9 +152,8 @@ def store_into(row: TicketSla | None, ticket_id: int, evaluation: Evaluation, no
     """`store` when the caller has read (and locked) the ticket's row: `row`, None when
     the ticket has none yet."""
     if row is None:
-        created = fastsql.create_if_absent(
-            TicketSla, ticket=ticket_id, updated_at=now,
-            **_stored_values(evaluation, sorted(set(fired)), checked_until))
+        created = sla_store.create_row(
+            ticket_id, now, _stored_values(evaluation, sorted(set(fired)), checked_until))
         if created is not None:
             return created
         row = locked_row(ticket_id)  # another worker created it a moment ago
@@ -163,11 +162,8 @@ def store_into(row: TicketSla | None, ticket_id: int, evaluation: Evaluation, no
         service.record_event(ticket_id, "sla.policy_changed",
                              {"old": row.policy, "new": evaluation.policy.name},
                              actor="system", now=now)
-    for name, value in _stored_values(evaluation, sorted(set(row.fired or ()) | set(fired)),
-                                      checked_until).items():
-        setattr(row, name, value)
-    row.updated_at = now
-    row.save()
+    sla_store.update_row(row, now, _stored_values(
+        evaluation, sorted(set(row.fired or ()) | set(fired)), checked_until))
     return row
 
 
@@ -185,12 +181,6 @@ def _stored_values(evaluation: Evaluation, fired: list[str],
     if checked_until is not None:
         values["checked_until"] = checked_until
     return values
-
-
-def locked_row(ticket_id: int) -> TicketSla | None:
-    """The ticket's row, locked until the transaction ends (PostgreSQL; SQLite has
-    one writer at a time anyway)."""
-    return fastsql.get_by(TicketSla, TicketSla.ticket, ticket_id, lock=True)
 
 
 def clocks_json(clocks: Mapping[str, ClockState]) -> dict[str, Any]:
@@ -228,29 +218,9 @@ def load_history(ticket_id: int) -> list[Happening]:
 
 
 def load_histories(ticket_ids: Sequence[int]) -> dict[int, list[Happening]]:
-    """`load_history` of several tickets with two queries (pre-built SQL: this runs for
-    every changed ticket)."""
-    ids = list(ticket_ids)
-    found: dict[int, list[Happening]] = {ticket_id: [] for ticket_id in ids}
-    if not ids:
-        return found
-    among = f"IN ({fastsql.placeholders(len(ids))})"
-    messages = {row[0]: row[1:] for row in database.execute_sql(
-        'SELECT "id", "direction", "visibility", "author_email" FROM "message" '
-        f'WHERE "ticket_id" {among}', ids)}
-    rows = database.execute_sql(
-        'SELECT "ticket_id", "kind", "data", "actor", "created_at" FROM "event" '
-        f'WHERE "ticket_id" {among} ORDER BY "ticket_id", "created_at", "id"', ids)
-    for ticket_id, kind, raw_data, actor, created_at in rows:
-        data = Event.data.python_value(raw_data) or {}
-        at = Event.created_at.python_value(created_at)
-        message = messages.get(int(data.get("message") or 0)) \
-            if kind.startswith("message.") else None
-        if message is not None:
-            found[ticket_id].append(Happening(at, kind, data, actor, *message))
-        else:
-            found[ticket_id].append(Happening(at, kind, data, actor))
-    return found
+    """`load_history` of several tickets with two queries (this runs for every changed
+    ticket)."""
+    return events_with_messages(ticket_ids, Happening)
 
 
 def _start(ticket: Ticket) -> Start:

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 import peewee
 
 from postdesk.store import subject_index
-from postdesk.store.models import MODELS, SchemaVersion
+from postdesk.store.models import SchemaVersion
+from postdesk.store.schema import MODELS
 
 if TYPE_CHECKING:
     from playhouse.migrate import SchemaMigrator

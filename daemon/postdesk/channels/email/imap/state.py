@@ -11,7 +11,8 @@ compare-and-set (UIDVALIDITY and the previous last UID must still match), so
 two daemons pulling the same mailbox cannot both store a mail; the loser rolls
 back and resumes from what the winner wrote.
 
-These functions are synchronous (peewee); the intake runs them in a thread.
+These functions are synchronous (the store's statements are in
+`postdesk.store.imap_sources`); the intake runs them in a thread.
 """
 
 from __future__ import annotations
@@ -24,25 +25,17 @@ from dataclasses import dataclass
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 
-import peewee
-
 from postdesk.errors import TemporaryFailure
-from postdesk.store.db import database, durable_atomic, utcnow
+from postdesk.store import imap_sources
+from postdesk.store.db import DatabaseError, database, durable_atomic
+from postdesk.store.imap_sources import SourceState
 from postdesk.store.inbound import Arrival, store_inbound
-from postdesk.store.models import ImapState, Inbound, Message
 
 _MESSAGE_ID = re.compile(r"<([^<>\s]+)>")
 
 
 class StateConflict(TemporaryFailure):
     """Another process advanced this source's state first; resume from the stored state."""
-
-
-@dataclass(frozen=True)
-class SourceState:
-    uidvalidity: int | None
-    last_uid: int
-    rescan_through: int
 
 
 @dataclass(frozen=True)
@@ -62,23 +55,12 @@ class BatchResult:
 def load_state(name: str) -> SourceState:
     """The stored state of source `name`, creating an empty one on first use."""
     with database.connection_context():
-        with database.atomic():
-            row = ImapState.get_or_none(ImapState.source == name)
-            if row is None:
-                try:
-                    with database.atomic():
-                        ImapState.insert(source=name, uidvalidity=None, last_uid=0,
-                                         rescan_through=0, updated_at=utcnow()).execute()
-                except peewee.IntegrityError:  # another node created it first
-                    pass
-                row = ImapState.get(ImapState.source == name)
-        return SourceState(row.uidvalidity, int(row.last_uid), int(row.rescan_through))
+        return imap_sources.load_or_create(name)
 
 
 def peek_state(name: str) -> SourceState | None:
     """The stored state of source `name`, or None before its first run."""
-    row = ImapState.get_or_none(ImapState.source == name)
-    return SourceState(row.uidvalidity, int(row.last_uid), int(row.rescan_through)) if row else None
+    return imap_sources.peek(name)
 
 
 def reset_state(name: str, before: SourceState, uidvalidity: int, rescan_through: int
@@ -116,7 +98,7 @@ def commit_batch(name: str, before: SourceState, mails: Sequence[FetchedMail], a
                                       rcpt_to=(address,), source=source,
                                       peer=f"{peer} uid {before.uidvalidity}/{mail.uid}")
                     stored.append(store_inbound(arrival))
-        except peewee.DatabaseError as exc:
+        except DatabaseError as exc:
             raise TemporaryFailure(f"database unavailable: {exc}") from exc
     for inbound_id in stored:
         with contextlib.suppress(Exception):  # the sweeper re-dispatches undelivered rows
@@ -125,30 +107,17 @@ def commit_batch(name: str, before: SourceState, mails: Sequence[FetchedMail], a
 
 
 def _advance(name: str, before: SourceState, after: SourceState) -> None:
-    uidvalidity_matches = (ImapState.uidvalidity.is_null() if before.uidvalidity is None
-                           else ImapState.uidvalidity == before.uidvalidity)
-    changed = (ImapState
-               .update(uidvalidity=after.uidvalidity, last_uid=after.last_uid,
-                       rescan_through=after.rescan_through, updated_at=utcnow())
-               .where((ImapState.source == name) & uidvalidity_matches
-                      & (ImapState.last_uid == before.last_uid))
-               .execute())
-    if changed != 1:
+    if not imap_sources.advance(name, before, after):
         raise StateConflict(f"imap:{name}: the stored state changed under us (another node "
                             "pulling the same mailbox?); resuming from the stored state")
 
 
 def _seen_before(source: str, raw: bytes, *, by_message_id: bool) -> bool:
     """True when this source already stored the same bytes (or the same Message-ID)."""
-    digest = hashlib.sha256(raw).hexdigest()
-    if Inbound.select().where((Inbound.source == source) & (Inbound.sha256 == digest)).exists():
+    if imap_sources.stored_content(source, hashlib.sha256(raw).hexdigest()):
         return True
     message_id = _message_id(raw) if by_message_id else None
-    if message_id is None:
-        return False
-    return (Message.select().join(Inbound)
-            .where((Message.message_id == message_id[:998]) & (Inbound.source == source))
-            .exists())
+    return message_id is not None and imap_sources.stored_message_id(source, message_id)
 
 
 def _headers(raw: bytes) -> dict[str, str]:

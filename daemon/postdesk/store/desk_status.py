@@ -1,0 +1,63 @@
+"""What `postdesk status` and the metrics read about waiting mail and the IMAP sources.
+
+Each figure is one query along the indexed state columns (`inbound.state`,
+`outbox.state`, `outbox.next_attempt_at`): a health check or a scrape reads
+the waiting and failed rows, never the desk's whole history. Both read the
+same figures here, so `postdesk status` and the metrics cannot disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any
+
+import peewee as pw
+
+from postdesk.store.models import ImapState, Inbound, Outbox
+
+#: Outbox states of mail not sent yet: due or backing off, and on its way.
+WAITING_OUTBOX = ("pending", "sending")
+
+
+def pending_inbound_count() -> int:
+    """Inbound mails not processed yet."""
+    return int(Inbound.select().where(Inbound.state == "pending").count())
+
+
+def oldest_pending_inbound() -> Any:
+    """When the oldest unprocessed mail arrived (None: none waits; SQLite gives text)."""
+    return (Inbound.select(pw.fn.MIN(Inbound.received_at))
+            .where(Inbound.state == "pending").scalar())
+
+
+def failed_inbound_since(since: datetime) -> int:
+    """Mails received since `since` whose processing failed."""
+    return int(Inbound.select()
+               .where((Inbound.state == "failed") & (Inbound.received_at >= since)).count())
+
+
+def waiting_outbox_count() -> int:
+    """Notifications not sent yet (pending or being sent)."""
+    return int(Outbox.select().where(Outbox.state.in_(WAITING_OUTBOX)).count())
+
+
+def oldest_due_outbox(now: datetime) -> Any:
+    """The earliest due time among notifications due at `now` and not sent (None: none;
+    SQLite gives text)."""
+    return (Outbox.select(pw.fn.MIN(Outbox.next_attempt_at))
+            .where((Outbox.state == "pending") & (Outbox.next_attempt_at <= now)).scalar())
+
+
+def failed_outbox_since(since: datetime) -> int:
+    """Notifications created since `since` that were given up."""
+    return int(Outbox.select()
+               .where((Outbox.state == "failed") & (Outbox.created_at >= since)).count())
+
+
+def imap_states(sources: Collection[str] | None = None) -> list[ImapState]:
+    """The stored state of the IMAP sources (of those named in `sources`, when given)."""
+    query = ImapState.select()
+    if sources is not None:
+        query = query.where(ImapState.source.in_(list(sources) or [""]))
+    return list(query)
