@@ -91,6 +91,9 @@ def check_live(settings: Settings) -> CheckResult:
         return CheckResult("live", f"live files: not recorded ({' '.join(str(exc).split())})")
     finally:
         db.database.close()
+    if not records:
+        return CheckResult("live", "live files: none recorded yet (postdesk serve records "
+                                   "them when it starts)")
     broken = [record for record in records if record.error is not None]
     return CheckResult("live", f"live files: {len(records)} recorded by the running desk, "
                                f"{len(broken)} broken",
