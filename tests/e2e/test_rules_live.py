@@ -138,3 +138,25 @@ def test_queues_broken_before_their_first_use_keep_the_last_good_ones(make_setti
     error = fresh.live_queues.last_error
     assert error is not None and error.startswith(
         f"rules/queues.yaml:{len(broken.splitlines()) + 1}: ")
+
+
+def test_a_template_edit_that_does_not_parse_keeps_the_last_good_templates(
+        make_settings, sqlite_url, start_daemon):
+    settings = make_settings(sqlite_url, broker_worker_processes=0, rules_reload_interval=1)
+    subject = Path(settings.path(settings.paths.templates)) / "email" / "acknowledgment.subject.j2"
+    subject.parent.mkdir(parents=True, exist_ok=True)
+    subject.write_text("Received: [#{{ ticket.id }}] {{ ticket.subject }}\n")
+    daemon = start_daemon(settings)
+    send(daemon, customer_mail())
+    [first] = wait_for(lambda: read_outgoing(daemon.outgoing))
+    assert first["Subject"] == "Received: [#1] Printer on fire"
+
+    subject.write_text("Received: [#{{ ticket.id }] {{ ticket.subject }}\n")  # one brace short
+    time.sleep(1.2)
+    send(daemon, customer_mail(message_id="<second@customer.example>",
+                               sender="bob@customer.example"))
+    second = wait_for(lambda: [m for m in read_outgoing(daemon.outgoing)
+                               if m["To"].addresses[0].addr_spec == "bob@customer.example"])
+    assert second[0]["Subject"] == "Received: [#2] Printer on fire"  # the last good template
+    error = runtime.current().live.templates.last_error
+    assert error is not None and error.startswith("templates/email/acknowledgment.subject.j2:1: ")

@@ -210,8 +210,8 @@ def test_the_poller_logs_one_line_per_file_that_changed_and_records_it(
     shipped.mkdir()
     recorded: list[LiveState] = []
 
-    def live(spec: LiveSpec) -> LiveFile:  # type: ignore[type-arg]
-        return LiveFile(spec, desk, shipped_folder=shipped, interval=3600,
+    def live(spec: LiveSpec, folder: Path = desk) -> LiveFile:  # type: ignore[type-arg]
+        return LiveFile(spec, folder, shipped_folder=shipped, interval=3600,
                         clock=clocks.monotonic, wall_clock=clocks.wall)
 
     from postdesk.automation import Vocabulary
@@ -221,7 +221,10 @@ def test_the_poller_logs_one_line_per_file_that_changed_and_records_it(
                       routing=live(live_specs.routing(lambda: teams.current().team_names,
                                                       ["support@example.com"])),
                       queues=live(live_specs.queues(Vocabulary)),
-                      sla=live(live_specs.sla(Vocabulary)), record=recorded.append)
+                      sla=live(live_specs.sla(Vocabulary)),
+                      templates=live(live_specs.templates(desk.parent / "templates"),
+                                     desk.parent / "templates"),
+                      record=recorded.append)
     caplog.set_level(logging.INFO, logger="postdesk.config.live_files")
 
     files.check(everything=True)  # at start: every file
@@ -230,7 +233,8 @@ def test_the_poller_logs_one_line_per_file_that_changed_and_records_it(
         "rules/teams.yaml: 0 teams, 0 agents in force",
         "rules/routing.yaml: 0 request types, 0 routes in force",
         "rules/queues.yaml: 0 queues in force",
-        "rules/sla.yaml: no SLA policies (no clocks) in force"]
+        "rules/sla.yaml: no SLA policies (no clocks) in force",
+        "templates/: no templates of its own in force"]
     assert [s.name for s in recorded] == [f.name for f in files]
 
     caplog.clear()
@@ -262,7 +266,7 @@ def test_a_state_the_database_did_not_take_is_recorded_at_the_next_check(
     others = [LiveFile(LiveSpec(f"rules/{n}.yaml", live_specs.one_file(f"{n}.yaml"),
                                 Names().parse, (), str), names.folder,
                        shipped_folder=names.shipped_folder, interval=2)
-              for n in ("b", "c", "d", "e")]
+              for n in ("b", "c", "d", "e", "f")]
     database_up = False
     recorded: list[str] = []
 
@@ -277,6 +281,6 @@ def test_a_state_the_database_did_not_take_is_recorded_at_the_next_check(
     database_up = True
     files.check()  # nothing changed, but nothing was recorded either
     assert recorded == ["rules/names.yaml", "rules/b.yaml", "rules/c.yaml", "rules/d.yaml",
-                        "rules/e.yaml"]
+                        "rules/e.yaml", "rules/f.yaml"]
     files.check()
-    assert len(recorded) == 5
+    assert len(recorded) == 6

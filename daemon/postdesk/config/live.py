@@ -139,7 +139,7 @@ class LiveFile(Generic[T]):
     `generation` grows each time what is in force or its error changes, so that the
     poller can report a change that a worker thread happened to notice first."""
 
-    def __init__(self, spec: LiveSpec[T], folder: Path, *, shipped_folder: Path,
+    def __init__(self, spec: LiveSpec[T], folder: Path, *, shipped_folder: Path | None,
                  interval: float, snapshots: Callable[[str], Snapshot | None] = no_snapshots,
                  clock: Callable[[], float] = time.monotonic,
                  wall_clock: Callable[[], datetime] = utcnow) -> None:
@@ -239,8 +239,7 @@ class LiveFile(Generic[T]):
                 return value, LiveState(self.name, InForce.LAST_GOOD, self.spec.describe(value),
                                         snapshot.version, snapshot.validated_at)
         try:
-            version = read_version(self.spec.files(self.shipped_folder), self.shipped_folder,
-                                   str(self.shipped_folder))
+            version = self._shipped_version()
             value = self.spec.parse(version)
         except ConfigError as exc:
             log.warning("%s: the shipped version does not load on this desk: %s", self.name, exc)
@@ -250,6 +249,13 @@ class LiveFile(Generic[T]):
         empty = self.spec.empty
         return empty, LiveState(self.name, InForce.EMPTY, self.spec.describe(empty), Version(),
                                 None)
+
+    def _shipped_version(self) -> Version:
+        """What Postdesk ships for this file; no folder: nothing of the desk's own (templates)."""
+        folder = self.shipped_folder
+        if folder is None:
+            return Version()
+        return read_version(self.spec.files(folder), folder, str(folder))
 
     def _snapshot(self) -> Snapshot | None:
         try:

@@ -40,6 +40,7 @@ from postdesk.config.live import (
 )
 from postdesk.config.settings import Settings
 from postdesk.config.shipped import shipped
+from postdesk.notify.template_overrides import TemplateSet
 from postdesk.sla import SlaConfig
 from postdesk.store import live_files as store
 from postdesk.ticket_queues.model import QueueBook
@@ -76,12 +77,14 @@ class LiveFiles:
     routing: LiveFile[Routing]
     queues: LiveFile[QueueBook]
     sla: LiveFile[SlaConfig | None]
+    templates: LiveFile[TemplateSet]
     record: Callable[[LiveState], None] = record_in_database
     _logged: dict[str, int] = field(default_factory=dict)
     _recorded: dict[str, int] = field(default_factory=dict)
 
     def __iter__(self) -> Iterator[LiveFile[Any]]:
-        return iter((self.automation, self.teams, self.routing, self.queues, self.sla))
+        return iter((self.automation, self.teams, self.routing, self.queues, self.sla,
+                     self.templates))
 
     def request_reload(self) -> None:
         """Look at every file at its next use."""
@@ -123,11 +126,13 @@ def desk_live_files(settings: Settings, vocabulary: Callable[[], Vocabulary], *,
                     snapshots: Callable[[str], Snapshot | None] = snapshot_from_database,
                     record: Callable[[LiveState], None] = record_in_database,
                     shipped_rules: Path | None = None) -> LiveFiles:
-    """The desk's live files under `[paths] rules`, checked every `[rules] reload_interval`."""
+    """The desk's live files under `[paths] rules` and `templates`, each looked at no more
+    often than every `[rules] reload_interval` seconds."""
     folder = settings.path(settings.paths.rules)
     shipped_folder = shipped_rules or shipped("rules")
 
-    def live(spec: LiveSpec[Any]) -> LiveFile[Any]:
+    def live(spec: LiveSpec[Any], folder: Path = folder,
+             shipped_folder: Path | None = shipped_folder) -> LiveFile[Any]:
         return LiveFile(spec, folder, shipped_folder=shipped_folder,
                         interval=settings.rules.reload_interval, snapshots=snapshots)
 
@@ -139,6 +144,8 @@ def desk_live_files(settings: Settings, vocabulary: Callable[[], Vocabulary], *,
                                         settings.desk.addresses)),
         queues=live(live_specs.queues(vocabulary)),
         sla=live(live_specs.sla(vocabulary)),
+        templates=live(live_specs.templates(settings.path(settings.paths.templates)),
+                       settings.path(settings.paths.templates), None),
         record=record,
     )
 

@@ -1,9 +1,10 @@
-"""The desk's live files: which files under rules/ each one reads, and how it validates them.
+"""The desk's live files: which files each one reads, and how it validates them.
 
 Each parse takes the texts (not the paths), so that the same validation runs on
 the files on disk, on the last good version kept in the database and on the
 version Postdesk ships. A live file whose files are absent is valid and empty:
-no automations, no teams, no routes, no queues, no SLA clocks.
+no automations, no teams, no routes, no queues, no SLA clocks, no templates of
+the desk's own (the shipped ones serve).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from postdesk.automation import RuleSet, Vocabulary, automation_files
 from postdesk.automation.loader import MAIN_FILE, build_rules
 from postdesk.config.live import LiveSpec, Version
 from postdesk.config.rulesfile import parse_yaml
+from postdesk.notify.template_overrides import TemplateSet, override_files, parse_overrides
 from postdesk.sla import SlaConfig
 from postdesk.sla.loader import parse_sla
 from postdesk.ticket_queues.loader import QUEUES_FILE, parse_queues
@@ -96,6 +98,19 @@ def sla(vocabulary: Callable[[], Vocabulary]) -> LiveSpec[SlaConfig | None]:
                 f"{_count(len(config.calendars), 'calendar')}")
 
     return LiveSpec(f"rules/{SLA_FILE}", one_file(SLA_FILE), parse, None, describe)
+
+
+def templates(folder: Path) -> LiveSpec[TemplateSet]:
+    """The desk's own templates under `folder` (its `[paths] templates`)."""
+    def parse(version: Version) -> TemplateSet:
+        return parse_overrides(folder, ((f.display.split("/", 1)[1], f.display, f.text)
+                                        for f in version.files))
+
+    def describe(found: TemplateSet) -> str:
+        count = len(found.sources)
+        return f"{count} of the desk's own templates" if count else "no templates of its own"
+
+    return LiveSpec(f"{folder.name}/", override_files, parse, TemplateSet(folder), describe)
 
 
 def _count(number: int, one: str, many: str | None = None) -> str:

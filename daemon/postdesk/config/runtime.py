@@ -113,6 +113,7 @@ class Runtime:
             [settings.path(settings.paths.locales), default_locale_dir()],
             default_language=settings.desk.default_language,
             branding=branding_of(settings),
+            overrides=self.live.templates.current,
         )
 
     @cached_property
