@@ -5,7 +5,9 @@ Each mail is three templates, ``email/<name>.subject.j2``, ``.txt.j2`` and
 which carry the desk's branding. Template folders are searched in order (the
 desk's ``templates/`` first, then the shipped defaults); inside each folder a
 per-language copy, ``<dir>/<lang>/email/<name>...``, wins over the generic one
-for the language the mail is written in.
+for the language the mail is written in. The desk's folder can be served from
+its live file instead (`overrides`, see :mod:`postdesk.notify.template_overrides`),
+so that a template edit that does not parse leaves the last good one in force.
 
 The mail is written in the first language of the locale chain (see
 :mod:`postdesk.notify.i18n`) that has a catalog or per-language templates.
