@@ -15,3 +15,12 @@ def state(languages: tuple[str, ...]) -> dict[str, object]:
         "model_loaded": tuple(sorted(languages)) in locale_guess._identifiers,
         "numpy_imported": "numpy" in sys.modules,
     }
+
+
+def rules_in_force() -> dict[str, object]:
+    """The automation rules this worker process runs on, and why not on the file."""
+    from postdesk.config import runtime
+
+    current = runtime.current()
+    return {"rules": [rule.name for rule in current.rules.rules],
+            "error": current.live_rules.last_error}

@@ -117,3 +117,46 @@ def test_waiting_seven_days_resolves_with_a_polite_notice(make_settings, sqlite_
                                  or "7 days" in m.get_body(("plain",)).get_content()])
     assert notice["To"].addresses[0].addr_spec == "zoe@customer.example"
     assert schedule_scan.scan(utcnow(), runtime.current()).changed == 0  # once only
+
+
+def test_queues_broken_before_their_first_use_keep_the_last_good_ones(make_settings,
+                                                                      sqlite_url):
+    from postdesk.config.runtime import Runtime
+    from postdesk.serve.daemon import prepare
+
+    settings = make_settings(sqlite_url, broker_worker_processes=0)
+    queues = Path(settings.path(settings.paths.rules)) / "queues.yaml"
+    shipped_names = set(Runtime(settings).queues.names)
+    queues.write_text(queues.read_text().replace("\nqueues:\n",
+                                                 "\nqueues:\n  - name: everything\n", 1))
+    prepare(settings)  # the daemon starts: the queues are good
+    broken = queues.read_text() + "  - name: [this is not yaml\n"
+    queues.write_text(broken)
+
+    fresh = Runtime(settings)  # a worker process that has not used the queues yet
+    assert set(fresh.queues.names) == shipped_names | {"everything"}
+    error = fresh.live_queues.last_error
+    assert error is not None and error.startswith(
+        f"rules/queues.yaml:{len(broken.splitlines()) + 1}: ")
+
+
+def test_a_template_edit_that_does_not_parse_keeps_the_last_good_templates(
+        make_settings, sqlite_url, start_daemon):
+    settings = make_settings(sqlite_url, broker_worker_processes=0, rules_reload_interval=1)
+    subject = Path(settings.path(settings.paths.templates)) / "email" / "acknowledgment.subject.j2"
+    subject.parent.mkdir(parents=True, exist_ok=True)
+    subject.write_text("Received: [#{{ ticket.id }}] {{ ticket.subject }}\n")
+    daemon = start_daemon(settings)
+    send(daemon, customer_mail())
+    [first] = wait_for(lambda: read_outgoing(daemon.outgoing))
+    assert first["Subject"] == "Received: [#1] Printer on fire"
+
+    subject.write_text("Received: [#{{ ticket.id }] {{ ticket.subject }}\n")  # one brace short
+    time.sleep(1.2)
+    send(daemon, customer_mail(message_id="<second@customer.example>",
+                               sender="bob@customer.example"))
+    second = wait_for(lambda: [m for m in read_outgoing(daemon.outgoing)
+                               if m["To"].addresses[0].addr_spec == "bob@customer.example"])
+    assert second[0]["Subject"] == "Received: [#2] Printer on fire"  # the last good template
+    error = runtime.current().live.templates.last_error
+    assert error is not None and error.startswith("templates/email/acknowledgment.subject.j2:1: ")

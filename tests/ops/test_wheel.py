@@ -1,4 +1,4 @@
-"""The wheel carries the example desk: `pip install` + `postdesk init DIR` works outside the checkout.
+"""The wheel carries the example desk: `pip install` + `postdesk init DIR` works anywhere.
 
 `rules/`, `templates/` and `locales/` live at the top of the repository; a build
 step copies them into the wheel (`setup.py`). This test builds the wheel,

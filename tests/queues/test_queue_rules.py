@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from postdesk.automation.model import Vocabulary
+from postdesk.config import live_specs
+from postdesk.config.live import LiveFile
+from postdesk.config.shipped import shipped
 from postdesk.errors import RuleError
-from postdesk.ticket_queues.live import live_queues
 from postdesk.ticket_queues.loader import load_queues, parse_queues
 
 ISSUE_EXAMPLE = """\
@@ -85,7 +87,8 @@ def test_a_broken_edit_keeps_the_last_good_queues(tmp_path: Path) -> None:
     rules.mkdir()
     path = rules / "queues.yaml"
     path.write_text("queues:\n  - name: first\n")
-    live = live_queues(rules, Vocabulary, interval=0)
+    live = LiveFile(live_specs.queues(Vocabulary), rules, shipped_folder=shipped("rules"),
+                    interval=0)
     assert live.current().names == ("first",)
     path.write_text("queues:\n  - name: first\n    if: {stauts: new}\n")
     os.utime(path, (1, 1))

@@ -10,9 +10,9 @@ from datetime import timedelta
 
 import pytest
 
-from postdesk.tickets import views
 from postdesk.store.db import database, utcnow
 from postdesk.store.sla_store import TicketSla
+from postdesk.tickets import views
 from queues.conftest import QueueDesk
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from postdesk.config import live_sla as runtime_sla
+from postdesk.config.live_sla import sla_config
 from postdesk.config.runtime import Runtime
 from postdesk.config.settings import Settings
 
@@ -22,12 +22,12 @@ policies:
 
 def test_an_edit_is_in_force_from_the_next_look(make_settings: Callable[..., Settings],
                                                 monkeypatch) -> None:
-    settings = make_settings()
+    settings = make_settings(rules_reload_interval=2)
     runtime = Runtime(settings)
     sla_file = Path(settings.path(settings.paths.rules)) / "sla.yaml"
     sla_file.write_text(ONE_POLICY % "first")
     clock = [1000.0]
-    monkeypatch.setattr(runtime_sla.time, "monotonic", lambda: clock[0])
+    runtime.live.sla.clock = lambda: clock[0]
     looks: list[Path] = []
     stat = Path.stat
 
@@ -38,18 +38,18 @@ def test_an_edit_is_in_force_from_the_next_look(make_settings: Callable[..., Set
 
     monkeypatch.setattr(Path, "stat", counted_stat)
 
-    assert [p.name for p in runtime_sla.sla_config(runtime).policies] == ["first"]
+    assert [p.name for p in sla_config(runtime).policies] == ["first"]
     sla_file.write_text(ONE_POLICY % "second-and-longer")
     looks.clear()
-    clock[0] += runtime_sla.CHECK_INTERVAL_S / 2
+    clock[0] += settings.rules.reload_interval / 2
     for _ in range(50):  # every ticket of a busy second: no look at the file
-        assert [p.name for p in runtime_sla.sla_config(runtime).policies] == ["first"]
+        assert [p.name for p in sla_config(runtime).policies] == ["first"]
     assert looks == []
 
-    clock[0] += runtime_sla.CHECK_INTERVAL_S
-    assert [p.name for p in runtime_sla.sla_config(runtime).policies] == ["second-and-longer"]
+    clock[0] += settings.rules.reload_interval
+    assert [p.name for p in sla_config(runtime).policies] == ["second-and-longer"]
     assert len(looks) == 1
 
     sla_file.write_text(ONE_POLICY % "third")
-    runtime_sla.request_reload()  # SIGHUP
-    assert [p.name for p in runtime_sla.sla_config(runtime).policies] == ["third"]
+    runtime.live.request_reload()  # SIGHUP
+    assert [p.name for p in sla_config(runtime).policies] == ["third"]

@@ -3,20 +3,20 @@
 Each is loaded exactly as the daemon loads it, so an error here is the error
 the daemon would log (`rules/automation.yaml:14: unknown action 'set_stauts'
 (did you mean 'set_status'?)`), and a file that passes here is one the daemon
-takes.
+takes. When the desk's database is there, `live` adds what the running desk
+has in force: since when it runs on a broken file's last good version.
 """
 
 from __future__ import annotations
 
 from postdesk.automation import Vocabulary, automation_files, load_rules
+from postdesk.config.live_specs import SLA_FILE
 from postdesk.config.settings import Settings
 from postdesk.notify.checks import CheckResult, register_check
 from postdesk.sla.loader import load_sla
 from postdesk.tickets.routing import Routing, load_routing
 from postdesk.tickets.statuses import load_statuses
 from postdesk.tickets.teams import TeamBook, load_teams
-
-SLA_FILE = "sla.yaml"
 
 
 def _vocabulary(settings: Settings) -> Vocabulary:
@@ -73,3 +73,28 @@ def check_sla(settings: Settings) -> CheckResult:
     config = load_sla(path, _vocabulary(settings), display=f"rules/{SLA_FILE}")
     return CheckResult("sla", f"sla: {len(config.policies)} policies, "
                               f"{len(config.calendars)} calendars, {len(config.olas)} OLAs")
+
+
+@register_check("live")
+def check_live(settings: Settings) -> CheckResult:
+    """What the running desk recorded in its database: a warning per broken live file saying
+    since when it runs on the last good version. No database (yet): nothing to say."""
+    from postdesk.serve.health import check_database, runs_on
+    from postdesk.store import db, live_files
+
+    reachable = check_database(settings)
+    if not reachable.ok:
+        return CheckResult("live", f"live files: no running desk to ask ({reachable.summary})")
+    try:
+        records = live_files.records()
+    except Exception as exc:  # a database older than the records: nothing to say yet
+        return CheckResult("live", f"live files: not recorded ({' '.join(str(exc).split())})")
+    finally:
+        db.database.close()
+    if not records:
+        return CheckResult("live", "live files: none recorded yet (postdesk serve records "
+                                   "them when it starts)")
+    broken = [record for record in records if record.error is not None]
+    return CheckResult("live", f"live files: {len(records)} recorded by the running desk, "
+                               f"{len(broken)} broken",
+                       warnings=tuple(f"{r.name}: {runs_on(r)}" for r in broken))

@@ -162,13 +162,20 @@ def describe_value(value: Any) -> str:
 def load_yaml(path: Path, *, display: str | None = None) -> YamlDocument:
     """Read and parse one file; `display` is how errors name it (default: the path)."""
     label = display or str(path)
+    return parse_yaml(read_rules_text(path, label), label)
+
+
+def read_rules_text(path: Path, display: str) -> str:
+    """A rules file's text; absent, unreadable or non-UTF-8 files raise RuleError naming
+    `display` (FileNotFoundError for an absent one is its `__cause__`)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError as error:
+        raise RuleError(f"{display}: cannot read: {error.strerror or error}") from error
     except UnicodeDecodeError as error:
-        raise RuleError(f"{label}:1: not UTF-8 text ({error.reason})") from None
+        raise RuleError(f"{display}:1: not UTF-8 text ({error.reason})") from None
     except OSError as error:
-        raise RuleError(f"{label}: cannot read: {error.strerror or error}") from None
-    return parse_yaml(text, label)
+        raise RuleError(f"{display}: cannot read: {error.strerror or error}") from None
 
 
 def parse_yaml(text: str, display: str) -> YamlDocument:

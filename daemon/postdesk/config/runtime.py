@@ -2,8 +2,8 @@
 
 Actors receive only ids; they find the desk's settings, renderer and rules
 here (the outgoing transport is the sender's own business: see
-`postdesk.channels.email.sender`). `install()` is called by `postdesk serve` / `postdesk worker`
-before the first message is consumed.
+`postdesk.channels.email.sender`). `install()` is called by `postdesk serve` /
+`postdesk worker` before the first message is consumed.
 """
 
 from __future__ import annotations
@@ -15,16 +15,17 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from postdesk.config.live_file import LiveFile
 from postdesk.config.settings import Settings
 from postdesk.errors import ConfigError
 from postdesk.tickets.statuses import DEFAULT_BOOK, StatusBook, load_statuses
 
 if TYPE_CHECKING:  # each imported where it is first used: a command needs few of them
     from postdesk.automation import RuleSet
-    from postdesk.config.live_rules import LiveRules
+    from postdesk.config.live import LiveFile
+    from postdesk.config.live_files import LiveFiles
     from postdesk.mail.classify import DeskIdentity
     from postdesk.notify.render import Branding, Renderer
+    from postdesk.sla import SlaConfig
     from postdesk.ticket_queues.model import QueueBook
     from postdesk.tickets.routing import Routing
     from postdesk.tickets.teams import TeamBook
@@ -61,60 +62,55 @@ class Runtime:
             return DEFAULT_BOOK
 
     @cached_property
-    def live_teams(self) -> LiveFile[TeamBook]:
-        from postdesk.tickets.teams import EMPTY_BOOK, TEAMS_FILE, load_teams
+    def live(self) -> LiveFiles:
+        """The desk's files reloaded live (`postdesk.config.live_files`): one registry per
+        process, polled by the daemon, looked at by the workers as they use them."""
+        from postdesk.automation import Vocabulary
+        from postdesk.config.live_files import desk_live_files
 
-        rules = self.settings.path(self.settings.paths.rules)
-        return LiveFile(rules / TEAMS_FILE, lambda: load_teams(rules), EMPTY_BOOK,
-                        interval=self.settings.rules.reload_interval)
+        return desk_live_files(self.settings,
+                               lambda: Vocabulary(statuses=frozenset(self.statuses.names)))
+
+    @property
+    def live_teams(self) -> LiveFile[TeamBook]:
+        return self.live.teams
 
     @property
     def teams(self) -> TeamBook:
         """The desk's teams and agents (rules/teams.yaml, reloaded when it changes)."""
-        return self.live_teams.current()
+        return self.live.teams.current()
 
-    @cached_property
+    @property
     def live_routing(self) -> LiveFile[Routing]:
-        from postdesk.tickets.routing import NO_ROUTING, ROUTING_FILE, load_routing
-
-        rules = self.settings.path(self.settings.paths.rules)
-        return LiveFile(rules / ROUTING_FILE,
-                        lambda: load_routing(rules, teams=self.teams.team_names,
-                                             support_addresses=self.settings.desk.addresses),
-                        NO_ROUTING, interval=self.settings.rules.reload_interval)
+        return self.live.routing
 
     @property
     def routing(self) -> Routing:
         """rules/routing.yaml: request type and team of new tickets (reloaded live)."""
-        return self.live_routing.current()
+        return self.live.routing.current()
 
-    @cached_property
+    @property
     def live_queues(self) -> LiveFile[QueueBook]:
-        from postdesk.ticket_queues.live import live_queues, queue_vocabulary
-
-        return live_queues(self.settings.path(self.settings.paths.rules),
-                           lambda: queue_vocabulary(self.statuses),
-                           interval=self.settings.rules.reload_interval)
+        return self.live.queues
 
     @property
     def queues(self) -> QueueBook:
         """rules/queues.yaml: the desk's named queues (reloaded live)."""
-        return self.live_queues.current()
+        return self.live.queues.current()
 
-    @cached_property
-    def live_rules(self) -> LiveRules:
-        from postdesk.automation import Vocabulary
-        from postdesk.config.live_rules import LiveRules
-
-        settings = self.settings
-        vocabulary = Vocabulary(statuses=frozenset(self.statuses.names))
-        return LiveRules(settings.path(settings.paths.rules), vocabulary,
-                         interval=settings.rules.reload_interval)
+    @property
+    def live_rules(self) -> LiveFile[RuleSet]:
+        return self.live.automation
 
     @property
     def rules(self) -> RuleSet:
         """The automation rules in force (reloaded when rules/ changes)."""
-        return self.live_rules.current()
+        return self.live.automation.current()
+
+    @property
+    def sla(self) -> SlaConfig | None:
+        """rules/sla.yaml: the SLA policies in force (None: no file, no clocks; reloaded live)."""
+        return self.live.sla.current()
 
     @cached_property
     def renderer(self) -> Renderer:
@@ -126,13 +122,13 @@ class Runtime:
             [settings.path(settings.paths.locales), default_locale_dir()],
             default_language=settings.desk.default_language,
             branding=branding_of(settings),
+            overrides=self.live.templates.current,
         )
 
     @cached_property
     def languages(self) -> tuple[str, ...]:
         """The languages the desk writes in (its catalogs), looked up once per process."""
         return self.renderer.available_languages()
-
 
 
 def branding_of(settings: Settings) -> Branding:

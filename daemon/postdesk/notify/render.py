@@ -5,7 +5,9 @@ Each mail is three templates, ``email/<name>.subject.j2``, ``.txt.j2`` and
 which carry the desk's branding. Template folders are searched in order (the
 desk's ``templates/`` first, then the shipped defaults); inside each folder a
 per-language copy, ``<dir>/<lang>/email/<name>...``, wins over the generic one
-for the language the mail is written in.
+for the language the mail is written in. The desk's folder can be served from
+its live file instead (`overrides`, see :mod:`postdesk.notify.template_overrides`),
+so that a template edit that does not parse leaves the last good one in force.
 
 The mail is written in the first language of the locale chain (see
 :mod:`postdesk.notify.i18n`) that has a catalog or per-language templates.
@@ -29,20 +31,21 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
-from jinja2 import Environment, TemplateNotFound
+from jinja2 import BaseLoader, Environment, TemplateNotFound
 
 from postdesk.config.shipped import shipped
 from postdesk.errors import ConfigError
 from postdesk.notify.i18n import Catalogs, LocaleFormatter, locale_chain, normalize_language
-from postdesk.notify.template_environment import mail_environment
+from postdesk.notify.template_environment import RecheckingLoader, mail_environment
 from postdesk.notify.template_helpers import template_helpers
+from postdesk.notify.template_overrides import OverridingLoader, TemplateSet
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 _COLOUR = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
@@ -145,7 +148,10 @@ class Renderer:
         default_language: str = "en",
         branding: Branding = Branding(),
         auto_reload: bool = True,
+        overrides: Callable[[], TemplateSet] | None = None,
     ) -> None:
+        """`overrides`: the desk's own templates in force (its live file), served in place
+        of the files of `template_dirs[0]`."""
         default = normalize_language(default_language)
         if default is None:
             raise ConfigError(
@@ -157,6 +163,7 @@ class Renderer:
         self.default_language = default
         self.branding = branding
         self.auto_reload = auto_reload
+        self.overrides = overrides
         self._catalogs = Catalogs(locale_dirs)
         self._lock = threading.Lock()
         self._languages: dict[str | None, _Language] = {}
@@ -219,7 +226,14 @@ class Renderer:
             return bundle
 
     def _has_template_language(self, language: str) -> bool:
-        return any((d / language / "email").is_dir() for d in self.template_dirs)
+        if self.overrides is not None and self.overrides().has_language(language):
+            return True
+        return any((d / language / "email").is_dir() for d in self._file_dirs)
+
+    @property
+    def _file_dirs(self) -> tuple[Path, ...]:
+        """The template folders read from disk (the first is the live set's, if any)."""
+        return self.template_dirs[1:] if self.overrides is not None else self.template_dirs
 
     def _build(self, requested: str | None) -> _Language:
         chain = locale_chain(requested, self.default_language)
@@ -230,16 +244,19 @@ class Renderer:
         )
         written_in = chain[index]
         search_path: list[Path] = []
-        for folder in self.template_dirs:
+        for folder in self._file_dirs:
             search_path.extend(folder / lang for lang in chain[: index + 1])
             search_path.append(folder)
+        loader: BaseLoader = RecheckingLoader(search_path)
+        if self.overrides is not None:
+            loader = OverridingLoader(self.overrides, [*chain[: index + 1], ""], loader)
         # Keep the recipient's region for dates (en_GB) when the mail is in its language.
         same_base = requested is not None and requested.split("_")[0] == written_in.split("_")[0]
         locale = Locale.parse(requested if same_base else written_in)
         translations = self._catalogs.translations(chain)
         filters, helpers = template_helpers(LocaleFormatter(locale), translations)
         environment = mail_environment(
-            search_path, translations, filters=filters, auto_reload=self.auto_reload,
+            loader, translations, filters=filters, auto_reload=self.auto_reload,
             globals={
                 **helpers,
                 "brand": self.branding,

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from babel.support import NullTranslations
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, nodes
+from jinja2 import BaseLoader, Environment, FileSystemLoader, StrictUndefined, nodes
 
 from postdesk.notify import template_gettext
 from postdesk.notify.template_translate import SENTENCE_FILTER, fill_sentence, translate_sentences
@@ -103,17 +103,20 @@ def _is_html(template_name: str | None) -> bool:
 
 
 def mail_environment(
-    search_path: Sequence[Path],
+    search_path: Sequence[Path] | BaseLoader,
     translations: NullTranslations,
     *,
     filters: Mapping[str, Any],
     globals: Mapping[str, Any],
     auto_reload: bool,
 ) -> MailEnvironment:
-    """Templates from `search_path` (first wins), HTML ones autoescaped, every variable
-    required; `_`/`gettext`/`ngettext` and ``{% trans %}`` bound to `translations`."""
+    """Templates from `search_path` (first wins; or a loader of them), HTML ones
+    autoescaped, every variable required; `_`/`gettext`/`ngettext` and ``{% trans %}``
+    bound to `translations`."""
+    loader = (search_path if isinstance(search_path, BaseLoader)
+              else RecheckingLoader(search_path))
     environment = MailEnvironment(
-        loader=RecheckingLoader(search_path),
+        loader=loader,
         autoescape=_is_html,
         undefined=StrictUndefined,
         extensions=["jinja2.ext.i18n"],

@@ -21,7 +21,6 @@ from typing import Any
 from postdesk import logs
 from postdesk.channels.email.imap.intake import start_supervisors
 from postdesk.channels.email.smtp import start_listener
-from postdesk.config import live_sla as runtime_sla
 from postdesk.config import runtime
 from postdesk.config.settings import Settings
 from postdesk.serve import sdlisten, sdnotify
@@ -45,6 +44,8 @@ from postdesk.worker.pool import (
 log = logging.getLogger("postdesk")
 
 SWEEP_INTERVAL_S = 5.0
+#: The live files are looked at no more often than this, whatever `[rules] reload_interval`.
+MIN_RELOAD_INTERVAL_S = 0.5
 #: The sweeper leaves SLA marks younger than this to the workers' own catch-up.
 SLA_MARK_GRACE = timedelta(seconds=2)
 SLA_SCAN_INTERVAL_S = 60.0
@@ -62,11 +63,18 @@ class ServeOptions:
 
 
 def prepare(settings: Settings) -> None:
-    """Database, schema and runtime: what every Postdesk process needs first."""
+    """Database, schema and runtime: what every Postdesk process needs first. The live
+    files are loaded, logged one line each and recorded before any mail is taken."""
     database = db.connect(settings.database_url, synchronous=settings.database.synchronous)
     with database.connection_context():
         migrations.migrate(database)
-    runtime.install(runtime.Runtime(settings))
+        runtime.install(runtime.Runtime(settings)).live.check(everything=True)
+
+
+def check_live_files(everything: bool = False) -> None:
+    """The poll of the live files (`postdesk.config.live_files`), in its own connection."""
+    with db.database.connection_context():
+        runtime.current().live.check(everything=everything)
 
 
 def dispatcher_for(settings: Settings, runner: InboundRunner | None = None) -> Dispatcher:
@@ -85,6 +93,8 @@ class Daemon:
         self._writer: InboundWriter | None = None
         self._sweeper: asyncio.Task[None] | None = None
         self._sla: asyncio.Task[None] | None = None
+        self._live: asyncio.Task[None] | None = None
+        self._hangup = asyncio.Event()  # SIGHUP: look at the live files now
         # one node at a time runs the sweeper and the scans
         self.leader = LeaseKeeper(SCHEDULER, default_holder_id(), LEADER_LEASE)
         self._imap: list[asyncio.Task[None]] = []
@@ -123,6 +133,7 @@ class Daemon:
         self._imap = start_supervisors(settings, dispatcher.inbound)
         self._sweeper = asyncio.create_task(self._sweep_forever(dispatcher))
         self._sla = asyncio.create_task(self._sla_forever(dispatcher))
+        self._live = asyncio.create_task(self._live_forever())
         if settings.metrics.listen:
             from postdesk.serve.metrics import start_endpoint
 
@@ -176,6 +187,27 @@ class Daemon:
             sla_catch_up.catch_up_all(runtime.current(), older_than=None if everything
                                       else now - SLA_MARK_GRACE)
 
+    def hangup(self) -> None:
+        """SIGHUP: reopen the log file and look at every live file now."""
+        logs.reopen()
+        log.info("SIGHUP: log file reopened; checking rules/ for changes")
+        self._hangup.set()
+
+    async def _live_forever(self) -> None:
+        """Look at the live files every `[rules] reload_interval` seconds and at once on
+        SIGHUP (then reporting every file); worker processes look on their own as they
+        use them."""
+        interval = max(float(self.settings.rules.reload_interval), MIN_RELOAD_INTERVAL_S)
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._hangup.wait(), interval)
+            everything = self._hangup.is_set()
+            self._hangup.clear()
+            try:
+                await asyncio.to_thread(check_live_files, everything)
+            except Exception:
+                log.exception("checking rules/ failed; trying again in %s s", interval)
+
     async def _sla_forever(self, dispatcher: Dispatcher) -> None:
         """SLA warnings and breaches: a scan of the clocks that are due, every minute."""
         while True:
@@ -202,7 +234,7 @@ class Daemon:
         for task in self._imap:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        for task in [t for t in (self._sweeper, self._sla) if t is not None]:
+        for task in [t for t in (self._sweeper, self._sla, self._live) if t is not None]:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
@@ -236,7 +268,7 @@ async def serve(settings: Settings, options: ServeOptions | None = None) -> None
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    loop.add_signal_handler(signal.SIGHUP, _reload_rules)
+    loop.add_signal_handler(signal.SIGHUP, daemon.hangup)
     await daemon.start()
     notifier.ready(f"accepting mail on {daemon.listening('smtp')}")
     interval = sdnotify.watchdog_interval()
@@ -249,16 +281,6 @@ async def serve(settings: Settings, options: ServeOptions | None = None) -> None
         await daemon.stop()
         if watchdog is not None:
             watchdog.cancel()
-
-
-def _reload_rules() -> None:
-    """SIGHUP: check rules/ for edits now (worker processes check on their own)."""
-    logs.reopen()
-    log.info("SIGHUP: log file reopened; checking rules/ for changes")
-    current = runtime.current()
-    for live in (current.live_rules, current.live_teams, current.live_routing, current.live_queues):
-        live.request_reload()
-    runtime_sla.request_reload()
 
 
 def _drain(worker: object, broker: object, queue_name: str) -> None:

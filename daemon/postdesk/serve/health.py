@@ -10,11 +10,15 @@ running process, so the answer is the same on every node. The checks:
 * scheduler: which node holds the lease, and until when;
 * inbound / outbox: waiting mails, the oldest one's age, failures within
   `[status] failed_window`; thresholds from `[status]`;
-* imap: per `[[imap]]` source, the last UID committed and when.
+* imap: per `[[imap]]` source, the last UID committed and when;
+* rules: the live files under rules/ as the daemon last recorded them: a broken
+  one is named with its line and error, with since when the desk runs on its
+  last good version (or on the shipped one, when it never had a good one).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,7 +26,7 @@ from typing import Any
 
 from postdesk.config.settings import Settings
 from postdesk.logs import redact
-from postdesk.store import db, desk_status
+from postdesk.store import db, desk_status, live_files
 from postdesk.store.lease import RELEASED, SCHEDULER, Lease, lease_row
 from postdesk.store.migrations import current_version, head_version
 
@@ -63,7 +67,7 @@ def gather(settings: Settings, now: datetime | None = None) -> Report:
         lease = lease_row(SCHEDULER)
         checks = [database, check_broker(settings, lease, now), check_scheduler(lease, now),
                   check_inbound(settings, now), check_outbox(settings, now),
-                  *check_imap(settings)]
+                  *check_imap(settings), check_rules()]
     finally:
         db.database.close()
     return Report(tuple(checks))
@@ -203,6 +207,61 @@ def check_imap(settings: Settings) -> list[Check]:
                             "UTC", {"last_uid": row.last_uid, "uidvalidity": row.uidvalidity,
                                     "updated_at": row.updated_at.isoformat()}))
     return checks
+
+
+#: Where a rules error points: `rules/sla.yaml:12: ...` (the line may be missing).
+_ERROR_WHERE = re.compile(r"^(?P<file>[^:\n]+?)(?::(?P<line>\d+))?: ")
+
+_RUNS_ON = {
+    "last_good": "its last good version",
+    "shipped": "the version Postdesk ships (it never had a good one)",
+    "empty": "nothing (neither a last good nor the shipped version loads)",
+}
+
+
+def check_rules() -> Check:
+    """The live files under rules/: a broken one needs the admin, though the desk runs on."""
+    try:
+        records = live_files.records()
+    except pw.DatabaseError as exc:
+        return Check("rules", True, f"not recorded: {_one_line(exc)} (postdesk migrate)")
+    if not records:
+        return Check("rules", True, "not recorded yet: postdesk serve records rules/ at start")
+    files = [_live_file_details(record) for record in records]
+    broken = [record for record in records if record.error is not None]
+    if not broken:
+        return Check("rules", True, f"{len(records)} live files in force as written",
+                     {"files": files})
+    summary = "; ".join(f"{r.error} ({runs_on(r)})" for r in broken)
+    return Check("rules", False, summary, {"files": files})
+
+
+def runs_on(record: live_files.LiveFileRecord) -> str:
+    """Since when the desk runs on what, for a broken live file."""
+    validated = (f", validated {_utc(record.validated_at)}"
+                 if record.in_force == "last_good" and record.validated_at else "")
+    return (f"since {_utc(record.broken_since or record.recorded_at)} the desk runs on "
+            f"{_RUNS_ON.get(record.in_force, record.in_force)}{validated}")
+
+
+def _live_file_details(record: live_files.LiveFileRecord) -> dict[str, Any]:
+    where = _ERROR_WHERE.match(record.error or "")
+    return {
+        "name": record.name, "in_force": record.in_force, "summary": record.summary,
+        "error": record.error,
+        "file": where["file"] if where else None,
+        "line": int(where["line"]) if where and where["line"] else None,
+        "broken_since": _iso(record.broken_since), "validated_at": _iso(record.validated_at),
+        "recorded_at": _iso(record.recorded_at),
+    }
+
+
+def _utc(when: datetime) -> str:
+    return f"{when.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
+
+
+def _iso(when: datetime | None) -> str | None:
+    return when.isoformat() if when is not None else None
 
 
 def seconds_since(moment: Any, now: datetime) -> float:

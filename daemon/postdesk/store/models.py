@@ -260,3 +260,33 @@ class Link(BaseModel):
 
     class Meta:
         indexes = ((("ticket", "other", "kind"), True),)
+
+
+class LiveFileRow(BaseModel):
+    """A live file as the desk last recorded it (see `postdesk.store.live_files`)."""
+
+    name = pw.CharField(max_length=255, primary_key=True)
+    in_force = pw.CharField(max_length=16)
+    summary = pw.TextField(default="")
+    error = pw.TextField(null=True)
+    broken_since = UTCDateTimeField(null=True)
+    good_sha256 = pw.CharField(max_length=64, null=True)  # of the texts in live_file_text
+    validated_at = UTCDateTimeField(null=True)  # when that last good version was validated
+    recorded_at = UTCDateTimeField()
+
+    class Meta:
+        table_name = "live_file"
+
+
+class LiveFileText(BaseModel):
+    """One file of a live file's last good version."""
+
+    name = pw.CharField(max_length=255)
+    position = pw.IntegerField()  # the order the files are read in
+    file = pw.CharField(max_length=255)
+    text = pw.TextField()
+    sha256 = pw.CharField(max_length=64)
+
+    class Meta:
+        table_name = "live_file_text"
+        primary_key = pw.CompositeKey("name", "position")

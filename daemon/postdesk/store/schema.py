@@ -19,6 +19,8 @@ from postdesk.store.models import (
     ImapState,
     Inbound,
     Link,
+    LiveFileRow,
+    LiveFileText,
     Message,
     Outbox,
     Participant,
@@ -44,4 +46,6 @@ MODELS: tuple[type[pw.Model], ...] = (
     TicketSla,
     Lease,
     SlaPending,
+    LiveFileRow,
+    LiveFileText,
 )

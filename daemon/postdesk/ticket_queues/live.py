@@ -1,22 +1,17 @@
-"""The desk's queues, reloaded live like the other rules files.
+"""What the desk's queues are checked against: its statuses, teams and request types.
 
-rules/queues.yaml is checked for changes every `[rules] reload_interval`
-seconds (SIGHUP: at once). A broken edit is logged with file and line and the
-last good queues stay in force; `postdesk check` shows the same error. Statuses
-must be the desk's; a team or request type that rules/teams.yaml or
-rules/routing.yaml does not define only makes `postdesk check` warn (the queue
-stays empty), so that adding teams never breaks the queues.
+rules/queues.yaml is a live file like the other rules files
+(`postdesk.config.live_files`): reloaded when it changes, a broken edit logged
+with file and line while the last good queues stay in force, across restarts
+too. Statuses must be the desk's; a team or request type that rules/teams.yaml
+or rules/routing.yaml does not define only makes `postdesk check` warn (the
+queue stays empty), so that adding teams never breaks the queues.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-
 from postdesk.automation.model import Vocabulary
-from postdesk.config.live_file import LiveFile
-from postdesk.ticket_queues.loader import QUEUES_FILE, load_queues
-from postdesk.ticket_queues.model import NO_QUEUES, Group, QueueBook, Term
+from postdesk.ticket_queues.model import Group, QueueBook, Term
 from postdesk.tickets.routing import Routing
 from postdesk.tickets.statuses import StatusBook
 from postdesk.tickets.teams import TeamBook
@@ -45,10 +40,3 @@ def terms(node: Term | Group) -> list[Term]:
     if isinstance(node, Term):
         return [node]
     return [found for part in node.parts for found in terms(part)]
-
-
-def live_queues(rules_dir: Path, vocabulary: Callable[[], Vocabulary], *, interval: float
-                ) -> LiveFile[QueueBook]:
-    """`vocabulary` is asked at each load, so a team added since is known."""
-    return LiveFile(rules_dir / QUEUES_FILE, lambda: load_queues(rules_dir, vocabulary()),
-                    NO_QUEUES, interval=interval)

@@ -80,7 +80,9 @@ def _child_start(settings: Settings, level: int, owner: int) -> None:
     logs.configure_desk(settings)
     logging.getLogger().setLevel(level)
     db.connect(settings.database_url, synchronous=settings.database.synchronous)
-    runtime.install(runtime.Runtime(settings))
+    # the live files now, not inside the first mail's transaction; broken ones run on the
+    # desk's last good version from the database (the parent logs and records them)
+    runtime.install(runtime.Runtime(settings)).live.warm()
 
 
 def _exit_when_orphaned(owner: int) -> None:
