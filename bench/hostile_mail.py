@@ -101,7 +101,7 @@ def main() -> int:
 
     from postdesk.config import runtime
     from postdesk.config.desk_init import init_desk
-    from postdesk.config.settings import apply_environment, load_settings
+    from postdesk.config.load import apply_environment, load_settings
     from postdesk.store import db, migrations
     from postdesk.store.inbound import Arrival, store_inbound
     from postdesk.store.models import Inbound

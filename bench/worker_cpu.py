@@ -121,7 +121,7 @@ def instrument(clock: StageClock) -> None:
 def setup_desk(workdir: Path) -> Any:
     from postdesk.config import runtime
     from postdesk.config.desk_init import init_desk
-    from postdesk.config.settings import load_settings
+    from postdesk.config.load import load_settings
     from postdesk.store import db, migrations
 
     desk = workdir / "desk"

@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 
 from postdesk.config.desk_init import init_desk
-from postdesk.config.settings import Settings, apply_environment, load_settings
+from postdesk.config.load import apply_environment, load_settings
+from postdesk.config.settings import Settings
 from postdesk.store import db, migrations
 from postdesk.store.schema import MODELS
 from scratch import scratch_database

@@ -34,8 +34,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from postdesk.config.load import load_settings
 from postdesk.config.runtime import Runtime
-from postdesk.config.settings import Settings, load_settings
+from postdesk.config.settings import Settings
 from postdesk.notify.render import Renderer, default_locale_dir
 from postdesk.notify.samples import SAMPLES, hostile_context, sample_context
 

@@ -85,7 +85,7 @@ def test_mail_without_sender_fails_with_reason_and_keeps_bytes(config: Path) -> 
     listing = run(config, "inbound", "--failed")
     assert b"failed" in listing.stdout
 
-    from postdesk.config.settings import load_settings
+    from postdesk.config.load import load_settings
     from postdesk.store import db
     from postdesk.store.models import Inbound
 

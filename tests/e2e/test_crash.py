@@ -24,7 +24,7 @@ import pytest
 from conftest import free_port
 from mailbuild import customer_mail, read_outgoing, send_until_accepted, wait_for
 from postdesk.config.desk_init import init_desk
-from postdesk.config.settings import load_settings
+from postdesk.config.load import load_settings
 from postdesk.store import db
 from postdesk.store.models import Inbound, Message, Outbox, Ticket
 

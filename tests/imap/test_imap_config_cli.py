@@ -12,7 +12,7 @@ import pytest
 from imap.conftest import imap_table
 from imap.dovecot import Dovecot
 from postdesk.config.desk_init import init_desk
-from postdesk.config.settings import load_settings
+from postdesk.config.load import load_settings
 from postdesk.errors import ConfigError
 
 POSTDESK = str(Path(sys.executable).with_name("postdesk"))

@@ -17,7 +17,7 @@ from imap.dovecot import Dovecot, children_of
 from imap.test_imap_intake import append, flags
 from mailbuild import customer_mail, wait_for
 from postdesk.config.desk_init import init_desk
-from postdesk.config.settings import load_settings
+from postdesk.config.load import load_settings
 from postdesk.store import db, migrations
 from postdesk.store.models import Inbound
 

@@ -164,7 +164,7 @@ def test_log_file_reopens_after_rotation(tmp_path: Path, restore_logging: None) 
 ])
 def test_bad_log_keys_name_file_and_line(tmp_path: Path, line: str, expected: str) -> None:
     from postdesk.config.desk_init import init_desk
-    from postdesk.config.settings import load_settings
+    from postdesk.config.load import load_settings
 
     config = init_desk(tmp_path / "desk")
     lines = config.read_text().splitlines()

@@ -30,7 +30,7 @@ from ops.cluster import (
     send_burst,
 )
 from postdesk.config.desk_init import init_desk
-from postdesk.config.settings import load_settings
+from postdesk.config.load import load_settings
 from postdesk.store import db
 from postdesk.store.models import Inbound, Message, Outbox, Ticket
 from scratch import purge_redis_queue, scratch_database, unique_name

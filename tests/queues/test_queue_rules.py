@@ -101,7 +101,7 @@ def test_a_broken_edit_keeps_the_last_good_queues(tmp_path: Path) -> None:
 def test_check_warns_about_teams_the_desk_does_not_have(tmp_path: Path) -> None:
     from postdesk.cli.check_rules import check_queues
     from postdesk.config.desk_init import init_desk
-    from postdesk.config.settings import load_settings
+    from postdesk.config.load import load_settings
 
     config = init_desk(tmp_path / "desk")
     rules = tmp_path / "desk" / "rules"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from postdesk.config.desk_init import init_desk
-from postdesk.config.settings import load_settings
+from postdesk.config.load import load_settings
 from postdesk.errors import ConfigError
 
 

@@ -9,7 +9,8 @@ from dataclasses import fields
 from pathlib import Path
 
 from postdesk.config.desk_init import EXAMPLE_DOMAIN, EXAMPLE_SECRET, config_text
-from postdesk.config.settings import SECTIONS, ImapSource, load_settings
+from postdesk.config.load import load_settings
+from postdesk.config.settings import SECTIONS, ImapSource
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "postdesk.example.toml"
 

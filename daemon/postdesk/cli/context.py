@@ -65,7 +65,7 @@ class Context:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
-            from postdesk.config.settings import load_settings
+            from postdesk.config.load import load_settings
             from postdesk.errors import ConfigError
 
             try:

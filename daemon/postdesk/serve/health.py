@@ -223,7 +223,7 @@ def check_rules() -> Check:
     """The live files under rules/: a broken one needs the admin, though the desk runs on."""
     try:
         records = live_files.records()
-    except pw.DatabaseError as exc:
+    except db.DatabaseError as exc:
         return Check("rules", True, f"not recorded: {_one_line(exc)} (postdesk migrate)")
     if not records:
         return Check("rules", True, "not recorded yet: postdesk serve records rules/ at start")

@@ -148,7 +148,7 @@ def start_endpoint(settings: Settings, is_leader: Callable[[], bool]) -> Any:
     """Serve GET /metrics on `[metrics] listen` from a thread; returns the server (shutdown())."""
     from prometheus_client import start_http_server
 
-    from postdesk.config.settings import parse_listen
+    from postdesk.config.validate import parse_listen
 
     host, port = parse_listen(settings.metrics.listen, "[metrics] listen")
     server, _thread = start_http_server(port, addr=host,

@@ -31,7 +31,8 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from postdesk.channels.email.bare_lf import BareLfReply
 from postdesk.channels.email.envelope_address import QuickEnvelopeAddress
-from postdesk.config.settings import Settings, parse_listen
+from postdesk.config.settings import Settings
+from postdesk.config.validate import parse_listen
 from postdesk.errors import RejectMessage, TemporaryFailure
 from postdesk.mail.address import is_support_address
 from postdesk.store.inbound import Arrival

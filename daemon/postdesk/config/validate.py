@@ -1,0 +1,157 @@
+"""Checks of the settings that need more than one key, or more than the key's type.
+
+Each error names the file (and for an ``[[imap]]`` table its line) and says how
+to fix the value.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from pathlib import Path
+
+from postdesk.config.settings import CHOICES, ImapSource, Settings
+from postdesk.errors import ConfigError
+
+
+def check_imap_source(where: str, source: ImapSource) -> ImapSource:
+    what = f"{where}: [[imap]] {source.name or '(no name)'}"
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,50}", source.name):
+        raise ConfigError(f"{where}: [[imap]] name must be 1-50 letters, digits, '.', '_' or "
+                          f"'-', not {source.name!r}")
+    if not source.host:
+        raise ConfigError(f"{what}: host is required")
+    if source.tls not in ("implicit", "starttls", "off"):
+        raise ConfigError(f"{what}: tls must be one of implicit, starttls, off, "
+                          f"not {source.tls!r}")
+    if source.tls == "off" and not _is_loopback(source.host):
+        raise ConfigError(f"{what}: tls = \"off\" is allowed only for a loopback host "
+                          f"(127.0.0.1, ::1, localhost), not {source.host!r}: the password "
+                          "and every mail would cross the network in clear text; use "
+                          "\"implicit\" (port 993) or \"starttls\" (port 143)")
+    if not 0 <= source.port < 65536:
+        raise ConfigError(f"{what}: port must be between 1 and 65535")
+    if not source.user:
+        raise ConfigError(f"{what}: user is required")
+    if bool(source.password) == bool(source.password_file):
+        raise ConfigError(f"{what}: set exactly one of password or password_file")
+    if source.password_file and not Path(source.password_file).is_file():
+        raise ConfigError(f"{what}: password_file {source.password_file} does not exist")
+    if not source.folder:
+        raise ConfigError(f"{what}: folder must not be empty")
+    target = source.after.removeprefix("move:")
+    if source.after not in ("seen", "delete") and not (
+            source.after.startswith("move:") and target and target != source.folder):
+        raise ConfigError(f"{what}: after must be \"seen\", \"delete\" or \"move:FOLDER\" "
+                          f"(another folder than {source.folder!r}), not {source.after!r}")
+    if source.poll_interval < 1:
+        raise ConfigError(f"{what}: poll_interval must be at least 1 second")
+    if source.probe_interval < 1:
+        raise ConfigError(f"{what}: probe_interval must be at least 1 second")
+    if source.timeout < 1:
+        raise ConfigError(f"{what}: timeout must be at least 1 second")
+    return source
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def validate(settings: Settings) -> None:
+    """Cross-field checks that need the whole picture."""
+    where = str(settings.source) if settings.source else "<config>"
+    for (section, key), choices in CHOICES.items():
+        value = getattr(getattr(settings, section), key)
+        if value not in choices:
+            raise ConfigError(
+                f"{where}: [{section}] {key} must be one of {', '.join(choices)}, not {value!r}"
+            )
+    desk = settings.desk
+    if not desk.secret or len(desk.secret) < 16:
+        raise ConfigError(
+            f"{where}: [desk] secret must be at least 16 characters "
+            "(it signs reply addresses; 'postdesk init' writes a random one)"
+        )
+    if not desk.addresses:
+        raise ConfigError(f"{where}: [desk] addresses must list at least one support address")
+    for address in desk.addresses:
+        if address.count("@") != 1 or "+" in address.split("@")[0]:
+            raise ConfigError(
+                f"{where}: [desk] addresses: {address!r} is not a plain address like "
+                "support@example.com"
+            )
+    brand = settings.branding
+    if not re.fullmatch(r"#[0-9A-Fa-f]{3}(?:[0-9A-Fa-f]{3})?", brand.primary_colour):
+        raise ConfigError(f"{where}: [branding] primary_colour must be a hex colour like "
+                          f"#2563eb, not {brand.primary_colour!r}")
+    if brand.logo_url and not brand.logo_url.startswith(("https://", "http://", "cid:")):
+        raise ConfigError(f"{where}: [branding] logo_url must start with https://, not "
+                          f"{brand.logo_url!r}")
+    parse_listen(settings.smtp.listen, f"{where}: [smtp] listen")
+    if settings.lmtp.listen:
+        parse_listen(settings.lmtp.listen, f"{where}: [lmtp] listen")
+    if settings.metrics.listen:
+        parse_listen(settings.metrics.listen, f"{where}: [metrics] listen")
+    for key in ("max_outbox_backlog", "max_pending_age", "max_failed_inbound",
+                "max_failed_outbox", "failed_window", "max_heartbeat_age"):
+        if getattr(settings.status, key) < 0:
+            raise ConfigError(f"{where}: [status] {key} must not be negative")
+    if settings.smtp.max_message_size < 1024:
+        raise ConfigError(f"{where}: [smtp] max_message_size must be at least 1024 bytes")
+    if settings.broker.worker_threads < 1 or settings.broker.worker_processes < 0:
+        raise ConfigError(f"{where}: [broker] worker_threads must be at least 1 and "
+                          "worker_processes at least 0")
+    outgoing = settings.outgoing
+    if outgoing.send_lease < 2 * outgoing.timeout:
+        raise ConfigError(f"{where}: [outgoing] send_lease ({outgoing.send_lease} s) must be at "
+                          f"least twice timeout ({outgoing.timeout} s): a mail still on its way "
+                          "when its lease ends would be sent a second time")
+    if settings.limits.max_mime_depth < 1 or settings.limits.max_html_depth < 1:
+        raise ConfigError(f"{where}: [limits] max_mime_depth and max_html_depth must be at "
+                          "least 1")
+    if settings.smtp.max_recipients < 1:
+        raise ConfigError(f"{where}: [smtp] max_recipients must be at least 1")
+    if not (settings.outgoing.transport.startswith("maildir:")
+            or settings.outgoing.transport.startswith(("smtp://", "smtps://"))):
+        raise ConfigError(
+            f"{where}: [outgoing] transport must be 'maildir:PATH' or "
+            f"'smtp://[user:password@]host:port', not {settings.outgoing.transport!r}"
+        )
+    if not (settings.database.url.startswith(("sqlite:///", "postgresql://", "postgres://"))):
+        raise ConfigError(
+            f"{where}: [database] url must start with sqlite:/// or postgresql://, "
+            f"not {settings.database.url!r}"
+        )
+    if settings.broker.url != "embedded" and not settings.broker.url.startswith(
+        ("redis://", "amqp://")
+    ):
+        raise ConfigError(
+            f"{where}: [broker] url must be 'embedded', redis://... or amqp://..., "
+            f"not {settings.broker.url!r}"
+        )
+    known = {address.lower() for address in desk.addresses}
+    names: set[str] = set()
+    for source in settings.imap:
+        if source.name in names:
+            raise ConfigError(f"{where}: [[imap]] name {source.name!r} is used twice")
+        names.add(source.name)
+        if source.address.lower() not in known:
+            raise ConfigError(
+                f"{where}: [[imap]] {source.name}: address must be one of the [desk] addresses "
+                f"({', '.join(desk.addresses)}), not {source.address!r}"
+            )
+
+
+def parse_listen(value: str, what: str = "listen") -> tuple[str, int]:
+    """'host:port' (IPv6 as '[::1]:25') -> (host, port)."""
+    match = re.fullmatch(r"\[?([^\]]*?)\]?:(\d{1,5})", value.strip())
+    if not match or not match.group(1) or not 0 < int(match.group(2)) < 65536:
+        raise ConfigError(f"{what} must look like 127.0.0.1:2525, not {value!r}")
+    return match.group(1), int(match.group(2))
+
+
