@@ -27,6 +27,7 @@ from postdesk.store import fastsql
 from postdesk.store.db import database, durable_atomic, utcnow
 from postdesk.store.models import Attachment, Blob, Outbox
 from postdesk.tickets import service
+from postdesk.tickets.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -241,7 +242,7 @@ def _mark_sent(sent: list[tuple[Outbox, str]]) -> None:
     now = utcnow()
     ids = [row.id for row, _ in sent]
     p = database.obj.param
-    with database.atomic(), service.events_together():  # two statements for the batch
+    with database.atomic(), UnitOfWork() as work:  # two statements for the batch
         database.execute_sql(
             f'UPDATE "outbox" SET "state" = {p}, "sent_at" = {p}, "lease_until" = NULL, '
             f'"last_error" = {p} WHERE "id" IN ({fastsql.placeholders(len(ids))})',
@@ -250,6 +251,6 @@ def _mark_sent(sent: list[tuple[Outbox, str]]) -> None:
             if row.ticket_id is not None:
                 service.record_event(row.ticket_id, "mail.sent",
                                      {"outbox": row.id, "kind": row.kind, "to": row.recipient},
-                                     actor="system", now=now)
+                                     actor="system", now=now, work=work)
     for row, where in sent:
         log.debug("outbox %s sent to %s via %s", row.id, row.recipient, where)
