@@ -21,15 +21,17 @@ from postdesk.tickets.receive.storing import new_text
 
 @dataclass(frozen=True)
 class AnswerAsAgent:
+    """Apply the agent's commands to the ticket and relay or keep the text."""
+
     ticket_id: int
     identity: AgentIdentity
 
-    def act(self, mail: Arrived, doing: Receiving) -> Outcome:
-        sender_customer(mail, doing)  # every sender is on file, agents too
-        ticket = doing.known.ticket
+    def act(self, mail: Arrived, receiving: Receiving) -> Outcome:
+        sender_customer(mail, receiving)  # every sender is on file, agents too
+        ticket = receiving.known.ticket
         letter = AgentLetter(self.identity, mail.parsed, new_text(mail.parsed),
                              mail.inbound_id, mail.desk_address)
-        result = handle_agent_mail(ticket, letter, doing.runtime, doing.now, doing.work)
+        result = handle_agent_mail(ticket, letter, receiving.runtime, receiving.now, receiving.work)
         agent = self.identity.agent
         return Outcome("done", ticket_id=ticket.id, outbox_ids=tuple(result.outbox_ids),
                        reason=f"agent {agent.email} ({self.identity.method}): "

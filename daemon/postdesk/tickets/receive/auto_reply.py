@@ -21,13 +21,15 @@ from postdesk.tickets.receive.storing import store_mail
 
 @dataclass(frozen=True)
 class KeepAutoReply:
+    """Keep the automatic reply on the ticket it answers, for the agents only."""
+
     ticket_id: int
 
-    def act(self, mail: Arrived, doing: Receiving) -> Outcome:
-        customer = sender_customer(mail, doing)
-        ticket = doing.known.ticket
+    def act(self, mail: Arrived, receiving: Receiving) -> Outcome:
+        customer = sender_customer(mail, receiving)
+        ticket = receiving.known.ticket
         fastsql.known_related(ticket, Ticket.requester, customer)
-        store_mail(ticket, mail, customer.email, "internal", doing, follow_up=True)
+        store_mail(ticket, mail, customer.email, "internal", receiving, follow_up=True)
         return Outcome("done", ticket_id=ticket.id, reason=mail.verdict.reason)
 
 

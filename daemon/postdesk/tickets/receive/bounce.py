@@ -20,9 +20,11 @@ from postdesk.tickets.receive.step import Receiving, Step
 
 @dataclass(frozen=True)
 class NoteBounce:
+    """Flag the addresses that failed for good; note the failure on the ticket, if known."""
+
     ticket_id: int | None  # the ticket of the mail that bounced, when known
 
-    def act(self, mail: Arrived, doing: Receiving) -> Outcome:
+    def act(self, mail: Arrived, receiving: Receiving) -> Outcome:
         verdict, parsed = mail.verdict, mail.parsed
         flagged = service.mark_bouncing(r.email for r in verdict.bounce if r.hard)
         if self.ticket_id is None:
@@ -36,11 +38,11 @@ class NoteBounce:
             author_name=parsed.sender.name if parsed.sender else "", subject=parsed.subject,
             text=failure_summary(verdict), body=parsed.text, html=None,
             message_id=parsed.message_id, inbound=mail.inbound_id, attachments=(),
-            now=doing.now, work=doing.work)
+            now=receiving.now, work=receiving.work)
         service.record_event(ticket, "mail.bounced",
                              {"recipients": [{"email": r.email, "status": r.status,
                                               "hard": r.hard} for r in verdict.bounce]},
-                             actor="system", now=doing.now, work=doing.work)
+                             actor="system", now=receiving.now, work=receiving.work)
         return Outcome("ignored", ticket_id=ticket.id, reason=verdict.reason)
 
 

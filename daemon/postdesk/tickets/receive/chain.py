@@ -60,11 +60,11 @@ def decide(mail: Arrived, known: Known) -> tuple[Step, Decision]:
     raise AssertionError("the last step of the chain takes every mail")
 
 
-def receive(mail: Arrived, doing: Receiving) -> Outcome:
+def receive(mail: Arrived, receiving: Receiving) -> Outcome:
     """Pass the mail down the chain and carry out what the step that takes it decided."""
-    step, decision = decide(mail, doing.known)
+    step, decision = decide(mail, receiving.known)
     logs.bind(ticket=decision.ticket_id)
-    outcome = decision.act(mail, doing)
+    outcome = decision.act(mail, receiving)
     wrote = not isinstance(decision, Settled)  # its ticket's SLA clocks may have moved
     return replace(outcome, step=step.name,
                    changed_ticket=wrote and outcome.ticket_id is not None)

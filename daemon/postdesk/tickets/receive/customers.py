@@ -23,24 +23,24 @@ def new_customer_language(parsed: ParsedMail, runtime: Runtime) -> str:
                           text=parsed.text, shipped=runtime.languages)
 
 
-def sender_customer(mail: Arrived, doing: Receiving) -> Customer:
+def sender_customer(mail: Arrived, receiving: Receiving) -> Customer:
     """The sender as a customer: the one on file, or a new one."""
-    known = doing.known.customer
+    known = receiving.known.customer
     if known is not None:
         return known
     sender = mail.parsed.sender
     assert sender is not None
-    language = mail.new_sender_language or new_customer_language(mail.parsed, doing.runtime)
+    language = mail.new_sender_language or new_customer_language(mail.parsed, receiving.runtime)
     return service.create_customer(
         sender.normalized, sender.name, language=language,
         timezone=guess_timezone(language, mail.parsed.date,
-                                doing.runtime.settings.desk.timezone),
-        now=doing.now)
+                                receiving.runtime.settings.desk.timezone),
+        now=receiving.now)
 
 
-def copied_customers(mail: Arrived, doing: Receiving) -> list[Customer]:
+def copied_customers(mail: Arrived, receiving: Receiving) -> list[Customer]:
     """The people in To and Cc besides the sender and the desk's own addresses."""
-    parsed, desk = mail.parsed, doing.runtime.settings.desk
+    parsed, desk = mail.parsed, receiving.runtime.settings.desk
     assert parsed.sender is not None
     people = []
     for address in parsed.cc + parsed.to:
@@ -49,5 +49,5 @@ def copied_customers(mail: Arrived, doing: Receiving) -> list[Customer]:
         if address.normalized == parsed.sender.normalized or "@" not in address.email:
             continue
         people.append(service.find_or_create_customer(
-            address.normalized, address.name, language=None, timezone=None, now=doing.now))
+            address.normalized, address.name, language=None, timezone=None, now=receiving.now))
     return people

@@ -22,15 +22,17 @@ from postdesk.tickets.receive.step import Receiving, Step
 
 @dataclass(frozen=True)
 class AnswerDeskRequest:
+    """Mail the agent the queue digests asked for."""
+
     identity: AgentIdentity
     reply: ParsedReply  # only #queue commands (an unknown queue as a problem)
     ticket_id: None = None
 
-    def act(self, mail: Arrived, doing: Receiving) -> Outcome:
-        sender_customer(mail, doing)  # every sender is on file, agents too
+    def act(self, mail: Arrived, receiving: Receiving) -> Outcome:
+        sender_customer(mail, receiving)  # every sender is on file, agents too
         letter = AgentLetter(self.identity, mail.parsed, "", mail.inbound_id,
                              mail.desk_address)
-        result = answer_desk_request(letter, self.reply, doing.runtime, doing.now)
+        result = answer_desk_request(letter, self.reply, receiving.runtime, receiving.now)
         return Outcome("done", outbox_ids=tuple(result.outbox_ids), reason=result.summary)
 
 

@@ -32,19 +32,19 @@ class JoinTicket:
     how: str
     reopen: bool = False
 
-    def act(self, mail: Arrived, doing: Receiving) -> Outcome:
-        customer = sender_customer(mail, doing)
-        ticket = doing.known.ticket
+    def act(self, mail: Arrived, receiving: Receiving) -> Outcome:
+        customer = sender_customer(mail, receiving)
+        ticket = receiving.known.ticket
         fastsql.known_related(ticket, Ticket.requester, customer)  # when they wrote it
-        note_refused_agent(ticket, doing)
-        stored = store_mail(ticket, mail, customer.email, "public", doing, follow_up=True)
+        note_refused_agent(ticket, receiving)
+        stored = store_mail(ticket, mail, customer.email, "public", receiving, follow_up=True)
         if self.reopen:
-            service.set_status(ticket, REOPENED_STATUS, actor=customer.email, now=doing.now,
-                               reason="the customer wrote again", work=doing.work)
+            service.set_status(ticket, REOPENED_STATUS, actor=customer.email, now=receiving.now,
+                               reason="the customer wrote again", work=receiving.work)
         role = "customer" if customer.id == ticket.requester_id else "participant"
         outbox_ids = run_automations(
             ticket, customer_trigger("message.received", role, mail, text=stored.text),
-            doing.runtime, doing.now, work=doing.work)
+            receiving.runtime, receiving.now, work=receiving.work)
         return Outcome("done", ticket_id=ticket.id, outbox_ids=tuple(outbox_ids),
                        reason=f"follow-up by {self.how}")
 

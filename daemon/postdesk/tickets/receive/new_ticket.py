@@ -25,18 +25,20 @@ from postdesk.tickets.receive.storing import customer_trigger, note_refused_agen
 
 @dataclass(frozen=True)
 class OpenTicket:
+    """Open a ticket with the mail as its first message."""
+
     follow_up_of: int | None = None  # the closed ticket the mail answered
     ticket_id: None = None  # not opened yet
 
-    def act(self, mail: Arrived, doing: Receiving) -> Outcome:
-        customer = sender_customer(mail, doing)
-        now, work = doing.now, doing.work
+    def act(self, mail: Arrived, receiving: Receiving) -> Outcome:
+        customer = sender_customer(mail, receiving)
+        now, work = receiving.now, receiving.work
         if self.follow_up_of is not None:
-            old = doing.known.ticket
+            old = receiving.known.ticket
             fastsql.known_related(old, Ticket.requester, customer)
-            note_refused_agent(old, doing)
+            note_refused_agent(old, receiving)
         parsed = mail.parsed
-        route = doing.runtime.routing.route(mail.rcpt_to, parsed.subject, parsed.text)
+        route = receiving.runtime.routing.route(mail.rcpt_to, parsed.subject, parsed.text)
         ticket = service.open_ticket(customer, parsed.subject, now=now,
                                      request_type=route.request_type if route else None,
                                      team=route.team if route else None, work=work)
@@ -45,15 +47,15 @@ class OpenTicket:
             service.record_event(ticket, "ticket.routed",
                                  {"request_type": route.request_type, "team": route.team,
                                   "route": route.where}, actor="system", now=now, work=work)
-        service.add_participants(ticket, copied_customers(mail, doing))
-        first = store_mail(ticket, mail, customer.email, "public", doing)
+        service.add_participants(ticket, copied_customers(mail, receiving))
+        first = store_mail(ticket, mail, customer.email, "public", receiving)
         links = []
         if self.follow_up_of is not None:
             service.link_tickets(ticket, self.follow_up_of, "follow_up_of",
                                  actor=customer.email, now=now, work=work)
             links.append(("follow_up_of", self.follow_up_of))
         outbox_ids = run_automations(
-            ticket, customer_trigger("ticket.created", "customer", mail), doing.runtime, now,
+            ticket, customer_trigger("ticket.created", "customer", mail), receiving.runtime, now,
             facts=opened_facts(ticket, first, links), work=work)
         verdict = mail.verdict
         return Outcome("done", ticket_id=ticket.id, outbox_ids=tuple(outbox_ids),

@@ -38,7 +38,7 @@ class Decision(Protocol):
     def ticket_id(self) -> int | None:
         """The ticket the mail concerns, when the step knows one already."""
 
-    def act(self, mail: Arrived, doing: Receiving) -> Outcome:
+    def act(self, mail: Arrived, receiving: Receiving) -> Outcome:
         """Carry the decision out and say what became of the mail."""
         ...
 
@@ -53,7 +53,7 @@ class Settled:
     def ticket_id(self) -> int | None:
         return self.outcome.ticket_id
 
-    def act(self, mail: Arrived, doing: Receiving) -> Outcome:
+    def act(self, mail: Arrived, receiving: Receiving) -> Outcome:
         return self.outcome
 
 

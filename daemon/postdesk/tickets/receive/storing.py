@@ -19,7 +19,7 @@ def new_text(parsed: ParsedMail) -> str:
                          ).new_text
 
 
-def store_mail(ticket: Ticket, mail: Arrived, author: str, visibility: str, doing: Receiving,
+def store_mail(ticket: Ticket, mail: Arrived, author: str, visibility: str, receiving: Receiving,
                *, follow_up: bool = False) -> Message:
     """Store the mail; a follow-up's text is what is new in it, the full body is kept too."""
     parsed = mail.parsed
@@ -29,7 +29,7 @@ def store_mail(ticket: Ticket, mail: Arrived, author: str, visibility: str, doin
         author_name=parsed.sender.name, subject=parsed.subject,
         text=new_text(parsed) if follow_up else parsed.text, body=parsed.text,
         html=parsed.html, message_id=parsed.message_id, inbound=mail.inbound_id,
-        attachments=parsed.attachments, now=doing.now, work=doing.work)
+        attachments=parsed.attachments, now=receiving.now, work=receiving.work)
 
 
 def customer_trigger(kind: str, role: str, mail: Arrived, text: str | None = None) -> Trigger:
@@ -44,10 +44,10 @@ def customer_trigger(kind: str, role: str, mail: Arrived, text: str | None = Non
                    desk_address=mail.desk_address, message_text=body)
 
 
-def note_refused_agent(ticket: Ticket | int, doing: Receiving) -> None:
+def note_refused_agent(ticket: Ticket | int, receiving: Receiving) -> None:
     """A known agent's address wrote without proof it was the agent: handled as a
     customer's mail, and the ticket says why it got no agent's powers."""
-    decision = doing.known.agent
+    decision = receiving.known.agent
     if decision is not None and decision.identity is None and decision.reason:
         service.record_event(ticket, "agent.not_authenticated", {"reason": decision.reason},
-                             actor="system", now=doing.now, work=doing.work)
+                             actor="system", now=receiving.now, work=receiving.work)
