@@ -81,19 +81,22 @@ def instrument(clock: StageClock) -> None:
     from postdesk.channels.email import sender as outbox
     from postdesk.sla.tracking import track as sla_track
     from postdesk.tickets import automation
+    from postdesk.tickets.receive import chain, customers, follow_up, new_ticket
     from postdesk.worker import process as processing
+    from postdesk.worker import read_mail
 
     def patch(module: Any, name: str, stage: str) -> None:
         if hasattr(module, name):
             setattr(module, name, clock.wrap(stage, getattr(module, name)))
 
-    patch(processing, "load_message", "parse")
-    patch(processing, "parse_loaded", "parse")
-    patch(processing, "classify", "classify")
-    patch(processing, "_language_of", "language of a new sender")
-    patch(processing, "_plan", "plan: threading, duplicate and customer reads")
-    patch(processing, "_apply", "apply: ticket, message, event writes")
-    patch(processing, "run_automations", "rules (engine + effects)")
+    patch(read_mail, "load_message", "parse")
+    patch(read_mail, "parse_loaded", "parse")
+    patch(read_mail, "classify", "classify")
+    patch(customers, "new_customer_language", "language of a new sender")
+    patch(chain, "decide", "chain: the step that takes it (duplicate, threading reads)")
+    patch(chain, "receive", "chain: the step's writes (ticket, message, events)")
+    patch(follow_up, "run_automations", "rules (engine + effects)")
+    patch(new_ticket, "run_automations", "rules (engine + effects)")
     patch(automation, "facts_of", "facts_of (rules snapshot)")
     patch(automation, "rule_context", "rules context (round-robin reads)")
     patch(automation, "build_mail", "rules: acknowledgment outbox row")

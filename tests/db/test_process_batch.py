@@ -16,6 +16,7 @@ from postdesk.store.db import database, is_postgres
 from postdesk.store.inbound import Arrival, store_inbound
 from postdesk.store.models import Customer, Inbound, Message, Ticket
 from postdesk.tickets import service
+from postdesk.tickets.receive import customers
 from postdesk.worker import process as processing
 from postdesk.worker.process import Outcome, process_many
 
@@ -105,13 +106,13 @@ def test_a_database_error_leaves_the_mails_it_spoilt_pending(runtime, monkeypatc
 def test_a_new_senders_language_is_guessed_outside_the_write_transaction(
         runtime, monkeypatch) -> None:
     seen: list[bool] = []
-    language_of = processing._language_of
+    language_of = customers.new_customer_language
 
     def watched(parsed, rt):
         seen.append(database.obj.in_transaction())
         return language_of(parsed, rt)
 
-    monkeypatch.setattr(processing, "_language_of", watched)
+    monkeypatch.setattr(customers, "new_customer_language", watched)
     german = ("Guten Tag, mein Drucker brennt seit heute Morgen und ich weiß nicht, "
               "was ich tun soll. Können Sie mir bitte helfen?\n")
     ids = [stored(1, body=german), stored(2, body=german)]

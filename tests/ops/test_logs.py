@@ -199,6 +199,7 @@ def test_served_desk_logs_json_with_ids_and_no_body_and_reopens_on_sighup(
 
         first = wait_for(lambda: processed_line(log_file), timeout=60)
         assert first["inbound"] == 1 and first["ticket"] == 1 and first["state"] == "done"
+        assert first["step"] == "new ticket"  # the step of the receive chain that took it
         sent = wait_for(lambda: [e for e in events(log_file) if e["msg"] == "outbox handled"],
                         timeout=30)
         assert {e["state"] for e in sent} == {"sent"}

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from postdesk.mail.reply import extract_reply
-from postdesk.notify.samples import COMMAND_PROBLEMS
+from postdesk.tickets.command_problems import COMMAND_PROBLEMS
 from postdesk.tickets.commands import (
     Command,
     ParsedReply,

@@ -21,34 +21,12 @@ from typing import Any
 
 from postdesk.notify.audience import CUSTOMER_TEMPLATES, for_customer
 from postdesk.notify.i18n import N_
+from postdesk.tickets.command_problems import COMMAND_PROBLEMS
 
 Context = dict[str, Any]
 
 CREATED_AT = datetime(2026, 3, 27, 9, 30, tzinfo=UTC)
 SLA_DUE = datetime(2026, 3, 30, 9, 30, tzinfo=UTC)  # after the switch to summer time in the EU
-
-#: Problems an agent command can have, as msgids with %(name)s parameters. The
-#: command parser stores one of these plus its parameters; `command_error`
-#: translates it for the agent.
-COMMAND_PROBLEMS: dict[str, str] = {
-    "unknown_command": N_("unknown command; see the list of commands below"),
-    "missing_value": N_("this command needs a value"),
-    "unknown_status": N_("unknown status '%(value)s'; known statuses: %(known)s"),
-    "unknown_priority": N_("unknown priority '%(value)s'; known priorities: %(known)s"),
-    "unknown_assignee": N_("no agent or team called '%(value)s'"),
-    "unknown_ticket": N_("there is no ticket #%(value)s"),
-    "unknown_language": N_("this desk does not write in '%(value)s'; available: %(known)s"),
-    "unknown_request_type": N_("unknown request type '%(value)s'; known: %(known)s"),
-    "invalid_tag": N_("'%(value)s' is not a valid tag (letters, digits, _ . -)"),
-    "invalid_language": N_("'%(value)s' is not a language code like en, pl or pt_BR"),
-    "unexpected_value": N_("this command takes no value, but '%(value)s' was given"),
-    "conflicting_command": N_("this contradicts the earlier line '%(first)s'"),
-    "command_not_at_top": N_("commands go at the top of the reply, before any other text; "
-                             "move '%(command)s' up"),
-    "same_ticket": N_("a ticket cannot be linked to itself (#%(value)s)"),
-    "unknown_queue": N_("unknown queue '%(value)s'; known queues: %(known)s"),
-}
-
 
 def _desk() -> Context:
     return {"name": "Example Support", "address": "support@example.com"}

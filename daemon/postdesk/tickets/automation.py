@@ -2,7 +2,8 @@
 
 The pure engine (`postdesk.automation`) decides; this module takes the
 ticket's snapshot, hands the engine the event, and applies what it returns in
-order: auditor effects change the ticket here and now (each change records
+order: auditor effects change the ticket here and now through the appliers
+an agent's commands use too (`postdesk.tickets.effects`; each change records
 the rule that made it), reactor effects become outbox rows. The engine has
 already followed the chain of derived events, so nothing here runs the rules
 a second time. Mail to customers obeys loop safety: no automatic mail in
@@ -20,15 +21,20 @@ from typing import Any
 from postdesk.automation import Effect, EventFacts, RuleContext, RuleSet, TicketFacts, run_rules
 from postdesk.config.runtime import Runtime
 from postdesk.notify.ratelimit import automatic_mail_held_back
-from postdesk.store import fastsql
-from postdesk.store.db import database
-from postdesk.store.models import Customer, Message, Outbox, Participant, Ticket
+from postdesk.store import fastsql, rule_lookups, ticket_lookups
+from postdesk.store.models import Message, Outbox, Ticket
 from postdesk.tickets import service
+from postdesk.tickets.effects import APPLIERS, ChangedBy, apply_effect
 from postdesk.tickets.mailing import MailRequest, build_mail
 from postdesk.tickets.notify_hold import hold_until_open, wants_hold
 from postdesk.tickets.teams import Agent
+from postdesk.tickets.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
+
+#: The actions applied here, because they make mail (the others change the ticket and are
+#: applied by `tickets.effects`).
+MAIL_ACTIONS = frozenset({"reply", "notify", "resolve_linked"})
 
 #: Link kinds as seen from the other ticket.
 _INVERSE = {"duplicate_of": "duplicated_by", "duplicated_by": "duplicate_of",
@@ -57,26 +63,10 @@ def facts_of(ticket: Ticket) -> TicketFacts:
 def facts_for(tickets: Sequence[Ticket]) -> dict[int, TicketFacts]:
     """The snapshots of several tickets, read with the same few queries as one."""
     ids = [t.id for t in tickets]
-    among = f"IN ({fastsql.placeholders(len(ids))})"
-    p = _param()
-    last_customer = {ticket_id: Message.created_at.python_value(at) for ticket_id, at in
-                     database.execute_sql(
-        # one ticket (the worker's case): its newest such message, straight from the index
-        'SELECT "ticket_id", "created_at" FROM "message" WHERE "ticket_id" = '
-        f'{p} AND "direction" = {p} AND "visibility" = {p} ORDER BY "id" DESC LIMIT 1'
-        if len(ids) == 1 else
-        'SELECT "ticket_id", "created_at" FROM "message" WHERE "id" IN '
-        f'(SELECT MAX("id") FROM "message" WHERE "ticket_id" {among} '
-        f'AND "direction" = {p} AND "visibility" = {p} GROUP BY "ticket_id")',
-        [*ids, "in", "public"])}
+    last_customer = rule_lookups.last_customer_messages(ids)
     own: dict[int, list[tuple[str, int]]] = {i: [] for i in ids}
     inverse: dict[int, list[tuple[str, int]]] = {i: [] for i in ids}
-    kinds = tuple(_INVERSE)
-    for ticket_id, other_id, kind in database.execute_sql(
-            'SELECT "ticket_id", "other_id", "kind" FROM "link" WHERE '
-            f'("ticket_id" {among} OR "other_id" {among}) '
-            f'AND "kind" IN ({fastsql.placeholders(len(kinds))}) ORDER BY "id"',
-            [*ids, *ids, *kinds]):
+    for ticket_id, other_id, kind in rule_lookups.links_touching(ids, tuple(_INVERSE)):
         if ticket_id in own:
             own[ticket_id].append((kind, other_id))
         if other_id in inverse:
@@ -110,14 +100,12 @@ def _snapshot(ticket: Ticket, last_customer_message_at: datetime | None,
     )
 
 
-def _param() -> str:
-    return str(database.obj.param)
-
-
 def run_automations(ticket: Ticket, trigger: Trigger, runtime: Runtime, now: datetime,
-                    facts: TicketFacts | None = None) -> list[int]:
+                    facts: TicketFacts | None = None, *, work: UnitOfWork | None = None
+                    ) -> list[int]:
     """Evaluate and apply the rules for one event; return the outbox ids to dispatch.
-    `facts`: the ticket's snapshot when the caller knows it (`opened_facts`)."""
+    `facts`: the ticket's snapshot when the caller knows it (`opened_facts`); `work`: the
+    caller's unit of work, which gathers the events."""
     rules = runtime.rules
     if not rules.for_event(trigger.event.kind):  # nothing can fire, so nothing can chain
         return trigger.outbox_ids
@@ -128,9 +116,15 @@ def run_automations(ticket: Ticket, trigger: Trigger, runtime: Runtime, now: dat
     for skipped in result.skipped:
         service.record_event(ticket, "rules.chain_stopped",
                              {"event": skipped.event.kind, "reason": skipped.reason},
-                             actor="system", now=now)
+                             actor="system", now=now, work=work)
     for effect in result.effects:
-        _apply(effect, ticket, trigger, runtime, now)
+        by = ChangedBy("system", now, rule=effect.rule, work=work)
+        if effect.action in APPLIERS:
+            apply_effect(ticket, effect, by)
+        elif effect.action in MAIL_ACTIONS:
+            _make_mail(effect, ticket, trigger, runtime, by)
+        else:
+            log.error("rule %s: no way to apply action %s", effect.rule, effect.action)
     return trigger.outbox_ids
 
 
@@ -145,13 +139,10 @@ def rule_context(runtime: Runtime, rules: RuleSet | None = None) -> RuleContext:
     teams = runtime.teams.as_rule_teams()
     last_assigned = {}
     if (rules if rules is not None else runtime.rules).assigns:
-        param = _param()
         for team in teams:
-            latest = database.execute_sql(
-                f'SELECT "assignee" FROM "ticket" WHERE "team" = {param} AND "assignee" IS '
-                'NOT NULL ORDER BY "updated_at" DESC LIMIT 1', [team]).fetchone()
+            latest = rule_lookups.last_assigned(team)
             if latest is not None:
-                last_assigned[team] = latest[0]
+                last_assigned[team] = latest
     if config is None:
         return RuleContext(teams=teams, last_assigned=last_assigned,
                            max_depth=runtime.settings.rules.max_depth)
@@ -160,76 +151,46 @@ def rule_context(runtime: Runtime, rules: RuleSet | None = None) -> RuleContext:
                        last_assigned=last_assigned, max_depth=runtime.settings.rules.max_depth)
 
 
-def _apply(effect: Effect, ticket: Ticket, trigger: Trigger, runtime: Runtime,
-           now: datetime) -> None:
-    params, rule, actor = effect.params, effect.rule, "system"
+def _make_mail(effect: Effect, ticket: Ticket, trigger: Trigger, runtime: Runtime,
+               by: ChangedBy) -> None:
+    """The actions that make mail: `reply`, `notify` and `resolve_linked` (which also sets
+    the linked tickets' status)."""
+    params, rule, now = effect.params, effect.rule, by.now
     match effect.action:
-        case "set_status":
-            service.set_status(ticket, params["status"], actor=actor, now=now, rule=rule)
-        case "set_priority":
-            service.change_ticket(ticket, "priority.changed", actor=actor, rule=rule, now=now,
-                                  priority=params["priority"])
-        case "set_request_type":
-            service.change_ticket(ticket, "request_type.changed", actor=actor, rule=rule,
-                                  now=now, request_type=params["request_type"])
-        case "assign":
-            service.change_ticket(ticket, "assignee.changed", actor=actor, rule=rule, now=now,
-                                  team=params["team"], assignee=params["assignee"])
-        case "add_tag" | "remove_tag":
-            tags = set(ticket.tags or ())
-            tags = tags | set(params["tags"]) if effect.action == "add_tag" \
-                else tags - set(params["tags"])
-            service.change_ticket(ticket, "tags.changed", actor=actor, rule=rule, now=now,
-                                  tags=sorted(tags))
-        case "pause_sla" | "resume_sla":
-            service.change_ticket(ticket, "sla.paused" if effect.action == "pause_sla"
-                                  else "sla.resumed", actor=actor, rule=rule, now=now,
-                                  sla_paused=effect.action == "pause_sla")
-        case "set_customer_language":
-            Customer.update(language=params["requester_language"]).where(
-                Customer.id == ticket.requester_id).execute()
-            service.record_event(ticket, "customer.language_changed",
-                                 {"language": params["requester_language"]}, actor=actor,
-                                 rule=rule, now=now)
-        case "add_note":
-            service.add_note(ticket, params["text"], author="rule:" + rule, now=now, rule=rule)
-        case "link":
-            service.link_tickets(ticket, params["ticket"], params["kind"], actor=actor, now=now)
         case "resolve_linked":
-            _resolve_linked(ticket, params, rule, trigger, runtime, now)
+            _resolve_linked(ticket, params, trigger, runtime, by)
         case "reply":
             _queue(ticket, MailRequest(params["template"], _requester_email(ticket), True),
-                   rule, trigger, runtime, now)
+                   trigger, runtime, by)
         case "notify":
             requests = _notify_requests(ticket, params, runtime)
             hold = wants_hold(params, trigger.event.kind)
             for request in requests:
-                queued = _queue(ticket, request, rule, trigger, runtime, now)
+                queued = _queue(ticket, request, trigger, runtime, by)
                 if hold and queued is not None and hold_until_open(
-                        queued, request, ticket, runtime, now, rule) is not None:
+                        queued, request, ticket, runtime, now, rule, work=by.work) is not None:
                     trigger.outbox_ids.remove(queued.id)  # the sweeper sends it when due
             if not requests:
                 service.record_event(ticket, "notify.no_recipients",
                                      {"template": params["template"], "to": list(params["to"])},
-                                     actor=actor, rule=rule, now=now)
-        case _:
-            log.error("rule %s: no way to apply action %s", rule, effect.action)
+                                     actor=by.actor, rule=rule, now=now, work=by.work)
 
 
-def _resolve_linked(ticket: Ticket, params: Any, rule: str, trigger: Trigger,
-                    runtime: Runtime, now: datetime) -> None:
+def _resolve_linked(ticket: Ticket, params: Any, trigger: Trigger, runtime: Runtime,
+                    by: ChangedBy) -> None:
     for other_id in params["tickets"]:
         other = Ticket.get_or_none(Ticket.id == other_id)
         if other is None:
             continue
-        service.set_status(other, params["status"], actor="system", now=now, rule=rule,
-                           reason=f"linked ticket #{ticket.id}")
+        apply_effect(other, Effect("set_status", {"status": params["status"],
+                                                  "reason": f"linked ticket #{ticket.id}"},
+                                   rule=by.rule or "", auditor=True), by)
         # a duplicate was usually resolved when it was marked: its requester still
         # hears that the original is solved now
         if params.get("template"):
             request = MailRequest(params["template"], other.requester.email, True,
                                   extra={"original": {"id": ticket.id}})
-            _queue(other, request, rule, trigger, runtime, now)
+            _queue(other, request, trigger, runtime, by)
 
 
 def _notify_requests(ticket: Ticket, params: Any, runtime: Runtime) -> list[MailRequest]:
@@ -238,8 +199,8 @@ def _notify_requests(ticket: Ticket, params: Any, runtime: Runtime) -> list[Mail
         if target == "requester":
             requests.append(MailRequest(params["template"], _requester_email(ticket), True))
         elif target == "participants":
-            requests += [MailRequest(params["template"], p.customer.email, True)
-                         for p in Participant.select().where(Participant.ticket == ticket.id)]
+            requests += [MailRequest(params["template"], email, True)
+                         for email in ticket_lookups.participant_emails(ticket.id)]
         elif target == "assignee" and ticket.assignee:
             agent = runtime.teams.agent(ticket.assignee)
             requests.append(agent_request(params["template"], agent) if agent
@@ -269,20 +230,21 @@ def agent_request(template: str, agent: Agent, **extra: Any) -> MailRequest:
                        extra={"agent": {"name": agent.name, "email": agent.email}, **extra})
 
 
-def _queue(ticket: Ticket, request: MailRequest, rule: str, trigger: Trigger,
-           runtime: Runtime, now: datetime) -> Outbox | None:
+def _queue(ticket: Ticket, request: MailRequest, trigger: Trigger, runtime: Runtime,
+           by: ChangedBy) -> Outbox | None:
+    now = by.now
     if request.to_customer:
         if not trigger.may_auto_reply:
             service.record_event(ticket, "autoreply.suppressed",
                                  {"template": request.template,
                                   "reason": trigger.why_not or "must not be answered"},
-                                 actor="system", rule=rule, now=now)
+                                 actor="system", rule=by.rule, now=now, work=by.work)
             return None
         held_back = automatic_mail_held_back(request.recipient, now, runtime.settings.limits)
         if held_back:
             service.record_event(ticket, "autoreply.held_back",
                                  {"template": request.template, "reason": held_back},
-                                 actor="system", rule=rule, now=now)
+                                 actor="system", rule=by.rule, now=now, work=by.work)
             return None
     if trigger.mail_context:
         request = replace(request, extra={**trigger.mail_context, **request.extra})

@@ -37,17 +37,25 @@ and not a command; later lines, quoted history (``> #status resolved``) and
 
 If any line is wrong, *nothing* applies and nothing is sent: the caller mails
 the agent ``command_error`` listing each problem (msgids are the keys of
-``postdesk.notify.samples.COMMAND_PROBLEMS``). Parse the new text of the reply
-(``mail.reply.extract_reply(...).new_text``), not the whole body.
+``postdesk.tickets.command_problems.COMMAND_PROBLEMS``). Parse the new text of
+the reply (``mail.reply.extract_reply(...).new_text``), not the whole body.
+
+The commands that change the ticket stand for the same effects as the rules'
+actions (``command_effects``: ``#status resolved`` is ``set_status: resolved``),
+applied by the same code (``postdesk.tickets.effects``).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Any
 
+from postdesk.automation import Effect
+from postdesk.tickets.command_values import HANDLERS, Command, Refusal, Vocabulary
 from postdesk.tickets.statuses import StatusBook
 from postdesk.tickets.teams import TeamBook
 
@@ -57,28 +65,10 @@ _COMMAND = re.compile(r"#\s*(?P<word>[^\W\d_][\w-]*)(?:\s*:\s*|\s+)?(?P<rest>.*)
 _INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u200e\u200f\u2060\u00ad"))
 #: The text after "#note" as written (not NFKC-folded), for "#note called the customer".
 _NOTE_REST = re.compile(r"[#＃]\s*[^\s:：]+(?:\s*[:：]\s*|\s+)(?P<rest>.*)")
-_TAG = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
-_TICKET = re.compile(r"#?([1-9][0-9]{0,11})")
-_LANGUAGE = re.compile(r"([a-z]{2,3})(?:[-_]([a-z]{4}))?(?:[-_]([a-z]{2}|[0-9]{3}))?")
-_NONE_WORDS = ("none", "nobody", "-")
 #: Commands that set one thing: a second line with another value is a contradiction.
 _SLOTS = {"status": "status", "priority": "priority", "assign_agent": "assignee",
           "assign_team": "assignee", "unassign": "assignee", "language": "language",
           "request_type": "request_type", "duplicate_of": "duplicate_of"}
-
-
-@dataclass(frozen=True)
-class Command:
-    """One change: ``name`` is status, priority, assign_agent, assign_team, unassign,
-    tag_add, tag_remove, link, duplicate_of, language, request_type or queue (a digest
-    to mail the agent; value "" for the list of queues); ``value`` is canonical (the
-    desk's spelling, a lower-cased address, a ticket number as text)."""
-
-    name: str
-    value: str
-    line: int
-    text: str = ""
 
 
 @dataclass(frozen=True)
@@ -116,26 +106,6 @@ class ParsedReply:
         return self.text if self.ok and (self.internal or self.silent) else ""
 
 
-@dataclass(frozen=True)
-class _Vocabulary:
-    """What values the desk knows; None accepts any well-formed name."""
-
-    statuses: StatusBook
-    priorities: tuple[str, ...]
-    teams: TeamBook
-    request_types: tuple[str, ...] | None
-    languages: tuple[str, ...] | None
-    sender: str | None
-    queues: tuple[str, ...] | None = None
-
-
-@dataclass(frozen=True)
-class _Refusal:
-    msgid: str
-    params: Mapping[str, str] = field(default_factory=dict)
-
-
-_Outcome = tuple[Command, ...] | _Refusal
 _FLAGS = ("note", "silent")
 
 
@@ -149,7 +119,7 @@ def parse_commands(text: str, *, statuses: StatusBook, priorities: Collection[st
     ``request_types`` / ``languages`` / ``queues`` None accept any well-formed name;
     ``sender`` is the authenticated agent's address (for ``#assign me``).
     """
-    vocabulary = _Vocabulary(statuses, tuple(priorities), teams,
+    vocabulary = Vocabulary(statuses, tuple(priorities), teams,
                              None if request_types is None else tuple(request_types),
                              None if languages is None else tuple(languages), sender,
                              None if queues is None else tuple(queues))
@@ -178,10 +148,10 @@ def parse_commands(text: str, *, statuses: StatusBook, priorities: Collection[st
             if word == "silent" and rest:
                 problems.append(Problem(number, source, "unexpected_value", {"value": rest}))
             continue
-        handler = _HANDLERS.get(word)
-        outcome = (_Refusal("unknown_command", {"command": f"#{match['word']}"})
+        handler = HANDLERS.get(word)
+        outcome = (Refusal("unknown_command", {"command": f"#{match['word']}"})
                    if handler is None else handler(rest, vocabulary))
-        if isinstance(outcome, _Refusal):
+        if isinstance(outcome, Refusal):
             problems.append(Problem(number, source, outcome.msgid, dict(outcome.params)))
             continue
         for command in outcome:
@@ -214,160 +184,6 @@ def check_ticket_references(parsed: ParsedReply, *, ticket_id: int,
         return parsed
     problems = sorted((*parsed.problems, *found), key=lambda p: p.line)
     return replace(parsed, problems=tuple(problems))
-
-
-# --- one parser per command -------------------------------------------------------------
-
-def _one(name: str, value: str) -> tuple[Command, ...]:
-    return (Command(name, value, 0),)
-
-
-def _pick(written: str, known: Collection[str]) -> str | None:
-    """The desk's spelling of a name, compared case-insensitively."""
-    return next((k for k in known if k.casefold() == written.casefold()), None)
-
-
-def _listing(known: Collection[str]) -> str:
-    return ", ".join(known) or "-"
-
-
-def _status(rest: str, v: _Vocabulary) -> _Outcome:
-    if not rest:
-        return _Refusal("missing_value")
-    words = rest.split()
-    for candidate in ("_".join(words), "-".join(words), "".join(words)):
-        found = _pick(candidate, v.statuses.names)
-        if found is not None:
-            return _one("status", found)
-    return _Refusal("unknown_status", {"value": rest, "known": _listing(v.statuses.names)})
-
-
-def _resolve(rest: str, v: _Vocabulary) -> _Outcome:
-    if rest:
-        return _Refusal("unexpected_value", {"value": rest})
-    closed = v.statuses.names_of_kind("closed")
-    found = _pick("resolved", v.statuses.names) or (closed[0] if closed else None)
-    if found is None:
-        return _Refusal("unknown_status", {"value": "resolved",
-                                           "known": _listing(v.statuses.names)})
-    return _one("status", found)
-
-
-def _priority(rest: str, v: _Vocabulary) -> _Outcome:
-    if not rest:
-        return _Refusal("missing_value")
-    found = _pick(rest, v.priorities)
-    if found is None:
-        return _Refusal("unknown_priority", {"value": rest, "known": _listing(v.priorities)})
-    return _one("priority", found)
-
-
-def _assign(rest: str, v: _Vocabulary) -> _Outcome:
-    if not rest:
-        return _Refusal("missing_value")
-    written = rest.casefold().removeprefix("mailto:").strip("<>")
-    if written in _NONE_WORDS:
-        return _one("unassign", "")
-    if written == "me" and v.sender is not None:
-        written = v.sender.casefold()
-    if "@" in written:
-        agent = v.teams.agent(written)
-        if agent is not None:
-            return _one("assign_agent", agent.email)
-    else:
-        team = v.teams.team(written.removeprefix("team:").strip())
-        if team is not None:
-            return _one("assign_team", team.name)
-    return _Refusal("unknown_assignee", {"value": rest})
-
-
-def _tags(rest: str, *, remove: bool) -> _Outcome:
-    words = [w.lstrip("#").casefold() for w in re.split(r"[\s,]+", rest) if w.lstrip("#")]
-    if not remove and words and words[0] in ("add", "+"):
-        words = words[1:]
-    elif not remove and words and words[0] in ("remove", "rm", "del", "delete", "-"):
-        words, remove = words[1:], True
-    if not words:
-        return _Refusal("missing_value")
-    bad = next((w for w in words if not _TAG.fullmatch(w)), None)
-    if bad is not None:
-        return _Refusal("invalid_tag", {"value": bad})
-    name = "tag_remove" if remove else "tag_add"
-    return tuple(Command(name, w, 0) for w in dict.fromkeys(words))
-
-
-def _tickets(rest: str, name: str, *, many: bool) -> _Outcome:
-    words = [w for w in re.split(r"[\s,]+", rest) if w]
-    if not words:
-        return _Refusal("missing_value")
-    matches = [_TICKET.fullmatch(w) for w in words]
-    bad = next((w for w, m in zip(words, matches, strict=True) if m is None), None)
-    if bad is not None or (len(words) > 1 and not many):
-        return _Refusal("unknown_ticket", {"value": bad or rest})
-    return tuple(Command(name, m[1], 0) for m in matches if m is not None)
-
-
-def _language(rest: str, v: _Vocabulary) -> _Outcome:
-    if not rest:
-        return _Refusal("missing_value")
-    match = _LANGUAGE.fullmatch(rest.casefold())
-    if match is None:
-        return _Refusal("invalid_language", {"value": rest})
-    language, script, region = match.groups()
-    tag = "_".join(p for p in (language, (script or "").title(), (region or "").upper()) if p)
-    if v.languages is None:
-        return _one("language", tag)
-    found = _pick(tag, v.languages) or _pick(language, v.languages)
-    if found is None:
-        return _Refusal("unknown_language", {"value": rest, "known": _listing(v.languages)})
-    return _one("language", found)
-
-
-def _request_type(rest: str, v: _Vocabulary) -> _Outcome:
-    if not rest:
-        return _Refusal("missing_value")
-    if rest.casefold() in _NONE_WORDS:
-        return _one("request_type", "")
-    found = _pick(rest, v.request_types) if v.request_types is not None else (
-        rest if _NAME.fullmatch(rest) else None)
-    if found is None:
-        return _Refusal("unknown_request_type",
-                        {"value": rest, "known": _listing(v.request_types or ())})
-    return _one("request_type", found)
-
-
-def _queue(rest: str, v: _Vocabulary) -> _Outcome:
-    """``#queue NAME``: that queue's digest; ``#queue`` alone: the list of queues."""
-    if not rest:
-        return _one("queue", "")
-    found = _pick(rest, v.queues) if v.queues is not None else (
-        rest.casefold() if _NAME.fullmatch(rest) else None)
-    if found is None:
-        return _Refusal("unknown_queue", {"value": rest, "known": _listing(v.queues or ())})
-    return _one("queue", found)
-
-
-def _queues(rest: str, v: _Vocabulary) -> _Outcome:
-    return _Refusal("unexpected_value", {"value": rest}) if rest else _one("queue", "")
-
-
-_Handler = Callable[[str, _Vocabulary], _Outcome]
-_HANDLERS: dict[str, _Handler] = {
-    "status": _status,
-    "resolve": _resolve,
-    "priority": _priority,
-    "assign": _assign,
-    "tag": lambda rest, v: _tags(rest, remove=False),
-    "untag": lambda rest, v: _tags(rest, remove=True),
-    "link": lambda rest, v: _tickets(rest, "link", many=True),
-    "duplicate": lambda rest, v: _tickets(rest, "duplicate_of", many=False),
-    "duplicateof": lambda rest, v: _tickets(rest, "duplicate_of", many=False),
-    "language": _language,
-    "lang": _language,
-    "requesttype": _request_type,
-    "queue": _queue,
-    "queues": _queues,
-}
 
 
 # --- helpers ----------------------------------------------------------------------------
@@ -403,8 +219,41 @@ def _stray_commands(body: list[str], offset: int) -> list[Problem]:
     stray = []
     for index, raw in enumerate(body):
         match = _COMMAND.fullmatch(clean_line(raw))
-        if match and (_key(match["word"]) in _HANDLERS or _key(match["word"]) in _FLAGS):
+        if match and (_key(match["word"]) in HANDLERS or _key(match["word"]) in _FLAGS):
             stray.append(Problem(offset + index + 1, raw.translate(_INVISIBLE).strip(),
                                  "command_not_at_top",
                                  {"command": f"#{match['word'].casefold()}"}))
     return stray
+
+
+def _effect(action: str, **params: Any) -> Effect:
+    return Effect(action, MappingProxyType(params), rule="", auditor=True)
+
+
+def command_effects(command: Command) -> tuple[Effect, ...]:
+    """The ticket changes a command stands for, in the rules' vocabulary; none for
+    ``#queue`` (a digest for the agent, not a change)."""
+    name, value = command.name, command.value
+    match name:
+        case "status":
+            return (_effect("set_status", status=value),)
+        case "priority":
+            return (_effect("set_priority", priority=value),)
+        case "assign_agent":
+            return (_effect("assign", assignee=value),)
+        case "assign_team":
+            return (_effect("assign", team=value, assignee=None),)
+        case "unassign":
+            return (_effect("assign", assignee=None),)
+        case "tag_add" | "tag_remove":
+            return (_effect("add_tag" if name == "tag_add" else "remove_tag", tags=(value,)),)
+        case "link":
+            return (_effect("link", kind="related", ticket=int(value)),)
+        case "duplicate_of":
+            return (_effect("link", kind="duplicate_of", ticket=int(value)),
+                    _effect("set_status", status="resolved", reason=f"duplicate of #{value}"))
+        case "language":
+            return (_effect("set_customer_language", requester_language=value),)
+        case "request_type":
+            return (_effect("set_request_type", request_type=value),)
+    return ()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class ThreadFacts:
-    """What the I/O layer found in the database for one incoming mail."""
+    """What the store found for one incoming mail (read by `receive.known.StoreKnown`)."""
 
     sender: str  # lowercased
     token_ticket: int | None = None

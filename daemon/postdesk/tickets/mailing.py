@@ -16,8 +16,7 @@ from postdesk.config.runtime import Runtime
 from postdesk.mail.address import CUSTOMER_ROLE, reply_address
 from postdesk.mail.compose import LOOP_HEADER, new_message_id
 from postdesk.notify.audience import for_customer
-from postdesk.store import fastsql
-from postdesk.store.db import database
+from postdesk.store import fastsql, ticket_lookups
 from postdesk.store.models import Customer, Ticket
 from postdesk.tickets.agents import agent_role, note_role
 from postdesk.tickets.service import MailToSend
@@ -40,15 +39,7 @@ class MailRequest:
 
 def thread_ids(ticket: Ticket) -> tuple[str | None, list[str]]:
     """(In-Reply-To, References) that keep a mail in the ticket's thread."""
-    param = database.obj.param
-    inbound: list[str] = []
-    outbound: list[str] = []
-    for outgoing, _, message_id in database.execute_sql(  # both tables, one round trip
-            f'SELECT 0, "id", "message_id" FROM "message" WHERE "ticket_id" = {param} '
-            'AND "message_id" IS NOT NULL UNION ALL '
-            f'SELECT 1, "id", "message_id" FROM "outbox" WHERE "ticket_id" = {param} '
-            'ORDER BY 1, 2', [ticket.id, ticket.id]):
-        (outbound if outgoing else inbound).append(str(message_id))
+    inbound, outbound = ticket_lookups.thread_message_ids(ticket.id)
     references = [*inbound, *outbound][-20:]
     return (inbound[-1] if inbound else None), references
 

@@ -21,9 +21,11 @@ from typing import Any
 from postdesk.config.live_sla import sla_config
 from postdesk.config.runtime import Runtime
 from postdesk.sla.notify_hours import recipient_calendar, release_at
-from postdesk.store.models import Customer, Outbox, Ticket
+from postdesk.store import ticket_lookups
+from postdesk.store.models import Outbox, Ticket
 from postdesk.tickets import service
 from postdesk.tickets.mailing import MailRequest
+from postdesk.tickets.unit_of_work import UnitOfWork
 
 #: Events whose notifications wait for business hours unless the rule says `anytime: true`.
 HELD_BY_DEFAULT = frozenset({"sla.warning"})
@@ -37,7 +39,8 @@ def wants_hold(params: Mapping[str, Any], event_kind: str) -> bool:
 
 
 def hold_until_open(outbox: Outbox, request: MailRequest, ticket: Ticket, runtime: Runtime,
-                    now: datetime, rule: str) -> datetime | None:
+                    now: datetime, rule: str, *, work: UnitOfWork | None = None
+                    ) -> datetime | None:
     """Hold the row until its recipient's next business hours; None: open now, sent as
     usual. Inside the caller's transaction, before the row is dispatched."""
     config = sla_config(runtime)
@@ -45,7 +48,7 @@ def hold_until_open(outbox: Outbox, request: MailRequest, ticket: Ticket, runtim
         return None
     zone = request.timezone
     if zone is None and request.to_customer:
-        customer = Customer.get_or_none(Customer.email == request.recipient.lower())
+        customer = ticket_lookups.customer(request.recipient.lower())
         zone = customer.timezone if customer is not None else None
     calendar = recipient_calendar(config.notify_hours, config.default.calendar,
                                   request.recipient, runtime.teams.teams_of(request.recipient),
@@ -53,9 +56,9 @@ def hold_until_open(outbox: Outbox, request: MailRequest, ticket: Ticket, runtim
     until = release_at(calendar, now)
     if until is None:
         return None
-    Outbox.update(not_before=until, next_attempt_at=until).where(Outbox.id == outbox.id).execute()
+    service.hold_mail(outbox, until)
     service.record_event(ticket, "mail.held", {
         "outbox": outbox.id, "kind": outbox.kind, "to": outbox.recipient,
         "until": until.isoformat(), "calendar": calendar.name, "zone": calendar.zone.key,
-    }, actor="system", rule=rule, now=now)
+    }, actor="system", rule=rule, now=now, work=work)
     return until

@@ -2,27 +2,25 @@
 
 Every function here runs inside the caller's transaction and takes the clock
 as an argument; none commits on its own, so one incoming mail is one unit of
-work that either happens entirely or not at all.
+work that either happens entirely or not at all. The caller passes its
+`UnitOfWork` (`work=`) to gather the events for one INSERT at its end;
+without one, each event is inserted at once.
 """
 
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from postdesk.mail.parse import Attachment as ParsedAttachment
 from postdesk.store import fastsql
-from postdesk.store.db import database
 from postdesk.store.models import (
     Attachment,
     Blob,
     Customer,
-    Event,
     Inbound,
     Link,
     Message,
@@ -31,6 +29,7 @@ from postdesk.store.models import (
     Ticket,
 )
 from postdesk.tickets.statuses import INITIAL_STATUS
+from postdesk.tickets.unit_of_work import UnitOfWork, insert_event
 
 
 @dataclass(frozen=True)
@@ -79,14 +78,15 @@ def create_customer(
 
 
 def open_ticket(requester: Customer, subject: str, *, now: datetime,
-                request_type: str | None = None, team: str | None = None) -> Ticket:
+                request_type: str | None = None, team: str | None = None,
+                work: UnitOfWork | None = None) -> Ticket:
     ticket = fastsql.create(
         Ticket, subject=subject[:1000], status=INITIAL_STATUS, requester=requester,
         request_type=request_type, team=team, created_at=now, updated_at=now,
         status_changed_at=now,
     )
     record_event(ticket, "ticket.created", {"subject": ticket.subject}, actor=requester.email,
-                 now=now)
+                 now=now, work=work)
     return ticket
 
 
@@ -95,17 +95,6 @@ def add_participants(ticket: Ticket, customers: Iterable[Customer]) -> None:
         if customer.id == ticket.requester_id:
             continue
         Participant.insert(ticket=ticket, customer=customer).on_conflict_ignore().execute()
-
-
-def people_on_ticket(ticket_id: int) -> frozenset[str]:
-    """Requester and participants (lowercased addresses): who may thread by subject tag."""
-    param = database.obj.param  # pre-built SQL: this runs for every mail with a [#n] tag
-    return frozenset(str(email) for (email,) in database.execute_sql(
-        'SELECT "customer"."email" FROM "customer" JOIN "ticket" '
-        f'ON "ticket"."requester_id" = "customer"."id" WHERE "ticket"."id" = {param} '
-        'UNION ALL SELECT "customer"."email" FROM "customer" JOIN "participant" '
-        f'ON "participant"."customer_id" = "customer"."id" '
-        f'WHERE "participant"."ticket_id" = {param}', [ticket_id, ticket_id]))
 
 
 def add_message(
@@ -120,9 +109,10 @@ def add_message(
     body: str,
     html: str | None,
     message_id: str | None,
-    inbound: Inbound | None,
+    inbound: Inbound | int | None,
     attachments: Iterable[ParsedAttachment],
     now: datetime,
+    work: UnitOfWork | None = None,
 ) -> Message:
     message = fastsql.create(
         Message, ticket=ticket, direction=direction, visibility=visibility,
@@ -136,7 +126,8 @@ def add_message(
         ticket.updated_at = now
         fastsql.save_fields(ticket, [Ticket.updated_at])
     record_event(ticket, "message.received" if direction == "in" else "message.sent",
-                 {"message": message.id, "visibility": visibility}, actor=author_email, now=now)
+                 {"message": message.id, "visibility": visibility}, actor=author_email, now=now,
+                 work=work)
     return message
 
 
@@ -153,7 +144,8 @@ def store_attachment(message: Message, part: ParsedAttachment) -> Attachment:
 
 
 def set_status(ticket: Ticket, status: str, *, actor: str, now: datetime,
-               rule: str | None = None, reason: str = "") -> bool:
+               rule: str | None = None, reason: str = "", work: UnitOfWork | None = None
+               ) -> bool:
     """Change the status (a no-op when it is already that); records who or what did it."""
     old = ticket.status
     if old == status:
@@ -165,12 +157,13 @@ def set_status(ticket: Ticket, status: str, *, actor: str, now: datetime,
     data = {"old": old, "new": status}
     if reason:
         data["reason"] = reason
-    record_event(ticket, "status.changed", data, actor=actor, now=now, rule=rule)
+    record_event(ticket, "status.changed", data, actor=actor, now=now, rule=rule, work=work)
     return True
 
 
 def change_ticket(ticket: Ticket, event: str, *, actor: str, now: datetime,
-                  rule: str | None = None, **changes: Any) -> bool:
+                  rule: str | None = None, work: UnitOfWork | None = None,
+                  **changes: Any) -> bool:
     """Set ticket fields and record one event with old and new values; no-op if equal."""
     old = {name: getattr(ticket, name) for name in changes}
     if old == changes:
@@ -180,25 +173,36 @@ def change_ticket(ticket: Ticket, event: str, *, actor: str, now: datetime,
     ticket.updated_at = now
     fastsql.save_fields(ticket, [*(getattr(Ticket, name) for name in changes),
                                  Ticket.updated_at])
-    record_event(ticket, event, {"old": old, "new": changes}, actor=actor, now=now, rule=rule)
+    record_event(ticket, event, {"old": old, "new": changes}, actor=actor, now=now, rule=rule,
+                 work=work)
     return True
 
 
 def add_note(ticket: Ticket, text: str, *, author: str, now: datetime,
-             rule: str | None = None) -> Message:
+             rule: str | None = None, work: UnitOfWork | None = None) -> Message:
     """An internal note: agents see it, customers never do."""
     note = fastsql.create(Message, ticket=ticket, direction="out", visibility="internal",
                           author_email=author[:320], text=text, body=text, created_at=now)
-    record_event(ticket, "note.added", {"message": note.id}, actor=author, now=now, rule=rule)
+    record_event(ticket, "note.added", {"message": note.id}, actor=author, now=now, rule=rule,
+                 work=work)
     return note
 
 
 def link_tickets(ticket: Ticket, other: Ticket | int, kind: str, *, actor: str,
-                 now: datetime) -> None:
+                 now: datetime, work: UnitOfWork | None = None) -> None:
     other_id = other if isinstance(other, int) else other.id
     Link.insert(ticket=ticket, other=other_id, kind=kind, created_at=now
                 ).on_conflict_ignore().execute()
-    record_event(ticket, "ticket.linked", {"other": other_id, "kind": kind}, actor=actor, now=now)
+    record_event(ticket, "ticket.linked", {"other": other_id, "kind": kind}, actor=actor, now=now,
+                 work=work)
+
+
+def set_customer_language(ticket: Ticket, language: str, *, actor: str, now: datetime,
+                          rule: str | None = None, work: UnitOfWork | None = None) -> None:
+    """The language the ticket's requester is written to in, from now on."""
+    Customer.update(language=language).where(Customer.id == ticket.requester_id).execute()
+    record_event(ticket, "customer.language_changed", {"language": language}, actor=actor,
+                 now=now, rule=rule, work=work)
 
 
 def mark_bouncing(addresses: Iterable[str]) -> int:
@@ -210,38 +214,13 @@ def mark_bouncing(addresses: Iterable[str]) -> int:
 
 
 def record_event(ticket: Ticket | int, kind: str, data: Mapping[str, Any], *, actor: str,
-                 now: datetime, rule: str | None = None) -> None:
-    queued: list[list[Any]] | None = getattr(_together, "rows", None)
-    if queued is None:
-        fastsql.create(Event, ticket=ticket, kind=kind, data=dict(data), actor=actor,
-                       rule=rule, created_at=now)
-        return
-    values = (ticket if isinstance(ticket, int) else ticket.id, kind, dict(data), actor, rule,
-              now)
-    queued.append([f.db_value(v) for f, v in zip(_EVENT_FIELDS, values, strict=True)])
-
-
-_EVENT_FIELDS: tuple[Any, ...] = (Event.ticket, Event.kind, Event.data, Event.actor, Event.rule,
-                                  Event.created_at)
-_together = threading.local()
-
-
-@contextmanager
-def events_together() -> Iterator[None]:
-    """The events recorded inside the block are inserted with one statement when it ends
-    without an error (inside the caller's transaction: nothing is inserted if it fails).
-    Their ids come in the order they were recorded, as when each is inserted at once;
-    nothing inside the block may read them back."""
-    if getattr(_together, "rows", None) is not None:  # nested: the outer block inserts
-        yield
-        return
-    _together.rows = []
-    try:
-        yield
-        rows = _together.rows
-    finally:
-        _together.rows = None
-    fastsql.insert_rows(Event, _EVENT_FIELDS, rows)
+                 now: datetime, rule: str | None = None, work: UnitOfWork | None = None) -> None:
+    """One entry of the ticket's audit trail: what happened, who or which rule did it."""
+    ticket_id = ticket if isinstance(ticket, int) else ticket.id
+    if work is None:
+        insert_event(ticket_id, kind, data, actor=actor, rule=rule, now=now)
+    else:
+        work.add_event(ticket_id, kind, data, actor=actor, rule=rule, now=now)
 
 
 def queue_mail(ticket: Ticket | None, mail: MailToSend, *, now: datetime) -> Outbox:
@@ -254,3 +233,9 @@ def queue_mail(ticket: Ticket | None, mail: MailToSend, *, now: datetime) -> Out
         headers=dict(mail.headers), state="pending", next_attempt_at=now, created_at=now,
         dispatched_at=now,
     )
+
+
+def hold_mail(outbox: Outbox, until: datetime) -> None:
+    """Keep a queued mail back until `until`: the sender does not claim it before."""
+    outbox.not_before = outbox.next_attempt_at = until
+    fastsql.save_fields(outbox, [Outbox.not_before, Outbox.next_attempt_at])

@@ -149,6 +149,7 @@ def _process_many(inbound_ids: list[int]) -> list[processing.Outcome | Exception
         if isinstance(outcome, processing.Outcome) and outcome.state != "skipped":
             with logs.log_context(inbound=inbound_id, ticket=outcome.ticket_id):
                 log.info("inbound processed", extra={"state": outcome.state,
+                                                     "step": outcome.step,
                                                      "reason": outcome.reason[:200]})
     return outcomes
 

@@ -36,6 +36,7 @@ from postdesk.store.attachment_files import attachment_files
 from postdesk.store.db import database, utcnow
 from postdesk.store.models import Outbox
 from postdesk.tickets import service
+from postdesk.tickets.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -202,12 +203,12 @@ def _mark_sent(sent: list[tuple[Outbox, str]]) -> None:
     if not sent:
         return
     now = utcnow()
-    with database.atomic(), service.events_together():  # two statements for the batch
+    with database.atomic(), UnitOfWork() as work:  # two statements for the batch
         outbox_delivery.sent([row.id for row, _ in sent], now)
         for row, _ in sent:
             if row.ticket_id is not None:
                 service.record_event(row.ticket_id, "mail.sent",
                                      {"outbox": row.id, "kind": row.kind, "to": row.recipient},
-                                     actor="system", now=now)
+                                     actor="system", now=now, work=work)
     for row, where in sent:
         log.debug("outbox %s sent to %s via %s", row.id, row.recipient, where)

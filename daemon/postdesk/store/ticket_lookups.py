@@ -1,0 +1,142 @@
+"""The reads the receive chain makes for each mail: duplicates, threading, the sender,
+the people and the Message-IDs of a ticket's thread.
+
+Each runs for nearly every mail, so the statements are written out once
+(parameter placeholders of the database in use) instead of built by peewee
+each time. They answer in plain values (ids, addresses) or model rows read by
+`fastsql`; `correlate.find_ticket` decides from what they return.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from postdesk.store import fastsql
+from postdesk.store.db import database
+from postdesk.store.db_errors import DoesNotExist
+from postdesk.store.models import Attachment, Customer, Participant, Ticket
+
+#: Message-IDs are stored cut to this length (the column's size).
+_MESSAGE_ID_LENGTH = 998
+
+
+@dataclass(frozen=True)
+class EarlierCopy:
+    """A mail stored before that this one repeats: by Message-ID from the same sender, or
+    byte for byte (then `inbound_id` is that mail's row)."""
+
+    ticket_id: int | None
+    inbound_id: int | None = None
+
+
+def earlier_copy(message_id: str | None, sender: str, sha256: str,
+                 inbound_id: int) -> EarlierCopy | None:
+    """The same mail delivered before: same Message-ID from the same sender, else the same
+    bytes in another inbound row that was stored (done, duplicate or ignored)."""
+    param = database.obj.param
+    if message_id:
+        earlier = database.execute_sql(
+            f'SELECT "ticket_id" FROM "message" WHERE "message_id" = {param} '
+            f'AND "direction" = {param} AND "author_email" = {param} LIMIT 1',
+            [message_id[:_MESSAGE_ID_LENGTH], "in", sender]).fetchone()
+        if earlier is not None:
+            return EarlierCopy(earlier[0])
+    same_bytes = database.execute_sql(
+        f'SELECT "id", "ticket_id" FROM "inbound" WHERE "sha256" = {param} AND "id" != {param} '
+        f'AND "state" IN ({fastsql.placeholders(3)}) LIMIT 1',
+        [sha256, inbound_id, "done", "duplicate", "ignored"]).fetchone()
+    if same_bytes is not None:
+        return EarlierCopy(same_bytes[1], inbound_id=same_bytes[0])
+    return None
+
+
+def tickets_of_message_ids(message_ids: Iterable[str]) -> tuple[int, ...]:
+    """The tickets our mails (outbox) and stored mails (message) with these Message-IDs
+    belong to, in the order of `message_ids`, each ticket once; ours win a tie."""
+    ids = [m[:_MESSAGE_ID_LENGTH] for m in dict.fromkeys(message_ids) if m]
+    if not ids:
+        return ()
+    among = f"IN ({fastsql.placeholders(len(ids))})"
+    found: dict[str, int] = {}
+    for message_id, ticket_id in database.execute_sql(
+            f'SELECT "message_id", "ticket_id" FROM "outbox" WHERE "message_id" {among} '
+            'AND "ticket_id" IS NOT NULL', ids):
+        found[str(message_id)] = int(ticket_id)
+    for message_id, ticket_id in database.execute_sql(
+            f'SELECT "message_id", "ticket_id" FROM "message" WHERE "message_id" {among}', ids):
+        found.setdefault(str(message_id), int(ticket_id))
+    return tuple(dict.fromkeys(found[m] for m in ids if m in found))
+
+
+def people_on_ticket(ticket_id: int) -> frozenset[str]:
+    """Requester and participants (lowercased addresses): who may thread by subject tag."""
+    param = database.obj.param
+    return frozenset(str(email) for (email,) in database.execute_sql(
+        'SELECT "customer"."email" FROM "customer" JOIN "ticket" '
+        f'ON "ticket"."requester_id" = "customer"."id" WHERE "ticket"."id" = {param} '
+        'UNION ALL SELECT "customer"."email" FROM "customer" JOIN "participant" '
+        f'ON "participant"."customer_id" = "customer"."id" '
+        f'WHERE "participant"."ticket_id" = {param}', [ticket_id, ticket_id]))
+
+
+def ticket_exists(ticket_id: int) -> bool:
+    return fastsql.exists(Ticket, Ticket.id, ticket_id)
+
+
+def ticket(ticket_id: int) -> Ticket:
+    """The ticket's row; DoesNotExist when there is none."""
+    row = fastsql.get_by(Ticket, Ticket.id, ticket_id)
+    if row is None:
+        raise DoesNotExist(f"ticket {ticket_id} does not exist")
+    return row
+
+
+def customer(email: str) -> Customer | None:
+    """The customer with this (lowercased) address."""
+    return fastsql.get_by(Customer, Customer.email, email)
+
+
+def known_customers(emails: Iterable[str]) -> set[str]:
+    """Which of these (lowercased) addresses are customers already, read at once."""
+    wanted = sorted(set(emails))
+    if not wanted:
+        return set()
+    return {row.email for row in fastsql.rows_by(Customer, Customer.email, wanted)}
+
+
+def existing_tickets(ticket_ids: Collection[int]) -> set[int]:
+    """Which of these tickets exist (those an agent's `#link` names, say)."""
+    if not ticket_ids:
+        return set()
+    return {t.id for t in Ticket.select(Ticket.id).where(Ticket.id.in_(tuple(ticket_ids)))}
+
+
+def participant_emails(ticket_id: int) -> list[str]:
+    """The addresses of the ticket's participants (not its requester), in the order they
+    joined."""
+    query: Any = (Participant.select(Customer.email).join(Customer)
+                  .where(Participant.ticket == ticket_id).order_by(Participant.id))
+    return [str(email) for (email,) in query.tuples()]
+
+
+def attached_files(message_id: int) -> tuple[int, ...]:
+    """The ids of a stored message's attachments that are files (not inline images)."""
+    return tuple(a.id for a in Attachment.select(Attachment.id)
+                 .where((Attachment.message == message_id) & ~Attachment.inline))
+
+
+def thread_message_ids(ticket_id: int) -> tuple[list[str], list[str]]:
+    """The Message-IDs of the ticket's thread: (the mails it received, the mails we sent),
+    each oldest first."""
+    param = database.obj.param
+    inbound: list[str] = []
+    outbound: list[str] = []
+    for outgoing, _, message_id in database.execute_sql(  # both tables, one round trip
+            f'SELECT 0, "id", "message_id" FROM "message" WHERE "ticket_id" = {param} '
+            'AND "message_id" IS NOT NULL UNION ALL '
+            f'SELECT 1, "id", "message_id" FROM "outbox" WHERE "ticket_id" = {param} '
+            'ORDER BY 1, 2', [ticket_id, ticket_id]):
+        (outbound if outgoing else inbound).append(str(message_id))
+    return inbound, outbound

@@ -1,0 +1,1 @@
+"""The receive chain: what happens to an arriving mail, step by step (see `chain`)."""

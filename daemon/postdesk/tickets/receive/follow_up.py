@@ -1,0 +1,63 @@
+"""Step `follow-up`: a customer's (or participant's) mail to a ticket that is still open.
+
+The new text (quoted history stripped) joins the ticket as a public message,
+with the full body kept, and the rules hear `message.received` from the
+customer or a participant. Follow-ups are not acknowledged unless a rule says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from postdesk.store import fastsql
+from postdesk.store.models import Ticket
+from postdesk.tickets import service
+from postdesk.tickets.automation import run_automations
+from postdesk.tickets.receive.arrived import Arrived, Outcome
+from postdesk.tickets.receive.customers import sender_customer
+from postdesk.tickets.receive.known import Known
+from postdesk.tickets.receive.step import Receiving, Step
+from postdesk.tickets.receive.storing import customer_trigger, note_refused_agent, store_mail
+
+#: Where a closed ticket goes when its customer writes again within the reopen window.
+REOPENED_STATUS = "in_progress"
+
+
+@dataclass(frozen=True)
+class JoinTicket:
+    """Add the mail to the ticket it answers (`how`: the way it was found); `reopen` a
+    closed ticket too."""
+
+    ticket_id: int
+    how: str
+    reopen: bool = False
+
+    def act(self, mail: Arrived, receiving: Receiving) -> Outcome:
+        customer = sender_customer(mail, receiving)
+        ticket = receiving.known.ticket
+        fastsql.known_related(ticket, Ticket.requester, customer)  # when they wrote it
+        note_refused_agent(ticket, receiving)
+        stored = store_mail(ticket, mail, customer.email, "public", receiving, follow_up=True)
+        if self.reopen:
+            service.set_status(ticket, REOPENED_STATUS, actor=customer.email, now=receiving.now,
+                               reason="the customer wrote again", work=receiving.work)
+        role = "customer" if customer.id == ticket.requester_id else "participant"
+        outbox_ids = run_automations(
+            ticket, customer_trigger("message.received", role, mail, text=stored.text),
+            receiving.runtime, receiving.now, work=receiving.work)
+        return Outcome("done", ticket_id=ticket.id, outbox_ids=tuple(outbox_ids),
+                       reason=f"follow-up by {self.how}")
+
+
+def is_closed(ticket: Ticket, known: Known) -> bool:
+    return known.runtime.statuses.kind(ticket.status) == "closed"
+
+
+def take(mail: Arrived, known: Known) -> JoinTicket | None:
+    match = known.thread
+    if match is None or is_closed(known.ticket, known):
+        return None
+    return JoinTicket(match.ticket_id, match.how)
+
+
+FOLLOW_UP = Step("follow-up", take)

@@ -1,0 +1,113 @@
+"""What the store knows about an arriving mail, as the chain's steps ask for it.
+
+Steps decide from plain answers (`Known`): is this an earlier mail again,
+which ticket does it answer, is its sender an authenticated agent. `StoreKnown`
+reads each answer from the database the first time a step asks, inside the
+mail's transaction, so a loop costs no read and a duplicate no threading
+lookups; a test hands a step the same answers as plain values.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cached_property
+from typing import Protocol
+
+from postdesk.config.runtime import Runtime
+from postdesk.mail.address import find_subject_tag
+from postdesk.store import ticket_lookups
+from postdesk.store.models import Customer, Ticket
+from postdesk.store.ticket_lookups import EarlierCopy
+from postdesk.tickets.agents import AuthDecision, check_agent
+from postdesk.tickets.correlate import ThreadFacts, ThreadMatch, find_ticket
+from postdesk.tickets.receive.arrived import Arrived
+
+#: The author recorded for a bounce whose From holds no usable address.
+BOUNCE_AUTHOR = "mailer-daemon"
+
+
+class Known(Protocol):
+    """The answers a step may ask for about the mail at hand."""
+
+    @property
+    def runtime(self) -> Runtime: ...
+    @property
+    def now(self) -> datetime: ...
+    @property
+    def earlier_copy(self) -> EarlierCopy | None: ...
+    @property
+    def bounced_ticket(self) -> int | None:
+        """The ticket of the mail of ours that bounced, when we can tell."""
+    @property
+    def thread(self) -> ThreadMatch | None:
+        """The ticket the mail answers (`correlate.find_ticket`)."""
+    @property
+    def ticket(self) -> Ticket:
+        """The row of the `thread`'s ticket."""
+    @property
+    def agent(self) -> AuthDecision | None:
+        """For a known agent's ordinary mail: authenticated or not, and why."""
+    @property
+    def customer(self) -> Customer | None:
+        """The sender as a customer on file."""
+
+
+class StoreKnown:
+    """`Known`, read from the database once per question."""
+
+    def __init__(self, mail: Arrived, runtime: Runtime, now: datetime) -> None:
+        self._mail = mail
+        self.runtime = runtime
+        self.now = now
+
+    @cached_property
+    def earlier_copy(self) -> EarlierCopy | None:
+        mail = self._mail  # MTAs often write "From: MAILER-DAEMON": a bounce needs no sender
+        return ticket_lookups.earlier_copy(mail.parsed.message_id, mail.sender or BOUNCE_AUTHOR,
+                                           mail.sha256, mail.inbound_id)
+
+    @cached_property
+    def bounced_ticket(self) -> int | None:
+        parsed = self._mail.parsed
+        bounced = ticket_lookups.tickets_of_message_ids(
+            [self._mail.verdict.original_message_id or "", *reversed(parsed.references),
+             *parsed.in_reply_to])
+        return bounced[0] if bounced else None
+
+    @cached_property
+    def thread(self) -> ThreadMatch | None:
+        mail, parsed = self._mail, self._mail.parsed
+        assert mail.sender is not None
+        referenced = ticket_lookups.tickets_of_message_ids(
+            [*reversed(parsed.references), *parsed.in_reply_to])
+        tagged = find_subject_tag(parsed.subject)
+        if tagged is not None and not ticket_lookups.ticket_exists(tagged):
+            tagged = None
+        people = ticket_lookups.people_on_ticket(tagged) if tagged is not None else frozenset()
+        return find_ticket(ThreadFacts(
+            sender=mail.sender, token_ticket=mail.token.ticket_id if mail.token else None,
+            referenced_tickets=referenced, tagged_ticket=tagged, tagged_ticket_people=people))
+
+    @cached_property
+    def ticket(self) -> Ticket:
+        assert self.thread is not None
+        return ticket_lookups.ticket(self.thread.ticket_id)
+
+    @cached_property
+    def agent(self) -> AuthDecision | None:
+        mail, teams = self._mail, self.runtime.teams
+        if mail.sender is None or mail.verdict.kind != "normal" or teams.agent(mail.sender) is None:
+            return None
+        token, match = mail.token, self.thread
+        own_token = token if token and match and token.ticket_id == match.ticket_id else None
+        agents = self.runtime.settings.agents
+        return check_agent(
+            mail.sender, own_token, teams, authentication_results=mail.auth_results,
+            trusted_authserv_ids=frozenset(agents.trusted_authserv_ids),
+            dkim_verified_domains=mail.dkim_domains if own_token is None and agents.verify_dkim
+            else frozenset())
+
+    @cached_property
+    def customer(self) -> Customer | None:
+        sender = self._mail.sender
+        return ticket_lookups.customer(sender) if sender is not None else None

@@ -1,0 +1,53 @@
+"""What the customer-facing steps share: the mail stored as a message, the rules' trigger,
+and the note that a known agent's address wrote without an agent's powers."""
+
+from __future__ import annotations
+
+from postdesk.automation import EventFacts
+from postdesk.mail.parse import ParsedMail
+from postdesk.mail.reply import extract_reply
+from postdesk.store.models import Message, Ticket
+from postdesk.tickets import service
+from postdesk.tickets.automation import Trigger
+from postdesk.tickets.receive.arrived import Arrived
+from postdesk.tickets.receive.step import Receiving
+
+
+def new_text(parsed: ParsedMail) -> str:
+    """The text of a reply without the quoted history and signature."""
+    return extract_reply(parsed.text, html=None if parsed.text.strip() else parsed.html
+                         ).new_text
+
+
+def store_mail(ticket: Ticket, mail: Arrived, author: str, visibility: str, receiving: Receiving,
+               *, follow_up: bool = False) -> Message:
+    """Store the mail; a follow-up's text is what is new in it, the full body is kept too."""
+    parsed = mail.parsed
+    assert parsed.sender is not None
+    return service.add_message(
+        ticket, direction="in", visibility=visibility, author_email=author,
+        author_name=parsed.sender.name, subject=parsed.subject,
+        text=new_text(parsed) if follow_up else parsed.text, body=parsed.text,
+        html=parsed.html, message_id=parsed.message_id, inbound=mail.inbound_id,
+        attachments=parsed.attachments, now=receiving.now, work=receiving.work)
+
+
+def customer_trigger(kind: str, role: str, mail: Arrived, text: str | None = None) -> Trigger:
+    """The event a customer's (or participant's) mail is for the rules."""
+    parsed, verdict = mail.parsed, mail.verdict
+    assert parsed.sender is not None
+    body = parsed.text if text is None else text
+    event = EventFacts(kind=kind, author_role=role, author_email=parsed.sender.normalized,
+                       subject=parsed.subject, body=body,
+                       has_attachment=bool(parsed.attachments))
+    return Trigger(event=event, may_auto_reply=verdict.may_auto_reply, why_not=verdict.reason,
+                   desk_address=mail.desk_address, message_text=body)
+
+
+def note_refused_agent(ticket: Ticket | int, receiving: Receiving) -> None:
+    """A known agent's address wrote without proof it was the agent: handled as a
+    customer's mail, and the ticket says why it got no agent's powers."""
+    decision = receiving.known.agent
+    if decision is not None and decision.identity is None and decision.reason:
+        service.record_event(ticket, "agent.not_authenticated", {"reason": decision.reason},
+                             actor="system", now=receiving.now, work=receiving.work)

@@ -1,0 +1,52 @@
+"""One unit of work's domain writes, gathered where they can be: its events.
+
+A mail can record a dozen events (ticket created, routed, message received,
+each rule's change). The caller that owns the transaction makes a
+`UnitOfWork`, passes it to every `tickets.service` call, and the events
+recorded into it are inserted with one statement when the `with` block ends
+without an error, still inside that transaction: if anything fails, nothing
+is inserted. Their ids come in the order they were recorded, as if each had
+been inserted at once; nothing inside the block may read them back. A service
+call given no unit of work inserts its event at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+from postdesk.store import fastsql
+from postdesk.store.models import Event
+
+_EVENT_FIELDS: tuple[Any, ...] = (Event.ticket, Event.kind, Event.data, Event.actor, Event.rule,
+                                  Event.created_at)
+
+
+class UnitOfWork:
+    """The events of one unit of work, inserted together when its block ends."""
+
+    def __init__(self) -> None:
+        self._events: list[list[Any]] = []
+
+    def __enter__(self) -> UnitOfWork:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        rows, self._events = self._events, []
+        if kind is None:
+            fastsql.insert_rows(Event, _EVENT_FIELDS, rows)
+
+    def add_event(self, ticket_id: int, kind: str, data: Mapping[str, Any], *, actor: str,
+                  rule: str | None, now: datetime) -> None:
+        values = (ticket_id, kind, dict(data), actor, rule, now)
+        self._events.append([f.db_value(v) for f, v in zip(_EVENT_FIELDS, values, strict=True)])
+
+
+def insert_event(ticket_id: int, kind: str, data: Mapping[str, Any], *, actor: str,
+                 rule: str | None, now: datetime) -> None:
+    """One event, inserted now (no unit of work to gather it)."""
+    fastsql.create(Event, ticket=ticket_id, kind=kind, data=dict(data), actor=actor, rule=rule,
+                   created_at=now)

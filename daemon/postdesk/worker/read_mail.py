@@ -1,0 +1,123 @@
+"""Stored mails read for the receive chain, before their write transaction.
+
+Parsing, classifying, a new sender's language, our reply token in the
+recipients and an agent's DKIM check need no database writes (the DKIM check
+asks DNS). They are done for a whole batch of mails first, so that the write
+transaction holds the desk's one SQLite write lock only while rows are
+written. The result for each mail is one frozen `Arrived`, or the error that
+stopped its reading (the queue tries it again).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+from postdesk import logs
+from postdesk.config.runtime import Runtime
+from postdesk.mail.address import ReplyToken, is_support_address, read_reply_address
+from postdesk.mail.classify import Classification, classify
+from postdesk.mail.dkim_check import dkim_pass_domains
+from postdesk.mail.parse import ParsedMail, load_message, parse_loaded
+from postdesk.store import ticket_lookups
+from postdesk.store.models import Inbound
+from postdesk.tickets.receive import customers
+from postdesk.tickets.receive.arrived import Arrived
+
+#: The kinds of mail that open a ticket for a sender we do not know (an auto-reply from
+#: a stranger is ignored unless it answers a ticket: its language, if ever needed, is
+#: guessed in the transaction).
+_MAY_OPEN = frozenset({"normal", "bulk"})
+#: The kinds of mail whose reply token the chain looks at (loops and bounces end before).
+_THREADED = frozenset({"normal", "bulk", "auto_reply"})
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    row: Inbound
+    msg: EmailMessage
+    parsed: ParsedMail
+    verdict: Classification
+
+    @property
+    def sender(self) -> str | None:
+        return self.parsed.sender.normalized if self.parsed.sender is not None else None
+
+
+def read_mails(rows: Sequence[Inbound], runtime: Runtime) -> dict[int, Arrived | Exception]:
+    """Each row's mail as the chain gets it, or the error that stopped its reading."""
+    results: dict[int, Arrived | Exception] = {}
+    parsed: list[_Parsed] = []
+    for row in rows:
+        with logs.log_context(inbound=row.id, ticket=None):
+            try:
+                parsed.append(_parse(row, runtime))
+            except Exception as exc:
+                results[row.id] = exc
+    known = ticket_lookups.known_customers(
+        mail.sender for mail in parsed
+        if mail.sender is not None and mail.verdict.kind in _MAY_OPEN)
+    for mail in parsed:
+        with logs.log_context(inbound=mail.row.id, ticket=None):
+            try:
+                results[mail.row.id] = _arrived(mail, runtime, known)
+            except Exception as exc:
+                results[mail.row.id] = exc
+    return results
+
+
+def _parse(row: Inbound, runtime: Runtime) -> _Parsed:
+    limits = runtime.settings.limits
+    msg = load_message(row.raw)
+    parsed = parse_loaded(msg, max_depth=limits.max_mime_depth,
+                          max_html_depth=limits.max_html_depth)
+    return _Parsed(row, msg, parsed, classify(msg, envelope_from=row.mail_from,
+                                              desk=runtime.identity))
+
+
+def _arrived(mail: _Parsed, runtime: Runtime, known_senders: set[str]) -> Arrived:
+    """The mail with what can be worked out about its sender before the transaction: a new
+    sender's language, our reply token, and for an agent without one, DKIM."""
+    row, sender, kind = mail.row, mail.sender, mail.verdict.kind
+    token = (_reply_token(row, mail.parsed, runtime)
+             if sender is not None and kind in _THREADED else None)
+    language: str | None = None
+    dkim: frozenset[str] = frozenset()
+    if sender is not None and kind in _MAY_OPEN:
+        if sender not in known_senders:
+            language = customers.new_customer_language(mail.parsed, runtime)
+        if (kind == "normal" and token is None and runtime.settings.agents.verify_dkim
+                and runtime.teams.agent(sender) is not None):
+            dkim = dkim_pass_domains(row.raw, dnsfunc=runtime.dkim_dns)
+    return Arrived(row.id, tuple(row.rcpt_to), row.sha256, mail.parsed, mail.verdict,
+                   _desk_address(row, runtime),
+                   _header_values(mail.msg, "Authentication-Results"), token, language, dkim)
+
+
+def _reply_token(row: Inbound, parsed: ParsedMail, runtime: Runtime) -> ReplyToken | None:
+    """The signed reply address of ours the mail was sent to, for an existing ticket."""
+    desk = runtime.settings.desk
+    for address in [*row.rcpt_to, *(a.email for a in parsed.to + parsed.cc)]:
+        token = read_reply_address(address, desk.secret, desk.addresses)
+        if token is not None and ticket_lookups.ticket_exists(token.ticket_id):
+            return token
+    return None
+
+
+def _desk_address(row: Inbound, runtime: Runtime) -> str:
+    """The support address the customer wrote to (so the answer comes from it)."""
+    addresses = runtime.settings.desk.addresses
+    for rcpt in row.rcpt_to:
+        if is_support_address(rcpt, addresses):
+            base = rcpt.split("+")[0].split("@")[0].lower()
+            domain = rcpt.rpartition("@")[2].lower()
+            return f"{base}@{domain}"
+    return addresses[0]
+
+
+def _header_values(msg: EmailMessage, name: str) -> tuple[str, ...]:
+    try:
+        return tuple(str(value) for value in msg.get_all(name, ()))
+    except Exception:  # a broken header is no evidence of anything
+        return ()
