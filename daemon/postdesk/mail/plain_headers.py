@@ -3,7 +3,8 @@
 Reading a header of a message parsed with ``policy.default`` builds a header
 object, and ``str()`` of it is the decoded text. For the headers every mail has
 with new values (From, Message-ID, Subject) that parse is most of what
-classifying a mail costs: some 300 µs. Most values are plain, though: printable
+classifying a mail costs (bench/README.md, "Figures behind choices in the
+code"). Most values are plain, though: printable
 ASCII with no encoded word, a Message-ID of dot-atoms, an address with a display
 name of plain words. For those the decoded text is the value itself (an address
 with a display name) or obviously derived from it (a bare address), so

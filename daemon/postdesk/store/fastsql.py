@@ -1,15 +1,15 @@
 """Pre-built SQL for the statements the worker runs for every mail.
 
-peewee builds a statement's SQL from expression objects each time it runs:
-about 100 µs of Python per statement, for SQL that SQLite then executes in
-a tenth of that. The worker runs a few dozen statements per mail, most of
-them of one fixed shape (insert a row, read a row by key, update a row by
-id). Here that SQL is built once per shape and run with fresh parameters.
-Values are converted by the model's own fields (`db_value` on the way in,
-`python_value` on the way out) and rows come back as ordinary peewee model
-instances, so callers cannot tell the difference; only the building is
-skipped. SQLite and PostgreSQL alike (their placeholders and the way a new
-id comes back differ).
+peewee builds a statement's SQL from expression objects each time it runs,
+which costs several times what SQLite then spends executing it (figures:
+bench/README.md, "Figures behind choices in the code"). The worker runs a few
+dozen statements per mail, most of them of one fixed shape (insert a row, read
+a row by key, update a row by id). Here that SQL is built once per shape and
+run with fresh parameters. Values are converted by the model's own fields
+(`db_value` on the way in, `python_value` on the way out) and rows come back
+as ordinary peewee model instances, so callers cannot tell the difference;
+only the building is skipped. SQLite and PostgreSQL alike (their placeholders
+and the way a new id comes back differ).
 
 This reaches into peewee's internals: they are listed, and checked when a
 process connects, in `postdesk.store.peewee_internals` (pyproject.toml pins the

@@ -61,8 +61,8 @@ def install(database: peewee.Database, *, backfill: bool = False) -> bool:
 
 def merge(database: peewee.Database) -> None:
     """Merge the index into one segment. A bulk fill leaves large segments that FTS5
-    would otherwise keep merging into on each new ticket (on 1,000,000 tickets: about
-    0.6 ms of CPU per new ticket before, 0.1 ms after; `bench/queue_bench.py`)."""
+    would otherwise keep merging into on each new ticket (figures: bench/README.md,
+    "Figures behind choices in the code")."""
     _command(database, "optimize")
 
 

@@ -31,13 +31,13 @@ from multiprocessing.context import BaseContext
 from typing import Any, Protocol
 
 from postdesk import logs
-from postdesk.channels.email import sender as outbox
+from postdesk.channels.email import sender
 from postdesk.config import runtime
 from postdesk.config.settings import Settings
 from postdesk.errors import TemporaryFailure
 from postdesk.store import db
 from postdesk.waiting import take_waiting
-from postdesk.worker import process as processing
+from postdesk.worker.process import Outcome, process_many
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,7 @@ def _child_run_batch(inbound_ids: list[int]) -> list[tuple[int, ...] | BaseExcep
     claim, one transport call); per mail, the outbox ids the queue must still send or
     the error that stopped it (for the queue to retry that mail)."""
     outcomes = _process_many(inbound_ids)
-    decided = [i for outcome in outcomes if isinstance(outcome, processing.Outcome)
+    decided = [i for outcome in outcomes if isinstance(outcome, Outcome)
                for i in outcome.outbox_ids]
     left = set(_send_now(tuple(decided)))
     return [_portable(outcome) if isinstance(outcome, Exception)
@@ -140,13 +140,13 @@ def _portable(exc: Exception) -> Exception:
     return exc
 
 
-def _process_many(inbound_ids: list[int]) -> list[processing.Outcome | Exception]:
+def _process_many(inbound_ids: list[int]) -> list[Outcome | Exception]:
     with db.reconnect_after_failure():
-        outcomes = processing.process_many(inbound_ids, runtime.current())
+        outcomes = process_many(inbound_ids, runtime.current())
     if any(db.is_connection_failure(outcome) for outcome in outcomes):
         db.forget_connection()  # the retries connect afresh
     for inbound_id, outcome in zip(inbound_ids, outcomes, strict=True):
-        if isinstance(outcome, processing.Outcome) and outcome.state != "skipped":
+        if isinstance(outcome, Outcome) and outcome.state != "skipped":
             with logs.log_context(inbound=inbound_id, ticket=outcome.ticket_id):
                 log.info("inbound processed", extra={"state": outcome.state,
                                                      "step": outcome.step,
@@ -163,7 +163,7 @@ def _send_now(outbox_ids: tuple[int, ...]) -> tuple[int, ...]:
         return ()
     try:
         with db.reconnect_after_failure():
-            outbox.send_many(outbox_ids, runtime.current())
+            sender.send_many(outbox_ids, runtime.current())
     except Exception as exc:
         log.warning("outbox %s go back to the queue: %s",
                     ", ".join(map(str, outbox_ids)), exc)
@@ -173,7 +173,7 @@ def _send_now(outbox_ids: tuple[int, ...]) -> tuple[int, ...]:
 
 def _child_send(outbox_id: int) -> str:
     with logs.log_context(outbox=outbox_id, ticket=None), db.reconnect_after_failure():
-        return outbox.send_outbox(outbox_id, runtime.current())
+        return sender.send_outbox(outbox_id, runtime.current())
 
 
 def _child_ready() -> bool:
@@ -207,7 +207,7 @@ def start_fork_server(settings: Settings) -> BaseContext:
 #: Most mails a worker process takes at once. Under load the mails that arrive while a
 #: process works wait for it and go together (on SQLite one transaction, one synced
 #: claim, one folder sync for their acknowledgments); alone, a mail goes at once. 32
-#: rather than 16: 5-15 % more mails/s end to end in `bench/ingest.py` A/B runs.
+#: rather than 16 gave more mails/s end to end (bench/README.md, "Figures behind choices").
 BATCH_LIMIT = 32
 
 

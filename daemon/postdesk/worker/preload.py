@@ -1,14 +1,15 @@
 """What the worker processes share: imported once in the pool's fork server.
 
-`workpool.ProcessRunner` starts its processes from a fork server (a clean,
-single-threaded process) that imports this module first. Every worker is then
-a fork of it: Postdesk's modules are already imported, and the language
-model of `tickets.locale_guess` (py3langid: about 0.85 s of CPU and 90 MB to
-load) is loaded once, its arrays shared copy-on-write by all the workers,
-instead of loaded again by each worker on the first mail that needs it.
+`postdesk.worker.pool.ProcessRunner` starts its processes from a fork server
+(a clean, single-threaded process) that imports this module first. Every
+worker is then a fork of it: Postdesk's modules are already imported, and the
+language model of `tickets.locale_guess` (py3langid's, costly in CPU and
+memory to load: bench/README.md, "Figures behind choices in the code") is
+loaded once, its arrays shared copy-on-write by all the workers, instead of
+loaded again by each worker on the first mail that needs it.
 
 The fork server is started with the parent's environment, which names the
-desk's languages in `workpool.LANGUAGES_VARIABLE`; without it (or with fewer than two
+desk's languages in `pool.LANGUAGES_VARIABLE`; without it (or with fewer than two
 languages, when nothing is ever detected) no model is loaded here, and a
 worker loads it itself if it ever needs it.
 """

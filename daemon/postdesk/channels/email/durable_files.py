@@ -12,11 +12,11 @@ beside the delivered files; `remove_stale_temporaries` clears them when the
 next writer starts (see its docstring for why only the old ones).
 
 On Linux the data goes to disk with one `syncfs` of the folder's file system
-for the whole batch; elsewhere with an `fdatasync` per file. On our build
-machines an `fsync` per file cost 0.4-1 ms of CPU per file, one `syncfs` for
-16 files about 0.07 ms per file (bench: `bench/worker_cpu.py`, stage "send").
-`syncfs` also writes whatever else on that file system is waiting to be
-written, which is what a desk's own database there needs anyway.
+for the whole batch; elsewhere with an `fdatasync` per file: one sync of a
+batch costs a fraction of a sync per file (figures: bench/README.md, "Figures
+behind choices in the code"). `syncfs` also writes whatever else on that file
+system is waiting to be written, which is what a desk's own database there
+needs anyway.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ Operator notes:
   parsing and tickets are the worker's job.
 * Line ends must be CRLF (RFC 5321): a mail whose data has bare LF line ends
   and is longer than one SMTP line is refused with ``500 5.5.2`` and a reply
-  that says so (``intake/bare_lf.py``), not aiosmtpd's "Line too long".
+  that says so (``bare_lf.py``), not aiosmtpd's "Line too long".
 * LMTP (``[lmtp] listen``) answers one line per accepted recipient, as RFC 2033
   requires; the mail is stored once for all of them.
 """
