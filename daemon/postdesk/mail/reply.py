@@ -156,7 +156,7 @@ def _is_attribution(line: str, *, wrapped: bool = False) -> bool:
     A ``wrapped`` attribution (joined from several lines) must open like one,
     so that "Hi," above "On ... wrote:" is not taken for part of it.
     """
-    if not line.endswith(":"):
+    if not line.endswith(rp.COLONS):
         return False
     opens = bool(rp.ATTRIBUTION_OPENER.match(line))
     if wrapped and not opens:
@@ -174,7 +174,7 @@ def _is_attribution(line: str, *, wrapped: bool = False) -> bool:
 
 def _is_dated_address_line(line: str) -> bool:
     """Gmail/Mail.ru style: "<date> <time> Name <addr>:" with no verb at all."""
-    if not line.rstrip(": ").endswith(">"):
+    if not line.rstrip(": \uff1a").endswith(">"):
         return False
     bracket = line.rfind("<")
     address = line[bracket:]
