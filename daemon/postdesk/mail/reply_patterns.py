@@ -92,3 +92,34 @@ VALEDICTION = re.compile(
     rf"^\s*(?:{_words('valedictions', bounded=False)})\s*[,.!\uff0c\u3002\uff01]?\s*$",
     re.IGNORECASE,
 )
+
+# A line of a corporate signature block: phone, web or mail address, "|"-separated
+# title, or a "Tel:"/"M:" label.
+CONTACT_LINE = re.compile(
+    r"\+?\d[\d \t().\-/]{6,24}\d|www\.|https?://|[\w.+-]{1,64}@[\w-]{1,63}\.\w|\s\|\s"
+    r"|^\s*(?:tel|phone|mobile|mob|cell|fax|t|m|f|e|p|web|email|e-mail|telefon|tél|"
+    r"тел)\.?\s*[:.]",
+    re.IGNORECASE,
+)
+
+# The name that opens a corporate signature block: one to four words, the first
+# capitalised (Latin or Cyrillic), no sentence punctuation.
+NAME_LINE = re.compile(
+    r"^\s*[A-ZÀ-ÖØ-ÞŁŚŻŹĆŃÓА-ЯЁІЇЄҐ][\w'’.-]*(?:[ \t]+[\w'’.-]+){0,3}\s*,?\s*$"
+)
+
+# A legal disclaimer paragraph: how it opens, and the word it always contains.
+DISCLAIMER_START = re.compile(
+    r"^\s*(?:\*+\s*)?(?:confidential|disclaimer|privileged|important|notice|"
+    r"this (?:e-?mail|message|communication|transmission)|the information (?:contained )?in"
+    r"|diese (?:e-?mail|nachricht)|ta wiadomość|niniejsza wiadomość|ce (?:message|courriel)"
+    r"|este (?:correo|mensaje)|questo messaggio|dit (?:bericht|e-?mailbericht)"
+    r"|esta mensagem|det här (?:meddelandet|e-?postmeddelandet)|это (?:сообщение|письмо)"
+    r"|цей (?:лист|повідомлення)|本邮件|本郵件|此邮件)",
+    re.IGNORECASE,
+)
+DISCLAIMER_WORD = re.compile(
+    r"confidential|vertraulich|poufn|confidentiel|confidencial|riservat|vertrouwelijk"
+    r"|konfidentiell|конфиденц|конфіденц|保密|機密|intended (?:solely |only )?for",
+    re.IGNORECASE,
+)

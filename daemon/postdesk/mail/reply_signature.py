@@ -19,18 +19,26 @@ from postdesk.mail.reply_lines import has_text, strip_blank_tail, strip_separato
 _MAX_SIGNATURE_LINES = 12
 # Longest "Thanks,\nName\nTitle..." block after the closing formula.
 _MAX_CLOSING_LINES = 6
+# A corporate block: a name line and this many lines at most, contact lines among them.
+_MAX_BLOCK_LINES = 8
+_MIN_CONTACT_LINES = 2
+# How far from the end a disclaimer paragraph may start (non-blank lines).
+_MAX_DISCLAIMER_LINES = 30
+# Stacked signatures split at most (name block, phone signature, disclaimer, ...).
+_MAX_STACKED = 4
 
 
 def split_signature(lines: list[str]) -> tuple[list[str], list[str]]:
     """Split trailing signature lines off ``lines``; repeat for stacked signatures."""
     body = strip_blank_tail(lines)
     signature: list[str] = []
-    while True:
+    for _ in range(_MAX_STACKED):
         start = _signature_start(body)
         if start is None or not has_text(body[:start]):
             return body, signature
         signature = body[start:] + ([""] if signature else []) + signature
         body = strip_separators(body[:start])
+    return body, signature
 
 
 def _signature_start(lines: list[str]) -> int | None:
@@ -49,7 +57,48 @@ def _signature_start(lines: list[str]) -> int | None:
     for i in nonblank[-3:]:
         if rp.MOBILE_SIGNATURE.match(lines[i][: rp.MAX_PATTERN_LINE]):
             return i
-    return _closing_start(lines, nonblank)
+    for find in (_closing_start, _disclaimer_start, _corporate_block_start):
+        start = find(lines, nonblank)
+        if start is not None:
+            return start
+    return None
+
+
+def _last_paragraph(lines: list[str], nonblank: list[int]) -> list[int]:
+    """Indices of the non-blank lines after the last blank line."""
+    block = [nonblank[-1]]
+    for i in reversed(nonblank[:-1]):
+        if i != block[-1] - 1:
+            break
+        block.append(i)
+    return block[::-1]
+
+
+def _corporate_block_start(lines: list[str], nonblank: list[int]) -> int | None:
+    """A closing paragraph of a name and contact lines ("Anna Nowak\nACME | +48 ...")."""
+    block = _last_paragraph(lines, nonblank)
+    if not 2 <= len(block) <= _MAX_BLOCK_LINES or block[0] == nonblank[0]:
+        return None
+    cut = [lines[i][: rp.MAX_PATTERN_LINE] for i in block]
+    if any(len(line.strip()) > 70 or line.rstrip().endswith("?") for line in cut):
+        return None
+    contacts = sum(bool(rp.CONTACT_LINE.search(line)) for line in cut[1:])
+    if rp.NAME_LINE.match(cut[0]) and contacts >= _MIN_CONTACT_LINES:
+        return block[0]
+    return None
+
+
+def _disclaimer_start(lines: list[str], nonblank: list[int]) -> int | None:
+    """A legal disclaimer paragraph near the end; it runs to the end."""
+    for i in nonblank[-_MAX_DISCLAIMER_LINES:]:
+        if i == nonblank[0] or not _blank_before(lines, i):
+            continue
+        if rp.DISCLAIMER_START.match(lines[i][: rp.MAX_PATTERN_LINE]):
+            paragraph = " ".join(lines[j][: rp.MAX_PATTERN_LINE] for j in range(i, len(lines))
+                                 if j - i < 6)
+            if rp.DISCLAIMER_WORD.search(paragraph):
+                return i
+    return None
 
 
 def _closing_start(lines: list[str], nonblank: list[int]) -> int | None:
