@@ -72,3 +72,19 @@ def test_many_stacked_phone_signatures_finish() -> None:
     worker.join(RUNAWAY_SECONDS)
     assert result, "extract_reply did not finish"
     assert result[0].startswith(NEW)
+
+
+@pytest.mark.parametrize("body", [
+    "> Only a quote, nothing new\n> second line\n",
+    "On Mon, 6 Jan 2025 at 10:12, Support <support@desk.example> wrote:\n> Hello\n",
+    "-----Original Message-----\nFrom: Support\nSent: Monday\nTo: Anna\n\nHello\n",
+])
+def test_nothing_new_falls_back_to_the_whole_text_with_a_flag(body: str) -> None:
+    reply = extract_reply(body)
+    assert reply.whole_text
+    assert reply.new_text == body.strip()
+
+
+def test_a_normal_reply_is_not_flagged() -> None:
+    reply = extract_reply(f"{NEW}\n\n> old\n")
+    assert (reply.new_text, reply.whole_text) == (NEW, False)

@@ -41,6 +41,9 @@ class Reply:
     new_text: str
     signature: str
     quoted: bool
+    #: Everything looked like history, so ``new_text`` is the whole text, unchanged:
+    #: better a repeated quote than a customer's words lost (show the agent this flag).
+    whole_text: bool = False
 
 
 def extract_reply(text: str, *, html: str | None = None) -> Reply:
@@ -54,7 +57,8 @@ def extract_reply(text: str, *, html: str | None = None) -> Reply:
     lines = body.split("\n")
     kept, quoted = _drop_history(lines)
     if not has_text(kept):
-        return Reply(new_text=trim(lines), signature="", quoted=False)
+        return Reply(new_text=trim(lines), signature="", quoted=False,
+                     whole_text=has_text(lines))
     new_lines, signature = split_signature(kept)
     return Reply(
         new_text=trim(new_lines),
