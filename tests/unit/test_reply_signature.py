@@ -88,3 +88,13 @@ def test_nothing_new_falls_back_to_the_whole_text_with_a_flag(body: str) -> None
 def test_a_normal_reply_is_not_flagged() -> None:
     reply = extract_reply(f"{NEW}\n\n> old\n")
     assert (reply.new_text, reply.whole_text) == (NEW, False)
+
+
+@pytest.mark.parametrize("body", [
+    "Please update my address.\n\nFrom: 12 Old Street, Leeds\nTo: 5 New Road, York\n\nThanks",
+    "Bitte ändern Sie die Lieferung.\n\nVon: Lager Nord\nAn: Lager Süd\n\nDanke",
+])
+def test_from_and_to_lines_of_the_customer_are_not_history(body: str) -> None:
+    text, closing = body.rsplit("\n\n", 1)
+    reply = extract_reply(body)
+    assert (reply.new_text, reply.signature) == (text, closing)

@@ -112,19 +112,23 @@ def _header_block_at(lines: list[str], i: int) -> bool:
     if not rp.HEADER_LINE.match(lines[i][: rp.MAX_PATTERN_LINE]):
         return False
     headers = 0
-    has_from = False
+    has_from = has_dated = False
     for line in lines[i : i + 8]:
         cut = line[: rp.MAX_PATTERN_LINE]
         if rp.HEADER_LINE.match(cut):
             headers += 1
-            has_from = has_from or bool(rp.FROM_HEADER.match(cut))
+            is_from = bool(rp.FROM_HEADER.match(cut))
+            has_from = has_from or is_from
+            # "From:" and "To:" alone are what a customer writes about a move or a
+            # transfer; a mail's header block also says when or about what.
+            has_dated = has_dated or not (is_from or rp.RECIPIENT_HEADER.match(cut))
         elif headers and cut.strip():
             # Outlook wraps long To:/Cc: values onto an indented next line.
             if not line.startswith((" ", "\t")):
                 break
         elif not cut.strip() and headers:
             break
-    return has_from and headers >= 2
+    return has_from and has_dated and headers >= 2
 
 
 def _after_forward_marker(lines: list[str], i: int) -> bool:

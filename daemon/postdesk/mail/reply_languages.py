@@ -79,7 +79,7 @@ LANGUAGES: tuple[Language, ...] = (
         mobile=(rf"(?:Von|Gesendet\s+von)\s+meinem\s+{_ANY}",
                 rf"Gesendet\s+(?:mit|vom|von)\s+{_ANY}"),
         valedictions=(r"mit\s+freundlichen\s+grüßen", "mfg", r"viele\s+grüße", r"beste\s+grüße",
-                      r"liebe\s+grüße", "grüße", "gruß"),
+                      r"liebe\s+grüße", "grüße", "gruß", r"danke(?:\s+schön)?", r"vielen\s+dank"),
         solved=("gelöst", r"funktioniert\s+(?:jetzt|wieder)", "erledigt",
                 r"(?:kann|können)\s+(?:das\s+Ticket\s+)?geschlossen\s+werden"),
     ),
@@ -200,6 +200,13 @@ LANGUAGES: tuple[Language, ...] = (
     Language("other", wrote=("kirjoitti", "napsal", "napsala", "írta", "yazdı"),
              openers=("Dne",),
              from_names=("Lähettäjä", "Feladó", "Kimden")),
+)
+
+# Header names of an unquoted history block that only name recipients ("To:", "Cc:"):
+# with "From:" alone they do not make a header block.
+RECIPIENT_HEADER_NAMES: tuple[str, ...] = (
+    "To", "Cc", "An", "Kopie", "Do", "DW", "À", "A", "Para", "Aan", "Till", "Til", "Kopia",
+    "Кому", "Копия", "Копія", "收件人", "抄送", "收件者", "副本",
 )
 
 # The negations that turn a "solved" phrase around ("not solved", "nie działa").

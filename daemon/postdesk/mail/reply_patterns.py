@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from postdesk.mail.reply_languages import LANGUAGES
+from postdesk.mail.reply_languages import LANGUAGES, RECIPIENT_HEADER_NAMES
 
 # Lines longer than this are never attribution lines, headers or signatures.
 MAX_PATTERN_LINE = 400
@@ -64,6 +64,8 @@ FORWARD_MARKER = re.compile(
 _FROM_NAMES = _words("from_names", bounded=False)
 _OTHER_NAMES = _words("header_names", bounded=False)
 FROM_HEADER = re.compile(rf"^\s*\*?(?:{_FROM_NAMES})\s*[:\uff1a]\*?\s*\S", re.IGNORECASE)
+RECIPIENT_HEADER = re.compile(
+    rf"^\s*\*?(?:{'|'.join(RECIPIENT_HEADER_NAMES)})\s*[:\uff1a]", re.IGNORECASE)
 HEADER_LINE = re.compile(
     rf"^\s*\*?(?:{_FROM_NAMES}|{_OTHER_NAMES})\s*[:\uff1a]\*?(?:\s|$)", re.IGNORECASE
 )
