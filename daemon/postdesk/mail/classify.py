@@ -173,7 +173,7 @@ def _loop(msg: Message, sender: str, desk: DeskIdentity) -> Classification | Non
     if sender and sender.lower() in desk.addresses:
         # Mail "from" the support address is ours coming back (or a forgery of it):
         # answering it would mail the desk itself, the start of a loop.
-        return Classification("loop", f"From is the desk's own address {sender}", False)
+        return Classification("loop", f"loop: From is the desk's own address {sender}", False)
     loop_values = [v.strip().lower() for v in header_text(msg, desk.loop_header).split(",")]
     if desk.loop_value.strip().lower() in loop_values:
         return Classification("loop", f"our own loop header {desk.loop_header}", False)
