@@ -30,6 +30,8 @@ from postdesk.mail.reply_signature import split_signature
 
 __all__ = ["Reply", "extract_reply", "strip_html_quotes"]
 
+# A header name ("*Gesendet:*", "Отправлено:") ends within this many characters.
+_COLON_REACH = 40
 # How many following lines an attribution may wrap over ("On ..., Name\n<addr>\nwrote:").
 _ATTRIBUTION_SPAN = 3
 
@@ -109,6 +111,11 @@ def _starts_unquoted_history(lines: list[str], i: int) -> bool:
 
 def _header_block_at(lines: list[str], i: int) -> bool:
     """True when ``lines[i]`` opens a block of mail headers that includes "From:"."""
+    opening = lines[i][:_COLON_REACH]
+    # A substring test first: the header-name pattern of 12 languages is costly to
+    # try on every line of every reply, and most lines have no colon near the start.
+    if ":" not in opening and "\uff1a" not in opening:
+        return False
     if not rp.HEADER_LINE.match(lines[i][: rp.MAX_PATTERN_LINE]):
         return False
     headers = 0
