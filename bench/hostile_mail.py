@@ -58,6 +58,9 @@ SHAPES: dict[str, tuple[str, Callable[[int], str]]] = {
     "'On ... wrote:' lines": ("text", lambda n: _repeat("On Mon, Jan 1, 2024 at 10:00 AM "
                                                         "Someone <a@b.example> wrote:\n", n)),
     "signature dashes": ("text", lambda n: _repeat("-- \nJohn\n", n)),
+    "phone signatures": ("text", lambda n: "Hi\n" + _repeat("Sent from my iPhone\n", n)),
+    "contact blocks": ("text", lambda n: "Hi\n" + _repeat("\nAnna Nowak\n+48 600 100 200\n", n)),
+    "disclaimers": ("text", lambda n: "Hi\n" + _repeat("\nCONFIDENTIAL: confidential.\n", n)),
     "blank lines": ("text", lambda n: "x" + _repeat("\n", n) + "x"),
     "html: nested divs": ("html", lambda n: _repeat("<div>", n // 2) + "x"),
     "html: one open tag": ("html", lambda n: "<p " + _repeat("a", n)),
@@ -66,6 +69,7 @@ SHAPES: dict[str, tuple[str, Callable[[int], str]]] = {
     "subject: 'Re: ' prefixes": ("subject", lambda n: _repeat("Re: ", n) + "printer"),
     "subject: '[#1] ' tags": ("subject", lambda n: _repeat("[#1] ", n)),
     "subject: encoded words": ("subject", lambda n: _repeat("=?utf-8?q?a?= ", n)),
+    "subject: 'Please confirm '": ("subject", lambda n: _repeat("Please confirm ", n)),
     "To: many addresses": ("to", lambda n: _repeat("a@b.example, ", n) + RECIPIENT),
     "To: 'a.' repeated": ("to", lambda n: _repeat("a.", n) + ", " + RECIPIENT),
 }

@@ -138,11 +138,21 @@ def test_return_path_header_used_without_envelope() -> None:
 
 
 @pytest.mark.parametrize("local", ["noreply", "No-Reply", "do-not-reply", "donotreply",
-                                   "postmaster", "MAILER-DAEMON"])
+                                   "postmaster"])
 def test_robot_senders_are_never_answered(local: str) -> None:
     result = run(mail(sender=f"{local}@shop.example"), envelope_from=f"{local}@shop.example")
     assert not result.may_auto_reply
     assert result.kind == "normal"
+
+
+@pytest.mark.parametrize("sender", ["MAILER-DAEMON@shop.example", "mailer-daemon\\@shop.example",
+                                    '"MAILER-DAEMON"@shop.example'])
+def test_mailer_daemon_is_a_bounce_whatever_it_says(sender: str) -> None:
+    # No person writes from mailer-daemon: a notice in words we do not know is
+    # still a bounce, never a ticket.
+    result = run(mail(sender=sender, subject="Notificación", body="Su mensaje ...\n"),
+                 envelope_from="")
+    assert (result.kind, result.may_auto_reply) == ("bounce", False)
 
 
 DSN = b"""From: Mail Delivery System <MAILER-DAEMON@mx.customer.example>

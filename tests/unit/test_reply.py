@@ -161,7 +161,7 @@ def test_signature_only_mail_keeps_its_text() -> None:
 
 def test_entirely_quoted_mail_is_returned_unchanged() -> None:
     body = "On Mon, 3 Jun 2024, Ann <ann@example.com> wrote:\n> hello\n> world"
-    assert extract_reply(body) == Reply(new_text=body, signature="", quoted=False)
+    assert extract_reply(body) == Reply(new_text=body, signature="", quoted=False, whole_text=True)
 
 
 def test_leading_and_trailing_blank_lines_stripped() -> None:

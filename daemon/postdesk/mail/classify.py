@@ -32,7 +32,7 @@ suggest a bounce. ``classify`` never raises.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.message import EmailMessage, Message
 from typing import Literal
 
@@ -43,6 +43,16 @@ from postdesk.mail.bounce import (
     header_text,
     parse_bounce,
     report_text,
+)
+from postdesk.mail.robot_notices import (
+    BODY_WINDOW,
+    FOREIGN_FAILURE_TEXT,
+    auto_reply_subject,
+    challenge_response,
+    challenge_subject,
+    complaint_subject,
+    is_delay_warning,
+    list_notice,
 )
 
 __all__ = ["BouncedRecipient", "Classification", "DeskIdentity", "Kind", "classify"]
@@ -55,6 +65,10 @@ _NO_REPLY_LOCAL = re.compile(
     re.IGNORECASE,
 )
 _DAEMON_LOCAL = re.compile(r"^(?:mailer[-_]?daemon|mail[-_]daemon|post[-_]?master)$", re.I)
+# Never a person: a mail from here is a bounce even when its words are not understood.
+_MAILER_DAEMON_LOCAL = re.compile(r"^(?:mailer[-_]?daemon|mail[-_]daemon)$", re.I)
+# Quoting and escapes that broken MTAs leave in the local part ("MAILER-DAEMON\\@host").
+_LOCAL_NOISE = re.compile(r"[\\\"']")
 _DAEMON_NAME = re.compile(
     r"mail delivery (?:system|subsystem|service)|mailer[- ]daemon|postmaster"
     r"|mail administrator|delivery status|returned mail|mail system|message delivery",
@@ -156,6 +170,10 @@ def _return_path(msg: Message, envelope_from: str | None) -> str | None:
 
 
 def _loop(msg: Message, sender: str, desk: DeskIdentity) -> Classification | None:
+    if sender and sender.lower() in desk.addresses:
+        # Mail "from" the support address is ours coming back (or a forgery of it):
+        # answering it would mail the desk itself, the start of a loop.
+        return Classification("loop", f"loop: From is the desk's own address {sender}", False)
     loop_values = [v.strip().lower() for v in header_text(msg, desk.loop_header).split(",")]
     if desk.loop_value.strip().lower() in loop_values:
         return Classification("loop", f"our own loop header {desk.loop_header}", False)
@@ -176,22 +194,50 @@ def _bounce(msg: Message, sender: str, return_path: str | None,
     ctype = msg.get_content_type()
     report_type = str(msg.get_param("report-type", "") or "").lower()
     subject = header_text(msg, "Subject")
+    local = _LOCAL_NOISE.sub("", sender.rsplit("@", 1)[0])
     from_daemon = _is_daemon(sender, header_text(msg, "From"))
-    subject_says = bool(_BOUNCE_SUBJECT.search(subject))
+    subject_says = bool(_BOUNCE_SUBJECT.search(subject)) or (
+        bool(_NO_REPLY_LOCAL.match(local)) and bool(FOREIGN_FAILURE_TEXT.search(subject[:400])))
     failed_header = bool(header_text(msg, "X-Failed-Recipients"))
     ses = sender.endswith("amazonaws.com") and subject.startswith("AWS Notification")
-    if not (ctype == "multipart/report" or from_daemon or subject_says or failed_header
-            or return_path == "" or ses or _has_report_part(msg)):
+    structural = (ctype == "multipart/report" or failed_header or return_path == ""
+                  or ses or _has_report_part(msg))
+    if complaint_subject(subject) and not structural:
+        return Classification("bounce", f"feedback report, Subject: {subject[:60]}", False)
+    if not (structural or from_daemon or subject_says):
         return None
     report = parse_bounce(msg)
+    # Subject words alone ("Undeliverable parcel") are what customers write too: free
+    # text is a bounce only from a daemon, from an empty return path, or with the
+    # failed recipients a report names.
+    robot_sender = from_daemon or return_path == ""
+    says_failure = robot_sender and (
+        bool(_MAILER_DAEMON_LOCAL.match(local)) or subject_says
+        or _failure_text(report_text(msg)))
     if report is None:
-        if (from_daemon or subject_says) and _FAILURE_TEXT.search(report_text(msg)):
-            return _bounce_result(BounceReport("text", (), False, None), subject, sender)
+        if not says_failure:
+            return None
+        report = BounceReport("text", (), False, None)
+    elif report.kind == "text" and not (failed_header or says_failure or (
+            # A customer pasting "550 5.1.1 user unknown" writes one text part; an MTA
+            # returns the message beside its report.
+            subject_says and report.recipients and msg.is_multipart())):
         return None
-    if report.kind == "text" and not (subject_says or failed_header or (
-            (from_daemon or return_path == "") and _FAILURE_TEXT.search(report_text(msg)))):
-        return None
-    return _bounce_result(report, subject, sender, report_type)
+    return _soften_delay(_bounce_result(report, subject, sender, report_type), msg, report)
+
+
+def _failure_text(text: str) -> bool:
+    """Words of a delivery failure, in English or another language."""
+    return bool(_FAILURE_TEXT.search(text) or FOREIGN_FAILURE_TEXT.search(text))
+
+
+def _soften_delay(verdict: Classification, msg: Message, report: BounceReport) -> Classification:
+    """A delivery-delay warning marks nobody as bouncing: the mail is still being retried."""
+    body = report_text(msg) if report.kind == "text" else ""
+    if not is_delay_warning(header_text(msg, "Subject"), body):
+        return verdict
+    return replace(verdict, reason=f"delivery warning (delayed): {verdict.reason}",
+                   bounce=tuple(replace(r, hard=False) for r in verdict.bounce))
 
 
 def _bounce_result(report: BounceReport, subject: str, sender: str,
@@ -216,7 +262,7 @@ def _bounce_result(report: BounceReport, subject: str, sender: str,
 
 def _is_daemon(sender: str, from_value: str) -> bool:
     """A From of mailer-daemon, postmaster, "Mail Delivery System" or no address at all."""
-    local = sender.rsplit("@", 1)[0] if sender else ""
+    local = _LOCAL_NOISE.sub("", sender.rsplit("@", 1)[0]) if sender else ""
     return (not sender or bool(_DAEMON_LOCAL.match(local))
             or bool(_DAEMON_NAME.search(from_value)))
 
@@ -241,11 +287,26 @@ def _auto_reply(msg: Message, desk: DeskIdentity) -> Classification | None:
     if not reason and precedence == "auto_reply":
         reason = "Precedence: auto_reply"
     subject = header_text(msg, "Subject")
-    if not reason and _AUTO_REPLY_SUBJECT.search(subject):
+    if not reason and (_AUTO_REPLY_SUBJECT.search(subject) or auto_reply_subject(subject)):
         reason = f"Subject: {subject[:60]}"
+    if not reason:
+        reason = list_notice(subject) or challenge_response(
+            subject, _body_text(msg, subject), {k.lower() for k in msg}) or ""
     if not reason:
         return None
     return Classification("auto_reply", reason, False, (), _answered_id(msg, desk))
+
+
+def _body_text(msg: Message, subject: str) -> str:
+    """The start of the readable body, read only when the subject hints at a challenge."""
+    if not challenge_subject(subject):
+        return ""
+    try:
+        part = msg.get_body(preferencelist=("plain", "html")) if isinstance(
+            msg, EmailMessage) else None
+        return str(part.get_content())[:BODY_WINDOW] if part is not None else ""
+    except (LookupError, ValueError, AssertionError):
+        return ""
 
 
 def _answered_id(msg: Message, desk: DeskIdentity) -> str | None:
