@@ -77,6 +77,11 @@ _SCORING_SAMPLE = 4096
 
 _LATIN_DECLARED = frozenset({"ascii", "cp1252", "latin-1"})
 
+#: What a charset name may hold (RFC 2978 mime-charset characters). Anything else
+#: ("utf\xff8", a NUL) names no charset, and handing it to ``codecs.lookup`` raises
+#: UnicodeEncodeError or ValueError instead of LookupError.
+_CHARSET_NAME = re.compile(r"[A-Za-z0-9!#$%&+\-^_`{}~.:()]{1,64}")
+
 
 def normalize_charset_name(declared: str | None) -> str | None:
     """Return a lowercased charset name, or None when the value names no charset."""
@@ -85,7 +90,9 @@ def normalize_charset_name(declared: str | None) -> str | None:
     name = declared.strip().strip("\"'").lower()
     # RFC 2231 allows a language suffix ("utf-8*en").
     name = name.split("*", 1)[0]
-    return None if name in _NOT_A_CHARSET else name
+    if name in _NOT_A_CHARSET or not _CHARSET_NAME.fullmatch(name):
+        return None
+    return name
 
 
 def codec_candidates(declared: str | None) -> tuple[str, ...]:
@@ -97,7 +104,7 @@ def codec_candidates(declared: str | None) -> tuple[str, ...]:
         return _ALIASES[name]
     try:
         codec = codecs.lookup(name).name
-    except LookupError:
+    except (LookupError, ValueError):  # ValueError: names the codec machinery chokes on
         return ()
     if codec == "gb2312" or codec == "gbk":
         return ("gb18030",)
@@ -225,7 +232,7 @@ def _try_decode(data: bytes, codec: str) -> str | None:
         if codec == _ISO2022JP_MICROSOFT:
             return _iso2022jp_to_cp932(data).decode("cp932")
         return data.decode(codec)
-    except (UnicodeDecodeError, LookupError):
+    except (LookupError, ValueError):  # UnicodeDecodeError is a ValueError
         return None
 
 
