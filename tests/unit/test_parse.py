@@ -153,9 +153,11 @@ class TestAddresses:
         raw = mail("From: =?utf-8?B?YUBleGFtcGxlLmNvbQ==?= <a@example.com>")
         assert parse_message(raw).sender == Address("a@example.com", "")
 
-    def test_reply_to_and_missing_from(self) -> None:
+    def test_reply_to_stands_in_for_a_missing_from(self) -> None:
+        # Issue 23: a person sees who wrote; the sender comes from Reply-To.
         parsed = parse_message(mail("Reply-To: Desk <desk@example.com>"))
-        assert parsed.sender is None
+        assert parsed.sender == Address("desk@example.com", "Desk")
+        assert parsed.sender_source == "Reply-To"
         assert parsed.reply_to == (Address("desk@example.com", "Desk"),)
 
 

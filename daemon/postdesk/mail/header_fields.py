@@ -32,6 +32,7 @@ class HeaderFields:
     cc: tuple[Address, ...] = ()
     date: datetime | None = None
     languages: tuple[str, ...] = ()
+    sender_source: str = "From"
 
 
 class RawHeaders:
@@ -92,16 +93,33 @@ class RawHeaders:
 
 def read_headers(msg: Message, undeclared: UndeclaredCharset) -> HeaderFields:
     headers = RawHeaders(msg, undeclared)
-    senders = parse_addresses(headers.all_raw("from"))
+    reply_to = parse_addresses(headers.all_raw("reply-to"))
+    sender, source = _sender(headers, reply_to)
     return HeaderFields(
         message_id=first_message_id(headers.first("message-id")),
         in_reply_to=message_ids(" ".join(headers.all("in-reply-to"))),
         references=message_ids(" ".join(headers.all("references"))),
         subject=headers.first_line("subject"),
-        sender=senders[0] if senders else None,
-        reply_to=parse_addresses(headers.all_raw("reply-to")),
+        sender=sender,
+        sender_source=source,
+        reply_to=reply_to,
         to=parse_addresses(headers.all_raw("to")),
         cc=parse_addresses(headers.all_raw("cc")),
         date=parse_date(headers.first("date")),
         languages=languages(headers.all("content-language") + headers.all("accept-language")),
     )
+
+
+#: Where a person looks for who wrote a mail when its From holds no usable address.
+_SENDER_HEADERS = ("from", "sender")
+
+
+def _sender(headers: RawHeaders, reply_to: tuple[Address, ...]) -> tuple[Address | None, str]:
+    """The first usable address of From, Sender, Reply-To, and the header it came from."""
+    for name in _SENDER_HEADERS:
+        found = parse_addresses(headers.all_raw(name))
+        if found:
+            return found[0], name.title()
+    if reply_to:
+        return reply_to[0], "Reply-To"
+    return None, ""

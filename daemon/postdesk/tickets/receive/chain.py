@@ -4,7 +4,7 @@
     duplicate delivery   the same mail again (Message-ID and sender, or bytes): nothing new
     suspicious           the classifier failed on it: failed, bytes kept, never answered
     bounce               a delivery failure: address flagged, a note on its ticket
-    no sender            no usable From address: failed, bytes kept
+    no sender            no sender at all (the worker puts "unknown sender" in): failed
     auto-reply           out of office: kept on its ticket, changes nothing; else ignored
     desk request         an agent's #queue / #queues mail to the support address: digests
     agent reply          an authenticated agent's mail to a ticket: commands, the answer
