@@ -49,8 +49,9 @@ def _stray_lines(lines: list[bytes]) -> set[int]:
     run: list[int] = []
     for index, line in enumerate(lines):
         if _HEADER_LINE.match(line):
-            if run and _FIELD_LINE.match(line):
-                stray.update(run)
+            if not _FIELD_LINE.match(line):
+                continue  # a continuation: after stray lines, it folds into the field before
+            stray.update(run)
             run = []
             continue
         if not line.strip():

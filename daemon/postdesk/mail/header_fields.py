@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.message import Message
 
+from postdesk.mail.address_cap import DEFAULT_MAX_ADDRESS_HEADER, capped
 from postdesk.mail.charsets import codec_candidates, repair_seven_bit, repair_surrogates
 from postdesk.mail.header_text import collapse_folding, decode_header, header_text
 from postdesk.mail.header_values import (
@@ -56,6 +57,11 @@ class RawHeaders:
         """Every value of header ``name`` with 8-bit bytes repaired, words still encoded."""
         return [self._repair(value) for value in self._values.get(name, [])]
 
+    def addresses(self, name: str) -> tuple[Address, ...]:
+        """The addresses in header ``name``, each value read up to the policy's cap."""
+        limit = getattr(self._msg.policy, "max_address_header", DEFAULT_MAX_ADDRESS_HEADER)
+        return parse_addresses([capped(value, limit) for value in self.all_raw(name)])
+
     def first(self, name: str) -> str:
         """The first value of header ``name``, decoded ('' when absent)."""
         values = self._values.get(name)
@@ -93,7 +99,7 @@ class RawHeaders:
 
 def read_headers(msg: Message, undeclared: UndeclaredCharset) -> HeaderFields:
     headers = RawHeaders(msg, undeclared)
-    reply_to = parse_addresses(headers.all_raw("reply-to"))
+    reply_to = headers.addresses("reply-to")
     sender, source = _sender(headers, reply_to)
     return HeaderFields(
         message_id=first_message_id(headers.first("message-id")),
@@ -103,8 +109,8 @@ def read_headers(msg: Message, undeclared: UndeclaredCharset) -> HeaderFields:
         sender=sender,
         sender_source=source,
         reply_to=reply_to,
-        to=parse_addresses(headers.all_raw("to")),
-        cc=parse_addresses(headers.all_raw("cc")),
+        to=headers.addresses("to"),
+        cc=headers.addresses("cc"),
         date=parse_date(headers.first("date")),
         languages=languages(headers.all("content-language") + headers.all("accept-language")),
     )
@@ -117,7 +123,7 @@ _SENDER_HEADERS = ("from", "sender")
 def _sender(headers: RawHeaders, reply_to: tuple[Address, ...]) -> tuple[Address | None, str]:
     """The first usable address of From, Sender, Reply-To, and the header it came from."""
     for name in _SENDER_HEADERS:
-        found = parse_addresses(headers.all_raw(name))
+        found = headers.addresses(name)
         if found:
             return found[0], name.title()
     if reply_to:

@@ -11,8 +11,9 @@ from email import errors, policy
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 
+from postdesk.mail.address_cap import DEFAULT_MAX_ADDRESS_HEADER
 from postdesk.mail.header_block import mend_header_block
-from postdesk.mail.header_cache import CACHING_POLICY
+from postdesk.mail.header_cache import caching_policy
 from postdesk.mail.mime_params import mend_parameters
 
 _SERIALIZE_POLICY = policy.default.clone(refold_source="none")
@@ -26,15 +27,17 @@ class StrayHeaderLineDefect(errors.MessageDefect):
     """Lines in the header block that are no header were skipped (see header_block)."""
 
 
-def load_message(raw: bytes) -> EmailMessage:
+def load_message(raw: bytes, *,
+                 max_address_header: int = DEFAULT_MAX_ADDRESS_HEADER) -> EmailMessage:
     """Parse bytes with the standard library (policy.default, headers memoised); never raises.
 
     A message the default policy cannot parse is retried with compat32, and
     as a last resort returned as one text part holding the bytes, with an
-    ``UnparseableMessageDefect``.
+    ``UnparseableMessageDefect``. Address headers are read for addresses up to
+    ``max_address_header`` characters (see `address_cap`; the policy carries it).
     """
     data, stray = mend_header_block(_as_bytes(raw))
-    for parse_policy in (CACHING_POLICY, policy.compat32):
+    for parse_policy in (caching_policy(max_address_header), policy.compat32):
         try:
             parsed = BytesParser(_class=EmailMessage, policy=parse_policy).parsebytes(data)
         except RecursionError:

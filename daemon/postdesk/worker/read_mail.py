@@ -70,7 +70,7 @@ def read_mails(rows: Sequence[Inbound], runtime: Runtime) -> dict[int, Arrived |
 
 def _parse(row: Inbound, runtime: Runtime) -> _Parsed:
     limits = runtime.settings.limits
-    msg = load_message(row.raw)
+    msg = load_message(row.raw, max_address_header=limits.max_address_header)
     parsed = with_sender(parse_loaded(msg, max_depth=limits.max_mime_depth,
                                       max_html_depth=limits.max_html_depth), row.mail_from)
     verdict = classify(msg, envelope_from=row.mail_from, desk=runtime.identity)
