@@ -4,29 +4,31 @@ from __future__ import annotations
 
 from postdesk.mail import header_cache
 from postdesk.mail.classify import DeskIdentity, classify
-from postdesk.mail.parse import load_message, parse_loaded
+from postdesk.mail.parse import Address, load_message, parse_loaded
 
 DESK = DeskIdentity(frozenset({"example.com"}), "X-Postdesk-Loop", "desk",
                     frozenset({"support@example.com"}))
 
 
 def many_recipients(count: int) -> bytes:
-    to = ",\r\n ".join(f"person{n}@customer.example" for n in range(count))
+    to = ",\r\n ".join(f"Person {n} <person{n}@customer.example>" for n in range(count))
     return (b"From: alice@customer.example\r\nTo: " + to.encode()
             + b"\r\nSubject: to everybody\r\n\r\nHello\r\n")
 
 
-def test_addresses_are_read_up_to_the_cap_and_never_cut_in_half() -> None:
+def test_names_are_read_up_to_the_cap_and_every_address_past_it() -> None:
     raw = many_recipients(2000)
 
     default = parse_loaded(load_message(raw))
     small = parse_loaded(load_message(raw, max_address_header=512))
 
-    assert 100 <= len(default.to) < 2000
-    assert [a.email for a in default.to] == [f"person{n}@customer.example"
-                                             for n in range(len(default.to))]
-    assert 0 < len(small.to) < len(default.to)
-    assert small.to[-1].email == f"person{len(small.to) - 1}@customer.example"
+    assert [a.email for a in default.to] == [f"person{n}@customer.example" for n in range(2000)]
+    assert [a.email for a in small.to] == [a.email for a in default.to]
+    named = [a for a in default.to if a.name]
+    assert 50 <= len(named) < 2000
+    assert named == [Address(f"person{n}@customer.example", f"Person {n}")
+                     for n in range(len(named))]  # whole entries only: none cut in half
+    assert 0 < len([a for a in small.to if a.name]) < len(named)
     assert default.subject == "to everybody"
 
 

@@ -708,4 +708,6 @@ def test_headers_with_huge_runs_of_blanks_or_at_signs_read_as_before() -> None:
                                 f"Subject: printer{' ' * 20_000}broken\n"
                                 f"To: {'@' * 20_000}x, Bob <support@example.com>"))
     assert parsed.subject == f"printer{' ' * 20_000}broken"
-    assert Address("support@example.com", "Bob") in parsed.to
+    # Past [limits] max_address_header (issue 25 point 9) addresses are still found, by a
+    # linear search for addr-specs; display names are read only within the cap.
+    assert parsed.to == (Address("support@example.com", ""),)

@@ -4,8 +4,10 @@ The standard library's address parsers cost the square of a header's length on
 hostile values (each token re-slices the rest of the value): a folded From of
 400 KB of "<" cost 8.5 s, 4 KB of '"' 0.35 s. Addresses are read from the first
 ``max_address_header`` characters only, cut after the last whole entry (at a
-comma) where there is one. 4096 characters hold some hundred addresses; the
-raw mail keeps the whole header. Set by ``[limits] max_address_header``.
+comma) where there is one; past the cap, plain addr-specs are still found by a
+search linear in the length (no display names there). 4096 characters hold
+some hundred named addresses; the raw mail keeps the whole header. Set by
+``[limits] max_address_header``.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from postdesk.mail.address_cap import DEFAULT_MAX_ADDRESS_HEADER, capped
 from postdesk.mail.charsets import codec_candidates, repair_seven_bit, repair_surrogates
 from postdesk.mail.header_text import collapse_folding, decode_header, header_text
 from postdesk.mail.header_values import (
+    bare_addresses,
     first_message_id,
     languages,
     message_ids,
@@ -58,9 +59,16 @@ class RawHeaders:
         return [self._repair(value) for value in self._values.get(name, [])]
 
     def addresses(self, name: str) -> tuple[Address, ...]:
-        """The addresses in header ``name``, each value read up to the policy's cap."""
+        """The addresses in header ``name``: each value parsed up to the policy's cap, and
+        plain addr-specs past it found by a linear search (`address_cap`)."""
         limit = getattr(self._msg.policy, "max_address_header", DEFAULT_MAX_ADDRESS_HEADER)
-        return parse_addresses([capped(value, limit) for value in self.all_raw(name)])
+        found: list[Address] = []
+        for value in self.all_raw(name):
+            head = capped(value, limit)
+            found.extend(parse_addresses([head]))
+            if len(head) < len(value):
+                found.extend(bare_addresses(value[len(head):]))
+        return tuple(found)
 
     def first(self, name: str) -> str:
         """The first value of header ``name``, decoded ('' when absent)."""

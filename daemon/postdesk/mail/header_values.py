@@ -59,8 +59,13 @@ def _addresses_in(value: str) -> list[Address]:
     if usable or not value.strip():
         return usable
     # getaddresses gives up on some broken headers; keep any addr-spec in sight.
-    bare = [as_address("", email) for email in _BARE_ADDRESS.findall(value)]
-    return [address for address in bare if address is not None]
+    return list(bare_addresses(value))
+
+
+def bare_addresses(value: str) -> tuple[Address, ...]:
+    """Every addr-spec in sight in ``value``, by a search linear in its length."""
+    bare = [as_address("", email) for email in _BARE_ADDRESS.findall(FOLD.sub("", value))]
+    return tuple(address for address in bare if address is not None)
 
 
 def _address(name: str, email: str) -> Address | None:

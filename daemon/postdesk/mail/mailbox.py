@@ -38,8 +38,8 @@ def writable_mailbox(name: str, email: str) -> tuple[str, str] | None:
         name = name or words
         email = last
     local, at, domain = email.rpartition("@")
-    if not at or not local or not domain:
-        return None
+    if not at or not local or not domain or ("@" in local and not local.startswith('"')):
+        return None  # (an "@" in a local part only ever stands in quotes)
     written = a_label_domain(domain)
     if written is None:
         return None
