@@ -56,3 +56,56 @@ def test_the_envelope_sender_comes_next_then_the_unknown_sender() -> None:
     assert (unknown.sender, unknown.sender_source) == (UNKNOWN_SENDER, "unknown")
     assert with_sender(parse_message(mail(b"From: a@customer.example")), "b@x.example").sender \
         == Address("a@customer.example", "")
+
+
+def test_a_subject_padded_with_ideographic_spaces_is_collapsed() -> None:
+    padded = ("会议" + "\u3000" * 300 + "通知\u3000\u3000").encode()
+    raw = (b"From: a@customer.example\r\nSubject: =?utf-8?B?"
+           + __import__("base64").b64encode(padded) + b"?=\r\n\r\nHi\r\n")
+
+    assert parse_message(raw).subject == "会议 通知"
+
+
+@pytest.mark.parametrize(("text", "codec"), [
+    ("测试邮件主题，请回复", "gb2312"),
+    ("Проверка связи с сервером", "koi8-r"),
+])
+def test_subjects_and_file_names_mislabelled_latin_1_are_read_in_their_charset(
+        text: str, codec: str) -> None:
+    import base64
+
+    word = f"=?iso-8859-1?B?{base64.b64encode(text.encode(codec)).decode()}?="
+    raw = (f"From: a@customer.example\r\nSubject: {word}\r\nMIME-Version: 1.0\r\n"
+           "Content-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\n"
+           "Content-Type: text/plain\r\n\r\nHi\r\n--B\r\nContent-Type: application/pdf\r\n"
+           f"Content-Disposition: attachment; filename=\"{word}.pdf\"\r\n\r\nPDF\r\n--B--\r\n")
+
+    parsed = parse_message(raw.encode())
+
+    assert parsed.subject == text
+    assert [a.filename for a in parsed.attachments] == [f"{text}.pdf"]
+
+
+@pytest.mark.parametrize("text", ["Grüße aus Köln", "Ærø å ø", "ÄÖÜ äöü ß", "Ça a été déçu",
+                                  "ÄäÖöÜü" * 11])
+def test_latin_1_that_is_latin_1_stays_latin_1(text: str) -> None:
+    import base64
+
+    word = f"=?iso-8859-1?B?{base64.b64encode(text.encode('latin-1')).decode()}?="
+    raw = f"From: a@customer.example\r\nSubject: {word}\r\n\r\nHi\r\n".encode()
+
+    assert parse_message(raw).subject == text
+
+
+def test_an_undeclared_gb2312_subject_and_file_name_are_read_as_chinese() -> None:
+    subject, name = "测试邮件主题，请回复", "报告.pdf"
+    raw = (b"From: a@customer.example\r\nSubject: " + subject.encode("gb2312")
+           + b"\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\n"
+           b"Content-Type: text/plain\r\n\r\nHi\r\n--B\r\nContent-Type: application/pdf\r\n"
+           b'Content-Disposition: attachment; filename="' + name.encode("gb2312")
+           + b'"\r\n\r\nPDF\r\n--B--\r\n')
+
+    parsed = parse_message(raw)
+
+    assert parsed.subject == subject
+    assert [a.filename for a in parsed.attachments] == [name]

@@ -8,7 +8,12 @@ from email.message import Message
 
 from postdesk.mail.address_cap import DEFAULT_MAX_ADDRESS_HEADER, capped
 from postdesk.mail.charsets import codec_candidates, repair_seven_bit, repair_surrogates
-from postdesk.mail.header_text import collapse_folding, decode_header, header_text
+from postdesk.mail.header_text import (
+    collapse_folding,
+    collapse_whitespace,
+    decode_header,
+    header_text,
+)
 from postdesk.mail.header_values import (
     bare_addresses,
     first_message_id,
@@ -76,11 +81,12 @@ class RawHeaders:
         return self._decode(values[0]) if values else ""
 
     def first_line(self, name: str) -> str:
-        """The first value of ``name`` on one line: folds and tabs become one space."""
+        """The first value of ``name`` on one line: every run of white space (folds, tabs,
+        ideographic spaces padding a subject) becomes one space."""
         values = self._values.get(name)
         if not values:
             return ""
-        return collapse_folding(self._decode(collapse_folding(values[0])))
+        return collapse_whitespace(self._decode(collapse_folding(values[0])))
 
     def _decode(self, value: str) -> str:
         return decode_header(self._repair(value), None)
