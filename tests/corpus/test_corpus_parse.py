@@ -72,9 +72,9 @@ _XFAIL = {
         "spec sets that value itself after parsing"
     ),
     ("ruby-mail", "spec/fixtures/emails/rfc2822/example13.eml"): (
-        "a header line holding only '__' ends the header block for the stdlib parser "
-        "(MissingHeaderBodySeparatorDefect), so Message-ID after it is body text; "
-        "Ruby Mail skips the line"
+        "the Date holds comments inside the time ('09(comment):   55  :  06'), which "
+        "the stdlib's date parser does not read (the stray '__' header line before "
+        "Message-ID is skipped since issue 25)"
     ),
 }
 
@@ -259,7 +259,7 @@ def test_php_mime_mail_parser_sample(key: str | None, expected: dict[str, Any] |
     if expected.get("_file_absent"):
         pytest.skip("message file absent from the corpus (over 4 MiB upstream)")
     mail = parse_message(_read(_PHP, key))
-    assert mail.subject == expected["subject"]
+    assert mail.subject == " ".join(expected["subject"].split())  # runs collapse (issue 23)
     _check_php_addresses((mail.sender and (mail.sender,)) or (), expected["from_addresses"])
     _check_php_addresses(mail.to, expected["to_addresses"])
     _check_php_body(mail.text, expected["text_body"])
@@ -503,15 +503,26 @@ def _rfc_date(value: str) -> datetime:
     return parsedate_to_datetime(value)
 
 
+def _a_labels(addresses: list[str]) -> list[str]:
+    """Ruby Mail's addresses with Unicode domains in IDNA form, as Postdesk writes them
+    (issue 25 point 4: a reply must be writable to every MTA)."""
+    written = []
+    for address in addresses:
+        local, at, domain = address.rpartition("@")
+        written.append(f"{local}@{domain.encode('idna').decode()}"
+                       if at and not domain.isascii() else address)
+    return written
+
+
 def _check_ruby_addresses(mail: ParsedMail, expected: dict[str, Any]) -> None:
     if "from" in expected and "(" not in expected["from"][0]:
         # example10's "pete(his account)@silly.test" keeps a comment inside the
         # local part, a Ruby Mail quirk; the addr-spec is pete@silly.test.
         assert mail.sender is not None
-        assert [mail.sender.email] == expected["from"]
+        assert [mail.sender.email] == _a_labels(expected["from"])
     for field in ("to", "cc", "reply_to"):
         if field in expected:
-            assert [a.email for a in getattr(mail, field)] == expected[field]
+            assert [a.email for a in getattr(mail, field)] == _a_labels(expected[field])
     if "from_display_name" in expected:
         assert mail.sender is not None and mail.sender.name == expected["from_display_name"]
     if "to_display_name" in expected:

@@ -119,7 +119,8 @@ class TestSubject:
 
     def test_folding_and_tabs_collapse_to_single_spaces(self) -> None:
         raw = mail("Subject: Die Hasen und\n   die\tFrösche  zwei")
-        assert parse_message(raw).subject == "Die Hasen und die Frösche  zwei"
+        # every run of white space is one space (issue 23: subjects padded with U+3000)
+        assert parse_message(raw).subject == "Die Hasen und die Frösche zwei"
 
     def test_missing_subject_is_empty(self) -> None:
         assert parse_message(mail("From: a@example.com")).subject == ""
@@ -153,9 +154,11 @@ class TestAddresses:
         raw = mail("From: =?utf-8?B?YUBleGFtcGxlLmNvbQ==?= <a@example.com>")
         assert parse_message(raw).sender == Address("a@example.com", "")
 
-    def test_reply_to_and_missing_from(self) -> None:
+    def test_reply_to_stands_in_for_a_missing_from(self) -> None:
+        # Issue 23: a person sees who wrote; the sender comes from Reply-To.
         parsed = parse_message(mail("Reply-To: Desk <desk@example.com>"))
-        assert parsed.sender is None
+        assert parsed.sender == Address("desk@example.com", "Desk")
+        assert parsed.sender_source == "Reply-To"
         assert parsed.reply_to == (Address("desk@example.com", "Desk"),)
 
 
@@ -705,5 +708,7 @@ def test_headers_with_huge_runs_of_blanks_or_at_signs_read_as_before() -> None:
     parsed = parse_message(mail("From: alice@customer.example\n"
                                 f"Subject: printer{' ' * 20_000}broken\n"
                                 f"To: {'@' * 20_000}x, Bob <support@example.com>"))
-    assert parsed.subject == f"printer{' ' * 20_000}broken"
-    assert Address("support@example.com", "Bob") in parsed.to
+    assert parsed.subject == "printer broken"  # runs of white space collapse (issue 23)
+    # Past [limits] max_address_header (issue 25 point 9) addresses are still found, by a
+    # linear search for addr-specs; display names are read only within the cap.
+    assert parsed.to == (Address("support@example.com", ""),)

@@ -153,6 +153,18 @@ def test_no_sender_fails_a_mail_without_a_usable_from(runtime: Runtime) -> None:
     assert NO_SENDER.take(arrived(runtime), Answers(runtime)) is None
 
 
+def test_a_mail_the_classifier_failed_on_is_set_aside_not_ticketed(runtime: Runtime) -> None:
+    verdict = Classification("suspicious", "the classifier failed on this mail (ValueError)",
+                             False)
+    robot = arrived(runtime, verdict=verdict)
+
+    step, decision = chain.decide(robot, Answers(runtime))
+
+    assert step.name == "suspicious"
+    assert decision == Settled(Outcome(
+        "failed", reason="set aside unanswered: the classifier failed on this mail (ValueError)"))
+
+
 # --- auto-reply ---------------------------------------------------------------------------
 
 def test_auto_reply_is_kept_on_its_ticket_or_ignored(runtime: Runtime) -> None:
@@ -241,8 +253,8 @@ def test_new_ticket_takes_every_mail_and_links_a_late_answer_to_its_closed_ticke
 
 def test_the_chain_lists_the_steps_in_the_order_a_mail_meets_them() -> None:
     assert [step.name for step in chain.STEPS] == [
-        "loop", "duplicate delivery", "bounce", "no sender", "auto-reply", "desk request",
-        "agent reply", "follow-up", "reopen", "new ticket"]
+        "loop", "duplicate delivery", "suspicious", "bounce", "no sender", "auto-reply",
+        "desk request", "agent reply", "follow-up", "reopen", "new ticket"]
 
 
 @pytest.mark.parametrize(("case", "step"), [

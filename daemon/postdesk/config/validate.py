@@ -114,6 +114,9 @@ def validate(settings: Settings) -> None:
     if settings.limits.max_mime_depth < 1 or settings.limits.max_html_depth < 1:
         raise ConfigError(f"{where}: [limits] max_mime_depth and max_html_depth must be at "
                           "least 1")
+    if settings.limits.max_address_header < 256:
+        raise ConfigError(f"{where}: [limits] max_address_header must be at least 256 "
+                          "(characters of an address header read for its addresses)")
     if settings.smtp.max_recipients < 1:
         raise ConfigError(f"{where}: [smtp] max_recipients must be at least 1")
     if not (settings.outgoing.transport.startswith("maildir:")

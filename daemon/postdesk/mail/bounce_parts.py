@@ -160,7 +160,7 @@ def _decode(raw: bytes, charset: str | None = None) -> str:
         if name:
             try:
                 return raw.decode(name)
-            except (LookupError, UnicodeDecodeError):
+            except (LookupError, ValueError):  # ValueError: a charset name like "\x00"
                 continue
     return raw.decode("latin-1")
 

@@ -18,6 +18,8 @@ import unicodedata
 
 import charset_normalizer
 
+from postdesk.mail.iso2022jp import iso2022jp_to_cp932
+
 # Pseudo-codec: ISO-2022-JP with Microsoft's extensions (NEC circled digits,
 # IBM kanji), which Python's iso2022 codecs reject, decoded via CP932.
 _ISO2022JP_MICROSOFT = "x-iso2022jp-cp932"
@@ -77,6 +79,11 @@ _SCORING_SAMPLE = 4096
 
 _LATIN_DECLARED = frozenset({"ascii", "cp1252", "latin-1"})
 
+#: What a charset name may hold (RFC 2978 mime-charset characters). Anything else
+#: ("utf\xff8", a NUL) names no charset, and handing it to ``codecs.lookup`` raises
+#: UnicodeEncodeError or ValueError instead of LookupError.
+_CHARSET_NAME = re.compile(r"[A-Za-z0-9!#$%&+\-^_`{}~.:()]{1,64}")
+
 
 def normalize_charset_name(declared: str | None) -> str | None:
     """Return a lowercased charset name, or None when the value names no charset."""
@@ -85,7 +92,9 @@ def normalize_charset_name(declared: str | None) -> str | None:
     name = declared.strip().strip("\"'").lower()
     # RFC 2231 allows a language suffix ("utf-8*en").
     name = name.split("*", 1)[0]
-    return None if name in _NOT_A_CHARSET else name
+    if name in _NOT_A_CHARSET or not _CHARSET_NAME.fullmatch(name):
+        return None
+    return name
 
 
 def codec_candidates(declared: str | None) -> tuple[str, ...]:
@@ -97,7 +106,7 @@ def codec_candidates(declared: str | None) -> tuple[str, ...]:
         return _ALIASES[name]
     try:
         codec = codecs.lookup(name).name
-    except LookupError:
+    except (LookupError, ValueError):  # ValueError: names the codec machinery chokes on
         return ()
     if codec == "gb2312" or codec == "gbk":
         return ("gb18030",)
@@ -111,7 +120,8 @@ def decode_text(data: bytes, declared: str | None) -> str:
     candidates = codec_candidates(declared)
     if data.isascii() and not _needs_real_codec(data, candidates):
         return data.decode("ascii")
-    if candidates and candidates[0] in _LATIN_DECLARED:
+    latin = bool(candidates) and candidates[0] in _LATIN_DECLARED
+    if latin:
         # Senders label UTF-8 as latin-1 or ascii far more often than
         # latin-1 text happens to form valid UTF-8 sequences.
         text = _try_decode(data, "utf-8")
@@ -120,12 +130,50 @@ def decode_text(data: bytes, declared: str | None) -> str:
     for codec in candidates:
         text = _try_decode(data, codec)
         if text is not None:
-            return text
+            return _contradicted(data, text) if latin else text
     if "utf-8" in candidates:
         lenient = data.decode("utf-8", errors="replace")
         if _mostly_valid(lenient):
             return lenient
     return decode_undeclared(data)
+
+
+#: The charsets that overrule a Western label: CJK and Cyrillic, whose bytes read as
+#: Latin make no words at all (Greek or Turkish read as Latin can look like Latin).
+_CONTRADICTING_CODECS = ("gb", "big5", "cp950", "cp936", "hz", "shift_jis", "cp932", "euc",
+                         "iso2022", "cp949", "johab", "koi8", "cp1251", "cp866",
+                         "iso8859_5", "iso-8859-5", "mac_cyrillic", "x-mac-cyrillic")
+#: At least one 8-bit character in this many of a Latin reading is a sign (not a letter)
+#: when the bytes are not Latin at all.
+_SIGNS_IN_MOJIBAKE = 10
+#: How much more natural the detected reading must look than the Western label's.
+_CONTRADICTION_MARGIN = 2.0
+
+
+def _contradicted(data: bytes, latin_text: str) -> str:
+    """``latin_text``, or ``data`` read in the charset its bytes say when a Western label
+    contradicts them (GB2312 or KOI8-R labelled ISO-8859-1 reads as mojibake).
+
+    Western text is mostly ASCII with some accents; when most of the letters are 8-bit,
+    the label is checked against detection and the more natural-looking reading wins.
+    """
+    high = sum(1 for byte in data[:_SCORING_SAMPLE] if byte >= 0x80)
+    letters = sum(1 for byte in data[:_SCORING_SAMPLE] if byte >= 0x80 or chr(byte).isalpha())
+    if high * 2 < letters:
+        return latin_text
+    # Western words are letters: 8-bit text read as Latin that is not (GB2312, KOI8-R)
+    # is strewn with signs ("²âÊÔÓÊ¼þ", "Ó×ÑÚÉ"); "ÄäÖöÜü" is Latin, whatever detection says.
+    signs = sum(1 for char in latin_text[:_SCORING_SAMPLE]
+                if not char.isascii() and not char.isalpha())
+    if signs * _SIGNS_IN_MOJIBAKE < high:
+        return latin_text
+    guess = guess_codec(data)
+    if guess is None or not guess.startswith(_CONTRADICTING_CODECS):
+        return latin_text
+    other = data.decode(guess, errors="replace")
+    sample = _SCORING_SAMPLE
+    margin = plausibility(other[:sample]) - plausibility(latin_text[:sample])
+    return other if margin > _CONTRADICTION_MARGIN else latin_text
 
 
 def decode_undeclared(data: bytes) -> str:
@@ -189,8 +237,9 @@ def _word_score(word: str) -> float:
         elif category == "Lu":
             score += 0.5 if index == 0 else -0.5
         elif category == "Lo":
-            # Half-width katakana is what 8-bit Cyrillic/Greek looks like as Shift_JIS.
-            score += -1.0 if "\uff61" <= char <= "\uff9f" else 1.5
+            # Half-width katakana is what 8-bit Cyrillic/Greek looks like as Shift_JIS;
+            # Arabic presentation forms are what 8-bit Latin looks like in some codecs.
+            score += -1.0 if _is_mojibake_form(char) else 1.5
         else:
             score -= 2.0
         if category.startswith("L"):
@@ -202,7 +251,14 @@ def _word_score(word: str) -> float:
         score -= 1.5 * accented_latin
     if len(scripts) > 1:
         score -= 3.0 * (len(scripts) - 1)
+    if ascii_letters and scripts - {"LATIN"}:
+        score -= 3.0  # "Жrш": plain letters inside a word of another script are mojibake
     return score
+
+
+def _is_mojibake_form(char: str) -> bool:
+    return "\uff61" <= char <= "\uff9f" or "\ufb50" <= char <= "\ufdff" or \
+        "\ufe70" <= char <= "\ufeff"
 
 
 def _script_of(char: str) -> str:
@@ -223,9 +279,9 @@ def _needs_real_codec(data: bytes, candidates: tuple[str, ...]) -> bool:
 def _try_decode(data: bytes, codec: str) -> str | None:
     try:
         if codec == _ISO2022JP_MICROSOFT:
-            return _iso2022jp_to_cp932(data).decode("cp932")
+            return iso2022jp_to_cp932(data).decode("cp932")
         return data.decode(codec)
-    except (UnicodeDecodeError, LookupError):
+    except (LookupError, ValueError):  # UnicodeDecodeError is a ValueError
         return None
 
 
@@ -289,44 +345,6 @@ def repair_seven_bit(value: str, body_codecs: tuple[str, ...]) -> str:
 
 def _has_surrogates(value: str) -> bool:
     return any("\udc80" <= char <= "\udcff" for char in value)
-
-
-_ISO2022_ESCAPE = re.compile(rb"\x1b(\$@|\$B|\(B|\(J|\(I)")
-
-
-def _iso2022jp_to_cp932(data: bytes) -> bytes:
-    """Re-encode ISO-2022-JP as Shift_JIS bytes (CP932 decodes the extensions)."""
-    out = bytearray()
-    mode = b"(B"
-    position = 0
-    for match in _ISO2022_ESCAPE.finditer(data):
-        out += _shift_segment(data[position : match.start()], mode)
-        mode = match.group(1)
-        position = match.end()
-    out += _shift_segment(data[position:], mode)
-    return bytes(out)
-
-
-def _shift_segment(segment: bytes, mode: bytes) -> bytes:
-    if mode in (b"(B", b"(J"):
-        return segment
-    if mode == b"(I":
-        return bytes(byte | 0x80 for byte in segment)
-    out = bytearray()
-    for index in range(0, len(segment) - 1, 2):
-        out += _jis_to_sjis(segment[index], segment[index + 1])
-    return bytes(out)
-
-
-def _jis_to_sjis(first: int, second: int) -> bytes:
-    if first & 1:
-        second += 0x1F if second < 0x60 else 0x20
-    else:
-        second += 0x7E
-    lead = ((first + 1) >> 1) + 0x70
-    if lead >= 0xA0:
-        lead += 0x40
-    return bytes((lead & 0xFF, second & 0xFF))
 
 
 def decode_encoded_words(text: str) -> str:

@@ -21,6 +21,9 @@ Every inbound mail gets one ``Classification``. The kinds, strongest first:
     caller may still open a ticket.
 ``normal``
     Everything else.
+``suspicious``
+    The classifier itself failed on the mail: it is stored and set aside, never
+    answered nor taken for a customer's mail (it may be a bounce).
 
 ``may_auto_reply`` is False for every kind but ``normal``, and also for normal
 mail that is ``Auto-Submitted: auto-forwarded``, has an empty return path, or
@@ -57,7 +60,7 @@ from postdesk.mail.robot_notices import (
 
 __all__ = ["BouncedRecipient", "Classification", "DeskIdentity", "Kind", "classify"]
 
-Kind = Literal["normal", "auto_reply", "bounce", "bulk", "loop"]
+Kind = Literal["normal", "auto_reply", "bounce", "bulk", "loop", "suspicious"]
 
 _NO_REPLY_LOCAL = re.compile(
     r"^(?:mailer[-_]?daemon|mail[-_]daemon|postmaster|no[-_.]?reply|do[-_.]?not[-_.]?reply"
@@ -142,8 +145,11 @@ def classify(msg: EmailMessage, *, envelope_from: str | None,
     """Classify ``msg``; ``envelope_from`` "" is an empty return path, None unknown."""
     try:
         return _classify(msg, envelope_from, desk)
-    except Exception as exc:  # a broken mail must still be stored, never answered
-        return Classification("normal", f"unreadable message ({type(exc).__name__})", False)
+    except Exception as exc:
+        # It may be a bounce the classifier choked on: never a customer's mail, never
+        # answered; stored and set aside for a person (the `suspicious` receive step).
+        return Classification(
+            "suspicious", f"the classifier failed on this mail ({type(exc).__name__})", False)
 
 
 def _classify(msg: Message, envelope_from: str | None, desk: DeskIdentity) -> Classification:

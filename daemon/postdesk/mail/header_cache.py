@@ -19,10 +19,15 @@ from email.policy import EmailPolicy
 from functools import lru_cache
 from typing import Any
 
+from postdesk.mail.address_cap import ADDRESS_HEADERS, DEFAULT_MAX_ADDRESS_HEADER, capped
+
 # Only \r and \n: str.splitlines would also split on other characters (as the stdlib notes).
 _LINE_BREAK = re.compile(r"\n|\r")
 _LONGEST_CACHED_VALUE = 4096
 _CACHED_HEADERS = 1024
+#: Long values are remembered too (a few: the ones of the mail being read), so that a
+#: hostile long header is parsed once per mail, not once per reader.
+_CACHED_LONG_HEADERS = 8
 
 
 @lru_cache(maxsize=_CACHED_HEADERS)
@@ -30,14 +35,34 @@ def _built_header(factory: Any, name: str, unfolded: str) -> Any:
     return factory(name, unfolded)
 
 
+@lru_cache(maxsize=_CACHED_LONG_HEADERS)
+def _built_long_header(factory: Any, name: str, unfolded: str) -> Any:
+    return factory(name, unfolded)
+
+
 class CachingEmailPolicy(EmailPolicy):
-    """``EmailPolicy`` whose ``header_fetch_parse`` reuses header objects it already built."""
+    """``EmailPolicy`` whose ``header_fetch_parse`` reuses header objects it already built,
+    and reads no more than ``max_address_header`` characters of an address header."""
+
+    max_address_header = DEFAULT_MAX_ADDRESS_HEADER
 
     def header_fetch_parse(self, name: str, value: Any) -> Any:
-        if hasattr(value, "name") or len(value) > _LONGEST_CACHED_VALUE:
+        if hasattr(value, "name"):
             return super().header_fetch_parse(name, value)
         unfolded = "".join(_LINE_BREAK.split(value))
-        return _built_header(self.header_factory, name, unfolded)
+        if len(unfolded) <= _LONGEST_CACHED_VALUE:
+            return _built_header(self.header_factory, name, unfolded)
+        if name.lower() in ADDRESS_HEADERS:
+            unfolded = capped(unfolded, self.max_address_header)
+        return _built_long_header(self.header_factory, name, unfolded)
 
 
 CACHING_POLICY = CachingEmailPolicy()
+
+
+@lru_cache(maxsize=8)
+def caching_policy(max_address_header: int) -> CachingEmailPolicy:
+    """`CACHING_POLICY` reading at most ``max_address_header`` characters of address headers."""
+    if max_address_header == CACHING_POLICY.max_address_header:
+        return CACHING_POLICY
+    return CACHING_POLICY.clone(max_address_header=max_address_header)  # type: ignore[call-arg]

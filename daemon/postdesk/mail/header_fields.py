@@ -6,9 +6,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.message import Message
 
+from postdesk.mail.address_cap import DEFAULT_MAX_ADDRESS_HEADER, capped
 from postdesk.mail.charsets import codec_candidates, repair_seven_bit, repair_surrogates
-from postdesk.mail.header_text import collapse_folding, decode_header, header_text
+from postdesk.mail.header_text import (
+    collapse_folding,
+    collapse_whitespace,
+    decode_header,
+    header_text,
+)
 from postdesk.mail.header_values import (
+    bare_addresses,
     first_message_id,
     languages,
     message_ids,
@@ -32,6 +39,7 @@ class HeaderFields:
     cc: tuple[Address, ...] = ()
     date: datetime | None = None
     languages: tuple[str, ...] = ()
+    sender_source: str = "From"
 
 
 class RawHeaders:
@@ -55,17 +63,30 @@ class RawHeaders:
         """Every value of header ``name`` with 8-bit bytes repaired, words still encoded."""
         return [self._repair(value) for value in self._values.get(name, [])]
 
+    def addresses(self, name: str) -> tuple[Address, ...]:
+        """The addresses in header ``name``: each value parsed up to the policy's cap, and
+        plain addr-specs past it found by a linear search (`address_cap`)."""
+        limit = getattr(self._msg.policy, "max_address_header", DEFAULT_MAX_ADDRESS_HEADER)
+        found: list[Address] = []
+        for value in self.all_raw(name):
+            head = capped(value, limit)
+            found.extend(parse_addresses([head]))
+            if len(head) < len(value):
+                found.extend(bare_addresses(value[len(head):]))
+        return tuple(found)
+
     def first(self, name: str) -> str:
         """The first value of header ``name``, decoded ('' when absent)."""
         values = self._values.get(name)
         return self._decode(values[0]) if values else ""
 
     def first_line(self, name: str) -> str:
-        """The first value of ``name`` on one line: folds and tabs become one space."""
+        """The first value of ``name`` on one line: every run of white space (folds, tabs,
+        ideographic spaces padding a subject) becomes one space."""
         values = self._values.get(name)
         if not values:
             return ""
-        return collapse_folding(self._decode(collapse_folding(values[0])))
+        return collapse_whitespace(self._decode(collapse_folding(values[0])))
 
     def _decode(self, value: str) -> str:
         return decode_header(self._repair(value), None)
@@ -92,16 +113,33 @@ class RawHeaders:
 
 def read_headers(msg: Message, undeclared: UndeclaredCharset) -> HeaderFields:
     headers = RawHeaders(msg, undeclared)
-    senders = parse_addresses(headers.all_raw("from"))
+    reply_to = headers.addresses("reply-to")
+    sender, source = _sender(headers, reply_to)
     return HeaderFields(
         message_id=first_message_id(headers.first("message-id")),
         in_reply_to=message_ids(" ".join(headers.all("in-reply-to"))),
         references=message_ids(" ".join(headers.all("references"))),
         subject=headers.first_line("subject"),
-        sender=senders[0] if senders else None,
-        reply_to=parse_addresses(headers.all_raw("reply-to")),
-        to=parse_addresses(headers.all_raw("to")),
-        cc=parse_addresses(headers.all_raw("cc")),
+        sender=sender,
+        sender_source=source,
+        reply_to=reply_to,
+        to=headers.addresses("to"),
+        cc=headers.addresses("cc"),
         date=parse_date(headers.first("date")),
         languages=languages(headers.all("content-language") + headers.all("accept-language")),
     )
+
+
+#: Where a person looks for who wrote a mail when its From holds no usable address.
+_SENDER_HEADERS = ("from", "sender")
+
+
+def _sender(headers: RawHeaders, reply_to: tuple[Address, ...]) -> tuple[Address | None, str]:
+    """The first usable address of From, Sender, Reply-To, and the header it came from."""
+    for name in _SENDER_HEADERS:
+        found = headers.addresses(name)
+        if found:
+            return found[0], name.title()
+    if reply_to:
+        return reply_to[0], "Reply-To"
+    return None, ""

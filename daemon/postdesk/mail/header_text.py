@@ -63,3 +63,8 @@ def _header_object_text(value: Header) -> str:
 def collapse_folding(value: str) -> str:
     """Newlines and tabs (with the spaces around them) become one space."""
     return _FOLDING_RUN.sub(" ", value).strip()
+
+
+def collapse_whitespace(value: str) -> str:
+    """Every run of Unicode white space (U+3000 and U+00A0 included) becomes one space."""
+    return " ".join(value.split())

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from email.utils import getaddresses, parsedate_to_datetime
 
 from postdesk.mail.header_text import CONTROL, FOLD, WHITESPACE, decode_header_value
+from postdesk.mail.mailbox import as_address, writable_mailbox
 from postdesk.mail.parsed import Address
 from postdesk.mail.plain_headers import plain_mailbox
 
@@ -58,14 +59,22 @@ def _addresses_in(value: str) -> list[Address]:
     if usable or not value.strip():
         return usable
     # getaddresses gives up on some broken headers; keep any addr-spec in sight.
-    return [Address(email=email, name="") for email in _BARE_ADDRESS.findall(value)]
+    return list(bare_addresses(value))
+
+
+def bare_addresses(value: str) -> tuple[Address, ...]:
+    """Every addr-spec in sight in ``value``, by a search linear in its length."""
+    bare = [as_address("", email) for email in _BARE_ADDRESS.findall(FOLD.sub("", value))]
+    return tuple(address for address in bare if address is not None)
 
 
 def _address(name: str, email: str) -> Address | None:
+    """The mailbox as an address a reply can be written to (see `mailbox`), else None."""
     email = CONTROL.sub("", email).strip().strip("<>").strip()
-    if not email or ("@" not in email and not email.isalnum()):
+    mailbox = writable_mailbox(decode_header_value(name), email) if email else None
+    if mailbox is None:
         return None
-    decoded_name = WHITESPACE.sub(" ", decode_header_value(name)).strip()
+    decoded_name, email = WHITESPACE.sub(" ", mailbox[0]).strip(), mailbox[1]
     if decoded_name.strip("'\"").lower() == email.lower():
         decoded_name = ""  # a name repeating the address says nothing more
     return Address(email=email, name=decoded_name)

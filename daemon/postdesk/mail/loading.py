@@ -7,12 +7,14 @@ part with an ``UnparseableMessageDefect``, so nothing is lost.
 
 from __future__ import annotations
 
-import re
 from email import errors, policy
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 
-from postdesk.mail.header_cache import CACHING_POLICY
+from postdesk.mail.address_cap import DEFAULT_MAX_ADDRESS_HEADER
+from postdesk.mail.header_block import mend_header_block
+from postdesk.mail.header_cache import caching_policy
+from postdesk.mail.mime_params import mend_parameters
 
 _SERIALIZE_POLICY = policy.default.clone(refold_source="none")
 
@@ -21,15 +23,21 @@ class UnparseableMessageDefect(errors.MessageDefect):
     """The stdlib parser failed (e.g. absurd nesting); the bytes are kept as one text part."""
 
 
-def load_message(raw: bytes) -> EmailMessage:
+class StrayHeaderLineDefect(errors.MessageDefect):
+    """Lines in the header block that are no header were skipped (see header_block)."""
+
+
+def load_message(raw: bytes, *,
+                 max_address_header: int = DEFAULT_MAX_ADDRESS_HEADER) -> EmailMessage:
     """Parse bytes with the standard library (policy.default, headers memoised); never raises.
 
     A message the default policy cannot parse is retried with compat32, and
     as a last resort returned as one text part holding the bytes, with an
-    ``UnparseableMessageDefect``.
+    ``UnparseableMessageDefect``. Address headers are read for addresses up to
+    ``max_address_header`` characters (see `address_cap`; the policy carries it).
     """
-    data = _repair_header_names(_as_bytes(raw))
-    for parse_policy in (CACHING_POLICY, policy.compat32):
+    data, stray = mend_header_block(_as_bytes(raw))
+    for parse_policy in (caching_policy(max_address_header), policy.compat32):
         try:
             parsed = BytesParser(_class=EmailMessage, policy=parse_policy).parsebytes(data)
         except RecursionError:
@@ -37,30 +45,14 @@ def load_message(raw: bytes) -> EmailMessage:
         except Exception:  # the stdlib parser has crashed on hostile input before
             continue
         if isinstance(parsed, EmailMessage):
+            if stray:
+                parsed.defects.append(StrayHeaderLineDefect())
+            mend_parameters(parsed)
             return parsed
     msg = EmailMessage()
     msg.set_payload(data.decode("ascii", errors="surrogateescape"))
     msg.defects.append(UnparseableMessageDefect())
     return msg
-
-
-_HEADER_END = re.compile(rb"\r?\n\r?\n")
-
-
-_SPACED_FIELD_NAME = re.compile(rb"(?m)^([!-9;-~]+)[ \t]+:")
-
-
-def _repair_header_names(data: bytes) -> bytes:
-    """Remove blanks before the colon of header names (RFC 5322 obs-optional).
-
-    The stdlib takes "Message-ID  : <...>" for the start of the body and
-    loses every header after it.
-    """
-    end = _HEADER_END.search(data)
-    head = data[: end.start()] if end else data
-    if not _SPACED_FIELD_NAME.search(head):
-        return data
-    return _SPACED_FIELD_NAME.sub(rb"\1:", head) + data[len(head) :]
 
 
 def _as_bytes(raw: object) -> bytes:

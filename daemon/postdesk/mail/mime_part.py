@@ -8,6 +8,7 @@ simple, and the stdlib is asked only for the rest. None of these raise.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from email import errors, policy
 from email.message import Message
 
@@ -75,13 +76,18 @@ def part_content_id(part: Message) -> str | None:
     return value or None
 
 
-def part_filename(part: Message) -> str | None:
+def part_filename(part: Message,
+                  undeclared: Callable[[], str | None] | None = None) -> str | None:
+    """The part's file name, decoded; ``undeclared`` gives the mail's charset for 8-bit
+    bytes no header declared (a short name alone is too little to detect it from)."""
     raw = (raw_header(part, "content-disposition") or "") + (raw_header(part, "content-type") or "")
     if "name" not in raw.lower():
         return None
-    # The stdlib turns undeclared 8-bit bytes in parameters into U+FFFD, so
-    # such headers are repaired first and read with compat32's simpler parser.
-    name = _filename_stdlib(part) if raw.isascii() else _filename_compat(part)
+    # The stdlib turns undeclared 8-bit bytes in parameters into U+FFFD, and decodes
+    # encoded words in them with their label even when the bytes contradict it, so such
+    # headers are repaired first and read with compat32's simpler parser.
+    plain = raw.isascii() and "=?" not in raw
+    name = _filename_stdlib(part) if plain else _filename_compat(part, undeclared)
     if name is None:
         return None
     decoded = WHITESPACE.sub(" ", decode_header_value(_windows_basename(part) or name)).strip()
@@ -92,7 +98,7 @@ def _filename_stdlib(part: Message) -> str | None:
     try:
         name = part.get_filename()
     except Exception:
-        return _filename_compat(part)
+        return _filename_compat(part, None)
     return name if isinstance(name, str) else None
 
 
@@ -114,13 +120,14 @@ def _windows_basename(part: Message) -> str | None:
     return None
 
 
-def _filename_compat(part: Message) -> str | None:
+def _filename_compat(part: Message, undeclared: Callable[[], str | None] | None) -> str | None:
     """Read the file name with compat32's simpler parameter parser."""
     fallback = Message(policy=policy.compat32)
     for name in ("content-disposition", "content-type"):
         raw = raw_header(part, name)
         if raw is not None:
-            fallback[name] = repair_surrogates(raw)
+            charset = undeclared() if undeclared is not None and not raw.isascii() else None
+            fallback[name] = repair_surrogates(raw, charset)
     try:
         found = fallback.get_filename()
     except Exception:

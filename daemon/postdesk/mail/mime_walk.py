@@ -134,7 +134,7 @@ def _note_defects(part: Message, out: Body) -> None:
 
 def _leaf(part: Message, content_type: str, out: Body) -> None:
     disposition = part_disposition(part)
-    filename = part_filename(part)
+    filename = part_filename(part, out.undeclared)
     data = payload_bytes(part)
     is_broken_multipart = content_type.startswith("multipart/")
     if (

@@ -51,3 +51,6 @@ class ParsedMail:
     attachments: tuple[Attachment, ...]
     languages: tuple[str, ...]
     defects: tuple[str, ...]
+    #: the header ``sender`` was read from: "From", else "Sender" or "Reply-To" when From
+    #: held no usable address (the worker may add "envelope" or "unknown")
+    sender_source: str = "From"

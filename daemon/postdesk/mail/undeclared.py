@@ -59,7 +59,7 @@ def is_utf8(data: bytes) -> bool:
 def decodes(data: bytes, codec: str) -> bool:
     try:
         data.decode(codec)
-    except (UnicodeDecodeError, LookupError):
+    except (LookupError, ValueError):  # UnicodeDecodeError, or a codec name that is no name
         return False
     return True
 

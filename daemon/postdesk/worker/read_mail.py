@@ -11,7 +11,7 @@ stopped its reading (the queue tries it again).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.message import EmailMessage
 
 from postdesk import logs
@@ -20,6 +20,7 @@ from postdesk.mail.address import ReplyToken, is_support_address, read_reply_add
 from postdesk.mail.classify import Classification, classify
 from postdesk.mail.dkim_check import dkim_pass_domains
 from postdesk.mail.parse import ParsedMail, load_message, parse_loaded
+from postdesk.mail.sender_fallback import NO_SENDER_ADDRESS, is_unknown_sender, with_sender
 from postdesk.store import ticket_lookups
 from postdesk.store.models import Inbound
 from postdesk.tickets.receive import customers
@@ -69,11 +70,13 @@ def read_mails(rows: Sequence[Inbound], runtime: Runtime) -> dict[int, Arrived |
 
 def _parse(row: Inbound, runtime: Runtime) -> _Parsed:
     limits = runtime.settings.limits
-    msg = load_message(row.raw)
-    parsed = parse_loaded(msg, max_depth=limits.max_mime_depth,
-                          max_html_depth=limits.max_html_depth)
-    return _Parsed(row, msg, parsed, classify(msg, envelope_from=row.mail_from,
-                                              desk=runtime.identity))
+    msg = load_message(row.raw, max_address_header=limits.max_address_header)
+    parsed = with_sender(parse_loaded(msg, max_depth=limits.max_mime_depth,
+                                      max_html_depth=limits.max_html_depth), row.mail_from)
+    verdict = classify(msg, envelope_from=row.mail_from, desk=runtime.identity)
+    if is_unknown_sender(parsed) and verdict.kind in _MAY_OPEN:
+        verdict = replace(verdict, may_auto_reply=False, reason=NO_SENDER_ADDRESS)
+    return _Parsed(row, msg, parsed, verdict)
 
 
 def _arrived(mail: _Parsed, runtime: Runtime, known_senders: set[str]) -> Arrived:

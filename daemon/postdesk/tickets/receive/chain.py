@@ -2,8 +2,9 @@
 
     loop                 mail of ours or a robot's in a loop: kept, ignored
     duplicate delivery   the same mail again (Message-ID and sender, or bytes): nothing new
+    suspicious           the classifier failed on it: failed, bytes kept, never answered
     bounce               a delivery failure: address flagged, a note on its ticket
-    no sender            no usable From address: failed, bytes kept
+    no sender            no sender at all (the worker puts "unknown sender" in): failed
     auto-reply           out of office: kept on its ticket, changes nothing; else ignored
     desk request         an agent's #queue / #queues mail to the support address: digests
     agent reply          an authenticated agent's mail to a ticket: commands, the answer
@@ -36,10 +37,12 @@ from postdesk.tickets.receive.new_ticket import NEW_TICKET
 from postdesk.tickets.receive.no_sender import NO_SENDER
 from postdesk.tickets.receive.reopen import REOPEN
 from postdesk.tickets.receive.step import Decision, Receiving, Settled, Step
+from postdesk.tickets.receive.suspicious import SUSPICIOUS
 
 STEPS: tuple[Step, ...] = (
     LOOP,
     DUPLICATE,
+    SUSPICIOUS,
     BOUNCE,
     NO_SENDER,
     AUTO_REPLY,

@@ -98,6 +98,8 @@ class StoreKnown:
         mail, teams = self._mail, self.runtime.teams
         if mail.sender is None or mail.verdict.kind != "normal" or teams.agent(mail.sender) is None:
             return None
+        if mail.parsed.sender_source != "From":
+            return None  # agent power follows a From only, never Sender, Reply-To or envelope
         token, match = mail.token, self.thread
         own_token = token if token and match and token.ticket_id == match.ticket_id else None
         agents = self.runtime.settings.agents
