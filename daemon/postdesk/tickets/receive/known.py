@@ -84,9 +84,15 @@ class StoreKnown:
         if tagged is not None and not ticket_lookups.ticket_exists(tagged):
             tagged = None
         people = ticket_lookups.people_on_ticket(tagged) if tagged is not None else frozenset()
-        return find_ticket(ThreadFacts(
+        match = find_ticket(ThreadFacts(
             sender=mail.sender, token_ticket=mail.token.ticket_id if mail.token else None,
             referenced_tickets=referenced, tagged_ticket=tagged, tagged_ticket_people=people))
+        if match is None:
+            return None
+        # a merged ticket is a pointer: its mail belongs to the ticket it was merged into
+        target = ticket_lookups.merged_target(match.ticket_id)
+        return match if target == match.ticket_id else ThreadMatch(
+            target, f"{match.how} of merged #{match.ticket_id}")
 
     @cached_property
     def ticket(self) -> Ticket:
@@ -99,7 +105,9 @@ class StoreKnown:
         if mail.sender is None or mail.verdict.kind != "normal" or teams.agent(mail.sender) is None:
             return None
         token, match = mail.token, self.thread
-        own_token = token if token and match and token.ticket_id == match.ticket_id else None
+        own_token = token if token and match and (
+            token.ticket_id == match.ticket_id
+            or ticket_lookups.merged_target(token.ticket_id) == match.ticket_id) else None
         agents = self.runtime.settings.agents
         return check_agent(
             mail.sender, own_token, teams, authentication_results=mail.auth_results,
