@@ -12,13 +12,13 @@ from rich.text import Text
 def _hours(hours: dict[str, Any] | None) -> str:
     if hours is None:
         return "(no rules/sla.yaml: any time)"
-    return f"{hours['week']} ({hours['timezone']}, calendar {hours['calendar']})"
+    return f"{hours['week']} ({hours['calendar']})"
 
 
 def agents_table(rows: Sequence[dict[str, Any]], *, source: str) -> Table:
     table = Table(title=f"Agents ({len(rows)}) from {source}", title_justify="left")
     for column in ("Email", "Name", "Teams", "Language", "Time zone", "Working hours"):
-        table.add_column(column, overflow="fold")
+        table.add_column(column, overflow="fold", no_wrap=column in ("Email", "Time zone"))
     for row in rows:
         table.add_row(row["email"], Text(row["name"]), ", ".join(row["teams"]),
                       row["language"], row["timezone"], _hours(row["hours"]))
