@@ -26,8 +26,9 @@ _NONE_WORDS = ("none", "nobody", "-")
 @dataclass(frozen=True)
 class Command:
     """One change: ``name`` is status, priority, assign_agent, assign_team, unassign,
-    tag_add, tag_remove, link, duplicate_of, merge, language, request_type or queue (a
-    digest to mail the agent; value "" for the list of queues); ``value`` is canonical (the
+    tag_add, tag_remove, link, duplicate_of, merge, language, request_type, reply (a
+    canned reply's name) or queue (a digest to mail the agent; value "" for the list of
+    queues); ``value`` is canonical (the
     desk's spelling, a lower-cased address, a ticket number as text)."""
 
     name: str
@@ -188,6 +189,15 @@ def _reopen(rest: str, v: Vocabulary) -> Parsed:
     return _one("status", found)
 
 
+def _canned_reply(rest: str, v: Vocabulary) -> Parsed:
+    """``#reply NAME``: a canned reply (whether it exists is `canned_apply`'s to say)."""
+    if not rest:
+        return Refusal("missing_value")
+    if not _NAME.fullmatch(rest):
+        return Refusal("unknown_reply", {"value": rest, "known": "-"})
+    return _one("reply", rest.casefold())
+
+
 def _queue(rest: str, v: Vocabulary) -> Parsed:
     """``#queue NAME``: that queue's digest; ``#queue`` alone: the list of queues."""
     if not rest:
@@ -220,5 +230,6 @@ HANDLERS: dict[str, Handler] = {
     "queue": _queue,
     "queues": _queues,
     "reopen": _reopen,
+    "reply": _canned_reply,
     "merge": lambda rest, v: _tickets(rest, "merge", many=False),
 }

@@ -15,6 +15,8 @@ with lines that start with ``#`` *before* the text of the reply:
     #merge 123                      move this ticket's thread into #123; this one is closed
                                     and stays as a pointer (its mail threads into #123)
     #reopen                         back to in_progress
+    #reply printer-restart          insert the canned reply templates/replies/NAME.<lang>.md
+                                    in the customer's language, with its commands
     #language pl                    the customer's language (also #lang pl)
     #requesttype hardware           the request type (#requesttype none clears it)
     #note                           the whole reply is an internal note, never sent to the
@@ -217,6 +219,12 @@ def _add(command: Command, commands: list[Command], problems: list[Problem]) -> 
                                     {"first": earlier.text}))
             return
     commands.append(command)
+
+
+def slot_of(command: Command) -> str | None:
+    """What a command sets, when it sets one thing (status, assignee...): two commands of
+    the same slot contradict each other."""
+    return _SLOTS.get(command.name)
 
 
 def _stray_commands(body: list[str], offset: int) -> list[Problem]:
