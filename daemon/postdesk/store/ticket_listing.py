@@ -102,7 +102,7 @@ def count_tickets(status: Filter = None) -> int:
     return int(_narrowed(Ticket.select(peewee.fn.COUNT(Ticket.id)), status).scalar() or 0)
 
 
-def _summary_query(status: Filter) -> Any:
+def summary_query(status: Filter) -> Any:
     """Tickets (of `status`, or passing the filter) with their requester and their number
     of messages."""
     return _narrowed(_with_requester(True), status)
@@ -124,7 +124,7 @@ def _keyset(query: Any, size: int, after: Callable[[Any], Any]) -> Iterator[list
 def newest_chunks(status: Filter, size: int) -> Iterator[list[Ticket]]:
     """Tickets newest first along the primary key, `size` per query, each with its
     `requester` and `message_count`."""
-    return _keyset(_summary_query(status).order_by(Ticket.id.desc()), size,
+    return _keyset(summary_query(status).order_by(Ticket.id.desc()), size,
                    lambda last: Ticket.id < last.id)
 
 
@@ -132,11 +132,11 @@ def due_chunks(status: Filter, size: int) -> Iterator[list[Ticket]]:
     """Soonest due first along the `ticket_sla.due_at` index (the same due time: newest
     first), then the tickets without a due time (all clocks met or paused, or none),
     newest first; `size` per query, as `newest_chunks`."""
-    due = (_summary_query(status).select_extend(TicketSla.due_at)
+    due = (summary_query(status).select_extend(TicketSla.due_at)
            .join_from(Ticket, TicketSla, on=(TicketSla.ticket == Ticket.id))
            .where(TicketSla.due_at.is_null(False))
            .order_by(TicketSla.due_at, Ticket.id.desc()))
-    undue = (_summary_query(status)
+    undue = (summary_query(status)
              .join_from(Ticket, TicketSla, peewee.JOIN.LEFT_OUTER,
                         on=(TicketSla.ticket == Ticket.id))
              .where(TicketSla.due_at.is_null()).order_by(Ticket.id.desc()))
