@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 
-from mailbuild import customer_mail, processed, read_outgoing, send_mail, wait_for
+from mailbuild import customer_mail, mails_to, processed, send_mail, text_of, wait_for
 from postdesk.store.models import Customer, Ticket
 
 TEAMS = """teams:
@@ -26,15 +25,6 @@ def desk(make_settings, sqlite_url, start_daemon):
     wait_for(processed(1))
     wait_for(lambda: mails_to(daemon, "zoe@customer.example"))  # the acknowledgment
     return daemon
-
-
-def mails_to(daemon, address: str) -> list[EmailMessage]:
-    return [m for m in read_outgoing(daemon.outgoing)
-            if m["To"].addresses[0].addr_spec == address]
-
-
-def text_of(mail: EmailMessage) -> str:
-    return mail.get_body(("plain",)).get_content()
 
 
 def agent_says(daemon, body: str, message_id: str) -> None:

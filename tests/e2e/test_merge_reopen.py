@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mailbuild import customer_mail, processed, read_outgoing, send_mail, wait_for
+from mailbuild import customer_mail, mails_to, processed, send_mail, text_of, wait_for
 from postdesk.store.models import Attachment, Event, Message, Participant, Ticket
 
 TEAMS = """teams:
@@ -22,11 +22,6 @@ def desk(make_settings, sqlite_url, start_daemon):
     settings = make_settings(sqlite_url)
     (Path(settings.path(settings.paths.rules)) / "teams.yaml").write_text(TEAMS)
     return start_daemon(settings)
-
-
-def mails_to(daemon, address: str) -> list[EmailMessage]:
-    return [m for m in read_outgoing(daemon.outgoing)
-            if m["To"].addresses[0].addr_spec == address]
 
 
 def notification_for(daemon, ticket_id: int) -> EmailMessage:
@@ -93,8 +88,8 @@ def test_merge_into_a_missing_ticket_changes_nothing_and_tells_the_agent(desk):
     wait_for(processed(2))
     assert Ticket.get_by_id(1).merged_into is None
     [error] = wait_for(lambda: [m for m in mails_to(desk, "agent.en@example.com")
-                                if "#99" in m.get_body(("plain",)).get_content()])
-    assert "#merge 99" in error.get_body(("plain",)).get_content()
+                                if "#99" in text_of(m)])
+    assert "#merge 99" in text_of(error)
 
 
 def test_reopen_puts_a_resolved_ticket_back_in_progress(desk):

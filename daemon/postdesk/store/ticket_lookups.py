@@ -93,6 +93,11 @@ def ticket(ticket_id: int) -> Ticket:
     return row
 
 
+def ticket_or_none(ticket_id: int) -> Ticket | None:
+    """The ticket's row, or None when there is none."""
+    return fastsql.get_by(Ticket, Ticket.id, ticket_id)
+
+
 def customer(email: str) -> Customer | None:
     """The customer with this (lowercased) address."""
     return fastsql.get_by(Customer, Customer.email, email)

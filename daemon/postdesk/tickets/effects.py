@@ -109,6 +109,8 @@ def _merge(ticket: Ticket, params: Mapping[str, Any], by: ChangedBy) -> Change |
     ticket is closed as a pointer."""
     old = ticket.status
     into = ticket_lookups.ticket(ticket_lookups.merged_target(params["into"]))
+    if into.id == ticket.id:  # the other ticket was merged into this one: nothing to move
+        return None
     service.merge_tickets(ticket, into, closed_status=params["status"], actor=by.actor,
                           now=by.now, work=by.work)
     return Change("status.changed", old, ticket.status) if old != ticket.status else None

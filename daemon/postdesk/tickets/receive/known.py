@@ -59,6 +59,7 @@ class StoreKnown:
         self._mail = mail
         self.runtime = runtime
         self.now = now
+        self._rows: dict[int, Ticket | None] = {}  # ticket rows read while threading
 
     @cached_property
     def earlier_copy(self) -> EarlierCopy | None:
@@ -89,15 +90,19 @@ class StoreKnown:
             referenced_tickets=referenced, tagged_ticket=tagged, tagged_ticket_people=people))
         if match is None:
             return None
+        row = ticket_lookups.ticket_or_none(match.ticket_id)  # read once: `ticket` reuses it
+        if row is None or row.merged_into is None:
+            self._rows[match.ticket_id] = row
+            return match
         # a merged ticket is a pointer: its mail belongs to the ticket it was merged into
         target = ticket_lookups.merged_target(match.ticket_id)
-        return match if target == match.ticket_id else ThreadMatch(
-            target, f"{match.how} of merged #{match.ticket_id}")
+        return ThreadMatch(target, f"{match.how} of merged #{match.ticket_id}")
 
     @cached_property
     def ticket(self) -> Ticket:
         assert self.thread is not None
-        return ticket_lookups.ticket(self.thread.ticket_id)
+        row = self._rows.get(self.thread.ticket_id)
+        return row if row is not None else ticket_lookups.ticket(self.thread.ticket_id)
 
     @cached_property
     def agent(self) -> AuthDecision | None:
