@@ -49,6 +49,17 @@ def read_outgoing(folder: Path) -> list[EmailMessage]:
     ]
 
 
+def mails_to(daemon: object, address: str) -> list[EmailMessage]:
+    """The mails in the daemon's outgoing folder addressed (To) to `address`."""
+    return [m for m in read_outgoing(daemon.outgoing)  # type: ignore[attr-defined]
+            if m["To"].addresses[0].addr_spec == address]
+
+
+def text_of(mail: EmailMessage) -> str:
+    """The text part, as a mail client shows it."""
+    return str(mail.get_body(("plain",)).get_content())  # type: ignore[union-attr]
+
+
 def wait_for(probe: Callable[[], T], *, timeout: float = 15.0, interval: float = 0.05) -> T:
     """Poll until probe() is truthy; fail with its last value when time runs out."""
     deadline = time.monotonic() + timeout

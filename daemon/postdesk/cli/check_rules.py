@@ -12,8 +12,10 @@ from __future__ import annotations
 from postdesk.automation import Vocabulary, automation_files, load_rules
 from postdesk.config.live_specs import SLA_FILE
 from postdesk.config.settings import Settings
+from postdesk.errors import PostdeskError
 from postdesk.notify.checks import CheckResult, register_check
 from postdesk.sla.loader import load_sla
+from postdesk.tickets.command_problems import COMMAND_PROBLEMS
 from postdesk.tickets.routing import Routing, load_routing
 from postdesk.tickets.statuses import load_statuses
 from postdesk.tickets.teams import TeamBook, load_teams
@@ -98,3 +100,41 @@ def check_live(settings: Settings) -> CheckResult:
     return CheckResult("live", f"live files: {len(records)} recorded by the running desk, "
                                f"{len(broken)} broken",
                        warnings=tuple(f"{r.name}: {runs_on(r)}" for r in broken))
+
+
+@register_check("replies")
+def check_replies(settings: Settings) -> CheckResult:
+    """Every canned reply parses, its placeholders and commands are known, and it exists in
+    the desk's default language (the one a customer of any other language falls back to)."""
+    from postdesk.automation.model import DEFAULT_PRIORITIES
+    from postdesk.tickets.canned import load_reply, reply_files, reply_folders, unnamed_files
+    from postdesk.tickets.commands import parse_commands
+
+    rules_dir = settings.path(settings.paths.rules)
+    statuses, teams = load_statuses(rules_dir), load_teams(rules_dir)
+    folders = reply_folders(settings)
+    files = reply_files(folders)
+    errors: list[str] = []
+    for name, language in files:
+        try:
+            reply = load_reply(files, name, (language,))
+        except PostdeskError as exc:
+            errors.append(str(exc))
+            continue
+        assert reply is not None
+        parsed = parse_commands("\n".join(f"#{c}" for c in reply.commands), statuses=statuses,
+                                priorities=DEFAULT_PRIORITIES, teams=teams,
+                                request_types=None, languages=None, queues=())
+        errors.extend(f"{reply.display}: command '{p.text}': "
+                      + COMMAND_PROBLEMS.get(p.problem_msgid, p.problem_msgid) % dict(p.params)
+                      for p in parsed.problems)
+    names = sorted({name for name, _ in files})
+    default = settings.desk.default_language
+    warnings = [f"canned reply '{name}' has no {default} version ({name}.{default}.md): a "
+                f"customer whose language it lacks gets English, or nothing"
+                for name in names if (name, default) not in files]
+    warnings += [f"{path}: not a canned reply (name it NAME.<lang>.md, e.g. "
+                 f"printer-restart.en.md)" for path in unnamed_files(folders)]
+    return CheckResult("replies", f"replies: {len(names)} canned replies in "
+                                  f"{len(files)} file(s)",
+                       errors=tuple(errors), warnings=tuple(warnings))

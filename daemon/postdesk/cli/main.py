@@ -9,12 +9,11 @@ renderer and the SLA calendars to load. `COMMANDS` is the one list of them.
 
 from __future__ import annotations
 
-import importlib
-
 import click
 
 from postdesk import __version__
 from postdesk.cli.context import Context
+from postdesk.cli.lazy import LazyCommands
 
 #: command name -> "module:attribute" of its click command or group
 COMMANDS: dict[str, str] = {
@@ -26,6 +25,9 @@ COMMANDS: dict[str, str] = {
     "tickets": "postdesk.cli.tickets:tickets",
     "ticket": "postdesk.cli.tickets:ticket",
     "inbound": "postdesk.cli.tickets:inbound",
+    "agents": "postdesk.cli.people:agents",
+    "teams": "postdesk.cli.people:teams",
+    "customer": "postdesk.cli.customers:customer",
     "imap": "postdesk.cli.imap:imap",
     "check": "postdesk.cli.admin:check",
     "preview": "postdesk.cli.admin:preview",
@@ -35,27 +37,6 @@ COMMANDS: dict[str, str] = {
     "sla": "postdesk.cli.sla:sla_group",
     "report": "postdesk.cli.report:report_group",
 }
-
-
-class LazyCommands(click.Group):
-    """A group that imports a command's module when the command is looked up."""
-
-    def __init__(self, *args: object, commands: dict[str, str], **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.lazy_commands = commands
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), *self.lazy_commands})
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name in self.commands or cmd_name not in self.lazy_commands:
-            return super().get_command(ctx, cmd_name)
-        module_name, _, attribute = self.lazy_commands[cmd_name].partition(":")
-        command = getattr(importlib.import_module(module_name), attribute)
-        if not isinstance(command, click.Command):
-            raise TypeError(f"{self.lazy_commands[cmd_name]} is not a click command")
-        self.add_command(command, cmd_name)
-        return command
 
 
 @click.group(cls=LazyCommands, commands=COMMANDS,

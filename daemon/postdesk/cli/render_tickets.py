@@ -65,6 +65,9 @@ def print_ticket(console: Console, detail: dict[str, Any]) -> None:
     header.append(f"\nrequester {requester}")
     if detail["participants"]:
         header.append("\nparticipants " + ", ".join(_who(p) for p in detail["participants"]))
+    if detail.get("merged_into"):
+        header.append(f"\nmerged into #{detail['merged_into']}: its thread and later mail "
+                      "are there", style="yellow")
     if detail["assignee"] or detail["team"]:
         header.append(f"\nassignee {detail['assignee'] or '-'} · team {detail['team'] or '-'}")
     console.print(header)
@@ -118,3 +121,21 @@ def describe_event(event: dict[str, Any]) -> str | None:
     else:
         return None
     return f"{when}  {what}{by}"
+
+
+def print_customer(console: Console, detail: dict[str, Any]) -> None:
+    """`postdesk customer show`: the person, then their tickets as in `postdesk tickets`."""
+    line = Text(_who(detail), style="bold")
+    facts = [f"language {detail['language'] or '-'}", f"since {(detail['created_at'] or '')[:10]}"]
+    if detail["bouncing"]:
+        facts.append("address bouncing")
+    line.append("  " + ", ".join(facts), style="dim")
+    console.print(line)
+    table = Table(title=f"Tickets ({len(detail['tickets'])})", title_justify="left")
+    for column in ("#", "Subject", "Status", "Role", "Assignee", "Created"):
+        table.add_column(column, overflow="fold", justify="right" if column == "#" else "left")
+    for row in detail["tickets"]:
+        table.add_row(str(row["id"]), Text(row["subject"] or "(no subject)"), row["status"],
+                      "opened" if row["role"] == "requester" else "copied",
+                      row["assignee"] or "", (row["created_at"] or "")[:16].replace("T", " "))
+    console.print(table)

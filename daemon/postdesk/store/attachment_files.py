@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from postdesk.store.models import Attachment, Blob
+from postdesk.store.models import Attachment, Blob, Message
 
 
 class AttachmentFile(NamedTuple):
@@ -26,3 +26,21 @@ def attachment_files(ids: Sequence[int]) -> list[AttachmentFile]:
     rows = (Attachment.select(Attachment, Blob).join(Blob)
             .where(Attachment.id.in_(list(ids))).order_by(Attachment.id))
     return [AttachmentFile(row.filename, row.content_type, row.blob.data) for row in rows]
+
+
+class TicketAttachment(NamedTuple):
+    """One attachment of a ticket as `postdesk ticket attachment` finds it."""
+
+    message_id: int
+    visibility: str
+    file: AttachmentFile
+
+
+def ticket_attachments(ticket_id: int) -> list[TicketAttachment]:
+    """Every attachment of a ticket's messages, oldest first, with its bytes."""
+    rows = (Attachment.select(Attachment, Blob, Message.visibility)
+            .join_from(Attachment, Blob).join_from(Attachment, Message)
+            .where(Message.ticket == ticket_id).order_by(Attachment.id))
+    return [TicketAttachment(row.message_id, row.message.visibility,
+                             AttachmentFile(row.filename, row.content_type, row.blob.data))
+            for row in rows]

@@ -103,6 +103,8 @@ class Ticket(BaseModel):
     created_at = UTCDateTimeField(index=True)
     updated_at = UTCDateTimeField()
     status_changed_at = UTCDateTimeField(null=True)
+    # merged into that ticket: this one stays as a pointer, later mail threads there
+    merged_into = pw.IntegerField(null=True)
 
 
 class Participant(BaseModel):

@@ -142,9 +142,19 @@ def _subject_contains(needle: str, indexed: bool) -> Expression:
     return exact
 
 
+def subject_contains(needle: str) -> Expression:
+    """Tickets whose subject contains `needle` in any case (the subject index when usable)."""
+    return _subject_contains(needle, subject_index.usable(database.obj))
+
+
+def tag_is(tag: str) -> Expression:
+    """Tickets that carry the lower-case tag `tag`."""
+    return _contains(Ticket.tags, f'"{tag}"')
+
+
 def _tags(params: Mapping[str, Any], now: datetime) -> Expression:
     # tags are stored as a JSON list of lower-case names: match the quoted name
-    return _any_of(_contains(Ticket.tags, f'"{tag}"') for tag in params["values"])
+    return _any_of(tag_is(tag) for tag in params["values"])
 
 
 def _language(params: Mapping[str, Any], now: datetime) -> Expression:

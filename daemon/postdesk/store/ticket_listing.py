@@ -39,18 +39,73 @@ def tickets_by_ids(ids: Sequence[int], *, message_count: bool = False) -> list[T
     return [found[i] for i in ids if i in found]
 
 
-def count_tickets(status: str | None = None) -> int:
-    """How many tickets there are (with this internal status)."""
-    query = Ticket.select(peewee.fn.COUNT(Ticket.id))
-    if status:
-        query = query.where(Ticket.status == status)
-    return int(query.scalar() or 0)
+@dataclass(frozen=True)
+class TicketFilter:
+    """What `postdesk tickets` narrows the list to; every field given must hold.
+
+    `requester` is an address (any case), `text` a piece of the subject (any case,
+    through the SQLite subject index where there is one), `since` / `until` bound
+    the creation time (`until` excluded). Each is one indexed test, except `tag`
+    and a `text` shorter than the subject index's trigram.
+    """
+
+    status: str | None = None
+    requester: str | None = None
+    assignee: str | None = None
+    team: str | None = None
+    tag: str | None = None
+    text: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
 
 
-def _summary_query(status: str | None) -> Any:
-    """Tickets (of `status`) with their requester and their number of messages."""
-    query = _with_requester(True)
-    return query.where(Ticket.status == status) if status else query
+Filter = TicketFilter | str | None
+
+
+def _as_filter(wanted: Filter) -> TicketFilter:
+    return wanted if isinstance(wanted, TicketFilter) else TicketFilter(status=wanted or None)
+
+
+def _narrowed(query: Any, wanted: Filter) -> Any:
+    """`query` over tickets with the tests of `wanted` (a status name: that status only)."""
+    found = _as_filter(wanted)
+    tests: list[Any] = []
+    if found.status:
+        tests.append(Ticket.status == found.status)
+    if found.requester:
+        customer = Customer.select(Customer.id).where(
+            Customer.email == found.requester.strip().lower())
+        tests.append(Ticket.requester.in_(customer))
+    if found.assignee:
+        tests.append(Ticket.assignee.is_null() if found.assignee == "none"
+                     else Ticket.assignee == found.assignee.strip().lower())
+    if found.team:
+        tests.append(Ticket.team.is_null() if found.team == "none"
+                     else Ticket.team == found.team.strip().lower())
+    if found.tag or found.text:
+        # the queues' text tests (case folding, the subject index); loaded only when asked
+        from postdesk.store.queue_sql import subject_contains, tag_is
+
+        if found.tag:
+            tests.append(tag_is(found.tag.strip().lower()))
+        if found.text:
+            tests.append(subject_contains(found.text))
+    if found.since is not None:
+        tests.append(Ticket.created_at >= found.since)
+    if found.until is not None:
+        tests.append(Ticket.created_at < found.until)
+    return query.where(*tests) if tests else query
+
+
+def count_tickets(status: Filter = None) -> int:
+    """How many tickets there are (with this internal status, or passing the filter)."""
+    return int(_narrowed(Ticket.select(peewee.fn.COUNT(Ticket.id)), status).scalar() or 0)
+
+
+def summary_query(status: Filter) -> Any:
+    """Tickets (of `status`, or passing the filter) with their requester and their number
+    of messages."""
+    return _narrowed(_with_requester(True), status)
 
 
 def _keyset(query: Any, size: int, after: Callable[[Any], Any]) -> Iterator[list[Any]]:
@@ -66,22 +121,22 @@ def _keyset(query: Any, size: int, after: Callable[[Any], Any]) -> Iterator[list
         page = query.where(after(rows[-1]))
 
 
-def newest_chunks(status: str | None, size: int) -> Iterator[list[Ticket]]:
+def newest_chunks(status: Filter, size: int) -> Iterator[list[Ticket]]:
     """Tickets newest first along the primary key, `size` per query, each with its
     `requester` and `message_count`."""
-    return _keyset(_summary_query(status).order_by(Ticket.id.desc()), size,
+    return _keyset(summary_query(status).order_by(Ticket.id.desc()), size,
                    lambda last: Ticket.id < last.id)
 
 
-def due_chunks(status: str | None, size: int) -> Iterator[list[Ticket]]:
+def due_chunks(status: Filter, size: int) -> Iterator[list[Ticket]]:
     """Soonest due first along the `ticket_sla.due_at` index (the same due time: newest
     first), then the tickets without a due time (all clocks met or paused, or none),
     newest first; `size` per query, as `newest_chunks`."""
-    due = (_summary_query(status).select_extend(TicketSla.due_at)
+    due = (summary_query(status).select_extend(TicketSla.due_at)
            .join_from(Ticket, TicketSla, on=(TicketSla.ticket == Ticket.id))
            .where(TicketSla.due_at.is_null(False))
            .order_by(TicketSla.due_at, Ticket.id.desc()))
-    undue = (_summary_query(status)
+    undue = (summary_query(status)
              .join_from(Ticket, TicketSla, peewee.JOIN.LEFT_OUTER,
                         on=(TicketSla.ticket == Ticket.id))
              .where(TicketSla.due_at.is_null()).order_by(Ticket.id.desc()))

@@ -93,6 +93,11 @@ def ticket(ticket_id: int) -> Ticket:
     return row
 
 
+def ticket_or_none(ticket_id: int) -> Ticket | None:
+    """The ticket's row, or None when there is none."""
+    return fastsql.get_by(Ticket, Ticket.id, ticket_id)
+
+
 def customer(email: str) -> Customer | None:
     """The customer with this (lowercased) address."""
     return fastsql.get_by(Customer, Customer.email, email)
@@ -140,3 +145,23 @@ def thread_message_ids(ticket_id: int) -> tuple[list[str], list[str]]:
             'ORDER BY 1, 2', [ticket_id, ticket_id]):
         (outbound if outgoing else inbound).append(str(message_id))
     return inbound, outbound
+
+
+#: Merges followed at most (a chain longer than this is cut: it cannot come from people).
+_MERGE_HOPS = 20
+
+
+def merged_target(ticket_id: int) -> int:
+    """The ticket a merged ticket's mail belongs to now (itself when it was never merged),
+    following merges of merges."""
+    param = database.obj.param
+    seen = {ticket_id}
+    current = ticket_id
+    for _ in range(_MERGE_HOPS):
+        row = database.execute_sql(f'SELECT "merged_into" FROM "ticket" WHERE "id" = {param}',
+                                   [current]).fetchone()
+        if row is None or row[0] is None or int(row[0]) in seen:
+            return current
+        current = int(row[0])
+        seen.add(current)
+    return current

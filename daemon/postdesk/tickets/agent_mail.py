@@ -38,6 +38,7 @@ from postdesk.ticket_queues.digest import digest_mail
 from postdesk.tickets import service
 from postdesk.tickets.agents import AgentIdentity
 from postdesk.tickets.automation import Trigger, agent_request, run_automations
+from postdesk.tickets.canned_apply import expand_replies
 from postdesk.tickets.command_problems import COMMAND_PROBLEMS
 from postdesk.tickets.commands import (
     Command,
@@ -73,6 +74,8 @@ def handle_agent_mail(ticket: Ticket, letter: AgentLetter, runtime: Runtime, now
                       work: UnitOfWork) -> AgentMailResult:
     agent = letter.identity.agent
     reply = _parse(letter.new_text, agent.email, runtime)
+    reply = expand_replies(reply, ticket, agent, runtime,
+                           lambda text: _parse(text, agent.email, runtime))
     existing = ticket_lookups.existing_tickets(referenced_tickets(reply))
     reply = check_ticket_references(reply, ticket_id=ticket.id, existing=existing)
     result = AgentMailResult()

@@ -27,4 +27,6 @@ COMMAND_PROBLEMS: dict[str, str] = {
                              "move '%(command)s' up"),
     "same_ticket": N_("a ticket cannot be linked to itself (#%(value)s)"),
     "unknown_queue": N_("unknown queue '%(value)s'; known queues: %(known)s"),
+    "unknown_reply": N_("no canned reply '%(value)s'; known replies: %(known)s"),
+    "broken_reply": N_("the canned reply '%(value)s' cannot be used: %(error)s"),
 }

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 
-from postdesk.tickets.statuses import StatusBook
+from postdesk.tickets.statuses import REOPENED_STATUS, StatusBook
 from postdesk.tickets.teams import TeamBook
 
 _TAG = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
@@ -26,8 +26,9 @@ _NONE_WORDS = ("none", "nobody", "-")
 @dataclass(frozen=True)
 class Command:
     """One change: ``name`` is status, priority, assign_agent, assign_team, unassign,
-    tag_add, tag_remove, link, duplicate_of, language, request_type or queue (a digest
-    to mail the agent; value "" for the list of queues); ``value`` is canonical (the
+    tag_add, tag_remove, link, duplicate_of, merge, language, request_type, reply (a
+    canned reply's name) or queue (a digest to mail the agent; value "" for the list of
+    queues); ``value`` is canonical (the
     desk's spelling, a lower-cased address, a ticket number as text)."""
 
     name: str
@@ -176,6 +177,27 @@ def _request_type(rest: str, v: Vocabulary) -> Parsed:
     return _one("request_type", found)
 
 
+def _reopen(rest: str, v: Vocabulary) -> Parsed:
+    """``#reopen``: back to in_progress (or the desk's first open status)."""
+    if rest:
+        return Refusal("unexpected_value", {"value": rest})
+    opened = v.statuses.names_of_kind("open")
+    found = _pick(REOPENED_STATUS, v.statuses.names) or (opened[0] if opened else None)
+    if found is None:
+        return Refusal("unknown_status", {"value": REOPENED_STATUS,
+                                           "known": _listing(v.statuses.names)})
+    return _one("status", found)
+
+
+def _canned_reply(rest: str, v: Vocabulary) -> Parsed:
+    """``#reply NAME``: a canned reply (whether it exists is `canned_apply`'s to say)."""
+    if not rest:
+        return Refusal("missing_value")
+    if not _NAME.fullmatch(rest):
+        return Refusal("unknown_reply", {"value": rest, "known": "-"})
+    return _one("reply", rest.casefold())
+
+
 def _queue(rest: str, v: Vocabulary) -> Parsed:
     """``#queue NAME``: that queue's digest; ``#queue`` alone: the list of queues."""
     if not rest:
@@ -207,4 +229,7 @@ HANDLERS: dict[str, Handler] = {
     "requesttype": _request_type,
     "queue": _queue,
     "queues": _queues,
+    "reopen": _reopen,
+    "reply": _canned_reply,
+    "merge": lambda rest, v: _tickets(rest, "merge", many=False),
 }

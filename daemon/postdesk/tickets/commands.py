@@ -12,6 +12,11 @@ with lines that start with ``#`` *before* the text of the reply:
     #tag vip  #tag add vip  #tag remove vip  #untag vip   (several: #tag vip, printer)
     #link 123                       relate this ticket to ticket #123
     #duplicate 123                  this ticket duplicates #123 (also #duplicate-of 123)
+    #merge 123                      move this ticket's thread into #123; this one is closed
+                                    and stays as a pointer (its mail threads into #123)
+    #reopen                         back to in_progress
+    #reply printer-restart          insert the canned reply templates/replies/NAME.<lang>.md
+                                    in the customer's language, with its commands
     #language pl                    the customer's language (also #lang pl)
     #requesttype hardware           the request type (#requesttype none clears it)
     #note                           the whole reply is an internal note, never sent to the
@@ -68,7 +73,7 @@ _NOTE_REST = re.compile(r"[#＃]\s*[^\s:：]+(?:\s*[:：]\s*|\s+)(?P<rest>.*)")
 #: Commands that set one thing: a second line with another value is a contradiction.
 _SLOTS = {"status": "status", "priority": "priority", "assign_agent": "assignee",
           "assign_team": "assignee", "unassign": "assignee", "language": "language",
-          "request_type": "request_type", "duplicate_of": "duplicate_of"}
+          "request_type": "request_type", "duplicate_of": "duplicate_of", "merge": "merge"}
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,8 @@ class ParsedReply:
 
 
 _FLAGS = ("note", "silent")
+#: Commands whose value is another ticket's number.
+_REFERENCING = ("link", "duplicate_of", "merge")
 
 
 def parse_commands(text: str, *, statuses: StatusBook, priorities: Collection[str],
@@ -169,8 +176,8 @@ def clean_line(line: str) -> str:
 
 
 def referenced_tickets(parsed: ParsedReply) -> frozenset[int]:
-    """Ticket numbers that #link and #duplicate name (the caller checks they exist)."""
-    return frozenset(int(c.value) for c in parsed.commands if c.name in ("link", "duplicate_of"))
+    """Ticket numbers that #link, #duplicate and #merge name (the caller checks they exist)."""
+    return frozenset(int(c.value) for c in parsed.commands if c.name in _REFERENCING)
 
 
 def check_ticket_references(parsed: ParsedReply, *, ticket_id: int,
@@ -178,7 +185,7 @@ def check_ticket_references(parsed: ParsedReply, *, ticket_id: int,
     """Add unknown_ticket / same_ticket problems for links to missing tickets or to itself."""
     found = [Problem(c.line, c.text, "same_ticket" if int(c.value) == ticket_id
                      else "unknown_ticket", {"value": c.value})
-             for c in parsed.commands if c.name in ("link", "duplicate_of")
+             for c in parsed.commands if c.name in _REFERENCING
              and (int(c.value) == ticket_id or int(c.value) not in existing)]
     if not found:
         return parsed
@@ -212,6 +219,12 @@ def _add(command: Command, commands: list[Command], problems: list[Problem]) -> 
                                     {"first": earlier.text}))
             return
     commands.append(command)
+
+
+def slot_of(command: Command) -> str | None:
+    """What a command sets, when it sets one thing (status, assignee...): two commands of
+    the same slot contradict each other."""
+    return _SLOTS.get(command.name)
 
 
 def _stray_commands(body: list[str], offset: int) -> list[Problem]:
@@ -252,6 +265,8 @@ def command_effects(command: Command) -> tuple[Effect, ...]:
         case "duplicate_of":
             return (_effect("link", kind="duplicate_of", ticket=int(value)),
                     _effect("set_status", status="resolved", reason=f"duplicate of #{value}"))
+        case "merge":
+            return (_effect("merge", into=int(value), status="closed"),)
         case "language":
             return (_effect("set_customer_language", requester_language=value),)
         case "request_type":

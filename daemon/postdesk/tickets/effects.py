@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from postdesk.automation import Effect
+from postdesk.store import ticket_lookups
 from postdesk.store.models import Ticket
 from postdesk.tickets import service
 from postdesk.tickets.unit_of_work import UnitOfWork
@@ -103,6 +104,18 @@ def _link(ticket: Ticket, params: Mapping[str, Any], by: ChangedBy) -> None:
                          work=by.work)
 
 
+def _merge(ticket: Ticket, params: Mapping[str, Any], by: ChangedBy) -> Change | None:
+    """The thread moves into ticket `into` (followed to where it was merged itself); this
+    ticket is closed as a pointer."""
+    old = ticket.status
+    into = ticket_lookups.ticket(ticket_lookups.merged_target(params["into"]))
+    if into.id == ticket.id:  # the other ticket was merged into this one: nothing to move
+        return None
+    service.merge_tickets(ticket, into, closed_status=params["status"], actor=by.actor,
+                          now=by.now, work=by.work)
+    return Change("status.changed", old, ticket.status) if old != ticket.status else None
+
+
 def _change(ticket: Ticket, event: str, by: ChangedBy, **fields: Any) -> bool:
     return service.change_ticket(ticket, event, actor=by.actor, now=by.now, rule=by.rule,
                                  work=by.work, **fields)
@@ -121,6 +134,7 @@ APPLIERS: dict[str, Applier] = {
     "set_customer_language": _set_customer_language,
     "add_note": _add_note,
     "link": _link,
+    "merge": _merge,
 }
 
 

@@ -197,6 +197,31 @@ def link_tickets(ticket: Ticket, other: Ticket | int, kind: str, *, actor: str,
                  work=work)
 
 
+def merge_tickets(ticket: Ticket, into: Ticket, *, closed_status: str, actor: str,
+                  now: datetime, work: UnitOfWork | None = None) -> int:
+    """Move `ticket`'s messages (with their attachments) and people into `into`; `ticket`
+    stays as a pointer (`merged_into`, a closed status) so that later mail to it threads
+    into `into`. Returns how many messages moved."""
+    moved = Message.update(ticket=into.id).where(Message.ticket == ticket.id).execute()
+    people = [ticket.requester_id, *(p.customer_id for p in Participant.select(
+        Participant.customer).where(Participant.ticket == ticket.id))]
+    # kept on the pointer too: a [#n] tag of the old ticket still threads for them
+    for customer_id in dict.fromkeys(people):
+        if customer_id != into.requester_id:
+            fastsql.insert_if_absent(Participant, ticket=into.id, customer=customer_id)
+    ticket.merged_into = into.id
+    fastsql.save_fields(ticket, [Ticket.merged_into])
+    set_status(ticket, closed_status, actor=actor, now=now, reason=f"merged into #{into.id}",
+               work=work)
+    record_event(ticket, "ticket.merged", {"into": into.id, "messages": moved}, actor=actor,
+                 now=now, work=work)
+    into.updated_at = now
+    fastsql.save_fields(into, [Ticket.updated_at])
+    record_event(into, "ticket.merged_in", {"from": ticket.id, "messages": moved}, actor=actor,
+                 now=now, work=work)
+    return int(moved)
+
+
 def set_customer_language(ticket: Ticket, language: str, *, actor: str, now: datetime,
                           rule: str | None = None, work: UnitOfWork | None = None) -> None:
     """The language the ticket's requester is written to in, from now on."""

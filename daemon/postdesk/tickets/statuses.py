@@ -38,6 +38,8 @@ def N_(message: str) -> str:
 STATUSES_FILE = "statuses.yaml"
 KINDS: tuple[str, ...] = ("open", "paused", "closed")
 INITIAL_STATUS = "new"
+#: Where a closed ticket goes when its customer writes again, or an agent says `#reopen`.
+REOPENED_STATUS = "in_progress"
 #: What a customer sees for a status the desk does not know (e.g. after a rename).
 FALLBACK_PUBLIC_NAME = N_("In progress")
 

@@ -20,6 +20,7 @@ from postdesk.sla.tracking import live as sla_live
 from postdesk.store.db import utcnow
 from postdesk.store.models import Customer, Ticket
 from postdesk.store.ticket_listing import (
+    Filter,
     due_chunks,
     newest_chunks,
     newest_inbound,
@@ -49,7 +50,7 @@ def person(customer: Customer) -> dict[str, Any]:
             "bouncing": customer.bouncing}
 
 
-def ticket_summaries(status: str | None = None, limit: int | None = None,
+def ticket_summaries(status: Filter = None, limit: int | None = None,
                      statuses: StatusBook = DEFAULT_BOOK, *, sort: str = "newest",
                      sla: SlaSource = None, now: datetime | None = None,
                      ) -> list[dict[str, Any]]:
@@ -57,28 +58,38 @@ def ticket_summaries(status: str | None = None, limit: int | None = None,
     return list(iter_ticket_summaries(status, limit, statuses, sort=sort, sla=sla, now=now))
 
 
-def iter_ticket_summaries(status: str | None = None, limit: int | None = None,
+def iter_ticket_summaries(status: Filter = None, limit: int | None = None,
                           statuses: StatusBook = DEFAULT_BOOK, *, sort: str = "newest",
                           sla: SlaSource = None, now: datetime | None = None,
                           ) -> Iterator[dict[str, Any]]:
     """Tickets newest first, or with `sort="due"` the soonest SLA due time first (tickets
-    whose clocks are all met or paused last, newest first); every one unless `limit`."""
+    whose clocks are all met or paused last, newest first); every one unless `limit`;
+    `status` a status name or a `TicketFilter` (requester, assignee, team, tag, text...)."""
     now = now or utcnow()
     size = min(limit, CHUNK) if limit else CHUNK
     chunks = due_chunks(status, size) if sort == "due" else newest_chunks(status, size)
     for ticket, clocks in itertools.islice(_with_clocks(chunks, sla, now), limit or None):
-        yield {
-            "id": ticket.id,
-            "subject": ticket.subject,
-            "status": ticket.status,
-            "public_status": statuses.public_name(ticket.status),
-            "requester": person(ticket.requester),
-            "assignee": ticket.assignee,
-            "created_at": _iso(ticket.created_at),
-            "updated_at": _iso(ticket.updated_at),
-            "message_count": getattr(ticket, "message_count", 0) or 0,
-            **sla_fields(clocks),
-        }
+        yield summary(ticket, clocks, statuses)
+
+
+def summary(ticket: Ticket, clocks: dict[str, sla_live.LiveClock],
+            statuses: StatusBook) -> dict[str, Any]:
+    """One ticket of `tickets --json` (its `requester` and `message_count` read)."""
+    return {
+        "id": ticket.id,
+        "subject": ticket.subject,
+        "status": ticket.status,
+        "public_status": statuses.public_name(ticket.status),
+        "requester": person(ticket.requester),
+        "assignee": ticket.assignee,
+        "team": ticket.team,
+        "priority": ticket.priority,
+        "tags": list(ticket.tags or ()),
+        "created_at": _iso(ticket.created_at),
+        "updated_at": _iso(ticket.updated_at),
+        "message_count": getattr(ticket, "message_count", 0) or 0,
+        **sla_fields(clocks),
+    }
 
 
 def _with_clocks(chunks: Iterable[list[Ticket]], sla: SlaSource, now: datetime
@@ -130,6 +141,7 @@ def ticket_detail(ticket_id: int, statuses: StatusBook = DEFAULT_BOOK, *,
         "assignee": ticket.assignee,
         "team": ticket.team,
         "request_type": ticket.request_type,
+        "merged_into": ticket.merged_into,
         "created_at": _iso(ticket.created_at),
         "updated_at": _iso(ticket.updated_at),
         **sla_fields(live_sla([ticket.id], sla, now or utcnow()).get(ticket.id, {})),

@@ -18,9 +18,7 @@ from postdesk.tickets.receive.customers import sender_customer
 from postdesk.tickets.receive.known import Known
 from postdesk.tickets.receive.step import Receiving, Step
 from postdesk.tickets.receive.storing import customer_trigger, note_refused_agent, store_mail
-
-#: Where a closed ticket goes when its customer writes again within the reopen window.
-REOPENED_STATUS = "in_progress"
+from postdesk.tickets.statuses import REOPENED_STATUS
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,7 @@ class StoreKnown:
         self._mail = mail
         self.runtime = runtime
         self.now = now
+        self._rows: dict[int, Ticket | None] = {}  # ticket rows read while threading
 
     @cached_property
     def earlier_copy(self) -> EarlierCopy | None:
@@ -84,14 +85,24 @@ class StoreKnown:
         if tagged is not None and not ticket_lookups.ticket_exists(tagged):
             tagged = None
         people = ticket_lookups.people_on_ticket(tagged) if tagged is not None else frozenset()
-        return find_ticket(ThreadFacts(
+        match = find_ticket(ThreadFacts(
             sender=mail.sender, token_ticket=mail.token.ticket_id if mail.token else None,
             referenced_tickets=referenced, tagged_ticket=tagged, tagged_ticket_people=people))
+        if match is None:
+            return None
+        row = ticket_lookups.ticket_or_none(match.ticket_id)  # read once: `ticket` reuses it
+        if row is None or row.merged_into is None:
+            self._rows[match.ticket_id] = row
+            return match
+        # a merged ticket is a pointer: its mail belongs to the ticket it was merged into
+        target = ticket_lookups.merged_target(match.ticket_id)
+        return ThreadMatch(target, f"{match.how} of merged #{match.ticket_id}")
 
     @cached_property
     def ticket(self) -> Ticket:
         assert self.thread is not None
-        return ticket_lookups.ticket(self.thread.ticket_id)
+        row = self._rows.get(self.thread.ticket_id)
+        return row if row is not None else ticket_lookups.ticket(self.thread.ticket_id)
 
     @cached_property
     def agent(self) -> AuthDecision | None:
@@ -101,7 +112,9 @@ class StoreKnown:
         if mail.parsed.sender_source != "From":
             return None  # agent power follows a From only, never Sender, Reply-To or envelope
         token, match = mail.token, self.thread
-        own_token = token if token and match and token.ticket_id == match.ticket_id else None
+        own_token = token if token and match and (
+            token.ticket_id == match.ticket_id
+            or ticket_lookups.merged_target(token.ticket_id) == match.ticket_id) else None
         agents = self.runtime.settings.agents
         return check_agent(
             mail.sender, own_token, teams, authentication_results=mail.auth_results,

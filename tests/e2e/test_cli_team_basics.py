@@ -1,0 +1,196 @@
+"""The terminal basics a support team reaches for (issue 24): who works here, changing a
+ticket as the operator, search, a customer's history, an attachment."""
+
+from __future__ import annotations
+
+import email
+import getpass
+import json
+import os
+import subprocess
+import sys
+from email import policy
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from mailbuild import customer_mail
+from postdesk.config.desk_init import init_desk
+
+POSTDESK = str(Path(sys.executable).with_name("postdesk"))
+OPERATOR = f"operator:{getpass.getuser()}"
+TEAMS = """teams:
+  - name: support
+    agents:
+      - {email: agent.pl@example.com, name: "Support PL", language: pl, timezone: Europe/Warsaw}
+      - {email: agent.en@example.com, name: "Support EN"}
+  - name: hardware
+    agents:
+      - {email: agent.pl@example.com}
+"""
+
+
+def run(config: Path, *args: str, stdin: bytes | None = None,
+        cwd: Path | None = None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POSTDESK_")}
+    env["COLUMNS"] = "200"  # a terminal wide enough that table cells are not folded
+    return subprocess.run([POSTDESK, "--config", str(config), *args], input=stdin,
+                          capture_output=True, timeout=60, env=env, cwd=cwd)
+
+
+def ok(config: Path, *args: str, **kwargs: object) -> str:
+    done = run(config, *args, **kwargs)  # type: ignore[arg-type]
+    assert done.returncode == 0, done.stderr.decode()
+    return done.stdout.decode()
+
+
+def ingest(config: Path, mail: EmailMessage, number: int) -> None:
+    ok(config, "ingest", stdin=mail.as_bytes())
+    assert "done ticket" in ok(config, "ingest", "--replay", str(number))
+
+
+def outgoing(config: Path) -> list[EmailMessage]:
+    return [email.message_from_bytes(p.read_bytes(), policy=policy.default)  # type: ignore[misc]
+            for p in sorted((config.parent / "var" / "outgoing").glob("*.eml"))]
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    path = init_desk(tmp_path / "desk")
+    (path.parent / "rules" / "teams.yaml").write_text(TEAMS)
+    return path
+
+
+@pytest.fixture
+def two_tickets(config: Path) -> Path:
+    first = customer_mail(cc="Bob <bob@customer.example>", subject="Printer on fire")
+    first.add_attachment(b"ERROR 42\n", maintype="text", subtype="plain", filename="error.log")
+    ingest(config, first, 1)
+    ingest(config, customer_mail(sender="Jan <jan@other.example>", subject="Scanner jammed",
+                                 message_id="<jan@other.example>"), 2)
+    return config
+
+
+def test_agents_and_teams_say_who_works_where_with_language_zone_and_hours(config):
+    agents = json.loads(ok(config, "agents", "--json"))
+    assert [(a["email"], a["teams"], a["language"], a["timezone"]) for a in agents] == [
+        ("agent.pl@example.com", ["support", "hardware"], "pl", "Europe/Warsaw"),
+        ("agent.en@example.com", ["support"], "en", "UTC")]  # the desk's defaults filled in
+    hours = agents[0]["hours"]
+    assert hours["calendar"] == "office" and hours["timezone"] == "Europe/Warsaw"
+    assert hours["week"].startswith("mon-thu 08:00-16:00; fri 08:00-12:00, 13:00-16:00")
+    assert [a["email"] for a in json.loads(ok(config, "agents", "--team", "hardware",
+                                               "--json"))] == ["agent.pl@example.com"]
+    teams = json.loads(ok(config, "teams", "--json"))
+    assert [(t["name"], t["agents"]) for t in teams] == [
+        ("support", ["agent.pl@example.com", "agent.en@example.com"]),
+        ("hardware", ["agent.pl@example.com"])]
+    table = ok(config, "agents")
+    assert "Support PL" in table and "Europe/Warsaw" in table
+    unknown = run(config, "agents", "--team", "sales")
+    assert unknown.returncode == 1 and b"no team 'sales'" in unknown.stderr
+
+
+def test_operator_changes_go_through_the_agent_commands_and_are_audited(two_tickets):
+    config = two_tickets
+    assert "assigned" in ok(config, "ticket", "assign", "1", "hardware")
+    ok(config, "ticket", "status", "1", "Waiting for customer")  # as agents may write it
+    ok(config, "ticket", "priority", "1", "urgent")
+    ok(config, "ticket", "note", "1", "called her, the printer is a Model X")
+    shown = json.loads(ok(config, "ticket", "show", "1", "--json"))
+    assert (shown["team"], shown["status"], shown["priority"]) == (
+        "hardware", "waiting_for_customer", "urgent")
+    actors = {e["kind"]: e["actor"] for e in shown["events"]}
+    assert actors["assignee.changed"] == actors["status.changed"] == OPERATOR
+    assert actors["priority.changed"] == actors["note.added"] == OPERATOR
+    [note] = [m for m in shown["messages"] if m["visibility"] == "internal"]
+    assert "Model X" in note["text"]
+    assert not any("Model X" in str(m.get_body(("plain",)).get_content())
+                   for m in outgoing(config))  # the note reached nobody
+
+    bad = run(config, "ticket", "status", "1", "opne")
+    assert bad.returncode == 1 and b"unknown status 'opne'" in bad.stderr
+    assert b"in_progress" in bad.stderr  # the known ones are listed
+    assert json.loads(ok(config, "ticket", "show", "1", "--json"))["status"] \
+        == "waiting_for_customer"
+    assert run(config, "ticket", "assign", "1", "nobody@else.example").returncode == 1
+    assert run(config, "ticket", "status", "99", "resolved").returncode == 1
+
+    ok(config, "ticket", "status", "1", "resolved")
+    ok(config, "ticket", "reopen", "1")
+    assert json.loads(ok(config, "ticket", "show", "1", "--json"))["status"] == "in_progress"
+
+
+def test_operator_reply_reaches_the_requester_and_cc_from_the_support_address(two_tickets):
+    config = two_tickets
+    before = {m["Message-ID"] for m in outgoing(config)}
+    ok(config, "ticket", "reply", "1", stdin=b"We are sending a technician.\n")
+    sent = [m for m in outgoing(config) if m["Message-ID"] not in before]
+    assert sorted(m["To"].addresses[0].addr_spec for m in sent) == [
+        "bob@customer.example", "zoe@customer.example"]
+    for mail in sent:
+        assert mail["From"].addresses[0].addr_spec == "support@example.com"
+        assert "We are sending a technician." in mail.get_body(("plain",)).get_content()
+        assert mail["Subject"].startswith("[#1]")
+    [message] = [m for m in json.loads(ok(config, "ticket", "show", "1", "--json"))["messages"]
+                 if m["direction"] == "out"]
+    assert message["visibility"] == "public" and message["author_email"] == OPERATOR
+
+
+def test_operator_merge_moves_the_thread_and_keeps_a_pointer(two_tickets):
+    config = two_tickets
+    ok(config, "ticket", "merge", "2", "1")
+    merged = json.loads(ok(config, "ticket", "show", "2", "--json"))
+    target = json.loads(ok(config, "ticket", "show", "1", "--json"))
+    assert merged["merged_into"] == 1 and merged["status"] == "closed"
+    assert merged["messages"] == []
+    assert any("Scanner" in m["subject"] for m in target["messages"])
+    assert "jan@other.example" in [p["email"] for p in target["participants"]]
+    assert "merged into #1" in ok(config, "ticket", "show", "2")
+    same = run(config, "ticket", "merge", "1", "1")
+    assert same.returncode == 1 and b"itself" in same.stderr
+
+
+def test_tickets_filters_and_customer_history(two_tickets):
+    config = two_tickets
+    ok(config, "ticket", "assign", "2", "agent.en@example.com")
+    ok(config, "ticket", "assign", "1", "hardware")
+
+    def ids(*args: str) -> list[int]:
+        return [t["id"] for t in json.loads(ok(config, "tickets", "--json", *args))]
+
+    assert ids("--requester", "ZOE@customer.example") == [1]
+    assert ids("--assignee", "agent.en@example.com") == [2]
+    assert ids("--assignee", "none") == [1]
+    assert ids("--team", "hardware") == [1]
+    assert ids("--text", "SCANNER") == [2] and ids("--text", "jammed") == [2]
+    assert ids("--since", "2000-01-01") == [2, 1] and ids("--until", "2000-01-01") == []
+    assert ids("--requester", "jan@other.example", "--team", "hardware") == []
+    assert "Scanner jammed" in ok(config, "tickets", "--assignee", "agent.en@example.com")
+    bad = run(config, "tickets", "--since", "yesterday")
+    assert bad.returncode == 2 and b"--since" in bad.stderr
+
+    history = json.loads(ok(config, "customer", "show", "bob@customer.example", "--json"))
+    assert history["email"] == "bob@customer.example"
+    assert [(t["id"], t["role"]) for t in history["tickets"]] == [(1, "participant")]
+    zoe = ok(config, "customer", "show", "zoe@customer.example")
+    assert "Printer on fire" in zoe and "Scanner" not in zoe
+    missing = run(config, "customer", "show", "nobody@example.org")
+    assert missing.returncode == 1 and b"no customer nobody@example.org" in missing.stderr
+
+
+def test_ticket_attachment_saves_the_file_and_never_overwrites_unasked(two_tickets, tmp_path):
+    config = two_tickets
+    assert run(config, "ticket", "attachment", "1", "error.log", "-o", "-").stdout \
+        == b"ERROR 42\n"
+    folder = tmp_path / "work"
+    folder.mkdir()
+    ok(config, "ticket", "attachment", "1", "error.log", cwd=folder)
+    assert (folder / "error.log").read_bytes() == b"ERROR 42\n"
+    again = run(config, "ticket", "attachment", "1", "error.log", cwd=folder)
+    assert again.returncode == 1 and b"exists already" in again.stderr
+    ok(config, "ticket", "attachment", "1", "error.log", "-o", str(folder / "copy.log"))
+    assert (folder / "copy.log").read_bytes() == b"ERROR 42\n"
+    missing = run(config, "ticket", "attachment", "1", "screenshot.png")
+    assert missing.returncode == 1 and b"its attachments: error.log" in missing.stderr
