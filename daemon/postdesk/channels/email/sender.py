@@ -16,14 +16,17 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from postdesk import logs
+from postdesk.channels.email.relay_tls import RelayTls
 from postdesk.channels.email.transports import (
     Envelope,
     NotAttempted,
     Outgoing,
     PermanentFailure,
+    SmtpTransport,
     Transport,
     transport_from_url,
 )
@@ -96,8 +99,20 @@ def transport_of(settings: Settings) -> Transport:
     """The transport `[outgoing]` names (made per batch: it holds no connection between
     batches, only what the URL says)."""
     outgoing = settings.outgoing
-    return transport_from_url(settings.outgoing_transport, starttls=outgoing.starttls,
-                              timeout=outgoing.timeout)
+    tls = RelayTls(mode=outgoing.starttls, verify=outgoing.tls_verify,
+                   server_name=outgoing.tls_server_name, ca_file=outgoing.tls_ca_file)
+    transport = transport_from_url(settings.outgoing_transport, starttls=outgoing.starttls,
+                                   timeout=outgoing.timeout, tls=tls,
+                                   helo_name=outgoing.helo_name)
+    if isinstance(transport, SmtpTransport):
+        _log_once(transport.describe())
+    return transport
+
+
+@cache
+def _log_once(description: str) -> None:
+    """Say once per process how the relay is reached (the first batch, i.e. at start)."""
+    log.info("outgoing %s", description)
 
 
 def _failed(row: Outbox, error: Exception, runtime: Runtime) -> str:

@@ -16,7 +16,8 @@ Both are safe to call twice for the same message: the maildir transport
 names the file after the Message-ID (a retry replaces the same file), and
 the SMTP relay receives the same Message-ID, which receivers deduplicate.
 A required STARTTLS that the relay does not offer is an error, never a
-silent downgrade to plain text.
+silent downgrade to plain text; how the connection is encrypted and checked is
+`relay_tls`'s (as Postfix's `smtp_tls_security_level`).
 
 `send_many` hands over several mails at once: the maildir transport makes
 their files durable together, the relay carries them over one connection.
@@ -38,6 +39,7 @@ from typing import Protocol, TypeAlias
 from urllib.parse import unquote, urlsplit
 
 from postdesk.channels.email import durable_files
+from postdesk.channels.email.relay_tls import RelayTls
 from postdesk.errors import ConfigError, PostdeskError, TemporaryFailure
 
 log = logging.getLogger(__name__)
@@ -127,7 +129,8 @@ def _file_name(message_id: str) -> str:
 class SmtpTransport:
     """Relay through an SMTP server: smtp://[user:password@]host:port, smtps:// for implicit TLS."""
 
-    def __init__(self, url: str, *, starttls: str = "opportunistic", timeout: float = 30) -> None:
+    def __init__(self, url: str, *, starttls: str = "opportunistic", timeout: float = 30,
+                 tls: RelayTls | None = None, helo_name: str = "") -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
             raise ConfigError(f"[outgoing] transport: not an SMTP URL: {url!r}")
@@ -136,8 +139,15 @@ class SmtpTransport:
         self.port = parts.port or (465 if self.implicit_tls else 25)
         self.user = unquote(parts.username) if parts.username else None
         self.password = unquote(parts.password) if parts.password else None
-        self.starttls = starttls
+        self.tls = tls or RelayTls(mode=starttls)
+        self.starttls = self.tls.mode
         self.timeout = timeout
+        self.helo_name = helo_name or None  # None: smtplib's default, the machine's FQDN
+        self._context = self.tls.context(implicit=self.implicit_tls)  # a bad CA file fails now
+
+    def describe(self) -> str:
+        """What the desk does with this relay, for the log at start."""
+        return self.tls.describe(self.host, self.port, implicit=self.implicit_tls)
 
     def send(self, raw: bytes, envelope: Envelope, message_id: str) -> str:
         return only(self.send_many([Outgoing(raw, envelope, message_id)]))
@@ -189,18 +199,28 @@ class SmtpTransport:
         return TemporaryFailure(f"relay {self.host}:{self.port}: {exc}")
 
     def _connect(self) -> smtplib.SMTP:
-        context = ssl.create_default_context()
+        context = self._context
         if self.implicit_tls:
             client: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
-                                                    context=context)
+                                                    context=context,
+                                                    local_hostname=self.helo_name)
         else:
-            client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            client = smtplib.SMTP(self.host, self.port, timeout=self.timeout,
+                                  local_hostname=self.helo_name)
             try:
                 client.ehlo()
                 if self.starttls != "off" and client.has_extn("starttls"):
-                    client.starttls(context=context)
+                    try:
+                        client.starttls(context=context)
+                    except ssl.SSLError as exc:
+                        raise TemporaryFailure(
+                            f"relay {self.host}:{self.port}: STARTTLS failed "
+                            f"({exc.reason or exc}); not sending in plain text (see "
+                            "[outgoing] tls_verify, tls_server_name, tls_ca_file)") from exc
                     client.ehlo()
                 elif self.starttls == "required":
+                    with suppress(OSError):
+                        client.quit()  # say goodbye: the relay logs a clean end, not a lost client
                     raise TemporaryFailure(
                         f"relay {self.host}:{self.port} does not offer STARTTLS and "
                         "[outgoing] starttls = 'required': not sending in plain text"
@@ -234,7 +254,8 @@ def _classify_refusal(refused: dict[str, tuple[int, bytes]]) -> PostdeskError:
     return TemporaryFailure(f"recipient deferred: {details}")
 
 
-def transport_from_url(url: str, *, starttls: str, timeout: float) -> Transport:
+def transport_from_url(url: str, *, starttls: str, timeout: float,
+                       tls: RelayTls | None = None, helo_name: str = "") -> Transport:
     if url.startswith("maildir:"):
         return MaildirTransport(Path(url.removeprefix("maildir:")))
-    return SmtpTransport(url, starttls=starttls, timeout=timeout)
+    return SmtpTransport(url, starttls=starttls, timeout=timeout, tls=tls, helo_name=helo_name)
