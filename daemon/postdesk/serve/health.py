@@ -171,11 +171,29 @@ def check_inbound(settings: Settings, now: datetime) -> Check:
 def check_outbox(settings: Settings, now: datetime) -> Check:
     limits = settings.status
     since = now - timedelta(seconds=limits.failed_window)
-    return _queue_check("outbox", now, desk_status.waiting_outbox_count(),
-                        desk_status.oldest_due_outbox(now),
-                        desk_status.failed_outbox_since(since),
-                        limits.max_failed_outbox, limits.max_pending_age,
-                        limits.max_outbox_backlog)
+    check = _queue_check("outbox", now, desk_status.waiting_outbox_count(),
+                         oldest_outbox_wait(now), desk_status.failed_outbox_since(since),
+                         limits.max_failed_outbox, limits.max_pending_age,
+                         limits.max_outbox_backlog)
+    return with_relay_deferrals(check)
+
+
+def oldest_outbox_wait(now: datetime) -> datetime:
+    """Since when the longest-waiting notification waits (`desk_status.outbox_wait_starts`):
+    a mail the relay keeps deferring ages from its creation, so health sees it."""
+    age = max(seconds_since(start, now) for start in desk_status.outbox_wait_starts(now))
+    return now - timedelta(seconds=age)
+
+
+def with_relay_deferrals(check: Check) -> Check:
+    """The outbox check with what the relay says: how many mails it deferred, and its
+    last error (a desk whose relay refuses everything must say why)."""
+    deferred = desk_status.deferred_outbox_count()
+    error = desk_status.last_relay_error() if deferred else ""
+    summary = check.summary + (f"; {deferred} deferred, last error: {error}" if deferred
+                               else "")
+    return Check(check.name, check.ok, summary,
+                 {**check.details, "deferred": deferred, "last_error": error})
 
 
 def _queue_check(name: str, now: datetime, waiting: int, oldest: Any, failed: int,
