@@ -37,6 +37,12 @@ def failed_inbound_since(since: datetime) -> int:
                .where((Inbound.state == "failed") & (Inbound.received_at >= since)).count())
 
 
+def due_outbox_count(now: datetime) -> int:
+    """Notifications a worker should be sending now (due, not backing off or held)."""
+    return int(Outbox.select().where((Outbox.state == "pending")
+                                     & (Outbox.next_attempt_at <= now)).count())
+
+
 def waiting_outbox_count() -> int:
     """Notifications not sent yet (pending or being sent)."""
     return int(Outbox.select().where(Outbox.state.in_(WAITING_OUTBOX)).count())
