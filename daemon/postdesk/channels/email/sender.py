@@ -28,6 +28,7 @@ from postdesk.channels.email.transports import (
     PermanentFailure,
     SmtpTransport,
     Transport,
+    Undeliverable,
     transport_from_url,
 )
 from postdesk.config.runtime import Runtime
@@ -121,6 +122,8 @@ def _failed(row: Outbox, error: Exception, runtime: Runtime) -> str:
         return _release(row)
     if isinstance(error, TemporaryFailure):
         return _retry_later(row, str(error), runtime)
+    if isinstance(error, Undeliverable):
+        return _give_up(row, str(error), state="undeliverable")
     if isinstance(error, PermanentFailure):
         return _give_up(row, str(error))
     log.error("outbox %s could not be sent: %s: %s", row.id, type(error).__name__, error,
@@ -202,16 +205,21 @@ def _retry_later(row: Outbox, error: str, runtime: Runtime) -> str:
     return "pending"
 
 
-def _give_up(row: Outbox, error: str) -> str:
+def _give_up(row: Outbox, error: str, state: str = "failed") -> str:
+    """End the row in `state` with the reason, recorded on its ticket too; "undeliverable"
+    (an address no mail can be written to) is not a failure health counts."""
     now = utcnow()
     with database.atomic():
-        outbox_delivery.failed(row.id, error)
+        outbox_delivery.failed(row.id, error, state)
         if row.ticket_id is not None:
             service.record_event(row.ticket_id, "mail.failed",
                                  {"outbox": row.id, "to": row.recipient, "error": error[:500]},
                                  actor="system", now=now)
-    log.error("outbox %s to %s failed: %s", row.id, row.recipient, error)
-    return "failed"
+    if state == "failed":
+        log.error("outbox %s to %s failed: %s", row.id, row.recipient, error)
+    else:
+        log.warning("outbox %s to %s %s: %s", row.id, row.recipient, state, error)
+    return state
 
 
 def _mark_sent(sent: list[tuple[Outbox, str]]) -> None:

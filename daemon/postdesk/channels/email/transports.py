@@ -41,12 +41,18 @@ from urllib.parse import unquote, urlsplit
 from postdesk.channels.email import durable_files
 from postdesk.channels.email.relay_tls import RelayTls
 from postdesk.errors import ConfigError, PostdeskError, TemporaryFailure
+from postdesk.mail.compose import wire_address
 
 log = logging.getLogger(__name__)
 
 
 class PermanentFailure(PostdeskError):
     """The relay refused the mail for good (5xx): retrying will not help."""
+
+
+class Undeliverable(PermanentFailure):
+    """No mail can be written to this address through this relay (a non-ASCII local part
+    and no SMTPUTF8): not the relay's failure, nothing to retry, nothing to page about."""
 
 
 class NotAttempted(TemporaryFailure):
@@ -167,8 +173,15 @@ class SmtpTransport:
                 if deadline is not None and time.monotonic() > deadline:
                     break
                 try:
-                    refused = client.sendmail(mail.envelope.mail_from,
-                                              list(mail.envelope.recipients), mail.raw)
+                    options = self._utf8_options(client, mail.envelope)
+                except Undeliverable as exc:
+                    results.append(exc)
+                    continue
+                try:
+                    refused = client.sendmail(
+                        wire_address(mail.envelope.mail_from),
+                        [wire_address(rcpt) for rcpt in mail.envelope.recipients], mail.raw,
+                        mail_options=options)
                 except OSError as exc:  # smtplib's errors are OSErrors too
                     results.append(self._failure(exc))
                     if _connection_lost(exc):
@@ -183,6 +196,18 @@ class SmtpTransport:
         left = NotAttempted(f"relay {self.host}:{self.port}: not offered before the "
                             "connection was lost or the batch ran out of time")
         return results + [left] * (len(mails) - len(results))
+
+    def _utf8_options(self, client: smtplib.SMTP, envelope: Envelope) -> list[str]:
+        """SMTPUTF8 for an address whose local part is not ASCII, if the relay offers it."""
+        utf8 = [address for address in (envelope.mail_from, *envelope.recipients)
+                if not address.rpartition("@")[0].isascii()]
+        if not utf8:
+            return []
+        if not client.has_extn("smtputf8"):
+            raise Undeliverable(
+                f"relay {self.host}:{self.port} does not offer SMTPUTF8, which the address "
+                f"{utf8[0]} needs: no mail can be sent to it through this relay")
+        return ["SMTPUTF8"]
 
     def _failure(self, exc: BaseException) -> Exception:
         """What a relay's error means for one mail: refused for good (5xx) or try later."""
