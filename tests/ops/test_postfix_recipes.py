@@ -34,18 +34,20 @@ def _postfix_installed() -> None:
     require_postfix()
 
 
-def recipient_table(config: Path) -> str:
+def recipient_table(config: Path, env: dict[str, str] | None = None) -> str:
     made = subprocess.run([POSTDESK, "--config", str(config), "postfix-maps"],
-                          capture_output=True, text=True, check=True)
+                          capture_output=True, text=True, check=True, env=env)
     return made.stdout
 
 
-def inbound(config: Path, command: str = POSTDESK) -> list[dict]:
+def inbound(config: Path, command: str = POSTDESK,
+            env: dict[str, str] | None = None) -> list[dict]:
     """`postdesk inbound --json`; with another `command`, as the pipe's user (nobody), so
     that the SQLite files it makes stay writable for the pipe."""
     user = None if command == POSTDESK else 65534
     listed = subprocess.run([command, "--config", str(config), "inbound", "--json"],
-                            capture_output=True, text=True, check=True, user=user, group=user)
+                            capture_output=True, text=True, check=True, user=user, group=user,
+                            env=env)
     return json.loads(listed.stdout)
 
 
@@ -211,6 +213,42 @@ def test_single_address_of_a_local_domain(tmp_path: Path) -> None:
                         timeout=60, interval=0.5)
         assert rows[0]["source"] == "lmtp"
         assert "User unknown" not in postfix.logged()
+    finally:
+        postfix.stop()
+        desk.stop()
+
+
+def test_virtual_alias_of_a_local_address_is_answered_from_the_public_address(
+        tmp_path: Path) -> None:
+    """support@example.com (a domain Postfix delivers itself) goes by virtual_alias_maps
+    to the desk's routing domain; the desk takes the internal name as the public
+    address and answers from support@example.com."""
+    port = free_port()
+    desk = ServedDesk(tmp_path / "desk", env={
+        "POSTDESK_LMTP_LISTEN": f"127.0.0.1:{port}",
+        "POSTDESK_DESK_ALIASES": f"support@{DESK_DOMAIN}=support@example.com"}).start()
+    postfix = RealPostfix(main=(
+        "recipient_delimiter = +\n"
+        "mydestination = example.com\n"
+        "virtual_alias_maps = hash:{etc}/virtual\n"
+        f"relay_domains = {DESK_DOMAIN}\n"
+        "transport_maps = hash:{etc}/transport\n"
+        "relay_recipient_maps = regexp:{etc}/postdesk_recipients\n"),
+        tables={"virtual": f"support@example.com    support@{DESK_DOMAIN}\n",
+                "transport": f"{DESK_DOMAIN}    lmtp:inet:127.0.0.1:{port}\n",
+                "postdesk_recipients": recipient_table(desk.config, desk.env)},
+        hashed=("virtual", "transport")).start()
+    try:
+        send(postfix, ["support@example.com"])
+        rows = wait_for(lambda: [r for r in inbound(desk.config, env=desk.env)
+                                 if r["state"] == "done"], timeout=60, interval=0.5)
+        assert rows[0]["rcpt_to"] == [f"support@{DESK_DOMAIN}"]  # the envelope as it came
+        outgoing = wait_for(lambda: list((desk.folder / "var" / "outgoing").glob("*.eml")))
+        answer = outgoing[0].read_bytes()
+        assert b"From: Example Support <support@example.com>" in answer
+        assert b"Reply-To: Example Support <support+1-" in answer
+        assert DESK_DOMAIN.encode() not in answer
+        assert "status=bounced" not in postfix.logged()
     finally:
         postfix.stop()
         desk.stop()

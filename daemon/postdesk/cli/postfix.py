@@ -17,7 +17,9 @@ def postfix_maps(obj: Context, table_type: str) -> None:
     local_recipient_maps, so that Postfix refuses unknown recipients at RCPT instead
     of bouncing them after the pipe (backscatter)."""
     from postdesk.channels.email.postfix_maps import recipient_table
+    from postdesk.mail.address import alias_map
 
     desk = obj.settings.desk
-    click.echo(recipient_table(desk.addresses, catch_all=desk.catch_all,
-                               table_type=table_type), nl=False)
+    addresses = (*desk.addresses, *alias_map(desk.aliases))  # internal routing names too
+    click.echo(recipient_table(addresses, catch_all=desk.catch_all, table_type=table_type),
+               nl=False)

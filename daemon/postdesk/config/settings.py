@@ -24,6 +24,7 @@ class DeskSettings:
     timezone: str = "UTC"
     secret: str = ""
     catch_all: bool = False
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

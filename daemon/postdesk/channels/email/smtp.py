@@ -34,7 +34,7 @@ from postdesk.channels.email.envelope_address import QuickEnvelopeAddress
 from postdesk.config.settings import Settings
 from postdesk.config.validate import parse_listen
 from postdesk.errors import RejectMessage, TemporaryFailure
-from postdesk.mail.address import is_support_address
+from postdesk.mail.address import alias_map, is_support_address, public_recipient
 from postdesk.store.inbound import Arrival
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,8 @@ def check_recipient(address: str, settings: Settings) -> None:
     """Raise RejectMessage for an address this desk does not answer for."""
     if "@" not in address:
         raise RejectMessage(550, f"5.1.1 No such mailbox here: {address}")
+    if settings.desk.aliases:  # an internal routing name (Postfix virtual_alias_maps)
+        address = public_recipient(address, alias_map(settings.desk.aliases))
     if is_support_address(address, settings.desk.addresses):
         return
     domain = address.rpartition("@")[2].lower()
