@@ -24,6 +24,8 @@ COMMANDS: dict[str, str] = {
     "worker": "postdesk.cli.daemon:worker",
     "ingest": "postdesk.cli.ingest:ingest",
     "postfix-maps": "postdesk.cli.postfix:postfix_maps",
+    "outbox": "postdesk.cli.outbox:outbox",
+    "relay": "postdesk.cli.relay:relay",
     "tickets": "postdesk.cli.tickets:tickets",
     "ticket": "postdesk.cli.tickets:ticket",
     "inbound": "postdesk.cli.tickets:inbound",

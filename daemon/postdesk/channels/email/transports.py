@@ -223,6 +223,10 @@ class SmtpTransport:
                 else TemporaryFailure(error)
         return TemporaryFailure(f"relay {self.host}:{self.port}: {exc}")
 
+    def connect(self) -> smtplib.SMTP:
+        """A connection as a batch gets it: EHLO, STARTTLS as the policy says, login."""
+        return self._connect()
+
     def _connect(self) -> smtplib.SMTP:
         context = self._context
         if self.implicit_tls:
