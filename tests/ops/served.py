@@ -20,9 +20,10 @@ POSTDESK = str(Path(sys.executable).with_name("postdesk"))
 class ServedDesk:
     """`postdesk serve` of a fresh desk in `folder`; `extra` is appended to postdesk.toml."""
 
-    def __init__(self, folder: Path, extra: str = "", env: dict[str, str] | None = None) -> None:
+    def __init__(self, folder: Path, extra: str = "", env: dict[str, str] | None = None,
+                 domain: str = "example.com") -> None:
         self.folder = folder
-        self.config = init_desk(folder)
+        self.config = init_desk(folder, domain=domain)
         self.port = free_port()
         with self.config.open("a", encoding="utf-8") as toml:
             toml.write("\n" + extra + "\n")

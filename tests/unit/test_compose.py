@@ -115,9 +115,23 @@ def test_display_names_round_trip(name: str) -> None:
     assert msg["Reply-To"].addresses[0].display_name == name
 
 
-def test_an_address_must_be_ascii() -> None:
-    with pytest.raises(UnicodeEncodeError):
-        build(recipient="zoë@exämple.com")
+def test_a_non_ascii_address_is_written_in_utf8_with_its_domain_in_idna() -> None:
+    """RFC 6532: the address as UTF-8 (sent with SMTPUTF8), never as encoded-words; the
+    domain in its IDNA form, which every server takes."""
+    raw = compose(OutgoingMail(
+        sender_name="Example Support", sender_address="support@example.com",
+        recipient="zoë@exämple.com", subject="Hi", text="Hi\n", html=None,
+        message_id="m@example.com", date=datetime(2026, 11, 22, 12, 0, tzinfo=UTC)))
+    assert "To: zoë@xn--exmple-cua.com\r\n".encode() in raw
+    assert b"=?" not in raw.split(b"\r\nSubject:")[0]
+
+
+def test_an_ascii_local_part_with_a_non_ascii_domain_stays_ascii() -> None:
+    raw = compose(OutgoingMail(
+        sender_name="Example Support", sender_address="support@example.com",
+        recipient="zoe@exämple.com", subject="Hi", text="Hi\n", html=None,
+        message_id="m@example.com", date=datetime(2026, 11, 22, 12, 0, tzinfo=UTC)))
+    assert raw.isascii() and b"To: zoe@xn--exmple-cua.com\r\n" in raw
 
 
 def test_long_headers_are_folded_and_read_back_unchanged() -> None:

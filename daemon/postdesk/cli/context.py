@@ -61,6 +61,9 @@ class Context:
         self.config = config
         self.verbose = verbose
         self._settings: Settings | None = None
+        #: the exit status for a configuration that cannot be loaded; an MTA's pipe sets
+        #: EX_TEMPFAIL, which Postfix defers (the operator's mistake must not bounce mail)
+        self.config_exit_code = 1
 
     @property
     def settings(self) -> Settings:
@@ -71,7 +74,7 @@ class Context:
             try:
                 self._settings = load_settings(self.config)
             except ConfigError as exc:
-                fail(str(exc))
+                fail(str(exc), self.config_exit_code)
             from postdesk.store.driver import load_peewee
 
             load_peewee(self._settings.database_url)  # before any command reads the store

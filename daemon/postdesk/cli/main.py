@@ -22,6 +22,9 @@ COMMANDS: dict[str, str] = {
     "serve": "postdesk.cli.daemon:serve",
     "worker": "postdesk.cli.daemon:worker",
     "ingest": "postdesk.cli.ingest:ingest",
+    "postfix-maps": "postdesk.cli.postfix:postfix_maps",
+    "outbox": "postdesk.cli.outbox:outbox",
+    "relay": "postdesk.cli.relay:relay",
     "tickets": "postdesk.cli.tickets:tickets",
     "ticket": "postdesk.cli.tickets:ticket",
     "inbound": "postdesk.cli.tickets:inbound",
@@ -41,7 +44,9 @@ COMMANDS: dict[str, str] = {
 
 @click.group(cls=LazyCommands, commands=COMMANDS,
              context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "-c", envvar="POSTDESK_CONFIG", type=click.Path(dir_okay=False),
+# no existence or readability checks: click would exit 2 (a usage error, which an
+# MTA pipe bounces); load_settings names the file and each command picks its status
+@click.option("--config", "-c", envvar="POSTDESK_CONFIG", type=click.Path(),
               help="The desk's postdesk.toml (default: $POSTDESK_CONFIG, ./postdesk.toml).")
 @click.option("-v", "--verbose", is_flag=True, help="Log debugging detail.")
 @click.version_option(version=__version__, prog_name="postdesk")

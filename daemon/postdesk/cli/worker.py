@@ -23,6 +23,7 @@ from postdesk.config.settings import Settings
 from postdesk.serve import sdnotify
 from postdesk.serve.daemon import MIN_RELOAD_INTERVAL_S, check_live_files, dispatcher_for, prepare
 from postdesk.worker.broker import start_embedded_worker
+from postdesk.worker.heartbeat import WorkerHeartbeat
 from postdesk.worker.pool import InboundRunner, ProcessRunner, ThreadRunner
 
 log = logging.getLogger("postdesk")
@@ -37,6 +38,7 @@ def run_worker(settings: Settings, *, processes: int, threads: int) -> None:
                              else ThreadRunner())
     dispatcher = dispatcher_for(settings, runner)
     running = start_embedded_worker(dispatcher.process_inbound.broker, threads)
+    heartbeat = WorkerHeartbeat().start()
     stop, hangup = threading.Event(), threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
@@ -65,5 +67,6 @@ def run_worker(settings: Settings, *, processes: int, threads: int) -> None:
     notifier.stopping()
     log.info("postdesk worker stopping")
     running.stop()
+    heartbeat.stop()
     runner.close()
     log.info("postdesk worker stopped")

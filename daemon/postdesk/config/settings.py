@@ -24,6 +24,7 @@ class DeskSettings:
     timezone: str = "UTC"
     secret: str = ""
     catch_all: bool = False
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,10 @@ class BrokerSettings:
 class OutgoingSettings:
     transport: str = "maildir:var/outgoing"
     starttls: str = "opportunistic"
+    tls_verify: bool = True
+    tls_server_name: str = ""
+    tls_ca_file: str = ""
+    helo_name: str = ""
     max_attempts: int = 8
     timeout: int = 30
     send_lease: int = 120

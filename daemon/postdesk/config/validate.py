@@ -62,6 +62,21 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _validate_aliases(where: str, aliases: tuple[str, ...], addresses: tuple[str, ...]) -> None:
+    """Each alias names a public address the desk answers for."""
+    from postdesk.mail.address import alias_map
+
+    try:
+        mapping = alias_map(aliases)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: [desk] aliases: {exc}") from None
+    known = {address.lower() for address in addresses}
+    for internal, public in mapping.items():
+        if public not in known:
+            raise ConfigError(f"{where}: [desk] aliases: {internal} stands for {public}, which "
+                              f"is not one of the [desk] addresses ({', '.join(addresses)})")
+
+
 def validate(settings: Settings) -> None:
     """Cross-field checks that need the whole picture."""
     where = str(settings.source) if settings.source else "<config>"
@@ -85,6 +100,7 @@ def validate(settings: Settings) -> None:
                 f"{where}: [desk] addresses: {address!r} is not a plain address like "
                 "support@example.com"
             )
+    _validate_aliases(where, desk.aliases, desk.addresses)
     brand = settings.branding
     if not re.fullmatch(r"#[0-9A-Fa-f]{3}(?:[0-9A-Fa-f]{3})?", brand.primary_colour):
         raise ConfigError(f"{where}: [branding] primary_colour must be a hex colour like "

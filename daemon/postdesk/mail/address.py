@@ -68,6 +68,30 @@ def is_support_address(address: str, support_addresses: tuple[str, ...]) -> bool
     return f"{base}@{domain}" in {a.lower() for a in support_addresses}
 
 
+def alias_map(aliases: tuple[str, ...]) -> dict[str, str]:
+    """`[desk] aliases` ("internal@host=public@host" each) as internal -> public, lowercased.
+    ValueError names an entry that is not of that form."""
+    mapping: dict[str, str] = {}
+    for entry in aliases:
+        internal, equals, public = (part.strip().lower() for part in entry.partition("="))
+        if not equals or internal.count("@") != 1 or public.count("@") != 1:
+            raise ValueError(f"{entry!r} is not of the form internal@host=public@host")
+        mapping[internal] = public
+    return mapping
+
+
+def public_recipient(address: str, aliases: dict[str, str]) -> str:
+    """The public support address an internal routing name stands for, with the same
+    +detail (`support+12-c-x@support.example.com` -> `support+12-c-x@example.com`);
+    any other address as it is."""
+    base, detail, domain = split_address(address)
+    public = aliases.get(f"{base}@{domain}")
+    if public is None:
+        return address
+    local, _, public_domain = public.partition("@")
+    return f"{local}+{detail}@{public_domain}" if detail is not None else public
+
+
 def tag_subject(ticket_id: int, subject: str) -> str:
     """'[#12] subject', without adding a second tag for the same ticket."""
     tag = f"[#{ticket_id}]"

@@ -109,13 +109,29 @@ def _header(name: str, value: str, *, text: bool = False) -> str:
 
 
 def _address(name: str, address: str) -> str:
-    """`formataddr`'s ``Name <address>``, the name written once per name (it is the desk's)."""
+    """`formataddr`'s ``Name <address>``, the name written once per name (it is the desk's).
+
+    A non-ASCII domain is written in its IDNA form (any server takes it); a non-ASCII
+    local part stays UTF-8 (RFC 6532), which only a relay offering SMTPUTF8 carries
+    (the transport checks)."""
     address = one_line(address)
     if _NOT_ONE_ADDRESS.search(address) or address.count("@") != 1:
         raise ValueError(f"not a single mail address: {address!r}")
-    address.encode("ascii")  # as formataddr: an address must be ASCII (UnicodeEncodeError)
+    address = wire_address(address)
     name = one_line(name)
     return f"{_display_name(name)} <{address}>" if name else address
+
+
+def wire_address(address: str) -> str:
+    """The address as it goes over SMTP: the domain in IDNA (ASCII) form, the local part
+    as it is (non-ASCII only with SMTPUTF8). ValueError for a domain IDNA cannot write."""
+    local, _, domain = address.rpartition("@")
+    if domain.isascii():
+        return address
+    try:
+        return f"{local}@{domain.encode('idna').decode('ascii')}"
+    except UnicodeError as exc:
+        raise ValueError(f"not a mail domain: {domain!r} ({exc})") from exc
 
 
 def _folded(line: str, start: int) -> str:
@@ -169,14 +185,14 @@ def _part(subtype: str, content: str) -> bytes:
 def compose(mail: OutgoingMail) -> bytes:
     """The complete message as bytes with CRLF line ends, ready for any transport."""
     head = [
-        _header("From", _address(mail.sender_name, mail.sender_address)),
-        _header("To", _address("", mail.recipient)),
+        _address_header("From", _address(mail.sender_name, mail.sender_address)),
+        _address_header("To", _address("", mail.recipient)),
         _header("Subject", mail.subject, text=True),
         _header("Date", rfc5322_date(mail.date)),
         _header("Message-ID", _angle(mail.message_id)),
     ]
     if mail.reply_to:
-        head.append(_header("Reply-To", _address(mail.sender_name, mail.reply_to)))
+        head.append(_address_header("Reply-To", _address(mail.sender_name, mail.reply_to)))
     if mail.in_reply_to:
         head.append(_header("In-Reply-To", _angle(mail.in_reply_to)))
     references = [_angle(ref) for ref in mail.references if ref.strip()]
@@ -189,7 +205,16 @@ def compose(mail: OutgoingMail) -> bytes:
             raise ValueError(f"not a header name: {name!r}")
         head.append(_header(name, value, text=True))
     head.append("MIME-Version: 1.0\r\n")
-    return "".join(head).encode("ascii") + _body(mail)
+    text = "".join(head)
+    # UTF-8 only for an address with a non-ASCII local part (RFC 6532, sent with SMTPUTF8)
+    return text.encode("ascii" if text.isascii() else "utf-8") + _body(mail)
+
+
+def _address_header(name: str, value: str) -> str:
+    """An address header: the display name is encoded already (`_display_name`), so what
+    is not ASCII is the address itself, written as UTF-8 and never as an encoded-word
+    (which no reader would take for an address)."""
+    return _header(name, value) if value.isascii() else f"{name}: {value}\r\n"
 
 
 def _multipart(subtype: str, parts: Sequence[bytes]) -> bytes:

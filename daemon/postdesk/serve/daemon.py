@@ -33,6 +33,7 @@ from postdesk.store.lease import SCHEDULER, LeaseKeeper, default_holder_id, dele
 from postdesk.worker import schedule_scan, scheduler
 from postdesk.worker.actors import Dispatcher, declare_actors
 from postdesk.worker.broker import make_broker, start_embedded_worker
+from postdesk.worker.heartbeat import WorkerHeartbeat
 from postdesk.worker.pool import (
     InboundRunner,
     in_flight,
@@ -90,6 +91,7 @@ class Daemon:
         self.options = options or ServeOptions()
         self.servers: list[asyncio.base_events.Server] = []
         self._worker: Any = None
+        self._heartbeat: WorkerHeartbeat | None = None
         self._writer: InboundWriter | None = None
         self._sweeper: asyncio.Task[None] | None = None
         self._sla: asyncio.Task[None] | None = None
@@ -119,6 +121,7 @@ class Daemon:
             processes = settings.broker.worker_processes if uses_processes(settings) else 0
             self._worker = start_embedded_worker(
                 broker, in_flight(settings.broker.worker_threads, processes))
+            self._heartbeat = WorkerHeartbeat().start()
         await asyncio.to_thread(self._sweep_once, dispatcher, self.embedded)
         self._writer = InboundWriter(on_stored=dispatcher.inbound)
         self._writer.start()
@@ -251,6 +254,8 @@ class Daemon:
         if self._worker is not None and self.dispatcher is not None:
             await asyncio.to_thread(_drain, self._worker, self.dispatcher.process_inbound.broker,
                                     self.settings.broker.queue)
+        if self._heartbeat is not None:
+            await asyncio.to_thread(self._heartbeat.stop)
         if self._runner is not None:
             await asyncio.to_thread(self._runner.close)
         await asyncio.to_thread(self._release_leadership)

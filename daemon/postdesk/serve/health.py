@@ -8,6 +8,7 @@ running process, so the answer is the same on every node. The checks:
   the embedded broker, which lives inside `postdesk serve`, the daemon's
   heartbeat: the scheduler lease it renews every few seconds;
 * scheduler: which node holds the lease, and until when;
+* workers: how many heartbeat (`worker_beats`); none while mail waits fails;
 * inbound / outbox: waiting mails, the oldest one's age, failures within
   `[status] failed_window`; thresholds from `[status]`;
 * imap: per `[[imap]]` source, the last UID committed and when;
@@ -26,7 +27,7 @@ from typing import Any
 
 from postdesk.config.settings import Settings
 from postdesk.logs import redact
-from postdesk.store import db, desk_status, live_files
+from postdesk.store import db, desk_status, live_files, worker_beats
 from postdesk.store.lease import RELEASED, SCHEDULER, Lease, lease_row
 from postdesk.store.migrations import current_version, head_version
 
@@ -67,7 +68,7 @@ def gather(settings: Settings, now: datetime | None = None) -> Report:
         lease = lease_row(SCHEDULER)
         checks = [database, check_broker(settings, lease, now), check_scheduler(lease, now),
                   check_inbound(settings, now), check_outbox(settings, now),
-                  *check_imap(settings), check_rules()]
+                  check_workers(now), *check_imap(settings), check_rules()]
     finally:
         db.database.close()
     return Report(tuple(checks))
@@ -159,6 +160,19 @@ def check_scheduler(lease: Lease | None, now: datetime) -> Check:
                  {"leader": lease.holder, "lease_expires_at": expires.isoformat()})
 
 
+def check_workers(now: datetime) -> Check:
+    """Is any worker alive (`worker_beats`)? Not one while mail waits: nothing will
+    move until one starts, however long `max_pending_age` is."""
+    alive = worker_beats.alive_workers(now)
+    waiting = desk_status.pending_inbound_count() + desk_status.due_outbox_count(now)
+    if alive:
+        return Check("workers", True, f"{alive} alive", {"alive": alive, "work_waiting": waiting})
+    return Check("workers", not waiting,
+                 "none alive" + (f" while {waiting} mails wait (start postdesk serve or "
+                                 "postdesk worker)" if waiting else ", no work waiting"),
+                 {"alive": 0, "work_waiting": waiting})
+
+
 def check_inbound(settings: Settings, now: datetime) -> Check:
     limits = settings.status
     since = now - timedelta(seconds=limits.failed_window)
@@ -171,11 +185,29 @@ def check_inbound(settings: Settings, now: datetime) -> Check:
 def check_outbox(settings: Settings, now: datetime) -> Check:
     limits = settings.status
     since = now - timedelta(seconds=limits.failed_window)
-    return _queue_check("outbox", now, desk_status.waiting_outbox_count(),
-                        desk_status.oldest_due_outbox(now),
-                        desk_status.failed_outbox_since(since),
-                        limits.max_failed_outbox, limits.max_pending_age,
-                        limits.max_outbox_backlog)
+    check = _queue_check("outbox", now, desk_status.waiting_outbox_count(),
+                         oldest_outbox_wait(now), desk_status.failed_outbox_since(since),
+                         limits.max_failed_outbox, limits.max_pending_age,
+                         limits.max_outbox_backlog)
+    return with_relay_deferrals(check)
+
+
+def oldest_outbox_wait(now: datetime) -> datetime:
+    """Since when the longest-waiting notification waits (`desk_status.outbox_wait_starts`):
+    a mail the relay keeps deferring ages from its creation, so health sees it."""
+    age = max(seconds_since(start, now) for start in desk_status.outbox_wait_starts(now))
+    return now - timedelta(seconds=age)
+
+
+def with_relay_deferrals(check: Check) -> Check:
+    """The outbox check with what the relay says: how many mails it deferred, and its
+    last error (a desk whose relay refuses everything must say why)."""
+    deferred = desk_status.deferred_outbox_count()
+    error = desk_status.last_relay_error() if deferred else ""
+    summary = check.summary + (f"; {deferred} deferred, last error: {error}" if deferred
+                               else "")
+    return Check(check.name, check.ok, summary,
+                 {**check.details, "deferred": deferred, "last_error": error})
 
 
 def _queue_check(name: str, now: datetime, waiting: int, oldest: Any, failed: int,

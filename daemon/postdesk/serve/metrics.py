@@ -19,7 +19,9 @@ Families (all prefixed `postdesk_`):
   processing_seconds                   histogram of received -> processed, since this node started
   outbox_total{state}                  notifications sent / failed
   outbox_backlog                       notifications waiting to be sent (pending + sending)
-  outbox_oldest_due_seconds            how long the oldest due notification has waited
+  outbox_oldest_due_seconds            how long the oldest unsent notification has waited
+                                       (since it was created, or its hold ended)
+  outbox_deferred                      notifications the relay deferred, waiting for a retry
   sla_events_total{kind,clock}         SLA warnings and breaches raised
   imap_last_uid{source}, imap_last_change_timestamp_seconds{source}
   imap_connected{source}               this node's IMAP session (1 connected, 0 not)
@@ -44,7 +46,7 @@ from prometheus_client.registry import Collector
 
 from postdesk.channels.email.imap import health as source_health
 from postdesk.config.settings import Settings
-from postdesk.serve.health import seconds_since
+from postdesk.serve.health import oldest_outbox_wait, seconds_since
 from postdesk.store import db, desk_status
 from postdesk.store.metrics_scan import LatencyScan, SlaEventScan, inbound_outcomes, outbox_outcomes
 
@@ -88,8 +90,10 @@ class DeskCollector(Collector):
         yield _counter("outbox", "Notifications by outcome", self.outbox.update(now))
         yield _gauge("outbox_backlog", "Notifications waiting to be sent",
                      desk_status.waiting_outbox_count())
-        yield _gauge("outbox_oldest_due_seconds", "Wait of the oldest due notification",
-                     seconds_since(desk_status.oldest_due_outbox(now), now))
+        yield _gauge("outbox_oldest_due_seconds", "Wait of the oldest unsent notification",
+                     seconds_since(oldest_outbox_wait(now), now))
+        yield _gauge("outbox_deferred", "Notifications deferred, waiting for a retry",
+                     desk_status.deferred_outbox_count())
         sla = CounterMetricFamily("postdesk_sla_events", "SLA warnings and breaches raised",
                                   labels=["kind", "clock"])
         for (kind, clock), count in sorted(self.sla.update(now).items()):

@@ -37,16 +37,45 @@ def failed_inbound_since(since: datetime) -> int:
                .where((Inbound.state == "failed") & (Inbound.received_at >= since)).count())
 
 
+def due_outbox_count(now: datetime) -> int:
+    """Notifications a worker should be sending now (due, not backing off or held)."""
+    return int(Outbox.select().where((Outbox.state == "pending")
+                                     & (Outbox.next_attempt_at <= now)).count())
+
+
 def waiting_outbox_count() -> int:
     """Notifications not sent yet (pending or being sent)."""
     return int(Outbox.select().where(Outbox.state.in_(WAITING_OUTBOX)).count())
 
 
-def oldest_due_outbox(now: datetime) -> Any:
-    """The earliest due time among notifications due at `now` and not sent (None: none;
-    SQLite gives text)."""
-    return (Outbox.select(pw.fn.MIN(Outbox.next_attempt_at))
-            .where((Outbox.state == "pending") & (Outbox.next_attempt_at <= now)).scalar())
+def outbox_wait_starts(now: datetime) -> tuple[Any, Any]:
+    """When the longest-waiting unsent notifications could first have gone: the earliest
+    creation among those never held, and the earliest end of a hold that has passed
+    (a mail held for the recipient's business hours waits from then). A mail the relay
+    keeps deferring waits from its creation, not from its next retry. (None: no such
+    mail; SQLite gives text.)"""
+    waiting = Outbox.state.in_(WAITING_OUTBOX)
+    free = (Outbox.select(pw.fn.MIN(Outbox.created_at))
+            .where(waiting & Outbox.not_before.is_null()).scalar())
+    held = (Outbox.select(pw.fn.MIN(Outbox.not_before))
+            .where(waiting & Outbox.not_before.is_null(False) & (Outbox.not_before <= now))
+            .scalar())
+    return free, held
+
+
+def deferred_outbox_count() -> int:
+    """Notifications the relay (or the way to it) refused for now: waiting for a retry."""
+    return int(Outbox.select()
+               .where((Outbox.state == "pending") & (Outbox.attempts > 0)).count())
+
+
+def last_relay_error() -> str:
+    """The error of the most recently deferred notification still waiting ('' if none)."""
+    row = (Outbox.select(Outbox.last_error)
+           .where((Outbox.state == "pending") & (Outbox.attempts > 0)
+                  & (Outbox.last_error != ""))
+           .order_by(Outbox.next_attempt_at.desc()).first())
+    return str(row.last_error) if row else ""
 
 
 def failed_outbox_since(since: datetime) -> int:

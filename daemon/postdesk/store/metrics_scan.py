@@ -30,7 +30,7 @@ LATENCY_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0
                    math.inf)
 SLA_KINDS = {"sla.warning": "warning", "sla.breached": "breach"}
 FINAL_INBOUND = ("done", "ignored", "duplicate", "failed")
-FINAL_OUTBOX = ("sent", "failed")
+FINAL_OUTBOX = ("sent", "failed", "undeliverable", "dropped")
 
 
 class IncrementalScan:

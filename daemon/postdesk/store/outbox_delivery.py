@@ -82,10 +82,11 @@ def retry_at(row_id: int, at: datetime, error: str) -> None:
          .where(Outbox.id == row_id).execute())
 
 
-def failed(row_id: int, error: str) -> None:
+def failed(row_id: int, error: str, state: str = "failed") -> None:
     """Given up for good, with the reason (in the caller's transaction, which records the
-    ticket's event beside it)."""
-    (Outbox.update(state="failed", lease_until=None, last_error=error[:MAX_ERROR])
+    ticket's event beside it); `state` "undeliverable" for an address no mail can be
+    written to."""
+    (Outbox.update(state=state, lease_until=None, last_error=error[:MAX_ERROR])
      .where(Outbox.id == row_id).execute())
 
 

@@ -16,7 +16,13 @@ from email.message import EmailMessage
 
 from postdesk import logs
 from postdesk.config.runtime import Runtime
-from postdesk.mail.address import ReplyToken, is_support_address, read_reply_address
+from postdesk.mail.address import (
+    ReplyToken,
+    alias_map,
+    is_support_address,
+    public_recipient,
+    read_reply_address,
+)
 from postdesk.mail.classify import Classification, classify
 from postdesk.mail.dkim_check import dkim_pass_domains
 from postdesk.mail.parse import ParsedMail, load_message, parse_loaded
@@ -93,25 +99,36 @@ def _arrived(mail: _Parsed, runtime: Runtime, known_senders: set[str]) -> Arrive
         if (kind == "normal" and token is None and runtime.settings.agents.verify_dkim
                 and runtime.teams.agent(sender) is not None):
             dkim = dkim_pass_domains(row.raw, dnsfunc=runtime.dkim_dns)
-    return Arrived(row.id, tuple(row.rcpt_to), row.sha256, mail.parsed, mail.verdict,
-                   _desk_address(row, runtime),
+    return Arrived(row.id, public_recipients(row, runtime), row.sha256, mail.parsed,
+                   mail.verdict, _desk_address(row, runtime),
                    _header_values(mail.msg, "Authentication-Results"), token, language, dkim)
 
 
 def _reply_token(row: Inbound, parsed: ParsedMail, runtime: Runtime) -> ReplyToken | None:
     """The signed reply address of ours the mail was sent to, for an existing ticket."""
     desk = runtime.settings.desk
-    for address in [*row.rcpt_to, *(a.email for a in parsed.to + parsed.cc)]:
+    for address in [*public_recipients(row, runtime), *(a.email for a in parsed.to + parsed.cc)]:
         token = read_reply_address(address, desk.secret, desk.addresses)
         if token is not None and ticket_lookups.ticket_exists(token.ticket_id):
             return token
     return None
 
 
+def public_recipients(row: Inbound, runtime: Runtime) -> tuple[str, ...]:
+    """The envelope's recipients with internal routing names (`[desk] aliases`) read as
+    the public addresses they stand for, so the answer comes from the public address.
+    The stored envelope keeps what the MTA said."""
+    aliases = runtime.settings.desk.aliases
+    if not aliases:
+        return tuple(row.rcpt_to)
+    mapping = alias_map(aliases)
+    return tuple(public_recipient(rcpt, mapping) for rcpt in row.rcpt_to)
+
+
 def _desk_address(row: Inbound, runtime: Runtime) -> str:
     """The support address the customer wrote to (so the answer comes from it)."""
     addresses = runtime.settings.desk.addresses
-    for rcpt in row.rcpt_to:
+    for rcpt in public_recipients(row, runtime):
         if is_support_address(rcpt, addresses):
             base = rcpt.split("+")[0].split("@")[0].lower()
             domain = rcpt.rpartition("@")[2].lower()

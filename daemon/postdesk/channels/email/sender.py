@@ -16,15 +16,19 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from postdesk import logs
+from postdesk.channels.email.relay_tls import RelayTls
 from postdesk.channels.email.transports import (
     Envelope,
     NotAttempted,
     Outgoing,
     PermanentFailure,
+    SmtpTransport,
     Transport,
+    Undeliverable,
     transport_from_url,
 )
 from postdesk.config.runtime import Runtime
@@ -96,8 +100,20 @@ def transport_of(settings: Settings) -> Transport:
     """The transport `[outgoing]` names (made per batch: it holds no connection between
     batches, only what the URL says)."""
     outgoing = settings.outgoing
-    return transport_from_url(settings.outgoing_transport, starttls=outgoing.starttls,
-                              timeout=outgoing.timeout)
+    tls = RelayTls(mode=outgoing.starttls, verify=outgoing.tls_verify,
+                   server_name=outgoing.tls_server_name, ca_file=outgoing.tls_ca_file)
+    transport = transport_from_url(settings.outgoing_transport, starttls=outgoing.starttls,
+                                   timeout=outgoing.timeout, tls=tls,
+                                   helo_name=outgoing.helo_name)
+    if isinstance(transport, SmtpTransport):
+        _log_once(transport.describe())
+    return transport
+
+
+@cache
+def _log_once(description: str) -> None:
+    """Say once per process how the relay is reached (the first batch, i.e. at start)."""
+    log.info("outgoing %s", description)
 
 
 def _failed(row: Outbox, error: Exception, runtime: Runtime) -> str:
@@ -106,6 +122,8 @@ def _failed(row: Outbox, error: Exception, runtime: Runtime) -> str:
         return _release(row)
     if isinstance(error, TemporaryFailure):
         return _retry_later(row, str(error), runtime)
+    if isinstance(error, Undeliverable):
+        return _give_up(row, str(error), state="undeliverable")
     if isinstance(error, PermanentFailure):
         return _give_up(row, str(error))
     log.error("outbox %s could not be sent: %s: %s", row.id, type(error).__name__, error,
@@ -187,16 +205,21 @@ def _retry_later(row: Outbox, error: str, runtime: Runtime) -> str:
     return "pending"
 
 
-def _give_up(row: Outbox, error: str) -> str:
+def _give_up(row: Outbox, error: str, state: str = "failed") -> str:
+    """End the row in `state` with the reason, recorded on its ticket too; "undeliverable"
+    (an address no mail can be written to) is not a failure health counts."""
     now = utcnow()
     with database.atomic():
-        outbox_delivery.failed(row.id, error)
+        outbox_delivery.failed(row.id, error, state)
         if row.ticket_id is not None:
             service.record_event(row.ticket_id, "mail.failed",
                                  {"outbox": row.id, "to": row.recipient, "error": error[:500]},
                                  actor="system", now=now)
-    log.error("outbox %s to %s failed: %s", row.id, row.recipient, error)
-    return "failed"
+    if state == "failed":
+        log.error("outbox %s to %s failed: %s", row.id, row.recipient, error)
+    else:
+        log.warning("outbox %s to %s %s: %s", row.id, row.recipient, state, error)
+    return state
 
 
 def _mark_sent(sent: list[tuple[Outbox, str]]) -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -34,14 +35,13 @@ from postdesk.channels.email.envelope_address import QuickEnvelopeAddress
 from postdesk.config.settings import Settings
 from postdesk.config.validate import parse_listen
 from postdesk.errors import RejectMessage, TemporaryFailure
-from postdesk.mail.address import is_support_address
+from postdesk.mail.address import alias_map, is_support_address, public_recipient
 from postdesk.store.inbound import Arrival
 
 log = logging.getLogger(__name__)
 
 ACCEPTED_RCPT = "250 2.1.5 OK"
 TOO_MANY_RECIPIENTS = "452 4.5.3 Too many recipients"
-TRY_AGAIN = "451 4.3.0 Temporary failure, please try again later"
 
 Store = Callable[[Arrival], Awaitable[int]]
 
@@ -50,6 +50,8 @@ def check_recipient(address: str, settings: Settings) -> None:
     """Raise RejectMessage for an address this desk does not answer for."""
     if "@" not in address:
         raise RejectMessage(550, f"5.1.1 No such mailbox here: {address}")
+    if settings.desk.aliases:  # an internal routing name (Postfix virtual_alias_maps)
+        address = public_recipient(address, alias_map(settings.desk.aliases))
     if is_support_address(address, settings.desk.addresses):
         return
     domain = address.rpartition("@")[2].lower()
@@ -92,13 +94,34 @@ class IntakeHandler:
             inbound_id = await self.store(arrival)
         except TemporaryFailure as exc:
             log.warning("451 to %s: %s", arrival.peer, exc)
-            reply = TRY_AGAIN
+            reply = try_again(exc)
         else:
-            log.debug("stored inbound %s from %s", inbound_id, arrival.peer)
+            # one line per accepted mail, what Postfix operators grep for
+            log.info("accepted inbound %s from %s: from=<%s> to=<%s> message-id=%s size=%d",
+                     inbound_id, arrival.peer, arrival.mail_from or "",
+                     ">,<".join(arrival.rcpt_to), message_id_of(arrival.raw), len(arrival.raw))
             reply = f"250 2.0.0 OK queued as {inbound_id}"
         if self.source == "lmtp":
             return "\r\n".join(reply for _ in envelope.rcpt_tos)
         return reply
+
+
+def try_again(exc: TemporaryFailure) -> str:
+    """451 with the kind of trouble ("database unavailable"), so that the sending MTA's log
+    says why; the details (which may name hosts) stay in our own log."""
+    reason = _REPLY_UNSAFE.sub(" ", str(exc).partition(":")[0]).strip()[:80]
+    return f"451 4.3.0 {reason or 'Temporary failure'}, please try again later"
+
+
+_REPLY_UNSAFE = re.compile(r"[^\x20-\x7e]")
+_MESSAGE_ID = re.compile(rb"^message-id:[ \t]*(<[^>\r\n]{1,250}>)", re.IGNORECASE | re.MULTILINE)
+
+
+def message_id_of(raw: bytes) -> str:
+    """The Message-ID of the header block (for the log; '-' if none), without parsing."""
+    head = raw[:raw.find(b"\r\n\r\n") if b"\r\n\r\n" in raw[:65536] else 65536]
+    found = _MESSAGE_ID.search(head)
+    return found.group(1).decode("ascii", "replace") if found else "-"
 
 
 class DeskSMTP(QuickEnvelopeAddress, BareLfReply, SMTP):

@@ -16,7 +16,8 @@ Both are safe to call twice for the same message: the maildir transport
 names the file after the Message-ID (a retry replaces the same file), and
 the SMTP relay receives the same Message-ID, which receivers deduplicate.
 A required STARTTLS that the relay does not offer is an error, never a
-silent downgrade to plain text.
+silent downgrade to plain text; how the connection is encrypted and checked is
+`relay_tls`'s (as Postfix's `smtp_tls_security_level`).
 
 `send_many` hands over several mails at once: the maildir transport makes
 their files durable together, the relay carries them over one connection.
@@ -38,13 +39,20 @@ from typing import Protocol, TypeAlias
 from urllib.parse import unquote, urlsplit
 
 from postdesk.channels.email import durable_files
+from postdesk.channels.email.relay_tls import RelayTls
 from postdesk.errors import ConfigError, PostdeskError, TemporaryFailure
+from postdesk.mail.compose import wire_address
 
 log = logging.getLogger(__name__)
 
 
 class PermanentFailure(PostdeskError):
     """The relay refused the mail for good (5xx): retrying will not help."""
+
+
+class Undeliverable(PermanentFailure):
+    """No mail can be written to this address through this relay (a non-ASCII local part
+    and no SMTPUTF8): not the relay's failure, nothing to retry, nothing to page about."""
 
 
 class NotAttempted(TemporaryFailure):
@@ -127,7 +135,8 @@ def _file_name(message_id: str) -> str:
 class SmtpTransport:
     """Relay through an SMTP server: smtp://[user:password@]host:port, smtps:// for implicit TLS."""
 
-    def __init__(self, url: str, *, starttls: str = "opportunistic", timeout: float = 30) -> None:
+    def __init__(self, url: str, *, starttls: str = "opportunistic", timeout: float = 30,
+                 tls: RelayTls | None = None, helo_name: str = "") -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
             raise ConfigError(f"[outgoing] transport: not an SMTP URL: {url!r}")
@@ -136,8 +145,15 @@ class SmtpTransport:
         self.port = parts.port or (465 if self.implicit_tls else 25)
         self.user = unquote(parts.username) if parts.username else None
         self.password = unquote(parts.password) if parts.password else None
-        self.starttls = starttls
+        self.tls = tls or RelayTls(mode=starttls)
+        self.starttls = self.tls.mode
         self.timeout = timeout
+        self.helo_name = helo_name or None  # None: smtplib's default, the machine's FQDN
+        self._context = self.tls.context(implicit=self.implicit_tls)  # a bad CA file fails now
+
+    def describe(self) -> str:
+        """What the desk does with this relay, for the log at start."""
+        return self.tls.describe(self.host, self.port, implicit=self.implicit_tls)
 
     def send(self, raw: bytes, envelope: Envelope, message_id: str) -> str:
         return only(self.send_many([Outgoing(raw, envelope, message_id)]))
@@ -157,8 +173,15 @@ class SmtpTransport:
                 if deadline is not None and time.monotonic() > deadline:
                     break
                 try:
-                    refused = client.sendmail(mail.envelope.mail_from,
-                                              list(mail.envelope.recipients), mail.raw)
+                    options = self._utf8_options(client, mail.envelope)
+                except Undeliverable as exc:
+                    results.append(exc)
+                    continue
+                try:
+                    refused = client.sendmail(
+                        wire_address(mail.envelope.mail_from),
+                        [wire_address(rcpt) for rcpt in mail.envelope.recipients], mail.raw,
+                        mail_options=options)
                 except OSError as exc:  # smtplib's errors are OSErrors too
                     results.append(self._failure(exc))
                     if _connection_lost(exc):
@@ -174,6 +197,18 @@ class SmtpTransport:
                             "connection was lost or the batch ran out of time")
         return results + [left] * (len(mails) - len(results))
 
+    def _utf8_options(self, client: smtplib.SMTP, envelope: Envelope) -> list[str]:
+        """SMTPUTF8 for an address whose local part is not ASCII, if the relay offers it."""
+        utf8 = [address for address in (envelope.mail_from, *envelope.recipients)
+                if not address.rpartition("@")[0].isascii()]
+        if not utf8:
+            return []
+        if not client.has_extn("smtputf8"):
+            raise Undeliverable(
+                f"relay {self.host}:{self.port} does not offer SMTPUTF8, which the address "
+                f"{utf8[0]} needs: no mail can be sent to it through this relay")
+        return ["SMTPUTF8"]
+
     def _failure(self, exc: BaseException) -> Exception:
         """What a relay's error means for one mail: refused for good (5xx) or try later."""
         if isinstance(exc, TemporaryFailure):
@@ -188,19 +223,33 @@ class SmtpTransport:
                 else TemporaryFailure(error)
         return TemporaryFailure(f"relay {self.host}:{self.port}: {exc}")
 
+    def connect(self) -> smtplib.SMTP:
+        """A connection as a batch gets it: EHLO, STARTTLS as the policy says, login."""
+        return self._connect()
+
     def _connect(self) -> smtplib.SMTP:
-        context = ssl.create_default_context()
+        context = self._context
         if self.implicit_tls:
             client: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
-                                                    context=context)
+                                                    context=context,
+                                                    local_hostname=self.helo_name)
         else:
-            client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            client = smtplib.SMTP(self.host, self.port, timeout=self.timeout,
+                                  local_hostname=self.helo_name)
             try:
                 client.ehlo()
                 if self.starttls != "off" and client.has_extn("starttls"):
-                    client.starttls(context=context)
+                    try:
+                        client.starttls(context=context)
+                    except ssl.SSLError as exc:
+                        raise TemporaryFailure(
+                            f"relay {self.host}:{self.port}: STARTTLS failed "
+                            f"({exc.reason or exc}); not sending in plain text (see "
+                            "[outgoing] tls_verify, tls_server_name, tls_ca_file)") from exc
                     client.ehlo()
                 elif self.starttls == "required":
+                    with suppress(OSError):
+                        client.quit()  # say goodbye: the relay logs a clean end, not a lost client
                     raise TemporaryFailure(
                         f"relay {self.host}:{self.port} does not offer STARTTLS and "
                         "[outgoing] starttls = 'required': not sending in plain text"
@@ -234,7 +283,8 @@ def _classify_refusal(refused: dict[str, tuple[int, bytes]]) -> PostdeskError:
     return TemporaryFailure(f"recipient deferred: {details}")
 
 
-def transport_from_url(url: str, *, starttls: str, timeout: float) -> Transport:
+def transport_from_url(url: str, *, starttls: str, timeout: float,
+                       tls: RelayTls | None = None, helo_name: str = "") -> Transport:
     if url.startswith("maildir:"):
         return MaildirTransport(Path(url.removeprefix("maildir:")))
-    return SmtpTransport(url, starttls=starttls, timeout=timeout)
+    return SmtpTransport(url, starttls=starttls, timeout=timeout, tls=tls, helo_name=helo_name)
