@@ -48,7 +48,7 @@ def test_the_shipped_automations_load(shipped: RuleSet) -> None:
         "resolve-after-7-days-without-reply",
         "acknowledge-new-ticket", "tell-the-assignee-about-a-customer-reply",
         "tell-the-team-about-a-customer-reply", "warn-the-assignee-before-a-breach",
-        "warn-the-team-before-a-breach"]
+        "warn-the-team-before-a-breach", "tell-the-team-lead-about-a-breach"]
     assert shipped.files == ("rules/automation.yaml",)
 
 
@@ -157,6 +157,9 @@ def test_8_a_warning_goes_to_the_assignee_or_else_the_team(shipped: RuleSet) -> 
     assert summary(run(shipped, warning, nobody)) == [
         ("warn-the-team-before-a-breach", "notify",
          {"template": "sla_warning", "to": ("team",), "team": "hardware", "assignee": None})]
-    # a breach is the admin's to decide (escalate, reassign): nothing shipped
-    assert run(shipped, EventFacts("sla.breached", old="resolution", new="breach"),
-               WAITING).effects == ()
+    # a breach goes to the team lead (issue 24: breaches were silent out of the box)
+    assert summary(run(shipped, EventFacts("sla.breached", old="resolution", new="breach"),
+                       WAITING)) == [
+        ("tell-the-team-lead-about-a-breach", "notify",
+         {"template": "sla_warning", "to": ("team_lead",), "team": "hardware",
+          "assignee": "ann@desk.example"})]

@@ -164,16 +164,25 @@ def _make_mail(effect: Effect, ticket: Ticket, trigger: Trigger, runtime: Runtim
                    trigger, runtime, by)
         case "notify":
             requests = _notify_requests(ticket, params, runtime)
-            hold = wants_hold(params, trigger.event.kind)
+            sla = trigger.mail_context.get("sla")
+            hold = wants_hold(params, trigger.event.kind, sla, runtime)
+            deadline = _due_at(sla) if trigger.event.kind == "sla.warning" else None
             for request in requests:
                 queued = _queue(ticket, request, trigger, runtime, by)
                 if hold and queued is not None and hold_until_open(
-                        queued, request, ticket, runtime, now, rule, work=by.work) is not None:
+                        queued, request, ticket, runtime, now, rule, work=by.work,
+                        deadline=deadline) is not None:
                     trigger.outbox_ids.remove(queued.id)  # the sweeper sends it when due
             if not requests:
                 service.record_event(ticket, "notify.no_recipients",
                                      {"template": params["template"], "to": list(params["to"])},
                                      actor=by.actor, rule=rule, now=now, work=by.work)
+
+
+def _due_at(sla: Any) -> datetime | None:
+    """When the clock a warning is about falls due: a held warning goes then at the latest."""
+    due = sla.get("due_at") if isinstance(sla, dict) else None
+    return datetime.fromisoformat(due) if isinstance(due, str) else None
 
 
 def _resolve_linked(ticket: Ticket, params: Any, trigger: Trigger, runtime: Runtime,
@@ -208,6 +217,9 @@ def _notify_requests(ticket: Ticket, params: Any, runtime: Runtime) -> list[Mail
         elif target == "team":
             requests += [agent_request(params["template"], agent) for agent in
                          runtime.teams.agents(ticket.team or _first(runtime.teams.team_names))]
+        elif target == "team_lead":
+            requests += [agent_request(params["template"], agent) for agent in
+                         runtime.teams.leads(ticket.team or _first(runtime.teams.team_names))]
         elif "@" in target:
             agent = runtime.teams.agent(target)
             requests.append(agent_request(params["template"], agent) if agent
