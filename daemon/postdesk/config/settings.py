@@ -85,6 +85,9 @@ class BrandingSettings:
 class AgentSettings:
     trusted_authserv_ids: tuple[str, ...] = ()
     verify_dkim: bool = False
+    # A customer's files ride along with agents' notifications up to this total (bytes);
+    # the rest are listed by name and size (0: list them all, attach none).
+    max_notification_attachments: int = 10 * 1024 * 1024
 
 
 @dataclass(frozen=True)

@@ -121,6 +121,15 @@ def participant_emails(ticket_id: int) -> list[str]:
     return [str(email) for (email,) in query.tuples()]
 
 
+def message_files(message_id: int) -> list[tuple[int, str, int]]:
+    """(id, file name, size) of a stored message's attachments that are files (not inline
+    images), in the order they came."""
+    query: Any = (Attachment.select(Attachment.id, Attachment.filename, Attachment.size)
+                  .where((Attachment.message == message_id) & ~Attachment.inline)
+                  .order_by(Attachment.id))
+    return [(int(i), str(name), int(size)) for i, name, size in query.tuples()]
+
+
 def attached_files(message_id: int) -> tuple[int, ...]:
     """The ids of a stored message's attachments that are files (not inline images)."""
     return tuple(a.id for a in Attachment.select(Attachment.id)

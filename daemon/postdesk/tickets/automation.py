@@ -25,7 +25,7 @@ from postdesk.store import fastsql, rule_lookups, ticket_lookups
 from postdesk.store.models import Message, Outbox, Ticket
 from postdesk.tickets import service
 from postdesk.tickets.effects import APPLIERS, ChangedBy, apply_effect
-from postdesk.tickets.mailing import MailRequest, build_mail
+from postdesk.tickets.mailing import MailRequest, build_mail, sla_due
 from postdesk.tickets.notify_hold import hold_until_open, wants_hold
 from postdesk.tickets.teams import Agent
 from postdesk.tickets.unit_of_work import UnitOfWork
@@ -53,6 +53,10 @@ class Trigger:
     outbox_ids: list[int] = field(default_factory=list)
     status_since: datetime | None = None  # when the ticket entered its status before the rules
     mail_context: dict[str, Any] = field(default_factory=dict)  # for the templates (e.g. sla)
+    #: the stored message behind the event, for agents' notifications: {"id": Message id,
+    #: "author": {name, email, role, verified}}; its files are attached or listed
+    message: dict[str, Any] = field(default_factory=dict)
+    agent_facts: dict[str, Any] | None = field(default=None, repr=False)  # once per event
 
 
 def facts_of(ticket: Ticket) -> TicketFacts:
@@ -179,6 +183,30 @@ def _make_mail(effect: Effect, ticket: Ticket, trigger: Trigger, runtime: Runtim
                                      actor=by.actor, rule=rule, now=now, work=by.work)
 
 
+def _agent_facts(ticket: Ticket, trigger: Trigger, runtime: Runtime, now: datetime
+                 ) -> dict[str, Any]:
+    """What agents' notifications of this event show besides the ticket: the most urgent
+    clock's due time, the message's real author, its files (attached up to
+    `[agents] max_notification_attachments`, listed beyond). Read once per event."""
+    if trigger.agent_facts is None:
+        files = (ticket_lookups.message_files(trigger.message["id"])
+                 if trigger.message.get("id") else [])
+        room = runtime.settings.agents.max_notification_attachments
+        attach, listed = [], []
+        for file_id, name, size in files:
+            fits = 0 < size <= room
+            if fits:
+                room -= size
+                attach.append(file_id)
+            listed.append({"filename": name, "size": size, "attached": fits})
+        context: dict[str, Any] = {"sla_due": sla_due(ticket, runtime, now),
+                                   "attachments": listed}
+        if "author" in trigger.message:
+            context["author"] = trigger.message["author"]
+        trigger.agent_facts = {"attach": tuple(attach), "context": context}
+    return trigger.agent_facts
+
+
 def _due_at(sla: Any) -> datetime | None:
     """When the clock a warning is about falls due: a held warning goes then at the latest."""
     due = sla.get("due_at") if isinstance(sla, dict) else None
@@ -264,6 +292,10 @@ def _queue(ticket: Ticket, request: MailRequest, trigger: Trigger, runtime: Runt
         # "no answer for 7 days" counts from before the rule changed the status
         days = max((now - trigger.status_since).days, 0)
         request = replace(request, extra={**request.extra, "inactivity": {"days": days}})
+    if not request.to_customer:
+        facts = _agent_facts(ticket, trigger, runtime, now)
+        request = replace(request, attachments=request.attachments or facts["attach"],
+                          extra={"message_facts": facts["context"], **request.extra})
     mail = build_mail(request, ticket, runtime, now=now, desk_address=trigger.desk_address,
                       message_text=trigger.message_text)
     queued = service.queue_mail(ticket, mail, now=now)

@@ -44,6 +44,14 @@ def thread_ids(ticket: Ticket) -> tuple[str | None, list[str]]:
     return (inbound[-1] if inbound else None), references
 
 
+def sla_due(ticket: Ticket, runtime: Runtime, now: datetime) -> str | None:
+    """The most urgent clock's due time for agents' mail (ISO), None without one."""
+    from postdesk.sla.tracking.track import most_urgent_due  # it builds on the rules
+
+    due = most_urgent_due(ticket, runtime, now)
+    return due.isoformat() if due is not None else None
+
+
 def build_mail(request: MailRequest, ticket: Ticket, runtime: Runtime, *, now: datetime,
                desk_address: str | None = None, message_text: str = "") -> MailToSend:
     settings = runtime.settings
@@ -54,23 +62,30 @@ def build_mail(request: MailRequest, ticket: Ticket, runtime: Runtime, *, now: d
                 else fastsql.get_by(Customer, Customer.email, recipient))
     in_reply_to, references = thread_ids(ticket)
     role = CUSTOMER_ROLE if request.to_customer else agent_role(request.recipient)
+    extra = dict(request.extra)
+    facts = extra.pop("message_facts", {})  # agents' mail: due time, author, files
     context: dict[str, Any] = {
         "ticket": {
             "id": ticket.id, "subject": ticket.subject, "status": ticket.status,
             "public_status": runtime.statuses.public_name(ticket.status),
             "priority": ticket.priority, "request_type": ticket.request_type,
-            "created_at": ticket.created_at.isoformat(), "sla_due": None,
+            "created_at": ticket.created_at.isoformat(),
+            "sla_due": facts["sla_due"] if "sla_due" in facts else (
+                None if request.to_customer else sla_due(ticket, runtime, now)),
         },
         "customer": {"name": requester.name, "email": requester.email},
+        # who wrote the message (a Cc'd participant, a stranger): the requester unless known
+        "author": facts.get("author") or {"name": requester.name, "email": requester.email,
+                                          "role": "customer", "verified": True},
         "desk": {"name": settings.desk.name, "address": address},
-        "message": {"text": message_text, "attachments": []},
+        "message": {"text": message_text, "attachments": facts.get("attachments", [])},
         "agent": {"name": "", "email": "" if request.to_customer else request.recipient},
         "original": {"id": ticket.id},
         "inactivity": {"days": max((now - (ticket.status_changed_at or ticket.created_at)).days,
                                    0)},
         "note_address": reply_address(address, ticket.id, note_role(request.recipient),
                                       settings.desk.secret),
-        **request.extra,
+        **extra,
     }
     if request.to_customer:
         context = for_customer(context)
