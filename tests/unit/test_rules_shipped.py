@@ -69,6 +69,16 @@ def test_1_customer_reply_resumes_work_and_the_sla(shipped: RuleSet) -> None:
     assert run(shipped, agent, WAITING).effects == ()
 
 
+def test_1_a_participants_reply_resumes_work_too(shipped: RuleSet) -> None:
+    """Issue 24: a Cc'd colleague's answer left the ticket waiting, the SLA paused and
+    the 7-day auto-resolve armed."""
+    event = EventFacts("message.received", author_role="participant",
+                       author_email="bob@customer.example", body="Here is the serial.")
+    result = run(shipped, event, WAITING)
+    assert result.ticket.status == "in_progress" and not result.ticket.sla_paused
+    assert ("customer-replied-resumes-work", "resume_sla", {}) in summary(result)
+
+
 def test_2_asking_the_customer_pauses_the_sla(shipped: RuleSet) -> None:
     working = replace(WAITING, status="in_progress", sla_paused=False)
     event = EventFacts("status.changed", author_role="agent", author_email="ann@desk.example",
