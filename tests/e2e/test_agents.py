@@ -64,7 +64,6 @@ def test_agent_reply_reaches_customer_and_participant_without_commands_or_histor
     agent_reply(desk, "agent.en@example.com",
                 "#status waiting_for_customer\nPlease send the serial number." + QUOTE)
     wait_for(processed(2))
-    wait_for(lambda: mails_to(desk, "bob@customer.example"))
     [answer] = wait_for(lambda: [m for m in mails_to(desk, "zoe@customer.example")
                                  if "serial number" in text_of(m)])
     text = text_of(answer)
@@ -72,7 +71,18 @@ def test_agent_reply_reaches_customer_and_participant_without_commands_or_histor
     assert answer["From"].addresses[0].display_name == "Support EN via Example Support"
     assert answer["From"].addresses[0].addr_spec == "support@example.com"
     assert answer["Auto-Submitted"] is None
-    assert any("serial number" in text_of(m) for m in mails_to(desk, "bob@customer.example"))
+    # one mail, the participant in Cc as in the customer's mail (issue 24: two mails
+    # without Cc, so neither knew the other was told)
+    assert [a.addr_spec for a in answer["Cc"].addresses] == ["bob@customer.example"]
+    assert not [m for m in read_outgoing(desk.outgoing) if "serial number" in text_of(m)
+                and m["Message-ID"] != answer["Message-ID"]]
+    # and its References name only what the customers have seen: no agent notification
+    notifications = {m["Message-ID"] for m in read_outgoing(desk.outgoing)
+                     if m["To"].addresses[0].addr_spec.startswith("agent.")}
+    assert notifications and not notifications & set(answer["References"].split())
+    [ack] = [m for m in mails_to(desk, "zoe@customer.example")
+             if m["Message-ID"] != answer["Message-ID"]]
+    assert answer["References"].split() == ["<first@customer.example>", ack["Message-ID"]]
     ticket = Ticket.get()
     assert ticket.status == "waiting_for_customer"
     paused = Event.get(Event.kind == "sla.paused")

@@ -113,6 +113,28 @@ def existing_tickets(ticket_ids: Collection[int]) -> set[int]:
     return {t.id for t in Ticket.select(Ticket.id).where(Ticket.id.in_(tuple(ticket_ids)))}
 
 
+def public_thread_message_ids(ticket_id: int) -> tuple[list[str], list[str]]:
+    """The Message-IDs of the ticket's thread that its customers have seen: (the mails the
+    customer's side wrote, the mails we sent to the customer's side), each oldest first.
+    Agents' own mails, internal notes and notifications to agents are not among them."""
+    param = database.obj.param
+    inbound: list[str] = []
+    outbound: list[str] = []
+    for outgoing, _, message_id in database.execute_sql(
+            f'SELECT 0, "id", "message_id" FROM "message" WHERE "ticket_id" = {param} '
+            'AND "message_id" IS NOT NULL AND "direction" = \'in\' '
+            'AND "visibility" = \'public\' UNION ALL '
+            f'SELECT 1, "o"."id", "o"."message_id" FROM "outbox" AS "o" '
+            f'WHERE "o"."ticket_id" = {param} AND "o"."recipient" IN ('
+            'SELECT "c"."email" FROM "customer" AS "c" JOIN "ticket" AS "t" '
+            f'ON "t"."requester_id" = "c"."id" WHERE "t"."id" = {param} UNION '
+            'SELECT "c"."email" FROM "participant" AS "p" JOIN "customer" AS "c" '
+            f'ON "c"."id" = "p"."customer_id" WHERE "p"."ticket_id" = {param}) '
+            'ORDER BY 1, 2', [ticket_id, ticket_id, ticket_id, ticket_id]):
+        (outbound if outgoing else inbound).append(str(message_id))
+    return inbound, outbound
+
+
 def participant_emails(ticket_id: int) -> list[str]:
     """The addresses of the ticket's participants (not its requester), in the order they
     joined."""

@@ -35,11 +35,15 @@ class MailRequest:
     from_name: str | None = None  # e.g. "Support PL via Example Support"
     automatic: bool = True  # False for an agent's own reply relayed to the customer
     attachments: tuple[int, ...] = ()  # stored attachments to send along (their ids)
+    cc: tuple[str, ...] = ()  # the others on the customer's side, in Cc of the same mail
 
 
-def thread_ids(ticket: Ticket) -> tuple[str | None, list[str]]:
-    """(In-Reply-To, References) that keep a mail in the ticket's thread."""
-    inbound, outbound = ticket_lookups.thread_message_ids(ticket.id)
+def thread_ids(ticket: Ticket, *, public: bool = False) -> tuple[str | None, list[str]]:
+    """(In-Reply-To, References) that keep a mail in the ticket's thread; `public`: only
+    what the customer's side has seen (mail to customers must not reveal the Message-IDs
+    of agents' notifications and notes)."""
+    inbound, outbound = (ticket_lookups.public_thread_message_ids(ticket.id) if public
+                         else ticket_lookups.thread_message_ids(ticket.id))
     references = [*inbound, *outbound][-20:]
     return (inbound[-1] if inbound else None), references
 
@@ -60,7 +64,7 @@ def build_mail(request: MailRequest, ticket: Ticket, runtime: Runtime, *, now: d
     recipient = request.recipient.lower()
     customer = (requester if recipient == requester.email
                 else fastsql.get_by(Customer, Customer.email, recipient))
-    in_reply_to, references = thread_ids(ticket)
+    in_reply_to, references = thread_ids(ticket, public=request.to_customer)
     role = CUSTOMER_ROLE if request.to_customer else agent_role(request.recipient)
     extra = dict(request.extra)
     facts = extra.pop("message_facts", {})  # agents' mail: due time, author, files
@@ -108,6 +112,7 @@ def build_mail(request: MailRequest, ticket: Ticket, runtime: Runtime, *, now: d
                                else "auto-replied" if request.to_customer else "auto-generated"),
             LOOP_HEADER: runtime.identity.loop_value,
             "attachments": list(request.attachments),
+            **({"cc": list(request.cc)} if request.cc else {}),
         },
         automatic=request.automatic,
     )
