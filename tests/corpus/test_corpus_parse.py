@@ -41,8 +41,9 @@ def _skip_without_corpus() -> None:
         pytest.skip(f"corpus not found at {CORPUS}")
 
 
-def _absent_param() -> Any:
-    return pytest.param(None, id="corpus-absent")
+def _absent_param(names: int = 1) -> Any:
+    """One placeholder case (skipped in the test) with a value for each parameter name."""
+    return pytest.param(*([None] * names), id="corpus-absent")
 
 
 def _read(folder: str, relative: str) -> bytes:
@@ -82,7 +83,7 @@ _XFAIL = {
 def _params(folder: str) -> list[Any]:
     entries = _expected(folder)
     if not entries:
-        return [_absent_param()]
+        return [_absent_param(names=2)]
     return [
         pytest.param(key, entries[key], id=key, marks=_marks(folder, key))
         for key in sorted(entries)

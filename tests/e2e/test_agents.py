@@ -64,7 +64,6 @@ def test_agent_reply_reaches_customer_and_participant_without_commands_or_histor
     agent_reply(desk, "agent.en@example.com",
                 "#status waiting_for_customer\nPlease send the serial number." + QUOTE)
     wait_for(processed(2))
-    wait_for(lambda: mails_to(desk, "bob@customer.example"))
     [answer] = wait_for(lambda: [m for m in mails_to(desk, "zoe@customer.example")
                                  if "serial number" in text_of(m)])
     text = text_of(answer)
@@ -72,7 +71,18 @@ def test_agent_reply_reaches_customer_and_participant_without_commands_or_histor
     assert answer["From"].addresses[0].display_name == "Support EN via Example Support"
     assert answer["From"].addresses[0].addr_spec == "support@example.com"
     assert answer["Auto-Submitted"] is None
-    assert any("serial number" in text_of(m) for m in mails_to(desk, "bob@customer.example"))
+    # one mail, the participant in Cc as in the customer's mail (issue 24: two mails
+    # without Cc, so neither knew the other was told)
+    assert [a.addr_spec for a in answer["Cc"].addresses] == ["bob@customer.example"]
+    assert not [m for m in read_outgoing(desk.outgoing) if "serial number" in text_of(m)
+                and m["Message-ID"] != answer["Message-ID"]]
+    # and its References name only what the customers have seen: no agent notification
+    notifications = {m["Message-ID"] for m in read_outgoing(desk.outgoing)
+                     if m["To"].addresses[0].addr_spec.startswith("agent.")}
+    assert notifications and not notifications & set(answer["References"].split())
+    [ack] = [m for m in mails_to(desk, "zoe@customer.example")
+             if m["Message-ID"] != answer["Message-ID"]]
+    assert answer["References"].split() == ["<first@customer.example>", ack["Message-ID"]]
     ticket = Ticket.get()
     assert ticket.status == "waiting_for_customer"
     paused = Event.get(Event.kind == "sla.paused")
@@ -363,3 +373,39 @@ def test_customer_reply_reaches_the_team_then_only_the_assignee(desk):
                       if "flames" in text_of(m)])
     wait_for(processed(4))
     assert not [m for m in mails_to(desk, "agent.pl@example.com") if "flames" in text_of(m)]
+
+
+def test_links_of_html_mail_reach_both_parts_and_the_agent(desk):
+    """Issue 24: an HTML-only reply reached the customer as "See our status page." with the
+    URL in neither part, and a customer's "Link: help" reached agents without its URL."""
+    [notification] = mails_to(desk, "agent.en@example.com")
+    reply = customer_mail(sender="agent.en@example.com",
+                          to=notification["Reply-To"].addresses[0].addr_spec,
+                          subject=f"Re: {notification['Subject']}", message_id="<html@example.com>")
+    reply.set_content('<p>See <a href="https://status.example.com/incident/42">our status '
+                      'page</a>. Call <a href="tel:+48221234567">our hotline</a> or write to '
+                      '<a href="mailto:billing@example.com">billing</a>.</p>', subtype="html")
+    send_mail(desk, reply)
+    wait_for(processed(2))
+    [answer] = wait_for(lambda: [m for m in mails_to(desk, "zoe@customer.example")
+                                 if "status page" in text_of(m)])
+    text = text_of(answer)
+    assert "our status page (https://status.example.com/incident/42)" in text
+    assert "our hotline (tel:+48221234567)" in text
+    assert "billing (mailto:billing@example.com)" in text
+    html = answer.get_body(("html",)).get_content()
+    assert '<a href="https://status.example.com/incident/42">' in html
+    assert '<a href="tel:+48221234567">' in html and '<a href="mailto:billing@example.com">' in html
+
+    question = customer_mail(sender="Zoë Kowalska <zoe@customer.example>",
+                             subject=f"Re: {answer['Subject']}", message_id="<zoe-2@example.com>",
+                             headers={"In-Reply-To": answer["Message-ID"]})
+    question.set_content('<p>Link: <a href="https://help.example.net/a?b=1&amp;c=2">help</a></p>',
+                         subtype="html")
+    send_mail(desk, question)
+    wait_for(processed(3))
+    [told] = wait_for(lambda: [m for m in mails_to(desk, "agent.en@example.com")
+                               if "Link: help" in text_of(m)])
+    assert "Link: help (https://help.example.net/a?b=1&c=2)" in text_of(told)
+    stored = Message.get(Message.text.contains("Link: help"))
+    assert stored.text.startswith("Link: help (https://help.example.net/a?b=1&c=2)")

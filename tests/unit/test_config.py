@@ -76,19 +76,20 @@ def test_bad_environment_value_is_named(config: Path) -> None:
 
 
 @pytest.mark.parametrize(("key", "value", "message"), [
-    ("POSTDESK_SMTP_LISTEN", "2525", "listen must look like 127.0.0.1:2525"),
-    ("POSTDESK_OUTGOING_STARTTLS", "maybe", "starttls must be one of required"),
-    ("POSTDESK_OUTGOING_TRANSPORT", "ftp://x", "transport must be 'maildir:PATH'"),
-    ("POSTDESK_DESK_SECRET", "short", "secret must be at least 16 characters"),
+    ("POSTDESK_SMTP_LISTEN", "2525", "listen) must look like 127.0.0.1:2525"),
+    ("POSTDESK_OUTGOING_STARTTLS", "maybe", "starttls) must be one of required"),
+    ("POSTDESK_OUTGOING_TRANSPORT", "ftp://x", "transport) must be 'maildir:PATH'"),
+    ("POSTDESK_DESK_SECRET", "short", "secret) must be at least 16 characters"),
     ("POSTDESK_DESK_ADDRESSES", "support+x@example.com", "is not a plain address"),
-    ("POSTDESK_BROKER_URL", "kafka://x", "[broker] url must be 'embedded'"),
+    ("POSTDESK_BROKER_URL", "kafka://x", "[broker] url) must be 'embedded'"),
     ("POSTDESK_OUTGOING_SEND_LEASE", "45",
-     "send_lease (45 s) must be at least twice timeout (30 s)"),
+     "send_lease) (45 s) must be at least twice timeout (30 s)"),
 ])
 def test_invalid_values_are_explained(config: Path, key: str, value: str, message: str) -> None:
     with pytest.raises(ConfigError) as error:
         load_settings(config, environ={key: value})
-    assert message in str(error.value) and str(config) in str(error.value)
+    # the value came from the environment: the variable is named (issue 24), not the file
+    assert message in str(error.value) and f"${key}" in str(error.value)
 
 
 def test_missing_config_says_how_to_get_one(tmp_path: Path, monkeypatch) -> None:
@@ -105,7 +106,43 @@ def test_broken_toml_names_the_file(config: Path) -> None:
 
 
 def test_branding_is_checked_where_it_is_set(config: Path) -> None:
-    with pytest.raises(ConfigError, match=r"\[branding\] primary_colour must be a hex colour"):
+    with pytest.raises(ConfigError, match=r"\[branding\] primary_colour\) must be a hex colour"):
         load_settings(config, environ={"POSTDESK_BRANDING_PRIMARY_COLOUR": "red"})
-    with pytest.raises(ConfigError, match=r"\[branding\] logo_url must start with https://"):
+    with pytest.raises(ConfigError, match=r"\[branding\] logo_url\) must start with https://"):
         load_settings(config, environ={"POSTDESK_BRANDING_LOGO_URL": "javascript:alert(1)"})
+
+
+@pytest.mark.parametrize(("variable", "suggestion"), [
+    ("POSTDESK_DATABSE_URL", "POSTDESK_DATABASE_URL"),
+    ("POSTDESK_SMPT_LISTEN", "POSTDESK_SMTP_LISTEN"),
+])
+def test_a_mistyped_environment_variable_is_an_error_naming_it(
+        config: Path, variable: str, suggestion: str) -> None:
+    """Issue 24: POSTDESK_DATABSE_URL was ignored and the desk ran on SQLite."""
+    with pytest.raises(ConfigError) as error:
+        load_settings(config, environ={variable: "postgresql://u:p@db/desk"})
+    assert str(error.value).startswith(
+        f"${variable} is not a Postdesk setting; did you mean '{suggestion}'?")
+    # the test suite's and the benchmarks' own variables are no settings and no error
+    load_settings(config, environ={"POSTDESK_TEST_PG_SERVER": "x", "POSTDESK_BENCH_DIR": "y",
+                                   "POSTDESK_CONFIG": str(config)})
+
+
+@pytest.mark.parametrize(("variable", "value", "message"), [
+    ("POSTDESK_SMTP_LISTEN", "notahostport",
+     "$POSTDESK_SMTP_LISTEN ([smtp] listen) must look like 127.0.0.1:2525, not 'notahostport'"),
+    ("POSTDESK_DATABASE_URL", "mysql://x",
+     "$POSTDESK_DATABASE_URL ([database] url) must start with sqlite:/// or postgresql://"),
+    ("POSTDESK_OUTGOING_STARTTLS", "maybe",
+     "$POSTDESK_OUTGOING_STARTTLS ([outgoing] starttls) must be one of"),
+])
+def test_an_error_about_an_environment_value_names_the_variable_not_the_file(
+        config: Path, variable: str, value: str, message: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        load_settings(config, environ={variable: value})
+    assert str(error.value).startswith(message)
+    assert str(config) not in str(error.value)
+    config.write_text(config.read_text().replace('listen = "127.0.0.1:2525"',
+                                                 'listen = "notahostport"'))
+    with pytest.raises(ConfigError, match=r"postdesk.toml: \[smtp\] listen must look like"):
+        load_settings(config, environ={})  # from the file: the file is named

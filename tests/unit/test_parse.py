@@ -712,3 +712,16 @@ def test_headers_with_huge_runs_of_blanks_or_at_signs_read_as_before() -> None:
     # Past [limits] max_address_header (issue 25 point 9) addresses are still found, by a
     # linear search for addr-specs; display names are read only within the cap.
     assert parsed.to == (Address("support@example.com", ""),)
+
+
+def test_html_links_keep_their_targets_in_the_text() -> None:
+    """Issue 24: "See our status page." lost the URL; mailto: and tel: are kept too."""
+    from postdesk.mail.htmltext import html_to_text
+
+    text = html_to_text(
+        '<p>See <a href="https://status.example.com/incident/42">our status page</a>.</p>'
+        '<p><a href="mailto:a@example.com">a@example.com</a>, <a href="tel:+4812">call</a>, '
+        '<a href="https://example.com/">https://example.com</a>, '
+        '<a href="javascript:alert(1)">js</a>, <a href="#top">top</a>, <a href="cid:x">img</a></p>')
+    assert text == ("See our status page (https://status.example.com/incident/42).\n\n"
+                    "a@example.com, call (tel:+4812), https://example.com, js, top, img")

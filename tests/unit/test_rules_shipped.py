@@ -48,7 +48,7 @@ def test_the_shipped_automations_load(shipped: RuleSet) -> None:
         "resolve-after-7-days-without-reply",
         "acknowledge-new-ticket", "tell-the-assignee-about-a-customer-reply",
         "tell-the-team-about-a-customer-reply", "warn-the-assignee-before-a-breach",
-        "warn-the-team-before-a-breach"]
+        "warn-the-team-before-a-breach", "tell-the-team-lead-about-a-breach"]
     assert shipped.files == ("rules/automation.yaml",)
 
 
@@ -67,6 +67,16 @@ def test_1_customer_reply_resumes_work_and_the_sla(shipped: RuleSet) -> None:
     assert result.ticket.status == "in_progress" and not result.ticket.sla_paused
     agent = replace(event, author_role="agent", author_email="ann@desk.example")
     assert run(shipped, agent, WAITING).effects == ()
+
+
+def test_1_a_participants_reply_resumes_work_too(shipped: RuleSet) -> None:
+    """Issue 24: a Cc'd colleague's answer left the ticket waiting, the SLA paused and
+    the 7-day auto-resolve armed."""
+    event = EventFacts("message.received", author_role="participant",
+                       author_email="bob@customer.example", body="Here is the serial.")
+    result = run(shipped, event, WAITING)
+    assert result.ticket.status == "in_progress" and not result.ticket.sla_paused
+    assert ("customer-replied-resumes-work", "resume_sla", {}) in summary(result)
 
 
 def test_2_asking_the_customer_pauses_the_sla(shipped: RuleSet) -> None:
@@ -157,6 +167,9 @@ def test_8_a_warning_goes_to_the_assignee_or_else_the_team(shipped: RuleSet) -> 
     assert summary(run(shipped, warning, nobody)) == [
         ("warn-the-team-before-a-breach", "notify",
          {"template": "sla_warning", "to": ("team",), "team": "hardware", "assignee": None})]
-    # a breach is the admin's to decide (escalate, reassign): nothing shipped
-    assert run(shipped, EventFacts("sla.breached", old="resolution", new="breach"),
-               WAITING).effects == ()
+    # a breach goes to the team lead (issue 24: breaches were silent out of the box)
+    assert summary(run(shipped, EventFacts("sla.breached", old="resolution", new="breach"),
+                       WAITING)) == [
+        ("tell-the-team-lead-about-a-breach", "notify",
+         {"template": "sla_warning", "to": ("team_lead",), "team": "hardware",
+          "assignee": "ann@desk.example"})]

@@ -1,9 +1,12 @@
 """SLA warnings reach people only in their business hours (issue 8), with the clock passed in.
 
-The policy runs 24/7, so the scheduler raises warnings at night; the office
-calendar (Warsaw, Mon-Fri 08:00-16:00, Polish holidays) says when people are
-at work. Ann has no zone of her own (the calendar's: Warsaw); Bob works from
-New York, where the same hours are New York time. 2026-03-08 is the US switch
+The policy's calendar runs every day around the clock except Polish holidays
+(so it is not 24/7 and its warnings may wait), so the scheduler raises
+warnings at night; the office calendar (Warsaw, Mon-Fri 08:00-16:00, Polish
+holidays) says when people are at work. A 24/7 policy's warnings go at once,
+and a held warning goes at the clock's due time at the latest (issue 24).
+Ann has no zone of her own (the calendar's: Warsaw); Bob works from New York,
+where the same hours are New York time. 2026-03-08 is the US switch
 to summer time, Warsaw switches on 2026-03-29.
 """
 
@@ -37,11 +40,12 @@ calendars:
     hours: {mon-fri: ["08:00-16:00"]}
     holidays: {country: PL}
   always: {timezone: UTC, hours: "24/7"}
+  nights: {timezone: UTC, hours: {mon-sun: ["00:00-24:00"]}, holidays: {country: PL}}
 policies:
   - name: standard
-    calendar: always
-    targets: {first_response: 1h, resolution: 8h}
-    warn: ["50%"]
+    calendar: nights
+    targets: {first_response: 90h, resolution: 400h}
+    warn: ["25%"]
 notify_hours:
   calendar: office
   teams: {night-shift: always}
@@ -73,6 +77,9 @@ rules:
 FRIDAY_NIGHT = datetime(2026, 3, 6, 22, 30, tzinfo=UTC)  # 23:30 in Warsaw, 17:30 in New York
 MONDAY_WARSAW = datetime(2026, 3, 9, 7, 0, tzinfo=UTC)  # 08:00 CET
 MONDAY_NEW_YORK = datetime(2026, 3, 9, 12, 0, tzinfo=UTC)  # 08:00 EDT (summer time since Sunday)
+SATURDAY_NIGHT = FRIDAY_NIGHT + timedelta(hours=22, minutes=31)  # past the 25 % warning
+BREACH = FRIDAY_NIGHT + timedelta(hours=90)  # Tuesday 16:30 UTC, 17:30 in Warsaw
+WEDNESDAY_WARSAW = datetime(2026, 3, 11, 7, 0, tzinfo=UTC)
 CONFIG = parse_sla(SLA)
 
 
@@ -107,14 +114,14 @@ def test_an_agent_a_team_or_everyone() -> None:
     assert bob.name == "office" and bob.zone.key == "America/New_York"
     without = parse_sla(SLA.split("notify_hours:")[0])
     assert recipient_calendar(without.notify_hours, without.default.calendar,
-                              "ann@example.com").name == "always"  # the default policy's
+                              "ann@example.com").name == "nights"  # the default policy's
 
 
 def test_a_bad_notify_hours_section_names_its_line() -> None:
-    with pytest.raises(RuleError, match=r"rules/sla.yaml:13: unknown calendar 'ofice' "
+    with pytest.raises(RuleError, match=r"rules/sla.yaml:14: unknown calendar 'ofice' "
                                         r"\(did you mean 'office'\?\)"):
         parse_sla(SLA.replace("  calendar: office\n  teams", "  calendar: ofice\n  teams"))
-    with pytest.raises(RuleError, match=r"rules/sla.yaml:13: unknown key 'calender'"):
+    with pytest.raises(RuleError, match=r"rules/sla.yaml:14: unknown key 'calender'"):
         parse_sla(SLA.replace("  calendar: office\n  teams", "  calender: office\n  teams"))
 
 
@@ -168,8 +175,8 @@ def sent_files(runtime: Runtime) -> list[Path]:
 
 def test_a_night_warning_waits_for_each_agents_morning_and_goes_once(desk: Runtime) -> None:
     ticket = open_ticket(desk)
-    result = scan(FRIDAY_NIGHT + timedelta(minutes=31), desk)  # the 50 % warning at 23:00
-    assert result.fired == [(ticket.id, "first_response#1:50%")]
+    result = scan(SATURDAY_NIGHT, desk)  # the 25 % warning at 21:00 on Saturday
+    assert result.fired == [(ticket.id, "first_response#1:25%")]
     assert result.outbox_ids == []  # nothing to send tonight
     held = rows()
     assert set(held) == {"ann@example.com", "bob@example.com"}
@@ -181,7 +188,7 @@ def test_a_night_warning_waits_for_each_agents_morning_and_goes_once(desk: Runti
         ("ann@example.com", "2026-03-09T08:00:00+01:00", "Europe/Warsaw"),
         ("bob@example.com", "2026-03-09T08:00:00-04:00", "America/New_York")]
 
-    saturday = datetime(2026, 3, 7, 10, 0, tzinfo=UTC)
+    saturday = datetime(2026, 3, 8, 10, 0, tzinfo=UTC)  # Sunday, in fact
     ann = held["ann@example.com"].id
     assert send_outbox(ann, desk, now=saturday) == "skipped"  # a stray dispatch is refused
     recorder = Recorder()
@@ -203,18 +210,23 @@ def test_a_night_warning_waits_for_each_agents_morning_and_goes_once(desk: Runti
     assert recorder.outgoing_ids == [ann, bob]
     assert send_outbox(bob, desk, now=MONDAY_NEW_YORK + timedelta(seconds=5)) == "sent"
     assert len(sent_files(desk)) == 2
-    scan(MONDAY_NEW_YORK + timedelta(minutes=1), desk)  # no warning again; only the breach
+    scan(MONDAY_NEW_YORK + timedelta(minutes=1), desk)  # no warning again
+    assert Outbox.select().where(Outbox.kind == "sla_warning").count() == 2
+    scan(BREACH + timedelta(minutes=1), desk)  # the breach, at once
     assert Outbox.select().where(Outbox.kind == "sla_warning").count() == 2 + 1
 
 
 def test_a_breach_goes_at_once_and_anytime_decides_either_way(desk: Runtime) -> None:
     open_ticket(desk)
-    scan(FRIDAY_NIGHT + timedelta(minutes=61), desk)  # warning and breach in one scan
-    breach = [row for row in Outbox.select().where(Outbox.recipient == "ann@example.com")
-              .order_by(Outbox.id)][-1]
-    assert breach.not_before is None and breach.next_attempt_at == FRIDAY_NIGHT + timedelta(
-        minutes=61)
-    assert send_outbox(breach.id, desk, now=FRIDAY_NIGHT + timedelta(minutes=61)) == "sent"
+    late = BREACH + timedelta(minutes=1)  # 17:31 in Warsaw, after office hours
+    scan(late, desk)  # warning and breach in one scan
+    mine = [row for row in Outbox.select().order_by(Outbox.id)]
+    # the warning is past its due time: held no longer than the breach, it goes now
+    assert [(row.recipient, row.not_before) for row in mine] == [
+        ("ann@example.com", None), ("bob@example.com", None), ("ann@example.com", None)]
+    breach = mine[-1]
+    assert breach.next_attempt_at == late
+    assert send_outbox(breach.id, desk, now=late) == "sent"
 
     Outbox.delete().execute()
     flipped = RULES.replace("{template: sla_warning, to: team}",
@@ -225,11 +237,11 @@ def test_a_breach_goes_at_once_and_anytime_decides_either_way(desk: Runtime) -> 
         flipped)
     desk = Runtime(desk.settings)
     second = open_ticket(desk)
-    result = scan(FRIDAY_NIGHT + timedelta(minutes=61), desk)
-    mine = {(row.recipient, row.not_before) for row in Outbox.select()
+    result = scan(late, desk)
+    held = {(row.recipient, row.not_before) for row in Outbox.select()
             .where(Outbox.ticket == second.id)}
-    assert mine == {("ann@example.com", None), ("bob@example.com", None),  # the warnings
-                    ("ann@example.com", MONDAY_WARSAW)}  # the breach, held
+    assert held == {("ann@example.com", None), ("bob@example.com", None),  # the warnings
+                    ("ann@example.com", WEDNESDAY_WARSAW)}  # the breach, held as asked
     assert len(result.outbox_ids) == 2
 
 
@@ -237,9 +249,31 @@ def test_without_business_hours_nothing_is_held(desk: Runtime) -> None:
     sla = Path(desk.settings.path(desk.settings.paths.rules)) / "sla.yaml"
     sla.write_text(SLA.replace("  calendar: office\n  teams", "  calendar: always\n  teams"))
     open_ticket(desk)
-    result = scan(FRIDAY_NIGHT + timedelta(minutes=31), desk)
+    result = scan(SATURDAY_NIGHT, desk)
     assert len(result.outbox_ids) == 2
     assert all(row.not_before is None for row in Outbox.select())
+
+
+def test_a_24_7_policy_warns_at_once_at_night(desk: Runtime) -> None:
+    """Issue 24: an urgent ticket's warning was held until 08:00, hours after its breach."""
+    sla = Path(desk.settings.path(desk.settings.paths.rules)) / "sla.yaml"
+    sla.write_text(SLA.replace("    calendar: nights\n", "    calendar: always\n"))
+    open_ticket(desk)
+    result = scan(FRIDAY_NIGHT + timedelta(hours=22, minutes=31), desk)
+    assert len(result.outbox_ids) == 2  # Ann and Bob, tonight
+    assert [row.not_before for row in Outbox.select()] == [None, None]
+    assert not Event.select().where(Event.kind == "mail.held").exists()
+
+
+def test_a_held_warning_goes_at_the_due_time_at_the_latest(desk: Runtime) -> None:
+    sla = Path(desk.settings.path(desk.settings.paths.rules)) / "sla.yaml"
+    sla.write_text(SLA.replace("{first_response: 90h, resolution: 400h}",
+                               "{first_response: 1h, resolution: 400h}"))
+    open_ticket(desk)
+    scan(FRIDAY_NIGHT + timedelta(minutes=31), desk)  # the 25 % warning at 22:45
+    due = FRIDAY_NIGHT + timedelta(hours=1)
+    assert {row.recipient: row.not_before for row in Outbox.select()} == {
+        "ann@example.com": due, "bob@example.com": due}  # not Monday morning
 
 
 def test_the_shipped_rule_warns_the_assignee_in_her_morning(desk: Runtime) -> None:
@@ -249,8 +283,30 @@ def test_the_shipped_rule_warns_the_assignee_in_her_morning(desk: Runtime) -> No
     (Path(desk.settings.path(desk.settings.paths.rules)) / "automation.yaml").write_text(shipped)
     desk = Runtime(desk.settings)
     ticket = open_ticket(desk)
-    scan(FRIDAY_NIGHT + timedelta(minutes=31), desk)
+    scan(SATURDAY_NIGHT, desk)
     [warning] = Outbox.select().where(Outbox.kind == "sla_warning")
     assert (warning.recipient, warning.not_before) == ("ann@example.com", MONDAY_WARSAW)
     held = Event.get(Event.kind == "mail.held")
     assert (held.ticket_id, held.rule) == (ticket.id, "warn-the-assignee-before-a-breach")
+
+
+def test_the_shipped_rule_tells_the_team_lead_of_a_breach_at_once(desk: Runtime) -> None:
+    """Issue 24: the shipped automation.yaml had no rule on sla.breached."""
+    from postdesk.config.shipped import shipped
+
+    rules = Path(desk.settings.path(desk.settings.paths.rules))
+    (rules / "automation.yaml").write_text((shipped("rules") / "automation.yaml").read_text())
+    (rules / "teams.yaml").write_text(TEAMS.replace(
+        "  - name: support\n", "  - name: support\n    lead: lead@example.com\n"))
+    desk = Runtime(desk.settings)
+    ticket = open_ticket(desk)
+    late = BREACH + timedelta(minutes=1)
+    result = scan(late, desk)
+    assert (ticket.id, "first_response#1:breach") in result.fired
+    breach = [row for row in Outbox.select().where(Outbox.kind == "sla_warning")
+              if row.recipient == "lead@example.com"]
+    assert [(row.not_before, row.id in result.outbox_ids) for row in breach] == [(None, True)]
+    assert send_outbox(breach[0].id, desk, now=late) == "sent"
+    message = message_from_bytes(sent_files(desk)[-1].read_bytes())
+    assert message["To"] == "lead@example.com"
+    assert "SLA breached: First response" in message["Subject"]

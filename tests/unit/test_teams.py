@@ -127,3 +127,19 @@ def test_agent_values_given_once_are_shared_across_teams() -> None:
                        "  - name: b\n    agents: [{email: x@example.com, name: X, language: pl}]\n")
     assert book.agent("x@example.com") == Agent("x@example.com", "X", "pl", None)
     assert [a.name for a in book.agents("a")] == ["X"]
+
+
+def test_a_team_lead_hears_what_goes_to_the_lead_else_the_whole_team() -> None:
+    book = parse_teams(EXAMPLE.replace("  - name: support\n",
+                                       "  - name: support\n    lead: Agent.EN@Example.com\n"))
+    assert [a.email for a in book.leads("support")] == ["agent.en@example.com"]
+    assert book.leads("support")[0].name == "Support EN"  # the agent, with name and language
+    assert [a.email for a in book.leads("hardware")] == ["agent.pl@example.com",
+                                                         "hw.de@example.com"]
+    outsider = parse_teams(EXAMPLE.replace("  - name: hardware\n",
+                                           "  - name: hardware\n    lead: boss@example.com\n"))
+    assert outsider.leads("hardware") == (Agent("boss@example.com"),)
+    assert error_of(EXAMPLE.replace("  - name: support\n",
+                                    "  - name: support\n    lead: the boss\n")) == (
+        "rules/teams.yaml:3: 'the boss' is not an email address; write the team lead like "
+        "lead@example.com")

@@ -121,3 +121,15 @@ def test_an_edited_template_is_used_once_its_file_was_looked_at_again(tmp_path: 
     assert environment.get_template("t.txt.j2").render() == "old"
     now[0] += 1.0
     assert environment.get_template("t.txt.j2").render() == "new"
+
+
+def test_nl2br_links_web_mail_and_phone_addresses_and_nothing_escapes() -> None:
+    """Issue 24: the HTML part of an agent's reply keeps the links of the text part."""
+    from postdesk.notify.template_helpers import nl2br
+
+    html = nl2br('page (https://s.example/i?a=1&b=2).\ncall tel:+4812, '
+                 'x "https://q.example/"onmouseover=alert(1) <b>')
+    assert html == ('page (<a href="https://s.example/i?a=1&amp;b=2">'
+                    'https://s.example/i?a=1&amp;b=2</a>).<br>\ncall <a href="tel:+4812">'
+                    'tel:+4812</a>, x &#34;<a href="https://q.example/">https://q.example/</a>'
+                    '&#34;onmouseover=alert(1) &lt;b&gt;')

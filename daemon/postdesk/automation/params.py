@@ -22,7 +22,7 @@ from postdesk.automation.registry import ParamType
 from postdesk.config.rulesfile import Node, describe_value, suggest
 
 NONE_WORD = "none"
-RECIPIENT_ROLES = ("requester", "participants", "assignee", "team")
+RECIPIENT_ROLES = ("requester", "participants", "assignee", "team", "team_lead")
 _DURATION = re.compile(r"(\d+)\s*([wdhms])")
 _UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")

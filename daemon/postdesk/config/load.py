@@ -4,7 +4,9 @@ Every key has a fixed name and type; an unknown or mistyped key is an error
 that names the file, the line and the key (with a suggestion when one is
 close). Every key can be overridden by an environment variable
 ``POSTDESK_<SECTION>_<KEY>`` (``POSTDESK_SMTP_LISTEN=127.0.0.1:2600``); lists
-are comma-separated there.
+are comma-separated there. An unknown ``POSTDESK_*`` variable is an error
+naming it (a mistyped override would be ignored silently otherwise), and an
+error about a value the environment set names the variable, not the file.
 """
 
 from __future__ import annotations
@@ -155,9 +157,34 @@ def _coerce(kind: Any, value: Any, what: str) -> Any:
     return tuple(value)
 
 
+#: Variables of the test suite and the benchmarks: the desk never reads them.
+RESERVED_PREFIXES = ("POSTDESK_TEST_", "POSTDESK_BENCH_")
+
+
+def environment_variables() -> tuple[str, ...]:
+    """Every POSTDESK_* variable the desk reads: the config file and one per key."""
+    return (CONFIG_ENV, *(f"POSTDESK_{section.upper()}_{f.name.upper()}"
+                          for section, cls in SECTIONS.items() for f in fields(cls)))
+
+
+def check_environment(environ: Mapping[str, str]) -> None:
+    """A POSTDESK_* variable the desk does not know is a typo that would be silently
+    ignored (POSTDESK_DATABSE_URL: the desk runs on SQLite): refuse it, naming it."""
+    known = environment_variables()
+    for variable in sorted(environ):
+        if (variable.startswith("POSTDESK_") and variable not in known
+                and not variable.startswith(RESERVED_PREFIXES)):
+            raise ConfigError(f"${variable} is not a Postdesk setting{_suggest(variable, known)}"
+                              f" (settings are POSTDESK_<SECTION>_<KEY>, e.g. "
+                              f"POSTDESK_DATABASE_URL; unset it or fix its name)")
+
+
 def apply_environment(settings: Settings, environ: Mapping[str, str]) -> Settings:
-    """Override keys from POSTDESK_<SECTION>_<KEY> variables."""
+    """Override keys from POSTDESK_<SECTION>_<KEY> variables; an unknown POSTDESK_*
+    variable is an error (`check_environment`)."""
+    check_environment(environ)
     changed: dict[str, Any] = {}
+    origins = list(settings.from_environment)
     for section, cls in SECTIONS.items():
         current = getattr(settings, section)
         hints = get_type_hints(cls)
@@ -167,6 +194,7 @@ def apply_environment(settings: Settings, environ: Mapping[str, str]) -> Setting
             if variable not in environ:
                 continue
             raw = environ[variable]
+            origins.append((section, f.name, variable))
             if hints[f.name] is int:
                 try:
                     overrides[f.name] = int(raw)
@@ -174,9 +202,15 @@ def apply_environment(settings: Settings, environ: Mapping[str, str]) -> Setting
                     raise ConfigError(f"${variable} must be a whole number, not {raw!r}") from None
             else:
                 overrides[f.name] = _coerce(hints[f.name], raw, f"${variable}")
+            choices = CHOICES.get((section, f.name))
+            if choices is not None and overrides[f.name] not in choices:
+                raise ConfigError(f"${variable} ([{section}] {f.name}) must be one of "
+                                  f"{', '.join(choices)}, not {raw!r}{_suggest(raw, choices)}")
         if overrides:
             changed[section] = replace(current, **overrides)
-    return replace(settings, **changed) if changed else settings
+    if not changed:
+        return settings
+    return replace(settings, **changed, from_environment=tuple(origins))
 
 
 def _suggest(word: str, known: Any) -> str:

@@ -91,6 +91,9 @@ class BrandingSettings:
 class AgentSettings:
     trusted_authserv_ids: tuple[str, ...] = ()
     verify_dkim: bool = False
+    # A customer's files ride along with agents' notifications up to this total (bytes);
+    # the rest are listed by name and size (0: list them all, attach none).
+    max_notification_attachments: int = 10 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -190,6 +193,19 @@ class Settings:
     imap: tuple[ImapSource, ...] = ()
     source: Path | None = None
     base_dir: Path = Path(".")
+    #: (section, key, POSTDESK_* variable) of each value the environment set, so that an
+    #: error about the value names the variable, not the file
+    from_environment: tuple[tuple[str, str, str], ...] = ()
+
+    def origin(self, section: str, key: str) -> str:
+        """Where `[section] key` was set, for an error: ``$POSTDESK_SMTP_LISTEN ([smtp]
+        listen)`` when the environment set it, else ``FILE: [smtp] listen``."""
+        variable = next((v for s, k, v in self.from_environment if (s, k) == (section, key)),
+                        None)
+        if variable is not None:
+            return f"${variable} ([{section}] {key})"
+        where = str(self.source) if self.source else "<config>"
+        return f"{where}: [{section}] {key}"
 
     def path(self, relative: str) -> Path:
         """Resolve a path from the config file against the file's folder."""

@@ -84,73 +84,83 @@ def validate(settings: Settings) -> None:
         value = getattr(getattr(settings, section), key)
         if value not in choices:
             raise ConfigError(
-                f"{where}: [{section}] {key} must be one of {', '.join(choices)}, not {value!r}"
+                f"{settings.origin(section, key)}"
+                f" must be one of {', '.join(choices)}, not {value!r}"
             )
     desk = settings.desk
     if not desk.secret or len(desk.secret) < 16:
         raise ConfigError(
-            f"{where}: [desk] secret must be at least 16 characters "
+            f"{settings.origin('desk', 'secret')} must be at least 16 characters "
             "(it signs reply addresses; 'postdesk init' writes a random one)"
         )
     if not desk.addresses:
-        raise ConfigError(f"{where}: [desk] addresses must list at least one support address")
+        raise ConfigError(
+            f"{settings.origin('desk', 'addresses')}"
+            f" must list at least one support address")
     for address in desk.addresses:
         if address.count("@") != 1 or "+" in address.split("@")[0]:
             raise ConfigError(
-                f"{where}: [desk] addresses: {address!r} is not a plain address like "
+                f"{settings.origin('desk', 'addresses')}: {address!r} is not a plain address like "
                 "support@example.com"
             )
     _validate_aliases(where, desk.aliases, desk.addresses)
     brand = settings.branding
     if not re.fullmatch(r"#[0-9A-Fa-f]{3}(?:[0-9A-Fa-f]{3})?", brand.primary_colour):
-        raise ConfigError(f"{where}: [branding] primary_colour must be a hex colour like "
+        raise ConfigError(
+            f"{settings.origin('branding', 'primary_colour')}"
+            f" must be a hex colour like "
                           f"#2563eb, not {brand.primary_colour!r}")
     if brand.logo_url and not brand.logo_url.startswith(("https://", "http://", "cid:")):
-        raise ConfigError(f"{where}: [branding] logo_url must start with https://, not "
+        raise ConfigError(
+            f"{settings.origin('branding', 'logo_url')}"
+            f" must start with https://, not "
                           f"{brand.logo_url!r}")
-    parse_listen(settings.smtp.listen, f"{where}: [smtp] listen")
+    parse_listen(settings.smtp.listen, settings.origin("smtp", "listen"))
     if settings.lmtp.listen:
-        parse_listen(settings.lmtp.listen, f"{where}: [lmtp] listen")
+        parse_listen(settings.lmtp.listen, settings.origin("lmtp", "listen"))
     if settings.metrics.listen:
-        parse_listen(settings.metrics.listen, f"{where}: [metrics] listen")
+        parse_listen(settings.metrics.listen, settings.origin("metrics", "listen"))
     for key in ("max_outbox_backlog", "max_pending_age", "max_failed_inbound",
                 "max_failed_outbox", "failed_window", "max_heartbeat_age"):
         if getattr(settings.status, key) < 0:
-            raise ConfigError(f"{where}: [status] {key} must not be negative")
+            raise ConfigError(f"{settings.origin('status', key)} must not be negative")
     if settings.smtp.max_message_size < 1024:
-        raise ConfigError(f"{where}: [smtp] max_message_size must be at least 1024 bytes")
-    if settings.broker.worker_threads < 1 or settings.broker.worker_processes < 0:
-        raise ConfigError(f"{where}: [broker] worker_threads must be at least 1 and "
-                          "worker_processes at least 0")
+        raise ConfigError(
+            f"{settings.origin('smtp', 'max_message_size')} must be at least 1024 bytes")
+    if settings.broker.worker_threads < 1:
+        raise ConfigError(f"{settings.origin('broker', 'worker_threads')} must be at least 1")
+    if settings.broker.worker_processes < 0:
+        raise ConfigError(f"{settings.origin('broker', 'worker_processes')} must be at least 0")
     outgoing = settings.outgoing
     if outgoing.send_lease < 2 * outgoing.timeout:
-        raise ConfigError(f"{where}: [outgoing] send_lease ({outgoing.send_lease} s) must be at "
-                          f"least twice timeout ({outgoing.timeout} s): a mail still on its way "
+        raise ConfigError(f"{settings.origin('outgoing', 'send_lease')} "
+                          f"({outgoing.send_lease} s) must be at least twice timeout "
+                          f"({outgoing.timeout} s): a mail still on its way "
                           "when its lease ends would be sent a second time")
-    if settings.limits.max_mime_depth < 1 or settings.limits.max_html_depth < 1:
-        raise ConfigError(f"{where}: [limits] max_mime_depth and max_html_depth must be at "
-                          "least 1")
+    for key in ("max_mime_depth", "max_html_depth"):
+        if getattr(settings.limits, key) < 1:
+            raise ConfigError(f"{settings.origin('limits', key)} must be at least 1")
     if settings.limits.max_address_header < 256:
-        raise ConfigError(f"{where}: [limits] max_address_header must be at least 256 "
-                          "(characters of an address header read for its addresses)")
+        raise ConfigError(f"{settings.origin('limits', 'max_address_header')} must be at least "
+                          "256 (characters of an address header read for its addresses)")
     if settings.smtp.max_recipients < 1:
-        raise ConfigError(f"{where}: [smtp] max_recipients must be at least 1")
+        raise ConfigError(f"{settings.origin('smtp', 'max_recipients')} must be at least 1")
     if not (settings.outgoing.transport.startswith("maildir:")
             or settings.outgoing.transport.startswith(("smtp://", "smtps://"))):
         raise ConfigError(
-            f"{where}: [outgoing] transport must be 'maildir:PATH' or "
+            f"{settings.origin('outgoing', 'transport')} must be 'maildir:PATH' or "
             f"'smtp://[user:password@]host:port', not {settings.outgoing.transport!r}"
         )
     if not (settings.database.url.startswith(("sqlite:///", "postgresql://", "postgres://"))):
         raise ConfigError(
-            f"{where}: [database] url must start with sqlite:/// or postgresql://, "
+            f"{settings.origin('database', 'url')} must start with sqlite:/// or postgresql://, "
             f"not {settings.database.url!r}"
         )
     if settings.broker.url != "embedded" and not settings.broker.url.startswith(
         ("redis://", "amqp://")
     ):
         raise ConfigError(
-            f"{where}: [broker] url must be 'embedded', redis://... or amqp://..., "
+            f"{settings.origin('broker', 'url')} must be 'embedded', redis://... or amqp://..., "
             f"not {settings.broker.url!r}"
         )
     known = {address.lower() for address in desk.addresses}

@@ -56,6 +56,7 @@ class OutgoingMail:
     auto_submitted: str | None = None  # 'auto-replied' / 'auto-generated'
     extra_headers: Mapping[str, str] = field(default_factory=dict)
     attachments: Sequence[OutgoingAttachment] = ()
+    cc: Sequence[str] = ()  # the others on the customer's side, who see each other
 
 
 def new_message_id(domain: str) -> str:
@@ -187,6 +188,8 @@ def compose(mail: OutgoingMail) -> bytes:
     head = [
         _address_header("From", _address(mail.sender_name, mail.sender_address)),
         _address_header("To", _address("", mail.recipient)),
+        *([_address_header("Cc", ", ".join(_address("", cc) for cc in mail.cc))]
+          if mail.cc else []),
         _header("Subject", mail.subject, text=True),
         _header("Date", rfc5322_date(mail.date)),
         _header("Message-ID", _angle(mail.message_id)),

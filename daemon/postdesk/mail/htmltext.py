@@ -1,8 +1,9 @@
 """HTML bodies: readable plain text for agents and rules, and safe HTML for display.
 
 :func:`html_to_text` keeps the structure a reader relies on (paragraphs, line
-breaks, list items, table rows) and drops what is not text (scripts, styles,
-the document head).  :func:`sanitize_html` cleans with nh3 (ammonia): no
+breaks, list items, table rows) and every link's target (``text (URL)``, the
+URL once when the text already is it) and drops what is not text (scripts,
+styles, the document head).  :func:`sanitize_html` cleans with nh3 (ammonia): no
 scripts, no event handlers, no ``javascript:`` URLs; ``cid:`` image sources are
 kept so inline images still resolve to their attachments.
 """
@@ -70,6 +71,9 @@ _GENERIC_ATTRIBUTES = frozenset(
     {"dir", "lang", "title", "align", "valign", "width", "height", "bgcolor", "color"}
 )
 
+# Link targets worth keeping in text: a reader can follow them (not cid:, #anchors, js:).
+_LINK_SCHEMES = ("http://", "https://", "ftp://", "mailto:", "tel:")
+
 _SPACES = re.compile(r"[ \t\r\n\f\v\u00a0]+")
 _TRAILING = re.compile(r"(?<![ \t])[ \t]+\n")  # from a run's start: linear on long runs
 _BLANK_RUNS = re.compile(r"\n{3,}")
@@ -85,6 +89,7 @@ class _TextExtractor(HTMLParser):
         self._skip_depth = 0
         self._pre_depth = 0
         self._list_stack: list[list[int]] = []
+        self._links: list[tuple[str, int]] = []  # (target, chunk index) of each open <a>
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _SKIPPED:
@@ -100,7 +105,9 @@ class _TextExtractor(HTMLParser):
             self._open_structure(tag, attrs)
 
     def _open_structure(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "br":
+        if tag == "a":
+            self._links.append((_link_target(attrs), len(self.chunks)))
+        elif tag == "br":
             self.chunks.append("\n")
         elif tag in ("ul", "ol"):
             self._list_stack.append([0 if tag == "ol" else -1])
@@ -134,8 +141,20 @@ class _TextExtractor(HTMLParser):
             self._pre_depth = max(0, self._pre_depth - 1)
         if tag in ("ul", "ol") and self._list_stack:
             self._list_stack.pop()
+        if tag == "a" and self._links:
+            self._close_link(*self._links.pop())
         if tag in _BLOCKS:
             self._break(tag)
+
+    def _close_link(self, target: str, start: int) -> None:
+        """Write the target after the link's text, unless the text already says it."""
+        if not target or self._skip_depth:
+            return
+        text = "".join(self.chunks[start:]).strip()
+        bare = target.split(":", 1)[1] if target.startswith(("mailto:", "tel:")) else target
+        if text in (target, bare, target.rstrip("/")):
+            return
+        self.chunks.append(f" ({target})" if text else target)
 
     def _break(self, tag: str) -> None:
         self.chunks.append("\n\n" if tag in _PARAGRAPHS else "\n")
@@ -151,6 +170,11 @@ class _TextExtractor(HTMLParser):
                 text = text.lstrip(" ")
             if text:
                 self.chunks.append(text)
+
+
+def _link_target(attrs: list[tuple[str, str | None]]) -> str:
+    href = (dict(attrs).get("href") or "").strip()
+    return href if href.lower().startswith(_LINK_SCHEMES) and " " not in href else ""
 
 
 def html_to_text(html: str) -> str:

@@ -155,7 +155,7 @@ def sla_warning() -> Context:
     return {
         "ticket": _ticket(),
         "agent": _agent(),
-        "sla": {"clock": "first_response", "due_at": SLA_DUE,
+        "sla": {"clock": "first_response", "label": "75%", "due_at": SLA_DUE,
                 "warned_at": datetime(2026, 3, 30, 6, 15, tzinfo=UTC)},
         "desk": _desk(),
     }

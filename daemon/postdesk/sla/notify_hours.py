@@ -1,8 +1,10 @@
 """When a held notification may reach its recipient: business hours per person (pure).
 
-SLA warnings are mailed only during the recipient's business hours: a
-warning the scheduler raises at 02:00 on a Saturday waits in the outbox
-until the recipient's next opening (a rule's `notify: {..., anytime: true}`
+SLA warnings are mailed only during the recipient's business hours when the
+ticket's own calendar has hours (a 24/7 policy's warnings go at once: its
+clocks run all night, so must its people): a warning the scheduler raises at
+02:00 on a Saturday waits in the outbox until the recipient's next opening,
+but never past the clock's due time (a rule's `notify: {..., anytime: true}`
 sends at once; `anytime: false` holds a breach too, which is otherwise sent
 at once). Whose hours, optionally in rules/sla.yaml:
 
@@ -55,10 +57,17 @@ def in_zone(calendar: Calendar, zone: str) -> Calendar:
     return replace(calendar, zone=ZoneInfo(zone))
 
 
-def release_at(calendar: Calendar, now: datetime) -> datetime | None:
-    """None when `now` is inside the calendar's hours (send now), else its next opening."""
+def release_at(calendar: Calendar, now: datetime, deadline: datetime | None = None
+               ) -> datetime | None:
+    """None when `now` is inside the calendar's hours (send now), else its next opening;
+    never later than `deadline` (the clock's due time: a warning that arrives after the
+    breach it warns of is useless), and None when the deadline has passed."""
     instant = to_epoch(now)
     opening = calendar.next_open(instant)
+    if deadline is not None:
+        if to_epoch(deadline) <= instant:
+            return None
+        opening = min(opening, to_epoch(deadline))
     return None if opening <= instant else from_epoch(opening, calendar.zone)
 
 

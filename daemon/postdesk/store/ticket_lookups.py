@@ -118,12 +118,43 @@ def existing_tickets(ticket_ids: Collection[int]) -> set[int]:
     return {t.id for t in Ticket.select(Ticket.id).where(Ticket.id.in_(tuple(ticket_ids)))}
 
 
+def public_thread_message_ids(ticket_id: int) -> tuple[list[str], list[str]]:
+    """The Message-IDs of the ticket's thread that its customers have seen: (the mails the
+    customer's side wrote, the mails we sent to the customer's side), each oldest first.
+    Agents' own mails, internal notes and notifications to agents are not among them."""
+    param = database.obj.param
+    inbound: list[str] = []
+    outbound: list[str] = []
+    for outgoing, _, message_id in database.execute_sql(
+            f'SELECT 0, "id", "message_id" FROM "message" WHERE "ticket_id" = {param} '
+            'AND "message_id" IS NOT NULL AND "direction" = \'in\' '
+            'AND "visibility" = \'public\' UNION ALL '
+            f'SELECT 1, "o"."id", "o"."message_id" FROM "outbox" AS "o" '
+            f'WHERE "o"."ticket_id" = {param} AND "o"."recipient" IN ('
+            'SELECT "c"."email" FROM "customer" AS "c" JOIN "ticket" AS "t" '
+            f'ON "t"."requester_id" = "c"."id" WHERE "t"."id" = {param} UNION '
+            'SELECT "c"."email" FROM "participant" AS "p" JOIN "customer" AS "c" '
+            f'ON "c"."id" = "p"."customer_id" WHERE "p"."ticket_id" = {param}) '
+            'ORDER BY 1, 2', [ticket_id, ticket_id, ticket_id, ticket_id]):
+        (outbound if outgoing else inbound).append(str(message_id))
+    return inbound, outbound
+
+
 def participant_emails(ticket_id: int) -> list[str]:
     """The addresses of the ticket's participants (not its requester), in the order they
     joined."""
     query: Any = (Participant.select(Customer.email).join(Customer)
                   .where(Participant.ticket == ticket_id).order_by(Participant.id))
     return [str(email) for (email,) in query.tuples()]
+
+
+def message_files(message_id: int) -> list[tuple[int, str, int]]:
+    """(id, file name, size) of a stored message's attachments that are files (not inline
+    images), in the order they came."""
+    query: Any = (Attachment.select(Attachment.id, Attachment.filename, Attachment.size)
+                  .where((Attachment.message == message_id) & ~Attachment.inline)
+                  .order_by(Attachment.id))
+    return [(int(i), str(name), int(size)) for i, name, size in query.tuples()]
 
 
 def attached_files(message_id: int) -> tuple[int, ...]:

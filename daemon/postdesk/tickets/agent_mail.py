@@ -183,17 +183,19 @@ def _store(ticket: Ticket, letter: AgentLetter, text: str, visibility: str, now:
 
 def _relay(ticket: Ticket, letter: AgentLetter, text: str, files: tuple[int, ...],
            runtime: Runtime, now: datetime, result: AgentMailResult) -> None:
-    """The agent's answer, to the requester and every participant, from the support address."""
+    """The agent's answer from the support address: one mail to the requester with every
+    participant in Cc, so that each sees who else was told (as in the customer's mail)."""
     agent = letter.identity.agent
     shown = f"{agent.name} via {runtime.settings.desk.name}" if agent.name else None
-    people = [ticket.requester.email, *ticket_lookups.participant_emails(ticket.id)]
-    for email in dict.fromkeys(people):
-        request = MailRequest("agent_reply", email, True, from_name=shown, automatic=False,
-                              extra={"agent": {"name": agent.name, "email": ""}},
-                              attachments=files)
-        mail = build_mail(request, ticket, runtime, now=now, desk_address=letter.desk_address,
-                          message_text=text)
-        result.outbox_ids.append(service.queue_mail(ticket, mail, now=now).id)
+    requester = ticket.requester.email
+    others = tuple(e for e in dict.fromkeys(ticket_lookups.participant_emails(ticket.id))
+                   if e != requester)
+    request = MailRequest("agent_reply", requester, True, from_name=shown, automatic=False,
+                          extra={"agent": {"name": agent.name, "email": ""}},
+                          attachments=files, cc=others)
+    mail = build_mail(request, ticket, runtime, now=now, desk_address=letter.desk_address,
+                      message_text=text)
+    result.outbox_ids.append(service.queue_mail(ticket, mail, now=now).id)
 
 
 def _tell_other_agents(ticket: Ticket, letter: AgentLetter, text: str, runtime: Runtime,

@@ -25,7 +25,7 @@ from postdesk.store import fastsql, rule_lookups, ticket_lookups
 from postdesk.store.models import Message, Outbox, Ticket
 from postdesk.tickets import service
 from postdesk.tickets.effects import APPLIERS, ChangedBy, apply_effect
-from postdesk.tickets.mailing import MailRequest, build_mail
+from postdesk.tickets.mailing import MailRequest, build_mail, sla_due
 from postdesk.tickets.notify_hold import hold_until_open, wants_hold
 from postdesk.tickets.teams import Agent
 from postdesk.tickets.unit_of_work import UnitOfWork
@@ -53,6 +53,10 @@ class Trigger:
     outbox_ids: list[int] = field(default_factory=list)
     status_since: datetime | None = None  # when the ticket entered its status before the rules
     mail_context: dict[str, Any] = field(default_factory=dict)  # for the templates (e.g. sla)
+    #: the stored message behind the event, for agents' notifications: {"id": Message id,
+    #: "author": {name, email, role, verified}}; its files are attached or listed
+    message: dict[str, Any] = field(default_factory=dict)
+    agent_facts: dict[str, Any] | None = field(default=None, repr=False)  # once per event
 
 
 def facts_of(ticket: Ticket) -> TicketFacts:
@@ -164,16 +168,49 @@ def _make_mail(effect: Effect, ticket: Ticket, trigger: Trigger, runtime: Runtim
                    trigger, runtime, by)
         case "notify":
             requests = _notify_requests(ticket, params, runtime)
-            hold = wants_hold(params, trigger.event.kind)
+            sla = trigger.mail_context.get("sla")
+            hold = wants_hold(params, trigger.event.kind, sla, runtime)
+            deadline = _due_at(sla) if trigger.event.kind == "sla.warning" else None
             for request in requests:
                 queued = _queue(ticket, request, trigger, runtime, by)
                 if hold and queued is not None and hold_until_open(
-                        queued, request, ticket, runtime, now, rule, work=by.work) is not None:
+                        queued, request, ticket, runtime, now, rule, work=by.work,
+                        deadline=deadline) is not None:
                     trigger.outbox_ids.remove(queued.id)  # the sweeper sends it when due
             if not requests:
                 service.record_event(ticket, "notify.no_recipients",
                                      {"template": params["template"], "to": list(params["to"])},
                                      actor=by.actor, rule=rule, now=now, work=by.work)
+
+
+def _agent_facts(ticket: Ticket, trigger: Trigger, runtime: Runtime, now: datetime
+                 ) -> dict[str, Any]:
+    """What agents' notifications of this event show besides the ticket: the most urgent
+    clock's due time, the message's real author, its files (attached up to
+    `[agents] max_notification_attachments`, listed beyond). Read once per event."""
+    if trigger.agent_facts is None:
+        files = (ticket_lookups.message_files(trigger.message["id"])
+                 if trigger.message.get("id") else [])
+        room = runtime.settings.agents.max_notification_attachments
+        attach, listed = [], []
+        for file_id, name, size in files:
+            fits = 0 < size <= room
+            if fits:
+                room -= size
+                attach.append(file_id)
+            listed.append({"filename": name, "size": size, "attached": fits})
+        context: dict[str, Any] = {"sla_due": sla_due(ticket, runtime, now),
+                                   "attachments": listed}
+        if "author" in trigger.message:
+            context["author"] = trigger.message["author"]
+        trigger.agent_facts = {"attach": tuple(attach), "context": context}
+    return trigger.agent_facts
+
+
+def _due_at(sla: Any) -> datetime | None:
+    """When the clock a warning is about falls due: a held warning goes then at the latest."""
+    due = sla.get("due_at") if isinstance(sla, dict) else None
+    return datetime.fromisoformat(due) if isinstance(due, str) else None
 
 
 def _resolve_linked(ticket: Ticket, params: Any, trigger: Trigger, runtime: Runtime,
@@ -208,6 +245,9 @@ def _notify_requests(ticket: Ticket, params: Any, runtime: Runtime) -> list[Mail
         elif target == "team":
             requests += [agent_request(params["template"], agent) for agent in
                          runtime.teams.agents(ticket.team or _first(runtime.teams.team_names))]
+        elif target == "team_lead":
+            requests += [agent_request(params["template"], agent) for agent in
+                         runtime.teams.leads(ticket.team or _first(runtime.teams.team_names))]
         elif "@" in target:
             agent = runtime.teams.agent(target)
             requests.append(agent_request(params["template"], agent) if agent
@@ -252,6 +292,10 @@ def _queue(ticket: Ticket, request: MailRequest, trigger: Trigger, runtime: Runt
         # "no answer for 7 days" counts from before the rule changed the status
         days = max((now - trigger.status_since).days, 0)
         request = replace(request, extra={**request.extra, "inactivity": {"days": days}})
+    if not request.to_customer:
+        facts = _agent_facts(ticket, trigger, runtime, now)
+        request = replace(request, attachments=request.attachments or facts["attach"],
+                          extra={"message_facts": facts["context"], **request.extra})
     mail = build_mail(request, ticket, runtime, now=now, desk_address=trigger.desk_address,
                       message_text=trigger.message_text)
     queued = service.queue_mail(ticket, mail, now=now)

@@ -35,13 +35,25 @@ class MailRequest:
     from_name: str | None = None  # e.g. "Support PL via Example Support"
     automatic: bool = True  # False for an agent's own reply relayed to the customer
     attachments: tuple[int, ...] = ()  # stored attachments to send along (their ids)
+    cc: tuple[str, ...] = ()  # the others on the customer's side, in Cc of the same mail
 
 
-def thread_ids(ticket: Ticket) -> tuple[str | None, list[str]]:
-    """(In-Reply-To, References) that keep a mail in the ticket's thread."""
-    inbound, outbound = ticket_lookups.thread_message_ids(ticket.id)
+def thread_ids(ticket: Ticket, *, public: bool = False) -> tuple[str | None, list[str]]:
+    """(In-Reply-To, References) that keep a mail in the ticket's thread; `public`: only
+    what the customer's side has seen (mail to customers must not reveal the Message-IDs
+    of agents' notifications and notes)."""
+    inbound, outbound = (ticket_lookups.public_thread_message_ids(ticket.id) if public
+                         else ticket_lookups.thread_message_ids(ticket.id))
     references = [*inbound, *outbound][-20:]
     return (inbound[-1] if inbound else None), references
+
+
+def sla_due(ticket: Ticket, runtime: Runtime, now: datetime) -> str | None:
+    """The most urgent clock's due time for agents' mail (ISO), None without one."""
+    from postdesk.sla.tracking.track import most_urgent_due  # it builds on the rules
+
+    due = most_urgent_due(ticket, runtime, now)
+    return due.isoformat() if due is not None else None
 
 
 def build_mail(request: MailRequest, ticket: Ticket, runtime: Runtime, *, now: datetime,
@@ -52,25 +64,32 @@ def build_mail(request: MailRequest, ticket: Ticket, runtime: Runtime, *, now: d
     recipient = request.recipient.lower()
     customer = (requester if recipient == requester.email
                 else fastsql.get_by(Customer, Customer.email, recipient))
-    in_reply_to, references = thread_ids(ticket)
+    in_reply_to, references = thread_ids(ticket, public=request.to_customer)
     role = CUSTOMER_ROLE if request.to_customer else agent_role(request.recipient)
+    extra = dict(request.extra)
+    facts = extra.pop("message_facts", {})  # agents' mail: due time, author, files
     context: dict[str, Any] = {
         "ticket": {
             "id": ticket.id, "subject": ticket.subject, "status": ticket.status,
             "public_status": runtime.statuses.public_name(ticket.status),
             "priority": ticket.priority, "request_type": ticket.request_type,
-            "created_at": ticket.created_at.isoformat(), "sla_due": None,
+            "created_at": ticket.created_at.isoformat(),
+            "sla_due": facts["sla_due"] if "sla_due" in facts else (
+                None if request.to_customer else sla_due(ticket, runtime, now)),
         },
         "customer": {"name": requester.name, "email": requester.email},
+        # who wrote the message (a Cc'd participant, a stranger): the requester unless known
+        "author": facts.get("author") or {"name": requester.name, "email": requester.email,
+                                          "role": "customer", "verified": True},
         "desk": {"name": settings.desk.name, "address": address},
-        "message": {"text": message_text, "attachments": []},
+        "message": {"text": message_text, "attachments": facts.get("attachments", [])},
         "agent": {"name": "", "email": "" if request.to_customer else request.recipient},
         "original": {"id": ticket.id},
         "inactivity": {"days": max((now - (ticket.status_changed_at or ticket.created_at)).days,
                                    0)},
         "note_address": reply_address(address, ticket.id, note_role(request.recipient),
                                       settings.desk.secret),
-        **request.extra,
+        **extra,
     }
     if request.to_customer:
         context = for_customer(context)
@@ -93,6 +112,7 @@ def build_mail(request: MailRequest, ticket: Ticket, runtime: Runtime, *, now: d
                                else "auto-replied" if request.to_customer else "auto-generated"),
             LOOP_HEADER: runtime.identity.loop_value,
             "attachments": list(request.attachments),
+            **({"cc": list(request.cc)} if request.cc else {}),
         },
         automatic=request.automatic,
     )

@@ -31,18 +31,33 @@ from postdesk.tickets.unit_of_work import UnitOfWork
 HELD_BY_DEFAULT = frozenset({"sla.warning"})
 
 
-def wants_hold(params: Mapping[str, Any], event_kind: str) -> bool:
+def wants_hold(params: Mapping[str, Any], event_kind: str,
+               sla: Mapping[str, Any] | None = None, runtime: Runtime | None = None) -> bool:
     """Whether a `notify` effect's mail waits for business hours (`anytime` decides;
-    without it, warnings wait and everything else goes at once)."""
+    without it, warnings wait and everything else goes at once). A warning about a
+    ticket whose policy runs 24/7 goes at once: the desk promised round-the-clock
+    answers for it, so its people must hear at night (`sla`: the scan's mail context,
+    which names the policy)."""
     anytime = params.get("anytime")
-    return event_kind in HELD_BY_DEFAULT if anytime is None else not anytime
+    if anytime is not None:
+        return not anytime
+    if event_kind not in HELD_BY_DEFAULT:
+        return False
+    return not (runtime is not None and sla is not None and _policy_always_open(runtime, sla))
+
+
+def _policy_always_open(runtime: Runtime, sla: Mapping[str, Any]) -> bool:
+    config = sla_config(runtime)
+    policy = config.policy(str(sla.get("policy"))) if config is not None else None
+    return policy is not None and policy.calendar.always_open
 
 
 def hold_until_open(outbox: Outbox, request: MailRequest, ticket: Ticket, runtime: Runtime,
-                    now: datetime, rule: str, *, work: UnitOfWork | None = None
-                    ) -> datetime | None:
-    """Hold the row until its recipient's next business hours; None: open now, sent as
-    usual. Inside the caller's transaction, before the row is dispatched."""
+                    now: datetime, rule: str, *, work: UnitOfWork | None = None,
+                    deadline: datetime | None = None) -> datetime | None:
+    """Hold the row until its recipient's next business hours, at the latest until
+    `deadline` (the clock's due time); None: open now (or the deadline has passed), sent
+    as usual. Inside the caller's transaction, before the row is dispatched."""
     config = sla_config(runtime)
     if config is None:
         return None
@@ -53,7 +68,7 @@ def hold_until_open(outbox: Outbox, request: MailRequest, ticket: Ticket, runtim
     calendar = recipient_calendar(config.notify_hours, config.default.calendar,
                                   request.recipient, runtime.teams.teams_of(request.recipient),
                                   zone)
-    until = release_at(calendar, now)
+    until = release_at(calendar, now, deadline)
     if until is None:
         return None
     service.hold_mail(outbox, until)

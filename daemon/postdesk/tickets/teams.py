@@ -6,6 +6,7 @@ commands are honoured only from it (see ``postdesk.tickets.agents``).
 
     teams:
       - name: support                   # lower-case letters, digits, '_', '.' or '-'
+        lead: agent.en@example.com      # optional: hears of SLA breaches (`to: team_lead`)
         agents:
           - email: agent.pl@example.com # required; how the agent's mail is recognised
             name: Support PL            # shown to customers: "Support PL via Example Support"
@@ -43,7 +44,7 @@ _EMAIL = re.compile(
 # BCP 47 language with an optional script and/or region, the way Babel names locales.
 _LANGUAGE = re.compile(r"([A-Za-z]{2,3})(?:[-_]([A-Za-z]{4}))?(?:[-_]([A-Za-z]{2}|[0-9]{3}))?")
 _TOP_KEYS = ("teams",)
-_TEAM_KEYS = ("name", "agents")
+_TEAM_KEYS = ("name", "lead", "agents")
 _AGENT_KEYS = ("email", "name", "language", "timezone")
 
 
@@ -64,6 +65,7 @@ class Team:
     name: str
     members: tuple[str, ...]
     where: str = ""
+    lead: str | None = None  # lower-cased address of the team lead, if named
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,14 @@ class TeamBook:
     def agent(self, email: str) -> Agent | None:
         """The agent with this address (case-insensitive), or None for anyone else."""
         return (self.people or {}).get(email.strip().lower())
+
+    def leads(self, team: str) -> tuple[Agent, ...]:
+        """Who hears what goes to the team's lead: the lead when named (as an agent when
+        listed as one), else the whole team, so that nothing addressed to a lead is lost."""
+        found = self.team(team)
+        if found is None or found.lead is None:
+            return self.agents(team)
+        return (self.agent(found.lead) or Agent(found.lead),)
 
     def teams_of(self, email: str) -> tuple[str, ...]:
         """Names of the teams the address belongs to, in file order."""
@@ -170,7 +180,13 @@ def _team(item: Node, people: dict[str, Agent],
         where[agent.email] = entry.where
         members.append(agent.email)
         people[agent.email] = _merge(people.get(agent.email), agent, entry, first_seen)
-    return Team(name, tuple(members), item.where)
+    lead = None
+    if "lead" in fields:
+        lead = fields["lead"].as_str("the team lead's email address").strip().lower()
+        if not _EMAIL.fullmatch(lead):
+            raise fields["lead"].error(f"'{lead}' is not an email address; write the team "
+                                       f"lead like lead@example.com")
+    return Team(name, tuple(members), item.where, lead=lead)
 
 
 def _agent(entry: Node) -> Agent:

@@ -78,7 +78,8 @@ def send_many(outbox_ids: Sequence[int], runtime: Runtime,
     # what is not on its way well within the lease goes back, unsent, before the lease ends
     deadline = time.monotonic() + lease / 2
     results = transport_of(runtime.settings).send_many([
-        Outgoing(raw, Envelope(mail_from=row.headers["from_address"], recipients=(row.recipient,)),
+        Outgoing(raw, Envelope(mail_from=row.headers["from_address"],
+                               recipients=(row.recipient, *row.headers.get("cc", ()))),
                  row.message_id) for row, raw in claimed], deadline)
     sent: list[tuple[Outbox, str]] = []
     for (row, _), result in zip(claimed, results, strict=True):
@@ -161,6 +162,7 @@ def render(row: Outbox, runtime: Runtime) -> bytes:
         auto_submitted=headers.get("auto_submitted"),
         extra_headers=extra,
         attachments=_attachments(headers.get("attachments", ())),
+        cc=tuple(headers.get("cc", ())),
     ))
 
 

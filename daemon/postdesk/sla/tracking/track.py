@@ -123,6 +123,15 @@ def refresh_safely(ticket_id: int, runtime: Runtime, now: datetime) -> None:
         log.exception("SLA clocks of ticket %s not updated", ticket_id)
 
 
+def most_urgent_due(ticket: Ticket, runtime: Runtime, now: datetime) -> datetime | None:
+    """The earliest due time of the ticket's clocks still counting at `now` (a breached
+    one's is past); None without an SLA file or when no clock counts."""
+    config = sla_config(runtime)
+    if config is None:
+        return None
+    return sla_live.row_summary(evaluate(ticket, config, now).clocks)[1]
+
+
 def evaluate(ticket: Ticket, config: SlaConfig, now: datetime) -> Evaluation:
     """The ticket's policy and clocks at `now` (reads the database, writes nothing)."""
     return evaluation_of(ticket, facts_of(ticket), load_history(ticket.id), config, now)

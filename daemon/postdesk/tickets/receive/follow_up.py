@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from postdesk.store import fastsql
+from postdesk.store import fastsql, ticket_lookups
 from postdesk.store.models import Ticket
 from postdesk.tickets import service
 from postdesk.tickets.automation import run_automations
@@ -17,7 +17,12 @@ from postdesk.tickets.receive.arrived import Arrived, Outcome
 from postdesk.tickets.receive.customers import sender_customer
 from postdesk.tickets.receive.known import Known
 from postdesk.tickets.receive.step import Receiving, Step
-from postdesk.tickets.receive.storing import customer_trigger, note_refused_agent, store_mail
+from postdesk.tickets.receive.storing import (
+    customer_trigger,
+    note_refused_agent,
+    refused_agent,
+    store_mail,
+)
 from postdesk.tickets.statuses import REOPENED_STATUS
 
 
@@ -34,6 +39,10 @@ class JoinTicket:
         customer = sender_customer(mail, receiving)
         ticket = receiving.known.ticket
         fastsql.known_related(ticket, Ticket.requester, customer)  # when they wrote it
+        # someone on the ticket (requester or participant) is who agents know; anyone
+        # else, or an agent's address without proof, is announced as unverified
+        on_ticket = (customer.id == ticket.requester_id
+                     or customer.email in ticket_lookups.participant_emails(ticket.id))
         note_refused_agent(ticket, receiving)
         stored = store_mail(ticket, mail, customer.email, "public", receiving, follow_up=True)
         if self.reopen:
@@ -41,7 +50,9 @@ class JoinTicket:
                                reason="the customer wrote again", work=receiving.work)
         role = "customer" if customer.id == ticket.requester_id else "participant"
         outbox_ids = run_automations(
-            ticket, customer_trigger("message.received", role, mail, text=stored.text),
+            ticket, customer_trigger("message.received", role, mail, text=stored.text,
+                                     stored=stored,
+                                     verified=on_ticket and not refused_agent(receiving)),
             receiving.runtime, receiving.now, work=receiving.work)
         return Outcome("done", ticket_id=ticket.id, outbox_ids=tuple(outbox_ids),
                        reason=f"follow-up by {self.how}")

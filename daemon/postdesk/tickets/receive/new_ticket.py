@@ -20,7 +20,12 @@ from postdesk.tickets.receive.arrived import Arrived, Outcome
 from postdesk.tickets.receive.customers import copied_customers, sender_customer
 from postdesk.tickets.receive.known import Known
 from postdesk.tickets.receive.step import Receiving, Step
-from postdesk.tickets.receive.storing import customer_trigger, note_refused_agent, store_mail
+from postdesk.tickets.receive.storing import (
+    customer_trigger,
+    note_refused_agent,
+    refused_agent,
+    store_mail,
+)
 
 
 @dataclass(frozen=True)
@@ -55,7 +60,9 @@ class OpenTicket:
                                  actor=customer.email, now=now, work=work)
             links.append(("follow_up_of", self.follow_up_of))
         outbox_ids = run_automations(
-            ticket, customer_trigger("ticket.created", "customer", mail), receiving.runtime, now,
+            ticket, customer_trigger("ticket.created", "customer", mail, stored=first,
+                                     verified=not refused_agent(receiving)),
+            receiving.runtime, now,
             facts=opened_facts(ticket, first, links), work=work)
         verdict = mail.verdict
         return Outcome("done", ticket_id=ticket.id, outbox_ids=tuple(outbox_ids),

@@ -3,6 +3,8 @@ and the note that a known agent's address wrote without an agent's powers."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from postdesk.automation import EventFacts
 from postdesk.mail.parse import ParsedMail
 from postdesk.mail.reply import extract_reply
@@ -32,16 +34,31 @@ def store_mail(ticket: Ticket, mail: Arrived, author: str, visibility: str, rece
         attachments=parsed.attachments, now=receiving.now, work=receiving.work)
 
 
-def customer_trigger(kind: str, role: str, mail: Arrived, text: str | None = None) -> Trigger:
-    """The event a customer's (or participant's) mail is for the rules."""
+def customer_trigger(kind: str, role: str, mail: Arrived, text: str | None = None, *,
+                     stored: Message | None = None, verified: bool = True) -> Trigger:
+    """The event a customer's (or participant's) mail is for the rules; `stored` is the
+    message it became (its files reach the agents), `verified` False when its sender is
+    not someone on the ticket or wrote to an agent's address without an agent's proof
+    (agents are told so)."""
     parsed, verdict = mail.parsed, mail.verdict
     assert parsed.sender is not None
     body = parsed.text if text is None else text
     event = EventFacts(kind=kind, author_role=role, author_email=parsed.sender.normalized,
                        subject=parsed.subject, body=body,
                        has_attachment=bool(parsed.attachments))
+    message: dict[str, Any] = {"author": {"name": parsed.sender.name,
+                                          "email": parsed.sender.normalized, "role": role,
+                                          "verified": verified}}
+    if stored is not None:
+        message["id"] = stored.id
     return Trigger(event=event, may_auto_reply=verdict.may_auto_reply, why_not=verdict.reason,
-                   desk_address=mail.desk_address, message_text=body)
+                   desk_address=mail.desk_address, message_text=body, message=message)
+
+
+def refused_agent(receiving: Receiving) -> bool:
+    """A known agent's address wrote without proof that it was the agent."""
+    decision = receiving.known.agent
+    return decision is not None and decision.identity is None and bool(decision.reason)
 
 
 def note_refused_agent(ticket: Ticket | int, receiving: Receiving) -> None:
