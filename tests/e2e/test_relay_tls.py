@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import free_port
+from conftest import smtp_server
 from postdesk.channels.email.relay_tls import RelayTls
 from postdesk.channels.email.transports import Envelope, SmtpTransport
 from postdesk.errors import ConfigError, TemporaryFailure
@@ -43,20 +43,13 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 def start_relay(certificate: tuple[Path, Path] | None) -> Iterator[tuple[Relay, int]]:
-    from aiosmtpd.controller import Controller
-
     handler = Relay()
     context = None
     if certificate:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(*certificate)
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port, tls_context=context)
-    controller.start()
-    try:
+    with smtp_server(handler, tls_context=context) as port:
         yield handler, port
-    finally:
-        controller.stop()
 
 
 @pytest.fixture
