@@ -148,3 +148,15 @@ def test_settings_name_the_certificate(tls_relay, make_settings, certificate) ->
                              outgoing_tls_server_name="mx.test.example")
     transport_of(settings).send(MAIL, ENVELOPE, "<a@example.com>")
     assert relay.encrypted == [True]
+
+
+def test_ehlo_never_says_a_bare_ip(plain_relay, make_settings, monkeypatch) -> None:
+    """Without a dotted host name smtplib says EHLO [127.0.0.1]; the desk's domain is better."""
+    from postdesk.channels.email import sender
+
+    monkeypatch.setattr(sender, "_fqdn", lambda: "localhost")
+    relay, port = plain_relay
+    settings = make_settings(outgoing_transport=f"smtp://127.0.0.1:{port}",
+                             outgoing_starttls="off")
+    sender.transport_of(settings).send(MAIL, ENVELOPE, "<a@example.com>")
+    assert relay.helo == ["example.com"]
