@@ -69,16 +69,18 @@ class DeskCollector(Collector):
         self.outbox = outbox_outcomes()
 
     def collect(self) -> Iterator[Metric]:
-        yield _gauge("scheduler_leader", "1 when this node holds the scheduler lease",
-                     1 if self.is_leader() else 0)
         yield from self._imap_connections()
         try:
             with db.database.connection_context():
                 families = list(self._from_database())
         except db.DatabaseError as exc:
             log.warning("metrics: cannot read the database: %s", exc)
+            # a node that cannot reach the database runs no scans, whatever its lease says
+            yield _gauge("scheduler_leader", "1 when this node holds the scheduler lease", 0)
             yield _gauge("database_up", "0 when the database could not be read", 0)
             return
+        yield _gauge("scheduler_leader", "1 when this node holds the scheduler lease",
+                     1 if self.is_leader() else 0)
         yield _gauge("database_up", "0 when the database could not be read", 1)
         yield from families
 
