@@ -43,12 +43,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def smtp_server(handler: Any) -> Iterator[int]:
-    """A real aiosmtpd server with `handler` on a free port of 127.0.0.1; its port."""
+def smtp_server(handler: Any, **options: Any) -> Iterator[int]:
+    """A real aiosmtpd server with `handler` on a free port of 127.0.0.1; its port.
+    `options` go to aiosmtpd (tls_context for STARTTLS, enable_SMTPUTF8, ...)."""
     from aiosmtpd.controller import Controller
 
     port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller = Controller(handler, hostname="127.0.0.1", port=port, **options)
     controller.start()
     try:
         yield port

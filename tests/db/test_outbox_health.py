@@ -62,3 +62,16 @@ def test_metrics_show_the_wait_and_the_deferred_count(
     assert oldest.value >= 90
     [count] = families["postdesk_outbox_deferred"].samples
     assert count.value == 1
+
+
+def test_metrics_show_the_incoming_lag_and_the_workers(
+        migrated: str, make_settings: Callable[..., Any]) -> None:
+    from postdesk.store import worker_beats
+    from postdesk.worker.heartbeat import WorkerHeartbeat
+
+    worker_beats.beat(WorkerHeartbeat().keeper, utcnow())
+    families = {family.name: family
+                for family in DeskCollector(make_settings(migrated), lambda: False).collect()}
+    assert [s.value for s in families["postdesk_workers_alive"].samples] == [1]
+    assert [s.value for s in families["postdesk_inbound_oldest_pending_seconds"].samples] == [0]
+    assert "postdesk_inbound_last_processed_timestamp_seconds" not in families  # none yet

@@ -115,3 +115,15 @@ def test_relay_test_says_why_it_cannot_connect(tmp_path: Path) -> None:
     tested = run(config, "relay", "test", env=env)
     assert tested.returncode == 75
     assert b"relay 127.0.0.1" in tested.stderr
+
+
+def test_check_warns_when_the_relay_cannot_be_reached(tmp_path: Path) -> None:
+    config = init_desk(tmp_path / "desk")
+    env = {"POSTDESK_OUTGOING_TRANSPORT": f"smtp://127.0.0.1:{free_port()}"}
+    checked = run(config, "check", env=env)
+    assert checked.returncode == 0, checked.stderr  # a warning: the relay may be down just now
+    assert b"relay 127.0.0.1" in checked.stderr and b"cannot be reached" in checked.stderr
+    handler = Relay()
+    with smtp_server(handler) as port:
+        env = {"POSTDESK_OUTGOING_TRANSPORT": f"smtp://127.0.0.1:{port}"}
+        assert b"cannot be reached" not in run(config, "check", env=env).stderr

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import free_port
+from conftest import smtp_server
 from postdesk.channels.email.relay_tls import RelayTls
 from postdesk.channels.email.transports import Envelope, SmtpTransport
 from postdesk.errors import ConfigError, TemporaryFailure
@@ -43,20 +43,13 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 def start_relay(certificate: tuple[Path, Path] | None) -> Iterator[tuple[Relay, int]]:
-    from aiosmtpd.controller import Controller
-
     handler = Relay()
     context = None
     if certificate:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(*certificate)
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port, tls_context=context)
-    controller.start()
-    try:
+    with smtp_server(handler, tls_context=context) as port:
         yield handler, port
-    finally:
-        controller.stop()
 
 
 @pytest.fixture
@@ -155,3 +148,15 @@ def test_settings_name_the_certificate(tls_relay, make_settings, certificate) ->
                              outgoing_tls_server_name="mx.test.example")
     transport_of(settings).send(MAIL, ENVELOPE, "<a@example.com>")
     assert relay.encrypted == [True]
+
+
+def test_ehlo_never_says_a_bare_ip(plain_relay, make_settings, monkeypatch) -> None:
+    """Without a dotted host name smtplib says EHLO [127.0.0.1]; the desk's domain is better."""
+    from postdesk.channels.email import sender
+
+    monkeypatch.setattr(sender, "_fqdn", lambda: "localhost")
+    relay, port = plain_relay
+    settings = make_settings(outgoing_transport=f"smtp://127.0.0.1:{port}",
+                             outgoing_starttls="off")
+    sender.transport_of(settings).send(MAIL, ENVELOPE, "<a@example.com>")
+    assert relay.helo == ["example.com"]

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from conftest import free_port
+from conftest import smtp_server
 from mailbuild import wait_for
 from postdesk.serve import health
 from postdesk.store.db import utcnow
@@ -32,16 +32,9 @@ class Relay:
 
 
 def start_relay(utf8: bool) -> Iterator[tuple[Relay, int]]:
-    from aiosmtpd.controller import Controller
-
     handler = Relay()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port, enable_SMTPUTF8=utf8)
-    controller.start()
-    try:
+    with smtp_server(handler, enable_SMTPUTF8=utf8) as port:
         yield handler, port
-    finally:
-        controller.stop()
 
 
 @pytest.fixture

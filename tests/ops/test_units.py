@@ -19,7 +19,8 @@ def test_units_verify_cleanly(tmp_path: Path) -> None:
         require_service("systemd-analyze", "install the systemd package")
     names = sorted(path.name for path in UNITS.iterdir() if path.suffix in (".service",
                                                                               ".socket"))
-    assert {"postdesk.service", "postdesk-worker@.service", "postdesk.socket"} <= set(names)
+    assert {"postdesk.service", "postdesk-worker@.service", "postdesk.socket",
+            "postdesk-lmtp.socket"} <= set(names)
     for name in names:  # the units as installed, with the venv of this checkout
         text = (UNITS / name).read_text().replace(INSTALLED, POSTDESK)
         (tmp_path / name).write_text(text)

@@ -65,8 +65,30 @@ def check(ctx: click.Context) -> None:
         if result.ok:
             _line("ok", "green", result.summary)
         failed = failed or not result.ok
+    relay = _relay_warning(settings)
+    if relay:
+        _line("warning:", "yellow", relay, stderr=True)
     if failed:
         sys.exit(1)
+
+
+def _relay_warning(settings: Settings) -> str:
+    """Why the outgoing relay cannot be reached as the desk reaches it ('' when it can, or
+    when mail goes to a folder): a warning, since the relay may be down only now."""
+    from postdesk.channels.email.relay_probe import probe
+    from postdesk.channels.email.sender import transport_of
+    from postdesk.channels.email.transports import SmtpTransport
+
+    transport = transport_of(settings)
+    if not isinstance(transport, SmtpTransport):
+        return ""
+    transport.timeout = min(transport.timeout, 10)
+    try:
+        probe(transport)
+    except Exception as exc:
+        return (f"[outgoing] transport: relay {transport.host}:{transport.port} cannot be "
+                f"reached as the desk sends: {exc} (postdesk relay test shows more)")
+    return ""
 
 
 def _known_mails() -> str:

@@ -25,6 +25,7 @@ from postdesk.config import runtime
 from postdesk.config.settings import Settings
 from postdesk.serve import sdlisten, sdnotify
 from postdesk.serve.drain import Connections
+from postdesk.serve.repeated_failure import RepeatedFailure
 from postdesk.sla.tracking import catch_up as sla_catch_up
 from postdesk.sla.tracking import scan as sla_scan
 from postdesk.store import db, migrations
@@ -164,12 +165,15 @@ class Daemon:
             self.leader.release()
 
     async def _sweep_forever(self, dispatcher: Dispatcher) -> None:
+        failures = RepeatedFailure(log, "sweeper", SWEEP_INTERVAL_S)
         while True:
             await asyncio.sleep(SWEEP_INTERVAL_S)
             try:
                 await asyncio.to_thread(self._sweep_once, dispatcher)
-            except Exception:
-                log.exception("sweeper failed; trying again in %s s", SWEEP_INTERVAL_S)
+            except Exception as exc:
+                failures.failed(exc)
+            else:
+                failures.succeeded()
 
     def _sweep_once(self, dispatcher: Dispatcher, everything: bool = False) -> None:
         """Re-dispatch forgotten work, on the node that holds the scheduler lease.
@@ -180,8 +184,13 @@ class Daemon:
             now = db.utcnow()
             if everything and self.embedded:
                 delete_lease(SCHEDULER)
+            was_leader = self.leader.holds(now)
             if not self.leader.try_acquire(now):
+                if was_leader:
+                    log.warning("this node no longer holds the scheduler lease")
                 return
+            if not was_leader:
+                log.info("this node is now the scheduler leader (%s)", self.leader.holder_id)
             scheduler.sweep(dispatcher, now, everything=everything,
                             redispatch_after=timedelta(
                                 seconds=self.settings.broker.redispatch_after))

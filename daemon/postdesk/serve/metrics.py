@@ -16,6 +16,9 @@ and reads the SLA events once. `bench/metrics_scrape.py` measures it.
 Families (all prefixed `postdesk_`):
   inbound_total{state}                 processed mails by outcome (done, ignored, duplicate, failed)
   inbound_pending                      mails waiting to be processed
+  inbound_oldest_pending_seconds       how long the oldest of them has waited (incoming lag)
+  inbound_last_processed_timestamp_seconds  when the desk last finished a mail
+  workers_alive                        workers with a live heartbeat (postdesk status: workers)
   processing_seconds                   histogram of received -> processed, since this node started
   outbox_total{state}                  notifications sent / failed
   outbox_backlog                       notifications waiting to be sent (pending + sending)
@@ -33,6 +36,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 from prometheus_client import CollectorRegistry, ProcessCollector
@@ -47,7 +51,7 @@ from prometheus_client.registry import Collector
 from postdesk.channels.email.imap import health as source_health
 from postdesk.config.settings import Settings
 from postdesk.serve.health import oldest_outbox_wait, seconds_since
-from postdesk.store import db, desk_status
+from postdesk.store import db, desk_status, worker_beats
 from postdesk.store.metrics_scan import LatencyScan, SlaEventScan, inbound_outcomes, outbox_outcomes
 
 log = logging.getLogger(__name__)
@@ -65,16 +69,18 @@ class DeskCollector(Collector):
         self.outbox = outbox_outcomes()
 
     def collect(self) -> Iterator[Metric]:
-        yield _gauge("scheduler_leader", "1 when this node holds the scheduler lease",
-                     1 if self.is_leader() else 0)
         yield from self._imap_connections()
         try:
             with db.database.connection_context():
                 families = list(self._from_database())
         except db.DatabaseError as exc:
             log.warning("metrics: cannot read the database: %s", exc)
+            # a node that cannot reach the database runs no scans, whatever its lease says
+            yield _gauge("scheduler_leader", "1 when this node holds the scheduler lease", 0)
             yield _gauge("database_up", "0 when the database could not be read", 0)
             return
+        yield _gauge("scheduler_leader", "1 when this node holds the scheduler lease",
+                     1 if self.is_leader() else 0)
         yield _gauge("database_up", "0 when the database could not be read", 1)
         yield from families
 
@@ -83,6 +89,16 @@ class DeskCollector(Collector):
         yield _counter("inbound", "Inbound mails by outcome", self.inbound.update(now))
         yield _gauge("inbound_pending", "Inbound mails waiting to be processed",
                      desk_status.pending_inbound_count())
+        yield _gauge("inbound_oldest_pending_seconds",
+                     "How long the oldest unprocessed mail has waited (incoming lag)",
+                     seconds_since(desk_status.oldest_pending_inbound(), now))
+        last = desk_status.last_processed_inbound()
+        if last is not None:
+            yield _gauge("inbound_last_processed_timestamp_seconds",
+                         "When the desk last finished a mail",
+                         (now - timedelta(seconds=seconds_since(last, now))).timestamp())
+        yield _gauge("workers_alive", "Workers whose heartbeat has not expired",
+                     worker_beats.alive_workers(now))
         buckets, total = self.latency.update(now)
         yield HistogramMetricFamily(
             "postdesk_processing_seconds", "Time from receipt (250) to processed, per mail",

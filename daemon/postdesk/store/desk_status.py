@@ -31,6 +31,11 @@ def oldest_pending_inbound() -> Any:
             .where(Inbound.state == "pending").scalar())
 
 
+def last_processed_inbound() -> Any:
+    """When the desk last finished a mail (None: never; SQLite gives text)."""
+    return Inbound.select(pw.fn.MAX(Inbound.processed_at)).scalar()
+
+
 def failed_inbound_since(since: datetime) -> int:
     """Mails received since `since` whose processing failed."""
     return int(Inbound.select()

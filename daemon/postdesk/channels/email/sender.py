@@ -13,6 +13,7 @@ recorded on the row and as an event on the ticket.
 from __future__ import annotations
 
 import logging
+import socket
 import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
@@ -105,10 +106,23 @@ def transport_of(settings: Settings) -> Transport:
                    server_name=outgoing.tls_server_name, ca_file=outgoing.tls_ca_file)
     transport = transport_from_url(settings.outgoing_transport, starttls=outgoing.starttls,
                                    timeout=outgoing.timeout, tls=tls,
-                                   helo_name=outgoing.helo_name)
+                                   helo_name=outgoing.helo_name or helo_default(settings))
     if isinstance(transport, SmtpTransport):
         _log_once(transport.describe())
     return transport
+
+
+@cache
+def _fqdn() -> str:
+    return socket.getfqdn()
+
+
+def helo_default(settings: Settings) -> str:
+    """The name given in EHLO when `[outgoing] helo_name` is empty: the machine's fully
+    qualified name, or the desk's domain when the machine has none (smtplib would say
+    "[127.0.0.1]", which relays log and some refuse)."""
+    fqdn = _fqdn()
+    return fqdn if "." in fqdn else settings.desk.domain
 
 
 @cache
