@@ -55,12 +55,15 @@ FILTERS = {
 
 def _extras(database: peewee.Database) -> None:
     """Tags and participants that queue_bench's fill leaves out."""
+    pg = isinstance(database, peewee.PostgresqlDatabase)
+    modulo = "%%" if pg else "%"  # psycopg: %% is %
     with database.atomic():
-        database.execute_sql("UPDATE ticket SET tags = '[\"vip\"]' WHERE id % 100 = 0")
+        database.execute_sql(f"UPDATE ticket SET tags = '[\"vip\"]' WHERE id {modulo} 100 = 0")
         database.execute_sql(
-            "INSERT INTO participant (ticket_id, customer_id) SELECT id, 1 + (id * 7) % 1000 "
-            "FROM ticket WHERE id % 100 = 1 AND 1 + (id * 7) % 1000 != requester_id")
-    if isinstance(database, peewee.PostgresqlDatabase):
+            f"INSERT INTO participant (ticket_id, customer_id) SELECT id, "
+            f"1 + (id * 7) {modulo} 1000 FROM ticket WHERE id {modulo} 100 = 1 "
+            f"AND 1 + (id * 7) {modulo} 1000 != requester_id")
+    if pg:
         database.execute_sql("ANALYZE")
 
 
