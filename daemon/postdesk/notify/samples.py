@@ -186,7 +186,8 @@ def queue_digest() -> Context:
         "desk": _desk(),
         "agent": _agent(),
         "digest": {"name": "unassigned", "title": "Unassigned", "count": 3, "shown": 2,
-                   "problem": None},
+                   "problem": None, "refused": False,
+                   "reply_address": "support+0-a.k7mktdo2iosp-vljquehwv5nsy7sj@example.com"},
         "tickets": [
             {**line, "id": 1042, "subject": "Printer on the 2nd floor prints blank pages",
              "priority": "high", "sla_state": "breached",

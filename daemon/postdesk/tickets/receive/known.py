@@ -99,7 +99,9 @@ class StoreKnown:
         if mail.sender is None or mail.verdict.kind != "normal" or teams.agent(mail.sender) is None:
             return None
         token, match = mail.token, self.thread
-        own_token = token if token and match and token.ticket_id == match.ticket_id else None
+        # the token of the ticket the mail answers, or of the agent's desk address
+        own_token = token if token and (token.ticket_id == 0 if match is None
+                                        else token.ticket_id == match.ticket_id) else None
         agents = self.runtime.settings.agents
         return check_agent(
             mail.sender, own_token, teams, authentication_results=mail.auth_results,
