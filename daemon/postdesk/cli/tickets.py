@@ -6,17 +6,26 @@ the table shows the newest 50 by default and says on stderr when there are more.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from postdesk.cli.context import Context, console, err_console, fail, pass_context
 from postdesk.cli.json_output import echo_json, echo_json_list
 
+if TYPE_CHECKING:
+    from postdesk.tickets.statuses import StatusBook
+
 #: Tickets in the table when no --limit is given.
 TABLE_LIMIT = 50
+#: `--status open`: every ticket whose status is not of the closed kind.
+OPEN_FILTER = "open"
 
 
 @click.command()
-@click.option("--status", default=None, help="Only tickets with this internal status.")
+@click.option("--status", default=None,
+              help="Only tickets with this internal status; open: every status that is "
+                   "not closed (resolved, closed).")
 @click.option("--sort", type=click.Choice(["newest", "due"]), default="newest",
               show_default=True, help="due: the soonest SLA due time first, with the "
                                       "time left on each clock.")
@@ -32,24 +41,41 @@ def tickets(obj: Context, status: str | None, sort: str, limit: int | None,
     from postdesk.tickets import views
 
     statuses = obj.statuses
+    status_filter = status_choice(status, statuses)
     if as_json:
-        echo_json_list(views.iter_ticket_summaries(status, limit, statuses, sort=sort,
+        echo_json_list(views.iter_ticket_summaries(status_filter, limit, statuses, sort=sort,
                                                    sla=lambda: obj.sla))
         return
     from postdesk.cli.render_tickets import tickets_table
 
     shown = TABLE_LIMIT if limit is None else limit
     # one more than shown tells whether the list was cut
-    rows = views.ticket_summaries(status, shown + 1 if shown else None, statuses, sort=sort,
+    rows = views.ticket_summaries(status_filter, shown + 1 if shown else None, statuses, sort=sort,
                                   sla=lambda: obj.sla)
     cut = bool(shown) and len(rows) > shown
     console().print(tickets_table(rows[:shown] if cut else rows, with_sla=sort == "due"))
     if cut:
         from postdesk.store.ticket_listing import count_tickets
 
-        total = count_tickets(status)
+        total = count_tickets(status_filter)
         err_console().print(f"note: {shown} of {total} tickets shown; --limit N shows more "
                             "(0: all), --json lists them all", highlight=False)
+
+
+def status_choice(written: str | None, statuses: StatusBook) -> str | tuple[str, ...] | None:
+    """What `--status` selects: None (all), one status, or every open one for `open`;
+    an unknown name fails, naming the statuses (a typo listed nothing, with exit 0)."""
+    if written is None:
+        return None
+    if written in statuses.names:
+        return written
+    if written == OPEN_FILTER:
+        return tuple(name for name in statuses.names if statuses.kind(name) != "closed")
+    from postdesk.config.rulesfile import suggest
+
+    known = (*statuses.names, OPEN_FILTER)
+    fail(f"unknown status '{written}'{suggest(written, known)}; use one of "
+         f"{', '.join(known)}")
 
 
 @click.group()

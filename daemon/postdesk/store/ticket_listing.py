@@ -39,18 +39,24 @@ def tickets_by_ids(ids: Sequence[int], *, message_count: bool = False) -> list[T
     return [found[i] for i in ids if i in found]
 
 
-def count_tickets(status: str | None = None) -> int:
-    """How many tickets there are (with this internal status)."""
+def _of_status(status: str | tuple[str, ...]) -> Any:
+    """One internal status, or any of several (e.g. every open one)."""
+    return Ticket.status.in_(list(status)) if isinstance(status, tuple) else (
+        Ticket.status == status)
+
+
+def count_tickets(status: str | tuple[str, ...] | None = None) -> int:
+    """How many tickets there are (with this internal status, or one of these)."""
     query = Ticket.select(peewee.fn.COUNT(Ticket.id))
     if status:
-        query = query.where(Ticket.status == status)
+        query = query.where(_of_status(status))
     return int(query.scalar() or 0)
 
 
-def _summary_query(status: str | None) -> Any:
+def _summary_query(status: str | tuple[str, ...] | None) -> Any:
     """Tickets (of `status`) with their requester and their number of messages."""
     query = _with_requester(True)
-    return query.where(Ticket.status == status) if status else query
+    return query.where(_of_status(status)) if status else query
 
 
 def _keyset(query: Any, size: int, after: Callable[[Any], Any]) -> Iterator[list[Any]]:
@@ -66,14 +72,14 @@ def _keyset(query: Any, size: int, after: Callable[[Any], Any]) -> Iterator[list
         page = query.where(after(rows[-1]))
 
 
-def newest_chunks(status: str | None, size: int) -> Iterator[list[Ticket]]:
+def newest_chunks(status: str | tuple[str, ...] | None, size: int) -> Iterator[list[Ticket]]:
     """Tickets newest first along the primary key, `size` per query, each with its
     `requester` and `message_count`."""
     return _keyset(_summary_query(status).order_by(Ticket.id.desc()), size,
                    lambda last: Ticket.id < last.id)
 
 
-def due_chunks(status: str | None, size: int) -> Iterator[list[Ticket]]:
+def due_chunks(status: str | tuple[str, ...] | None, size: int) -> Iterator[list[Ticket]]:
     """Soonest due first along the `ticket_sla.due_at` index (the same due time: newest
     first), then the tickets without a due time (all clocks met or paused, or none),
     newest first; `size` per query, as `newest_chunks`."""

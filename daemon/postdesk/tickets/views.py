@@ -49,7 +49,7 @@ def person(customer: Customer) -> dict[str, Any]:
             "bouncing": customer.bouncing}
 
 
-def ticket_summaries(status: str | None = None, limit: int | None = None,
+def ticket_summaries(status: str | tuple[str, ...] | None = None, limit: int | None = None,
                      statuses: StatusBook = DEFAULT_BOOK, *, sort: str = "newest",
                      sla: SlaSource = None, now: datetime | None = None,
                      ) -> list[dict[str, Any]]:
@@ -57,7 +57,7 @@ def ticket_summaries(status: str | None = None, limit: int | None = None,
     return list(iter_ticket_summaries(status, limit, statuses, sort=sort, sla=sla, now=now))
 
 
-def iter_ticket_summaries(status: str | None = None, limit: int | None = None,
+def iter_ticket_summaries(status: str | tuple[str, ...] | None = None, limit: int | None = None,
                           statuses: StatusBook = DEFAULT_BOOK, *, sort: str = "newest",
                           sla: SlaSource = None, now: datetime | None = None,
                           ) -> Iterator[dict[str, Any]]:
