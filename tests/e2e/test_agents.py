@@ -124,6 +124,11 @@ def test_wrong_command_changes_nothing_and_gets_one_error(desk):
     [error] = wait_for(lambda: [m for m in mails_to(desk, "agent.en@example.com")
                                 if "#stauts resolved" in text_of(m)])
     assert error["Content-Language"] == "en" and "unknown command" in text_of(error)
+    # every command the desk knows, from its registry (issue 24: five were missing)
+    listed = " ".join(text_of(error).split()).split("Commands: ")[1]
+    for command in ("#untag", "#requesttype", "#silent", "#queue", "#queues", "#note",
+                    "#status", "#assign", "#link", "#duplicate", "#language"):
+        assert command in listed.replace(",", " ").split(), command
     assert len(mails_to(desk, "agent.en@example.com")) == 2  # one error reply, no more
     assert Ticket.get().status == "new"
     assert not [m for m in mails_to(desk, "zoe@customer.example") if "fixed" in text_of(m)]

@@ -22,6 +22,7 @@ from typing import Any
 from postdesk.notify.audience import CUSTOMER_TEMPLATES, for_customer
 from postdesk.notify.i18n import N_
 from postdesk.tickets.command_problems import COMMAND_PROBLEMS
+from postdesk.tickets.commands import COMMAND_NAMES
 
 Context = dict[str, Any]
 
@@ -172,6 +173,7 @@ def command_error() -> Context:
             {"line": "#priority highest", "problem": COMMAND_PROBLEMS["unknown_priority"],
              "params": {"value": "highest", "known": "low, normal, high, urgent"}},
         ],
+        "commands": ", ".join(COMMAND_NAMES),
         "desk": _desk(),
     }
 

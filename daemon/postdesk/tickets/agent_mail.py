@@ -40,6 +40,7 @@ from postdesk.tickets.agents import AgentIdentity
 from postdesk.tickets.automation import Trigger, agent_request, run_automations
 from postdesk.tickets.command_problems import COMMAND_PROBLEMS
 from postdesk.tickets.commands import (
+    COMMAND_NAMES,
     Command,
     ParsedReply,
     check_ticket_references,
@@ -222,7 +223,8 @@ def _refuse(ticket: Ticket, letter: AgentLetter, reply: ParsedReply, runtime: Ru
                  "params": dict(p.params)} for p in reply.problems]
     service.record_event(ticket, "commands.rejected", {"problems": problems},
                          actor=agent.email, now=now, work=work)
-    request = agent_request("command_error", agent, problems=problems)
+    request = agent_request("command_error", agent, problems=problems,
+                            commands=", ".join(COMMAND_NAMES))
     mail = build_mail(request, ticket, runtime, now=now, desk_address=letter.desk_address)
     result.outbox_ids.append(service.queue_mail(ticket, mail, now=now).id)
     result.summary = f"{len(problems)} command problem(s): nothing applied, nothing sent"
