@@ -98,18 +98,20 @@ def handle_agent_mail(ticket: Ticket, letter: AgentLetter, runtime: Runtime, now
         result.summary = "agent reply sent to the customer"
     else:
         result.summary = "commands applied"
-    _run_rules(ticket, letter, text, changes, runtime, now, work, result)
+    public = bool(text) and not (internal or reply.silent)
+    _run_rules(ticket, letter, text, changes, runtime, now, work, result, public=public)
     return result
 
 
 def _run_rules(ticket: Ticket, letter: AgentLetter, text: str, changes: list[Change],
                runtime: Runtime, now: datetime, work: UnitOfWork,
-               result: AgentMailResult) -> None:
-    """The rules for the agent's message, then for each change a rule listens to."""
+               result: AgentMailResult, *, public: bool) -> None:
+    """The rules for the agent's message (`public`: it went to the customer), then for
+    each change a rule listens to."""
     agent = letter.identity.agent
     trigger = Trigger(EventFacts("message.received", author_role="agent",
                                  author_email=agent.email, subject=letter.parsed.subject,
-                                 body=text),
+                                 body=text, public=public),
                       desk_address=letter.desk_address, message_text=text,
                       outbox_ids=result.outbox_ids)
     run_automations(ticket, trigger, runtime, now, work=work)
