@@ -414,3 +414,15 @@ def test_links_of_html_mail_reach_both_parts_and_the_agent(desk):
     assert "Link: help (https://help.example.net/a?b=1&c=2)" in text_of(told)
     stored = Message.get(Message.text.contains("Link: help"))
     assert stored.text.startswith("Link: help (https://help.example.net/a?b=1&c=2)")
+
+
+def test_assign_tells_the_new_assignee(desk):
+    """Issue 24: `#assign` notified neither the new assignee nor the new team."""
+    agent_reply(desk, "agent.en@example.com", "#assign agent.pl@example.com\n")
+    wait_for(processed(2))
+    [told] = wait_for(lambda: [m for m in mails_to(desk, "agent.pl@example.com")
+                               if "Przypisano do Ciebie" in m["Subject"]])
+    assert told["Subject"] == "[#1] Przypisano do Ciebie: Printer on fire"
+    assert "Zgłoszenie #1 zostało przypisane do Ciebie." in text_of(told)
+    assert "+1-a." in told["Reply-To"].addresses[0].addr_spec  # her own address, to act on it
+    assert Ticket.get().assignee == "agent.pl@example.com"

@@ -48,7 +48,8 @@ def test_the_shipped_automations_load(shipped: RuleSet) -> None:
         "leaving-waiting-resumes-sla", "resolve-duplicates-with-original",
         "resolve-after-7-days-without-reply",
         "acknowledge-new-ticket", "tell-the-assignee-about-a-customer-reply",
-        "tell-the-team-about-a-customer-reply", "warn-the-assignee-before-a-breach",
+        "tell-the-team-about-a-customer-reply", "tell-the-new-assignee", "tell-the-new-team",
+        "warn-the-assignee-before-a-breach",
         "warn-the-team-before-a-breach", "tell-the-team-lead-about-a-breach"]
     assert shipped.files == ("rules/automation.yaml",)
 
@@ -190,3 +191,18 @@ def test_8_a_warning_goes_to_the_assignee_or_else_the_team(shipped: RuleSet) -> 
         ("tell-the-team-lead-about-a-breach", "notify",
          {"template": "sla_warning", "to": ("team_lead",), "team": "hardware",
           "assignee": "ann@desk.example"})]
+
+
+def test_7_an_assignment_tells_the_new_assignee_or_the_new_team(shipped: RuleSet) -> None:
+    """Issue 24: `#assign` notified neither the new assignee nor the new team."""
+    to_ann = EventFacts("assignee.changed", author_role="agent", author_email="bob@desk.example",
+                        old=None, new="ann@desk.example")
+    assert summary(run(shipped, to_ann, WAITING)) == [
+        ("tell-the-new-assignee", "notify",
+         {"template": "agent_assigned", "to": ("assignee",), "team": "hardware",
+          "assignee": "ann@desk.example"})]
+    team_only = replace(WAITING, assignee=None)
+    to_team = replace(to_ann, old="ann@desk.example", new=None)
+    assert summary(run(shipped, to_team, team_only)) == [
+        ("tell-the-new-team", "notify",
+         {"template": "agent_assigned", "to": ("team",), "team": "hardware", "assignee": None})]

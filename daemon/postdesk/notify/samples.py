@@ -93,6 +93,14 @@ def agent_customer_replied() -> Context:
     return context
 
 
+def agent_assigned() -> Context:
+    """To the new assignee (or the new team's agents): a ticket is theirs now."""
+    context = agent_new_ticket()
+    context["ticket"] = {**context["ticket"], "team": "support",
+                         "assignee": "anna.nowak@example.com"}
+    return context
+
+
 def agent_reply() -> Context:
     """To the customer: an agent's answer, relayed from the support address."""
     return {
@@ -212,6 +220,7 @@ SAMPLES: dict[str, Callable[[], Context]] = {
     "acknowledgment": acknowledgment,
     "agent_new_ticket": agent_new_ticket,
     "agent_customer_replied": agent_customer_replied,
+    "agent_assigned": agent_assigned,
     "agent_reply": agent_reply,
     "status_changed": status_changed,
     "internal_note": internal_note,
