@@ -124,6 +124,11 @@ def test_wrong_command_changes_nothing_and_gets_one_error(desk):
     [error] = wait_for(lambda: [m for m in mails_to(desk, "agent.en@example.com")
                                 if "#stauts resolved" in text_of(m)])
     assert error["Content-Language"] == "en" and "unknown command" in text_of(error)
+    # every command the desk knows, from its registry (issue 24: five were missing)
+    listed = " ".join(text_of(error).split()).split("Commands: ")[1]
+    for command in ("#untag", "#requesttype", "#silent", "#queue", "#queues", "#note",
+                    "#status", "#assign", "#link", "#duplicate", "#language"):
+        assert command in listed.replace(",", " ").split(), command
     assert len(mails_to(desk, "agent.en@example.com")) == 2  # one error reply, no more
     assert Ticket.get().status == "new"
     assert not [m for m in mails_to(desk, "zoe@customer.example") if "fixed" in text_of(m)]
@@ -409,3 +414,15 @@ def test_links_of_html_mail_reach_both_parts_and_the_agent(desk):
     assert "Link: help (https://help.example.net/a?b=1&c=2)" in text_of(told)
     stored = Message.get(Message.text.contains("Link: help"))
     assert stored.text.startswith("Link: help (https://help.example.net/a?b=1&c=2)")
+
+
+def test_assign_tells_the_new_assignee(desk):
+    """Issue 24: `#assign` notified neither the new assignee nor the new team."""
+    agent_reply(desk, "agent.en@example.com", "#assign agent.pl@example.com\n")
+    wait_for(processed(2))
+    [told] = wait_for(lambda: [m for m in mails_to(desk, "agent.pl@example.com")
+                               if "Przypisano do Ciebie" in m["Subject"]])
+    assert told["Subject"] == "[#1] Przypisano do Ciebie: Printer on fire"
+    assert "Zgłoszenie #1 zostało przypisane do Ciebie." in text_of(told)
+    assert "+1-a." in told["Reply-To"].addresses[0].addr_spec  # her own address, to act on it
+    assert Ticket.get().assignee == "agent.pl@example.com"

@@ -118,7 +118,7 @@ def test_check_names_a_rules_typo_with_file_and_line(config: Path) -> None:
             "(did you mean 'set_status'?)").encode() in result.stderr
     rules.write_text(text)
     healthy = run(config, "check")
-    assert healthy.returncode == 0 and b"ok rules: 10 automations" in healthy.stdout
+    assert healthy.returncode == 0 and b"ok rules: 14 automations" in healthy.stdout
 
 
 def test_rules_explain_and_rules_test(config: Path, tmp_path: Path) -> None:
@@ -197,3 +197,28 @@ def test_sla_show_and_recompute_of_a_stored_ticket(config: Path) -> None:
     assert clocks["fired"] == [] and clocks["next_at"] is not None
     missing = run(config, "sla", "show", "2")
     assert missing.returncode == 1 and b"no ticket #2" in missing.stderr
+
+
+def test_tickets_status_is_checked_and_open_lists_every_open_ticket(config: Path) -> None:
+    """Issue 24: `tickets --status opne` printed an empty list with exit 0."""
+    for number in (1, 2):
+        mail = customer_mail(message_id=f"<s{number}@customer.example>",
+                             subject=f"Problem {number}")
+        assert run(config, "ingest", "-f", "zoe@customer.example",
+                   stdin=mail.as_bytes()).returncode == 0
+        assert run(config, "ingest", "--replay", str(number)).returncode == 0
+    from postdesk.config.load import load_settings
+    from postdesk.store import db
+    from postdesk.store.models import Ticket
+
+    database = db.connect(load_settings(config, environ={}).database_url)
+    with database.connection_context():
+        Ticket.update(status="resolved").where(Ticket.id == 2).execute()
+    database.close()
+    typo = run(config, "tickets", "--status", "opne")
+    assert typo.returncode == 1
+    assert b"unknown status 'opne' (did you mean 'open'?); use one of new," in typo.stderr
+    listed = json.loads(run(config, "tickets", "--status", "open", "--json").stdout)
+    assert [t["id"] for t in listed] == [1]
+    resolved = json.loads(run(config, "tickets", "--status", "resolved", "--json").stdout)
+    assert [t["id"] for t in resolved] == [2]

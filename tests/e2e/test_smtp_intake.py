@@ -195,3 +195,41 @@ def test_cc_addresses_become_participants(make_settings, sqlite_url, start_daemo
 
     detail = ticket_detail(Ticket.get().id)
     assert [p["email"] for p in detail["participants"]] == ["bob@customer.example"]
+
+
+def test_every_refusal_is_logged_with_client_and_envelope_and_counted(
+        make_settings, sqlite_url, start_daemon, caplog):
+    """Issue 24: 550, 552 and the bare-LF refusal were logged nowhere."""
+    from postdesk.channels.email import refusals
+    from postdesk.serve.metrics import DeskCollector
+
+    before = refusals.counts()
+    daemon = start_daemon(make_settings(sqlite_url, smtp_max_message_size=4096))
+    host, port = daemon.address
+    caplog.set_level("WARNING", logger="postdesk.channels.email.refusals")
+    with smtplib.SMTP(host, port, timeout=10) as client:
+        client.ehlo()
+        assert client.mail("zoe@customer.example")[0] == 250
+        assert client.rcpt("nobody@example.com")[0] == 550
+        assert client.rcpt("support@example.com")[0] == 250
+        assert client.data(customer_mail(body="x" * 8000 + "\n").as_bytes())[0] == 552
+        unix = customer_mail(body="A line.\n" * 400).as_bytes().replace(b"\r\n", b"\n")
+        assert client.mail("zoe@customer.example")[0] == 250
+        assert client.rcpt("support@example.com")[0] == 250
+        assert client.data(unix)[0] == 500
+    records = [r for r in caplog.records if r.name == "postdesk.channels.email.refusals"]
+    seen = [(r.getMessage().split(":")[0], r.client.split(":")[0], r.mail_from, r.rcpt_to)
+            for r in records]
+    assert seen == [
+        ("refused mail (unknown recipient)", "127.0.0.1", "zoe@customer.example", ""),
+        ("refused mail (too big)", "127.0.0.1", "zoe@customer.example", "support@example.com"),
+        ("refused mail (bare LF)", "127.0.0.1", "zoe@customer.example", "support@example.com"),
+    ]
+    assert "nobody@example.com" in records[0].getMessage()
+    after = refusals.counts()
+    for reason in ("unknown recipient", "too big", "bare LF"):
+        assert after.get(("smtp", reason), 0) == before.get(("smtp", reason), 0) + 1
+    families = {f.name: f for f in DeskCollector(daemon.settings, lambda: False).collect()}
+    samples = {tuple(s.labels.values()): s.value
+               for s in families["postdesk_smtp_refused"].samples}
+    assert samples[("smtp", "too big")] == after[("smtp", "too big")]

@@ -64,7 +64,11 @@ def test_queue_command_mails_the_agent_a_localized_digest_to_act_on(desk) -> Non
     assert digest["Subject"] == "Kolejka „Nieprzypisane”: 2 zgłoszenia"
     assert digest["Content-Language"] == "pl"
     assert digest["Auto-Submitted"] == "auto-generated"
-    assert digest["Reply-To"].addresses[0].addr_spec == "support@example.com"
+    # the agent's own signed desk address, not the plain one (issue 24: writing there
+    # without DKIM opened a customer ticket for the agent)
+    own = digest["Reply-To"].addresses[0].addr_spec
+    assert re.fullmatch(r"support\+0-a\.[a-z0-9]+-[a-z2-7]{16}@example\.com", own)
+    assert own in text_of(digest)  # "send #queue NAME to" the agent's own address
     text = text_of(digest)
     assert "Kolejka „Nieprzypisane” zawiera 2 zgłoszenia." in text
     assert "#1  Printer on fire" in text and "#2  Laptop dead" in text
@@ -109,13 +113,36 @@ def test_queues_lists_the_queues_and_an_unknown_name_is_explained(desk) -> None:
     assert explained and "Unassigned (unassigned): 2 tickets" in text_of(explained[0])
 
 
-def test_a_forged_agent_address_gets_no_digest(desk) -> None:  # type: ignore[no-untyped-def]
+def test_an_agent_without_proof_gets_no_ticket_but_how_to_ask(desk) -> None:  # type: ignore[no-untyped-def]
+    """Issue 24: following the digest's "send #queue NAME to support@..." without DKIM
+    opened a customer ticket, acknowledged the agent as a customer, notified the team."""
+    before = len(read_outgoing(desk.outgoing))
     ask(desk, "agent.en@example.com", "#queue unassigned\n", 1, trusted=False)
     wait_for(processed(3))
-    assert not digests(desk, "agent.en@example.com")
-    assert not Outbox.select().where(Outbox.kind == "queue_digest").exists()
-    # handled like any customer's mail: nothing about the queue leaks
-    assert Ticket.select().count() == 3
+    assert Ticket.select().count() == 2  # no ticket for the agent
+    [told] = wait_for(lambda: digests(desk, "agent.en@example.com"))
+    assert len(read_outgoing(desk.outgoing)) == before + 1  # only the agent hears, no team
+    text = " ".join(text_of(told).split())
+    assert "did nothing and opened no ticket" in text
+    assert "Unassigned (unassigned): 2 tickets" in text  # the queues to ask for
+    own = told["Reply-To"].addresses[0].addr_spec
+    assert own.startswith("support+0-a.")
+    assert "no ticket opened" in Inbound.get(Inbound.id == 3).reason
+    # writing to that address works without any Authentication-Results
+    send_mail(desk, customer_mail(sender="agent.en@example.com", to=own, subject="Re: queues",
+                                  body="#queue unassigned\n", message_id="<ask-2@example.com>"))
+    wait_for(processed(4))
+    [digest] = wait_for(lambda: [m for m in digests(desk, "agent.en@example.com")
+                                 if m["Subject"] == "Queue “Unassigned”: 2 tickets"])
+    assert "#1  Printer on fire" in text_of(digest)
+    assert Ticket.select().count() == 2
+    # anyone else writing to the agent's desk address is a customer writing to the desk:
+    # no queue reaches them
+    send_mail(desk, customer_mail(sender="mallory@evil.example", to=own, subject="queues",
+                                  body="#queues\n", message_id="<ask-3@evil.example>"))
+    wait_for(processed(5))
+    assert not Outbox.select().where((Outbox.kind == "queue_digest")
+                                     & (Outbox.recipient == "mallory@evil.example")).exists()
 
 
 def test_queue_command_in_a_reply_to_a_notification(desk) -> None:  # type: ignore[no-untyped-def]

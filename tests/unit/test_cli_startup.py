@@ -72,3 +72,29 @@ def test_each_command_has_its_own_help(name: str) -> None:
     result = CliRunner().invoke(main, [name, "--help"])
     assert result.exit_code == 0, result.output
     assert result.output.startswith(f"Usage: main {name} "), result.output
+
+
+def _options_without_help(command: click.Command, path: str) -> list[str]:
+    found = [f"{path} {param.opts[0]}" for param in command.params
+             if isinstance(param, click.Option) and not param.help]
+    if isinstance(command, click.Group):
+        context = click.Context(command)
+        for name in command.list_commands(context):
+            sub = command.get_command(context, name)
+            if sub is not None:
+                found += _options_without_help(sub, f"{path} {name}")
+    return found
+
+
+def test_every_option_says_what_it_does() -> None:
+    """Issue 24: `inbound --json` had no help."""
+    context = click.Context(main)
+    missing = [option for name in sorted(COMMANDS)
+               for option in _options_without_help(main.get_command(context, name), name)]
+    assert missing == []
+
+
+def test_check_help_names_every_rules_file() -> None:
+    """Issue 24: `check --help` said it validates only rules/statuses.yaml."""
+    output = " ".join(CliRunner().invoke(main, ["check", "--help"]).output.split())
+    assert "every file of rules/" in output and "statuses.yaml" not in output

@@ -43,11 +43,13 @@ def summary(result: RunResult) -> list[tuple[str, str, dict[str, Any]]]:
 
 def test_the_shipped_automations_load(shipped: RuleSet) -> None:
     assert [rule.name for rule in shipped.rules] == [
-        "customer-replied-resumes-work", "waiting-for-customer-pauses-sla",
+        "customer-replied-resumes-work", "first-answer-starts-work",
+        "waiting-for-customer-pauses-sla",
         "leaving-waiting-resumes-sla", "resolve-duplicates-with-original",
         "resolve-after-7-days-without-reply",
         "acknowledge-new-ticket", "tell-the-assignee-about-a-customer-reply",
-        "tell-the-team-about-a-customer-reply", "warn-the-assignee-before-a-breach",
+        "tell-the-team-about-a-customer-reply", "tell-the-new-assignee", "tell-the-new-team",
+        "warn-the-assignee-before-a-breach",
         "warn-the-team-before-a-breach", "tell-the-team-lead-about-a-breach"]
     assert shipped.files == ("rules/automation.yaml",)
 
@@ -77,6 +79,22 @@ def test_1_a_participants_reply_resumes_work_too(shipped: RuleSet) -> None:
     result = run(shipped, event, WAITING)
     assert result.ticket.status == "in_progress" and not result.ticket.sla_paused
     assert ("customer-replied-resumes-work", "resume_sla", {}) in summary(result)
+
+
+def test_1b_the_first_public_answer_starts_the_work(shipped: RuleSet) -> None:
+    """Issue 24: a ticket stayed "Received" after the agent's first public reply."""
+    fresh = replace(WAITING, status="new", sla_paused=False)
+    answer = EventFacts("message.received", author_role="agent",
+                        author_email="ann@desk.example", body="Try turning it off.")
+    result = run(shipped, answer, fresh)
+    assert ("first-answer-starts-work", "set_status",
+            {"status": "in_progress", "old": "new"}) in summary(result)
+    assert result.ticket.status == "in_progress"
+    note = replace(answer, public=False)  # an internal note or #silent: still "Received"
+    assert run(shipped, note, fresh).ticket.status == "new"
+    # a customer's mail or a ticket already in progress: nothing
+    customer = replace(answer, author_role="customer", author_email="carl@customer.example")
+    assert run(shipped, customer, fresh).ticket.status == "new"
 
 
 def test_2_asking_the_customer_pauses_the_sla(shipped: RuleSet) -> None:
@@ -173,3 +191,18 @@ def test_8_a_warning_goes_to_the_assignee_or_else_the_team(shipped: RuleSet) -> 
         ("tell-the-team-lead-about-a-breach", "notify",
          {"template": "sla_warning", "to": ("team_lead",), "team": "hardware",
           "assignee": "ann@desk.example"})]
+
+
+def test_7_an_assignment_tells_the_new_assignee_or_the_new_team(shipped: RuleSet) -> None:
+    """Issue 24: `#assign` notified neither the new assignee nor the new team."""
+    to_ann = EventFacts("assignee.changed", author_role="agent", author_email="bob@desk.example",
+                        old=None, new="ann@desk.example")
+    assert summary(run(shipped, to_ann, WAITING)) == [
+        ("tell-the-new-assignee", "notify",
+         {"template": "agent_assigned", "to": ("assignee",), "team": "hardware",
+          "assignee": "ann@desk.example"})]
+    team_only = replace(WAITING, assignee=None)
+    to_team = replace(to_ann, old="ann@desk.example", new=None)
+    assert summary(run(shipped, to_team, team_only)) == [
+        ("tell-the-new-team", "notify",
+         {"template": "agent_assigned", "to": ("team",), "team": "hardware", "assignee": None})]

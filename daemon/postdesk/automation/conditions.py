@@ -107,6 +107,8 @@ _one_of("caused_by_rule", "causing rule", P.one_of(P.text, "a rule name", allow_
         lambda s: s.event.caused_by_rule, "The rule whose change caused this event.")
 _flag("has_attachment", "has attachment", lambda s: s.event.has_attachment,
       "The message has at least one attachment.")
+_flag("public", "public message", lambda s: s.event.public,
+      "The message reaches the customer (an agent's #note or #silent one does not).")
 _flag("sla_paused", "SLA paused", lambda s: s.ticket.sla_paused, "The SLA clock is paused.")
 _flag("business_hours", "business hours", lambda s: s.context.is_business_hours(s.now),
       "`now` falls inside the desk's business hours.")

@@ -59,6 +59,7 @@ class EventFacts:
     old: str | None = None
     new: str | None = None
     caused_by_rule: str | None = None
+    public: bool = True  # the message reaches the customer (False: an agent's note, #silent)
 
 
 @dataclass(frozen=True)

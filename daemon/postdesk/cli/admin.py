@@ -47,7 +47,7 @@ def _settings(ctx: click.Context) -> Settings:
 @click.command("check")
 @click.pass_context
 def check(ctx: click.Context) -> None:
-    """Validate the configuration, rules/statuses.yaml and every template in every language.
+    """Validate the configuration, every file of rules/ and every template in every language.
 
     Exits 1 if anything is wrong, printing file:line and the problem.
     """

@@ -56,7 +56,8 @@ def report_group() -> None:
 @click.option("--by", "by", type=click.Choice(GROUPINGS), default="team", show_default=True,
               help="Group the tickets by their current team, agent, request type or priority.")
 @click.option("--format", "form", type=click.Choice(FORMATS), default="table",
-              show_default=True)
+              show_default=True, help="table for the terminal; json, csv or html for "
+                                      "scripts, spreadsheets and a page to share.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the report to FILE instead of printing it.")
 @click.pass_obj

@@ -18,12 +18,18 @@ from postdesk.cli.lazy import LazyCommands
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from postdesk.tickets.statuses import StatusBook
+
 #: Tickets in the table when no --limit is given.
 TABLE_LIMIT = 50
+#: `--status open`: every ticket whose status is not of the closed kind.
+OPEN_FILTER = "open"
 
 
 @click.command()
-@click.option("--status", default=None, help="Only tickets with this internal status.")
+@click.option("--status", default=None,
+              help="Only tickets with this internal status; open: every status that is "
+                   "not closed (resolved, closed).")
 @click.option("--requester", metavar="ADDR", default=None,
               help="Only tickets this address opened.")
 @click.option("--assignee", metavar="ADDR", default=None,
@@ -52,9 +58,9 @@ def tickets(obj: Context, status: str | None, requester: str | None, assignee: s
     from postdesk.store.ticket_listing import TicketFilter
     from postdesk.tickets import views
 
-    wanted = TicketFilter(status, requester, assignee, team, tag, text, *window)
-
     statuses = obj.statuses
+    wanted = TicketFilter(status_choice(status, statuses), requester, assignee, team, tag,
+                          text, *window)
     if as_json:
         echo_json_list(views.iter_ticket_summaries(wanted, limit, statuses, sort=sort,
                                                    sla=lambda: obj.sla))
@@ -90,6 +96,22 @@ def _creation_window(obj: Context, since: str | None, until: str | None
     if start is not None and end is not None and end <= start:
         raise click.BadParameter(f"'{until}' is before '{since}'", param_hint="--until")
     return start, end
+
+
+def status_choice(written: str | None, statuses: StatusBook) -> str | tuple[str, ...] | None:
+    """What `--status` selects: None (all), one status, or every open one for `open`;
+    an unknown name fails, naming the statuses (a typo listed nothing, with exit 0)."""
+    if written is None:
+        return None
+    if written in statuses.names:
+        return written
+    if written == OPEN_FILTER:
+        return tuple(name for name in statuses.names if statuses.kind(name) != "closed")
+    from postdesk.config.rulesfile import suggest
+
+    known = (*statuses.names, OPEN_FILTER)
+    fail(f"unknown status '{written}'{suggest(written, known)}; use one of "
+         f"{', '.join(known)}")
 
 
 #: `postdesk ticket` subcommands that change a ticket, imported when one runs.

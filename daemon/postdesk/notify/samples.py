@@ -22,6 +22,7 @@ from typing import Any
 from postdesk.notify.audience import CUSTOMER_TEMPLATES, for_customer
 from postdesk.notify.i18n import N_
 from postdesk.tickets.command_problems import COMMAND_PROBLEMS
+from postdesk.tickets.commands import COMMAND_NAMES
 
 Context = dict[str, Any]
 
@@ -89,6 +90,14 @@ def agent_customer_replied() -> Context:
     context = agent_new_ticket()
     context["message"] = {"text": "It happens with every tray, also after a restart.",
                           "attachments": _attachments()[:1]}
+    return context
+
+
+def agent_assigned() -> Context:
+    """To the new assignee (or the new team's agents): a ticket is theirs now."""
+    context = agent_new_ticket()
+    context["ticket"] = {**context["ticket"], "team": "support",
+                         "assignee": "anna.nowak@example.com"}
     return context
 
 
@@ -172,6 +181,7 @@ def command_error() -> Context:
             {"line": "#priority highest", "problem": COMMAND_PROBLEMS["unknown_priority"],
              "params": {"value": "highest", "known": "low, normal, high, urgent"}},
         ],
+        "commands": ", ".join(COMMAND_NAMES),
         "desk": _desk(),
     }
 
@@ -186,7 +196,8 @@ def queue_digest() -> Context:
         "desk": _desk(),
         "agent": _agent(),
         "digest": {"name": "unassigned", "title": "Unassigned", "count": 3, "shown": 2,
-                   "problem": None},
+                   "problem": None, "refused": False,
+                   "reply_address": "support+0-a.k7mktdo2iosp-vljquehwv5nsy7sj@example.com"},
         "tickets": [
             {**line, "id": 1042, "subject": "Printer on the 2nd floor prints blank pages",
              "priority": "high", "sla_state": "breached",
@@ -209,6 +220,7 @@ SAMPLES: dict[str, Callable[[], Context]] = {
     "acknowledgment": acknowledgment,
     "agent_new_ticket": agent_new_ticket,
     "agent_customer_replied": agent_customer_replied,
+    "agent_assigned": agent_assigned,
     "agent_reply": agent_reply,
     "status_changed": status_changed,
     "internal_note": internal_note,

@@ -28,6 +28,8 @@ Families (all prefixed `postdesk_`):
   sla_events_total{kind,clock}         SLA warnings and breaches raised
   imap_last_uid{source}, imap_last_change_timestamp_seconds{source}
   imap_connected{source}               this node's IMAP session (1 connected, 0 not)
+  smtp_refused_total{listener,reason}  mails this node's SMTP/LMTP listeners refused (unknown
+                                       recipient, too big, bare LF, too many recipients)
   scheduler_leader                     1 when this node holds the scheduler lease
   database_up                          0 when the database could not be read
 """
@@ -48,6 +50,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
+from postdesk.channels.email import refusals
 from postdesk.channels.email.imap import health as source_health
 from postdesk.config.settings import Settings
 from postdesk.serve.health import oldest_outbox_wait, seconds_since
@@ -70,6 +73,7 @@ class DeskCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         yield from self._imap_connections()
+        yield _refusals()
         try:
             with db.database.connection_context():
                 families = list(self._from_database())
@@ -137,6 +141,14 @@ class DeskCollector(Collector):
         for source in self.settings.imap:
             connected.add_metric([source.name], 1 if states.get(source.name, (False,))[0] else 0)
         yield connected
+
+
+def _refusals() -> CounterMetricFamily:
+    family = CounterMetricFamily("postdesk_smtp_refused", "Mails this node's listeners refused",
+                                 labels=["listener", "reason"])
+    for (listener, reason), count in sorted(refusals.counts().items()):
+        family.add_metric([listener, reason], count)
+    return family
 
 
 def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:

@@ -49,7 +49,7 @@ class TicketFilter:
     and a `text` shorter than the subject index's trigram.
     """
 
-    status: str | None = None
+    status: str | tuple[str, ...] | None = None  # one internal status, or any of several
     requester: str | None = None
     assignee: str | None = None
     team: str | None = None
@@ -59,7 +59,7 @@ class TicketFilter:
     until: datetime | None = None
 
 
-Filter = TicketFilter | str | None
+Filter = TicketFilter | str | tuple[str, ...] | None
 
 
 def _as_filter(wanted: Filter) -> TicketFilter:
@@ -70,7 +70,9 @@ def _narrowed(query: Any, wanted: Filter) -> Any:
     """`query` over tickets with the tests of `wanted` (a status name: that status only)."""
     found = _as_filter(wanted)
     tests: list[Any] = []
-    if found.status:
+    if isinstance(found.status, tuple):
+        tests.append(Ticket.status.in_(list(found.status)))
+    elif found.status:
         tests.append(Ticket.status == found.status)
     if found.requester:
         # the customer's number first: `requester_id = N` is a test the planner sees as

@@ -4,8 +4,12 @@ The mail (`queue_digest` templates) lists each ticket with its live SLA and the
 agent's own signed reply address for that ticket, so replying to a line is
 replying to the ticket: the text reaches the customer and commands at the top
 (`#assign me`) apply, exactly as for a notification. The digest itself comes
-from, and answers to, the plain support address, where `#queue NAME` asks for
-another one.
+from the support address and answers to the agent's own signed desk address
+(`desk_address_of`: a reply address for no ticket), where `#queue NAME` asks
+for another one: the plain support address cannot tell the agent from a
+forger without DKIM, and would open a customer ticket instead. A digest sent
+because an agent wrote to the plain address without proof says so first
+(`refused`).
 
 Context (JSON-safe, stored in the outbox row): ``digest{name, title, count,
 shown, problem}`` (no name: the list of queues), ``tickets[{id, subject,
@@ -34,19 +38,31 @@ from postdesk.tickets.teams import Agent
 DIGEST_TEMPLATE = "queue_digest"
 
 
+#: The ticket number of an agent's desk address: replies to it answer no ticket.
+DESK_TICKET = 0
+
+
+def desk_address_of(agent: Agent, support_address: str, secret: str) -> str:
+    """The agent's own signed address for mail about the desk (`#queue NAME`, `#queues`)."""
+    return reply_address(support_address, DESK_TICKET, agent_role(agent.email), secret)
+
+
 def digest_mail(runtime: Runtime, agent: Agent, queue: Queue | None, now: datetime, *,
                 message_id: str | None = None, problem: str | None = None,
-                desk_address: str | None = None) -> MailToSend:
+                desk_address: str | None = None, refused: bool = False) -> MailToSend:
     """The digest of `queue` (None: every queue with its count) for `agent` at `now`.
-    `problem` is a queue name the agent asked for that does not exist."""
+    `problem` is a queue name the agent asked for that does not exist; `refused`: the
+    agent's mail to the plain support address could not be verified and did nothing."""
     settings = runtime.settings
     address = desk_address or settings.desk.addresses[0]
+    own = desk_address_of(agent, address, settings.desk.secret)
     language = agent.language or settings.desk.default_language
     default = settings.desk.default_language
     context: dict[str, Any] = {
         "desk": {"name": settings.desk.name, "address": address},
         "agent": {"name": agent.name, "email": agent.email},
-        "digest": {"name": None, "title": "", "count": 0, "shown": 0, "problem": problem},
+        "digest": {"name": None, "title": "", "count": 0, "shown": 0, "problem": problem,
+                   "reply_address": own, "refused": refused},
         "tickets": [], "queues": [],
     }
     if queue is None:
@@ -67,7 +83,7 @@ def digest_mail(runtime: Runtime, agent: Agent, queue: Queue | None, now: dateti
         language=language, timezone=agent.timezone or settings.desk.timezone,
         context=context,
         headers={"from_name": settings.desk.name, "from_address": address,
-                 "reply_to": address, "in_reply_to": None, "references": [],
+                 "reply_to": own, "in_reply_to": None, "references": [],
                  "auto_submitted": "auto-generated",
                  LOOP_HEADER: runtime.identity.loop_value, "attachments": []},
         automatic=True)

@@ -41,6 +41,7 @@ from postdesk.tickets.automation import Trigger, agent_request, run_automations
 from postdesk.tickets.canned_apply import expand_replies
 from postdesk.tickets.command_problems import COMMAND_PROBLEMS
 from postdesk.tickets.commands import (
+    COMMAND_NAMES,
     Command,
     ParsedReply,
     check_ticket_references,
@@ -100,18 +101,20 @@ def handle_agent_mail(ticket: Ticket, letter: AgentLetter, runtime: Runtime, now
         result.summary = "agent reply sent to the customer"
     else:
         result.summary = "commands applied"
-    _run_rules(ticket, letter, text, changes, runtime, now, work, result)
+    public = bool(text) and not (internal or reply.silent)
+    _run_rules(ticket, letter, text, changes, runtime, now, work, result, public=public)
     return result
 
 
 def _run_rules(ticket: Ticket, letter: AgentLetter, text: str, changes: list[Change],
                runtime: Runtime, now: datetime, work: UnitOfWork,
-               result: AgentMailResult) -> None:
-    """The rules for the agent's message, then for each change a rule listens to."""
+               result: AgentMailResult, *, public: bool) -> None:
+    """The rules for the agent's message (`public`: it went to the customer), then for
+    each change a rule listens to."""
     agent = letter.identity.agent
     trigger = Trigger(EventFacts("message.received", author_role="agent",
                                  author_email=agent.email, subject=letter.parsed.subject,
-                                 body=text),
+                                 body=text, public=public),
                       desk_address=letter.desk_address, message_text=text,
                       outbox_ids=result.outbox_ids)
     run_automations(ticket, trigger, runtime, now, work=work)
@@ -225,7 +228,8 @@ def _refuse(ticket: Ticket, letter: AgentLetter, reply: ParsedReply, runtime: Ru
                  "params": dict(p.params)} for p in reply.problems]
     service.record_event(ticket, "commands.rejected", {"problems": problems},
                          actor=agent.email, now=now, work=work)
-    request = agent_request("command_error", agent, problems=problems)
+    request = agent_request("command_error", agent, problems=problems,
+                            commands=", ".join(COMMAND_NAMES))
     mail = build_mail(request, ticket, runtime, now=now, desk_address=letter.desk_address)
     result.outbox_ids.append(service.queue_mail(ticket, mail, now=now).id)
     result.summary = f"{len(problems)} command problem(s): nothing applied, nothing sent"

@@ -114,6 +114,11 @@ class ParsedReply:
 _FLAGS = ("note", "silent")
 #: Commands whose value is another ticket's number.
 _REFERENCING = ("link", "duplicate_of", "merge")
+#: Second names of a command, left out of the list agents are shown.
+_ALIASES = frozenset({"duplicateof", "lang"})
+#: Every command an agent may write, for the command-error mail: from the registry, so a
+#: new command is listed without anyone remembering to.
+COMMAND_NAMES = tuple(f"#{name}" for name in (*HANDLERS, *_FLAGS) if name not in _ALIASES)
 
 
 def parse_commands(text: str, *, statuses: StatusBook, priorities: Collection[str],

@@ -29,6 +29,8 @@ class ThreadMatch:
 
 
 def find_ticket(facts: ThreadFacts) -> ThreadMatch | None:
+    if facts.token_ticket == 0:  # an agent's desk address: about no ticket
+        return None
     if facts.token_ticket is not None:
         return ThreadMatch(facts.token_ticket, "reply-address")
     if facts.referenced_tickets:

@@ -73,6 +73,7 @@ def build_mail(request: MailRequest, ticket: Ticket, runtime: Runtime, *, now: d
             "id": ticket.id, "subject": ticket.subject, "status": ticket.status,
             "public_status": runtime.statuses.public_name(ticket.status),
             "priority": ticket.priority, "request_type": ticket.request_type,
+            "team": ticket.team, "assignee": ticket.assignee,
             "created_at": ticket.created_at.isoformat(),
             "sla_due": facts["sla_due"] if "sla_due" in facts else (
                 None if request.to_customer else sla_due(ticket, runtime, now)),

@@ -105,11 +105,13 @@ def _arrived(mail: _Parsed, runtime: Runtime, known_senders: set[str]) -> Arrive
 
 
 def _reply_token(row: Inbound, parsed: ParsedMail, runtime: Runtime) -> ReplyToken | None:
-    """The signed reply address of ours the mail was sent to, for an existing ticket."""
+    """The signed reply address of ours the mail was sent to, for an existing ticket or
+    an agent's desk address (ticket 0, `postdesk.ticket_queues.digest.desk_address_of`)."""
     desk = runtime.settings.desk
     for address in [*public_recipients(row, runtime), *(a.email for a in parsed.to + parsed.cc)]:
         token = read_reply_address(address, desk.secret, desk.addresses)
-        if token is not None and ticket_lookups.ticket_exists(token.ticket_id):
+        if token is not None and (token.ticket_id == 0
+                                  or ticket_lookups.ticket_exists(token.ticket_id)):
             return token
     return None
 

@@ -15,6 +15,8 @@ Operator notes:
 * Line ends must be CRLF (RFC 5321): a mail whose data has bare LF line ends
   and is longer than one SMTP line is refused with ``500 5.5.2`` and a reply
   that says so (``bare_lf.py``), not aiosmtpd's "Line too long".
+* Every refusal is logged with its reason, the client and the envelope, and
+  counted for the metrics (``refusals.py``).
 * LMTP (``[lmtp] listen``) answers one line per accepted recipient, as RFC 2033
   requires; the mail is stored once for all of them.
 """
@@ -32,6 +34,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from postdesk.channels.email.bare_lf import BareLfReply
 from postdesk.channels.email.envelope_address import QuickEnvelopeAddress
+from postdesk.channels.email.refusals import RefusalLog
 from postdesk.config.settings import Settings
 from postdesk.config.validate import parse_listen
 from postdesk.errors import RejectMessage, TemporaryFailure
@@ -124,12 +127,14 @@ def message_id_of(raw: bytes) -> str:
     return found.group(1).decode("ascii", "replace") if found else "-"
 
 
-class DeskSMTP(QuickEnvelopeAddress, BareLfReply, SMTP):
-    """aiosmtpd's SMTP, with a clear reply to bare LF line ends."""
+class DeskSMTP(QuickEnvelopeAddress, BareLfReply, RefusalLog, SMTP):
+    """aiosmtpd's SMTP, with a clear reply to bare LF line ends; refusals logged."""
 
 
-class DeskLMTP(QuickEnvelopeAddress, BareLfReply, LMTP):
-    """aiosmtpd's LMTP, with a clear reply to bare LF line ends."""
+class DeskLMTP(QuickEnvelopeAddress, BareLfReply, RefusalLog, LMTP):
+    """aiosmtpd's LMTP, with a clear reply to bare LF line ends; refusals logged."""
+
+    listener_name = "lmtp"
 
 
 def _peer(session: Session) -> str:

@@ -8,6 +8,7 @@
     auto-reply           out of office: kept on its ticket, changes nothing; else ignored
     desk request         an agent's #queue / #queues mail to the support address: digests
     agent reply          an authenticated agent's mail to a ticket: commands, the answer
+    agent help           an agent's address without proof, about no ticket: told how, no ticket
     follow-up            a customer or participant writes to an open ticket
     reopen               ... or to a recently closed one: back in progress
     new ticket           everything else (linked to the closed ticket it answered, if any)
@@ -24,6 +25,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from postdesk import logs
+from postdesk.tickets.receive.agent_help import AGENT_HELP
 from postdesk.tickets.receive.agent_reply import AGENT_REPLY
 from postdesk.tickets.receive.arrived import Arrived, Outcome
 from postdesk.tickets.receive.auto_reply import AUTO_REPLY
@@ -48,6 +50,7 @@ STEPS: tuple[Step, ...] = (
     AUTO_REPLY,
     DESK_REQUEST,
     AGENT_REPLY,
+    AGENT_HELP,
     FOLLOW_UP,
     REOPEN,
     NEW_TICKET,

@@ -112,8 +112,11 @@ class StoreKnown:
         if mail.parsed.sender_source != "From":
             return None  # agent power follows a From only, never Sender, Reply-To or envelope
         token, match = mail.token, self.thread
-        own_token = token if token and match and (
-            token.ticket_id == match.ticket_id
+        # the token of the ticket the mail answers (or of the ticket merged into it), or of
+        # the agent's desk address
+        own_token = token if token and (
+            token.ticket_id == 0 if match is None
+            else token.ticket_id == match.ticket_id
             or ticket_lookups.merged_target(token.ticket_id) == match.ticket_id) else None
         agents = self.runtime.settings.agents
         return check_agent(
