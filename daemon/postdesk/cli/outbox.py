@@ -19,8 +19,8 @@ from postdesk.cli.context import Context, console, fail, pass_context
 @click.group(invoke_without_command=True)
 @click.option("--deferred", is_flag=True, help="Only mails the relay deferred (retrying).")
 @click.option("--failed", is_flag=True, help="Only mails given up (failed, undeliverable).")
-@click.option("--limit", default=100, show_default=True)
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--limit", default=100, show_default=True, help="At most this many, oldest first.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @click.pass_context
 def outbox(ctx: click.Context, deferred: bool, failed: bool, limit: int, as_json: bool) -> None:
     """Outgoing mail that waits or failed, with the reason and the next attempt."""

@@ -147,8 +147,8 @@ def ticket_show(obj: Context, ticket_id: int, as_json: bool) -> None:
 @click.command()
 @click.option("--failed", is_flag=True, help="Only mails that could not be processed.")
 @click.option("--ignored", is_flag=True, help="Only mails deliberately not acted on (loops...).")
-@click.option("--limit", default=50, show_default=True)
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--limit", default=50, show_default=True, help="At most this many, newest first.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @pass_context
 def inbound(obj: Context, failed: bool, ignored: bool, limit: int, as_json: bool) -> None:
     """Arriving mail and what became of it."""
