@@ -75,15 +75,18 @@ def test_pipe_ingest_exit_codes(config: Path) -> None:
     assert json.loads(run(config, "inbound", "--json").stdout) == []
 
 
-def test_mail_without_sender_fails_with_reason_and_keeps_bytes(config: Path) -> None:
+def test_mail_without_sender_is_ticketed_unanswered_and_keeps_bytes(config: Path) -> None:
+    # Issue 23: a mail with no sender anywhere is not failed but ticketed under the
+    # "Unknown sender" customer, never acknowledged, with the reason on the inbound row.
     raw = b"Subject: no from\r\n\r\nwho am I?\r\n"
     assert run(config, "ingest", stdin=raw).returncode == 0
     replayed = run(config, "ingest", "--replay", "1")
-    assert replayed.returncode == 1
-    [failed] = json.loads(run(config, "inbound", "--failed", "--json").stdout)
-    assert failed["state"] == "failed" and "From" in failed["reason"]
-    listing = run(config, "inbound", "--failed")
-    assert b"failed" in listing.stdout
+    assert replayed.returncode == 0
+    [row] = json.loads(run(config, "inbound", "--json").stdout)
+    assert row["state"] == "done" and "no sender address" in row["reason"]
+    [ticket] = json.loads(run(config, "tickets", "--json").stdout)
+    assert ticket["subject"] == "no from"
+    assert json.loads(run(config, "inbound", "--failed", "--json").stdout) == []
 
     from postdesk.config.load import load_settings
     from postdesk.store import db

@@ -104,19 +104,20 @@ def test_command(obj: Any, mail: Path, role: str) -> None:
     from postdesk.config.runtime import Runtime
     from postdesk.mail.classify import classify
     from postdesk.mail.parse import load_message, parse_loaded
+    from postdesk.mail.sender_fallback import NO_SENDER_ADDRESS, is_unknown_sender, with_sender
 
     settings: Settings = obj.settings
     raw = mail.read_bytes()
-    msg = load_message(raw)
-    parsed = parse_loaded(msg, max_depth=settings.limits.max_mime_depth,
-                          max_html_depth=settings.limits.max_html_depth)
+    msg = load_message(raw, max_address_header=settings.limits.max_address_header)
+    parsed = with_sender(parse_loaded(msg, max_depth=settings.limits.max_mime_depth,
+                                      max_html_depth=settings.limits.max_html_depth), None)
     verdict = classify(msg, envelope_from=None, desk=Runtime(settings).identity)
     sender = parsed.sender.normalized if parsed.sender else ""
-    click.echo(f"from {sender or '(no usable From)'}; subject {parsed.subject!r}")
+    click.echo(f"from {sender} (read from {parsed.sender_source}); subject {parsed.subject!r}")
     click.echo(f"classified {verdict.kind}: {verdict.reason or 'an ordinary mail'}; "
                f"automatic answer {'allowed' if verdict.may_auto_reply else 'not allowed'}")
-    if not sender:
-        click.echo("-> stored as failed: no usable From address")
+    if is_unknown_sender(parsed):
+        click.echo(f"-> ticketed under 'Unknown sender', never acknowledged: {NO_SENDER_ADDRESS}")
         return
     now = datetime.now(UTC)
     ticket = TicketFacts(

@@ -7,6 +7,7 @@ part with an ``UnparseableMessageDefect``, so nothing is lost.
 
 from __future__ import annotations
 
+import re
 from email import errors, policy
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
@@ -17,6 +18,11 @@ from postdesk.mail.header_cache import caching_policy
 from postdesk.mail.mime_params import mend_parameters
 
 _SERIALIZE_POLICY = policy.default.clone(refold_source="none")
+
+
+#: A parameter name with an RFC 2231 star ("title*", "filename*0*"): only those can make
+#: the stdlib's parameter decoding raise, so only such mails are walked for them.
+_RFC2231_PARAMETER = re.compile(rb"[A-Za-z0-9_-]\*")
 
 
 class UnparseableMessageDefect(errors.MessageDefect):
@@ -47,7 +53,8 @@ def load_message(raw: bytes, *,
         if isinstance(parsed, EmailMessage):
             if stray:
                 parsed.defects.append(StrayHeaderLineDefect())
-            mend_parameters(parsed)
+            if b"*" in data and _RFC2231_PARAMETER.search(data):
+                mend_parameters(parsed)
             return parsed
     msg = EmailMessage()
     msg.set_payload(data.decode("ascii", errors="surrogateescape"))
