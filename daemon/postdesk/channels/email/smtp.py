@@ -7,11 +7,14 @@ Operator notes:
   any address at the desk's domains), anything else gets ``550 5.1.1``.
   More than ``[smtp] max_recipients`` recipients get ``452 4.5.3``.
 * ``SIZE`` is advertised and enforced (``552``) from ``[smtp] max_message_size``;
-  idle connections are closed after ``[smtp] timeout`` seconds.
+  idle connections are closed after ``[smtp] timeout`` seconds with
+  ``421 4.4.2`` (``idle_timeout.py``).
 * A mail is answered ``250`` only after its raw bytes and envelope are
   committed to the database. If the database cannot be reached the answer is
   ``451 4.3.0`` and the sending MTA retries later. Nothing else happens here:
   parsing and tickets are the worker's job.
+* Lines longer than RFC 5321's 1,000 octets are accepted up to the message size
+  limit and stored as sent (``long_lines.py``), as Postfix does.
 * Line ends must be CRLF (RFC 5321): a mail whose data has bare LF line ends
   and is longer than one SMTP line is refused with ``500 5.5.2`` and a reply
   that says so (``bare_lf.py``), not aiosmtpd's "Line too long".
@@ -29,8 +32,10 @@ from typing import Any
 from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from postdesk.channels.email.bare_lf import BareLfReply
+from postdesk.channels.email.bare_lf import BARE_LF_REPLY, BareLfReply, refuse_bare_lf
 from postdesk.channels.email.envelope_address import QuickEnvelopeAddress
+from postdesk.channels.email.idle_timeout import IdleTimeoutReply
+from postdesk.channels.email.long_lines import LongDataLines
 from postdesk.config.settings import Settings
 from postdesk.config.validate import parse_listen
 from postdesk.errors import RejectMessage, TemporaryFailure
@@ -81,6 +86,8 @@ class IntakeHandler:
         raw = envelope.original_content or envelope.content
         if isinstance(raw, str):
             raw = raw.encode("utf-8", "surrogateescape")
+        if refuse_bare_lf(server, raw or b""):
+            return BARE_LF_REPLY
         arrival = Arrival(
             raw=raw or b"",
             mail_from=envelope.mail_from if envelope.mail_from != "<>" else "",
@@ -101,12 +108,12 @@ class IntakeHandler:
         return reply
 
 
-class DeskSMTP(QuickEnvelopeAddress, BareLfReply, SMTP):
-    """aiosmtpd's SMTP, with a clear reply to bare LF line ends."""
+class DeskSMTP(QuickEnvelopeAddress, IdleTimeoutReply, LongDataLines, BareLfReply, SMTP):
+    """aiosmtpd's SMTP, with long data lines and a clear reply to bare LF line ends."""
 
 
-class DeskLMTP(QuickEnvelopeAddress, BareLfReply, LMTP):
-    """aiosmtpd's LMTP, with a clear reply to bare LF line ends."""
+class DeskLMTP(QuickEnvelopeAddress, IdleTimeoutReply, LongDataLines, BareLfReply, LMTP):
+    """aiosmtpd's LMTP, with long data lines and a clear reply to bare LF line ends."""
 
 
 def _peer(session: Session) -> str:
