@@ -67,6 +67,7 @@ class OutgoingSettings:
 class LimitsSettings:
     max_mime_depth: int = 20
     max_html_depth: int = 256
+    max_mail_cpu_seconds: int = 30
     auto_replies_per_address: int = 10
     auto_replies_total: int = 10000
     auto_reply_window: int = 3600
