@@ -25,7 +25,7 @@ COMMANDS: dict[str, str] = {
     "ingest": "postdesk.cli.ingest:ingest",
     "tickets": "postdesk.cli.tickets:tickets",
     "ticket": "postdesk.cli.tickets:ticket",
-    "inbound": "postdesk.cli.tickets:inbound",
+    "inbound": "postdesk.cli.inbound:inbound",
     "imap": "postdesk.cli.imap:imap",
     "check": "postdesk.cli.admin:check",
     "preview": "postdesk.cli.admin:preview",

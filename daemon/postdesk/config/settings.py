@@ -130,6 +130,7 @@ class StatusSettings:
     max_pending_age: int = 300
     max_failed_inbound: int = 0
     max_failed_outbox: int = 0
+    max_failed_percent: int = 50
     failed_window: int = 86400
     max_heartbeat_age: int = 60
 

@@ -32,9 +32,16 @@ def oldest_pending_inbound() -> Any:
 
 
 def failed_inbound_since(since: datetime) -> int:
-    """Mails received since `since` whose processing failed."""
+    """Mails received since `since` whose processing failed, and which no operator has
+    dismissed (`postdesk inbound dismiss`)."""
     return int(Inbound.select()
-               .where((Inbound.state == "failed") & (Inbound.received_at >= since)).count())
+               .where((Inbound.state == "failed") & (Inbound.received_at >= since)
+                      & Inbound.dismissed_at.is_null()).count())
+
+
+def received_inbound_since(since: datetime) -> int:
+    """Mails received since `since`: what a failure rate is measured against."""
+    return int(Inbound.select().where(Inbound.received_at >= since).count())
 
 
 def waiting_outbox_count() -> int:
@@ -47,6 +54,11 @@ def oldest_due_outbox(now: datetime) -> Any:
     SQLite gives text)."""
     return (Outbox.select(pw.fn.MIN(Outbox.next_attempt_at))
             .where((Outbox.state == "pending") & (Outbox.next_attempt_at <= now)).scalar())
+
+
+def created_outbox_since(since: datetime) -> int:
+    """Notifications created since `since`."""
+    return int(Outbox.select().where(Outbox.created_at >= since).count())
 
 
 def failed_outbox_since(since: datetime) -> int:
