@@ -28,7 +28,8 @@ from postdesk.notify.i18n import (
 from postdesk.notify.render import default_locale_dir
 
 LOCALES = default_locale_dir()
-PACKAGE = LOCALES.parent.parent
+#: What `make locales` extracts from (the repository's root is the folder of locales/).
+SOURCES = (LOCALES.parent / "daemon" / "postdesk", LOCALES.parent / "templates")
 POT = LOCALES / "messages.pot"
 PLURAL = ("(%(num)d more line not shown)", "(%(num)d more lines not shown)")
 
@@ -159,7 +160,8 @@ def test_pot_is_in_sync_with_sources() -> None:
         method_map, options_map = parse_mapping_cfg(handle)
     extracted = {
         msg if isinstance(msg, str) else msg[0]
-        for _file, _line, msg, *_rest in extract_from_dir(PACKAGE, method_map, options_map)
+        for source in SOURCES
+        for _file, _line, msg, *_rest in extract_from_dir(source, method_map, options_map)
     }
     assert extracted == pot_ids(), "run `pybabel extract` (see babel.cfg) and update catalogs"
     assert set(PUBLIC_STATUS_NAMES) <= extracted

@@ -35,6 +35,9 @@ class MailRequest:
     from_name: str | None = None  # e.g. "Support PL via Example Support"
     automatic: bool = True  # False for an agent's own reply relayed to the customer
     attachments: tuple[int, ...] = ()  # stored attachments to send along (their ids)
+    #: an agent's replies go to their note address (internal unless they start with
+    #: #public): a notification of an internal note, whose history must not go public
+    replies_internal: bool = False
 
 
 def thread_ids(ticket: Ticket) -> tuple[str | None, list[str]]:
@@ -53,7 +56,9 @@ def build_mail(request: MailRequest, ticket: Ticket, runtime: Runtime, *, now: d
     customer = (requester if recipient == requester.email
                 else fastsql.get_by(Customer, Customer.email, recipient))
     in_reply_to, references = thread_ids(ticket)
-    role = CUSTOMER_ROLE if request.to_customer else agent_role(request.recipient)
+    role = (CUSTOMER_ROLE if request.to_customer
+            else note_role(request.recipient) if request.replies_internal
+            else agent_role(request.recipient))
     context: dict[str, Any] = {
         "ticket": {
             "id": ticket.id, "subject": ticket.subject, "status": ticket.status,
@@ -70,6 +75,7 @@ def build_mail(request: MailRequest, ticket: Ticket, runtime: Runtime, *, now: d
                                    0)},
         "note_address": reply_address(address, ticket.id, note_role(request.recipient),
                                       settings.desk.secret),
+        "replies_internal": request.replies_internal,
         **request.extra,
     }
     if request.to_customer:
