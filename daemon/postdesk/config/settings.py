@@ -52,6 +52,7 @@ class BrokerSettings:
     worker_threads: int = 2
     worker_processes: int = 0
     redispatch_after: int = 60
+    batch_megabytes: int = 32
 
 
 @dataclass(frozen=True)

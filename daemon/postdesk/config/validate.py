@@ -116,6 +116,8 @@ def validate(settings: Settings) -> None:
                           "least 1")
     if not 0 <= settings.status.max_failed_percent <= 100:
         raise ConfigError(f"{where}: [status] max_failed_percent must be from 0 to 100")
+    if settings.broker.batch_megabytes < 1:
+        raise ConfigError(f"{where}: [broker] batch_megabytes must be at least 1")
     if settings.limits.max_mail_cpu_seconds < 1:
         raise ConfigError(f"{where}: [limits] max_mail_cpu_seconds must be at least 1")
     if settings.smtp.max_recipients < 1:

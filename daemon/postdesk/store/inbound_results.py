@@ -36,3 +36,9 @@ def record_failure(inbound_id: int, reason: str, *, retry: bool, max_attempts: i
         (Inbound.update(state=state, reason=reason, attempts=attempts)
          .where(Inbound.id == inbound_id).execute())
     return state
+
+
+def sizes(ids: list[int]) -> dict[int, int]:
+    """The size in bytes of each of these stored mails (their bytes are not read)."""
+    return {row.id: row.size for row in
+            Inbound.select(Inbound.id, Inbound.size).where(Inbound.id.in_(ids))}
