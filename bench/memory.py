@@ -21,6 +21,7 @@ import sys
 import tempfile
 import threading
 import time
+from email import policy
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -38,13 +39,16 @@ def big_mail(number: int, size: int) -> bytes:
     payload = os.urandom(int(size * 0.74))  # base64 grows it by a third, plus line ends
     message.add_attachment(payload, maintype="application", subtype="octet-stream",
                            filename="printer.log")
-    return message.as_bytes()
+    return message.as_bytes(policy=policy.SMTP)  # CRLF line ends, as SMTP requires
 
 
-def send_at_once(port: int, mails: list[bytes]) -> None:
+def send_at_once(port: int, mails: list[bytes], refused: list[str]) -> None:
     def one(raw: bytes) -> None:
-        with smtplib.SMTP(HOST, port, timeout=300) as client:
-            client.sendmail("big@memory.example", ["support@example.com"], raw)
+        try:
+            with smtplib.SMTP(HOST, port, timeout=300) as client:
+                client.sendmail("big@memory.example", ["support@example.com"], raw)
+        except (OSError, smtplib.SMTPException) as exc:
+            refused.append(f"{type(exc).__name__}: {exc}")
 
     threads = [threading.Thread(target=one, args=(raw,)) for raw in mails]
     for thread in threads:
@@ -68,14 +72,21 @@ def measure(config: Path, outgoing: Path, processes: int, mails: list[bytes],
         idle = pss_mib(daemon.pid)
         before = len(sent(outgoing))
         peak = idle
-        sender = threading.Thread(target=send_at_once, args=(port, mails))
+        refused: list[str] = []
+        sender = threading.Thread(target=send_at_once, args=(port, mails, refused))
         sender.start()
-        deadline = time.perf_counter() + 900
-        while (len(sent(outgoing)) < before + len(mails) or sender.is_alive()) \
-                and time.perf_counter() < deadline:
+        quiet_since = time.perf_counter()
+        seen = before
+        # until every mail has its acknowledgment, or nothing new was sent for 30 s
+        while sender.is_alive() or (seen < before + len(mails)
+                                    and time.perf_counter() - quiet_since < 30):
             peak = max(peak, pss_mib(daemon.pid))
+            if (now_sent := len(sent(outgoing))) != seen:
+                seen, quiet_since = now_sent, time.perf_counter()
             time.sleep(0.2)
         sender.join()
+        print(f"    {len(mails) - len(refused)} accepted, {seen - before} mails sent out"
+              + "".join(f"\n    refused: {why}" for why in refused[:3]), flush=True)
         end = time.perf_counter() + settle
         while time.perf_counter() < end:
             peak = max(peak, pss_mib(daemon.pid))
@@ -104,7 +115,7 @@ def main() -> int:
                                           args.settle, env)
             print(f"  {label}: idle {idle:.0f}, peak {peak:.0f}, "
                   f"{args.settle:.0f} s after {settled:.0f} "
-                  f"({(settled / idle - 1) * 100:+.0f} % of idle)")
+                  f"({(settled / idle - 1) * 100:+.0f} % of idle)", flush=True)
     return 0
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from postdesk.worker.memory import give_back, split_by_size
+from postdesk.memory_release import give_back
+from postdesk.worker.memory import split_by_size
 
 MB = 1024 * 1024
 

@@ -1,28 +1,16 @@
-"""What a worker process holds at once, and giving memory back after large mails.
+"""What a worker process holds at once.
 
 A batch reads every mail's raw bytes and parses them all before it writes
 (`postdesk.worker.process`), so a batch of 32 mails of 25 MB held about a
 gigabyte. `split_by_size` cuts a batch into runs of at most
 `[broker] batch_megabytes` of mail (a larger mail goes alone), so a worker
-holds about that much at once whatever arrives.
-
-CPython frees a large object at once, but glibc's allocator keeps the freed
-pages of its heaps for later (and after one large free, it serves the next
-large allocations from the heap instead of from fresh mappings), so a worker
-that parsed ten large mails stays large. `give_back` collects garbage and asks
-glibc to return what it can (`malloc_trim`), after a run of large mails only:
-it costs milliseconds.
+holds about that much at once whatever arrives; after a run of large mails the
+worker gives memory back (`postdesk.memory_release`).
 """
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import gc
-from collections.abc import Callable, Mapping, Sequence
-
-#: Bytes of mail in a run after which the worker gives memory back.
-GIVE_BACK_AFTER = 4 * 1024 * 1024
+from collections.abc import Mapping, Sequence
 
 
 def split_by_size(ids: Sequence[int], sizes: Mapping[int, int], limit: int) -> list[list[int]]:
@@ -38,22 +26,3 @@ def split_by_size(ids: Sequence[int], sizes: Mapping[int, int], limit: int) -> l
         runs[-1].append(inbound_id)
         total += size
     return runs
-
-
-def _malloc_trim() -> Callable[[int], int] | None:
-    name = ctypes.util.find_library("c")
-    try:
-        trim = ctypes.CDLL(name).malloc_trim if name else None
-    except (OSError, AttributeError):  # not glibc
-        return None
-    return trim
-
-
-_trim = _malloc_trim()
-
-
-def give_back() -> None:
-    """Collect garbage and return the allocator's free pages to the system."""
-    gc.collect()
-    if _trim is not None:
-        _trim(0)

@@ -30,7 +30,7 @@ from multiprocessing import forkserver
 from multiprocessing.context import BaseContext
 from typing import Any, Protocol
 
-from postdesk import logs
+from postdesk import logs, memory_release
 from postdesk.channels.email import sender
 from postdesk.config import runtime
 from postdesk.config.settings import Settings
@@ -128,8 +128,8 @@ def _child_run_batch(inbound_ids: list[int]) -> list[tuple[int, ...] | BaseExcep
     outcomes: list[Outcome | Exception] = []
     for run, size in _runs_by_size(inbound_ids):
         outcomes.extend(_process_many(run))
-        if size >= memory.GIVE_BACK_AFTER:
-            memory.give_back()
+        if size >= memory_release.GIVE_BACK_AFTER:
+            memory_release.give_back()
     decided = [i for outcome in outcomes if isinstance(outcome, Outcome)
                for i in outcome.outbox_ids]
     left = set(_send_now(tuple(decided)))

@@ -32,6 +32,7 @@ from typing import Any
 from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from postdesk import memory_release
 from postdesk.channels.email.bare_lf import BARE_LF_REPLY, BareLfReply, refuse_bare_lf
 from postdesk.channels.email.envelope_address import QuickEnvelopeAddress
 from postdesk.channels.email.idle_timeout import IdleTimeoutReply
@@ -103,6 +104,11 @@ class IntakeHandler:
         else:
             log.debug("stored inbound %s from %s", inbound_id, arrival.peer)
             reply = f"250 2.0.0 OK queued as {inbound_id}"
+        if len(arrival.raw) >= memory_release.GIVE_BACK_AFTER:
+            del raw, arrival
+            envelope.content = envelope.original_content = None
+            # this process held the mail's bytes several times over while it stored them
+            await asyncio.to_thread(memory_release.give_back, collect=False)
         if self.source == "lmtp":
             return "\r\n".join(reply for _ in envelope.rcpt_tos)
         return reply
