@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import smtplib
+import sqlite3
 import sys
 import tempfile
 import threading
@@ -57,6 +58,12 @@ def send_at_once(port: int, mails: list[bytes], refused: list[str]) -> None:
         thread.join()
 
 
+def _pending(database: Path) -> int:
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30) as connection:
+        return int(connection.execute(
+            "SELECT count(*) FROM inbound WHERE state = 'pending'").fetchone()[0])
+
+
 def measure(config: Path, outgoing: Path, processes: int, mails: list[bytes],
             settle: float, env: dict[str, str]) -> tuple[float, float, float]:
     saved = dict(os.environ)
@@ -75,17 +82,14 @@ def measure(config: Path, outgoing: Path, processes: int, mails: list[bytes],
         refused: list[str] = []
         sender = threading.Thread(target=send_at_once, args=(port, mails, refused))
         sender.start()
-        quiet_since = time.perf_counter()
-        seen = before
-        # until every mail has its acknowledgment, or nothing new was sent for 30 s
-        while sender.is_alive() or (seen < before + len(mails)
-                                    and time.perf_counter() - quiet_since < 30):
+        database = config.parent / "var" / "postdesk.db"
+        # until the sender is done and no stored mail waits to be processed
+        while sender.is_alive() or _pending(database):
             peak = max(peak, pss_mib(daemon.pid))
-            if (now_sent := len(sent(outgoing))) != seen:
-                seen, quiet_since = now_sent, time.perf_counter()
             time.sleep(0.2)
         sender.join()
-        print(f"    {len(mails) - len(refused)} accepted, {seen - before} mails sent out"
+        print(f"    {len(mails) - len(refused)} accepted, {len(sent(outgoing)) - before} "
+              "mails sent out"
               + "".join(f"\n    refused: {why}" for why in refused[:3]), flush=True)
         end = time.perf_counter() + settle
         while time.perf_counter() < end:

@@ -118,8 +118,9 @@ class _Claims:
     def keep(self) -> None:
         now = utcnow()
         if now >= self.renew_at:
-            inbound_claims.extend(self.ids, now + self.lease)
-            self.renew_at = now + self.lease / 2
+            with contextlib.suppress(*UNAVAILABLE):  # tried again before the next mail
+                inbound_claims.extend(self.ids, now + self.lease)
+                self.renew_at = now + self.lease / 2
 
     def release(self, ids: list[int]) -> None:
         with contextlib.suppress(*UNAVAILABLE):  # claims also run out by themselves
