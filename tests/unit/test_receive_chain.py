@@ -57,7 +57,7 @@ class Answers:
 @pytest.fixture(scope="module")
 def runtime(tmp_path_factory: pytest.TempPathFactory) -> Runtime:
     from postdesk.config.desk_init import init_desk
-    from postdesk.config.settings import load_settings
+    from postdesk.config.load import load_settings
 
     desk = tmp_path_factory.mktemp("chain") / "desk"
     init_desk(desk)
