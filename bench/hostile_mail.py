@@ -66,12 +66,19 @@ SHAPES: dict[str, tuple[str, Callable[[int], str]]] = {
     "html: one open tag": ("html", lambda n: "<p " + _repeat("a", n)),
     "html: '<' run": ("html", lambda n: _repeat("<", n)),
     "html: comments": ("html", lambda n: _repeat("<!--", n)),
+    "html: unclosed '<p' lines": ("html", lambda n: _repeat("<p" * 450 + "\r\n", n)),
+    "html: '<!-- x >' unclosed": ("html", lambda n: _repeat("<!-- x >", n)),
+    "html: long line of words": ("html", lambda n: "<p>" + _repeat("word ", n)),
     "subject: 'Re: ' prefixes": ("subject", lambda n: _repeat("Re: ", n) + "printer"),
     "subject: '[#1] ' tags": ("subject", lambda n: _repeat("[#1] ", n)),
     "subject: encoded words": ("subject", lambda n: _repeat("=?utf-8?q?a?= ", n)),
     "subject: 'Please confirm '": ("subject", lambda n: _repeat("Please confirm ", n)),
     "To: many addresses": ("to", lambda n: _repeat("a@b.example, ", n) + RECIPIENT),
     "To: 'a.' repeated": ("to", lambda n: _repeat("a.", n) + ", " + RECIPIENT),
+    "From: long address header": ("from", lambda n: _repeat("Name <a@b.example>, ", n)),
+    "From: '<' run": ("from", lambda n: _repeat("<", n)),
+    "text: 900-byte lines": ("text", lambda n: _repeat("x" * 900 + "\n", n)),
+    "text: one line, no breaks": ("text", lambda n: _repeat("word ", n)),
 }
 #: Every plain-text shape also as the text of a bounce (read by the bounce parser).
 SHAPES.update({f"bounce, {name}": ("bounce", make) for name, (where, make) in list(SHAPES.items())
@@ -90,6 +97,9 @@ def build(where: str, payload: str, index: int) -> bytes:
         msg.replace_header("Subject", payload)
     if where == "to":
         msg.replace_header("To", payload)
+    if where == "from":
+        del msg["From"]
+        msg["From"] = payload
     if where == "html":
         msg.set_content(f"<html><body>{payload}</body></html>", subtype="html")
     else:

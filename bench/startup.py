@@ -126,15 +126,20 @@ def burst(port: int, outgoing: Path) -> None:
         time.sleep(0.05)
 
 
+def fresh_desk(folder: str) -> tuple[Path, Path]:
+    """A desk made by `postdesk init` in `folder`: its config file and outgoing folder."""
+    desk = Path(folder) / "desk"
+    Daemon("init", [POSTDESK, "init", str(desk)], ready_marker="\0").proc.wait(60)
+    return desk / "postdesk.toml", desk / "var" / "outgoing"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--processes", type=int, default=2)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="postdesk-startup-") as folder:
-        desk = Path(folder) / "desk"
-        Daemon("init", [POSTDESK, "init", str(desk)], ready_marker="\0").proc.wait(60)
-        config, outgoing = desk / "postdesk.toml", desk / "var" / "outgoing"
+        config, outgoing = fresh_desk(folder)
         print(f"{args.runs} starts each, load average {os.getloadavg()[0]:.1f} "
               f"(wall seconds are inflated by other load; CPU seconds much less)")
         for processes in (0, args.processes):

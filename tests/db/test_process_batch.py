@@ -5,6 +5,7 @@ outcome, and a mail sees what the mails before it in the batch stored."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 
 import peewee
 import pytest
@@ -122,3 +123,28 @@ def test_a_new_senders_language_is_guessed_outside_the_write_transaction(
     assert seen == [False, False]
     assert [o.state for o in outcomes if isinstance(o, Outcome)] == ["done", "done"]
     assert {c.language for c in Customer.select()} == {"de"}
+
+
+def test_a_batch_of_large_mails_is_processed_in_runs_in_order(runtime, monkeypatch) -> None:
+    """The worker process reads a batch in runs of at most [broker] batch_megabytes (here
+    1 MB): each run is one call of process_many, and every mail keeps its outcome."""
+    from postdesk.config import runtime as runtime_module
+    from postdesk.worker import pool
+
+    large = runtime_module.install(Runtime(replace(
+        runtime.settings, broker=replace(runtime.settings.broker, batch_megabytes=1))))
+    body = "x" * 700_000 + "\n"
+    ids = [stored(1, body=body), stored(2, body=body), stored(3), stored(4, body=body)]
+    runs: list[list[int]] = []
+    real = pool.process_many
+
+    def spying(inbound_ids, current):
+        runs.append(list(inbound_ids))
+        return real(inbound_ids, current)
+
+    monkeypatch.setattr(pool, "process_many", spying)
+    results = pool._child_run_batch(ids)
+    assert runs == [[ids[0]], [ids[1], ids[2]], [ids[3]]]
+    assert all(isinstance(result, tuple) for result in results)
+    assert states(ids) == ["done"] * 4
+    assert large.settings.broker.batch_megabytes == 1

@@ -426,3 +426,34 @@ def test_assign_tells_the_new_assignee(desk):
     assert "Zgłoszenie #1 zostało przypisane do Ciebie." in text_of(told)
     assert "+1-a." in told["Reply-To"].addresses[0].addr_spec  # her own address, to act on it
     assert Ticket.get().assignee == "agent.pl@example.com"
+
+
+def test_a_reply_to_a_note_notification_stays_internal_unless_it_starts_with_public(desk):
+    """The note notification's Reply-To used to be the agent's public reply address: an
+    agent who pasted the history without quote markers relayed the note to the customer."""
+    agent_reply(desk, "agent.en@example.com", "#note\nThe customer is a VIP, be quick." + QUOTE)
+    wait_for(processed(2))
+    [told] = wait_for(lambda: [m for m in mails_to(desk, "agent.pl@example.com")
+                               if "VIP" in text_of(m)])
+    reply_to = told["Reply-To"].addresses[0].addr_spec
+    assert reply_to.startswith("support+1-n.")  # the note address of agent.pl
+    assert "#public" in text_of(told) and "wewnętrzne" in text_of(told)  # said, in Polish
+    pasted = ("Understood.\n\n-------- note --------\nThe customer is a VIP, be quick.\n")
+    send_mail(desk, customer_mail(sender="agent.pl@example.com", to=reply_to,
+                                  subject=f"Re: {told['Subject']}", body=pasted,
+                                  message_id="<pasted@example.com>"))
+    wait_for(processed(3))
+    kept = Message.get(Message.message_id == "pasted@example.com")
+    assert kept.visibility == "internal"
+    send_mail(desk, customer_mail(sender="agent.pl@example.com", to=reply_to,
+                                  subject=f"Re: {told['Subject']}",
+                                  body="#public\nThe new fuser arrives on Tuesday.\n",
+                                  message_id="<public@example.com>"))
+    wait_for(processed(4))
+    answer = Message.get(Message.message_id == "public@example.com")
+    assert answer.visibility == "public" and "#public" not in answer.text
+    wait_for(lambda: [m for m in mails_to(desk, "zoe@customer.example")
+                      if "fuser arrives" in text_of(m)])
+    for mail in read_outgoing(desk.outgoing):
+        if mail["To"].addresses[0].addr_spec.endswith("@customer.example"):
+            assert "VIP" not in mail.as_string()

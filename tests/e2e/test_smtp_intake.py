@@ -233,3 +233,50 @@ def test_every_refusal_is_logged_with_client_and_envelope_and_counted(
     samples = {tuple(s.labels.values()): s.value
                for s in families["postdesk_smtp_refused"].samples}
     assert samples[("smtp", "too big")] == after[("smtp", "too big")]
+
+
+def _long_line_mail(subject: str, body_line: str) -> bytes:
+    """A mail as a careless server writes it: an unfolded header and one long body line."""
+    return (f"From: Zoe <zoe@customer.example>\r\nTo: support@example.com\r\n"
+            f"Subject: {subject}\r\nMessage-ID: <long@customer.example>\r\n"
+            f"Content-Type: text/plain; charset=us-ascii\r\n\r\n"
+            f"{body_line}\r\nbye\r\n").encode("ascii")
+
+
+def test_lines_over_1000_octets_are_accepted_as_sent(make_settings, sqlite_url, start_daemon):
+    """aiosmtpd refused lines over 1,000 octets with a permanent 500, so the sender's
+    server bounced the mail; Postfix accepts them, and so do we, up to the size limit."""
+    daemon = start_daemon(make_settings(sqlite_url))
+    subject = "Printer " + "x" * 4992  # 5,000 characters, one line
+    line = "error 42 " * (1_000_000 // 9)  # a 1 MB body line
+    raw = _long_line_mail(subject, line)
+    with smtplib.SMTP(*daemon.address, timeout=30) as client:
+        assert client.sendmail("zoe@customer.example", ["support@example.com"], raw) == {}
+    row = wait_for(lambda: Inbound.get_or_none(Inbound.state == "done"), timeout=60)
+    assert bytes(row.raw) == raw  # stored as sent
+    ticket = Ticket.get()
+    assert ticket.subject.startswith("Printer xxx") and len(ticket.subject) > 900
+    assert Message.get().text.startswith("error 42 error 42")
+    [ack] = wait_for(lambda: read_outgoing(daemon.outgoing), timeout=60)
+    written = next(daemon.outgoing.glob("*.eml")).read_bytes()
+    assert max(len(line) for line in written.split(b"\r\n")) <= 998  # folded on output
+    assert ack["Subject"].startswith(f"[#{ticket.id}] Printer xxx")
+
+
+def test_a_long_command_line_is_still_refused(make_settings, sqlite_url, start_daemon):
+    daemon = start_daemon(make_settings(sqlite_url))
+    with smtplib.SMTP(*daemon.address, timeout=10) as client:
+        client.ehlo()
+        code, _ = client.docmd("NOOP", "x" * 5000)
+        assert code == 500
+        assert client.noop()[0] == 250
+
+
+def test_an_idle_connection_is_told_why_it_is_closed(make_settings, sqlite_url, start_daemon):
+    daemon = start_daemon(make_settings(sqlite_url, smtp_timeout=1))
+    with socket.create_connection(daemon.address, timeout=10) as raw:
+        reader = raw.makefile("rb")
+        assert reader.readline().startswith(b"220 ")
+        said = reader.readline()  # nothing sent: the server speaks last, then closes
+        assert said.startswith(b"421 4.4.2 "), said
+        assert reader.readline() == b""

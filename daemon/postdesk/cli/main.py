@@ -27,7 +27,7 @@ COMMANDS: dict[str, str] = {
     "relay": "postdesk.cli.relay:relay",
     "tickets": "postdesk.cli.tickets:tickets",
     "ticket": "postdesk.cli.tickets:ticket",
-    "inbound": "postdesk.cli.tickets:inbound",
+    "inbound": "postdesk.cli.inbound:inbound",
     "agents": "postdesk.cli.people:agents",
     "teams": "postdesk.cli.people:teams",
     "customer": "postdesk.cli.customers:customer",

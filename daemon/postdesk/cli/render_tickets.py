@@ -49,7 +49,8 @@ def inbound_table(rows: Sequence[dict[str, Any]]) -> Table:
     for row in rows:
         table.add_row(str(row["id"]), (row["received_at"] or "")[:19].replace("T", " "),
                       Text({None: "(unknown)", "": "<>"}.get(row["mail_from"], row["mail_from"])),
-                      row["state"], str(row["ticket"] or ""), Text(row["reason"]))
+                      row["state"] + (" (dismissed)" if row.get("dismissed") else ""),
+                      str(row["ticket"] or ""), Text(row["reason"]))
     return table
 
 

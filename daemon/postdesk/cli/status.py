@@ -30,7 +30,9 @@ console = Console(highlight=False)
 def status(ctx: click.Context, as_json: bool) -> None:
     """Check the desk: database, broker, scheduler, waiting and failed mail, IMAP.
 
-    Exit status 0: healthy; 1: something needs attention (thresholds in [status]).
+    Exit status 0: the desk works (failed mails are listed as needing attention, see
+    `postdesk inbound --failed`); 1: it cannot work (database, broker, listeners, a
+    growing backlog or a failure rate; thresholds in [status]).
     """
     report = gather(ctx.obj.settings)
     if as_json:
@@ -46,11 +48,15 @@ def print_report(out: Console, report: Report) -> None:
     table.add_column(style="bold", no_wrap=True)
     table.add_column(overflow="fold")
     for check in report.checks:
-        mark = Text("✓", style="green") if check.ok else Text("✗", style="bold red")
+        mark = (Text("✗", style="bold red") if not check.ok
+                else Text("!", style="bold yellow") if check.attention
+                else Text("✓", style="green"))
         table.add_row(mark, check.name, Text(check.summary))
     out.print(table)
     verdict = (Text("healthy", style="bold green") if report.healthy
                else Text("UNHEALTHY", style="bold red"))
+    if report.healthy and report.attention:
+        verdict.append(" (failed mail needs attention)", style="yellow")
     out.print(Text("postdesk: ").append(verdict))
 
 

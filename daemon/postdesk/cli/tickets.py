@@ -1,4 +1,5 @@
-"""`postdesk tickets`, `postdesk ticket show` and `postdesk inbound`: the desk as it stands.
+"""`postdesk tickets` and `postdesk ticket show`: the desk as it stands (`postdesk inbound`
+is in `cli/inbound.py`).
 
 `tickets --json` prints every ticket (unless `--limit`), streamed as it is read;
 the table shows the newest 50 by default and says on stderr when there are more.
@@ -142,27 +143,6 @@ def ticket_show(obj: Context, ticket_id: int, as_json: bool) -> None:
     from postdesk.cli.render_tickets import print_ticket
 
     print_ticket(console(), detail)
-
-
-@click.command()
-@click.option("--failed", is_flag=True, help="Only mails that could not be processed.")
-@click.option("--ignored", is_flag=True, help="Only mails deliberately not acted on (loops...).")
-@click.option("--limit", default=50, show_default=True, help="At most this many, newest first.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
-@pass_context
-def inbound(obj: Context, failed: bool, ignored: bool, limit: int, as_json: bool) -> None:
-    """Arriving mail and what became of it."""
-    obj.open_database()
-    from postdesk.tickets import views
-
-    states = tuple(s for s, on in (("failed", failed), ("ignored", ignored)) if on)
-    rows = views.inbound_rows(states, limit=limit)
-    if as_json:
-        echo_json(rows)
-        return
-    from postdesk.cli.render_tickets import inbound_table
-
-    console().print(inbound_table(rows))
 
 
 @ticket.command("attachment")

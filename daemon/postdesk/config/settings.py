@@ -53,6 +53,7 @@ class BrokerSettings:
     worker_threads: int = 2
     worker_processes: int = 0
     redispatch_after: int = 60
+    batch_megabytes: int = 32
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ class LimitsSettings:
     max_mime_depth: int = 20
     max_html_depth: int = 256
     max_address_header: int = 4096
+    max_mail_cpu_seconds: int = 30
     auto_replies_per_address: int = 10
     auto_replies_total: int = 10000
     auto_reply_window: int = 3600
@@ -138,6 +140,7 @@ class StatusSettings:
     max_pending_age: int = 300
     max_failed_inbound: int = 0
     max_failed_outbox: int = 0
+    max_failed_percent: int = 50
     failed_window: int = 86400
     max_heartbeat_age: int = 60
 

@@ -143,6 +143,14 @@ def validate(settings: Settings) -> None:
     if settings.limits.max_address_header < 256:
         raise ConfigError(f"{settings.origin('limits', 'max_address_header')} must be at least "
                           "256 (characters of an address header read for its addresses)")
+    if not 0 <= settings.status.max_failed_percent <= 100:
+        raise ConfigError(f"{settings.origin('status', 'max_failed_percent')} must be from 0 "
+                          "to 100")
+    if settings.broker.batch_megabytes < 1:
+        raise ConfigError(f"{settings.origin('broker', 'batch_megabytes')} must be at least 1")
+    if settings.limits.max_mail_cpu_seconds < 1:
+        raise ConfigError(f"{settings.origin('limits', 'max_mail_cpu_seconds')} must be at "
+                          "least 1")
     if settings.smtp.max_recipients < 1:
         raise ConfigError(f"{settings.origin('smtp', 'max_recipients')} must be at least 1")
     if not (settings.outgoing.transport.startswith("maildir:")

@@ -3,9 +3,15 @@
 :func:`html_to_text` keeps the structure a reader relies on (paragraphs, line
 breaks, list items, table rows) and every link's target (``text (URL)``, the
 URL once when the text already is it) and drops what is not text (scripts,
-styles, the document head).  :func:`sanitize_html` cleans with nh3 (ammonia): no
-scripts, no event handlers, no ``javascript:`` URLs; ``cid:`` image sources are
-kept so inline images still resolve to their attachments.
+styles, the document head). It reads markup that html5ever (inside nh3) has
+already made well formed: the standard library's ``html.parser`` looks for the
+end of every unclosed tag to the end of the document, so ``<p<p<p...`` cost it
+the square of the mail's size; html5ever's tokenizer is linear, and well-formed
+markup is linear for ``html.parser`` too (bench/hostile_mail.py).
+
+:func:`sanitize_html` cleans with nh3 (ammonia): no scripts, no event handlers,
+no ``javascript:`` URLs; ``cid:`` image sources are kept so inline images still
+resolve to their attachments.
 """
 
 from __future__ import annotations
@@ -64,6 +70,12 @@ _PARAGRAPHS = frozenset(
 )
 _CELLS = frozenset({"td", "th"})
 _VOID = frozenset({"br", "hr", "img", "input", "meta", "link", "area", "base", "col", "wbr"})
+
+#: The tags whose structure the text keeps; every other tag goes, its text stays.
+_STRUCTURE = _BLOCKS | _CELLS | frozenset({"br", "li", "img", "hr"})
+#: Dropped with their content before the text is read (html5ever reads a fragment, so the
+#: document's own head and body tags are gone already; the head's children are not).
+_DROPPED_CONTENT = _SKIPPED - _STRUCTURE
 
 _URL_SCHEMES = frozenset({"http", "https", "mailto", "tel", "cid", "ftp"})
 # Presentation attributes mail relies on; nh3's defaults drop them.
@@ -181,12 +193,21 @@ def html_to_text(html: str) -> str:
     """Return readable plain text for an HTML document or fragment."""
     extractor = _TextExtractor()
     try:
-        extractor.feed(html)
+        extractor.feed(_well_formed(html))
         extractor.close()
         raw = "".join(extractor.chunks)
     except Exception:  # HTMLParser chokes on some marked sections; fall back to tag stripping
         raw = _SPACES.sub(" ", _TAGS.sub(" ", html))
     return _tidy(raw)
+
+
+def _well_formed(html: str) -> str:
+    """``html`` as well-formed markup of the structural tags only: html5ever closes what is
+    open and escapes a stray ``<``, in time linear in the input (after `limit_depth`, as its
+    tree builder is quadratic in nesting depth)."""
+    bounded, _ = limit_depth(html, DEFAULT_MAX_DEPTH)
+    return nh3.clean(bounded, tags=set(_STRUCTURE), clean_content_tags=set(_DROPPED_CONTENT),
+                     attributes={"img": {"alt"}}, link_rel=None, strip_comments=True)
 
 
 def _tidy(text: str) -> str:

@@ -193,7 +193,8 @@ class Daemon:
                 log.info("this node is now the scheduler leader (%s)", self.leader.holder_id)
             scheduler.sweep(dispatcher, now, everything=everything,
                             redispatch_after=timedelta(
-                                seconds=self.settings.broker.redispatch_after))
+                                seconds=self.settings.broker.redispatch_after),
+                            claims_stale=everything and self.embedded)
             # SLA clocks a crash or the end of a burst left to recompute (workers take
             # the fresh marks themselves)
             sla_catch_up.catch_up_all(runtime.current(), older_than=None if everything

@@ -10,7 +10,12 @@ running process, so the answer is the same on every node. The checks:
 * scheduler: which node holds the lease, and until when;
 * workers: how many heartbeat (`worker_beats`); none while mail waits fails;
 * inbound / outbox: waiting mails, the oldest one's age, failures within
-  `[status] failed_window`; thresholds from `[status]`;
+  `[status] failed_window`; thresholds from `[status]`. A backlog, mail
+  waiting too long or a failure RATE (more than `max_failed_*` failures and
+  more than `max_failed_percent` of the mail) means the desk cannot work:
+  unhealthy. A few failed mails do not (anyone can send one): they make the
+  check need attention, with where to look (`postdesk inbound --failed`), and
+  an operator dismisses them (`postdesk inbound dismiss`);
 * imap: per `[[imap]]` source, the last UID committed and when;
 * rules: the live files under rules/ as the daemon last recorded them: a broken
   one is named with its line and error, with since when the desk runs on its
@@ -20,7 +25,7 @@ running process, so the answer is the same on every node. The checks:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -42,6 +47,8 @@ class Check:
     ok: bool
     summary: str
     details: dict[str, Any] = field(default_factory=dict)
+    #: healthy, but something for a person to look at (failed mail)
+    attention: bool = False
 
 
 @dataclass(frozen=True)
@@ -52,9 +59,14 @@ class Report:
     def healthy(self) -> bool:
         return all(check.ok for check in self.checks)
 
+    @property
+    def attention(self) -> bool:
+        return any(check.attention for check in self.checks)
+
     def as_json(self) -> dict[str, Any]:
-        return {"healthy": self.healthy,
-                "checks": [{"name": c.name, "ok": c.ok, "summary": c.summary, **c.details}
+        return {"healthy": self.healthy, "attention": self.attention,
+                "checks": [{"name": c.name, "ok": c.ok, "summary": c.summary,
+                            "attention": c.attention, **c.details}
                            for c in self.checks]}
 
 
@@ -67,8 +79,8 @@ def gather(settings: Settings, now: datetime | None = None) -> Report:
     try:
         lease = lease_row(SCHEDULER)
         checks = [database, check_broker(settings, lease, now), check_scheduler(lease, now),
-                  check_inbound(settings, now), check_outbox(settings, now),
-                  check_workers(now), *check_imap(settings), check_rules()]
+                  check_inbound(settings, now), check_outbox(settings, now), check_workers(now),
+                  *check_imap(settings), check_rules()]
     finally:
         db.database.close()
     return Report(tuple(checks))
@@ -160,35 +172,42 @@ def check_scheduler(lease: Lease | None, now: datetime) -> Check:
                  {"leader": lease.holder, "lease_expires_at": expires.isoformat()})
 
 
-def check_workers(now: datetime) -> Check:
-    """Is any worker alive (`worker_beats`)? Not one while mail waits: nothing will
-    move until one starts, however long `max_pending_age` is."""
-    alive = worker_beats.alive_workers(now)
-    waiting = desk_status.pending_inbound_count() + desk_status.due_outbox_count(now)
-    if alive:
-        return Check("workers", True, f"{alive} alive", {"alive": alive, "work_waiting": waiting})
-    return Check("workers", not waiting,
-                 "none alive" + (f" while {waiting} mails wait (start postdesk serve or "
-                                 "postdesk worker)" if waiting else ", no work waiting"),
-                 {"alive": 0, "work_waiting": waiting})
+@dataclass(frozen=True)
+class _Failures:
+    """Failures within the window, out of how many, the thresholds, and where to look."""
+
+    failed: int
+    total: int
+    max_failed: int
+    max_percent: int
+    look: str
+
+    @property
+    def rate_too_high(self) -> bool:
+        return (self.failed > self.max_failed
+                and self.failed * 100 > self.max_percent * max(self.total, 1))
 
 
 def check_inbound(settings: Settings, now: datetime) -> Check:
     limits = settings.status
     since = now - timedelta(seconds=limits.failed_window)
+    failures = _Failures(desk_status.failed_inbound_since(since),
+                         desk_status.received_inbound_since(since), limits.max_failed_inbound,
+                         limits.max_failed_percent, "postdesk inbound --failed")
     return _queue_check("inbound", now, desk_status.pending_inbound_count(),
-                        desk_status.oldest_pending_inbound(),
-                        desk_status.failed_inbound_since(since),
-                        limits.max_failed_inbound, limits.max_pending_age, None)
+                        desk_status.oldest_pending_inbound(), failures,
+                        limits.max_pending_age, None)
 
 
 def check_outbox(settings: Settings, now: datetime) -> Check:
     limits = settings.status
     since = now - timedelta(seconds=limits.failed_window)
+    failures = _Failures(desk_status.failed_outbox_since(since),
+                         desk_status.created_outbox_since(since), limits.max_failed_outbox,
+                         limits.max_failed_percent, "the tickets' events")
     check = _queue_check("outbox", now, desk_status.waiting_outbox_count(),
-                         oldest_outbox_wait(now), desk_status.failed_outbox_since(since),
-                         limits.max_failed_outbox, limits.max_pending_age,
-                         limits.max_outbox_backlog)
+                         oldest_outbox_wait(now), failures,
+                         limits.max_pending_age, limits.max_outbox_backlog)
     return with_relay_deferrals(check)
 
 
@@ -206,24 +225,41 @@ def with_relay_deferrals(check: Check) -> Check:
     error = desk_status.last_relay_error() if deferred else ""
     summary = check.summary + (f"; {deferred} deferred, last error: {error}" if deferred
                                else "")
-    return Check(check.name, check.ok, summary,
-                 {**check.details, "deferred": deferred, "last_error": error})
+    return replace(check, summary=summary,
+                   details={**check.details, "deferred": deferred, "last_error": error})
 
 
-def _queue_check(name: str, now: datetime, waiting: int, oldest: Any, failed: int,
-                 max_failed: int, max_age: int, max_waiting: int | None) -> Check:
+def check_workers(now: datetime) -> Check:
+    """Is any worker alive (`worker_beats`)? Not one while mail waits: nothing will
+    move until one starts, however long `max_pending_age` is."""
+    alive = worker_beats.alive_workers(now)
+    waiting = desk_status.pending_inbound_count() + desk_status.due_outbox_count(now)
+    if alive:
+        return Check("workers", True, f"{alive} alive", {"alive": alive, "work_waiting": waiting})
+    return Check("workers", not waiting,
+                 "none alive" + (f" while {waiting} mails wait (start postdesk serve or "
+                                 "postdesk worker)" if waiting else ", no work waiting"),
+                 {"alive": 0, "work_waiting": waiting})
+
+
+def _queue_check(name: str, now: datetime, waiting: int, oldest: Any, failures: _Failures,
+                 max_age: int, max_waiting: int | None) -> Check:
     age = seconds_since(oldest, now)
+    failed = failures.failed
     problems = []
     if max_waiting is not None and waiting > max_waiting:
         problems.append(f"backlog above {max_waiting}")
     if age > max_age:
         problems.append(f"oldest waits longer than {max_age} s")
-    if failed > max_failed:
-        problems.append(f"failed above {max_failed}")
+    if failures.rate_too_high:
+        problems.append(f"failure rate: {failed} of {failures.total} failed (more than "
+                        f"{failures.max_failed} and than {failures.max_percent} %)")
     summary = (f"{waiting} waiting" + (f" (oldest {age:.0f} s)" if waiting else "")
-               + f", {failed} failed recently")
+               + f", {failed} failed recently" + (f" (see {failures.look})" if failed else ""))
     return Check(name, not problems, summary + "".join(f"; {p}" for p in problems),
-                 {"waiting": waiting, "oldest_age_s": round(age, 1), "failed": failed})
+                 {"waiting": waiting, "oldest_age_s": round(age, 1), "failed": failed,
+                  "received" if name == "inbound" else "created": failures.total},
+                 attention=failed > 0)
 
 
 def check_imap(settings: Settings) -> list[Check]:

@@ -37,9 +37,16 @@ def last_processed_inbound() -> Any:
 
 
 def failed_inbound_since(since: datetime) -> int:
-    """Mails received since `since` whose processing failed."""
+    """Mails received since `since` whose processing failed, and which no operator has
+    dismissed (`postdesk inbound dismiss`)."""
     return int(Inbound.select()
-               .where((Inbound.state == "failed") & (Inbound.received_at >= since)).count())
+               .where((Inbound.state == "failed") & (Inbound.received_at >= since)
+                      & Inbound.dismissed_at.is_null()).count())
+
+
+def received_inbound_since(since: datetime) -> int:
+    """Mails received since `since`: what a failure rate is measured against."""
+    return int(Inbound.select().where(Inbound.received_at >= since).count())
 
 
 def due_outbox_count(now: datetime) -> int:
@@ -81,6 +88,11 @@ def last_relay_error() -> str:
                   & (Outbox.last_error != ""))
            .order_by(Outbox.next_attempt_at.desc()).first())
     return str(row.last_error) if row else ""
+
+
+def created_outbox_since(since: datetime) -> int:
+    """Notifications created since `since`."""
+    return int(Outbox.select().where(Outbox.created_at >= since).count())
 
 
 def failed_outbox_since(since: datetime) -> int:

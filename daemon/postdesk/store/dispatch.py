@@ -4,7 +4,8 @@
 the queue. The sweeper (`postdesk.worker.scheduler`) asks for the rows still
 waiting whose id went out before a cut-off (or never), stamps them, and hands
 them to the queue again; actors claim their rows, so a second dispatch does no
-harm. Ids come in id order, a batch at a time.
+harm. A mail a worker still holds a claim on (`inbound_claims`) is not handed
+out again until the claim runs out. Ids come in id order, a batch at a time.
 """
 
 from __future__ import annotations
@@ -16,9 +17,13 @@ from postdesk.store.db import database
 from postdesk.store.models import Inbound, Outbox
 
 
-def forgotten_inbound(cutoff: datetime, limit: int) -> list[int]:
-    """Ids of pending inbound mail not dispatched since `cutoff` (or never), oldest first."""
+def forgotten_inbound(cutoff: datetime, limit: int, *, now: datetime | None = None
+                      ) -> list[int]:
+    """Ids of pending inbound mail not dispatched since `cutoff` (or never), oldest first;
+    with `now`, not those a worker holds a claim on that lasts past `now`."""
     forgotten = Inbound.dispatched_at.is_null() | (Inbound.dispatched_at < cutoff)
+    if now is not None:
+        forgotten &= Inbound.working_until.is_null() | (Inbound.working_until < now)
     return [row.id for row in Inbound.select(Inbound.id)
             .where((Inbound.state == "pending") & forgotten)
             .order_by(Inbound.id).limit(limit)]

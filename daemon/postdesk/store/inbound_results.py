@@ -25,11 +25,20 @@ def finish(inbound_id: int, *, state: str, reason: str, ticket_id: int | None,
 
 def record_failure(inbound_id: int, reason: str, *, retry: bool, max_attempts: int) -> str:
     """Count a failed attempt, in its own transaction: the row stays pending for another
-    try (`retry`, and attempts left) or becomes failed, keeping its bytes. Its new state."""
+    try (`retry`, and attempts left) or becomes failed, keeping its bytes. Its new state,
+    or "skipped": the row was no longer pending (another worker ended it) and stays so."""
     with database.atomic():
         row = Inbound.get_by_id(inbound_id)
+        if row.state != "pending":
+            return "skipped"
         attempts = row.attempts + 1
         state = "pending" if retry and attempts < max_attempts else "failed"
         (Inbound.update(state=state, reason=reason, attempts=attempts)
          .where(Inbound.id == inbound_id).execute())
     return state
+
+
+def sizes(ids: list[int]) -> dict[int, int]:
+    """The size in bytes of each of these stored mails (their bytes are not read)."""
+    return {row.id: row.size for row in
+            Inbound.select(Inbound.id, Inbound.size).where(Inbound.id.in_(ids))}

@@ -137,6 +137,12 @@ class Inbound(BaseModel):
     ticket = pw.ForeignKeyField(Ticket, null=True, on_delete="SET NULL")
     ticket_id: int | None
     processed_at = UTCDateTimeField(null=True)
+    # a worker's claim while it works on the mail (store/inbound_claims.py)
+    working_until = UTCDateTimeField(null=True)
+    # a failed mail an operator has looked at and set aside (`postdesk inbound dismiss`)
+    dismissed_at = UTCDateTimeField(null=True)
+    dismissed_by = pw.CharField(max_length=320, null=True)
+    dismiss_reason = pw.TextField(null=True)
 
 
 class Message(BaseModel):

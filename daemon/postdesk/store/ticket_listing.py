@@ -199,12 +199,17 @@ def ticket_thread(ticket_id: int) -> Thread | None:
     return Thread(ticket, list(participants), list(messages), attachments, list(events))
 
 
-def newest_inbound(states: tuple[str, ...] = (), limit: int = 100) -> list[Inbound]:
-    """Arriving mail, newest first (in one of `states`, when given), without the raw bytes."""
+def newest_inbound(states: tuple[str, ...] = (), limit: int = 100, *,
+                   dismissed: bool = True) -> list[Inbound]:
+    """Arriving mail, newest first (in one of `states`, when given), without the raw bytes;
+    without the failed mails an operator dismissed unless `dismissed`."""
     query = (Inbound.select(Inbound.id, Inbound.received_at, Inbound.source, Inbound.mail_from,
                             Inbound.rcpt_to, Inbound.size, Inbound.state, Inbound.reason,
-                            Inbound.attempts, Inbound.ticket)
+                            Inbound.attempts, Inbound.ticket, Inbound.dismissed_at,
+                            Inbound.dismissed_by, Inbound.dismiss_reason)
              .order_by(Inbound.id.desc()).limit(limit))
     if states:
         query = query.where(Inbound.state.in_(states))
+    if not dismissed:
+        query = query.where(Inbound.dismissed_at.is_null())
     return list(query)

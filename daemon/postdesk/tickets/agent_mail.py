@@ -24,7 +24,7 @@ events go into the caller's unit of work.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from postdesk.automation import EventFacts
@@ -86,7 +86,9 @@ def handle_agent_mail(ticket: Ticket, letter: AgentLetter, runtime: Runtime, now
     changes = [change for command in reply.commands for effect in command_effects(command)
                if (change := apply_effect(ticket, effect, by)) is not None]
     _send_digests(reply.commands, letter, runtime, now, result)
-    internal = reply.internal or letter.identity.internal  # #note, or mail to the note address
+    # #note, or mail to the note address (where replies to a note notification go) unless
+    # the reply starts with #public: a pasted history must not reach the customer
+    internal = reply.internal or (letter.identity.internal and not reply.public)
     text = reply.text  # without the command lines (the reply is ok here)
     if internal or reply.silent:
         if text:
@@ -211,9 +213,10 @@ def _tell_other_agents(ticket: Ticket, letter: AgentLetter, text: str, runtime: 
         others[assignee.email] = assignee
     others.pop(author.email, None)
     for agent in others.values():
-        request = agent_request("internal_note", agent,
-                                author={"name": author.name, "email": author.email},
-                                note={"text": text, "attachments": []})
+        request = replace(agent_request("internal_note", agent,
+                                        author={"name": author.name, "email": author.email},
+                                        note={"text": text, "attachments": []}),
+                          replies_internal=True)
         mail = build_mail(request, ticket, runtime, now=now, desk_address=letter.desk_address)
         result.outbox_ids.append(service.queue_mail(ticket, mail, now=now).id)
 

@@ -22,6 +22,9 @@ with lines that start with ``#`` *before* the text of the reply:
     #note                           the whole reply is an internal note, never sent to the
                                     customer; text after #note on its line is part of it
     #silent                         apply the commands, send nothing to the customer
+    #public                         in a reply to an internal-note notification (whose
+                                    Reply-To is the agent's note address, so replies stay
+                                    internal): send this reply to the customer after all
     #queue unassigned               mail me that queue (rules/queues.yaml) as a digest
     #queues                         mail me the list of queues with their counts
 
@@ -95,6 +98,7 @@ class ParsedReply:
     text: str
     internal: bool = False
     silent: bool = False
+    public: bool = False  # #public: a reply to the note address goes to the customer
 
     @property
     def ok(self) -> bool:
@@ -111,7 +115,7 @@ class ParsedReply:
         return self.text if self.ok and (self.internal or self.silent) else ""
 
 
-_FLAGS = ("note", "silent")
+_FLAGS = ("note", "silent", "public")
 #: Commands whose value is another ticket's number.
 _REFERENCING = ("link", "duplicate_of", "merge")
 #: Second names of a command, left out of the list agents are shown.
@@ -157,7 +161,7 @@ def parse_commands(text: str, *, statuses: StatusBook, priorities: Collection[st
                 lines[index] = as_written["rest"] if as_written else rest
                 body_start = index
                 break
-            if word == "silent" and rest:
+            if word in ("silent", "public") and rest:
                 problems.append(Problem(number, source, "unexpected_value", {"value": rest}))
             continue
         handler = HANDLERS.get(word)
@@ -172,7 +176,8 @@ def parse_commands(text: str, *, statuses: StatusBook, priorities: Collection[st
     problems.extend(_stray_commands(body, body_start))
     problems.sort(key=lambda p: p.line)
     return ParsedReply(tuple(commands), tuple(problems), "\n".join(body).strip("\n"),
-                       internal="note" in flags, silent="silent" in flags)
+                       internal="note" in flags, silent="silent" in flags,
+                       public="public" in flags)
 
 
 def clean_line(line: str) -> str:

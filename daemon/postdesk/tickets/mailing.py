@@ -36,6 +36,9 @@ class MailRequest:
     automatic: bool = True  # False for an agent's own reply relayed to the customer
     attachments: tuple[int, ...] = ()  # stored attachments to send along (their ids)
     cc: tuple[str, ...] = ()  # the others on the customer's side, in Cc of the same mail
+    #: an agent's replies go to their note address (internal unless they start with
+    #: #public): a notification of an internal note, whose history must not go public
+    replies_internal: bool = False
 
 
 def thread_ids(ticket: Ticket, *, public: bool = False) -> tuple[str | None, list[str]]:
@@ -65,7 +68,9 @@ def build_mail(request: MailRequest, ticket: Ticket, runtime: Runtime, *, now: d
     customer = (requester if recipient == requester.email
                 else fastsql.get_by(Customer, Customer.email, recipient))
     in_reply_to, references = thread_ids(ticket, public=request.to_customer)
-    role = CUSTOMER_ROLE if request.to_customer else agent_role(request.recipient)
+    role = (CUSTOMER_ROLE if request.to_customer
+            else note_role(request.recipient) if request.replies_internal
+            else agent_role(request.recipient))
     extra = dict(request.extra)
     facts = extra.pop("message_facts", {})  # agents' mail: due time, author, files
     context: dict[str, Any] = {
@@ -90,6 +95,7 @@ def build_mail(request: MailRequest, ticket: Ticket, runtime: Runtime, *, now: d
                                    0)},
         "note_address": reply_address(address, ticket.id, note_role(request.recipient),
                                       settings.desk.secret),
+        "replies_internal": request.replies_internal,
         **extra,
     }
     if request.to_customer:

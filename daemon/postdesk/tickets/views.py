@@ -170,11 +170,16 @@ def ticket_detail(ticket_id: int, statuses: StatusBook = DEFAULT_BOOK, *,
     }
 
 
-def inbound_rows(states: tuple[str, ...] = (), limit: int = 100) -> list[dict[str, Any]]:
+def inbound_rows(states: tuple[str, ...] = (), limit: int = 100, *,
+                 dismissed: bool = True) -> list[dict[str, Any]]:
+    """`postdesk inbound --json`; `dismissed`: with the failed mails an operator dismissed."""
     return [
         {"id": row.id, "received_at": _iso(row.received_at), "source": row.source,
          "mail_from": row.mail_from, "rcpt_to": row.rcpt_to, "size": row.size,
          "state": row.state, "reason": row.reason, "attempts": row.attempts,
-         "ticket": row.ticket_id}
-        for row in newest_inbound(states, limit)
+         "ticket": row.ticket_id,
+         "dismissed": None if row.dismissed_at is None else {
+             "at": _iso(row.dismissed_at), "by": row.dismissed_by,
+             "reason": row.dismiss_reason}}
+        for row in newest_inbound(states, limit, dismissed=dismissed)
     ]

@@ -30,13 +30,14 @@ from multiprocessing import forkserver
 from multiprocessing.context import BaseContext
 from typing import Any, Protocol
 
-from postdesk import logs
+from postdesk import logs, memory_release
 from postdesk.channels.email import sender
 from postdesk.config import runtime
 from postdesk.config.settings import Settings
 from postdesk.errors import TemporaryFailure
-from postdesk.store import db
+from postdesk.store import db, inbound_results
 from postdesk.waiting import take_waiting
+from postdesk.worker import memory
 from postdesk.worker.process import Outcome, process_many
 
 log = logging.getLogger(__name__)
@@ -122,13 +123,30 @@ def _child_run(inbound_id: int) -> tuple[int, ...]:
 def _child_run_batch(inbound_ids: list[int]) -> list[tuple[int, ...] | BaseException]:
     """Process several mails together, then send what they decided together (one synced
     claim, one transport call); per mail, the outbox ids the queue must still send or
-    the error that stopped it (for the queue to retry that mail)."""
-    outcomes = _process_many(inbound_ids)
+    the error that stopped it (for the queue to retry that mail). The mails are read in
+    runs of at most `[broker] batch_megabytes` (`postdesk.worker.memory`)."""
+    outcomes: list[Outcome | Exception] = []
+    for run, size in _runs_by_size(inbound_ids):
+        outcomes.extend(_process_many(run))
+        if size >= memory_release.GIVE_BACK_AFTER:
+            memory_release.give_back()
     decided = [i for outcome in outcomes if isinstance(outcome, Outcome)
                for i in outcome.outbox_ids]
     left = set(_send_now(tuple(decided)))
     return [_portable(outcome) if isinstance(outcome, Exception)
             else tuple(i for i in outcome.outbox_ids if i in left) for outcome in outcomes]
+
+
+def _runs_by_size(inbound_ids: list[int]) -> list[tuple[list[int], int]]:
+    """The batch in runs of at most `[broker] batch_megabytes`, each with its bytes."""
+    limit = runtime.current().settings.broker.batch_megabytes * 1024 * 1024
+    try:
+        with db.reconnect_after_failure():
+            sizes = inbound_results.sizes(inbound_ids)
+    except Exception:  # the database is away: one run, and process_many says so per mail
+        return [(inbound_ids, 0)]
+    return [(run, sum(sizes.get(i, 0) for i in run))
+            for run in memory.split_by_size(inbound_ids, sizes, limit)]
 
 
 def _portable(exc: Exception) -> Exception:

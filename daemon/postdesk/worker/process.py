@@ -6,21 +6,26 @@ chain (`postdesk.tickets.receive.chain`) inside a transaction, with a unit of
 work that gathers its events into one INSERT. The row is claimed with one
 conditional UPDATE inside the same transaction, so two workers given the same
 id do the work once; a crash rolls everything back and the sweeper hands the
-id out again. A mail that cannot be processed keeps its raw bytes and gets
-`failed` with a reason; one the database could not take (locked, away) stays
-pending for the queue to retry.
+id out again. Before reading its mails a worker claims them
+(`postdesk.store.inbound_claims`): a mail another worker is working on is
+left to it, and the sweeper does not hand it out again meanwhile. A mail
+that cannot be processed, or whose reading spends its CPU budget
+(`postdesk.worker.budget`), keeps its raw bytes and gets `failed` with a
+reason; one the database could not take (locked, away) stays pending for the
+queue to retry.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from postdesk import logs
 from postdesk.config.runtime import Runtime
 from postdesk.sla.tracking import catch_up as sla_catch_up
-from postdesk.store import fastsql, inbound_results
+from postdesk.store import fastsql, inbound_claims, inbound_results
 from postdesk.store.db import database, is_postgres, utcnow
 from postdesk.store.db_errors import UNAVAILABLE, IntegrityError, OperationalError
 from postdesk.store.models import Inbound
@@ -29,6 +34,7 @@ from postdesk.tickets.receive.arrived import Arrived, Outcome
 from postdesk.tickets.receive.known import StoreKnown
 from postdesk.tickets.receive.step import Receiving
 from postdesk.tickets.unit_of_work import UnitOfWork
+from postdesk.worker.budget import MailTooCostly
 from postdesk.worker.read_mail import read_mails
 
 __all__ = ["MAX_ATTEMPTS", "Outcome", "process_inbound", "process_many"]
@@ -66,9 +72,16 @@ def process_many(inbound_ids: Sequence[int], runtime: Runtime) -> list[Outcome |
             results[inbound_id] = Outcome("skipped")
         else:
             pending.append(row)
-    read = read_mails(pending, runtime)
+    claims = _Claims(runtime)
+    mine = claims.take([row.id for row in pending])
+    results.update((row.id, Outcome("skipped")) for row in pending if row.id not in mine)
+    read = read_mails([row for row in pending if row.id in mine], runtime, claims.keep)
     arrived = [mail for mail in read.values() if isinstance(mail, Arrived)]
-    results.update((i, error) for i, error in read.items() if isinstance(error, Exception))
+    for inbound_id, error in read.items():
+        if isinstance(error, MailTooCostly):
+            results[inbound_id] = _record_failure(inbound_id, error)
+        elif isinstance(error, Exception):
+            results[inbound_id] = error
     if len(arrived) > 1 and not is_postgres():
         try:
             with database.atomic():
@@ -77,10 +90,41 @@ def process_many(inbound_ids: Sequence[int], runtime: Runtime) -> list[Outcome |
             results.update((mail.inbound_id, exc) for mail in arrived)  # all rolled back
     else:
         results.update(_settle_each(arrived, runtime, together=False))
+    claims.release([i for i in mine if isinstance(results.get(i), Exception)])
     if any(isinstance(outcome, Outcome) and outcome.changed_ticket
            for outcome in results.values()):
         _catch_up_sla(runtime)
     return [results[inbound_id] for inbound_id in inbound_ids]
+
+
+class _Claims:
+    """This worker's claims on the mails of one batch: taken before they are read, kept
+    while a long batch is read, given up for the mails the queue must retry."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        settings = runtime.settings
+        # long enough for a mail to spend its whole budget; kept again halfway through
+        self.lease = timedelta(seconds=settings.broker.redispatch_after
+                               + 2 * settings.limits.max_mail_cpu_seconds)
+        self.ids: set[int] = set()
+        self.renew_at = utcnow()
+
+    def take(self, ids: list[int]) -> set[int]:
+        now = utcnow()
+        self.ids = inbound_claims.claim(ids, now, now + self.lease)
+        self.renew_at = now + self.lease / 2
+        return self.ids
+
+    def keep(self) -> None:
+        now = utcnow()
+        if now >= self.renew_at:
+            with contextlib.suppress(*UNAVAILABLE):  # tried again before the next mail
+                inbound_claims.extend(self.ids, now + self.lease)
+                self.renew_at = now + self.lease / 2
+
+    def release(self, ids: list[int]) -> None:
+        with contextlib.suppress(*UNAVAILABLE):  # claims also run out by themselves
+            inbound_claims.release(ids)
 
 
 def _settle_each(arrived: list[Arrived], runtime: Runtime, *, together: bool
@@ -155,7 +199,7 @@ def _record_failure(inbound_id: int, exc: Exception) -> Outcome:
     reason = f"{type(exc).__name__}: {exc}"[:2000]
     state = inbound_results.record_failure(inbound_id, reason, retry=_is_transient(exc),
                                            max_attempts=MAX_ATTEMPTS)
-    return Outcome(state, reason=reason)
+    return Outcome(state, reason="" if state == "skipped" else reason)
 
 
 def _is_transient(exc: Exception) -> bool:

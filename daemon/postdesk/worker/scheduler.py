@@ -3,8 +3,9 @@
 The queue carries only ids and may lose them (a killed process, a flushed
 broker). The database knows better: an inbound row still `pending`, or an
 outbox row due and not sent, is handed to the queue again once it has not
-been dispatched for `REDISPATCH_AFTER`. Actors claim their rows, so a row
-dispatched twice is still processed once. (The SLA and time-rule scans,
+been dispatched for `REDISPATCH_AFTER` and no worker holds a live claim on it
+(`postdesk.store.inbound_claims`). Actors claim their rows, so a row
+dispatched twice is still processed once, by one worker. (The SLA and time-rule scans,
 and the leader lease, join this module in their own issues.)
 """
 
@@ -23,12 +24,15 @@ SWEEP_BATCH = 1000
 
 
 def sweep(dispatcher: Dispatcher, now: datetime, *, everything: bool = False,
-          redispatch_after: timedelta = REDISPATCH_AFTER) -> tuple[int, int]:
-    """Re-dispatch forgotten work; `everything` at start-up, when the queue is known empty."""
+          redispatch_after: timedelta = REDISPATCH_AFTER,
+          claims_stale: bool = False) -> tuple[int, int]:
+    """Re-dispatch forgotten work; `everything` at start-up, when the queue is known empty;
+    `claims_stale` when no worker can be working (an embedded desk starting: its workers
+    are in this process), so a claim is a crashed run's."""
     cutoff = now if everything else now - redispatch_after
     if everything:
         _release_cut_off_sends()
-    inbound = _redispatch_inbound(dispatcher, now, cutoff)
+    inbound = _redispatch_inbound(dispatcher, now, cutoff, claims_stale)
     outgoing = _redispatch_outbox(dispatcher, now, cutoff)
     if inbound or outgoing:
         log.info("sweeper re-dispatched %d inbound and %d outgoing mails", inbound, outgoing)
@@ -43,9 +47,12 @@ def _release_cut_off_sends() -> None:
         log.info("released %d outgoing mails cut off by the last stop", released)
 
 
-def _redispatch_inbound(dispatcher: Dispatcher, now: datetime, cutoff: datetime) -> int:
+def _redispatch_inbound(dispatcher: Dispatcher, now: datetime, cutoff: datetime,
+                        claims_stale: bool) -> int:
+    """Hand forgotten mails out again, but not one a worker is still working on."""
     total = 0
-    while ids := dispatch.forgotten_inbound(cutoff, SWEEP_BATCH):
+    claims_at = None if claims_stale else now
+    while ids := dispatch.forgotten_inbound(cutoff, SWEEP_BATCH, now=claims_at):
         dispatch.inbound_dispatched(ids, now)
         for inbound_id in ids:
             dispatcher.inbound(inbound_id)

@@ -8,18 +8,24 @@ file's bytes as they are) then reads as one endless line, and aiosmtpd
 answers "500 Line too long", which sends its author looking in the wrong
 place. This protocol mixin watches the data for bare LFs and, in that case
 only, says what is wrong. Nothing else changes: a short mail with bare LFs
-is still one line within the limit and is accepted as before.
+is still one line within the limit and is accepted as before. Since data lines
+may be longer than that limit (`postdesk.channels.email.long_lines`), the
+handler asks `refuse_bare_lf` whether such a mail would have been refused.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from postdesk.channels.email.long_lines import longest_line
+
 #: The reply instead of "500 Line too long" when the data had bare LF line ends.
 BARE_LF_REPLY = ("500 5.5.2 Line ends must be CRLF: this mail has bare LF line ends "
                  "(RFC 5321 section 2.3.8); convert them to CRLF and send it again")
 
 _TOO_LONG = "500 Line too long"
+#: The longest line, CRLF included, of a mail with bare LF ends that is still accepted.
+_SHORT_MAIL = 1001
 
 
 def _has_bare_lf(data: bytes, after: bytes) -> bool:
@@ -57,3 +63,9 @@ class BareLfReply:
                 and status.startswith(_TOO_LONG):
             status = BARE_LF_REPLY
         await super().push(status)  # type: ignore[misc]
+
+
+def refuse_bare_lf(server: Any, data: bytes) -> bool:
+    """Whether the mail just read by `server` has bare LF line ends and is longer than
+    one RFC 5321 line: the mail to answer with `BARE_LF_REPLY`."""
+    return bool(getattr(server, "_bare_lf", False)) and longest_line(data) > _SHORT_MAIL

@@ -7,11 +7,14 @@ Operator notes:
   any address at the desk's domains), anything else gets ``550 5.1.1``.
   More than ``[smtp] max_recipients`` recipients get ``452 4.5.3``.
 * ``SIZE`` is advertised and enforced (``552``) from ``[smtp] max_message_size``;
-  idle connections are closed after ``[smtp] timeout`` seconds.
+  idle connections are closed after ``[smtp] timeout`` seconds with
+  ``421 4.4.2`` (``idle_timeout.py``).
 * A mail is answered ``250`` only after its raw bytes and envelope are
   committed to the database. If the database cannot be reached the answer is
   ``451 4.3.0`` and the sending MTA retries later. Nothing else happens here:
   parsing and tickets are the worker's job.
+* Lines longer than RFC 5321's 1,000 octets are accepted up to the message size
+  limit and stored as sent (``long_lines.py``), as Postfix does.
 * Line ends must be CRLF (RFC 5321): a mail whose data has bare LF line ends
   and is longer than one SMTP line is refused with ``500 5.5.2`` and a reply
   that says so (``bare_lf.py``), not aiosmtpd's "Line too long".
@@ -32,8 +35,11 @@ from typing import Any
 from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from postdesk.channels.email.bare_lf import BareLfReply
+from postdesk import memory_release
+from postdesk.channels.email.bare_lf import BARE_LF_REPLY, BareLfReply, refuse_bare_lf
 from postdesk.channels.email.envelope_address import QuickEnvelopeAddress
+from postdesk.channels.email.idle_timeout import IdleTimeoutReply
+from postdesk.channels.email.long_lines import LongDataLines
 from postdesk.channels.email.refusals import RefusalLog
 from postdesk.config.settings import Settings
 from postdesk.config.validate import parse_listen
@@ -86,6 +92,8 @@ class IntakeHandler:
         raw = envelope.original_content or envelope.content
         if isinstance(raw, str):
             raw = raw.encode("utf-8", "surrogateescape")
+        if refuse_bare_lf(server, raw or b""):
+            return BARE_LF_REPLY
         arrival = Arrival(
             raw=raw or b"",
             mail_from=envelope.mail_from if envelope.mail_from != "<>" else "",
@@ -104,6 +112,11 @@ class IntakeHandler:
                      inbound_id, arrival.peer, arrival.mail_from or "",
                      ">,<".join(arrival.rcpt_to), message_id_of(arrival.raw), len(arrival.raw))
             reply = f"250 2.0.0 OK queued as {inbound_id}"
+        if len(arrival.raw) >= memory_release.GIVE_BACK_AFTER:
+            del raw, arrival
+            envelope.content = envelope.original_content = None
+            # this process held the mail's bytes several times over while it stored them
+            await asyncio.to_thread(memory_release.give_back, collect=False)
         if self.source == "lmtp":
             return "\r\n".join(reply for _ in envelope.rcpt_tos)
         return reply
@@ -127,12 +140,16 @@ def message_id_of(raw: bytes) -> str:
     return found.group(1).decode("ascii", "replace") if found else "-"
 
 
-class DeskSMTP(QuickEnvelopeAddress, BareLfReply, RefusalLog, SMTP):
-    """aiosmtpd's SMTP, with a clear reply to bare LF line ends; refusals logged."""
+class DeskSMTP(QuickEnvelopeAddress, IdleTimeoutReply, LongDataLines, BareLfReply,
+               RefusalLog, SMTP):
+    """aiosmtpd's SMTP, with long data lines, a clear reply to bare LF line ends and
+    refusals logged."""
 
 
-class DeskLMTP(QuickEnvelopeAddress, BareLfReply, RefusalLog, LMTP):
-    """aiosmtpd's LMTP, with a clear reply to bare LF line ends; refusals logged."""
+class DeskLMTP(QuickEnvelopeAddress, IdleTimeoutReply, LongDataLines, BareLfReply,
+               RefusalLog, LMTP):
+    """aiosmtpd's LMTP, with long data lines, a clear reply to bare LF line ends and
+    refusals logged."""
 
     listener_name = "lmtp"
 
