@@ -26,6 +26,26 @@ def status(desk: ServedDesk, **env: str) -> tuple[int, dict]:
     return result.returncode, json.loads(result.stdout)
 
 
+def fail_one_stored_mail(desk: ServedDesk) -> None:
+    """Store a mail beside the running desk and record it failed, as a worker does after
+    its last attempt (the row keeps its bytes and the reason)."""
+    from postdesk.store import db
+    from postdesk.store.inbound import Arrival, store_inbound
+    from postdesk.store.inbound_results import record_failure
+
+    database = db.connect(f"sqlite:///{desk.folder / 'var' / 'postdesk.db'}")
+    try:
+        with database.connection_context():
+            inbound_id = store_inbound(Arrival(
+                raw=customer_mail(subject="a mail that could not be read").as_bytes(),
+                mail_from="zoe@customer.example", rcpt_to=("support@example.com",),
+                source="smtp"))
+            assert record_failure(inbound_id, "stand-in for a mail that cannot be read",
+                                  retry=False, max_attempts=1) == "failed"
+    finally:
+        database.close()
+
+
 def check(report: dict, name: str) -> dict:
     return next(c for c in report["checks"] if c["name"] == name)
 
@@ -46,9 +66,12 @@ def test_running_desk_is_healthy_then_failures_and_backlog_make_it_unhealthy(
         assert "database" in table.stdout and "reachable" in table.stdout
 
         with smtplib.SMTP("127.0.0.1", desk.port) as client:
-            client.sendmail("", ["support@example.com"],
-                            b"Subject: no sender at all\r\n\r\nwho wrote this?\r\n")
             client.send_message(customer_mail())
+        # No ordinary mail fails any more (a mail without a sender is ticketed under
+        # "Unknown sender", issue 23); the ways a mail fails (CPU budget, a classifier
+        # error) are tested in tests/db. Here one stored mail is given up as the worker
+        # gives one up, so that health has a failure to report.
+        fail_one_stored_mail(desk)
         wait_for(lambda: check(status(desk)[1], "inbound")["failed"] == 1, timeout=60)
         wait_for(lambda: check(status(desk)[1], "outbox")["waiting"] >= 1, timeout=60)
         # anyone can send a mail that fails: it needs a look, it does not page anyone
@@ -81,7 +104,9 @@ def test_running_desk_is_healthy_then_failures_and_backlog_make_it_unhealthy(
         assert check(report, "inbound")["failed"] == 0
         again = desk.run("inbound", "dismiss", str(failed["id"]), "--reason", "again")
         assert again.returncode == 1 and "dismissed already" in again.stderr
-        not_failed = desk.run("inbound", "dismiss", str(failed["id"] + 1), "--reason", "x")
+        [done_row] = [row for row in json.loads(desk.run("inbound", "--json").stdout)
+                      if row["state"] == "done"]
+        not_failed = desk.run("inbound", "dismiss", str(done_row["id"]), "--reason", "x")
         assert not_failed.returncode == 1 and "not failed" in not_failed.stderr
     finally:
         desk.stop()

@@ -72,7 +72,7 @@ _CELLS = frozenset({"td", "th"})
 _VOID = frozenset({"br", "hr", "img", "input", "meta", "link", "area", "base", "col", "wbr"})
 
 #: The tags whose structure the text keeps; every other tag goes, its text stays.
-_STRUCTURE = _BLOCKS | _CELLS | frozenset({"br", "li", "img", "hr"})
+_STRUCTURE = _BLOCKS | _CELLS | frozenset({"br", "li", "img", "hr", "a"})
 #: Dropped with their content before the text is read (html5ever reads a fragment, so the
 #: document's own head and body tags are gone already; the head's children are not).
 _DROPPED_CONTENT = _SKIPPED - _STRUCTURE
@@ -202,12 +202,15 @@ def html_to_text(html: str) -> str:
 
 
 def _well_formed(html: str) -> str:
-    """``html`` as well-formed markup of the structural tags only: html5ever closes what is
-    open and escapes a stray ``<``, in time linear in the input (after `limit_depth`, as its
-    tree builder is quadratic in nesting depth)."""
+    """``html`` as well-formed markup of the structural tags and links only: html5ever
+    closes what is open and escapes a stray ``<``, in time linear in the input (after
+    `limit_depth`, as its tree builder is quadratic in nesting depth). Links keep their
+    target, which the text shows."""
     bounded, _ = limit_depth(html, DEFAULT_MAX_DEPTH)
     return nh3.clean(bounded, tags=set(_STRUCTURE), clean_content_tags=set(_DROPPED_CONTENT),
-                     attributes={"img": {"alt"}}, link_rel=None, strip_comments=True)
+                     attributes={"img": {"alt"}, "a": {"href"}},
+                     url_schemes={"http", "https", "ftp", "mailto", "tel"}, link_rel=None,
+                     strip_comments=True)
 
 
 def _tidy(text: str) -> str:

@@ -61,6 +61,11 @@ def _client(peer: Any) -> str:
     return str(peer or "")
 
 
+#: The session attribute where a DATA handler leaves the envelope of a mail it refuses:
+#: aiosmtpd starts a new envelope before it sends the DATA reply.
+REFUSED_ENVELOPE = "refused_envelope"
+
+
 class RefusalLog:
     """Mixin for aiosmtpd's SMTP/LMTP protocol classes: every refusing reply is logged and
     counted (after `BareLfReply` in the bases, so it sees the reply that is sent)."""
@@ -73,7 +78,10 @@ class RefusalLog:
             if reason is not None:
                 session, envelope = getattr(self, "session", None), getattr(
                     self, "envelope", None)
+                mail_from = getattr(envelope, "mail_from", None)
+                rcpt_tos = list(getattr(envelope, "rcpt_tos", None) or ())
+                if mail_from is None:  # a DATA reply: aiosmtpd reset the envelope before it
+                    mail_from, rcpt_tos = getattr(session, REFUSED_ENVELOPE, (None, []))
                 _record(self.listener_name, reason, status,
-                        getattr(session, "peer", None), getattr(envelope, "mail_from", None),
-                        list(getattr(envelope, "rcpt_tos", None) or ()))
+                        getattr(session, "peer", None), mail_from, rcpt_tos)
         await super().push(status)  # type: ignore[misc]

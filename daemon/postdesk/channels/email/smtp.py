@@ -40,7 +40,7 @@ from postdesk.channels.email.bare_lf import BARE_LF_REPLY, BareLfReply, refuse_b
 from postdesk.channels.email.envelope_address import QuickEnvelopeAddress
 from postdesk.channels.email.idle_timeout import IdleTimeoutReply
 from postdesk.channels.email.long_lines import LongDataLines
-from postdesk.channels.email.refusals import RefusalLog
+from postdesk.channels.email.refusals import REFUSED_ENVELOPE, RefusalLog
 from postdesk.config.settings import Settings
 from postdesk.config.validate import parse_listen
 from postdesk.errors import RejectMessage, TemporaryFailure
@@ -93,6 +93,7 @@ class IntakeHandler:
         if isinstance(raw, str):
             raw = raw.encode("utf-8", "surrogateescape")
         if refuse_bare_lf(server, raw or b""):
+            setattr(session, REFUSED_ENVELOPE, (envelope.mail_from, list(envelope.rcpt_tos)))
             return BARE_LF_REPLY
         arrival = Arrival(
             raw=raw or b"",
