@@ -37,7 +37,12 @@ from postdesk.store.models import Message, Ticket
 from postdesk.ticket_queues.digest import digest_mail
 from postdesk.tickets import service
 from postdesk.tickets.agents import AgentIdentity
-from postdesk.tickets.automation import Trigger, agent_request, run_automations
+from postdesk.tickets.automation import (
+    Trigger,
+    agent_request,
+    run_automations,
+    run_rules_for_changes,
+)
 from postdesk.tickets.canned_apply import expand_replies
 from postdesk.tickets.command_problems import COMMAND_PROBLEMS
 from postdesk.tickets.commands import (
@@ -120,12 +125,9 @@ def _run_rules(ticket: Ticket, letter: AgentLetter, text: str, changes: list[Cha
                       desk_address=letter.desk_address, message_text=text,
                       outbox_ids=result.outbox_ids)
     run_automations(ticket, trigger, runtime, now, work=work)
-    for change in changes:
-        run_automations(ticket, Trigger(EventFacts(change.kind, author_role="agent",
-                                                   author_email=agent.email, old=change.old,
-                                                   new=change.new),
-                                        desk_address=letter.desk_address,
-                                        outbox_ids=result.outbox_ids), runtime, now, work=work)
+    run_rules_for_changes(ticket, changes, author_email=agent.email,
+                          desk_address=letter.desk_address, outbox_ids=result.outbox_ids,
+                          runtime=runtime, now=now, work=work)
 
 
 def desk_request(identity: AgentIdentity, parsed: ParsedMail, runtime: Runtime

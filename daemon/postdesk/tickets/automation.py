@@ -24,7 +24,7 @@ from postdesk.notify.ratelimit import automatic_mail_held_back
 from postdesk.store import fastsql, rule_lookups, ticket_lookups
 from postdesk.store.models import Message, Outbox, Ticket
 from postdesk.tickets import service
-from postdesk.tickets.effects import APPLIERS, ChangedBy, apply_effect
+from postdesk.tickets.effects import APPLIERS, Change, ChangedBy, apply_effect
 from postdesk.tickets.mailing import MailRequest, build_mail, sla_due
 from postdesk.tickets.notify_hold import hold_until_open, wants_hold
 from postdesk.tickets.teams import Agent
@@ -102,6 +102,18 @@ def _snapshot(ticket: Ticket, last_customer_message_at: datetime | None,
         last_customer_message_at=last_customer_message_at,
         sla_paused=ticket.sla_paused, links=tuple(dict.fromkeys(links)),
     )
+
+
+def run_rules_for_changes(ticket: Ticket, changes: Sequence[Change], *, author_email: str,
+                          desk_address: str, outbox_ids: list[int], runtime: Runtime,
+                          now: datetime, work: UnitOfWork | None) -> None:
+    """The rules listening to each change an agent (by mail, or the operator in the
+    terminal) made, in the order they were made."""
+    for change in changes:
+        trigger = Trigger(EventFacts(change.kind, author_role="agent", author_email=author_email,
+                                     old=change.old, new=change.new),
+                          desk_address=desk_address, outbox_ids=outbox_ids)
+        run_automations(ticket, trigger, runtime, now, work=work)
 
 
 def run_automations(ticket: Ticket, trigger: Trigger, runtime: Runtime, now: datetime,

@@ -24,7 +24,7 @@ from postdesk.config.runtime import Runtime
 from postdesk.store import ticket_lookups
 from postdesk.store.models import Ticket
 from postdesk.tickets import service
-from postdesk.tickets.automation import Trigger, run_automations
+from postdesk.tickets.automation import Trigger, run_automations, run_rules_for_changes
 from postdesk.tickets.command_problems import COMMAND_PROBLEMS
 from postdesk.tickets.commands import (
     check_ticket_references,
@@ -123,9 +123,6 @@ def _apply(ticket: Ticket, effects: list[Effect], by: ChangedBy, operator: Opera
     """The effects in order, then the rules for each change they made."""
     result.changes = [change for effect in effects
                       if (change := apply_effect(ticket, effect, by)) is not None]
-    for change in result.changes:
-        trigger = Trigger(EventFacts(change.kind, author_role="agent",
-                                     author_email=operator.actor, old=change.old,
-                                     new=change.new),
-                          desk_address=operator.desk_address, outbox_ids=result.outbox_ids)
-        run_automations(ticket, trigger, operator.runtime, operator.now, work=operator.work)
+    run_rules_for_changes(ticket, result.changes, author_email=operator.actor,
+                          desk_address=operator.desk_address, outbox_ids=result.outbox_ids,
+                          runtime=operator.runtime, now=operator.now, work=operator.work)
