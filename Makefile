@@ -7,6 +7,8 @@ LOCALES := locales
 PO := $(wildcard $(LOCALES)/*/LC_MESSAGES/messages.po)
 MO := $(PO:.po=.mo)
 STAMP := $(VENV)/.installed
+# Processes for `make test` (pytest-xdist); each test makes its own desk, database and ports.
+TEST_WORKERS ?= 3
 
 .PHONY: install run test test-pg lint bench catalogs locales example-config clean
 
@@ -43,11 +45,11 @@ run: install $(DESK)/postdesk.toml
 	$(BIN)/postdesk --config $(DESK)/postdesk.toml serve
 
 test: install
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS)
 
 # The same suite against PostgreSQL (the server on this machine).
 test-pg: install
-	POSTDESK_TEST_DATABASE_URL=$${POSTDESK_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/postgres} $(BIN)/pytest -q -m "not corpus"
+	POSTDESK_TEST_DATABASE_URL=$${POSTDESK_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/postgres} $(BIN)/pytest -q -n $(TEST_WORKERS) -m "not corpus"
 
 # ruff, mypy, then the package boundaries (the contracts in pyproject.toml).
 lint: install
