@@ -20,6 +20,7 @@ from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any, get_type_hints
 
+from postdesk.config.localized_text import LocalizedText
 from postdesk.config.settings import (
     CHOICES,
     CONFIG_ENV,
@@ -28,7 +29,6 @@ from postdesk.config.settings import (
     ImapSource,
     Settings,
 )
-from postdesk.config.localized_text import LocalizedText
 from postdesk.config.validate import check_imap_source, validate
 from postdesk.errors import ConfigError
 

@@ -94,3 +94,7 @@ def titles_of(node: Node) -> LocalizedText:
                               f"or pt_BR")
         texts.append((key, child.as_str("a title")))
     return LocalizedText(tuple(texts))
+
+
+#: No text in any language (the default of a text setting).
+NO_TEXT = LocalizedText()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from postdesk.config.localized_text import LocalizedText
+from postdesk.config.localized_text import NO_TEXT, LocalizedText
 
 CONFIG_ENV = "POSTDESK_CONFIG"
 DEFAULT_CONFIG_NAME = "postdesk.toml"
@@ -87,11 +87,11 @@ class BrandingSettings:
     logo_url: str = ""
     primary_colour: str = "#2563eb"
     # Each text: one string, or a table by language (see postdesk.config.localized_text).
-    header: LocalizedText = LocalizedText()
-    signature: LocalizedText = LocalizedText()
-    footer: LocalizedText = LocalizedText()  # customers' mails
-    agent_footer: LocalizedText = LocalizedText()  # agents' mails
-    desk_name: LocalizedText = LocalizedText()  # the desk's name in mails ([desk] name if empty)
+    header: LocalizedText = NO_TEXT
+    signature: LocalizedText = NO_TEXT
+    footer: LocalizedText = NO_TEXT  # customers' mails
+    agent_footer: LocalizedText = NO_TEXT  # agents' mails
+    desk_name: LocalizedText = NO_TEXT  # the desk's name in mails ([desk] name if empty)
     # How mails address customers: "formal" (Pan/Pani, Sie) or "informal" (ty, du).
     register: str = "formal"
 

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from babel.support import NullTranslations
 
 
-
 def greeting_for(translations: NullTranslations, register: str) -> Callable[..., str]:
     """The template global ``greeting(name)`` for one language and register."""
     informal = register == "informal"
@@ -29,6 +28,6 @@ def greeting_for(translations: NullTranslations, register: str) -> Callable[...,
         else:
             text = t.pgettext("formal greeting", "Hello %(name)s,") if name else \
                 t.pgettext("formal greeting", "Hello,")
-        return text % {"name": name} if name else text
+        return str(text) % {"name": name} if name else str(text)
 
     return greeting

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from postdesk.config.localized_text import LocalizedText
+from postdesk.config.localized_text import NO_TEXT, LocalizedText
 
 #: What a queue shows when its file names no columns.
 DEFAULT_COLUMNS = ("id", "subject", "requester", "status", "priority", "assignee", "sla_due")
@@ -46,7 +46,7 @@ class Group:
 class Queue:
     name: str
     condition: Group
-    titles: LocalizedText = LocalizedText()
+    titles: LocalizedText = NO_TEXT
     sort: tuple[tuple[str, bool], ...] = DEFAULT_SORT  # (key, descending)
     columns: tuple[str, ...] = DEFAULT_COLUMNS
     limit: int = DEFAULT_LIMIT

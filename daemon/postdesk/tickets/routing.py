@@ -31,7 +31,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from postdesk.config.localized_text import LocalizedText, titles_of
+from postdesk.config.localized_text import NO_TEXT, LocalizedText, titles_of
 from postdesk.config.rulesfile import Node, load_yaml, parse_yaml
 from postdesk.mail.address import split_address
 
@@ -43,7 +43,7 @@ class RequestType:
     name: str
     description: str = ""
     icon: str = ""
-    title: LocalizedText = LocalizedText()  # what mails call it, by language
+    title: LocalizedText = NO_TEXT  # what mails call it, by language
 
     def titles(self) -> dict[str, str] | str:
         """The title as a mail's context keeps it (JSON): texts by language, or the name."""
@@ -126,10 +126,10 @@ def _routing(root: Node, teams: Collection[str], support: Collection[str]) -> Ro
         name = fields["name"].as_str("a request type name")
         if name in {t.name for t in types}:
             raise fields["name"].error(f"request type '{name}' is listed twice")
-        types.append(RequestType(name, *(fields[k].as_str() if k in fields else ""
-                                         for k in ("description", "icon")),
-                                 title=titles_of(fields["title"]) if "title" in fields
-                                 else LocalizedText()))
+        description, icon = (fields[k].as_str() if k in fields else ""
+                             for k in ("description", "icon"))
+        types.append(RequestType(name, description, icon,
+                                 titles_of(fields["title"]) if "title" in fields else NO_TEXT))
     names = {t.name for t in types}
     known_support = {a.lower() for a in support}
     routes = [_route(item, names, set(teams), known_support)

@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from postdesk.config.localized_text import LocalizedText, titles_of
+from postdesk.config.localized_text import NO_TEXT, LocalizedText, titles_of
 from postdesk.config.rulesfile import Node, load_yaml, suggest
 
 
@@ -79,7 +79,7 @@ class Status:
     public: str
     kind: str
     where: str = ""
-    titles: LocalizedText = LocalizedText()  # `public` by language, when the file gives them
+    titles: LocalizedText = NO_TEXT  # `public` by language, when the file gives them
 
 
 @dataclass(frozen=True)
