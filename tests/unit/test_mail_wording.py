@@ -193,3 +193,17 @@ def test_no_due_line_without_a_due_time() -> None:
     context["ticket"]["sla_due"] = datetime(2026, 3, 30, 9, 30, tzinfo=UTC)
     text = renderer().render("agent_new_ticket", context, language="pl", timezone=None).text
     assert "Termin: 30 marca 2026 09:30 (uniwersalny czas koordynowany)" in text
+
+
+def test_check_wants_no_catalog_entry_for_a_status_named_by_language(tmp_path: Path) -> None:
+    from postdesk.config.settings import Settings
+    from postdesk.notify.checks import check_statuses
+
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "statuses.yaml").write_text(
+        "statuses:\n  - {name: new, public: Received}\n"
+        "  - {name: on_hold, public: {en: On hold, pl: Wstrzymane}, kind: paused}\n",
+        encoding="utf-8")
+    warnings = check_statuses(Settings(base_dir=tmp_path)).warnings
+    assert not any("no pl translation" in w for w in warnings)  # the file names it in Polish
+    assert any("public name 'On hold' has no de translation" in w for w in warnings)
