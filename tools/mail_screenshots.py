@@ -1,19 +1,23 @@
 """Screenshots of every HTML mail, to look at how a recipient would see it.
 
 Renders each shipped mail in each language the desk writes in (sample data,
-`postdesk.notify.samples`), writes the HTML, and takes headless-Chromium
-screenshots at desktop and phone widths, plus an emulated dark mode. Open the
-PNGs (or ``index.html``) and look: overflow, text size, contrast, layout.
+`postdesk.notify.samples`, with the desk's name and branding), writes the HTML
+and the text part (as a text-only client shows it), and takes headless-Chromium
+screenshots at a desktop mail pane's and a phone's width (800 and 390 CSS
+pixels), plus an emulated dark mode. Open the PNGs (or ``index.html``) and
+look: overflow, text size, contrast, layout, wording.
 
     .venv/bin/python tools/mail_screenshots.py [--config desk/postdesk.toml] \
-        [--out /tmp/mail-shots] [--widths 1000,375] [--stress] [--logo ok|broken|none]
+        [--out /tmp/mail-shots] [--widths 800,390] [--stress] [--logo ok|broken|none]
 
 ``--stress`` swaps in the worst a customer can send (`hostile_context`): a
 200-character subject without spaces, a long URL, a long address and file
 name, names with markup.
 ``--logo ok`` serves a wide PNG logo from 127.0.0.1; ``broken`` points at a
 logo that does not load (the alt text must still read well). Needs Debian's
-``chromium`` (or ``--chromium PATH``). A manual tool: not run by the tests.
+``chromium`` (or ``--chromium PATH``); without it the mails are still written
+and the tool says why there are no screenshots. A manual tool: not run by the
+tests.
 """
 
 from __future__ import annotations
@@ -104,14 +108,19 @@ def renderer_with(settings: Settings, logo_url: str | None) -> Renderer:
                     branding=replace(base.branding, logo_url=logo_url))
 
 
-def render_all(renderer: Renderer, out: Path, stressed: bool) -> list[Path]:
+def render_all(renderer: Renderer, out: Path, stressed: bool, desk_name: str) -> list[Path]:
     pages = []
     for language in renderer.available_languages():
         for name in sorted(SAMPLES):
             context = hostile_context(name) if stressed else sample_context(name)
+            if "desk" in context:  # the desk's own name, as its mail would show it
+                context["desk"] = {**context["desk"], "name": desk_name}
             mail = renderer.render(name, context, language=language, timezone="Europe/Warsaw")
             page = out / f"{name}.{language}.html"
             page.write_text(mail.html, encoding="utf-8")
+            page.with_suffix(".txt").write_text(
+                f"Subject: {mail.subject}\nContent-Language: {mail.content_language}\n\n"
+                f"{mail.text}", encoding="utf-8")
             size = len(mail.html.encode("utf-8"))
             if size > 100_000:
                 print(f"warning: {page.name} is {size} bytes; Gmail clips mail over ~102 KB")
@@ -134,12 +143,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", type=Path, help="a desk's postdesk.toml (its branding)")
     parser.add_argument("--out", type=Path, default=Path("/tmp/mail-shots"))
-    parser.add_argument("--widths", default="1000,375", help="comma-separated CSS widths")
+    parser.add_argument("--widths", default="800,390", help="comma-separated CSS widths")
     parser.add_argument("--stress", action="store_true", help="hostile customer strings")
     parser.add_argument("--logo", choices=("none", "ok", "broken"), default="none")
     parser.add_argument("--no-dark", action="store_true", help="skip the dark-mode shots")
     parser.add_argument("--only", help="render only this mail (e.g. acknowledgment)")
-    parser.add_argument("--chromium", default=shutil.which("chromium") or "chromium")
+    parser.add_argument("--chromium", default=shutil.which("chromium"))
     args = parser.parse_args()
 
     settings = load_settings(args.config) if args.config else Settings(base_dir=Path.cwd())
@@ -147,9 +156,14 @@ def main() -> int:
     widths = [int(w) for w in args.widths.split(",")]
     with logo_server(png(480, 96, (37, 99, 235))) as served:
         logo = {"none": None, "ok": served, "broken": "http://127.0.0.1:9/logo.png"}[args.logo]
-        pages = render_all(renderer_with(settings, logo), args.out, args.stress)
+        pages = render_all(renderer_with(settings, logo), args.out, args.stress,
+                           settings.desk.name)
         if args.only:
             pages = [p for p in pages if p.name.startswith(f"{args.only}.")]
+        if not args.chromium or not shutil.which(args.chromium):
+            print(f"{len(pages)} mails written to {args.out} (HTML and text); no screenshots: "
+                  f"Chromium is not installed (apt-get install chromium, or --chromium PATH)")
+            return 0
         shots = []
         for page in pages:
             for width in widths:

@@ -3,6 +3,7 @@ real author, and a warning when the sender could not be verified. Over real SMTP
 
 from __future__ import annotations
 
+import re
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -47,7 +48,9 @@ def test_a_new_ticket_notification_has_the_due_time_and_the_files(desk):
     assert "Due: no SLA target" not in text
     due = TicketSla.get(TicketSla.ticket == Ticket.get().id).due_at
     assert due is not None
-    assert f"Due: {due.strftime('%b')} {due.day}, {due.year}" in text  # e.g. "Nov 23, 2026"
+    # e.g. "Due: November 23, 2026, 3:04 PM (Coordinated Universal Time)": no seconds
+    assert re.search(rf"Due: {due.strftime('%B')} {due.day}, {due.year}, \d{{1,2}}:\d\d\s[AP]M "
+                     rf"\(", text), text
     assert "2 attachments:" in text
     assert "- error.log (1.0 kB)\n" in text  # attached: 1,040 bytes of the 2,000 allowed
     assert "- screenshot.png (3.0 kB): not attached (too large), see the ticket" in text

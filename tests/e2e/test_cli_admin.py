@@ -128,9 +128,37 @@ def test_preview_in_polish(config: Path) -> None:
     lines = done.stdout.splitlines()
     assert lines[0] == "Subject: [#1042] Printer on the 2nd floor prints blank pages"
     assert lines[1] == "Content-Language: pl"
-    assert "Dzień dobry Anna Kowalska," in lines
+    assert "Dzień dobry," in lines
     assert "Aktualny status: Przyjęte" in lines
-    assert "Data przyjęcia: 27 mar 2026, 10:30:00 (czas środkowoeuropejski standardowy)" in lines
+    assert "Data przyjęcia: 27 marca 2026 10:30 (czas środkowoeuropejski standardowy)" in lines
+
+
+def test_preview_uses_the_desks_name_and_branding_per_language(config: Path) -> None:
+    text = config.read_text(encoding="utf-8").replace(
+        'name = "Example Support"', 'name = "Acme Support"').replace(
+        'signature = ""',
+        'signature = { en = "Your Acme Support team", pl = "Zespół wsparcia Acme" }').replace(
+        '\nfooter = ""\n', '\nfooter = "Customers only"\n').replace(
+        'agent_footer = ""', 'agent_footer = { pl = "Tylko dla agentów" }')
+    config.write_text(text, encoding="utf-8")
+    polish = run(config, "preview", "acknowledgment", "--lang", "pl").stdout
+    assert "Dziękujemy za kontakt z zespołem Acme Support." in polish
+    assert "Example Support" not in polish
+    assert "Zespół wsparcia Acme" in polish and "Your Acme" not in polish
+    assert "Customers only" in polish and "Tylko dla agentów" not in polish
+    agent = run(config, "preview", "agent_new_ticket", "--lang", "pl").stdout
+    assert "Tylko dla agentów" in agent and "Customers only" not in agent
+    german = run(config, "preview", "acknowledgment", "--lang", "de").stdout
+    assert "Your Acme Support team" in german  # no German text: English, then the plain one
+
+
+def test_preview_refuses_a_branding_text_that_is_not_text(config: Path) -> None:
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace('signature = ""', 'signature = { pl = 3 }'), encoding="utf-8")
+    line = config.read_text(encoding="utf-8").splitlines().index("signature = { pl = 3 }") + 1
+    done = run(config, "preview", "acknowledgment")
+    assert done.returncode != 0
+    assert f"postdesk.toml:{line}: [branding] signature.pl must be a string, not 3" in done.stderr
 
 
 def test_preview_html_to_a_file(config: Path, tmp_path: Path) -> None:

@@ -73,7 +73,7 @@ def test_queue_command_mails_the_agent_a_localized_digest_to_act_on(desk) -> Non
     assert "Kolejka „Nieprzypisane” zawiera 2 zgłoszenia." in text
     assert "#1  Printer on fire" in text and "#2  Laptop dead" in text
     assert "Pierwsza odpowiedź – pozostało: " in text  # live SLA, business time
-    lines = re.findall(r"Odpowiedz na: (support\+(\d+)-a\.[a-z0-9]+-[a-z2-7]+@example\.com)",
+    lines = re.findall(r"Adres do odpowiedzi: (support\+(\d+)-a\.[a-z0-9]+-[a-z2-7]+@example\.com)",
                        text)
     assert sorted(int(number) for _, number in lines) == [1, 2]
     html = html_of(digest)

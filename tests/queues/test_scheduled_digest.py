@@ -91,7 +91,7 @@ def test_the_scheduled_digest_is_the_localized_queue_mail(desk: Runtime) -> None
     mail = email.message_from_bytes(path.read_bytes(), policy=policy.default)
     assert mail["Subject"] == "Kolejka „Nieprzypisane”: 1 zgłoszenie"
     text = mail.get_body(("plain",)).get_content()
-    assert "#1  Printer on fire" in text and "Odpowiedz na: support+1-a." in text
+    assert "#1  Printer on fire" in text and "Adres do odpowiedzi: support+1-a." in text
 
 
 @pytest.mark.parametrize(("text", "message"), [

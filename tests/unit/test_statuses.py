@@ -100,7 +100,7 @@ def test_errors_name_file_and_line(tmp_path: Path, text: str, message: str) -> N
 
 @pytest.mark.parametrize(("language", "expected"), [
     ("en", ["Received", "In progress", "Waiting for your reply", "Resolved", "Closed"]),
-    ("pl", ["Przyjęte", "W trakcie realizacji", "Oczekuje na Twoją odpowiedź", "Rozwiązane",
+    ("pl", ["Przyjęte", "W trakcie realizacji", "Oczekuje na odpowiedź", "Rozwiązane",
             "Zamknięte"]),
     ("de", ["Eingegangen", "In Bearbeitung", "Wartet auf Ihre Antwort", "Gelöst",
             "Geschlossen"]),

@@ -135,6 +135,8 @@ def preview(ctx: click.Context, template: str, language: str | None, timezone: s
     renderer = renderer_for(settings)
     try:
         context = hostile_context(template) if stress else sample_context(template)
+        if "desk" in context:  # the sample's desk is this one, as its mail names it
+            context["desk"] = {"name": settings.desk.name, "address": settings.desk.addresses[0]}
         mail = renderer.render(template, context, language=language, timezone=timezone)
     except Exception as exc:
         _fail(describe_render_error(exc, settings))

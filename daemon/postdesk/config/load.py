@@ -20,6 +20,7 @@ from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any, get_type_hints
 
+from postdesk.config.localized_text import LocalizedText
 from postdesk.config.settings import (
     CHOICES,
     CONFIG_ENV,
@@ -145,6 +146,11 @@ def _coerce(kind: Any, value: Any, what: str) -> Any:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ConfigError(f"{what} must be a whole number, not {value!r}")
         return value
+    if kind is LocalizedText:
+        try:
+            return LocalizedText.parse(value, what)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
     if kind is str:
         if not isinstance(value, str):
             raise ConfigError(f"{what} must be a string, not {value!r}")

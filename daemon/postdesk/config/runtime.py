@@ -136,9 +136,10 @@ def branding_of(settings: Settings) -> Branding:
     from postdesk.notify.render import Branding
 
     brand = settings.branding
-    return Branding(desk_name=settings.desk.name, logo_url=brand.logo_url or None,
-                    primary_colour=brand.primary_colour, header=brand.header,
-                    signature=brand.signature, footer=brand.footer)
+    return Branding(desk_name=brand.desk_name or settings.desk.name,
+                    logo_url=brand.logo_url or None, primary_colour=brand.primary_colour,
+                    header=brand.header, signature=brand.signature, footer=brand.footer,
+                    agent_footer=brand.agent_footer, register=brand.register)
 
 
 def loop_value(secret: str, domain: str) -> str:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from postdesk.config.localized_text import NO_TEXT, LocalizedText
+
 CONFIG_ENV = "POSTDESK_CONFIG"
 DEFAULT_CONFIG_NAME = "postdesk.toml"
 
@@ -84,9 +86,14 @@ class LimitsSettings:
 class BrandingSettings:
     logo_url: str = ""
     primary_colour: str = "#2563eb"
-    header: str = ""
-    signature: str = ""
-    footer: str = ""
+    # Each text: one string, or a table by language (see postdesk.config.localized_text).
+    header: LocalizedText = NO_TEXT
+    signature: LocalizedText = NO_TEXT
+    footer: LocalizedText = NO_TEXT  # customers' mails
+    agent_footer: LocalizedText = NO_TEXT  # agents' mails
+    desk_name: LocalizedText = NO_TEXT  # the desk's name in mails ([desk] name if empty)
+    # How mails address customers: "formal" (Pan/Pani, Sie) or "informal" (ty, du).
+    register: str = "formal"
 
 
 @dataclass(frozen=True)
@@ -251,6 +258,7 @@ CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("database", "synchronous"): ("full", "normal"),
     ("log", "format"): ("text", "json"),
     ("log", "level"): ("debug", "info", "warning", "error"),
+    ("branding", "register"): ("formal", "informal"),
 }
 
 

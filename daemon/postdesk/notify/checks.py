@@ -205,6 +205,9 @@ def check_statuses(settings: Settings) -> CheckResult:
         translations = catalogs.translations([language])
         first = {s.public: s for s in reversed(book.statuses)}
         for public, status in first.items():
+            own = dict(status.titles.texts)
+            if language in own or language.split("_")[0] in own:
+                continue  # the file names it in this language
             if translations.gettext(public) == public:
                 where = status.where or book.source
                 warnings.append(f"{where}: public name '{public}' has no {language} "

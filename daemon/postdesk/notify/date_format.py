@@ -10,7 +10,8 @@ day, everything else by Babel's own `DateTimeFormat`); the date part is kept
 per calendar day, a zone's name per zone, offset and daylight saving time
 (all Babel reads of the moment), and a formatted moment per instant, zone
 and format, since a mail shows the same moment in its text and in its HTML.
-Any other format goes to Babel unchanged. The results are Babel's, character
+Any other format goes to Babel unchanged; "mail" (the default of mails, see
+`_PARTS`) combines Babel's long date with its short time. The results are Babel's, character
 for character (tests/unit/test_date_format.py compares them over locales,
 zones and a year of moments).
 """
@@ -23,7 +24,17 @@ from typing import Any
 
 from babel import Locale, dates
 
-_NAMED = frozenset({"full", "long", "medium", "short"})
+_NAMED = frozenset({"full", "long", "medium", "short", "mail"})
+
+#: "mail": how a mail writes a moment: the day as the locale writes it in full ("7 grudnia
+#: 2026", "7. Dezember 2026"; CLDR's medium day abbreviates months to "gru"), the time to
+#: the minute (seconds mean nothing to a reader), joined as the locale joins a long date
+#: and a time ("7 grudnia 2026 o 01:45"). The parts of each named format: (datetime,
+#: time, date).
+_PARTS: dict[str, tuple[str, str, str]] = {
+    **{name: (name, name, name) for name in ("full", "long", "medium", "short")},
+    "mail": ("long", "short", "long"),
+}
 
 #: Entries a cache holds before it starts again (moments are unbounded).
 _CACHE_SIZE = 1024
@@ -140,12 +151,12 @@ class LocaleDates:
     def _named_format(self, format: str) -> _NamedFormat:
         named = self._named.get(format)
         if named is None:
-            which: Any = format  # one of _NAMED (Babel's hints want the literal)
-            pattern: Any = dates.get_datetime_format(which, locale=self.locale)  # a str
+            parts: Any = _PARTS[format]  # names of _NAMED (Babel's hints want the literals)
+            pattern: Any = dates.get_datetime_format(parts[0], locale=self.locale)  # a str
             named = self._named[format] = _NamedFormat(
                 datetime=pattern.replace("'", ""),
-                time=_format_of(dates.get_time_format(which, locale=self.locale)),
-                date=_format_of(dates.get_date_format(which, locale=self.locale)),
+                time=_format_of(dates.get_time_format(parts[1], locale=self.locale)),
+                date=_format_of(dates.get_date_format(parts[2], locale=self.locale)),
             )
         return named
 

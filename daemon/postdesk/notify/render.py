@@ -32,7 +32,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -40,8 +40,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel import Locale
 from jinja2 import BaseLoader, Environment, TemplateNotFound
 
+from postdesk.config.localized_text import LocalizedText
 from postdesk.config.shipped import shipped
 from postdesk.errors import ConfigError
+from postdesk.notify.audience import CUSTOMER_TEMPLATES
+from postdesk.notify.greeting import greeting_for
 from postdesk.notify.i18n import Catalogs, LocaleFormatter, locale_chain, normalize_language
 from postdesk.notify.template_environment import RecheckingLoader, mail_environment
 from postdesk.notify.template_helpers import template_helpers
@@ -58,16 +61,38 @@ class TemplateMissing(ConfigError):
     """A template (or the layout it extends) exists in none of the folders."""
 
 
+Text = LocalizedText | str
+
+
+def _in_language(text: Text, chain: Sequence[str]) -> str:
+    return text.in_language(chain) if isinstance(text, LocalizedText) else text
+
+
 @dataclass(frozen=True)
 class Branding:
-    """How the desk presents itself in every mail (validated by `Renderer`)."""
+    """How the desk presents itself in every mail (validated by `Renderer`).
 
-    desk_name: str = "Postdesk"
+    Texts are one string or a `LocalizedText`; `for_mail` picks the recipient's language.
+    `footer` goes to customers, `agent_footer` to agents (a customer's "you receive this
+    mail because you contacted us" means nothing to an agent)."""
+
+    desk_name: Text = "Postdesk"
     logo_url: str | None = None
     primary_colour: str = "#2563eb"
-    header: str = ""
-    signature: str = ""
-    footer: str = ""
+    header: Text = ""
+    signature: Text = ""
+    footer: Text = ""
+    agent_footer: Text = ""
+    register: str = "formal"
+
+    def for_mail(self, chain: Sequence[str], *, to_customer: bool) -> Branding:
+        """This branding with plain texts in the first language of `chain` that has them,
+        and the footer of the audience."""
+        footer = self.footer if to_customer else self.agent_footer
+        return replace(self, desk_name=_in_language(self.desk_name, chain),
+                       header=_in_language(self.header, chain),
+                       signature=_in_language(self.signature, chain),
+                       footer=_in_language(footer, chain), agent_footer="")
 
 
 @dataclass(frozen=True)
@@ -135,6 +160,8 @@ class _Language:
 
     environment: Environment
     language: str
+    customer_brand: Branding  # the branding in this language, for customers' mails
+    agent_brand: Branding  # and for agents'
 
 
 class Renderer:
@@ -189,7 +216,12 @@ class Renderer:
             raise ValueError(f"template name {name!r} must be letters, digits, '-' or '_'")
         bundle = self._language(language)
         zone = _zone(timezone)
-        values = {**context, "_tzinfo": zone, "recipient_timezone": zone.key}
+        brand = bundle.customer_brand if name in CUSTOMER_TEMPLATES else bundle.agent_brand
+        values = {**context, "_tzinfo": zone, "recipient_timezone": zone.key, "brand": brand}
+        desk = values.get("desk")
+        if isinstance(self.branding.desk_name, LocalizedText) and isinstance(desk, Mapping):
+            # [branding] desk_name: the desk's name in this language, in the text too
+            values["desk"] = {**desk, "name": brand.desk_name}
         subject = one_line(self._render(bundle, f"email/{name}.subject.j2", values))
         values["email_subject"] = subject
         text = _tidy_text(self._render(bundle, f"email/{name}.txt.j2", values))
@@ -254,14 +286,19 @@ class Renderer:
         same_base = requested is not None and requested.split("_")[0] == written_in.split("_")[0]
         locale = Locale.parse(requested if same_base else written_in)
         translations = self._catalogs.translations(chain)
-        filters, helpers = template_helpers(LocaleFormatter(locale), translations)
+        customer_brand = self.branding.for_mail(chain[index:], to_customer=True)
+        agent_brand = self.branding.for_mail(chain[index:], to_customer=False)
+        filters, helpers = template_helpers(LocaleFormatter(locale), translations,
+                                             chain[index:])
         environment = mail_environment(
             loader, translations, filters=filters, auto_reload=self.auto_reload,
             globals={
                 **helpers,
-                "brand": self.branding,
+                "brand": customer_brand,
+                "greeting": greeting_for(translations, self.branding.register),
                 "language_tag": str(locale).replace("_", "-"),
                 "text_direction": "rtl" if locale.character_order == "right-to-left" else "ltr",
             },
         )
-        return _Language(environment=environment, language=written_in)
+        return _Language(environment=environment, language=written_in,
+                         customer_brand=customer_brand, agent_brand=agent_brand)

@@ -7,8 +7,10 @@ shows them in the recipient's zone. Status names are the untranslated
 public msgids (see `postdesk.tickets.statuses`); templates translate them.
 
 Shape shared by all: ``desk{name, address}`` and ``ticket{id, subject,
-public_status, status, priority, request_type, sla_due, created_at}``
-(``sla_due`` and ``request_type`` may be None). Optional everywhere:
+public_status, status, priority, request_type, request_type_title, sla_due,
+created_at}``
+(``sla_due``, ``request_type`` and ``request_type_title`` may be None;
+the title is the request type's texts by language, or its name). Optional everywhere:
 ``message.attachments`` / ``note.attachments`` (a list of ``{filename, size}``).
 """
 
@@ -41,6 +43,7 @@ def _ticket(**changes: Any) -> Context:
         "status": "in_progress",
         "priority": "high",
         "request_type": "hardware",
+        "request_type_title": {"en": "Hardware", "pl": "Sprzęt", "de": "Hardware"},
         "sla_due": SLA_DUE,
         "created_at": CREATED_AT,
     }

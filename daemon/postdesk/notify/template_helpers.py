@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -19,6 +19,7 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
+from postdesk.config.localized_text import LocalizedText
 from postdesk.notify.i18n import LocaleFormatter
 
 QUOTE_LINES = 20
@@ -72,16 +73,17 @@ def nl2br(value: str) -> Markup:
 
 
 def template_helpers(
-    formatter: LocaleFormatter, translations: NullTranslations
+    formatter: LocaleFormatter, translations: NullTranslations, chain: Sequence[str] = ()
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The (filters, globals) for one language."""
+    """The (filters, globals) for one language; `chain`: the languages a title by language
+    is looked up in, best first."""
 
     @pass_context
-    def format_datetime(context: Context, value: Any, format: str = "medium") -> str:
+    def format_datetime(context: Context, value: Any, format: str = "mail") -> str:
         return formatter.format_datetime(value, context["_tzinfo"], format)
 
     @pass_context
-    def format_date(context: Context, value: Any, format: str = "medium") -> str:
+    def format_date(context: Context, value: Any, format: str = "mail") -> str:
         return formatter.format_date(value, context["_tzinfo"], format)
 
     @pass_context
@@ -89,6 +91,11 @@ def template_helpers(
         return formatter.zone_name(value, context["_tzinfo"])
 
     def translate(value: Any) -> str:
+        """A stored name in this language: a msgid through the catalog, or a title by
+        language from the rules files ({"en": ..., "pl": ...}, see `LocalizedText`)."""
+        if isinstance(value, Mapping):
+            return LocalizedText(tuple((str(k), str(v)) for k, v in value.items())) \
+                .in_language(chain)
         # Not `_()`: that treats the string as markup and as a %-format.
         return translations.gettext(str(value))
 

@@ -23,6 +23,7 @@ from postdesk.automation.conditions import CONDITIONS
 from postdesk.automation.loader import condition_pairs
 from postdesk.automation.model import Vocabulary
 from postdesk.automation.registry import ParamType, bind
+from postdesk.config.localized_text import LocalizedText, titles_of
 from postdesk.config.rulesfile import Node, YamlDocument, load_yaml, parse_yaml, suggest
 from postdesk.sla.tracking.live import WORST_FIRST
 from postdesk.ticket_queues.model import (
@@ -98,7 +99,7 @@ def _queue(node: Node, vocabulary: Vocabulary) -> Queue:
                  else Group("all", (), node.where))
     return Queue(
         name=name, condition=condition,
-        titles=_titles(fields["title"]) if "title" in fields else {},
+        titles=titles_of(fields["title"]) if "title" in fields else LocalizedText(),
         sort=_sort(fields["sort"]) if "sort" in fields else DEFAULT_SORT,
         columns=_columns(fields["columns"]) if "columns" in fields else DEFAULT_COLUMNS,
         limit=_limit(fields["limit"]) if "limit" in fields else DEFAULT_LIMIT,
@@ -133,17 +134,6 @@ def _condition(key: str, node: Node, vocabulary: Vocabulary) -> Term | Group:
                          f"use: {', '.join(ALLOWED)} (and any, not)")
     definition = CONDITIONS.lookup(key, node)
     return Term(key, bind(definition, node, vocabulary), node.where)
-
-
-def _titles(node: Node) -> dict[str, str]:
-    if isinstance(node.value, str):
-        return {"en": node.value}
-    titles: dict[str, str] = {}
-    for language, child in node.as_mapping("a title, or titles by language like "
-                                           "{en: ..., pl: ...}").items():
-        titles[P.language(Node(node.doc, (*node.path, language), language), Vocabulary())] = \
-            child.as_str("a title")
-    return titles
 
 
 def _sort(node: Node) -> tuple[tuple[str, bool], ...]:

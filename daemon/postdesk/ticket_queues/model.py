@@ -8,8 +8,10 @@ clause by `postdesk.store.queue_sql`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
+
+from postdesk.config.localized_text import NO_TEXT, LocalizedText
 
 #: What a queue shows when its file names no columns.
 DEFAULT_COLUMNS = ("id", "subject", "requester", "status", "priority", "assignee", "sla_due")
@@ -44,7 +46,7 @@ class Group:
 class Queue:
     name: str
     condition: Group
-    titles: Mapping[str, str] = field(default_factory=dict)  # language -> title
+    titles: LocalizedText = NO_TEXT
     sort: tuple[tuple[str, bool], ...] = DEFAULT_SORT  # (key, descending)
     columns: tuple[str, ...] = DEFAULT_COLUMNS
     limit: int = DEFAULT_LIMIT
@@ -53,14 +55,9 @@ class Queue:
     def title(self, language: str | None = None, default_language: str = "en") -> str:
         """The title in `language` (pt_BR falls back to pt), else the desk's language,
         English, any title given, and last the queue's name."""
-        chain = []
-        for wanted in (language, default_language, "en"):
-            if wanted:
-                chain += [wanted, wanted.replace("-", "_").split("_")[0]]
-        for wanted in chain:
-            if wanted in self.titles:
-                return self.titles[wanted]
-        return next(iter(self.titles.values()), self.name)
+        if not self.titles:
+            return self.name
+        return self.titles.in_language([lang for lang in (language, default_language) if lang])
 
     def uses(self, name: str) -> bool:
         """Whether a condition called `name` appears anywhere in the queue's `if:`."""

@@ -76,8 +76,9 @@ def build_mail(request: MailRequest, ticket: Ticket, runtime: Runtime, *, now: d
     context: dict[str, Any] = {
         "ticket": {
             "id": ticket.id, "subject": ticket.subject, "status": ticket.status,
-            "public_status": runtime.statuses.public_name(ticket.status),
+            "public_status": runtime.statuses.public_title(ticket.status),
             "priority": ticket.priority, "request_type": ticket.request_type,
+            "request_type_title": runtime.routing.title_of(ticket.request_type),
             "team": ticket.team, "assignee": ticket.assignee,
             "created_at": ticket.created_at.isoformat(),
             "sla_due": facts["sla_due"] if "sla_due" in facts else (

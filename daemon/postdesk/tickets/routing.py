@@ -2,7 +2,8 @@
 
 ```yaml
 request_types:
-  - {name: general, description: "Questions of any kind", icon: help}
+  - {name: general, title: {en: General, pl: Sprawy ogólne, de: Allgemeines},
+     description: "Questions of any kind", icon: help}
   - {name: hardware, description: "Printers, laptops, screens", icon: printer}
   - {name: access, description: "Accounts and passwords", icon: key}
 routes:                      # first match wins
@@ -17,6 +18,10 @@ list: the support address the customer wrote to, whatever +detail it had),
 any of them) and `subject_regex`. It gives the ticket its `request_type`
 (one of `request_types`) and `team` (one of rules/teams.yaml). A desk without
 the file routes nothing: tickets start with no type and no team.
+
+A request type's `title` is what mails call it: one text, or one per language
+(``{en: Hardware, pl: Sprzęt, de: Hardware}``), chosen along the recipient's
+locale chain; without a title mails show its name.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from postdesk.config.localized_text import NO_TEXT, LocalizedText, titles_of
 from postdesk.config.rulesfile import Node, load_yaml, parse_yaml
 from postdesk.mail.address import split_address
 
@@ -37,6 +43,13 @@ class RequestType:
     name: str
     description: str = ""
     icon: str = ""
+    title: LocalizedText = NO_TEXT  # what mails call it, by language
+
+    def titles(self) -> dict[str, str] | str:
+        """The title as a mail's context keeps it (JSON): texts by language, or the name."""
+        if not self.title:
+            return self.name
+        return {language or "en": text for language, text in self.title.texts}
 
 
 @dataclass(frozen=True)
@@ -68,6 +81,13 @@ class Routing:
     @property
     def request_type_names(self) -> tuple[str, ...]:
         return tuple(t.name for t in self.request_types)
+
+    def title_of(self, request_type: str | None) -> dict[str, str] | str | None:
+        """A ticket's request type as mails name it (see `RequestType.titles`)."""
+        if request_type is None:
+            return None
+        found = next((t for t in self.request_types if t.name == request_type), None)
+        return found.titles() if found is not None else request_type
 
     def route(self, recipients: Sequence[str], subject: str, body: str) -> Route | None:
         return next((r for r in self.routes if r.matches(recipients, subject, body)), None)
@@ -101,13 +121,15 @@ def _routing(root: Node, teams: Collection[str], support: Collection[str]) -> Ro
     types: list[RequestType] = []
     for item in top["request_types"].as_list("a list of request types") if "request_types" \
             in top else []:
-        item.check_keys(("name", "description", "icon"), required=("name",))
+        item.check_keys(("name", "title", "description", "icon"), required=("name",))
         fields = item.as_mapping()
         name = fields["name"].as_str("a request type name")
         if name in {t.name for t in types}:
             raise fields["name"].error(f"request type '{name}' is listed twice")
-        types.append(RequestType(name, *(fields[k].as_str() if k in fields else ""
-                                         for k in ("description", "icon"))))
+        description, icon = (fields[k].as_str() if k in fields else ""
+                             for k in ("description", "icon"))
+        types.append(RequestType(name, description, icon,
+                                 titles_of(fields["title"]) if "title" in fields else NO_TEXT))
     names = {t.name for t in types}
     known_support = {a.lower() for a in support}
     routes = [_route(item, names, set(teams), known_support)

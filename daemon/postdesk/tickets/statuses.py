@@ -14,7 +14,9 @@ is translated for each recipient at render time. The mapping lives in
         kind: paused                  # paused: SLA clocks may stop here
     initial: new                      # optional; default: the first status
 
-A public name that is not in the shipped catalogs needs a translation in the
+`public` may also give the name per language (``public: {en: On hold, pl:
+Wstrzymane, de: Angehalten}``); mails pick the recipient's. A public name that
+is one text and not in the shipped catalogs needs a translation in the
 desk's ``locales/`` folder; `postdesk check` lists the languages that lack one.
 Without the file, a desk gets the defaults below. Errors name the file and
 line: ``rules/statuses.yaml:7: status 'new' is listed twice (first at line 2)``.
@@ -27,6 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from postdesk.config.localized_text import NO_TEXT, LocalizedText, titles_of
 from postdesk.config.rulesfile import Node, load_yaml, suggest
 
 
@@ -76,6 +79,7 @@ class Status:
     public: str
     kind: str
     where: str = ""
+    titles: LocalizedText = NO_TEXT  # `public` by language, when the file gives them
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,14 @@ class StatusBook:
         """The msgid a customer sees; never the internal name, even for unknown ones."""
         found = self.get(status)
         return found.public if found is not None else FALLBACK_PUBLIC_NAME
+
+    def public_title(self, status: str) -> dict[str, str] | str:
+        """The public name as a mail's context keeps it: the texts by language the file
+        gives, else the msgid (templates translate either, see the `translate` filter)."""
+        found = self.get(status)
+        if found is None or not found.titles:
+            return self.public_name(status)
+        return {language or "en": text for language, text in found.titles.texts}
 
     def kind(self, status: str) -> str:
         """open, paused or closed; an unknown status counts as open."""
@@ -172,11 +184,19 @@ def _status(item: Node) -> Status:
         raise fields["name"].error(
             f"status name '{name}' must be lower-case letters, digits, '_' or '-' "
             f"(e.g. waiting_for_customer)")
-    public = fields["public"].as_str("the name customers see, e.g. 'In progress'").strip()
+    titles = LocalizedText()
+    if isinstance(fields["public"].value, dict):  # {en: ..., pl: ...}: the desk's own texts
+        titles = titles_of(fields["public"])
+        public = titles.in_language(()).strip()
+        if not all(text.strip() for _, text in titles.texts):
+            raise fields["public"].error("a public name is empty; write the name customers "
+                                         "see, e.g. 'In progress'")
+    else:
+        public = fields["public"].as_str("the name customers see, e.g. 'In progress'").strip()
     kind = "open"
     if "kind" in fields:
         kind = fields["kind"].as_str()
         if kind not in KINDS:
             raise fields["kind"].error(f"kind '{kind}' must be one of {', '.join(KINDS)}"
                                        f"{suggest(kind, KINDS)}")
-    return Status(name=name, public=public, kind=kind, where=item.where)
+    return Status(name=name, public=public, kind=kind, where=item.where, titles=titles)
