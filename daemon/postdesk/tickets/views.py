@@ -176,7 +176,7 @@ def inbound_rows(states: tuple[str, ...] = (), limit: int = 100, *,
     """`postdesk inbound --json`; `dismissed`: with the failed mails an operator dismissed."""
     return [
         {"id": row.id, "received_at": _iso(row.received_at), "source": row.source,
-         "message_id": message_id_of(bytes(row.head or b"")),
+         "message_id": message_id_of(bytes(getattr(row, "head", None) or b"")),
          "mail_from": row.mail_from, "rcpt_to": row.rcpt_to, "size": row.size,
          "state": row.state, "reason": row.reason, "attempts": row.attempts,
          "ticket": row.ticket_id,
