@@ -12,14 +12,12 @@ Postfix hands ``support+bounce-...`` to the desk like any ``support+...``
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from postdesk.mail.address import split_address
+from postdesk.mail.address import signature, split_address
 
 _DETAIL = re.compile(r"bounce-(?P<outbox>\d{1,12})-(?P<sig>[a-z2-7]{16})")
 
@@ -33,9 +31,7 @@ class BounceToken:
 
 
 def _signature(secret: str, outbox_id: int, recipient: str) -> str:
-    message = f"bounce:{outbox_id}:{recipient.strip().lower()}".encode()
-    digest = hmac.new(secret.encode(), message, hashlib.sha256).digest()
-    return base64.b32encode(digest[:10]).decode("ascii").lower()
+    return signature(secret, f"bounce:{outbox_id}:{recipient.strip().lower()}")
 
 
 def bounce_address(from_address: str, outbox_id: int, recipient: str, secret: str) -> str:

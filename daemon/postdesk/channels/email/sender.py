@@ -100,9 +100,11 @@ def _send(claimed: Sequence[tuple[Outbox, bytes]], runtime: Runtime,
           deadline: float) -> list[Result]:
     """Each claimed row through the transport in one go; a result per row."""
     settings = runtime.settings
+    # a maildir keeps no envelope: one file per row, whatever the return path
+    verp = settings.outgoing.verp and not settings.outgoing_transport.startswith("maildir:")
     per_row = [(row, raw, return_paths.envelopes(
         row.headers["from_address"], (row.recipient, *row.headers.get("cc", ())), row.id,
-        verp=settings.outgoing.verp, secret=settings.desk.secret,
+        verp=verp, secret=settings.desk.secret,
         support_addresses=settings.desk.addresses)) for row, raw in claimed]
     results = iter(transport_of(settings).send_many(
         [Outgoing(raw, envelope, row.message_id)
