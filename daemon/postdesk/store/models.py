@@ -136,7 +136,7 @@ class Inbound(BaseModel):
     dispatched_at = UTCDateTimeField(null=True)
     ticket = pw.ForeignKeyField(Ticket, null=True, on_delete="SET NULL")
     ticket_id: int | None
-    processed_at = UTCDateTimeField(null=True)
+    processed_at = UTCDateTimeField(null=True, index=True)  # MAX(): the last processed mail
     processed_by = pw.CharField(max_length=200, null=True)  # the node ([metrics] node)
     # a worker's claim while it works on the mail (store/inbound_claims.py)
     working_until = UTCDateTimeField(null=True)
