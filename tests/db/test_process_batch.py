@@ -84,10 +84,10 @@ def test_a_database_error_leaves_the_mails_it_spoilt_pending(runtime, monkeypatc
     finish = processing._finish
     failing = stored(2)
 
-    def locked(inbound_id, outcome, now):
+    def locked(inbound_id, outcome, now, *node):
         if inbound_id == failing:
             raise peewee.OperationalError("database is locked")
-        return finish(inbound_id, outcome, now)
+        return finish(inbound_id, outcome, now, *node)
 
     monkeypatch.setattr(processing, "_finish", locked)
     ids = [stored(1), failing, stored(3)]

@@ -225,3 +225,17 @@ def test_tickets_status_is_checked_and_open_lists_every_open_ticket(config: Path
     assert [t["id"] for t in listed] == [1]
     resolved = json.loads(run(config, "tickets", "--status", "resolved", "--json").stdout)
     assert [t["id"] for t in resolved] == [2]
+
+
+def test_inbound_shows_message_id_and_envelope_recipient(config: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    # Issue 27: what a Postfix operator greps for in its own log, next to our inbound id.
+    monkeypatch.setenv("COLUMNS", "250")
+    mail = customer_mail(message_id="<printer-7@customer.example>").as_bytes()
+    assert run(config, "ingest", "-f", "zoe@customer.example", "-r", "support@example.com",
+               stdin=mail).returncode == 0
+    [row] = json.loads(run(config, "inbound", "--json").stdout)
+    assert row["message_id"] == "<printer-7@customer.example>"
+    assert row["rcpt_to"] == ["support@example.com"]
+    listed = run(config, "inbound").stdout.decode()
+    assert "printer-7@customer.example" in listed and "support@example.com" in listed

@@ -28,11 +28,16 @@ def test_metrics_count_mail_of_the_worker_processes(tmp_path: Path) -> None:
     desk = ServedDesk(tmp_path / "desk", '[[imap]]\nname = "box"\nhost = "127.0.0.1"\n'
                       f'port = {free_port()}\ntls = "off"\nuser = "desk"\npassword = "x"\n'
                       'address = "support@example.com"\n',
-                      env={"POSTDESK_METRICS_LISTEN": f"127.0.0.1:{port}"})
+                      env={"POSTDESK_METRICS_LISTEN": f"127.0.0.1:{port}",
+                           "POSTDESK_METRICS_NODE": "node-a"})
+    node = (("node", "node-a"),)
     try:
         desk.start()
         before = scrape(port)
-        assert before[("postdesk_processing_seconds_count", ())] == 0
+        assert not any(name.startswith("postdesk_processing_seconds") for name, _ in before)
+        # the embedded broker's queue, empty while nothing waits
+        assert before[("postdesk_broker_queue_depth", (("queue", "postdesk"),))] == 0
+        assert before[("postdesk_broker_up", ())] == 1
         assert before[("postdesk_scheduler_leader", ())] == 1
         assert before[("postdesk_database_up", ())] == 1
         assert before[("postdesk_imap_connected", (("source", "box"),))] == 0
@@ -53,11 +58,12 @@ def test_metrics_count_mail_of_the_worker_processes(tmp_path: Path) -> None:
         assert metrics.get(("postdesk_inbound_total", (("state", "failed"),)), 0) == 0
         assert metrics[("postdesk_inbound_pending", ())] == 0
         assert metrics[("postdesk_outbox_backlog", ())] == 0
-        # processed in spawned worker processes, counted all the same
-        assert metrics[("postdesk_processing_seconds_count", ())] == 4
-        assert 0 < metrics[("postdesk_processing_seconds_sum", ())] < 60
+        # processed in spawned worker processes, counted all the same, under the node's name
+        assert metrics[("postdesk_processing_seconds_count", node)] == 4
+        assert 0 < metrics[("postdesk_processing_seconds_sum", node)] < 60
         buckets = sorted((float(dict(labels)["le"]), value) for (name, labels), value
-                         in metrics.items() if name == "postdesk_processing_seconds_bucket")
+                         in metrics.items() if name == "postdesk_processing_seconds_bucket"
+                         and dict(labels)["node"] == "node-a")
         assert buckets[-1] == (float("inf"), 4)
         assert all(a[1] <= b[1] for a, b in itertools.pairwise(buckets))
 
@@ -111,10 +117,49 @@ def test_counts_survive_a_restart_and_the_histogram_starts_with_the_node(
     def value(name: str, **labels: str) -> float | None:
         return registry.get_sample_value(name, labels)
 
+    node = settings.metrics.node_name  # the machine's host name unless [metrics] node says
     for _ in range(2):  # the second scrape sees nothing new: same figures
         assert value("postdesk_inbound_total", state="done") == 3
         assert value("postdesk_inbound_pending") == 0
-        assert value("postdesk_processing_seconds_count") == 2
-        assert value("postdesk_processing_seconds_bucket", le="+Inf") == 2
+        assert value("postdesk_processing_seconds_count", node=node) == 2
+        assert value("postdesk_processing_seconds_bucket", le="+Inf", node=node) == 2
         assert value("postdesk_scheduler_leader") == 0
     assert value("postdesk_outbox_backlog") == 3  # three acknowledgments, none sent here
+
+
+class RefusingRelay:
+    """A real SMTP relay that defers every mail, as a relay in trouble does."""
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        return "451 4.3.0 Queue full, try later"
+
+
+def test_the_last_relay_error_is_scraped_with_its_time_and_text(
+        make_settings, sqlite_url: str, start_daemon) -> None:
+    from prometheus_client import generate_latest
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from conftest import smtp_server
+    from postdesk.serve.metrics import make_registry
+    from postdesk.store.models import Outbox
+
+    with smtp_server(RefusingRelay()) as relay_port:
+        settings = make_settings(sqlite_url, outgoing_transport=f"smtp://127.0.0.1:{relay_port}")
+        daemon = start_daemon(settings)
+        with db.database.connection_context():
+            registry = make_registry(settings, lambda: False)
+        text = generate_latest(registry).decode()
+        assert "postdesk_relay_last_error" not in text  # the relay never refused anything yet
+        started = db.utcnow().timestamp()
+        host, port = daemon.address
+        with smtplib.SMTP(host, port, timeout=10) as client:
+            client.send_message(customer_mail())
+        wait_for(lambda: Outbox.get_or_none(Outbox.last_error != ""))
+        with db.database.connection_context():
+            text = generate_latest(registry).decode()
+    samples = {sample.name: sample for family in text_string_to_metric_families(text)
+               for sample in family.samples}
+    at = samples["postdesk_relay_last_error_timestamp_seconds"].value
+    assert started - 1 <= at <= db.utcnow().timestamp() + 1
+    info = samples["postdesk_relay_last_error_info"]
+    assert info.value == 1 and "451 4.3.0 Queue full" in info.labels["error"]

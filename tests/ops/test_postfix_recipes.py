@@ -25,6 +25,8 @@ from mailbuild import customer_mail, wait_for
 from ops.postfix import RealPostfix, require_postfix
 from ops.served import POSTDESK, ServedDesk
 from postdesk.config.desk_init import init_desk
+from postdesk.config.load import load_settings
+from postdesk.mail.verp import bounce_address
 
 DESK_DOMAIN = "support.example.com"
 #: The README's first recipe: a relay domain for the desk, unknown recipients refused
@@ -97,6 +99,18 @@ def test_lmtp_relay_domain_with_recipient_map(tmp_path: Path) -> None:
                         timeout=60, interval=0.5)
         assert rows[0]["source"] == "lmtp" and rows[0]["ticket"] == 1
         assert "status=sent" in postfix.logged()
+        # a free-text bounce to the acknowledgment's return path (VERP) passes the
+        # recipient table and names the recipient that failed (issue 27)
+        verp = bounce_address(f"support@{DESK_DOMAIN}", 1, "zoe@customer.example",
+                              load_settings(config, environ={}).desk.secret)
+        with smtplib.SMTP("127.0.0.1", postfix.port, timeout=30) as client:
+            client.sendmail("", [verp], (
+                f"From: MAILER-DAEMON@mx.customer.example\r\nTo: {verp}\r\n"
+                "Subject: Returned mail\r\n\r\nThe account is closed.\r\n").encode())
+        bounced = wait_for(lambda: [r for r in inbound(config) if r["rcpt_to"] == [verp]
+                                    and r["state"] != "pending"], timeout=60, interval=0.5)
+        assert bounced[0]["state"] == "ignored" and bounced[0]["ticket"] == 1
+        assert "return path of outbox 1 (zoe@customer.example)" in bounced[0]["reason"]
     finally:
         postfix.stop()
         desk.stop()

@@ -21,6 +21,8 @@ import pytest
 from conftest import require_service
 
 CHECKOUT = Path(__file__).resolve().parents[2]
+#: The virtual environment the units' ExecStart= runs (README: Production).
+INSTALL_PREFIX = "/opt/postdesk/venv"
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +44,19 @@ def test_the_wheel_carries_rules_templates_and_locales(wheel: Path) -> None:
                     "locales/pl/LC_MESSAGES/messages.po", "locales/de/LC_MESSAGES/messages.po"):
         assert f"postdesk/shipped/{shipped}" in names, shipped
     assert "postdesk/config/skeleton/postdesk.toml.in" in names
+
+
+def test_the_units_documentation_is_installed_by_the_wheel(wheel: Path) -> None:
+    # Issue 27: Documentation=file:///opt/postdesk/README.md named nothing a pip install makes.
+    names = set(zipfile.ZipFile(wheel).namelist())
+    documented = set()
+    for unit in (CHECKOUT / "systemd").iterdir():
+        for line in unit.read_text().splitlines():
+            if line.startswith("Documentation="):
+                documented.update(line.partition("=")[2].split())
+    assert documented == {f"file://{INSTALL_PREFIX}/share/doc/postdesk/README.md"}
+    version = wheel.name.split("-")[1]
+    assert f"postdesk-{version}.data/data/share/doc/postdesk/README.md" in names
 
 
 def test_an_installed_wheel_lays_out_and_checks_a_desk(wheel: Path, tmp_path: Path) -> None:

@@ -48,6 +48,7 @@ class Answers:
     now: datetime = NOW
     earlier_copy: EarlierCopy | None = None
     bounced_ticket: int | None = None
+    verp_bounce: Any = None
     thread: ThreadMatch | None = None
     ticket: Any = None
     agent: AuthDecision | None = None

@@ -23,7 +23,8 @@ from postdesk.cli.json_output import echo_json
 @click.option("--dismissed", is_flag=True, help="With --failed: also the dismissed ones.")
 @click.option("--limit", default=50, show_default=True, help="At most this many, newest first.")
 @click.option("--json", "as_json", is_flag=True,
-              help="Print JSON for scripts: [{id, received_at, source, mail_from, rcpt_to, "
+              help="Print JSON for scripts: [{id, received_at, source, message_id, mail_from, "
+                   "rcpt_to, "
                    "size, state, reason, attempts, ticket, dismissed}].")
 @click.pass_context
 def inbound(ctx: click.Context, failed: bool, ignored: bool, dismissed: bool, limit: int,

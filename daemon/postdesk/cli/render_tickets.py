@@ -44,11 +44,12 @@ def tickets_table(rows: Sequence[dict[str, Any]], *, with_sla: bool) -> Table:
 def inbound_table(rows: Sequence[dict[str, Any]]) -> Table:
     """`postdesk inbound`: arriving mail and what became of it."""
     table = Table(title=f"Inbound mail ({len(rows)})", title_justify="left")
-    for column in ("#", "Received", "From", "State", "Ticket", "Reason"):
+    for column in ("#", "Received", "From", "To", "Message-ID", "State", "Ticket", "Reason"):
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(str(row["id"]), (row["received_at"] or "")[:19].replace("T", " "),
                       Text({None: "(unknown)", "": "<>"}.get(row["mail_from"], row["mail_from"])),
+                      Text(", ".join(row["rcpt_to"] or ())), Text(row["message_id"] or "-"),
                       row["state"] + (" (dismissed)" if row.get("dismissed") else ""),
                       str(row["ticket"] or ""), Text(row["reason"]))
     return table

@@ -8,6 +8,7 @@ to the file, so a desk folder can be moved as a whole.
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,6 +67,7 @@ class OutgoingSettings:
     tls_server_name: str = ""
     tls_ca_file: str = ""
     helo_name: str = ""
+    verp: bool = True
     max_attempts: int = 8
     timeout: int = 30
     send_lease: int = 120
@@ -137,6 +139,12 @@ class MetricsSettings:
     """[metrics]: the Prometheus endpoint (postdesk.serve.metrics); off while listen is empty."""
 
     listen: str = ""
+    #: this node's name in the per-node figures (default: the machine's host name)
+    node: str = ""
+
+    @property
+    def node_name(self) -> str:
+        return self.node or socket.gethostname()
 
 
 @dataclass(frozen=True)

@@ -237,12 +237,21 @@ def _failure_text(text: str) -> bool:
     return bool(_FAILURE_TEXT.search(text) or FOREIGN_FAILURE_TEXT.search(text))
 
 
+#: How the reason of a delivery-delay warning begins (`is_delay`).
+DELAY_WARNING = "delivery warning (delayed)"
+
+
+def is_delay(verdict: Classification) -> bool:
+    """A bounce that only says the mail is late: nobody failed yet."""
+    return verdict.kind == "bounce" and verdict.reason.startswith(DELAY_WARNING)
+
+
 def _soften_delay(verdict: Classification, msg: Message, report: BounceReport) -> Classification:
     """A delivery-delay warning marks nobody as bouncing: the mail is still being retried."""
     body = report_text(msg) if report.kind == "text" else ""
     if not is_delay_warning(header_text(msg, "Subject"), body):
         return verdict
-    return replace(verdict, reason=f"delivery warning (delayed): {verdict.reason}",
+    return replace(verdict, reason=f"{DELAY_WARNING}: {verdict.reason}",
                    bounce=tuple(replace(r, hard=False) for r in verdict.bounce))
 
 

@@ -16,6 +16,7 @@ import signal
 import socket
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from postdesk import logs
@@ -42,6 +43,7 @@ from postdesk.worker.pool import (
     start_fork_server,
     uses_processes,
 )
+from postdesk.worker.queue_depth import queue_depths
 
 log = logging.getLogger("postdesk")
 
@@ -142,7 +144,8 @@ class Daemon:
             from postdesk.serve.metrics import start_endpoint
 
             self._metrics = await asyncio.to_thread(
-                start_endpoint, settings, lambda: self.leader.holds(db.utcnow()))
+                start_endpoint, settings, lambda: self.leader.holds(db.utcnow()),
+                partial(queue_depths, broker, settings.broker.queue))
         lmtp = self.listening("lmtp")
         log.info(
             "postdesk ready: smtp %s%s%s for %s; database %s; queue %s; outgoing %s",

@@ -19,12 +19,18 @@ Families (all prefixed `postdesk_`):
   inbound_oldest_pending_seconds       how long the oldest of them has waited (incoming lag)
   inbound_last_processed_timestamp_seconds  when the desk last finished a mail
   workers_alive                        workers with a live heartbeat (postdesk status: workers)
-  processing_seconds                   histogram of received -> processed, since this node started
+  processing_seconds{node}             histogram of received -> processed, since this node started
+                                       scraping, per node that processed the mail ([metrics] node)
   outbox_total{state}                  notifications sent / failed
   outbox_backlog                       notifications waiting to be sent (pending + sending)
   outbox_oldest_due_seconds            how long the oldest unsent notification has waited
                                        (since it was created, or its hold ended)
   outbox_deferred                      notifications the relay deferred, waiting for a retry
+  relay_last_error_timestamp_seconds   when the relay last refused or deferred a notification
+  relay_last_error_info{error}         1, with what it said then (its first 200 characters)
+  broker_queue_depth{queue}            queue messages waiting in the broker (the queue and its
+                                       delay queue `<queue>.DQ`; embedded, Redis or RabbitMQ)
+  broker_up                            0 when the broker could not be asked
   sla_events_total{kind,clock}         SLA warnings and breaches raised
   imap_last_uid{source}, imap_last_change_timestamp_seconds{source}
   imap_connected{source}               this node's IMAP session (1 connected, 0 not)
@@ -46,6 +52,7 @@ from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
     HistogramMetricFamily,
+    InfoMetricFamily,
     Metric,
 )
 from prometheus_client.registry import Collector
@@ -63,9 +70,12 @@ log = logging.getLogger(__name__)
 class DeskCollector(Collector):
     """Builds every family from the database on each scrape."""
 
-    def __init__(self, settings: Settings, is_leader: Callable[[], bool]) -> None:
+    def __init__(self, settings: Settings, is_leader: Callable[[], bool],
+                 queue_depths: Callable[[], dict[str, int]] | None = None) -> None:
         self.settings = settings
         self.is_leader = is_leader
+        self.queue_depths = queue_depths
+        self._broker_failing = False
         self.latency = LatencyScan()
         self.sla = SlaEventScan()
         self.inbound = inbound_outcomes()
@@ -74,6 +84,7 @@ class DeskCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         yield from self._imap_connections()
         yield _refusals()
+        yield from self._broker()
         try:
             with db.database.connection_context():
                 families = list(self._from_database())
@@ -103,10 +114,13 @@ class DeskCollector(Collector):
                          (now - timedelta(seconds=seconds_since(last, now))).timestamp())
         yield _gauge("workers_alive", "Workers whose heartbeat has not expired",
                      worker_beats.alive_workers(now))
-        buckets, total = self.latency.update(now)
-        yield HistogramMetricFamily(
-            "postdesk_processing_seconds", "Time from receipt (250) to processed, per mail",
-            buckets=[(_le(bound), count) for bound, count in buckets], sum_value=total)
+        latency = HistogramMetricFamily(
+            "postdesk_processing_seconds", "Time from receipt (250) to processed, per mail, "
+            "by the node that processed it", labels=["node"])
+        for node, (buckets, total) in self.latency.update(now).items():
+            latency.add_metric([node], [(_le(bound), count) for bound, count in buckets],
+                               sum_value=total)
+        yield latency
         yield _counter("outbox", "Notifications by outcome", self.outbox.update(now))
         yield _gauge("outbox_backlog", "Notifications waiting to be sent",
                      desk_status.waiting_outbox_count())
@@ -114,12 +128,32 @@ class DeskCollector(Collector):
                      seconds_since(oldest_outbox_wait(now), now))
         yield _gauge("outbox_deferred", "Notifications deferred, waiting for a retry",
                      desk_status.deferred_outbox_count())
+        yield from _relay_error()
         sla = CounterMetricFamily("postdesk_sla_events", "SLA warnings and breaches raised",
                                   labels=["kind", "clock"])
         for (kind, clock), count in sorted(self.sla.update(now).items()):
             sla.add_metric([kind, clock], count)
         yield sla
         yield from self._imap_states()
+
+    def _broker(self) -> Iterator[Metric]:
+        if self.queue_depths is None:
+            return
+        try:
+            depths = self.queue_depths()
+        except Exception as exc:  # whatever the broker's client raises when it is away
+            if not self._broker_failing:
+                log.warning("metrics: cannot ask the broker for its queue depth: %s", exc)
+            self._broker_failing = True
+            yield _gauge("broker_up", "0 when the broker could not be asked", 0)
+            return
+        self._broker_failing = False
+        yield _gauge("broker_up", "0 when the broker could not be asked", 1)
+        depth = GaugeMetricFamily("postdesk_broker_queue_depth",
+                                  "Queue messages waiting in the broker", labels=["queue"])
+        for queue, count in depths.items():
+            depth.add_metric([queue], count)
+        yield depth
 
     def _imap_states(self) -> Iterator[Metric]:
         last_uid = GaugeMetricFamily("postdesk_imap_last_uid", "Last IMAP UID committed",
@@ -141,6 +175,19 @@ class DeskCollector(Collector):
         for source in self.settings.imap:
             connected.add_metric([source.name], 1 if states.get(source.name, (False,))[0] else 0)
         yield connected
+
+
+def _relay_error() -> Iterator[Metric]:
+    """The relay's last refusal or deferral: when (a gauge) and what it said (an info)."""
+    newest = desk_status.newest_relay_error()
+    if newest is None:
+        return
+    at, error = newest
+    yield _gauge("relay_last_error_timestamp_seconds",
+                 "When the relay last refused or deferred a notification", at.timestamp())
+    info = InfoMetricFamily("postdesk_relay_last_error", "What the relay said then")
+    info.add_metric([], {"error": " ".join(error.split())[:200]})
+    yield info
 
 
 def _refusals() -> CounterMetricFamily:
@@ -166,8 +213,9 @@ def _le(bound: float) -> str:
     return "+Inf" if bound == float("inf") else repr(float(bound))
 
 
-def make_registry(settings: Settings, is_leader: Callable[[], bool]) -> CollectorRegistry:
-    collector = DeskCollector(settings, is_leader)
+def make_registry(settings: Settings, is_leader: Callable[[], bool],
+                  queue_depths: Callable[[], dict[str, int]] | None = None) -> CollectorRegistry:
+    collector = DeskCollector(settings, is_leader, queue_depths)
     with db.database.connection_context():
         collector.latency.scan(db.utcnow())  # the histogram counts from this moment on
     registry = CollectorRegistry(auto_describe=False)
@@ -176,7 +224,8 @@ def make_registry(settings: Settings, is_leader: Callable[[], bool]) -> Collecto
     return registry
 
 
-def start_endpoint(settings: Settings, is_leader: Callable[[], bool]) -> Any:
+def start_endpoint(settings: Settings, is_leader: Callable[[], bool],
+                   queue_depths: Callable[[], dict[str, int]] | None = None) -> Any:
     """Serve GET /metrics on `[metrics] listen` from a thread; returns the server (shutdown())."""
     from prometheus_client import start_http_server
 
@@ -184,6 +233,7 @@ def start_endpoint(settings: Settings, is_leader: Callable[[], bool]) -> Any:
 
     host, port = parse_listen(settings.metrics.listen, "[metrics] listen")
     server, _thread = start_http_server(port, addr=host,
-                                        registry=make_registry(settings, is_leader))
+                                        registry=make_registry(settings, is_leader,
+                                                               queue_depths))
     log.info("metrics on http://%s/metrics", settings.metrics.listen)
     return server

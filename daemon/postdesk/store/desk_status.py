@@ -90,6 +90,15 @@ def last_relay_error() -> str:
     return str(row.last_error) if row else ""
 
 
+def newest_relay_error() -> tuple[datetime, str] | None:
+    """When the relay last refused or deferred a notification, and what it said (whatever
+    became of the notification since); None if it never has."""
+    row = (Outbox.select(Outbox.last_error_at, Outbox.last_error)
+           .where(Outbox.last_error_at.is_null(False))
+           .order_by(Outbox.last_error_at.desc()).first())
+    return (row.last_error_at, str(row.last_error)) if row else None
+
+
 def created_outbox_since(since: datetime) -> int:
     """Notifications created since `since`."""
     return int(Outbox.select().where(Outbox.created_at >= since).count())

@@ -15,12 +15,13 @@ from postdesk.store.models import Inbound
 
 
 def finish(inbound_id: int, *, state: str, reason: str, ticket_id: int | None,
-           now: datetime) -> bool:
-    """Mark the row `state` (done, ignored, duplicate, failed) if it is still pending;
-    False: another worker finished it first."""
+           now: datetime, node: str | None = None) -> bool:
+    """Mark the row `state` (done, ignored, duplicate, failed) if it is still pending, as
+    processed by `node`; False: another worker finished it first."""
     return fastsql.update_by_id(Inbound, inbound_id, only_if={"state": "pending"},
                                 increment="attempts", state=state, reason=reason,
-                                ticket=ticket_id, processed_at=now) == 1
+                                ticket=ticket_id, processed_at=now,
+                                processed_by=node and node[:200]) == 1
 
 
 def record_failure(inbound_id: int, reason: str, *, retry: bool, max_attempts: int) -> str:

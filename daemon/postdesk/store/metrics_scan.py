@@ -101,33 +101,43 @@ def _settled(model: Any, moment: Any, waiting: tuple[str, ...], now: datetime,
     return min(settled, int(oldest) - 1) if oldest is not None else settled
 
 
+#: The node of a mail processed before nodes were recorded (schema 15).
+UNKNOWN_NODE = "unknown"
+
+
 class LatencyScan(IncrementalScan):
-    """received -> processed of each inbound mail processed since this scan began."""
+    """received -> processed of each inbound mail processed since this scan began, per
+    node that processed it (`[metrics] node`)."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.counts = [0] * len(LATENCY_BUCKETS)
-        self.total = 0.0
+        self.counts: dict[str, list[int]] = {}
+        self.totals: dict[str, float] = {}
 
-    def update(self, now: datetime) -> tuple[list[tuple[float, int]], float]:
-        """Cumulative (upper bound, count) pairs and the sum of seconds."""
+    def update(self, now: datetime) -> dict[str, tuple[list[tuple[float, int]], float]]:
+        """Per node: cumulative (upper bound, count) pairs and the sum of seconds."""
         self.scan(now)
-        cumulative, running = [], 0
-        for bound, count in zip(LATENCY_BUCKETS, self.counts, strict=True):
-            running += count
-            cumulative.append((bound, running))
-        return cumulative, self.total
+        histograms = {}
+        for node, counts in sorted(self.counts.items()):
+            cumulative, running = [], 0
+            for bound, count in zip(LATENCY_BUCKETS, counts, strict=True):
+                running += count
+                cumulative.append((bound, running))
+            histograms[node] = (cumulative, self.totals[node])
+        return histograms
 
     def rows_after(self, row_id: int, through: int | None = None) -> Any:
-        return (Inbound.select(Inbound.id, Inbound.received_at, Inbound.processed_at)
+        return (Inbound.select(Inbound.id, Inbound.received_at, Inbound.processed_at,
+                               Inbound.processed_by)
                 .where(_range(Inbound, row_id, through) & Inbound.processed_at.is_null(False))
                 .tuples())
 
-    def observe(self, received: datetime, processed: datetime) -> None:
+    def observe(self, received: datetime, processed: datetime, node: str | None) -> None:
+        node = node or UNKNOWN_NODE
         seconds = max(0.0, (processed - received).total_seconds())
-        self.total += seconds
+        self.totals[node] = self.totals.get(node, 0.0) + seconds
         index = next(i for i, bound in enumerate(LATENCY_BUCKETS) if seconds <= bound)
-        self.counts[index] += 1
+        self.counts.setdefault(node, [0] * len(LATENCY_BUCKETS))[index] += 1
 
     def settled_through(self, now: datetime) -> int:
         return _settled(Inbound, Inbound.received_at, ("pending",), now, STUCK)

@@ -136,7 +136,8 @@ class Inbound(BaseModel):
     dispatched_at = UTCDateTimeField(null=True)
     ticket = pw.ForeignKeyField(Ticket, null=True, on_delete="SET NULL")
     ticket_id: int | None
-    processed_at = UTCDateTimeField(null=True)
+    processed_at = UTCDateTimeField(null=True, index=True)  # MAX(): the last processed mail
+    processed_by = pw.CharField(max_length=200, null=True)  # the node ([metrics] node)
     # a worker's claim while it works on the mail (store/inbound_claims.py)
     working_until = UTCDateTimeField(null=True)
     # a failed mail an operator has looked at and set aside (`postdesk inbound dismiss`)
@@ -226,6 +227,7 @@ class Outbox(BaseModel):
     lease_until = UTCDateTimeField(null=True)
     dispatched_at = UTCDateTimeField(null=True)
     last_error = pw.TextField(default="")
+    last_error_at = UTCDateTimeField(null=True, index=True)  # the relay's last refusal
     created_at = UTCDateTimeField(index=True)
     sent_at = UTCDateTimeField(null=True)
 

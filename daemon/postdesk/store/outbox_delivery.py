@@ -74,19 +74,22 @@ def release(row_id: int) -> None:
          .where((Outbox.id == row_id) & (Outbox.state == "sending")).execute())
 
 
-def retry_at(row_id: int, at: datetime, error: str) -> None:
-    """Back to pending until `at`, with the reason of this failure (own transaction)."""
+def retry_at(row_id: int, at: datetime, error: str, now: datetime) -> None:
+    """Back to pending until `at`, with the reason of this failure at `now` (own
+    transaction)."""
     with database.atomic():
         (Outbox.update(state="pending", next_attempt_at=at, lease_until=None,
-                       last_error=error[:MAX_ERROR])
+                       last_error=error[:MAX_ERROR], last_error_at=now)
          .where(Outbox.id == row_id).execute())
 
 
-def failed(row_id: int, error: str, state: str = "failed") -> None:
+def failed(row_id: int, error: str, state: str = "failed", *,
+           relay_error_at: datetime | None = None) -> None:
     """Given up for good, with the reason (in the caller's transaction, which records the
     ticket's event beside it); `state` "undeliverable" for an address no mail can be
-    written to."""
-    (Outbox.update(state=state, lease_until=None, last_error=error[:MAX_ERROR])
+    written to; `relay_error_at`: the relay's refusal, and when (the last relay error)."""
+    (Outbox.update(state=state, lease_until=None, last_error=error[:MAX_ERROR],
+                   **({"last_error_at": relay_error_at} if relay_error_at else {}))
      .where(Outbox.id == row_id).execute())
 
 

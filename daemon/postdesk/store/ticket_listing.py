@@ -200,13 +200,15 @@ def ticket_thread(ticket_id: int) -> Thread | None:
 
 
 def newest_inbound(states: tuple[str, ...] = (), limit: int = 100, *,
-                   dismissed: bool = True) -> list[Inbound]:
-    """Arriving mail, newest first (in one of `states`, when given), without the raw bytes;
-    without the failed mails an operator dismissed unless `dismissed`."""
+                   dismissed: bool = True, head_bytes: int = 0) -> list[Inbound]:
+    """Arriving mail, newest first (in one of `states`, when given), without the raw bytes
+    but with their first `head_bytes` as `.head` (for the Message-ID); without the failed
+    mails an operator dismissed unless `dismissed`."""
     query = (Inbound.select(Inbound.id, Inbound.received_at, Inbound.source, Inbound.mail_from,
                             Inbound.rcpt_to, Inbound.size, Inbound.state, Inbound.reason,
                             Inbound.attempts, Inbound.ticket, Inbound.dismissed_at,
-                            Inbound.dismissed_by, Inbound.dismiss_reason)
+                            Inbound.dismissed_by, Inbound.dismiss_reason,
+                            peewee.fn.SUBSTR(Inbound.raw, 1, head_bytes).alias("head"))
              .order_by(Inbound.id.desc()).limit(limit))
     if states:
         query = query.where(Inbound.state.in_(states))

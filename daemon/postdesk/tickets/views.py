@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+from postdesk.mail.raw_message_id import HEAD_BYTES, message_id_of
 from postdesk.sla.tracking import live as sla_live
 from postdesk.store.db import utcnow
 from postdesk.store.models import Customer, Ticket
@@ -175,11 +176,12 @@ def inbound_rows(states: tuple[str, ...] = (), limit: int = 100, *,
     """`postdesk inbound --json`; `dismissed`: with the failed mails an operator dismissed."""
     return [
         {"id": row.id, "received_at": _iso(row.received_at), "source": row.source,
+         "message_id": message_id_of(bytes(getattr(row, "head", None) or b"")),
          "mail_from": row.mail_from, "rcpt_to": row.rcpt_to, "size": row.size,
          "state": row.state, "reason": row.reason, "attempts": row.attempts,
          "ticket": row.ticket_id,
          "dismissed": None if row.dismissed_at is None else {
              "at": _iso(row.dismissed_at), "by": row.dismissed_by,
              "reason": row.dismiss_reason}}
-        for row in newest_inbound(states, limit, dismissed=dismissed)
+        for row in newest_inbound(states, limit, dismissed=dismissed, head_bytes=HEAD_BYTES)
     ]

@@ -166,7 +166,7 @@ def _process_once(mail: Arrived, runtime: Runtime) -> Outcome:
                                                         StoreKnown(mail, runtime, now)))
             if outcome.changed_ticket and outcome.ticket_id is not None:
                 sla_catch_up.mark(outcome.ticket_id, now)  # recomputed after the commit
-            if not _finish(mail.inbound_id, outcome, now):
+            if not _finish(mail.inbound_id, outcome, now, runtime.settings.metrics.node_name):
                 raise _AlreadyDone
     except _AlreadyDone:
         return Outcome("skipped")
@@ -189,10 +189,10 @@ def _catch_up_sla(runtime: Runtime) -> None:
         log.exception("SLA clocks not caught up after a commit; the sweeper will")
 
 
-def _finish(inbound_id: int, outcome: Outcome, now: datetime) -> bool:
+def _finish(inbound_id: int, outcome: Outcome, now: datetime, node: str) -> bool:
     """Mark the row done (or what it became) if it is still pending: the claim."""
     return inbound_results.finish(inbound_id, state=outcome.state, reason=outcome.reason,
-                                  ticket_id=outcome.ticket_id, now=now)
+                                  ticket_id=outcome.ticket_id, now=now, node=node)
 
 
 def _record_failure(inbound_id: int, exc: Exception) -> Outcome:

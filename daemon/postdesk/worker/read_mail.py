@@ -28,6 +28,7 @@ from postdesk.mail.classify import Classification, classify
 from postdesk.mail.dkim_check import dkim_pass_domains
 from postdesk.mail.parse import ParsedMail, load_message, parse_loaded
 from postdesk.mail.sender_fallback import NO_SENDER_ADDRESS, is_unknown_sender, with_sender
+from postdesk.mail.verp import BounceToken, read_bounce_address
 from postdesk.store import ticket_lookups
 from postdesk.store.models import Inbound
 from postdesk.tickets.receive import customers
@@ -112,9 +113,19 @@ def _arrived(mail: _Parsed, runtime: Runtime, known_senders: set[str]) -> Arrive
         if (kind == "normal" and token is None and runtime.settings.agents.verify_dkim
                 and runtime.teams.agent(sender) is not None):
             dkim = dkim_pass_domains(row.raw, dnsfunc=runtime.dkim_dns)
-    return Arrived(row.id, public_recipients(row, runtime), row.sha256, mail.parsed,
+    recipients = public_recipients(row, runtime)
+    return Arrived(row.id, recipients, row.sha256, mail.parsed,
                    mail.verdict, _desk_address(row, runtime),
-                   _header_values(mail.msg, "Authentication-Results"), token, language, dkim)
+                   _header_values(mail.msg, "Authentication-Results"), token, language, dkim,
+                   _return_path(recipients, runtime))
+
+
+def _return_path(recipients: tuple[str, ...], runtime: Runtime) -> BounceToken | None:
+    """The return path of ours (VERP) the mail was delivered to, if any (checked later,
+    against its outbox row, by `Known.verp_bounce`)."""
+    addresses = runtime.settings.desk.addresses
+    return next((token for token in (read_bounce_address(rcpt, addresses)
+                                     for rcpt in recipients) if token is not None), None)
 
 
 def _reply_token(row: Inbound, parsed: ParsedMail, runtime: Runtime) -> ReplyToken | None:

@@ -21,12 +21,13 @@ from functools import cache
 from typing import Any
 
 from postdesk import logs
+from postdesk.channels.email import return_paths
 from postdesk.channels.email.relay_tls import RelayTls
 from postdesk.channels.email.transports import (
-    Envelope,
     NotAttempted,
     Outgoing,
     PermanentFailure,
+    Result,
     SmtpTransport,
     Transport,
     Undeliverable,
@@ -78,10 +79,7 @@ def send_many(outbox_ids: Sequence[int], runtime: Runtime,
     claimed = outbox_delivery.claim(ready, now, timedelta(seconds=lease))
     # what is not on its way well within the lease goes back, unsent, before the lease ends
     deadline = time.monotonic() + lease / 2
-    results = transport_of(runtime.settings).send_many([
-        Outgoing(raw, Envelope(mail_from=row.headers["from_address"],
-                               recipients=(row.recipient, *row.headers.get("cc", ()))),
-                 row.message_id) for row, raw in claimed], deadline)
+    results = _send(claimed, runtime, deadline)
     sent: list[tuple[Outbox, str]] = []
     for (row, _), result in zip(claimed, results, strict=True):
         if isinstance(result, str):
@@ -96,6 +94,23 @@ def send_many(outbox_ids: Sequence[int], runtime: Runtime,
             with logs.log_context(outbox=row.id, ticket=row.ticket_id):
                 log.info("outbox handled", extra={"state": states[row.id]})
     return states
+
+
+def _send(claimed: Sequence[tuple[Outbox, bytes]], runtime: Runtime,
+          deadline: float) -> list[Result]:
+    """Each claimed row through the transport in one go; a result per row."""
+    settings = runtime.settings
+    # a maildir keeps no envelope: one file per row, whatever the return path
+    verp = settings.outgoing.verp and not settings.outgoing_transport.startswith("maildir:")
+    per_row = [(row, raw, return_paths.envelopes(
+        row.headers["from_address"], (row.recipient, *row.headers.get("cc", ())), row.id,
+        verp=verp, secret=settings.desk.secret,
+        support_addresses=settings.desk.addresses)) for row, raw in claimed]
+    results = iter(transport_of(settings).send_many(
+        [Outgoing(raw, envelope, row.message_id)
+         for row, raw, row_envelopes in per_row for envelope in row_envelopes], deadline))
+    return [return_paths.row_result([next(results) for _ in row_envelopes])
+            for _, _, row_envelopes in per_row]
 
 
 def transport_of(settings: Settings) -> Transport:
@@ -140,7 +155,7 @@ def _failed(row: Outbox, error: Exception, runtime: Runtime) -> str:
     if isinstance(error, Undeliverable):
         return _give_up(row, str(error), state="undeliverable")
     if isinstance(error, PermanentFailure):
-        return _give_up(row, str(error))
+        return _give_up(row, str(error), relay=True)
     log.error("outbox %s could not be sent: %s: %s", row.id, type(error).__name__, error,
               exc_info=error)
     return _give_up(row, f"{type(error).__name__}: {error}")
@@ -214,19 +229,21 @@ def backoff(attempts: int) -> timedelta:
 
 def _retry_later(row: Outbox, error: str, runtime: Runtime) -> str:
     if row.attempts >= runtime.settings.outgoing.max_attempts:
-        return _give_up(row, f"gave up after {row.attempts} attempts: {error}")
-    outbox_delivery.retry_at(row.id, utcnow() + backoff(row.attempts), error)
+        return _give_up(row, f"gave up after {row.attempts} attempts: {error}", relay=True)
+    now = utcnow()
+    outbox_delivery.retry_at(row.id, now + backoff(row.attempts), error, now)
     log.warning("outbox %s to %s deferred (attempt %s): %s", row.id, row.recipient,
                 row.attempts, error)
     return "pending"
 
 
-def _give_up(row: Outbox, error: str, state: str = "failed") -> str:
+def _give_up(row: Outbox, error: str, state: str = "failed", *, relay: bool = False) -> str:
     """End the row in `state` with the reason, recorded on its ticket too; "undeliverable"
-    (an address no mail can be written to) is not a failure health counts."""
+    (an address no mail can be written to) is not a failure health counts; `relay`: the
+    relay's refusal (the last relay error)."""
     now = utcnow()
     with database.atomic():
-        outbox_delivery.failed(row.id, error, state)
+        outbox_delivery.failed(row.id, error, state, relay_error_at=now if relay else None)
         if row.ticket_id is not None:
             service.record_event(row.ticket_id, "mail.failed",
                                  {"outbox": row.id, "to": row.recipient, "error": error[:500]},

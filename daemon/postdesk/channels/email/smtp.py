@@ -45,6 +45,7 @@ from postdesk.config.settings import Settings
 from postdesk.config.validate import parse_listen
 from postdesk.errors import RejectMessage, TemporaryFailure
 from postdesk.mail.address import alias_map, is_support_address, public_recipient
+from postdesk.mail.raw_message_id import message_id_of
 from postdesk.store.inbound import Arrival
 
 log = logging.getLogger(__name__)
@@ -111,7 +112,8 @@ class IntakeHandler:
             # one line per accepted mail, what Postfix operators grep for
             log.info("accepted inbound %s from %s: from=<%s> to=<%s> message-id=%s size=%d",
                      inbound_id, arrival.peer, arrival.mail_from or "",
-                     ">,<".join(arrival.rcpt_to), message_id_of(arrival.raw), len(arrival.raw))
+                     ">,<".join(arrival.rcpt_to), message_id_of(arrival.raw) or "-",
+                     len(arrival.raw))
             reply = f"250 2.0.0 OK queued as {inbound_id}"
         if len(arrival.raw) >= memory_release.GIVE_BACK_AFTER:
             del raw, arrival
@@ -131,14 +133,6 @@ def try_again(exc: TemporaryFailure) -> str:
 
 
 _REPLY_UNSAFE = re.compile(r"[^\x20-\x7e]")
-_MESSAGE_ID = re.compile(rb"^message-id:[ \t]*(<[^>\r\n]{1,250}>)", re.IGNORECASE | re.MULTILINE)
-
-
-def message_id_of(raw: bytes) -> str:
-    """The Message-ID of the header block (for the log; '-' if none), without parsing."""
-    head = raw[:raw.find(b"\r\n\r\n") if b"\r\n\r\n" in raw[:65536] else 65536]
-    found = _MESSAGE_ID.search(head)
-    return found.group(1).decode("ascii", "replace") if found else "-"
 
 
 class DeskSMTP(QuickEnvelopeAddress, IdleTimeoutReply, LongDataLines, BareLfReply,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from postdesk.mail.address import ReplyToken
 from postdesk.mail.classify import Classification
 from postdesk.mail.parse import ParsedMail
+from postdesk.mail.verp import BounceToken
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ class Arrived:
     new_sender_language: str | None = None
     #: an agent's mail without a reply token: the domains whose DKIM signatures verify
     dkim_domains: frozenset[str] = frozenset()
+    #: sent to a return path of ours (VERP): the token, checked by `Known.verp_bounce`
+    return_path: BounceToken | None = None
 
     @property
     def sender(self) -> str | None:

@@ -9,14 +9,17 @@ lookups; a test hands a step the same answers as plain values.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from typing import Protocol
 
 from postdesk.config.runtime import Runtime
 from postdesk.mail.address import find_subject_tag
+from postdesk.mail.verp import verified_recipient
 from postdesk.store import ticket_lookups
 from postdesk.store.models import Customer, Ticket
+from postdesk.store.outbox_lookups import outbox_recipients
 from postdesk.store.ticket_lookups import EarlierCopy
 from postdesk.tickets.agents import AuthDecision, check_agent
 from postdesk.tickets.correlate import ThreadFacts, ThreadMatch, find_ticket
@@ -24,6 +27,15 @@ from postdesk.tickets.receive.arrived import Arrived
 
 #: The author recorded for a bounce whose From holds no usable address.
 BOUNCE_AUTHOR = "mailer-daemon"
+
+
+@dataclass(frozen=True)
+class VerpBounce:
+    """A mail to the return path of outbox row `outbox_id`, made for `recipient`."""
+
+    recipient: str
+    ticket_id: int | None
+    outbox_id: int
 
 
 class Known(Protocol):
@@ -38,6 +50,9 @@ class Known(Protocol):
     @property
     def bounced_ticket(self) -> int | None:
         """The ticket of the mail of ours that bounced, when we can tell."""
+    @property
+    def verp_bounce(self) -> VerpBounce | None:
+        """Sent to a genuine return path of ours: which recipient of which mail failed."""
     @property
     def thread(self) -> ThreadMatch | None:
         """The ticket the mail answers (`correlate.find_ticket`)."""
@@ -74,6 +89,16 @@ class StoreKnown:
             [self._mail.verdict.original_message_id or "", *reversed(parsed.references),
              *parsed.in_reply_to])
         return bounced[0] if bounced else None
+
+    @cached_property
+    def verp_bounce(self) -> VerpBounce | None:
+        token = self._mail.return_path
+        sent = outbox_recipients(token.outbox_id) if token is not None else None
+        if token is None or sent is None:
+            return None
+        recipients, ticket_id = sent
+        recipient = verified_recipient(token, recipients, self.runtime.settings.desk.secret)
+        return VerpBounce(recipient, ticket_id, token.outbox_id) if recipient else None
 
     @cached_property
     def thread(self) -> ThreadMatch | None:
