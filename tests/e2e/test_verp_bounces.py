@@ -6,11 +6,16 @@ from __future__ import annotations
 
 import smtplib
 from collections.abc import Iterator
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
 
 import pytest
 
 from conftest import smtp_server
 from mailbuild import customer_mail, wait_for
+from postdesk.store import outbox_admin
+from postdesk.store.db import utcnow
 from postdesk.store.models import Customer, Event, Inbound, Message, Outbox
 
 
@@ -100,3 +105,61 @@ def test_verp_off_keeps_the_plain_return_path(relay, make_settings, sqlite_url,
                                         outgoing_transport=f"smtp://127.0.0.1:{port}"))
     return_path, _ = acknowledged(daemon, handler)
     assert return_path == "support@example.com"
+
+
+class FlakyRelay(Relay):
+    """Defers `flaky` once at RCPT (451), then takes it; takes everyone else at once."""
+
+    def __init__(self, flaky: str) -> None:
+        super().__init__()
+        self.flaky, self.deferred = flaky, False
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
+        if address == self.flaky and not self.deferred:
+            self.deferred = True
+            return "451 4.3.0 try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+TEAMS = """teams:
+  - name: support
+    agents:
+      - {email: agent@example.com, name: "Agent"}
+"""
+
+
+def test_a_retry_after_one_recipient_was_deferred_reaches_only_that_recipient(
+        make_settings, sqlite_url, start_daemon) -> None:
+    # with VERP each recipient has a transaction of its own; when one is deferred the
+    # row is retried, and the customer whose transaction went must not get it twice
+    handler = FlakyRelay("bob@customer.example")
+    with smtp_server(handler) as port:
+        settings = make_settings(sqlite_url, outgoing_transport=f"smtp://127.0.0.1:{port}")
+        (Path(settings.path(settings.paths.rules)) / "teams.yaml").write_text(TEAMS)
+        daemon = start_daemon(settings)
+        deliver(daemon, "zoe@customer.example", "support@example.com",
+                customer_mail(cc="Bob <bob@customer.example>").as_bytes())
+        notification = wait_for(lambda: next(
+            (raw for _, rcpts, raw in handler.received if rcpts == ["agent@example.com"]), None))
+        parsed = BytesParser(policy=policy.default).parsebytes(notification)
+        reply_to = parsed["Reply-To"].addresses[0].addr_spec
+        reply = customer_mail(sender="agent@example.com", to=reply_to,
+                              subject="Re: [#1] Printer on fire",
+                              body="Please send the serial number.",
+                              message_id="<agent-1@example.com>")
+        deliver(daemon, "agent@example.com", reply_to, reply.as_bytes())
+
+        def answers_to(address: str) -> list[bytes]:
+            return [raw for _, rcpts, raw in handler.received
+                    if rcpts == [address] and b"serial number" in raw]
+
+        wait_for(lambda: answers_to("zoe@customer.example"))
+        row = wait_for(lambda: Outbox.get_or_none((Outbox.state == "pending")
+                                                  & (Outbox.attempts == 1)))
+        assert row.headers["delivered_to"] == ["zoe@customer.example"]
+        outbox_admin.retry([row.id], utcnow())  # what `postdesk outbox retry ID` does
+        wait_for(lambda: answers_to("bob@customer.example"))
+        wait_for(lambda: Outbox.get_by_id(row.id).state == "sent")
+        assert len(answers_to("zoe@customer.example")) == 1
+        assert len(answers_to("bob@customer.example")) == 1

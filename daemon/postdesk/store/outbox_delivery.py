@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from postdesk.store import fastsql
 from postdesk.store.db import database, durable_atomic, utcnow
@@ -74,12 +75,14 @@ def release(row_id: int) -> None:
          .where((Outbox.id == row_id) & (Outbox.state == "sending")).execute())
 
 
-def retry_at(row_id: int, at: datetime, error: str, now: datetime) -> None:
-    """Back to pending until `at`, with the reason of this failure at `now` (own
-    transaction)."""
+def retry_at(row_id: int, at: datetime, error: str, now: datetime, *,
+             headers: dict[str, Any] | None = None) -> None:
+    """Back to pending until `at`, with the reason of this failure at `now` and, when
+    given, the row's new `headers` (own transaction)."""
     with database.atomic():
         (Outbox.update(state="pending", next_attempt_at=at, lease_until=None,
-                       last_error=error[:MAX_ERROR], last_error_at=now)
+                       last_error=error[:MAX_ERROR], last_error_at=now,
+                       **({"headers": headers} if headers is not None else {}))
          .where(Outbox.id == row_id).execute())
 
 

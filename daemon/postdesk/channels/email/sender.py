@@ -81,12 +81,12 @@ def send_many(outbox_ids: Sequence[int], runtime: Runtime,
     deadline = time.monotonic() + lease / 2
     results = _send(claimed, runtime, deadline)
     sent: list[tuple[Outbox, str]] = []
-    for (row, _), result in zip(claimed, results, strict=True):
+    for (row, _), (result, went_to) in zip(claimed, results, strict=True):
         if isinstance(result, str):
             sent.append((row, result))
             continue
         with logs.log_context(outbox=row.id, ticket=row.ticket_id):
-            states[row.id] = _failed(row, result, runtime)
+            states[row.id] = _failed(row, result, runtime, went_to)
     _mark_sent(sent)
     states.update((row.id, "sent") for row, _ in sent)
     for row in rows:
@@ -97,20 +97,26 @@ def send_many(outbox_ids: Sequence[int], runtime: Runtime,
 
 
 def _send(claimed: Sequence[tuple[Outbox, bytes]], runtime: Runtime,
-          deadline: float) -> list[Result]:
-    """Each claimed row through the transport in one go; a result per row."""
+          deadline: float) -> list[tuple[Result, list[str]]]:
+    """Each claimed row through the transport in one go; per row its result and the
+    recipients whose transaction went in this attempt."""
     settings = runtime.settings
     # a maildir keeps no envelope: one file per row, whatever the return path
     verp = settings.outgoing.verp and not settings.outgoing_transport.startswith("maildir:")
     per_row = [(row, raw, return_paths.envelopes(
         row.headers["from_address"], (row.recipient, *row.headers.get("cc", ())), row.id,
         verp=verp, secret=settings.desk.secret,
-        support_addresses=settings.desk.addresses)) for row, raw in claimed]
+        support_addresses=settings.desk.addresses,
+        delivered=row.headers.get("delivered_to", ()))) for row, raw in claimed]
     results = iter(transport_of(settings).send_many(
         [Outgoing(raw, envelope, row.message_id)
          for row, raw, row_envelopes in per_row for envelope in row_envelopes], deadline))
-    return [return_paths.row_result([next(results) for _ in row_envelopes])
-            for _, _, row_envelopes in per_row]
+    outcomes = []
+    for _, _, row_envelopes in per_row:
+        row_results = [next(results) for _ in row_envelopes]
+        outcomes.append((return_paths.row_result(row_results),
+                         return_paths.accepted(row_envelopes, row_results)))
+    return outcomes
 
 
 def transport_of(settings: Settings) -> Transport:
@@ -146,12 +152,14 @@ def _log_once(description: str) -> None:
     log.info("outgoing %s", description)
 
 
-def _failed(row: Outbox, error: Exception, runtime: Runtime) -> str:
-    """Record why the transport did not take a claimed row; its new state."""
-    if isinstance(error, NotAttempted):
+def _failed(row: Outbox, error: Exception, runtime: Runtime,
+            went_to: Sequence[str] = ()) -> str:
+    """Record why the transport did not take a claimed row; its new state. `went_to`:
+    the recipients whose transaction went all the same (a retry leaves them out)."""
+    if isinstance(error, NotAttempted) and not went_to:
         return _release(row)
-    if isinstance(error, TemporaryFailure):
-        return _retry_later(row, str(error), runtime)
+    if isinstance(error, TemporaryFailure | NotAttempted):
+        return _retry_later(row, str(error), runtime, went_to)
     if isinstance(error, Undeliverable):
         return _give_up(row, str(error), state="undeliverable")
     if isinstance(error, PermanentFailure):
@@ -227,11 +235,15 @@ def backoff(attempts: int) -> timedelta:
     return min(FIRST_BACKOFF * (2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
-def _retry_later(row: Outbox, error: str, runtime: Runtime) -> str:
+def _retry_later(row: Outbox, error: str, runtime: Runtime,
+                 went_to: Sequence[str] = ()) -> str:
     if row.attempts >= runtime.settings.outgoing.max_attempts:
         return _give_up(row, f"gave up after {row.attempts} attempts: {error}", relay=True)
     now = utcnow()
-    outbox_delivery.retry_at(row.id, now + backoff(row.attempts), error, now)
+    delivered = [*row.headers.get("delivered_to", ()), *went_to]
+    outbox_delivery.retry_at(row.id, now + backoff(row.attempts), error, now,
+                             headers={**row.headers, "delivered_to": delivered}
+                             if went_to else None)
     log.warning("outbox %s to %s deferred (attempt %s): %s", row.id, row.recipient,
                 row.attempts, error)
     return "pending"
