@@ -30,7 +30,7 @@ CREATED_AT = datetime(2026, 3, 27, 9, 30, tzinfo=UTC)
 SLA_DUE = datetime(2026, 3, 30, 9, 30, tzinfo=UTC)  # after the switch to summer time in the EU
 
 def _desk() -> Context:
-    return {"name": "Example Support", "address": "support@example.com"}
+    return {"name": "Example Support", "address": "support@example.com", "reopen_days": 14}
 
 
 def _ticket(**changes: Any) -> Context:

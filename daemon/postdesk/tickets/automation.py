@@ -27,6 +27,7 @@ from postdesk.tickets import service
 from postdesk.tickets.effects import APPLIERS, Change, ChangedBy, apply_effect
 from postdesk.tickets.mailing import MailRequest, build_mail, sla_due
 from postdesk.tickets.notify_hold import hold_until_open, wants_hold
+from postdesk.tickets.outcome import status_change
 from postdesk.tickets.teams import Agent
 from postdesk.tickets.unit_of_work import UnitOfWork
 
@@ -57,6 +58,9 @@ class Trigger:
     #: "author": {name, email, role, verified}}; its files are attached or listed
     message: dict[str, Any] = field(default_factory=dict)
     agent_facts: dict[str, Any] | None = field(default=None, repr=False)  # once per event
+    #: the agent's public answer already told the customer of this change (its outcome
+    #: rides in that mail): the rules' `reply` mails for it are folded into it, not sent
+    customer_told: bool = False
 
 
 def facts_of(ticket: Ticket) -> TicketFacts:
@@ -106,13 +110,16 @@ def _snapshot(ticket: Ticket, last_customer_message_at: datetime | None,
 
 def run_rules_for_changes(ticket: Ticket, changes: Sequence[Change], *, author_email: str,
                           desk_address: str, outbox_ids: list[int], runtime: Runtime,
-                          now: datetime, work: UnitOfWork | None) -> None:
+                          now: datetime, work: UnitOfWork | None,
+                          customer_told: bool = False) -> None:
     """The rules listening to each change an agent (by mail, or the operator in the
-    terminal) made, in the order they were made."""
+    terminal) made, in the order they were made; `customer_told`: the agent's answer to
+    the customer already states the changes."""
     for change in changes:
         trigger = Trigger(EventFacts(change.kind, author_role="agent", author_email=author_email,
                                      old=change.old, new=change.new),
-                          desk_address=desk_address, outbox_ids=outbox_ids)
+                          desk_address=desk_address, outbox_ids=outbox_ids,
+                          customer_told=customer_told)
         run_automations(ticket, trigger, runtime, now, work=work)
 
 
@@ -175,6 +182,10 @@ def _make_mail(effect: Effect, ticket: Ticket, trigger: Trigger, runtime: Runtim
     match effect.action:
         case "resolve_linked":
             _resolve_linked(ticket, params, trigger, runtime, by)
+        case "reply" if trigger.customer_told:
+            service.record_event(ticket, "reply.folded",
+                                 {"template": params["template"], "into": "agent_reply"},
+                                 actor="system", rule=rule, now=now, work=by.work)
         case "reply":
             _queue(ticket, MailRequest(params["template"], _requester_email(ticket), True),
                    trigger, runtime, by)
@@ -300,6 +311,9 @@ def _queue(ticket: Ticket, request: MailRequest, trigger: Trigger, runtime: Runt
             return None
     if trigger.mail_context:
         request = replace(request, extra={**trigger.mail_context, **request.extra})
+    if trigger.event.kind == "status.changed" and "change" not in request.extra:
+        change = status_change(trigger.event.old, trigger.event.new, runtime.statuses)
+        request = replace(request, extra={**request.extra, "change": change})
     if trigger.status_since is not None and "inactivity" not in request.extra:
         # "no answer for 7 days" counts from before the rule changed the status
         days = max((now - trigger.status_since).days, 0)

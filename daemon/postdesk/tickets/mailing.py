@@ -87,7 +87,9 @@ def build_mail(request: MailRequest, ticket: Ticket, runtime: Runtime, *, now: d
         # who wrote the message (a Cc'd participant, a stranger): the requester unless known
         "author": facts.get("author") or {"name": requester.name, "email": requester.email,
                                           "role": "customer", "verified": True},
-        "desk": {"name": settings.desk.name, "address": address},
+        "desk": {"name": settings.desk.name, "address": address,
+                 # a reply within this many days reopens a resolved or closed ticket
+                 "reopen_days": settings.tickets.reopen_days},
         "message": {"text": message_text, "attachments": facts.get("attachments", [])},
         "agent": {"name": "", "email": "" if request.to_customer else request.recipient},
         "original": {"id": ticket.id},
