@@ -1,4 +1,5 @@
-"""The customer hears the outcome of a ticket in plain words, once per change (issue 26)."""
+"""What a customer reads of an agent's work (issue 26): the outcome of a ticket in plain
+words, once per change; the agent's own closing line."""
 
 from __future__ import annotations
 
@@ -96,3 +97,14 @@ def test_a_customer_status_mail_in_german_says_it_in_german(desk):
     [outcome] = wait_for(lambda: to_customer(desk))
     assert outcome["Content-Language"] == "de"
     assert "30 Tage" in text_of(outcome)
+
+
+def test_the_agent_s_closing_line_reaches_the_customer_without_the_signature_block(desk):
+    agent_writes(desk, "Guten Tag,\n\ndas Gerät ist repariert.\n\nMit freundlichen Grüßen\n"
+                       "Support EN\nKundenservice | Example\nTel. +49 30 1234567\n\n"
+                       "Am 7.12.2026 schrieb Zoe <zoe@customer.example>:\n> my printer\n", 1)
+    [answer] = wait_for(lambda: to_customer(desk))
+    text = text_of(answer)
+    assert "das Gerät ist repariert.\r\n\r\nMit freundlichen Grüßen\r\nSupport EN" in text
+    assert "Tel. +49" not in text and "Kundenservice" not in text
+    assert "Mit freundlichen Grüßen" in html_of(answer)

@@ -48,8 +48,10 @@ class Reply:
     whole_text: bool = False
 
 
-def extract_reply(text: str, *, html: str | None = None) -> Reply:
-    """Split ``text`` (or, when it is empty, ``html``) into new text and signature."""
+def extract_reply(text: str, *, html: str | None = None, keep_closing: bool = False) -> Reply:
+    """Split ``text`` (or, when it is empty, ``html``) into new text and signature;
+    `keep_closing`: the writer's closing formula stays in the new text (see
+    `reply_signature.split_signature`)."""
     body = text.replace("\r\n", "\n").replace("\r", "\n")
     html_quoted = False
     if not body.strip() and html:
@@ -61,7 +63,7 @@ def extract_reply(text: str, *, html: str | None = None) -> Reply:
     if not has_text(kept):
         return Reply(new_text=trim(lines), signature="", quoted=False,
                      whole_text=has_text(lines))
-    new_lines, signature = split_signature(kept)
+    new_lines, signature = split_signature(kept, keep_closing=keep_closing)
     return Reply(
         new_text=trim(new_lines),
         signature=trim(signature, keep_delimiter=True),

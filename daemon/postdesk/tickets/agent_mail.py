@@ -33,6 +33,7 @@ from postdesk.automation.model import DEFAULT_PRIORITIES
 from postdesk.config.runtime import Runtime
 from postdesk.mail.parse import ParsedMail
 from postdesk.mail.reply import extract_reply
+from postdesk.mail.reply_signature import ends_with_closing
 from postdesk.store import ticket_lookups
 from postdesk.store.models import Message, Ticket
 from postdesk.ticket_queues.digest import digest_mail
@@ -213,7 +214,9 @@ def _relay(ticket: Ticket, letter: AgentLetter, text: str, files: tuple[int, ...
     others = tuple(e for e in dict.fromkeys(ticket_lookups.participant_emails(ticket.id))
                    if e != requester)
     request = MailRequest("agent_reply", requester, True, from_name=shown, automatic=False,
-                          extra={"agent": {"name": agent.name, "email": ""},
+                          extra={"agent": {"name": agent.name, "email": "",
+                                           # the name goes right below "Best regards,"
+                                           "after_closing": ends_with_closing(text)},
                                  **({"change": change} if change else {})},
                           attachments=files, cc=others)
     mail = build_mail(request, ticket, runtime, now=now, desk_address=letter.desk_address,

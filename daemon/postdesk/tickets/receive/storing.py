@@ -15,10 +15,11 @@ from postdesk.tickets.receive.arrived import Arrived
 from postdesk.tickets.receive.step import Receiving
 
 
-def new_text(parsed: ParsedMail) -> str:
-    """The text of a reply without the quoted history and signature."""
-    return extract_reply(parsed.text, html=None if parsed.text.strip() else parsed.html
-                         ).new_text
+def new_text(parsed: ParsedMail, *, keep_closing: bool = False) -> str:
+    """The text of a reply without the quoted history and signature (`keep_closing`: with
+    the writer's closing formula, for an agent's answer to a customer)."""
+    return extract_reply(parsed.text, html=None if parsed.text.strip() else parsed.html,
+                         keep_closing=keep_closing).new_text
 
 
 def store_mail(ticket: Ticket, mail: Arrived, author: str, visibility: str, receiving: Receiving,
