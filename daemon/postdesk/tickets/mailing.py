@@ -20,6 +20,7 @@ from postdesk.store import fastsql, ticket_lookups
 from postdesk.store.models import Customer, Ticket
 from postdesk.tickets.agents import agent_role, note_role
 from postdesk.tickets.service import MailToSend
+from postdesk.tickets.thread_context import earlier_messages
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,11 @@ def build_mail(request: MailRequest, ticket: Ticket, runtime: Runtime, *, now: d
         "note_address": reply_address(address, ticket.id, note_role(request.recipient),
                                       settings.desk.secret),
         "replies_internal": request.replies_internal,
+        "reply_marker": True,  # replies join the ticket: the text above the marker counts
+        # the earlier messages below this one (the newest is the mail's own when it carries
+        # a message or a note)
+        "thread": earlier_messages(ticket.id, settings.tickets, to_customer=request.to_customer,
+                                   skip_newest=bool(message_text) or "note" in extra),
         **extra,
     }
     if request.to_customer:
