@@ -60,3 +60,23 @@ def test_a_customer_s_html_table_is_aligned_in_the_text(desk):
     send_mail(desk, mail)
     text = notification(desk).get_body(("plain",)).get_content()
     assert "Browser      Users\r\nFirefox 133    500\r\nChrome 131    1200" in text
+
+
+def test_agents_read_the_sender_s_own_html_when_it_says_the_same(desk):
+    mail = customer_mail(body="Please refund 149.90 EUR, it was charged twice.\n")
+    mail.add_alternative('<html><head><style>p{color:red}</style></head><body>'
+                         '<p>Please refund <b>149.90 EUR</b>, it was charged twice.</p>'
+                         '<img src="https://tracker.example/p.gif"><script>alert(1)</script>'
+                         '</body></html>', subtype="html")
+    send_mail(desk, mail)
+    html = notification(desk).get_body(("html",)).get_content()
+    assert "<b>149.90 EUR</b>" in html
+    assert "tracker.example" not in html and "alert(1)" not in html and "color:red" not in html
+
+
+def test_html_that_says_something_else_than_the_text_is_not_shown(desk):
+    mail = customer_mail(body="My printer is on fire.\n")
+    mail.add_alternative("<p>Win a <b>prize</b> now!</p>", subtype="html")
+    send_mail(desk, mail)
+    html = notification(desk).get_body(("html",)).get_content()
+    assert "printer is on fire" in html and "prize" not in html

@@ -119,3 +119,12 @@ def test_a_desk_can_leave_the_history_out_of_customer_mail(make_settings, sqlite
     desk = desk_with(make_settings, sqlite_url, start_daemon, tickets_thread_for_customers=0)
     from_agent(desk, "Please send the serial number from the back of the printer.\n", 1)
     assert "Earlier in this conversation" not in text_of(answer(desk))
+
+
+def test_agents_help_names_a_team_of_this_desk_and_replies_show_a_badge(desk):
+    [english] = mails_to(desk, "agent.en@example.com")
+    assert "#assign team:support" in text_of(english)
+    assert "hardware" not in text_of(english)
+    from_agent(desk, "Please send the serial number from the back of the printer.\n", 1)
+    html = html_of(answer(desk))
+    assert ">SE</span>" in html and "Support EN" in html  # the agent's initials badge

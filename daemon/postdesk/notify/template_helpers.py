@@ -18,6 +18,7 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
+from postdesk.notify.badge import badge
 from postdesk.notify.i18n import LocaleFormatter
 from postdesk.notify.links import linkify
 from postdesk.notify.reflow import reflow
@@ -90,5 +91,5 @@ def template_helpers(
         "zone_name": zone_name,
     }
     filters = {**helpers, "translate": translate, "excerpt": excerpt, "quoted": quoted,
-               "nl2br": nl2br, "reflow": reflow}
+               "nl2br": nl2br, "reflow": reflow, "badge": badge}
     return filters, helpers

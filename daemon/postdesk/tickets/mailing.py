@@ -8,6 +8,7 @@ an admin's template override can use any of it too.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -60,6 +61,14 @@ def sla_due(ticket: Ticket, runtime: Runtime, now: datetime) -> str | None:
     return due.isoformat() if due is not None else None
 
 
+def assign_example(team: str | None, teams: Iterable[str]) -> str:
+    """The `#assign` value the agents' help text suggests: another team of the desk (the
+    ticket's own when it is the only one), else "me"."""
+    names = list(teams)
+    other = next((name for name in names if name != team), None) or (names[0] if names else None)
+    return f"team:{other}" if other else "me"
+
+
 def build_mail(request: MailRequest, ticket: Ticket, runtime: Runtime, *, now: datetime,
                desk_address: str | None = None, message_text: str = "") -> MailToSend:
     settings = runtime.settings
@@ -91,7 +100,9 @@ def build_mail(request: MailRequest, ticket: Ticket, runtime: Runtime, *, now: d
         "desk": {"name": settings.desk.name, "address": address,
                  # a reply within this many days reopens a resolved or closed ticket
                  "reopen_days": settings.tickets.reopen_days},
-        "message": {"text": message_text, "attachments": facts.get("attachments", [])},
+        # html: the sender's own, cleaned, when it says what the text says (agents only)
+        "message": {"text": message_text, "attachments": facts.get("attachments", []),
+                    "html": facts.get("html", "")},
         "agent": {"name": "", "email": "" if request.to_customer else request.recipient},
         "original": {"id": ticket.id},
         "inactivity": {"days": max((now - (ticket.status_changed_at or ticket.created_at)).days,
@@ -108,6 +119,9 @@ def build_mail(request: MailRequest, ticket: Ticket, runtime: Runtime, *, now: d
     }
     if request.to_customer:
         context = for_customer(context)
+    else:  # the help text's example names a team this desk has
+        context.setdefault("help", {"assign": assign_example(ticket.team,
+                                                             runtime.teams.team_names)})
     return MailToSend(
         kind=request.template,
         recipient=request.recipient,

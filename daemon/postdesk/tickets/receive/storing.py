@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from postdesk.automation import EventFacts
+from postdesk.mail.html_display import display_html
 from postdesk.mail.parse import ParsedMail
 from postdesk.mail.reply import extract_reply
 from postdesk.store.models import Message, Ticket
@@ -52,6 +53,8 @@ def customer_trigger(kind: str, role: str, mail: Arrived, text: str | None = Non
                                           "verified": verified}}
     if stored is not None:
         message["id"] = stored.id
+        # agents read the sender's own formatting when it says what the text says
+        message["html"] = display_html(stored.html, stored.text)
     return Trigger(event=event, may_auto_reply=verdict.may_auto_reply, why_not=verdict.reason,
                    desk_address=mail.desk_address, message_text=body, message=message)
 
