@@ -86,7 +86,7 @@ def test_agents_see_the_thread_newest_first_with_notes_marked(desk):
     reply = history.index("Please send the serial number")
     request = history.index("my printer is on fire")
     assert note < reply < request  # newest first
-    assert "[Notatka wewnętrzna]" in history[:note]
+    assert "· Notatka wewnętrzna" in history[:note]
     assert "Notatka wewnętrzna" in html_of(told)
     # the new message is not repeated in the history, and the stored reply is only new text
     assert "SN-4711" not in history
