@@ -82,6 +82,13 @@ def test_a_resolution_with_text_is_one_mail_that_states_the_outcome(desk):
     assert folded.rule == "tell-the-customer-the-outcome"
 
 
+def test_a_silent_resolve_sends_the_customer_nothing(desk):
+    agent_writes(desk, "#silent\n#resolve\nKnown issue, closing quietly.\n", 1)
+    wait_for(lambda: Event.select().where(Event.kind == "reply.silenced").count() == 1)
+    assert Ticket.get().status == "resolved"
+    assert to_customer(desk) == []
+
+
 def test_reopening_by_an_agent_tells_the_customer_the_ticket_is_open_again(desk):
     agent_writes(desk, "#status closed\n", 1)
     [closed] = wait_for(lambda: to_customer(desk))

@@ -113,7 +113,11 @@ def handle_agent_mail(ticket: Ticket, letter: AgentLetter, runtime: Runtime, now
     else:
         result.summary = "commands applied"
     public = bool(text) and not (internal or reply.silent)
-    _run_rules(ticket, letter, text, changes, runtime, now, work, result, public=public)
+    # a public answer carries the outcome of its status change, and #silent sends nothing:
+    # either way no separate mail to the customer for the changes
+    held = "reply.folded" if public else "reply.silenced" if reply.silent else None
+    _run_rules(ticket, letter, text, changes, runtime, now, work, result, public=public,
+               customer_replies_held=held)
     return result
 
 
@@ -128,7 +132,8 @@ def _last_status_change(changes: list[Change], runtime: Runtime) -> dict[str, An
 
 def _run_rules(ticket: Ticket, letter: AgentLetter, text: str, changes: list[Change],
                runtime: Runtime, now: datetime, work: UnitOfWork,
-               result: AgentMailResult, *, public: bool) -> None:
+               result: AgentMailResult, *, public: bool,
+               customer_replies_held: str | None) -> None:
     """The rules for the agent's message (`public`: it went to the customer), then for
     each change a rule listens to."""
     agent = letter.identity.agent
@@ -138,10 +143,10 @@ def _run_rules(ticket: Ticket, letter: AgentLetter, text: str, changes: list[Cha
                       desk_address=letter.desk_address, message_text=text,
                       outbox_ids=result.outbox_ids)
     run_automations(ticket, trigger, runtime, now, work=work)
-    # a public answer carried the outcome of its status change: no second mail for it
     run_rules_for_changes(ticket, changes, author_email=agent.email,
                           desk_address=letter.desk_address, outbox_ids=result.outbox_ids,
-                          runtime=runtime, now=now, work=work, customer_told=public)
+                          runtime=runtime, now=now, work=work,
+                          customer_replies_held=customer_replies_held)
 
 
 def desk_request(identity: AgentIdentity, parsed: ParsedMail, runtime: Runtime

@@ -58,9 +58,10 @@ class Trigger:
     #: "author": {name, email, role, verified}}; its files are attached or listed
     message: dict[str, Any] = field(default_factory=dict)
     agent_facts: dict[str, Any] | None = field(default=None, repr=False)  # once per event
-    #: the agent's public answer already told the customer of this change (its outcome
-    #: rides in that mail): the rules' `reply` mails for it are folded into it, not sent
-    customer_told: bool = False
+    #: why the rules' `reply` mails to the customer are not sent for this change, as the
+    #: event recorded instead: "reply.folded" (the agent's public answer states it) or
+    #: "reply.silenced" (the agent wrote #silent)
+    customer_replies_held: str | None = None
 
 
 def facts_of(ticket: Ticket) -> TicketFacts:
@@ -111,15 +112,14 @@ def _snapshot(ticket: Ticket, last_customer_message_at: datetime | None,
 def run_rules_for_changes(ticket: Ticket, changes: Sequence[Change], *, author_email: str,
                           desk_address: str, outbox_ids: list[int], runtime: Runtime,
                           now: datetime, work: UnitOfWork | None,
-                          customer_told: bool = False) -> None:
+                          customer_replies_held: str | None = None) -> None:
     """The rules listening to each change an agent (by mail, or the operator in the
-    terminal) made, in the order they were made; `customer_told`: the agent's answer to
-    the customer already states the changes."""
+    terminal) made, in the order they were made; `customer_replies_held`: see `Trigger`."""
     for change in changes:
         trigger = Trigger(EventFacts(change.kind, author_role="agent", author_email=author_email,
                                      old=change.old, new=change.new),
                           desk_address=desk_address, outbox_ids=outbox_ids,
-                          customer_told=customer_told)
+                          customer_replies_held=customer_replies_held)
         run_automations(ticket, trigger, runtime, now, work=work)
 
 
@@ -182,9 +182,9 @@ def _make_mail(effect: Effect, ticket: Ticket, trigger: Trigger, runtime: Runtim
     match effect.action:
         case "resolve_linked":
             _resolve_linked(ticket, params, trigger, runtime, by)
-        case "reply" if trigger.customer_told:
-            service.record_event(ticket, "reply.folded",
-                                 {"template": params["template"], "into": "agent_reply"},
+        case "reply" if trigger.customer_replies_held:
+            service.record_event(ticket, trigger.customer_replies_held,
+                                 {"template": params["template"]},
                                  actor="system", rule=rule, now=now, work=by.work)
         case "reply":
             _queue(ticket, MailRequest(params["template"], _requester_email(ticket), True),
