@@ -99,6 +99,20 @@ def test_reopening_by_an_agent_tells_the_customer_the_ticket_is_open_again(desk)
     assert "We have reopened your ticket #1" in text_of(reopened)
 
 
+def test_the_customer_s_reply_to_a_resolved_ticket_reopens_it_and_says_so(desk):
+    agent_writes(desk, "#resolve\n", 1)
+    [outcome] = wait_for(lambda: to_customer(desk))
+    send_mail(desk, customer_mail(
+        to=outcome["Reply-To"].addresses[0].addr_spec, subject=f"Re: {outcome['Subject']}",
+        body="It is broken again.\n", message_id="<zoe-2@customer.example>",
+        headers={"In-Reply-To": outcome["Message-ID"]}))
+    wait_for(processed(3))
+    [reopened] = wait_for(lambda: [m for m in to_customer(desk)
+                                   if m["Message-ID"] != outcome["Message-ID"]])
+    assert Ticket.get().status == "in_progress"
+    assert "We have reopened your ticket #1" in text_of(reopened)
+
+
 def test_a_customer_status_mail_in_german_says_it_in_german(desk):
     agent_writes(desk, "#lang de\n#resolve\n", 1)
     [outcome] = wait_for(lambda: to_customer(desk))

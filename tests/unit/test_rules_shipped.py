@@ -140,15 +140,16 @@ def test_3_resolving_resolves_the_duplicates_with_a_comment(shipped: RuleSet) ->
         "tell-the-customer-the-outcome"]
 
 
-@pytest.mark.parametrize("old, new, rule", [
-    ("in_progress", "resolved", "tell-the-customer-the-outcome"),
-    ("resolved", "closed", "tell-the-customer-the-outcome"),
-    ("resolved", "in_progress", "tell-the-customer-the-ticket-is-reopened"),
-    ("closed", "waiting_for_customer", "tell-the-customer-the-ticket-is-reopened"),
+@pytest.mark.parametrize("old, new, rule, role", [
+    ("in_progress", "resolved", "tell-the-customer-the-outcome", "agent"),
+    ("resolved", "closed", "tell-the-customer-the-outcome", "agent"),
+    ("resolved", "in_progress", "tell-the-customer-the-ticket-is-reopened", "agent"),
+    ("closed", "waiting_for_customer", "tell-the-customer-the-ticket-is-reopened", "agent"),
+    ("resolved", "in_progress", "tell-the-customer-the-ticket-is-reopened", "customer"),
 ])
 def test_3b_an_agent_s_resolution_or_reopening_is_told_to_the_customer(
-        shipped: RuleSet, old: str, new: str, rule: str) -> None:
-    event = EventFacts("status.changed", author_role="agent", old=old, new=new)
+        shipped: RuleSet, old: str, new: str, rule: str, role: str) -> None:
+    event = EventFacts("status.changed", author_role=role, old=old, new=new)
     ticket = replace(WAITING, status=new, sla_paused=False)
     assert [(e.rule, e.action, e.params["template"]) for e in run(shipped, event, ticket).effects
             if e.action == "reply"] == [(rule, "reply", "status_changed")]
@@ -157,7 +158,7 @@ def test_3b_an_agent_s_resolution_or_reopening_is_told_to_the_customer(
 def test_3b_other_status_moves_and_the_system_s_own_send_no_status_mail(
         shipped: RuleSet) -> None:
     for old, new, role in [("new", "in_progress", "agent"), ("in_progress", "resolved", "system"),
-                           ("resolved", "in_progress", "customer")]:
+                           ("resolved", "in_progress", "system")]:
         event = EventFacts("status.changed", author_role=role, old=old, new=new)
         effects = run(shipped, event, replace(WAITING, status=new, sla_paused=False)).effects
         assert not [e for e in effects if e.action == "reply"], (old, new, role)
