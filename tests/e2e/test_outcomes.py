@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mailbuild import customer_mail, processed, read_outgoing, send_mail, wait_for
+from mailbuild import customer_mail, processed, read_outgoing, reply_to, send_mail, wait_for
 from postdesk.store.models import Event, Ticket
 
 TEAMS = """teams:
@@ -51,11 +51,8 @@ def agent_writes(daemon, body: str, number: int) -> None:
     """The agent answers their new-ticket notification; `number`: the agent's n-th mail."""
     notification = next(m for m in read_outgoing(daemon.outgoing)
                         if m["To"].addresses[0].addr_spec == "agent.en@example.com")
-    send_mail(daemon, customer_mail(
-        sender="agent.en@example.com", to=notification["Reply-To"].addresses[0].addr_spec,
-        subject=f"Re: {notification['Subject']}", body=body,
-        message_id=f"<agent-{number}@example.com>",
-        headers={"In-Reply-To": notification["Message-ID"]}))
+    send_mail(daemon, reply_to(notification, body, sender="agent.en@example.com",
+                               message_id=f"<agent-{number}@example.com>"))
     wait_for(processed(number + 1))
 
 
@@ -102,10 +99,8 @@ def test_reopening_by_an_agent_tells_the_customer_the_ticket_is_open_again(desk)
 def test_the_customer_s_reply_to_a_resolved_ticket_reopens_it_and_says_so(desk):
     agent_writes(desk, "#resolve\n", 1)
     [outcome] = wait_for(lambda: to_customer(desk))
-    send_mail(desk, customer_mail(
-        to=outcome["Reply-To"].addresses[0].addr_spec, subject=f"Re: {outcome['Subject']}",
-        body="It is broken again.\n", message_id="<zoe-2@customer.example>",
-        headers={"In-Reply-To": outcome["Message-ID"]}))
+    send_mail(desk, reply_to(outcome, "It is broken again.\n", sender="zoe@customer.example",
+                             message_id="<zoe-2@customer.example>"))
     wait_for(processed(3))
     [reopened] = wait_for(lambda: [m for m in to_customer(desk)
                                    if m["Message-ID"] != outcome["Message-ID"]])

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mailbuild import customer_mail, processed, read_outgoing, send_mail, wait_for
+from mailbuild import customer_mail, processed, read_outgoing, reply_to, send_mail, wait_for
 from postdesk.store.models import Message
 
 TEAMS = """teams:
@@ -49,11 +49,8 @@ def html_of(mail: EmailMessage) -> str:
 
 def from_agent(daemon, body: str, number: int) -> None:
     notification = mails_to(daemon, "agent.en@example.com")[0]
-    send_mail(daemon, customer_mail(
-        sender="agent.en@example.com", to=notification["Reply-To"].addresses[0].addr_spec,
-        subject=f"Re: {notification['Subject']}", body=body,
-        message_id=f"<agent-{number}@example.com>",
-        headers={"In-Reply-To": notification["Message-ID"]}))
+    send_mail(daemon, reply_to(notification, body, sender="agent.en@example.com",
+                               message_id=f"<agent-{number}@example.com>"))
 
 
 def answer(daemon) -> EmailMessage:
