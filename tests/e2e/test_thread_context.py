@@ -121,6 +121,8 @@ def test_a_desk_can_leave_the_history_out_of_customer_mail(make_settings, sqlite
 def test_agents_help_names_a_team_of_this_desk_and_replies_show_a_badge(desk):
     [english] = mails_to(desk, "agent.en@example.com")
     assert "#assign team:support" in text_of(english)
+    # each hint on its own line (the first two ran together: "...example.com.Lines at")
+    assert "goes out from support@example.com.\nLines at the top" in text_of(english)
     assert "hardware" not in text_of(english)
     from_agent(desk, "Please send the serial number from the back of the printer.\n", 1)
     html = html_of(answer(desk))

@@ -259,6 +259,8 @@ def sample_context(name: str) -> Context:
 
 
 def _as_sent(name: str, context: Context) -> Context:
+    # mail about a ticket starts with the reply marker (`tickets.mailing`); a digest is not
+    context.setdefault("reply_marker", name != "queue_digest")
     return for_customer(context) if name in CUSTOMER_TEMPLATES else context
 
 
