@@ -103,7 +103,8 @@ class HtmlMail:
         current: list[str] = []
 
         def walk(node: Element) -> None:
-            if node.hidden():
+            # aria-hidden: decoration beside the text it repeats (an agent's initials badge)
+            if node.hidden() or node.attrs.get("aria-hidden") == "true":
                 return
             if node.tag in BLOCKS:
                 flush()

@@ -40,6 +40,13 @@ def customer_mail(
     return msg
 
 
+def reply_to(mail: EmailMessage, body: str, *, sender: str, message_id: str) -> EmailMessage:
+    """`sender`'s answer to `mail` (to its Reply-To, in its thread)."""
+    return customer_mail(sender=sender, to=mail["Reply-To"].addresses[0].addr_spec,
+                         subject=f"Re: {mail['Subject']}", body=body, message_id=message_id,
+                         headers={"In-Reply-To": mail["Message-ID"]})
+
+
 def read_outgoing(folder: Path) -> list[EmailMessage]:
     if not folder.exists():
         return []

@@ -121,7 +121,7 @@ def test_check_names_a_rules_typo_with_file_and_line(config: Path) -> None:
             "(did you mean 'set_status'?)").encode() in result.stderr
     rules.write_text(text)
     healthy = run(config, "check")
-    assert healthy.returncode == 0 and b"ok rules: 14 automations" in healthy.stdout
+    assert healthy.returncode == 0 and b"ok rules: 16 automations" in healthy.stdout
 
 
 def test_rules_explain_and_rules_test(config: Path, tmp_path: Path) -> None:

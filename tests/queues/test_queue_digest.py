@@ -145,14 +145,28 @@ def test_an_agent_without_proof_gets_no_ticket_but_how_to_ask(desk) -> None:  # 
                                      & (Outbox.recipient == "mallory@evil.example")).exists()
 
 
-def test_queue_command_in_a_reply_to_a_notification(desk) -> None:  # type: ignore[no-untyped-def]
-    notification = next(m for m in mails_to(desk, "agent.en@example.com")
+def answer_laptop_ticket(daemon: object, body: str, number: int) -> None:
+    """agent.en answers the notification of ticket 2 ("Laptop dead") with `body`."""
+    notification = next(m for m in mails_to(daemon, "agent.en@example.com")
                         if "Laptop dead" in m["Subject"])
-    send_mail(desk, customer_mail(sender="agent.en@example.com",
-                                  to=notification["Reply-To"].addresses[0].addr_spec,
-                                  subject=f"Re: {notification['Subject']}",
-                                  body="#priority high\n#queue unassigned\n",
-                                  message_id="<reply-1@example.com>"))
+    send_mail(daemon, customer_mail(sender="agent.en@example.com",
+                                    to=notification["Reply-To"].addresses[0].addr_spec,
+                                    subject=f"Re: {notification['Subject']}", body=body,
+                                    message_id=f"<reply-{number}@example.com>"))
+
+
+def test_queue_command_in_a_reply_to_a_notification(desk) -> None:  # type: ignore[no-untyped-def]
+    answer_laptop_ticket(desk, "#priority high\n#queue unassigned\n", 1)
     [digest] = wait_for(lambda: digests(desk, "agent.en@example.com"))
     assert digest["Subject"] == "Queue “Unassigned”: 2 tickets"
     assert Ticket.get_by_id(2).priority == "high"
+
+
+def test_the_digest_names_the_assignee_not_the_address(desk) -> None:  # type: ignore[no-untyped-def]
+    answer_laptop_ticket(desk, "#assign me\n#status waiting_for_customer\n"
+                               "#queue waiting-for-customer\n", 2)
+    [digest] = wait_for(lambda: digests(desk, "agent.en@example.com"))
+    line = next(line for line in text_of(digest).splitlines() if "·" in line)
+    assert line.rstrip().endswith("· Support EN"), line
+    assert "agent.en@example.com" not in line
+    assert "· Support EN</span>" in html_of(digest)

@@ -46,6 +46,7 @@ def test_the_shipped_automations_load(shipped: RuleSet) -> None:
         "customer-replied-resumes-work", "first-answer-starts-work",
         "waiting-for-customer-pauses-sla",
         "leaving-waiting-resumes-sla", "resolve-duplicates-with-original",
+        "tell-the-customer-the-outcome", "tell-the-customer-the-ticket-is-reopened",
         "resolve-after-7-days-without-reply",
         "acknowledge-new-ticket", "tell-the-assignee-about-a-customer-reply",
         "tell-the-team-about-a-customer-reply", "tell-the-new-assignee", "tell-the-new-team",
@@ -131,9 +132,36 @@ def test_3_resolving_resolves_the_duplicates_with_a_comment(shipped: RuleSet) ->
         ("resolve-duplicates-with-original", "resolve_linked",
          {"kind": "duplicated_by", "tickets": (11, 13), "status": "resolved",
           "template": "duplicate_resolved"}),
+        ("tell-the-customer-the-outcome", "reply",
+         {"template": "status_changed", "to": ("carl@customer.example",)}),
     ]
     alone = replace(original, links=(("related", 12),))
-    assert run(shipped, event, alone).effects == ()
+    assert [e.rule for e in run(shipped, event, alone).effects] == [
+        "tell-the-customer-the-outcome"]
+
+
+@pytest.mark.parametrize("old, new, rule, role", [
+    ("in_progress", "resolved", "tell-the-customer-the-outcome", "agent"),
+    ("resolved", "closed", "tell-the-customer-the-outcome", "agent"),
+    ("resolved", "in_progress", "tell-the-customer-the-ticket-is-reopened", "agent"),
+    ("closed", "waiting_for_customer", "tell-the-customer-the-ticket-is-reopened", "agent"),
+    ("resolved", "in_progress", "tell-the-customer-the-ticket-is-reopened", "customer"),
+])
+def test_3b_an_agent_s_resolution_or_reopening_is_told_to_the_customer(
+        shipped: RuleSet, old: str, new: str, rule: str, role: str) -> None:
+    event = EventFacts("status.changed", author_role=role, old=old, new=new)
+    ticket = replace(WAITING, status=new, sla_paused=False)
+    assert [(e.rule, e.action, e.params["template"]) for e in run(shipped, event, ticket).effects
+            if e.action == "reply"] == [(rule, "reply", "status_changed")]
+
+
+def test_3b_other_status_moves_and_the_system_s_own_send_no_status_mail(
+        shipped: RuleSet) -> None:
+    for old, new, role in [("new", "in_progress", "agent"), ("in_progress", "resolved", "system"),
+                           ("resolved", "in_progress", "system")]:
+        event = EventFacts("status.changed", author_role=role, old=old, new=new)
+        effects = run(shipped, event, replace(WAITING, status=new, sla_paused=False)).effects
+        assert not [e for e in effects if e.action == "reply"], (old, new, role)
 
 
 def test_4_seven_days_without_an_answer_resolves_politely(shipped: RuleSet) -> None:

@@ -116,6 +116,11 @@ class RulesSettings:
 @dataclass(frozen=True)
 class TicketSettings:
     reopen_days: int = 14
+    # The earlier messages of the thread below the new one (newest first; 0: none), in
+    # agents' notifications (internal notes marked) and in mail to customers (public only)
+    thread_for_agents: int = 5
+    thread_for_customers: int = 3
+    thread_message_chars: int = 1200  # each earlier message trimmed to this length
 
 
 @dataclass(frozen=True)

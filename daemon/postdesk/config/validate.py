@@ -151,6 +151,13 @@ def validate(settings: Settings) -> None:
     if settings.limits.max_mail_cpu_seconds < 1:
         raise ConfigError(f"{settings.origin('limits', 'max_mail_cpu_seconds')} must be at "
                           "least 1")
+    for key in ("thread_for_agents", "thread_for_customers"):
+        if not 0 <= getattr(settings.tickets, key) <= 50:
+            raise ConfigError(f"{settings.origin('tickets', key)} must be from 0 to 50 "
+                              "(earlier messages shown; 0: none)")
+    if settings.tickets.thread_message_chars < 100:
+        raise ConfigError(f"{settings.origin('tickets', 'thread_message_chars')} must be at "
+                          "least 100")
     if settings.smtp.max_recipients < 1:
         raise ConfigError(f"{settings.origin('smtp', 'max_recipients')} must be at least 1")
     if not (settings.outgoing.transport.startswith("maildir:")

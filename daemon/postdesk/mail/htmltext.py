@@ -23,6 +23,7 @@ from urllib.parse import unquote
 import nh3
 
 from postdesk.mail.html_depth import DEFAULT_MAX_DEPTH, limit_depth
+from postdesk.mail.text_table import aligned_table
 
 _SKIPPED = frozenset({"script", "style", "head", "title", "template", "noscript", "xml"})
 _BLOCKS = frozenset(
@@ -86,6 +87,8 @@ _GENERIC_ATTRIBUTES = frozenset(
 # Link targets worth keeping in text: a reader can follow them (not cid:, #anchors, js:).
 _LINK_SCHEMES = ("http://", "https://", "ftp://", "mailto:", "tel:")
 
+#: Spaces of an aligned table survive the tidying as this mark (a private-use character).
+_PRE_MARK = "\ue000"
 _SPACES = re.compile(r"[ \t\r\n\f\v\u00a0]+")
 _TRAILING = re.compile(r"(?<![ \t])[ \t]+\n")  # from a run's start: linear on long runs
 _BLANK_RUNS = re.compile(r"\n{3,}")
@@ -102,6 +105,7 @@ class _TextExtractor(HTMLParser):
         self._pre_depth = 0
         self._list_stack: list[list[int]] = []
         self._links: list[tuple[str, int]] = []  # (target, chunk index) of each open <a>
+        self._tables: list[_Table] = []  # the open tables, innermost last
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _SKIPPED:
@@ -127,12 +131,16 @@ class _TextExtractor(HTMLParser):
         elif tag == "li":
             self.chunks.append("\n" + self._bullet())
         elif tag in _CELLS:
+            if self._tables:
+                self._tables[-1].open_cell(len(self.chunks))
             self.chunks.append(" ")
         elif tag == "img":
             alt = dict(attrs).get("alt")
             if alt and self._skip_depth == 0:
                 self.chunks.append(alt)
         elif tag in _BLOCKS:
+            if tag == "table":
+                self._tables.append(_Table(len(self.chunks)))
             self._break(tag)
 
     def _bullet(self) -> str:
@@ -155,8 +163,14 @@ class _TextExtractor(HTMLParser):
             self._list_stack.pop()
         if tag == "a" and self._links:
             self._close_link(*self._links.pop())
+        if self._tables and tag in _CELLS:
+            self._tables[-1].close_cell(self.chunks)
+        elif self._tables and tag == "tr":
+            self._tables[-1].close_row()
         if tag in _BLOCKS:
             self._break(tag)
+        if tag == "table" and self._tables:
+            self._tables.pop().align(self.chunks)
 
     def _close_link(self, target: str, start: int) -> None:
         """Write the target after the link's text, unless the text already says it."""
@@ -182,6 +196,36 @@ class _TextExtractor(HTMLParser):
                 text = text.lstrip(" ")
             if text:
                 self.chunks.append(text)
+
+
+class _Table:
+    """The cells of one open table, to align them as columns when it closes."""
+
+    def __init__(self, start: int) -> None:
+        self.start = start  # the table's first chunk
+        self.rows: list[list[str]] = [[]]
+        self._cell: int | None = None
+
+    def open_cell(self, at: int) -> None:
+        self._cell = at
+
+    def close_cell(self, chunks: list[str]) -> None:
+        if self._cell is not None:
+            self.rows[-1].append("".join(chunks[self._cell:]))
+            self._cell = None
+
+    def close_row(self) -> None:
+        if self.rows[-1]:
+            self.rows.append([])
+
+    def align(self, chunks: list[str]) -> None:
+        """Replace the table's text with aligned columns when it is a small data table."""
+        cells = [cell for row in self.rows for cell in row]
+        if any("\n" in cell.strip() for cell in cells):
+            return
+        text = aligned_table([row for row in self.rows if row])
+        if text is not None:
+            chunks[self.start:] = ["\n\n", text.replace(" ", _PRE_MARK) + "\n\n"]
 
 
 def _link_target(attrs: list[tuple[str, str | None]]) -> str:
@@ -217,7 +261,7 @@ def _tidy(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
     text = _TRAILING.sub("\n", text)
     text = _BLANK_RUNS.sub("\n\n", text)
-    return text.strip()
+    return text.replace(_PRE_MARK, " ").strip()
 
 
 def sanitize_html(html: str, max_depth: int = DEFAULT_MAX_DEPTH) -> tuple[str, bool]:

@@ -14,6 +14,7 @@ from email.message import Message
 
 from postdesk.mail.attachments import PendingAttachment
 from postdesk.mail.charsets import decode_text
+from postdesk.mail.flowed import unflow
 from postdesk.mail.header_fields import RawHeaders
 from postdesk.mail.loading import message_bytes
 from postdesk.mail.mime_part import (
@@ -146,6 +147,8 @@ def _leaf(part: Message, content_type: str, out: Body) -> None:
         if content_type == "text/html":
             out.htmls.append(text)
         else:
+            if _flowed(part):  # soft breaks joined, so paragraphs reflow in HTML
+                text = unflow(text, delsp=_param(part, "delsp").lower() == "yes")
             text, files = extract_uuencoded(text)
             out.texts.append(text)
             out.attachments.extend(files)
@@ -160,6 +163,19 @@ def _leaf(part: Message, content_type: str, out: Body) -> None:
             charset=part_charset(part) if content_type.startswith("text/") else None,
         )
     )
+
+
+def _param(part: Message, name: str) -> str:
+    """A Content-Type parameter, "" when absent or unreadable."""
+    try:
+        value = part.get_param(name)
+    except Exception:  # a malformed header: the text stays as it is
+        return ""
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _flowed(part: Message) -> bool:
+    return _param(part, "format").lower() == "flowed"
 
 
 def _decode_part_text(

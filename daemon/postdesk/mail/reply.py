@@ -9,6 +9,9 @@ person actually wrote. :func:`extract_reply` keeps only the new lines:
 * unquoted history (Outlook "-----Original Message-----" or a "From:/Sent:"
   header block, Gmail-style "On ... wrote:" followed by unquoted text) cuts off
   everything below it;
+* the desk's own "##- Please type your reply above this line -##" marker (in
+  any language, quoted or not) cuts off everything from it on, attribution
+  lines above it included;
 * the signature ("-- " delimiter, "Sent from my iPhone", a closing "Thanks,\\nName"
   block, a "-Name" line or a mailing-list footer) goes to ``Reply.signature``.
 
@@ -48,8 +51,10 @@ class Reply:
     whole_text: bool = False
 
 
-def extract_reply(text: str, *, html: str | None = None) -> Reply:
-    """Split ``text`` (or, when it is empty, ``html``) into new text and signature."""
+def extract_reply(text: str, *, html: str | None = None, keep_closing: bool = False) -> Reply:
+    """Split ``text`` (or, when it is empty, ``html``) into new text and signature;
+    `keep_closing`: the writer's closing formula stays in the new text (see
+    `reply_signature.split_signature`)."""
     body = text.replace("\r\n", "\n").replace("\r", "\n")
     html_quoted = False
     if not body.strip() and html:
@@ -57,16 +62,39 @@ def extract_reply(text: str, *, html: str | None = None) -> Reply:
         html_quoted = stripped != html
         body = html_to_text(stripped) or html_to_text(html)
     lines = body.split("\n")
+    marker = _reply_marker(lines)
+    if marker is not None and has_text(lines[:marker]):
+        lines = _without_attribution(lines[:marker])
+        html_quoted = True
     kept, quoted = _drop_history(lines)
     if not has_text(kept):
         return Reply(new_text=trim(lines), signature="", quoted=False,
                      whole_text=has_text(lines))
-    new_lines, signature = split_signature(kept)
+    new_lines, signature = split_signature(kept, keep_closing=keep_closing)
     return Reply(
         new_text=trim(new_lines),
         signature=trim(signature, keep_delimiter=True),
         quoted=quoted or html_quoted,
     )
+
+
+# --- the desk's marker ---------------------------------------------------------
+
+
+def _reply_marker(lines: list[str]) -> int | None:
+    """The index of the first line holding the desk's reply marker, or None."""
+    return next((i for i, line in enumerate(lines)
+                 if "##" in line and rp.REPLY_MARKER.match(line[: rp.MAX_PATTERN_LINE])), None)
+
+
+def _without_attribution(lines: list[str]) -> list[str]:
+    """`lines` (the text above the marker) without the client's attribution or header
+    block right above it ("On ... wrote:", Outlook's "From:/Sent:" block, a rule)."""
+    kept = list(lines)
+    while kept and not kept[-1].strip():
+        kept.pop()
+    cut, _ = _drop_history([*kept, "> -"])  # as if the quote began right below
+    return cut
 
 
 # --- history -----------------------------------------------------------------

@@ -89,6 +89,10 @@ CLOSING_NAME = re.compile(r"^\s*(?:--?|–|—|~)\s?\w[\w.'’-]*(?: [\w.'’-]+
 MOBILE_SIGNATURE = re.compile(
     rf"^\s*(?:{_words('mobile', bounded=False)})\s*$", re.IGNORECASE)
 
+# The desk's reply marker ("##- Please type your reply above this line -##", in the
+# recipient's language), quoted or not: the text between the marks may be any words.
+REPLY_MARKER = re.compile(r"^[\s>|]*##-\s[^\n]{1,120}?\s-##\s*$")
+
 # A closing formula on its own line: what starts a "Thanks,\nName" block.
 VALEDICTION = re.compile(
     rf"^\s*(?:{_words('valedictions', bounded=False)})\s*[,.!\uff0c\u3002\uff01]?\s*$",

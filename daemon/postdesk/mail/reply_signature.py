@@ -6,6 +6,9 @@ iPhone"), a closing formula with a short name block ("Thanks,\\nAnna"), a lone
 "-Name" line, a corporate block (a name line and contact lines: phone, address,
 web, "|"-separated titles) and a legal disclaimer paragraph. Stacked signatures
 (a name block above "Sent from my iPhone") are split one after the other.
+With `keep_closing` (an agent's answer to a customer) the closing formula the
+writer chose ("Pozdrawiam,", "Mit freundlichen Grüßen") stays with the text and
+only the name block below it is cut: the customer's mail must not end abruptly.
 The words come from :mod:`postdesk.mail.reply_languages` via
 :mod:`postdesk.mail.reply_patterns`.
 """
@@ -28,12 +31,14 @@ _MAX_DISCLAIMER_LINES = 30
 _MAX_STACKED = 4
 
 
-def split_signature(lines: list[str]) -> tuple[list[str], list[str]]:
-    """Split trailing signature lines off ``lines``; repeat for stacked signatures."""
+def split_signature(lines: list[str], *, keep_closing: bool = False
+                    ) -> tuple[list[str], list[str]]:
+    """Split trailing signature lines off ``lines``; repeat for stacked signatures.
+    `keep_closing`: a closing formula stays in the body, its name block does not."""
     body = strip_blank_tail(lines)
     signature: list[str] = []
     for _ in range(_MAX_STACKED):
-        start = _signature_start(body)
+        start = _signature_start(body, keep_closing)
         if start is None or not has_text(body[:start]):
             return body, signature
         signature = body[start:] + ([""] if signature else []) + signature
@@ -41,7 +46,14 @@ def split_signature(lines: list[str]) -> tuple[list[str], list[str]]:
     return body, signature
 
 
-def _signature_start(lines: list[str]) -> int | None:
+def ends_with_closing(text: str) -> bool:
+    """True when the last line of `text` is a closing formula ("Best,", "Pozdrawiam"):
+    the writer's name goes right below it, without a blank line."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    return bool(lines) and bool(rp.VALEDICTION.match(lines[-1][: rp.MAX_PATTERN_LINE]))
+
+
+def _signature_start(lines: list[str], keep_closing: bool = False) -> int | None:
     """Index where a trailing signature begins, or None."""
     nonblank = [i for i, line in enumerate(lines) if line.strip()]
     if not nonblank:
@@ -57,7 +69,10 @@ def _signature_start(lines: list[str]) -> int | None:
     for i in nonblank[-3:]:
         if rp.MOBILE_SIGNATURE.match(lines[i][: rp.MAX_PATTERN_LINE]):
             return i
-    for find in (_closing_start, _disclaimer_start, _corporate_block_start):
+    start = _closing_start(lines, nonblank, keep_closing)
+    if start is not None:
+        return start
+    for find in (_disclaimer_start, _corporate_block_start):
         start = find(lines, nonblank)
         if start is not None:
             return start
@@ -101,8 +116,10 @@ def _disclaimer_start(lines: list[str], nonblank: list[int]) -> int | None:
     return None
 
 
-def _closing_start(lines: list[str], nonblank: list[int]) -> int | None:
-    """Start of a "Thanks,\\nName" block or a lone "-Name" line at the end."""
+def _closing_start(lines: list[str], nonblank: list[int], keep_closing: bool = False
+                   ) -> int | None:
+    """Start of a "Thanks,\\nName" block or a lone "-Name" line at the end; with
+    `keep_closing`, of the name block below the closing formula (None without one)."""
     last = nonblank[-1]
     if rp.CLOSING_NAME.match(lines[last][: rp.MAX_PATTERN_LINE]) and _blank_before(lines, last):
         return last
@@ -110,6 +127,8 @@ def _closing_start(lines: list[str], nonblank: list[int]) -> int | None:
         if rp.VALEDICTION.match(lines[i][: rp.MAX_PATTERN_LINE]):
             after = [j for j in nonblank if j > i]
             if all(len(lines[j].strip()) <= 60 for j in after):
+                if keep_closing:
+                    return after[0] if after else None
                 return i
     return None
 

@@ -32,7 +32,7 @@ CREATED_AT = datetime(2026, 3, 27, 9, 30, tzinfo=UTC)
 SLA_DUE = datetime(2026, 3, 30, 9, 30, tzinfo=UTC)  # after the switch to summer time in the EU
 
 def _desk() -> Context:
-    return {"name": "Example Support", "address": "support@example.com"}
+    return {"name": "Example Support", "address": "support@example.com", "reopen_days": 14}
 
 
 def _ticket(**changes: Any) -> Context:
@@ -93,7 +93,26 @@ def agent_customer_replied() -> Context:
     context = agent_new_ticket()
     context["message"] = {"text": "It happens with every tray, also after a restart.",
                           "attachments": _attachments()[:1]}
+    context["thread"] = _thread(internal=True)
     return context
+
+
+def _thread(*, internal: bool) -> list[Context]:
+    """The earlier messages below a mail, newest first (`internal`: with a note, for
+    agents)."""
+    note = {"author": "Ewa Wiśniewska", "from_desk": True, "internal": True,
+            "created_at": datetime(2026, 3, 27, 11, 30, tzinfo=UTC), "trimmed": False, "files": [],
+            "text": "The fuser unit is under warranty; I have asked the vendor."}
+    answer = {"author": "Piotr Nowak", "from_desk": True, "internal": False,
+              "created_at": datetime(2026, 3, 27, 10, 12, tzinfo=UTC), "trimmed": False,
+              "files": [],
+              "text": "Hello Anna,\n\ndoes it happen with every paper tray?\n\nBest,"}
+    request = {"author": "Anna Kowalska", "from_desk": False, "internal": False,
+               "created_at": CREATED_AT, "trimmed": True,
+               "files": ["test-page.pdf"],
+               "text": "Since this morning every page comes out blank. I have already "
+                       "replaced the toner …"}
+    return [note, answer, request] if internal else [answer, request]
 
 
 def agent_assigned() -> Context:
@@ -114,6 +133,7 @@ def agent_reply() -> Context:
                             "of the printer.\n\nThanks!",
                     "attachments": _attachments()[:1]},
         "desk": _desk(),
+        "thread": _thread(internal=False)[1:],
     }
 
 
@@ -242,6 +262,8 @@ def sample_context(name: str) -> Context:
 
 
 def _as_sent(name: str, context: Context) -> Context:
+    # mail about a ticket starts with the reply marker (`tickets.mailing`); a digest is not
+    context.setdefault("reply_marker", name != "queue_digest")
     return for_customer(context) if name in CUSTOMER_TEMPLATES else context
 
 

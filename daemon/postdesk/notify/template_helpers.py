@@ -8,7 +8,6 @@ environment serves every zone.
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,7 +19,10 @@ from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
 from postdesk.config.localized_text import LocalizedText
+from postdesk.notify.badge import badge
 from postdesk.notify.i18n import LocaleFormatter
+from postdesk.notify.links import linkify
+from postdesk.notify.reflow import reflow
 
 QUOTE_LINES = 20
 
@@ -50,26 +52,12 @@ def quoted(lines: Iterable[Any]) -> str:
     return "\n".join(f"> {line}".strip() for line in lines)
 
 
-# A URL in escaped text: up to a space, a tag or an entity other than &amp; (a quote
-# or angle bracket around it), so the href never leaves its attribute.
-_URL = re.compile(r"(?:https?://|ftp://|mailto:|tel:)(?:[^\s<>&]|&amp;)+", re.IGNORECASE)
-_URL_TAIL = ".,;:!?)]"
-
-
-def _link(match: re.Match[str]) -> str:
-    url = match.group(0)
-    kept = url.rstrip(_URL_TAIL)
-    if url.endswith(")") and "(" in kept:  # (a URL (with parentheses)) keeps its own
-        kept = url[:len(kept) + 1]
-    return f'<a href="{kept}">{kept}</a>{url[len(kept):]}'
-
-
 def nl2br(value: str) -> Markup:
     """Escape `value`, turn its line breaks into ``<br>`` and its web, mail and phone
     addresses into links (the text part says ``page (https://...)``: the HTML part
     links it, so no link of an agent's or customer's mail is lost in either part)."""
     # Split the escaped text as a plain str: Markup would wrap and re-escape every line.
-    return Markup("<br>\n".join(_URL.sub(_link, str(escape(value))).splitlines()))
+    return Markup("<br>\n".join(linkify(str(escape(value))).splitlines()))
 
 
 def template_helpers(
@@ -110,5 +98,5 @@ def template_helpers(
         "zone_name": zone_name,
     }
     filters = {**helpers, "translate": translate, "excerpt": excerpt, "quoted": quoted,
-               "nl2br": nl2br}
+               "nl2br": nl2br, "reflow": reflow, "badge": badge}
     return filters, helpers

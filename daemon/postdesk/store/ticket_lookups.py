@@ -16,7 +16,7 @@ from typing import Any
 from postdesk.store import fastsql
 from postdesk.store.db import database
 from postdesk.store.db_errors import DoesNotExist
-from postdesk.store.models import Attachment, Customer, Participant, Ticket
+from postdesk.store.models import Attachment, Customer, Message, Participant, Ticket
 
 #: Message-IDs are stored cut to this length (the column's size).
 _MESSAGE_ID_LENGTH = 998
@@ -155,6 +155,24 @@ def message_files(message_id: int) -> list[tuple[int, str, int]]:
                   .where((Attachment.message == message_id) & ~Attachment.inline)
                   .order_by(Attachment.id))
     return [(int(i), str(name), int(size)) for i, name, size in query.tuples()]
+
+
+def recent_messages(ticket_id: int, limit: int, *, public_only: bool
+                    ) -> list[tuple[Message, list[str]]]:
+    """The ticket's newest `limit` messages, newest first, each with the names of its files
+    (not inline images); `public_only`: what the customer's side has seen."""
+    query: Any = Message.select().where(Message.ticket == ticket_id)
+    if public_only:
+        query = query.where(Message.visibility == "public")
+    messages = list(query.order_by(Message.created_at.desc(), Message.id.desc()).limit(limit))
+    names: dict[int, list[str]] = {m.id: [] for m in messages}
+    if messages:
+        files: Any = (Attachment.select(Attachment.message, Attachment.filename)
+                      .where(Attachment.message.in_(list(names)) & ~Attachment.inline)
+                      .order_by(Attachment.id))
+        for message_id, filename in files.tuples():
+            names[message_id].append(str(filename))
+    return [(m, names[m.id]) for m in messages]
 
 
 def attached_files(message_id: int) -> tuple[int, ...]:

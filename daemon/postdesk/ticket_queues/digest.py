@@ -75,7 +75,8 @@ def digest_mail(runtime: Runtime, agent: Agent, queue: Queue | None, now: dateti
                                  count=count, shown=len(rows))
         role = agent_role(agent.email)
         context["tickets"] = [_line(row, reply_address(address, row["id"], role,
-                                                       settings.desk.secret))
+                                                       settings.desk.secret),
+                                    _agent_name(runtime, row["assignee"]))
                               for row in rows]
     return MailToSend(
         kind=DIGEST_TEMPLATE, recipient=agent.email,
@@ -89,13 +90,23 @@ def digest_mail(runtime: Runtime, agent: Agent, queue: Queue | None, now: dateti
         automatic=True)
 
 
-def _line(row: dict[str, Any], address: str) -> dict[str, Any]:
+def _agent_name(runtime: Runtime, email: str | None) -> str | None:
+    """How the digest names an assignee: their name in teams.yaml, else the address."""
+    if not email:
+        return None
+    agent = runtime.teams.agent(email)
+    return agent.name if agent is not None and agent.name else email
+
+
+def _line(row: dict[str, Any], address: str, assignee_name: str | None = None
+          ) -> dict[str, Any]:
     clocks = row["sla"]
     return {
         "id": row["id"], "subject": row["subject"],
         "requester": {"name": row["requester"]["name"], "email": row["requester"]["email"]},
         "status": row["status"], "public_status": row["public_status"],
         "priority": row["priority"], "assignee": row["assignee"],
+        "assignee_name": assignee_name or row["assignee"],
         "sla_state": worst(c["state"] for c in clocks.values()),
         "sla": [{"clock": name, "state": c["state"], "remaining_s": c["remaining_s"],
                  "due_at": c["due"]} for name, c in clocks.items() if c["state"] != "met"],

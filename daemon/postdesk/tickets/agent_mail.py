@@ -26,12 +26,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from postdesk.automation import EventFacts
 from postdesk.automation.model import DEFAULT_PRIORITIES
 from postdesk.config.runtime import Runtime
 from postdesk.mail.parse import ParsedMail
 from postdesk.mail.reply import extract_reply
+from postdesk.mail.reply_signature import ends_with_closing
 from postdesk.store import ticket_lookups
 from postdesk.store.models import Message, Ticket
 from postdesk.ticket_queues.digest import digest_mail
@@ -56,6 +58,7 @@ from postdesk.tickets.commands import (
 )
 from postdesk.tickets.effects import Change, ChangedBy, apply_effect
 from postdesk.tickets.mailing import MailRequest, build_mail
+from postdesk.tickets.outcome import status_change
 from postdesk.tickets.unit_of_work import UnitOfWork
 
 
@@ -104,18 +107,33 @@ def handle_agent_mail(ticket: Ticket, letter: AgentLetter, runtime: Runtime, now
     elif text:
         answer = _store(ticket, letter, text, "public", now, work)
         files = ticket_lookups.attached_files(answer.id)
-        _relay(ticket, letter, text, files, runtime, now, result)
+        _relay(ticket, letter, text, files, runtime, now, result,
+               change=_last_status_change(changes, runtime))
         result.summary = "agent reply sent to the customer"
     else:
         result.summary = "commands applied"
     public = bool(text) and not (internal or reply.silent)
-    _run_rules(ticket, letter, text, changes, runtime, now, work, result, public=public)
+    # a public answer carries the outcome of its status change, and #silent sends nothing:
+    # either way no separate mail to the customer for the changes
+    held = "reply.folded" if public else "reply.silenced" if reply.silent else None
+    _run_rules(ticket, letter, text, changes, runtime, now, work, result, public=public,
+               customer_replies_held=held)
     return result
+
+
+def _last_status_change(changes: list[Change], runtime: Runtime) -> dict[str, Any] | None:
+    """The status change the agent's reply makes, as the customer's mail states it (the
+    first old and the last new status, when several commands moved it); None without one."""
+    moves = [change for change in changes if change.kind == "status.changed"]
+    if not moves:
+        return None
+    return status_change(moves[0].old, moves[-1].new, runtime.statuses)
 
 
 def _run_rules(ticket: Ticket, letter: AgentLetter, text: str, changes: list[Change],
                runtime: Runtime, now: datetime, work: UnitOfWork,
-               result: AgentMailResult, *, public: bool) -> None:
+               result: AgentMailResult, *, public: bool,
+               customer_replies_held: str | None) -> None:
     """The rules for the agent's message (`public`: it went to the customer), then for
     each change a rule listens to."""
     agent = letter.identity.agent
@@ -127,7 +145,8 @@ def _run_rules(ticket: Ticket, letter: AgentLetter, text: str, changes: list[Cha
     run_automations(ticket, trigger, runtime, now, work=work)
     run_rules_for_changes(ticket, changes, author_email=agent.email,
                           desk_address=letter.desk_address, outbox_ids=result.outbox_ids,
-                          runtime=runtime, now=now, work=work)
+                          runtime=runtime, now=now, work=work,
+                          customer_replies_held=customer_replies_held)
 
 
 def desk_request(identity: AgentIdentity, parsed: ParsedMail, runtime: Runtime
@@ -189,16 +208,21 @@ def _store(ticket: Ticket, letter: AgentLetter, text: str, visibility: str, now:
 
 
 def _relay(ticket: Ticket, letter: AgentLetter, text: str, files: tuple[int, ...],
-           runtime: Runtime, now: datetime, result: AgentMailResult) -> None:
+           runtime: Runtime, now: datetime, result: AgentMailResult,
+           change: dict[str, Any] | None = None) -> None:
     """The agent's answer from the support address: one mail to the requester with every
-    participant in Cc, so that each sees who else was told (as in the customer's mail)."""
+    participant in Cc, so that each sees who else was told (as in the customer's mail);
+    with the outcome of the status `change` the reply makes, said in plain words."""
     agent = letter.identity.agent
     shown = f"{agent.name} via {runtime.settings.desk.name}" if agent.name else None
     requester = ticket.requester.email
     others = tuple(e for e in dict.fromkeys(ticket_lookups.participant_emails(ticket.id))
                    if e != requester)
     request = MailRequest("agent_reply", requester, True, from_name=shown, automatic=False,
-                          extra={"agent": {"name": agent.name, "email": ""}},
+                          extra={"agent": {"name": agent.name, "email": "",
+                                           # the name goes right below "Best regards,"
+                                           "after_closing": ends_with_closing(text)},
+                                 **({"change": change} if change else {})},
                           attachments=files, cc=others)
     mail = build_mail(request, ticket, runtime, now=now, desk_address=letter.desk_address,
                       message_text=text)

@@ -27,6 +27,7 @@ from postdesk.tickets import service
 from postdesk.tickets.effects import APPLIERS, Change, ChangedBy, apply_effect
 from postdesk.tickets.mailing import MailRequest, build_mail, sla_due
 from postdesk.tickets.notify_hold import hold_until_open, wants_hold
+from postdesk.tickets.outcome import status_change
 from postdesk.tickets.teams import Agent
 from postdesk.tickets.unit_of_work import UnitOfWork
 
@@ -57,6 +58,10 @@ class Trigger:
     #: "author": {name, email, role, verified}}; its files are attached or listed
     message: dict[str, Any] = field(default_factory=dict)
     agent_facts: dict[str, Any] | None = field(default=None, repr=False)  # once per event
+    #: why the rules' `reply` mails to the customer are not sent for this change, as the
+    #: event recorded instead: "reply.folded" (the agent's public answer states it) or
+    #: "reply.silenced" (the agent wrote #silent)
+    customer_replies_held: str | None = None
 
 
 def facts_of(ticket: Ticket) -> TicketFacts:
@@ -106,13 +111,15 @@ def _snapshot(ticket: Ticket, last_customer_message_at: datetime | None,
 
 def run_rules_for_changes(ticket: Ticket, changes: Sequence[Change], *, author_email: str,
                           desk_address: str, outbox_ids: list[int], runtime: Runtime,
-                          now: datetime, work: UnitOfWork | None) -> None:
+                          now: datetime, work: UnitOfWork | None,
+                          customer_replies_held: str | None = None) -> None:
     """The rules listening to each change an agent (by mail, or the operator in the
-    terminal) made, in the order they were made."""
+    terminal) made, in the order they were made; `customer_replies_held`: see `Trigger`."""
     for change in changes:
         trigger = Trigger(EventFacts(change.kind, author_role="agent", author_email=author_email,
                                      old=change.old, new=change.new),
-                          desk_address=desk_address, outbox_ids=outbox_ids)
+                          desk_address=desk_address, outbox_ids=outbox_ids,
+                          customer_replies_held=customer_replies_held)
         run_automations(ticket, trigger, runtime, now, work=work)
 
 
@@ -175,6 +182,10 @@ def _make_mail(effect: Effect, ticket: Ticket, trigger: Trigger, runtime: Runtim
     match effect.action:
         case "resolve_linked":
             _resolve_linked(ticket, params, trigger, runtime, by)
+        case "reply" if trigger.customer_replies_held:
+            service.record_event(ticket, trigger.customer_replies_held,
+                                 {"template": params["template"]},
+                                 actor="system", rule=rule, now=now, work=by.work)
         case "reply":
             _queue(ticket, MailRequest(params["template"], _requester_email(ticket), True),
                    trigger, runtime, by)
@@ -215,6 +226,8 @@ def _agent_facts(ticket: Ticket, trigger: Trigger, runtime: Runtime, now: dateti
                                    "attachments": listed}
         if "author" in trigger.message:
             context["author"] = trigger.message["author"]
+        if trigger.message.get("html"):
+            context["html"] = trigger.message["html"]
         trigger.agent_facts = {"attach": tuple(attach), "context": context}
     return trigger.agent_facts
 
@@ -300,6 +313,9 @@ def _queue(ticket: Ticket, request: MailRequest, trigger: Trigger, runtime: Runt
             return None
     if trigger.mail_context:
         request = replace(request, extra={**trigger.mail_context, **request.extra})
+    if trigger.event.kind == "status.changed" and "change" not in request.extra:
+        change = status_change(trigger.event.old, trigger.event.new, runtime.statuses)
+        request = replace(request, extra={**request.extra, "change": change})
     if trigger.status_since is not None and "inactivity" not in request.extra:
         # "no answer for 7 days" counts from before the rule changed the status
         days = max((now - trigger.status_since).days, 0)

@@ -8,6 +8,7 @@ an admin's template override can use any of it too.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,6 +21,7 @@ from postdesk.store import fastsql, ticket_lookups
 from postdesk.store.models import Customer, Ticket
 from postdesk.tickets.agents import agent_role, note_role
 from postdesk.tickets.service import MailToSend
+from postdesk.tickets.thread_context import earlier_messages
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,14 @@ def sla_due(ticket: Ticket, runtime: Runtime, now: datetime) -> str | None:
     return due.isoformat() if due is not None else None
 
 
+def assign_example(team: str | None, teams: Iterable[str]) -> str:
+    """The `#assign` value the agents' help text suggests: another team of the desk (the
+    ticket's own when it is the only one), else "me"."""
+    names = list(teams)
+    other = next((name for name in names if name != team), None) or (names[0] if names else None)
+    return f"team:{other}" if other else "me"
+
+
 def build_mail(request: MailRequest, ticket: Ticket, runtime: Runtime, *, now: datetime,
                desk_address: str | None = None, message_text: str = "") -> MailToSend:
     settings = runtime.settings
@@ -88,8 +98,12 @@ def build_mail(request: MailRequest, ticket: Ticket, runtime: Runtime, *, now: d
         # who wrote the message (a Cc'd participant, a stranger): the requester unless known
         "author": facts.get("author") or {"name": requester.name, "email": requester.email,
                                           "role": "customer", "verified": True},
-        "desk": {"name": settings.desk.name, "address": address},
-        "message": {"text": message_text, "attachments": facts.get("attachments", [])},
+        "desk": {"name": settings.desk.name, "address": address,
+                 # a reply within this many days reopens a resolved or closed ticket
+                 "reopen_days": settings.tickets.reopen_days},
+        # html: the sender's own, cleaned, when it says what the text says (agents only)
+        "message": {"text": message_text, "attachments": facts.get("attachments", []),
+                    "html": facts.get("html", "")},
         "agent": {"name": "", "email": "" if request.to_customer else request.recipient},
         "original": {"id": ticket.id},
         "inactivity": {"days": max((now - (ticket.status_changed_at or ticket.created_at)).days,
@@ -97,10 +111,18 @@ def build_mail(request: MailRequest, ticket: Ticket, runtime: Runtime, *, now: d
         "note_address": reply_address(address, ticket.id, note_role(request.recipient),
                                       settings.desk.secret),
         "replies_internal": request.replies_internal,
+        "reply_marker": True,  # replies join the ticket: the text above the marker counts
+        # the earlier messages below this one (the newest is the mail's own when it carries
+        # a message or a note)
+        "thread": earlier_messages(ticket.id, settings.tickets, to_customer=request.to_customer,
+                                   skip_newest=bool(message_text) or "note" in extra),
         **extra,
     }
     if request.to_customer:
         context = for_customer(context)
+    else:  # the help text's example names a team this desk has
+        context.setdefault("help", {"assign": assign_example(ticket.team,
+                                                             runtime.teams.team_names)})
     return MailToSend(
         kind=request.template,
         recipient=request.recipient,

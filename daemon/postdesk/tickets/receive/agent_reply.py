@@ -29,7 +29,7 @@ class AnswerAsAgent:
     def act(self, mail: Arrived, receiving: Receiving) -> Outcome:
         sender_customer(mail, receiving)  # every sender is on file, agents too
         ticket = receiving.known.ticket
-        letter = AgentLetter(self.identity, mail.parsed, new_text(mail.parsed),
+        letter = AgentLetter(self.identity, mail.parsed, new_text(mail.parsed, keep_closing=True),
                              mail.inbound_id, mail.desk_address)
         result = handle_agent_mail(ticket, letter, receiving.runtime, receiving.now, receiving.work)
         agent = self.identity.agent

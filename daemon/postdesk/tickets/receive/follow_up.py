@@ -2,12 +2,13 @@
 
 The new text (quoted history stripped) joins the ticket as a public message,
 with the full body kept, and the rules hear `message.received` from the
-customer or a participant. Follow-ups are not acknowledged unless a rule says so.
+customer or a participant (and `status.changed` when the mail reopened a
+closed ticket, step `reopen`). Follow-ups are not acknowledged unless a rule says so.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from postdesk.store import fastsql, ticket_lookups
 from postdesk.store.models import Ticket
@@ -45,15 +46,23 @@ class JoinTicket:
                      or customer.email in ticket_lookups.participant_emails(ticket.id))
         note_refused_agent(ticket, receiving)
         stored = store_mail(ticket, mail, customer.email, "public", receiving, follow_up=True)
-        if self.reopen:
-            service.set_status(ticket, REOPENED_STATUS, actor=customer.email, now=receiving.now,
-                               reason="the customer wrote again", work=receiving.work)
+        closed_status = ticket.status
+        reopened = self.reopen and service.set_status(
+            ticket, REOPENED_STATUS, actor=customer.email, now=receiving.now,
+            reason="the customer wrote again", work=receiving.work)
         role = "customer" if customer.id == ticket.requester_id else "participant"
         outbox_ids = run_automations(
             ticket, customer_trigger("message.received", role, mail, text=stored.text,
                                      stored=stored,
                                      verified=on_ticket and not refused_agent(receiving)),
             receiving.runtime, receiving.now, work=receiving.work)
+        if reopened:  # the rules hear of the reopening too (the customer is told, rule 3c)
+            trigger = customer_trigger("status.changed", role, mail, text=stored.text,
+                                       stored=stored)
+            trigger.event = replace(trigger.event, old=closed_status, new=REOPENED_STATUS)
+            trigger.outbox_ids = outbox_ids
+            outbox_ids = run_automations(ticket, trigger, receiving.runtime, receiving.now,
+                                         work=receiving.work)
         return Outcome("done", ticket_id=ticket.id, outbox_ids=tuple(outbox_ids),
                        reason=f"follow-up by {self.how}")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from postdesk.automation import EventFacts
+from postdesk.mail.html_display import display_html
 from postdesk.mail.parse import ParsedMail
 from postdesk.mail.reply import extract_reply
 from postdesk.store.models import Message, Ticket
@@ -15,10 +16,11 @@ from postdesk.tickets.receive.arrived import Arrived
 from postdesk.tickets.receive.step import Receiving
 
 
-def new_text(parsed: ParsedMail) -> str:
-    """The text of a reply without the quoted history and signature."""
-    return extract_reply(parsed.text, html=None if parsed.text.strip() else parsed.html
-                         ).new_text
+def new_text(parsed: ParsedMail, *, keep_closing: bool = False) -> str:
+    """The text of a reply without the quoted history and signature (`keep_closing`: with
+    the writer's closing formula, for an agent's answer to a customer)."""
+    return extract_reply(parsed.text, html=None if parsed.text.strip() else parsed.html,
+                         keep_closing=keep_closing).new_text
 
 
 def store_mail(ticket: Ticket, mail: Arrived, author: str, visibility: str, receiving: Receiving,
@@ -51,6 +53,8 @@ def customer_trigger(kind: str, role: str, mail: Arrived, text: str | None = Non
                                           "verified": verified}}
     if stored is not None:
         message["id"] = stored.id
+        # agents read the sender's own formatting when it says what the text says
+        message["html"] = display_html(stored.html, stored.text)
     return Trigger(event=event, may_auto_reply=verdict.may_auto_reply, why_not=verdict.reason,
                    desk_address=mail.desk_address, message_text=body, message=message)
 

@@ -1,0 +1,48 @@
+"""The conversation in context: a ticket's earlier messages for the mail about a new one.
+
+Agents who were not on a ticket see the original request and the earlier
+answers below the new message; customers a short history of what they have
+seen (`[tickets] thread_for_agents`, `thread_for_customers`). Newest first,
+each message trimmed to `thread_message_chars`, its files listed by name.
+Mail to a customer never carries an internal note; agents see notes marked
+as internal.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from postdesk.config.settings import TicketSettings
+from postdesk.store import ticket_lookups
+from postdesk.store.models import Message
+
+
+def trimmed(text: str, limit: int) -> tuple[str, bool]:
+    """`text` cut at a word boundary near `limit` characters, and whether it was cut."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text, False
+    cut = text[:limit].rsplit(None, 1)[0] if " " in text[:limit] else text[:limit]
+    return cut.rstrip() + " …", True
+
+
+def entry(message: Message, files: list[str], limit: int) -> dict[str, Any]:
+    """One earlier message as the templates show it (JSON-safe)."""
+    text, cut = trimmed(message.text or "", limit)
+    return {"author": message.author_name or message.author_email,
+            "from_desk": message.direction == "out",
+            "internal": message.visibility == "internal",
+            "created_at": message.created_at.isoformat(),
+            "text": text, "trimmed": cut, "files": files}
+
+
+def earlier_messages(ticket_id: int, settings: TicketSettings, *, to_customer: bool,
+                     skip_newest: bool) -> list[dict[str, Any]]:
+    """The thread below a mail (`skip_newest`: the newest message is the mail's own)."""
+    count = settings.thread_for_customers if to_customer else settings.thread_for_agents
+    if count <= 0:
+        return []
+    rows = ticket_lookups.recent_messages(ticket_id, count + int(skip_newest),
+                                          public_only=to_customer)
+    return [entry(message, files, settings.thread_message_chars)
+            for message, files in rows[int(skip_newest):]]
