@@ -16,50 +16,52 @@ from typing import Any
 
 from rich.text import Text
 
+from postdesk.cli.terminal_words import ENGLISH, Words
+from postdesk.notify.i18n import N_
+
 STATE_STYLES = {"ok": "", "warning": "yellow", "breached": "bold red", "paused": "dim",
                 "met": "green"}
-_LABELS = {"first_response": "first reply", "next_response": "next reply",
-           "resolution": "resolution"}
+_LABELS = {"first_response": N_("first reply"), "next_response": N_("next reply"),
+           "resolution": N_("resolution")}
 
 
-def clock_label(name: str) -> str:
-    return _LABELS.get(name, name.replace("ola:", "OLA ", 1))
+def clock_label(name: str, words: Words = ENGLISH) -> str:
+    if name in _LABELS:
+        return words._(_LABELS[name])
+    return words._("OLA %(team)s", team=name.removeprefix("ola:")) if name.startswith("ola:") \
+        else name
 
 
-def business_span(seconds: int) -> str:
-    """`1d 3h`, `2h05m`, `45m`, `30s` (the sign is left to the caller)."""
-    left = abs(seconds)
-    days, rest = divmod(left, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h{minutes:02d}m"
-    return f"{minutes}m" if minutes else f"{secs}s"
+def business_span(seconds: int, words: Words = ENGLISH) -> str:
+    """`1d 3h`, `2h05m`, `45m`, `30s` in English (the sign is left to the caller)."""
+    return words.span(seconds)
 
 
-def clock_text(state: str, remaining_s: int) -> str:
+def clock_text(state: str, remaining_s: int, words: Words = ENGLISH) -> str:
     """What one clock shows after its label."""
     if state == "paused":
-        return "paused"
+        return words._("paused")
     if state == "met":
-        return "met"
+        return words._("met")
     if remaining_s <= 0:
-        return f"{business_span(remaining_s)} over"
-    return business_span(remaining_s) + (" left" if state == "warning" else "")
+        return words._("%(span)s over", span=business_span(remaining_s, words))
+    if state == "warning":
+        return words._("%(span)s left", span=business_span(remaining_s, words))
+    return business_span(remaining_s, words)
 
 
-def sla_cell(clocks: Mapping[str, Mapping[str, Any]], *, hide_met: bool = True) -> Text:
+def sla_cell(clocks: Mapping[str, Mapping[str, Any]], *, hide_met: bool = True,
+             words: Words = ENGLISH) -> Text:
     """A ticket's clocks (the JSON `sla` mapping) in one cell; met clocks left out unless
     `hide_met` is false (a ticket whose clocks are all met shows `met`)."""
     cell = Text()
     shown = [(n, c) for n, c in clocks.items() if not hide_met or c["state"] != "met"]
     if not shown and clocks:
-        return Text("met", style=STATE_STYLES["met"])
+        return Text(words._("met"), style=STATE_STYLES["met"])
     for index, (name, clock) in enumerate(shown):
         if index:
             cell.append(" · ", style="dim")
-        cell.append(f"{clock_label(name)} {clock_text(clock['state'], clock['remaining_s'])}",
+        cell.append(f"{clock_label(name, words)} "
+                    f"{clock_text(clock['state'], clock['remaining_s'], words)}",
                     style=STATE_STYLES.get(clock["state"], ""))
     return cell

@@ -1,0 +1,83 @@
+"""The words of a terminal view in the reader's language: `postdesk queue --lang pl`.
+
+Headings, column names, status and priority names, clock names and spans
+("2 godz., 5 min pozostało") come from the desk's catalogs, the ones its mails
+use; English keeps the compact spans (`2h05m left`). A language Babel does
+not know is refused by the command (`--lang: 'xx' is not a language code`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from postdesk.config.settings import Settings
+from postdesk.notify.i18n import (
+    N_,
+    SOURCE_LANGUAGE,
+    Catalogs,
+    LocaleFormatter,
+    locale_chain,
+    normalize_language,
+)
+
+#: Names agents see in a queue: the shipped internal statuses and the priorities. A desk's
+#: own status names are shown as written ("in_progress" reads "in progress").
+NAMES = (N_("new"), N_("triage"), N_("in progress"), N_("waiting for customer"),
+         N_("waiting for vendor"), N_("resolved"), N_("closed"), N_("low"), N_("normal"),
+         N_("high"), N_("urgent"))
+
+
+def _compact_span(seconds: int) -> str:
+    """`1d 3h`, `2h05m`, `45m`, `30s` (the sign is left to the caller)."""
+    left = abs(seconds)
+    days, rest = divmod(left, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    return f"{minutes}m" if minutes else f"{secs}s"
+
+
+@dataclass(frozen=True)
+class Words:
+    """Translate a message (with %(name)s placeholders) and write a business-time span."""
+
+    gettext: Callable[[str], str]
+    formatter: LocaleFormatter | None = None  # None: English, compact spans
+
+    def _(self, message: str, **params: object) -> str:
+        translated = self.gettext(message)
+        return translated % params if params else translated
+
+    def name(self, value: str) -> str:
+        """A status or priority name: `in_progress` -> "in progress", translated if known."""
+        return self.gettext(value.replace("_", " "))
+
+    def span(self, seconds: int) -> str:
+        if self.formatter is None:
+            return _compact_span(seconds)
+        return self.formatter.format_timedelta(timedelta(seconds=abs(seconds)),
+                                               granularity="minute" if abs(seconds) >= 60
+                                               else "second", format="narrow")
+
+
+ENGLISH = Words(gettext=lambda message: message)
+
+
+def words_for(settings: Settings, language: str) -> Words:
+    """The words of `language` (a Babel-known code), falling back like the desk's mails."""
+    from babel import Locale
+
+    from postdesk.notify.render import default_locale_dir
+
+    normalized = normalize_language(language) or SOURCE_LANGUAGE
+    if normalized == SOURCE_LANGUAGE:
+        return ENGLISH
+    catalogs = Catalogs([settings.path(settings.paths.locales), default_locale_dir()])
+    translations = catalogs.translations(
+        locale_chain(normalized, settings.desk.default_language))
+    return Words(gettext=translations.gettext, formatter=LocaleFormatter(Locale.parse(normalized)))
