@@ -82,3 +82,18 @@ def test_ticket_show_labels_every_time_with_the_desks_zone(queue_desk: QueueDesk
     data = json.loads(queue_desk.cli("ticket", "show", str(ticket), "--json").output)
     due = datetime.fromisoformat(data["sla"]["resolution"]["due"]).astimezone(zone)
     assert f"due {due:%Y-%m-%d %H:%M} {abbreviation}" in shown.output
+
+
+def test_a_ticket_closed_without_a_reply_shows_no_paused_first_reply(
+        queue_desk: QueueDesk) -> None:
+    """Closed without a reply: no "first reply paused" for ever, and not open in the SLA
+    report (issue 24)."""
+    ticket = queue_desk.ticket("Spam", minutes_ago=30, status="closed")
+    shown = queue_desk.cli("ticket", "show", str(ticket))
+    assert shown.exit_code == 0, shown.output
+    assert "first reply" not in shown.output and "paused" not in shown.output
+    assert "SLA resolution" in shown.output and "met" in shown.output
+    report = json.loads(queue_desk.cli("report", "sla", "--format", "json").output)
+    total = report["total"]["clocks"]
+    assert total.get("first_response", {"open": 0})["open"] == 0
+    assert total["resolution"]["met"] == 1
