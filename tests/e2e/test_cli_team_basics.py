@@ -194,3 +194,30 @@ def test_ticket_attachment_saves_the_file_and_never_overwrites_unasked(two_ticke
     assert (folder / "copy.log").read_bytes() == b"ERROR 42\n"
     missing = run(config, "ticket", "attachment", "1", "screenshot.png")
     assert missing.returncode == 1 and b"its attachments: error.log" in missing.stderr
+
+
+def test_rules_explain_judges_each_event_by_the_facts_of_its_time(config):
+    """A customer's second mail came while the ticket was unassigned: explained after the
+    ticket was assigned, the team rule still matched then. A forged mail is said to be
+    unverified, not "from customer"; rules listening to other events take one line."""
+    ingest(config, customer_mail(), 1)
+    ingest(config, customer_mail(subject="Re: Printer on fire", message_id="<second@c.example>",
+                                 headers={"In-Reply-To": "<first@customer.example>"}), 2)
+    ok(config, "ticket", "assign", "1", "agent.en@example.com")
+    ingest(config, customer_mail(sender="Mallory <mallory@evil.example>",
+                                 subject="Re: Printer on fire", message_id="<m@evil.example>",
+                                 headers={"In-Reply-To": "<first@customer.example>"}), 3)
+    out = ok(config, "rules", "explain", "1")
+    blocks = [block for block in out.split("\n") if block and not block.startswith("  ")]
+    assert len(blocks) >= 4, out  # created, two mails, the assignment
+    assert "ticket.created from customer zoe@customer.example" in blocks[0]
+    second = out[out.index(blocks[1]):out.index(blocks[2])]
+    assert "message.received from customer zoe@customer.example" in blocks[1]
+    assert any("rule tell-the-team-about-a-customer-reply" in line
+               and line.endswith("on message.received: matched")
+               for line in second.splitlines()), second
+    forged = next(b for b in blocks if "mallory@evil.example" in b)
+    assert "sender not verified" in forged and "from customer" not in forged
+    assert "listens to" not in out
+    assert all(line.count("rules listen to other events") <= 1 for line in out.splitlines())
+    assert "rules listen to other events: " in second

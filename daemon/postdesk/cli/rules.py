@@ -1,8 +1,11 @@
 """`postdesk rules explain ID` and `postdesk rules test FILE.eml`: rules after the fact and before.
 
-`explain` replays a ticket's recorded events (created, the customer's mails,
-status changes) against the rules in force now and says, per rule, whether
-it matched and, if not, which condition failed. `test` runs a mail through
+`explain` takes each time the rules ran for a ticket, with the facts they saw
+then (the snapshot the worker keeps, `automation.snapshot`: status, team,
+assignee, tags... and who the author was, verified or not), runs the rules in
+force now on them and says, per listening rule, whether it matched and, if
+not, which condition failed; the rules that do not listen to the event are
+summed up in one line. `test` runs a mail through
 parsing, classification and the rules as a new ticket would, without
 touching the database, and prints what would happen.
 """
@@ -24,7 +27,9 @@ from postdesk.automation import (
     Vocabulary,
     load_rules,
 )
-from postdesk.automation.explain import explain_run
+from postdesk.automation.explain import explain_run, not_listening
+from postdesk.automation.snapshot import SNAPSHOT_EVENT, restore
+from postdesk.cli.render_time import zoned
 from postdesk.config.settings import Settings
 from postdesk.errors import RuleError
 from postdesk.tickets.statuses import INITIAL_STATUS, load_statuses
@@ -40,13 +45,32 @@ def _rules(settings: Settings) -> RuleSet:
         sys.exit(1)
 
 
+def _author(event: EventFacts, sender: dict[str, Any] | None) -> str:
+    """Who the event came from, as it was known then: a mail whose sender could not be
+    verified says so (forged or not, it got no more than a customer's say)."""
+    role, email = event.author_role, event.author_email
+    if not role:
+        return ""
+    who = f" from {role}" + (f" {email}" if email and role != "system" else "")
+    if sender is not None and not sender.get("verified", True):
+        return (f" from {email}: sender not verified (not someone on the ticket, or an "
+                f"agent's address without an agent's proof); handled as a {role}'s mail, "
+                f"with no agent's powers")
+    return who
+
+
 def _print_run(event: EventFacts, ticket: TicketFacts, rules: RuleSet, now: datetime,
-               settings: Settings) -> None:
+               settings: Settings, *, sender: dict[str, Any] | None = None,
+               note: str = "") -> None:
     explanations, result = explain_run(
         rules, event, ticket, now, RuleContext(max_depth=settings.rules.max_depth))
-    click.echo(f"{event.kind}" + (f" from {event.author_role}" if event.author_role else ""))
+    click.echo(f"{event.kind}{_author(event, sender)}{note}")
     for line in explanations:
-        click.echo(f"  {line}")
+        if line.listens:
+            click.echo(f"  {line}")
+    others = not_listening(explanations)
+    if others:
+        click.echo(f"  {others}")
     for effect in result.effects:
         params = ", ".join(f"{k}={v}" for k, v in effect.params.items() if k != "old")
         click.echo(f"  -> {effect.action}({params}) by rule {effect.rule}")
@@ -63,10 +87,10 @@ def rules_group() -> None:
 @click.argument("ticket_id", type=int)
 @click.pass_obj
 def explain_command(obj: Any, ticket_id: int) -> None:
-    """Replay a ticket's events against the current rules and say why each rule (did not) fire."""
-    from postdesk.store.ticket_history import message_by_id, ticket_events
+    """Judge each past event of a ticket by the facts the rules saw then, against the
+    current rules, and say why each rule did (not) fire."""
+    from postdesk.store.ticket_history import ticket_events
     from postdesk.store.ticket_reads import ticket_by_id
-    from postdesk.tickets.automation import facts_of
 
     settings: Settings = obj.settings
     obj.open_database()
@@ -75,8 +99,36 @@ def explain_command(obj: Any, ticket_id: int) -> None:
         click.echo(f"error: no ticket #{ticket_id}", err=True)
         sys.exit(1)
     rules = _rules(settings)
+    events = ticket_events(ticket.id)
+    if not any(event.kind == SNAPSHOT_EVENT for event in events):
+        _replay_unrecorded(ticket, events, rules, settings)
+        return
+    for event in events:
+        if event.kind != SNAPSHOT_EVENT:
+            continue
+        seen, facts = restore(event.data, body=_message_text(event.data.get("message")))
+        click.echo(f"{zoned(event.created_at, UTC)} ", nl=False)
+        _print_run(seen, facts, rules, event.created_at, settings,
+                   sender=event.data.get("sender"))
+
+
+def _message_text(message_id: int | None) -> str:
+    from postdesk.store.ticket_history import message_by_id
+
+    message = message_by_id(message_id)
+    return message.text if message is not None else ""
+
+
+def _replay_unrecorded(ticket: Any, events: list[Any], rules: RuleSet,
+                       settings: Settings) -> None:
+    """A ticket from before the facts were recorded with its events: its events judged by
+    the ticket as it is now, and said so."""
+    from postdesk.store.ticket_history import message_by_id
+    from postdesk.tickets.automation import facts_of
+
     facts = facts_of(ticket)
-    for event in ticket_events(ticket.id):
+    note = " (no facts recorded then: judged by the ticket as it is now)"
+    for event in events:
         if event.kind == "status.changed":
             replay = EventFacts("status.changed", author_role="system",
                                 old=event.data.get("old"), new=event.data.get("new"))
@@ -90,8 +142,8 @@ def explain_command(obj: Any, ticket_id: int) -> None:
                 subject=ticket.subject, body=message.text if message is not None else "")
         else:
             continue
-        click.echo(f"{event.created_at:%Y-%m-%d %H:%M} ", nl=False)
-        _print_run(replay, facts, rules, event.created_at, settings)
+        click.echo(f"{zoned(event.created_at, UTC)} ", nl=False)
+        _print_run(replay, facts, rules, event.created_at, settings, note=note)
 
 
 @rules_group.command("test")

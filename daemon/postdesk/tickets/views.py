@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+from postdesk.automation.snapshot import SNAPSHOT_EVENT
 from postdesk.sla.tracking import live as sla_live
 from postdesk.store.db import utcnow
 from postdesk.store.models import Customer, Ticket
@@ -165,7 +166,7 @@ def ticket_detail(ticket_id: int, statuses: StatusBook = DEFAULT_BOOK, *,
         "events": [
             {"kind": event.kind, "data": event.data, "actor": event.actor, "rule": event.rule,
              "created_at": _iso(event.created_at)}
-            for event in thread.events
+            for event in thread.events if event.kind != SNAPSHOT_EVENT  # rules explain's
         ],
     }
 
