@@ -138,12 +138,16 @@ def test_rules_explain_and_rules_test(config: Path, tmp_path: Path) -> None:
                for line in lines)  # one line for them, not one each
 
     mail = tmp_path / "out-of-office.eml"
-    mail.write_bytes(customer_mail(headers={"Auto-Submitted": "auto-replied"}).as_bytes())
+    mail.write_bytes(customer_mail(headers={"Auto-Submitted": "auto-replied"},
+                                   message_id="<away@customer.example>").as_bytes())
     tried = run(config, "rules", "test", str(mail))
     assert tried.returncode == 0, tried.stderr
     out = tried.stdout.decode()
     assert "classified auto_reply: Auto-Submitted: auto-replied" in out
-    assert "-> reply(template=acknowledgment" in out
+    # as the worker does it: an auto-reply that answers no ticket opens none (the old
+    # `rules test` showed an acknowledgment the worker would never decide)
+    assert "-> ignored by step auto-reply: no ticket" in out
+    assert "  mail: none" in out
     assert "mail to the customer would be suppressed" in out
     assert json.loads(run(config, "tickets", "--json").stdout)[0]["id"] == 1  # nothing new
 

@@ -221,3 +221,54 @@ def test_rules_explain_judges_each_event_by_the_facts_of_its_time(config):
     assert "listens to" not in out
     assert all(line.count("rules listen to other events") <= 1 for line in out.splitlines())
     assert "rules listen to other events: " in second
+
+
+ROUTES = """request_types:
+  - {name: hardware, description: "Printers"}
+routes:
+  - {subject_contains: printer, request_type: hardware, team: hardware}
+"""
+
+
+def _database_bytes(config: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in (config.parent / "var").glob("postdesk.db*")
+            if not p.name.endswith("-shm")}
+
+
+def test_rules_test_runs_the_workers_chain_and_keeps_nothing(config, tmp_path):
+    """Routing gives the team, `--as agent` applies an agent's #status line, the rules'
+    mail is listed; the database file is byte for byte what it was (issue 24)."""
+    (config.parent / "rules" / "routing.yaml").write_text(ROUTES)
+    ingest(config, customer_mail(subject="Scanner jammed"), 1)
+    before = _database_bytes(config)
+    assert before  # the SQLite file exists
+    mail = tmp_path / "new.eml"
+    mail.write_bytes(customer_mail(subject="My printer is on fire",
+                                   message_id="<new@customer.example>").as_bytes())
+    sent = len(outgoing(config))
+    tried = ok(config, "rules", "test", str(mail))
+    assert "-> done by step new ticket: ticket #2" in tried, tried
+    assert "team hardware" in tried and "request type hardware" in tried
+    assert "mail: acknowledgment to zoe@customer.example" in tried
+    assert "mail: agent_new_ticket to agent.pl@example.com" in tried
+
+    reply = tmp_path / "agent.eml"
+    reply.write_bytes(customer_mail(sender="Support EN <agent.en@example.com>",
+                                    subject="Re: [#1] Scanner jammed",
+                                    body="#status resolved\n\nFixed it, the roller was stuck.\n",
+                                    message_id="<agent@example.com>",
+                                    headers={"In-Reply-To": "<first@customer.example>"})
+                      .as_bytes())
+    as_agent = ok(config, "rules", "test", "--as", "agent", str(reply))
+    assert "ticket #1 after it: status resolved" in as_agent, as_agent
+    assert "changed: status.changed new -> resolved" in as_agent
+    assert "to zoe@customer.example" in as_agent  # the answer would reach the customer
+
+    assert _database_bytes(config) == before  # nothing written
+    shown = json.loads(ok(config, "ticket", "show", "1", "--json"))
+    assert shown["status"] == "new" and len(shown["messages"]) == 1
+    assert json.loads(ok(config, "tickets", "--json"))[0]["id"] == 1  # no ticket #2
+    assert len(outgoing(config)) == sent  # and no mail went out
+    stranger = run(config, "rules", "test", "--as", "agent", str(mail))
+    assert stranger.returncode == 1
+    assert b"--as agent: zoe@customer.example is not an agent" in stranger.stderr

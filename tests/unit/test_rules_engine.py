@@ -173,3 +173,10 @@ def test_a_snapshot_gives_back_the_facts_the_rules_saw() -> None:
     event, facts = restore(data, body=MAIL.body)
     assert (event, facts) == (MAIL, ticket)
     assert "body" not in data["event"] and data["sender"] == {"verified": False}
+
+
+def test_the_snapshots_stay_out_of_a_tickets_activity() -> None:
+    from postdesk.automation.snapshot import SNAPSHOT_EVENT
+    from postdesk.tickets.views import HIDDEN_EVENTS
+
+    assert SNAPSHOT_EVENT in HIDDEN_EVENTS

@@ -11,8 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from postdesk.cli.render_sla import sla_cell
-from postdesk.cli.terminal_words import ENGLISH, Words
-from postdesk.notify.i18n import N_
+from postdesk.cli.terminal_words import ENGLISH, N_, Words
 from postdesk.ticket_queues.model import Queue
 
 Row = dict[str, Any]

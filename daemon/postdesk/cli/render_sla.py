@@ -16,8 +16,7 @@ from typing import Any
 
 from rich.text import Text
 
-from postdesk.cli.terminal_words import ENGLISH, Words
-from postdesk.notify.i18n import N_
+from postdesk.cli.terminal_words import ENGLISH, N_, Words
 
 STATE_STYLES = {"ok": "", "warning": "yellow", "breached": "bold red", "paused": "dim",
                 "met": "green"}

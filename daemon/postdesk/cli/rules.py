@@ -6,8 +6,8 @@ assignee, tags... and who the author was, verified or not), runs the rules in
 force now on them and says, per listening rule, whether it matched and, if
 not, which condition failed; the rules that do not listen to the event are
 summed up in one line. `test` runs a mail through
-parsing, classification and the rules as a new ticket would, without
-touching the database, and prints what would happen.
+the worker's own chain (`postdesk.worker.trial`) in a transaction that is
+rolled back, and prints what would have happened.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from postdesk.automation.snapshot import SNAPSHOT_EVENT, restore
 from postdesk.cli.render_time import zoned
 from postdesk.config.settings import Settings
 from postdesk.errors import RuleError
-from postdesk.tickets.statuses import INITIAL_STATUS, load_statuses
+from postdesk.tickets.statuses import load_statuses
 
 
 def _rules(settings: Settings) -> RuleSet:
@@ -149,37 +149,84 @@ def _replay_unrecorded(ticket: Any, events: list[Any], rules: RuleSet,
 @rules_group.command("test")
 @click.argument("mail", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--as", "role", type=click.Choice(["customer", "agent"]), default="customer",
-              show_default=True, help="Who the mail is from.")
+              show_default=True,
+              help="Who the mail is from: agent takes its From as that agent's, proven "
+                   "(its #commands apply).")
+@click.option("--to", "recipient", default=None,
+              help="The desk address it was written to (default: the first of [desk] "
+                   "addresses).")
 @click.pass_obj
-def test_command(obj: Any, mail: Path, role: str) -> None:
-    """Run FILE.eml through parsing, classification and the rules; change nothing."""
+def test_command(obj: Any, mail: Path, role: str, recipient: str | None) -> None:
+    """Run FILE.eml through the worker's own chain (routing, an agent's #commands, the
+    rules) in a transaction that is rolled back: say what would happen, keep nothing."""
     from postdesk.config.runtime import Runtime
-    from postdesk.mail.classify import classify
-    from postdesk.mail.parse import load_message, parse_loaded
-    from postdesk.mail.sender_fallback import NO_SENDER_ADDRESS, is_unknown_sender, with_sender
+    from postdesk.worker.trial import try_mail
 
     settings: Settings = obj.settings
-    raw = mail.read_bytes()
-    msg = load_message(raw, max_address_header=settings.limits.max_address_header)
-    parsed = with_sender(parse_loaded(msg, max_depth=settings.limits.max_mime_depth,
-                                      max_html_depth=settings.limits.max_html_depth), None)
-    verdict = classify(msg, envelope_from=None, desk=Runtime(settings).identity)
+    runtime = Runtime(settings)
+    if role == "agent":
+        _must_be_agent(mail, runtime)
+    obj.open_database()
+    trial = try_mail(mail.read_bytes(), runtime, as_agent=role == "agent",
+                     recipient=recipient or settings.desk.addresses[0])
+    if trial.arrived is None:
+        click.echo(f"error: the mail cannot be read: {trial.error}", err=True)
+        sys.exit(1)
+    parsed, verdict = trial.arrived.parsed, trial.arrived.verdict
     sender = parsed.sender.normalized if parsed.sender else ""
     click.echo(f"from {sender} (read from {parsed.sender_source}); subject {parsed.subject!r}")
     click.echo(f"classified {verdict.kind}: {verdict.reason or 'an ordinary mail'}; "
                f"automatic answer {'allowed' if verdict.may_auto_reply else 'not allowed'}")
-    if is_unknown_sender(parsed):
-        click.echo(f"-> ticketed under 'Unknown sender', never acknowledged: {NO_SENDER_ADDRESS}")
-        return
-    now = datetime.now(UTC)
-    ticket = TicketFacts(
-        id=0, status=INITIAL_STATUS, priority="normal", request_type=None, team=None,
-        assignee=None, tags=frozenset(), requester_email=sender,
-        requester_language=parsed.languages[0] if parsed.languages else None,
-        created_at=now, status_changed_at=now, last_customer_message_at=now)
-    event = EventFacts("ticket.created" if role == "customer" else "message.received",
-                       author_role=role, author_email=sender, subject=parsed.subject,
-                       body=parsed.text, has_attachment=bool(parsed.attachments))
-    _print_run(event, ticket, _rules(settings), now, settings)
+    outcome = trial.outcome
+    assert outcome is not None
+    where = f"ticket #{outcome.ticket_id}" if outcome.ticket_id is not None else "no ticket"
+    click.echo(f"-> {outcome.state} by step {outcome.step}: {where}"
+               + (f" ({outcome.reason})" if outcome.reason else ""))
+    _print_trial_rules(trial, runtime, settings)
+    if trial.ticket is not None:
+        t = trial.ticket
+        click.echo(f"ticket #{t['id']} after it: status {t['status']}, priority "
+                   f"{t['priority']}, team {t['team'] or '-'}, assignee {t['assignee'] or '-'}"
+                   f", request type {t['request_type'] or '-'}, tags "
+                   f"{', '.join(t['tags']) or '-'}")
+    for event in trial.events:
+        if event.kind not in (SNAPSHOT_EVENT, "message.received", "ticket.created"):
+            by = f"rule {event.rule}" if event.rule else event.actor
+            click.echo(f"  changed: {event.kind} {_change(event.data)} (by {by})")
+    for out in trial.mails:
+        click.echo(f"  mail: {out.kind} to {out.recipient}")
+    if not trial.mails:
+        click.echo("  mail: none")
     if not verdict.may_auto_reply:
         click.echo("(mail to the customer would be suppressed: " + verdict.reason + ")")
+    click.echo("nothing was kept: the transaction was rolled back, no mail was sent")
+
+
+def _must_be_agent(mail: Path, runtime: Any) -> None:
+    from email.utils import parseaddr
+
+    from postdesk.mail.parse import load_message
+
+    sender = parseaddr(str(load_message(mail.read_bytes()).get("From", "")))[1].lower()
+    if runtime.teams.agent(sender) is None:
+        click.echo(f"error: --as agent: {sender or 'the From address'} is not an agent in "
+                   f"rules/teams.yaml", err=True)
+        sys.exit(1)
+
+
+def _change(data: dict[str, Any]) -> str:
+    old, new = data.get("old"), data.get("new")
+    if old is None and new is None:
+        return ", ".join(f"{k}={v}" for k, v in data.items()) if data else ""
+    return f"{old} -> {new}"
+
+
+def _print_trial_rules(trial: Any, runtime: Any, settings: Settings) -> None:
+    """Each time the rules ran in the trial, explained as `rules explain` does."""
+    rules = runtime.rules
+    for event in trial.events:
+        if event.kind != SNAPSHOT_EVENT:
+            continue
+        seen, facts = restore(event.data,
+                              body=trial.message_texts.get(event.data.get("message"), ""))
+        _print_run(seen, facts, rules, trial.now, settings, sender=event.data.get("sender"))

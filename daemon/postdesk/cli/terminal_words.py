@@ -11,16 +11,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from postdesk.config.settings import Settings
-from postdesk.notify.i18n import (
-    N_,
-    SOURCE_LANGUAGE,
-    Catalogs,
-    LocaleFormatter,
-    locale_chain,
-    normalize_language,
-)
+
+if TYPE_CHECKING:  # Babel is loaded only when a language other than English is asked for
+    from postdesk.notify.i18n import LocaleFormatter
+
+
+def N_(message: str) -> str:
+    """Mark a message for translation where it is defined; translated where shown."""
+    return message
+
 
 #: Names agents see in a queue: the shipped internal statuses and the priorities. A desk's
 #: own status names are shown as written ("in_progress" reads "in progress").
@@ -72,6 +74,13 @@ def words_for(settings: Settings, language: str) -> Words:
     """The words of `language` (a Babel-known code), falling back like the desk's mails."""
     from babel import Locale
 
+    from postdesk.notify.i18n import (
+        SOURCE_LANGUAGE,
+        Catalogs,
+        LocaleFormatter,
+        locale_chain,
+        normalize_language,
+    )
     from postdesk.notify.render import default_locale_dir
 
     normalized = normalize_language(language) or SOURCE_LANGUAGE

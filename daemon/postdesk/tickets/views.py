@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from postdesk.automation.snapshot import SNAPSHOT_EVENT
 from postdesk.sla.tracking import live as sla_live
 from postdesk.store.db import utcnow
 from postdesk.store.models import Customer, Ticket
@@ -37,6 +36,10 @@ if TYPE_CHECKING:
 #: holidays of its calendars) costs more than reading a small desk, and only tickets
 #: with stored clocks need it, so a command can pass the function.
 SlaSource: TypeAlias = "SlaConfig | Callable[[], SlaConfig | None] | None"
+
+#: Events kept for `rules explain` (`automation.snapshot.SNAPSHOT_EVENT`; a literal here:
+#: listing tickets must not load the rules engine), not part of a ticket's activity.
+HIDDEN_EVENTS = frozenset({"rules.evaluated"})
 
 #: Tickets read per query when a list is streamed.
 CHUNK = 500
@@ -166,7 +169,7 @@ def ticket_detail(ticket_id: int, statuses: StatusBook = DEFAULT_BOOK, *,
         "events": [
             {"kind": event.kind, "data": event.data, "actor": event.actor, "rule": event.rule,
              "created_at": _iso(event.created_at)}
-            for event in thread.events if event.kind != SNAPSHOT_EVENT  # rules explain's
+            for event in thread.events if event.kind not in HIDDEN_EVENTS
         ],
     }
 
