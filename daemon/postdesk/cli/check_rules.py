@@ -171,6 +171,7 @@ def check_replies(settings: Settings) -> CheckResult:
     the desk's default language (the one a customer of any other language falls back to)."""
     from postdesk.automation.model import DEFAULT_PRIORITIES
     from postdesk.tickets.canned import load_reply, reply_files, reply_folders, unnamed_files
+    from postdesk.tickets.canned_yaml import BROKEN
     from postdesk.tickets.commands import parse_commands
 
     statuses, teams = _statuses(settings), _teams(settings)
@@ -195,11 +196,15 @@ def check_replies(settings: Settings) -> CheckResult:
                       for p in parsed.problems)
     names = sorted({name for name, _ in files})
     default = settings.desk.default_language
-    warnings = [f"canned reply '{name}' has no {default} version ({name}.{default}.md): a "
+    warnings = [f"canned reply '{name}' has no {default} version ({name}.{default}.md, or "
+                f"{default}: in {name}.yaml): a "
                 f"customer whose language it lacks gets English, or nothing"
-                for name in names if (name, default) not in files]
+                for name in names if (name, default) not in files
+                and (name, BROKEN) not in files]
     warnings += [f"{path}: not a canned reply (name it NAME.<lang>.md, e.g. "
-                 f"printer-restart.en.md)" for path in unnamed_files(folders)]
+                 f"printer-restart.en.md, or NAME.yaml)" for path in unnamed_files(folders)]
+    paths = {path for path, _ in files.values()}
     return CheckResult("replies", f"replies: {len(names)} canned replies in "
-                                  f"{len(files)} file(s)",
-                       errors=tuple(errors), warnings=tuple(warnings))
+                                  f"{len(paths)} file(s)",
+                       errors=tuple(dict.fromkeys(errors)),  # a YAML file's: once, not per
+                       warnings=tuple(warnings))  # language it has
