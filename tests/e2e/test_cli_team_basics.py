@@ -107,7 +107,8 @@ def test_operator_changes_go_through_the_agent_commands_and_are_audited(two_tick
     [note] = [m for m in shown["messages"] if m["visibility"] == "internal"]
     assert "Model X" in note["text"]
     assert not any("Model X" in str(m.get_body(("plain",)).get_content())
-                   for m in outgoing(config))  # the note reached nobody
+                   for m in outgoing(config)
+                   if not m["To"].addresses[0].addr_spec.startswith("agent."))  # no customer
 
     bad = run(config, "ticket", "status", "1", "opne")
     assert bad.returncode == 1 and b"unknown status 'opne'" in bad.stderr
@@ -272,3 +273,16 @@ def test_rules_test_runs_the_workers_chain_and_keeps_nothing(config, tmp_path):
     stranger = run(config, "rules", "test", "--as", "agent", str(mail))
     assert stranger.returncode == 1
     assert b"--as agent: zoe@customer.example is not an agent" in stranger.stderr
+
+
+def test_a_note_from_the_terminal_reaches_the_agents_as_a_mail_note_does(two_tickets):
+    """`postdesk ticket note` tells the ticket's agents, like `#note` in an agent's mail;
+    their reply goes to their note address, so it stays internal (issue 24)."""
+    config = two_tickets
+    ok(config, "ticket", "note", "1", "called her, the printer is a Model X")
+    notes = [m for m in outgoing(config) if "Model X" in m.get_body(("plain",)).get_content()]
+    assert sorted(m["To"].addresses[0].addr_spec for m in notes) == [
+        "agent.en@example.com", "agent.pl@example.com"]
+    for mail in notes:
+        assert "+" in mail["Reply-To"].addresses[0].addr_spec  # the agent's note address
+        assert OPERATOR in mail.get_body(("plain",)).get_content()  # who wrote it (pl or en)
