@@ -286,3 +286,36 @@ def test_a_note_from_the_terminal_reaches_the_agents_as_a_mail_note_does(two_tic
     for mail in notes:
         assert "+" in mail["Reply-To"].addresses[0].addr_spec  # the agent's note address
         assert OPERATOR in mail.get_body(("plain",)).get_content()  # who wrote it (pl or en)
+
+
+MERGE_RULE = """
+  - name: merge-jans-tickets
+    on: ticket.created
+    if: {sender: jan@other.example}
+    then:
+      - merge: {ticket: 1, status: resolved}
+"""
+
+
+def test_merge_as_a_rules_action_goes_through_the_merge_effect(config):
+    """`merge` in automation.yaml does what `#merge 1` does: the thread moves into #1, the
+    ticket stays as a pointer, and the change names the rule (issue 24)."""
+    automation = config.parent / "rules" / "automation.yaml"
+    automation.write_text(automation.read_text() + MERGE_RULE)
+    assert "ok rules: 15 automations" in ok(config, "check")
+    ingest(config, customer_mail(subject="Printer on fire"), 1)
+    ingest(config, customer_mail(sender="Jan <jan@other.example>", subject="Scanner jammed",
+                                 message_id="<jan@other.example>"), 2)
+    merged = json.loads(ok(config, "ticket", "show", "2", "--json"))
+    assert merged["merged_into"] == 1 and merged["status"] == "resolved"
+    assert merged["messages"] == []
+    target = json.loads(ok(config, "ticket", "show", "1", "--json"))
+    assert [m["subject"] for m in target["messages"] if m["direction"] == "in"] == [
+        "Printer on fire", "Scanner jammed"]
+    assert "jan@other.example" in [p["email"] for p in target["participants"]]
+    [event] = [e for e in merged["events"] if e["kind"] == "ticket.merged"]
+    assert event["rule"] == "merge-jans-tickets" and event["data"]["into"] == 1
+    broken = automation.read_text().replace("merge: {ticket: 1,", "merge: {ticket: one,")
+    automation.write_text(broken)
+    done = run(config, "check")
+    assert done.returncode == 1 and b"expected a ticket number" in done.stderr
