@@ -32,12 +32,13 @@ _CELLS: dict[str, tuple[str, Cell]] = {
     "id": ("#", lambda r, w: Text(str(r["id"]), style="bold")),
     "subject": (N_("Subject"), lambda r, w: Text(r["subject"] or w._("(no subject)"))),
     "requester": (N_("Requester"), lambda r, w: Text(_who(r["requester"]))),
-    "status": (N_("Status"), lambda r, w: Text(w.name(r["status"]), style="cyan")),
+    # the word agents type in #status: not translated
+    "status": (N_("Status (internal)"), lambda r, w: Text(r["status"], style="cyan")),
     "public_status": (N_("Customer sees"), lambda r, w: Text(w._(r["public_status"]))),
-    "priority": (N_("Priority"), lambda r, w: Text(w.name(r["priority"]), style="bold" if
+    "priority": (N_("Priority"), lambda r, w: Text(w.priority(r["priority"]), style="bold" if
                                                    r["priority"] in ("high", "urgent") else "")),
     "assignee": (N_("Assignee"), lambda r, w: Text(r["assignee"] or "-")),
-    "team": (N_("Team"), lambda r, w: Text(r["team"] or "-")),
+    "team": (N_("Agent team"), lambda r, w: Text(r["team"] or "-")),
     "request_type": (N_("Type"), lambda r, w: Text(r["request_type"] or "-")),
     "tags": (N_("Tags"), lambda r, w: Text(", ".join(r.get("tags", ())))),
     "sla_due": (N_("SLA (business time)"), lambda r, w: sla_cell(r["sla"], words=w)),
@@ -68,7 +69,7 @@ def queues_table(entries: Sequence[tuple[Queue, str, int]], words: Words = ENGLI
     table = Table(title=words._("Queues (%(count)s)", count=len(entries)), title_justify="left")
     table.add_column(words._("Queue"), style="bold")
     table.add_column(words._("Title"))
-    table.add_column(words._("Tickets"), justify="right")
+    table.add_column(words._("Tickets in queue"), justify="right")
     for queue, title, count in entries:
         table.add_row(queue.name, Text(title), str(count))
     return table

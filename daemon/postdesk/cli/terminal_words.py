@@ -1,8 +1,11 @@
 """The words of a terminal view in the reader's language: `postdesk queue --lang pl`.
 
-Headings, column names, status and priority names, clock names and spans
-("2 godz., 5 min pozostało") come from the desk's catalogs, the ones its mails
-use; English keeps the compact spans (`2h05m left`). A language Babel does
+Headings, column names, priority names, the clocks ("Pierwsza odpowiedź:
+pozostało 40 min, termin wkrótce", the words of the queue digests mailed to
+agents) come from the desk's catalogs, the ones its mails use; English keeps
+the compact form (`first reply 40m left`). Internal status names stay as
+written: they are the words agents type in `#status` (the column of what the
+customer sees is translated). A language Babel does
 not know is refused by the command (`--lang: 'xx' is not a language code`).
 """
 
@@ -24,11 +27,10 @@ def N_(message: str) -> str:
     return message
 
 
-#: Names agents see in a queue: the shipped internal statuses and the priorities. A desk's
-#: own status names are shown as written ("in_progress" reads "in progress").
-NAMES = (N_("new"), N_("triage"), N_("in progress"), N_("waiting for customer"),
-         N_("waiting for vendor"), N_("resolved"), N_("closed"), N_("low"), N_("normal"),
-         N_("high"), N_("urgent"))
+#: The priorities as the queue digests mailed to agents name them (the same catalog
+#: entries); a desk's own names are shown as written.
+PRIORITIES = {"low": N_("Low"), "normal": N_("Normal"), "high": N_("High"),
+              "urgent": N_("Urgent")}
 
 
 def _compact_span(seconds: int) -> str:
@@ -55,9 +57,14 @@ class Words:
         translated = self.gettext(message)
         return translated % params if params else translated
 
-    def name(self, value: str) -> str:
-        """A status or priority name: `in_progress` -> "in progress", translated if known."""
-        return self.gettext(value.replace("_", " "))
+    @property
+    def english(self) -> bool:
+        return self.formatter is None
+
+    def priority(self, value: str) -> str:
+        """A priority: as written in English, else as the digests name it."""
+        return value if self.english or value not in PRIORITIES \
+            else self.gettext(PRIORITIES[value])
 
     def span(self, seconds: int) -> str:
         if self.formatter is None:
