@@ -24,19 +24,21 @@ from postdesk.automation.model import EventFacts, TicketFacts
 #: The event kind under which the worker records a snapshot.
 SNAPSHOT_EVENT = "rules.evaluated"
 _TIMES = ("created_at", "status_changed_at", "last_customer_message_at")
+_EVENT_FIELDS = tuple(f.name for f in fields(EventFacts))
+_TICKET_FIELDS = tuple(f.name for f in fields(TicketFacts))
 
 
 def snapshot(event: EventFacts, facts: TicketFacts, *, message_id: int | None = None,
              sender: dict[str, Any] | None = None) -> dict[str, Any]:
     """JSON for `event` and `facts` (the body only when no stored message holds it)."""
-    seen = asdict(event)
-    if message_id is not None:
-        seen.pop("body")
-    ticket = asdict(facts)
+    # field by field: dataclasses.asdict deep-copies, and this runs for every rule run
+    seen = {name: getattr(event, name) for name in _EVENT_FIELDS
+            if not (name == "body" and message_id is not None)}
+    ticket: dict[str, Any] = {name: getattr(facts, name) for name in _TICKET_FIELDS}
     ticket["tags"] = sorted(facts.tags)
     ticket["links"] = [list(link) for link in facts.links]
     for name in _TIMES:
-        value = getattr(facts, name)
+        value = ticket[name]
         ticket[name] = value.isoformat() if value is not None else None
     data: dict[str, Any] = {"event": seen, "facts": ticket}
     if message_id is not None:
