@@ -68,3 +68,24 @@ def test_unknown_reply_changes_nothing_and_tells_the_agent_which_exist(desk):
     assert "need-more-info" in text_of(error) and "printer-restart" in text_of(error)
     assert len(mails_to(desk, "zoe@customer.example")) == before
     assert Ticket.get_by_id(1).status == "new"
+
+
+def test_a_reply_written_in_yaml_is_sent_in_the_customers_language(desk):
+    """templates/replies/NAME.yaml: every language in one file, with its commands."""
+    own = Path(desk.settings.path(desk.settings.paths.templates)) / "replies"
+    own.mkdir(parents=True, exist_ok=True)
+    (own / "modem-restart.yaml").write_text(
+        'commands: ["status waiting_for_customer", "tag modem"]\n'
+        "text:\n"
+        "  en: |\n    Hello {customer_name}, please restart the modem (ticket #{ticket_id}).\n"
+        "  pl: |\n    Dzień dobry {customer_name}, prosimy uruchomić modem ponownie "
+        "(zgłoszenie #{ticket_id}).\n", encoding="utf-8")
+    Customer.update(language="pl").execute()
+    agent_says(desk, "#reply modem-restart\n", "<yaml@example.com>")
+    wait_for(processed(2))
+    [answer] = wait_for(lambda: [m for m in mails_to(desk, "zoe@customer.example")
+                                 if "modem" in text_of(m)])
+    text = text_of(answer)
+    assert "Dzień dobry Zoë Kowalska, prosimy uruchomić modem ponownie (zgłoszenie #1)." in text
+    ticket = Ticket.get_by_id(1)
+    assert ticket.status == "waiting_for_customer" and ticket.tags == ["modem"]

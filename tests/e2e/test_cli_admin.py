@@ -213,3 +213,40 @@ def test_preview_says_when_a_language_is_not_shipped(config: Path) -> None:
     assert done.returncode == 0
     assert "note: no catalog for 'fr'; the mail is written in en" in done.stderr
     assert "Content-Language: en" in done.stdout
+
+
+def _errors(done: subprocess.CompletedProcess[str]) -> list[str]:
+    return [line for line in done.stderr.splitlines() if line.startswith("error:")]
+
+
+def test_check_prints_each_error_once_and_a_line_for_every_rules_file(config: Path) -> None:
+    """A broken automation.yaml is reported once (not again by the queues check, which needs
+    it), and the queues file still gets its line, saying what it could not check."""
+    automation = config.parent / "rules" / "automation.yaml"
+    automation.write_text(automation.read_text(encoding="utf-8").replace(
+        "- set_status: in_progress", "- set_stauts: in_progress", 1), encoding="utf-8")
+    done = run(config, "check")
+    assert done.returncode == 1
+    errors = _errors(done)
+    assert len(errors) == 1 and "unknown action 'set_stauts'" in errors[0], done.stderr
+    assert errors[0].startswith("error: rules/automation.yaml:")
+    assert ("ok queues: 6 in rules/queues.yaml (the queue names of the automations not "
+            "checked: their files have errors)") in done.stdout.splitlines()
+    for family in ("teams", "routing", "sla", "replies"):
+        assert f"ok {family}: " in done.stdout, family
+
+
+def test_check_reports_a_broken_statuses_file_once(config: Path) -> None:
+    """Every file that needs the statuses says it was not checked; the error comes once."""
+    statuses = config.parent / "rules" / "statuses.yaml"
+    statuses.write_text(statuses.read_text(encoding="utf-8").replace(
+        "initial: new", "initial: nwe"), encoding="utf-8")
+    done = run(config, "check")
+    assert done.returncode == 1
+    errors = _errors(done)
+    assert len(errors) == len(set(errors)) == 1, done.stderr
+    lines = done.stdout.splitlines()
+    for family in ("rules", "queues", "sla", "replies"):
+        assert any(line.startswith(f"skipped {family}: ") and "not checked" in line
+                   for line in lines), (family, done.stdout)
+    assert "ok teams: 0 in rules/teams.yaml (0 agents)" in lines

@@ -107,7 +107,8 @@ def test_operator_changes_go_through_the_agent_commands_and_are_audited(two_tick
     [note] = [m for m in shown["messages"] if m["visibility"] == "internal"]
     assert "Model X" in note["text"]
     assert not any("Model X" in str(m.get_body(("plain",)).get_content())
-                   for m in outgoing(config))  # the note reached nobody
+                   for m in outgoing(config)
+                   if not m["To"].addresses[0].addr_spec.startswith("agent."))  # no customer
 
     bad = run(config, "ticket", "status", "1", "opne")
     assert bad.returncode == 1 and b"unknown status 'opne'" in bad.stderr
@@ -194,3 +195,127 @@ def test_ticket_attachment_saves_the_file_and_never_overwrites_unasked(two_ticke
     assert (folder / "copy.log").read_bytes() == b"ERROR 42\n"
     missing = run(config, "ticket", "attachment", "1", "screenshot.png")
     assert missing.returncode == 1 and b"its attachments: error.log" in missing.stderr
+
+
+def test_rules_explain_judges_each_event_by_the_facts_of_its_time(config):
+    """A customer's second mail came while the ticket was unassigned: explained after the
+    ticket was assigned, the team rule still matched then. A forged mail is said to be
+    unverified, not "from customer"; rules listening to other events take one line."""
+    ingest(config, customer_mail(), 1)
+    ingest(config, customer_mail(subject="Re: Printer on fire", message_id="<second@c.example>",
+                                 headers={"In-Reply-To": "<first@customer.example>"}), 2)
+    ok(config, "ticket", "assign", "1", "agent.en@example.com")
+    ingest(config, customer_mail(sender="Mallory <mallory@evil.example>",
+                                 subject="Re: Printer on fire", message_id="<m@evil.example>",
+                                 headers={"In-Reply-To": "<first@customer.example>"}), 3)
+    out = ok(config, "rules", "explain", "1")
+    blocks = [block for block in out.split("\n") if block and not block.startswith("  ")]
+    assert len(blocks) >= 4, out  # created, two mails, the assignment
+    assert "ticket.created from customer zoe@customer.example" in blocks[0]
+    second = out[out.index(blocks[1]):out.index(blocks[2])]
+    assert "message.received from customer zoe@customer.example" in blocks[1]
+    assert any("rule tell-the-team-about-a-customer-reply" in line
+               and line.endswith("on message.received: matched")
+               for line in second.splitlines()), second
+    forged = next(b for b in blocks if "mallory@evil.example" in b)
+    assert "sender not verified" in forged and "from customer" not in forged
+    assert "listens to" not in out
+    assert all(line.count("rules listen to other events") <= 1 for line in out.splitlines())
+    assert "rules listen to other events: " in second
+
+
+ROUTES = """request_types:
+  - {name: hardware, description: "Printers"}
+routes:
+  - {subject_contains: printer, request_type: hardware, team: hardware}
+"""
+
+
+def _database_bytes(config: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in (config.parent / "var").glob("postdesk.db*")
+            if not p.name.endswith("-shm")}
+
+
+def test_rules_test_runs_the_workers_chain_and_keeps_nothing(config, tmp_path):
+    """Routing gives the team, `--as agent` applies an agent's #status line, the rules'
+    mail is listed; the database file is byte for byte what it was (issue 24)."""
+    (config.parent / "rules" / "routing.yaml").write_text(ROUTES)
+    ingest(config, customer_mail(subject="Scanner jammed"), 1)
+    before = _database_bytes(config)
+    assert before  # the SQLite file exists
+    mail = tmp_path / "new.eml"
+    mail.write_bytes(customer_mail(subject="My printer is on fire",
+                                   message_id="<new@customer.example>").as_bytes())
+    sent = len(outgoing(config))
+    tried = ok(config, "rules", "test", str(mail))
+    assert "-> done by step new ticket: ticket #2" in tried, tried
+    assert "team hardware" in tried and "request type hardware" in tried
+    assert "mail: acknowledgment to zoe@customer.example" in tried
+    assert "mail: agent_new_ticket to agent.pl@example.com" in tried
+
+    reply = tmp_path / "agent.eml"
+    reply.write_bytes(customer_mail(sender="Support EN <agent.en@example.com>",
+                                    subject="Re: [#1] Scanner jammed",
+                                    body="#status resolved\n\nFixed it, the roller was stuck.\n",
+                                    message_id="<agent@example.com>",
+                                    headers={"In-Reply-To": "<first@customer.example>"})
+                      .as_bytes())
+    as_agent = ok(config, "rules", "test", "--as", "agent", str(reply))
+    assert "ticket #1 after it: status resolved" in as_agent, as_agent
+    assert "changed: status.changed new -> resolved" in as_agent
+    assert "to zoe@customer.example" in as_agent  # the answer would reach the customer
+
+    assert _database_bytes(config) == before  # nothing written
+    shown = json.loads(ok(config, "ticket", "show", "1", "--json"))
+    assert shown["status"] == "new" and len(shown["messages"]) == 1
+    assert json.loads(ok(config, "tickets", "--json"))[0]["id"] == 1  # no ticket #2
+    assert len(outgoing(config)) == sent  # and no mail went out
+    stranger = run(config, "rules", "test", "--as", "agent", str(mail))
+    assert stranger.returncode == 1
+    assert b"--as agent: zoe@customer.example is not an agent" in stranger.stderr
+
+
+def test_a_note_from_the_terminal_reaches_the_agents_as_a_mail_note_does(two_tickets):
+    """`postdesk ticket note` tells the ticket's agents, like `#note` in an agent's mail;
+    their reply goes to their note address, so it stays internal (issue 24)."""
+    config = two_tickets
+    ok(config, "ticket", "note", "1", "called her, the printer is a Model X")
+    notes = [m for m in outgoing(config) if "Model X" in m.get_body(("plain",)).get_content()]
+    assert sorted(m["To"].addresses[0].addr_spec for m in notes) == [
+        "agent.en@example.com", "agent.pl@example.com"]
+    for mail in notes:
+        assert "+" in mail["Reply-To"].addresses[0].addr_spec  # the agent's note address
+        assert OPERATOR in mail.get_body(("plain",)).get_content()  # who wrote it (pl or en)
+
+
+MERGE_RULE = """
+  - name: merge-jans-tickets
+    on: ticket.created
+    if: {sender: jan@other.example}
+    then:
+      - merge: {ticket: 1, status: resolved}
+"""
+
+
+def test_merge_as_a_rules_action_goes_through_the_merge_effect(config):
+    """`merge` in automation.yaml does what `#merge 1` does: the thread moves into #1, the
+    ticket stays as a pointer, and the change names the rule (issue 24)."""
+    automation = config.parent / "rules" / "automation.yaml"
+    automation.write_text(automation.read_text() + MERGE_RULE)
+    assert "ok rules: 15 automations" in ok(config, "check")
+    ingest(config, customer_mail(subject="Printer on fire"), 1)
+    ingest(config, customer_mail(sender="Jan <jan@other.example>", subject="Scanner jammed",
+                                 message_id="<jan@other.example>"), 2)
+    merged = json.loads(ok(config, "ticket", "show", "2", "--json"))
+    assert merged["merged_into"] == 1 and merged["status"] == "resolved"
+    assert merged["messages"] == []
+    target = json.loads(ok(config, "ticket", "show", "1", "--json"))
+    assert [m["subject"] for m in target["messages"] if m["direction"] == "in"] == [
+        "Printer on fire", "Scanner jammed"]
+    assert "jan@other.example" in [p["email"] for p in target["participants"]]
+    [event] = [e for e in merged["events"] if e["kind"] == "ticket.merged"]
+    assert event["rule"] == "merge-jans-tickets" and event["data"]["into"] == 1
+    broken = automation.read_text().replace("merge: {ticket: 1,", "merge: {ticket: one,")
+    automation.write_text(broken)
+    done = run(config, "check")
+    assert done.returncode == 1 and b"expected a ticket number" in done.stderr

@@ -47,14 +47,16 @@ def test_queue_lists_counts_and_shows_one_queue(queue_desk: QueueDesk) -> None:
     polish = json.loads(d.cli("queue", "--json", "--lang", "pl").output)
     assert polish[0]["title"] == "Sprzęt"
     table = d.cli("queue").output
-    assert "hardware" in table and "Hardware" in table and "│       2 │" in table
+    assert "hardware" in table and "Hardware" in table and re.search(r"│ +2 │", table)
 
     shown = d.cli("queue", "hardware", "--lang", "de")
     assert shown.exit_code == 0, shown.output
     assert shown.output.startswith("Hardware-Team (2)")
     assert shown.output.index("Broken screen") < shown.output.index("Mouse")
-    assert "first reply 10m over" in shown.output or "first reply 9m over" in shown.output
-    assert "ann@example.com" in shown.output and "Requester" not in shown.output
+    assert re.search(r"Erste Antwort: überfällig um (10|9) Min", shown.output), shown.output
+    assert "ann@example.com" in shown.output and "Anfragende Person" not in shown.output
+    english = d.cli("queue", "hardware", "--lang", "en").output
+    assert "first reply 10m over" in english or "first reply 9m over" in english
 
     rows = json.loads(d.cli("queue", "hardware", "--json").output)
     assert [r["id"] for r in rows] == [late, soon]
@@ -157,3 +159,36 @@ def test_a_new_mail_appears_in_the_watch_view_within_a_second(
     finally:
         screen.close()
     assert screen.process.returncode == 0
+
+
+def test_queue_in_polish_translates_headings_names_and_times(queue_desk: QueueDesk) -> None:
+    """`--lang pl` is Polish throughout, not only the title (issue 24)."""
+    d = queue_desk
+    (d.rules / "queues.yaml").write_text(QUEUES.replace(
+        "columns: [id, subject, assignee, sla_due]",
+        "columns: [id, subject, status, priority, sla_due]"))
+    d.ticket("Broken screen", minutes_ago=250, team="hardware", priority="urgent")
+    d.ticket("Mouse", minutes_ago=200, team="hardware", status="in_progress")
+    listing = d.cli("queue", "--lang", "pl")
+    assert listing.exit_code == 0, listing.output
+    assert listing.output.startswith("Kolejki (2)")
+    assert "Zgłoszenia" in listing.output and "Tickets" not in listing.output
+    shown = d.cli("queue", "hardware", "--lang", "pl")
+    assert shown.exit_code == 0, shown.output
+    text = shown.output
+    assert text.startswith("Sprzęt (2)")
+    # the clocks in the words of the queue digests mailed to agents
+    for polish in ("Temat", "Priorytet", "Pilny", "Normalny", "Pierwsza odpowiedź",
+                   "termin przekroczony, spóźnienie: ", "termin się zbliża, pozostało: ",
+                   " min"):
+        assert polish in text, (polish, text)
+    for english in ("Subject", "Priority", "urgent", "normal", "first reply",
+                    " over", " left", "as of"):
+        assert english not in text, (english, text)
+    assert "in_progress" in text  # the word agents type in #status, as in rules/statuses.yaml
+
+
+def test_queue_refuses_an_unknown_language(queue_desk: QueueDesk) -> None:
+    done = queue_desk.cli("queue", "--lang", "xx")
+    assert done.exit_code == 1
+    assert "--lang: 'xx' is not a language code" in done.output

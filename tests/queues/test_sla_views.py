@@ -59,3 +59,41 @@ def test_clock_cells_are_coloured_by_state() -> None:
     assert sla_cell({"resolution": {"state": "met", "remaining_s": 5, "due": None}}).plain \
         == "met"
     assert isinstance(cell, Text)
+
+
+def test_ticket_show_labels_every_time_with_the_desks_zone(queue_desk: QueueDesk) -> None:
+    """The clocks run on a UTC calendar, the desk lives in Warsaw: every time on screen is
+    in the desk's zone and says so, never a bare time next to a labelled one (issue 24)."""
+    import re
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    toml = queue_desk.settings.source
+    toml.write_text(toml.read_text().replace('timezone = "UTC"',
+                                             'timezone = "Europe/Warsaw"', 1))
+    ticket = queue_desk.ticket("Printer on fire", minutes_ago=30, status="in_progress")
+    shown = queue_desk.cli("ticket", "show", str(ticket))
+    assert shown.exit_code == 0, shown.output
+    stamps = re.findall(r"\d{4}-\d\d-\d\d \d\d:\d\d(?: \S+)?", shown.output)
+    assert len(stamps) >= 2, shown.output  # the due time and the status change at least
+    zone = ZoneInfo("Europe/Warsaw")
+    abbreviation = datetime.now(zone).tzname()
+    assert all(stamp.endswith(f" {abbreviation}") for stamp in stamps), stamps
+    data = json.loads(queue_desk.cli("ticket", "show", str(ticket), "--json").output)
+    due = datetime.fromisoformat(data["sla"]["resolution"]["due"]).astimezone(zone)
+    assert f"due {due:%Y-%m-%d %H:%M} {abbreviation}" in shown.output
+
+
+def test_a_ticket_closed_without_a_reply_shows_no_paused_first_reply(
+        queue_desk: QueueDesk) -> None:
+    """Closed without a reply: no "first reply paused" for ever, and not open in the SLA
+    report (issue 24)."""
+    ticket = queue_desk.ticket("Spam", minutes_ago=30, status="closed")
+    shown = queue_desk.cli("ticket", "show", str(ticket))
+    assert shown.exit_code == 0, shown.output
+    assert "first reply" not in shown.output and "paused" not in shown.output
+    assert "SLA resolution" in shown.output and "met" in shown.output
+    report = json.loads(queue_desk.cli("report", "sla", "--format", "json").output)
+    total = report["total"]["clocks"]
+    assert total.get("first_response", {"open": 0})["open"] == 0
+    assert total["resolution"]["met"] == 1

@@ -59,3 +59,47 @@ def test_check_reports_broken_replies_and_passes_the_shipped_ones(make_settings)
     result = check_replies(settings)
     assert any("bad.en.md" in e and "unknown status 'opne'" in e for e in result.errors)
     assert any("'fr-only' has no en version" in w for w in result.warnings)
+
+
+YAML_REPLY = """\
+commands: ["status waiting_for_customer", "tag modem"]
+text:
+  en: |
+    Hello {customer_name},
+    please restart the modem (ticket #{ticket_id}).
+  pl: |
+    Dzień dobry {customer_name},
+    prosimy o ponowne uruchomienie modemu (zgłoszenie #{ticket_id}).
+"""
+
+
+def test_a_yaml_reply_holds_every_language_and_its_commands(make_settings):
+    settings = make_settings()
+    own = settings.path(settings.paths.templates) / "replies"
+    own.mkdir(parents=True)
+    (own / "modem-restart.yaml").write_text(YAML_REPLY)
+    files = reply_files(reply_folders(settings))
+    polish = load_reply(files, "modem-restart", ("pl", "en"))
+    assert polish.language == "pl" and polish.text.startswith("Dzień dobry {customer_name},")
+    assert polish.commands == ("status waiting_for_customer", "tag modem")
+    assert load_reply(files, "modem-restart", ("de", "en")).language == "en"
+    result = check_replies(settings)
+    assert result.ok, result.errors
+    assert "3 canned replies in 7 file(s)" in result.summary
+
+
+@pytest.mark.parametrize(("text", "error"), [
+    (YAML_REPLY.replace("{ticket_id}).\n  pl", "{ticket}).\n  pl"),
+     "templates/replies/modem-restart.yaml:5: unknown placeholder '{ticket}'"),
+    (YAML_REPLY.replace("tag modem", "status opne"),
+     "templates/replies/modem-restart.yaml: command '#status opne': unknown status"),
+    (YAML_REPLY.replace("text:", "texts:"),
+     "templates/replies/modem-restart.yaml:2: unknown key 'texts'"),
+])
+def test_check_reports_a_broken_yaml_reply_once_with_its_line(make_settings, text, error):
+    settings = make_settings()
+    own = settings.path(settings.paths.templates) / "replies"
+    own.mkdir(parents=True)
+    (own / "modem-restart.yaml").write_text(text)
+    result = check_replies(settings)
+    assert len(result.errors) == 1 and result.errors[0].startswith(error), result.errors

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from itertools import pairwise
 
 from postdesk.automation import (
@@ -159,3 +160,23 @@ def test_explain_follows_the_chain_and_reports_repeats() -> None:
         "rule pong (rules/automation.yaml:10) on status.changed (chain depth 2): not matched: "
         "skipped: already fired for status.changed in this run",
     ]
+
+
+def test_a_snapshot_gives_back_the_facts_the_rules_saw() -> None:
+    import json
+
+    from postdesk.automation.snapshot import restore, snapshot
+
+    ticket = replace(TICKET, tags=frozenset({"vip", "a"}), links=(("related", 7),))
+    data = json.loads(json.dumps(snapshot(MAIL, ticket, message_id=3,
+                                          sender={"verified": False})))
+    event, facts = restore(data, body=MAIL.body)
+    assert (event, facts) == (MAIL, ticket)
+    assert "body" not in data["event"] and data["sender"] == {"verified": False}
+
+
+def test_the_snapshots_stay_out_of_a_tickets_activity() -> None:
+    from postdesk.automation.snapshot import SNAPSHOT_EVENT
+    from postdesk.tickets.views import HIDDEN_EVENTS
+
+    assert SNAPSHOT_EVENT in HIDDEN_EVENTS

@@ -356,3 +356,30 @@ def test_a_ticket_reopened_after_the_warsaw_autumn_change() -> None:
     assert (reopened.state, reopened.elapsed_s, iso(reopened.due)) == (
         "running", 19800, "2026-10-27T13:00:00+01:00")
     assert reopened.cycle == 1  # the same clock, its time kept
+
+
+def test_a_ticket_closed_without_a_reply_has_no_first_response_clock() -> None:
+    """Not "first reply paused" forever: the clock does not apply to it (issue 24); the
+    resolution clock is met. Reopened, the clock is back with the time it had."""
+    events = [CREATED, ev("2026-03-02T09:00:00", "status", "closed")]
+    result = clocks(events, "2026-03-09T09:00:00")
+    assert "first_response" not in result
+    assert result["resolution"].state == "met"
+    reopened = clocks([*events, ev("2026-03-09T09:00:00", "status", "in_progress")],
+                      "2026-03-09T10:00:00")["first_response"]
+    assert (reopened.state, reopened.elapsed_s) == ("running", 7200)
+
+
+def test_a_ticket_closed_late_without_a_reply_stays_breached() -> None:
+    events = [CREATED, ev("2026-03-02T13:00:00", "status", "closed")]
+    assert clocks(events, "2026-03-09T09:00:00")["first_response"].state == "breached"
+
+
+def test_an_ola_of_a_team_assigned_and_resolved_in_one_mail_does_not_apply() -> None:
+    """The team never had the ticket: its OLA is neither met nor missed (issue 24)."""
+    events = [CREATED, ev("2026-03-02T10:00:00", "agent_reply"),
+              ev("2026-03-02T11:00:00", "assign", "hardware"),
+              ev("2026-03-02T11:00:00", "status", "resolved")]
+    assert "ola:hardware" not in clocks(events, "2026-03-02T12:00:00")
+    later = [*events[:3], ev("2026-03-02T11:30:00", "status", "resolved")]
+    assert clocks(later, "2026-03-02T12:00:00")["ola:hardware"].state == "met"

@@ -279,3 +279,10 @@ def test_tied_times_count_once_per_ticket(desk: Any) -> None:
     assert (report.total.times["first_response"].p50_s,
             report.total.times["first_response"].p90_s) == (600, 1200)
     assert [b.count for b in report.distributions["first_response"]][:2] == [2, 2]
+
+
+def test_the_cards_say_on_how_many_tickets_a_rate_is_based(desk: Any) -> None:
+    """8 tickets; first responses met or missed on 6 of them, 2 still open (issue 24)."""
+    page = sla_html.to_html(march_report(), desk="Example Support")
+    assert "6 of 8 tickets had a target met or missed; 2 still open" in page
+    assert "5 of 8 tickets answered" in page

@@ -96,6 +96,9 @@ def test_empty_file_and_empty_list_mean_no_teams() -> None:
      "        language: polish\n",
      "rules/teams.yaml:6: 'polish' is not a language tag"),
     ("teams:\n  - name: support\n    agents:\n      - email: ann@example.com\n"
+     "        language: xx\n",
+     "rules/teams.yaml:5: unknown language 'xx'"),
+    ("teams:\n  - name: support\n    agents:\n      - email: ann@example.com\n"
      "        timezone: Europe/Warszawa\n",
      "rules/teams.yaml:5: unknown time zone 'Europe/Warszawa' (did you mean 'Europe/Warsaw'?)"),
     ("teams:\n  - name: support\n    agents:\n      - {email: ann@example.com, timezone: ../etc}\n",

@@ -16,6 +16,8 @@
       - resume_sla
       - link: {kind: related, ticket: 42}
       - resolve_linked: {kind: duplicated_by, template: duplicate_resolved}
+      - merge: duplicate_of              # into the ticket it duplicates, as `#merge N`
+      - merge: {ticket: 42, status: resolved}
       - set_request_type: hardware
       - set_customer_language: de
 
@@ -173,6 +175,27 @@ _action("resolve_linked", (
     True, _resolve_linked,
     "Set the status of every ticket linked with `kind` (default: its duplicates) and, "
     "with `template`, mail that ticket's requester.", shorthand="kind")
+
+
+def _merge(p: Mapping[str, Any], t: TicketFacts, w: Workspace) -> ActionOutcome:
+    """Into `ticket`, else into the first ticket this one is linked to as `link`; the same
+    effect as an agent's `#merge N` (the thread moves, this ticket stays as a pointer)."""
+    into = p.get("ticket") or next((other for kind, other in t.links if kind == p["link"]),
+                                   None)
+    if into is None or into == t.id:
+        return t, None
+    return (replace(t, status=p["status"], status_changed_at=w.now),
+            {"into": into, "status": p["status"]})
+
+
+_action("merge", (
+    Param("link", P.LINK_KIND_ONE, required=False, default="duplicate_of"),
+    Param("ticket", P.TICKET, required=False),
+    Param("status", P.STATUS_ONE, required=False, default="closed")),
+    True, _merge,
+    "Merge this ticket into `ticket`, or into the one it is linked to as `link` (default: "
+    "the ticket it duplicates), as `#merge` does; it is left with `status`.",
+    shorthand="link")
 
 
 def _notify(p: Mapping[str, Any], t: TicketFacts, w: Workspace) -> ActionOutcome:

@@ -5,10 +5,11 @@ replay runs the real engine (chains included), so the answer is exactly what
 `run_rules` would do with the same facts:
 
     rule customer-replied-resumes-work (rules/automation.yaml:12) on message.received: matched
-    rule pause-sla-while-waiting (rules/automation.yaml:25) on message.received:
-        not matched: listens to status.changed
     rule close-after-7-days (rules/automation.yaml:40) on schedule: not matched:
         time in status is 2d 3h, rule wants more than 7d
+
+The rules that do not listen to the event at all are marked (`listens`), and
+`not_listening` sums them up in one line.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class RuleExplanation:
     depth: int  # 0: the event asked about; n: n steps down a chain
     matched: bool
     reason: str = ""  # for a non-match: the first condition that failed
+    listens: bool = True  # False: the rule does not listen to this event at all
 
     def __str__(self) -> str:
         verdict = "matched" if self.matched else f"not matched: {self.reason}"
@@ -65,6 +67,23 @@ def explain_run(rules: RuleSet, event: EventFacts, ticket: TicketFacts, now: dat
         if rule.name not in listening:
             kinds = ", ".join(sorted(rule.events))
             first_round.append(RuleExplanation(rule.name, rule.where, event.kind, 0, False,
-                                               f"listens to {kinds}"))
+                                               f"listens to {kinds}", listens=False))
     first_round.sort(key=lambda e: order[e.rule])
     return first_round + later, result
+
+
+def not_listening(explanations: list[RuleExplanation]) -> str:
+    """The rules that do not listen to the event, in one line a person reads instead of one
+    line each: `9 rules listen to other events: status.changed (3), schedule (2), ...`
+    ('' when every rule listens)."""
+    idle = [e for e in explanations if not e.listens]
+    if not idle:
+        return ""
+    kinds: dict[str, int] = {}
+    for explanation in idle:
+        for kind in explanation.reason.removeprefix("listens to ").split(", "):
+            kinds[kind] = kinds.get(kind, 0) + 1
+    listed = ", ".join(f"{kind} ({count})" if count > 1 else kind
+                       for kind, count in sorted(kinds.items(), key=lambda i: (-i[1], i[0])))
+    subject = "1 rule listens" if len(idle) == 1 else f"{len(idle)} rules listen"
+    return f"{subject} to other events: {listed}"

@@ -62,7 +62,9 @@ def check(ctx: click.Context) -> None:
             _line("warning:", "yellow", warning, stderr=True)
         for error in result.errors:
             _line("error:", "bold red", error, stderr=True)
-        if result.ok:
+        if result.skipped:
+            _line("skipped", "yellow", result.summary)
+        elif result.ok:
             _line("ok", "green", result.summary)
         failed = failed or not result.ok
     relay = _relay_warning(settings)

@@ -1,15 +1,22 @@
-"""`postdesk check` for the rules files: automations, routing, queues and SLA policies.
+"""`postdesk check` for the rules files: automations, teams, routing, queues and SLA policies.
 
 Each is loaded exactly as the daemon loads it, so an error here is the error
 the daemon would log (`rules/automation.yaml:14: unknown action 'set_stauts'
 (did you mean 'set_status'?)`), and a file that passes here is one the daemon
-takes. When the desk's database is there, `live` adds what the running desk
-has in force: since when it runs on a broken file's last good version.
+takes. Every file gets one line, ok or its errors, and each error is printed
+once: a check that needs another file (queues need the automations to check
+their queue names) says what it could not check when that file is broken,
+instead of repeating its error. When the desk's database is there, `live`
+adds what the running desk has in force: since when it runs on a broken
+file's last good version.
 """
 
 from __future__ import annotations
 
-from postdesk.automation import Vocabulary, automation_files, load_rules
+from collections.abc import Callable
+from typing import TypeVar
+
+from postdesk.automation import RuleSet, Vocabulary, automation_files, load_rules
 from postdesk.config.live_specs import SLA_FILE
 from postdesk.config.settings import Settings
 from postdesk.errors import PostdeskError
@@ -17,37 +24,72 @@ from postdesk.notify.checks import CheckResult, register_check
 from postdesk.sla.loader import load_sla
 from postdesk.tickets.command_problems import COMMAND_PROBLEMS
 from postdesk.tickets.routing import Routing, load_routing
-from postdesk.tickets.statuses import load_statuses
+from postdesk.tickets.statuses import StatusBook, load_statuses
 from postdesk.tickets.teams import TeamBook, load_teams
 
+T = TypeVar("T")
+STATUSES_BROKEN = "rules/statuses.yaml has errors (above)"
 
-def _vocabulary(settings: Settings) -> Vocabulary:
-    book = load_statuses(settings.path(settings.paths.rules))
+
+def _loaded(load: Callable[[], T]) -> T | None:
+    """What a loader returns, or None when its file is broken: that file's own check
+    reports the error, once."""
+    try:
+        return load()
+    except PostdeskError:
+        return None
+
+
+def _statuses(settings: Settings) -> StatusBook | None:
+    return _loaded(lambda: load_statuses(settings.path(settings.paths.rules)))
+
+
+def _vocabulary(book: StatusBook) -> Vocabulary:
     return Vocabulary(statuses=frozenset(book.names))
+
+
+def _teams(settings: Settings) -> TeamBook | None:
+    return _loaded(lambda: load_teams(settings.path(settings.paths.rules)))
+
+
+def _routing(settings: Settings, teams: TeamBook) -> Routing:
+    """routing.yaml checked against its teams and the desk's addresses."""
+    return load_routing(settings.path(settings.paths.rules), teams=teams.team_names,
+                        support_addresses=settings.desk.addresses)
+
+
+def _rules(settings: Settings, book: StatusBook) -> RuleSet:
+    return load_rules(settings.path(settings.paths.rules), _vocabulary(book))
 
 
 @register_check("rules")
 def check_rules(settings: Settings) -> CheckResult:
     rules_dir = settings.path(settings.paths.rules)
-    rules = load_rules(rules_dir, _vocabulary(settings))
     files = len(automation_files(rules_dir))
+    book = _statuses(settings)
+    if book is None:
+        return CheckResult("rules", f"rules: {files} automation file(s) not checked: "
+                                    f"{STATUSES_BROKEN}", skipped=True)
+    rules = _rules(settings, book)
     return CheckResult("rules", f"rules: {len(rules.rules)} automations in {files} file(s)")
 
 
-def _teams_and_routing(settings: Settings) -> tuple[TeamBook, Routing]:
-    """teams.yaml, and routing.yaml checked against its teams and the desk's addresses."""
-    rules_dir = settings.path(settings.paths.rules)
-    teams = load_teams(rules_dir)
-    return teams, load_routing(rules_dir, teams=teams.team_names,
-                               support_addresses=settings.desk.addresses)
+@register_check("teams")
+def check_teams(settings: Settings) -> CheckResult:
+    teams = load_teams(settings.path(settings.paths.rules))
+    return CheckResult("teams", f"teams: {len(teams.team_names)} in rules/teams.yaml "
+                                f"({len(teams.agent_emails)} agents)")
 
 
 @register_check("routing")
 def check_routing(settings: Settings) -> CheckResult:
-    teams, routing = _teams_and_routing(settings)
+    teams = _teams(settings)
+    if teams is None:
+        return CheckResult("routing", "routing: rules/routing.yaml not checked: "
+                                      "rules/teams.yaml has errors (above)", skipped=True)
+    routing = _routing(settings, teams)
     return CheckResult("routing", f"routing: {len(routing.request_types)} request types, "
-                                  f"{len(routing.routes)} routes; teams: "
-                                  f"{len(teams.team_names)} ({len(teams.agent_emails)} agents)")
+                                  f"{len(routing.routes)} routes")
 
 
 @register_check("queues")
@@ -56,15 +98,32 @@ def check_queues(settings: Settings) -> CheckResult:
     from postdesk.ticket_queues.loader import load_queues
 
     rules_dir = settings.path(settings.paths.rules)
-    teams, routing = _teams_and_routing(settings)
-    book = load_queues(rules_dir, queue_vocabulary(load_statuses(rules_dir)))
-    errors = [f"{call.where}: rule '{rule.name}': no queue '{call.params['queue']}' in "
-              f"rules/queues.yaml (it has {', '.join(book.names) or 'none'})"
-              for rule in load_rules(rules_dir, _vocabulary(settings)).desk_rules
-              for call in rule.actions if "queue" in call.params
-              and book.get(call.params["queue"]) is None]
-    return CheckResult("queues", f"queues: {len(book.queues)} in rules/queues.yaml",
-                       errors=tuple(errors), warnings=tuple(unknown_names(book, teams, routing)))
+    statuses = _statuses(settings)
+    if statuses is None:
+        return CheckResult("queues", f"queues: rules/queues.yaml not checked: "
+                                     f"{STATUSES_BROKEN}", skipped=True)
+    book = load_queues(rules_dir, queue_vocabulary(statuses))
+    summary = f"queues: {len(book.queues)} in rules/queues.yaml"
+    unchecked: list[str] = []
+    rules = _loaded(lambda: _rules(settings, statuses))
+    errors: list[str] = []
+    if rules is None:
+        unchecked.append("the queue names of the automations")
+    else:
+        errors = [f"{call.where}: rule '{rule.name}': no queue '{call.params['queue']}' in "
+                  f"rules/queues.yaml (it has {', '.join(book.names) or 'none'})"
+                  for rule in rules.desk_rules for call in rule.actions
+                  if "queue" in call.params and book.get(call.params["queue"]) is None]
+    teams = _teams(settings)
+    routing = _loaded(lambda: _routing(settings, teams)) if teams is not None else None
+    warnings: list[str] = []
+    if teams is None or routing is None:
+        unchecked.append("team and request type names")
+    else:
+        warnings = list(unknown_names(book, teams, routing))
+    if unchecked:
+        summary += f" ({' and '.join(unchecked)} not checked: their files have errors)"
+    return CheckResult("queues", summary, errors=tuple(errors), warnings=tuple(warnings))
 
 
 @register_check("sla")
@@ -72,7 +131,11 @@ def check_sla(settings: Settings) -> CheckResult:
     path = settings.path(settings.paths.rules) / SLA_FILE
     if not path.exists():
         return CheckResult("sla", "sla: no rules/sla.yaml (no SLA clocks)")
-    config = load_sla(path, _vocabulary(settings), display=f"rules/{SLA_FILE}")
+    book = _statuses(settings)
+    if book is None:
+        return CheckResult("sla", f"sla: rules/{SLA_FILE} not checked: {STATUSES_BROKEN}",
+                           skipped=True)
+    config = load_sla(path, _vocabulary(book), display=f"rules/{SLA_FILE}")
     return CheckResult("sla", f"sla: {len(config.policies)} policies, "
                               f"{len(config.calendars)} calendars, {len(config.olas)} OLAs")
 
@@ -108,10 +171,13 @@ def check_replies(settings: Settings) -> CheckResult:
     the desk's default language (the one a customer of any other language falls back to)."""
     from postdesk.automation.model import DEFAULT_PRIORITIES
     from postdesk.tickets.canned import load_reply, reply_files, reply_folders, unnamed_files
+    from postdesk.tickets.canned_yaml import BROKEN
     from postdesk.tickets.commands import parse_commands
 
-    rules_dir = settings.path(settings.paths.rules)
-    statuses, teams = load_statuses(rules_dir), load_teams(rules_dir)
+    statuses, teams = _statuses(settings), _teams(settings)
+    if statuses is None or teams is None:
+        return CheckResult("replies", "replies: canned replies not checked: rules/statuses.yaml "
+                                      "or rules/teams.yaml has errors (above)", skipped=True)
     folders = reply_folders(settings)
     files = reply_files(folders)
     errors: list[str] = []
@@ -130,11 +196,15 @@ def check_replies(settings: Settings) -> CheckResult:
                       for p in parsed.problems)
     names = sorted({name for name, _ in files})
     default = settings.desk.default_language
-    warnings = [f"canned reply '{name}' has no {default} version ({name}.{default}.md): a "
+    warnings = [f"canned reply '{name}' has no {default} version ({name}.{default}.md, or "
+                f"{default}: in {name}.yaml): a "
                 f"customer whose language it lacks gets English, or nothing"
-                for name in names if (name, default) not in files]
+                for name in names if (name, default) not in files
+                and (name, BROKEN) not in files]
     warnings += [f"{path}: not a canned reply (name it NAME.<lang>.md, e.g. "
-                 f"printer-restart.en.md)" for path in unnamed_files(folders)]
+                 f"printer-restart.en.md, or NAME.yaml)" for path in unnamed_files(folders)]
+    paths = {path for path, _ in files.values()}
     return CheckResult("replies", f"replies: {len(names)} canned replies in "
-                                  f"{len(files)} file(s)",
-                       errors=tuple(errors), warnings=tuple(warnings))
+                                  f"{len(paths)} file(s)",
+                       errors=tuple(dict.fromkeys(errors)),  # a YAML file's: once, not per
+                       warnings=tuple(warnings))  # language it has

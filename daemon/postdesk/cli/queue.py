@@ -13,6 +13,7 @@ from rich.live import Live
 
 from postdesk.cli.context import fail
 from postdesk.cli.render_queue import queue_table, queues_table
+from postdesk.cli.terminal_words import Words, words_for
 from postdesk.store.db import utcnow
 from postdesk.ticket_queues.model import Queue
 
@@ -29,7 +30,9 @@ console = Console()
               help="With --watch: seconds between looks at the database.")
 @click.option("--limit", type=click.IntRange(1, 5000), default=None,
               help="At most this many tickets (default: the queue's limit).")
-@click.option("--lang", default=None, help="Language of the titles (default: the desk's).")
+@click.option("--lang", default=None,
+              help="Language of the titles, headings, names and times, e.g. pl "
+                   "(default: the desk's).")
 @click.pass_obj
 def queue_command(obj: Any, name: str | None, as_json: bool, watch: bool, interval: float,
                   limit: int | None, lang: str | None) -> None:
@@ -41,9 +44,10 @@ def queue_command(obj: Any, name: str | None, as_json: bool, watch: bool, interv
     if runtime.live_queues.last_error:
         fail(runtime.live_queues.last_error)
     language = lang or obj.settings.desk.default_language
+    words = _words(obj, language, given=lang is not None)
     obj.open_database()
     if name is None:
-        _list(book.queues, language, obj.settings.desk.default_language, as_json)
+        _list(book.queues, language, obj.settings.desk.default_language, as_json, words)
         return
     queue = book.get(name)
     if queue is None:
@@ -58,9 +62,19 @@ def queue_command(obj: Any, name: str | None, as_json: bool, watch: bool, interv
         return
     if not watch:
         rows, count, _ = _rows(queue, obj, limit, extra=True)
-        console.print(queue_table(queue, rows, count, title=title))
+        console.print(queue_table(queue, rows, count, title=title, words=words))
         return
-    _watch(queue, obj, limit, title, interval)
+    _watch(queue, obj, limit, title, interval, words)
+
+
+def _words(obj: Any, language: str, *, given: bool) -> Words:
+    """The words of `language`; an unknown language code is refused, naming the option."""
+    from postdesk.notify.i18n import normalize_language
+
+    if normalize_language(language) is None:
+        fail(f"--lang: {language!r} is not a language code; use e.g. en, pl, de or pt-BR"
+             if given else f"[desk] default_language: {language!r} is not a language code")
+    return words_for(obj.settings, language)
 
 
 def _rows(queue: Queue, obj: Any, limit: int | None, *, extra: bool
@@ -74,7 +88,8 @@ def _rows(queue: Queue, obj: Any, limit: int | None, *, extra: bool
     return rows, count, now
 
 
-def _list(queues: tuple[Queue, ...], language: str, default: str, as_json: bool) -> None:
+def _list(queues: tuple[Queue, ...], language: str, default: str, as_json: bool,
+          words: Words) -> None:
     from postdesk.ticket_queues.query import queue_count
 
     now = utcnow()
@@ -83,20 +98,21 @@ def _list(queues: tuple[Queue, ...], language: str, default: str, as_json: bool)
         click.echo(json.dumps([{"name": q.name, "title": title, "count": count}
                                for q, title, count in entries], ensure_ascii=False, indent=2))
         return
-    console.print(queues_table(entries))
+    console.print(queues_table(entries, words))
 
 
-def _watch(queue: Queue, obj: Any, limit: int | None, title: str, interval: float) -> None:
+def _watch(queue: Queue, obj: Any, limit: int | None, title: str, interval: float,
+           words: Words) -> None:
     """Look again every `interval` seconds: a new mail shows up at the next look, and the
     clocks move on by themselves."""
     rows, count, now = _rows(queue, obj, limit, extra=True)
     try:
-        with Live(queue_table(queue, rows, count, title=title, now=now), console=console,
-                  auto_refresh=False) as live:
+        with Live(queue_table(queue, rows, count, title=title, now=now, words=words),
+                  console=console, auto_refresh=False) as live:
             while True:
                 time.sleep(interval)
                 rows, count, now = _rows(queue, obj, limit, extra=True)
-                live.update(queue_table(queue, rows, count, title=title, now=now),
+                live.update(queue_table(queue, rows, count, title=title, now=now, words=words),
                             refresh=True)
     except KeyboardInterrupt:
         pass

@@ -1,4 +1,5 @@
-"""A queue as a rich table: the columns its definition names, live SLA coloured by state."""
+"""A queue as a rich table: the columns its definition names, live SLA coloured by state;
+every word in the reader's language (`Words`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from postdesk.cli.render_sla import sla_cell
+from postdesk.cli.terminal_words import ENGLISH, N_, Words
 from postdesk.ticket_queues.model import Queue
 
 Row = dict[str, Any]
@@ -23,45 +25,51 @@ def _when(value: str | None) -> str:
     return (value or "")[:16].replace("T", " ")
 
 
+Cell = Callable[[Row, Words], Any]
+
 #: column -> (header, cell)
-_CELLS: dict[str, tuple[str, Callable[[Row], Any]]] = {
-    "id": ("#", lambda r: Text(str(r["id"]), style="bold")),
-    "subject": ("Subject", lambda r: Text(r["subject"] or "(no subject)")),
-    "requester": ("Requester", lambda r: Text(_who(r["requester"]))),
-    "status": ("Status", lambda r: Text(r["status"], style="cyan")),
-    "public_status": ("Customer sees", lambda r: Text(r["public_status"])),
-    "priority": ("Priority", lambda r: Text(r["priority"], style="bold" if r["priority"] in
-                                            ("high", "urgent") else "")),
-    "assignee": ("Assignee", lambda r: Text(r["assignee"] or "-")),
-    "team": ("Team", lambda r: Text(r["team"] or "-")),
-    "request_type": ("Type", lambda r: Text(r["request_type"] or "-")),
-    "tags": ("Tags", lambda r: Text(", ".join(r.get("tags", ())))),
-    "sla_due": ("SLA (business time)", lambda r: sla_cell(r["sla"])),
-    "created": ("Created", lambda r: Text(_when(r.get("created_at")), style="dim")),
-    "updated": ("Updated", lambda r: Text(_when(r.get("updated_at")), style="dim")),
+_CELLS: dict[str, tuple[str, Cell]] = {
+    "id": ("#", lambda r, w: Text(str(r["id"]), style="bold")),
+    "subject": (N_("Subject"), lambda r, w: Text(r["subject"] or w._("(no subject)"))),
+    "requester": (N_("Requester"), lambda r, w: Text(_who(r["requester"]))),
+    # the word agents type in #status: not translated
+    "status": (N_("Status (internal)"), lambda r, w: Text(r["status"], style="cyan")),
+    "public_status": (N_("Customer sees"), lambda r, w: Text(w._(r["public_status"]))),
+    "priority": (N_("Priority"), lambda r, w: Text(w.priority(r["priority"]), style="bold" if
+                                                   r["priority"] in ("high", "urgent") else "")),
+    "assignee": (N_("Assignee"), lambda r, w: Text(r["assignee"] or "-")),
+    "team": (N_("Agent team"), lambda r, w: Text(r["team"] or "-")),
+    "request_type": (N_("Type"), lambda r, w: Text(r["request_type"] or "-")),
+    "tags": (N_("Tags"), lambda r, w: Text(", ".join(r.get("tags", ())))),
+    "sla_due": (N_("SLA (business time)"), lambda r, w: sla_cell(r["sla"], words=w)),
+    "created": (N_("Created (UTC)"), lambda r, w: Text(_when(r.get("created_at")), style="dim")),
+    "updated": (N_("Updated (UTC)"), lambda r, w: Text(_when(r.get("updated_at")), style="dim")),
 }
 
 
 def queue_table(queue: Queue, rows: Sequence[Row], count: int, *, title: str,
-                now: datetime | None = None) -> Table:
-    shown = f"{title} ({count})" if count <= len(rows) else \
-        f"{title} ({len(rows)} of {count})"
-    caption = f"as of {now.strftime('%H:%M:%S')} UTC" if now is not None else None
+                now: datetime | None = None, words: Words = ENGLISH) -> Table:
+    shown = words._("%(title)s (%(count)s)", title=title, count=count) if count <= len(rows) \
+        else words._("%(title)s (%(shown)s of %(count)s)", title=title, shown=len(rows),
+                   count=count)
+    caption = words._("as of %(time)s UTC", time=now.strftime("%H:%M:%S")) \
+        if now is not None else None
     table = Table(title=shown, title_justify="left", caption=caption, caption_justify="left")
     for column in queue.columns:
         header, _ = _CELLS[column]
-        table.add_column(header, overflow="fold", justify="right" if column == "id" else "left")
+        table.add_column(words._(header), overflow="fold",
+                         justify="right" if column == "id" else "left")
     for row in rows:
-        table.add_row(*(_CELLS[column][1](row) for column in queue.columns))
+        table.add_row(*(_CELLS[column][1](row, words) for column in queue.columns))
     return table
 
 
-def queues_table(entries: Sequence[tuple[Queue, str, int]]) -> Table:
+def queues_table(entries: Sequence[tuple[Queue, str, int]], words: Words = ENGLISH) -> Table:
     """`postdesk queue`: each queue with its title and how many tickets it holds."""
-    table = Table(title=f"Queues ({len(entries)})", title_justify="left")
-    table.add_column("Queue", style="bold")
-    table.add_column("Title")
-    table.add_column("Tickets", justify="right")
+    table = Table(title=words._("Queues (%(count)s)", count=len(entries)), title_justify="left")
+    table.add_column(words._("Queue"), style="bold")
+    table.add_column(words._("Title"))
+    table.add_column(words._("Tickets in queue"), justify="right")
     for queue, title, count in entries:
         table.add_row(queue.name, Text(title), str(count))
     return table

@@ -16,10 +16,16 @@ from typing import Any
 
 from rich.text import Text
 
+from postdesk.cli.terminal_words import ENGLISH, N_, Words
+
 STATE_STYLES = {"ok": "", "warning": "yellow", "breached": "bold red", "paused": "dim",
                 "met": "green"}
 _LABELS = {"first_response": "first reply", "next_response": "next reply",
            "resolution": "resolution"}
+#: In another language a clock reads as in the queue digests mailed to agents, from the
+#: same catalog entries (templates/email/_queue_sla.txt.j2).
+_TITLES = {"first_response": N_("First response"), "next_response": N_("Next response"),
+           "resolution": N_("Resolution")}
 
 
 def clock_label(name: str) -> str:
@@ -28,15 +34,7 @@ def clock_label(name: str) -> str:
 
 def business_span(seconds: int) -> str:
     """`1d 3h`, `2h05m`, `45m`, `30s` (the sign is left to the caller)."""
-    left = abs(seconds)
-    days, rest = divmod(left, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h{minutes:02d}m"
-    return f"{minutes}m" if minutes else f"{secs}s"
+    return ENGLISH.span(seconds)
 
 
 def clock_text(state: str, remaining_s: int) -> str:
@@ -50,16 +48,36 @@ def clock_text(state: str, remaining_s: int) -> str:
     return business_span(remaining_s) + (" left" if state == "warning" else "")
 
 
-def sla_cell(clocks: Mapping[str, Mapping[str, Any]], *, hide_met: bool = True) -> Text:
+def clock_phrase(name: str, state: str, remaining_s: int, words: Words = ENGLISH) -> str:
+    """One clock with its label: `first reply 25m left`, or in the reader's language as the
+    digests say it (`Pierwsza odpowiedź: pozostało 25 min, termin wkrótce`)."""
+    if words.english:
+        return f"{clock_label(name)} {clock_text(state, remaining_s)}"
+    clock = words._(_TITLES[name]) if name in _TITLES else clock_label(name)
+    duration = words.span(remaining_s)
+    if state == "paused":
+        return words._("%(clock)s: paused", clock=clock)
+    if state == "met":
+        return f"{clock}: {words._('met')}"
+    if remaining_s <= 0:
+        return words._("%(clock)s: overdue by %(duration)s", clock=clock, duration=duration)
+    if state == "warning":
+        return words._("%(clock)s: %(duration)s remaining, due soon", clock=clock,
+                       duration=duration)
+    return words._("%(clock)s: %(duration)s remaining", clock=clock, duration=duration)
+
+
+def sla_cell(clocks: Mapping[str, Mapping[str, Any]], *, hide_met: bool = True,
+             words: Words = ENGLISH) -> Text:
     """A ticket's clocks (the JSON `sla` mapping) in one cell; met clocks left out unless
     `hide_met` is false (a ticket whose clocks are all met shows `met`)."""
     cell = Text()
     shown = [(n, c) for n, c in clocks.items() if not hide_met or c["state"] != "met"]
     if not shown and clocks:
-        return Text("met", style=STATE_STYLES["met"])
+        return Text(words._("met") if not words.english else "met", style=STATE_STYLES["met"])
     for index, (name, clock) in enumerate(shown):
         if index:
             cell.append(" · ", style="dim")
-        cell.append(f"{clock_label(name)} {clock_text(clock['state'], clock['remaining_s'])}",
+        cell.append(clock_phrase(name, clock["state"], clock["remaining_s"], words),
                     style=STATE_STYLES.get(clock["state"], ""))
     return cell

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, tzinfo
 from typing import Any
 
 from rich.console import Console
@@ -11,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from postdesk.cli.render_sla import STATE_STYLES, clock_label, clock_text, sla_cell
+from postdesk.cli.render_time import zoned
 
 
 def _who(person: dict[str, Any]) -> str:
@@ -55,7 +57,8 @@ def inbound_table(rows: Sequence[dict[str, Any]]) -> Table:
     return table
 
 
-def print_ticket(console: Console, detail: dict[str, Any]) -> None:
+def print_ticket(console: Console, detail: dict[str, Any], zone: tzinfo = UTC) -> None:
+    """The ticket, its clocks, thread and activity; every time in `zone`, labelled."""
     requester = _who(detail["requester"])
     if detail["requester"].get("bouncing"):
         requester += "  (address bouncing)"
@@ -73,11 +76,11 @@ def print_ticket(console: Console, detail: dict[str, Any]) -> None:
     if detail["assignee"] or detail["team"]:
         header.append(f"\nassignee {detail['assignee'] or '-'} · team {detail['team'] or '-'}")
     console.print(header)
-    print_clocks(console, detail.get("sla") or {})
+    print_clocks(console, detail.get("sla") or {}, zone)
     for message in detail["messages"]:
         arrow = "→ customer" if message["direction"] == "out" else "← from"
         internal = message["visibility"] == "internal"
-        title = (f"{message['created_at'][:16].replace('T', ' ')}  {arrow} "
+        title = (f"{zoned(message['created_at'], zone)}  {arrow} "
                  f"{message['author_name'] or message['author_email']}"
                  + ("  [internal]" if internal else ""))
         body = Text(message["text"].strip() or "(no text)")
@@ -86,28 +89,30 @@ def print_ticket(console: Console, detail: dict[str, Any]) -> None:
                         style="dim")
         console.print(Panel(body, title=Text(title), title_align="left",
                             border_style="yellow" if internal else "blue"))
-    changes = [line for line in map(describe_event, detail.get("events", ())) if line]
+    changes = [line for line in (describe_event(event, zone)
+                                 for event in detail.get("events", ())) if line]
     if changes:
         console.print(Text("Activity", style="bold"))
         for line in changes:
             console.print(Text(line), soft_wrap=True)
 
 
-def print_clocks(console: Console, clocks: dict[str, dict[str, Any]]) -> None:
+def print_clocks(console: Console, clocks: dict[str, dict[str, Any]],
+                 zone: tzinfo = UTC) -> None:
     """One line per SLA clock: state, business time left or over, due time."""
     for name, clock in clocks.items():
         line = Text(f"SLA {clock_label(name):<12} ", style="bold")
         line.append(f"{clock['state']:<9}", style=STATE_STYLES.get(clock["state"], ""))
         line.append(clock_text(clock["state"], clock["remaining_s"]))
         if clock["due"]:
-            line.append(f"  due {clock['due'][:16].replace('T', ' ')}", style="dim")
+            line.append(f"  due {zoned(clock['due'], zone)}", style="dim")
         console.print(line)
 
 
-def describe_event(event: dict[str, Any]) -> str | None:
+def describe_event(event: dict[str, Any], zone: tzinfo = UTC) -> str | None:
     """One line for a change worth showing; None for routine bookkeeping."""
     data, kind = event["data"], event["kind"]
-    when = (event["created_at"] or "")[:16].replace("T", " ")
+    when = zoned(event["created_at"], zone)
     by = f" (rule: {event['rule']})" if event["rule"] else f" (by {event['actor']})"
     if kind == "status.changed":
         what = f"status {data.get('old')} -> {data.get('new')}"

@@ -1,10 +1,13 @@
 """`postdesk rules explain ID` and `postdesk rules test FILE.eml`: rules after the fact and before.
 
-`explain` replays a ticket's recorded events (created, the customer's mails,
-status changes) against the rules in force now and says, per rule, whether
-it matched and, if not, which condition failed. `test` runs a mail through
-parsing, classification and the rules as a new ticket would, without
-touching the database, and prints what would happen.
+`explain` takes each time the rules ran for a ticket, with the facts they saw
+then (the snapshot the worker keeps, `automation.snapshot`: status, team,
+assignee, tags... and who the author was, verified or not), runs the rules in
+force now on them and says, per listening rule, whether it matched and, if
+not, which condition failed; the rules that do not listen to the event are
+summed up in one line. `test` runs a mail through
+the worker's own chain (`postdesk.worker.trial`) in a transaction that is
+rolled back, and prints what would have happened.
 """
 
 from __future__ import annotations
@@ -24,10 +27,12 @@ from postdesk.automation import (
     Vocabulary,
     load_rules,
 )
-from postdesk.automation.explain import explain_run
+from postdesk.automation.explain import explain_run, not_listening
+from postdesk.automation.snapshot import SNAPSHOT_EVENT, restore
+from postdesk.cli.render_time import zoned
 from postdesk.config.settings import Settings
 from postdesk.errors import RuleError
-from postdesk.tickets.statuses import INITIAL_STATUS, load_statuses
+from postdesk.tickets.statuses import load_statuses
 
 
 def _rules(settings: Settings) -> RuleSet:
@@ -40,13 +45,32 @@ def _rules(settings: Settings) -> RuleSet:
         sys.exit(1)
 
 
+def _author(event: EventFacts, sender: dict[str, Any] | None) -> str:
+    """Who the event came from, as it was known then: a mail whose sender could not be
+    verified says so (forged or not, it got no more than a customer's say)."""
+    role, email = event.author_role, event.author_email
+    if not role:
+        return ""
+    who = f" from {role}" + (f" {email}" if email and role != "system" else "")
+    if sender is not None and not sender.get("verified", True):
+        return (f" from {email}: sender not verified (not someone on the ticket, or an "
+                f"agent's address without an agent's proof); handled as a {role}'s mail, "
+                f"with no agent's powers")
+    return who
+
+
 def _print_run(event: EventFacts, ticket: TicketFacts, rules: RuleSet, now: datetime,
-               settings: Settings) -> None:
+               settings: Settings, *, sender: dict[str, Any] | None = None,
+               note: str = "") -> None:
     explanations, result = explain_run(
         rules, event, ticket, now, RuleContext(max_depth=settings.rules.max_depth))
-    click.echo(f"{event.kind}" + (f" from {event.author_role}" if event.author_role else ""))
+    click.echo(f"{event.kind}{_author(event, sender)}{note}")
     for line in explanations:
-        click.echo(f"  {line}")
+        if line.listens:
+            click.echo(f"  {line}")
+    others = not_listening(explanations)
+    if others:
+        click.echo(f"  {others}")
     for effect in result.effects:
         params = ", ".join(f"{k}={v}" for k, v in effect.params.items() if k != "old")
         click.echo(f"  -> {effect.action}({params}) by rule {effect.rule}")
@@ -63,10 +87,10 @@ def rules_group() -> None:
 @click.argument("ticket_id", type=int)
 @click.pass_obj
 def explain_command(obj: Any, ticket_id: int) -> None:
-    """Replay a ticket's events against the current rules and say why each rule (did not) fire."""
-    from postdesk.store.ticket_history import message_by_id, ticket_events
+    """Judge each past event of a ticket by the facts the rules saw then, against the
+    current rules, and say why each rule did (not) fire."""
+    from postdesk.store.ticket_history import ticket_events
     from postdesk.store.ticket_reads import ticket_by_id
-    from postdesk.tickets.automation import facts_of
 
     settings: Settings = obj.settings
     obj.open_database()
@@ -75,8 +99,36 @@ def explain_command(obj: Any, ticket_id: int) -> None:
         click.echo(f"error: no ticket #{ticket_id}", err=True)
         sys.exit(1)
     rules = _rules(settings)
+    events = ticket_events(ticket.id)
+    if not any(event.kind == SNAPSHOT_EVENT for event in events):
+        _replay_unrecorded(ticket, events, rules, settings)
+        return
+    for event in events:
+        if event.kind != SNAPSHOT_EVENT:
+            continue
+        seen, facts = restore(event.data, body=_message_text(event.data.get("message")))
+        click.echo(f"{zoned(event.created_at, UTC)} ", nl=False)
+        _print_run(seen, facts, rules, event.created_at, settings,
+                   sender=event.data.get("sender"))
+
+
+def _message_text(message_id: int | None) -> str:
+    from postdesk.store.ticket_history import message_by_id
+
+    message = message_by_id(message_id)
+    return message.text if message is not None else ""
+
+
+def _replay_unrecorded(ticket: Any, events: list[Any], rules: RuleSet,
+                       settings: Settings) -> None:
+    """A ticket from before the facts were recorded with its events: its events judged by
+    the ticket as it is now, and said so."""
+    from postdesk.store.ticket_history import message_by_id
+    from postdesk.tickets.automation import facts_of
+
     facts = facts_of(ticket)
-    for event in ticket_events(ticket.id):
+    note = " (no facts recorded then: judged by the ticket as it is now)"
+    for event in events:
         if event.kind == "status.changed":
             replay = EventFacts("status.changed", author_role="system",
                                 old=event.data.get("old"), new=event.data.get("new"))
@@ -90,44 +142,91 @@ def explain_command(obj: Any, ticket_id: int) -> None:
                 subject=ticket.subject, body=message.text if message is not None else "")
         else:
             continue
-        click.echo(f"{event.created_at:%Y-%m-%d %H:%M} ", nl=False)
-        _print_run(replay, facts, rules, event.created_at, settings)
+        click.echo(f"{zoned(event.created_at, UTC)} ", nl=False)
+        _print_run(replay, facts, rules, event.created_at, settings, note=note)
 
 
 @rules_group.command("test")
 @click.argument("mail", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--as", "role", type=click.Choice(["customer", "agent"]), default="customer",
-              show_default=True, help="Who the mail is from.")
+              show_default=True,
+              help="Who the mail is from: agent takes its From as that agent's, proven "
+                   "(its #commands apply).")
+@click.option("--to", "recipient", default=None,
+              help="The desk address it was written to (default: the first of [desk] "
+                   "addresses).")
 @click.pass_obj
-def test_command(obj: Any, mail: Path, role: str) -> None:
-    """Run FILE.eml through parsing, classification and the rules; change nothing."""
+def test_command(obj: Any, mail: Path, role: str, recipient: str | None) -> None:
+    """Run FILE.eml through the worker's own chain (routing, an agent's #commands, the
+    rules) in a transaction that is rolled back: say what would happen, keep nothing."""
     from postdesk.config.runtime import Runtime
-    from postdesk.mail.classify import classify
-    from postdesk.mail.parse import load_message, parse_loaded
-    from postdesk.mail.sender_fallback import NO_SENDER_ADDRESS, is_unknown_sender, with_sender
+    from postdesk.worker.trial import try_mail
 
     settings: Settings = obj.settings
-    raw = mail.read_bytes()
-    msg = load_message(raw, max_address_header=settings.limits.max_address_header)
-    parsed = with_sender(parse_loaded(msg, max_depth=settings.limits.max_mime_depth,
-                                      max_html_depth=settings.limits.max_html_depth), None)
-    verdict = classify(msg, envelope_from=None, desk=Runtime(settings).identity)
+    runtime = Runtime(settings)
+    if role == "agent":
+        _must_be_agent(mail, runtime)
+    obj.open_database()
+    trial = try_mail(mail.read_bytes(), runtime, as_agent=role == "agent",
+                     recipient=recipient or settings.desk.addresses[0])
+    if trial.arrived is None:
+        click.echo(f"error: the mail cannot be read: {trial.error}", err=True)
+        sys.exit(1)
+    parsed, verdict = trial.arrived.parsed, trial.arrived.verdict
     sender = parsed.sender.normalized if parsed.sender else ""
     click.echo(f"from {sender} (read from {parsed.sender_source}); subject {parsed.subject!r}")
     click.echo(f"classified {verdict.kind}: {verdict.reason or 'an ordinary mail'}; "
                f"automatic answer {'allowed' if verdict.may_auto_reply else 'not allowed'}")
-    if is_unknown_sender(parsed):
-        click.echo(f"-> ticketed under 'Unknown sender', never acknowledged: {NO_SENDER_ADDRESS}")
-        return
-    now = datetime.now(UTC)
-    ticket = TicketFacts(
-        id=0, status=INITIAL_STATUS, priority="normal", request_type=None, team=None,
-        assignee=None, tags=frozenset(), requester_email=sender,
-        requester_language=parsed.languages[0] if parsed.languages else None,
-        created_at=now, status_changed_at=now, last_customer_message_at=now)
-    event = EventFacts("ticket.created" if role == "customer" else "message.received",
-                       author_role=role, author_email=sender, subject=parsed.subject,
-                       body=parsed.text, has_attachment=bool(parsed.attachments))
-    _print_run(event, ticket, _rules(settings), now, settings)
+    outcome = trial.outcome
+    assert outcome is not None
+    where = f"ticket #{outcome.ticket_id}" if outcome.ticket_id is not None else "no ticket"
+    click.echo(f"-> {outcome.state} by step {outcome.step}: {where}"
+               + (f" ({outcome.reason})" if outcome.reason else ""))
+    _print_trial_rules(trial, runtime, settings)
+    if trial.ticket is not None:
+        t = trial.ticket
+        click.echo(f"ticket #{t['id']} after it: status {t['status']}, priority "
+                   f"{t['priority']}, team {t['team'] or '-'}, assignee {t['assignee'] or '-'}"
+                   f", request type {t['request_type'] or '-'}, tags "
+                   f"{', '.join(t['tags']) or '-'}")
+    for event in trial.events:
+        if event.kind not in (SNAPSHOT_EVENT, "message.received", "ticket.created"):
+            by = f"rule {event.rule}" if event.rule else event.actor
+            click.echo(f"  changed: {event.kind} {_change(event.data)} (by {by})")
+    for out in trial.mails:
+        click.echo(f"  mail: {out.kind} to {out.recipient}")
+    if not trial.mails:
+        click.echo("  mail: none")
     if not verdict.may_auto_reply:
         click.echo("(mail to the customer would be suppressed: " + verdict.reason + ")")
+    click.echo("nothing was kept: the transaction was rolled back, no mail was sent")
+
+
+def _must_be_agent(mail: Path, runtime: Any) -> None:
+    from email.utils import parseaddr
+
+    from postdesk.mail.parse import load_message
+
+    sender = parseaddr(str(load_message(mail.read_bytes()).get("From", "")))[1].lower()
+    if runtime.teams.agent(sender) is None:
+        click.echo(f"error: --as agent: {sender or 'the From address'} is not an agent in "
+                   f"rules/teams.yaml", err=True)
+        sys.exit(1)
+
+
+def _change(data: dict[str, Any]) -> str:
+    old, new = data.get("old"), data.get("new")
+    if old is None and new is None:
+        return ", ".join(f"{k}={v}" for k, v in data.items()) if data else ""
+    return f"{old} -> {new}"
+
+
+def _print_trial_rules(trial: Any, runtime: Any, settings: Settings) -> None:
+    """Each time the rules ran in the trial, explained as `rules explain` does."""
+    rules = runtime.rules
+    for event in trial.events:
+        if event.kind != SNAPSHOT_EVENT:
+            continue
+        seen, facts = restore(event.data,
+                              body=trial.message_texts.get(event.data.get("message"), ""))
+        _print_run(seen, facts, rules, trial.now, settings, sender=event.data.get("sender"))

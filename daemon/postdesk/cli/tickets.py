@@ -140,9 +140,11 @@ def ticket_show(obj: Context, ticket_id: int, as_json: bool) -> None:
     if as_json:
         echo_json(detail)
         return
+    from zoneinfo import ZoneInfo
+
     from postdesk.cli.render_tickets import print_ticket
 
-    print_ticket(console(), detail)
+    print_ticket(console(), detail, ZoneInfo(obj.settings.desk.timezone))
 
 
 @ticket.command("attachment")

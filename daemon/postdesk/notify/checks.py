@@ -51,6 +51,8 @@ class CheckResult:
     summary: str
     errors: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    #: Not checked because a file it needs is broken (that file's check reports it).
+    skipped: bool = False
 
     @property
     def ok(self) -> bool:

@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from postdesk.config.shipped import shipped
 from postdesk.report.sla_formats import clock_title, percent, period_text, span, tally_text
-from postdesk.report.sla_summary import MEASURES, Bar, GroupFigures, SlaReport
+from postdesk.report.sla_summary import MEASURES, Bar, ClockTally, GroupFigures, SlaReport
 from postdesk.report.svg_charts import BarRow, Segment, columns, stacked_bars
 
 COLOURS = {"met": "#2e7d32", "breached": "#c62828", "open": "#b0b7bf"}
@@ -46,16 +46,31 @@ def to_html(report: SlaReport, desk: str = "Postdesk") -> str:
 
 
 def _cards(total: GroupFigures) -> list[dict[str, str]]:
-    cards = [{"value": str(total.tickets), "label": "tickets", "tone": ""}]
+    """The totals; a met rate says on how many of the tickets it is based (a "100 %" of 1
+    ticket in 7 reads very differently from one of 7 in 7)."""
+    cards = [{"value": str(total.tickets), "label": "tickets", "tone": "", "basis": ""}]
     for name in MEASURES:
         tally = total.clocks.get(name)
         if tally is not None:
             cards.append({"value": percent(tally.met_rate),
                           "label": f"{clock_title(name).lower()} within target",
-                          "tone": _tone(tally.met_rate)})
+                          "tone": _tone(tally.met_rate), "basis": _basis(tally, total)})
     cards.append({"value": span(total.times["first_response"].p50_s),
-                  "label": "median time to a first response", "tone": ""})
+                  "label": "median time to a first response", "tone": "",
+                  "basis": _tickets(total.times["first_response"].count, total.tickets,
+                                    "answered")})
     return cards[:4]
+
+
+def _tickets(count: int, of: int, what: str) -> str:
+    return f"{count} of {of} ticket{'' if of == 1 else 's'} {what}"
+
+
+def _basis(tally: ClockTally, total: GroupFigures) -> str:
+    """`1 of 7 tickets had a target` (met or breached), plus how many still run."""
+    done = tally.met + tally.breached
+    basis = _tickets(done, total.tickets, "had a target met or missed")
+    return basis + (f"; {tally.open} still open" if tally.open else "")
 
 
 def _tone(rate: float | None) -> str:

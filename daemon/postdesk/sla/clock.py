@@ -22,6 +22,15 @@ A clock is held (not counting) while the ticket's status is in `pause_on`;
 the response clocks are also held while the ticket is resolved, so a ticket
 closed without a reply never breaches. Held periods appear in `paused`.
 
+Not applicable, and so left out of the result (neither met, breached nor
+open in a report; `ticket show` does not list it): a response clock still
+waiting for its reply while the ticket is resolved (closed without a reply: a
+spam mail, a "thanks, solved" the agent closed), and an OLA whose team never
+had the ticket (assigned and resolved in the same mail: the team had no time
+to act, so it neither met nor missed its target). A response clock that had
+already breached stays breached. Reopening the ticket brings the response
+clock back with its elapsed time.
+
 Targets follow the ticket's priority at `now` (`priority_targets`), and the
 whole history is measured with the policy passed in: after a priority or
 policy change, the new targets apply from the start (as if they always had).
@@ -50,6 +59,7 @@ from postdesk.sla.policy import Policy, SlaConfig
 EVENT_TYPES = ("created", "status", "agent_reply", "customer_reply", "priority", "assign",
                "policy")
 BREACH = "breach"
+RESPONSE_CLOCKS = ("first_response", "next_response")
 Period = tuple[datetime, datetime | None]
 
 
@@ -95,6 +105,7 @@ class _Clock:
         self.started: int | None = None
         self.active = False
         self.held = False
+        self.void = False  # this cycle ended the moment it started: not applicable
         self._reset()
 
     def _reset(self) -> None:
@@ -109,7 +120,7 @@ class _Clock:
             self._reset()
             self.cycle += 1
             self.started = at
-        self.active, self.last, self.met_at = True, at, None
+        self.active, self.last, self.met_at, self.void = True, at, None, False
         self.hold(at, status)
 
     def finish(self, at: int) -> None:
@@ -135,6 +146,10 @@ class _Clock:
         elif self.held and not held:
             self.paused[-1][1] = at
         self.held = held
+
+    def unanswered(self) -> bool:
+        """Still waiting (not met) and not breached: nothing to judge yet."""
+        return self.active and BREACH not in self.reached
 
     def state(self, now: int, as_of: datetime) -> ClockState:
         zone: ZoneInfo = self.calendar.zone
@@ -245,7 +260,10 @@ def compute_clocks(config: SlaConfig, policy: Policy, events: Sequence[SlaEvent]
             clock.hold(at, status)
     for clock in clocks.values():
         clock.advance(end)
-    return {name: clock.state(end, now) for name, clock in clocks.items() if clock.cycle}
+    closed = status in policy.resolve_on
+    return {name: clock.state(end, now) for name, clock in clocks.items()
+            if clock.cycle and not clock.void
+            and not (closed and name in RESPONSE_CLOCKS and clock.unanswered())}
 
 
 def _status_changed(clocks: Mapping[str, _Clock], at: int, status: str | None,
@@ -260,4 +278,5 @@ def _status_changed(clocks: Mapping[str, _Clock], at: int, status: str | None,
     if done:
         for name, clock in clocks.items():
             if name.startswith("ola:") and clock.active:
+                clock.void = clock.started == at and clock.elapsed == 0
                 clock.finish(at)

@@ -43,7 +43,7 @@ class Arrival:
     peer: str = ""
 
 
-def _row(arrival: Arrival, *, dispatched: bool = True) -> dict:
+def inbound_row(arrival: Arrival, *, dispatched: bool = True) -> dict:
     now = utcnow()
     return {
         "received_at": now,
@@ -64,7 +64,7 @@ def store_inbound(arrival: Arrival, *, dispatched: bool = True) -> int:
     """Commit one mail and return its inbound id; TemporaryFailure if the database is away."""
     try:
         with durable_atomic():
-            return int(fastsql.create(Inbound, **_row(arrival, dispatched=dispatched)).id)
+            return int(fastsql.create(Inbound, **inbound_row(arrival, dispatched=dispatched)).id)
     except peewee.DatabaseError as exc:
         raise TemporaryFailure(f"database unavailable: {exc}") from exc
 
@@ -103,7 +103,7 @@ class InboundWriter:
             _close_quietly()
 
     def _commit(self, batch: list[tuple[Arrival, asyncio.Future[int]]]) -> None:
-        rows = [_row(arrival) for arrival, _ in batch]  # hashed before taking the lock
+        rows = [inbound_row(arrival) for arrival, _ in batch]  # hashed before taking the lock
         try:
             with durable_atomic():
                 ids = [int(fastsql.create(Inbound, **row).id) for row in rows]

@@ -24,7 +24,7 @@ events go into the caller's unit of work.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -58,6 +58,7 @@ from postdesk.tickets.commands import (
 )
 from postdesk.tickets.effects import Change, ChangedBy, apply_effect
 from postdesk.tickets.mailing import MailRequest, build_mail
+from postdesk.tickets.note_notify import tell_agents_of_note
 from postdesk.tickets.outcome import status_change
 from postdesk.tickets.unit_of_work import UnitOfWork
 
@@ -232,19 +233,9 @@ def _relay(ticket: Ticket, letter: AgentLetter, text: str, files: tuple[int, ...
 def _tell_other_agents(ticket: Ticket, letter: AgentLetter, text: str, runtime: Runtime,
                        now: datetime, result: AgentMailResult) -> None:
     author = letter.identity.agent
-    team = ticket.team or next(iter(runtime.teams.team_names), "")
-    others = {a.email: a for a in runtime.teams.agents(team)}
-    assignee = runtime.teams.agent(ticket.assignee) if ticket.assignee else None
-    if assignee is not None:
-        others[assignee.email] = assignee
-    others.pop(author.email, None)
-    for agent in others.values():
-        request = replace(agent_request("internal_note", agent,
-                                        author={"name": author.name, "email": author.email},
-                                        note={"text": text, "attachments": []}),
-                          replies_internal=True)
-        mail = build_mail(request, ticket, runtime, now=now, desk_address=letter.desk_address)
-        result.outbox_ids.append(service.queue_mail(ticket, mail, now=now).id)
+    result.outbox_ids += tell_agents_of_note(
+        ticket, text, author_name=author.name, author_email=author.email, runtime=runtime,
+        now=now, desk_address=letter.desk_address)
 
 
 def _refuse(ticket: Ticket, letter: AgentLetter, reply: ParsedReply, runtime: Runtime,

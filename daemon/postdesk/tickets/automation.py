@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from postdesk.automation import Effect, EventFacts, RuleContext, RuleSet, TicketFacts, run_rules
+from postdesk.automation.snapshot import SNAPSHOT_EVENT, snapshot
 from postdesk.config.runtime import Runtime
 from postdesk.notify.ratelimit import automatic_mail_held_back
 from postdesk.store import fastsql, rule_lookups, ticket_lookups
@@ -136,6 +137,7 @@ def run_automations(ticket: Ticket, trigger: Trigger, runtime: Runtime, now: dat
     trigger.status_since = facts.status_changed_at
     result = run_rules(rules, trigger.event, facts, now=now,
                        context=rule_context(runtime, rules))
+    _record_snapshot(ticket, trigger, facts, bool(result.effects), now, work)
     for skipped in result.skipped:
         service.record_event(ticket, "rules.chain_stopped",
                              {"event": skipped.event.kind, "reason": skipped.reason},
@@ -149,6 +151,23 @@ def run_automations(ticket: Ticket, trigger: Trigger, runtime: Runtime, now: dat
         else:
             log.error("rule %s: no way to apply action %s", effect.rule, effect.action)
     return trigger.outbox_ids
+
+
+def _record_snapshot(ticket: Ticket, trigger: Trigger, facts: TicketFacts, fired: bool,
+                     now: datetime, work: UnitOfWork | None) -> None:
+    """Keep what the rules saw, for `postdesk rules explain` (`automation.snapshot`). The
+    scheduler's `schedule` event, offered to every open ticket each tick, is kept only
+    when a rule fired on it."""
+    event = trigger.event
+    if event.kind == "schedule" and not fired:
+        return
+    author = trigger.message.get("author")
+    data = snapshot(event, facts, message_id=trigger.message.get("id"),
+                    sender={"role": author.get("role"), "email": author.get("email"),
+                            "verified": bool(author.get("verified", True))}
+                    if author else None)
+    service.record_event(ticket, SNAPSHOT_EVENT, data,
+                         actor=event.author_email or "system", now=now, work=work)
 
 
 def rule_context(runtime: Runtime, rules: RuleSet | None = None) -> RuleContext:

@@ -13,6 +13,16 @@ macro:
     please switch the printer off and on again and tell us whether the
     error is gone (ticket #{ticket_id}).
 
+Or one YAML file per reply, `templates/replies/NAME.yaml`, with the text of each
+language under `text` and the optional commands (`postdesk.tickets.canned_yaml`):
+
+    commands: ["status waiting_for_customer", "tag printer"]
+    text:
+      en: |
+        Hello {customer_name}, please switch the printer off and on again.
+      pl: |
+        Dzień dobry {customer_name}, prosimy wyłączyć i włączyć drukarkę.
+
 Placeholders: {customer_name} (the requester's name, else their address),
 {customer_email}, {ticket_id}, {ticket_subject}, {agent_name} (the agent who
 sent `#reply`), {desk_name}; `{{` and `}}` write a brace. The language is
@@ -29,7 +39,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from postdesk.config.rulesfile import parse_yaml
+from postdesk.config.rulesfile import Node, parse_yaml
 from postdesk.config.settings import Settings
 from postdesk.config.shipped import shipped
 from postdesk.errors import RuleError
@@ -39,6 +49,7 @@ PLACEHOLDERS = ("customer_name", "customer_email", "ticket_id", "ticket_subject"
                 "agent_name", "desk_name")
 _FILE = re.compile(
     r"(?P<name>[a-z0-9][a-z0-9_-]{0,99})\.(?P<lang>[a-z]{2,3}(?:_[A-Za-z]{2,4})?)\.md")
+YAML_FILE = re.compile(r"(?P<name>[a-z0-9][a-z0-9_-]{0,99})\.yaml")
 _FIELD = re.compile(r"\{\{|\}\}|\{(?P<name>[^{}]*)\}|[{}]")
 
 
@@ -67,20 +78,30 @@ def parse_canned(name: str, language: str, text: str, display: str) -> CannedRep
         root = parse_yaml("\n" + "".join(lines[1:end]), display).root()
         if root.value is not None:
             root.check_keys(("commands",))
-            listed = root.as_mapping("a mapping with commands").get("commands")
-            if listed is not None and listed.value is not None:
-                commands = tuple(item.as_str("an agent command like 'status resolved'")
-                                 .strip().lstrip("#") for item in listed.as_list(
-                                     "a list of agent commands", allow_single=True))
+            commands = command_lines(root.as_mapping("a mapping with commands").get("commands"))
         body = "".join(lines[end + 1:])
-    for number, line in enumerate(text.splitlines(), start=1):
+    check_placeholders(text, display, first_line=1)
+    return CannedReply(name, language, body.strip("\n"), commands, display)
+
+
+def command_lines(listed: Node | None) -> tuple[str, ...]:
+    """The `commands:` of a reply: agent commands' words, without `#`."""
+    if listed is None or listed.value is None:
+        return ()
+    return tuple(item.as_str("an agent command like 'status resolved'").strip().lstrip("#")
+                 for item in listed.as_list("a list of agent commands", allow_single=True))
+
+
+def check_placeholders(text: str, display: str, *, first_line: int) -> None:
+    """RuleError `file:line: unknown placeholder` (`first_line`: the file's line of the
+    text's first line)."""
+    for number, line in enumerate(text.splitlines(), start=first_line):
         for match in _FIELD.finditer(line):
             if match[0] in ("{", "}") or (match["name"] is not None
                                           and match["name"] not in PLACEHOLDERS):
                 raise RuleError(f"{display}:{number}: unknown placeholder '{match[0]}'; known: "
                                 + ", ".join(f"{{{p}}}" for p in PLACEHOLDERS)
                                 + " ('{{' and '}}' write a brace)")
-    return CannedReply(name, language, body.strip("\n"), commands, display)
 
 
 def fill(reply: CannedReply, values: Mapping[str, str]) -> str:
@@ -105,6 +126,12 @@ def reply_files(folders: Iterable[tuple[Path, str]]) -> dict[tuple[str, str], tu
             if match is not None:
                 found.setdefault((match["name"], match["lang"]),
                                  (path, f"{display}/{path.name}"))
+        for path in sorted(folder.glob("*.yaml")):
+            match = YAML_FILE.fullmatch(path.name)
+            if match is not None:
+                shown = f"{display}/{path.name}"
+                for language in yaml_languages(path, shown):
+                    found.setdefault((match["name"], language), (path, shown))
     return found
 
 
@@ -115,7 +142,10 @@ def load_reply(files: Mapping[tuple[str, str], tuple[Path, str]], name: str,
         found = files.get((name, language))
         if found is not None:
             path, display = found
-            return parse_canned(name, language, path.read_text(encoding="utf-8"), display)
+            text = path.read_text(encoding="utf-8")
+            if path.suffix == ".yaml":
+                return parse_canned_yaml(name, language, text, display)
+            return parse_canned(name, language, text, display)
     return None
 
 
@@ -124,10 +154,11 @@ def reply_names(files: Mapping[tuple[str, str], tuple[Path, str]]) -> tuple[str,
 
 
 def unnamed_files(folders: Iterable[tuple[Path, str]]) -> list[str]:
-    """Files in a replies folder whose name is not NAME.<lang>.md (they would never be used)."""
+    """Files in a replies folder named neither NAME.<lang>.md nor NAME.yaml (never used)."""
     return [f"{display}/{path.name}" for folder, display in folders if folder.is_dir()
             for path in sorted(folder.iterdir())
-            if path.is_file() and not _FILE.fullmatch(path.name) and path.name != "README.md"]
+            if path.is_file() and not _FILE.fullmatch(path.name)
+            and not YAML_FILE.fullmatch(path.name) and path.name != "README.md"]
 
 
 def reply_folders(settings: Settings) -> list[tuple[Path, str]]:
@@ -135,3 +166,7 @@ def reply_folders(settings: Settings) -> list[tuple[Path, str]]:
     own = settings.path(settings.paths.templates) / REPLIES_FOLDER
     return [(own, f"{settings.paths.templates.rstrip('/')}/{REPLIES_FOLDER}"),
             (shipped("templates") / REPLIES_FOLDER, f"(shipped) templates/{REPLIES_FOLDER}")]
+
+
+# the YAML form reuses the checks above; imported last, as it imports them
+from postdesk.tickets.canned_yaml import parse_canned_yaml, yaml_languages  # noqa: E402

@@ -112,7 +112,7 @@ def _merge(ticket: Ticket, params: Mapping[str, Any], by: ChangedBy) -> Change |
     if into.id == ticket.id:  # the other ticket was merged into this one: nothing to move
         return None
     service.merge_tickets(ticket, into, closed_status=params["status"], actor=by.actor,
-                          now=by.now, work=by.work)
+                          now=by.now, rule=by.rule, work=by.work)
     return Change("status.changed", old, ticket.status) if old != ticket.status else None
 
 

@@ -34,6 +34,7 @@ from postdesk.tickets.commands import (
 )
 from postdesk.tickets.effects import Change, ChangedBy, apply_effect
 from postdesk.tickets.mailing import MailRequest, build_mail
+from postdesk.tickets.note_notify import tell_agents_of_note
 from postdesk.tickets.unit_of_work import UnitOfWork
 
 
@@ -86,11 +87,15 @@ def apply_command(ticket: Ticket, line: str, operator: Operator) -> OperatorResu
 
 
 def add_note(ticket: Ticket, text: str, operator: Operator) -> OperatorResult:
-    """An internal note by the operator (the `add_note` effect, as a rule's note)."""
+    """An internal note by the operator (the `add_note` effect, as a rule's note); the
+    ticket's agents hear of it as of an agent's `#note`."""
     result = OperatorResult()
     by = ChangedBy(operator.actor, operator.now, work=operator.work)
     _apply(ticket, [Effect("add_note", {"text": text}, rule="", auditor=True)], by, operator,
            result)
+    result.outbox_ids += tell_agents_of_note(
+        ticket, text, author_name=operator.actor, author_email="",
+        runtime=operator.runtime, now=operator.now, desk_address=operator.desk_address)
     return result
 
 

@@ -198,7 +198,7 @@ def link_tickets(ticket: Ticket, other: Ticket | int, kind: str, *, actor: str,
 
 
 def merge_tickets(ticket: Ticket, into: Ticket, *, closed_status: str, actor: str,
-                  now: datetime, work: UnitOfWork | None = None) -> int:
+                  now: datetime, rule: str | None = None, work: UnitOfWork | None = None) -> int:
     """Move `ticket`'s messages (with their attachments) and people into `into`; `ticket`
     stays as a pointer (`merged_into`, a closed status) so that later mail to it threads
     into `into`. Returns how many messages moved."""
@@ -212,13 +212,13 @@ def merge_tickets(ticket: Ticket, into: Ticket, *, closed_status: str, actor: st
     ticket.merged_into = into.id
     fastsql.save_fields(ticket, [Ticket.merged_into])
     set_status(ticket, closed_status, actor=actor, now=now, reason=f"merged into #{into.id}",
-               work=work)
+               rule=rule, work=work)
     record_event(ticket, "ticket.merged", {"into": into.id, "messages": moved}, actor=actor,
-                 now=now, work=work)
+                 now=now, rule=rule, work=work)
     into.updated_at = now
     fastsql.save_fields(into, [Ticket.updated_at])
     record_event(into, "ticket.merged_in", {"from": ticket.id, "messages": moved}, actor=actor,
-                 now=now, work=work)
+                 now=now, rule=rule, work=work)
     return int(moved)
 
 

@@ -33,6 +33,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from postdesk.config.rulesfile import Node, load_yaml, parse_yaml, suggest
+from postdesk.notify.i18n import normalize_language
 
 TEAMS_FILE = "teams.yaml"
 
@@ -209,6 +210,9 @@ def _language(node: Node) -> str:
     if not match:
         raise node.error(f"'{written}' is not a language tag; write it like en, pl, "
                          f"pt_BR or zh_Hant_TW")
+    if normalize_language(written) is None:
+        raise node.error(f"unknown language '{written}' (Babel knows no such language); "
+                         f"write one like en, pl, de or pt_BR")
     language, script, region = match.groups()
     parts = [language.lower(), script.title() if script else "", (region or "").upper()]
     return "_".join(p for p in parts if p)

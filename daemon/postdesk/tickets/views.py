@@ -38,6 +38,10 @@ if TYPE_CHECKING:
 #: with stored clocks need it, so a command can pass the function.
 SlaSource: TypeAlias = "SlaConfig | Callable[[], SlaConfig | None] | None"
 
+#: Events kept for `rules explain` (`automation.snapshot.SNAPSHOT_EVENT`; a literal here:
+#: listing tickets must not load the rules engine), not part of a ticket's activity.
+HIDDEN_EVENTS = frozenset({"rules.evaluated"})
+
 #: Tickets read per query when a list is streamed.
 CHUNK = 500
 
@@ -166,7 +170,7 @@ def ticket_detail(ticket_id: int, statuses: StatusBook = DEFAULT_BOOK, *,
         "events": [
             {"kind": event.kind, "data": event.data, "actor": event.actor, "rule": event.rule,
              "created_at": _iso(event.created_at)}
-            for event in thread.events
+            for event in thread.events if event.kind not in HIDDEN_EVENTS
         ],
     }
 
