@@ -15,6 +15,7 @@ from postdesk.automation import (
     parse_rules,
     run_rules,
 )
+from postdesk.errors import RuleError
 from rule_facts import NOW, ticket_facts
 
 TICKET = ticket_facts(
@@ -148,3 +149,12 @@ def test_explain_names_the_first_failing_condition_in_words() -> None:
     assert reasons["either"] == (
         "none of the `any:` alternatives holds: priority is 'normal', rule wants one of "
         "['high'] | tags are ['vip'], rule wants one of ['gold']")
+
+
+def test_says_solved_reads_the_event_and_is_validated() -> None:
+    solved = replace(MAIL, says_solved=True)
+    assert holds("{says_solved: true}", event=solved)
+    assert not holds("{says_solved: true}")
+    assert holds("{says_solved: false}")
+    with pytest.raises(RuleError, match="automation.yaml:4: expected true or false"):
+        holds("{says_solved: maybe}")

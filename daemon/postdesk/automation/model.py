@@ -56,6 +56,9 @@ class EventFacts:
     subject: str = ""
     body: str = ""
     has_attachment: bool = False
+    #: The customer's (or participant's) new text says the problem is solved ("works now",
+    #: "rozwiązane", "已解决"; `postdesk.mail.solved`), not after a negation.
+    says_solved: bool = False
     old: str | None = None
     new: str | None = None
     caused_by_rule: str | None = None

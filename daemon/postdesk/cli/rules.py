@@ -64,6 +64,7 @@ def rules_group() -> None:
 @click.pass_obj
 def explain_command(obj: Any, ticket_id: int) -> None:
     """Replay a ticket's events against the current rules and say why each rule (did not) fire."""
+    from postdesk.mail.solved import says_solved
     from postdesk.store.ticket_history import message_by_id, ticket_events
     from postdesk.store.ticket_reads import ticket_by_id
     from postdesk.tickets.automation import facts_of
@@ -87,7 +88,8 @@ def explain_command(obj: Any, ticket_id: int) -> None:
                 continue
             replay = EventFacts(
                 event.kind, author_role="customer", author_email=event.actor,
-                subject=ticket.subject, body=message.text if message is not None else "")
+                subject=ticket.subject, body=message.text if message is not None else "",
+                says_solved=message is not None and says_solved(message.text) is not None)
         else:
             continue
         click.echo(f"{event.created_at:%Y-%m-%d %H:%M} ", nl=False)
@@ -105,6 +107,7 @@ def test_command(obj: Any, mail: Path, role: str) -> None:
     from postdesk.mail.classify import classify
     from postdesk.mail.parse import load_message, parse_loaded
     from postdesk.mail.sender_fallback import NO_SENDER_ADDRESS, is_unknown_sender, with_sender
+    from postdesk.mail.solved import says_solved
 
     settings: Settings = obj.settings
     raw = mail.read_bytes()
@@ -127,7 +130,8 @@ def test_command(obj: Any, mail: Path, role: str) -> None:
         created_at=now, status_changed_at=now, last_customer_message_at=now)
     event = EventFacts("ticket.created" if role == "customer" else "message.received",
                        author_role=role, author_email=sender, subject=parsed.subject,
-                       body=parsed.text, has_attachment=bool(parsed.attachments))
+                       body=parsed.text, has_attachment=bool(parsed.attachments),
+                       says_solved=says_solved(parsed.text) is not None)
     _print_run(event, ticket, _rules(settings), now, settings)
     if not verdict.may_auto_reply:
         click.echo("(mail to the customer would be suppressed: " + verdict.reason + ")")

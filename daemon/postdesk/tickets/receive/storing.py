@@ -8,6 +8,7 @@ from typing import Any
 from postdesk.automation import EventFacts
 from postdesk.mail.parse import ParsedMail
 from postdesk.mail.reply import extract_reply
+from postdesk.mail.solved import says_solved
 from postdesk.store.models import Message, Ticket
 from postdesk.tickets import service
 from postdesk.tickets.automation import Trigger
@@ -45,7 +46,8 @@ def customer_trigger(kind: str, role: str, mail: Arrived, text: str | None = Non
     body = parsed.text if text is None else text
     event = EventFacts(kind=kind, author_role=role, author_email=parsed.sender.normalized,
                        subject=parsed.subject, body=body,
-                       has_attachment=bool(parsed.attachments))
+                       has_attachment=bool(parsed.attachments),
+                       says_solved=says_solved(body) is not None)
     message: dict[str, Any] = {"author": {"name": parsed.sender.name,
                                           "email": parsed.sender.normalized, "role": role,
                                           "verified": verified}}
