@@ -3,10 +3,16 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
-from mailbuild import customer_mail, processed, send_mail, wait_for
+from mailbuild import customer_mail, mails_to, processed, send_mail, wait_for
 from postdesk.store.models import Event, Ticket
+
+POSTDESK = str(Path(sys.executable).with_name("postdesk"))
 
 SOLVED_RULE = """rules:
   - name: customer-says-solved
@@ -50,3 +56,88 @@ def test_a_rule_on_says_solved_resolves_when_the_customer_says_so(make_settings,
     assert Ticket.get().status == "resolved"
     [change] = Event.select().where(Event.kind == "status.changed")
     assert change.rule == "customer-says-solved"
+
+
+TEAMS = """teams:
+  - name: support
+    agents:
+      - {email: agent@example.com, name: "Support"}
+"""
+
+FORWARD = """Please have a look at the invoice below, the amount is wrong.
+
+Zoë
+
+---------- Forwarded message ---------
+From: Shop <shop@shop.example>
+Date: Mon, Dec 1, 2026 at 10:00 AM
+Subject: Invoice
+To: <zoe@customer.example>
+
+Dear customer, your invoice 2026/12/004 is attached.
+"""
+
+
+def _show(settings, sqlite_url: str, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POSTDESK_")}
+    env["POSTDESK_DATABASE_URL"] = sqlite_url
+    config = Path(settings.path(settings.paths.rules)).parent / "postdesk.toml"
+    return subprocess.run([POSTDESK, "--config", str(config), "ticket", "show", *args],
+                          capture_output=True, timeout=60, env=env, text=True)
+
+
+def test_a_forward_shows_the_customers_words_and_keeps_the_forward_as_a_part(
+        make_settings, sqlite_url, start_daemon):
+    settings = make_settings(sqlite_url)
+    (Path(settings.path(settings.paths.rules)) / "teams.yaml").write_text(TEAMS)
+    daemon = start_daemon(settings)
+    send_mail(daemon, customer_mail(subject="Fwd: Invoice", body=FORWARD))
+    [notification] = wait_for(lambda: mails_to(daemon, "agent@example.com"))
+    text = notification.get_body(("plain",)).get_content()
+    assert "the amount is wrong" in text and "2026/12/004" not in text
+    [forwarded] = list(notification.iter_attachments())
+    assert forwarded.get_filename() == "forwarded.txt"
+    assert "Dear customer, your invoice 2026/12/004" in forwarded.get_content()
+
+    shown = json.loads(_show(settings, sqlite_url, "1", "--json").stdout)
+    [message] = shown["messages"]
+    assert message["text"].startswith("Please have a look") and "2026/12/004" not in message["text"]
+    assert [a["filename"] for a in message["attachments"]] == ["forwarded.txt"]
+    assert message["hidden_text"] and "whole_text" not in message
+    table = _show(settings, sqlite_url, "1").stdout
+    assert "forwarded.txt" in table and "--full shows it" in table
+    full = _show(settings, sqlite_url, "1", "--full").stdout
+    assert "Dear customer, your invoice 2026/12/004" in full
+    assert "Dear customer" in json.loads(
+        _show(settings, sqlite_url, "1", "--full", "--json").stdout)["messages"][0]["whole_text"]
+
+
+def test_quoted_history_is_expandable_and_a_reply_with_nothing_new_is_flagged(
+        make_settings, sqlite_url, start_daemon):
+    settings = make_settings(sqlite_url)
+    (Path(settings.path(settings.paths.rules)) / "teams.yaml").write_text(TEAMS)
+    daemon = start_daemon(settings)
+    send_mail(daemon, customer_mail())
+    wait_for(processed(1))
+    _follow_up(daemon, "Still broken." + HISTORY, 1)
+    # a client that put the history without quote marks, and nothing above it
+    _follow_up(daemon, "On Sun, 22 Nov 2026 at 12:04, Example Support <support@example.com> "
+                       "wrote:\nHas this solved your problem?\n", 2)
+    def replied() -> list[str]:
+        texts = [m.get_body(("plain",)).get_content()
+                 for m in mails_to(daemon, "agent@example.com")]
+        return [t for t in texts if "has replied" in t]
+
+    texts = wait_for(lambda: len(replied()) == 2 and replied())
+    flagged = [t for t in texts if "Nothing new was found in this reply" in t]
+    assert len(flagged) == 1 and "Has this solved your problem?" in flagged[0]
+
+    shown = json.loads(_show(settings, sqlite_url, "1", "--json").stdout)
+    first, still, whole = shown["messages"]
+    assert still["text"] == "Still broken." and still["hidden_text"]
+    assert not still["text_is_whole"] and whole["text_is_whole"]
+    assert whole["text"].endswith("Has this solved your problem?")
+    table = _show(settings, sqlite_url, "1").stdout
+    assert "nothing new found in this reply" in table
+    full = json.loads(_show(settings, sqlite_url, "1", "--full", "--json").stdout)
+    assert "> Has this solved your problem?" in full["messages"][1]["whole_text"]

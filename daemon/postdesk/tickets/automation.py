@@ -215,6 +215,8 @@ def _agent_facts(ticket: Ticket, trigger: Trigger, runtime: Runtime, now: dateti
                                    "attachments": listed}
         if "author" in trigger.message:
             context["author"] = trigger.message["author"]
+        if trigger.message.get("whole"):
+            context["whole"] = True
         trigger.agent_facts = {"attach": tuple(attach), "context": context}
     return trigger.agent_facts
 

@@ -44,14 +44,14 @@ class JoinTicket:
         on_ticket = (customer.id == ticket.requester_id
                      or customer.email in ticket_lookups.participant_emails(ticket.id))
         note_refused_agent(ticket, receiving)
-        stored = store_mail(ticket, mail, customer.email, "public", receiving, follow_up=True)
+        stored, shown = store_mail(ticket, mail, customer.email, "public", receiving, follow_up=True)
         if self.reopen:
             service.set_status(ticket, REOPENED_STATUS, actor=customer.email, now=receiving.now,
                                reason="the customer wrote again", work=receiving.work)
         role = "customer" if customer.id == ticket.requester_id else "participant"
         outbox_ids = run_automations(
             ticket, customer_trigger("message.received", role, mail, text=stored.text,
-                                     stored=stored,
+                                     stored=stored, whole=shown.whole,
                                      verified=on_ticket and not refused_agent(receiving)),
             receiving.runtime, receiving.now, work=receiving.work)
         return Outcome("done", ticket_id=ticket.id, outbox_ids=tuple(outbox_ids),
