@@ -133,7 +133,7 @@ def test_quoted_history_is_expandable_and_a_reply_with_nothing_new_is_flagged(
     assert len(flagged) == 1 and "Has this solved your problem?" in flagged[0]
 
     shown = json.loads(_show(settings, sqlite_url, "1", "--json").stdout)
-    first, still, whole = shown["messages"]
+    _first, still, whole = shown["messages"]
     assert still["text"] == "Still broken." and still["hidden_text"]
     assert not still["text_is_whole"] and whole["text_is_whole"]
     assert whole["text"].endswith("Has this solved your problem?")

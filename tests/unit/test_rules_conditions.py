@@ -152,9 +152,15 @@ def test_explain_names_the_first_failing_condition_in_words() -> None:
 
 
 def test_says_solved_reads_the_event_and_is_validated() -> None:
-    solved = replace(MAIL, says_solved=True)
-    assert holds("{says_solved: true}", event=solved)
-    assert not holds("{says_solved: true}")
+    read: list[str] = []
+
+    def reader(text: str) -> bool:
+        read.append(text)
+        return True
+
+    assert holds("{says_solved: true}", event=replace(MAIL, solved_reader=reader))
+    assert read == [MAIL.body]  # the event's new text, read when a rule asks
+    assert not holds("{says_solved: true}")  # nothing to read with: not a customer's mail
     assert holds("{says_solved: false}")
-    with pytest.raises(RuleError, match="automation.yaml:4: expected true or false"):
+    with pytest.raises(RuleError, match=r"automation\.yaml:4: expected true or false"):
         holds("{says_solved: maybe}")

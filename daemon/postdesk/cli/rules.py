@@ -64,7 +64,7 @@ def rules_group() -> None:
 @click.pass_obj
 def explain_command(obj: Any, ticket_id: int) -> None:
     """Replay a ticket's events against the current rules and say why each rule (did not) fire."""
-    from postdesk.mail.solved import says_solved
+    from postdesk.mail.solved import is_solved
     from postdesk.store.ticket_history import message_by_id, ticket_events
     from postdesk.store.ticket_reads import ticket_by_id
     from postdesk.tickets.automation import facts_of
@@ -89,7 +89,7 @@ def explain_command(obj: Any, ticket_id: int) -> None:
             replay = EventFacts(
                 event.kind, author_role="customer", author_email=event.actor,
                 subject=ticket.subject, body=message.text if message is not None else "",
-                says_solved=message is not None and says_solved(message.text) is not None)
+                solved_reader=is_solved)
         else:
             continue
         click.echo(f"{event.created_at:%Y-%m-%d %H:%M} ", nl=False)
@@ -107,7 +107,7 @@ def test_command(obj: Any, mail: Path, role: str) -> None:
     from postdesk.mail.classify import classify
     from postdesk.mail.parse import load_message, parse_loaded
     from postdesk.mail.sender_fallback import NO_SENDER_ADDRESS, is_unknown_sender, with_sender
-    from postdesk.mail.solved import says_solved
+    from postdesk.mail.solved import is_solved
 
     settings: Settings = obj.settings
     raw = mail.read_bytes()
@@ -131,7 +131,7 @@ def test_command(obj: Any, mail: Path, role: str) -> None:
     event = EventFacts("ticket.created" if role == "customer" else "message.received",
                        author_role=role, author_email=sender, subject=parsed.subject,
                        body=parsed.text, has_attachment=bool(parsed.attachments),
-                       says_solved=says_solved(parsed.text) is not None)
+                       solved_reader=is_solved)
     _print_run(event, ticket, _rules(settings), now, settings)
     if not verdict.may_auto_reply:
         click.echo("(mail to the customer would be suppressed: " + verdict.reason + ")")

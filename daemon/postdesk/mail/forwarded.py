@@ -36,6 +36,9 @@ FORWARD_SUBJECT = re.compile(
     + r")\s*(?:\[\d+\])?\s*[:\uff1a]",
     re.IGNORECASE)
 
+#: A forward's introduction line ("Begin forwarded message:") is no longer than this.
+_INTRO_REACH = 60
+
 #: Lines a client puts right above a forwarded header block ("_____", "-----Original...").
 _RULE_ABOVE = 2
 
@@ -56,11 +59,14 @@ def split_forwarded(text: str, subject: str = "") -> Forward | None:
     forwarding = bool(FORWARD_SUBJECT.match(subject[: rp.MAX_PATTERN_LINE]))
     for i, whole in enumerate(lines):
         line = whole[: rp.MAX_PATTERN_LINE]
-        if rp.QUOTE_LINE.match(line):
+        # Substring tests first: every line of every mail comes through here.
+        if ">" in line[:4] and rp.QUOTE_LINE.match(line):
             return None
-        if rp.FORWARD_MARKER.match(line):
+        head = line.lstrip()
+        dashes = head.startswith("--")
+        if (dashes or len(head) <= _INTRO_REACH) and rp.FORWARD_MARKER.match(line):
             return _split(lines, i)
-        if rp.ORIGINAL_MESSAGE.match(line) and not forwarding:
+        if dashes and not forwarding and rp.ORIGINAL_MESSAGE.match(line):
             return None
         if header_block_at(lines, i):
             return _split(lines, _block_start(lines, i)) if forwarding else None

@@ -44,7 +44,8 @@ class JoinTicket:
         on_ticket = (customer.id == ticket.requester_id
                      or customer.email in ticket_lookups.participant_emails(ticket.id))
         note_refused_agent(ticket, receiving)
-        stored, shown = store_mail(ticket, mail, customer.email, "public", receiving, follow_up=True)
+        stored, shown = store_mail(ticket, mail, customer.email, "public", receiving,
+                                   follow_up=True)
         if self.reopen:
             service.set_status(ticket, REOPENED_STATUS, actor=customer.email, now=receiving.now,
                                reason="the customer wrote again", work=receiving.work)

@@ -9,7 +9,7 @@ from postdesk.automation import EventFacts
 from postdesk.mail.parse import ParsedMail
 from postdesk.mail.reply import extract_reply
 from postdesk.mail.shown_text import ShownText, shown_text
-from postdesk.mail.solved import says_solved
+from postdesk.mail.solved import is_solved
 from postdesk.store.models import Message, Ticket
 from postdesk.tickets import service
 from postdesk.tickets.automation import Trigger
@@ -59,7 +59,7 @@ def customer_trigger(kind: str, role: str, mail: Arrived, text: str | None = Non
     event = EventFacts(kind=kind, author_role=role, author_email=parsed.sender.normalized,
                        subject=parsed.subject, body=body,
                        has_attachment=bool(parsed.attachments),
-                       says_solved=says_solved(body) is not None)
+                       solved_reader=is_solved)
     message: dict[str, Any] = {"author": {"name": parsed.sender.name,
                                           "email": parsed.sender.normalized, "role": role,
                                           "verified": verified}}
