@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import smtplib
 import subprocess
 import sys
 from pathlib import Path
 
-from mailbuild import customer_mail, mails_to, processed, send_mail, wait_for
-from postdesk.store.models import Event, Ticket
+from mailbuild import customer_mail, mails_to, processed, read_outgoing, send_mail, wait_for
+from postdesk.store.models import Event, Message, Ticket
 
 POSTDESK = str(Path(sys.executable).with_name("postdesk"))
 
@@ -141,3 +142,28 @@ def test_quoted_history_is_expandable_and_a_reply_with_nothing_new_is_flagged(
     assert "nothing new found in this reply" in table
     full = json.loads(_show(settings, sqlite_url, "1", "--full", "--json").stdout)
     assert "> Has this solved your problem?" in full["messages"][1]["whole_text"]
+
+
+def test_a_read_receipt_for_the_acknowledgment_is_not_answered_nor_a_ticket(
+        make_settings, sqlite_url, start_daemon):
+    daemon = start_daemon(make_settings(sqlite_url))
+    send_mail(daemon, customer_mail())
+    [ack] = wait_for(lambda: read_outgoing(daemon.outgoing))
+    receipt = (
+        "From: Zoë Kowalska <zoe@customer.example>\r\nTo: support@example.com\r\n"
+        f"Subject: Read: {ack['Subject']}\r\nMessage-ID: <mdn-1@customer.example>\r\n"
+        "MIME-Version: 1.0\r\nContent-Type: multipart/report; "
+        'report-type=disposition-notification; boundary="b1"\r\n\r\n--b1\r\n'
+        "Content-Type: text/plain\r\n\r\nYour message was displayed.\r\n\r\n--b1\r\n"
+        "Content-Type: message/disposition-notification\r\n\r\n"
+        "Reporting-UA: pc.customer.example; Thunderbird\r\n"
+        "Final-Recipient: rfc822;zoe@customer.example\r\n"
+        f"Original-Message-ID: {ack['Message-ID']}\r\n"
+        "Disposition: manual-action/MDN-sent-manually; displayed\r\n\r\n--b1--\r\n")
+    with smtplib.SMTP(*daemon.address) as client:
+        client.sendmail("zoe@customer.example", ["support@example.com"], receipt.encode())
+    wait_for(processed(2))
+    assert Ticket.select().count() == 1
+    assert len(read_outgoing(daemon.outgoing)) == 1  # the acknowledgment only
+    [note] = Message.select().where(Message.message_id == "mdn-1@customer.example")
+    assert note.ticket_id == Ticket.get().id and note.visibility == "internal"
