@@ -98,3 +98,18 @@ def test_western_text_labelled_latin1_stays_as_labelled(text: str) -> None:
 def test_cyrillic_windows_1251_undeclared_stays_cyrillic() -> None:
     for text in ("Привет, как дела? Жду ответа", "Счёт на оплату", "меня зовут Юля"):
         assert decode_undeclared(text.encode("cp1251")) == text
+
+
+@pytest.mark.parametrize(("name", "codec"), [("τιμολόγιο.pdf", "iso-8859-7"),
+                                             ("報價單.pdf", "big5"),
+                                             ("Größe für Köln.pdf", "latin-1"),
+                                             ("ÀÉÎÕÜ.pdf", "latin-1")])
+def test_rfc2231_file_name_labelled_iso_8859_1(name: str, codec: str) -> None:
+    encoded = "".join(f"%{byte:02X}" for byte in name.encode(codec)).encode()
+    raw = (b"From: customer@example.com\r\nTo: support@desk.example\r\nSubject: files\r\n"
+           b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=BB\r\n\r\n--BB\r\n"
+           b"Content-Type: text/plain\r\n\r\nattached\r\n--BB\r\n"
+           b"Content-Type: application/pdf\r\n"
+           b"Content-Disposition: attachment; filename*=iso-8859-1''" + encoded + b"\r\n"
+           b"Content-Transfer-Encoding: base64\r\n\r\nJVBERi0=\r\n--BB--\r\n")
+    assert [a.filename for a in parse_message(raw).attachments] == [name]
