@@ -104,7 +104,8 @@ def _filename_stdlib(part: Message) -> str | None:
 
 
 # An RFC 2231 file name labelled ISO-8859-1 ("filename*=iso-8859-1''%C4%E5...").
-_LATIN_RFC2231 = re.compile(r"(?i)\b(?:file)?name\*(?:0\*)?\s*=\s*\"?(?:iso[-_]?8859[-_]?1|latin-?1)'")
+_LATIN_RFC2231 = re.compile(
+    r"(?i)\b(?:file)?name\*(?:0\*)?\s*=\s*\"?(?:iso[-_]?8859[-_]?1|latin-?1)'")
 
 
 def _latin_label_checked(raw: str, name: str) -> str:
