@@ -5,10 +5,10 @@ invoice is wrong") above the forwarded mail. Those lines are the message; the
 forwarded block is kept whole beside it (stored as a ``forwarded.txt`` part), never
 dropped and never cut as quoted history. The block starts at:
 
-* a forward marker line: Gmail's "---------- Forwarded message ---------",
-  Thunderbird's "-------- Weitergeleitete Nachricht --------", Apple Mail's
-  "Begin forwarded message:", in every language of
-  :mod:`postdesk.mail.reply_languages`;
+* a forward marker line between dashes: Gmail's "---------- Forwarded message
+  ---------", Thunderbird's "-------- Weitergeleitete Nachricht --------", in every
+  language of :mod:`postdesk.mail.reply_languages`; in a mail whose subject says it
+  is forwarded, also Apple Mail's "Begin forwarded message:";
 * in a mail whose subject says it is forwarded ("Fwd:", "WG:", "PD:", "TR:", "RV:"),
   the first history block: Outlook's header block ("From: ... Sent: ...", "Von: ...
   Gesendet: ...", "De : ... Envoyé : ..."), with the rule or "Original Message" line
@@ -53,23 +53,26 @@ class Forward:
 
 def split_forwarded(text: str, subject: str = "") -> Forward | None:
     """``text`` split where a forwarded mail starts, or None when it forwards nothing."""
-    if not text:
+    forwarding = bool(FORWARD_SUBJECT.match(subject[: rp.MAX_PATTERN_LINE]))
+    # Every mail comes through here: one substring search settles most of them.
+    if not text or (not forwarding and "--" not in text):
         return None
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    forwarding = bool(FORWARD_SUBJECT.match(subject[: rp.MAX_PATTERN_LINE]))
     for i, whole in enumerate(lines):
         line = whole[: rp.MAX_PATTERN_LINE]
-        # Substring tests first: every line of every mail comes through here.
         if ">" in line[:4] and rp.QUOTE_LINE.match(line):
             return None
         head = line.lstrip()
         dashes = head.startswith("--")
-        if (dashes or len(head) <= _INTRO_REACH) and rp.FORWARD_MARKER.match(line):
+        marker_here = dashes or (forwarding and len(head) <= _INTRO_REACH)
+        if marker_here and rp.FORWARD_MARKER.match(line):
             return _split(lines, i)
         if dashes and not forwarding and rp.ORIGINAL_MESSAGE.match(line):
             return None
-        if header_block_at(lines, i):
-            return _split(lines, _block_start(lines, i)) if forwarding else None
+        if forwarding and header_block_at(lines, i):
+            return _split(lines, _block_start(lines, i))
+        if not forwarding and ":" in line[:_INTRO_REACH] and header_block_at(lines, i):
+            return None  # the history of a reply comes first
     return None
 
 
