@@ -39,6 +39,9 @@ FORWARD_SUBJECT = re.compile(
 #: A forward's introduction line ("Begin forwarded message:") is no longer than this.
 _INTRO_REACH = 60
 
+#: "--" runs in a text up to which its lines are read one by one (`_dashed_marker_in`).
+_FEW_DASHES = 8
+
 #: Lines a client puts right above a forwarded header block ("_____", "-----Original...").
 _RULE_ABOVE = 2
 
@@ -54,10 +57,14 @@ class Forward:
 def split_forwarded(text: str, subject: str = "") -> Forward | None:
     """``text`` split where a forwarded mail starts, or None when it forwards nothing."""
     forwarding = bool(FORWARD_SUBJECT.match(subject[: rp.MAX_PATTERN_LINE]))
-    # Every mail comes through here: one substring search settles most of them.
+    # Every mail comes through here: without a forward subject, one search of the text
+    # for a dashed marker line settles it (most mails have none).
     if not text or (not forwarding and "--" not in text):
         return None
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not forwarding and not _dashed_marker_in(text):
+        return None
+    lines = text.split("\n")
     for i, whole in enumerate(lines):
         line = whole[: rp.MAX_PATTERN_LINE]
         if ">" in line[:4] and rp.QUOTE_LINE.match(line):
@@ -74,6 +81,23 @@ def split_forwarded(text: str, subject: str = "") -> Forward | None:
         if not forwarding and ":" in line[:_INTRO_REACH] and header_block_at(lines, i):
             return None  # the history of a reply comes first
     return None
+
+
+def _dashed_marker_in(text: str) -> bool:
+    """True when a line holding "--" is a forward marker. A mail has a few such lines (a
+    signature's "-- "), read one by one; past `_FEW_DASHES`, one regex pass over the text
+    is cheaper than a Python loop over thousands of them."""
+    if text.count("--", 0, _FEW_DASHES * 1000) > _FEW_DASHES:
+        return rp.FORWARD_DASH_LINE.search(text) is not None
+    found = text.find("--")
+    while found != -1:
+        start = text.rfind("\n", 0, found) + 1
+        end = text.find("\n", found)
+        end = len(text) if end == -1 else end
+        if rp.FORWARD_MARKER.match(text[start : min(end, start + rp.MAX_PATTERN_LINE)]):
+            return True
+        found = text.find("--", end)
+    return False
 
 
 def _block_start(lines: list[str], i: int) -> int:
