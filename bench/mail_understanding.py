@@ -18,10 +18,11 @@ temporary folder, removed afterwards; ``--peers-venv`` keeps and reuses one). Wh
 cannot be installed the reason is printed and its column shows "n/a".
 
 Robots: per corpus, a confusion table of the expected category (bounce, delivery
-warning, feedback report, delivery report, auto-reply, not a robot) against what
-``classify`` says, and the figures the desk's users notice: robots answered
-(``may_auto_reply``), robots that open a ticket (kind normal or bulk), and addresses
-a delivery warning would mark as bouncing (hard recipients of a "delayed" mail).
+warning, feedback report, delivery report, auto-reply, read receipt, not a robot)
+against what ``classify`` says of the mail as the desk's own loader reads it, and the
+figures the desk's users notice: robots answered (``may_auto_reply``), robots that open
+a ticket (kind normal or bulk), and addresses a delivery warning would mark as bouncing
+(hard recipients of a "delayed" mail).
 """
 
 from __future__ import annotations
@@ -34,9 +35,6 @@ import sys
 import tempfile
 from collections import Counter
 from collections.abc import Iterator
-from email import policy
-from email.message import EmailMessage
-from email.parser import BytesParser
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,13 +44,18 @@ from reply_cases import CASES, CORPUS, Case, normalise  # noqa: E402
 
 from postdesk.mail.classify import DeskIdentity, classify  # noqa: E402
 from postdesk.mail.htmltext import html_to_text  # noqa: E402
+from postdesk.mail.loading import load_message  # noqa: E402
 from postdesk.mail.reply import Reply, extract_reply  # noqa: E402
 
 PEERS = {"talon": "talon", "erp": "email-reply-parser"}
 DESK = DeskIdentity(frozenset({"desk.example.test"}), "X-Postdesk-Loop", "desk-1",
                     frozenset({"support@desk.example.test"}))
 ROBOT_CATEGORIES = ("bounce", "delayed", "feedback-report", "delivered", "auto-reply",
-                    "not-robot")
+                    "read-receipt", "not-robot")
+# mimekit's test messages say what they are in their names (and their report parts).
+MIMEKIT_ROBOTS = (("bounce", "bounce"), ("delivery-status", "bounce"),
+                  ("feedback-report", "feedback-report"),
+                  ("disposition-notification", "read-receipt"))
 KINDS = ("bounce", "auto_reply", "loop", "bulk", "normal")
 
 # Runs inside the peers' environment: JSON cases on stdin, JSON outputs on stdout.
@@ -219,6 +222,11 @@ def robot_cases() -> Iterator[tuple[str, str, Path]]:
                 else:
                     category = "bounce" if entry[key] is True else "not-robot"
                 yield corpus, category, CORPUS / corpus / name
+    mimekit = CORPUS / "mimekit" / "UnitTests" / "TestData" / "messages"
+    for path in sorted(mimekit.glob("*.*")) if mimekit.is_dir() else ():
+        category = next((c for prefix, c in MIMEKIT_ROBOTS if path.name.startswith(prefix)),
+                        "not-robot")
+        yield "mimekit", category, path
     # Customer mail of the other corpora: none of it is a robot.
     for corpus in ("talon", "hunnysoft-mime-zbateson", "php-mime-mail-parser",
                    "redmine-mail-handler", "django-helpdesk"):
@@ -232,8 +240,7 @@ def robot_table() -> None:
     ticketed: Counter[str] = Counter()
     delay_marks: Counter[str] = Counter()
     for corpus, category, path in robot_cases():
-        msg = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
-        assert isinstance(msg, EmailMessage)
+        msg = load_message(path.read_bytes())  # as the desk reads it
         verdict = classify(msg, envelope_from=None, desk=DESK)
         table.setdefault(corpus, Counter())[(category, verdict.kind)] += 1
         if category != "not-robot":

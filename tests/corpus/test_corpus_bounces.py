@@ -201,3 +201,26 @@ def test_bounce_detected(name: str) -> None:
     result = _classify_file(path)
     assert result.kind == "bounce", result.reason
     assert not result.may_auto_reply
+
+
+MIMEKIT = SISIMAI.parent / "mimekit" / "UnitTests" / "TestData" / "messages"
+# mimekit's test messages say in their names what they are.
+MIMEKIT_ROBOTS = {"bounce.txt": "bounce", "delivery-status": "bounce",
+                  "feedback-report": "bounce", "disposition-notification": "auto_reply"}
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in MIMEKIT.glob("*.*"))
+                         if MIMEKIT.is_dir() else ["(mimekit corpus absent)"])
+def test_mimekit_reports_are_robots_and_the_rest_customer_mail(name: str) -> None:
+    """DSNs, an ARF report and read receipts (RFC 8098 disposition notifications) are
+    never answered; mimekit's other messages are ordinary mail, as the desk loads it."""
+    if not MIMEKIT.is_dir():
+        pytest.skip("mimekit corpus not found")
+    from postdesk.mail.loading import load_message
+
+    msg = load_message((MIMEKIT / name).read_bytes())
+    verdict = classify(msg, envelope_from=None, desk=DESK)
+    expected = next((kind for prefix, kind in MIMEKIT_ROBOTS.items()
+                     if name.startswith(prefix)), "normal")
+    assert verdict.kind == expected, verdict.reason
+    assert verdict.may_auto_reply is (expected == "normal")

@@ -328,3 +328,36 @@ def test_a_bounce_with_a_huge_line_is_still_read_right(filler: str) -> None:
     assert [(r.email, r.status, r.hard) for r in result.bounce] == [
         ("dave@customer.example", "5.1.1", True)]
     assert result.original_message_id == "t7.r2@desk.example.org"
+
+
+def _receipt(report_type: str = "disposition-notification") -> EmailMessage:
+    """A read receipt as Outlook and Thunderbird send one for a desk's mail (RFC 8098)."""
+    return parse(
+        b"From: Alice <alice@customer.example>\nTo: support@desk.example.org\n"
+        b"Subject: Read: [#12] Printer broken\nMessage-ID: <mdn-1@customer.example>\n"
+        b"MIME-Version: 1.0\n"
+        b"Content-Type: multipart/report; report-type=" + report_type.encode()
+        + b'; boundary="b1"\n\n--b1\nContent-Type: text/plain\n\n'
+        b"Your message was displayed on the recipient's computer.\n\n--b1\n"
+        b"Content-Type: message/disposition-notification\n\n"
+        b"Reporting-UA: pc.customer.example; Thunderbird\n"
+        b"Final-Recipient: rfc822;alice@customer.example\n"
+        b"Original-Message-ID: <ack-12@desk.example.org>\n"
+        b"Disposition: manual-action/MDN-sent-manually; displayed\n\n--b1--\n")
+
+
+def test_a_read_receipt_is_never_answered_and_names_the_mail_it_reports_on() -> None:
+    verdict = run(_receipt())
+    assert verdict.kind == "auto_reply" and not verdict.may_auto_reply
+    assert "read receipt" in verdict.reason
+    assert verdict.original_message_id == "ack-12@desk.example.org"
+
+
+def test_a_read_receipt_is_known_by_its_part_when_the_report_type_is_garbled() -> None:
+    assert run(_receipt("xxxxxxxx")).kind == "auto_reply"
+
+
+def test_a_customer_mail_about_read_receipts_is_a_customer_mail() -> None:
+    verdict = run(mail(subject="Read receipt missing",
+                       body="Your disposition-notification never arrives.\n"))
+    assert verdict.kind == "normal" and verdict.may_auto_reply

@@ -15,6 +15,7 @@ from postdesk.automation import (
     parse_rules,
     run_rules,
 )
+from postdesk.errors import RuleError
 from rule_facts import NOW, ticket_facts
 
 TICKET = ticket_facts(
@@ -148,3 +149,18 @@ def test_explain_names_the_first_failing_condition_in_words() -> None:
     assert reasons["either"] == (
         "none of the `any:` alternatives holds: priority is 'normal', rule wants one of "
         "['high'] | tags are ['vip'], rule wants one of ['gold']")
+
+
+def test_says_solved_reads_the_event_and_is_validated() -> None:
+    read: list[str] = []
+
+    def reader(text: str) -> bool:
+        read.append(text)
+        return True
+
+    assert holds("{says_solved: true}", event=replace(MAIL, solved_reader=reader))
+    assert read == [MAIL.body]  # the event's new text, read when a rule asks
+    assert not holds("{says_solved: true}")  # nothing to read with: not a customer's mail
+    assert holds("{says_solved: false}")
+    with pytest.raises(RuleError, match=r"automation\.yaml:4: expected true or false"):
+        holds("{says_solved: maybe}")

@@ -18,6 +18,7 @@ that must not all hold); groups nest. Lists mean "one of".
       subject_matches: '^\\[alert\\]'    # regular expression, case-insensitive
       body_matches: 'order\\s+#\\d+'
       has_attachment: true
+      says_solved: true                  # the customer's new text says it is solved
       customer_language: [de, pl]        # de also matches de_AT
       tags: vip                          # the ticket has one of these tags
       has_link: duplicated_by            # the ticket has a link of this kind
@@ -107,6 +108,9 @@ _one_of("caused_by_rule", "causing rule", P.one_of(P.text, "a rule name", allow_
         lambda s: s.event.caused_by_rule, "The rule whose change caused this event.")
 _flag("has_attachment", "has attachment", lambda s: s.event.has_attachment,
       "The message has at least one attachment.")
+_flag("says_solved", "says solved", lambda s: s.event.says_solved,
+      "A customer's or participant's mail says, in its new text, that the problem is "
+      "solved (\"works now\", \"rozwiązane\", \"gelöst\"; not after a negation).")
 _flag("public", "public message", lambda s: s.event.public,
       "The message reaches the customer (an agent's #note or #silent one does not).")
 _flag("sla_paused", "SLA paused", lambda s: s.ticket.sla_paused, "The SLA clock is paused.")

@@ -56,10 +56,20 @@ class EventFacts:
     subject: str = ""
     body: str = ""
     has_attachment: bool = False
+    #: Reads whether a text says the problem is solved ("works now", "rozwiązane",
+    #: "已解决"; `postdesk.mail.solved.is_solved`), given for a customer's or
+    #: participant's mail; asked only when a rule's condition needs it (see `says_solved`).
+    solved_reader: Callable[[str], bool] | None = field(default=None, compare=False,
+                                                        repr=False)
     old: str | None = None
     new: str | None = None
     caused_by_rule: str | None = None
     public: bool = True  # the message reaches the customer (False: an agent's note, #silent)
+
+    @property
+    def says_solved(self) -> bool:
+        """The new text (`body`) of a customer's mail says the problem is solved."""
+        return self.solved_reader is not None and self.solved_reader(self.body)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ A message's text is not copied: the snapshot names the stored message
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, fields
 from datetime import datetime
 from typing import Any
@@ -24,7 +25,8 @@ from postdesk.automation.model import EventFacts, TicketFacts
 #: The event kind under which the worker records a snapshot.
 SNAPSHOT_EVENT = "rules.evaluated"
 _TIMES = ("created_at", "status_changed_at", "last_customer_message_at")
-_EVENT_FIELDS = tuple(f.name for f in fields(EventFacts))
+# the solved reader is code, not a fact: `restore` is given it again
+_EVENT_FIELDS = tuple(f.name for f in fields(EventFacts) if f.name != "solved_reader")
 _TICKET_FIELDS = tuple(f.name for f in fields(TicketFacts))
 
 
@@ -48,11 +50,17 @@ def snapshot(event: EventFacts, facts: TicketFacts, *, message_id: int | None = 
     return data
 
 
-def restore(data: dict[str, Any], body: str = "") -> tuple[EventFacts, TicketFacts]:
-    """The EventFacts and TicketFacts of a snapshot; `body`: the named message's text.
-    Keys unknown to this version are ignored, missing ones take their defaults."""
-    known_event = {f.name for f in fields(EventFacts)}
-    event = EventFacts(**{k: v for k, v in data["event"].items() if k in known_event})
+def restore(data: dict[str, Any], body: str = "",
+            solved_reader: Callable[[str], bool] | None = None
+            ) -> tuple[EventFacts, TicketFacts]:
+    """The EventFacts and TicketFacts of a snapshot; `body`: the named message's text;
+    `solved_reader`: reads `says_solved` from it again (for a customer's or participant's
+    mail). Keys unknown to this version are ignored, missing ones take their defaults."""
+    known_event = set(_EVENT_FIELDS)
+    seen = {k: v for k, v in data["event"].items() if k in known_event}
+    if seen.get("author_role") not in ("agent", "system"):  # a mail from outside
+        seen["solved_reader"] = solved_reader
+    event = EventFacts(**seen)
     if "message" in data:
         event = EventFacts(**{**asdict(event), "body": body})
     raw = dict(data["facts"])

@@ -83,7 +83,14 @@ def print_ticket(console: Console, detail: dict[str, Any], zone: tzinfo = UTC) -
         title = (f"{zoned(message['created_at'], zone)}  {arrow} "
                  f"{message['author_name'] or message['author_email']}"
                  + ("  [internal]" if internal else ""))
-        body = Text(message["text"].strip() or "(no text)")
+        whole = message.get("whole_text")
+        body = Text((message["text"] if whole is None else whole).strip() or "(no text)")
+        if message.get("text_is_whole"):
+            body.append("\n(nothing new found in this reply: its whole text is shown)",
+                        style="yellow")
+        elif message.get("hidden_text") and whole is None:
+            body.append("\n… quoted text, signature or forward not shown (--full shows it)",
+                        style="dim")
         for item in message["attachments"]:
             body.append(f"\n📎 {item['filename']} ({item['content_type']}, {item['size']} bytes)",
                         style="dim")

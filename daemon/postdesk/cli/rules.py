@@ -89,6 +89,7 @@ def rules_group() -> None:
 def explain_command(obj: Any, ticket_id: int) -> None:
     """Judge each past event of a ticket by the facts the rules saw then, against the
     current rules, and say why each rule did (not) fire."""
+    from postdesk.mail.solved import is_solved
     from postdesk.store.ticket_history import ticket_events
     from postdesk.store.ticket_reads import ticket_by_id
 
@@ -106,7 +107,8 @@ def explain_command(obj: Any, ticket_id: int) -> None:
     for event in events:
         if event.kind != SNAPSHOT_EVENT:
             continue
-        seen, facts = restore(event.data, body=_message_text(event.data.get("message")))
+        seen, facts = restore(event.data, body=_message_text(event.data.get("message")),
+                              solved_reader=is_solved)
         click.echo(f"{zoned(event.created_at, UTC)} ", nl=False)
         _print_run(seen, facts, rules, event.created_at, settings,
                    sender=event.data.get("sender"))
@@ -123,6 +125,7 @@ def _replay_unrecorded(ticket: Any, events: list[Any], rules: RuleSet,
                        settings: Settings) -> None:
     """A ticket from before the facts were recorded with its events: its events judged by
     the ticket as it is now, and said so."""
+    from postdesk.mail.solved import is_solved
     from postdesk.store.ticket_history import message_by_id
     from postdesk.tickets.automation import facts_of
 
@@ -139,7 +142,8 @@ def _replay_unrecorded(ticket: Any, events: list[Any], rules: RuleSet,
                 continue
             replay = EventFacts(
                 event.kind, author_role="customer", author_email=event.actor,
-                subject=ticket.subject, body=message.text if message is not None else "")
+                subject=ticket.subject, body=message.text if message is not None else "",
+                solved_reader=is_solved)
         else:
             continue
         click.echo(f"{zoned(event.created_at, UTC)} ", nl=False)
@@ -223,10 +227,13 @@ def _change(data: dict[str, Any]) -> str:
 
 def _print_trial_rules(trial: Any, runtime: Any, settings: Settings) -> None:
     """Each time the rules ran in the trial, explained as `rules explain` does."""
+    from postdesk.mail.solved import is_solved
+
     rules = runtime.rules
     for event in trial.events:
         if event.kind != SNAPSHOT_EVENT:
             continue
         seen, facts = restore(event.data,
-                              body=trial.message_texts.get(event.data.get("message"), ""))
+                              body=trial.message_texts.get(event.data.get("message"), ""),
+                              solved_reader=is_solved)
         _print_run(seen, facts, rules, trial.now, settings, sender=event.data.get("sender"))

@@ -127,14 +127,18 @@ def ticket() -> None:
 
 @ticket.command("show")
 @click.argument("ticket_id", type=int)
+@click.option("--full", is_flag=True,
+              help="Each mail's whole text as received, quoted history, signature and "
+                   "forwarded block included (JSON: whole_text).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @pass_context
-def ticket_show(obj: Context, ticket_id: int, as_json: bool) -> None:
-    """Show a ticket and its thread."""
+def ticket_show(obj: Context, ticket_id: int, full: bool, as_json: bool) -> None:
+    """Show a ticket and its thread (a customer's reply: what is new in it)."""
     obj.open_database()
     from postdesk.tickets import views
 
-    detail = views.ticket_detail(ticket_id, statuses=obj.statuses, sla=lambda: obj.sla)
+    detail = views.ticket_detail(ticket_id, statuses=obj.statuses, sla=lambda: obj.sla,
+                                 full=full)
     if detail is None:
         fail(f"no ticket #{ticket_id}")
     if as_json:

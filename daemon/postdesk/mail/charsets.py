@@ -18,6 +18,11 @@ import unicodedata
 
 import charset_normalizer
 
+from postdesk.mail.greek_label import (
+    accented_like_greek,
+    greek_reading,
+    looks_like_greek_read_as_latin,
+)
 from postdesk.mail.iso2022jp import iso2022jp_to_cp932
 
 # Pseudo-codec: ISO-2022-JP with Microsoft's extensions (NEC circled digits,
@@ -73,6 +78,9 @@ _NOT_A_CHARSET = frozenset(
 # Single-byte charsets tried (and scored) for short undeclared 8-bit text,
 # where statistical detection has too little to go on.
 _SHORT_CANDIDATES = ("cp1252", "cp1250", "cp1251", "koi8-r", "cp1253", "iso-8859-2")
+
+# Double-byte CJK codecs whose byte ranges overlap (and their detected names' prefixes).
+_DOUBLE_BYTE_CJK = ("cp950", "big5", "gb18030", "gb2312", "gbk", "cp949", "euc_kr")
 
 # Candidate decodings are scored on this much of the text.
 _SCORING_SAMPLE = 4096
@@ -166,14 +174,42 @@ def _contradicted(data: bytes, latin_text: str) -> str:
     signs = sum(1 for char in latin_text[:_SCORING_SAMPLE]
                 if not char.isascii() and not char.isalpha())
     if signs * _SIGNS_IN_MOJIBAKE < high:
-        return latin_text
+        return _greek_contradicted(data, latin_text)
     guess = guess_codec(data)
     if guess is None or not guess.startswith(_CONTRADICTING_CODECS):
         return latin_text
-    other = data.decode(guess, errors="replace")
+    return _more_natural(data.decode(guess, errors="replace"), latin_text)
+
+
+def _more_natural(other: str, latin_text: str) -> str:
+    """``other`` when it reads clearly more naturally than the Western label's reading."""
     sample = _SCORING_SAMPLE
     margin = plausibility(other[:sample]) - plausibility(latin_text[:sample])
     return other if margin > _CONTRADICTION_MARGIN else latin_text
+
+
+def _greek_contradicted(data: bytes, latin_text: str) -> str:
+    """Greek (or Windows-1251 Cyrillic) under a Western label reads as letters, not signs:
+    see :mod:`postdesk.mail.greek_label`."""
+    if not looks_like_greek_read_as_latin(latin_text):
+        return latin_text
+    greek = greek_reading(data)
+    if greek is None or not accented_like_greek(greek):
+        return latin_text
+    guess = guess_codec(data)
+    other = None if guess is None else _try_decode(data, guess)
+    if other is not None and guess is not None and guess.startswith(_CONTRADICTING_CODECS) \
+            and _beats_greek(other, greek):
+        return _more_natural(other, latin_text)
+    return _more_natural(greek, latin_text)
+
+
+def _beats_greek(other: str, greek: str) -> bool:
+    """A Cyrillic reading wins over the Greek one when it scores higher, or the same
+    and the Greek reading lacks the one accent per word that Greek writes."""
+    sample = _SCORING_SAMPLE
+    difference = plausibility(other[:sample]) - plausibility(greek[:sample])
+    return difference > 0 or (difference == 0 and not accented_like_greek(greek))
 
 
 def decode_undeclared(data: bytes) -> str:
@@ -192,9 +228,16 @@ def guess_codec(data: bytes) -> str | None:
     # charset-normalizer's guess competes with the usual single-byte suspects:
     # on its own it reads KOI8-R as Shift_JIS half-width katakana, for one.
     detected = _detect(data)
+    if detected == "johab":
+        # Korean mail is CP949; detection says Johab (hardly ever sent) for short Big5.
+        detected = "cp949"
     options = list(_SHORT_CANDIDATES)
     if detected is not None and detected not in options:
         options.append(detected)
+        if detected.startswith(_DOUBLE_BYTE_CJK):
+            # Short Big5, GBK and CP949 share their byte ranges; detection takes one for
+            # another ("謝謝" in Big5 as Korean), so the others compete with it.
+            options.extend(c for c in _DOUBLE_BYTE_CJK if c != detected)
     sample = data[:_SCORING_SAMPLE]
     ascii_letters = sum(1 for byte in sample if 65 <= byte <= 90 or 97 <= byte <= 122)
     best: tuple[float, str] | None = None
@@ -205,7 +248,8 @@ def guess_codec(data: bytes) -> str | None:
         # A multi-byte reading that swallows plain ASCII letters is almost always wrong.
         swallowed = ascii_letters - sum(1 for char in text if char.isascii() and char.isalpha())
         score = plausibility(text) - 2.0 * max(0, swallowed)
-        if best is None or score > best[0]:
+        if best is None or score > best[0] or (
+                score == best[0] and codec == "cp1253" and accented_like_greek(text)):
             best = (score, codec)
     return best[1] if best else None
 
@@ -239,7 +283,7 @@ def _word_score(word: str) -> float:
         elif category == "Lo":
             # Half-width katakana is what 8-bit Cyrillic/Greek looks like as Shift_JIS;
             # Arabic presentation forms are what 8-bit Latin looks like in some codecs.
-            score += -1.0 if _is_mojibake_form(char) else 1.5
+            score += -1.0 if _is_mojibake_form(char) or _is_rare_hangul(char) else 1.5
         else:
             score -= 2.0
         if category.startswith("L"):
@@ -259,6 +303,18 @@ def _word_score(word: str) -> float:
 def _is_mojibake_form(char: str) -> bool:
     return "\uff61" <= char <= "\uff9f" or "\ufb50" <= char <= "\ufdff" or \
         "\ufe70" <= char <= "\ufeff"
+
+
+def _is_rare_hangul(char: str) -> bool:
+    """A Hangul syllable outside KS X 1001's 2,350 (the ones Korean text is written in):
+    what Big5 or GBK bytes read as CP949 look like ("촥촥쎸쀀" for "謝謝您的")."""
+    if not "\uac00" <= char <= "\ud7a3":
+        return False
+    try:
+        char.encode("euc_kr")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _script_of(char: str) -> str:

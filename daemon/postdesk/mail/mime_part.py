@@ -12,7 +12,7 @@ from collections.abc import Callable
 from email import errors, policy
 from email.message import Message
 
-from postdesk.mail.charsets import lenient_base64, repair_surrogates
+from postdesk.mail.charsets import decode_text, lenient_base64, repair_surrogates
 from postdesk.mail.header_text import WHITESPACE, decode_header_value, header_text
 
 
@@ -90,6 +90,7 @@ def part_filename(part: Message,
     name = _filename_stdlib(part) if plain else _filename_compat(part, undeclared)
     if name is None:
         return None
+    name = _latin_label_checked(raw, name)
     decoded = WHITESPACE.sub(" ", decode_header_value(_windows_basename(part) or name)).strip()
     return decoded or None
 
@@ -100,6 +101,23 @@ def _filename_stdlib(part: Message) -> str | None:
     except Exception:
         return _filename_compat(part, None)
     return name if isinstance(name, str) else None
+
+
+# An RFC 2231 file name labelled ISO-8859-1 ("filename*=iso-8859-1''%C4%E5...").
+_LATIN_RFC2231 = re.compile(
+    r"(?i)\b(?:file)?name\*(?:0\*)?\s*=\s*\"?(?:iso[-_]?8859[-_]?1|latin-?1)'")
+
+
+def _latin_label_checked(raw: str, name: str) -> str:
+    """An RFC 2231 name labelled ISO-8859-1 read again from its bytes, which may say
+    Greek or Big5 (the stdlib decodes with the label, and ISO-8859-1 takes any byte)."""
+    if name.isascii() or not _LATIN_RFC2231.search(raw):
+        return name
+    try:
+        data = name.encode("latin-1")
+    except UnicodeEncodeError:
+        return name
+    return decode_text(data, "iso-8859-1")
 
 
 _QUOTED_NAME = re.compile(r'(?i)\b(?:file)?name\s*=\s*"([^"]*)"')

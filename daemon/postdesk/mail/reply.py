@@ -31,7 +31,7 @@ from postdesk.mail.reply_html import strip_html_quotes
 from postdesk.mail.reply_lines import has_text, strip_separators, trim
 from postdesk.mail.reply_signature import split_signature
 
-__all__ = ["Reply", "extract_reply", "strip_html_quotes"]
+__all__ = ["Reply", "extract_reply", "header_block_at", "strip_html_quotes"]
 
 # A header name ("*Gesendet:*", "Отправлено:") ends within this many characters.
 _COLON_REACH = 40
@@ -134,10 +134,10 @@ def _starts_unquoted_history(lines: list[str], i: int) -> bool:
     line = lines[i][: rp.MAX_PATTERN_LINE]
     if rp.ORIGINAL_MESSAGE.match(line):
         return True
-    return _header_block_at(lines, i) and not _after_forward_marker(lines, i)
+    return header_block_at(lines, i) and not _after_forward_marker(lines, i)
 
 
-def _header_block_at(lines: list[str], i: int) -> bool:
+def header_block_at(lines: list[str], i: int) -> bool:
     """True when ``lines[i]`` opens a block of mail headers that includes "From:"."""
     opening = lines[i][:_COLON_REACH]
     # A substring test first: the header-name pattern of 12 languages is costly to

@@ -42,6 +42,8 @@ class Language:
     valedictions: tuple[str, ...] = ()
     #: the customer says the problem is solved ("works now", "rozwiązane")
     solved: tuple[str, ...] = ()
+    #: what a mail client puts before a forwarded mail's subject ("Fwd:", "WG:"), no colon
+    forward_prefixes: tuple[str, ...] = ()
     #: words are separated by spaces (word boundaries apply)
     spaced: bool = True
 
@@ -69,6 +71,7 @@ LANGUAGES: tuple[Language, ...] = (
                 r"works?\s+(?:now|again|fine\s+now)", r"working\s+(?:now|again)",
                 r"you\s+(?:can|may)\s+close\s+(?:the|this)\s+(?:ticket|issue|case)",
                 r"problem\s+(?:is\s+)?gone"),
+        forward_prefixes=("Fwd", "Fw"),
     ),
     Language(
         "de", wrote=("schrieb", "geschrieben"), openers=("Am",),
@@ -82,6 +85,7 @@ LANGUAGES: tuple[Language, ...] = (
                       r"liebe\s+grüße", "grüße", "gruß", r"danke(?:\s+schön)?", r"vielen\s+dank"),
         solved=("gelöst", r"funktioniert\s+(?:jetzt|wieder)", "erledigt",
                 r"(?:kann|können)\s+(?:das\s+Ticket\s+)?geschlossen\s+werden"),
+        forward_prefixes=("WG", "Weitergeleitet"),
     ),
     Language(
         "pl", wrote=("pisze", "napisał", "napisała", r"napisał\(a\)"),
@@ -96,6 +100,7 @@ LANGUAGES: tuple[Language, ...] = (
                       "dziękuję", "dzięki"),
         solved=("rozwiązan[ye]", r"(?:już\s+)?działa(?:\s+(?:już|teraz|poprawnie))?",
                 r"można\s+zamknąć", "naprawion[ey]"),
+        forward_prefixes=("PD", "Przekaż"),
     ),
     Language(
         "fr", wrote=(r"a\s+écrit", "écrit"), openers=("Le",),
@@ -109,6 +114,7 @@ LANGUAGES: tuple[Language, ...] = (
         solved=("résolu", r"(?:ça|cela)\s+(?:marche|fonctionne)",
                 r"fonctionne\s+(?:maintenant|à\s+nouveau)",
                 r"(?:vous\s+pouvez|pouvez)\s+fermer"),
+        forward_prefixes=("TR", "Transf"),
     ),
     Language(
         "es", wrote=("escribió",), openers=("El",),
@@ -120,6 +126,7 @@ LANGUAGES: tuple[Language, ...] = (
         valedictions=("saludos", r"un\s+saludo", "atentamente", "gracias"),
         solved=("resuelto", "solucionado", r"ya\s+funciona", r"funciona\s+(?:ahora|bien)",
                 r"(?:pueden|puede)\s+cerrar"),
+        forward_prefixes=("RV", "Reenviado"),
     ),
     Language(
         "it", wrote=(r"ha\s+scritto", "scrisse"), openers=("Il",),
@@ -130,6 +137,7 @@ LANGUAGES: tuple[Language, ...] = (
         mobile=(rf"Inviato\s+da(?:l\s+mio)?\s+{_ANY}",),
         valedictions=("saluti", r"cordiali\s+saluti", "grazie"),
         solved=("risolto", r"funziona\s+(?:ora|adesso|di\s+nuovo)", r"potete\s+chiudere"),
+        forward_prefixes=("I", "Inoltro", "Inoltra"),
     ),
     Language(
         "nl", wrote=("schreef",), openers=("Op",),
@@ -140,6 +148,7 @@ LANGUAGES: tuple[Language, ...] = (
         mobile=(rf"Verzonden\s+(?:met|vanaf|van)\s+(?:mijn\s+)?{_ANY}",),
         valedictions=(r"met\s+vriendelijke\s+groet(?:en)?", "groeten", "bedankt"),
         solved=("opgelost", r"werkt\s+(?:nu|weer)", r"(?:mag|kan)\s+(?:gesloten|dicht)"),
+        forward_prefixes=("Doorst", "DS"),
     ),
     Language(
         "pt", wrote=("escreveu",), openers=("Em",),
@@ -151,6 +160,7 @@ LANGUAGES: tuple[Language, ...] = (
         mobile=(rf"Enviado\s+(?:do\s+meu|de\s+meu)\s+{_ANY}",),
         valedictions=("cumprimentos", "obrigad[oa]", "atenciosamente", "abraços"),
         solved=("resolvido", r"funciona\s+agora", r"já\s+funciona", r"podem\s+fechar"),
+        forward_prefixes=("ENC", "Encaminhada"),
     ),
     Language(
         "sv", wrote=("skrev",), openers=("Den", "På"),
@@ -162,6 +172,7 @@ LANGUAGES: tuple[Language, ...] = (
         mobile=(rf"Skickat\s+från\s+min\s+{_ANY}",),
         valedictions=(r"med\s+vänliga\s+hälsningar", "mvh", "hälsningar", "tack"),
         solved=("löst", r"fungerar\s+(?:nu|igen)", r"(?:kan|får)\s+stängas"),
+        forward_prefixes=("VB", "VS"),
     ),
     Language(
         "ru", wrote=("написал", "написала", r"написал\(а\)"), openers=("В",),
@@ -172,6 +183,7 @@ LANGUAGES: tuple[Language, ...] = (
         mobile=(rf"Отправлено\s+(?:с|из)\s+{_ANY}",),
         valedictions=(r"с\s+уважением", "спасибо"),
         solved=("решено", "заработало", r"(?:всё|все)\s+работает", r"можно\s+закрыть"),
+        forward_prefixes=("Пересл", "Переслано"),
     ),
     Language(
         "uk", wrote=("написав", "написала", "пише"), openers=("У",),
@@ -182,6 +194,7 @@ LANGUAGES: tuple[Language, ...] = (
         mobile=(rf"Надіслано\s+з\s+{_ANY}",),
         valedictions=(r"з\s+повагою", "дякую"),
         solved=("вирішено", "запрацювало", r"(?:все|усе)\s+працює", r"можна\s+закрити"),
+        forward_prefixes=("Пересл", "Переслано"),
     ),
     Language(
         "zh", wrote=("写道", "寫道"), openers=("在",),
@@ -195,6 +208,7 @@ LANGUAGES: tuple[Language, ...] = (
         valedictions=("谢谢", "謝謝", "此致敬礼", "祝好"),
         solved=("已解决", "解决了", "已解決", "解決了", "可以关闭", "可以關閉"),
         spaced=False,
+        forward_prefixes=("转发", "轉寄", "转寄"),
     ),
     # Languages whose mail clients we meet without a full table yet.
     Language("other", wrote=("kirjoitti", "napsal", "napsala", "írta", "yazdı"),

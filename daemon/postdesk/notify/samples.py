@@ -91,8 +91,11 @@ def agent_new_ticket() -> Context:
 def agent_customer_replied() -> Context:
     """To the assignee or the team: the customer wrote again."""
     context = agent_new_ticket()
-    context["message"] = {"text": "It happens with every tray, also after a restart.",
-                          "attachments": _attachments()[:1]}
+    # a reply written into unquoted history: nothing looked new, so it is shown whole
+    context["message"] = {"text": "On Mon, 30 Nov 2026 at 09:12, Example Support "
+                                  "<support@example.com> wrote:\nDoes it happen with every "
+                                  "tray?\nIt happens with every tray, also after a restart.",
+                          "attachments": _attachments()[:1], "whole": True}
     context["thread"] = _thread(internal=True)
     return context
 

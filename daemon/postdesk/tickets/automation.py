@@ -247,6 +247,8 @@ def _agent_facts(ticket: Ticket, trigger: Trigger, runtime: Runtime, now: dateti
             context["author"] = trigger.message["author"]
         if trigger.message.get("html"):
             context["html"] = trigger.message["html"]
+        if trigger.message.get("whole"):
+            context["whole"] = True
         trigger.agent_facts = {"attach": tuple(attach), "context": context}
     return trigger.agent_facts
 

@@ -103,7 +103,7 @@ def build_mail(request: MailRequest, ticket: Ticket, runtime: Runtime, *, now: d
                  "reopen_days": settings.tickets.reopen_days},
         # html: the sender's own, cleaned, when it says what the text says (agents only)
         "message": {"text": message_text, "attachments": facts.get("attachments", []),
-                    "html": facts.get("html", "")},
+                    "html": facts.get("html", ""), "whole": facts.get("whole", False)},
         "agent": {"name": "", "email": "" if request.to_customer else request.recipient},
         "original": {"id": ticket.id},
         "inactivity": {"days": max((now - (ticket.status_changed_at or ticket.created_at)).days,

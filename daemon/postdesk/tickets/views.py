@@ -127,12 +127,19 @@ def sla_fields(clocks: dict[str, sla_live.LiveClock]) -> dict[str, Any]:
 
 
 def ticket_detail(ticket_id: int, statuses: StatusBook = DEFAULT_BOOK, *,
-                  sla: SlaSource = None, now: datetime | None = None,
+                  sla: SlaSource = None, now: datetime | None = None, full: bool = False,
                   ) -> dict[str, Any] | None:
+    """`ticket show --json`. Each message's `text` is what people read of it;
+    `hidden_text`: the mail as received says more (quoted history, a signature, a
+    forward kept as `forwarded.txt`); `text_is_whole`: nothing new was found in a
+    reply, so its text is the whole mail; with `full`, `whole_text` is the full
+    decoded text as received."""
     thread = ticket_thread(ticket_id)
     if thread is None:
         return None
     ticket = thread.ticket
+    shown_whole = {event.data.get("message") for event in thread.events
+                   if event.kind == "message.shown_whole"}
     return {
         "id": ticket.id,
         "subject": ticket.subject,
@@ -159,6 +166,10 @@ def ticket_detail(ticket_id: int, statuses: StatusBook = DEFAULT_BOOK, *,
                 "visibility": message.visibility,
                 "subject": message.subject,
                 "text": message.text,
+                "hidden_text": message.direction == "in"
+                and message.body.strip() != message.text.strip(),
+                "text_is_whole": message.id in shown_whole,
+                **({"whole_text": message.body or message.text} if full else {}),
                 "created_at": _iso(message.created_at),
                 "attachments": [
                     {"filename": item.filename, "content_type": item.content_type,

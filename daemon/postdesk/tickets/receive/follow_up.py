@@ -45,7 +45,8 @@ class JoinTicket:
         on_ticket = (customer.id == ticket.requester_id
                      or customer.email in ticket_lookups.participant_emails(ticket.id))
         note_refused_agent(ticket, receiving)
-        stored = store_mail(ticket, mail, customer.email, "public", receiving, follow_up=True)
+        stored, shown = store_mail(ticket, mail, customer.email, "public", receiving,
+                                   follow_up=True)
         closed_status = ticket.status
         reopened = self.reopen and service.set_status(
             ticket, REOPENED_STATUS, actor=customer.email, now=receiving.now,
@@ -53,7 +54,7 @@ class JoinTicket:
         role = "customer" if customer.id == ticket.requester_id else "participant"
         outbox_ids = run_automations(
             ticket, customer_trigger("message.received", role, mail, text=stored.text,
-                                     stored=stored,
+                                     stored=stored, whole=shown.whole,
                                      verified=on_ticket and not refused_agent(receiving)),
             receiving.runtime, receiving.now, work=receiving.work)
         if reopened:  # the rules hear of the reopening too (the customer is told, rule 3c)

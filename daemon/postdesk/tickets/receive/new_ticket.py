@@ -53,7 +53,7 @@ class OpenTicket:
                                  {"request_type": route.request_type, "team": route.team,
                                   "route": route.where}, actor="system", now=now, work=work)
         service.add_participants(ticket, copied_customers(mail, receiving))
-        first = store_mail(ticket, mail, customer.email, "public", receiving)
+        first, _ = store_mail(ticket, mail, customer.email, "public", receiving)
         links = []
         if self.follow_up_of is not None:
             service.link_tickets(ticket, self.follow_up_of, "follow_up_of",

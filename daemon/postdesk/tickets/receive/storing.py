@@ -9,6 +9,8 @@ from postdesk.automation import EventFacts
 from postdesk.mail.html_display import display_html
 from postdesk.mail.parse import ParsedMail
 from postdesk.mail.reply import extract_reply
+from postdesk.mail.shown_text import ShownText, shown_text
+from postdesk.mail.solved import is_solved
 from postdesk.store.models import Message, Ticket
 from postdesk.tickets import service
 from postdesk.tickets.automation import Trigger
@@ -24,30 +26,42 @@ def new_text(parsed: ParsedMail, *, keep_closing: bool = False) -> str:
 
 
 def store_mail(ticket: Ticket, mail: Arrived, author: str, visibility: str, receiving: Receiving,
-               *, follow_up: bool = False) -> Message:
-    """Store the mail; a follow-up's text is what is new in it, the full body is kept too."""
+               *, follow_up: bool = False) -> tuple[Message, ShownText]:
+    """Store the mail; its text is what people read of it (a follow-up's new text, the
+    customer's words above a forward: `postdesk.mail.shown_text`), the full body is kept
+    too, a forwarded block as a `forwarded.txt` part."""
     parsed = mail.parsed
     assert parsed.sender is not None
-    return service.add_message(
+    shown = shown_text(parsed.text, parsed.html, parsed.subject, follow_up=follow_up)
+    message = service.add_message(
         ticket, direction="in", visibility=visibility, author_email=author,
         author_name=parsed.sender.name, subject=parsed.subject,
-        text=new_text(parsed) if follow_up else parsed.text, body=parsed.text,
+        text=shown.text, body=parsed.text,
         html=parsed.html, message_id=parsed.message_id, inbound=mail.inbound_id,
-        attachments=parsed.attachments, now=receiving.now, work=receiving.work)
+        attachments=(*parsed.attachments, *shown.parts()), now=receiving.now,
+        work=receiving.work)
+    if shown.whole:
+        # the agent is shown that nothing was cut: the reply looked like history throughout
+        service.record_event(ticket, "message.shown_whole", {"message": message.id},
+                             actor="system", now=receiving.now, work=receiving.work)
+    return message, shown
 
 
 def customer_trigger(kind: str, role: str, mail: Arrived, text: str | None = None, *,
-                     stored: Message | None = None, verified: bool = True) -> Trigger:
+                     stored: Message | None = None, verified: bool = True,
+                     whole: bool = False) -> Trigger:
     """The event a customer's (or participant's) mail is for the rules; `stored` is the
     message it became (its files reach the agents), `verified` False when its sender is
     not someone on the ticket or wrote to an agent's address without an agent's proof
-    (agents are told so)."""
+    (agents are told so), `whole` True when nothing new was found in a reply (its whole
+    text is what agents are notified of, and they are told so)."""
     parsed, verdict = mail.parsed, mail.verdict
     assert parsed.sender is not None
-    body = parsed.text if text is None else text
+    body = (parsed.text if stored is None else stored.text) if text is None else text
     event = EventFacts(kind=kind, author_role=role, author_email=parsed.sender.normalized,
                        subject=parsed.subject, body=body,
-                       has_attachment=bool(parsed.attachments))
+                       has_attachment=bool(parsed.attachments),
+                       solved_reader=is_solved)
     message: dict[str, Any] = {"author": {"name": parsed.sender.name,
                                           "email": parsed.sender.normalized, "role": role,
                                           "verified": verified}}
@@ -55,6 +69,8 @@ def customer_trigger(kind: str, role: str, mail: Arrived, text: str | None = Non
         message["id"] = stored.id
         # agents read the sender's own formatting when it says what the text says
         message["html"] = display_html(stored.html, stored.text)
+    if whole:
+        message["whole"] = True
     return Trigger(event=event, may_auto_reply=verdict.may_auto_reply, why_not=verdict.reason,
                    desk_address=mail.desk_address, message_text=body, message=message)
 
