@@ -328,3 +328,16 @@ def test_a_bounce_with_a_huge_line_is_still_read_right(filler: str) -> None:
     assert [(r.email, r.status, r.hard) for r in result.bounce] == [
         ("dave@customer.example", "5.1.1", True)]
     assert result.original_message_id == "t7.r2@desk.example.org"
+
+
+def test_a_classifier_failure_sets_the_mail_aside_and_says_where_it_failed(monkeypatch) -> None:
+    from postdesk.mail import classify as module
+
+    def broken(*args: object) -> None:
+        raise ValueError("a charset nobody knows")
+
+    monkeypatch.setattr(module, "_loop", broken)
+    verdict = run(mail())
+    assert verdict.kind == "suspicious" and not verdict.may_auto_reply
+    assert verdict.reason.startswith("the classifier failed on this mail (ValueError at "
+                                     "test_classify.py:")
