@@ -1,7 +1,7 @@
 """Worker CPU for hostile mail shapes: does the cost of a mail grow with its size, or with
 its size squared? Prints figures; it is not a test.
 
-    .venv/bin/python bench/hostile_mail.py [--size 100000] [--keep]
+    .venv/bin/python bench/hostile_mail.py [--size 100000] [--shape TEXT] [--keep]
 
 Each shape (a long line of quote markers, a run of letters with no address, deep HTML,
 a subject of many reply prefixes, ...) is built at SIZE and at twice SIZE characters,
