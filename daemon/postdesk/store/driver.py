@@ -16,14 +16,6 @@ import sys
 
 #: The drivers peewee looks for that an SQLite desk never uses.
 _SERVER_DRIVERS = ("psycopg", "psycopg2", "psycopg2cffi", "pymysql")
-#: The desk's database scheme (`sqlite:`, `postgresql:`) for the worker processes' fork
-#: server, which imports peewee before it knows any settings (`postdesk.worker.preload`).
-SCHEME_VARIABLE = "_POSTDESK_DATABASE_SCHEME"
-
-
-def scheme_of(url: str) -> str:
-    """`sqlite:` of `sqlite:///var/postdesk.db`: what `load_peewee` needs, no password."""
-    return url.partition(":")[0] + ":"
 
 
 def load_peewee(url: str) -> None:

@@ -42,7 +42,7 @@ from postdesk.channels.email import sender
 from postdesk.config import runtime
 from postdesk.config.settings import Settings
 from postdesk.errors import TemporaryFailure
-from postdesk.store import db, driver, inbound_results
+from postdesk.store import db, inbound_results
 from postdesk.waiting import take_waiting
 from postdesk.worker import memory
 from postdesk.worker.process import Outcome, process_many
@@ -240,7 +240,6 @@ def start_fork_server(settings: Settings) -> BaseContext:
     context = multiprocessing.get_context("forkserver")
     languages = runtime.Runtime(settings).languages
     os.environ[LANGUAGES_VARIABLE] = ",".join(languages)  # read by the fork server only
-    os.environ[driver.SCHEME_VARIABLE] = driver.scheme_of(settings.database_url)
     context.set_forkserver_preload([PRELOAD_MODULE])
     forkserver.ensure_running()
     return context

@@ -11,9 +11,9 @@ loaded again by each worker on the first mail that needs it.
 The fork server is started with the parent's environment, which names the
 desk's languages in `pool.LANGUAGES_VARIABLE`; without it (or with fewer than two
 languages, when nothing is ever detected) no model is loaded here, and a
-worker loads it itself if it ever needs it. It also names the database's
-scheme (`store.driver.SCHEME_VARIABLE`): for an SQLite desk peewee is imported
-without psycopg, which would cost every worker about 20 MB.
+worker loads it itself if it ever needs it. (peewee is imported here with
+every driver it finds, psycopg too, about 20 MB a process: the fork server
+outlives one desk's pool and may serve another desk's on PostgreSQL.)
 
 Last, the fork server's objects are frozen out of the garbage collector
 (`gc.freeze`): a collection in a worker then never writes to the pages of
@@ -25,12 +25,8 @@ from __future__ import annotations
 import gc
 import os
 
-from postdesk.store.driver import SCHEME_VARIABLE, load_peewee
-
-load_peewee(os.environ.get(SCHEME_VARIABLE, ""))  # before anything imports the store
-
-from postdesk.tickets.locale_guess import detect_language  # noqa: E402
-from postdesk.worker.pool import LANGUAGES_VARIABLE  # noqa: E402  # and every module a worker needs
+from postdesk.tickets.locale_guess import detect_language
+from postdesk.worker.pool import LANGUAGES_VARIABLE  # and with it every module a worker needs
 
 #: Long enough for detection to consult the model (locale_guess.MIN_LETTERS).
 _SAMPLE = "This sentence is only here so that the language model gets loaded once."
