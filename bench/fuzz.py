@@ -1,6 +1,7 @@
 """Fuzz the worker's pure path over hostile variants of mail: what escapes, what is slow.
 
-    .venv/bin/python bench/fuzz.py [--cases 100000] [--seed 1] [--corpus] [--slowest 10]
+    .venv/bin/python bench/fuzz.py [--cases 100000] [--first 0] [--seed 1] [--corpus]
+                                   [--slowest 10]
 
 Each case is a seed mail (the built-in ones of tests/mail_mutations.py, plus with
 --corpus every .eml of ../shared/corpus under 1 MB) with one to three mutations
@@ -101,6 +102,8 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--first", type=int, default=0,
+                        help="number of the first case (to run a long fuzz in chunks)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--corpus", action="store_true", help="add ../shared/corpus mails")
     parser.add_argument("--slowest", type=int, default=10)
@@ -116,10 +119,10 @@ def main() -> None:
     signal.signal(signal.SIGTERM, _interrupt)
     started = time.process_time()
     try:
-        for case in range(args.cases):
+        for case in range(args.first, args.first + args.cases):
             run_case(case, args, seeds, kinds, tally)
             if (case + 1) % 5000 == 0:
-                print(f"  {case + 1} cases, {len(tally.escaped)} escaped, "
+                print(f"  {case + 1 - args.first} cases, {len(tally.escaped)} escaped, "
                       f"{time.process_time() - started:.0f} s CPU", flush=True)
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM: report the cases run so far
         print(f"stopped after {tally.cases} of {args.cases} cases")

@@ -1,7 +1,7 @@
 """Worker CPU for hostile mail shapes: does the cost of a mail grow with its size, or with
 its size squared? Prints figures; it is not a test.
 
-    .venv/bin/python bench/hostile_mail.py [--size 100000] [--keep]
+    .venv/bin/python bench/hostile_mail.py [--size 100000] [--shape TEXT] [--keep]
 
 Each shape (a long line of quote markers, a run of letters with no address, deep HTML,
 a subject of many reply prefixes, ...) is built at SIZE and at twice SIZE characters,
@@ -41,6 +41,26 @@ def _prose(size: int) -> str:
 
 
 #: name -> (where it goes, body or header value of the given size)
+def _nested_multiparts(size: int) -> str:
+    """Multiparts nested as deep as `size` characters allow, each opened, none closed."""
+    levels = []
+    total = 0
+    while total < size:
+        number = len(levels)
+        level = f"Content-Type: multipart/mixed; boundary=b{number}\r\n\r\n--b{number}\r\n"
+        levels.append(level)
+        total += len(level)
+    return (f"From: Customer <hostile@customer.example>\r\nTo: {RECIPIENT}\r\n"
+            "Subject: Printer\r\nMIME-Version: 1.0\r\n" + "".join(levels) + "\r\nHello\r\n")
+
+
+def _nested_messages(size: int) -> str:
+    level = "Content-Type: message/rfc822\r\n\r\n"
+    return (f"From: Customer <hostile@customer.example>\r\nTo: {RECIPIENT}\r\n"
+            "Subject: Printer\r\nMIME-Version: 1.0\r\n" + level * (size // len(level))
+            + "\r\nHello\r\n")
+
+
 SHAPES: dict[str, tuple[str, Callable[[int], str]]] = {
     "baseline: prose": ("text", _prose),
     "one line of '> '": ("text", lambda n: "Hello\n" + _repeat("> ", n)),
@@ -79,6 +99,8 @@ SHAPES: dict[str, tuple[str, Callable[[int], str]]] = {
     "From: '<' run": ("from", lambda n: _repeat("<", n)),
     "text: 900-byte lines": ("text", lambda n: _repeat("x" * 900 + "\n", n)),
     "text: one line, no breaks": ("text", lambda n: _repeat("word ", n)),
+    "MIME: nested multiparts": ("raw", lambda n: _nested_multiparts(n)),
+    "MIME: nested message/rfc822": ("raw", lambda n: _nested_messages(n)),
 }
 #: Every plain-text shape also as the text of a bounce (read by the bounce parser).
 SHAPES.update({f"bounce, {name}": ("bounce", make) for name, (where, make) in list(SHAPES.items())
@@ -86,6 +108,8 @@ SHAPES.update({f"bounce, {name}": ("bounce", make) for name, (where, make) in li
 
 
 def build(where: str, payload: str, index: int) -> bytes:
+    if where == "raw":  # the shape is the whole mail
+        return payload.replace("hostile@", f"hostile{index}@").encode()
     msg = EmailMessage()
     bounce = where == "bounce"
     msg["From"] = ("Mail Delivery System <MAILER-DAEMON@mx.customer.example>" if bounce
@@ -111,6 +135,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=100_000, help="characters (default 100000)")
     parser.add_argument("--keep", action="store_true", help="keep the desk under bench/out/")
+    parser.add_argument("--shape", default="", metavar="TEXT",
+                        help="only the shapes whose name contains TEXT (and the baseline)")
     args = parser.parse_args()
 
     from postdesk.config import runtime
@@ -144,6 +170,8 @@ def main() -> int:
         worst = 0.0
         baseline = 0.0
         for name, (where, make) in SHAPES.items():
+            if args.shape not in name and not name.startswith("baseline"):
+                continue
             small, state = cpu_ms(build(where, make(args.size), index))
             large, state2 = cpu_ms(build(where, make(2 * args.size), index + 1))
             index += 2

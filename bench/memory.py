@@ -7,9 +7,10 @@ and reports the proportional set size (PSS, shared pages split) of the
 daemon's whole process tree (daemon, fork server, workers): idle after a few
 small mails, the peak while `--mails` mails of nearly `[smtp] max_message_size`
 (an attachment) arrive over as many connections at once, and `--settle`
-seconds after the last acknowledgment. The baseline in the same run is the same
-desk with `[broker] batch_megabytes` so large that a batch is never cut (as
-before the bound). Goal (issue 25): idle under 150 MiB, settled within 20 % of idle.
+seconds after the last acknowledgment, each with the PSS of every process
+(daemon, fork server, workers). The baseline in the same run is the same desk
+with `[broker] recycle_megabytes = 0` (worker processes never replaced, as
+before). Goal (issue 25): idle under 150 MiB, settled within 20 % of idle.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import HOST
-from startup import first_mails, fresh_desk, pss_mib, sent, start
+from startup import first_mails, fresh_desk, pss_mib, sent, start, tree
 
 
 def big_mail(number: int, size: int) -> bytes:
@@ -64,6 +65,23 @@ def _pending(database: Path) -> int:
             "SELECT count(*) FROM inbound WHERE state = 'pending'").fetchone()[0])
 
 
+def by_process(pid: int) -> str:
+    """The PSS of each process of the tree, in MiB: `daemon 120, forkserver 30, ...`."""
+    parts = []
+    for member in tree(pid):
+        try:
+            rollup = Path(f"/proc/{member}/smaps_rollup").read_text()
+            command = Path(f"/proc/{member}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        pss = next(int(line.split()[1]) for line in rollup.splitlines()
+                   if line.startswith("Pss:"))
+        name = ("daemon" if member == pid else "forkserver"
+                if any(b"forkserver" in part for part in command) else "worker")
+        parts.append(f"{name} {pss / 1024:.0f}")
+    return ", ".join(parts)
+
+
 def measure(config: Path, outgoing: Path, processes: int, mails: list[bytes],
             settle: float, env: dict[str, str]) -> tuple[float, float, float]:
     saved = dict(os.environ)
@@ -77,6 +95,7 @@ def measure(config: Path, outgoing: Path, processes: int, mails: list[bytes],
         first_mails(daemon, port, outgoing, 2 * max(processes, 1) + 1)
         time.sleep(5)
         idle = pss_mib(daemon.pid)
+        print(f"    idle: {by_process(daemon.pid)}", flush=True)
         before = len(sent(outgoing))
         peak = idle
         refused: list[str] = []
@@ -95,6 +114,7 @@ def measure(config: Path, outgoing: Path, processes: int, mails: list[bytes],
         while time.perf_counter() < end:
             peak = max(peak, pss_mib(daemon.pid))
             time.sleep(1)
+        print(f"    settled: {by_process(daemon.pid)}", flush=True)
         return idle, peak, pss_mib(daemon.pid)
     finally:
         daemon.stop()
@@ -109,12 +129,12 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="postdesk-memory-") as folder:
         config, outgoing = fresh_desk(folder)
         size = 25 * 1000 * 1000 - 100_000  # just under the shipped max_message_size
-        mails = [big_mail(n, size) for n in range(args.mails)]
-        print(f"{args.mails} mails of {len(mails[0]) / 1e6:.1f} MB at once, "
+        print(f"{args.mails} mails of {len(big_mail(0, size)) / 1e6:.1f} MB at once, "
               f"{args.processes} worker processes; PSS of the process tree in MiB")
-        for label, env in (("baseline, batches never cut",
-                            {"POSTDESK_BROKER_BATCH_MEGABYTES": "100000"}),
-                           ("batch_megabytes = 32 (shipped)", {})):
+        for label, env in (("baseline, processes never recycled",
+                            {"POSTDESK_BROKER_RECYCLE_MEGABYTES": "0"}),
+                           ("recycle_megabytes = 64 (shipped)", {})):
+            mails = [big_mail(n, size) for n in range(args.mails)]  # new senders each run
             idle, peak, settled = measure(config, outgoing, args.processes, mails,
                                           args.settle, env)
             print(f"  {label}: idle {idle:.0f}, peak {peak:.0f}, "

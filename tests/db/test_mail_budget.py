@@ -1,5 +1,5 @@
-"""One mail cannot hold a worker: reading it runs on a CPU budget, and a mail a worker is
-working on is neither handed to a second worker nor re-dispatched by the sweeper."""
+"""One mail cannot hold a worker: reading and storing it run on one CPU budget, and a mail
+a worker is working on is neither handed to a second worker nor re-dispatched by the sweeper."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ from postdesk.config.settings import Settings
 from postdesk.store import dispatch, inbound_claims, inbound_results
 from postdesk.store.db import database, utcnow
 from postdesk.store.inbound import Arrival, store_inbound
-from postdesk.store.models import Inbound
+from postdesk.store.inbound_replay import reset_for_replay
+from postdesk.store.models import Customer, Inbound, Message, Ticket
+from postdesk.tickets.receive import new_ticket
 from postdesk.worker import read_mail
 from postdesk.worker.pool import ThreadRunner
 from postdesk.worker.process import Outcome, process_many
@@ -127,3 +129,55 @@ def test_a_failure_recorded_late_leaves_a_finished_mail_as_it_is(runtime) -> Non
                                           max_attempts=5) == "skipped"
     row = Inbound.get_by_id(inbound_id)
     assert row.state == "done" and row.reason != "late"
+
+
+@pytest.fixture
+def slow_storing(monkeypatch) -> None:
+    """The rules that a new ticket with the SLOW subject sets off spin on the CPU (for up
+    to 20 s, then go on as usual), after its ticket, message and events were written:
+    a stand-in for a rule or a write step that is super-linear on some input."""
+    run_automations = new_ticket.run_automations
+
+    def run(ticket, *args, **kwargs):
+        if ticket.subject == SLOW:
+            spin_until = time.thread_time() + 20
+            while time.thread_time() < spin_until:
+                pass
+        return run_automations(ticket, *args, **kwargs)
+
+    monkeypatch.setattr(new_ticket, "run_automations", run)
+
+
+def test_a_mail_whose_write_step_spends_its_budget_fails_without_half_a_ticket(
+        runtime, slow_storing) -> None:
+    (first, _), (slow, raw), (last, _) = stored(1), stored(2, SLOW), stored(3)
+
+    started = time.thread_time()
+    outcomes = process_many([first, slow, last], runtime)
+    spent = time.thread_time() - started
+
+    assert [o.state for o in outcomes if isinstance(o, Outcome)] == ["done", "failed", "done"]
+    assert spent < 10  # the write step was stopped, not left to spin for 20 s
+    row = Inbound.get_by_id(slow)
+    assert row.state == "failed" and bytes(row.raw) == raw and row.ticket_id is None
+    assert "reading and storing this mail took more than 1 s of CPU" in row.reason
+    assert f"postdesk ingest --replay {slow}" in row.reason
+    # nothing of the slow mail was written: no ticket, no message, no events
+    assert [t.subject for t in Ticket.select().order_by(Ticket.id)] == ["Printer on fire"] * 2
+    assert Message.select().where(Message.subject == SLOW).count() == 0
+    assert Customer.select().where(Customer.email == "c2@customer.example").count() == 0
+
+
+def test_a_mail_failed_in_its_write_step_is_replayed_with_a_higher_limit(
+        runtime, slow_storing, migrated, make_settings) -> None:
+    slow, _ = stored(2, SLOW)
+    process_many([slow], runtime)
+    assert Inbound.get_by_id(slow).state == "failed"
+
+    reset_for_replay(slow)  # what `postdesk ingest --replay` does, with the limit raised
+    generous = Runtime(make_settings(migrated, limits_max_mail_cpu_seconds=60))
+    (outcome,) = process_many([slow], generous)
+
+    assert isinstance(outcome, Outcome) and outcome.state == "done"
+    assert Inbound.get_by_id(slow).state == "done"
+    assert [t.subject for t in Ticket.select()] == [SLOW]

@@ -143,8 +143,10 @@ def test_a_batch_of_large_mails_is_processed_in_runs_in_order(runtime, monkeypat
         return real(inbound_ids, current)
 
     monkeypatch.setattr(pool, "process_many", spying)
-    results = pool._child_run_batch(ids)
+    monkeypatch.setattr(pool, "_read_bytes", 0)  # as in a freshly forked worker process
+    done = pool._child_run_batch(ids)
     assert runs == [[ids[0]], [ids[1], ids[2]], [ids[3]]]
-    assert all(isinstance(result, tuple) for result in results)
+    assert all(isinstance(result, tuple) for result in done.results)
+    assert done.read_bytes > 3 * 700_000  # what [broker] recycle_megabytes is weighed on
     assert states(ids) == ["done"] * 4
     assert large.settings.broker.batch_megabytes == 1

@@ -134,7 +134,8 @@ def test_rules_explain_and_rules_test(config: Path, tmp_path: Path) -> None:
     assert any("rule acknowledge-new-ticket (rules/automation.yaml:" in line
                and line.endswith("on ticket.created: matched") for line in lines)
     assert not any("rule customer-replied-resumes-work" in line for line in lines)
-    assert any(line.startswith("  13 rules listen to other events: message.received (4), ")
+    assert any(line.startswith("  15 rules listen to other events: status.changed (5), "
+                               "message.received (4), ")
                for line in lines)  # one line for them, not one each
 
     mail = tmp_path / "out-of-office.eml"

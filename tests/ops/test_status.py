@@ -116,6 +116,42 @@ def test_running_desk_is_healthy_then_failures_and_backlog_make_it_unhealthy(
     assert not check(report, "scheduler")["ok"]
 
 
+def test_the_listeners_the_config_asks_for_must_accept_and_greet(tmp_path: Path) -> None:
+    lmtp = free_port()
+    desk = ServedDesk(tmp_path / "desk", env={"POSTDESK_LMTP_LISTEN": f"127.0.0.1:{lmtp}"})
+    mute = socket.socket()  # takes connections (its backlog) but never greets: a stuck one
+    mute.bind(("127.0.0.1", 0))
+    mute.listen()
+    try:
+        desk.start()
+        code, report = status(desk)
+        listeners = check(report, "listeners")
+        assert code == 0 and listeners["ok"], report
+        assert [(x["name"], x["address"], x["ok"]) for x in listeners["listeners"]] == [
+            ("smtp", f"127.0.0.1:{desk.port}", True), ("lmtp", f"127.0.0.1:{lmtp}", True)]
+
+        down = free_port()  # the config asks for an LMTP listener nobody runs
+        code, report = status(desk, POSTDESK_LMTP_LISTEN=f"127.0.0.1:{down}")
+        listeners = check(report, "listeners")
+        assert code == 1 and not report["healthy"] and not listeners["ok"], report
+        assert listeners["summary"] == (f"not accepting: lmtp 127.0.0.1:{down}: "
+                                        "Connection refused")
+        assert [x["ok"] for x in listeners["listeners"]] == [True, False]
+
+        stuck = mute.getsockname()[1]
+        code, report = status(desk, POSTDESK_LMTP_LISTEN=f"127.0.0.1:{stuck}")
+        assert code == 1
+        assert f"lmtp 127.0.0.1:{stuck}: no greeting within 3 s" in check(
+            report, "listeners")["summary"]
+    finally:
+        desk.stop()
+        mute.close()
+    code, report = status(desk)  # the desk stopped: its SMTP listener is gone
+    assert code == 1
+    assert f"smtp 127.0.0.1:{desk.port}: Connection refused" in check(
+        report, "listeners")["summary"]
+
+
 def test_unreachable_database_is_unhealthy(tmp_path: Path) -> None:
     desk = ServedDesk(tmp_path / "desk", env={
         "POSTDESK_DATABASE_URL": f"postgresql://postgres@127.0.0.1:{free_port()}/postdesk"})

@@ -361,3 +361,16 @@ def test_a_customer_mail_about_read_receipts_is_a_customer_mail() -> None:
     verdict = run(mail(subject="Read receipt missing",
                        body="Your disposition-notification never arrives.\n"))
     assert verdict.kind == "normal" and verdict.may_auto_reply
+
+
+def test_a_classifier_failure_sets_the_mail_aside_and_says_where_it_failed(monkeypatch) -> None:
+    from postdesk.mail import classify as module
+
+    def broken(*args: object) -> None:
+        raise ValueError("a charset nobody knows")
+
+    monkeypatch.setattr(module, "_loop", broken)
+    verdict = run(mail())
+    assert verdict.kind == "suspicious" and not verdict.may_auto_reply
+    assert verdict.reason.startswith("the classifier failed on this mail (ValueError at "
+                                     "test_classify.py:")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from postdesk.memory_release import give_back
-from postdesk.worker.memory import split_by_size
+from postdesk.worker.memory import split_by_size, worn_out
 
 MB = 1024 * 1024
 
@@ -24,3 +24,9 @@ def test_small_mails_still_go_together_and_a_huge_one_alone_in_order() -> None:
 
 def test_giving_memory_back_is_harmless() -> None:
     give_back()
+
+
+def test_a_worker_process_is_worn_out_past_recycle_megabytes_and_never_at_zero() -> None:
+    assert not worn_out(64 * MB, 64)
+    assert worn_out(64 * MB + 1, 64)
+    assert not worn_out(10**12, 0)

@@ -138,7 +138,9 @@ def preview(ctx: click.Context, template: str, language: str | None, timezone: s
     try:
         context = hostile_context(template) if stress else sample_context(template)
         if "desk" in context:  # the sample's desk is this one, as its mail names it
-            context["desk"] = {"name": settings.desk.name, "address": settings.desk.addresses[0]}
+            context["desk"] = {**context["desk"], "name": settings.desk.name,
+                               "address": settings.desk.addresses[0],
+                               "reopen_days": settings.tickets.reopen_days}
         mail = renderer.render(template, context, language=language, timezone=timezone)
     except Exception as exc:
         _fail(describe_render_error(exc, settings))

@@ -16,11 +16,12 @@ def serve(obj: Context, no_worker: bool) -> None:
     """Run the daemon: SMTP/LMTP intake, sweeper and (embedded) worker."""
     import asyncio
 
+    settings = obj.settings  # first: an SQLite desk's daemon imports no psycopg (store.driver)
+
     from postdesk.errors import PostdeskError
     from postdesk.serve.daemon import ServeOptions
     from postdesk.serve.daemon import serve as run
 
-    settings = obj.settings
     if no_worker and settings.broker.url == "embedded":
         fail("--no-worker needs [broker] url = redis://... or amqp://...: the embedded queue "
              "lives inside this process")

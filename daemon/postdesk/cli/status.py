@@ -1,9 +1,11 @@
 """`postdesk status [--json]`: is the desk healthy? Exit 0 if so, 1 if not.
 
 For monitoring scripts and humans alike: the checks of `postdesk.serve.health`
-(database, broker or daemon heartbeat, scheduler leader, waiting and failed
-mail, IMAP sources) with the thresholds of `[status]`. It only reads; it
-never migrates or changes anything, and it can run on any node.
+(database, broker or daemon heartbeat, scheduler leader, the SMTP/LMTP
+listeners and IMAP servers accepting, waiting and failed mail, IMAP sources)
+with the thresholds of `[status]`. It only reads; it never migrates or
+changes anything. It can run on any node, but the listeners it asks are this
+node's: run it where `postdesk serve` runs.
 
 Registered on the main command group by `register(main)`.
 """
@@ -28,7 +30,7 @@ console = Console(highlight=False)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @click.pass_context
 def status(ctx: click.Context, as_json: bool) -> None:
-    """Check the desk: database, broker, scheduler, waiting and failed mail, IMAP.
+    """Check the desk: database, broker, scheduler, listeners, waiting and failed mail, IMAP.
 
     Exit status 0: the desk works (failed mails are listed as needing attention, see
     `postdesk inbound --failed`); 1: it cannot work (database, broker, listeners, a

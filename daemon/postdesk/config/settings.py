@@ -57,6 +57,7 @@ class BrokerSettings:
     worker_processes: int = 0
     redispatch_after: int = 60
     batch_megabytes: int = 32
+    recycle_megabytes: int = 64
 
 
 @dataclass(frozen=True)

@@ -148,6 +148,9 @@ def validate(settings: Settings) -> None:
                           "to 100")
     if settings.broker.batch_megabytes < 1:
         raise ConfigError(f"{settings.origin('broker', 'batch_megabytes')} must be at least 1")
+    if settings.broker.recycle_megabytes < 0:
+        raise ConfigError(f"{settings.origin('broker', 'recycle_megabytes')} must be at least "
+                          "0 (0: never)")
     if settings.limits.max_mail_cpu_seconds < 1:
         raise ConfigError(f"{settings.origin('limits', 'max_mail_cpu_seconds')} must be at "
                           "least 1")

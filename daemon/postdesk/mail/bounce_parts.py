@@ -14,6 +14,7 @@ from email.message import Message
 from email.parser import HeaderParser
 from email.policy import EmailPolicy
 
+from postdesk.mail.mime_part import undecoded_payload
 from postdesk.mail.plain_headers import plain_text
 
 #: The quote markers before a line's text are taken whole (`*+`): `.*` after them could
@@ -117,7 +118,7 @@ def _walk(msg: Message) -> Iterator[Message]:
 
 
 def _block_text(part: Message) -> str:
-    payload = part.get_payload()
+    payload = undecoded_payload(part)
     if isinstance(payload, list):
         text = "\n\n".join(
             "\n".join(f"{k}: {v}" for k, v in sub.raw_items())
@@ -144,7 +145,7 @@ def _part_text(part: Message, ctype: str) -> str:
 
 def _payload_bytes(part: Message) -> bytes | None:
     """Decoded payload; quoted-printable with bare CR line ends is normalised first."""
-    payload = part.get_payload()
+    payload = undecoded_payload(part)
     cte = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
     if isinstance(payload, str) and "\r" in payload and cte == "quoted-printable":
         try:
@@ -177,7 +178,7 @@ def _split_returned(text: str) -> tuple[str, str]:
 
 
 def _returned_headers(part: Message) -> Message | None:
-    payload = part.get_payload()
+    payload = undecoded_payload(part)
     if isinstance(payload, list) and payload:
         first = payload[0]
         return first if isinstance(first, Message) else None

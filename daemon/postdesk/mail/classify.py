@@ -35,8 +35,10 @@ suggest a bounce. ``classify`` never raises.
 from __future__ import annotations
 
 import re
+import traceback
 from dataclasses import dataclass, replace
 from email.message import EmailMessage, Message
+from pathlib import Path
 from typing import Literal
 
 from postdesk.mail.bounce import (
@@ -155,8 +157,16 @@ def classify(msg: EmailMessage, *, envelope_from: str | None,
     except Exception as exc:
         # It may be a bounce the classifier choked on: never a customer's mail, never
         # answered; stored and set aside for a person (the `suspicious` receive step).
+        # Where it failed goes into the reason: each such failure is a defect to trace.
         return Classification(
-            "suspicious", f"the classifier failed on this mail ({type(exc).__name__})", False)
+            "suspicious", f"the classifier failed on this mail ({type(exc).__name__} at "
+                          f"{_where(exc)})", False)
+
+
+def _where(exc: Exception) -> str:
+    """`file.py:line` of the innermost frame that raised `exc`."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    return f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else "?"
 
 
 def _classify(msg: Message, envelope_from: str | None, desk: DeskIdentity) -> Classification:

@@ -1,6 +1,7 @@
 """Raw bytes to a stdlib message and back, never raising, whatever the bytes are.
 
-The standard library's parser (``policy.default``) does the work; a message it
+The standard library's parser (``policy.default``) does the work (asking about
+boundaries only on lines that can be one: `boundary_lines`); a message it
 cannot parse is retried with compat32 and, as a last resort, kept as one text
 part with an ``UnparseableMessageDefect``, so nothing is lost.
 """
@@ -10,9 +11,9 @@ from __future__ import annotations
 import re
 from email import errors, policy
 from email.message import EmailMessage, Message
-from email.parser import BytesParser
 
 from postdesk.mail.address_cap import DEFAULT_MAX_ADDRESS_HEADER
+from postdesk.mail.boundary_lines import parse_bytes
 from postdesk.mail.header_block import mend_header_block
 from postdesk.mail.header_cache import caching_policy
 from postdesk.mail.mime_params import mend_parameters
@@ -45,7 +46,7 @@ def load_message(raw: bytes, *,
     data, stray = mend_header_block(_as_bytes(raw))
     for parse_policy in (caching_policy(max_address_header), policy.compat32):
         try:
-            parsed = BytesParser(_class=EmailMessage, policy=parse_policy).parsebytes(data)
+            parsed = parse_bytes(data, parse_policy)
         except RecursionError:
             break  # compat32 nests the same way; do not pay for it twice
         except Exception:  # the stdlib parser has crashed on hostile input before

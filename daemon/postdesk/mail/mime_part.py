@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from email import errors, policy
 from email.message import Message
+from typing import Any
 
 from postdesk.mail.charsets import decode_text, lenient_base64, repair_surrogates
 from postdesk.mail.header_text import WHITESPACE, decode_header_value, header_text
@@ -166,11 +167,18 @@ def payload_bytes(part: Message) -> bytes:
     return _raw_payload(part)
 
 
-def _raw_payload(part: Message) -> bytes:
+def undecoded_payload(part: Message) -> Any:
+    """`part.get_payload()`: its parts, or its text as stored, or None where the standard
+    library cannot give it: for a text with 8-bit bytes it decodes them with the charset
+    parameter and catches only an unknown name (`charset="utf\\x008"`: ValueError)."""
     try:
-        payload = part.get_payload()
-    except Exception:
-        return b""
+        return part.get_payload()
+    except (ValueError, TypeError):
+        return None
+
+
+def _raw_payload(part: Message) -> bytes:
+    payload = undecoded_payload(part)
     if isinstance(payload, str):
         return payload.encode("utf-8", errors="surrogateescape")
     return b""

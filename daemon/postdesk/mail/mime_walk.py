@@ -24,6 +24,7 @@ from postdesk.mail.mime_part import (
     part_disposition,
     part_filename,
     payload_bytes,
+    undecoded_payload,
 )
 from postdesk.mail.undeclared import UndeclaredCharset, decodes, is_utf8
 from postdesk.mail.uuencode import extract_uuencoded
@@ -189,7 +190,7 @@ def _decode_part_text(
 
 
 def _nested_message(part: Message) -> PendingAttachment:
-    payload = part.get_payload()
+    payload = undecoded_payload(part)
     inner = payload[0] if isinstance(payload, list) and payload else None
     if isinstance(inner, Message):
         data = message_bytes(inner)
@@ -208,7 +209,7 @@ def _nested_message(part: Message) -> PendingAttachment:
 
 def _message_report(part: Message, content_type: str) -> PendingAttachment:
     """A message/* part the stdlib split into header blocks (delivery-status etc.)."""
-    payload = part.get_payload()
+    payload = undecoded_payload(part)
     blocks = payload if isinstance(payload, list) else []
     data = b"".join(message_bytes(block) for block in blocks if isinstance(block, Message))
     return PendingAttachment(

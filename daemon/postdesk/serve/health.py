@@ -8,6 +8,10 @@ running process, so the answer is the same on every node. The checks:
   the embedded broker, which lives inside `postdesk serve`, the daemon's
   heartbeat: the scheduler lease it renews every few seconds;
 * scheduler: which node holds the lease, and until when;
+* listeners: the SMTP and LMTP listeners the config asks for greet a
+  connection, and the IMAP servers of `[[imap]]` accept one
+  (`postdesk.serve.listeners_probe`); one that does not means the desk
+  cannot work;
 * workers: how many heartbeat (`worker_beats`); none while mail waits fails;
 * inbound / outbox: waiting mails, the oldest one's age, failures within
   `[status] failed_window`; thresholds from `[status]`. A backlog, mail
@@ -32,6 +36,7 @@ from typing import Any
 
 from postdesk.config.settings import Settings
 from postdesk.logs import redact
+from postdesk.serve import listeners_probe
 from postdesk.store import db, desk_status, live_files, worker_beats
 from postdesk.store.lease import RELEASED, SCHEDULER, Lease, lease_row
 from postdesk.store.migrations import current_version, head_version
@@ -75,10 +80,11 @@ def gather(settings: Settings, now: datetime | None = None) -> Report:
     now = now or db.utcnow()
     database = check_database(settings)
     if not database.ok:
-        return Report((database, check_broker(settings, None, now)))
+        return Report((database, check_broker(settings, None, now), check_listeners(settings)))
     try:
         lease = lease_row(SCHEDULER)
         checks = [database, check_broker(settings, lease, now), check_scheduler(lease, now),
+                  check_listeners(settings),
                   check_inbound(settings, now), check_outbox(settings, now), check_workers(now),
                   *check_imap(settings), check_rules()]
     finally:
@@ -170,6 +176,22 @@ def check_scheduler(lease: Lease | None, now: datetime) -> Check:
                      {"leader": lease.holder})
     return Check("scheduler", True, f"leader {lease.holder}",
                  {"leader": lease.holder, "lease_expires_at": expires.isoformat()})
+
+
+def check_listeners(settings: Settings) -> Check:
+    """Does every listener the config asks for accept (and greet) a connection?"""
+    found = listeners_probe.listeners(settings)
+    problems = {listener.name: listeners_probe.problem(listener, BROKER_TIMEOUT_S)
+                for listener in found}
+    details = {"listeners": [{"name": listener.name, "address": listener.where,
+                              "ok": problems[listener.name] is None,
+                              "problem": problems[listener.name]} for listener in found]}
+    down = [f"{listener.name} {listener.where}: {problems[listener.name]}"
+            for listener in found if problems[listener.name] is not None]
+    if down:
+        return Check("listeners", False, "not accepting: " + "; ".join(down), details)
+    return Check("listeners", True, "accepting: " + ", ".join(
+        f"{listener.name} {listener.where}" for listener in found), details)
 
 
 @dataclass(frozen=True)

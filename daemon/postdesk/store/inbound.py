@@ -91,16 +91,21 @@ class InboundWriter:
 
     def _run(self) -> None:
         try:
-            while True:
-                item = self._queue.get()
-                if item is None:
-                    return
-                batch, closing = take_waiting(self._queue, item, MAX_BATCH)
-                self._commit(batch)
-                if closing:
-                    return
+            while self._store_next():
+                pass
         finally:
             _close_quietly()
+
+    def _store_next(self) -> bool:
+        """Wait for arriving mail and commit it with whatever else waits; False: stop.
+        (A function of its own so that nothing holds the batch's bytes while this thread
+        waits for the next mail: a loop's variables would.)"""
+        item = self._queue.get()
+        if item is None:
+            return False
+        batch, closing = take_waiting(self._queue, item, MAX_BATCH)
+        self._commit(batch)
+        return not closing
 
     def _commit(self, batch: list[tuple[Arrival, asyncio.Future[int]]]) -> None:
         rows = [inbound_row(arrival) for arrival, _ in batch]  # hashed before taking the lock

@@ -17,7 +17,9 @@ def stored_inbound(inbound_id: int) -> Inbound | None:
 
 
 def reset_for_replay(inbound_id: int) -> None:
-    """Back to pending, reason and attempts cleared (own transaction)."""
+    """Back to pending, reason, attempts and the last worker's claim cleared (own
+    transaction): a mail failed by a worker keeps its claim, which would make the replay
+    skip it until the claim ran out."""
     with database.atomic():
-        (Inbound.update(state="pending", reason="", attempts=0)
+        (Inbound.update(state="pending", reason="", attempts=0, working_until=None)
          .where(Inbound.id == inbound_id).execute())

@@ -1,12 +1,14 @@
 """A bound on the CPU one mail may cost a worker: `[limits] max_mail_cpu_seconds`.
 
-The cost of reading a mail (MIME, HTML, classifying, language) depends on
-what its sender wrote, and a library can still be super-linear on some shape
-nobody has met yet. So the reading of each mail runs on a budget of CPU
-seconds of the worker's own thread: when it is spent, `MailTooCostly` is
-raised inside that thread, the mail is set aside as failed with the reason
-(raw bytes kept, `postdesk ingest --replay ID` after raising the limit), and
-the worker goes on with the next mail.
+The cost of reading a mail (MIME, HTML, classifying, language) and of storing
+it (the receive chain, the rules it sets off) depends on what its sender
+wrote, and a library or a rule can still be super-linear on some shape nobody
+has met yet. So each mail has one budget of CPU seconds of the worker's own
+thread (`MailBudget`), spent by its reading and then by its write
+transaction: when it is spent, `MailTooCostly` is raised inside that thread,
+the transaction (if any) rolls back, the mail is set aside as failed with the
+reason (raw bytes kept, `postdesk ingest --replay ID` after raising the
+limit), and the worker goes on with the next mail.
 
 The exception is delivered the way dramatiq's time limit does it (CPython's
 `PyThreadState_SetAsyncExc`): between two bytecodes of the thread, so a
@@ -29,7 +31,33 @@ CHECK_INTERVAL = 0.2
 
 
 class MailTooCostly(Exception):
-    """Reading a mail spent its CPU budget."""
+    """Reading or storing a mail spent its CPU budget."""
+
+
+def too_costly(inbound_id: int, seconds: float, doing: str) -> MailTooCostly:
+    """The error a mail that spent its budget is failed with: what to do about it."""
+    return MailTooCostly(
+        f"{doing} this mail took more than {seconds:g} s of CPU ([limits] "
+        f"max_mail_cpu_seconds); its bytes are kept: raise the limit and "
+        f"`postdesk ingest --replay {inbound_id}`")
+
+
+class MailBudget:
+    """One mail's budget, spent in parts by the same thread (reading, then storing)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.spent = 0.0
+
+    @contextmanager
+    def spending(self) -> Iterator[None]:
+        """Run the block on what is left of the budget (`cpu_budget`)."""
+        started = time.thread_time()
+        try:
+            with cpu_budget(max(self.seconds - self.spent, 0.0)):
+                yield
+        finally:
+            self.spent += time.thread_time() - started
 
 
 @dataclass

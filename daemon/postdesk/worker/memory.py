@@ -5,7 +5,8 @@ A batch reads every mail's raw bytes and parses them all before it writes
 gigabyte. `split_by_size` cuts a batch into runs of at most
 `[broker] batch_megabytes` of mail (a larger mail goes alone), so a worker
 holds about that much at once whatever arrives; after a run of large mails the
-worker gives memory back (`postdesk.memory_release`).
+worker gives memory back (`postdesk.memory_release`), and a process that has
+read more than `[broker] recycle_megabytes` is replaced (`worn_out`).
 """
 
 from __future__ import annotations
@@ -26,3 +27,8 @@ def split_by_size(ids: Sequence[int], sizes: Mapping[int, int], limit: int) -> l
         runs[-1].append(inbound_id)
         total += size
     return runs
+
+
+def worn_out(read_bytes: int, recycle_megabytes: int) -> bool:
+    """Has a worker process read enough mail to be replaced (0 megabytes: never)?"""
+    return recycle_megabytes > 0 and read_bytes > recycle_megabytes * 1024 * 1024

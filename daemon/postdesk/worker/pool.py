@@ -12,6 +12,12 @@ The processes are forked from a fork server that has imported Postdesk and
 loaded the language-detection model once (`postdesk.worker.preload`): they
 start in milliseconds and share the model's memory. The fork server itself is
 a fresh process without the daemon's threads, so forking it is safe.
+
+Memory a large mail leaves in a process is not all given back (the
+allocator's fragments, caches): once a process has read more than
+`[broker] recycle_megabytes` of mail, the pool is replaced by freshly forked
+processes after the work handed to it (`ProcessRunner._recycle`). The old
+processes finish what they hold and exit; nothing is lost.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from multiprocessing import forkserver
 from multiprocessing.context import BaseContext
 from typing import Any, Protocol
@@ -120,21 +127,37 @@ def _child_run(inbound_id: int) -> tuple[int, ...]:
     return _send_now(result.outbox_ids)
 
 
-def _child_run_batch(inbound_ids: list[int]) -> list[tuple[int, ...] | BaseException]:
+#: Bytes of mail this worker process has read since it was forked.
+_read_bytes = 0
+
+
+@dataclass(frozen=True)
+class BatchDone:
+    """What a worker process says after a batch: per mail, the outbox ids the queue must
+    still send or the error that stopped it (for the queue to retry that mail); and the
+    bytes of mail the process has read so far."""
+
+    results: list[tuple[int, ...] | BaseException]
+    read_bytes: int
+
+
+def _child_run_batch(inbound_ids: list[int]) -> BatchDone:
     """Process several mails together, then send what they decided together (one synced
-    claim, one transport call); per mail, the outbox ids the queue must still send or
-    the error that stopped it (for the queue to retry that mail). The mails are read in
-    runs of at most `[broker] batch_megabytes` (`postdesk.worker.memory`)."""
+    claim, one transport call). The mails are read in runs of at most
+    `[broker] batch_megabytes` (`postdesk.worker.memory`)."""
+    global _read_bytes
     outcomes: list[Outcome | Exception] = []
     for run, size in _runs_by_size(inbound_ids):
         outcomes.extend(_process_many(run))
+        _read_bytes += size
         if size >= memory_release.GIVE_BACK_AFTER:
             memory_release.give_back()
     decided = [i for outcome in outcomes if isinstance(outcome, Outcome)
                for i in outcome.outbox_ids]
     left = set(_send_now(tuple(decided)))
-    return [_portable(outcome) if isinstance(outcome, Exception)
-            else tuple(i for i in outcome.outbox_ids if i in left) for outcome in outcomes]
+    return BatchDone([_portable(outcome) if isinstance(outcome, Exception)
+                      else tuple(i for i in outcome.outbox_ids if i in left)
+                      for outcome in outcomes], _read_bytes)
 
 
 def _runs_by_size(inbound_ids: list[int]) -> list[tuple[list[int], int]]:
@@ -285,21 +308,47 @@ class ProcessRunner:
     def _hand_over(self, batch: list[tuple[int, Future[tuple[int, ...]]]]) -> None:
         ids = [inbound_id for inbound_id, _ in batch]
         try:
-            results = self._call(_child_run_batch, ids)
+            pool, answer = self._call_on_pool(_child_run_batch, ids)
         except BaseException as exc:
             for _, done in batch:
                 done.set_exception(exc)
             return
-        for (_, done), result in zip(batch, results, strict=True):
+        for (_, done), result in zip(batch, answer.results, strict=True):
             if isinstance(result, BaseException):
                 done.set_exception(result)
             else:
                 done.set_result(result)
+        if memory.worn_out(answer.read_bytes, self.settings.broker.recycle_megabytes):
+            self._recycle(pool, answer.read_bytes)
+
+    def _recycle(self, pool: ProcessPoolExecutor, read_bytes: int) -> None:
+        """Replace `pool` by freshly forked processes; the old ones finish the work they
+        were handed (another feeder's batch) and exit."""
+        with self._lock:
+            if self._pool is not pool:
+                return  # replaced already
+            log.info("worker processes recycled: one read %.0f MB of mail ([broker] "
+                     "recycle_megabytes = %d)", read_bytes / 2**20,
+                     self.settings.broker.recycle_megabytes)
+            self._pool = self._start()
+        pool.shutdown(wait=False)
 
     def _call(self, work: Callable[[Any], Any], argument: Any) -> Any:
+        return self._call_on_pool(work, argument)[1]
+
+    def _call_on_pool(self, work: Callable[[Any], Any], argument: Any
+                      ) -> tuple[ProcessPoolExecutor, Any]:
+        """`work(argument)` in a process of the current pool, and that pool."""
         pool = self._pool
         try:
-            return pool.submit(work, argument).result()
+            try:
+                future = pool.submit(work, argument)
+            except RuntimeError:  # shut down for new work: recycled a moment ago
+                if self._pool is pool:
+                    raise
+                pool = self._pool
+                future = pool.submit(work, argument)
+            return pool, future.result()
         except BrokenProcessPool as exc:
             with self._lock:
                 if self._pool is pool:

@@ -9,10 +9,10 @@ id do the work once; a crash rolls everything back and the sweeper hands the
 id out again. Before reading its mails a worker claims them
 (`postdesk.store.inbound_claims`): a mail another worker is working on is
 left to it, and the sweeper does not hand it out again meanwhile. A mail
-that cannot be processed, or whose reading spends its CPU budget
-(`postdesk.worker.budget`), keeps its raw bytes and gets `failed` with a
-reason; one the database could not take (locked, away) stays pending for the
-queue to retry.
+that cannot be processed, or whose reading and write transaction spend its
+CPU budget (`postdesk.worker.budget`; the transaction rolls back, no half
+ticket stays), keeps its raw bytes and gets `failed` with a reason; one the
+database could not take (locked, away) stays pending for the queue to retry.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from postdesk.tickets.receive.arrived import Arrived, Outcome
 from postdesk.tickets.receive.known import StoreKnown
 from postdesk.tickets.receive.step import Receiving
 from postdesk.tickets.unit_of_work import UnitOfWork
-from postdesk.worker.budget import MailTooCostly
+from postdesk.worker.budget import MailBudget, MailTooCostly, too_costly
 from postdesk.worker.read_mail import read_mails
 
 __all__ = ["MAX_ATTEMPTS", "Outcome", "process_inbound", "process_many"]
@@ -75,7 +75,10 @@ def process_many(inbound_ids: Sequence[int], runtime: Runtime) -> list[Outcome |
     claims = _Claims(runtime)
     mine = claims.take([row.id for row in pending])
     results.update((row.id, Outcome("skipped")) for row in pending if row.id not in mine)
-    read = read_mails([row for row in pending if row.id in mine], runtime, claims.keep)
+    seconds = runtime.settings.limits.max_mail_cpu_seconds
+    budgets = {inbound_id: MailBudget(seconds) for inbound_id in mine}
+    read = read_mails([row for row in pending if row.id in mine], runtime, budgets,
+                      claims.keep)
     arrived = [mail for mail in read.values() if isinstance(mail, Arrived)]
     for inbound_id, error in read.items():
         if isinstance(error, MailTooCostly):
@@ -85,11 +88,11 @@ def process_many(inbound_ids: Sequence[int], runtime: Runtime) -> list[Outcome |
     if len(arrived) > 1 and not is_postgres():
         try:
             with database.atomic():
-                results.update(_settle_each(arrived, runtime, together=True))
+                results.update(_settle_each(arrived, runtime, budgets, together=True))
         except UNAVAILABLE as exc:
             results.update((mail.inbound_id, exc) for mail in arrived)  # all rolled back
     else:
-        results.update(_settle_each(arrived, runtime, together=False))
+        results.update(_settle_each(arrived, runtime, budgets, together=False))
     claims.release([i for i in mine if isinstance(results.get(i), Exception)])
     if any(isinstance(outcome, Outcome) and outcome.changed_ticket
            for outcome in results.values()):
@@ -127,15 +130,15 @@ class _Claims:
             inbound_claims.release(ids)
 
 
-def _settle_each(arrived: list[Arrived], runtime: Runtime, *, together: bool
-                 ) -> dict[int, Outcome | Exception]:
+def _settle_each(arrived: list[Arrived], runtime: Runtime, budgets: dict[int, MailBudget],
+                 *, together: bool) -> dict[int, Outcome | Exception]:
     """Each mail's outcome, or the error for the queue to retry it; `together`: all in
     the caller's transaction, which a database error must end."""
     results: dict[int, Outcome | Exception] = {}
     for mail in arrived:
         with logs.log_context(inbound=mail.inbound_id, ticket=None):
             try:
-                results[mail.inbound_id] = _settle(mail, runtime)
+                results[mail.inbound_id] = _settle(mail, runtime, budgets[mail.inbound_id])
             except UNAVAILABLE as exc:
                 if together:
                     raise  # locked or away: nothing of the batch is kept
@@ -145,22 +148,23 @@ def _settle_each(arrived: list[Arrived], runtime: Runtime, *, together: bool
     return results
 
 
-def _settle(mail: Arrived, runtime: Runtime) -> Outcome:
+def _settle(mail: Arrived, runtime: Runtime, budget: MailBudget) -> Outcome:
     try:
-        return _process_once(mail, runtime)
+        return _process_once(mail, runtime, budget)
     except IntegrityError:
         # a worker stored the same mail a moment ago: look again, now it is a duplicate
-        return _process_once(mail, runtime)
+        return _process_once(mail, runtime, budget)
 
 
 class _AlreadyDone(Exception):
     """Another worker finished this row first: roll back and skip."""
 
 
-def _process_once(mail: Arrived, runtime: Runtime) -> Outcome:
+def _process_once(mail: Arrived, runtime: Runtime, budget: MailBudget) -> Outcome:
     now = utcnow()
     try:
-        with database.atomic():
+        # the budget ends inside the transaction: past it, the whole mail rolls back
+        with database.atomic(), budget.spending():
             with UnitOfWork() as work:  # the mail's events: one INSERT
                 outcome = chain.receive(mail, Receiving(runtime, now, work,
                                                         StoreKnown(mail, runtime, now)))
@@ -170,6 +174,10 @@ def _process_once(mail: Arrived, runtime: Runtime) -> Outcome:
                 raise _AlreadyDone
     except _AlreadyDone:
         return Outcome("skipped")
+    except MailTooCostly:
+        log.warning("inbound %s spent its CPU budget while being stored", mail.inbound_id)
+        return _record_failure(mail.inbound_id,
+                               too_costly(mail.inbound_id, budget.seconds, "reading and storing"))
     except UNAVAILABLE:
         raise  # locked or unavailable: the queue retries, the row stays pending
     except IntegrityError:

@@ -6,12 +6,13 @@ asks DNS). They are done for a whole batch of mails first, so that the write
 transaction holds the desk's one SQLite write lock only while rows are
 written. The result for each mail is one frozen `Arrived`, or the error that
 stopped its reading (the queue tries it again; `MailTooCostly` when parsing
-and classifying it spent `[limits] max_mail_cpu_seconds`: it is not tried again).
+and classifying it spent its budget, `[limits] max_mail_cpu_seconds`: it is
+not tried again). What is left of each mail's budget is for its write step.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from email.message import EmailMessage
 
@@ -33,7 +34,7 @@ from postdesk.store import ticket_lookups
 from postdesk.store.models import Inbound
 from postdesk.tickets.receive import customers
 from postdesk.tickets.receive.arrived import Arrived
-from postdesk.worker.budget import MailTooCostly, cpu_budget
+from postdesk.worker.budget import MailBudget, MailTooCostly, too_costly
 
 #: The kinds of mail that open a ticket for a sender we do not know (an auto-reply from
 #: a stranger is ignored unless it answers a ticket: its language, if ever needed, is
@@ -55,25 +56,23 @@ class _Parsed:
         return self.parsed.sender.normalized if self.parsed.sender is not None else None
 
 
-def read_mails(rows: Sequence[Inbound], runtime: Runtime,
+def read_mails(rows: Sequence[Inbound], runtime: Runtime, budgets: Mapping[int, MailBudget],
                before_each: Callable[[], None] = lambda: None
                ) -> dict[int, Arrived | Exception]:
     """Each row's mail as the chain gets it, or the error that stopped its reading;
-    `before_each` is called before each mail is parsed (a long batch keeps its claims)."""
+    parsing spends from the mail's budget in `budgets`; `before_each` is called before
+    each mail is parsed (a long batch keeps its claims)."""
     results: dict[int, Arrived | Exception] = {}
     parsed: list[_Parsed] = []
-    limit = runtime.settings.limits.max_mail_cpu_seconds
     for row in rows:
         with logs.log_context(inbound=row.id, ticket=None):
             before_each()
+            budget = budgets[row.id]
             try:
-                with cpu_budget(limit):
+                with budget.spending():
                     parsed.append(_parse(row, runtime))
             except MailTooCostly:
-                results[row.id] = MailTooCostly(
-                    f"reading this mail took more than {limit} s of CPU ([limits] "
-                    f"max_mail_cpu_seconds); its bytes are kept: raise the limit and "
-                    f"`postdesk ingest --replay {row.id}`")
+                results[row.id] = too_costly(row.id, budget.seconds, "reading")
             except Exception as exc:
                 results[row.id] = exc
     known = ticket_lookups.known_customers(

@@ -31,6 +31,7 @@ from postdesk.tickets.receive.arrived import Arrived, Outcome
 from postdesk.tickets.receive.known import StoreKnown
 from postdesk.tickets.receive.step import Receiving
 from postdesk.tickets.unit_of_work import UnitOfWork
+from postdesk.worker.budget import MailBudget
 from postdesk.worker.read_mail import read_mails
 
 TRIAL_METHOD = "postdesk rules test --as agent"
@@ -100,7 +101,8 @@ def _run(trial: Trial, arrival: Arrival, runtime: Runtime, as_agent: bool) -> No
 
     before = marks()
     row = trial_inbound(arrival)
-    read = read_mails([row], runtime)[row.id]
+    budget = MailBudget(runtime.settings.limits.max_mail_cpu_seconds)
+    read = read_mails([row], runtime, {row.id: budget})[row.id]
     if isinstance(read, Exception):
         trial.error = f"{type(read).__name__}: {read}"
         return

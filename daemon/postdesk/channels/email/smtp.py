@@ -119,7 +119,7 @@ class IntakeHandler:
             del raw, arrival
             envelope.content = envelope.original_content = None
             # this process held the mail's bytes several times over while it stored them
-            await asyncio.to_thread(memory_release.give_back, collect=False)
+            memory_release.give_back_soon()
         if self.source == "lmtp":
             return "\r\n".join(reply for _ in envelope.rcpt_tos)
         return reply

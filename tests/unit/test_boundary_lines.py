@@ -1,0 +1,59 @@
+"""The MIME parser that asks about boundaries only on lines that can be one reads every
+mail exactly as the standard library's does."""
+
+from __future__ import annotations
+
+import random
+from email import policy
+from email.message import EmailMessage, Message
+from email.parser import BytesParser
+
+import pytest
+
+from mail_mutations import MUTATIONS, SEEDS, mutated
+from postdesk.mail.boundary_lines import parse_bytes
+
+TRICKY = [
+    # boundaries that are prefixes of each other, an outer one ending the inner part
+    b"Content-Type: multipart/mixed; boundary=b1\r\n\r\n--b1\r\n"
+    b"Content-Type: multipart/mixed; boundary=b10\r\n\r\n--b10\r\n\r\ninner\r\n"
+    b"--b1\r\n\r\nsecond\r\n--b1--  \r\nepilogue\r\n",
+    # closing delimiters with white space, a boundary with characters re must escape
+    b"Content-Type: multipart/alternative; boundary=\"=_a.b+(c)?*\"\r\n\r\npre\r\n"
+    b"--=_a.b+(c)?*\t\r\n\r\none\r\n--=_a.b+(c)?*\r\nContent-Type: text/html\r\n\r\n"
+    b"<p>two</p>\r\n--=_a.b+(c)?*-- \r\n",
+    # a delivery report: blank lines end its header blocks
+    b"Content-Type: multipart/report; report-type=delivery-status; boundary=r\r\n\r\n"
+    b"--r\r\n\r\nfailed\r\n--r\r\nContent-Type: message/delivery-status\r\n\r\n"
+    b"Reporting-MTA: dns; mx.example\r\n\r\nFinal-Recipient: rfc822; a@b.example\r\n"
+    b"Action: failed\r\n\r\n--r--\r\n",
+    # bare LF and CR line ends, a line of dashes, a truncated structure
+    b"Content-Type: multipart/mixed; boundary=x\n\n--x\n\n----\n-- x\n--x\r\rnot\r--",
+]
+
+
+def shape(msg: Message) -> list[tuple[str, str, list[str]]]:
+    return [(part.get_content_type(), str(part.get_payload() if not part.is_multipart()
+                                          else ""), [type(d).__name__ for d in part.defects])
+            for part in msg.walk()]
+
+
+def standard(data: bytes) -> Message:
+    return BytesParser(_class=EmailMessage, policy=policy.default).parsebytes(data)
+
+
+@pytest.mark.parametrize("data", TRICKY)
+def test_tricky_boundaries_are_read_as_the_standard_library_reads_them(data: bytes) -> None:
+    assert shape(parse_bytes(data, policy.default)) == shape(standard(data))
+
+
+def test_mutated_mails_are_read_as_the_standard_library_reads_them() -> None:
+    kinds = sorted(set(MUTATIONS) - {"deep HTML"})
+    for case in range(150):
+        rng = random.Random(case)
+        data = mutated(rng.choice(SEEDS), [rng.choice(kinds) for _ in range(2)], rng)
+        try:
+            expected = shape(standard(data))
+        except RecursionError:
+            continue
+        assert shape(parse_bytes(data, policy.default)) == expected, case
