@@ -47,6 +47,7 @@ class Answers:
     runtime: Runtime
     now: datetime = NOW
     earlier_copy: EarlierCopy | None = None
+    repeat_of: int | None = None
     bounced_ticket: int | None = None
     thread: ThreadMatch | None = None
     ticket: Any = None

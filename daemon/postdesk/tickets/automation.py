@@ -38,7 +38,8 @@ MAIL_ACTIONS = frozenset({"reply", "notify", "resolve_linked"})
 
 #: Link kinds as seen from the other ticket.
 _INVERSE = {"duplicate_of": "duplicated_by", "duplicated_by": "duplicate_of",
-            "related": "related"}
+            "possible_duplicate_of": "possibly_duplicated_by",
+            "possibly_duplicated_by": "possible_duplicate_of", "related": "related"}
 
 
 @dataclass

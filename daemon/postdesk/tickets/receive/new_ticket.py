@@ -18,6 +18,7 @@ from postdesk.tickets import service
 from postdesk.tickets.automation import opened_facts, run_automations
 from postdesk.tickets.receive.arrived import Arrived, Outcome
 from postdesk.tickets.receive.customers import copied_customers, sender_customer
+from postdesk.tickets.duplicate_intake import POSSIBLE_DUPLICATE_OF, check_new_ticket
 from postdesk.tickets.receive.known import Known
 from postdesk.tickets.receive.step import Receiving, Step
 from postdesk.tickets.receive.storing import (
@@ -59,6 +60,8 @@ class OpenTicket:
             service.link_tickets(ticket, self.follow_up_of, "follow_up_of",
                                  actor=customer.email, now=now, work=work)
             links.append(("follow_up_of", self.follow_up_of))
+        links += [(POSSIBLE_DUPLICATE_OF, found.ticket_id) for found in check_new_ticket(
+            ticket, receiving.known.mail_terms, receiving.runtime, now, work)]
         outbox_ids = run_automations(
             ticket, customer_trigger("ticket.created", "customer", mail, stored=first,
                                      verified=not refused_agent(receiving)),

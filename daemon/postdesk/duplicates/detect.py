@@ -1,0 +1,70 @@
+"""Which open tickets a new one possibly duplicates (pure).
+
+The store hands over the candidates it found by index (tickets sharing the new
+mail's rarer terms) with the terms they share; each is scored with
+`similarity.cosine` and the ones at or above the threshold come back, most
+alike first. Nothing is ever merged from here: a possible duplicate is a link
+and a note for an agent to confirm (`#duplicate N`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from postdesk.duplicates.similarity import cosine, idf, norm, weights
+
+#: How many postings-bearing (rarest) terms of a new mail look for candidates.
+LOOKUP_TERMS = 8
+#: How many candidates are scored in full.
+SCORED = 10
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An open ticket the index offered: the counts of the terms it shares with the mail,
+    and its vector's norm as stored when it was indexed."""
+
+    ticket_id: int
+    shared: Mapping[str, int]
+    norm: float
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A possible duplicate: the older ticket and how alike the two are (0..1)."""
+
+    ticket_id: int
+    score: float
+
+
+def lookup_terms(counts: Mapping[str, int], df: Mapping[str, int], tickets: int) -> list[str]:
+    """The terms whose postings are read: the rarest ones some ticket has, skipping words
+    so common that they name no problem (in more than 2 % of tickets, at least 100)."""
+    common = max(100, tickets // 50)
+    present = [t for t in counts if 0 < df.get(t, 0) <= common]
+    return sorted(present, key=lambda t: (df[t], t))[:LOOKUP_TERMS]
+
+
+def rank_postings(postings: Sequence[tuple[str, int]], df: Mapping[str, int],
+                  tickets: int) -> list[int]:
+    """The SCORED tickets that share the most weight of the looked-up terms."""
+    partial: dict[int, float] = {}
+    for term, ticket_id in postings:
+        partial[ticket_id] = partial.get(ticket_id, 0.0) + idf(df.get(term, 0), tickets)
+    return sorted(partial, key=lambda t: (-partial[t], t))[:SCORED]
+
+
+def possible_duplicates(counts: Mapping[str, int], df: Mapping[str, int], tickets: int,
+                        candidates: Sequence[Candidate], threshold: float,
+                        limit: int = 3) -> list[Finding]:
+    """The candidates at least `threshold` alike, most alike first (at most `limit`)."""
+    mine = weights(counts, df, tickets)
+    mine_norm = norm(mine)
+    found = []
+    for candidate in candidates:
+        theirs = weights(candidate.shared, df, tickets)
+        score = cosine(mine, theirs, a_norm=mine_norm, b_norm=candidate.norm)
+        if score >= threshold:
+            found.append(Finding(candidate.ticket_id, round(score, 3)))
+    return sorted(found, key=lambda f: (-f.score, f.ticket_id))[:limit]

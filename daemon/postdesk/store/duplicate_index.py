@@ -1,0 +1,144 @@
+"""The index duplicate detection reads at intake: each ticket's terms, kept by term.
+
+`ticket_term` holds (term, ticket, count) with the term first in its key, so the
+tickets sharing a new mail's rarer terms are found by index, never by scanning
+the open tickets; `ticket_fingerprint` holds each ticket's `exact_key` (sender
+and words: the same mail again) and its vector's norm; `duplicate_term` counts
+the tickets that have each term (the empty term counts all indexed tickets),
+for the weights. A ticket is indexed once, when it opens; its first mail says
+what it is about. The statements run for every new ticket, so they are written
+out once with the database's placeholders (see `ticket_lookups`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from datetime import datetime
+
+import peewee as pw
+
+from postdesk.duplicates.detect import Candidate
+from postdesk.store import fastsql
+from postdesk.store.db import database
+from postdesk.store.models import BaseModel, Ticket
+
+#: The term under which `duplicate_term` counts every indexed ticket.
+ALL_TICKETS = ""
+
+
+class TicketTerm(BaseModel):
+    term = pw.CharField(max_length=32)
+    ticket = pw.ForeignKeyField(Ticket, on_delete="CASCADE")
+    count = pw.IntegerField()
+
+    class Meta:
+        table_name = "ticket_term"
+        primary_key = pw.CompositeKey("term", "ticket")
+
+
+class TicketFingerprint(BaseModel):
+    ticket = pw.ForeignKeyField(Ticket, primary_key=True, on_delete="CASCADE")
+    exact_key = pw.CharField(max_length=64, index=True)
+    norm = pw.FloatField()
+
+    class Meta:
+        table_name = "ticket_fingerprint"
+
+
+class DuplicateTerm(BaseModel):
+    term = pw.CharField(max_length=32, primary_key=True)
+    tickets = pw.IntegerField()
+
+    class Meta:
+        table_name = "duplicate_term"
+
+
+MODELS: tuple[type[pw.Model], ...] = (TicketTerm, TicketFingerprint, DuplicateTerm)
+
+
+def term_counts(terms: Collection[str]) -> tuple[dict[str, int], int]:
+    """How many indexed tickets have each of the terms, and how many are indexed."""
+    wanted = [ALL_TICKETS, *terms]
+    rows = database.execute_sql(
+        f'SELECT "term", "tickets" FROM "duplicate_term" WHERE "term" IN '
+        f'({fastsql.placeholders(len(wanted))})', wanted).fetchall()
+    df = dict(rows)
+    return df, df.pop(ALL_TICKETS, 0)
+
+
+def first_ticket_since(since: datetime) -> int | None:
+    """The lowest ticket id opened at or after `since` (ids grow with time)."""
+    param = database.obj.param
+    row = database.execute_sql(
+        f'SELECT MIN("id") FROM "ticket" WHERE "created_at" >= {param}',
+        [Ticket.created_at.db_value(since)]).fetchone()
+    return row[0] if row else None
+
+
+def postings(terms: Collection[str], from_ticket: int) -> list[tuple[str, int]]:
+    """(term, ticket) of every ticket from `from_ticket` on that has one of the terms."""
+    if not terms:
+        return []
+    param = database.obj.param
+    return database.execute_sql(
+        f'SELECT "term", "ticket_id" FROM "ticket_term" WHERE "term" IN '
+        f'({fastsql.placeholders(len(terms))}) AND "ticket_id" >= {param}',
+        [*terms, from_ticket]).fetchall()
+
+
+def open_candidates(ticket_ids: Collection[int], terms: Collection[str],
+                    open_statuses: Collection[str]) -> list[Candidate]:
+    """Those of the tickets that are open (and not merged away), each with the counts of
+    the terms it shares with the mail and its stored norm."""
+    if not ticket_ids or not terms or not open_statuses:
+        return []
+    ids = list(ticket_ids)
+    rows = database.execute_sql(
+        f'SELECT f."ticket_id", f."norm" FROM "ticket_fingerprint" f '
+        f'JOIN "ticket" t ON t."id" = f."ticket_id" '
+        f'WHERE f."ticket_id" IN ({fastsql.placeholders(len(ids))}) '
+        f'AND t."status" IN ({fastsql.placeholders(len(open_statuses))}) '
+        f'AND t."merged_into" IS NULL', [*ids, *open_statuses]).fetchall()
+    norms = dict(rows)
+    if not norms:
+        return []
+    shared: dict[int, dict[str, int]] = {ticket_id: {} for ticket_id in norms}
+    for term, ticket_id, count in database.execute_sql(
+            f'SELECT "term", "ticket_id", "count" FROM "ticket_term" WHERE "term" IN '
+            f'({fastsql.placeholders(len(terms))}) AND "ticket_id" IN '
+            f'({fastsql.placeholders(len(norms))})', [*terms, *norms]).fetchall():
+        shared[ticket_id][term] = count
+    return [Candidate(ticket_id, shared[ticket_id], norms[ticket_id])
+            for ticket_id in sorted(norms)]
+
+
+def repeated_ticket(exact_key: str, from_ticket: int,
+                    open_statuses: Collection[str]) -> int | None:
+    """The open ticket from `from_ticket` on whose first mail had this exact key."""
+    if not open_statuses:
+        return None
+    param = database.obj.param
+    row = database.execute_sql(
+        f'SELECT f."ticket_id" FROM "ticket_fingerprint" f '
+        f'JOIN "ticket" t ON t."id" = f."ticket_id" '
+        f'WHERE f."exact_key" = {param} AND f."ticket_id" >= {param} '
+        f'AND t."status" IN ({fastsql.placeholders(len(open_statuses))}) '
+        f'AND t."merged_into" IS NULL ORDER BY f."ticket_id" LIMIT 1',
+        [exact_key, from_ticket, *open_statuses]).fetchone()
+    return row[0] if row else None
+
+
+def index_ticket(ticket_id: int, exact_key: str, counts: Mapping[str, int],
+                 norm: float) -> None:
+    """Record a new ticket's terms, fingerprint and norm, and count its terms."""
+    TicketFingerprint.insert(ticket=ticket_id, exact_key=exact_key, norm=norm
+                             ).on_conflict_ignore().execute()
+    if counts:
+        TicketTerm.insert_many([(term, ticket_id, count) for term, count in counts.items()],
+                               fields=[TicketTerm.term, TicketTerm.ticket, TicketTerm.count]
+                               ).on_conflict_ignore().execute()
+    DuplicateTerm.insert_many([(term, 1) for term in [ALL_TICKETS, *counts]],
+                              fields=[DuplicateTerm.term, DuplicateTerm.tickets]
+                              ).on_conflict(conflict_target=[DuplicateTerm.term],
+                                            update={DuplicateTerm.tickets:
+                                                    DuplicateTerm.tickets + 1}).execute()
