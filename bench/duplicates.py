@@ -54,8 +54,9 @@ from postdesk.tickets.duplicate_intake import (  # noqa: E402
 CORPUS = _HERE.parent.parent / "shared" / "corpus" / "stackfaq" / "stackfaq-shared.xml"
 SHIPPED = DuplicateSettings().threshold / 100
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
-FILLER = ("monday printer laptop screen office meeting invoice payment report folder "
-          "server update phone badge wifi network backup license camera calendar").split()
+_FILLER_TEXT = ("monday printer laptop screen office meeting invoice payment report folder "
+                "server update phone badge wifi network backup license camera calendar")
+FILLER = _FILLER_TEXT.split()
 
 
 def questions() -> list[tuple[int, str]]:

@@ -1,4 +1,5 @@
-"""`postdesk ticket assign|status|priority|note|reply|reopen|merge|duplicate ID ...`: change a ticket.
+"""`postdesk ticket assign|status|priority|note|reply|reopen|merge|duplicate ID ...`:
+change a ticket.
 
 Each is the agent command of the same name (`postdesk ticket status 12 resolved`
 is `#status resolved` in a reply to ticket 12), applied by the same code

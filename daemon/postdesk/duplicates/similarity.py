@@ -1,7 +1,7 @@
 """How alike two tickets' words are: cosine of tf-idf vectors (pure).
 
-A term's weight in a ticket is (1 + ln count) * ln((N + 51) / (df + 0.5)), where
-N tickets are indexed and df of them have the term (50 more count as a prior): words every ticket has
+A term's weight in a ticket is (1 + ln count) * ln((N + 51) / (df + 0.5)), where N
+tickets are indexed and df of them have the term (50 more count as a prior): words every ticket has
 ("account", "email") count little, rare ones (a product name, an error code)
 much. A ticket's norm is taken when it is indexed and stored with it, so
 scoring a candidate reads only the terms it shares with the new mail.
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-
 
 #: Tickets counted as if indexed already: on a young desk every word is rare, and without
 #: them the words two tickets share would weigh less than the ones they do not.

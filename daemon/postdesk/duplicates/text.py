@@ -26,19 +26,20 @@ MAX_CHARS = 4000
 
 _WORD = re.compile(r"[^\W_]+")
 
-_STOP_WORDS = frozenset("""
-a about all also am an and any are as at be been but by can could did do does doesnt dont
-for from get got had has have he her his how i id im if in into is it its just like me
-my need no not of on or our please problem she so some than that the their them there
+_STOP_TEXT = """
+a about all also am an and any are as at be been but by can could did do does doesnt
+dont for from get got had has have he her his how i id im if in into is it its just like
+me my need no not of on or our please problem she so some than that the their them there
 these they this those to up us use was way we were what when where which who why will
 with would you your hello hi thanks thank regards help issue since cannot cant every few
-keep keeps still again already really very much anymore
-a aby albo ale bo by być czy dla do i jak jest jestem już ma mam mi mnie mój moja na nie
-o od po pod przez się są ta tak te to tu w we z za że ze dzień dobry pozdrawiam dziękuję
-aber als am an auch auf aus bei bin bis das dass dem den der des die doch du ein eine
-einen er es für hat habe hallo ich ihr im in ist ja kann mein meine mit nicht noch nur
-oder sich sie so und uns von vom was wie wir zu zum zur danke gruß grüße bitte
-""".split())
+keep keeps still again already really very much anymore a aby albo ale bo by być czy dla
+do i jak jest jestem już ma mam mi mnie mój moja na nie o od po pod przez się są ta tak
+te to tu w we z za że ze dzień dobry pozdrawiam dziękuję aber als am an auch auf aus bei
+bin bis das dass dem den der des die doch du ein eine einen er es für hat habe hallo ich
+ihr im in ist ja kann mein meine mit nicht noch nur oder sich sie so und uns von vom was
+wie wir zu zum zur danke gruß grüße bitte
+"""
+_STOP_WORDS = frozenset(_STOP_TEXT.split())
 
 
 def words(text: str) -> list[str]:
