@@ -131,14 +131,19 @@ def repeated_ticket(exact_key: str, from_ticket: int,
 def index_ticket(ticket_id: int, exact_key: str, counts: Mapping[str, int],
                  norm: float) -> None:
     """Record a new ticket's terms, fingerprint and norm, and count its terms."""
-    TicketFingerprint.insert(ticket=ticket_id, exact_key=exact_key, norm=norm
-                             ).on_conflict_ignore().execute()
+    param = database.obj.param
+    database.execute_sql(
+        f'INSERT INTO "ticket_fingerprint" ("ticket_id", "exact_key", "norm") '
+        f'VALUES ({param}, {param}, {param}) ON CONFLICT DO NOTHING',
+        [ticket_id, exact_key, norm])
     if counts:
-        TicketTerm.insert_many([(term, ticket_id, count) for term, count in counts.items()],
-                               fields=[TicketTerm.term, TicketTerm.ticket, TicketTerm.count]
-                               ).on_conflict_ignore().execute()
-    DuplicateTerm.insert_many([(term, 1) for term in [ALL_TICKETS, *counts]],
-                              fields=[DuplicateTerm.term, DuplicateTerm.tickets]
-                              ).on_conflict(conflict_target=[DuplicateTerm.term],
-                                            update={DuplicateTerm.tickets:
-                                                    DuplicateTerm.tickets + 1}).execute()
+        row = f"({param}, {param}, {param})"
+        database.execute_sql(
+            f'INSERT INTO "ticket_term" ("term", "ticket_id", "count") VALUES '
+            f'{", ".join([row] * len(counts))} ON CONFLICT DO NOTHING',
+            [value for term, count in counts.items() for value in (term, ticket_id, count)])
+    counted = [ALL_TICKETS, *counts]
+    database.execute_sql(
+        f'INSERT INTO "duplicate_term" ("term", "tickets") VALUES '
+        f'{", ".join([f"({param}, 1)"] * len(counted))} ON CONFLICT ("term") '
+        f'DO UPDATE SET "tickets" = "duplicate_term"."tickets" + 1', counted)
