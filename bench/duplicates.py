@@ -123,9 +123,11 @@ def _texts(rows: int) -> list[str]:
 def _fill(database: peewee.Database, rows: int) -> None:
     with database.atomic():
         customer = Customer.create(email="bench@customer.example", created_at=NOW)
-        Ticket.insert_many([{"subject": f"t{i}", "status": "new", "requester": customer.id,
-                             "created_at": NOW - timedelta(minutes=rows - i),
-                             "updated_at": NOW} for i in range(rows)]).execute()
+        rows_of = [{"subject": f"t{i}", "status": "new", "requester": customer.id,
+                    "created_at": NOW - timedelta(minutes=rows - i), "updated_at": NOW}
+                   for i in range(rows)]
+        for chunk in peewee.chunked(rows_of, 1000):  # PostgreSQL: at most 65,535 parameters
+            Ticket.insert_many(chunk).execute()
         ids = [t.id for t in Ticket.select(Ticket.id).order_by(Ticket.id)]
         for ticket_id, text in zip(ids, _texts(rows), strict=True):
             counts = terms(text)

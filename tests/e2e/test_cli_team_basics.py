@@ -194,3 +194,19 @@ def test_ticket_attachment_saves_the_file_and_never_overwrites_unasked(two_ticke
     assert (folder / "copy.log").read_bytes() == b"ERROR 42\n"
     missing = run(config, "ticket", "attachment", "1", "screenshot.png")
     assert missing.returncode == 1 and b"its attachments: error.log" in missing.stderr
+
+
+def test_operator_duplicate_links_and_the_original_closes_it_with_a_word_to_its_customer(
+        two_tickets):
+    config = two_tickets
+    ok(config, "ticket", "duplicate", "2", "1")
+    marked = json.loads(ok(config, "ticket", "show", "2", "--json"))
+    assert marked["status"] == "resolved"
+    assert {"other": 1, "kind": "duplicate_of"} in [
+        e["data"] for e in marked["events"] if e["kind"] == "ticket.linked"]
+    before = {m["Message-ID"] for m in outgoing(config)}
+    ok(config, "ticket", "status", "1", "resolved")
+    told = [m for m in outgoing(config) if m["Message-ID"] not in before
+            and m["To"].addresses[0].addr_spec == "jan@other.example"]
+    assert len(told) == 1 and told[0]["Subject"].startswith("[#2]")
+    assert "same problem as ticket #1" in told[0].get_body(("plain",)).get_content()

@@ -13,6 +13,7 @@ the tickets after it.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -44,12 +45,13 @@ def mail_terms(sender: str, parsed: ParsedMail) -> MailTerms:
     return MailTerms(exact_key(sender, text), terms(text))
 
 
-def possible_duplicate_note(finding: Finding) -> str:
+def possible_duplicate_note(found: Sequence[Finding]) -> str:
     """The internal note on a possible duplicate (agents only; the customer never sees it)."""
-    other = finding.ticket_id
-    return (f"Possible duplicate of #{other} ({round(finding.score * 100)} % alike). "
-            f"If it is one, answer with #duplicate {other}: this ticket is then linked to "
-            f"#{other} and closed with it.")
+    others = ", ".join(f"#{f.ticket_id} ({round(f.score * 100)} % alike)" for f in found)
+    first = found[0].ticket_id
+    return (f"Possible duplicate of {others}. If it is one, answer with #duplicate {first}: "
+            f"this ticket is then linked to #{first} and its customer is told when "
+            f"#{first} is resolved.")
 
 
 def _window(runtime: Runtime, now: datetime) -> tuple[int, tuple[str, ...]] | None:
@@ -90,7 +92,8 @@ def check_new_ticket(ticket: Ticket, mail: MailTerms, runtime: Runtime, now: dat
     for finding in found:
         service.link_tickets(ticket, finding.ticket_id, POSSIBLE_DUPLICATE_OF,
                              actor="system", now=now, work=work)
-        service.add_note(ticket, possible_duplicate_note(finding), author="system", now=now,
+    if found:  # one note however many: ten reports of one outage are ten notes, not thirty
+        service.add_note(ticket, possible_duplicate_note(found), author="system", now=now,
                          work=work)
     # its own counts are in the weights too: a term only it has is as rare as can be
     counted = {**df, **{term: df.get(term, 0) + 1 for term in mail.counts}}

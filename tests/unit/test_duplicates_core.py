@@ -1,0 +1,71 @@
+"""The pure core of duplicate detection: the words compared, the score, the decision."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from postdesk.duplicates.detect import (
+    Candidate,
+    lookup_terms,
+    possible_duplicates,
+    rank_postings,
+)
+from postdesk.duplicates.similarity import cosine, norm, weights
+from postdesk.duplicates.text import MAX_CHARS, exact_key, terms
+
+
+def test_terms_drop_stop_words_and_meet_across_word_forms() -> None:
+    assert terms("How can I delete my Facebook account?") == Counter(
+        {"dele": 1, "face": 1, "acco": 1})
+    assert set(terms("Deleting the facebook accounts")) == {"dele", "face", "acco"}
+    # Polish and German forms and stop words
+    assert set(terms("Drukarka nie drukuje")) == set(terms("drukarki nie drukują"))
+    assert set(terms("Ich kann mich nicht anmelden")) == {"mich", "anme"}
+
+
+def test_exact_key_ignores_spacing_and_case_but_not_the_sender_or_the_words() -> None:
+    key = exact_key("zoe@customer.example", "VPN down.\nHelp!")
+    assert exact_key("Zoe@Customer.example ", "vpn   down\n\nhelp") == key
+    assert exact_key("bob@other.example", "VPN down.\nHelp!") != key
+    assert exact_key("zoe@customer.example", "VPN up.\nHelp!") != key
+
+
+def test_only_the_start_of_a_huge_mail_counts() -> None:
+    head = "printer " * (MAX_CHARS // 8)
+    assert terms(head + "scanner " * 10_000) == terms(head)
+
+
+def test_the_same_text_scores_one_and_rare_shared_words_weigh_more() -> None:
+    df = {"vpn": 2, "down": 40, "offi": 40}
+    a = weights(Counter({"vpn": 1, "down": 1}), df, 100)
+    assert round(cosine(a, a), 6) == 1.0
+    rare = weights(Counter({"vpn": 1, "offi": 1}), df, 100)
+    common = weights(Counter({"down": 1, "offi": 1}), df, 100)
+    assert cosine(a, rare) > cosine(a, common)
+
+
+def test_lookup_skips_unknown_and_very_common_terms_and_takes_the_rarest() -> None:
+    counts = Counter({"vpn": 1, "mail": 1, "new": 1, "offi": 1})
+    df = {"vpn": 3, "mail": 500, "offi": 40}
+    assert lookup_terms(counts, df, 10_000) == ["vpn", "offi"]  # mail: 5 % of tickets
+
+
+def test_ranking_prefers_tickets_sharing_rarer_terms() -> None:
+    df = {"vpn": 2, "offi": 80}
+    ranked = rank_postings([("offi", 7), ("vpn", 9), ("offi", 9), ("offi", 8)], df, 1000)
+    assert ranked[0] == 9 and set(ranked) == {7, 8, 9}
+
+
+def test_possible_duplicates_keep_those_above_the_threshold_best_first() -> None:
+    df = {"vpn": 2, "intr": 2, "down": 3, "invo": 2}
+    mail = Counter({"vpn": 1, "intr": 1, "down": 1})
+    alike = Counter({"vpn": 1, "intr": 1, "down": 1, "invo": 1})
+    full = weights(alike, df, 50)
+    candidates = [
+        Candidate(4, {"vpn": 1, "intr": 1, "down": 1}, norm(full)),
+        Candidate(5, {"down": 1}, norm(full)),
+    ]
+    found = possible_duplicates(mail, df, 50, candidates, threshold=0.3)
+    assert [f.ticket_id for f in found] == [4]
+    assert 0.3 <= found[0].score < 1
+    assert possible_duplicates(mail, df, 50, candidates, threshold=0.99) == []
