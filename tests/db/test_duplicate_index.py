@@ -119,3 +119,16 @@ def test_detection_off_finds_nothing_and_still_indexes(migrated: str, tmp_path: 
         assert repeated_ticket(mail(zoe.email, OUTAGE), off, NOW) is None
         assert duplicate_index.term_counts(["vpn"]) == ({"vpn": 2}, 2)
         assert first.id
+
+
+def test_the_note_is_written_in_the_desks_language(migrated: str, tmp_path: Path) -> None:
+    init_desk(tmp_path / "pl")
+    polish = Runtime(load_settings(tmp_path / "pl" / "postdesk.toml",
+                                   environ={"POSTDESK_DESK_DEFAULT_LANGUAGE": "pl"}))
+    with database.connection_context(), database.atomic():
+        zoe, bob = customers()
+        first, _ = opened(zoe, OUTAGE, polish)
+        second, _ = opened(bob, OTHER_WORDS, polish)
+        [note] = Message.select().where(Message.ticket == second.id)
+        assert note.text.startswith(f"Możliwy duplikat zgłoszenia #{first.id} (podobieństwo ")
+        assert f"#duplicate {first.id}" in note.text

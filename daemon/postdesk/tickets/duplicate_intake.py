@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from postdesk.config.runtime import Runtime
 from postdesk.duplicates import detect
@@ -23,10 +24,14 @@ from postdesk.duplicates.detect import Finding
 from postdesk.duplicates.similarity import norm, weights
 from postdesk.duplicates.text import exact_key, terms
 from postdesk.mail.parse import ParsedMail
+from postdesk.notify.i18n import N_
 from postdesk.store import duplicate_index
 from postdesk.store.models import Ticket
 from postdesk.tickets import service
 from postdesk.tickets.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from postdesk.notify.render import Renderer
 
 #: The link a possible duplicate gets (the other ticket is the older one).
 POSSIBLE_DUPLICATE_OF = "possible_duplicate_of"
@@ -45,13 +50,21 @@ def mail_terms(sender: str, parsed: ParsedMail) -> MailTerms:
     return MailTerms(exact_key(sender, text), terms(text))
 
 
-def possible_duplicate_note(found: Sequence[Finding]) -> str:
-    """The internal note on a possible duplicate (agents only; the customer never sees it)."""
-    others = ", ".join(f"#{f.ticket_id} ({round(f.score * 100)} % alike)" for f in found)
-    first = found[0].ticket_id
-    return (f"Possible duplicate of {others}. If it is one, answer with #duplicate {first}: "
-            f"this ticket is then linked to #{first} and its customer is told when "
-            f"#{first} is resolved.")
+#: The internal note on a new ticket intake found alike to open ones.
+POSSIBLE_DUPLICATE_NOTE = N_(
+    "Possible duplicate of %(others)s. If it is one, answer with #duplicate %(first)s: this "
+    "ticket is then linked to #%(first)s and its customer is told when #%(first)s is "
+    "resolved.")
+#: One ticket of the note's list.
+ALIKE = N_("#%(ticket)s (%(percent)s %% alike)")
+
+
+def possible_duplicate_note(found: Sequence[Finding], renderer: Renderer) -> str:
+    """The internal note on a possible duplicate, in the desk's language (agents only; the
+    customer never sees it)."""
+    others = ", ".join(renderer.translate(ALIKE, ticket=f.ticket_id,
+                                          percent=round(f.score * 100)) for f in found)
+    return renderer.translate(POSSIBLE_DUPLICATE_NOTE, others=others, first=found[0].ticket_id)
 
 
 def _window(runtime: Runtime, now: datetime) -> tuple[int, tuple[str, ...]] | None:
@@ -93,8 +106,8 @@ def check_new_ticket(ticket: Ticket, mail: MailTerms, runtime: Runtime, now: dat
         service.link_tickets(ticket, finding.ticket_id, POSSIBLE_DUPLICATE_OF,
                              actor="system", now=now, work=work)
     if found:  # one note however many: ten reports of one outage are ten notes, not thirty
-        service.add_note(ticket, possible_duplicate_note(found), author="system", now=now,
-                         work=work)
+        note = possible_duplicate_note(found, runtime.renderer)
+        service.add_note(ticket, note, author="system", now=now, work=work)
     # its own counts are in the weights too: a term only it has is as rare as can be
     counted = {**df, **{term: df.get(term, 0) + 1 for term in mail.counts}}
     duplicate_index.index_ticket(ticket.id, mail.exact_key, mail.counts,
