@@ -17,7 +17,13 @@ from postdesk.store import duplicate_index
 from postdesk.store.db import database
 from postdesk.store.models import Customer, Link, Message, Ticket
 from postdesk.tickets import service
-from postdesk.tickets.duplicate_intake import MailTerms, check_new_ticket, repeated_ticket
+from postdesk.tickets.duplicate_intake import (
+    DuplicateCheck,
+    MailTerms,
+    check_new_ticket,
+    intake_window,
+    repeated_ticket,
+)
 
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 OUTAGE = "VPN down since this morning. The VPN connection drops, the intranet is unreachable."
@@ -31,14 +37,15 @@ def runtime(tmp_path: Path) -> Runtime:
     return Runtime(load_settings(tmp_path / "desk" / "postdesk.toml", environ={}))
 
 
-def mail(sender: str, text: str) -> MailTerms:
-    return MailTerms(exact_key(sender, text), terms(text))
+def mail(sender: str, text: str, runtime: Runtime, now: datetime = NOW) -> DuplicateCheck:
+    return DuplicateCheck(MailTerms(exact_key(sender, text), terms(text)),
+                          intake_window(runtime, now))
 
 
 def opened(customer: Customer, text: str, runtime: Runtime, now: datetime = NOW
            ) -> tuple[Ticket, list]:
     ticket = service.open_ticket(customer, text[:30], now=now)
-    return ticket, check_new_ticket(ticket, mail(customer.email, text), runtime, now)
+    return ticket, check_new_ticket(ticket, mail(customer.email, text, runtime, now), runtime, now)
 
 
 def customers() -> tuple[Customer, Customer]:
@@ -58,7 +65,7 @@ def test_another_customers_report_in_other_words_is_linked_with_one_note(
 
         assert found_first == []
         assert [f.ticket_id for f in found] == [first.id]
-        assert 0.22 <= found[0].score <= 1
+        assert 0.45 <= found[0].score <= 1
         assert [(link.other_id, link.kind) for link in Link.select().where(
             Link.ticket == second.id)] == [(first.id, "possible_duplicate_of")]
         [note] = Message.select().where(Message.ticket == second.id)
@@ -86,13 +93,13 @@ def test_the_same_words_from_the_same_sender_are_a_repeat_of_the_open_ticket(
     with database.connection_context(), database.atomic():
         zoe, _ = customers()
         first, _ = opened(zoe, OUTAGE, runtime)
-        assert repeated_ticket(mail(zoe.email, "  " + OUTAGE.replace(" ", "\n ")), runtime,
-                               NOW) == first.id
-        assert repeated_ticket(mail("bob@other.example", OUTAGE), runtime, NOW) is None
-        assert repeated_ticket(mail(zoe.email, OUTAGE), runtime,
-                               NOW + timedelta(days=8)) is None  # out of the window
+        assert repeated_ticket(mail(zoe.email, "  " + OUTAGE.replace(" ", "\n "),
+                                    runtime)) == first.id
+        assert repeated_ticket(mail("bob@other.example", OUTAGE, runtime)) is None
+        assert repeated_ticket(mail(zoe.email, OUTAGE, runtime,
+                                    NOW + timedelta(days=8))) is None  # out of the window
         service.set_status(first, "resolved", actor="system", now=NOW)
-        assert repeated_ticket(mail(zoe.email, OUTAGE), runtime, NOW) is None
+        assert repeated_ticket(mail(zoe.email, OUTAGE, runtime)) is None
 
 
 def test_the_term_counts_grow_with_each_indexed_ticket(migrated: str,
@@ -116,7 +123,7 @@ def test_detection_off_finds_nothing_and_still_indexes(migrated: str, tmp_path: 
         first, _ = opened(zoe, OUTAGE, off)
         _, found = opened(bob, OUTAGE, off)
         assert found == []
-        assert repeated_ticket(mail(zoe.email, OUTAGE), off, NOW) is None
+        assert repeated_ticket(mail(zoe.email, OUTAGE, off)) is None
         assert duplicate_index.term_counts(["vpn"]) == ({"vpn": 2}, 2)
         assert first.id
 

@@ -69,3 +69,15 @@ def test_possible_duplicates_keep_those_above_the_threshold_best_first() -> None
     assert [f.ticket_id for f in found] == [4]
     assert 0.3 <= found[0].score < 1
     assert possible_duplicates(mail, df, 50, candidates, threshold=0.99) == []
+
+
+def test_a_long_mail_is_represented_by_its_weightiest_terms() -> None:
+    from postdesk.duplicates.detect import SIGNATURE_TERMS, signature
+
+    counts = Counter({f"w{i:03d}": 1 for i in range(100)})
+    df = {f"w{i:03d}": i for i in range(100)}  # w000 is the rarest
+    kept = signature(counts, df, 1000)
+    assert len(kept) == SIGNATURE_TERMS
+    assert set(kept) == {f"w{i:03d}" for i in range(SIGNATURE_TERMS)}
+    short = Counter({"vpn": 2, "down": 1})
+    assert signature(short, {}, 10) == short

@@ -115,7 +115,7 @@ class DuplicateSettings:
     (0: never); `threshold` is the similarity (percent) that makes a possible duplicate."""
 
     days: int = 7
-    threshold: int = 22
+    threshold: int = 45
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,9 @@ from postdesk.duplicates.similarity import cosine, idf, norm, weights
 LOOKUP_TERMS = 8
 #: How many candidates are scored in full.
 SCORED = 10
+#: How many of a mail's terms (the weightiest) stand for it: a long mail costs no more
+#: to compare and index than a short one.
+SIGNATURE_TERMS = 32
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,16 @@ class Finding:
 
     ticket_id: int
     score: float
+
+
+def signature(counts: Mapping[str, int], df: Mapping[str, int], tickets: int
+              ) -> dict[str, int]:
+    """The SIGNATURE_TERMS terms of the mail with the highest weights, with their counts."""
+    if len(counts) <= SIGNATURE_TERMS:
+        return dict(counts)
+    weighed = weights(counts, df, tickets)
+    kept = sorted(weighed, key=lambda t: (-weighed[t], t))[:SIGNATURE_TERMS]
+    return {term: counts[term] for term in kept}
 
 
 def lookup_terms(counts: Mapping[str, int], df: Mapping[str, int], tickets: int) -> list[str]:

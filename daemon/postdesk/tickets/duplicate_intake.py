@@ -67,40 +67,62 @@ def possible_duplicate_note(found: Sequence[Finding], renderer: Renderer) -> str
     return renderer.translate(POSSIBLE_DUPLICATE_NOTE, others=others, first=found[0].ticket_id)
 
 
-def _window(runtime: Runtime, now: datetime) -> tuple[int, tuple[str, ...]] | None:
-    """The first ticket id to look at and the statuses that count as open; None when
-    detection is off or no ticket is recent enough."""
+@dataclass(frozen=True)
+class Window:
+    """The tickets a new one is compared with: from `first_ticket` on (opened within
+    `[duplicates] days`), in one of the `open_statuses`."""
+
+    first_ticket: int
+    open_statuses: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DuplicateCheck:
+    """A mail's terms and the window it is compared in (None: detection is off, or no
+    ticket is recent enough), read once per mail."""
+
+    mail: MailTerms
+    window: Window | None
+
+
+def intake_window(runtime: Runtime, now: datetime) -> Window | None:
+    """The window a mail arriving `now` is compared in."""
     days = runtime.settings.duplicates.days
-    if days <= 0:
-        return None
-    first = duplicate_index.first_ticket_since(now - timedelta(days=days))
-    if first is None:
-        return None
+    first = (duplicate_index.first_ticket_since(now - timedelta(days=days))
+             if days > 0 else None)
     book = runtime.statuses
-    return first, (*book.names_of_kind("open"), *book.names_of_kind("paused"))
+    return None if first is None else Window(
+        first, (*book.names_of_kind("open"), *book.names_of_kind("paused")))
 
 
-def repeated_ticket(mail: MailTerms, runtime: Runtime, now: datetime) -> int | None:
+def duplicate_check(sender: str, parsed: ParsedMail, runtime: Runtime,
+                    now: datetime) -> DuplicateCheck:
+    return DuplicateCheck(mail_terms(sender, parsed), intake_window(runtime, now))
+
+
+def repeated_ticket(check: DuplicateCheck) -> int | None:
     """The open, recent ticket whose first mail had the same sender and words."""
-    window = _window(runtime, now)
-    return (duplicate_index.repeated_ticket(mail.exact_key, *window)
+    window = check.window
+    return (duplicate_index.repeated_ticket(check.mail.exact_key, window.first_ticket,
+                                            window.open_statuses)
             if window is not None else None)
 
 
-def check_new_ticket(ticket: Ticket, mail: MailTerms, runtime: Runtime, now: datetime,
+def check_new_ticket(ticket: Ticket, check: DuplicateCheck, runtime: Runtime, now: datetime,
                      work: UnitOfWork | None = None) -> list[Finding]:
-    """Link the new ticket to the open tickets it possibly duplicates (with a note each),
+    """Link the new ticket to the open tickets it possibly duplicates (with one note),
     index it, and return what was found."""
-    df, indexed = duplicate_index.term_counts(mail.counts)
+    df, indexed = duplicate_index.term_counts(check.mail.counts)
+    counts = detect.signature(check.mail.counts, df, indexed)
     found: list[Finding] = []
-    window = _window(runtime, now)
-    if window is not None and mail.counts:
-        first, open_statuses = window
-        looked_up = detect.lookup_terms(mail.counts, df, indexed)
-        ranked = detect.rank_postings(duplicate_index.postings(looked_up, first), df, indexed)
+    window = check.window
+    if window is not None and counts:
+        looked_up = detect.lookup_terms(counts, df, indexed)
+        ranked = detect.rank_postings(
+            duplicate_index.postings(looked_up, window.first_ticket), df, indexed)
         candidates = duplicate_index.open_candidates(
-            [t for t in ranked if t != ticket.id], list(mail.counts), open_statuses)
-        found = detect.possible_duplicates(mail.counts, df, indexed, candidates,
+            [t for t in ranked if t != ticket.id], list(counts), window.open_statuses)
+        found = detect.possible_duplicates(counts, df, indexed, candidates,
                                            runtime.settings.duplicates.threshold / 100)
     for finding in found:
         service.link_tickets(ticket, finding.ticket_id, POSSIBLE_DUPLICATE_OF,
@@ -109,7 +131,7 @@ def check_new_ticket(ticket: Ticket, mail: MailTerms, runtime: Runtime, now: dat
         note = possible_duplicate_note(found, runtime.renderer)
         service.add_note(ticket, note, author="system", now=now, work=work)
     # its own counts are in the weights too: a term only it has is as rare as can be
-    counted = {**df, **{term: df.get(term, 0) + 1 for term in mail.counts}}
-    duplicate_index.index_ticket(ticket.id, mail.exact_key, mail.counts,
-                                 norm(weights(mail.counts, counted, indexed + 1)))
+    counted = {**df, **{term: df.get(term, 0) + 1 for term in counts}}
+    duplicate_index.index_ticket(ticket.id, check.mail.exact_key, counts,
+                                 norm(weights(counts, counted, indexed + 1)))
     return found

@@ -20,7 +20,7 @@ from postdesk.store.models import Customer, Ticket
 from postdesk.store.ticket_lookups import EarlierCopy
 from postdesk.tickets.agents import AuthDecision, check_agent
 from postdesk.tickets.correlate import ThreadFacts, ThreadMatch, find_ticket
-from postdesk.tickets.duplicate_intake import MailTerms, mail_terms, repeated_ticket
+from postdesk.tickets.duplicate_intake import DuplicateCheck, duplicate_check, repeated_ticket
 from postdesk.tickets.receive.arrived import Arrived
 
 #: The author recorded for a bounce whose From holds no usable address.
@@ -37,8 +37,8 @@ class Known(Protocol):
     @property
     def earlier_copy(self) -> EarlierCopy | None: ...
     @property
-    def mail_terms(self) -> MailTerms:
-        """What duplicate detection compares of the mail (it has a sender)."""
+    def duplicate_check(self) -> DuplicateCheck:
+        """What duplicate detection compares of the mail (it has a sender), and with what."""
     @property
     def repeat_of(self) -> int | None:
         """The open ticket whose first mail had the same sender and words."""
@@ -75,13 +75,13 @@ class StoreKnown:
                                            mail.sha256, mail.inbound_id)
 
     @cached_property
-    def mail_terms(self) -> MailTerms:
+    def duplicate_check(self) -> DuplicateCheck:
         assert self._mail.sender is not None
-        return mail_terms(self._mail.sender, self._mail.parsed)
+        return duplicate_check(self._mail.sender, self._mail.parsed, self.runtime, self.now)
 
     @cached_property
     def repeat_of(self) -> int | None:
-        return repeated_ticket(self.mail_terms, self.runtime, self.now)
+        return repeated_ticket(self.duplicate_check)
 
     @cached_property
     def bounced_ticket(self) -> int | None:

@@ -61,7 +61,7 @@ class OpenTicket:
                                  actor=customer.email, now=now, work=work)
             links.append(("follow_up_of", self.follow_up_of))
         links += [(POSSIBLE_DUPLICATE_OF, found.ticket_id) for found in check_new_ticket(
-            ticket, receiving.known.mail_terms, receiving.runtime, now, work)]
+            ticket, receiving.known.duplicate_check, receiving.runtime, now, work)]
         outbox_ids = run_automations(
             ticket, customer_trigger("ticket.created", "customer", mail, stored=first,
                                      verified=not refused_agent(receiving)),
