@@ -106,3 +106,19 @@ def test_confirmed_duplicate_closes_with_the_original_and_its_customer_is_told(d
     told = wait_for(lambda: [m for m in mails_to(desk, "bob@other.example")
                              if "same problem as ticket #1" in text_of(m)])
     assert told[0]["Subject"].startswith("[#2]")
+
+
+def test_the_same_words_with_another_attachment_are_not_dropped(desk):
+    def with_file(data: bytes, message_id: str):
+        mail = customer_mail(sender="Zoë Kowalska <zoe@customer.example>",
+                             subject="Error screenshot", body="Here is what I see.\n",
+                             message_id=message_id)
+        mail.add_attachment(data, maintype="image", subtype="png", filename="screen.png")
+        return mail
+
+    send_mail(desk, with_file(b"\x89PNG first", "<shot-1@customer.example>"))
+    wait_for(processed(1))
+    send_mail(desk, with_file(b"\x89PNG second", "<shot-2@customer.example>"))
+    wait_for(processed(2))
+    assert Inbound.get_by_id(2).state == "done"
+    assert Ticket.select().count() == 2  # its file is on a ticket, not dropped as a repeat

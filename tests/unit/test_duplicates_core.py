@@ -81,3 +81,14 @@ def test_a_long_mail_is_represented_by_its_weightiest_terms() -> None:
     assert set(kept) == {f"w{i:03d}" for i in range(SIGNATURE_TERMS)}
     short = Counter({"vpn": 2, "down": 1})
     assert signature(short, {}, 10) == short
+
+
+def test_the_same_words_with_another_file_are_another_mail() -> None:
+    text = "Screenshot of the error attached."
+    plain = exact_key("zoe@customer.example", text)
+    first = exact_key("zoe@customer.example", text, [b"PNG one"])
+    assert first != plain
+    assert exact_key("zoe@customer.example", text, [b"PNG one"]) == first
+    assert exact_key("zoe@customer.example", text, [b"PNG two"]) != first
+    assert exact_key("zoe@customer.example", text, [b"b", b"a"]) == exact_key(
+        "zoe@customer.example", text, [b"a", b"b"])

@@ -5,7 +5,8 @@ normalised, stop words of English, Polish and German dropped, each word cut to
 its first `PREFIX` letters (a stemmer for the poor that serves all three
 languages alike: "deleting" and "delete", "drukarka" and "drukarki" meet).
 `exact_key` fingerprints the whole text for "the same mail again", with the
-sender, so two customers' identical words are never one delivery.
+sender (two customers' identical words are never one delivery) and the files
+(the same words with another screenshot are a new mail).
 
 Only the first `MAX_CHARS` characters count: the start of a mail says what it is
 about, and a hostile mail cannot make intake slow. This module is meant to be
@@ -18,6 +19,7 @@ import hashlib
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Iterable
 
 #: Letters a word is cut to.
 PREFIX = 4
@@ -53,8 +55,12 @@ def terms(text: str) -> Counter[str]:
                    if len(word) > 1 and word not in _STOP_WORDS and not word.isdigit())
 
 
-def exact_key(sender: str, text: str) -> str:
-    """Fingerprint of the sender and every word of the text, in order: the same mail sent
-    again (another Message-ID, other line breaks or quoting of spaces) has the same key."""
-    canonical = sender.strip().casefold() + "\n" + " ".join(words(text))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+def exact_key(sender: str, text: str, files: Iterable[bytes] = ()) -> str:
+    """Fingerprint of the sender, every word of the text in order and the files: the same
+    mail sent again (another Message-ID, other line breaks or spacing) has the same key;
+    the same words with another attachment do not."""
+    digest = hashlib.sha256((sender.strip().casefold() + "\n" + " ".join(words(text))
+                             ).encode("utf-8"))
+    for file_digest in sorted(hashlib.sha256(data).digest() for data in files):
+        digest.update(file_digest)
+    return digest.hexdigest()

@@ -47,7 +47,8 @@ class MailTerms:
 
 def mail_terms(sender: str, parsed: ParsedMail) -> MailTerms:
     text = f"{parsed.subject}\n{parsed.text}"
-    return MailTerms(exact_key(sender, text), terms(text))
+    return MailTerms(exact_key(sender, text, (a.data for a in parsed.attachments)),
+                     terms(text))
 
 
 #: The internal note on a new ticket intake found alike to open ones.
