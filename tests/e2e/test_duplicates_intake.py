@@ -76,6 +76,14 @@ def test_another_customer_reporting_the_same_outage_is_a_possible_duplicate(desk
     # the customer hears of their own ticket only, never of the note
     [ack] = wait_for(lambda: mails_to(desk, "bob@other.example"))
     assert "Possible duplicate" not in text_of(ack) and "#1" not in ack["Subject"]
+    # the team's notification of the new ticket says so
+    [told] = wait_for(lambda: [m for m in mails_to(desk, "agent.en@example.com")
+                               if m["Subject"].startswith("[#2]")])
+    assert "Possible duplicate of #1 (" in text_of(told)
+    assert "answer with #duplicate 1" in text_of(told)
+    [first] = [m for m in mails_to(desk, "agent.en@example.com")
+               if m["Subject"].startswith("[#1]")]
+    assert "Possible duplicate" not in text_of(first)
 
 
 def test_an_unrelated_ticket_is_not_flagged(desk):

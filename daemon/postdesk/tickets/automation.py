@@ -214,8 +214,9 @@ def _agent_facts(ticket: Ticket, trigger: Trigger, runtime: Runtime, now: dateti
             listed.append({"filename": name, "size": size, "attached": fits})
         context: dict[str, Any] = {"sla_due": sla_due(ticket, runtime, now),
                                    "attachments": listed}
-        if "author" in trigger.message:
-            context["author"] = trigger.message["author"]
+        for key in ("author", "possible_duplicates"):
+            if key in trigger.message:
+                context[key] = trigger.message[key]
         trigger.agent_facts = {"attach": tuple(attach), "context": context}
     return trigger.agent_facts
 

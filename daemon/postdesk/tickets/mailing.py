@@ -89,6 +89,8 @@ def build_mail(request: MailRequest, ticket: Ticket, runtime: Runtime, *, now: d
                                           "role": "customer", "verified": True},
         "desk": {"name": settings.desk.name, "address": address},
         "message": {"text": message_text, "attachments": facts.get("attachments", [])},
+        # open tickets intake found alike ({id, percent}): agents' mail only
+        "possible_duplicates": facts.get("possible_duplicates", []),
         "agent": {"name": "", "email": "" if request.to_customer else request.recipient},
         "original": {"id": ticket.id},
         "inactivity": {"days": max((now - (ticket.status_changed_at or ticket.created_at)).days,

@@ -60,11 +60,17 @@ class OpenTicket:
             service.link_tickets(ticket, self.follow_up_of, "follow_up_of",
                                  actor=customer.email, now=now, work=work)
             links.append(("follow_up_of", self.follow_up_of))
-        links += [(POSSIBLE_DUPLICATE_OF, found.ticket_id) for found in check_new_ticket(
-            ticket, receiving.known.duplicate_check, receiving.runtime, now, work)]
+        possible = check_new_ticket(ticket, receiving.known.duplicate_check, receiving.runtime,
+                                    now, work)
+        links += [(POSSIBLE_DUPLICATE_OF, found.ticket_id) for found in possible]
+        trigger = customer_trigger("ticket.created", "customer", mail, stored=first,
+                                   verified=not refused_agent(receiving))
+        if possible:  # the agents' notification says so, in each agent's language
+            trigger.message["possible_duplicates"] = [
+                {"id": found.ticket_id, "percent": round(found.score * 100)}
+                for found in possible]
         outbox_ids = run_automations(
-            ticket, customer_trigger("ticket.created", "customer", mail, stored=first,
-                                     verified=not refused_agent(receiving)),
+            ticket, trigger,
             receiving.runtime, now,
             facts=opened_facts(ticket, first, links), work=work)
         verdict = mail.verdict
