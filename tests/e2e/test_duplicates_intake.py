@@ -130,3 +130,27 @@ def test_the_same_words_with_another_attachment_are_not_dropped(desk):
     wait_for(processed(2))
     assert Inbound.get_by_id(2).state == "done"
     assert Ticket.select().count() == 2  # its file is on a ticket, not dropped as a repeat
+
+
+TAG_RULE = """
+  - name: tag-possible-duplicates
+    on: ticket.created
+    if: {possible_duplicate: true}
+    then:
+      - add_tag: possible-duplicate
+"""
+
+
+def test_a_rule_tags_possible_duplicates(make_settings, sqlite_url, start_daemon):
+    settings = make_settings(sqlite_url)
+    rules = Path(settings.path(settings.paths.rules))
+    (rules / "teams.yaml").write_text(TEAMS)
+    automation = rules / "automation.yaml"
+    automation.write_text(automation.read_text() + TAG_RULE)
+    desk = start_daemon(settings)
+    send_mail(desk, FIRST)
+    wait_for(processed(1))
+    send_mail(desk, SECOND)
+    wait_for(processed(2))
+    assert Ticket.get_by_id(1).tags == []
+    assert Ticket.get_by_id(2).tags == ["possible-duplicate"]
