@@ -1,13 +1,13 @@
 """Duplicates caught at intake: the store's side of `postdesk.duplicates`, for one mail.
 
 A customer's mail that would open a ticket is first looked up by its exact key
-(sender and words): the same mail again while its ticket is open is a
+(sender, words and files): the same mail again while its ticket is open is a
 duplicate delivery (step `repeat` of the receive chain). A ticket that does
 open is compared with the open tickets of the last `[duplicates] days` days
 through the term index; each one at least `threshold` percent alike gets a
-`possible_duplicate_of` link and an internal note for the agents, never a
-merge: an agent confirms with `#duplicate N`. Then the ticket is indexed for
-the tickets after it.
+`possible_duplicate_of` link (at most three), and one internal note in the
+desk's language lists them, never a merge: an agent confirms with
+`#duplicate N`. Then the ticket is indexed for the tickets after it.
 """
 
 from __future__ import annotations

@@ -4,7 +4,9 @@ The ticket is routed (rules/routing.yaml: request type and team), the people
 in To and Cc join it as participants, the mail is its first message, and the
 rules hear `ticket.created` (the shipped ones acknowledge it and notify the
 team). A mail that answered a ticket closed too long ago to reopen opens a
-new ticket linked to the old one (`follow_up_of`).
+new ticket linked to the old one (`follow_up_of`). A ticket alike to open
+ones is linked to them as a possible duplicate, with an internal note, and
+the agents' notification says so (`tickets.duplicate_intake`).
 """
 
 from __future__ import annotations
@@ -69,10 +71,8 @@ class OpenTicket:
             trigger.message["possible_duplicates"] = [
                 {"id": found.ticket_id, "percent": round(found.score * 100)}
                 for found in possible]
-        outbox_ids = run_automations(
-            ticket, trigger,
-            receiving.runtime, now,
-            facts=opened_facts(ticket, first, links), work=work)
+        outbox_ids = run_automations(ticket, trigger, receiving.runtime, now,
+                                     facts=opened_facts(ticket, first, links), work=work)
         verdict = mail.verdict
         return Outcome("done", ticket_id=ticket.id, outbox_ids=tuple(outbox_ids),
                        reason="" if verdict.may_auto_reply else verdict.reason)
