@@ -10,7 +10,7 @@ Scored with the code intake uses (`postdesk.duplicates`: terms, tf-idf weights o
 of negatives: as many pairs as positives (a fixed random sample, seed 21), and all of them.
 
 Cost: a desk with `--rows` open tickets, indexed as intake indexes them (questions of
-half the FAQs with a random extra word), then `--mails` new tickets about new problems
+half the FAQs, each with a number of its own), then `--mails` new tickets about new problems
 (the other FAQs) and `--mails` about known ones (the same half) each go through
 `repeated_ticket` + `check_new_ticket` (the whole intake path, the link and note of a
 possible duplicate included); CPU seconds of this process per mail
@@ -38,7 +38,6 @@ sys.path.insert(0, str(_HERE.parent / "daemon"))
 
 import peewee  # noqa: E402
 
-from _common import _WORDS as FILLER  # noqa: E402
 from _databases import engine_arguments, measured, on_each_engine  # noqa: E402
 from postdesk.config.desk_init import init_desk  # noqa: E402
 from postdesk.config.load import load_settings  # noqa: E402
@@ -143,11 +142,11 @@ def _runtime(tmp: Path) -> Runtime:
 def _texts(count: int, *, seen: bool, seed: int) -> list[str]:
     """Ticket texts: a StackFAQ question of the first half of the FAQs (`seen`: the open
     tickets and the mails about their problems) or of the second half (mails about new
-    problems), with an everyday help-desk word and a reference number."""
+    problems), with a number (not a term) that makes each text another mail."""
     qs = [text for faq, text in questions() if (faq < 63) == seen] if CORPUS.exists() \
         else ["my printer is broken" if seen else "the scanner jams"]
     rng = random.Random(seed)
-    return [f"{rng.choice(qs)} {rng.choice(FILLER)} ref{rng.randrange(10**6)}"
+    return [f"{rng.choice(qs)} {rng.randrange(10**6)}"
             for _ in range(count)]
 
 
@@ -171,12 +170,13 @@ def _fill(database: peewee.Database, rows: int) -> None:
 
 
 def _intake(database: peewee.Database, runtime: Runtime, texts: list[str]) -> dict[str, Any]:
-    """Each text as a new ticket through the intake path; rolled back afterwards."""
+    """Each text as a new ticket through the intake path, each rolled back afterwards (the
+    mails do not see each other: every one meets the same open tickets)."""
     customer = Customer.get()
     cpu = wall = base_cpu = 0.0
     flagged = 0
-    with database.atomic() as transaction:
-        for i, text in enumerate(texts):
+    for i, text in enumerate(texts):
+        with database.atomic() as transaction:
             ticket = Ticket.create(subject="new", status="new", requester=customer,
                                    created_at=NOW, updated_at=NOW)
             c0, w0 = time.process_time(), time.perf_counter()
@@ -189,7 +189,7 @@ def _intake(database: peewee.Database, runtime: Runtime, texts: list[str]) -> di
             base_cpu += time.process_time() - c1
             cpu += c1 - c0
             wall += w1 - w0
-        transaction.rollback()
+            transaction.rollback()
     n = len(texts)
     return {"cpu_ms": round(cpu / n * 1000, 3), "wall_ms": round(wall / n * 1000, 3),
             "baseline_cpu_ms": round(base_cpu / n * 1000, 3), "flagged": flagged, "mails": n}
