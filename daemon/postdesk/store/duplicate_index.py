@@ -89,25 +89,23 @@ def postings(terms: Collection[str], from_ticket: int) -> list[tuple[str, int]]:
 def open_candidates(ticket_ids: Collection[int], terms: Collection[str],
                     open_statuses: Collection[str]) -> list[Candidate]:
     """Those of the tickets that are open (and not merged away), each with the counts of
-    the terms it shares with the mail and its stored norm."""
+    the terms it shares with the mail and its stored norm (one statement)."""
     if not ticket_ids or not terms or not open_statuses:
         return []
     ids = list(ticket_ids)
     rows = database.execute_sql(
-        f'SELECT f."ticket_id", f."norm" FROM "ticket_fingerprint" f '
-        f'JOIN "ticket" t ON t."id" = f."ticket_id" '
-        f'WHERE f."ticket_id" IN ({fastsql.placeholders(len(ids))}) '
+        f'SELECT tt."ticket_id", f."norm", tt."term", tt."count" FROM "ticket_term" tt '
+        f'JOIN "ticket_fingerprint" f ON f."ticket_id" = tt."ticket_id" '
+        f'JOIN "ticket" t ON t."id" = tt."ticket_id" '
+        f'WHERE tt."term" IN ({fastsql.placeholders(len(terms))}) '
+        f'AND tt."ticket_id" IN ({fastsql.placeholders(len(ids))}) '
         f'AND t."status" IN ({fastsql.placeholders(len(open_statuses))}) '
-        f'AND t."merged_into" IS NULL', [*ids, *open_statuses]).fetchall()
-    norms = dict(rows)
-    if not norms:
-        return []
-    shared: dict[int, dict[str, int]] = {ticket_id: {} for ticket_id in norms}
-    for term, ticket_id, count in database.execute_sql(
-            f'SELECT "term", "ticket_id", "count" FROM "ticket_term" WHERE "term" IN '
-            f'({fastsql.placeholders(len(terms))}) AND "ticket_id" IN '
-            f'({fastsql.placeholders(len(norms))})', [*terms, *norms]).fetchall():
-        shared[ticket_id][term] = count
+        f'AND t."merged_into" IS NULL', [*terms, *ids, *open_statuses]).fetchall()
+    norms: dict[int, float] = {}
+    shared: dict[int, dict[str, int]] = {}
+    for ticket_id, norm, term, count in rows:
+        norms[ticket_id] = norm
+        shared.setdefault(ticket_id, {})[term] = count
     return [Candidate(ticket_id, shared[ticket_id], norms[ticket_id])
             for ticket_id in sorted(norms)]
 
