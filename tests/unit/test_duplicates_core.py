@@ -25,7 +25,10 @@ def test_terms_drop_stop_words_and_meet_across_word_forms() -> None:
 
 def test_exact_key_ignores_spacing_and_case_but_not_the_sender_or_the_words() -> None:
     key = exact_key("zoe@customer.example", "VPN down.\nHelp!")
-    assert exact_key("Zoe@Customer.example ", "vpn   down\n\nhelp") == key
+    assert exact_key("Zoe@Customer.example ", "vpn   down.\n\nhelp!") == key
+    long = "printer " * MAX_CHARS
+    assert exact_key("zoe@customer.example", long + "A") != exact_key(
+        "zoe@customer.example", long + "B")  # a difference past what the terms read
     assert exact_key("bob@other.example", "VPN down.\nHelp!") != key
     assert exact_key("zoe@customer.example", "VPN up.\nHelp!") != key
 

@@ -8,8 +8,9 @@ languages alike: "deleting" and "delete", "drukarka" and "drukarki" meet).
 sender (two customers' identical words are never one delivery) and the files
 (the same words with another screenshot are a new mail).
 
-Only the first `MAX_CHARS` characters count: the start of a mail says what it is
-about, and a hostile mail cannot make intake slow. This module is meant to be
+Only the first `MAX_CHARS` characters count for the terms: the start of a mail
+says what it is about, and a hostile mail cannot make intake slow; the exact
+key reads all of it. This module is meant to be
 swapped for the knowledge base's word normaliser when both exist.
 """
 
@@ -56,11 +57,11 @@ def terms(text: str) -> Counter[str]:
 
 
 def exact_key(sender: str, text: str, files: Iterable[bytes] = ()) -> str:
-    """Fingerprint of the sender, every word of the text in order and the files: the same
-    mail sent again (another Message-ID, other line breaks or spacing) has the same key;
-    the same words with another attachment do not."""
-    digest = hashlib.sha256((sender.strip().casefold() + "\n" + " ".join(words(text))
-                             ).encode("utf-8"))
+    """Fingerprint of the sender, the whole text (case folded, runs of white space as one
+    space) and the files: the same mail sent again (another Message-ID, other line breaks)
+    has the same key; another word anywhere, or another attachment, makes another key."""
+    canonical = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    digest = hashlib.sha256(f"{sender.strip().casefold()}\n{canonical}".encode())
     for file_digest in sorted(hashlib.sha256(data).digest() for data in files):
         digest.update(file_digest)
     return digest.hexdigest()
