@@ -139,3 +139,16 @@ def test_the_note_is_written_in_the_desks_language(migrated: str, tmp_path: Path
         [note] = Message.select().where(Message.ticket == second.id)
         assert note.text.startswith(f"Możliwy duplikat zgłoszenia #{first.id} (podobieństwo ")
         assert f"#duplicate {first.id}" in note.text
+
+
+def test_the_tickets_sharing_the_most_weight_come_first(migrated: str,
+                                                         runtime: Runtime) -> None:
+    with database.connection_context(), database.atomic():
+        zoe, _ = customers()
+        a, _ = opened(zoe, "printer toner", runtime)
+        b, _ = opened(zoe, "printer scanner toner", runtime)
+        c, _ = opened(zoe, "scanner", runtime)
+        ranked = duplicate_index.best_sharing({"prin": 1.0, "scan": 5.0}, a.id, 10)
+        assert ranked == [b.id, c.id, a.id]
+        assert duplicate_index.best_sharing({"prin": 1.0}, b.id, 10) == [b.id]
+        assert duplicate_index.best_sharing({}, a.id, 10) == []

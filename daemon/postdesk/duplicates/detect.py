@@ -16,7 +16,7 @@ from postdesk.duplicates.similarity import cosine, idf, norm, weights
 
 #: How many postings-bearing (rarest) terms of a new mail look for candidates.
 LOOKUP_TERMS = 8
-#: How many candidates are scored in full.
+#: How many candidates (those sharing the most weight of the rarest terms) are scored.
 SCORED = 10
 #: How many of a mail's terms (the weightiest) stand for it: a long mail costs no more
 #: to compare and index than a short one.
@@ -51,21 +51,15 @@ def signature(counts: Mapping[str, int], df: Mapping[str, int], tickets: int
     return {term: counts[term] for term in kept}
 
 
-def lookup_terms(counts: Mapping[str, int], df: Mapping[str, int], tickets: int) -> list[str]:
-    """The terms whose postings are read: the rarest ones some ticket has, skipping words
-    so common that they name no problem (in more than 2 % of tickets, at least 100)."""
+def lookup_weights(counts: Mapping[str, int], df: Mapping[str, int], tickets: int
+                   ) -> dict[str, float]:
+    """The terms whose tickets are looked up, with their weights: the rarest ones some
+    ticket has, skipping words so common that they name no problem (in more than 2 % of
+    tickets, at least 100)."""
     common = max(100, tickets // 50)
     present = [t for t in counts if 0 < df.get(t, 0) <= common]
-    return sorted(present, key=lambda t: (df[t], t))[:LOOKUP_TERMS]
-
-
-def rank_postings(postings: Sequence[tuple[str, int]], df: Mapping[str, int],
-                  tickets: int) -> list[int]:
-    """The SCORED tickets that share the most weight of the looked-up terms."""
-    partial: dict[int, float] = {}
-    for term, ticket_id in postings:
-        partial[ticket_id] = partial.get(ticket_id, 0.0) + idf(df.get(term, 0), tickets)
-    return sorted(partial, key=lambda t: (-partial[t], t))[:SCORED]
+    rarest = sorted(present, key=lambda t: (df[t], t))[:LOOKUP_TERMS]
+    return {term: round(idf(df[term], tickets), 4) for term in rarest}
 
 
 def possible_duplicates(counts: Mapping[str, int], df: Mapping[str, int], tickets: int,

@@ -75,15 +75,20 @@ def first_ticket_since(since: datetime) -> int | None:
     return row[0] if row else None
 
 
-def postings(terms: Collection[str], from_ticket: int) -> list[tuple[str, int]]:
-    """(term, ticket) of every ticket from `from_ticket` on that has one of the terms."""
-    if not terms:
+def best_sharing(weighted: Mapping[str, float], from_ticket: int, limit: int) -> list[int]:
+    """The `limit` tickets from `from_ticket` on with the most weight of these terms (the
+    database sums, so a common term's long list never reaches Python)."""
+    if not weighted:
         return []
     param = database.obj.param
-    return database.execute_sql(
-        f'SELECT "term", "ticket_id" FROM "ticket_term" WHERE "term" IN '
-        f'({fastsql.placeholders(len(terms))}) AND "ticket_id" >= {param}',
-        [*terms, from_ticket]).fetchall()
+    cases = " ".join(f"WHEN {param} THEN CAST({param} AS DOUBLE PRECISION)" for _ in weighted)
+    return [row[0] for row in database.execute_sql(
+        f'SELECT "ticket_id" FROM "ticket_term" WHERE "term" IN '
+        f'({fastsql.placeholders(len(weighted))}) AND "ticket_id" >= {param} '
+        f'GROUP BY "ticket_id" ORDER BY SUM(CASE "term" {cases} ELSE 0 END) DESC, '
+        f'"ticket_id" DESC LIMIT {int(limit)}',
+        [*weighted, from_ticket, *(v for pair in weighted.items() for v in pair)]
+    ).fetchall()]
 
 
 def open_candidates(ticket_ids: Collection[int], terms: Collection[str],

@@ -118,9 +118,8 @@ def check_new_ticket(ticket: Ticket, check: DuplicateCheck, runtime: Runtime, no
     found: list[Finding] = []
     window = check.window
     if window is not None and counts:
-        looked_up = detect.lookup_terms(counts, df, indexed)
-        ranked = detect.rank_postings(
-            duplicate_index.postings(looked_up, window.first_ticket), df, indexed)
+        ranked = duplicate_index.best_sharing(detect.lookup_weights(counts, df, indexed),
+                                              window.first_ticket, detect.SCORED + 1)
         candidates = duplicate_index.open_candidates(
             [t for t in ranked if t != ticket.id], list(counts), window.open_statuses)
         found = detect.possible_duplicates(counts, df, indexed, candidates,
