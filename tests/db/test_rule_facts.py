@@ -13,7 +13,7 @@ from postdesk.tickets.automation import facts_of, opened_facts
 NOW = datetime(2026, 12, 1, 9, 0, 0, 123456, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("link", [None, "follow_up_of", "related"])
+@pytest.mark.parametrize("link", [None, "follow_up_of", "related", "possible_duplicate_of"])
 def test_a_ticket_opened_now_has_the_facts_read_from_the_database(migrated: str,
                                                                  link: str | None) -> None:
     with database.connection_context(), database.atomic():
@@ -34,4 +34,6 @@ def test_a_ticket_opened_now_has_the_facts_read_from_the_database(migrated: str,
         known = opened_facts(ticket, first, links)
         assert known == facts_of(ticket)
         assert known.last_customer_message_at == NOW
-        assert known.links == ((("related", earlier.id),) if link == "related" else ())
+        assert known.links == (((link, earlier.id),) if link in ("related",
+                                                                 "possible_duplicate_of")
+                               else ())

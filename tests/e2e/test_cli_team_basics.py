@@ -302,7 +302,7 @@ def test_merge_as_a_rules_action_goes_through_the_merge_effect(config):
     ticket stays as a pointer, and the change names the rule (issue 24)."""
     automation = config.parent / "rules" / "automation.yaml"
     automation.write_text(automation.read_text() + MERGE_RULE)
-    assert "ok rules: 15 automations" in ok(config, "check")
+    assert "ok rules: 17 automations" in ok(config, "check")
     ingest(config, customer_mail(subject="Printer on fire"), 1)
     ingest(config, customer_mail(sender="Jan <jan@other.example>", subject="Scanner jammed",
                                  message_id="<jan@other.example>"), 2)
@@ -319,3 +319,19 @@ def test_merge_as_a_rules_action_goes_through_the_merge_effect(config):
     automation.write_text(broken)
     done = run(config, "check")
     assert done.returncode == 1 and b"expected a ticket number" in done.stderr
+
+
+def test_operator_duplicate_links_and_the_original_closes_it_with_a_word_to_its_customer(
+        two_tickets):
+    config = two_tickets
+    ok(config, "ticket", "duplicate", "2", "1")
+    marked = json.loads(ok(config, "ticket", "show", "2", "--json"))
+    assert marked["status"] == "resolved"
+    assert {"other": 1, "kind": "duplicate_of"} in [
+        e["data"] for e in marked["events"] if e["kind"] == "ticket.linked"]
+    before = {m["Message-ID"] for m in outgoing(config)}
+    ok(config, "ticket", "status", "1", "resolved")
+    told = [m for m in outgoing(config) if m["Message-ID"] not in before
+            and m["To"].addresses[0].addr_spec == "jan@other.example"]
+    assert len(told) == 1 and told[0]["Subject"].startswith("[#2]")
+    assert "same problem as ticket #1" in told[0].get_body(("plain",)).get_content()

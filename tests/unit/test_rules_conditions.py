@@ -37,6 +37,8 @@ def holds(condition: str, ticket: TicketFacts = TICKET, event: EventFacts = MAIL
 
 @pytest.mark.parametrize(("condition", "expected"), [
     ("{status: new}", True),
+    ("{possible_duplicate: false}", True),
+    ("{possible_duplicate: true}", False),
     ("{status: [triage, new]}", True),
     ("{status: waiting_for_customer}", False),
     ("{priority: normal}", True),
@@ -164,3 +166,19 @@ def test_says_solved_reads_the_event_and_is_validated() -> None:
     assert holds("{says_solved: false}")
     with pytest.raises(RuleError, match=r"automation\.yaml:4: expected true or false"):
         holds("{says_solved: maybe}")
+
+
+def test_possible_duplicate_holds_for_a_ticket_intake_linked_as_one() -> None:
+    flagged = replace(TICKET, links=(("possible_duplicate_of", 4),))
+    assert holds("{possible_duplicate: true}", flagged)
+    assert not holds("{possible_duplicate: false}", flagged)
+    assert not holds("{possible_duplicate: true}",
+                     replace(TICKET, links=(("possibly_duplicated_by", 4),)))
+
+
+def test_possible_duplicate_takes_true_or_false_only() -> None:
+    from postdesk.errors import RuleError
+
+    with pytest.raises(RuleError, match=":4: expected true or false"):
+        parse_rules("rules:\n  - name: r\n    on: ticket.created\n"
+                    "    if: {possible_duplicate: maybe}\n    then: [add_note: seen]\n")

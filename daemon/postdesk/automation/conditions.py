@@ -22,6 +22,7 @@ that must not all hold); groups nest. Lists mean "one of".
       customer_language: [de, pl]        # de also matches de_AT
       tags: vip                          # the ticket has one of these tags
       has_link: duplicated_by            # the ticket has a link of this kind
+      possible_duplicate: true           # intake found an open ticket it may duplicate
       sla_paused: false
       business_hours: true               # `now` is inside the desk's business hours
       changed_from: waiting_for_customer # a *.changed event's old value
@@ -159,6 +160,11 @@ CONDITIONS.register(ConditionDef(
 
 def _link_kinds(ticket: TicketFacts) -> set[str]:
     return {kind for kind, _ in ticket.links}
+
+
+_flag("possible_duplicate", "possible duplicate",
+      lambda s: "possible_duplicate_of" in _link_kinds(s.ticket),
+      "Intake linked the ticket to an open ticket it may duplicate ([duplicates]).")
 
 
 CONDITIONS.register(ConditionDef(

@@ -18,7 +18,8 @@ EVENT_KINDS: tuple[str, ...] = (
     "assignee.changed", "sla.warning", "sla.breached", "schedule",
 )
 AUTHOR_ROLES: tuple[str, ...] = ("customer", "agent", "participant", "system")
-LINK_KINDS: tuple[str, ...] = ("duplicate_of", "duplicated_by", "related")
+LINK_KINDS: tuple[str, ...] = ("duplicate_of", "duplicated_by", "possible_duplicate_of",
+                               "possibly_duplicated_by", "related")
 DEFAULT_STATUSES: tuple[str, ...] = (
     "new", "triage", "in_progress", "waiting_for_customer", "waiting_for_vendor",
     "resolved", "closed",

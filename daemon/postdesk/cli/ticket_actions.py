@@ -1,4 +1,5 @@
-"""`postdesk ticket assign|status|priority|note|reply|reopen|merge ID ...`: change a ticket.
+"""`postdesk ticket assign|status|priority|note|reply|reopen|merge|duplicate ID ...`:
+change a ticket.
 
 Each is the agent command of the same name (`postdesk ticket status 12 resolved`
 is `#status resolved` in a reply to ticket 12), applied by the same code
@@ -120,6 +121,16 @@ def merge(obj: Context, ticket_id: int, into: int) -> None:
     """Move TICKET_ID's messages, people and attachments into ticket INTO; TICKET_ID is
     closed and its later mail threads into INTO."""
     _run(obj, ticket_id, _command(f"#merge {into}"), f"merged into #{into}")
+
+
+@click.command("duplicate")
+@click.argument("ticket_id", type=int)
+@click.argument("original", type=int)
+@pass_context
+def duplicate(obj: Context, ticket_id: int, original: int) -> None:
+    """Confirm TICKET_ID as a duplicate of ORIGINAL (the agent command #duplicate N):
+    it is linked and resolved, and its customer hears when ORIGINAL is resolved."""
+    _run(obj, ticket_id, _command(f"#duplicate {original}"), f"duplicate of #{original}")
 
 
 @click.command("note")

@@ -117,7 +117,8 @@ def status_choice(written: str | None, statuses: StatusBook) -> str | tuple[str,
 
 #: `postdesk ticket` subcommands that change a ticket, imported when one runs.
 TICKET_ACTIONS = {name: f"postdesk.cli.ticket_actions:{name}" for name in
-                  ("assign", "status", "priority", "note", "reply", "reopen", "merge")}
+                  ("assign", "status", "priority", "note", "reply", "reopen", "merge",
+                  "duplicate")}
 
 
 @click.group(cls=LazyCommands, commands=TICKET_ACTIONS)

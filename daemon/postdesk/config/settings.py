@@ -125,6 +125,15 @@ class TicketSettings:
 
 
 @dataclass(frozen=True)
+class DuplicateSettings:
+    """[duplicates]: a new ticket is compared with the open tickets of the last `days` days
+    (0: never); `threshold` is the similarity (percent) that makes a possible duplicate."""
+
+    days: int = 7
+    threshold: int = 45
+
+
+@dataclass(frozen=True)
 class PathSettings:
     rules: str = "rules"
     templates: str = "templates"
@@ -207,6 +216,7 @@ class Settings:
     outgoing: OutgoingSettings = field(default_factory=OutgoingSettings)
     limits: LimitsSettings = field(default_factory=LimitsSettings)
     tickets: TicketSettings = field(default_factory=TicketSettings)
+    duplicates: DuplicateSettings = field(default_factory=DuplicateSettings)
     rules: RulesSettings = field(default_factory=RulesSettings)
     agents: AgentSettings = field(default_factory=AgentSettings)
     branding: BrandingSettings = field(default_factory=BrandingSettings)
@@ -257,6 +267,7 @@ SECTIONS: dict[str, type] = {
     "outgoing": OutgoingSettings,
     "limits": LimitsSettings,
     "tickets": TicketSettings,
+    "duplicates": DuplicateSettings,
     "rules": RulesSettings,
     "agents": AgentSettings,
     "branding": BrandingSettings,

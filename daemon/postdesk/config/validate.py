@@ -161,6 +161,11 @@ def validate(settings: Settings) -> None:
     if settings.tickets.thread_message_chars < 100:
         raise ConfigError(f"{settings.origin('tickets', 'thread_message_chars')} must be at "
                           "least 100")
+    if settings.duplicates.days < 0:
+        raise ConfigError(f"{settings.origin('duplicates', 'days')} must be at least 0")
+    if not 1 <= settings.duplicates.threshold <= 100:
+        raise ConfigError(f"{settings.origin('duplicates', 'threshold')} must be a percentage "
+                          "from 1 to 100")
     if settings.smtp.max_recipients < 1:
         raise ConfigError(f"{settings.origin('smtp', 'max_recipients')} must be at least 1")
     if not (settings.outgoing.transport.startswith("maildir:")

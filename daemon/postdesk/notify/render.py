@@ -228,6 +228,12 @@ class Renderer:
         html = self._render(bundle, f"email/{name}.html.j2", values)
         return RenderedEmail(subject=subject, text=text, html=html, language=bundle.language)
 
+    def translate(self, message: str, language: str | None = None, **values: Any) -> str:
+        """A msgid in `language` (the desk's default when None) along its locale chain,
+        with its %(name)s parameters filled in: for text stored once, such as a note."""
+        chain = locale_chain(language, self.default_language)
+        return self._catalogs.translations(chain).gettext(message) % values
+
     def clear_caches(self) -> None:
         """Forget environments and catalogs, e.g. after an admin edited a ``.po``."""
         with self._lock:

@@ -85,6 +85,7 @@ def agent_new_ticket() -> Context:
         "desk": _desk(),
         "agent": _agent(),
         "note_address": "support+note-1042-5f2a9c@example.com",
+        "possible_duplicates": [{"id": 1038, "percent": 64}],
     }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import peewee as pw
 
+from postdesk.store.duplicate_index import DuplicateTerm, TicketFingerprint, TicketTerm
 from postdesk.store.lease import Lease
 from postdesk.store.models import (
     Attachment,
@@ -48,4 +49,7 @@ MODELS: tuple[type[pw.Model], ...] = (
     SlaPending,
     LiveFileRow,
     LiveFileText,
+    TicketTerm,
+    TicketFingerprint,
+    DuplicateTerm,
 )

@@ -40,7 +40,8 @@ MAIL_ACTIONS = frozenset({"reply", "notify", "resolve_linked"})
 
 #: Link kinds as seen from the other ticket.
 _INVERSE = {"duplicate_of": "duplicated_by", "duplicated_by": "duplicate_of",
-            "related": "related"}
+            "possible_duplicate_of": "possibly_duplicated_by",
+            "possibly_duplicated_by": "possible_duplicate_of", "related": "related"}
 
 
 @dataclass
@@ -243,8 +244,9 @@ def _agent_facts(ticket: Ticket, trigger: Trigger, runtime: Runtime, now: dateti
             listed.append({"filename": name, "size": size, "attached": fits})
         context: dict[str, Any] = {"sla_due": sla_due(ticket, runtime, now),
                                    "attachments": listed}
-        if "author" in trigger.message:
-            context["author"] = trigger.message["author"]
+        for key in ("author", "possible_duplicates"):
+            if key in trigger.message:
+                context[key] = trigger.message[key]
         if trigger.message.get("html"):
             context["html"] = trigger.message["html"]
         if trigger.message.get("whole"):

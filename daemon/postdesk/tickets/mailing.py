@@ -104,6 +104,8 @@ def build_mail(request: MailRequest, ticket: Ticket, runtime: Runtime, *, now: d
         # html: the sender's own, cleaned, when it says what the text says (agents only)
         "message": {"text": message_text, "attachments": facts.get("attachments", []),
                     "html": facts.get("html", ""), "whole": facts.get("whole", False)},
+        # open tickets intake found alike ({id, percent}): agents' mail only
+        "possible_duplicates": facts.get("possible_duplicates", []),
         "agent": {"name": "", "email": "" if request.to_customer else request.recipient},
         "original": {"id": ticket.id},
         "inactivity": {"days": max((now - (ticket.status_changed_at or ticket.created_at)).days,

@@ -191,8 +191,7 @@ def add_note(ticket: Ticket, text: str, *, author: str, now: datetime,
 def link_tickets(ticket: Ticket, other: Ticket | int, kind: str, *, actor: str,
                  now: datetime, work: UnitOfWork | None = None) -> None:
     other_id = other if isinstance(other, int) else other.id
-    Link.insert(ticket=ticket, other=other_id, kind=kind, created_at=now
-                ).on_conflict_ignore().execute()
+    fastsql.insert_if_absent(Link, ticket=ticket.id, other=other_id, kind=kind, created_at=now)
     record_event(ticket, "ticket.linked", {"other": other_id, "kind": kind}, actor=actor, now=now,
                  work=work)
 

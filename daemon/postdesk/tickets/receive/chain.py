@@ -11,7 +11,9 @@
     agent help           an agent's address without proof, about no ticket: told how, no ticket
     follow-up            a customer or participant writes to an open ticket
     reopen               ... or to a recently closed one: back in progress
-    new ticket           everything else (linked to the closed ticket it answered, if any)
+    repeat               the same words again from the same sender, its ticket open: nothing new
+    new ticket           everything else (linked to the closed ticket it answered, if any;
+                         linked to the open tickets it possibly duplicates)
 
 Each step is a module beside this one: its `take` says on plain data whether
 the mail is its own and what it decided, and the decision's `act` does the
@@ -38,6 +40,7 @@ from postdesk.tickets.receive.loop import LOOP
 from postdesk.tickets.receive.new_ticket import NEW_TICKET
 from postdesk.tickets.receive.no_sender import NO_SENDER
 from postdesk.tickets.receive.reopen import REOPEN
+from postdesk.tickets.receive.repeat import REPEAT
 from postdesk.tickets.receive.step import Decision, Receiving, Settled, Step
 from postdesk.tickets.receive.suspicious import SUSPICIOUS
 
@@ -53,6 +56,7 @@ STEPS: tuple[Step, ...] = (
     AGENT_HELP,
     FOLLOW_UP,
     REOPEN,
+    REPEAT,
     NEW_TICKET,
 )
 

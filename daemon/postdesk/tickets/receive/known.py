@@ -23,6 +23,7 @@ from postdesk.store.outbox_lookups import outbox_recipients
 from postdesk.store.ticket_lookups import EarlierCopy
 from postdesk.tickets.agents import AuthDecision, check_agent
 from postdesk.tickets.correlate import ThreadFacts, ThreadMatch, find_ticket
+from postdesk.tickets.duplicate_intake import DuplicateCheck, duplicate_check, repeated_ticket
 from postdesk.tickets.receive.arrived import Arrived
 
 #: The author recorded for a bounce whose From holds no usable address.
@@ -47,6 +48,12 @@ class Known(Protocol):
     def now(self) -> datetime: ...
     @property
     def earlier_copy(self) -> EarlierCopy | None: ...
+    @property
+    def duplicate_check(self) -> DuplicateCheck:
+        """What duplicate detection compares of the mail (it has a sender), and with what."""
+    @property
+    def repeat_of(self) -> int | None:
+        """The open ticket whose first mail had the same sender and words."""
     @property
     def bounced_ticket(self) -> int | None:
         """The ticket of the mail of ours that bounced, when we can tell."""
@@ -81,6 +88,15 @@ class StoreKnown:
         mail = self._mail  # MTAs often write "From: MAILER-DAEMON": a bounce needs no sender
         return ticket_lookups.earlier_copy(mail.parsed.message_id, mail.sender or BOUNCE_AUTHOR,
                                            mail.sha256, mail.inbound_id)
+
+    @cached_property
+    def duplicate_check(self) -> DuplicateCheck:
+        assert self._mail.sender is not None
+        return duplicate_check(self._mail.sender, self._mail.parsed, self.runtime, self.now)
+
+    @cached_property
+    def repeat_of(self) -> int | None:
+        return repeated_ticket(self.duplicate_check)
 
     @cached_property
     def bounced_ticket(self) -> int | None:

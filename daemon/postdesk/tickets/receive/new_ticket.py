@@ -4,7 +4,9 @@ The ticket is routed (rules/routing.yaml: request type and team), the people
 in To and Cc join it as participants, the mail is its first message, and the
 rules hear `ticket.created` (the shipped ones acknowledge it and notify the
 team). A mail that answered a ticket closed too long ago to reopen opens a
-new ticket linked to the old one (`follow_up_of`).
+new ticket linked to the old one (`follow_up_of`). A ticket alike to open
+ones is linked to them as a possible duplicate, with an internal note, and
+the agents' notification says so (`tickets.duplicate_intake`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from postdesk.store import fastsql
 from postdesk.store.models import Ticket
 from postdesk.tickets import service
 from postdesk.tickets.automation import opened_facts, run_automations
+from postdesk.tickets.duplicate_intake import POSSIBLE_DUPLICATE_OF, check_new_ticket
 from postdesk.tickets.receive.arrived import Arrived, Outcome
 from postdesk.tickets.receive.customers import copied_customers, sender_customer
 from postdesk.tickets.receive.known import Known
@@ -59,11 +62,17 @@ class OpenTicket:
             service.link_tickets(ticket, self.follow_up_of, "follow_up_of",
                                  actor=customer.email, now=now, work=work)
             links.append(("follow_up_of", self.follow_up_of))
-        outbox_ids = run_automations(
-            ticket, customer_trigger("ticket.created", "customer", mail, stored=first,
-                                     verified=not refused_agent(receiving)),
-            receiving.runtime, now,
-            facts=opened_facts(ticket, first, links), work=work)
+        possible = check_new_ticket(ticket, receiving.known.duplicate_check, receiving.runtime,
+                                    now, work)
+        links += [(POSSIBLE_DUPLICATE_OF, found.ticket_id) for found in possible]
+        trigger = customer_trigger("ticket.created", "customer", mail, stored=first,
+                                   verified=not refused_agent(receiving))
+        if possible:  # the agents' notification says so, in each agent's language
+            trigger.message["possible_duplicates"] = [
+                {"id": found.ticket_id, "percent": round(found.score * 100)}
+                for found in possible]
+        outbox_ids = run_automations(ticket, trigger, receiving.runtime, now,
+                                     facts=opened_facts(ticket, first, links), work=work)
         verdict = mail.verdict
         return Outcome("done", ticket_id=ticket.id, outbox_ids=tuple(outbox_ids),
                        reason="" if verdict.may_auto_reply else verdict.reason)

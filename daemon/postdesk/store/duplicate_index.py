@@ -1,0 +1,152 @@
+"""The index duplicate detection reads at intake: each ticket's terms, kept by term.
+
+`ticket_term` holds (term, ticket, count) with the term first in its key, so the
+tickets sharing a new mail's rarer terms are found by index, never by scanning
+the open tickets; `ticket_fingerprint` holds each ticket's `exact_key` (sender
+and words: the same mail again) and its vector's norm; `duplicate_term` counts
+the tickets that have each term (the empty term counts all indexed tickets),
+for the weights. A ticket is indexed once, when it opens; its first mail says
+what it is about. The statements run for every new ticket, so they are written
+out once with the database's placeholders (see `ticket_lookups`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from datetime import datetime
+
+import peewee as pw
+
+from postdesk.duplicates.detect import Candidate
+from postdesk.store import fastsql
+from postdesk.store.db import database
+from postdesk.store.models import BaseModel, Ticket
+
+#: The term under which `duplicate_term` counts every indexed ticket.
+ALL_TICKETS = ""
+
+
+class TicketTerm(BaseModel):
+    term = pw.CharField(max_length=32)
+    ticket = pw.ForeignKeyField(Ticket, on_delete="CASCADE")
+    count = pw.IntegerField()
+
+    class Meta:
+        table_name = "ticket_term"
+        primary_key = pw.CompositeKey("term", "ticket")
+
+
+class TicketFingerprint(BaseModel):
+    ticket = pw.ForeignKeyField(Ticket, primary_key=True, on_delete="CASCADE")
+    exact_key = pw.CharField(max_length=64, index=True)
+    norm = pw.FloatField()
+
+    class Meta:
+        table_name = "ticket_fingerprint"
+
+
+class DuplicateTerm(BaseModel):
+    term = pw.CharField(max_length=32, primary_key=True)
+    tickets = pw.IntegerField()
+
+    class Meta:
+        table_name = "duplicate_term"
+
+
+MODELS: tuple[type[pw.Model], ...] = (TicketTerm, TicketFingerprint, DuplicateTerm)
+
+
+def term_counts(terms: Collection[str]) -> tuple[dict[str, int], int]:
+    """How many indexed tickets have each of the terms, and how many are indexed."""
+    wanted = [ALL_TICKETS, *terms]
+    rows = database.execute_sql(
+        f'SELECT "term", "tickets" FROM "duplicate_term" WHERE "term" IN '
+        f'({fastsql.placeholders(len(wanted))})', wanted).fetchall()
+    df = dict(rows)
+    return df, df.pop(ALL_TICKETS, 0)
+
+
+def first_ticket_since(since: datetime) -> int | None:
+    """The lowest ticket id opened at or after `since` (ids grow with time)."""
+    param = database.obj.param
+    row = database.execute_sql(
+        f'SELECT MIN("id") FROM "ticket" WHERE "created_at" >= {param}',
+        [Ticket.created_at.db_value(since)]).fetchone()
+    return row[0] if row else None
+
+
+def best_sharing(weighted: Mapping[str, float], from_ticket: int, limit: int) -> list[int]:
+    """The `limit` tickets from `from_ticket` on with the most weight of these terms (the
+    database sums, so a common term's long list never reaches Python)."""
+    if not weighted:
+        return []
+    param = database.obj.param
+    cases = " ".join(f"WHEN {param} THEN CAST({param} AS DOUBLE PRECISION)" for _ in weighted)
+    return [row[0] for row in database.execute_sql(
+        f'SELECT "ticket_id" FROM "ticket_term" WHERE "term" IN '
+        f'({fastsql.placeholders(len(weighted))}) AND "ticket_id" >= {param} '
+        f'GROUP BY "ticket_id" ORDER BY SUM(CASE "term" {cases} ELSE 0 END) DESC, '
+        f'"ticket_id" DESC LIMIT {int(limit)}',
+        [*weighted, from_ticket, *(v for pair in weighted.items() for v in pair)]
+    ).fetchall()]
+
+
+def open_candidates(ticket_ids: Collection[int], terms: Collection[str],
+                    open_statuses: Collection[str]) -> list[Candidate]:
+    """Those of the tickets that are open (and not merged away), each with the counts of
+    the terms it shares with the mail and its stored norm (one statement)."""
+    if not ticket_ids or not terms or not open_statuses:
+        return []
+    ids = list(ticket_ids)
+    rows = database.execute_sql(
+        f'SELECT tt."ticket_id", f."norm", tt."term", tt."count" FROM "ticket_term" tt '
+        f'JOIN "ticket_fingerprint" f ON f."ticket_id" = tt."ticket_id" '
+        f'JOIN "ticket" t ON t."id" = tt."ticket_id" '
+        f'WHERE tt."term" IN ({fastsql.placeholders(len(terms))}) '
+        f'AND tt."ticket_id" IN ({fastsql.placeholders(len(ids))}) '
+        f'AND t."status" IN ({fastsql.placeholders(len(open_statuses))}) '
+        f'AND t."merged_into" IS NULL', [*terms, *ids, *open_statuses]).fetchall()
+    norms: dict[int, float] = {}
+    shared: dict[int, dict[str, int]] = {}
+    for ticket_id, norm, term, count in rows:
+        norms[ticket_id] = norm
+        shared.setdefault(ticket_id, {})[term] = count
+    return [Candidate(ticket_id, shared[ticket_id], norms[ticket_id])
+            for ticket_id in sorted(norms)]
+
+
+def repeated_ticket(exact_key: str, from_ticket: int,
+                    open_statuses: Collection[str]) -> int | None:
+    """The open ticket from `from_ticket` on whose first mail had this exact key."""
+    if not open_statuses:
+        return None
+    param = database.obj.param
+    row = database.execute_sql(
+        f'SELECT f."ticket_id" FROM "ticket_fingerprint" f '
+        f'JOIN "ticket" t ON t."id" = f."ticket_id" '
+        f'WHERE f."exact_key" = {param} AND f."ticket_id" >= {param} '
+        f'AND t."status" IN ({fastsql.placeholders(len(open_statuses))}) '
+        f'AND t."merged_into" IS NULL ORDER BY f."ticket_id" LIMIT 1',
+        [exact_key, from_ticket, *open_statuses]).fetchone()
+    return row[0] if row else None
+
+
+def index_ticket(ticket_id: int, exact_key: str, counts: Mapping[str, int],
+                 norm: float) -> None:
+    """Record a new ticket's terms, fingerprint and norm, and count its terms."""
+    param = database.obj.param
+    database.execute_sql(
+        f'INSERT INTO "ticket_fingerprint" ("ticket_id", "exact_key", "norm") '
+        f'VALUES ({param}, {param}, {param}) ON CONFLICT DO NOTHING',
+        [ticket_id, exact_key, norm])
+    if counts:
+        row = f"({param}, {param}, {param})"
+        database.execute_sql(
+            f'INSERT INTO "ticket_term" ("term", "ticket_id", "count") VALUES '
+            f'{", ".join([row] * len(counts))} ON CONFLICT DO NOTHING',
+            [value for term, count in counts.items() for value in (term, ticket_id, count)])
+    counted = [ALL_TICKETS, *counts]
+    database.execute_sql(
+        f'INSERT INTO "duplicate_term" ("term", "tickets") VALUES '
+        f'{", ".join([f"({param}, 1)"] * len(counted))} ON CONFLICT ("term") '
+        f'DO UPDATE SET "tickets" = "duplicate_term"."tickets" + 1', counted)
