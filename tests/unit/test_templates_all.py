@@ -294,6 +294,20 @@ def test_thread_dates_read_like_the_other_dates(renderer: Renderer, language: st
     assert written in mail.html and not_written not in mail.html
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_sla_warning_gives_the_due_time_once(renderer: Renderer, language: str) -> None:
+    """The warning's own "Due:" line and the ticket facts' "Due:" line below it showed the
+    same moment twice ("Termin: 30 marca 2026 11:30 ..." twice in one short mail)."""
+    mail = render(renderer, "sla_warning", language)
+    assert mail.text.count("11:30") == 1, mail.text
+    assert mail.html.split("</head>")[-1].count("11:30") == 1
+    context = sample_context("sla_warning")  # another clock: its own due time and the ticket's
+    context["sla"]["due_at"] = context["ticket"]["sla_due"] + timedelta(hours=2)
+    other = render(renderer, "sla_warning", language, context)
+    later = r"(?<!\d)1:30" if language == "en" else "13:30"  # 1:30 PM
+    assert other.text.count("11:30") == 1 and len(re.findall(later, other.text)) == 1, other.text
+
+
 def test_duplicate_notice_names_only_the_original_id(renderer: Renderer) -> None:
     text = render(renderer, "duplicate_resolved", "de").text
     assert "Ihr Ticket #1047 betrifft dasselbe Problem wie das Ticket #1042" in text
