@@ -59,7 +59,19 @@ ACCESS = {"en": "Access and accounts", "pl": "Dostępy i konta", "de": "Zugänge
 
 SECONDS = re.compile(r"\b\d{1,2}:\d{2}:\d{2}\b")
 #: What the context of the real ticket holds; the rest of a mail's sample is its own.
-FROM_THE_TICKET = frozenset({"ticket", "customer", "desk", "message", "note_address"})
+FROM_THE_TICKET = frozenset({"ticket", "customer", "desk", "message", "note_address",
+                             "thread"})
+
+
+RESOLVED = {"en": "Resolved", "pl": "Rozwiązane", "de": "Gelöst"}
+
+
+def greeting_of(text: str) -> str:
+    """The first line below the "reply above this line" marker (the branding header and
+    the marker come first)."""
+    lines = text.splitlines()
+    marker = next(i for i, line in enumerate(lines) if line.startswith("##- "))
+    return next(line for line in lines[marker + 1:] if line.strip())
 
 
 def branded_desk(make_settings: Callable[..., Settings], database_url: str) -> Settings:
@@ -135,8 +147,10 @@ def test_acknowledgments_over_smtp_speak_the_customers_language(desk) -> None:
                       body="Dzień dobry,\nod rana nie mogę się zalogować do portalu.\n",
                       headers={"Content-Language": "pl",
                                "Date": "Mon, 07 Dec 2026 01:45:35 +0100"})
-    assert polish.startswith("Pomoc dla klientów Acme\n\nDzień dobry,\n")
-    assert "Zofia" not in polish.split("\n\n")[1]  # no "Dzień dobry Zofia Wiśniewska,"
+    assert polish.startswith("Pomoc dla klientów Acme\n\n"
+                             "##- Prosimy wpisać odpowiedź powyżej tej linii -##\n\n"
+                             "Dzień dobry,\n")
+    assert "Zofia" not in polish.split("\n\n")[2]  # no "Dzień dobry Zofia Wiśniewska,"
     # the day written out (not "7 gru 2026"), minutes, the zone of Warsaw (from the Date)
     assert re.search(r"Data przyjęcia: \d{1,2} [a-ząćęłńóśźż]{4,} \d{4} \d{2}:\d{2} "
                      r"\(czas środkowoeuropejski", polish), polish
@@ -188,11 +202,13 @@ def test_every_mail_about_a_real_ticket_reads_naturally(desk, language: str) -> 
                                                "agent_assigned"):
             assert ACCESS[language] in mail.text, f"{name}: request type by its name"
             assert ": access" not in mail.text, name
+    # a resolution says so once, in plain words (not "New status: ..." and then again)
+    assert mails["status_changed"].text.count(RESOLVED[language]) == 1, "status said twice"
     greeted = CUSTOMER_TEMPLATES - {"agent_reply"}  # an agent's reply opens with their own words
     if language == "pl":
         for name in greeted:
-            assert mails[name].text.splitlines()[2] == "Dzień dobry,", name
+            assert greeting_of(mails[name].text) == "Dzień dobry,", name
             assert "Twoj" not in mails[name].text and "odpowiedz " not in mails[name].text
     if language == "de":
-        greetings = {mails[n].text.splitlines()[2] for n in greeted}
+        greetings = {greeting_of(mails[n].text) for n in greeted}
         assert greetings == {"Guten Tag,"}

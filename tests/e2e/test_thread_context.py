@@ -78,7 +78,7 @@ def test_agents_see_the_thread_newest_first_with_notes_marked(desk):
     told = wait_for(lambda: [m for m in mails_to(desk, "agent.pl@example.com")
                              if "SN-4711" in text_of(m)])[0]
     text = text_of(told)
-    history = text[text.index("Wcześniej w tej rozmowie (od najnowszych):"):]
+    history = text[text.index("Wcześniejsze wiadomości (od najnowszej):"):]
     note = history.index("The customer has a support contract.")
     reply = history.index("Please send the serial number")
     request = history.index("my printer is on fire")

@@ -243,13 +243,69 @@ def test_customers_see_public_status_names_only(renderer: Renderer, language: st
 def test_status_changed_explains_a_closed_ticket(renderer: Renderer) -> None:
     closed = render(renderer, "status_changed", "pl").text
     assert "Poprzedni status: W trakcie realizacji" in closed
-    assert "Nowy status: Rozwiązane" in closed
+    assert "Zgłoszenie #1042 ma teraz status „Rozwiązane”." in closed
     assert "ponownie otworzymy zgłoszenie" in closed
     context = sample_context("status_changed")
     context["change"].update(new="Waiting for your reply", kind="paused")
     waiting = render(renderer, "status_changed", "pl", context)
     assert waiting.subject.endswith(": Oczekuje na odpowiedź")
     assert "ponownie otworzymy" not in waiting.text
+
+
+STATUS_WORDS = {"en": {"closed": "Resolved", "reopened": "In progress",
+                       "paused": "Waiting for your reply"},
+                "pl": {"closed": "Rozwiązane", "reopened": "W trakcie realizacji",
+                       "paused": "Oczekuje na odpowiedź"},
+                "de": {"closed": "Gelöst", "reopened": "In Bearbeitung",
+                       "paused": "Wartet auf Ihre Antwort"}}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("kind", ["closed", "reopened", "paused"])
+def test_status_changed_names_the_new_status_once(renderer: Renderer, language: str,
+                                                  kind: str) -> None:
+    """The facts box and the outcome below it said the same thing twice ("New status:
+    Resolved" and then "Your ticket is now marked as Resolved"; "New status" and then
+    "Current status")."""
+    context = sample_context("status_changed")
+    new = STATUS_WORDS["en"][kind]
+    context["change"].update(new=new, kind=kind, old="Received")
+    mail = render(renderer, "status_changed", language, context)
+    word = STATUS_WORDS[language][kind]
+    assert mail.text.count(word) == 1, mail.text
+    visible = re.sub(r"<[^>]+>", " ", mail.html.split("</head>")[-1])
+    visible = re.sub(r'<div style="display:none.*?</div>', "", visible)
+    assert html.unescape(visible).count(word) <= 2, visible  # preheader + the mail
+    assert mail.text.count("#1042") == 1, mail.text
+
+
+@pytest.mark.parametrize(("language", "written", "not_written"), [
+    ("en", "March 27, 2026", "3/27/26"),
+    ("pl", "27 marca 2026", "27.03.2026"),
+    ("de", "27. März 2026", "27.03.26"),
+])
+def test_thread_dates_read_like_the_other_dates(renderer: Renderer, language: str,
+                                                written: str, not_written: str) -> None:
+    """The earlier messages were dated "3/27/26, 10:30 AM" / "27.03.26, 10:30" beside a
+    "Due: March 30, 2026" in the same mail: one way of writing a day per mail."""
+    mail = render(renderer, "agent_customer_replied", language)
+    history = mail.text[mail.text.index("---", mail.text.index("1042") + 200):]
+    assert written in history and not_written not in mail.text
+    assert written in mail.html and not_written not in mail.html
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_sla_warning_gives_the_due_time_once(renderer: Renderer, language: str) -> None:
+    """The warning's own "Due:" line and the ticket facts' "Due:" line below it showed the
+    same moment twice ("Termin: 30 marca 2026 11:30 ..." twice in one short mail)."""
+    mail = render(renderer, "sla_warning", language)
+    assert mail.text.count("11:30") == 1, mail.text
+    assert mail.html.split("</head>")[-1].count("11:30") == 1
+    context = sample_context("sla_warning")  # another clock: its own due time and the ticket's
+    context["sla"]["due_at"] = context["ticket"]["sla_due"] + timedelta(hours=2)
+    other = render(renderer, "sla_warning", language, context)
+    later = r"(?<!\d)1:30" if language == "en" else "13:30"  # 1:30 PM
+    assert other.text.count("11:30") == 1 and len(re.findall(later, other.text)) == 1, other.text
 
 
 def test_duplicate_notice_names_only_the_original_id(renderer: Renderer) -> None:
