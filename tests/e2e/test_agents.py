@@ -421,9 +421,9 @@ def test_assign_tells_the_new_assignee(desk):
     agent_reply(desk, "agent.en@example.com", "#assign agent.pl@example.com\n")
     wait_for(processed(2))
     [told] = wait_for(lambda: [m for m in mails_to(desk, "agent.pl@example.com")
-                               if "Przypisano do Ciebie" in m["Subject"]])
-    assert told["Subject"] == "[#1] Przypisano do Ciebie: Printer on fire"
-    assert "Zgłoszenie #1 zostało przypisane do Ciebie." in text_of(told)
+                               if "Przypisane do Ciebie" in m["Subject"]])
+    assert told["Subject"] == "[#1] Przypisane do Ciebie: Printer on fire"
+    assert "Przypisano Ci zgłoszenie #1." in text_of(told)
     assert "+1-a." in told["Reply-To"].addresses[0].addr_spec  # her own address, to act on it
     assert Ticket.get().assignee == "agent.pl@example.com"
 

@@ -158,4 +158,5 @@ def test_a_worker_process_that_read_enough_mail_is_replaced_and_no_mail_is_lost_
         assert [row.state for row in Inbound.select().order_by(Inbound.id)] == ["done"] * 12
         subjects = sorted(t.subject for t in Ticket.select())
         assert subjects == sorted(f"Logs {n}" for n in range(12))  # each mail once
-        assert Message.select().count() == 12
+        # one message per mail (intake may add its notes on possible duplicates beside them)
+        assert Message.select().where(Message.inbound.is_null(False)).count() == 12
