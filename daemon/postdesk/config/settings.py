@@ -110,10 +110,20 @@ class TicketSettings:
 
 
 @dataclass(frozen=True)
+class KbSettings:
+    #: how good an article must be to be suggested: percent of the best score the
+    #: customer's words could reach (0-100)
+    min_score: int = 30
+    #: how many articles an acknowledgment suggests at most (0: none)
+    suggestions: int = 3
+
+
+@dataclass(frozen=True)
 class PathSettings:
     rules: str = "rules"
     templates: str = "templates"
     locales: str = "locales"
+    kb: str = "kb"
 
 
 @dataclass(frozen=True)
@@ -189,6 +199,7 @@ class Settings:
     rules: RulesSettings = field(default_factory=RulesSettings)
     agents: AgentSettings = field(default_factory=AgentSettings)
     branding: BrandingSettings = field(default_factory=BrandingSettings)
+    kb: KbSettings = field(default_factory=KbSettings)
     paths: PathSettings = field(default_factory=PathSettings)
     log: LogSettings = field(default_factory=LogSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
@@ -239,6 +250,7 @@ SECTIONS: dict[str, type] = {
     "rules": RulesSettings,
     "agents": AgentSettings,
     "branding": BrandingSettings,
+    "kb": KbSettings,
     "paths": PathSettings,
     "log": LogSettings,
     "metrics": MetricsSettings,
