@@ -40,8 +40,8 @@ from postdesk.config.live import (
 )
 from postdesk.config.settings import Settings
 from postdesk.config.shipped import shipped
-from postdesk.notify.template_overrides import TemplateSet
 from postdesk.knowledge.library import KnowledgeBase
+from postdesk.notify.template_overrides import TemplateSet
 from postdesk.sla import SlaConfig
 from postdesk.store import live_files as store
 from postdesk.ticket_queues.model import QueueBook

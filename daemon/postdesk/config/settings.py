@@ -116,6 +116,9 @@ class KbSettings:
     min_score: int = 30
     #: how many articles an acknowledgment suggests at most (0: none)
     suggestions: int = 3
+    #: the page where a customer confirms "this solved it" ({token}: the signed token);
+    #: empty: no link (the customer answers "solved" instead)
+    solved_url: str = ""
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ desk's own questions by ``bench/kb_search.py``.
 
 from __future__ import annotations
 
-_ENDINGS = sorted("""
+_LISTED = """
     owaniami owaniach owaniem owania owaniu owanie owanych owanego owanej owana owany
     owane ować uje ują ujesz ujemy ujecie uję ował owała owało owali owały
     aniami aniach aniem ania aniu anie eniami eniach eniem enia eniu enie
@@ -18,7 +18,8 @@ _ENDINGS = sorted("""
     ymi ami ach ych ich imi iej ego emu owie owi ów om em ie ym im ej ą ę
     ać eć ić yć ał ała ało ali ały ałem ałam ałam isz ysz esz emy ecie my cie
     a e i o u y
-""".split(), key=len, reverse=True)
+"""
+_ENDINGS = sorted(set(_LISTED.split()), key=len, reverse=True)
 
 _MIN_STEM = 4
 

@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Callable, Collection
 from functools import lru_cache
 
-import Stemmer  # type: ignore[import-untyped]
+import Stemmer
 
 from postdesk.knowledge.polish import stem as polish_stem
 
@@ -24,20 +24,24 @@ _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _SNOWBALL = {"en": "english", "de": "german"}
 _FOLD = str.maketrans({"ł": "l", "ß": "ss", "ø": "o", "đ": "d"})
 
+def _listed(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 #: Words too common to tell articles apart, per language (before stemming).
 STOP_WORDS: dict[str, frozenset[str]] = {
-    "en": frozenset("""a an and are as at be but by can could do does did for from has have
+    "en": _listed("""a an and are as at be but by can could do does did for from has have
         how i if in into is it its me my no not of on or our please so that the their them
         then there these this to was we were what when where which who why will with would
-        you your hi hello thanks thank regards dear""".split()),
-    "de": frozenset("""der die das den dem des ein eine einen einem einer und oder aber ich
+        you your hi hello thanks thank regards dear"""),
+    "de": _listed("""der die das den dem des ein eine einen einem einer und oder aber ich
         du sie er es wir ihr mein meine meinen mir mich ist sind war bin hat habe haben kann
         können konnte wie was wo wann warum mit von zu zum zur im in an am auf für bei aus
         nicht kein keine nach bitte hallo danke gruß grüße viele sehr geehrte liebe so
-        auch noch schon man sich dass""".split()),
-    "pl": frozenset("""i a o u w we z ze na do od po za że jak czy co to ten ta te jest są
+        auch noch schon man sich dass"""),
+    "pl": _listed("""i a o u w we z ze na do od po za że jak czy co to ten ta te jest są
         był była było mam ma mój moja moje mnie mi się nie tak jest proszę dzień dobry
-        witam pozdrawiam dziękuję dzięki jak gdzie kiedy dlaczego mogę można by już""".split()),
+        witam pozdrawiam dziękuję dzięki jak gdzie kiedy dlaczego mogę można by już"""),
 }
 
 
@@ -53,7 +57,7 @@ def _stemmer(language: str) -> Callable[[str], str]:
     if snowball is not None:
         stemmer = Stemmer.Stemmer(snowball)
         stemmer.maxCacheSize = 20000
-        return stemmer.stemWord  # type: ignore[no-any-return]
+        return stemmer.stemWord
     if language == "pl":
         return polish_stem
     return lambda word: word

@@ -3,8 +3,9 @@
 The ticket is routed (rules/routing.yaml: request type and team), the people
 in To and Cc join it as participants, the mail is its first message, and the
 rules hear `ticket.created` (the shipped ones acknowledge it and notify the
-team). A mail that answered a ticket closed too long ago to reopen opens a
-new ticket linked to the old one (`follow_up_of`).
+team). The knowledge base's best articles for it ride along in those mails
+(`postdesk.tickets.kb_suggestions`). A mail that answered a ticket closed too
+long ago to reopen opens a new ticket linked to the old one (`follow_up_of`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from postdesk.store import fastsql
 from postdesk.store.models import Ticket
 from postdesk.tickets import service
 from postdesk.tickets.automation import opened_facts, run_automations
+from postdesk.tickets.kb_suggestions import suggest_for_ticket
 from postdesk.tickets.receive.arrived import Arrived, Outcome
 from postdesk.tickets.receive.customers import copied_customers, sender_customer
 from postdesk.tickets.receive.known import Known
@@ -59,12 +61,15 @@ class OpenTicket:
             service.link_tickets(ticket, self.follow_up_of, "follow_up_of",
                                  actor=customer.email, now=now, work=work)
             links.append(("follow_up_of", self.follow_up_of))
-        outbox_ids = run_automations(
-            ticket, customer_trigger("ticket.created", "customer", mail, stored=first,
-                                     verified=not refused_agent(receiving)),
-            receiving.runtime, now,
-            facts=opened_facts(ticket, first, links), work=work)
         verdict = mail.verdict
+        trigger = customer_trigger("ticket.created", "customer", mail, stored=first,
+                                   verified=not refused_agent(receiving))
+        if verdict.may_auto_reply:  # no acknowledgment, nobody to offer articles to
+            trigger.mail_context |= suggest_for_ticket(
+                ticket, f"{parsed.subject}\n{parsed.text}", customer.language,
+                receiving.runtime, now=now, work=work)
+        outbox_ids = run_automations(ticket, trigger, receiving.runtime, now,
+                                     facts=opened_facts(ticket, first, links), work=work)
         return Outcome("done", ticket_id=ticket.id, outbox_ids=tuple(outbox_ids),
                        reason="" if verdict.may_auto_reply else verdict.reason)
 
