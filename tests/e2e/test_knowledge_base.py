@@ -127,3 +127,67 @@ def test_solved_link_in_the_acknowledgment_is_signed_for_the_ticket(
     [link] = [w for w in text.split() if w.startswith("https://help.example.com/solved/")]
     token = link.rsplit("/", 1)[1]
     assert read_solved_token(token, settings.desk.secret) == Ticket.get().id
+
+
+TEAMS = """teams:
+  - name: support
+    agents:
+      - {email: agent.en@example.com, name: "Ann Agent"}
+"""
+
+
+def test_agents_see_the_suggestions_and_kb_inserts_the_article_in_the_customers_language(
+        make_settings, sqlite_url, start_daemon) -> None:
+    settings = make_settings(sqlite_url)
+    (Path(settings.path(settings.paths.rules)) / "teams.yaml").write_text(TEAMS)
+    daemon = start_daemon(settings)
+    send_mail(daemon, customer_mail(subject="Drukarka", body="Drukarka nie działa, "
+                                    "nie mogę niczego wydrukować.\n"))
+    wait_for(processed(1))
+    [notification] = wait_for(lambda: mails_to(daemon, "agent.en@example.com"))
+    assert "printer-setup (pl" in text_of(notification)
+    assert "#kb ID" in text_of(notification)
+    before = len(wait_for(lambda: mails_to(daemon, CUSTOMER)))  # the acknowledgment
+    send_mail(daemon, customer_mail(
+        sender="agent.en@example.com", to=notification["Reply-To"].addresses[0].addr_spec,
+        subject=f"Re: {notification['Subject']}", body="#kb mail-on-phone\n\nPozdrawiam, Ann\n",
+        message_id="<kb@example.com>"))
+    wait_for(processed(2))
+    [answer] = wait_for(lambda: mails_to(daemon, CUSTOMER)[before:])
+    text = text_of(answer)
+    assert "Poczta służbowa w telefonie" in text and "Outlook" in text
+    assert "Pozdrawiam, Ann" in text and "#kb" not in text
+
+
+def test_kb_of_an_internal_article_sends_nothing_and_tells_the_agent(
+        make_settings, sqlite_url, start_daemon) -> None:
+    settings = make_settings(sqlite_url)
+    (Path(settings.path(settings.paths.rules)) / "teams.yaml").write_text(TEAMS)
+    daemon = start_daemon(settings)
+    send_mail(daemon, customer_mail())
+    wait_for(processed(1))
+    [notification] = wait_for(lambda: mails_to(daemon, "agent.en@example.com"))
+    before = len(wait_for(lambda: mails_to(daemon, CUSTOMER)))  # the acknowledgment
+    send_mail(daemon, customer_mail(
+        sender="agent.en@example.com", to=notification["Reply-To"].addresses[0].addr_spec,
+        subject=f"Re: {notification['Subject']}", body="#kb unlock-account-internal\n",
+        message_id="<kb-internal@example.com>"))
+    wait_for(processed(2))
+    [error] = wait_for(lambda: [m for m in mails_to(daemon, "agent.en@example.com")
+                                if "is internal" in text_of(m)])
+    assert "unlock-account-internal" in text_of(error)
+    assert len(mails_to(daemon, CUSTOMER)) == before
+
+
+def test_an_article_added_while_the_desk_runs_is_suggested(make_settings, sqlite_url,
+                                                          start_daemon) -> None:
+    settings = make_settings(sqlite_url, rules_reload_interval=0)
+    daemon = start_daemon(settings)
+    (Path(settings.path(settings.paths.kb)) / "en" / "canteen.md").write_text(
+        "---\nid: canteen\ntitle: Canteen menu\nlanguage: en\n---\n"
+        "The menu of the week is on the intranet.\n")
+    (Path(settings.path(settings.paths.kb)) / "en" / "broken.md").write_text("---\nid: x\n")
+    send_mail(daemon, customer_mail(subject="Lunch menu",
+                                    body="What is on the canteen menu tomorrow?\n"))
+    wait_for(processed(1))
+    assert "1. Canteen menu" in acknowledgment(daemon)

@@ -279,3 +279,17 @@ def test_tied_times_count_once_per_ticket(desk: Any) -> None:
     assert (report.total.times["first_response"].p50_s,
             report.total.times["first_response"].p90_s) == (600, 1200)
     assert [b.count for b in report.distributions["first_response"]][:2] == [2, 2]
+
+
+def test_tickets_the_customer_solved_with_an_article_count_as_self_served(desk: Any) -> None:
+    assert sla_formats.to_table(march_report()).count("Self-served") == 0  # none: no column
+    with database.connection_context(), database.atomic():
+        service.record_event(2, "kb.self_served", {"how": "reply", "articles": ["x"]},
+                             actor="zoe@customer.example", now=MARCH)
+        service.record_event(6, "kb.suggested", {"article": "x"}, actor="system", now=MARCH)
+    report = march_report()
+    assert [(g.group, g.self_served) for g in report.groups] == [
+        ("hardware", 1), ("support", 0), ("(none)", 0)]
+    assert report.total.self_served == 1
+    assert json.loads(sla_formats.to_json(report))["total"]["self_served"] == 1
+    assert "Self-served" in sla_formats.to_table(report)

@@ -65,6 +65,30 @@ def search(ctx: Context, question: str, language: str | None, limit: int,
         click.echo(f"{hit['score']:.3f}  {hit['id']} ({hit['language']})  {hit['title']}")
 
 
+@kb_group.command("solved")
+@click.argument("token")
+@click.option("--confirm", is_flag=True,
+              help="Do what the confirmation page's button does (a POST): resolve the ticket "
+                   "as self-served. Without it: what opening the link does (a GET): nothing.")
+@click.pass_obj
+def solved(ctx: Context, token: str, confirm: bool) -> None:
+    """The "this solved it" link of an acknowledgment, without the web page: TOKEN is the
+    last part of the link."""
+    from postdesk.cli.context import fail
+    from postdesk.cli.ticket_actions import run_action
+    from postdesk.knowledge.solved_link import confirmation
+    from postdesk.tickets.self_service import solved_by_link
+
+    decision = confirmation(token, "POST" if confirm else "GET", ctx.settings.desk.secret)
+    if decision.ticket_id is None:
+        fail("not a solved link of this desk (wrong or forged token)")
+    elif not decision.resolve:
+        click.echo(f"ticket #{decision.ticket_id}: the page asks the customer to confirm; "
+                   "nothing changed (--confirm resolves it)")
+    else:
+        run_action(ctx, decision.ticket_id, solved_by_link, "resolved as self-served")
+
+
 @kb_group.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 @click.pass_obj

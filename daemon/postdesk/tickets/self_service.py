@@ -27,6 +27,7 @@ from postdesk.tickets import service
 from postdesk.tickets.automation import run_rules_for_changes
 from postdesk.tickets.effects import ChangedBy, apply_effect
 from postdesk.tickets.kb_suggestions import SUGGESTED
+from postdesk.tickets.operator import Operator, OperatorResult
 from postdesk.tickets.unit_of_work import UnitOfWork
 
 SELF_SERVED = "kb.self_served"
@@ -62,3 +63,16 @@ def resolve_self_served(ticket: Ticket, *, actor: str, how: str, runtime: Runtim
         run_rules_for_changes(ticket, [change], author_email=actor, desk_address=desk_address,
                               outbox_ids=outbox_ids, runtime=runtime, now=now, work=work)
     return True
+
+
+def solved_by_link(ticket: Ticket, operator: Operator) -> OperatorResult:
+    """What the confirmation page's POST does (the web page of issue 22 calls this; so does
+    `postdesk kb solved TOKEN --confirm`): resolve as self-served by the requester."""
+    result = OperatorResult()
+    requester = ticket.requester.email
+    if not resolve_self_served(ticket, actor=requester, how="link", runtime=operator.runtime,
+                               now=operator.now, work=operator.work,
+                               desk_address=operator.desk_address,
+                               outbox_ids=result.outbox_ids):
+        result.problems.append("it was offered no articles, or it is closed already")
+    return result
