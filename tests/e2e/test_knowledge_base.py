@@ -191,3 +191,38 @@ def test_an_article_added_while_the_desk_runs_is_suggested(make_settings, sqlite
                                     body="What is on the canteen menu tomorrow?\n"))
     wait_for(processed(1))
     assert "1. Canteen menu" in acknowledgment(daemon)
+
+
+AUTO_ANSWER = """rules:
+  - name: answer-vpn-questions
+    on: ticket.created
+    if:
+      kb_match: {min_score: 40, article: vpn-access}
+    then:
+      - answer_with_article: {status: waiting_for_customer}
+"""
+
+
+def test_a_rule_answers_one_known_question_with_its_article(make_settings, sqlite_url,
+                                                           start_daemon) -> None:
+    settings = make_settings(sqlite_url)
+    extra = Path(settings.path(settings.paths.rules)) / "automation.d"
+    extra.mkdir(exist_ok=True)
+    (extra / "kb.yaml").write_text(AUTO_ANSWER)
+    daemon = start_daemon(settings)
+    send_mail(daemon, customer_mail(subject="VPN", body="Wie verbinde ich mich von zu Hause "
+                                                        "mit dem VPN? Fernzugriff geht nicht.\n"))
+    wait_for(processed(1))
+    answers = wait_for(lambda: [m for m in mails_to(daemon, CUSTOMER)
+                                if "GlobalConnect" in text_of(m) and "vpn.example.com"
+                                in text_of(m) and "VPN-Verbindung von zu Hause" in text_of(m)])
+    assert answers
+    ticket = Ticket.get()
+    assert ticket.status == "waiting_for_customer"
+    assert [m.author_email for m in ticket.messages if m.direction == "out"] == [
+        "rule:answer-vpn-questions"]
+    # a printer question does not match the rule
+    send_mail(daemon, customer_mail(subject="Drucker", body="Der Drucker druckt nicht.\n",
+                                    message_id="<printer@customer.example>"))
+    wait_for(processed(2))
+    assert Ticket.get_by_id(ticket.id + 1).status == "new"

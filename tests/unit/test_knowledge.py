@@ -115,3 +115,51 @@ def test_solved_link_only_resolves_on_post_with_the_desks_own_token() -> None:
     posted = confirmation(token, "POST", "s3cret")
     assert (posted.ticket_id, posted.resolve, posted.page) == (42, True, "done")
     assert confirmation("42-aaaaaaaaaaaaaaaa", "POST", "s3cret").page == "invalid"
+
+
+@pytest.mark.parametrize(("rule", "error"), [
+    ("kb_match: 150", "rules/automation.yaml:5: expected a whole number from 1 to 100"),
+    ("kb_match: {min_score: 50, article: 'Bad Id'}",
+     "rules/automation.yaml:5: expected an article id like password-reset"),
+    ("kb_match: {score: 50}", "rules/automation.yaml:5: 'kb_match' has no parameter 'score'"),
+])
+def test_kb_match_is_checked_with_file_and_line(rule: str, error: str) -> None:
+    from postdesk.automation import Vocabulary
+    from postdesk.automation.loader import build_rules
+    from postdesk.config.rulesfile import parse_yaml
+
+    text = ("rules:\n  - name: r\n    on: ticket.created\n    if:\n"
+            f"      {rule}\n    then:\n      - answer_with_article\n")
+    with pytest.raises(RuleError) as caught:
+        build_rules([parse_yaml(text, "rules/automation.yaml")], Vocabulary())
+    assert str(caught.value).startswith(error)
+
+
+def test_kb_match_holds_for_the_best_article_above_the_score() -> None:
+    from datetime import UTC, datetime
+
+    from postdesk.automation import EventFacts, RuleContext, TicketFacts, Vocabulary, run_rules
+    from postdesk.automation.loader import build_rules
+    from postdesk.config.rulesfile import parse_yaml
+
+    rules = build_rules([parse_yaml(
+        "rules:\n  - name: vpn\n    on: ticket.created\n    if:\n"
+        "      kb_match: {min_score: 60, article: vpn-access}\n"
+        "    then:\n      - answer_with_article: {status: waiting_for_customer}\n",
+        "rules/automation.yaml")], Vocabulary())
+    now = datetime(2026, 12, 7, tzinfo=UTC)
+    ticket = TicketFacts(id=1, status="new", priority="normal", request_type=None, team=None,
+                         assignee=None, tags=frozenset(), requester_email="z@c.example",
+                         requester_language="de", created_at=now, status_changed_at=now,
+                         last_customer_message_at=now, sla_paused=False, links=())
+    event = EventFacts("ticket.created", author_role="customer", subject="VPN", body="x")
+
+    def fired(best: tuple[tuple[str, float], ...]) -> list[str]:
+        context = RuleContext(kb_best=lambda text, language: best)
+        return [e.action for e in run_rules(rules, event, ticket, now=now,
+                                            context=context).effects]
+
+    assert fired((("vpn-access", 0.8),)) == ["answer_with_article"]
+    assert fired((("vpn-access", 0.5),)) == []
+    assert fired((("printer-setup", 0.9), ("vpn-access", 0.8))) == []
+    assert fired(()) == []
