@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from postdesk.errors import RuleError
@@ -163,3 +165,33 @@ def test_kb_match_holds_for_the_best_article_above_the_score() -> None:
     assert fired((("vpn-access", 0.5),)) == []
     assert fired((("printer-setup", 0.9), ("vpn-access", 0.8))) == []
     assert fired(()) == []
+
+
+@pytest.mark.parametrize("front", [
+    *(path.read_text(encoding="utf-8").split("---\n")[1]
+      for path in sorted((Path(__file__).resolve().parents[2] / "kb").rglob("*.md"))
+      if path.name != "README.md"),
+    "id: a\ntitle: 'Quoted: with colon'\nlanguage: en\n",
+    'id: a\ntitle: "Double # quoted"\nlanguage: en\naliases: []\n',
+    "id: a\n\n# a comment\ntitle: C# and F# setup\nlanguage: en\n",
+])
+def test_the_fast_front_matter_reader_agrees_with_yaml(front: str) -> None:
+    from postdesk.config.rulesfile import parse_yaml
+    from postdesk.knowledge.articles import simple_front_matter
+
+    fast = simple_front_matter(front.splitlines(), "x.md")
+    slow = parse_yaml("\n" + front, "x.md")
+    assert fast is not None
+    assert (fast.data, dict(fast.lines)) == (slow.data, dict(slow.lines))
+
+
+@pytest.mark.parametrize("front", [
+    "id: a\ntitle: Re: colon space\nlanguage: en\n",  # YAML refuses it: its error, its line
+    "id: a\ntitle: yes\nlanguage: en\n",  # a boolean in YAML: not a text
+    "id: a\ntitle: x\nlanguage: en\naliases:\n  - one\n",  # block lists: YAML's business
+    "id: a\ntitle: x # comment\nlanguage: en\n",
+])
+def test_anything_else_goes_to_the_yaml_parser(front: str) -> None:
+    from postdesk.knowledge.articles import simple_front_matter
+
+    assert simple_front_matter(front.splitlines(), "x.md") is None

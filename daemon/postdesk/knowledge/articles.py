@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
-from postdesk.config.rulesfile import Node, parse_yaml
+from postdesk.config.rulesfile import Node, YamlDocument, parse_yaml
 from postdesk.errors import RuleError
 
 VISIBILITIES = ("public", "internal")
@@ -63,7 +64,8 @@ def parse_article(text: str, display: str) -> Article:
     end = next((i for i, line in enumerate(lines[1:], 1) if line.strip() == _FENCE), None)
     if end is None:
         raise RuleError(f"{display}:1: the front matter has no closing '---' line")
-    doc = parse_yaml("\n" + "\n".join(lines[1:end]) + "\n", display)  # keeps line numbers
+    doc = (simple_front_matter(lines[1:end], display)
+           or parse_yaml("\n" + "\n".join(lines[1:end]) + "\n", display))  # line numbers kept
     root = doc.root()
     if root.value is None:
         raise RuleError(f"{display}:2: the front matter is empty; it needs id, title and "
@@ -90,6 +92,56 @@ def parse_article(text: str, display: str) -> Article:
                    tags=_texts(found.get("tags")),
                    request_types=_texts(found.get("request_types")),
                    visibility=visibility, source=display)
+
+
+# `key: value` with a plain or simply quoted value, or a flow list of plain items: what
+# almost every article's front matter is. Anything else goes to the YAML parser.
+_SIMPLE_LINE = re.compile(r"(?P<key>[a-z_]+):[ \t]*(?P<value>.*?)[ \t]*")
+_PLAIN = re.compile(r"[^\s\-?:,\[\]{}#&*!|>'\"%@`](?:[^:#]|:(?!\s)|(?<!\s)#)*")
+_QUOTED = re.compile(r'"[^"\\]*"|\'[^\']*\'')
+_ITEM = re.compile(r"[^\s\-?:,\[\]{}#&*!|>'\"%@`](?:[^:#,\[\]{}]|:(?!\s))*")
+_NOT_TEXT = re.compile(r"(?i)(?:true|false|yes|no|on|off|null|~|[-+]?[0-9][0-9_.:eE+-]*)")
+
+
+def _scalar(text: str) -> str | None:
+    """A plain or quoted YAML scalar that is a text, else None (let YAML decide)."""
+    if _QUOTED.fullmatch(text):
+        return text[1:-1]
+    if _PLAIN.fullmatch(text) and not _NOT_TEXT.fullmatch(text):
+        return text
+    return None
+
+
+def simple_front_matter(lines: list[str], display: str) -> YamlDocument | None:
+    """The front matter read without the YAML parser when it is simple enough (the parser
+    costs milliseconds an article: seconds for a large KB); None: it is not."""
+    data: dict[str, Any] = {}
+    where: dict[tuple[str | int, ...], int] = {}
+    for number, line in enumerate(lines, 2):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        match = _SIMPLE_LINE.fullmatch(line)
+        if match is None or match["key"] in data:
+            return None
+        key, value = match["key"], match["value"]
+        where.setdefault((), number)  # the mapping starts at its first key, as YAML says
+        where[(key,)] = number
+        if value.startswith("[") and value.endswith("]"):
+            items = [item.strip() for item in value[1:-1].split(",")] if value[1:-1].strip() \
+                else []
+            if not all(_ITEM.fullmatch(item) and not _NOT_TEXT.fullmatch(item)
+                       for item in items):
+                return None
+            data[key] = items
+            where.update({(key, i): number for i in range(len(items))})
+            continue
+        text = _scalar(value)
+        if text is None:
+            return None
+        data[key] = text
+    if not data:
+        return None
+    return YamlDocument(display, data, where)
 
 
 def _texts(node: Node | None) -> tuple[str, ...]:

@@ -20,13 +20,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from postdesk.knowledge.articles import Article
+from postdesk.knowledge.synonyms import SYNONYM_WEIGHT, synonyms
 from postdesk.knowledge.words import base_language, split_compound, stem, tokens, words
 
 #: Field weights: a word in the title or an alias counts this much more than in the text.
-TITLE_WEIGHT = 5.0
-ALIAS_WEIGHT = 5.0
+TITLE_WEIGHT = 7.0
+ALIAS_WEIGHT = 7.0
 BODY_WEIGHT = 1.0
-K1 = 2.0
+K1 = 3.0
 B = {"title": 0.3, "aliases": 0.3, "body": 0.9}
 _FIELDS = (("title", TITLE_WEIGHT), ("aliases", ALIAS_WEIGHT), ("body", BODY_WEIGHT))
 
@@ -85,32 +86,49 @@ class LanguageIndex:
         return out
 
     def query_terms(self, text: str) -> list[str]:
-        """The question's words as this index compares them (unknown compounds split)."""
+        """The question's words as this index compares them: unknown German compounds
+        split, and two words the articles write as one (``git hub``) joined."""
         found = words(text, self.language)
-        if self.language != "de":
-            return found
+        surface = list(_kept_tokens(text, self.language))
         out: list[str] = []
-        for term, token in zip(found, _kept_tokens(text, self.language), strict=False):
-            if term in self.vocabulary or len(token) < 8:
+        for term, token in zip(found, surface, strict=False):
+            if self.language != "de" or term in self.vocabulary or len(token) < 8:
                 out.append(term)
             else:
                 out += split_compound(token, "de", self.vocabulary) or [term]
+        for first, second in zip(surface, surface[1:], strict=False):
+            joined = stem(first + second, self.language)
+            if joined in self.vocabulary:
+                out.append(joined)
         return out
+
+    def query(self, text: str) -> dict[str, float]:
+        """The terms to look up, with their weights: the question's own words (1) and the
+        synonyms of those (`synonyms.SYNONYM_WEIGHT`)."""
+        own = [t for t in dict.fromkeys(self.query_terms(text)) if t in self.postings]
+        weights = dict.fromkeys(own, 1.0)
+        table = synonyms(self.language)
+        for term in list(dict.fromkeys(self.query_terms(text))):
+            for other in table.get(term, ()):
+                if other in self.postings and other not in weights:
+                    weights[other] = SYNONYM_WEIGHT
+        return weights
 
     def search(self, text: str, limit: int, *, public_only: bool = False,
                request_type: str | None = None) -> list[Hit]:
         postings = self.postings
-        terms = [t for t in dict.fromkeys(self.query_terms(text)) if t in postings]
-        if not terms:
+        weights = self.query(text)
+        if not weights:
             return []
         scores: dict[int, float] = defaultdict(float)
         best = 0.0
-        for term in terms:
+        for term, weight in weights.items():
             idf, docs = postings[term]
-            best += idf
+            if weight == 1.0:
+                best += idf
             for number, part in docs:
-                scores[number] += part
-        best = best or 1.0
+                scores[number] += part * weight
+        best = best or max(postings[t][0] for t in weights)
         ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
         hits: list[Hit] = []
         for number, score in ranked:

@@ -33,7 +33,8 @@ STOP_WORDS: dict[str, frozenset[str]] = {
     "en": _listed("""a an and are as at be but by can could do does did for from has have
         how i if in into is it its me my no not of on or our please so that the their them
         then there these this to was we were what when where which who why will with would
-        you your hi hello thanks thank regards dear"""),
+        you your hi hello thanks thank regards dear like way possible want anyone know any
+        some also just able need there is are am"""),
     "de": _listed("""der die das den dem des ein eine einen einem einer und oder aber ich
         du sie er es wir ihr mein meine meinen mir mich ist sind war bin hat habe haben kann
         können konnte wie was wo wann warum mit von zu zum zur im in an am auf für bei aus
