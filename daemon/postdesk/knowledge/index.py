@@ -15,6 +15,7 @@ its input is the files, and a thousand articles build in well under a second.
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -96,7 +97,7 @@ class LanguageIndex:
                 out.append(term)
             else:
                 out += split_compound(token, "de", self.vocabulary) or [term]
-        for first, second in zip(surface, surface[1:], strict=False):
+        for first, second in pairwise(surface):
             joined = stem(first + second, self.language)
             if joined in self.vocabulary:
                 out.append(joined)
