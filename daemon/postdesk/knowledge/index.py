@@ -15,10 +15,10 @@ its input is the files, and a thousand articles build in well under a second.
 from __future__ import annotations
 
 import math
-from itertools import pairwise
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from postdesk.knowledge.articles import Article
 from postdesk.knowledge.synonyms import SYNONYM_WEIGHT, synonyms
