@@ -136,23 +136,34 @@ TEAMS = """teams:
 """
 
 
-def test_agents_see_the_suggestions_and_kb_inserts_the_article_in_the_customers_language(
-        make_settings, sqlite_url, start_daemon) -> None:
+def ticket_with_an_agent(make_settings, sqlite_url, start_daemon, mail):
+    """A desk with one agent, a ticket opened by `mail`: (daemon, the agent's notification,
+    how many mails the customer had then)."""
     settings = make_settings(sqlite_url)
     (Path(settings.path(settings.paths.rules)) / "teams.yaml").write_text(TEAMS)
     daemon = start_daemon(settings)
-    send_mail(daemon, customer_mail(subject="Drukarka", body="Drukarka nie działa, "
-                                    "nie mogę niczego wydrukować.\n"))
+    send_mail(daemon, mail)
     wait_for(processed(1))
     [notification] = wait_for(lambda: mails_to(daemon, "agent.en@example.com"))
-    assert "printer-setup (pl" in text_of(notification)
-    assert "#kb ID" in text_of(notification)
-    before = len(wait_for(lambda: mails_to(daemon, CUSTOMER)))  # the acknowledgment
+    return daemon, notification, len(wait_for(lambda: mails_to(daemon, CUSTOMER)))
+
+
+def agent_answers(daemon, notification, body: str) -> None:
     send_mail(daemon, customer_mail(
         sender="agent.en@example.com", to=notification["Reply-To"].addresses[0].addr_spec,
-        subject=f"Re: {notification['Subject']}", body="#kb mail-on-phone\n\nPozdrawiam, Ann\n",
-        message_id="<kb@example.com>"))
+        subject=f"Re: {notification['Subject']}", body=body, message_id="<kb@example.com>"))
     wait_for(processed(2))
+
+
+def test_agents_see_the_suggestions_and_kb_inserts_the_article_in_the_customers_language(
+        make_settings, sqlite_url, start_daemon) -> None:
+    daemon, notification, before = ticket_with_an_agent(
+        make_settings, sqlite_url, start_daemon,
+        customer_mail(subject="Drukarka", body="Drukarka nie działa, nie mogę niczego "
+                                               "wydrukować.\n"))
+    assert "printer-setup (pl" in text_of(notification)
+    assert "#kb ID" in text_of(notification)
+    agent_answers(daemon, notification, "#kb mail-on-phone\n\nPozdrawiam, Ann\n")
     [answer] = wait_for(lambda: mails_to(daemon, CUSTOMER)[before:])
     text = text_of(answer)
     assert "Poczta służbowa w telefonie" in text and "Outlook" in text
@@ -161,18 +172,9 @@ def test_agents_see_the_suggestions_and_kb_inserts_the_article_in_the_customers_
 
 def test_kb_of_an_internal_article_sends_nothing_and_tells_the_agent(
         make_settings, sqlite_url, start_daemon) -> None:
-    settings = make_settings(sqlite_url)
-    (Path(settings.path(settings.paths.rules)) / "teams.yaml").write_text(TEAMS)
-    daemon = start_daemon(settings)
-    send_mail(daemon, customer_mail())
-    wait_for(processed(1))
-    [notification] = wait_for(lambda: mails_to(daemon, "agent.en@example.com"))
-    before = len(wait_for(lambda: mails_to(daemon, CUSTOMER)))  # the acknowledgment
-    send_mail(daemon, customer_mail(
-        sender="agent.en@example.com", to=notification["Reply-To"].addresses[0].addr_spec,
-        subject=f"Re: {notification['Subject']}", body="#kb unlock-account-internal\n",
-        message_id="<kb-internal@example.com>"))
-    wait_for(processed(2))
+    daemon, notification, before = ticket_with_an_agent(make_settings, sqlite_url,
+                                                        start_daemon, customer_mail())
+    agent_answers(daemon, notification, "#kb unlock-account-internal\n")
     [error] = wait_for(lambda: [m for m in mails_to(daemon, "agent.en@example.com")
                                 if "is internal" in text_of(m)])
     assert "unlock-account-internal" in text_of(error)

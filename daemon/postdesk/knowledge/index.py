@@ -18,6 +18,7 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import pairwise
 
 from postdesk.knowledge.articles import Article
@@ -74,10 +75,7 @@ class LanguageIndex:
             self.postings[term] = (idf, tuple((n, idf * w / (K1 + w)) for n, w in docs.items()))
 
     def _fields(self, article: Article) -> dict[str, list[str]]:
-        lang = self.language
-        return {"title": words(article.title, lang),
-                "aliases": [w for alias in article.aliases for w in words(alias, lang)],
-                "body": words(article.body, lang)}
+        return dict(_article_terms(article, self.language))
 
     def _decompounded(self, terms: list[str]) -> list[str]:
         out: list[str] = []
@@ -142,6 +140,15 @@ class LanguageIndex:
             if len(hits) >= limit:
                 break
         return hits
+
+
+@lru_cache(maxsize=20000)
+def _article_terms(article: Article, language: str) -> tuple[tuple[str, list[str]], ...]:
+    """An article's words per field; kept, so that a reload after one article changed
+    stems only that one (the lists are never changed in place)."""
+    return (("title", words(article.title, language)),
+            ("aliases", [w for alias in article.aliases for w in words(alias, language)]),
+            ("body", words(article.body, language)))
 
 
 def _kept_tokens(text: str, language: str) -> Iterable[str]:
