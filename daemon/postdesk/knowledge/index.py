@@ -20,6 +20,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
+from typing import Any
+
+import numpy
 
 from postdesk.knowledge.articles import Article
 from postdesk.knowledge.synonyms import SYNONYM_WEIGHT, synonyms
@@ -31,6 +34,8 @@ ALIAS_WEIGHT = 7.0
 BODY_WEIGHT = 1.0
 K1 = 3.0
 B = {"title": 0.3, "aliases": 0.3, "body": 0.9}
+#: A question's words looked up at most (its rarest ones): a long mail costs no more.
+MAX_QUERY_TERMS = 32
 _FIELDS = (("title", TITLE_WEIGHT), ("aliases", ALIAS_WEIGHT), ("body", BODY_WEIGHT))
 
 
@@ -69,10 +74,14 @@ class LanguageIndex:
                     found = counts[term]
                     found[number] = found.get(number, 0.0) + weight * tf / norm
         total = len(fields)
-        self.postings: dict[str, tuple[float, tuple[tuple[int, float], ...]]] = {}
+        #: term -> (idf, the articles that have it, each one's saturated weight x idf)
+        self.postings: dict[str, tuple[float, Any, Any]] = {}
         for term, docs in counts.items():
             idf = math.log(1 + (total - len(docs) + 0.5) / (len(docs) + 0.5))
-            self.postings[term] = (idf, tuple((n, idf * w / (K1 + w)) for n, w in docs.items()))
+            tf = numpy.fromiter(docs.values(), dtype=numpy.float64, count=len(docs))
+            self.postings[term] = (idf, numpy.fromiter(docs, dtype=numpy.int32, count=len(docs)),
+                                   idf * tf / (K1 + tf))
+        self.public = numpy.array([a.public for a in self.articles], dtype=bool)
 
     def _fields(self, article: Article) -> dict[str, list[str]]:
         return dict(_article_terms(article, self.language))
@@ -104,10 +113,15 @@ class LanguageIndex:
     def query(self, text: str) -> dict[str, float]:
         """The terms to look up, with their weights: the question's own words (1) and the
         synonyms of those (`synonyms.SYNONYM_WEIGHT`)."""
-        own = [t for t in dict.fromkeys(self.query_terms(text)) if t in self.postings]
+        asked = list(dict.fromkeys(self.query_terms(text)))
+        own = [t for t in asked if t in self.postings]
+        if len(own) > MAX_QUERY_TERMS:  # a long mail: its rarest words say what it is about
+            rarest = set(sorted(own, key=lambda t: -self.postings[t][0])[:MAX_QUERY_TERMS])
+            own = [t for t in own if t in rarest]
+            asked = own
         weights = dict.fromkeys(own, 1.0)
         table = synonyms(self.language)
-        for term in list(dict.fromkeys(self.query_terms(text))):
+        for term in asked:  # a word the articles do not use may have a synonym they do
             for other in table.get(term, ()):
                 if other in self.postings and other not in weights:
                     weights[other] = SYNONYM_WEIGHT
@@ -119,21 +133,24 @@ class LanguageIndex:
         weights = self.query(text)
         if not weights:
             return []
-        scores: dict[int, float] = defaultdict(float)
+        scores = numpy.zeros(len(self.articles))
         best = 0.0
         for term, weight in weights.items():
-            idf, docs = postings[term]
+            idf, numbers, parts = postings[term]
             if weight == 1.0:
                 best += idf
-            for number, part in docs:
-                scores[number] += part * weight
+            scores[numbers] += parts * weight  # an article is once in a term's postings
         best = best or max(postings[t][0] for t in weights)
-        ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+        if public_only:
+            scores[~self.public] = 0.0
+        # best first; equal scores in the articles' order (a stable sort)
+        ranked = numpy.argsort(-scores, kind="stable")
         hits: list[Hit] = []
-        for number, score in ranked:
+        for number in ranked.tolist():
+            score = float(scores[number])
+            if score <= 0.0:
+                break
             article = self.articles[number]
-            if public_only and not article.public:
-                continue
             if request_type and article.request_types and request_type not in article.request_types:
                 continue
             hits.append(Hit(article, score, min(score / best, 1.0)))

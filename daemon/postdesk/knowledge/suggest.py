@@ -43,12 +43,17 @@ def chain(languages: Sequence[str | None]) -> list[str]:
     return list(dict.fromkeys(base_language(lang) for lang in languages if lang))
 
 
+#: How much of a mail is read for suggestions: a customer says what it is about first.
+QUESTION_CHARS = 1000
+
+
 def suggest(kb: KnowledgeBase, question: str, languages: Sequence[str | None], *,
             min_share: float, limit: int = 3) -> list[Suggestion]:
-    """Up to `limit` public articles for `question`, scoring at least `min_share`, in the
-    first language of `languages` that has any."""
+    """Up to `limit` public articles for `question` (its first `QUESTION_CHARS`), scoring at
+    least `min_share`, in the first language of `languages` that has any."""
     if limit <= 0:
         return []
+    question = question[:QUESTION_CHARS]
     for language in chain(languages):
         hits = [hit for hit in kb.search(question, language=language, limit=limit,
                                          public_only=True) if hit.share >= min_share]
