@@ -78,9 +78,9 @@ class LanguageIndex:
         self.postings: dict[str, tuple[float, Any, Any]] = {}
         for term, docs in counts.items():
             idf = math.log(1 + (total - len(docs) + 0.5) / (len(docs) + 0.5))
-            tf = numpy.fromiter(docs.values(), dtype=numpy.float64, count=len(docs))
+            weighted = numpy.fromiter(docs.values(), dtype=numpy.float64, count=len(docs))
             self.postings[term] = (idf, numpy.fromiter(docs, dtype=numpy.int32, count=len(docs)),
-                                   idf * tf / (K1 + tf))
+                                   idf * weighted / (K1 + weighted))
         self.public = numpy.array([a.public for a in self.articles], dtype=bool)
 
     def _fields(self, article: Article) -> dict[str, list[str]]:
