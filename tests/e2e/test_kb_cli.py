@@ -116,3 +116,14 @@ def test_solved_link_without_the_web_page(config: Path) -> None:
     assert ticket_state(config, 2)[0] == "new"
     forged = run(config, "kb", "solved", "1-aaaaaaaaaaaaaaaa", "--confirm")
     assert forged.returncode == 1 and "forged" in forged.stderr
+
+
+def test_an_article_that_is_not_utf8_is_named_and_the_others_are_served(config: Path) -> None:
+    (config.parent / "kb" / "en" / "latin1.md").write_bytes(
+        "---\nid: x\ntitle: Caf\xe9\nlanguage: en\n---\nx\n".encode("latin-1"))
+    done = run(config, "check")
+    assert done.returncode == 1
+    assert any(line.startswith("error: kb/en/latin1.md:1: not UTF-8 text")
+               for line in done.stderr.splitlines())
+    search = run(config, "kb", "search", "printer", "--lang", "en", "--json")
+    assert json.loads(search.stdout)[0]["id"] == "printer-setup"

@@ -17,14 +17,12 @@ import click
 
 from postdesk.cli.context import Context
 from postdesk.config.settings import Settings
-from postdesk.knowledge.library import KnowledgeBase, kb_files, load_texts
+from postdesk.knowledge.library import KnowledgeBase, read_folder
 
 
 def desk_kb(settings: Settings) -> KnowledgeBase:
     """The desk's articles read now, as the daemon loads them."""
-    folder = settings.path(settings.paths.kb)
-    return load_texts((f"{folder.name}/{path.relative_to(folder).as_posix()}",
-                       path.read_text(encoding="utf-8")) for path in kb_files(folder))
+    return read_folder(settings.path(settings.paths.kb))
 
 
 def _hits(kb: KnowledgeBase, question: str, language: str | None, limit: int
