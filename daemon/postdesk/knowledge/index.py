@@ -35,7 +35,7 @@ BODY_WEIGHT = 1.0
 K1 = 3.0
 B = {"title": 0.3, "aliases": 0.3, "body": 0.9}
 #: A question's words looked up at most (its rarest ones): a long mail costs no more.
-MAX_QUERY_TERMS = 32
+MAX_QUERY_TERMS = 24
 _FIELDS = (("title", TITLE_WEIGHT), ("aliases", ALIAS_WEIGHT), ("body", BODY_WEIGHT))
 
 

@@ -44,7 +44,7 @@ def chain(languages: Sequence[str | None]) -> list[str]:
 
 
 #: How much of a mail is read for suggestions: a customer says what it is about first.
-QUESTION_CHARS = 1000
+QUESTION_CHARS = 600
 
 
 def suggest(kb: KnowledgeBase, question: str, languages: Sequence[str | None], *,

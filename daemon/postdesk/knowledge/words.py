@@ -48,6 +48,8 @@ STOP_WORDS: dict[str, frozenset[str]] = {
 
 def fold(word: str) -> str:
     """``word`` without diacritics (``hasło`` -> ``haslo``)."""
+    if word.isascii():
+        return word
     decomposed = unicodedata.normalize("NFKD", word.translate(_FOLD))
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
