@@ -40,7 +40,8 @@ def kb_group() -> None:
 @kb_group.command("search")
 @click.argument("question")
 @click.option("--lang", "language", help="Search the articles of this language only.")
-@click.option("--limit", default=5, show_default=True, type=click.IntRange(1, 100))
+@click.option("--limit", default=5, show_default=True, type=click.IntRange(1, 100),
+              help="How many articles at most.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 @click.pass_obj
 def search(ctx: Context, question: str, language: str | None, limit: int,
