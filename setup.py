@@ -1,4 +1,4 @@
-"""Build hook: a wheel carries the top-level rules/, templates/ and locales/ folders.
+"""Build hook: a wheel carries the top-level rules/, templates/, locales/ and kb/ folders.
 
 They live at the top of the repository, where an admin finds them; at build time
 they are copied into the package as `postdesk/shipped/<name>` (see
@@ -12,7 +12,7 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).resolve().parent
-FOLDERS = ("rules", "templates", "locales")
+FOLDERS = ("rules", "templates", "locales", "kb")
 
 
 class BuildWithShippedFolders(build_py):

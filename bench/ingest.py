@@ -80,6 +80,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "follow-ups to those tickets, a third each through the signed "
                              "reply address, In-Reply-To and the [#n] subject tag")
     add_settle_option(parser)
+    parser.add_argument("--kb-articles", type=int, default=None, metavar="N",
+                        help="run postdesk twice in this run: with an empty kb/ and with N "
+                             "generated articles (bench/kb_search.py's), and print the "
+                             "throughput of both")
     parser.add_argument("--json", action="store_true",
                         help="print the figures as one JSON object on the last line")
     args = parser.parse_args(argv)
@@ -107,13 +111,28 @@ def wait_done(progress: Progress, expected: int, deadline: float) -> dict[str, A
         time.sleep(0.2)
 
 
-def run_postdesk(args: argparse.Namespace, workdir: Path, mails: list[Mail], tag: str
-                 ) -> dict[str, Any]:
+def lay_kb(desk: Path, articles: int | None) -> None:
+    """None: the shipped example KB; 0: none; N: N generated articles instead."""
+    if articles is None:
+        return
+    shutil.rmtree(desk / "kb")
+    folder = desk / "kb" / "bench"
+    folder.mkdir(parents=True)
+    if articles:
+        from kb_search import synthetic_articles
+
+        for name, text in synthetic_articles(articles):
+            (folder / name).write_text(text, encoding="utf-8")
+
+
+def run_postdesk(args: argparse.Namespace, workdir: Path, mails: list[Mail], tag: str,
+                 kb_articles: int | None = None) -> dict[str, Any]:
     """Run the daemon over MAILS; in replies mode first over openers (not measured), and
     MAILS become half follow-ups to their tickets, half new tickets."""
     desk = workdir / "desk"
     subprocess.run([postdesk_command(), "init", str(desk)], check=True, timeout=120,
                    stdout=subprocess.DEVNULL)
+    lay_kb(desk, kb_articles)
     config = desk / "postdesk.toml"
     port = free_port()
     env = dict(os.environ, POSTDESK_SMTP_LISTEN=f"127.0.0.1:{port}")
@@ -235,6 +254,24 @@ def run_baseline(args: argparse.Namespace, workdir: Path, mails: list[Any]) -> d
             "exit_code": exit_code, "notable": daemon.notable_lines()}
 
 
+def compare_kb(args: argparse.Namespace, workdir: Path, mails: list[Mail], tag: str) -> None:
+    """The same mails through a desk without a knowledge base and one with N articles."""
+    figures = {}
+    for label, articles in (("no kb", 0), (f"{args.kb_articles} articles", args.kb_articles)):
+        folder = workdir / f"kb-{articles}"
+        folder.mkdir()
+        run = run_postdesk(args, folder, mails, tag, kb_articles=articles)
+        settled = sum(n for s, n in run["inbound_states"].items() if s != "pending")
+        committed = settled / run["committed_s"] if run["committed_s"] > 0 else 0.0
+        cpu = sum(run["cpu_s"].values()) / max(settled, 1) * 1000
+        figures[label] = committed
+        print(f"kb        {label:>14}: end-to-end {committed:.1f} msg/s, "
+              f"{cpu:.2f} ms CPU per mail, complete {run['complete']}", flush=True)
+    without, with_kb = figures.values()
+    print(f"kb        throughput with the KB: {with_kb / without:.1%} of without "
+          f"(drop {1 - with_kb / without:.1%})", flush=True)
+
+
 def fmt(value: float | None, spec: str = ".0f") -> str:
     return "n/a" if value is None else format(value, spec)
 
@@ -253,6 +290,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{args.connections} connections; database "
           f"{args.database_url or 'sqlite (desk default)'}; work dir {workdir}", flush=True)
     try:
+        if args.kb_articles is not None:
+            compare_kb(args, workdir, mails, tag)
         pd = run_postdesk(args, workdir, mails, tag)
         mails = args.measured_mails
         base = run_baseline(args, workdir, mails)

@@ -286,3 +286,17 @@ def test_the_cards_say_on_how_many_tickets_a_rate_is_based(desk: Any) -> None:
     page = sla_html.to_html(march_report(), desk="Example Support")
     assert "6 of 8 tickets had a target met or missed; 2 still open" in page
     assert "5 of 8 tickets answered" in page
+
+
+def test_tickets_the_customer_solved_with_an_article_count_as_self_served(desk: Any) -> None:
+    assert sla_formats.to_table(march_report()).count("Self-served") == 0  # none: no column
+    with database.connection_context(), database.atomic():
+        service.record_event(2, "kb.self_served", {"how": "reply", "articles": ["x"]},
+                             actor="zoe@customer.example", now=MARCH)
+        service.record_event(6, "kb.suggested", {"article": "x"}, actor="system", now=MARCH)
+    report = march_report()
+    assert [(g.group, g.self_served) for g in report.groups] == [
+        ("hardware", 1), ("support", 0), ("(none)", 0)]
+    assert report.total.self_served == 1
+    assert json.loads(sla_formats.to_json(report))["total"]["self_served"] == 1
+    assert "Self-served" in sla_formats.to_table(report)

@@ -20,6 +20,9 @@
       - merge: {ticket: 42, status: resolved}
       - set_request_type: hardware
       - set_customer_language: de
+      - answer_with_article: vpn-access  # the kb/ article's text mailed to the customer
+      - answer_with_article: {article: vpn-access, status: waiting_for_customer}
+      - answer_with_article: {status: resolved}   # the best match (with kb_match)
 
 Status, priority, assignment, tags, notes, SLA pause/resume, links, request type
 and language are *auditor* actions: they change the ticket inside the same
@@ -211,6 +214,22 @@ _action("notify", (Param("template", P.TEMPLATE), Param("to", P.RECIPIENTS),
                              "hours (default: wait for sla.warning, send at once otherwise)")),
         False, _notify,
         "Mail a template to requester, participants, assignee, team or addresses.")
+def _answer_with_article(p: Mapping[str, Any], t: TicketFacts, w: Workspace) -> ActionOutcome:
+    status = p["status"]
+    params = {"article": p["article"], "status": status, "old": t.status}
+    if status is None or status == t.status:
+        return t, params
+    return replace(t, status=status, status_changed_at=w.now), params
+
+
+_action("answer_with_article", (Param("article", P.ARTICLE, required=False),
+                                Param("status", P.STATUS_ONE, required=False)), False,
+        _answer_with_article,
+        "Mail the customer a public kb/ article in their language (`article`, or the best "
+        "match for the mail), stored in the thread; then set `status`, when given. A "
+        "'solved' answer to it resolves the ticket as self-served.", shorthand="article")
+
+
 _action("reply", (Param("template", P.TEMPLATE),), False,
         lambda p, t, w: (t, {"template": p["template"], "to": (t.requester_email,)}),
         "Mail a template to the customer in the ticket's thread.", shorthand="template")

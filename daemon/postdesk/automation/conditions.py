@@ -29,6 +29,10 @@ that must not all hold); groups nest. Lists mean "one of".
       changed_to: resolved               # a *.changed event's new value
       caused_by_rule: none               # the event came from that rule (none: not a rule)
       ticket_age: {more_than: 30d}       # see postdesk.automation.timeconditions
+      kb_match: 60                       # the best public kb/ article for the subject and
+                                         # text scores 60 % or more (1-100; default 50);
+                                         # {min_score: 70, article: vpn-access}: and it is
+                                         # that article
       any:
         - priority: urgent
         - tags: vip
@@ -203,3 +207,29 @@ def _text_condition(name: str, label: str, getter: Callable[[Subject], str],
 
 _text_condition("subject", "subject", lambda s: s.subject_lower, lambda s: s.event.subject)
 _text_condition("body", "body", lambda s: s.body_lower, lambda s: s.event.body)
+
+
+def _kb_best(s: Subject) -> tuple[str, float] | None:
+    found = s.context.kb_best(f"{s.event.subject}\n{s.event.body}", s.ticket.requester_language)
+    return found[0] if found else None
+
+
+def _kb_match(p: Mapping[str, Any], s: Subject) -> bool:
+    best = _kb_best(s)
+    return (best is not None and best[1] * 100 >= p["min_score"]
+            and (p["article"] is None or best[0] == p["article"]))
+
+
+def _kb_describe(p: Mapping[str, Any], s: Subject) -> tuple[str, str]:
+    best = _kb_best(s)
+    found = "no article" if best is None else f"best article {best[0]!r} at {best[1]:.0%}"
+    wanted = f"{p['article']!r} at " if p["article"] else "an article at "
+    return found, f"{wanted}{p['min_score']}% or more"
+
+
+CONDITIONS.register(ConditionDef(
+    "kb_match", (Param("min_score", P.PERCENT, required=False, default=50),
+                 Param("article", P.ARTICLE, required=False)),
+    _kb_match, _kb_describe, shorthand="min_score",
+    doc="The knowledge base's best public article for the subject and text, in the "
+        "customer's language, scores at least min_score % (and is `article`, when given)."))

@@ -94,6 +94,15 @@ def _always_business_hours(at: datetime) -> bool:
     return True
 
 
+#: The knowledge base's best public articles for a text from a customer writing in a
+#: language: (article id, score 0..1), best first.
+KbMatches = tuple[tuple[str, float], ...]
+
+
+def _no_knowledge_base(text: str, language: str | None) -> KbMatches:
+    return ()
+
+
 @dataclass(frozen=True)
 class RuleContext:
     """What conditions and actions need from outside, as plain data and callables."""
@@ -102,6 +111,7 @@ class RuleContext:
     teams: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # team -> agents
     last_assigned: Mapping[str, str] = field(default_factory=dict)  # team -> last agent
     max_depth: int = 5
+    kb_best: Callable[[str, str | None], KbMatches] = _no_knowledge_base
 
 
 @dataclass(frozen=True)

@@ -195,6 +195,21 @@ REQUEST_TYPE = choice(lambda v: v.request_types, "a request type")
 ROLE = choice(lambda v: AUTHOR_ROLES, "an author role")
 LINK_KIND = choice(lambda v: LINK_KINDS, "a link kind")
 
+def percent(node: Node, vocabulary: Vocabulary) -> int:
+    value = node.value
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100:
+        raise node.error("expected a whole number from 1 to 100 (a percent), not "
+                         f"{describe_value(value)}")
+    return value
+
+
+def article_id(node: Node, vocabulary: Vocabulary) -> str:
+    value = _scalar(node, "a knowledge-base article id")
+    if not _NAME.fullmatch(value):
+        raise node.error(f"expected an article id like password-reset, not {value!r}")
+    return value.casefold()
+
+
 TEXT = ParamType("a text", text)
 TEXTS = ParamType("a text or a list of them", texts)
 BOOL = ParamType("true or false", boolean)
@@ -204,6 +219,8 @@ TICKET = ParamType("a ticket number", ticket_id)
 TEMPLATE = ParamType("a template name", template)
 LANGUAGE = ParamType("a language like en or pt_BR", language)
 STATUS_ONE = ParamType("a status", STATUS)
+PERCENT = ParamType("a percent from 1 to 100", percent)
+ARTICLE = ParamType("a knowledge-base article id", article_id)
 PRIORITY_ONE = ParamType("a priority", PRIORITY)
 REQUEST_TYPE_ONE = ParamType("a request type", REQUEST_TYPE)
 LINK_KIND_ONE = ParamType("a link kind (" + ", ".join(LINK_KINDS) + ")", LINK_KIND)

@@ -140,6 +140,16 @@ def check_sla(settings: Settings) -> CheckResult:
                               f"{len(config.calendars)} calendars, {len(config.olas)} OLAs")
 
 
+@register_check("kb")
+def check_kb(settings: Settings) -> CheckResult:
+    """Every article's front matter (`kb/en/vpn.md:4: ...`); a broken one is an error here,
+    while the running desk leaves it out and serves the others."""
+    from postdesk.cli.kb import desk_kb
+
+    kb = desk_kb(settings)
+    return CheckResult("kb", f"kb: {kb.describe()}", errors=kb.problems)
+
+
 @register_check("live")
 def check_live(settings: Settings) -> CheckResult:
     """What the running desk recorded in its database: a warning per broken live file saying

@@ -39,6 +39,7 @@ COMMANDS: dict[str, str] = {
     "rules": "postdesk.cli.rules:rules_group",
     "sla": "postdesk.cli.sla:sla_group",
     "report": "postdesk.cli.report:report_group",
+    "kb": "postdesk.cli.kb:kb_group",
 }
 
 

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 Action = Callable[["Ticket", "Operator"], "OperatorResult"]
 
 
-def _run(obj: Context, ticket_id: int, action: Action, done: str) -> None:
+def run_action(obj: Context, ticket_id: int, action: Action, done: str) -> None:
     """Apply `action` to the ticket in one transaction, then send what it queued."""
     import getpass
 
@@ -84,7 +84,7 @@ def _command(word: str) -> Action:
 @pass_context
 def assign(obj: Context, ticket_id: int, to: str) -> None:
     """Assign to a team (hardware), an agent (a@example.com) or nobody (none)."""
-    _run(obj, ticket_id, _command(f"#assign {to}"), f"assigned to {to}")
+    run_action(obj, ticket_id, _command(f"#assign {to}"), f"assigned to {to}")
 
 
 @click.command("status")
@@ -93,7 +93,7 @@ def assign(obj: Context, ticket_id: int, to: str) -> None:
 @pass_context
 def status(obj: Context, ticket_id: int, status: str) -> None:
     """Set the internal status (rules/statuses.yaml)."""
-    _run(obj, ticket_id, _command(f"#status {status}"), f"status {status}")
+    run_action(obj, ticket_id, _command(f"#status {status}"), f"status {status}")
 
 
 @click.command("priority")
@@ -102,7 +102,7 @@ def status(obj: Context, ticket_id: int, status: str) -> None:
 @pass_context
 def priority(obj: Context, ticket_id: int, priority: str) -> None:
     """Set the priority (low, normal, high, urgent)."""
-    _run(obj, ticket_id, _command(f"#priority {priority}"), f"priority {priority}")
+    run_action(obj, ticket_id, _command(f"#priority {priority}"), f"priority {priority}")
 
 
 @click.command("reopen")
@@ -110,7 +110,7 @@ def priority(obj: Context, ticket_id: int, priority: str) -> None:
 @pass_context
 def reopen(obj: Context, ticket_id: int) -> None:
     """Back to in_progress."""
-    _run(obj, ticket_id, _command("#reopen"), "reopened")
+    run_action(obj, ticket_id, _command("#reopen"), "reopened")
 
 
 @click.command("merge")
@@ -120,7 +120,7 @@ def reopen(obj: Context, ticket_id: int) -> None:
 def merge(obj: Context, ticket_id: int, into: int) -> None:
     """Move TICKET_ID's messages, people and attachments into ticket INTO; TICKET_ID is
     closed and its later mail threads into INTO."""
-    _run(obj, ticket_id, _command(f"#merge {into}"), f"merged into #{into}")
+    run_action(obj, ticket_id, _command(f"#merge {into}"), f"merged into #{into}")
 
 
 @click.command("duplicate")
@@ -130,7 +130,7 @@ def merge(obj: Context, ticket_id: int, into: int) -> None:
 def duplicate(obj: Context, ticket_id: int, original: int) -> None:
     """Confirm TICKET_ID as a duplicate of ORIGINAL (the agent command #duplicate N):
     it is linked and resolved, and its customer hears when ORIGINAL is resolved."""
-    _run(obj, ticket_id, _command(f"#duplicate {original}"), f"duplicate of #{original}")
+    run_action(obj, ticket_id, _command(f"#duplicate {original}"), f"duplicate of #{original}")
 
 
 @click.command("note")
@@ -146,7 +146,7 @@ def note(obj: Context, ticket_id: int, text: str | None) -> None:
 
         return add_note(ticket, body, operator)
 
-    _run(obj, ticket_id, act, "note added")
+    run_action(obj, ticket_id, act, "note added")
 
 
 @click.command("reply")
@@ -162,7 +162,7 @@ def reply(obj: Context, ticket_id: int, text: str | None) -> None:
 
         return send_reply(ticket, body, operator)
 
-    _run(obj, ticket_id, act, "reply sent")
+    run_action(obj, ticket_id, act, "reply sent")
 
 
 def _text(text: str | None) -> str:

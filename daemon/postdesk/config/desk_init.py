@@ -25,7 +25,7 @@ def config_text(domain: str, secret: str) -> str:
 
 
 def init_desk(folder: Path, *, domain: str = EXAMPLE_DOMAIN, force: bool = False) -> Path:
-    """Write DIR/postdesk.toml (fresh secret), rules/, templates/, locales/ and var/."""
+    """Write DIR/postdesk.toml (fresh secret), rules/, kb/, templates/, locales/ and var/."""
     if not _DOMAIN.fullmatch(domain):
         raise ConfigError(f"--domain: {domain!r} is not a domain name like example.com")
     config = folder / DEFAULT_CONFIG_NAME
@@ -33,6 +33,7 @@ def init_desk(folder: Path, *, domain: str = EXAMPLE_DOMAIN, force: bool = False
         raise ConfigError(f"{config} already exists; use --force to overwrite it")
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copytree(shipped("rules"), folder / "rules", dirs_exist_ok=True)
+    shutil.copytree(shipped("kb"), folder / "kb", dirs_exist_ok=True)
     for name in ("templates", "locales"):  # override folders, each with a README
         shutil.copytree(skeleton() / name, folder / name, dirs_exist_ok=True)
     (folder / "var" / "outgoing").mkdir(parents=True, exist_ok=True)

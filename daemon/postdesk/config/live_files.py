@@ -40,6 +40,7 @@ from postdesk.config.live import (
 )
 from postdesk.config.settings import Settings
 from postdesk.config.shipped import shipped
+from postdesk.knowledge.library import KnowledgeBase
 from postdesk.notify.template_overrides import TemplateSet
 from postdesk.sla import SlaConfig
 from postdesk.store import live_files as store
@@ -78,13 +79,14 @@ class LiveFiles:
     queues: LiveFile[QueueBook]
     sla: LiveFile[SlaConfig | None]
     templates: LiveFile[TemplateSet]
+    knowledge: LiveFile[KnowledgeBase]
     record: Callable[[LiveState], None] = record_in_database
     _logged: dict[str, int] = field(default_factory=dict)
     _recorded: dict[str, int] = field(default_factory=dict)
 
     def __iter__(self) -> Iterator[LiveFile[Any]]:
         return iter((self.automation, self.teams, self.routing, self.queues, self.sla,
-                     self.templates))
+                     self.templates, self.knowledge))
 
     def request_reload(self) -> None:
         """Look at every file at its next use."""
@@ -146,6 +148,7 @@ def desk_live_files(settings: Settings, vocabulary: Callable[[], Vocabulary], *,
         sla=live(live_specs.sla(vocabulary)),
         templates=live(live_specs.templates(settings.path(settings.paths.templates)),
                        settings.path(settings.paths.templates), None),
+        knowledge=live(live_specs.knowledge(), settings.path(settings.paths.kb), None),
         record=record,
     )
 

@@ -16,6 +16,7 @@ from postdesk.automation import RuleSet, Vocabulary, automation_files
 from postdesk.automation.loader import MAIN_FILE, build_rules
 from postdesk.config.live import LiveSpec, Version
 from postdesk.config.rulesfile import parse_yaml
+from postdesk.knowledge.library import EMPTY_KB, KB_FOLDER, KnowledgeBase, kb_files, load_texts
 from postdesk.notify.template_overrides import TemplateSet, override_files, parse_overrides
 from postdesk.sla import SlaConfig
 from postdesk.sla.loader import parse_sla
@@ -111,6 +112,15 @@ def templates(folder: Path) -> LiveSpec[TemplateSet]:
         return f"{count} of the desk's own templates" if count else "no templates of its own"
 
     return LiveSpec(f"{folder.name}/", override_files, parse, TemplateSet(folder), describe)
+
+
+def knowledge() -> LiveSpec[KnowledgeBase]:
+    """The articles under the desk's `kb/` (`[paths] kb`). A broken article is left out and
+    named in the value's `problems`; the others stay served, so this never refuses."""
+    def parse(version: Version) -> KnowledgeBase:
+        return load_texts((f.display, f.text) for f in version.files)
+
+    return LiveSpec(f"{KB_FOLDER}/", kb_files, parse, EMPTY_KB, lambda kb: kb.describe())
 
 
 def _count(number: int, one: str, many: str | None = None) -> str:

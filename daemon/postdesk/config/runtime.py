@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # each imported where it is first used: a command needs few o
     from postdesk.automation import RuleSet
     from postdesk.config.live import LiveFile
     from postdesk.config.live_files import LiveFiles
+    from postdesk.knowledge.library import KnowledgeBase
     from postdesk.mail.classify import DeskIdentity
     from postdesk.notify.render import Branding, Renderer
     from postdesk.sla import SlaConfig
@@ -111,6 +112,11 @@ class Runtime:
     def sla(self) -> SlaConfig | None:
         """rules/sla.yaml: the SLA policies in force (None: no file, no clocks; reloaded live)."""
         return self.live.sla.current()
+
+    @property
+    def knowledge(self) -> KnowledgeBase:
+        """kb/: the desk's knowledge-base articles and their index (reloaded live)."""
+        return self.live.knowledge.current()
 
     @cached_property
     def renderer(self) -> Renderer:

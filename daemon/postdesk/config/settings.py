@@ -134,10 +134,23 @@ class DuplicateSettings:
 
 
 @dataclass(frozen=True)
+class KbSettings:
+    #: how good an article must be to be suggested: percent of the best score the
+    #: customer's words could reach (0-100)
+    min_score: int = 30
+    #: how many articles an acknowledgment suggests at most (0: none)
+    suggestions: int = 3
+    #: the page where a customer confirms "this solved it" ({token}: the signed token);
+    #: empty: no link (the customer answers "solved" instead)
+    solved_url: str = ""
+
+
+@dataclass(frozen=True)
 class PathSettings:
     rules: str = "rules"
     templates: str = "templates"
     locales: str = "locales"
+    kb: str = "kb"
 
 
 @dataclass(frozen=True)
@@ -220,6 +233,7 @@ class Settings:
     rules: RulesSettings = field(default_factory=RulesSettings)
     agents: AgentSettings = field(default_factory=AgentSettings)
     branding: BrandingSettings = field(default_factory=BrandingSettings)
+    kb: KbSettings = field(default_factory=KbSettings)
     paths: PathSettings = field(default_factory=PathSettings)
     log: LogSettings = field(default_factory=LogSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
@@ -271,6 +285,7 @@ SECTIONS: dict[str, type] = {
     "rules": RulesSettings,
     "agents": AgentSettings,
     "branding": BrandingSettings,
+    "kb": KbSettings,
     "paths": PathSettings,
     "log": LogSettings,
     "metrics": MetricsSettings,

@@ -1,4 +1,4 @@
-"""The folders Postdesk ships beside its code: `rules/`, `templates/`, `locales/`.
+"""The folders Postdesk ships beside its code: `rules/`, `templates/`, `locales/`, `kb/`.
 
 In a checkout (and an editable install) they are the repository's top-level
 folders, where an admin reading the tree finds them. A wheel carries copies in
@@ -17,7 +17,7 @@ _IN_WHEEL = _PACKAGE / "shipped"
 _IN_CHECKOUT = _PACKAGE.parent.parent
 
 #: The folders that travel with the package.
-SHIPPED_FOLDERS = ("rules", "templates", "locales")
+SHIPPED_FOLDERS = ("rules", "templates", "locales", "kb")
 
 
 def shipped(name: str) -> Path:

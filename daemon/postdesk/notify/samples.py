@@ -64,13 +64,27 @@ def _attachments() -> list[Context]:
             {"filename": "printer-display.jpg", "size": 1203554}]
 
 
+def _suggestions() -> list[dict[str, Any]]:
+    """Knowledge-base articles offered with a new ticket (`knowledge.suggest.Suggestion`)."""
+    return [
+        {"id": "printer-setup", "title": "Add an office printer", "language": "en",
+         "score": 0.71, "excerpt": "Every floor has a shared printer named after the floor…",
+         "text": "Every floor has a shared printer named after the floor.\n\n"
+                 "If printing is stuck, open the print queue and cancel all documents."},
+        {"id": "toner", "title": "Order toner", "language": "en", "score": 0.42,
+         "excerpt": "Ask the reception desk of your floor.", "text": "Ask the reception."},
+    ]
+
+
 def acknowledgment() -> Context:
-    """To the customer when a ticket is opened."""
+    """To the customer when a ticket is opened, with the articles that may answer it."""
     return {
         "ticket": _ticket(public_status=N_("Received"), status="new"),
         "customer": _customer(),
         "desk": _desk(),
         "message": {"text": "Since this morning every page comes out blank.\nAnna"},
+        "suggestions": _suggestions(),
+        "solved_link": "https://help.example.com/solved/1042-abcdefghijklmnop",
     }
 
 
@@ -86,6 +100,7 @@ def agent_new_ticket() -> Context:
         "agent": _agent(),
         "note_address": "support+note-1042-5f2a9c@example.com",
         "possible_duplicates": [{"id": 1038, "percent": 64}],
+        "suggestions": _suggestions(),
     }
 
 

@@ -80,7 +80,7 @@ def to_json(report: SlaReport) -> str:
 
 def _group_json(group: GroupFigures) -> dict[str, Any]:
     return {
-        "group": group.group, "tickets": group.tickets,
+        "group": group.group, "tickets": group.tickets, "self_served": group.self_served,
         "clocks": {name: {"met": t.met, "breached": t.breached, "open": t.open,
                           "met_rate": None if t.met_rate is None else round(t.met_rate, 4)}
                    for name, t in group.clocks.items()},
@@ -114,12 +114,16 @@ def to_table(report: SlaReport, width: int = 160) -> str:
                           "to the first response and to resolution, p50 / p90")
     table.add_column(report.by.replace("_", " ").capitalize())
     table.add_column("Tickets", justify="right")
+    deflections = report.total.self_served > 0  # a desk without a knowledge base: no column
+    if deflections:
+        table.add_column("Self-served", justify="right")
     for name in report.clock_names:
         table.add_column(clock_title(name), justify="right")
     for measure in MEASURES:
         table.add_column(f"{clock_title(measure)} p50 / p90", justify="right")
     for group in (*report.groups, report.total):
         table.add_row(group.group, str(group.tickets),
+                      *((str(group.self_served),) if deflections else ()),
                       *(tally_text(group.clocks[name]) for name in report.clock_names),
                       *(f"{span(group.times[m].p50_s)} / {span(group.times[m].p90_s)}"
                         for m in MEASURES),

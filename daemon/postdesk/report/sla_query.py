@@ -22,7 +22,7 @@ from postdesk.report.sla_summary import (
     build_report,
     nearest_rank,
 )
-from postdesk.store.sla_figures import Figures, sla_figures
+from postdesk.store.sla_figures import Figures, self_served_counts, sla_figures
 
 _FIGURES = Figures(measures=MEASURES, percents=PERCENTS, bucket_edges=BUCKET_EDGES,
                    all_group=ALL)
@@ -43,4 +43,5 @@ def sla_report(by: str, since: datetime | None, until: datetime | None,
         else:  # value c is held by the ranks a+1 .. d of b values
             ranked += [RankedValue(str(grp), str(clock), percent, int(c), int(b))
                        for percent in PERCENTS if int(a) < nearest_rank(int(b), percent) <= int(d)]
-    return build_report(by, since, until, generated_at, tickets, counts, ranked, buckets)
+    return build_report(by, since, until, generated_at, tickets, counts, ranked, buckets,
+                        self_served=self_served_counts(by, since, until))

@@ -12,14 +12,16 @@ team, assignee (agent), request type or priority:
 * the business time to the first response and to resolution of the clocks
   that were met (in time or late): p50 and p90 by the nearest-rank method
   (the value below which at least that share of the tickets lies, always a
-  real ticket's figure), and their distribution for the charts.
+  real ticket's figure), and their distribution for the charts;
+* how many tickets the customer solved with a suggested knowledge-base
+  article (**self-served**: deflections, `kb.self_served`).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 GROUPINGS = ("team", "agent", "request_type", "priority")
@@ -92,6 +94,8 @@ class GroupFigures:
     tickets: int
     clocks: Mapping[str, ClockTally]
     times: Mapping[str, Times]  # measure -> Times
+    #: of `tickets`, those the customer solved with a suggested article (deflections)
+    self_served: int = 0
 
 
 @dataclass(frozen=True)
@@ -136,7 +140,8 @@ def clock_order(names: Iterable[str]) -> tuple[str, ...]:
 def build_report(by: str, since: datetime | None, until: datetime | None,
                  generated_at: datetime, tickets: Mapping[str, int],
                  counts: Iterable[ClockCount], ranked: Iterable[RankedValue],
-                 buckets: Iterable[BucketCount]) -> SlaReport:
+                 buckets: Iterable[BucketCount], *,
+                 self_served: Mapping[str, int] | None = None) -> SlaReport:
     """Assemble the report; `ranked` carries the groups' percentiles and those of `ALL`."""
     tallies: dict[str, dict[str, dict[str, int]]] = defaultdict(
         lambda: defaultdict(lambda: {"met": 0, "breached": 0, "open": 0}))
@@ -151,11 +156,14 @@ def build_report(by: str, since: datetime | None, until: datetime | None,
         slot[value.measure]["count"] = value.count
     names = clock_order(clock for group in tallies.values() for clock in group)
     groups = {_name(group): count for group, count in tickets.items()}
-    figures = [_figures(name, groups.get(name, 0), tallies[name], percentiles[name], names)
+    served = {_name(group): count for group, count in (self_served or {}).items()}
+    figures = [replace(_figures(name, groups.get(name, 0), tallies[name], percentiles[name],
+                                names), self_served=served.get(name, 0))
                for name in sorted(set(groups) | set(tallies), key=lambda g: (-groups.get(g, 0), g))]
     summed = {clock: {state: sum(getattr(f.clocks[clock], state) for f in figures)
                       for state in ("met", "breached", "open")} for clock in names}
-    total = _figures(ALL, sum(groups.values()), summed, percentiles[ALL], names)
+    total = replace(_figures(ALL, sum(groups.values()), summed, percentiles[ALL], names),
+                    self_served=sum(served.values()))
     bars = _distributions(buckets)
     return SlaReport(by, since, until, generated_at, names, tuple(figures), total, bars)
 

@@ -70,6 +70,20 @@ def sla_figures(by: str, since: datetime | None, until: datetime | None, figures
     return tickets, list(_rows(_figures_sql(dialect, group, where, figures), params))
 
 
+def self_served_counts(by: str, since: datetime | None, until: datetime | None
+                       ) -> dict[str, int]:
+    """Of the tickets created in [since, until) with clocks, how many each group's customers
+    solved themselves with a suggested article (a `kb.self_served` event: a deflection)."""
+    if by not in GROUP_COLUMNS:
+        raise ValueError(f"cannot group by {by!r}; use one of {', '.join(GROUP_COLUMNS)}")
+    where, params = _period(since, until)
+    return {str(g): int(n) for g, n in _rows(
+        f"SELECT COALESCE({GROUP_COLUMNS[by]}, ''), COUNT(*) "
+        f'FROM "ticket_sla" s JOIN "ticket" t ON t.id = s.ticket_id WHERE {where} '
+        "AND EXISTS (SELECT 1 FROM \"event\" e WHERE e.ticket_id = t.id "
+        "AND e.kind = 'kb.self_served') GROUP BY 1", params)}
+
+
 def _figures_sql(dialect: _Dialect, group: str, where: str, figures: Figures) -> str:
     """One statement, one pass over the JSON: every clock of every ticket in the period
     becomes a narrow row (materialised once); counts and the distribution are read from

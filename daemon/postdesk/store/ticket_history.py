@@ -9,7 +9,7 @@ the message it is about. `postdesk rules explain` reads the events as rows.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from postdesk.store import fastsql
 from postdesk.store.db import database
@@ -56,3 +56,10 @@ def ticket_events(ticket_id: int) -> list[Event]:
 def message_by_id(message_id: int | None) -> Message | None:
     """The message an event names (None: none named, or no such message any more)."""
     return Message.get_or_none(Message.id == message_id) if message_id is not None else None
+
+
+def event_data(ticket_id: int, kind: str) -> list[dict[str, Any]]:
+    """The data of the ticket's events of one kind, in the order they were recorded."""
+    rows = (Event.select(Event.data).where((Event.ticket == ticket_id) & (Event.kind == kind))
+            .order_by(Event.id))
+    return [dict(row.data or {}) for row in rows]

@@ -26,6 +26,7 @@ from postdesk.store import fastsql, rule_lookups, ticket_lookups
 from postdesk.store.models import Message, Outbox, Ticket
 from postdesk.tickets import service
 from postdesk.tickets.effects import APPLIERS, Change, ChangedBy, apply_effect
+from postdesk.tickets.kb_answer import answer_with_article, kb_matcher
 from postdesk.tickets.mailing import MailRequest, build_mail, sla_due
 from postdesk.tickets.notify_hold import hold_until_open, wants_hold
 from postdesk.tickets.outcome import status_change
@@ -36,7 +37,7 @@ log = logging.getLogger(__name__)
 
 #: The actions applied here, because they make mail (the others change the ticket and are
 #: applied by `tickets.effects`).
-MAIL_ACTIONS = frozenset({"reply", "notify", "resolve_linked"})
+MAIL_ACTIONS = frozenset({"reply", "notify", "resolve_linked", "answer_with_article"})
 
 #: Link kinds as seen from the other ticket.
 _INVERSE = {"duplicate_of": "duplicated_by", "duplicated_by": "duplicate_of",
@@ -180,6 +181,7 @@ def rule_context(runtime: Runtime, rules: RuleSet | None = None) -> RuleContext:
 
     config = sla_config(runtime)
     teams = runtime.teams.as_rule_teams()
+    kb_best = kb_matcher(runtime)
     last_assigned = {}
     if (rules if rules is not None else runtime.rules).assigns:
         for team in teams:
@@ -188,10 +190,11 @@ def rule_context(runtime: Runtime, rules: RuleSet | None = None) -> RuleContext:
                 last_assigned[team] = latest
     if config is None:
         return RuleContext(teams=teams, last_assigned=last_assigned,
-                           max_depth=runtime.settings.rules.max_depth)
+                           max_depth=runtime.settings.rules.max_depth, kb_best=kb_best)
     return RuleContext(is_business_hours=business_hours_test(config.default.calendar),
                        teams=teams,
-                       last_assigned=last_assigned, max_depth=runtime.settings.rules.max_depth)
+                       last_assigned=last_assigned, max_depth=runtime.settings.rules.max_depth,
+                       kb_best=kb_best)
 
 
 def _make_mail(effect: Effect, ticket: Ticket, trigger: Trigger, runtime: Runtime,
@@ -209,6 +212,12 @@ def _make_mail(effect: Effect, ticket: Ticket, trigger: Trigger, runtime: Runtim
         case "reply":
             _queue(ticket, MailRequest(params["template"], _requester_email(ticket), True),
                    trigger, runtime, by)
+        case "answer_with_article":
+            question = f"{trigger.event.subject}\n{trigger.event.body}"
+            answer = answer_with_article(ticket, params, question, runtime, by)
+            if answer is not None:
+                request, text = answer
+                _queue(ticket, request, replace(trigger, message_text=text), runtime, by)
         case "notify":
             requests = _notify_requests(ticket, params, runtime)
             sla = trigger.mail_context.get("sla")

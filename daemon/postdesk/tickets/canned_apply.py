@@ -1,5 +1,8 @@
 """`#reply NAME` in an agent's mail: the canned reply's text and commands join the reply.
 
+`#kb ID` likewise inserts a knowledge-base article's text in the customer's language
+(`expand_articles`); an internal article is refused, as it would reach the customer.
+
 `agent_mail` parses the agent's commands, then hands the result here: each
 `#reply NAME` becomes the reply's text in the customer's language (placeholders
 filled) followed by whatever the agent wrote, and the reply's own commands
@@ -16,6 +19,7 @@ from dataclasses import replace
 
 from postdesk.config.runtime import Runtime
 from postdesk.errors import RuleError
+from postdesk.knowledge.articles import plain_text
 from postdesk.notify.i18n import locale_chain
 from postdesk.store.models import Customer, Ticket
 from postdesk.tickets.canned import CannedReply, fill, load_reply, reply_files, reply_folders
@@ -28,7 +32,9 @@ Parse = Callable[[str], ParsedReply]
 
 def expand_replies(parsed: ParsedReply, ticket: Ticket, agent: Agent, runtime: Runtime,
                    parse: Parse) -> ParsedReply:
-    """`parsed` with each `#reply NAME` replaced by the reply's text and commands."""
+    """`parsed` with each `#reply NAME` replaced by the reply's text and commands, and each
+    `#kb ID` by the article's text."""
+    parsed = expand_articles(parsed, ticket, runtime)
     asked = [c for c in parsed.commands if c.name == "reply"]
     if not asked:
         return parsed
@@ -61,6 +67,33 @@ def expand_replies(parsed: ParsedReply, ticket: Ticket, agent: Agent, runtime: R
     text = "\n\n".join([*texts, parsed.text] if parsed.text else texts)
     return replace(parsed, commands=tuple(commands), text=text,
                    problems=tuple(sorted(problems, key=lambda p: p.line)))
+
+
+def expand_articles(parsed: ParsedReply, ticket: Ticket, runtime: Runtime) -> ParsedReply:
+    """`parsed` with each `#kb ID` replaced by the article's text in the customer's language
+    (its title, then the text), before what the agent wrote. An internal article is refused:
+    the reply goes to the customer."""
+    asked = [c for c in parsed.commands if c.name == "kb"]
+    if not asked:
+        return parsed
+    requester: Customer = ticket.requester
+    languages = locale_chain(requester.language, runtime.settings.desk.default_language)
+    kb = runtime.knowledge
+    problems: list[Problem] = list(parsed.problems)
+    texts: list[str] = []
+    for command in asked:
+        article = kb.article(command.value, languages)
+        if article is None:
+            problems.append(Problem(command.line, command.text, "unknown_article",
+                                    {"value": command.value}))
+        elif not article.public:
+            problems.append(Problem(command.line, command.text, "internal_article",
+                                    {"value": command.value}))
+        else:
+            texts.append(f"{article.title}\n\n{plain_text(article.body)}")
+    text = "\n\n".join([*texts, parsed.text] if parsed.text else texts)
+    return replace(parsed, commands=tuple(c for c in parsed.commands if c.name != "kb"),
+                   text=text, problems=tuple(sorted(problems, key=lambda p: p.line)))
 
 
 def _its_commands(found: CannedReply, line: int, source: str, taken: list[Command],

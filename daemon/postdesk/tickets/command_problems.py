@@ -28,5 +28,8 @@ COMMAND_PROBLEMS: dict[str, str] = {
     "same_ticket": N_("a ticket cannot be linked to itself (#%(value)s)"),
     "unknown_queue": N_("unknown queue '%(value)s'; known queues: %(known)s"),
     "unknown_reply": N_("no canned reply '%(value)s'; known replies: %(known)s"),
+    "unknown_article": N_("no knowledge-base article '%(value)s' (see postdesk kb list)"),
+    "internal_article": N_("the knowledge-base article '%(value)s' is internal and cannot "
+                           "go to a customer"),
     "broken_reply": N_("the canned reply '%(value)s' cannot be used: %(error)s"),
 }

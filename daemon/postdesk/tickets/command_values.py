@@ -198,6 +198,15 @@ def _canned_reply(rest: str, v: Vocabulary) -> Parsed:
     return _one("reply", rest.casefold())
 
 
+def _kb_article(rest: str, v: Vocabulary) -> Parsed:
+    """``#kb ID``: a knowledge-base article (whether it exists is `canned_apply`'s to say)."""
+    if not rest:
+        return Refusal("missing_value")
+    if not _NAME.fullmatch(rest):
+        return Refusal("unknown_article", {"value": rest})
+    return _one("kb", rest.casefold())
+
+
 def _queue(rest: str, v: Vocabulary) -> Parsed:
     """``#queue NAME``: that queue's digest; ``#queue`` alone: the list of queues."""
     if not rest:
@@ -231,5 +240,6 @@ HANDLERS: dict[str, Handler] = {
     "queues": _queues,
     "reopen": _reopen,
     "reply": _canned_reply,
+    "kb": _kb_article,
     "merge": lambda rest, v: _tickets(rest, "merge", many=False),
 }

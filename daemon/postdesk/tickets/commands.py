@@ -17,6 +17,8 @@ with lines that start with ``#`` *before* the text of the reply:
     #reopen                         back to in_progress
     #reply printer-restart          insert the canned reply templates/replies/NAME.<lang>.md
                                     in the customer's language, with its commands
+    #kb password-reset              insert the knowledge-base article kb/…/ID in the
+                                    customer's language (never an internal one)
     #language pl                    the customer's language (also #lang pl)
     #requesttype hardware           the request type (#requesttype none clears it)
     #note                           the whole reply is an internal note, never sent to the

@@ -224,6 +224,8 @@ def _child_ready() -> bool:
 PRELOAD_MODULE = "postdesk.worker.preload"
 #: Comma-separated languages the desk writes in, for the fork server (see PRELOAD_MODULE).
 LANGUAGES_VARIABLE = "_POSTDESK_WORKER_LANGUAGES"
+#: The desk's knowledge-base folder, for the fork server to index once for every worker.
+KB_VARIABLE = "_POSTDESK_WORKER_KB"
 
 
 def uses_processes(settings: Settings) -> bool:
@@ -240,6 +242,7 @@ def start_fork_server(settings: Settings) -> BaseContext:
     context = multiprocessing.get_context("forkserver")
     languages = runtime.Runtime(settings).languages
     os.environ[LANGUAGES_VARIABLE] = ",".join(languages)  # read by the fork server only
+    os.environ[KB_VARIABLE] = str(settings.path(settings.paths.kb))
     context.set_forkserver_preload([PRELOAD_MODULE])
     forkserver.ensure_running()
     return context

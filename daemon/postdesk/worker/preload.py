@@ -6,7 +6,8 @@ worker is then a fork of it: Postdesk's modules are already imported, and the
 language model of `tickets.locale_guess` (py3langid's, costly in CPU and
 memory to load: bench/README.md, "Figures behind choices in the code") is
 loaded once, its arrays shared copy-on-write by all the workers, instead of
-loaded again by each worker on the first mail that needs it.
+loaded again by each worker on the first mail that needs it. So is the index of
+the desk's knowledge base (`kb/`).
 
 The fork server is started with the parent's environment, which names the
 desk's languages in `pool.LANGUAGES_VARIABLE`; without it (or with fewer than two
@@ -22,11 +23,14 @@ what it inherited, which stay shared instead of being copied into each worker.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
+from pathlib import Path
 
+from postdesk.knowledge.library import read_folder
 from postdesk.tickets.locale_guess import detect_language
-from postdesk.worker.pool import LANGUAGES_VARIABLE  # and with it every module a worker needs
+from postdesk.worker.pool import KB_VARIABLE, LANGUAGES_VARIABLE  # and every module it needs
 
 #: Long enough for detection to consult the model (locale_guess.MIN_LETTERS).
 _SAMPLE = "This sentence is only here so that the language model gets loaded once."
@@ -40,4 +44,10 @@ def warm_language_model(languages: list[str]) -> None:
 _languages = [x for x in os.environ.get(LANGUAGES_VARIABLE, "").split(",") if x]
 if len(_languages) >= 2:
     warm_language_model(_languages)
+# the knowledge base's index, built once here: a worker whose kb/ is unchanged finds it
+# built (postdesk.knowledge.library.load_texts), one that sees a change builds its own
+if os.environ.get(KB_VARIABLE):
+    # whatever is wrong, each worker loads the folder itself and reports it
+    with contextlib.suppress(Exception):
+        read_folder(Path(os.environ[KB_VARIABLE]))
 gc.freeze()

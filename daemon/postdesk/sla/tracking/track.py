@@ -22,6 +22,8 @@ How the history reads (what an operator sees in `postdesk ticket show`):
   out-of-office answers (stored internal) count for nothing;
 * `priority.changed` -> priority (the targets of the new priority apply to
   the whole history), `assignee.changed` with another team -> assign (OLA);
+* `kb.self_served` (the customer solved it with a suggested article) is the
+  desk's answer: it meets the response clocks like an agent reply;
 * `sla.policy_changed` (recorded here when the selected policy changes) is
   kept for the record.
 """
@@ -269,6 +271,8 @@ def to_sla_events(start: Start, history: Sequence[Happening],
             if new["team"] != team:
                 team = new["team"]
                 events.append(SlaEvent(item.at, "assign", team))
+        elif item.kind == "kb.self_served":  # the suggested article was the desk's answer
+            events.append(SlaEvent(item.at, "agent_reply"))
         elif item.kind == "sla.policy_changed":
             events.append(SlaEvent(item.at, "policy", str(new)))
         elif item.kind in ("message.sent", "message.received"):

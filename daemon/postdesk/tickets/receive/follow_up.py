@@ -4,12 +4,15 @@ The new text (quoted history stripped) joins the ticket as a public message,
 with the full body kept, and the rules hear `message.received` from the
 customer or a participant (and `status.changed` when the mail reopened a
 closed ticket, step `reopen`). Follow-ups are not acknowledged unless a rule says so.
+The requester's "solved" after the desk suggested articles resolves the ticket
+as self-served (`postdesk.tickets.self_service`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from postdesk.mail.solved import says_solved
 from postdesk.store import fastsql, ticket_lookups
 from postdesk.store.models import Ticket
 from postdesk.tickets import service
@@ -24,6 +27,7 @@ from postdesk.tickets.receive.storing import (
     refused_agent,
     store_mail,
 )
+from postdesk.tickets.self_service import resolve_self_served
 from postdesk.tickets.statuses import REOPENED_STATUS
 
 
@@ -64,6 +68,12 @@ class JoinTicket:
             trigger.outbox_ids = outbox_ids
             outbox_ids = run_automations(ticket, trigger, receiving.runtime, receiving.now,
                                          work=receiving.work)
+        phrase = says_solved(stored.text) if role == "customer" and not self.reopen else None
+        if phrase is not None and not refused_agent(receiving):
+            resolve_self_served(ticket, actor=customer.email, how="reply", phrase=phrase,
+                                runtime=receiving.runtime, now=receiving.now,
+                                work=receiving.work, desk_address=mail.desk_address,
+                                outbox_ids=outbox_ids)
         return Outcome("done", ticket_id=ticket.id, outbox_ids=tuple(outbox_ids),
                        reason=f"follow-up by {self.how}")
 

@@ -3,10 +3,11 @@
 The ticket is routed (rules/routing.yaml: request type and team), the people
 in To and Cc join it as participants, the mail is its first message, and the
 rules hear `ticket.created` (the shipped ones acknowledge it and notify the
-team). A mail that answered a ticket closed too long ago to reopen opens a
-new ticket linked to the old one (`follow_up_of`). A ticket alike to open
-ones is linked to them as a possible duplicate, with an internal note, and
-the agents' notification says so (`tickets.duplicate_intake`).
+team). The knowledge base's best articles for it ride along in those mails
+(`postdesk.tickets.kb_suggestions`). A mail that answered a ticket closed too
+long ago to reopen opens a new ticket linked to the old one (`follow_up_of`).
+A ticket alike to open ones is linked to them as a possible duplicate, with an
+internal note, and the agents' notification says so (`tickets.duplicate_intake`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from postdesk.store.models import Ticket
 from postdesk.tickets import service
 from postdesk.tickets.automation import opened_facts, run_automations
 from postdesk.tickets.duplicate_intake import POSSIBLE_DUPLICATE_OF, check_new_ticket
+from postdesk.tickets.kb_suggestions import suggest_for_ticket
 from postdesk.tickets.receive.arrived import Arrived, Outcome
 from postdesk.tickets.receive.customers import copied_customers, sender_customer
 from postdesk.tickets.receive.known import Known
@@ -65,15 +67,19 @@ class OpenTicket:
         possible = check_new_ticket(ticket, receiving.known.duplicate_check, receiving.runtime,
                                     now, work)
         links += [(POSSIBLE_DUPLICATE_OF, found.ticket_id) for found in possible]
+        verdict = mail.verdict
         trigger = customer_trigger("ticket.created", "customer", mail, stored=first,
                                    verified=not refused_agent(receiving))
         if possible:  # the agents' notification says so, in each agent's language
             trigger.message["possible_duplicates"] = [
                 {"id": found.ticket_id, "percent": round(found.score * 100)}
                 for found in possible]
+        if verdict.may_auto_reply:  # no acknowledgment, nobody to offer articles to
+            trigger.mail_context |= suggest_for_ticket(
+                ticket, f"{parsed.subject}\n{parsed.text}", customer.language,
+                receiving.runtime, now=now, work=work)
         outbox_ids = run_automations(ticket, trigger, receiving.runtime, now,
                                      facts=opened_facts(ticket, first, links), work=work)
-        verdict = mail.verdict
         return Outcome("done", ticket_id=ticket.id, outbox_ids=tuple(outbox_ids),
                        reason="" if verdict.may_auto_reply else verdict.reason)
 

@@ -1,0 +1,211 @@
+"""Knowledge-base search: how often the right article is offered, and how fast.
+
+    .venv/bin/python bench/kb_search.py [--corpus ../shared/corpus/stackfaq]
+
+Prints, in one run:
+
+* StackFAQ (125 FAQs as articles, 625 paraphrased questions; skipped when the
+  corpus is absent): Recall@1, Recall@3 and MRR@10 of `knowledge.suggest` (the
+  function the acknowledgment calls) against a plain BM25 baseline (one field,
+  the same stemmer, no title weight, no compound splitting), and how many
+  questions would get no suggestion at the default threshold;
+* the desk's own IT help-desk KB (`kb/`) with the questions of
+  `bench/kb_questions.tsv`: Recall@1 per language, for both;
+* search latency (p50, p99) with 1,000 articles.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import sys
+import time
+import xml.etree.ElementTree as ET
+from collections import Counter, defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "daemon"))
+
+from postdesk.config.settings import KbSettings  # noqa: E402
+from postdesk.knowledge.library import KnowledgeBase, kb_files, load_texts  # noqa: E402
+from postdesk.knowledge.suggest import suggest  # noqa: E402
+from postdesk.knowledge.words import words  # noqa: E402
+
+DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "stackfaq"
+THRESHOLD = KbSettings().min_score / 100
+
+
+def article_text(article_id: str, title: str, body: str, language: str = "en") -> str:
+    return (f"---\nid: {article_id}\ntitle: {title!r}\nlanguage: {language}\n---\n"
+            f"{body}\n")
+
+
+def stackfaq(folder: Path) -> tuple[list[tuple[str, str]], list[tuple[str, str]]] | None:
+    """(article files, (question, expected id)) of the StackFAQ copy, or None."""
+    source = folder / "stackfaq-shared.xml"
+    if not source.is_file():
+        return None
+    files, questions = [], []
+    for number, pair in enumerate(ET.parse(source).getroot().iter("qapair")):
+        title = " ".join((pair.findtext("question") or "").split())
+        body = " ".join((pair.findtext("answer") or "").split()) or title
+        article_id = f"faq-{number}"
+        files.append((f"kb/{article_id}.md", article_text(article_id, title.replace("'", "’"),
+                                                         body)))
+        questions += [(" ".join((r.text or "").split()), article_id)
+                      for r in pair.iter("rephr")]
+    return files, questions
+
+
+class PlainBm25:
+    """The baseline: BM25 (k1 1.2, b 0.75) over title + text as one field."""
+
+    def __init__(self, kb: KnowledgeBase, language: str) -> None:
+        self.docs = [a for a in kb.articles if a.language == language]
+        self.language = language
+        terms = [Counter(words(f"{a.title} {a.body}", language)) for a in self.docs]
+        self.terms = terms
+        self.lengths = [sum(t.values()) for t in terms]
+        self.average = sum(self.lengths) / max(len(terms), 1)
+        df: Counter[str] = Counter(w for t in terms for w in t)
+        n = len(terms)
+        self.idf = {w: math.log(1 + (n - d + 0.5) / (d + 0.5)) for w, d in df.items()}
+
+    def ranking(self, question: str, limit: int) -> list[str]:
+        scores: dict[int, float] = defaultdict(float)
+        for w in set(words(question, self.language)):
+            idf = self.idf.get(w)
+            if idf is None:
+                continue
+            for i, t in enumerate(self.terms):
+                tf = t.get(w)
+                if tf:
+                    norm = 1 - 0.75 + 0.75 * self.lengths[i] / self.average
+                    scores[i] += idf * tf * 2.2 / (tf + 1.2 * norm)
+        ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+        return [self.docs[i].id for i, _ in ranked]
+
+
+def ours(kb: KnowledgeBase, question: str, language: str, limit: int,
+         threshold: float = 0.0) -> list[str]:
+    return [s.id for s in suggest(kb, question, [language], min_share=threshold, limit=limit)]
+
+
+def recall(rankings: list[tuple[list[str], str]], k: int) -> float:
+    return sum(expected in found[:k] for found, expected in rankings) / max(len(rankings), 1)
+
+
+def mrr(rankings: list[tuple[list[str], str]]) -> float:
+    return sum(1 / (found.index(expected) + 1) for found, expected in rankings
+               if expected in found) / max(len(rankings), 1)
+
+
+def report(name: str, rankings: list[tuple[list[str], str]]) -> None:
+    print(f"  {name:<28} R@1 {recall(rankings, 1):.3f}  R@3 {recall(rankings, 3):.3f}  "
+          f"MRR@10 {mrr(rankings):.3f}  (n={len(rankings)})")
+
+
+def bench_stackfaq(folder: Path) -> None:
+    found = stackfaq(folder)
+    if found is None:
+        print(f"StackFAQ: skipped, no corpus at {folder}")
+        return
+    files, questions = found
+    kb = load_texts(files)
+    assert not kb.problems, kb.problems[:3]
+    baseline = PlainBm25(kb, "en")
+    print(f"StackFAQ: {len(kb.articles)} articles, {len(questions)} questions")
+    report("plain BM25 (baseline)", [(baseline.ranking(q, 10), e) for q, e in questions])
+    report("knowledge.suggest", [(ours(kb, q, "en", 10), e) for q, e in questions])
+    for threshold in (0.1, 0.2, THRESHOLD, 0.4, 0.5):
+        offered = [(ours(kb, q, "en", 3, threshold), e) for q, e in questions]
+        none = sum(not f for f, _ in offered)
+        wrong_only = sum(bool(f) and e not in f for f, e in offered)
+        print(f"  threshold {threshold:.2f}: {none / len(offered):.1%} of acknowledgments "
+              f"carry no suggestion; {wrong_only / len(offered):.1%} carry only wrong ones; "
+              f"R@3 {recall(offered, 3):.3f}")
+
+
+def own_questions() -> list[tuple[str, str, str]]:
+    rows = []
+    for line in (ROOT / "bench" / "kb_questions.tsv").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            language, expected, question = line.split("\t")
+            rows.append((language, expected, question))
+    return rows
+
+
+def desk_kb() -> KnowledgeBase:
+    folder = ROOT / "kb"
+    return load_texts((f"kb/{p.relative_to(folder).as_posix()}", p.read_text("utf-8"))
+                      for p in kb_files(folder))
+
+
+def bench_own() -> None:
+    kb = desk_kb()
+    rows = own_questions()
+    print(f"Own IT help-desk KB: {kb.describe()}, {len(rows)} questions")
+    for language in ("en", "pl", "de"):
+        mine = [(q, e) for lang, e, q in rows if lang == language]
+        baseline = PlainBm25(kb, language)
+        base = [(baseline.ranking(q, 3), e) for q, e in mine]
+        got = [(ours(kb, q, language, 3), e) for q, e in mine]
+        offered = [(ours(kb, q, language, 3, THRESHOLD), e) for q, e in mine]
+        print(f"  {language}: R@1 {recall(got, 1):.3f} (baseline {recall(base, 1):.3f}), "
+              f"R@3 {recall(got, 3):.3f}; at threshold {THRESHOLD:.2f} "
+              f"{sum(not f for f, _ in offered)} of {len(mine)} get no suggestion")
+        for (found, expected), (question, _) in zip(got, mine, strict=True):
+            if found[:1] != [expected]:
+                print(f"     miss: {question!r} -> {found[:3]} (want {expected})")
+
+
+def synthetic_articles(count: int, seed: int = 21) -> list[tuple[str, str]]:
+    """`count` English articles (file name, text) made of the desk's own KB vocabulary:
+    five-word titles, 120-word texts."""
+    rng = random.Random(seed)
+    base = desk_kb()
+    vocabulary = sorted({w for a in base.articles if a.language == "en"
+                         for w in f"{a.title} {a.body}".split() if w.isalpha()})
+    files = []
+    for number in range(count):
+        title = " ".join(rng.choices(vocabulary, k=5))
+        body = " ".join(rng.choices(vocabulary, k=120))
+        files.append((f"a{number}.md", article_text(f"a{number}", title, body)))
+    return files
+
+
+def bench_latency(count: int = 1000, runs: int = 2000) -> None:
+    files = [(f"kb/{name}", text) for name, text in synthetic_articles(count)]
+    started = time.perf_counter()
+    kb = load_texts(files)
+    built = time.perf_counter() - started
+    questions = [q for lang, _, q in own_questions() if lang == "en"]
+    wall, cpu = [], []
+    for i in range(runs):
+        question = questions[i % len(questions)]
+        started, started_cpu = time.perf_counter(), time.thread_time()
+        suggest(kb, question, ["en"], min_share=THRESHOLD)
+        cpu.append(time.thread_time() - started_cpu)
+        wall.append(time.perf_counter() - started)
+
+    def p(values: list[float], share: float) -> str:
+        return f"{sorted(values)[int(len(values) * share)] * 1000:.2f} ms"
+
+    print(f"Latency with {count} articles (index built in {built:.2f} s), {runs} searches: "
+          f"wall p50 {p(wall, 0.5)}, p99 {p(wall, 0.99)}; CPU p50 {p(cpu, 0.5)}, "
+          f"p99 {p(cpu, 0.99)} (wall includes waiting for the CPU on a shared machine)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    args = parser.parse_args()
+    bench_stackfaq(args.corpus)
+    bench_own()
+    bench_latency()
+
+
+if __name__ == "__main__":
+    main()

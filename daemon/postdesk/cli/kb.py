@@ -1,0 +1,109 @@
+"""`postdesk kb search` and `postdesk kb list`: the knowledge base as the desk serves it.
+
+`search` runs the function the acknowledgment uses, without the threshold, so
+an admin sees the score each article reaches (0..1: the share of the best
+score the question's words could reach; `[kb] min_score` is the cut for
+suggestions, in percent). With `-` instead of a question it reads one question
+per line from standard input and prints one JSON array per line.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from postdesk.cli.context import Context
+from postdesk.config.settings import Settings
+from postdesk.knowledge.library import KnowledgeBase, read_folder
+
+
+def desk_kb(settings: Settings) -> KnowledgeBase:
+    """The desk's articles read now, as the daemon loads them."""
+    return read_folder(settings.path(settings.paths.kb))
+
+
+def _hits(kb: KnowledgeBase, question: str, language: str | None, limit: int
+          ) -> list[dict[str, object]]:
+    return [{"id": hit.article.id, "title": hit.article.title,
+             "language": hit.article.language, "score": round(hit.share, 3)}
+            for hit in kb.search(question, language=language, limit=limit)]
+
+
+@click.group("kb")
+def kb_group() -> None:
+    """Search and list the knowledge base (the desk's kb/ folder)."""
+
+
+@kb_group.command("search")
+@click.argument("question")
+@click.option("--lang", "language", help="Search the articles of this language only.")
+@click.option("--limit", default=5, show_default=True, type=click.IntRange(1, 100),
+              help="How many articles at most.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.pass_obj
+def search(ctx: Context, question: str, language: str | None, limit: int,
+           as_json: bool) -> None:
+    """The best articles for QUESTION (`-`: one question per line of standard input)."""
+    kb = desk_kb(ctx.settings)
+    for problem in kb.problems:
+        click.echo(f"warning: {problem}", err=True)
+    if question == "-":
+        for line in sys.stdin:
+            click.echo(json.dumps(_hits(kb, line.strip(), language, limit), ensure_ascii=False))
+        return
+    hits = _hits(kb, question, language, limit)
+    if as_json:
+        click.echo(json.dumps(hits, ensure_ascii=False))
+        return
+    if not hits:
+        click.echo("no article matches")
+    for hit in hits:
+        click.echo(f"{hit['score']:.3f}  {hit['id']} ({hit['language']})  {hit['title']}")
+
+
+@kb_group.command("solved")
+@click.argument("token")
+@click.option("--confirm", is_flag=True,
+              help="Do what the confirmation page's button does (a POST): resolve the ticket "
+                   "as self-served. Without it: what opening the link does (a GET): nothing.")
+@click.pass_obj
+def solved(ctx: Context, token: str, confirm: bool) -> None:
+    """The "this solved it" link of an acknowledgment, without the web page: TOKEN is the
+    last part of the link."""
+    from postdesk.cli.context import fail
+    from postdesk.cli.ticket_actions import run_action
+    from postdesk.knowledge.solved_link import confirmation
+    from postdesk.tickets.self_service import solved_by_link
+
+    decision = confirmation(token, "POST" if confirm else "GET", ctx.settings.desk.secret)
+    if decision.ticket_id is None:
+        fail("not a solved link of this desk (wrong or forged token)")
+    elif not decision.resolve:
+        click.echo(f"ticket #{decision.ticket_id}: the page asks the customer to confirm; "
+                   "nothing changed (--confirm resolves it)")
+    else:
+        run_action(ctx, decision.ticket_id, solved_by_link, "resolved as self-served")
+
+
+@kb_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.pass_obj
+def list_articles(ctx: Context, as_json: bool) -> None:
+    """Every article the desk serves, and the files it refuses."""
+    kb = desk_kb(ctx.settings)
+    rows = [{"id": a.id, "language": a.language, "title": a.title,
+             "visibility": a.visibility, "tags": list(a.tags), "file": a.source}
+            for a in sorted(kb.articles, key=lambda a: (a.id, a.language))]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False))
+    else:
+        for row in rows:
+            flag = "" if row["visibility"] == "public" else "  [internal]"
+            click.echo(f"{row['id']} ({row['language']})  {row['title']}{flag}  "
+                       f"{Path(str(row['file'])).as_posix()}")
+        click.echo(kb.describe())
+    for problem in kb.problems:
+        click.echo(f"warning: {problem}", err=True)

@@ -1,0 +1,127 @@
+"""The desk's knowledge base: every article under `kb/`, their index, and what is broken.
+
+A broken article is left out and named in `problems` (`postdesk check` prints
+them); the others stay served, so one bad edit never silences the whole KB.
+Two files with the same `id` and `language` are a problem too: the first (in
+path order) is kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from postdesk.config.rulesfile import read_rules_text
+from postdesk.errors import RuleError
+from postdesk.knowledge.articles import Article, parse_article
+from postdesk.knowledge.index import Hit, LanguageIndex, build
+from postdesk.knowledge.words import base_language
+
+KB_FOLDER = "kb"
+
+
+def kb_files(folder: Path) -> list[Path]:
+    """Every `*.md` under `folder` (any depth), in path order; README.md files excluded."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.rglob("*.md")
+                  if p.is_file() and p.name.lower() != "readme.md")
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """The articles in force, indexed per language."""
+
+    articles: tuple[Article, ...] = ()
+    problems: tuple[str, ...] = ()  # `file:line: what is wrong`, one per refused article
+    indexes: dict[str, LanguageIndex] = field(default_factory=dict, compare=False)
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return tuple(sorted(self.indexes))
+
+    def article(self, article_id: str, languages: Sequence[str]) -> Article | None:
+        """The article `article_id` in the first of `languages` that has it, else in any."""
+        found = {base_language(a.language): a for a in self.articles if a.id == article_id}
+        for language in languages:
+            if base_language(language) in found:
+                return found[base_language(language)]
+        return next(iter(found.values()), None)
+
+    def search(self, text: str, *, language: str | None = None, limit: int = 10,
+               public_only: bool = False, request_type: str | None = None) -> list[Hit]:
+        """The best articles for `text`, best first: in `language` only, or in every
+        language (each with its own stemmer) when None."""
+        langs = [base_language(language)] if language else list(self.indexes)
+        hits: list[Hit] = []
+        for lang in langs:
+            index = self.indexes.get(lang)
+            if index is not None:
+                hits += index.search(text, limit, public_only=public_only,
+                                     request_type=request_type)
+        hits.sort(key=lambda hit: (-hit.score, hit.article.id, hit.article.language))
+        return hits[:limit]
+
+    def describe(self) -> str:
+        count = len(self.articles)
+        text = f"{count} article{'s' if count != 1 else ''}"
+        if self.languages:
+            text += f" ({', '.join(self.languages)})"
+        if self.problems:
+            text += f", {len(self.problems)} refused"
+        return text
+
+
+EMPTY_KB = KnowledgeBase()
+
+
+#: The last knowledge base built and the texts it was built from: the worker processes'
+#: fork server builds it once (`read_folder`), and every worker forked from it finds it
+#: here instead of building its own (a thousand articles take about a second).
+_last: tuple[tuple[tuple[str, str], ...], KnowledgeBase] | None = None
+
+
+def read_folder(folder: Path) -> KnowledgeBase:
+    """The articles under `folder`, named as the live files name them (`kb/en/vpn.md`); a
+    file that cannot be read is one more problem."""
+    texts, problems = [], []
+    for path in kb_files(folder):
+        display = f"{folder.name}/{path.relative_to(folder).as_posix()}"
+        try:
+            texts.append((display, read_rules_text(path, display)))
+        except RuleError as exc:
+            problems.append(str(exc))
+    kb = load_texts(texts)
+    return replace(kb, problems=(*kb.problems, *problems)) if problems else kb
+
+
+def load_texts(files: Iterable[tuple[str, str]]) -> KnowledgeBase:
+    """The knowledge base of (display name, text) pairs, e.g. (`kb/en/vpn.md`, ...)."""
+    global _last
+    pairs = tuple(files)
+    last = _last
+    if last is not None and last[0] == pairs:
+        return last[1]
+    kb = _build(pairs)
+    _last = (pairs, kb)
+    return kb
+
+
+def _build(files: Iterable[tuple[str, str]]) -> KnowledgeBase:
+    articles: dict[tuple[str, str], Article] = {}
+    problems: list[str] = []
+    for display, text in files:
+        try:
+            article = parse_article(text, display)
+        except RuleError as exc:
+            problems.append(str(exc))
+            continue
+        first = articles.get(article.key)
+        if first is not None:
+            problems.append(f"{display}:1: article '{article.id}' in '{article.language}' is "
+                            f"already {first.source}; give one of them another id")
+            continue
+        articles[article.key] = article
+    kept = tuple(articles.values())
+    return KnowledgeBase(kept, tuple(problems), build(kept))

@@ -1,0 +1,62 @@
+"""Which articles to offer a customer: up to a few, good enough, in the customer's language.
+
+The question is searched in the first language of the customer's locale chain
+that has an article above the threshold (`share`: the part of the best score
+the question's words could reach, 0..1); a weak suggestion is worse than none,
+so nothing above it means no suggestion at all. Only public articles are ever
+suggested: internal ones are for agents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from postdesk.knowledge.articles import Article, excerpt, plain_text
+from postdesk.knowledge.library import KnowledgeBase
+from postdesk.knowledge.words import base_language
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """One article as the acknowledgment and the agents' notification show it."""
+
+    id: str
+    title: str
+    language: str
+    score: float  # the share of the best reachable score, rounded
+    excerpt: str
+    text: str  # the article as plain text, for a mail
+
+    def as_context(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def as_suggestion(article: Article, share: float) -> Suggestion:
+    return Suggestion(article.id, article.title, article.language, round(share, 3),
+                      excerpt(article), plain_text(article.body))
+
+
+def chain(languages: Sequence[str | None]) -> list[str]:
+    """The base languages of a locale chain, each once, in order (`pt_BR` -> `pt`)."""
+    return list(dict.fromkeys(base_language(lang) for lang in languages if lang))
+
+
+#: How much of a mail is read for suggestions: a customer says what it is about first.
+QUESTION_CHARS = 600
+
+
+def suggest(kb: KnowledgeBase, question: str, languages: Sequence[str | None], *,
+            min_share: float, limit: int = 3) -> list[Suggestion]:
+    """Up to `limit` public articles for `question` (its first `QUESTION_CHARS`), scoring at
+    least `min_share`, in the first language of `languages` that has any."""
+    if limit <= 0:
+        return []
+    question = question[:QUESTION_CHARS]
+    for language in chain(languages):
+        hits = [hit for hit in kb.search(question, language=language, limit=limit,
+                                         public_only=True) if hit.share >= min_share]
+        if hits:
+            return [as_suggestion(hit.article, hit.share) for hit in hits]
+    return []

@@ -1,0 +1,50 @@
+"""Knowledge-base articles offered with a new ticket, recorded on it.
+
+The new ticket's subject and text are searched in the customer's locale chain
+(`postdesk.knowledge.suggest`); the articles good enough (`[kb] min_score`) go
+into the context of the mails this event makes, as `suggestions` (the
+acknowledgment shows them to the customer, the agents' notification to the
+agents), and each is recorded as a `kb.suggested` event, so that reports can
+count them and a later "solved" answer knows it answers a suggestion.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from postdesk.config.runtime import Runtime
+from postdesk.knowledge.solved_link import solved_link
+from postdesk.knowledge.suggest import Suggestion, suggest
+from postdesk.notify.i18n import locale_chain
+from postdesk.store.models import Ticket
+from postdesk.tickets import service
+from postdesk.tickets.unit_of_work import UnitOfWork
+
+SUGGESTED = "kb.suggested"
+
+
+def suggestions_for(question: str, language: str | None, runtime: Runtime) -> list[Suggestion]:
+    """What the desk would suggest for `question` from a customer writing in `language`."""
+    settings = runtime.settings
+    kb = runtime.knowledge
+    if not kb.articles or settings.kb.suggestions <= 0:
+        return []
+    return suggest(kb, question, locale_chain(language, settings.desk.default_language),
+                   min_share=settings.kb.min_score / 100, limit=settings.kb.suggestions)
+
+
+def suggest_for_ticket(ticket: Ticket, question: str, language: str | None, runtime: Runtime,
+                       *, now: datetime, work: UnitOfWork | None) -> dict[str, Any]:
+    """The suggestions for a new ticket as template context (`suggestions`, and
+    `solved_link` when `[kb] solved_url` is set), each recorded as an event."""
+    found = suggestions_for(question, language, runtime)
+    for number, suggestion in enumerate(found, 1):
+        service.record_event(ticket, SUGGESTED,
+                             {"article": suggestion.id, "language": suggestion.language,
+                              "score": suggestion.score, "rank": number},
+                             actor="system", now=now, work=work)
+    settings = runtime.settings
+    link = (solved_link(settings.kb.solved_url, settings.desk.secret, ticket.id)
+            if found and settings.kb.solved_url else "")
+    return {"suggestions": [s.as_context() for s in found], "solved_link": link}

@@ -1,0 +1,129 @@
+"""`postdesk kb search|list|solved` and `postdesk check` on kb/ (issue 21), as an admin runs
+them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from mailbuild import customer_mail
+from postdesk.config.desk_init import init_desk
+from postdesk.config.load import load_settings
+from postdesk.knowledge.solved_link import solved_token
+
+POSTDESK = str(Path(sys.executable).with_name("postdesk"))
+
+
+def run(config: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POSTDESK_")}
+    env["COLUMNS"] = "250"
+    return subprocess.run([POSTDESK, "--config", str(config), *args], capture_output=True,
+                          text=True, timeout=60, env=env, check=False, input=stdin)
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    return init_desk(tmp_path / "desk")
+
+
+def test_search_prints_the_best_articles_as_json(config: Path) -> None:
+    done = run(config, "kb", "search", "Ich habe mein Kennwort vergessen", "--lang", "de",
+               "--limit", "2", "--json")
+    assert done.returncode == 0, done.stderr
+    hits = json.loads(done.stdout)
+    assert hits[0]["id"] == "password-reset" and hits[0]["language"] == "de"
+    assert hits[0]["title"] == "Passwort zurücksetzen" and 0 < hits[0]["score"] <= 1
+    assert len(hits) <= 2 and hits == sorted(hits, key=lambda h: -h["score"])
+
+
+def test_search_dash_reads_one_question_per_line(config: Path) -> None:
+    done = run(config, "kb", "search", "-", "--limit", "1",
+               stdin="VPN nie działa w hotelu\nThe printer on my floor is missing\n")
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [(h[0]["id"], h[0]["language"]) for h in lines] == [("vpn-access", "pl"),
+                                                               ("printer-setup", "en")]
+
+
+def test_list_shows_every_article_and_marks_internal_ones(config: Path) -> None:
+    done = run(config, "kb", "list", "--json")
+    rows = json.loads(done.stdout)
+    assert {(r["id"], r["language"]) for r in rows} >= {("password-reset", "en"),
+                                                        ("password-reset", "pl"),
+                                                        ("password-reset", "de")}
+    assert [r["id"] for r in rows if r["visibility"] == "internal"] == [
+        "unlock-account-internal"]
+    text = run(config, "kb", "list").stdout
+    assert "unlock-account-internal (en)" in text and "[internal]" in text
+
+
+def test_check_names_file_and_line_of_a_broken_article(config: Path) -> None:
+    broken = config.parent / "kb" / "en" / "team" / "vpn2.md"
+    broken.parent.mkdir()
+    broken.write_text("---\nid: vpn2\ntitle: VPN\nlanguage: en\nvisibility: hidden\n---\nx\n")
+    done = run(config, "check")
+    assert done.returncode == 1
+    assert ("error: kb/en/team/vpn2.md:5: 'visibility' must be one of public, internal, "
+            "not 'hidden'") in done.stderr.splitlines()
+    # the desk still serves the others
+    search = run(config, "kb", "search", "vpn from home", "--lang", "en", "--json")
+    assert json.loads(search.stdout)[0]["id"] == "vpn-access"
+
+
+def ingest(config: Path, mail: EmailMessage, number: int) -> None:
+    stored = subprocess.run([POSTDESK, "--config", str(config), "ingest"], input=mail.as_bytes(),
+                            capture_output=True, timeout=60, check=False)
+    assert stored.returncode == 0, stored.stderr
+    assert "done ticket" in run(config, "ingest", "--replay", str(number)).stdout
+
+
+def ticket_state(config: Path, ticket_id: int) -> tuple[str, list[str]]:
+    from postdesk.store import db
+    from postdesk.store.models import Event, Ticket
+
+    database = db.connect(load_settings(config).database_url)
+    with database.connection_context():
+        kinds = [e.kind for e in Event.select().where(Event.ticket == ticket_id)]
+        return Ticket.get_by_id(ticket_id).status, kinds
+
+
+def test_solved_link_without_the_web_page(config: Path) -> None:
+    ingest(config, customer_mail(subject="Forgot my password",
+                                 body="I forgot my password, cannot log in.\n"), 1)
+    ingest(config, customer_mail(subject="Lunch", body="Canteen menu tomorrow?\n",
+                                 message_id="<lunch@customer.example>"), 2)
+    secret = load_settings(config).desk.secret
+    token = solved_token(secret, 1)
+    # a link scanner's GET (what opening the link does) changes nothing
+    shown = run(config, "kb", "solved", token)
+    assert shown.returncode == 0 and "nothing changed" in shown.stdout
+    assert ticket_state(config, 1) == ("new", ticket_state(config, 1)[1])
+    assert "kb.self_served" not in ticket_state(config, 1)[1]
+    # the page's button (a POST)
+    done = run(config, "kb", "solved", token, "--confirm")
+    assert done.returncode == 0, done.stderr
+    status, kinds = ticket_state(config, 1)
+    assert status == "resolved" and "kb.self_served" in kinds
+    # a ticket that was offered nothing is not the customer's to close this way
+    other = run(config, "kb", "solved", solved_token(secret, 2), "--confirm")
+    assert other.returncode == 1 and "offered no articles" in other.stderr
+    assert ticket_state(config, 2)[0] == "new"
+    forged = run(config, "kb", "solved", "1-aaaaaaaaaaaaaaaa", "--confirm")
+    assert forged.returncode == 1 and "forged" in forged.stderr
+
+
+def test_an_article_that_is_not_utf8_is_named_and_the_others_are_served(config: Path) -> None:
+    (config.parent / "kb" / "en" / "latin1.md").write_bytes(
+        "---\nid: x\ntitle: Caf\xe9\nlanguage: en\n---\nx\n".encode("latin-1"))
+    done = run(config, "check")
+    assert done.returncode == 1
+    assert any(line.startswith("error: kb/en/latin1.md:1: not UTF-8 text")
+               for line in done.stderr.splitlines())
+    search = run(config, "kb", "search", "printer", "--lang", "en", "--json")
+    assert json.loads(search.stdout)[0]["id"] == "printer-setup"

@@ -1,0 +1,230 @@
+"""The knowledge base where the customer is (issue 21), over real SMTP: the acknowledgment
+suggests the right article in the customer's language, "solved" resolves the ticket as
+self-served with its clocks met, and an internal article never reaches a customer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from mailbuild import customer_mail, mails_to, processed, send_mail, text_of, wait_for
+from postdesk.config.settings import Settings
+from postdesk.knowledge.solved_link import read_solved_token
+from postdesk.store.models import Event, Ticket
+from postdesk.store.sla_store import TicketSla
+
+CUSTOMER = "zoe@customer.example"
+INTERNAL = """---
+id: vpn-reset-internal
+title: Reset a VPN token in the console (agents)
+language: en
+aliases: [vpn token reset, reset vpn]
+visibility: internal
+---
+Open the token console, find the user and choose Reset. Secret admin steps.
+"""
+
+
+def acknowledgment(daemon) -> str:
+    [ack] = wait_for(lambda: mails_to(daemon, CUSTOMER))
+    return text_of(ack)
+
+
+def kinds(kind: str) -> list[Event]:
+    return list(Event.select().where(Event.kind == kind).order_by(Event.id))
+
+
+def test_password_mail_gets_the_article_and_solved_resolves_it_self_served(
+        database_url: str, make_settings: Callable[..., Settings], start_daemon) -> None:
+    daemon = start_daemon(make_settings(database_url))
+    send_mail(daemon, customer_mail(subject="Forgot my password",
+                                    body="Hello,\nI forgot my password and cannot log in.\n"))
+    wait_for(processed(1))
+    text = acknowledgment(daemon)
+    assert "These articles may already answer your question:" in text
+    assert "1. Reset your password" in text
+    assert "https://password.example.com" in text  # the best article's own text
+    assert 'Reply with "solved"' in text
+    suggested = kinds("kb.suggested")
+    assert suggested[0].data["article"] == "password-reset"
+    assert suggested[0].data["language"] == "en"
+    assert all(e.data["article"] != "unlock-account-internal" for e in suggested)
+    # the agents see what the customer was offered
+    [ack] = mails_to(daemon, CUSTOMER)
+    ticket = Ticket.get()
+    assert ticket.status == "new"
+
+    send_mail(daemon, customer_mail(
+        subject=f"Re: {ack['Subject']}", to=ack["Reply-To"].addresses[0].addr_spec,
+        body="Thanks, that solved it!\n\n> These articles may already answer your question\n",
+        message_id="<solved@customer.example>"))
+    wait_for(processed(2))
+    ticket = Ticket.get_by_id(ticket.id)
+    assert ticket.status == "resolved"
+    [served] = kinds("kb.self_served")
+    assert served.data["how"] == "reply" and served.data["articles"][0] == "password-reset"
+    assert served.actor == CUSTOMER
+
+    def clocks_met() -> TicketSla | None:
+        row = TicketSla.get_or_none(TicketSla.ticket == ticket.id)
+        return row if row is not None and row.clocks["resolution"]["state"] == "met" else None
+
+    row = wait_for(clocks_met, timeout=10)
+    assert row.clocks["first_response"]["state"] == "met"
+
+
+@pytest.mark.parametrize(("subject", "body", "title", "phrase"), [
+    ("Hasło wygasło", "Dzień dobry,\nzapomniałem hasła i nie mogę się zalogować.\n",
+     "Resetowanie hasła", "Czy to rozwiązuje problem?"),
+    ("Kennwort vergessen", "Guten Tag,\nich habe mein Kennwort vergessen und komme nicht "
+     "mehr rein.\n", "Passwort zurücksetzen", "Hat das Ihr Problem gelöst?"),
+])
+def test_polish_and_german_mails_get_articles_in_their_language(
+        make_settings, sqlite_url, start_daemon, subject, body, title, phrase) -> None:
+    daemon = start_daemon(make_settings(sqlite_url))
+    send_mail(daemon, customer_mail(subject=subject, body=body))
+    wait_for(processed(1))
+    text = acknowledgment(daemon)
+    assert f"1. {title}" in text
+    assert phrase in text
+    assert "Reset your password" not in text
+
+
+def test_internal_article_never_reaches_the_customer(make_settings, sqlite_url,
+                                                     start_daemon) -> None:
+    settings = make_settings(sqlite_url)
+    (Path(settings.path(settings.paths.kb)) / "en" / "vpn-internal.md").write_text(INTERNAL)
+    daemon = start_daemon(settings)
+    send_mail(daemon, customer_mail(subject="Reset VPN token",
+                                    body="Please reset my VPN token, VPN reset needed.\n"))
+    wait_for(processed(1))
+    text = acknowledgment(daemon)
+    assert "console" not in text and "Secret admin steps" not in text
+    assert all(e.data["article"] != "vpn-reset-internal" for e in kinds("kb.suggested"))
+
+
+def test_nothing_good_enough_means_no_suggestion(make_settings, sqlite_url,
+                                                start_daemon) -> None:
+    daemon = start_daemon(make_settings(sqlite_url))
+    send_mail(daemon, customer_mail(subject="Lunch menu",
+                                    body="What is on the canteen menu tomorrow?\n"))
+    wait_for(processed(1))
+    text = acknowledgment(daemon)
+    assert "These articles may already answer" not in text
+    assert kinds("kb.suggested") == []
+
+
+def test_solved_link_in_the_acknowledgment_is_signed_for_the_ticket(
+        make_settings, sqlite_url, start_daemon) -> None:
+    settings = make_settings(sqlite_url, kb_solved_url="https://help.example.com/solved/{token}")
+    daemon = start_daemon(settings)
+    send_mail(daemon, customer_mail(subject="VPN from home",
+                                    body="How do I connect to the VPN from home?\n"))
+    wait_for(processed(1))
+    text = acknowledgment(daemon)
+    [link] = [w for w in text.split() if w.startswith("https://help.example.com/solved/")]
+    token = link.rsplit("/", 1)[1]
+    assert read_solved_token(token, settings.desk.secret) == Ticket.get().id
+
+
+TEAMS = """teams:
+  - name: support
+    agents:
+      - {email: agent.en@example.com, name: "Ann Agent"}
+"""
+
+
+def ticket_with_an_agent(make_settings, sqlite_url, start_daemon, mail):
+    """A desk with one agent, a ticket opened by `mail`: (daemon, the agent's notification,
+    how many mails the customer had then)."""
+    settings = make_settings(sqlite_url)
+    (Path(settings.path(settings.paths.rules)) / "teams.yaml").write_text(TEAMS)
+    daemon = start_daemon(settings)
+    send_mail(daemon, mail)
+    wait_for(processed(1))
+    [notification] = wait_for(lambda: mails_to(daemon, "agent.en@example.com"))
+    return daemon, notification, len(wait_for(lambda: mails_to(daemon, CUSTOMER)))
+
+
+def agent_answers(daemon, notification, body: str) -> None:
+    send_mail(daemon, customer_mail(
+        sender="agent.en@example.com", to=notification["Reply-To"].addresses[0].addr_spec,
+        subject=f"Re: {notification['Subject']}", body=body, message_id="<kb@example.com>"))
+    wait_for(processed(2))
+
+
+def test_agents_see_the_suggestions_and_kb_inserts_the_article_in_the_customers_language(
+        make_settings, sqlite_url, start_daemon) -> None:
+    daemon, notification, before = ticket_with_an_agent(
+        make_settings, sqlite_url, start_daemon,
+        customer_mail(subject="Drukarka", body="Drukarka nie działa, nie mogę niczego "
+                                               "wydrukować.\n"))
+    assert "printer-setup (pl" in text_of(notification)
+    assert "#kb ID" in text_of(notification)
+    agent_answers(daemon, notification, "#kb mail-on-phone\n\nPozdrawiam, Ann\n")
+    [answer] = wait_for(lambda: mails_to(daemon, CUSTOMER)[before:])
+    text = text_of(answer)
+    assert "Poczta służbowa w telefonie" in text and "Outlook" in text
+    assert "Pozdrawiam, Ann" in text and "#kb" not in text
+
+
+def test_kb_of_an_internal_article_sends_nothing_and_tells_the_agent(
+        make_settings, sqlite_url, start_daemon) -> None:
+    daemon, notification, before = ticket_with_an_agent(make_settings, sqlite_url,
+                                                        start_daemon, customer_mail())
+    agent_answers(daemon, notification, "#kb unlock-account-internal\n")
+    [error] = wait_for(lambda: [m for m in mails_to(daemon, "agent.en@example.com")
+                                if "is internal" in text_of(m)])
+    assert "unlock-account-internal" in text_of(error)
+    assert len(mails_to(daemon, CUSTOMER)) == before
+
+
+def test_an_article_added_while_the_desk_runs_is_suggested(make_settings, sqlite_url,
+                                                          start_daemon) -> None:
+    settings = make_settings(sqlite_url, rules_reload_interval=0)
+    daemon = start_daemon(settings)
+    (Path(settings.path(settings.paths.kb)) / "en" / "canteen.md").write_text(
+        "---\nid: canteen\ntitle: Canteen menu\nlanguage: en\n---\n"
+        "The menu of the week is on the intranet.\n")
+    (Path(settings.path(settings.paths.kb)) / "en" / "broken.md").write_text("---\nid: x\n")
+    send_mail(daemon, customer_mail(subject="Lunch menu",
+                                    body="What is on the canteen menu tomorrow?\n"))
+    wait_for(processed(1))
+    assert "1. Canteen menu" in acknowledgment(daemon)
+
+
+AUTO_ANSWER = """rules:
+  - name: answer-vpn-questions
+    on: ticket.created
+    if:
+      kb_match: {min_score: 40, article: vpn-access}
+    then:
+      - answer_with_article: {status: waiting_for_customer}
+"""
+
+
+def test_a_rule_answers_one_known_question_with_its_article(make_settings, sqlite_url,
+                                                           start_daemon) -> None:
+    settings = make_settings(sqlite_url)
+    extra = Path(settings.path(settings.paths.rules)) / "automation.d"
+    extra.mkdir(exist_ok=True)
+    (extra / "kb.yaml").write_text(AUTO_ANSWER)
+    daemon = start_daemon(settings)
+    send_mail(daemon, customer_mail(subject="VPN", body="Wie verbinde ich mich von zu Hause "
+                                                        "mit dem VPN? Fernzugriff geht nicht.\n"))
+    wait_for(processed(1))
+    answers = wait_for(lambda: [m for m in mails_to(daemon, CUSTOMER)
+                                if "GlobalConnect" in text_of(m) and "vpn.example.com"
+                                in text_of(m) and "VPN-Verbindung von zu Hause" in text_of(m)])
+    assert answers
+    ticket = Ticket.get()
+    assert ticket.status == "waiting_for_customer"
+    assert [m.author_email for m in ticket.messages if m.direction == "out"] == [
+        "rule:answer-vpn-questions"]
+    # a printer question does not match the rule
+    send_mail(daemon, customer_mail(subject="Drucker", body="Der Drucker druckt nicht.\n",
+                                    message_id="<printer@customer.example>"))
+    wait_for(processed(2))
+    assert Ticket.get_by_id(ticket.id + 1).status == "new"
