@@ -67,7 +67,8 @@ def test_merge_moves_the_thread_and_later_mail_to_either_ticket_lands_in_the_tar
     assert Event.get(Event.kind == "ticket.merged", Event.ticket == 2).actor \
         == "agent.en@example.com"
 
-    # the customer answers the merged ticket's acknowledgment: the mail joins the target
+    # the customer answers the merged ticket's acknowledgment (the only mail about #2:
+    # no "your ticket is closed" for a pointer), and the mail joins the target
     [ack] = [m for m in mails_to(desk, "zoe@customer.example") if "[#2]" in m["Subject"]]
     send_mail(desk, customer_mail(subject=f"Re: {ack['Subject']}", body="Any news?\n",
                                   message_id="<news@customer.example>",

@@ -104,16 +104,16 @@ def _link(ticket: Ticket, params: Mapping[str, Any], by: ChangedBy) -> None:
                          work=by.work)
 
 
-def _merge(ticket: Ticket, params: Mapping[str, Any], by: ChangedBy) -> Change | None:
+def _merge(ticket: Ticket, params: Mapping[str, Any], by: ChangedBy) -> None:
     """The thread moves into ticket `into` (followed to where it was merged itself); this
-    ticket is closed as a pointer."""
-    old = ticket.status
+    ticket is closed as a pointer. Its status change is recorded but is no change the
+    rules hear of: the conversation goes on in `into`, so its customer must not be told
+    that their ticket was closed (the outcome rule), nor linked tickets closed with it."""
     into = ticket_lookups.ticket(ticket_lookups.merged_target(params["into"]))
     if into.id == ticket.id:  # the other ticket was merged into this one: nothing to move
-        return None
+        return
     service.merge_tickets(ticket, into, closed_status=params["status"], actor=by.actor,
                           now=by.now, rule=by.rule, work=by.work)
-    return Change("status.changed", old, ticket.status) if old != ticket.status else None
 
 
 def _change(ticket: Ticket, event: str, by: ChangedBy, **fields: Any) -> bool:
