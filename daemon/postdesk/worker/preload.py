@@ -25,6 +25,7 @@ from __future__ import annotations
 import gc
 import os
 
+from postdesk import memory_release
 from postdesk.tickets.locale_guess import detect_language
 from postdesk.worker.pool import LANGUAGES_VARIABLE  # and with it every module a worker needs
 
@@ -40,4 +41,5 @@ def warm_language_model(languages: list[str]) -> None:
 _languages = [x for x in os.environ.get(LANGUAGES_VARIABLE, "").split(",") if x]
 if len(_languages) >= 2:
     warm_language_model(_languages)
+memory_release.map_large_blocks()  # inherited by every worker
 gc.freeze()
