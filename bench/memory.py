@@ -60,9 +60,13 @@ def send_at_once(port: int, mails: list[bytes], refused: list[str]) -> None:
 
 
 def _pending(database: Path) -> int:
+    """Mails stored but not yet processed, and acknowledgments queued but not yet sent:
+    an acknowledgment goes out after its mail is done, so counting the outgoing folder
+    as soon as no mail waits found only some of them (3 to 7 of 10)."""
     with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30) as connection:
         return int(connection.execute(
-            "SELECT count(*) FROM inbound WHERE state = 'pending'").fetchone()[0])
+            "SELECT (SELECT count(*) FROM inbound WHERE state = 'pending')"
+            " + (SELECT count(*) FROM outbox WHERE state IN ('pending', 'sending'))").fetchone()[0])
 
 
 def by_process(pid: int) -> str:
@@ -102,7 +106,7 @@ def measure(config: Path, outgoing: Path, processes: int, mails: list[bytes],
         sender = threading.Thread(target=send_at_once, args=(port, mails, refused))
         sender.start()
         database = config.parent / "var" / "postdesk.db"
-        # until the sender is done and no stored mail waits to be processed
+        # until the sender is done and no stored mail or acknowledgment waits
         while sender.is_alive() or _pending(database):
             peak = max(peak, pss_mib(daemon.pid))
             time.sleep(0.2)

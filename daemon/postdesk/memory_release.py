@@ -39,6 +39,28 @@ def _malloc_trim() -> Callable[[int], int] | None:
 
 _trim = _malloc_trim()
 
+#: Blocks of this many bytes and more get pages of their own (an mmap), given back to
+#: the system as soon as they are freed.
+MAP_FROM = 128 * 1024
+_M_MMAP_THRESHOLD = -3  # mallopt's parameter number (malloc.h)
+
+
+def map_large_blocks() -> bool:
+    """Keep glibc's mmap threshold at `MAP_FROM` (False where this is not glibc).
+
+    glibc raises the threshold each time a mapped block is freed, up to 32 MB: after
+    one large mail, every later block up to that size (the next mails, the 256 KiB
+    reads of the SMTP transport) came from the heap, where the small objects allocated
+    between them pinned it: after ten 25 MB mails the daemon's heap had 80 MB free that
+    `malloc_trim` could not give back. A fixed threshold also stops the raising. Called
+    once in the daemon and in the worker processes' fork server (inherited by forks)."""
+    name = ctypes.util.find_library("c")
+    try:
+        mallopt = ctypes.CDLL(name).mallopt if name else None
+    except (OSError, AttributeError):
+        return False
+    return bool(mallopt and mallopt(_M_MMAP_THRESHOLD, MAP_FROM))
+
 
 def give_back(*, collect: bool = True) -> None:
     """Return the allocator's free pages to the system (after collecting garbage, unless

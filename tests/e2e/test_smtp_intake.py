@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import smtplib
 import socket
+import time
 from collections.abc import Callable
 
 import pytest
@@ -280,3 +281,50 @@ def test_an_idle_connection_is_told_why_it_is_closed(make_settings, sqlite_url, 
         said = reader.readline()  # nothing sent: the server speaks last, then closes
         assert said.startswith(b"421 4.4.2 "), said
         assert reader.readline() == b""
+
+
+def _open_data(address: tuple[str, int]) -> tuple[socket.socket, object]:
+    """A raw SMTP session up to the 354 of DATA: (socket, its reader)."""
+    raw = socket.create_connection(address, timeout=30)
+    reader = raw.makefile("rb")
+    assert reader.readline().startswith(b"220 ")
+    raw.sendall(b"EHLO client.example\r\n")
+    while reader.readline()[3:4] != b" ":
+        pass
+    for command in (b"MAIL FROM:<zoe@customer.example>\r\n",
+                    b"RCPT TO:<support@example.com>\r\n", b"DATA\r\n"):
+        raw.sendall(command)
+        assert reader.readline()[:1] in (b"2", b"3")
+    return raw, reader
+
+
+def test_a_mail_still_arriving_after_the_timeout_is_accepted(
+        make_settings, sqlite_url, start_daemon):
+    """A large mail from a slow sender is not cut off while its bytes keep coming: the
+    timeout counts silence (ten 25 MB mails at once on a busy desk lost several)."""
+    daemon = start_daemon(make_settings(sqlite_url, smtp_timeout=1))
+    head = (b"From: Zoe <zoe@customer.example>\r\nTo: support@example.com\r\n"
+            b"Subject: Slow logs\r\nMessage-ID: <slow@customer.example>\r\n\r\n")
+    raw, reader = _open_data(daemon.address)
+    with raw:
+        raw.sendall(head)
+        for _ in range(16):  # 3.2 s of data, a chunk every 0.2 s
+            raw.sendall(b"log line of the printer\r\n" * 2000)
+            time.sleep(0.2)
+        raw.sendall(b".\r\n")
+        answer = reader.readline()
+    assert answer.startswith(b"250 "), answer
+    [ack] = wait_for(lambda: read_outgoing(daemon.outgoing), timeout=60)
+    assert ack["Subject"].endswith("Slow logs")
+
+
+def test_a_sender_silent_in_the_middle_of_data_is_still_cut_off(
+        make_settings, sqlite_url, start_daemon):
+    daemon = start_daemon(make_settings(sqlite_url, smtp_timeout=1))
+    raw, reader = _open_data(daemon.address)
+    with raw:
+        raw.sendall(b"Subject: half a mail\r\n\r\nsome text\r\n")
+        said = reader.readline()  # then nothing more
+        assert said.startswith(b"421 4.4.2 "), said
+        assert reader.readline() == b""
+    assert Inbound.select().count() == 0

@@ -19,7 +19,7 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
-from postdesk import logs
+from postdesk import logs, memory_release
 from postdesk.channels.email.imap.intake import start_supervisors
 from postdesk.channels.email.smtp import start_listener
 from postdesk.config import runtime
@@ -278,6 +278,7 @@ class Daemon:
 async def serve(settings: Settings, options: ServeOptions | None = None) -> None:
     """Run until SIGTERM or SIGINT; tell systemd (Type=notify) when ready and stopping."""
     options = options or ServeOptions()
+    memory_release.map_large_blocks()  # large mails' memory goes back when freed
     if not options.sockets:
         options.sockets = sdlisten.take_sockets()
     daemon = Daemon(settings, options)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import peewee
 
+from postdesk import memory_release
 from postdesk.errors import TemporaryFailure
 from postdesk.store import fastsql
 from postdesk.store.db import database, durable_atomic, utcnow
@@ -119,6 +120,11 @@ class InboundWriter:
             _close_quietly()  # the next batch connects afresh
             return
         _settle([(future, inbound_id) for (_, future), inbound_id in zip(batch, ids, strict=True)])
+        if sum(len(arrival.raw) for arrival, _ in batch) >= memory_release.GIVE_BACK_AFTER:
+            # SQLite kept a copy of the last mail's bytes (bound to the cached INSERT
+            # statement) and the pages it wrote (its page cache, 16 MB): after large mail,
+            # 40 MB and more that nobody reads again. The next batch connects afresh.
+            _close_quietly()
         for inbound_id in ids:
             try:
                 self._on_stored(inbound_id)

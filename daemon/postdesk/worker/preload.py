@@ -28,6 +28,7 @@ import gc
 import os
 from pathlib import Path
 
+from postdesk import memory_release
 from postdesk.knowledge.library import read_folder
 from postdesk.tickets.locale_guess import detect_language
 from postdesk.worker.pool import KB_VARIABLE, LANGUAGES_VARIABLE  # and every module it needs
@@ -50,4 +51,5 @@ if os.environ.get(KB_VARIABLE):
     # whatever is wrong, each worker loads the folder itself and reports it
     with contextlib.suppress(Exception):
         read_folder(Path(os.environ[KB_VARIABLE]))
+memory_release.map_large_blocks()  # inherited by every worker
 gc.freeze()

@@ -8,7 +8,9 @@ Operator notes:
   More than ``[smtp] max_recipients`` recipients get ``452 4.5.3``.
 * ``SIZE`` is advertised and enforced (``552``) from ``[smtp] max_message_size``;
   idle connections are closed after ``[smtp] timeout`` seconds with
-  ``421 4.4.2`` (``idle_timeout.py``).
+  ``421 4.4.2`` (``idle_timeout.py``); while a mail's data arrives, the timeout
+  counts from its last byte, and a session cut off then keeps nothing of it
+  (``cut_data.py``).
 * A mail is answered ``250`` only after its raw bytes and envelope are
   committed to the database. If the database cannot be reached the answer is
   ``451 4.3.0`` and the sending MTA retries later. Nothing else happens here:
@@ -37,6 +39,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from postdesk import memory_release
 from postdesk.channels.email.bare_lf import BARE_LF_REPLY, BareLfReply, refuse_bare_lf
+from postdesk.channels.email.cut_data import ReleaseCutData
 from postdesk.channels.email.envelope_address import QuickEnvelopeAddress
 from postdesk.channels.email.idle_timeout import IdleTimeoutReply
 from postdesk.channels.email.long_lines import LongDataLines
@@ -135,16 +138,16 @@ def try_again(exc: TemporaryFailure) -> str:
 _REPLY_UNSAFE = re.compile(r"[^\x20-\x7e]")
 
 
-class DeskSMTP(QuickEnvelopeAddress, IdleTimeoutReply, LongDataLines, BareLfReply,
-               RefusalLog, SMTP):
-    """aiosmtpd's SMTP, with long data lines, a clear reply to bare LF line ends and
-    refusals logged."""
+class DeskSMTP(QuickEnvelopeAddress, ReleaseCutData, IdleTimeoutReply, LongDataLines,
+               BareLfReply, RefusalLog, SMTP):
+    """aiosmtpd's SMTP, with long data lines, a clear reply to bare LF line ends,
+    refusals logged, and a mail's data timed out by silence only."""
 
 
-class DeskLMTP(QuickEnvelopeAddress, IdleTimeoutReply, LongDataLines, BareLfReply,
-               RefusalLog, LMTP):
-    """aiosmtpd's LMTP, with long data lines, a clear reply to bare LF line ends and
-    refusals logged."""
+class DeskLMTP(QuickEnvelopeAddress, ReleaseCutData, IdleTimeoutReply, LongDataLines,
+               BareLfReply, RefusalLog, LMTP):
+    """aiosmtpd's LMTP, with long data lines, a clear reply to bare LF line ends,
+    refusals logged, and a mail's data timed out by silence only."""
 
     listener_name = "lmtp"
 
