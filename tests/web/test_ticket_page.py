@@ -1,0 +1,144 @@
+"""The customer's ticket page, served by a real `postdesk serve` (SQLite, SMTP in).
+
+Mail in -> the acknowledgment links to the page -> the link is traded for a
+cookie and leaves the URL -> the page shows the public thread, never the
+internal note -> a reply posted with the CSRF token joins the ticket as the
+customer's message. Forged, revoked and expired links, and a POST without the
+CSRF token, are refused with a page, not a stack trace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+
+pytest.importorskip("aiohttp")
+import aiohttp  # noqa: E402
+
+from mailbuild import processed, wait_for  # noqa: E402
+from web.page_client import first_acknowledgment, page_link, postdesk  # noqa: E402
+
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+@pytest.fixture
+def desk(make_settings, sqlite_url, start_daemon):
+    return start_daemon(make_settings(sqlite_url))
+
+
+def browse(test: Callable[[aiohttp.ClientSession], Awaitable[Any]]) -> Any:
+    async def run() -> Any:
+        jar = aiohttp.CookieJar(unsafe=True)  # 127.0.0.1 is an IP address
+        async with aiohttp.ClientSession(cookie_jar=jar) as client:
+            return await test(client)
+
+    return asyncio.run(run())
+
+
+def ticket_messages(desk) -> list[tuple[str, str, str]]:
+    from postdesk.store.db import database
+    from postdesk.store.models import Message
+
+    with database.connection_context():
+        return [(m.direction, m.visibility, m.text) for m in
+                Message.select().where(Message.ticket == 1).order_by(Message.id)]
+
+
+def test_link_from_mail_opens_the_public_thread_and_a_reply_joins_the_ticket(desk):
+    link = page_link(first_acknowledgment(desk))
+    assert link.startswith(f"http://{desk.settings.web.listen}/t/")
+    noted = postdesk(desk.settings, "ticket", "note", "1", "Customer is on the VIP list")
+    assert noted.returncode == 0, noted.stderr
+
+    async def visit(client: aiohttp.ClientSession) -> dict[str, Any]:
+        async with client.get(link, allow_redirects=False) as arrival:
+            cookie = arrival.headers.getall("Set-Cookie")[0]
+            location = arrival.headers["Location"]
+            status = arrival.status
+        async with client.get(f"http://{desk.settings.web.listen}{location}") as page:
+            html = await page.text()
+            headers = page.headers
+        posted = await client.post(f"http://{desk.settings.web.listen}{location}/reply",
+                                   data={"csrf": CSRF.search(html).group(1),
+                                         "text": "It is still smoking, please hurry."})
+        return {"status": status, "location": location, "cookie": cookie, "html": html,
+                "headers": headers, "after": await posted.text(), "url": str(posted.url)}
+
+    seen = browse(visit)
+    assert seen["status"] == 303
+    assert seen["location"] == "/ticket/1"  # the token left the URL
+    cookie = seen["cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie and "path=/ticket/1" in cookie
+    assert "secure" not in cookie  # plain http on loopback
+    assert "Printer on fire" in seen["html"]
+    assert "my printer is on fire." in seen["html"]
+    assert "VIP" not in seen["html"]  # the internal note stays inside
+    assert "Received" in seen["html"]  # the customer-facing status, not "new"
+    assert seen["headers"]["Cache-Control"] == "no-store"
+    assert seen["headers"]["Referrer-Policy"] == "no-referrer"
+    assert "script-src" not in seen["headers"]["Content-Security-Policy"]
+    assert "default-src 'none'" in seen["headers"]["Content-Security-Policy"]
+    assert seen["url"].endswith("/ticket/1?done=sent")
+    assert "Your reply was sent" in seen["after"]
+    wait_for(processed(2))
+    assert ("in", "public", "It is still smoking, please hurry.") in [
+        (d, v, t.strip()) for d, v, t in ticket_messages(desk)]
+
+
+def test_forged_expired_and_revoked_links_and_a_post_without_csrf_are_refused(desk):
+    link = page_link(first_acknowledgment(desk))
+    base = f"http://{desk.settings.web.listen}"
+    head, _, signature = link.rpartition(".")
+    ticket, customer, version, expires = head.rpartition("/t/")[2].split(".")
+    other_ticket = link.replace(f"/t/{ticket}.", "/t/2.", 1)
+    stretched = link.replace(f".{expires}.", f".{int(expires) + 1}.", 1)
+
+    async def attempts(client: aiohttp.ClientSession) -> dict[str, Any]:
+        seen: dict[str, Any] = {}
+        for name, url in (("bad_signature", f"{head}.{'A' * len(signature)}"),
+                          ("other_ticket", other_ticket), ("stretched", stretched),
+                          ("garbage", f"{base}/t/%3Cscript%3E")):
+            async with client.get(url, allow_redirects=False) as answer:
+                seen[name] = (answer.status, await answer.text(),
+                              answer.headers.getall("Set-Cookie", []))
+        async with client.get(f"{base}/ticket/1", allow_redirects=False) as answer:
+            seen["no_session"] = answer.status
+        async with client.get(link, allow_redirects=False):
+            pass  # a real session now
+        async with client.post(f"{base}/ticket/1/reply",
+                               data={"text": "cross-site post"}) as answer:
+            seen["no_csrf"] = (answer.status, await answer.text())
+        async with client.post(f"{base}/ticket/1/solved", data={"csrf": "x" * 32}) as answer:
+            seen["wrong_csrf"] = answer.status
+        async with client.get(f"{base}/ticket/1/solved", allow_redirects=False) as answer:
+            seen["get_solved"] = answer.status
+        return seen
+
+    seen = browse(attempts)
+    for name in ("bad_signature", "other_ticket", "stretched", "garbage"):
+        status, html, cookies = seen[name]
+        assert status == 403, name
+        assert "This link does not work" in html and "Traceback" not in html
+        assert cookies == [], name
+    assert seen["no_session"] == 403
+    assert seen["no_csrf"][0] == 403
+    assert seen["wrong_csrf"] == 403
+    assert seen["get_solved"] == 405  # no side effects on GET
+    wait_for(processed(1))
+    assert [d for d, _, _ in ticket_messages(desk)].count("in") == 1  # nothing was posted
+    assert all("cross-site" not in t for _, _, t in ticket_messages(desk))
+
+    revoked = postdesk(desk.settings, "ticket", "revoke-links", "1")
+    assert revoked.returncode == 0, revoked.stderr
+
+    async def replay(client: aiohttp.ClientSession) -> tuple[int, str]:
+        async with client.get(link, allow_redirects=False) as answer:
+            return answer.status, await answer.text()
+
+    status, html = browse(replay)
+    assert status == 410
+    assert "This link is no longer valid" in html
