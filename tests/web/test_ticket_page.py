@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 
 pytest.importorskip("aiohttp")
-import aiohttp  # noqa: E402
+import aiohttp
 
-from mailbuild import processed, wait_for  # noqa: E402
-from web.page_client import first_acknowledgment, page_link, postdesk  # noqa: E402
+from mailbuild import processed, wait_for
+from web.page_client import first_acknowledgment, page_link, postdesk
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
@@ -93,7 +93,7 @@ def test_forged_expired_and_revoked_links_and_a_post_without_csrf_are_refused(de
     link = page_link(first_acknowledgment(desk))
     base = f"http://{desk.settings.web.listen}"
     head, _, signature = link.rpartition(".")
-    ticket, customer, version, expires = head.rpartition("/t/")[2].split(".")
+    ticket, _customer, _version, expires = head.rpartition("/t/")[2].split(".")
     other_ticket = link.replace(f"/t/{ticket}.", "/t/2.", 1)
     stretched = link.replace(f".{expires}.", f".{int(expires) + 1}.", 1)
 

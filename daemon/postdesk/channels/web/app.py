@@ -115,8 +115,9 @@ async def open_link(request: web.Request) -> web.StreamResponse:
     except TokenRefused as exc:
         return refusal(request, exc.reason)
     response = see_other(session.ticket_path(link.ticket_id))
-    response.set_cookie(session.COOKIE, session.session_value(desk.secret, link, time.time()),
-                        **session.cookie_attributes(link.ticket_id, desk.secure))
+    session.set_session_cookie(response, link.ticket_id,
+                               session.session_value(desk.secret, link, time.time()),
+                               desk.secure)
     return response
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from aiohttp.web import StreamResponse
+
 from postdesk.mail.page_token import PageToken, make_token
 
 COOKIE = "postdesk_ticket"
@@ -25,8 +27,9 @@ def session_value(secret: str, link: PageToken, now: float) -> str:
     return make_token(secret, replace(link, expires=expires), purpose="session")
 
 
-def cookie_attributes(ticket_id: int, secure: bool) -> dict[str, object]:
+def set_session_cookie(response: StreamResponse, ticket_id: int, value: str,
+                       secure: bool) -> None:
     """HttpOnly, SameSite=Lax (Strict would drop it on arrival from a webmail's link),
     Secure behind https, and only sent to this ticket's pages."""
-    return {"path": ticket_path(ticket_id), "httponly": True, "samesite": "Lax",
-            "secure": secure, "max_age": SESSION_S}
+    response.set_cookie(COOKIE, value, path=ticket_path(ticket_id), httponly=True,
+                        samesite="Lax", secure=secure, max_age=SESSION_S)
