@@ -92,7 +92,10 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         exc.headers.update(HEADERS)
         raise
     except Exception:
-        log.exception("ticket page: %s %s failed", request.method, request.path)
+        # the route, not the path: a link's path is a credential
+        log.exception("ticket page: %s %s failed", request.method,
+                      request.match_info.route.resource.canonical
+                      if request.match_info.route.resource else "?")
         response = web.Response(text="Something went wrong; please try again later.",
                                 status=500)
     response.headers.update(HEADERS)
