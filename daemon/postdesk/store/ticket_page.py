@@ -23,6 +23,7 @@ class PageTicket:
     customer_email: str
     customer_name: str
     customer_language: str | None
+    customer_timezone: str | None
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,8 @@ def page_ticket(ticket_id: int) -> PageTicket | None:
     return PageTicket(id=row.id, subject=row.subject, status=row.status,
                       link_version=row.link_version, customer_id=customer.id,
                       customer_email=customer.email, customer_name=customer.name or "",
-                      customer_language=customer.language)
+                      customer_language=customer.language,
+                      customer_timezone=customer.timezone)
 
 
 def link_version(ticket_id: int) -> int | None:

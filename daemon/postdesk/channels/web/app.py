@@ -170,7 +170,8 @@ async def show_page(request: web.Request, token: PageToken) -> web.StreamRespons
     context = {**view.context, "csrf": csrf_token(desk.secret, request.cookies[session.COOKIE]),
                "notice": request.query.get("done", ""),
                "path": session.ticket_path(token.ticket_id)}
-    html, tag = desk.runtime.renderer.render_page("ticket", context, language=view.language)
+    html, tag = desk.runtime.renderer.render_page("ticket", context, language=view.language,
+                                                  timezone=view.timezone)
     return web.Response(text=html, content_type="text/html",
                         headers={"Content-Language": tag})
 
@@ -231,6 +232,11 @@ async def stylesheet(request: web.Request) -> web.StreamResponse:
                         content_type="text/css")
 
 
+async def no_icon(request: web.Request) -> web.StreamResponse:
+    """Browsers ask for /favicon.ico on every page: nothing, without an error."""
+    return web.Response(status=204)
+
+
 async def not_built(request: web.Request) -> web.StreamResponse:
     """/csat/: the satisfaction survey's confirmation pages will live here."""
     return refusal(request, "missing")
@@ -246,6 +252,7 @@ def make_app(desk: WebDesk) -> web.Application:
     app.router.add_post(rf"/ticket/{{ticket:\d{{1,12}}}}/{REOPEN}", _button(REOPEN))
     app.router.add_get(r"/ticket/{ticket:\d{1,12}}/files/{file:\d{1,12}}", download)
     app.router.add_get("/static/page.css", stylesheet)
+    app.router.add_get("/favicon.ico", no_icon)
     app.router.add_route("*", "/csat/{rest:.*}", not_built)
     return app
 

@@ -24,6 +24,7 @@ def in_connection(function: Callable[..., T], *args: Any) -> T:
 class PageView:
     context: dict[str, Any]
     language: str | None
+    timezone: str | None
 
 
 def check_current(token: PageToken) -> None:
@@ -51,7 +52,8 @@ def page_view(token: PageToken, runtime: Runtime) -> PageView:
         # the survey link of the satisfaction issue goes here
         "survey_url": "",
     }
-    return PageView(context=context, language=ticket.customer_language)
+    return PageView(context=context, language=ticket.customer_language,
+                    timezone=ticket.customer_timezone or runtime.settings.desk.timezone)
 
 
 def reply_facts(token: PageToken) -> tuple[tuple[str, str], str]:
