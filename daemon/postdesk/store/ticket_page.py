@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from postdesk.store.models import Attachment, Blob, Customer, Message, Ticket
+from postdesk.store.db import database
+from postdesk.store.models import Attachment, Blob, Customer, Message
 
 
 @dataclass(frozen=True)
@@ -43,42 +44,51 @@ class PageMessage:
 
 
 def page_ticket(ticket_id: int) -> PageTicket | None:
-    """The ticket with its requester, or None."""
-    row = (Ticket.select(Ticket, Customer).join(Customer).where(Ticket.id == ticket_id)
-           .first())
+    """The ticket with its requester, or None (one statement: the page reads it per view)."""
+    param = database.obj.param
+    row = database.execute_sql(
+        'SELECT "t"."id", "t"."subject", "t"."status", "t"."link_version", "c"."id", '
+        '"c"."email", "c"."name", "c"."language", "c"."timezone" FROM "ticket" AS "t" '
+        f'JOIN "customer" AS "c" ON "c"."id" = "t"."requester_id" WHERE "t"."id" = {param}',
+        [ticket_id]).fetchone()
     if row is None:
         return None
-    customer = row.requester
-    return PageTicket(id=row.id, subject=row.subject, status=row.status,
-                      link_version=row.link_version, customer_id=customer.id,
-                      customer_email=customer.email, customer_name=customer.name or "",
-                      customer_language=customer.language,
-                      customer_timezone=customer.timezone)
+    return PageTicket(id=int(row[0]), subject=str(row[1]), status=str(row[2]),
+                      link_version=int(row[3]), customer_id=int(row[4]),
+                      customer_email=str(row[5]), customer_name=str(row[6] or ""),
+                      customer_language=row[7], customer_timezone=row[8])
 
 
 def link_version(ticket_id: int) -> int | None:
     """The ticket's current link version, None without such a ticket."""
-    row = Ticket.select(Ticket.link_version).where(Ticket.id == ticket_id).first()
-    return None if row is None else int(row.link_version)
+    param = database.obj.param
+    row = database.execute_sql(f'SELECT "link_version" FROM "ticket" WHERE "id" = {param}',
+                               [ticket_id]).fetchone()
+    return None if row is None else int(row[0])
 
 
 def public_thread(ticket_id: int, limit: int = 200) -> list[PageMessage]:
-    """The ticket's public messages, oldest first, each with its files (not inline images)."""
-    messages = list(Message.select().where((Message.ticket == ticket_id)
-                                           & (Message.visibility == "public"))
-                    .order_by(Message.created_at.desc(), Message.id.desc()).limit(limit))
-    files: dict[int, list[PageFile]] = {m.id: [] for m in messages}
-    if messages:
-        for attachment in (Attachment.select(Attachment.id, Attachment.message,
-                                             Attachment.filename, Attachment.size)
-                           .where(Attachment.message.in_(list(files)) & ~Attachment.inline)
-                           .order_by(Attachment.id)):
-            files[attachment.message_id].append(
-                PageFile(attachment.id, attachment.filename, attachment.size))
-    return [PageMessage(from_desk=m.direction == "out",
-                        author=m.author_name or m.author_email, created_at=m.created_at,
-                        text=m.text or m.body or "", files=tuple(files[m.id]))
-            for m in reversed(messages)]
+    """The ticket's newest `limit` public messages, oldest first, each with its files (not
+    inline images): two statements."""
+    param = database.obj.param
+    rows = database.execute_sql(
+        'SELECT "id", "direction", "author_name", "author_email", "created_at", "text", '
+        f'"body" FROM "message" WHERE "ticket_id" = {param} AND "visibility" = \'public\' '
+        f'ORDER BY "created_at" DESC, "id" DESC LIMIT {param}', [ticket_id, limit]).fetchall()
+    files: dict[int, list[PageFile]] = {int(row[0]): [] for row in rows}
+    if rows:
+        marks = ", ".join([param] * len(files))
+        for attachment_id, message_id, filename, size in database.execute_sql(
+                'SELECT "id", "message_id", "filename", "size" FROM "attachment" '
+                f'WHERE "message_id" IN ({marks}) AND NOT "inline" ORDER BY "id"',
+                list(files)):
+            files[int(message_id)].append(PageFile(int(attachment_id), str(filename),
+                                                   int(size)))
+    created = Message.created_at.python_value
+    return [PageMessage(from_desk=direction == "out", author=str(name or email),
+                        created_at=created(at), text=str(text or body or ""),
+                        files=tuple(files[int(message_id)]))
+            for message_id, direction, name, email, at, text, body in reversed(rows)]
 
 
 def public_file(ticket_id: int, attachment_id: int) -> tuple[str, str, bytes] | None:

@@ -26,6 +26,7 @@ from postdesk.channels.web.ticket_actions import REOPEN, SOLVED, apply_button
 from postdesk.config.runtime import Runtime
 from postdesk.mail.page_token import PageToken, TokenRefused, csrf_token, read_token
 from postdesk.store.inbound import Arrival
+from postdesk.store.read_pool import ReadPool
 
 log = logging.getLogger("postdesk.web")
 
@@ -47,6 +48,7 @@ class WebDesk:
         web_settings = self.runtime.settings.web
         self.per_ip = RateLimit(web_settings.rate_per_ip)
         self.per_token = RateLimit(web_settings.rate_per_token)
+        self.reads = ReadPool(name="postdesk-web")
 
     @property
     def secret(self) -> str:
@@ -102,8 +104,8 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     return response
 
 
-async def _db(function: Callable[..., Any], *args: Any) -> Any:
-    return await asyncio.to_thread(page_data.in_connection, function, *args)
+async def _db(request: web.Request, function: Callable[..., Any], *args: Any) -> Any:
+    return await request.app[DESK].reads.run(function, *args)
 
 
 async def open_link(request: web.Request) -> web.StreamResponse:
@@ -114,7 +116,7 @@ async def open_link(request: web.Request) -> web.StreamResponse:
         return refusal(request, "busy")
     try:
         link = read_token(desk.secret, text, now=time.time())
-        await _db(page_data.check_current, link)
+        await _db(request, page_data.check_current, link)
     except TokenRefused as exc:
         return refusal(request, exc.reason)
     response = see_other(session.ticket_path(link.ticket_id))
@@ -124,8 +126,9 @@ async def open_link(request: web.Request) -> web.StreamResponse:
     return response
 
 
-async def _session(request: web.Request) -> PageToken:
-    """The request's session for the ticket of its path; TokenRefused otherwise."""
+async def _session(request: web.Request, *, checked_later: bool = False) -> PageToken:
+    """The request's session for the ticket of its path; TokenRefused otherwise.
+    `checked_later`: the handler's own read checks the link version (one trip, not two)."""
     desk = request.app[DESK]
     ticket_id = int(request.match_info["ticket"])
     value = request.cookies.get(session.COOKIE, "")
@@ -136,18 +139,21 @@ async def _session(request: web.Request) -> PageToken:
         raise TokenRefused("session")
     if not desk.per_token.allow(str(ticket_id)):
         raise TokenRefused("busy")
-    await _db(page_data.check_current, token)
+    if not checked_later:
+        await _db(request, page_data.check_current, token)
     return token
 
 
-def _sessioned(handler: Callable[[web.Request, PageToken], Awaitable[web.StreamResponse]]
-               ) -> Handler:
+PageHandler = Callable[[web.Request, PageToken], Awaitable[web.StreamResponse]]
+
+
+def _sessioned(handler: PageHandler, *, checked_later: bool = False) -> Handler:
     async def wrapped(request: web.Request) -> web.StreamResponse:
         try:
-            token = await _session(request)
+            token = await _session(request, checked_later=checked_later)
+            return await handler(request, token)
         except TokenRefused as exc:
             return refusal(request, exc.reason)
-        return await handler(request, token)
 
     return wrapped
 
@@ -162,11 +168,10 @@ async def _form(request: web.Request, token: PageToken) -> dict[str, str] | None
     return {key: value for key, value in form.items() if isinstance(value, str)}
 
 
-@_sessioned
 async def show_page(request: web.Request, token: PageToken) -> web.StreamResponse:
-    """GET /ticket/{id}: the page (reads only)."""
+    """GET /ticket/{id}: the page (reads only; `page_view` checks the link version)."""
     desk = request.app[DESK]
-    view = await _db(page_data.page_view, token, desk.runtime)
+    view = await _db(request, page_data.page_view, token, desk.runtime)
     context = {**view.context, "csrf": csrf_token(desk.secret, request.cookies[session.COOKIE]),
                "notice": request.query.get("done", ""),
                "path": session.ticket_path(token.ticket_id)}
@@ -187,7 +192,7 @@ async def post_reply(request: web.Request, token: PageToken) -> web.StreamRespon
     path = session.ticket_path(token.ticket_id)
     if not text or len(text) > desk.runtime.settings.web.max_reply_chars:
         return see_other(f"{path}?done=empty" if not text else f"{path}?done=long")
-    customer, subject = await _db(page_data.reply_facts, token)
+    customer, subject = await _db(request, page_data.reply_facts, token)
     settings = desk.runtime.settings
     raw, recipient = reply_mail(token, customer, subject, text,
                                 desk_address=settings.desk.addresses[0],
@@ -203,7 +208,7 @@ def _button(action: str) -> Handler:
         desk = request.app[DESK]
         if await _form(request, token) is None:
             return refusal(request, "csrf")
-        customer, _ = await _db(page_data.reply_facts, token)
+        customer, _ = await _db(request, page_data.reply_facts, token)
         problems, outbox_ids = await asyncio.to_thread(apply_button, token.ticket_id, action,
                                                        customer[0], desk.runtime)
         for outbox_id in outbox_ids:
@@ -217,7 +222,7 @@ def _button(action: str) -> Handler:
 @_sessioned
 async def download(request: web.Request, token: PageToken) -> web.StreamResponse:
     """GET /ticket/{id}/files/{file}: a file of a public message of this ticket only."""
-    found = await _db(page_data.file_of, token, int(request.match_info["file"]))
+    found = await _db(request, page_data.file_of, token, int(request.match_info["file"]))
     if found is None:
         return refusal(request, "missing")
     filename, _content_type, data = found
@@ -246,7 +251,7 @@ def make_app(desk: WebDesk) -> web.Application:
     app = web.Application(middlewares=[guard], client_max_size=1024 * 1024)
     app[DESK] = desk
     app.router.add_get("/t/{token}", open_link)
-    app.router.add_get(r"/ticket/{ticket:\d{1,12}}", show_page)
+    app.router.add_get(r"/ticket/{ticket:\d{1,12}}", _sessioned(show_page, checked_later=True))
     app.router.add_post(r"/ticket/{ticket:\d{1,12}}/reply", post_reply)
     app.router.add_post(rf"/ticket/{{ticket:\d{{1,12}}}}/{SOLVED}", _button(SOLVED))
     app.router.add_post(rf"/ticket/{{ticket:\d{{1,12}}}}/{REOPEN}", _button(REOPEN))
@@ -257,9 +262,15 @@ def make_app(desk: WebDesk) -> web.Application:
     return app
 
 
+async def _close_reads(app: web.Application) -> None:
+    await asyncio.to_thread(app[DESK].reads.close)
+
+
 async def start_server(desk: WebDesk, host: str, port: int) -> web.AppRunner:
     """Serve the page on host:port until the runner is cleaned up."""
-    runner = web.AppRunner(make_app(desk), access_log=None)
+    app = make_app(desk)
+    app.on_cleanup.append(_close_reads)
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     return runner

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import quote
 
 from postdesk.config.runtime import Runtime
 from postdesk.mail.page_token import PageToken, TokenRefused, check_version
 from postdesk.store import ticket_page
-from postdesk.store.db import database
-
-T = TypeVar("T")
-
-
-def in_connection(function: Callable[..., T], *args: Any) -> T:
-    with database.connection_context():
-        return function(*args)
 
 
 @dataclass(frozen=True)
@@ -36,9 +27,11 @@ def check_current(token: PageToken) -> None:
 
 
 def page_view(token: PageToken, runtime: Runtime) -> PageView:
+    """The page's facts, the session checked against the ticket's current link version."""
     ticket = ticket_page.page_ticket(token.ticket_id)
     if ticket is None:
         raise TokenRefused("revoked")
+    check_version(token, ticket.link_version)
     statuses = runtime.statuses
     thread = [{"from_desk": m.from_desk, "author": m.author,
                "created_at": m.created_at, "text": m.text,
