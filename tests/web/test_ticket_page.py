@@ -14,13 +14,11 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp  # the dev extra has it
 import pytest
 
-pytest.importorskip("aiohttp")
-import aiohttp
-
-from mailbuild import processed, wait_for
-from web.page_client import first_acknowledgment, page_link, postdesk
+from mailbuild import customer_mail, mails_to, processed, send_mail, wait_for
+from web.page_client import CUSTOMER, first_acknowledgment, page_link, postdesk
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
@@ -142,3 +140,62 @@ def test_forged_expired_and_revoked_links_and_a_post_without_csrf_are_refused(de
     status, html = browse(replay)
     assert status == 410
     assert "This link is no longer valid" in html
+
+
+def test_behind_https_links_use_base_url_and_the_cookie_is_secure(make_settings, sqlite_url,
+                                                                  start_daemon):
+    desk = start_daemon(make_settings(sqlite_url, web_base_url="https://help.example.com/"))
+    link = page_link(first_acknowledgment(desk))
+    assert link.startswith("https://help.example.com/t/")
+    token = link.rpartition("/t/")[2]
+
+    async def arrive(client: aiohttp.ClientSession) -> str:
+        async with client.get(f"http://{desk.settings.web.listen}/t/{token}",
+                              allow_redirects=False) as answer:
+            return answer.headers["Set-Cookie"]
+
+    assert "; Secure" in browse(arrive)
+
+
+def test_a_file_of_the_thread_downloads_and_nothing_else_does(desk):
+    mail = customer_mail(subject="Invoice wrong")
+    mail.add_attachment(b"%PDF-1.4 the invoice", maintype="application", subtype="pdf",
+                        filename="faktura żółta.pdf")
+    send_mail(desk, mail)
+    link = page_link(wait_for(lambda: mails_to(desk, CUSTOMER))[0])
+    base = f"http://{desk.settings.web.listen}"
+
+    async def fetch(client: aiohttp.ClientSession) -> dict[str, Any]:
+        async with client.get(link) as page:
+            html = await page.text()
+        href = re.search(r'href="(/ticket/1/files/\d+)"', html).group(1)
+        async with client.get(base + href) as answer:
+            file = (answer.status, await answer.read(), dict(answer.headers))
+        async with client.get(f"{base}/ticket/1/files/999") as answer:
+            missing = answer.status
+        return {"file": file, "missing": missing}
+
+    seen = browse(fetch)
+    status, body, headers = seen["file"]
+    assert status == 200 and body == b"%PDF-1.4 the invoice"
+    assert headers["Content-Type"] == "application/octet-stream"  # never rendered here
+    assert headers["Content-Disposition"].startswith("attachment;")
+    assert "UTF-8''faktura%20%C5%BC%C3%B3%C5%82ta.pdf" in headers["Content-Disposition"]
+    assert seen["missing"] == 404
+
+
+def test_too_many_requests_for_one_ticket_get_a_429_page(make_settings, sqlite_url,
+                                                         start_daemon):
+    desk = start_daemon(make_settings(sqlite_url, web_rate_per_token=3))
+    link = page_link(first_acknowledgment(desk))
+
+    async def hammer(client: aiohttp.ClientSession) -> list[int]:
+        statuses = []
+        async with client.get(link, allow_redirects=False) as answer:  # 1
+            statuses.append(answer.status)
+        for _ in range(3):  # 2, 3, then over
+            async with client.get(f"http://{desk.settings.web.listen}/ticket/1") as answer:
+                statuses.append(answer.status)
+        return statuses
+
+    assert browse(hammer) == [303, 200, 200, 429]
