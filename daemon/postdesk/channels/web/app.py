@@ -111,11 +111,11 @@ async def _db(request: web.Request, function: Callable[..., Any], *args: Any) ->
 async def open_link(request: web.Request) -> web.StreamResponse:
     """GET /t/{token}: trade the link for a session cookie; redirect without the token."""
     desk = request.app[DESK]
-    text = request.match_info["token"]
-    if not desk.per_token.allow(text.split(".")[0]):
-        return refusal(request, "busy")
     try:
-        link = read_token(desk.secret, text, now=time.time())
+        link = read_token(desk.secret, request.match_info["token"], now=time.time())
+        # counted once signed: forged links (counted per IP) cannot use up a ticket's quota
+        if not desk.per_token.allow(str(link.ticket_id)):
+            raise TokenRefused("busy")
         await _db(request, page_data.check_current, link)
     except TokenRefused as exc:
         return refusal(request, exc.reason)
