@@ -98,7 +98,10 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
         desk = tmp_path / "desk"
         if not (desk / "postdesk.toml").exists():
             init_desk(desk)
-        environ = {"POSTDESK_SMTP_LISTEN": f"127.0.0.1:{free_port()}"}
+        environ = {"POSTDESK_SMTP_LISTEN": f"127.0.0.1:{free_port()}",
+                   # the skeleton's ticket page port is fixed: tests running together
+                   # each take a free one
+                   "POSTDESK_WEB_LISTEN": f"127.0.0.1:{free_port()}"}
         if database_url:
             environ["POSTDESK_DATABASE_URL"] = database_url
         environ.update({f"POSTDESK_{k.upper()}": str(v) for k, v in overrides.items()})

@@ -39,7 +39,7 @@ def test_version_2_database_is_migrated_and_keeps_its_rows(database_url: str) ->
         database.execute_sql('DROP INDEX IF EXISTS "outbox_created_at"')
         database.execute_sql('ALTER TABLE "outbox" DROP COLUMN "automatic"')
         database.execute_sql('ALTER TABLE "outbox" DROP COLUMN "not_before"')  # migration 8
-        for column in ("tags", "sla_paused", "status_changed_at"):
+        for column in ("tags", "sla_paused", "status_changed_at", "link_version"):  # +m17
             database.execute_sql(f'ALTER TABLE "ticket" DROP COLUMN "{column}"')
         SchemaVersion.update(version=2).execute()
         customer = Customer.insert(email="zoe@customer.example", created_at=now).execute()
@@ -62,6 +62,7 @@ def test_version_2_database_is_migrated_and_keeps_its_rows(database_url: str) ->
         old_ticket = Ticket.get_by_id(ticket)
         assert old_ticket.subject == "Old ticket"
         assert old_ticket.tags == [] and old_ticket.sla_paused is False
+        assert old_ticket.link_version == 0  # its links (none yet) are of the first version
         Link.create(ticket=ticket, other=ticket, kind="related", created_at=now)
         assert Link.select().count() == 1
 

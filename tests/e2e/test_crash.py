@@ -42,6 +42,7 @@ class Daemon:
     def start(self) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("POSTDESK_")}
         env["POSTDESK_SMTP_LISTEN"] = f"127.0.0.1:{self.port}"
+        env["POSTDESK_WEB_LISTEN"] = ""  # the skeleton's fixed port: off here
         with self.log.open("ab") as log:
             self.process = subprocess.Popen([POSTDESK, "--config", str(self.config), "serve"],
                                             stdout=log, stderr=subprocess.STDOUT, env=env)

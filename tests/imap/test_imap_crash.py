@@ -28,6 +28,7 @@ TOTAL = 600
 def serve(config: Path, log: Path) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("POSTDESK_")}
     env["POSTDESK_SMTP_LISTEN"] = f"127.0.0.1:{free_port()}"
+    env["POSTDESK_WEB_LISTEN"] = ""  # the skeleton's fixed port: off here
     with log.open("ab") as out:
         return subprocess.Popen([POSTDESK, "--config", str(config), "serve"], stdout=out,
                                 stderr=subprocess.STDOUT, env=env)

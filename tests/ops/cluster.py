@@ -77,6 +77,7 @@ class Cluster:
     def __init__(self, config: Path, logs: Path, env: dict[str, str]) -> None:
         self.config, self.logs = config, logs
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("POSTDESK_")}
+        self.env["POSTDESK_WEB_LISTEN"] = ""  # the skeleton's fixed port: off here
         self.env.update(env)
         self.intake: Process | None = None
         self.workers: list[Process] = []

@@ -29,6 +29,7 @@ class ServedDesk:
             toml.write("\n" + extra + "\n")
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("POSTDESK_")}
         self.env["POSTDESK_SMTP_LISTEN"] = f"127.0.0.1:{self.port}"
+        self.env["POSTDESK_WEB_LISTEN"] = ""  # the skeleton's fixed port: off here
         self.env.update(env or {})
         self.output = folder / "serve.out"
         self.proc: subprocess.Popen[bytes] | None = None

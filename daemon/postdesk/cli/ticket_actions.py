@@ -1,5 +1,5 @@
-"""`postdesk ticket assign|status|priority|note|reply|reopen|merge|duplicate ID ...`:
-change a ticket.
+"""`postdesk ticket assign|status|priority|note|reply|reopen|merge|duplicate|revoke-links
+ID ...`: change a ticket.
 
 Each is the agent command of the same name (`postdesk ticket status 12 resolved`
 is `#status resolved` in a reply to ticket 12), applied by the same code
@@ -111,6 +111,22 @@ def priority(obj: Context, ticket_id: int, priority: str) -> None:
 def reopen(obj: Context, ticket_id: int) -> None:
     """Back to in_progress."""
     run_action(obj, ticket_id, _command("#reopen"), "reopened")
+
+
+@click.command("revoke-links")
+@click.argument("ticket_id", type=int)
+@pass_context
+def revoke_links(obj: Context, ticket_id: int) -> None:
+    """Refuse every link to the ticket's web page sent so far (and the sessions they
+    opened); the next mail to the customer carries a new one."""
+    def act(ticket: Ticket, operator: Operator) -> OperatorResult:
+        from postdesk.tickets.operator import OperatorResult
+        from postdesk.tickets.service import revoke_links as revoke
+
+        revoke(ticket, actor=operator.actor, now=operator.now)
+        return OperatorResult()
+
+    run_action(obj, ticket_id, act, "links to the ticket's page revoked")
 
 
 @click.command("merge")

@@ -116,9 +116,9 @@ def status_choice(written: str | None, statuses: StatusBook) -> str | tuple[str,
 
 
 #: `postdesk ticket` subcommands that change a ticket, imported when one runs.
-TICKET_ACTIONS = {name: f"postdesk.cli.ticket_actions:{name}" for name in
+TICKET_ACTIONS = {name: f"postdesk.cli.ticket_actions:{name.replace('-', '_')}" for name in
                   ("assign", "status", "priority", "note", "reply", "reopen", "merge",
-                  "duplicate")}
+                  "duplicate", "revoke-links")}
 
 
 @click.group(cls=LazyCommands, commands=TICKET_ACTIONS)

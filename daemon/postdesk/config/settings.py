@@ -176,6 +176,28 @@ class MetricsSettings:
 
 
 @dataclass(frozen=True)
+class WebSettings:
+    """[web]: the customer's ticket page (postdesk.channels.web); off while listen is empty.
+    Needs the `postdesk[web]` extra (aiohttp)."""
+
+    listen: str = ""
+    #: where customers reach the server (behind a reverse proxy: its public URL); links in
+    #: mails start with it. Empty: http://<listen>
+    base_url: str = ""
+    #: a link in a mail opens the ticket's page for this many days
+    link_days: int = 90
+    #: requests per minute from one address, and with one ticket's session or link
+    rate_per_ip: int = 120
+    rate_per_token: int = 60
+    #: the largest reply (text) a customer may post from the page, in characters
+    max_reply_chars: int = 20000
+
+    def public_base(self) -> str:
+        """base_url without a trailing slash (http://LISTEN when base_url is empty)."""
+        return (self.base_url or f"http://{self.listen}").rstrip("/")
+
+
+@dataclass(frozen=True)
 class StatusSettings:
     """[status]: when `postdesk status` calls the desk unhealthy (see postdesk.serve.health)."""
 
@@ -238,6 +260,7 @@ class Settings:
     log: LogSettings = field(default_factory=LogSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     status: StatusSettings = field(default_factory=StatusSettings)
+    web: WebSettings = field(default_factory=WebSettings)
     imap: tuple[ImapSource, ...] = ()
     source: Path | None = None
     base_dir: Path = Path(".")
@@ -290,6 +313,7 @@ SECTIONS: dict[str, type] = {
     "log": LogSettings,
     "metrics": MetricsSettings,
     "status": StatusSettings,
+    "web": WebSettings,
 }
 
 #: Keys that take one of a few words.

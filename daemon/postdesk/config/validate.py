@@ -6,6 +6,7 @@ to fix the value.
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import re
 from pathlib import Path
@@ -120,6 +121,7 @@ def validate(settings: Settings) -> None:
         parse_listen(settings.lmtp.listen, settings.origin("lmtp", "listen"))
     if settings.metrics.listen:
         parse_listen(settings.metrics.listen, settings.origin("metrics", "listen"))
+    _validate_web(settings)
     for key in ("max_outbox_backlog", "max_pending_age", "max_failed_inbound",
                 "max_failed_outbox", "failed_window", "max_heartbeat_age"):
         if getattr(settings.status, key) < 0:
@@ -197,6 +199,24 @@ def validate(settings: Settings) -> None:
                 f"{where}: [[imap]] {source.name}: address must be one of the [desk] addresses "
                 f"({', '.join(desk.addresses)}), not {source.address!r}"
             )
+
+
+def _validate_web(settings: Settings) -> None:
+    web = settings.web
+    if web.listen:
+        parse_listen(web.listen, settings.origin("web", "listen"))
+        if importlib.util.find_spec("aiohttp") is None:
+            raise ConfigError(f"{settings.origin('web', 'listen')} is set but aiohttp is not "
+                              "installed: install Postdesk with the web extra "
+                              "(pip install 'postdesk[web]') or leave listen empty")
+    if web.base_url and not re.fullmatch(r"https?://[^\s/?#\"'<>]+(/[^\s?#\"'<>]*)?",
+                                         web.base_url):
+        raise ConfigError(f"{settings.origin('web', 'base_url')} must be an http:// or "
+                          f"https:// URL without query, like https://help.example.com, "
+                          f"not {web.base_url!r}")
+    for key in ("link_days", "rate_per_ip", "rate_per_token", "max_reply_chars"):
+        if getattr(web, key) < 1:
+            raise ConfigError(f"{settings.origin('web', key)} must be at least 1")
 
 
 def parse_listen(value: str, what: str = "listen") -> tuple[str, int]:

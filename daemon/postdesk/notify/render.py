@@ -228,6 +228,19 @@ class Renderer:
         html = self._render(bundle, f"email/{name}.html.j2", values)
         return RenderedEmail(subject=subject, text=text, html=html, language=bundle.language)
 
+    def render_page(self, name: str, context: Mapping[str, Any], *, language: str | None,
+                    timezone: str | None = None) -> tuple[str, str]:
+        """(HTML, language tag) of ``web/<name>.html.j2`` for a customer: the mails'
+        language chain, catalogs, filters and customer branding (the ticket page)."""
+        if not _NAME.fullmatch(name):
+            raise ValueError(f"template name {name!r} must be letters, digits, '-' or '_'")
+        bundle = self._language(language)
+        zone = _zone(timezone)
+        values = {**context, "_tzinfo": zone, "recipient_timezone": zone.key,
+                  "brand": bundle.customer_brand}
+        html = self._render(bundle, f"web/{name}.html.j2", values)
+        return html, bundle.language.replace("_", "-")
+
     def translate(self, message: str, language: str | None = None, **values: Any) -> str:
         """A msgid in `language` (the desk's default when None) along its locale chain,
         with its %(name)s parameters filled in: for text stored once, such as a note."""

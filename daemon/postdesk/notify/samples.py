@@ -283,7 +283,11 @@ def sample_context(name: str) -> Context:
 def _as_sent(name: str, context: Context) -> Context:
     # mail about a ticket starts with the reply marker (`tickets.mailing`); a digest is not
     context.setdefault("reply_marker", name != "queue_digest")
-    return for_customer(context) if name in CUSTOMER_TEMPLATES else context
+    if name not in CUSTOMER_TEMPLATES:
+        return context
+    # the signed link to the ticket's page, as a desk with [web] puts it in (`tickets.mailing`)
+    return {**for_customer(context),
+            "ticket_page": "https://help.example.com/t/1047.7.0.1796000000.c2FtcGxlLWxpbmstc2ln"}
 
 
 #: What a customer may send that a mail's layout must survive: no spaces to wrap

@@ -106,6 +106,7 @@ class Daemon:
         self.dispatcher: Dispatcher | None = None
         self._runner: InboundRunner | None = None
         self._metrics: Any = None  # the Prometheus endpoint's HTTP server
+        self._web: Any = None  # the ticket page's aiohttp runner
         self.connections = Connections()
 
     @property
@@ -146,6 +147,8 @@ class Daemon:
             self._metrics = await asyncio.to_thread(
                 start_endpoint, settings, lambda: self.leader.holds(db.utcnow()),
                 partial(queue_depths, broker, settings.broker.queue))
+        if settings.web.listen:
+            self._web = await self._start_web(dispatcher)
         lmtp = self.listening("lmtp")
         log.info(
             "postdesk ready: smtp %s%s%s for %s; database %s; queue %s; outgoing %s",
@@ -156,6 +159,19 @@ class Daemon:
             "embedded" if self.embedded else logs.redact(settings.broker.url),
             logs.redact(settings.outgoing_transport),
         )
+
+    async def _start_web(self, dispatcher: Dispatcher) -> Any:
+        """The customer's ticket page; replies from it go the way of SMTP mail."""
+        from postdesk.channels.web.app import WebDesk, start_server
+        from postdesk.config.validate import parse_listen
+
+        assert self._writer is not None
+        host, port = parse_listen(self.settings.web.listen)
+        runner = await start_server(WebDesk(runtime.current(), self._writer.store,
+                                            dispatcher.outgoing), host, port)
+        log.info("ticket page on %s (links start with %s)", self.settings.web.listen,
+                 self.settings.web.public_base())
+        return runner
 
     def listening(self, name: str) -> str:
         """Where the smtp or lmtp listener accepts mail, for humans."""
@@ -256,6 +272,8 @@ class Daemon:
                 await task
         for server in self.servers:
             server.close()
+        if self._web is not None:  # replies being posted are stored before the writer stops
+            await self._web.cleanup()
         await self.connections.drain(SMTP_DRAIN_TIMEOUT_S)  # transactions in flight finish
         for server in self.servers:
             await server.wait_closed()

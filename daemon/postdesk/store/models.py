@@ -105,6 +105,8 @@ class Ticket(BaseModel):
     status_changed_at = UTCDateTimeField(null=True)
     # merged into that ticket: this one stays as a pointer, later mail threads there
     merged_into = pw.IntegerField(null=True)
+    # links to the ticket's page carry this; `ticket revoke-links` bumps it
+    link_version = pw.IntegerField(default=0, constraints=[pw.SQL("DEFAULT 0")])
 
 
 class Participant(BaseModel):

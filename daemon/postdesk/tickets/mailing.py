@@ -14,8 +14,10 @@ from datetime import datetime
 from typing import Any
 
 from postdesk.config.runtime import Runtime
+from postdesk.config.settings import Settings
 from postdesk.mail.address import CUSTOMER_ROLE, reply_address
 from postdesk.mail.compose import LOOP_HEADER, new_message_id
+from postdesk.mail.page_token import PageToken, make_token
 from postdesk.notify.audience import for_customer
 from postdesk.store import fastsql, ticket_lookups
 from postdesk.store.models import Customer, Ticket
@@ -67,6 +69,18 @@ def assign_example(team: str | None, teams: Iterable[str]) -> str:
     names = list(teams)
     other = next((name for name in names if name != team), None) or (names[0] if names else None)
     return f"team:{other}" if other else "me"
+
+
+def ticket_page_url(settings: Settings, ticket: Ticket, customer: Customer | None,
+                    now: datetime) -> str:
+    """The signed link to the ticket's page for this customer; "" when the desk has no
+    web page or the recipient is no customer on file."""
+    if not settings.web.listen or customer is None:
+        return ""
+    expires = int(now.timestamp()) + settings.web.link_days * 86400
+    token = make_token(settings.desk.secret,
+                       PageToken(ticket.id, customer.id, ticket.link_version, expires))
+    return f"{settings.web.public_base()}/t/{token}"
 
 
 def build_mail(request: MailRequest, ticket: Ticket, runtime: Runtime, *, now: datetime,
@@ -122,6 +136,7 @@ def build_mail(request: MailRequest, ticket: Ticket, runtime: Runtime, *, now: d
     }
     if request.to_customer:
         context = for_customer(context)
+        context["ticket_page"] = ticket_page_url(settings, ticket, customer, now)
     else:  # the help text's example names a team this desk has
         context.setdefault("help", {"assign": assign_example(ticket.team,
                                                              runtime.teams.team_names)})

@@ -229,6 +229,15 @@ def set_customer_language(ticket: Ticket, language: str, *, actor: str, now: dat
                  now=now, rule=rule, work=work)
 
 
+def revoke_links(ticket: Ticket, *, actor: str, now: datetime) -> int:
+    """Refuse every link to the ticket's page handed out so far; returns the new version."""
+    Ticket.update(link_version=Ticket.link_version + 1).where(Ticket.id == ticket.id).execute()
+    version = int(Ticket.select(Ticket.link_version).where(Ticket.id == ticket.id)
+                  .scalar())
+    record_event(ticket, "ticket.links_revoked", {"version": version}, actor=actor, now=now)
+    return version
+
+
 def mark_bouncing(addresses: Iterable[str]) -> int:
     """Flag customer addresses that bounced for good; returns how many were flagged."""
     emails = [a.lower() for a in addresses]

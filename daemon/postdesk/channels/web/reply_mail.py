@@ -1,0 +1,34 @@
+"""A reply typed on the ticket page, as the mail it stands for.
+
+It goes the way of every mail (stored durably, then the receive chain): From the
+customer the link was sent to, To the ticket's signed customer reply address,
+so it threads into the ticket exactly as their mail would.
+"""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate
+
+from postdesk.mail.address import CUSTOMER_ROLE, reply_address
+from postdesk.mail.compose import new_message_id
+from postdesk.mail.page_token import PageToken
+
+#: marks a message that came through the ticket page (for the audit trail, not trust)
+CHANNEL_HEADER = "X-Postdesk-Channel"
+
+
+def reply_mail(token: PageToken, customer: tuple[str, str], subject: str, text: str, *,
+               desk_address: str, domain: str, secret: str) -> tuple[bytes, str]:
+    """(raw bytes, envelope recipient) of the customer's reply from the page."""
+    email, name = customer
+    recipient = reply_address(desk_address, token.ticket_id, CUSTOMER_ROLE, secret)
+    message = EmailMessage()
+    message["From"] = formataddr((name, email)) if name else email
+    message["To"] = recipient
+    message["Subject"] = f"Re: {' '.join(subject.split())}"
+    message["Date"] = formatdate(localtime=False, usegmt=True)
+    message["Message-ID"] = f"<{new_message_id(f'web.{domain}')}>"
+    message[CHANNEL_HEADER] = "web"
+    message.set_content(text.replace("\r\n", "\n"))
+    return bytes(message), recipient

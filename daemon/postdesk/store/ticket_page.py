@@ -1,0 +1,113 @@
+"""What a customer's ticket page reads (postdesk.channels.web), and the link version.
+
+Only public messages and the files of public messages: internal notes and
+their files never leave here. Only reads: `postdesk ticket revoke-links` bumps
+the link version through `postdesk.tickets.service`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from postdesk.store.db import database
+from postdesk.store.models import Attachment, Blob, Customer, Message
+
+
+@dataclass(frozen=True)
+class PageTicket:
+    id: int
+    subject: str
+    status: str
+    link_version: int
+    customer_id: int
+    customer_email: str
+    customer_name: str
+    customer_language: str | None
+    customer_timezone: str | None
+
+
+@dataclass(frozen=True)
+class PageFile:
+    id: int
+    filename: str
+    size: int
+
+
+@dataclass(frozen=True)
+class PageMessage:
+    from_desk: bool
+    author: str
+    created_at: datetime
+    text: str
+    files: tuple[PageFile, ...]
+
+
+def page_ticket(ticket_id: int) -> PageTicket | None:
+    """The ticket with its requester, or None (one statement: the page reads it per view)."""
+    param = database.obj.param
+    row = database.execute_sql(
+        'SELECT "t"."id", "t"."subject", "t"."status", "t"."link_version", "c"."id", '
+        '"c"."email", "c"."name", "c"."language", "c"."timezone" FROM "ticket" AS "t" '
+        f'JOIN "customer" AS "c" ON "c"."id" = "t"."requester_id" WHERE "t"."id" = {param}',
+        [ticket_id]).fetchone()
+    if row is None:
+        return None
+    return PageTicket(id=int(row[0]), subject=str(row[1]), status=str(row[2]),
+                      link_version=int(row[3]), customer_id=int(row[4]),
+                      customer_email=str(row[5]), customer_name=str(row[6] or ""),
+                      customer_language=row[7], customer_timezone=row[8])
+
+
+def link_version(ticket_id: int) -> int | None:
+    """The ticket's current link version, None without such a ticket."""
+    param = database.obj.param
+    row = database.execute_sql(f'SELECT "link_version" FROM "ticket" WHERE "id" = {param}',
+                               [ticket_id]).fetchone()
+    return None if row is None else int(row[0])
+
+
+def public_thread(ticket_id: int, limit: int = 200) -> list[PageMessage]:
+    """The ticket's newest `limit` public messages, oldest first, each with its files (not
+    inline images): two statements."""
+    param = database.obj.param
+    rows = database.execute_sql(
+        'SELECT "id", "direction", "author_name", "author_email", "created_at", "text", '
+        f'"body" FROM "message" WHERE "ticket_id" = {param} AND "visibility" = \'public\' '
+        f'ORDER BY "created_at" DESC, "id" DESC LIMIT {param}', [ticket_id, limit]).fetchall()
+    files: dict[int, list[PageFile]] = {int(row[0]): [] for row in rows}
+    if rows:
+        marks = ", ".join([param] * len(files))
+        for attachment_id, message_id, filename, size in database.execute_sql(
+                'SELECT "id", "message_id", "filename", "size" FROM "attachment" '
+                f'WHERE "message_id" IN ({marks}) AND NOT "inline" ORDER BY "id"',
+                list(files)):
+            files[int(message_id)].append(PageFile(int(attachment_id), str(filename),
+                                                   int(size)))
+    created = Message.created_at.python_value
+    return [PageMessage(from_desk=direction == "out", author=str(name or email),
+                        created_at=created(at), text=str(text or body or ""),
+                        files=tuple(files[int(message_id)]))
+            for message_id, direction, name, email, at, text, body in reversed(rows)]
+
+
+def public_file(ticket_id: int, attachment_id: int) -> tuple[str, str, bytes] | None:
+    """(filename, content type, bytes) of a file of one of the ticket's public messages;
+    None for any other attachment (another ticket's, an internal note's)."""
+    row = (Attachment.select(Attachment.filename, Attachment.content_type, Blob.data)
+           .join(Blob, on=(Attachment.blob == Blob.sha256))
+           .switch(Attachment).join(Message)
+           .where((Attachment.id == attachment_id) & (Message.ticket == ticket_id)
+                  & (Message.visibility == "public"))
+           .tuples().first())
+    if row is None:
+        return None
+    filename, content_type, data = row
+    return str(filename), str(content_type), bytes(data)
+
+
+
+def customer_address(customer_id: int) -> tuple[str, str] | None:
+    """(email, name) of a customer on file, None without one."""
+    row = Customer.select(Customer.email, Customer.name).where(Customer.id == customer_id).first()
+    return None if row is None else (str(row.email), str(row.name or ""))
