@@ -24,7 +24,8 @@ By hand for March:
   support: created 2, resolved 0; acknowledged 45h45m (one ticket).
   all: created 4, resolved 3, reopened 1; acknowledged 30m, 18h, 45h45m -> p50 18h,
     p90 45h45m.
-  weeks: 03-02: created 3 (T1, T2, T3), resolved 3; 03-09: created 1, resolved 0.
+  weeks: 03-02: created 3 (T1, T2, T3), resolved 3; 03-09: created 1, resolved 0;
+    the other weeks of March: 0.
   agents: ann created 2, resolved 1, reopened 1; bob created 1, resolved 2.
   channel: smtp 1, imap:support 1, (none) 2.
 """

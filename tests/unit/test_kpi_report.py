@@ -54,8 +54,10 @@ def test_figures_per_team_and_in_total(desk: Any) -> None:
     assert (total.counts.created, total.counts.resolved, total.counts.reopened) == (4, 3, 1)
     assert (total.acknowledgment.p50_s, total.acknowledgment.p90_s) == (
         18 * 3600, 45 * 3600 + 2700)
+    # every week of the period, the quiet ones as zeros (weeks start on Monday)
     assert [(w.monday, w.created, w.resolved) for w in report.weeks] == [
-        ("2026-03-02", 3, 3), ("2026-03-09", 1, 0)]
+        ("2026-02-23", 0, 0), ("2026-03-02", 3, 3), ("2026-03-09", 1, 0),
+        ("2026-03-16", 0, 0), ("2026-03-23", 0, 0), ("2026-03-30", 0, 0)]
     assert (report.csat, report.deflections) == (None, None)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from postdesk.report.kpi_summary import Counts, KpiGroup, KpiReport, Week, build_groups
+from postdesk.report.kpi_summary import Counts, KpiGroup, KpiReport, build_groups, every_week
 from postdesk.report.sla_query import sla_report
 from postdesk.report.sla_summary import SlaReport
 from postdesk.store.kpi_figures import KpiFigures, kpi_figures
@@ -26,7 +26,7 @@ def kpi_report(by: str, since: datetime | None, until: datetime | None,
     agents = groups if by == "agent" else _lines(
         kpi_figures("agent", since, until, closed),
         sla_report("agent", since, until, generated_at))[0]
-    weeks = tuple(Week(monday, created, resolved) for monday, created, resolved in figures.weeks)
+    weeks = every_week(figures.weeks, since, until)
     return KpiReport(by, since, until, generated_at, groups, total, agents, weeks, sla)
 
 

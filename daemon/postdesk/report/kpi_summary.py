@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 
 from postdesk.report.sla_summary import (
     ALL,
@@ -35,6 +35,8 @@ from postdesk.report.sla_summary import (
 )
 
 KPI_GROUPINGS = ("team", "agent", "request_type", "channel")
+#: The longest trend drawn (the latest weeks; the figures cover the whole period).
+MOST_WEEKS = 104
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,28 @@ def build_groups(counts: Mapping[str, Counts], acknowledgments: Iterable[tuple[s
     total = Counts(*(sum(getattr(c, f) for c in named.values())
                      for f in ("created", "resolved", "reopened")))
     return groups, KpiGroup(ALL, total, percentiles(every), sla.total)
+
+
+def every_week(counted: Iterable[tuple[str, int, int]], since: datetime | None,
+               until: datetime | None) -> tuple[Week, ...]:
+    """The weeks of the period (Mondays, UTC), those without tickets as zeros, so a trend
+    shows a quiet week as one; without a bound, from the first to the last week counted
+    (at most MOST_WEEKS, the latest)."""
+    found = {monday: (created, resolved) for monday, created, resolved in counted}
+    days = [date.fromisoformat(monday) for monday in found]
+    first = _monday(since) if since is not None else min(days, default=None)
+    last = _monday(until - timedelta(microseconds=1)) if until is not None \
+        else max(days, default=None)
+    if first is None or last is None:
+        return ()
+    first = max(first, last - timedelta(weeks=MOST_WEEKS - 1))
+    mondays = [first + timedelta(weeks=n) for n in range((last - first).days // 7 + 1)]
+    return tuple(Week(m.isoformat(), *found.get(m.isoformat(), (0, 0))) for m in mondays)
+
+
+def _monday(moment: datetime) -> date:
+    day = moment.astimezone(UTC).date()
+    return day - timedelta(days=day.weekday())
 
 
 def name(group: str | None) -> str:
