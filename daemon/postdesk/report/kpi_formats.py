@@ -7,8 +7,10 @@ JSON: `{"by", "since", "until", "generated_at", "groups": [line], "total": line,
 "first_response": {...}, "resolution": {...}, "sla": {clock: {"met",
 "breached", "open", "met_rate"}}}`; acknowledgment times are wall-clock
 seconds, first response and resolution business seconds; rates are fractions
-(null: nothing to divide by). `csat` and `deflections` are null ("n/a" in the
-other formats) until the desk records ratings and self-served resolutions.
+(null: nothing to divide by). The `agents` lines carry no SLA figures (empty
+`sla`, null times) unless the report is `--by agent`. `csat` and `deflections`
+are null ("n/a" in the other formats) until the desk records ratings and
+self-served resolutions.
 
 CSV: one line per group, the totals last: `group,created,resolved,reopened,
 reopen_rate_pct,ack_p50_s,ack_p90_s,first_response_p50_s,first_response_p90_s,

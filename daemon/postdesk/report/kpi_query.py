@@ -24,12 +24,11 @@ def kpi_report(by: str, since: datetime | None, until: datetime | None,
     sla = sla_report(by, since, until, generated_at)
     groups, total = _lines(figures, sla)
     agents = groups if by == "agent" else _lines(
-        kpi_figures("agent", since, until, closed),
-        sla_report("agent", since, until, generated_at))[0]
+        kpi_figures("agent", since, until, closed, weeks=False), None)[0]
     weeks = every_week(figures.weeks, since, until)
     return KpiReport(by, since, until, generated_at, groups, total, agents, weeks, sla)
 
 
-def _lines(figures: KpiFigures, sla: SlaReport) -> tuple[tuple[KpiGroup, ...], KpiGroup]:
+def _lines(figures: KpiFigures, sla: SlaReport | None) -> tuple[tuple[KpiGroup, ...], KpiGroup]:
     return build_groups({g: Counts(*c) for g, c in figures.counts.items()},
                         figures.acknowledgments, sla)

@@ -77,7 +77,7 @@ class KpiReport:
     generated_at: datetime
     groups: tuple[KpiGroup, ...]
     total: KpiGroup
-    agents: tuple[KpiGroup, ...]
+    agents: tuple[KpiGroup, ...]  # per agent (without SLA figures unless by agent)
     weeks: tuple[Week, ...]
     sla: SlaReport
     csat: float | None = None  # share of top ratings; None: the desk has no ratings
@@ -94,21 +94,23 @@ def percentiles(values: Sequence[int]) -> Times:
 
 
 def build_groups(counts: Mapping[str, Counts], acknowledgments: Iterable[tuple[str, int]],
-                 sla: SlaReport) -> tuple[tuple[KpiGroup, ...], KpiGroup]:
-    """The lines per group (most tickets created first) and the line of totals."""
+                 sla: SlaReport | None) -> tuple[tuple[KpiGroup, ...], KpiGroup]:
+    """The lines per group (most tickets created first) and the line of totals; without
+    `sla`, lines without the SLA figures (the per-agent lines of another grouping)."""
     by_group: dict[str, list[int]] = defaultdict(list)
     every: list[int] = []
     for group, seconds in acknowledgments:
         by_group[name(group)].append(seconds)
         every.append(seconds)
     named = {name(group): c for group, c in counts.items()}
-    sla_lines = {g.group: g for g in sla.groups}
+    sla_lines = {g.group: g for g in sla.groups} if sla is not None else {}
     groups = tuple(KpiGroup(g, named.get(g, Counts()), percentiles(by_group[g]), sla_lines.get(g))
                    for g in sorted(set(named) | set(by_group) | set(sla_lines),
                                    key=lambda g: (-named.get(g, Counts()).created, g)))
     total = Counts(*(sum(getattr(c, f) for c in named.values())
                      for f in ("created", "resolved", "reopened")))
-    return groups, KpiGroup(ALL, total, percentiles(every), sla.total)
+    return groups, KpiGroup(ALL, total, percentiles(every),
+                            sla.total if sla is not None else None)
 
 
 def every_week(counted: Iterable[tuple[str, int, int]], since: datetime | None,

@@ -36,9 +36,10 @@ class KpiFigures:
 
 
 def kpi_figures(by: str, since: datetime | None, until: datetime | None,
-                closed: Sequence[str]) -> KpiFigures:
+                closed: Sequence[str], *, weeks: bool = True) -> KpiFigures:
     """The figures of tickets (created, resolved, reopened) in [since, until), grouped
-    `by` a key of GROUP_COLUMNS; `closed` are the desk's statuses of kind closed."""
+    `by` a key of GROUP_COLUMNS; `closed` are the desk's statuses of kind closed.
+    `weeks=False`: without the weekly trend (the same for every grouping)."""
     if by not in GROUP_COLUMNS:
         raise ValueError(f"cannot group by {by!r}; use one of {', '.join(GROUP_COLUMNS)}")
     group = f"COALESCE({GROUP_COLUMNS[by]}, '')"
@@ -57,7 +58,8 @@ def kpi_figures(by: str, since: datetime | None, until: datetime | None,
     acknowledgments = [(str(g), max(0, int(s))) for g, s in rows_of(
         _acknowledgment_sql(group, created_where), created_params)]
     return KpiFigures(counts, acknowledgments,
-                      _weeks(closed, created_where, created_params, event_where, event_params))
+                      _weeks(closed, created_where, created_params, event_where, event_params)
+                      if weeks else [])
 
 
 def _data(field: str) -> str:
@@ -95,14 +97,16 @@ def _has_at(column: str) -> str:
 
 
 def _acknowledgment_sql(group: str, where: str) -> str:
+    """(group, seconds) per ticket created in the period that a person touched: one
+    grouped pass over the period's tickets and their events (not a lookup per ticket)."""
     skipped = ", ".join(f"'{kind}'" for kind in _NOT_A_TOUCH)
-    first = ('(SELECT MIN(e.created_at) FROM "event" e WHERE e.ticket_id = t.id '
-             f"AND e.rule IS NULL AND {_has_at('e.actor')} AND e.actor <> c.email "
-             f"AND e.kind NOT IN ({skipped}))")
-    return (f"SELECT grp, {_seconds_between('created', 'touched')} FROM (SELECT {group} AS grp, "
-            f"t.created_at AS created, {first} AS touched "
-            f'FROM "ticket" t JOIN "customer" c ON c.id = t.requester_id WHERE {where}) a '
-            "WHERE touched IS NOT NULL")
+    return (f"SELECT grp, {_seconds_between('created', 'touched')} FROM ("
+            f"SELECT {group} AS grp, t.created_at AS created, MIN(e.created_at) AS touched "
+            'FROM "ticket" t JOIN "customer" c ON c.id = t.requester_id '
+            'JOIN "event" e ON e.ticket_id = t.id '
+            f"WHERE {where} AND e.rule IS NULL AND {_has_at('e.actor')} "
+            f"AND e.actor <> c.email AND e.kind NOT IN ({skipped}) "
+            "GROUP BY t.id, t.created_at, grp) a")
 
 
 def _week(column: str) -> str:
