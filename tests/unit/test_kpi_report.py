@@ -132,3 +132,14 @@ def test_the_command_prints_and_writes_each_format(
     assert "KPI report by agent (5 tickets created)" in result.output
     result = runner.invoke(main, [*config, "report", "kpi", "--by", "priority"])
     assert result.exit_code == 2 and "--by" in result.output
+
+
+def test_a_period_without_tickets(desk: Any) -> None:
+    empty = kpi_report("team", datetime(2030, 1, 7, tzinfo=UTC),
+                       datetime(2030, 1, 14, tzinfo=UTC), at(30, 8), CLOSED)
+    assert (empty.groups, empty.total.counts.created, empty.total.reopen_rate) == ((), 0, None)
+    assert [(w.monday, w.created) for w in empty.weeks] == [("2030-01-07", 0)]
+    page = kpi_html.to_html(empty)
+    assert "tickets created" in page and "<svg" in page  # the trend: a quiet week
+    assert "(all)" in kpi_formats.to_table(empty)
+    assert json.loads(kpi_formats.to_json(empty))["total"]["acknowledgment"]["p50_s"] is None
