@@ -37,7 +37,8 @@ def to_html(report: KpiReport, desk: str = "Postdesk", accent: str = "#2563eb") 
         trend=_trend(report) if report.weeks else [],
         distributions=[distribution(report.sla, m) for m in MEASURES
                        if report.sla.total.times[m].count],
-        agents=Markup(_agent_bars(report.agents)) if report.agents else "",
+        agents=Markup(_agent_bars(report.agents))
+        if any(a.counts.resolved for a in report.agents) else "",
         rows=[_row(line) for line in (*report.groups, total)])
 
 
@@ -69,7 +70,8 @@ def _trend(report: KpiReport) -> list[dict[str, Any]]:
 
 
 def _agent_bars(agents: tuple[KpiGroup, ...]) -> str:
-    busiest = sorted(agents, key=lambda a: (-a.counts.resolved, a.group))[:MOST_BARS]
+    busiest = sorted((a for a in agents if a.counts.resolved),
+                     key=lambda a: (-a.counts.resolved, a.group))[:MOST_BARS]
     return stacked_bars([BarRow(a.group, (
         Segment(a.counts.resolved - min(a.counts.reopened, a.counts.resolved),
                 COLOURS["resolved"], "resolved"),
