@@ -54,7 +54,7 @@ def _events(database: peewee.Database, rows: int) -> float:
         return f"datetime({column}, '+' || ({minutes}) || ' minutes')"
 
     spread = later("TIMESTAMP '2026-03-02 09:00:00'" if pg else "'2026-03-02 09:00:00'",
-                   f"(id * 7919) {mod} 524160")
+                   f"(CAST(id AS BIGINT) * 7919) {mod} 524160")
     events = (
         # (kind, data, actor, minutes after creation, which tickets)
         ("message.received", '{"message": 0}', "'bench@customer.example'", "0", "1 = 1"),
