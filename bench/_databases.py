@@ -115,3 +115,22 @@ def engine_arguments(description: str) -> argparse.ArgumentParser:
     parser.add_argument("--no-pg", action="store_true")
     parser.add_argument("--json", action="store_true")
     return parser
+
+
+def timed_report_main(description: str, measure: Callable[..., dict[str, Any]], prefix: str,
+                      *, timeout: float = 900.0, runs: int = 3) -> int:
+    """The command line of a report benchmark (bench/sla_report.py, bench/kpi_report.py):
+    engine_arguments plus --timeout and --runs; `measure(database, rows, deadline, runs)`
+    on each engine, its figures printed one per line (or as JSON)."""
+    parser = engine_arguments(description)
+    parser.add_argument("--timeout", type=float, default=timeout)
+    parser.add_argument("--runs", type=int, default=runs, help="report runs (median)")
+    args = parser.parse_args()
+    deadline = time.monotonic() + args.timeout
+    results = on_each_engine(lambda database: measure(database, args.rows, deadline, args.runs),
+                             pg=args.pg, no_pg=args.no_pg, prefix=prefix)
+    for engine, figures in measured(results, args.json):
+        print(f"{engine}:")
+        for key, value in figures.items():
+            print(f"  {key:<32} {value}")
+    return 0

@@ -25,7 +25,6 @@ figures; it is not a test. The databases are removed afterwards.
 
 from __future__ import annotations
 
-import json
 import statistics
 import sys
 import time
@@ -39,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import peewee
 
-from _databases import engine_arguments, on_each_engine
+from _databases import timed_report_main
 from postdesk.report.sla_query import sla_report
 from postdesk.store import migrations
 from sla_scan import _fill
@@ -128,22 +127,8 @@ def _measure(database: peewee.Database, rows: int, deadline: float, runs: int
 
 
 def main() -> int:
-    parser = engine_arguments(__doc__.split("\n\n")[0])
-    parser.add_argument("--timeout", type=float, default=900.0)
-    parser.add_argument("--runs", type=int, default=RUNS, help="report runs (median)")
-    args = parser.parse_args()
-    deadline = time.monotonic() + args.timeout
-    results = on_each_engine(
-        lambda database: _measure(database, args.rows, deadline, args.runs), pg=args.pg,
-        no_pg=args.no_pg, prefix="postdesk_sla_report_bench")
-    if args.json:
-        print(json.dumps(results, indent=2))
-        return 0
-    for engine, figures in results.items():
-        print(f"{engine}:")
-        for key, value in figures.items():
-            print(f"  {key:<26} {value}")
-    return 0
+    return timed_report_main(__doc__.split("\n\n")[0], _measure, "postdesk_sla_report_bench",
+                             runs=RUNS)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ _TIME = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 _QUEUE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
 
 
-def _time(node: Node, vocabulary: Vocabulary) -> time:
+def time_of_day(node: Node, vocabulary: Vocabulary) -> time:
     written = node.as_str('a time like "08:00"').strip()
     match = _TIME.fullmatch(written)
     if match is None:
@@ -70,7 +70,7 @@ def _recipient(node: Node, vocabulary: Vocabulary) -> str:
     return P.address(node, vocabulary) if "@" in written else P.TEAM(node, vocabulary)
 
 
-def _recipients(node: Node, vocabulary: Vocabulary) -> tuple[str, ...]:
+def recipient_names(node: Node, vocabulary: Vocabulary) -> tuple[str, ...]:
     return tuple(dict.fromkeys(_recipient(item, vocabulary) for item in
                                node.as_list("teams or agent addresses", allow_single=True)))
 
@@ -82,8 +82,8 @@ def _never_per_ticket(p: Mapping[str, Any], t: TicketFacts, w: Workspace) -> Act
 ACTIONS.register(ActionDef(
     "send_queue_digest",
     (Param("queue", ParamType("a queue name", _queue)),
-     Param("to", ParamType("teams or agent addresses", _recipients)),
-     Param("at", ParamType('a time of day like "08:00"', _time)),
+     Param("to", ParamType("teams or agent addresses", recipient_names)),
+     Param("at", ParamType('a time of day like "08:00"', time_of_day)),
      Param("days", ParamType("days like [mon, tue, wed, thu, fri]", _days), required=False,
            default=frozenset(range(7)))),
     False, _never_per_ticket, desk_level=True,

@@ -33,6 +33,7 @@ from pathlib import Path
 
 from postdesk.automation import (
     digest_action,  # noqa: F401  (registers send_queue_digest)
+    report_action,  # noqa: F401  (registers send_report)
     timeconditions,  # noqa: F401  (registers its conditions)
 )
 from postdesk.automation.actions import ACTIONS

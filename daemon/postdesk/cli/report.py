@@ -1,4 +1,4 @@
-"""`postdesk report sla`: met vs breached and times to answer, per team, agent, ...
+"""`postdesk report sla` and `report kpi`: what managers measure, per team, agent, ...
 
     postdesk report sla --since 2026-03-01 --until 2026-03-31 --by team
     postdesk report sla --by agent --format html --out sla.html
@@ -13,10 +13,18 @@ figures come from each ticket's stored SLA clocks (`postdesk.report`); run
 table (default), json, csv or html; `--out FILE` writes the file instead of
 printing it.
 
+    postdesk report kpi --since 2026-03-01 --until 2026-03-31 --by agent
+    postdesk report kpi --format html --out kpi.html
+
+`report kpi` takes the same options (grouping by team, agent, request_type or
+channel) and adds tickets created, resolved and reopened, the time to the
+first person's touch (acknowledgment) and the per-week trend to the SLA
+figures (`postdesk.report.kpi_summary` says what each figure means).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,6 +32,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from postdesk.report.kpi_summary import KPI_GROUPINGS
 from postdesk.report.sla_summary import GROUPINGS
 
 FORMATS = ("table", "json", "csv", "html")
@@ -47,19 +56,62 @@ def parse_day(value: str, zone: ZoneInfo, *, end_of_day: bool, option: str) -> d
 
 @click.group("report")
 def report_group() -> None:
-    """Reports for managers (SLA)."""
+    """Reports for managers (SLA, KPIs)."""
+
+
+def period_of(obj: Any, since: str | None, until: str | None
+              ) -> tuple[ZoneInfo, datetime | None, datetime | None]:
+    """The desk's zone and the period `--since` .. `--until` (both days included)."""
+    zone = ZoneInfo(obj.settings.desk.timezone)
+    start = parse_day(since, zone, end_of_day=False, option="--since") if since else None
+    end = parse_day(until, zone, end_of_day=True, option="--until") if until else None
+    if start is not None and end is not None and end <= start:
+        raise click.BadParameter(f"'{until}' is before '{since}'", param_hint="--until")
+    return zone, start, end
+
+
+def rendered(form: str, report: Any, formats: Any, html: Callable[[Any], str]) -> str:
+    """The report in `form`: `html(report)`, or the `formats` module's to_json, to_csv or
+    to_table."""
+    if form == "html":
+        return html(report)
+    return str(getattr(formats, f"to_{form}")(report))
+
+
+def emit(text: str, out: Path | None, written: str) -> None:
+    """Print the report, or write it to `out` and say `written` on stderr."""
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    out.write_text(text, encoding="utf-8")
+    click.echo(f"{written} written to {out}", err=True)
+
+
+def report_options(groupings: tuple[str, ...]) -> Callable[[Callable[..., Any]], Any]:
+    """--since, --until, --by, --format and --out, as every report takes them."""
+    def decorate(command: Callable[..., Any]) -> Any:
+        for option in reversed((
+            click.option("--since", help="First day (YYYY-MM-DD, the desk's time zone) or "
+                                         "ISO time."),
+            click.option("--until", help="Last day, included (YYYY-MM-DD) or ISO time "
+                                         "(excluded)."),
+            click.option("--by", "by", type=click.Choice(groupings), default="team",
+                         show_default=True, help="Group the tickets by their current "
+                         + ", ".join(g.replace("_", " ") for g in groupings) + "."),
+            click.option("--format", "form", type=click.Choice(FORMATS), default="table",
+                         show_default=True, help="table for the terminal; json, csv or html "
+                                                 "for scripts, spreadsheets and a page to "
+                                                 "share."),
+            click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+                         help="Write the report to FILE instead of printing it."),
+        )):
+            command = option(command)
+        return command
+    return decorate
 
 
 @report_group.command("sla")
-@click.option("--since", help="First day (YYYY-MM-DD, the desk's time zone) or ISO time.")
-@click.option("--until", help="Last day, included (YYYY-MM-DD) or ISO time (excluded).")
-@click.option("--by", "by", type=click.Choice(GROUPINGS), default="team", show_default=True,
-              help="Group the tickets by their current team, agent, request type or priority.")
-@click.option("--format", "form", type=click.Choice(FORMATS), default="table",
-              show_default=True, help="table for the terminal; json, csv or html for "
-                                      "scripts, spreadsheets and a page to share.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the report to FILE instead of printing it.")
+@report_options(GROUPINGS)
 @click.pass_obj
 def sla_report_command(obj: Any, since: str | None, until: str | None, by: str, form: str,
                        out: Path | None) -> None:
@@ -68,25 +120,29 @@ def sla_report_command(obj: Any, since: str | None, until: str | None, by: str, 
     from postdesk.report.sla_query import sla_report
     from postdesk.store.db import utcnow
 
-    settings = obj.settings
-    zone = ZoneInfo(settings.desk.timezone)
-    start = parse_day(since, zone, end_of_day=False, option="--since") if since else None
-    end = parse_day(until, zone, end_of_day=True, option="--until") if until else None
-    if start is not None and end is not None and end <= start:
-        raise click.BadParameter(f"'{until}' is before '{since}'", param_hint="--until")
+    zone, start, end = period_of(obj, since, until)
     obj.open_database()
     report = sla_report(by, start, end, utcnow().astimezone(zone))
-    if form == "html":
-        text = sla_html.to_html(report, desk=settings.desk.name)
-    elif form == "json":
-        text = sla_formats.to_json(report)
-    elif form == "csv":
-        text = sla_formats.to_csv(report)
-    else:
-        text = sla_formats.to_table(report)
-    if out is None:
-        click.echo(text, nl=False)
-        return
-    out.write_text(text, encoding="utf-8")
-    click.echo(f"SLA report by {by} ({report.total.tickets} tickets) written to {out}",
-               err=True)
+    text = rendered(form, report, sla_formats,
+                    lambda r: sla_html.to_html(r, desk=obj.settings.desk.name))
+    emit(text, out, f"SLA report by {by} ({report.total.tickets} tickets)")
+
+
+@report_group.command("kpi")
+@report_options(KPI_GROUPINGS)
+@click.pass_obj
+def kpi_report_command(obj: Any, since: str | None, until: str | None, by: str, form: str,
+                       out: Path | None) -> None:
+    """Tickets created and resolved, acknowledgment, first response and resolution times,
+    reopen rate and SLA met / breached, per team, agent, request type or channel."""
+    from postdesk.report import kpi_formats, kpi_html
+    from postdesk.report.kpi_query import kpi_report
+    from postdesk.store.db import utcnow
+
+    zone, start, end = period_of(obj, since, until)
+    obj.open_database()
+    report = kpi_report(by, start, end, utcnow().astimezone(zone),
+                        obj.statuses.names_of_kind("closed"))
+    text = rendered(form, report, kpi_formats, lambda r: kpi_html.to_html(
+        r, desk=obj.settings.desk.name, accent=obj.settings.branding.primary_colour))
+    emit(text, out, f"KPI report by {by} ({report.total.counts.created} tickets created)")

@@ -258,6 +258,26 @@ def queue_digest() -> Context:
     }
 
 
+def kpi_report() -> Context:
+    """To managers: the KPIs of the last week with table bars and the report attached (a
+    `send_report` rule); see `postdesk.report.report_mail`."""
+    return {
+        "desk": _desk(),
+        "report": {"every": "week", "by": "team", "since": "2026-03-02", "until": "2026-03-08",
+                   "format": "html", "filename": "kpi-team-2026-03-02.html"},
+        "kpi": {"created": 42, "resolved": 38, "reopened": 3, "reopen_rate": "8%",
+                "acknowledgment_p50": "35m", "first_response_p50": "1h 10m",
+                "resolution_p50": "6h 30m", "sla_met": 70, "sla_breached": 6,
+                "sla_met_rate": "92%", "csat": None, "deflections": None},
+        "weeks": [{"label": "2026-02-23", "created": 35, "resolved": 30, "created_pct": 83,
+                   "resolved_pct": 71},
+                  {"label": "2026-03-02", "created": 42, "resolved": 38, "created_pct": 100,
+                   "resolved_pct": 90}],
+        "agents": [{"name": "Anna Nowak", "resolved": 20, "reopened": 1, "pct": 100},
+                   {"name": "Bob Smith", "resolved": 18, "reopened": 2, "pct": 90}],
+    }
+
+
 SAMPLES: dict[str, Callable[[], Context]] = {
     "acknowledgment": acknowledgment,
     "agent_new_ticket": agent_new_ticket,
@@ -271,6 +291,7 @@ SAMPLES: dict[str, Callable[[], Context]] = {
     "sla_warning": sla_warning,
     "command_error": command_error,
     "queue_digest": queue_digest,
+    "kpi_report": kpi_report,
 }
 
 
@@ -282,7 +303,7 @@ def sample_context(name: str) -> Context:
 
 def _as_sent(name: str, context: Context) -> Context:
     # mail about a ticket starts with the reply marker (`tickets.mailing`); a digest is not
-    context.setdefault("reply_marker", name != "queue_digest")
+    context.setdefault("reply_marker", name not in ("queue_digest", "kpi_report"))
     if name not in CUSTOMER_TEMPLATES:
         return context
     # the signed link to the ticket's page, as a desk with [web] puts it in (`tickets.mailing`)

@@ -24,21 +24,21 @@ COLOURS = {"met": "#2e7d32", "breached": "#c62828", "open": "#b0b7bf"}
 #: Groups drawn in a bar chart (the largest by tickets); the table lists them all.
 MOST_BARS = 20
 _TEMPLATES = shipped("templates") / "report"
-_environment = Environment(loader=FileSystemLoader(_TEMPLATES),
-                           autoescape=select_autoescape(["html", "j2"]))
+environment = Environment(loader=FileSystemLoader(_TEMPLATES),
+                          autoescape=select_autoescape(["html", "j2"]))
 _BY_TITLES = {"team": "Team", "agent": "Agent", "request_type": "Request type",
               "priority": "Priority"}
 
 
 def to_html(report: SlaReport, desk: str = "Postdesk") -> str:
-    template = _environment.get_template("sla.html.j2")
+    template = environment.get_template("sla.html.j2")
     return template.render(
         desk=desk, by_title=_BY_TITLES.get(report.by, report.by), period=period_text(report),
         generated=report.generated_at.isoformat(timespec="minutes"), total=report.total,
         groups=report.groups, colours=COLOURS, cards=_cards(report.total),
         bar_charts=[{"title": clock_title(name), "svg": Markup(_bars(report, name))}
                     for name in report.clock_names if report.groups],
-        distributions=[_distribution(report, measure) for measure in MEASURES
+        distributions=[distribution(report, measure) for measure in MEASURES
                        if report.total.times[measure].count],
         clock_titles=[clock_title(name) for name in report.clock_names],
         table_rows=[_table_row(report, g) for g in (*report.groups, report.total)],
@@ -92,7 +92,7 @@ def _bars(report: SlaReport, clock: str) -> str:
     return stacked_bars(rows)
 
 
-def _distribution(report: SlaReport, measure: str) -> dict[str, Any]:
+def distribution(report: SlaReport, measure: str) -> dict[str, Any]:
     bars = report.distributions.get(measure, ())
     times = report.total.times[measure]
     colour = "#1565c0" if measure == "first_response" else "#6a1b9a"

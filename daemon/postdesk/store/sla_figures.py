@@ -22,8 +22,12 @@ from typing import Any
 
 from postdesk.store.db import database, is_postgres
 
+#: The channel a ticket came in by: the source of its first stored mail (smtp, lmtp,
+#: pipe, imap:NAME); none for a ticket an agent opened.
+CHANNEL = ('(SELECT i.source FROM "inbound" i WHERE i.ticket_id = t.id '
+           "ORDER BY i.id LIMIT 1)")
 GROUP_COLUMNS = {"team": "t.team", "agent": "t.assignee", "request_type": "t.request_type",
-                 "priority": "t.priority"}
+                 "priority": "t.priority", "channel": CHANNEL}
 
 
 @dataclass(frozen=True)
@@ -63,11 +67,11 @@ def sla_figures(by: str, since: datetime | None, until: datetime | None, figures
         raise ValueError(f"cannot group by {by!r}; use one of {', '.join(GROUP_COLUMNS)}")
     dialect = _POSTGRES if is_postgres() else _SQLITE
     group = f"COALESCE({GROUP_COLUMNS[by]}, '')"
-    where, params = _period(since, until)
+    where, params = period_filter(since, until)
     base = f'FROM "ticket_sla" s JOIN "ticket" t ON t.id = s.ticket_id WHERE {where}'
-    tickets = {str(g): int(n) for g, n in _rows(
+    tickets = {str(g): int(n) for g, n in rows_of(
         f"SELECT {group}, COUNT(*) {base} GROUP BY 1", params)}
-    return tickets, list(_rows(_figures_sql(dialect, group, where, figures), params))
+    return tickets, list(rows_of(_figures_sql(dialect, group, where, figures), params))
 
 
 def self_served_counts(by: str, since: datetime | None, until: datetime | None
@@ -76,8 +80,8 @@ def self_served_counts(by: str, since: datetime | None, until: datetime | None
     solved themselves with a suggested article (a `kb.self_served` event: a deflection)."""
     if by not in GROUP_COLUMNS:
         raise ValueError(f"cannot group by {by!r}; use one of {', '.join(GROUP_COLUMNS)}")
-    where, params = _period(since, until)
-    return {str(g): int(n) for g, n in _rows(
+    where, params = period_filter(since, until)
+    return {str(g): int(n) for g, n in rows_of(
         f"SELECT COALESCE({GROUP_COLUMNS[by]}, ''), COUNT(*) "
         f'FROM "ticket_sla" s JOIN "ticket" t ON t.id = s.ticket_id WHERE {where} '
         "AND EXISTS (SELECT 1 FROM \"event\" e WHERE e.ticket_id = t.id "
@@ -138,12 +142,14 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _period(since: datetime | None, until: datetime | None) -> tuple[str, list[Any]]:
+def period_filter(since: datetime | None, until: datetime | None,
+                  column: str = "t.created_at") -> tuple[str, list[Any]]:
+    """`column` in [since, until) as an SQL condition and its parameters."""
     marker = "%s" if is_postgres() else "?"
     parts, params = ["1 = 1"], []
     for moment, test in ((since, ">="), (until, "<")):
         if moment is not None:
-            parts.append(f"t.created_at {test} {marker}")
+            parts.append(f"{column} {test} {marker}")
             params.append(_stored(moment))
     return " AND ".join(parts), params
 
@@ -154,5 +160,5 @@ def _stored(moment: datetime) -> Any:
     return naive if is_postgres() else naive.isoformat(sep=" ")
 
 
-def _rows(sql: str, params: Sequence[Any]) -> Iterable[tuple[Any, ...]]:
+def rows_of(sql: str, params: Sequence[Any]) -> Iterable[tuple[Any, ...]]:
     return list(database.execute_sql(sql, list(params)).fetchall())

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from postdesk.config.runtime import Runtime
 from postdesk.store.db import IntegrityError, database
 from postdesk.store.outbox_counts import message_queued
 from postdesk.ticket_queues.digest import digest_mail
-from postdesk.ticket_queues.model import Queue
 from postdesk.tickets import service
+from postdesk.tickets.service import MailToSend
 from postdesk.tickets.teams import Agent, TeamBook
 
 log = logging.getLogger(__name__)
@@ -80,31 +81,32 @@ def send_scheduled_digests(now: datetime, runtime: Runtime) -> list[int]:
                 log.error("%s: rule %s: %s not an agent or team of rules/teams.yaml",
                           call.where, rule.name, ", ".join(unknown))
             for agent in agents:
-                day = due_day(now, _zone(agent.timezone or settings.desk.timezone),
+                day = due_day(now, zone_of(agent.timezone or settings.desk.timezone),
                               params["at"], params["days"])
                 if day is None:
                     continue
                 message_id = digest_message_id(rule.name, queue.name, agent.email, day,
                                                settings.desk.domain)
-                outbox_id = _queue_once(runtime, agent, queue, now, message_id)
+                outbox_id = queue_once(message_id, partial(
+                    digest_mail, runtime, agent, queue, now, message_id=message_id), now)
                 if outbox_id is not None:
                     queued.append(outbox_id)
     return queued
 
 
-def _queue_once(runtime: Runtime, agent: Agent, queue: Queue, now: datetime,
-                message_id: str) -> int | None:
+def queue_once(message_id: str, make: Callable[[], MailToSend], now: datetime) -> int | None:
+    """Queue the mail `make()` builds unless one with `message_id` is queued already (by an
+    earlier scan or another node): the outbox id, or None."""
     try:
         with database.atomic():
             if message_queued(message_id):
                 return None
-            mail = digest_mail(runtime, agent, queue, now, message_id=message_id)
-            return int(service.queue_mail(None, mail, now=now).id)
+            return int(service.queue_mail(None, make(), now=now).id)
     except IntegrityError:  # another scan queued it a moment ago
         return None
 
 
-def _zone(name: str) -> ZoneInfo:
+def zone_of(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):

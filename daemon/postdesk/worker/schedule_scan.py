@@ -17,6 +17,7 @@ from datetime import datetime
 
 from postdesk.automation import EventFacts
 from postdesk.config.runtime import Runtime
+from postdesk.report.schedule import send_scheduled_reports
 from postdesk.sla.tracking import track as sla_track
 from postdesk.store.db import database, utcnow
 from postdesk.store.ticket_reads import ticket_by_id, ticket_ids_not_in
@@ -70,6 +71,7 @@ def run_once(runtime: Runtime, dispatch: Callable[[int], None]) -> ScheduleResul
     with database.connection_context():
         result = scan(utcnow(), runtime)
         result.outbox_ids += send_scheduled_digests(utcnow(), runtime)  # send_queue_digest
+        result.outbox_ids += send_scheduled_reports(utcnow(), runtime)  # send_report
     for outbox_id in result.outbox_ids:
         dispatch(outbox_id)
     if result.changed:

@@ -38,7 +38,7 @@ from postdesk.config.settings import Settings
 from postdesk.errors import TemporaryFailure
 from postdesk.mail.compose import OutgoingAttachment, OutgoingMail, compose
 from postdesk.store import outbox_delivery
-from postdesk.store.attachment_files import attachment_files
+from postdesk.store.attachment_files import attachment_files, blob_files
 from postdesk.store.db import database, utcnow
 from postdesk.store.models import Outbox
 from postdesk.tickets import service
@@ -198,14 +198,16 @@ def render(row: Outbox, runtime: Runtime) -> bytes:
         references=headers.get("references", ()),
         auto_submitted=headers.get("auto_submitted"),
         extra_headers=extra,
-        attachments=_attachments(headers.get("attachments", ())),
+        attachments=_attachments(headers.get("attachments", ()), headers.get("files", ())),
         cc=tuple(headers.get("cc", ())),
     ))
 
 
-def _attachments(ids: list[int]) -> list[OutgoingAttachment]:
-    """The stored files a mail carries (an agent's attachments, relayed to the customer)."""
-    return [OutgoingAttachment(*stored) for stored in attachment_files(ids)]
+def _attachments(ids: list[int], files: list[dict[str, str]]) -> list[OutgoingAttachment]:
+    """The stored files a mail carries (an agent's attachments, relayed to the customer;
+    a generated report, `send_report`)."""
+    return [OutgoingAttachment(*stored)
+            for stored in (*attachment_files(ids), *blob_files(files))]
 
 
 def revive_datetimes(context: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,34 @@
+"""The KPI report from the database: `kpi_report(by, since, until, now, closed)`.
+
+The SLA figures (business times, met / breached) are the SLA report's
+(`sla_query.sla_report`); the counts, acknowledgment times and the weekly
+trend are `postdesk.store.kpi_figures`'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from postdesk.report.kpi_summary import Counts, KpiGroup, KpiReport, build_groups, every_week
+from postdesk.report.sla_query import sla_report
+from postdesk.report.sla_summary import SlaReport
+from postdesk.store.kpi_figures import KpiFigures, kpi_figures
+
+
+def kpi_report(by: str, since: datetime | None, until: datetime | None,
+               generated_at: datetime, closed: Sequence[str]) -> KpiReport:
+    """Tickets created (and resolved) in [since, until), grouped `by`; `closed` are the
+    desk's statuses of kind closed."""
+    figures = kpi_figures(by, since, until, closed)
+    sla = sla_report(by, since, until, generated_at)
+    groups, total = _lines(figures, sla)
+    agents = groups if by == "agent" else _lines(
+        kpi_figures("agent", since, until, closed, weeks=False), None)[0]
+    weeks = every_week(figures.weeks, since, until)
+    return KpiReport(by, since, until, generated_at, groups, total, agents, weeks, sla)
+
+
+def _lines(figures: KpiFigures, sla: SlaReport | None) -> tuple[tuple[KpiGroup, ...], KpiGroup]:
+    return build_groups({g: Counts(*c) for g, c in figures.counts.items()},
+                        figures.acknowledgments, sla)

@@ -1,0 +1,139 @@
+"""The KPI report as plain data (pure): what `postdesk report kpi` shows.
+
+Per group (team, agent, request type or channel) and in total:
+
+* tickets **created** in the period, tickets **resolved** in it (entered a closed
+  status) and **reopened** in it (left a closed status); the reopen rate is
+  reopened / resolved;
+* the **acknowledgment** time: wall-clock time from a ticket's creation to the
+  first thing a person other than the requester did on it, p50 / p90;
+* the business time to the first response and to resolution (p50 / p90) and the
+  SLA clocks met / breached: the SLA report's figures (`sla_summary`), for the
+  tickets created in the period;
+* CSAT and self-service deflections: None ("n/a") until the desk records
+  ratings and self-served resolutions.
+
+Plus the weekly trend (tickets created and resolved per week) and the same
+counts per agent, whatever the grouping, for the per-agent chart.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from postdesk.report.sla_summary import (
+    ALL,
+    NO_GROUP,
+    PERCENTS,
+    GroupFigures,
+    SlaReport,
+    Times,
+    nearest_rank,
+)
+
+KPI_GROUPINGS = ("team", "agent", "request_type", "channel")
+#: The longest trend drawn (the latest weeks; the figures cover the whole period).
+MOST_WEEKS = 104
+
+
+@dataclass(frozen=True)
+class Counts:
+    created: int = 0
+    resolved: int = 0
+    reopened: int = 0
+
+
+@dataclass(frozen=True)
+class KpiGroup:
+    group: str
+    counts: Counts
+    acknowledgment: Times
+    sla: GroupFigures | None  # the SLA report's line of the same group (None: no clocks)
+
+    @property
+    def reopen_rate(self) -> float | None:
+        """Reopened / resolved in the period; None when nothing was resolved."""
+        return self.counts.reopened / self.counts.resolved if self.counts.resolved else None
+
+    def times(self, measure: str) -> Times:
+        return self.sla.times[measure] if self.sla is not None else Times()
+
+
+@dataclass(frozen=True)
+class Week:
+    monday: str  # YYYY-MM-DD
+    created: int
+    resolved: int
+
+
+@dataclass(frozen=True)
+class KpiReport:
+    by: str
+    since: datetime | None
+    until: datetime | None
+    generated_at: datetime
+    groups: tuple[KpiGroup, ...]
+    total: KpiGroup
+    agents: tuple[KpiGroup, ...]  # per agent (without SLA figures unless by agent)
+    weeks: tuple[Week, ...]
+    sla: SlaReport
+    csat: float | None = None  # share of top ratings; None: the desk has no ratings
+    deflections: int | None = None  # self-served resolutions; None: not recorded
+
+
+def percentiles(values: Sequence[int]) -> Times:
+    """p50 / p90 by nearest rank (as the SLA report's)."""
+    if not values:
+        return Times()
+    ordered = sorted(values)
+    found = {p: ordered[nearest_rank(len(ordered), p) - 1] for p in PERCENTS}
+    return Times(len(ordered), found[50], found[90])
+
+
+def build_groups(counts: Mapping[str, Counts], acknowledgments: Iterable[tuple[str, int]],
+                 sla: SlaReport | None) -> tuple[tuple[KpiGroup, ...], KpiGroup]:
+    """The lines per group (most tickets created first) and the line of totals; without
+    `sla`, lines without the SLA figures (the per-agent lines of another grouping)."""
+    by_group: dict[str, list[int]] = defaultdict(list)
+    every: list[int] = []
+    for group, seconds in acknowledgments:
+        by_group[name(group)].append(seconds)
+        every.append(seconds)
+    named = {name(group): c for group, c in counts.items()}
+    sla_lines = {g.group: g for g in sla.groups} if sla is not None else {}
+    groups = tuple(KpiGroup(g, named.get(g, Counts()), percentiles(by_group[g]), sla_lines.get(g))
+                   for g in sorted(set(named) | set(by_group) | set(sla_lines),
+                                   key=lambda g: (-named.get(g, Counts()).created, g)))
+    total = Counts(*(sum(getattr(c, f) for c in named.values())
+                     for f in ("created", "resolved", "reopened")))
+    return groups, KpiGroup(ALL, total, percentiles(every),
+                            sla.total if sla is not None else None)
+
+
+def every_week(counted: Iterable[tuple[str, int, int]], since: datetime | None,
+               until: datetime | None) -> tuple[Week, ...]:
+    """The weeks of the period (Mondays, UTC), those without tickets as zeros, so a trend
+    shows a quiet week as one; without a bound, from the first to the last week counted
+    (at most MOST_WEEKS, the latest)."""
+    found = {monday: (created, resolved) for monday, created, resolved in counted}
+    days = [date.fromisoformat(monday) for monday in found]
+    first = _monday(since) if since is not None else min(days, default=None)
+    last = _monday(until - timedelta(microseconds=1)) if until is not None \
+        else max(days, default=None)
+    if first is None or last is None:
+        return ()
+    first = max(first, last - timedelta(weeks=MOST_WEEKS - 1))
+    mondays = [first + timedelta(weeks=n) for n in range((last - first).days // 7 + 1)]
+    return tuple(Week(m.isoformat(), *found.get(m.isoformat(), (0, 0))) for m in mondays)
+
+
+def _monday(moment: datetime) -> date:
+    day = moment.astimezone(UTC).date()
+    return day - timedelta(days=day.weekday())
+
+
+def name(group: str | None) -> str:
+    return group if group else NO_GROUP
