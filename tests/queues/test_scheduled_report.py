@@ -101,7 +101,7 @@ def test_the_mail_has_table_charts_and_the_report_attached(desk: Runtime) -> Non
     text = boss.get_body(("plain",)).get_content()
     assert "Tickets from 2026-03-02 to 2026-03-08:" in text
     assert "Created: 3" in text and "Reopened: 1 (33%)" in text
-    assert "CSAT: n/a" in text and "Self-service deflections: n/a" in text
+    assert "CSAT: n/a" in text and "Self-service deflections: 0" in text
     assert "2026-03-02  3 / 3" in text and "bob@desk.example  2" in text
     html = boss.get_body(("html",)).get_content()
     cells = _Cells()

@@ -58,7 +58,8 @@ def test_figures_per_team_and_in_total(desk: Any) -> None:
     assert [(w.monday, w.created, w.resolved) for w in report.weeks] == [
         ("2026-02-23", 0, 0), ("2026-03-02", 3, 3), ("2026-03-09", 1, 0),
         ("2026-03-16", 0, 0), ("2026-03-23", 0, 0), ("2026-03-30", 0, 0)]
-    assert (report.csat, report.deflections) == (None, None)
+    # no ratings yet; no ticket of this history was solved by a suggested article
+    assert (report.csat, report.deflections) == (None, 0)
 
 
 def test_per_agent_and_per_channel(desk: Any) -> None:
@@ -70,15 +71,15 @@ def test_per_agent_and_per_channel(desk: Any) -> None:
     assert channels == {"smtp": 1, "imap:support": 1, "(none)": 2}
 
 
-def test_json_and_csv_say_na_for_what_the_desk_does_not_record(desk: Any) -> None:
+def test_json_and_csv_say_na_for_ratings_the_desk_does_not_record(desk: Any) -> None:
     data = json.loads(kpi_formats.to_json(march()))
     assert data["total"]["created"] == 4 and data["total"]["reopen_rate"] == 0.3333
     assert data["total"]["first_response"] == {"count": 3, "p50_s": 3600, "p90_s": 7200}
-    assert (data["csat"], data["deflections"]) == (None, None)
+    assert (data["csat"], data["deflections"]) == (None, 0)
     rows = list(csv.DictReader(io.StringIO(kpi_formats.to_csv(march()))))
     assert [r["group"] for r in rows] == ["hardware", "support", "(all)"]
     assert rows[0]["reopen_rate_pct"] == "33.3" and rows[0]["ack_p90_s"] == "64800"
-    assert rows[-1]["csat_pct"] == "n/a" and rows[-1]["deflections"] == "n/a"
+    assert rows[-1]["csat_pct"] == "n/a" and rows[-1]["deflections"] == "0"
 
 
 class _Page(HTMLParser):
@@ -143,3 +144,17 @@ def test_a_period_without_tickets(desk: Any) -> None:
     assert "tickets created" in page and "<svg" in page  # the trend: a quiet week
     assert "(all)" in kpi_formats.to_table(empty)
     assert json.loads(kpi_formats.to_json(empty))["total"]["acknowledgment"]["p50_s"] is None
+
+
+def test_a_ticket_solved_with_a_suggested_article_counts_as_a_deflection(desk: Any) -> None:
+    from postdesk.store.db import database
+    from postdesk.store.models import Ticket
+    from postdesk.tickets import service
+
+    with database.connection_context(), database.atomic():
+        first = Ticket.select().order_by(Ticket.id).first()
+        service.record_event(first, "kb.self_served", {"how": "reply", "articles": ["vpn"]},
+                             actor="zoe@customer.example", now=at(3, 10))
+    report = march()
+    assert report.deflections == 1
+    assert json.loads(kpi_formats.to_json(report))["deflections"] == 1

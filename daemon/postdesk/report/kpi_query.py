@@ -26,7 +26,9 @@ def kpi_report(by: str, since: datetime | None, until: datetime | None,
     agents = groups if by == "agent" else _lines(
         kpi_figures("agent", since, until, closed, weeks=False), None)[0]
     weeks = every_week(figures.weeks, since, until)
-    return KpiReport(by, since, until, generated_at, groups, total, agents, weeks, sla)
+    # tickets the customer solved with a suggested article (`kb.self_served`)
+    return KpiReport(by, since, until, generated_at, groups, total, agents, weeks, sla,
+                     deflections=sla.total.self_served)
 
 
 def _lines(figures: KpiFigures, sla: SlaReport | None) -> tuple[tuple[KpiGroup, ...], KpiGroup]:

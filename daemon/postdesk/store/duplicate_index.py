@@ -67,10 +67,12 @@ def term_counts(terms: Collection[str]) -> tuple[dict[str, int], int]:
 
 
 def first_ticket_since(since: datetime) -> int | None:
-    """The lowest ticket id opened at or after `since` (ids grow with time)."""
+    """The lowest ticket id opened at or after `since` (ids grow with time): the first
+    entry of the `created_at` index from there, not a MIN over the whole window."""
     param = database.obj.param
     row = database.execute_sql(
-        f'SELECT MIN("id") FROM "ticket" WHERE "created_at" >= {param}',
+        f'SELECT "id" FROM "ticket" WHERE "created_at" >= {param} '
+        f'ORDER BY "created_at", "id" LIMIT 1',
         [Ticket.created_at.db_value(since)]).fetchone()
     return row[0] if row else None
 
