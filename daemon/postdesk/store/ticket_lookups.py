@@ -161,7 +161,10 @@ def recent_messages(ticket_id: int, limit: int, *, public_only: bool
                     ) -> list[tuple[Message, list[str]]]:
     """The ticket's newest `limit` messages, newest first, each with the names of its files
     (not inline images); `public_only`: what the customer's side has seen."""
-    query: Any = Message.select().where(Message.ticket == ticket_id)
+    # only what a thread entry shows: not the whole body, the HTML or the headers
+    query: Any = Message.select(
+        Message.id, Message.author_name, Message.author_email, Message.direction,
+        Message.visibility, Message.created_at, Message.text).where(Message.ticket == ticket_id)
     if public_only:
         query = query.where(Message.visibility == "public")
     messages = list(query.order_by(Message.created_at.desc(), Message.id.desc()).limit(limit))
