@@ -57,7 +57,8 @@ def test_two_nodes_behind_one_postfix_lose_nothing_when_one_dies(
         for name, port in ports.items():
             node_env = {**env, "POSTDESK_LMTP_LISTEN": f"127.0.0.1:{port}",
                         "POSTDESK_SMTP_LISTEN": f"127.0.0.1:{free_port()}",
-                        "POSTDESK_METRICS_NODE": name}
+                        "POSTDESK_METRICS_NODE": name,
+                        "POSTDESK_WEB_LISTEN": ""}  # the example desk's page port, once
             nodes[name] = Process([POSTDESK, "--config", str(config), "serve"],
                                   {**_clean_environ(), **node_env}, tmp_path / f"{name}.log",
                                   "postdesk ready")

@@ -70,7 +70,7 @@ def sent_mails(runtime: Runtime, ids: list[int]) -> list[EmailMessage]:
 
 
 class _Cells(HTMLParser):
-    """The bars of the mail's HTML: cells with class "bar" and their colour; images and
+    """The bars of the mail's HTML: cells marked data-bar and their colour; images and
     SVG elements (which Gmail and Outlook would drop) counted."""
 
     def __init__(self) -> None:
@@ -81,7 +81,7 @@ class _Cells(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         found = dict(attrs)
         self.pictures += tag in ("svg", "img")
-        if tag == "td" and found.get("class") == "bar":
+        if tag == "td" and "data-bar" in found:
             self.bars.append(str(found.get("bgcolor")))
 
 
