@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 # Processes for `make test` (pytest-xdist); each test makes its own desk, database and ports.
 TEST_WORKERS ?= 3
 
-.PHONY: install run test test-pg lint bench catalogs locales example-config clean
+.PHONY: install run test test-pg lint bench catalogs locales example-config clean synapse
 
 install: $(STAMP) $(MO)
 
@@ -57,8 +57,22 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# A Matrix homeserver for tests/chat (issue 20): Synapse in a venv of its own, since its
+# pinned dependencies (Twisted, pydantic, ...) need not agree with ours. The tests start
+# it from there on a free port and skip (fail under CI=true) when it is absent.
+SYNAPSE_VENV := .venv-synapse
+SYNAPSE_VERSION ?= 1.163.2
+
+synapse: $(SYNAPSE_VENV)/.installed
+
+$(SYNAPSE_VENV)/.installed:
+	test -x $(SYNAPSE_VENV)/bin/python || $(PYTHON) -m venv $(SYNAPSE_VENV)
+	$(SYNAPSE_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SYNAPSE_VENV)/bin/python -m pip install --quiet 'matrix-synapse>=$(SYNAPSE_VERSION)'
+	touch $@
+
 bench: install
 	$(BIN)/python bench/ingest.py
 
 clean:
-	rm -rf $(VENV) build dist daemon/*.egg-info daemon/postdesk/shipped
+	rm -rf $(VENV) $(SYNAPSE_VENV) build dist daemon/*.egg-info daemon/postdesk/shipped
