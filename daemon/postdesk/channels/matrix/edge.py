@@ -85,6 +85,8 @@ class MatrixPlatform:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the loop outlives any one failure; health says why
+                if self._stopping.is_set():
+                    break  # stop() closed the connection under a waiting /sync
                 self._note_failure(exc)
                 if await self._sleep_or_stop(delay):
                     break
