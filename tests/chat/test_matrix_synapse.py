@@ -5,6 +5,7 @@ what the edge posts shows up in the people's clients."""
 from __future__ import annotations
 
 import asyncio
+import re
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -26,10 +27,13 @@ def test_a_customers_message_arrives_with_the_verified_email_and_no_thread(
         homeserver: Homeserver, help_room: str, tmp_path: Path) -> None:
     async def scenario() -> None:
         received = Received()
-        async with running(edge_for(homeserver, [help_room], tmp_path), received):
+        edge = edge_for(homeserver, [help_room], tmp_path)
+        async with running(edge, received):
             sent = await asyncio.to_thread(homeserver.customer.say, help_room,
                                            "The printer on floor 2 jams")
             event = await received.wait_for(lambda event: event.event_id == sent)
+            health = edge.health()
+        assert re.fullmatch(r"connected \(synced \d\d:\d\d:\d\d\)", health), health
         assert event.kind == "message"
         assert event.text == "The printer on floor 2 jams"
         assert event.user.user_id == homeserver.customer.user_id
@@ -231,6 +235,24 @@ def test_events_handed_in_before_a_crash_come_again_and_nothing_else_is_lost(
     assert crashing.events and crashing.events[0].event_id == first[0]
     assert [event.event_id for event in again.events] == first + while_down
     assert [event.text for event in again.events] == ["one", "two", "three"]
+
+
+def test_a_timeline_the_homeserver_cut_short_is_filled_in(
+        homeserver: Homeserver, help_room: str, tmp_path: Path) -> None:
+    """More was said while the desk was away than one /sync shows (`limited`): the edge
+    reads the gap from /messages, so every message arrives, in order."""
+    async def scenario() -> tuple[list[str], Received]:
+        async with running(edge_for(homeserver, [help_room], tmp_path), Received()):
+            pass
+        said = [await asyncio.to_thread(homeserver.customer.say, help_room, f"line {number}")
+                for number in range(7)]
+        received = Received()
+        async with running(edge_for(homeserver, [help_room], tmp_path, timeline_limit=2),
+                           received):
+            await received.wait_for(lambda event: event.event_id == said[-1])
+        return said, received
+    said, received = asyncio.run(scenario())
+    assert [event.event_id for event in received.events] == said
 
 
 def test_a_rate_limited_post_says_when_to_retry(

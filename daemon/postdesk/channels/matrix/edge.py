@@ -55,6 +55,7 @@ class MatrixPlatform:
                  max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
                  action_reactions: Mapping[str, str] = DEFAULT_ACTION_REACTIONS,
                  sync_timeout_ms: int = SYNC_TIMEOUT_MS,
+                 timeline_limit: int = 100,
                  backoff: tuple[float, float] = (1.0, 60.0)) -> None:
         self.user_id = user_id
         self.rooms = tuple(rooms)
@@ -62,6 +63,7 @@ class MatrixPlatform:
         self.max_file_bytes = max_file_bytes
         self.action_reactions = action_reactions
         self.sync_timeout_ms = sync_timeout_ms
+        self.timeline_limit = timeline_limit
         self.backoff = backoff
         self.workspace = server_name(user_id)
         self.api = MatrixApi(homeserver, access_token,
@@ -145,7 +147,8 @@ class MatrixPlatform:
 
     def _filter(self) -> dict[str, Any]:
         room_filter: dict[str, Any] = {
-            "timeline": {"types": ["m.room.message", "m.reaction"], "limit": 100},
+            "timeline": {"types": ["m.room.message", "m.reaction"],
+                         "limit": self.timeline_limit},
             "state": {"types": []}, "ephemeral": {"types": []},
             "account_data": {"types": []},
         }
@@ -169,7 +172,8 @@ class MatrixPlatform:
         while token:
             page = await self.api.call(
                 "GET", f"/_matrix/client/v3/rooms/{path_part(room_id)}/messages",
-                params={"from": token, "to": since, "dir": "b", "limit": "100",
+                params={"from": token, "to": since, "dir": "b",
+                        "limit": str(self.timeline_limit),
                         "filter": json.dumps({"types": ["m.room.message", "m.reaction"]})})
             chunk = page.get("chunk") or []
             older.extend(chunk)
