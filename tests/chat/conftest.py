@@ -105,3 +105,14 @@ async def running(edge: MatrixPlatform,
     finally:
         await edge.stop()
         await asyncio.wait_for(task, timeout=10)
+
+
+def event_for(edge: MatrixPlatform, act: Callable[[], str]) -> ChatEvent:
+    """Run the edge, let a person `act` (returning the event id of what they did) and
+    return the ChatEvent the edge handed in for it."""
+    async def scenario() -> ChatEvent:
+        received = Received()
+        async with running(edge, received):
+            event_id = await asyncio.to_thread(act)
+            return await received.wait_for(lambda event: event.event_id == event_id)
+    return asyncio.run(scenario())

@@ -10,7 +10,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from chat.conftest import Homeserver, Received, edge_for, running
+from chat.conftest import Homeserver, Received, edge_for, event_for, running
 from conftest import free_port
 from postdesk.channels.matrix import MatrixPlatform
 from postdesk.chat.model import ChatButton, ChatEvent, ChatFile, ChatPost
@@ -68,13 +68,8 @@ def test_a_shared_file_arrives_with_its_bytes(
         homeserver: Homeserver, help_room: str, tmp_path: Path) -> None:
     screenshot = bytes(range(256)) * 40
 
-    async def scenario() -> ChatEvent:
-        received = Received()
-        async with running(edge_for(homeserver, [help_room], tmp_path), received):
-            sent = await asyncio.to_thread(homeserver.customer.send_file, help_room,
-                                           "error.png", "image/png", screenshot)
-            return await received.wait_for(lambda event: event.event_id == sent)
-    event = asyncio.run(scenario())
+    event = event_for(edge_for(homeserver, [help_room], tmp_path), lambda: (
+        homeserver.customer.send_file(help_room, "error.png", "image/png", screenshot)))
     assert len(event.files) == 1
     assert event.files[0].name == "error.png"
     assert event.files[0].content_type == "image/png"
@@ -84,26 +79,16 @@ def test_a_shared_file_arrives_with_its_bytes(
 
 def test_a_file_over_the_limit_is_not_downloaded_but_the_message_arrives(
         homeserver: Homeserver, help_room: str, tmp_path: Path) -> None:
-    async def scenario() -> ChatEvent:
-        received = Received()
-        edge = edge_for(homeserver, [help_room], tmp_path, max_file_bytes=1000)
-        async with running(edge, received):
-            sent = await asyncio.to_thread(homeserver.customer.send_file, help_room,
-                                           "dump.bin", "application/octet-stream",
-                                           b"x" * 5000)
-            return await received.wait_for(lambda event: event.event_id == sent)
-    event = asyncio.run(scenario())
+    event = event_for(edge_for(homeserver, [help_room], tmp_path, max_file_bytes=1000),
+                      lambda: homeserver.customer.send_file(
+                          help_room, "dump.bin", "application/octet-stream", b"x" * 5000))
     assert event.kind == "message" and event.files == ()
 
 
 def test_a_user_without_a_validated_email_has_none(
         homeserver: Homeserver, help_room: str, tmp_path: Path) -> None:
-    async def scenario() -> ChatEvent:
-        received = Received()
-        async with running(edge_for(homeserver, [help_room], tmp_path), received):
-            sent = await asyncio.to_thread(homeserver.stranger.say, help_room, "hello?")
-            return await received.wait_for(lambda event: event.event_id == sent)
-    event = asyncio.run(scenario())
+    event = event_for(edge_for(homeserver, [help_room], tmp_path),
+                      lambda: homeserver.stranger.say(help_room, "hello?"))
     assert event.user.user_id == homeserver.stranger.user_id
     assert event.user.email is None
 
@@ -115,14 +100,8 @@ def test_without_admin_rights_nobody_has_an_email(
     plain_bot = homeserver.server.register("plainbot")
     homeserver.agent.call("POST", f"/_matrix/client/v3/rooms/{help_room}/invite",
                           {"user_id": plain_bot.user_id})
-
-    async def scenario() -> ChatEvent:
-        received = Received()
-        async with running(edge_for(homeserver, [help_room], tmp_path, user=plain_bot),
-                           received):
-            sent = await asyncio.to_thread(homeserver.agent.say, help_room, "#status resolved")
-            return await received.wait_for(lambda event: event.event_id == sent)
-    event = asyncio.run(scenario())
+    event = event_for(edge_for(homeserver, [help_room], tmp_path, user=plain_bot),
+                      lambda: homeserver.agent.say(help_room, "#status resolved"))
     assert event.user.user_id == homeserver.agent.user_id
     assert event.user.email is None
 
@@ -253,6 +232,21 @@ def test_a_timeline_the_homeserver_cut_short_is_filled_in(
         return said, received
     said, received = asyncio.run(scenario())
     assert [event.event_id for event in received.events] == said
+
+
+def test_what_was_said_before_the_desk_first_listened_is_no_request(
+        homeserver: Homeserver, help_room: str, tmp_path: Path) -> None:
+    old = homeserver.customer.say(help_room, "an old chat from last week")
+
+    async def scenario() -> tuple[str, Received]:
+        received = Received()
+        async with running(edge_for(homeserver, [help_room], tmp_path), received):
+            new = await asyncio.to_thread(homeserver.customer.say, help_room, "help, please")
+            await received.wait_for(lambda event: event.event_id == new)
+        return new, received
+    new, received = asyncio.run(scenario())
+    assert [event.event_id for event in received.events] == [new]
+    assert old != new
 
 
 def test_a_rate_limited_post_says_when_to_retry(

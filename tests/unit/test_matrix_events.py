@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
+from postdesk.channels.matrix import platform
 from postdesk.channels.matrix.events import chat_event, room_event_facts
 from postdesk.channels.matrix.identity import verified_email
 from postdesk.channels.matrix.render import file_content, message_content
@@ -162,3 +164,15 @@ def test_a_file_is_an_image_or_a_file_event_in_the_thread() -> None:
     assert shot["m.relates_to"]["event_id"] == "$root"
     assert (log["msgtype"], log["body"], log["filename"]) == ("m.file", "app.log", "app.log")
     assert "m.relates_to" not in log
+
+
+def test_the_daemon_builds_the_edge_from_its_settings(tmp_path: Path) -> None:
+    settings = SimpleNamespace(
+        matrix=SimpleNamespace(homeserver="https://matrix.example.org/",
+                               user_id=DESK, access_token="syt_secret"),
+        matrix_rooms=[ROOM])
+    edge = platform(settings, tmp_path)
+    assert (edge.platform, edge.user_id, edge.rooms, edge.workspace) == \
+        ("matrix", DESK, (ROOM,), "example.org")
+    assert edge.api.homeserver == "https://matrix.example.org"
+    assert edge.state_path == tmp_path / "matrix-sync.json"
