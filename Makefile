@@ -44,12 +44,13 @@ $(DESK)/postdesk.toml: | $(STAMP)
 run: install $(DESK)/postdesk.toml
 	$(BIN)/postdesk --config $(DESK)/postdesk.toml serve
 
+# --dist loadgroup: tests marked xdist_group("synapse") share one worker (one homeserver).
 test: install
-	$(BIN)/pytest -q -n $(TEST_WORKERS)
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 # The same suite against PostgreSQL (the server on this machine).
 test-pg: install
-	POSTDESK_TEST_DATABASE_URL=$${POSTDESK_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/postgres} $(BIN)/pytest -q -n $(TEST_WORKERS) -m "not corpus"
+	POSTDESK_TEST_DATABASE_URL=$${POSTDESK_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/postgres} $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup -m "not corpus"
 
 # ruff, mypy, then the package boundaries (the contracts in pyproject.toml).
 lint: install

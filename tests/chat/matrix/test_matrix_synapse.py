@@ -10,11 +10,16 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from chat.conftest import Homeserver, Received, edge_for, event_for, running
+import pytest
+
+from chat.matrix.conftest import Homeserver, Received, edge_for, event_for, running
 from conftest import free_port
 from postdesk.channels.matrix import MatrixPlatform
 from postdesk.chat.model import ChatButton, ChatEvent, ChatFile, ChatPost
 from postdesk.chat.platform import ChatPlatformError
+
+#: one Synapse per test process: `make test` (--dist loadgroup) keeps these in one worker
+pytestmark = pytest.mark.xdist_group("synapse")
 
 
 def post_to(room: str, text: str, key: str, thread: str | None = None,
