@@ -90,6 +90,23 @@ def test_a_file_over_the_limit_is_not_downloaded_but_the_message_arrives(
     assert event.kind == "message" and event.files == ()
 
 
+def test_a_file_the_homeserver_does_not_have_does_not_hold_up_the_room(
+        homeserver: Homeserver, help_room: str, tmp_path: Path) -> None:
+    def send_broken_file() -> str:
+        return homeserver.customer.send(help_room, {
+            "msgtype": "m.file", "body": "gone.pdf", "url": "mxc://localhost/NoSuchMedia"})
+
+    async def scenario() -> list[ChatEvent]:
+        received = Received()
+        async with running(edge_for(homeserver, [help_room], tmp_path), received):
+            broken = await asyncio.to_thread(send_broken_file)
+            after = await asyncio.to_thread(homeserver.customer.say, help_room, "still there?")
+            await received.wait_for(lambda event: event.event_id == after)
+        return [event for event in received.events if event.event_id == broken]
+    arrived = asyncio.run(scenario())
+    assert len(arrived) == 1 and arrived[0].files == ()
+
+
 def test_a_user_without_a_validated_email_has_none(
         homeserver: Homeserver, help_room: str, tmp_path: Path) -> None:
     event = event_for(edge_for(homeserver, [help_room], tmp_path),

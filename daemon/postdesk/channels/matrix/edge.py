@@ -111,12 +111,16 @@ class MatrixPlatform:
 
     async def _join_rooms(self) -> None:
         for room in self.rooms:
-            try:
-                await self.api.call("POST", f"/_matrix/client/v3/join/{path_part(room)}",
-                                    body={})
-            except ChatPlatformError as exc:
-                # not invited yet: the invite arrives through /sync and is accepted there
-                self._note_failure(exc)
+            await self._join(room)
+
+    async def _join(self, room_id: str) -> None:
+        """Join a configured room; a refusal (not invited yet, banned) is logged and shown
+        by health, and never holds up the other rooms."""
+        try:
+            await self.api.call("POST", f"/_matrix/client/v3/join/{path_part(room_id)}",
+                                body={})
+        except ChatPlatformError as exc:
+            self._note_failure(exc)
 
     async def _sync_once(self, state: SyncState, intake: ChatIntake) -> SyncState:
         params = {"filter": json.dumps(self._filter()),
@@ -128,8 +132,7 @@ class MatrixPlatform:
         rooms = answer.get("rooms") or {}
         for room_id in (rooms.get("invite") or {}):
             if room_id in self.rooms:
-                await self.api.call("POST", f"/_matrix/client/v3/join/{path_part(room_id)}",
-                                    body={})
+                await self._join(room_id)
         for room_id, room in (rooms.get("join") or {}).items():
             if self.rooms and room_id not in self.rooms:
                 continue
@@ -197,7 +200,14 @@ class MatrixPlatform:
         if media.size is not None and media.size > self.max_file_bytes:
             content = None
         else:
-            content = await self.api.download(media.mxc_url, self.max_file_bytes)
+            try:
+                content = await self.api.download(media.mxc_url, self.max_file_bytes)
+            except ChatPlatformError as exc:
+                if not exc.permanent:
+                    raise  # the homeserver may serve it later: the batch is retried
+                log.warning("Matrix %s in %s: %s cannot be fetched (%s); the message goes "
+                            "on without it", facts.event_id, facts.room_id, media.name, exc)
+                return ()
         if content is None:
             log.warning("Matrix %s in %s: %s is larger than %d bytes, not downloaded",
                         facts.event_id, facts.room_id, media.name, self.max_file_bytes)
