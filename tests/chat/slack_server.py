@@ -105,6 +105,8 @@ class SlackLoopback:
         self._pending_uploads: dict[str, tuple[str, int]] = {}
         self._clock = itertools.count(1)
         self.connections = 0
+        #: apps.connections.open answers this error instead of a URL (None: it opens)
+        self.refuse_connections: str | None = None
 
     # -- life ------------------------------------------------------------------------
 
@@ -139,6 +141,12 @@ class SlackLoopback:
 
     async def wait_connected(self, timeout: float = 10.0) -> None:
         await asyncio.wait_for(self._connected.wait(), timeout)
+
+    async def drop_connection(self) -> None:
+        """Close the app's WebSocket from Slack's side (as Slack does every few hours)."""
+        if self._socket is not None:
+            self._connected.clear()
+            await self._socket.close()
 
     # -- what tests put in -----------------------------------------------------------
 
@@ -302,6 +310,8 @@ class SlackLoopback:
         return web.json_response(answer if "error" in answer else {"ok": True, **answer})
 
     def _m_apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        if self.refuse_connections:
+            return {"ok": False, "error": self.refuse_connections}
         ticket = uuid.uuid4().hex
         self._tickets.add(ticket)
         return {"url": f"ws://127.0.0.1:{self.port}/link/?ticket={ticket}"}

@@ -252,3 +252,20 @@ def test_a_refused_app_token_shows_in_health_and_does_not_raise() -> None:
             await edge.stop()
             await server.stop()
     run(scenario)
+
+
+def test_a_dropped_connection_shows_as_reconnecting_and_nothing_is_lost() -> None:
+    async def scenario() -> None:
+        async with slack(ping_interval=0.3) as (server, edge, received):
+            server.refuse_connections = "internal_error"
+            await server.drop_connection()
+            await until(lambda: edge.health().startswith("reconnecting since "))
+            event_id = server.send_event(server.message_event("U0ANNA", "while away"))
+            await asyncio.sleep(0.5)
+            assert received == []  # Slack holds the event while no socket is open
+            server.refuse_connections = None
+            await until(lambda: received, 20)
+            assert [e.event_id for e in received] == [event_id]
+            await until(lambda: edge.health() == "connected")
+            assert server.connections == 2
+    run(scenario)
