@@ -14,12 +14,14 @@ from typing import Any
 
 import pytest
 
-pytest.importorskip("slack_bolt")
+from chat.slack_server import require_slack_sdk
 
-from chat.slack_server import APP_TOKEN, BOT_TOKEN, TEAM_ID, SlackLoopback
-from postdesk.channels.slack.edge import SlackPlatform
-from postdesk.chat.model import ChatButton, ChatEvent, ChatFile, ChatPost
-from postdesk.chat.platform import ChatPlatformError
+require_slack_sdk()
+
+from chat.slack_server import APP_TOKEN, BOT_TOKEN, TEAM_ID, SlackLoopback  # noqa: E402
+from postdesk.channels.slack.edge import SlackPlatform  # noqa: E402
+from postdesk.chat.model import ChatButton, ChatEvent, ChatFile, ChatPost  # noqa: E402
+from postdesk.chat.platform import ChatPlatformError  # noqa: E402
 
 Intake = Callable[[ChatEvent], Awaitable[bool]]
 
@@ -199,6 +201,10 @@ def test_post_in_a_thread_edit_and_upload_through_the_v2_flow() -> None:
             edited = await edge.post(ChatPost(**{**post.__dict__, "text": "Solved",
                                                  "edit_of": ts}))
             assert edited == ts and server.messages[-1]["text"] == "Solved"
+            await edge.post(ChatPost(**{**post.__dict__,
+                                        "text": "Customer wrote: <!channel> pay <x|here> & go"}))
+            assert server.messages[-1]["text"] == (
+                "Customer wrote: &lt;!channel&gt; pay &lt;x|here&gt; &amp; go")
             content = b"%PDF-1.7 invoice" * 100
             await edge.post(ChatPost(platform="slack", workspace=TEAM_ID, channel="C0HELP",
                                      thread_id=root["ts"], text="The invoice",

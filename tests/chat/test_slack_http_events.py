@@ -16,16 +16,16 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-import pytest
-
-pytest.importorskip("slack_bolt")
-
 import aiohttp
 
-from chat.slack_server import BOT_TOKEN, TEAM_ID, SlackLoopback
-from conftest import free_port
-from postdesk.channels.slack.edge import SlackPlatform
-from postdesk.chat.model import ChatEvent
+from chat.slack_server import require_slack_sdk
+
+require_slack_sdk()
+
+from chat.slack_server import BOT_TOKEN, TEAM_ID, SlackLoopback  # noqa: E402
+from conftest import free_port  # noqa: E402
+from postdesk.channels.slack.edge import SlackPlatform  # noqa: E402
+from postdesk.chat.model import ChatEvent  # noqa: E402
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 

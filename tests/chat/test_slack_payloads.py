@@ -10,8 +10,10 @@ import pytest
 from postdesk.channels.slack.blocks import message_blocks
 from postdesk.channels.slack.payloads import (
     decode_action_id,
+    escape_text,
     from_event_callback,
     from_interactive,
+    plain_text,
 )
 from postdesk.chat.model import ChatButton
 
@@ -94,7 +96,9 @@ def test_buttons_become_an_actions_block_with_unique_ids() -> None:
 
 
 def test_platform_reads_the_slack_section_and_names_a_missing_key() -> None:
-    pytest.importorskip("slack_bolt")
+    from chat.slack_server import require_slack_sdk
+
+    require_slack_sdk()
     from postdesk.channels.slack import platform
 
     section = SimpleNamespace(bot_token="xoxb-1", app_token="xapp-1", signing_secret="",
@@ -108,3 +112,19 @@ def test_platform_reads_the_slack_section_and_names_a_missing_key() -> None:
     with pytest.raises(ValueError, match=r"\[slack\] signing_secret"):
         platform(SimpleNamespace(slack=SimpleNamespace(
             **{**section.__dict__, "http_listen": "127.0.0.1:3000"})), Path("."))
+
+
+def test_slack_markup_is_read_as_the_person_wrote_it() -> None:
+    text = ("a &lt;b&gt; &amp;amp; <https://x.example/a?b=1&amp;c=2|the page> "
+            "<https://y.example> <mailto:a@b.example|a@b.example> <#C1|help> <!here> <@U7>")
+    assert plain_text(text) == ("a <b> &amp; the page (https://x.example/a?b=1&c=2) "
+                                "https://y.example a@b.example #help @here <@U7>")
+    inbound = from_event_callback(callback(message(text="1 &lt; 2")))
+    assert inbound is not None and inbound.text == "1 < 2"
+
+
+def test_the_desks_text_cannot_mention_or_link() -> None:
+    assert escape_text("<!channel> & <https://evil.example|bank>") == (
+        "&lt;!channel&gt; &amp; &lt;https://evil.example|bank&gt;")
+    blocks = message_blocks("<!here> hi", (ChatButton("resolve", "Resolve"),))
+    assert blocks is not None and blocks[0]["text"]["text"] == "&lt;!here&gt; hi"

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from postdesk.channels.slack.payloads import ACTION_SUFFIX
+from postdesk.channels.slack.payloads import ACTION_SUFFIX, escape_text
 from postdesk.chat.model import ChatButton
 
 SECTION_TEXT_LIMIT = 3000
@@ -26,13 +26,14 @@ BUTTONS_PER_BLOCK = 25
 
 
 def message_blocks(text: str, buttons: tuple[ChatButton, ...]) -> list[dict[str, Any]] | None:
-    """The blocks of a post, or None for a plain text post (no buttons)."""
+    """The blocks of a post, or None for a plain text post (no buttons); `text` is the
+    desk's plain text (escaped here)."""
     if not buttons:
         return None
     blocks: list[dict[str, Any]] = []
     if text:
-        blocks.append({"type": "section",
-                       "text": {"type": "mrkdwn", "text": text[:SECTION_TEXT_LIMIT]}})
+        blocks.append({"type": "section", "text": {
+            "type": "mrkdwn", "text": escape_text(text)[:SECTION_TEXT_LIMIT]}})
     ids = action_ids(buttons)
     for start in range(0, len(buttons), BUTTONS_PER_BLOCK):
         chunk = zip(buttons[start:start + BUTTONS_PER_BLOCK],

@@ -102,13 +102,11 @@ class SlackPlatform:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
         if self._handler is not None:
-            await self._handler.close_async()
-            await self._handler.client.aiohttp_client_session.close()
+            await self._handler.close_async()  # closes its WebSocket and HTTP session
             self._handler = None
         if self._http is not None:
             await self._http.stop()
             self._http = None
-        await self.client.session.close() if self.client.session else None
         self._state = "stopped"
 
     async def post(self, post: ChatPost) -> str:
@@ -165,6 +163,7 @@ class SlackPlatform:
         app.event("reaction_added")(self._on_event)
         app.action(ANY)(self._on_interactive)
         app.shortcut(ANY)(self._on_interactive)
+        app.view(ANY)(self._ignore)
         # anything else the app is subscribed to is acknowledged and ignored: an unmatched
         # event would be answered 404 and re-delivered by Slack for nothing
         app.event(ANY)(self._ignore)

@@ -13,6 +13,7 @@ interactivity payloads of `block_actions` and message shortcuts (`message_action
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +27,9 @@ PERSON_SUBTYPES = frozenset({"file_share", "thread_broadcast"})
 #: the button's action id carries a "#n" suffix when one post has two buttons of the
 #: same action (Slack refuses duplicate action ids within a block)
 ACTION_SUFFIX = "#"
+
+#: Slack's control sequences in message text: <url|label>, <@U123>, <#C123|name>, <!here>
+CONTROL = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
 
 
 @dataclass(frozen=True)
@@ -84,7 +88,7 @@ def _message(event: dict[str, Any], event_id: str, workspace: str) -> SlackInbou
         kind="message", event_id=event_id, workspace=workspace,
         channel=str(event.get("channel") or ""), user_id=str(event["user"]), message_id=ts,
         thread_id=str(thread_ts) if thread_ts and thread_ts != ts else None,
-        text=str(event.get("text") or ""),
+        text=plain_text(str(event.get("text") or "")),
         files=tuple(ref for item in event.get("files") or () if (ref := _file_ref(item))),
         sent_at=_slack_time(ts))
 
@@ -154,6 +158,34 @@ def _action(body: dict[str, Any], message: dict[str, Any], workspace: str, chann
         thread_id=str(thread_ts) if thread_ts and thread_ts != ts else None,
         action=action, action_value=None if value is None else str(value),
         sent_at=_slack_time(action_ts))
+
+
+def plain_text(text: str) -> str:
+    """Slack's message text as a person wrote it: links as "label (url)", channel names
+    as #name, `<!here>` as @here, and &lt; &gt; &amp; unescaped (Slack escapes them;
+    "Formatting text for app surfaces"). User mentions stay `<@U...>` for the core."""
+    def spelled(match: re.Match[str]) -> str:
+        target, label = match.group(1), match.group(2)
+        if target.startswith("@"):
+            return match.group(0)
+        if target.startswith("#"):
+            return f"#{label}" if label else target
+        if target.startswith("!"):
+            return label or "@" + target[1:].split("^", 1)[0]
+        if target.startswith("mailto:"):
+            return label or target.removeprefix("mailto:")
+        return f"{label} ({target})" if label and label != target else target
+    return _unescape(CONTROL.sub(spelled, text))
+
+
+def _unescape(text: str) -> str:
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def escape_text(text: str) -> str:
+    """The desk's text made inert for Slack: & < > escaped, so a customer's words can
+    never become a link, a mention or `<!channel>` (Slack: "Escaping text")."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def decode_action_id(action_id: str) -> str:

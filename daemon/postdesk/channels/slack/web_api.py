@@ -27,7 +27,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from postdesk.channels.slack.blocks import message_blocks
-from postdesk.channels.slack.payloads import SlackFileRef
+from postdesk.channels.slack.payloads import SlackFileRef, escape_text
 from postdesk.chat.model import ChatFile, ChatPost, ChatUser
 from postdesk.chat.platform import ChatPlatformError
 
@@ -59,15 +59,17 @@ class SlackWebApi:
     async def post(self, post: ChatPost) -> str:
         """Post, edit or upload; the ts of the message Slack shows."""
         blocks = message_blocks(post.text, post.buttons)
+        text = escape_text(post.text)
         async with _slack_errors(f"posting to {post.channel}"):
             if post.edit_of:
+                # blocks=[]: an edit without buttons takes the old ones away
                 answer = await self.client.chat_update(
-                    channel=post.channel, ts=post.edit_of, text=post.text, blocks=blocks)
+                    channel=post.channel, ts=post.edit_of, text=text, blocks=blocks or [])
                 return str(answer["ts"])
             if post.files and not post.buttons:
-                return await self._upload(post, post.thread_id, comment=post.text)
+                return await self._upload(post, post.thread_id, comment=text)
             answer = await self.client.chat_postMessage(
-                channel=post.channel, thread_ts=post.thread_id, text=post.text, blocks=blocks,
+                channel=post.channel, thread_ts=post.thread_id, text=text, blocks=blocks,
                 unfurl_links=False, unfurl_media=False)
             ts = str(answer["ts"])
             if post.files:
