@@ -184,6 +184,10 @@ class SlackLoopback:
                 "size": len(content), "url_private": url,
                 "url_private_download": url + "?download=1", "mode": "hosted"}
 
+    def delete_file(self, file_id: str) -> None:
+        """The file is deleted in Slack: its URL answers 404 from now on."""
+        del self._files[file_id]
+
     def next_ts(self) -> str:
         return f"{int(time.time())}.{next(self._clock):06d}"
 

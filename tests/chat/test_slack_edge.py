@@ -82,6 +82,11 @@ def test_top_level_message_arrives_with_the_verified_email_and_locale() -> None:
             assert got.user.locale == "pl-PL" and got.user.timezone == "Europe/Warsaw"
             assert not got.user.is_bot
             assert edge.health() == "connected"
+            server.send_event(server.message_event("U0ANNA", "and again"))
+            await until(lambda: len(received) == 2)
+            lookups = [c for c in server.calls if c.method == "users.info"]
+            assert len(lookups) == 1  # the author's account is cached briefly
+            assert lookups[0].args["include_locale"] in ("true", "1", True)
     run(scenario)
 
 
@@ -148,15 +153,41 @@ def test_shared_file_is_downloaded_with_the_bot_token() -> None:
     run(scenario)
 
 
-def test_an_oversized_file_is_kept_by_name_without_content() -> None:
+def test_oversized_and_vanished_files_are_kept_by_name_without_content() -> None:
     async def scenario() -> None:
         async with slack() as (server, edge, received):
             edge.web_api.max_file_bytes = 100
-            shared = server.add_file("big.bin", "application/octet-stream", b"x" * 101)
-            server.send_event(server.message_event("U0ANNA", "big", files=[shared]))
+            big = server.add_file("big.bin", "application/octet-stream", b"x" * 101)
+            gone = server.add_file("gone.txt", "text/plain", b"1")
+            server.delete_file(gone["id"])
+            server.send_event(server.message_event("U0ANNA", "big", files=[big, gone]))
             await until(lambda: received)
-            assert received[0].files[0].name == "big.bin"
-            assert received[0].files[0].content == b""
+            assert [(f.name, f.content) for f in received[0].files] == [
+                ("big.bin", b""), ("gone.txt", b"")]
+            assert received[0].text == "big"
+    run(scenario)
+
+
+def test_an_account_slack_cannot_describe_is_handed_in_without_an_email() -> None:
+    async def scenario() -> None:
+        async with slack() as (server, _edge, received):
+            server.send_event(server.message_event("U0STRANGER", "who am I"))
+            await until(lambda: received)
+            assert received[0].user.user_id == "U0STRANGER"
+            assert received[0].user.email is None
+            await until(lambda: server.deliveries[0].acked_at is not None)
+    run(scenario)
+
+
+def test_a_rate_limited_user_lookup_is_not_acknowledged_and_is_retried() -> None:
+    async def scenario() -> None:
+        async with slack(ack_timeout=0.5) as (server, _edge, received):
+            server.rate_limit("users.info", retry_after=1)
+            server.send_event(server.message_event("U0ANNA", "later"))
+            await until(lambda: received, 10)
+            assert received[0].user.email == "anna.nowak@example.pl"
+            assert server.deliveries[0].acked_at is None
+            assert server.deliveries[1].retry_attempt == 1
     run(scenario)
 
 

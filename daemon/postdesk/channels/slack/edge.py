@@ -31,7 +31,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from postdesk.channels.slack import payloads
 from postdesk.channels.slack.http_events import HttpEventsServer
 from postdesk.channels.slack.web_api import SlackWebApi
-from postdesk.chat.model import ChatEvent, ChatPost, ChatUser, Platform
+from postdesk.chat.model import ChatEvent, ChatFile, ChatPost, ChatUser, Platform
 from postdesk.chat.platform import ChatIntake, ChatPlatformError
 
 log = logging.getLogger(__name__)
@@ -185,15 +185,39 @@ class SlackPlatform:
     async def _ignore(ack: Any) -> None:
         await ack()
 
+    async def _author(self, user_id: str) -> ChatUser:
+        """The author as Slack vouches for them; an account Slack will never describe
+        (user_not_found, missing scope) is handed in without an email, so it gets no
+        agent power, rather than lost after Slack's last retry. A passing failure
+        (rate limit, network) raises: no ack, Slack retries."""
+        try:
+            author = await self.web_api.user(user_id)
+        except ChatPlatformError as error:
+            if not error.permanent:
+                raise
+            log.warning("slack user %s handed in without an email: %s", user_id, error)
+            return ChatUser(platform="slack", user_id=user_id)
+        return author if author.user_id else replace(author, user_id=user_id)
+
+    async def _file(self, ref: payloads.SlackFileRef) -> ChatFile:
+        """A shared file's bytes; one Slack refuses for good (deleted, no access) is kept
+        by name and type without content, the message itself still handed in."""
+        try:
+            return await self.web_api.download(ref)
+        except ChatPlatformError as error:
+            if not error.permanent:
+                raise
+            log.warning("slack file %s (%s) not fetched: %s", ref.file_id, ref.name, error)
+            return ChatFile(name=ref.name, content_type=ref.content_type, content=b"",
+                            platform_id=ref.file_id)
+
     async def _hand_in(self, inbound: payloads.SlackInbound) -> None:
         """Resolve the author and the files, then commit through the intake (raises when
         anything fails, so Bolt does not acknowledge)."""
         if self._intake is None:
             raise ChatPlatformError("slack event before start(): not acknowledged")
-        author = await self.web_api.user(inbound.user_id)
-        if not author.user_id:
-            author = replace(author, user_id=inbound.user_id)
-        files = tuple([await self.web_api.download(ref) for ref in inbound.files])
+        author = await self._author(inbound.user_id)
+        files = tuple([await self._file(ref) for ref in inbound.files])
         await self._intake(ChatEvent(
             platform="slack", event_id=inbound.event_id, kind=inbound.kind,
             workspace=inbound.workspace, channel=inbound.channel, user=author,
