@@ -30,11 +30,16 @@ clients run against it unchanged (their `base_url` is this server's `/api/`):
   thread_ts, initial_comment); and `url_private_download` of shared files, which needs
   the bot token.
 
-What was checked against published descriptions: the argument names, required
-arguments and answer fields of the methods above against their reference pages (and
-the node SDK's generated response types); the Block Kit rules the server enforces
-(unique action ids in an actions block, at most 25 elements). The slack-api-specs
-OpenAPI description was not used: it predates the v2 upload methods and Socket Mode.
+What was checked against published descriptions (2026-12): files.getUploadURLExternal
+and files.completeUploadExternal (arguments, content types, `upload_url` / `file_id` /
+`files` in the answers, thread_ts naming the parent) and users.info (arguments,
+`include_locale` defaulting to false, the user object's `tz` and `profile.email`,
+errors `user_not_found` / `user_not_visible`, form or query arguments only: a JSON
+body is refused here as Slack ignores it) against their reference pages; the Socket
+Mode envelope fields against slack_sdk's `SocketModeRequest`. chat.postMessage,
+chat.update, auth.test and apps.connections.open follow their reference pages as
+known, not re-read for this server. The slack-api-specs OpenAPI description was not
+used: it is no longer maintained and predates the v2 upload methods and Socket Mode.
 """
 
 from __future__ import annotations
@@ -59,6 +64,8 @@ TEAM_ID = "T0LOOP"
 APP_ID = "A0LOOP"
 BOT_USER_ID = "U0BOT"
 BOT_ID = "B0BOT"
+#: methods whose reference page says they take no JSON body (form or query only)
+FORM_ONLY = frozenset({"users.info"})
 
 
 def require_slack_sdk() -> None:
@@ -304,6 +311,8 @@ class SlackLoopback:
         args: dict[str, Any] = dict(request.query)
         if request.method == "POST" and request.can_read_body:
             if request.content_type == "application/json":
+                if method in FORM_ONLY:
+                    return _error("invalid_arguments")
                 args.update(await request.json())
             else:
                 args.update(await request.post())

@@ -205,7 +205,7 @@ def test_ack_only_after_the_intake_returned_and_a_failure_is_redelivered() -> No
                 raise RuntimeError("database is locked")
             return True
 
-        async with slack(flaky, ack_timeout=0.8) as (server, _edge, _received):
+        async with slack(flaky, ack_timeout=2.0) as (server, _edge, _received):
             server_ref.append(server)
             event_id = server.send_event(server.message_event("U0ANNA", "retry me"))
             await until(lambda: len(calls) == 2 and server.deliveries[-1].acked_at, 15)

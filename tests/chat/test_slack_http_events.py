@@ -15,6 +15,7 @@ import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from urllib.parse import urlencode
 
 import aiohttp
 
@@ -120,4 +121,26 @@ def test_the_url_verification_challenge_is_answered_only_when_signed() -> None:
                 assert "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" in await answer.text()
             async with client.post(url, data=body, headers=signed(body, secret="x")) as answer:
                 assert answer.status == 401
+    asyncio.run(scenario())
+
+
+def test_a_signed_button_press_arrives_as_a_form_post() -> None:
+    async def scenario() -> None:
+        received: list[ChatEvent] = []
+
+        async def keep(event: ChatEvent) -> bool:
+            received.append(event)
+            return True
+
+        async with http_edge(keep) as (url, client):
+            press = SlackLoopback().button_press(
+                "U0ANNA", {"ts": "1700000000.000300", "channel": "C0HELP", "text": "Rate us",
+                           "thread_ts": "1700000000.000100"}, "csat#4", "4")
+            body = urlencode({"payload": json.dumps(press)}).encode()
+            headers = {**signed(body), "Content-Type": "application/x-www-form-urlencoded"}
+            async with client.post(url, data=body, headers=headers) as answer:
+                assert answer.status == 200
+            [got] = received
+            assert (got.kind, got.action, got.action_value) == ("action", "csat", "4")
+            assert got.thread_id == "1700000000.000100"
     asyncio.run(scenario())

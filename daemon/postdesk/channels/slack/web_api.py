@@ -38,7 +38,7 @@ PERMANENT_ERRORS = frozenset({
     "channel_not_found", "not_in_channel", "invalid_auth", "not_authed", "account_inactive",
     "token_revoked", "token_expired", "is_archived", "missing_scope", "message_not_found",
     "cant_update_message", "edit_window_closed", "msg_too_long", "invalid_blocks",
-    "no_text", "restricted_action", "user_not_found",
+    "no_text", "restricted_action", "user_not_found", "user_not_visible",
 })
 DEFAULT_USER_TTL = 300.0  # seconds a users.info answer is reused
 DEFAULT_MAX_FILE_BYTES = 25 * 1024 * 1024
