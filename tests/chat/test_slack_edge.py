@@ -18,6 +18,7 @@ from chat.slack_server import require_slack_sdk
 
 require_slack_sdk()
 
+from chat.intake_list import list_intake  # noqa: E402
 from chat.slack_server import APP_TOKEN, BOT_TOKEN, TEAM_ID, SlackLoopback  # noqa: E402
 from postdesk.channels.slack.edge import SlackPlatform  # noqa: E402
 from postdesk.chat.model import ChatButton, ChatEvent, ChatFile, ChatPost  # noqa: E402
@@ -36,12 +37,7 @@ async def slack(intake: Intake | None = None, *, ack_timeout: float = 3.0,
     server.add_user("U0ANNA", "Anna.Nowak@example.pl", locale="pl-PL", tz="Europe/Warsaw",
                     display_name="Boss")
     server.add_user("U0AGENT", "agent@desk.example", locale="de-DE", tz="Europe/Berlin")
-    received: list[ChatEvent] = []
-
-    async def keep(event: ChatEvent) -> bool:
-        received.append(event)
-        return True
-
+    received, keep = list_intake()
     edge = SlackPlatform(bot_token=BOT_TOKEN, app_token=APP_TOKEN, api_url=server.api_url,
                          **edge_options)
     try:
@@ -276,11 +272,7 @@ def test_a_refused_app_token_shows_in_health_and_does_not_raise() -> None:
         await server.start()
         edge = SlackPlatform(bot_token=BOT_TOKEN, app_token="xapp-wrong",
                              api_url=server.api_url)
-        received: list[ChatEvent] = []
-
-        async def keep(event: ChatEvent) -> bool:
-            received.append(event)
-            return True
+        _received, keep = list_intake()
         try:
             await edge.start(keep)
             assert edge.health() == "refused: invalid_auth"

@@ -23,6 +23,7 @@ from chat.slack_server import require_slack_sdk
 
 require_slack_sdk()
 
+from chat.intake_list import list_intake  # noqa: E402
 from chat.slack_server import BOT_TOKEN, TEAM_ID, SlackLoopback  # noqa: E402
 from conftest import free_port  # noqa: E402
 from postdesk.channels.slack.edge import SlackPlatform  # noqa: E402
@@ -68,11 +69,7 @@ async def http_edge(intake: Callable[[ChatEvent], Awaitable[bool]]
 
 def test_signed_event_is_handed_in_and_forged_or_stale_ones_are_refused() -> None:
     async def scenario() -> None:
-        received: list[ChatEvent] = []
-
-        async def keep(event: ChatEvent) -> bool:
-            received.append(event)
-            return True
+        received, keep = list_intake()
 
         async with http_edge(keep) as (url, client):
             body = event_body("Laptop broken")
@@ -109,9 +106,7 @@ def test_a_failing_intake_answers_5xx_so_slack_retries() -> None:
 
 def test_the_url_verification_challenge_is_answered_only_when_signed() -> None:
     async def scenario() -> None:
-        async def keep(event: ChatEvent) -> bool:
-            return True
-
+        _received, keep = list_intake()
         async with http_edge(keep) as (url, client):
             body = json.dumps({"type": "url_verification", "token": "unused",
                                "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"
@@ -126,11 +121,7 @@ def test_the_url_verification_challenge_is_answered_only_when_signed() -> None:
 
 def test_a_signed_button_press_arrives_as_a_form_post() -> None:
     async def scenario() -> None:
-        received: list[ChatEvent] = []
-
-        async def keep(event: ChatEvent) -> bool:
-            received.append(event)
-            return True
+        received, keep = list_intake()
 
         async with http_edge(keep) as (url, client):
             press = SlackLoopback().button_press(
