@@ -17,7 +17,7 @@ install: $(STAMP) $(MO)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,redis,rabbitmq]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,redis,rabbitmq,chat]'
 	touch $(STAMP)
 
 # Compiled catalogs (the runtime also reads .po directly, so a checkout works without them).

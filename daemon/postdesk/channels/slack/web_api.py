@@ -1,0 +1,197 @@
+"""The Slack Web API calls of the edge: post, edit, upload, look up a user, fetch a file.
+
+Every call goes through one `AsyncWebClient` whose `base_url` is `[slack] api_url`,
+so an Enterprise Grid proxy or the tests' loopback server sees all of them. Slack's
+refusals become `ChatPlatformError`: HTTP 429 with its Retry-After, and the errors a
+retry cannot mend (`channel_not_found`, `not_in_channel`, `invalid_auth`...) marked
+permanent, so the outbox stops retrying them.
+
+Slack's documentation followed: chat.postMessage, chat.update, users.info (with
+`include_locale`; the email needs the users:read.email scope), the v2 upload flow
+(files.getUploadURLExternal, the upload URL, files.completeUploadExternal; a thread
+reply's file goes to the thread's parent ts), and the rate-limit page (HTTP 429 with
+Retry-After in seconds).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from postdesk.channels.slack.blocks import message_blocks
+from postdesk.channels.slack.payloads import SlackFileRef, escape_text
+from postdesk.chat.model import ChatFile, ChatPost, ChatUser
+from postdesk.chat.platform import ChatPlatformError
+
+log = logging.getLogger(__name__)
+
+#: errors after which the same call can never succeed: the outbox gives the row up
+PERMANENT_ERRORS = frozenset({
+    "channel_not_found", "not_in_channel", "invalid_auth", "not_authed", "account_inactive",
+    "token_revoked", "token_expired", "is_archived", "missing_scope", "message_not_found",
+    "cant_update_message", "edit_window_closed", "msg_too_long", "invalid_blocks",
+    "no_text", "restricted_action", "user_not_found", "user_not_visible",
+})
+DEFAULT_USER_TTL = 300.0  # seconds a users.info answer is reused
+DEFAULT_MAX_FILE_BYTES = 25 * 1024 * 1024
+#: file hosts besides the API's own that may receive the bot token
+SLACK_FILE_DOMAIN = ".slack.com"
+
+
+class SlackWebApi:
+    """The Web API as the edge uses it, with Slack's errors as `ChatPlatformError`."""
+
+    def __init__(self, client: AsyncWebClient, *, user_ttl: float = DEFAULT_USER_TTL,
+                 max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> None:
+        self.client = client
+        self.user_ttl = user_ttl
+        self.max_file_bytes = max_file_bytes
+        self._users: dict[str, tuple[float, ChatUser]] = {}
+
+    async def post(self, post: ChatPost) -> str:
+        """Post, edit or upload; the ts of the message Slack shows."""
+        blocks = message_blocks(post.text, post.buttons)
+        text = escape_text(post.text)
+        async with _slack_errors(f"posting to {post.channel}"):
+            if post.edit_of:
+                # blocks=[]: an edit without buttons takes the old ones away
+                answer = await self.client.chat_update(
+                    channel=post.channel, ts=post.edit_of, text=text, blocks=blocks or [])
+                return str(answer["ts"])
+            if post.files and not post.buttons:
+                return await self._upload(post, post.thread_id, comment=text)
+            answer = await self.client.chat_postMessage(
+                channel=post.channel, thread_ts=post.thread_id, text=text, blocks=blocks,
+                unfurl_links=False, unfurl_media=False)
+            ts = str(answer["ts"])
+            if post.files:
+                # a post with buttons and files: the buttons' message opens, the files follow
+                # in its thread (completeUploadExternal takes no actions block)
+                await self._upload(post, post.thread_id or ts, comment=None)
+            return ts
+
+    async def _upload(self, post: ChatPost, thread_ts: str | None, comment: str | None) -> str:
+        """The v2 upload of a post's files in one share (files.completeUploadExternal is the
+        point where Slack shows them: before it nothing is visible, so a retry repeats none)."""
+        answer = await self.client.files_upload_v2(
+            channel=post.channel, thread_ts=thread_ts, initial_comment=comment or None,
+            file_uploads=[{"content": item.content, "filename": item.name, "title": item.name}
+                          for item in post.files])
+        return _shared_ts(answer.data if isinstance(answer.data, dict) else {}, post.channel)
+
+    async def user(self, user_id: str) -> ChatUser:
+        """The account behind a user id, its email as Slack verified it (cached briefly)."""
+        now = time.monotonic()
+        cached = self._users.get(user_id)
+        if cached and now - cached[0] < self.user_ttl:
+            return cached[1]
+        async with _slack_errors(f"looking up user {user_id}"):
+            answer = await self.client.users_info(user=user_id, include_locale=True)
+        found = chat_user(answer["user"])
+        self._users[user_id] = (now, found)
+        return found
+
+    async def download(self, ref: SlackFileRef) -> ChatFile:
+        """A shared file's bytes, fetched with the bot token; over the size limit the file
+        comes back empty (its name and type kept) rather than blocking the message."""
+        if ref.size > self.max_file_bytes:
+            log.warning("slack file %s (%s) is %d bytes, over the limit of %d: not fetched",
+                        ref.file_id, ref.name, ref.size, self.max_file_bytes)
+            return ChatFile(name=ref.name, content_type=ref.content_type, content=b"",
+                            platform_id=ref.file_id)
+        if not self._may_receive_token(ref.url):
+            raise ChatPlatformError(f"slack file {ref.file_id}: {ref.url} is not a Slack host",
+                                    permanent=True)
+        headers = {"Authorization": f"Bearer {self.client.token}"}
+        timeout = aiohttp.ClientTimeout(total=self.client.timeout)
+        try:
+            async with aiohttp.ClientSession(timeout=timeout) as session, \
+                    session.get(ref.url, headers=headers) as response:
+                if response.status != 200:
+                    raise ChatPlatformError(
+                        f"slack file {ref.file_id}: HTTP {response.status}",
+                        retry_after=_retry_after(response.headers), permanent=response.status
+                        in (401, 403, 404))
+                content = await _read_limited(response, self.max_file_bytes)
+        except aiohttp.ClientError as error:
+            raise ChatPlatformError(f"slack file {ref.file_id}: {error}") from error
+        if content is None:
+            log.warning("slack file %s (%s) grew over the limit of %d bytes: not kept",
+                        ref.file_id, ref.name, self.max_file_bytes)
+            content = b""
+        return ChatFile(name=ref.name, content_type=ref.content_type, content=content,
+                        platform_id=ref.file_id)
+
+    def _may_receive_token(self, url: str) -> bool:
+        host = urlsplit(url).hostname or ""
+        api_host = urlsplit(self.client.base_url).hostname or ""
+        return host == api_host or host == SLACK_FILE_DOMAIN[1:] or host.endswith(
+            SLACK_FILE_DOMAIN)
+
+
+def chat_user(user: dict[str, Any]) -> ChatUser:
+    """A users.info `user` object as a `ChatUser` (email from the verified profile)."""
+    profile = user.get("profile") or {}
+    return ChatUser(
+        platform="slack", user_id=str(user.get("id") or ""),
+        email=str(profile["email"]).strip().lower() if profile.get("email") else None,
+        display_name=str(profile.get("display_name") or profile.get("real_name")
+                         or user.get("real_name") or ""),
+        locale=user.get("locale") or None, timezone=user.get("tz") or None,
+        is_bot=bool(user.get("is_bot")))
+
+
+def _shared_ts(answer: dict[str, Any], channel: str) -> str:
+    """The ts of the message that shares the uploaded files, when Slack already says it;
+    else the first file id (Slack fills `shares` asynchronously)."""
+    files = answer.get("files") or []
+    for item in files:
+        for kind in ("public", "private"):
+            shares = ((item.get("shares") or {}).get(kind) or {}).get(channel) or []
+            if shares and shares[0].get("ts"):
+                return str(shares[0]["ts"])
+    return str(files[0]["id"]) if files else ""
+
+
+async def _read_limited(response: aiohttp.ClientResponse, limit: int) -> bytes | None:
+    chunks, total = [], 0
+    async for chunk in response.content.iter_chunked(64 * 1024):
+        total += len(chunk)
+        if total > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _retry_after(headers: Any) -> float | None:
+    value = headers.get("Retry-After") if headers else None
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+@asynccontextmanager
+async def _slack_errors(doing: str) -> AsyncIterator[None]:
+    """Slack's refusals and network failures as `ChatPlatformError`."""
+    try:
+        yield
+    except SlackApiError as error:
+        status = error.response.status_code
+        code = str(error.response.get("error") or f"HTTP {status}")
+        if status == 429:
+            raise ChatPlatformError(f"slack rate limit while {doing}",
+                                    retry_after=_retry_after(error.response.headers) or 1.0
+                                    ) from error
+        raise ChatPlatformError(f"slack refused {doing}: {code}",
+                                permanent=code in PERMANENT_ERRORS) from error
+    except (SlackClientError, aiohttp.ClientError, TimeoutError) as error:
+        raise ChatPlatformError(f"slack unreachable while {doing}: {error}") from error
