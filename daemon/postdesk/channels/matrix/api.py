@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import aiohttp
 
+from postdesk.channels.chat_download import read_at_most
 from postdesk.chat.platform import ChatPlatformError
 
 PERMANENT_STATUSES = frozenset({400, 403, 404})
@@ -97,16 +98,7 @@ class MatrixApi:
             async with self._client().get(self.homeserver + path) as response:
                 if response.status != 200:
                     await _json_or_error(response, what)
-                if (response.content_length or 0) > limit:
-                    return None
-                chunks: list[bytes] = []
-                size = 0
-                async for chunk in response.content.iter_chunked(64 * 1024):
-                    size += len(chunk)
-                    if size > limit:
-                        return None
-                    chunks.append(chunk)
-                return b"".join(chunks)
+                return await read_at_most(response, limit)
         except aiohttp.ClientError as exc:
             raise ChatPlatformError(f"Matrix {what}: {exc}") from exc
 
