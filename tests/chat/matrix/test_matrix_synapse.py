@@ -271,6 +271,33 @@ def test_what_was_said_before_the_desk_first_listened_is_no_request(
     assert old != new
 
 
+def test_an_encrypted_room_is_named_in_the_health_line(
+        homeserver: Homeserver, tmp_path: Path) -> None:
+    """The desk cannot read end-to-end encrypted messages: it says so rather than stay
+    silent about requests it never saw."""
+    room = str(homeserver.agent.call("POST", "/_matrix/client/v3/createRoom", {
+        "preset": "public_chat", "invite": [homeserver.bot.user_id],
+        "initial_state": [{"type": "m.room.encryption", "state_key": "",
+                           "content": {"algorithm": "m.megolm.v1.aes-sha2"}}]})["room_id"])
+    homeserver.customer.join(room)
+
+    async def scenario() -> tuple[str, Received]:
+        received = Received()
+        edge = edge_for(homeserver, [room], tmp_path)
+        async with running(edge, received):
+            await asyncio.to_thread(homeserver.customer.send, room, {
+                "algorithm": "m.megolm.v1.aes-sha2", "ciphertext": "AwgAEn...",
+                "sender_key": "x", "session_id": "y", "device_id": "Z"}, "m.room.encrypted")
+            for _ in range(200):
+                if "encrypted" in edge.health():
+                    break
+                await asyncio.sleep(0.05)
+            return edge.health(), received
+    health, received = asyncio.run(scenario())
+    assert health.endswith(f"; cannot read encrypted {room}")
+    assert received.events == []
+
+
 def test_a_rate_limited_post_says_when_to_retry(
         homeserver: Homeserver, help_room: str, tmp_path: Path) -> None:
     chatty = homeserver.server.register("chatty")

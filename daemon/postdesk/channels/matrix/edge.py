@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_FILE_BYTES = 25 * 1024 * 1024
 SYNC_TIMEOUT_MS = 30_000
 STATE_FILE = "matrix-sync.json"
+#: what the edge reads of a room's timeline: desk events, and encrypted ones to say that
+#: it cannot read them (a room must not be end-to-end encrypted)
+TIMELINE_TYPES = ["m.room.message", "m.reaction", "m.room.encrypted"]
 
 
 class MatrixPlatform:
@@ -73,6 +76,7 @@ class MatrixPlatform:
         self._synced_at: float | None = None
         self._failing_since: float | None = None
         self._last_error = ""
+        self._encrypted_rooms: set[str] = set()
 
     # -- the loop --------------------------------------------------------------------
 
@@ -150,7 +154,7 @@ class MatrixPlatform:
 
     def _filter(self) -> dict[str, Any]:
         room_filter: dict[str, Any] = {
-            "timeline": {"types": ["m.room.message", "m.reaction"],
+            "timeline": {"types": TIMELINE_TYPES,
                          "limit": self.timeline_limit},
             "state": {"types": []}, "ephemeral": {"types": []},
             "account_data": {"types": []},
@@ -177,7 +181,7 @@ class MatrixPlatform:
                 "GET", f"/_matrix/client/v3/rooms/{path_part(room_id)}/messages",
                 params={"from": token, "to": since, "dir": "b",
                         "limit": str(self.timeline_limit),
-                        "filter": json.dumps({"types": ["m.room.message", "m.reaction"]})})
+                        "filter": json.dumps({"types": TIMELINE_TYPES})})
             chunk = page.get("chunk") or []
             older.extend(chunk)
             token = page.get("end") if chunk else None
@@ -185,6 +189,10 @@ class MatrixPlatform:
 
     async def _hand_in(self, room_id: str, event: dict[str, Any], state: SyncState,
                        intake: ChatIntake) -> None:
+        if event.get("type") == "m.room.encrypted" and room_id not in self._encrypted_rooms:
+            self._encrypted_rooms.add(room_id)
+            log.error("Matrix room %s is end-to-end encrypted: the desk cannot read it "
+                      "(make a help room without encryption)", room_id)
         facts = room_event_facts(room_id, event, self.user_id)
         if facts is None:
             return
@@ -253,7 +261,10 @@ class MatrixPlatform:
                     f"last error: {self._last_error}")
         if self._synced_at is None:
             return "connecting"
-        return f"connected (synced {_clock(self._synced_at)})"
+        line = f"connected (synced {_clock(self._synced_at)})"
+        if self._encrypted_rooms:
+            line += f"; cannot read encrypted {', '.join(sorted(self._encrypted_rooms))}"
+        return line
 
 
 def _clock(stamp: float) -> str:
