@@ -26,6 +26,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from postdesk.channels.chat_download import read_at_most
 from postdesk.channels.slack.blocks import message_blocks
 from postdesk.channels.slack.payloads import SlackFileRef, escape_text
 from postdesk.chat.model import ChatFile, ChatPost, ChatUser
@@ -120,7 +121,7 @@ class SlackWebApi:
                         f"slack file {ref.file_id}: HTTP {response.status}",
                         retry_after=_retry_after(response.headers), permanent=response.status
                         in (401, 403, 404))
-                content = await _read_limited(response, self.max_file_bytes)
+                content = await read_at_most(response, self.max_file_bytes)
         except aiohttp.ClientError as error:
             raise ChatPlatformError(f"slack file {ref.file_id}: {error}") from error
         if content is None:
@@ -159,16 +160,6 @@ def _shared_ts(answer: dict[str, Any], channel: str) -> str:
             if shares and shares[0].get("ts"):
                 return str(shares[0]["ts"])
     return str(files[0]["id"]) if files else ""
-
-
-async def _read_limited(response: aiohttp.ClientResponse, limit: int) -> bytes | None:
-    chunks, total = [], 0
-    async for chunk in response.content.iter_chunked(64 * 1024):
-        total += len(chunk)
-        if total > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _retry_after(headers: Any) -> float | None:

@@ -1,0 +1,271 @@
+"""The Matrix edge: room events in through /sync, thread messages out through /send.
+
+In: one long-poll `/sync` loop over the configured rooms. Every desk event of a batch is
+awaited through the intake (which commits it) before the batch's `next_batch` token is
+saved; an intake or homeserver error leaves the token where it was and the loop retries
+the same batch with backoff, so a crash or an outage replays events (the intake
+deduplicates by event id) and never skips one. A timeline the homeserver cut short
+(`limited`) is filled in from `/messages` back to the previous token.
+Out: `PUT /rooms/{room}/send/m.room.message/{txnId}` with the outbox row's idempotency key
+as transaction id, which the homeserver deduplicates: a retry after a crash posts once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from postdesk.channels.matrix.api import MatrixApi, path_part
+from postdesk.channels.matrix.events import (
+    RoomEventFacts,
+    chat_event,
+    room_event_facts,
+    server_name,
+)
+from postdesk.channels.matrix.identity import UserDirectory
+from postdesk.channels.matrix.render import (
+    DEFAULT_ACTION_REACTIONS,
+    file_content,
+    message_content,
+)
+from postdesk.channels.matrix.sync_state import SyncState, load_sync_state, save_sync_state
+from postdesk.chat.model import ChatFile, ChatPost, ChatUser, Platform
+from postdesk.chat.platform import ChatIntake, ChatPlatformError
+
+log = logging.getLogger(__name__)
+
+#: files larger than this are not downloaded (the message still reaches the desk)
+DEFAULT_MAX_FILE_BYTES = 25 * 1024 * 1024
+SYNC_TIMEOUT_MS = 30_000
+STATE_FILE = "matrix-sync.json"
+#: what the edge reads of a room's timeline: desk events, and encrypted ones to say that
+#: it cannot read them (a room must not be end-to-end encrypted)
+TIMELINE_TYPES = ["m.room.message", "m.reaction", "m.room.encrypted"]
+
+
+class MatrixPlatform:
+    """One Matrix account of the desk, in the rooms of rules/channels.yaml."""
+
+    platform: Platform = "matrix"
+
+    def __init__(self, homeserver: str, user_id: str, access_token: str,
+                 rooms: Sequence[str], state_dir: Path, *,
+                 max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+                 action_reactions: Mapping[str, str] = DEFAULT_ACTION_REACTIONS,
+                 sync_timeout_ms: int = SYNC_TIMEOUT_MS,
+                 timeline_limit: int = 100,
+                 backoff: tuple[float, float] = (1.0, 60.0)) -> None:
+        self.user_id = user_id
+        self.rooms = tuple(rooms)
+        self.state_path = Path(state_dir) / STATE_FILE
+        self.max_file_bytes = max_file_bytes
+        self.action_reactions = action_reactions
+        self.sync_timeout_ms = sync_timeout_ms
+        self.timeline_limit = timeline_limit
+        self.backoff = backoff
+        self.workspace = server_name(user_id)
+        self.api = MatrixApi(homeserver, access_token,
+                             request_timeout=sync_timeout_ms / 1000 + 30)
+        self.users = UserDirectory(self.api)
+        self._stopping = asyncio.Event()
+        self._synced_at: float | None = None
+        self._failing_since: float | None = None
+        self._last_error = ""
+        self._encrypted_rooms: set[str] = set()
+
+    # -- the loop --------------------------------------------------------------------
+
+    async def start(self, intake: ChatIntake) -> None:
+        """Join the rooms, then hand every new event to `intake` until `stop`."""
+        state = load_sync_state(self.state_path, now_ms=int(time.time() * 1000))
+        await self._join_rooms()
+        delay = self.backoff[0]
+        while not self._stopping.is_set():
+            try:
+                state = await self._sync_once(state, intake)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the loop outlives any one failure; health says why
+                if self._stopping.is_set():
+                    break  # stop() closed the connection under a waiting /sync
+                self._note_failure(exc)
+                if await self._sleep_or_stop(delay):
+                    break
+                delay = min(delay * 2, self.backoff[1])
+            else:
+                delay = self.backoff[0]
+                self._synced_at = time.time()
+                self._failing_since = None
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        await self.api.close()
+
+    async def _sleep_or_stop(self, seconds: float) -> bool:
+        try:
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+        except TimeoutError:
+            return False
+        return True
+
+    async def _join_rooms(self) -> None:
+        for room in self.rooms:
+            await self._join(room)
+
+    async def _join(self, room_id: str) -> None:
+        """Join a configured room; a refusal (not invited yet, banned) is logged and shown
+        by health, and never holds up the other rooms."""
+        try:
+            await self.api.call("POST", f"/_matrix/client/v3/join/{path_part(room_id)}",
+                                body={})
+        except ChatPlatformError as exc:
+            self._note_failure(exc)
+
+    async def _sync_once(self, state: SyncState, intake: ChatIntake) -> SyncState:
+        params = {"filter": json.dumps(self._filter()),
+                  "timeout": str(self.sync_timeout_ms if state.next_batch else 0)}
+        if state.next_batch:
+            params["since"] = state.next_batch
+        answer = await self.api.call("GET", "/_matrix/client/v3/sync", params=params,
+                                     timeout=self.sync_timeout_ms / 1000 + 30)
+        rooms = answer.get("rooms") or {}
+        for room_id in (rooms.get("invite") or {}):
+            if room_id in self.rooms:
+                await self._join(room_id)
+        for room_id, room in (rooms.get("join") or {}).items():
+            if self.rooms and room_id not in self.rooms:
+                continue
+            for event in await self._timeline(room_id, room.get("timeline") or {}, state):
+                if self._stopping.is_set():
+                    return state  # nothing saved: the batch comes again next time
+                await self._hand_in(room_id, event, state, intake)
+        next_batch = answer.get("next_batch")
+        if not isinstance(next_batch, str):
+            raise ChatPlatformError("Matrix /sync: the answer has no next_batch")
+        new_state = SyncState(next_batch=next_batch,
+                              listening_since_ms=state.listening_since_ms)
+        save_sync_state(self.state_path, new_state)
+        return new_state
+
+    def _filter(self) -> dict[str, Any]:
+        room_filter: dict[str, Any] = {
+            "timeline": {"types": TIMELINE_TYPES,
+                         "limit": self.timeline_limit},
+            "state": {"types": []}, "ephemeral": {"types": []},
+            "account_data": {"types": []},
+        }
+        if self.rooms:
+            room_filter["rooms"] = list(self.rooms)
+        return {"room": room_filter, "presence": {"types": []},
+                "account_data": {"types": []}}
+
+    async def _timeline(self, room_id: str, timeline: dict[str, Any],
+                        state: SyncState) -> list[dict[str, Any]]:
+        """The room's new events in order, filled in when the homeserver cut them short."""
+        events = list(timeline.get("events") or [])
+        if timeline.get("limited") and state.next_batch and timeline.get("prev_batch"):
+            events = await self._events_between(room_id, state.next_batch,
+                                                timeline["prev_batch"]) + events
+        return events
+
+    async def _events_between(self, room_id: str, since: str, before: str) -> list[dict[str, Any]]:
+        older: list[dict[str, Any]] = []
+        token: str | None = before
+        while token:
+            page = await self.api.call(
+                "GET", f"/_matrix/client/v3/rooms/{path_part(room_id)}/messages",
+                params={"from": token, "to": since, "dir": "b",
+                        "limit": str(self.timeline_limit),
+                        "filter": json.dumps({"types": TIMELINE_TYPES})})
+            chunk = page.get("chunk") or []
+            older.extend(chunk)
+            token = page.get("end") if chunk else None
+        return list(reversed(older))
+
+    async def _hand_in(self, room_id: str, event: dict[str, Any], state: SyncState,
+                       intake: ChatIntake) -> None:
+        if event.get("type") == "m.room.encrypted" and room_id not in self._encrypted_rooms:
+            self._encrypted_rooms.add(room_id)
+            log.error("Matrix room %s is end-to-end encrypted: the desk cannot read it "
+                      "(make a help room without encryption)", room_id)
+        facts = room_event_facts(room_id, event, self.user_id)
+        if facts is None:
+            return
+        if facts.sent_at and facts.sent_at.timestamp() * 1000 < state.listening_since_ms:
+            return  # history from before the desk listened: not a request to it
+        author = await self.users.user(facts.sender)
+        await intake(chat_event(facts, author, self.workspace, await self._files(facts)))
+
+    async def _files(self, facts: RoomEventFacts) -> tuple[ChatFile, ...]:
+        media = facts.media
+        if media is None:
+            return ()
+        if media.size is not None and media.size > self.max_file_bytes:
+            content = None
+        else:
+            try:
+                content = await self.api.download(media.mxc_url, self.max_file_bytes)
+            except ChatPlatformError as exc:
+                if not exc.permanent:
+                    raise  # the homeserver may serve it later: the batch is retried
+                log.warning("Matrix %s in %s: %s cannot be fetched (%s); the message goes "
+                            "on without it", facts.event_id, facts.room_id, media.name, exc)
+                return ()
+        if content is None:
+            log.warning("Matrix %s in %s: %s is larger than %d bytes, not downloaded",
+                        facts.event_id, facts.room_id, media.name, self.max_file_bytes)
+            return ()
+        return (ChatFile(name=media.name, content_type=media.content_type, content=content,
+                         platform_id=media.mxc_url),)
+
+    # -- out -------------------------------------------------------------------------
+
+    async def post(self, post: ChatPost) -> str:
+        """Send `post` (text, then its files) into its thread; the text event's id."""
+        event_id = await self._send(post.channel, post.idempotency_key,
+                                    message_content(post, self.action_reactions))
+        for number, file in enumerate(post.files, start=1):
+            mxc_url = await self.api.upload(file.name, file.content_type, file.content)
+            await self._send(post.channel, f"{post.idempotency_key}.file{number}",
+                             file_content(file, mxc_url, post.thread_id))
+        return event_id
+
+    async def _send(self, room_id: str, txn_id: str, content: dict[str, Any]) -> str:
+        answer = await self.api.call(
+            "PUT", f"/_matrix/client/v3/rooms/{path_part(room_id)}/send/m.room.message/"
+                   f"{path_part(txn_id)}", body=content)
+        event_id = answer.get("event_id")
+        if not isinstance(event_id, str):
+            raise ChatPlatformError(f"Matrix send to {room_id}: no event_id in the answer")
+        return event_id
+
+    async def user(self, user_id: str) -> ChatUser:
+        return await self.users.user(user_id)
+
+    # -- health ----------------------------------------------------------------------
+
+    def _note_failure(self, exc: BaseException) -> None:
+        if self._failing_since is None:
+            self._failing_since = time.time()
+        self._last_error = str(exc) or exc.__class__.__name__
+        log.warning("Matrix edge (%s): %s", self.user_id, self._last_error)
+
+    def health(self) -> str:
+        if self._failing_since is not None:
+            return (f"reconnecting since {_clock(self._failing_since)}, "
+                    f"last error: {self._last_error}")
+        if self._synced_at is None:
+            return "connecting"
+        line = f"connected (synced {_clock(self._synced_at)})"
+        if self._encrypted_rooms:
+            line += f"; cannot read encrypted {', '.join(sorted(self._encrypted_rooms))}"
+        return line
+
+
+def _clock(stamp: float) -> str:
+    return time.strftime("%H:%M:%S", time.gmtime(stamp))
