@@ -166,7 +166,7 @@ def _card_data(value: Any) -> tuple[str, str | None] | None:
 
 def _file_ref(item: dict[str, Any], service_url: str) -> TeamsFileRef | None:
     content_type = str(item.get("contentType") or "")
-    content = item.get("content") if isinstance(item.get("content"), dict) else {}
+    content: dict[str, Any] = item["content"] if isinstance(item.get("content"), dict) else {}
     if content_type == FILE_DOWNLOAD_INFO and content.get("downloadUrl"):
         return TeamsFileRef(
             name=str(item.get("name") or "file"),

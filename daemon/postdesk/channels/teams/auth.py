@@ -82,7 +82,7 @@ class ActivityAuth:
         jwks_uri = document.get("jwks_uri")
         if not isinstance(jwks_uri, str) or not jwks_uri:
             raise ValueError(f"[teams] openid_metadata {self.openid_metadata}: no jwks_uri")
-        self.validator._jwk_client_manager = _KeysAt(jwks_uri)  # type: ignore[misc]
+        self.validator._jwk_client_manager = _KeysAt(jwks_uri)
 
     async def claims(self, authorization: str | None, service_url: str) -> ClaimsIdentity:
         """The verified claims of a request whose activity names `service_url`."""

@@ -18,6 +18,7 @@ Connector (`connector.BotConnector`) at the conversation's service URL.
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import replace
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -175,11 +176,14 @@ class TeamsPlatform:
             return web.json_response({"error": "the body is not JSON"}, status=400)
         service_url = str(body.get("serviceUrl") or "") if isinstance(body, dict) else ""
         try:
-            request["claims_identity"] = await self.auth.claims(
-                request.headers.get("Authorization"), service_url)
+            claims = await self.auth.claims(request.headers.get("Authorization"), service_url)
         except Unauthorized as error:
             log.warning("teams: refused a request from %s: %s", request.remote, error)
             return web.json_response({"error": "unauthorized"}, status=401)
+        with warnings.catch_warnings():
+            # the SDK's adapter reads the claims under this plain string key
+            warnings.simplefilter("ignore", web.NotAppKeyWarning)
+            request["claims_identity"] = claims
         try:
             answer = await self._adapter.process(request, self)
         except Exception:
