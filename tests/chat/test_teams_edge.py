@@ -31,6 +31,7 @@ from chat.teams_server import (  # noqa: E402
     LoopbackTokens,
     TeamsLoopback,
 )
+from conftest import free_port  # noqa: E402
 from postdesk.channels.teams.edge import TeamsPlatform  # noqa: E402
 from postdesk.chat.model import ChatButton, ChatEvent, ChatFile, ChatPost  # noqa: E402
 from postdesk.chat.platform import ChatPlatformError  # noqa: E402
@@ -50,7 +51,7 @@ async def teams(intake: Intake | None = None, data_dir: Path | None = None,
     server.add_member(ANNA, "Boss", "Anna.Nowak@example.pl")
     server.add_member(AGENT, "Agent Smith", None, upn="agent@desk.example")
     received, keep = list_intake()
-    edge = TeamsPlatform(app_id=APP_ID, tenant_id=TENANT_ID, listen="127.0.0.1:0",
+    edge = TeamsPlatform(app_id=APP_ID, tenant_id=TENANT_ID, listen=f"127.0.0.1:{free_port()}",
                          openid_metadata=server.openid_metadata, data_dir=data_dir,
                          api_url=server.service_url if fixed_api_url else "",
                          tokens=LoopbackTokens(server))

@@ -35,6 +35,7 @@ from microsoft_agents.activity import Activity
 from microsoft_agents.hosting.core.connector.teams import TeamsConnectorClient
 
 from postdesk.channels.chat_download import read_at_most
+from postdesk.channels.chat_retry import retry_after
 from postdesk.channels.teams.activities import TeamsFileRef
 from postdesk.chat.model import ChatFile, ChatUser
 from postdesk.chat.platform import ChatPlatformError
@@ -130,7 +131,7 @@ class BotConnector:
                 if response.status != 200:
                     raise ChatPlatformError(
                         f"teams file {ref.name}: HTTP {response.status}",
-                        retry_after=_retry_after(response.headers),
+                        retry_after=retry_after(response.headers),
                         permanent=response.status in (401, 403, 404, 410))
                 content = await read_at_most(response, self.max_file_bytes)
         except aiohttp.ClientError as error:
@@ -171,7 +172,7 @@ class BotConnector:
                 self._clients.pop(self.base_url(service_url), None)
             if error.status == 429:
                 raise ChatPlatformError(f"teams rate limit while {doing}",
-                                        retry_after=_retry_after(error.headers) or 1.0
+                                        retry_after=retry_after(error.headers) or 1.0
                                         ) from error
             raise ChatPlatformError(f"teams refused {doing}: HTTP {error.status}",
                                     permanent=error.status in PERMANENT_STATUSES) from error
@@ -187,11 +188,3 @@ def chat_user(account: dict[str, Any]) -> ChatUser:
         platform="teams", user_id=str(account.get("aadObjectId") or account.get("id") or ""),
         email=str(address).strip().lower() if address else None,
         display_name=str(account.get("name") or ""))
-
-
-def _retry_after(headers: Any) -> float | None:
-    value = headers.get("Retry-After") if headers else None
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None

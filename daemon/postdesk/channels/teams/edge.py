@@ -41,6 +41,7 @@ from postdesk.channels.teams.connector import BotConnector, TokenSource
 from postdesk.channels.teams.service_urls import ServiceUrls
 from postdesk.chat.model import ChatEvent, ChatFile, ChatPost, ChatUser, Platform
 from postdesk.chat.platform import ChatIntake, ChatPlatformError
+from postdesk.config.validate import parse_listen
 
 log = logging.getLogger(__name__)
 
@@ -48,14 +49,6 @@ MESSAGES_PATH = "/api/messages"
 DEFAULT_LISTEN = "127.0.0.1:3978"
 #: Bot Framework activities are small; a body over this is not the Connector's
 MAX_BODY_BYTES = 1024 * 1024
-
-
-def parse_listen(listen: str) -> tuple[str, int]:
-    """`host:port` (IPv6 in brackets) -> (host, port); a clear error naming the option."""
-    host, sep, port = listen.rpartition(":")
-    if not sep or not port.isdigit() or not host:
-        raise ValueError(f"[teams] listen {listen!r}: expected HOST:PORT, e.g. {DEFAULT_LISTEN}")
-    return host.strip("[]"), int(port)
 
 
 class _NoTurnReplies(ChannelServiceClientFactoryBase):
@@ -95,7 +88,7 @@ class TeamsPlatform:
                              "app) or POSTDESK_TEAMS_APP_PASSWORD")
         self.app_id = app_id
         self.tenant_id = tenant_id
-        self.host, self.port = parse_listen(listen)
+        self.host, self.port = parse_listen(listen, "[teams] listen")
         self.auth = ActivityAuth(app_id=app_id, tenant_id=tenant_id,
                                  openid_metadata=openid_metadata)
         self.connector = BotConnector(tokens or _msal_tokens(app_id, app_password, tenant_id),
@@ -128,7 +121,6 @@ class TeamsPlatform:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
-        self.port = self._bound_port(site) or self.port
         self._state = f"listening on {self.address}"
 
     async def stop(self) -> None:
@@ -160,12 +152,6 @@ class TeamsPlatform:
     @property
     def address(self) -> str:
         return f"{self.host}:{self.port}{MESSAGES_PATH}"
-
-    @staticmethod
-    def _bound_port(site: web.TCPSite) -> int | None:
-        server = site._server
-        sockets = getattr(server, "sockets", None) or ()
-        return int(sockets[0].getsockname()[1]) if sockets else None
 
     # -- activities in -------------------------------------------------------------------
 
