@@ -107,6 +107,7 @@ class TeamsLoopback:
         self.members: dict[str, Member] = {}
         self.files: dict[str, tuple[str, bytes]] = {}
         self.bot_tokens: set[str] = set()
+        self.metadata_down = False  # the OpenID document answers 503 while True
         self._rate_limits: dict[str, float] = {}
         self._ids = itertools.count(1_700_000_000_000)
         self._runner: web.AppRunner | None = None
@@ -260,6 +261,8 @@ class TeamsLoopback:
     # -- handlers ----------------------------------------------------------------------------
 
     async def _metadata(self, _request: web.Request) -> web.Response:
+        if self.metadata_down:
+            return web.Response(status=503)
         return web.json_response({
             "issuer": BOT_ISSUER, "authorization_endpoint": f"{self.url}/oauth2/v2.0/authorize",
             "jwks_uri": f"{self.url}/v1/.well-known/keys",

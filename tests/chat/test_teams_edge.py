@@ -43,11 +43,12 @@ AGENT = "a9e1b7c3-0000-4000-8000-0000000a6e17"
 
 @asynccontextmanager
 async def teams(intake: Intake | None = None, data_dir: Path | None = None,
-                fixed_api_url: bool = False
+                fixed_api_url: bool = False, metadata_down: bool = False
                 ) -> AsyncIterator[tuple[TeamsLoopback, TeamsPlatform, list[ChatEvent], str]]:
     """The loopback, the edge listening on a free port, what it handed in, and its URL."""
     server = TeamsLoopback()
     await server.start()
+    server.metadata_down = metadata_down
     server.add_member(ANNA, "Boss", "Anna.Nowak@example.pl")
     server.add_member(AGENT, "Agent Smith", None, upn="agent@desk.example")
     received, keep = list_intake()
@@ -330,4 +331,17 @@ def test_files_inline_images_with_the_bot_token_shared_files_without() -> None:
                                           "u1"))
             [sharepoint] = [c for c in server.calls if c.path.startswith("/sharepoint/")]
             assert "Authorization" not in sharepoint.body  # the bot token stays home
+    run(scenario)
+
+
+def test_an_unreadable_openid_document_answers_503_until_it_is_back() -> None:
+    async def scenario() -> None:
+        async with teams(metadata_down=True) as (server, edge, received, bot):
+            assert edge.health().startswith("refused: [teams] openid_metadata")
+            activity = server.message(member(server, ANNA), "help")
+            assert (await server.deliver(bot, activity))[0] == 503
+            assert received == []
+            server.metadata_down = False
+            assert (await server.deliver(bot, activity))[0] in (200, 202)
+            assert len(received) == 1 and edge.health().startswith("listening on")
     run(scenario)

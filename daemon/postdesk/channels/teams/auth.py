@@ -48,6 +48,10 @@ class Unauthorized(Exception):
     """The request's token does not hold; the reason is logged, never answered."""
 
 
+class KeysUnavailable(Exception):
+    """The issuer's keys could not be read: no request can be checked for now."""
+
+
 class _KeysAt(_JwkClientManager):
     """The SDK's key cache, with every lookup sent to one JWKS address."""
 
@@ -69,23 +73,37 @@ class ActivityAuth:
             client_id=app_id, tenant_id=tenant_id or None, validate_issuer=True,
             anonymous_allowed=False)
         self.validator = JwtTokenValidator(self.config)
+        self._keys_loaded = False
 
-    async def load_keys(self, session: aiohttp.ClientSession) -> None:
-        """Read the metadata document's `jwks_uri` when it is not the Bot Framework's."""
-        if self.openid_metadata == BOT_FRAMEWORK_METADATA:
+    async def load_keys(self) -> None:
+        """Read the metadata document's `jwks_uri` when it is not the Bot Framework's (once;
+        until it succeeds every request is answered 503 and the Connector tries again)."""
+        if self.openid_metadata == BOT_FRAMEWORK_METADATA or self._keys_loaded:
             return
-        async with session.get(self.openid_metadata) as response:
-            if response.status != 200:
-                raise ValueError(f"[teams] openid_metadata {self.openid_metadata}: "
-                                 f"HTTP {response.status}")
-            document: dict[str, Any] = await response.json(content_type=None)
-        jwks_uri = document.get("jwks_uri")
+        try:
+            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as s, \
+                    s.get(self.openid_metadata) as response:
+                if response.status != 200:
+                    raise KeysUnavailable(f"[teams] openid_metadata {self.openid_metadata}: "
+                                          f"HTTP {response.status}")
+                document: Any = await response.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as error:
+            raise KeysUnavailable(f"[teams] openid_metadata {self.openid_metadata}: "
+                                  f"{error}") from error
+        jwks_uri = document.get("jwks_uri") if isinstance(document, dict) else None
         if not isinstance(jwks_uri, str) or not jwks_uri:
-            raise ValueError(f"[teams] openid_metadata {self.openid_metadata}: no jwks_uri")
+            raise KeysUnavailable(f"[teams] openid_metadata {self.openid_metadata}: "
+                                  "no jwks_uri")
         self.validator._jwk_client_manager = _KeysAt(jwks_uri)
+        self._keys_loaded = True
+
+    @property
+    def keys_ready(self) -> bool:
+        return self._keys_loaded or self.openid_metadata == BOT_FRAMEWORK_METADATA
 
     async def claims(self, authorization: str | None, service_url: str) -> ClaimsIdentity:
         """The verified claims of a request whose activity names `service_url`."""
+        await self.load_keys()
         scheme, _, token = (authorization or "").partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token or " " in token:

@@ -25,7 +25,6 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 from aiohttp import web
 from microsoft_agents.activity import Activity, ActivityTypes, InvokeResponse
 from microsoft_agents.hosting.aiohttp import CloudAdapter
@@ -35,7 +34,12 @@ from microsoft_agents.hosting.core.connector.teams import TeamsConnectorClient
 
 from postdesk.channels.teams.activities import THREAD_SUFFIX, TeamsFileRef, TeamsInbound
 from postdesk.channels.teams.activities import from_activity as read_activity
-from postdesk.channels.teams.auth import BOT_FRAMEWORK_METADATA, ActivityAuth, Unauthorized
+from postdesk.channels.teams.auth import (
+    BOT_FRAMEWORK_METADATA,
+    ActivityAuth,
+    KeysUnavailable,
+    Unauthorized,
+)
 from postdesk.channels.teams.cards import message_activity
 from postdesk.channels.teams.connector import BotConnector, TokenSource
 from postdesk.channels.teams.service_urls import ServiceUrls
@@ -100,21 +104,21 @@ class TeamsPlatform:
         self._adapter = CloudAdapter(channel_service_client_factory=_NoTurnReplies())
         self._adapter.on_turn_error = _raise
         self._state = "not started"
+        self._refusal: str | None = None
         self._last_activity: datetime | None = None
 
     # -- the ChatPlatform protocol -------------------------------------------------------
 
     async def start(self, intake: ChatIntake) -> None:
         """Listen for the Bot Connector's activities until `stop`. An unreachable OpenID
-        metadata document does not raise: `health()` says so and nothing is accepted."""
+        metadata document does not raise: `health()` says so, requests are answered 503
+        (the Connector retries) and the document is read again at the next request."""
         self._intake = intake
         try:
-            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as s:
-                await self.auth.load_keys(s)
-        except (aiohttp.ClientError, TimeoutError, ValueError) as error:
-            self._state = f"refused: {error}"
-            log.error("teams: %s; activities are refused until a restart", error)
-            return
+            await self.auth.load_keys()
+        except KeysUnavailable as error:
+            self._refusal = str(error)
+            log.error("teams: %s; activities are answered 503 until it is readable", error)
         server = web.Application(client_max_size=MAX_BODY_BYTES)
         server.router.add_post(MESSAGES_PATH, self._handle)
         self._runner = web.AppRunner(server, access_log=None)
@@ -144,6 +148,8 @@ class TeamsPlatform:
         return await self.connector.member(known[0], known[1], user_id)
 
     def health(self) -> str:
+        if self._refusal is not None and not self.auth.keys_ready:
+            return f"refused: {self._refusal}"
         if self._last_activity is not None and self._state.startswith("listening"):
             return (f"{self._state}, last activity "
                     f"{self._last_activity.isoformat(timespec='seconds')}")
@@ -163,6 +169,9 @@ class TeamsPlatform:
         service_url = str(body.get("serviceUrl") or "") if isinstance(body, dict) else ""
         try:
             claims = await self.auth.claims(request.headers.get("Authorization"), service_url)
+        except KeysUnavailable as error:
+            self._refusal = str(error)
+            return web.json_response({"error": "keys unavailable"}, status=503)
         except Unauthorized as error:
             log.warning("teams: refused a request from %s: %s", request.remote, error)
             return web.json_response({"error": "unauthorized"}, status=401)
