@@ -345,3 +345,18 @@ def test_an_unreadable_openid_document_answers_503_until_it_is_back() -> None:
             assert (await server.deliver(bot, activity))[0] in (200, 202)
             assert len(received) == 1 and edge.health().startswith("listening on")
     run(scenario)
+
+
+def test_a_refused_bot_token_is_renewed_for_the_next_post() -> None:
+    async def scenario() -> None:
+        async with teams(fixed_api_url=True) as (server, edge, _received, _bot):
+            post = ChatPost(platform="teams", workspace=TENANT_ID, channel=CHANNEL,
+                            thread_id=None, text="hello", idempotency_key="o1")
+            await edge.post(post)
+            server.bot_tokens.clear()  # the Connector no longer takes the token
+            with pytest.raises(ChatPlatformError) as refused:
+                await edge.post(post)
+            assert not refused.value.permanent and len(server.posted) == 1
+            await edge.post(post)  # the outbox's retry: a fresh token, posted
+            assert len(server.posted) == 2
+    run(scenario)

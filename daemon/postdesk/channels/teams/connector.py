@@ -23,7 +23,6 @@ credentials token) and "Rate limiting for bots in Teams" (HTTP 429, Retry-After)
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -70,12 +69,12 @@ class BotConnector:
         self.user_ttl = user_ttl
         self.max_file_bytes = max_file_bytes
         self.timeout = timeout
-        self._clients: dict[str, tuple[str, TeamsConnectorClient]] = {}
+        self._clients: dict[str, TeamsConnectorClient] = {}
         self._users: dict[str, tuple[float, ChatUser]] = {}
-        self._lock = asyncio.Lock()
+        self._token_refused = False
 
     async def close(self) -> None:
-        clients = [client for _, client in self._clients.values()]
+        clients = list(self._clients.values())
         self._clients.clear()
         for client in clients:
             await client.close()
@@ -143,33 +142,31 @@ class BotConnector:
         return ChatFile(name=ref.name, content_type=ref.content_type, content=content,
                         platform_id=ref.attachment_id)
 
-    async def _client(self, service_url: str, force_refresh: bool = False
-                      ) -> TeamsConnectorClient:
+    async def _client(self, service_url: str) -> TeamsConnectorClient:
+        """The client of a service URL, carrying the current token: a renewed token is
+        set on the same session, so requests already under way keep theirs."""
         base = self.base_url(service_url)
         token = await self.tokens.get_access_token(
-            BOT_FRAMEWORK_RESOURCE, [BOT_FRAMEWORK_SCOPE], force_refresh)
-        async with self._lock:
-            known = self._clients.get(base)
-            if known and known[0] == token:
-                return known[1]
+            BOT_FRAMEWORK_RESOURCE, [BOT_FRAMEWORK_SCOPE], self._token_refused)
+        self._token_refused = False
+        client = self._clients.get(base)
+        if client is None:
             session = aiohttp.ClientSession(
                 base_url=base, timeout=aiohttp.ClientTimeout(total=self.timeout))
             client = TeamsConnectorClient(endpoint=base, token=token, session=session)
-            self._clients[base] = (token, client)
-        if known:
-            await known[1].close()
+            self._clients[base] = client
+        client.client.headers["Authorization"] = f"Bearer {token}"
         return client
 
     @asynccontextmanager
     async def _errors(self, doing: str, service_url: str
                       ) -> AsyncIterator[TeamsConnectorClient]:
-        """The Connector's refusals and network failures as `ChatPlatformError`; a 401
-        drops the token, so the retry asks for a fresh one."""
+        """The Connector's refusals and network failures as `ChatPlatformError`; after a
+        401 the next call asks for a fresh token instead of the cached one."""
         try:
             yield await self._client(service_url)
         except aiohttp.ClientResponseError as error:
-            if error.status == 401:
-                self._clients.pop(self.base_url(service_url), None)
+            self._token_refused = error.status == 401
             if error.status == 429:
                 raise ChatPlatformError(f"teams rate limit while {doing}",
                                         retry_after=retry_after(error.headers) or 1.0

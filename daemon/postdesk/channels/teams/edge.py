@@ -66,9 +66,13 @@ class _NoTurnReplies(ChannelServiceClientFactoryBase):
                                       use_anonymous: bool = False) -> TeamsConnectorClient:
         return TeamsConnectorClient(endpoint=service_url, token="")
 
+    def __init__(self, app_id: str) -> None:
+        self.app_id = app_id
+
     async def create_user_token_client(self, context: Any, claims_identity: Any,
                                        use_anonymous: bool = False) -> UserTokenClient:
-        return UserTokenClient(endpoint="https://api.botframework.com", token="")
+        return UserTokenClient(endpoint="https://api.botframework.com", token="",
+                               app_id=self.app_id)
 
 
 async def _raise(context: TurnContext, error: Exception) -> None:
@@ -101,7 +105,7 @@ class TeamsPlatform:
         self._conversations: dict[str, tuple[str, str]] = {}  # user -> (service URL, conv)
         self._intake: ChatIntake | None = None
         self._runner: web.AppRunner | None = None
-        self._adapter = CloudAdapter(channel_service_client_factory=_NoTurnReplies())
+        self._adapter = CloudAdapter(channel_service_client_factory=_NoTurnReplies(app_id))
         self._adapter.on_turn_error = _raise
         self._state = "not started"
         self._refusal: str | None = None
