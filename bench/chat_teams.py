@@ -30,13 +30,9 @@ import asyncio
 import json
 import logging
 import socket
-import sqlite3
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Awaitable, Callable
-from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -47,21 +43,25 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import aiohttp
 from aiohttp import web
 
-from _common import percentile
+from _chat_common import (
+    LoopThread,
+    committing_intake,
+    open_loop,
+    posting_phase,
+    spread,
+)
 from chat.teams_server import APP_ID, CHANNEL, TENANT_ID, LoopbackTokens, TeamsLoopback
 from postdesk.channels.teams.edge import TeamsPlatform
-from postdesk.chat.model import ChatButton, ChatEvent, ChatPost
+from postdesk.chat.model import ChatButton, ChatPost
 
 USERS = 20
 
 
-class ConnectorThread:
+class ConnectorThread(LoopThread):
     """The loopback Connector in a thread of its own, driven from the bench's loop."""
 
     def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
+        super().__init__()
         self.server = TeamsLoopback()
         self.call(self.server.start())
         self.members = [self.server.add_member(f"{n:08d}-0000-4000-8000-000000000000",
@@ -70,10 +70,6 @@ class ConnectorThread:
         self.token = self.server.token()
         self.waits: list[float] = []
         self.statuses: list[int] = []
-
-    def call(self, work: Awaitable[Any]) -> Any:
-        future: Future[Any] = asyncio.run_coroutine_threadsafe(_awaited(work), self.loop)
-        return future.result(timeout=120)
 
     async def _deliver(self, bot_url: str, n: int) -> None:
         activity = self.server.message(self.members[n % USERS], f"activity {n}")
@@ -87,33 +83,13 @@ class ConnectorThread:
 
     def stop(self) -> None:
         self.call(self.server.stop())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(timeout=10)
-
-
-async def _awaited(work: Awaitable[Any]) -> Any:
-    return await work
+        self.end()
 
 
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-async def open_loop(rate: float, seconds: float, fire: Callable[[int], Any]) -> None:
-    """Call fire(k) at k/rate seconds from now, for `seconds`."""
-    start = time.perf_counter()
-    for k in range(int(rate * seconds)):
-        delay = start + k / rate - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        fire(k)
-
-
-def _spread(values_ms: list[float]) -> dict[str, Any]:
-    return {"p50_ms": percentile(values_ms, 50), "p99_ms": percentile(values_ms, 99),
-            "max_ms": max(values_ms) if values_ms else None}
 
 
 async def activity_phase(side: ConnectorThread, bot_url: str, rate: float,
@@ -128,7 +104,7 @@ async def activity_phase(side: ConnectorThread, bot_url: str, rate: float,
     accepted = sum(1 for status in side.statuses if status in (200, 202))
     refused = sorted({status for status in side.statuses if status not in (200, 202)})
     return {"activities": len(side.waits), "accepted": accepted, "refused_with": refused,
-            **_spread(list(side.waits))}
+            **spread(list(side.waits))}
 
 
 async def baseline_activities(side: ConnectorThread, rate: float,
@@ -153,37 +129,12 @@ async def baseline_activities(side: ConnectorThread, rate: float,
 
 async def edge_activities(side: ConnectorThread, edge: TeamsPlatform, database: Path,
                           rate: float, seconds: float) -> dict[str, Any]:
-    connection = sqlite3.connect(database, isolation_level=None)
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute("PRAGMA synchronous=FULL")
-    connection.execute("CREATE TABLE inbound (dedup TEXT PRIMARY KEY, raw BLOB)")
-
-    async def commit(event: ChatEvent) -> bool:
-        with connection:
-            cursor = connection.execute("INSERT OR IGNORE INTO inbound VALUES (?, ?)",
-                                        (event.dedup_key, event.to_json()))
-        return cursor.rowcount == 1
-
+    connection, commit = committing_intake(database)
     await edge.start(commit)
     figures = await activity_phase(side, f"http://{edge.address}", rate, seconds)
     figures["committed"] = connection.execute("SELECT COUNT(*) FROM inbound").fetchone()[0]
     connection.close()
     return figures
-
-
-async def posting_phase(rate: float, seconds: float,
-                        post_one: Callable[[int], Awaitable[None]]) -> dict[str, Any]:
-    waits: list[float] = []
-    tasks: list[asyncio.Task[None]] = []
-
-    async def timed(k: int) -> None:
-        started = time.perf_counter()
-        await post_one(k)
-        waits.append((time.perf_counter() - started) * 1000)
-
-    await open_loop(rate, seconds, lambda k: tasks.append(asyncio.create_task(timed(k))))
-    await asyncio.gather(*tasks)
-    return {"posts": len(waits), **_spread(waits)}
 
 
 async def main(rate: float, seconds: float) -> dict[str, Any]:

@@ -129,3 +129,23 @@ def test_images_go_inline_and_other_files_are_named_not_dropped() -> None:
     assert sent["text"].endswith("📎 log.txt")
     [image] = sent["attachments"]
     assert image["contentUrl"] == "data:image/png;base64,iVBORw=="
+
+
+def test_the_settings_make_an_edge_and_bad_ones_name_the_option(tmp_path: Any) -> None:
+    from types import SimpleNamespace
+
+    from postdesk.channels.teams import platform
+    from postdesk.errors import ConfigError
+
+    def settings(**teams: str) -> Any:
+        return SimpleNamespace(teams=SimpleNamespace(**teams))
+
+    edge = platform(settings(app_id="a1", app_password="s", tenant_id="t"), tmp_path)
+    assert edge.platform == "teams" and edge.health() == "not started"
+    assert edge.address == "127.0.0.1:3978/api/messages"  # type: ignore[attr-defined]
+    with pytest.raises(ValueError, match=r"\[teams\] app_id"):
+        platform(settings(app_id="", app_password="s"), tmp_path)
+    with pytest.raises(ValueError, match=r"\[teams\] app_password"):
+        platform(settings(app_id="a1"), tmp_path)
+    with pytest.raises(ConfigError, match=r"\[teams\] listen"):
+        platform(settings(app_id="a1", app_password="s", listen="3978"), tmp_path)
