@@ -314,7 +314,7 @@ def test_an_account_the_connector_cannot_describe_is_handed_in_without_an_email(
 
 def test_files_inline_images_with_the_bot_token_shared_files_without() -> None:
     async def scenario() -> None:
-        async with teams() as (server, _edge, received, bot):
+        async with teams() as (server, edge, received, bot):
             png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40
             image_url = server.add_inline_image("image/png", png)
             shared_url = server.add_shared_file("report.pdf", b"%PDF-1.7 ...")
@@ -331,6 +331,12 @@ def test_files_inline_images_with_the_bot_token_shared_files_without() -> None:
                                           "u1"))
             [sharepoint] = [c for c in server.calls if c.path.startswith("/sharepoint/")]
             assert "Authorization" not in sharepoint.body  # the bot token stays home
+            edge.connector.max_file_bytes = 100  # a larger file keeps its name, no content
+            big = server.message(member(server, ANNA), "big", attachments=[
+                {"contentType": "image/png", "contentUrl": image_url, "name": "big.png"}])
+            assert (await server.deliver(bot, big))[0] in (200, 202)
+            assert received[1].files == (ChatFile("big.png", "image/png", b"", ""),)
+            assert received[1].text == "big"
     run(scenario)
 
 

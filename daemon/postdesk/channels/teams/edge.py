@@ -60,14 +60,14 @@ class _NoTurnReplies(ChannelServiceClientFactoryBase):
     turn (its replies go through the outbox), so the turn's clients carry no token and
     no token is fetched while Teams waits for the answer."""
 
+    def __init__(self, app_id: str) -> None:
+        self.app_id = app_id
+
     async def create_connector_client(self, context: Any, claims_identity: Any,
                                       service_url: str, audience: str,
                                       scopes: list[str] | None = None,
                                       use_anonymous: bool = False) -> TeamsConnectorClient:
         return TeamsConnectorClient(endpoint=service_url, token="")
-
-    def __init__(self, app_id: str) -> None:
-        self.app_id = app_id
 
     async def create_user_token_client(self, context: Any, claims_identity: Any,
                                        use_anonymous: bool = False) -> UserTokenClient:
