@@ -269,7 +269,8 @@ class TeamsLoopback:
             "id_token_signing_alg_values_supported": ["RS256"],
             "token_endpoint_auth_methods_supported": ["private_key_jwt"]})
 
-    async def _keys(self, _request: web.Request) -> web.Response:
+    async def _keys(self, request: web.Request) -> web.Response:
+        self.calls.append(Call("GET", request.path, None))
         numbers = self.key.public_key().public_numbers()
         return web.json_response({"keys": [{
             "kty": "RSA", "use": "sig", "kid": self.kid, "alg": "RS256",

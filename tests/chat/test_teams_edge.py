@@ -366,3 +366,18 @@ def test_a_refused_bot_token_is_renewed_for_the_next_post() -> None:
             await edge.post(post)  # the outbox's retry: a fresh token, posted
             assert len(server.posted) == 2
     run(scenario)
+
+
+def test_a_flood_of_unknown_key_ids_does_not_make_the_edge_fetch_the_keys_each_time() -> None:
+    async def scenario() -> None:
+        async with teams() as (server, _edge, received, bot):
+            await server.deliver(bot, server.message(member(server, ANNA), "valid"))
+            for n in range(6):
+                status, _ = await server.deliver(
+                    bot, server.message(member(server, ANNA), f"forged {n}"),
+                    token=server.token(kid=f"made-up-{n}"))
+                assert status == 401
+            fetches = [c for c in server.calls if c.path == "/v1/.well-known/keys"]
+            assert len(fetches) <= 2  # the first read and at most one refresh (PyJWT's cooldown)
+            assert [e.text for e in received] == ["valid"]
+    run(scenario)
