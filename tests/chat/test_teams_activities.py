@@ -67,6 +67,16 @@ def test_two_reactions_in_one_activity_are_two_events_with_their_own_ids() -> No
     assert len({e.event_id for e in events}) == 2
 
 
+def test_a_reaction_without_an_activity_id_still_gets_a_stable_one() -> None:
+    reaction = activity(type="messageReaction", replyToId="1700000000001",
+                        reactionsAdded=[{"type": "like"}])
+    del reaction["id"]
+    [first] = from_activity(reaction)
+    [again] = from_activity(dict(reaction))  # the Connector's retry of the same activity
+    assert first.kind == "reaction" and first.event_id == again.event_id
+    assert "1700000000001" in first.event_id
+
+
 def test_an_action_submit_press_and_a_stray_value() -> None:
     [press] = from_activity(activity(text=None, replyToId="card-1", value={
         "postdesk_action": "resolve", "postdesk_value": "42"}))

@@ -93,9 +93,15 @@ def from_activity(activity: dict[str, Any]) -> list[TeamsInbound]:
     reaction activity that adds more than one reaction)."""
     sender = activity.get("from") or {}
     bot = activity.get("recipient") or {}
-    if not sender.get("id") or sender.get("id") == bot.get("id") or not activity.get("id"):
-        return []
     kind = activity.get("type")
+    if not sender.get("id") or sender.get("id") == bot.get("id"):
+        return []
+    if not activity.get("id"):
+        if kind != "messageReaction":
+            return []  # nothing to deduplicate a retry by
+        # a reaction is known by who reacted how to which message, and when
+        activity = {**activity, "id": f"reaction:{activity.get('replyToId')}:{sender['id']}:"
+                                      f"{activity.get('timestamp') or ''}"}
     if kind == "message":
         data = _card_data(activity.get("value"))
         if data is not None:
