@@ -29,7 +29,6 @@ import argparse
 import asyncio
 import json
 import logging
-import socket
 import sys
 import tempfile
 import time
@@ -50,6 +49,7 @@ from _chat_common import (
     posting_phase,
     spread,
 )
+from _common import free_port
 from chat.teams_server import APP_ID, CHANNEL, TENANT_ID, LoopbackTokens, TeamsLoopback
 from postdesk.channels.teams.edge import TeamsPlatform
 from postdesk.chat.model import ChatButton, ChatPost
@@ -84,12 +84,6 @@ class ConnectorThread(LoopThread):
     def stop(self) -> None:
         self.call(self.server.stop())
         self.end()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def activity_phase(side: ConnectorThread, bot_url: str, rate: float,
