@@ -137,6 +137,8 @@ def test_the_answer_waits_for_the_intake_and_a_failed_intake_is_not_acknowledged
             answered = asyncio.get_running_loop().time()
             assert status in (200, 202)
             assert len(finished) == 2 and answered >= finished[1]
+            # the repeat carries the same event id, by which the core's intake deduplicates
+            assert calls[0].dedup_key == calls[1].dedup_key
             assert not [p for p in server.posted]  # no error text posted into the channel
     run(scenario)
 

@@ -115,7 +115,10 @@ def from_activity(activity: dict[str, Any]) -> list[TeamsInbound]:
                          event_id=f"{activity['id']}:{name}" if len(added) > 1 else None)
                 for name in added if name and message_id]
     if kind == "invoke" and activity.get("name") == EXECUTE_INVOKE:
-        action = (activity.get("value") or {}).get("action") or {}
+        value = activity.get("value")
+        action = value.get("action") if isinstance(value, dict) else None
+        if not isinstance(action, dict):
+            return []
         data = _card_data(action.get("data")) or (
             (str(action["verb"]), None) if action.get("verb") else None)
         if data is not None:
