@@ -140,9 +140,9 @@ def _inbound(activity: dict[str, Any], kind: EventKind, *, message_id: str,
              event_id: str | None = None, **fields: Any) -> TeamsInbound:
     sender = activity.get("from") or {}
     conversation = str((activity.get("conversation") or {}).get("id") or "")
-    channel_data = activity.get("channelData") or {}
+    channel_data = _object(activity.get("channelData"))
     channel, _, root = conversation.partition(THREAD_SUFFIX)
-    channel = str((channel_data.get("channel") or {}).get("id") or channel)
+    channel = str(_object(channel_data.get("channel")).get("id") or channel)
     thread = root or (str(activity["replyToId"]) if kind == "message"
                       and activity.get("replyToId") else "")
     return TeamsInbound(
@@ -157,8 +157,14 @@ def _inbound(activity: dict[str, Any], kind: EventKind, *, message_id: str,
 
 
 def _tenant(activity: dict[str, Any]) -> str:
-    tenant = ((activity.get("channelData") or {}).get("tenant") or {}).get("id")
+    tenant = _object(_object(activity.get("channelData")).get("tenant")).get("id")
     return str(tenant or (activity.get("conversation") or {}).get("tenantId") or "")
+
+
+def _object(value: Any) -> dict[str, Any]:
+    """`channelData` and its parts are free-form in the schema: anything but an object is
+    read as empty."""
+    return value if isinstance(value, dict) else {}
 
 
 def _replied_to(activity: dict[str, Any]) -> str:
