@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chat.teams_server import require_agents_sdk
 
@@ -19,6 +21,7 @@ from postdesk.channels.teams.cards import message_activity  # noqa: E402
 from postdesk.chat.model import ChatButton, ChatFile, ChatPost  # noqa: E402
 
 BOT = "28:bot"
+FILE_INFO = "application/vnd.microsoft.teams.file.download.info"
 CHANNEL = "19:abc@thread.tacv2"
 
 
@@ -159,3 +162,36 @@ def test_the_settings_make_an_edge_and_bad_ones_name_the_option(tmp_path: Any) -
         platform(settings(app_id="a1"), tmp_path)
     with pytest.raises(ConfigError, match=r"\[teams\] listen"):
         platform(settings(app_id="a1", app_password="s", listen="3978"), tmp_path)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
+                                                                max_size=3),
+    max_leaves=8)
+
+
+@settings(derandomize=True, max_examples=200, deadline=None)
+@given(st.fixed_dictionaries({}, optional={
+    "type": st.sampled_from(["message", "messageReaction", "invoke", "typing"]),
+    "name": st.sampled_from(["adaptiveCard/action", "x"]),
+    "value": json_values, "channelData": json_values, "text": st.text(max_size=30),
+    "replyToId": st.text(max_size=5), "timestamp": st.text(max_size=10),
+    "reactionsAdded": st.lists(st.fixed_dictionaries({"type": st.text(max_size=5)}),
+                               max_size=2),
+    "attachments": st.lists(st.fixed_dictionaries({
+        "contentType": st.sampled_from(["image/png", FILE_INFO, "text/html"]),
+        "contentUrl": st.text(max_size=10), "content": json_values}), max_size=2),
+}))
+def test_any_activity_the_sdk_accepts_maps_without_an_exception(fields: dict[str, Any]) -> None:
+    """A poison activity must not answer 500 forever: what the SDK's schema admits is read
+    into events or ignored, never an exception."""
+    from microsoft_agents.activity import Activity
+
+    try:
+        parsed = Activity.model_validate(activity(**fields))
+    except ValueError:
+        return  # the SDK's adapter refuses it before our turn
+    for event in from_activity(parsed.model_dump(mode="json", by_alias=True,
+                                                 exclude_none=True)):
+        assert event.event_id and event.kind in ("message", "reaction", "action")
