@@ -195,3 +195,18 @@ def test_any_activity_the_sdk_accepts_maps_without_an_exception(fields: dict[str
     for event in from_activity(parsed.model_dump(mode="json", by_alias=True,
                                                  exclude_none=True)):
         assert event.event_id and event.kind in ("message", "reaction", "action")
+
+
+def test_service_urls_survive_a_restart_and_an_unwritable_folder_refuses_nothing(
+        tmp_path: Any) -> None:
+    from postdesk.channels.teams.service_urls import GLOBAL_SERVICE_URL, ServiceUrls
+
+    urls = ServiceUrls(tmp_path)
+    assert urls.lookup("t1", CHANNEL) == GLOBAL_SERVICE_URL
+    urls.remember("t1", CHANNEL, "https://smba.example/emea/")
+    again = ServiceUrls(tmp_path)
+    assert again.lookup("t1", CHANNEL) == "https://smba.example/emea/"
+    assert again.lookup("t1", "19:other@thread.tacv2") == "https://smba.example/emea/"
+    gone = ServiceUrls(tmp_path / "missing")
+    gone.remember("t1", CHANNEL, "https://smba.example/amer/")  # logged, not raised
+    assert gone.lookup("t1", CHANNEL) == "https://smba.example/amer/"

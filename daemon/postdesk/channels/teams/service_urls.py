@@ -41,11 +41,16 @@ class ServiceUrls:
         if all(self._urls.get(key) == service_url for key in keys):
             return
         self._urls.update(dict.fromkeys(keys, service_url))
-        if self.path is not None:
+        if self.path is None:
+            return
+        try:
             temporary = self.path.with_suffix(".tmp")
             temporary.write_text(json.dumps(self._urls, indent=1, sort_keys=True),
                                  encoding="utf-8")
             os.replace(temporary, self.path)
+        except OSError as error:  # kept in memory: no reason to refuse the activity
+            log.warning("%s not written (%s): the service URLs last until a restart",
+                        self.path, error)
 
     def lookup(self, tenant: str, conversation: str) -> str:
         return (self._urls.get(f"conversation:{conversation}")
