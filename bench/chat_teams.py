@@ -150,8 +150,8 @@ async def main(rate: float, seconds: float) -> dict[str, Any]:
         async with aiohttp.ClientSession() as http:
             async def bare_post(k: int) -> None:
                 async with http.post(
-                        f"{server.url}/v3/conversations/{CHANNEL}/activities/{root}",
-                        json={"type": "message", "text": f"reply {k}"},
+                        f"{server.url}/v3/conversations/{CHANNEL};messageid={root}/activities",
+                        json={"type": "message", "text": f"reply {k}", "replyToId": root},
                         headers={"Authorization": f"Bearer {bearer}"}) as answer:
                     assert answer.status == 201, answer.status
             results["baseline_posts"] = await posting_phase(rate, seconds, bare_post)

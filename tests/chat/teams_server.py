@@ -20,11 +20,13 @@ against it unchanged:
   every Connector call must carry that token, or gets 401.
 - The Bot Connector REST API reference (learn.microsoft.com, "API reference" of the
   Bot Connector service): POST `/v3/conversations/{conversationId}/activities` and
-  `/v3/conversations/{conversationId}/activities/{activityId}` answer 201 with a
-  `ResourceResponse` `{"id"}`; PUT `/v3/conversations/{conversationId}/activities/
-  {activityId}` answers 200 `{"id"}`; GET `/v3/conversations/{conversationId}/members/
-  {memberId}` answers a `TeamsChannelAccount` (`id` 29:..., `aadObjectId`, `name`,
-  `email`, `userPrincipalName`, `tenantId`, `userRole`) or 404 `{"error": {"code":
+  `.../activities/{activityId}` answer 201 with a `ResourceResponse` `{"id"}` (in a
+  channel a post lands in the thread its conversation id names with the suffix
+  `;messageid=<root>`, and a POST to `.../activities/{id}` of the bare channel id at the
+  top level, as Teams does); PUT `.../activities/{activityId}` answers 200 `{"id"}`;
+  GET `/v3/conversations/{conversationId}/members/{memberId}` answers a
+  `TeamsChannelAccount` (`id` 29:..., `aadObjectId`, `name`, `email`,
+  `userPrincipalName`, `tenantId`, `userRole`) or 404 `{"error": {"code":
   "MemberNotFoundInConversation"}}`; a rate limit is HTTP 429 with `Retry-After`
   ("Rate limiting for bots in Teams"). Inline images of a message are served at
   `/v3/attachments/{id}/views/original` (the Connector's attachment view, bot token
@@ -309,7 +311,11 @@ class TeamsLoopback:
         if problem:
             return web.json_response({"error": {"code": "BadArgument", "message": problem}},
                                      status=400)
-        posted = {**body, "id": self.next_id(), "path": request.path}
+        # where Teams shows it: in the thread the conversation id names; a "reply to
+        # activity" POST of the bare channel id lands at the top level (Teams' behaviour,
+        # microsoft/botframework-sdk#6626, BotFramework-Services#356)
+        _, _, thread = conversation.partition(";messageid=")
+        posted = {**body, "id": self.next_id(), "path": request.path, "thread": thread or None}
         self.posted.append(posted)
         return web.json_response({"id": posted["id"]}, status=201)
 

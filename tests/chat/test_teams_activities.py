@@ -16,7 +16,11 @@ from chat.teams_server import require_agents_sdk
 
 require_agents_sdk()
 
-from postdesk.channels.teams.activities import from_activity, plain_text  # noqa: E402
+from postdesk.channels.teams.activities import (  # noqa: E402
+    from_activity,
+    plain_text,
+    thread_conversation,
+)
 from postdesk.channels.teams.cards import message_activity  # noqa: E402
 from postdesk.chat.model import ChatButton, ChatFile, ChatPost  # noqa: E402
 
@@ -109,6 +113,14 @@ def test_only_bot_connector_hosted_files_get_the_token() -> None:
         ("https://smba.example/v3/attachments/x", True),
         ("https://elsewhere.example/x.png", False), ("https://sp.example/a", False)]
     assert event.files[2].content_type.startswith("application/vnd.openxmlformats")
+
+
+def test_only_channels_have_thread_conversations() -> None:
+    assert thread_conversation(CHANNEL, "17") == f"{CHANNEL};messageid=17"
+    assert thread_conversation("19:old@thread.skype", "17") == "19:old@thread.skype;messageid=17"
+    assert thread_conversation(CHANNEL, None) == CHANNEL
+    assert thread_conversation("19:group@thread.v2", "17") == "19:group@thread.v2"
+    assert thread_conversation("a:1personal", "17") == "a:1personal"
 
 
 def post(**fields: Any) -> ChatPost:

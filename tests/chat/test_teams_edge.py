@@ -187,7 +187,7 @@ def test_a_serviceurl_in_the_body_that_the_token_does_not_name_is_refused() -> N
     run(scenario)
 
 
-def test_post_reply_and_edit_reach_the_connector_with_the_documented_shapes(
+def test_post_reply_and_edit_reach_the_connector_and_the_reply_lands_in_the_thread(
         tmp_path: Path) -> None:
     async def scenario() -> None:
         async with teams(data_dir=tmp_path) as (server, edge, _received, bot):
@@ -208,11 +208,14 @@ def test_post_reply_and_edit_reach_the_connector_with_the_documented_shapes(
             first, second = server.posted
             assert first["path"] == f"/v3/conversations/{CHANNEL}/activities"
             assert first["id"] == new_id and first["type"] == "message"
+            assert first["thread"] is None  # a new thread at the top of the channel
             assert first["text"] == "Ticket #7 &lt;b&gt;new&lt;/b&gt;"  # inert, no HTML
-            assert second["path"] == f"/v3/conversations/{CHANNEL}/activities/{root['id']}"
+            thread = f"{CHANNEL};messageid={root['id']}"
+            assert second["path"] == f"/v3/conversations/{thread}/activities"
+            assert second["thread"] == root["id"] and second["replyToId"] == root["id"]
             assert second["id"] == reply_id == edited
             [put] = [c for c in server.calls if c.method == "PUT"]
-            assert put.path == f"/v3/conversations/{CHANNEL}/activities/{reply_id}"
+            assert put.path == f"/v3/conversations/{thread}/activities/{reply_id}"
             assert put.body["text"] == "Ticket #8 is resolved" and "attachments" not in \
                 put.body
             posts = [c for c in server.calls if c.method == "POST"]

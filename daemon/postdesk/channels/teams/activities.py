@@ -45,6 +45,9 @@ EXECUTE_INVOKE = "adaptiveCard/action"
 #: the attachment type of a file shared in a channel or chat (a pre-authenticated URL)
 FILE_DOWNLOAD_INFO = "application/vnd.microsoft.teams.file.download.info"
 THREAD_SUFFIX = ";messageid="
+#: the conversation ids of channels (standard and the older kind), which have threads;
+#: group chats (@thread.v2) and personal chats do not
+CHANNEL_ID_ENDINGS = ("@thread.tacv2", "@thread.skype")
 
 _TAG = re.compile(r"<[^>]*>")
 _BREAK = re.compile(r"<br\s*/?>|</p>|</div>", re.IGNORECASE)
@@ -125,6 +128,15 @@ def from_activity(activity: dict[str, Any]) -> list[TeamsInbound]:
             return [_inbound(activity, "action", message_id=_replied_to(activity),
                              action=data[0], action_value=data[1])]
     return []
+
+
+def thread_conversation(channel: str, root: str | None) -> str:
+    """Where a post in `root`'s thread goes: the channel's conversation id with the
+    `;messageid=<root>` suffix (Teams shows a POST to `.../activities/{root}` of the bare
+    channel as a new top-level post); a chat without threads is itself."""
+    if root and channel.endswith(CHANNEL_ID_ENDINGS):
+        return f"{channel}{THREAD_SUFFIX}{root}"
+    return channel
 
 
 def _message(activity: dict[str, Any]) -> TeamsInbound:

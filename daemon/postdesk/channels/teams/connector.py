@@ -84,19 +84,15 @@ class BotConnector:
         return url if url.endswith("/") else url + "/"
 
     async def send(self, service_url: str, conversation: str, activity: dict[str, Any],
-                   *, reply_to: str | None = None, edit_of: str | None = None) -> str:
-        """Post a new thread, a reply in a thread, or a new version of an earlier post;
-        the activity id Teams gives it."""
+                   *, edit_of: str | None = None) -> str:
+        """Post to a conversation (a channel, a channel's thread, a chat), or put a new
+        version of an earlier post; the activity id Teams gives it."""
         body = Activity.model_validate(activity)
         async with self._errors(f"posting to {conversation}", service_url) as client:
             if edit_of:
                 answer = await client.conversations.update_activity(conversation, edit_of, body)
                 return answer.id or edit_of
-            if reply_to:
-                answer = await client.conversations.reply_to_activity(
-                    conversation, reply_to, body)
-            else:
-                answer = await client.conversations.send_to_conversation(conversation, body)
+            answer = await client.conversations.send_to_conversation(conversation, body)
         if not answer.id:
             raise ChatPlatformError(f"teams accepted a post to {conversation} without an id")
         return str(answer.id)

@@ -11,8 +11,10 @@ after the event is committed; a failure anywhere (the member lookup, a file, the
 intake) answers 500 and nothing is acknowledged. The SDK's default turn-error
 handler, which would post the exception's text into the conversation, is replaced.
 
-Out: `post` sends a new thread, a reply in a thread or an edit through the Bot
-Connector (`connector.BotConnector`) at the conversation's service URL.
+Out: `post` sends a new thread (POST to the channel's conversation), a reply in a
+thread (POST to `<channel>;messageid=<root>`, the thread's conversation: Teams shows a
+"reply to activity" POST of the bare channel as a new top-level post) or an edit (PUT)
+through the Bot Connector (`connector.BotConnector`) at the conversation's service URL.
 """
 
 from __future__ import annotations
@@ -32,7 +34,12 @@ from microsoft_agents.hosting.core import ChannelServiceClientFactoryBase, TurnC
 from microsoft_agents.hosting.core.connector.client import UserTokenClient
 from microsoft_agents.hosting.core.connector.teams import TeamsConnectorClient
 
-from postdesk.channels.teams.activities import THREAD_SUFFIX, TeamsFileRef, TeamsInbound
+from postdesk.channels.teams.activities import (
+    THREAD_SUFFIX,
+    TeamsFileRef,
+    TeamsInbound,
+    thread_conversation,
+)
 from postdesk.channels.teams.activities import from_activity as read_activity
 from postdesk.channels.teams.auth import (
     BOT_FRAMEWORK_METADATA,
@@ -139,10 +146,16 @@ class TeamsPlatform:
         self._state = "stopped"
 
     async def post(self, post: ChatPost) -> str:
+        """A new thread, a reply in `post.thread_id`'s thread, or an edit; the activity id
+        Teams gives it (which the outbox stores before marking the row sent: the Bot
+        Connector takes no idempotency key)."""
         service_url = self.service_urls.lookup(post.workspace, post.channel)
+        activity = message_activity(post)
+        if post.thread_id and not post.edit_of:
+            activity["replyToId"] = post.thread_id
         return await self.connector.send(
-            service_url, post.channel, message_activity(post),
-            reply_to=post.thread_id if not post.edit_of else None, edit_of=post.edit_of)
+            service_url, thread_conversation(post.channel, post.thread_id), activity,
+            edit_of=post.edit_of)
 
     async def user(self, user_id: str) -> ChatUser:
         known = self._conversations.get(user_id)
