@@ -26,13 +26,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import sqlite3
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Awaitable, Callable
-from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -42,29 +38,29 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import aiohttp
 
-from _common import percentile
+from _chat_common import (
+    LoopThread,
+    committing_intake,
+    open_loop,
+    posting_phase,
+    spread,
+)
 from chat.slack_server import APP_TOKEN, BOT_TOKEN, TEAM_ID, Delivery, SlackLoopback
 from postdesk.channels.slack.edge import SlackPlatform
-from postdesk.chat.model import ChatButton, ChatEvent, ChatPost
+from postdesk.chat.model import ChatButton, ChatPost
 
 USERS = 20
 
 
-class ServerThread:
+class ServerThread(LoopThread):
     """The loopback server in a thread of its own, driven from the bench's loop."""
 
     def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
+        super().__init__()
         self.server = SlackLoopback()
         self.call(self.server.start())
         for n in range(USERS):
             self.server.add_user(f"U{n:04d}", f"user{n}@example.com", locale="pl-PL")
-
-    def call(self, work: Awaitable[Any]) -> Any:
-        future: Future[Any] = asyncio.run_coroutine_threadsafe(_awaited(work), self.loop)
-        return future.result(timeout=60)
 
     def send_event(self, n: int) -> None:
         server = self.server
@@ -73,22 +69,7 @@ class ServerThread:
 
     def stop(self) -> None:
         self.call(self.server.stop())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(timeout=10)
-
-
-async def _awaited(work: Awaitable[Any]) -> Any:
-    return await work
-
-
-async def open_loop(rate: float, seconds: float, fire: Callable[[int], Any]) -> None:
-    """Call fire(k) at k/rate seconds from now, for `seconds`."""
-    start = time.perf_counter()
-    for k in range(int(rate * seconds)):
-        delay = start + k / rate - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        fire(k)
+        self.end()
 
 
 async def drain(deliveries: list[Delivery], expected: int, timeout: float = 30.0) -> None:
@@ -107,12 +88,7 @@ def event_figures(deliveries: list[Delivery]) -> dict[str, Any]:
     waits = [(d.acked_at - d.sent_at) * 1000 for d in firsts if d.acked_at is not None]
     return {"events": len(firsts), "acked_first_time": len(waits),
             "redelivered": sum(1 for d in deliveries if d.retry_attempt > 0),
-            **_spread(waits)}
-
-
-def _spread(values_ms: list[float]) -> dict[str, Any]:
-    return {"p50_ms": percentile(values_ms, 50), "p99_ms": percentile(values_ms, 99),
-            "max_ms": max(values_ms) if values_ms else None}
+            **spread(waits)}
 
 
 async def bare_socket_phase(side: ServerThread, rate: float, seconds: float) -> dict[str, Any]:
@@ -143,17 +119,7 @@ async def edge_phase(side: ServerThread, edge: SlackPlatform, database: Path, ra
                      seconds: float) -> dict[str, Any]:
     """The Slack edge into an intake that commits each event."""
     server = side.server
-    connection = sqlite3.connect(database, isolation_level=None)
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute("PRAGMA synchronous=FULL")
-    connection.execute("CREATE TABLE inbound (dedup TEXT PRIMARY KEY, raw BLOB)")
-
-    async def commit(event: ChatEvent) -> bool:
-        with connection:
-            cursor = connection.execute("INSERT OR IGNORE INTO inbound VALUES (?, ?)",
-                                        (event.dedup_key, event.to_json()))
-        return cursor.rowcount == 1
-
+    connection, commit = committing_intake(database)
     await edge.start(commit)
     side.call(server.wait_connected())
     await open_loop(rate, seconds, side.send_event)
@@ -162,21 +128,6 @@ async def edge_phase(side: ServerThread, edge: SlackPlatform, database: Path, ra
     figures["committed"] = connection.execute("SELECT COUNT(*) FROM inbound").fetchone()[0]
     connection.close()
     return figures
-
-
-async def posting_phase(rate: float, seconds: float,
-                        post_one: Callable[[int], Awaitable[None]]) -> dict[str, Any]:
-    waits: list[float] = []
-    tasks: list[asyncio.Task[None]] = []
-
-    async def timed(k: int) -> None:
-        started = time.perf_counter()
-        await post_one(k)
-        waits.append((time.perf_counter() - started) * 1000)
-
-    await open_loop(rate, seconds, lambda k: tasks.append(asyncio.create_task(timed(k))))
-    await asyncio.gather(*tasks)
-    return {"posts": len(waits), **_spread(waits)}
 
 
 async def main(rate: float, seconds: float) -> dict[str, Any]:

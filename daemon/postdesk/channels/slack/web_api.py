@@ -27,6 +27,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from postdesk.channels.chat_download import read_at_most
+from postdesk.channels.chat_retry import retry_after
 from postdesk.channels.slack.blocks import message_blocks
 from postdesk.channels.slack.payloads import SlackFileRef, escape_text
 from postdesk.chat.model import ChatFile, ChatPost, ChatUser
@@ -119,7 +120,7 @@ class SlackWebApi:
                 if response.status != 200:
                     raise ChatPlatformError(
                         f"slack file {ref.file_id}: HTTP {response.status}",
-                        retry_after=_retry_after(response.headers), permanent=response.status
+                        retry_after=retry_after(response.headers), permanent=response.status
                         in (401, 403, 404))
                 content = await read_at_most(response, self.max_file_bytes)
         except aiohttp.ClientError as error:
@@ -162,14 +163,6 @@ def _shared_ts(answer: dict[str, Any], channel: str) -> str:
     return str(files[0]["id"]) if files else ""
 
 
-def _retry_after(headers: Any) -> float | None:
-    value = headers.get("Retry-After") if headers else None
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
-
-
 @asynccontextmanager
 async def _slack_errors(doing: str) -> AsyncIterator[None]:
     """Slack's refusals and network failures as `ChatPlatformError`."""
@@ -180,7 +173,7 @@ async def _slack_errors(doing: str) -> AsyncIterator[None]:
         code = str(error.response.get("error") or f"HTTP {status}")
         if status == 429:
             raise ChatPlatformError(f"slack rate limit while {doing}",
-                                    retry_after=_retry_after(error.response.headers) or 1.0
+                                    retry_after=retry_after(error.response.headers) or 1.0
                                     ) from error
         raise ChatPlatformError(f"slack refused {doing}: {code}",
                                 permanent=code in PERMANENT_ERRORS) from error
