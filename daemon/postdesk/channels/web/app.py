@@ -23,6 +23,7 @@ from postdesk.channels.web.rate_limit import RateLimit
 from postdesk.channels.web.reply_mail import reply_mail
 from postdesk.channels.web.security_headers import HEADERS
 from postdesk.channels.web.ticket_actions import REOPEN, SOLVED, apply_button
+from postdesk.channels.web.upload import TooLarge, read_form, reply_file_limit
 from postdesk.config.runtime import Runtime
 from postdesk.mail.page_token import PageToken, TokenRefused, csrf_token, read_token
 from postdesk.store.inbound import Arrival
@@ -158,14 +159,17 @@ def _sessioned(handler: PageHandler, *, checked_later: bool = False) -> Handler:
     return wrapped
 
 
+def csrf_matches(request: web.Request, fields: dict[str, str], cookie: str) -> bool:
+    """Whether the form's CSRF token is the one of the session cookie `cookie`."""
+    expected = csrf_token(request.app[DESK].secret, request.cookies.get(cookie, ""))
+    return hmac.compare_digest(fields.get("csrf", ""), expected)
+
+
 async def _form(request: web.Request, token: PageToken) -> dict[str, str] | None:
     """The POSTed form, None when its CSRF token does not match the session."""
     form = await request.post()
-    expected = csrf_token(request.app[DESK].secret, request.cookies.get(session.COOKIE, ""))
-    given = form.get("csrf")
-    if not isinstance(given, str) or not hmac.compare_digest(given, expected):
-        return None
-    return {key: value for key, value in form.items() if isinstance(value, str)}
+    fields = {key: value for key, value in form.items() if isinstance(value, str)}
+    return fields if csrf_matches(request, fields, session.COOKIE) else None
 
 
 async def show_page(request: web.Request, token: PageToken) -> web.StreamResponse:
@@ -174,7 +178,8 @@ async def show_page(request: web.Request, token: PageToken) -> web.StreamRespons
     view = await _db(request, page_data.page_view, token, desk.runtime)
     context = {**view.context, "csrf": csrf_token(desk.secret, request.cookies[session.COOKIE]),
                "notice": request.query.get("done", ""),
-               "path": session.ticket_path(token.ticket_id)}
+               "path": session.ticket_path(token.ticket_id),
+               "max_upload": reply_file_limit(desk.runtime.settings)}
     html, tag = desk.runtime.renderer.render_page("ticket", context, language=view.language,
                                                   timezone=view.timezone)
     return web.Response(text=html, content_type="text/html",
@@ -183,20 +188,27 @@ async def show_page(request: web.Request, token: PageToken) -> web.StreamRespons
 
 @_sessioned
 async def post_reply(request: web.Request, token: PageToken) -> web.StreamResponse:
-    """POST /ticket/{id}/reply: stored like a mail (durably) before the page says sent."""
+    """POST /ticket/{id}/reply: text and files, stored like a mail (durably) before the
+    page says sent."""
     desk = request.app[DESK]
-    form = await _form(request, token)
-    if form is None:
-        return refusal(request, "csrf")
-    text = form.get("text", "").strip()
-    path = session.ticket_path(token.ticket_id)
-    if not text or len(text) > desk.runtime.settings.web.max_reply_chars:
-        return see_other(f"{path}?done=empty" if not text else f"{path}?done=long")
-    customer, subject = await _db(request, page_data.reply_facts, token)
     settings = desk.runtime.settings
+    path = session.ticket_path(token.ticket_id)
+    try:
+        form = await read_form(request, reply_file_limit(settings))
+    except TooLarge:
+        return see_other(f"{path}?done=toolarge")
+    if not csrf_matches(request, form.fields, session.COOKIE):
+        return refusal(request, "csrf")
+    text = form.fields.get("text", "").strip()
+    if not text and not form.files:
+        return see_other(f"{path}?done=empty")
+    if len(text) > settings.web.max_reply_chars:
+        return see_other(f"{path}?done=long")
+    customer, subject = await _db(request, page_data.reply_facts, token)
     raw, recipient = reply_mail(token, customer, subject, text,
                                 desk_address=settings.desk.addresses[0],
-                                domain=settings.desk.domain, secret=settings.desk.secret)
+                                domain=settings.desk.domain, secret=settings.desk.secret,
+                                files=form.files)
     await desk.store(Arrival(raw=raw, mail_from=customer[0], rcpt_to=[recipient],
                              source="web", peer=request.remote or ""))
     return see_other(f"{path}?done=sent")

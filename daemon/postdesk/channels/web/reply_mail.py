@@ -7,9 +7,11 @@ so it threads into the ticket exactly as their mail would.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 
+from postdesk.channels.web.upload import Upload
 from postdesk.mail.address import CUSTOMER_ROLE, reply_address
 from postdesk.mail.compose import new_message_id
 from postdesk.mail.page_token import PageToken
@@ -19,8 +21,10 @@ CHANNEL_HEADER = "X-Postdesk-Channel"
 
 
 def reply_mail(token: PageToken, customer: tuple[str, str], subject: str, text: str, *,
-               desk_address: str, domain: str, secret: str) -> tuple[bytes, str]:
-    """(raw bytes, envelope recipient) of the customer's reply from the page."""
+               desk_address: str, domain: str, secret: str,
+               files: Sequence[Upload] = ()) -> tuple[bytes, str]:
+    """(raw bytes, envelope recipient) of the customer's reply from the page; its files
+    ride as attachments, as they would in the customer's mail."""
     email, name = customer
     recipient = reply_address(desk_address, token.ticket_id, CUSTOMER_ROLE, secret)
     message = EmailMessage()
@@ -31,4 +35,16 @@ def reply_mail(token: PageToken, customer: tuple[str, str], subject: str, text: 
     message["Message-ID"] = f"<{new_message_id(f'web.{domain}')}>"
     message[CHANNEL_HEADER] = "web"
     message.set_content(text.replace("\r\n", "\n"))
+    attach(message, files)
     return bytes(message), recipient
+
+
+def attach(message: EmailMessage, files: Sequence[Upload]) -> None:
+    """Each file as an attachment under the type the browser gave (octet-stream when
+    that is not a type/subtype)."""
+    for item in files:
+        maintype, _, subtype = item.content_type.partition(";")[0].strip().lower().partition("/")
+        if not maintype or not subtype or maintype == "multipart":
+            maintype, subtype = "application", "octet-stream"
+        message.add_attachment(item.data, maintype=maintype, subtype=subtype,
+                               filename=item.name)
