@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from postdesk.store.db import database
-from postdesk.store.models import Attachment, Blob, Customer, Message
+from postdesk.store.models import Attachment, Blob, Customer, Message, Ticket
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,10 @@ class PageTicket:
     customer_name: str
     customer_language: str | None
     customer_timezone: str | None
+    updated_at: datetime
+    merged_into: int | None
+    request_type: str | None
+    priority: str
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,8 @@ def page_ticket(ticket_id: int) -> PageTicket | None:
     param = database.obj.param
     row = database.execute_sql(
         'SELECT "t"."id", "t"."subject", "t"."status", "t"."link_version", "c"."id", '
-        '"c"."email", "c"."name", "c"."language", "c"."timezone" FROM "ticket" AS "t" '
+        '"c"."email", "c"."name", "c"."language", "c"."timezone", "t"."updated_at", '
+        '"t"."merged_into", "t"."request_type", "t"."priority" FROM "ticket" AS "t" '
         f'JOIN "customer" AS "c" ON "c"."id" = "t"."requester_id" WHERE "t"."id" = {param}',
         [ticket_id]).fetchone()
     if row is None:
@@ -56,7 +61,20 @@ def page_ticket(ticket_id: int) -> PageTicket | None:
     return PageTicket(id=int(row[0]), subject=str(row[1]), status=str(row[2]),
                       link_version=int(row[3]), customer_id=int(row[4]),
                       customer_email=str(row[5]), customer_name=str(row[6] or ""),
-                      customer_language=row[7], customer_timezone=row[8])
+                      customer_language=row[7], customer_timezone=row[8],
+                      updated_at=Ticket.updated_at.python_value(row[9]),
+                      merged_into=None if row[10] is None else int(row[10]),
+                      request_type=row[11], priority=str(row[12]))
+
+
+def is_member(ticket_id: int, customer_id: int) -> bool:
+    """Whether the customer is the ticket's requester or one of its participants."""
+    param = database.obj.param
+    return database.execute_sql(
+        f'SELECT 1 FROM "ticket" WHERE "id" = {param} AND "requester_id" = {param} '
+        f'UNION ALL SELECT 1 FROM "participant" WHERE "ticket_id" = {param} '
+        f'AND "customer_id" = {param}',
+        [ticket_id, customer_id, ticket_id, customer_id]).fetchone() is not None
 
 
 def link_version(ticket_id: int) -> int | None:

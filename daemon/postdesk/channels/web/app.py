@@ -34,7 +34,7 @@ log = logging.getLogger("postdesk.web")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 #: the status of each refusal
 REFUSAL_STATUS = {"forged": 403, "session": 403, "csrf": 403, "expired": 410,
-                  "revoked": 410, "busy": 429, "missing": 404}
+                  "revoked": 410, "merged": 410, "busy": 429, "missing": 404}
 
 
 @dataclass
@@ -117,9 +117,14 @@ async def open_link(request: web.Request) -> web.StreamResponse:
         # counted once signed: forged links (counted per IP) cannot use up a ticket's quota
         if not desk.per_token.allow(str(link.ticket_id)):
             raise TokenRefused("busy")
-        await _db(request, page_data.check_current, link)
+        link = await _db(request, page_data.current_link, link)
     except TokenRefused as exc:
         return refusal(request, exc.reason)
+    return _open_session(desk, link)
+
+
+def _open_session(desk: WebDesk, link: PageToken) -> web.Response:
+    """To the ticket's page, with a session cookie for it."""
     response = see_other(session.ticket_path(link.ticket_id))
     session.set_session_cookie(response, link.ticket_id,
                                session.session_value(desk.secret, link, time.time()),
@@ -175,7 +180,10 @@ async def _form(request: web.Request, token: PageToken) -> dict[str, str] | None
 async def show_page(request: web.Request, token: PageToken) -> web.StreamResponse:
     """GET /ticket/{id}: the page (reads only; `page_view` checks the link version)."""
     desk = request.app[DESK]
-    view = await _db(request, page_data.page_view, token, desk.runtime)
+    try:
+        view = await _db(request, page_data.page_view, token, desk.runtime)
+    except page_data.MergedInto as merged:  # an old link or session: the ticket it joined
+        return _open_session(desk, merged.token)
     context = {**view.context, "csrf": csrf_token(desk.secret, request.cookies[session.COOKIE]),
                "notice": request.query.get("done", ""),
                "path": session.ticket_path(token.ticket_id),

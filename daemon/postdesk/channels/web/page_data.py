@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
 from postdesk.config.runtime import Runtime
 from postdesk.mail.page_token import PageToken, TokenRefused, check_version
 from postdesk.store import ticket_page
+from postdesk.store.db import utcnow
+from postdesk.store.ticket_lookups import merged_target
 
 
 @dataclass(frozen=True)
@@ -16,6 +19,14 @@ class PageView:
     context: dict[str, Any]
     language: str | None
     timezone: str | None
+
+
+class MergedInto(Exception):
+    """The session's ticket was merged: `token` opens the ticket it lives on in now."""
+
+    def __init__(self, token: PageToken) -> None:
+        super().__init__(token.ticket_id)
+        self.token = token
 
 
 def check_current(token: PageToken) -> None:
@@ -26,13 +37,36 @@ def check_current(token: PageToken) -> None:
     check_version(token, version)
 
 
+def current_link(token: PageToken) -> PageToken:
+    """The link itself, checked; for a merged ticket, a link (same customer, same expiry)
+    to the ticket it was merged into, when the customer is one of that ticket's people
+    (merging makes them a participant); TokenRefused("merged") otherwise."""
+    check_current(token)
+    target = merged_target(token.ticket_id)
+    if target == token.ticket_id:
+        return token
+    version = ticket_page.link_version(target)
+    if version is None or not ticket_page.is_member(target, token.customer_id):
+        raise TokenRefused("merged")
+    return replace(token, ticket_id=target, version=version)
+
+
+def within_reopen_window(updated_at: datetime, now: datetime, reopen_days: int) -> bool:
+    """Whether a closed ticket last changed at `updated_at` may still be reopened: the
+    rule of mail (`tickets.receive.reopen`); later, the customer opens another request."""
+    return now - updated_at <= timedelta(days=reopen_days)
+
+
 def page_view(token: PageToken, runtime: Runtime) -> PageView:
     """The page's facts, the session checked against the ticket's current link version."""
     ticket = ticket_page.page_ticket(token.ticket_id)
     if ticket is None:
         raise TokenRefused("revoked")
     check_version(token, ticket.link_version)
+    if ticket.merged_into is not None:
+        raise MergedInto(current_link(token))
     statuses = runtime.statuses
+    closed = statuses.kind(ticket.status) == "closed"
     thread = [{"from_desk": m.from_desk, "author": m.author,
                "created_at": m.created_at, "text": m.text,
                "files": [{"id": f.id, "name": f.filename, "size": f.size} for f in m.files]}
@@ -40,7 +74,9 @@ def page_view(token: PageToken, runtime: Runtime) -> PageView:
     context = {
         "ticket": {"id": ticket.id, "subject": ticket.subject,
                    "public_status": statuses.public_title(ticket.status),
-                   "closed": statuses.kind(ticket.status) == "closed"},
+                   "closed": closed,
+                   "reopenable": closed and within_reopen_window(
+                       ticket.updated_at, utcnow(), runtime.settings.tickets.reopen_days)},
         "thread": thread,
         # the survey link of the satisfaction issue goes here
         "survey_url": "",
