@@ -191,6 +191,8 @@ class WebSettings:
     rate_per_token: int = 60
     #: the largest reply (text) a customer may post from the page, in characters
     max_reply_chars: int = 20000
+    #: the page says how soon the desk answers, from the ticket's SLA policy
+    sla_promise: bool = False
 
     def public_base(self) -> str:
         """base_url without a trailing slash (http://LISTEN when base_url is empty)."""

@@ -9,7 +9,8 @@ from urllib.parse import quote
 
 from postdesk.config.runtime import Runtime
 from postdesk.mail.page_token import PageToken, TokenRefused, check_version
-from postdesk.store import ticket_page
+from postdesk.channels.web.sla_promise import answer_promise
+from postdesk.store import sla_store, ticket_page
 from postdesk.store.db import utcnow
 from postdesk.store.ticket_lookups import merged_target
 
@@ -72,6 +73,7 @@ def page_view(token: PageToken, runtime: Runtime) -> PageView:
                "files": [{"id": f.id, "name": f.filename, "size": f.size} for f in m.files]}
               for m in ticket_page.public_thread(ticket.id)]
     context = {
+        "promise": _promise(ticket, thread, closed, runtime),
         "ticket": {"id": ticket.id, "subject": ticket.subject,
                    "public_status": statuses.public_title(ticket.status),
                    "closed": closed,
@@ -83,6 +85,20 @@ def page_view(token: PageToken, runtime: Runtime) -> PageView:
     }
     return PageView(context=context, language=ticket.customer_language,
                     timezone=ticket.customer_timezone or runtime.settings.desk.timezone)
+
+
+def _promise(ticket: ticket_page.PageTicket, thread: list[dict[str, Any]], closed: bool,
+             runtime: Runtime) -> dict[str, object] | None:
+    """How soon we answer, when the desk promises it (`[web] sla_promise`)."""
+    sla = runtime.sla
+    if not runtime.settings.web.sla_promise or sla is None or closed or not thread:
+        return None
+    row = sla_store.row_of(ticket.id)
+    promise = answer_promise(sla.policy(row.policy) if row else None, ticket.priority,
+                             closed=closed,
+                             desk_answered=any(item["from_desk"] for item in thread),
+                             awaiting_desk=not thread[-1]["from_desk"])
+    return promise.as_context() if promise else None
 
 
 def reply_facts(token: PageToken) -> tuple[tuple[str, str], str]:
@@ -122,6 +138,7 @@ h1{font-size:22px;margin:16px 0 4px 0;overflow-wrap:anywhere}
 .status{display:inline-block;background:BRAND;color:#fff;border-radius:12px;padding:2px 10px;
 font-size:14px}
 .notice{background:#ecfdf5;border:1px solid #a7f3d0;padding:8px 12px;border-radius:4px}
+.promise{color:#374151;border-left:4px solid BRAND;padding:2px 10px}
 article{border-top:1px solid #e5e7eb;padding:12px 0}
 article.desk-message{background:#f9fafb;padding:12px}
 .meta{color:#6b7280;font-size:13px}
