@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
+from postdesk.channels.web.sla_promise import answer_promise
 from postdesk.config.runtime import Runtime
 from postdesk.mail.page_token import PageToken, TokenRefused, check_version
-from postdesk.channels.web.sla_promise import answer_promise
 from postdesk.store import sla_store, ticket_page
 from postdesk.store.db import utcnow
 from postdesk.store.ticket_lookups import merged_target
