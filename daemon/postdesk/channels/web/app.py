@@ -267,7 +267,15 @@ async def not_built(request: web.Request) -> web.StreamResponse:
     return refusal(request, "missing")
 
 
+#: for the route modules beside this one (each adds its routes in `make_app`)
+sessioned = _sessioned
+run_read = _db
+
+
 def make_app(desk: WebDesk) -> web.Application:
+    # the route modules use this module's guard, session and refusals: imported here
+    from postdesk.channels.web import new_request
+
     app = web.Application(middlewares=[guard], client_max_size=1024 * 1024)
     app[DESK] = desk
     app.router.add_get("/t/{token}", open_link)
@@ -279,6 +287,7 @@ def make_app(desk: WebDesk) -> web.Application:
     app.router.add_get("/static/page.css", stylesheet)
     app.router.add_get("/favicon.ico", no_icon)
     app.router.add_route("*", "/csat/{rest:.*}", not_built)
+    new_request.add_routes(app)
     return app
 
 

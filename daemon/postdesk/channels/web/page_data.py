@@ -110,6 +110,25 @@ def reply_facts(token: PageToken) -> tuple[tuple[str, str], str]:
     return customer, ticket.subject
 
 
+@dataclass(frozen=True)
+class Visitor:
+    """Who holds the session: their address and name, and the page's language and zone."""
+
+    customer: tuple[str, str]
+    language: str | None
+    timezone: str | None
+
+
+def visitor(token: PageToken, runtime: Runtime) -> Visitor:
+    """The session's customer (checked against the ticket's link version)."""
+    check_current(token)
+    customer, _subject = reply_facts(token)
+    ticket = ticket_page.page_ticket(token.ticket_id)
+    assert ticket is not None  # reply_facts found it
+    return Visitor(customer, ticket.customer_language,
+                   ticket.customer_timezone or runtime.settings.desk.timezone)
+
+
 def file_of(token: PageToken, attachment_id: int) -> tuple[str, str, bytes] | None:
     return ticket_page.public_file(token.ticket_id, attachment_id)
 
@@ -148,4 +167,14 @@ button{background:BRAND;color:#fff;border:0;border-radius:4px;padding:8px 16px;f
 cursor:pointer}
 button.secondary{background:#fff;color:BRAND;border:1px solid BRAND}
 .actions{display:flex;gap:8px;flex-wrap:wrap;margin-top:12px}
+.problem{background:#fef2f2;border-color:#fecaca}
+.types{border:0;padding:0;margin:12px 0;display:grid;gap:8px;
+grid-template-columns:repeat(auto-fill,minmax(200px,1fr))}
+.types legend{margin-bottom:8px}
+.type{display:flex;align-items:center;gap:10px;border:1px solid #d1d5db;border-radius:6px;
+padding:10px 12px;cursor:pointer}
+.type:has(input:checked){border-color:BRAND;background:#f9fafb}
+.icon{color:BRAND;flex:none}
+input[type=text]{width:100%;box-sizing:border-box;font:inherit;padding:6px}
+.more{margin-top:24px;border-top:1px solid #e5e7eb;padding-top:12px}
 """
