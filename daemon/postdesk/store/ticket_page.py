@@ -7,11 +7,12 @@ the link version through `postdesk.tickets.service`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from postdesk.store.db import database
-from postdesk.store.models import Attachment, Blob, Customer, Message, Ticket
+from postdesk.store.models import Attachment, Blob, Customer, Message, Participant, Ticket
 
 
 @dataclass(frozen=True)
@@ -129,3 +130,18 @@ def customer_address(customer_id: int) -> tuple[str, str] | None:
     """(email, name) of a customer on file, None without one."""
     row = Customer.select(Customer.email, Customer.name).where(Customer.id == customer_id).first()
     return None if row is None else (str(row.email), str(row.name or ""))
+
+
+def open_tickets_of(email: str, closed_statuses: Sequence[str], limit: int = 20
+                    ) -> tuple[Customer | None, list[Ticket]]:
+    """The customer with address `email` (None: not on file) and their newest `limit`
+    tickets not in a closed status and not merged, as requester or participant."""
+    customer = Customer.get_or_none(Customer.email == email.strip().lower())
+    if customer is None:
+        return None, []
+    theirs = (Ticket.requester == customer.id) | Ticket.id.in_(
+        Participant.select(Participant.ticket).where(Participant.customer == customer.id))
+    query = Ticket.select().where(theirs & Ticket.merged_into.is_null())
+    if closed_statuses:
+        query = query.where(Ticket.status.not_in(list(closed_statuses)))
+    return customer, list(query.order_by(Ticket.id.desc()).limit(limit))

@@ -49,7 +49,26 @@ class WebDesk:
         web_settings = self.runtime.settings.web
         self.per_ip = RateLimit(web_settings.rate_per_ip)
         self.per_token = RateLimit(web_settings.rate_per_token)
+        # forms that may send a mail: counted per hour
+        self.link_requests = RateLimit(web_settings.link_requests_per_ip, window_s=3600)
         self.reads = ReadPool(name="postdesk-web")
+        self._background: set[asyncio.Task[None]] = set()
+
+    def in_background(self, job: Callable[[], int | None]) -> None:
+        """Run `job` in a thread after the answer has gone (so the answer takes the same
+        time whatever the job finds) and dispatch the outbox row it queued, if any."""
+        async def run() -> None:
+            try:
+                outbox_id = await asyncio.to_thread(job)
+            except Exception:
+                log.exception("web: a mail for a form could not be queued")
+            else:
+                if outbox_id is not None:
+                    self.dispatch_outgoing(outbox_id)
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     @property
     def secret(self) -> str:
@@ -270,11 +289,12 @@ async def not_built(request: web.Request) -> web.StreamResponse:
 #: for the route modules beside this one (each adds its routes in `make_app`)
 sessioned = _sessioned
 run_read = _db
+language_of = _language_of
 
 
 def make_app(desk: WebDesk) -> web.Application:
     # the route modules use this module's guard, session and refusals: imported here
-    from postdesk.channels.web import new_request
+    from postdesk.channels.web import new_link, new_request
 
     app = web.Application(middlewares=[guard], client_max_size=1024 * 1024)
     app[DESK] = desk
@@ -288,6 +308,7 @@ def make_app(desk: WebDesk) -> web.Application:
     app.router.add_get("/favicon.ico", no_icon)
     app.router.add_route("*", "/csat/{rest:.*}", not_built)
     new_request.add_routes(app)
+    new_link.add_routes(app)
     return app
 
 
