@@ -209,6 +209,18 @@ def page_links() -> Context:
     }
 
 
+def reports_sign_in() -> Context:
+    """To an agent who asked /reports/sign-in for a link (postdesk.tickets.reports_sign_in)."""
+    return {
+        "agent": {"name": "Anna Nowak", "email": "anna@example.com"},
+        "desk": _desk(),
+        "sign_in": {"url": "https://help.example.com/reports/session/"
+                           "YW5uYUBleGFtcGxlLmNvbQ.1796000000.c2FtcGxlLXNpZ24taW4tbGluaw",
+                    "minutes": 60},
+        "reply_marker": False,
+    }
+
+
 def resolved_without_reply() -> Context:
     """To the customer: we waited `inactivity.days` for an answer and resolved the ticket."""
     return {
@@ -307,6 +319,7 @@ SAMPLES: dict[str, Callable[[], Context]] = {
     "duplicate_resolved": duplicate_resolved,
     "resolved_without_reply": resolved_without_reply,
     "page_links": page_links,
+    "reports_sign_in": reports_sign_in,
     "sla_warning": sla_warning,
     "command_error": command_error,
     "queue_digest": queue_digest,

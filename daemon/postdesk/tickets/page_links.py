@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from postdesk.config.runtime import Runtime
 from postdesk.mail.compose import LOOP_HEADER, new_message_id
@@ -51,14 +52,23 @@ def send_page_links(email: str, runtime: Runtime, now: datetime) -> int | None:
                         for t in tickets],
             "reply_marker": False,  # an answer to it is a new request, not a reply
         }
-        mail = service.MailToSend(
-            kind=TEMPLATE, recipient=customer.email,
-            message_id=new_message_id(settings.desk.domain),
-            language=customer.language or settings.desk.default_language,
-            timezone=customer.timezone or settings.desk.timezone, context=context,
-            headers={"from_name": settings.desk.name, "from_address": address,
-                     "reply_to": address, "in_reply_to": None, "references": [],
-                     "auto_submitted": "auto-replied",
-                     LOOP_HEADER: runtime.identity.loop_value, "attachments": []},
-            automatic=True)
+        mail = desk_mail(TEMPLATE, customer.email, customer.language, customer.timezone,
+                         context, runtime, auto_submitted="auto-replied")
         return int(service.queue_mail(None, mail, now=now).id)
+
+
+def desk_mail(kind: str, recipient: str, language: str | None, timezone: str | None,
+              context: dict[str, Any], runtime: Runtime, *, auto_submitted: str
+              ) -> service.MailToSend:
+    """An automatic mail from the desk's first address about no one ticket (no thread)."""
+    settings = runtime.settings
+    address = settings.desk.addresses[0]
+    return service.MailToSend(
+        kind=kind, recipient=recipient, message_id=new_message_id(settings.desk.domain),
+        language=language or settings.desk.default_language,
+        timezone=timezone or settings.desk.timezone, context=context,
+        headers={"from_name": settings.desk.name, "from_address": address,
+                 "reply_to": address, "in_reply_to": None, "references": [],
+                 "auto_submitted": auto_submitted,
+                 LOOP_HEADER: runtime.identity.loop_value, "attachments": []},
+        automatic=True)

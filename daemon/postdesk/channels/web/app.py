@@ -34,7 +34,9 @@ log = logging.getLogger("postdesk.web")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 #: the status of each refusal
 REFUSAL_STATUS = {"forged": 403, "session": 403, "csrf": 403, "expired": 410,
-                  "revoked": 410, "merged": 410, "busy": 429, "missing": 404}
+                  "revoked": 410, "merged": 410, "busy": 429, "missing": 404,
+                  # agents' /reports: no session, a bad sign-in link, a bad ?since/until/by
+                  "signin": 403, "signin_link": 403, "query": 400}
 
 
 @dataclass
@@ -120,7 +122,8 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
                       if request.match_info.route.resource else "?")
         response = web.Response(text="Something went wrong; please try again later.",
                                 status=500)
-    response.headers.update(HEADERS)
+    for name, value in HEADERS.items():  # a page may bring its own policy (/reports)
+        response.headers.setdefault(name, value)
     return response
 
 
@@ -294,7 +297,7 @@ language_of = _language_of
 
 def make_app(desk: WebDesk) -> web.Application:
     # the route modules use this module's guard, session and refusals: imported here
-    from postdesk.channels.web import new_link, new_request
+    from postdesk.channels.web import new_link, new_request, reports
 
     app = web.Application(middlewares=[guard], client_max_size=1024 * 1024)
     app[DESK] = desk
@@ -309,6 +312,7 @@ def make_app(desk: WebDesk) -> web.Application:
     app.router.add_route("*", "/csat/{rest:.*}", not_built)
     new_request.add_routes(app)
     new_link.add_routes(app)
+    reports.add_routes(app)
     return app
 
 
