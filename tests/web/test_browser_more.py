@@ -132,6 +132,10 @@ def test_reports_are_refused_without_sign_in_and_shown_after_the_mailed_link(
     assert page.url == f"{base}/reports"
     assert page.locator("h1").inner_text() == "KPIs by team"
     shot(page, "reports-kpi")
-    page.goto(f"{base}/reports?by=agent")
+    page.select_option("select[name=by]", "agent")
+    page.fill("input[name=since]", "2020-01-01")
+    page.click("text=Show")
+    assert page.url == f"{base}/reports?since=2020-01-01&until=&by=agent"
     assert page.locator("h1").inner_text() == "KPIs by agent"
+    assert page.locator("select[name=by]").input_value() == "agent"
     assert errors == []  # the report's own style block is allowed, nothing else inline

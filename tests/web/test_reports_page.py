@@ -93,10 +93,12 @@ def test_an_agent_signs_in_by_mailed_link_and_sees_the_kpi_report(desk):
     status, html, headers = seen["page"]
     assert status == 200 and "<h1>KPIs by team</h1>" in html
     assert "script" not in headers["Content-Security-Policy"]
-    assert "style-src 'sha256-" in headers["Content-Security-Policy"]
+    assert "style-src 'self' 'sha256-" in headers["Content-Security-Policy"]
     assert headers["Cache-Control"] == "no-store"
     status, html = seen["by_agent"]
     assert status == 200 and "<h1>KPIs by agent</h1>" in html
+    assert '<option value="agent" selected>' in html  # the options bar shows the choice
+    assert 'name="since" value="2020-01-01"' in html
     assert seen["bad"] == 400
 
 

@@ -48,6 +48,15 @@ PATH = "/reports"
 COOKIE = "postdesk_agent"
 SESSION_S = 8 * 3600
 _STYLE = re.compile(r"<style>(.*?)</style>", re.S)
+NAV_CSS = "/static/report-nav.css"
+_NAV_CSS = """
+.report-nav{background:#fff;border-bottom:1px solid #e5e7eb;padding:10px 28px;
+font-family:system-ui,-apple-system,'Segoe UI',sans-serif;font-size:14px}
+.report-nav form{display:flex;flex-wrap:wrap;gap:12px;align-items:center;max-width:1000px;
+margin:0 auto}
+.report-nav input,.report-nav select,.report-nav button{font:inherit;padding:4px 6px}
+@media print{.report-nav{display:none}}
+"""
 
 
 def _agent_of(request: web.Request) -> str | None:
@@ -128,10 +137,23 @@ def render_report(runtime: Runtime, by: str, since: datetime | None,
 def report_policy(html: str) -> str:
     """The page's CSP with its own style block allowed by hash (the report is a file too,
     so it keeps its styles inline), and nothing else inline."""
-    hashes = " ".join(
-        "'sha256-" + base64.b64encode(hashlib.sha256(block.encode()).digest()).decode() + "'"
+    hashes = "".join(
+        " 'sha256-" + base64.b64encode(hashlib.sha256(block.encode()).digest()).decode() + "'"
         for block in _STYLE.findall(html))
-    return CONTENT_SECURITY_POLICY.replace("style-src 'self'", f"style-src {hashes}")
+    return CONTENT_SECURITY_POLICY.replace("style-src 'self'", f"style-src 'self'{hashes}")
+
+
+def with_options(html: str, nav: str) -> str:
+    """The report with the options bar at the top of its body (and its stylesheet); as it
+    is when the report has no plain <body> to put it in."""
+    if "<body>" not in html or "</head>" not in html:
+        return html
+    html = html.replace("</head>", f'<link rel="stylesheet" href="{NAV_CSS}">\n</head>', 1)
+    return html.replace("<body>", f"<body>\n{nav}", 1)
+
+
+async def nav_stylesheet(request: web.Request) -> web.StreamResponse:
+    return web.Response(text=_NAV_CSS, content_type="text/css")
 
 
 async def show_report(request: web.Request) -> web.StreamResponse:
@@ -143,12 +165,19 @@ async def show_report(request: web.Request) -> web.StreamResponse:
     if chosen is None:
         return page_app.refusal(request, "query")
     html = await page_app.run_read(request, render_report, desk.runtime, *chosen)
+    nav, _tag = desk.runtime.renderer.render_page(
+        "report_nav", {"since": request.query.get("since", ""),
+                       "until": request.query.get("until", ""), "by": chosen[0],
+                       "groupings": [(name, name.replace("_", " ")) for name in KPI_GROUPINGS]},
+        language=page_app.language_of(request))
+    html = with_options(html, nav)
     return web.Response(text=html, content_type="text/html",
                         headers={"Content-Security-Policy": report_policy(html)})
 
 
 def add_routes(app: web.Application) -> None:
     app.router.add_get(PATH, show_report)
+    app.router.add_get(NAV_CSS, nav_stylesheet)
     app.router.add_get(f"{PATH}/sign-in", show_sign_in)
     app.router.add_post(f"{PATH}/sign-in", ask_for_sign_in)
     app.router.add_get(SESSION_PATH + "{token}", open_session)
