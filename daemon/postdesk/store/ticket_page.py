@@ -30,6 +30,7 @@ class PageTicket:
     merged_into: int | None
     request_type: str | None
     priority: str
+    sla_policy: str | None  # the policy its SLA clocks run on (None: none yet)
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,10 @@ def page_ticket(ticket_id: int) -> PageTicket | None:
     row = database.execute_sql(
         'SELECT "t"."id", "t"."subject", "t"."status", "t"."link_version", "c"."id", '
         '"c"."email", "c"."name", "c"."language", "c"."timezone", "t"."updated_at", '
-        '"t"."merged_into", "t"."request_type", "t"."priority" FROM "ticket" AS "t" '
-        f'JOIN "customer" AS "c" ON "c"."id" = "t"."requester_id" WHERE "t"."id" = {param}',
+        '"t"."merged_into", "t"."request_type", "t"."priority", "s"."policy" '
+        'FROM "ticket" AS "t" JOIN "customer" AS "c" ON "c"."id" = "t"."requester_id" '
+        'LEFT JOIN "ticket_sla" AS "s" ON "s"."ticket_id" = "t"."id" '
+        f'WHERE "t"."id" = {param}',
         [ticket_id]).fetchone()
     if row is None:
         return None
@@ -65,7 +68,7 @@ def page_ticket(ticket_id: int) -> PageTicket | None:
                       customer_language=row[7], customer_timezone=row[8],
                       updated_at=Ticket.updated_at.python_value(row[9]),
                       merged_into=None if row[10] is None else int(row[10]),
-                      request_type=row[11], priority=str(row[12]))
+                      request_type=row[11], priority=str(row[12]), sla_policy=row[13])
 
 
 def is_member(ticket_id: int, customer_id: int) -> bool:

@@ -54,6 +54,8 @@ class WebDesk:
         # forms that may send a mail: counted per hour
         self.link_requests = RateLimit(web_settings.link_requests_per_ip, window_s=3600)
         self.reads = ReadPool(name="postdesk-web")
+        # a report may take seconds: one thread of its own, so pages never wait behind it
+        self.report_reads = ReadPool(threads=1, name="postdesk-reports")
         self._background: set[asyncio.Task[None]] = set()
 
     def in_background(self, job: Callable[[], int | None]) -> None:
@@ -318,6 +320,7 @@ def make_app(desk: WebDesk) -> web.Application:
 
 async def _close_reads(app: web.Application) -> None:
     await asyncio.to_thread(app[DESK].reads.close)
+    await asyncio.to_thread(app[DESK].report_reads.close)
 
 
 async def start_server(desk: WebDesk, host: str, port: int) -> web.AppRunner:

@@ -10,7 +10,7 @@ from urllib.parse import quote
 from postdesk.channels.web.sla_promise import answer_promise
 from postdesk.config.runtime import Runtime
 from postdesk.mail.page_token import PageToken, TokenRefused, check_version
-from postdesk.store import sla_store, ticket_page
+from postdesk.store import ticket_page
 from postdesk.store.db import utcnow
 from postdesk.store.ticket_lookups import merged_target
 
@@ -93,8 +93,8 @@ def _promise(ticket: ticket_page.PageTicket, thread: list[dict[str, Any]], close
     sla = runtime.sla
     if not runtime.settings.web.sla_promise or sla is None or closed or not thread:
         return None
-    row = sla_store.row_of(ticket.id)
-    promise = answer_promise(sla.policy(row.policy) if row else None, ticket.priority,
+    policy = sla.policy(ticket.sla_policy) if ticket.sla_policy else None
+    promise = answer_promise(policy, ticket.priority,
                              closed=closed,
                              desk_answered=any(item["from_desk"] for item in thread),
                              awaiting_desk=not thread[-1]["from_desk"])

@@ -164,7 +164,7 @@ async def show_report(request: web.Request) -> web.StreamResponse:
     chosen = report_query(dict(request.query), ZoneInfo(desk.runtime.settings.desk.timezone))
     if chosen is None:
         return page_app.refusal(request, "query")
-    html = await page_app.run_read(request, render_report, desk.runtime, *chosen)
+    html = await desk.report_reads.run(render_report, desk.runtime, *chosen)
     nav, _tag = desk.runtime.renderer.render_page(
         "report_nav", {"since": request.query.get("since", ""),
                        "until": request.query.get("until", ""), "by": chosen[0],
