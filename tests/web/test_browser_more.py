@@ -139,3 +139,22 @@ def test_reports_are_refused_without_sign_in_and_shown_after_the_mailed_link(
     assert page.locator("h1").inner_text() == "KPIs by agent"
     assert page.locator("select[name=by]").input_value() == "agent"
     assert errors == []  # the report's own style block is allowed, nothing else inline
+
+
+def test_an_expired_link_leads_to_send_me_a_new_link(desk, browser):  # noqa: F811
+    from postdesk.mail.page_token import PageToken, make_token
+
+    first_acknowledgment(desk)
+    base = f"http://{desk.settings.web.listen}"
+    expired = make_token(desk.settings.desk.secret, PageToken(1, 1, 0, 1_000_000_000))
+    page, _errors = watched_page(browser)
+    assert page.goto(f"{base}/t/{expired}").status == 410
+    page.click("text=Send me a new link")
+    assert page.url == f"{base}/link"
+    page.fill("#email", CUSTOMER)
+    shot(page, "new-link-form")
+    page.click("button:has-text('Send me a new link')")
+    assert "If this address has open requests" in page.locator(".notice").inner_text()
+    shot(page, "new-link-sent")
+    wait_for(lambda: [m for m in mails_to(desk, CUSTOMER)
+                      if m["Subject"] == "New links to your requests"])
