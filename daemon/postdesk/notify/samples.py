@@ -201,7 +201,7 @@ def page_links() -> Context:
         "tickets": [{"id": 1047, "subject": "Printer on floor 2 prints blank pages",
                      "public_status": N_("In progress"),
                      "url": f"{base}1047.7.0.1796000000.c2FtcGxlLWxpbmstc2ln"},
-                    {"id": 1052, "subject": "VPN drops every hour",
+                    {"id": 1052, "subject": "Laptop does not charge",
                      "public_status": N_("Received"),
                      "url": f"{base}1052.7.0.1796000000.YW5vdGhlci1saW5rLXNpZw"}],
         "reply_marker": False,
