@@ -18,8 +18,9 @@ from web.test_ticket_page import CSRF, browse
 
 
 @pytest.fixture
-def desk(make_settings, sqlite_url, start_daemon):
-    return start_daemon(make_settings(sqlite_url, web_link_requests_per_ip=3))
+def desk(make_settings, database_url, start_daemon):
+    """On SQLite and PostgreSQL: the customer's open tickets are looked up in the store."""
+    return start_daemon(make_settings(database_url, web_link_requests_per_ip=3))
 
 
 def ask(desk, addresses: list[str], *, csrf: bool = True) -> list[tuple[int, str, str]]:

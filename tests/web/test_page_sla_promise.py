@@ -16,8 +16,9 @@ from web.test_ticket_page import browse
 
 
 @pytest.fixture
-def desk(make_settings, sqlite_url, start_daemon):
-    return start_daemon(make_settings(sqlite_url))
+def desk(make_settings, database_url, start_daemon):
+    """On SQLite and PostgreSQL: the page reads the SLA policy with the ticket."""
+    return start_daemon(make_settings(database_url))
 
 
 def page_text(link: str) -> str:
