@@ -68,9 +68,11 @@ RESOLVED = {"en": "Resolved", "pl": "Rozwiązane", "de": "Gelöst"}
 
 def greeting_of(text: str) -> str:
     """The first line below the "reply above this line" marker (the branding header and
-    the marker come first)."""
+    the marker come first), or below the branding header in a mail without the marker
+    (whose answer is no reply to a ticket: `page_links`)."""
     lines = text.splitlines()
-    marker = next(i for i, line in enumerate(lines) if line.startswith("##- "))
+    marker = next((i for i, line in enumerate(lines) if line.startswith("##- ")),
+                  lines.index(""))
     return next(line for line in lines[marker + 1:] if line.strip())
 
 

@@ -191,6 +191,10 @@ class WebSettings:
     rate_per_token: int = 60
     #: the largest reply (text) a customer may post from the page, in characters
     max_reply_chars: int = 20000
+    #: the page says how soon the desk answers, from the ticket's SLA policy
+    sla_promise: bool = False
+    #: "send me a new link" and agents' sign-in requests per hour from one address
+    link_requests_per_ip: int = 5
 
     def public_base(self) -> str:
         """base_url without a trailing slash (http://LISTEN when base_url is empty)."""

@@ -34,7 +34,8 @@ class PageToken:
     expires: int  # seconds since the epoch
 
 
-def _sign(secret: str, purpose: str, body: str) -> str:
+def sign(secret: str, purpose: str, body: str) -> str:
+    """The HMAC of `body` for `purpose` (links, sessions, forms: never valid for another)."""
     digest = hmac.new(secret.encode(), f"{purpose}:{body}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest[:24]).decode("ascii").rstrip("=")
 
@@ -42,7 +43,7 @@ def _sign(secret: str, purpose: str, body: str) -> str:
 def make_token(secret: str, token: PageToken, *, purpose: str = "page") -> str:
     """The signed text of `token` (`purpose` keeps page links and session cookies apart)."""
     body = f"{token.ticket_id}.{token.customer_id}.{token.version}.{token.expires}"
-    return f"{body}.{_sign(secret, purpose, body)}"
+    return f"{body}.{sign(secret, purpose, body)}"
 
 
 def read_token(secret: str, text: str, *, now: float, purpose: str = "page") -> PageToken:
@@ -52,7 +53,7 @@ def read_token(secret: str, text: str, *, now: float, purpose: str = "page") -> 
     if not match:
         raise TokenRefused("forged")
     body = text.rpartition(".")[0]
-    if not hmac.compare_digest(match[5], _sign(secret, purpose, body)):
+    if not hmac.compare_digest(match[5], sign(secret, purpose, body)):
         raise TokenRefused("forged")
     token = PageToken(int(match[1]), int(match[2]), int(match[3]), int(match[4]))
     if token.expires < now:
@@ -68,4 +69,4 @@ def check_version(token: PageToken, current_version: int) -> None:
 
 def csrf_token(secret: str, session: str) -> str:
     """The form token that goes with one session cookie (double submit, signed)."""
-    return _sign(secret, "csrf", session)
+    return sign(secret, "csrf", session)

@@ -191,6 +191,36 @@ def duplicate_resolved() -> Context:
     }
 
 
+def page_links() -> Context:
+    """To a customer who asked the ticket page for new links to their open requests."""
+    base = "https://help.example.com/t/"
+    return {
+        "customer": {"name": "Anna Kowalska", "email": "anna@customer.example"},
+        "desk": _desk(),
+        "link_days": 90,
+        "tickets": [{"id": 1047, "subject": "Printer on floor 2 prints blank pages",
+                     "public_status": N_("In progress"),
+                     "url": f"{base}1047.7.0.1796000000.c2FtcGxlLWxpbmstc2ln"},
+                    {"id": 1052, "subject": "Laptop does not charge",
+                     "public_status": N_("Received"),
+                     "url": f"{base}1052.7.0.1796000000.YW5vdGhlci1saW5rLXNpZw"}],
+        "reply_marker": False,
+        "ticket_page": "",
+    }
+
+
+def reports_sign_in() -> Context:
+    """To an agent who asked /reports/sign-in for a link (postdesk.tickets.reports_sign_in)."""
+    return {
+        "agent": {"name": "Anna Nowak", "email": "anna@example.com"},
+        "desk": _desk(),
+        "sign_in": {"url": "https://help.example.com/reports/session/"
+                           "YW5uYUBleGFtcGxlLmNvbQ.1796000000.c2FtcGxlLXNpZ24taW4tbGluaw",
+                    "minutes": 60},
+        "reply_marker": False,
+    }
+
+
 def resolved_without_reply() -> Context:
     """To the customer: we waited `inactivity.days` for an answer and resolved the ticket."""
     return {
@@ -288,6 +318,8 @@ SAMPLES: dict[str, Callable[[], Context]] = {
     "internal_note": internal_note,
     "duplicate_resolved": duplicate_resolved,
     "resolved_without_reply": resolved_without_reply,
+    "page_links": page_links,
+    "reports_sign_in": reports_sign_in,
     "sla_warning": sla_warning,
     "command_error": command_error,
     "queue_digest": queue_digest,
@@ -306,9 +338,10 @@ def _as_sent(name: str, context: Context) -> Context:
     context.setdefault("reply_marker", name not in ("queue_digest", "kpi_report"))
     if name not in CUSTOMER_TEMPLATES:
         return context
-    # the signed link to the ticket's page, as a desk with [web] puts it in (`tickets.mailing`)
-    return {**for_customer(context),
-            "ticket_page": "https://help.example.com/t/1047.7.0.1796000000.c2FtcGxlLWxpbmstc2ln"}
+    # the signed link to the ticket's page, as a desk with [web] puts it in (`tickets.mailing`),
+    # unless the mail is about no one ticket
+    return {"ticket_page": "https://help.example.com/t/1047.7.0.1796000000.c2FtcGxlLWxpbmstc2ln",
+            **for_customer(context)}
 
 
 #: What a customer may send that a mail's layout must survive: no spaces to wrap

@@ -7,11 +7,12 @@ the link version through `postdesk.tickets.service`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from postdesk.store.db import database
-from postdesk.store.models import Attachment, Blob, Customer, Message
+from postdesk.store.models import Attachment, Blob, Customer, Message, Participant, Ticket
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,11 @@ class PageTicket:
     customer_name: str
     customer_language: str | None
     customer_timezone: str | None
+    updated_at: datetime
+    merged_into: int | None
+    request_type: str | None
+    priority: str
+    sla_policy: str | None  # the policy its SLA clocks run on (None: none yet)
 
 
 @dataclass(frozen=True)
@@ -48,15 +54,31 @@ def page_ticket(ticket_id: int) -> PageTicket | None:
     param = database.obj.param
     row = database.execute_sql(
         'SELECT "t"."id", "t"."subject", "t"."status", "t"."link_version", "c"."id", '
-        '"c"."email", "c"."name", "c"."language", "c"."timezone" FROM "ticket" AS "t" '
-        f'JOIN "customer" AS "c" ON "c"."id" = "t"."requester_id" WHERE "t"."id" = {param}',
+        '"c"."email", "c"."name", "c"."language", "c"."timezone", "t"."updated_at", '
+        '"t"."merged_into", "t"."request_type", "t"."priority", "s"."policy" '
+        'FROM "ticket" AS "t" JOIN "customer" AS "c" ON "c"."id" = "t"."requester_id" '
+        'LEFT JOIN "ticket_sla" AS "s" ON "s"."ticket_id" = "t"."id" '
+        f'WHERE "t"."id" = {param}',
         [ticket_id]).fetchone()
     if row is None:
         return None
     return PageTicket(id=int(row[0]), subject=str(row[1]), status=str(row[2]),
                       link_version=int(row[3]), customer_id=int(row[4]),
                       customer_email=str(row[5]), customer_name=str(row[6] or ""),
-                      customer_language=row[7], customer_timezone=row[8])
+                      customer_language=row[7], customer_timezone=row[8],
+                      updated_at=Ticket.updated_at.python_value(row[9]),
+                      merged_into=None if row[10] is None else int(row[10]),
+                      request_type=row[11], priority=str(row[12]), sla_policy=row[13])
+
+
+def is_member(ticket_id: int, customer_id: int) -> bool:
+    """Whether the customer is the ticket's requester or one of its participants."""
+    param = database.obj.param
+    return database.execute_sql(
+        f'SELECT 1 FROM "ticket" WHERE "id" = {param} AND "requester_id" = {param} '
+        f'UNION ALL SELECT 1 FROM "participant" WHERE "ticket_id" = {param} '
+        f'AND "customer_id" = {param}',
+        [ticket_id, customer_id, ticket_id, customer_id]).fetchone() is not None
 
 
 def link_version(ticket_id: int) -> int | None:
@@ -111,3 +133,18 @@ def customer_address(customer_id: int) -> tuple[str, str] | None:
     """(email, name) of a customer on file, None without one."""
     row = Customer.select(Customer.email, Customer.name).where(Customer.id == customer_id).first()
     return None if row is None else (str(row.email), str(row.name or ""))
+
+
+def open_tickets_of(email: str, closed_statuses: Sequence[str], limit: int = 20
+                    ) -> tuple[Customer | None, list[Ticket]]:
+    """The customer with address `email` (None: not on file) and their newest `limit`
+    tickets not in a closed status and not merged, as requester or participant."""
+    customer = Customer.get_or_none(Customer.email == email.strip().lower())
+    if customer is None:
+        return None, []
+    theirs = (Ticket.requester == customer.id) | Ticket.id.in_(
+        Participant.select(Participant.ticket).where(Participant.customer == customer.id))
+    query = Ticket.select().where(theirs & Ticket.merged_into.is_null())
+    if closed_statuses:
+        query = query.where(Ticket.status.not_in(list(closed_statuses)))
+    return customer, list(query.order_by(Ticket.id.desc()).limit(limit))

@@ -92,6 +92,18 @@ class Routing:
     def route(self, recipients: Sequence[str], subject: str, body: str) -> Route | None:
         return next((r for r in self.routes if r.matches(recipients, subject, body)), None)
 
+    def route_chosen(self, request_type: str | None, recipients: Sequence[str], subject: str,
+                     body: str) -> Route | None:
+        """The route of a new ticket whose customer chose its request type (the ticket
+        page): that type, with the team of the first route of that type, else the team
+        the mail is routed to. An unknown or no type: routed as any mail."""
+        routed = self.route(recipients, subject, body)
+        if request_type is None or request_type not in self.request_type_names:
+            return routed
+        typed = next((r for r in self.routes if r.request_type == request_type), None)
+        team = typed.team if typed is not None else (routed.team if routed else None)
+        return Route(where="chosen on the ticket page", request_type=request_type, team=team)
+
 
 NO_ROUTING = Routing()
 

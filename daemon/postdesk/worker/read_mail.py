@@ -25,6 +25,7 @@ from postdesk.mail.address import (
     public_recipient,
     read_reply_address,
 )
+from postdesk.mail.chosen_request_type import chosen_request_type
 from postdesk.mail.classify import Classification, classify
 from postdesk.mail.dkim_check import dkim_pass_domains
 from postdesk.mail.parse import ParsedMail, load_message, parse_loaded
@@ -36,6 +37,8 @@ from postdesk.tickets.receive import customers
 from postdesk.tickets.receive.arrived import Arrived
 from postdesk.worker.budget import MailBudget, MailTooCostly, too_costly
 
+#: the inbound source of the ticket page's requests, the only one that may choose a type
+WEB_SOURCE = "web"
 #: The kinds of mail that open a ticket for a sender we do not know (an auto-reply from
 #: a stranger is ignored unless it answers a ticket: its language, if ever needed, is
 #: guessed in the transaction).
@@ -116,7 +119,9 @@ def _arrived(mail: _Parsed, runtime: Runtime, known_senders: set[str]) -> Arrive
     return Arrived(row.id, recipients, row.sha256, mail.parsed,
                    mail.verdict, _desk_address(row, runtime),
                    _header_values(mail.msg, "Authentication-Results"), token, language, dkim,
-                   _return_path(recipients, runtime))
+                   _return_path(recipients, runtime),
+                   chosen_request_type(runtime.settings.desk.secret, mail.msg)
+                   if row.source == WEB_SOURCE else None)
 
 
 def _return_path(recipients: tuple[str, ...], runtime: Runtime) -> BounceToken | None:

@@ -23,6 +23,7 @@ from postdesk.channels.web.rate_limit import RateLimit
 from postdesk.channels.web.reply_mail import reply_mail
 from postdesk.channels.web.security_headers import HEADERS
 from postdesk.channels.web.ticket_actions import REOPEN, SOLVED, apply_button
+from postdesk.channels.web.upload import TooLarge, read_form, reply_file_limit
 from postdesk.config.runtime import Runtime
 from postdesk.mail.page_token import PageToken, TokenRefused, csrf_token, read_token
 from postdesk.store.inbound import Arrival
@@ -33,7 +34,9 @@ log = logging.getLogger("postdesk.web")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 #: the status of each refusal
 REFUSAL_STATUS = {"forged": 403, "session": 403, "csrf": 403, "expired": 410,
-                  "revoked": 410, "busy": 429, "missing": 404}
+                  "revoked": 410, "merged": 410, "busy": 429, "missing": 404,
+                  # agents' /reports: no session, a bad sign-in link, a bad ?since/until/by
+                  "signin": 403, "signin_link": 403, "query": 400}
 
 
 @dataclass
@@ -48,7 +51,28 @@ class WebDesk:
         web_settings = self.runtime.settings.web
         self.per_ip = RateLimit(web_settings.rate_per_ip)
         self.per_token = RateLimit(web_settings.rate_per_token)
+        # forms that may send a mail: counted per hour
+        self.link_requests = RateLimit(web_settings.link_requests_per_ip, window_s=3600)
         self.reads = ReadPool(name="postdesk-web")
+        # a report may take seconds: one thread of its own, so pages never wait behind it
+        self.report_reads = ReadPool(threads=1, name="postdesk-reports")
+        self._background: set[asyncio.Task[None]] = set()
+
+    def in_background(self, job: Callable[[], int | None]) -> None:
+        """Run `job` in a thread after the answer has gone (so the answer takes the same
+        time whatever the job finds) and dispatch the outbox row it queued, if any."""
+        async def run() -> None:
+            try:
+                outbox_id = await asyncio.to_thread(job)
+            except Exception:
+                log.exception("web: a mail for a form could not be queued")
+            else:
+                if outbox_id is not None:
+                    self.dispatch_outgoing(outbox_id)
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     @property
     def secret(self) -> str:
@@ -100,7 +124,8 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
                       if request.match_info.route.resource else "?")
         response = web.Response(text="Something went wrong; please try again later.",
                                 status=500)
-    response.headers.update(HEADERS)
+    for name, value in HEADERS.items():  # a page may bring its own policy (/reports)
+        response.headers.setdefault(name, value)
     return response
 
 
@@ -116,9 +141,14 @@ async def open_link(request: web.Request) -> web.StreamResponse:
         # counted once signed: forged links (counted per IP) cannot use up a ticket's quota
         if not desk.per_token.allow(str(link.ticket_id)):
             raise TokenRefused("busy")
-        await _db(request, page_data.check_current, link)
+        link = await _db(request, page_data.current_link, link)
     except TokenRefused as exc:
         return refusal(request, exc.reason)
+    return _open_session(desk, link)
+
+
+def _open_session(desk: WebDesk, link: PageToken) -> web.Response:
+    """To the ticket's page, with a session cookie for it."""
     response = see_other(session.ticket_path(link.ticket_id))
     session.set_session_cookie(response, link.ticket_id,
                                session.session_value(desk.secret, link, time.time()),
@@ -158,23 +188,30 @@ def _sessioned(handler: PageHandler, *, checked_later: bool = False) -> Handler:
     return wrapped
 
 
+def csrf_matches(request: web.Request, fields: dict[str, str], cookie: str) -> bool:
+    """Whether the form's CSRF token is the one of the session cookie `cookie`."""
+    expected = csrf_token(request.app[DESK].secret, request.cookies.get(cookie, ""))
+    return hmac.compare_digest(fields.get("csrf", ""), expected)
+
+
 async def _form(request: web.Request, token: PageToken) -> dict[str, str] | None:
     """The POSTed form, None when its CSRF token does not match the session."""
     form = await request.post()
-    expected = csrf_token(request.app[DESK].secret, request.cookies.get(session.COOKIE, ""))
-    given = form.get("csrf")
-    if not isinstance(given, str) or not hmac.compare_digest(given, expected):
-        return None
-    return {key: value for key, value in form.items() if isinstance(value, str)}
+    fields = {key: value for key, value in form.items() if isinstance(value, str)}
+    return fields if csrf_matches(request, fields, session.COOKIE) else None
 
 
 async def show_page(request: web.Request, token: PageToken) -> web.StreamResponse:
     """GET /ticket/{id}: the page (reads only; `page_view` checks the link version)."""
     desk = request.app[DESK]
-    view = await _db(request, page_data.page_view, token, desk.runtime)
+    try:
+        view = await _db(request, page_data.page_view, token, desk.runtime)
+    except page_data.MergedInto as merged:  # an old link or session: the ticket it joined
+        return _open_session(desk, merged.token)
     context = {**view.context, "csrf": csrf_token(desk.secret, request.cookies[session.COOKIE]),
                "notice": request.query.get("done", ""),
-               "path": session.ticket_path(token.ticket_id)}
+               "path": session.ticket_path(token.ticket_id),
+               "max_upload": reply_file_limit(desk.runtime.settings)}
     html, tag = desk.runtime.renderer.render_page("ticket", context, language=view.language,
                                                   timezone=view.timezone)
     return web.Response(text=html, content_type="text/html",
@@ -183,20 +220,27 @@ async def show_page(request: web.Request, token: PageToken) -> web.StreamRespons
 
 @_sessioned
 async def post_reply(request: web.Request, token: PageToken) -> web.StreamResponse:
-    """POST /ticket/{id}/reply: stored like a mail (durably) before the page says sent."""
+    """POST /ticket/{id}/reply: text and files, stored like a mail (durably) before the
+    page says sent."""
     desk = request.app[DESK]
-    form = await _form(request, token)
-    if form is None:
-        return refusal(request, "csrf")
-    text = form.get("text", "").strip()
-    path = session.ticket_path(token.ticket_id)
-    if not text or len(text) > desk.runtime.settings.web.max_reply_chars:
-        return see_other(f"{path}?done=empty" if not text else f"{path}?done=long")
-    customer, subject = await _db(request, page_data.reply_facts, token)
     settings = desk.runtime.settings
+    path = session.ticket_path(token.ticket_id)
+    try:
+        form = await read_form(request, reply_file_limit(settings))
+    except TooLarge:
+        return see_other(f"{path}?done=toolarge")
+    if not csrf_matches(request, form.fields, session.COOKIE):
+        return refusal(request, "csrf")
+    text = form.fields.get("text", "").strip()
+    if not text and not form.files:
+        return see_other(f"{path}?done=empty")
+    if len(text) > settings.web.max_reply_chars:
+        return see_other(f"{path}?done=long")
+    customer, subject = await _db(request, page_data.reply_facts, token)
     raw, recipient = reply_mail(token, customer, subject, text,
                                 desk_address=settings.desk.addresses[0],
-                                domain=settings.desk.domain, secret=settings.desk.secret)
+                                domain=settings.desk.domain, secret=settings.desk.secret,
+                                files=form.files)
     await desk.store(Arrival(raw=raw, mail_from=customer[0], rcpt_to=[recipient],
                              source="web", peer=request.remote or ""))
     return see_other(f"{path}?done=sent")
@@ -247,7 +291,16 @@ async def not_built(request: web.Request) -> web.StreamResponse:
     return refusal(request, "missing")
 
 
+#: for the route modules beside this one (each adds its routes in `make_app`)
+sessioned = _sessioned
+run_read = _db
+language_of = _language_of
+
+
 def make_app(desk: WebDesk) -> web.Application:
+    # the route modules use this module's guard, session and refusals: imported here
+    from postdesk.channels.web import new_link, new_request, reports
+
     app = web.Application(middlewares=[guard], client_max_size=1024 * 1024)
     app[DESK] = desk
     app.router.add_get("/t/{token}", open_link)
@@ -259,11 +312,15 @@ def make_app(desk: WebDesk) -> web.Application:
     app.router.add_get("/static/page.css", stylesheet)
     app.router.add_get("/favicon.ico", no_icon)
     app.router.add_route("*", "/csat/{rest:.*}", not_built)
+    new_request.add_routes(app)
+    new_link.add_routes(app)
+    reports.add_routes(app)
     return app
 
 
 async def _close_reads(app: web.Application) -> None:
     await asyncio.to_thread(app[DESK].reads.close)
+    await asyncio.to_thread(app[DESK].report_reads.close)
 
 
 async def start_server(desk: WebDesk, host: str, port: int) -> web.AppRunner:

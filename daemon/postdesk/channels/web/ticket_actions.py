@@ -7,6 +7,7 @@ Returns the outbox rows the change queued, for the caller to dispatch.
 
 from __future__ import annotations
 
+from postdesk.channels.web.page_data import within_reopen_window
 from postdesk.config.runtime import Runtime
 from postdesk.sla.tracking import catch_up
 from postdesk.store.db import database, utcnow
@@ -36,6 +37,9 @@ def apply_button(ticket_id: int, action: str, customer_email: str,
             ticket = ticket_by_id(ticket_id)
             if ticket is None:
                 return ["no such ticket"], []
+            if action == REOPEN and not within_reopen_window(
+                    ticket.updated_at, now, runtime.settings.tickets.reopen_days):
+                return ["closed too long ago to reopen"], []
             with UnitOfWork() as work:
                 result = apply_command(
                     ticket, command_for(action, runtime),

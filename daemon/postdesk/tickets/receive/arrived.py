@@ -34,6 +34,8 @@ class Arrived:
     dkim_domains: frozenset[str] = frozenset()
     #: sent to a return path of ours (VERP): the token, checked by `Known.verp_bounce`
     return_path: BounceToken | None = None
+    #: the request type the customer chose on the ticket page (signed by the web edge)
+    chosen_request_type: str | None = None
 
     @property
     def sender(self) -> str | None:

@@ -48,7 +48,8 @@ class OpenTicket:
             fastsql.known_related(old, Ticket.requester, customer)
             note_refused_agent(old, receiving)
         parsed = mail.parsed
-        route = receiving.runtime.routing.route(mail.rcpt_to, parsed.subject, parsed.text)
+        route = receiving.runtime.routing.route_chosen(mail.chosen_request_type, mail.rcpt_to,
+                                                       parsed.subject, parsed.text)
         ticket = service.open_ticket(customer, parsed.subject, now=now,
                                      request_type=route.request_type if route else None,
                                      team=route.team if route else None, work=work)
