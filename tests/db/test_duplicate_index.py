@@ -141,14 +141,27 @@ def test_the_note_is_written_in_the_desks_language(migrated: str, tmp_path: Path
         assert f"#duplicate {first.id}" in note.text
 
 
-def test_the_tickets_sharing_the_most_weight_come_first(migrated: str,
-                                                         runtime: Runtime) -> None:
+def test_the_tickets_sharing_the_most_weight_are_the_ones_scored(migrated: str,
+                                                                 runtime: Runtime) -> None:
     with database.connection_context(), database.atomic():
         zoe, _ = customers()
         a, _ = opened(zoe, "printer toner", runtime)
         b, _ = opened(zoe, "printer scanner toner", runtime)
         c, _ = opened(zoe, "scanner", runtime)
-        ranked = duplicate_index.best_sharing({"prin": 1.0, "scan": 5.0}, a.id, 10)
-        assert ranked == [b.id, c.id, a.id]
-        assert duplicate_index.best_sharing({"prin": 1.0}, b.id, 10) == [b.id]
-        assert duplicate_index.best_sharing({}, a.id, 10) == []
+        statuses = ("new",)
+
+        def scored(weighted: dict[str, float], limit: int, exclude: int = 0,
+                   since: datetime = NOW) -> dict[int, dict[str, int]]:
+            return {found.ticket_id: dict(found.shared) for found in
+                    duplicate_index.alike_open_tickets(weighted, since, limit,
+                                                       ["prin", "scan"], statuses, exclude)}
+
+        weighted = {"prin": 1.0, "scan": 5.0}
+        assert scored(weighted, 2) == {b.id: {"prin": 1, "scan": 1}, c.id: {"scan": 1}}
+        assert scored(weighted, 3) == {a.id: {"prin": 1}, b.id: {"prin": 1, "scan": 1},
+                                       c.id: {"scan": 1}}
+        assert scored(weighted, 2, exclude=b.id) == {c.id: {"scan": 1}}  # ranked, then left out
+        assert scored({}, 10) == {}
+        assert scored(weighted, 10, since=NOW + timedelta(days=1)) == {}  # none that recent
+        service.set_status(c, "resolved", actor="system", now=NOW)
+        assert scored(weighted, 2) == {b.id: {"prin": 1, "scan": 1}}  # closed: not a candidate

@@ -66,48 +66,43 @@ def term_counts(terms: Collection[str]) -> tuple[dict[str, int], int]:
     return df, df.pop(ALL_TICKETS, 0)
 
 
-def first_ticket_since(since: datetime) -> int | None:
-    """The lowest ticket id opened at or after `since` (ids grow with time): the first
-    entry of the `created_at` index from there, not a MIN over the whole window."""
+def _window_start() -> str:
+    """SQL for the lowest ticket id opened at or after a time (one parameter): ids grow with
+    time, so it is the first entry of the `created_at` index from there, an index seek, not
+    a MIN over the whole window. NULL when no ticket is that recent (then nothing is in the
+    window: `id >= NULL` holds for no row)."""
     param = database.obj.param
-    row = database.execute_sql(
-        f'SELECT "id" FROM "ticket" WHERE "created_at" >= {param} '
-        f'ORDER BY "created_at", "id" LIMIT 1',
-        [Ticket.created_at.db_value(since)]).fetchone()
-    return row[0] if row else None
+    return (f'(SELECT "id" FROM "ticket" WHERE "created_at" >= {param} '
+            f'ORDER BY "created_at", "id" LIMIT 1)')
 
 
-def best_sharing(weighted: Mapping[str, float], from_ticket: int, limit: int) -> list[int]:
-    """The `limit` tickets from `from_ticket` on with the most weight of these terms (the
-    database sums, so a common term's long list never reaches Python)."""
-    if not weighted:
+def alike_open_tickets(weighted: Mapping[str, float], since: datetime, limit: int,
+                       terms: Collection[str], open_statuses: Collection[str],
+                       exclude: int) -> list[Candidate]:
+    """The open tickets (not merged away) opened from `since` on that are among the `limit`
+    sharing the most weight of these rarer terms (the database sums, so a common term's
+    long list never reaches Python), but not `exclude`; each with the counts of the
+    `terms` it shares and its stored norm. One statement: the ranking and the reading."""
+    if not weighted or not terms or not open_statuses:
         return []
     param = database.obj.param
     cases = " ".join(f"WHEN {param} THEN CAST({param} AS DOUBLE PRECISION)" for _ in weighted)
-    return [row[0] for row in database.execute_sql(
-        f'SELECT "ticket_id" FROM "ticket_term" WHERE "term" IN '
-        f'({fastsql.placeholders(len(weighted))}) AND "ticket_id" >= {param} '
-        f'GROUP BY "ticket_id" ORDER BY SUM(CASE "term" {cases} ELSE 0 END) DESC, '
-        f'"ticket_id" DESC LIMIT {int(limit)}',
-        [*weighted, from_ticket, *(v for pair in weighted.items() for v in pair)]
-    ).fetchall()]
-
-
-def open_candidates(ticket_ids: Collection[int], terms: Collection[str],
-                    open_statuses: Collection[str]) -> list[Candidate]:
-    """Those of the tickets that are open (and not merged away), each with the counts of
-    the terms it shares with the mail and its stored norm (one statement)."""
-    if not ticket_ids or not terms or not open_statuses:
-        return []
-    ids = list(ticket_ids)
     rows = database.execute_sql(
+        f'WITH ranked AS (SELECT "ticket_id" FROM "ticket_term" WHERE "term" IN '
+        f'({fastsql.placeholders(len(weighted))}) AND "ticket_id" >= {_window_start()} '
+        f'GROUP BY "ticket_id" ORDER BY SUM(CASE "term" {cases} ELSE 0 END) DESC, '
+        f'"ticket_id" DESC LIMIT {int(limit)}) '
         f'SELECT tt."ticket_id", f."norm", tt."term", tt."count" FROM "ticket_term" tt '
         f'JOIN "ticket_fingerprint" f ON f."ticket_id" = tt."ticket_id" '
         f'JOIN "ticket" t ON t."id" = tt."ticket_id" '
-        f'WHERE tt."term" IN ({fastsql.placeholders(len(terms))}) '
-        f'AND tt."ticket_id" IN ({fastsql.placeholders(len(ids))}) '
+        f'WHERE tt."ticket_id" IN (SELECT "ticket_id" FROM ranked) '
+        f'AND tt."ticket_id" != {param} '
+        f'AND tt."term" IN ({fastsql.placeholders(len(terms))}) '
         f'AND t."status" IN ({fastsql.placeholders(len(open_statuses))}) '
-        f'AND t."merged_into" IS NULL', [*terms, *ids, *open_statuses]).fetchall()
+        f'AND t."merged_into" IS NULL',
+        [*weighted, Ticket.created_at.db_value(since),
+         *(v for pair in weighted.items() for v in pair), exclude, *terms,
+         *open_statuses]).fetchall()
     norms: dict[int, float] = {}
     shared: dict[int, dict[str, int]] = {}
     for ticket_id, norm, term, count in rows:
@@ -117,19 +112,19 @@ def open_candidates(ticket_ids: Collection[int], terms: Collection[str],
             for ticket_id in sorted(norms)]
 
 
-def repeated_ticket(exact_key: str, from_ticket: int,
+def repeated_ticket(exact_key: str, since: datetime,
                     open_statuses: Collection[str]) -> int | None:
-    """The open ticket from `from_ticket` on whose first mail had this exact key."""
+    """The open ticket opened from `since` on whose first mail had this exact key."""
     if not open_statuses:
         return None
     param = database.obj.param
     row = database.execute_sql(
         f'SELECT f."ticket_id" FROM "ticket_fingerprint" f '
         f'JOIN "ticket" t ON t."id" = f."ticket_id" '
-        f'WHERE f."exact_key" = {param} AND f."ticket_id" >= {param} '
+        f'WHERE f."exact_key" = {param} AND f."ticket_id" >= {_window_start()} '
         f'AND t."status" IN ({fastsql.placeholders(len(open_statuses))}) '
         f'AND t."merged_into" IS NULL ORDER BY f."ticket_id" LIMIT 1',
-        [exact_key, from_ticket, *open_statuses]).fetchone()
+        [exact_key, Ticket.created_at.db_value(since), *open_statuses]).fetchone()
     return row[0] if row else None
 
 

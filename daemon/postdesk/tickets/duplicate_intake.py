@@ -70,30 +70,29 @@ def possible_duplicate_note(found: Sequence[Finding], renderer: Renderer) -> str
 
 @dataclass(frozen=True)
 class Window:
-    """The tickets a new one is compared with: from `first_ticket` on (opened within
-    `[duplicates] days`), in one of the `open_statuses`."""
+    """The tickets a new one is compared with: opened from `since` on (the last
+    `[duplicates] days` days), in one of the `open_statuses`."""
 
-    first_ticket: int
+    since: datetime
     open_statuses: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class DuplicateCheck:
-    """A mail's terms and the window it is compared in (None: detection is off, or no
-    ticket is recent enough), read once per mail."""
+    """A mail's terms and the window it is compared in (None: detection is off), read once
+    per mail."""
 
     mail: MailTerms
     window: Window | None
 
 
 def intake_window(runtime: Runtime, now: datetime) -> Window | None:
-    """The window a mail arriving `now` is compared in."""
+    """The window a mail arriving `now` is compared in (the store finds where it starts in
+    the same statement that reads it)."""
     days = runtime.settings.duplicates.days
-    first = (duplicate_index.first_ticket_since(now - timedelta(days=days))
-             if days > 0 else None)
     book = runtime.statuses
-    return None if first is None else Window(
-        first, (*book.names_of_kind("open"), *book.names_of_kind("paused")))
+    return None if days <= 0 else Window(
+        now - timedelta(days=days), (*book.names_of_kind("open"), *book.names_of_kind("paused")))
 
 
 def duplicate_check(sender: str, parsed: ParsedMail, runtime: Runtime,
@@ -104,7 +103,7 @@ def duplicate_check(sender: str, parsed: ParsedMail, runtime: Runtime,
 def repeated_ticket(check: DuplicateCheck) -> int | None:
     """The open, recent ticket whose first mail had the same sender and words."""
     window = check.window
-    return (duplicate_index.repeated_ticket(check.mail.exact_key, window.first_ticket,
+    return (duplicate_index.repeated_ticket(check.mail.exact_key, window.since,
                                             window.open_statuses)
             if window is not None else None)
 
@@ -118,15 +117,13 @@ def check_new_ticket(ticket: Ticket, check: DuplicateCheck, runtime: Runtime, no
     found: list[Finding] = []
     window = check.window
     if window is not None and counts:
-        ranked = duplicate_index.best_sharing(detect.lookup_weights(counts, df, indexed),
-                                              window.first_ticket, detect.SCORED + 1)
-        candidates = duplicate_index.open_candidates(
-            [t for t in ranked if t != ticket.id], list(counts), window.open_statuses)
+        candidates = duplicate_index.alike_open_tickets(
+            detect.lookup_weights(counts, df, indexed), window.since, detect.SCORED + 1,
+            list(counts), window.open_statuses, exclude=ticket.id)
         found = detect.possible_duplicates(counts, df, indexed, candidates,
                                            runtime.settings.duplicates.threshold / 100)
-    for finding in found:
-        service.link_tickets(ticket, finding.ticket_id, POSSIBLE_DUPLICATE_OF,
-                             actor="system", now=now, work=work)
+    service.link_new_ticket(ticket, [f.ticket_id for f in found], POSSIBLE_DUPLICATE_OF,
+                            actor="system", now=now, work=work)
     if found:  # one note however many: ten reports of one outage are ten notes, not thirty
         note = possible_duplicate_note(found, runtime.renderer)
         service.add_note(ticket, note, author="system", now=now, work=work)
