@@ -22,6 +22,7 @@ from postdesk.tickets.duplicate_intake import (
     MailTerms,
     check_new_ticket,
     intake_window,
+    prune_index,
     repeated_ticket,
 )
 
@@ -165,3 +166,38 @@ def test_the_tickets_sharing_the_most_weight_are_the_ones_scored(migrated: str,
         assert scored(weighted, 10, since=NOW + timedelta(days=1)) == {}  # none that recent
         service.set_status(c, "resolved", actor="system", now=NOW)
         assert scored(weighted, 2) == {b.id: {"prin": 1, "scan": 1}}  # closed: not a candidate
+
+
+def test_tickets_never_compared_again_leave_the_index(migrated: str, runtime: Runtime) -> None:
+    """Out of the window, or closed longer ago than a reply could reopen them: their terms,
+    fingerprint and share of the counts go; the open and the lately closed stay found."""
+    days = runtime.settings.duplicates.days
+    reopen = runtime.settings.tickets.reopen_days
+    with database.connection_context():
+        with database.atomic():
+            zoe, bob = customers()
+            opened(zoe, "Printer jams on floor 3", runtime,
+                   now=NOW - timedelta(days=days + 1))
+            done, _ = opened(bob, OUTAGE, runtime, now=NOW - timedelta(days=1))
+            service.set_status(done, "closed", actor="system",
+                               now=NOW - timedelta(days=reopen + 1))
+            lately, _ = opened(bob, UNRELATED, runtime)
+            service.set_status(lately, "resolved", actor="system", now=NOW)
+            live, _ = opened(zoe, OTHER_WORDS, runtime)
+            assert duplicate_index.term_counts(["vpn", "jams"]) == ({"vpn": 2, "jams": 1}, 4)
+
+        assert prune_index(runtime, NOW) == 2
+        assert prune_index(runtime, NOW) == 0  # nothing left to take out
+
+        with database.atomic():
+            indexed = {row[0] for row in database.execute_sql(
+                'SELECT DISTINCT "ticket_id" FROM "ticket_term"').fetchall()}
+            fingerprints = {row[0] for row in database.execute_sql(
+                'SELECT "ticket_id" FROM "ticket_fingerprint"').fetchall()}
+            assert indexed == fingerprints == {lately.id, live.id}
+            # "jams" was only the old ticket's: its count is gone, not left at 0
+            assert duplicate_index.term_counts(["vpn", "jams"]) == ({"vpn": 1}, 2)
+            _, found = opened(bob, OUTAGE, runtime)
+            assert [f.ticket_id for f in found] == [live.id]
+            service.set_status(lately, "in_progress", actor="system", now=NOW)
+            assert repeated_ticket(mail(bob.email, UNRELATED, runtime)) == lately.id

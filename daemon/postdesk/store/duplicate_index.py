@@ -147,3 +147,42 @@ def index_ticket(ticket_id: int, exact_key: str, counts: Mapping[str, int],
         f'INSERT INTO "duplicate_term" ("term", "tickets") VALUES '
         f'{", ".join([f"({param}, 1)"] * len(counted))} ON CONFLICT ("term") '
         f'DO UPDATE SET "tickets" = "duplicate_term"."tickets" + 1', counted)
+
+
+def prune(window_from: datetime | None, closed_statuses: Collection[str],
+          closed_before: datetime, limit: int) -> int:
+    """Take out of the index (terms, fingerprint, their share of the counts) up to `limit`
+    tickets that no new one can be compared with again: opened before the window (which
+    starts with the first ticket opened at `window_from`; None: no window, age counts
+    for nothing) or closed since before `closed_before`. Returns how many."""
+    param = database.obj.param
+    before_window = (f'f."ticket_id" < COALESCE({_window_start()}, f."ticket_id" + 1) OR '
+                     if window_from is not None else "")
+    closed = (f'(t."status" IN ({fastsql.placeholders(len(closed_statuses))}) AND '
+              f'COALESCE(t."status_changed_at", t."created_at") < {param})'
+              if closed_statuses else "1 = 0")
+    params: list[object] = [Ticket.created_at.db_value(window_from)] if window_from else []
+    params += [*closed_statuses, Ticket.created_at.db_value(closed_before)] if closed_statuses \
+        else []
+    ids = [row[0] for row in database.execute_sql(
+        f'SELECT f."ticket_id" FROM "ticket_fingerprint" f '
+        f'JOIN "ticket" t ON t."id" = f."ticket_id" WHERE {before_window}{closed} '
+        f'ORDER BY f."ticket_id" LIMIT {int(limit)}', params).fetchall()]
+    if not ids:
+        return 0
+    listed = fastsql.placeholders(len(ids))
+    database.execute_sql(
+        f'UPDATE "duplicate_term" SET "tickets" = "tickets" - (SELECT COUNT(*) FROM '
+        f'"ticket_term" tt WHERE tt."term" = "duplicate_term"."term" AND tt."ticket_id" IN '
+        f'({listed})) WHERE "term" IN (SELECT "term" FROM "ticket_term" WHERE "ticket_id" '
+        f'IN ({listed}))', [*ids, *ids])
+    database.execute_sql(
+        f'UPDATE "duplicate_term" SET "tickets" = "tickets" - {param} WHERE "term" = {param}',
+        [len(ids), ALL_TICKETS])
+    database.execute_sql(
+        f'DELETE FROM "duplicate_term" WHERE "tickets" <= 0 AND "term" != {param}',
+        [ALL_TICKETS])
+    database.execute_sql(f'DELETE FROM "ticket_term" WHERE "ticket_id" IN ({listed})', ids)
+    database.execute_sql(f'DELETE FROM "ticket_fingerprint" WHERE "ticket_id" IN ({listed})',
+                         ids)
+    return len(ids)

@@ -7,7 +7,9 @@ open is compared with the open tickets of the last `[duplicates] days` days
 through the term index; each one at least `threshold` percent alike gets a
 `possible_duplicate_of` link (at most three), and one internal note in the
 desk's language lists them, never a merge: an agent confirms with
-`#duplicate N`. Then the ticket is indexed for the tickets after it.
+`#duplicate N`. Then the ticket is indexed for the tickets after it. The leader's
+minute scan takes out of the index the tickets that can never be compared again
+(`prune_index`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from postdesk.duplicates.text import exact_key, terms
 from postdesk.mail.parse import ParsedMail
 from postdesk.notify.i18n import N_
 from postdesk.store import duplicate_index
+from postdesk.store.db import database
 from postdesk.store.models import Ticket
 from postdesk.tickets import service
 from postdesk.tickets.unit_of_work import UnitOfWork
@@ -106,6 +109,30 @@ def repeated_ticket(check: DuplicateCheck) -> int | None:
     return (duplicate_index.repeated_ticket(check.mail.exact_key, window.since,
                                             window.open_statuses)
             if window is not None else None)
+
+
+#: Tickets taken out of the index per transaction by `prune_index`.
+PRUNE_BATCH = 1000
+
+
+def prune_index(runtime: Runtime, now: datetime) -> int:
+    """Take out of the term index the tickets no new one can be compared with again: those
+    opened before the window (`[duplicates] days`) and those closed longer ago than a
+    customer's reply can reopen them (`[tickets] reopen_days`). Without it the index, and
+    every lookup's work, grows with every ticket the desk ever had. Each batch is its own
+    transaction; returns how many tickets left the index."""
+    settings = runtime.settings
+    days = settings.duplicates.days
+    window_from = now - timedelta(days=days) if days > 0 else None
+    closed = runtime.statuses.names_of_kind("closed")
+    closed_before = now - timedelta(days=max(settings.tickets.reopen_days, 0))
+    pruned = 0
+    while True:
+        with database.atomic():
+            batch = duplicate_index.prune(window_from, closed, closed_before, PRUNE_BATCH)
+        pruned += batch
+        if batch < PRUNE_BATCH:
+            return pruned
 
 
 def check_new_ticket(ticket: Ticket, check: DuplicateCheck, runtime: Runtime, now: datetime,
