@@ -201,3 +201,23 @@ def test_tickets_never_compared_again_leave_the_index(migrated: str, runtime: Ru
             assert [f.ticket_id for f in found] == [live.id]
             service.set_status(lately, "in_progress", actor="system", now=NOW)
             assert repeated_ticket(mail(bob.email, UNRELATED, runtime)) == lately.id
+
+
+@pytest.mark.parametrize("days", ["7", "0"])
+def test_the_repeat_lookup_reads_the_counts_the_comparison_then_uses(
+        migrated: str, tmp_path: Path, days: str) -> None:
+    """As intake runs it: `repeated_ticket` first (one statement, with the term counts),
+    then `check_new_ticket` on the same check finds what it finds on its own."""
+    init_desk(tmp_path / "d")
+    desk = Runtime(load_settings(tmp_path / "d" / "postdesk.toml",
+                                 environ={"POSTDESK_DUPLICATES_DAYS": days}))
+    with database.connection_context(), database.atomic():
+        zoe, bob = customers()
+        first, _ = opened(zoe, OUTAGE, desk)
+        check = mail(bob.email, OTHER_WORDS, desk)
+        assert repeated_ticket(check) is None
+        assert check.counts_read == [duplicate_index.term_counts(check.mail.counts)]
+        second = service.open_ticket(bob, "VPN", now=NOW)
+        found = check_new_ticket(second, check, desk, NOW)
+        assert [f.ticket_id for f in found] == ([first.id] if days != "0" else [])
+        assert duplicate_index.term_counts(["vpn"]) == ({"vpn": 2}, 2)

@@ -112,20 +112,27 @@ def alike_open_tickets(weighted: Mapping[str, float], since: datetime, limit: in
             for ticket_id in sorted(norms)]
 
 
-def repeated_ticket(exact_key: str, since: datetime,
-                    open_statuses: Collection[str]) -> int | None:
-    """The open ticket opened from `since` on whose first mail had this exact key."""
-    if not open_statuses:
-        return None
+def repeated_ticket(exact_key: str, since: datetime | None, open_statuses: Collection[str],
+                    terms: Collection[str] = ()) -> tuple[int | None, dict[str, int], int]:
+    """The open ticket opened from `since` on (None: look for none) whose first mail had this
+    exact key, and the `term_counts` of `terms`: one statement, as a mail that is no repeat
+    opens a ticket whose comparison needs those counts next."""
+    wanted = [ALL_TICKETS, *terms]
     param = database.obj.param
-    row = database.execute_sql(
-        f'SELECT f."ticket_id" FROM "ticket_fingerprint" f '
-        f'JOIN "ticket" t ON t."id" = f."ticket_id" '
-        f'WHERE f."exact_key" = {param} AND f."ticket_id" >= {_window_start()} '
-        f'AND t."status" IN ({fastsql.placeholders(len(open_statuses))}) '
-        f'AND t."merged_into" IS NULL ORDER BY f."ticket_id" LIMIT 1',
-        [exact_key, Ticket.created_at.db_value(since), *open_statuses]).fetchone()
-    return row[0] if row else None
+    look = since is not None and bool(open_statuses)
+    repeat = (f'SELECT f."ticket_id" FROM "ticket_fingerprint" f '
+              f'JOIN "ticket" t ON t."id" = f."ticket_id" '
+              f'WHERE f."exact_key" = {param} AND f."ticket_id" >= {_window_start()} '
+              f'AND t."status" IN ({fastsql.placeholders(len(open_statuses))}) '
+              f'AND t."merged_into" IS NULL ORDER BY f."ticket_id" LIMIT 1') if look else "NULL"
+    rows = database.execute_sql(
+        f'SELECT "term", "tickets" FROM "duplicate_term" WHERE "term" IN '
+        f'({fastsql.placeholders(len(wanted))}) UNION ALL SELECT NULL, ({repeat})',
+        [*wanted, *([exact_key, Ticket.created_at.db_value(since), *open_statuses]
+                    if look else [])]).fetchall()
+    df = {term: count for term, count in rows if term is not None}
+    found = next((count for term, count in rows if term is None), None)
+    return found, df, df.pop(ALL_TICKETS, 0)
 
 
 def index_ticket(ticket_id: int, exact_key: str, counts: Mapping[str, int],

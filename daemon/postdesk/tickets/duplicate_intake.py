@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -83,10 +83,13 @@ class Window:
 @dataclass(frozen=True)
 class DuplicateCheck:
     """A mail's terms and the window it is compared in (None: detection is off), read once
-    per mail."""
+    per mail; `counts_read` keeps the index's term counts when `repeated_ticket` read them
+    (in the same statement), for `check_new_ticket`."""
 
     mail: MailTerms
     window: Window | None
+    counts_read: list[tuple[dict[str, int], int]] = field(
+        default_factory=list, compare=False, repr=False)
 
 
 def intake_window(runtime: Runtime, now: datetime) -> Window | None:
@@ -106,9 +109,11 @@ def duplicate_check(sender: str, parsed: ParsedMail, runtime: Runtime,
 def repeated_ticket(check: DuplicateCheck) -> int | None:
     """The open, recent ticket whose first mail had the same sender and words."""
     window = check.window
-    return (duplicate_index.repeated_ticket(check.mail.exact_key, window.since,
-                                            window.open_statuses)
-            if window is not None else None)
+    found, df, indexed = duplicate_index.repeated_ticket(
+        check.mail.exact_key, window.since if window else None,
+        window.open_statuses if window else (), check.mail.counts)
+    check.counts_read[:] = [(df, indexed)]
+    return found
 
 
 #: Tickets taken out of the index per transaction by `prune_index`.
@@ -139,7 +144,8 @@ def check_new_ticket(ticket: Ticket, check: DuplicateCheck, runtime: Runtime, no
                      work: UnitOfWork | None = None) -> list[Finding]:
     """Link the new ticket to the open tickets it possibly duplicates (with one note),
     index it, and return what was found."""
-    df, indexed = duplicate_index.term_counts(check.mail.counts)
+    df, indexed = (check.counts_read[0] if check.counts_read
+                   else duplicate_index.term_counts(check.mail.counts))
     counts = detect.signature(check.mail.counts, df, indexed)
     found: list[Finding] = []
     window = check.window
