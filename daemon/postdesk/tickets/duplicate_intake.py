@@ -118,26 +118,30 @@ def repeated_ticket(check: DuplicateCheck) -> int | None:
 
 #: Tickets taken out of the index per transaction by `prune_index`.
 PRUNE_BATCH = 1000
+#: Transactions one `prune_index` makes at most: a desk upgraded with a long history
+#: works off its backlog over some minutes, never holding up the leader's minute scans.
+PRUNE_BATCHES = 10
 
 
-def prune_index(runtime: Runtime, now: datetime) -> int:
+def prune_index(runtime: Runtime, now: datetime, batches: int = PRUNE_BATCHES) -> int:
     """Take out of the term index the tickets no new one can be compared with again: those
     opened before the window (`[duplicates] days`) and those closed longer ago than a
     customer's reply can reopen them (`[tickets] reopen_days`). Without it the index, and
     every lookup's work, grows with every ticket the desk ever had. Each batch is its own
-    transaction; returns how many tickets left the index."""
+    transaction, at most `batches` of them; returns how many tickets left the index."""
     settings = runtime.settings
     days = settings.duplicates.days
     window_from = now - timedelta(days=days) if days > 0 else None
     closed = runtime.statuses.names_of_kind("closed")
     closed_before = now - timedelta(days=max(settings.tickets.reopen_days, 0))
     pruned = 0
-    while True:
+    for _ in range(batches):
         with database.atomic():
             batch = duplicate_index.prune(window_from, closed, closed_before, PRUNE_BATCH)
         pruned += batch
         if batch < PRUNE_BATCH:
-            return pruned
+            break
+    return pruned
 
 
 def check_new_ticket(ticket: Ticket, check: DuplicateCheck, runtime: Runtime, now: datetime,
