@@ -2,7 +2,8 @@
 into a ticket + acknowledgment, and sending that acknowledgment. Prints figures; it is
 not a test.
 
-    .venv/bin/python bench/worker_cpu.py [--count 400] [--replies] [--profile FILE] [--keep]
+    .venv/bin/python bench/worker_cpu.py [--count 400] [--texts alike|varied|both]
+        [--replies] [--sql N] [--profile FILE] [--keep]
 
 A desk is `postdesk init`ed in a fresh folder under bench/out/ (SQLite), COUNT
 generated mails are stored as inbound rows (as the SMTP intake stores them), then
@@ -14,6 +15,12 @@ functions below; a stage's figure excludes the stages nested inside it.
 The same run measures a baseline: the standard library parsing each mail and one
 SQLite INSERT + COMMIT per mail. CPU figures are steady on a loaded machine;
 wall-clock figures are printed too but depend on what else runs.
+
+Two kinds of mail, one run each by default (`--texts both`): "alike", the generated
+mails of one small vocabulary, every one of which intake flags as a possible
+duplicate (links, an internal note: the worst case), and "varied", real customer
+questions (`_varied_mails`), few of which are alike. `--sql N` lists the statements a
+mail costs, by kind.
 """
 
 from __future__ import annotations
@@ -22,10 +29,11 @@ import argparse
 import cProfile
 import email.policy
 import pstats
+import re
 import sqlite3
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from email.parser import BytesParser
 from pathlib import Path
@@ -44,6 +52,7 @@ from _common import (
     settle_file_system,
     work_folder,
 )
+from _varied_mails import varied_mails
 
 RECIPIENT = "support@example.com"
 
@@ -74,19 +83,23 @@ class StageClock:
         return timed
 
 
-def instrument(clock: StageClock) -> None:
-    """Replace the worker's stage functions (in the modules that call them) by timed ones."""
+def instrument(clock: StageClock) -> Callable[[], None]:
+    """Replace the worker's stage functions (in the modules that call them) by timed ones;
+    returns what puts the originals back."""
     import peewee
 
     from postdesk.channels.email import sender as outbox
     from postdesk.sla.tracking import track as sla_track
-    from postdesk.tickets import automation
-    from postdesk.tickets.receive import chain, customers, follow_up, new_ticket
+    from postdesk.tickets import automation, mailing
+    from postdesk.tickets.receive import chain, customers, follow_up, known, new_ticket
     from postdesk.worker import process as processing
     from postdesk.worker import read_mail
 
+    replaced: list[tuple[Any, str, Any]] = []
+
     def patch(module: Any, name: str, stage: str) -> None:
         if hasattr(module, name):
+            replaced.append((module, name, getattr(module, name)))
             setattr(module, name, clock.wrap(stage, getattr(module, name)))
 
     patch(read_mail, "load_message", "parse")
@@ -95,6 +108,11 @@ def instrument(clock: StageClock) -> None:
     patch(customers, "new_customer_language", "language of a new sender")
     patch(chain, "decide", "chain: the step that takes it (duplicate, threading reads)")
     patch(chain, "receive", "chain: the step's writes (ticket, message, events)")
+    patch(known, "duplicate_check", "duplicates: terms and window")
+    patch(known, "repeated_ticket", "duplicates: the same mail again?")
+    patch(new_ticket, "check_new_ticket", "duplicates: compare, link, note, index")
+    patch(new_ticket, "suggest_for_ticket", "knowledge-base suggestions")
+    patch(mailing, "earlier_messages", "thread context (earlier messages)")
     patch(follow_up, "run_automations", "rules (engine + effects)")
     patch(new_ticket, "run_automations", "rules (engine + effects)")
     patch(automation, "facts_of", "facts_of (rules snapshot)")
@@ -116,9 +134,13 @@ def instrument(clock: StageClock) -> None:
     patch(processing, "_finish", "claim/finish UPDATE")
     patch(outbox, "render", "send: render templates + MIME")
     patch(outbox, "send_many", "send: claim, transport, mark sent")
-    original = peewee.Database.execute_sql
-    peewee.Database.execute_sql = clock.wrap("SQL execute (peewee execute_sql + sqlite3)",  # type: ignore
-                                             original)
+    patch(peewee.Database, "execute_sql", "SQL execute (peewee execute_sql + sqlite3)")
+
+    def restore() -> None:
+        for module, name, original in reversed(replaced):
+            setattr(module, name, original)
+
+    return restore
 
 
 def setup_desk(workdir: Path) -> Any:
@@ -206,23 +228,30 @@ def baseline(mails: list[Any], workdir: Path) -> tuple[float, float]:
     return cpu / len(mails) * 1e6, wall / len(mails) * 1e6
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=400, help="mails to process (400)")
-    parser.add_argument("--replies", action="store_true",
-                        help="half new tickets, half follow-ups (signed reply address, "
-                             "In-Reply-To, [#n] subject tag)")
-    parser.add_argument("--keep", action="store_true", help="keep the desk's folder")
-    parser.add_argument("--profile", metavar="FILE",
-                        help="also write a cProfile of the timed run (pstats) and print "
-                             "its top functions")
-    add_settle_option(parser)
-    args = parser.parse_args(argv)
+def flagged_tickets() -> int:
+    """How many tickets intake linked as a possible duplicate of an older one (0 for a
+    tree without duplicate intake: the bench also measures older commits)."""
+    from postdesk.store.models import Link
+
+    return int(Link.select(Link.ticket).where(Link.kind == "possible_duplicate_of")
+               .distinct().count())
+
+
+def statement_shape(sql: str) -> str:
+    """A statement without its literal lists, to count statements by kind."""
+    shape = re.sub(r"\((?:\s*(?:\?|\d+)\s*,?)+\)", "(?…)", " ".join(sql.split()))
+    return re.sub(r"(?:\(\?…\),\s*)+\(\?…\)", "(?…)…", shape)[:150]
+
+
+def measure(args: argparse.Namespace, texts: str) -> bool:
+    """One run on a fresh desk with `texts` ("alike" or "varied") mails; prints its figures
+    and returns whether every mail was processed."""
     print(settle_file_system(SETTLE_WAIT_S, wait=not args.no_settle), flush=True)
     workdir = work_folder("postdesk-worker-cpu-")
     setup_desk(workdir)
     warm = make_mails(20, recipient=RECIPIENT, tag="warm", seed=7)
     work(store(warm))  # imports, template compilation, rule loading
+    source = "the bench's generated mails, one small vocabulary: all alike"
     if args.replies:
         half = args.count // 2
         firsts = make_mails(half, recipient=RECIPIENT, tag="first", seed=2)
@@ -232,8 +261,11 @@ def main(argv: list[str] | None = None) -> int:
                                   tag="first")
         mails = interleave(replies, make_mails(args.count - len(replies),
                                                recipient=RECIPIENT, tag="new", seed=3))
+    elif texts == "varied":
+        mails, source = varied_mails(args.count, recipient=RECIPIENT, tag="cpu")
     else:
         mails = make_mails(args.count, recipient=RECIPIENT, tag="cpu", seed=1)
+    flagged_before = flagged_tickets()
     ids = store(mails)
     # First half untimed: the true CPU per mail (timing a stage costs two clock reads,
     # which are system calls on some machines). Second half timed: where it goes.
@@ -248,16 +280,30 @@ def main(argv: list[str] | None = None) -> int:
     from postdesk.store.db import database
 
     clock = StageClock()
-    instrument(clock)
+    restore = instrument(clock)
     statements = 0
+    shapes: Counter[str] = Counter()
+    shape_cpu: Counter[str] = Counter()
     original_cursor = database.obj.cursor
+    original_execute = database.obj.execute_sql
 
     def counting_cursor(*a: Any, **k: Any) -> Any:
         nonlocal statements
         statements += 1
         return original_cursor(*a, **k)
 
+    def noting_execute(sql: str, *a: Any, **k: Any) -> Any:
+        shape = statement_shape(sql)
+        shapes[shape] += 1
+        started = time.process_time()
+        try:
+            return original_execute(sql, *a, **k)
+        finally:
+            shape_cpu[shape] += time.process_time() - started
+
     database.obj.cursor = counting_cursor
+    if args.sql:
+        database.obj.execute_sql = noting_execute
     profiler = cProfile.Profile() if args.profile else None
     cpu, wall = time.process_time(), time.perf_counter()
     if profiler:
@@ -266,13 +312,19 @@ def main(argv: list[str] | None = None) -> int:
     if profiler:
         profiler.disable()
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    database.obj.cursor = original_cursor
+    database.obj.execute_sql = original_execute
+    restore()
     base_cpu, base_wall = baseline(mails, workdir)
 
     n = len(ids)
     follow_ups = sum(m.path != "new" for m in mails)
+    flagged = flagged_tickets() - flagged_before
+    print(f"== {texts} texts: {source}")
     print(f"{len(mails)} mails ({follow_ups} follow-ups, {len(mails) - follow_ups} new "
           f"tickets, mixed), half untimed, half timed: {done + plain_done} done, "
-          f"{sent} acknowledgments/notifications sent; database SQLite in {workdir}")
+          f"{sent} acknowledgments/notifications sent; {flagged} flagged as possible "
+          f"duplicates; database SQLite in {workdir}")
     if profiler:
         print("(cProfile on: figures include its overhead)")
     print(f"{'stage':58} {'µs/mail':>9} {'share':>6}")
@@ -291,17 +343,48 @@ def main(argv: list[str] | None = None) -> int:
           f"{plain_processing / len(plain_ids) * 1e6:9.0f}   = "
           f"{plain_processing / len(plain_ids) * 1e6 / base_cpu:.1f}x baseline")
     print(f"SQL statements per mail: {statements / n:.1f}")
+    if args.sql:
+        print("  per mail: statements, µs of CPU to execute them (rows read later not counted)")
+    for shape, spent in shape_cpu.most_common(args.sql):
+        print(f"  {shapes[shape] / n:5.2f} {spent / n * 1e6:6.0f}  {shape}")
     print(f"wall clock per mail: {wall / n * 1e6:.0f} µs (noisy on a shared machine)")
     print(f"baseline (stdlib parse + 1 INSERT/COMMIT): {base_cpu:.0f} µs CPU, "
           f"{base_wall:.0f} µs wall per mail = {1e6 / base_cpu:.0f} mails/s per core; "
           f"ratio postdesk/baseline CPU {per_mail * 1e6 / base_cpu:.1f}x")
     if profiler and args.profile:
-        profiler.dump_stats(args.profile)
-        stats = pstats.Stats(args.profile)
+        profiler.dump_stats(f"{args.profile}.{texts}")
+        stats = pstats.Stats(f"{args.profile}.{texts}")
         stats.sort_stats("tottime").print_stats(25)
     if not args.keep:
         remove_work_folder(workdir)
-    return 0 if done == n and plain_done == len(plain_ids) else 1
+    return done == n and plain_done == len(plain_ids)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=400, help="mails to process (400)")
+    parser.add_argument("--replies", action="store_true",
+                        help="half new tickets, half follow-ups (signed reply address, "
+                             "In-Reply-To, [#n] subject tag); implies --texts alike")
+    parser.add_argument("--texts", choices=("alike", "varied", "both"), default="both",
+                        help="alike: the generated mails of one small vocabulary (each one "
+                             "flagged as a possible duplicate, the worst case); varied: "
+                             "real customer questions (StackFAQ when present, else made-up "
+                             "texts); both (default): one run of each, one after the other")
+    parser.add_argument("--sql", type=int, default=0, metavar="N",
+                        help="also print the N statements that cost the most CPU per mail")
+    parser.add_argument("--keep", action="store_true", help="keep the desk's folder")
+    parser.add_argument("--profile", metavar="FILE",
+                        help="also write a cProfile of the timed run (pstats, FILE.alike / "
+                             "FILE.varied) and print its top functions")
+    add_settle_option(parser)
+    args = parser.parse_args(argv)
+    kinds = (["alike"] if args.replies or args.texts == "alike"
+             else ["varied"] if args.texts == "varied" else ["alike", "varied"])
+    ok = True
+    for texts in kinds:
+        ok = measure(args, texts) and ok
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

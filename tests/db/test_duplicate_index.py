@@ -16,12 +16,13 @@ from postdesk.duplicates.text import exact_key, terms
 from postdesk.store import duplicate_index
 from postdesk.store.db import database
 from postdesk.store.models import Customer, Link, Message, Ticket
-from postdesk.tickets import service
+from postdesk.tickets import duplicate_intake, service
 from postdesk.tickets.duplicate_intake import (
     DuplicateCheck,
     MailTerms,
     check_new_ticket,
     intake_window,
+    prune_index,
     repeated_ticket,
 )
 
@@ -141,14 +142,86 @@ def test_the_note_is_written_in_the_desks_language(migrated: str, tmp_path: Path
         assert f"#duplicate {first.id}" in note.text
 
 
-def test_the_tickets_sharing_the_most_weight_come_first(migrated: str,
-                                                         runtime: Runtime) -> None:
+def test_the_tickets_sharing_the_most_weight_are_the_ones_scored(migrated: str,
+                                                                 runtime: Runtime) -> None:
     with database.connection_context(), database.atomic():
         zoe, _ = customers()
         a, _ = opened(zoe, "printer toner", runtime)
         b, _ = opened(zoe, "printer scanner toner", runtime)
         c, _ = opened(zoe, "scanner", runtime)
-        ranked = duplicate_index.best_sharing({"prin": 1.0, "scan": 5.0}, a.id, 10)
-        assert ranked == [b.id, c.id, a.id]
-        assert duplicate_index.best_sharing({"prin": 1.0}, b.id, 10) == [b.id]
-        assert duplicate_index.best_sharing({}, a.id, 10) == []
+        statuses = ("new",)
+
+        def scored(weighted: dict[str, float], limit: int, exclude: int = 0,
+                   since: datetime = NOW) -> dict[int, dict[str, int]]:
+            return {found.ticket_id: dict(found.shared) for found in
+                    duplicate_index.alike_open_tickets(weighted, since, limit,
+                                                       ["prin", "scan"], statuses, exclude)}
+
+        weighted = {"prin": 1.0, "scan": 5.0}
+        assert scored(weighted, 2) == {b.id: {"prin": 1, "scan": 1}, c.id: {"scan": 1}}
+        assert scored(weighted, 3) == {a.id: {"prin": 1}, b.id: {"prin": 1, "scan": 1},
+                                       c.id: {"scan": 1}}
+        assert scored(weighted, 2, exclude=b.id) == {c.id: {"scan": 1}}  # ranked, then left out
+        assert scored({}, 10) == {}
+        assert scored(weighted, 10, since=NOW + timedelta(days=1)) == {}  # none that recent
+        service.set_status(c, "resolved", actor="system", now=NOW)
+        assert scored(weighted, 2) == {b.id: {"prin": 1, "scan": 1}}  # closed: not a candidate
+
+
+def test_tickets_never_compared_again_leave_the_index(migrated: str, runtime: Runtime,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Out of the window, or closed longer ago than a reply could reopen them: their terms,
+    fingerprint and share of the counts go, a bounded number of batches at a time; the open
+    and the lately closed stay found."""
+    days = runtime.settings.duplicates.days
+    reopen = runtime.settings.tickets.reopen_days
+    with database.connection_context():
+        with database.atomic():
+            zoe, bob = customers()
+            opened(zoe, "Printer jams on floor 3", runtime,
+                   now=NOW - timedelta(days=days + 1))
+            done, _ = opened(bob, OUTAGE, runtime, now=NOW - timedelta(days=1))
+            service.set_status(done, "closed", actor="system",
+                               now=NOW - timedelta(days=reopen + 1))
+            lately, _ = opened(bob, UNRELATED, runtime)
+            service.set_status(lately, "resolved", actor="system", now=NOW)
+            live, _ = opened(zoe, OTHER_WORDS, runtime)
+            assert duplicate_index.term_counts(["vpn", "jams"]) == ({"vpn": 2, "jams": 1}, 4)
+
+        monkeypatch.setattr(duplicate_intake, "PRUNE_BATCH", 1)
+        assert prune_index(runtime, NOW, batches=1) == 1  # the rest waits for the next scan
+        assert prune_index(runtime, NOW) == 1
+        assert prune_index(runtime, NOW) == 0  # nothing left to take out
+
+        with database.atomic():
+            indexed = {row[0] for row in database.execute_sql(
+                'SELECT DISTINCT "ticket_id" FROM "ticket_term"').fetchall()}
+            fingerprints = {row[0] for row in database.execute_sql(
+                'SELECT "ticket_id" FROM "ticket_fingerprint"').fetchall()}
+            assert indexed == fingerprints == {lately.id, live.id}
+            # "jams" was only the old ticket's: its count is gone, not left at 0
+            assert duplicate_index.term_counts(["vpn", "jams"]) == ({"vpn": 1}, 2)
+            _, found = opened(bob, OUTAGE, runtime)
+            assert [f.ticket_id for f in found] == [live.id]
+            service.set_status(lately, "in_progress", actor="system", now=NOW)
+            assert repeated_ticket(mail(bob.email, UNRELATED, runtime)) == lately.id
+
+
+@pytest.mark.parametrize("days", ["7", "0"])
+def test_the_repeat_lookup_reads_the_counts_the_comparison_then_uses(
+        migrated: str, tmp_path: Path, days: str) -> None:
+    """As intake runs it: `repeated_ticket` first (one statement, with the term counts),
+    then `check_new_ticket` on the same check finds what it finds on its own."""
+    init_desk(tmp_path / "d")
+    desk = Runtime(load_settings(tmp_path / "d" / "postdesk.toml",
+                                 environ={"POSTDESK_DUPLICATES_DAYS": days}))
+    with database.connection_context(), database.atomic():
+        zoe, bob = customers()
+        first, _ = opened(zoe, OUTAGE, desk)
+        check = mail(bob.email, OTHER_WORDS, desk)
+        assert repeated_ticket(check) is None
+        assert check.counts_read == [duplicate_index.term_counts(check.mail.counts)]
+        second = service.open_ticket(bob, "VPN", now=NOW)
+        found = check_new_ticket(second, check, desk, NOW)
+        assert [f.ticket_id for f in found] == ([first.id] if days != "0" else [])
+        assert duplicate_index.term_counts(["vpn"]) == ({"vpn": 2}, 2)

@@ -119,3 +119,64 @@ def test_mail_from_the_desks_own_address_is_a_loop() -> None:
 def test_customer_mail_mentioning_failures_stays_customer_mail(subject: str, body: str) -> None:
     result = run(mail(subject=subject, body=body + "\n"))
     assert (result.kind, result.may_auto_reply) == ("normal", True), result.reason
+
+
+# --- Amazon SES notices in SNS's own envelope, and a person forwarding a bounce -----
+
+
+def _sns_envelope(notification: str) -> str:
+    """An SNS e-mail subscription's body: the notification as a JSON string, wrapped at
+    76 columns the way SNS mails it (the break falls inside the string)."""
+    import json
+
+    body = json.dumps({"Type": "Notification", "MessageId": "02f8-6d9b",
+                       "TopicArn": "arn:aws:sns:eu-west-1:123456789012:desk-bounces",
+                       "Message": notification}, indent=2)
+    return "\n".join(body[i:i + 76] for i in range(0, len(body), 76)) + "\n"
+
+
+def test_an_ses_bounce_inside_an_sns_envelope_is_a_bounce_that_names_the_address() -> None:
+    notice = ('{"notificationType":"Bounce","bounce":{"bounceType":"Permanent",'
+              '"bouncedRecipients":[{"emailAddress":"gone@customer.example",'
+              '"action":"failed","status":"5.1.1","diagnosticCode":"smtp; 550 5.1.1 user '
+              'unknown"}]},"mail":{"messageId":"0101-abc","source":"support@desk.example.org"}}')
+    result = run(mail(sender="SES <no-reply@sns.amazonaws.com>",
+                      subject="AWS Notification Message", body=_sns_envelope(notice)),
+                 envelope_from="0101-abc@eu-west-1.amazonses.com")
+    assert (result.kind, result.may_auto_reply) == ("bounce", False), result.reason
+    assert [(r.email, r.status, r.hard) for r in result.bounce] == [
+        ("gone@customer.example", "5.1.1", True)]
+
+
+def test_an_sns_envelope_around_something_else_is_not_read_as_a_bounce() -> None:
+    """A topic's ordinary message is no SES notice: nothing to mark (still never answered)."""
+    result = run(mail(sender="SES <no-reply@sns.amazonaws.com>",
+                      subject="AWS Notification Message",
+                      body=_sns_envelope("Deployment finished")))
+    assert result.bounce == ()
+    assert not result.may_auto_reply
+
+
+def test_a_person_forwarding_a_bounce_is_a_customer_asking_for_help() -> None:
+    body = ("Forward the message. Why does my mail to kijitora bounce?\n\nBegin forwarded "
+            "message:\n\n> From: Mail Delivery Subsystem <MAILER-DAEMON>\n> Subject: Returned "
+            "mail: see transcript for details\n>\n>    ----- The following addresses had "
+            "permanent fatal errors -----\n> <kijitora@example.com>\n>     (reason: 550 "
+            "5.1.1 <kijitora@example.com>... User unknown)\n> Final-Recipient: RFC822; "
+            "kijitora@example.com\n> Action: failed\n> Status: 5.1.1\n")
+    result = run(mail(subject="Fwd: Returned mail: see transcript for details", body=body))
+    assert (result.kind, result.may_auto_reply) == ("normal", True), result.reason
+
+
+@pytest.mark.parametrize(("subject", "body"), [
+    ("Out of office hours support?", "Do you answer tickets out of office hours?"),
+    ("Re: my invoice", "Sorry, I was out of office last week. The invoice is still wrong."),
+    ("Undeliverable", "Your shop says my address is undeliverable, but it is correct."),
+    ("I am out of toner", "Please send two black cartridges for the HP 4050."),
+    ("I'm out of licences", "We need five more seats for the new team."),
+    ("Delivery failed notification from your app", "The app shows 'delivery failed' "
+                                                   "for every push message since Monday."),
+])
+def test_more_customer_mail_with_robot_words_stays_customer_mail(subject: str, body: str) -> None:
+    result = run(mail(subject=subject, body=body + "\n"))
+    assert (result.kind, result.may_auto_reply) == ("normal", True), result.reason

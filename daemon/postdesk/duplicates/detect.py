@@ -9,6 +9,7 @@ and a note for an agent to confirm (`#duplicate N`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -66,11 +67,14 @@ def possible_duplicates(counts: Mapping[str, int], df: Mapping[str, int], ticket
                         candidates: Sequence[Candidate], threshold: float,
                         limit: int = 3) -> list[Finding]:
     """The candidates at least `threshold` alike, most alike first (at most `limit`)."""
-    mine = weights(counts, df, tickets)
+    term_idf = {term: idf(df.get(term, 0), tickets) for term in counts}
+    mine = {term: (1 + math.log(count)) * term_idf[term] for term, count in counts.items()}
     mine_norm = norm(mine)
     found = []
-    for candidate in candidates:
-        theirs = weights(candidate.shared, df, tickets)
+    for candidate in candidates:  # the terms it shares are the mail's: their idf is known
+        theirs = {term: (1 + math.log(count)) * (term_idf[term] if term in term_idf
+                                                 else idf(df.get(term, 0), tickets))
+                  for term, count in candidate.shared.items()}
         score = cosine(mine, theirs, a_norm=mine_norm, b_norm=candidate.norm)
         if score >= threshold:
             found.append(Finding(candidate.ticket_id, round(score, 3)))

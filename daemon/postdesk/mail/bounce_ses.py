@@ -1,4 +1,10 @@
-"""Amazon SES notifications (bounce, complaint, delivery), mailed by SNS as JSON."""
+"""Amazon SES notifications (bounce, complaint, delivery), mailed by SNS as JSON.
+
+SNS mails the notification either raw (``{"notificationType": ...}``) or, for an email
+subscription without "raw message delivery", inside its own envelope
+(``{"Type": "Notification", "TopicArn": ..., "Message": "<the notification as a JSON
+string>"}``); both are read.
+"""
 
 from __future__ import annotations
 
@@ -13,16 +19,14 @@ from postdesk.mail.bounce_verdict import is_hard, status_in
 def ses_notification(text: str) -> BounceReport | None:
     """Amazon SES bounce/complaint/delivery notifications mailed by SNS as JSON."""
     body = text.lstrip()
-    if not body.startswith("{") or '"notificationType"' not in body[:200]:
+    head = body[:400]
+    if not body.startswith("{") or not ('"notificationType"' in head or (
+            '"Type"' in head and '"TopicArn"' in head)):
         return None
-    try:
-        data, _end = json.JSONDecoder().raw_decode(body)
-    except ValueError:
-        try:  # SNS wraps long JSON lines; the break can fall inside a string
-            data, _end = json.JSONDecoder().raw_decode(body.replace("\n", ""))
-        except ValueError:
-            return None
-    if not isinstance(data, dict):
+    data = _json_object(body)
+    if data is not None and isinstance(data.get("Message"), str) and "TopicArn" in data:
+        data = _json_object(data["Message"].lstrip())  # the SNS envelope's payload
+    if data is None:
         return None
     kind = str(data.get("notificationType", "")).lower()
     section: dict[str, Any] = data[kind] if isinstance(data.get(kind), dict) else {}
@@ -47,3 +51,15 @@ def ses_notification(text: str) -> BounceReport | None:
                                           hard, diag[:300]))
     return BounceReport("feedback" if kind == "complaint" else "dsn", tuple(rcpts), False,
                         original)
+
+
+def _json_object(text: str) -> dict[str, Any] | None:
+    """The JSON object ``text`` begins with, or None."""
+    try:
+        data, _end = json.JSONDecoder().raw_decode(text)
+    except ValueError:
+        try:  # SNS wraps long JSON lines; the break can fall inside a string
+            data, _end = json.JSONDecoder().raw_decode(text.replace("\n", ""))
+        except ValueError:
+            return None
+    return data if isinstance(data, dict) else None

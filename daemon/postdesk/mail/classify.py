@@ -103,11 +103,13 @@ _FAILURE_TEXT = re.compile(
     re.IGNORECASE,
 )
 _AUTO_REPLY_SUBJECT = re.compile(
-    r"^\s*(?:\[?(?:out of (?:the )?office|automatic reply|auto(?:matic)?[- ]?(?:reply|response)"
+    # "out of office hours" and "I am out of toner" are what customers write.
+    r"^\s*(?:\[?(?:out of (?:the )?office(?![- ]hours?\b)|automatic reply"
+    r"|auto(?:matic)?[- ]?(?:reply|response)"
     r"|autoreply|autoresponse|abwesenheitsnotiz|automatische antwort|automatyczna odpowied\w*"
     r"|r.ponse automatique|respuesta autom.tica|risposta automatica|resposta autom.tica"
     r"|automatisch antwoord|autosvar|automaattinen vastaus|on vacation|vacation reply"
-    r"|away from (?:the )?office|i am (?:out|away))\b)",
+    r"|away from (?:the )?office|i am (?:out of (?:the )?office|away))\b)",
     re.IGNORECASE,
 )
 _AUTO_HEADERS = ("X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress",

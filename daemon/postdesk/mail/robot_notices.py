@@ -76,7 +76,7 @@ _AUTO_SUBJECT = re.compile(
     r"^\s*(?:auto:\s|auto-?reply\b|autoresponder\b|\[auto"
     r"|thanks? (?:you )?for (?:your (?:e-?mail|message|mail|inquiry|enquiry)|contacting|writing)"
     r"|we(?: have|'ve)? received your (?:e-?mail|message|request)"
-    r"|(?:i am|i'm) (?:currently )?(?:out of|away|on (?:leave|holiday|vacation))"
+    r"|(?:i am|i'm) (?:currently )?(?:out of (?:the )?office|away|on (?:leave|holiday|vacation))"
     r"|.{1,80} is out of the office|abwesenheits?(?:notiz|nachricht|meldung|assistent)"
     r"|nicht im büro|fuera de (?:la )?oficina|absen(?:ce|t) du bureau|poza biurem"
     r"|nieobecność w (?:pracy|biurze)|odpowied[źz] automatyczna"

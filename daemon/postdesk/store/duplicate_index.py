@@ -66,48 +66,43 @@ def term_counts(terms: Collection[str]) -> tuple[dict[str, int], int]:
     return df, df.pop(ALL_TICKETS, 0)
 
 
-def first_ticket_since(since: datetime) -> int | None:
-    """The lowest ticket id opened at or after `since` (ids grow with time): the first
-    entry of the `created_at` index from there, not a MIN over the whole window."""
+def _window_start() -> str:
+    """SQL for the lowest ticket id opened at or after a time (one parameter): ids grow with
+    time, so it is the first entry of the `created_at` index from there, an index seek, not
+    a MIN over the whole window. NULL when no ticket is that recent (then nothing is in the
+    window: `id >= NULL` holds for no row)."""
     param = database.obj.param
-    row = database.execute_sql(
-        f'SELECT "id" FROM "ticket" WHERE "created_at" >= {param} '
-        f'ORDER BY "created_at", "id" LIMIT 1',
-        [Ticket.created_at.db_value(since)]).fetchone()
-    return row[0] if row else None
+    return (f'(SELECT "id" FROM "ticket" WHERE "created_at" >= {param} '
+            f'ORDER BY "created_at", "id" LIMIT 1)')
 
 
-def best_sharing(weighted: Mapping[str, float], from_ticket: int, limit: int) -> list[int]:
-    """The `limit` tickets from `from_ticket` on with the most weight of these terms (the
-    database sums, so a common term's long list never reaches Python)."""
-    if not weighted:
+def alike_open_tickets(weighted: Mapping[str, float], since: datetime, limit: int,
+                       terms: Collection[str], open_statuses: Collection[str],
+                       exclude: int) -> list[Candidate]:
+    """The open tickets (not merged away) opened from `since` on that are among the `limit`
+    sharing the most weight of these rarer terms (the database sums, so a common term's
+    long list never reaches Python), but not `exclude`; each with the counts of the
+    `terms` it shares and its stored norm. One statement: the ranking and the reading."""
+    if not weighted or not terms or not open_statuses:
         return []
     param = database.obj.param
     cases = " ".join(f"WHEN {param} THEN CAST({param} AS DOUBLE PRECISION)" for _ in weighted)
-    return [row[0] for row in database.execute_sql(
-        f'SELECT "ticket_id" FROM "ticket_term" WHERE "term" IN '
-        f'({fastsql.placeholders(len(weighted))}) AND "ticket_id" >= {param} '
-        f'GROUP BY "ticket_id" ORDER BY SUM(CASE "term" {cases} ELSE 0 END) DESC, '
-        f'"ticket_id" DESC LIMIT {int(limit)}',
-        [*weighted, from_ticket, *(v for pair in weighted.items() for v in pair)]
-    ).fetchall()]
-
-
-def open_candidates(ticket_ids: Collection[int], terms: Collection[str],
-                    open_statuses: Collection[str]) -> list[Candidate]:
-    """Those of the tickets that are open (and not merged away), each with the counts of
-    the terms it shares with the mail and its stored norm (one statement)."""
-    if not ticket_ids or not terms or not open_statuses:
-        return []
-    ids = list(ticket_ids)
     rows = database.execute_sql(
+        f'WITH ranked AS (SELECT "ticket_id" FROM "ticket_term" WHERE "term" IN '
+        f'({fastsql.placeholders(len(weighted))}) AND "ticket_id" >= {_window_start()} '
+        f'GROUP BY "ticket_id" ORDER BY SUM(CASE "term" {cases} ELSE 0 END) DESC, '
+        f'"ticket_id" DESC LIMIT {int(limit)}) '
         f'SELECT tt."ticket_id", f."norm", tt."term", tt."count" FROM "ticket_term" tt '
         f'JOIN "ticket_fingerprint" f ON f."ticket_id" = tt."ticket_id" '
         f'JOIN "ticket" t ON t."id" = tt."ticket_id" '
-        f'WHERE tt."term" IN ({fastsql.placeholders(len(terms))}) '
-        f'AND tt."ticket_id" IN ({fastsql.placeholders(len(ids))}) '
+        f'WHERE tt."ticket_id" IN (SELECT "ticket_id" FROM ranked) '
+        f'AND tt."ticket_id" != {param} '
+        f'AND tt."term" IN ({fastsql.placeholders(len(terms))}) '
         f'AND t."status" IN ({fastsql.placeholders(len(open_statuses))}) '
-        f'AND t."merged_into" IS NULL', [*terms, *ids, *open_statuses]).fetchall()
+        f'AND t."merged_into" IS NULL',
+        [*weighted, Ticket.created_at.db_value(since),
+         *(v for pair in weighted.items() for v in pair), exclude, *terms,
+         *open_statuses]).fetchall()
     norms: dict[int, float] = {}
     shared: dict[int, dict[str, int]] = {}
     for ticket_id, norm, term, count in rows:
@@ -117,20 +112,27 @@ def open_candidates(ticket_ids: Collection[int], terms: Collection[str],
             for ticket_id in sorted(norms)]
 
 
-def repeated_ticket(exact_key: str, from_ticket: int,
-                    open_statuses: Collection[str]) -> int | None:
-    """The open ticket from `from_ticket` on whose first mail had this exact key."""
-    if not open_statuses:
-        return None
+def repeated_ticket(exact_key: str, since: datetime | None, open_statuses: Collection[str],
+                    terms: Collection[str] = ()) -> tuple[int | None, dict[str, int], int]:
+    """The open ticket opened from `since` on (None: look for none) whose first mail had this
+    exact key, and the `term_counts` of `terms`: one statement, as a mail that is no repeat
+    opens a ticket whose comparison needs those counts next."""
+    wanted = [ALL_TICKETS, *terms]
     param = database.obj.param
-    row = database.execute_sql(
-        f'SELECT f."ticket_id" FROM "ticket_fingerprint" f '
-        f'JOIN "ticket" t ON t."id" = f."ticket_id" '
-        f'WHERE f."exact_key" = {param} AND f."ticket_id" >= {param} '
-        f'AND t."status" IN ({fastsql.placeholders(len(open_statuses))}) '
-        f'AND t."merged_into" IS NULL ORDER BY f."ticket_id" LIMIT 1',
-        [exact_key, from_ticket, *open_statuses]).fetchone()
-    return row[0] if row else None
+    look = since is not None and bool(open_statuses)
+    repeat = (f'SELECT f."ticket_id" FROM "ticket_fingerprint" f '
+              f'JOIN "ticket" t ON t."id" = f."ticket_id" '
+              f'WHERE f."exact_key" = {param} AND f."ticket_id" >= {_window_start()} '
+              f'AND t."status" IN ({fastsql.placeholders(len(open_statuses))}) '
+              f'AND t."merged_into" IS NULL ORDER BY f."ticket_id" LIMIT 1') if look else "NULL"
+    rows = database.execute_sql(
+        f'SELECT "term", "tickets" FROM "duplicate_term" WHERE "term" IN '
+        f'({fastsql.placeholders(len(wanted))}) UNION ALL SELECT NULL, ({repeat})',
+        [*wanted, *([exact_key, Ticket.created_at.db_value(since), *open_statuses]
+                    if look else [])]).fetchall()
+    df = {term: count for term, count in rows if term is not None}
+    found = next((count for term, count in rows if term is None), None)
+    return found, df, df.pop(ALL_TICKETS, 0)
 
 
 def index_ticket(ticket_id: int, exact_key: str, counts: Mapping[str, int],
@@ -152,3 +154,42 @@ def index_ticket(ticket_id: int, exact_key: str, counts: Mapping[str, int],
         f'INSERT INTO "duplicate_term" ("term", "tickets") VALUES '
         f'{", ".join([f"({param}, 1)"] * len(counted))} ON CONFLICT ("term") '
         f'DO UPDATE SET "tickets" = "duplicate_term"."tickets" + 1', counted)
+
+
+def prune(window_from: datetime | None, closed_statuses: Collection[str],
+          closed_before: datetime, limit: int) -> int:
+    """Take out of the index (terms, fingerprint, their share of the counts) up to `limit`
+    tickets that no new one can be compared with again: opened before the window (which
+    starts with the first ticket opened at `window_from`; None: no window, age counts
+    for nothing) or closed since before `closed_before`. Returns how many."""
+    param = database.obj.param
+    before_window = (f'f."ticket_id" < COALESCE({_window_start()}, f."ticket_id" + 1) OR '
+                     if window_from is not None else "")
+    closed = (f'(t."status" IN ({fastsql.placeholders(len(closed_statuses))}) AND '
+              f'COALESCE(t."status_changed_at", t."created_at") < {param})'
+              if closed_statuses else "1 = 0")
+    params: list[object] = [Ticket.created_at.db_value(window_from)] if window_from else []
+    params += [*closed_statuses, Ticket.created_at.db_value(closed_before)] if closed_statuses \
+        else []
+    ids = [row[0] for row in database.execute_sql(
+        f'SELECT f."ticket_id" FROM "ticket_fingerprint" f '
+        f'JOIN "ticket" t ON t."id" = f."ticket_id" WHERE {before_window}{closed} '
+        f'ORDER BY f."ticket_id" LIMIT {int(limit)}', params).fetchall()]
+    if not ids:
+        return 0
+    listed = fastsql.placeholders(len(ids))
+    database.execute_sql(
+        f'UPDATE "duplicate_term" SET "tickets" = "tickets" - (SELECT COUNT(*) FROM '
+        f'"ticket_term" tt WHERE tt."term" = "duplicate_term"."term" AND tt."ticket_id" IN '
+        f'({listed})) WHERE "term" IN (SELECT "term" FROM "ticket_term" WHERE "ticket_id" '
+        f'IN ({listed}))', [*ids, *ids])
+    database.execute_sql(
+        f'UPDATE "duplicate_term" SET "tickets" = "tickets" - {param} WHERE "term" = {param}',
+        [len(ids), ALL_TICKETS])
+    database.execute_sql(
+        f'DELETE FROM "duplicate_term" WHERE "tickets" <= 0 AND "term" != {param}',
+        [ALL_TICKETS])
+    database.execute_sql(f'DELETE FROM "ticket_term" WHERE "ticket_id" IN ({listed})', ids)
+    database.execute_sql(f'DELETE FROM "ticket_fingerprint" WHERE "ticket_id" IN ({listed})',
+                         ids)
+    return len(ids)

@@ -7,14 +7,16 @@ open is compared with the open tickets of the last `[duplicates] days` days
 through the term index; each one at least `threshold` percent alike gets a
 `possible_duplicate_of` link (at most three), and one internal note in the
 desk's language lists them, never a merge: an agent confirms with
-`#duplicate N`. Then the ticket is indexed for the tickets after it.
+`#duplicate N`. Then the ticket is indexed for the tickets after it. The leader's
+minute scan takes out of the index the tickets that can never be compared again
+(`prune_index`).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -26,6 +28,7 @@ from postdesk.duplicates.text import exact_key, terms
 from postdesk.mail.parse import ParsedMail
 from postdesk.notify.i18n import N_
 from postdesk.store import duplicate_index
+from postdesk.store.db import database
 from postdesk.store.models import Ticket
 from postdesk.tickets import service
 from postdesk.tickets.unit_of_work import UnitOfWork
@@ -70,30 +73,32 @@ def possible_duplicate_note(found: Sequence[Finding], renderer: Renderer) -> str
 
 @dataclass(frozen=True)
 class Window:
-    """The tickets a new one is compared with: from `first_ticket` on (opened within
-    `[duplicates] days`), in one of the `open_statuses`."""
+    """The tickets a new one is compared with: opened from `since` on (the last
+    `[duplicates] days` days), in one of the `open_statuses`."""
 
-    first_ticket: int
+    since: datetime
     open_statuses: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class DuplicateCheck:
-    """A mail's terms and the window it is compared in (None: detection is off, or no
-    ticket is recent enough), read once per mail."""
+    """A mail's terms and the window it is compared in (None: detection is off), read once
+    per mail; `counts_read` keeps the index's term counts when `repeated_ticket` read them
+    (in the same statement), for `check_new_ticket`."""
 
     mail: MailTerms
     window: Window | None
+    counts_read: list[tuple[dict[str, int], int]] = field(
+        default_factory=list, compare=False, repr=False)
 
 
 def intake_window(runtime: Runtime, now: datetime) -> Window | None:
-    """The window a mail arriving `now` is compared in."""
+    """The window a mail arriving `now` is compared in (the store finds where it starts in
+    the same statement that reads it)."""
     days = runtime.settings.duplicates.days
-    first = (duplicate_index.first_ticket_since(now - timedelta(days=days))
-             if days > 0 else None)
     book = runtime.statuses
-    return None if first is None else Window(
-        first, (*book.names_of_kind("open"), *book.names_of_kind("paused")))
+    return None if days <= 0 else Window(
+        now - timedelta(days=days), (*book.names_of_kind("open"), *book.names_of_kind("paused")))
 
 
 def duplicate_check(sender: str, parsed: ParsedMail, runtime: Runtime,
@@ -104,29 +109,58 @@ def duplicate_check(sender: str, parsed: ParsedMail, runtime: Runtime,
 def repeated_ticket(check: DuplicateCheck) -> int | None:
     """The open, recent ticket whose first mail had the same sender and words."""
     window = check.window
-    return (duplicate_index.repeated_ticket(check.mail.exact_key, window.first_ticket,
-                                            window.open_statuses)
-            if window is not None else None)
+    found, df, indexed = duplicate_index.repeated_ticket(
+        check.mail.exact_key, window.since if window else None,
+        window.open_statuses if window else (), check.mail.counts)
+    check.counts_read[:] = [(df, indexed)]
+    return found
+
+
+#: Tickets taken out of the index per transaction by `prune_index`.
+PRUNE_BATCH = 1000
+#: Transactions one `prune_index` makes at most: a desk upgraded with a long history
+#: works off its backlog over some minutes, never holding up the leader's minute scans.
+PRUNE_BATCHES = 10
+
+
+def prune_index(runtime: Runtime, now: datetime, batches: int = PRUNE_BATCHES) -> int:
+    """Take out of the term index the tickets no new one can be compared with again: those
+    opened before the window (`[duplicates] days`) and those closed longer ago than a
+    customer's reply can reopen them (`[tickets] reopen_days`). Without it the index, and
+    every lookup's work, grows with every ticket the desk ever had. Each batch is its own
+    transaction, at most `batches` of them; returns how many tickets left the index."""
+    settings = runtime.settings
+    days = settings.duplicates.days
+    window_from = now - timedelta(days=days) if days > 0 else None
+    closed = runtime.statuses.names_of_kind("closed")
+    closed_before = now - timedelta(days=max(settings.tickets.reopen_days, 0))
+    pruned = 0
+    for _ in range(batches):
+        with database.atomic():
+            batch = duplicate_index.prune(window_from, closed, closed_before, PRUNE_BATCH)
+        pruned += batch
+        if batch < PRUNE_BATCH:
+            break
+    return pruned
 
 
 def check_new_ticket(ticket: Ticket, check: DuplicateCheck, runtime: Runtime, now: datetime,
                      work: UnitOfWork | None = None) -> list[Finding]:
     """Link the new ticket to the open tickets it possibly duplicates (with one note),
     index it, and return what was found."""
-    df, indexed = duplicate_index.term_counts(check.mail.counts)
+    df, indexed = (check.counts_read[0] if check.counts_read
+                   else duplicate_index.term_counts(check.mail.counts))
     counts = detect.signature(check.mail.counts, df, indexed)
     found: list[Finding] = []
     window = check.window
     if window is not None and counts:
-        ranked = duplicate_index.best_sharing(detect.lookup_weights(counts, df, indexed),
-                                              window.first_ticket, detect.SCORED + 1)
-        candidates = duplicate_index.open_candidates(
-            [t for t in ranked if t != ticket.id], list(counts), window.open_statuses)
+        candidates = duplicate_index.alike_open_tickets(
+            detect.lookup_weights(counts, df, indexed), window.since, detect.SCORED + 1,
+            list(counts), window.open_statuses, exclude=ticket.id)
         found = detect.possible_duplicates(counts, df, indexed, candidates,
                                            runtime.settings.duplicates.threshold / 100)
-    for finding in found:
-        service.link_tickets(ticket, finding.ticket_id, POSSIBLE_DUPLICATE_OF,
-                             actor="system", now=now, work=work)
+    service.link_new_ticket(ticket, [f.ticket_id for f in found], POSSIBLE_DUPLICATE_OF,
+                            actor="system", now=now, work=work)
     if found:  # one note however many: ten reports of one outage are ten notes, not thirty
         note = possible_duplicate_note(found, runtime.renderer)
         service.add_note(ticket, note, author="system", now=now, work=work)

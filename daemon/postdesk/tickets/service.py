@@ -10,7 +10,7 @@ without one, each event is inserted at once.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -194,6 +194,18 @@ def link_tickets(ticket: Ticket, other: Ticket | int, kind: str, *, actor: str,
     fastsql.insert_if_absent(Link, ticket=ticket.id, other=other_id, kind=kind, created_at=now)
     record_event(ticket, "ticket.linked", {"other": other_id, "kind": kind}, actor=actor, now=now,
                  work=work)
+
+
+def link_new_ticket(ticket: Ticket, others: Sequence[int], kind: str, *, actor: str,
+                    now: datetime, work: UnitOfWork | None = None) -> None:
+    """`link_tickets` to each of `others` from a ticket opened in this transaction (so none
+    of these links can exist yet): one statement for the links, one event each."""
+    fields = (Link.ticket, Link.other, Link.kind, Link.created_at)
+    fastsql.insert_rows(Link, fields, [(ticket.id, other, kind, Link.created_at.db_value(now))
+                                       for other in others])
+    for other in others:
+        record_event(ticket, "ticket.linked", {"other": other, "kind": kind}, actor=actor,
+                     now=now, work=work)
 
 
 def merge_tickets(ticket: Ticket, into: Ticket, *, closed_status: str, actor: str,

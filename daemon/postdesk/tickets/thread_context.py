@@ -14,7 +14,7 @@ from typing import Any
 
 from postdesk.config.settings import TicketSettings
 from postdesk.store import ticket_lookups
-from postdesk.store.models import Message
+from postdesk.store.ticket_lookups import ThreadMessage
 
 
 def trimmed(text: str, limit: int) -> tuple[str, bool]:
@@ -26,14 +26,14 @@ def trimmed(text: str, limit: int) -> tuple[str, bool]:
     return cut.rstrip() + " …", True
 
 
-def entry(message: Message, files: list[str], limit: int) -> dict[str, Any]:
+def entry(message: ThreadMessage, limit: int) -> dict[str, Any]:
     """One earlier message as the templates show it (JSON-safe)."""
-    text, cut = trimmed(message.text or "", limit)
+    text, cut = trimmed(message.text, limit)
     return {"author": message.author_name or message.author_email,
             "from_desk": message.direction == "out",
             "internal": message.visibility == "internal",
             "created_at": message.created_at.isoformat(),
-            "text": text, "trimmed": cut, "files": files}
+            "text": text, "trimmed": cut, "files": list(message.files)}
 
 
 def earlier_messages(ticket_id: int, settings: TicketSettings, *, to_customer: bool,
@@ -44,5 +44,5 @@ def earlier_messages(ticket_id: int, settings: TicketSettings, *, to_customer: b
         return []
     rows = ticket_lookups.recent_messages(ticket_id, count + int(skip_newest),
                                           public_only=to_customer)
-    return [entry(message, files, settings.thread_message_chars)
-            for message, files in rows[int(skip_newest):]]
+    return [entry(message, settings.thread_message_chars)
+            for message in rows[int(skip_newest):]]

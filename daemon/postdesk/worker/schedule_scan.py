@@ -23,6 +23,7 @@ from postdesk.store.db import database, utcnow
 from postdesk.store.ticket_reads import ticket_by_id, ticket_ids_not_in
 from postdesk.ticket_queues.schedule import send_scheduled_digests
 from postdesk.tickets.automation import Trigger, run_automations
+from postdesk.tickets.duplicate_intake import prune_index
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,7 @@ def run_once(runtime: Runtime, dispatch: Callable[[int], None]) -> ScheduleResul
         result = scan(utcnow(), runtime)
         result.outbox_ids += send_scheduled_digests(utcnow(), runtime)  # send_queue_digest
         result.outbox_ids += send_scheduled_reports(utcnow(), runtime)  # send_report
+        prune_index(runtime, utcnow())  # duplicates: tickets never compared again
     for outbox_id in result.outbox_ids:
         dispatch(outbox_id)
     if result.changed:
