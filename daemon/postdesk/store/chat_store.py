@@ -40,7 +40,7 @@ class ChatThread(BaseModel):
 
 
 class ChatOutbox(BaseModel):
-    """A post the desk makes in a chat thread, rendered when it was decided."""
+    """A post the desk makes in a chat thread, rendered (in the reader's language) when sent."""
 
     id = pw.AutoField()
     ticket = pw.ForeignKeyField(Ticket, null=True, on_delete="SET NULL")
@@ -50,8 +50,9 @@ class ChatOutbox(BaseModel):
     workspace = pw.CharField(max_length=200)
     channel = pw.CharField(max_length=200)
     thread_id = pw.CharField(max_length=200, null=True)
-    text = pw.TextField(default="")
-    buttons = JSONField(default=list)  # [{action, label, value, style}]
+    #: what to say, as the mail it stands in for had it: rendered when sent, in `language`
+    context = JSONField(default=dict)
+    language = pw.CharField(max_length=35, null=True)
     attachments = JSONField(default=list)  # stored attachment ids to upload
     state = pw.CharField(max_length=16, default="pending", index=True)  # pending|sent|failed
     attempts = pw.IntegerField(default=0)
@@ -97,14 +98,14 @@ def open_thread(*, platform: str, workspace: str, channel: str, root: str, mode:
                       locale=locale, created_at=now)
 
 
-def queue_post(thread: ChatThread, *, kind: str, text: str, buttons: list[dict[str, str]],
-               attachments: list[int], now: datetime) -> int:
+def queue_post(thread: ChatThread, *, kind: str, context: dict[str, Any],
+               language: str | None, attachments: list[int], now: datetime) -> int:
     """A chat outbox row for a post in `thread` (the caller's transaction)."""
     row = ChatOutbox.create(ticket=thread.ticket_id, kind=kind, platform=thread.platform,
                             workspace=thread.workspace, channel=thread.channel,
-                            thread_id=thread.thread_root, text=text, buttons=buttons,
-                            attachments=attachments, state="pending", next_attempt_at=now,
-                            created_at=now)
+                            thread_id=thread.thread_root, context=context,
+                            language=language or thread.locale, attachments=attachments,
+                            state="pending", next_attempt_at=now, created_at=now)
     return int(row.id)
 
 
@@ -141,4 +142,4 @@ def chat_health_counts() -> dict[str, int]:
     """Posts waiting and failed, for `postdesk status`."""
     rows = (ChatOutbox.select(ChatOutbox.state, pw.fn.COUNT(ChatOutbox.id).alias("n"))
             .where(ChatOutbox.state.in_(["pending", "failed"])).group_by(ChatOutbox.state))
-    return {row.state: int(row.n) for row in rows}
+    return {row.state: int(getattr(row, "n", 0)) for row in rows}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from postdesk.chat.mapping import ChatOrigin
 from postdesk.mail.address import ReplyToken
 from postdesk.mail.classify import Classification
 from postdesk.mail.parse import ParsedMail
@@ -34,6 +35,9 @@ class Arrived:
     dkim_domains: frozenset[str] = frozenset()
     #: sent to a return path of ours (VERP): the token, checked by `Known.verp_bounce`
     return_path: BounceToken | None = None
+    #: a chat message (postdesk.worker.read_chat): the thread it is in, and that its
+    #: sender is the chat account's email as the platform verified it
+    chat: ChatOrigin | None = None
 
     @property
     def sender(self) -> str | None:

@@ -19,6 +19,7 @@ from postdesk.store import fastsql
 from postdesk.store.models import Ticket
 from postdesk.tickets import service
 from postdesk.tickets.automation import opened_facts, run_automations
+from postdesk.tickets.chat_threads import chat_route, record_thread
 from postdesk.tickets.duplicate_intake import POSSIBLE_DUPLICATE_OF, check_new_ticket
 from postdesk.tickets.kb_suggestions import suggest_for_ticket
 from postdesk.tickets.receive.arrived import Arrived, Outcome
@@ -48,11 +49,14 @@ class OpenTicket:
             fastsql.known_related(old, Ticket.requester, customer)
             note_refused_agent(old, receiving)
         parsed = mail.parsed
-        route = receiving.runtime.routing.route(mail.rcpt_to, parsed.subject, parsed.text)
+        route = (chat_route(mail.chat) if mail.chat is not None else None) or \
+            receiving.runtime.routing.route(mail.rcpt_to, parsed.subject, parsed.text)
         ticket = service.open_ticket(customer, parsed.subject, now=now,
                                      request_type=route.request_type if route else None,
                                      team=route.team if route else None, work=work)
         logs.bind(ticket=ticket.id)
+        if mail.chat is not None:  # its thread is the ticket's from now on
+            record_thread(ticket, mail.chat, now)
         if route is not None:
             service.record_event(ticket, "ticket.routed",
                                  {"request_type": route.request_type, "team": route.team,
