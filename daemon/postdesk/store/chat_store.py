@@ -66,7 +66,32 @@ class ChatOutbox(BaseModel):
         table_name = "chat_outbox"
 
 
-MODELS: tuple[type[pw.Model], ...] = (ChatThread, ChatOutbox)
+class ChatHealth(BaseModel):
+    """The last health line of each chat connection, as the daemon running it wrote it."""
+
+    platform = pw.CharField(max_length=16, primary_key=True)
+    line = pw.TextField(default="")
+    node = pw.CharField(max_length=200, default="")
+    updated_at = UTCDateTimeField()
+
+    class Meta:
+        table_name = "chat_health"
+
+
+MODELS: tuple[type[pw.Model], ...] = (ChatThread, ChatOutbox, ChatHealth)
+
+
+def record_health(lines: dict[str, str], node: str, now: datetime) -> None:
+    with database.atomic():
+        for platform, line in lines.items():
+            ChatHealth.insert(platform=platform, line=line, node=node, updated_at=now) \
+                .on_conflict(conflict_target=[ChatHealth.platform],
+                             update={ChatHealth.line: line, ChatHealth.node: node,
+                                     ChatHealth.updated_at: now}).execute()
+
+
+def health_lines() -> list[ChatHealth]:
+    return list(ChatHealth.select().order_by(ChatHealth.platform))
 
 
 def thread_at(platform: str, workspace: str, channel: str, root: str) -> ChatThread | None:
@@ -116,6 +141,15 @@ def due_posts(platforms: tuple[str, ...], now: datetime, limit: int = 50) -> lis
     return list(ChatOutbox.select().where(
         (ChatOutbox.state == "pending") & (ChatOutbox.next_attempt_at <= now)
         & ChatOutbox.platform.in_(list(platforms))).order_by(ChatOutbox.id).limit(limit))
+
+
+def claim_post(post_id: int, now: datetime, lease: timedelta) -> bool:
+    """Take a due post for one attempt: its next attempt moves past the lease, so another
+    sender (another node) leaves it alone meanwhile; False when someone else took it."""
+    with database.atomic():
+        return bool(ChatOutbox.update(next_attempt_at=now + lease).where(
+            (ChatOutbox.id == post_id) & (ChatOutbox.state == "pending")
+            & (ChatOutbox.next_attempt_at <= now)).execute())
 
 
 def record_posted(post_id: int, platform_message_id: str, now: datetime) -> None:

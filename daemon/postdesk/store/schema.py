@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import peewee as pw
 
-from postdesk.store.chat_store import ChatOutbox, ChatThread
+from postdesk.store.chat_store import ChatHealth, ChatOutbox, ChatThread
 from postdesk.store.duplicate_index import DuplicateTerm, TicketFingerprint, TicketTerm
 from postdesk.store.lease import Lease
 from postdesk.store.models import (
@@ -55,4 +55,5 @@ MODELS: tuple[type[pw.Model], ...] = (
     DuplicateTerm,
     ChatThread,
     ChatOutbox,
+    ChatHealth,
 )
