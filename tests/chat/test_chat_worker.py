@@ -18,6 +18,7 @@ from postdesk.store.chat_inbound import store_chat_event
 from postdesk.store.chat_store import ChatOutbox, ChatThread
 from postdesk.store.db import database
 from postdesk.store.models import Customer, Event, Inbound, Message, Outbox, Ticket
+from postdesk.tickets.views import ticket_detail
 from postdesk.worker.process import Outcome, process_many
 
 ROOM = "!help:chat.example"
@@ -125,6 +126,9 @@ def test_thread_replies_join_the_ticket_and_agents_reactions_resolve(runtime) ->
     assert Ticket.get_by_id(ticket_id).status == "resolved"
     # the agent's answer typed in the thread is not posted again; the resolution is
     assert posts(ticket_id) == ["acknowledgment", "status_changed"]
+    detail = ticket_detail(ticket_id)
+    assert detail is not None and detail["channel"] == "matrix"
+    assert [m["channel"] for m in detail["messages"]] == ["matrix"] * 3
 
 
 def test_a_chat_user_whose_email_is_not_an_agents_gets_no_agent_power(runtime) -> None:
