@@ -47,7 +47,7 @@ def render_post(kind: str, context: Mapping[str, Any], language: str | None,
             lines += [f"• {s.get('title', '')}" for s in suggestions]
         return RenderedPost("\n".join(lines), say.buttons(AGENT_BUTTONS))
     if kind == "agent_reply":
-        agent = context.get("agent", {}).get("name") or say(N_("Support"))
+        agent = context.get("agent", {}).get("name") or say(N_("The support team"))
         text = context.get("message", {}).get("text", "")
         lines = [say(N_("%(name)s answered:"), name=agent), text]
         change = context.get("change")
