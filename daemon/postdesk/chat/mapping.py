@@ -164,15 +164,9 @@ def _reaction(event: ChatEvent, book: ChannelBook, channel: ChatChannel, thread:
         return Ignore(f"reaction {reaction} on a message without a ticket")
     rating = _KEYCAPS.get(reaction)
     if rating is not None:
-        if event.user.user_id != thread.requester_user_id:
-            return Ignore("a rating from someone other than the requester")
-        return Rating(thread.ticket_id, rating)
-    commands = book.reaction_commands(reaction)
-    if commands is None:
-        return Ignore(f"reaction {reaction} means nothing in {book.display}")
-    if not is_agent:
-        return Ignore(f"reaction {reaction} by someone who is not an agent")
-    return Commands(thread.ticket_id, commands, origin)
+        return _rating(event, thread.ticket_id, thread, rating)
+    return _commands(thread.ticket_id, book.reaction_commands(reaction), f"reaction {reaction}",
+                     origin, is_agent=is_agent)
 
 
 def _action(event: ChatEvent, thread: ThreadFacts, origin: ChatOrigin, *,
@@ -184,12 +178,25 @@ def _action(event: ChatEvent, thread: ThreadFacts, origin: ChatOrigin, *,
         value = (event.action_value or "").strip()
         if not value.isdigit() or not 1 <= int(value) <= RATING_SCALE:
             return Ignore(f"rating {value!r} is not 1..{RATING_SCALE}")
-        if event.user.user_id != thread.requester_user_id:
-            return Ignore("a rating from someone other than the requester")
-        return Rating(thread.ticket_id, int(value))
-    commands = BUTTON_COMMANDS.get(action)
+        return _rating(event, thread.ticket_id, thread, int(value))
+    return _commands(thread.ticket_id, BUTTON_COMMANDS.get(action), f"button {action}", origin,
+                     is_agent=is_agent)
+
+
+def _rating(event: ChatEvent, ticket_id: int, thread: ThreadFacts, rating: int
+            ) -> ChatDecision:
+    """A rating counts from the requester only."""
+    if event.user.user_id != thread.requester_user_id:
+        return Ignore("a rating from someone other than the requester")
+    return Rating(ticket_id, rating)
+
+
+def _commands(ticket_id: int, commands: str | None, what: str, origin: ChatOrigin, *,
+              is_agent: bool) -> ChatDecision:
+    """What a reaction or button stands for, for an agent only."""
     if commands is None:
-        return Ignore(f"unknown button {action!r}")
+        return Ignore(f"{what} means nothing to the desk (rules/channels.yaml reactions, "
+                      f"the buttons of its posts)")
     if not is_agent:
-        return Ignore(f"button {action} pressed by someone who is not an agent")
-    return Commands(thread.ticket_id, commands, origin)
+        return Ignore(f"{what} by someone who is not an agent")
+    return Commands(ticket_id, commands, origin)
