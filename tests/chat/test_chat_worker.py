@@ -15,18 +15,23 @@ from postdesk.chat.model import ChatEvent, ChatUser
 from postdesk.config.runtime import Runtime
 from postdesk.config.settings import Settings
 from postdesk.store.chat_inbound import store_chat_event
-from postdesk.store.chat_store import ChatOutbox, ChatThread
+from postdesk.store.chat_store import ChatOutbox, ChatThread, record_posted
 from postdesk.store.db import database
 from postdesk.store.models import Customer, Event, Inbound, Message, Outbox, Ticket
 from postdesk.tickets.views import ticket_detail
 from postdesk.worker.process import Outcome, process_many
 
 ROOM = "!help:chat.example"
+TRIAGE = "!triage:chat.example"
 CHANNELS = f"""channels:
   - platform: matrix
     channel: "{ROOM}"
     mode: help
     team: support
+  - platform: matrix
+    channel: "{TRIAGE}"
+    mode: triage
+    if: {{team: support}}
 reactions:
   "✅": {{status: resolved}}
 """
@@ -75,8 +80,10 @@ def run(runtime: Runtime, chat: ChatEvent) -> Outcome:
 
 
 def posts(ticket_id: int) -> list[str]:
-    return [row.kind for row in ChatOutbox.select().where(ChatOutbox.ticket == ticket_id)
-            .order_by(ChatOutbox.id)]
+    """The posts for the ticket's help thread."""
+    return [row.kind for row in ChatOutbox.select().where(
+        (ChatOutbox.ticket == ticket_id) & (ChatOutbox.channel == ROOM))
+        .order_by(ChatOutbox.id)]
 
 
 def test_a_help_channel_message_opens_a_ticket_answered_in_its_thread(runtime) -> None:
@@ -178,3 +185,27 @@ def test_a_keycap_on_the_satisfaction_question_records_the_rating(runtime) -> No
                                     & (Event.kind == "satisfaction.rated"))
     assert rating.data == {"rating": 4, "scale": 5, "comment": "", "channel": "matrix"}
     assert posts(ticket_id)[-1] == "satisfaction_thanks"
+
+
+def test_new_tickets_go_to_triage_where_agents_reply_internally_unless_public(
+        runtime) -> None:
+    ticket_id = run(runtime, event(ANN, text="Monitor flickers")).ticket_id
+    triage = ChatOutbox.get((ChatOutbox.ticket == ticket_id)
+                            & (ChatOutbox.kind == "triage_ticket"))
+    assert (triage.channel, triage.thread_id) == (TRIAGE, None)
+    record_posted(triage.id, "$triage_root", datetime(2026, 12, 7, 10, 1, tzinfo=UTC))
+
+    note = run(runtime, event(AGENT, text="Probably the cable.", thread="$triage_root",
+                              room=TRIAGE))
+    public = run(runtime, event(AGENT, text="#public\nPlease try another cable.",
+                                thread="$triage_root", room=TRIAGE))
+    stranger = run(runtime, event(ANN, text="hello?", thread="$triage_root", room=TRIAGE))
+
+    assert note.ticket_id == public.ticket_id == ticket_id
+    assert stranger.state == "ignored" and "only agents" in stranger.reason
+    answers = [(m.visibility, m.text) for m in Message.select().where(
+        (Message.ticket == ticket_id) & (Message.direction == "out")).order_by(Message.id)]
+    assert answers == [("internal", "Probably the cable."),
+                       ("public", "Please try another cable.")]
+    # the public answer reaches the requester in the help thread; the note does not
+    assert posts(ticket_id) == ["acknowledgment", "agent_reply"]

@@ -225,7 +225,7 @@ def test_the_poller_logs_one_line_per_file_that_changed_and_records_it(
                       templates=live(live_specs.templates(desk.parent / "templates"),
                                      desk.parent / "templates"),
                       knowledge=live(live_specs.knowledge(), desk.parent / "kb"),
-                      channels=live(live_specs.channels()),
+                      channels=live(live_specs.channels(Vocabulary)),
                       record=recorded.append)
     caplog.set_level(logging.INFO, logger="postdesk.config.live_files")
 

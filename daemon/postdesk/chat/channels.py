@@ -7,6 +7,10 @@
         team: hardware             # help: the team and request type of its tickets
         request_type: incident
         create_on: message         # message (default) | reaction: only after a 🎫
+      - platform: slack
+        channel: C0987654321
+        mode: triage               # new tickets matching `if` are posted here
+        if: {team: hardware, priority: [high, urgent]}   # the conditions of queues
     reactions:                     # an agent's reaction on a ticket's thread root
       white_check_mark: {status: resolved}
       "✅": {status: resolved}
@@ -21,7 +25,9 @@ honoured only for agents.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from postdesk.chat.model import PLATFORMS
 from postdesk.config.rulesfile import Node, YamlDocument, parse_yaml, suggest
@@ -50,6 +56,9 @@ class ChatChannel:
     create_on: str = "message"
     workspace: str | None = None  # None: any workspace
     where: str = ""
+    #: triage: which new tickets are posted here (the conditions of queues, compiled by
+    #: the caller of `parse_channels`; None: every new ticket)
+    condition: Any = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +75,10 @@ class ChannelBook:
         return next((c for c in self.channels
                      if c.platform == platform and c.channel == channel), None)
 
+    @property
+    def triage(self) -> tuple[ChatChannel, ...]:
+        return tuple(c for c in self.channels if c.mode == "triage")
+
     def rooms(self, platform: str) -> tuple[str, ...]:
         """The channel ids of one platform (the Matrix edge joins and reads these rooms)."""
         return tuple(c.channel for c in self.channels if c.platform == platform)
@@ -77,11 +90,17 @@ class ChannelBook:
 EMPTY_CHANNELS = ChannelBook()
 
 
-def parse_channels(text: str, display: str = f"rules/{CHANNELS_FILE}") -> ChannelBook:
-    return build_channels(parse_yaml(text, display))
+#: turns a triage channel's `if:` node into its condition (ticket_queues' conditions)
+ConditionCompiler = Callable[[Node], Any]
 
 
-def build_channels(doc: YamlDocument) -> ChannelBook:
+def parse_channels(text: str, display: str = f"rules/{CHANNELS_FILE}",
+                   conditions: ConditionCompiler | None = None) -> ChannelBook:
+    return build_channels(parse_yaml(text, display), conditions)
+
+
+def build_channels(doc: YamlDocument, conditions: ConditionCompiler | None = None
+                   ) -> ChannelBook:
     root = doc.root()
     if root.value is None:
         return ChannelBook(display=doc.display)
@@ -90,7 +109,7 @@ def build_channels(doc: YamlDocument) -> ChannelBook:
     seen: dict[tuple[str, str], str] = {}
     listed = root.get("channels")
     for item in listed.as_list("a list of channels") if listed and listed.value else []:
-        found = _channel(item)
+        found = _channel(item, conditions)
         key = (found.platform, found.channel)
         if key in seen:
             raise item.error(f"channel {found.channel} of {found.platform} is already "
@@ -103,7 +122,7 @@ def build_channels(doc: YamlDocument) -> ChannelBook:
     return ChannelBook(tuple(channels), reactions, doc.display)
 
 
-def _channel(node: Node) -> ChatChannel:
+def _channel(node: Node, conditions: ConditionCompiler | None) -> ChatChannel:
     node.check_keys(_CHANNEL_KEYS, required=("platform", "channel"))
     fields = node.as_mapping("a channel (a mapping with platform, channel and mode)")
     platform = _one_of(fields["platform"], "platform", PLATFORMS)
@@ -126,7 +145,9 @@ def _channel(node: Node) -> ChatChannel:
         create_on=create_on,
         workspace=_word(fields["workspace"], "a workspace id") if "workspace" in fields
         else None,
-        where=node.where)
+        where=node.where,
+        condition=(conditions(fields["if"]) if "if" in fields and conditions is not None
+                   else None))
 
 
 def _reactions(node: Node) -> dict[str, str]:

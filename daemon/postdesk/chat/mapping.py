@@ -9,6 +9,8 @@
     reaction of an agent on a ticket's post -> the commands channels.yaml maps it to
     button Resolve / Reopen / Assign to me  -> #status resolved / #reopen / #assign me
     keycap 1️⃣..5️⃣ or a rating button        -> the requester's satisfaction rating
+    an agent's reply in a triage thread     -> an internal note on its ticket (a public
+                                               answer with `#public`); others: ignored
 
 Whether the author is an agent is decided by the caller from the chat account's
 verified email (never the display name). Anything else is ignored, with the reason.
@@ -128,11 +130,14 @@ def decide(event: ChatEvent, book: ChannelBook, thread: ThreadFacts, *,
     if channel.workspace is not None and channel.workspace != event.workspace:
         return Ignore(f"workspace {event.workspace} is not the one {book.display} names "
                       f"for channel {event.channel}")
-    if channel.mode != "help":
-        return Ignore(f"{channel.mode} channels are not served yet")
     if event.user.is_bot:
         return Ignore("a bot's message")
     origin = origin_of(event, channel)
+    if channel.mode == "triage":
+        if not is_agent:
+            return Ignore("only agents work in a triage channel")
+        if event.kind == "message" and thread.ticket_id is None:
+            return Ignore("a message outside a ticket's thread in a triage channel")
     if event.kind == "message":
         return _message(event, channel, thread, origin)
     if event.kind == "reaction":

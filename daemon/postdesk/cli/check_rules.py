@@ -149,7 +149,14 @@ def check_channels(settings: Settings) -> CheckResult:
 
     path = settings.path(settings.paths.rules) / CHANNELS_FILE
     display = f"rules/{CHANNELS_FILE}"
-    book = (parse_channels(read_rules_text(path, display), display) if path.exists()
+    from postdesk.ticket_queues.loader import triage_conditions
+
+    statuses = _statuses(settings)
+    if statuses is None:
+        return CheckResult("channels", f"{display} not checked: {STATUSES_BROKEN}",
+                           skipped=True)
+    book = (parse_channels(read_rules_text(path, display), display,
+                           triage_conditions(_vocabulary(statuses))) if path.exists()
             else EMPTY_CHANNELS)
     platforms = settings.chat_platforms
     connected = (f"chat: {', '.join(platforms)}" if platforms else

@@ -151,7 +151,7 @@ def desk_live_files(settings: Settings, vocabulary: Callable[[], Vocabulary], *,
         templates=live(live_specs.templates(settings.path(settings.paths.templates)),
                        settings.path(settings.paths.templates), None),
         knowledge=live(live_specs.knowledge(), settings.path(settings.paths.kb), None),
-        channels=live(live_specs.channels()),
+        channels=live(live_specs.channels(vocabulary)),
         record=record,
     )
 

@@ -21,7 +21,7 @@ from postdesk.knowledge.library import EMPTY_KB, KB_FOLDER, KnowledgeBase, kb_fi
 from postdesk.notify.template_overrides import TemplateSet, override_files, parse_overrides
 from postdesk.sla import SlaConfig
 from postdesk.sla.loader import parse_sla
-from postdesk.ticket_queues.loader import QUEUES_FILE, parse_queues
+from postdesk.ticket_queues.loader import QUEUES_FILE, parse_queues, triage_conditions
 from postdesk.ticket_queues.model import QueueBook
 from postdesk.tickets.routing import NO_ROUTING, ROUTING_FILE, Routing, parse_routing
 from postdesk.tickets.teams import EMPTY_BOOK, TEAMS_FILE, TeamBook, parse_teams
@@ -102,11 +102,13 @@ def sla(vocabulary: Callable[[], Vocabulary]) -> LiveSpec[SlaConfig | None]:
     return LiveSpec(f"rules/{SLA_FILE}", one_file(SLA_FILE), parse, None, describe)
 
 
-def channels() -> LiveSpec[ChannelBook]:
-    """rules/channels.yaml: the chat channels the desk works in (no file: none)."""
+def channels(vocabulary: Callable[[], Vocabulary]) -> LiveSpec[ChannelBook]:
+    """rules/channels.yaml: the chat channels the desk works in (no file: none); a triage
+    channel's `if:` is checked as a queue's."""
     def parse(version: Version) -> ChannelBook:
         found = _only(version)
-        return parse_channels(*found) if found else EMPTY_CHANNELS
+        return parse_channels(*found, conditions=triage_conditions(vocabulary()))\
+            if found else EMPTY_CHANNELS
 
     def describe(book: ChannelBook) -> str:
         return (f"{_count(len(book.channels), 'chat channel')}, "

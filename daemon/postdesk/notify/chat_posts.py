@@ -4,7 +4,8 @@ and buttons.
 A chat post stands in for a customer's mail (`tickets.chat_mirror`), so it is rendered
 from the same context: the acknowledgment (ticket number, customer-facing status, the
 articles the knowledge base suggested), an agent's answer, a status change (a closing
-asks the satisfaction question, 1–5 buttons), a reopening, and the thanks for a rating.
+asks the satisfaction question, 1–5 buttons), a reopening, and the thanks for a rating;
+and, for agents, a new ticket in a triage channel.
 Texts are gettext msgids of the desk's catalogs; public status names only.
 """
 
@@ -64,6 +65,17 @@ def render_post(kind: str, context: Mapping[str, Any], language: str | None,
             lines.append(say(N_("Not solved? Reply in this thread within %(days)s days and "
                                 "the ticket opens again."), days=days))
         return _with_question(RenderedPost("\n".join(lines)), change, say)
+    if kind == "triage_ticket":  # for agents: the internal status name is fine here
+        customer = context.get("customer", {})
+        lines = [say(N_("New ticket #%(id)s: %(subject)s"), id=number,
+                     subject=ticket.get("subject", "")),
+                 say(N_("From %(name)s <%(email)s>, team %(team)s, priority %(priority)s"),
+                     name=customer.get("name", ""), email=customer.get("email", ""),
+                     team=ticket.get("team") or "-", priority=ticket.get("priority", "")),
+                 "", context.get("message", {}).get("text", ""), "",
+                 say(N_("Replies in this thread are internal notes; start a reply with "
+                        "#public to answer the customer."))]
+        return RenderedPost("\n".join(lines), say.buttons(AGENT_BUTTONS))
     if kind == "satisfaction_thanks":
         return RenderedPost(say(N_("Thank you for your rating (%(rating)s of %(scale)s)."),
                                 rating=context.get("rating", ""),

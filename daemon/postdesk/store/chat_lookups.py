@@ -13,17 +13,22 @@ HELD_LOOKBACK = 1000
 HELD_PREFIX = "held:"
 
 
-def newest_public_answer_channel(ticket_id: int) -> str | None:
-    """The channel (slack, teams, matrix; None for mail or the desk) of the ticket's newest
-    public message from our side."""
+def newest_public_answer_thread(ticket_id: int) -> tuple[str, str, str] | None:
+    """(platform, channel, thread root) of the chat thread the ticket's newest public
+    message from our side was written in; None when it was not written in chat."""
     row = (Message.select(Message.inbound)
            .where((Message.ticket == ticket_id) & (Message.direction == "out")
                   & (Message.visibility == "public"))
            .order_by(Message.id.desc()).first())
     if row is None or row.inbound_id is None:
         return None
-    inbound = Inbound.select(Inbound.channel).where(Inbound.id == row.inbound_id).first()
-    return inbound.channel if inbound is not None else None
+    inbound = (Inbound.select(Inbound.channel, Inbound.raw)
+               .where(Inbound.id == row.inbound_id).first())
+    if inbound is None or inbound.channel is None:
+        return None
+    data = json.loads(inbound.raw)
+    return (str(inbound.channel), str(data.get("channel")),
+            str(data.get("thread_id") or data.get("message_id")))
 
 
 def held_chat_message(platform: str, channel: str, message_id: str) -> Inbound | None:

@@ -95,8 +95,10 @@ def health_lines() -> list[ChatHealth]:
 
 
 def thread_at(platform: str, workspace: str, channel: str, root: str) -> ChatThread | None:
+    """The thread rooted at `root`; a thread of ours opened without knowing the workspace
+    (a triage post of a channel channels.yaml names no workspace for) has workspace ''."""
     return ChatThread.get_or_none(
-        (ChatThread.platform == platform) & (ChatThread.workspace == workspace)
+        (ChatThread.platform == platform) & ChatThread.workspace.in_([workspace, ""])
         & (ChatThread.channel == channel) & (ChatThread.thread_root == root))
 
 
@@ -152,12 +154,33 @@ def claim_post(post_id: int, now: datetime, lease: timedelta) -> bool:
             & (ChatOutbox.next_attempt_at <= now)).execute())
 
 
+def queue_triage_post(*, platform: str, workspace: str, channel: str, ticket_id: int,
+                      context: dict[str, Any], language: str | None, now: datetime) -> int:
+    """A new ticket's post in a triage channel: a top-level message whose thread becomes
+    the ticket's triage thread once it is posted (`record_posted`)."""
+    row = ChatOutbox.create(ticket=ticket_id, kind=TRIAGE_POST, platform=platform,
+                            workspace=workspace, channel=channel, thread_id=None,
+                            context=context, language=language, attachments=[],
+                            state="pending", next_attempt_at=now, created_at=now)
+    return int(row.id)
+
+
+#: the kind of a chat outbox row that posts a new ticket in a triage channel
+TRIAGE_POST = "triage_ticket"
+
+
 def record_posted(post_id: int, platform_message_id: str, now: datetime) -> None:
-    """The platform took the post: its id, and the row is done (one statement)."""
+    """The platform took the post: its id, and the row is done; a triage post's message
+    becomes the root of the ticket's triage thread, in the same transaction."""
     with database.atomic():
         ChatOutbox.update(state="sent", platform_message_id=platform_message_id,
                           sent_at=now, attempts=ChatOutbox.attempts + 1, last_error="") \
             .where(ChatOutbox.id == post_id).execute()
+        row = ChatOutbox.get_by_id(post_id)
+        if row.kind == TRIAGE_POST and row.thread_id is None and row.ticket_id is not None:
+            open_thread(platform=row.platform, workspace=row.workspace, channel=row.channel,
+                        root=platform_message_id, mode="triage", ticket_id=row.ticket_id,
+                        user_id="", locale=None, now=now)
 
 
 def record_attempt_failed(post_id: int, error: str, *, retry_in: timedelta | None,

@@ -6,7 +6,8 @@ requester of a ticket that started in a help thread, a chat outbox row takes its
 the same template name, context and language, rendered for the thread when it is sent
 (`postdesk.notify.chat_posts`). The mail row is kept with state `chat`, so the record
 of what the desk said stays in one place, and is never sent. An agent's answer typed in
-the thread itself is not posted again (it is there already). Mail to agents is not
+the thread itself is not posted again (it is there already); one written with #public
+in a triage thread is. Mail to agents is not
 touched: they are notified as for any ticket.
 """
 
@@ -33,7 +34,8 @@ def divert_to_chat(ticket: Ticket, row: Outbox, now: datetime) -> bool:
     if row.recipient.lower() != requester.email.lower():
         return False  # a participant by mail keeps getting mail
     typed_in_thread = (row.kind == "agent_reply" and
-                       chat_lookups.newest_public_answer_channel(ticket.id) == thread.platform)
+                       chat_lookups.newest_public_answer_thread(ticket.id)
+                       == (thread.platform, thread.channel, thread.thread_root))
     if not typed_in_thread:
         chat_store.queue_post(thread, kind=row.kind, context=dict(row.context),
                               language=row.language,

@@ -155,7 +155,8 @@ class StoreKnown:
         if mail.chat is not None:  # the platform vouches for its account's email
             agent = teams.agent(mail.sender)
             assert agent is not None
-            return AuthDecision(AgentIdentity(agent, "chat", f"{mail.chat.platform} account "
+            method = "chat_triage" if mail.chat.mode == "triage" else "chat"
+            return AuthDecision(AgentIdentity(agent, method, f"{mail.chat.platform} account "
                                                              f"{mail.chat.user_id}"),
                                 f"{mail.sender} is the verified email of "
                                 f"{mail.chat.platform} account {mail.chat.user_id}")

@@ -20,6 +20,7 @@ from postdesk.store.models import Ticket
 from postdesk.tickets import service
 from postdesk.tickets.automation import opened_facts, run_automations
 from postdesk.tickets.chat_threads import chat_route, record_thread
+from postdesk.tickets.chat_triage import post_to_triage
 from postdesk.tickets.duplicate_intake import POSSIBLE_DUPLICATE_OF, check_new_ticket
 from postdesk.tickets.kb_suggestions import suggest_for_ticket
 from postdesk.tickets.receive.arrived import Arrived, Outcome
@@ -84,6 +85,7 @@ class OpenTicket:
                 receiving.runtime, now=now, work=work)
         outbox_ids = run_automations(ticket, trigger, receiving.runtime, now,
                                      facts=opened_facts(ticket, first, links), work=work)
+        post_to_triage(ticket, first, receiving.runtime, now)  # the agents' chat channels
         return Outcome("done", ticket_id=ticket.id, outbox_ids=tuple(outbox_ids),
                        reason="" if verdict.may_auto_reply else verdict.reason)
 
