@@ -105,10 +105,19 @@ def test_ratings_count_from_the_requester_only() -> None:
                              is_agent=False), Ignore)
 
 
-def test_channels_not_listed_triage_and_bots_are_ignored() -> None:
+def test_in_a_triage_channel_only_agents_in_a_tickets_thread_count() -> None:
+    reply = chat(AGENT, channel="C3", thread="9.9", message="9.10", text="Cable?")
+    joined = decide(reply, BOOK, OPEN, is_agent=True)
+    assert isinstance(joined, ThreadMessage) and joined.origin.mode == "triage"
+    assert isinstance(decide(chat(channel="C3", thread="9.9"), BOOK, OPEN, is_agent=False),
+                      Ignore)
+    top_level = decide(chat(AGENT, channel="C3"), BOOK, ThreadFacts(), is_agent=True)
+    assert isinstance(top_level, Ignore)
+
+
+def test_channels_not_listed_and_bots_are_ignored() -> None:
     assert "not in rules/channels.yaml" in decide(
         chat(channel="C9"), BOOK, ThreadFacts(), is_agent=False).reason  # type: ignore[union-attr]
-    assert isinstance(decide(chat(channel="C3"), BOOK, ThreadFacts(), is_agent=False), Ignore)
     bot = ChatUser("slack", "B1", is_bot=True)
     assert isinstance(decide(chat(bot), BOOK, ThreadFacts(), is_agent=False), Ignore)
 
@@ -151,3 +160,18 @@ def test_the_shipped_channels_file_enables_no_channel() -> None:
     book = parse_channels((shipped("rules") / "channels.yaml").read_text(encoding="utf-8"))
     assert book.channels == ()
     assert book.reaction_commands("✅") == "#status resolved"
+
+
+def test_a_triage_channels_if_is_checked_as_a_queues() -> None:
+    from postdesk.automation.model import Vocabulary
+    from postdesk.ticket_queues.loader import triage_conditions
+
+    text = ("channels:\n  - platform: matrix\n    channel: '!t:x'\n    mode: triage\n"
+            "    if:\n      team: hardware\n      body_contains: printer\n")
+    with pytest.raises(RuleError) as raised:
+        parse_channels(text, conditions=triage_conditions(Vocabulary()))
+    assert str(raised.value).startswith("rules/channels.yaml:7: 'body_contains' is about a "
+                                        "mail or an event; a queue lists tickets")
+    good = parse_channels(text.replace("      body_contains: printer\n", ""),
+                          conditions=triage_conditions(Vocabulary()))
+    assert good.triage[0].condition.uses("team")
