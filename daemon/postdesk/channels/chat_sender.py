@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import ParamSpec, TypeVar, cast
+from functools import partial
+from typing import cast
 
 from postdesk.chat.model import ChatFile, ChatPost, Platform
 from postdesk.chat.platform import ChatPlatform, ChatPlatformError
@@ -25,10 +26,9 @@ from postdesk.config.runtime import Runtime
 from postdesk.notify.chat_posts import render_post
 from postdesk.store import chat_store, db
 from postdesk.store.attachment_files import attachment_files
+from postdesk.store.read_pool import ReadPool
 
 log = logging.getLogger(__name__)
-P = ParamSpec("P")
-T = TypeVar("T")
 
 #: how often the outbox is looked at for due posts
 POLL_INTERVAL_S = 0.2
@@ -46,9 +46,11 @@ def backoff(attempts: int) -> timedelta:
 class ChatSender:
     """Posts due chat outbox rows through the connected platforms."""
 
-    def __init__(self, platforms: Mapping[str, ChatPlatform], runtime: Runtime) -> None:
+    def __init__(self, platforms: Mapping[str, ChatPlatform], runtime: Runtime,
+                 database: ReadPool) -> None:
         self.platforms = dict(platforms)
         self.runtime = runtime
+        self.database = database  # a thread that keeps its connection
         self._held_until: dict[str, datetime] = {}  # a platform's Retry-After
 
     async def run_forever(self) -> None:
@@ -65,13 +67,12 @@ class ChatSender:
         now = db.utcnow()
         ready = tuple(name for name in self.platforms
                       if self._held_until.get(name, now) <= now)
-        rows = await asyncio.to_thread(_in_connection, chat_store.due_posts, ready, now)
+        rows = await self.database.run(chat_store.due_posts, ready, now)
         attempted = 0
         for row in rows:
             if self._held_until.get(row.platform, now) > now:
                 continue  # a 429 of an earlier post of this round
-            if not await asyncio.to_thread(_in_connection, chat_store.claim_post, row.id, now,
-                                           SEND_LEASE):
+            if not await self.database.run(chat_store.claim_post, row.id, now, SEND_LEASE):
                 continue
             attempted += 1
             await self._send(row)
@@ -80,7 +81,7 @@ class ChatSender:
     async def _send(self, row: chat_store.ChatOutbox) -> None:
         platform = self.platforms[row.platform]
         try:
-            post = await asyncio.to_thread(_in_connection, self._post_of, row)
+            post = await self.database.run(self._post_of, row)
             message_id = await platform.post(post)
         except ChatPlatformError as exc:
             await self._failed(row, exc, permanent=exc.permanent, retry_after=exc.retry_after)
@@ -89,8 +90,7 @@ class ChatSender:
             log.exception("chat post %s to %s failed", row.id, row.platform)
             await self._failed(row, exc, permanent=False, retry_after=None)
             return
-        await asyncio.to_thread(_in_connection, chat_store.record_posted, row.id, message_id,
-                                db.utcnow())
+        await self.database.run(chat_store.record_posted, row.id, message_id, db.utcnow())
         log.info("chat post %s (%s) in %s thread %s: %s", row.id, row.kind, row.platform,
                  row.thread_id, message_id)
 
@@ -105,8 +105,8 @@ class ChatSender:
                                          is not None else backoff(row.attempts))
         log.warning("chat post %s to %s: %s; %s", row.id, row.platform, reason,
                     "failed for good" if give_up else f"trying again in {retry_in}")
-        await asyncio.to_thread(_in_connection, chat_store.record_attempt_failed, row.id,
-                                reason, retry_in=retry_in, now=now)
+        await self.database.run(partial(chat_store.record_attempt_failed, row.id, reason,
+                                        retry_in=retry_in, now=now))
 
     def _post_of(self, row: chat_store.ChatOutbox) -> ChatPost:
         rendered = render_post(row.kind, row.context, row.language, self.runtime.renderer)
@@ -116,9 +116,3 @@ class ChatSender:
                         channel=row.channel, thread_id=row.thread_id, text=rendered.text,
                         idempotency_key=f"postdesk-chat-{row.id}", buttons=rendered.buttons,
                         files=files)
-
-
-def _in_connection(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-    """`function` in a database connection of the worker thread it runs in."""
-    with db.database.connection_context():
-        return function(*args, **kwargs)

@@ -27,6 +27,7 @@ from postdesk.config import runtime
 from postdesk.config.settings import Settings
 from postdesk.store import chat_store, db
 from postdesk.store.chat_inbound import store_chat_event
+from postdesk.store.read_pool import ReadPool
 
 log = logging.getLogger(__name__)
 
@@ -74,12 +75,15 @@ class DeskChat:
         self.dispatch = dispatch
         self.edges: dict[str, ChatPlatform] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        # one thread keeps its connection for the intake's commits (no connect per event)
+        self._intake_thread = ReadPool(threads=1, name="postdesk-chat-intake")
+        self._sender_thread = ReadPool(threads=1, name="postdesk-chat-sender")
 
     async def start(self) -> None:
         self.edges = make_edges(self.settings, self.settings.path("var") / "chat")
         for name, edge in self.edges.items():
             self._tasks.append(asyncio.create_task(self._run_edge(name, edge)))
-        sender = ChatSender(self.edges, runtime.current())
+        sender = ChatSender(self.edges, runtime.current(), self._sender_thread)
         self._tasks.append(asyncio.create_task(sender.run_forever()))
         self._tasks.append(asyncio.create_task(self._health_forever()))
         if self.edges:
@@ -97,7 +101,7 @@ class DeskChat:
         """Commit the event (see the module docstring); True when it is new and stored."""
         if runtime.current().channels.channel(event.platform, event.channel) is None:
             return False
-        inbound_id = await asyncio.to_thread(_store, event)
+        inbound_id = await self._intake_thread.run(store_chat_event, event)
         if inbound_id is None:
             return False
         try:
@@ -127,16 +131,13 @@ class DeskChat:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        for pool in (self._intake_thread, self._sender_thread):
+            await asyncio.to_thread(pool.close)
         if self.edges:
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(
                     _record_health, {name: "stopped" for name in self.edges},
                     self.settings.metrics.node_name)
-
-
-def _store(event: ChatEvent) -> int | None:
-    with db.database.connection_context():
-        return store_chat_event(event)
 
 
 def _record_health(lines: dict[str, str], node: str) -> None:
