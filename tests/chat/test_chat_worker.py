@@ -6,16 +6,19 @@ outbox row for the thread instead of a mail."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from itertools import count
 
 import pytest
 
-from postdesk.chat.model import ChatEvent, ChatUser
+from postdesk.chat.model import ChatEvent, ChatFile, ChatUser
 from postdesk.config.runtime import Runtime
 from postdesk.config.settings import Settings
 from postdesk.store.chat_inbound import store_chat_event
 from postdesk.store.chat_store import ChatOutbox, ChatThread, record_posted
+from postdesk.store import ticket_lookups
+from postdesk.store.attachment_files import attachment_files
 from postdesk.store.db import database
 from postdesk.store.models import Customer, Event, Inbound, Message, Outbox, Ticket
 from postdesk.tickets.views import ticket_detail
@@ -49,6 +52,7 @@ FORGER = ChatUser("matrix", "@mallory:chat.example", email="mallory@customer.exa
                   display_name="Agent Smith")
 NO_EMAIL = ChatUser("matrix", "@bob:chat.example", display_name="agent@example.com")
 _ids = count(1)
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
 
 
 @pytest.fixture
@@ -209,3 +213,19 @@ def test_new_tickets_go_to_triage_where_agents_reply_internally_unless_public(
                        ("public", "Please try another cable.")]
     # the public answer reaches the requester in the help thread; the note does not
     assert posts(ticket_id) == ["acknowledgment", "agent_reply"]
+
+
+def test_a_screenshot_in_the_thread_becomes_a_ticket_attachment(runtime) -> None:
+    first = event(ANN, text="Error on screen")
+    ticket_id = run(runtime, first).ticket_id
+    screenshot = ChatFile("screen.png", "image/png", PNG)
+    shot = replace(event(ANN, text="Here it is", thread=first.message_id),
+                   files=(screenshot,))
+
+    run(runtime, shot)
+
+    message = Message.get((Message.ticket == ticket_id) & (Message.text == "Here it is"))
+    [(name, content_type, data)] = [(f.filename, f.content_type, f.data)
+                                    for f in attachment_files(ticket_lookups.attached_files(
+                                        message.id))]
+    assert (name, content_type, data) == ("screen.png", "image/png", PNG)
