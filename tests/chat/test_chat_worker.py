@@ -15,10 +15,10 @@ import pytest
 from postdesk.chat.model import ChatEvent, ChatFile, ChatUser
 from postdesk.config.runtime import Runtime
 from postdesk.config.settings import Settings
-from postdesk.store.chat_inbound import store_chat_event
-from postdesk.store.chat_store import ChatOutbox, ChatThread, record_posted
 from postdesk.store import ticket_lookups
 from postdesk.store.attachment_files import attachment_files
+from postdesk.store.chat_inbound import store_chat_event
+from postdesk.store.chat_store import ChatOutbox, ChatThread, record_posted
 from postdesk.store.db import database
 from postdesk.store.models import Customer, Event, Inbound, Message, Outbox, Ticket
 from postdesk.tickets.views import ticket_detail
