@@ -80,6 +80,8 @@ class DeskChat:
         self._sender_thread = ReadPool(threads=1, name="postdesk-chat-sender")
 
     async def start(self) -> None:
+        if self.settings.broker.url == "embedded":  # the only sender: take up a crash's
+            await self._sender_thread.run(chat_store.release_first_claims, db.utcnow())
         self.edges = make_edges(self.settings, self.settings.path("var") / "chat")
         for name, edge in self.edges.items():
             self._tasks.append(asyncio.create_task(self._run_edge(name, edge)))

@@ -169,6 +169,15 @@ def queue_triage_post(*, platform: str, workspace: str, channel: str, ticket_id:
 TRIAGE_POST = "triage_ticket"
 
 
+def release_first_claims(now: datetime) -> int:
+    """Posts a crashed sender had claimed for their first attempt, due again now (at the
+    start of the only daemon of an embedded desk: nobody else can be sending them)."""
+    with database.atomic():
+        return int(ChatOutbox.update(next_attempt_at=now).where(
+            (ChatOutbox.state == "pending") & (ChatOutbox.attempts == 0)
+            & (ChatOutbox.next_attempt_at > now)).execute())
+
+
 def record_posted(post_id: int, platform_message_id: str, now: datetime) -> None:
     """The platform took the post: its id, and the row is done; a triage post's message
     becomes the root of the ticket's triage thread, in the same transaction."""
