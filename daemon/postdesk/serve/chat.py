@@ -26,7 +26,7 @@ from postdesk.chat.platform import ChatPlatform
 from postdesk.config import runtime
 from postdesk.config.settings import Settings
 from postdesk.store import chat_store, db
-from postdesk.store.chat_inbound import store_chat_event
+from postdesk.store.chat_inbound import ChatInboundWriter
 from postdesk.store.read_pool import ReadPool
 
 log = logging.getLogger(__name__)
@@ -75,13 +75,14 @@ class DeskChat:
         self.dispatch = dispatch
         self.edges: dict[str, ChatPlatform] = {}
         self._tasks: list[asyncio.Task[None]] = []
-        # one thread keeps its connection for the intake's commits (no connect per event)
-        self._intake_thread = ReadPool(threads=1, name="postdesk-chat-intake")
+        # one thread commits the events, those waiting together (group commit)
+        self._writer = ChatInboundWriter(on_stored=dispatch)
         self._sender_thread = ReadPool(threads=1, name="postdesk-chat-sender")
 
     async def start(self) -> None:
         if self.settings.broker.url == "embedded":  # the only sender: take up a crash's
             await self._sender_thread.run(chat_store.release_first_claims, db.utcnow())
+        self._writer.start()
         self.edges = make_edges(self.settings, self.settings.path("var") / "chat")
         for name, edge in self.edges.items():
             self._tasks.append(asyncio.create_task(self._run_edge(name, edge)))
@@ -103,14 +104,7 @@ class DeskChat:
         """Commit the event (see the module docstring); True when it is new and stored."""
         if runtime.current().channels.channel(event.platform, event.channel) is None:
             return False
-        inbound_id = await self._intake_thread.run(store_chat_event, event)
-        if inbound_id is None:
-            return False
-        try:
-            self.dispatch(inbound_id)
-        except Exception:  # the sweeper dispatches it: it is stored
-            log.exception("could not dispatch chat inbound %s", inbound_id)
-        return True
+        return await self._writer.store(event) is not None  # dispatched by the writer
 
     def health(self) -> dict[str, str]:
         return {name: edge.health() for name, edge in self.edges.items()}
@@ -133,8 +127,8 @@ class DeskChat:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        for pool in (self._intake_thread, self._sender_thread):
-            await asyncio.to_thread(pool.close)
+        await asyncio.to_thread(self._writer.stop)
+        await asyncio.to_thread(self._sender_thread.close)
         if self.edges:
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(
