@@ -71,7 +71,9 @@ class DeskThread:
         self.settings = apply_environment(load_settings(folder / "postdesk.toml", environ={}), {
             "POSTDESK_SMTP_LISTEN": f"127.0.0.1:{self.port}", "POSTDESK_WEB_LISTEN": "",
             "POSTDESK_SLACK_BOT_TOKEN": BOT_TOKEN, "POSTDESK_SLACK_APP_TOKEN": APP_TOKEN,
-            "POSTDESK_SLACK_API_URL": api_url, "POSTDESK_LOG_LEVEL": "warning"})
+            "POSTDESK_SLACK_API_URL": api_url, "POSTDESK_LOG_LEVEL": "warning",
+            # 20 users open hundreds of tickets: each gets its acknowledgment
+            "POSTDESK_LIMITS_AUTO_REPLIES_PER_ADDRESS": "100000"})
         from postdesk.serve.daemon import Daemon
 
         self.daemon = Daemon(self.settings)
