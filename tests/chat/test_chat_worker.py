@@ -15,12 +15,14 @@ import pytest
 from postdesk.chat.model import ChatEvent, ChatFile, ChatUser
 from postdesk.config.runtime import Runtime
 from postdesk.config.settings import Settings
+from postdesk.notify.chat_posts import render_post
 from postdesk.store import ticket_lookups
 from postdesk.store.attachment_files import attachment_files
 from postdesk.store.chat_inbound import store_chat_event
 from postdesk.store.chat_store import ChatOutbox, ChatThread, record_posted
 from postdesk.store.db import database
 from postdesk.store.models import Customer, Event, Inbound, Message, Outbox, Ticket
+from postdesk.tickets.chat_triage import post_sla_crossing
 from postdesk.tickets.views import ticket_detail
 from postdesk.worker.process import Outcome, process_many
 
@@ -213,6 +215,16 @@ def test_new_tickets_go_to_triage_where_agents_reply_internally_unless_public(
                        ("public", "Please try another cable.")]
     # the public answer reaches the requester in the help thread; the note does not
     assert posts(ticket_id) == ["acknowledgment", "agent_reply"]
+
+    # the ticket's SLA warnings reach its triage thread (and not the requester's)
+    post_sla_crossing(ticket_id, {"clock": "resolution", "label": "75%",
+                                  "due_at": "2026-12-07T14:00:00+00:00"}, runtime,
+                      datetime(2026, 12, 7, 11, 0, tzinfo=UTC))
+    warning = ChatOutbox.get((ChatOutbox.ticket == ticket_id)
+                             & (ChatOutbox.kind == "sla_warning"))
+    assert (warning.channel, warning.thread_id) == (TRIAGE, "$triage_root")
+    assert render_post("sla_warning", warning.context, "en", runtime.renderer).text == (
+        f"Ticket #{ticket_id}: SLA resolution at 75%, due 2026-12-07 14:00 UTC.")
 
 
 def test_a_screenshot_in_the_thread_becomes_a_ticket_attachment(runtime) -> None:

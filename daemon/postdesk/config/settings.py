@@ -221,6 +221,10 @@ class TeamsSettings:
     app_id: str = ""
     app_password: str = ""
     tenant_id: str = ""
+    #: the messaging endpoint /api/messages (empty: the edge's default, 127.0.0.1:3978)
+    listen: str = ""
+    api_url: str = ""  # empty: the Bot Connector each activity names (serviceUrl)
+    openid_metadata: str = ""  # empty: the Bot Framework's
 
     @property
     def configured(self) -> bool:

@@ -76,6 +76,16 @@ def render_post(kind: str, context: Mapping[str, Any], language: str | None,
                  say(N_("Replies in this thread are internal notes; start a reply with "
                         "#public to answer the customer."))]
         return RenderedPost("\n".join(lines), say.buttons(AGENT_BUTTONS))
+    if kind == "sla_warning":  # for agents, in a triage thread
+        sla = context.get("sla", {})
+        due = str(sla.get("due_at", ""))[:16].replace("T", " ")
+        if sla.get("label") == "breach":
+            return RenderedPost(say(N_("Ticket #%(id)s: SLA %(clock)s breached (due %(due)s "
+                                       "UTC)."), id=number, clock=sla.get("clock", ""),
+                                    due=due))
+        return RenderedPost(say(N_("Ticket #%(id)s: SLA %(clock)s at %(label)s, due %(due)s "
+                                   "UTC."), id=number, clock=sla.get("clock", ""),
+                                label=sla.get("label", ""), due=due))
     if kind == "satisfaction_thanks":
         return RenderedPost(say(N_("Thank you for your rating (%(rating)s of %(scale)s)."),
                                 rating=context.get("rating", ""),

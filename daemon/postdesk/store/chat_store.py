@@ -111,6 +111,12 @@ def thread_of_post(platform: str, message_id: str) -> ChatThread | None:
     return thread_at(post.platform, post.workspace, post.channel, post.thread_id)
 
 
+def triage_threads_of(ticket_id: int) -> list[ChatThread]:
+    """The triage threads a ticket was posted in."""
+    return list(ChatThread.select().where((ChatThread.ticket == ticket_id)
+                                          & (ChatThread.mode == "triage")))
+
+
 def help_thread_of(ticket_id: int) -> ChatThread | None:
     """The help thread a ticket started in, if it did."""
     return (ChatThread.select().where((ChatThread.ticket == ticket_id)

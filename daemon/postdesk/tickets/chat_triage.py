@@ -5,12 +5,14 @@ posted its thread is the ticket's triage thread (`chat_store.record_posted`). Th
 agent's reply is an internal note, unless it starts with `#public` (then it answers the
 customer, by mail or in their chat thread, wherever they are); commands work as in mail.
 The conditions are those of queues, as of the moment the ticket opens (its SLA clocks
-start after that: `sla_state` sees none yet).
+start after that: `sla_state` sees none yet). The ticket's SLA warnings and breaches
+are posted in its triage threads too (`post_sla_crossing`, from the SLA scan).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from postdesk.config.runtime import Runtime
 from postdesk.store import chat_store, fastsql
@@ -36,3 +38,14 @@ def post_to_triage(ticket: Ticket, first: Message, runtime: Runtime, now: dateti
                                      channel=channel.channel, ticket_id=ticket.id,
                                      context=context,
                                      language=runtime.settings.desk.default_language, now=now)
+
+
+def post_sla_crossing(ticket_id: int, sla: dict[str, Any], runtime: Runtime,
+                      now: datetime) -> None:
+    """An SLA warning or breach of the ticket (the `sla` of the sla_warning mail's context)
+    in each triage thread the ticket has, where the agents working it look."""
+    for thread in chat_store.triage_threads_of(ticket_id):
+        chat_store.queue_post(thread, kind="sla_warning",
+                              context={"ticket": {"id": ticket_id}, "sla": dict(sla)},
+                              language=runtime.settings.desk.default_language,
+                              attachments=[], now=now)
