@@ -225,6 +225,7 @@ def test_the_poller_logs_one_line_per_file_that_changed_and_records_it(
                       templates=live(live_specs.templates(desk.parent / "templates"),
                                      desk.parent / "templates"),
                       knowledge=live(live_specs.knowledge(), desk.parent / "kb"),
+                      channels=live(live_specs.channels(Vocabulary)),
                       record=recorded.append)
     caplog.set_level(logging.INFO, logger="postdesk.config.live_files")
 
@@ -236,7 +237,8 @@ def test_the_poller_logs_one_line_per_file_that_changed_and_records_it(
         "rules/queues.yaml: 0 queues in force",
         "rules/sla.yaml: no SLA policies (no clocks) in force",
         "templates/: no templates of its own in force",
-        "kb/: 0 articles in force"]
+        "kb/: 0 articles in force",
+        "rules/channels.yaml: 0 chat channels, 0 reactions in force"]
     assert [s.name for s in recorded] == [f.name for f in files]
 
     caplog.clear()
@@ -268,7 +270,7 @@ def test_a_state_the_database_did_not_take_is_recorded_at_the_next_check(
     others = [LiveFile(LiveSpec(f"rules/{n}.yaml", live_specs.one_file(f"{n}.yaml"),
                                 Names().parse, (), str), names.folder,
                        shipped_folder=names.shipped_folder, interval=2)
-              for n in ("b", "c", "d", "e", "f", "g")]
+              for n in ("b", "c", "d", "e", "f", "g", "h")]
     database_up = False
     recorded: list[str] = []
 
@@ -283,6 +285,6 @@ def test_a_state_the_database_did_not_take_is_recorded_at_the_next_check(
     database_up = True
     files.check()  # nothing changed, but nothing was recorded either
     assert recorded == ["rules/names.yaml", "rules/b.yaml", "rules/c.yaml", "rules/d.yaml",
-                        "rules/e.yaml", "rules/f.yaml", "rules/g.yaml"]
+                        "rules/e.yaml", "rules/f.yaml", "rules/g.yaml", "rules/h.yaml"]
     files.check()
-    assert len(recorded) == 7
+    assert len(recorded) == 8

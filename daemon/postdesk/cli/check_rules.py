@@ -140,6 +140,41 @@ def check_sla(settings: Settings) -> CheckResult:
                               f"{len(config.calendars)} calendars, {len(config.olas)} OLAs")
 
 
+@register_check("channels")
+def check_channels(settings: Settings) -> CheckResult:
+    """rules/channels.yaml, and whether the desk is connected to any chat platform: a
+    channel of a platform without its section in postdesk.toml is a warning."""
+    from postdesk.chat.channels import CHANNELS_FILE, EMPTY_CHANNELS, parse_channels
+    from postdesk.config.rulesfile import read_rules_text
+
+    path = settings.path(settings.paths.rules) / CHANNELS_FILE
+    display = f"rules/{CHANNELS_FILE}"
+    from postdesk.ticket_queues.loader import triage_conditions
+
+    statuses = _statuses(settings)
+    if statuses is None:
+        return CheckResult("channels", f"{display} not checked: {STATUSES_BROKEN}",
+                           skipped=True)
+    book = (parse_channels(read_rules_text(path, display), display,
+                           triage_conditions(_vocabulary(statuses))) if path.exists()
+            else EMPTY_CHANNELS)
+    platforms = settings.chat_platforms
+    connected = (f"chat: {', '.join(platforms)}" if platforms else
+                 "chat: off (no [slack], [teams] or [matrix] section in postdesk.toml)")
+    warnings = [f"{channel.where}: {channel.platform} channel {channel.channel}, but "
+                f"postdesk.toml has no [{channel.platform}] section: the desk does not "
+                f"connect to {channel.platform}"
+                for channel in book.channels if channel.platform not in platforms]
+    teams = _teams(settings)
+    warnings += [f"{channel.where}: no team '{channel.team}' in rules/teams.yaml"
+                 for channel in book.channels
+                 if teams is not None and channel.team and teams.team_names
+                 and channel.team not in teams.team_names]
+    return CheckResult("channels", f"{connected}; {display}: {len(book.channels)} channel(s), "
+                                   f"{len(book.reactions)} reaction(s)",
+                       warnings=tuple(warnings))
+
+
 @register_check("kb")
 def check_kb(settings: Settings) -> CheckResult:
     """Every article's front matter (`kb/en/vpn.md:4: ...`); a broken one is an error here,

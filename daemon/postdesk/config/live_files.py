@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from postdesk.automation import RuleSet, Vocabulary
+from postdesk.chat.channels import ChannelBook
 from postdesk.config import live_specs
 from postdesk.config.live import (
     InForce,
@@ -80,13 +81,14 @@ class LiveFiles:
     sla: LiveFile[SlaConfig | None]
     templates: LiveFile[TemplateSet]
     knowledge: LiveFile[KnowledgeBase]
+    channels: LiveFile[ChannelBook]
     record: Callable[[LiveState], None] = record_in_database
     _logged: dict[str, int] = field(default_factory=dict)
     _recorded: dict[str, int] = field(default_factory=dict)
 
     def __iter__(self) -> Iterator[LiveFile[Any]]:
         return iter((self.automation, self.teams, self.routing, self.queues, self.sla,
-                     self.templates, self.knowledge))
+                     self.templates, self.knowledge, self.channels))
 
     def request_reload(self) -> None:
         """Look at every file at its next use."""
@@ -149,6 +151,7 @@ def desk_live_files(settings: Settings, vocabulary: Callable[[], Vocabulary], *,
         templates=live(live_specs.templates(settings.path(settings.paths.templates)),
                        settings.path(settings.paths.templates), None),
         knowledge=live(live_specs.knowledge(), settings.path(settings.paths.kb), None),
+        channels=live(live_specs.channels(vocabulary)),
         record=record,
     )
 

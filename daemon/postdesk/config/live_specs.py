@@ -14,13 +14,14 @@ from pathlib import Path
 
 from postdesk.automation import RuleSet, Vocabulary, automation_files
 from postdesk.automation.loader import MAIN_FILE, build_rules
+from postdesk.chat.channels import CHANNELS_FILE, EMPTY_CHANNELS, ChannelBook, parse_channels
 from postdesk.config.live import LiveSpec, Version
 from postdesk.config.rulesfile import parse_yaml
 from postdesk.knowledge.library import EMPTY_KB, KB_FOLDER, KnowledgeBase, kb_files, load_texts
 from postdesk.notify.template_overrides import TemplateSet, override_files, parse_overrides
 from postdesk.sla import SlaConfig
 from postdesk.sla.loader import parse_sla
-from postdesk.ticket_queues.loader import QUEUES_FILE, parse_queues
+from postdesk.ticket_queues.loader import QUEUES_FILE, parse_queues, triage_conditions
 from postdesk.ticket_queues.model import QueueBook
 from postdesk.tickets.routing import NO_ROUTING, ROUTING_FILE, Routing, parse_routing
 from postdesk.tickets.teams import EMPTY_BOOK, TEAMS_FILE, TeamBook, parse_teams
@@ -99,6 +100,22 @@ def sla(vocabulary: Callable[[], Vocabulary]) -> LiveSpec[SlaConfig | None]:
                 f"{_count(len(config.calendars), 'calendar')}")
 
     return LiveSpec(f"rules/{SLA_FILE}", one_file(SLA_FILE), parse, None, describe)
+
+
+def channels(vocabulary: Callable[[], Vocabulary]) -> LiveSpec[ChannelBook]:
+    """rules/channels.yaml: the chat channels the desk works in (no file: none); a triage
+    channel's `if:` is checked as a queue's."""
+    def parse(version: Version) -> ChannelBook:
+        found = _only(version)
+        return parse_channels(*found, conditions=triage_conditions(vocabulary()))\
+            if found else EMPTY_CHANNELS
+
+    def describe(book: ChannelBook) -> str:
+        return (f"{_count(len(book.channels), 'chat channel')}, "
+                f"{_count(len(book.reactions), 'reaction')}")
+
+    return LiveSpec(f"rules/{CHANNELS_FILE}", one_file(CHANNELS_FILE), parse, EMPTY_CHANNELS,
+                    describe)
 
 
 def templates(folder: Path) -> LiveSpec[TemplateSet]:

@@ -21,6 +21,7 @@ from postdesk.tickets.statuses import DEFAULT_BOOK, StatusBook, load_statuses
 
 if TYPE_CHECKING:  # each imported where it is first used: a command needs few of them
     from postdesk.automation import RuleSet
+    from postdesk.chat.channels import ChannelBook
     from postdesk.config.live import LiveFile
     from postdesk.config.live_files import LiveFiles
     from postdesk.knowledge.library import KnowledgeBase
@@ -117,6 +118,11 @@ class Runtime:
     def knowledge(self) -> KnowledgeBase:
         """kb/: the desk's knowledge-base articles and their index (reloaded live)."""
         return self.live.knowledge.current()
+
+    @property
+    def channels(self) -> ChannelBook:
+        """rules/channels.yaml: the chat channels the desk works in (reloaded live)."""
+        return self.live.channels.current()
 
     @cached_property
     def renderer(self) -> Renderer:

@@ -202,6 +202,53 @@ class WebSettings:
 
 
 @dataclass(frozen=True)
+class SlackSettings:
+    """[slack]: the Slack edge (postdesk.channels.slack); off while bot_token is empty.
+    Needs the `postdesk[chat]` extra."""
+
+    bot_token: str = ""  # xoxb-...
+    app_token: str = ""  # xapp-...: Socket Mode (the default; no public URL needed)
+    signing_secret: str = ""  # the HTTP Events API's request signatures
+    api_url: str = "https://slack.com/api/"
+    #: "host:port" for the HTTP Events API; empty: Socket Mode
+    http_listen: str = ""
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.bot_token)
+
+
+@dataclass(frozen=True)
+class TeamsSettings:
+    """[teams]: the Microsoft Teams edge; off while app_id is empty."""
+
+    app_id: str = ""
+    app_password: str = ""
+    tenant_id: str = ""
+    #: the messaging endpoint /api/messages (empty: the edge's default, 127.0.0.1:3978)
+    listen: str = ""
+    api_url: str = ""  # empty: the Bot Connector each activity names (serviceUrl)
+    openid_metadata: str = ""  # empty: the Bot Framework's
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.app_id)
+
+
+@dataclass(frozen=True)
+class MatrixSettings:
+    """[matrix]: the Matrix edge (postdesk.channels.matrix); off while access_token is empty."""
+
+    homeserver: str = ""  # e.g. https://matrix.example.com
+    user_id: str = ""  # the desk's account, @support:example.com
+    access_token: str = ""
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.access_token and self.homeserver)
+
+
+@dataclass(frozen=True)
 class StatusSettings:
     """[status]: when `postdesk status` calls the desk unhealthy (see postdesk.serve.health)."""
 
@@ -265,6 +312,9 @@ class Settings:
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     status: StatusSettings = field(default_factory=StatusSettings)
     web: WebSettings = field(default_factory=WebSettings)
+    slack: SlackSettings = field(default_factory=SlackSettings)
+    teams: TeamsSettings = field(default_factory=TeamsSettings)
+    matrix: MatrixSettings = field(default_factory=MatrixSettings)
     imap: tuple[ImapSource, ...] = ()
     source: Path | None = None
     base_dir: Path = Path(".")
@@ -281,6 +331,12 @@ class Settings:
             return f"${variable} ([{section}] {key})"
         where = str(self.source) if self.source else "<config>"
         return f"{where}: [{section}] {key}"
+
+    @property
+    def chat_platforms(self) -> tuple[str, ...]:
+        """The chat platforms with a configured section ([slack], [teams], [matrix])."""
+        return tuple(name for name in ("slack", "teams", "matrix")
+                     if getattr(self, name).configured)
 
     def path(self, relative: str) -> Path:
         """Resolve a path from the config file against the file's folder."""
@@ -318,6 +374,9 @@ SECTIONS: dict[str, type] = {
     "metrics": MetricsSettings,
     "status": StatusSettings,
     "web": WebSettings,
+    "slack": SlackSettings,
+    "teams": TeamsSettings,
+    "matrix": MatrixSettings,
 }
 
 #: Keys that take one of a few words.

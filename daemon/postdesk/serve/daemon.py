@@ -107,6 +107,7 @@ class Daemon:
         self._runner: InboundRunner | None = None
         self._metrics: Any = None  # the Prometheus endpoint's HTTP server
         self._web: Any = None  # the ticket page's aiohttp runner
+        self.chat: Any = None  # postdesk.serve.chat.DeskChat, with [slack] [teams] [matrix]
         self.connections = Connections()
 
     @property
@@ -149,6 +150,11 @@ class Daemon:
                 partial(queue_depths, broker, settings.broker.queue))
         if settings.web.listen:
             self._web = await self._start_web(dispatcher)
+        if settings.chat_platforms:
+            from postdesk.serve.chat import DeskChat
+
+            self.chat = DeskChat(settings, dispatcher.inbound)
+            await self.chat.start()
         lmtp = self.listening("lmtp")
         log.info(
             "postdesk ready: smtp %s%s%s for %s; database %s; queue %s; outgoing %s",
@@ -270,6 +276,8 @@ class Daemon:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if self.chat is not None:  # events not yet acked are sent again by the platform
+            await self.chat.stop()
         for server in self.servers:
             server.close()
         if self._web is not None:  # replies being posted are stored before the writer stops

@@ -86,10 +86,16 @@ def gather(settings: Settings, now: datetime | None = None) -> Report:
         checks = [database, check_broker(settings, lease, now), check_scheduler(lease, now),
                   check_listeners(settings),
                   check_inbound(settings, now), check_outbox(settings, now), check_workers(now),
-                  *check_imap(settings), check_rules()]
+                  *check_imap(settings), check_rules(), *_chat_checks(settings, now)]
     finally:
         db.database.close()
     return Report(tuple(checks))
+
+
+def _chat_checks(settings: Settings, now: datetime) -> list[Check]:
+    from postdesk.serve.chat_health import check_chat  # it builds on Check
+
+    return check_chat(settings, now)
 
 
 def check_database(settings: Settings) -> Check:

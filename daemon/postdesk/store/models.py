@@ -146,6 +146,10 @@ class Inbound(BaseModel):
     dismissed_at = UTCDateTimeField(null=True)
     dismissed_by = pw.CharField(max_length=320, null=True)
     dismiss_reason = pw.TextField(null=True)
+    # the channel it came by: None for mail, "slack" / "teams" / "matrix" for a chat event
+    # (raw is then `ChatEvent.to_json`); a chat event is stored once per platform event id
+    channel = pw.CharField(max_length=16, null=True)
+    dedup_key = pw.CharField(max_length=500, null=True, unique=True)
 
 
 class Message(BaseModel):

@@ -85,3 +85,11 @@ def queue_count(queue: Queue, now: datetime) -> int:
         query = query.join_from(Ticket, TicketSla, compiled.sla_join,
                                 on=(TicketSla.ticket == Ticket.id))
     return int(query.where(compiled.where).scalar() or 0)
+
+
+def ticket_in_queue(queue: Queue, ticket_id: int, now: datetime) -> bool:
+    """Whether the queue's conditions hold for one ticket now (a chat triage channel's
+    `if:`, for a new ticket)."""
+    compiled = compile_queue(queue, now)
+    query = _narrow(compiled, compiled.sla_join if compiled.needs_sla else None)
+    return bool(query.where(compiled.where & (Ticket.id == ticket_id)).exists())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import peewee as pw
 
+from postdesk.store.chat_store import ChatHealth, ChatOutbox, ChatThread
 from postdesk.store.duplicate_index import DuplicateTerm, TicketFingerprint, TicketTerm
 from postdesk.store.lease import Lease
 from postdesk.store.models import (
@@ -52,4 +53,7 @@ MODELS: tuple[type[pw.Model], ...] = (
     TicketTerm,
     TicketFingerprint,
     DuplicateTerm,
+    ChatThread,
+    ChatOutbox,
+    ChatHealth,
 )

@@ -16,6 +16,7 @@ changed_to...) are refused with the list of those a queue may use.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from postdesk.automation import params as P
@@ -104,6 +105,13 @@ def _queue(node: Node, vocabulary: Vocabulary) -> Queue:
         columns=_columns(fields["columns"]) if "columns" in fields else DEFAULT_COLUMNS,
         limit=_limit(fields["limit"]) if "limit" in fields else DEFAULT_LIMIT,
         where=node.where)
+
+
+def triage_conditions(vocabulary: Vocabulary) -> Callable[[Node], Queue]:
+    """What a chat triage channel's `if:` (rules/channels.yaml) becomes: a queue of the
+    tickets it takes, with the conditions of queues."""
+    return lambda node: Queue(name="triage", condition=conditions(node, vocabulary),
+                              where=node.where)
 
 
 def conditions(node: Node, vocabulary: Vocabulary) -> Group:

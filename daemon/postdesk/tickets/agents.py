@@ -44,8 +44,9 @@ class AgentIdentity:
 
     @property
     def internal(self) -> bool:
-        """True when the mail came to the agent's note address: store it as a note."""
-        return self.method == "note_address"
+        """True when the mail came to the agent's note address, or the message was written
+        in a chat triage thread: store it as a note (unless it starts with #public)."""
+        return self.method in ("note_address", "chat_triage")
 
 
 @dataclass(frozen=True)

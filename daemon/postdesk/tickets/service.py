@@ -28,6 +28,7 @@ from postdesk.store.models import (
     Participant,
     Ticket,
 )
+from postdesk.tickets.chat_mirror import divert_to_chat
 from postdesk.tickets.statuses import INITIAL_STATUS
 from postdesk.tickets.unit_of_work import UnitOfWork, insert_event
 
@@ -271,13 +272,16 @@ def record_event(ticket: Ticket | int, kind: str, data: Mapping[str, Any], *, ac
 def queue_mail(ticket: Ticket | None, mail: MailToSend, *, now: datetime) -> Outbox:
     """An outbox row; the Message-ID is fixed now so that every retry sends the same mail."""
     # its fate is recorded when it is sent or fails (mail.sent / mail.failed events)
-    return fastsql.create(
+    row = fastsql.create(
         Outbox, ticket=ticket, kind=mail.kind, recipient=mail.recipient.lower(),
         language=mail.language, automatic=mail.automatic,
         timezone=mail.timezone, message_id=mail.message_id, context=dict(mail.context),
         headers=dict(mail.headers), state="pending", next_attempt_at=now, created_at=now,
         dispatched_at=now,
     )
+    if ticket is not None:  # a ticket started in chat: its requester hears in the thread
+        divert_to_chat(ticket, row, now)
+    return row
 
 
 def hold_mail(outbox: Outbox, until: datetime) -> None:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 from postdesk.mail.raw_message_id import HEAD_BYTES, message_id_of
 from postdesk.sla.tracking import live as sla_live
+from postdesk.store.chat_lookups import channels_of_inbound
 from postdesk.store.db import utcnow
 from postdesk.store.models import Customer, Ticket
 from postdesk.store.ticket_listing import (
@@ -140,6 +141,9 @@ def ticket_detail(ticket_id: int, statuses: StatusBook = DEFAULT_BOOK, *,
     ticket = thread.ticket
     shown_whole = {event.data.get("message") for event in thread.events
                    if event.kind == "message.shown_whole"}
+    chat = channels_of_inbound([m.inbound_id for m in thread.messages
+                                if m.inbound_id is not None])
+    channels = {m.id: chat.get(m.inbound_id or 0, "email") for m in thread.messages}
     return {
         "id": ticket.id,
         "subject": ticket.subject,
@@ -154,6 +158,8 @@ def ticket_detail(ticket_id: int, statuses: StatusBook = DEFAULT_BOOK, *,
         "team": ticket.team,
         "request_type": ticket.request_type,
         "merged_into": ticket.merged_into,
+        # where it started: email, or the chat platform of its first message
+        "channel": channels[thread.messages[0].id] if thread.messages else "email",
         "created_at": _iso(ticket.created_at),
         "updated_at": _iso(ticket.updated_at),
         **sla_fields(live_sla([ticket.id], sla, now or utcnow()).get(ticket.id, {})),
@@ -164,6 +170,7 @@ def ticket_detail(ticket_id: int, statuses: StatusBook = DEFAULT_BOOK, *,
                 "author_email": message.author_email,
                 "author_name": message.author_name,
                 "visibility": message.visibility,
+                "channel": channels[message.id],
                 "subject": message.subject,
                 "text": message.text,
                 "hidden_text": message.direction == "in"

@@ -35,6 +35,7 @@ from postdesk.tickets.receive.known import StoreKnown
 from postdesk.tickets.receive.step import Receiving
 from postdesk.tickets.unit_of_work import UnitOfWork
 from postdesk.worker.budget import MailBudget, MailTooCostly, too_costly
+from postdesk.worker.read_chat import ChatDirect, read_chat_events
 from postdesk.worker.read_mail import read_mails
 
 __all__ = ["MAX_ATTEMPTS", "Outcome", "process_inbound", "process_many"]
@@ -77,9 +78,12 @@ def process_many(inbound_ids: Sequence[int], runtime: Runtime) -> list[Outcome |
     results.update((row.id, Outcome("skipped")) for row in pending if row.id not in mine)
     seconds = runtime.settings.limits.max_mail_cpu_seconds
     budgets = {inbound_id: MailBudget(seconds) for inbound_id in mine}
-    read = read_mails([row for row in pending if row.id in mine], runtime, budgets,
-                      claims.keep)
-    arrived = [mail for mail in read.values() if isinstance(mail, Arrived)]
+    read: dict[int, Arrived | ChatDirect | Exception] = dict(read_mails(
+        [row for row in pending if row.id in mine and row.channel is None], runtime, budgets,
+        claims.keep))
+    read.update(read_chat_events(
+        [row for row in pending if row.id in mine and row.channel is not None], runtime))
+    arrived = [mail for mail in read.values() if isinstance(mail, Arrived | ChatDirect)]
     for inbound_id, error in read.items():
         if isinstance(error, MailTooCostly):
             results[inbound_id] = _record_failure(inbound_id, error)
@@ -130,7 +134,8 @@ class _Claims:
             inbound_claims.release(ids)
 
 
-def _settle_each(arrived: list[Arrived], runtime: Runtime, budgets: dict[int, MailBudget],
+def _settle_each(arrived: list[Arrived | ChatDirect], runtime: Runtime,
+                 budgets: dict[int, MailBudget],
                  *, together: bool) -> dict[int, Outcome | Exception]:
     """Each mail's outcome, or the error for the queue to retry it; `together`: all in
     the caller's transaction, which a database error must end."""
@@ -148,7 +153,7 @@ def _settle_each(arrived: list[Arrived], runtime: Runtime, budgets: dict[int, Ma
     return results
 
 
-def _settle(mail: Arrived, runtime: Runtime, budget: MailBudget) -> Outcome:
+def _settle(mail: Arrived | ChatDirect, runtime: Runtime, budget: MailBudget) -> Outcome:
     try:
         return _process_once(mail, runtime, budget)
     except IntegrityError:
@@ -160,14 +165,16 @@ class _AlreadyDone(Exception):
     """Another worker finished this row first: roll back and skip."""
 
 
-def _process_once(mail: Arrived, runtime: Runtime, budget: MailBudget) -> Outcome:
+def _process_once(mail: Arrived | ChatDirect, runtime: Runtime, budget: MailBudget
+                  ) -> Outcome:
     now = utcnow()
     try:
         # the budget ends inside the transaction: past it, the whole mail rolls back
         with database.atomic(), budget.spending():
             with UnitOfWork() as work:  # the mail's events: one INSERT
-                outcome = chain.receive(mail, Receiving(runtime, now, work,
-                                                        StoreKnown(mail, runtime, now)))
+                outcome = (mail.act(runtime, now, work) if isinstance(mail, ChatDirect)
+                           else chain.receive(mail, Receiving(runtime, now, work,
+                                                              StoreKnown(mail, runtime, now))))
             if outcome.changed_ticket and outcome.ticket_id is not None:
                 sla_catch_up.mark(outcome.ticket_id, now)  # recomputed after the commit
             if not _finish(mail.inbound_id, outcome, now, runtime.settings.metrics.node_name):

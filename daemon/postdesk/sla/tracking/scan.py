@@ -48,6 +48,7 @@ from postdesk.store.sla_store import due_rows, locked_row
 from postdesk.store.ticket_reads import ticket_by_id
 from postdesk.tickets import service
 from postdesk.tickets.automation import Trigger, run_automations
+from postdesk.tickets.chat_triage import post_sla_crossing
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +122,7 @@ def scan_ticket(ticket_id: int, config: SlaConfig, runtime: Runtime, now: dateti
         trigger.event = _record(ticket, crossing, evaluation.policy.name, now)
         trigger.mail_context = {"sla": _mail_context(crossing, evaluation)}
         run_automations(ticket, trigger, runtime, now)
+        post_sla_crossing(ticket.id, trigger.mail_context["sla"], runtime, now)
     fired = [c.key for c in crossings]
     if crossings:  # the rules may have changed priority, team or status
         reread = ticket_by_id(ticket_id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from postdesk.chat.mapping import ChatOrigin
 from postdesk.mail.address import ReplyToken
 from postdesk.mail.classify import Classification
 from postdesk.mail.parse import ParsedMail
@@ -36,6 +37,9 @@ class Arrived:
     return_path: BounceToken | None = None
     #: the request type the customer chose on the ticket page (signed by the web edge)
     chosen_request_type: str | None = None
+    #: a chat message (postdesk.worker.read_chat): the thread it is in, and that its
+    #: sender is the chat account's email as the platform verified it
+    chat: ChatOrigin | None = None
 
     @property
     def sender(self) -> str | None:

@@ -21,7 +21,7 @@ from postdesk.store import ticket_lookups
 from postdesk.store.models import Customer, Ticket
 from postdesk.store.outbox_lookups import outbox_recipients
 from postdesk.store.ticket_lookups import EarlierCopy
-from postdesk.tickets.agents import AuthDecision, check_agent
+from postdesk.tickets.agents import AgentIdentity, AuthDecision, check_agent
 from postdesk.tickets.correlate import ThreadFacts, ThreadMatch, find_ticket
 from postdesk.tickets.duplicate_intake import DuplicateCheck, duplicate_check, repeated_ticket
 from postdesk.tickets.receive.arrived import Arrived
@@ -152,6 +152,14 @@ class StoreKnown:
             return None
         if mail.parsed.sender_source != "From":
             return None  # agent power follows a From only, never Sender, Reply-To or envelope
+        if mail.chat is not None:  # the platform vouches for its account's email
+            agent = teams.agent(mail.sender)
+            assert agent is not None
+            method = "chat_triage" if mail.chat.mode == "triage" else "chat"
+            return AuthDecision(AgentIdentity(agent, method, f"{mail.chat.platform} account "
+                                                             f"{mail.chat.user_id}"),
+                                f"{mail.sender} is the verified email of "
+                                f"{mail.chat.platform} account {mail.chat.user_id}")
         token, match = mail.token, self.thread
         # the token of the ticket the mail answers (or of the ticket merged into it), or of
         # the agent's desk address

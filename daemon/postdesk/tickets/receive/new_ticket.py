@@ -19,6 +19,8 @@ from postdesk.store import fastsql
 from postdesk.store.models import Ticket
 from postdesk.tickets import service
 from postdesk.tickets.automation import opened_facts, run_automations
+from postdesk.tickets.chat_threads import chat_route, record_thread
+from postdesk.tickets.chat_triage import post_to_triage
 from postdesk.tickets.duplicate_intake import POSSIBLE_DUPLICATE_OF, check_new_ticket
 from postdesk.tickets.kb_suggestions import suggest_for_ticket
 from postdesk.tickets.receive.arrived import Arrived, Outcome
@@ -48,12 +50,15 @@ class OpenTicket:
             fastsql.known_related(old, Ticket.requester, customer)
             note_refused_agent(old, receiving)
         parsed = mail.parsed
-        route = receiving.runtime.routing.route_chosen(mail.chosen_request_type, mail.rcpt_to,
-                                                       parsed.subject, parsed.text)
+        route = (chat_route(mail.chat) if mail.chat is not None else None) or \
+            receiving.runtime.routing.route_chosen(mail.chosen_request_type, mail.rcpt_to,
+                                                   parsed.subject, parsed.text)
         ticket = service.open_ticket(customer, parsed.subject, now=now,
                                      request_type=route.request_type if route else None,
                                      team=route.team if route else None, work=work)
         logs.bind(ticket=ticket.id)
+        if mail.chat is not None:  # its thread is the ticket's from now on
+            record_thread(ticket, mail.chat, now)
         if route is not None:
             service.record_event(ticket, "ticket.routed",
                                  {"request_type": route.request_type, "team": route.team,
@@ -81,6 +86,7 @@ class OpenTicket:
                 receiving.runtime, now=now, work=work)
         outbox_ids = run_automations(ticket, trigger, receiving.runtime, now,
                                      facts=opened_facts(ticket, first, links), work=work)
+        post_to_triage(ticket, first, receiving.runtime, now)  # the agents' chat channels
         return Outcome("done", ticket_id=ticket.id, outbox_ids=tuple(outbox_ids),
                        reason="" if verdict.may_auto_reply else verdict.reason)
 

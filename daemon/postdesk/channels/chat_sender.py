@@ -1,0 +1,118 @@
+"""The chat outbox sender: each pending post rendered in its reader's language and posted in
+its thread by the platform's edge, in the daemon that runs the edges.
+
+A post is claimed for one attempt (`chat_store.claim_post`), rendered
+(`postdesk.notify.chat_posts`) and handed to the edge with the row's fixed id as
+idempotency key (Matrix's transaction id: a retry after a crash posts once). The
+platform's id of the post is stored on the row in the statement that marks it sent.
+An error the platform calls permanent (channel gone, no rights) fails the row with the
+reason; any other is tried again with growing pauses, and an HTTP 429's Retry-After
+holds back every post to that platform. The sender runs beside mail in its own task:
+a chat platform that is down never blocks mail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from functools import partial
+from typing import cast
+
+from postdesk.chat.model import ChatFile, ChatPost, Platform
+from postdesk.chat.platform import ChatPlatform, ChatPlatformError
+from postdesk.config.runtime import Runtime
+from postdesk.notify.chat_posts import render_post
+from postdesk.store import chat_store, db
+from postdesk.store.attachment_files import attachment_files
+from postdesk.store.read_pool import ReadPool
+
+log = logging.getLogger(__name__)
+
+#: how often the outbox is looked at for due posts
+POLL_INTERVAL_S = 0.2
+#: a post being sent is left alone by other senders this long
+SEND_LEASE = timedelta(seconds=120)
+#: a post the platform keeps refusing is failed after this many attempts
+MAX_ATTEMPTS = 10
+
+
+def backoff(attempts: int) -> timedelta:
+    """The pause before attempt `attempts + 1`: 2 s doubling, at most 10 minutes."""
+    return timedelta(seconds=min(2 ** (attempts + 1), 600))
+
+
+class ChatSender:
+    """Posts due chat outbox rows through the connected platforms."""
+
+    def __init__(self, platforms: Mapping[str, ChatPlatform], runtime: Runtime,
+                 database: ReadPool) -> None:
+        self.platforms = dict(platforms)
+        self.runtime = runtime
+        self.database = database  # a thread that keeps its connection
+        self._held_until: dict[str, datetime] = {}  # a platform's Retry-After
+
+    async def run_forever(self) -> None:
+        while True:
+            try:
+                await self.send_due()
+            except Exception:
+                log.exception("chat sender round failed; trying again")
+                await asyncio.sleep(1)
+            await asyncio.sleep(POLL_INTERVAL_S)
+
+    async def send_due(self) -> int:
+        """Post what is due now; how many posts were attempted."""
+        now = db.utcnow()
+        ready = tuple(name for name in self.platforms
+                      if self._held_until.get(name, now) <= now)
+        rows = await self.database.run(chat_store.due_posts, ready, now)
+        attempted = 0
+        for row in rows:
+            if self._held_until.get(row.platform, now) > now:
+                continue  # a 429 of an earlier post of this round
+            if not await self.database.run(chat_store.claim_post, row.id, now, SEND_LEASE):
+                continue
+            attempted += 1
+            await self._send(row)
+        return attempted
+
+    async def _send(self, row: chat_store.ChatOutbox) -> None:
+        platform = self.platforms[row.platform]
+        try:
+            post = await self.database.run(self._post_of, row)
+            message_id = await platform.post(post)
+        except ChatPlatformError as exc:
+            await self._failed(row, exc, permanent=exc.permanent, retry_after=exc.retry_after)
+            return
+        except Exception as exc:
+            log.exception("chat post %s to %s failed", row.id, row.platform)
+            await self._failed(row, exc, permanent=False, retry_after=None)
+            return
+        await self.database.run(chat_store.record_posted, row.id, message_id, db.utcnow())
+        log.info("chat post %s (%s) in %s thread %s: %s", row.id, row.kind, row.platform,
+                 row.thread_id, message_id)
+
+    async def _failed(self, row: chat_store.ChatOutbox, exc: Exception, *, permanent: bool,
+                      retry_after: float | None) -> None:
+        now = db.utcnow()
+        reason = f"{type(exc).__name__}: {exc}"
+        if retry_after is not None:
+            self._held_until[row.platform] = now + timedelta(seconds=retry_after)
+        give_up = permanent or row.attempts + 1 >= MAX_ATTEMPTS
+        retry_in = None if give_up else (timedelta(seconds=retry_after) if retry_after
+                                         is not None else backoff(row.attempts))
+        log.warning("chat post %s to %s: %s; %s", row.id, row.platform, reason,
+                    "failed for good" if give_up else f"trying again in {retry_in}")
+        await self.database.run(partial(chat_store.record_attempt_failed, row.id, reason,
+                                        retry_in=retry_in, now=now))
+
+    def _post_of(self, row: chat_store.ChatOutbox) -> ChatPost:
+        rendered = render_post(row.kind, row.context, row.language, self.runtime.renderer)
+        files = tuple(ChatFile(f.filename, f.content_type, f.data)
+                      for f in attachment_files(list(row.attachments or [])))
+        return ChatPost(platform=cast(Platform, row.platform), workspace=row.workspace,
+                        channel=row.channel, thread_id=row.thread_id, text=rendered.text,
+                        idempotency_key=f"postdesk-chat-{row.id}", buttons=rendered.buttons,
+                        files=files)

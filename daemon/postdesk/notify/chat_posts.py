@@ -1,0 +1,137 @@
+"""What the desk says in a chat thread, in the reader's language: a chat outbox row -> text
+and buttons.
+
+A chat post stands in for a customer's mail (`tickets.chat_mirror`), so it is rendered
+from the same context: the acknowledgment (ticket number, customer-facing status, the
+articles the knowledge base suggested), an agent's answer, a status change (a closing
+asks the satisfaction question, 1–5 buttons), a reopening, and the thanks for a rating;
+and, for agents, a new ticket in a triage channel.
+Texts are gettext msgids of the desk's catalogs; public status names only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from postdesk.chat.mapping import RATING_SCALE
+from postdesk.chat.model import ChatButton
+from postdesk.config.localized_text import LocalizedText
+from postdesk.notify.i18n import N_, locale_chain
+from postdesk.notify.render import Renderer
+
+#: the buttons agents use on a ticket's first post (non-agents pressing them change nothing)
+AGENT_BUTTONS = (("resolve", N_("Resolve")), ("assign_me", N_("Assign to me")))
+REOPEN_BUTTON = ("reopen", N_("Reopen"))
+
+
+@dataclass(frozen=True)
+class RenderedPost:
+    text: str
+    buttons: tuple[ChatButton, ...] = ()
+
+
+def render_post(kind: str, context: Mapping[str, Any], language: str | None,
+                renderer: Renderer) -> RenderedPost:
+    """The post for a chat outbox row of `kind` (a customer mail's template name)."""
+    say = _Speaker(renderer, language)
+    ticket = context.get("ticket", {})
+    number = ticket.get("id", "")
+    if kind == "acknowledgment":
+        lines = [say(N_("Thank you. Your request is ticket #%(id)s: %(subject)s"),
+                     id=number, subject=ticket.get("subject", "")),
+                 say(N_("Status: %(status)s"), status=say.title(ticket.get("public_status")))]
+        suggestions = [s for s in context.get("suggestions", []) if isinstance(s, Mapping)]
+        if suggestions:
+            lines += ["", say(N_("These articles may already answer it:"))]
+            lines += [f"• {s.get('title', '')}" for s in suggestions]
+        return RenderedPost("\n".join(lines), say.buttons(AGENT_BUTTONS))
+    if kind == "agent_reply":
+        agent = context.get("agent", {}).get("name") or say(N_("The support team"))
+        text = context.get("message", {}).get("text", "")
+        lines = [say(N_("%(name)s answered:"), name=agent), text]
+        change = context.get("change")
+        if isinstance(change, Mapping):
+            lines += ["", _change_line(change, number, say)]
+        post = RenderedPost("\n".join(lines).strip())
+        return _with_question(post, change, say)
+    if kind in ("status_changed", "resolved_without_reply", "duplicate_resolved"):
+        change = context.get("change") or {"kind": "closed",
+                                           "new": ticket.get("public_status", "")}
+        days = context.get("desk", {}).get("reopen_days")
+        lines = [_change_line(change, number, say)]
+        if change.get("kind") == "closed" and days:
+            lines.append(say(N_("Not solved? Reply in this thread within %(days)s days and "
+                                "the ticket opens again."), days=days))
+        return _with_question(RenderedPost("\n".join(lines)), change, say)
+    if kind == "triage_ticket":  # for agents: the internal status name is fine here
+        customer = context.get("customer", {})
+        lines = [say(N_("New ticket #%(id)s: %(subject)s"), id=number,
+                     subject=ticket.get("subject", "")),
+                 say(N_("From %(name)s <%(email)s>, team %(team)s, priority %(priority)s"),
+                     name=customer.get("name", ""), email=customer.get("email", ""),
+                     team=ticket.get("team") or "-", priority=ticket.get("priority", "")),
+                 "", context.get("message", {}).get("text", ""), "",
+                 say(N_("Replies in this thread are internal notes; start a reply with "
+                        "#public to answer the customer."))]
+        return RenderedPost("\n".join(lines), say.buttons(AGENT_BUTTONS))
+    if kind == "sla_warning":  # for agents, in a triage thread
+        sla = context.get("sla", {})
+        due = str(sla.get("due_at", ""))[:16].replace("T", " ")
+        if sla.get("label") == "breach":
+            return RenderedPost(say(N_("Ticket #%(id)s: SLA %(clock)s breached (due %(due)s "
+                                       "UTC)."), id=number, clock=sla.get("clock", ""),
+                                    due=due))
+        return RenderedPost(say(N_("Ticket #%(id)s: SLA %(clock)s at %(label)s, due %(due)s "
+                                   "UTC."), id=number, clock=sla.get("clock", ""),
+                                label=sla.get("label", ""), due=due))
+    if kind == "satisfaction_thanks":
+        return RenderedPost(say(N_("Thank you for your rating (%(rating)s of %(scale)s)."),
+                                rating=context.get("rating", ""),
+                                scale=context.get("scale", RATING_SCALE)))
+    return RenderedPost(say(N_("Ticket #%(id)s was updated."), id=number))
+
+
+def _change_line(change: Mapping[str, Any], number: Any, say: _Speaker) -> str:
+    status = say.title(change.get("new"))
+    if change.get("kind") == "closed":
+        return say(N_("Ticket #%(id)s is done: %(status)s."), id=number, status=status)
+    if change.get("kind") == "reopened":
+        return say(N_("Ticket #%(id)s is open again: %(status)s."), id=number, status=status)
+    return say(N_("The status of ticket #%(id)s is now: %(status)s."), id=number,
+               status=status)
+
+
+def _with_question(post: RenderedPost, change: Any, say: _Speaker) -> RenderedPost:
+    """A closing asks how satisfied the requester is (1–5); the buttons carry the rating."""
+    if not isinstance(change, Mapping) or change.get("kind") != "closed":
+        return post
+    question = say(N_("How satisfied are you with the help you got? 1 = not at all, "
+                      "5 = very satisfied."))
+    ratings = tuple(ChatButton("csat", str(value), str(value))
+                    for value in range(1, RATING_SCALE + 1))
+    reopen = say.buttons((REOPEN_BUTTON,))
+    return RenderedPost(f"{post.text}\n\n{question}", (*post.buttons, *ratings, *reopen))
+
+
+class _Speaker:
+    """Translates msgids and stored names into one reader's language."""
+
+    def __init__(self, renderer: Renderer, language: str | None) -> None:
+        self.renderer = renderer
+        self.language = language
+        self.chain = locale_chain(language, renderer.default_language)
+
+    def __call__(self, message: str, **values: Any) -> str:
+        return self.renderer.translate(message, self.language, **values)
+
+    def title(self, value: Any) -> str:
+        """A status name as stored in a context: texts by language, or a msgid."""
+        if isinstance(value, Mapping):
+            return LocalizedText(tuple((str(k), str(v)) for k, v in value.items())) \
+                .in_language(self.chain)
+        return self.renderer.translate(str(value or ""), self.language) if value else ""
+
+    def buttons(self, actions: tuple[tuple[str, str], ...]) -> tuple[ChatButton, ...]:
+        return tuple(ChatButton(action, self(label)) for action, label in actions)

@@ -1,0 +1,52 @@
+"""Reads the chat side of the domain needs: where the newest public answer came from, and
+the message a `create_on: reaction` channel kept for a 🎫."""
+
+from __future__ import annotations
+
+import json
+
+from postdesk.store.models import Inbound, Message
+
+#: how many kept messages a 🎫 reaction is looked up among (the newest first)
+HELD_LOOKBACK = 1000
+#: the reason of an inbound chat message kept for a 🎫 reaction (it starts the row's reason)
+HELD_PREFIX = "held:"
+
+
+def newest_public_answer_thread(ticket_id: int) -> tuple[str, str, str] | None:
+    """(platform, channel, thread root) of the chat thread the ticket's newest public
+    message from our side was written in; None when it was not written in chat."""
+    row = (Message.select(Message.inbound)
+           .where((Message.ticket == ticket_id) & (Message.direction == "out")
+                  & (Message.visibility == "public"))
+           .order_by(Message.id.desc()).first())
+    if row is None or row.inbound_id is None:
+        return None
+    inbound = (Inbound.select(Inbound.channel, Inbound.raw)
+               .where(Inbound.id == row.inbound_id).first())
+    if inbound is None or inbound.channel is None:
+        return None
+    data = json.loads(inbound.raw)
+    return (str(inbound.channel), str(data.get("channel")),
+            str(data.get("thread_id") or data.get("message_id")))
+
+
+def held_chat_message(platform: str, channel: str, message_id: str) -> Inbound | None:
+    """The inbound row of a chat message kept for a 🎫 reaction, if it is among the newest."""
+    rows = (Inbound.select(Inbound.id, Inbound.raw)
+            .where((Inbound.channel == platform) & (Inbound.state == "ignored")
+                   & Inbound.reason.startswith(HELD_PREFIX))
+            .order_by(Inbound.id.desc()).limit(HELD_LOOKBACK))
+    for row in rows:
+        data = json.loads(row.raw)
+        if data.get("channel") == channel and data.get("message_id") == message_id:
+            return row
+    return None
+
+
+def channels_of_inbound(inbound_ids: list[int]) -> dict[int, str]:
+    """The chat channel of each of these inbound rows (mail rows are left out)."""
+    if not inbound_ids:
+        return {}
+    return {row.id: str(row.channel) for row in Inbound.select(Inbound.id, Inbound.channel)
+            .where(Inbound.id.in_(inbound_ids) & Inbound.channel.is_null(False))}

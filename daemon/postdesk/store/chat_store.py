@@ -1,0 +1,217 @@
+"""The chat side of tickets: which chat thread belongs to which ticket, and the chat outbox.
+
+`chat_thread`: one row per thread the desk works in (platform, workspace, channel,
+thread root) with its mode and ticket, so a reply in the thread joins the ticket and
+what the ticket does reaches the thread. `chat_outbox`: one row per post the desk
+makes in a thread; its id is the post's idempotency key, and the platform's id of
+the post is stored on the row before it is marked sent, so a retry never posts twice.
+Both tables come from migration 18.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import peewee as pw
+
+from postdesk.store.db import database
+from postdesk.store.models import BaseModel, JSONField, Ticket, UTCDateTimeField
+
+
+class ChatThread(BaseModel):
+    """A chat thread and its ticket."""
+
+    id = pw.AutoField()
+    platform = pw.CharField(max_length=16)
+    workspace = pw.CharField(max_length=200)
+    channel = pw.CharField(max_length=200)
+    thread_root = pw.CharField(max_length=200)
+    mode = pw.CharField(max_length=16)  # help | triage
+    ticket = pw.ForeignKeyField(Ticket, on_delete="CASCADE", index=True)
+    ticket_id: int
+    user_id = pw.CharField(max_length=200, default="")  # the requester's chat account
+    locale = pw.CharField(max_length=35, null=True)  # the requester's, as the platform said
+    created_at = UTCDateTimeField()
+
+    class Meta:
+        table_name = "chat_thread"
+        indexes = ((("platform", "workspace", "channel", "thread_root"), True),)
+
+
+class ChatOutbox(BaseModel):
+    """A post the desk makes in a chat thread, rendered (in the reader's language) when sent."""
+
+    id = pw.AutoField()
+    ticket = pw.ForeignKeyField(Ticket, null=True, on_delete="SET NULL")
+    ticket_id: int | None
+    kind = pw.CharField(max_length=64)  # acknowledgment, agent_reply, status_changed, ...
+    platform = pw.CharField(max_length=16)
+    workspace = pw.CharField(max_length=200)
+    channel = pw.CharField(max_length=200)
+    thread_id = pw.CharField(max_length=200, null=True)
+    #: what to say, as the mail it stands in for had it: rendered when sent, in `language`
+    context = JSONField(default=dict)
+    language = pw.CharField(max_length=35, null=True)
+    attachments = JSONField(default=list)  # stored attachment ids to upload
+    state = pw.CharField(max_length=16, default="pending", index=True)  # pending|sent|failed
+    attempts = pw.IntegerField(default=0)
+    next_attempt_at = UTCDateTimeField(index=True)
+    platform_message_id = pw.CharField(max_length=200, null=True, index=True)
+    last_error = pw.TextField(default="")
+    created_at = UTCDateTimeField()
+    sent_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        table_name = "chat_outbox"
+
+
+class ChatHealth(BaseModel):
+    """The last health line of each chat connection, as the daemon running it wrote it."""
+
+    platform = pw.CharField(max_length=16, primary_key=True)
+    line = pw.TextField(default="")
+    node = pw.CharField(max_length=200, default="")
+    updated_at = UTCDateTimeField()
+
+    class Meta:
+        table_name = "chat_health"
+
+
+MODELS: tuple[type[pw.Model], ...] = (ChatThread, ChatOutbox, ChatHealth)
+
+
+def record_health(lines: dict[str, str], node: str, now: datetime) -> None:
+    with database.atomic():
+        for platform, line in lines.items():
+            ChatHealth.insert(platform=platform, line=line, node=node, updated_at=now) \
+                .on_conflict(conflict_target=[ChatHealth.platform],
+                             update={ChatHealth.line: line, ChatHealth.node: node,
+                                     ChatHealth.updated_at: now}).execute()
+
+
+def health_lines() -> list[ChatHealth]:
+    return list(ChatHealth.select().order_by(ChatHealth.platform))
+
+
+def thread_at(platform: str, workspace: str, channel: str, root: str) -> ChatThread | None:
+    """The thread rooted at `root`; a thread of ours opened without knowing the workspace
+    (a triage post of a channel channels.yaml names no workspace for) has workspace ''."""
+    return ChatThread.get_or_none(
+        (ChatThread.platform == platform) & ChatThread.workspace.in_([workspace, ""])
+        & (ChatThread.channel == channel) & (ChatThread.thread_root == root))
+
+
+def thread_of_post(platform: str, message_id: str) -> ChatThread | None:
+    """The thread of a post of ours (a reaction on the satisfaction question, a button)."""
+    post = ChatOutbox.get_or_none((ChatOutbox.platform == platform)
+                                  & (ChatOutbox.platform_message_id == message_id))
+    if post is None or post.thread_id is None:
+        return None
+    return thread_at(post.platform, post.workspace, post.channel, post.thread_id)
+
+
+def triage_threads_of(ticket_id: int) -> list[ChatThread]:
+    """The triage threads a ticket was posted in."""
+    return list(ChatThread.select().where((ChatThread.ticket == ticket_id)
+                                          & (ChatThread.mode == "triage")))
+
+
+def help_thread_of(ticket_id: int) -> ChatThread | None:
+    """The help thread a ticket started in, if it did."""
+    return (ChatThread.select().where((ChatThread.ticket == ticket_id)
+                                      & (ChatThread.mode == "help"))
+            .order_by(ChatThread.id).first())
+
+
+def open_thread(*, platform: str, workspace: str, channel: str, root: str, mode: str,
+                ticket_id: int, user_id: str, locale: str | None, now: datetime) -> None:
+    ChatThread.create(platform=platform, workspace=workspace, channel=channel,
+                      thread_root=root, mode=mode, ticket=ticket_id, user_id=user_id,
+                      locale=locale, created_at=now)
+
+
+def queue_post(thread: ChatThread, *, kind: str, context: dict[str, Any],
+               language: str | None, attachments: list[int], now: datetime) -> int:
+    """A chat outbox row for a post in `thread` (the caller's transaction)."""
+    row = ChatOutbox.create(ticket=thread.ticket_id, kind=kind, platform=thread.platform,
+                            workspace=thread.workspace, channel=thread.channel,
+                            thread_id=thread.thread_root, context=context,
+                            language=language or thread.locale, attachments=attachments,
+                            state="pending", next_attempt_at=now, created_at=now)
+    return int(row.id)
+
+
+def due_posts(platforms: tuple[str, ...], now: datetime, limit: int = 50) -> list[ChatOutbox]:
+    """Pending posts whose time has come, for the platforms this daemon is connected to."""
+    if not platforms:
+        return []
+    return list(ChatOutbox.select().where(
+        (ChatOutbox.state == "pending") & (ChatOutbox.next_attempt_at <= now)
+        & ChatOutbox.platform.in_(list(platforms))).order_by(ChatOutbox.id).limit(limit))
+
+
+def claim_post(post_id: int, now: datetime, lease: timedelta) -> bool:
+    """Take a due post for one attempt: its next attempt moves past the lease, so another
+    sender (another node) leaves it alone meanwhile; False when someone else took it."""
+    with database.atomic():
+        return bool(ChatOutbox.update(next_attempt_at=now + lease).where(
+            (ChatOutbox.id == post_id) & (ChatOutbox.state == "pending")
+            & (ChatOutbox.next_attempt_at <= now)).execute())
+
+
+def queue_triage_post(*, platform: str, workspace: str, channel: str, ticket_id: int,
+                      context: dict[str, Any], language: str | None, now: datetime) -> int:
+    """A new ticket's post in a triage channel: a top-level message whose thread becomes
+    the ticket's triage thread once it is posted (`record_posted`)."""
+    row = ChatOutbox.create(ticket=ticket_id, kind=TRIAGE_POST, platform=platform,
+                            workspace=workspace, channel=channel, thread_id=None,
+                            context=context, language=language, attachments=[],
+                            state="pending", next_attempt_at=now, created_at=now)
+    return int(row.id)
+
+
+#: the kind of a chat outbox row that posts a new ticket in a triage channel
+TRIAGE_POST = "triage_ticket"
+
+
+def release_first_claims(now: datetime) -> int:
+    """Posts a crashed sender had claimed for their first attempt, due again now (at the
+    start of the only daemon of an embedded desk: nobody else can be sending them)."""
+    with database.atomic():
+        return int(ChatOutbox.update(next_attempt_at=now).where(
+            (ChatOutbox.state == "pending") & (ChatOutbox.attempts == 0)
+            & (ChatOutbox.next_attempt_at > now)).execute())
+
+
+def record_posted(post_id: int, platform_message_id: str, now: datetime) -> None:
+    """The platform took the post: its id, and the row is done; a triage post's message
+    becomes the root of the ticket's triage thread, in the same transaction."""
+    with database.atomic():
+        ChatOutbox.update(state="sent", platform_message_id=platform_message_id,
+                          sent_at=now, attempts=ChatOutbox.attempts + 1, last_error="") \
+            .where(ChatOutbox.id == post_id).execute()
+        row = ChatOutbox.get_by_id(post_id)
+        if row.kind == TRIAGE_POST and row.thread_id is None and row.ticket_id is not None:
+            open_thread(platform=row.platform, workspace=row.workspace, channel=row.channel,
+                        root=platform_message_id, mode="triage", ticket_id=row.ticket_id,
+                        user_id="", locale=None, now=now)
+
+
+def record_attempt_failed(post_id: int, error: str, *, retry_in: timedelta | None,
+                          now: datetime) -> None:
+    """A post that failed: tried again after `retry_in`, or failed for good when None."""
+    values: dict[str, Any] = {"attempts": ChatOutbox.attempts + 1, "last_error": error[:2000]}
+    if retry_in is None:
+        values["state"] = "failed"
+    else:
+        values["next_attempt_at"] = now + retry_in
+    with database.atomic():
+        ChatOutbox.update(**values).where(ChatOutbox.id == post_id).execute()
+
+
+def chat_health_counts() -> dict[str, int]:
+    """Posts waiting and failed, for `postdesk status`."""
+    rows = (ChatOutbox.select(ChatOutbox.state, pw.fn.COUNT(ChatOutbox.id).alias("n"))
+            .where(ChatOutbox.state.in_(["pending", "failed"])).group_by(ChatOutbox.state))
+    return {row.state: int(getattr(row, "n", 0)) for row in rows}

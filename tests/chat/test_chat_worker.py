@@ -1,0 +1,243 @@
+"""Chat events through the worker into tickets, on a real database: the receive chain of
+mail takes them (a help channel's message opens a ticket, the thread joins it), agent power
+only for a verified agent email, and what the ticket says to its requester becomes a chat
+outbox row for the thread instead of a mail."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from itertools import count
+
+import pytest
+
+from postdesk.chat.model import ChatEvent, ChatFile, ChatUser
+from postdesk.config.runtime import Runtime
+from postdesk.config.settings import Settings
+from postdesk.notify.chat_posts import render_post
+from postdesk.store import ticket_lookups
+from postdesk.store.attachment_files import attachment_files
+from postdesk.store.chat_inbound import store_chat_event
+from postdesk.store.chat_store import ChatOutbox, ChatThread, record_posted
+from postdesk.store.db import database
+from postdesk.store.models import Customer, Event, Inbound, Message, Outbox, Ticket
+from postdesk.tickets.chat_triage import post_sla_crossing
+from postdesk.tickets.views import ticket_detail
+from postdesk.worker.process import Outcome, process_many
+
+ROOM = "!help:chat.example"
+TRIAGE = "!triage:chat.example"
+CHANNELS = f"""channels:
+  - platform: matrix
+    channel: "{ROOM}"
+    mode: help
+    team: support
+  - platform: matrix
+    channel: "{TRIAGE}"
+    mode: triage
+    if: {{team: support}}
+reactions:
+  "✅": {{status: resolved}}
+"""
+TEAMS = """teams:
+  - name: support
+    agents:
+      - {email: agent@example.com, name: "Agent Smith"}
+"""
+ANN = ChatUser("matrix", "@ann:chat.example", email="ann@customer.example",
+               display_name="Ann", locale="pl-PL")
+AGENT = ChatUser("matrix", "@smith:chat.example", email="agent@example.com",
+                 display_name="Smith")
+#: shows the agent's display name but the platform verified no agent email for it
+FORGER = ChatUser("matrix", "@mallory:chat.example", email="mallory@customer.example",
+                  display_name="Agent Smith")
+NO_EMAIL = ChatUser("matrix", "@bob:chat.example", display_name="agent@example.com")
+_ids = count(1)
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
+
+
+@pytest.fixture
+def runtime(migrated: str, make_settings: Callable[..., Settings]) -> Iterator[Runtime]:
+    settings = make_settings(migrated)
+    rules = settings.path(settings.paths.rules)
+    (rules / "channels.yaml").write_text(CHANNELS, encoding="utf-8")
+    (rules / "teams.yaml").write_text(TEAMS, encoding="utf-8")
+    with database.connection_context():
+        yield Runtime(settings)
+
+
+def event(user: ChatUser, *, text: str = "", thread: str | None = None,
+          kind: str = "message", message_id: str | None = None, reaction: str | None = None,
+          room: str = ROOM) -> ChatEvent:
+    number = next(_ids)
+    return ChatEvent(platform="matrix", event_id=f"$e{number}", kind=kind,  # type: ignore[arg-type]
+                     workspace="chat.example", channel=room, user=user,
+                     message_id=message_id or f"$e{number}", thread_id=thread, text=text,
+                     reaction=reaction, sent_at=datetime(2026, 12, 7, 10, 0, tzinfo=UTC))
+
+
+def run(runtime: Runtime, chat: ChatEvent) -> Outcome:
+    inbound_id = store_chat_event(chat)
+    assert inbound_id is not None
+    (outcome,) = process_many([inbound_id], runtime)
+    assert isinstance(outcome, Outcome)
+    return outcome
+
+
+def posts(ticket_id: int) -> list[str]:
+    """The posts for the ticket's help thread."""
+    return [row.kind for row in ChatOutbox.select().where(
+        (ChatOutbox.ticket == ticket_id) & (ChatOutbox.channel == ROOM))
+        .order_by(ChatOutbox.id)]
+
+
+def test_a_help_channel_message_opens_a_ticket_answered_in_its_thread(runtime) -> None:
+    first = event(ANN, text="My laptop does not boot\nIt shows a black screen.")
+
+    outcome = run(runtime, first)
+
+    assert outcome.state == "done" and outcome.ticket_id is not None
+    ticket = Ticket.get_by_id(outcome.ticket_id)
+    assert ticket.subject == "My laptop does not boot"
+    assert ticket.team == "support"  # from channels.yaml
+    customer = Customer.get_by_id(ticket.requester_id)
+    assert (customer.email, customer.name, customer.language) == (
+        "ann@customer.example", "Ann", "pl")
+    thread = ChatThread.get(ChatThread.ticket == ticket.id)
+    assert (thread.channel, thread.thread_root, thread.mode) == (ROOM, first.message_id, "help")
+    # the acknowledgment goes to the thread, not by mail
+    assert posts(ticket.id) == ["acknowledgment"]
+    acknowledgment = Outbox.get((Outbox.ticket == ticket.id)
+                                & (Outbox.kind == "acknowledgment"))
+    assert acknowledgment.state == "chat"
+
+
+def test_the_same_event_twice_is_stored_once(runtime) -> None:
+    first = event(ANN, text="Printer jam")
+    assert store_chat_event(first) is not None
+    assert store_chat_event(first) is None  # the platform's retry
+    assert Inbound.select().where(Inbound.channel == "matrix").count() == 1
+
+
+def test_thread_replies_join_the_ticket_and_agents_reactions_resolve(runtime) -> None:
+    first = event(ANN, text="VPN is down")
+    ticket_id = run(runtime, first).ticket_id
+    root = first.message_id
+
+    answer = run(runtime, event(AGENT, text="Please restart the client.", thread=root))
+    again = run(runtime, event(ANN, text="Still down after a restart", thread=root))
+    resolved = run(runtime, event(AGENT, kind="reaction", reaction="✅", message_id=root))
+
+    assert answer.ticket_id == again.ticket_id == resolved.ticket_id == ticket_id
+    messages = list(Message.select().where(Message.ticket == ticket_id).order_by(Message.id))
+    assert [(m.direction, m.visibility, m.author_email, m.text) for m in messages] == [
+        ("in", "public", "ann@customer.example", "VPN is down"),
+        ("out", "public", "agent@example.com", "Please restart the client."),
+        ("in", "public", "ann@customer.example", "Still down after a restart"),
+    ]
+    assert Ticket.get_by_id(ticket_id).status == "resolved"
+    # the agent's answer typed in the thread is not posted again; the resolution is
+    assert posts(ticket_id) == ["acknowledgment", "status_changed"]
+    detail = ticket_detail(ticket_id)
+    assert detail is not None and detail["channel"] == "matrix"
+    assert [m["channel"] for m in detail["messages"]] == ["matrix"] * 3
+
+
+def test_a_chat_user_whose_email_is_not_an_agents_gets_no_agent_power(runtime) -> None:
+    first = event(ANN, text="Mouse broken")
+    ticket_id = run(runtime, first).ticket_id
+
+    forged = run(runtime, event(FORGER, text="#status resolved\nDone.",
+                                thread=first.message_id))
+    no_email = run(runtime, event(NO_EMAIL, text="#status closed", thread=first.message_id))
+    reaction = run(runtime, event(FORGER, kind="reaction", reaction="✅",
+                                  message_id=first.message_id))
+
+    assert Ticket.get_by_id(ticket_id).status != "resolved"
+    assert Ticket.get_by_id(ticket_id).status != "closed"
+    assert reaction.state == "ignored" and "not an agent" in reaction.reason
+    stored = {m.author_email: m.direction for m in
+              Message.select().where(Message.ticket == ticket_id)}
+    # their words are customers' (participants') messages, never an agent's answer
+    assert stored["mallory@customer.example"] == "in"
+    assert stored["matrix.bob_chat.example@chat.invalid"] == "in"
+    assert forged.ticket_id == no_email.ticket_id == ticket_id
+
+
+def test_events_from_a_room_not_in_channels_yaml_change_nothing(runtime) -> None:
+    outcome = run(runtime, event(ANN, text="Hello?", room="!other:chat.example"))
+    assert outcome.state == "ignored" and "not in rules/channels.yaml" in outcome.reason
+    assert Ticket.select().count() == 0
+
+
+def test_a_keycap_on_the_satisfaction_question_records_the_rating(runtime) -> None:
+    first = event(ANN, text="Keyboard sticky")
+    ticket_id = run(runtime, first).ticket_id
+    run(runtime, event(AGENT, kind="reaction", reaction="✅", message_id=first.message_id))
+    question = ChatOutbox.get((ChatOutbox.ticket == ticket_id)
+                              & (ChatOutbox.kind == "status_changed"))
+    question.platform_message_id = "$question"
+    question.state = "sent"
+    question.save()
+
+    by_agent = run(runtime, event(AGENT, kind="reaction", reaction="2️⃣",
+                                  message_id="$question"))
+    rated = run(runtime, event(ANN, kind="reaction", reaction="4️⃣", message_id="$question"))
+
+    assert by_agent.state == "ignored"
+    assert rated.state == "done"
+    [rating] = Event.select().where((Event.ticket == ticket_id)
+                                    & (Event.kind == "satisfaction.rated"))
+    assert rating.data == {"rating": 4, "scale": 5, "comment": "", "channel": "matrix"}
+    assert posts(ticket_id)[-1] == "satisfaction_thanks"
+
+
+def test_new_tickets_go_to_triage_where_agents_reply_internally_unless_public(
+        runtime) -> None:
+    ticket_id = run(runtime, event(ANN, text="Monitor flickers")).ticket_id
+    triage = ChatOutbox.get((ChatOutbox.ticket == ticket_id)
+                            & (ChatOutbox.kind == "triage_ticket"))
+    assert (triage.channel, triage.thread_id) == (TRIAGE, None)
+    record_posted(triage.id, "$triage_root", datetime(2026, 12, 7, 10, 1, tzinfo=UTC))
+
+    note = run(runtime, event(AGENT, text="Probably the cable.", thread="$triage_root",
+                              room=TRIAGE))
+    public = run(runtime, event(AGENT, text="#public\nPlease try another cable.",
+                                thread="$triage_root", room=TRIAGE))
+    stranger = run(runtime, event(ANN, text="hello?", thread="$triage_root", room=TRIAGE))
+
+    assert note.ticket_id == public.ticket_id == ticket_id
+    assert stranger.state == "ignored" and "only agents" in stranger.reason
+    answers = [(m.visibility, m.text) for m in Message.select().where(
+        (Message.ticket == ticket_id) & (Message.direction == "out")).order_by(Message.id)]
+    assert answers == [("internal", "Probably the cable."),
+                       ("public", "Please try another cable.")]
+    # the public answer reaches the requester in the help thread; the note does not
+    assert posts(ticket_id) == ["acknowledgment", "agent_reply"]
+
+    # the ticket's SLA warnings reach its triage thread (and not the requester's)
+    post_sla_crossing(ticket_id, {"clock": "resolution", "label": "75%",
+                                  "due_at": "2026-12-07T14:00:00+00:00"}, runtime,
+                      datetime(2026, 12, 7, 11, 0, tzinfo=UTC))
+    warning = ChatOutbox.get((ChatOutbox.ticket == ticket_id)
+                             & (ChatOutbox.kind == "sla_warning"))
+    assert (warning.channel, warning.thread_id) == (TRIAGE, "$triage_root")
+    assert render_post("sla_warning", warning.context, "en", runtime.renderer).text == (
+        f"Ticket #{ticket_id}: SLA resolution at 75%, due 2026-12-07 14:00 UTC.")
+
+
+def test_a_screenshot_in_the_thread_becomes_a_ticket_attachment(runtime) -> None:
+    first = event(ANN, text="Error on screen")
+    ticket_id = run(runtime, first).ticket_id
+    screenshot = ChatFile("screen.png", "image/png", PNG)
+    shot = replace(event(ANN, text="Here it is", thread=first.message_id),
+                   files=(screenshot,))
+
+    run(runtime, shot)
+
+    message = Message.get((Message.ticket == ticket_id) & (Message.text == "Here it is"))
+    [(name, content_type, data)] = [(f.filename, f.content_type, f.data)
+                                    for f in attachment_files(ticket_lookups.attached_files(
+                                        message.id))]
+    assert (name, content_type, data) == ("screen.png", "image/png", PNG)

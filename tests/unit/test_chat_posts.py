@@ -1,0 +1,43 @@
+"""What the desk says in a chat thread, in the reader's language, from the context of the
+customer mail it stands in for: public status names only, the satisfaction question with
+its 1–5 buttons after a closing."""
+
+from __future__ import annotations
+
+from postdesk.notify.chat_posts import render_post
+from postdesk.notify.render import Renderer, default_locale_dir, default_template_dir
+
+RENDERER = Renderer([default_template_dir()], [default_locale_dir()])
+TICKET = {"id": 42, "subject": "VPN is down", "public_status": "Received"}
+
+
+def test_the_acknowledgment_names_the_ticket_its_public_status_and_the_articles() -> None:
+    post = render_post("acknowledgment",
+                       {"ticket": TICKET, "suggestions": [{"title": "Restart the VPN client"}]},
+                       "en", RENDERER)
+    assert post.text == ("Thank you. Your request is ticket #42: VPN is down\n"
+                         "Status: Received\n\n"
+                         "These articles may already answer it:\n• Restart the VPN client")
+    assert [b.action for b in post.buttons] == ["resolve", "assign_me"]
+
+
+def test_a_closing_asks_for_a_rating_in_the_readers_language() -> None:
+    change = {"old": "In progress", "new": "Resolved", "kind": "closed"}
+    post = render_post("status_changed", {"ticket": TICKET, "change": change,
+                                          "desk": {"reopen_days": 7}}, "pl", RENDERER)
+    assert post.text.startswith("Zgłoszenie #42 zostało zakończone: ")
+    assert "7 dni" in post.text and "1 = zupełnie" in post.text
+    ratings = [b for b in post.buttons if b.action == "csat"]
+    assert [b.value for b in ratings] == ["1", "2", "3", "4", "5"]
+    assert [b.label for b in post.buttons if b.action == "reopen"] == ["Otwórz ponownie"]
+
+
+def test_a_reopening_and_an_agents_answer() -> None:
+    reopened = render_post("status_changed", {"ticket": TICKET, "change": {
+        "old": "Resolved", "new": "In progress", "kind": "reopened"}}, "de", RENDERER)
+    assert reopened.text.startswith("Ticket #42 ist wieder offen: ")
+    assert reopened.buttons == ()
+    answer = render_post("agent_reply", {"ticket": TICKET, "agent": {"name": "Alex"},
+                                         "message": {"text": "Please restart it."}},
+                         "en", RENDERER)
+    assert answer.text == "Alex answered:\nPlease restart it."
