@@ -198,6 +198,22 @@ class WebSettings:
 
 
 @dataclass(frozen=True)
+class CsatSettings:
+    """[csat]: the satisfaction survey after a resolution (postdesk.tickets.satisfaction)."""
+
+    enabled: bool = True
+    #: minutes after the resolution before the survey goes (a reopening cancels it)
+    delay_minutes: int = 60
+    #: "1-5" (five digits) or "faces" (three faces, 😞 😐 🙂)
+    scale: str = "1-5"
+    #: a rating may be changed this many days after it was first given
+    change_days: int = 7
+    #: also ask when the customer solved it with an article / a rule closed it
+    for_self_served: bool = False
+    for_auto_closed: bool = False
+
+
+@dataclass(frozen=True)
 class StatusSettings:
     """[status]: when `postdesk status` calls the desk unhealthy (see postdesk.serve.health)."""
 
@@ -261,6 +277,7 @@ class Settings:
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     status: StatusSettings = field(default_factory=StatusSettings)
     web: WebSettings = field(default_factory=WebSettings)
+    csat: CsatSettings = field(default_factory=CsatSettings)
     imap: tuple[ImapSource, ...] = ()
     source: Path | None = None
     base_dir: Path = Path(".")
@@ -314,6 +331,7 @@ SECTIONS: dict[str, type] = {
     "metrics": MetricsSettings,
     "status": StatusSettings,
     "web": WebSettings,
+    "csat": CsatSettings,
 }
 
 #: Keys that take one of a few words.
@@ -323,6 +341,7 @@ CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("log", "format"): ("text", "json"),
     ("log", "level"): ("debug", "info", "warning", "error"),
     ("branding", "register"): ("formal", "informal"),
+    ("csat", "scale"): ("1-5", "faces"),
 }
 
 

@@ -69,3 +69,9 @@ def check_version(token: PageToken, current_version: int) -> None:
 def csrf_token(secret: str, session: str) -> str:
     """The form token that goes with one session cookie (double submit, signed)."""
     return _sign(secret, "csrf", session)
+
+
+def signature(secret: str, purpose: str, body: str) -> str:
+    """The HMAC of `body` for `purpose`, as the tokens above carry it (other signed
+    links of the desk, e.g. `csat_token`, sign the same way)."""
+    return _sign(secret, purpose, body)

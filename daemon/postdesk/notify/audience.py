@@ -19,7 +19,7 @@ INTERNAL_KEYS = frozenset({"note_address"})
 #: The shipped mails whose recipient is a customer (or a participant).
 CUSTOMER_TEMPLATES = frozenset({
     "acknowledgment", "agent_reply", "status_changed", "duplicate_resolved",
-    "resolved_without_reply",
+    "resolved_without_reply", "satisfaction_survey",
 })
 
 

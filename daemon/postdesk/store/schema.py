@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import peewee as pw
 
+from postdesk.store.csat_store import CsatSurvey
 from postdesk.store.duplicate_index import DuplicateTerm, TicketFingerprint, TicketTerm
 from postdesk.store.lease import Lease
 from postdesk.store.models import (
@@ -52,4 +53,5 @@ MODELS: tuple[type[pw.Model], ...] = (
     TicketTerm,
     TicketFingerprint,
     DuplicateTerm,
+    CsatSurvey,
 )

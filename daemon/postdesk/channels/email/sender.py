@@ -42,6 +42,7 @@ from postdesk.store.attachment_files import attachment_files, blob_files
 from postdesk.store.db import database, utcnow
 from postdesk.store.models import Outbox
 from postdesk.tickets import service
+from postdesk.tickets.csat_survey import SURVEY_TEMPLATE, cancelled_by_reopening
 from postdesk.tickets.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,9 @@ def send_many(outbox_ids: Sequence[int], runtime: Runtime,
     rows = outbox_delivery.rows_to_claim(outbox_ids, now)
     for row in rows:
         with logs.log_context(outbox=row.id, ticket=row.ticket_id):
+            if row.kind == SURVEY_TEMPLATE and cancelled_by_reopening(row, runtime):
+                states[row.id] = "dropped"  # its ticket reopened while it was held
+                continue
             try:
                 ready.append((row, row.raw if row.raw is not None else render(row, runtime)))
             except Exception as exc:  # a template or config problem: keep the row, say why
