@@ -18,6 +18,7 @@ from postdesk.automation import EventFacts
 from postdesk.config.runtime import Runtime
 from postdesk.store import csat_store, fastsql
 from postdesk.store.csat_store import CsatSurvey
+from postdesk.store.db import database, utcnow
 from postdesk.store.models import Customer, Ticket
 from postdesk.tickets import service
 from postdesk.tickets.automation import Trigger, run_automations
@@ -91,3 +92,47 @@ def record_rating(survey: CsatSurvey, customer: Customer, rating: int, comment: 
                                                "best": scale.label(len(scale.labels))}})
     outbox_ids = run_automations(ticket, trigger, runtime, now, work=work)
     return Rated("changed" if changed else "recorded", outbox_ids)
+
+
+@dataclass(frozen=True)
+class SurveyPage:
+    """What the survey's confirmation page shows for one rating link."""
+
+    ticket_id: int
+    subject: str
+    scale: str
+    rating: int | None  # the rating recorded so far
+    comment: str
+    language: str | None
+    timezone: str | None
+    #: why nothing can be recorded from this link (one of NOT_RATED), "" when it can
+    problem: str
+
+
+def survey_page(ticket_id: int, customer_id: int, resolution: int, runtime: Runtime,
+                now: datetime) -> SurveyPage | None:
+    """The page of a rating link (reads only); None when there is no such survey."""
+    survey = csat_store.of_resolution(ticket_id, resolution)
+    customer = Customer.get_or_none(Customer.id == customer_id)
+    if survey is None or customer is None:
+        return None
+    ticket: Ticket = fastsql.related(survey, CsatSurvey.ticket)
+    problem = refusal(survey, customer, scale_of(survey.scale).ratings[0], runtime, now)
+    return SurveyPage(ticket.id, ticket.subject, survey.scale, survey.rating, survey.comment,
+                      customer.language or runtime.settings.desk.default_language,
+                      customer.timezone or runtime.settings.desk.timezone, problem)
+
+
+def rate_from_page(ticket_id: int, customer_id: int, resolution: int, rating: int,
+                   comment: str, runtime: Runtime) -> Rated:
+    """The page's POST: record the rating in one transaction (its own connection)."""
+    now = utcnow()
+    with database.connection_context(), database.atomic():
+        survey = csat_store.of_resolution(ticket_id, resolution)
+        customer = Customer.get_or_none(Customer.id == customer_id)
+        if survey is None or customer is None:
+            return Rated("cancelled")
+        with UnitOfWork() as work:
+            return record_rating(survey, customer, rating, comment, channel="web",
+                                 runtime=runtime, now=now,
+                                 desk_address=runtime.settings.desk.addresses[0], work=work)

@@ -242,12 +242,9 @@ async def no_icon(request: web.Request) -> web.StreamResponse:
     return web.Response(status=204)
 
 
-async def not_built(request: web.Request) -> web.StreamResponse:
-    """/csat/: the satisfaction survey's confirmation pages will live here."""
-    return refusal(request, "missing")
-
-
 def make_app(desk: WebDesk) -> web.Application:
+    from postdesk.channels.web.csat import add_csat_routes  # it builds on this module
+
     app = web.Application(middlewares=[guard], client_max_size=1024 * 1024)
     app[DESK] = desk
     app.router.add_get("/t/{token}", open_link)
@@ -258,7 +255,7 @@ def make_app(desk: WebDesk) -> web.Application:
     app.router.add_get(r"/ticket/{ticket:\d{1,12}}/files/{file:\d{1,12}}", download)
     app.router.add_get("/static/page.css", stylesheet)
     app.router.add_get("/favicon.ico", no_icon)
-    app.router.add_route("*", "/csat/{rest:.*}", not_built)
+    add_csat_routes(app)  # /csat/{token}: the satisfaction survey's pages
     return app
 
 

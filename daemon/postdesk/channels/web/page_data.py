@@ -95,4 +95,6 @@ button{background:BRAND;color:#fff;border:0;border-radius:4px;padding:8px 16px;f
 cursor:pointer}
 button.secondary{background:#fff;color:BRAND;border:1px solid BRAND}
 .actions{display:flex;gap:8px;flex-wrap:wrap;margin-top:12px}
+.ratings{border:0;padding:0;margin:16px 0;display:flex;gap:12px;flex-wrap:wrap;font-size:20px}
+.ratings legend{font-size:16px;margin-bottom:8px}
 """
