@@ -23,7 +23,15 @@ from typing import Any
 import aiohttp  # the dev extra has it
 import pytest
 
-from mailbuild import customer_mail, processed, read_outgoing, reply_to, send_mail, text_of, wait_for
+from mailbuild import (
+    customer_mail,
+    processed,
+    read_outgoing,
+    reply_to,
+    send_mail,
+    text_of,
+    wait_for,
+)
 from postdesk.store.db import database
 from postdesk.store.models import Event, Outbox, Ticket
 

@@ -18,7 +18,7 @@ from datetime import datetime
 
 import peewee as pw
 
-from postdesk.store.models import BaseModel, Customer, Outbox, Ticket, UTCDateTimeField
+from postdesk.store.models import BaseModel, Customer, Event, Outbox, Ticket, UTCDateTimeField
 
 
 class CsatSurvey(BaseModel):
@@ -92,3 +92,17 @@ def ratings_of(ticket_id: int) -> list[CsatSurvey]:
     return list(CsatSurvey.select().where((CsatSurvey.ticket == ticket_id)
                                           & CsatSurvey.rating.is_null(False))
                 .order_by(CsatSurvey.resolution))
+
+
+def status_changes_since(ticket_id: int, since: datetime) -> list[tuple[str, str]]:
+    """(old, new) of the ticket's status changes after `since`, oldest first."""
+    return [(str(e.data.get("old", "")), str(e.data.get("new", ""))) for e in
+            Event.select(Event.data).where((Event.ticket == ticket_id)
+                                           & (Event.kind == "status.changed")
+                                           & (Event.created_at > since)).order_by(Event.id)]
+
+
+def has_event_at(ticket_id: int, kind: str, at: datetime) -> bool:
+    """Whether the ticket has an event of `kind` recorded at the moment `at`."""
+    return bool(Event.select().where((Event.ticket == ticket_id) & (Event.kind == kind)
+                                     & (Event.created_at == at)).exists())

@@ -26,13 +26,13 @@ from postdesk.config.runtime import Runtime
 from postdesk.mail.csat_token import RatingLink, make_rating_token
 from postdesk.store import csat_store, fastsql, outbox_admin
 from postdesk.store.db import database, utcnow
-from postdesk.store.models import Customer, Event, Outbox, Ticket
+from postdesk.store.models import Customer, Outbox, Ticket
 from postdesk.tickets import service
 from postdesk.tickets.csat_scale import scale_of
 from postdesk.tickets.effects import ChangedBy
 from postdesk.tickets.mailing import MailRequest
-
 from postdesk.tickets.statuses import StatusBook
+
 #: the event of a resolution the customer reached with a suggested article
 #: (`tickets.self_service.SELF_SERVED`, which builds on the rules and so cannot be imported)
 SELF_SERVED = "kb.self_served"
@@ -96,18 +96,13 @@ def _self_served_now(ticket_id: int, by: ChangedBy) -> bool:
     `kb.self_served` event of this moment, gathered or inserted)."""
     if by.work is not None and by.work.has_event(ticket_id, SELF_SERVED):
         return True
-    return Event.select().where((Event.ticket == ticket_id) & (Event.kind == SELF_SERVED)
-                                & (Event.created_at == by.now)).exists()
+    return csat_store.has_event_at(ticket_id, SELF_SERVED, by.now)
 
 
 def reopened_since(ticket_id: int, since: datetime, statuses: StatusBook) -> bool:
     """Whether the ticket left a resolved or closed status after `since`."""
-    changes = (Event.select(Event.data).where(
-        (Event.ticket == ticket_id) & (Event.kind == "status.changed")
-        & (Event.created_at > since)))
-    return any(statuses.kind(str(change.data.get("old", ""))) == "closed"
-               and statuses.kind(str(change.data.get("new", ""))) != "closed"
-               for change in changes)
+    return any(statuses.kind(old) == "closed" and statuses.kind(new) != "closed"
+               for old, new in csat_store.status_changes_since(ticket_id, since))
 
 
 def hold_survey(ticket: Ticket, queued: Outbox, resolution: int, runtime: Runtime,

@@ -40,8 +40,8 @@ from postdesk.tickets.receive.known import Known
 from postdesk.tickets.receive.loop import LOOP
 from postdesk.tickets.receive.new_ticket import NEW_TICKET
 from postdesk.tickets.receive.no_sender import NO_SENDER
-from postdesk.tickets.receive.reopen import REOPEN
 from postdesk.tickets.receive.rating_reply import RATING_REPLY
+from postdesk.tickets.receive.reopen import REOPEN
 from postdesk.tickets.receive.repeat import REPEAT
 from postdesk.tickets.receive.step import Decision, Receiving, Settled, Step
 from postdesk.tickets.receive.suspicious import SUSPICIOUS
