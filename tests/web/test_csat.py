@@ -13,6 +13,7 @@ delay is not sent when the ticket reopens meanwhile.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -34,6 +35,7 @@ from mailbuild import (
 )
 from postdesk.store.db import database
 from postdesk.store.models import Event, Outbox, Ticket
+from web.page_client import postdesk
 
 CUSTOMER = "zoe@customer.example"
 TEAMS = """teams:
@@ -175,6 +177,17 @@ def test_survey_link_confirms_records_changes_and_a_digit_reply_counts(desk):
     wait_for(processed(4))
     assert recorded()[0] == 5
     assert len(ratings()) == 3
+
+    # what an operator reads: one rating per resolution, the latest
+    shown = postdesk(desk.settings, "ticket", "show", "1", "--json")
+    assert shown.returncode == 0, shown.stderr
+    csat = json.loads(shown.stdout)["csat"]
+    assert [(c["rating"], c["scale"], c["comment"], c["channel"]) for c in csat] == [
+        (5, "1-5", "", "email")]
+    assert csat[0]["at"]
+    text = postdesk(desk.settings, "ticket", "show", "1").stdout
+    assert "Satisfaction 5 of 5" in text
+    assert "satisfaction rated 2 (1-5, web) - changed" in text
 
 
 def test_a_survey_held_for_its_delay_is_cancelled_when_the_ticket_reopens(

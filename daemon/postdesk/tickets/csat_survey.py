@@ -19,7 +19,6 @@ gets no survey (the row ends `dropped`, a `satisfaction.cancelled` event).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from postdesk.automation import Effect, EventFacts
 from postdesk.config.runtime import Runtime
@@ -139,13 +138,3 @@ def cancelled_by_reopening(row: Outbox, runtime: Runtime) -> bool:
             "resolution": survey.resolution, "outbox": row.id,
             "reason": "the ticket was reopened"}, actor="system", now=now)
     return True
-
-
-def survey_facts(ticket_id: int) -> list[dict[str, Any]]:
-    """The ticket's ratings as `ticket show` lists them: {rating, scale, comment, at}."""
-    return [{"rating": s.rating, "scale": s.scale, "comment": s.comment,
-             "at": s.rated_at.isoformat() if s.rated_at else None,
-             "resolution": s.resolution, "channel": s.channel}
-            for s in csat_store.ratings_of(ticket_id)]
-
-
