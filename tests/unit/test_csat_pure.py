@@ -98,3 +98,30 @@ def test_a_csat_rating_without_a_bound_or_out_of_range_names_the_line() -> None:
         parse_rules(RULES.replace("{below: 3}", "{}"))
     with pytest.raises(RuleError, match=r"automation.yaml:5.*rating, a whole number"):
         parse_rules(RULES.replace("{below: 3}", "{below: 9}"))
+
+
+PAGE = {"ticket": {"id": 1042, "subject": "Drukarka"}, "scale": "1-5", "comment": "",
+        "choices": [{"rating": r, "label": str(r), "chosen": r == 4} for r in range(1, 6)],
+        "done": "", "rated": False, "change_days": 7, "csrf": "t", "action": "/csat/x",
+        "max_comment": 2000, "problem": ""}
+
+
+@pytest.mark.parametrize("language, words, english", [
+    ("en", ["How satisfied are you?", "Comment (optional)", "Send my rating"], []),
+    ("pl", ["Prosimy o ocenę", "Komentarz (opcjonalnie)", "Wyślij ocenę"],
+     ["How satisfied", "Comment", "Send"]),
+    ("de", ["Wie zufrieden sind Sie?", "Kommentar (optional)", "Bewertung senden"],
+     ["How satisfied", "Comment (", "Send"]),
+])
+def test_the_confirmation_page_speaks_the_customer_s_language(language: str, words: list[str],
+                                                              english: list[str]) -> None:
+    from postdesk.notify.render import Renderer, default_locale_dir, default_template_dir
+
+    renderer = Renderer([default_template_dir()], [default_locale_dir()])
+    html, tag = renderer.render_page("csat", PAGE, language=language)
+    assert tag == language
+    assert all(word in html for word in words), html
+    assert not [word for word in english if word in html]
+    assert 'value="4" checked' in html and 'name="csrf" value="t"' in html
+    thanks, _ = renderer.render_page("csat", {**PAGE, "done": "recorded"}, language=language)
+    assert "<form" not in thanks
