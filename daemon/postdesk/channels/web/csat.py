@@ -15,6 +15,7 @@ import asyncio
 import hmac
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
@@ -41,14 +42,26 @@ def _link(request: web.Request) -> RatingLink:
     return link
 
 
-async def confirm_page(request: web.Request) -> web.StreamResponse:
+LinkHandler = Callable[[web.Request, RatingLink, str], Awaitable[web.StreamResponse]]
+
+
+def _linked(handler: LinkHandler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """The route with its rating link read and checked (refused: the refusal page)."""
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        try:
+            link = _link(request)
+        except TokenRefused as exc:
+            return refusal(request, exc.reason)
+        return await handler(request, link, request.match_info["token"])
+
+    return wrapped
+
+
+@_linked
+async def confirm_page(request: web.Request, link: RatingLink, token: str
+                       ) -> web.StreamResponse:
     """GET /csat/{token}: the rating to confirm (or, after the POST, the thanks)."""
     desk = request.app[DESK]
-    token = request.match_info["token"]
-    try:
-        link = _link(request)
-    except TokenRefused as exc:
-        return refusal(request, exc.reason)
     page = await desk.reads.run(survey_page, link.ticket_id, link.customer_id,
                                 link.resolution, desk.runtime, utcnow())
     if page is None:
@@ -75,14 +88,10 @@ async def confirm_page(request: web.Request) -> web.StreamResponse:
     return response
 
 
-async def record(request: web.Request) -> web.StreamResponse:
+@_linked
+async def record(request: web.Request, link: RatingLink, token: str) -> web.StreamResponse:
     """POST /csat/{token}: record the rating (CSRF checked), then the thanks page."""
     desk = request.app[DESK]
-    token = request.match_info["token"]
-    try:
-        link = _link(request)
-    except TokenRefused as exc:
-        return refusal(request, exc.reason)
     form = await request.post()
     nonce, given = request.cookies.get(COOKIE, ""), form.get("csrf")
     if not nonce or not isinstance(given, str) or not hmac.compare_digest(
