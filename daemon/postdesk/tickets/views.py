@@ -198,10 +198,16 @@ def csat_ratings(events: Iterable[Any]) -> list[dict[str, Any]]:
         data = event.data
         key = data.get("resolution") or f"event-{event.id}"
         latest.pop(key, None)  # a change moves it to when it was changed
-        latest[key] = {"rating": data.get("rating"), "scale": data.get("scale"),
+        latest[key] = {"rating": data.get("rating"), "scale": _scale_name(data.get("scale")),
                        "comment": data.get("comment", ""), "at": _iso(event.created_at),
                        "channel": data.get("channel", ""), "resolution": data.get("resolution")}
     return sorted(latest.values(), key=lambda rating: rating["at"] or "")
+
+
+def _scale_name(scale: Any) -> Any:
+    """A rating's scale as `[csat] scale` names it: a chat edge may give the best rating
+    instead (5: "1-5", 3: "faces")."""
+    return {5: "1-5", 3: "faces"}.get(scale, scale) if isinstance(scale, int) else scale
 
 
 def inbound_rows(states: tuple[str, ...] = (), limit: int = 100, *,
