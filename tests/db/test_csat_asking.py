@@ -141,3 +141,37 @@ def test_a_desk_with_csat_off_asks_nothing(desk) -> None:
         resolve_by_agent(ticket, runtime)
         assert csat_store.latest(ticket.id) is None
         assert not Outbox.select().where(Outbox.kind == "satisfaction_survey").exists()
+
+
+def test_a_rating_is_changeable_for_change_days_and_only_the_requester_s(desk) -> None:
+    from postdesk.store.models import Customer
+    from postdesk.tickets.satisfaction import record_rating
+
+    runtime = desk(csat_change_days=3)
+    with database.atomic():
+        ticket = ticket_of("zoe@customer.example")
+        resolve_by_agent(ticket, runtime)
+        survey = csat_store.latest(ticket.id)
+        zoe = Customer.get(Customer.email == "zoe@customer.example")
+        agent = service.find_or_create_customer(AGENT, "", language=None, timezone=None,
+                                                now=NOW)
+        stranger = service.find_or_create_customer("eve@elsewhere.example", "",
+                                                   language=None, timezone=None, now=NOW)
+
+        def rate(who: Customer, rating: int, days: float) -> str:
+            return record_rating(survey, who, rating, "", channel="web", runtime=runtime,
+                                 now=NOW + timedelta(days=days),
+                                 desk_address="support@example.com").outcome
+
+        # rated by a reply before the held survey went: the survey is not sent any more
+        assert rate(zoe, 4, 0.01) == "recorded"
+        assert Outbox.get_by_id(survey.outbox_id).state == "dropped"
+        assert rate(agent, 1, 1) == "agent"
+        assert rate(stranger, 1, 1) == "not_requester"
+        assert rate(zoe, 6, 1) == "out_of_scale"
+        assert rate(zoe, 2, 2.9) == "changed"
+        assert rate(zoe, 5, 3.1) == "too_late"  # 3 days after the first answer
+        assert csat_store.latest(ticket.id).rating == 2
+        events = [e.data for e in Event.select().where(Event.kind == "satisfaction.rated")
+                  .order_by(Event.id)]
+        assert [(e["rating"], e["changed"]) for e in events] == [(4, False), (2, True)]

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from postdesk.automation import EventFacts
 from postdesk.config.runtime import Runtime
-from postdesk.store import csat_store, fastsql
+from postdesk.store import csat_store, fastsql, outbox_admin
 from postdesk.store.csat_store import CsatSurvey
 from postdesk.store.db import database, utcnow
 from postdesk.store.models import Customer, Ticket
@@ -80,6 +80,8 @@ def record_rating(survey: CsatSurvey, customer: Customer, rating: int, comment: 
     changed = survey.rating is not None
     comment = comment.strip()[:MAX_COMMENT]
     csat_store.rate(survey, rating, comment, channel, now)
+    if survey.outbox_id is not None:  # rated (by a reply) while the survey was still held
+        outbox_admin.drop(survey.outbox_id, "not sent: the customer rated before it went")
     ticket: Ticket = fastsql.related(survey, CsatSurvey.ticket)
     scale = scale_of(survey.scale)
     data = {"rating": rating, "scale": scale.name, "comment": comment, "channel": channel,
