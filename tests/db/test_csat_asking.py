@@ -175,3 +175,18 @@ def test_a_rating_is_changeable_for_change_days_and_only_the_requester_s(desk) -
         events = [e.data for e in Event.select().where(Event.kind == "satisfaction.rated")
                   .order_by(Event.id)]
         assert [(e["rating"], e["changed"]) for e in events] == [(4, False), (2, True)]
+
+
+def test_a_rating_from_chat_joins_the_current_resolution_s_survey_or_makes_one(desk) -> None:
+    from postdesk.tickets.csat_survey import survey_to_rate
+
+    runtime = desk()
+    with database.atomic():
+        asked = ticket_of("zoe@customer.example")
+        resolve_by_agent(asked, runtime)
+        assert survey_to_rate(asked, "1-5", runtime, NOW).id == csat_store.latest(asked.id).id
+        unasked = ticket_of("carl@customer.example")
+        service.set_status(unasked, "resolved", actor=AGENT, now=NOW)
+        made = survey_to_rate(unasked, "1-5", runtime, NOW)
+        assert (made.resolution, made.outbox_id) == (1, None)
+        assert survey_to_rate(unasked, "1-5", runtime, NOW).id == made.id

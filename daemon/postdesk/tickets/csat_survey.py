@@ -138,3 +138,16 @@ def cancelled_by_reopening(row: Outbox, runtime: Runtime) -> bool:
             "resolution": survey.resolution, "outbox": row.id,
             "reason": "the ticket was reopened"}, actor="system", now=now)
     return True
+
+
+def survey_to_rate(ticket: Ticket, scale: str, runtime: Runtime, now: datetime
+                   ) -> csat_store.CsatSurvey:
+    """The survey a rating given without a survey link is for (a chat button, a keycap):
+    the current resolution's, or one asked now without a mail (`outbox` NULL), so that
+    the rating counts once per resolution like the mail's."""
+    latest = csat_store.latest(ticket.id)
+    if latest is not None and latest.state != "cancelled" and not reopened_since(
+            ticket.id, latest.asked_at, runtime.statuses):
+        return latest
+    return csat_store.ask(ticket.id, ticket.requester_id, csat_store.next_resolution(ticket.id),
+                          scale, outbox_id=None, now=now)
