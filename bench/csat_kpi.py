@@ -4,10 +4,10 @@
 
 For SQLite (a fresh file) and PostgreSQL (a fresh database, skipped when
 unreachable), `--rows` tickets are made (bench/sla_scan.py's fill), and a
-satisfaction survey for 70 % of them spread over 52 weeks: its survey mail
-(an outbox row, sent for 9 in 10, still held for the rest), a rating on 40 %
-of the sent ones (1 to 5, a face on every tenth survey) and a cancelled survey
-for 1 in 50. Timed (median of --runs; on SQLite also this process's CPU):
+satisfaction survey for 70 % of them spread over 52 weeks: sent for 9 in 10
+(still held for the rest), a rating on 40 % of the sent ones (1 to 5, a face on
+every tenth survey) and cancelled for 1 in 50. Timed (median of --runs; on
+SQLite also this process's CPU):
 
 * `store.csat_figures.csat_figures` over the whole year and over one month;
 * the baseline in the same run: `count(*)` of the survey rows, the floor of any
@@ -41,7 +41,7 @@ MONTH = (datetime(2026, 9, 1, tzinfo=UTC), datetime(2026, 10, 1, tzinfo=UTC))
 
 
 def _surveys(database: peewee.Database, rows: int) -> float:
-    """The outbox rows and surveys of 70 % of the tickets; seconds taken."""
+    """The surveys of 70 % of the tickets; seconds taken."""
     began = time.perf_counter()
     pg = isinstance(database, peewee.PostgresqlDatabase)
     mod = "%%" if pg else "%"
@@ -53,25 +53,17 @@ def _surveys(database: peewee.Database, rows: int) -> float:
         span = f"id BETWEEN {low} AND {min(rows, low + STEP - 1)} AND id {mod} 10 < 7"
         with database.atomic():
             database.execute_sql(
-                "INSERT INTO outbox (id, kind, recipient, message_id, automatic, context, "
-                "headers, state, attempts, next_attempt_at, last_error, created_at) "
-                "SELECT id, 'satisfaction_survey', 'bench@customer.example', "
-                f"'<s' || id || '@bench>', {'TRUE' if pg else '1'}, '{{}}', '{{}}', "
-                f"CASE WHEN id {mod} 10 = 3 THEN 'pending' ELSE 'sent' END, 1, {at}, '', {at} "
-                f"FROM ticket WHERE {span}")
-            database.execute_sql(
                 "INSERT INTO csat_survey (ticket_id, customer_id, resolution, scale, state, "
-                "outbox_id, asked_at, rating, comment, channel) "
+                "asked_at, sent_at, rating, comment, channel) "
                 "SELECT id, requester_id, 1, "
                 f"CASE WHEN id {mod} 100 < 10 THEN 'faces' ELSE '1-5' END, "
-                f"CASE WHEN id {mod} 50 = 1 THEN 'cancelled' ELSE 'asked' END, id, {at}, "
+                f"CASE WHEN id {mod} 50 = 1 THEN 'cancelled' ELSE 'asked' END, {at}, "
+                f"CASE WHEN id {mod} 10 = 3 THEN NULL ELSE {at} END, "
                 f"CASE WHEN id {mod} 10 IN (0, 1, 2) AND id {mod} 100 < 10 "
                 f"THEN 1 + (id / 10) {mod} 3 "
                 f"WHEN id {mod} 10 IN (0, 1, 2) THEN 1 + (id / 10) {mod} 5 END, '', "
                 f"CASE WHEN id {mod} 10 IN (0, 1, 2) THEN 'web' ELSE '' END "
                 f"FROM ticket WHERE {span}")
-    if pg:
-        database.execute_sql("SELECT setval('outbox_id_seq', (SELECT max(id) FROM outbox))")
     database.execute_sql("ANALYZE")
     return time.perf_counter() - began
 

@@ -100,6 +100,13 @@ def recorded() -> tuple[int | None, str]:
         return survey.rating, survey.comment
 
 
+def sent_at() -> Any:
+    from postdesk.store.csat_store import CsatSurvey
+
+    with database.connection_context():
+        return CsatSurvey.get().sent_at
+
+
 def status() -> str:
     with database.connection_context():
         return str(Ticket.get_by_id(1).status)
@@ -108,6 +115,7 @@ def status() -> str:
 def test_survey_link_confirms_records_changes_and_a_digit_reply_counts(desk):
     agent_writes(desk, "#resolve\nThe fuser unit was replaced.\n", 2)
     survey = wait_for(lambda: surveys(desk))[0]
+    wait_for(sent_at)  # counted as reaching the customer (the KPI's response rate)
     assert survey["Auto-Submitted"] == "auto-replied"  # RFC 3834: never answered by robots
     links = RATING_LINK.findall(text_of(survey))
     assert len(links) == 5  # 1 to 5

@@ -2,9 +2,9 @@
 
 Of the surveys asked in [since, until) (by `asked_at`) and not cancelled:
 
-* **surveyed**: those that reached the customer: the mail went (its outbox row
-  is `sent`), or the survey was asked without a mail (chat), or the customer
-  rated it anyway (a reply to the outcome mail while the survey was held);
+* **surveyed**: those that reached the customer (`sent_at`: the mail went, or
+  the survey was asked without a mail, in chat), or that the customer rated
+  anyway (a reply to the outcome mail while the survey was held);
 * **rated**: those with a rating (the latest, when it was changed);
 * **satisfied**: the rated ones with a top rating, at least `top[scale]`.
 
@@ -48,8 +48,7 @@ def csat_figures(since: datetime | None, until: datetime | None,
         if name.replace("-", "").isalnum()) or "1 = 0"
     sql = ("SELECT COUNT(*), COUNT(s.rating), "
            f"COALESCE(SUM(CASE WHEN {satisfied} THEN 1 ELSE 0 END), 0) "
-           'FROM "csat_survey" s LEFT JOIN "outbox" o ON o.id = s.outbox_id '
-           f"WHERE {where} AND s.state <> 'cancelled' "
-           "AND (s.outbox_id IS NULL OR o.state = 'sent' OR s.rating IS NOT NULL)")
+           f'FROM "csat_survey" s WHERE {where} AND s.state <> \'cancelled\' '
+           "AND (s.sent_at IS NOT NULL OR s.rating IS NOT NULL)")
     surveyed, rated, happy = next(iter(rows_of(sql, params)))
     return CsatFigures(int(surveyed), int(rated), int(happy))

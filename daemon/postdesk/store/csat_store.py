@@ -3,7 +3,8 @@
 A row is made when the desk decides to ask (`tickets.satisfaction`): the
 ticket, its requester, the resolution's number (1 for the ticket's first
 resolution, 2 after a reopening and a second one, ...), the scale and the
-outbox row of the survey mail (NULL when asked in chat). The rating, its
+outbox row of the survey mail (NULL when asked in chat) and when it was sent.
+The rating, its
 comment and the channel it came by are filled in when the customer answers;
 a change within `[csat] change_days` overwrites them (`first_rated_at` keeps
 when the first answer came, so the window does not move). `state` is
@@ -33,6 +34,9 @@ class CsatSurvey(BaseModel):
     outbox = pw.ForeignKeyField(Outbox, null=True, on_delete="SET NULL")
     outbox_id: int | None
     asked_at = UTCDateTimeField(index=True)
+    #: when the survey reached the customer: its mail was sent (NULL while held), or
+    #: `asked_at` for one asked without a mail (chat)
+    sent_at = UTCDateTimeField(null=True)
     rating = pw.IntegerField(null=True)
     comment = pw.TextField(default="")
     channel = pw.CharField(max_length=16, default="")
@@ -67,7 +71,14 @@ def next_resolution(ticket_id: int) -> int:
 def ask(ticket_id: int, customer_id: int, resolution: int, scale: str, *,
         outbox_id: int | None, now: datetime) -> CsatSurvey:
     return CsatSurvey.create(ticket=ticket_id, customer=customer_id, resolution=resolution,
-                             scale=scale, outbox=outbox_id, asked_at=now)
+                             scale=scale, outbox=outbox_id, asked_at=now,
+                             sent_at=None if outbox_id is not None else now)
+
+
+def mark_sent(outbox_ids: list[int], now: datetime) -> None:
+    """The surveys whose mail (these outbox rows) has just been sent."""
+    if outbox_ids:
+        CsatSurvey.update(sent_at=now).where(CsatSurvey.outbox.in_(outbox_ids)).execute()
 
 
 def cancel(survey_id: int) -> None:

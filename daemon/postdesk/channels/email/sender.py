@@ -37,7 +37,7 @@ from postdesk.config.runtime import Runtime
 from postdesk.config.settings import Settings
 from postdesk.errors import TemporaryFailure
 from postdesk.mail.compose import OutgoingAttachment, OutgoingMail, compose
-from postdesk.store import outbox_delivery
+from postdesk.store import csat_store, outbox_delivery
 from postdesk.store.attachment_files import attachment_files, blob_files
 from postdesk.store.db import database, utcnow
 from postdesk.store.models import Outbox
@@ -279,6 +279,7 @@ def _mark_sent(sent: list[tuple[Outbox, str]]) -> None:
     now = utcnow()
     with database.atomic(), UnitOfWork() as work:  # two statements for the batch
         outbox_delivery.sent([row.id for row, _ in sent], now)
+        csat_store.mark_sent([row.id for row, _ in sent if row.kind == SURVEY_TEMPLATE], now)
         for row, _ in sent:
             if row.ticket_id is not None:
                 service.record_event(row.ticket_id, "mail.sent",
