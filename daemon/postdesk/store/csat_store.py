@@ -33,7 +33,7 @@ class CsatSurvey(BaseModel):
     state = pw.CharField(max_length=16, default="asked")  # asked | cancelled
     outbox = pw.ForeignKeyField(Outbox, null=True, on_delete="SET NULL")
     outbox_id: int | None
-    asked_at = UTCDateTimeField(index=True)
+    asked_at = UTCDateTimeField()
     #: when the survey reached the customer: its mail was sent (NULL while held), or
     #: `asked_at` for one asked without a mail (chat)
     sent_at = UTCDateTimeField(null=True)
@@ -45,7 +45,9 @@ class CsatSurvey(BaseModel):
 
     class Meta:
         table_name = "csat_survey"
-        indexes = ((("ticket", "resolution"), True),)
+        # the KPI figures read the period's surveys from the second index alone
+        indexes = ((("ticket", "resolution"), True),
+                   (("asked_at", "state", "sent_at", "scale", "rating"), False))
 
 
 MODELS: tuple[type[pw.Model], ...] = (CsatSurvey,)
