@@ -20,6 +20,7 @@ from postdesk.store import ticket_lookups
 from postdesk.store.attachment_files import attachment_files
 from postdesk.store.chat_inbound import store_chat_event
 from postdesk.store.chat_store import ChatOutbox, ChatThread, record_posted
+from postdesk.store.csat_store import CsatSurvey
 from postdesk.store.db import database
 from postdesk.store.models import Customer, Event, Inbound, Message, Outbox, Ticket
 from postdesk.tickets.chat_triage import post_sla_crossing
@@ -137,8 +138,12 @@ def test_thread_replies_join_the_ticket_and_agents_reactions_resolve(runtime) ->
         ("in", "public", "ann@customer.example", "Still down after a restart"),
     ]
     assert Ticket.get_by_id(ticket_id).status == "resolved"
-    # the agent's answer typed in the thread is not posted again; the resolution is
+    # the agent's answer typed in the thread is not posted again; the resolution is, and
+    # it asks the satisfaction question itself: the [csat] survey is not posted twice but
+    # counts as asked
     assert posts(ticket_id) == ["acknowledgment", "status_changed"]
+    [survey] = CsatSurvey.select().where(CsatSurvey.ticket == ticket_id)
+    assert survey.sent_at is not None and survey.rating is None
     detail = ticket_detail(ticket_id)
     assert detail is not None and detail["channel"] == "matrix"
     assert [m["channel"] for m in detail["messages"]] == ["matrix"] * 3
@@ -189,7 +194,8 @@ def test_a_keycap_on_the_satisfaction_question_records_the_rating(runtime) -> No
     assert rated.state == "done"
     [rating] = Event.select().where((Event.ticket == ticket_id)
                                     & (Event.kind == "satisfaction.rated"))
-    assert rating.data == {"rating": 4, "scale": 5, "comment": "", "channel": "matrix"}
+    assert rating.data == {"rating": 4, "scale": "1-5", "comment": "", "channel": "matrix",
+                           "resolution": 1, "changed": False}
     assert posts(ticket_id)[-1] == "satisfaction_thanks"
 
 

@@ -114,4 +114,5 @@ def test_a_slack_help_channel_from_request_to_rating(
     press(slack, "UANN", question, "csat", "5")
     rating = wait_for(lambda: Event.get_or_none((Event.ticket == ticket.id)
                                                 & (Event.kind == "satisfaction.rated")))
-    assert rating.data == {"rating": 5, "scale": 5, "comment": "", "channel": "slack"}
+    assert rating.data == {"rating": 5, "scale": "1-5", "comment": "", "channel": "slack",
+                           "resolution": 1, "changed": False}

@@ -121,7 +121,7 @@ def test_check_names_a_rules_typo_with_file_and_line(config: Path) -> None:
             "(did you mean 'set_status'?)").encode() in result.stderr
     rules.write_text(text)
     healthy = run(config, "check")
-    assert healthy.returncode == 0 and b"ok rules: 16 automations" in healthy.stdout
+    assert healthy.returncode == 0 and b"ok rules: 18 automations" in healthy.stdout
 
 
 def test_rules_explain_and_rules_test(config: Path, tmp_path: Path) -> None:
@@ -134,7 +134,7 @@ def test_rules_explain_and_rules_test(config: Path, tmp_path: Path) -> None:
     assert any("rule acknowledge-new-ticket (rules/automation.yaml:" in line
                and line.endswith("on ticket.created: matched") for line in lines)
     assert not any("rule customer-replied-resumes-work" in line for line in lines)
-    assert any(line.startswith("  15 rules listen to other events: status.changed (5), "
+    assert any(line.startswith("  17 rules listen to other events: status.changed (6), "
                                "message.received (4), ")
                for line in lines)  # one line for them, not one each
 

@@ -302,7 +302,7 @@ def test_merge_as_a_rules_action_goes_through_the_merge_effect(config):
     ticket stays as a pointer, and the change names the rule (issue 24)."""
     automation = config.parent / "rules" / "automation.yaml"
     automation.write_text(automation.read_text() + MERGE_RULE)
-    assert "ok rules: 17 automations" in ok(config, "check")
+    assert "ok rules: 19 automations" in ok(config, "check")
     ingest(config, customer_mail(subject="Printer on fire"), 1)
     ingest(config, customer_mail(sender="Jan <jan@other.example>", subject="Scanner jammed",
                                  message_id="<jan@other.example>"), 2)

@@ -85,10 +85,10 @@ def test_a_restart_with_broken_rules_runs_on_the_last_good_ones(tmp_path: Path) 
         wait_for(lambda: acknowledgments(desk) == ["zoe@customer.example"],
                  timeout=60)
         assert ticket(desk, 1)["tags"] == ["desk-rules"]  # the desk's last good rules
-        assert "rules/automation.yaml: 17 automations in force" in desk.tail(10**6)[:started]
+        assert "rules/automation.yaml: 19 automations in force" in desk.tail(10**6)[:started]
         log = log_since(desk, started)
         assert f"rules/automation.yaml:{line}: " in log
-        assert "the last good version stays in force (17 automations, validated" in log
+        assert "the last good version stays in force (19 automations, validated" in log
 
         code, rules_state = rules_check(desk)
         assert code == 1 and not rules_state["ok"]
@@ -133,7 +133,7 @@ def test_a_desk_whose_rules_were_never_good_runs_on_the_shipped_ones(tmp_path: P
         log = desk.tail(20000)
         assert f"rules/automation.yaml:{line}: " in log
         assert ("this desk never had a good version of rules/automation.yaml: the version "
-                "Postdesk ships is in force until it is fixed (16 automations)") in log
+                "Postdesk ships is in force until it is fixed (18 automations)") in log
         code, rules_state = rules_check(desk)
         assert code == 1 and "the version Postdesk ships" in rules_state["summary"]
         [broken] = [f for f in rules_state["files"] if f["error"]]
@@ -168,7 +168,7 @@ def test_sighup_reports_every_live_file_at_once(tmp_path: Path) -> None:
             "\nqueues:\n", "\nqueues:\n  - name: everything\n", 1), encoding="utf-8")
         before = log_size(desk)
         desk.signal(signal.SIGHUP)
-        expected = ["rules/automation.yaml: unchanged, 16 automations in force",
+        expected = ["rules/automation.yaml: unchanged, 18 automations in force",
                     "rules/teams.yaml: unchanged, ", "rules/routing.yaml: unchanged, ",
                     "rules/queues.yaml: 7 queues in force", "rules/sla.yaml: unchanged, ",
                     "templates/: unchanged, no templates of its own in force",

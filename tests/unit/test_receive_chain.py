@@ -256,7 +256,8 @@ def test_new_ticket_takes_every_mail_and_links_a_late_answer_to_its_closed_ticke
 def test_the_chain_lists_the_steps_in_the_order_a_mail_meets_them() -> None:
     assert [step.name for step in chain.STEPS] == [
         "loop", "duplicate delivery", "suspicious", "bounce", "no sender", "auto-reply",
-        "desk request", "agent reply", "agent help", "follow-up", "reopen", "repeat", "new ticket"]
+        "desk request", "agent reply", "agent help", "rating reply", "follow-up", "reopen",
+        "repeat", "new ticket"]
 
 
 @pytest.mark.parametrize(("case", "step"), [

@@ -47,6 +47,7 @@ def test_the_shipped_automations_load(shipped: RuleSet) -> None:
         "waiting-for-customer-pauses-sla",
         "leaving-waiting-resumes-sla", "resolve-duplicates-with-original",
         "tell-the-customer-the-outcome", "tell-the-customer-the-ticket-is-reopened",
+        "ask-for-satisfaction", "bad-rating-tells-the-team-lead",
         "resolve-after-7-days-without-reply",
         "acknowledge-new-ticket", "tell-the-assignee-about-a-customer-reply",
         "tell-the-team-about-a-customer-reply", "tell-the-new-assignee", "tell-the-new-team",
@@ -134,10 +135,11 @@ def test_3_resolving_resolves_the_duplicates_with_a_comment(shipped: RuleSet) ->
           "template": "duplicate_resolved"}),
         ("tell-the-customer-the-outcome", "reply",
          {"template": "status_changed", "to": ("carl@customer.example",)}),
+        ("ask-for-satisfaction", "ask_satisfaction", {}),
     ]
     alone = replace(original, links=(("related", 12),))
     assert [e.rule for e in run(shipped, event, alone).effects] == [
-        "tell-the-customer-the-outcome"]
+        "tell-the-customer-the-outcome", "ask-for-satisfaction"]
 
 
 @pytest.mark.parametrize("old, new, rule, role", [
@@ -164,6 +166,17 @@ def test_3b_other_status_moves_and_the_system_s_own_send_no_status_mail(
         assert not [e for e in effects if e.action == "reply"], (old, new, role)
 
 
+@pytest.mark.parametrize("rating, fires", [(1, True), (2, True), (3, False), (5, False)])
+def test_3e_a_low_rating_tells_the_team_lead_with_a_note(shipped: RuleSet, rating: int,
+                                                          fires: bool) -> None:
+    event = EventFacts("satisfaction.rated", author_role="customer",
+                       author_email="carl@customer.example", rating=rating)
+    effects = run(shipped, event, replace(WAITING, status="resolved")).effects
+    assert [(e.rule, e.action) for e in effects] == ([
+        ("bad-rating-tells-the-team-lead", "add_note"),
+        ("bad-rating-tells-the-team-lead", "notify")] if fires else [])
+
+
 def test_4_seven_days_without_an_answer_resolves_politely(shipped: RuleSet) -> None:
     stale = replace(WAITING, status_changed_at=NOW - timedelta(days=7),
                     links=(("duplicated_by", 21),))
@@ -179,6 +192,8 @@ def test_4_seven_days_without_an_answer_resolves_politely(shipped: RuleSet) -> N
         ("resolve-duplicates-with-original", "resolve_linked",
          {"kind": "duplicated_by", "tickets": (21,), "status": "resolved",
           "template": "duplicate_resolved"}),
+        # and into the survey (which [csat] for_auto_closed turns down by default)
+        ("ask-for-satisfaction", "ask_satisfaction", {}),
     ]
     assert result.effects[1].auditor is False
     assert run(shipped, EventFacts("schedule"), replace(

@@ -12,6 +12,7 @@
       - add_note: "Escalated automatically."   # internal, never shown to the customer
       - notify: {template: agent_new_ticket, to: [team, assignee, boss@example.com]}
       - reply: acknowledgment            # a template mailed to the customer
+      - ask_satisfaction                 # the satisfaction survey, as [csat] says
       - pause_sla                        # actions without parameters are a bare name
       - resume_sla
       - link: {kind: related, ticket: 42}
@@ -228,6 +229,11 @@ _action("answer_with_article", (Param("article", P.ARTICLE, required=False),
         "Mail the customer a public kb/ article in their language (`article`, or the best "
         "match for the mail), stored in the thread; then set `status`, when given. A "
         "'solved' answer to it resolves the ticket as self-served.", shorthand="article")
+
+
+_action("ask_satisfaction", (), False, lambda p, t, w: (t, {}),
+        "Ask the customer for a satisfaction rating of this resolution, as [csat] says "
+        "(delay, scale; not for self-served or auto-closed tickets unless configured).")
 
 
 _action("reply", (Param("template", P.TEMPLATE),), False,

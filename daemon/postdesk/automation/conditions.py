@@ -29,6 +29,8 @@ that must not all hold); groups nest. Lists mean "one of".
       changed_to: resolved               # a *.changed event's new value
       caused_by_rule: none               # the event came from that rule (none: not a rule)
       ticket_age: {more_than: 30d}       # see postdesk.automation.timeconditions
+      csat_rating: {below: 3}            # a satisfaction.rated event's rating is 1 or 2
+                                         # ({at_least: 4}; 1 = worst; faces: 1-3)
       kb_match: 60                       # the best public kb/ article for the subject and
                                          # text scores 60 % or more (1-100; default 50);
                                          # {min_score: 70, article: vpn-access}: and it is
@@ -233,3 +235,28 @@ CONDITIONS.register(ConditionDef(
     _kb_match, _kb_describe, shorthand="min_score",
     doc="The knowledge base's best public article for the subject and text, in the "
         "customer's language, scores at least min_score % (and is `article`, when given)."))
+
+
+def _need_rating_bound(values: Mapping[str, Any], node: Any) -> None:
+    if values["below"] is None and values["at_least"] is None:
+        raise node.error(f"'{node.key}' needs below, at_least or both, e.g. {{below: 3}}")
+
+
+def _rating_test(p: Mapping[str, Any], s: Subject) -> bool:
+    rating = s.event.rating
+    return rating is not None and (p["below"] is None or rating < p["below"]) and (
+        p["at_least"] is None or rating >= p["at_least"])
+
+
+def _rating_describe(p: Mapping[str, Any], s: Subject) -> tuple[str, str]:
+    wanted = " and ".join(f"{word} {p[key]}" for key, word in
+                          (("below", "below"), ("at_least", "at least")) if p[key] is not None)
+    return f"rating is {_shown(s.event.rating)}", wanted
+
+
+CONDITIONS.register(ConditionDef(
+    "csat_rating", (Param("below", P.RATING, required=False),
+                    Param("at_least", P.RATING, required=False)),
+    _rating_test, _rating_describe, check=_need_rating_bound,
+    doc="For satisfaction.rated events: the customer's rating (1 is the worst; 5 the best "
+        "of 1-5, 3 of the faces) is below / at least the number."))

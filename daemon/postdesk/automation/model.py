@@ -15,7 +15,7 @@ from typing import Any
 
 EVENT_KINDS: tuple[str, ...] = (
     "ticket.created", "message.received", "status.changed", "priority.changed",
-    "assignee.changed", "sla.warning", "sla.breached", "schedule",
+    "assignee.changed", "sla.warning", "sla.breached", "schedule", "satisfaction.rated",
 )
 AUTHOR_ROLES: tuple[str, ...] = ("customer", "agent", "participant", "system")
 LINK_KINDS: tuple[str, ...] = ("duplicate_of", "duplicated_by", "possible_duplicate_of",
@@ -66,6 +66,8 @@ class EventFacts:
     new: str | None = None
     caused_by_rule: str | None = None
     public: bool = True  # the message reaches the customer (False: an agent's note, #silent)
+    #: a `satisfaction.rated` event's rating (1 worst .. 5 or 3 best, `[csat] scale`)
+    rating: int | None = None
 
     @property
     def says_solved(self) -> bool:

@@ -203,6 +203,14 @@ def percent(node: Node, vocabulary: Vocabulary) -> int:
     return value
 
 
+def rating(node: Node, vocabulary: Vocabulary) -> int:
+    value = node.value
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 6:
+        raise node.error("expected a rating, a whole number from 1 to 6 (1 is the worst; "
+                         f"5 the best of 1-5, 3 of the faces), not {describe_value(value)}")
+    return value
+
+
 def article_id(node: Node, vocabulary: Vocabulary) -> str:
     value = _scalar(node, "a knowledge-base article id")
     if not _NAME.fullmatch(value):
@@ -220,6 +228,7 @@ TEMPLATE = ParamType("a template name", template)
 LANGUAGE = ParamType("a language like en or pt_BR", language)
 STATUS_ONE = ParamType("a status", STATUS)
 PERCENT = ParamType("a percent from 1 to 100", percent)
+RATING = ParamType("a rating from 1 to 6", rating)
 ARTICLE = ParamType("a knowledge-base article id", article_id)
 PRIORITY_ONE = ParamType("a priority", PRIORITY)
 REQUEST_TYPE_ONE = ParamType("a request type", REQUEST_TYPE)

@@ -77,6 +77,7 @@ def print_ticket(console: Console, detail: dict[str, Any], zone: tzinfo = UTC) -
         header.append(f"\nassignee {detail['assignee'] or '-'} · team {detail['team'] or '-'}")
     console.print(header)
     print_clocks(console, detail.get("sla") or {}, zone)
+    print_ratings(console, detail.get("csat") or [], zone)
     for message in detail["messages"]:
         arrow = "→ customer" if message["direction"] == "out" else "← from"
         internal = message["visibility"] == "internal"
@@ -104,6 +105,28 @@ def print_ticket(console: Console, detail: dict[str, Any], zone: tzinfo = UTC) -
             console.print(Text(line), soft_wrap=True)
 
 
+#: the best rating of each satisfaction scale, for "4 of 5"
+_BEST = {"1-5": 5, "faces": 3}
+_FACES = ("😞", "😐", "🙂")
+
+
+def print_ratings(console: Console, ratings: Sequence[dict[str, Any]],
+                  zone: tzinfo = UTC) -> None:
+    """One line per satisfaction rating: the rating, its channel and time, the comment."""
+    for rating in ratings:
+        value, scale = rating["rating"], rating.get("scale")
+        shown = (f"{_FACES[value - 1]} ({value} of 3)" if scale == "faces"
+                 and isinstance(value, int) and 1 <= value <= 3
+                 else f"{value} of {_BEST.get(scale or '', '?')}")
+        line = Text("Satisfaction ", style="bold")
+        line.append(shown, style="red" if isinstance(value, int) and value < 3 else "green")
+        line.append(f"  by {rating.get('channel') or '?'}, {zoned(rating['at'], zone)}",
+                    style="dim")
+        if rating.get("comment"):
+            line.append(f"\n  “{rating['comment']}”")
+        console.print(line)
+
+
 def print_clocks(console: Console, clocks: dict[str, dict[str, Any]],
                  zone: tzinfo = UTC) -> None:
     """One line per SLA clock: state, business time left or over, due time."""
@@ -129,9 +152,16 @@ def describe_event(event: dict[str, Any], zone: tzinfo = UTC) -> str | None:
         what = f"{kind.split('.')[0]}: {new}"
     elif kind in ("sla.paused", "sla.resumed", "mail.bounced", "mail.failed",
                   "autoreply.held_back", "autoreply.suppressed", "ticket.linked",
-                  "rules.chain_stopped", "notify.no_recipients"):
+                  "rules.chain_stopped", "notify.no_recipients", "satisfaction.not_asked",
+                  "satisfaction.cancelled"):
         detail = data.get("reason") or data.get("error") or ""
         what = kind + (f": {detail}" if detail else "")
+    elif kind == "satisfaction.asked":
+        what = f"satisfaction survey for resolution {data.get('resolution')} (goes " \
+               f"{zoned(data['at'], zone) if data.get('at') else 'at once'})"
+    elif kind == "satisfaction.rated":
+        what = f"satisfaction rated {data.get('rating')} ({data.get('scale')}, " \
+               f"{data.get('channel')})" + (" - changed" if data.get("changed") else "")
     else:
         return None
     return f"{when}  {what}{by}"

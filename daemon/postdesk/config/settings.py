@@ -249,6 +249,22 @@ class MatrixSettings:
 
 
 @dataclass(frozen=True)
+class CsatSettings:
+    """[csat]: the satisfaction survey after a resolution (postdesk.tickets.satisfaction)."""
+
+    enabled: bool = True
+    #: minutes after the resolution before the survey goes (a reopening cancels it)
+    delay_minutes: int = 60
+    #: "1-5" (five digits) or "faces" (three faces, 😞 😐 🙂)
+    scale: str = "1-5"
+    #: a rating may be changed this many days after it was first given
+    change_days: int = 7
+    #: also ask when the customer solved it with an article / a rule closed it
+    for_self_served: bool = False
+    for_auto_closed: bool = False
+
+
+@dataclass(frozen=True)
 class StatusSettings:
     """[status]: when `postdesk status` calls the desk unhealthy (see postdesk.serve.health)."""
 
@@ -315,6 +331,7 @@ class Settings:
     slack: SlackSettings = field(default_factory=SlackSettings)
     teams: TeamsSettings = field(default_factory=TeamsSettings)
     matrix: MatrixSettings = field(default_factory=MatrixSettings)
+    csat: CsatSettings = field(default_factory=CsatSettings)
     imap: tuple[ImapSource, ...] = ()
     source: Path | None = None
     base_dir: Path = Path(".")
@@ -377,6 +394,7 @@ SECTIONS: dict[str, type] = {
     "slack": SlackSettings,
     "teams": TeamsSettings,
     "matrix": MatrixSettings,
+    "csat": CsatSettings,
 }
 
 #: Keys that take one of a few words.
@@ -386,6 +404,7 @@ CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("log", "format"): ("text", "json"),
     ("log", "level"): ("debug", "info", "warning", "error"),
     ("branding", "register"): ("formal", "informal"),
+    ("csat", "scale"): ("1-5", "faces"),
 }
 
 

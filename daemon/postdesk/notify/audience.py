@@ -20,6 +20,7 @@ INTERNAL_KEYS = frozenset({"note_address"})
 CUSTOMER_TEMPLATES = frozenset({
     "acknowledgment", "agent_reply", "status_changed", "duplicate_resolved",
     "resolved_without_reply", "page_links",
+    "satisfaction_survey",
 })
 
 

@@ -231,6 +231,32 @@ def resolved_without_reply() -> Context:
     }
 
 
+def satisfaction_survey() -> Context:
+    """To the customer, a while after the resolution: the ratings as one-click links (each
+    to a confirmation page) and the reply that counts too; see `tickets.csat_survey`."""
+    base = "https://help.example.com/csat/1047.7.1.{rating}.1796000000.c2FtcGxlLWxpbmstc2ln"
+    return {
+        "ticket": _ticket(public_status=N_("Resolved"), status="resolved"),
+        "customer": _customer(),
+        "desk": _desk(),
+        "survey": {"scale": "1-5", "resolution": 1, "change_days": 7,
+                   "choices": [{"rating": n, "label": str(n), "url": base.format(rating=n)}
+                               for n in range(1, 6)]},
+    }
+
+
+def agent_bad_rating() -> Context:
+    """To a team's lead: a customer's low satisfaction rating, with its comment (the rule
+    bad-rating-tells-the-team-lead)."""
+    return {
+        "ticket": _ticket(public_status=N_("Resolved"), status="resolved"),
+        "agent": _agent(),
+        "rating": {"rating": 2, "label": "2", "best": "5", "scale": "1-5",
+                   "comment": "It took three days and the printer still jams."},
+        "desk": _desk(),
+    }
+
+
 def sla_warning() -> Context:
     """To the assignee: an SLA clock is close to its due time (``warned_at``: now)."""
     return {
@@ -298,7 +324,8 @@ def kpi_report() -> Context:
         "kpi": {"created": 42, "resolved": 38, "reopened": 3, "reopen_rate": "8%",
                 "acknowledgment_p50": "35m", "first_response_p50": "1h 10m",
                 "resolution_p50": "6h 30m", "sla_met": 70, "sla_breached": 6,
-                "sla_met_rate": "92%", "csat": None, "deflections": None},
+                "sla_met_rate": "92%", "csat": "81%", "csat_response_rate": "40%",
+                "deflections": None},
         "weeks": [{"label": "2026-02-23", "created": 35, "resolved": 30, "created_pct": 83,
                    "resolved_pct": 71},
                   {"label": "2026-03-02", "created": 42, "resolved": 38, "created_pct": 100,
@@ -321,6 +348,8 @@ SAMPLES: dict[str, Callable[[], Context]] = {
     "page_links": page_links,
     "reports_sign_in": reports_sign_in,
     "sla_warning": sla_warning,
+    "satisfaction_survey": satisfaction_survey,
+    "agent_bad_rating": agent_bad_rating,
     "command_error": command_error,
     "queue_digest": queue_digest,
     "kpi_report": kpi_report,

@@ -2,20 +2,24 @@
 
 JSON: `{"by", "since", "until", "generated_at", "groups": [line], "total": line,
 "agents": [line], "weeks": [{"week", "created", "resolved"}], "csat": null,
-"deflections": null}` where a line is `{"group", "created", "resolved",
-"reopened", "reopen_rate", "acknowledgment": {"count", "p50_s", "p90_s"},
+"csat_response_rate": null, "csat_rated": 0, "deflections": null}` where a line
+is `{"group", "created", "resolved", "reopened", "reopen_rate", "acknowledgment":
+{"count", "p50_s", "p90_s"},
 "first_response": {...}, "resolution": {...}, "sla": {clock: {"met",
 "breached", "open", "met_rate"}}}`; acknowledgment times are wall-clock
 seconds, first response and resolution business seconds; rates are fractions
 (null: nothing to divide by). The `agents` lines carry no SLA figures (empty
-`sla`, null times) unless the report is `--by agent`. `csat` and `deflections`
-are null ("n/a" in the other formats) until the desk records ratings and
-self-served resolutions.
+`sla`, null times) unless the report is `--by agent`. `csat` (the share of top
+ratings of `csat_rated` ratings) and `csat_response_rate` (rated / surveys that
+reached the customer) are about the satisfaction surveys asked in the period,
+for the desk as a whole; they and `deflections` are null ("n/a" in the other
+formats) until the desk records ratings and self-served resolutions.
 
 CSV: one line per group, the totals last: `group,created,resolved,reopened,
 reopen_rate_pct,ack_p50_s,ack_p90_s,first_response_p50_s,first_response_p90_s,
 resolution_p50_s,resolution_p90_s,sla_met,sla_breached,sla_met_rate_pct,csat_pct,
-deflections` (SLA met / breached: the first response and resolution clocks together).
+deflections,csat_response_rate_pct` (SLA met / breached: the first response and
+resolution clocks together; the CSAT columns are the desk's, on every line).
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ NOT_AVAILABLE = "n/a"
 CSV_COLUMNS = ("group", "created", "resolved", "reopened", "reopen_rate_pct", "ack_p50_s",
                "ack_p90_s", "first_response_p50_s", "first_response_p90_s",
                "resolution_p50_s", "resolution_p90_s", "sla_met", "sla_breached",
-               "sla_met_rate_pct", "csat_pct", "deflections")
+               "sla_met_rate_pct", "csat_pct", "deflections", "csat_response_rate_pct")
 
 
 def sla_tally(line: KpiGroup) -> ClockTally:
@@ -60,7 +64,8 @@ def to_json(report: KpiReport) -> str:
         "agents": [_line_json(g) for g in report.agents],
         "weeks": [{"week": w.monday, "created": w.created, "resolved": w.resolved}
                   for w in report.weeks],
-        "csat": report.csat, "deflections": report.deflections,
+        "csat": _rate(report.csat), "csat_response_rate": _rate(report.csat_response_rate),
+        "csat_rated": report.csat_rated, "deflections": report.deflections,
     }
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
@@ -98,7 +103,9 @@ def to_csv(report: KpiReport) -> str:
             *(_blank(getattr(line.times(m), f)) for m in MEASURES for f in ("p50_s", "p90_s")),
             tally.met, tally.breached, _pct(tally.met_rate),
             NOT_AVAILABLE if report.csat is None else _pct(report.csat),
-            NOT_AVAILABLE if report.deflections is None else report.deflections])
+            NOT_AVAILABLE if report.deflections is None else report.deflections,
+            NOT_AVAILABLE if report.csat_response_rate is None
+            else _pct(report.csat_response_rate)])
     return out.getvalue()
 
 
@@ -125,7 +132,7 @@ def to_table(report: KpiReport, width: int = 170) -> str:
     table = Table(title=f"KPIs by {report.by.replace('_', ' ')}, {period_text(report.sla)}",
                   caption="acknowledgment: wall-clock time to the first person's touch; first "
                           "response and resolution: business time, p50 / p90; SLA: met / "
-                          f"breached (rate); CSAT {_na(report.csat)}, self-service "
+                          f"breached (rate); CSAT {_csat(report)}, self-service "
                           f"deflections {_na(report.deflections)}")
     table.add_column(report.by.replace("_", " ").capitalize())
     for title in ("Created", "Resolved", "Reopened", "Acknowledged", "First response",
@@ -142,3 +149,11 @@ def to_table(report: KpiReport, width: int = 170) -> str:
 
 def _na(value: object) -> str:
     return NOT_AVAILABLE if value is None else str(value)
+
+
+def _csat(report: KpiReport) -> str:
+    """"75% of 4 ratings (response rate 50%)", or n/a."""
+    if report.csat is None:
+        return NOT_AVAILABLE
+    return (f"{percent(report.csat)} of {report.csat_rated} ratings (response rate "
+            f"{percent(report.csat_response_rate)})")

@@ -55,7 +55,9 @@ def _cards(report: KpiReport) -> list[dict[str, str]]:
          "label": "median resolution (business time)"},
         {"value": percent(tally.met_rate), "label": "SLA met"},
         {"value": NOT_AVAILABLE if report.csat is None else percent(report.csat),
-         "label": "CSAT (top ratings)"},
+         "label": f"CSAT (top ratings of {report.csat_rated})"},
+        {"value": NOT_AVAILABLE if report.csat_response_rate is None
+         else percent(report.csat_response_rate), "label": "survey response rate"},
         {"value": NOT_AVAILABLE if report.deflections is None else str(report.deflections),
          "label": "self-service deflections"},
     ]

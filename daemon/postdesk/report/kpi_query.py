@@ -13,7 +13,9 @@ from datetime import datetime
 from postdesk.report.kpi_summary import Counts, KpiGroup, KpiReport, build_groups, every_week
 from postdesk.report.sla_query import sla_report
 from postdesk.report.sla_summary import SlaReport
+from postdesk.store.csat_figures import csat_figures
 from postdesk.store.kpi_figures import KpiFigures, kpi_figures
+from postdesk.tickets.csat_scale import SCALES
 
 
 def kpi_report(by: str, since: datetime | None, until: datetime | None,
@@ -26,9 +28,11 @@ def kpi_report(by: str, since: datetime | None, until: datetime | None,
     agents = groups if by == "agent" else _lines(
         kpi_figures("agent", since, until, closed, weeks=False), None)[0]
     weeks = every_week(figures.weeks, since, until)
+    satisfaction = csat_figures(since, until, {s.name: s.top for s in SCALES.values()})
     # tickets the customer solved with a suggested article (`kb.self_served`)
     return KpiReport(by, since, until, generated_at, groups, total, agents, weeks, sla,
-                     deflections=sla.total.self_served)
+                     csat=satisfaction.csat, csat_response_rate=satisfaction.response_rate,
+                     csat_rated=satisfaction.rated, deflections=sla.total.self_served)
 
 
 def _lines(figures: KpiFigures, sla: SlaReport | None) -> tuple[tuple[KpiGroup, ...], KpiGroup]:

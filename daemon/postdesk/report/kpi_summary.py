@@ -10,8 +10,10 @@ Per group (team, agent, request type or channel) and in total:
 * the business time to the first response and to resolution (p50 / p90) and the
   SLA clocks met / breached: the SLA report's figures (`sla_summary`), for the
   tickets created in the period;
-* CSAT and self-service deflections: None ("n/a") until the desk records
-  ratings and self-served resolutions.
+* **CSAT**: the share of top ratings of the satisfaction surveys asked in the
+  period, with the **response rate** (rated / surveys that reached the
+  customer; `store.csat_figures`); self-service deflections. None ("n/a")
+  while the desk has no ratings (no surveys) or no self-served resolutions.
 
 Plus the weekly trend (tickets created and resolved per week) and the same
 counts per agent, whatever the grouping, for the per-agent chart.
@@ -81,6 +83,8 @@ class KpiReport:
     weeks: tuple[Week, ...]
     sla: SlaReport
     csat: float | None = None  # share of top ratings; None: the desk has no ratings
+    csat_response_rate: float | None = None  # rated / surveyed; None: no survey went
+    csat_rated: int = 0  # how many ratings the CSAT is of
     deflections: int | None = None  # self-served resolutions; None: not recorded
 
 

@@ -13,6 +13,7 @@ Context (JSON-safe, in the outbox row): ``desk{name, address}``,
 ``report{every, by, since, until (the last day, included), format, filename}``,
 ``kpi{created, resolved, reopened, reopen_rate, acknowledgment_p50,
 first_response_p50, resolution_p50, sla_met, sla_breached, sla_met_rate, csat,
+csat_response_rate,
 deflections}`` (times and rates as text), ``weeks[{label, created, resolved,
 created_pct, resolved_pct}]`` (the trend over TREND_WEEKS weeks),
 ``agents[{name, resolved, reopened, pct}]``.
@@ -67,6 +68,8 @@ def report_context(report: KpiReport, trend: KpiReport, *, every: str, form: str
                 "sla_met": tally.met, "sla_breached": tally.breached,
                 "sla_met_rate": percent(tally.met_rate),
                 "csat": None if report.csat is None else percent(report.csat),
+                "csat_response_rate": None if report.csat_response_rate is None
+                else percent(report.csat_response_rate),
                 "deflections": report.deflections},
         "weeks": [{"label": w.monday, "created": w.created, "resolved": w.resolved,
                    "created_pct": _pct(w.created, busiest),

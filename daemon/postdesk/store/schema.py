@@ -11,6 +11,7 @@ from __future__ import annotations
 import peewee as pw
 
 from postdesk.store.chat_store import ChatHealth, ChatOutbox, ChatThread
+from postdesk.store.csat_store import CsatSurvey
 from postdesk.store.duplicate_index import DuplicateTerm, TicketFingerprint, TicketTerm
 from postdesk.store.lease import Lease
 from postdesk.store.models import (
@@ -56,4 +57,5 @@ MODELS: tuple[type[pw.Model], ...] = (
     ChatThread,
     ChatOutbox,
     ChatHealth,
+    CsatSurvey,
 )

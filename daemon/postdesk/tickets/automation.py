@@ -25,6 +25,7 @@ from postdesk.notify.ratelimit import automatic_mail_held_back
 from postdesk.store import fastsql, rule_lookups, ticket_lookups
 from postdesk.store.models import Message, Outbox, Ticket
 from postdesk.tickets import service
+from postdesk.tickets.csat_survey import hold_survey, survey_request
 from postdesk.tickets.effects import APPLIERS, Change, ChangedBy, apply_effect
 from postdesk.tickets.kb_answer import answer_with_article, kb_matcher
 from postdesk.tickets.mailing import MailRequest, build_mail, sla_due
@@ -37,7 +38,8 @@ log = logging.getLogger(__name__)
 
 #: The actions applied here, because they make mail (the others change the ticket and are
 #: applied by `tickets.effects`).
-MAIL_ACTIONS = frozenset({"reply", "notify", "resolve_linked", "answer_with_article"})
+MAIL_ACTIONS = frozenset({"reply", "notify", "resolve_linked", "answer_with_article",
+                          "ask_satisfaction"})
 
 #: Link kinds as seen from the other ticket.
 _INVERSE = {"duplicate_of": "duplicated_by", "duplicated_by": "duplicate_of",
@@ -212,6 +214,8 @@ def _make_mail(effect: Effect, ticket: Ticket, trigger: Trigger, runtime: Runtim
         case "reply":
             _queue(ticket, MailRequest(params["template"], _requester_email(ticket), True),
                    trigger, runtime, by)
+        case "ask_satisfaction":
+            _ask_satisfaction(effect, ticket, trigger, runtime, by)
         case "answer_with_article":
             question = f"{trigger.event.subject}\n{trigger.event.body}"
             answer = answer_with_article(ticket, params, question, runtime, by)
@@ -233,6 +237,19 @@ def _make_mail(effect: Effect, ticket: Ticket, trigger: Trigger, runtime: Runtim
                 service.record_event(ticket, "notify.no_recipients",
                                      {"template": params["template"], "to": list(params["to"])},
                                      actor=by.actor, rule=rule, now=now, work=by.work)
+
+
+def _ask_satisfaction(effect: Effect, ticket: Ticket, trigger: Trigger, runtime: Runtime,
+                      by: ChangedBy) -> None:
+    """The survey mail (`tickets.csat_survey`), held for `[csat] delay_minutes`."""
+    asked = survey_request(ticket, effect, trigger.event, runtime, by)
+    if asked is None:
+        return
+    request, resolution = asked
+    queued = _queue(ticket, request, trigger, runtime, by)
+    if queued is not None and hold_survey(ticket, queued, resolution, runtime, by,
+                                          effect.rule):
+        trigger.outbox_ids.remove(queued.id)  # the sweeper sends it when due
 
 
 def _agent_facts(ticket: Ticket, trigger: Trigger, runtime: Runtime, now: datetime

@@ -39,6 +39,10 @@ class UnitOfWork:
         if kind is None:
             fastsql.insert_rows(Event, _EVENT_FIELDS, rows)
 
+    def has_event(self, ticket_id: int, kind: str) -> bool:
+        """Whether an event of `kind` on the ticket waits in this unit of work."""
+        return any(row[0] == ticket_id and row[1] == kind for row in self._events)
+
     def add_event(self, ticket_id: int, kind: str, data: Mapping[str, Any], *, actor: str,
                   rule: str | None, now: datetime) -> None:
         values = (ticket_id, kind, dict(data), actor, rule, now)

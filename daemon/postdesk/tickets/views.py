@@ -190,7 +190,31 @@ def ticket_detail(ticket_id: int, statuses: StatusBook = DEFAULT_BOOK, *,
              "created_at": _iso(event.created_at)}
             for event in thread.events if event.kind not in HIDDEN_EVENTS
         ],
+        "csat": csat_ratings(thread.events),
     }
+
+
+def csat_ratings(events: Iterable[Any]) -> list[dict[str, Any]]:
+    """The satisfaction ratings of the ticket, one per resolution (a changed rating replaces
+    the earlier one; a rating without a resolution, e.g. from chat, stands alone), oldest
+    first: {rating, scale, comment, at, channel, resolution}."""
+    latest: dict[Any, dict[str, Any]] = {}
+    for event in events:
+        if event.kind != "satisfaction.rated":
+            continue
+        data = event.data
+        key = data.get("resolution") or f"event-{event.id}"
+        latest.pop(key, None)  # a change moves it to when it was changed
+        latest[key] = {"rating": data.get("rating"), "scale": _scale_name(data.get("scale")),
+                       "comment": data.get("comment", ""), "at": _iso(event.created_at),
+                       "channel": data.get("channel", ""), "resolution": data.get("resolution")}
+    return sorted(latest.values(), key=lambda rating: rating["at"] or "")
+
+
+def _scale_name(scale: Any) -> Any:
+    """A rating's scale as `[csat] scale` names it: a chat edge may give the best rating
+    instead (5: "1-5", 3: "faces")."""
+    return {5: "1-5", 3: "faces"}.get(scale, scale) if isinstance(scale, int) else scale
 
 
 def inbound_rows(states: tuple[str, ...] = (), limit: int = 100, *,

@@ -61,10 +61,14 @@ class ChatDirect:
     def act(self, runtime: Runtime, now: datetime, work: UnitOfWork) -> Outcome:
         decision = self.decision
         if isinstance(decision, Rating):
-            record_rating(decision.ticket_id, decision.rating, decision.scale,
-                          channel=_platform_of(self.inbound_id), now=now, work=work)
+            rated = record_rating(decision.ticket_id, decision.rating,
+                                  channel=_platform_of(self.inbound_id), runtime=runtime,
+                                  desk_address=runtime.settings.desk.addresses[0],
+                                  now=now, work=work)
             return Outcome("done", ticket_id=decision.ticket_id,
-                           reason=f"satisfaction {decision.rating}/{decision.scale}")
+                           outbox_ids=tuple(rated.outbox_ids),
+                           reason=f"satisfaction {decision.rating}/{decision.scale} "
+                                  f"({rated.outcome})")
         if isinstance(decision, Hold):
             return Outcome("ignored", reason=f"{chat_lookups.HELD_PREFIX} {decision.reason}")
         assert isinstance(decision, Ignore)

@@ -90,7 +90,8 @@ def test_a_help_room_conversation_from_request_to_rating(
     homeserver.customer.react(help_room, question["event_id"], "4️⃣")
     rating = wait_for(lambda: Event.get_or_none((Event.ticket == ticket.id)
                                                 & (Event.kind == "satisfaction.rated")))
-    assert rating.data == {"rating": 4, "scale": 5, "comment": "", "channel": "matrix"}
+    assert rating.data == {"rating": 4, "scale": "1-5", "comment": "", "channel": "matrix",
+                           "resolution": 1, "changed": False}
     wait_for(post_saying(homeserver, help_room, root, "4 of 5"))
 
 

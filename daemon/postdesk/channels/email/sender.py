@@ -37,11 +37,13 @@ from postdesk.config.runtime import Runtime
 from postdesk.config.settings import Settings
 from postdesk.errors import TemporaryFailure
 from postdesk.mail.compose import OutgoingAttachment, OutgoingMail, compose
-from postdesk.store import outbox_delivery
+from postdesk.store import csat_store, outbox_delivery
 from postdesk.store.attachment_files import attachment_files, blob_files
 from postdesk.store.db import database, utcnow
 from postdesk.store.models import Outbox
 from postdesk.tickets import service
+from postdesk.tickets.csat_scale import SURVEY_TEMPLATE
+from postdesk.tickets.csat_survey import cancelled_by_reopening
 from postdesk.tickets.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -70,6 +72,9 @@ def send_many(outbox_ids: Sequence[int], runtime: Runtime,
     rows = outbox_delivery.rows_to_claim(outbox_ids, now)
     for row in rows:
         with logs.log_context(outbox=row.id, ticket=row.ticket_id):
+            if row.kind == SURVEY_TEMPLATE and cancelled_by_reopening(row, runtime):
+                states[row.id] = "dropped"  # its ticket reopened while it was held
+                continue
             try:
                 ready.append((row, row.raw if row.raw is not None else render(row, runtime)))
             except Exception as exc:  # a template or config problem: keep the row, say why
@@ -275,6 +280,7 @@ def _mark_sent(sent: list[tuple[Outbox, str]]) -> None:
     now = utcnow()
     with database.atomic(), UnitOfWork() as work:  # two statements for the batch
         outbox_delivery.sent([row.id for row, _ in sent], now)
+        csat_store.mark_sent([row.id for row, _ in sent if row.kind == SURVEY_TEMPLATE], now)
         for row, _ in sent:
             if row.ticket_id is not None:
                 service.record_event(row.ticket_id, "mail.sent",

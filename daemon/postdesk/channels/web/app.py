@@ -286,11 +286,6 @@ async def no_icon(request: web.Request) -> web.StreamResponse:
     return web.Response(status=204)
 
 
-async def not_built(request: web.Request) -> web.StreamResponse:
-    """/csat/: the satisfaction survey's confirmation pages will live here."""
-    return refusal(request, "missing")
-
-
 #: for the route modules beside this one (each adds its routes in `make_app`)
 sessioned = _sessioned
 run_read = _db
@@ -300,6 +295,7 @@ language_of = _language_of
 def make_app(desk: WebDesk) -> web.Application:
     # the route modules use this module's guard, session and refusals: imported here
     from postdesk.channels.web import new_link, new_request, reports
+    from postdesk.channels.web.csat import add_csat_routes
 
     app = web.Application(middlewares=[guard], client_max_size=1024 * 1024)
     app[DESK] = desk
@@ -311,10 +307,10 @@ def make_app(desk: WebDesk) -> web.Application:
     app.router.add_get(r"/ticket/{ticket:\d{1,12}}/files/{file:\d{1,12}}", download)
     app.router.add_get("/static/page.css", stylesheet)
     app.router.add_get("/favicon.ico", no_icon)
-    app.router.add_route("*", "/csat/{rest:.*}", not_built)
     new_request.add_routes(app)
     new_link.add_routes(app)
     reports.add_routes(app)
+    add_csat_routes(app)  # /csat/{token}: the satisfaction survey's pages
     return app
 
 

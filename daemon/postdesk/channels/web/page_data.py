@@ -177,4 +177,6 @@ padding:10px 12px;cursor:pointer}
 .icon{color:BRAND;flex:none}
 input[type=text]{width:100%;box-sizing:border-box;font:inherit;padding:6px}
 .more{margin-top:24px;border-top:1px solid #e5e7eb;padding-top:12px}
+.ratings{border:0;padding:0;margin:16px 0;display:flex;gap:12px;flex-wrap:wrap;font-size:20px}
+.ratings legend{font-size:16px;margin-bottom:8px}
 """

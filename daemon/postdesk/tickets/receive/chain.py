@@ -9,6 +9,7 @@
     desk request         an agent's #queue / #queues mail to the support address: digests
     agent reply          an authenticated agent's mail to a ticket: commands, the answer
     agent help           an agent's address without proof, about no ticket: told how, no ticket
+    rating reply         the requester answers a closed ticket's survey with "4" or "🙂": rated
     follow-up            a customer or participant writes to an open ticket
     reopen               ... or to a recently closed one: back in progress
     repeat               the same words again from the same sender, its ticket open: nothing new
@@ -39,6 +40,7 @@ from postdesk.tickets.receive.known import Known
 from postdesk.tickets.receive.loop import LOOP
 from postdesk.tickets.receive.new_ticket import NEW_TICKET
 from postdesk.tickets.receive.no_sender import NO_SENDER
+from postdesk.tickets.receive.rating_reply import RATING_REPLY
 from postdesk.tickets.receive.reopen import REOPEN
 from postdesk.tickets.receive.repeat import REPEAT
 from postdesk.tickets.receive.step import Decision, Receiving, Settled, Step
@@ -54,6 +56,7 @@ STEPS: tuple[Step, ...] = (
     DESK_REQUEST,
     AGENT_REPLY,
     AGENT_HELP,
+    RATING_REPLY,
     FOLLOW_UP,
     REOPEN,
     REPEAT,

@@ -1,0 +1,100 @@
+"""CSAT % and the survey response rate of `postdesk report kpi`, on SQLite and PostgreSQL:
+the KPI history of `tests/kpi_history.py` plus satisfaction surveys, counted by hand.
+
+Surveys asked in March (`at(day, hour)`: day 0 is Monday 2 March):
+  T1, resolution 1, mail sent, rated 5 of 5                 surveyed, rated, satisfied
+  T1, resolution 2, mail sent, rated 4 then changed to 2    surveyed, rated
+  T2, mail sent, never rated                                surveyed
+  T5, mail still held (pending), not rated                  -
+  T3, cancelled (the ticket reopened before it went)        -
+  T4, asked in chat (no mail), rated 🙂 (3 of 3)             surveyed, rated, satisfied
+and one in February, rated 5 (outside the period).
+So: surveyed 4, rated 3, satisfied 2 -> CSAT 2/3 = 66.7 %, response rate 3/4 = 75 %.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from kpi_history import CLOSED, at, make_history
+from postdesk.report import kpi_formats, kpi_html
+from postdesk.report.kpi_query import kpi_report
+from postdesk.store import csat_store
+from postdesk.store.db import database
+from postdesk.store.models import Outbox, Ticket
+
+
+def survey_mail(number: int, when: datetime, state: str) -> int:
+    return int(Outbox.create(kind="satisfaction_survey", recipient="amy@customer.example",
+                             message_id=f"<survey-{number}@desk.example>", state=state,
+                             next_attempt_at=when, created_at=when,
+                             sent_at=when if state == "sent" else None).id)
+
+
+@pytest.fixture
+def desk(migrated: str, make_settings: Callable[..., Any]) -> Iterator[Any]:
+    settings = make_settings(migrated)
+    make_history(settings)
+    with database.connection_context(), database.atomic():
+        t1, t2, t3, t4, t5 = (Ticket.get(Ticket.subject == s)
+                              for s in ("VPN", "Printer", "Invoice", "Hello", "Old"))
+        amy = t1.requester_id
+
+        def ask(ticket: Ticket, resolution: int, when: datetime, mail: str | None,
+                scale: str = "1-5") -> csat_store.CsatSurvey:
+            outbox = survey_mail(ticket.id * 10 + resolution, when, mail) if mail else None
+            survey = csat_store.ask(ticket.id, amy, resolution, scale, outbox_id=outbox,
+                                    now=when)
+            if mail == "sent":  # as the sender marks it
+                csat_store.mark_sent([outbox], when)
+            return survey
+
+        csat_store.rate(ask(t1, 1, at(2, 12), "sent"), 5, "", "web", at(2, 13))
+        second = ask(t1, 2, at(3, 10, 30), "sent")
+        csat_store.rate(second, 4, "", "web", at(3, 11))
+        csat_store.rate(second, 2, "worse", "email", at(3, 12))
+        ask(t2, 1, at(0, 15), "sent")
+        ask(t5, 1, at(1, 9, 30), "pending")
+        csat_store.cancel(ask(t3, 1, at(5, 12), "dropped").id)
+        csat_store.rate(ask(t4, 1, at(8, 10), None, scale="faces"), 3, "", "slack", at(8, 11))
+        csat_store.rate(ask(t5, 2, at(-3, 13), "sent"), 5, "", "web", at(-3, 14))
+    yield settings
+
+
+def march() -> Any:
+    return kpi_report("team", datetime(2026, 3, 1, tzinfo=UTC),
+                      datetime(2026, 4, 1, tzinfo=UTC), at(30, 8), CLOSED)
+
+
+def test_csat_is_the_share_of_top_ratings_and_the_response_rate_rated_of_surveyed(desk):
+    report = march()
+    assert report.csat_rated == 3
+    assert report.csat == pytest.approx(2 / 3)
+    assert report.csat_response_rate == pytest.approx(3 / 4)
+
+
+def test_every_format_shows_the_csat_figures(desk):
+    report = march()
+    data = json.loads(kpi_formats.to_json(report))
+    assert (data["csat"], data["csat_response_rate"], data["csat_rated"]) == (0.6667, 0.75, 3)
+    total = list(csv.DictReader(io.StringIO(kpi_formats.to_csv(report))))[-1]
+    assert (total["csat_pct"], total["csat_response_rate_pct"]) == ("66.7", "75.0")
+    assert "CSAT 67% of 3 ratings (response rate 75%)" in kpi_formats.to_table(report, 400)
+    page = kpi_html.to_html(report)
+    assert "67%" in page and "CSAT (top ratings of 3)" in page
+    assert "75%" in page and "survey response rate" in page
+
+
+def test_a_period_without_surveys_says_na(desk):
+    report = kpi_report("team", datetime(2030, 1, 7, tzinfo=UTC),
+                        datetime(2030, 1, 14, tzinfo=UTC), at(30, 8), CLOSED)
+    assert (report.csat, report.csat_response_rate, report.csat_rated) == (None, None, 0)
+    total = list(csv.DictReader(io.StringIO(kpi_formats.to_csv(report))))[-1]
+    assert (total["csat_pct"], total["csat_response_rate_pct"]) == ("n/a", "n/a")
