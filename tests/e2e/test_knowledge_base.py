@@ -116,6 +116,39 @@ def test_nothing_good_enough_means_no_suggestion(make_settings, sqlite_url,
     assert kinds("kb.suggested") == []
 
 
+PASSWORD_POLICY = """---
+id: password-policy
+title: Password rules when you forgot your password
+language: en
+aliases: [forgot password, cannot log in, new password rules]
+---
+A new password needs twelve characters; change it every year.
+"""
+
+
+@pytest.mark.parametrize(("routed_to", "offered"), [
+    ("access", ["password-reset", "password-policy"]),  # the article's own request type
+    ("hardware", ["password-policy"]),  # password-reset applies to access tickets only
+])
+def test_request_types_of_an_article_decide_which_tickets_are_offered_it(
+        make_settings, sqlite_url, start_daemon, routed_to, offered) -> None:
+    settings = make_settings(sqlite_url)
+    (Path(settings.path(settings.paths.kb)) / "en" / "password-policy.md").write_text(
+        PASSWORD_POLICY)
+    routing = Path(settings.path(settings.paths.rules)) / "routing.yaml"
+    routing.write_text(routing.read_text(encoding="utf-8").replace(
+        "routes: []", f"routes:\n  - {{request_type: {routed_to}}}"), encoding="utf-8")
+    daemon = start_daemon(settings)
+    send_mail(daemon, customer_mail(subject="Forgot my password",
+                                    body="Hello,\nI forgot my password and cannot log in.\n"))
+    wait_for(processed(1))
+    text = acknowledgment(daemon)
+    assert Ticket.get().request_type == routed_to
+    assert sorted(e.data["article"] for e in kinds("kb.suggested")) == sorted(offered)
+    assert ("Reset your password" in text) == ("password-reset" in offered)
+    assert "Password rules" in text
+
+
 def test_solved_link_in_the_acknowledgment_is_signed_for_the_ticket(
         make_settings, sqlite_url, start_daemon) -> None:
     settings = make_settings(sqlite_url, kb_solved_url="https://help.example.com/solved/{token}")

@@ -151,7 +151,7 @@ class LanguageIndex:
             if score <= 0.0:
                 break
             article = self.articles[number]
-            if request_type and article.request_types and request_type not in article.request_types:
+            if not article.applies_to(request_type):
                 continue
             hits.append(Hit(article, score, min(score / best, 1.0)))
             if len(hits) >= limit:

@@ -48,15 +48,18 @@ QUESTION_CHARS = 600
 
 
 def suggest(kb: KnowledgeBase, question: str, languages: Sequence[str | None], *,
-            min_share: float, limit: int = 3) -> list[Suggestion]:
+            min_share: float, limit: int = 3,
+            request_type: str | None = None) -> list[Suggestion]:
     """Up to `limit` public articles for `question` (its first `QUESTION_CHARS`), scoring at
-    least `min_share`, in the first language of `languages` that has any."""
+    least `min_share`, in the first language of `languages` that has any. A ticket of
+    `request_type` is offered only the articles that apply to it (`applies_to`)."""
     if limit <= 0:
         return []
     question = question[:QUESTION_CHARS]
     for language in chain(languages):
         hits = [hit for hit in kb.search(question, language=language, limit=limit,
-                                         public_only=True) if hit.share >= min_share]
+                                         public_only=True, request_type=request_type)
+                if hit.share >= min_share]
         if hits:
             return [as_suggestion(hit.article, hit.share) for hit in hits]
     return []

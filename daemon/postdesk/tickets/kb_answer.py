@@ -50,7 +50,7 @@ def _article(ticket: Ticket, params: Mapping[str, Any], question: str, runtime: 
     if params.get("article"):
         languages = locale_chain(requester.language, runtime.settings.desk.default_language)
         return runtime.knowledge.article(params["article"], languages), None
-    found = suggestions_for(question, requester.language, runtime)
+    found = suggestions_for(question, requester.language, runtime, ticket.request_type)
     if not found:
         return None, None
     return runtime.knowledge.article(found[0].id, [found[0].language]), found[0].score

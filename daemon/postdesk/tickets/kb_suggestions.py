@@ -24,21 +24,24 @@ from postdesk.tickets.unit_of_work import UnitOfWork
 SUGGESTED = "kb.suggested"
 
 
-def suggestions_for(question: str, language: str | None, runtime: Runtime) -> list[Suggestion]:
-    """What the desk would suggest for `question` from a customer writing in `language`."""
+def suggestions_for(question: str, language: str | None, runtime: Runtime,
+                    request_type: str | None = None) -> list[Suggestion]:
+    """What the desk would suggest for `question` from a customer writing in `language`, on
+    a ticket of `request_type` (only the articles that apply to it)."""
     settings = runtime.settings
     kb = runtime.knowledge
     if not kb.articles or settings.kb.suggestions <= 0:
         return []
     return suggest(kb, question, locale_chain(language, settings.desk.default_language),
-                   min_share=settings.kb.min_score / 100, limit=settings.kb.suggestions)
+                   min_share=settings.kb.min_score / 100, limit=settings.kb.suggestions,
+                   request_type=request_type)
 
 
 def suggest_for_ticket(ticket: Ticket, question: str, language: str | None, runtime: Runtime,
                        *, now: datetime, work: UnitOfWork | None) -> dict[str, Any]:
     """The suggestions for a new ticket as template context (`suggestions`, and
     `solved_link` when `[kb] solved_url` is set), each recorded as an event."""
-    found = suggestions_for(question, language, runtime)
+    found = suggestions_for(question, language, runtime, ticket.request_type)
     for number, suggestion in enumerate(found, 1):
         service.record_event(ticket, SUGGESTED,
                              {"article": suggestion.id, "language": suggestion.language,
