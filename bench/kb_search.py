@@ -31,7 +31,7 @@ import sys
 import time
 import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -41,8 +41,10 @@ sys.path.insert(0, str(ROOT / "daemon"))
 import postdesk.knowledge.index as index_module  # noqa: E402
 from postdesk.config.settings import KbSettings  # noqa: E402
 from postdesk.knowledge.library import KnowledgeBase, kb_files, load_texts  # noqa: E402
-from postdesk.knowledge.suggest import suggest  # noqa: E402
+from postdesk.knowledge.suggest import QUESTION_CHARS, suggest  # noqa: E402
 from postdesk.knowledge.words import words  # noqa: E402
+from postdesk.store.kb_index import rebuild_knowledge as rebuild_database_index  # noqa: E402
+from postdesk.tickets.kb_database import search_database  # noqa: E402
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "stackfaq"
 THRESHOLD = KbSettings().min_score / 100
@@ -175,6 +177,80 @@ def desk_kb() -> KnowledgeBase:
                       for p in kb_files(folder))
 
 
+@contextmanager
+def engine(name: str, pg: str) -> Iterator[bool]:
+    """The global database connected to a fresh migrated SQLite file or PostgreSQL database
+    (True), or nothing to measure on (False: PostgreSQL unreachable)."""
+    from _databases import postgres_database, sqlite_database, unreachable
+    from postdesk.store import migrations
+
+    if name == "postgresql" and unreachable(pg):
+        print(f"  {name}: skipped, {unreachable(pg)}")
+        yield False
+        return
+    opened = sqlite_database("kb_search") if name == "sqlite" else postgres_database(
+        pg, "kb_search")
+    with opened as db:
+        migrations.migrate(db)
+        yield True
+
+
+def database_ranking(kb: KnowledgeBase, question: str, language: str, limit: int,
+                     threshold: float = 0.0) -> list[str]:
+    """The suggestions as `ours`, from the database's index."""
+    return [hit.article.id for hit in search_database(kb, question[:QUESTION_CHARS], language,
+                                                      limit, public_only=True)
+            if hit.share >= threshold]
+
+
+def bench_engines(folder: Path, pg: str) -> None:
+    """StackFAQ, the own KB and latency through the database's index, on each engine."""
+    found = stackfaq(folder)
+    own = own_questions()
+    desk = desk_kb()
+    big = load_texts([(f"kb/{name}", text) for name, text in synthetic_articles(1000)])
+    questions = [q for lang, _, q in own if lang == "en"]
+    for name in ("sqlite", "postgresql"):
+        with engine(name, pg) as ready:
+            if not ready:
+                continue
+            print(f"Database index on {name}:")
+            if found is not None:
+                kb = load_texts(found[0])
+                rebuild_database_index(kb)
+                for half, asked in halves(found[1]).items():
+                    report(f"{name} index {half}",
+                           [(database_ranking(kb, q, "en", 10), e) for q, e in asked])
+                offered = [(database_ranking(kb, q, "en", 3, THRESHOLD), e)
+                           for q, e in found[1]]
+                print(f"  threshold {THRESHOLD:.2f}: "
+                      f"{sum(not f for f, _ in offered) / len(offered):.1%} get no suggestion")
+            rebuild_database_index(desk)
+            for language in ("en", "pl", "de"):
+                mine = [(q, e) for lang, e, q in own if lang == language]
+                got = [(database_ranking(desk, q, language, 3), e) for q, e in mine]
+                print(f"  own KB {language}: R@1 {recall(got, 1):.3f} R@3 {recall(got, 3):.3f}")
+            rebuild_database_index(big)
+            latency(f"{name} index, 1000 articles",
+                    lambda i: database_ranking(big, questions[i % len(questions)], "en", 3,
+                                               THRESHOLD), runs=500)
+
+
+def latency(name: str, search: Callable[[int], object], runs: int) -> None:
+    wall, cpu = [], []
+    for i in range(runs):
+        started, started_cpu = time.perf_counter(), time.thread_time()
+        search(i)
+        cpu.append(time.thread_time() - started_cpu)
+        wall.append(time.perf_counter() - started)
+
+    def p(values: list[float], share: float) -> str:
+        return f"{sorted(values)[int(len(values) * share)] * 1000:.2f} ms"
+
+    print(f"  {name}, {runs} searches: wall p50 {p(wall, 0.5)}, p99 {p(wall, 0.99)}; "
+          f"CPU of this process p50 {p(cpu, 0.5)}, p99 {p(cpu, 0.99)}")
+
+
 def bench_own() -> None:
     kb = desk_kb()
     rows = own_questions()
@@ -233,10 +309,18 @@ def bench_latency(count: int = 1000, runs: int = 2000) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--engines", action="store_true",
+                        help="also measure the database's index (SQLite FTS5, PostgreSQL)")
+    parser.add_argument("--pg", default=None, help="PostgreSQL server for --engines "
+                        "(default: $POSTDESK_BENCH_PG_SERVER or the local one)")
     args = parser.parse_args()
     bench_stackfaq(args.corpus)
     bench_own()
     bench_latency()
+    if args.engines:
+        from _databases import PG_SERVER
+
+        bench_engines(args.corpus, args.pg or PG_SERVER)
 
 
 if __name__ == "__main__":

@@ -143,6 +143,9 @@ class KbSettings:
     #: the page where a customer confirms "this solved it" ({token}: the signed token);
     #: empty: no link (the customer answers "solved" instead)
     solved_url: str = ""
+    #: where suggestions are searched: "memory" (each process's own index, the best
+    #: figures) or "database" (SQLite FTS5 / PostgreSQL full text, rebuilt on reload)
+    index: str = "memory"
 
 
 @dataclass(frozen=True)
@@ -323,6 +326,7 @@ CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("log", "format"): ("text", "json"),
     ("log", "level"): ("debug", "info", "warning", "error"),
     ("branding", "register"): ("formal", "informal"),
+    ("kb", "index"): ("memory", "database"),
 }
 
 

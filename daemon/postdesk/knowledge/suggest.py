@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from postdesk.knowledge.articles import Article, excerpt, plain_text
+from postdesk.knowledge.index import Hit
 from postdesk.knowledge.library import KnowledgeBase
 from postdesk.knowledge.words import base_language
 
@@ -43,21 +44,30 @@ def chain(languages: Sequence[str | None]) -> list[str]:
     return list(dict.fromkeys(base_language(lang) for lang in languages if lang))
 
 
+class Search(Protocol):
+    """`KnowledgeBase.search`, or the same asked of the database's index."""
+
+    def __call__(self, text: str, *, language: str | None = None, limit: int = 10,
+                 public_only: bool = False, request_type: str | None = None) -> list[Hit]: ...
+
+
 #: How much of a mail is read for suggestions: a customer says what it is about first.
 QUESTION_CHARS = 600
 
 
 def suggest(kb: KnowledgeBase, question: str, languages: Sequence[str | None], *,
-            min_share: float, limit: int = 3,
-            request_type: str | None = None) -> list[Suggestion]:
+            min_share: float, limit: int = 3, request_type: str | None = None,
+            search: Search | None = None) -> list[Suggestion]:
     """Up to `limit` public articles for `question` (its first `QUESTION_CHARS`), scoring at
     least `min_share`, in the first language of `languages` that has any. A ticket of
-    `request_type` is offered only the articles that apply to it (`applies_to`)."""
+    `request_type` is offered only the articles that apply to it (`applies_to`). `search`:
+    how (the knowledge base's own index when None)."""
     if limit <= 0:
         return []
+    search = search or kb.search
     question = question[:QUESTION_CHARS]
     for language in chain(languages):
-        hits = [hit for hit in kb.search(question, language=language, limit=limit,
+        hits = [hit for hit in search(question, language=language, limit=limit,
                                          public_only=True, request_type=request_type)
                 if hit.share >= min_share]
         if hits:

@@ -19,6 +19,7 @@ from postdesk.knowledge.suggest import Suggestion, suggest
 from postdesk.notify.i18n import locale_chain
 from postdesk.store.models import Ticket
 from postdesk.tickets import service
+from postdesk.tickets.kb_database import searcher
 from postdesk.tickets.unit_of_work import UnitOfWork
 
 SUGGESTED = "kb.suggested"
@@ -34,7 +35,7 @@ def suggestions_for(question: str, language: str | None, runtime: Runtime,
         return []
     return suggest(kb, question, locale_chain(language, settings.desk.default_language),
                    min_share=settings.kb.min_score / 100, limit=settings.kb.suggestions,
-                   request_type=request_type)
+                   request_type=request_type, search=searcher(kb, settings.kb.index))
 
 
 def suggest_for_ticket(ticket: Ticket, question: str, language: str | None, runtime: Runtime,
