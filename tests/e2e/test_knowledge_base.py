@@ -92,6 +92,24 @@ def test_polish_and_german_mails_get_articles_in_their_language(
     assert "Reset your password" not in text
 
 
+def test_with_the_database_index_polish_and_german_mails_get_their_articles(
+        database_url: str, make_settings, start_daemon) -> None:
+    """`[kb] index = "database"`: the index the daemon fills at start (FTS5 on SQLite,
+    tsvector on PostgreSQL) answers the acknowledgment."""
+    daemon = start_daemon(make_settings(database_url, kb_index="database"))
+    send_mail(daemon, customer_mail(subject="Hasło wygasło", body="Dzień dobry,\nzapomniałem "
+                                    "hasła i nie mogę się zalogować.\n"))
+    send_mail(daemon, customer_mail(sender="jonas@kunde.example", subject="Fernverbindung",
+                                    body="Die Fernverbindung ins Firmennetz klappt nicht.\n",
+                                    message_id="<vpn@kunde.example>"))
+    wait_for(processed(2))
+    assert "1. Resetowanie hasła" in acknowledgment(daemon)
+    [german] = wait_for(lambda: mails_to(daemon, "jonas@kunde.example"))
+    assert "1. VPN-Verbindung von zu Hause" in text_of(german)
+    assert sorted((e.data["article"], e.data["language"]) for e in kinds("kb.suggested")
+                  if e.data["rank"] == 1) == [("password-reset", "pl"), ("vpn-access", "de")]
+
+
 def test_internal_article_never_reaches_the_customer(make_settings, sqlite_url,
                                                      start_daemon) -> None:
     settings = make_settings(sqlite_url)

@@ -17,7 +17,7 @@ both engines then compare the same words.
 
 A question is searched one term at a time and the scores summed (BM25 is a
 sum over terms), so that a synonym counts `SYNONYM_WEIGHT` of the customer's
-own word on both engines. `rebuild` replaces a language's rows when `kb/`
+own word on both engines. `rebuild_knowledge` replaces every row when `kb/`
 changes (the process that polls the live files calls it). Tables: migration 21,
 and `install` for a new database.
 """
@@ -76,16 +76,12 @@ def install(db: peewee.Database) -> None:
         db.execute_sql(_SQLITE_CREATE)
 
 
-def rebuild(languages: Iterable[str],
-            rows: Iterable[IndexedArticle]) -> None:
-    """Replace the rows of `languages` (every language the knowledge base has, and those
-    it had) by `rows`, in one transaction."""
+def rebuild(rows: Iterable[IndexedArticle]) -> None:
+    """Replace every row by `rows`, in one transaction (a search meanwhile sees the old
+    index whole)."""
     postgres = _postgres(database)
-    marker = "%s" if postgres else "?"
     with database.atomic():
-        for language in languages:
-            database.execute_sql(f'DELETE FROM "{TABLE}" WHERE language = {marker}',
-                                 (language,))
+        database.execute_sql(f'DELETE FROM "{TABLE}"')
         values = [(r.article, r.language, r.public, " ".join(r.request_types),
                    " ".join(r.title), " ".join(r.aliases), " ".join(r.body)) for r in rows]
         if not values:
@@ -104,10 +100,6 @@ def rebuild(languages: Iterable[str],
                                        for a, lang, p, t, *rest in values])
 
 
-#: The languages whose rows this process last wrote: a language gone from `kb/` is cleared.
-_written: set[str] = set()
-
-
 def _rows(kb: KnowledgeBase) -> Iterator[IndexedArticle]:
     for language, index in kb.indexes.items():
         for article, fields in zip(index.articles, index.fields, strict=True):
@@ -118,10 +110,7 @@ def _rows(kb: KnowledgeBase) -> Iterator[IndexedArticle]:
 def rebuild_knowledge(kb: KnowledgeBase) -> None:
     """The index made to hold exactly `kb`'s articles, with the terms its in-memory index
     compares (stemmed, folded, German compounds split)."""
-    languages = set(kb.indexes) | _written
-    rebuild(sorted(languages), _rows(kb))
-    _written.clear()
-    _written.update(kb.indexes)
+    rebuild(_rows(kb))
 
 
 def search(language: str, weights: Mapping[str, float],
