@@ -146,6 +146,9 @@ class KbSettings:
     #: where suggestions are searched: "memory" (each process's own index, the best
     #: figures) or "database" (SQLite FTS5 / PostgreSQL full text, rebuilt on reload)
     index: str = "memory"
+    #: re-order the good enough articles by meaning with a small sentence-embedding
+    #: model (needs the extra postdesk[semantic]; without it: a warning, words alone)
+    semantic: bool = False
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,14 @@ suggested: internal ones are for agents.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
 from postdesk.knowledge.articles import Article, excerpt, plain_text
 from postdesk.knowledge.index import Hit
 from postdesk.knowledge.library import KnowledgeBase
+from postdesk.knowledge.semantic import CANDIDATES
 from postdesk.knowledge.words import base_language
 
 
@@ -57,19 +58,23 @@ QUESTION_CHARS = 600
 
 def suggest(kb: KnowledgeBase, question: str, languages: Sequence[str | None], *,
             min_share: float, limit: int = 3, request_type: str | None = None,
-            search: Search | None = None) -> list[Suggestion]:
+            search: Search | None = None,
+            rerank: Callable[[str, list[Hit]], list[Hit]] | None = None) -> list[Suggestion]:
     """Up to `limit` public articles for `question` (its first `QUESTION_CHARS`), scoring at
     least `min_share`, in the first language of `languages` that has any. A ticket of
     `request_type` is offered only the articles that apply to it (`applies_to`). `search`:
-    how (the knowledge base's own index when None)."""
+    how (the knowledge base's own index when None); `rerank`: re-orders the (up to
+    `semantic.CANDIDATES`) good enough articles before the best `limit` are taken."""
     if limit <= 0:
         return []
     search = search or kb.search
     question = question[:QUESTION_CHARS]
     for language in chain(languages):
-        hits = [hit for hit in search(question, language=language, limit=limit,
-                                         public_only=True, request_type=request_type)
+        wanted = max(limit, CANDIDATES) if rerank else limit
+        hits = [hit for hit in search(question, language=language, limit=wanted,
+                                      public_only=True, request_type=request_type)
                 if hit.share >= min_share]
         if hits:
-            return [as_suggestion(hit.article, hit.share) for hit in hits]
+            ordered = rerank(question, hits) if rerank else hits
+            return [as_suggestion(hit.article, hit.share) for hit in ordered[:limit]]
     return []

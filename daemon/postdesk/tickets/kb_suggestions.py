@@ -10,10 +10,13 @@ count them and a later "solved" answer knows it answers a suggestion.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from postdesk.config.runtime import Runtime
+from postdesk.knowledge.index import Hit
+from postdesk.knowledge.semantic import reranker
 from postdesk.knowledge.solved_link import solved_link
 from postdesk.knowledge.suggest import Suggestion, suggest
 from postdesk.notify.i18n import locale_chain
@@ -23,6 +26,12 @@ from postdesk.tickets.kb_database import searcher
 from postdesk.tickets.unit_of_work import UnitOfWork
 
 SUGGESTED = "kb.suggested"
+
+
+def semantic_order() -> Callable[[str, list[Hit]], list[Hit]] | None:
+    """The semantic re-ranker's order, when its extra is installed (`[kb] semantic`)."""
+    found = reranker()
+    return found.rerank if found is not None else None
 
 
 def suggestions_for(question: str, language: str | None, runtime: Runtime,
@@ -35,7 +44,8 @@ def suggestions_for(question: str, language: str | None, runtime: Runtime,
         return []
     return suggest(kb, question, locale_chain(language, settings.desk.default_language),
                    min_share=settings.kb.min_score / 100, limit=settings.kb.suggestions,
-                   request_type=request_type, search=searcher(kb, settings.kb.index))
+                   request_type=request_type, search=searcher(kb, settings.kb.index),
+                   rerank=semantic_order() if settings.kb.semantic else None)
 
 
 def suggest_for_ticket(ticket: Ticket, question: str, language: str | None, runtime: Runtime,
