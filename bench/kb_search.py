@@ -165,9 +165,9 @@ def bench_stackfaq(folder: Path) -> None:
 
 
 def reranked(reranker: Any, kb: KnowledgeBase, question: str, blend: float,
-             asked: Any = None) -> list[str]:
+             asked: Any = None, language: str = "en") -> list[str]:
     """The top 10 of `knowledge.suggest` re-ordered by `knowledge.semantic` at `blend`."""
-    return [s.id for s in suggest(kb, question, ["en"], min_share=0.0, limit=10,
+    return [s.id for s in suggest(kb, question, [language], min_share=0.0, limit=10,
                                   rerank=lambda q, hits: reranker.rerank(q, hits, blend,
                                                                          asked))]
 
@@ -195,6 +195,12 @@ def bench_semantic(folder: Path) -> None:
             report(f"re-ranked, blend {blend} {half}",
                    [(reranked(reranker, kb, q, blend, v), e)
                     for (q, e), v in zip(asked, vectors, strict=True)])
+    desk = desk_kb()
+    for language in ("en", "pl", "de"):
+        mine = [(q, e) for lang, e, q in own_questions() if lang == language]
+        got = [(reranked(reranker, desk, q, BLEND, language=language), e) for q, e in mine]
+        print(f"  own KB {language} re-ranked: R@1 {recall(got, 1):.3f} "
+              f"R@3 {recall(got, 3):.3f}", flush=True)
     sample = [q for q, _ in questions[:100]]
     latency("knowledge.suggest alone", lambda i: ours(kb, sample[i % 100], "en", 3), runs=100)
     latency(f"with re-ranking (blend {BLEND})",
