@@ -12,6 +12,7 @@ import pytest
 from mailbuild import customer_mail, mails_to, processed, send_mail, text_of, wait_for
 from postdesk.config.settings import Settings
 from postdesk.knowledge.solved_link import read_solved_token
+from postdesk.store import kb_index
 from postdesk.store.models import Event, Ticket
 from postdesk.store.sla_store import TicketSla
 
@@ -244,6 +245,22 @@ def test_an_article_added_while_the_desk_runs_is_suggested(make_settings, sqlite
         "---\nid: canteen\ntitle: Canteen menu\nlanguage: en\n---\n"
         "The menu of the week is on the intranet.\n")
     (Path(settings.path(settings.paths.kb)) / "en" / "broken.md").write_text("---\nid: x\n")
+    send_mail(daemon, customer_mail(subject="Lunch menu",
+                                    body="What is on the canteen menu tomorrow?\n"))
+    wait_for(processed(1))
+    assert "1. Canteen menu" in acknowledgment(daemon)
+
+
+def test_the_database_index_is_rebuilt_when_kb_changes(database_url: str, make_settings,
+                                                      start_daemon) -> None:
+    settings = make_settings(database_url, rules_reload_interval=0, kb_index="database")
+    daemon = start_daemon(settings)
+    assert kb_index.search("en", {"canteen": 1.0}, 3) == []
+    (Path(settings.path(settings.paths.kb)) / "en" / "canteen.md").write_text(
+        "---\nid: canteen\ntitle: Canteen menu\nlanguage: en\n---\n"
+        "The menu of the week is on the intranet.\n")
+    [found] = wait_for(lambda: kb_index.search("en", {"canteen": 1.0}, 3), timeout=15)
+    assert found.article == "canteen"
     send_mail(daemon, customer_mail(subject="Lunch menu",
                                     body="What is on the canteen menu tomorrow?\n"))
     wait_for(processed(1))
