@@ -31,8 +31,14 @@ class Suggestion:
     excerpt: str
     text: str  # the article as plain text, for a mail
 
-    def as_context(self) -> dict[str, Any]:
-        return asdict(self)
+    def as_context(self, *, whole: bool = True) -> dict[str, Any]:
+        """The suggestion for a template; without its `text` unless `whole` (the mails
+        show the whole text of the best article only: the others' texts would only make
+        every outgoing mail's stored context bigger)."""
+        found = asdict(self)
+        if not whole:
+            found["text"] = ""
+        return found
 
 
 def as_suggestion(article: Article, share: float) -> Suggestion:

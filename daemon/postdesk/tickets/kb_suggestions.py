@@ -61,4 +61,5 @@ def suggest_for_ticket(ticket: Ticket, question: str, language: str | None, runt
     settings = runtime.settings
     link = (solved_link(settings.kb.solved_url, settings.desk.secret, ticket.id)
             if found and settings.kb.solved_url else "")
-    return {"suggestions": [s.as_context() for s in found], "solved_link": link}
+    return {"suggestions": [s.as_context(whole=number == 0)
+                            for number, s in enumerate(found)], "solved_link": link}
