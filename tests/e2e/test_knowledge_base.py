@@ -12,6 +12,7 @@ import pytest
 from mailbuild import customer_mail, mails_to, processed, send_mail, text_of, wait_for
 from postdesk.config.settings import Settings
 from postdesk.knowledge.solved_link import read_solved_token
+from postdesk.store import kb_index
 from postdesk.store.models import Event, Ticket
 from postdesk.store.sla_store import TicketSla
 
@@ -92,6 +93,24 @@ def test_polish_and_german_mails_get_articles_in_their_language(
     assert "Reset your password" not in text
 
 
+def test_with_the_database_index_polish_and_german_mails_get_their_articles(
+        database_url: str, make_settings, start_daemon) -> None:
+    """`[kb] index = "database"`: the index the daemon fills at start (FTS5 on SQLite,
+    tsvector on PostgreSQL) answers the acknowledgment."""
+    daemon = start_daemon(make_settings(database_url, kb_index="database"))
+    send_mail(daemon, customer_mail(subject="Hasło wygasło", body="Dzień dobry,\nzapomniałem "
+                                    "hasła i nie mogę się zalogować.\n"))
+    send_mail(daemon, customer_mail(sender="jonas@kunde.example", subject="Fernverbindung",
+                                    body="Die Fernverbindung ins Firmennetz klappt nicht.\n",
+                                    message_id="<vpn@kunde.example>"))
+    wait_for(processed(2))
+    assert "1. Resetowanie hasła" in acknowledgment(daemon)
+    [german] = wait_for(lambda: mails_to(daemon, "jonas@kunde.example"))
+    assert "1. VPN-Verbindung von zu Hause" in text_of(german)
+    assert sorted((e.data["article"], e.data["language"]) for e in kinds("kb.suggested")
+                  if e.data["rank"] == 1) == [("password-reset", "pl"), ("vpn-access", "de")]
+
+
 def test_internal_article_never_reaches_the_customer(make_settings, sqlite_url,
                                                      start_daemon) -> None:
     settings = make_settings(sqlite_url)
@@ -114,6 +133,39 @@ def test_nothing_good_enough_means_no_suggestion(make_settings, sqlite_url,
     text = acknowledgment(daemon)
     assert "These articles may already answer" not in text
     assert kinds("kb.suggested") == []
+
+
+PASSWORD_POLICY = """---
+id: password-policy
+title: Password rules when you forgot your password
+language: en
+aliases: [forgot password, cannot log in, new password rules]
+---
+A new password needs twelve characters; change it every year.
+"""
+
+
+@pytest.mark.parametrize(("routed_to", "offered"), [
+    ("access", ["password-reset", "password-policy"]),  # the article's own request type
+    ("hardware", ["password-policy"]),  # password-reset applies to access tickets only
+])
+def test_request_types_of_an_article_decide_which_tickets_are_offered_it(
+        make_settings, sqlite_url, start_daemon, routed_to, offered) -> None:
+    settings = make_settings(sqlite_url)
+    (Path(settings.path(settings.paths.kb)) / "en" / "password-policy.md").write_text(
+        PASSWORD_POLICY)
+    routing = Path(settings.path(settings.paths.rules)) / "routing.yaml"
+    routing.write_text(routing.read_text(encoding="utf-8").replace(
+        "routes: []", f"routes:\n  - {{request_type: {routed_to}}}"), encoding="utf-8")
+    daemon = start_daemon(settings)
+    send_mail(daemon, customer_mail(subject="Forgot my password",
+                                    body="Hello,\nI forgot my password and cannot log in.\n"))
+    wait_for(processed(1))
+    text = acknowledgment(daemon)
+    assert Ticket.get().request_type == routed_to
+    assert sorted(e.data["article"] for e in kinds("kb.suggested")) == sorted(offered)
+    assert ("Reset your password" in text) == ("password-reset" in offered)
+    assert "Password rules" in text
 
 
 def test_solved_link_in_the_acknowledgment_is_signed_for_the_ticket(
@@ -193,6 +245,22 @@ def test_an_article_added_while_the_desk_runs_is_suggested(make_settings, sqlite
         "---\nid: canteen\ntitle: Canteen menu\nlanguage: en\n---\n"
         "The menu of the week is on the intranet.\n")
     (Path(settings.path(settings.paths.kb)) / "en" / "broken.md").write_text("---\nid: x\n")
+    send_mail(daemon, customer_mail(subject="Lunch menu",
+                                    body="What is on the canteen menu tomorrow?\n"))
+    wait_for(processed(1))
+    assert "1. Canteen menu" in acknowledgment(daemon)
+
+
+def test_the_database_index_is_rebuilt_when_kb_changes(database_url: str, make_settings,
+                                                      start_daemon) -> None:
+    settings = make_settings(database_url, rules_reload_interval=0, kb_index="database")
+    daemon = start_daemon(settings)
+    assert kb_index.search("en", {"canteen": 1.0}, 3) == []
+    (Path(settings.path(settings.paths.kb)) / "en" / "canteen.md").write_text(
+        "---\nid: canteen\ntitle: Canteen menu\nlanguage: en\n---\n"
+        "The menu of the week is on the intranet.\n")
+    [found] = wait_for(lambda: kb_index.search("en", {"canteen": 1.0}, 3), timeout=15)
+    assert found.article == "canteen"
     send_mail(daemon, customer_mail(subject="Lunch menu",
                                     body="What is on the canteen menu tomorrow?\n"))
     wait_for(processed(1))

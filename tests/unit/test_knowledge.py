@@ -8,7 +8,7 @@ import pytest
 
 from postdesk.errors import RuleError
 from postdesk.knowledge.articles import parse_article
-from postdesk.knowledge.library import load_texts
+from postdesk.knowledge.library import kb_files, load_texts
 from postdesk.knowledge.polish import stem as polish_stem
 from postdesk.knowledge.solved_link import confirmation, read_solved_token, solved_token
 from postdesk.knowledge.suggest import suggest
@@ -195,3 +195,14 @@ def test_anything_else_goes_to_the_yaml_parser(front: str) -> None:
     from postdesk.knowledge.articles import simple_front_matter
 
     assert simple_front_matter(front.splitlines(), "x.md") is None
+
+
+def test_every_article_under_kb_is_read_in_path_order_without_readmes(tmp_path: Path) -> None:
+    folder = tmp_path / "kb"
+    for name in ("en/vpn.md", "en/README.md", "a-b.md", "a/x.md", "deep/er/one.md",
+                 "notes.txt", "README.md"):
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text("x")
+    assert [p.relative_to(folder).as_posix() for p in kb_files(folder)] == [
+        "a/x.md", "a-b.md", "deep/er/one.md", "en/vpn.md"]
+    assert kb_files(tmp_path / "missing") == []

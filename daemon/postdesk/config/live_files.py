@@ -44,6 +44,7 @@ from postdesk.config.shipped import shipped
 from postdesk.knowledge.library import KnowledgeBase
 from postdesk.notify.template_overrides import TemplateSet
 from postdesk.sla import SlaConfig
+from postdesk.store import kb_index
 from postdesk.store import live_files as store
 from postdesk.ticket_queues.model import QueueBook
 from postdesk.tickets.routing import Routing
@@ -83,6 +84,9 @@ class LiveFiles:
     knowledge: LiveFile[KnowledgeBase]
     channels: LiveFile[ChannelBook]
     record: Callable[[LiveState], None] = record_in_database
+    #: called with the knowledge base in force after each change of `kb/` is recorded
+    #: (`[kb] index = "database"`: the database's index rebuilt)
+    index_knowledge: Callable[[KnowledgeBase], None] | None = None
     _logged: dict[str, int] = field(default_factory=dict)
     _recorded: dict[str, int] = field(default_factory=dict)
 
@@ -123,7 +127,16 @@ class LiveFiles:
                                 "next check", live.name, exc)
                 else:
                     self._recorded[live.name] = generation
+                    if live is self.knowledge and self.index_knowledge is not None:
+                        self._index(self.knowledge.current())
         return logged
+
+    def _index(self, kb: KnowledgeBase) -> None:
+        assert self.index_knowledge is not None
+        try:
+            self.index_knowledge(kb)
+        except Exception as exc:  # searches find the last index; the next change retries
+            log.warning("kb/: the database's index was not rebuilt (%s)", exc)
 
 
 def desk_live_files(settings: Settings, vocabulary: Callable[[], Vocabulary], *,
@@ -153,6 +166,7 @@ def desk_live_files(settings: Settings, vocabulary: Callable[[], Vocabulary], *,
         knowledge=live(live_specs.knowledge(), settings.path(settings.paths.kb), None),
         channels=live(live_specs.channels(vocabulary)),
         record=record,
+        index_knowledge=kb_index.rebuild_knowledge if settings.kb.index == "database" else None,
     )
 
 

@@ -143,6 +143,12 @@ class KbSettings:
     #: the page where a customer confirms "this solved it" ({token}: the signed token);
     #: empty: no link (the customer answers "solved" instead)
     solved_url: str = ""
+    #: where suggestions are searched: "memory" (each process's own index, the best
+    #: figures) or "database" (SQLite FTS5 / PostgreSQL full text, rebuilt on reload)
+    index: str = "memory"
+    #: re-order the good enough articles by meaning with a small sentence-embedding
+    #: model (needs the extra postdesk[semantic]; without it: a warning, words alone)
+    semantic: bool = False
 
 
 @dataclass(frozen=True)
@@ -405,6 +411,7 @@ CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("log", "level"): ("debug", "info", "warning", "error"),
     ("branding", "register"): ("formal", "informal"),
     ("csat", "scale"): ("1-5", "faces"),
+    ("kb", "index"): ("memory", "database"),
 }
 
 

@@ -50,6 +50,13 @@ class Article:
     def public(self) -> bool:
         return self.visibility == "public"
 
+    def applies_to(self, request_type: str | None) -> bool:
+        """Whether the article may be offered on a ticket of `request_type`: an article
+        without `request_types` applies everywhere; one with them only to tickets of those
+        types, and to tickets no route gave a type (nothing says it does not apply)."""
+        return not (request_type and self.request_types
+                    and request_type not in self.request_types)
+
     @property
     def key(self) -> tuple[str, str]:
         return (self.id, self.language)

@@ -61,6 +61,8 @@ class LanguageIndex:
             fields = [{name: self._decompounded(terms) for name, terms in f.items()}
                       for f in fields]
             self.vocabulary = {w for f in fields for terms in f.values() for w in terms}
+        #: each article's terms per field (title, aliases, body), as the index compares them
+        self.fields = fields
         lengths = [{name: len(terms) for name, terms in f.items()} for f in fields]
         count = max(len(fields), 1)
         average = {name: max(sum(ln[name] for ln in lengths) / count, 1.0)
@@ -151,7 +153,7 @@ class LanguageIndex:
             if score <= 0.0:
                 break
             article = self.articles[number]
-            if request_type and article.request_types and request_type not in article.request_types:
+            if not article.applies_to(request_type):
                 continue
             hits.append(Hit(article, score, min(score / best, 1.0)))
             if len(hits) >= limit:

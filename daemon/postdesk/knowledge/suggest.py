@@ -9,12 +9,14 @@ suggested: internal ones are for agents.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from postdesk.knowledge.articles import Article, excerpt, plain_text
+from postdesk.knowledge.index import Hit
 from postdesk.knowledge.library import KnowledgeBase
+from postdesk.knowledge.semantic import CANDIDATES
 from postdesk.knowledge.words import base_language
 
 
@@ -29,8 +31,14 @@ class Suggestion:
     excerpt: str
     text: str  # the article as plain text, for a mail
 
-    def as_context(self) -> dict[str, Any]:
-        return asdict(self)
+    def as_context(self, *, whole: bool = True) -> dict[str, Any]:
+        """The suggestion for a template; without its `text` unless `whole` (the mails
+        show the whole text of the best article only: the others' texts would only make
+        every outgoing mail's stored context bigger)."""
+        found = asdict(self)
+        if not whole:
+            found["text"] = ""
+        return found
 
 
 def as_suggestion(article: Article, share: float) -> Suggestion:
@@ -43,20 +51,36 @@ def chain(languages: Sequence[str | None]) -> list[str]:
     return list(dict.fromkeys(base_language(lang) for lang in languages if lang))
 
 
+class Search(Protocol):
+    """`KnowledgeBase.search`, or the same asked of the database's index."""
+
+    def __call__(self, text: str, *, language: str | None = None, limit: int = 10,
+                 public_only: bool = False, request_type: str | None = None) -> list[Hit]: ...
+
+
 #: How much of a mail is read for suggestions: a customer says what it is about first.
 QUESTION_CHARS = 600
 
 
 def suggest(kb: KnowledgeBase, question: str, languages: Sequence[str | None], *,
-            min_share: float, limit: int = 3) -> list[Suggestion]:
+            min_share: float, limit: int = 3, request_type: str | None = None,
+            search: Search | None = None,
+            rerank: Callable[[str, list[Hit]], list[Hit]] | None = None) -> list[Suggestion]:
     """Up to `limit` public articles for `question` (its first `QUESTION_CHARS`), scoring at
-    least `min_share`, in the first language of `languages` that has any."""
+    least `min_share`, in the first language of `languages` that has any. A ticket of
+    `request_type` is offered only the articles that apply to it (`applies_to`). `search`:
+    how (the knowledge base's own index when None); `rerank`: re-orders the (up to
+    `semantic.CANDIDATES`) good enough articles before the best `limit` are taken."""
     if limit <= 0:
         return []
+    search = search or kb.search
     question = question[:QUESTION_CHARS]
     for language in chain(languages):
-        hits = [hit for hit in kb.search(question, language=language, limit=limit,
-                                         public_only=True) if hit.share >= min_share]
+        wanted = max(limit, CANDIDATES) if rerank else limit
+        hits = [hit for hit in search(question, language=language, limit=wanted,
+                                      public_only=True, request_type=request_type)
+                if hit.share >= min_share]
         if hits:
-            return [as_suggestion(hit.article, hit.share) for hit in hits]
+            ordered = rerank(question, hits) if rerank else hits
+            return [as_suggestion(hit.article, hit.share) for hit in ordered[:limit]]
     return []

@@ -23,6 +23,7 @@ from postdesk.notify.i18n import locale_chain
 from postdesk.store.models import Customer, Ticket
 from postdesk.tickets import service
 from postdesk.tickets.effects import ChangedBy, apply_effect
+from postdesk.tickets.kb_database import searcher
 from postdesk.tickets.kb_suggestions import SUGGESTED, suggestions_for
 from postdesk.tickets.mailing import MailRequest
 
@@ -35,8 +36,9 @@ def kb_matcher(runtime: Runtime) -> Callable[[str, str | None], KbMatches]:
         if not kb.articles:
             return ()
         settings = runtime.settings
+        search = searcher(kb, settings.kb.index)
         for lang in locale_chain(language, settings.desk.default_language):
-            hits = kb.search(text, language=lang, limit=3, public_only=True)
+            hits = search(text, language=lang, limit=3, public_only=True)
             if hits:
                 return tuple((hit.article.id, hit.share) for hit in hits)
         return ()
@@ -50,7 +52,7 @@ def _article(ticket: Ticket, params: Mapping[str, Any], question: str, runtime: 
     if params.get("article"):
         languages = locale_chain(requester.language, runtime.settings.desk.default_language)
         return runtime.knowledge.article(params["article"], languages), None
-    found = suggestions_for(question, requester.language, runtime)
+    found = suggestions_for(question, requester.language, runtime, ticket.request_type)
     if not found:
         return None, None
     return runtime.knowledge.article(found[0].id, [found[0].language]), found[0].score

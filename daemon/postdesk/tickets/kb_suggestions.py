@@ -10,35 +10,49 @@ count them and a later "solved" answer knows it answers a suggestion.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from postdesk.config.runtime import Runtime
+from postdesk.knowledge.index import Hit
+from postdesk.knowledge.semantic import reranker
 from postdesk.knowledge.solved_link import solved_link
 from postdesk.knowledge.suggest import Suggestion, suggest
 from postdesk.notify.i18n import locale_chain
 from postdesk.store.models import Ticket
 from postdesk.tickets import service
+from postdesk.tickets.kb_database import searcher
 from postdesk.tickets.unit_of_work import UnitOfWork
 
 SUGGESTED = "kb.suggested"
 
 
-def suggestions_for(question: str, language: str | None, runtime: Runtime) -> list[Suggestion]:
-    """What the desk would suggest for `question` from a customer writing in `language`."""
+def semantic_order() -> Callable[[str, list[Hit]], list[Hit]] | None:
+    """The semantic re-ranker's order, when its extra is installed (`[kb] semantic`)."""
+    found = reranker()
+    return found.rerank if found is not None else None
+
+
+def suggestions_for(question: str, language: str | None, runtime: Runtime,
+                    request_type: str | None = None) -> list[Suggestion]:
+    """What the desk would suggest for `question` from a customer writing in `language`, on
+    a ticket of `request_type` (only the articles that apply to it)."""
     settings = runtime.settings
     kb = runtime.knowledge
     if not kb.articles or settings.kb.suggestions <= 0:
         return []
     return suggest(kb, question, locale_chain(language, settings.desk.default_language),
-                   min_share=settings.kb.min_score / 100, limit=settings.kb.suggestions)
+                   min_share=settings.kb.min_score / 100, limit=settings.kb.suggestions,
+                   request_type=request_type, search=searcher(kb, settings.kb.index),
+                   rerank=semantic_order() if settings.kb.semantic else None)
 
 
 def suggest_for_ticket(ticket: Ticket, question: str, language: str | None, runtime: Runtime,
                        *, now: datetime, work: UnitOfWork | None) -> dict[str, Any]:
     """The suggestions for a new ticket as template context (`suggestions`, and
     `solved_link` when `[kb] solved_url` is set), each recorded as an event."""
-    found = suggestions_for(question, language, runtime)
+    found = suggestions_for(question, language, runtime, ticket.request_type)
     for number, suggestion in enumerate(found, 1):
         service.record_event(ticket, SUGGESTED,
                              {"article": suggestion.id, "language": suggestion.language,
@@ -47,4 +61,5 @@ def suggest_for_ticket(ticket: Ticket, question: str, language: str | None, runt
     settings = runtime.settings
     link = (solved_link(settings.kb.solved_url, settings.desk.secret, ticket.id)
             if found and settings.kb.solved_url else "")
-    return {"suggestions": [s.as_context() for s in found], "solved_link": link}
+    return {"suggestions": [s.as_context(whole=number == 0)
+                            for number, s in enumerate(found)], "solved_link": link}

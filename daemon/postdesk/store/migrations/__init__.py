@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import peewee
 
-from postdesk.store import subject_index
+from postdesk.store import kb_index, subject_index
 from postdesk.store.models import SchemaVersion
 from postdesk.store.schema import MODELS
 
@@ -72,6 +72,7 @@ def migrate(db: peewee.Database) -> tuple[int | None, int]:
         if before is None:
             db.create_tables(MODELS, safe=True)
             subject_index.install(db)  # SQLite: the subject search index and its triggers
+            kb_index.install(db)  # the knowledge base's full-text table
             head = head_version()
             SchemaVersion.create(version=head)
             return None, head
