@@ -12,7 +12,7 @@ from datetime import datetime
 
 from postdesk.report.kpi_summary import Counts, KpiGroup, KpiReport, build_groups, every_week
 from postdesk.report.sla_query import sla_report
-from postdesk.report.sla_summary import SlaReport
+from postdesk.report.sla_summary import PERCENTS, SlaReport
 from postdesk.store.kpi_figures import KpiFigures, kpi_figures
 
 
@@ -20,11 +20,11 @@ def kpi_report(by: str, since: datetime | None, until: datetime | None,
                generated_at: datetime, closed: Sequence[str]) -> KpiReport:
     """Tickets created (and resolved) in [since, until), grouped `by`; `closed` are the
     desk's statuses of kind closed."""
-    figures = kpi_figures(by, since, until, closed)
-    sla = sla_report(by, since, until, generated_at)
+    figures = kpi_figures(by, since, until, closed, percents=PERCENTS)
+    sla = sla_report(by, since, until, generated_at, group_read=figures.group_counts)
     groups, total = _lines(figures, sla)
     agents = groups if by == "agent" else _lines(
-        kpi_figures("agent", since, until, closed, weeks=False), None)[0]
+        kpi_figures("agent", since, until, closed, weeks=False, percents=PERCENTS), None)[0]
     weeks = every_week(figures.weeks, since, until)
     # tickets the customer solved with a suggested article (`kb.self_served`)
     return KpiReport(by, since, until, generated_at, groups, total, agents, weeks, sla,

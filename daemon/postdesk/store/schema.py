@@ -30,6 +30,7 @@ from postdesk.store.models import (
 )
 from postdesk.store.sla_pending import SlaPending
 from postdesk.store.sla_store import TicketSla
+from postdesk.store.ticket_figures import TicketFigureClock, TicketFigures, TicketStatusChange
 
 MODELS: tuple[type[pw.Model], ...] = (
     SchemaVersion,
@@ -52,4 +53,7 @@ MODELS: tuple[type[pw.Model], ...] = (
     TicketTerm,
     TicketFingerprint,
     DuplicateTerm,
+    TicketFigures,
+    TicketFigureClock,
+    TicketStatusChange,
 )
