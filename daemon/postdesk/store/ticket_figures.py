@@ -96,7 +96,7 @@ MODELS: tuple[type[pw.Model], ...] = (TicketFigures, TicketFigureClock, TicketSt
 def install(database: pw.Database) -> None:
     """The reports' indexes and the triggers that keep the tables current (idempotent;
     the tables themselves are MODELS)."""
-    postgres = isinstance(database, pw.PostgresqlDatabase)
+    postgres = _is_postgres(database)
     for statement in (*sql.index_statements(), *sql.trigger_statements(postgres)):
         database.execute_sql(statement)
 
@@ -106,7 +106,7 @@ def rebuild(database: pw.Database, *, after: int = 0, batch: int = REBUILD_BATCH
     """Recompute the rows of every ticket with an id above `after`, `batch` tickets per
     transaction (an interrupted rebuild resumes with `after` = the last id reported);
     `progress(last_id, done)` after each batch. How many tickets were recomputed."""
-    postgres = isinstance(database, pw.PostgresqlDatabase)
+    postgres = _is_postgres(database)
     highest = database.execute_sql('SELECT MAX(id) FROM "ticket"').fetchone()[0] or 0
     done = 0
     low = after
@@ -122,3 +122,8 @@ def rebuild(database: pw.Database, *, after: int = 0, batch: int = REBUILD_BATCH
             progress(high, done)
         low = high
     return done
+
+
+def _is_postgres(database: pw.Database) -> bool:
+    """Also through the desk's `DatabaseProxy`."""
+    return isinstance(getattr(database, "obj", database), pw.PostgresqlDatabase)

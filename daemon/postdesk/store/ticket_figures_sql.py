@@ -162,6 +162,11 @@ _TRIGGERS = (
 )
 
 
+#: Every trigger and the table it is on.
+TRIGGERS = {**{name: table for name, table, _, _ in _TRIGGERS},
+            "ticket_figures_event_insert": "event"}
+
+
 def trigger_statements(postgres: bool) -> list[str]:
     return _postgres_triggers() if postgres else _sqlite_triggers()
 
