@@ -16,7 +16,6 @@ from postdesk.cli.main import main
 from postdesk.store import migrations, ticket_figures
 from postdesk.store.db import database
 from postdesk.store.models import SchemaVersion, Ticket
-from postdesk.store.ticket_figures_sql import TRIGGERS
 from postdesk.tickets import service
 
 TABLES = {"ticket_figures": "ticket_id", "ticket_figure_clock": "ticket_id, clock",
@@ -84,10 +83,7 @@ def test_the_figures_kept_by_the_triggers_are_those_of_a_rebuild(desk: Any) -> N
 def test_the_migration_fills_the_figures_of_a_desk_from_before_it(desk: Any) -> None:
     kept = snapshot()
     with database.connection_context():
-        postgres = database.param == "%s"
-        for name, table in TRIGGERS.items():  # as before migration 20
-            database.execute_sql(f'DROP TRIGGER IF EXISTS "{name}"'
-                                 + (f' ON "{table}"' if postgres else ""))
+        ticket_figures.uninstall(database)  # as before migration 20
         for table in TABLES:
             database.execute_sql(f'DROP TABLE "{table}"')
         SchemaVersion.delete().execute()

@@ -15,10 +15,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from postdesk.store.db import database, is_postgres
-from postdesk.store.ticket_figures_sql import CLOCK_COLUMNS, GROUPS
-
-#: The clock states the reports tell apart (any other is not counted).
-STATES = ("met", "breached", "running", "paused")
+from postdesk.store.ticket_figures_sql import (
+    CLOCK_COLUMNS,
+    GROUPS,
+    MEASURES,
+    OUTCOME_FLAGS,
+    OUTCOME_STATES,
+    STATE_BASE,
+)
 
 
 @dataclass
@@ -34,24 +38,32 @@ class GroupCounts:
 
 def group_counts(by: str, since: datetime | None, until: datetime | None
                  ) -> dict[str, GroupCounts]:
-    """Per group ('' = none) of the tickets created in [since, until)."""
+    """Per group ('' = none) of the tickets created in [since, until): one walk of the
+    (group, outcome, created) index, each group's outcomes counted, then unpacked."""
     column = _group(by)
     where, params = period_filter(since, until, "created_at")
-    measures = ("acknowledged_s", "first_response_s", "resolution_s")
-    states = [(clock, state) for clock in CLOCK_COLUMNS for state in STATES]
-    selected = ", ".join([
-        column, "COUNT(*)", "SUM(sla)", "SUM(CASE WHEN sla = 1 THEN self_served ELSE 0 END)",
-        *(f"COUNT({m})" for m in measures),
-        *(f"SUM(CASE WHEN {clock}_state = '{state}' THEN 1 ELSE 0 END)"
-          for clock, state in states)])
-    found = {}
-    for row in rows_of(f'SELECT {selected} FROM "ticket_figures" WHERE {where} '
-                       f"GROUP BY {column}", params):
-        values = [int(v or 0) for v in row[1:]]
-        found[str(row[0])] = GroupCounts(
-            values[0], values[1], values[2], dict(zip(measures, values[3:6], strict=True)),
-            dict(zip(states, values[6:], strict=True)))
+    found: dict[str, GroupCounts] = {}
+    for group, outcome, n in rows_of(
+            f'SELECT {column}, outcome, COUNT(*) FROM "ticket_figures" WHERE {where} '
+            f"GROUP BY {column}, outcome", params):
+        _add_outcome(found.setdefault(str(group), GroupCounts()), int(outcome), int(n))
     return found
+
+
+def _add_outcome(counts: GroupCounts, outcome: int, n: int) -> None:
+    """Count `n` tickets of one `outcome` (`ticket_figures_sql.OUTCOME_FLAGS`)."""
+    flags = {flag: outcome >> bit & 1 for bit, flag in enumerate(OUTCOME_FLAGS)}
+    counts.created += n
+    counts.sla += n * flags["sla"]
+    counts.self_served += n * flags["sla"] * flags["self_served"]
+    for measure in MEASURES:
+        counts.measured[measure] = counts.measured.get(measure, 0) + n * flags[measure]
+    states = outcome // STATE_BASE
+    for clock in CLOCK_COLUMNS:
+        states, index = divmod(states, 5)
+        if index and flags["sla"]:
+            key = (clock, OUTCOME_STATES[index - 1])
+            counts.states[key] = counts.states.get(key, 0) + n
 
 
 def other_clock_counts(by: str, since: datetime | None, until: datetime | None
@@ -121,8 +133,10 @@ def weekly_counts(since: datetime | None, until: datetime | None, closed: Sequen
 def _per_week(table: str, column: str, counted: str, condition: str,
               since: datetime | None, until: datetime | None) -> dict[str, int]:
     where, params = period_filter(since, until, column)
-    first, last = rows_of(f"SELECT MIN({column}), MAX({column}) FROM {table} "
-                          f"WHERE {condition} AND {where}", params)[0]
+    # two statements: SQLite reads a lone MIN or MAX from the end of an index
+    first, last = (rows_of(f"SELECT {edge}({column}) FROM {table} "
+                           f"WHERE {condition} AND {where}", params)[0][0]
+                   for edge in ("MIN", "MAX"))
     if first is None:
         return {}
     monday = _monday(_moment(first))

@@ -21,19 +21,13 @@ from postdesk.store.figure_reads import (
     GroupCounts,
     group_counts,
     other_clock_counts,
-    period_filter,
     range_count,
-    rows_of,
     value_at_rank,
 )
 from postdesk.store.ticket_figures import GROUPS, MEASURE_COLUMNS
 
 #: The groupings (`by`) the figures can be counted by.
 GROUP_COLUMNS = GROUPS
-
-__all__ = ["GROUP_COLUMNS", "Figures", "FigureRow", "period_filter", "rows_of", "ranked",
-           "self_served_counts", "sla_figures"]
-
 
 @dataclass(frozen=True)
 class Figures:
@@ -66,7 +60,7 @@ def sla_figures(by: str, since: datetime | None, until: datetime | None, figures
              for g, clock, state, n in other_clock_counts(by, since, until)]
     for measure in figures.measures:
         column = MEASURE_COLUMNS[measure]
-        for group, percent, rank, n, value in ranked(column, by, counts, figures.percents,
+        for group, _, rank, n, value in ranked(column, by, counts, figures.percents,
                                                      since, until):
             rows.append(("rank", group if group is not None else figures.all_group,
                          measure, "", rank - 1, n, value, rank))

@@ -59,6 +59,7 @@ class TicketFigures(BaseModel):
     resolution_s = pw.BigIntegerField(null=True)
     next_response_state = pw.CharField(max_length=16, null=True)
     self_served = pw.IntegerField(default=0)
+    outcome = pw.IntegerField(default=0)  # all of the above the reports count, in one number
 
     class Meta:
         table_name = "ticket_figures"
@@ -99,6 +100,17 @@ def install(database: pw.Database) -> None:
     postgres = _is_postgres(database)
     for statement in (*sql.index_statements(), *sql.trigger_statements(postgres)):
         database.execute_sql(statement)
+
+
+def uninstall(database: pw.Database) -> None:
+    """Drop the triggers and the reports' indexes, as before migration 20: a bulk load
+    goes faster without them, then `rebuild` and `install` (the migration's order)."""
+    postgres = _is_postgres(database)
+    for name, table in sql.TRIGGERS.items():
+        database.execute_sql(f'DROP TRIGGER IF EXISTS "{name}"'
+                             + (f' ON "{table}"' if postgres else ""))
+    for name in sql.index_names():
+        database.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
 
 
 def rebuild(database: pw.Database, *, after: int = 0, batch: int = REBUILD_BATCH,

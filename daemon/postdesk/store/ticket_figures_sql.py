@@ -17,12 +17,23 @@ CLOCK_COLUMNS = ("first_response", "resolution", "next_response")
 #: Events that are not a person touching the ticket (the requester's own or the system's).
 NOT_A_TOUCH = ("ticket.created", "message.received", "rules.snapshot",
                "customer.language_changed")
-#: The figures' columns besides ticket_id, in the order the refresh selects them.
+#: The figures' columns besides ticket_id and outcome, in the order the refresh selects them.
 FIGURE_COLUMNS = ("created_at", *GROUPS, "acknowledged_s", "sla", "first_response_state",
                   "first_response_s", "resolution_state", "resolution_s",
                   "next_response_state", "self_served")
-_COUNTS = ("created_at", "sla", "self_served", "first_response_state", "resolution_state",
-           "next_response_state", "acknowledged_s", "first_response_s", "resolution_s")
+#: The groupings that have indexes of their own (priority is the SLA report's only).
+INDEXED_GROUPS = ("team", "agent", "request_type", "channel")
+#: The measured business times, each with its ranking indexes.
+MEASURES = ("acknowledged_s", "first_response_s", "resolution_s")
+
+# `outcome`: everything the reports count of a ticket, as one small number, so that the
+# counts of a period are one walk of a (group, outcome, created_at) index, grouped without
+# a sort: bit 0 has clocks (sla), 1 self-served, 2-4 has an acknowledgment / first
+# response time / resolution time; then the state of first_response, resolution and
+# next_response, each in base 5 (0: none or another state, 1 + OUTCOME_STATES' index).
+OUTCOME_FLAGS = ("sla", "self_served", *MEASURES)
+OUTCOME_STATES = ("met", "breached", "running", "paused")
+STATE_BASE = 2 ** len(OUTCOME_FLAGS)
 
 Condition = Callable[[str], str]  # a column holding a ticket id -> which tickets
 
@@ -65,6 +76,17 @@ def _acknowledged(postgres: bool) -> str:
             f"AND e.kind NOT IN ({_quoted(NOT_A_TOUCH)}))")
 
 
+def _outcome() -> str:
+    """The outcome number from the columns of a figures row (see OUTCOME_FLAGS)."""
+    flags = [f"{column}" if column in ("sla", "self_served")
+             else f"(CASE WHEN {column} IS NULL THEN 0 ELSE 1 END)" for column in OUTCOME_FLAGS]
+    parts = [f"{2 ** bit} * {flag}" for bit, flag in enumerate(flags)]
+    for place, clock in enumerate(CLOCK_COLUMNS):
+        index = " ".join(f"WHEN '{state}' THEN {i + 1}" for i, state in enumerate(OUTCOME_STATES))
+        parts.append(f"{STATE_BASE * 5 ** place} * (CASE {clock}_state {index} ELSE 0 END)")
+    return " + ".join(parts)
+
+
 def refresh_statements(postgres: bool, tickets: Condition) -> list[str]:
     """Recompute the figures and clock rows of the tickets `tickets` selects, and copy
     their groups into their status changes (new ones are added by `status_change_insert`)."""
@@ -80,17 +102,21 @@ def refresh_statements(postgres: bool, tickets: Condition) -> list[str]:
         _clock_field("next_response", "state", postgres),
         "CASE WHEN EXISTS (SELECT 1 FROM \"event\" e WHERE e.ticket_id = t.id "
         "AND e.kind = 'kb.self_served') THEN 1 ELSE 0 END")
-    updates = ", ".join(f"{column} = excluded.{column}" for column in FIGURE_COLUMNS)
+    named = ", ".join(f"{value} AS {column}"
+                      for value, column in zip(values, ("ticket_id", *FIGURE_COLUMNS), strict=True))
+    updates = ", ".join(f"{column} = excluded.{column}"
+                        for column in (*FIGURE_COLUMNS, "outcome"))
     each_clock = ("jsonb_each(s.clocks::jsonb) AS c" if postgres
                   else "json_each(s.clocks) AS c")
     clock_state = "(c.value ->> 'state')" if postgres else "json_extract(c.value, '$.state')"
     groups = ", ".join(GROUPS)
     return [
-        f'INSERT INTO "ticket_figures" (ticket_id, {", ".join(FIGURE_COLUMNS)}) '
-        f"SELECT {', '.join(values)} FROM \"ticket\" t "
+        f'INSERT INTO "ticket_figures" (ticket_id, {", ".join(FIGURE_COLUMNS)}, outcome) '
+        f"SELECT x.*, {_outcome()} FROM (SELECT {named} FROM \"ticket\" t "
         'JOIN "customer" c ON c.id = t.requester_id '
         'LEFT JOIN "ticket_sla" s ON s.ticket_id = t.id '
-        f"WHERE {tickets('t.id')} ON CONFLICT (ticket_id) DO UPDATE SET {updates}",
+        f"WHERE {tickets('t.id')}) AS x WHERE 1 = 1 "
+        f"ON CONFLICT (ticket_id) DO UPDATE SET {updates}",
         f'DELETE FROM "ticket_figure_clock" WHERE {tickets("ticket_id")}',
         'INSERT INTO "ticket_figure_clock" (ticket_id, clock, state) '
         f"SELECT t.id, c.key, {clock_state} FROM \"ticket\" t "
@@ -125,28 +151,26 @@ def _event_matters(row: str, postgres: bool) -> str:
 
 
 def index_statements() -> list[str]:
-    """Per grouping: one index that counts a period's tickets without sorting them and one
-    per measure that ranks its values (p50 / p90 by offset); the same without a group
-    for the totals; the status changes by group and time."""
-    statements = ['CREATE INDEX IF NOT EXISTS "ticket_figures_created" '
-                  f'ON "ticket_figures" ({", ".join(_COUNTS)})']
-    measures = ("acknowledged_s", "first_response_s", "resolution_s")
-    for measure in measures:
-        statements.append(f'CREATE INDEX IF NOT EXISTS "ticket_figures_{measure}" '
-                          f'ON "ticket_figures" ({measure}, created_at)')
-    statements.append('CREATE INDEX IF NOT EXISTS "ticket_status_change_at" '
-                      'ON "ticket_status_change" (at, new, old, ticket_id)')
-    statements.append('CREATE INDEX IF NOT EXISTS "ticket_status_change_ticket" '
-                      'ON "ticket_status_change" (ticket_id)')
-    for group in GROUPS:
-        statements.append(f'CREATE INDEX IF NOT EXISTS "ticket_figures_by_{group}" '
-                          f'ON "ticket_figures" ({group}, {", ".join(_COUNTS)})')
-        for measure in measures:
-            statements.append(f'CREATE INDEX IF NOT EXISTS "ticket_figures_{group}_{measure}" '
-                              f'ON "ticket_figures" ({group}, {measure}, created_at)')
-        statements.append(f'CREATE INDEX IF NOT EXISTS "ticket_status_change_by_{group}" '
-                          f'ON "ticket_status_change" ({group}, at, new, old, ticket_id)')
-    return statements
+    """Per indexed grouping: (group, outcome, created) counts a period's tickets by one
+    walk in order, and (group, measure, created) per measure ranks its values (p50 / p90
+    by offset); the same without a group for the totals and the distributions; the status
+    changes by group and time, and by time for the weekly trend."""
+    figures = [("created", "created_at"), ("outcome", "outcome, created_at"),
+               *((measure, f"{measure}, created_at") for measure in MEASURES)]
+    changes = [("at", "at, new, old, ticket_id"), ("ticket", "ticket_id")]
+    for group in INDEXED_GROUPS:
+        figures += [(f"{group}_outcome", f"{group}, outcome, created_at"),
+                    *((f"{group}_{measure}", f"{group}, {measure}, created_at")
+                      for measure in MEASURES)]
+        changes.append((group, f"{group}, at, new, old, ticket_id"))
+    return [*(f'CREATE INDEX IF NOT EXISTS "ticket_figures_{name}" ON "ticket_figures" ({on})'
+              for name, on in figures),
+            *(f'CREATE INDEX IF NOT EXISTS "ticket_status_change_{name}" '
+              f'ON "ticket_status_change" ({on})' for name, on in changes)]
+
+
+def index_names() -> list[str]:
+    return [statement.split('"')[1] for statement in index_statements()]
 
 
 #: (trigger name, table, event, the ticket id of the row: NEW or OLD)
@@ -167,6 +191,12 @@ TRIGGERS = {**{name: table for name, table, _, _ in _TRIGGERS},
             "ticket_figures_event_insert": "event"}
 
 
+def _equal_to(ticket: str) -> Condition:
+    def condition(column: str) -> str:
+        return f"{column} = {ticket}"
+    return condition
+
+
 def trigger_statements(postgres: bool) -> list[str]:
     return _postgres_triggers() if postgres else _sqlite_triggers()
 
@@ -174,12 +204,12 @@ def trigger_statements(postgres: bool) -> list[str]:
 def _sqlite_triggers() -> list[str]:
     statements = []
     for name, table, event, ticket in _TRIGGERS:
-        body = "; ".join(refresh_statements(False, lambda column, t=ticket: f"{column} = {t}"))
+        body = "; ".join(refresh_statements(False, _equal_to(ticket)))
         when = f" WHEN {ticket} IS NOT NULL" if table == "inbound" else ""
         statements.append(f'CREATE TRIGGER IF NOT EXISTS "{name}" AFTER {event} ON "{table}"'
                           f"{when} BEGIN {body}; END")
     body = "; ".join([
-        *refresh_statements(False, lambda column: f"{column} = new.ticket_id")[:1],
+        *refresh_statements(False, _equal_to("new.ticket_id"))[:1],
         status_change_insert(False, "e.id = new.id")])
     statements.append('CREATE TRIGGER IF NOT EXISTS "ticket_figures_event_insert" AFTER INSERT '
                       f'ON "event" WHEN {_event_matters("new", False)} BEGIN {body}; END')
@@ -187,7 +217,7 @@ def _sqlite_triggers() -> list[str]:
 
 
 def _postgres_triggers() -> list[str]:
-    refresh = "; ".join(refresh_statements(True, lambda column: f"{column} = $1"))
+    refresh = "; ".join(refresh_statements(True, _equal_to("$1")))
     statements = [
         "CREATE OR REPLACE FUNCTION postdesk_ticket_figures_refresh(bigint) RETURNS void "
         f"LANGUAGE sql AS $body$ {refresh} $body$",
