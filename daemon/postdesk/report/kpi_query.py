@@ -13,7 +13,7 @@ from datetime import datetime
 from postdesk.report.kpi_summary import Counts, KpiGroup, KpiReport, build_groups, every_week
 from postdesk.report.sla_query import sla_report
 from postdesk.report.sla_summary import PERCENTS, SlaReport
-from postdesk.store.kpi_figures import KpiFigures, kpi_figures
+from postdesk.store.kpi_figures import kpi_figures
 
 
 def kpi_report(by: str, since: datetime | None, until: datetime | None,
@@ -22,15 +22,16 @@ def kpi_report(by: str, since: datetime | None, until: datetime | None,
     desk's statuses of kind closed."""
     figures = kpi_figures(by, since, until, closed, percents=PERCENTS)
     sla = sla_report(by, since, until, generated_at, group_read=figures.group_counts)
-    groups, total = _lines(figures, sla)
+    groups, total = _lines(figures.counts, figures.acknowledgments, sla)
     agents = groups if by == "agent" else _lines(
-        kpi_figures("agent", since, until, closed, weeks=False, percents=PERCENTS), None)[0]
+        figures.agent_counts, figures.agent_acknowledgments, None)[0]
     weeks = every_week(figures.weeks, since, until)
     # tickets the customer solved with a suggested article (`kb.self_served`)
     return KpiReport(by, since, until, generated_at, groups, total, agents, weeks, sla,
                      deflections=sla.total.self_served)
 
 
-def _lines(figures: KpiFigures, sla: SlaReport | None) -> tuple[tuple[KpiGroup, ...], KpiGroup]:
-    return build_groups({g: Counts(*c) for g, c in figures.counts.items()},
-                        figures.acknowledgments, sla)
+def _lines(counts: dict[str, tuple[int, int, int]],
+           acknowledgments: list[tuple[str | None, int, int, int]], sla: SlaReport | None
+           ) -> tuple[tuple[KpiGroup, ...], KpiGroup]:
+    return build_groups({g: Counts(*c) for g, c in counts.items()}, acknowledgments, sla)

@@ -38,16 +38,29 @@ class GroupCounts:
 
 def group_counts(by: str, since: datetime | None, until: datetime | None
                  ) -> dict[str, GroupCounts]:
-    """Per group ('' = none) of the tickets created in [since, until): one walk of the
-    (group, outcome, created) index, each group's outcomes counted, then unpacked."""
-    column = _group(by)
+    """Per group ('' = none) of the tickets created in [since, until)."""
+    return group_and_agent_counts(by, since, until)[0]
+
+
+def group_and_agent_counts(by: str, since: datetime | None, until: datetime | None
+                           ) -> tuple[dict[str, GroupCounts], dict[str, GroupCounts]]:
+    """Per group and per agent of the tickets created in [since, until): one walk of the
+    (group, agent, outcome, created) index, each pair's outcomes counted, then unpacked
+    and added up both ways (a ticket has one group and one agent)."""
     where, params = period_filter(since, until, "created_at")
-    found: dict[str, GroupCounts] = {}
-    for group, outcome, n in rows_of(
-            f'SELECT {column}, outcome, COUNT(*) FROM "ticket_figures" WHERE {where} '
-            f"GROUP BY {column}, outcome", params):
-        _add_outcome(found.setdefault(str(group), GroupCounts()), int(outcome), int(n))
-    return found
+    groups: dict[str, GroupCounts] = {}
+    agents: dict[str, GroupCounts] = {}
+    for group, agent, outcome, n in rows_of(
+            f'SELECT {_group(by)}, agent, outcome, COUNT(*) FROM "ticket_figures" '
+            f"WHERE {where} GROUP BY {_pair(by)}, outcome", params):
+        _add_outcome(groups.setdefault(str(group), GroupCounts()), int(outcome), int(n))
+        _add_outcome(agents.setdefault(str(agent), GroupCounts()), int(outcome), int(n))
+    return groups, agents
+
+
+def _pair(by: str) -> str:
+    """The group and the agent, the order of the grouping's indexes."""
+    return "agent" if by == "agent" else f"{_group(by)}, agent"
 
 
 def _add_outcome(counts: GroupCounts, outcome: int, n: int) -> None:
@@ -72,8 +85,9 @@ def other_clock_counts(by: str, since: datetime | None, until: datetime | None
     column = _group(by)
     where, params = period_filter(since, until, "f.created_at")
     return [(str(g), str(c), str(s), int(n)) for g, c, s, n in rows_of(
+        # CROSS JOIN: SQLite takes the (small) clock table first, as written
         f"SELECT f.{column}, c.clock, c.state, COUNT(*) FROM \"ticket_figure_clock\" c "
-        f'JOIN "ticket_figures" f ON f.ticket_id = c.ticket_id WHERE {where} '
+        f'CROSS JOIN "ticket_figures" f WHERE f.ticket_id = c.ticket_id AND {where} '
         f"GROUP BY f.{column}, c.clock, c.state", params)]
 
 
@@ -108,15 +122,23 @@ def range_count(measure: str, low: int | None, high: int | None,
 
 
 def status_counts(by: str, since: datetime | None, until: datetime | None,
-                  closed: Sequence[str]) -> dict[str, tuple[int, int]]:
-    """Per group with a status change in [since, until): how many tickets entered a
-    closed status (resolved) and how many left one (reopened) in it."""
-    column = _group(by)
+                  closed: Sequence[str]
+                  ) -> tuple[dict[str, tuple[int, int]], dict[str, tuple[int, int]]]:
+    """Per group and per agent with a status change in [since, until): how many tickets
+    entered a closed status (resolved) and how many left one (reopened) in it. Counted
+    per (group, agent) in one walk of an index in that order; the sums are exact, as
+    each ticket's changes carry its one group and agent."""
     where, params = period_filter(since, until, "at")
-    return {str(g): (int(r), int(o)) for g, r, o in rows_of(
-        f"SELECT {column}, {_distinct_tickets(entering(closed))}, "
-        f"{_distinct_tickets(leaving(closed))} FROM \"ticket_status_change\" "
-        f"WHERE {where} GROUP BY {column}", params)}
+    groups: dict[str, tuple[int, int]] = {}
+    agents: dict[str, tuple[int, int]] = {}
+    for group, agent, resolved, reopened in rows_of(
+            f"SELECT {_group(by)}, agent, {_distinct_tickets(entering(closed))}, "
+            f"{_distinct_tickets(leaving(closed))} FROM \"ticket_status_change\" "
+            f"WHERE {where} GROUP BY {_pair(by)}", params):
+        for found, key in ((groups, str(group)), (agents, str(agent))):
+            before = found.get(key, (0, 0))
+            found[key] = (before[0] + int(resolved), before[1] + int(reopened))
+    return groups, agents
 
 
 def weekly_counts(since: datetime | None, until: datetime | None, closed: Sequence[str]

@@ -151,18 +151,20 @@ def _event_matters(row: str, postgres: bool) -> str:
 
 
 def index_statements() -> list[str]:
-    """Per indexed grouping: (group, outcome, created) counts a period's tickets by one
-    walk in order, and (group, measure, created) per measure ranks its values (p50 / p90
-    by offset); the same without a group for the totals and the distributions; the status
-    changes by group and time, and by time for the weekly trend."""
+    """Per indexed grouping: (group, agent, outcome, created) counts a period's tickets
+    per group and per agent by one walk in order, and (group, measure, created) per
+    measure ranks its values (p50 / p90 by offset); the same without a group for the
+    totals and the distributions; the status changes by group, agent and time, and by
+    time for the weekly trend."""
     figures = [("created", "created_at"), ("outcome", "outcome, created_at"),
                *((measure, f"{measure}, created_at") for measure in MEASURES)]
     changes = [("at", "at, new, old, ticket_id"), ("ticket", "ticket_id")]
     for group in INDEXED_GROUPS:
-        figures += [(f"{group}_outcome", f"{group}, outcome, created_at"),
+        pair = "agent" if group == "agent" else f"{group}, agent"
+        figures += [(f"{group}_outcome", f"{pair}, outcome, created_at"),
                     *((f"{group}_{measure}", f"{group}, {measure}, created_at")
                       for measure in MEASURES)]
-        changes.append((group, f"{group}, at, new, old, ticket_id"))
+        changes.append((group, f"{pair}, at, new, old, ticket_id"))
     return [*(f'CREATE INDEX IF NOT EXISTS "ticket_figures_{name}" ON "ticket_figures" ({on})'
               for name, on in figures),
             *(f'CREATE INDEX IF NOT EXISTS "ticket_status_change_{name}" '
