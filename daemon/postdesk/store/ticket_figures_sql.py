@@ -87,6 +87,14 @@ def _outcome() -> str:
     return " + ".join(parts)
 
 
+def _differs(postgres: bool, row: str, other: str, columns: tuple[str, ...]) -> str:
+    """Whether `row` and `other` differ in any of `columns`: a row is only rewritten (and
+    its many index entries with it) when a figure changed, which most refreshes leave
+    alone (a running clock's elapsed time, a second reply)."""
+    test = "IS DISTINCT FROM" if postgres else "IS NOT"
+    return "(" + " OR ".join(f"{row}.{c} {test} {other}.{c}" for c in columns) + ")"
+
+
 def refresh_statements(postgres: bool, tickets: Condition) -> list[str]:
     """Recompute the figures and clock rows of the tickets `tickets` selects, and copy
     their groups into their status changes (new ones are added by `status_change_insert`)."""
@@ -110,13 +118,15 @@ def refresh_statements(postgres: bool, tickets: Condition) -> list[str]:
                   else "json_each(s.clocks) AS c")
     clock_state = "(c.value ->> 'state')" if postgres else "json_extract(c.value, '$.state')"
     groups = ", ".join(GROUPS)
+    regrouped = _differs(postgres, "f", '"ticket_status_change"', GROUPS)
     return [
         f'INSERT INTO "ticket_figures" (ticket_id, {", ".join(FIGURE_COLUMNS)}, outcome) '
         f"SELECT x.*, {_outcome()} FROM (SELECT {named} FROM \"ticket\" t "
         'JOIN "customer" c ON c.id = t.requester_id '
         'LEFT JOIN "ticket_sla" s ON s.ticket_id = t.id '
         f"WHERE {tickets('t.id')}) AS x WHERE 1 = 1 "
-        f"ON CONFLICT (ticket_id) DO UPDATE SET {updates}",
+        f"ON CONFLICT (ticket_id) DO UPDATE SET {updates} WHERE "
+        + _differs(postgres, '"ticket_figures"', "excluded", (*FIGURE_COLUMNS, "outcome")),
         f'DELETE FROM "ticket_figure_clock" WHERE {tickets("ticket_id")}',
         'INSERT INTO "ticket_figure_clock" (ticket_id, clock, state) '
         f"SELECT t.id, c.key, {clock_state} FROM \"ticket\" t "
@@ -124,7 +134,9 @@ def refresh_statements(postgres: bool, tickets: Condition) -> list[str]:
         f"WHERE {tickets('t.id')} AND c.key NOT IN ({_quoted(CLOCK_COLUMNS)})",
         f'UPDATE "ticket_status_change" SET ({groups}) = (SELECT {groups} '
         'FROM "ticket_figures" f WHERE f.ticket_id = "ticket_status_change".ticket_id) '
-        f"WHERE {tickets('ticket_id')}",
+        f"WHERE {tickets('ticket_id')} AND EXISTS (SELECT 1 FROM \"ticket_figures\" f "
+        'WHERE f.ticket_id = "ticket_status_change".ticket_id AND '
+        f"{regrouped})",
     ]
 
 
