@@ -18,6 +18,7 @@ from postdesk.store.db import database, is_postgres
 from postdesk.store.ticket_figures_sql import (
     CLOCK_COLUMNS,
     GROUPS,
+    INDEXED_GROUPS,
     MEASURES,
     OUTCOME_FLAGS,
     OUTCOME_STATES,
@@ -102,7 +103,8 @@ def value_at_rank(measure: str, by: str | None, group: str, count: int, rank: in
         params = [group, *params]
     ascending = rank - 1 <= count - rank
     order, offset = ("ASC", rank - 1) if ascending else ("DESC", count - rank)
-    row = rows_of(f'SELECT {measure} FROM "ticket_figures" WHERE {measure} IS NOT NULL '
+    table = _figures_by(f"{by}_{measure}" if by in INDEXED_GROUPS else measure)
+    row = rows_of(f"SELECT {measure} FROM {table} WHERE {measure} IS NOT NULL "
                   f"AND {where} ORDER BY {measure} {order} LIMIT 1 OFFSET {int(offset)}",
                   params)
     return int(row[0][0])
@@ -117,8 +119,19 @@ def range_count(measure: str, low: int | None, high: int | None,
         bounds.append(f"{measure} >= {int(low)}")
     if high is not None:
         bounds.append(f"{measure} < {int(high)}")
-    return int(rows_of(f'SELECT COUNT(*) FROM "ticket_figures" WHERE {" AND ".join(bounds)} '
-                       f"AND {where}", params)[0][0])
+    return int(rows_of(f"SELECT COUNT(*) FROM {_figures_by(measure)} "
+                       f"WHERE {' AND '.join(bounds)} AND {where}", params)[0][0])
+
+
+def _figures_by(index: str) -> str:
+    """The figures table read through `ticket_figures_<index>` (by, measure, created):
+    with a period, SQLite's planner would rather take the created_at index and sort the
+    period's rows (about 10 s of CPU for a month of a million tickets, against
+    milliseconds). PostgreSQL chooses well by itself."""
+    if is_postgres():
+        return '"ticket_figures"'
+    return f'"ticket_figures" INDEXED BY "ticket_figures_{index}"'
+
 
 
 def status_counts(by: str, since: datetime | None, until: datetime | None,
