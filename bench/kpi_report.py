@@ -7,14 +7,20 @@ unreachable), the tickets and clocks of bench/sla_report.py are filled in, then
 spread over 52 weeks and given the events the KPI report reads: an agent's
 reply on 90 % of the tickets (the acknowledgment), a resolution on 70 %, a
 reopening and a second resolution on 5 %, and the requester's own mail on
-each (not a touch): about 2.7 million events. Timed (median of --runs,
-default 3; on SQLite also the CPU seconds of this process):
+each (not a touch): about 2.7 million events. The per-ticket figures the
+reports read are then computed for all tickets at once, as migration 20's
+back-fill does (`figures_rebuild_s`; the triggers that keep them current are
+off during the bulk fill). Timed (median of --runs, default 3; on SQLite also
+the CPU seconds of this process):
 
 * the report, `postdesk.report.kpi_query.kpi_report`, by team (which also
   gives the per-agent lines) and by agent, over the whole year;
+* the report by team over one month (September);
 * the baselines in the same run: the SLA report alone (`sla_report`, which the
   KPI report includes) and `count(*)` of the events, the floor of any report
-  that looks at each ticket's history.
+  that looks at each ticket's history;
+* what keeping the figures costs a write: milliseconds per event added (an
+  agent's reply) with the triggers and, as the baseline, without them.
 
 Prints figures; it is not a test. The databases are removed afterwards.
 """
@@ -32,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import peewee
 
-from _databases import timed_report_main
+from _databases import fill_then_figures, timed_report_main
 from postdesk.report.kpi_query import kpi_report
 from postdesk.report.sla_query import sla_report
 from sla_report import RUNS, STEP, _median_s, _shape
@@ -92,8 +98,11 @@ def _measure(database: peewee.Database, rows: int, deadline: float, runs: int
 
     migrations.migrate(database)
     figures: dict[str, Any] = {"rows": rows}
-    figures["fill_s"] = round(_fill(database, rows, deadline) + _shape(database, rows)
-                              + _events(database, rows), 1)
+    filled: list[float] = []
+    rebuild_s = fill_then_figures(database, lambda: filled.append(
+        _fill(database, rows, deadline) + _shape(database, rows) + _events(database, rows)))
+    figures["fill_s"] = round(filled[0], 1)
+    figures["figures_rebuild_s"] = round(rebuild_s, 1)
     sqlite = isinstance(database, peewee.SqliteDatabase)
     wall, cpu, events = _median_s(
         lambda: database.execute_sql("SELECT count(*) FROM event").fetchone()[0], runs)
@@ -111,7 +120,42 @@ def _measure(database: peewee.Database, rows: int, deadline: float, runs: int
     figures["acknowledgment_p50_p90_s"] = [total.acknowledgment.p50_s,
                                            total.acknowledgment.p90_s]
     figures["weeks"] = len(report.weeks)
+    month = (datetime(2026, 9, 1, tzinfo=UTC), datetime(2026, 10, 1, tzinfo=UTC))
+    wall, cpu, _ = _median_s(lambda: kpi_report("team", *month, NOW, CLOSED), runs)
+    figures["kpi_report_one_month_by_team_s"] = _timed(sqlite, wall, cpu)
+    figures["event_insert_with_without_figures_ms"] = _upkeep_ms(database, rows)
     return figures
+
+
+def _upkeep_ms(database: peewee.Database, rows: int, count: int = 2000) -> list[float]:
+    """What keeping the figures costs a write: milliseconds per agent reply event added to
+    a ticket of the filled desk (100 per transaction, tickets spread over the table), with
+    the triggers, then without them (the baseline); the triggers are put back."""
+    from postdesk.store import ticket_figures
+    from postdesk.store.ticket_figures_sql import TRIGGERS
+
+    pg = isinstance(database, peewee.PostgresqlDatabase)
+    marker = "%s" if pg else "?"
+    insert = ("INSERT INTO event (ticket_id, kind, data, actor, rule, created_at) VALUES "
+              f"({marker}, 'message.sent', '{{}}', 'agent7@example.com', NULL, {marker})")
+
+    when: Any = datetime(2027, 2, 1, 10) if pg else "2027-02-01 10:00:00"
+
+    def add(offset: int) -> float:
+        began = time.perf_counter()
+        for first in range(0, count, 100):
+            with database.atomic():
+                for n in range(first, first + 100):
+                    ticket = (n * 7919 + offset) % rows + 1
+                    database.execute_sql(insert, [ticket, when])
+        return (time.perf_counter() - began) * 1000 / count
+
+    with_triggers = add(1)
+    for name, table in TRIGGERS.items():
+        database.execute_sql(f'DROP TRIGGER IF EXISTS "{name}"' + (f' ON "{table}"' if pg else ""))
+    without = add(2)
+    ticket_figures.install(database)
+    return [round(with_triggers, 3), round(without, 3)]
 
 
 def main() -> int:

@@ -44,7 +44,7 @@ def test_check_passes_on_a_fresh_desk(config: Path) -> None:
     lines = done.stdout.splitlines()
     assert lines[0] == f"ok {config}: configuration is valid"
     assert "ok rules/statuses.yaml: 7 statuses, 5 names customers see" in lines
-    assert "ok templates: 15 mails rendered in de, en, pl (45 renders)" in lines
+    assert "ok templates: 17 mails rendered in de, en, pl (51 renders)" in lines
     assert "ok queues: 6 in rules/queues.yaml" in lines
     assert done.stderr == ""
 

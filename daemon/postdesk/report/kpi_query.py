@@ -12,9 +12,9 @@ from datetime import datetime
 
 from postdesk.report.kpi_summary import Counts, KpiGroup, KpiReport, build_groups, every_week
 from postdesk.report.sla_query import sla_report
-from postdesk.report.sla_summary import SlaReport
+from postdesk.report.sla_summary import PERCENTS, SlaReport
 from postdesk.store.csat_figures import csat_figures
-from postdesk.store.kpi_figures import KpiFigures, kpi_figures
+from postdesk.store.kpi_figures import kpi_figures
 from postdesk.tickets.csat_scale import SCALES
 
 
@@ -22,11 +22,11 @@ def kpi_report(by: str, since: datetime | None, until: datetime | None,
                generated_at: datetime, closed: Sequence[str]) -> KpiReport:
     """Tickets created (and resolved) in [since, until), grouped `by`; `closed` are the
     desk's statuses of kind closed."""
-    figures = kpi_figures(by, since, until, closed)
-    sla = sla_report(by, since, until, generated_at)
-    groups, total = _lines(figures, sla)
+    figures = kpi_figures(by, since, until, closed, percents=PERCENTS)
+    sla = sla_report(by, since, until, generated_at, group_read=figures.group_counts)
+    groups, total = _lines(figures.counts, figures.acknowledgments, sla)
     agents = groups if by == "agent" else _lines(
-        kpi_figures("agent", since, until, closed, weeks=False), None)[0]
+        figures.agent_counts, figures.agent_acknowledgments, None)[0]
     weeks = every_week(figures.weeks, since, until)
     satisfaction = csat_figures(since, until, {s.name: s.top for s in SCALES.values()})
     # tickets the customer solved with a suggested article (`kb.self_served`)
@@ -35,6 +35,7 @@ def kpi_report(by: str, since: datetime | None, until: datetime | None,
                      csat_rated=satisfaction.rated, deflections=sla.total.self_served)
 
 
-def _lines(figures: KpiFigures, sla: SlaReport | None) -> tuple[tuple[KpiGroup, ...], KpiGroup]:
-    return build_groups({g: Counts(*c) for g, c in figures.counts.items()},
-                        figures.acknowledgments, sla)
+def _lines(counts: dict[str, tuple[int, int, int]],
+           acknowledgments: list[tuple[str | None, int, int, int]], sla: SlaReport | None
+           ) -> tuple[tuple[KpiGroup, ...], KpiGroup]:
+    return build_groups({g: Counts(*c) for g, c in counts.items()}, acknowledgments, sla)

@@ -22,18 +22,16 @@ counts per agent, whatever the grouping, for the per-agent chart.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from postdesk.report.sla_summary import (
     ALL,
     NO_GROUP,
-    PERCENTS,
     GroupFigures,
     SlaReport,
     Times,
-    nearest_rank,
 )
 
 KPI_GROUPINGS = ("team", "agent", "request_type", "channel")
@@ -88,32 +86,27 @@ class KpiReport:
     deflections: int | None = None  # self-served resolutions; None: not recorded
 
 
-def percentiles(values: Sequence[int]) -> Times:
-    """p50 / p90 by nearest rank (as the SLA report's)."""
-    if not values:
-        return Times()
-    ordered = sorted(values)
-    found = {p: ordered[nearest_rank(len(ordered), p) - 1] for p in PERCENTS}
-    return Times(len(ordered), found[50], found[90])
-
-
-def build_groups(counts: Mapping[str, Counts], acknowledgments: Iterable[tuple[str, int]],
+def build_groups(counts: Mapping[str, Counts],
+                 acknowledgments: Iterable[tuple[str | None, int, int, int]],
                  sla: SlaReport | None) -> tuple[tuple[KpiGroup, ...], KpiGroup]:
     """The lines per group (most tickets created first) and the line of totals; without
-    `sla`, lines without the SLA figures (the per-agent lines of another grouping)."""
-    by_group: dict[str, list[int]] = defaultdict(list)
-    every: list[int] = []
-    for group, seconds in acknowledgments:
-        by_group[name(group)].append(seconds)
-        every.append(seconds)
+    `sla`, lines without the SLA figures (the per-agent lines of another grouping).
+    `acknowledgments`: (group, None for all; percent, count, seconds at its rank)."""
+    ranked: dict[str | None, dict[str, int]] = defaultdict(dict)
+    for group, percent, count, seconds in acknowledgments:
+        slot = ranked[None if group is None else name(group)]
+        slot["count"] = count
+        slot[f"p{percent}_s"] = seconds
     named = {name(group): c for group, c in counts.items()}
     sla_lines = {g.group: g for g in sla.groups} if sla is not None else {}
-    groups = tuple(KpiGroup(g, named.get(g, Counts()), percentiles(by_group[g]), sla_lines.get(g))
-                   for g in sorted(set(named) | set(by_group) | set(sla_lines),
+    acknowledged = {g for g in ranked if g is not None}
+    groups = tuple(KpiGroup(g, named.get(g, Counts()), Times(**ranked.get(g, {})),
+                            sla_lines.get(g))
+                   for g in sorted(set(named) | acknowledged | set(sla_lines),
                                    key=lambda g: (-named.get(g, Counts()).created, g)))
     total = Counts(*(sum(getattr(c, f) for c in named.values())
                      for f in ("created", "resolved", "reopened")))
-    return groups, KpiGroup(ALL, total, percentiles(every),
+    return groups, KpiGroup(ALL, total, Times(**ranked.get(None, {})),
                             sla.total if sla is not None else None)
 
 

@@ -1,7 +1,7 @@
 """The SLA report from the database's aggregates: `sla_report(by, since, until, now)`.
 
-The database does the counting (`postdesk.store.sla_figures`: one pass over
-the stored clocks, however many tickets); this module says what it counts
+The database does the counting (`postdesk.store.sla_figures`: index reads of
+the per-ticket figures, however many tickets); this module says what it counts
 (the measures, percentiles and distribution of `sla_summary`) and turns the
 rows it returns into an `SlaReport`.
 """
@@ -22,6 +22,7 @@ from postdesk.report.sla_summary import (
     build_report,
     nearest_rank,
 )
+from postdesk.store.figure_reads import GroupCounts, group_counts
 from postdesk.store.sla_figures import Figures, self_served_counts, sla_figures
 
 _FIGURES = Figures(measures=MEASURES, percents=PERCENTS, bucket_edges=BUCKET_EDGES,
@@ -29,9 +30,12 @@ _FIGURES = Figures(measures=MEASURES, percents=PERCENTS, bucket_edges=BUCKET_EDG
 
 
 def sla_report(by: str, since: datetime | None, until: datetime | None,
-               generated_at: datetime) -> SlaReport:
-    """The report of tickets created in [since, until), grouped `by` (see sla_summary)."""
-    tickets, rows = sla_figures(by, since, until, _FIGURES)
+               generated_at: datetime, *, group_read: dict[str, GroupCounts] | None = None
+               ) -> SlaReport:
+    """The report of tickets created in [since, until), grouped `by` (see sla_summary);
+    `group_read`: the store's counts per group of the same period, if already read."""
+    read = group_counts(by, since, until) if group_read is None else group_read
+    tickets, rows = sla_figures(by, since, until, _FIGURES, read)
     counts: list[ClockCount] = []
     ranked: list[RankedValue] = []
     buckets: list[BucketCount] = []
@@ -44,4 +48,4 @@ def sla_report(by: str, since: datetime | None, until: datetime | None,
             ranked += [RankedValue(str(grp), str(clock), percent, int(c), int(b))
                        for percent in PERCENTS if int(a) < nearest_rank(int(b), percent) <= int(d)]
     return build_report(by, since, until, generated_at, tickets, counts, ranked, buckets,
-                        self_served=self_served_counts(by, since, until))
+                        self_served=self_served_counts(by, since, until, read))

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from postdesk.store.sla_figures import period_filter, rows_of
+from postdesk.store.figure_reads import period_filter, rows_of
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from postdesk.store.models import (
 )
 from postdesk.store.sla_pending import SlaPending
 from postdesk.store.sla_store import TicketSla
+from postdesk.store.ticket_figures import TicketFigureClock, TicketFigures, TicketStatusChange
 
 MODELS: tuple[type[pw.Model], ...] = (
     SchemaVersion,
@@ -58,4 +59,7 @@ MODELS: tuple[type[pw.Model], ...] = (
     ChatOutbox,
     ChatHealth,
     CsatSurvey,
+    TicketFigures,
+    TicketFigureClock,
+    TicketStatusChange,
 )

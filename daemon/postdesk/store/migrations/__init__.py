@@ -5,8 +5,8 @@ newest number (plus what models do not describe: the SQLite index of ticket
 subjects, `postdesk.store.subject_index`). An existing one gets, in
 order, every migration module `mNNNN_<what>.py` above its recorded number;
 each has `VERSION` and `apply(database, migrator)`. SQLite table rebuilds
-(which drop the ticket table's triggers: call `subject_index.install` after
-one) must run inside
+(which drop the ticket table's triggers: call `subject_index.install` and
+`ticket_figures.install` after one) must run inside
 `migrator.database`'s `migration_context()` (peewee), or foreign keys
 cascade-delete child rows.
 """
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import peewee
 
-from postdesk.store import kb_index, subject_index
+from postdesk.store import kb_index, subject_index, ticket_figures
 from postdesk.store.models import SchemaVersion
 from postdesk.store.schema import MODELS
 
@@ -73,6 +73,7 @@ def migrate(db: peewee.Database) -> tuple[int | None, int]:
             db.create_tables(MODELS, safe=True)
             subject_index.install(db)  # SQLite: the subject search index and its triggers
             kb_index.install(db)  # the knowledge base's full-text table
+            ticket_figures.install(db)  # the reports' indexes and the triggers keeping them
             head = head_version()
             SchemaVersion.create(version=head)
             return None, head
