@@ -11,16 +11,7 @@ from pathlib import Path
 
 from mailbuild import customer_mail, read_outgoing, wait_for
 from ops.served import ServedDesk
-
-#: The admin's own rule: a ticket it tags was handled by this desk's rules, not the shipped ones.
-OWN_RULE = """
-  - name: tag-every-new-ticket
-    on: ticket.created
-    then:
-      - add_tag: desk-rules
-"""
-#: The edit of the issue: a rule name that opens a list and never closes it.
-BROKEN = "  - name: [this is not yaml\n"
+from rule_edits import BROKEN, OWN_RULE
 
 
 def automation(desk: ServedDesk) -> Path:
