@@ -104,7 +104,7 @@ def test_a_restart_with_broken_rules_runs_on_the_last_good_ones(tmp_path: Path) 
 
 def test_rules_broken_while_the_fresh_desk_runs_still_acknowledge(tmp_path: Path) -> None:
     """The defect as found: the worker process loads the rules at the first mail."""
-    desk = ServedDesk(tmp_path / "desk").start()
+    desk = ServedDesk(tmp_path / "desk", env={"POSTDESK_BROKER_WORKER_PROCESSES": "2"}).start()
     try:
         line = break_rules(desk)
         send(desk)

@@ -134,7 +134,7 @@ def _exists(pid: int) -> bool:
 
 
 def _child_run(inbound_id: int) -> tuple[int, ...]:
-    (result,) = _process_many([inbound_id])
+    (result,) = _process_in_runs([inbound_id])
     if isinstance(result, Exception):
         raise result
     return _send_now(result.outbox_ids)
@@ -158,6 +158,19 @@ def _child_run_batch(inbound_ids: list[int]) -> BatchDone:
     """Process several mails together, then send what they decided together (one synced
     claim, one transport call). The mails are read in runs of at most
     `[broker] batch_megabytes` (`postdesk.worker.memory`)."""
+    outcomes = _process_in_runs(inbound_ids)
+    decided = [i for outcome in outcomes if isinstance(outcome, Outcome)
+               for i in outcome.outbox_ids]
+    left = set(_send_now(tuple(decided)))
+    return BatchDone([_portable(outcome) if isinstance(outcome, Exception)
+                      else tuple(i for i in outcome.outbox_ids if i in left)
+                      for outcome in outcomes], _read_bytes)
+
+
+def _process_in_runs(inbound_ids: list[int]) -> list[Outcome | Exception]:
+    """Process the mails in runs of at most `[broker] batch_megabytes`, and give memory
+    back to the system after a run of large mail: in a worker process, and in the
+    daemon's own worker threads (`worker_processes = 0`), which did not before."""
     global _read_bytes
     outcomes: list[Outcome | Exception] = []
     for run, size in _runs_by_size(inbound_ids):
@@ -165,12 +178,7 @@ def _child_run_batch(inbound_ids: list[int]) -> BatchDone:
         _read_bytes += size
         if size >= memory_release.GIVE_BACK_AFTER:
             memory_release.give_back()
-    decided = [i for outcome in outcomes if isinstance(outcome, Outcome)
-               for i in outcome.outbox_ids]
-    left = set(_send_now(tuple(decided)))
-    return BatchDone([_portable(outcome) if isinstance(outcome, Exception)
-                      else tuple(i for i in outcome.outbox_ids if i in left)
-                      for outcome in outcomes], _read_bytes)
+    return outcomes
 
 
 def _runs_by_size(inbound_ids: list[int]) -> list[tuple[list[int], int]]:
