@@ -48,8 +48,10 @@ class Daemon:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen([POSTDESK, "--config", str(self.config), "serve"],
                                             stdout=log, stderr=subprocess.STDOUT, env=env)
+        # worker processes: ready once their fork server has prepared the desk, which
+        # takes a loaded machine more than 30 s
         wait_for(lambda: b"postdesk ready" in self.log.read_bytes().split(b"KILLED")[-1],
-                 timeout=30)
+                 timeout=90 if self.processes else 30)
 
     def kill(self) -> None:
         assert self.process is not None
