@@ -155,15 +155,15 @@ def test_a_batch_of_large_mails_is_processed_in_runs_in_order(runtime, monkeypat
 def test_the_daemons_own_worker_threads_give_memory_back_after_a_large_mail(
         runtime, monkeypatch) -> None:
     """With `[broker] worker_processes = 0` the daemon's threads process the mail: after a
-    large one they give memory back to the system as a worker process does (before, only
-    worker processes did, and the daemon kept what ten large mails left)."""
+    large one they give memory back to the system as a worker process does, once mail
+    stops coming (before, only worker processes did)."""
     from postdesk import memory_release
     from postdesk.config import runtime as runtime_module
     from postdesk.worker import pool
 
     runtime_module.install(runtime)
     given_back: list[bool] = []
-    monkeypatch.setattr(memory_release, "give_back", lambda: given_back.append(True))
+    monkeypatch.setattr(memory_release, "give_back_soon", lambda: given_back.append(True))
     small, large = stored(1), stored(2, body="x" * (5 * 1024 * 1024) + "\n")
     runner = pool.ThreadRunner()
 

@@ -134,7 +134,9 @@ def _exists(pid: int) -> bool:
 
 
 def _child_run(inbound_id: int) -> tuple[int, ...]:
-    (result,) = _process_in_runs([inbound_id])
+    # in the daemon's own threads (and the worker threads of `postdesk worker`): other
+    # threads may still hold a large mail, so memory is given back once mail stops coming
+    (result,) = _process_in_runs([inbound_id], memory_release.give_back_soon)
     if isinstance(result, Exception):
         raise result
     return _send_now(result.outbox_ids)
@@ -158,7 +160,7 @@ def _child_run_batch(inbound_ids: list[int]) -> BatchDone:
     """Process several mails together, then send what they decided together (one synced
     claim, one transport call). The mails are read in runs of at most
     `[broker] batch_megabytes` (`postdesk.worker.memory`)."""
-    outcomes = _process_in_runs(inbound_ids)
+    outcomes = _process_in_runs(inbound_ids, memory_release.give_back)
     decided = [i for outcome in outcomes if isinstance(outcome, Outcome)
                for i in outcome.outbox_ids]
     left = set(_send_now(tuple(decided)))
@@ -167,17 +169,18 @@ def _child_run_batch(inbound_ids: list[int]) -> BatchDone:
                       for outcome in outcomes], _read_bytes)
 
 
-def _process_in_runs(inbound_ids: list[int]) -> list[Outcome | Exception]:
-    """Process the mails in runs of at most `[broker] batch_megabytes`, and give memory
-    back to the system after a run of large mail: in a worker process, and in the
-    daemon's own worker threads (`worker_processes = 0`), which did not before."""
+def _process_in_runs(inbound_ids: list[int], give_back: Callable[[], None]
+                     ) -> list[Outcome | Exception]:
+    """Process the mails in runs of at most `[broker] batch_megabytes`, and call
+    `give_back` after a run of large mail: in a worker process, and in the daemon's own
+    worker threads (`worker_processes = 0`), which did not before."""
     global _read_bytes
     outcomes: list[Outcome | Exception] = []
     for run, size in _runs_by_size(inbound_ids):
         outcomes.extend(_process_many(run))
         _read_bytes += size
         if size >= memory_release.GIVE_BACK_AFTER:
-            memory_release.give_back()
+            give_back()
     return outcomes
 
 
