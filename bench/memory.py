@@ -1,6 +1,6 @@
 """Memory of the embedded desk: idle, during ten maximum-size mails at once, a minute after.
 
-    .venv/bin/python bench/memory.py [--processes 2] [--mails 10] [--settle 60]
+    .venv/bin/python bench/memory.py [--processes 2] [--mails 10] [--settle 60] [--no-baseline]
     .venv/bin/python bench/memory.py --idle [--processes 2]
 
 Starts `postdesk serve` on a fresh desk (worker processes as in a fresh desk)
@@ -149,6 +149,9 @@ def main() -> int:
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--mails", type=int, default=10)
     parser.add_argument("--settle", type=float, default=60)
+    parser.add_argument("--no-baseline", action="store_true",
+                        help="only the shipped recycle_megabytes (the baseline only differs "
+                             "with worker processes)")
     parser.add_argument("--idle", action="store_true",
                         help="only the idle desk, with 0 to --processes worker processes")
     args = parser.parse_args()
@@ -164,7 +167,7 @@ def main() -> int:
               f"{args.processes} worker processes; PSS of the process tree in MiB")
         for label, env in (("baseline, processes never recycled",
                             {"POSTDESK_BROKER_RECYCLE_MEGABYTES": "0"}),
-                           ("recycle_megabytes = 64 (shipped)", {})):
+                           ("recycle_megabytes = 64 (shipped)", {}))[args.no_baseline:]:
             mails = [big_mail(n, size) for n in range(args.mails)]  # new senders each run
             idle, peak, settled = measure(config, outgoing, args.processes, mails,
                                           args.settle, env)
