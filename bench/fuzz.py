@@ -1,7 +1,7 @@
 """Fuzz the worker's pure path over hostile variants of mail: what escapes, what is slow.
 
     .venv/bin/python bench/fuzz.py [--cases 100000] [--first 0] [--seed 1] [--corpus]
-                                   [--slowest 10]
+                                   [--slowest 10] [--jobs 2]
 
 Each case is a seed mail (the built-in ones of tests/mail_mutations.py, plus with
 --corpus every .eml of ../shared/corpus under 1 MB) with one to three mutations
@@ -14,17 +14,25 @@ exceptions the parser swallowed into defects, and the slowest cases with their C
 and CPU seconds per 100 KB of input (goal: under 1). A case over --cap CPU seconds is
 stopped and reported. Not a test; the same mutations run a few hundred times in
 tests/unit/test_fuzz_mail.py.
+
+Case N is made from its number alone (`--seed` and N seed the random source), so a
+finding is replayed with `--first N --cases 1`, whatever `--jobs` ran it. `--jobs J`
+runs the cases in J forked processes, in chunks of `CHUNK` consecutive numbers, and
+merges what they found; Ctrl-C or SIGTERM reports the chunks finished so far.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
+import os
 import random
 import signal
 import sys
 import time
 import traceback
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -65,6 +73,19 @@ class Tally:
     verdicts: Counter[str] = field(default_factory=Counter)
     slowest: list[tuple[float, int, int, str]] = field(default_factory=list)
 
+    def keep_slowest(self, count: int) -> None:
+        self.slowest = sorted(self.slowest, reverse=True)[:count]
+
+    def add(self, other: Tally, slowest: int) -> None:
+        self.cases += other.cases
+        self.total_bytes += other.total_bytes
+        self.over_goal += other.over_goal
+        self.escaped.extend(other.escaped)
+        self.swallowed.update(other.swallowed)
+        self.verdicts.update(other.verdicts)
+        self.slowest.extend(other.slowest)
+        self.keep_slowest(slowest)
+
 
 def run_case(case: int, args: argparse.Namespace, seeds: list[bytes], kinds: list[str],
              tally: Tally) -> None:
@@ -91,8 +112,81 @@ def run_case(case: int, args: argparse.Namespace, seeds: list[bytes], kinds: lis
         tally.over_goal += 1
     tally.slowest.append((cpu, len(raw), case, ", ".join(chosen)))
     if len(tally.slowest) > 4 * args.slowest:
-        tally.slowest = sorted(tally.slowest, reverse=True)[: args.slowest]
+        tally.keep_slowest(args.slowest)
     tally.cases += 1
+
+
+#: Consecutive cases a process runs before it hands back what it found.
+CHUNK = 200
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What every process needs to run any case (inherited by the forked processes)."""
+
+    args: argparse.Namespace
+    seeds: list[bytes]
+    kinds: list[str]
+
+
+_plan: Plan | None = None
+
+
+def _start_process() -> None:
+    signal.signal(signal.SIGPROF, _stop)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent reports; it ends the pool
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def run_chunk(first: int, count: int, tally: Tally | None = None) -> Tally:
+    assert _plan is not None
+    tally = tally if tally is not None else Tally()
+    for case in range(first, first + count):
+        run_case(case, _plan.args, _plan.seeds, _plan.kinds, tally)
+    tally.keep_slowest(_plan.args.slowest)
+    return tally
+
+
+def _chunks(first: int, cases: int) -> Iterator[tuple[int, int]]:
+    for start in range(first, first + cases, CHUNK):
+        yield start, min(CHUNK, first + cases - start)
+
+
+def _run_chunk_star(chunk: tuple[int, int]) -> Tally:
+    return run_chunk(*chunk)
+
+
+def run_all(plan: Plan, tally: Tally) -> None:
+    """Every case of the plan, in `--jobs` processes (1: here), merged into `tally`."""
+    global _plan
+    _plan = plan
+    args = plan.args
+    started = time.monotonic()
+    reported = 0
+
+    def merged(part: Tally) -> None:
+        nonlocal reported
+        tally.add(part, args.slowest)
+        if tally.cases // 5000 > reported:
+            reported = tally.cases // 5000
+            print(f"  {tally.cases} cases, {len(tally.escaped)} escaped, "
+                  f"{time.monotonic() - started:.0f} s", flush=True)
+
+    if args.jobs <= 1:
+        _start_process()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, _interrupt)
+        for first, count in _chunks(args.first, args.cases):
+            run_chunk(first, count, tally)  # into the tally: an interruption keeps them
+            merged(Tally())
+        return
+    pool = multiprocessing.get_context("fork").Pool(args.jobs, initializer=_start_process)
+    try:
+        for part in pool.imap_unordered(_run_chunk_star, _chunks(args.first, args.cases)):
+            merged(part)
+    finally:
+        pool.terminate()
+        pool.join()
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -108,6 +202,8 @@ def main() -> None:
     parser.add_argument("--corpus", action="store_true", help="add ../shared/corpus mails")
     parser.add_argument("--slowest", type=int, default=10)
     parser.add_argument("--cap", type=float, default=30.0, help="CPU seconds per case")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="processes to run the cases in (default 1)")
     parser.add_argument("--without", action="append", default=[], metavar="MUTATION",
                         help="leave a mutation out (e.g. 'deep HTML'); repeatable")
     args = parser.parse_args()
@@ -115,26 +211,29 @@ def main() -> None:
     seeds = list(SEEDS) + (corpus_seeds() if args.corpus else [])
     kinds = sorted(set(MUTATIONS) - set(args.without))
     tally = Tally()
-    signal.signal(signal.SIGPROF, _stop)
     signal.signal(signal.SIGTERM, _interrupt)
-    started = time.process_time()
+    started = time.monotonic(), _cpu_seconds()
     try:
-        for case in range(args.first, args.first + args.cases):
-            run_case(case, args, seeds, kinds, tally)
-            if (case + 1) % 5000 == 0:
-                print(f"  {case + 1 - args.first} cases, {len(tally.escaped)} escaped, "
-                      f"{time.process_time() - started:.0f} s CPU", flush=True)
+        run_all(Plan(args, seeds, kinds), tally)
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM: report the cases run so far
         print(f"stopped after {tally.cases} of {args.cases} cases")
-    report(tally, args, kinds, len(seeds), time.process_time() - started)
+    report(tally, args, kinds, len(seeds), time.monotonic() - started[0],
+           _cpu_seconds() - started[1])
+
+
+def _cpu_seconds() -> float:
+    """CPU of this process and of its finished children (the --jobs processes)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
 
 
 def report(tally: Tally, args: argparse.Namespace, kinds: list[str], seeds: int,
-           elapsed: float) -> None:
+           wall: float, cpu: float) -> None:
     print(f"mutations: {', '.join(kinds)}")
     print(f"cases: {tally.cases} (seed {args.seed}, {seeds} seed mails, "
-          f"{tally.total_bytes / 1e6:.1f} MB), {elapsed:.1f} s CPU, "
-          f"{tally.cases / max(elapsed, 1e-9):.0f} cases/s")
+          f"{tally.total_bytes / 1e6:.1f} MB) in {wall:.0f} s with {args.jobs} job(s), "
+          f"{tally.cases / max(wall, 1e-9):.1f} cases/s; {cpu:.0f} s CPU, "
+          f"{tally.cases / max(cpu, 1e-9):.1f} cases per CPU second")
     print(f"verdicts: {dict(sorted(tally.verdicts.items()))}")
     print(f"escaped exceptions: {len(tally.escaped)}")
     for case, what in tally.escaped[:20]:

@@ -1,6 +1,7 @@
 """Memory of the embedded desk: idle, during ten maximum-size mails at once, a minute after.
 
-    .venv/bin/python bench/memory.py [--processes 2] [--mails 10] [--settle 60]
+    .venv/bin/python bench/memory.py [--processes 2] [--mails 10] [--settle 60] [--no-baseline]
+    .venv/bin/python bench/memory.py --idle [--processes 2]
 
 Starts `postdesk serve` on a fresh desk (worker processes as in a fresh desk)
 and reports the proportional set size (PSS, shared pages split) of the
@@ -11,6 +12,9 @@ seconds after the last acknowledgment, each with the PSS of every process
 (daemon, fork server, workers). The baseline in the same run is the same desk
 with `[broker] recycle_megabytes = 0` (worker processes never replaced, as
 before). Goal (issue 25): idle under 150 MiB, settled within 20 % of idle.
+
+`--idle` measures only the idle desk, with 0, 1, ... `--processes` worker
+processes: the figure behind the example desk's `[broker] worker_processes`.
 """
 
 from __future__ import annotations
@@ -70,20 +74,36 @@ def _pending(database: Path) -> int:
 
 
 def by_process(pid: int) -> str:
-    """The PSS of each process of the tree, in MiB: `daemon 120, forkserver 30, ...`."""
+    """The PSS of each process of the tree, in MiB: `daemon 76, fork server 47, ...` (a
+    worker process is a child of the fork server and shows the same command line)."""
     parts = []
     for member in tree(pid):
         try:
             rollup = Path(f"/proc/{member}/smaps_rollup").read_text()
-            command = Path(f"/proc/{member}/cmdline").read_bytes().split(b"\0")
+            command = Path(f"/proc/{member}/cmdline").read_bytes()
+            parent = int(Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()[1])
         except OSError:
             continue
         pss = next(int(line.split()[1]) for line in rollup.splitlines()
                    if line.startswith("Pss:"))
-        name = ("daemon" if member == pid else "forkserver"
-                if any(b"forkserver" in part for part in command) else "worker")
+        name = ("daemon" if member == pid else "resource tracker"
+                if b"resource_tracker" in command else "fork server"
+                if parent == pid else "worker")
         parts.append(f"{name} {pss / 1024:.0f}")
     return ", ".join(parts)
+
+
+def idle_pss(config: Path, outgoing: Path, processes: int) -> float:
+    """The tree's PSS after a few small mails (every worker has handled one) and a pause."""
+    daemon, port, _, _ = start(config, processes)
+    try:
+        first_mails(daemon, port, outgoing, 2 * max(processes, 1) + 1)
+        time.sleep(5)
+        print(f"  {processes} worker processes: idle {pss_mib(daemon.pid):.0f} MiB "
+              f"({by_process(daemon.pid)})", flush=True)
+        return pss_mib(daemon.pid)
+    finally:
+        daemon.stop()
 
 
 def measure(config: Path, outgoing: Path, processes: int, mails: list[bytes],
@@ -129,15 +149,25 @@ def main() -> int:
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--mails", type=int, default=10)
     parser.add_argument("--settle", type=float, default=60)
+    parser.add_argument("--no-baseline", action="store_true",
+                        help="only the shipped recycle_megabytes (the baseline only differs "
+                             "with worker processes)")
+    parser.add_argument("--idle", action="store_true",
+                        help="only the idle desk, with 0 to --processes worker processes")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="postdesk-memory-") as folder:
         config, outgoing = fresh_desk(folder)
+        if args.idle:
+            print("PSS of the process tree at idle, in MiB (per process in brackets)")
+            for processes in range(args.processes + 1):
+                idle_pss(config, outgoing, processes)
+            return 0
         size = 25 * 1000 * 1000 - 100_000  # just under the shipped max_message_size
         print(f"{args.mails} mails of {len(big_mail(0, size)) / 1e6:.1f} MB at once, "
               f"{args.processes} worker processes; PSS of the process tree in MiB")
         for label, env in (("baseline, processes never recycled",
                             {"POSTDESK_BROKER_RECYCLE_MEGABYTES": "0"}),
-                           ("recycle_megabytes = 64 (shipped)", {})):
+                           ("recycle_megabytes = 64 (shipped)", {}))[args.no_baseline:]:
             mails = [big_mail(n, size) for n in range(args.mails)]  # new senders each run
             idle, peak, settled = measure(config, outgoing, args.processes, mails,
                                           args.settle, env)

@@ -24,3 +24,16 @@ def rules_in_force() -> dict[str, object]:
     current = runtime.current()
     return {"rules": [rule.name for rule in current.rules.rules],
             "error": current.live_rules.last_error}
+
+
+def runtime_origin() -> dict[str, object]:
+    """Whether this worker process runs on the runtime its fork server prepared, which
+    rules that runtime holds, and whether the process has the PostgreSQL driver."""
+    from postdesk.config import runtime
+
+    current = runtime.current()
+    preload = sys.modules.get("postdesk.worker.preload")
+    return {"inherited": current is getattr(preload, "PREPARED", False),
+            "rules": [rule.name for rule in current.rules.rules],
+            "error": current.live_rules.last_error,
+            "psycopg": "psycopg" in sys.modules}

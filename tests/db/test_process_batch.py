@@ -150,3 +150,25 @@ def test_a_batch_of_large_mails_is_processed_in_runs_in_order(runtime, monkeypat
     assert done.read_bytes > 3 * 700_000  # what [broker] recycle_megabytes is weighed on
     assert states(ids) == ["done"] * 4
     assert large.settings.broker.batch_megabytes == 1
+
+
+def test_the_daemons_own_worker_threads_give_memory_back_after_a_large_mail(
+        runtime, monkeypatch) -> None:
+    """With `[broker] worker_processes = 0` the daemon's threads process the mail: after a
+    large one they give memory back to the system as a worker process does, once mail
+    stops coming (before, only worker processes did)."""
+    from postdesk import memory_release
+    from postdesk.config import runtime as runtime_module
+    from postdesk.worker import pool
+
+    runtime_module.install(runtime)
+    given_back: list[bool] = []
+    monkeypatch.setattr(memory_release, "give_back_soon", lambda: given_back.append(True))
+    small, large = stored(1), stored(2, body="x" * (5 * 1024 * 1024) + "\n")
+    runner = pool.ThreadRunner()
+
+    runner.run(small)
+    assert given_back == []  # a small mail costs no collection
+    runner.run(large)
+    assert given_back == [True]
+    assert states([small, large]) == ["done", "done"]

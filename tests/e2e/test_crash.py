@@ -35,19 +35,23 @@ CONNECTIONS = 4
 
 
 class Daemon:
-    def __init__(self, config: Path, port: int, log: Path) -> None:
+    def __init__(self, config: Path, port: int, log: Path, processes: int = 0) -> None:
         self.config, self.port, self.log = config, port, log
+        self.processes = processes  # [broker] worker_processes
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("POSTDESK_")}
         env["POSTDESK_SMTP_LISTEN"] = f"127.0.0.1:{self.port}"
         env["POSTDESK_WEB_LISTEN"] = ""  # the skeleton's fixed port: off here
+        env["POSTDESK_BROKER_WORKER_PROCESSES"] = str(self.processes)
         with self.log.open("ab") as log:
             self.process = subprocess.Popen([POSTDESK, "--config", str(self.config), "serve"],
                                             stdout=log, stderr=subprocess.STDOUT, env=env)
+        # worker processes: ready once their fork server has prepared the desk, which
+        # takes a loaded machine more than 30 s
         wait_for(lambda: b"postdesk ready" in self.log.read_bytes().split(b"KILLED")[-1],
-                 timeout=30)
+                 timeout=90 if self.processes else 30)
 
     def kill(self) -> None:
         assert self.process is not None
@@ -146,8 +150,8 @@ def alive(pid: int) -> bool:
 
 def test_worker_processes_end_with_a_killed_daemon(tmp_path: Path) -> None:
     """SIGKILL of `postdesk serve` leaves no worker process behind holding the database."""
-    config = init_desk(tmp_path / "desk")  # worker_processes = 2
-    daemon = Daemon(config, free_port(), tmp_path / "serve.log")
+    config = init_desk(tmp_path / "desk")
+    daemon = Daemon(config, free_port(), tmp_path / "serve.log", processes=2)
     daemon.start()
     assert daemon.process is not None
     below = descendants(daemon.process.pid)

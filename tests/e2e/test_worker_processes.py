@@ -24,6 +24,7 @@ from postdesk.store import db
 from postdesk.store.inbound import Arrival, store_inbound
 from postdesk.store.models import Inbound, Message, Ticket
 from postdesk.worker.pool import ProcessRunner, make_runner
+from rule_edits import BROKEN, OWN_RULE
 from worker_probe import rules_in_force, state
 
 
@@ -62,15 +63,6 @@ def test_a_replaced_pool_forks_from_the_same_warm_server(
     assert after["pid"] != before["pid"]
     assert after["parent"] == before["parent"]
     assert after["model_loaded"] and after["numpy_imported"]
-
-
-OWN_RULE = """
-  - name: tag-every-new-ticket
-    on: ticket.created
-    then:
-      - add_tag: desk-rules
-"""
-BROKEN = "  - name: [this is not yaml\n"
 
 
 def rules_in_a_new_worker_process(settings: Settings) -> dict[str, object]:

@@ -11,16 +11,7 @@ from pathlib import Path
 
 from mailbuild import customer_mail, read_outgoing, wait_for
 from ops.served import ServedDesk
-
-#: The admin's own rule: a ticket it tags was handled by this desk's rules, not the shipped ones.
-OWN_RULE = """
-  - name: tag-every-new-ticket
-    on: ticket.created
-    then:
-      - add_tag: desk-rules
-"""
-#: The edit of the issue: a rule name that opens a list and never closes it.
-BROKEN = "  - name: [this is not yaml\n"
+from rule_edits import BROKEN, OWN_RULE
 
 
 def automation(desk: ServedDesk) -> Path:
@@ -113,7 +104,7 @@ def test_a_restart_with_broken_rules_runs_on_the_last_good_ones(tmp_path: Path) 
 
 def test_rules_broken_while_the_fresh_desk_runs_still_acknowledge(tmp_path: Path) -> None:
     """The defect as found: the worker process loads the rules at the first mail."""
-    desk = ServedDesk(tmp_path / "desk").start()
+    desk = ServedDesk(tmp_path / "desk", env={"POSTDESK_BROKER_WORKER_PROCESSES": "2"}).start()
     try:
         line = break_rules(desk)
         send(desk)

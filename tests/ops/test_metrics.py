@@ -29,7 +29,8 @@ def test_metrics_count_mail_of_the_worker_processes(tmp_path: Path) -> None:
                       f'port = {free_port()}\ntls = "off"\nuser = "desk"\npassword = "x"\n'
                       'address = "support@example.com"\n',
                       env={"POSTDESK_METRICS_LISTEN": f"127.0.0.1:{port}",
-                           "POSTDESK_METRICS_NODE": "node-a"})
+                           "POSTDESK_METRICS_NODE": "node-a",
+                           "POSTDESK_BROKER_WORKER_PROCESSES": "2"})
     node = (("node", "node-a"),)
     try:
         desk.start()

@@ -169,6 +169,12 @@ def install(runtime: Runtime) -> Runtime:
     return runtime
 
 
+def installed() -> Runtime | None:
+    """The runtime installed in this process, if any (a worker process may inherit one
+    from its fork server: `postdesk.worker.preload`)."""
+    return _current
+
+
 def current() -> Runtime:
     if _current is None:
         raise RuntimeError("postdesk runtime not installed: start through 'postdesk serve/worker'")

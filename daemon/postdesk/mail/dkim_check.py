@@ -12,8 +12,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-import dkim
-
 log = logging.getLogger(__name__)
 
 #: At most this many signatures are checked on one mail (each may cost a DNS lookup).
@@ -26,6 +24,12 @@ def dkim_pass_domains(raw: bytes, *, dnsfunc: DnsLookup | None = None) -> frozen
     """The d= domains of the DKIM signatures on `raw` that verify, lowercased."""
     count = raw.split(b"\r\n\r\n", 1)[0].lower().count(b"\ndkim-signature:") + \
         int(raw[:15].lower() == b"dkim-signature:")
+    if not count:
+        return frozenset()
+    # imported here: dkimpy with dnspython is about 16 MB a process, and a desk checks
+    # signatures only with [agents] verify_dkim, on its agents' mail
+    import dkim
+
     passed = set()
     for index in range(min(count, MAX_SIGNATURES)):
         checker = dkim.DKIM(raw)

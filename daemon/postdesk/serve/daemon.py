@@ -20,7 +20,6 @@ from functools import partial
 from typing import Any
 
 from postdesk import logs, memory_release
-from postdesk.channels.email.imap.intake import start_supervisors
 from postdesk.channels.email.smtp import start_listener
 from postdesk.config import runtime
 from postdesk.config.settings import Settings
@@ -138,7 +137,10 @@ class Daemon:
             self.servers.append(await start_listener(settings, self._writer.store, lmtp=True,
                                                      sock=sockets.get("lmtp"),
                                                      track=self.connections.track))
-        self._imap = start_supervisors(settings, dispatcher.inbound)
+        if settings.imap:  # aioimaplib and the IMAP intake only for a desk that reads IMAP
+            from postdesk.channels.email.imap.intake import start_supervisors
+
+            self._imap = start_supervisors(settings, dispatcher.inbound)
         self._sweeper = asyncio.create_task(self._sweep_forever(dispatcher))
         self._sla = asyncio.create_task(self._sla_forever(dispatcher))
         self._live = asyncio.create_task(self._live_forever())

@@ -33,3 +33,11 @@ def load_peewee(url: str) -> None:
                 del sys.modules[name]
             else:
                 sys.modules[name] = module
+
+
+def server_drivers_absent() -> bool:
+    """Was peewee imported without any server driver (`load_peewee` for an SQLite desk, or
+    none installed)? Such a process can open no PostgreSQL database."""
+    peewee = sys.modules.get("peewee")
+    return peewee is not None and all(getattr(peewee, name, None) is None
+                                      for name in ("psycopg", "psycopg2"))

@@ -87,9 +87,24 @@ def _identifier(candidates: tuple[str, ...]) -> Any:
 
             identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
             identifier.set_languages([c.split("_")[0] for c in candidates])
+            _drop_other_languages(identifier)
             _compact_tables(identifier)
             _identifiers[candidates] = identifier
         return _identifiers[candidates]
+
+
+def _drop_other_languages(identifier: Any) -> None:
+    """Let go of the model's weights for every language but the candidates.
+
+    py3langid keeps the whole model (`_full_model`: 142 languages, 28 MB) beside the
+    candidates' columns so that `set_languages` can be called again; each candidate set
+    here has an identifier of its own and never calls it again. Held by the daemon and
+    the worker processes' fork server, it was the largest single block of an idle desk
+    (bench/memory.py --idle)."""
+    if hasattr(identifier, "_full_model"):
+        identifier._full_model = None
+    if hasattr(identifier, "tk_row"):  # read only to build `_rowbase`
+        identifier.tk_row = None
 
 
 def _compact_tables(identifier: Any) -> None:

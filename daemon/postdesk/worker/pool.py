@@ -42,9 +42,9 @@ from postdesk.channels.email import sender
 from postdesk.config import runtime
 from postdesk.config.settings import Settings
 from postdesk.errors import TemporaryFailure
-from postdesk.store import db, inbound_results
+from postdesk.store import db, driver, inbound_results
 from postdesk.waiting import take_waiting
-from postdesk.worker import memory
+from postdesk.worker import fork_env, memory
 from postdesk.worker.process import Outcome, process_many
 
 log = logging.getLogger(__name__)
@@ -88,8 +88,21 @@ def _child_start(settings: Settings, level: int, owner: int) -> None:
     logs.configure_desk(settings)
     logging.getLogger().setLevel(level)
     db.connect(settings.database_url, synchronous=settings.database.synchronous)
-    # the live files now, not inside the first mail's transaction; broken ones run on the
-    # desk's last good version from the database (the parent logs and records them)
+    _install_runtime(settings)
+
+
+def _install_runtime(settings: Settings) -> None:
+    """The desk's runtime with its live files loaded now, not inside the first mail's
+    transaction. The fork server's, prepared for these very settings, is shared rather
+    than built again (`postdesk.worker.preload`) while every live file still loads from
+    disk; otherwise a runtime of its own, where broken files run on the desk's last good
+    version from the database (the parent logs and records them)."""
+    inherited = runtime.installed()
+    if inherited is not None and inherited.settings == settings:
+        inherited.live.request_reload()  # changed since the fork server read them?
+        inherited.live.warm()
+        if all(live.state.error is None for live in inherited.live):
+            return
     runtime.install(runtime.Runtime(settings)).live.warm()
 
 
@@ -121,7 +134,9 @@ def _exists(pid: int) -> bool:
 
 
 def _child_run(inbound_id: int) -> tuple[int, ...]:
-    (result,) = _process_many([inbound_id])
+    # in the daemon's own threads (and the worker threads of `postdesk worker`): other
+    # threads may still hold a large mail, so memory is given back once mail stops coming
+    (result,) = _process_in_runs([inbound_id], memory_release.give_back_soon)
     if isinstance(result, Exception):
         raise result
     return _send_now(result.outbox_ids)
@@ -145,19 +160,28 @@ def _child_run_batch(inbound_ids: list[int]) -> BatchDone:
     """Process several mails together, then send what they decided together (one synced
     claim, one transport call). The mails are read in runs of at most
     `[broker] batch_megabytes` (`postdesk.worker.memory`)."""
-    global _read_bytes
-    outcomes: list[Outcome | Exception] = []
-    for run, size in _runs_by_size(inbound_ids):
-        outcomes.extend(_process_many(run))
-        _read_bytes += size
-        if size >= memory_release.GIVE_BACK_AFTER:
-            memory_release.give_back()
+    outcomes = _process_in_runs(inbound_ids, memory_release.give_back)
     decided = [i for outcome in outcomes if isinstance(outcome, Outcome)
                for i in outcome.outbox_ids]
     left = set(_send_now(tuple(decided)))
     return BatchDone([_portable(outcome) if isinstance(outcome, Exception)
                       else tuple(i for i in outcome.outbox_ids if i in left)
                       for outcome in outcomes], _read_bytes)
+
+
+def _process_in_runs(inbound_ids: list[int], give_back: Callable[[], None]
+                     ) -> list[Outcome | Exception]:
+    """Process the mails in runs of at most `[broker] batch_megabytes`, and call
+    `give_back` after a run of large mail: in a worker process, and in the daemon's own
+    worker threads (`worker_processes = 0`), which did not before."""
+    global _read_bytes
+    outcomes: list[Outcome | Exception] = []
+    for run, size in _runs_by_size(inbound_ids):
+        outcomes.extend(_process_many(run))
+        _read_bytes += size
+        if size >= memory_release.GIVE_BACK_AFTER:
+            give_back()
+    return outcomes
 
 
 def _runs_by_size(inbound_ids: list[int]) -> list[tuple[list[int], int]]:
@@ -222,10 +246,6 @@ def _child_ready() -> bool:
 
 
 PRELOAD_MODULE = "postdesk.worker.preload"
-#: Comma-separated languages the desk writes in, for the fork server (see PRELOAD_MODULE).
-LANGUAGES_VARIABLE = "_POSTDESK_WORKER_LANGUAGES"
-#: The desk's knowledge-base folder, for the fork server to index once for every worker.
-KB_VARIABLE = "_POSTDESK_WORKER_KB"
 
 
 def uses_processes(settings: Settings) -> bool:
@@ -241,8 +261,11 @@ def start_fork_server(settings: Settings) -> BaseContext:
     """
     context = multiprocessing.get_context("forkserver")
     languages = runtime.Runtime(settings).languages
-    os.environ[LANGUAGES_VARIABLE] = ",".join(languages)  # read by the fork server only
-    os.environ[KB_VARIABLE] = str(settings.path(settings.paths.kb))
+    # read by the fork server only (postdesk.worker.fork_env)
+    os.environ[fork_env.LANGUAGES_VARIABLE] = ",".join(languages)
+    os.environ[fork_env.KB_VARIABLE] = str(settings.path(settings.paths.kb))
+    os.environ[fork_env.CONFIG_VARIABLE] = str(settings.source or "")
+    os.environ[fork_env.SQLITE_ONLY_VARIABLE] = "1" if driver.server_drivers_absent() else ""
     context.set_forkserver_preload([PRELOAD_MODULE])
     forkserver.ensure_running()
     return context
