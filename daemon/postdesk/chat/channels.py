@@ -14,6 +14,8 @@
     reactions:                     # an agent's reaction on a ticket's thread root
       white_check_mark: {status: resolved}
       "✅": {status: resolved}
+    reply_to_customer_minutes: 10  # how long a press of "Reply to customer" in a triage
+                                   # thread makes the agent's next message there public
 
 Every problem is `rules/channels.yaml:LINE: ...`. Events from a channel that is
 not listed are not stored (the edges see every channel the bot is in; the desk
@@ -41,6 +43,8 @@ TICKET_REACTIONS = frozenset({"ticket", "🎫", "admission_tickets", "🎟️", 
 REACTION_COMMANDS = ("status", "priority", "assign", "tag")
 _CHANNEL_KEYS = ("platform", "workspace", "channel", "mode", "team", "request_type",
                  "create_on", "if")
+#: how long "Reply to customer" waits for the agent's next message, unless the file says
+DEFAULT_REPLY_MINUTES = 10
 _WORD = re.compile(r"[\w.:@!-]{1,200}")
 
 
@@ -69,6 +73,9 @@ class ChannelBook:
     #: reaction name -> the command text it stands for (`#status resolved`)
     reactions: dict[str, str] = field(default_factory=dict)
     display: str = f"rules/{CHANNELS_FILE}"
+    #: triage: how long a press of "Reply to customer" makes the presser's next message
+    #: in that thread a public reply
+    reply_to_customer_minutes: int = DEFAULT_REPLY_MINUTES
 
     def channel(self, platform: str, channel: str) -> ChatChannel | None:
         """The configured channel an event came from, or None (not ours: not stored)."""
@@ -104,7 +111,7 @@ def build_channels(doc: YamlDocument, conditions: ConditionCompiler | None = Non
     root = doc.root()
     if root.value is None:
         return ChannelBook(display=doc.display)
-    root.check_keys(("channels", "reactions"))
+    root.check_keys(("channels", "reactions", "reply_to_customer_minutes"))
     channels: list[ChatChannel] = []
     seen: dict[tuple[str, str], str] = {}
     listed = root.get("channels")
@@ -119,7 +126,18 @@ def build_channels(doc: YamlDocument, conditions: ConditionCompiler | None = Non
     reactions_node = root.get("reactions")
     reactions = (_reactions(reactions_node) if reactions_node is not None
                  and reactions_node.value is not None else {})
-    return ChannelBook(tuple(channels), reactions, doc.display)
+    minutes_node = root.get("reply_to_customer_minutes")
+    minutes = (_minutes(minutes_node) if minutes_node is not None
+               and minutes_node.value is not None else DEFAULT_REPLY_MINUTES)
+    return ChannelBook(tuple(channels), reactions, doc.display, minutes)
+
+
+def _minutes(node: Node) -> int:
+    value = node.value
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1440:
+        raise node.error(f"reply_to_customer_minutes must be a whole number of minutes "
+                         f"from 1 to 1440, not {value!r}")
+    return value
 
 
 def _channel(node: Node, conditions: ConditionCompiler | None) -> ChatChannel:
