@@ -247,3 +247,55 @@ def test_a_screenshot_in_the_thread_becomes_a_ticket_attachment(runtime) -> None
                                     for f in attachment_files(ticket_lookups.attached_files(
                                         message.id))]
     assert (name, content_type, data) == ("screen.png", "image/png", PNG)
+
+
+def test_reply_to_customer_makes_the_pressers_next_triage_message_public_once(
+        runtime) -> None:
+    ticket_id = run(runtime, event(ANN, text="Dock not charging")).ticket_id
+    triage = ChatOutbox.get((ChatOutbox.ticket == ticket_id)
+                            & (ChatOutbox.kind == "triage_ticket"))
+    post = render_post("triage_ticket", triage.context, "en", runtime.renderer)
+    assert [b.action for b in post.buttons][0] == "reply_to_customer"
+    record_posted(triage.id, "$dock_root", datetime(2026, 12, 7, 10, 1, tzinfo=UTC))
+
+    def press(user: ChatUser) -> Outcome:
+        return run(runtime, replace(event(user, kind="action", message_id="$dock_root",
+                                          room=TRIAGE), action="reply_to_customer"))
+
+    def say(text: str) -> None:
+        run(runtime, event(AGENT, text=text, thread="$dock_root", room=TRIAGE))
+
+    assert press(FORGER).state == "ignored"
+    say("Looks like the dock firmware.")
+    pressed = press(AGENT)
+    assert pressed.state == "done" and pressed.ticket_id == ticket_id
+    say("Please unplug the dock for ten seconds.")
+    say("Told her to power-cycle it.")
+    # the press is on the ticket, and the thread says what it does
+    [armed] = Event.select().where((Event.ticket == ticket_id)
+                                   & (Event.kind == "chat.reply_to_customer"))
+    assert armed.actor == "agent@example.com"
+    confirmation = ChatOutbox.get((ChatOutbox.ticket == ticket_id)
+                                  & (ChatOutbox.kind == "reply_to_customer"))
+    assert (confirmation.channel, confirmation.thread_id) == (TRIAGE, "$dock_root")
+    assert render_post("reply_to_customer", confirmation.context, "en",
+                       runtime.renderer).text == (
+        f"Smith: your next message in this thread (within 10 minutes) goes to the customer "
+        f"of ticket #{ticket_id}.")
+    # a press that expired unused makes nothing public
+    press(AGENT)
+    latest = Event.select().where((Event.ticket == ticket_id)
+                                  & (Event.kind == "chat.reply_to_customer")) \
+        .order_by(Event.id.desc()).get()
+    Event.update(data={**latest.data, "until": "2026-01-01T00:00:00+00:00"}) \
+        .where(Event.id == latest.id).execute()
+    say("Firmware 2.1 fixes it, noted for later.")
+
+    answers = [(m.visibility, m.text) for m in Message.select().where(
+        (Message.ticket == ticket_id) & (Message.direction == "out")).order_by(Message.id)]
+    assert answers == [("internal", "Looks like the dock firmware."),
+                       ("public", "Please unplug the dock for ten seconds."),
+                       ("internal", "Told her to power-cycle it."),
+                       ("internal", "Firmware 2.1 fixes it, noted for later.")]
+    # only the one public answer reaches the requester's help thread
+    assert posts(ticket_id) == ["acknowledgment", "agent_reply"]
