@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import json
 
-from postdesk.store.models import Event, Inbound, Message
+from postdesk.store import fastsql
+from postdesk.store.models import Event, Inbound, Message, Ticket
 
 #: how many kept messages a 🎫 reaction is looked up among (the newest first)
 HELD_LOOKBACK = 1000
