@@ -299,3 +299,33 @@ def test_reply_to_customer_makes_the_pressers_next_triage_message_public_once(
                        ("internal", "Firmware 2.1 fixes it, noted for later.")]
     # only the one public answer reaches the requester's help thread
     assert posts(ticket_id) == ["acknowledgment", "agent_reply"]
+
+
+def test_a_chat_requester_silent_for_mail_after_silence_hours_gets_mail_as_well(
+        runtime) -> None:
+    rules = runtime.settings.path(runtime.settings.paths.rules)
+    (rules / "channels.yaml").write_text(CHANNELS + "mail_after_silence_hours: 2\n",
+                                         encoding="utf-8")
+    desk = Runtime(runtime.settings)
+    assert desk.channels.mail_after_silence_hours == 2
+    first = event(ANN, text="VPN drops every hour")
+    ticket_id = run(desk, first).ticket_id
+
+    def answer(text: str) -> Outbox:
+        run(desk, event(AGENT, text=text, thread=first.message_id))
+        return Outbox.select().where((Outbox.ticket == ticket_id)
+                                     & (Outbox.kind == "agent_reply")) \
+            .order_by(Outbox.id.desc()).get()
+
+    # Ann wrote a moment ago: the answer is in her thread only
+    assert answer("Which client version?").state == "chat"
+    Message.update(created_at=datetime(2026, 1, 1, tzinfo=UTC)).where(
+        (Message.ticket == ticket_id) & (Message.author_email == "ann@customer.example")) \
+        .execute()
+    # silent in chat for longer than 2 hours: posted in the thread and mailed to her
+    mailed = answer("Please update to 5.2 and tell us.")
+    assert mailed.state != "chat" and mailed.recipient == "ann@customer.example"
+    assert [kind for kind in posts(ticket_id) if kind == "agent_reply"] == []
+    # she answers in the thread again: back to chat only
+    run(desk, event(ANN, text="Updated, looks fine.", thread=first.message_id))
+    assert answer("Great, closing it then.").state == "chat"

@@ -174,6 +174,9 @@ def test_identity_is_the_verified_email_never_the_display_name() -> None:
     ("channels: []\nreply_to_customer_minutes: soon\n",
      "rules/channels.yaml:2: reply_to_customer_minutes must be a whole number of minutes "
      "from 1 to 1440, not 'soon'"),
+    ("channels: []\nmail_after_silence_hours: -1\n",
+     "rules/channels.yaml:2: mail_after_silence_hours must be a whole number of hours "
+     "from 1 to 8760, not -1"),
 ])
 def test_a_bad_channels_file_names_file_and_line(text: str, error: str) -> None:
     with pytest.raises(RuleError) as raised:
@@ -187,6 +190,7 @@ def test_the_shipped_channels_file_enables_no_channel() -> None:
     book = parse_channels((shipped("rules") / "channels.yaml").read_text(encoding="utf-8"))
     assert book.channels == ()
     assert book.reaction_commands("✅") == "#status resolved"
+    assert (book.reply_to_customer_minutes, book.mail_after_silence_hours) == (10, None)
 
 
 def test_a_triage_channels_if_is_checked_as_a_queues() -> None:

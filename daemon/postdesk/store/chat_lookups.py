@@ -5,6 +5,7 @@ customer" with whether a later message used them up."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from postdesk.store import fastsql
 from postdesk.store.models import Event, Inbound, Message, Ticket
@@ -68,3 +69,12 @@ def wrote_between(ticket_id: int, author_email: str, after_inbound: int,
     return Message.select(Message.id).where(
         (Message.ticket == ticket_id) & (Message.author_email == author_email)
         & (Message.inbound > after_inbound) & (Message.inbound < before_inbound)).exists()
+
+
+def last_chat_message_at(ticket_id: int, author_email: str, platform: str) -> datetime | None:
+    """When the author last wrote on the ticket in that chat platform; None: never."""
+    row = (Message.select(Message.created_at).join(Inbound, on=(Message.inbound == Inbound.id))
+           .where((Message.ticket == ticket_id) & (Message.author_email == author_email)
+                  & (Inbound.channel == platform))
+           .order_by(Message.id.desc()).first())
+    return row.created_at if row is not None else None
