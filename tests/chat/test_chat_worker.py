@@ -255,7 +255,7 @@ def test_reply_to_customer_makes_the_pressers_next_triage_message_public_once(
     triage = ChatOutbox.get((ChatOutbox.ticket == ticket_id)
                             & (ChatOutbox.kind == "triage_ticket"))
     post = render_post("triage_ticket", triage.context, "en", runtime.renderer)
-    assert [b.action for b in post.buttons][0] == "reply_to_customer"
+    assert post.buttons[0].action == "reply_to_customer"
     record_posted(triage.id, "$dock_root", datetime(2026, 12, 7, 10, 1, tzinfo=UTC))
 
     def press(user: ChatUser) -> Outcome:

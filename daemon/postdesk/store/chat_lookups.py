@@ -65,7 +65,10 @@ def events_of(ticket_id: int, kind: str, actor: str) -> list[dict[str, object]]:
 def wrote_between(ticket_id: int, author_email: str, after_inbound: int,
                   before_inbound: int) -> bool:
     """Whether the author has a message on the ticket that arrived between two inbound rows
-    (exclusive): what uses up a press of "Reply to customer"."""
+    (exclusive): what uses up a press of "Reply to customer". The ticket row is locked
+    first (PostgreSQL), so two messages processed at once cannot both find the press
+    unused: the second waits, then sees the first."""
+    fastsql.get_by(Ticket, Ticket.id, ticket_id, lock=True)
     return Message.select(Message.id).where(
         (Message.ticket == ticket_id) & (Message.author_email == author_email)
         & (Message.inbound > after_inbound) & (Message.inbound < before_inbound)).exists()

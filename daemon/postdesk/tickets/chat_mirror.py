@@ -23,7 +23,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from postdesk.chat.mapping import NO_EMAIL_DOMAIN
-
 from postdesk.notify.audience import CUSTOMER_TEMPLATES
 from postdesk.store import chat_lookups, chat_store, fastsql
 from postdesk.store.chat_store import ChatThread
