@@ -247,3 +247,85 @@ def test_a_screenshot_in_the_thread_becomes_a_ticket_attachment(runtime) -> None
                                     for f in attachment_files(ticket_lookups.attached_files(
                                         message.id))]
     assert (name, content_type, data) == ("screen.png", "image/png", PNG)
+
+
+def test_reply_to_customer_makes_the_pressers_next_triage_message_public_once(
+        runtime) -> None:
+    ticket_id = run(runtime, event(ANN, text="Dock not charging")).ticket_id
+    triage = ChatOutbox.get((ChatOutbox.ticket == ticket_id)
+                            & (ChatOutbox.kind == "triage_ticket"))
+    post = render_post("triage_ticket", triage.context, "en", runtime.renderer)
+    assert post.buttons[0].action == "reply_to_customer"
+    record_posted(triage.id, "$dock_root", datetime(2026, 12, 7, 10, 1, tzinfo=UTC))
+
+    def press(user: ChatUser) -> Outcome:
+        return run(runtime, replace(event(user, kind="action", message_id="$dock_root",
+                                          room=TRIAGE), action="reply_to_customer"))
+
+    def say(text: str) -> None:
+        run(runtime, event(AGENT, text=text, thread="$dock_root", room=TRIAGE))
+
+    assert press(FORGER).state == "ignored"
+    say("Looks like the dock firmware.")
+    pressed = press(AGENT)
+    assert pressed.state == "done" and pressed.ticket_id == ticket_id
+    say("Please unplug the dock for ten seconds.")
+    say("Told her to power-cycle it.")
+    # the press is on the ticket, and the thread says what it does
+    [armed] = Event.select().where((Event.ticket == ticket_id)
+                                   & (Event.kind == "chat.reply_to_customer"))
+    assert armed.actor == "agent@example.com"
+    confirmation = ChatOutbox.get((ChatOutbox.ticket == ticket_id)
+                                  & (ChatOutbox.kind == "reply_to_customer"))
+    assert (confirmation.channel, confirmation.thread_id) == (TRIAGE, "$dock_root")
+    assert render_post("reply_to_customer", confirmation.context, "en",
+                       runtime.renderer).text == (
+        f"Smith: your next message in this thread (within 10 minutes) goes to the customer "
+        f"of ticket #{ticket_id}.")
+    # a press that expired unused makes nothing public
+    press(AGENT)
+    latest = Event.select().where((Event.ticket == ticket_id)
+                                  & (Event.kind == "chat.reply_to_customer")) \
+        .order_by(Event.id.desc()).get()
+    Event.update(data={**latest.data, "until": "2026-01-01T00:00:00+00:00"}) \
+        .where(Event.id == latest.id).execute()
+    say("Firmware 2.1 fixes it, noted for later.")
+
+    answers = [(m.visibility, m.text) for m in Message.select().where(
+        (Message.ticket == ticket_id) & (Message.direction == "out")).order_by(Message.id)]
+    assert answers == [("internal", "Looks like the dock firmware."),
+                       ("public", "Please unplug the dock for ten seconds."),
+                       ("internal", "Told her to power-cycle it."),
+                       ("internal", "Firmware 2.1 fixes it, noted for later.")]
+    # only the one public answer reaches the requester's help thread
+    assert posts(ticket_id) == ["acknowledgment", "agent_reply"]
+
+
+def test_a_chat_requester_silent_for_mail_after_silence_hours_gets_mail_as_well(
+        runtime) -> None:
+    rules = runtime.settings.path(runtime.settings.paths.rules)
+    (rules / "channels.yaml").write_text(CHANNELS + "mail_after_silence_hours: 2\n",
+                                         encoding="utf-8")
+    desk = Runtime(runtime.settings)
+    assert desk.channels.mail_after_silence_hours == 2
+    first = event(ANN, text="VPN drops every hour")
+    ticket_id = run(desk, first).ticket_id
+
+    def answer(text: str) -> Outbox:
+        run(desk, event(AGENT, text=text, thread=first.message_id))
+        return Outbox.select().where((Outbox.ticket == ticket_id)
+                                     & (Outbox.kind == "agent_reply")) \
+            .order_by(Outbox.id.desc()).get()
+
+    # Ann wrote a moment ago: the answer is in her thread only
+    assert answer("Which client version?").state == "chat"
+    Message.update(created_at=datetime(2026, 1, 1, tzinfo=UTC)).where(
+        (Message.ticket == ticket_id) & (Message.author_email == "ann@customer.example")) \
+        .execute()
+    # silent in chat for longer than 2 hours: posted in the thread and mailed to her
+    mailed = answer("Please update to 5.2 and tell us.")
+    assert mailed.state != "chat" and mailed.recipient == "ann@customer.example"
+    assert [kind for kind in posts(ticket_id) if kind == "agent_reply"] == []
+    # she answers in the thread again: back to chat only
+    run(desk, event(ANN, text="Updated, looks fine.", thread=first.message_id))
+    assert answer("Great, closing it then.").state == "chat"

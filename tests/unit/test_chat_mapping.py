@@ -4,6 +4,8 @@ rating, ignored) given what the store knows of its thread."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from postdesk.chat.channels import parse_channels
@@ -13,6 +15,7 @@ from postdesk.chat.mapping import (
     Ignore,
     NewTicket,
     Rating,
+    ReplyToCustomer,
     ThreadFacts,
     ThreadMessage,
     customer_address,
@@ -115,6 +118,24 @@ def test_in_a_triage_channel_only_agents_in_a_tickets_thread_count() -> None:
     assert isinstance(top_level, Ignore)
 
 
+def test_reply_to_customer_is_an_agents_button_of_triage_threads_only() -> None:
+    press = chat(AGENT, channel="C3", kind="action", action="reply_to_customer",
+                 message="9.9")
+    armed = decide(press, BOOK, OPEN, is_agent=True)
+    assert isinstance(armed, ReplyToCustomer)
+    assert (armed.ticket_id, armed.minutes) == (7, 10)  # the default
+    assert (armed.origin.thread_root, armed.origin.user_id) == ("9.9", "U_AGENT")
+    # not for a customer (who has no business in triage anyway), nor in a help thread,
+    # where an agent's replies are public already, nor on a post without a ticket
+    assert isinstance(decide(replace(press, user=ANN), BOOK, OPEN, is_agent=False), Ignore)
+    in_help = decide(replace(press, channel="C1"), BOOK, OPEN, is_agent=True)
+    assert isinstance(in_help, Ignore) and "outside a triage channel" in in_help.reason
+    assert isinstance(decide(press, BOOK, ThreadFacts(), is_agent=True), Ignore)
+    longer = parse_channels("channels:\n  - {platform: slack, channel: C3, mode: triage}\n"
+                            "reply_to_customer_minutes: 30\n")
+    assert decide(press, longer, OPEN, is_agent=True) == replace(armed, minutes=30)
+
+
 def test_channels_not_listed_and_bots_are_ignored() -> None:
     assert "not in rules/channels.yaml" in decide(
         chat(channel="C9"), BOOK, ThreadFacts(), is_agent=False).reason  # type: ignore[union-attr]
@@ -147,6 +168,15 @@ def test_identity_is_the_verified_email_never_the_display_name() -> None:
     ("reactions:\n  ok: {stauts: resolved}\n",
      "rules/channels.yaml:2: unknown command 'stauts' for reaction 'ok' "
      "(did you mean 'status'?); a reaction may use: status, priority, assign, tag"),
+    ("channels: []\nreply_to_customer_minutes: 0\n",
+     "rules/channels.yaml:2: reply_to_customer_minutes must be a whole number of minutes "
+     "from 1 to 1440, not 0"),
+    ("channels: []\nreply_to_customer_minutes: soon\n",
+     "rules/channels.yaml:2: reply_to_customer_minutes must be a whole number of minutes "
+     "from 1 to 1440, not 'soon'"),
+    ("channels: []\nmail_after_silence_hours: -1\n",
+     "rules/channels.yaml:2: mail_after_silence_hours must be a whole number of hours "
+     "from 1 to 8760, not -1"),
 ])
 def test_a_bad_channels_file_names_file_and_line(text: str, error: str) -> None:
     with pytest.raises(RuleError) as raised:
@@ -160,6 +190,7 @@ def test_the_shipped_channels_file_enables_no_channel() -> None:
     book = parse_channels((shipped("rules") / "channels.yaml").read_text(encoding="utf-8"))
     assert book.channels == ()
     assert book.reaction_commands("✅") == "#status resolved"
+    assert (book.reply_to_customer_minutes, book.mail_after_silence_hours) == (10, None)
 
 
 def test_a_triage_channels_if_is_checked_as_a_queues() -> None:

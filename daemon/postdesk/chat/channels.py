@@ -14,6 +14,10 @@
     reactions:                     # an agent's reaction on a ticket's thread root
       white_check_mark: {status: resolved}
       "✅": {status: resolved}
+    reply_to_customer_minutes: 10  # how long a press of "Reply to customer" in a triage
+                                   # thread makes the agent's next message there public
+    mail_after_silence_hours: 24   # a chat requester silent in chat this long gets the
+                                   # desk's customer mail by mail too (default: off)
 
 Every problem is `rules/channels.yaml:LINE: ...`. Events from a channel that is
 not listed are not stored (the edges see every channel the bot is in; the desk
@@ -41,6 +45,8 @@ TICKET_REACTIONS = frozenset({"ticket", "🎫", "admission_tickets", "🎟️", 
 REACTION_COMMANDS = ("status", "priority", "assign", "tag")
 _CHANNEL_KEYS = ("platform", "workspace", "channel", "mode", "team", "request_type",
                  "create_on", "if")
+#: how long "Reply to customer" waits for the agent's next message, unless the file says
+DEFAULT_REPLY_MINUTES = 10
 _WORD = re.compile(r"[\w.:@!-]{1,200}")
 
 
@@ -69,6 +75,12 @@ class ChannelBook:
     #: reaction name -> the command text it stands for (`#status resolved`)
     reactions: dict[str, str] = field(default_factory=dict)
     display: str = f"rules/{CHANNELS_FILE}"
+    #: triage: how long a press of "Reply to customer" makes the presser's next message
+    #: in that thread a public reply
+    reply_to_customer_minutes: int = DEFAULT_REPLY_MINUTES
+    #: a requester who started in chat and has written nothing there for this many hours
+    #: gets the desk's customer mail by mail as well as in the thread; None: never
+    mail_after_silence_hours: int | None = None
 
     def channel(self, platform: str, channel: str) -> ChatChannel | None:
         """The configured channel an event came from, or None (not ours: not stored)."""
@@ -104,7 +116,8 @@ def build_channels(doc: YamlDocument, conditions: ConditionCompiler | None = Non
     root = doc.root()
     if root.value is None:
         return ChannelBook(display=doc.display)
-    root.check_keys(("channels", "reactions"))
+    root.check_keys(("channels", "reactions", "reply_to_customer_minutes",
+                     "mail_after_silence_hours"))
     channels: list[ChatChannel] = []
     seen: dict[tuple[str, str], str] = {}
     listed = root.get("channels")
@@ -119,7 +132,23 @@ def build_channels(doc: YamlDocument, conditions: ConditionCompiler | None = Non
     reactions_node = root.get("reactions")
     reactions = (_reactions(reactions_node) if reactions_node is not None
                  and reactions_node.value is not None else {})
-    return ChannelBook(tuple(channels), reactions, doc.display)
+    minutes = _whole(root.get("reply_to_customer_minutes"), "reply_to_customer_minutes",
+                     "minutes", 1440)
+    silence = _whole(root.get("mail_after_silence_hours"), "mail_after_silence_hours",
+                     "hours", 8760)
+    return ChannelBook(tuple(channels), reactions, doc.display,
+                       DEFAULT_REPLY_MINUTES if minutes is None else minutes, silence)
+
+
+def _whole(node: Node | None, key: str, unit: str, most: int) -> int | None:
+    """A whole number from 1 to `most`, or None when the key is absent or empty."""
+    if node is None or node.value is None:
+        return None
+    value = node.value
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= most:
+        raise node.error(f"{key} must be a whole number of {unit} from 1 to {most}, "
+                         f"not {value!r}")
+    return value
 
 
 def _channel(node: Node, conditions: ConditionCompiler | None) -> ChatChannel:

@@ -11,6 +11,8 @@
     keycap 1️⃣..5️⃣ or a rating button        -> the requester's satisfaction rating
     an agent's reply in a triage thread     -> an internal note on its ticket (a public
                                                answer with `#public`); others: ignored
+    button Reply to customer (triage)       -> the agent's next message in that thread is
+                                               a public answer (`chat.reply_to_customer`)
 
 Whether the author is an agent is decided by the caller from the chat account's
 verified email (never the display name). Anything else is ignored, with the reason.
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 
 from postdesk.chat.channels import TICKET_REACTIONS, ChannelBook, ChatChannel
 from postdesk.chat.model import ChatEvent, ChatUser
+from postdesk.chat.reply_to_customer import REPLY_TO_CUSTOMER
 
 #: what the buttons of our posts stand for, as the commands an agent types in mail
 BUTTON_COMMANDS = {"resolve": "#status resolved", "reopen": "#reopen", "assign_me": "#assign me"}
@@ -84,6 +87,16 @@ class Commands:
 
 
 @dataclass(frozen=True)
+class ReplyToCustomer:
+    """An agent pressed "Reply to customer" in a triage thread: their next message there,
+    within `minutes`, is a public answer."""
+
+    ticket_id: int
+    origin: ChatOrigin
+    minutes: int
+
+
+@dataclass(frozen=True)
 class Rating:
     ticket_id: int
     rating: int
@@ -102,7 +115,7 @@ class Ignore:
     reason: str
 
 
-ChatDecision = NewTicket | ThreadMessage | Commands | Rating | Hold | Ignore
+ChatDecision = NewTicket | ThreadMessage | Commands | ReplyToCustomer | Rating | Hold | Ignore
 
 
 def customer_address(user: ChatUser) -> str:
@@ -142,7 +155,21 @@ def decide(event: ChatEvent, book: ChannelBook, thread: ThreadFacts, *,
         return _message(event, channel, thread, origin)
     if event.kind == "reaction":
         return _reaction(event, book, channel, thread, origin, is_agent=is_agent)
+    if event.action == REPLY_TO_CUSTOMER:
+        return _reply_to_customer(thread, origin, book, is_agent=is_agent)
     return _action(event, thread, origin, is_agent=is_agent)
+
+
+def _reply_to_customer(thread: ThreadFacts, origin: ChatOrigin, book: ChannelBook, *,
+                       is_agent: bool) -> ChatDecision:
+    if thread.ticket_id is None:
+        return Ignore(f"button {REPLY_TO_CUSTOMER} on a post without a ticket")
+    if origin.mode != "triage":
+        return Ignore(f"button {REPLY_TO_CUSTOMER} outside a triage channel (agents' "
+                      f"replies in a help thread are public already)")
+    if not is_agent:
+        return Ignore(f"button {REPLY_TO_CUSTOMER} by someone who is not an agent")
+    return ReplyToCustomer(thread.ticket_id, origin, book.reply_to_customer_minutes)
 
 
 def _message(event: ChatEvent, channel: ChatChannel, thread: ThreadFacts,

@@ -5,7 +5,8 @@ A chat post stands in for a customer's mail (`tickets.chat_mirror`), so it is re
 from the same context: the acknowledgment (ticket number, customer-facing status, the
 articles the knowledge base suggested), an agent's answer, a status change (a closing
 asks the satisfaction question, 1–5 buttons), a reopening, and the thanks for a rating;
-and, for agents, a new ticket in a triage channel.
+and, for agents, a new ticket in a triage channel (with "Reply to customer") and what a
+press of that button does.
 Texts are gettext msgids of the desk's catalogs; public status names only.
 """
 
@@ -24,6 +25,8 @@ from postdesk.notify.render import Renderer
 #: the buttons agents use on a ticket's first post (non-agents pressing them change nothing)
 AGENT_BUTTONS = (("resolve", N_("Resolve")), ("assign_me", N_("Assign to me")))
 REOPEN_BUTTON = ("reopen", N_("Reopen"))
+#: on a triage post: the presser's next message in its thread answers the customer
+REPLY_TO_CUSTOMER_BUTTON = ("reply_to_customer", N_("Reply to customer"))
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,13 @@ def render_post(kind: str, context: Mapping[str, Any], language: str | None,
                  "", context.get("message", {}).get("text", ""), "",
                  say(N_("Replies in this thread are internal notes; start a reply with "
                         "#public to answer the customer."))]
-        return RenderedPost("\n".join(lines), say.buttons(AGENT_BUTTONS))
+        return RenderedPost("\n".join(lines),
+                            say.buttons((REPLY_TO_CUSTOMER_BUTTON, *AGENT_BUTTONS)))
+    if kind == "reply_to_customer":  # for agents, in a triage thread
+        return RenderedPost(say(N_("%(name)s: your next message in this thread (within "
+                                   "%(minutes)s minutes) goes to the customer of ticket "
+                                   "#%(id)s."), name=context.get("agent", {}).get("name", ""),
+                                minutes=context.get("minutes", ""), id=number))
     if kind == "sla_warning":  # for agents, in a triage thread
         sla = context.get("sla", {})
         due = str(sla.get("due_at", ""))[:16].replace("T", " ")

@@ -11,14 +11,21 @@ in a triage thread is. The satisfaction survey (issue 22's `[csat]` mail) is not
 either: the closing post in the thread already asks with its 1–5 buttons, so the survey
 only counts as asked (`csat_survey.sent_at`). Mail to agents is not touched: they are
 notified as for any ticket.
+
+After a silence (channels.yaml `mail_after_silence_hours`, off by default): a requester
+who has written nothing in the chat for that long may have left it, so the mail is sent
+as well as posted, to the account's verified email (an account without one, known as
+`...@chat.invalid`, has no mail box and stays chat only).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from postdesk.chat.mapping import NO_EMAIL_DOMAIN
 from postdesk.notify.audience import CUSTOMER_TEMPLATES
 from postdesk.store import chat_lookups, chat_store, fastsql
+from postdesk.store.chat_store import ChatThread
 from postdesk.store.models import Outbox, Ticket
 from postdesk.tickets.csat_scale import SURVEY_TEMPLATE
 
@@ -26,8 +33,10 @@ from postdesk.tickets.csat_scale import SURVEY_TEMPLATE
 IN_CHAT = "chat"
 
 
-def divert_to_chat(ticket: Ticket, row: Outbox, now: datetime) -> bool:
-    """Post `row` in the ticket's help thread instead of mailing it; True when it did."""
+def divert_to_chat(ticket: Ticket, row: Outbox, now: datetime, *,
+                   mail_after_silence: timedelta | None = None) -> bool:
+    """Post `row` in the ticket's help thread instead of mailing it; True when it did
+    (False: the mail goes out, after a silence in chat also posted)."""
     if row.kind not in CUSTOMER_TEMPLATES:
         return False
     thread = chat_store.help_thread_of(ticket.id)
@@ -44,6 +53,17 @@ def divert_to_chat(ticket: Ticket, row: Outbox, now: datetime) -> bool:
         chat_store.queue_post(thread, kind=row.kind, context=dict(row.context),
                               language=row.language,
                               attachments=list(row.headers.get("attachments", [])), now=now)
+    if (mail_after_silence is not None and not asked_with_the_closing
+            and _silent(ticket.id, requester.email, thread, now - mail_after_silence)):
+        return False  # mailed as well
     Outbox.update(state=IN_CHAT, dispatched_at=now).where(Outbox.id == row.id).execute()
     row.state = IN_CHAT
     return True
+
+
+def _silent(ticket_id: int, email: str, thread: ChatThread, since: datetime) -> bool:
+    """Whether a requester with a mail box has written nothing in the chat since `since`."""
+    if email.lower().endswith("@" + NO_EMAIL_DOMAIN):
+        return False
+    spoke = chat_lookups.last_chat_message_at(ticket_id, email, thread.platform)
+    return spoke is None or spoke < since

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from postdesk.config.runtime import Runtime
@@ -162,4 +162,6 @@ def build_mail(request: MailRequest, ticket: Ticket, runtime: Runtime, *, now: d
             **({"cc": list(request.cc)} if request.cc else {}),
         },
         automatic=request.automatic,
+        mail_after_silence=(timedelta(hours=silence) if request.to_customer and (
+            silence := runtime.channels.mail_after_silence_hours) is not None else None),
     )

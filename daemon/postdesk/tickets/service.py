@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from postdesk.mail.parse import Attachment as ParsedAttachment
@@ -45,6 +45,9 @@ class MailToSend:
     context: Mapping[str, Any]
     headers: Mapping[str, Any]
     automatic: bool = True
+    #: a requester who started in chat and has been silent there this long gets this mail
+    #: by mail as well as in the thread (channels.yaml `mail_after_silence_hours`)
+    mail_after_silence: timedelta | None = None
 
 
 def find_or_create_customer(
@@ -280,7 +283,7 @@ def queue_mail(ticket: Ticket | None, mail: MailToSend, *, now: datetime) -> Out
         dispatched_at=now,
     )
     if ticket is not None:  # a ticket started in chat: its requester hears in the thread
-        divert_to_chat(ticket, row, now)
+        divert_to_chat(ticket, row, now, mail_after_silence=mail.mail_after_silence)
     return row
 
 

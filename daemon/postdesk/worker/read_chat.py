@@ -27,6 +27,7 @@ from postdesk.chat.mapping import (
     Ignore,
     NewTicket,
     Rating,
+    ReplyToCustomer,
     ThreadFacts,
     ThreadMessage,
     customer_address,
@@ -44,6 +45,7 @@ from postdesk.notify.i18n import normalize_language
 from postdesk.store import chat_lookups, chat_store
 from postdesk.store.models import Inbound
 from postdesk.tickets.chat_rating import record_rating
+from postdesk.tickets.chat_reply_to_customer import arm_reply
 from postdesk.tickets.receive.arrived import Arrived, Outcome
 from postdesk.tickets.unit_of_work import UnitOfWork
 
@@ -57,9 +59,17 @@ class ChatDirect:
 
     inbound_id: int
     decision: ChatDecision
+    #: the agent who pressed a button (their email in teams.yaml, and the name they show)
+    agent_email: str = ""
+    agent_name: str = ""
 
     def act(self, runtime: Runtime, now: datetime, work: UnitOfWork) -> Outcome:
         decision = self.decision
+        if isinstance(decision, ReplyToCustomer):
+            reason = arm_reply(decision, agent_email=self.agent_email,
+                               agent_name=self.agent_name, inbound_id=self.inbound_id,
+                               runtime=runtime, now=now, work=work)
+            return Outcome("done", ticket_id=decision.ticket_id, reason=reason)
         if isinstance(decision, Rating):
             rated = record_rating(decision.ticket_id, decision.rating,
                                   channel=_platform_of(self.inbound_id), runtime=runtime,
@@ -92,7 +102,8 @@ def read_chat_events(rows: Sequence[Inbound], runtime: Runtime
 def read_chat_event(row: Inbound, runtime: Runtime) -> Arrived | ChatDirect:
     event = ChatEvent.from_json(row.raw)
     address = customer_address(event.user)
-    is_agent = event.user.email is not None and runtime.teams.agent(address) is not None
+    agent = runtime.teams.agent(address) if event.user.email is not None else None
+    is_agent = agent is not None
     book = runtime.channels
     decision = decide(event, book, thread_facts(event), is_agent=is_agent)
     if isinstance(decision, NewTicket) and decision.from_inbound is not None:
@@ -108,6 +119,10 @@ def read_chat_event(row: Inbound, runtime: Runtime) -> Arrived | ChatDirect:
     if isinstance(decision, Commands):
         return as_arrived(row, event, decision.origin, decision.ticket_id, runtime,
                           text=decision.text)
+    if isinstance(decision, ReplyToCustomer):
+        assert agent is not None  # `decide` gives it to agents only
+        return ChatDirect(row.id, decision, agent_email=agent.email,
+                          agent_name=event.user.display_name or agent.name)
     return ChatDirect(row.id, decision)
 
 

@@ -22,6 +22,7 @@ from postdesk.store.models import Customer, Ticket
 from postdesk.store.outbox_lookups import outbox_recipients
 from postdesk.store.ticket_lookups import EarlierCopy
 from postdesk.tickets.agents import AgentIdentity, AuthDecision, check_agent
+from postdesk.tickets.chat_reply_to_customer import chat_reply_method
 from postdesk.tickets.correlate import ThreadFacts, ThreadMatch, find_ticket
 from postdesk.tickets.duplicate_intake import DuplicateCheck, duplicate_check, repeated_ticket
 from postdesk.tickets.receive.arrived import Arrived
@@ -155,7 +156,9 @@ class StoreKnown:
         if mail.chat is not None:  # the platform vouches for its account's email
             agent = teams.agent(mail.sender)
             assert agent is not None
-            method = "chat_triage" if mail.chat.mode == "triage" else "chat"
+            method = chat_reply_method(
+                mail.chat, ticket_id=mail.token.ticket_id if mail.token else None,
+                agent_email=agent.email, inbound_id=mail.inbound_id, now=self.now)
             return AuthDecision(AgentIdentity(agent, method, f"{mail.chat.platform} account "
                                                              f"{mail.chat.user_id}"),
                                 f"{mail.sender} is the verified email of "
