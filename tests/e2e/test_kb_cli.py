@@ -158,7 +158,8 @@ def test_search_asks_the_database_index_when_the_desk_uses_it(config: Path) -> N
     assert (hits[0]["id"], hits[0]["language"]) == ("password-reset", "de")
     assert set(hits[0]) == {"id", "title", "language", "score"} and 0 < hits[0]["score"] <= 1
     assert "warning" not in filled.stderr and '[kb] index = "database"' in filled.stderr
-    lines = run(config, "kb", "search", "-", "--limit", "1", stdin="VPN nie działa w hotelu\n")
+    lines = run(config, "kb", "search", "-", "--lang", "pl", "--limit", "1",
+                stdin="VPN nie działa w hotelu\n")
     assert [(h["id"], h["language"]) for h in json.loads(lines.stdout)] == [("vpn-access", "pl")]
 
 
