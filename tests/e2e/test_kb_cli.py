@@ -127,3 +127,85 @@ def test_an_article_that_is_not_utf8_is_named_and_the_others_are_served(config: 
                for line in done.stderr.splitlines())
     search = run(config, "kb", "search", "printer", "--lang", "en", "--json")
     assert json.loads(search.stdout)[0]["id"] == "printer-setup"
+
+
+def use_database_index(config: Path) -> None:
+    text = config.read_text(encoding="utf-8")
+    assert 'index = "memory"' in text
+    config.write_text(text.replace('index = "memory"', 'index = "database"'), encoding="utf-8")
+
+
+def test_search_asks_the_database_index_when_the_desk_uses_it(config: Path) -> None:
+    from postdesk.knowledge.library import read_folder
+    from postdesk.store import db, kb_index, migrations
+
+    use_database_index(config)
+    question = ("kb", "search", "Ich habe mein Kennwort vergessen", "--lang", "de", "--json")
+    # the desk never ran: its database holds no index yet, whatever kb/ has
+    empty = run(config, *question)
+    assert empty.returncode == 0, empty.stderr
+    assert json.loads(empty.stdout) == []
+    assert '[kb] index = "database"' in empty.stderr
+    assert "warning: the database's index is empty" in empty.stderr
+    # what the running desk does at start
+    database = db.connect(load_settings(config).database_url)
+    with database.connection_context():
+        migrations.migrate(database)
+        kb_index.rebuild_knowledge(read_folder(config.parent / "kb"))
+    filled = run(config, *question)
+    assert filled.returncode == 0, filled.stderr
+    hits = json.loads(filled.stdout)
+    assert (hits[0]["id"], hits[0]["language"]) == ("password-reset", "de")
+    assert set(hits[0]) == {"id", "title", "language", "score"} and 0 < hits[0]["score"] <= 1
+    assert "warning" not in filled.stderr and '[kb] index = "database"' in filled.stderr
+    lines = run(config, "kb", "search", "-", "--lang", "pl", "--limit", "1",
+                stdin="VPN nie działa w hotelu\n")
+    assert [(h["id"], h["language"]) for h in json.loads(lines.stdout)] == [("vpn-access", "pl")]
+
+
+def test_the_memory_index_searches_without_a_database(config: Path) -> None:
+    done = run(config, "kb", "search", "Ich habe mein Kennwort vergessen", "--json")
+    assert json.loads(done.stdout)[0]["id"] == "password-reset"
+    assert done.stderr == ""
+    assert not (config.parent / "var" / "postdesk.db").exists()
+
+
+def test_check_warns_when_semantic_is_on_without_its_extra(config: Path) -> None:
+    from postdesk.knowledge.semantic import missing_modules
+
+    if not missing_modules():
+        pytest.skip("the extra postdesk[semantic] is installed here")
+    assert "semantic" not in run(config, "check").stderr  # off: nothing to say
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("semantic = false", "semantic = true"), encoding="utf-8")
+    done = run(config, "check")
+    assert done.returncode == 0, done.stderr
+    [warning] = [line for line in done.stderr.splitlines() if "semantic" in line]
+    assert warning.startswith("warning: [kb] semantic = true, but the extra "
+                              "postdesk[semantic] is not installed")
+    assert "pip install 'postdesk[semantic]'" in warning
+
+
+def test_semantic_modules_that_cannot_be_imported_are_missing(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from postdesk.knowledge.semantic import missing_modules
+
+    monkeypatch.setitem(sys.modules, "torch", None)  # what Python makes of a failed import
+    assert "torch" in missing_modules()
+
+
+def test_check_warns_about_an_article_of_a_request_type_routing_lacks(config: Path) -> None:
+    assert run(config, "check").stderr == ""  # the example desk: every type is routing's
+    routing = config.parent / "rules" / "routing.yaml"
+    text = routing.read_text(encoding="utf-8")
+    routing.write_text(text.replace("  - {name: billing,", "  - {name: invoices,"),
+                       encoding="utf-8")
+    done = run(config, "check")
+    assert done.returncode == 0, done.stderr
+    line = next(number for number, text in enumerate(
+        (config.parent / "kb" / "en" / "invoice-copy.md").read_text("utf-8").splitlines(), 1)
+        if text.startswith("request_types:"))
+    assert (f"warning: kb/en/invoice-copy.md:{line}: article 'invoice-copy' (en) applies to "
+            "request type 'billing', which rules/routing.yaml does not list (known: access, "
+            "general, hardware, invoices, software)") in done.stderr
+    assert sum("applies to request type 'billing'" in x for x in done.stderr.splitlines()) == 3

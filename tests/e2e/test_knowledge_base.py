@@ -300,3 +300,39 @@ def test_a_rule_answers_one_known_question_with_its_article(make_settings, sqlit
                                     message_id="<printer@customer.example>"))
     wait_for(processed(2))
     assert Ticket.get_by_id(ticket.id + 1).status == "new"
+
+
+TAG_VPN_QUESTIONS = """rules:
+  - name: tag-vpn-questions
+    on: ticket.created
+    if:
+      kb_match: {min_score: 40, article: vpn-access}
+    then:
+      - add_tag: vpn-answerable
+"""
+
+
+@pytest.mark.parametrize(("routed_to", "matched"), [
+    ("access", True),  # vpn-access applies to access tickets
+    ("hardware", False),  # ...and is not offered on a hardware ticket: no match either
+])
+def test_kb_match_sees_only_the_articles_of_the_tickets_request_type(
+        make_settings, sqlite_url, start_daemon, routed_to, matched) -> None:
+    settings = make_settings(sqlite_url)
+    rules = Path(settings.path(settings.paths.rules))
+    (rules / "automation.d").mkdir(exist_ok=True)
+    (rules / "automation.d" / "kb.yaml").write_text(TAG_VPN_QUESTIONS)
+    routing = rules / "routing.yaml"
+    routing.write_text(routing.read_text(encoding="utf-8").replace(
+        "routes: []", f"routes:\n  - {{request_type: {routed_to}}}"), encoding="utf-8")
+    daemon = start_daemon(settings)
+    send_mail(daemon, customer_mail(subject="VPN from home",
+                                    body="How do I connect to the VPN from home? The VPN "
+                                         "connection does not work.\n"))
+    wait_for(processed(1))
+    acknowledgment(daemon)
+    ticket = Ticket.get()
+    assert ticket.request_type == routed_to
+    offered = [e.data["article"] for e in kinds("kb.suggested")]
+    assert ("vpn-access" in offered) == matched  # what the acknowledgment offers...
+    assert ("vpn-answerable" in ticket.tags) == matched  # ...is what the rule sees

@@ -157,7 +157,7 @@ def test_kb_match_holds_for_the_best_article_above_the_score() -> None:
     event = EventFacts("ticket.created", author_role="customer", subject="VPN", body="x")
 
     def fired(best: tuple[tuple[str, float], ...]) -> list[str]:
-        context = RuleContext(kb_best=lambda text, language: best)
+        context = RuleContext(kb_best=lambda text, language, request_type: best)
         return [e.action for e in run_rules(rules, event, ticket, now=now,
                                             context=context).effects]
 

@@ -64,9 +64,10 @@ def test_a_request_from_the_form_becomes_a_ticket_of_the_customer_with_its_type(
                         files=(("photo.txt", b"imagine a photo"),))
     assert 'href="/ticket/1/new"' in seen["ticket_html"]
     form = seen["form_html"]
-    for title in ("General question", "Hardware", "Software", "Access and accounts"):
+    for title in ("General question", "Hardware", "Software", "Access and accounts",
+                  "Invoices and billing"):
         assert title in form
-    assert form.count('<svg class="icon"') == 4
+    assert form.count('<svg class="icon"') == 5
     assert seen["url"].endswith("/ticket/1?done=requested")
     assert "Your new request was sent" in seen["after"]
     wait_for(processed(2))

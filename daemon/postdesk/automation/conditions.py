@@ -212,7 +212,8 @@ _text_condition("body", "body", lambda s: s.body_lower, lambda s: s.event.body)
 
 
 def _kb_best(s: Subject) -> tuple[str, float] | None:
-    found = s.context.kb_best(f"{s.event.subject}\n{s.event.body}", s.ticket.requester_language)
+    found = s.context.kb_best(f"{s.event.subject}\n{s.event.body}", s.ticket.requester_language,
+                              s.ticket.request_type)
     return found[0] if found else None
 
 
@@ -234,7 +235,8 @@ CONDITIONS.register(ConditionDef(
                  Param("article", P.ARTICLE, required=False)),
     _kb_match, _kb_describe, shorthand="min_score",
     doc="The knowledge base's best public article for the subject and text, in the "
-        "customer's language, scores at least min_score % (and is `article`, when given)."))
+        "customer's language and among the articles that apply to the ticket's request "
+        "type, scores at least min_score % (and is `article`, when given)."))
 
 
 def _need_rating_bound(values: Mapping[str, Any], node: Any) -> None:

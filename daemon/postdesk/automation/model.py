@@ -97,11 +97,14 @@ def _always_business_hours(at: datetime) -> bool:
 
 
 #: The knowledge base's best public articles for a text from a customer writing in a
-#: language: (article id, score 0..1), best first.
+#: language, on a ticket of a request type (only the articles that apply to it):
+#: (article id, score 0..1), best first.
 KbMatches = tuple[tuple[str, float], ...]
+KbBest = Callable[[str, str | None, str | None], KbMatches]
 
 
-def _no_knowledge_base(text: str, language: str | None) -> KbMatches:
+def _no_knowledge_base(text: str, language: str | None, request_type: str | None
+                       ) -> KbMatches:
     return ()
 
 
@@ -113,7 +116,7 @@ class RuleContext:
     teams: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # team -> agents
     last_assigned: Mapping[str, str] = field(default_factory=dict)  # team -> last agent
     max_depth: int = 5
-    kb_best: Callable[[str, str | None], KbMatches] = _no_knowledge_base
+    kb_best: KbBest = _no_knowledge_base
 
 
 @dataclass(frozen=True)

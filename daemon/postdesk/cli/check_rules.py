@@ -14,7 +14,7 @@ file's last good version.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from postdesk.automation import RuleSet, Vocabulary, automation_files, load_rules
 from postdesk.config.live_specs import SLA_FILE
@@ -26,6 +26,9 @@ from postdesk.tickets.command_problems import COMMAND_PROBLEMS
 from postdesk.tickets.routing import Routing, load_routing
 from postdesk.tickets.statuses import StatusBook, load_statuses
 from postdesk.tickets.teams import TeamBook, load_teams
+
+if TYPE_CHECKING:
+    from postdesk.knowledge.library import KnowledgeBase
 
 T = TypeVar("T")
 STATUSES_BROKEN = "rules/statuses.yaml has errors (above)"
@@ -182,7 +185,31 @@ def check_kb(settings: Settings) -> CheckResult:
     from postdesk.cli.kb import desk_kb
 
     kb = desk_kb(settings)
-    return CheckResult("kb", f"kb: {kb.describe()}", errors=kb.problems)
+    return CheckResult("kb", f"kb: {kb.describe()}", errors=kb.problems,
+                       warnings=(*_semantic_warnings(settings),
+                                 *_request_type_warnings(settings, kb)))
+
+
+def _semantic_warnings(settings: Settings) -> list[str]:
+    """`[kb] semantic = true` without the extra: the desk would order by words alone."""
+    from postdesk.knowledge.semantic import missing_modules
+
+    missing = missing_modules() if settings.kb.semantic else []
+    if not missing:
+        return []
+    return [f"[kb] semantic = true, but the extra postdesk[semantic] is not installed (no "
+            f"module {', '.join(missing)}): suggestions are ordered by words alone; install "
+            "it with pip install 'postdesk[semantic]', or set [kb] semantic = false"]
+
+
+def _request_type_warnings(settings: Settings, kb: KnowledgeBase) -> list[str]:
+    """Articles restricted to a request type routing does not have (when routing loads:
+    otherwise its own check reports it)."""
+    teams = _teams(settings)
+    routing = _loaded(lambda: _routing(settings, teams)) if teams is not None else None
+    if routing is None:
+        return []
+    return kb.unknown_request_types(routing.request_type_names)
 
 
 @register_check("live")

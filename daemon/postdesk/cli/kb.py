@@ -3,8 +3,11 @@
 `search` runs the function the acknowledgment uses, without the threshold, so
 an admin sees the score each article reaches (0..1: the share of the best
 score the question's words could reach; `[kb] min_score` is the cut for
-suggestions, in percent). With `-` instead of a question it reads one question
-per line from standard input and prints one JSON array per line.
+suggestions, in percent), in the index the desk searches (`[kb] index`: its
+own in memory, or the database's, which the running desk fills: a line on
+standard error says which, and warns when that index is empty). With `-`
+instead of a question it reads one question per line from standard input and
+prints one JSON array per line.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import click
 from postdesk.cli.context import Context
 from postdesk.config.settings import Settings
 from postdesk.knowledge.library import KnowledgeBase, read_folder
+from postdesk.knowledge.suggest import Search
 
 
 def desk_kb(settings: Settings) -> KnowledgeBase:
@@ -25,11 +29,29 @@ def desk_kb(settings: Settings) -> KnowledgeBase:
     return read_folder(settings.path(settings.paths.kb))
 
 
-def _hits(kb: KnowledgeBase, question: str, language: str | None, limit: int
+def _desk_search(ctx: Context, kb: KnowledgeBase) -> Search:
+    """How the desk searches `kb` (`[kb] index`); the database's index says so on stderr."""
+    if ctx.settings.kb.index != "database":
+        return kb.search
+    from postdesk.store import kb_index
+    from postdesk.tickets.kb_database import searcher
+
+    ctx.open_database()
+    rows = kb_index.count()
+    click.echo(f'searching the database\'s index ([kb] index = "database"): {rows} '
+               "article(s) in it", err=True)
+    if not rows and kb.articles:
+        click.echo(f"warning: the database's index is empty but kb/ has "
+                   f"{len(kb.articles)} article(s); the running desk (postdesk serve) fills "
+                   "it at start and when kb/ changes", err=True)
+    return searcher(kb, "database")
+
+
+def _hits(search: Search, question: str, language: str | None, limit: int
           ) -> list[dict[str, object]]:
     return [{"id": hit.article.id, "title": hit.article.title,
              "language": hit.article.language, "score": round(hit.share, 3)}
-            for hit in kb.search(question, language=language, limit=limit)]
+            for hit in search(question, language=language, limit=limit)]
 
 
 @click.group("kb")
@@ -50,11 +72,13 @@ def search(ctx: Context, question: str, language: str | None, limit: int,
     kb = desk_kb(ctx.settings)
     for problem in kb.problems:
         click.echo(f"warning: {problem}", err=True)
+    desk_search = _desk_search(ctx, kb)
     if question == "-":
         for line in sys.stdin:
-            click.echo(json.dumps(_hits(kb, line.strip(), language, limit), ensure_ascii=False))
+            click.echo(json.dumps(_hits(desk_search, line.strip(), language, limit),
+                                  ensure_ascii=False))
         return
-    hits = _hits(kb, question, language, limit)
+    hits = _hits(desk_search, question, language, limit)
     if as_json:
         click.echo(json.dumps(hits, ensure_ascii=False))
         return

@@ -18,7 +18,7 @@ of public, internal``); the loader keeps the other articles.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from postdesk.config.rulesfile import Node, YamlDocument, parse_yaml
@@ -45,6 +45,8 @@ class Article:
     request_types: tuple[str, ...] = ()
     visibility: str = "public"
     source: str = ""  # kb/en/password.md, for errors and `kb list`
+    #: `kb/en/password.md:7`, where `request_types` is written (`postdesk check` warnings)
+    request_types_at: str = field(default="", compare=False)
 
     @property
     def public(self) -> bool:
@@ -98,7 +100,9 @@ def parse_article(text: str, display: str) -> Article:
                    body=body, aliases=_texts(found.get("aliases")),
                    tags=_texts(found.get("tags")),
                    request_types=_texts(found.get("request_types")),
-                   visibility=visibility, source=display)
+                   visibility=visibility, source=display,
+                   request_types_at=found["request_types"].where
+                   if "request_types" in found else "")
 
 
 # `key: value` with a plain or simply quoted value, or a flow list of plain items: what

@@ -9,7 +9,7 @@ path order) is kept.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -66,6 +66,16 @@ class KnowledgeBase:
                                      request_type=request_type)
         hits.sort(key=lambda hit: (-hit.score, hit.article.id, hit.article.language))
         return hits[:limit]
+
+    def unknown_request_types(self, known: Collection[str]) -> list[str]:
+        """`file:line: ...` for each request type an article names that is not `known`
+        (routing's): no ticket can have it, so the article is kept from every typed one."""
+        return [f"{article.request_types_at}: article '{article.id}' ({article.language}) "
+                f"applies to request type '{name}', which rules/routing.yaml does not list "
+                f"(known: {', '.join(sorted(known)) or 'none'}); add it to routing's "
+                "request_types or correct the article"
+                for article in self.articles for name in article.request_types
+                if name not in known]
 
     def describe(self) -> str:
         count = len(self.articles)

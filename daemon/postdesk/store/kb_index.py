@@ -113,6 +113,12 @@ def rebuild_knowledge(kb: KnowledgeBase) -> None:
     rebuild(_rows(kb))
 
 
+def count() -> int:
+    """How many article rows (one per article and language) the index holds."""
+    row = database.execute_sql(f'SELECT COUNT(*) FROM "{TABLE}"').fetchone()
+    return int(row[0]) if row else 0
+
+
 def search(language: str, weights: Mapping[str, float],
            limit: int, *, public_only: bool = False) -> list[Found]:
     """The best articles of `language` for the query terms `weights` (term -> how much it

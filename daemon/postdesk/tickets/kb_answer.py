@@ -1,22 +1,23 @@
 """Rules and the knowledge base: `kb_match` looks up, `answer_with_article` answers.
 
 `kb_matcher(runtime)` gives the rules engine the knowledge base's best public
-articles for a text, in the customer's locale chain (one search per text and
-language in a rules run). `answer_with_article` mails the customer an article's
-text (the one named, or the best match at `[kb] min_score`), stores it in the
-thread as the rule's public message, records it as a `kb.suggested` event (so
-that "solved" in the answer resolves the ticket as self-served) and sets the
-status the rule asked for.
+articles for a text, in the customer's locale chain, among those that apply to
+the ticket's request type, as the acknowledgment offers them (one search per
+text, language and request type in a rules run). `answer_with_article` mails
+the customer an article's text (the one named, or the best match at
+`[kb] min_score`), stores it in the thread as the rule's public message,
+records it as a `kb.suggested` event (so that "solved" in the answer resolves
+the ticket as self-served) and sets the status the rule asked for.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
 from postdesk.automation import Effect
-from postdesk.automation.model import KbMatches
+from postdesk.automation.model import KbBest, KbMatches
 from postdesk.config.runtime import Runtime
 from postdesk.knowledge.articles import Article, plain_text
 from postdesk.notify.i18n import locale_chain
@@ -28,17 +29,18 @@ from postdesk.tickets.kb_suggestions import SUGGESTED, suggestions_for
 from postdesk.tickets.mailing import MailRequest
 
 
-def kb_matcher(runtime: Runtime) -> Callable[[str, str | None], KbMatches]:
+def kb_matcher(runtime: Runtime) -> KbBest:
     """The `RuleContext.kb_best` of this desk: (id, score) of the best public articles."""
     @lru_cache(maxsize=8)
-    def best(text: str, language: str | None) -> KbMatches:
+    def best(text: str, language: str | None, request_type: str | None) -> KbMatches:
         kb = runtime.knowledge
         if not kb.articles:
             return ()
         settings = runtime.settings
         search = searcher(kb, settings.kb.index)
         for lang in locale_chain(language, settings.desk.default_language):
-            hits = search(text, language=lang, limit=3, public_only=True)
+            hits = search(text, language=lang, limit=3, public_only=True,
+                          request_type=request_type)
             if hits:
                 return tuple((hit.article.id, hit.share) for hit in hits)
         return ()
