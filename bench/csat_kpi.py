@@ -9,7 +9,9 @@ satisfaction survey for 70 % of them spread over 52 weeks: sent for 9 in 10
 every tenth survey) and cancelled for 1 in 50. Timed (median of --runs; on
 SQLite also this process's CPU):
 
-* `store.csat_figures.csat_figures` over the whole year and over one month;
+* `store.csat_figures.csat_counts` (per team and agent of the surveys' tickets, one
+  statement joining `ticket_figures`) over the whole year and over one month, and
+  per agent over the year;
 * the baseline in the same run: `count(*)` of the survey rows, the floor of any
   figure that looks at each of them.
 
@@ -30,7 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import peewee
 
 from _databases import timed_report_main
-from postdesk.store.csat_figures import csat_figures
+from postdesk.report.kpi_summary import CsatFigures
+from postdesk.store.csat_figures import csat_counts
 from postdesk.tickets.csat_scale import SCALES
 from sla_report import RUNS, STEP, _median_s
 from sla_scan import _fill
@@ -84,11 +87,14 @@ def _measure(database: peewee.Database, rows: int, deadline: float, runs: int
         lambda: database.execute_sql("SELECT count(*) FROM csat_survey").fetchone()[0], runs)
     figures["surveys"] = surveys
     figures["baseline_count_surveys_s"] = _timed(sqlite, wall, cpu)
-    for name, (since, until) in (("year", YEAR), ("month", MONTH)):
-        wall, cpu, found = _median_s(lambda s=since, u=until: csat_figures(s, u, TOP), runs)
-        figures[f"csat_figures_{name}_s"] = _timed(sqlite, wall, cpu)
-        figures[f"{name}_surveyed_rated_csat"] = [found.surveyed, found.rated,
-                                                  round(found.csat or 0, 3)]
+    for name, by, (since, until) in (("year", "team", YEAR), ("month", "team", MONTH),
+                                     ("year_by_agent", "agent", YEAR)):
+        wall, cpu, rows = _median_s(
+            lambda b=by, s=since, u=until: csat_counts(b, s, u, TOP), runs)
+        figures[f"csat_counts_{name}_s"] = _timed(sqlite, wall, cpu)
+        found = sum((CsatFigures(*row[2:]) for row in rows), CsatFigures())
+        figures[f"{name}_groups_surveyed_rated_csat"] = [
+            len(rows), found.surveyed, found.rated, round(found.csat or 0, 3)]
     return figures
 
 
