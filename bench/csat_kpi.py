@@ -12,8 +12,10 @@ SQLite also this process's CPU):
 * `store.csat_figures.csat_counts` (per team and agent of the surveys' tickets, one
   statement joining `ticket_figures`) over the whole year and over one month, and
   per agent over the year;
-* the baseline in the same run: `count(*)` of the survey rows, the floor of any
-  figure that looks at each of them.
+* the baselines in the same run: `count(*)` of the survey rows, the floor of any
+  figure that looks at each of them, and the desk's total alone over the year
+  (the figures' covering index without the join to `ticket_figures`: what the
+  report counted before it grouped the surveys).
 
 Prints figures; it is not a test. The databases are removed afterwards.
 """
@@ -41,6 +43,11 @@ from sla_scan import _fill
 TOP = {scale.name: scale.top for scale in SCALES.values()}
 YEAR = (datetime(2026, 3, 2, tzinfo=UTC), datetime(2027, 3, 1, tzinfo=UTC))
 MONTH = (datetime(2026, 9, 1, tzinfo=UTC), datetime(2026, 10, 1, tzinfo=UTC))
+#: the baseline: the year's surveyed and rated for the desk alone, no join ({m}: the
+#: engine's placeholder)
+TOTAL_ALONE_SQL = ("SELECT COUNT(*), COUNT(rating) FROM csat_survey WHERE asked_at >= {m} "
+                   "AND asked_at < {m} AND state <> 'cancelled' "
+                   "AND (sent_at IS NOT NULL OR rating IS NOT NULL)")
 
 
 def _surveys(database: peewee.Database, rows: int) -> float:
@@ -71,6 +78,11 @@ def _surveys(database: peewee.Database, rows: int) -> float:
     return time.perf_counter() - began
 
 
+def _stored(period: tuple[datetime, datetime], pg: bool) -> list[Any]:
+    naive = [moment.replace(tzinfo=None) for moment in period]
+    return naive if pg else [moment.isoformat(sep=" ") for moment in naive]
+
+
 def _timed(sqlite: bool, wall: float, cpu: float) -> Any:
     return [round(wall, 3), round(cpu, 3)] if sqlite else round(wall, 3)
 
@@ -87,6 +99,10 @@ def _measure(database: peewee.Database, rows: int, deadline: float, runs: int
         lambda: database.execute_sql("SELECT count(*) FROM csat_survey").fetchone()[0], runs)
     figures["surveys"] = surveys
     figures["baseline_count_surveys_s"] = _timed(sqlite, wall, cpu)
+    alone = TOTAL_ALONE_SQL.format(m="?" if sqlite else "%s")
+    wall, cpu, _ = _median_s(
+        lambda: database.execute_sql(alone, _stored(YEAR, pg=not sqlite)).fetchone(), runs)
+    figures["baseline_year_total_alone_s"] = _timed(sqlite, wall, cpu)
     for name, by, (since, until) in (("year", "team", YEAR), ("month", "team", MONTH),
                                      ("year_by_agent", "agent", YEAR)):
         wall, cpu, rows = _median_s(
