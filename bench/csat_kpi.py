@@ -105,12 +105,12 @@ def _measure(database: peewee.Database, rows: int, deadline: float, runs: int
     figures["baseline_year_total_alone_s"] = _timed(sqlite, wall, cpu)
     for name, by, (since, until) in (("year", "team", YEAR), ("month", "team", MONTH),
                                      ("year_by_agent", "agent", YEAR)):
-        wall, cpu, rows = _median_s(
+        wall, cpu, counted = _median_s(
             lambda b=by, s=since, u=until: csat_counts(b, s, u, TOP), runs)
         figures[f"csat_counts_{name}_s"] = _timed(sqlite, wall, cpu)
-        found = sum((CsatFigures(*row[2:]) for row in rows), CsatFigures())
+        found = sum((CsatFigures(*row[2:]) for row in counted), CsatFigures())
         figures[f"{name}_groups_surveyed_rated_csat"] = [
-            len(rows), found.surveyed, found.rated, round(found.csat or 0, 3)]
+            len(counted), found.surveyed, found.rated, round(found.csat or 0, 3)]
     return figures
 
 
