@@ -262,8 +262,8 @@ def test_a_rating_posted_from_an_agents_signed_in_browser_does_not_count(desk):
 
     async def marker_as_session(client: aiohttp.ClientSession) -> int:
         value = marker.split(";")[0].split("=", 1)[1]
-        client.cookie_jar.update_cookies({"postdesk_agent": value})
-        async with client.get(f"{base}/reports") as page:
+        async with client.get(f"{base}/reports",
+                              headers={"Cookie": f"postdesk_agent={value}"}) as page:
             return page.status
 
     assert browse(marker_as_session) == 403  # the marker is no session for the reports
