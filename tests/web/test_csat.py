@@ -38,6 +38,7 @@ from mailbuild import (
 from postdesk.store.db import database
 from postdesk.store.models import Event, Outbox, Ticket
 from web.page_client import postdesk
+from web.test_reports_page import sign_in_link
 
 CUSTOMER = "zoe@customer.example"
 TEAMS = """teams:
@@ -226,8 +227,6 @@ def test_a_survey_held_for_its_delay_is_cancelled_when_the_ticket_reopens(
 
 
 def test_a_rating_posted_from_an_agents_signed_in_browser_does_not_count(desk):
-    from web.test_reports_page import sign_in_link
-
     agent_writes(desk, "#resolve\nThe fuser unit was replaced.\n", 2)
     links = RATING_LINK.findall(text_of(wait_for(lambda: surveys(desk))[0]))
     signed_in = sign_in_link(desk)  # agent.en@example.com asks for a /reports link
