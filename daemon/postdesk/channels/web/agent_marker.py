@@ -35,10 +35,16 @@ def mark(request: web.Request, response: web.StreamResponse, session: AgentToken
 def marked_agent(request: web.Request) -> str | None:
     """The agent address the browser is marked with; None without a valid mark of a
     current agent."""
+    return agent_of_cookie(request, COOKIE, CSAT_MARKER)
+
+
+def agent_of_cookie(request: web.Request, cookie: str, purpose: str) -> str | None:
+    """The address of the agent token in `cookie`, signed for `purpose`; None without a
+    valid one of a current agent (of rules/teams.yaml now)."""
     desk = request.app[DESK]
     try:
-        token = read_agent_token(desk.secret, request.cookies.get(COOKIE, ""),
-                                 now=time.time(), purpose=CSAT_MARKER)
+        token = read_agent_token(desk.secret, request.cookies.get(cookie, ""),
+                                 now=time.time(), purpose=purpose)
     except TokenRefused:
         return None
     return token.email if desk.runtime.teams.agent(token.email) is not None else None

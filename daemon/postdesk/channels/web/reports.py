@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from postdesk.channels.web import app as page_app
-from postdesk.channels.web.agent_marker import mark
+from postdesk.channels.web.agent_marker import agent_of_cookie, mark
 from postdesk.channels.web.anonymous_form import answer_address_form, render_form
 from postdesk.channels.web.security_headers import CONTENT_SECURITY_POLICY
 from postdesk.config.runtime import Runtime
@@ -64,13 +64,7 @@ margin:0 auto}
 
 def _agent_of(request: web.Request) -> str | None:
     """The signed-in agent's address, None without a valid session of a current agent."""
-    desk = request.app[page_app.DESK]
-    try:
-        token = read_agent_token(desk.secret, request.cookies.get(COOKIE, ""),
-                                 now=time.time(), purpose=SESSION)
-    except TokenRefused:
-        return None
-    return token.email if desk.runtime.teams.agent(token.email) is not None else None
+    return agent_of_cookie(request, COOKIE, SESSION)
 
 
 async def show_sign_in(request: web.Request) -> web.StreamResponse:
