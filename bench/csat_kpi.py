@@ -9,9 +9,13 @@ satisfaction survey for 70 % of them spread over 52 weeks: sent for 9 in 10
 every tenth survey) and cancelled for 1 in 50. Timed (median of --runs; on
 SQLite also this process's CPU):
 
-* `store.csat_figures.csat_figures` over the whole year and over one month;
-* the baseline in the same run: `count(*)` of the survey rows, the floor of any
-  figure that looks at each of them.
+* `store.csat_figures.csat_counts` (per team and agent of the surveys' tickets, one
+  statement joining `ticket_figures`) over the whole year and over one month, and
+  per agent over the year;
+* the baselines in the same run: `count(*)` of the survey rows, the floor of any
+  figure that looks at each of them, and the desk's total alone over the year
+  (the figures' covering index without the join to `ticket_figures`: what the
+  report counted before it grouped the surveys).
 
 Prints figures; it is not a test. The databases are removed afterwards.
 """
@@ -30,7 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import peewee
 
 from _databases import timed_report_main
-from postdesk.store.csat_figures import csat_figures
+from postdesk.report.kpi_summary import CsatFigures
+from postdesk.store.csat_figures import csat_counts
 from postdesk.tickets.csat_scale import SCALES
 from sla_report import RUNS, STEP, _median_s
 from sla_scan import _fill
@@ -38,6 +43,11 @@ from sla_scan import _fill
 TOP = {scale.name: scale.top for scale in SCALES.values()}
 YEAR = (datetime(2026, 3, 2, tzinfo=UTC), datetime(2027, 3, 1, tzinfo=UTC))
 MONTH = (datetime(2026, 9, 1, tzinfo=UTC), datetime(2026, 10, 1, tzinfo=UTC))
+#: the baseline: the year's surveyed and rated for the desk alone, no join ({m}: the
+#: engine's placeholder)
+TOTAL_ALONE_SQL = ("SELECT COUNT(*), COUNT(rating) FROM csat_survey WHERE asked_at >= {m} "
+                   "AND asked_at < {m} AND state <> 'cancelled' "
+                   "AND (sent_at IS NOT NULL OR rating IS NOT NULL)")
 
 
 def _surveys(database: peewee.Database, rows: int) -> float:
@@ -68,6 +78,11 @@ def _surveys(database: peewee.Database, rows: int) -> float:
     return time.perf_counter() - began
 
 
+def _stored(period: tuple[datetime, datetime], pg: bool) -> list[Any]:
+    naive = [moment.replace(tzinfo=None) for moment in period]
+    return naive if pg else [moment.isoformat(sep=" ") for moment in naive]
+
+
 def _timed(sqlite: bool, wall: float, cpu: float) -> Any:
     return [round(wall, 3), round(cpu, 3)] if sqlite else round(wall, 3)
 
@@ -84,11 +99,18 @@ def _measure(database: peewee.Database, rows: int, deadline: float, runs: int
         lambda: database.execute_sql("SELECT count(*) FROM csat_survey").fetchone()[0], runs)
     figures["surveys"] = surveys
     figures["baseline_count_surveys_s"] = _timed(sqlite, wall, cpu)
-    for name, (since, until) in (("year", YEAR), ("month", MONTH)):
-        wall, cpu, found = _median_s(lambda s=since, u=until: csat_figures(s, u, TOP), runs)
-        figures[f"csat_figures_{name}_s"] = _timed(sqlite, wall, cpu)
-        figures[f"{name}_surveyed_rated_csat"] = [found.surveyed, found.rated,
-                                                  round(found.csat or 0, 3)]
+    alone = TOTAL_ALONE_SQL.format(m="?" if sqlite else "%s")
+    wall, cpu, _ = _median_s(
+        lambda: database.execute_sql(alone, _stored(YEAR, pg=not sqlite)).fetchone(), runs)
+    figures["baseline_year_total_alone_s"] = _timed(sqlite, wall, cpu)
+    for name, by, (since, until) in (("year", "team", YEAR), ("month", "team", MONTH),
+                                     ("year_by_agent", "agent", YEAR)):
+        wall, cpu, counted = _median_s(
+            lambda b=by, s=since, u=until: csat_counts(b, s, u, TOP), runs)
+        figures[f"csat_counts_{name}_s"] = _timed(sqlite, wall, cpu)
+        found = sum((CsatFigures(*row[2:]) for row in counted), CsatFigures())
+        figures[f"{name}_groups_surveyed_rated_csat"] = [
+            len(counted), found.surveyed, found.rated, round(found.csat or 0, 3)]
     return figures
 
 

@@ -10,6 +10,13 @@ Surveys asked in March (`at(day, hour)`: day 0 is Monday 2 March):
   T4, asked in chat (no mail), rated 🙂 (3 of 3)             surveyed, rated, satisfied
 and one in February, rated 5 (outside the period).
 So: surveyed 4, rated 3, satisfied 2 -> CSAT 2/3 = 66.7 %, response rate 3/4 = 75 %.
+
+Per group of the survey's ticket (T1 hardware/ann/smtp, T2 hardware/bob, T4 support/
+nobody; T3 and T5 count nowhere, as above):
+  team      hardware: surveyed 3, rated 2, satisfied 1 -> 50 %, 2/3 = 66.7 %
+            support:  surveyed 1, rated 1, satisfied 1 -> 100 %, 100 %
+  agent     ann: 2, 2, 1 -> 50 %, 100 %; bob: 1, 0, 0 -> n/a, 0 %; (none): 1, 1, 1
+  channel   smtp: 2, 2, 1 -> 50 %, 100 %; (none) (T2, T4): 2, 1, 1 -> 100 %, 50 %
 """
 
 from __future__ import annotations
@@ -98,3 +105,55 @@ def test_a_period_without_surveys_says_na(desk):
     assert (report.csat, report.csat_response_rate, report.csat_rated) == (None, None, 0)
     total = list(csv.DictReader(io.StringIO(kpi_formats.to_csv(report))))[-1]
     assert (total["csat_pct"], total["csat_response_rate_pct"]) == ("n/a", "n/a")
+
+
+def surveys_of(lines: Any) -> dict[str, tuple[int, int, int]]:
+    return {line.group: (line.satisfaction.surveyed, line.satisfaction.rated,
+                         line.satisfaction.satisfied) for line in lines}
+
+
+def grouped(by: str) -> Any:
+    return kpi_report(by, datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC),
+                      at(30, 8), CLOSED)
+
+
+def test_each_group_has_the_csat_of_its_tickets_surveys(desk):
+    report = march()
+    assert surveys_of(report.groups) == {"hardware": (3, 2, 1), "support": (1, 1, 1)}
+    hardware = next(g for g in report.groups if g.group == "hardware")
+    assert hardware.satisfaction.csat == pytest.approx(1 / 2)
+    assert hardware.satisfaction.response_rate == pytest.approx(2 / 3)
+    assert surveys_of([report.total]) == {"(all)": (4, 3, 2)}
+    assert surveys_of(grouped("channel").groups) == {"smtp": (2, 2, 1), "(none)": (2, 1, 1),
+                                                     "imap:support": (0, 0, 0)}
+    assert surveys_of(grouped("request_type").groups) == {"(none)": (4, 3, 2)}
+
+
+def test_an_agent_has_the_csat_of_the_tickets_assigned_to_them(desk):
+    expected = {"ann@desk.example": (2, 2, 1), "bob@desk.example": (1, 0, 0),
+                "(none)": (1, 1, 1)}
+    assert surveys_of(grouped("agent").groups) == expected
+    # the per-agent lines of a report by team say the same
+    assert surveys_of(march().agents) == expected
+
+
+def test_every_format_shows_the_csat_of_each_line(desk):
+    report = march()
+    data = json.loads(kpi_formats.to_json(report))
+    hardware = next(g for g in data["groups"] if g["group"] == "hardware")
+    assert (hardware["csat"], hardware["csat_response_rate"], hardware["csat_rated"]) == (
+        0.5, 0.6667, 2)
+    bob = next(a for a in data["agents"] if a["group"] == "bob@desk.example")
+    assert (bob["csat"], bob["csat_response_rate"], bob["csat_rated"]) == (None, 0.0, 0)
+    assert (data["total"]["csat"], data["total"]["csat_rated"]) == (0.6667, 3)
+    rows = {r["group"]: r for r in csv.DictReader(io.StringIO(kpi_formats.to_csv(report)))}
+    assert (rows["hardware"]["csat_pct"], rows["hardware"]["csat_response_rate_pct"],
+            rows["hardware"]["csat_rated"]) == ("50.0", "66.7", "2")
+    assert (rows["support"]["csat_pct"], rows["support"]["csat_response_rate_pct"]) == (
+        "100.0", "100.0")
+    table = kpi_formats.to_table(report, 400)
+    hardware_row = next(line for line in table.splitlines() if "hardware" in line)
+    assert hardware_row.rstrip(" │|").endswith("50% / 67%")
+    page = kpi_html.to_html(report)
+    assert "<td>50% / 67%</td>" in page and "<td>100% / 100%</td>" in page
+    assert "1 resolved, CSAT 50% of 2" in page  # ann's bar

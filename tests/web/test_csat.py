@@ -7,7 +7,9 @@ scanners open them) -> the page's form records the rating with a comment, a
 tells the team lead -> a reply that is only "5" counts and does not reopen
 the ticket -> an agent's address replying "1" records nothing -> a tampered
 link and a POST without the CSRF token are refused. A survey held for its
-delay is not sent when the ticket reopens meanwhile.
+delay is not sent when the ticket reopens meanwhile. A rating posted from the
+browser of an agent signed in to /reports is refused; the marker cookie that
+tells it opens no report.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from mailbuild import (
 from postdesk.store.db import database
 from postdesk.store.models import Event, Outbox, Ticket
 from web.page_client import postdesk
+from web.test_reports_page import sign_in_link
 
 CUSTOMER = "zoe@customer.example"
 TEAMS = """teams:
@@ -221,3 +224,52 @@ def test_a_survey_held_for_its_delay_is_cancelled_when_the_ticket_reopens(
         assert Outbox.get_by_id(held.id).state == "dropped"
         assert Event.select().where(Event.kind == "satisfaction.cancelled").count() == 1
     assert surveys(desk) == []
+
+
+def test_a_rating_posted_from_an_agents_signed_in_browser_does_not_count(desk):
+    agent_writes(desk, "#resolve\nThe fuser unit was replaced.\n", 2)
+    links = RATING_LINK.findall(text_of(wait_for(lambda: surveys(desk))[0]))
+    signed_in = sign_in_link(desk)  # agent.en@example.com asks for a /reports link
+    base = f"http://{desk.settings.web.listen}"
+
+    async def post_rating(client: aiohttp.ClientSession, link: str) -> tuple[int, str]:
+        async with client.get(link) as page:
+            csrf = CSRF.search(await page.text()).group(1)  # type: ignore[union-attr]
+        async with client.post(link, data={"csrf": csrf, "rating": "5",
+                                           "comment": "Great agent, says the agent."}
+                               ) as answer:
+            return answer.status, await answer.text()
+
+    async def as_agent(client: aiohttp.ClientSession) -> dict[str, Any]:
+        async with client.get(signed_in, allow_redirects=False) as arrival:
+            cookies = arrival.headers.getall("Set-Cookie")
+        async with client.get(f"{base}/reports") as page:
+            reports = page.status
+        return {"cookies": cookies, "reports": reports,
+                "rating": await post_rating(client, links[4]), "after": recorded()}
+
+    seen = browse(as_agent)
+    assert seen["reports"] == 200  # signed in, as the agent wanted
+    marker = next(c for c in seen["cookies"] if c.startswith("postdesk_agent_csat="))
+    attributes = marker.lower()
+    assert "path=/csat" in attributes and "httponly" in attributes
+    assert "samesite=strict" in attributes
+    status, page = seen["rating"]
+    assert status == 403
+    assert "This rating was not recorded" in page and "signed in as an agent" in page
+    assert seen["after"] == (None, "") and ratings() == []
+
+    async def marker_as_session(client: aiohttp.ClientSession) -> int:
+        value = marker.split(";")[0].split("=", 1)[1]
+        async with client.get(f"{base}/reports",
+                              headers={"Cookie": f"postdesk_agent={value}"}) as page:
+            return page.status
+
+    assert browse(marker_as_session) == 403  # the marker is no session for the reports
+
+    async def as_customer(client: aiohttp.ClientSession) -> tuple[int, str]:
+        return await post_rating(client, links[4])
+
+    status, page = browse(as_customer)  # the customer's own browser: recorded
+    assert status == 200 and "Thank you for your rating!" in page
+    assert recorded() == (5, "Great agent, says the agent.")

@@ -3,8 +3,10 @@
 A token is ``<address, base64url>.<expiry>.<signature>``, signed with the desk
 secret for one purpose: a mailed sign-in link ("agent-link", short-lived) is
 never a session and a session ("agent-session") is never a link, and neither
-is valid as a customer's ticket-page token (purposes differ). Whether the
-address is still an agent is the caller's to check at each use. Pure.
+is valid as a customer's ticket-page token (purposes differ). A survey marker
+("agent-csat-marker") only tells the satisfaction pages that the browser is an
+agent's; it opens nothing. Whether the address is still an agent is the
+caller's to check at each use. Pure.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from postdesk.mail.page_token import TokenRefused, sign
 
 LINK = "agent-link"
 SESSION = "agent-session"
+CSAT_MARKER = "agent-csat-marker"
 _TOKEN = re.compile(r"([A-Za-z0-9_-]{2,600})\.(\d{1,12})\.([A-Za-z0-9_-]{22,64})")
 
 

@@ -6,20 +6,23 @@ JSON: `{"by", "since", "until", "generated_at", "groups": [line], "total": line,
 is `{"group", "created", "resolved", "reopened", "reopen_rate", "acknowledgment":
 {"count", "p50_s", "p90_s"},
 "first_response": {...}, "resolution": {...}, "sla": {clock: {"met",
-"breached", "open", "met_rate"}}}`; acknowledgment times are wall-clock
+"breached", "open", "met_rate"}}, "csat", "csat_response_rate",
+"csat_rated"}`; acknowledgment times are wall-clock
 seconds, first response and resolution business seconds; rates are fractions
 (null: nothing to divide by). The `agents` lines carry no SLA figures (empty
 `sla`, null times) unless the report is `--by agent`. `csat` (the share of top
 ratings of `csat_rated` ratings) and `csat_response_rate` (rated / surveys that
-reached the customer) are about the satisfaction surveys asked in the period,
-for the desk as a whole; they and `deflections` are null ("n/a" in the other
-formats) until the desk records ratings and self-served resolutions.
+reached the customer) are about the satisfaction surveys asked in the period:
+on a line, of the tickets of its group (an agent's: the tickets assigned to
+them now), at the top level for the desk as a whole; they and `deflections` are
+null ("n/a" in the other formats) without ratings and self-served resolutions.
 
 CSV: one line per group, the totals last: `group,created,resolved,reopened,
 reopen_rate_pct,ack_p50_s,ack_p90_s,first_response_p50_s,first_response_p90_s,
 resolution_p50_s,resolution_p90_s,sla_met,sla_breached,sla_met_rate_pct,csat_pct,
-deflections,csat_response_rate_pct` (SLA met / breached: the first response and
-resolution clocks together; the CSAT columns are the desk's, on every line).
+deflections,csat_response_rate_pct,csat_rated` (SLA met / breached: the first
+response and resolution clocks together; the CSAT columns are the line's, the
+deflections the desk's on every line).
 """
 
 from __future__ import annotations
@@ -41,7 +44,8 @@ NOT_AVAILABLE = "n/a"
 CSV_COLUMNS = ("group", "created", "resolved", "reopened", "reopen_rate_pct", "ack_p50_s",
                "ack_p90_s", "first_response_p50_s", "first_response_p90_s",
                "resolution_p50_s", "resolution_p90_s", "sla_met", "sla_breached",
-               "sla_met_rate_pct", "csat_pct", "deflections", "csat_response_rate_pct")
+               "sla_met_rate_pct", "csat_pct", "deflections", "csat_response_rate_pct",
+               "csat_rated")
 
 
 def sla_tally(line: KpiGroup) -> ClockTally:
@@ -87,6 +91,9 @@ def _line_json(line: KpiGroup) -> dict[str, Any]:
         **{m: _times_json(line.times(m)) for m in MEASURES},
         "sla": {name: {"met": t.met, "breached": t.breached, "open": t.open,
                        "met_rate": _rate(t.met_rate)} for name, t in clocks.items()},
+        "csat": _rate(line.satisfaction.csat),
+        "csat_response_rate": _rate(line.satisfaction.response_rate),
+        "csat_rated": line.satisfaction.rated,
     }
 
 
@@ -95,17 +102,17 @@ def to_csv(report: KpiReport) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for line in (*report.groups, report.total):
-        tally = sla_tally(line)
+        tally, surveys = sla_tally(line), line.satisfaction
         writer.writerow([
             line.group, line.counts.created, line.counts.resolved, line.counts.reopened,
             _pct(line.reopen_rate), _blank(line.acknowledgment.p50_s),
             _blank(line.acknowledgment.p90_s),
             *(_blank(getattr(line.times(m), f)) for m in MEASURES for f in ("p50_s", "p90_s")),
             tally.met, tally.breached, _pct(tally.met_rate),
-            NOT_AVAILABLE if report.csat is None else _pct(report.csat),
+            NOT_AVAILABLE if surveys.csat is None else _pct(surveys.csat),
             NOT_AVAILABLE if report.deflections is None else report.deflections,
-            NOT_AVAILABLE if report.csat_response_rate is None
-            else _pct(report.csat_response_rate)])
+            NOT_AVAILABLE if surveys.response_rate is None else _pct(surveys.response_rate),
+            surveys.rated])
     return out.getvalue()
 
 
@@ -119,24 +126,27 @@ def _blank(value: int | None) -> str:
 
 def line_cells(line: KpiGroup) -> list[str]:
     """A line as the table and the page show it: group, created, resolved, reopened
-    (rate), acknowledgment, first response and resolution p50 / p90, SLA met / breached."""
-    tally = sla_tally(line)
+    (rate), acknowledgment, first response and resolution p50 / p90, SLA met / breached
+    (rate), CSAT / survey response rate."""
+    tally, surveys = sla_tally(line), line.satisfaction
     return [line.group, str(line.counts.created), str(line.counts.resolved),
             f"{line.counts.reopened} ({percent(line.reopen_rate)})",
             *(f"{span(t.p50_s)} / {span(t.p90_s)}"
               for t in (line.acknowledgment, *(line.times(m) for m in MEASURES))),
-            f"{tally.met} / {tally.breached} ({percent(tally.met_rate)})"]
+            f"{tally.met} / {tally.breached} ({percent(tally.met_rate)})",
+            f"{percent(surveys.csat)} / {percent(surveys.response_rate)}"]
 
 
 def to_table(report: KpiReport, width: int = 170) -> str:
     table = Table(title=f"KPIs by {report.by.replace('_', ' ')}, {period_text(report.sla)}",
                   caption="acknowledgment: wall-clock time to the first person's touch; first "
                           "response and resolution: business time, p50 / p90; SLA: met / "
-                          f"breached (rate); CSAT {_csat(report)}, self-service "
+                          "breached (rate); CSAT: share of top ratings / survey response "
+                          f"rate; in all CSAT {_csat(report)}, self-service "
                           f"deflections {_na(report.deflections)}")
     table.add_column(report.by.replace("_", " ").capitalize())
     for title in ("Created", "Resolved", "Reopened", "Acknowledged", "First response",
-                  "Resolution", "SLA"):
+                  "Resolution", "SLA", "CSAT"):
         table.add_column(title, justify="right")
     for line in (*report.groups, report.total):
         table.add_row(

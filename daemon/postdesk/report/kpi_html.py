@@ -79,7 +79,14 @@ def _agent_bars(agents: tuple[KpiGroup, ...]) -> str:
                 COLOURS["resolved"], "resolved"),
         Segment(min(a.counts.reopened, a.counts.resolved), COLOURS["reopened"],
                 "resolved, then reopened")),
-        note=f"{a.counts.resolved} resolved") for a in busiest])
+        note=f"{a.counts.resolved} resolved{_csat_note(a)}") for a in busiest],
+        note_width=200)  # room for "12 resolved, CSAT 80% of 5" right of the longest bar
+
+
+def _csat_note(agent: KpiGroup) -> str:
+    """", CSAT 80% of 5" for an agent with ratings."""
+    surveys = agent.satisfaction
+    return f", CSAT {percent(surveys.csat)} of {surveys.rated}" if surveys.rated else ""
 
 
 def _row(line: KpiGroup) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 The SLA figures (business times, met / breached) are the SLA report's
 (`sla_query.sla_report`); the counts, acknowledgment times and the weekly
-trend are `postdesk.store.kpi_figures`'s.
+trend are `postdesk.store.kpi_figures`'s, the satisfaction surveys per group and
+agent `postdesk.store.csat_figures`'s.
 """
 
 from __future__ import annotations
@@ -10,10 +11,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from postdesk.report.kpi_summary import Counts, KpiGroup, KpiReport, build_groups, every_week
+from postdesk.report.kpi_summary import (
+    Counts,
+    CsatFigures,
+    KpiGroup,
+    KpiReport,
+    build_groups,
+    every_week,
+    satisfaction_lines,
+)
 from postdesk.report.sla_query import sla_report
 from postdesk.report.sla_summary import PERCENTS, SlaReport
-from postdesk.store.csat_figures import csat_figures
+from postdesk.store.csat_figures import csat_counts
 from postdesk.store.kpi_figures import kpi_figures
 from postdesk.tickets.csat_scale import SCALES
 
@@ -24,18 +33,19 @@ def kpi_report(by: str, since: datetime | None, until: datetime | None,
     desk's statuses of kind closed."""
     figures = kpi_figures(by, since, until, closed, percents=PERCENTS)
     sla = sla_report(by, since, until, generated_at, group_read=figures.group_counts)
-    groups, total = _lines(figures.counts, figures.acknowledgments, sla)
+    per_group, per_agent = satisfaction_lines(
+        csat_counts(by, since, until, {s.name: s.top for s in SCALES.values()}))
+    groups, total = _lines(figures.counts, figures.acknowledgments, sla, per_group)
     agents = groups if by == "agent" else _lines(
-        figures.agent_counts, figures.agent_acknowledgments, None)[0]
+        figures.agent_counts, figures.agent_acknowledgments, None, per_agent)[0]
     weeks = every_week(figures.weeks, since, until)
-    satisfaction = csat_figures(since, until, {s.name: s.top for s in SCALES.values()})
     # tickets the customer solved with a suggested article (`kb.self_served`)
     return KpiReport(by, since, until, generated_at, groups, total, agents, weeks, sla,
-                     csat=satisfaction.csat, csat_response_rate=satisfaction.response_rate,
-                     csat_rated=satisfaction.rated, deflections=sla.total.self_served)
+                     deflections=sla.total.self_served)
 
 
 def _lines(counts: dict[str, tuple[int, int, int]],
-           acknowledgments: list[tuple[str | None, int, int, int]], sla: SlaReport | None
-           ) -> tuple[tuple[KpiGroup, ...], KpiGroup]:
-    return build_groups({g: Counts(*c) for g, c in counts.items()}, acknowledgments, sla)
+           acknowledgments: list[tuple[str | None, int, int, int]], sla: SlaReport | None,
+           satisfaction: dict[str, CsatFigures]) -> tuple[tuple[KpiGroup, ...], KpiGroup]:
+    return build_groups({g: Counts(*c) for g, c in counts.items()}, acknowledgments, sla,
+                        satisfaction)

@@ -12,8 +12,9 @@ Per group (team, agent, request type or channel) and in total:
   tickets created in the period;
 * **CSAT**: the share of top ratings of the satisfaction surveys asked in the
   period, with the **response rate** (rated / surveys that reached the
-  customer; `store.csat_figures`); self-service deflections. None ("n/a")
-  while the desk has no ratings (no surveys) or no self-served resolutions.
+  customer; `store.csat_figures`), per group of the survey's ticket (per agent:
+  its assignee now) and in total; self-service deflections. None ("n/a")
+  while there are no ratings (no surveys) or no self-served resolutions.
 
 Plus the weekly trend (tickets created and resolved per week) and the same
 counts per agent, whatever the grouping, for the per-agent chart.
@@ -47,11 +48,35 @@ class Counts:
 
 
 @dataclass(frozen=True)
+class CsatFigures:
+    """The satisfaction surveys of a line: reached the customer, rated, top-rated."""
+
+    surveyed: int = 0
+    rated: int = 0
+    satisfied: int = 0
+
+    @property
+    def csat(self) -> float | None:
+        """The share of top ratings; None without ratings."""
+        return self.satisfied / self.rated if self.rated else None
+
+    @property
+    def response_rate(self) -> float | None:
+        """Rated / surveyed; None when no survey went."""
+        return self.rated / self.surveyed if self.surveyed else None
+
+    def __add__(self, other: CsatFigures) -> CsatFigures:
+        return CsatFigures(self.surveyed + other.surveyed, self.rated + other.rated,
+                           self.satisfied + other.satisfied)
+
+
+@dataclass(frozen=True)
 class KpiGroup:
     group: str
     counts: Counts
     acknowledgment: Times
     sla: GroupFigures | None  # the SLA report's line of the same group (None: no clocks)
+    satisfaction: CsatFigures = CsatFigures()
 
     @property
     def reopen_rate(self) -> float | None:
@@ -80,18 +105,32 @@ class KpiReport:
     agents: tuple[KpiGroup, ...]  # per agent (without SLA figures unless by agent)
     weeks: tuple[Week, ...]
     sla: SlaReport
-    csat: float | None = None  # share of top ratings; None: the desk has no ratings
-    csat_response_rate: float | None = None  # rated / surveyed; None: no survey went
-    csat_rated: int = 0  # how many ratings the CSAT is of
     deflections: int | None = None  # self-served resolutions; None: not recorded
+
+    @property
+    def csat(self) -> float | None:
+        """The desk's share of top ratings; None: the desk has no ratings."""
+        return self.total.satisfaction.csat
+
+    @property
+    def csat_response_rate(self) -> float | None:
+        """The desk's rated / surveyed; None: no survey went."""
+        return self.total.satisfaction.response_rate
+
+    @property
+    def csat_rated(self) -> int:
+        """How many ratings the desk's CSAT is of."""
+        return self.total.satisfaction.rated
 
 
 def build_groups(counts: Mapping[str, Counts],
                  acknowledgments: Iterable[tuple[str | None, int, int, int]],
-                 sla: SlaReport | None) -> tuple[tuple[KpiGroup, ...], KpiGroup]:
+                 sla: SlaReport | None, satisfaction: Mapping[str, CsatFigures]
+                 ) -> tuple[tuple[KpiGroup, ...], KpiGroup]:
     """The lines per group (most tickets created first) and the line of totals; without
     `sla`, lines without the SLA figures (the per-agent lines of another grouping).
-    `acknowledgments`: (group, None for all; percent, count, seconds at its rank)."""
+    `acknowledgments`: (group, None for all; percent, count, seconds at its rank);
+    `satisfaction`: the surveys per group."""
     ranked: dict[str | None, dict[str, int]] = defaultdict(dict)
     for group, percent, count, seconds in acknowledgments:
         slot = ranked[None if group is None else name(group)]
@@ -100,14 +139,29 @@ def build_groups(counts: Mapping[str, Counts],
     named = {name(group): c for group, c in counts.items()}
     sla_lines = {g.group: g for g in sla.groups} if sla is not None else {}
     acknowledged = {g for g in ranked if g is not None}
+    surveyed = {name(group): s for group, s in satisfaction.items()}
     groups = tuple(KpiGroup(g, named.get(g, Counts()), Times(**ranked.get(g, {})),
-                            sla_lines.get(g))
-                   for g in sorted(set(named) | acknowledged | set(sla_lines),
+                            sla_lines.get(g), surveyed.get(g, CsatFigures()))
+                   for g in sorted(set(named) | acknowledged | set(sla_lines) | set(surveyed),
                                    key=lambda g: (-named.get(g, Counts()).created, g)))
     total = Counts(*(sum(getattr(c, f) for c in named.values())
                      for f in ("created", "resolved", "reopened")))
     return groups, KpiGroup(ALL, total, Times(**ranked.get(None, {})),
-                            sla.total if sla is not None else None)
+                            sla.total if sla is not None else None,
+                            sum(surveyed.values(), CsatFigures()))
+
+
+def satisfaction_lines(rows: Iterable[tuple[str, str, int, int, int]]
+                       ) -> tuple[dict[str, CsatFigures], dict[str, CsatFigures]]:
+    """The surveys per group and per agent from (group, agent, surveyed, rated, satisfied)
+    counts (`store.csat_figures.csat_counts`)."""
+    groups: dict[str, CsatFigures] = defaultdict(CsatFigures)
+    agents: dict[str, CsatFigures] = defaultdict(CsatFigures)
+    for group, agent, *figures in rows:
+        counted = CsatFigures(*figures)
+        groups[group] += counted
+        agents[agent] += counted
+    return dict(groups), dict(agents)
 
 
 def every_week(counted: Iterable[tuple[str, int, int]], since: datetime | None,

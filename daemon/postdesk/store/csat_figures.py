@@ -8,47 +8,45 @@ Of the surveys asked in [since, until) (by `asked_at`) and not cancelled:
 * **rated**: those with a rating (the latest, when it was changed);
 * **satisfied**: the rated ones with a top rating, at least `top[scale]`.
 
+They are counted per (group, agent) of the survey's ticket, the groups of its
+`ticket_figures` row as every other figure of the report groups it (so the agent
+is the ticket's assignee now, as for the ticket counts): one statement, each
+survey joined to its ticket's figures row by primary key. A survey whose ticket
+has no figures row counts under no group ('').
+
 CSAT % is satisfied / rated and the response rate rated / surveyed
-(`report.kpi_query`).
+(`report.kpi_summary.CsatFigures`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 
 from postdesk.store.figure_reads import period_filter, rows_of
+from postdesk.store.ticket_figures_sql import GROUPS
+
+#: (group, agent, surveyed, rated, satisfied)
+CsatRow = tuple[str, str, int, int, int]
 
 
-@dataclass(frozen=True)
-class CsatFigures:
-    surveyed: int = 0
-    rated: int = 0
-    satisfied: int = 0
-
-    @property
-    def csat(self) -> float | None:
-        """The share of top ratings; None without ratings."""
-        return self.satisfied / self.rated if self.rated else None
-
-    @property
-    def response_rate(self) -> float | None:
-        """Rated / surveyed; None when no survey went."""
-        return self.rated / self.surveyed if self.surveyed else None
-
-
-def csat_figures(since: datetime | None, until: datetime | None,
-                 top: Mapping[str, int]) -> CsatFigures:
-    """The figures of the surveys asked in [since, until); `top`: per scale name, the
-    lowest rating that counts as satisfied."""
+def csat_counts(by: str, since: datetime | None, until: datetime | None,
+                top: Mapping[str, int]) -> list[CsatRow]:
+    """The figures of the surveys asked in [since, until) per group `by` (a column of
+    `ticket_figures`) and agent of their tickets; `top`: per scale name, the lowest
+    rating that counts as satisfied."""
+    if by not in GROUPS:
+        raise ValueError(f"cannot group by {by!r}; use one of {', '.join(GROUPS)}")
     where, params = period_filter(since, until, "s.asked_at")
     satisfied = " OR ".join(
         f"(s.scale = '{name}' AND s.rating >= {int(lowest)})" for name, lowest in top.items()
         if name.replace("-", "").isalnum()) or "1 = 0"
-    sql = ("SELECT COUNT(*), COUNT(s.rating), "
+    group, agent = f"COALESCE(f.{by}, '')", "COALESCE(f.agent, '')"
+    pair = agent if by == "agent" else f"{group}, {agent}"
+    sql = (f"SELECT {group}, {agent}, COUNT(*), COUNT(s.rating), "
            f"COALESCE(SUM(CASE WHEN {satisfied} THEN 1 ELSE 0 END), 0) "
-           f'FROM "csat_survey" s WHERE {where} AND s.state <> \'cancelled\' '
-           "AND (s.sent_at IS NOT NULL OR s.rating IS NOT NULL)")
-    surveyed, rated, happy = next(iter(rows_of(sql, params)))
-    return CsatFigures(int(surveyed), int(rated), int(happy))
+           f'FROM "csat_survey" s LEFT JOIN "ticket_figures" f ON f.ticket_id = s.ticket_id '
+           f"WHERE {where} AND s.state <> 'cancelled' "
+           f"AND (s.sent_at IS NOT NULL OR s.rating IS NOT NULL) GROUP BY {pair}")
+    return [(str(g), str(a), int(surveyed), int(rated), int(happy))
+            for g, a, surveyed, rated, happy in rows_of(sql, params)]

@@ -36,7 +36,9 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 REFUSAL_STATUS = {"forged": 403, "session": 403, "csrf": 403, "expired": 410,
                   "revoked": 410, "merged": 410, "busy": 429, "missing": 404,
                   # agents' /reports: no session, a bad sign-in link, a bad ?since/until/by
-                  "signin": 403, "signin_link": 403, "query": 400}
+                  "signin": 403, "signin_link": 403, "query": 400,
+                  # a survey rating posted from an agent's browser (agent_marker)
+                  "agent_rating": 403}
 
 
 @dataclass

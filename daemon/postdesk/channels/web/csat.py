@@ -6,7 +6,9 @@ mail). Its form POSTs the rating, with a CSRF token bound to a cookie the GET
 set (SameSite=Strict, path /csat), and the answer is a redirect to the same
 page saying thank you. A forged or expired link gets the ticket page's
 refusal page; a cancelled survey, a rating past `[csat] change_days` or a
-link opened by an agent's address records nothing and says so.
+link opened by an agent's address records nothing and says so. A rating posted
+from a browser an agent signed in with (`agent_marker`) is refused with a page
+saying why: an agent's own click does not count.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from postdesk.channels.web.agent_marker import marked_agent
 from postdesk.channels.web.app import DESK, refusal, see_other
 from postdesk.mail.csat_token import RatingLink, read_rating_token
 from postdesk.mail.page_token import TokenRefused, sign
@@ -97,6 +100,8 @@ async def record(request: web.Request, link: RatingLink, token: str) -> web.Stre
     if not nonce or not isinstance(given, str) or not hmac.compare_digest(
             given, _csrf(desk.secret, nonce, token)):
         return refusal(request, "csrf")
+    if marked_agent(request) is not None:
+        return refusal(request, "agent_rating")
     chosen, comment = form.get("rating"), form.get("comment", "")
     rating = int(chosen) if isinstance(chosen, str) and chosen.isdigit() and len(chosen) < 3 \
         else link.rating

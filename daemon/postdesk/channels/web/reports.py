@@ -12,7 +12,9 @@ sign-in by a link mailed to an agent address.
 The session is a signed cookie (no table): HttpOnly, SameSite=Lax, Secure
 behind https, path /reports, `SESSION_S` long; it names the agent address, and
 the address must still be an agent of rules/teams.yaml at every request. A
-customer's ticket session is another purpose and never opens a report.
+customer's ticket session is another purpose and never opens a report. Signing
+in also marks the browser for the satisfaction pages (`agent_marker`), so that
+the agent's own click on a survey link does not count.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from postdesk.channels.web import app as page_app
+from postdesk.channels.web.agent_marker import agent_of_cookie, mark
 from postdesk.channels.web.anonymous_form import answer_address_form, render_form
 from postdesk.channels.web.security_headers import CONTENT_SECURITY_POLICY
 from postdesk.config.runtime import Runtime
@@ -61,13 +64,7 @@ margin:0 auto}
 
 def _agent_of(request: web.Request) -> str | None:
     """The signed-in agent's address, None without a valid session of a current agent."""
-    desk = request.app[page_app.DESK]
-    try:
-        token = read_agent_token(desk.secret, request.cookies.get(COOKIE, ""),
-                                 now=time.time(), purpose=SESSION)
-    except TokenRefused:
-        return None
-    return token.email if desk.runtime.teams.agent(token.email) is not None else None
+    return agent_of_cookie(request, COOKIE, SESSION)
 
 
 async def show_sign_in(request: web.Request) -> web.StreamResponse:
@@ -92,10 +89,10 @@ async def open_session(request: web.Request) -> web.StreamResponse:
     if desk.runtime.teams.agent(link.email) is None:
         return page_app.refusal(request, "signin_link")
     response = page_app.see_other(PATH)
-    value = make_agent_token(desk.secret, AgentToken(link.email, int(now) + SESSION_S),
-                             SESSION)
-    response.set_cookie(COOKIE, value, path=PATH, httponly=True, samesite="Lax",
-                        secure=desk.secure, max_age=SESSION_S)
+    session = AgentToken(link.email, int(now) + SESSION_S)
+    response.set_cookie(COOKIE, make_agent_token(desk.secret, session, SESSION), path=PATH,
+                        httponly=True, samesite="Lax", secure=desk.secure, max_age=SESSION_S)
+    mark(request, response, session)
     return response
 
 
