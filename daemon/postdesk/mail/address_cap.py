@@ -21,10 +21,11 @@ ADDRESS_HEADERS = frozenset({
 })
 
 
-def capped(value: str, limit: int) -> str:
-    """``value`` cut to at most ``limit`` characters, after a whole entry if it can be."""
+def capped(value: str, limit: int, separator: str = ",") -> str:
+    """``value`` cut to at most ``limit`` characters, after a whole entry (ended by
+    ``separator``) if it can be."""
     if len(value) <= limit:
         return value
     head = value[:limit]
-    comma = head.rfind(",")
-    return head[:comma] if comma > 0 else head
+    end = head.rfind(separator)
+    return head[:end] if end > 0 else head

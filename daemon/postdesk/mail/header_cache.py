@@ -20,6 +20,7 @@ from functools import lru_cache
 from typing import Any
 
 from postdesk.mail.address_cap import ADDRESS_HEADERS, DEFAULT_MAX_ADDRESS_HEADER, capped
+from postdesk.mail.structured_cap import STRUCTURED_HEADERS, structured_capped
 
 # Only \r and \n: str.splitlines would also split on other characters (as the stdlib notes).
 _LINE_BREAK = re.compile(r"\n|\r")
@@ -42,7 +43,8 @@ def _built_long_header(factory: Any, name: str, unfolded: str) -> Any:
 
 class CachingEmailPolicy(EmailPolicy):
     """``EmailPolicy`` whose ``header_fetch_parse`` reuses header objects it already built,
-    and reads no more than ``max_address_header`` characters of an address header."""
+    and reads no more than ``max_address_header`` characters of an address header
+    (`structured_cap`'s limit for a Message-ID, Content-Type ...)."""
 
     max_address_header = DEFAULT_MAX_ADDRESS_HEADER
 
@@ -52,8 +54,11 @@ class CachingEmailPolicy(EmailPolicy):
         unfolded = "".join(_LINE_BREAK.split(value))
         if len(unfolded) <= _LONGEST_CACHED_VALUE:
             return _built_header(self.header_factory, name, unfolded)
-        if name.lower() in ADDRESS_HEADERS:
+        lowered = name.lower()
+        if lowered in ADDRESS_HEADERS:
             unfolded = capped(unfolded, self.max_address_header)
+        elif lowered in STRUCTURED_HEADERS:
+            unfolded = structured_capped(unfolded)
         return _built_long_header(self.header_factory, name, unfolded)
 
 
