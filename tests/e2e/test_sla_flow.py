@@ -195,10 +195,12 @@ def test_an_agent_who_moves_the_ticket_on_by_hand_restarts_the_clock(
     resumed = Event.get(Event.kind == "sla.resumed")
     assert resumed.rule == "leaving-waiting-resumes-sla"
     # the clocks are recomputed just after the commit; a worker that caught up less
-    # than sla_catch_up.BATCH_WINDOW_S ago does it when that window ends
+    # than sla_catch_up.BATCH_WINDOW_S ago does it when that window ends (the row was
+    # "running" before the pause as well: wait for the recomputation that saw both)
     def clocks_running() -> TicketSla | None:
         row = TicketSla.get(TicketSla.ticket == ticket.id)
-        return row if row.clocks["resolution"]["state"] == "running" else None
+        resolution = row.clocks["resolution"]
+        return row if resolution["state"] == "running" and resolution["paused"] else None
 
     row = wait_for(clocks_running, timeout=5)
     resolution = row.clocks["resolution"]

@@ -16,7 +16,7 @@ def test_the_acknowledgment_names_the_ticket_its_public_status_and_the_articles(
                        {"ticket": TICKET, "suggestions": [{"title": "Restart the VPN client"}]},
                        "en", RENDERER)
     assert post.text == ("Thank you. Your request is ticket #42: VPN is down\n"
-                         "Status: Received\n\n"
+                         "Current status: Received\n\n"
                          "These articles may already answer it:\n• Restart the VPN client")
     assert [b.action for b in post.buttons] == ["resolve", "assign_me"]
 

@@ -72,7 +72,7 @@ def test_open_another_request_with_its_type(desk, browser):  # noqa: F811
     page.click("text=Open another request")
     assert page.url.endswith("/ticket/1/new")
     cards = page.locator("label.type")
-    assert cards.count() == 4 and cards.locator("svg.icon").count() == 4
+    assert cards.count() == 5 and cards.locator("svg.icon").count() == 5
     page.click("label.type:has-text('Hardware')")
     page.fill("#subject", "Docking station dead")
     page.fill("#text", "The docking station on desk 12 does not power on.")

@@ -44,7 +44,8 @@ def render_post(kind: str, context: Mapping[str, Any], language: str | None,
     if kind == "acknowledgment":
         lines = [say(N_("Thank you. Your request is ticket #%(id)s: %(subject)s"),
                      id=number, subject=ticket.get("subject", "")),
-                 say(N_("Status: %(status)s"), status=say.title(ticket.get("public_status")))]
+                 say(N_("Current status: %(status)s"),
+                     status=say.title(ticket.get("public_status")))]
         suggestions = [s for s in context.get("suggestions", []) if isinstance(s, Mapping)]
         if suggestions:
             lines += ["", say(N_("These articles may already answer it:"))]
