@@ -3,11 +3,13 @@ open-loop schedule, the committing stand-in intake, the posting phase and the sp
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import json
 import sqlite3
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -85,3 +87,20 @@ async def posting_phase(rate: float, seconds: float,
     await open_loop(rate, seconds, lambda k: tasks.append(asyncio.create_task(timed(k))))
     await asyncio.gather(*tasks)
     return {"posts": len(waits), **spread(waits)}
+
+
+def run_from_command_line(description: str,
+                          main: Callable[[float, float], Coroutine[Any, Any, dict[str, Any]]],
+                          show: Callable[[dict[str, Any]], None]) -> None:
+    """`--rate`, `--seconds` and `--json`, as every chat bench takes them: run `main` and
+    print its figures (as JSON, or with `show`)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--rate", type=float, default=50.0)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--json", action="store_true")
+    options = parser.parse_args()
+    figures = asyncio.run(main(options.rate, options.seconds))
+    if options.json:
+        print(json.dumps(figures, indent=2))
+    else:
+        show(figures)

@@ -23,9 +23,7 @@ the threaded reply. Not a test.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
 import shutil
 import smtplib
 import sys
@@ -39,7 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "daemon"))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import free_port, percentile, remove_work_folder, work_folder
+from _chat_common import run_from_command_line, spread
+from _common import free_port, remove_work_folder, work_folder
 from chat.slack_server import APP_TOKEN, BOT_TOKEN
 from chat_slack import USERS, ServerThread, bare_socket_phase, event_figures, open_loop
 from postdesk.config.desk_init import init_desk
@@ -134,7 +133,7 @@ async def event_phase(side: ServerThread, posts: dict[str, list[tuple[float, str
     figures = event_figures(server.deliveries)
     replies = [(posts[root][0][0] - sent) * 1000 for root, sent in sent_ts.items()
                if root in posts]
-    figures["threaded_reply"] = {"replies": len(replies), **_spread(replies)}
+    figures["threaded_reply"] = {"replies": len(replies), **spread(replies)}
     return figures, sent_ts
 
 
@@ -172,12 +171,7 @@ async def answer_phase(desk: DeskThread, posts: dict[str, list[tuple[float, str]
     await wait_until(lambda: all(answered(root) for root in usable), 60)
     waits = [(found - accepted[root]) * 1000 for root in usable
              if (found := answered(root)) is not None]
-    return {"answers": len(usable), "reached_thread": len(waits), **_spread(waits)}
-
-
-def _spread(values_ms: list[float]) -> dict[str, Any]:
-    return {"p50_ms": percentile(values_ms, 50), "p99_ms": percentile(values_ms, 99),
-            "max_ms": max(values_ms) if values_ms else None}
+    return {"answers": len(usable), "reached_thread": len(waits), **spread(waits)}
 
 
 async def main(rate: float, seconds: float) -> dict[str, Any]:
@@ -228,13 +222,4 @@ def show(results: dict[str, Any]) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rate", type=float, default=50.0)
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--json", action="store_true")
-    options = parser.parse_args()
-    figures = asyncio.run(main(options.rate, options.seconds))
-    if options.json:
-        print(json.dumps(figures, indent=2))
-    else:
-        show(figures)
+    run_from_command_line(__doc__.splitlines()[0], main, show)

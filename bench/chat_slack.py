@@ -23,7 +23,6 @@ Prints p50/p99/max per phase, and how many envelopes Slack would have re-deliver
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import sys
@@ -43,6 +42,7 @@ from _chat_common import (
     committing_intake,
     open_loop,
     posting_phase,
+    run_from_command_line,
     spread,
 )
 from chat.slack_server import APP_TOKEN, BOT_TOKEN, TEAM_ID, Delivery, SlackLoopback
@@ -184,13 +184,4 @@ def show(results: dict[str, Any]) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rate", type=float, default=50.0)
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--json", action="store_true")
-    options = parser.parse_args()
-    figures = asyncio.run(main(options.rate, options.seconds))
-    if options.json:
-        print(json.dumps(figures, indent=2))
-    else:
-        show(figures)
+    run_from_command_line(__doc__.splitlines()[0], main, show)

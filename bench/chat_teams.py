@@ -25,9 +25,7 @@ event to our answer. Not a test.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
 import logging
 import sys
 import tempfile
@@ -47,6 +45,7 @@ from _chat_common import (
     committing_intake,
     open_loop,
     posting_phase,
+    run_from_command_line,
     spread,
 )
 from _common import free_port
@@ -191,14 +190,5 @@ def show(results: dict[str, Any]) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rate", type=float, default=50.0)
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--json", action="store_true")
-    options = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    figures = asyncio.run(main(options.rate, options.seconds))
-    if options.json:
-        print(json.dumps(figures, indent=2))
-    else:
-        show(figures)
+    run_from_command_line(__doc__.splitlines()[0], main, show)
