@@ -164,4 +164,5 @@ def build_mail(request: MailRequest, ticket: Ticket, runtime: Runtime, *, now: d
         automatic=request.automatic,
         mail_after_silence=(timedelta(hours=silence) if request.to_customer and (
             silence := runtime.channels.mail_after_silence_hours) is not None else None),
+        direct_notices=runtime.channels.direct_notices if request.to_customer else None,
     )
