@@ -177,9 +177,9 @@ def test_identity_is_the_verified_email_never_the_display_name() -> None:
     ("channels: []\nmail_after_silence_hours: -1\n",
      "rules/channels.yaml:2: mail_after_silence_hours must be a whole number of hours "
      "from 1 to 8760, not -1"),
-    ("channels: []\nnotify_mail_requesters_in_chat:\n  platform: teams\n",
-     "rules/channels.yaml:3: notify_mail_requesters_in_chat cannot use teams yet (the desk "
-     "sends direct messages in slack and matrix only)"),
+    ("channels: []\nnotify_mail_requesters_in_chat:\n  platform: slak\n",
+     "rules/channels.yaml:3: platform must be one of slack, teams, matrix, not 'slak' "
+     "(did you mean 'slack'?)"),
     ("channels: []\nnotify_mail_requesters_in_chat:\n  platform: matrix\n"
      "  events: [agent_reply, status_change]\n",
      "rules/channels.yaml:4: event must be one of acknowledgment, agent_reply, "

@@ -20,14 +20,12 @@
                                    # desk's customer mail by mail too (default: off)
     notify_mail_requesters_in_chat:  # a customer who wrote by mail and whose verified email
       platform: matrix             # is a chat account the desk has seen gets a direct
-      events: [agent_reply, status_changed]  # message too (slack | matrix; default: off)
+      events: [agent_reply, status_changed]  # message too (slack | teams | matrix; default: off)
 
 `notify_mail_requesters_in_chat` events: `agent_reply` (an agent's public answer),
 `status_changed` (a status change, a closing, a reopening, in customer terms) and
 `acknowledgment` (the ticket was opened); without `events`, the first two. The mail
-is sent all the same: email stays the spine. Teams cannot be named there yet (a
-proactive 1:1 conversation needs the Bot Connector's conversation creation, which
-the Teams edge does not make).
+is sent all the same: email stays the spine.
 
 Every problem is `rules/channels.yaml:LINE: ...`. Events from a channel that is
 not listed are not stored (the edges see every channel the bot is in; the desk
@@ -58,8 +56,6 @@ _CHANNEL_KEYS = ("platform", "workspace", "channel", "mode", "team", "request_ty
 #: how long "Reply to customer" waits for the agent's next message, unless the file says
 DEFAULT_REPLY_MINUTES = 10
 _WORD = re.compile(r"[\w.:@!-]{1,200}")
-#: the platforms that can send a direct message to a chat account
-DIRECT_PLATFORMS = ("slack", "matrix")
 #: `notify_mail_requesters_in_chat` events -> the customer mails (templates) they stand for
 DIRECT_EVENTS: dict[str, frozenset[str]] = {
     "acknowledgment": frozenset({"acknowledgment"}),
@@ -177,12 +173,8 @@ def build_channels(doc: YamlDocument, conditions: ConditionCompiler | None = Non
 
 def _direct_notices(node: Node) -> DirectNotices:
     node.check_keys(("platform", "events"), required=("platform",))
-    fields = node.as_mapping("a mapping with platform (slack or matrix) and events")
+    fields = node.as_mapping("a mapping with platform (slack, teams or matrix) and events")
     platform = _one_of(fields["platform"], "platform", PLATFORMS)
-    if platform not in DIRECT_PLATFORMS:
-        raise fields["platform"].error(
-            f"notify_mail_requesters_in_chat cannot use {platform} yet (the desk sends "
-            f"direct messages in {' and '.join(DIRECT_PLATFORMS)} only)")
     names: tuple[str, ...] = DEFAULT_DIRECT_EVENTS
     if "events" in fields:
         listed = fields["events"].as_list("a list of events, e.g. [agent_reply, "
