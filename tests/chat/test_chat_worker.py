@@ -362,3 +362,27 @@ def test_a_mail_customer_is_known_in_chat_by_verified_email_only(runtime) -> Non
     assert notify_in_chat(ticket, mail("ann@customer.example"), now, None) is None
     # the display name is nobody's identity: another Ann by mail is unknown in chat
     assert notify_in_chat(ticket, mail("ann@elsewhere.example"), now, notices) is None
+
+
+def test_a_thread_moved_to_a_new_ticket_belongs_to_its_new_requester(runtime) -> None:
+    """A reply in the thread of a ticket closed too long ago opens a new ticket whose
+    requester is the reply's author: their account is who the thread stands for now (the
+    rating of its closing and direct messages to its requester go to them, not to the
+    thread's first author)."""
+    from postdesk.store.chat_store import known_account
+
+    first = event(ANN, text="Door badge broken")
+    old = run(runtime, first).ticket_id
+    run(runtime, event(AGENT, kind="reaction", reaction="✅", message_id=first.message_id))
+    Ticket.update(updated_at=datetime(2020, 1, 1, tzinfo=UTC)).where(Ticket.id == old).execute()
+
+    new = run(runtime, event(FORGER, text="Mine is broken too", thread=first.message_id))
+
+    assert new.ticket_id not in (None, old)
+    assert Customer.get_by_id(Ticket.get_by_id(new.ticket_id).requester_id).email == \
+        "mallory@customer.example"
+    thread = ChatThread.get(ChatThread.thread_root == first.message_id)
+    assert (thread.ticket_id, thread.user_id) == (new.ticket_id, FORGER.user_id)
+    moved = known_account("mallory@customer.example", "matrix")
+    assert moved is not None and moved.user_id == FORGER.user_id
+    assert known_account("ann@customer.example", "matrix") is None
