@@ -129,6 +129,17 @@ def test_a_known_chat_user_who_wrote_by_mail_gets_direct_messages(
     assert not ChatOutbox.select().where(ChatOutbox.ticket == other.id).exists()
     assert set(_direct_map(homeserver.bot)) == {homeserver.customer.user_id}
 
+    # a customer who left the direct room is not invited again at each notification
+    homeserver.customer.call("POST", f"/_matrix/client/v3/rooms/{_q(room)}/leave", {})
+    agent_answers(daemon, ticket, "#reopen\nReopened: one more line to fix.",
+                  "<reopen@example.org>")
+    refused = wait_for(lambda: ChatOutbox.get_or_none(
+        (ChatOutbox.ticket == ticket.id) & (ChatOutbox.state == "failed")), timeout=20)
+    assert "left the desk's direct room" in refused.last_error
+    assert _direct_map(homeserver.bot)[homeserver.customer.user_id] == [room]
+    assert wait_for(lambda: [m for m in mails_to(daemon, "customer@example.org")
+                             if "one more line" in text_of(m)])
+
 
 def test_with_the_setting_off_nobody_gets_a_direct_message(
         homeserver: Homeserver, help_room: str, make_settings: Callable[..., Settings],

@@ -16,7 +16,9 @@ it, so listing it again needs no new invitation; what was said there meanwhile i
 read). Direct messages (`ChatPost.direct_to`): the desk's direct room with the account,
 found in its `m.direct` account data, or created (`createRoom` with `is_direct` and an
 invitation, preset `trusted_private_chat`) and recorded there, so later messages reuse
-it; a room the account has left is not reused.
+it. An account that rejected the invitation or left that room is sent no more direct
+messages (the post fails for good with that reason; the mail went anyway), rather than
+invited again at each notification.
 """
 
 from __future__ import annotations
@@ -60,6 +62,8 @@ TIMELINE_TYPES = ["m.room.message", "m.reaction", "m.room.encrypted"]
 ROOMS_CHECK_S = 1.0
 #: a direct room whose other member is in one of these states is reused
 _STILL_THERE = ("join", "invite")
+#: ... and one they are in one of these states asks for no more direct messages
+_DECLINED = ("leave", "ban")
 
 
 class MatrixPlatform:
@@ -303,13 +307,20 @@ class MatrixPlatform:
         """The desk's direct room with `user_id` (see the module docstring)."""
         async with self._direct_lock:
             known = self._direct_rooms.get(user_id)
-            if known is not None and await self._still_there(known, user_id):
+            if known is not None and await self._membership(known, user_id) in _STILL_THERE:
                 return known
             direct = await self._direct_map()
             for room_id in direct.get(user_id) or ():
-                if isinstance(room_id, str) and await self._still_there(room_id, user_id):
+                if not isinstance(room_id, str):
+                    continue
+                membership = await self._membership(room_id, user_id)
+                if membership in _STILL_THERE:
                     self._direct_rooms[user_id] = room_id
                     return room_id
+                if membership in _DECLINED:
+                    raise ChatPlatformError(
+                        f"Matrix {user_id} rejected or left the desk's direct room {room_id}: "
+                        "no direct messages to them", permanent=True)
             created = await self.api.call("POST", "/_matrix/client/v3/createRoom", body={
                 "is_direct": True, "invite": [user_id], "preset": "trusted_private_chat"})
             room_id = created.get("room_id")
@@ -334,8 +345,9 @@ class MatrixPlatform:
             return {}  # never set
         return dict(found)
 
-    async def _still_there(self, room_id: str, user_id: str) -> bool:
-        """Whether `user_id` is joined to or invited in the room (and the desk in it)."""
+    async def _membership(self, room_id: str, user_id: str) -> str:
+        """`user_id`'s membership of the room as the desk sees it ("join", "invite",
+        "leave", ...); "" when the desk is no longer in it or it is gone."""
         try:
             member = await self.api.call(
                 "GET", f"/_matrix/client/v3/rooms/{path_part(room_id)}/state/"
@@ -343,8 +355,8 @@ class MatrixPlatform:
         except MatrixHttpError as exc:
             if not exc.permanent:
                 raise
-            return False  # the desk left it, or it is gone
-        return member.get("membership") in _STILL_THERE
+            return ""
+        return str(member.get("membership") or "")
 
     async def _send(self, room_id: str, txn_id: str, content: dict[str, Any]) -> str:
         answer = await self.api.call(
