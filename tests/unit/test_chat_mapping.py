@@ -214,6 +214,10 @@ def test_notifying_mail_requesters_in_chat_names_a_platform_and_its_mails() -> N
     only = parse_channels("notify_mail_requesters_in_chat:\n  platform: matrix\n"
                           "  events: [acknowledgment]\n").direct_notices
     assert only is not None and only.kinds == {"acknowledgment"}
+    from postdesk.config.live_specs import channels  # what `postdesk check` says of it
+
+    assert channels(lambda: None).describe(book) == (  # type: ignore[arg-type,return-value]
+        "0 chat channels, 0 reactions, mail requesters also told in slack")
 
 
 def test_a_triage_channels_if_is_checked_as_a_queues() -> None:
