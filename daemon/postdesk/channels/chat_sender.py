@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import cast
 
-from postdesk.chat.model import ChatFile, ChatPost, Platform
+from postdesk.chat.model import DIRECT_TO, ChatFile, ChatPost, Platform
 from postdesk.chat.platform import ChatPlatform, ChatPlatformError
 from postdesk.config.runtime import Runtime
 from postdesk.notify.chat_posts import render_post
@@ -115,4 +115,4 @@ class ChatSender:
         return ChatPost(platform=cast(Platform, row.platform), workspace=row.workspace,
                         channel=row.channel, thread_id=row.thread_id, text=rendered.text,
                         idempotency_key=f"postdesk-chat-{row.id}", buttons=rendered.buttons,
-                        files=files)
+                        files=files, direct_to=(row.context or {}).get(DIRECT_TO))
