@@ -159,7 +159,8 @@ def test_an_agents_pdf_reaches_the_teams_thread_as_a_link_that_downloads_it(
         assert "Here is the manual." in answer["text"]
         [(label, url)] = LINK.findall(answer["text"])
         assert label == "Instrukcja obsługi.pdf"
-        assert "(download link, valid for 30 days)" in answer["text"]
+        # in the requester's language (Teams said pl-PL)
+        assert answer["text"].endswith("(link do pobrania, ważny 30 dni)")
         [image] = answer["attachments"]  # the screenshot stays inline
         assert image["name"] == "screen.png" and image["contentUrl"].startswith(
             "data:image/png;base64,")
@@ -262,7 +263,7 @@ def test_without_the_web_page_the_post_names_the_file_and_points_to_the_mail(
                    [("manual.pdf", "application/pdf", MANUAL)], 3)
         assert await sender.send_due() == 1
         text = server.posted[-1]["text"]
-        assert text.endswith("📎 Attachment: manual.pdf, see the mail")
+        assert text.endswith("📎 Załącznik: manual.pdf, zobacz wiadomość e-mail")
         assert "http" not in text
 
     asyncio.run(teams_thread(runtime_without_web, scenario))
