@@ -23,10 +23,11 @@ from typing import cast
 from postdesk.chat.model import DIRECT_TO, ChatFile, ChatPost, Platform
 from postdesk.chat.platform import ChatPlatform, ChatPlatformError
 from postdesk.config.runtime import Runtime
-from postdesk.notify.chat_posts import render_post
+from postdesk.notify.chat_posts import file_note, render_post
 from postdesk.store import chat_store, db
-from postdesk.store.attachment_files import attachment_files
+from postdesk.store.attachment_files import attachment_files_by_id
 from postdesk.store.read_pool import ReadPool
+from postdesk.tickets.file_links import file_links
 
 log = logging.getLogger(__name__)
 
@@ -108,11 +109,25 @@ class ChatSender:
         await self.database.run(partial(chat_store.record_attempt_failed, row.id, reason,
                                         retry_in=retry_in, now=now))
 
+    def _files(self, row: chat_store.ChatOutbox) -> tuple[ChatFile, ...]:
+        """The row's files, each with its signed download link (files of public messages,
+        with `[web]`) and what to say about it where the platform cannot post it."""
+        stored = attachment_files_by_id(list(row.attachments or []))
+        settings = self.runtime.settings
+        links = file_links(settings, row.ticket_id, [number for number, _ in stored],
+                           db.utcnow())
+        files = []
+        for number, found in stored:
+            link = links.get(number, "")
+            note = file_note(found.filename, settings.web.file_link_days if link else None,
+                             row.language, self.runtime.renderer)
+            files.append(ChatFile(found.filename, found.content_type, found.data, link=link,
+                                  note=note))
+        return tuple(files)
+
     def _post_of(self, row: chat_store.ChatOutbox) -> ChatPost:
         rendered = render_post(row.kind, row.context, row.language, self.runtime.renderer)
-        files = tuple(ChatFile(f.filename, f.content_type, f.data)
-                      for f in attachment_files(list(row.attachments or [])))
         return ChatPost(platform=cast(Platform, row.platform), workspace=row.workspace,
                         channel=row.channel, thread_id=row.thread_id, text=rendered.text,
                         idempotency_key=f"postdesk-chat-{row.id}", buttons=rendered.buttons,
-                        files=files, direct_to=(row.context or {}).get(DIRECT_TO))
+                        files=self._files(row), direct_to=(row.context or {}).get(DIRECT_TO))
