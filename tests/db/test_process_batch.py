@@ -172,3 +172,56 @@ def test_the_daemons_own_worker_threads_give_memory_back_after_a_large_mail(
     runner.run(large)
     assert given_back == [True]
     assert states([small, large]) == ["done", "done"]
+
+
+def test_a_mail_that_loses_a_deadlock_on_postgresql_is_stored_at_once(
+        runtime, monkeypatch, migrated: str) -> None:
+    """PostgreSQL rolls back one of two deadlocked transactions. When that is a mail's (it
+    happened with the SLA catch-up, which holds a ticket's mark while it waits for the
+    ticket's clock row), the worker runs the mail again instead of leaving it to the queue."""
+    if not is_postgres():
+        pytest.skip("deadlocks are PostgreSQL's; SQLite has one writer")
+    import threading
+
+    import psycopg
+
+    database.execute_sql('DROP TABLE IF EXISTS "lock_pair"')
+    database.execute_sql('CREATE TABLE "lock_pair" ("id" integer PRIMARY KEY)')
+    database.execute_sql('INSERT INTO "lock_pair" VALUES (1), (2)')
+    other_holds_two, mail_waits = threading.Event(), threading.Event()
+
+    def other_transaction() -> None:
+        # the other side: holds row 2, then wants row 1; it waits long before it checks
+        # for a deadlock, so PostgreSQL picks the mail's transaction as the one to undo
+        with psycopg.connect(migrated) as conn:
+            conn.execute("SET deadlock_timeout = '20s'")
+            conn.execute('UPDATE "lock_pair" SET "id" = "id" WHERE "id" = 2')
+            other_holds_two.set()
+            mail_waits.wait(10)
+            conn.execute('UPDATE "lock_pair" SET "id" = "id" WHERE "id" = 1')
+
+    open_ticket = service.open_ticket
+    calls = []
+
+    def deadlocking(customer, subject, **kwargs):
+        calls.append(subject)
+        if len(calls) == 1:
+            other_holds_two.wait(10)
+            database.execute_sql('UPDATE "lock_pair" SET "id" = "id" WHERE "id" = 1')
+            threading.Timer(0.3, mail_waits.set).start()
+            database.execute_sql('UPDATE "lock_pair" SET "id" = "id" WHERE "id" = 2')
+        return open_ticket(customer, subject, **kwargs)
+
+    monkeypatch.setattr(service, "open_ticket", deadlocking)
+    other = threading.Thread(target=other_transaction)
+    other.start()
+    try:
+        [outcome] = process_many([mail := stored(1)], runtime)
+    finally:
+        other.join(30)
+        database.execute_sql('DROP TABLE IF EXISTS "lock_pair"')
+
+    assert len(calls) == 2  # the first attempt was the deadlock's victim
+    assert isinstance(outcome, Outcome) and outcome.state == "done"
+    assert states([mail]) == ["done"]
+    assert Ticket.get_by_id(outcome.ticket_id).subject == "Printer on fire"

@@ -27,7 +27,12 @@ from postdesk.config.runtime import Runtime
 from postdesk.sla.tracking import catch_up as sla_catch_up
 from postdesk.store import fastsql, inbound_claims, inbound_results
 from postdesk.store.db import database, is_postgres, utcnow
-from postdesk.store.db_errors import UNAVAILABLE, IntegrityError, OperationalError
+from postdesk.store.db_errors import (
+    UNAVAILABLE,
+    IntegrityError,
+    OperationalError,
+    is_transaction_conflict,
+)
 from postdesk.store.models import Inbound
 from postdesk.tickets.receive import chain
 from postdesk.tickets.receive.arrived import Arrived, Outcome
@@ -153,12 +158,27 @@ def _settle_each(arrived: list[Arrived | ChatDirect], runtime: Runtime,
     return results
 
 
+#: How often a mail's transaction is run again after PostgreSQL rolled it back for a
+#: deadlock or serialization failure before the queue is left to retry it.
+CONFLICT_ATTEMPTS = 3
+
+
 def _settle(mail: Arrived | ChatDirect, runtime: Runtime, budget: MailBudget) -> Outcome:
-    try:
-        return _process_once(mail, runtime, budget)
-    except IntegrityError:
-        # a worker stored the same mail a moment ago: look again, now it is a duplicate
-        return _process_once(mail, runtime, budget)
+    attempt = 1
+    while True:
+        try:
+            return _process_once(mail, runtime, budget)
+        except IntegrityError:
+            # a worker stored the same mail a moment ago: look again, now it is a duplicate
+            return _process_once(mail, runtime, budget)
+        except OperationalError as exc:
+            # another transaction won (e.g. the SLA catch-up holding the ticket's mark):
+            # everything was rolled back, so the mail is simply stored again
+            if attempt >= CONFLICT_ATTEMPTS or not is_transaction_conflict(exc):
+                raise
+            log.info("inbound %s lost a transaction conflict; trying again (%s)",
+                     mail.inbound_id, attempt)
+            attempt += 1
 
 
 class _AlreadyDone(Exception):
