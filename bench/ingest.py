@@ -111,20 +111,6 @@ def wait_done(progress: Progress, expected: int, deadline: float) -> dict[str, A
         time.sleep(0.2)
 
 
-def lay_kb(desk: Path, articles: int | None) -> None:
-    """None: the shipped example KB; 0: none; N: N generated articles instead."""
-    if articles is None:
-        return
-    shutil.rmtree(desk / "kb")
-    folder = desk / "kb" / "bench"
-    folder.mkdir(parents=True)
-    if articles:
-        from kb_search import synthetic_articles
-
-        for name, text in synthetic_articles(articles):
-            (folder / name).write_text(text, encoding="utf-8")
-
-
 def run_postdesk(args: argparse.Namespace, workdir: Path, mails: list[Mail], tag: str,
                  kb_articles: int | None = None) -> dict[str, Any]:
     """Run the daemon over MAILS; in replies mode first over openers (not measured), and
@@ -132,7 +118,10 @@ def run_postdesk(args: argparse.Namespace, workdir: Path, mails: list[Mail], tag
     desk = workdir / "desk"
     subprocess.run([postdesk_command(), "init", str(desk)], check=True, timeout=120,
                    stdout=subprocess.DEVNULL)
-    lay_kb(desk, kb_articles)
+    if kb_articles is not None:
+        from kb_search import lay_synthetic_kb
+
+        lay_synthetic_kb(desk, kb_articles)
     config = desk / "postdesk.toml"
     port = free_port()
     env = dict(os.environ, POSTDESK_SMTP_LISTEN=f"127.0.0.1:{port}")
@@ -256,7 +245,7 @@ def run_baseline(args: argparse.Namespace, workdir: Path, mails: list[Any]) -> d
 
 def compare_kb(args: argparse.Namespace, workdir: Path, mails: list[Mail], tag: str) -> None:
     """The same mails through a desk without a knowledge base and one with N articles."""
-    figures = {}
+    figures, cpus = {}, {}
     for label, articles in (("no kb", 0), (f"{args.kb_articles} articles", args.kb_articles)):
         folder = workdir / f"kb-{articles}"
         folder.mkdir()
@@ -264,12 +253,15 @@ def compare_kb(args: argparse.Namespace, workdir: Path, mails: list[Mail], tag: 
         settled = sum(n for s, n in run["inbound_states"].items() if s != "pending")
         committed = settled / run["committed_s"] if run["committed_s"] > 0 else 0.0
         cpu = sum(run["cpu_s"].values()) / max(settled, 1) * 1000
-        figures[label] = committed
+        figures[label], cpus[label] = committed, cpu
         print(f"kb        {label:>14}: end-to-end {committed:.1f} msg/s, "
               f"{cpu:.2f} ms CPU per mail, complete {run['complete']}", flush=True)
     without, with_kb = figures.values()
+    cpu_without, cpu_with = cpus.values()
     print(f"kb        throughput with the KB: {with_kb / without:.1%} of without "
-          f"(drop {1 - with_kb / without:.1%})", flush=True)
+          f"(drop {1 - with_kb / without:.1%}); CPU per mail with the KB: "
+          f"{cpu_with - cpu_without:+.2f} ms ({cpu_with / cpu_without - 1:+.1%}; the "
+          f"steadier figure on a loaded machine)", flush=True)
 
 
 def fmt(value: float | None, spec: str = ".0f") -> str:

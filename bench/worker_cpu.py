@@ -3,7 +3,7 @@ into a ticket + acknowledgment, and sending that acknowledgment. Prints figures;
 not a test.
 
     .venv/bin/python bench/worker_cpu.py [--count 400] [--texts alike|varied|both]
-        [--replies] [--sql N] [--profile FILE] [--keep]
+        [--replies] [--sql N] [--profile FILE] [--kb-articles N] [--keep]
 
 A desk is `postdesk init`ed in a fresh folder under bench/out/ (SQLite), COUNT
 generated mails are stored as inbound rows (as the SMTP intake stores them), then
@@ -143,7 +143,9 @@ def instrument(clock: StageClock) -> Callable[[], None]:
     return restore
 
 
-def setup_desk(workdir: Path) -> Any:
+def setup_desk(workdir: Path, kb_articles: int | None = None) -> Any:
+    """A fresh desk in `workdir`, installed as this process's runtime; its `kb/` the shipped
+    example's (None) or `kb_articles` generated articles."""
     from postdesk.config import runtime
     from postdesk.config.desk_init import init_desk
     from postdesk.config.load import load_settings
@@ -151,6 +153,10 @@ def setup_desk(workdir: Path) -> Any:
 
     desk = workdir / "desk"
     init_desk(desk)
+    if kb_articles is not None:
+        from kb_search import lay_synthetic_kb
+
+        lay_synthetic_kb(desk, kb_articles)
     settings = load_settings(desk / "postdesk.toml")
     database = db.connect(settings.database_url, synchronous=settings.database.synchronous)
     database.connect()
@@ -243,12 +249,14 @@ def statement_shape(sql: str) -> str:
     return re.sub(r"(?:\(\?…\),\s*)+\(\?…\)", "(?…)…", shape)[:150]
 
 
-def measure(args: argparse.Namespace, texts: str) -> bool:
-    """One run on a fresh desk with `texts` ("alike" or "varied") mails; prints its figures
-    and returns whether every mail was processed."""
+def measure(args: argparse.Namespace, texts: str, kb_articles: int | None = None
+            ) -> float | None:
+    """One run on a fresh desk with `texts` ("alike" or "varied") mails (and `kb_articles`
+    generated articles in `kb/`, when not None); prints its figures and returns the worker
+    CPU seconds per mail of the untimed half, None when a mail was not processed."""
     print(settle_file_system(SETTLE_WAIT_S, wait=not args.no_settle), flush=True)
     workdir = work_folder("postdesk-worker-cpu-")
-    setup_desk(workdir)
+    setup_desk(workdir, kb_articles)
     warm = make_mails(20, recipient=RECIPIENT, tag="warm", seed=7)
     work(store(warm))  # imports, template compilation, rule loading
     source = "the bench's generated mails, one small vocabulary: all alike"
@@ -320,7 +328,8 @@ def measure(args: argparse.Namespace, texts: str) -> bool:
     n = len(ids)
     follow_ups = sum(m.path != "new" for m in mails)
     flagged = flagged_tickets() - flagged_before
-    print(f"== {texts} texts: {source}")
+    kb = "" if kb_articles is None else f", kb/ of {kb_articles} generated articles"
+    print(f"== {texts} texts: {source}{kb}")
     print(f"{len(mails)} mails ({follow_ups} follow-ups, {len(mails) - follow_ups} new "
           f"tickets, mixed), half untimed, half timed: {done + plain_done} done, "
           f"{sent} acknowledgments/notifications sent; {flagged} flagged as possible "
@@ -352,12 +361,26 @@ def measure(args: argparse.Namespace, texts: str) -> bool:
           f"{base_wall:.0f} µs wall per mail = {1e6 / base_cpu:.0f} mails/s per core; "
           f"ratio postdesk/baseline CPU {per_mail * 1e6 / base_cpu:.1f}x")
     if profiler and args.profile:
-        profiler.dump_stats(f"{args.profile}.{texts}")
-        stats = pstats.Stats(f"{args.profile}.{texts}")
+        name = f"{args.profile}.{texts}" + ("" if kb_articles is None else f".kb{kb_articles}")
+        profiler.dump_stats(name)
+        stats = pstats.Stats(name)
         stats.sort_stats("tottime").print_stats(25)
     if not args.keep:
         remove_work_folder(workdir)
-    return done == n and plain_done == len(plain_ids)
+    return per_mail if done == n and plain_done == len(plain_ids) else None
+
+
+def compare_kb(args: argparse.Namespace, texts: str) -> bool:
+    """The same mails on a desk with an empty `kb/` and on one with `--kb-articles`
+    generated articles, one after the other; prints what the knowledge base adds."""
+    without = measure(args, texts, 0)
+    with_kb = measure(args, texts, args.kb_articles)
+    if without is None or with_kb is None:
+        return False
+    print(f"== {texts} texts, knowledge base: worker CPU per mail {without * 1e6:.0f} µs "
+          f"without, {with_kb * 1e6:.0f} µs with {args.kb_articles} articles: "
+          f"{(with_kb - without) * 1e6:+.0f} µs ({with_kb / without - 1:+.1%})", flush=True)
+    return True
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -377,13 +400,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", metavar="FILE",
                         help="also write a cProfile of the timed run (pstats, FILE.alike / "
                              "FILE.varied) and print its top functions")
+    parser.add_argument("--kb-articles", type=int, default=None, metavar="N",
+                        help="run each kind of texts twice, on a desk with an empty kb/ and "
+                             "on one with N generated articles (bench/kb_search.py's), and "
+                             "print the CPU per mail the knowledge base adds")
     add_settle_option(parser)
     args = parser.parse_args(argv)
     kinds = (["alike"] if args.replies or args.texts == "alike"
              else ["varied"] if args.texts == "varied" else ["alike", "varied"])
     ok = True
     for texts in kinds:
-        ok = measure(args, texts) and ok
+        if args.kb_articles is not None:
+            ok = compare_kb(args, texts) and ok
+        else:
+            ok = measure(args, texts) is not None and ok
     return 0 if ok else 1
 
 

@@ -86,6 +86,25 @@ def test_title_and_aliases_weigh_more_than_the_text() -> None:
     assert kb.search("home office")[0].article.id == "remote"
 
 
+def test_the_best_few_of_many_alike_articles_come_in_order_ties_by_article_order() -> None:
+    # forty articles share the question's words, many with equal scores: only the best
+    # few are sorted (issue 21, 1,000 articles), and they are the first of the full order
+    files = [(f"{n:02}.md", article(f"a{n:02}", f"Printer {'toner ' * (n % 4)}setup",
+                                    "Add the printer in settings.",
+                                    request_types="[hardware]" if n % 3 else "[]"))
+             for n in range(40)]
+    kb = load_texts(files)
+    [index] = kb.indexes.values()
+    everything = index.search("printer toner setup", 40)
+    assert len(everything) == 40
+    order = sorted(everything, key=lambda hit: -hit.score)  # sorted() is stable
+    assert [h.article.id for h in everything] == [h.article.id for h in order]
+    assert index.search("printer toner setup", 5) == everything[:5]
+    # tickets of another type: the articles that apply to every type, still five of them
+    applying = [h for h in everything if not h.article.request_types]
+    assert index.search("printer toner setup", 5, request_type="access") == applying[:5]
+
+
 def test_suggestions_follow_the_locale_chain_and_never_offer_internal_articles() -> None:
     kb = load_texts([
         ("en.md", article("password-reset", "Reset your password", "Open the portal.")),

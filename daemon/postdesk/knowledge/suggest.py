@@ -10,7 +10,8 @@ suggested: internal ones are for agents.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Protocol
 
 from postdesk.knowledge.articles import Article, excerpt, plain_text
@@ -35,15 +36,22 @@ class Suggestion:
         """The suggestion for a template; without its `text` unless `whole` (the mails
         show the whole text of the best article only: the others' texts would only make
         every outgoing mail's stored context bigger)."""
-        found = asdict(self)
+        found = dict(vars(self))  # every field a str or a float: no deep copy needed
         if not whole:
             found["text"] = ""
         return found
 
 
 def as_suggestion(article: Article, share: float) -> Suggestion:
+    shown_excerpt, text = _shown(article)
     return Suggestion(article.id, article.title, article.language, round(share, 3),
-                      excerpt(article), plain_text(article.body))
+                      shown_excerpt, text)
+
+
+@lru_cache(maxsize=256)
+def _shown(article: Article) -> tuple[str, str]:
+    """The article's excerpt and plain text, kept for the articles suggested most."""
+    return excerpt(article), plain_text(article.body)
 
 
 def chain(languages: Sequence[str | None]) -> list[str]:
