@@ -10,15 +10,17 @@ count them and a later "solved" answer knows it answers a suggestion.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 from postdesk.config.runtime import Runtime
+from postdesk.config.settings import Settings
 from postdesk.knowledge.index import Hit
+from postdesk.knowledge.library import KnowledgeBase
 from postdesk.knowledge.semantic import reranker
 from postdesk.knowledge.solved_link import solved_link
-from postdesk.knowledge.suggest import Suggestion, suggest
+from postdesk.knowledge.suggest import Search, Suggestion, as_suggestion, ranked
 from postdesk.notify.i18n import locale_chain
 from postdesk.store.models import Ticket
 from postdesk.tickets import service
@@ -34,6 +36,21 @@ def semantic_order() -> Callable[[str, list[Hit]], list[Hit]] | None:
     return found.rerank if found is not None else None
 
 
+def desk_ranking(kb: KnowledgeBase, settings: Settings, question: str,
+                 languages: Sequence[str | None] | None, *, limit: int,
+                 min_share: float = 0.0, public_only: bool = True,
+                 request_type: str | None = None, search: Search | None = None) -> list[Hit]:
+    """The articles of `kb` for `question` as this desk ranks them, best first
+    (`knowledge.suggest.ranked`): searched where `[kb] index` says (or by `search`), and
+    re-ordered by the semantic re-ranker when `[kb] semantic` is on and its extra
+    installed. The acknowledgment, the `kb_match` condition and `postdesk kb search` all
+    ask this one function, so that an admin's check and a rule see what a customer gets."""
+    return ranked(kb, question, languages, min_share=min_share, limit=limit,
+                  request_type=request_type, public_only=public_only,
+                  search=search or searcher(kb, settings.kb.index),
+                  rerank=semantic_order() if settings.kb.semantic else None)
+
+
 def suggestions_for(question: str, language: str | None, runtime: Runtime,
                     request_type: str | None = None) -> list[Suggestion]:
     """What the desk would suggest for `question` from a customer writing in `language`, on
@@ -42,10 +59,11 @@ def suggestions_for(question: str, language: str | None, runtime: Runtime,
     kb = runtime.knowledge
     if not kb.articles or settings.kb.suggestions <= 0:
         return []
-    return suggest(kb, question, locale_chain(language, settings.desk.default_language),
-                   min_share=settings.kb.min_score / 100, limit=settings.kb.suggestions,
-                   request_type=request_type, search=searcher(kb, settings.kb.index),
-                   rerank=semantic_order() if settings.kb.semantic else None)
+    found = desk_ranking(kb, settings, question,
+                         locale_chain(language, settings.desk.default_language),
+                         limit=settings.kb.suggestions, min_share=settings.kb.min_score / 100,
+                         request_type=request_type)
+    return [as_suggestion(hit.article, hit.share) for hit in found]
 
 
 def suggest_for_ticket(ticket: Ticket, question: str, language: str | None, runtime: Runtime,
