@@ -1,7 +1,7 @@
 """`postdesk kb search` and `postdesk kb list`: the knowledge base as the desk serves it.
 
 `search` runs the function the acknowledgment and the `kb_match` condition use
-(`tickets.kb_suggestions.desk_ranking`), without the threshold and with the
+(`tickets.kb_ranking.desk_ranking`), without the threshold and with the
 internal articles too, so an admin sees the score each article reaches (0..1:
 the share of the best score the question's words could reach; `[kb] min_score`
 is the cut for suggestions, in percent), in the index the desk searches
@@ -66,7 +66,7 @@ def _say_order(settings: Settings) -> None:
 
 def _hits(ctx: Context, kb: KnowledgeBase, search: Search, question: str,
           language: str | None, limit: int) -> list[dict[str, object]]:
-    from postdesk.tickets.kb_suggestions import desk_ranking
+    from postdesk.tickets.kb_ranking import desk_ranking
 
     hits = desk_ranking(kb, ctx.settings, question, [language] if language else None,
                         limit=limit, public_only=False, search=search)

@@ -3,7 +3,7 @@
 `kb_matcher(runtime)` gives the rules engine the knowledge base's best public
 articles for a text, in the customer's locale chain, among those that apply to
 the ticket's request type, as the acknowledgment offers them (the same function,
-`kb_suggestions.desk_ranking`: with the semantic re-ranker when it is on; one
+`kb_ranking.desk_ranking`: with the semantic re-ranker when it is on; one
 search per text, language and request type in a rules run). `answer_with_article` mails
 the customer an article's text (the one named, or the best match at
 `[kb] min_score`), stores it in the thread as the rule's public message,
@@ -25,7 +25,8 @@ from postdesk.notify.i18n import locale_chain
 from postdesk.store.models import Customer, Ticket
 from postdesk.tickets import service
 from postdesk.tickets.effects import ChangedBy, apply_effect
-from postdesk.tickets.kb_suggestions import SUGGESTED, desk_ranking, suggestions_for
+from postdesk.tickets.kb_ranking import desk_ranking
+from postdesk.tickets.kb_suggestions import SUGGESTED, suggestions_for
 from postdesk.tickets.mailing import MailRequest
 
 
