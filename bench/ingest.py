@@ -14,6 +14,7 @@ import json
 import os
 import secrets
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -83,7 +84,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--kb-articles", type=int, default=None, metavar="N",
                         help="run postdesk twice in this run: with an empty kb/ and with N "
                              "generated articles (bench/kb_search.py's), and print the "
-                             "throughput of both")
+                             "throughput and CPU per mail of both")
+    parser.add_argument("--kb-rounds", type=int, default=1, metavar="R",
+                        help="with --kb-articles: R runs of each, alternating, and the "
+                             "medians (1)")
     parser.add_argument("--json", action="store_true",
                         help="print the figures as one JSON object on the last line")
     args = parser.parse_args(argv)
@@ -244,21 +248,28 @@ def run_baseline(args: argparse.Namespace, workdir: Path, mails: list[Any]) -> d
 
 
 def compare_kb(args: argparse.Namespace, workdir: Path, mails: list[Mail], tag: str) -> None:
-    """The same mails through a desk without a knowledge base and one with N articles."""
-    figures, cpus = {}, {}
-    for label, articles in (("no kb", 0), (f"{args.kb_articles} articles", args.kb_articles)):
-        folder = workdir / f"kb-{articles}"
-        folder.mkdir()
-        run = run_postdesk(args, folder, mails, tag, kb_articles=articles)
-        settled = sum(n for s, n in run["inbound_states"].items() if s != "pending")
-        committed = settled / run["committed_s"] if run["committed_s"] > 0 else 0.0
-        cpu = sum(run["cpu_s"].values()) / max(settled, 1) * 1000
-        figures[label], cpus[label] = committed, cpu
-        print(f"kb        {label:>14}: end-to-end {committed:.1f} msg/s, "
-              f"{cpu:.2f} ms CPU per mail, complete {run['complete']}", flush=True)
-    without, with_kb = figures.values()
-    cpu_without, cpu_with = cpus.values()
-    print(f"kb        throughput with the KB: {with_kb / without:.1%} of without "
+    """The same mails through a desk without a knowledge base and one with N articles,
+    `--kb-rounds` times (the order swapped each round, so that a load that rises or falls
+    during the run does not favour one side); prints each run and the medians."""
+    kinds = (("no kb", 0), (f"{args.kb_articles} articles", args.kb_articles))
+    figures: dict[str, list[float]] = {label: [] for label, _ in kinds}
+    cpus: dict[str, list[float]] = {label: [] for label, _ in kinds}
+    for number in range(args.kb_rounds):
+        for label, articles in kinds if number % 2 == 0 else kinds[::-1]:
+            folder = workdir / f"kb-{articles}-{number}"
+            folder.mkdir()
+            run = run_postdesk(args, folder, mails, tag, kb_articles=articles)
+            settled = sum(n for s, n in run["inbound_states"].items() if s != "pending")
+            committed = settled / run["committed_s"] if run["committed_s"] > 0 else 0.0
+            cpu = sum(run["cpu_s"].values()) / max(settled, 1) * 1000
+            figures[label].append(committed)
+            cpus[label].append(cpu)
+            print(f"kb        {label:>14}: end-to-end {committed:.1f} msg/s, "
+                  f"{cpu:.2f} ms CPU per mail, complete {run['complete']}", flush=True)
+    without, with_kb = (statistics.median(figures[label]) for label, _ in kinds)
+    cpu_without, cpu_with = (statistics.median(cpus[label]) for label, _ in kinds)
+    medians = " (medians of the rounds)" if args.kb_rounds > 1 else ""
+    print(f"kb        throughput with the KB{medians}: {with_kb / without:.1%} of without "
           f"(drop {1 - with_kb / without:.1%}); CPU per mail with the KB: "
           f"{cpu_with - cpu_without:+.2f} ms ({cpu_with / cpu_without - 1:+.1%}; the "
           f"steadier figure on a loaded machine)", flush=True)

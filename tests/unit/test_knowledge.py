@@ -225,3 +225,8 @@ def test_every_article_under_kb_is_read_in_path_order_without_readmes(tmp_path: 
     assert [p.relative_to(folder).as_posix() for p in kb_files(folder)] == [
         "a/x.md", "a-b.md", "deep/er/one.md", "en/vpn.md"]
     assert kb_files(tmp_path / "missing") == []
+    # the next look finds an article added and one removed (the last listing is kept)
+    (folder / "b.md").write_text("x")
+    (folder / "a" / "x.md").unlink()
+    assert [p.relative_to(folder).as_posix() for p in kb_files(folder)] == [
+        "a-b.md", "b.md", "deep/er/one.md", "en/vpn.md"]
