@@ -3,7 +3,8 @@ into a ticket + acknowledgment, and sending that acknowledgment. Prints figures;
 not a test.
 
     .venv/bin/python bench/worker_cpu.py [--count 400] [--texts alike|varied|both]
-        [--replies] [--sql N] [--profile FILE] [--kb-articles N] [--keep]
+        [--replies] [--sql N] [--profile FILE] [--kb-articles N [--kb-alternate]]
+        [--keep]
 
 A desk is `postdesk init`ed in a fresh folder under bench/out/ (SQLite), COUNT
 generated mails are stored as inbound rows (as the SMTP intake stores them), then
@@ -383,6 +384,49 @@ def compare_kb(args: argparse.Namespace, texts: str) -> bool:
     return True
 
 
+def alternate_kb(args: argparse.Namespace) -> bool:
+    """One desk with `--kb-articles` articles; batches of new-ticket mails processed in
+    turn with the suggestions on and off (`suggestions_for` giving none), the order
+    swapped every round: both halves meet the same load on a shared machine, so this is
+    the steadiest figure of what suggesting costs per mail (the look at `kb/` every
+    `reload_interval` and the index's memory are on both sides)."""
+    from postdesk.tickets import kb_suggestions
+
+    print(settle_file_system(SETTLE_WAIT_S, wait=not args.no_settle), flush=True)
+    workdir = work_folder("postdesk-worker-cpu-")
+    setup_desk(workdir, args.kb_articles)
+    work(store(make_mails(20, recipient=RECIPIENT, tag="warm", seed=7)))
+    size = 40
+    rounds = max(args.count // (2 * size), 1)
+    ids = store(make_mails(rounds * 2 * size, recipient=RECIPIENT, tag="cpu", seed=1))
+    real = kb_suggestions.suggestions_for
+    cpu = {"on": 0.0, "off": 0.0}
+    try:
+        for number in range(rounds):
+            for mode in ("on", "off") if number % 2 == 0 else ("off", "on"):
+                kb_suggestions.suggestions_for = real if mode == "on" else _no_suggestions
+                batch, ids = ids[:size], ids[size:]
+                started = time.process_time()
+                done, _ = work(batch)
+                cpu[mode] += time.process_time() - started
+                if done != len(batch):
+                    return False
+    finally:
+        kb_suggestions.suggestions_for = real
+    on, off = (cpu[mode] / (rounds * size) for mode in ("on", "off"))
+    print(f"== alike texts, {args.kb_articles} articles, batches of {size} in turn "
+          f"({rounds} each): worker CPU per mail {on * 1e6:.0f} µs with suggestions, "
+          f"{off * 1e6:.0f} µs without: {(on - off) * 1e6:+.0f} µs ({on / off - 1:+.1%})",
+          flush=True)
+    if not args.keep:
+        remove_work_folder(workdir)
+    return True
+
+
+def _no_suggestions(*args: Any, **kwargs: Any) -> list[Any]:
+    return []
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=400, help="mails to process (400)")
@@ -404,8 +448,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="run each kind of texts twice, on a desk with an empty kb/ and "
                              "on one with N generated articles (bench/kb_search.py's), and "
                              "print the CPU per mail the knowledge base adds")
+    parser.add_argument("--kb-alternate", action="store_true",
+                        help="with --kb-articles: one desk, batches in turn with the "
+                             "suggestions on and off (the steadiest figure on a busy "
+                             "machine) instead of two desks one after the other")
     add_settle_option(parser)
     args = parser.parse_args(argv)
+    if args.kb_alternate:
+        if args.kb_articles is None:
+            parser.error("--kb-alternate needs --kb-articles N")
+        return 0 if alternate_kb(args) else 1
     kinds = (["alike"] if args.replies or args.texts == "alike"
              else ["varied"] if args.texts == "varied" else ["alike", "varied"])
     ok = True
