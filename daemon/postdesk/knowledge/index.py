@@ -90,7 +90,9 @@ class LanguageIndex:
             weighted = numpy.fromiter(docs.values(), dtype=numpy.float64, count=len(docs))
             self.postings[term] = (idf, numpy.fromiter(docs, dtype=numpy.int32, count=len(docs)),
                                    idf * weighted / (K1 + weighted))
-        self.public = numpy.array([a.public for a in self.articles], dtype=bool)
+        #: the internal articles' numbers, which a customer's search leaves out
+        self.internal = numpy.flatnonzero(~numpy.array([a.public for a in self.articles],
+                                                       dtype=bool))
 
     def _fields(self, article: Article) -> dict[str, list[str]]:
         return dict(_article_terms(article, self.language))
@@ -158,25 +160,24 @@ class LanguageIndex:
         # one pass over every posting, each article's parts added in the terms' order
         scores = numpy.bincount(numpy.concatenate(numbers), numpy.concatenate(parts),
                                 minlength=len(self.articles))
-        if public_only:
-            scores[~self.public] = 0.0
-        found_any = numpy.flatnonzero(scores > 0.0)
-        hits = self._best(scores, found_any, limit, request_type, best)
+        if public_only and len(self.internal):
+            scores[self.internal] = 0.0
+        hits = self._best(scores, limit, request_type, best)
         if len(hits) < limit and request_type:  # some did not apply: look further down
-            hits = self._best(scores, found_any, limit, request_type, best, everything=True)
+            hits = self._best(scores, limit, request_type, best, everything=True)
         return hits
 
-    def _best(self, scores: Any, found: Any, limit: int, request_type: str | None,
-              best: float, *, everything: bool = False) -> list[Hit]:
-        """Up to `limit` of the articles `found` that apply to `request_type`, best first
+    def _best(self, scores: Any, limit: int, request_type: str | None, best: float, *,
+              everything: bool = False) -> list[Hit]:
+        """Up to `limit` articles with a score that apply to `request_type`, best first
         (equal scores in the articles' order). Unless `everything`, only the articles
         scoring at least the `limit`-th best are sorted: the same first `limit`, without
         sorting a thousand articles that share a word with the question."""
-        chosen = found
-        if not everything and len(found) > limit:
-            found_scores = scores[found]
-            cut = numpy.partition(found_scores, len(found) - limit)[len(found) - limit]
-            chosen = found[found_scores >= cut]
+        count = len(scores)
+        cut = 0.0
+        if not everything and count > limit:
+            cut = float(numpy.partition(scores, count - limit)[count - limit])
+        chosen = numpy.flatnonzero(scores >= cut) if cut > 0.0 else numpy.flatnonzero(scores)
         ranked = chosen[numpy.argsort(-scores[chosen], kind="stable")]
         hits: list[Hit] = []
         for number in ranked.tolist():
