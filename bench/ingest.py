@@ -14,6 +14,7 @@ import json
 import os
 import secrets
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -83,7 +84,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--kb-articles", type=int, default=None, metavar="N",
                         help="run postdesk twice in this run: with an empty kb/ and with N "
                              "generated articles (bench/kb_search.py's), and print the "
-                             "throughput of both")
+                             "throughput and CPU per mail of both")
+    parser.add_argument("--kb-rounds", type=int, default=1, metavar="R",
+                        help="with --kb-articles: R runs of each, alternating, and the "
+                             "medians (1)")
     parser.add_argument("--json", action="store_true",
                         help="print the figures as one JSON object on the last line")
     args = parser.parse_args(argv)
@@ -111,20 +115,6 @@ def wait_done(progress: Progress, expected: int, deadline: float) -> dict[str, A
         time.sleep(0.2)
 
 
-def lay_kb(desk: Path, articles: int | None) -> None:
-    """None: the shipped example KB; 0: none; N: N generated articles instead."""
-    if articles is None:
-        return
-    shutil.rmtree(desk / "kb")
-    folder = desk / "kb" / "bench"
-    folder.mkdir(parents=True)
-    if articles:
-        from kb_search import synthetic_articles
-
-        for name, text in synthetic_articles(articles):
-            (folder / name).write_text(text, encoding="utf-8")
-
-
 def run_postdesk(args: argparse.Namespace, workdir: Path, mails: list[Mail], tag: str,
                  kb_articles: int | None = None) -> dict[str, Any]:
     """Run the daemon over MAILS; in replies mode first over openers (not measured), and
@@ -132,7 +122,10 @@ def run_postdesk(args: argparse.Namespace, workdir: Path, mails: list[Mail], tag
     desk = workdir / "desk"
     subprocess.run([postdesk_command(), "init", str(desk)], check=True, timeout=120,
                    stdout=subprocess.DEVNULL)
-    lay_kb(desk, kb_articles)
+    if kb_articles is not None:
+        from kb_search import lay_synthetic_kb
+
+        lay_synthetic_kb(desk, kb_articles)
     config = desk / "postdesk.toml"
     port = free_port()
     env = dict(os.environ, POSTDESK_SMTP_LISTEN=f"127.0.0.1:{port}")
@@ -255,21 +248,31 @@ def run_baseline(args: argparse.Namespace, workdir: Path, mails: list[Any]) -> d
 
 
 def compare_kb(args: argparse.Namespace, workdir: Path, mails: list[Mail], tag: str) -> None:
-    """The same mails through a desk without a knowledge base and one with N articles."""
-    figures = {}
-    for label, articles in (("no kb", 0), (f"{args.kb_articles} articles", args.kb_articles)):
-        folder = workdir / f"kb-{articles}"
-        folder.mkdir()
-        run = run_postdesk(args, folder, mails, tag, kb_articles=articles)
-        settled = sum(n for s, n in run["inbound_states"].items() if s != "pending")
-        committed = settled / run["committed_s"] if run["committed_s"] > 0 else 0.0
-        cpu = sum(run["cpu_s"].values()) / max(settled, 1) * 1000
-        figures[label] = committed
-        print(f"kb        {label:>14}: end-to-end {committed:.1f} msg/s, "
-              f"{cpu:.2f} ms CPU per mail, complete {run['complete']}", flush=True)
-    without, with_kb = figures.values()
-    print(f"kb        throughput with the KB: {with_kb / without:.1%} of without "
-          f"(drop {1 - with_kb / without:.1%})", flush=True)
+    """The same mails through a desk without a knowledge base and one with N articles,
+    `--kb-rounds` times (the order swapped each round, so that a load that rises or falls
+    during the run does not favour one side); prints each run and the medians."""
+    kinds = (("no kb", 0), (f"{args.kb_articles} articles", args.kb_articles))
+    figures: dict[str, list[float]] = {label: [] for label, _ in kinds}
+    cpus: dict[str, list[float]] = {label: [] for label, _ in kinds}
+    for number in range(args.kb_rounds):
+        for label, articles in kinds if number % 2 == 0 else kinds[::-1]:
+            folder = workdir / f"kb-{articles}-{number}"
+            folder.mkdir()
+            run = run_postdesk(args, folder, mails, tag, kb_articles=articles)
+            settled = sum(n for s, n in run["inbound_states"].items() if s != "pending")
+            committed = settled / run["committed_s"] if run["committed_s"] > 0 else 0.0
+            cpu = sum(run["cpu_s"].values()) / max(settled, 1) * 1000
+            figures[label].append(committed)
+            cpus[label].append(cpu)
+            print(f"kb        {label:>14}: end-to-end {committed:.1f} msg/s, "
+                  f"{cpu:.2f} ms CPU per mail, complete {run['complete']}", flush=True)
+    without, with_kb = (statistics.median(figures[label]) for label, _ in kinds)
+    cpu_without, cpu_with = (statistics.median(cpus[label]) for label, _ in kinds)
+    medians = " (medians of the rounds)" if args.kb_rounds > 1 else ""
+    print(f"kb        throughput with the KB{medians}: {with_kb / without:.1%} of without "
+          f"(drop {1 - with_kb / without:.1%}); CPU per mail with the KB: "
+          f"{cpu_with - cpu_without:+.2f} ms ({cpu_with / cpu_without - 1:+.1%}; the "
+          f"steadier figure on a loaded machine)", flush=True)
 
 
 def fmt(value: float | None, spec: str = ".0f") -> str:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import math
 import random
+import shutil
 import sys
 import time
 import xml.etree.ElementTree as ET
@@ -327,6 +328,16 @@ def synthetic_articles(count: int, seed: int = 21) -> list[tuple[str, str]]:
         body = " ".join(rng.choices(vocabulary, k=120))
         files.append((f"a{number}.md", article_text(f"a{number}", title, body)))
     return files
+
+
+def lay_synthetic_kb(desk: Path, articles: int) -> None:
+    """Replace the `kb/` of the desk folder `desk` by `articles` generated articles (0: an
+    empty `kb/`), for the benches that compare a desk with and without a knowledge base."""
+    shutil.rmtree(desk / "kb", ignore_errors=True)
+    folder = desk / "kb" / "bench"
+    folder.mkdir(parents=True)
+    for name, text in synthetic_articles(articles):
+        (folder / name).write_text(text, encoding="utf-8")
 
 
 def bench_latency(count: int = 1000, runs: int = 2000) -> None:

@@ -3,7 +3,8 @@ into a ticket + acknowledgment, and sending that acknowledgment. Prints figures;
 not a test.
 
     .venv/bin/python bench/worker_cpu.py [--count 400] [--texts alike|varied|both]
-        [--replies] [--sql N] [--profile FILE] [--keep]
+        [--replies] [--sql N] [--profile FILE] [--kb-articles N [--kb-alternate]]
+        [--keep]
 
 A desk is `postdesk init`ed in a fresh folder under bench/out/ (SQLite), COUNT
 generated mails are stored as inbound rows (as the SMTP intake stores them), then
@@ -143,7 +144,9 @@ def instrument(clock: StageClock) -> Callable[[], None]:
     return restore
 
 
-def setup_desk(workdir: Path) -> Any:
+def setup_desk(workdir: Path, kb_articles: int | None = None) -> Any:
+    """A fresh desk in `workdir`, installed as this process's runtime; its `kb/` the shipped
+    example's (None) or `kb_articles` generated articles."""
     from postdesk.config import runtime
     from postdesk.config.desk_init import init_desk
     from postdesk.config.load import load_settings
@@ -151,6 +154,10 @@ def setup_desk(workdir: Path) -> Any:
 
     desk = workdir / "desk"
     init_desk(desk)
+    if kb_articles is not None:
+        from kb_search import lay_synthetic_kb
+
+        lay_synthetic_kb(desk, kb_articles)
     settings = load_settings(desk / "postdesk.toml")
     database = db.connect(settings.database_url, synchronous=settings.database.synchronous)
     database.connect()
@@ -243,12 +250,14 @@ def statement_shape(sql: str) -> str:
     return re.sub(r"(?:\(\?…\),\s*)+\(\?…\)", "(?…)…", shape)[:150]
 
 
-def measure(args: argparse.Namespace, texts: str) -> bool:
-    """One run on a fresh desk with `texts` ("alike" or "varied") mails; prints its figures
-    and returns whether every mail was processed."""
+def measure(args: argparse.Namespace, texts: str, kb_articles: int | None = None
+            ) -> float | None:
+    """One run on a fresh desk with `texts` ("alike" or "varied") mails (and `kb_articles`
+    generated articles in `kb/`, when not None); prints its figures and returns the worker
+    CPU seconds per mail of the untimed half, None when a mail was not processed."""
     print(settle_file_system(SETTLE_WAIT_S, wait=not args.no_settle), flush=True)
     workdir = work_folder("postdesk-worker-cpu-")
-    setup_desk(workdir)
+    setup_desk(workdir, kb_articles)
     warm = make_mails(20, recipient=RECIPIENT, tag="warm", seed=7)
     work(store(warm))  # imports, template compilation, rule loading
     source = "the bench's generated mails, one small vocabulary: all alike"
@@ -320,7 +329,8 @@ def measure(args: argparse.Namespace, texts: str) -> bool:
     n = len(ids)
     follow_ups = sum(m.path != "new" for m in mails)
     flagged = flagged_tickets() - flagged_before
-    print(f"== {texts} texts: {source}")
+    kb = "" if kb_articles is None else f", kb/ of {kb_articles} generated articles"
+    print(f"== {texts} texts: {source}{kb}")
     print(f"{len(mails)} mails ({follow_ups} follow-ups, {len(mails) - follow_ups} new "
           f"tickets, mixed), half untimed, half timed: {done + plain_done} done, "
           f"{sent} acknowledgments/notifications sent; {flagged} flagged as possible "
@@ -352,12 +362,69 @@ def measure(args: argparse.Namespace, texts: str) -> bool:
           f"{base_wall:.0f} µs wall per mail = {1e6 / base_cpu:.0f} mails/s per core; "
           f"ratio postdesk/baseline CPU {per_mail * 1e6 / base_cpu:.1f}x")
     if profiler and args.profile:
-        profiler.dump_stats(f"{args.profile}.{texts}")
-        stats = pstats.Stats(f"{args.profile}.{texts}")
+        name = f"{args.profile}.{texts}" + ("" if kb_articles is None else f".kb{kb_articles}")
+        profiler.dump_stats(name)
+        stats = pstats.Stats(name)
         stats.sort_stats("tottime").print_stats(25)
     if not args.keep:
         remove_work_folder(workdir)
-    return done == n and plain_done == len(plain_ids)
+    return per_mail if done == n and plain_done == len(plain_ids) else None
+
+
+def compare_kb(args: argparse.Namespace, texts: str) -> bool:
+    """The same mails on a desk with an empty `kb/` and on one with `--kb-articles`
+    generated articles, one after the other; prints what the knowledge base adds."""
+    without = measure(args, texts, 0)
+    with_kb = measure(args, texts, args.kb_articles)
+    if without is None or with_kb is None:
+        return False
+    print(f"== {texts} texts, knowledge base: worker CPU per mail {without * 1e6:.0f} µs "
+          f"without, {with_kb * 1e6:.0f} µs with {args.kb_articles} articles: "
+          f"{(with_kb - without) * 1e6:+.0f} µs ({with_kb / without - 1:+.1%})", flush=True)
+    return True
+
+
+def alternate_kb(args: argparse.Namespace) -> bool:
+    """One desk with `--kb-articles` articles; batches of new-ticket mails processed in
+    turn with the suggestions on and off (`suggestions_for` giving none), the order
+    swapped every round: both halves meet the same load on a shared machine, so this is
+    the steadiest figure of what suggesting costs per mail (the look at `kb/` every
+    `reload_interval` and the index's memory are on both sides)."""
+    from postdesk.tickets import kb_suggestions
+
+    print(settle_file_system(SETTLE_WAIT_S, wait=not args.no_settle), flush=True)
+    workdir = work_folder("postdesk-worker-cpu-")
+    setup_desk(workdir, args.kb_articles)
+    work(store(make_mails(20, recipient=RECIPIENT, tag="warm", seed=7)))
+    size = 40
+    rounds = max(args.count // (2 * size), 1)
+    ids = store(make_mails(rounds * 2 * size, recipient=RECIPIENT, tag="cpu", seed=1))
+    real = kb_suggestions.suggestions_for
+    cpu = {"on": 0.0, "off": 0.0}
+    try:
+        for number in range(rounds):
+            for mode in ("on", "off") if number % 2 == 0 else ("off", "on"):
+                kb_suggestions.suggestions_for = real if mode == "on" else _no_suggestions
+                batch, ids = ids[:size], ids[size:]
+                started = time.process_time()
+                done, _ = work(batch)
+                cpu[mode] += time.process_time() - started
+                if done != len(batch):
+                    return False
+    finally:
+        kb_suggestions.suggestions_for = real
+    on, off = (cpu[mode] / (rounds * size) for mode in ("on", "off"))
+    print(f"== alike texts, {args.kb_articles} articles, batches of {size} in turn "
+          f"({rounds} each): worker CPU per mail {on * 1e6:.0f} µs with suggestions, "
+          f"{off * 1e6:.0f} µs without: {(on - off) * 1e6:+.0f} µs ({on / off - 1:+.1%})",
+          flush=True)
+    if not args.keep:
+        remove_work_folder(workdir)
+    return True
+
+
+def _no_suggestions(*args: Any, **kwargs: Any) -> list[Any]:
+    return []
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -377,13 +444,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", metavar="FILE",
                         help="also write a cProfile of the timed run (pstats, FILE.alike / "
                              "FILE.varied) and print its top functions")
+    parser.add_argument("--kb-articles", type=int, default=None, metavar="N",
+                        help="run each kind of texts twice, on a desk with an empty kb/ and "
+                             "on one with N generated articles (bench/kb_search.py's), and "
+                             "print the CPU per mail the knowledge base adds")
+    parser.add_argument("--kb-alternate", action="store_true",
+                        help="with --kb-articles: one desk, batches in turn with the "
+                             "suggestions on and off (the steadiest figure on a busy "
+                             "machine) instead of two desks one after the other")
     add_settle_option(parser)
     args = parser.parse_args(argv)
+    if args.kb_alternate:
+        if args.kb_articles is None:
+            parser.error("--kb-alternate needs --kb-articles N")
+        return 0 if alternate_kb(args) else 1
     kinds = (["alike"] if args.replies or args.texts == "alike"
              else ["varied"] if args.texts == "varied" else ["alike", "varied"])
     ok = True
     for texts in kinds:
-        ok = measure(args, texts) and ok
+        if args.kb_articles is not None:
+            ok = compare_kb(args, texts) and ok
+        else:
+            ok = measure(args, texts) is not None and ok
     return 0 if ok else 1
 
 

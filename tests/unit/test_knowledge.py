@@ -86,6 +86,25 @@ def test_title_and_aliases_weigh_more_than_the_text() -> None:
     assert kb.search("home office")[0].article.id == "remote"
 
 
+def test_the_best_few_of_many_alike_articles_come_in_order_ties_by_article_order() -> None:
+    # forty articles share the question's words, many with equal scores: only the best
+    # few are sorted (issue 21, 1,000 articles), and they are the first of the full order
+    files = [(f"{n:02}.md", article(f"a{n:02}", f"Printer {'toner ' * (n % 4)}setup",
+                                    "Add the printer in settings.",
+                                    request_types="[hardware]" if n % 3 else "[]"))
+             for n in range(40)]
+    kb = load_texts(files)
+    [index] = kb.indexes.values()
+    everything = index.search("printer toner setup", 40)
+    assert len(everything) == 40
+    order = sorted(everything, key=lambda hit: -hit.score)  # sorted() is stable
+    assert [h.article.id for h in everything] == [h.article.id for h in order]
+    assert index.search("printer toner setup", 5) == everything[:5]
+    # tickets of another type: the articles that apply to every type, still five of them
+    applying = [h for h in everything if not h.article.request_types]
+    assert index.search("printer toner setup", 5, request_type="access") == applying[:5]
+
+
 def test_suggestions_follow_the_locale_chain_and_never_offer_internal_articles() -> None:
     kb = load_texts([
         ("en.md", article("password-reset", "Reset your password", "Open the portal.")),
@@ -206,3 +225,8 @@ def test_every_article_under_kb_is_read_in_path_order_without_readmes(tmp_path: 
     assert [p.relative_to(folder).as_posix() for p in kb_files(folder)] == [
         "a/x.md", "a-b.md", "deep/er/one.md", "en/vpn.md"]
     assert kb_files(tmp_path / "missing") == []
+    # the next look finds an article added and one removed (the last listing is kept)
+    (folder / "b.md").write_text("x")
+    (folder / "a" / "x.md").unlink()
+    assert [p.relative_to(folder).as_posix() for p in kb_files(folder)] == [
+        "a-b.md", "b.md", "deep/er/one.md", "en/vpn.md"]

@@ -1,15 +1,26 @@
 """The optional semantic re-ranker (issue 21): it only re-orders the articles the word
-search found good enough, and a desk without its extra suggests by words alone."""
+search found good enough, a desk without its extra suggests by words alone, and where it
+is on the acknowledgment, the `kb_match` condition and `postdesk kb search` all use it."""
 
 from __future__ import annotations
 
+import json
 import logging
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from postdesk.cli.main import main
+from postdesk.config.desk_init import init_desk
+from postdesk.config.load import load_settings
+from postdesk.config.runtime import Runtime
 from postdesk.knowledge import semantic
+from postdesk.knowledge.index import Hit
 from postdesk.knowledge.library import load_texts
 from postdesk.knowledge.suggest import suggest
+from postdesk.tickets.kb_answer import kb_matcher
+from postdesk.tickets.kb_suggestions import suggestions_for
 
 
 def article(article_id: str, title: str, body: str) -> tuple[str, str]:
@@ -54,3 +65,36 @@ def test_the_reranker_orders_by_meaning_but_offers_nothing_the_words_did_not() -
                       rerank=reranker.rerank)
     assert [s.id for s in offered] == ["canteen"]
     assert suggest(KB, "zzz qqq", ["en"], min_share=0.3, rerank=reranker.rerank) == []
+
+
+class PasswordFirst:
+    """The re-ranker's seam: a model that finds the password article closest to anything."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def rerank(self, question: str, hits: list[Hit]) -> list[Hit]:
+        self.asked.append(question)
+        return sorted(hits, key=lambda hit: hit.article.id != "password-reset")
+
+
+def test_acknowledgment_kb_match_and_kb_search_get_the_same_reranked_order(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = init_desk(tmp_path / "desk")
+    config.write_text(config.read_text().replace("semantic = false", "semantic = true"))
+    question = "my password does not work on the vpn"
+    runtime = Runtime(load_settings(config, environ={}))
+    by_words = runtime.knowledge.search(question, language="en", limit=2)
+    assert [hit.article.id for hit in by_words] == ["vpn-access", "password-reset"]
+    model = PasswordFirst()
+    monkeypatch.setattr(semantic, "_loaded", model)
+
+    offered = suggestions_for(question, "en", runtime)
+    assert [s.id for s in offered][:2] == ["password-reset", "vpn-access"]
+    assert kb_matcher(runtime)(question, "en", None)[0][0] == "password-reset"
+    done = CliRunner().invoke(main, ["--config", str(config), "kb", "search", question,
+                                     "--lang", "en", "--json"])
+    assert done.exit_code == 0, done.output
+    assert [hit["id"] for hit in json.loads(done.stdout)][:2] == ["password-reset",
+                                                                  "vpn-access"]
+    assert model.asked == [question] * 3

@@ -1,11 +1,14 @@
 """`postdesk kb search` and `postdesk kb list`: the knowledge base as the desk serves it.
 
-`search` runs the function the acknowledgment uses, without the threshold, so
-an admin sees the score each article reaches (0..1: the share of the best
-score the question's words could reach; `[kb] min_score` is the cut for
-suggestions, in percent), in the index the desk searches (`[kb] index`: its
-own in memory, or the database's, which the running desk fills: a line on
-standard error says which, and warns when that index is empty). With `-`
+`search` runs the function the acknowledgment and the `kb_match` condition use
+(`tickets.kb_ranking.desk_ranking`), without the threshold and with the
+internal articles too, so an admin sees the score each article reaches (0..1:
+the share of the best score the question's words could reach; `[kb] min_score`
+is the cut for suggestions, in percent), in the index the desk searches
+(`[kb] index`: its own in memory, or the database's, which the running desk
+fills: a line on standard error says which, and warns when that index is
+empty), in the order the customer would get them (re-ordered by the semantic
+re-ranker when `[kb] semantic` is on; the score stays the words' share). With `-`
 instead of a question it reads one question per line from standard input and
 prints one JSON array per line.
 """
@@ -47,11 +50,29 @@ def _desk_search(ctx: Context, kb: KnowledgeBase) -> Search:
     return searcher(kb, "database")
 
 
-def _hits(search: Search, question: str, language: str | None, limit: int
-          ) -> list[dict[str, object]]:
+def _say_order(settings: Settings) -> None:
+    """With `[kb] semantic` on, a line on standard error: whether the re-ranker orders."""
+    if not settings.kb.semantic:
+        return
+    from postdesk.knowledge.semantic import missing_modules
+
+    missing = missing_modules()
+    click.echo("[kb] semantic = true: in the order of the semantic re-ranker, as the "
+               "customer gets them" if not missing else
+               f"[kb] semantic = true, but {', '.join(missing)} cannot be imported: in the "
+               "order of the words alone, as the running desk does (install the extra: "
+               "pip install 'postdesk[semantic]')", err=True)
+
+
+def _hits(ctx: Context, kb: KnowledgeBase, search: Search, question: str,
+          language: str | None, limit: int) -> list[dict[str, object]]:
+    from postdesk.tickets.kb_ranking import desk_ranking
+
+    hits = desk_ranking(kb, ctx.settings, question, [language] if language else None,
+                        limit=limit, public_only=False, search=search)
     return [{"id": hit.article.id, "title": hit.article.title,
              "language": hit.article.language, "score": round(hit.share, 3)}
-            for hit in search(question, language=language, limit=limit)]
+            for hit in hits]
 
 
 @click.group("kb")
@@ -73,12 +94,13 @@ def search(ctx: Context, question: str, language: str | None, limit: int,
     for problem in kb.problems:
         click.echo(f"warning: {problem}", err=True)
     desk_search = _desk_search(ctx, kb)
+    _say_order(ctx.settings)
     if question == "-":
         for line in sys.stdin:
-            click.echo(json.dumps(_hits(desk_search, line.strip(), language, limit),
+            click.echo(json.dumps(_hits(ctx, kb, desk_search, line.strip(), language, limit),
                                   ensure_ascii=False))
         return
-    hits = _hits(desk_search, question, language, limit)
+    hits = _hits(ctx, kb, desk_search, question, language, limit)
     if as_json:
         click.echo(json.dumps(hits, ensure_ascii=False))
         return

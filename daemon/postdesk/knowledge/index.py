@@ -26,7 +26,14 @@ import numpy
 
 from postdesk.knowledge.articles import Article
 from postdesk.knowledge.synonyms import SYNONYM_WEIGHT, synonyms
-from postdesk.knowledge.words import base_language, split_compound, stem, tokens, words
+from postdesk.knowledge.words import (
+    base_language,
+    kept_tokens,
+    split_compound,
+    stem,
+    stemmer_of,
+    words,
+)
 
 #: Field weights: a word in the title or an alias counts this much more than in the text.
 TITLE_WEIGHT = 7.0
@@ -83,7 +90,9 @@ class LanguageIndex:
             weighted = numpy.fromiter(docs.values(), dtype=numpy.float64, count=len(docs))
             self.postings[term] = (idf, numpy.fromiter(docs, dtype=numpy.int32, count=len(docs)),
                                    idf * weighted / (K1 + weighted))
-        self.public = numpy.array([a.public for a in self.articles], dtype=bool)
+        #: the internal articles' numbers, which a customer's search leaves out
+        self.internal = numpy.flatnonzero(~numpy.array([a.public for a in self.articles],
+                                                       dtype=bool))
 
     def _fields(self, article: Article) -> dict[str, list[str]]:
         return dict(_article_terms(article, self.language))
@@ -98,17 +107,19 @@ class LanguageIndex:
     def query_terms(self, text: str) -> list[str]:
         """The question's words as this index compares them: unknown German compounds
         split, and two words the articles write as one (``git hub``) joined."""
-        found = words(text, self.language)
-        surface = list(_kept_tokens(text, self.language))
+        surface = kept_tokens(text, self.language)
+        stem_word = stemmer_of(self.language)
+        vocabulary = self.vocabulary
         out: list[str] = []
-        for term, token in zip(found, surface, strict=False):
-            if self.language != "de" or term in self.vocabulary or len(token) < 8:
+        for token in surface:
+            term = stem_word(token)
+            if self.language != "de" or term in vocabulary or len(token) < 8:
                 out.append(term)
             else:
-                out += split_compound(token, "de", self.vocabulary) or [term]
+                out += split_compound(token, "de", vocabulary) or [term]
         for first, second in pairwise(surface):
-            joined = stem(first + second, self.language)
-            if joined in self.vocabulary:
+            joined = stem_word(first + second)
+            if joined in vocabulary:
                 out.append(joined)
         return out
 
@@ -132,29 +143,48 @@ class LanguageIndex:
     def search(self, text: str, limit: int, *, public_only: bool = False,
                request_type: str | None = None) -> list[Hit]:
         postings = self.postings
-        weights = self.query(text)
+        weights = self.query(text) if limit > 0 else {}
         if not weights:
             return []
-        scores = numpy.zeros(len(self.articles))
         best = 0.0
+        numbers, parts = [], []
         for term, weight in weights.items():
-            idf, numbers, parts = postings[term]
+            idf, found, weighted = postings[term]
             if weight == 1.0:
                 best += idf
-            scores[numbers] += parts * weight  # an article is once in a term's postings
+                parts.append(weighted)
+            else:
+                parts.append(weighted * weight)
+            numbers.append(found)
         best = best or max(postings[t][0] for t in weights)
-        if public_only:
-            scores[~self.public] = 0.0
-        # best first; equal scores in the articles' order (a stable sort)
-        ranked = numpy.argsort(-scores, kind="stable")
+        # one pass over every posting, each article's parts added in the terms' order
+        scores = numpy.bincount(numpy.concatenate(numbers), numpy.concatenate(parts),
+                                minlength=len(self.articles))
+        if public_only and len(self.internal):
+            scores[self.internal] = 0.0
+        hits = self._best(scores, limit, request_type, best)
+        if len(hits) < limit and request_type:  # some did not apply: look further down
+            hits = self._best(scores, limit, request_type, best, everything=True)
+        return hits
+
+    def _best(self, scores: Any, limit: int, request_type: str | None, best: float, *,
+              everything: bool = False) -> list[Hit]:
+        """Up to `limit` articles with a score that apply to `request_type`, best first
+        (equal scores in the articles' order). Unless `everything`, only the articles
+        scoring at least the `limit`-th best are sorted: the same first `limit`, without
+        sorting a thousand articles that share a word with the question."""
+        count = len(scores)
+        cut = 0.0
+        if not everything and count > limit:
+            cut = float(numpy.partition(scores, count - limit)[count - limit])
+        chosen = numpy.flatnonzero(scores >= cut) if cut > 0.0 else numpy.flatnonzero(scores)
+        ranked = chosen[numpy.argsort(-scores[chosen], kind="stable")]
         hits: list[Hit] = []
         for number in ranked.tolist():
-            score = float(scores[number])
-            if score <= 0.0:
-                break
             article = self.articles[number]
             if not article.applies_to(request_type):
                 continue
+            score = float(scores[number])
             hits.append(Hit(article, score, min(score / best, 1.0)))
             if len(hits) >= limit:
                 break
@@ -168,14 +198,6 @@ def _article_terms(article: Article, language: str) -> tuple[tuple[str, list[str
     return (("title", words(article.title, language)),
             ("aliases", [w for alias in article.aliases for w in words(alias, language)]),
             ("body", words(article.body, language)))
-
-
-def _kept_tokens(text: str, language: str) -> Iterable[str]:
-    """The surface tokens behind `words(text, language)`, in the same order."""
-    from postdesk.knowledge.words import STOP_WORDS
-
-    stops = STOP_WORDS.get(base_language(language), frozenset())
-    return (t for t in tokens(text) if t not in stops and len(t) > 1)
 
 
 def build(articles: Iterable[Article]) -> dict[str, LanguageIndex]:

@@ -10,7 +10,8 @@ suggested: internal ones are for agents.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Protocol
 
 from postdesk.knowledge.articles import Article, excerpt, plain_text
@@ -35,15 +36,22 @@ class Suggestion:
         """The suggestion for a template; without its `text` unless `whole` (the mails
         show the whole text of the best article only: the others' texts would only make
         every outgoing mail's stored context bigger)."""
-        found = asdict(self)
+        found = dict(vars(self))  # every field a str or a float: no deep copy needed
         if not whole:
             found["text"] = ""
         return found
 
 
 def as_suggestion(article: Article, share: float) -> Suggestion:
+    shown_excerpt, text = _shown(article)
     return Suggestion(article.id, article.title, article.language, round(share, 3),
-                      excerpt(article), plain_text(article.body))
+                      shown_excerpt, text)
+
+
+@lru_cache(maxsize=256)
+def _shown(article: Article) -> tuple[str, str]:
+    """The article's excerpt and plain text, kept for the articles suggested most."""
+    return excerpt(article), plain_text(article.body)
 
 
 def chain(languages: Sequence[str | None]) -> list[str]:
@@ -62,25 +70,35 @@ class Search(Protocol):
 QUESTION_CHARS = 600
 
 
-def suggest(kb: KnowledgeBase, question: str, languages: Sequence[str | None], *,
-            min_share: float, limit: int = 3, request_type: str | None = None,
-            search: Search | None = None,
-            rerank: Callable[[str, list[Hit]], list[Hit]] | None = None) -> list[Suggestion]:
-    """Up to `limit` public articles for `question` (its first `QUESTION_CHARS`), scoring at
-    least `min_share`, in the first language of `languages` that has any. A ticket of
-    `request_type` is offered only the articles that apply to it (`applies_to`). `search`:
-    how (the knowledge base's own index when None); `rerank`: re-orders the (up to
-    `semantic.CANDIDATES`) good enough articles before the best `limit` are taken."""
+def ranked(kb: KnowledgeBase, question: str, languages: Sequence[str | None] | None, *,
+           min_share: float, limit: int, request_type: str | None = None,
+           public_only: bool = True, search: Search | None = None,
+           rerank: Callable[[str, list[Hit]], list[Hit]] | None = None) -> list[Hit]:
+    """Up to `limit` articles for `question` (its first `QUESTION_CHARS`), best first,
+    scoring at least `min_share`, in the first language of `languages` that has any (None:
+    every language at once). A ticket of `request_type` is offered only the articles that
+    apply to it (`applies_to`). `search`: how (the knowledge base's own index when None);
+    `rerank`: re-orders the (up to `semantic.CANDIDATES`) good enough articles before the
+    best `limit` are taken."""
     if limit <= 0:
         return []
     search = search or kb.search
     question = question[:QUESTION_CHARS]
-    for language in chain(languages):
-        wanted = max(limit, CANDIDATES) if rerank else limit
+    wanted = max(limit, CANDIDATES) if rerank else limit
+    for language in chain(languages) if languages is not None else [None]:
         hits = [hit for hit in search(question, language=language, limit=wanted,
-                                      public_only=True, request_type=request_type)
+                                      public_only=public_only, request_type=request_type)
                 if hit.share >= min_share]
         if hits:
-            ordered = rerank(question, hits) if rerank else hits
-            return [as_suggestion(hit.article, hit.share) for hit in ordered[:limit]]
+            return (rerank(question, hits) if rerank else hits)[:limit]
     return []
+
+
+def suggest(kb: KnowledgeBase, question: str, languages: Sequence[str | None], *,
+            min_share: float, limit: int = 3, request_type: str | None = None,
+            search: Search | None = None,
+            rerank: Callable[[str, list[Hit]], list[Hit]] | None = None) -> list[Suggestion]:
+    """The public articles `ranked` offers for `question`, as the mails show them."""
+    return [as_suggestion(hit.article, hit.share)
+            for hit in ranked(kb, question, languages, min_share=min_share, limit=limit,
+                              request_type=request_type, search=search, rerank=rerank)]

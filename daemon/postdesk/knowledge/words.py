@@ -59,7 +59,7 @@ def _stemmer(language: str) -> Callable[[str], str]:
     snowball = _SNOWBALL.get(language)
     if snowball is not None:
         stemmer = Stemmer.Stemmer(snowball)
-        stemmer.maxCacheSize = 20000
+        stemmer.maxCacheSize = 0  # `stemmer_of` keeps the words stemmed before
         return stemmer.stemWord
     if language == "pl":
         return polish_stem
@@ -76,17 +76,47 @@ def tokens(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
+#: Words stemmed and folded, per base language: a mail's words are mostly ones seen before,
+#: and a dictionary look-up costs a tenth of the stemmer's call (bench/worker_cpu.py).
+_STEMS_KEPT = 20000
+_stems: dict[str, dict[str, str]] = {}
+
+
+@lru_cache(maxsize=16)
+def stemmer_of(language: str) -> Callable[[str], str]:
+    """`stem` for one language, with the words stemmed before kept."""
+    lang = base_language(language)
+    kept = _stems.setdefault(lang, {})
+    stemmer = _stemmer(lang)
+
+    def stem_word(word: str) -> str:
+        found = kept.get(word)
+        if found is None:
+            found = fold(stemmer(word))
+            if len(kept) >= _STEMS_KEPT:
+                kept.clear()
+            kept[word] = found
+        return found
+
+    return stem_word
+
+
 def stem(word: str, language: str) -> str:
     """One lower-case word as the index compares it."""
-    return fold(_stemmer(base_language(language))(word))
+    return stemmer_of(language)(word)
+
+
+def kept_tokens(text: str, language: str) -> list[str]:
+    """The words of ``text`` that count in ``language`` (lower case, not stemmed): stop
+    words and one-letter words left out."""
+    stops = STOP_WORDS.get(base_language(language), frozenset())
+    return [t for t in tokens(text) if t not in stops and len(t) > 1]
 
 
 def words(text: str, language: str) -> list[str]:
     """The stemmed, folded words of ``text`` in ``language``, stop words left out."""
-    lang = base_language(language)
-    stops = STOP_WORDS.get(lang, frozenset())
-    stemmer = _stemmer(lang)
-    return [fold(stemmer(t)) for t in tokens(text) if t not in stops and len(t) > 1]
+    stem_word = stemmer_of(language)
+    return [stem_word(t) for t in kept_tokens(text, language)]
 
 
 #: German linking elements between the parts of a compound (Fugenelemente).

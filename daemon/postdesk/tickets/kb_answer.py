@@ -2,8 +2,9 @@
 
 `kb_matcher(runtime)` gives the rules engine the knowledge base's best public
 articles for a text, in the customer's locale chain, among those that apply to
-the ticket's request type, as the acknowledgment offers them (one search per
-text, language and request type in a rules run). `answer_with_article` mails
+the ticket's request type, as the acknowledgment offers them (the same function,
+`kb_ranking.desk_ranking`: with the semantic re-ranker when it is on; one
+search per text, language and request type in a rules run). `answer_with_article` mails
 the customer an article's text (the one named, or the best match at
 `[kb] min_score`), stores it in the thread as the rule's public message,
 records it as a `kb.suggested` event (so that "solved" in the answer resolves
@@ -24,7 +25,7 @@ from postdesk.notify.i18n import locale_chain
 from postdesk.store.models import Customer, Ticket
 from postdesk.tickets import service
 from postdesk.tickets.effects import ChangedBy, apply_effect
-from postdesk.tickets.kb_database import searcher
+from postdesk.tickets.kb_ranking import desk_ranking
 from postdesk.tickets.kb_suggestions import SUGGESTED, suggestions_for
 from postdesk.tickets.mailing import MailRequest
 
@@ -37,13 +38,10 @@ def kb_matcher(runtime: Runtime) -> KbBest:
         if not kb.articles:
             return ()
         settings = runtime.settings
-        search = searcher(kb, settings.kb.index)
-        for lang in locale_chain(language, settings.desk.default_language):
-            hits = search(text, language=lang, limit=3, public_only=True,
-                          request_type=request_type)
-            if hits:
-                return tuple((hit.article.id, hit.share) for hit in hits)
-        return ()
+        hits = desk_ranking(kb, settings, text,
+                            locale_chain(language, settings.desk.default_language), limit=3,
+                            request_type=request_type)
+        return tuple((hit.article.id, hit.share) for hit in hits)
 
     return best
 

@@ -1,7 +1,7 @@
 """Knowledge-base articles offered with a new ticket, recorded on it.
 
 The new ticket's subject and text are searched in the customer's locale chain
-(`postdesk.knowledge.suggest`); the articles good enough (`[kb] min_score`) go
+(`kb_ranking.desk_ranking`); the articles good enough (`[kb] min_score`) go
 into the context of the mails this event makes, as `suggestions` (the
 acknowledgment shows them to the customer, the agents' notification to the
 agents), and each is recorded as a `kb.suggested` event, so that reports can
@@ -10,28 +10,19 @@ count them and a later "solved" answer knows it answers a suggestion.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from postdesk.config.runtime import Runtime
-from postdesk.knowledge.index import Hit
-from postdesk.knowledge.semantic import reranker
 from postdesk.knowledge.solved_link import solved_link
-from postdesk.knowledge.suggest import Suggestion, suggest
+from postdesk.knowledge.suggest import Suggestion, as_suggestion
 from postdesk.notify.i18n import locale_chain
 from postdesk.store.models import Ticket
 from postdesk.tickets import service
-from postdesk.tickets.kb_database import searcher
+from postdesk.tickets.kb_ranking import desk_ranking
 from postdesk.tickets.unit_of_work import UnitOfWork
 
 SUGGESTED = "kb.suggested"
-
-
-def semantic_order() -> Callable[[str, list[Hit]], list[Hit]] | None:
-    """The semantic re-ranker's order, when its extra is installed (`[kb] semantic`)."""
-    found = reranker()
-    return found.rerank if found is not None else None
 
 
 def suggestions_for(question: str, language: str | None, runtime: Runtime,
@@ -42,10 +33,11 @@ def suggestions_for(question: str, language: str | None, runtime: Runtime,
     kb = runtime.knowledge
     if not kb.articles or settings.kb.suggestions <= 0:
         return []
-    return suggest(kb, question, locale_chain(language, settings.desk.default_language),
-                   min_share=settings.kb.min_score / 100, limit=settings.kb.suggestions,
-                   request_type=request_type, search=searcher(kb, settings.kb.index),
-                   rerank=semantic_order() if settings.kb.semantic else None)
+    found = desk_ranking(kb, settings, question,
+                         locale_chain(language, settings.desk.default_language),
+                         limit=settings.kb.suggestions, min_share=settings.kb.min_score / 100,
+                         request_type=request_type)
+    return [as_suggestion(hit.article, hit.share) for hit in found]
 
 
 def suggest_for_ticket(ticket: Ticket, question: str, language: str | None, runtime: Runtime,
