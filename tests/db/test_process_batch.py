@@ -4,6 +4,10 @@ outcome, and a mail sees what the mails before it in the batch stored."""
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import os
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 
@@ -15,7 +19,7 @@ from postdesk.config.runtime import Runtime
 from postdesk.config.settings import Settings
 from postdesk.store.db import database, is_postgres
 from postdesk.store.inbound import Arrival, store_inbound
-from postdesk.store.models import Customer, Inbound, Message, Ticket
+from postdesk.store.models import Attachment, Customer, Inbound, Message, Ticket
 from postdesk.tickets import service
 from postdesk.tickets.receive import customers
 from postdesk.worker import process as processing
@@ -181,8 +185,6 @@ def test_a_mail_that_loses_a_deadlock_on_postgresql_is_stored_at_once(
     ticket's clock row), the worker runs the mail again instead of leaving it to the queue."""
     if not is_postgres():
         pytest.skip("deadlocks are PostgreSQL's; SQLite has one writer")
-    import threading
-
     import psycopg
 
     database.execute_sql('DROP TABLE IF EXISTS "lock_pair"')
@@ -225,3 +227,50 @@ def test_a_mail_that_loses_a_deadlock_on_postgresql_is_stored_at_once(
     assert isinstance(outcome, Outcome) and outcome.state == "done"
     assert states([mail]) == ["done"]
     assert Ticket.get_by_id(outcome.ticket_id).subject == "Printer on fire"
+def _sqlite_memory_used() -> int:
+    """Bytes SQLite holds in this process (every connection: bound values, page caches)."""
+    library = ctypes.CDLL(ctypes.util.find_library("sqlite3") or "libsqlite3.so.0")
+    library.sqlite3_memory_used.restype = ctypes.c_int64
+    return int(library.sqlite3_memory_used())
+
+
+def test_a_worker_thread_keeps_no_copy_of_a_large_attachment_after_storing_it(runtime) -> None:
+    """With `[broker] worker_processes = 0` a worker thread stores a large mail's
+    attachment: SQLite kept a copy of its bytes (bound to the cached INSERT statement of
+    the thread's connection) and the pages it read and wrote, for as long as the thread
+    lived: after ten 25 MB mails about 100 MiB of a daemon that idles at 120. Now the
+    thread lets go of its connection after large mail; its next mail connects afresh."""
+    if is_postgres():
+        pytest.skip("SQLite's own memory")
+    from postdesk.config import runtime as runtime_module
+    from postdesk.worker import pool
+
+    mail = customer_mail(sender="Customer <big@customer.example>", subject="Logs",
+                         message_id="<big@customer.example>")
+    mail.add_attachment(os.urandom(6 * 1024 * 1024), maintype="application",
+                        subtype="octet-stream", filename="printer.log")
+    large = store_inbound(Arrival(raw=mail.as_bytes(), mail_from="big@customer.example",
+                                  rcpt_to=("support@example.com",), source="smtp"))
+    small = stored(1)
+    runtime_module.install(runtime)
+    runner = pool.ThreadRunner()
+    measured, done = threading.Event(), threading.Event()
+
+    def worker_thread() -> None:  # as the embedded broker's: no connection context
+        runner.run(large)
+        done.set()
+        measured.wait(60)  # the thread lives on, as a worker thread does
+        runner.run(small)  # and its next mail connects afresh
+
+    before = _sqlite_memory_used()
+    thread = threading.Thread(target=worker_thread)
+    thread.start()
+    try:
+        assert done.wait(60)
+        held = _sqlite_memory_used() - before
+    finally:
+        measured.set()
+        thread.join(60)
+    assert held < 2 * 1024 * 1024  # before: over 6 MB (the attachment's copy and pages)
+    assert states([large, small]) == ["done", "done"]
+    assert Attachment.select().where(Attachment.filename == "printer.log").count() == 1

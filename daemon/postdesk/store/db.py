@@ -225,6 +225,25 @@ def reconnect_after_failure() -> Iterator[None]:
         raise
 
 
+def release_memory() -> None:
+    """Let go of what this thread's SQLite connection keeps after large mail: a copy of
+    the last value bound to each cached statement (the attachment a worker stored last,
+    up to the size of a mail) and the pages it read and wrote (its page cache, 16 MB).
+    The connection is closed and the next unit of work connects afresh; inside a
+    transaction or a `connection_context()` (whose end closes it) only the page cache is
+    emptied. PostgreSQL's client keeps nothing of the kind."""
+    target = database.obj
+    if not isinstance(target, peewee.SqliteDatabase) or target.is_closed():
+        return
+    # the thread's open connection contexts: peewee has no public way to tell
+    contexts = getattr(getattr(target, "_state", None), "ctx", None)
+    if target.in_transaction() or contexts:
+        with suppress(Exception):
+            target.execute_sql("PRAGMA shrink_memory")
+        return
+    forget_connection()
+
+
 def is_connection_failure(error: object) -> bool:
     """An error after which the connection is not to be trusted."""
     return isinstance(error, CONNECTION_FAILURES)

@@ -180,6 +180,7 @@ def _process_in_runs(inbound_ids: list[int], give_back: Callable[[], None]
         outcomes.extend(_process_many(run))
         _read_bytes += size
         if size >= memory_release.GIVE_BACK_AFTER:
+            db.release_memory()  # SQLite's copy of the last attachment stored, its pages
             give_back()
     return outcomes
 
