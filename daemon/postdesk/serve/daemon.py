@@ -157,6 +157,7 @@ class Daemon:
 
             self.chat = DeskChat(settings, dispatcher.inbound)
             await self.chat.start()
+            dispatcher.after_work.append(self.chat.wake_sender)
         lmtp = self.listening("lmtp")
         log.info(
             "postdesk ready: smtp %s%s%s for %s; database %s; queue %s; outgoing %s",
