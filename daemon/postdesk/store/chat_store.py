@@ -142,7 +142,7 @@ def queue_post(thread: ChatThread, *, kind: str, context: dict[str, Any],
     return int(row.id)
 
 
-def due_posts(platforms: tuple[str, ...], now: datetime, limit: int = 50) -> list[ChatOutbox]:
+def due_posts(platforms: tuple[str, ...], now: datetime, limit: int = 200) -> list[ChatOutbox]:
     """Pending posts whose time has come, for the platforms this daemon is connected to."""
     if not platforms:
         return []
