@@ -4,6 +4,7 @@ outcome, and a mail sees what the mails before it in the batch stored."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 
@@ -90,6 +91,7 @@ def test_a_database_error_leaves_the_mails_it_spoilt_pending(runtime, monkeypatc
         return finish(inbound_id, outcome, now, *node)
 
     monkeypatch.setattr(processing, "_finish", locked)
+    monkeypatch.setattr(processing, "WRITE_HOLD_S", 3600.0)  # the batch in one transaction
     ids = [stored(1), failing, stored(3)]
 
     outcomes = process_many(ids, runtime)
@@ -172,3 +174,36 @@ def test_the_daemons_own_worker_threads_give_memory_back_after_a_large_mail(
     runner.run(large)
     assert given_back == [True]
     assert states([small, large]) == ["done", "done"]
+
+
+def test_a_long_batch_lets_the_intake_commit_between_its_mails(runtime, monkeypatch) -> None:
+    """A batch that has held the write lock for WRITE_HOLD_S commits what it has and lets
+    go of the lock: a mail (or chat event) arriving meanwhile is stored, and acknowledged,
+    without waiting for the rest of the batch."""
+    monkeypatch.setattr(processing, "WRITE_HOLD_S", 0.0)  # every mail a turn of its own
+    pauses: list[tuple[bool, int]] = []
+
+    def intake_meanwhile() -> None:
+        seen: dict[str, int] = {}
+
+        def store() -> None:
+            with database.connection_context():
+                seen["tickets"] = Ticket.select().count()
+                seen["stored"] = stored(9 + len(pauses))
+
+        intake = threading.Thread(target=store)
+        intake.start()
+        intake.join(20)  # it would wait for the lock until the batch ends
+        pauses.append((not intake.is_alive(), seen.get("tickets", -1)))
+
+    monkeypatch.setattr(processing, "_let_others_write", intake_meanwhile)
+    ids = [stored(1), stored(2), stored(3)]
+
+    outcomes = process_many(ids, runtime)
+
+    assert [o.state for o in outcomes if isinstance(o, Outcome)] == ["done"] * 3
+    if is_postgres():  # a transaction per mail, writers side by side: no turns needed
+        assert pauses == []
+    else:  # the intake stored its mail between the turns, seeing what they committed
+        assert pauses == [(True, 1), (True, 2)]
+        assert Inbound.select().where(Inbound.state == "pending").count() == 2
