@@ -124,14 +124,13 @@ class DeskProcess:
 
 def where_time_went(desk: DeskProcess) -> dict[str, Any]:
     """From the desk's own clock, per chat event that opened a ticket: stored -> processed
-    (queue and worker), processed -> its first thread post queued in the chat outbox (the
-    acknowledgment mail diverted to the thread), queued -> marked sent (chat sender)."""
+    (queue and worker; its first thread post is queued in the same transaction) ->
+    that post marked sent (chat sender)."""
     rows = desk.query(
-        "SELECT i.received_at, i.processed_at, o.created_at, o.sent_at FROM inbound i "
+        "SELECT i.received_at, i.processed_at, o.sent_at FROM inbound i "
         "JOIN chat_outbox o ON o.id = (SELECT MIN(id) FROM chat_outbox "
         "WHERE ticket_id = i.ticket_id) WHERE i.channel = 'slack' AND o.sent_at IS NOT NULL")
-    stages: dict[str, list[float]] = {"stored_to_processed": [], "processed_to_queued": [],
-                                      "queued_to_posted": []}
+    stages: dict[str, list[float]] = {"stored_to_processed": [], "processed_to_posted": []}
     for row in rows:
         stamps = [as_datetime(value) for value in row]
         if all(stamps):
@@ -295,8 +294,7 @@ def show(results: dict[str, Any]) -> None:
             f"  {reply['replies']}/{events['events']} threads answered")
         went = events["where_time_went"]
         row("    desk: stored -> processed (worker)", went["stored_to_processed"])
-        row("    desk: processed -> post queued", went["processed_to_queued"])
-        row("    desk: post queued -> sent (chat sender)", went["queued_to_posted"])
+        row("    desk: processed -> posted (chat sender)", went["processed_to_posted"])
         answers = desk["agent_answers"]
         row("  agent's mail (250) -> in thread", answers,
             f"  {answers['reached_thread']}/{answers['answers']} reached the thread")
