@@ -90,17 +90,23 @@ async def posting_phase(rate: float, seconds: float,
 
 
 def run_from_command_line(description: str,
-                          main: Callable[[float, float], Coroutine[Any, Any, dict[str, Any]]],
-                          show: Callable[[dict[str, Any]], None]) -> None:
+                          main: Callable[..., Coroutine[Any, Any, dict[str, Any]]],
+                          show: Callable[[dict[str, Any]], None],
+                          add_options: Callable[[argparse.ArgumentParser], None] | None = None
+                          ) -> None:
     """`--rate`, `--seconds` and `--json`, as every chat bench takes them: run `main` and
-    print its figures (as JSON, or with `show`)."""
+    print its figures (as JSON, or with `show`). A bench's own options (`add_options`)
+    reach `main` as keyword arguments."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--rate", type=float, default=50.0)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--json", action="store_true")
-    options = parser.parse_args()
-    figures = asyncio.run(main(options.rate, options.seconds))
-    if options.json:
+    if add_options is not None:
+        add_options(parser)
+    options = vars(parser.parse_args())
+    rate, seconds, as_json = options.pop("rate"), options.pop("seconds"), options.pop("json")
+    figures = asyncio.run(main(rate, seconds, **options))
+    if as_json:
         print(json.dumps(figures, indent=2))
     else:
         show(figures)

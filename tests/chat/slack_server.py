@@ -102,6 +102,8 @@ class WebCall:
     method: str
     args: dict[str, Any]
     token: str
+    #: the client's address and port: one per TCP connection
+    peer: str = ""
 
 
 @dataclass
@@ -325,7 +327,8 @@ class SlackLoopback:
                 args.update(await request.post())
         bearer = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         token = bearer or str(args.pop("token", ""))
-        self.calls.append(WebCall(method, args, token))
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        self.calls.append(WebCall(method, args, token, str(peer)))
         limits = self._rate_limits.get(method)
         if limits:
             retry_after = limits.pop(0)

@@ -248,6 +248,20 @@ def test_post_in_a_thread_edit_and_upload_through_the_v2_flow() -> None:
     run(scenario)
 
 
+def test_posts_share_one_kept_alive_connection() -> None:
+    """Not a new TCP connection (with real Slack, a TLS handshake) for every post."""
+    async def scenario() -> None:
+        async with slack() as (server, edge, _received):
+            root = server.message_event("U0ANNA", "help")
+            for n in range(3):
+                await edge.post(ChatPost(platform="slack", workspace=TEAM_ID,
+                                         channel="C0HELP", thread_id=root["ts"],
+                                         text=f"Post {n}", idempotency_key=f"k{n}"))
+            peers = {call.peer for call in server.calls if call.method == "chat.postMessage"}
+            assert len(peers) == 1
+    run(scenario)
+
+
 def test_rate_limit_and_permanent_refusals_become_platform_errors() -> None:
     async def scenario() -> None:
         async with slack() as (server, edge, _received):

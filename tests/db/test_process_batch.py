@@ -94,6 +94,7 @@ def test_a_database_error_leaves_the_mails_it_spoilt_pending(runtime, monkeypatc
         return finish(inbound_id, outcome, now, *node)
 
     monkeypatch.setattr(processing, "_finish", locked)
+    monkeypatch.setattr(processing, "WRITE_HOLD_S", 3600.0)  # the batch in one transaction
     ids = [stored(1), failing, stored(3)]
 
     outcomes = process_many(ids, runtime)
@@ -274,3 +275,34 @@ def test_a_worker_thread_keeps_no_copy_of_a_large_attachment_after_storing_it(ru
     assert held < 2 * 1024 * 1024  # before: over 6 MB (the attachment's copy and pages)
     assert states([large, small]) == ["done", "done"]
     assert Attachment.select().where(Attachment.filename == "printer.log").count() == 1
+def test_a_long_batch_lets_the_intake_commit_between_its_mails(runtime, monkeypatch) -> None:
+    """A batch that has held the write lock for WRITE_HOLD_S commits what it has and lets
+    go of the lock: a mail (or chat event) arriving meanwhile is stored, and acknowledged,
+    without waiting for the rest of the batch."""
+    monkeypatch.setattr(processing, "WRITE_HOLD_S", 0.0)  # every mail a turn of its own
+    pauses: list[tuple[bool, int]] = []
+
+    def intake_meanwhile() -> None:
+        seen: dict[str, int] = {}
+
+        def store() -> None:
+            with database.connection_context():
+                seen["tickets"] = Ticket.select().count()
+                seen["stored"] = stored(9 + len(pauses))
+
+        intake = threading.Thread(target=store)
+        intake.start()
+        intake.join(20)  # it would wait for the lock until the batch ends
+        pauses.append((not intake.is_alive(), seen.get("tickets", -1)))
+
+    monkeypatch.setattr(processing, "_let_others_write", intake_meanwhile)
+    ids = [stored(1), stored(2), stored(3)]
+
+    outcomes = process_many(ids, runtime)
+
+    assert [o.state for o in outcomes if isinstance(o, Outcome)] == ["done"] * 3
+    if is_postgres():  # a transaction per mail, writers side by side: no turns needed
+        assert pauses == []
+    else:  # the intake stored its mail between the turns, seeing what they committed
+        assert pauses == [(True, 1), (True, 2)]
+        assert Inbound.select().where(Inbound.state == "pending").count() == 2

@@ -1,10 +1,16 @@
 """The chat outbox sender: each pending post rendered in its reader's language and posted in
 its thread by the platform's edge, in the daemon that runs the edges.
 
-A post is claimed for one attempt (`chat_store.claim_post`), rendered
-(`postdesk.notify.chat_posts`) and handed to the edge with the row's fixed id as
-idempotency key (Matrix's transaction id: a retry after a crash posts once). The
-platform's id of the post is stored on the row in the statement that marks it sent.
+A post is claimed for one attempt (`chat_store.claim_posts`, every due post of a round
+in one transaction), rendered (`postdesk.notify.chat_posts`) and handed to the edge with
+the row's fixed id as idempotency key (Matrix's transaction id: a retry after a crash
+posts once). The platform's id of the post is stored on the row in the statement that
+marks it sent; posts that come back while such a mark is being written share the next
+one (one commit for many). Posts to different threads go out side by side (at most
+`CONCURRENT_THREADS` at once), those of one thread one after the other, in order.
+The sender looks at the outbox when the worker of this daemon has committed work
+(`wake`, a post is usually on its way within milliseconds) and every `POLL_INTERVAL_S`
+for the rest (workers on other nodes, retries coming due).
 An error the platform calls permanent (channel gone, no rights) fails the row with the
 reason; any other is tried again with growing pauses, and an HTTP 429's Retry-After
 holds back every post to that platform. The sender runs beside mail in its own task:
@@ -14,6 +20,7 @@ a chat platform that is down never blocks mail.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -31,8 +38,10 @@ from postdesk.tickets.file_links import file_links
 
 log = logging.getLogger(__name__)
 
-#: how often the outbox is looked at for due posts
+#: how often the outbox is looked at for due posts when nothing woke the sender
 POLL_INTERVAL_S = 0.2
+#: posts to this many threads are sent at once, at most
+CONCURRENT_THREADS = 8
 #: a post being sent is left alone by other senders this long
 SEND_LEASE = timedelta(seconds=120)
 #: a post the platform keeps refusing is failed after this many attempts
@@ -53,15 +62,28 @@ class ChatSender:
         self.runtime = runtime
         self.database = database  # a thread that keeps its connection
         self._held_until: dict[str, datetime] = {}  # a platform's Retry-After
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake = asyncio.Event()
+        self._posted: list[tuple[int, str, asyncio.Future[None]]] = []  # to mark sent
+        self._marker: asyncio.Task[None] | None = None  # writing those marks
+
+    def wake(self) -> None:
+        """Look at the outbox now: posts may have been committed. From any thread."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._wake.set)
 
     async def run_forever(self) -> None:
+        self._loop = asyncio.get_running_loop()
         while True:
+            self._wake.clear()  # a wake-up during the round asks for another round
             try:
                 await self.send_due()
             except Exception:
                 log.exception("chat sender round failed; trying again")
                 await asyncio.sleep(1)
-            await asyncio.sleep(POLL_INTERVAL_S)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), POLL_INTERVAL_S)
 
     async def send_due(self) -> int:
         """Post what is due now; how many posts were attempted."""
@@ -69,15 +91,33 @@ class ChatSender:
         ready = tuple(name for name in self.platforms
                       if self._held_until.get(name, now) <= now)
         rows = await self.database.run(chat_store.due_posts, ready, now)
-        attempted = 0
+        if not rows:
+            return 0
+        taken = set(await self.database.run(chat_store.claim_posts, [row.id for row in rows],
+                                            now, SEND_LEASE))
+        threads: dict[tuple[str, str, str, str], list[chat_store.ChatOutbox]] = {}
         for row in rows:
-            if self._held_until.get(row.platform, now) > now:
-                continue  # a 429 of an earlier post of this round
-            if not await self.database.run(chat_store.claim_post, row.id, now, SEND_LEASE):
-                continue
-            attempted += 1
-            await self._send(row)
-        return attempted
+            if row.id in taken:  # a thread's posts in order; a triage post is a thread of its own
+                threads.setdefault((row.platform, row.channel, row.thread_id or f"#{row.id}",
+                                    row.workspace), []).append(row)
+        room = asyncio.Semaphore(CONCURRENT_THREADS)
+        held: list[chat_store.ChatOutbox] = []
+
+        async def in_order(posts: list[chat_store.ChatOutbox]) -> None:
+            async with room:
+                for row in posts:
+                    if self._held_until.get(row.platform, now) > now:
+                        held.append(row)  # a 429 of an earlier post of this round
+                    else:
+                        await self._send(row)
+
+        try:
+            await asyncio.gather(*(in_order(posts) for posts in threads.values()))
+        finally:
+            for row in held:
+                await self.database.run(chat_store.release_post, row.id,
+                                        self._held_until[row.platform])
+        return len(taken) - len(held)
 
     async def _send(self, row: chat_store.ChatOutbox) -> None:
         platform = self.platforms[row.platform]
@@ -91,9 +131,37 @@ class ChatSender:
             log.exception("chat post %s to %s failed", row.id, row.platform)
             await self._failed(row, exc, permanent=False, retry_after=None)
             return
-        await self.database.run(chat_store.record_posted, row.id, message_id, db.utcnow())
+        await self._mark_posted(row.id, message_id)
         log.info("chat post %s (%s) in %s thread %s: %s", row.id, row.kind, row.platform,
                  row.thread_id, message_id)
+
+    async def _mark_posted(self, post_id: int, message_id: str) -> None:
+        """Record the post as sent; returns once that is committed. Posts that come back
+        while a mark is being written wait for the next one, all in one transaction."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._posted.append((post_id, message_id, done))
+        if self._marker is None or self._marker.done():
+            self._marker = asyncio.create_task(self._mark_waiting())
+        await done
+
+    async def _mark_waiting(self) -> None:
+        while self._posted:
+            batch, self._posted = self._posted, []
+            try:
+                await self.database.run(chat_store.record_posts_done,
+                                        [(post_id, message_id)
+                                         for post_id, message_id, _ in batch], db.utcnow())
+            except Exception as exc:
+                outcome: BaseException | None = exc
+            else:
+                outcome = None
+            for _, _, done in batch:
+                if done.done():
+                    continue  # its round was cancelled (the daemon stops)
+                if outcome is None:
+                    done.set_result(None)
+                else:
+                    done.set_exception(outcome)
 
     async def _failed(self, row: chat_store.ChatOutbox, exc: Exception, *, permanent: bool,
                       retry_after: float | None) -> None:

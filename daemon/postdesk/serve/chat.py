@@ -83,6 +83,7 @@ class DeskChat:
         # one thread commits the events, those waiting together (group commit)
         self._writer = ChatInboundWriter(on_stored=dispatch)
         self._sender_thread = ReadPool(threads=1, name="postdesk-chat-sender")
+        self._sender: ChatSender | None = None
 
     async def start(self) -> None:
         if self.settings.broker.url == "embedded":  # the only sender: take up a crash's
@@ -91,7 +92,7 @@ class DeskChat:
         self.edges = make_edges(self.settings, self.settings.path("var") / "chat")
         for name, edge in self.edges.items():
             self._tasks.append(asyncio.create_task(self._run_edge(name, edge)))
-        sender = ChatSender(self.edges, runtime.current(), self._sender_thread)
+        self._sender = sender = ChatSender(self.edges, runtime.current(), self._sender_thread)
         self._tasks.append(asyncio.create_task(sender.run_forever()))
         self._tasks.append(asyncio.create_task(self._health_forever()))
         if self.edges:
@@ -110,6 +111,11 @@ class DeskChat:
         if runtime.current().channels.channel(event.platform, event.channel) is None:
             return False
         return await self._writer.store(event) is not None  # dispatched by the writer
+
+    def wake_sender(self) -> None:
+        """Work was committed (from any thread): posts it queued go out now."""
+        if self._sender is not None:
+            self._sender.wake()
 
     def health(self) -> dict[str, str]:
         return {name: edge.health() for name, edge in self.edges.items()}

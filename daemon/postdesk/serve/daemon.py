@@ -31,6 +31,7 @@ from postdesk.sla.tracking import scan as sla_scan
 from postdesk.store import db, migrations
 from postdesk.store.inbound import InboundWriter
 from postdesk.store.lease import SCHEDULER, LeaseKeeper, default_holder_id, delete_lease
+from postdesk.tickets import locale_guess
 from postdesk.worker import schedule_scan, scheduler
 from postdesk.worker.actors import Dispatcher, declare_actors
 from postdesk.worker.broker import make_broker, start_embedded_worker
@@ -102,6 +103,7 @@ class Daemon:
         # one node at a time runs the sweeper and the scans
         self.leader = LeaseKeeper(SCHEDULER, default_holder_id(), LEADER_LEASE)
         self._imap: list[asyncio.Task[None]] = []
+        self._model: asyncio.Task[None] | None = None  # the language model, loading
         self.dispatcher: Dispatcher | None = None
         self._runner: InboundRunner | None = None
         self._metrics: Any = None  # the Prometheus endpoint's HTTP server
@@ -126,6 +128,9 @@ class Daemon:
             self._worker = start_embedded_worker(
                 broker, in_flight(settings.broker.worker_threads, processes))
             self._heartbeat = WorkerHeartbeat().start()
+            if context is None:  # worker threads: the first mail need not load the model
+                self._model = asyncio.create_task(asyncio.to_thread(
+                    locale_guess.load_model, runtime.current().languages))
         await asyncio.to_thread(self._sweep_once, dispatcher, self.embedded)
         self._writer = InboundWriter(on_stored=dispatcher.inbound)
         self._writer.start()
@@ -157,6 +162,7 @@ class Daemon:
 
             self.chat = DeskChat(settings, dispatcher.inbound)
             await self.chat.start()
+            dispatcher.after_work.append(self.chat.wake_sender)
         lmtp = self.listening("lmtp")
         log.info(
             "postdesk ready: smtp %s%s%s for %s; database %s; queue %s; outgoing %s",
@@ -278,6 +284,9 @@ class Daemon:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if self._model is not None:  # a thread: it ends when the model is loaded
+            with contextlib.suppress(Exception):
+                await self._model
         if self.chat is not None:  # events not yet acked are sent again by the platform
             await self.chat.stop()
         for server in self.servers:

@@ -169,7 +169,7 @@ def queue_post(thread: ChatThread, *, kind: str, context: dict[str, Any],
     return int(row.id)
 
 
-def due_posts(platforms: tuple[str, ...], now: datetime, limit: int = 50) -> list[ChatOutbox]:
+def due_posts(platforms: tuple[str, ...], now: datetime, limit: int = 200) -> list[ChatOutbox]:
     """Pending posts whose time has come, for the platforms this daemon is connected to."""
     if not platforms:
         return []
@@ -178,13 +178,23 @@ def due_posts(platforms: tuple[str, ...], now: datetime, limit: int = 50) -> lis
         & ChatOutbox.platform.in_(list(platforms))).order_by(ChatOutbox.id).limit(limit))
 
 
-def claim_post(post_id: int, now: datetime, lease: timedelta) -> bool:
-    """Take a due post for one attempt: its next attempt moves past the lease, so another
-    sender (another node) leaves it alone meanwhile; False when someone else took it."""
+def claim_posts(post_ids: list[int], now: datetime, lease: timedelta) -> list[int]:
+    """Take due posts for one attempt, in one transaction: their next attempt moves past
+    the lease, so another sender (another node) leaves them alone meanwhile. The ids this
+    sender took (not those someone else took first)."""
     with database.atomic():
-        return bool(ChatOutbox.update(next_attempt_at=now + lease).where(
+        return [post_id for post_id in post_ids if ChatOutbox.update(
+            next_attempt_at=now + lease).where(
             (ChatOutbox.id == post_id) & (ChatOutbox.state == "pending")
-            & (ChatOutbox.next_attempt_at <= now)).execute())
+            & (ChatOutbox.next_attempt_at <= now)).execute()]
+
+
+def release_post(post_id: int, due: datetime) -> None:
+    """A claimed post not attempted after all (its platform asked us to wait): due again
+    at `due`, not only when its claim runs out."""
+    with database.atomic():
+        ChatOutbox.update(next_attempt_at=due).where(
+            (ChatOutbox.id == post_id) & (ChatOutbox.state == "pending")).execute()
 
 
 def queue_triage_post(*, platform: str, workspace: str, channel: str, ticket_id: int,
@@ -214,15 +224,21 @@ def release_first_claims(now: datetime) -> int:
 def record_posted(post_id: int, platform_message_id: str, now: datetime) -> None:
     """The platform took the post: its id, and the row is done; a triage post's message
     becomes the root of the ticket's triage thread, in the same transaction."""
+    record_posts_done([(post_id, platform_message_id)], now)
+
+
+def record_posts_done(posted: list[tuple[int, str]], now: datetime) -> None:
+    """`record_posted` for several posts (post id, platform's id) in one transaction."""
     with database.atomic():
-        ChatOutbox.update(state="sent", platform_message_id=platform_message_id,
-                          sent_at=now, attempts=ChatOutbox.attempts + 1, last_error="") \
-            .where(ChatOutbox.id == post_id).execute()
-        row = ChatOutbox.get_by_id(post_id)
-        if row.kind == TRIAGE_POST and row.thread_id is None and row.ticket_id is not None:
-            open_thread(platform=row.platform, workspace=row.workspace, channel=row.channel,
-                        root=platform_message_id, mode="triage", ticket_id=row.ticket_id,
-                        user_id="", locale=None, now=now)
+        for post_id, platform_message_id in posted:
+            ChatOutbox.update(state="sent", platform_message_id=platform_message_id,
+                              sent_at=now, attempts=ChatOutbox.attempts + 1, last_error="") \
+                .where(ChatOutbox.id == post_id).execute()
+            row = ChatOutbox.get_by_id(post_id)
+            if row.kind == TRIAGE_POST and row.thread_id is None and row.ticket_id is not None:
+                open_thread(platform=row.platform, workspace=row.workspace,
+                            channel=row.channel, root=platform_message_id, mode="triage",
+                            ticket_id=row.ticket_id, user_id="", locale=None, now=now)
 
 
 def record_attempt_failed(post_id: int, error: str, *, retry_in: timedelta | None,

@@ -74,6 +74,13 @@ def detect_language(text: str, candidates: Sequence[str]) -> str | None:
     return str(language) if probability >= MIN_PROBABILITY else None
 
 
+def load_model(candidates: Sequence[str]) -> None:
+    """Load the detection model for `candidates` now (it is loaded once per process and
+    candidate set), so that no mail waits for it."""
+    if len(candidates) >= 2:
+        _identifier(tuple(sorted(candidates)))
+
+
 def _has_letters(text: str, count: int) -> bool:
     """At least `count` letters in `text` (the opening usually has them: not all counted)."""
     return (sum(map(str.isalpha, text[:OPENING_CHARS])) >= count

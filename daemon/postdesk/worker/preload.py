@@ -47,16 +47,13 @@ from postdesk import memory_release
 from postdesk.config import runtime
 from postdesk.config.load import load_settings
 from postdesk.knowledge.library import read_folder
-from postdesk.tickets.locale_guess import detect_language
+from postdesk.tickets.locale_guess import load_model
 from postdesk.worker import pool  # noqa: F401  # and every module it needs
-
-#: Long enough for detection to consult the model (locale_guess.MIN_LETTERS).
-_SAMPLE = "This sentence is only here so that the language model gets loaded once."
 
 
 def warm_language_model(languages: list[str]) -> None:
     """Load the detection model for exactly the candidates the workers will ask about."""
-    detect_language(_SAMPLE, languages)
+    load_model(languages)
 
 
 #: The runtime prepared here for the workers to share, if any.

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -49,6 +50,13 @@ log = logging.getLogger(__name__)
 
 #: How many times a mail is tried before it is marked failed.
 MAX_ATTEMPTS = 5
+#: On SQLite, a batch's transaction commits once it has held the desk's write lock this
+#: long (seconds), and the batch goes on in a new one: the intake's commits (an SMTP 250,
+#: a chat platform's ack) and the chat sender's wait for the lock about this long at most,
+#: not for a whole batch of 32 mails.
+WRITE_HOLD_S = 0.05
+#: ... and then leaves it to them this long (seconds) before its next turn.
+WRITE_PAUSE_S = 0.002
 
 
 def process_inbound(inbound_id: int, runtime: Runtime) -> Outcome:
@@ -67,8 +75,10 @@ def process_many(inbound_ids: Sequence[int], runtime: Runtime) -> list[Outcome |
     check) is done for every mail first, outside the write transaction. On SQLite,
     which has one writer at a time, the mails are then stored in one transaction,
     each in its own savepoint: one commit instead of one per mail, and a mail that
-    fails takes none of the others with it. On PostgreSQL, whose writers work side
-    by side, each mail has its own short transaction."""
+    fails takes none of the others with it; a transaction that has held the desk's
+    write lock for `WRITE_HOLD_S` commits after its current mail and the rest go on in
+    the next. On PostgreSQL, whose writers work side by side, each mail has its own
+    short transaction."""
     results: dict[int, Outcome | Exception] = {}
     rows = {row.id: row for row in fastsql.rows_by(Inbound, Inbound.id, list(inbound_ids))}
     pending = []
@@ -95,11 +105,7 @@ def process_many(inbound_ids: Sequence[int], runtime: Runtime) -> list[Outcome |
         elif isinstance(error, Exception):
             results[inbound_id] = error
     if len(arrived) > 1 and not is_postgres():
-        try:
-            with database.atomic():
-                results.update(_settle_each(arrived, runtime, budgets, together=True))
-        except UNAVAILABLE as exc:
-            results.update((mail.inbound_id, exc) for mail in arrived)  # all rolled back
+        results.update(_settle_in_turns(arrived, runtime, budgets))
     else:
         results.update(_settle_each(arrived, runtime, budgets, together=False))
     claims.release([i for i in mine if isinstance(results.get(i), Exception)])
@@ -137,6 +143,39 @@ class _Claims:
     def release(self, ids: list[int]) -> None:
         with contextlib.suppress(*UNAVAILABLE):  # claims also run out by themselves
             inbound_claims.release(ids)
+
+
+def _settle_in_turns(arrived: list[Arrived | ChatDirect], runtime: Runtime,
+                     budgets: dict[int, MailBudget]) -> dict[int, Outcome | Exception]:
+    """SQLite: the mails in as few transactions as keep the write lock at most about
+    `WRITE_HOLD_S` each. A database error ends its transaction (rolled back) and the
+    batch: those mails and the ones after them go back to the queue."""
+    results: dict[int, Outcome | Exception] = {}
+    rest = arrived
+    while rest:
+        taken = 0
+        try:
+            with database.atomic():
+                held_since = time.monotonic()
+                for mail in rest:
+                    taken += 1
+                    results.update(_settle_each([mail], runtime, budgets, together=True))
+                    if time.monotonic() - held_since >= WRITE_HOLD_S:
+                        break
+        except UNAVAILABLE as exc:
+            results.update((mail.inbound_id, exc) for mail in rest)
+            break
+        rest = rest[taken:]
+        if rest:
+            _let_others_write()
+    return results
+
+
+def _let_others_write() -> None:
+    """A moment without the write lock between two turns of a batch: neither the lock of
+    the threads nor the flock of the processes is fair, and a worker that took it again at
+    once would keep a waiting intake out for the whole batch after all."""
+    time.sleep(WRITE_PAUSE_S)
 
 
 def _settle_each(arrived: list[Arrived | ChatDirect], runtime: Runtime,

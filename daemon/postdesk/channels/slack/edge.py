@@ -12,6 +12,10 @@ Socket Mode is the default (an outgoing WebSocket, no public URL); the HTTP Even
 API (`http_listen`) verifies every request with the signing secret (Bolt's
 `RequestVerification`: HMAC-SHA256 `v0` signature, a 5-minute timestamp window) and
 answers 401 to a forged or stale one before any listener sees it.
+
+Web API calls (posts, users.info) share one HTTP session from `start` to `stop`, whose
+connections are kept alive: slack_sdk's client without one opens a new session, a TCP
+connection and a TLS handshake, for every call.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+import aiohttp
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
@@ -82,6 +87,9 @@ class SlackPlatform:
         """Connect (or listen) and return; events flow to `intake` until `stop`. A refused
         token does not raise: `health()` says so and the connection is retried."""
         self._intake = intake
+        if self.client.session is None or self.client.session.closed:
+            self.client.session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self.client.timeout))
         app = self._bolt_app()
         if self.http_listen:
             self._http = HttpEventsServer(app, self.http_listen)
@@ -107,6 +115,9 @@ class SlackPlatform:
         if self._http is not None:
             await self._http.stop()
             self._http = None
+        if self.client.session is not None:
+            await self.client.session.close()
+            self.client.session = None
         self._state = "stopped"
 
     async def post(self, post: ChatPost) -> str:
