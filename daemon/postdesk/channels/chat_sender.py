@@ -3,8 +3,10 @@ its thread by the platform's edge, in the daemon that runs the edges.
 
 A post is claimed for one attempt (`chat_store.claim_post`), rendered
 (`postdesk.notify.chat_posts`) and handed to the edge with the row's fixed id as
-idempotency key (Matrix's transaction id: a retry after a crash posts once). The
-platform's id of the post is stored on the row in the statement that marks it sent.
+idempotency key (Matrix's transaction id: a retry after a crash posts once; Slack
+carries it as message metadata and looks for it before posting a row claimed before,
+`ChatPost.tried_since`). The platform's id of the post is stored on the row in the
+statement that marks it sent.
 An error the platform calls permanent (channel gone, no rights) fails the row with the
 reason; any other is tried again with growing pauses, and an HTTP 429's Retry-After
 holds back every post to that platform. The sender runs beside mail in its own task:
@@ -115,4 +117,4 @@ class ChatSender:
         return ChatPost(platform=cast(Platform, row.platform), workspace=row.workspace,
                         channel=row.channel, thread_id=row.thread_id, text=rendered.text,
                         idempotency_key=f"postdesk-chat-{row.id}", buttons=rendered.buttons,
-                        files=files)
+                        files=files, tried_since=row.claimed_at)

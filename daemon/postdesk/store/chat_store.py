@@ -4,8 +4,9 @@
 thread root) with its mode and ticket, so a reply in the thread joins the ticket and
 what the ticket does reaches the thread. `chat_outbox`: one row per post the desk
 makes in a thread; its id is the post's idempotency key, and the platform's id of
-the post is stored on the row before it is marked sent, so a retry never posts twice.
-Both tables come from migration 18.
+the post is stored on the row before it is marked sent, so a retry never posts twice;
+`claimed_at` (migration 24) tells the edge that an earlier attempt may have reached the
+platform unrecorded. Both tables come from migration 18.
 """
 
 from __future__ import annotations
@@ -61,6 +62,9 @@ class ChatOutbox(BaseModel):
     last_error = pw.TextField(default="")
     created_at = UTCDateTimeField()
     sent_at = UTCDateTimeField(null=True)
+    #: when a sender first took the post (migration 24): a post claimed before may have
+    #: reached the platform although the row was never marked sent
+    claimed_at = UTCDateTimeField(null=True)
 
     class Meta:
         table_name = "chat_outbox"
@@ -155,9 +159,13 @@ def claim_post(post_id: int, now: datetime, lease: timedelta) -> bool:
     """Take a due post for one attempt: its next attempt moves past the lease, so another
     sender (another node) leaves it alone meanwhile; False when someone else took it."""
     with database.atomic():
-        return bool(ChatOutbox.update(next_attempt_at=now + lease).where(
+        taken = bool(ChatOutbox.update(next_attempt_at=now + lease).where(
             (ChatOutbox.id == post_id) & (ChatOutbox.state == "pending")
             & (ChatOutbox.next_attempt_at <= now)).execute())
+        if taken:
+            ChatOutbox.update(claimed_at=now).where(
+                (ChatOutbox.id == post_id) & ChatOutbox.claimed_at.is_null()).execute()
+        return taken
 
 
 def queue_triage_post(*, platform: str, workspace: str, channel: str, ticket_id: int,
