@@ -7,6 +7,8 @@ idempotency key (Matrix's transaction id: a retry after a crash posts once; Slac
 carries it as message metadata and looks for it before posting a row claimed before,
 `ChatPost.tried_since`). The platform's id of the post is stored on the row in the
 statement that marks it sent.
+An edit of a triage post (`chat_store.TRIAGE_UPDATE`) edits the thread's root, and is
+skipped when a later edit of the same post is queued (only the latest state matters).
 An error the platform calls permanent (channel gone, no rights) fails the row with the
 reason; any other is tried again with growing pauses, and an HTTP 429's Retry-After
 holds back every post to that platform. The sender runs beside mail in its own task:
@@ -82,6 +84,9 @@ class ChatSender:
 
     async def _send(self, row: chat_store.ChatOutbox) -> None:
         platform = self.platforms[row.platform]
+        if await self.database.run(chat_store.superseded, row):
+            await self.database.run(chat_store.record_superseded, row.id, db.utcnow())
+            return
         try:
             post = await self.database.run(self._post_of, row)
             message_id = await platform.post(post)
@@ -114,7 +119,9 @@ class ChatSender:
         rendered = render_post(row.kind, row.context, row.language, self.runtime.renderer)
         files = tuple(ChatFile(f.filename, f.content_type, f.data)
                       for f in attachment_files(list(row.attachments or [])))
+        edit_of = row.thread_id if row.kind == chat_store.TRIAGE_UPDATE else None
         return ChatPost(platform=cast(Platform, row.platform), workspace=row.workspace,
-                        channel=row.channel, thread_id=row.thread_id, text=rendered.text,
+                        channel=row.channel, thread_id=None if edit_of else row.thread_id,
+                        edit_of=edit_of, text=rendered.text,
                         idempotency_key=f"postdesk-chat-{row.id}", buttons=rendered.buttons,
                         files=files, tried_since=row.claimed_at)

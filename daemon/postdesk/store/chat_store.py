@@ -181,6 +181,74 @@ def queue_triage_post(*, platform: str, workspace: str, channel: str, ticket_id:
 
 #: the kind of a chat outbox row that posts a new ticket in a triage channel
 TRIAGE_POST = "triage_ticket"
+#: the kind of a row that edits a posted triage post to the ticket's current facts
+TRIAGE_UPDATE = "triage_update"
+#: the ticket's facts a triage post shows, kept current as the ticket changes
+TRIAGE_FACTS = ("status", "assignee", "priority", "team")
+#: the state of an edit a later edit of the same post made pointless
+SUPERSEDED = "superseded"
+
+
+def triage_facts(ticket: Ticket) -> dict[str, Any]:
+    """What a triage post says of its ticket besides its subject and first words."""
+    return {name: getattr(ticket, name) for name in TRIAGE_FACTS}
+
+
+def follow_ticket(ticket: Ticket, now: datetime) -> None:
+    """The ticket's triage posts show its current facts: one not yet taken by a sender is
+    rewritten, one posted gets an edit (`queue_triage_update`); one being posted right
+    now is compared once it is recorded (`record_posted`). The caller's transaction."""
+    facts = triage_facts(ticket)
+    for post in ChatOutbox.select().where((ChatOutbox.ticket == ticket.id)
+                                          & (ChatOutbox.kind == TRIAGE_POST)):
+        if post.state == "pending" and post.claimed_at is None:
+            ChatOutbox.update(context=_with_facts(post.context, facts)) \
+                .where(ChatOutbox.id == post.id).execute()
+        elif post.state == "sent" and post.platform_message_id:
+            queue_triage_update(post, facts, now)
+
+
+def queue_triage_update(post: ChatOutbox, facts: dict[str, Any], now: datetime) -> int:
+    """An edit of the triage post `post` to `facts`. Rapid changes coalesce: an edit still
+    waiting untouched takes the new facts instead of a second edit being queued (only the
+    latest state matters); one already taken is followed by a new one, and the older is
+    skipped if it is tried again after it (`superseded`)."""
+    context = _with_facts(post.context, facts)
+    waiting = (ChatOutbox.select(ChatOutbox.id).where(
+        (ChatOutbox.kind == TRIAGE_UPDATE) & (ChatOutbox.platform == post.platform)
+        & (ChatOutbox.channel == post.channel)
+        & (ChatOutbox.thread_id == post.platform_message_id)
+        & (ChatOutbox.state == "pending") & ChatOutbox.claimed_at.is_null())
+        .order_by(ChatOutbox.id.desc()).first())
+    if waiting is not None:
+        ChatOutbox.update(context=context).where(ChatOutbox.id == waiting.id).execute()
+        return int(waiting.id)
+    row = ChatOutbox.create(ticket=post.ticket_id, kind=TRIAGE_UPDATE, platform=post.platform,
+                            workspace=post.workspace, channel=post.channel,
+                            thread_id=post.platform_message_id, context=context,
+                            language=post.language, attachments=[], state="pending",
+                            next_attempt_at=now, created_at=now)
+    return int(row.id)
+
+
+def superseded(row: ChatOutbox) -> bool:
+    """Whether `row` is an edit of a triage post that a later edit of it replaces."""
+    if row.kind != TRIAGE_UPDATE:
+        return False
+    return ChatOutbox.select(ChatOutbox.id).where(
+        (ChatOutbox.kind == TRIAGE_UPDATE) & (ChatOutbox.platform == row.platform)
+        & (ChatOutbox.channel == row.channel) & (ChatOutbox.thread_id == row.thread_id)
+        & (ChatOutbox.id > row.id) & (ChatOutbox.state != "failed")).exists()
+
+
+def record_superseded(post_id: int, now: datetime) -> None:
+    with database.atomic():
+        ChatOutbox.update(state=SUPERSEDED, sent_at=now).where(ChatOutbox.id == post_id) \
+            .execute()
+
+
+def _with_facts(context: dict[str, Any], facts: dict[str, Any]) -> dict[str, Any]:
+    return {**context, "ticket": {**(context.get("ticket") or {}), **facts}}
 
 
 def release_first_claims(now: datetime) -> int:
@@ -204,6 +272,12 @@ def record_posted(post_id: int, platform_message_id: str, now: datetime) -> None
             open_thread(platform=row.platform, workspace=row.workspace, channel=row.channel,
                         root=platform_message_id, mode="triage", ticket_id=row.ticket_id,
                         user_id="", locale=None, now=now)
+            # the ticket changed while the post was on its way: it is edited at once
+            ticket = Ticket.get_or_none(Ticket.id == row.ticket_id)
+            facts = triage_facts(ticket) if ticket is not None else {}
+            shown = row.context.get("ticket") or {}
+            if any(shown.get(name) != value for name, value in facts.items()):
+                queue_triage_update(row, facts, now)
 
 
 def record_attempt_failed(post_id: int, error: str, *, retry_in: timedelta | None,

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from postdesk.mail.parse import Attachment as ParsedAttachment
-from postdesk.store import fastsql
+from postdesk.store import chat_store, fastsql
 from postdesk.store.models import (
     Attachment,
     Blob,
@@ -29,6 +29,7 @@ from postdesk.store.models import (
     Ticket,
 )
 from postdesk.tickets.chat_mirror import divert_to_chat
+from postdesk.tickets.chat_triage_mirror import mirror_customer_message
 from postdesk.tickets.statuses import INITIAL_STATUS
 from postdesk.tickets.unit_of_work import UnitOfWork, insert_event
 
@@ -132,6 +133,8 @@ def add_message(
     record_event(ticket, "message.received" if direction == "in" else "message.sent",
                  {"message": message.id, "visibility": visibility}, actor=author_email, now=now,
                  work=work)
+    if direction == "in" and visibility == "public":  # agents in triage threads see it
+        mirror_customer_message(ticket.id, message, now)
     return message
 
 
@@ -162,6 +165,7 @@ def set_status(ticket: Ticket, status: str, *, actor: str, now: datetime,
     if reason:
         data["reason"] = reason
     record_event(ticket, "status.changed", data, actor=actor, now=now, rule=rule, work=work)
+    chat_store.follow_ticket(ticket, now)  # its triage posts show the new status
     return True
 
 
@@ -179,6 +183,8 @@ def change_ticket(ticket: Ticket, event: str, *, actor: str, now: datetime,
                                  Ticket.updated_at])
     record_event(ticket, event, {"old": old, "new": changes}, actor=actor, now=now, rule=rule,
                  work=work)
+    if any(name in chat_store.TRIAGE_FACTS for name in changes):
+        chat_store.follow_ticket(ticket, now)  # its triage posts show the change
     return True
 
 

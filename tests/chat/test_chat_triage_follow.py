@@ -1,0 +1,116 @@
+"""A ticket's triage post follows the ticket, and the customer's later messages reach its
+triage thread with "Reply to customer": through the worker on a real database, the chat
+outbox rows as the sender gets them (tests/chat/test_slack_desk.py drives the same on
+the loopback Slack server)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from chat.test_chat_worker import AGENT, ANN, TRIAGE, event, run, runtime  # noqa: F401
+from postdesk.channels.chat_sender import ChatSender
+from postdesk.chat.model import ChatPost
+from postdesk.config.runtime import Runtime
+from postdesk.notify.chat_posts import render_post
+from postdesk.store import chat_store
+from postdesk.store.chat_store import ChatOutbox, record_posted
+from postdesk.store.models import Message, Ticket
+
+POSTED = datetime(2026, 12, 7, 10, 1, tzinfo=UTC)
+
+
+def triage_edits(ticket_id: int) -> list[ChatOutbox]:
+    return list(ChatOutbox.select().where((ChatOutbox.ticket == ticket_id)
+                                          & (ChatOutbox.kind == "triage_update"))
+                .order_by(ChatOutbox.id))
+
+
+def as_sent(runtime: Runtime, row: ChatOutbox) -> ChatPost:  # noqa: F811
+    """The post the sender hands the edge for `row`."""
+    return ChatSender({}, runtime, None)._post_of(row)  # type: ignore[arg-type]
+
+
+def test_the_triage_post_is_edited_to_the_tickets_latest_state_once_per_burst(
+        runtime: Runtime) -> None:  # noqa: F811
+    first = event(ANN, text="Monitor flickers")
+    ticket_id = run(runtime, first).ticket_id
+    triage = ChatOutbox.get((ChatOutbox.ticket == ticket_id)
+                            & (ChatOutbox.kind == "triage_ticket"))
+    record_posted(triage.id, "$triage_root", POSTED)
+    assert triage_edits(ticket_id) == []
+
+    # an agent raises the priority and takes it, then resolves it: one edit, latest state
+    run(runtime, event(AGENT, text="#priority high\n#assign me\nLooking.",
+                       thread="$triage_root", room=TRIAGE))
+    run(runtime, event(AGENT, kind="reaction", reaction="✅", message_id=first.message_id))
+    [edit] = triage_edits(ticket_id)
+    post = as_sent(runtime, edit)
+    assert (post.channel, post.edit_of, post.thread_id) == (TRIAGE, "$triage_root", None)
+    lines = post.text.splitlines()
+    assert lines[0] == f"New ticket #{ticket_id}: Monitor flickers"
+    assert "priority high" in lines[1]
+    assert lines[2] == "Status resolved, assignee agent@example.com"
+    assert post.buttons[0].action == "reply_to_customer"
+
+    # an edit already taken by a sender is followed by another; the older one, tried
+    # again after it, is skipped
+    assert chat_store.claim_post(edit.id, datetime.now(UTC), timedelta(seconds=120))
+    run(runtime, event(AGENT, text="#reopen", thread="$triage_root", room=TRIAGE))
+    older, newer = triage_edits(ticket_id)
+    assert "Status resolved" in as_sent(runtime, older).text
+    assert Ticket.get_by_id(ticket_id).status in as_sent(runtime, newer).text.splitlines()[2]
+    assert chat_store.superseded(older) and not chat_store.superseded(newer)
+
+
+def test_a_change_before_the_triage_post_is_made_rewrites_it(
+        runtime: Runtime) -> None:  # noqa: F811
+    first = event(ANN, text="Keyboard missing keys")
+    ticket_id = run(runtime, first).ticket_id
+    run(runtime, event(AGENT, text="#priority high\nOn it.", thread=first.message_id))
+
+    triage = ChatOutbox.get((ChatOutbox.ticket == ticket_id)
+                            & (ChatOutbox.kind == "triage_ticket"))
+    assert "priority high" in render_post("triage_ticket", triage.context, "en",
+                                          runtime.renderer).text
+    assert triage_edits(ticket_id) == []
+    # posted with what it said when it was taken: the change since is edited in at once
+    chat_store.claim_post(triage.id, datetime.now(UTC), timedelta(seconds=120))
+    run(runtime, event(AGENT, text="#status waiting_for_vendor", thread=first.message_id))
+    record_posted(triage.id, "$late_root", POSTED)
+    [edit] = triage_edits(ticket_id)
+    assert as_sent(runtime, edit).edit_of == "$late_root"
+    assert "Status waiting_for_vendor" in as_sent(runtime, edit).text
+
+
+def test_the_customers_later_message_reaches_the_triage_thread_with_reply_to_customer(
+        runtime: Runtime) -> None:  # noqa: F811
+    first = event(ANN, text="Dock not charging")
+    ticket_id = run(runtime, first).ticket_id
+    triage = ChatOutbox.get((ChatOutbox.ticket == ticket_id)
+                            & (ChatOutbox.kind == "triage_ticket"))
+    record_posted(triage.id, "$dock_root", POSTED)
+
+    run(runtime, event(ANN, text="It is the USB-C one.", thread=first.message_id))
+    run(runtime, event(AGENT, text="Asking the vendor.", thread="$dock_root", room=TRIAGE))
+
+    [mirrored] = ChatOutbox.select().where((ChatOutbox.ticket == ticket_id)
+                                           & (ChatOutbox.kind == "customer_message"))
+    assert (mirrored.channel, mirrored.thread_id) == (TRIAGE, "$dock_root")
+    post = render_post("customer_message", mirrored.context, "en", runtime.renderer)
+    assert post.text == (f"Ann <ann@customer.example> wrote on ticket #{ticket_id}:\n"
+                         "It is the USB-C one.")
+    assert [b.action for b in post.buttons] == ["reply_to_customer"]
+
+    # the button on that post arms the presser's next message in the thread
+    record_posted(mirrored.id, "$mirrored", POSTED)
+    pressed = run(runtime, replace(event(AGENT, kind="action", message_id="$mirrored",
+                                         thread="$dock_root", room=TRIAGE),
+                                   action="reply_to_customer"))
+    assert pressed.state == "done" and pressed.ticket_id == ticket_id
+    run(runtime, event(AGENT, text="A new cable is on its way.", thread="$dock_root",
+                       room=TRIAGE))
+    answers = [(m.visibility, m.text) for m in Message.select().where(
+        (Message.ticket == ticket_id) & (Message.direction == "out")).order_by(Message.id)]
+    assert answers == [("internal", "Asking the vendor."),
+                       ("public", "A new cable is on its way.")]
