@@ -29,7 +29,13 @@ clients run against it unchanged (their `base_url` is this server's `/api/`):
   first; `thread_not_found` for an unknown ts), whose messages carry their `metadata`
   only with `include_all_metadata` (docs.slack.dev/messaging/message-metadata and the
   two methods' reference pages: `oldest` / `latest` exclusive unless `inclusive`);
-  `users.info` (user, include_locale: `locale` only when asked); the v2 upload
+  `conversations.open`
+  (api.slack.com/methods/conversations.open: `users`, a comma-separated list, one user
+  for a direct message, or `channel` to resume one; answers `channel.id`, the same
+  `D...` id each time for one user, with `no_op` and `already_open` once it is open;
+  errors `users_list_not_supplied`, `user_not_found`, `channel_not_found`; the
+  group direct messages of several users are not served here); `users.info` (user,
+  include_locale: `locale` only when asked); the v2 upload
   (api.slack.com/messaging/files#upload): `files.getUploadURLExternal` (filename and
   length required) -> an upload URL taking the raw bytes by POST ->
   `files.completeUploadExternal` (files as a JSON array of `{id, title}`, channel_id,
@@ -126,6 +132,8 @@ class SlackLoopback:
         self._acks: dict[str, asyncio.Future[float]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._tickets: set[str] = set()
+        #: user id -> their direct message conversation (conversations.open)
+        self.ims: dict[str, str] = {}
         self._rate_limits: dict[str, list[float]] = {}
         self._files: dict[str, tuple[str, str, bytes]] = {}
         self._pending_uploads: dict[str, tuple[str, int]] = {}
@@ -376,6 +384,26 @@ class SlackLoopback:
         self.messages.append(message)
         return {"channel": message["channel"], "ts": message["ts"],
                 "message": {key: value for key, value in message.items() if value}}
+
+    def _m_conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        users = [user for user in str(args.get("users", "")).split(",") if user]
+        if not users:
+            channel = str(args.get("channel", ""))
+            if not channel:
+                return {"ok": False, "error": "users_list_not_supplied"}
+            if channel not in self.ims.values():
+                return {"ok": False, "error": "channel_not_found"}
+            return {"no_op": True, "already_open": True, "channel": {"id": channel}}
+        if len(users) > 1:
+            return {"ok": False, "error": "not_served_by_the_loopback"}  # group DMs
+        (user,) = users
+        if user not in self.users:
+            return {"ok": False, "error": "user_not_found"}
+        if user in self.ims:
+            return {"no_op": True, "already_open": True, "channel": {"id": self.ims[user]}}
+        self.ims[user] = f"D{len(self.ims) + 1:07d}"
+        self.channels.add(self.ims[user])
+        return {"channel": {"id": self.ims[user]}}
 
     def _m_chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
         refused = self._refuse_message(args)

@@ -27,7 +27,13 @@ against it unchanged:
   GET `/v3/conversations/{conversationId}/members/{memberId}` answers a
   `TeamsChannelAccount` (`id` 29:..., `aadObjectId`, `name`, `email`,
   `userPrincipalName`, `tenantId`, `userRole`) or 404 `{"error": {"code":
-  "MemberNotFoundInConversation"}}`; a rate limit is HTTP 429 with `Retry-After`
+  "MemberNotFoundInConversation"}}`; POST `/v3/conversations` ("Create conversation",
+  with Teams' "Proactive messages": `isGroup: false`, `bot`, one member by its AAD
+  object id or 29: id, `tenantId` or `channelData.tenant.id`) answers a
+  `ConversationResourceResponse` `{"id"}`, the same 1:1 conversation (`a:1...`) each time
+  for one user, to which activities may then be POSTed, or 400 `BadArgument` / 404
+  `MemberNotFoundInTenant` (group conversations are not served here); a rate limit is
+  HTTP 429 with `Retry-After`
   ("Rate limiting for bots in Teams"). Inline images of a message are served at
   `/v3/attachments/{id}/views/original` (the Connector's attachment view, bot token
   required), shared files at `/sharepoint/{name}` (a pre-authenticated download URL,
@@ -109,6 +115,8 @@ class TeamsLoopback:
         self.members: dict[str, Member] = {}
         self.files: dict[str, tuple[str, bytes]] = {}
         self.bot_tokens: set[str] = set()
+        #: AAD object id -> the bot's 1:1 conversation with that member (POST /v3/conversations)
+        self.direct: dict[str, str] = {}
         self.metadata_down = False  # the OpenID document answers 503 while True
         self._rate_limits: dict[str, float] = {}
         self._ids = itertools.count(1_700_000_000_000)
@@ -123,6 +131,7 @@ class TeamsLoopback:
         app.router.add_get("/v1/.well-known/openidconfiguration", self._metadata)
         app.router.add_get("/v1/.well-known/keys", self._keys)
         app.router.add_post("/oauth2/v2.0/token", self._token)
+        app.router.add_post("/v3/conversations", self._create_conversation)
         app.router.add_post("/v3/conversations/{conversation}/activities", self._send)
         app.router.add_post("/v3/conversations/{conversation}/activities/{activity}",
                             self._send)
@@ -305,7 +314,7 @@ class TeamsLoopback:
         if refused := self._refused(request, "POST"):
             return refused
         conversation = request.match_info["conversation"]
-        if not conversation.startswith(CHANNEL):
+        if not conversation.startswith(CHANNEL) and conversation not in self.direct.values():
             return web.json_response({"error": {"code": "ConversationNotFound"}}, status=404)
         problem = _schema_problem(body)
         if problem:
@@ -318,6 +327,29 @@ class TeamsLoopback:
         posted = {**body, "id": self.next_id(), "path": request.path, "thread": thread or None}
         self.posted.append(posted)
         return web.json_response({"id": posted["id"]}, status=201)
+
+    async def _create_conversation(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.calls.append(Call("POST", request.path, body))
+        if refused := self._refused(request, "POST conversations"):
+            return refused
+        tenant = body.get("tenantId") or (body.get("channelData") or {}).get(
+            "tenant", {}).get("id")
+        members = body.get("members") or []
+        if body.get("isGroup") or len(members) != 1 or tenant != TENANT_ID or \
+                (body.get("bot") or {}).get("id") != BOT_ID:
+            return web.json_response({"error": {"code": "BadArgument", "message":
+                                                "a 1:1 conversation: isGroup false, the bot, "
+                                                "one member, the tenant id"}}, status=400)
+        wanted = str(members[0].get("id", ""))
+        member = next((m for m in self.members.values()
+                       if wanted in (m.aad_object_id, m.teams_id)), None)
+        if member is None:
+            return web.json_response({"error": {"code": "MemberNotFoundInTenant"}},
+                                     status=404)
+        conversation = self.direct.setdefault(member.aad_object_id,
+                                              f"a:1{member.aad_object_id.replace('-', '')}")
+        return web.json_response({"id": conversation}, status=201)
 
     async def _update(self, request: web.Request) -> web.Response:
         body = await request.json()

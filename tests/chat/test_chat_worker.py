@@ -329,3 +329,60 @@ def test_a_chat_requester_silent_for_mail_after_silence_hours_gets_mail_as_well(
     # she answers in the thread again: back to chat only
     run(desk, event(ANN, text="Updated, looks fine.", thread=first.message_id))
     assert answer("Great, closing it then.").state == "chat"
+
+
+def test_a_mail_customer_is_known_in_chat_by_verified_email_only(runtime) -> None:
+    from postdesk.chat.channels import DirectNotices
+    from postdesk.tickets.chat_direct import notify_in_chat
+
+    ticket = Ticket.get_by_id(run(runtime, event(ANN, text="Scanner broken")).ticket_id)
+    bob = Ticket.get_by_id(run(runtime, event(NO_EMAIL, text="Mouse broken")).ticket_id)
+    bob_address = Customer.get_by_id(bob.requester_id).email
+    assert bob_address.endswith("@chat.invalid")
+    notices = DirectNotices("matrix", frozenset({"agent_reply"}))
+    now = datetime(2026, 12, 7, 11, 0, tzinfo=UTC)
+
+    def mail(recipient: str, kind: str = "agent_reply") -> Outbox:
+        return Outbox(kind=kind, recipient=recipient, language="de",
+                      context={"ticket": {"id": ticket.id}, "message": {"text": "Done."}})
+
+    direct = notify_in_chat(ticket, mail("Ann@Customer.example"), now, notices)
+    assert direct is not None
+    row = ChatOutbox.get_by_id(direct)
+    assert (row.platform, row.channel, row.thread_id, row.language, row.kind) == (
+        "matrix", ANN.user_id, None, "de", "agent_reply")
+    assert row.context["direct_to"] == ANN.user_id
+    assert row.context["message"] == {"text": "Done."}
+    # an account without a verified email, another platform, a mail not chosen, off
+    assert notify_in_chat(bob, mail(bob_address), now, notices) is None
+    assert notify_in_chat(ticket, mail("ann@customer.example"), now,
+                          DirectNotices("slack", frozenset({"agent_reply"}))) is None
+    assert notify_in_chat(ticket, mail("ann@customer.example", "status_changed"), now,
+                          notices) is None
+    assert notify_in_chat(ticket, mail("ann@customer.example"), now, None) is None
+    # the display name is nobody's identity: another Ann by mail is unknown in chat
+    assert notify_in_chat(ticket, mail("ann@elsewhere.example"), now, notices) is None
+
+
+def test_a_thread_moved_to_a_new_ticket_belongs_to_its_new_requester(runtime) -> None:
+    """A reply in the thread of a ticket closed too long ago opens a new ticket whose
+    requester is the reply's author: their account is who the thread stands for now (the
+    rating of its closing and direct messages to its requester go to them, not to the
+    thread's first author)."""
+    from postdesk.store.chat_store import known_account
+
+    first = event(ANN, text="Door badge broken")
+    old = run(runtime, first).ticket_id
+    run(runtime, event(AGENT, kind="reaction", reaction="✅", message_id=first.message_id))
+    Ticket.update(updated_at=datetime(2020, 1, 1, tzinfo=UTC)).where(Ticket.id == old).execute()
+
+    new = run(runtime, event(FORGER, text="Mine is broken too", thread=first.message_id))
+
+    assert new.ticket_id not in (None, old)
+    assert Customer.get_by_id(Ticket.get_by_id(new.ticket_id).requester_id).email == \
+        "mallory@customer.example"
+    thread = ChatThread.get(ChatThread.thread_root == first.message_id)
+    assert (thread.ticket_id, thread.user_id) == (new.ticket_id, FORGER.user_id)
+    moved = known_account("mallory@customer.example", "matrix")
+    assert moved is not None and moved.user_id == FORGER.user_id
+    assert known_account("ann@customer.example", "matrix") is None

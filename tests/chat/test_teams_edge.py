@@ -230,6 +230,32 @@ def test_post_reply_and_edit_reach_the_connector_and_the_reply_lands_in_the_thre
     run(scenario)
 
 
+def test_a_direct_message_goes_to_the_bots_one_to_one_conversation_with_the_user() -> None:
+    async def scenario() -> None:
+        async with teams() as (server, edge, _received, bot):
+            await server.deliver(bot, server.message(member(server, ANNA), "help"))
+            first = await edge.post(ChatPost(
+                platform="teams", workspace=TENANT_ID, channel=ANNA, thread_id=None,
+                text="About your request #7", idempotency_key="o1", direct_to=ANNA))
+            second = await edge.post(ChatPost(
+                platform="teams", workspace=TENANT_ID, channel=ANNA, thread_id=None,
+                text="Ticket #7 is done", idempotency_key="o2", direct_to=ANNA))
+            created = [c for c in server.calls if c.path == "/v3/conversations"]
+            assert [c.body["members"] for c in created] == [[{"id": ANNA}]] * 2
+            assert created[0].body["isGroup"] is False
+            assert created[0].body["tenantId"] == TENANT_ID
+            conversation = server.direct[ANNA]
+            one, two = [p for p in server.posted if p["id"] in (first, second)]
+            assert one["path"] == two["path"] == f"/v3/conversations/{conversation}/activities"
+            assert (one["text"], two["text"]) == ("About your request #7", "Ticket #7 is done")
+            with pytest.raises(ChatPlatformError) as refused:  # nobody of the tenant
+                await edge.post(ChatPost(platform="teams", workspace=TENANT_ID, channel="x",
+                                         thread_id=None, text="hi", idempotency_key="o3",
+                                         direct_to="00000000-dead-4000-8000-000000000000"))
+            assert refused.value.permanent
+    run(scenario)
+
+
 def test_a_card_button_press_is_an_action_event() -> None:
     async def scenario() -> None:
         async with teams() as (server, edge, received, bot):

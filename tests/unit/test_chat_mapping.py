@@ -177,6 +177,17 @@ def test_identity_is_the_verified_email_never_the_display_name() -> None:
     ("channels: []\nmail_after_silence_hours: -1\n",
      "rules/channels.yaml:2: mail_after_silence_hours must be a whole number of hours "
      "from 1 to 8760, not -1"),
+    ("channels: []\nnotify_mail_requesters_in_chat:\n  platform: slak\n",
+     "rules/channels.yaml:3: platform must be one of slack, teams, matrix, not 'slak' "
+     "(did you mean 'slack'?)"),
+    ("channels: []\nnotify_mail_requesters_in_chat:\n  platform: matrix\n"
+     "  events: [agent_reply, status_change]\n",
+     "rules/channels.yaml:4: event must be one of acknowledgment, agent_reply, "
+     "status_changed, not 'status_change' (did you mean 'status_changed'?)"),
+    ("channels: []\nnotify_mail_requesters_in_chat:\n  events: [agent_reply]\n",
+     "rules/channels.yaml:2: 'notify_mail_requesters_in_chat' needs the key 'platform'"),
+    ("channels: []\nnotify_mail_requesters_in_chat:\n  platform: slack\n  when: always\n",
+     "rules/channels.yaml:4: unknown key 'when'"),
 ])
 def test_a_bad_channels_file_names_file_and_line(text: str, error: str) -> None:
     with pytest.raises(RuleError) as raised:
@@ -191,6 +202,22 @@ def test_the_shipped_channels_file_enables_no_channel() -> None:
     assert book.channels == ()
     assert book.reaction_commands("✅") == "#status resolved"
     assert (book.reply_to_customer_minutes, book.mail_after_silence_hours) == (10, None)
+    assert book.direct_notices is None  # mail requesters hear in chat only when enabled
+
+
+def test_notifying_mail_requesters_in_chat_names_a_platform_and_its_mails() -> None:
+    book = parse_channels("notify_mail_requesters_in_chat: {platform: slack}\n")
+    assert book.direct_notices is not None
+    assert book.direct_notices.platform == "slack"
+    assert book.direct_notices.kinds == {"agent_reply", "status_changed",
+                                         "resolved_without_reply", "duplicate_resolved"}
+    only = parse_channels("notify_mail_requesters_in_chat:\n  platform: matrix\n"
+                          "  events: [acknowledgment]\n").direct_notices
+    assert only is not None and only.kinds == {"acknowledgment"}
+    from postdesk.config.live_specs import channels  # what `postdesk check` says of it
+
+    assert channels(lambda: None).describe(book) == (  # type: ignore[arg-type,return-value]
+        "0 chat channels, 0 reactions, mail requesters also told in slack")
 
 
 def test_a_triage_channels_if_is_checked_as_a_queues() -> None:

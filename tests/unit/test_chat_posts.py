@@ -41,3 +41,21 @@ def test_a_reopening_and_an_agents_answer() -> None:
                                          "message": {"text": "Please restart it."}},
                          "en", RENDERER)
     assert answer.text == "Alex answered:\nPlease restart it."
+
+
+def test_a_direct_message_names_the_request_and_links_its_page_without_buttons() -> None:
+    context = {"ticket": TICKET, "agent": {"name": "Alex"},
+               "message": {"text": "Please restart it."},
+               "change": {"old": "In progress", "new": "Resolved", "kind": "closed"},
+               "ticket_page": "https://help.example.com/t/abc", "direct_to": "@casey:example.com"}
+    post = render_post("agent_reply", context, "en", RENDERER)
+    assert post.text == ("About your request #42: VPN is down\n\n"
+                         "Alex answered:\nPlease restart it.\n\n"
+                         "Ticket #42 is done: Resolved.\n\n"
+                         "Your request online: https://help.example.com/t/abc\n\n"
+                         "To answer, reply to our mail.")
+    assert post.buttons == ()  # nothing to press or rate outside the desk's threads
+    german = render_post("status_changed", {**context, "desk": {"reopen_days": 7}}, "de",
+                         RENDERER)
+    assert german.text.startswith("Zu Ihrer Anfrage #42: VPN is down\n\nTicket #42 ")
+    assert "1 = " not in german.text and "7" not in german.text

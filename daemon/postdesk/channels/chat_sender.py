@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import cast
 
-from postdesk.chat.model import ChatFile, ChatPost, Platform
+from postdesk.chat.model import DIRECT_TO, ChatFile, ChatPost, Platform
 from postdesk.chat.platform import ChatPlatform, ChatPlatformError
 from postdesk.config.runtime import Runtime
 from postdesk.notify.chat_posts import render_post
@@ -124,4 +124,5 @@ class ChatSender:
                         channel=row.channel, thread_id=None if edit_of else row.thread_id,
                         edit_of=edit_of, text=rendered.text,
                         idempotency_key=f"postdesk-chat-{row.id}", buttons=rendered.buttons,
-                        files=files, tried_since=row.claimed_at)
+                        files=files, tried_since=row.claimed_at,
+                        direct_to=(row.context or {}).get(DIRECT_TO))

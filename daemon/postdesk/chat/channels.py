@@ -18,6 +18,14 @@
                                    # thread makes the agent's next message there public
     mail_after_silence_hours: 24   # a chat requester silent in chat this long gets the
                                    # desk's customer mail by mail too (default: off)
+    notify_mail_requesters_in_chat:  # a customer who wrote by mail and whose verified email
+      platform: matrix             # is a chat account the desk has seen gets a direct
+      events: [agent_reply, status_changed]  # message too (slack | teams | matrix; default: off)
+
+`notify_mail_requesters_in_chat` events: `agent_reply` (an agent's public answer),
+`status_changed` (a status change, a closing, a reopening, in customer terms) and
+`acknowledgment` (the ticket was opened); without `events`, the first two. The mail
+is sent all the same: email stays the spine.
 
 Every problem is `rules/channels.yaml:LINE: ...`. Events from a channel that is
 not listed are not stored (the edges see every channel the bot is in; the desk
@@ -48,6 +56,14 @@ _CHANNEL_KEYS = ("platform", "workspace", "channel", "mode", "team", "request_ty
 #: how long "Reply to customer" waits for the agent's next message, unless the file says
 DEFAULT_REPLY_MINUTES = 10
 _WORD = re.compile(r"[\w.:@!-]{1,200}")
+#: `notify_mail_requesters_in_chat` events -> the customer mails (templates) they stand for
+DIRECT_EVENTS: dict[str, frozenset[str]] = {
+    "acknowledgment": frozenset({"acknowledgment"}),
+    "agent_reply": frozenset({"agent_reply"}),
+    "status_changed": frozenset({"status_changed", "resolved_without_reply",
+                                 "duplicate_resolved"}),
+}
+DEFAULT_DIRECT_EVENTS = ("agent_reply", "status_changed")
 
 
 @dataclass(frozen=True)
@@ -81,6 +97,8 @@ class ChannelBook:
     #: a requester who started in chat and has written nothing there for this many hours
     #: gets the desk's customer mail by mail as well as in the thread; None: never
     mail_after_silence_hours: int | None = None
+    #: a mail requester known in chat gets these mails as a direct message too; None: off
+    direct_notices: DirectNotices | None = None
 
     def channel(self, platform: str, channel: str) -> ChatChannel | None:
         """The configured channel an event came from, or None (not ours: not stored)."""
@@ -102,6 +120,16 @@ class ChannelBook:
 EMPTY_CHANNELS = ChannelBook()
 
 
+@dataclass(frozen=True)
+class DirectNotices:
+    """channels.yaml `notify_mail_requesters_in_chat`: which customer mails of a ticket
+    that did not start in chat also go to the customer's chat account, and where."""
+
+    platform: str
+    #: the customer mails (template names) that are sent as a direct message too
+    kinds: frozenset[str]
+
+
 #: turns a triage channel's `if:` node into its condition (ticket_queues' conditions)
 ConditionCompiler = Callable[[Node], Any]
 
@@ -117,7 +145,7 @@ def build_channels(doc: YamlDocument, conditions: ConditionCompiler | None = Non
     if root.value is None:
         return ChannelBook(display=doc.display)
     root.check_keys(("channels", "reactions", "reply_to_customer_minutes",
-                     "mail_after_silence_hours"))
+                     "mail_after_silence_hours", "notify_mail_requesters_in_chat"))
     channels: list[ChatChannel] = []
     seen: dict[tuple[str, str], str] = {}
     listed = root.get("channels")
@@ -136,8 +164,26 @@ def build_channels(doc: YamlDocument, conditions: ConditionCompiler | None = Non
                      "minutes", 1440)
     silence = _whole(root.get("mail_after_silence_hours"), "mail_after_silence_hours",
                      "hours", 8760)
+    direct = root.get("notify_mail_requesters_in_chat")
     return ChannelBook(tuple(channels), reactions, doc.display,
-                       DEFAULT_REPLY_MINUTES if minutes is None else minutes, silence)
+                       DEFAULT_REPLY_MINUTES if minutes is None else minutes, silence,
+                       _direct_notices(direct) if direct is not None
+                       and direct.value is not None else None)
+
+
+def _direct_notices(node: Node) -> DirectNotices:
+    node.check_keys(("platform", "events"), required=("platform",))
+    fields = node.as_mapping("a mapping with platform (slack, teams or matrix) and events")
+    platform = _one_of(fields["platform"], "platform", PLATFORMS)
+    names: tuple[str, ...] = DEFAULT_DIRECT_EVENTS
+    if "events" in fields:
+        listed = fields["events"].as_list("a list of events, e.g. [agent_reply, "
+                                          "status_changed]")
+        if not listed:
+            raise fields["events"].error("events is empty: leave it out for agent_reply "
+                                         "and status_changed, or list at least one")
+        names = tuple(_one_of(item, "event", tuple(DIRECT_EVENTS)) for item in listed)
+    return DirectNotices(platform, frozenset().union(*(DIRECT_EVENTS[n] for n in names)))
 
 
 def _whole(node: Node | None, key: str, unit: str, most: int) -> int | None:

@@ -22,6 +22,9 @@ PLATFORMS: tuple[Platform, ...] = ("slack", "teams", "matrix")
 #: what happened in the chat: a message (top-level or in a thread), a reaction added
 #: to a message, or a button / shortcut pressed on one of our posts
 EventKind = Literal["message", "reaction", "action"]
+#: the key of a chat outbox row's context naming the account a direct message goes to
+#: (`ChatPost.direct_to`): a mail's words sent to a customer known in chat
+DIRECT_TO = "direct_to"
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,9 @@ class ChatPost:
     files: tuple[ChatFile, ...] = ()
     #: replace this earlier post of ours (e.g. the status line of a triage message)
     edit_of: str | None = None
+    #: a direct message to this account (its platform id) instead of a post in `channel`:
+    #: the edge opens, or finds again, its direct conversation with the account
+    direct_to: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
     #: when the first attempt at this post began, if there was one before this attempt
     tried_since: datetime | None = None

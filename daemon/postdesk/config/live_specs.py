@@ -111,8 +111,10 @@ def channels(vocabulary: Callable[[], Vocabulary]) -> LiveSpec[ChannelBook]:
             if found else EMPTY_CHANNELS
 
     def describe(book: ChannelBook) -> str:
+        notices = book.direct_notices
         return (f"{_count(len(book.channels), 'chat channel')}, "
-                f"{_count(len(book.reactions), 'reaction')}")
+                f"{_count(len(book.reactions), 'reaction')}"
+                + (f", mail requesters also told in {notices.platform}" if notices else ""))
 
     return LiveSpec(f"rules/{CHANNELS_FILE}", one_file(CHANNELS_FILE), parse, EMPTY_CHANNELS,
                     describe)

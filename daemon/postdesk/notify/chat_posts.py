@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from postdesk.chat.mapping import RATING_SCALE
-from postdesk.chat.model import ChatButton
+from postdesk.chat.model import DIRECT_TO, ChatButton
 from postdesk.config.localized_text import LocalizedText
 from postdesk.notify.i18n import N_, locale_chain
 from postdesk.notify.render import Renderer
@@ -42,6 +42,27 @@ def render_post(kind: str, context: Mapping[str, Any], language: str | None,
                 renderer: Renderer) -> RenderedPost:
     """The post for a chat outbox row of `kind` (a customer mail's template name)."""
     say = _Speaker(renderer, language)
+    if context.get(DIRECT_TO):
+        return _direct_message(kind, context, say)
+    return _thread_post(kind, context, say)
+
+
+def _direct_message(kind: str, context: Mapping[str, Any], say: _Speaker) -> RenderedPost:
+    """A customer mail as a direct message to a customer known in chat: which request it
+    is about, the mail's words, and the link to the ticket's page. Not in a thread of the
+    desk, so nothing to press or answer there: no buttons, no satisfaction question."""
+    ticket = context.get("ticket", {})
+    lines = [say(N_("About your request #%(id)s: %(subject)s"), id=ticket.get("id", ""),
+                 subject=ticket.get("subject", "")), "",
+             _thread_post(kind, context, say, in_thread=False).text]
+    if context.get("ticket_page"):
+        lines += ["", say(N_("Your request online: %(url)s"), url=context["ticket_page"])]
+    lines += ["", say(N_("To answer, reply to our mail."))]
+    return RenderedPost("\n".join(lines))
+
+
+def _thread_post(kind: str, context: Mapping[str, Any], say: _Speaker, *,
+                 in_thread: bool = True) -> RenderedPost:
     ticket = context.get("ticket", {})
     number = ticket.get("id", "")
     if kind == "acknowledgment":
@@ -62,16 +83,17 @@ def render_post(kind: str, context: Mapping[str, Any], language: str | None,
         if isinstance(change, Mapping):
             lines += ["", _change_line(change, number, say)]
         post = RenderedPost("\n".join(lines).strip())
-        return _with_question(post, change, say)
+        return _with_question(post, change, say) if in_thread else post
     if kind in ("status_changed", "resolved_without_reply", "duplicate_resolved"):
         change = context.get("change") or {"kind": "closed",
                                            "new": ticket.get("public_status", "")}
         days = context.get("desk", {}).get("reopen_days")
         lines = [_change_line(change, number, say)]
-        if change.get("kind") == "closed" and days:
+        if change.get("kind") == "closed" and days and in_thread:
             lines.append(say(N_("Not solved? Reply in this thread within %(days)s days and "
                                 "the ticket opens again."), days=days))
-        return _with_question(RenderedPost("\n".join(lines)), change, say)
+        post = RenderedPost("\n".join(lines))
+        return _with_question(post, change, say) if in_thread else post
     if kind in ("triage_ticket", "triage_update"):  # for agents: internal names are fine
         customer = context.get("customer", {})
         lines = [say(N_("New ticket #%(id)s: %(subject)s"), id=number,

@@ -6,8 +6,8 @@ see every channel the bot is in; the desk works only where the admin said), comm
 (`store_chat_event`, once per platform event id) and only then returns, so the edge
 acks it to the platform after the commit; the id goes to the queue like a mail's.
 A database that is away raises: the edge does not ack and the platform sends again.
-The Matrix edge joins the rooms channels.yaml lists when the daemon starts (a room
-added later is joined at the next start).
+The Matrix edge joins the rooms channels.yaml lists, and follows the file as it
+reloads: a room added there is joined and read without a restart.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -38,18 +39,22 @@ def make_edges(settings: Settings, data_dir: Path) -> dict[str, ChatPlatform]:
     """One edge per configured section; a platform whose edge cannot be built is logged
     (its events stay with the platform) and the others run."""
     edges: dict[str, ChatPlatform] = {}
-    book = runtime.current().channels
     for name in settings.chat_platforms:
         try:
-            edges[name] = _edge(name, settings, book.rooms(name), data_dir / name)
+            edges[name] = _edge(name, settings, partial(_rooms_now, name), data_dir / name)
         except Exception as exc:
             log.error("[%s] is configured but its edge cannot start: %s (install the chat "
                       "extra: pip install 'postdesk[chat]')", name, exc)
     return edges
 
 
-def _edge(name: str, settings: Settings, rooms: tuple[str, ...], data_dir: Path
-          ) -> ChatPlatform:
+def _rooms_now(platform: str) -> tuple[str, ...]:
+    """The platform's channels in channels.yaml as it is now (the file reloads live)."""
+    return runtime.current().channels.rooms(platform)
+
+
+def _edge(name: str, settings: Settings, rooms: Callable[[], tuple[str, ...]],
+          data_dir: Path) -> ChatPlatform:
     data_dir.mkdir(parents=True, exist_ok=True)
     if name == "slack":
         from postdesk.channels import slack

@@ -16,8 +16,9 @@ from typing import Any
 
 import peewee as pw
 
+from postdesk.chat.model import DIRECT_TO
 from postdesk.store.db import database
-from postdesk.store.models import BaseModel, JSONField, Ticket, UTCDateTimeField
+from postdesk.store.models import BaseModel, Customer, JSONField, Ticket, UTCDateTimeField
 
 
 class ChatThread(BaseModel):
@@ -126,6 +127,32 @@ def help_thread_of(ticket_id: int) -> ChatThread | None:
     return (ChatThread.select().where((ChatThread.ticket == ticket_id)
                                       & (ChatThread.mode == "help"))
             .order_by(ChatThread.id).first())
+
+
+def known_account(email: str, platform: str) -> ChatThread | None:
+    """The newest help thread on `platform` opened by the chat account whose verified
+    email is `email`: who that account is (user id, workspace, locale). None when the
+    desk has seen no such account there. The address is a ticket requester's, so it
+    was the account's verified email (`chat.mapping.customer_address`), or a
+    `@chat.invalid` one, which names no mail box and is never looked up."""
+    return (ChatThread.select().join(Ticket).join(Customer, on=(Ticket.requester
+                                                                == Customer.id))
+            .where((Customer.email == email.strip().lower()) & (ChatThread.mode == "help")
+                   & (ChatThread.platform == platform) & (ChatThread.user_id != ""))
+            .order_by(ChatThread.id.desc()).first())
+
+
+def queue_direct_post(thread: ChatThread, *, ticket_id: int, kind: str,
+                      context: dict[str, Any], language: str | None, now: datetime) -> int:
+    """A chat outbox row for a direct message to the account that opened `thread` (the
+    caller's transaction): `context[DIRECT_TO]` names the account, and the edge opens
+    (or finds again) its direct conversation when the row is sent."""
+    row = ChatOutbox.create(ticket=ticket_id, kind=kind, platform=thread.platform,
+                            workspace=thread.workspace, channel=thread.user_id,
+                            thread_id=None, context={**context, DIRECT_TO: thread.user_id},
+                            language=language or thread.locale, attachments=[],
+                            state="pending", next_attempt_at=now, created_at=now)
+    return int(row.id)
 
 
 def open_thread(*, platform: str, workspace: str, channel: str, root: str, mode: str,

@@ -16,17 +16,23 @@ After a silence (channels.yaml `mail_after_silence_hours`, off by default): a re
 who has written nothing in the chat for that long may have left it, so the mail is sent
 as well as posted, to the account's verified email (an account without one, known as
 `...@chat.invalid`, has no mail box and stays chat only).
+
+A ticket that did not start in chat keeps its mail; a customer known in chat may get a
+direct message beside it (`tickets.chat_direct`, channels.yaml
+`notify_mail_requesters_in_chat`).
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from postdesk.chat.channels import DirectNotices
 from postdesk.chat.mapping import NO_EMAIL_DOMAIN
 from postdesk.notify.audience import CUSTOMER_TEMPLATES
 from postdesk.store import chat_lookups, chat_store, fastsql
 from postdesk.store.chat_store import ChatThread
 from postdesk.store.models import Outbox, Ticket
+from postdesk.tickets.chat_direct import notify_in_chat
 from postdesk.tickets.csat_scale import SURVEY_TEMPLATE
 
 #: the state of a mail row whose words went to the chat thread instead
@@ -34,13 +40,16 @@ IN_CHAT = "chat"
 
 
 def divert_to_chat(ticket: Ticket, row: Outbox, now: datetime, *,
-                   mail_after_silence: timedelta | None = None) -> bool:
+                   mail_after_silence: timedelta | None = None,
+                   direct_notices: DirectNotices | None = None) -> bool:
     """Post `row` in the ticket's help thread instead of mailing it; True when it did
-    (False: the mail goes out, after a silence in chat also posted)."""
+    (False: the mail goes out, after a silence in chat also posted, or for a ticket that
+    did not start in chat with a direct message beside it when `direct_notices` say so)."""
     if row.kind not in CUSTOMER_TEMPLATES:
         return False
     thread = chat_store.help_thread_of(ticket.id)
     if thread is None:
+        notify_in_chat(ticket, row, now, direct_notices)
         return False
     requester = fastsql.related(ticket, Ticket.requester)
     if row.recipient.lower() != requester.email.lower():

@@ -27,8 +27,9 @@ def chat_route(origin: ChatOrigin) -> Route | None:
 def record_thread(ticket: Ticket, origin: ChatOrigin, now: datetime) -> None:
     found = chat_store.thread_at(origin.platform, origin.workspace, origin.channel,
                                  origin.thread_root)
-    if found is not None:
-        chat_store.ChatThread.update(ticket=ticket.id).where(
+    if found is not None:  # its new ticket's requester is this message's author
+        chat_store.ChatThread.update(ticket=ticket.id, user_id=origin.user_id,
+                                     locale=origin.locale).where(
             chat_store.ChatThread.id == found.id).execute()
         return
     chat_store.open_thread(platform=origin.platform, workspace=origin.workspace,

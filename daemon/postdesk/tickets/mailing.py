@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from postdesk.chat.channels import DirectNotices
 from postdesk.config.runtime import Runtime
 from postdesk.config.settings import Settings
 from postdesk.mail.address import CUSTOMER_ROLE, reply_address
@@ -164,4 +165,15 @@ def build_mail(request: MailRequest, ticket: Ticket, runtime: Runtime, *, now: d
         automatic=request.automatic,
         mail_after_silence=(timedelta(hours=silence) if request.to_customer and (
             silence := runtime.channels.mail_after_silence_hours) is not None else None),
+        direct_notices=_direct_notices(runtime) if request.to_customer else None,
     )
+
+
+def _direct_notices(runtime: Runtime) -> DirectNotices | None:
+    """channels.yaml's `notify_mail_requesters_in_chat`, when its platform is connected
+    (postdesk.toml has its section): no direct message waits for a platform the desk
+    does not run."""
+    notices = runtime.channels.direct_notices
+    if notices is None or notices.platform not in runtime.settings.chat_platforms:
+        return None
+    return notices

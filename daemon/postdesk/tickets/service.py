@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from postdesk.chat.channels import DirectNotices
 from postdesk.mail.parse import Attachment as ParsedAttachment
 from postdesk.store import chat_store, fastsql
 from postdesk.store.models import (
@@ -49,6 +50,9 @@ class MailToSend:
     #: a requester who started in chat and has been silent there this long gets this mail
     #: by mail as well as in the thread (channels.yaml `mail_after_silence_hours`)
     mail_after_silence: timedelta | None = None
+    #: a customer of a ticket that did not start in chat, known in chat, gets this mail
+    #: as a direct message too (channels.yaml `notify_mail_requesters_in_chat`)
+    direct_notices: DirectNotices | None = None
 
 
 def find_or_create_customer(
@@ -298,7 +302,8 @@ def queue_mail(ticket: Ticket | None, mail: MailToSend, *, now: datetime) -> Out
         dispatched_at=now,
     )
     if ticket is not None:  # a ticket started in chat: its requester hears in the thread
-        divert_to_chat(ticket, row, now, mail_after_silence=mail.mail_after_silence)
+        divert_to_chat(ticket, row, now, mail_after_silence=mail.mail_after_silence,
+                       direct_notices=mail.direct_notices)
     return row
 
 

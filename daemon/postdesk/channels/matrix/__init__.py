@@ -18,12 +18,14 @@ def platform(settings: Any, data_dir: Path) -> MatrixPlatform:
     """The edge for the desk's `[matrix]` section and the Matrix rooms of channels.yaml.
 
     `settings.matrix` has `homeserver`, `user_id` and `access_token`; the rooms come from
-    `settings.matrix_rooms` (the room ids of rules/channels.yaml with platform matrix).
+    `settings.matrix_rooms` (the room ids of rules/channels.yaml with platform matrix), a
+    list or a function that reads them as the file is now (followed live).
     """
     matrix = settings.matrix
+    rooms = getattr(settings, "matrix_rooms", ()) or ()
     return MatrixPlatform(homeserver=matrix.homeserver, user_id=matrix.user_id,
                           access_token=matrix.access_token,
-                          rooms=tuple(getattr(settings, "matrix_rooms", ()) or ()),
+                          rooms=rooms if callable(rooms) else tuple(rooms),
                           state_dir=Path(data_dir))
 
 

@@ -8,19 +8,31 @@ deduplicates by event id) and never skips one. A timeline the homeserver cut sho
 (`limited`) is filled in from `/messages` back to the previous token.
 Out: `PUT /rooms/{room}/send/m.room.message/{txnId}` with the outbox row's idempotency key
 as transaction id, which the homeserver deduplicates: a retry after a crash posts once.
+
+Rooms: the rooms of rules/channels.yaml are read afresh (the file reloads live) before
+each /sync and every `ROOMS_CHECK_S` while one waits: a room added there is joined and
+read from then on without a restart, one removed is no longer read (the desk stays in
+it, so listing it again needs no new invitation; what was said there meanwhile is not
+read). Direct messages (`ChatPost.direct_to`): the desk's direct room with the account,
+found in its `m.direct` account data, or created (`createRoom` with `is_direct` and an
+invitation, preset `trusted_private_chat`) and recorded there, so later messages reuse
+it. An account that rejected the invitation or left that room is sent no more direct
+messages (the post fails for good with that reason; the mail went anyway), rather than
+invited again at each notification.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from postdesk.channels.matrix.api import MatrixApi, path_part
+from postdesk.channels.matrix.api import MatrixApi, MatrixHttpError, path_part
 from postdesk.channels.matrix.events import (
     RoomEventFacts,
     chat_event,
@@ -46,6 +58,12 @@ STATE_FILE = "matrix-sync.json"
 #: what the edge reads of a room's timeline: desk events, and encrypted ones to say that
 #: it cannot read them (a room must not be end-to-end encrypted)
 TIMELINE_TYPES = ["m.room.message", "m.reaction", "m.room.encrypted"]
+#: how often the rooms of channels.yaml are looked at while a /sync waits
+ROOMS_CHECK_S = 1.0
+#: a direct room whose other member is in one of these states is reused
+_STILL_THERE = ("join", "invite")
+#: ... and one they are in one of these states asks for no more direct messages
+_DECLINED = ("leave", "ban")
 
 
 class MatrixPlatform:
@@ -54,14 +72,21 @@ class MatrixPlatform:
     platform: Platform = "matrix"
 
     def __init__(self, homeserver: str, user_id: str, access_token: str,
-                 rooms: Sequence[str], state_dir: Path, *,
+                 rooms: Sequence[str] | Callable[[], Sequence[str]], state_dir: Path, *,
                  max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
                  action_reactions: Mapping[str, str] = DEFAULT_ACTION_REACTIONS,
                  sync_timeout_ms: int = SYNC_TIMEOUT_MS,
                  timeline_limit: int = 100,
                  backoff: tuple[float, float] = (1.0, 60.0)) -> None:
         self.user_id = user_id
-        self.rooms = tuple(rooms)
+        #: the rooms to read: channels.yaml's as they are now (a fixed list in tests)
+        fixed = () if callable(rooms) else tuple(rooms)
+        self._rooms_now: Callable[[], Sequence[str]] = (
+            rooms if callable(rooms) else lambda: fixed)
+        self.rooms = tuple(self._rooms_now())  # the rooms read by the current /sync
+        self._joined: set[str] = set()
+        self._direct_rooms: dict[str, str] = {}  # account -> its direct room
+        self._direct_lock = asyncio.Lock()
         self.state_path = Path(state_dir) / STATE_FILE
         self.max_file_bytes = max_file_bytes
         self.action_reactions = action_reactions
@@ -87,6 +112,7 @@ class MatrixPlatform:
         delay = self.backoff[0]
         while not self._stopping.is_set():
             try:
+                await self._follow_rooms()
                 state = await self._sync_once(state, intake)
             except asyncio.CancelledError:
                 raise
@@ -115,7 +141,24 @@ class MatrixPlatform:
 
     async def _join_rooms(self) -> None:
         for room in self.rooms:
-            await self._join(room)
+            if room not in self._joined:
+                await self._join(room)
+
+    async def _follow_rooms(self) -> None:
+        """Take up the rooms channels.yaml lists now: join the new ones."""
+        rooms = tuple(self._rooms_now())
+        if rooms == self.rooms:
+            return
+        added = sorted(set(rooms) - set(self.rooms))
+        removed = sorted(set(self.rooms) - set(rooms))
+        log.info("Matrix rooms of channels.yaml changed: reading %s%s",
+                 ", ".join(added) or "no new room",
+                 f"; no longer reading {', '.join(removed)}" if removed else "")
+        self.rooms = rooms
+        await self._join_rooms()
+
+    def _rooms_changed(self) -> bool:
+        return tuple(self._rooms_now()) != self.rooms
 
     async def _join(self, room_id: str) -> None:
         """Join a configured room; a refusal (not invited yet, banned) is logged and shown
@@ -125,14 +168,19 @@ class MatrixPlatform:
                                 body={})
         except ChatPlatformError as exc:
             self._note_failure(exc)
+        else:
+            self._joined.add(room_id)
 
     async def _sync_once(self, state: SyncState, intake: ChatIntake) -> SyncState:
         params = {"filter": json.dumps(self._filter()),
                   "timeout": str(self.sync_timeout_ms if state.next_batch else 0)}
         if state.next_batch:
             params["since"] = state.next_batch
-        answer = await self.api.call("GET", "/_matrix/client/v3/sync", params=params,
-                                     timeout=self.sync_timeout_ms / 1000 + 30)
+        answer = await self._unless_rooms_change(self.api.call(
+            "GET", "/_matrix/client/v3/sync", params=params,
+            timeout=self.sync_timeout_ms / 1000 + 30))
+        if answer is None:
+            return state  # channels.yaml changed: sync again with its rooms
         rooms = answer.get("rooms") or {}
         for room_id in (rooms.get("invite") or {}):
             if room_id in self.rooms:
@@ -151,6 +199,24 @@ class MatrixPlatform:
                               listening_since_ms=state.listening_since_ms)
         save_sync_state(self.state_path, new_state)
         return new_state
+
+    async def _unless_rooms_change(self, request: Awaitable[dict[str, Any]]
+                                   ) -> dict[str, Any] | None:
+        """The answer of a waiting /sync, or None when channels.yaml's rooms changed first
+        (the /sync is given up: nothing of it was handed in, nothing saved)."""
+        sync = asyncio.ensure_future(request)
+        try:
+            while True:
+                done, _ = await asyncio.wait({sync}, timeout=ROOMS_CHECK_S)
+                if done:
+                    return sync.result()
+                if self._rooms_changed():
+                    sync.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await sync
+                    return None
+        finally:
+            sync.cancel()
 
     def _filter(self) -> dict[str, Any]:
         room_filter: dict[str, Any] = {
@@ -226,14 +292,71 @@ class MatrixPlatform:
     # -- out -------------------------------------------------------------------------
 
     async def post(self, post: ChatPost) -> str:
-        """Send `post` (text, then its files) into its thread; the text event's id."""
-        event_id = await self._send(post.channel, post.idempotency_key,
+        """Send `post` (text, then its files) into its thread, or as a direct message to
+        `post.direct_to`; the text event's id."""
+        room = await self.direct_room(post.direct_to) if post.direct_to else post.channel
+        event_id = await self._send(room, post.idempotency_key,
                                     message_content(post, self.action_reactions))
         for number, file in enumerate(post.files, start=1):
             mxc_url = await self.api.upload(file.name, file.content_type, file.content)
-            await self._send(post.channel, f"{post.idempotency_key}.file{number}",
+            await self._send(room, f"{post.idempotency_key}.file{number}",
                              file_content(file, mxc_url, post.thread_id))
         return event_id
+
+    async def direct_room(self, user_id: str) -> str:
+        """The desk's direct room with `user_id` (see the module docstring)."""
+        async with self._direct_lock:
+            known = self._direct_rooms.get(user_id)
+            if known is not None and await self._membership(known, user_id) in _STILL_THERE:
+                return known
+            direct = await self._direct_map()
+            for room_id in direct.get(user_id) or ():
+                if not isinstance(room_id, str):
+                    continue
+                membership = await self._membership(room_id, user_id)
+                if membership in _STILL_THERE:
+                    self._direct_rooms[user_id] = room_id
+                    return room_id
+                if membership in _DECLINED:
+                    raise ChatPlatformError(
+                        f"Matrix {user_id} rejected or left the desk's direct room {room_id}: "
+                        "no direct messages to them", permanent=True)
+            created = await self.api.call("POST", "/_matrix/client/v3/createRoom", body={
+                "is_direct": True, "invite": [user_id], "preset": "trusted_private_chat"})
+            room_id = created.get("room_id")
+            if not isinstance(room_id, str):
+                raise ChatPlatformError("Matrix createRoom: no room_id in the answer")
+            rooms = [r for r in direct.get(user_id) or () if isinstance(r, str)]
+            direct[user_id] = [room_id, *rooms]
+            await self.api.call("PUT", self._direct_path(), body=direct)
+            self._direct_rooms[user_id] = room_id
+            return room_id
+
+    def _direct_path(self) -> str:
+        return f"/_matrix/client/v3/user/{path_part(self.user_id)}/account_data/m.direct"
+
+    async def _direct_map(self) -> dict[str, Any]:
+        """The desk account's `m.direct` account data (account -> its direct rooms)."""
+        try:
+            found = await self.api.call("GET", self._direct_path())
+        except MatrixHttpError as exc:
+            if exc.status != 404:
+                raise
+            return {}  # never set
+        return dict(found)
+
+    async def _membership(self, room_id: str, user_id: str) -> str:
+        """`user_id`'s membership of the room as the desk sees it ("join", "invite",
+        "leave", ...); "" when the desk is no longer in it or it is gone."""
+        try:
+            member = await self.api.call(
+                "GET", f"/_matrix/client/v3/rooms/{path_part(room_id)}/state/"
+                       f"m.room.member/{path_part(user_id)}")
+        except MatrixHttpError as exc:
+            if not exc.permanent:
+                raise
+            return ""
+        return str(member.get("membership") or "")
 
     async def _send(self, room_id: str, txn_id: str, content: dict[str, Any]) -> str:
         answer = await self.api.call(

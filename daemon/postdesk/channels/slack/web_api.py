@@ -6,8 +6,9 @@ refusals become `ChatPlatformError`: HTTP 429 with its Retry-After, and the erro
 retry cannot mend (`channel_not_found`, `not_in_channel`, `invalid_auth`...) marked
 permanent, so the outbox stops retrying them.
 
-Slack's documentation followed: chat.postMessage, chat.update, users.info (with
-`include_locale`; the email needs the users:read.email scope), the v2 upload flow
+Slack's documentation followed: chat.postMessage, chat.update, conversations.open (a
+direct message: `users` is the one account, the answer's `channel.id` the conversation),
+users.info (with `include_locale`; the email needs the users:read.email scope), the v2 upload flow
 (files.getUploadURLExternal, the upload URL, files.completeUploadExternal; a thread
 reply's file goes to the thread's parent ts), and the rate-limit page (HTTP 429 with
 Retry-After in seconds).
@@ -29,6 +30,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -77,7 +79,14 @@ class SlackWebApi:
         self._users: dict[str, tuple[float, ChatUser]] = {}
 
     async def post(self, post: ChatPost) -> str:
-        """Post, edit or upload; the ts of the message Slack shows."""
+        """Post, edit or upload; the ts of the message Slack shows. A direct message goes
+        to the conversation `conversations.open` gives for the account (the same one each
+        time: Slack reuses an open direct message)."""
+        if post.direct_to:
+            async with _slack_errors(f"opening a direct message to {post.direct_to}"):
+                opened = await self.client.conversations_open(users=post.direct_to)
+            post = replace(post, channel=str(opened["channel"]["id"]), thread_id=None,
+                           direct_to=None)
         blocks = message_blocks(post.text, post.buttons)
         text = escape_text(post.text)
         async with _slack_errors(f"posting to {post.channel}"):

@@ -16,7 +16,10 @@ marks the row sent, and never re-posts a row that has one.
 Microsoft's documentation followed: Bot Connector REST API reference ("Send to
 conversation" POST /v3/conversations/{conversationId}/activities, "Reply to activity"
 POST .../activities/{activityId}, "Update activity" PUT .../activities/{activityId},
-"Get conversation member" GET /v3/conversations/{conversationId}/members/{memberId}),
+"Get conversation member" GET /v3/conversations/{conversationId}/members/{memberId},
+"Create conversation" POST /v3/conversations), Teams' "Proactive messages" (a 1:1
+conversation created with the user's AAD object id, `isGroup: false` and the tenant id;
+the app must be installed for the user),
 "Authenticate requests from your bot to the Bot Connector service" (the client
 credentials token) and "Rate limiting for bots in Teams" (HTTP 429, Retry-After).
 """
@@ -30,7 +33,7 @@ from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
 import aiohttp
-from microsoft_agents.activity import Activity
+from microsoft_agents.activity import Activity, ChannelAccount, ConversationParameters
 from microsoft_agents.hosting.core.connector.teams import TeamsConnectorClient
 
 from postdesk.channels.chat_download import read_at_most
@@ -95,6 +98,21 @@ class BotConnector:
             answer = await client.conversations.send_to_conversation(conversation, body)
         if not answer.id:
             raise ChatPlatformError(f"teams accepted a post to {conversation} without an id")
+        return str(answer.id)
+
+    async def open_direct(self, service_url: str, *, bot_id: str, tenant: str,
+                          user_id: str) -> str:
+        """The bot's 1:1 conversation with the user of AAD object id `user_id` (Teams
+        answers the same conversation each time it is asked for it)."""
+        parameters = ConversationParameters(
+            is_group=False, bot=ChannelAccount(id=bot_id),
+            members=[ChannelAccount(id=user_id)], tenant_id=tenant,
+            channel_data={"tenant": {"id": tenant}})
+        async with self._errors(f"opening a 1:1 conversation with {user_id}",
+                                service_url) as client:
+            answer = await client.conversations.create_conversation(parameters)
+        if not answer.id:
+            raise ChatPlatformError(f"teams opened a conversation with {user_id} without an id")
         return str(answer.id)
 
     async def member(self, service_url: str, conversation: str, user_id: str) -> ChatUser:

@@ -148,7 +148,15 @@ class TeamsPlatform:
     async def post(self, post: ChatPost) -> str:
         """A new thread, a reply in `post.thread_id`'s thread, or an edit; the activity id
         Teams gives it (which the outbox stores before marking the row sent: the Bot
-        Connector takes no idempotency key)."""
+        Connector takes no idempotency key). A direct message goes to the bot's 1:1
+        conversation with `post.direct_to` (an AAD object id) in its tenant."""
+        if post.direct_to:
+            service_url = self.service_urls.lookup(post.workspace, "")
+            conversation = await self.connector.open_direct(
+                service_url, bot_id=f"28:{self.app_id}", tenant=post.workspace,
+                user_id=post.direct_to)
+            return await self.connector.send(service_url, conversation,
+                                             message_activity(post))
         service_url = self.service_urls.lookup(post.workspace, post.channel)
         activity = message_activity(post)
         if post.thread_id and not post.edit_of:
