@@ -5,6 +5,7 @@ the loopback Slack server)."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -16,6 +17,7 @@ from postdesk.notify.chat_posts import render_post
 from postdesk.store import chat_store
 from postdesk.store.chat_store import ChatOutbox, record_posted
 from postdesk.store.models import Message, Ticket
+from postdesk.store.read_pool import ReadPool
 
 POSTED = datetime(2026, 12, 7, 10, 1, tzinfo=UTC)
 
@@ -61,6 +63,45 @@ def test_the_triage_post_is_edited_to_the_tickets_latest_state_once_per_burst(
     assert "Status resolved" in as_sent(runtime, older).text
     assert Ticket.get_by_id(ticket_id).status in as_sent(runtime, newer).text.splitlines()[2]
     assert chat_store.superseded(older) and not chat_store.superseded(newer)
+
+
+class Recorder:
+    """A platform that keeps what it is asked to post."""
+
+    platform = "matrix"
+
+    def __init__(self) -> None:
+        self.posted: list[ChatPost] = []
+
+    async def post(self, post: ChatPost) -> str:
+        self.posted.append(post)
+        return f"$posted{len(self.posted)}"
+
+
+def test_an_edit_read_by_the_sender_before_a_change_and_claimed_after_shows_it(
+        runtime: Runtime) -> None:  # noqa: F811
+    first = event(ANN, text="Headset crackles")
+    ticket_id = run(runtime, first).ticket_id
+    triage = ChatOutbox.get((ChatOutbox.ticket == ticket_id)
+                            & (ChatOutbox.kind == "triage_ticket"))
+    record_posted(triage.id, "$headset_root", POSTED)
+    run(runtime, event(AGENT, text="#priority high", thread="$headset_root", room=TRIAGE))
+    [read] = [row for row in chat_store.due_posts(("matrix",), datetime.now(UTC))
+              if row.kind == "triage_update"]
+    # the ticket changes between the sender's read and its claim
+    run(runtime, event(AGENT, text="#status waiting_for_vendor", thread="$headset_root",
+                       room=TRIAGE))
+    assert chat_store.claim_post(read.id, datetime.now(UTC), timedelta(seconds=120))
+    platform, pool = Recorder(), ReadPool(threads=1, name="test-chat-sender")
+    try:
+        asyncio.run(ChatSender({"matrix": platform}, runtime,  # type: ignore[dict-item]
+                               pool)._send(read))
+    finally:
+        pool.close()
+    [edit] = platform.posted
+    assert edit.edit_of == "$headset_root"
+    assert "Status waiting_for_vendor" in edit.text and "priority high" in edit.text
+    assert [row.id for row in triage_edits(ticket_id)] == [read.id]  # one edit in all
 
 
 def test_a_change_before_the_triage_post_is_made_rewrites_it(

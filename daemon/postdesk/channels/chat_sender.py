@@ -87,6 +87,8 @@ class ChatSender:
         if await self.database.run(chat_store.superseded, row):
             await self.database.run(chat_store.record_superseded, row.id, db.utcnow())
             return
+        if row.kind in chat_store.FOLLOWING_KINDS:  # the ticket's facts as of the claim
+            row.context = await self.database.run(chat_store.context_of, row.id)
         try:
             post = await self.database.run(self._post_of, row)
             message_id = await platform.post(post)

@@ -229,8 +229,10 @@ def follow_ticket(ticket: Ticket, now: datetime) -> None:
     for post in ChatOutbox.select().where((ChatOutbox.ticket == ticket.id)
                                           & (ChatOutbox.kind == TRIAGE_POST)):
         if post.state == "pending" and post.claimed_at is None:
-            ChatOutbox.update(context=_with_facts(post.context, facts)) \
-                .where(ChatOutbox.id == post.id).execute()
+            # a sender claiming it meanwhile renders what it reads after its claim
+            # (`context_of`); a claim that came first leaves it to `record_posted`
+            ChatOutbox.update(context=_with_facts(post.context, facts)).where(
+                (ChatOutbox.id == post.id) & ChatOutbox.claimed_at.is_null()).execute()
         elif post.state == "sent" and post.platform_message_id:
             queue_triage_update(post, facts, now)
 
@@ -247,15 +249,26 @@ def queue_triage_update(post: ChatOutbox, facts: dict[str, Any], now: datetime) 
         & (ChatOutbox.thread_id == post.platform_message_id)
         & (ChatOutbox.state == "pending") & ChatOutbox.claimed_at.is_null())
         .order_by(ChatOutbox.id.desc()).first())
-    if waiting is not None:
-        ChatOutbox.update(context=context).where(ChatOutbox.id == waiting.id).execute()
-        return int(waiting.id)
+    if waiting is not None and ChatOutbox.update(context=context).where(
+            (ChatOutbox.id == waiting.id) & ChatOutbox.claimed_at.is_null()).execute():
+        return int(waiting.id)  # (0 rows: a sender took it meanwhile; a new edit follows)
     row = ChatOutbox.create(ticket=post.ticket_id, kind=TRIAGE_UPDATE, platform=post.platform,
                             workspace=post.workspace, channel=post.channel,
                             thread_id=post.platform_message_id, context=context,
                             language=post.language, attachments=[], state="pending",
                             next_attempt_at=now, created_at=now)
     return int(row.id)
+
+
+#: the kinds whose words may change while they wait (`follow_ticket`): a sender renders
+#: them from what it reads after its claim
+FOLLOWING_KINDS = (TRIAGE_POST, TRIAGE_UPDATE)
+
+
+def context_of(post_id: int) -> dict[str, Any]:
+    """The post's context as it is now (read after the claim)."""
+    return dict(ChatOutbox.select(ChatOutbox.context).where(ChatOutbox.id == post_id)
+                .get().context)
 
 
 def superseded(row: ChatOutbox) -> bool:
