@@ -156,6 +156,23 @@ def test_images_go_inline_and_other_files_are_named_not_dropped() -> None:
     assert image["contentUrl"] == "data:image/png;base64,iVBORw=="
 
 
+def test_a_file_teams_cannot_carry_is_a_link_with_its_note_or_its_note_alone() -> None:
+    link = "https://help.example.com/f/7.3.1.1900000000.sig"
+    sent = message_activity(post(files=(
+        ChatFile("[a] <b>.pdf", "application/pdf", b"%PDF", link=link,
+                 note="Download-Link, 30 Tage gültig"),
+        ChatFile("big.zip", "application/zip", b"PK",
+                 note="Anhang: big.zip, siehe die E-Mail"))))
+    assert sent["text"].splitlines()[-3:] == [
+        f"📎 [(a) &lt;b&gt;.pdf]({link}) (Download-Link, 30 Tage gültig)", "",
+        "📎 Anhang: big.zip, siehe die E-Mail"]
+    with_buttons = message_activity(post(buttons=(ChatButton("reopen", "Reopen", "7"),),
+                                         files=(ChatFile("a.pdf", "application/pdf", b"%",
+                                                         link=link),)))
+    [card] = with_buttons["attachments"]
+    assert card["content"]["body"][0]["text"].endswith(f"📎 [a.pdf]({link})")
+
+
 def test_the_settings_make_an_edge_and_bad_ones_name_the_option(tmp_path: Any) -> None:
     from types import SimpleNamespace
 

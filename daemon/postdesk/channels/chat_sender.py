@@ -27,10 +27,11 @@ from typing import cast
 from postdesk.chat.model import DIRECT_TO, ChatFile, ChatPost, Platform
 from postdesk.chat.platform import ChatPlatform, ChatPlatformError
 from postdesk.config.runtime import Runtime
-from postdesk.notify.chat_posts import render_post
+from postdesk.notify.chat_posts import file_note, render_post
 from postdesk.store import chat_store, db
-from postdesk.store.attachment_files import attachment_files
+from postdesk.store.attachment_files import attachment_files_by_id
 from postdesk.store.read_pool import ReadPool
+from postdesk.tickets.file_links import file_links
 
 log = logging.getLogger(__name__)
 
@@ -117,14 +118,28 @@ class ChatSender:
         await self.database.run(partial(chat_store.record_attempt_failed, row.id, reason,
                                         retry_in=retry_in, now=now))
 
+    def _files(self, row: chat_store.ChatOutbox) -> tuple[ChatFile, ...]:
+        """The row's files, each with its signed download link (files of public messages,
+        with `[web]`) and what to say about it where the platform cannot post it."""
+        stored = attachment_files_by_id(list(row.attachments or []))
+        settings = self.runtime.settings
+        links = file_links(settings, row.ticket_id, [number for number, _ in stored],
+                           db.utcnow())
+        files = []
+        for number, found in stored:
+            link = links.get(number, "")
+            note = file_note(found.filename, settings.web.file_link_days if link else None,
+                             row.language, self.runtime.renderer)
+            files.append(ChatFile(found.filename, found.content_type, found.data, link=link,
+                                  note=note))
+        return tuple(files)
+
     def _post_of(self, row: chat_store.ChatOutbox) -> ChatPost:
         rendered = render_post(row.kind, row.context, row.language, self.runtime.renderer)
-        files = tuple(ChatFile(f.filename, f.content_type, f.data)
-                      for f in attachment_files(list(row.attachments or [])))
         edit_of = row.thread_id if row.kind == chat_store.TRIAGE_UPDATE else None
         return ChatPost(platform=cast(Platform, row.platform), workspace=row.workspace,
                         channel=row.channel, thread_id=None if edit_of else row.thread_id,
                         edit_of=edit_of, text=rendered.text,
                         idempotency_key=f"postdesk-chat-{row.id}", buttons=rendered.buttons,
-                        files=files, tried_since=row.claimed_at,
+                        files=self._files(row), tried_since=row.claimed_at,
                         direct_to=(row.context or {}).get(DIRECT_TO))

@@ -50,6 +50,13 @@ class ChatFile:
     content_type: str
     content: bytes
     platform_id: str = ""  # Slack F..., Matrix mxc://..., Teams attachment id
+    #: a file the desk sends: its signed download link on the desk's web server, for a
+    #: platform that cannot carry the file itself ("" when `[web]` is off)
+    link: str = ""
+    #: ... and what the post says about it there, in the post's language: beside the
+    #: link ("download link, valid for 30 days"), or without one in place of the file
+    #: ("Attachment: report.pdf, see the mail")
+    note: str = ""
 
 
 @dataclass(frozen=True)

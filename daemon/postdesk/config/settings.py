@@ -192,6 +192,9 @@ class WebSettings:
     base_url: str = ""
     #: a link in a mail opens the ticket's page for this many days
     link_days: int = 90
+    #: a file the desk sends where a chat platform cannot carry it (a Teams channel) is a
+    #: signed download link, valid this many days
+    file_link_days: int = 30
     #: requests per minute from one address, and with one ticket's session or link
     rate_per_ip: int = 120
     rate_per_token: int = 60

@@ -214,7 +214,8 @@ def _validate_web(settings: Settings) -> None:
         raise ConfigError(f"{settings.origin('web', 'base_url')} must be an http:// or "
                           f"https:// URL without query, like https://help.example.com, "
                           f"not {web.base_url!r}")
-    for key in ("link_days", "rate_per_ip", "rate_per_token", "max_reply_chars"):
+    for key in ("link_days", "file_link_days", "rate_per_ip", "rate_per_token",
+                "max_reply_chars"):
         if getattr(web, key) < 1:
             raise ConfigError(f"{settings.origin('web', key)} must be at least 1")
 

@@ -47,6 +47,16 @@ def render_post(kind: str, context: Mapping[str, Any], language: str | None,
     return _thread_post(kind, context, say)
 
 
+def file_note(name: str, link_days: int | None, language: str | None,
+              renderer: Renderer) -> str:
+    """What a post says about a file the platform cannot carry: beside its download link
+    (valid `link_days`), or, without a link (no `[web]`), in place of the file."""
+    say = _Speaker(renderer, language)
+    if link_days is not None:
+        return say(N_("download link, valid for %(days)s days"), days=link_days)
+    return say(N_("Attachment: %(name)s, see the mail"), name=name)
+
+
 def _direct_message(kind: str, context: Mapping[str, Any], say: _Speaker) -> RenderedPost:
     """A customer mail as a direct message to a customer known in chat: which request it
     is about, the mail's words, and the link to the ticket's page. Not in a thread of the

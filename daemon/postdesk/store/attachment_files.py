@@ -25,11 +25,17 @@ class AttachmentFile(NamedTuple):
 
 def attachment_files(ids: Sequence[int]) -> list[AttachmentFile]:
     """The attachments with these ids, in id order (one query; unknown ids left out)."""
+    return [stored for _id, stored in attachment_files_by_id(ids)]
+
+
+def attachment_files_by_id(ids: Sequence[int]) -> list[tuple[int, AttachmentFile]]:
+    """(id, file) of the attachments with these ids, in id order (unknown ids left out)."""
     if not ids:
         return []
     rows = (Attachment.select(Attachment, Blob).join(Blob)
             .where(Attachment.id.in_(list(ids))).order_by(Attachment.id))
-    return [AttachmentFile(row.filename, row.content_type, row.blob.data) for row in rows]
+    return [(int(row.id), AttachmentFile(row.filename, row.content_type, row.blob.data))
+            for row in rows]
 
 
 class TicketAttachment(NamedTuple):

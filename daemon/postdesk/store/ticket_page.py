@@ -129,6 +129,17 @@ def public_file(ticket_id: int, attachment_id: int) -> tuple[str, str, bytes] | 
 
 
 
+def public_attachments(ticket_id: int, attachment_ids: Sequence[int]) -> set[int]:
+    """Which of these attachments belong to public messages of the ticket (a file of an
+    internal note, or of another ticket, is never among them)."""
+    if not attachment_ids:
+        return set()
+    rows = (Attachment.select(Attachment.id).join(Message)
+            .where(Attachment.id.in_(list(attachment_ids)) & (Message.ticket == ticket_id)
+                   & (Message.visibility == "public")))
+    return {int(row.id) for row in rows}
+
+
 def customer_address(customer_id: int) -> tuple[str, str] | None:
     """(email, name) of a customer on file, None without one."""
     row = Customer.select(Customer.email, Customer.name).where(Customer.id == customer_id).first()

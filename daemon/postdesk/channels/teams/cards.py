@@ -6,13 +6,19 @@ first (`&`, `<`, `>` escaped), so a customer's words can never become a mention 
 HTML. A post with buttons carries the same text in the card (a `TextBlock`) and none
 beside it, so Teams shows it once. Images travel inline as data URIs (Teams shows
 them in channels up to 1 MB); other files cannot be posted by a bot into a channel
-(that needs SharePoint through Microsoft Graph), so their names are listed under the
-text instead of being dropped silently.
+(that needs SharePoint through Microsoft Graph), so they are listed under the text as
+Markdown links to the desk's signed download link (`ChatFile.link`, served by the web
+server, `postdesk.tickets.file_links`) with the post's note beside it ("download link,
+valid for 30 days"); without `[web]` the note names the file and says it is in the
+mail. Teams renders `[name](url)` both in a message's Markdown text and in a card's
+TextBlock.
 
 Microsoft's documentation followed: the Activity schema (Bot Connector REST API
 reference), "Text formatting in cards / messages" for Teams, the Adaptive Cards schema
 1.4 (AdaptiveCard, TextBlock, Action.Submit with `data`, `style` positive /
-destructive) and "Add media attachments to messages" (inline base64 images).
+destructive), "Add media attachments to messages" (inline base64 images) and "Format
+your bot messages" / "Text formatting in cards" (hyperlinks in Markdown text and in
+TextBlock).
 """
 
 from __future__ import annotations
@@ -33,10 +39,10 @@ STYLES = {"primary": "positive", "danger": "destructive"}
 def message_activity(post: ChatPost) -> dict[str, Any]:
     """The activity JSON posted (or put, for an edit) to the Bot Connector."""
     images = [item for item in post.files if _inline(item)]
-    listed = [item.name for item in post.files if not _inline(item)]
+    listed = [item for item in post.files if not _inline(item)]
     text = escape_text(post.text)
     if listed:
-        text = "\n\n".join([text, *(f"📎 {escape_text(name)}" for name in listed)]).strip()
+        text = "\n\n".join([text, *(file_line(item) for item in listed)]).strip()
     activity: dict[str, Any] = {"type": "message", "textFormat": "markdown"}
     attachments: list[dict[str, Any]] = []
     if post.buttons:
@@ -68,6 +74,16 @@ def _button(button: ChatButton) -> dict[str, Any]:
 def _inline(item: ChatFile) -> bool:
     return item.content_type.startswith("image/") and 0 < len(item.content) \
         <= INLINE_IMAGE_LIMIT
+
+
+def file_line(item: ChatFile) -> str:
+    """A file the post cannot carry: its download link and note, or the note (or name)."""
+    if not item.link:
+        return f"📎 {escape_text(item.note or item.name)}"
+    label = escape_text(item.name).replace("[", "(").replace("]", ")")
+    url = item.link.replace("(", "%28").replace(")", "%29")
+    note = f" ({escape_text(item.note)})" if item.note else ""
+    return f"📎 [{label}]({url}){note}"
 
 
 def _image(item: ChatFile) -> dict[str, Any]:

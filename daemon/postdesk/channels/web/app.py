@@ -272,7 +272,12 @@ async def download(request: web.Request, token: PageToken) -> web.StreamResponse
     if found is None:
         return refusal(request, "missing")
     filename, _content_type, data = found
-    # always a download, never rendered in our origin (an HTML or SVG file could script)
+    return file_response(filename, data)
+
+
+def file_response(filename: str, data: bytes) -> web.Response:
+    """A stored file as a download: always, never rendered in our origin (an HTML or SVG
+    file could script); the guard adds no-store and the page's other headers."""
     return web.Response(body=data, content_type="application/octet-stream", headers={
         "Content-Disposition": page_data.attachment_disposition(filename)})
 
@@ -296,7 +301,7 @@ language_of = _language_of
 
 def make_app(desk: WebDesk) -> web.Application:
     # the route modules use this module's guard, session and refusals: imported here
-    from postdesk.channels.web import new_link, new_request, reports
+    from postdesk.channels.web import file_link, new_link, new_request, reports
     from postdesk.channels.web.csat import add_csat_routes
 
     app = web.Application(middlewares=[guard], client_max_size=1024 * 1024)
@@ -312,6 +317,7 @@ def make_app(desk: WebDesk) -> web.Application:
     new_request.add_routes(app)
     new_link.add_routes(app)
     reports.add_routes(app)
+    file_link.add_routes(app)  # /f/{token}: a chat post's download link
     add_csat_routes(app)  # /csat/{token}: the satisfaction survey's pages
     return app
 

@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 from postdesk.channels.web.sla_promise import answer_promise
 from postdesk.config.runtime import Runtime
+from postdesk.mail.file_token import FileToken
 from postdesk.mail.page_token import PageToken, TokenRefused, check_version
 from postdesk.store import ticket_page
 from postdesk.store.db import utcnow
@@ -131,6 +132,15 @@ def visitor(token: PageToken, runtime: Runtime) -> Visitor:
 
 def file_of(token: PageToken, attachment_id: int) -> tuple[str, str, bytes] | None:
     return ticket_page.public_file(token.ticket_id, attachment_id)
+
+
+def linked_file(token: FileToken) -> tuple[str, str, bytes] | None:
+    """The file a chat post's download link names: a file of a public message of its
+    ticket (or of the ticket it was merged into, where its messages went) only;
+    TokenRefused("revoked") when the ticket's links were revoked since."""
+    if ticket_page.link_version(token.ticket_id) != token.version:
+        raise TokenRefused("revoked")
+    return ticket_page.public_file(merged_target(token.ticket_id), token.attachment_id)
 
 
 def attachment_disposition(filename: str) -> str:
