@@ -21,8 +21,15 @@ clients run against it unchanged (their `base_url` is this server's `/api/`):
   from `Authorization: Bearer` or a `token` argument, arguments from the query string,
   a form body or a JSON body; errors as HTTP 200 `{"ok": false, "error"}` except rate
   limits, which are HTTP 429 with `Retry-After` (api.slack.com/apis/rate-limits).
-  `auth.test`; `chat.postMessage` (channel, text or blocks, thread_ts; answers `ts`,
-  `channel`, `message`); `chat.update` (channel, ts); `conversations.open`
+  `auth.test`; `chat.postMessage` (channel, text or blocks, thread_ts, metadata; answers
+  `ts`, `channel`, `message`); `chat.update` (channel, ts); `conversations.history`
+  (channel, oldest, latest, limit, cursor, include_all_metadata: top-level messages,
+  newest first, `has_more` and `response_metadata.next_cursor`) and
+  `conversations.replies` (channel, ts of the parent: the parent then its replies, oldest
+  first; `thread_not_found` for an unknown ts), whose messages carry their `metadata`
+  only with `include_all_metadata` (docs.slack.dev/messaging/message-metadata and the
+  two methods' reference pages: `oldest` / `latest` exclusive unless `inclusive`);
+  `conversations.open`
   (api.slack.com/methods/conversations.open: `users`, a comma-separated list, one user
   for a direct message, or `channel` to resume one; answers `channel.id`, the same
   `D...` id each time for one user, with `no_op` and `already_open` once it is open;
@@ -373,6 +380,10 @@ class SlackLoopback:
                    "text": args.get("text", ""), "blocks": _blocks(args),
                    "thread_ts": args.get("thread_ts"), "bot_id": BOT_ID,
                    "user": BOT_USER_ID, "files": []}
+        metadata = args.get("metadata")
+        if metadata:
+            message["metadata"] = json.loads(metadata) if isinstance(metadata, str) \
+                else dict(metadata)
         self.messages.append(message)
         return {"channel": message["channel"], "ts": message["ts"],
                 "message": {key: value for key, value in message.items() if value}}
@@ -407,6 +418,24 @@ class SlackLoopback:
                 return {"channel": message["channel"], "ts": message["ts"],
                         "text": message["text"]}
         return {"ok": False, "error": "message_not_found"}
+
+    def _m_conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
+        if args.get("channel") not in self.channels:
+            return {"ok": False, "error": "channel_not_found"}
+        found = [m for m in self.messages if m["channel"] == args["channel"]
+                 and (not m.get("thread_ts") or m["thread_ts"] == m["ts"])]
+        return _page(sorted(found, key=_ts_key, reverse=True), args)
+
+    def _m_conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
+        if args.get("channel") not in self.channels:
+            return {"ok": False, "error": "channel_not_found"}
+        parent = next((m for m in self.messages if m["channel"] == args["channel"]
+                       and m["ts"] == args.get("ts")), None)
+        if parent is None:
+            return {"ok": False, "error": "thread_not_found"}
+        replies = [m for m in self.messages if m["channel"] == args["channel"]
+                   and m.get("thread_ts") == parent["ts"] and m is not parent]
+        return _page([parent, *sorted(replies, key=_ts_key)], args)
 
     def _refuse_message(self, args: dict[str, Any]) -> dict[str, Any] | None:
         if args.get("channel") not in self.channels:
@@ -473,6 +502,39 @@ class SlackLoopback:
 
 def _error(code: str) -> web.Response:
     return web.json_response({"ok": False, "error": code})
+
+
+def _ts_key(message: dict[str, Any]) -> tuple[int, int]:
+    seconds, _, fraction = str(message["ts"]).partition(".")
+    return int(seconds), int(fraction or 0)
+
+
+def _flag(value: Any) -> bool:
+    return str(value).lower() in ("true", "1")
+
+
+def _page(messages: list[dict[str, Any]], args: dict[str, Any]) -> dict[str, Any]:
+    """A conversations.* answer: `messages` within oldest / latest, one page of `limit`
+    from `cursor` (an offset here; opaque to clients), metadata only when asked."""
+    inclusive = _flag(args.get("inclusive", ""))
+    oldest, latest = float(args.get("oldest") or 0), float(args.get("latest") or 0)
+
+    def within(message: dict[str, Any]) -> bool:
+        ts = float(message["ts"])
+        after = ts >= oldest if inclusive else ts > oldest
+        before = not latest or (ts <= latest if inclusive else ts < latest)
+        return after and before
+
+    chosen = [m for m in messages if within(m)]
+    start = int(args.get("cursor") or 0)
+    limit = int(args.get("limit") or 100)
+    page = chosen[start:start + limit]
+    with_metadata = _flag(args.get("include_all_metadata", ""))
+    shown = [{key: value for key, value in m.items()
+              if value is not None and (key != "metadata" or with_metadata)} for m in page]
+    more = start + limit < len(chosen)
+    return {"messages": shown, "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
 
 
 def _blocks(args: dict[str, Any]) -> list[dict[str, Any]] | None:

@@ -116,3 +116,53 @@ def test_a_slack_help_channel_from_request_to_rating(
                                                 & (Event.kind == "satisfaction.rated")))
     assert rating.data == {"rating": 5, "scale": "1-5", "comment": "", "channel": "slack",
                            "resolution": 1, "changed": False}
+
+
+TRIAGE_CHANNELS = CHANNELS + "  - {platform: slack, channel: C0TRIAGE, mode: triage}\n"
+
+
+def test_a_slack_triage_post_follows_its_ticket_and_answers_from_its_thread(
+        slack: Loopback, make_settings: Callable[..., Settings], sqlite_url: str,
+        start_daemon: Callable[[Settings], Any]) -> None:
+    settings = make_settings(sqlite_url, slack_bot_token=BOT_TOKEN,
+                             slack_app_token=APP_TOKEN, slack_api_url=slack.server.api_url)
+    rules = settings.path(settings.paths.rules)
+    (rules / "channels.yaml").write_text(TRIAGE_CHANNELS, encoding="utf-8")
+    (rules / "teams.yaml").write_text(TEAMS, encoding="utf-8")
+    start_daemon(settings)
+    slack.call(slack.server.wait_connected())
+
+    event = slack.server.message_event("UANN", "Laptop will not boot")
+    slack.soon(lambda: slack.server.send_event(event))
+    ticket = wait_for(lambda: Ticket.get_or_none(Ticket.subject == "Laptop will not boot"))
+    [acknowledgment] = wait_for(lambda: thread_posts(slack, event["ts"]))
+    triage = wait_for(lambda: next((m for m in slack.server.messages
+                                    if m["channel"] == "C0TRIAGE" and not m["thread_ts"]),
+                                   None))
+    assert "Status new, assignee -" in triage["text"] and not triage.get("edited")
+
+    # the agent takes and resolves it in the requester's thread: the triage post says so
+    press(slack, "UAGENT", acknowledgment, "assign_me")
+    press(slack, "UAGENT", acknowledgment, "resolve")
+    wait_for(lambda: "Status resolved, assignee agent@example.com" in triage["text"])
+    assert triage.get("edited") and button(triage, "reply_to_customer")
+
+    # the requester writes again: the ticket reopens, the post follows, and the message
+    # reaches the triage thread with "Reply to customer"
+    again = slack.server.message_event("UANN", "It fails again after the update",
+                                       thread_ts=event["ts"])
+    slack.soon(lambda: slack.server.send_event(again))
+    mirrored = wait_for(lambda: next((m for m in thread_posts(slack, triage["ts"])
+                                      if "It fails again" in m["text"]), None))
+    wait_for(lambda: "Status resolved" not in triage["text"])
+    assert f"Status {Ticket.get_by_id(ticket.id).status}," in triage["text"]
+    press(slack, "UAGENT", mirrored, "reply_to_customer")
+    wait_for(lambda: any("your next message" in m["text"]
+                         for m in thread_posts(slack, triage["ts"])))
+    answer = slack.server.message_event("UAGENT", "Please hold the power button 30 s.",
+                                        channel="C0TRIAGE", thread_ts=triage["ts"])
+    slack.soon(lambda: slack.server.send_event(answer))
+    wait_for(lambda: any("Please hold the power button" in m["text"]
+                         for m in thread_posts(slack, event["ts"])))
+    edits = [c for c in slack.server.calls if c.method == "chat.update"]
+    assert {c.args["ts"] for c in edits} == {triage["ts"]}

@@ -4,10 +4,14 @@ its thread by the platform's edge, in the daemon that runs the edges.
 A post is claimed for one attempt (`chat_store.claim_posts`, every due post of a round
 in one transaction), rendered (`postdesk.notify.chat_posts`) and handed to the edge with
 the row's fixed id as idempotency key (Matrix's transaction id: a retry after a crash
-posts once). The platform's id of the post is stored on the row in the statement that
-marks it sent; posts that come back while such a mark is being written share the next
-one (one commit for many). Posts to different threads go out side by side (at most
-`CONCURRENT_THREADS` at once), those of one thread one after the other, in order.
+posts once; Slack carries it as message metadata and looks for it before posting a row
+claimed before, `ChatPost.tried_since`). The platform's id of the post is stored on the
+row in the statement that marks it sent; posts that come back while such a mark is
+being written share the next one (one commit for many). Posts to different threads go
+out side by side (at most `CONCURRENT_THREADS` at once), those of one thread one after
+the other, in order. An edit of a triage post (`chat_store.TRIAGE_UPDATE`) edits the
+thread's root, and is skipped when a later edit of the same post is queued (only the
+latest state matters).
 The sender looks at the outbox when the worker of this daemon has committed work
 (`wake`, a post is usually on its way within milliseconds) and every `POLL_INTERVAL_S`
 for the rest (workers on other nodes, retries coming due).
@@ -121,6 +125,11 @@ class ChatSender:
 
     async def _send(self, row: chat_store.ChatOutbox) -> None:
         platform = self.platforms[row.platform]
+        if await self.database.run(chat_store.superseded, row):
+            await self.database.run(chat_store.record_superseded, row.id, db.utcnow())
+            return
+        if row.kind in chat_store.FOLLOWING_KINDS:  # the ticket's facts as of the claim
+            row.context = await self.database.run(chat_store.context_of, row.id)
         try:
             post = await self.database.run(self._post_of, row)
             message_id = await platform.post(post)
@@ -195,7 +204,10 @@ class ChatSender:
 
     def _post_of(self, row: chat_store.ChatOutbox) -> ChatPost:
         rendered = render_post(row.kind, row.context, row.language, self.runtime.renderer)
+        edit_of = row.thread_id if row.kind == chat_store.TRIAGE_UPDATE else None
         return ChatPost(platform=cast(Platform, row.platform), workspace=row.workspace,
-                        channel=row.channel, thread_id=row.thread_id, text=rendered.text,
+                        channel=row.channel, thread_id=None if edit_of else row.thread_id,
+                        edit_of=edit_of, text=rendered.text,
                         idempotency_key=f"postdesk-chat-{row.id}", buttons=rendered.buttons,
-                        files=self._files(row), direct_to=(row.context or {}).get(DIRECT_TO))
+                        files=self._files(row), tried_since=row.claimed_at,
+                        direct_to=(row.context or {}).get(DIRECT_TO))

@@ -126,7 +126,10 @@ class ChatPost:
     """What the desk says in a thread: rendered text (already translated), buttons, files.
 
     `idempotency_key` is the outbox row's fixed id: an edge whose platform takes one
-    (Matrix's transaction id) passes it on, so a retry after a crash posts once.
+    (Matrix's transaction id) passes it on, so a retry after a crash posts once; an edge
+    whose platform takes none (Slack) marks the post with it and, when `tried_since` says
+    an earlier attempt may have reached the platform unrecorded, looks for that mark
+    before posting again.
     """
 
     platform: Platform
@@ -143,3 +146,5 @@ class ChatPost:
     #: the edge opens, or finds again, its direct conversation with the account
     direct_to: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    #: when the first attempt at this post began, if there was one before this attempt
+    tried_since: datetime | None = None

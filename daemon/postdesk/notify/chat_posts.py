@@ -5,8 +5,11 @@ A chat post stands in for a customer's mail (`tickets.chat_mirror`), so it is re
 from the same context: the acknowledgment (ticket number, customer-facing status, the
 articles the knowledge base suggested), an agent's answer, a status change (a closing
 asks the satisfaction question, 1–5 buttons), a reopening, and the thanks for a rating;
-and, for agents, a new ticket in a triage channel (with "Reply to customer") and what a
-press of that button does.
+and, for agents, a new ticket in a triage channel (with "Reply to customer"; edited to the
+ticket's current status, assignee, priority and team as they change: `triage_update`)
+what a press of that button does, and in its thread the customer's later messages and
+the SLA warnings, each with "Reply to customer" too (a press on any of them arms the
+presser's next message in that thread).
 Texts are gettext msgids of the desk's catalogs; public status names only.
 """
 
@@ -101,13 +104,15 @@ def _thread_post(kind: str, context: Mapping[str, Any], say: _Speaker, *,
                                 "the ticket opens again."), days=days))
         post = RenderedPost("\n".join(lines))
         return _with_question(post, change, say) if in_thread else post
-    if kind == "triage_ticket":  # for agents: the internal status name is fine here
+    if kind in ("triage_ticket", "triage_update"):  # for agents: internal names are fine
         customer = context.get("customer", {})
         lines = [say(N_("New ticket #%(id)s: %(subject)s"), id=number,
                      subject=ticket.get("subject", "")),
                  say(N_("From %(name)s <%(email)s>, team %(team)s, priority %(priority)s"),
                      name=customer.get("name", ""), email=customer.get("email", ""),
                      team=ticket.get("team") or "-", priority=ticket.get("priority", "")),
+                 say(N_("Status %(status)s, assignee %(assignee)s"),
+                     status=ticket.get("status") or "-", assignee=ticket.get("assignee") or "-"),
                  "", context.get("message", {}).get("text", ""), "",
                  say(N_("Replies in this thread are internal notes; start a reply with "
                         "#public to answer the customer."))]
@@ -118,16 +123,23 @@ def _thread_post(kind: str, context: Mapping[str, Any], say: _Speaker, *,
                                    "%(minutes)s minutes) goes to the customer of ticket "
                                    "#%(id)s."), name=context.get("agent", {}).get("name", ""),
                                 minutes=context.get("minutes", ""), id=number))
+    if kind == "customer_message":  # for agents, in a triage thread
+        customer = context.get("customer", {})
+        lines = [say(N_("%(name)s <%(email)s> wrote on ticket #%(id)s:"),
+                     name=customer.get("name", ""), email=customer.get("email", ""),
+                     id=number), context.get("message", {}).get("text", "")]
+        return RenderedPost("\n".join(lines), say.buttons((REPLY_TO_CUSTOMER_BUTTON,)))
     if kind == "sla_warning":  # for agents, in a triage thread
         sla = context.get("sla", {})
         due = str(sla.get("due_at", ""))[:16].replace("T", " ")
+        reply = say.buttons((REPLY_TO_CUSTOMER_BUTTON,))
         if sla.get("label") == "breach":
             return RenderedPost(say(N_("Ticket #%(id)s: SLA %(clock)s breached (due %(due)s "
                                        "UTC)."), id=number, clock=sla.get("clock", ""),
-                                    due=due))
+                                    due=due), reply)
         return RenderedPost(say(N_("Ticket #%(id)s: SLA %(clock)s at %(label)s, due %(due)s "
                                    "UTC."), id=number, clock=sla.get("clock", ""),
-                                label=sla.get("label", ""), due=due))
+                                label=sla.get("label", ""), due=due), reply)
     if kind == "satisfaction_thanks":
         return RenderedPost(say(N_("Thank you for your rating (%(rating)s of %(scale)s)."),
                                 rating=context.get("rating", ""),

@@ -4,8 +4,9 @@
 thread root) with its mode and ticket, so a reply in the thread joins the ticket and
 what the ticket does reaches the thread. `chat_outbox`: one row per post the desk
 makes in a thread; its id is the post's idempotency key, and the platform's id of
-the post is stored on the row before it is marked sent, so a retry never posts twice.
-Both tables come from migration 18.
+the post is stored on the row before it is marked sent, so a retry never posts twice;
+`claimed_at` (migration 24) tells the edge that an earlier attempt may have reached the
+platform unrecorded. Both tables come from migration 18.
 """
 
 from __future__ import annotations
@@ -62,6 +63,9 @@ class ChatOutbox(BaseModel):
     last_error = pw.TextField(default="")
     created_at = UTCDateTimeField()
     sent_at = UTCDateTimeField(null=True)
+    #: when a sender first took the post (migration 24): a post claimed before may have
+    #: reached the platform although the row was never marked sent
+    claimed_at = UTCDateTimeField(null=True)
 
     class Meta:
         table_name = "chat_outbox"
@@ -183,10 +187,14 @@ def claim_posts(post_ids: list[int], now: datetime, lease: timedelta) -> list[in
     the lease, so another sender (another node) leaves them alone meanwhile. The ids this
     sender took (not those someone else took first)."""
     with database.atomic():
-        return [post_id for post_id in post_ids if ChatOutbox.update(
+        taken = [post_id for post_id in post_ids if ChatOutbox.update(
             next_attempt_at=now + lease).where(
             (ChatOutbox.id == post_id) & (ChatOutbox.state == "pending")
             & (ChatOutbox.next_attempt_at <= now)).execute()]
+        if taken:  # the first claim is kept: a later attempt looks before it posts
+            ChatOutbox.update(claimed_at=now).where(
+                ChatOutbox.id.in_(taken) & ChatOutbox.claimed_at.is_null()).execute()
+        return taken
 
 
 def release_post(post_id: int, due: datetime) -> None:
@@ -210,6 +218,87 @@ def queue_triage_post(*, platform: str, workspace: str, channel: str, ticket_id:
 
 #: the kind of a chat outbox row that posts a new ticket in a triage channel
 TRIAGE_POST = "triage_ticket"
+#: the kind of a row that edits a posted triage post to the ticket's current facts
+TRIAGE_UPDATE = "triage_update"
+#: the ticket's facts a triage post shows, kept current as the ticket changes
+TRIAGE_FACTS = ("status", "assignee", "priority", "team")
+#: the state of an edit a later edit of the same post made pointless
+SUPERSEDED = "superseded"
+
+
+def triage_facts(ticket: Ticket) -> dict[str, Any]:
+    """What a triage post says of its ticket besides its subject and first words."""
+    return {name: getattr(ticket, name) for name in TRIAGE_FACTS}
+
+
+def follow_ticket(ticket: Ticket, now: datetime) -> None:
+    """The ticket's triage posts show its current facts: one not yet taken by a sender is
+    rewritten, one posted gets an edit (`queue_triage_update`); one being posted right
+    now is compared once it is recorded (`record_posted`). The caller's transaction."""
+    facts = triage_facts(ticket)
+    for post in ChatOutbox.select().where((ChatOutbox.ticket == ticket.id)
+                                          & (ChatOutbox.kind == TRIAGE_POST)):
+        if post.state == "pending" and post.claimed_at is None:
+            # a sender claiming it meanwhile renders what it reads after its claim
+            # (`context_of`); a claim that came first leaves it to `record_posted`
+            ChatOutbox.update(context=_with_facts(post.context, facts)).where(
+                (ChatOutbox.id == post.id) & ChatOutbox.claimed_at.is_null()).execute()
+        elif post.state == "sent" and post.platform_message_id:
+            queue_triage_update(post, facts, now)
+
+
+def queue_triage_update(post: ChatOutbox, facts: dict[str, Any], now: datetime) -> int:
+    """An edit of the triage post `post` to `facts`. Rapid changes coalesce: an edit still
+    waiting untouched takes the new facts instead of a second edit being queued (only the
+    latest state matters); one already taken is followed by a new one, and the older is
+    skipped if it is tried again after it (`superseded`)."""
+    context = _with_facts(post.context, facts)
+    waiting = (ChatOutbox.select(ChatOutbox.id).where(
+        (ChatOutbox.kind == TRIAGE_UPDATE) & (ChatOutbox.platform == post.platform)
+        & (ChatOutbox.channel == post.channel)
+        & (ChatOutbox.thread_id == post.platform_message_id)
+        & (ChatOutbox.state == "pending") & ChatOutbox.claimed_at.is_null())
+        .order_by(ChatOutbox.id.desc()).first())
+    if waiting is not None and ChatOutbox.update(context=context).where(
+            (ChatOutbox.id == waiting.id) & ChatOutbox.claimed_at.is_null()).execute():
+        return int(waiting.id)  # (0 rows: a sender took it meanwhile; a new edit follows)
+    row = ChatOutbox.create(ticket=post.ticket_id, kind=TRIAGE_UPDATE, platform=post.platform,
+                            workspace=post.workspace, channel=post.channel,
+                            thread_id=post.platform_message_id, context=context,
+                            language=post.language, attachments=[], state="pending",
+                            next_attempt_at=now, created_at=now)
+    return int(row.id)
+
+
+#: the kinds whose words may change while they wait (`follow_ticket`): a sender renders
+#: them from what it reads after its claim
+FOLLOWING_KINDS = (TRIAGE_POST, TRIAGE_UPDATE)
+
+
+def context_of(post_id: int) -> dict[str, Any]:
+    """The post's context as it is now (read after the claim)."""
+    return dict(ChatOutbox.select(ChatOutbox.context).where(ChatOutbox.id == post_id)
+                .get().context)
+
+
+def superseded(row: ChatOutbox) -> bool:
+    """Whether `row` is an edit of a triage post that a later edit of it replaces."""
+    if row.kind != TRIAGE_UPDATE:
+        return False
+    return ChatOutbox.select(ChatOutbox.id).where(
+        (ChatOutbox.kind == TRIAGE_UPDATE) & (ChatOutbox.platform == row.platform)
+        & (ChatOutbox.channel == row.channel) & (ChatOutbox.thread_id == row.thread_id)
+        & (ChatOutbox.id > row.id) & (ChatOutbox.state != "failed")).exists()
+
+
+def record_superseded(post_id: int, now: datetime) -> None:
+    with database.atomic():
+        ChatOutbox.update(state=SUPERSEDED, sent_at=now).where(ChatOutbox.id == post_id) \
+            .execute()
+
+
+def _with_facts(context: dict[str, Any], facts: dict[str, Any]) -> dict[str, Any]:
+    return {**context, "ticket": {**(context.get("ticket") or {}), **facts}}
 
 
 def release_first_claims(now: datetime) -> int:
@@ -236,9 +325,20 @@ def record_posts_done(posted: list[tuple[int, str]], now: datetime) -> None:
                 .where(ChatOutbox.id == post_id).execute()
             row = ChatOutbox.get_by_id(post_id)
             if row.kind == TRIAGE_POST and row.thread_id is None and row.ticket_id is not None:
-                open_thread(platform=row.platform, workspace=row.workspace,
-                            channel=row.channel, root=platform_message_id, mode="triage",
-                            ticket_id=row.ticket_id, user_id="", locale=None, now=now)
+                _open_triage_thread(row, platform_message_id, now)
+
+
+def _open_triage_thread(row: ChatOutbox, platform_message_id: str, now: datetime) -> None:
+    """A posted triage post's message becomes the root of the ticket's triage thread; if
+    the ticket changed while the post was on its way, the post is edited at once."""
+    open_thread(platform=row.platform, workspace=row.workspace, channel=row.channel,
+                root=platform_message_id, mode="triage", ticket_id=row.ticket_id,
+                user_id="", locale=None, now=now)
+    ticket = Ticket.get_or_none(Ticket.id == row.ticket_id)
+    facts = triage_facts(ticket) if ticket is not None else {}
+    shown = row.context.get("ticket") or {}
+    if any(shown.get(name) != value for name, value in facts.items()):
+        queue_triage_update(row, facts, now)
 
 
 def record_attempt_failed(post_id: int, error: str, *, retry_in: timedelta | None,

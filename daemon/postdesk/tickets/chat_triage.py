@@ -6,7 +6,9 @@ agent's reply is an internal note, unless it starts with `#public` (then it answ
 customer, by mail or in their chat thread, wherever they are); commands work as in mail.
 The conditions are those of queues, as of the moment the ticket opens (its SLA clocks
 start after that: `sla_state` sees none yet). The ticket's SLA warnings and breaches
-are posted in its triage threads too (`post_sla_crossing`, from the SLA scan).
+are posted in its triage threads too (`post_sla_crossing`, from the SLA scan). The post
+follows the ticket: a change of its status, assignee, priority or team edits it
+(`chat_store.follow_ticket`, from `tickets.service`), rapid changes coalesced.
 """
 
 from __future__ import annotations
@@ -27,8 +29,8 @@ def post_to_triage(ticket: Ticket, first: Message, runtime: Runtime, now: dateti
             continue
         requester = fastsql.related(ticket, Ticket.requester)
         context = {
-            "ticket": {"id": ticket.id, "subject": ticket.subject, "status": ticket.status,
-                       "priority": ticket.priority, "team": ticket.team,
+            "ticket": {"id": ticket.id, "subject": ticket.subject,
+                       **chat_store.triage_facts(ticket),
                        "request_type": ticket.request_type},
             "customer": {"name": requester.name, "email": requester.email},
             "message": {"text": first.text},

@@ -17,7 +17,7 @@ from typing import Any
 
 from postdesk.chat.channels import DirectNotices
 from postdesk.mail.parse import Attachment as ParsedAttachment
-from postdesk.store import fastsql
+from postdesk.store import chat_store, fastsql
 from postdesk.store.models import (
     Attachment,
     Blob,
@@ -30,6 +30,7 @@ from postdesk.store.models import (
     Ticket,
 )
 from postdesk.tickets.chat_mirror import divert_to_chat
+from postdesk.tickets.chat_triage_mirror import mirror_customer_message
 from postdesk.tickets.statuses import INITIAL_STATUS
 from postdesk.tickets.unit_of_work import UnitOfWork, insert_event
 
@@ -136,6 +137,8 @@ def add_message(
     record_event(ticket, "message.received" if direction == "in" else "message.sent",
                  {"message": message.id, "visibility": visibility}, actor=author_email, now=now,
                  work=work)
+    if direction == "in" and visibility == "public" and _may_have_triage_posts(ticket, now):
+        mirror_customer_message(ticket.id, message, now)  # agents in triage threads see it
     return message
 
 
@@ -166,6 +169,8 @@ def set_status(ticket: Ticket, status: str, *, actor: str, now: datetime,
     if reason:
         data["reason"] = reason
     record_event(ticket, "status.changed", data, actor=actor, now=now, rule=rule, work=work)
+    if _may_have_triage_posts(ticket, now):
+        chat_store.follow_ticket(ticket, now)  # its triage posts show the new status
     return True
 
 
@@ -183,7 +188,17 @@ def change_ticket(ticket: Ticket, event: str, *, actor: str, now: datetime,
                                  Ticket.updated_at])
     record_event(ticket, event, {"old": old, "new": changes}, actor=actor, now=now, rule=rule,
                  work=work)
+    if _may_have_triage_posts(ticket, now) and any(name in chat_store.TRIAGE_FACTS
+                                                   for name in changes):
+        chat_store.follow_ticket(ticket, now)  # its triage posts show the change
     return True
+
+
+def _may_have_triage_posts(ticket: Ticket, now: datetime) -> bool:
+    """False for a ticket opened in this same unit of work: its triage posts are queued
+    at the end of it, with its facts as they are then (`chat_triage.post_to_triage`), so
+    there is nothing to look up for it yet."""
+    return ticket.created_at != now
 
 
 def add_note(ticket: Ticket, text: str, *, author: str, now: datetime,

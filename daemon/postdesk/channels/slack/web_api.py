@@ -12,6 +12,16 @@ users.info (with `include_locale`; the email needs the users:read.email scope), 
 (files.getUploadURLExternal, the upload URL, files.completeUploadExternal; a thread
 reply's file goes to the thread's parent ts), and the rate-limit page (HTTP 429 with
 Retry-After in seconds).
+
+Never twice: chat.postMessage takes no idempotency key, so each post carries the outbox
+row's key as message metadata (docs.slack.dev/messaging/message-metadata: `event_type`
+`postdesk_outbox`, `event_payload.key`). A post an earlier attempt may have made
+(`ChatPost.tried_since`: the process died between Slack's answer and our commit, or the
+answer was lost) is first looked for among the messages since that attempt,
+conversations.replies in its thread or conversations.history for a top-level post, both
+with `include_all_metadata` (the bot's channels:history / groups:history scopes); when
+found, its ts is taken and nothing is posted. A post of files only (the v2 upload takes
+no metadata) cannot be found this way and is uploaded again.
 """
 
 from __future__ import annotations
@@ -43,7 +53,15 @@ PERMANENT_ERRORS = frozenset({
     "token_revoked", "token_expired", "is_archived", "missing_scope", "message_not_found",
     "cant_update_message", "edit_window_closed", "msg_too_long", "invalid_blocks",
     "no_text", "restricted_action", "user_not_found", "user_not_visible",
+    "thread_not_found",
 })
+#: the metadata event type that marks our posts with their outbox row's key
+METADATA_EVENT = "postdesk_outbox"
+#: an earlier attempt is looked for from this long before it began (clocks differ)
+LOOKUP_MARGIN_S = 600.0
+#: messages per page and pages read when looking for an earlier attempt
+LOOKUP_PAGE = 200
+LOOKUP_PAGES = 5
 DEFAULT_USER_TTL = 300.0  # seconds a users.info answer is reused
 DEFAULT_MAX_FILE_BYTES = 25 * 1024 * 1024
 #: file hosts besides the API's own that may receive the bot token
@@ -79,15 +97,58 @@ class SlackWebApi:
                 return str(answer["ts"])
             if post.files and not post.buttons:
                 return await self._upload(post, post.thread_id, comment=text)
+            earlier = await self._earlier_attempt(post)
+            if earlier is not None:
+                log.info("slack post %s was already made (ts %s): not posted again",
+                         post.idempotency_key, earlier)
+                return earlier
             answer = await self.client.chat_postMessage(
                 channel=post.channel, thread_ts=post.thread_id, text=text, blocks=blocks,
-                unfurl_links=False, unfurl_media=False)
+                unfurl_links=False, unfurl_media=False,
+                metadata={"event_type": METADATA_EVENT,
+                          "event_payload": {"key": post.idempotency_key}})
             ts = str(answer["ts"])
             if post.files:
                 # a post with buttons and files: the buttons' message opens, the files follow
                 # in its thread (completeUploadExternal takes no actions block)
                 await self._upload(post, post.thread_id or ts, comment=None)
             return ts
+
+    async def _earlier_attempt(self, post: ChatPost) -> str | None:
+        """The ts of the message an earlier attempt at `post` made, if Slack has it; None
+        without an earlier attempt. A history Slack refuses for good (no history scope) is
+        logged and the post made: a post twice rather than none."""
+        if post.tried_since is None:
+            return None
+        oldest = f"{max(post.tried_since.timestamp() - LOOKUP_MARGIN_S, 0):.6f}"
+        try:
+            async with _slack_errors(f"looking for post {post.idempotency_key}"):
+                return await self._find_marked(post, oldest)
+        except ChatPlatformError as error:
+            if not error.permanent:
+                raise
+            log.warning("slack post %s: cannot look for an earlier attempt (%s); posting",
+                        post.idempotency_key, error)
+        return None
+
+    async def _find_marked(self, post: ChatPost, oldest: str) -> str | None:
+        cursor: str | None = None
+        for _page in range(LOOKUP_PAGES):
+            if post.thread_id:
+                answer = await self.client.conversations_replies(
+                    channel=post.channel, ts=post.thread_id, oldest=oldest,
+                    include_all_metadata=True, limit=LOOKUP_PAGE, cursor=cursor)
+            else:
+                answer = await self.client.conversations_history(
+                    channel=post.channel, oldest=oldest, include_all_metadata=True,
+                    limit=LOOKUP_PAGE, cursor=cursor)
+            found = marked_message(answer.get("messages") or [], post.idempotency_key)
+            if found is not None:
+                return found
+            cursor = (answer.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+        return None
 
     async def _upload(self, post: ChatPost, thread_ts: str | None, comment: str | None) -> str:
         """The v2 upload of a post's files in one share (files.completeUploadExternal is the
@@ -158,6 +219,16 @@ def chat_user(user: dict[str, Any]) -> ChatUser:
                          or user.get("real_name") or ""),
         locale=user.get("locale") or None, timezone=user.get("tz") or None,
         is_bot=bool(user.get("is_bot")))
+
+
+def marked_message(messages: list[dict[str, Any]], key: str) -> str | None:
+    """The ts of the message our metadata marks with `key`, among `messages`."""
+    for message in messages:
+        metadata = message.get("metadata") or {}
+        if (metadata.get("event_type") == METADATA_EVENT
+                and (metadata.get("event_payload") or {}).get("key") == key):
+            return str(message["ts"])
+    return None
 
 
 def _shared_ts(answer: dict[str, Any], channel: str) -> str:

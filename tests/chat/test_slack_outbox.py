@@ -1,0 +1,138 @@
+"""The chat outbox sender against the loopback Slack server (tests/chat/slack_server.py):
+a post that reached Slack but whose row was never marked sent (the commit after Slack's
+answer lost: a crash) is found by its metadata after the restart and not posted again;
+a post claimed but never made is made once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from chat.slack_server import require_slack_sdk
+
+require_slack_sdk()
+
+from chat.slack_server import APP_TOKEN, BOT_TOKEN, SlackLoopback  # noqa: E402
+from postdesk.channels.chat_sender import ChatSender  # noqa: E402
+from postdesk.channels.slack.edge import SlackPlatform  # noqa: E402
+from postdesk.config.runtime import Runtime  # noqa: E402
+from postdesk.config.settings import Settings  # noqa: E402
+from postdesk.store import chat_store, db  # noqa: E402
+from postdesk.store.chat_store import ChatOutbox  # noqa: E402
+from postdesk.store.db import database  # noqa: E402
+from postdesk.store.read_pool import ReadPool  # noqa: E402
+
+TRIAGE = "C0TRIAGE"
+WARNING = {"ticket": {"id": 7}, "sla": {"clock": "resolution", "label": "75%",
+                                        "due_at": "2026-12-07T14:00:00+00:00"}}
+NEW_TICKET = {"ticket": {"id": 7, "subject": "Dock not charging", "priority": "normal",
+                         "team": "support"},
+              "customer": {"name": "Ann", "email": "ann@customer.example"},
+              "message": {"text": "It stopped charging."}}
+
+
+@pytest.fixture
+def runtime(migrated: str, make_settings: Callable[..., Settings]) -> Iterator[Runtime]:
+    with database.connection_context():
+        yield Runtime(make_settings(migrated))
+
+
+def queue(kind: str, context: dict[str, Any], thread_id: str | None) -> int:
+    now = db.utcnow()
+    return int(ChatOutbox.create(kind=kind, platform="slack", workspace="", channel=TRIAGE,
+                                 thread_id=thread_id, context=context, language="en",
+                                 attachments=[], state="pending", next_attempt_at=now,
+                                 created_at=now).id)
+
+
+class CommitLost(Exception):
+    """The process died between Slack's answer and the commit that records it."""
+
+
+async def crash_then_restart(server: SlackLoopback, runtime: Runtime,
+                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """One sender round whose commit after Slack's answer is lost, then a restarted one."""
+    edge = SlackPlatform(bot_token=BOT_TOKEN, app_token=APP_TOKEN, api_url=server.api_url)
+    pool = ReadPool(threads=1, name="test-chat-sender")
+    try:
+        def lost(*args: Any) -> None:
+            raise CommitLost()
+
+        with monkeypatch.context() as patched:
+            patched.setattr(chat_store, "record_posted", lost)
+            with pytest.raises(CommitLost):
+                await ChatSender({"slack": edge}, runtime, pool).send_due()
+        # the restart: the only daemon takes up what the dead one had claimed
+        await pool.run(chat_store.release_first_claims, db.utcnow())
+        assert await ChatSender({"slack": edge}, runtime, pool).send_due() == 1
+    finally:
+        pool.close()
+
+
+@pytest.mark.parametrize("in_thread", [True, False], ids=["thread reply", "top-level"])
+def test_a_post_whose_commit_was_lost_is_not_posted_again_after_a_restart(
+        runtime: Runtime, monkeypatch: pytest.MonkeyPatch, in_thread: bool) -> None:
+    async def scenario() -> None:
+        server = SlackLoopback()
+        await server.start()
+        try:
+            root = server.next_ts()
+            server.messages.append({"type": "message", "channel": TRIAGE, "ts": root,
+                                    "text": "New ticket #7", "thread_ts": None,
+                                    "bot_id": "B0BOT", "user": "U0BOT", "files": []})
+            row_id = queue("sla_warning", WARNING, root) if in_thread \
+                else queue("triage_ticket", NEW_TICKET, None)
+            await crash_then_restart(server, runtime, monkeypatch)
+
+            made = [m for m in server.messages if m["ts"] != root]
+            assert len(made) == 1, [m["text"] for m in made]
+            row = ChatOutbox.get_by_id(row_id)
+            assert (row.state, row.platform_message_id) == ("sent", made[0]["ts"])
+            posts = [call.method for call in server.calls if call.method.startswith(
+                ("chat.", "conversations."))]
+            looked = "conversations.replies" if in_thread else "conversations.history"
+            assert posts == ["chat.postMessage", looked]
+        finally:
+            await server.stop()
+
+    asyncio.run(scenario())
+
+
+def test_a_post_claimed_but_never_made_is_made_once_and_first_attempts_look_for_nothing(
+        runtime: Runtime) -> None:
+    async def scenario() -> None:
+        server = SlackLoopback()
+        await server.start()
+        edge = SlackPlatform(bot_token=BOT_TOKEN, app_token=APP_TOKEN,
+                             api_url=server.api_url)
+        pool = ReadPool(threads=1, name="test-chat-sender")
+        try:
+            root = server.next_ts()
+            server.messages.append({"type": "message", "channel": TRIAGE, "ts": root,
+                                    "text": "New ticket #7", "thread_ts": None,
+                                    "bot_id": "B0BOT", "user": "U0BOT", "files": []})
+            fresh = queue("sla_warning", WARNING, root)
+            claimed = queue("sla_warning", {**WARNING, "sla": {**WARNING["sla"],
+                                                               "label": "breach"}}, root)
+            # a sender took the second post, then died before it reached Slack
+            assert chat_store.claim_posts([claimed], db.utcnow(), timedelta(seconds=120))
+            await pool.run(chat_store.release_first_claims, db.utcnow())
+            assert await ChatSender({"slack": edge}, runtime, pool).send_due() == 2
+
+            replies = [m for m in server.messages if m.get("thread_ts") == root]
+            assert len(replies) == 2
+            assert {ChatOutbox.get_by_id(i).state for i in (fresh, claimed)} == {"sent"}
+            # only the post claimed before was looked for
+            assert [c.method for c in server.calls if c.method.startswith(
+                ("chat.", "conversations."))] == ["chat.postMessage",
+                                                  "conversations.replies",
+                                                  "chat.postMessage"]
+        finally:
+            pool.close()
+            await server.stop()
+
+    asyncio.run(scenario())
