@@ -31,6 +31,9 @@ from postdesk.store.ticket_figures import TicketFigures
 from postdesk.store.ticket_figures_sql import SURVEY_COPIED_GROUPS, SURVEY_GROUP_COLUMNS
 
 
+_NO_GROUP = pw.SQL("DEFAULT ''")
+
+
 class CsatSurvey(BaseModel):
     id = pw.AutoField()
     ticket = pw.ForeignKeyField(Ticket, on_delete="CASCADE")
@@ -52,11 +55,14 @@ class CsatSurvey(BaseModel):
     first_rated_at = UTCDateTimeField(null=True)
     rated_at = UTCDateTimeField(null=True)
     #: the agent of the resolution ('' for none); the other groups are the ticket's now
-    agent = pw.CharField(max_length=320, default="")
-    ticket_team = pw.CharField(max_length=100, default="")
-    ticket_request_type = pw.CharField(max_length=100, default="")
-    ticket_channel = pw.CharField(max_length=100, default="")  # `channel`: the rating's
-    ticket_priority = pw.CharField(max_length=32, default="")
+    # (with a database default too, as migration 22 adds them: a row inserted by SQL alone
+    # gets no group)
+    agent = pw.CharField(max_length=320, default="", constraints=[_NO_GROUP])
+    ticket_team = pw.CharField(max_length=100, default="", constraints=[_NO_GROUP])
+    ticket_request_type = pw.CharField(max_length=100, default="", constraints=[_NO_GROUP])
+    ticket_channel = pw.CharField(max_length=100, default="",  # `channel`: the rating's
+                                  constraints=[_NO_GROUP])
+    ticket_priority = pw.CharField(max_length=32, default="", constraints=[_NO_GROUP])
 
     class Meta:
         table_name = "csat_survey"
