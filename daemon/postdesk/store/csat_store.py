@@ -30,7 +30,6 @@ from postdesk.store.models import BaseModel, Customer, Event, Outbox, Ticket, UT
 from postdesk.store.ticket_figures import TicketFigures
 from postdesk.store.ticket_figures_sql import SURVEY_COPIED_GROUPS, SURVEY_GROUP_COLUMNS
 
-
 _NO_GROUP = pw.SQL("DEFAULT ''")
 
 
