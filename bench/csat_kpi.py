@@ -9,13 +9,14 @@ satisfaction survey for 70 % of them spread over 52 weeks: sent for 9 in 10
 every tenth survey) and cancelled for 1 in 50. Timed (median of --runs; on
 SQLite also this process's CPU):
 
-* `store.csat_figures.csat_counts` (per team and agent of the surveys' tickets, one
-  statement joining `ticket_figures`) over the whole year and over one month, and
-  per agent over the year;
+* `store.csat_figures.csat_counts` (per team and agent of the surveys, one statement
+  over the survey table's figures index, which holds the groups since migration 22;
+  before it, a join to `ticket_figures` per survey) over the whole year and over one
+  month, and per agent over the year;
 * the baselines in the same run: `count(*)` of the survey rows, the floor of any
   figure that looks at each of them, and the desk's total alone over the year
-  (the figures' covering index without the join to `ticket_figures`: what the
-  report counted before it grouped the surveys).
+  (the same index range without grouping: what the report counted before it
+  grouped the surveys).
 
 Prints figures; it is not a test. The databases are removed afterwards.
 """

@@ -103,6 +103,33 @@ def test_a_reopened_and_resolved_again_ticket_is_asked_about_its_second_resoluti
         assert all("/csat/" in c["url"] for c in choices)
 
 
+def assign(ticket: Ticket, agent: str) -> None:
+    Ticket.update(assignee=agent).where(Ticket.id == ticket.id).execute()
+    ticket.assignee = agent
+
+
+def test_each_resolution_s_rating_belongs_to_the_agent_who_had_the_ticket_then(desk) -> None:
+    """Ann resolves, the ticket is reopened, given to Bob and resolved again, then goes
+    back to Ann: each rating stays with its resolution's agent in `report kpi --by agent`."""
+    from postdesk.store.csat_figures import csat_counts
+
+    runtime = desk(csat_delay_minutes=0)
+    with database.atomic():
+        ticket = ticket_of("zoe@customer.example")
+        assign(ticket, "ann@desk.example")
+        resolve_by_agent(ticket, runtime)
+        csat_store.rate(csat_store.latest(ticket.id), 5, "", "web", NOW + timedelta(hours=1))
+        service.set_status(ticket, "in_progress", actor="zoe@customer.example",
+                           now=NOW + timedelta(hours=2))
+        assign(ticket, "bob@desk.example")
+        resolve_by_agent(ticket, runtime, at=NOW + timedelta(hours=3))
+        csat_store.rate(csat_store.latest(ticket.id), 1, "", "web", NOW + timedelta(hours=4))
+        assign(ticket, "ann@desk.example")
+    assert sorted((agent, surveyed, rated, satisfied) for _, agent, surveyed, rated, satisfied
+                  in csat_counts("agent", None, None, {"1-5": 4})) == [
+        ("ann@desk.example", 1, 1, 1), ("bob@desk.example", 1, 1, 0)]
+
+
 def test_a_rule_s_resolution_is_asked_about_only_when_configured(desk) -> None:
     for overrides, asked in (({}, False), ({"csat_for_auto_closed": "true"}, True)):
         runtime = desk(**overrides)

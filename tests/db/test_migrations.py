@@ -124,3 +124,49 @@ def test_version_10_database_gets_the_index_the_rate_limit_counts(database_url: 
             automatic_mail_held_back("c0@customer.example", now, limits) or "")
         assert automatic_mail_held_back(
             "new@customer.example", now, LimitsSettings(auto_replies_total=3)) is None
+
+
+def test_version_21_database_gives_its_surveys_their_agent_and_groups(database_url: str
+                                                                      ) -> None:
+    """Migration 22: a survey asked before it counts for the ticket's assignee and team,
+    and later changes of the ticket's team reach it (the triggers are replaced)."""
+    from postdesk.store import csat_store, ticket_figures
+    from postdesk.store.csat_figures import csat_counts
+
+    database = db.connect(database_url)
+    now = datetime(2026, 11, 22, 12, tzinfo=UTC)
+    with database.connection_context():
+        migrations.migrate(database)
+        customer = Customer.create(email="zoe@customer.example", created_at=now)
+        ticket = Ticket.create(subject="Old", status="resolved", priority="normal",
+                               requester=customer, team="hardware",
+                               assignee="ann@desk.example", created_at=now, updated_at=now)
+        # what a desk had before migration 22: no group columns, the old index and triggers
+        ticket_figures.uninstall(database)
+        database.execute_sql(f'DROP INDEX "{csat_store.FIGURES_INDEX}"')
+        for column in ("agent", "ticket_team", "ticket_request_type", "ticket_channel",
+                       "ticket_priority"):
+            database.execute_sql(f'ALTER TABLE "csat_survey" DROP COLUMN "{column}"')
+        database.execute_sql('CREATE INDEX "csat_survey_asked_at_state_sent_at_scale_rating" '
+                             'ON "csat_survey" ("asked_at", "state", "sent_at", "scale", '
+                             '"rating")')
+        database.execute_sql(
+            'INSERT INTO "csat_survey" ("ticket_id", "customer_id", "resolution", "scale", '
+            '"state", "asked_at", "sent_at", "rating", "comment", "channel") VALUES '
+            f"({ticket.id}, {customer.id}, 1, '1-5', 'asked', '2026-11-22 12:00:00', "
+            "'2026-11-22 12:00:00', 5, '', 'web')")
+        ticket_figures.install(database)
+        SchemaVersion.update(version=21).execute()
+
+        assert migrations.migrate(database) == (21, migrations.head_version())
+
+        indexes = {i.name for i in database.get_indexes("csat_survey")}
+        assert csat_store.FIGURES_INDEX in indexes
+        assert "csat_survey_asked_at_state_sent_at_scale_rating" not in indexes
+        top = {"1-5": 4}
+        assert csat_counts("team", None, None, top) == [
+            ("hardware", "ann@desk.example", 1, 1, 1)]
+        Ticket.update(team="network", assignee="bob@desk.example").where(
+            Ticket.id == ticket.id).execute()
+        assert csat_counts("team", None, None, top) == [
+            ("network", "ann@desk.example", 1, 1, 1)]

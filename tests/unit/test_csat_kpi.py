@@ -157,3 +157,32 @@ def test_every_format_shows_the_csat_of_each_line(desk):
     page = kpi_html.to_html(report)
     assert "<td>50% / 67%</td>" in page and "<td>100% / 100%</td>" in page
     assert "1 resolved, CSAT 50% of 2" in page  # ann's bar
+
+
+def test_a_rating_stays_with_the_agent_of_its_resolution_when_the_ticket_is_reassigned(desk):
+    with database.connection_context(), database.atomic():
+        # T1 (ann's two resolutions) and T2 (bob's) change hands after their surveys
+        Ticket.update(assignee="bob@desk.example").where(Ticket.subject == "VPN").execute()
+        Ticket.update(assignee="cid@desk.example").where(Ticket.subject == "Printer").execute()
+    # cid has T2 now (a line for its ticket counts) but none of its ratings
+    expected = {"ann@desk.example": (2, 2, 1), "bob@desk.example": (1, 0, 0),
+                "cid@desk.example": (0, 0, 0), "(none)": (1, 1, 1)}
+    assert surveys_of(grouped("agent").groups) == expected
+    assert surveys_of(march().agents) == expected
+
+
+def test_a_survey_asked_for_a_named_agent_counts_for_that_agent(desk):
+    with database.connection_context(), database.atomic():
+        t4 = Ticket.get(Ticket.subject == "Hello")
+        survey = csat_store.ask(t4.id, t4.requester_id, 2, "1-5", outbox_id=None,
+                                now=at(9, 10), agent="cid@desk.example")
+        csat_store.rate(survey, 1, "", "web", at(9, 11))
+    lines = surveys_of(grouped("agent").groups)
+    assert lines["cid@desk.example"] == (1, 1, 0)
+    assert lines["(none)"] == (1, 1, 1)  # T4's first resolution, unassigned
+
+
+def test_a_survey_follows_its_ticket_to_another_team(desk):
+    with database.connection_context(), database.atomic():
+        Ticket.update(team="support").where(Ticket.subject == "Printer").execute()
+    assert surveys_of(march().groups) == {"hardware": (2, 2, 1), "support": (2, 1, 1)}

@@ -106,3 +106,71 @@ def test_a_mail_from_outside_with_the_header_chooses_no_type(desk):
     wait_for(processed(1))
     assert tickets(desk)[0][2] is None
     assert re.search("hardware", str(tickets(desk)))  # only in the subject
+
+
+AGENT_TEAMS = f"""teams:
+  - name: support
+    lead: ann@desk.example
+    agents:
+      - {{email: ann@desk.example, name: "Ann"}}
+      - {{email: {CUSTOMER}, name: "Zoe, also an agent"}}
+"""
+
+
+@pytest.fixture
+def agent_desk(make_settings, sqlite_url, start_daemon):
+    return start_daemon(make_settings(sqlite_url, rules_reload_interval=1))
+
+
+def become_an_agent(desk) -> None:
+    """Zoe's address becomes an agent's too (rules/teams.yaml, reloaded live)."""
+    from pathlib import Path
+
+    from postdesk.config import runtime
+
+    settings = desk.settings
+    (Path(settings.path(settings.paths.rules)) / "teams.yaml").write_text(AGENT_TEAMS)
+    wait_for(lambda: runtime.current().teams.agent(CUSTOMER) is not None)
+
+
+def ticket_state(ticket_id: int) -> tuple[str, str | None, list[tuple[str, str]]]:
+    """Status, assignee and the messages (author, visibility) of a ticket."""
+    from postdesk.store.db import database
+    from postdesk.store.models import Message, Ticket
+
+    with database.connection_context():
+        ticket = Ticket.get_by_id(ticket_id)
+        return ticket.status, ticket.assignee, [
+            (m.author_email, m.visibility) for m in
+            Message.select().where(Message.ticket == ticket_id).order_by(Message.id)]
+
+
+def test_a_customer_whose_address_is_an_agent_s_opens_a_customer_request(agent_desk):
+    """The page's session proves the customer's address, not an agent's power: commands,
+    a ticket's subject tag and the agents' desk requests in the form do nothing."""
+    link = page_link(first_acknowledgment(agent_desk))
+    wait_for(processed(1))
+    become_an_agent(agent_desk)
+    before = ticket_state(1)
+    seen = open_request(agent_desk, link, {
+        "request_type": "hardware", "subject": "[#1] Another one",
+        "text": "#status resolved\n#assign ann@desk.example\n#priority urgent\n#queues\n\n"
+                "My keyboard is broken."})
+    assert seen["url"].endswith("/ticket/1?done=requested")
+    wait_for(processed(2))
+    assert [t[0] for t in tickets(agent_desk)] == [1, 2]
+    assert tickets(agent_desk)[1][2:] == ("hardware", CUSTOMER)
+    assert ticket_state(1) == before  # not threaded into ticket 1 by the tag
+    status, assignee, messages = ticket_state(2)
+    assert (status, assignee) == ("new", None)
+    assert messages == [(CUSTOMER, "public")]
+    from postdesk.store.db import database
+    from postdesk.store.models import Message, Ticket
+
+    with database.connection_context():
+        assert Ticket.get_by_id(2).priority != "urgent"
+        assert "#status resolved" in Message.get(Message.ticket == 2).text
+    acknowledgments = wait_for(lambda: [m for m in mails_to(agent_desk, CUSTOMER)
+                                        if "[#2]" in m["Subject"]])
+    assert acknowledgments
+    assert not [m for m in mails_to(agent_desk, CUSTOMER) if "queue" in m["Subject"].lower()]

@@ -122,3 +122,43 @@ def test_a_customer_session_and_a_tampered_link_open_no_report(desk):
 
     assert browse(attempts) == {"customer": 403, "tampered": 403, "tampered_cookie": 0}
     assert len([m for m in read_outgoing(desk.outgoing) if "sign-in" in m["Subject"]]) == 1
+
+
+@pytest.mark.parametrize(("language", "expected"), [
+    ("pl", ("<h1>Wskaźniki według zespołów</h1>", "Wszystkie dane", "utworzone zgłoszenia",
+            "<th>Zespół</th>", "Grupowanie", ">Rodzaj zgłoszenia</option>")),
+    ("de", ("<h1>Kennzahlen nach Team</h1>", "Alle Zahlen", "erstellte Tickets",
+            "<th>Team</th>", "Gruppiert nach", ">Anfrageart</option>",
+            "Gelöste Tickets pro Woche")),
+])
+def test_the_report_is_in_the_signed_in_agent_s_language(make_settings, sqlite_url,
+                                                         start_daemon, language, expected):
+    settings = make_settings(sqlite_url)
+    (Path(settings.path(settings.paths.rules)) / "teams.yaml").write_text(
+        TEAMS.replace('name: "Support EN"}', f'name: "Support", language: {language}}}'))
+    desk = start_daemon(settings)
+    first_acknowledgment(desk)  # one ticket to count
+    base = f"http://{desk.settings.web.listen}"
+
+    async def sign_in(client: aiohttp.ClientSession) -> None:
+        async with client.get(f"{base}/reports/sign-in") as page:
+            token = CSRF.search(await page.text()).group(1)
+        async with client.post(f"{base}/reports/sign-in",
+                               data={"csrf": token, "email": AGENT}):
+            pass
+
+    browse(sign_in)
+    mail = wait_for(lambda: [m for m in mails_to(desk, AGENT)
+                             if SIGN_IN_LINK.search(m.get_body(("plain",)).get_content())])[0]
+    link = SIGN_IN_LINK.search(mail.get_body(("plain",)).get_content()).group(0)
+
+    async def report(client: aiohttp.ClientSession) -> tuple[int, str, dict[str, str]]:
+        async with client.get(link) as page:  # -> /reports
+            return page.status, await page.text(), dict(page.headers)
+
+    status, html, headers = browse(report)
+    assert status == 200 and headers["Content-Language"] == language
+    assert f'<html lang="{language}">' in html
+    for text in expected:
+        assert text in html
+    assert "KPIs by team" not in html and "All figures" not in html

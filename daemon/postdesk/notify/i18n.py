@@ -26,7 +26,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from io import BytesIO
 from pathlib import Path
 
-from babel import Locale, dates, lists, numbers
+from babel import Locale, dates, lists, numbers, units
 from babel.core import UnknownLocaleError
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import PoFileError, read_po
@@ -270,6 +270,23 @@ class LocaleFormatter:
     def format_number(self, value: float | int, format: str | None = None) -> str:
         """A number with the locale's separators."""
         return numbers.format_decimal(value, format=format, locale=self.locale)
+
+    def format_file_size(self, size: int | float) -> str:
+        """A file's size as Jinja's `filesizeformat` gives it (1000 bytes to the kB, one
+        decimal), in the locale's digits and unit: "1.2 MB", "1,2 MB", "512 bytes",
+        "512 bajtów"."""
+        size = max(0, int(size))
+        if size < 1000:
+            return units.format_unit(size, "digital-byte", length="long", locale=self.locale)
+        value, step = size / 1000, 0
+        while value >= 1000 and step < len(_SIZE_UNITS) - 1:
+            value, step = value / 1000, step + 1
+        return units.format_unit(value, _SIZE_UNITS[step], length="short", format="#,##0.0",
+                                 locale=self.locale)
+
+
+#: kB, MB, ... as CLDR names them (`format_file_size`)
+_SIZE_UNITS = ("digital-kilobyte", "digital-megabyte", "digital-gigabyte", "digital-terabyte")
 
 
 def _aware(value: datetime) -> datetime:

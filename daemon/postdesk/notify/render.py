@@ -241,6 +241,11 @@ class Renderer:
         html = self._render(bundle, f"web/{name}.html.j2", values)
         return html, bundle.language.replace("_", "-")
 
+    def written_in(self, language: str | None) -> str:
+        """The tag of the language a page for `language` is written in (its locale chain's
+        first with a catalog): ``pl``, ``pt-BR``, ``en``."""
+        return self._language(language).language.replace("_", "-")
+
     def translate(self, message: str, language: str | None = None, **values: Any) -> str:
         """A msgid in `language` (the desk's default when None) along its locale chain,
         with its %(name)s parameters filled in: for text stored once, such as a note."""

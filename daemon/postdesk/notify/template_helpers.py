@@ -95,6 +95,7 @@ def template_helpers(
             timedelta(seconds=int(value)), **options),  # business seconds of the SLA
         "relative": formatter.format_relative,
         "number": formatter.format_number,
+        "file_size": formatter.format_file_size,  # not Jinja's filesizeformat: English only
         "zone_name": zone_name,
     }
     filters = {**helpers, "translate": translate, "excerpt": excerpt, "quoted": quoted,

@@ -8,10 +8,16 @@ function at `/reports` later. Charts: tickets created and resolved per week,
 the distribution of the business time to the first response and to
 resolution (the SLA page's, `sla_html.distribution`), and per-agent bars of
 resolved tickets.
+
+Its words are msgids of the desk's catalogs: `gettext` (the desk's translation
+for one language, e.g. `Renderer.translate` bound to the signed-in agent's
+language at `/reports`) is passed per render, never installed in the shared
+environment; without it the page is in English (`postdesk report kpi`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from markupsafe import Markup
@@ -24,69 +30,105 @@ from postdesk.report.sla_summary import ALL, MEASURES
 from postdesk.report.svg_charts import BarRow, Segment, columns, stacked_bars
 
 COLOURS = {"created": "#1565c0", "resolved": "#2e7d32", "reopened": "#ef6c00"}
-_BY_TITLES = {"team": "Team", "agent": "Agent", "request_type": "Request type",
-              "channel": "Channel"}
+#: A msgid with its %(name)s values filled in, in the page's language.
+Gettext = Callable[..., str]
 
 
-def to_html(report: KpiReport, desk: str = "Postdesk", accent: str = "#2563eb") -> str:
-    total = report.total
+def english(message: str, **values: Any) -> str:
+    """The msgid itself, its values filled in (the page without a catalog)."""
+    return message % values if values else message
+
+
+# The words below are written out as `_()` calls (not looked up in a table of msgids) so
+# that `pybabel extract` finds them.
+
+def grouping_title(by: str, _: Gettext = english) -> str:
+    """"Team", "Request type", ... in the page's language."""
+    titles = {"team": _("Team"), "agent": _("Agent"), "request_type": _("Request type"),
+              "channel": _("Channel")}
+    return titles.get(by, by)
+
+
+def _heading(by: str, _: Gettext) -> str:
+    headings = {"team": _("KPIs by team"), "agent": _("KPIs by agent"),
+                "request_type": _("KPIs by request type"), "channel": _("KPIs by channel")}
+    return headings.get(by, by)
+
+
+def _time_to(measure: str, _: Gettext) -> str:
+    return _("Time to first response") if measure == "first_response" \
+        else _("Time to resolution")
+
+
+def to_html(report: KpiReport, desk: str = "Postdesk", accent: str = "#2563eb", *,
+            gettext: Gettext = english, language: str = "en") -> str:
+    """The page; `gettext` and `language` (its tag): the language it is written in."""
+    total, _ = report.total, gettext
     return environment.get_template("kpi.html.j2").render(
-        desk=desk, accent=accent, by_title=_BY_TITLES.get(report.by, report.by),
-        period=period_text(report.sla), generated=report.generated_at.isoformat(
-            timespec="minutes"), total=total, colours=COLOURS, cards=_cards(report),
-        trend=_trend(report) if report.weeks else [],
-        distributions=[distribution(report.sla, m) for m in MEASURES
-                       if report.sla.total.times[m].count],
-        agents=Markup(_agent_bars(report.agents))
+        gettext=gettext, language=language.replace("_", "-"), desk=desk, accent=accent,
+        by_title=grouping_title(report.by, gettext),
+        heading=_heading(report.by, gettext),
+        period=period_text(report.sla, gettext), generated=report.generated_at.isoformat(
+            timespec="minutes"), total=total, colours=COLOURS, cards=_cards(report, _),
+        trend=_trend(report, _) if report.weeks else [],
+        distributions=[{**distribution(report.sla, m), "title": _time_to(m, gettext)}
+                       for m in MEASURES if report.sla.total.times[m].count],
+        agents=Markup(_agent_bars(report.agents, _))
         if any(a.counts.resolved for a in report.agents) else "",
         rows=[_row(line) for line in (*report.groups, total)])
 
 
-def _cards(report: KpiReport) -> list[dict[str, str]]:
+def _cards(report: KpiReport, _: Gettext) -> list[dict[str, str]]:
     total, tally = report.total, sla_tally(report.total)
     return [
-        {"value": str(total.counts.created), "label": "tickets created"},
-        {"value": str(total.counts.resolved), "label": "tickets resolved"},
-        {"value": percent(total.reopen_rate), "label": "reopen rate"},
-        {"value": span(total.acknowledgment.p50_s), "label": "median acknowledgment"},
+        {"value": str(total.counts.created), "label": _("tickets created")},
+        {"value": str(total.counts.resolved), "label": _("tickets resolved")},
+        {"value": percent(total.reopen_rate), "label": _("reopen rate")},
+        {"value": span(total.acknowledgment.p50_s), "label": _("median acknowledgment")},
         {"value": span(total.times("first_response").p50_s),
-         "label": "median first response (business time)"},
+         "label": _("median first response (business time)")},
         {"value": span(total.times("resolution").p50_s),
-         "label": "median resolution (business time)"},
-        {"value": percent(tally.met_rate), "label": "SLA met"},
+         "label": _("median resolution (business time)")},
+        {"value": percent(tally.met_rate), "label": _("SLA met")},
         {"value": NOT_AVAILABLE if report.csat is None else percent(report.csat),
-         "label": f"CSAT (top ratings of {report.csat_rated})"},
+         "label": _("CSAT (top ratings of %(rated)s)", rated=report.csat_rated)},
         {"value": NOT_AVAILABLE if report.csat_response_rate is None
-         else percent(report.csat_response_rate), "label": "survey response rate"},
+         else percent(report.csat_response_rate), "label": _("survey response rate")},
         {"value": NOT_AVAILABLE if report.deflections is None else str(report.deflections),
-         "label": "self-service deflections"},
+         "label": _("self-service deflections")},
     ]
 
 
-def _trend(report: KpiReport) -> list[dict[str, Any]]:
+def _trend(report: KpiReport, _: Gettext) -> list[dict[str, Any]]:
     labels = [week.monday[5:] for week in report.weeks]  # MM-DD of the Monday
-    return [{"title": f"Tickets {what} per week",
+    titles = {"created": _("Tickets created per week"),
+              "resolved": _("Tickets resolved per week")}
+    return [{"title": title,
              "svg": Markup(columns(labels, [getattr(w, what) for w in report.weeks],
                                    colour=COLOURS[what], width=440, height=230))}
-            for what in ("created", "resolved")]
+            for what, title in titles.items()]
 
 
-def _agent_bars(agents: tuple[KpiGroup, ...]) -> str:
+def _agent_bars(agents: tuple[KpiGroup, ...], _: Gettext) -> str:
     busiest = sorted((a for a in agents if a.counts.resolved),
                      key=lambda a: (-a.counts.resolved, a.group))[:MOST_BARS]
     return stacked_bars([BarRow(a.group, (
         Segment(a.counts.resolved - min(a.counts.reopened, a.counts.resolved),
-                COLOURS["resolved"], "resolved"),
+                # the table's heading in lower case: "resolved" alone is a status name
+                COLOURS["resolved"], _("Resolved").lower()),
         Segment(min(a.counts.reopened, a.counts.resolved), COLOURS["reopened"],
-                "resolved, then reopened")),
-        note=f"{a.counts.resolved} resolved{_csat_note(a)}") for a in busiest],
+                _("resolved, then reopened"))),
+        note=_agent_note(a, _)) for a in busiest],
         note_width=200)  # room for "12 resolved, CSAT 80% of 5" right of the longest bar
 
 
-def _csat_note(agent: KpiGroup) -> str:
-    """", CSAT 80% of 5" for an agent with ratings."""
+def _agent_note(agent: KpiGroup, _: Gettext) -> str:
+    """"12 resolved", or "12 resolved, CSAT 80% of 5" for an agent with ratings."""
     surveys = agent.satisfaction
-    return f", CSAT {percent(surveys.csat)} of {surveys.rated}" if surveys.rated else ""
+    if not surveys.rated:
+        return _("%(resolved)s resolved", resolved=agent.counts.resolved)
+    return _("%(resolved)s resolved, CSAT %(csat)s of %(rated)s",
+             resolved=agent.counts.resolved, csat=percent(surveys.csat), rated=surveys.rated)
 
 
 def _row(line: KpiGroup) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -51,16 +52,22 @@ def percent(rate: float | None) -> str:
     return "-" if rate is None else f"{rate * 100:.0f}%"
 
 
-def period_text(report: SlaReport) -> str:
-    """`from 2026-03-01 00:00 to 2026-04-01 00:00`, `since ...`, `before ...`, `at any time`."""
+def period_text(report: SlaReport, gettext: Callable[..., str] | None = None) -> str:
+    """`from 2026-03-01 00:00 to 2026-04-01 00:00`, `since ...`, `before ...`, `at any time`;
+    `gettext(msgid, **values)`: in another language (a catalog's)."""
     def moment(value: datetime) -> str:
         return value.isoformat(sep=" ", timespec="minutes")
 
+    def _(message: str, **values: str) -> str:
+        return gettext(message, **values) if gettext is not None else message % values
+
     if report.since and report.until:
-        return f"from {moment(report.since)} to {moment(report.until)}"
+        return _("from %(since)s to %(until)s", since=moment(report.since),
+                 until=moment(report.until))
     if report.since:
-        return f"since {moment(report.since)}"
-    return f"before {moment(report.until)}" if report.until else "at any time"
+        return _("since %(since)s", since=moment(report.since))
+    return _("before %(until)s", until=moment(report.until)) if report.until \
+        else _("at any time")
 
 
 def to_json(report: SlaReport) -> str:

@@ -24,8 +24,10 @@ COLOURS = {"met": "#2e7d32", "breached": "#c62828", "open": "#b0b7bf"}
 #: Groups drawn in a bar chart (the largest by tickets); the table lists them all.
 MOST_BARS = 20
 _TEMPLATES = shipped("templates") / "report"
+#: `_()` in a template calls the `gettext` of its render's context (`kpi_html.to_html`)
 environment = Environment(loader=FileSystemLoader(_TEMPLATES),
-                          autoescape=select_autoescape(["html", "j2"]))
+                          autoescape=select_autoescape(["html", "j2"]),
+                          extensions=["jinja2.ext.i18n"])
 _BY_TITLES = {"team": "Team", "agent": "Agent", "request_type": "Request type",
               "priority": "Priority"}
 

@@ -8,11 +8,11 @@ Of the surveys asked in [since, until) (by `asked_at`) and not cancelled:
 * **rated**: those with a rating (the latest, when it was changed);
 * **satisfied**: the rated ones with a top rating, at least `top[scale]`.
 
-They are counted per (group, agent) of the survey's ticket, the groups of its
-`ticket_figures` row as every other figure of the report groups it (so the agent
-is the ticket's assignee now, as for the ticket counts): one statement, each
-survey joined to its ticket's figures row by primary key. A survey whose ticket
-has no figures row counts under no group ('').
+They are counted per (group, agent) of the survey: the agent the rating belongs
+to (the ticket's assignee at that resolution, kept when it is reassigned), the
+other groups the ticket's now, copied from its `ticket_figures` row (so they
+group as every other figure of the report does). One statement over the
+figures index of `csat_survey` alone: no join, no look-up per survey.
 
 CSAT % is satisfied / rated and the response rate rated / surveyed
 (`report.kpi_summary.CsatFigures`).
@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from postdesk.store.figure_reads import period_filter, rows_of
-from postdesk.store.ticket_figures_sql import GROUPS
+from postdesk.store.ticket_figures_sql import GROUPS, SURVEY_GROUP_COLUMNS
 
 #: (group, agent, surveyed, rated, satisfied)
 CsatRow = tuple[str, str, int, int, int]
@@ -41,11 +41,11 @@ def csat_counts(by: str, since: datetime | None, until: datetime | None,
     satisfied = " OR ".join(
         f"(s.scale = '{name}' AND s.rating >= {int(lowest)})" for name, lowest in top.items()
         if name.replace("-", "").isalnum()) or "1 = 0"
-    group, agent = f"COALESCE(f.{by}, '')", "COALESCE(f.agent, '')"
-    pair = agent if by == "agent" else f"{group}, {agent}"
-    sql = (f"SELECT {group}, {agent}, COUNT(*), COUNT(s.rating), "
+    group = f"s.{SURVEY_GROUP_COLUMNS[by]}"
+    pair = "s.agent" if by == "agent" else f"{group}, s.agent"
+    sql = (f"SELECT {group}, s.agent, COUNT(*), COUNT(s.rating), "
            f"COALESCE(SUM(CASE WHEN {satisfied} THEN 1 ELSE 0 END), 0) "
-           f'FROM "csat_survey" s LEFT JOIN "ticket_figures" f ON f.ticket_id = s.ticket_id '
+           'FROM "csat_survey" s '
            f"WHERE {where} AND s.state <> 'cancelled' "
            f"AND (s.sent_at IS NOT NULL OR s.rating IS NOT NULL) GROUP BY {pair}")
     return [(str(g), str(a), int(surveyed), int(rated), int(happy))

@@ -10,7 +10,14 @@ a change within `[csat] change_days` overwrites them (`first_rated_at` keeps
 when the first answer came, so the window does not move). `state` is
 ``asked``, or ``cancelled`` when the ticket reopened before the mail went.
 
-Every statement on the table is here; the table comes from migration 19.
+`agent` is the agent the rating belongs to: the ticket's assignee at the
+resolution asked about, kept when the ticket is reassigned later. The
+reports' other groups of the ticket (team, request type, channel, priority)
+are copied in from its `ticket_figures` row and kept in step with it by the
+same triggers (`ticket_figures_sql.survey_groups_update`), so that the KPI
+report counts a period's surveys per group from one index, without a join.
+
+Every statement on the table is here; the table comes from migrations 19 and 22.
 """
 
 from __future__ import annotations
@@ -20,6 +27,10 @@ from datetime import datetime
 import peewee as pw
 
 from postdesk.store.models import BaseModel, Customer, Event, Outbox, Ticket, UTCDateTimeField
+from postdesk.store.ticket_figures import TicketFigures
+from postdesk.store.ticket_figures_sql import SURVEY_COPIED_GROUPS, SURVEY_GROUP_COLUMNS
+
+_NO_GROUP = pw.SQL("DEFAULT ''")
 
 
 class CsatSurvey(BaseModel):
@@ -42,15 +53,43 @@ class CsatSurvey(BaseModel):
     channel = pw.CharField(max_length=16, default="")
     first_rated_at = UTCDateTimeField(null=True)
     rated_at = UTCDateTimeField(null=True)
+    #: the agent of the resolution ('' for none); the other groups are the ticket's now
+    # (with a database default too, as migration 22 adds them: a row inserted by SQL alone
+    # gets no group)
+    agent = pw.CharField(max_length=320, default="", constraints=[_NO_GROUP])
+    ticket_team = pw.CharField(max_length=100, default="", constraints=[_NO_GROUP])
+    ticket_request_type = pw.CharField(max_length=100, default="", constraints=[_NO_GROUP])
+    ticket_channel = pw.CharField(max_length=100, default="",  # `channel`: the rating's
+                                  constraints=[_NO_GROUP])
+    ticket_priority = pw.CharField(max_length=32, default="", constraints=[_NO_GROUP])
 
     class Meta:
         table_name = "csat_survey"
-        # the KPI figures read the period's surveys from the second index alone
-        indexes = ((("ticket", "resolution"), True),
-                   (("asked_at", "state", "sent_at", "scale", "rating"), False))
+        indexes = ((("ticket", "resolution"), True),)
+
+
+#: The KPI figures read the period's surveys from this index alone (migration 22 replaced
+#: the one of migration 19 by it).
+FIGURES_INDEX = "csat_survey_figures"
+CsatSurvey.add_index(*(getattr(CsatSurvey, name) for name in (
+    "asked_at", "state", "sent_at", "scale", "rating", *SURVEY_GROUP_COLUMNS.values())),
+    name=FIGURES_INDEX)
 
 
 MODELS: tuple[type[pw.Model], ...] = (CsatSurvey,)
+
+
+def add_group_columns(database: pw.Database) -> None:
+    """Add the group columns (migration 22) where the table lacks them: also before
+    migration 20, whose triggers and back-fill copy the groups in. Each has a database
+    default, so that neither engine rebuilds the table."""
+    table = CsatSurvey._meta.table_name
+    present = {column.name for column in database.get_columns(table)}
+    for name in SURVEY_GROUP_COLUMNS.values():
+        if name not in present:
+            field = CsatSurvey._meta.fields[name]
+            database.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{name}" '
+                                 f"VARCHAR({field.max_length}) NOT NULL DEFAULT ''")
 
 
 def latest(ticket_id: int) -> CsatSurvey | None:
@@ -71,10 +110,19 @@ def next_resolution(ticket_id: int) -> int:
 
 
 def ask(ticket_id: int, customer_id: int, resolution: int, scale: str, *,
-        outbox_id: int | None, now: datetime) -> CsatSurvey:
+        outbox_id: int | None, now: datetime, agent: str | None = None) -> CsatSurvey:
+    """Record the survey of a resolution; `agent`: who the rating will belong to (None:
+    the ticket's assignee now, at the resolution)."""
+    if agent is None:
+        agent = Ticket.select(Ticket.assignee).where(Ticket.id == ticket_id).scalar() or ""
+    figures = (TicketFigures.select(*(getattr(TicketFigures, g) for g in SURVEY_COPIED_GROUPS))
+               .where(TicketFigures.ticket == ticket_id).tuples().first())
+    groups = dict(zip((SURVEY_GROUP_COLUMNS[g] for g in SURVEY_COPIED_GROUPS), figures or (),
+                      strict=False))
     return CsatSurvey.create(ticket=ticket_id, customer=customer_id, resolution=resolution,
                              scale=scale, outbox=outbox_id, asked_at=now,
-                             sent_at=None if outbox_id is not None else now)
+                             sent_at=None if outbox_id is not None else now,
+                             agent=agent, **groups)
 
 
 def mark_sent(outbox_ids: list[int], now: datetime) -> None:

@@ -97,7 +97,7 @@ MODELS: tuple[type[pw.Model], ...] = (TicketFigures, TicketFigureClock, TicketSt
 def install(database: pw.Database) -> None:
     """The reports' indexes and the triggers that keep the tables current (idempotent;
     the tables themselves are MODELS)."""
-    postgres = _is_postgres(database)
+    postgres = postgres_database(database)
     for statement in (*sql.index_statements(), *sql.trigger_statements(postgres)):
         database.execute_sql(statement)
 
@@ -105,12 +105,23 @@ def install(database: pw.Database) -> None:
 def uninstall(database: pw.Database) -> None:
     """Drop the triggers and the reports' indexes, as before migration 20: a bulk load
     goes faster without them, then `rebuild` and `install` (the migration's order)."""
-    postgres = _is_postgres(database)
+    _drop_triggers(database)
+    for name in sql.index_names():
+        database.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
+
+
+def reinstall_triggers(database: pw.Database) -> None:
+    """Replace the triggers by the current ones (a migration that changes what they do);
+    the indexes stay."""
+    _drop_triggers(database)
+    install(database)
+
+
+def _drop_triggers(database: pw.Database) -> None:
+    postgres = postgres_database(database)
     for name, table in sql.TRIGGERS.items():
         database.execute_sql(f'DROP TRIGGER IF EXISTS "{name}"'
                              + (f' ON "{table}"' if postgres else ""))
-    for name in sql.index_names():
-        database.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
 
 
 def rebuild(database: pw.Database, *, after: int = 0, batch: int = REBUILD_BATCH,
@@ -118,7 +129,7 @@ def rebuild(database: pw.Database, *, after: int = 0, batch: int = REBUILD_BATCH
     """Recompute the rows of every ticket with an id above `after`, `batch` tickets per
     transaction (an interrupted rebuild resumes with `after` = the last id reported);
     `progress(last_id, done)` after each batch. How many tickets were recomputed."""
-    postgres = _is_postgres(database)
+    postgres = postgres_database(database)
     highest = database.execute_sql('SELECT MAX(id) FROM "ticket"').fetchone()[0] or 0
     done = 0
     low = after
@@ -136,6 +147,6 @@ def rebuild(database: pw.Database, *, after: int = 0, batch: int = REBUILD_BATCH
     return done
 
 
-def _is_postgres(database: pw.Database) -> bool:
+def postgres_database(database: pw.Database) -> bool:
     """Also through the desk's `DatabaseProxy`."""
     return isinstance(getattr(database, "obj", database), pw.PostgresqlDatabase)

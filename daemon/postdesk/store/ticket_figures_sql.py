@@ -12,6 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 GROUPS = ("team", "agent", "request_type", "channel", "priority")
+#: The groups a satisfaction survey copies from its ticket's figures and keeps in step
+#: (its agent is the resolution's, `store.csat_store`), and the survey's column of each.
+SURVEY_COPIED_GROUPS = tuple(group for group in GROUPS if group != "agent")
+SURVEY_GROUP_COLUMNS = {"agent": "agent", **{g: f"ticket_{g}" for g in SURVEY_COPIED_GROUPS}}
 #: The clocks with columns of their own; any other (the OLA clocks) is a clock row.
 CLOCK_COLUMNS = ("first_response", "resolution", "next_response")
 #: Events that are not a person touching the ticket (the requester's own or the system's).
@@ -97,7 +101,8 @@ def _differs(postgres: bool, row: str, other: str, columns: tuple[str, ...]) -> 
 
 def refresh_statements(postgres: bool, tickets: Condition) -> list[str]:
     """Recompute the figures and clock rows of the tickets `tickets` selects, and copy
-    their groups into their status changes (new ones are added by `status_change_insert`)."""
+    their groups into their status changes (new ones are added by `status_change_insert`)
+    and their satisfaction surveys (`survey_groups_update`)."""
     values = (
         "t.id", "t.created_at", "COALESCE(t.team, '')", "COALESCE(t.assignee, '')",
         "COALESCE(t.request_type, '')",
@@ -137,7 +142,21 @@ def refresh_statements(postgres: bool, tickets: Condition) -> list[str]:
         f"WHERE {tickets('ticket_id')} AND EXISTS (SELECT 1 FROM \"ticket_figures\" f "
         'WHERE f.ticket_id = "ticket_status_change".ticket_id AND '
         f"{regrouped})",
+        survey_groups_update(postgres, tickets),
     ]
+
+
+def survey_groups_update(postgres: bool, tickets: Condition) -> str:
+    """Copy the groups (but the agent) of the tickets `tickets` selects from their figures
+    rows into their satisfaction surveys, where they differ."""
+    columns = ", ".join(SURVEY_GROUP_COLUMNS[g] for g in SURVEY_COPIED_GROUPS)
+    test = "IS DISTINCT FROM" if postgres else "IS NOT"
+    regrouped = " OR ".join(f'f.{g} {test} "csat_survey".{SURVEY_GROUP_COLUMNS[g]}'
+                            for g in SURVEY_COPIED_GROUPS)
+    return (f'UPDATE "csat_survey" SET ({columns}) = (SELECT {", ".join(SURVEY_COPIED_GROUPS)} '
+            'FROM "ticket_figures" f WHERE f.ticket_id = "csat_survey".ticket_id) '
+            f"WHERE {tickets('ticket_id')} AND EXISTS (SELECT 1 FROM \"ticket_figures\" f "
+            f'WHERE f.ticket_id = "csat_survey".ticket_id AND ({regrouped}))')
 
 
 def status_change_insert(postgres: bool, events: str) -> str:
@@ -266,4 +285,4 @@ def refresh_range_statements(postgres: bool, low: int, high: int) -> list[str]:
         return f"{column} > {int(low)} AND {column} <= {int(high)}"
     statements = refresh_statements(postgres, in_range)
     return [*statements[:3], status_change_insert(postgres, in_range("e.ticket_id")),
-            statements[3]]
+            *statements[3:]]

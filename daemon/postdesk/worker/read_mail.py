@@ -121,7 +121,7 @@ def _arrived(mail: _Parsed, runtime: Runtime, known_senders: set[str]) -> Arrive
                    _header_values(mail.msg, "Authentication-Results"), token, language, dkim,
                    _return_path(recipients, runtime),
                    chosen_request_type(runtime.settings.desk.secret, mail.msg)
-                   if row.source == WEB_SOURCE else None)
+                   if row.source == WEB_SOURCE else None, from_page=row.source == WEB_SOURCE)
 
 
 def _return_path(recipients: tuple[str, ...], runtime: Runtime) -> BounceToken | None:

@@ -24,6 +24,7 @@ import hashlib
 import re
 import time
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -121,14 +122,34 @@ def _day(text: str | None, zone: ZoneInfo) -> datetime | None:
 
 
 def render_report(runtime: Runtime, by: str, since: datetime | None,
-                  until: datetime | None) -> str:
-    """What `postdesk report kpi --format html` prints for the same options."""
+                  until: datetime | None, language: str | None = None) -> str:
+    """What `postdesk report kpi --format html` prints for the same options; in `language`
+    (along its locale chain) when given."""
     settings = runtime.settings
     zone = ZoneInfo(settings.desk.timezone)
     report = kpi_report(by, since, until, utcnow().astimezone(zone),
                         runtime.statuses.names_of_kind("closed"))
+    if language is None:
+        return kpi_html.to_html(report, desk=settings.desk.name,
+                                accent=settings.branding.primary_colour)
     return kpi_html.to_html(report, desk=settings.desk.name,
-                            accent=settings.branding.primary_colour)
+                            accent=settings.branding.primary_colour,
+                            gettext=_translator(runtime, language),
+                            language=runtime.renderer.written_in(language))
+
+
+def _translator(runtime: Runtime, language: str) -> kpi_html.Gettext:
+    def gettext(message: str, **values: Any) -> str:
+        return runtime.renderer.translate(message, language, **values)
+    return gettext
+
+
+def agent_language(runtime: Runtime, email: str) -> str:
+    """The agent's language (rules/teams.yaml), the desk's default without one: as the
+    desk's mails to the agent are written."""
+    agent = runtime.teams.agent(email)
+    return (agent.language if agent is not None and agent.language
+            else runtime.settings.desk.default_language)
 
 
 def report_policy(html: str) -> str:
@@ -156,20 +177,25 @@ async def nav_stylesheet(request: web.Request) -> web.StreamResponse:
 async def show_report(request: web.Request) -> web.StreamResponse:
     """GET /reports: the KPI report, for a signed-in agent only."""
     desk = request.app[page_app.DESK]
-    if _agent_of(request) is None:
+    agent = _agent_of(request)
+    if agent is None:
         return page_app.refusal(request, "signin")
     chosen = report_query(dict(request.query), ZoneInfo(desk.runtime.settings.desk.timezone))
     if chosen is None:
         return page_app.refusal(request, "query")
-    html = await desk.report_reads.run(render_report, desk.runtime, *chosen)
-    nav, _tag = desk.runtime.renderer.render_page(
+    language = agent_language(desk.runtime, agent)
+    gettext = _translator(desk.runtime, language)
+    nav, tag = desk.runtime.renderer.render_page(
         "report_nav", {"since": request.query.get("since", ""),
                        "until": request.query.get("until", ""), "by": chosen[0],
-                       "groupings": [(name, name.replace("_", " ")) for name in KPI_GROUPINGS]},
-        language=page_app.language_of(request))
+                       "groupings": [(name, kpi_html.grouping_title(name, gettext))
+                                     for name in KPI_GROUPINGS]},
+        language=language)
+    html = await desk.report_reads.run(render_report, desk.runtime, *chosen, language)
     html = with_options(html, nav)
     return web.Response(text=html, content_type="text/html",
-                        headers={"Content-Security-Policy": report_policy(html)})
+                        headers={"Content-Security-Policy": report_policy(html),
+                                 "Content-Language": tag})
 
 
 def add_routes(app: web.Application) -> None:

@@ -13,12 +13,13 @@ from __future__ import annotations
 import peewee
 from playhouse.migrate import SchemaMigrator
 
-from postdesk.store import ticket_figures
+from postdesk.store import csat_store, ticket_figures
 
 VERSION = 20
 
 
 def apply(database: peewee.Database, migrator: SchemaMigrator) -> None:
     database.create_tables(ticket_figures.MODELS, safe=True)
+    csat_store.add_group_columns(database)  # the figures keep the surveys' groups (m22)
     ticket_figures.rebuild(database)
     ticket_figures.install(database)

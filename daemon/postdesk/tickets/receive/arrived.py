@@ -37,6 +37,9 @@ class Arrived:
     return_path: BounceToken | None = None
     #: the request type the customer chose on the ticket page (signed by the web edge)
     chosen_request_type: str | None = None
+    #: written on the ticket page (inbound source ``web``): its session vouches for a
+    #: customer, never for an agent, whatever the address (`Known.agent`)
+    from_page: bool = False
     #: a chat message (postdesk.worker.read_chat): the thread it is in, and that its
     #: sender is the chat account's email as the platform verified it
     chat: ChatOrigin | None = None

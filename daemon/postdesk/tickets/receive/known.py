@@ -69,7 +69,8 @@ class Known(Protocol):
         """The row of the `thread`'s ticket."""
     @property
     def agent(self) -> AuthDecision | None:
-        """For a known agent's ordinary mail: authenticated or not, and why."""
+        """For a known agent's ordinary mail: authenticated or not, and why (None for a
+        mail written on the ticket page: its writer is the page's customer)."""
     @property
     def customer(self) -> Customer | None:
         """The sender as a customer on file."""
@@ -121,6 +122,8 @@ class StoreKnown:
     def thread(self) -> ThreadMatch | None:
         mail, parsed = self._mail, self._mail.parsed
         assert mail.sender is not None
+        if mail.from_page and mail.token is None:
+            return None  # "open another request": a new ticket, whatever its subject says
         referenced = ticket_lookups.tickets_of_message_ids(
             [*reversed(parsed.references), *parsed.in_reply_to])
         tagged = find_subject_tag(parsed.subject)
@@ -151,6 +154,8 @@ class StoreKnown:
         mail, teams = self._mail, self.runtime.teams
         if mail.sender is None or mail.verdict.kind != "normal" or teams.agent(mail.sender) is None:
             return None
+        if mail.from_page:
+            return None  # the page's session proves a customer's address, not an agent
         if mail.parsed.sender_source != "From":
             return None  # agent power follows a From only, never Sender, Reply-To or envelope
         if mail.chat is not None:  # the platform vouches for its account's email
