@@ -325,16 +325,17 @@ def record_posts_done(posted: list[tuple[int, str]], now: datetime) -> None:
                 .where(ChatOutbox.id == post_id).execute()
             row = ChatOutbox.get_by_id(post_id)
             if row.kind == TRIAGE_POST and row.thread_id is None and row.ticket_id is not None:
-                _open_triage_thread(row, platform_message_id, now)
+                _open_triage_thread(row, row.ticket_id, platform_message_id, now)
 
 
-def _open_triage_thread(row: ChatOutbox, platform_message_id: str, now: datetime) -> None:
+def _open_triage_thread(row: ChatOutbox, ticket_id: int, platform_message_id: str,
+                        now: datetime) -> None:
     """A posted triage post's message becomes the root of the ticket's triage thread; if
     the ticket changed while the post was on its way, the post is edited at once."""
     open_thread(platform=row.platform, workspace=row.workspace, channel=row.channel,
-                root=platform_message_id, mode="triage", ticket_id=row.ticket_id,
+                root=platform_message_id, mode="triage", ticket_id=ticket_id,
                 user_id="", locale=None, now=now)
-    ticket = Ticket.get_or_none(Ticket.id == row.ticket_id)
+    ticket = Ticket.get_or_none(Ticket.id == ticket_id)
     facts = triage_facts(ticket) if ticket is not None else {}
     shown = row.context.get("ticket") or {}
     if any(shown.get(name) != value for name, value in facts.items()):
