@@ -63,7 +63,7 @@ async def crash_then_restart(server: SlackLoopback, runtime: Runtime,
             raise CommitLost()
 
         with monkeypatch.context() as patched:
-            patched.setattr(chat_store, "record_posted", lost)
+            patched.setattr(chat_store, "record_posts_done", lost)
             with pytest.raises(CommitLost):
                 await ChatSender({"slack": edge}, runtime, pool).send_due()
         # the restart: the only daemon takes up what the dead one had claimed
