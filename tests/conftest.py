@@ -22,6 +22,7 @@ import pytest
 from postdesk.config.desk_init import init_desk
 from postdesk.config.load import apply_environment, load_settings
 from postdesk.config.settings import Settings
+from postdesk.sla.tracking import catch_up as sla_catch_up
 from postdesk.store import db, migrations
 from postdesk.store.schema import MODELS
 from scratch import scratch_database
@@ -117,6 +118,7 @@ def migrated(database_url: str) -> Iterator[str]:
     with database.connection_context():
         migrations.migrate(database)
     yield database_url
+    sla_catch_up.finish_trailing()  # none may go on into the next test's database
     database.close()
 
 

@@ -46,6 +46,7 @@ _last_run = float("-inf")  # per process: when this worker last caught up
 _last_commit = float("-inf")  # per process: when this worker last committed mail
 _trailing: threading.Timer | None = None  # per process: the catch-up at the window's end
 _trailing_lock = threading.Lock()
+_timers: list[threading.Timer] = []  # per process: the catch-up timers not known to be over
 #: per process: the tickets this worker marked, each with how often (a ticket marked
 #: again while its clocks are being recomputed stays for the next round)
 _own: dict[int, int] = {}
@@ -107,7 +108,23 @@ def _catch_up_later(runtime: Runtime, wait: float) -> None:
         _trailing = threading.Timer(wait, _trailing_catch_up, args=(runtime, database.obj))
         _trailing.daemon = True
         _trailing.name = "sla-catch-up"
+        _timers[:] = [timer for timer in _timers if timer.is_alive()] + [_trailing]
         _trailing.start()
+
+
+def finish_trailing(timeout: float = 30.0) -> None:
+    """Cancel the catch-ups waiting for their window and wait for any running, before the
+    process points the database proxy at another database (the tests do, one desk after
+    another): a catch-up must not run its transaction across the move, half on each."""
+    while True:
+        with _trailing_lock:
+            timers = [timer for timer in _timers if timer is not threading.current_thread()]
+            _timers.clear()
+        if not timers:
+            return
+        for timer in timers:
+            timer.cancel()
+            timer.join(timeout)
 
 
 def _trailing_catch_up(runtime: Runtime, scheduled_on: object) -> None:
