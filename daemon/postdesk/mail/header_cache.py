@@ -20,6 +20,8 @@ from functools import lru_cache
 from typing import Any
 
 from postdesk.mail.address_cap import ADDRESS_HEADERS, DEFAULT_MAX_ADDRESS_HEADER, capped
+from postdesk.mail.long_text_header import MAX_PARSED_TEXT_HEADER, long_text_header
+from postdesk.mail.plain_headers import header_kind
 from postdesk.mail.structured_cap import STRUCTURED_HEADERS, structured_capped
 
 # Only \r and \n: str.splitlines would also split on other characters (as the stdlib notes).
@@ -41,10 +43,16 @@ def _built_long_header(factory: Any, name: str, unfolded: str) -> Any:
     return factory(name, unfolded)
 
 
+@lru_cache(maxsize=_CACHED_LONG_HEADERS)
+def _built_long_text_header(factory: Any, name: str, unfolded: str) -> Any:
+    return long_text_header(factory, name, unfolded)
+
+
 class CachingEmailPolicy(EmailPolicy):
     """``EmailPolicy`` whose ``header_fetch_parse`` reuses header objects it already built,
     and reads no more than ``max_address_header`` characters of an address header
-    (`structured_cap`'s limit for a Message-ID, Content-Type ...)."""
+    (`structured_cap`'s limit for a Message-ID, Content-Type ...), and decodes a long
+    unstructured one, a Subject, itself (`long_text_header`)."""
 
     max_address_header = DEFAULT_MAX_ADDRESS_HEADER
 
@@ -59,6 +67,9 @@ class CachingEmailPolicy(EmailPolicy):
             unfolded = capped(unfolded, self.max_address_header)
         elif lowered in STRUCTURED_HEADERS:
             unfolded = structured_capped(unfolded)
+        elif len(unfolded) > MAX_PARSED_TEXT_HEADER and \
+                header_kind(self.header_factory, name) == "unstructured":
+            return _built_long_text_header(self.header_factory, name, unfolded)
         return _built_long_header(self.header_factory, name, unfolded)
 
 
