@@ -89,6 +89,7 @@ SHAPES: dict[str, tuple[str, Callable[[int], str]]] = {
     "disclaimers": ("text", lambda n: "Hi\n" + _repeat("\nCONFIDENTIAL: confidential.\n", n)),
     "blank lines": ("text", lambda n: "x" + _repeat("\n", n) + "x"),
     "html: nested divs": ("html", lambda n: _repeat("<div>", n // 2) + "x"),
+    "html: nested tables": ("html", lambda n: _repeat("<table><tr><td>", n) + "x"),
     "html: one open tag": ("html", lambda n: "<p " + _repeat("a", n)),
     "html: '<' run": ("html", lambda n: _repeat("<", n)),
     "html: comments": ("html", lambda n: _repeat("<!--", n)),
