@@ -92,8 +92,9 @@ def strip_html_quotes(html: str) -> str:
 
 
 def quotes_stripped(html: str) -> tuple[str, str]:
-    """`strip_html_quotes` of ``html`` and, when that is not ``html`` itself, its text
-    (read once: it costs as much as the stripping); else ''."""
+    """`strip_html_quotes` of ``html``, and the text of what it returns when the stripping
+    left some ('' when it returns ``html`` as nothing would remain): the caller needs that
+    text too, and reading it costs as much as the stripping."""
     stripper = _QuoteStripper()
     stripper.read(html)
     result = "".join(stripper.out)
