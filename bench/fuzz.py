@@ -10,10 +10,10 @@ message/rfc822, odd charsets and transfer encodings, long lines, encoded-word ju
 HTML, line-ending changes), read as the worker reads it before any write: parse,
 sender, classify, reply extraction, correlation. It prints the number of cases, the
 exceptions that escaped (a defect each, with the case's seed to reproduce it), the
-exceptions the parser swallowed into defects, and the slowest cases with their CPU time
-and CPU seconds per 100 KB of input (goal: under 1). A case over --cap CPU seconds is
-stopped and reported. Not a test; the same mutations run a few hundred times in
-tests/unit/test_fuzz_mail.py.
+exceptions the parser swallowed into defects, the slowest cases with their CPU time
+and CPU seconds per 100 KB of input (goal: under 1), and the cases costliest per 100 KB.
+A case over --cap CPU seconds is stopped and reported. Not a test; the same mutations
+run a few hundred times in tests/unit/test_fuzz_mail.py.
 
 Case N is made from its number alone (`--seed` and N seed the random source), so a
 finding is replayed with `--first N --cases 1`, whatever `--jobs` ran it. `--jobs J`
@@ -72,9 +72,12 @@ class Tally:
     swallowed: Counter[str] = field(default_factory=Counter)
     verdicts: Counter[str] = field(default_factory=Counter)
     slowest: list[tuple[float, int, int, str]] = field(default_factory=list)
+    #: (CPU s per 100 KB, CPU s, size, case, mutations) of the cases over `_NOTICEABLE`
+    costliest: list[tuple[float, float, int, int, str]] = field(default_factory=list)
 
     def keep_slowest(self, count: int) -> None:
         self.slowest = sorted(self.slowest, reverse=True)[:count]
+        self.costliest = sorted(self.costliest, reverse=True)[:count]
 
     def add(self, other: Tally, slowest: int) -> None:
         self.cases += other.cases
@@ -84,6 +87,7 @@ class Tally:
         self.swallowed.update(other.swallowed)
         self.verdicts.update(other.verdicts)
         self.slowest.extend(other.slowest)
+        self.costliest.extend(other.costliest)
         self.keep_slowest(slowest)
 
 
@@ -108,8 +112,10 @@ def run_case(case: int, args: argparse.Namespace, seeds: list[bytes], kinds: lis
     finally:
         signal.setitimer(signal.ITIMER_PROF, 0)
     cpu = time.process_time() - before
-    if cpu > _NOTICEABLE and cpu / max(len(raw), 1) * 100_000 > 1.0:
-        tally.over_goal += 1
+    rate = cpu / max(len(raw), 1) * 100_000
+    if cpu > _NOTICEABLE:
+        tally.over_goal += rate > 1.0
+        tally.costliest.append((rate, cpu, len(raw), case, ", ".join(chosen)))
     tally.slowest.append((cpu, len(raw), case, ", ".join(chosen)))
     if len(tally.slowest) > 4 * args.slowest:
         tally.keep_slowest(args.slowest)
@@ -248,6 +254,10 @@ def report(tally: Tally, args: argparse.Namespace, kinds: list[str], seeds: int,
         worst_rate = max(worst_rate, rate)
         print(f"  {cpu:7.3f}  {size:9d}  {rate:7.3f}  case {case}: {chosen}")
     print(f"worst CPU s per 100 KB among the slowest: {worst_rate:.3f} (goal: under 1)")
+    print(f"costliest {args.slowest} per 100 KB (of those over {_NOTICEABLE} s; "
+          "CPU s per 100 KB, CPU s, size, case, mutations):")
+    for rate, cpu, size, case, chosen in sorted(tally.costliest, reverse=True)[: args.slowest]:
+        print(f"  {rate:7.3f}  {cpu:7.3f}  {size:9d}  case {case}: {chosen}")
     print(f"cases over 1 s CPU per 100 KB (of those over {_NOTICEABLE} s): {tally.over_goal}")
 
 

@@ -61,6 +61,12 @@ def _nested_messages(size: int) -> str:
             + "\r\nHello\r\n")
 
 
+def _subject_as_sent(subject: str) -> str:
+    """A whole mail whose Subject is ``subject`` as written (EmailMessage would re-encode it)."""
+    return (f"From: Customer <hostile@customer.example>\r\nTo: {RECIPIENT}\r\n"
+            f"Subject: {subject}\r\nMessage-ID: <hostile@customer.example>\r\n\r\nHello\r\n")
+
+
 SHAPES: dict[str, tuple[str, Callable[[int], str]]] = {
     "baseline: prose": ("text", _prose),
     "one line of '> '": ("text", lambda n: "Hello\n" + _repeat("> ", n)),
@@ -83,6 +89,7 @@ SHAPES: dict[str, tuple[str, Callable[[int], str]]] = {
     "disclaimers": ("text", lambda n: "Hi\n" + _repeat("\nCONFIDENTIAL: confidential.\n", n)),
     "blank lines": ("text", lambda n: "x" + _repeat("\n", n) + "x"),
     "html: nested divs": ("html", lambda n: _repeat("<div>", n // 2) + "x"),
+    "html: nested tables": ("html", lambda n: _repeat("<table><tr><td>", n) + "x"),
     "html: one open tag": ("html", lambda n: "<p " + _repeat("a", n)),
     "html: '<' run": ("html", lambda n: _repeat("<", n)),
     "html: comments": ("html", lambda n: _repeat("<!--", n)),
@@ -93,6 +100,9 @@ SHAPES: dict[str, tuple[str, Callable[[int], str]]] = {
     "subject: '[#1] ' tags": ("subject", lambda n: _repeat("[#1] ", n)),
     "subject: encoded words": ("subject", lambda n: _repeat("=?utf-8?q?a?= ", n)),
     "subject: 'Please confirm '": ("subject", lambda n: _repeat("Please confirm ", n)),
+    "subject: encoded words, as sent": ("raw", lambda n: _subject_as_sent(
+        _repeat("=?utf-8?B?w6k?= ", n))),
+    "subject: 8-bit words, as sent": ("raw", lambda n: _subject_as_sent(_repeat("w\u00f3rd ", n))),
     "To: many addresses": ("to", lambda n: _repeat("a@b.example, ", n) + RECIPIENT),
     "To: 'a.' repeated": ("to", lambda n: _repeat("a.", n) + ", " + RECIPIENT),
     "From: long address header": ("from", lambda n: _repeat("Name <a@b.example>, ", n)),

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from email.headerregistry import AddressHeader
+
+import pytest
+from test_structured_cap import parsed_lengths
+
 from postdesk.mail import header_cache
+from postdesk.mail.address_cap import MAX_SPECIALS
 from postdesk.mail.classify import DeskIdentity, classify
 from postdesk.mail.parse import Address, load_message, parse_loaded
 
@@ -43,3 +49,28 @@ def test_a_hostile_long_from_is_parsed_once_per_mail() -> None:
     classify(msg, envelope_from="alice@customer.example", desk=DESK)
 
     assert header_cache._built_long_header.cache_info().misses == 1
+
+
+def test_a_from_of_quotes_is_parsed_only_up_to_its_first_specials(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fuzz case 758: a From of 4,000 characters of '"a' is under the length cap, but the
+    stdlib's parse costs the square of its 2,000 quoted strings (0.16 s in the classifier)."""
+    lengths = parsed_lengths(monkeypatch, AddressHeader)
+    raw = (b'From: ' + b'"a' * 2000 + b"\r\nTo: support@example.com\r\nSubject: quotes\r\n"
+           b"\r\nHello\r\n")
+
+    msg = load_message(raw)
+    verdict = classify(msg, envelope_from="alice@customer.example", desk=DESK)
+
+    assert verdict.kind == "normal"
+    assert 0 < max(lengths) <= 2 * MAX_SPECIALS  # '"a' pairs: a special every 2 characters
+    assert parse_loaded(msg).subject == "quotes"
+
+
+def test_a_long_list_of_named_recipients_is_parsed_whole() -> None:
+    raw = many_recipients(100)  # 3,700 characters, 500 special characters
+
+    to = load_message(raw)["To"]
+
+    assert [a.addr_spec for a in to.addresses] == [
+        f"person{n}@customer.example" for n in range(100)]

@@ -34,6 +34,7 @@ def parsed_lengths(monkeypatch: pytest.MonkeyPatch, header_class: type) -> list[
     monkeypatch.setattr(header_class, "value_parser", staticmethod(counting))
     header_cache._built_header.cache_clear()
     header_cache._built_long_header.cache_clear()
+    header_cache._built_long_text_header.cache_clear()
     return lengths
 
 

@@ -410,7 +410,7 @@ def decode_encoded_words(text: str) -> str:
     words is dropped; adjacent words in one charset are joined before decoding
     so characters split across words survive; undecodable words stay as written.
     """
-    pieces: list[tuple[str | None, bytes | str]] = []
+    pieces: list[tuple[str | None, bytearray | str]] = []
     position = 0
     for match in _ENCODED_WORD.finditer(text):
         literal = text[position : match.start()]
@@ -424,18 +424,18 @@ def decode_encoded_words(text: str) -> str:
             pieces.append((None, match.group(0)))
         elif pieces and pieces[-1][0] == charset:
             previous = pieces[-1][1]
-            assert isinstance(previous, bytes)
-            pieces[-1] = (charset, previous + decoded)
+            assert isinstance(previous, bytearray)
+            previous += decoded  # in place: thousands of words cost their length, not its square
         else:
-            pieces.append((charset, decoded))
+            pieces.append((charset, bytearray(decoded)))
     pieces.append((None, text[position:]))
     return "".join(_render_piece(charset, data) for charset, data in pieces)
 
 
-def _render_piece(charset: str | None, data: bytes | str) -> str:
+def _render_piece(charset: str | None, data: bytearray | str) -> str:
     if isinstance(data, str):
         return data
-    return decode_text(data, charset)
+    return decode_text(bytes(data), charset)
 
 
 def lenient_base64(encoded: bytes) -> bytes:

@@ -19,7 +19,15 @@ from email.policy import EmailPolicy
 from functools import lru_cache
 from typing import Any
 
-from postdesk.mail.address_cap import ADDRESS_HEADERS, DEFAULT_MAX_ADDRESS_HEADER, capped
+from postdesk.mail.address_cap import (
+    ADDRESS_HEADERS,
+    DEFAULT_MAX_ADDRESS_HEADER,
+    MAX_SPECIALS,
+    capped,
+    with_few_specials,
+)
+from postdesk.mail.long_text_header import MAX_PARSED_TEXT_HEADER, long_text_header
+from postdesk.mail.plain_headers import header_kind
 from postdesk.mail.structured_cap import STRUCTURED_HEADERS, structured_capped
 
 # Only \r and \n: str.splitlines would also split on other characters (as the stdlib notes).
@@ -41,10 +49,17 @@ def _built_long_header(factory: Any, name: str, unfolded: str) -> Any:
     return factory(name, unfolded)
 
 
+@lru_cache(maxsize=_CACHED_LONG_HEADERS)
+def _built_long_text_header(factory: Any, name: str, unfolded: str) -> Any:
+    return long_text_header(factory, name, unfolded)
+
+
 class CachingEmailPolicy(EmailPolicy):
     """``EmailPolicy`` whose ``header_fetch_parse`` reuses header objects it already built,
     and reads no more than ``max_address_header`` characters of an address header
-    (`structured_cap`'s limit for a Message-ID, Content-Type ...)."""
+    (`structured_cap`'s limit for a Message-ID, Content-Type ...) nor more than
+    `MAX_SPECIALS` special characters of either (`address_cap`), and decodes a long
+    unstructured one, a Subject, itself (`long_text_header`)."""
 
     max_address_header = DEFAULT_MAX_ADDRESS_HEADER
 
@@ -52,13 +67,21 @@ class CachingEmailPolicy(EmailPolicy):
         if hasattr(value, "name"):
             return super().header_fetch_parse(name, value)
         unfolded = "".join(_LINE_BREAK.split(value))
-        if len(unfolded) <= _LONGEST_CACHED_VALUE:
+        if len(unfolded) <= MAX_SPECIALS:  # (under every cap)
             return _built_header(self.header_factory, name, unfolded)
         lowered = name.lower()
+        long = len(unfolded) > _LONGEST_CACHED_VALUE
         if lowered in ADDRESS_HEADERS:
-            unfolded = capped(unfolded, self.max_address_header)
+            unfolded = with_few_specials(capped(unfolded, self.max_address_header) if long
+                                         else unfolded)
         elif lowered in STRUCTURED_HEADERS:
-            unfolded = structured_capped(unfolded)
+            unfolded = with_few_specials(structured_capped(unfolded) if long else unfolded,
+                                         separator=";")
+        elif len(unfolded) > MAX_PARSED_TEXT_HEADER and \
+                header_kind(self.header_factory, name) == "unstructured":
+            return _built_long_text_header(self.header_factory, name, unfolded)
+        if not long:
+            return _built_header(self.header_factory, name, unfolded)
         return _built_long_header(self.header_factory, name, unfolded)
 
 

@@ -17,12 +17,12 @@ resolve to their attachments.
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 from urllib.parse import unquote
 
 import nh3
 
 from postdesk.mail.html_depth import DEFAULT_MAX_DEPTH, limit_depth
+from postdesk.mail.html_tokens import MarkupReader
 from postdesk.mail.text_table import aligned_table
 
 _SKIPPED = frozenset({"script", "style", "head", "title", "template", "noscript", "xml"})
@@ -95,11 +95,11 @@ _BLANK_RUNS = re.compile(r"\n{3,}")
 _TAGS = re.compile(r"<[^<>]*>")  # not across a "<": linear on "<<<<..."
 
 
-class _TextExtractor(HTMLParser):
+class _TextExtractor(MarkupReader):
     """Collects text, turning block structure into newlines."""
 
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
+        super().__init__()
         self.chunks: list[str] = []
         self._skip_depth = 0
         self._pre_depth = 0
@@ -237,8 +237,7 @@ def html_to_text(html: str) -> str:
     """Return readable plain text for an HTML document or fragment."""
     extractor = _TextExtractor()
     try:
-        extractor.feed(_well_formed(html))
-        extractor.close()
+        extractor.read(_well_formed(html))
         raw = "".join(extractor.chunks)
     except Exception:  # HTMLParser chokes on some marked sections; fall back to tag stripping
         raw = _SPACES.sub(" ", _TAGS.sub(" ", html))

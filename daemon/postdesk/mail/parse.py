@@ -31,7 +31,7 @@ from postdesk.mail.header_fields import HeaderFields, read_headers
 from postdesk.mail.header_text import decode_header_value
 from postdesk.mail.html_depth import DEFAULT_MAX_DEPTH
 from postdesk.mail.htmltext import html_to_text, sanitize_html
-from postdesk.mail.loading import UnparseableMessageDefect, load_message
+from postdesk.mail.loading import DEFAULT_MAX_MIME_DEPTH, UnparseableMessageDefect, load_message
 from postdesk.mail.mime_walk import Body, collect_body, normalise_newlines
 from postdesk.mail.parsed import TNEF_NOTE, Address, Attachment, ParsedMail
 from postdesk.mail.undeclared import UndeclaredCharset
@@ -52,13 +52,14 @@ __all__ = [
 _T = TypeVar("_T")
 
 
-def parse_message(raw: bytes, *, max_depth: int = 20,
+def parse_message(raw: bytes, *, max_depth: int = DEFAULT_MAX_MIME_DEPTH,
                   max_html_depth: int = DEFAULT_MAX_DEPTH) -> ParsedMail:
     """Parse raw mail bytes; never raises for any input."""
-    return parse_loaded(load_message(raw), max_depth=max_depth, max_html_depth=max_html_depth)
+    return parse_loaded(load_message(raw, max_depth=max_depth), max_depth=max_depth,
+                        max_html_depth=max_html_depth)
 
 
-def parse_loaded(msg: EmailMessage, *, max_depth: int = 20,
+def parse_loaded(msg: EmailMessage, *, max_depth: int = DEFAULT_MAX_MIME_DEPTH,
                  max_html_depth: int = DEFAULT_MAX_DEPTH) -> ParsedMail:
     """Parse an already loaded message; never raises."""
     defects: set[str] = set()

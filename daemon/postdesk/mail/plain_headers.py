@@ -44,7 +44,7 @@ def plain_text(header_factory: Any, name: str, value: str) -> str | None:
             return None
     if "=?" in value:  # an encoded word, or what might pass for one
         return None
-    kind = _kind(header_factory, name)
+    kind = header_kind(header_factory, name)
     if kind == "unstructured":
         return value
     if kind == "message-id":
@@ -75,9 +75,9 @@ def plain_mailbox(value: str) -> tuple[str, str] | None:
     return None
 
 
-def _kind(header_factory: Any, name: str) -> str:
-    """What the factory's class for `name` parses like (as `HeaderRegistry.__getitem__`
-    picks it, without building the class)."""
+def header_kind(header_factory: Any, name: str) -> str:
+    """What the factory's class for `name` parses like: "unstructured", "message-id",
+    "address" or "" (as `HeaderRegistry.__getitem__` picks it, without building the class)."""
     registry = getattr(header_factory, "registry", None)
     if not isinstance(registry, dict):
         return ""

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from postdesk.mail import reply_patterns as rp
 from postdesk.mail.htmltext import html_to_text
-from postdesk.mail.reply_html import strip_html_quotes
+from postdesk.mail.reply_html import quotes_stripped, strip_html_quotes
 from postdesk.mail.reply_lines import has_text, strip_separators, trim
 from postdesk.mail.reply_signature import split_signature
 
@@ -58,9 +58,9 @@ def extract_reply(text: str, *, html: str | None = None, keep_closing: bool = Fa
     body = text.replace("\r\n", "\n").replace("\r", "\n")
     html_quoted = False
     if not body.strip() and html:
-        stripped = strip_html_quotes(html)
+        stripped, body = quotes_stripped(html)
         html_quoted = stripped != html
-        body = html_to_text(stripped) or html_to_text(html)
+        body = body or html_to_text(html)
     lines = body.split("\n")
     marker = _reply_marker(lines)
     if marker is not None and has_text(lines[:marker]):

@@ -7,8 +7,8 @@ parts, and converted to text by the caller.
 from __future__ import annotations
 
 from html import escape
-from html.parser import HTMLParser
 
+from postdesk.mail.html_tokens import MarkupReader
 from postdesk.mail.htmltext import html_to_text
 
 # Elements that hold quoted history in the HTML of common mail clients.
@@ -22,11 +22,11 @@ _VOID_TAGS = frozenset(
 )
 
 
-class _QuoteStripper(HTMLParser):
+class _QuoteStripper(MarkupReader):
     """Re-emits HTML without blockquotes and known quote containers."""
 
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
+        super().__init__()
         self.out: list[str] = []
         self._skip_tag: str | None = None
         self._skip_depth = 0
@@ -88,8 +88,15 @@ def _is_cut_marker(attrs: list[tuple[str, str | None]]) -> bool:
 
 def strip_html_quotes(html: str) -> str:
     """Return ``html`` without quoted history; unchanged if nothing would remain."""
+    return quotes_stripped(html)[0]
+
+
+def quotes_stripped(html: str) -> tuple[str, str]:
+    """`strip_html_quotes` of ``html``, and the text of what it returns when the stripping
+    left some ('' when it returns ``html`` as nothing would remain): the caller needs that
+    text too, and reading it costs as much as the stripping."""
     stripper = _QuoteStripper()
-    stripper.feed(html)
-    stripper.close()
+    stripper.read(html)
     result = "".join(stripper.out)
-    return result if html_to_text(result).strip() else html
+    text = html_to_text(result)
+    return (result, text) if text else (html, "")

@@ -92,7 +92,8 @@ def read_mails(rows: Sequence[Inbound], runtime: Runtime, budgets: Mapping[int, 
 
 def _parse(row: Inbound, runtime: Runtime) -> _Parsed:
     limits = runtime.settings.limits
-    msg = load_message(row.raw, max_address_header=limits.max_address_header)
+    msg = load_message(row.raw, max_address_header=limits.max_address_header,
+                       max_depth=limits.max_mime_depth)
     parsed = with_sender(parse_loaded(msg, max_depth=limits.max_mime_depth,
                                       max_html_depth=limits.max_html_depth), row.mail_from)
     verdict = classify(msg, envelope_from=row.mail_from, desk=runtime.identity)
