@@ -20,9 +20,9 @@ randomisation is fixed (PYTHONHASHSEED=0), so a run repeats its counts closely.
 Instructions are not time (a cache miss costs more than an add), but they follow the
 CPU work done and, unlike CPU seconds on a shared machine, they do not depend on what
 else runs. Python runs some 50x slower under callgrind: the default 40 mails take a
-few minutes per side. `--callgrind-out FILE` also keeps the per-function output of the
-run with the knowledge base (FILE, without instruction-level detail) for
-`callgrind_annotate FILE`.
+few minutes per side. `--callgrind-out FILE` also keeps the per-function output of each
+side (FILE.kb0, FILE.kb1000; without instruction-level detail) for
+`callgrind_annotate`.
 """
 
 from __future__ import annotations
@@ -121,8 +121,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="alike (default): bench/ingest.py's generated mails; varied: "
                              "real customer questions (StackFAQ when present)")
     parser.add_argument("--callgrind-out", metavar="FILE",
-                        help="keep callgrind's per-function output of the side with the "
-                             "knowledge base in FILE (for callgrind_annotate)")
+                        help="keep callgrind's per-function output of each side in "
+                             "FILE.kb0 and FILE.kbN (for callgrind_annotate)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.count < 1:
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         return child(args.count, args.kb_articles, args.texts)
     figures = {}
     for articles in (0, args.kb_articles):
-        out = args.callgrind_out if articles else None
+        out = f"{args.callgrind_out}.kb{articles}" if args.callgrind_out else None
         instructions, wall = counted(args.count, articles, args.texts, out)
         figures[articles] = instructions / args.count
         print(f"{args.texts} texts, kb/ of {articles} articles: "
