@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -125,8 +126,10 @@ def main(argv: list[str] | None = None) -> int:
                              "FILE.kb0 and FILE.kbN (for callgrind_annotate)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.count < 1:
-        parser.error("--count must be at least 1")
+    if args.count < 1 or args.kb_articles < 1:
+        parser.error("--count and --kb-articles must be at least 1")
+    if not args.child and shutil.which("valgrind") is None:
+        parser.error("valgrind is not installed (apt-get install valgrind)")
     if args.child:
         return child(args.count, args.kb_articles, args.texts)
     figures = {}
