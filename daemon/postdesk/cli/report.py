@@ -19,7 +19,9 @@ printing it.
 `report kpi` takes the same options (grouping by team, agent, request_type or
 channel) and adds tickets created, resolved and reopened, the time to the
 first person's touch (acknowledgment) and the per-week trend to the SLA
-figures (`postdesk.report.kpi_summary` says what each figure means).
+figures (`postdesk.report.kpi_summary` says what each figure means). Its
+table and html are for people: figures (html: and words) in the desk's
+`default_language`; json and csv keep plain, locale-free numbers.
 
     postdesk report rebuild-figures [--after ID] [--batch N]
 

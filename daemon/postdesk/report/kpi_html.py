@@ -12,7 +12,9 @@ resolved tickets.
 Its words are msgids of the desk's catalogs: `gettext` (the desk's translation
 for one language, e.g. `Renderer.translate` bound to the signed-in agent's
 language at `/reports`) is passed per render, never installed in the shared
-environment; without it the page is in English (`postdesk report kpi`).
+environment; without it the page is in English. `written_in(catalogs, language)`
+gives both for one language, with its `numbers` (`postdesk.report.numbers`):
+figures written as that language writes them (`45,2 %` in German).
 """
 
 from __future__ import annotations
