@@ -9,6 +9,7 @@ table); the machine formats (`--format json|csv`) keep plain, locale-free number
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
 from babel.numbers import format_decimal, format_percent
@@ -43,8 +44,7 @@ class Numbers:
         """A fraction as a percentage with at most one decimal: `45.2%`, `45,2 %`."""
         if rate is None:
             return MISSING
-        pattern = self.locale.percent_formats[None].pattern.replace("#,##0", "#,##0.#", 1)
-        return format_percent(rate, pattern, locale=self.locale)
+        return _percent(self.locale, round(rate * 1000))
 
     def span(self, seconds: int | None) -> str:
         """Seconds for people: `45s`, `25m`, `4h 05m` in the locale's short units."""
@@ -59,8 +59,23 @@ class Numbers:
             else self._unit(secs, "second", "0")
 
     def _unit(self, value: int, unit: str, pattern: str) -> str:
-        return format_unit(value, f"duration-{unit}", length="narrow", format=pattern,
-                           locale=self.locale)
+        return _unit(self.locale, value, unit, pattern)
+
+
+# Babel formats a figure in tens of µs; a report repeats few values (rates in tenths of
+# a percent, minutes, hours), so a page of a thousand lines costs a cache, not Babel
+# (`bench/report_numbers.py`).
+
+@lru_cache(maxsize=8192)
+def _percent(locale: Locale, tenths: int) -> str:
+    pattern = locale.percent_formats[None].pattern.replace("#,##0", "#,##0.#", 1)
+    return format_percent(tenths / 1000, pattern, locale=locale)
+
+
+@lru_cache(maxsize=8192)
+def _unit(locale: Locale, value: int, unit: str, pattern: str) -> str:
+    return format_unit(value, f"duration-{unit}", length="narrow", format=pattern,
+                       locale=locale)
 
 
 ENGLISH = Numbers()
