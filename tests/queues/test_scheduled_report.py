@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
@@ -100,7 +101,7 @@ def test_the_mail_has_table_charts_and_the_report_attached(desk: Runtime) -> Non
     assert boss["Auto-Submitted"] == "auto-generated"
     text = boss.get_body(("plain",)).get_content()
     assert "Tickets from 2026-03-02 to 2026-03-08:" in text
-    assert "Created: 3" in text and "Reopened: 1 (33%)" in text
+    assert "Created: 3" in text and "Reopened: 1 (33.3%)" in text
     assert "CSAT: n/a" in text and "Self-service deflections: 0" in text
     assert "2026-03-02  3 / 3" in text and "bob@desk.example  2" in text
     html = boss.get_body(("html",)).get_content()
@@ -120,6 +121,54 @@ def test_the_mail_has_table_charts_and_the_report_attached(desk: Runtime) -> Non
     # the team's agent reads it in their language
     assert lead["To"] == "lead.pl@example.com"
     assert lead["Subject"] == "Wskaźniki za tydzień od 2026-03-02: utworzone 3, rozwiązane 3"
+
+
+def test_a_polish_agent_reads_the_mail_and_the_report_in_polish(desk: Runtime) -> None:
+    [boss, lead] = sent_mails(desk, send_scheduled_reports(at(8.1), desk))
+    assert lead["To"] == "lead.pl@example.com"
+    assert lead["Subject"] == "Wskaźniki za tydzień od 2026-03-02: utworzone 3, rozwiązane 3"
+    text = lead.get_body(("plain",)).get_content()
+    assert "Zgłoszenia od 2026-03-02 do 2026-03-08:" in text
+    assert "Tygodniowo (utworzone / rozwiązane):" in text
+    assert "Rozwiązane według agentów:" in text
+    assert "Ponownie otwarte: 1 (33,3%)" in text  # Polish decimal comma
+    assert "Tickets from" not in text and "33.3%" not in text
+    html = lead.get_body(("html",)).get_content()
+    assert "Ponownie otwarte" in html and "33,3%" in html
+    cells = _Cells()
+    cells.feed(html)
+    assert len(cells.bars) == 8 * 2 + 2 and cells.pictures == 0  # the charts are still there
+    [attached] = list(lead.iter_attachments())
+    assert attached.get_filename() == "kpi-team-2026-03-02.html"
+    page = attached.get_content()
+    assert '<html lang="pl">' in page and "Wskaźniki według zespołów" in page
+    assert "odsetek ponownych otwarć" in page and "33,3%" in page and "<svg" in page
+    assert "KPIs by team" not in page and "33.3%" not in page
+    # the boss, not an agent, reads the desk's default language (English here)
+    [english] = list(boss.iter_attachments())
+    assert '<html lang="en">' in english.get_content()
+    assert "KPIs by team" in english.get_content()
+
+
+def test_anyone_else_reads_the_desks_default_language(
+        migrated: str, make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings(migrated)
+    settings = replace(settings, desk=replace(settings.desk, default_language="de"))
+    rules = Path(settings.path(settings.paths.rules))
+    (rules / "teams.yaml").write_text(TEAMS)
+    (rules / "automation.yaml").write_text(RULE)
+    make_history(settings)
+    with database.connection_context():
+        runtime = Runtime(settings)
+        [boss, lead] = sent_mails(runtime, send_scheduled_reports(at(8.1), runtime))
+    assert boss["To"] == "boss@example.com"
+    text = boss.get_body(("plain",)).get_content()
+    assert "Tickets vom 2026-03-02 bis 2026-03-08:" in text
+    assert "Wieder geöffnet: 1 (33,3\xa0%)" in text  # German: comma, space before %
+    [attached] = list(boss.iter_attachments())
+    assert '<html lang="de">' in attached.get_content()
+    assert "Kennzahlen nach Team" in attached.get_content()
+    assert lead.get_body(("plain",)).get_content().count("33,3%") == 1  # still Polish
 
 
 def test_a_csv_report_daily(desk: Runtime) -> None:

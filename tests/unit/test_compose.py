@@ -87,6 +87,20 @@ def test_attachments_round_trip_with_any_file_name() -> None:
     assert files["x.bin"].get_content_type() == "application/octet-stream"
 
 
+def test_a_text_attachment_names_its_charset() -> None:
+    from postdesk.mail.compose import OutgoingAttachment
+
+    page = "<p>Wskaźniki według zespołów: 33,3%</p>"
+    msg = build(attachments=[
+        OutgoingAttachment("raport.html", "text/html; charset=utf-8", page.encode()),
+        OutgoingAttachment("x.html", "text/html; charset=utf-8\r\nBcc: a@example.com", b"x")])
+    files = {part.get_filename(): part for part in msg.iter_attachments()}
+    assert files["raport.html"].get_content() == page
+    assert files["raport.html"].get_content_charset() == "utf-8"
+    assert files["x.html"].get_content_type() == "application/octet-stream"
+    assert msg["Bcc"] is None
+
+
 def test_date_header_is_what_the_email_package_writes() -> None:
     from datetime import timedelta, timezone
     from email.utils import format_datetime

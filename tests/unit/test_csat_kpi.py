@@ -33,6 +33,7 @@ import pytest
 from kpi_history import CLOSED, at, make_history
 from postdesk.report import kpi_formats, kpi_html
 from postdesk.report.kpi_query import kpi_report
+from postdesk.report.numbers import Numbers
 from postdesk.store import csat_store
 from postdesk.store.db import database
 from postdesk.store.models import Outbox, Ticket
@@ -93,9 +94,9 @@ def test_every_format_shows_the_csat_figures(desk):
     assert (data["csat"], data["csat_response_rate"], data["csat_rated"]) == (0.6667, 0.75, 3)
     total = list(csv.DictReader(io.StringIO(kpi_formats.to_csv(report))))[-1]
     assert (total["csat_pct"], total["csat_response_rate_pct"]) == ("66.7", "75.0")
-    assert "CSAT 67% of 3 ratings (response rate 75%)" in kpi_formats.to_table(report, 400)
+    assert "CSAT 66.7% of 3 ratings (response rate 75%)" in kpi_formats.to_table(report, 400)
     page = kpi_html.to_html(report)
-    assert "67%" in page and "CSAT (top ratings of 3)" in page
+    assert "66.7%" in page and "CSAT (top ratings of 3)" in page
     assert "75%" in page and "survey response rate" in page
 
 
@@ -153,9 +154,9 @@ def test_every_format_shows_the_csat_of_each_line(desk):
         "100.0", "100.0")
     table = kpi_formats.to_table(report, 400)
     hardware_row = next(line for line in table.splitlines() if "hardware" in line)
-    assert hardware_row.rstrip(" │|").endswith("50% / 67%")
+    assert hardware_row.rstrip(" │|").endswith("50% / 66.7%")
     page = kpi_html.to_html(report)
-    assert "<td>50% / 67%</td>" in page and "<td>100% / 100%</td>" in page
+    assert "<td>50% / 66.7%</td>" in page and "<td>100% / 100%</td>" in page
     assert "1 resolved, CSAT 50% of 2" in page  # ann's bar
 
 
@@ -186,3 +187,17 @@ def test_a_survey_follows_its_ticket_to_another_team(desk):
     with database.connection_context(), database.atomic():
         Ticket.update(team="support").where(Ticket.subject == "Printer").execute()
     assert surveys_of(march().groups) == {"hardware": (2, 2, 1), "support": (2, 1, 1)}
+
+
+@pytest.mark.parametrize(("language", "csat"), [("de", "66,7\xa0%"), ("pl", "66,7%")])
+def test_the_page_and_table_write_rates_as_the_reader_s_language(desk, language, csat):
+    report = march()
+    numbers = Numbers.of(language)
+    page = kpi_html.to_html(report, numbers=numbers)
+    assert f"<td>50% / {csat}</td>" in page.replace("50\xa0%", "50%")
+    assert "66.7%" not in page
+    assert f"CSAT {csat} of 3 ratings" in kpi_formats.to_table(report, 400, numbers)
+    # the machine formats stay locale-free
+    total = list(csv.DictReader(io.StringIO(kpi_formats.to_csv(report))))[-1]
+    assert total["csat_pct"] == "66.7"
+    assert json.loads(kpi_formats.to_json(report))["csat"] == 0.6667

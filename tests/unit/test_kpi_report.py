@@ -158,3 +158,25 @@ def test_a_ticket_solved_with_a_suggested_article_counts_as_a_deflection(desk: A
     report = march()
     assert report.deflections == 1
     assert json.loads(kpi_formats.to_json(report))["deflections"] == 1
+
+
+def test_the_command_writes_people_s_formats_in_the_desk_s_language(
+        desk: Any, migrated: str, tmp_path: Path) -> None:
+    toml = tmp_path / "desk" / "postdesk.toml"
+    toml.write_text(toml.read_text().replace('default_language = "en"',
+                                             'default_language = "de"'))
+    runner = CliRunner(env={"POSTDESK_DATABASE_URL": migrated})
+    period = ["--config", str(toml), "report", "kpi", "--since", "2026-03-01",
+              "--until", "2026-03-31"]
+    table = runner.invoke(main, period)
+    assert table.exit_code == 0, table.output
+    assert "1 (33,3\xa0%)" in table.output and "33.3%" not in table.output
+    page = runner.invoke(main, [*period, "--format", "html"])
+    assert '<html lang="de">' in page.output and "Kennzahlen nach Team" in page.output
+    assert "33,3\xa0%" in page.output and "33.3%" not in page.output
+    # the machine formats stay locale-free
+    rows = list(csv.DictReader(io.StringIO(
+        runner.invoke(main, [*period, "--format", "csv"]).output)))
+    assert {r["group"]: r["reopen_rate_pct"] for r in rows}["hardware"] == "33.3"
+    data = json.loads(runner.invoke(main, [*period, "--format", "json"]).output)
+    assert isinstance(data["total"]["reopen_rate"], float)

@@ -13,7 +13,9 @@
 
 The mail shows the totals and bar charts made of table cells (every mail client
 draws them; inline SVG is not shown by Gmail or Outlook) and carries the full
-report as a file (`postdesk report kpi --format FORMAT`). It is sent once per
+report as a file (`postdesk report kpi --format FORMAT`), both in each recipient's
+language (an agent's from rules/teams.yaml, else the desk's default language),
+figures included (`45,2 %`). It is sent once per
 period and recipient, at the first schedule scan after `at` (within the hour
 after, if the desk was down). `postdesk.report.schedule` runs it.
 """

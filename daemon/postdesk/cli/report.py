@@ -19,7 +19,9 @@ printing it.
 `report kpi` takes the same options (grouping by team, agent, request_type or
 channel) and adds tickets created, resolved and reopened, the time to the
 first person's touch (acknowledgment) and the per-week trend to the SLA
-figures (`postdesk.report.kpi_summary` says what each figure means).
+figures (`postdesk.report.kpi_summary` says what each figure means). Its
+table and html are for people: figures (html: and words) in the desk's
+`default_language`; json and csv keep plain, locale-free numbers.
 
     postdesk report rebuild-figures [--after ID] [--batch N]
 
@@ -148,8 +150,13 @@ def kpi_report_command(obj: Any, since: str | None, until: str | None, by: str, 
     obj.open_database()
     report = kpi_report(by, start, end, utcnow().astimezone(zone),
                         obj.statuses.names_of_kind("closed"))
-    text = rendered(form, report, kpi_formats, lambda r: kpi_html.to_html(
-        r, desk=obj.settings.desk.name, accent=obj.settings.branding.primary_colour))
+    if form in ("html", "table"):  # for people: in the desk's default language
+        words = kpi_html.written_in(obj.runtime.renderer, None)
+        text = kpi_formats.to_table(report, numbers=words["numbers"]) if form == "table" \
+            else kpi_html.to_html(report, desk=obj.settings.desk.name,
+                                  accent=obj.settings.branding.primary_colour, **words)
+    else:  # json, csv: machine formats, locale-free
+        text = rendered(form, report, kpi_formats, kpi_html.to_html)
     emit(text, out, f"KPI report by {by} ({report.total.counts.created} tickets created)")
 
 

@@ -30,7 +30,9 @@ from postdesk.mail.classify import LOOP_HEADER as LOOP_HEADER
 
 _NOT_ONE_ADDRESS = re.compile(r'[<>",;\\ ]')
 _HEADER_NAME = re.compile(r"[A-Za-z0-9-]{1,76}")
-_CONTENT_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}")
+#: type/subtype, and for a text its charset (readers decode a text without one as ASCII).
+_CONTENT_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}"
+                           r"(; charset=[a-z0-9_-]{1,40})?")
 
 
 @dataclass(frozen=True)

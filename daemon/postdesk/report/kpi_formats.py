@@ -37,7 +37,8 @@ from rich.console import Console
 from rich.table import Table
 
 from postdesk.report.kpi_summary import KpiGroup, KpiReport
-from postdesk.report.sla_formats import percent, period_text, span
+from postdesk.report.numbers import ENGLISH, Numbers
+from postdesk.report.sla_formats import period_text
 from postdesk.report.sla_summary import MEASURES, ClockTally, Times
 
 NOT_AVAILABLE = "n/a"
@@ -124,46 +125,48 @@ def _blank(value: int | None) -> str:
     return "" if value is None else str(value)
 
 
-def line_cells(line: KpiGroup) -> list[str]:
+def line_cells(line: KpiGroup, numbers: Numbers = ENGLISH) -> list[str]:
     """A line as the table and the page show it: group, created, resolved, reopened
     (rate), acknowledgment, first response and resolution p50 / p90, SLA met / breached
-    (rate), CSAT / survey response rate."""
+    (rate), CSAT / survey response rate; figures written as `numbers` says."""
     tally, surveys = sla_tally(line), line.satisfaction
-    return [line.group, str(line.counts.created), str(line.counts.resolved),
-            f"{line.counts.reopened} ({percent(line.reopen_rate)})",
+    number, percent, span = numbers.number, numbers.percent, numbers.span
+    return [line.group, number(line.counts.created), number(line.counts.resolved),
+            f"{number(line.counts.reopened)} ({percent(line.reopen_rate)})",
             *(f"{span(t.p50_s)} / {span(t.p90_s)}"
               for t in (line.acknowledgment, *(line.times(m) for m in MEASURES))),
-            f"{tally.met} / {tally.breached} ({percent(tally.met_rate)})",
+            f"{number(tally.met)} / {number(tally.breached)} ({percent(tally.met_rate)})",
             f"{percent(surveys.csat)} / {percent(surveys.response_rate)}"]
 
 
-def to_table(report: KpiReport, width: int = 170) -> str:
+def to_table(report: KpiReport, width: int = 170, numbers: Numbers = ENGLISH) -> str:
     table = Table(title=f"KPIs by {report.by.replace('_', ' ')}, {period_text(report.sla)}",
                   caption="acknowledgment: wall-clock time to the first person's touch; first "
                           "response and resolution: business time, p50 / p90; SLA: met / "
                           "breached (rate); CSAT: share of top ratings / survey response "
-                          f"rate; in all CSAT {_csat(report)}, self-service "
-                          f"deflections {_na(report.deflections)}")
+                          f"rate; in all CSAT {_csat(report, numbers)}, "
+                          f"self-service deflections "
+                          f"{_na(report.deflections, numbers)}")
     table.add_column(report.by.replace("_", " ").capitalize())
     for title in ("Created", "Resolved", "Reopened", "Acknowledged", "First response",
                   "Resolution", "SLA", "CSAT"):
         table.add_column(title, justify="right")
     for line in (*report.groups, report.total):
         table.add_row(
-            *line_cells(line),
+            *line_cells(line, numbers),
             end_section=line is report.groups[-1] if report.groups else False)
     console = Console(file=io.StringIO(), width=width, color_system=None)
     console.print(table)
     return str(console.file.getvalue())  # type: ignore[attr-defined]
 
 
-def _na(value: object) -> str:
-    return NOT_AVAILABLE if value is None else str(value)
+def _na(value: int | None, numbers: Numbers) -> str:
+    return NOT_AVAILABLE if value is None else numbers.number(value)
 
 
-def _csat(report: KpiReport) -> str:
+def _csat(report: KpiReport, numbers: Numbers) -> str:
     """"75% of 4 ratings (response rate 50%)", or n/a."""
     if report.csat is None:
         return NOT_AVAILABLE
-    return (f"{percent(report.csat)} of {report.csat_rated} ratings (response rate "
-            f"{percent(report.csat_response_rate)})")
+    return (f"{numbers.percent(report.csat)} of {numbers.number(report.csat_rated)} ratings "
+            f"(response rate {numbers.percent(report.csat_response_rate)})")

@@ -12,19 +12,22 @@ resolved tickets.
 Its words are msgids of the desk's catalogs: `gettext` (the desk's translation
 for one language, e.g. `Renderer.translate` bound to the signed-in agent's
 language at `/reports`) is passed per render, never installed in the shared
-environment; without it the page is in English (`postdesk report kpi`).
+environment; without it the page is in English. `written_in(catalogs, language)`
+gives both for one language, with its `numbers` (`postdesk.report.numbers`):
+figures written as that language writes them (`45,2 %` in German).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from markupsafe import Markup
 
 from postdesk.report.kpi_formats import NOT_AVAILABLE, line_cells, sla_tally
 from postdesk.report.kpi_summary import KpiGroup, KpiReport
-from postdesk.report.sla_formats import percent, period_text, span
+from postdesk.report.numbers import ENGLISH, Numbers
+from postdesk.report.sla_formats import period_text
 from postdesk.report.sla_html import MOST_BARS, distribution, environment
 from postdesk.report.sla_summary import ALL, MEASURES
 from postdesk.report.svg_charts import BarRow, Segment, columns, stacked_bars
@@ -37,6 +40,29 @@ Gettext = Callable[..., str]
 def english(message: str, **values: Any) -> str:
     """The msgid itself, its values filled in (the page without a catalog)."""
     return message % values if values else message
+
+
+class Catalogs(Protocol):
+    """The desk's translations (`postdesk.notify.render.Renderer`)."""
+
+    def translate(self, message: str, language: str | None = None, **values: Any) -> str: ...
+
+    def written_in(self, language: str | None) -> str: ...
+
+
+def translator(catalogs: Catalogs, language: str | None) -> Gettext:
+    """`gettext` for one language (the desk's default when None)."""
+    def gettext(message: str, **values: Any) -> str:
+        return catalogs.translate(message, language, **values)
+    return gettext
+
+
+def written_in(catalogs: Catalogs, language: str | None) -> dict[str, Any]:
+    """`to_html`'s words and figures for `language` along its locale chain (the desk's
+    default language when None): its `gettext`, `language` tag and `numbers`."""
+    tag = catalogs.written_in(language)
+    return {"gettext": translator(catalogs, language), "language": tag,
+            "numbers": Numbers.of(tag)}
 
 
 # The words below are written out as `_()` calls (not looked up in a table of msgids) so
@@ -61,28 +87,34 @@ def _time_to(measure: str, _: Gettext) -> str:
 
 
 def to_html(report: KpiReport, desk: str = "Postdesk", accent: str = "#2563eb", *,
-            gettext: Gettext = english, language: str = "en") -> str:
-    """The page; `gettext` and `language` (its tag): the language it is written in."""
+            gettext: Gettext = english, language: str = "en",
+            numbers: Numbers = ENGLISH) -> str:
+    """The page; `gettext` and `language` (its tag): the language it is written in,
+    `numbers`: how its figures are written (`Numbers.of(language)`)."""
     total, _ = report.total, gettext
     return environment.get_template("kpi.html.j2").render(
         gettext=gettext, language=language.replace("_", "-"), desk=desk, accent=accent,
         by_title=grouping_title(report.by, gettext),
         heading=_heading(report.by, gettext),
         period=period_text(report.sla, gettext), generated=report.generated_at.isoformat(
-            timespec="minutes"), total=total, colours=COLOURS, cards=_cards(report, _),
+            timespec="minutes"), total=total, colours=COLOURS, cards=_cards(report, _, numbers),
         trend=_trend(report, _) if report.weeks else [],
-        distributions=[{**distribution(report.sla, m), "title": _time_to(m, gettext)}
+        distributions=[{**distribution(report.sla, m), "title": _time_to(m, gettext),
+                        "p50": numbers.span(report.sla.total.times[m].p50_s),
+                        "p90": numbers.span(report.sla.total.times[m].p90_s)}
                        for m in MEASURES if report.sla.total.times[m].count],
-        agents=Markup(_agent_bars(report.agents, _))
+        agents=Markup(_agent_bars(report.agents, _, numbers))
         if any(a.counts.resolved for a in report.agents) else "",
-        rows=[_row(line) for line in (*report.groups, total)])
+        created=numbers.number(total.counts.created),
+        rows=[_row(line, numbers) for line in (*report.groups, total)])
 
 
-def _cards(report: KpiReport, _: Gettext) -> list[dict[str, str]]:
+def _cards(report: KpiReport, _: Gettext, numbers: Numbers) -> list[dict[str, str]]:
     total, tally = report.total, sla_tally(report.total)
+    percent, span = numbers.percent, numbers.span
     return [
-        {"value": str(total.counts.created), "label": _("tickets created")},
-        {"value": str(total.counts.resolved), "label": _("tickets resolved")},
+        {"value": numbers.number(total.counts.created), "label": _("tickets created")},
+        {"value": numbers.number(total.counts.resolved), "label": _("tickets resolved")},
         {"value": percent(total.reopen_rate), "label": _("reopen rate")},
         {"value": span(total.acknowledgment.p50_s), "label": _("median acknowledgment")},
         {"value": span(total.times("first_response").p50_s),
@@ -91,10 +123,11 @@ def _cards(report: KpiReport, _: Gettext) -> list[dict[str, str]]:
          "label": _("median resolution (business time)")},
         {"value": percent(tally.met_rate), "label": _("SLA met")},
         {"value": NOT_AVAILABLE if report.csat is None else percent(report.csat),
-         "label": _("CSAT (top ratings of %(rated)s)", rated=report.csat_rated)},
+         "label": _("CSAT (top ratings of %(rated)s)", rated=numbers.number(report.csat_rated))},
         {"value": NOT_AVAILABLE if report.csat_response_rate is None
          else percent(report.csat_response_rate), "label": _("survey response rate")},
-        {"value": NOT_AVAILABLE if report.deflections is None else str(report.deflections),
+        {"value": NOT_AVAILABLE if report.deflections is None
+         else numbers.number(report.deflections),
          "label": _("self-service deflections")},
     ]
 
@@ -109,7 +142,7 @@ def _trend(report: KpiReport, _: Gettext) -> list[dict[str, Any]]:
             for what, title in titles.items()]
 
 
-def _agent_bars(agents: tuple[KpiGroup, ...], _: Gettext) -> str:
+def _agent_bars(agents: tuple[KpiGroup, ...], _: Gettext, numbers: Numbers) -> str:
     busiest = sorted((a for a in agents if a.counts.resolved),
                      key=lambda a: (-a.counts.resolved, a.group))[:MOST_BARS]
     return stacked_bars([BarRow(a.group, (
@@ -118,18 +151,18 @@ def _agent_bars(agents: tuple[KpiGroup, ...], _: Gettext) -> str:
                 COLOURS["resolved"], _("Resolved").lower()),
         Segment(min(a.counts.reopened, a.counts.resolved), COLOURS["reopened"],
                 _("resolved, then reopened"))),
-        note=_agent_note(a, _)) for a in busiest],
+        note=_agent_note(a, _, numbers)) for a in busiest],
         note_width=200)  # room for "12 resolved, CSAT 80% of 5" right of the longest bar
 
 
-def _agent_note(agent: KpiGroup, _: Gettext) -> str:
+def _agent_note(agent: KpiGroup, _: Gettext, numbers: Numbers) -> str:
     """"12 resolved", or "12 resolved, CSAT 80% of 5" for an agent with ratings."""
-    surveys = agent.satisfaction
+    surveys, resolved = agent.satisfaction, numbers.number(agent.counts.resolved)
     if not surveys.rated:
-        return _("%(resolved)s resolved", resolved=agent.counts.resolved)
-    return _("%(resolved)s resolved, CSAT %(csat)s of %(rated)s",
-             resolved=agent.counts.resolved, csat=percent(surveys.csat), rated=surveys.rated)
+        return _("%(resolved)s resolved", resolved=resolved)
+    return _("%(resolved)s resolved, CSAT %(csat)s of %(rated)s", resolved=resolved,
+             csat=numbers.percent(surveys.csat), rated=numbers.number(surveys.rated))
 
 
-def _row(line: KpiGroup) -> dict[str, Any]:
-    return {"cells": line_cells(line), "total": line.group == ALL}
+def _row(line: KpiGroup, numbers: Numbers) -> dict[str, Any]:
+    return {"cells": line_cells(line, numbers), "total": line.group == ALL}

@@ -26,7 +26,7 @@ from typing import Any
 
 from postdesk.report import kpi_formats, kpi_html
 from postdesk.report.kpi_summary import KpiReport
-from postdesk.report.sla_formats import percent, span
+from postdesk.report.numbers import ENGLISH, Numbers
 from postdesk.store.attachment_files import stored_file
 
 TEMPLATE = "kpi_report"
@@ -34,20 +34,25 @@ TEMPLATE = "kpi_report"
 TREND_WEEKS = 8
 #: Agents drawn in the mail's bar chart (the most resolved tickets first).
 MOST_AGENTS = 10
-_TYPES = {"html": "text/html", "csv": "text/csv", "json": "application/json"}
+_TYPES = {"html": "text/html; charset=utf-8", "csv": "text/csv; charset=utf-8",
+          "json": "application/json"}
 
 
-def report_file(report: KpiReport, form: str, desk: str, accent: str) -> tuple[str, bytes]:
-    """The attached report: its content type and bytes."""
+def report_file(report: KpiReport, form: str, desk: str, accent: str,
+                words: dict[str, Any] | None = None) -> tuple[str, bytes]:
+    """The attached report: its content type and bytes; the HTML page in the language of
+    `words` (`kpi_html.written_in`, English without), csv and json locale-free."""
     if form == "html":
-        text = kpi_html.to_html(report, desk=desk, accent=accent)
+        text = kpi_html.to_html(report, desk=desk, accent=accent, **(words or {}))
     else:
         text = kpi_formats.to_csv(report) if form == "csv" else kpi_formats.to_json(report)
     return _TYPES[form], text.encode("utf-8")
 
 
 def report_context(report: KpiReport, trend: KpiReport, *, every: str, form: str,
-                   desk: dict[str, str]) -> dict[str, Any]:
+                   desk: dict[str, str], numbers: Numbers = ENGLISH) -> dict[str, Any]:
+    """The mail's context, its rates and times written as `numbers` says."""
+    percent, span = numbers.percent, numbers.span
     total, tally = report.total, kpi_formats.sla_tally(report.total)
     last_day = (report.until - timedelta(days=1)) if report.until else report.generated_at
     first_day = report.since or last_day
@@ -85,9 +90,10 @@ def filename(report: KpiReport, form: str) -> str:
     return f"kpi-{report.by}-{start}.{form}"
 
 
-def attach(report: KpiReport, form: str, desk: str, accent: str) -> dict[str, str]:
+def attach(report: KpiReport, form: str, desk: str, accent: str,
+           words: dict[str, Any] | None = None) -> dict[str, str]:
     """Store the report file as a blob; the reference the outbox row's headers keep."""
-    content_type, data = report_file(report, form, desk, accent)
+    content_type, data = report_file(report, form, desk, accent, words)
     return {"filename": filename(report, form), "content_type": content_type,
             "sha256": stored_file(data)}
 

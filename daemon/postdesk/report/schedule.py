@@ -5,8 +5,10 @@ For each rule whose time has come (`at` in the desk's time zone: on Mondays for
 down), each recipient gets one mail about the period that just ended (the week
 from Monday to Sunday, or the day before), with the Message-ID made of rule,
 day and recipient so a second scan, a second node or a restart never sends it
-twice. See `postdesk.automation.report_action` for the rule's format and
-`postdesk.report.report_mail` for the mail.
+twice. Each mail, and the HTML report it carries, is written in the recipient's
+language (an agent's from rules/teams.yaml, else the desk's default), its
+figures as that language writes them. See `postdesk.automation.report_action`
+for the rule's format and `postdesk.report.report_mail` for the mail.
 """
 
 from __future__ import annotations
@@ -21,9 +23,8 @@ from zoneinfo import ZoneInfo
 
 from postdesk.config.runtime import Runtime
 from postdesk.mail.classify import LOOP_HEADER
-from postdesk.report import report_mail
+from postdesk.report import kpi_html, report_mail
 from postdesk.report.kpi_query import kpi_report
-from postdesk.report.kpi_summary import KpiReport
 from postdesk.ticket_queues.schedule import due_day, queue_once, zone_of
 from postdesk.tickets.service import MailToSend
 
@@ -69,47 +70,53 @@ def send_scheduled_reports(now: datetime, runtime: Runtime) -> list[int]:
 
 
 def _recipients(runtime: Runtime, names: tuple[str, ...], rule: str
-                ) -> list[tuple[str, str | None]]:
-    """(address, language) of each recipient: an address as written (an agent's language
-    when it is one), a team as its agents; an unknown team is logged."""
-    found: dict[str, str | None] = {}
+                ) -> list[tuple[str, str]]:
+    """(address, language) of each recipient: an address as written, a team as its
+    agents; an agent's language from rules/teams.yaml, the desk's default for anyone else
+    and an agent without one; an unknown team is logged."""
+    found: dict[str, str] = {}
+    teams, default = runtime.teams, runtime.settings.desk.default_language
     for name in names:
         if "@" in name:
-            agent = runtime.teams.agent(name)
-            found.setdefault(name, agent.language if agent is not None else None)
+            found.setdefault(name, teams.language_of(name, default))
         elif runtime.teams.team(name) is None:
             log.error("rule %s: no team '%s' in rules/teams.yaml; report not sent to it",
                       rule, name)
         else:
             for agent in runtime.teams.agents(name):
-                found.setdefault(agent.email, agent.language)
+                found.setdefault(agent.email, teams.language_of(agent.email, default))
     return list(found.items())
 
 
 def _mail(runtime: Runtime, params: Mapping[str, Any], now: datetime, zone: ZoneInfo,
-          day: date, made: dict[str, Any], address: str, language: str | None,
+          day: date, made: dict[str, Any], address: str, language: str,
           message_id: str) -> MailToSend:
-    """The digest for one recipient; the reports and the attached file are made once per
-    rule and scan (`made`), whoever is the first recipient due."""
+    """The digest for one recipient in their language; the reports are queried once per
+    rule and scan, the context and the attached file made once per language (`made`),
+    whoever is the first recipient due."""
     settings = runtime.settings
-    if not made:
+    if "reports" not in made:
         since, until = period_before(day, params["every"], zone)
         closed = runtime.statuses.names_of_kind("closed")
-        report = kpi_report(params["by"], since, until, now, closed)
-        trend: KpiReport = kpi_report(
-            params["by"], until - timedelta(weeks=report_mail.TREND_WEEKS), until, now, closed)
+        made["reports"] = (kpi_report(params["by"], since, until, now, closed), kpi_report(
+            params["by"], until - timedelta(weeks=report_mail.TREND_WEEKS), until, now, closed))
+    if language not in made:
+        report, trend = made["reports"]
+        words = kpi_html.written_in(runtime.renderer, language)
         desk = {"name": settings.desk.name, "address": settings.desk.addresses[0]}
-        made["context"] = report_mail.report_context(report, trend, every=params["every"],
-                                                     form=params["format"], desk=desk)
-        made["file"] = report_mail.attach(report, params["format"], settings.desk.name,
-                                          settings.branding.primary_colour)
+        made[language] = (
+            report_mail.report_context(report, trend, every=params["every"],
+                                       form=params["format"], desk=desk,
+                                       numbers=words["numbers"]),
+            report_mail.attach(report, params["format"], settings.desk.name,
+                               settings.branding.primary_colour, words))
+    context, file = made[language]
     return MailToSend(
         kind=report_mail.TEMPLATE, recipient=address, message_id=message_id,
-        language=language or settings.desk.default_language, timezone=settings.desk.timezone,
-        context=made["context"],
+        language=language, timezone=settings.desk.timezone, context=context,
         headers={"from_name": settings.desk.name, "from_address": settings.desk.addresses[0],
                  "reply_to": None, "in_reply_to": None, "references": [],
                  "auto_submitted": "auto-generated",
                  LOOP_HEADER: runtime.identity.loop_value, "attachments": [],
-                 "files": [made["file"]]},
+                 "files": [file]},
         automatic=True)

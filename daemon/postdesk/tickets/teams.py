@@ -100,6 +100,12 @@ class TeamBook:
         """The agent with this address (case-insensitive), or None for anyone else."""
         return (self.people or {}).get(email.strip().lower())
 
+    def language_of(self, email: str, default: str) -> str:
+        """The language the desk writes to this address in: the agent's (teams.yaml), the
+        desk's `default` for anyone else and for an agent without one."""
+        found = self.agent(email)
+        return found.language if found is not None and found.language else default
+
     def leads(self, team: str) -> tuple[Agent, ...]:
         """Who hears what goes to the team's lead: the lead when named (as an agent when
         listed as one), else the whole team, so that nothing addressed to a lead is lost."""

@@ -24,7 +24,6 @@ import hashlib
 import re
 import time
 from datetime import date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -124,32 +123,25 @@ def _day(text: str | None, zone: ZoneInfo) -> datetime | None:
 def render_report(runtime: Runtime, by: str, since: datetime | None,
                   until: datetime | None, language: str | None = None) -> str:
     """What `postdesk report kpi --format html` prints for the same options; in `language`
-    (along its locale chain) when given."""
+    (along its locale chain; the desk's default language when None), its figures written
+    as that language writes them."""
     settings = runtime.settings
     zone = ZoneInfo(settings.desk.timezone)
     report = kpi_report(by, since, until, utcnow().astimezone(zone),
                         runtime.statuses.names_of_kind("closed"))
-    if language is None:
-        return kpi_html.to_html(report, desk=settings.desk.name,
-                                accent=settings.branding.primary_colour)
     return kpi_html.to_html(report, desk=settings.desk.name,
                             accent=settings.branding.primary_colour,
-                            gettext=_translator(runtime, language),
-                            language=runtime.renderer.written_in(language))
+                            **kpi_html.written_in(runtime.renderer, language))
 
 
 def _translator(runtime: Runtime, language: str) -> kpi_html.Gettext:
-    def gettext(message: str, **values: Any) -> str:
-        return runtime.renderer.translate(message, language, **values)
-    return gettext
+    return kpi_html.translator(runtime.renderer, language)
 
 
 def agent_language(runtime: Runtime, email: str) -> str:
     """The agent's language (rules/teams.yaml), the desk's default without one: as the
     desk's mails to the agent are written."""
-    agent = runtime.teams.agent(email)
-    return (agent.language if agent is not None and agent.language
-            else runtime.settings.desk.default_language)
+    return runtime.teams.language_of(email, runtime.settings.desk.default_language)
 
 
 def report_policy(html: str) -> str:
