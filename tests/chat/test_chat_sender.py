@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from chat.chat_desk import chat_runtime
 from chat.test_chat_worker import ANN, CHANNELS, TEAMS, event, run
 from postdesk.channels import chat_sender
 from postdesk.channels.chat_sender import ChatSender
@@ -25,12 +26,7 @@ from postdesk.store.read_pool import ReadPool
 
 @pytest.fixture
 def runtime(migrated: str, make_settings: Callable[..., Settings]) -> Iterator[Runtime]:
-    settings = make_settings(migrated)
-    rules = settings.path(settings.paths.rules)
-    (rules / "channels.yaml").write_text(CHANNELS, encoding="utf-8")
-    (rules / "teams.yaml").write_text(TEAMS, encoding="utf-8")
-    with database.connection_context():
-        yield Runtime(settings)
+    yield from chat_runtime(migrated, make_settings, CHANNELS, TEAMS)
 
 
 class Platform:

@@ -12,6 +12,7 @@ from itertools import count
 
 import pytest
 
+from chat.chat_desk import chat_runtime
 from postdesk.chat.model import ChatEvent, ChatFile, ChatUser
 from postdesk.config.runtime import Runtime
 from postdesk.config.settings import Settings
@@ -21,7 +22,6 @@ from postdesk.store.attachment_files import attachment_files
 from postdesk.store.chat_inbound import store_chat_event
 from postdesk.store.chat_store import ChatOutbox, ChatThread, record_posted
 from postdesk.store.csat_store import CsatSurvey
-from postdesk.store.db import database
 from postdesk.store.models import Customer, Event, Inbound, Message, Outbox, Ticket
 from postdesk.tickets.chat_triage import post_sla_crossing
 from postdesk.tickets.views import ticket_detail
@@ -60,12 +60,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
 
 @pytest.fixture
 def runtime(migrated: str, make_settings: Callable[..., Settings]) -> Iterator[Runtime]:
-    settings = make_settings(migrated)
-    rules = settings.path(settings.paths.rules)
-    (rules / "channels.yaml").write_text(CHANNELS, encoding="utf-8")
-    (rules / "teams.yaml").write_text(TEAMS, encoding="utf-8")
-    with database.connection_context():
-        yield Runtime(settings)
+    yield from chat_runtime(migrated, make_settings, CHANNELS, TEAMS)
 
 
 def event(user: ChatUser, *, text: str = "", thread: str | None = None,

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from chat.chat_desk import write_chat_rules
 from chat.slack_server import APP_TOKEN, BOT_TOKEN, SlackLoopback, require_slack_sdk
 from mailbuild import wait_for
 from postdesk.config.settings import Settings
@@ -89,9 +90,7 @@ def test_a_slack_help_channel_from_request_to_rating(
         start_daemon: Callable[[Settings], Any]) -> None:
     settings = make_settings(sqlite_url, slack_bot_token=BOT_TOKEN,
                              slack_app_token=APP_TOKEN, slack_api_url=slack.server.api_url)
-    rules = settings.path(settings.paths.rules)
-    (rules / "channels.yaml").write_text(CHANNELS, encoding="utf-8")
-    (rules / "teams.yaml").write_text(TEAMS, encoding="utf-8")
+    write_chat_rules(settings, CHANNELS, TEAMS)
     start_daemon(settings)
     slack.call(slack.server.wait_connected())
 
@@ -126,9 +125,7 @@ def test_a_slack_triage_post_follows_its_ticket_and_answers_from_its_thread(
         start_daemon: Callable[[Settings], Any]) -> None:
     settings = make_settings(sqlite_url, slack_bot_token=BOT_TOKEN,
                              slack_app_token=APP_TOKEN, slack_api_url=slack.server.api_url)
-    rules = settings.path(settings.paths.rules)
-    (rules / "channels.yaml").write_text(TRIAGE_CHANNELS, encoding="utf-8")
-    (rules / "teams.yaml").write_text(TEAMS, encoding="utf-8")
+    write_chat_rules(settings, TRIAGE_CHANNELS, TEAMS)
     start_daemon(settings)
     slack.call(slack.server.wait_connected())
 

@@ -25,6 +25,7 @@ require_agents_sdk()
 
 from aiohttp import ClientSession  # noqa: E402
 
+from chat.chat_desk import chat_runtime  # noqa: E402
 from chat.intake_list import list_intake  # noqa: E402
 from chat.teams_server import (  # noqa: E402
     APP_ID,
@@ -67,25 +68,15 @@ SCREENSHOT = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40  # a small image: inl
 LINK = re.compile(r"\[([^\]]+)\]\((http://[^)]+)\)")
 
 
-def desk_runtime(migrated: str, make_settings: Callable[..., Settings],
-                 **overrides: Any) -> Iterator[Runtime]:
-    settings = make_settings(migrated, **overrides)
-    rules = settings.path(settings.paths.rules)
-    (rules / "channels.yaml").write_text(CHANNELS, encoding="utf-8")
-    (rules / "teams.yaml").write_text(TEAMS, encoding="utf-8")
-    with database.connection_context():
-        yield Runtime(settings)
-
-
 @pytest.fixture
 def runtime(migrated: str, make_settings: Callable[..., Settings]) -> Iterator[Runtime]:
-    yield from desk_runtime(migrated, make_settings)
+    yield from chat_runtime(migrated, make_settings, CHANNELS, TEAMS)
 
 
 @pytest.fixture
 def runtime_without_web(migrated: str, make_settings: Callable[..., Settings]
                         ) -> Iterator[Runtime]:
-    yield from desk_runtime(migrated, make_settings, web_listen="")
+    yield from chat_runtime(migrated, make_settings, CHANNELS, TEAMS, web_listen="")
 
 
 def agent_mail(runtime: Runtime, ticket_id: int, body: str, files: list[tuple[str, str, bytes]],

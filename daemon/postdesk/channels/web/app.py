@@ -135,18 +135,25 @@ async def _db(request: web.Request, function: Callable[..., Any], *args: Any) ->
     return await request.app[DESK].reads.run(function, *args)
 
 
+async def read_signed_link(request: web.Request, read: Callable[..., Any],
+                           lookup: Callable[..., Any]) -> Any:
+    """What `lookup` finds for the signed token in the request's path, read and checked by
+    `read`; `TokenRefused` when it is forged, expired or its ticket asks too often."""
+    desk = request.app[DESK]
+    token = read(desk.secret, request.match_info["token"], now=time.time())
+    # counted once signed: forged links (counted per IP) cannot use up a ticket's quota
+    if not desk.per_token.allow(str(token.ticket_id)):
+        raise TokenRefused("busy")
+    return await _db(request, lookup, token)
+
+
 async def open_link(request: web.Request) -> web.StreamResponse:
     """GET /t/{token}: trade the link for a session cookie; redirect without the token."""
-    desk = request.app[DESK]
     try:
-        link = read_token(desk.secret, request.match_info["token"], now=time.time())
-        # counted once signed: forged links (counted per IP) cannot use up a ticket's quota
-        if not desk.per_token.allow(str(link.ticket_id)):
-            raise TokenRefused("busy")
-        link = await _db(request, page_data.current_link, link)
+        link = await read_signed_link(request, read_token, page_data.current_link)
     except TokenRefused as exc:
         return refusal(request, exc.reason)
-    return _open_session(desk, link)
+    return _open_session(request.app[DESK], link)
 
 
 def _open_session(desk: WebDesk, link: PageToken) -> web.Response:

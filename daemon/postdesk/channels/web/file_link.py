@@ -10,24 +10,17 @@ the ticket page's refusal page (403, 410).
 
 from __future__ import annotations
 
-import time
-
 from aiohttp import web
 
 from postdesk.channels.web import page_data
-from postdesk.channels.web.app import DESK, file_response, refusal, run_read
+from postdesk.channels.web.app import file_response, read_signed_link, refusal
 from postdesk.mail.file_token import PATH_PREFIX, read_file_token
 from postdesk.mail.page_token import TokenRefused
 
 
 async def download_linked_file(request: web.Request) -> web.StreamResponse:
-    desk = request.app[DESK]
     try:
-        token = read_file_token(desk.secret, request.match_info["token"], now=time.time())
-        # counted once signed, like a page link: forged links cannot use up a ticket's quota
-        if not desk.per_token.allow(str(token.ticket_id)):
-            raise TokenRefused("busy")
-        found = await run_read(request, page_data.linked_file, token)
+        found = await read_signed_link(request, read_file_token, page_data.linked_file)
     except TokenRefused as exc:
         return refusal(request, exc.reason)
     if found is None:
