@@ -24,6 +24,8 @@ merges what they found; Ctrl-C or SIGTERM reports the chunks finished so far.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import multiprocessing
 import os
 import random
@@ -68,6 +70,9 @@ class Tally:
     cases: int = 0
     total_bytes: int = 0
     over_goal: int = 0
+    #: cases over the goal at their first measurement (in the middle of the run), of which
+    #: `over_goal` stayed over it when measured again alone (`_remeasured`)
+    over_goal_first: int = 0
     escaped: list[tuple[int, str]] = field(default_factory=list)
     swallowed: Counter[str] = field(default_factory=Counter)
     verdicts: Counter[str] = field(default_factory=Counter)
@@ -83,6 +88,7 @@ class Tally:
         self.cases += other.cases
         self.total_bytes += other.total_bytes
         self.over_goal += other.over_goal
+        self.over_goal_first += other.over_goal_first
         self.escaped.extend(other.escaped)
         self.swallowed.update(other.swallowed)
         self.verdicts.update(other.verdicts)
@@ -114,12 +120,34 @@ def run_case(case: int, args: argparse.Namespace, seeds: list[bytes], kinds: lis
     cpu = time.process_time() - before
     rate = cpu / max(len(raw), 1) * 100_000
     if cpu > _NOTICEABLE:
-        tally.over_goal += rate > 1.0
+        if rate > 1.0:
+            tally.over_goal_first += 1
+            cpu = _remeasured(raw, cpu, args.cap)
+            rate = cpu / max(len(raw), 1) * 100_000
+            tally.over_goal += rate > 1.0
         tally.costliest.append((rate, cpu, len(raw), case, ", ".join(chosen)))
     tally.slowest.append((cpu, len(raw), case, ", ".join(chosen)))
     if len(tally.slowest) > 4 * args.slowest:
         tally.keep_slowest(args.slowest)
     tally.cases += 1
+
+
+def _remeasured(raw: bytes, first: float, cap: float, times: int = 2) -> float:
+    """The case's CPU seconds measured again, the least of `times` runs and the first: each
+    after a full garbage collection, so that a collection the earlier cases' garbage made
+    due does not land in a small case and count as its cost (its own garbage still does)."""
+    least = first
+    for _ in range(times):
+        gc.collect()
+        before = time.process_time()
+        signal.setitimer(signal.ITIMER_PROF, cap)
+        try:
+            with contextlib.suppress(Exception):  # CaseTooSlow included: it was counted
+                read_mail(raw)
+        finally:
+            signal.setitimer(signal.ITIMER_PROF, 0)
+        least = min(least, time.process_time() - before)
+    return least
 
 
 #: Consecutive cases a process runs before it hands back what it found.
@@ -258,7 +286,9 @@ def report(tally: Tally, args: argparse.Namespace, kinds: list[str], seeds: int,
           "CPU s per 100 KB, CPU s, size, case, mutations):")
     for rate, cpu, size, case, chosen in sorted(tally.costliest, reverse=True)[: args.slowest]:
         print(f"  {rate:7.3f}  {cpu:7.3f}  {size:9d}  case {case}: {chosen}")
-    print(f"cases over 1 s CPU per 100 KB (of those over {_NOTICEABLE} s): {tally.over_goal}")
+    print(f"cases over 1 s CPU per 100 KB (of those over {_NOTICEABLE} s): {tally.over_goal} "
+          f"when measured again alone (least of 3, after a garbage collection); "
+          f"{tally.over_goal_first} at their first measurement in the run")
 
 
 if __name__ == "__main__":
