@@ -101,8 +101,8 @@ def test_pause_while_waiting_then_warnings_and_breaches_fire_once(
     # the clocks are recomputed just after the commit; a worker that caught up less
     # than sla_catch_up.BATCH_WINDOW_S ago does it when that window ends
     def clocks_running() -> TicketSla | None:
-        row = TicketSla.get(TicketSla.ticket == ticket.id)
-        return row if row.clocks["resolution"]["state"] == "running" else None
+        row = TicketSla.get_or_none(TicketSla.ticket == ticket.id)
+        return row if row and row.clocks["resolution"]["state"] == "running" else None
 
     row = wait_for(clocks_running, timeout=5)
     resolution = row.clocks["resolution"]
@@ -198,7 +198,9 @@ def test_an_agent_who_moves_the_ticket_on_by_hand_restarts_the_clock(
     # than sla_catch_up.BATCH_WINDOW_S ago does it when that window ends (the row was
     # "running" before the pause as well: wait for the recomputation that saw both)
     def clocks_running() -> TicketSla | None:
-        row = TicketSla.get(TicketSla.ticket == ticket.id)
+        row = TicketSla.get_or_none(TicketSla.ticket == ticket.id)
+        if row is None:  # not computed yet: the first catch-up may still be waiting
+            return None
         resolution = row.clocks["resolution"]
         return row if resolution["state"] == "running" and resolution["paused"] else None
 
