@@ -126,12 +126,12 @@ def main(argv: list[str] | None = None) -> int:
                              "FILE.kb0 and FILE.kbN (for callgrind_annotate)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.child:  # the side without a knowledge base runs with --kb-articles 0
+        return child(args.count, args.kb_articles, args.texts)
     if args.count < 1 or args.kb_articles < 1:
         parser.error("--count and --kb-articles must be at least 1")
-    if not args.child and shutil.which("valgrind") is None:
+    if shutil.which("valgrind") is None:
         parser.error("valgrind is not installed (apt-get install valgrind)")
-    if args.child:
-        return child(args.count, args.kb_articles, args.texts)
     figures = {}
     for articles in (0, args.kb_articles):
         out = f"{args.callgrind_out}.kb{articles}" if args.callgrind_out else None
