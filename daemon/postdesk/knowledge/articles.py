@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from postdesk.config.rulesfile import Node, YamlDocument, parse_yaml
@@ -51,6 +52,18 @@ class Article:
     @property
     def public(self) -> bool:
         return self.visibility == "public"
+
+    @cached_property
+    def plain(self) -> str:
+        """The text as a customer reads it in a text mail (`plain_text`), made once: the
+        knowledge base makes it for every public article when it loads
+        (`library.load_texts`), so that a suggestion costs no pattern over the text."""
+        return plain_text(self.body)
+
+    @cached_property
+    def summary(self) -> str:
+        """The first sentences of `plain`, as a suggestion shows them (`excerpt`)."""
+        return excerpt(self)
 
     def applies_to(self, request_type: str | None) -> bool:
         """Whether the article may be offered on a ticket of `request_type`: an article
@@ -171,7 +184,7 @@ def plain_text(markdown: str) -> str:
 
 def excerpt(article: Article, length: int = 160) -> str:
     """The first sentences of the article's text, about ``length`` characters."""
-    flat = " ".join(plain_text(article.body).split())
+    flat = " ".join(article.plain.split())
     if len(flat) <= length:
         return flat
     cut = flat.rfind(" ", 0, length)

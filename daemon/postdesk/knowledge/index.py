@@ -31,7 +31,7 @@ from postdesk.knowledge.words import (
     kept_tokens,
     split_compound,
     stem,
-    stemmer_of,
+    stemmed,
     words,
 )
 
@@ -108,20 +108,16 @@ class LanguageIndex:
         """The question's words as this index compares them: unknown German compounds
         split, and two words the articles write as one (``git hub``) joined."""
         surface = kept_tokens(text, self.language)
-        stem_word = stemmer_of(self.language)
         vocabulary = self.vocabulary
-        out: list[str] = []
-        for token in surface:
-            term = stem_word(token)
-            if self.language != "de" or term in vocabulary or len(token) < 8:
-                out.append(term)
-            else:
-                out += split_compound(token, "de", vocabulary) or [term]
-        for first, second in pairwise(surface):
-            joined = stem_word(first + second)
-            if joined in vocabulary:
-                out.append(joined)
-        return out
+        out = stemmed(surface, self.language)
+        if self.language == "de":
+            out = [found for token, term in zip(surface, out, strict=True)
+                   for found in (
+                       [term] if term in vocabulary or len(token) < 8
+                       else split_compound(token, "de", vocabulary) or [term])]
+        joined = stemmed([first + second for first, second in pairwise(surface)],
+                         self.language)
+        return out + [term for term in joined if term in vocabulary]
 
     def query(self, text: str) -> dict[str, float]:
         """The terms to look up, with their weights: the question's own words (1) and the

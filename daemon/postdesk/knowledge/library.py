@@ -150,4 +150,7 @@ def _build(files: Iterable[tuple[str, str]]) -> KnowledgeBase:
             continue
         articles[article.key] = article
     kept = tuple(articles.values())
+    for article in kept:  # what the mails show of an article, made once, not per mail
+        if article.public:
+            _ = article.summary  # and `plain`, which it is made of
     return KnowledgeBase(kept, tuple(problems), build(kept))

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Protocol
 
-from postdesk.knowledge.articles import Article, excerpt, plain_text
+from postdesk.knowledge.articles import Article
 from postdesk.knowledge.index import Hit
 from postdesk.knowledge.library import KnowledgeBase
 from postdesk.knowledge.semantic import CANDIDATES
@@ -43,15 +42,8 @@ class Suggestion:
 
 
 def as_suggestion(article: Article, share: float) -> Suggestion:
-    shown_excerpt, text = _shown(article)
     return Suggestion(article.id, article.title, article.language, round(share, 3),
-                      shown_excerpt, text)
-
-
-@lru_cache(maxsize=256)
-def _shown(article: Article) -> tuple[str, str]:
-    """The article's excerpt and plain text, kept for the articles suggested most."""
-    return excerpt(article), plain_text(article.body)
+                      article.summary, article.plain)
 
 
 def chain(languages: Sequence[str | None]) -> list[str]:

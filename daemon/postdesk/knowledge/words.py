@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from functools import lru_cache
 
 import Stemmer
@@ -71,9 +71,27 @@ def base_language(language: str | None) -> str:
     return (language or "en").replace("-", "_").split("_", 1)[0].lower()
 
 
+#: Every ASCII character that is not a letter or a digit, as a space: what `tokens` splits at.
+_ASCII_BREAKS = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum()})
+#: The same for ASCII bytes, upper case to lower case on the way.
+_ASCII_BYTES = bytes(c if chr(c).isalnum() else ord(" ") for c in range(256)).lower()
+
+
 def tokens(text: str) -> list[str]:
-    """The words of ``text``, lower-cased, in order."""
-    return _WORD.findall(text.lower())
+    """The words of ``text``, lower-cased, in order: the runs of letters and digits
+    (``[^\\W_]+``). That pattern costs some 300 instructions a character, a third of a
+    suggestion's search: the text is cut at ASCII breaks and white space in C instead
+    (an ASCII text in one table look-up a byte), and only a piece with some other
+    character in it (``don’t``) goes through the pattern."""
+    if text.isascii():
+        return text.encode("ascii").translate(_ASCII_BYTES).decode("ascii").split()
+    found = []
+    for piece in text.lower().translate(_ASCII_BREAKS).split():
+        if piece.isalnum():
+            found.append(piece)
+        else:
+            found += _WORD.findall(piece)
+    return found
 
 
 #: Words stemmed and folded, per base language: a mail's words are mostly ones seen before,
@@ -113,10 +131,17 @@ def kept_tokens(text: str, language: str) -> list[str]:
     return [t for t in tokens(text) if t not in stops and len(t) > 1]
 
 
+def stemmed(found: Iterable[str], language: str) -> list[str]:
+    """`stem` of each word of `found`: one seen before costs a dictionary look-up and no
+    call (a search stems a hundred words a mail)."""
+    stem_word = stemmer_of(language)
+    kept = _stems[base_language(language)]
+    return [kept.get(word) or stem_word(word) for word in found]
+
+
 def words(text: str, language: str) -> list[str]:
     """The stemmed, folded words of ``text`` in ``language``, stop words left out."""
-    stem_word = stemmer_of(language)
-    return [stem_word(t) for t in kept_tokens(text, language)]
+    return stemmed(kept_tokens(text, language), language)
 
 
 #: German linking elements between the parts of a compound (Fugenelemente).
