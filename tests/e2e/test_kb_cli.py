@@ -209,3 +209,22 @@ def test_check_warns_about_an_article_of_a_request_type_routing_lacks(config: Pa
             "request type 'billing', which rules/routing.yaml does not list (known: access, "
             "general, hardware, invoices, software)") in done.stderr
     assert sum("applies to request type 'billing'" in x for x in done.stderr.splitlines()) == 3
+
+
+def test_kb_commands_speak_the_desks_language(config: Path) -> None:
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace('default_language = "en"', 'default_language = "pl"')
+                      .replace("semantic = false", "semantic = true"), encoding="utf-8")
+    broken = config.parent / "kb" / "en" / "broken.md"
+    broken.write_text("---\nid: broken\ntitle: B\nlanguage: en\nvisibility: hidden\n---\nx\n")
+    listed = run(config, "kb", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert "unlock-account-internal (en)" in listed.stdout and "[wewnętrzny]" in listed.stdout
+    assert "[internal]" not in listed.stdout
+    assert "ostrzeżenie: kb/en/broken.md:5: 'visibility'" in listed.stderr
+    nothing = run(config, "kb", "search", "zzzqqq xxyyzz")
+    assert nothing.returncode == 0, nothing.stderr
+    assert nothing.stdout.strip() == "żaden artykuł nie pasuje"
+    assert "[kb] semantic = true" in nothing.stderr  # re-ranker or not, said in Polish
+    assert ("w kolejności semantycznego" in nothing.stderr
+            or "w kolejności wynikającej tylko ze słów" in nothing.stderr)

@@ -11,6 +11,10 @@ empty), in the order the customer would get them (re-ordered by the semantic
 re-ranker when `[kb] semantic` is on; the score stays the words' share). With `-`
 instead of a question it reads one question per line from standard input and
 prints one JSON array per line.
+
+What the commands say around the articles (warnings, which index, the order, "no
+article matches") is in the desk's language (`[desk] default_language`), from the
+catalogs the mails use; `--lang` of `search` is the language of the articles.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from pathlib import Path
 import click
 
 from postdesk.cli.context import Context
+from postdesk.cli.terminal_words import Words, words_for
 from postdesk.config.settings import Settings
 from postdesk.knowledge.library import KnowledgeBase, read_folder
 from postdesk.knowledge.suggest import Search
@@ -32,7 +37,17 @@ def desk_kb(settings: Settings) -> KnowledgeBase:
     return read_folder(settings.path(settings.paths.kb))
 
 
-def _desk_search(ctx: Context, kb: KnowledgeBase) -> Search:
+def desk_words(settings: Settings) -> Words:
+    """The words of the desk's language (English without loading a catalog)."""
+    return words_for(settings, settings.desk.default_language)
+
+
+def _warn_problems(kb: KnowledgeBase, words: Words) -> None:
+    for problem in kb.problems:
+        click.echo(words._("warning: %(problem)s", problem=problem), err=True)
+
+
+def _desk_search(ctx: Context, kb: KnowledgeBase, words: Words) -> Search:
     """How the desk searches `kb` (`[kb] index`); the database's index says so on stderr."""
     if ctx.settings.kb.index != "database":
         return kb.search
@@ -41,27 +56,28 @@ def _desk_search(ctx: Context, kb: KnowledgeBase) -> Search:
 
     ctx.open_database()
     rows = kb_index.count()
-    click.echo(f'searching the database\'s index ([kb] index = "database"): {rows} '
-               "article(s) in it", err=True)
+    click.echo(words._('searching the database\'s index ([kb] index = "database"): '
+                       "%(count)s article(s) in it", count=rows), err=True)
     if not rows and kb.articles:
-        click.echo(f"warning: the database's index is empty but kb/ has "
-                   f"{len(kb.articles)} article(s); the running desk (postdesk serve) fills "
-                   "it at start and when kb/ changes", err=True)
+        click.echo(words._("warning: the database's index is empty but kb/ has %(count)s "
+                           "article(s); the running desk (postdesk serve) fills it at start "
+                           "and when kb/ changes", count=len(kb.articles)), err=True)
     return searcher(kb, "database")
 
 
-def _say_order(settings: Settings) -> None:
+def _say_order(settings: Settings, words: Words) -> None:
     """With `[kb] semantic` on, a line on standard error: whether the re-ranker orders."""
     if not settings.kb.semantic:
         return
     from postdesk.knowledge.semantic import missing_modules
 
     missing = missing_modules()
-    click.echo("[kb] semantic = true: in the order of the semantic re-ranker, as the "
-               "customer gets them" if not missing else
-               f"[kb] semantic = true, but {', '.join(missing)} cannot be imported: in the "
-               "order of the words alone, as the running desk does (install the extra: "
-               "pip install 'postdesk[semantic]')", err=True)
+    click.echo(words._("[kb] semantic = true: in the order of the semantic re-ranker, as the "
+                       "customer gets them") if not missing else
+               words._("[kb] semantic = true, but %(modules)s cannot be imported: in the "
+                       "order of the words alone, as the running desk does (install the "
+                       "extra: pip install 'postdesk[semantic]')", modules=", ".join(missing)),
+               err=True)
 
 
 def _hits(ctx: Context, kb: KnowledgeBase, search: Search, question: str,
@@ -91,10 +107,10 @@ def search(ctx: Context, question: str, language: str | None, limit: int,
            as_json: bool) -> None:
     """The best articles for QUESTION (`-`: one question per line of standard input)."""
     kb = desk_kb(ctx.settings)
-    for problem in kb.problems:
-        click.echo(f"warning: {problem}", err=True)
-    desk_search = _desk_search(ctx, kb)
-    _say_order(ctx.settings)
+    words = desk_words(ctx.settings)
+    _warn_problems(kb, words)
+    desk_search = _desk_search(ctx, kb, words)
+    _say_order(ctx.settings, words)
     if question == "-":
         for line in sys.stdin:
             click.echo(json.dumps(_hits(ctx, kb, desk_search, line.strip(), language, limit),
@@ -105,7 +121,7 @@ def search(ctx: Context, question: str, language: str | None, limit: int,
         click.echo(json.dumps(hits, ensure_ascii=False))
         return
     if not hits:
-        click.echo("no article matches")
+        click.echo(words._("no article matches"))
     for hit in hits:
         click.echo(f"{hit['score']:.3f}  {hit['id']} ({hit['language']})  {hit['title']}")
 
@@ -140,6 +156,7 @@ def solved(ctx: Context, token: str, confirm: bool) -> None:
 def list_articles(ctx: Context, as_json: bool) -> None:
     """Every article the desk serves, and the files it refuses."""
     kb = desk_kb(ctx.settings)
+    words = desk_words(ctx.settings)
     rows = [{"id": a.id, "language": a.language, "title": a.title,
              "visibility": a.visibility, "tags": list(a.tags), "file": a.source}
             for a in sorted(kb.articles, key=lambda a: (a.id, a.language))]
@@ -147,9 +164,8 @@ def list_articles(ctx: Context, as_json: bool) -> None:
         click.echo(json.dumps(rows, ensure_ascii=False))
     else:
         for row in rows:
-            flag = "" if row["visibility"] == "public" else "  [internal]"
+            flag = "" if row["visibility"] == "public" else "  " + words._("[internal]")
             click.echo(f"{row['id']} ({row['language']})  {row['title']}{flag}  "
                        f"{Path(str(row['file'])).as_posix()}")
         click.echo(kb.describe())
-    for problem in kb.problems:
-        click.echo(f"warning: {problem}", err=True)
+    _warn_problems(kb, words)
