@@ -230,3 +230,17 @@ def test_every_article_under_kb_is_read_in_path_order_without_readmes(tmp_path: 
     (folder / "a" / "x.md").unlink()
     assert [p.relative_to(folder).as_posix() for p in kb_files(folder)] == [
         "a-b.md", "b.md", "deep/er/one.md", "en/vpn.md"]
+
+
+def test_a_linked_folder_of_articles_is_read_and_a_folder_named_md_is_not_an_article(
+        tmp_path: Path) -> None:
+    shared = tmp_path / "shared" / "pl"
+    shared.mkdir(parents=True)
+    (shared / "vpn.md").write_text("x")
+    folder = tmp_path / "kb"
+    (folder / "odd.md").mkdir(parents=True)  # a folder, not an article
+    (folder / "odd.md" / "inner.md").write_text("x")
+    (folder / "pl").symlink_to(shared, target_is_directory=True)
+    (folder / "gone.md").symlink_to(tmp_path / "nowhere.md")  # named, then unreadable
+    assert [p.relative_to(folder).as_posix() for p in kb_files(folder)] == [
+        "gone.md", "odd.md/inner.md", "pl/vpn.md"]

@@ -27,15 +27,15 @@ _listed: dict[str, tuple[list[str], list[Path]]] = {}
 
 
 def kb_files(folder: Path) -> list[Path]:
-    """Every `*.md` under `folder` (any depth), in path order; README.md files excluded.
-    Every process looks every `[rules] reload_interval` seconds: `os.walk` lists 1,000
-    articles in a fifth of the time `Path.rglob` takes, and when the listing is the last
-    one the paths made of it are given again (sorting and making 1,000 paths cost three
-    times the walk)."""
+    """Every `*.md` under `folder` (any depth, symbolic links followed), in path order;
+    README.md files excluded. Every process looks every `[rules] reload_interval` seconds:
+    one `os.scandir` per folder lists 1,000 articles in half the instructions `os.walk`
+    takes (a fifth of `Path.rglob`'s), and when the listing is the last one the paths made
+    of it are given again (sorting and making 1,000 paths cost three times the walk)."""
     if not folder.is_dir():
         return []
-    found = [os.path.join(top, name) for top, _, names in os.walk(folder, followlinks=True)
-             for name in names if name.endswith(".md") and name.lower() != "readme.md"]
+    found: list[str] = []
+    _md_files(str(folder), found)
     key = str(folder)
     last = _listed.get(key)
     if last is not None and last[0] == found:
@@ -43,6 +43,26 @@ def kb_files(folder: Path) -> list[Path]:
     paths = [Path(path) for path in sorted(found, key=lambda path: path.split(os.sep))]
     _listed[key] = (found, paths)
     return list(paths)
+
+
+def _md_files(top: str, found: list[str]) -> None:
+    """The article files under `top` into `found`; a folder that cannot be read is left
+    out, as `os.walk` leaves it."""
+    try:
+        entries = os.scandir(top)
+    except OSError:
+        return
+    with entries:
+        for entry in entries:
+            name = entry.name
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if is_dir:
+                _md_files(entry.path, found)
+            elif name.endswith(".md") and name.lower() != "readme.md":
+                found.append(entry.path)
 
 
 @dataclass(frozen=True)
