@@ -21,7 +21,7 @@ import peewee
 from peewee import DatabaseProxy
 
 from postdesk.errors import ConfigError
-from postdesk.store.peewee_internals import check_peewee
+from postdesk.store.peewee_internals import check_peewee, open_connection_contexts
 
 
 class _DeskDatabaseProxy(DatabaseProxy):
@@ -235,9 +235,8 @@ def release_memory() -> None:
     target = database.obj
     if not isinstance(target, peewee.SqliteDatabase) or target.is_closed():
         return
-    # the thread's open connection contexts: peewee has no public way to tell
-    contexts = getattr(getattr(target, "_state", None), "ctx", None)
-    if target.in_transaction() or contexts:
+    # peewee has no public way to tell whether the thread is inside a connection context
+    if target.in_transaction() or open_connection_contexts(target):
         with suppress(Exception):
             target.execute_sql("PRAGMA shrink_memory")
         return
