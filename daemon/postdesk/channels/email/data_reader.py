@@ -150,7 +150,10 @@ class BlockData:
 
     Only what the desk uses goes this way (bytes to a `handle_DATA` hook, a size limit);
     anything else (`decode_data`, the old `process_message` API, no limit) is aiosmtpd's
-    own DATA step, unchanged."""
+    own DATA step, unchanged. Its checks and replies before and after the data are
+    aiosmtpd 1.4.6's; tests/unit/test_data_reader.py compares every answer and what the
+    hook gets with the installed aiosmtpd's own DATA step, so an upgrade that changes
+    them fails there."""
 
     data_size_limit: int | None
     envelope: Any
