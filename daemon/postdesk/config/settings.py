@@ -279,8 +279,10 @@ class StatusSettings:
 
     max_outbox_backlog: int = 500
     max_pending_age: int = 300
-    max_failed_inbound: int = 0
-    max_failed_outbox: int = 0
+    #: failures a quiet desk may have before their share counts: one hostile mail on a
+    #: desk that received nothing else in the window is 100 % of its mail
+    max_failed_inbound: int = 5
+    max_failed_outbox: int = 5
     max_failed_percent: int = 50
     failed_window: int = 86400
     max_heartbeat_age: int = 60
