@@ -81,6 +81,10 @@ def test_another_customer_reporting_the_same_outage_is_a_possible_duplicate(desk
                                if m["Subject"].startswith("[#2]")])
     assert "Possible duplicate of #1 (" in text_of(told)
     assert "answer with #duplicate 1" in text_of(told)
+    # the customer's words once, as the new ticket's message: the internal note written
+    # after them does not push them into "Earlier in this conversation" as well
+    assert text_of(told).count("our VPN keeps disconnecting") == 1
+    assert "Earlier in this conversation" not in text_of(told)
     [first] = wait_for(lambda: [m for m in mails_to(desk, "agent.en@example.com")
                                 if m["Subject"].startswith("[#1]")])  # sent in any order
     assert "Possible duplicate" not in text_of(first)
