@@ -327,6 +327,7 @@ def test_operator_duplicate_links_and_the_original_closes_it_with_a_word_to_its_
     ok(config, "ticket", "duplicate", "2", "1")
     marked = json.loads(ok(config, "ticket", "show", "2", "--json"))
     assert marked["status"] == "new"  # open until the original is resolved (issue 21)
+    assert "linked: duplicate_of #1" in ok(config, "ticket", "show", "2")
     assert {"other": 1, "kind": "duplicate_of"} in [
         e["data"] for e in marked["events"] if e["kind"] == "ticket.linked"]
     before = {m["Message-ID"] for m in outgoing(config)}

@@ -110,6 +110,11 @@ def test_solved_link_without_the_web_page(config: Path) -> None:
     assert done.returncode == 0, done.stderr
     status, kinds = ticket_state(config, 1)
     assert status == "resolved" and "kb.self_served" in kinds
+    # the operator sees what was offered and how it was solved in `ticket show`
+    shown = run(config, "ticket", "show", "1").stdout
+    assert "kb: suggested password-reset (en, " in shown
+    assert "kb: self-served with password-reset (the customer confirmed the solved link)" \
+        in shown
     # a ticket that was offered nothing is not the customer's to close this way
     other = run(config, "kb", "solved", solved_token(secret, 2), "--confirm")
     assert other.returncode == 1 and "offered no articles" in other.stderr
