@@ -172,14 +172,18 @@ class ThreadMessage:
     files: tuple[str, ...]  # the names of its files (not inline images)
 
 
-def recent_messages(ticket_id: int, limit: int, *, public_only: bool) -> list[ThreadMessage]:
+def recent_messages(ticket_id: int, limit: int, *, public_only: bool,
+                    before: int | None = None) -> list[ThreadMessage]:
     """The ticket's newest `limit` messages, newest first, each with the names of its files
-    (not inline images); `public_only`: what the customer's side has seen. One round trip
-    (messages and files together), its SQL written out once."""
+    (not inline images); `public_only`: what the customer's side has seen; `before`: only
+    those stored before that message. One round trip (messages and files together), its
+    SQL written out once."""
     if limit <= 0:
         return []
     param = database.obj.param
     public = " AND \"visibility\" = 'public'" if public_only else ""
+    if before is not None:
+        public += f' AND "id" < {int(before)}'
     rows = database.execute_sql(
         'SELECT m."id", m."author_name", m."author_email", m."direction", m."visibility", '
         'm."created_at", m."text", a."filename" FROM ('

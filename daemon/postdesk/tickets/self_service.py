@@ -44,7 +44,7 @@ def resolve_self_served(ticket: Ticket, *, actor: str, how: str, runtime: Runtim
                         now: datetime, work: UnitOfWork | None, desk_address: str,
                         outbox_ids: list[int], phrase: str = "") -> bool:
     """Resolve `ticket` as self-served when it was offered articles and is open; `how`:
-    "reply" or "link". True when it was resolved."""
+    "reply", "link" or "page" (the ticket page's button). True when it was resolved."""
     if runtime.statuses.kind(ticket.status) == "closed":
         return False
     articles = suggested_articles(ticket)
@@ -65,12 +65,13 @@ def resolve_self_served(ticket: Ticket, *, actor: str, how: str, runtime: Runtim
     return True
 
 
-def solved_by_link(ticket: Ticket, operator: Operator) -> OperatorResult:
-    """What the confirmation page's POST does (the web page of issue 22 calls this; so does
-    `postdesk kb solved TOKEN --confirm`): resolve as self-served by the requester."""
+def solved_by_link(ticket: Ticket, operator: Operator, *, how: str = "link") -> OperatorResult:
+    """What a confirmation's POST does (the ticket page's "This is solved", how "page";
+    `postdesk kb solved TOKEN --confirm`, how "link"): resolve as self-served by the
+    requester."""
     result = OperatorResult()
     requester = ticket.requester.email
-    if not resolve_self_served(ticket, actor=requester, how="link", runtime=operator.runtime,
+    if not resolve_self_served(ticket, actor=requester, how=how, runtime=operator.runtime,
                                now=operator.now, work=operator.work,
                                desk_address=operator.desk_address,
                                outbox_ids=result.outbox_ids):
