@@ -45,6 +45,29 @@ def _statement(key: tuple[Any, ...], build: Callable[[str], str]) -> str:
     return sql
 
 
+def prepared(key: tuple[Any, ...], build: Callable[[str], str]) -> str:
+    """The SQL of a statement of one shape that a store module writes itself, built by
+    `build(placeholder)` on first use on the current database. `key` names the shape
+    (a module's own name first, so two modules never share one)."""
+    return _statement(("prepared", *key), build)
+
+
+def select_sql(model: type[peewee.Model], condition: str) -> str:
+    """SELECT every column of `model` (as `fetch` reads them) WHERE `condition`, which
+    may go on with ORDER BY and LIMIT."""
+    meta: Any = model._meta
+    return (f"SELECT {', '.join(_quoted(f.column_name) for f in meta.sorted_fields)} "
+            f"FROM {_quoted(meta.table_name)} WHERE {condition}")
+
+
+def fetch(model: type[M], sql: str, params: Sequence[Any]) -> list[M]:
+    """The rows of a `select_sql` statement, as model instances; `params` already in their
+    database form (`Field.db_value`)."""
+    fields = model._meta.sorted_fields
+    cursor = database.execute_sql(sql, list(params))
+    return [_instance(model, fields, row) for row in cursor.fetchall()]
+
+
 def create(model: type[M], **values: Any) -> M:
     """`model.create(**values)`: defaults applied and the new id set, as peewee does."""
     instance = _insert(model, values, conflict="")
