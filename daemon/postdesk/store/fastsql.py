@@ -9,7 +9,9 @@ run with fresh parameters. Values are converted by the model's own fields
 (`db_value` on the way in, `python_value` on the way out) and rows come back
 as ordinary peewee model instances, so callers cannot tell the difference;
 only the building is skipped. SQLite and PostgreSQL alike (their placeholders
-and the way a new id comes back differ).
+and the way a new id comes back differ). A store module whose hot statement has
+another shape writes its SQL itself, built once per shape as well (`prepared`,
+`select_sql`, `fetch`: the chat store's, the inbound claim).
 
 This reaches into peewee's internals: they are listed, and checked when a
 process connects, in `postdesk.store.peewee_internals` (pyproject.toml pins the
