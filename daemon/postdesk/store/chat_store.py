@@ -127,8 +127,9 @@ def thread_of_post(platform: str, message_id: str) -> ChatThread | None:
 
 def triage_threads_of(ticket_id: int) -> list[ChatThread]:
     """The triage threads a ticket was posted in."""
-    return list(ChatThread.select().where((ChatThread.ticket == ticket_id)
-                                          & (ChatThread.mode == "triage")))
+    sql = fastsql.prepared(("chat-triage-threads",), lambda p: fastsql.select_sql(
+        ChatThread, f'"ticket_id" = {p} AND "mode" = {p}'))
+    return fastsql.fetch(ChatThread, sql, [ticket_id, "triage"])
 
 
 def help_thread_of(ticket_id: int) -> ChatThread | None:
