@@ -127,8 +127,13 @@ class Desk:
         self.reads._executor.submit(work).result()
 
     def close(self) -> None:
+        from postdesk.sla.tracking import catch_up
+        from postdesk.store.db import database
+
         self.reads.close()
         self.loop.close()
+        catch_up.finish_trailing()  # its thread writes to the desk's database
+        database.close()
 
 
 def measure(args: argparse.Namespace) -> bool:
