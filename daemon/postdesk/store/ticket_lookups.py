@@ -152,10 +152,11 @@ def participant_emails(ticket_id: int) -> list[str]:
 def message_files(message_id: int) -> list[tuple[int, str, int]]:
     """(id, file name, size) of a stored message's attachments that are files (not inline
     images), in the order they came."""
-    query: Any = (Attachment.select(Attachment.id, Attachment.filename, Attachment.size)
-                  .where((Attachment.message == message_id) & ~Attachment.inline)
-                  .order_by(Attachment.id))
-    return [(int(i), str(name), int(size)) for i, name, size in query.tuples()]
+    sql = fastsql.prepared(("message-files",), lambda p: (  # every agents' notification
+        f'SELECT "id", "filename", "size" FROM "attachment" WHERE "message_id" = {p} '
+        f'AND NOT "inline" ORDER BY "id"'))
+    return [(int(i), str(name), int(size))
+            for i, name, size in database.execute_sql(sql, [message_id]).fetchall()]
 
 
 @dataclass(frozen=True)
