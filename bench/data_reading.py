@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import re
 import smtplib
 import sys
-import tempfile
 import threading
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from aiosmtpd.smtp import SMTP
 
@@ -32,6 +32,7 @@ from postdesk.channels.email.idle_timeout import IdleTimeoutReply
 from postdesk.channels.email.long_lines import LongDataLines
 from postdesk.channels.email.refusals import RefusalLog
 from postdesk.channels.email.smtp import DeskSMTP
+from pymalloc_arenas import arenas_allocated
 
 
 class LineDesk(QuickEnvelopeAddress, ReleaseCutData, IdleTimeoutReply, LongDataLines,
@@ -58,20 +59,6 @@ def large_mail() -> bytes:
     return b"Subject: logs\r\n\r\n" + line * (25_000_000 // len(line))
 
 
-def arenas() -> int:
-    """Small-object arenas allocated so far (CPython's `sys._debugmallocstats`, on fd 2)."""
-    with tempfile.TemporaryFile() as capture:
-        saved = os.dup(2)
-        os.dup2(capture.fileno(), 2)
-        try:
-            sys._debugmallocstats()
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-        capture.seek(0)
-        text = capture.read().decode("ascii", "replace")
-    found = re.search(r"# arenas allocated total\s*=\s*([\d,]+)", text)
-    return int(found.group(1).replace(",", "")) if found else -1
 
 
 async def serve(protocol: type[SMTP], mails: list[bytes]) -> tuple[float, int]:
@@ -87,7 +74,7 @@ async def serve(protocol: type[SMTP], mails: list[bytes]) -> tuple[float, int]:
             for raw in mails:
                 client.sendmail("zoe@customer.example", ["support@example.com"], raw)
 
-    made = arenas()
+    made = arenas_allocated()
     cpu = time.thread_time()
     client = threading.Thread(target=send)
     client.start()
@@ -95,7 +82,7 @@ async def serve(protocol: type[SMTP], mails: list[bytes]) -> tuple[float, int]:
         await asyncio.sleep(0.005)
     cpu = time.thread_time() - cpu
     server.close()
-    return cpu, arenas() - made
+    return cpu, arenas_allocated() - made
 
 
 def main() -> int:

@@ -18,16 +18,18 @@ from __future__ import annotations
 import argparse
 import gc
 import os
-import re
 import sys
-import tempfile
 import time
 from email import policy
 from email.message import EmailMessage
+from pathlib import Path
 from unittest import mock
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from postdesk.mail import large_parts, mime_part
 from postdesk.mail.parse import parse_message
+from pymalloc_arenas import arenas_allocated
 
 
 def large_mail(megabytes: float) -> bytes:
@@ -40,29 +42,15 @@ def large_mail(megabytes: float) -> bytes:
     return message.as_bytes(policy=policy.SMTP)
 
 
-def arenas() -> int:
-    """Small-object arenas allocated so far (CPython's `sys._debugmallocstats`, on fd 2)."""
-    with tempfile.TemporaryFile() as capture:
-        saved = os.dup(2)
-        os.dup2(capture.fileno(), 2)
-        try:
-            sys._debugmallocstats()
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-        capture.seek(0)
-        text = capture.read().decode("ascii", "replace")
-    found = re.search(r"# arenas allocated total\s*=\s*([\d,]+)", text)
-    return int(found.group(1).replace(",", "")) if found else -1
 
 
 def one(raw: bytes) -> tuple[float, int]:
     gc.collect()
-    made = arenas()
+    made = arenas_allocated()
     cpu = time.process_time()
     parsed = parse_message(raw)
     cpu = time.process_time() - cpu
-    made = arenas() - made
+    made = arenas_allocated() - made
     assert parsed.attachments, "the attachment was not found"
     return cpu, made
 

@@ -5,16 +5,10 @@ objects behind (they kept the daemon's memory after ten large mails)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import re
 import smtplib
 import socket
-import sys
-import tempfile
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 from aiosmtpd.smtp import SMTP
@@ -27,6 +21,8 @@ from postdesk.channels.email.idle_timeout import IdleTimeoutReply
 from postdesk.channels.email.long_lines import LongDataLines
 from postdesk.channels.email.refusals import RefusalLog
 from postdesk.channels.email.smtp import DeskLMTP, DeskSMTP
+from pymalloc_arenas import AVAILABLE as ARENAS_COUNTED
+from pymalloc_arenas import arenas_allocated
 
 
 class LineDesk(QuickEnvelopeAddress, ReleaseCutData, IdleTimeoutReply, LongDataLines,
@@ -184,27 +180,6 @@ def test_the_size_limit_as_before(extra: int) -> None:
 MAIL = 8_000_000
 
 
-@contextlib.contextmanager
-def _c_stderr() -> Iterator[list[str]]:
-    """What C code writes to the process's stderr meanwhile (sys._debugmallocstats)."""
-    out: list[str] = []
-    with tempfile.TemporaryFile() as capture:
-        saved = os.dup(2)
-        os.dup2(capture.fileno(), 2)
-        try:
-            yield out
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            capture.seek(0)
-            out.append(capture.read().decode("ascii", "replace"))
-
-
-def _arenas_allocated() -> int:
-    with _c_stderr() as out:
-        sys._debugmallocstats()
-    return int(re.search(r"# arenas allocated total\s*=\s*([\d,]+)", out[0])
-               .group(1).replace(",", ""))
 
 
 async def _arenas_for_a_large_mail(protocol: type[SMTP],
@@ -222,7 +197,7 @@ async def _arenas_for_a_large_mail(protocol: type[SMTP],
         with client_class("127.0.0.1", port, timeout=60) as client:
             client.sendmail("a@customer.example", ["support@example.com"], raw)
 
-    before = _arenas_allocated()
+    before = arenas_allocated()
     client = threading.Thread(target=send)
     client.start()
     try:
@@ -231,10 +206,10 @@ async def _arenas_for_a_large_mail(protocol: type[SMTP],
     finally:
         server.close()
     [(content, _, _)] = handler.got
-    return _arenas_allocated() - before, len(content)
+    return arenas_allocated() - before, len(content)
 
 
-@pytest.mark.skipif(not hasattr(sys, "_debugmallocstats"), reason="CPython's allocator")
+@pytest.mark.skipif(not ARENAS_COUNTED, reason="CPython's allocator")
 @pytest.mark.parametrize(("protocol", "client_class"),
                          [(DeskSMTP, smtplib.SMTP), (DeskLMTP, smtplib.LMTP)])
 def test_a_large_mail_is_read_without_a_crowd_of_small_objects(

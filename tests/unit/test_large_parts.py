@@ -5,12 +5,7 @@ longer fills dozens of small-object arenas that the daemon's other objects then 
 from __future__ import annotations
 
 import base64
-import contextlib
 import os
-import re
-import sys
-import tempfile
-from collections.abc import Iterator
 from email import policy
 from email.message import EmailMessage, Message
 
@@ -21,6 +16,8 @@ from postdesk.mail.boundary_lines import parse_bytes
 from postdesk.mail.large_parts import quick_base64, set_aside
 from postdesk.mail.mime_part import payload_bytes
 from postdesk.mail.parse import parse_message
+from pymalloc_arenas import AVAILABLE as ARENAS_COUNTED
+from pymalloc_arenas import arenas_allocated
 
 B64 = base64.encodebytes(bytes(range(256)) * 4000).replace(b"\n", b"\r\n")  # 1.4 MB
 
@@ -124,30 +121,9 @@ def test_quick_base64_leaves_other_parts_alone() -> None:
     assert quick_base64(_part("QUJD\r\n")) == b"ABC"
 
 
-@contextlib.contextmanager
-def _c_stderr() -> Iterator[list[str]]:
-    out: list[str] = []
-    with tempfile.TemporaryFile() as capture:
-        saved = os.dup(2)
-        os.dup2(capture.fileno(), 2)
-        try:
-            yield out
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            capture.seek(0)
-            out.append(capture.read().decode("ascii", "replace"))
 
 
-def _arenas_allocated() -> int:
-    with _c_stderr() as out:
-        sys._debugmallocstats()
-    found = re.search(r"# arenas allocated total\s*=\s*([\d,]+)", out[0])
-    assert found is not None
-    return int(found.group(1).replace(",", ""))
-
-
-@pytest.mark.skipif(not hasattr(sys, "_debugmallocstats"), reason="CPython's allocator")
+@pytest.mark.skipif(not ARENAS_COUNTED, reason="CPython's allocator")
 def test_a_large_attachment_makes_no_crowd_of_small_objects() -> None:
     """An 8 MB attachment was some 110,000 line strings in the parser and as many line
     bytes in its decoding: about 25 arenas of 1 MiB of small objects."""
@@ -158,9 +134,9 @@ def test_a_large_attachment_makes_no_crowd_of_small_objects() -> None:
     mail.add_attachment(content, maintype="application", subtype="octet-stream",
                         filename="printer.log")
     raw = mail.as_bytes(policy=policy.SMTP)
-    before = _arenas_allocated()
+    before = arenas_allocated()
     parsed = parse_message(raw)
-    arenas = _arenas_allocated() - before
+    arenas = arenas_allocated() - before
     [attachment] = parsed.attachments
     assert attachment.data == content
     assert arenas <= 2, f"{arenas} arenas (1 MiB each) of small objects for an 8 MB mail"
