@@ -3,8 +3,10 @@ and buttons.
 
 A chat post stands in for a customer's mail (`tickets.chat_mirror`), so it is rendered
 from the same context: the acknowledgment (ticket number, customer-facing status, the
-articles the knowledge base suggested), an agent's answer, a status change (a closing
-asks the satisfaction question, 1–5 buttons), a reopening, and the thanks for a rating;
+articles the knowledge base suggested, and then the requester's "This solved it" / "I still
+need help": `tickets.chat_wait`), an agent's answer, a status change (a closing
+asks the satisfaction question, 1–5 buttons), a reopening, the thanks for a rating, and the
+promise that an agent will answer ("I still need help" pressed);
 and, for agents, a new ticket in a triage channel (with "Reply to customer"; edited to the
 ticket's current status, assignee, priority and team as they change: `triage_update`)
 what a press of that button does, and in its thread the customer's later messages and
