@@ -2,9 +2,9 @@
 the loopback Slack server: the acknowledgment carries the article and the requester's
 "This solved it" / "I still need help"; the agents' new-ticket mail and triage post wait
 `[kb] chat_wait_minutes`. "This solved it" resolves the ticket self-served and the agents
-are never bothered; "I still need help" brings them at once; when nobody presses, the
-wait ends and they hear as they would have; anyone but the requester pressing changes
-nothing."""
+are never bothered; "I still need help" (or writing on in the thread) brings them at
+once; when nobody presses, the wait ends and they hear as they would have; anyone but the
+requester pressing changes nothing."""
 
 from __future__ import annotations
 
@@ -125,3 +125,13 @@ def test_answering_solved_in_the_thread_cancels_the_wait_too(desk: Loopback) -> 
     served = Event.get((Event.ticket == ticket.id) & (Event.kind == "kb.self_served"))
     assert served.data["how"] == "reply"
     assert agents_mail(ticket).state == "dropped"
+
+
+def test_writing_on_in_the_thread_brings_the_agents_at_once(desk: Loopback) -> None:
+    ticket, event, _ = ask(desk)
+    more = desk.server.message_event("UANN", "The reset link says my account is locked",
+                                     thread_ts=event["ts"])
+    desk.soon(lambda: desk.server.send_event(more))
+    wait_for(lambda: agents_mail(ticket).state == "sent")
+    wait_for(lambda: triage_posts(desk))
+    assert Ticket.get_by_id(ticket.id).status != "resolved"

@@ -11,6 +11,8 @@ triage channels' posts) waits `[kb] chat_wait_minutes`:
                                                   no agent is bothered
     "I still need help"                        -> the notification goes now, and the
                                                   thread says an agent will answer
+    any other message of the requester there   -> the notification goes now (Matrix has
+                                                  no buttons: writing on is asking)
     nobody does anything                       -> it goes when the wait is over, as it
                                                   would have at once: no ticket goes unseen
 
