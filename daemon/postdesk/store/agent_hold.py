@@ -19,11 +19,16 @@ from postdesk.store.outbox_admin import drop
 DROPPED = "dropped"
 
 
-def hold(mail_ids: Sequence[int], ticket_id: int, until: datetime) -> tuple[list[int], list[int]]:
+def hold(mail_ids: Sequence[int], ticket_id: int, until: datetime
+         ) -> tuple[list[int], list[int], list[int]]:
     """Hold the pending mails `mail_ids` and the ticket's pending triage posts until
-    `until` (the caller's transaction); the ids of the mails and posts held."""
-    mails = [row.id for row in Outbox.select(Outbox.id).where(
-        Outbox.id.in_(list(mail_ids)) & (Outbox.state == "pending"))] if mail_ids else []
+    `until` (the caller's transaction). A mail held longer already (until the agent's
+    business hours, `tickets.notify_hold`) keeps its time. The ids of the mails held
+    here, of those held longer, and of the posts held here."""
+    rows = list(Outbox.select(Outbox.id, Outbox.next_attempt_at).where(
+        Outbox.id.in_(list(mail_ids)) & (Outbox.state == "pending"))) if mail_ids else []
+    mails = [row.id for row in rows if row.next_attempt_at < until]
+    later = [row.id for row in rows if row.next_attempt_at >= until]
     if mails:
         Outbox.update(not_before=until, next_attempt_at=until).where(
             Outbox.id.in_(mails)).execute()
@@ -32,7 +37,7 @@ def hold(mail_ids: Sequence[int], ticket_id: int, until: datetime) -> tuple[list
         & (ChatOutbox.state == "pending") & ChatOutbox.claimed_at.is_null())]
     if posts:
         ChatOutbox.update(next_attempt_at=until).where(ChatOutbox.id.in_(posts)).execute()
-    return mails, posts
+    return mails, later, posts
 
 
 def still_held(mail_ids: Sequence[int], post_ids: Sequence[int], now: datetime

@@ -49,17 +49,19 @@ def hold_agents(ticket: Ticket, outbox_ids: Sequence[int], minutes: int, now: da
         Outbox.id.in_(list(outbox_ids))) if row.kind not in CUSTOMER_TEMPLATES] \
         if outbox_ids else []
     until = now + timedelta(minutes=minutes)
-    mails, posts = agent_hold.hold(for_agents, ticket.id, until)
-    if not mails and not posts:
+    mails, later, posts = agent_hold.hold(for_agents, ticket.id, until)
+    if not mails and not posts and not later:
         return False
     service.record_event(ticket, WAIT, {"until": until.isoformat(), "outbox": mails,
-                                        "posts": posts}, actor="system", now=now, work=work)
+                                        "posts": posts, "held_longer": later},
+                         actor="system", now=now, work=work)
     return True
 
 
 def release_agents(ticket: Ticket, how: str, *, actor: str, now: datetime,
                    work: UnitOfWork | None) -> list[int]:
-    """The requester still needs help: what waits goes now; the mails' ids (to send)."""
+    """The requester still needs help: what waits for them goes now (a mail held for
+    the agent's business hours keeps waiting for those); the mails' ids (to send)."""
     mails, posts = _waiting(ticket.id, now)
     if not mails and not posts:
         return []
@@ -71,8 +73,9 @@ def release_agents(ticket: Ticket, how: str, *, actor: str, now: datetime,
 
 def cancel_agents(ticket: Ticket, how: str, *, actor: str, now: datetime,
                   work: UnitOfWork | None) -> bool:
-    """The requester solved it: what waits never goes. True when something waited."""
-    mails, posts = _waiting(ticket.id, now)
+    """The requester solved it: what waits never goes (a mail held for the agent's
+    business hours neither). True when something waited."""
+    mails, posts = _waiting(ticket.id, now, longer=True)
     if not mails and not posts:
         return False
     agent_hold.cancel(mails, posts, "cancelled: the requester solved it with a suggested "
@@ -83,11 +86,14 @@ def cancel_agents(ticket: Ticket, how: str, *, actor: str, now: datetime,
     return True
 
 
-def _waiting(ticket_id: int, now: datetime) -> tuple[list[int], list[int]]:
+def _waiting(ticket_id: int, now: datetime, *, longer: bool = False
+             ) -> tuple[list[int], list[int]]:
+    """The rows of the ticket's wait still waiting (with `longer`: and the mails that
+    wait for business hours)."""
     mails: list[int] = []
     posts: list[int] = []
     for data in event_data(ticket_id, WAIT):
-        mails += _ids(data.get("outbox"))
+        mails += _ids(data.get("outbox")) + (_ids(data.get("held_longer")) if longer else [])
         posts += _ids(data.get("posts"))
     return agent_hold.still_held(mails, posts, now)
 
