@@ -8,7 +8,7 @@ nothing. Releasing makes it due now; cancelling ends it unsent (`dropped`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from postdesk.store.chat_store import TRIAGE_POST, ChatOutbox
@@ -19,14 +19,16 @@ from postdesk.store.outbox_admin import drop
 DROPPED = "dropped"
 
 
-def hold(mail_ids: Sequence[int], ticket_id: int, until: datetime
-         ) -> tuple[list[int], list[int], list[int]]:
-    """Hold the pending mails `mail_ids` and the ticket's pending triage posts until
-    `until` (the caller's transaction). A mail held longer already (until the agent's
-    business hours, `tickets.notify_hold`) keeps its time. The ids of the mails held
-    here, of those held longer, and of the posts held here."""
-    rows = list(Outbox.select(Outbox.id, Outbox.next_attempt_at).where(
-        Outbox.id.in_(list(mail_ids)) & (Outbox.state == "pending"))) if mail_ids else []
+def hold(mail_ids: Sequence[int], ticket_id: int, until: datetime, *,
+         not_kinds: Collection[str] = ()) -> tuple[list[int], list[int], list[int]]:
+    """Hold the pending mails `mail_ids` (but those of `not_kinds`, the customer's) and
+    the ticket's pending triage posts until `until` (the caller's transaction). A mail
+    held longer already (until the agent's business hours, `tickets.notify_hold`) keeps
+    its time. The ids of the mails held here, of those held longer, and of the posts
+    held here."""
+    rows = [row for row in Outbox.select(Outbox.id, Outbox.kind, Outbox.next_attempt_at)
+            .where(Outbox.id.in_(list(mail_ids)) & (Outbox.state == "pending"))
+            if row.kind not in not_kinds] if mail_ids else []
     mails = [row.id for row in rows if row.next_attempt_at < until]
     later = [row.id for row in rows if row.next_attempt_at >= until]
     if mails:

@@ -29,7 +29,7 @@ from typing import Any
 
 from postdesk.notify.audience import CUSTOMER_TEMPLATES
 from postdesk.store import agent_hold
-from postdesk.store.models import Outbox, Ticket
+from postdesk.store.models import Ticket
 from postdesk.store.ticket_history import event_data
 from postdesk.tickets import service
 from postdesk.tickets.unit_of_work import UnitOfWork
@@ -45,11 +45,9 @@ def hold_agents(ticket: Ticket, outbox_ids: Sequence[int], minutes: int, now: da
     something waits."""
     if minutes <= 0:
         return False
-    for_agents = [row.id for row in Outbox.select(Outbox.id, Outbox.kind).where(
-        Outbox.id.in_(list(outbox_ids))) if row.kind not in CUSTOMER_TEMPLATES] \
-        if outbox_ids else []
     until = now + timedelta(minutes=minutes)
-    mails, later, posts = agent_hold.hold(for_agents, ticket.id, until)
+    mails, later, posts = agent_hold.hold(outbox_ids, ticket.id, until,
+                                          not_kinds=CUSTOMER_TEMPLATES)
     if not mails and not posts and not later:
         return False
     service.record_event(ticket, WAIT, {"until": until.isoformat(), "outbox": mails,
