@@ -158,7 +158,9 @@ def describe_event(event: dict[str, Any], zone: tzinfo = UTC) -> str | None:
                 f"{data.get('article')} ({data.get('language')}{score})")
     elif kind == "kb.self_served":
         how = {"reply": f"replied \"{data.get('phrase', '')}\"", "page": "pressed This is solved",
-               "link": "confirmed the solved link"}.get(str(data.get("how")), data.get("how"))
+               "link": "confirmed the solved link",
+               "chat": "pressed This solved it in chat"}.get(str(data.get("how")),
+                                                             data.get("how"))
         what = (f"kb: self-served with {', '.join(map(str, data.get('articles', [])))} "
                 f"(the customer {how})")
     elif kind in ("sla.paused", "sla.resumed", "mail.bounced", "mail.failed",

@@ -149,6 +149,10 @@ class KbSettings:
     #: re-order the good enough articles by meaning with a small sentence-embedding
     #: model (needs the extra postdesk[semantic]; without it: a warning, words alone)
     semantic: bool = False
+    #: minutes the agents' notification of a ticket opened in a chat help thread waits
+    #: while its requester reads the suggested articles ("This solved it" cancels it,
+    #: "I still need help" sends it at once); 0: agents hear at once
+    chat_wait_minutes: int = 10
 
 
 @dataclass(frozen=True)
