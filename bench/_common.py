@@ -102,6 +102,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def listeners(smtp_port: int) -> dict[str, str]:
+    """The environment that puts a benchmark desk's listeners on free ports: SMTP on
+    SMTP_PORT and the ticket pages (on by default at 127.0.0.1:8025, which another desk
+    or a developer's own may hold) on a port of their own."""
+    return {"POSTDESK_SMTP_LISTEN": f"{HOST}:{smtp_port}",
+            "POSTDESK_WEB_LISTEN": f"{HOST}:{free_port()}"}
+
+
 def utc_naive(ts: float) -> datetime:
     """Wall-clock seconds since the epoch -> naive UTC datetime (as peewee stores it)."""
     return datetime.fromtimestamp(ts, UTC).replace(tzinfo=None)

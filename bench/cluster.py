@@ -37,6 +37,7 @@ from _common import (
     Progress,
     as_datetime,
     free_port,
+    listeners,
     make_mails,
     send_all,
     work_folder,
@@ -125,7 +126,7 @@ def run_cluster(args: argparse.Namespace, workdir: Path, mails: list[Any], tag: 
         desk = workdir / "cluster"
         config = init_desk(desk)
         env = dict(os.environ, POSTDESK_DATABASE_URL=url, POSTDESK_BROKER_URL=args.redis_url,
-                   POSTDESK_BROKER_QUEUE=queue, POSTDESK_SMTP_LISTEN=f"127.0.0.1:{free_port()}")
+                   POSTDESK_BROKER_QUEUE=queue, **listeners(free_port()))
         base = [postdesk_command(), "--config", str(config)]
         intake = Daemon("intake", [*base, "serve", "--no-worker"], env=env, cwd=desk,
                         ready_marker="postdesk ready")
@@ -153,7 +154,7 @@ def run_embedded(args: argparse.Namespace, workdir: Path, mails: list[Any], tag:
     desk = workdir / "embedded"
     config = init_desk(desk)
     env = {k: v for k, v in os.environ.items() if not k.startswith("POSTDESK_")}
-    env["POSTDESK_SMTP_LISTEN"] = f"127.0.0.1:{free_port()}"
+    env.update(listeners(free_port()))
     serve = Daemon("embedded", [postdesk_command(), "--config", str(config), "serve"],
                    env=env, cwd=desk, ready_marker="postdesk ready")
     return measure("embedded  postdesk serve, SQLite + in-process worker", desk,

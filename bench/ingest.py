@@ -36,6 +36,7 @@ from _common import (
     as_datetime,
     free_port,
     interleave,
+    listeners,
     make_follow_ups,
     make_mails,
     percentile,
@@ -128,7 +129,7 @@ def run_postdesk(args: argparse.Namespace, workdir: Path, mails: list[Mail], tag
         lay_synthetic_kb(desk, kb_articles)
     config = desk / "postdesk.toml"
     port = free_port()
-    env = dict(os.environ, POSTDESK_SMTP_LISTEN=f"127.0.0.1:{port}")
+    env = dict(os.environ, **listeners(port))
     url = args.database_url or "sqlite:///var/postdesk.db"
     if args.database_url:
         env["POSTDESK_DATABASE_URL"] = args.database_url

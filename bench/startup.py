@@ -30,7 +30,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import HOST, Daemon, free_port, make_mails, send_all
+from _common import HOST, Daemon, free_port, listeners, make_mails, send_all
 
 POSTDESK = str(Path(sys.executable).with_name("postdesk"))
 TICK = os.sysconf("SC_CLK_TCK")
@@ -79,8 +79,7 @@ def pss_mib(pid: int) -> float:
 def start(config: Path, processes: int) -> tuple[Daemon, int, float, float]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("POSTDESK_")}
-    env.update(POSTDESK_SMTP_LISTEN=f"{HOST}:{port}",
-               POSTDESK_BROKER_WORKER_PROCESSES=str(processes))
+    env.update(listeners(port), POSTDESK_BROKER_WORKER_PROCESSES=str(processes))
     began = time.perf_counter()
     daemon = Daemon("serve", [POSTDESK, "--config", str(config), "serve"], env=env,
                     ready_marker="postdesk ready")

@@ -9,8 +9,8 @@ without the interpreter lock (a ctypes call). Both the intake (the daemon's
 process, which holds each mail's bytes while it stores them) and the worker
 processes use it.
 
-In the daemon, a mail's bytes are still held by aiosmtpd's DATA step (its
-lines and their join) while our handler runs, and by the intake's writer
+In the daemon, a mail's bytes are still held by the DATA step (the envelope,
+`postdesk.channels.email.data_reader`) while our handler runs, and by the intake's writer
 thread until it has stored the batch: trimming from the handler came too
 early, and ten large mails left about 250 MiB behind. The intake calls
 `give_back_soon`, which trims once the mails stopped coming for a moment.

@@ -39,8 +39,11 @@ clients run against it unchanged (their `base_url` is this server's `/api/`):
   (api.slack.com/messaging/files#upload): `files.getUploadURLExternal` (filename and
   length required) -> an upload URL taking the raw bytes by POST ->
   `files.completeUploadExternal` (files as a JSON array of `{id, title}`, channel_id,
-  thread_ts, initial_comment); and `url_private_download` of shared files, which needs
-  the bot token.
+  thread_ts, initial_comment, blocks: a JSON array ignored when initial_comment is
+  given; the share is a message with `upload: true`, its `files` as file objects and
+  the `blocks` as sent, `block_id`s kept: docs.slack.dev/reference/methods/
+  files.completeUploadExternal and docs.slack.dev/reference/block-kit/blocks); and
+  `url_private_download` of shared files, which needs the bot token.
 
 What was checked against published descriptions (2026-12): files.getUploadURLExternal
 and files.completeUploadExternal (arguments, content types, `upload_url` / `file_id` /
@@ -483,11 +486,14 @@ class SlackLoopback:
             shared.append({"id": item["id"], "name": name,
                            "title": item.get("title") or name, "shares": {}})
         if channel:
+            comment = str(args.get("initial_comment") or "")
+            blocks = None if comment else _blocks(args)  # ignored beside initial_comment
             self.messages.append({
                 "type": "message", "channel": channel, "ts": self.next_ts(),
-                "text": args.get("initial_comment", ""), "blocks": None,
+                "text": comment, "blocks": blocks, "upload": True,
                 "thread_ts": args.get("thread_ts"), "bot_id": BOT_ID, "user": BOT_USER_ID,
-                "files": [item["id"] for item in shared]})
+                "files": [{key: item[key] for key in ("id", "name", "title")}
+                          for item in shared]})
         return {"files": shared}
 
     async def _download(self, request: web.Request) -> web.StreamResponse:

@@ -26,7 +26,8 @@ from postdesk.store.read_pool import ReadPool
 
 @pytest.fixture
 def runtime(migrated: str, make_settings: Callable[..., Settings]) -> Iterator[Runtime]:
-    yield from chat_runtime(migrated, make_settings, CHANNELS, TEAMS)
+    # the triage post goes at once, whatever the knowledge base suggests (`chat_wait`)
+    yield from chat_runtime(migrated, make_settings, CHANNELS, TEAMS, kb_chat_wait_minutes=0)
 
 
 class Platform:

@@ -60,7 +60,9 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
 
 @pytest.fixture
 def runtime(migrated: str, make_settings: Callable[..., Settings]) -> Iterator[Runtime]:
-    yield from chat_runtime(migrated, make_settings, CHANNELS, TEAMS)
+    # agents hear at once, whatever the knowledge base suggests (`tickets.chat_wait` is
+    # tested in tests/chat/test_slack_suggestions.py)
+    yield from chat_runtime(migrated, make_settings, CHANNELS, TEAMS, kb_chat_wait_minutes=0)
 
 
 def event(user: ChatUser, *, text: str = "", thread: str | None = None,

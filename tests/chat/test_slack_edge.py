@@ -243,8 +243,9 @@ def test_post_in_a_thread_edit_and_upload_through_the_v2_flow() -> None:
             assert methods[-2:] == ["files.getUploadURLExternal",
                                     "files.completeUploadExternal"]
             shared = server.messages[-1]
-            assert shared["thread_ts"] == root["ts"] and shared["text"] == "The invoice"
-            assert [server.uploaded[f] for f in shared["files"]] == [content]
+            assert shared["thread_ts"] == root["ts"]
+            assert [b["text"]["text"] for b in shared["blocks"]] == ["The invoice"]
+            assert [server.uploaded[f["id"]] for f in shared["files"]] == [content]
     run(scenario)
 
 

@@ -1,7 +1,8 @@
 """The chat outbox sender against the loopback Slack server (tests/chat/slack_server.py):
 a post that reached Slack but whose row was never marked sent (the commit after Slack's
-answer lost: a crash) is found by its metadata after the restart and not posted again;
-a post claimed but never made is made once."""
+answer lost: a crash) is found by its metadata after the restart and not posted again,
+a share of files by the key in its first block's id; a post claimed but never made is
+made once; the files of a post with buttons whose upload failed follow on the retry."""
 
 from __future__ import annotations
 
@@ -21,10 +22,13 @@ from postdesk.channels.chat_sender import ChatSender  # noqa: E402
 from postdesk.channels.slack.edge import SlackPlatform  # noqa: E402
 from postdesk.config.runtime import Runtime  # noqa: E402
 from postdesk.config.settings import Settings  # noqa: E402
+from postdesk.mail.parse import Attachment as ParsedAttachment  # noqa: E402
 from postdesk.store import chat_store, db  # noqa: E402
 from postdesk.store.chat_store import ChatOutbox  # noqa: E402
 from postdesk.store.db import database  # noqa: E402
+from postdesk.store.models import Attachment  # noqa: E402
 from postdesk.store.read_pool import ReadPool  # noqa: E402
+from postdesk.tickets import service  # noqa: E402
 
 TRIAGE = "C0TRIAGE"
 WARNING = {"ticket": {"id": 7}, "sla": {"clock": "resolution", "label": "75%",
@@ -41,12 +45,45 @@ def runtime(migrated: str, make_settings: Callable[..., Settings]) -> Iterator[R
         yield Runtime(make_settings(migrated))
 
 
-def queue(kind: str, context: dict[str, Any], thread_id: str | None) -> int:
+def queue(kind: str, context: dict[str, Any], thread_id: str | None,
+          attachments: list[int] | None = None) -> int:
     now = db.utcnow()
     return int(ChatOutbox.create(kind=kind, platform="slack", workspace="", channel=TRIAGE,
                                  thread_id=thread_id, context=context, language="en",
-                                 attachments=[], state="pending", next_attempt_at=now,
-                                 created_at=now).id)
+                                 attachments=attachments or [], state="pending",
+                                 next_attempt_at=now, created_at=now).id)
+
+
+INVOICE = b"%PDF-1.7 invoice " * 200
+
+
+def stored_invoice() -> int:
+    """An attachment of a ticket's message (the file a chat post carries): its id."""
+    now = db.utcnow()
+    with database.atomic():
+        ann = service.find_or_create_customer("ann@customer.example", "Ann", language="en",
+                                              timezone=None, now=now)
+        ticket = service.open_ticket(ann, "Invoice", now=now)
+        message = service.add_message(
+            ticket, direction="out", visibility="public", author_email="alex@example.com",
+            author_name="Alex", subject="", text="Here it is", body="Here it is",
+            html=None, message_id=None, inbound=None, now=now,
+            attachments=[ParsedAttachment("invoice.pdf", "application/pdf", INVOICE, None,
+                                          False)])
+    return int(Attachment.get(Attachment.message == message.id).id)
+
+
+def thread_root(server: SlackLoopback) -> str:
+    root = server.next_ts()
+    server.messages.append({"type": "message", "channel": TRIAGE, "ts": root,
+                            "text": "New ticket #7", "thread_ts": None,
+                            "bot_id": "B0BOT", "user": "U0BOT", "files": []})
+    return root
+
+
+def shares(server: SlackLoopback) -> list[dict[str, Any]]:
+    """The messages that share files, each with the bytes of its files."""
+    return [m for m in server.messages if m.get("files")]
 
 
 class CommitLost(Exception):
@@ -131,6 +168,77 @@ def test_a_post_claimed_but_never_made_is_made_once_and_first_attempts_look_for_
                 ("chat.", "conversations."))] == ["chat.postMessage",
                                                   "conversations.replies",
                                                   "chat.postMessage"]
+        finally:
+            pool.close()
+            await server.stop()
+
+    asyncio.run(scenario())
+
+
+CUSTOMER_WROTE = {"ticket": {"id": 7}, "customer": {"name": "Ann",
+                                                   "email": "ann@customer.example"},
+                  "message": {"text": "The invoice you asked for"}}
+
+
+@pytest.mark.parametrize("kind", ["agent_reply", "customer_message"],
+                         ids=["files only", "buttons and files"])
+def test_files_whose_commit_was_lost_are_shared_once_after_a_restart(
+        runtime: Runtime, monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
+    """A post of files only (an agent's reply with an attachment) goes through the v2
+    upload, which takes no metadata: after the crash the share is found by its block id;
+    a post with buttons has its message found by metadata and its files' share too."""
+    async def scenario() -> None:
+        server = SlackLoopback()
+        await server.start()
+        try:
+            root = thread_root(server)
+            row_id = queue(kind, CUSTOMER_WROTE if kind == "customer_message" else
+                           {"ticket": {"id": 7}, "agent": {"name": "Alex"},
+                            "message": {"text": "Here it is"}}, root, [stored_invoice()])
+            await crash_then_restart(server, runtime, monkeypatch)
+
+            [share] = shares(server)
+            assert [server.uploaded[f["id"]] for f in share["files"]] == [INVOICE]
+            assert share["thread_ts"] == root
+            made = [m for m in server.messages if m["ts"] != root]
+            assert len(made) == (1 if kind == "agent_reply" else 2)
+            row = ChatOutbox.get_by_id(row_id)
+            assert (row.state, row.platform_message_id) == ("sent", made[0]["ts"])
+            uploads = [c.method for c in server.calls
+                       if c.method == "files.completeUploadExternal"]
+            assert uploads == ["files.completeUploadExternal"]
+        finally:
+            await server.stop()
+
+    asyncio.run(scenario())
+
+
+def test_the_files_of_a_post_with_buttons_follow_when_their_upload_failed(
+        runtime: Runtime) -> None:
+    """The message with buttons was posted, the upload of its files refused: the retry
+    finds the message (not posted again) and shares the files in its thread."""
+    async def scenario() -> None:
+        server = SlackLoopback()
+        await server.start()
+        edge = SlackPlatform(bot_token=BOT_TOKEN, app_token=APP_TOKEN,
+                             api_url=server.api_url)
+        pool = ReadPool(threads=1, name="test-chat-sender")
+        try:
+            root = thread_root(server)
+            row_id = queue("customer_message", CUSTOMER_WROTE, root, [stored_invoice()])
+            server.rate_limit("files.getUploadURLExternal", retry_after=1)
+            assert await ChatSender({"slack": edge}, runtime, pool).send_due() == 1
+            assert ChatOutbox.get_by_id(row_id).state == "pending" and not shares(server)
+            ChatOutbox.update(next_attempt_at=db.utcnow()).where(
+                ChatOutbox.id == row_id).execute()
+            assert await ChatSender({"slack": edge}, runtime, pool).send_due() == 1
+
+            posted = [m for m in server.messages if m["ts"] != root and not m.get("files")]
+            assert len(posted) == 1 and "The invoice you asked for" in posted[0]["text"]
+            [share] = shares(server)
+            assert [server.uploaded[f["id"]] for f in share["files"]] == [INVOICE]
+            row = ChatOutbox.get_by_id(row_id)
+            assert (row.state, row.platform_message_id) == ("sent", posted[0]["ts"])
         finally:
             pool.close()
             await server.stop()

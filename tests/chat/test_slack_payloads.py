@@ -7,7 +7,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from postdesk.channels.slack.blocks import message_blocks
+from chat.slack_server import require_slack_sdk
+from postdesk.channels.slack.blocks import message_blocks, share_blocks
 from postdesk.channels.slack.payloads import (
     decode_action_id,
     escape_text,
@@ -128,3 +129,20 @@ def test_the_desks_text_cannot_mention_or_link() -> None:
         "&lt;!channel&gt; &amp; &lt;https://evil.example|bank&gt;")
     blocks = message_blocks("<!here> hi", (ChatButton("resolve", "Resolve"),))
     assert blocks is not None and blocks[0]["text"]["text"] == "&lt;!here&gt; hi"
+
+
+def test_a_share_of_files_says_its_words_in_sections_marked_by_its_first_block_id() -> None:
+    """completeUploadExternal takes no metadata: the share is found again after a crash by
+    its first block's id, and its words keep Slack's 3,000-character section limit."""
+    require_slack_sdk()  # web_api's module talks to Slack through it (CI: a failure)
+    from postdesk.channels.slack.web_api import marked_message, share_block_id
+
+    words = "Invoice <attached> & " + "x" * 3500
+    blocks = share_blocks(words, share_block_id("postdesk-chat-9"))
+    assert [b["text"]["text"] for b in blocks] == [
+        escape_text(words)[:3000], escape_text(words)[3000:]]
+    assert [b.get("block_id") for b in blocks] == ["postdesk_outbox:postdesk-chat-9", None]
+    share = {"ts": "1.2", "blocks": blocks, "files": [{"id": "F1"}]}
+    assert marked_message([share], "postdesk-chat-9") == "1.2"
+    assert marked_message([share], "postdesk-chat-90") is None
+    assert marked_message([share], "postdesk-chat-9/files") is None

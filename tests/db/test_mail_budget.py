@@ -21,7 +21,7 @@ from postdesk.store.inbound import Arrival, store_inbound
 from postdesk.store.inbound_replay import reset_for_replay
 from postdesk.store.models import Customer, Inbound, Message, Ticket
 from postdesk.tickets.receive import new_ticket
-from postdesk.worker import read_mail
+from postdesk.worker import read_mail, scheduler
 from postdesk.worker.pool import ThreadRunner
 from postdesk.worker.process import Outcome, process_many
 
@@ -94,6 +94,40 @@ def test_the_sweeper_passes_over_a_claimed_mail_until_the_claim_runs_out(runtime
     assert dispatch.forgotten_inbound(now, 100, now=now) == []
     later = now + timedelta(minutes=6)
     assert dispatch.forgotten_inbound(later, 100, now=later) == [inbound_id]
+
+
+class _Queue:
+    """The sweeper's dispatcher: the ids it puts on the queue."""
+
+    def __init__(self) -> None:
+        self.inbound_ids: list[int] = []
+
+    def inbound(self, inbound_id: int) -> None:
+        self.inbound_ids.append(inbound_id)
+
+    def outgoing(self, outbox_id: int) -> None:
+        pass
+
+
+def test_an_embedded_desk_restarted_after_a_crash_processes_the_crashed_mail_at_once(
+        runtime) -> None:
+    """The daemon was killed while its worker held a mail (a claim of minutes left): at
+    start-up no worker of its can be working, so the mail becomes a ticket now, not once
+    the dead worker's claim has run out."""
+    inbound_id, _ = stored(1)
+    now = utcnow()
+    dispatch.inbound_dispatched([inbound_id], now - timedelta(seconds=30))
+    assert inbound_claims.claim([inbound_id], now - timedelta(seconds=30),
+                                now + timedelta(minutes=2)) == {inbound_id}
+
+    queue = _Queue()
+    scheduler.sweep(queue, now, everything=True, claims_stale=True)  # type: ignore[arg-type]
+    assert queue.inbound_ids == [inbound_id]
+    (outcome,) = process_many(queue.inbound_ids, runtime)
+
+    assert isinstance(outcome, Outcome) and outcome.state == "done"
+    row = Inbound.get_by_id(inbound_id)
+    assert row.state == "done" and row.ticket is not None
 
 
 def test_a_redispatched_mail_being_worked_on_occupies_one_worker_and_logs_once(

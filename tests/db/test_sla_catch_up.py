@@ -19,6 +19,7 @@ from mailbuild import customer_mail, wait_for
 from postdesk.config.runtime import Runtime
 from postdesk.config.settings import Settings
 from postdesk.sla.tracking import catch_up as sla_catch_up
+from postdesk.store import db, migrations
 from postdesk.store.db import database
 from postdesk.store.inbound import Arrival, store_inbound
 from postdesk.store.models import Event, Ticket
@@ -228,3 +229,43 @@ def test_a_worker_catches_up_only_the_tickets_it_marked(connected, monkeypatch) 
     assert TicketSla.get(TicketSla.ticket == mine).next_at == due_at(mine)
     assert [m.ticket_id for m in SlaPending.select()] == [others]  # for its worker
     assert sla_catch_up._own == {}
+
+
+def test_a_catch_up_stays_on_its_database_when_the_process_moves_to_another(
+        connected, monkeypatch, tmp_path) -> None:
+    """The timer's catch-up was scheduled on this desk's database; the process points
+    the proxy at another database while the catch-up works the clocks out (as the tests
+    do, one desk after another). The clocks land in the catch-up's own database, and the
+    other database gets nothing."""
+    runtime = Runtime(connected)
+    monkeypatch.setattr(processing, "_catch_up_sla", lambda runtime: None)
+    ticket_id = deliver(runtime, 1)
+    sla_catch_up._own[ticket_id] = 1
+    ours = database.obj
+    other_url = f"sqlite:///{tmp_path / 'other' / 'postdesk.db'}"
+    (tmp_path / "other").mkdir()
+    other = db.connect(other_url)
+    with other.connection_context():
+        migrations.migrate(other)
+    database.initialize(ours)
+    evaluations = sla_catch_up._evaluations
+
+    def moved_meanwhile(ids, config, now):
+        found = evaluations(ids, config, now)
+        database.initialize(other)  # the process moves on, from another thread
+        return found
+
+    monkeypatch.setattr(sla_catch_up, "_evaluations", moved_meanwhile)
+    sla_catch_up._last_commit = float("-inf")  # the worker has paused
+    try:
+        timer = threading.Thread(target=sla_catch_up._trailing_catch_up,
+                                 args=(runtime, ours))
+        timer.start()
+        timer.join()
+        assert database.obj is other
+        with other.connection_context():
+            assert TicketSla.select().count() == 0 and SlaPending.select().count() == 0
+    finally:
+        database.initialize(ours)
+    assert TicketSla.get(TicketSla.ticket == ticket_id).next_at == due_at(ticket_id)
+    assert SlaPending.select().count() == 0

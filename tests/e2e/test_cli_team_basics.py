@@ -326,7 +326,8 @@ def test_operator_duplicate_links_and_the_original_closes_it_with_a_word_to_its_
     config = two_tickets
     ok(config, "ticket", "duplicate", "2", "1")
     marked = json.loads(ok(config, "ticket", "show", "2", "--json"))
-    assert marked["status"] == "resolved"
+    assert marked["status"] == "new"  # open until the original is resolved (issue 21)
+    assert "linked: duplicate_of #1" in ok(config, "ticket", "show", "2")
     assert {"other": 1, "kind": "duplicate_of"} in [
         e["data"] for e in marked["events"] if e["kind"] == "ticket.linked"]
     before = {m["Message-ID"] for m in outgoing(config)}
@@ -335,3 +336,4 @@ def test_operator_duplicate_links_and_the_original_closes_it_with_a_word_to_its_
             and m["To"].addresses[0].addr_spec == "jan@other.example"]
     assert len(told) == 1 and told[0]["Subject"].startswith("[#2]")
     assert "same problem as ticket #1" in told[0].get_body(("plain",)).get_content()
+    assert json.loads(ok(config, "ticket", "show", "2", "--json"))["status"] == "resolved"

@@ -81,6 +81,10 @@ def test_another_customer_reporting_the_same_outage_is_a_possible_duplicate(desk
                                if m["Subject"].startswith("[#2]")])
     assert "Possible duplicate of #1 (" in text_of(told)
     assert "answer with #duplicate 1" in text_of(told)
+    # the customer's words once, as the new ticket's message: the internal note written
+    # after them does not push them into "Earlier in this conversation" as well
+    assert text_of(told).count("our VPN keeps disconnecting") == 1
+    assert "Earlier in this conversation" not in text_of(told)
     [first] = wait_for(lambda: [m for m in mails_to(desk, "agent.en@example.com")
                                 if m["Subject"].startswith("[#1]")])  # sent in any order
     assert "Possible duplicate" not in text_of(first)
@@ -106,6 +110,10 @@ def test_confirmed_duplicate_closes_with_the_original_and_its_customer_is_told(d
     agent_says(desk, 2, "#duplicate 1\n", "<confirm@example.com>")
     wait_for(processed(3))
     assert Link.get(Link.ticket == 2, Link.kind == "duplicate_of").other_id == 1
+    # the problem is not solved yet: the duplicate stays open and its customer is not told
+    # "resolved" (it closes with the original, issue 21)
+    assert Ticket.get_by_id(2).status == "new"
+    mails_before = len(mails_to(desk, "bob@other.example"))
 
     agent_says(desk, 1, "#resolve\nThe VPN gateway is fixed.\n", "<fixed@example.com>")
     wait_for(processed(4))
@@ -114,6 +122,9 @@ def test_confirmed_duplicate_closes_with_the_original_and_its_customer_is_told(d
     told = wait_for(lambda: [m for m in mails_to(desk, "bob@other.example")
                              if "same problem as ticket #1" in text_of(m)])
     assert told[0]["Subject"].startswith("[#2]")
+    # one mail about it, the one that says the problem is solved
+    assert len(mails_to(desk, "bob@other.example")) == mails_before + 1
+    assert all("is now marked as" not in text_of(m) for m in mails_to(desk, "bob@other.example"))
 
 
 def test_the_same_words_with_another_attachment_are_not_dropped(desk):

@@ -110,6 +110,11 @@ def test_solved_link_without_the_web_page(config: Path) -> None:
     assert done.returncode == 0, done.stderr
     status, kinds = ticket_state(config, 1)
     assert status == "resolved" and "kb.self_served" in kinds
+    # the operator sees what was offered and how it was solved in `ticket show`
+    shown = run(config, "ticket", "show", "1").stdout
+    assert "kb: suggested password-reset (en, " in shown
+    assert "kb: self-served with password-reset (the customer confirmed the solved link)" \
+        in shown
     # a ticket that was offered nothing is not the customer's to close this way
     other = run(config, "kb", "solved", solved_token(secret, 2), "--confirm")
     assert other.returncode == 1 and "offered no articles" in other.stderr
@@ -228,3 +233,48 @@ def test_kb_commands_speak_the_desks_language(config: Path) -> None:
     assert "[kb] semantic = true" in nothing.stderr  # re-ranker or not, said in Polish
     assert ("w kolejności semantycznego" in nothing.stderr
             or "w kolejności wynikającej tylko ze słów" in nothing.stderr)
+
+
+AUTO_ANSWER = """rules:
+  - name: answer-password-questions
+    on: ticket.created
+    if:
+      kb_match: {min_score: 50, article: password-reset}
+    then:
+      - answer_with_article: {status: waiting_for_customer}
+"""
+
+
+def test_rules_explain_and_test_judge_kb_match_as_the_worker_did(config: Path,
+                                                                  tmp_path: Path) -> None:
+    """The rule fired (the customer got the article): `rules explain` says it matched, with
+    the best article and its score, and `rules test` says so too (both said "no article")."""
+    extra = config.parent / "rules" / "automation.d"
+    extra.mkdir()
+    (extra / "kb.yaml").write_text(AUTO_ANSWER, encoding="utf-8")
+    mail = customer_mail(subject="Forgot my password",
+                         body="I forgot my password and cannot log in.\n")
+    ingest(config, mail, 1)
+    assert ticket_state(config, 1)[0] == "waiting_for_customer"  # the rule did fire
+    explained = run(config, "rules", "explain", "1")
+    assert explained.returncode == 0, explained.stderr
+    [line] = [x for x in explained.stdout.splitlines() if "answer-password-questions" in x
+              and "on ticket.created" in x]
+    assert line.endswith(": matched"), line
+    assert "-> answer_with_article(article=None, status=waiting_for_customer) by rule " \
+           "answer-password-questions" in explained.stdout
+    eml = tmp_path / "again.eml"
+    again = customer_mail(subject="Password forgotten",
+                          body="I forgot my password, how do I reset it?\n",
+                          message_id="<again@customer.example>")
+    eml.write_bytes(again.as_bytes())
+    tried = run(config, "rules", "test", str(eml))
+    assert tried.returncode == 0, tried.stderr
+    [line] = [x for x in tried.stdout.splitlines() if "answer-password-questions" in x
+              and "on ticket.created" in x]
+    assert line.endswith(": matched"), line
+    # a question the article does not answer is explained with the best article's score
+    eml.write_bytes(customer_mail(subject="Lunch", body="Canteen menu tomorrow?\n",
+                                  message_id="<lunch@customer.example>").as_bytes())
+    lunch = run(config, "rules", "test", str(eml))
+    assert "answer-password-questions" in lunch.stdout and ": not matched: " in lunch.stdout

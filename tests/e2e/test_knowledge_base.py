@@ -48,6 +48,8 @@ def test_password_mail_gets_the_article_and_solved_resolves_it_self_served(
     assert "1. Reset your password" in text
     assert "https://password.example.com" in text  # the best article's own text
     assert 'Reply with "solved"' in text
+    # the one-click way: the page the acknowledgment links to, and its button (issue 21)
+    assert 'or press "This is solved" on your request\'s page (the link below)' in text
     suggested = kinds("kb.suggested")
     assert suggested[0].data["article"] == "password-reset"
     assert suggested[0].data["language"] == "en"
@@ -81,6 +83,10 @@ def test_password_mail_gets_the_article_and_solved_resolves_it_self_served(
      "Resetowanie hasła", "Czy to rozwiązuje problem?"),
     ("Kennwort vergessen", "Guten Tag,\nich habe mein Kennwort vergessen und komme nicht "
      "mehr rein.\n", "Passwort zurücksetzen", "Hat das Ihr Problem gelöst?"),
+    ("Hasło wygasło", "Dzień dobry,\nzapomniałem hasła i nie mogę się zalogować.\n",
+     "Resetowanie hasła", "kliknąć „Sprawa rozwiązana” na stronie zgłoszenia"),
+    ("Kennwort vergessen", "Guten Tag,\nich habe mein Kennwort vergessen und komme nicht "
+     "mehr rein.\n", "Passwort zurücksetzen", "(Link unten) auf „Das ist gelöst“"),
 ])
 def test_polish_and_german_mails_get_articles_in_their_language(
         make_settings, sqlite_url, start_daemon, subject, body, title, phrase) -> None:

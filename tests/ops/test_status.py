@@ -83,7 +83,8 @@ def test_running_desk_is_healthy_then_failures_and_backlog_make_it_unhealthy(
         table = desk.run("status")
         assert table.returncode == 0 and "needs attention" in table.stdout
         # a failure rate does: more than max_failed_inbound and max_failed_percent
-        code, report = status(desk, POSTDESK_STATUS_MAX_FAILED_PERCENT="10")
+        code, report = status(desk, POSTDESK_STATUS_MAX_FAILED_INBOUND="0",
+                              POSTDESK_STATUS_MAX_FAILED_PERCENT="10")
         assert code == 1 and "failure rate: 1 of 2 failed" in check(report, "inbound")["summary"]
         code, report = status(desk, POSTDESK_STATUS_MAX_OUTBOX_BACKLOG="0")
         assert code == 1 and "backlog above 0" in check(report, "outbox")["summary"]
@@ -99,7 +100,8 @@ def test_running_desk_is_healthy_then_failures_and_backlog_make_it_unhealthy(
         assert kept["dismissed"]["by"] == "ops@example.com"
         assert kept["dismissed"]["reason"] == "spam without a sender"
         assert kept["dismissed"]["at"]
-        code, report = status(desk, POSTDESK_STATUS_MAX_FAILED_PERCENT="10")
+        code, report = status(desk, POSTDESK_STATUS_MAX_FAILED_INBOUND="0",
+                              POSTDESK_STATUS_MAX_FAILED_PERCENT="10")
         assert code == 0 and not report["attention"], report
         assert check(report, "inbound")["failed"] == 0
         again = desk.run("inbound", "dismiss", str(failed["id"]), "--reason", "again")
@@ -114,6 +116,33 @@ def test_running_desk_is_healthy_then_failures_and_backlog_make_it_unhealthy(
     assert code == 1
     assert "not running" in check(report, "broker")["summary"]
     assert not check(report, "scheduler")["ok"]
+
+
+def test_one_failed_mail_on_a_quiet_desk_pages_nobody_and_a_run_of_them_does(
+        tmp_path: Path) -> None:
+    """A desk that received nothing else that day: its one failed mail is 100 % of its
+    mail. Anyone can send such a mail, so with the shipped settings it needs a look
+    (exit 0, attention) and does not page; mail failing again and again still does."""
+    desk = ServedDesk(tmp_path / "desk")
+    try:
+        desk.start()
+        fail_one_stored_mail(desk)
+        wait_for(lambda: check(status(desk)[1], "inbound")["failed"] == 1, timeout=60)
+
+        code, report = status(desk)
+        inbound = check(report, "inbound")
+        assert code == 0 and report["healthy"] and report["attention"], report
+        assert inbound["received"] == 1 and inbound["ok"] and inbound["attention"]
+        assert "see postdesk inbound --failed" in inbound["summary"]
+        assert "failure rate" not in inbound["summary"]
+
+        for _ in range(5):
+            fail_one_stored_mail(desk)
+        code, report = status(desk)
+        assert code == 1 and not report["healthy"], report
+        assert "failure rate: 6 of 6 failed" in check(report, "inbound")["summary"]
+    finally:
+        desk.stop()
 
 
 def test_the_listeners_the_config_asks_for_must_accept_and_greet(tmp_path: Path) -> None:

@@ -17,8 +17,27 @@ def test_the_acknowledgment_names_the_ticket_its_public_status_and_the_articles(
                        "en", RENDERER)
     assert post.text == ("Thank you. Your request is ticket #42: VPN is down\n"
                          "Current status: Received\n\n"
-                         "These articles may already answer it:\n• Restart the VPN client")
-    assert [b.action for b in post.buttons] == ["resolve", "assign_me"]
+                         "These articles may already answer it:\n• Restart the VPN client\n\n"
+                         "If one of them solves it, answer \"solved\" in this thread.")
+    # the requester's answer to the articles first, then the agents' buttons
+    assert [(b.action, b.label) for b in post.buttons] == [
+        ("kb_solved", "This solved it"), ("kb_need_help", "I still need help"),
+        ("resolve", "Resolve"), ("assign_me", "Assign to me")]
+
+
+def test_the_requesters_buttons_speak_their_language_and_need_suggestions() -> None:
+    context = {"ticket": TICKET, "suggestions": [{"title": "Reset your password"}]}
+    polish = render_post("acknowledgment", context, "pl", RENDERER)
+    assert [b.label for b in polish.buttons[:2]] == ["To rozwiązało problem",
+                                                     "Nadal potrzebuję pomocy"]
+    assert "„rozwiązane”" in polish.text
+    german = render_post("acknowledgment", context, "de", RENDERER)
+    assert [b.label for b in german.buttons[:2]] == ["Das hat geholfen",
+                                                     "Ich brauche noch Hilfe"]
+    plain = render_post("acknowledgment", {"ticket": TICKET}, "en", RENDERER)
+    assert [b.action for b in plain.buttons] == ["resolve", "assign_me"]
+    coming = render_post("agent_coming", {"ticket": TICKET}, "de", RENDERER)
+    assert coming.text == "Ein Mitarbeiter wird Ihnen hier bald antworten."
 
 
 def test_a_closing_asks_for_a_rating_in_the_readers_language() -> None:

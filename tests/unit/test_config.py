@@ -85,6 +85,7 @@ def test_bad_environment_value_is_named(config: Path) -> None:
     ("POSTDESK_OUTGOING_SEND_LEASE", "45",
      "send_lease) (45 s) must be at least twice timeout (30 s)"),
     ("POSTDESK_BROKER_RECYCLE_MEGABYTES", "-1", "recycle_megabytes) must be at least 0"),
+    ("POSTDESK_KB_CHAT_WAIT_MINUTES", "-5", "chat_wait_minutes) must not be negative"),
 ])
 def test_invalid_values_are_explained(config: Path, key: str, value: str, message: str) -> None:
     with pytest.raises(ConfigError) as error:

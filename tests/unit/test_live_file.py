@@ -264,6 +264,53 @@ def test_the_poller_logs_one_line_per_file_that_changed_and_records_it(
     assert caplog.records[1].levelno == logging.ERROR
 
 
+def test_the_poller_names_each_refused_article_with_its_file_and_line(
+        tmp_path: Path, clocks: Clocks, caplog: pytest.LogCaptureFixture) -> None:
+    """A broken article is left out and the log says which and why (README: "named with
+    file and line by the daemon's log"), at start and when it appears."""
+    from postdesk.automation import Vocabulary
+
+    rules = tmp_path / "desk" / "rules"
+    rules.mkdir(parents=True)
+    kb = tmp_path / "desk" / "kb"
+    (kb / "en").mkdir(parents=True)
+    (kb / "en" / "vpn.md").write_text(
+        "---\nid: vpn\ntitle: VPN\nlanguage: en\n---\nConnect to the VPN.\n")
+    shipped = tmp_path / "shipped"
+    shipped.mkdir()
+
+    def live(spec: LiveSpec, folder: Path = rules) -> LiveFile:  # type: ignore[type-arg]
+        return LiveFile(spec, folder, shipped_folder=shipped, interval=3600,
+                        clock=clocks.monotonic, wall_clock=clocks.wall)
+
+    teams = live(live_specs.teams())
+    knowledge = live(live_specs.knowledge(), kb)
+    files = LiveFiles(automation=live(live_specs.automation(Vocabulary)), teams=teams,
+                      routing=live(live_specs.routing(lambda: teams.current().team_names,
+                                                      ["support@example.com"])),
+                      queues=live(live_specs.queues(Vocabulary)),
+                      sla=live(live_specs.sla(Vocabulary)),
+                      templates=live(live_specs.templates(tmp_path / "desk" / "templates"),
+                                     tmp_path / "desk" / "templates"),
+                      knowledge=knowledge, channels=live(live_specs.channels(Vocabulary)),
+                      record=lambda state: None)
+    caplog.set_level(logging.INFO, logger="postdesk.config.live_files")
+    files.check(everything=True)
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+    caplog.clear()
+    (kb / "en" / "team").mkdir()
+    (kb / "en" / "team" / "vpn2.md").write_text(
+        "---\nid: vpn2\ntitle: VPN\nlanguage: en\nvisibility: hidden\n---\nx\n")
+    knowledge.request_reload()
+    files.check()
+    assert [(r.levelno, r.getMessage()) for r in caplog.records] == [
+        (logging.INFO, "kb/: 1 article (en), 1 refused in force"),
+        (logging.WARNING, "kb/en/team/vpn2.md:5: 'visibility' must be one of public, "
+                          "internal, not 'hidden'; this article is left out, the others "
+                          "are served")]
+
+
 def test_a_state_the_database_did_not_take_is_recorded_at_the_next_check(
         tmp_path: Path, clocks: Clocks) -> None:
     names = live_names(tmp_path, clocks, Names(), "names: [a]\n")

@@ -136,6 +136,14 @@ def test_buttons_become_reactions_and_a_satisfaction_question_numbered_options()
     assert survey["body"] == "How did we do?\n\n1️⃣ Poor\n2️⃣ Fair\n3️⃣ Good"
 
 
+def test_the_requesters_buttons_have_no_reaction_the_post_says_what_to_answer() -> None:
+    # Matrix has no buttons: "This solved it" is the answer "solved" the post asks for
+    content = message_content(post(text="Answer \"solved\" if it helps.", buttons=(
+        ChatButton("kb_solved", "This solved it"), ChatButton("kb_need_help", "I still need help"),
+        ChatButton("resolve", "Resolve"))))
+    assert content["body"] == "Answer \"solved\" if it helps.\n\n✅ Resolve"
+
+
 def test_an_edit_replaces_the_earlier_post() -> None:
     content = message_content(post(text="Status: Resolved", edit_of="$status"))
     assert content["m.relates_to"] == {"rel_type": "m.replace", "event_id": "$status"}

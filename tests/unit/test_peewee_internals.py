@@ -75,3 +75,30 @@ def test_a_process_stops_when_it_connects(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setattr(internals.importlib.metadata, "version", lambda name: "5.0.1")
     with pytest.raises(PeeweeMismatch, match=r"peewee 5\.0\.1 is installed"):
         db.connect(f"sqlite:///{tmp_path / 'postdesk.db'}")
+
+
+def test_a_peewee_that_keeps_connection_contexts_elsewhere_is_refused() -> None:
+    """release_memory() closes a thread's SQLite connection unless the thread is inside a
+    connection_context(), which it learns from Database._state.ctx: a peewee that keeps
+    them elsewhere would have it close a connection under a running context."""
+
+    class Contexts:
+        def __init__(self, db: peewee.Database) -> None:
+            self.db = db
+
+        def __enter__(self) -> None:
+            self.db.connect(reuse_if_open=True)
+
+        def __exit__(self, *exc: object) -> None:
+            self.db.close()
+
+    class ElsewhereDatabase(peewee.SqliteDatabase):
+        def connection_context(self) -> Contexts:  # type: ignore[override]
+            return Contexts(self)
+
+    fake = types.SimpleNamespace(**{name: getattr(peewee, name) for name in (
+        "Model", "CharField", "ForeignKeyField", "Database", "PostgresqlDatabase",
+        "DatabaseProxy")})
+    fake.SqliteDatabase = ElsewhereDatabase
+    assert missing_internals(fake) == [
+        "Database._state.ctx (the thread's open connection contexts)"]

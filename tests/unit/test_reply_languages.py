@@ -203,3 +203,31 @@ def test_solved_phrase_is_read(code: str) -> None:
 @pytest.mark.parametrize("code", CODES)
 def test_negated_solved_phrase_is_not(code: str) -> None:
     assert says_solved(EXAMPLES[code]["not_solved"]) is None
+
+
+@pytest.mark.parametrize("text", [
+    "Thanks, that fixed it!",  # the example of issue 21
+    "That solved it, many thanks.",
+    "Great, this fixed the problem.",
+    "The article did the trick, thank you!",
+    "Danke, hat geklappt!",
+    "Es hat funktioniert, vielen Dank.",
+    "Das Problem ist behoben.",
+    "Dziękuję, pomogło!",
+    "Artykuł pomógł, dziękuję.",
+])
+def test_how_customers_say_an_article_solved_it_is_read(text: str) -> None:
+    assert says_solved(text) is not None
+
+
+@pytest.mark.parametrize("text", [
+    "That didn't fix it.",
+    "I followed the steps but nothing fixed it.",
+    "Es hat leider nicht geklappt.",
+    "Es hat nicht funktioniert.",
+    "Das Problem ist noch nicht behoben.",
+    "Niestety nie pomogło.",
+    "Artykuł nie pomógł.",
+])
+def test_how_customers_say_it_did_not_is_not(text: str) -> None:
+    assert says_solved(text) is None

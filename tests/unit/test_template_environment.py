@@ -133,3 +133,37 @@ def test_nl2br_links_web_mail_and_phone_addresses_and_nothing_escapes() -> None:
                     'https://s.example/i?a=1&amp;b=2</a>).<br>\ncall <a href="tel:+4812">'
                     'tel:+4812</a>, x &#34;<a href="https://q.example/">https://q.example/</a>'
                     '&#34;onmouseover=alert(1) &lt;b&gt;')
+
+
+def test_threads_that_meet_a_new_template_together_compile_it_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A daemon's worker threads that render the first mails after a start at the same
+    moment: each got the same mail, and the template was compiled once, not once per
+    thread (which made the first chat events of a busy start wait)."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from postdesk.notify.template_environment import MailEnvironment
+
+    (tmp_path / "t.txt.j2").write_text('{{ _("Hi %(name)s", name=user.name) }}\n',
+                                       encoding="utf-8")
+    ours = mail_environment([tmp_path], polish(), filters={}, globals={}, auto_reload=True)
+    together = threading.Barrier(4)
+    compiled = []
+    compile_once = MailEnvironment.compile
+
+    def slow_compile(self: Any, *args: Any, **kwargs: Any) -> Any:
+        compiled.append(args[1] if len(args) > 1 else kwargs.get("name"))
+        threading.Event().wait(0.2)  # as long as a real mail's templates take
+        return compile_once(self, *args, **kwargs)
+
+    monkeypatch.setattr(MailEnvironment, "compile", slow_compile)
+
+    def render(_: int) -> str:
+        together.wait()
+        return ours.get_template("t.txt.j2").render(VALUES)
+
+    with ThreadPoolExecutor(4) as pool:
+        mails = list(pool.map(render, range(4)))
+    assert mails == ["Cześć Zoë <b>&\n"] * 4
+    assert compiled == ["t.txt.j2"]

@@ -9,6 +9,9 @@
     reaction of an agent on a ticket's post -> the commands channels.yaml maps it to
     button Resolve / Reopen / Assign to me  -> #status resolved / #reopen / #assign me
     keycap 1️⃣..5️⃣ or a rating button        -> the requester's satisfaction rating
+    button This solved it / I still need help -> the requester's answer to the suggested
+                                               articles (`tickets.chat_wait`); anyone
+                                               else's press: ignored
     an agent's reply in a triage thread     -> an internal note on its ticket (a public
                                                answer with `#public`); others: ignored
     button Reply to customer (triage)       -> the agent's next message in that thread is
@@ -28,6 +31,8 @@ from postdesk.chat.reply_to_customer import REPLY_TO_CUSTOMER
 
 #: what the buttons of our posts stand for, as the commands an agent types in mail
 BUTTON_COMMANDS = {"resolve": "#status resolved", "reopen": "#reopen", "assign_me": "#assign me"}
+#: the requester's buttons under an acknowledgment that suggests articles
+SOLVED, NEED_HELP = "kb_solved", "kb_need_help"
 #: the satisfaction scale of the question posted after resolution
 RATING_SCALE = 5
 _KEYCAPS = {"1️⃣": 1, "2️⃣": 2, "3️⃣": 3, "4️⃣": 4, "5️⃣": 5,
@@ -104,6 +109,14 @@ class Rating:
 
 
 @dataclass(frozen=True)
+class SuggestionAnswer:
+    """The requester pressed "This solved it" (`solved`) or "I still need help"."""
+
+    ticket_id: int
+    solved: bool
+
+
+@dataclass(frozen=True)
 class Hold:
     """Kept, no ticket yet: waiting for a 🎫 reaction."""
 
@@ -115,7 +128,8 @@ class Ignore:
     reason: str
 
 
-ChatDecision = NewTicket | ThreadMessage | Commands | ReplyToCustomer | Rating | Hold | Ignore
+ChatDecision = (NewTicket | ThreadMessage | Commands | ReplyToCustomer | Rating
+                | SuggestionAnswer | Hold | Ignore)
 
 
 def customer_address(user: ChatUser) -> str:
@@ -211,6 +225,11 @@ def _action(event: ChatEvent, thread: ThreadFacts, origin: ChatOrigin, *,
         if not value.isdigit() or not 1 <= int(value) <= RATING_SCALE:
             return Ignore(f"rating {value!r} is not 1..{RATING_SCALE}")
         return _rating(event, thread.ticket_id, thread, int(value))
+    if action in (SOLVED, NEED_HELP):
+        if event.user.user_id != thread.requester_user_id:
+            return Ignore(f"button {action} pressed by someone other than the requester "
+                          f"(an agent has Resolve)")
+        return SuggestionAnswer(thread.ticket_id, solved=action == SOLVED)
     return _commands(thread.ticket_id, BUTTON_COMMANDS.get(action), f"button {action}", origin,
                      is_agent=is_agent)
 

@@ -5,7 +5,10 @@ its platform sent, with the author already resolved to a `ChatUser` by the
 platform's verified account email (never by display name) and the files already
 downloaded, so the worker needs no network to turn it into a ticket message.
 `to_json` / `from_json` give the bytes stored in the inbound row (`raw`), from
-which a replay rebuilds the same event.
+which a replay rebuilds the same event. `ChatEvent.received` is the one constructor
+the Slack and Teams edges share: each reads its platform's payload into its own
+record (`InboundFacts`: the author still a bare id, the files still references), then
+hands that record in with the resolved author and the fetched files.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import base64
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 Platform = Literal["slack", "teams", "matrix"]
 PLATFORMS: tuple[Platform, ...] = ("slack", "teams", "matrix")
@@ -59,6 +62,34 @@ class ChatFile:
     note: str = ""
 
 
+class InboundFacts(Protocol):
+    """What an edge read of one platform event before resolving the author and fetching
+    the files: the fields its own inbound record shares with every other edge's."""
+
+    @property
+    def kind(self) -> EventKind: ...
+    @property
+    def event_id(self) -> str: ...
+    @property
+    def workspace(self) -> str: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def message_id(self) -> str: ...
+    @property
+    def thread_id(self) -> str | None: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def reaction(self) -> str | None: ...
+    @property
+    def action(self) -> str | None: ...
+    @property
+    def action_value(self) -> str | None: ...
+    @property
+    def sent_at(self) -> datetime | None: ...
+
+
 @dataclass(frozen=True)
 class ChatEvent:
     """One event from a chat platform, as stored before it is acknowledged."""
@@ -82,6 +113,17 @@ class ChatEvent:
     action: str | None = None  # kind "action": the button's action id, e.g. "resolve"
     action_value: str | None = None  # kind "action": what the button carries
     sent_at: datetime | None = None  # when the platform says it happened (UTC)
+
+    @classmethod
+    def received(cls, platform: Platform, facts: InboundFacts, user: ChatUser,
+                 files: tuple[ChatFile, ...] = ()) -> ChatEvent:
+        """The event an edge hands in: what it read (`facts`), its author as the platform
+        vouches for them and its files as fetched."""
+        return cls(platform=platform, event_id=facts.event_id, kind=facts.kind,
+                   workspace=facts.workspace, channel=facts.channel, user=user,
+                   message_id=facts.message_id, thread_id=facts.thread_id, text=facts.text,
+                   files=files, reaction=facts.reaction, action=facts.action,
+                   action_value=facts.action_value, sent_at=facts.sent_at)
 
     @property
     def thread_root(self) -> str:

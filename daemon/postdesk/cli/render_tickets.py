@@ -150,8 +150,21 @@ def describe_event(event: dict[str, Any], zone: tzinfo = UTC) -> str | None:
                   "request_type.changed"):
         new = ", ".join(f"{k} {v}" for k, v in data.get("new", {}).items())
         what = f"{kind.split('.')[0]}: {new}"
+    elif kind == "ticket.linked":
+        what = f"linked: {data.get('kind', 'related')} #{data.get('other')}"
+    elif kind == "kb.suggested":
+        score = f", {data['score']:.0%}" if isinstance(data.get("score"), int | float) else ""
+        what = (f"kb: {'answered with' if data.get('answered') else 'suggested'} "
+                f"{data.get('article')} ({data.get('language')}{score})")
+    elif kind == "kb.self_served":
+        how = {"reply": f"replied \"{data.get('phrase', '')}\"", "page": "pressed This is solved",
+               "link": "confirmed the solved link",
+               "chat": "pressed This solved it in chat"}.get(str(data.get("how")),
+                                                             data.get("how"))
+        what = (f"kb: self-served with {', '.join(map(str, data.get('articles', [])))} "
+                f"(the customer {how})")
     elif kind in ("sla.paused", "sla.resumed", "mail.bounced", "mail.failed",
-                  "autoreply.held_back", "autoreply.suppressed", "ticket.linked",
+                  "autoreply.held_back", "autoreply.suppressed",
                   "rules.chain_stopped", "notify.no_recipients", "satisfaction.not_asked",
                   "satisfaction.cancelled"):
         detail = data.get("reason") or data.get("error") or ""

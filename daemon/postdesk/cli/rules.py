@@ -59,11 +59,21 @@ def _author(event: EventFacts, sender: dict[str, Any] | None) -> str:
     return who
 
 
+def _context(settings: Settings, runtime: Any = None) -> RuleContext:
+    """What the conditions need from the desk, as the worker gives it: with the knowledge
+    base, so that `kb_match` is judged on the articles (in force now), not on none."""
+    from postdesk.config.runtime import Runtime
+    from postdesk.tickets.kb_answer import kb_matcher
+
+    return RuleContext(max_depth=settings.rules.max_depth,
+                       kb_best=kb_matcher(runtime if runtime is not None
+                                          else Runtime(settings)))
+
+
 def _print_run(event: EventFacts, ticket: TicketFacts, rules: RuleSet, now: datetime,
-               settings: Settings, *, sender: dict[str, Any] | None = None,
+               context: RuleContext, *, sender: dict[str, Any] | None = None,
                note: str = "") -> None:
-    explanations, result = explain_run(
-        rules, event, ticket, now, RuleContext(max_depth=settings.rules.max_depth))
+    explanations, result = explain_run(rules, event, ticket, now, context)
     click.echo(f"{event.kind}{_author(event, sender)}{note}")
     for line in explanations:
         if line.listens:
@@ -100,9 +110,10 @@ def explain_command(obj: Any, ticket_id: int) -> None:
         click.echo(f"error: no ticket #{ticket_id}", err=True)
         sys.exit(1)
     rules = _rules(settings)
+    context = _context(settings)
     events = ticket_events(ticket.id)
     if not any(event.kind == SNAPSHOT_EVENT for event in events):
-        _replay_unrecorded(ticket, events, rules, settings)
+        _replay_unrecorded(ticket, events, rules, context)
         return
     for event in events:
         if event.kind != SNAPSHOT_EVENT:
@@ -110,7 +121,7 @@ def explain_command(obj: Any, ticket_id: int) -> None:
         seen, facts = restore(event.data, body=_message_text(event.data.get("message")),
                               solved_reader=is_solved)
         click.echo(f"{zoned(event.created_at, UTC)} ", nl=False)
-        _print_run(seen, facts, rules, event.created_at, settings,
+        _print_run(seen, facts, rules, event.created_at, context,
                    sender=event.data.get("sender"))
 
 
@@ -122,7 +133,7 @@ def _message_text(message_id: int | None) -> str:
 
 
 def _replay_unrecorded(ticket: Any, events: list[Any], rules: RuleSet,
-                       settings: Settings) -> None:
+                       context: RuleContext) -> None:
     """A ticket from before the facts were recorded with its events: its events judged by
     the ticket as it is now, and said so."""
     from postdesk.mail.solved import is_solved
@@ -147,7 +158,7 @@ def _replay_unrecorded(ticket: Any, events: list[Any], rules: RuleSet,
         else:
             continue
         click.echo(f"{zoned(event.created_at, UTC)} ", nl=False)
-        _print_run(replay, facts, rules, event.created_at, settings, note=note)
+        _print_run(replay, facts, rules, event.created_at, context, note=note)
 
 
 @rules_group.command("test")
@@ -230,10 +241,11 @@ def _print_trial_rules(trial: Any, runtime: Any, settings: Settings) -> None:
     from postdesk.mail.solved import is_solved
 
     rules = runtime.rules
+    context = _context(settings, runtime)
     for event in trial.events:
         if event.kind != SNAPSHOT_EVENT:
             continue
         seen, facts = restore(event.data,
                               body=trial.message_texts.get(event.data.get("message"), ""),
                               solved_reader=is_solved)
-        _print_run(seen, facts, rules, trial.now, settings, sender=event.data.get("sender"))
+        _print_run(seen, facts, rules, trial.now, context, sender=event.data.get("sender"))

@@ -145,7 +145,8 @@ def merge(obj: Context, ticket_id: int, into: int) -> None:
 @pass_context
 def duplicate(obj: Context, ticket_id: int, original: int) -> None:
     """Confirm TICKET_ID as a duplicate of ORIGINAL (the agent command #duplicate N):
-    it is linked and resolved, and its customer hears when ORIGINAL is resolved."""
+    it is linked and stays open; when ORIGINAL is resolved it is resolved too and its
+    customer told (the shipped rule resolve-duplicates-with-original)."""
     run_action(obj, ticket_id, _command(f"#duplicate {original}"), f"duplicate of #{original}")
 
 

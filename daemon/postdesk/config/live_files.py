@@ -119,6 +119,8 @@ class LiveFiles:
                         describe(state, unchanged=not changed),
                         extra={"file": state.name, "in_force": state.in_force.value})
                 logged.append(state)
+                if live is self.knowledge:
+                    self._name_refused_articles(state)
             if everything or self._recorded.get(live.name) != generation:
                 try:
                     self.record(state)
@@ -130,6 +132,13 @@ class LiveFiles:
                     if live is self.knowledge and self.index_knowledge is not None:
                         self._index(self.knowledge.current())
         return logged
+
+    def _name_refused_articles(self, state: LiveState) -> None:
+        """One warning per article `kb/` refuses, with its file and line (the line in force
+        only counts them): the others stay served."""
+        for problem in getattr(self.knowledge.current(), "problems", ()):
+            log.warning("%s; this article is left out, the others are served", problem,
+                        extra={"file": state.name, "in_force": state.in_force.value})
 
     def _index(self, kb: KnowledgeBase) -> None:
         assert self.index_knowledge is not None

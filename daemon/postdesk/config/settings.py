@@ -149,6 +149,10 @@ class KbSettings:
     #: re-order the good enough articles by meaning with a small sentence-embedding
     #: model (needs the extra postdesk[semantic]; without it: a warning, words alone)
     semantic: bool = False
+    #: minutes the agents' notification of a ticket opened in a chat help thread waits
+    #: while its requester reads the suggested articles ("This solved it" cancels it,
+    #: "I still need help" sends it at once); 0: agents hear at once
+    chat_wait_minutes: int = 10
 
 
 @dataclass(frozen=True)
@@ -279,8 +283,10 @@ class StatusSettings:
 
     max_outbox_backlog: int = 500
     max_pending_age: int = 300
-    max_failed_inbound: int = 0
-    max_failed_outbox: int = 0
+    #: failures a quiet desk may have before their share counts: one hostile mail on a
+    #: desk that received nothing else in the window is 100 % of its mail
+    max_failed_inbound: int = 5
+    max_failed_outbox: int = 5
     max_failed_percent: int = 50
     failed_window: int = 86400
     max_heartbeat_age: int = 60

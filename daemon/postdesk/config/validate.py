@@ -126,6 +126,9 @@ def validate(settings: Settings) -> None:
                 "max_failed_outbox", "failed_window", "max_heartbeat_age"):
         if getattr(settings.status, key) < 0:
             raise ConfigError(f"{settings.origin('status', key)} must not be negative")
+    if settings.kb.chat_wait_minutes < 0:
+        raise ConfigError(f"{settings.origin('kb', 'chat_wait_minutes')} must not be negative "
+                          "(0: agents hear of a chat ticket at once)")
     if settings.smtp.max_message_size < 1024:
         raise ConfigError(
             f"{settings.origin('smtp', 'max_message_size')} must be at least 1024 bytes")

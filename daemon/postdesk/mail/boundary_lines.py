@@ -40,6 +40,8 @@ from email.message import EmailMessage, Message
 from email.policy import Policy
 from typing import Any
 
+from postdesk.mail.large_parts import set_aside
+
 #: The pattern feedparser builds for a boundary (`_parsegen`), its separator escaped.
 _BOUNDARY_PATTERN = re.compile(
     r"\(\?P<sep>(?P<escaped>.*)\)\(\?P<end>--\)\?\(\?P<ws>\[ \\t\]\*\)"
@@ -124,9 +126,23 @@ class _DepthBoundedParser(FeedParser):
 
 def parse_bytes(data: bytes, parse_policy: Policy, max_depth: int | None = None) -> Message:
     """What `BytesParser(_class=EmailMessage, policy=parse_policy).parsebytes(data)` gives;
-    `NestedTooDeep` for a part nested deeper than ``max_depth`` (None: no limit)."""
+    `NestedTooDeep` for a part nested deeper than ``max_depth`` (None: no limit). A large
+    mail's long base64 runs skip the parser's lines (`postdesk.mail.large_parts`)."""
+    text = data.decode("ascii", errors="surrogateescape")
+    aside = set_aside(text)
+    if aside is not None:
+        del text
+        parsed = _parse_text(aside.text, parse_policy, max_depth)
+        if aside.put_back(parsed):
+            return parsed
+        del parsed
+        text = data.decode("ascii", errors="surrogateescape")
+    return _parse_text(text, parse_policy, max_depth)
+
+
+def _parse_text(text: str, parse_policy: Policy, max_depth: int | None) -> Message:
     parser = (FeedParser(EmailMessage, policy=parse_policy) if max_depth is None
               else _DepthBoundedParser(parse_policy, max_depth))
     parser._input = QuickBoundaryLines()  # type: ignore[attr-defined]  # read lazily by the parser
-    parser.feed(data.decode("ascii", errors="surrogateescape"))
+    parser.feed(text)
     return parser.close()

@@ -15,6 +15,7 @@ from typing import Any
 
 from postdesk.mail.charsets import decode_text, lenient_base64, repair_surrogates
 from postdesk.mail.header_text import WHITESPACE, decode_header_value, header_text
+from postdesk.mail.large_parts import quick_base64
 
 
 def raw_items(msg: Message) -> list[tuple[str, object]]:
@@ -155,6 +156,9 @@ def _filename_compat(part: Message, undeclared: Callable[[], str | None] | None)
 
 
 def payload_bytes(part: Message) -> bytes:
+    quick = quick_base64(part)  # a large attachment without a bytes object per line
+    if quick is not None:
+        return quick
     try:
         data = part.get_payload(decode=True)
     except Exception:

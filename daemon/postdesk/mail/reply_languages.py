@@ -70,7 +70,10 @@ LANGUAGES: tuple[Language, ...] = (
         solved=("solved", r"(?:is|has been|got)\s+(?:fixed|resolved|sorted)",
                 r"works?\s+(?:now|again|fine\s+now)", r"working\s+(?:now|again)",
                 r"you\s+(?:can|may)\s+close\s+(?:the|this)\s+(?:ticket|issue|case)",
-                r"problem\s+(?:is\s+)?gone"),
+                r"problem\s+(?:is\s+)?gone",
+                # "thanks, that fixed it", "this solved the problem", "did the trick"
+                r"(?:that|this|which|it)\s+(?:has\s+)?(?:fixed|solved|sorted)\s+"
+                r"(?:it|the\s+(?:problem|issue))", r"did\s+the\s+trick"),
         forward_prefixes=("Fwd", "Fw"),
     ),
     Language(
@@ -84,7 +87,8 @@ LANGUAGES: tuple[Language, ...] = (
         valedictions=(r"mit\s+freundlichen\s+grüßen", "mfg", r"viele\s+grüße", r"beste\s+grüße",
                       r"liebe\s+grüße", "grüße", "gruß", r"danke(?:\s+schön)?", r"vielen\s+dank"),
         solved=("gelöst", r"funktioniert\s+(?:jetzt|wieder)", "erledigt",
-                r"(?:kann|können)\s+(?:das\s+Ticket\s+)?geschlossen\s+werden"),
+                r"(?:kann|können)\s+(?:das\s+Ticket\s+)?geschlossen\s+werden",
+                r"hat\s+(?:funktioniert|geklappt)", "behoben"),
         forward_prefixes=("WG", "Weitergeleitet"),
     ),
     Language(
@@ -99,7 +103,7 @@ LANGUAGES: tuple[Language, ...] = (
         valedictions=(r"pozdrawiam(?:\s+serdecznie)?", r"z\s+poważaniem", r"z\s+pozdrowieniami",
                       "dziękuję", "dzięki"),
         solved=("rozwiązan[ye]", r"(?:już\s+)?działa(?:\s+(?:już|teraz|poprawnie))?",
-                r"można\s+zamknąć", "naprawion[ey]"),
+                r"można\s+zamknąć", "naprawion[ey]", "pomogł[oa]", "pomógł"),
         forward_prefixes=("PD", "Przekaż"),
     ),
     Language(

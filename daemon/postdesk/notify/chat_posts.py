@@ -3,8 +3,10 @@ and buttons.
 
 A chat post stands in for a customer's mail (`tickets.chat_mirror`), so it is rendered
 from the same context: the acknowledgment (ticket number, customer-facing status, the
-articles the knowledge base suggested), an agent's answer, a status change (a closing
-asks the satisfaction question, 1–5 buttons), a reopening, and the thanks for a rating;
+articles the knowledge base suggested, and then the requester's "This solved it" / "I still
+need help": `tickets.chat_wait`), an agent's answer, a status change (a closing
+asks the satisfaction question, 1–5 buttons), a reopening, the thanks for a rating, and the
+promise that an agent will answer ("I still need help" pressed);
 and, for agents, a new ticket in a triage channel (with "Reply to customer"; edited to the
 ticket's current status, assignee, priority and team as they change: `triage_update`)
 what a press of that button does, and in its thread the customer's later messages and
@@ -28,6 +30,10 @@ from postdesk.notify.render import Renderer
 #: the buttons agents use on a ticket's first post (non-agents pressing them change nothing)
 AGENT_BUTTONS = (("resolve", N_("Resolve")), ("assign_me", N_("Assign to me")))
 REOPEN_BUTTON = ("reopen", N_("Reopen"))
+#: the requester's buttons on an acknowledgment that suggests articles
+#: (`tickets.chat_wait`); pressed by anyone else they change nothing
+REQUESTER_BUTTONS = (("kb_solved", N_("This solved it")),
+                     ("kb_need_help", N_("I still need help")))
 #: on a triage post: the presser's next message in its thread answers the customer
 REPLY_TO_CUSTOMER_BUTTON = ("reply_to_customer", N_("Reply to customer"))
 
@@ -84,6 +90,10 @@ def _thread_post(kind: str, context: Mapping[str, Any], say: _Speaker, *,
         if suggestions:
             lines += ["", say(N_("These articles may already answer it:"))]
             lines += [f"• {s.get('title', '')}" for s in suggestions]
+            lines += ["", say(N_("If one of them solves it, answer \"solved\" in this "
+                                 "thread."))]
+            return RenderedPost("\n".join(lines),
+                                say.buttons((*REQUESTER_BUTTONS, *AGENT_BUTTONS)))
         return RenderedPost("\n".join(lines), say.buttons(AGENT_BUTTONS))
     if kind == "agent_reply":
         agent = context.get("agent", {}).get("name") or say(N_("The support team"))
@@ -140,6 +150,8 @@ def _thread_post(kind: str, context: Mapping[str, Any], say: _Speaker, *,
         return RenderedPost(say(N_("Ticket #%(id)s: SLA %(clock)s at %(label)s, due %(due)s "
                                    "UTC."), id=number, clock=sla.get("clock", ""),
                                 label=sla.get("label", ""), due=due), reply)
+    if kind == "agent_coming":  # the requester pressed "I still need help"
+        return RenderedPost(say(N_("An agent will answer you here soon.")))
     if kind == "satisfaction_thanks":
         return RenderedPost(say(N_("Thank you for your rating (%(rating)s of %(scale)s)."),
                                 rating=context.get("rating", ""),

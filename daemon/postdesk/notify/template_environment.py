@@ -27,13 +27,14 @@ It renders what a stock Jinja environment with the i18n extension renders
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from babel.support import NullTranslations
-from jinja2 import BaseLoader, Environment, FileSystemLoader, StrictUndefined, nodes
+from jinja2 import BaseLoader, Environment, FileSystemLoader, StrictUndefined, Template, nodes
 
 from postdesk.notify import template_gettext
 from postdesk.notify.template_translate import SENTENCE_FILTER, fill_sentence, translate_sentences
@@ -44,10 +45,22 @@ _DICT_ATTRIBUTES = frozenset(dir(dict))
 
 class MailEnvironment(Environment):
     """An `Environment` with cheaper dict keys and globals (see the module's docstring)
-    whose templates' sentences are translated when they are compiled."""
+    whose templates' sentences are translated when they are compiled, one thread at a
+    time."""
 
     #: The catalog's lookup (`template_translate`); None leaves the calls alone.
     sentence_lookup: Callable[[str], str] | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._loading = threading.RLock()
+
+    def _load_template(self, name: str, globals: MutableMapping[str, Any] | None) -> Template:
+        # Jinja compiles a template in every thread that asks for it before it is cached:
+        # the worker threads of a daemon that had just started compiled the first mails'
+        # templates side by side. One thread compiles; the others wait for its template.
+        with self._loading:
+            return super()._load_template(name, globals)
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
         template = super()._parse(source, name, filename)

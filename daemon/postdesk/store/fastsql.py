@@ -9,7 +9,9 @@ run with fresh parameters. Values are converted by the model's own fields
 (`db_value` on the way in, `python_value` on the way out) and rows come back
 as ordinary peewee model instances, so callers cannot tell the difference;
 only the building is skipped. SQLite and PostgreSQL alike (their placeholders
-and the way a new id comes back differ).
+and the way a new id comes back differ). A store module whose hot statement has
+another shape writes its SQL itself, built once per shape as well (`prepared`,
+`select_sql`, `fetch`: the chat store's, the inbound claim).
 
 This reaches into peewee's internals: they are listed, and checked when a
 process connects, in `postdesk.store.peewee_internals` (pyproject.toml pins the
@@ -43,6 +45,29 @@ def _statement(key: tuple[Any, ...], build: Callable[[str], str]) -> str:
     if sql is None:
         sql = _sql[full] = build(db.param)
     return sql
+
+
+def prepared(key: tuple[Any, ...], build: Callable[[str], str]) -> str:
+    """The SQL of a statement of one shape that a store module writes itself, built by
+    `build(placeholder)` on first use on the current database. `key` names the shape
+    (a module's own name first, so two modules never share one)."""
+    return _statement(("prepared", *key), build)
+
+
+def select_sql(model: type[peewee.Model], condition: str) -> str:
+    """SELECT every column of `model` (as `fetch` reads them) WHERE `condition`, which
+    may go on with ORDER BY and LIMIT."""
+    meta: Any = model._meta
+    return (f"SELECT {', '.join(_quoted(f.column_name) for f in meta.sorted_fields)} "
+            f"FROM {_quoted(meta.table_name)} WHERE {condition}")
+
+
+def fetch(model: type[M], sql: str, params: Sequence[Any]) -> list[M]:
+    """The rows of a `select_sql` statement, as model instances; `params` already in their
+    database form (`Field.db_value`)."""
+    fields = model._meta.sorted_fields
+    cursor = database.execute_sql(sql, list(params))
+    return [_instance(model, fields, row) for row in cursor.fetchall()]
 
 
 def create(model: type[M], **values: Any) -> M:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
+from postdesk.store import fastsql
 from postdesk.store.db import database
 from postdesk.store.models import Inbound
 
@@ -23,12 +24,15 @@ def claim(ids: Collection[int], now: datetime, until: datetime) -> set[int]:
     ids now ours (own transaction)."""
     if not ids:
         return set()
-    free = Inbound.working_until.is_null() | (Inbound.working_until < now)
+    wanted = list(ids)
+    sql = fastsql.prepared(("inbound-claim", len(wanted)), lambda p: (  # every mail: pre-built
+        f'UPDATE "inbound" SET "working_until" = {p} WHERE "id" IN '
+        f'({", ".join([p] * len(wanted))}) AND "state" = {p} '
+        f'AND ("working_until" IS NULL OR "working_until" < {p}) RETURNING "id"'))
+    when = Inbound.working_until.db_value
     with database.atomic():
-        claimed = (Inbound.update(working_until=until)
-                   .where(Inbound.id.in_(list(ids)) & (Inbound.state == "pending") & free)
-                   .returning(Inbound.id).execute())
-        return {row.id for row in claimed}
+        return {int(inbound_id) for (inbound_id,) in database.execute_sql(
+            sql, [when(until), *wanted, "pending", when(now)]).fetchall()}
 
 
 def extend(ids: Collection[int], until: datetime) -> None:

@@ -41,5 +41,9 @@ def record_failure(inbound_id: int, reason: str, *, retry: bool, max_attempts: i
 
 def sizes(ids: list[int]) -> dict[int, int]:
     """The size in bytes of each of these stored mails (their bytes are not read)."""
-    return {row.id: row.size for row in
-            Inbound.select(Inbound.id, Inbound.size).where(Inbound.id.in_(ids))}
+    if not ids:
+        return {}
+    sql = fastsql.prepared(("inbound-sizes", len(ids)), lambda p: (  # every batch: pre-built
+        f'SELECT "id", "size" FROM "inbound" WHERE "id" IN ({", ".join([p] * len(ids))})'))
+    return {int(inbound_id): int(size)
+            for inbound_id, size in database.execute_sql(sql, list(ids)).fetchall()}

@@ -11,7 +11,9 @@ stored row to it. Both reach past peewee's public API:
 * an instance's state: `__data__` (its values), `_dirty` (the names changed),
   `__rel__` (the related rows read), `_pk`, `_populate_unsaved_relations()`,
   and `Model(__no_default__=1)`, an instance without the defaults filled in;
-* a database's placeholder (`param`) and `returning_clause`, and the proxy's `obj`.
+* a database's placeholder (`param`) and `returning_clause`, and the proxy's `obj`;
+* the list of the thread's open `connection_context()`s, `Database._state.ctx`, which
+  `postdesk.store.db.release_memory` reads to know whether it may close a connection.
 
 They were verified on peewee 4.5 (pyproject.toml pins it). `check_peewee()` runs
 when a process connects to the database (`postdesk.store.db.connect`): with
@@ -140,4 +142,27 @@ def _database_internals(module: Any) -> list[str]:
     proxy = module.DatabaseProxy()
     if not hasattr(proxy, "obj") or not callable(getattr(proxy, "initialize", None)):
         missing.append("DatabaseProxy.obj/initialize")
+    if not _tracks_connection_contexts(module):
+        missing.append("Database._state.ctx (the thread's open connection contexts)")
     return missing
+
+
+def open_connection_contexts(db: Any) -> Any:
+    """The thread's open `connection_context()`s of `db` (verified by `check_peewee`)."""
+    return getattr(getattr(db, "_state", None), "ctx", None)
+
+
+def _tracks_connection_contexts(module: Any) -> bool:
+    """Whether a database lists the thread's open `connection_context()`s where
+    `release_memory` looks: one inside a context, none after it."""
+    db = module.SqliteDatabase(":memory:")
+    try:
+        with db.connection_context():
+            inside = open_connection_contexts(db)
+            inside = list(inside) if isinstance(inside, list) else None
+        after = open_connection_contexts(db)
+    except Exception:
+        return False
+    finally:
+        db.close()
+    return inside is not None and len(inside) == 1 and after == []

@@ -152,10 +152,11 @@ def participant_emails(ticket_id: int) -> list[str]:
 def message_files(message_id: int) -> list[tuple[int, str, int]]:
     """(id, file name, size) of a stored message's attachments that are files (not inline
     images), in the order they came."""
-    query: Any = (Attachment.select(Attachment.id, Attachment.filename, Attachment.size)
-                  .where((Attachment.message == message_id) & ~Attachment.inline)
-                  .order_by(Attachment.id))
-    return [(int(i), str(name), int(size)) for i, name, size in query.tuples()]
+    sql = fastsql.prepared(("message-files",), lambda p: (  # every agents' notification
+        f'SELECT "id", "filename", "size" FROM "attachment" WHERE "message_id" = {p} '
+        f'AND NOT "inline" ORDER BY "id"'))
+    return [(int(i), str(name), int(size))
+            for i, name, size in database.execute_sql(sql, [message_id]).fetchall()]
 
 
 @dataclass(frozen=True)
@@ -172,14 +173,18 @@ class ThreadMessage:
     files: tuple[str, ...]  # the names of its files (not inline images)
 
 
-def recent_messages(ticket_id: int, limit: int, *, public_only: bool) -> list[ThreadMessage]:
+def recent_messages(ticket_id: int, limit: int, *, public_only: bool,
+                    before: int | None = None) -> list[ThreadMessage]:
     """The ticket's newest `limit` messages, newest first, each with the names of its files
-    (not inline images); `public_only`: what the customer's side has seen. One round trip
-    (messages and files together), its SQL written out once."""
+    (not inline images); `public_only`: what the customer's side has seen; `before`: only
+    those stored before that message. One round trip (messages and files together), its
+    SQL written out once."""
     if limit <= 0:
         return []
     param = database.obj.param
     public = " AND \"visibility\" = 'public'" if public_only else ""
+    if before is not None:
+        public += f' AND "id" < {int(before)}'
     rows = database.execute_sql(
         'SELECT m."id", m."author_name", m."author_email", m."direction", m."visibility", '
         'm."created_at", m."text", a."filename" FROM ('

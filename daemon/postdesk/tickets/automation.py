@@ -374,7 +374,7 @@ def _queue(ticket: Ticket, request: MailRequest, trigger: Trigger, runtime: Runt
         request = replace(request, attachments=request.attachments or facts["attach"],
                           extra={"message_facts": facts["context"], **request.extra})
     mail = build_mail(request, ticket, runtime, now=now, desk_address=trigger.desk_address,
-                      message_text=trigger.message_text)
+                      message_text=trigger.message_text, own_message=trigger.message.get("id"))
     queued = service.queue_mail(ticket, mail, now=now)
     trigger.outbox_ids.append(queued.id)
     return queued

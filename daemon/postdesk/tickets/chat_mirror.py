@@ -65,7 +65,7 @@ def divert_to_chat(ticket: Ticket, row: Outbox, now: datetime, *,
     if (mail_after_silence is not None and not asked_with_the_closing
             and _silent(ticket.id, requester.email, thread, now - mail_after_silence)):
         return False  # mailed as well
-    Outbox.update(state=IN_CHAT, dispatched_at=now).where(Outbox.id == row.id).execute()
+    fastsql.update_by_id(Outbox, row.id, state=IN_CHAT, dispatched_at=now)
     row.state = IN_CHAT
     return True
 

@@ -274,9 +274,9 @@ def command_effects(command: Command) -> tuple[Effect, ...]:
             return (_effect("add_tag" if name == "tag_add" else "remove_tag", tags=(value,)),)
         case "link":
             return (_effect("link", kind="related", ticket=int(value)),)
-        case "duplicate_of":
-            return (_effect("link", kind="duplicate_of", ticket=int(value)),
-                    _effect("set_status", status="resolved", reason=f"duplicate of #{value}"))
+        case "duplicate_of":  # only linked: it is resolved with the original (issue 21),
+            # by the shipped rule resolve-duplicates-with-original, which tells its customer
+            return (_effect("link", kind="duplicate_of", ticket=int(value)),)
         case "merge":
             return (_effect("merge", into=int(value), status="closed"),)
         case "language":

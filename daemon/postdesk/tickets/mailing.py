@@ -85,7 +85,10 @@ def ticket_page_url(settings: Settings, ticket: Ticket, customer: Customer | Non
 
 
 def build_mail(request: MailRequest, ticket: Ticket, runtime: Runtime, *, now: datetime,
-               desk_address: str | None = None, message_text: str = "") -> MailToSend:
+               desk_address: str | None = None, message_text: str = "",
+               own_message: int | None = None) -> MailToSend:
+    """The mail `request` asks for; `message_text`: the message it carries, `own_message`:
+    that message's id when known (the thread below it shows what came before it)."""
     settings = runtime.settings
     address = desk_address or settings.desk.addresses[0]
     requester: Customer = fastsql.related(ticket, Ticket.requester)
@@ -131,8 +134,10 @@ def build_mail(request: MailRequest, ticket: Ticket, runtime: Runtime, *, now: d
         "reply_marker": True,  # replies join the ticket: the text above the marker counts
         # the earlier messages below this one (the newest is the mail's own when it carries
         # a message or a note)
-        "thread": earlier_messages(ticket.id, settings.tickets, to_customer=request.to_customer,
-                                   skip_newest=bool(message_text) or "note" in extra),
+        "thread": earlier_messages(
+            ticket.id, settings.tickets, to_customer=request.to_customer,
+            skip_newest=bool(message_text) or "note" in extra,
+            own=own_message if message_text and "note" not in extra else None),
         **extra,
     }
     if request.to_customer:

@@ -12,7 +12,8 @@ has none of that name; its customer-facing name is the desk's, "Resolved"), by
 the customer; `kb.self_served` records how and with which
 articles, and counts as a deflection in `postdesk report`. For the SLA, the
 article was the desk's answer: the response clocks stop met and the resolution
-clock stops met with the status (`postdesk.sla.tracking.track`).
+clock stops met with the status (`postdesk.sla.tracking.track`). An agents' notification
+still waiting for the requester (a chat ticket: `tickets.chat_wait`) never goes.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from postdesk.store.models import Ticket
 from postdesk.store.ticket_history import event_data
 from postdesk.tickets import service
 from postdesk.tickets.automation import run_rules_for_changes
+from postdesk.tickets.chat_wait import cancel_agents
 from postdesk.tickets.effects import ChangedBy, apply_effect
 from postdesk.tickets.kb_suggestions import SUGGESTED
 from postdesk.tickets.operator import Operator, OperatorResult
@@ -44,7 +46,8 @@ def resolve_self_served(ticket: Ticket, *, actor: str, how: str, runtime: Runtim
                         now: datetime, work: UnitOfWork | None, desk_address: str,
                         outbox_ids: list[int], phrase: str = "") -> bool:
     """Resolve `ticket` as self-served when it was offered articles and is open; `how`:
-    "reply" or "link". True when it was resolved."""
+    "reply", "link", "page" (the ticket page's button) or "chat" (the chat thread's
+    "This solved it"). True when it was resolved."""
     if runtime.statuses.kind(ticket.status) == "closed":
         return False
     articles = suggested_articles(ticket)
@@ -53,6 +56,7 @@ def resolve_self_served(ticket: Ticket, *, actor: str, how: str, runtime: Runtim
     service.record_event(ticket, SELF_SERVED, {"how": how, "phrase": phrase,
                                                "articles": articles},
                          actor=actor, now=now, work=work)
+    cancel_agents(ticket, how, actor=actor, now=now, work=work)  # nobody needs to look
     statuses = runtime.statuses
     status = (SOLVED_STATUS if SOLVED_STATUS in statuses.names
               else next(iter(statuses.names_of_kind("closed")), SOLVED_STATUS))
@@ -65,12 +69,13 @@ def resolve_self_served(ticket: Ticket, *, actor: str, how: str, runtime: Runtim
     return True
 
 
-def solved_by_link(ticket: Ticket, operator: Operator) -> OperatorResult:
-    """What the confirmation page's POST does (the web page of issue 22 calls this; so does
-    `postdesk kb solved TOKEN --confirm`): resolve as self-served by the requester."""
+def solved_by_link(ticket: Ticket, operator: Operator, *, how: str = "link") -> OperatorResult:
+    """What a confirmation's POST does (the ticket page's "This is solved", how "page";
+    `postdesk kb solved TOKEN --confirm`, how "link"): resolve as self-served by the
+    requester."""
     result = OperatorResult()
     requester = ticket.requester.email
-    if not resolve_self_served(ticket, actor=requester, how="link", runtime=operator.runtime,
+    if not resolve_self_served(ticket, actor=requester, how=how, runtime=operator.runtime,
                                now=operator.now, work=operator.work,
                                desk_address=operator.desk_address,
                                outbox_ids=result.outbox_ids):

@@ -37,11 +37,18 @@ def entry(message: ThreadMessage, limit: int) -> dict[str, Any]:
 
 
 def earlier_messages(ticket_id: int, settings: TicketSettings, *, to_customer: bool,
-                     skip_newest: bool) -> list[dict[str, Any]]:
-    """The thread below a mail (`skip_newest`: the newest message is the mail's own)."""
+                     skip_newest: bool, own: int | None = None) -> list[dict[str, Any]]:
+    """The thread below a mail (`skip_newest`: the newest message is the mail's own; `own`:
+    the mail's own message when known, and only those stored before it are shown: a new
+    ticket's note written after it, e.g. "Possible duplicate of #N", does not push the
+    customer's message into the thread under itself)."""
     count = settings.thread_for_customers if to_customer else settings.thread_for_agents
     if count <= 0:
         return []
+    if own is not None:
+        rows = ticket_lookups.recent_messages(ticket_id, count, public_only=to_customer,
+                                              before=own)
+        return [entry(message, settings.thread_message_chars) for message in rows]
     rows = ticket_lookups.recent_messages(ticket_id, count + int(skip_newest),
                                           public_only=to_customer)
     return [entry(message, settings.thread_message_chars)

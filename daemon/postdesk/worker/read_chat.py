@@ -7,8 +7,9 @@ reaction or button, the commands it stands for, `postdesk.chat.mapping`), and wh
 reply token is the ticket of the thread it was written in. From there the same steps
 as for mail decide: a new ticket, a customer's follow-up, an agent's answer with its
 #commands (agent power only from `Arrived.chat`: the platform's verified identity).
-What is no message for the chain (a rating, a message kept for a 🎫, an event the desk
-does not serve) is a `ChatDirect`: done in the write transaction without the chain.
+What is no message for the chain (a rating, the requester's "This solved it" / "I still
+need help", a message kept for a 🎫, an event the desk does not serve) is a
+`ChatDirect`: done in the write transaction without the chain.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from postdesk.chat.mapping import (
     NewTicket,
     Rating,
     ReplyToCustomer,
+    SuggestionAnswer,
     ThreadFacts,
     ThreadMessage,
     customer_address,
@@ -46,6 +48,7 @@ from postdesk.store import chat_lookups, chat_store
 from postdesk.store.models import Inbound
 from postdesk.tickets.chat_rating import record_rating
 from postdesk.tickets.chat_reply_to_customer import arm_reply
+from postdesk.tickets.chat_suggestion_answer import answer_suggestions
 from postdesk.tickets.receive.arrived import Arrived, Outcome
 from postdesk.tickets.unit_of_work import UnitOfWork
 
@@ -79,6 +82,12 @@ class ChatDirect:
                            outbox_ids=tuple(rated.outbox_ids),
                            reason=f"satisfaction {decision.rating}/{decision.scale} "
                                   f"({rated.outcome})")
+        if isinstance(decision, SuggestionAnswer):
+            answered = answer_suggestions(decision.ticket_id, decision.solved,
+                                          runtime=runtime, now=now, work=work)
+            return Outcome("done", ticket_id=decision.ticket_id,
+                           outbox_ids=tuple(answered.outbox_ids), reason=answered.reason,
+                           changed_ticket=answered.changed)
         if isinstance(decision, Hold):
             return Outcome("ignored", reason=f"{chat_lookups.HELD_PREFIX} {decision.reason}")
         assert isinstance(decision, Ignore)

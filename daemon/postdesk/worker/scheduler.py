@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from postdesk.store import dispatch, outbox_delivery
+from postdesk.store import dispatch, inbound_claims, outbox_delivery
 from postdesk.worker.actors import Dispatcher
 
 log = logging.getLogger(__name__)
@@ -49,10 +49,14 @@ def _release_cut_off_sends() -> None:
 
 def _redispatch_inbound(dispatcher: Dispatcher, now: datetime, cutoff: datetime,
                         claims_stale: bool) -> int:
-    """Hand forgotten mails out again, but not one a worker is still working on."""
+    """Hand forgotten mails out again, but not one a worker is still working on. With
+    `claims_stale` the claims are a crashed run's: given up, or the worker handed the mail
+    would pass over it as held and it would wait for the claim to run out."""
     total = 0
     claims_at = None if claims_stale else now
     while ids := dispatch.forgotten_inbound(cutoff, SWEEP_BATCH, now=claims_at):
+        if claims_stale:
+            inbound_claims.release(ids)
         dispatch.inbound_dispatched(ids, now)
         for inbound_id in ids:
             dispatcher.inbound(inbound_id)

@@ -28,9 +28,11 @@ TEAMS = """teams:
 
 def desk_for(homeserver: Homeserver, room: str, make_settings: Callable[..., Settings],
              database_url: str) -> Settings:
+    # the agents hear at once, whatever the knowledge base suggests (`tickets.chat_wait`)
     settings = make_settings(database_url, matrix_homeserver=homeserver.server.url,
                              matrix_user_id=homeserver.bot.user_id,
-                             matrix_access_token=homeserver.bot.access_token)
+                             matrix_access_token=homeserver.bot.access_token,
+                             kb_chat_wait_minutes=0)
     rules = settings.path(settings.paths.rules)
     (rules / "teams.yaml").write_text(TEAMS, encoding="utf-8")
     (rules / "channels.yaml").write_text(

@@ -10,7 +10,10 @@ place. This protocol mixin watches the data for bare LFs and, in that case
 only, says what is wrong. Nothing else changes: a short mail with bare LFs
 is still one line within the limit and is accepted as before. Since data lines
 may be longer than that limit (`postdesk.channels.email.long_lines`), the
-handler asks `refuse_bare_lf` whether such a mail would have been refused.
+handler asks `refuse_bare_lf` whether such a mail would have been refused;
+since the data is read in blocks (`postdesk.channels.email.data_reader`), that
+is where it is refused, and the reply rewritten here only matters where
+aiosmtpd's own DATA step still reads (no size limit).
 """
 
 from __future__ import annotations

@@ -125,8 +125,10 @@ def _send(claimed: Sequence[tuple[Outbox, bytes]], runtime: Runtime,
 
 
 def transport_of(settings: Settings) -> Transport:
-    """The transport `[outgoing]` names (made per batch: it holds no connection between
-    batches, only what the URL says)."""
+    """The transport `[outgoing]` names (a relay's is made per batch: it holds no
+    connection between batches, only what the URL says; a maildir's once per process)."""
+    if settings.outgoing_transport.startswith("maildir:"):
+        return _maildir(settings.outgoing_transport)
     outgoing = settings.outgoing
     tls = RelayTls(mode=outgoing.starttls, verify=outgoing.tls_verify,
                    server_name=outgoing.tls_server_name, ca_file=outgoing.tls_ca_file)
@@ -136,6 +138,14 @@ def transport_of(settings: Settings) -> Transport:
     if isinstance(transport, SmtpTransport):
         _log_once(transport.describe())
     return transport
+
+
+@cache
+def _maildir(url: str) -> Transport:
+    """The maildir transport of `url`, made once per process: making one clears the
+    temporaries a killed process left, which lists the whole folder, one more file for
+    every mail sent (0.5 ms of CPU per batch at 1,000 files, 5.5 ms at 10,000)."""
+    return transport_from_url(url, starttls="off", timeout=0)
 
 
 @cache

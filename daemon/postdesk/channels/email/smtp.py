@@ -40,6 +40,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from postdesk import memory_release
 from postdesk.channels.email.bare_lf import BARE_LF_REPLY, BareLfReply, refuse_bare_lf
 from postdesk.channels.email.cut_data import ReleaseCutData
+from postdesk.channels.email.data_reader import BlockData
 from postdesk.channels.email.envelope_address import QuickEnvelopeAddress
 from postdesk.channels.email.idle_timeout import IdleTimeoutReply
 from postdesk.channels.email.long_lines import LongDataLines
@@ -139,15 +140,15 @@ _REPLY_UNSAFE = re.compile(r"[^\x20-\x7e]")
 
 
 class DeskSMTP(QuickEnvelopeAddress, ReleaseCutData, IdleTimeoutReply, LongDataLines,
-               BareLfReply, RefusalLog, SMTP):
+               BareLfReply, BlockData, RefusalLog, SMTP):
     """aiosmtpd's SMTP, with long data lines, a clear reply to bare LF line ends,
-    refusals logged, and a mail's data timed out by silence only."""
+    refusals logged, a mail's data timed out by silence only and read in blocks."""
 
 
 class DeskLMTP(QuickEnvelopeAddress, ReleaseCutData, IdleTimeoutReply, LongDataLines,
-               BareLfReply, RefusalLog, LMTP):
+               BareLfReply, BlockData, RefusalLog, LMTP):
     """aiosmtpd's LMTP, with long data lines, a clear reply to bare LF line ends,
-    refusals logged, and a mail's data timed out by silence only."""
+    refusals logged, a mail's data timed out by silence only and read in blocks."""
 
     listener_name = "lmtp"
 

@@ -18,7 +18,13 @@ found in its `m.direct` account data, or created (`createRoom` with `is_direct` 
 invitation, preset `trusted_private_chat`) and recorded there, so later messages reuse
 it. An account that rejected the invitation or left that room is sent no more direct
 messages (the post fails for good with that reason; the mail went anyway), rather than
-invited again at each notification.
+invited again at each notification. createRoom takes no transaction id, so the intent
+is written first (account data `org.postdesk.direct_creating`: account -> when) and the
+room carries its account in its creation content (`org.postdesk.direct_to`); when an
+intent is found and `m.direct` names no room (the process died between createRoom and
+recording the room, or the answer was lost), the desk's joined rooms are looked through
+for one made for the account before another is created: the customer gets one direct
+room, never two.
 """
 
 from __future__ import annotations
@@ -64,6 +70,10 @@ ROOMS_CHECK_S = 1.0
 _STILL_THERE = ("join", "invite")
 #: ... and one they are in one of these states asks for no more direct messages
 _DECLINED = ("leave", "ban")
+#: account data of the desk: direct rooms being created (account -> ms since the epoch)
+CREATING_DIRECT = "org.postdesk.direct_creating"
+#: the key of a direct room's creation content naming the account it was made for
+DIRECT_TO_KEY = "org.postdesk.direct_to"
 
 
 class MatrixPlatform:
@@ -309,36 +319,90 @@ class MatrixPlatform:
             known = self._direct_rooms.get(user_id)
             if known is not None and await self._membership(known, user_id) in _STILL_THERE:
                 return known
-            direct = await self._direct_map()
-            for room_id in direct.get(user_id) or ():
-                if not isinstance(room_id, str):
-                    continue
-                membership = await self._membership(room_id, user_id)
-                if membership in _STILL_THERE:
-                    self._direct_rooms[user_id] = room_id
-                    return room_id
-                if membership in _DECLINED:
-                    raise ChatPlatformError(
-                        f"Matrix {user_id} rejected or left the desk's direct room {room_id}: "
-                        "no direct messages to them", permanent=True)
+            direct = await self._account_data("m.direct")
+            found = await self._usable_direct_room(direct, user_id)
+            if found is not None:
+                return found
+            creating = await self._account_data(CREATING_DIRECT)
+            if user_id in creating:  # an earlier attempt may have made the room unrecorded
+                made = [room for room in await self._rooms_made_for(user_id)
+                        if room not in (direct.get(user_id) or ())]
+                if made:
+                    log.info("Matrix direct room %s with %s was made by an earlier attempt: "
+                             "not made again", made[0], user_id)
+                    await self._record_direct(direct, user_id, made[0])
+                    await self._forget_creating(creating, user_id)
+                    found = await self._usable_direct_room(direct, user_id)
+                    if found is not None:
+                        return found
+            creating[user_id] = int(time.time() * 1000)
+            await self.api.call("PUT", self._account_data_path(CREATING_DIRECT), body=creating)
             created = await self.api.call("POST", "/_matrix/client/v3/createRoom", body={
-                "is_direct": True, "invite": [user_id], "preset": "trusted_private_chat"})
+                "is_direct": True, "invite": [user_id], "preset": "trusted_private_chat",
+                "creation_content": {DIRECT_TO_KEY: user_id}})
             room_id = created.get("room_id")
             if not isinstance(room_id, str):
                 raise ChatPlatformError("Matrix createRoom: no room_id in the answer")
-            rooms = [r for r in direct.get(user_id) or () if isinstance(r, str)]
-            direct[user_id] = [room_id, *rooms]
-            await self.api.call("PUT", self._direct_path(), body=direct)
+            await self._record_direct(direct, user_id, room_id)
+            await self._forget_creating(creating, user_id)
             self._direct_rooms[user_id] = room_id
             return room_id
 
-    def _direct_path(self) -> str:
-        return f"/_matrix/client/v3/user/{path_part(self.user_id)}/account_data/m.direct"
+    async def _usable_direct_room(self, direct: dict[str, Any], user_id: str) -> str | None:
+        """The first room of `m.direct` for `user_id` that they are in or invited to; an
+        error for good when they rejected or left it."""
+        for room_id in direct.get(user_id) or ():
+            if not isinstance(room_id, str):
+                continue
+            membership = await self._membership(room_id, user_id)
+            if membership in _STILL_THERE:
+                self._direct_rooms[user_id] = room_id
+                return room_id
+            if membership in _DECLINED:
+                raise ChatPlatformError(
+                    f"Matrix {user_id} rejected or left the desk's direct room {room_id}: "
+                    "no direct messages to them", permanent=True)
+        return None
 
-    async def _direct_map(self) -> dict[str, Any]:
-        """The desk account's `m.direct` account data (account -> its direct rooms)."""
+    async def _rooms_made_for(self, user_id: str) -> list[str]:
+        """The desk's joined rooms created as direct rooms for `user_id` (by the mark in
+        their creation content), besides the help rooms."""
+        joined = await self.api.call("GET", "/_matrix/client/v3/joined_rooms")
+        made = []
+        for room_id in joined.get("joined_rooms") or ():
+            if not isinstance(room_id, str) or room_id in self.rooms:
+                continue
+            try:
+                create = await self.api.call(
+                    "GET", f"/_matrix/client/v3/rooms/{path_part(room_id)}/state/"
+                           "m.room.create")
+            except MatrixHttpError as exc:
+                if not exc.permanent:
+                    raise
+                continue
+            if create.get(DIRECT_TO_KEY) == user_id:
+                made.append(room_id)
+        return made
+
+    async def _record_direct(self, direct: dict[str, Any], user_id: str,
+                             room_id: str) -> None:
+        rooms = [r for r in direct.get(user_id) or () if isinstance(r, str)]
+        direct[user_id] = [room_id, *rooms]
+        await self.api.call("PUT", self._account_data_path("m.direct"), body=direct)
+
+    async def _forget_creating(self, creating: dict[str, Any], user_id: str) -> None:
+        creating.pop(user_id, None)
+        await self.api.call("PUT", self._account_data_path(CREATING_DIRECT), body=creating)
+
+    def _account_data_path(self, kind: str) -> str:
+        return (f"/_matrix/client/v3/user/{path_part(self.user_id)}/account_data/"
+                f"{path_part(kind)}")
+
+    async def _account_data(self, kind: str) -> dict[str, Any]:
+        """The desk account's account data of this type (`m.direct`: account -> its
+        direct rooms); empty when never set."""
         try:
-            found = await self.api.call("GET", self._direct_path())
+            found = await self.api.call("GET", self._account_data_path(kind))
         except MatrixHttpError as exc:
             if exc.status != 404:
                 raise

@@ -22,6 +22,9 @@ DEFAULT_ACTION_REACTIONS: Mapping[str, str] = {
 }
 #: the prefix that makes an agent's reply in a triage thread public (issue 20)
 PUBLIC_REPLY_PREFIX = "#public"
+#: buttons with no reaction of their own: the post says what to answer instead (the
+#: requester's "This solved it" is the reply "solved"; "I still need help", any reply)
+WORDS_INSTEAD = frozenset({"kb_solved", "kb_need_help"})
 KEYCAPS = ("0️⃣", "1️⃣", "2️⃣", "3️⃣", "4️⃣", "5️⃣", "6️⃣", "7️⃣", "8️⃣", "9️⃣", "🔟")
 
 
@@ -67,6 +70,8 @@ def buttons_text(buttons: tuple[ChatButton, ...], reactions: Mapping[str, str]) 
     actions: list[str] = []
     options: list[str] = []
     for button in buttons:
+        if button.action in WORDS_INSTEAD:
+            continue
         if button.action == "csat":
             options.append(f"{_keycap(button.value)} {button.label}")
         elif button.action == "reply_to_customer":

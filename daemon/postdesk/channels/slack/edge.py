@@ -229,9 +229,4 @@ class SlackPlatform:
             raise ChatPlatformError("slack event before start(): not acknowledged")
         author = await self._author(inbound.user_id)
         files = tuple([await self._file(ref) for ref in inbound.files])
-        await self._intake(ChatEvent(
-            platform="slack", event_id=inbound.event_id, kind=inbound.kind,
-            workspace=inbound.workspace, channel=inbound.channel, user=author,
-            message_id=inbound.message_id, thread_id=inbound.thread_id, text=inbound.text,
-            files=files, reaction=inbound.reaction, action=inbound.action,
-            action_value=inbound.action_value, sent_at=inbound.sent_at))
+        await self._intake(ChatEvent.received("slack", inbound, author, files))

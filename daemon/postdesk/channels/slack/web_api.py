@@ -15,17 +15,22 @@ Retry-After in seconds).
 
 Never twice: chat.postMessage takes no idempotency key, so each post carries the outbox
 row's key as message metadata (docs.slack.dev/messaging/message-metadata: `event_type`
-`postdesk_outbox`, `event_payload.key`). A post an earlier attempt may have made
-(`ChatPost.tried_since`: the process died between Slack's answer and our commit, or the
-answer was lost) is first looked for among the messages since that attempt,
-conversations.replies in its thread or conversations.history for a top-level post, both
-with `include_all_metadata` (the bot's channels:history / groups:history scopes); when
-found, its ts is taken and nothing is posted. A post of files only (the v2 upload takes
-no metadata) cannot be found this way and is uploaded again.
+`postdesk_outbox`, `event_payload.key`). The v2 upload takes no metadata, so a share of
+files says its words in blocks (`blocks.share_blocks`, not `initial_comment`) whose first
+`block_id` carries the key instead (`postdesk_outbox:<key>`; the files of a post with
+buttons follow in its thread marked `<key>/files`). A post an earlier attempt may have
+made (`ChatPost.tried_since`: the process died between Slack's answer and our commit, or
+the answer was lost) is first looked for among the messages since that attempt,
+conversations.replies in its thread or conversations.history for a top-level post or a
+direct message, both with `include_all_metadata` (the bot's channels:history /
+groups:history / im:history scopes); when found, its ts is taken and nothing is posted.
+Before files.completeUploadExternal nothing of a share is visible, so an upload cut
+short earlier is simply made again.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -40,7 +45,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from postdesk.channels.chat_download import read_at_most
 from postdesk.channels.chat_retry import retry_after
-from postdesk.channels.slack.blocks import message_blocks
+from postdesk.channels.slack.blocks import message_blocks, share_blocks
 from postdesk.channels.slack.payloads import SlackFileRef, escape_text
 from postdesk.chat.model import ChatFile, ChatPost, ChatUser
 from postdesk.chat.platform import ChatPlatformError
@@ -57,6 +62,8 @@ PERMANENT_ERRORS = frozenset({
 })
 #: the metadata event type that marks our posts with their outbox row's key
 METADATA_EVENT = "postdesk_outbox"
+#: the key of the share of files that follows a post with buttons in its thread
+FILES_SUFFIX = "/files"
 #: an earlier attempt is looked for from this long before it began (clocks differ)
 LOOKUP_MARGIN_S = 600.0
 #: messages per page and pages read when looking for an earlier attempt
@@ -96,53 +103,69 @@ class SlackWebApi:
                     channel=post.channel, ts=post.edit_of, text=text, blocks=blocks or [])
                 return str(answer["ts"])
             if post.files and not post.buttons:
-                return await self._upload(post, post.thread_id, comment=text)
-            earlier = await self._earlier_attempt(post)
+                earlier = await self._earlier_attempt(post, post.thread_id,
+                                                      post.idempotency_key)
+                if earlier is not None:
+                    return earlier
+                return await self._upload(post, post.thread_id, post.text or ", ".join(
+                    item.name for item in post.files), post.idempotency_key)
+            earlier = await self._earlier_attempt(post, post.thread_id, post.idempotency_key)
+            if earlier is not None:
+                ts = earlier
+            else:
+                answer = await self.client.chat_postMessage(
+                    channel=post.channel, thread_ts=post.thread_id, text=text, blocks=blocks,
+                    unfurl_links=False, unfurl_media=False,
+                    metadata={"event_type": METADATA_EVENT,
+                              "event_payload": {"key": post.idempotency_key}})
+                ts = str(answer["ts"])
+            if post.files:
+                # a post with buttons and files: the buttons' message opens, the files follow
+                # in its thread (completeUploadExternal takes no actions block); after a
+                # crash the share may be made or not, whatever became of the message
+                files_key = post.idempotency_key + FILES_SUFFIX
+                thread = post.thread_id or ts
+                if earlier is None or await self._earlier_attempt(
+                        post, thread, files_key) is None:
+                    await self._upload(post, thread, ", ".join(f.name for f in post.files),
+                                       files_key)
             if earlier is not None:
                 log.info("slack post %s was already made (ts %s): not posted again",
                          post.idempotency_key, earlier)
-                return earlier
-            answer = await self.client.chat_postMessage(
-                channel=post.channel, thread_ts=post.thread_id, text=text, blocks=blocks,
-                unfurl_links=False, unfurl_media=False,
-                metadata={"event_type": METADATA_EVENT,
-                          "event_payload": {"key": post.idempotency_key}})
-            ts = str(answer["ts"])
-            if post.files:
-                # a post with buttons and files: the buttons' message opens, the files follow
-                # in its thread (completeUploadExternal takes no actions block)
-                await self._upload(post, post.thread_id or ts, comment=None)
             return ts
 
-    async def _earlier_attempt(self, post: ChatPost) -> str | None:
-        """The ts of the message an earlier attempt at `post` made, if Slack has it; None
-        without an earlier attempt. A history Slack refuses for good (no history scope) is
-        logged and the post made: a post twice rather than none."""
+    async def _earlier_attempt(self, post: ChatPost, thread_ts: str | None,
+                               key: str) -> str | None:
+        """The ts of the message marked `key` an earlier attempt at `post` made in
+        `thread_ts` (None: among top-level messages), if Slack has it; None without an
+        earlier attempt. A history Slack refuses for good (no history scope) is logged and
+        the post made: a post twice rather than none."""
         if post.tried_since is None:
             return None
         oldest = f"{max(post.tried_since.timestamp() - LOOKUP_MARGIN_S, 0):.6f}"
         try:
-            async with _slack_errors(f"looking for post {post.idempotency_key}"):
-                return await self._find_marked(post, oldest)
+            async with _slack_errors(f"looking for post {key}"):
+                return await self._find_marked(post.channel, thread_ts, key, oldest)
         except ChatPlatformError as error:
             if not error.permanent:
                 raise
             log.warning("slack post %s: cannot look for an earlier attempt (%s); posting",
-                        post.idempotency_key, error)
+                        key, error)
         return None
 
-    async def _find_marked(self, post: ChatPost, oldest: str) -> str | None:
+    async def _find_marked(self, channel: str, thread_ts: str | None, key: str,
+                           oldest: str) -> str | None:
         cursor: str | None = None
         for _page in range(LOOKUP_PAGES):
-            if post.thread_id:
+            if thread_ts:
                 answer = await self.client.conversations_replies(
-                    channel=post.channel, ts=post.thread_id, oldest=oldest,
+                    channel=channel, ts=thread_ts, oldest=oldest,
                     include_all_metadata=True, limit=LOOKUP_PAGE, cursor=cursor)
             else:
                 answer = await self.client.conversations_history(
-                    channel=post.channel, oldest=oldest, include_all_metadata=True,
+                    channel=channel, oldest=oldest, include_all_metadata=True,
                     limit=LOOKUP_PAGE, cursor=cursor)
-            found = marked_message(answer.get("messages") or [], post.idempotency_key)
+            found = marked_message(answer.get("messages") or [], key)
             if found is not None:
                 return found
             cursor = (answer.get("response_metadata") or {}).get("next_cursor")
@@ -150,11 +173,14 @@ class SlackWebApi:
                 break
         return None
 
-    async def _upload(self, post: ChatPost, thread_ts: str | None, comment: str | None) -> str:
-        """The v2 upload of a post's files in one share (files.completeUploadExternal is the
-        point where Slack shows them: before it nothing is visible, so a retry repeats none)."""
+    async def _upload(self, post: ChatPost, thread_ts: str | None, words: str,
+                      key: str) -> str:
+        """The v2 upload of a post's files in one share that says `words`, marked with
+        `key` (files.completeUploadExternal is the point where Slack shows them: before it
+        nothing is visible, so a retry repeats none)."""
         answer = await self.client.files_upload_v2(
-            channel=post.channel, thread_ts=thread_ts, initial_comment=comment or None,
+            channel=post.channel, thread_ts=thread_ts,
+            blocks=json.dumps(share_blocks(words, share_block_id(key))),
             file_uploads=[{"content": item.content, "filename": item.name, "title": item.name}
                           for item in post.files])
         return _shared_ts(answer.data if isinstance(answer.data, dict) else {}, post.channel)
@@ -221,12 +247,21 @@ def chat_user(user: dict[str, Any]) -> ChatUser:
         is_bot=bool(user.get("is_bot")))
 
 
+def share_block_id(key: str) -> str:
+    """The block id that marks a share of files with its post's key."""
+    return f"{METADATA_EVENT}:{key}"
+
+
 def marked_message(messages: list[dict[str, Any]], key: str) -> str | None:
-    """The ts of the message our metadata marks with `key`, among `messages`."""
+    """The ts of the message marked with `key` among `messages`: by our metadata (a
+    post) or by its first block's id (a share of files)."""
+    block_id = share_block_id(key)
     for message in messages:
         metadata = message.get("metadata") or {}
         if (metadata.get("event_type") == METADATA_EVENT
                 and (metadata.get("event_payload") or {}).get("key") == key):
+            return str(message["ts"])
+        if any(block.get("block_id") == block_id for block in message.get("blocks") or []):
             return str(message["ts"])
     return None
 

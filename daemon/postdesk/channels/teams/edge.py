@@ -259,12 +259,7 @@ class TeamsPlatform:
             raise ChatPlatformError("teams activity before start(): not acknowledged")
         author = await self._author(inbound)
         files = tuple([await self._file(ref, inbound.service_url) for ref in inbound.files])
-        await self._intake(ChatEvent(
-            platform="teams", event_id=inbound.event_id, kind=inbound.kind,
-            workspace=inbound.workspace, channel=inbound.channel, user=author,
-            message_id=inbound.message_id, thread_id=inbound.thread_id, text=inbound.text,
-            files=files, reaction=inbound.reaction, action=inbound.action,
-            action_value=inbound.action_value, sent_at=inbound.sent_at))
+        await self._intake(ChatEvent.received("teams", inbound, author, files))
 
 
 def _msal_tokens(app_id: str, app_password: str, tenant_id: str) -> TokenSource:

@@ -30,7 +30,14 @@ from postdesk.config.runtime import Runtime
 from postdesk.sla import SlaConfig
 from postdesk.sla.tracking.track import Evaluation, evaluation_of, load_histories, store_into
 from postdesk.store import sla_pending
-from postdesk.store.db import CONNECTION_FAILURES, database, is_postgres, utcnow
+from postdesk.store.db import (
+    CONNECTION_FAILURES,
+    Database,
+    database,
+    is_postgres,
+    pinned,
+    utcnow,
+)
 from postdesk.store.sla_store import TicketSla, locked_rows
 from postdesk.store.ticket_reads import tickets_by_ids
 from postdesk.tickets.automation import facts_for
@@ -115,7 +122,9 @@ def _catch_up_later(runtime: Runtime, wait: float) -> None:
 def finish_trailing(timeout: float = 30.0) -> None:
     """Cancel the catch-ups waiting for their window and wait for any running, before the
     process points the database proxy at another database (the tests do, one desk after
-    another): a catch-up must not run its transaction across the move, half on each."""
+    another) and drops the old one. Each catch-up keeps to the database it was scheduled
+    on whatever the proxy does (`_trailing_catch_up`); this only spares a database being
+    dropped a catch-up that would still write on it."""
     while True:
         with _trailing_lock:
             timers = [timer for timer in _timers if timer is not threading.current_thread()]
@@ -127,9 +136,12 @@ def finish_trailing(timeout: float = 30.0) -> None:
             timer.join(timeout)
 
 
-def _trailing_catch_up(runtime: Runtime, scheduled_on: object) -> None:
-    """In the timer's own thread, with its own connection (closed after); not if the
-    process has moved to another database since."""
+def _trailing_catch_up(runtime: Runtime, scheduled_on: Database) -> None:
+    """In the timer's own thread, with its own connection (closed after), on the database
+    it was scheduled on from start to end (`db.pinned`: pointing the process's proxy at
+    another database meanwhile moves none of its reads and writes); not at all if the
+    process had moved to another database before it fired (that database's marks are its
+    sweeper's)."""
     global _trailing
     with _trailing_lock:
         _trailing = None
@@ -139,12 +151,13 @@ def _trailing_catch_up(runtime: Runtime, scheduled_on: object) -> None:
     if idle_for < BATCH_WINDOW_S / 2:  # busy: its next commit catches up, unless it was
         _catch_up_later(runtime, BATCH_WINDOW_S / 2 - idle_for)  # the last of the burst
         return
-    try:
-        _refresh_now(runtime)
-    except Exception:
-        log.exception("SLA clocks not caught up after a burst; the sweeper will")
-    finally:
-        database.close()
+    with pinned(scheduled_on):
+        try:
+            _refresh_now(runtime)
+        except Exception:
+            log.exception("SLA clocks not caught up after a burst; the sweeper will")
+        finally:
+            scheduled_on.close()
 
 
 def catch_up_all(runtime: Runtime, *, older_than: datetime | None = None) -> int:

@@ -5,7 +5,9 @@ with the full body kept, and the rules hear `message.received` from the
 customer or a participant (and `status.changed` when the mail reopened a
 closed ticket, step `reopen`). Follow-ups are not acknowledged unless a rule says so.
 The requester's "solved" after the desk suggested articles resolves the ticket
-as self-served (`postdesk.tickets.self_service`).
+as self-served (`postdesk.tickets.self_service`); anything else the requester writes
+in a chat thread whose agents' notification still waits sends it now
+(`postdesk.tickets.chat_wait`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from postdesk.store import fastsql, ticket_lookups
 from postdesk.store.models import Ticket
 from postdesk.tickets import service
 from postdesk.tickets.automation import run_automations
+from postdesk.tickets.chat_wait import release_agents
 from postdesk.tickets.receive.arrived import Arrived, Outcome
 from postdesk.tickets.receive.customers import sender_customer
 from postdesk.tickets.receive.known import Known
@@ -69,11 +72,14 @@ class JoinTicket:
             outbox_ids = run_automations(ticket, trigger, receiving.runtime, receiving.now,
                                          work=receiving.work)
         phrase = says_solved(stored.text) if role == "customer" and not self.reopen else None
-        if phrase is not None and not refused_agent(receiving):
-            resolve_self_served(ticket, actor=customer.email, how="reply", phrase=phrase,
-                                runtime=receiving.runtime, now=receiving.now,
-                                work=receiving.work, desk_address=mail.desk_address,
-                                outbox_ids=outbox_ids)
+        solved = phrase is not None and not refused_agent(receiving) and resolve_self_served(
+            ticket, actor=customer.email, how="reply", phrase=phrase,
+            runtime=receiving.runtime, now=receiving.now, work=receiving.work,
+            desk_address=mail.desk_address, outbox_ids=outbox_ids)
+        if not solved and role == "customer" and mail.chat is not None:
+            # the requester wrote on in the thread instead: the agents hear now
+            outbox_ids += release_agents(ticket, "reply", actor=customer.email,
+                                         now=receiving.now, work=receiving.work)
         return Outcome("done", ticket_id=ticket.id, outbox_ids=tuple(outbox_ids),
                        reason=f"follow-up by {self.how}")
 

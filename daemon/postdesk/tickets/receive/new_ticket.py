@@ -4,7 +4,9 @@ The ticket is routed (rules/routing.yaml: request type and team), the people
 in To and Cc join it as participants, the mail is its first message, and the
 rules hear `ticket.created` (the shipped ones acknowledge it and notify the
 team). The knowledge base's best articles for it ride along in those mails
-(`postdesk.tickets.kb_suggestions`). A mail that answered a ticket closed too
+(`postdesk.tickets.kb_suggestions`); a ticket opened in chat that was offered articles
+tells its agents only after its requester had a chance to read them
+(`postdesk.tickets.chat_wait`). A mail that answered a ticket closed too
 long ago to reopen opens a new ticket linked to the old one (`follow_up_of`).
 A ticket alike to open ones is linked to them as a possible duplicate, with an
 internal note, and the agents' notification says so (`tickets.duplicate_intake`).
@@ -21,6 +23,7 @@ from postdesk.tickets import service
 from postdesk.tickets.automation import opened_facts, run_automations
 from postdesk.tickets.chat_threads import chat_route, record_thread
 from postdesk.tickets.chat_triage import post_to_triage
+from postdesk.tickets.chat_wait import hold_agents
 from postdesk.tickets.duplicate_intake import POSSIBLE_DUPLICATE_OF, check_new_ticket
 from postdesk.tickets.kb_suggestions import suggest_for_ticket
 from postdesk.tickets.receive.arrived import Arrived, Outcome
@@ -87,6 +90,10 @@ class OpenTicket:
         outbox_ids = run_automations(ticket, trigger, receiving.runtime, now,
                                      facts=opened_facts(ticket, first, links), work=work)
         post_to_triage(ticket, first, receiving.runtime, now)  # the agents' chat channels
+        if mail.chat is not None and trigger.mail_context.get("suggestions"):
+            # the requester may solve it with an article first (`tickets.chat_wait`)
+            hold_agents(ticket, outbox_ids, receiving.runtime.settings.kb.chat_wait_minutes,
+                        now, work)
         return Outcome("done", ticket_id=ticket.id, outbox_ids=tuple(outbox_ids),
                        reason="" if verdict.may_auto_reply else verdict.reason)
 
