@@ -83,12 +83,14 @@ class LanguageIndex:
                     found = counts[term]
                     found[number] = found.get(number, 0.0) + weight * tf / norm
         total = len(fields)
-        #: term -> (idf, the articles that have it, each one's saturated weight x idf)
+        #: term -> (idf, the articles that have it, each one's saturated weight x idf); the
+        #: article numbers as `intp`, the type `numpy.bincount` counts in (int32 was cast
+        #: on every search)
         self.postings: dict[str, tuple[float, Any, Any]] = {}
         for term, docs in counts.items():
             idf = math.log(1 + (total - len(docs) + 0.5) / (len(docs) + 0.5))
             weighted = numpy.fromiter(docs.values(), dtype=numpy.float64, count=len(docs))
-            self.postings[term] = (idf, numpy.fromiter(docs, dtype=numpy.int32, count=len(docs)),
+            self.postings[term] = (idf, numpy.fromiter(docs, dtype=numpy.intp, count=len(docs)),
                                    idf * weighted / (K1 + weighted))
         #: the internal articles' numbers, which a customer's search leaves out
         self.internal = numpy.flatnonzero(~numpy.array([a.public for a in self.articles],
