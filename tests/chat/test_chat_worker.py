@@ -230,6 +230,26 @@ def test_new_tickets_go_to_triage_where_agents_reply_internally_unless_public(
         f"Ticket #{ticket_id}: SLA resolution at 75%, due 2026-12-07 14:00 UTC.")
 
 
+def test_public_and_the_answer_on_one_line_answer_the_customer(runtime) -> None:
+    """Matrix's triage post says "#public … → Reply to customer": an agent writes the
+    answer on the same line, as people do in chat, and the requester gets it."""
+    ticket_id = run(runtime, event(ANN, text="Dock does not charge")).ticket_id
+    triage = ChatOutbox.get((ChatOutbox.ticket == ticket_id)
+                            & (ChatOutbox.kind == "triage_ticket"))
+    record_posted(triage.id, "$triage_one_line", datetime(2026, 12, 7, 10, 1, tzinfo=UTC))
+
+    public = run(runtime, event(AGENT, text="#public We ordered a new dock for you.",
+                                thread="$triage_one_line", room=TRIAGE))
+
+    assert public.state == "done" and "problem" not in public.reason
+    answers = [(m.visibility, m.text) for m in Message.select().where(
+        (Message.ticket == ticket_id) & (Message.direction == "out"))]
+    assert answers == [("public", "We ordered a new dock for you.")]
+    assert posts(ticket_id) == ["acknowledgment", "agent_reply"]
+    assert not Event.select().where((Event.ticket == ticket_id)
+                                    & (Event.kind == "commands.rejected")).exists()
+
+
 def test_a_screenshot_in_the_thread_becomes_a_ticket_attachment(runtime) -> None:
     first = event(ANN, text="Error on screen")
     ticket_id = run(runtime, first).ticket_id

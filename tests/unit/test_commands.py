@@ -165,6 +165,15 @@ def test_note_with_text_on_its_line_and_other_commands() -> None:
     assert parsed.note_text == "Called them, the part ships Monday.\nMore notes."
 
 
+def test_public_with_the_answer_on_its_line() -> None:
+    """"#public We ordered it" is how an agent answers from a chat triage thread."""
+    parsed = parse("#status waiting_for_customer\n#public We ordered the part.\nMore text.")
+    assert parsed.ok and parsed.public and not parsed.internal
+    assert [(c.name, c.value) for c in parsed.commands] == [
+        ("status", "waiting_for_customer")]
+    assert parsed.public_text == "We ordered the part.\nMore text."
+
+
 def test_silent_applies_commands_and_sends_nothing() -> None:
     parsed = parse("#silent\n#status resolved\nClosed after phone call.")
     assert parsed.ok and parsed.silent and not parsed.internal

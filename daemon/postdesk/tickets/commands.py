@@ -26,7 +26,9 @@ with lines that start with ``#`` *before* the text of the reply:
     #silent                         apply the commands, send nothing to the customer
     #public                         in a reply to an internal-note notification (whose
                                     Reply-To is the agent's note address, so replies stay
-                                    internal): send this reply to the customer after all
+                                    internal), or in a chat triage thread: send this reply
+                                    to the customer after all; text after #public on its
+                                    line is part of it (#public We ordered the part.)
     #queue unassigned               mail me that queue (rules/queues.yaml) as a digest
     #queues                         mail me the list of queues with their counts
 
@@ -158,12 +160,14 @@ def parse_commands(text: str, *, statuses: StatusBook, priorities: Collection[st
         number, source = index + 1, raw.translate(_INVISIBLE).strip()
         if word in _FLAGS:
             flags.add(word)
-            if word == "note" and rest:  # "#note called them": the line's rest is note text
+            # "#note called them", "#public We ordered it" (one line, as people write in
+            # chat): the line's rest is the reply's first text
+            if word in ("note", "public") and rest:
                 as_written = _NOTE_REST.fullmatch(raw.translate(_INVISIBLE).strip())
                 lines[index] = as_written["rest"] if as_written else rest
                 body_start = index
                 break
-            if word in ("silent", "public") and rest:
+            if word == "silent" and rest:
                 problems.append(Problem(number, source, "unexpected_value", {"value": rest}))
             continue
         handler = HANDLERS.get(word)
