@@ -124,6 +124,29 @@ def test_check_names_a_rules_typo_with_file_and_line(config: Path) -> None:
     assert healthy.returncode == 0 and b"ok rules: 18 automations" in healthy.stdout
 
 
+def test_check_names_the_empty_chat_key_of_the_shipped_sections(config: Path) -> None:
+    """The shipped postdesk.toml has [slack], [teams] and [matrix] with empty keys: check
+    names the key that keeps a platform off instead of saying the section is missing."""
+    fresh = run(config, "check")
+    assert fresh.returncode == 0, fresh.stderr
+    assert (b"ok chat: off (postdesk.toml has no [slack] bot_token, no [teams] app_id, "
+            b"no [matrix] homeserver and [matrix] access_token)") in fresh.stdout
+
+    toml = config.read_text()
+    config.write_text(toml.replace('[matrix]\n', '[matrix]\naccess_token = "syt_x"\n', 1)
+                      .replace('access_token = ""\n', "", 1))
+    channels = config.parent / "rules" / "channels.yaml"
+    channels.write_text(channels.read_text().replace(
+        "channels: []", 'channels:\n  - {platform: matrix, channel: "!help:example.org", '
+        "mode: help}", 1))
+    line = channels.read_text().splitlines().index("channels:") + 2
+    half = run(config, "check")
+    assert half.returncode == 0, half.stderr
+    assert (f"rules/channels.yaml:{line}: matrix channel !help:example.org, but "
+            "postdesk.toml has no [matrix] homeserver: the desk does not connect to "
+            "matrix").encode() in half.stderr + half.stdout
+
+
 def test_rules_explain_and_rules_test(config: Path, tmp_path: Path) -> None:
     assert run(config, "ingest", stdin=customer_mail().as_bytes()).returncode == 0
     assert run(config, "ingest", "--replay", "1").returncode == 0

@@ -163,10 +163,11 @@ def check_channels(settings: Settings) -> CheckResult:
             else EMPTY_CHANNELS)
     platforms = settings.chat_platforms
     connected = (f"chat: {', '.join(platforms)}" if platforms else
-                 "chat: off (no [slack], [teams] or [matrix] section in postdesk.toml)")
+                 f"chat: off (postdesk.toml has "
+                 f"{', '.join(_missing_keys(settings, p) for p in CHAT_PLATFORMS)})")
     warnings = [f"{channel.where}: {channel.platform} channel {channel.channel}, but "
-                f"postdesk.toml has no [{channel.platform}] section: the desk does not "
-                f"connect to {channel.platform}"
+                f"postdesk.toml has {_missing_keys(settings, channel.platform)}: the desk "
+                f"does not connect to {channel.platform}"
                 for channel in book.channels if channel.platform not in platforms]
     teams = _teams(settings)
     warnings += [f"{channel.where}: no team '{channel.team}' in rules/teams.yaml"
@@ -176,6 +177,17 @@ def check_channels(settings: Settings) -> CheckResult:
     return CheckResult("channels", f"{connected}; {display}: {len(book.channels)} channel(s), "
                                    f"{len(book.reactions)} reaction(s)",
                        warnings=tuple(warnings))
+
+
+CHAT_PLATFORMS = ("slack", "teams", "matrix")
+
+
+def _missing_keys(settings: Settings, platform: str) -> str:
+    """What keeps a platform off, as the keys to fill: "no [matrix] homeserver" (the
+    shipped postdesk.toml has every section, with its keys empty)."""
+    section = getattr(settings, platform)
+    empty = [key for key in section.REQUIRED if not getattr(section, key)]
+    return "no " + " and ".join(f"[{platform}] {key}" for key in empty)
 
 
 @register_check("kb")

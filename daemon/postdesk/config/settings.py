@@ -11,6 +11,7 @@ from __future__ import annotations
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 from postdesk.config.localized_text import NO_TEXT, LocalizedText
 
@@ -226,6 +227,9 @@ class SlackSettings:
     #: "host:port" for the HTTP Events API; empty: Socket Mode
     http_listen: str = ""
 
+    #: the keys without which the platform is off (`postdesk check` names the empty ones)
+    REQUIRED: ClassVar[tuple[str, ...]] = ("bot_token",)
+
     @property
     def configured(self) -> bool:
         return bool(self.bot_token)
@@ -243,6 +247,9 @@ class TeamsSettings:
     api_url: str = ""  # empty: the Bot Connector each activity names (serviceUrl)
     openid_metadata: str = ""  # empty: the Bot Framework's
 
+    #: the keys without which the platform is off (`postdesk check` names the empty ones)
+    REQUIRED: ClassVar[tuple[str, ...]] = ("app_id",)
+
     @property
     def configured(self) -> bool:
         return bool(self.app_id)
@@ -255,6 +262,9 @@ class MatrixSettings:
     homeserver: str = ""  # e.g. https://matrix.example.com
     user_id: str = ""  # the desk's account, @support:example.com
     access_token: str = ""
+
+    #: the keys without which the platform is off (`postdesk check` names the empty ones)
+    REQUIRED: ClassVar[tuple[str, ...]] = ("homeserver", "access_token")
 
     @property
     def configured(self) -> bool:
