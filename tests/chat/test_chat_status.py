@@ -8,9 +8,12 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from rich.console import Console
 
+from postdesk.cli.status import print_report
 from postdesk.config.settings import Settings
 from postdesk.serve.chat_health import check_chat
+from postdesk.serve.health import Check, Report
 from postdesk.store import chat_store
 from postdesk.store.db import database
 
@@ -38,6 +41,26 @@ def test_each_chat_connection_has_its_line(connected: str,
     assert checks["chat matrix"].summary.startswith("not running (last seen 2026-12-07 11:55")
     assert checks["chat matrix"].attention and checks["chat matrix"].ok
     assert checks["chat posts"].summary == "0 waiting, 0 failed"
+
+
+def test_a_listening_teams_edge_is_fine_and_the_verdict_names_what_needs_a_look(
+        connected: str, make_settings: Callable[..., Settings]) -> None:
+    """Teams has no connection to hold: its edge listens. That is its healthy line, not a
+    "!"; and the verdict names the check that needs a look (not "failed mail")."""
+    settings = make_settings(connected, teams_app_id="app", matrix_homeserver="http://m",
+                             matrix_access_token="syt")
+    chat_store.record_health({"teams": "listening on 127.0.0.1:3978/api/messages",
+                              "matrix": "reconnecting since 11:59:00, last error 502"},
+                             "node-a", NOW)
+    checks = check_chat(settings, NOW)
+    named = {check.name: check for check in checks}
+    assert not named["chat teams"].attention
+    assert named["chat matrix"].attention
+
+    out = Console(width=200, record=True)
+    print_report(out, Report((Check("database", True, "reachable"), *checks)))
+    verdict = out.export_text().splitlines()[-1]
+    assert verdict == "postdesk: healthy (needs attention: chat matrix)"
 
 
 def test_a_desk_without_chat_shows_none(connected: str,

@@ -57,8 +57,9 @@ def print_report(out: Console, report: Report) -> None:
     out.print(table)
     verdict = (Text("healthy", style="bold green") if report.healthy
                else Text("UNHEALTHY", style="bold red"))
-    if report.healthy and report.attention:
-        verdict.append(" (failed mail needs attention)", style="yellow")
+    if report.healthy and report.attention:  # name them: a chat connection is not mail
+        names = ", ".join(check.name for check in report.checks if check.ok and check.attention)
+        verdict.append(f" (needs attention: {names})", style="yellow")
     out.print(Text("postdesk: ").append(verdict))
 
 

@@ -35,7 +35,8 @@ def check_chat(settings: Settings, now: datetime) -> list[Check]:
             line, fine = f"not running (last seen {row.updated_at:%Y-%m-%d %H:%M:%S} UTC: " \
                          f"{row.line})", False
         else:
-            line, fine = row.line, row.line.startswith("connected")
+            # Slack and Matrix hold a connection; Teams listens for the Bot Connector
+            line, fine = row.line, row.line.startswith(("connected", "listening on"))
         checks.append(Check(f"chat {platform}", True, f"{line}; node {row.node}" if row and
                             row.node else line, {"line": line}, attention=not fine))
     checks.append(Check("chat posts", True, f"{waiting} waiting, {failed} failed",
