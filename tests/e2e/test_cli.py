@@ -147,6 +147,22 @@ def test_check_names_the_empty_chat_key_of_the_shipped_sections(config: Path) ->
             "matrix").encode() in half.stderr + half.stdout
 
 
+def test_check_warns_of_a_help_channel_request_type_routing_lacks(config: Path) -> None:
+    """A help channel's tickets would get a request type `#requesttype` refuses."""
+    channels = config.parent / "rules" / "channels.yaml"
+    channels.write_text(channels.read_text().replace(
+        "channels: []", "channels:\n  - {platform: slack, channel: C1, mode: help, "
+        "request_type: incident}\n  - {platform: slack, channel: C2, mode: help, "
+        "request_type: hardware}", 1))
+    line = channels.read_text().splitlines().index("channels:") + 2
+    result = run(config, "check")
+    assert result.returncode == 0, result.stderr
+    said = (result.stderr + result.stdout).decode()
+    assert (f"rules/channels.yaml:{line}: no request type 'incident' in rules/routing.yaml "
+            "(it has access, billing, general, hardware, software)") in said
+    assert "'hardware' in rules/routing.yaml" not in said
+
+
 def test_rules_explain_and_rules_test(config: Path, tmp_path: Path) -> None:
     assert run(config, "ingest", stdin=customer_mail().as_bytes()).returncode == 0
     assert run(config, "ingest", "--replay", "1").returncode == 0

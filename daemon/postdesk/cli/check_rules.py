@@ -174,6 +174,13 @@ def check_channels(settings: Settings) -> CheckResult:
                  for channel in book.channels
                  if teams is not None and channel.team and teams.team_names
                  and channel.team not in teams.team_names]
+    routing = _loaded(lambda: _routing(settings, teams)) if teams is not None else None
+    if routing is not None:  # a type routing does not have: `#requesttype` would refuse it
+        known = routing.request_type_names
+        warnings += [f"{channel.where}: no request type '{channel.request_type}' in "
+                     f"rules/routing.yaml (it has {', '.join(sorted(known)) or 'none'})"
+                     for channel in book.channels
+                     if channel.request_type and channel.request_type not in known]
     return CheckResult("channels", f"{connected}; {display}: {len(book.channels)} channel(s), "
                                    f"{len(book.reactions)} reaction(s)",
                        warnings=tuple(warnings))
