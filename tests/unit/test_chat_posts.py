@@ -78,3 +78,18 @@ def test_a_direct_message_names_the_request_and_links_its_page_without_buttons()
                          RENDERER)
     assert german.text.startswith("Zu Ihrer Anfrage #42: VPN is down\n\nTicket #42 ")
     assert "1 = " not in german.text and "7" not in german.text
+
+
+def test_a_direct_acknowledgment_lists_the_articles_but_no_thread_to_answer_in() -> None:
+    """A mail customer's acknowledgment as a direct message: no thread of the desk there,
+    so no 'answer "solved" in this thread' beside 'To answer, reply to our mail.'"""
+    context = {"ticket": TICKET, "suggestions": [{"title": "Restart the VPN client"}],
+               "ticket_page": "https://help.example.com/t/abc", "direct_to": "@casey:x.org"}
+    post = render_post("acknowledgment", context, "en", RENDERER)
+    assert post.text == ("About your request #42: VPN is down\n\n"
+                         "Thank you. Your request is ticket #42: VPN is down\n"
+                         "Current status: Received\n\n"
+                         "These articles may already answer it:\n• Restart the VPN client\n\n"
+                         "Your request online: https://help.example.com/t/abc\n\n"
+                         "To answer, reply to our mail.")
+    assert post.buttons == ()

@@ -90,6 +90,8 @@ def _thread_post(kind: str, context: Mapping[str, Any], say: _Speaker, *,
         if suggestions:
             lines += ["", say(N_("These articles may already answer it:"))]
             lines += [f"• {s.get('title', '')}" for s in suggestions]
+            if not in_thread:  # a direct message: no thread to answer in (answers: by mail)
+                return RenderedPost("\n".join(lines))
             lines += ["", say(N_("If one of them solves it, answer \"solved\" in this "
                                  "thread."))]
             return RenderedPost("\n".join(lines),
