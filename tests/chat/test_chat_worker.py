@@ -11,9 +11,11 @@ from datetime import UTC, datetime
 from itertools import count
 
 import pytest
+from rich.console import Console
 
 from chat.chat_desk import chat_runtime
 from postdesk.chat.model import ChatEvent, ChatFile, ChatUser
+from postdesk.cli.render_tickets import inbound_table
 from postdesk.config.runtime import Runtime
 from postdesk.config.settings import Settings
 from postdesk.notify.chat_posts import render_post
@@ -23,6 +25,7 @@ from postdesk.store.chat_inbound import store_chat_event
 from postdesk.store.chat_store import ChatOutbox, ChatThread, record_posted
 from postdesk.store.csat_store import CsatSurvey
 from postdesk.store.models import Customer, Event, Inbound, Message, Outbox, Ticket
+from postdesk.tickets import views
 from postdesk.tickets.chat_triage import post_sla_crossing
 from postdesk.tickets.views import ticket_detail
 from postdesk.worker.process import Outcome, process_many
@@ -116,6 +119,22 @@ def test_the_same_event_twice_is_stored_once(runtime) -> None:
     assert store_chat_event(first) is not None
     assert store_chat_event(first) is None  # the platform's retry
     assert Inbound.select().where(Inbound.channel == "matrix").count() == 1
+
+
+def test_postdesk_inbound_says_a_chat_row_is_a_thread_reply_of_its_platform(runtime) -> None:
+    """An operator reading `postdesk inbound` sees a chat event as one, not as a mail of an
+    unknown sender found by a reply address it never had."""
+    first = event(ANN, text="Scanner offline")
+    ticket_id = run(runtime, first).ticket_id
+    reply = run(runtime, event(ANN, text="Still offline", thread=first.message_id))
+    assert reply.ticket_id == ticket_id
+    assert reply.reason == "follow-up in the matrix thread"
+
+    out = Console(width=250, record=True)
+    out.print(inbound_table(views.inbound_rows()))
+    listed = out.export_text()
+    assert "(matrix event)" in listed and "(unknown)" not in listed
+    assert "follow-up in the matrix thread" in listed and "reply-address" not in listed
 
 
 def test_thread_replies_join_the_ticket_and_agents_reactions_resolve(runtime) -> None:

@@ -50,11 +50,18 @@ def inbound_table(rows: Sequence[dict[str, Any]]) -> Table:
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(str(row["id"]), (row["received_at"] or "")[:19].replace("T", " "),
-                      Text({None: "(unknown)", "": "<>"}.get(row["mail_from"], row["mail_from"])),
+                      Text(_sender(row)),
                       Text(", ".join(row["rcpt_to"] or ())), Text(row["message_id"] or "-"),
                       row["state"] + (" (dismissed)" if row.get("dismissed") else ""),
                       str(row["ticket"] or ""), Text(row["reason"]))
     return table
+
+
+def _sender(row: dict[str, Any]) -> str:
+    """The envelope sender; a chat event has none: its platform ("matrix event")."""
+    if row["mail_from"] is None and str(row.get("source", "")).startswith("chat:"):
+        return f"({row['source'].removeprefix('chat:')} event)"
+    return {None: "(unknown)", "": "<>"}.get(row["mail_from"], row["mail_from"])
 
 
 def print_ticket(console: Console, detail: dict[str, Any], zone: tzinfo = UTC) -> None:

@@ -81,7 +81,8 @@ class JoinTicket:
             outbox_ids += release_agents(ticket, "reply", actor=customer.email,
                                          now=receiving.now, work=receiving.work)
         return Outcome("done", ticket_id=ticket.id, outbox_ids=tuple(outbox_ids),
-                       reason=f"follow-up by {self.how}")
+                       reason=f"follow-up in the {mail.chat.platform} thread"
+                       if mail.chat is not None else f"follow-up by {self.how}")
 
 
 def is_closed(ticket: Ticket, known: Known) -> bool:
