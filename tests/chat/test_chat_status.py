@@ -63,6 +63,17 @@ def test_a_listening_teams_edge_is_fine_and_the_verdict_names_what_needs_a_look(
     assert verdict == "postdesk: healthy (needs attention: chat matrix)"
 
 
+def test_a_matrix_room_the_desk_cannot_read_needs_a_look(
+        connected: str, make_settings: Callable[..., Settings]) -> None:
+    """An end-to-end encrypted help room: its requests never reach the desk."""
+    settings = make_settings(connected, matrix_homeserver="http://m", matrix_access_token="s")
+    chat_store.record_health({"matrix": "connected (synced 11:59:58); cannot read "
+                                        "encrypted !secret:example.org"}, "node-a", NOW)
+    [matrix, _posts] = check_chat(settings, NOW)
+    assert matrix.ok and matrix.attention
+    assert "cannot read encrypted !secret:example.org" in matrix.summary
+
+
 def test_a_desk_without_chat_shows_none(connected: str,
                                         make_settings: Callable[..., Settings]) -> None:
     assert check_chat(make_settings(connected), NOW) == []

@@ -17,6 +17,9 @@ from postdesk.store import chat_store
 
 #: a health line older than this was written by a daemon that no longer runs the edge
 STALE_AFTER = timedelta(seconds=60)
+#: what an edge's health line says of a room it cannot read (Matrix: "cannot read
+#: encrypted !room"): events there never reach the desk, someone must look
+UNREADABLE = "cannot read"
 
 
 def check_chat(settings: Settings, now: datetime) -> list[Check]:
@@ -35,8 +38,10 @@ def check_chat(settings: Settings, now: datetime) -> list[Check]:
             line, fine = f"not running (last seen {row.updated_at:%Y-%m-%d %H:%M:%S} UTC: " \
                          f"{row.line})", False
         else:
-            # Slack and Matrix hold a connection; Teams listens for the Bot Connector
-            line, fine = row.line, row.line.startswith(("connected", "listening on"))
+            # Slack and Matrix hold a connection; Teams listens for the Bot Connector. A
+            # room the edge cannot read (Matrix: end-to-end encrypted) loses requests
+            line = row.line
+            fine = line.startswith(("connected", "listening on")) and UNREADABLE not in line
         checks.append(Check(f"chat {platform}", True, f"{line}; node {row.node}" if row and
                             row.node else line, {"line": line}, attention=not fine))
     checks.append(Check("chat posts", True, f"{waiting} waiting, {failed} failed",
