@@ -85,12 +85,27 @@ def press(side: Loopback, user: str, message: dict[str, Any], action: str,
         side.server.button_press(user, message, action_id, found)))
 
 
+def survey_rule_first(settings: Settings) -> None:
+    """The desk's rules with `ask-for-satisfaction` moved before the rule that tells the
+    customer the outcome: the survey is then queued before the closing post."""
+    path = settings.path(settings.paths.rules) / "automation.yaml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("  - name: ask-for-satisfaction")
+    end = text.index("\n\n", start) + 2
+    survey, rest = text[start:end], text[:start] + text[end:]
+    at = rest.index("  - name: tell-the-customer-the-outcome")
+    path.write_text(rest[:at] + survey + rest[at:], encoding="utf-8")
+
+
+@pytest.mark.parametrize("survey_first", [False, True], ids=["shipped-order", "survey-first"])
 def test_a_slack_help_channel_from_request_to_rating(
         slack: Loopback, make_settings: Callable[..., Settings], sqlite_url: str,
-        start_daemon: Callable[[Settings], Any]) -> None:
+        start_daemon: Callable[[Settings], Any], survey_first: bool) -> None:
     settings = make_settings(sqlite_url, slack_bot_token=BOT_TOKEN,
                              slack_app_token=APP_TOKEN, slack_api_url=slack.server.api_url)
     write_chat_rules(settings, CHANNELS, TEAMS)
+    if survey_first:
+        survey_rule_first(settings)
     start_daemon(settings)
     slack.call(slack.server.wait_connected())
 

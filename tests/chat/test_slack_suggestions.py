@@ -135,3 +135,25 @@ def test_writing_on_in_the_thread_brings_the_agents_at_once(desk: Loopback) -> N
     wait_for(lambda: agents_mail(ticket).state == "sent")
     wait_for(lambda: triage_posts(desk))
     assert Ticket.get_by_id(ticket.id).status != "resolved"
+
+
+def test_a_self_served_closing_asks_no_rating_in_the_thread(desk: Loopback) -> None:
+    """The desk does not ask about a resolution the customer reached with an article
+    (`[csat] for_self_served` is off by default): the closing post in the thread must not
+    ask either, or a rating would be counted for a survey nobody sent."""
+    ticket, event, acknowledgment = ask(desk)
+    press(desk, "UANN", acknowledgment, "kb_solved")
+    wait_for(lambda: Ticket.get_by_id(ticket.id).status == "resolved")
+    closing = wait_for(lambda: next((m for m in thread_posts(desk, event["ts"])
+                                     if button_actions(m) and m is not acknowledgment
+                                     and f"#{ticket.id}" in m["text"]), None))
+    assert Event.get_or_none((Event.ticket == ticket.id)
+                             & (Event.kind == "satisfaction.not_asked")) is not None
+    assert "How satisfied" not in closing["text"]
+    assert button_actions(closing) == ["reopen"]
+
+
+def button_actions(message: dict[str, Any]) -> list[str]:
+    return [element["action_id"].split(":")[0].split("|")[0]
+            for block in message.get("blocks") or [] for element in block.get("elements", [])
+            if element.get("type") == "button"]

@@ -4,7 +4,7 @@ its 1–5 buttons after a closing."""
 
 from __future__ import annotations
 
-from postdesk.notify.chat_posts import render_post
+from postdesk.notify.chat_posts import ASKS_RATING, render_post
 from postdesk.notify.render import Renderer, default_locale_dir, default_template_dir
 
 RENDERER = Renderer([default_template_dir()], [default_locale_dir()])
@@ -43,12 +43,23 @@ def test_the_requesters_buttons_speak_their_language_and_need_suggestions() -> N
 def test_a_closing_asks_for_a_rating_in_the_readers_language() -> None:
     change = {"old": "In progress", "new": "Resolved", "kind": "closed"}
     post = render_post("status_changed", {"ticket": TICKET, "change": change,
-                                          "desk": {"reopen_days": 7}}, "pl", RENDERER)
+                                          "desk": {"reopen_days": 7}, ASKS_RATING: True},
+                       "pl", RENDERER)
     assert post.text.startswith("Zgłoszenie #42 zostało zakończone: ")
     assert "7 dni" in post.text and "1 = zupełnie" in post.text
     ratings = [b for b in post.buttons if b.action == "csat"]
     assert [b.value for b in ratings] == ["1", "2", "3", "4", "5"]
     assert [b.label for b in post.buttons if b.action == "reopen"] == ["Otwórz ponownie"]
+
+
+def test_a_closing_the_desk_asks_nothing_about_has_no_rating_question() -> None:
+    """A self-served resolution, `[csat] enabled = false`, an agent's own ticket: the desk
+    decided not to ask, so the thread must not ask either (a rating would count)."""
+    change = {"old": "In progress", "new": "Resolved", "kind": "closed"}
+    post = render_post("status_changed", {"ticket": TICKET, "change": change,
+                                          "desk": {"reopen_days": 7}}, "en", RENDERER)
+    assert "How satisfied" not in post.text and "7 days" in post.text
+    assert [b.action for b in post.buttons] == ["reopen"]
 
 
 def test_a_reopening_and_an_agents_answer() -> None:

@@ -27,6 +27,10 @@ from postdesk.config.localized_text import LocalizedText
 from postdesk.notify.i18n import N_, locale_chain
 from postdesk.notify.render import Renderer
 
+#: a post's context key: the closing it carries asks how satisfied the requester is
+#: (`tickets.chat_mirror` sets it when the desk asks about this resolution)
+ASKS_RATING = "asks_rating"
+
 #: the buttons agents use on a ticket's first post (non-agents pressing them change nothing)
 AGENT_BUTTONS = (("resolve", N_("Resolve")), ("assign_me", N_("Assign to me")))
 REOPEN_BUTTON = ("reopen", N_("Reopen"))
@@ -105,7 +109,7 @@ def _thread_post(kind: str, context: Mapping[str, Any], say: _Speaker, *,
         if isinstance(change, Mapping):
             lines += ["", _change_line(change, number, say)]
         post = RenderedPost("\n".join(lines).strip())
-        return _with_question(post, change, say) if in_thread else post
+        return _with_question(post, change, context, say) if in_thread else post
     if kind in ("status_changed", "resolved_without_reply", "duplicate_resolved"):
         change = context.get("change") or {"kind": "closed",
                                            "new": ticket.get("public_status", "")}
@@ -115,7 +119,7 @@ def _thread_post(kind: str, context: Mapping[str, Any], say: _Speaker, *,
             lines.append(say(N_("Not solved? Reply in this thread within %(days)s days and "
                                 "the ticket opens again."), days=days))
         post = RenderedPost("\n".join(lines))
-        return _with_question(post, change, say) if in_thread else post
+        return _with_question(post, change, context, say) if in_thread else post
     if kind in ("triage_ticket", "triage_update"):  # for agents: internal names are fine
         customer = context.get("customer", {})
         lines = [say(N_("New ticket #%(id)s: %(subject)s"), id=number,
@@ -171,10 +175,15 @@ def _change_line(change: Mapping[str, Any], number: Any, say: _Speaker) -> str:
                status=status)
 
 
-def _with_question(post: RenderedPost, change: Any, say: _Speaker) -> RenderedPost:
-    """A closing asks how satisfied the requester is (1–5); the buttons carry the rating."""
+def _with_question(post: RenderedPost, change: Any, context: Mapping[str, Any],
+                   say: _Speaker) -> RenderedPost:
+    """A closing asks how satisfied the requester is (1–5), when the desk asks about this
+    resolution (`ASKS_RATING`); the buttons carry the rating
+    and a way to open the ticket again."""
     if not isinstance(change, Mapping) or change.get("kind") != "closed":
         return post
+    if not context.get(ASKS_RATING):
+        return RenderedPost(post.text, (*post.buttons, *say.buttons((REOPEN_BUTTON,))))
     question = say(N_("How satisfied are you with the help you got? 1 = not at all, "
                       "5 = very satisfied."))
     ratings = tuple(ChatButton("csat", str(value), str(value))

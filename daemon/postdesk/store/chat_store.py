@@ -185,6 +185,17 @@ def queue_post(thread: ChatThread, *, kind: str, context: dict[str, Any],
     return int(row.id)
 
 
+def mark_posts_of_the_moment(ticket_id: int, now: datetime, marks: dict[str, Any]) -> int:
+    """Add `marks` to the context of the ticket's posts queued at `now` and not sent yet
+    (the caller's transaction: the posts of the same change); how many."""
+    rows = list(ChatOutbox.select().where(
+        (ChatOutbox.ticket == ticket_id) & (ChatOutbox.created_at == now)
+        & (ChatOutbox.state == "pending")))
+    for row in rows:
+        fastsql.update_by_id(ChatOutbox, row.id, context={**(row.context or {}), **marks})
+    return len(rows)
+
+
 def due_posts(platforms: tuple[str, ...], now: datetime, limit: int = 200) -> list[ChatOutbox]:
     """Pending posts whose time has come, for the platforms this daemon is connected to."""
     if not platforms:

@@ -8,9 +8,13 @@ the same template name, context and language, rendered for the thread when it is
 of what the desk said stays in one place, and is never sent. An agent's answer typed in
 the thread itself is not posted again (it is there already); one written with #public
 in a triage thread is. The satisfaction survey (issue 22's `[csat]` mail) is not posted
-either: the closing post in the thread already asks with its 1–5 buttons, so the survey
-only counts as asked (`csat_survey.sent_at`). Mail to agents is not touched: they are
-notified as for any ticket.
+either: the closing post in the thread asks with its 1–5 buttons instead, so the survey
+only counts as asked (`csat_survey.sent_at`). The closing post asks only when the desk
+decided to ask (a survey row diverted here in the same change, `ASKS_RATING`; the rules
+may queue the survey before or after the closing): a resolution the desk does not ask
+about (self-served, `[csat] enabled = false`, an agent's own ticket, ...) gets no
+question in chat either. Mail to agents is not touched: they are notified as for any
+ticket.
 
 After a silence (channels.yaml `mail_after_silence_hours`, off by default): a requester
 who has written nothing in the chat for that long may have left it, so the mail is sent
@@ -29,6 +33,7 @@ from datetime import datetime, timedelta
 from postdesk.chat.channels import DirectNotices
 from postdesk.chat.mapping import NO_EMAIL_DOMAIN
 from postdesk.notify.audience import CUSTOMER_TEMPLATES
+from postdesk.notify.chat_posts import ASKS_RATING
 from postdesk.store import chat_lookups, chat_store, fastsql
 from postdesk.store.chat_store import ChatThread
 from postdesk.store.models import Outbox, Ticket
@@ -58,8 +63,13 @@ def divert_to_chat(ticket: Ticket, row: Outbox, now: datetime, *,
     typed_in_thread = (row.kind == "agent_reply" and
                        chat_lookups.newest_public_answer_thread(ticket.id)
                        == (thread.platform, thread.channel, thread.thread_root))
-    if not (typed_in_thread or asked_with_the_closing):
-        chat_store.queue_post(thread, kind=row.kind, context=dict(row.context),
+    if asked_with_the_closing:  # the closing queued in this change asks, if queued already
+        chat_store.mark_posts_of_the_moment(ticket.id, now, {ASKS_RATING: True})
+    elif not typed_in_thread:
+        context = dict(row.context)
+        if _survey_diverted_at(ticket.id, now):  # the survey came first in this change
+            context[ASKS_RATING] = True
+        chat_store.queue_post(thread, kind=row.kind, context=context,
                               language=row.language,
                               attachments=list(row.headers.get("attachments", [])), now=now)
     if (mail_after_silence is not None and not asked_with_the_closing
@@ -68,6 +78,13 @@ def divert_to_chat(ticket: Ticket, row: Outbox, now: datetime, *,
     fastsql.update_by_id(Outbox, row.id, state=IN_CHAT, dispatched_at=now)
     row.state = IN_CHAT
     return True
+
+
+def _survey_diverted_at(ticket_id: int, now: datetime) -> bool:
+    """Whether this change (the moment `now`) asked the requester for a rating in chat."""
+    return Outbox.select(Outbox.id).where(
+        (Outbox.ticket == ticket_id) & (Outbox.kind == SURVEY_TEMPLATE)
+        & (Outbox.state == IN_CHAT) & (Outbox.created_at == now)).exists()
 
 
 def _silent(ticket_id: int, email: str, thread: ChatThread, since: datetime) -> bool:
