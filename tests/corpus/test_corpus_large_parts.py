@@ -5,11 +5,11 @@ however short, gives what the standard library's parse of the whole text gives."
 from __future__ import annotations
 
 from email import policy
-from email.message import Message
 from pathlib import Path
 
 import pytest
 
+from mime_shape import parse_shape
 from postdesk.mail import large_parts
 from postdesk.mail.boundary_lines import parse_bytes
 
@@ -20,13 +20,6 @@ pytestmark = pytest.mark.corpus
 _NOT_MAIL = {".json", ".md", ".png", ".jpg", ".jpeg", ".gif", ".zip", ".pdf", ".html"}
 
 
-def _shape(msg: Message) -> list[object]:
-    out: list[object] = []
-    for part in msg.walk():
-        payload = part._payload  # type: ignore[attr-defined]
-        out.append((list(part.raw_items()), payload if isinstance(payload, str) else None,
-                    part.preamble, part.epilogue, [type(d).__name__ for d in part.defects]))
-    return out
 
 
 def test_every_corpus_mail_parses_the_same_with_runs_set_aside(
@@ -40,11 +33,11 @@ def test_every_corpus_mail_parses_the_same_with_runs_set_aside(
         data = path.read_bytes()
         with monkeypatch.context() as patch:
             patch.setattr(large_parts, "LARGE", len(data) + 1)
-            plain = _shape(parse_bytes(data, policy.default))
+            plain = parse_shape(parse_bytes(data, policy.default))
         with monkeypatch.context() as patch:
             patch.setattr(large_parts, "LARGE", 0)
             patch.setattr(large_parts, "RUN", 62)  # one line of 60 letters is a run
             aside = large_parts.set_aside(data.decode("ascii", errors="surrogateescape"))
             set_aside += aside is not None
-            assert _shape(parse_bytes(data, policy.default)) == plain, path
+            assert parse_shape(parse_bytes(data, policy.default)) == plain, path
     assert set_aside > 150  # the corpus has base64 parts (195 files)

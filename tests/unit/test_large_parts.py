@@ -11,6 +11,7 @@ from email.message import EmailMessage, Message
 
 import pytest
 
+from mime_shape import parse_shape
 from postdesk.mail import large_parts
 from postdesk.mail.boundary_lines import parse_bytes
 from postdesk.mail.large_parts import quick_base64, set_aside
@@ -22,22 +23,13 @@ from pymalloc_arenas import arenas_allocated
 B64 = base64.encodebytes(bytes(range(256)) * 4000).replace(b"\n", b"\r\n")  # 1.4 MB
 
 
-def _shape(msg: Message) -> list[object]:
-    """Everything the parse decided: each part's headers, text, preamble, epilogue and
-    defects (by kind), in order."""
-    out: list[object] = []
-    for part in msg.walk():
-        payload = part._payload  # type: ignore[attr-defined]
-        out.append((list(part.raw_items()), payload if isinstance(payload, str) else None,
-                    part.preamble, part.epilogue, [type(d).__name__ for d in part.defects]))
-    return out
 
 
 def parsed_both_ways(data: bytes, monkeypatch: pytest.MonkeyPatch) -> tuple[list, list]:
     with monkeypatch.context() as patch:
         patch.setattr(large_parts, "LARGE", len(data) + 1)  # nothing set aside
-        plain = _shape(parse_bytes(data, policy.default))
-    return _shape(parse_bytes(data, policy.default)), plain
+        plain = parse_shape(parse_bytes(data, policy.default))
+    return parse_shape(parse_bytes(data, policy.default)), plain
 
 
 MAILS_LF = (b"Content-Type: multipart/mixed; boundary=XX\n\n--XX\n\n" +
