@@ -19,6 +19,11 @@ Prints, in one run:
   of the method owes nothing to these questions;
 * the desk's own IT help-desk KB (`kb/`) with the questions of
   `bench/kb_questions.tsv`: Recall@1 per language, for both;
+* off-topic questions, which no article answers, so that every suggestion is a
+  wrong one ("a weak suggestion is worse than none"): how many of the short
+  questions of `bench/kb_off_topic.tsv` get a suggestion from the desk's own KB
+  at the default threshold, and how many of the StackFAQ questions (about
+  other things than the desk's IT articles) do;
 * search latency (p50, p99) with 1,000 articles.
 """
 
@@ -315,6 +320,25 @@ def bench_own() -> None:
                 print(f"     miss: {question!r} -> {found[:3]} (want {expected})")
 
 
+def bench_off_topic(folder: Path) -> None:
+    kb = desk_kb()
+    lines = (ROOT / "bench" / "kb_off_topic.tsv").read_text(encoding="utf-8").splitlines()
+    rows = [line.split("\t") for line in lines if line.strip() and not line.startswith("#")]
+    offered = [(question, ours(kb, question, language, 3, THRESHOLD))
+               for language, question in rows]
+    wrong = [(question, found[0]) for question, found in offered if found]
+    print(f"Off-topic questions against the desk's own KB, threshold {THRESHOLD:.2f}: "
+          f"{len(wrong)} of {len(rows)} short questions get a suggestion (each a wrong one)")
+    for question, first in wrong:
+        print(f"     {question!r} -> {first}")
+    found = stackfaq(folder)
+    if found is not None:
+        questions = [question for question, _ in found[1]]
+        suggested = sum(bool(ours(kb, question, "en", 3, THRESHOLD)) for question in questions)
+        print(f"  StackFAQ's {len(questions)} questions (none about these articles): "
+              f"{suggested / len(questions):.1%} get a suggestion")
+
+
 def synthetic_articles(count: int, seed: int = 21) -> list[tuple[str, str]]:
     """`count` English articles (file name, text) made of the desk's own KB vocabulary:
     five-word titles, 120-word texts."""
@@ -375,6 +399,7 @@ def main() -> None:
     args = parser.parse_args()
     bench_stackfaq(args.corpus)
     bench_own()
+    bench_off_topic(args.corpus)
     bench_latency()
     if args.engines:
         from _databases import PG_SERVER
