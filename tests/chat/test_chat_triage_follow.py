@@ -28,6 +28,12 @@ def triage_edits(ticket_id: int) -> list[ChatOutbox]:
                 .order_by(ChatOutbox.id))
 
 
+def triage_post(ticket_id: int) -> ChatOutbox:
+    """The ticket's post in the triage channel (its chat outbox row)."""
+    return ChatOutbox.get((ChatOutbox.ticket == ticket_id)
+                          & (ChatOutbox.kind == "triage_ticket"))
+
+
 def as_sent(runtime: Runtime, row: ChatOutbox) -> ChatPost:  # noqa: F811
     """The post the sender hands the edge for `row`."""
     return ChatSender({}, runtime, None)._post_of(row)  # type: ignore[arg-type]
@@ -37,8 +43,7 @@ def test_the_triage_post_is_edited_to_the_tickets_latest_state_once_per_burst(
         runtime: Runtime) -> None:  # noqa: F811
     first = event(ANN, text="Monitor flickers")
     ticket_id = run(runtime, first).ticket_id
-    triage = ChatOutbox.get((ChatOutbox.ticket == ticket_id)
-                            & (ChatOutbox.kind == "triage_ticket"))
+    triage = triage_post(ticket_id)
     record_posted(triage.id, "$triage_root", POSTED)
     assert triage_edits(ticket_id) == []
 
@@ -82,8 +87,7 @@ def test_an_edit_read_by_the_sender_before_a_change_and_claimed_after_shows_it(
         runtime: Runtime) -> None:  # noqa: F811
     first = event(ANN, text="Headset crackles")
     ticket_id = run(runtime, first).ticket_id
-    triage = ChatOutbox.get((ChatOutbox.ticket == ticket_id)
-                            & (ChatOutbox.kind == "triage_ticket"))
+    triage = triage_post(ticket_id)
     record_posted(triage.id, "$headset_root", POSTED)
     run(runtime, event(AGENT, text="#priority high", thread="$headset_root", room=TRIAGE))
     [read] = [row for row in chat_store.due_posts(("matrix",), datetime.now(UTC))
@@ -110,8 +114,7 @@ def test_a_change_before_the_triage_post_is_made_rewrites_it(
     ticket_id = run(runtime, first).ticket_id
     run(runtime, event(AGENT, text="#priority high\nOn it.", thread=first.message_id))
 
-    triage = ChatOutbox.get((ChatOutbox.ticket == ticket_id)
-                            & (ChatOutbox.kind == "triage_ticket"))
+    triage = triage_post(ticket_id)
     assert "priority high" in render_post("triage_ticket", triage.context, "en",
                                           runtime.renderer).text
     assert triage_edits(ticket_id) == []
@@ -128,8 +131,7 @@ def test_the_customers_later_message_reaches_the_triage_thread_with_reply_to_cus
         runtime: Runtime) -> None:  # noqa: F811
     first = event(ANN, text="Dock not charging")
     ticket_id = run(runtime, first).ticket_id
-    triage = ChatOutbox.get((ChatOutbox.ticket == ticket_id)
-                            & (ChatOutbox.kind == "triage_ticket"))
+    triage = triage_post(ticket_id)
     record_posted(triage.id, "$dock_root", POSTED)
 
     run(runtime, event(ANN, text="It is the USB-C one.", thread=first.message_id))

@@ -7,7 +7,9 @@ made once; the files of a post with buttons whose upload failed follow on the re
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -90,40 +92,58 @@ class CommitLost(Exception):
     """The process died between Slack's answer and the commit that records it."""
 
 
-async def crash_then_restart(server: SlackLoopback, runtime: Runtime,
-                             monkeypatch: pytest.MonkeyPatch) -> None:
-    """One sender round whose commit after Slack's answer is lost, then a restarted one."""
-    edge = SlackPlatform(bot_token=BOT_TOKEN, app_token=APP_TOKEN, api_url=server.api_url)
+@dataclass
+class SlackSide:
+    """The loopback Slack server and a chat sender posting to it through the Slack edge."""
+
+    server: SlackLoopback
+    runtime: Runtime
+    edge: SlackPlatform
+    pool: ReadPool
+
+    async def send_due(self) -> int:
+        """One round of a (new) chat sender: how many posts it took."""
+        return await ChatSender({"slack": self.edge}, self.runtime, self.pool).send_due()
+
+
+@asynccontextmanager
+async def slack_side(runtime: Runtime) -> AsyncIterator[SlackSide]:
+    server = SlackLoopback()
+    await server.start()
     pool = ReadPool(threads=1, name="test-chat-sender")
     try:
-        def lost(*args: Any) -> None:
-            raise CommitLost()
-
-        with monkeypatch.context() as patched:
-            patched.setattr(chat_store, "record_posts_done", lost)
-            with pytest.raises(CommitLost):
-                await ChatSender({"slack": edge}, runtime, pool).send_due()
-        # the restart: the only daemon takes up what the dead one had claimed
-        await pool.run(chat_store.release_first_claims, db.utcnow())
-        assert await ChatSender({"slack": edge}, runtime, pool).send_due() == 1
+        yield SlackSide(server, runtime, SlackPlatform(bot_token=BOT_TOKEN,
+                                                       app_token=APP_TOKEN,
+                                                       api_url=server.api_url), pool)
     finally:
         pool.close()
+        await server.stop()
+
+
+async def crash_then_restart(side: SlackSide, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One sender round whose commit after Slack's answer is lost, then a restarted one."""
+    def lost(*args: Any) -> None:
+        raise CommitLost()
+
+    with monkeypatch.context() as patched:
+        patched.setattr(chat_store, "record_posts_done", lost)
+        with pytest.raises(CommitLost):
+            await side.send_due()
+    # the restart: the only daemon takes up what the dead one had claimed
+    await side.pool.run(chat_store.release_first_claims, db.utcnow())
+    assert await side.send_due() == 1
 
 
 @pytest.mark.parametrize("in_thread", [True, False], ids=["thread reply", "top-level"])
 def test_a_post_whose_commit_was_lost_is_not_posted_again_after_a_restart(
         runtime: Runtime, monkeypatch: pytest.MonkeyPatch, in_thread: bool) -> None:
     async def scenario() -> None:
-        server = SlackLoopback()
-        await server.start()
-        try:
-            root = server.next_ts()
-            server.messages.append({"type": "message", "channel": TRIAGE, "ts": root,
-                                    "text": "New ticket #7", "thread_ts": None,
-                                    "bot_id": "B0BOT", "user": "U0BOT", "files": []})
+        async with slack_side(runtime) as side:
+            server = side.server
+            root = thread_root(server)
             row_id = queue("sla_warning", WARNING, root) if in_thread \
                 else queue("triage_ticket", NEW_TICKET, None)
-            await crash_then_restart(server, runtime, monkeypatch)
+            await crash_then_restart(side, monkeypatch)
 
             made = [m for m in server.messages if m["ts"] != root]
             assert len(made) == 1, [m["text"] for m in made]
@@ -133,8 +153,6 @@ def test_a_post_whose_commit_was_lost_is_not_posted_again_after_a_restart(
                 ("chat.", "conversations."))]
             looked = "conversations.replies" if in_thread else "conversations.history"
             assert posts == ["chat.postMessage", looked]
-        finally:
-            await server.stop()
 
     asyncio.run(scenario())
 
@@ -142,23 +160,16 @@ def test_a_post_whose_commit_was_lost_is_not_posted_again_after_a_restart(
 def test_a_post_claimed_but_never_made_is_made_once_and_first_attempts_look_for_nothing(
         runtime: Runtime) -> None:
     async def scenario() -> None:
-        server = SlackLoopback()
-        await server.start()
-        edge = SlackPlatform(bot_token=BOT_TOKEN, app_token=APP_TOKEN,
-                             api_url=server.api_url)
-        pool = ReadPool(threads=1, name="test-chat-sender")
-        try:
-            root = server.next_ts()
-            server.messages.append({"type": "message", "channel": TRIAGE, "ts": root,
-                                    "text": "New ticket #7", "thread_ts": None,
-                                    "bot_id": "B0BOT", "user": "U0BOT", "files": []})
+        async with slack_side(runtime) as side:
+            server = side.server
+            root = thread_root(server)
             fresh = queue("sla_warning", WARNING, root)
             claimed = queue("sla_warning", {**WARNING, "sla": {**WARNING["sla"],
                                                                "label": "breach"}}, root)
             # a sender took the second post, then died before it reached Slack
             assert chat_store.claim_posts([claimed], db.utcnow(), timedelta(seconds=120))
-            await pool.run(chat_store.release_first_claims, db.utcnow())
-            assert await ChatSender({"slack": edge}, runtime, pool).send_due() == 2
+            await side.pool.run(chat_store.release_first_claims, db.utcnow())
+            assert await side.send_due() == 2
 
             replies = [m for m in server.messages if m.get("thread_ts") == root]
             assert len(replies) == 2
@@ -168,9 +179,6 @@ def test_a_post_claimed_but_never_made_is_made_once_and_first_attempts_look_for_
                 ("chat.", "conversations."))] == ["chat.postMessage",
                                                   "conversations.replies",
                                                   "chat.postMessage"]
-        finally:
-            pool.close()
-            await server.stop()
 
     asyncio.run(scenario())
 
@@ -188,14 +196,13 @@ def test_files_whose_commit_was_lost_are_shared_once_after_a_restart(
     upload, which takes no metadata: after the crash the share is found by its block id;
     a post with buttons has its message found by metadata and its files' share too."""
     async def scenario() -> None:
-        server = SlackLoopback()
-        await server.start()
-        try:
+        async with slack_side(runtime) as side:
+            server = side.server
             root = thread_root(server)
             row_id = queue(kind, CUSTOMER_WROTE if kind == "customer_message" else
                            {"ticket": {"id": 7}, "agent": {"name": "Alex"},
                             "message": {"text": "Here it is"}}, root, [stored_invoice()])
-            await crash_then_restart(server, runtime, monkeypatch)
+            await crash_then_restart(side, monkeypatch)
 
             [share] = shares(server)
             assert [server.uploaded[f["id"]] for f in share["files"]] == [INVOICE]
@@ -207,8 +214,6 @@ def test_files_whose_commit_was_lost_are_shared_once_after_a_restart(
             uploads = [c.method for c in server.calls
                        if c.method == "files.completeUploadExternal"]
             assert uploads == ["files.completeUploadExternal"]
-        finally:
-            await server.stop()
 
     asyncio.run(scenario())
 
@@ -218,20 +223,16 @@ def test_the_files_of_a_post_with_buttons_follow_when_their_upload_failed(
     """The message with buttons was posted, the upload of its files refused: the retry
     finds the message (not posted again) and shares the files in its thread."""
     async def scenario() -> None:
-        server = SlackLoopback()
-        await server.start()
-        edge = SlackPlatform(bot_token=BOT_TOKEN, app_token=APP_TOKEN,
-                             api_url=server.api_url)
-        pool = ReadPool(threads=1, name="test-chat-sender")
-        try:
+        async with slack_side(runtime) as side:
+            server = side.server
             root = thread_root(server)
             row_id = queue("customer_message", CUSTOMER_WROTE, root, [stored_invoice()])
             server.rate_limit("files.getUploadURLExternal", retry_after=1)
-            assert await ChatSender({"slack": edge}, runtime, pool).send_due() == 1
+            assert await side.send_due() == 1
             assert ChatOutbox.get_by_id(row_id).state == "pending" and not shares(server)
             ChatOutbox.update(next_attempt_at=db.utcnow()).where(
                 ChatOutbox.id == row_id).execute()
-            assert await ChatSender({"slack": edge}, runtime, pool).send_due() == 1
+            assert await side.send_due() == 1
 
             posted = [m for m in server.messages if m["ts"] != root and not m.get("files")]
             assert len(posted) == 1 and "The invoice you asked for" in posted[0]["text"]
@@ -239,8 +240,5 @@ def test_the_files_of_a_post_with_buttons_follow_when_their_upload_failed(
             assert [server.uploaded[f["id"]] for f in share["files"]] == [INVOICE]
             row = ChatOutbox.get_by_id(row_id)
             assert (row.state, row.platform_message_id) == ("sent", posted[0]["ts"])
-        finally:
-            pool.close()
-            await server.stop()
 
     asyncio.run(scenario())

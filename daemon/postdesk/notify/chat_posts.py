@@ -30,6 +30,8 @@ from postdesk.notify.render import Renderer
 #: a post's context key: the closing it carries asks how satisfied the requester is
 #: (`tickets.chat_mirror` sets it when the desk asks about this resolution)
 ASKS_RATING = "asks_rating"
+#: posts of a status change: a closing unless their change says otherwise
+STATUS_POSTS = ("status_changed", "resolved_without_reply", "duplicate_resolved")
 
 #: the buttons agents use on a ticket's first post (non-agents pressing them change nothing)
 AGENT_BUTTONS = (("resolve", N_("Resolve")), ("assign_me", N_("Assign to me")))
@@ -110,7 +112,7 @@ def _thread_post(kind: str, context: Mapping[str, Any], say: _Speaker, *,
             lines += ["", _change_line(change, number, say)]
         post = RenderedPost("\n".join(lines).strip())
         return _with_question(post, change, context, say) if in_thread else post
-    if kind in ("status_changed", "resolved_without_reply", "duplicate_resolved"):
+    if kind in STATUS_POSTS:
         change = context.get("change") or {"kind": "closed",
                                            "new": ticket.get("public_status", "")}
         days = context.get("desk", {}).get("reopen_days")
@@ -173,6 +175,15 @@ def _change_line(change: Mapping[str, Any], number: Any, say: _Speaker) -> str:
         return say(N_("Ticket #%(id)s is open again: %(status)s."), id=number, status=status)
     return say(N_("The status of ticket #%(id)s is now: %(status)s."), id=number,
                status=status)
+
+
+def is_closing(kind: str, context: Mapping[str, Any]) -> bool:
+    """Whether the post of `kind` tells the requester the ticket is done (a closing is
+    the post that may ask how satisfied they are)."""
+    change = context.get("change")
+    if kind in STATUS_POSTS and not change:
+        return True
+    return isinstance(change, Mapping) and change.get("kind") == "closed"
 
 
 def _with_question(post: RenderedPost, change: Any, context: Mapping[str, Any],

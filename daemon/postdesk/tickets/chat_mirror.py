@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 from postdesk.chat.channels import DirectNotices
 from postdesk.chat.mapping import NO_EMAIL_DOMAIN
 from postdesk.notify.audience import CUSTOMER_TEMPLATES
-from postdesk.notify.chat_posts import ASKS_RATING
+from postdesk.notify.chat_posts import ASKS_RATING, is_closing
 from postdesk.store import chat_lookups, chat_store, fastsql
 from postdesk.store.chat_store import ChatThread
 from postdesk.store.models import Outbox, Ticket
@@ -67,7 +67,8 @@ def divert_to_chat(ticket: Ticket, row: Outbox, now: datetime, *,
         chat_store.mark_posts_of_the_moment(ticket.id, now, {ASKS_RATING: True})
     elif not typed_in_thread:
         context = dict(row.context)
-        if _survey_diverted_at(ticket.id, now):  # the survey came first in this change
+        if is_closing(row.kind, context) and _survey_diverted_at(ticket.id, now):
+            # the survey came first in this change
             context[ASKS_RATING] = True
         chat_store.queue_post(thread, kind=row.kind, context=context,
                               language=row.language,
