@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -37,10 +38,45 @@ def require_service(name: str, reason: str) -> None:
     pytest.skip(f"{name} unavailable: {reason}")
 
 
+#: the lowest port a test server is given (below it: the machine's own services)
+LOWEST_TEST_PORT = 10000
+#: how many pytest-xdist workers get a band of ports of their own
+PORT_BANDS = 8
+
+
 def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now, for a server a test starts.
+
+    Not one the kernel hands out (`bind(0)`): those come from the ephemeral range, from
+    which every client connection of the tests also takes its local port, so one could
+    take the port between this answer and the server's bind (seen once in CI: "address
+    already in use"). A random port below that range instead, in a band of its own per
+    pytest-xdist worker, that a trial bind finds free."""
+    low = LOWEST_TEST_PORT
+    high = _ephemeral_low()
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    width = (high - low) // PORT_BANDS
+    start = low + (int(worker) % PORT_BANDS if worker.isdigit() else 0) * width
+    for _ in range(100):
+        port = random.randrange(start, start + width)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def _ephemeral_low() -> int:
+    """The first port of the kernel's ephemeral range (Linux; 32768 where unknown)."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range", encoding="ascii") as ranges:
+            return max(int(ranges.read().split()[0]), LOWEST_TEST_PORT + PORT_BANDS * 100)
+    except (OSError, ValueError, IndexError):
+        return 32768
 
 
 @contextmanager
