@@ -11,9 +11,13 @@ made by our own code and a cycle in one would be a bug), so threads may share it
 from __future__ import annotations
 
 import json
+import json.encoder
 from collections.abc import Callable
-from json.encoder import JSONEncoder, c_make_encoder, encode_basestring
+from json.encoder import JSONEncoder, encode_basestring
 from typing import Any
+
+#: `_json.make_encoder`, the C encoder `json.dumps` makes on every call (None without it)
+c_make_encoder: Any = getattr(json.encoder, "c_make_encoder", None)
 
 
 def _default(value: Any) -> Any:
