@@ -335,6 +335,7 @@ def test_a_rule_answer_is_the_one_mail_the_customer_gets(make_settings, sqlite_u
                                          "connection does not work.\n"))
     wait_for(processed(1))
     [row] = wait_for(_customer_mail_sent)
+    assert row.kind == "agent_reply"  # the rule's answer, not the acknowledgment
     [mail] = wait_for(lambda: mails_to(daemon, CUSTOMER))
     text = text_of(mail)
     assert text.count("GlobalConnect VPN client") == 1  # the article, once
