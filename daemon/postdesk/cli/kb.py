@@ -111,8 +111,8 @@ def kb_group() -> None:
 @click.argument("question")
 @click.option("--lang", "language",
               help="Search the articles of this language only. Without it: the question's "
-                   "language, as the desk reads a new customer's mail (the desk's default "
-                   "when the text is too short to tell), then the desk's fallbacks; one "
+                   "language (detected as in a new customer's mail; the desk's default when "
+                   "unclear), then the desk's fallbacks, as the acknowledgment searches: one "
                    "language's articles, never a mix (their scores do not compare).")
 @click.option("--limit", default=5, show_default=True, type=click.IntRange(1, 100),
               help="How many articles at most.")
