@@ -355,8 +355,8 @@ def test_a_rule_answer_is_the_one_mail_the_customer_gets(make_settings, sqlite_u
     assert ticket.status == "waiting_for_customer"
     [folded] = kinds("reply.folded")
     assert folded.data["template"] == "acknowledgment" and folded.rule == "acknowledge-new-ticket"
-    assert [e.data.get("answered") for e in kinds("kb.suggested")
-            if e.data["article"] == "vpn-access"] == [None, True]
+    assert [one.get("answered") for one in suggested()
+            if one["article"] == "vpn-access"] == [None, True]
     assert kinds("kb.self_served") == []  # an answer is not a deflection until the customer...
 
     send_mail(daemon, customer_mail(
