@@ -285,14 +285,14 @@ def _print_kb_summary(args: argparse.Namespace, figures: dict[str, list[float]],
     without, with_kb = labels
     through = [w / o for w, o in zip(figures[with_kb], figures[without], strict=True) if o]
     cpu = [w / o - 1 for w, o in zip(cpus[with_kb], cpus[without], strict=True) if o]
-    cpu_without, cpu_with = (statistics.median(cpus[label]) for label in labels)
+    added = statistics.median(w - o for w, o in zip(cpus[with_kb], cpus[without], strict=True))
     medians = " (medians of the rounds)" if args.kb_rounds > 1 else ""
     spread = (f"; rounds {min(through):.1%}-{max(through):.1%} and CPU "
               f"{min(cpu):+.1%} to {max(cpu):+.1%}" if len(through) > 1 else "")
     print(f"kb        throughput with the KB{medians}: {statistics.median(through):.1%} of "
           f"without (drop {1 - statistics.median(through):.1%}); CPU per mail with the KB: "
-          f"{cpu_with - cpu_without:+.2f} ms ({statistics.median(cpu):+.1%}; the steadier "
-          f"figure on a loaded machine){spread}", flush=True)
+          f"{added:+.2f} ms ({statistics.median(cpu):+.1%}, medians of the rounds' pairs; "
+          f"the steadier figure on a loaded machine){spread}", flush=True)
 
 
 def fmt(value: float | None, spec: str = ".0f") -> str:
