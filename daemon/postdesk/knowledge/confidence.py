@@ -1,0 +1,106 @@
+"""How sure a suggestion is: the part of what the customer asks about that an article answers.
+
+The index's `Hit.share` compares an article's score with the best that the
+question's words *known to the knowledge base* could reach, so a short
+question whose one known word is common in the articles scores high
+("Keyboard missing keys" -> "Open the team's shared drive", 0.72: only
+"missing" is known, and two articles' aliases have it). What the desk offers
+(`suggest.ranked`) and the score it reports are this module's `confidence`
+instead, read the way a support agent would read the question:
+
+* Content words only: the everyday words of `common_words` (greetings,
+  "please", "working", "new") are evidence neither for nor against.
+* A content word the knowledge base does not know ("keyboard", "projector",
+  "Tastatur") is part of what was asked and not answered: it counts in the
+  reachable best at `UNKNOWN_WEIGHT` times the index's mean idf (a typical
+  word of these articles). Words with digits (invoice and error numbers) do
+  not count.
+* Two readings of the question, the better one counts: its first line (a
+  mail's subject, a one-line chat question) and its text without the
+  signature (`postdesk.mail.reply_signature`): names, job titles and phone
+  numbers say nothing about the question, and a subject often says it all.
+* One content word alone is evidence enough only when it names this article
+  and no other (it is in this article's title or aliases and in no other
+  article's); otherwise an article needs two of the question's content words
+  (a word's synonyms count as that word).
+
+The confidence is a share in [0, 1] like `Hit.share`, so `[kb] min_score`
+keeps its meaning: the part of the best reachable score, now reachable by
+every content word the customer wrote. The order of the articles is the
+search's: this only decides which are good enough and the score shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from postdesk.knowledge.common_words import common_words
+from postdesk.knowledge.index import Hit, LanguageIndex
+from postdesk.knowledge.synonyms import synonyms
+from postdesk.knowledge.words import base_language
+
+#: What a content word the knowledge base does not know weighs in the reachable best, in
+#: units of the index's mean idf (chosen on the tuning half of bench/kb_off_topic.tsv,
+#: bench/kb_mails.tsv and StackFAQ; 0.5 let a fifth of the short off-topic questions
+#: through, 1.0 dropped right answers to paraphrased questions).
+UNKNOWN_WEIGHT = 0.75
+
+
+def readings(question: str) -> list[str]:
+    """The question's first line, and its text without a signature when that differs."""
+    # imported here: `postdesk kb search` starts without the mail patterns until it asks
+    from postdesk.mail.reply_signature import split_signature
+
+    first = question.split("\n", 1)[0]
+    body, _signature = split_signature(question.split("\n"))
+    text = "\n".join(body) if body else question
+    return [first, text] if text.strip() != first.strip() else [first]
+
+
+class _Reading:
+    """One reading of the question against one language's index: its content words, what
+    they could reach, and every article's score from them."""
+
+    def __init__(self, index: LanguageIndex, text: str) -> None:
+        common = common_words(index.language)
+        postings = index.postings
+        self.weights = {term: weight for term, weight in index.query(text).items()
+                        if term not in common}
+        self.own = [term for term, weight in self.weights.items() if weight == 1.0]
+        table = synonyms(index.language)
+        unknown = {term for term in index.query_terms(text)
+                   if term not in postings and term not in common and term.isalpha()
+                   and len(term) > 2 and not any(o in postings for o in table.get(term, ()))}
+        self.reachable = (sum(postings[term][0] for term in self.own)
+                          + len(unknown) * UNKNOWN_WEIGHT * index.mean_idf)
+        self.scores = index.scores(self.weights)
+
+    def confidence(self, index: LanguageIndex, number: int) -> float:
+        if self.reachable <= 0.0 or not self.weights:
+            return 0.0
+        terms = index.terms_of[number]
+        own = [term for term in self.own if term in terms]
+        named = index.named[number]
+        alone = any(term in named and index.name_counts[term] == 1 for term in own)
+        words = len(own) or int(any(term in terms for term in self.weights))
+        if words < 2 and not alone:
+            return 0.0
+        return min(float(self.scores[number]) / self.reachable, 1.0)
+
+
+def confidences(indexes: dict[str, LanguageIndex], question: str,
+                hits: Sequence[Hit]) -> list[float]:
+    """Each hit's confidence for `question` (the text that was searched), in [0, 1]."""
+    found: dict[str, list[_Reading]] = {}
+    out = []
+    for hit in hits:
+        language = base_language(hit.article.language)
+        index = indexes.get(language)
+        number = index.number.get(hit.article.id) if index is not None else None
+        if index is None or number is None:
+            out.append(0.0)
+            continue
+        if language not in found:
+            found[language] = [_Reading(index, text) for text in readings(question)]
+        out.append(max(reading.confidence(index, number) for reading in found[language]))
+    return out
