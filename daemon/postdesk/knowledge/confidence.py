@@ -58,8 +58,9 @@ def readings(question: str) -> list[str]:
 
 
 class _Reading:
-    """One reading of the question against one language's index: its content words, what
-    they could reach, and every article's score from them."""
+    """One reading of the question against one language's index: its content words (each
+    with the synonyms of it that the articles use), what they could reach, and every
+    article's score from them."""
 
     def __init__(self, index: LanguageIndex, text: str) -> None:
         common = common_words(index.language)
@@ -68,9 +69,17 @@ class _Reading:
                         if term not in common}
         self.own = [term for term, weight in self.weights.items() if weight == 1.0]
         table = synonyms(index.language)
-        unknown = {term for term in index.query_terms(text)
-                   if term not in postings and term not in common and term.isalpha()
-                   and len(term) > 2 and not any(o in postings for o in table.get(term, ()))}
+        unknown: set[str] = set()
+        #: each content word the articles know, itself or by a synonym: the terms it is
+        self.words: list[frozenset[str]] = []
+        for term in dict.fromkeys(index.query_terms(text)):
+            if term in common:
+                continue
+            forms = frozenset(t for t in (term, *table.get(term, ())) if t in self.weights)
+            if forms:
+                self.words.append(forms)
+            elif term not in postings and term.isalpha() and len(term) > 2:
+                unknown.add(term)
         self.reachable = (sum(postings[term][0] for term in self.own)
                           + len(unknown) * UNKNOWN_WEIGHT * index.mean_idf)
         self.scores = index.scores(self.weights)
@@ -79,11 +88,10 @@ class _Reading:
         if self.reachable <= 0.0 or not self.weights:
             return 0.0
         terms = index.terms_of[number]
-        own = [term for term in self.own if term in terms]
         named = index.named[number]
-        alone = any(term in named and index.name_counts[term] == 1 for term in own)
-        words = len(own) or int(any(term in terms for term in self.weights))
-        if words < 2 and not alone:
+        alone = any(term in named and term in terms and index.name_counts[term] == 1
+                    for term in self.own)
+        if not alone and sum(not forms.isdisjoint(terms) for forms in self.words) < 2:
             return 0.0
         return min(float(self.scores[number]) / self.reachable, 1.0)
 
