@@ -104,3 +104,20 @@ def test_the_confidence_only_decides_what_is_offered_never_the_order(
         assert all(s.score == round(s.score, 3) and 0.0 <= s.score <= 1.0 for s in found)
         offered_ids = offered(desk, question, "en")
         assert offered_ids == [s.id for s in found if s.score >= THRESHOLD]
+
+
+def test_one_word_in_common_is_enough_only_when_it_names_that_article_alone() -> None:
+    kb = load_texts([
+        ("a.md", "---\nid: printer\ntitle: Printer missing\nlanguage: en\n---\n"
+                 "Add the floor's printer again.\n"),
+        ("b.md", "---\nid: drive\ntitle: Network drive missing\nlanguage: en\n---\n"
+                 "Map the drive again.\n"),
+        ("c.md", "---\nid: toner\ntitle: Order supplies\nlanguage: en\n---\n"
+                 "Paper and toner come from reception.\n"),
+    ])
+    # "missing" is the question's one content word, and it names two articles
+    assert kb.search("Something is missing", language="en")
+    assert offered(kb, "Something is missing", "en") == []
+    # two of the question's words in one article, or one that names it alone: offered
+    assert offered(kb, "printer missing", "en")[:1] == ["printer"]
+    assert offered(kb, "supplies", "en") == ["toner"]
