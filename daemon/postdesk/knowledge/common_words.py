@@ -4,12 +4,15 @@ evidence that the question is about something else, unless it is one of these.
 "Keyboard", "projector", "Tastatur" are not in an IT desk's articles about
 passwords and printers, and a question that says them is about something the
 articles do not answer; "please", "yesterday", "Wochenende", "wczoraj" say
-nothing about the subject. These lists are ours, written by hand for this
-purpose: the function words, greetings and closings of a mail, and the
-frequent verbs, adverbs and adjectives of everyday writing (a few hundred a
-language, what a frequency list's top would give without its topical nouns).
-They only decide what counts as evidence (`confidence`); the search's own stop
-words (`words.STOP_WORDS`) stay as they are, so the ranking does not move.
+nothing about the subject, and neither do "working" or "new" when an article
+happens to use them. These lists are ours, written by hand for this purpose:
+the function words, greetings and closings of a mail, and the frequent verbs,
+adverbs and adjectives of everyday writing (a few hundred a language, what a
+frequency list's top would give without its topical nouns; product names
+such as "Word" left out). A word listed here counts neither for an article
+nor against it (`confidence`); the search's own stop words
+(`words.STOP_WORDS`) stay as they are, so the ranking does not move. A
+language without a list here counts every word.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ _TEXT: dict[str, str] = {
         told tomorrow too took toward tried tries try trying twice two under until up
         upon us use used using usual usually very via want wanted wants was wasn way we
         week weeks well went were weren what whatever when where whether which while who
-        whole whom whose why will with within without won word work worked works would
+        whole whom whose why will with within without won work worked works would
         wouldn yes yesterday yet you your yours yourself
         dear regards cheers sincerely faithfully best wishes advance team everyone folks
         colleagues sir madam hope kindly asap urgent urgently quick quickly question issue
