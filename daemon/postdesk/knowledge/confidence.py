@@ -59,20 +59,20 @@ def readings(question: str) -> list[str]:
 
 class _Reading:
     """One reading of the question against one language's index: its content words (each
-    with the synonyms of it that the articles use), what they could reach, and every
-    article's score from them."""
+    with the synonyms of it that the articles use) and what they could reach."""
 
     def __init__(self, index: LanguageIndex, text: str) -> None:
         common = common_words(index.language)
         postings = index.postings
-        self.weights = {term: weight for term, weight in index.query(text).items()
+        asked = index.query_terms(text)
+        self.weights = {term: weight for term, weight in index.weigh(asked).items()
                         if term not in common}
         self.own = [term for term, weight in self.weights.items() if weight == 1.0]
         table = synonyms(index.language)
         unknown: set[str] = set()
         #: each content word the articles know, itself or by a synonym: the terms it is
         self.words: list[frozenset[str]] = []
-        for term in dict.fromkeys(index.query_terms(text)):
+        for term in dict.fromkeys(asked):
             if term in common:
                 continue
             forms = frozenset(t for t in (term, *table.get(term, ())) if t in self.weights)
@@ -82,18 +82,22 @@ class _Reading:
                 unknown.add(term)
         self.reachable = (sum(postings[term][0] for term in self.own)
                           + len(unknown) * UNKNOWN_WEIGHT * index.mean_idf)
-        self.scores = index.scores(self.weights)
 
     def confidence(self, index: LanguageIndex, number: int) -> float:
         if self.reachable <= 0.0 or not self.weights:
             return 0.0
-        terms = index.terms_of[number]
+        terms = index.weights_of[number]
         named = index.named[number]
         alone = any(term in named and term in terms and index.name_counts[term] == 1
                     for term in self.own)
         if not alone and sum(not forms.isdisjoint(terms) for forms in self.words) < 2:
             return 0.0
-        return min(float(self.scores[number]) / self.reachable, 1.0)
+        score = 0.0  # the article's score from these words, as `LanguageIndex.scores` adds
+        for term, weight in self.weights.items():
+            found = terms.get(term)
+            if found is not None:
+                score += found if weight == 1.0 else found * weight
+        return min(score / self.reachable, 1.0)
 
 
 def confidences(indexes: dict[str, LanguageIndex], question: str,

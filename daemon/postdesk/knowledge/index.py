@@ -92,10 +92,14 @@ class LanguageIndex:
             weighted = numpy.fromiter(docs.values(), dtype=numpy.float64, count=len(docs))
             self.postings[term] = (idf, numpy.fromiter(docs, dtype=numpy.intp, count=len(docs)),
                                    idf * weighted / (K1 + weighted))
-        #: what `confidence` reads: each article's number by id, its terms, the terms that
-        #: name it (title and aliases), how many articles each term names, the mean idf
+        #: what `confidence` reads: each article's number by id, its terms with their
+        #: saturated weight x idf (the postings by article), the terms that name it (title
+        #: and aliases), how many articles each term names, the mean idf
         self.number = {article.id: number for number, article in enumerate(self.articles)}
-        self.terms_of = [frozenset(t for terms in f.values() for t in terms) for f in fields]
+        self.weights_of: list[dict[str, float]] = [{} for _ in fields]
+        for term, (_idf, found, weighted) in self.postings.items():
+            for number, value in zip(found.tolist(), weighted.tolist(), strict=True):
+                self.weights_of[number][term] = value
         self.named = [frozenset((*f["title"], *f["aliases"])) for f in fields]
         self.name_counts = Counter(t for names in self.named for t in names)
         self.mean_idf = (sum(p[0] for p in self.postings.values()) / len(self.postings)
@@ -132,7 +136,11 @@ class LanguageIndex:
     def query(self, text: str) -> dict[str, float]:
         """The terms to look up, with their weights: the question's own words (1) and the
         synonyms of those (`synonyms.SYNONYM_WEIGHT`)."""
-        asked = list(dict.fromkeys(self.query_terms(text)))
+        return self.weigh(self.query_terms(text))
+
+    def weigh(self, terms: Sequence[str]) -> dict[str, float]:
+        """`query` of the question's terms (`query_terms`)."""
+        asked = list(dict.fromkeys(terms))
         own = [t for t in asked if t in self.postings]
         if len(own) > MAX_QUERY_TERMS:  # a long mail: its rarest words say what it is about
             rarest = set(sorted(own, key=lambda t: -self.postings[t][0])[:MAX_QUERY_TERMS])
