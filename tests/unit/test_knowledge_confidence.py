@@ -3,10 +3,12 @@ the example desk's own kb/: what its acknowledgment would offer, through `sugges
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from postdesk.knowledge.index import Hit
 from postdesk.knowledge.library import KnowledgeBase, kb_files, load_texts
 from postdesk.knowledge.suggest import suggest
 
@@ -121,3 +123,19 @@ def test_one_word_in_common_is_enough_only_when_it_names_that_article_alone() ->
     # two of the question's words in one article, or one that names it alone: offered
     assert offered(kb, "printer missing", "en")[:1] == ["printer"]
     assert offered(kb, "supplies", "en") == ["toner"]
+
+
+def test_a_reranker_orders_only_what_is_good_enough(desk: KnowledgeBase) -> None:
+    given: list[list[str]] = []
+
+    def backwards(question: str, hits: list[Hit]) -> list[Hit]:
+        given.append([hit.article.id for hit in hits])
+        return [replace(hit, score=0.0) for hit in reversed(hits)]  # new objects, too
+
+    question = "printer missing on my laptop and the network drive missing too"
+    plain = suggest(desk, question, ["en"], min_share=THRESHOLD)
+    found = suggest(desk, question, ["en"], min_share=THRESHOLD, rerank=backwards)
+    assert len(plain) >= 2 and given == [[s.id for s in plain]]
+    assert found == list(reversed(plain))  # each with its own confidence as its score
+    assert suggest(desk, "Keyboard missing keys", ["en"], min_share=THRESHOLD,
+                   rerank=backwards) == [] and len(given) == 1
