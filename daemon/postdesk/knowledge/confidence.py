@@ -10,6 +10,10 @@ instead, read the way a support agent would read the question:
 
 * Content words only: the everyday words of `common_words` (greetings,
   "please", "working", "new") are evidence neither for nor against.
+* Each content word is answered at most once: by itself or by its best
+  synonym (`synonyms`, at their weight), so an article that has "mail" and
+  "email" does not score twice for one "mail"; a word counts in the reachable
+  best with its idf (or its best synonym's, weighted).
 * A content word the knowledge base does not know ("keyboard", "projector",
   "Tastatur") is part of what was asked and not answered: it counts in the
   reachable best at `UNKNOWN_WEIGHT` times the index's mean idf (a typical
@@ -80,7 +84,8 @@ class _Reading:
                 self.words.append(forms)
             elif term not in postings and term.isalpha() and len(term) > 2:
                 unknown.add(term)
-        self.reachable = (sum(postings[term][0] for term in self.own)
+        self.reachable = (sum(max(self.weights[t] * postings[t][0] for t in forms)
+                              for forms in self.words)
                           + len(unknown) * UNKNOWN_WEIGHT * index.mean_idf)
 
     def confidence(self, index: LanguageIndex, number: int) -> float:
@@ -92,11 +97,9 @@ class _Reading:
                     for term in self.own)
         if not alone and sum(not forms.isdisjoint(terms) for forms in self.words) < 2:
             return 0.0
-        score = 0.0  # the article's score from these words, as `LanguageIndex.scores` adds
-        for term, weight in self.weights.items():
-            found = terms.get(term)
-            if found is not None:
-                score += found if weight == 1.0 else found * weight
+        score = 0.0  # each word answered once: by itself or by its best synonym
+        for forms in self.words:
+            score += max(self.weights[t] * terms.get(t, 0.0) for t in forms)
         return min(score / self.reachable, 1.0)
 
 
