@@ -157,3 +157,49 @@ def button_actions(message: dict[str, Any]) -> list[str]:
     return [element["action_id"].split(":")[0].split("|")[0]
             for block in message.get("blocks") or [] for element in block.get("elements", [])
             if element.get("type") == "button"]
+
+
+ANSWER_PASSWORDS = """rules:
+  - name: answer-password-questions
+    on: ticket.created
+    if:
+      kb_match: {min_score: 40, article: password-reset}
+    then:
+      - answer_with_article: password-reset
+"""
+
+
+@pytest.fixture
+def answering_desk(slack: Loopback, make_settings: Callable[..., Settings],  # noqa: F811
+                   sqlite_url: str, start_daemon: Callable[[Settings], Any]
+                   ) -> Iterator[Loopback]:
+    """The desk above with a rule that answers password questions with the article."""
+    settings = make_settings(sqlite_url, slack_bot_token=BOT_TOKEN,
+                             slack_app_token=APP_TOKEN, slack_api_url=slack.server.api_url,
+                             kb_chat_wait_minutes=10, broker_redispatch_after=1)
+    write_chat_rules(settings, CHANNELS, TEAMS)
+    extra = settings.path(settings.paths.rules) / "automation.d"
+    extra.mkdir(exist_ok=True)
+    (extra / "kb.yaml").write_text(ANSWER_PASSWORDS, encoding="utf-8")
+    start_daemon(settings)
+    slack.call(slack.server.wait_connected())
+    yield slack
+
+
+def test_a_rule_answer_in_the_thread_replaces_the_acknowledgment(
+        answering_desk: Loopback) -> None:
+    """In a help thread too the rule's answer is the one post (issue 21), and it keeps
+    what the acknowledgment gave: the requester's buttons (the agents still wait for
+    them) and the agents' own."""
+    event = answering_desk.server.message_event("UANN", QUESTION)
+    answering_desk.soon(lambda: answering_desk.server.send_event(event))
+    ticket = wait_for(lambda: Ticket.get_or_none(Ticket.subject == QUESTION))
+    wait_for(lambda: not ChatOutbox.select().where(
+        (ChatOutbox.ticket == ticket.id) & (ChatOutbox.state == "pending")
+        & (ChatOutbox.kind != "triage_ticket")).exists())
+    [answer] = wait_for(lambda: thread_posts(answering_desk, event["ts"]))
+    assert answer["text"].count("https://password.example.com") == 1
+    assert button_actions(answer) == ["kb_solved", "kb_need_help", "resolve", "assign_me"]
+    assert agents_mail(ticket).state == "pending"  # held for the requester's answer
+    press(answering_desk, "UANN", answer, "kb_need_help")
+    wait_for(lambda: agents_mail(ticket).state == "sent")

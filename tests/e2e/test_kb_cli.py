@@ -168,6 +168,63 @@ def test_search_asks_the_database_index_when_the_desk_uses_it(config: Path) -> N
     assert [(h["id"], h["language"]) for h in json.loads(lines.stdout)] == [("vpn-access", "pl")]
 
 
+def scores_of(text_output: str) -> list[tuple[float, str]]:
+    """(score, language) of each article line of `kb search`'s text output."""
+    return [(float(line.split()[0]), line.split()[2].strip("()"))
+            for line in text_output.splitlines() if line[:1].isdigit()]
+
+
+@pytest.mark.parametrize(("question", "language"), [
+    ("How do I connect to the VPN from home? It does not work.", "en"),
+    ("Jak połączyć się z VPN z domu? Połączenie nie działa.", "pl"),
+    ("Wie verbinde ich mich von zu Hause mit dem VPN? Es geht nicht.", "de"),
+    ("vpn", "en"),  # too short to tell: the desk's default language, as for a customer
+])
+def test_search_without_lang_answers_in_the_questions_language(config: Path, question: str,
+                                                              language: str) -> None:
+    """Without --lang, shares of different languages' indexes are not comparable (issue 21):
+    the question is searched in its own language, as the desk reads a new customer's mail,
+    and the text, --json and `-` outputs list the same articles, best first."""
+    as_json = run(config, "kb", "search", question, "--json")
+    assert as_json.returncode == 0, as_json.stderr
+    hits = json.loads(as_json.stdout)
+    assert hits[0]["id"] == "vpn-access"
+    assert {h["language"] for h in hits} == {language}
+    assert hits == sorted(hits, key=lambda h: -h["score"])
+    text = run(config, "kb", "search", question)
+    assert scores_of(text.stdout) == [(h["score"], language) for h in hits]
+    assert f"({language})" in text.stdout.splitlines()[0]  # the heading says which language
+    lines = run(config, "kb", "search", "-", stdin=question + "\n")
+    assert [json.loads(line) for line in lines.stdout.splitlines()] == [hits]
+
+
+def test_search_without_lang_falls_back_along_the_desks_languages(config: Path) -> None:
+    """A question in a language without articles gets the next language's, as a customer
+    would, and says so; nothing anywhere: says which languages it searched."""
+    for article in (config.parent / "kb" / "de").iterdir():
+        article.unlink()
+    question = "Wie verbinde ich mich von zu Hause mit dem VPN? Es geht nicht."
+    text = run(config, "kb", "search", question)
+    assert text.returncode == 0, text.stderr
+    assert text.stdout.splitlines()[0] == (
+        "Articles in en, the desk's next language: none in de matches; --lang chooses one:")
+    assert [language for _, language in scores_of(text.stdout)] == ["en"] * len(
+        scores_of(text.stdout))
+    nothing = run(config, "kb", "search", "Drucker kaputt")
+    assert nothing.stdout.strip() == "no article matches"
+    assert "searched in en; --lang chooses the language" in nothing.stderr
+
+
+def test_search_heading_in_the_desks_language(config: Path) -> None:
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace('default_language = "en"', 'default_language = "pl"'),
+                      encoding="utf-8")
+    done = run(config, "kb", "search", "vpn")
+    assert done.stdout.splitlines()[0] == ("Artykuły w domyślnym języku desku (pl): języka "
+                                           "pytania nie da się rozpoznać; --lang wybiera język:")
+    assert {language for _, language in scores_of(done.stdout)} == {"pl"}
+
+
 def test_the_memory_index_searches_without_a_database(config: Path) -> None:
     done = run(config, "kb", "search", "Ich habe mein Kennwort vergessen", "--json")
     assert json.loads(done.stdout)[0]["id"] == "password-reset"

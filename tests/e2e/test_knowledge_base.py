@@ -13,7 +13,7 @@ from mailbuild import customer_mail, mails_to, processed, send_mail, text_of, wa
 from postdesk.config.settings import Settings
 from postdesk.knowledge.solved_link import read_solved_token
 from postdesk.store import kb_index
-from postdesk.store.models import Event, Ticket
+from postdesk.store.models import Event, Outbox, Ticket
 from postdesk.store.sla_store import TicketSla
 
 CUSTOMER = "zoe@customer.example"
@@ -306,6 +306,81 @@ def test_a_rule_answers_one_known_question_with_its_article(make_settings, sqlit
                                     message_id="<printer@customer.example>"))
     wait_for(processed(2))
     assert Ticket.get_by_id(ticket.id + 1).status == "new"
+
+
+def _customer_mail_sent() -> list[Outbox]:
+    """The customer's mails once every queued mail has left the desk (none still waiting)."""
+    rows = list(Outbox.select().where(Outbox.recipient == CUSTOMER).order_by(Outbox.id))
+    return rows if rows and all(row.state == "sent" for row in rows) else []
+
+
+@pytest.mark.parametrize("where", ["after", "before"])  # the rule after/before the acknowledging
+def test_a_rule_answer_is_the_one_mail_the_customer_gets(make_settings, sqlite_url,
+                                                         start_daemon, where: str) -> None:
+    """The rule's answer replaces the acknowledgment (issue 21): one mail with the article
+    once, the ticket number and how to say "solved", not an acknowledgment suggesting the same
+    article followed by a second mail repeating it; "solved" then counts as a deflection."""
+    settings = make_settings(sqlite_url)
+    rules = Path(settings.path(settings.paths.rules))
+    if where == "after":  # rules/automation.d/ is read after rules/automation.yaml
+        (rules / "automation.d").mkdir(exist_ok=True)
+        (rules / "automation.d" / "kb.yaml").write_text(AUTO_ANSWER)
+    else:
+        shipped = (rules / "automation.yaml").read_text(encoding="utf-8")
+        (rules / "automation.yaml").write_text(shipped.replace(
+            "\nrules:\n", "\n" + AUTO_ANSWER + "\n", 1), encoding="utf-8")
+    daemon = start_daemon(settings)
+    send_mail(daemon, customer_mail(subject="VPN from home",
+                                    body="How do I connect to the VPN from home? The VPN "
+                                         "connection does not work.\n"))
+    wait_for(processed(1))
+    [row] = wait_for(_customer_mail_sent)
+    assert row.kind == "agent_reply"  # the rule's answer, not the acknowledgment
+    [mail] = wait_for(lambda: mails_to(daemon, CUSTOMER))
+    text = text_of(mail)
+    assert text.count("GlobalConnect VPN client") == 1  # the article, once
+    assert "Ticket number: #1" in text
+    assert 'Did this solve your problem? Reply with "solved"' in text
+    assert "These articles may already answer your question" not in text
+    ticket = Ticket.get()
+    assert ticket.status == "waiting_for_customer"
+    [folded] = kinds("reply.folded")
+    assert folded.data["template"] == "acknowledgment" and folded.rule == "acknowledge-new-ticket"
+    assert [e.data.get("answered") for e in kinds("kb.suggested")
+            if e.data["article"] == "vpn-access"] == [None, True]
+    assert kinds("kb.self_served") == []  # an answer is not a deflection until the customer...
+
+    send_mail(daemon, customer_mail(
+        subject=f"Re: {mail['Subject']}", to=mail["Reply-To"].addresses[0].addr_spec,
+        body="Thanks, that solved it!\n", message_id="<solved@customer.example>"))
+    wait_for(processed(2))
+    assert Ticket.get_by_id(ticket.id).status == "resolved"
+    [served] = kinds("kb.self_served")  # ...says it solved it
+    assert served.data["articles"][0] == "vpn-access"
+
+
+def test_a_rule_with_no_article_to_send_leaves_the_acknowledgment(make_settings, sqlite_url,
+                                                                  start_daemon) -> None:
+    """The acknowledgment waits for the rule's answer only to be folded into it: a rule that
+    finds nothing to send (an internal article) leaves the customer their acknowledgment."""
+    settings = make_settings(sqlite_url)
+    (Path(settings.path(settings.paths.kb)) / "en" / "vpn-internal.md").write_text(INTERNAL)
+    extra = Path(settings.path(settings.paths.rules)) / "automation.d"
+    extra.mkdir(exist_ok=True)
+    (extra / "kb.yaml").write_text(AUTO_ANSWER.replace(
+        "kb_match: {min_score: 40, article: vpn-access}", "kb_match: 40").replace(
+        "answer_with_article: {status: waiting_for_customer}",
+        "answer_with_article: vpn-reset-internal"))
+    daemon = start_daemon(settings)
+    send_mail(daemon, customer_mail(subject="VPN from home",
+                                    body="How do I connect to the VPN from home? The VPN "
+                                         "connection does not work.\n"))
+    wait_for(processed(1))
+    [row] = wait_for(_customer_mail_sent)
+    assert row.kind == "acknowledgment"
+    assert "1. Connect to the VPN from home" in acknowledgment(daemon)
+    assert [e.data["reason"] for e in kinds("kb.answer_skipped")] == ["internal"]
+    assert kinds("reply.folded") == []
 
 
 TAG_VPN_QUESTIONS = """rules:

@@ -117,6 +117,12 @@ class RealPostfix:
         print(self.logged()[-4000:])
         shutil.rmtree(self.folder, ignore_errors=True)
 
+    def release_held(self) -> None:
+        """Let go of the mail put on hold (a `HOLD` action) and deliver it now."""
+        subprocess.run(["postsuper", "-c", str(self.config), "-H", "ALL"],
+                       check=True, capture_output=True)
+        self.flush()
+
     def flush(self) -> None:
         """Deliver what waits in the queue now (as `postqueue -f`)."""
         subprocess.run(["postqueue", "-c", str(self.config), "-f"], capture_output=True)

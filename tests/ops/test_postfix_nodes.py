@@ -67,9 +67,14 @@ def test_two_nodes_behind_one_postfix_lose_nothing_when_one_dies(
         # the first one with it: "valid hostname or network address required")
         hops = ", ".join(f"[127.0.0.1]:{port}" for port in ports.values())
         postfix = RealPostfix(
-            # a few deliveries at a time, so that the kill below falls in the middle
-            main=RELAY_DOMAIN_MAIN + "lmtp_destination_concurrency_limit = 2\n",
+            # a few deliveries at a time, so that the kill below falls in the middle; every
+            # mail held at submission, so that none is delivered before all are queued (with
+            # deliveries running while the test still submitted, all 60 were in before the
+            # kill: CI on 3b0ab6e)
+            main=RELAY_DOMAIN_MAIN + "lmtp_destination_concurrency_limit = 2\n"
+                 "header_checks = regexp:{etc}/hold\n",
             tables={"transport": f"{DESK_DOMAIN}    lmtp:{hops}\n",
+                    "hold": "/^Message-ID:/ HOLD\n",
                     "postdesk_recipients": recipient_table(
                         config, {**_clean_environ(), **env})},
             hashed=("transport",)).start()
@@ -82,7 +87,9 @@ def test_two_nodes_behind_one_postfix_lose_nothing_when_one_dies(
 
         db.connect(shared_database)
         with db.database.connection_context():
-            wait_for(lambda: Inbound.select().count() >= 10, timeout=90, interval=0.01)
+            assert Inbound.select().count() == 0, "Postfix delivered mail it was told to hold"
+            postfix.release_held()
+            wait_for(lambda: Inbound.select().count() >= 5, timeout=90, interval=0.005)
             nodes["node-a"].kill()  # mid-way: Postfix has more for it
             at_kill = Inbound.select().count()
         assert at_kill < TOTAL, "the kill came after the deliveries: no failover was tested"

@@ -21,7 +21,8 @@
       - merge: {ticket: 42, status: resolved}
       - set_request_type: hardware
       - set_customer_language: de
-      - answer_with_article: vpn-access  # the kb/ article's text mailed to the customer
+      - answer_with_article: vpn-access  # the kb/ article's text mailed to the customer,
+                                         # instead of the event's `reply` (acknowledgment)
       - answer_with_article: {article: vpn-access, status: waiting_for_customer}
       - answer_with_article: {status: resolved}   # the best match (with kb_match)
 
@@ -228,7 +229,9 @@ _action("answer_with_article", (Param("article", P.ARTICLE, required=False),
         _answer_with_article,
         "Mail the customer a public kb/ article in their language (`article`, or the best "
         "match for the mail), stored in the thread; then set `status`, when given. A "
-        "'solved' answer to it resolves the ticket as self-served.", shorthand="article")
+        "'solved' answer to it resolves the ticket as self-served. It is the customer's one "
+        "mail for the event: the rules' `reply` mails (the acknowledgment) are folded into it.",
+        shorthand="article")
 
 
 _action("ask_satisfaction", (), False, lambda p, t, w: (t, {}),

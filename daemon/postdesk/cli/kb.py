@@ -8,9 +8,11 @@ is the cut for suggestions, in percent), in the index the desk searches
 (`[kb] index`: its own in memory, or the database's, which the running desk
 fills: a line on standard error says which, and warns when that index is
 empty), in the order the customer would get them (re-ordered by the semantic
-re-ranker when `[kb] semantic` is on; the score stays the words' share). With `-`
-instead of a question it reads one question per line from standard input and
-prints one JSON array per line.
+re-ranker when `[kb] semantic` is on; the score stays the words' share), all of
+one language: `--lang`, or the question's own and the desk's fallbacks
+(`cli.kb_question`: shares of two languages do not compare). With `-` instead of
+a question it reads one question per line from standard input and prints one
+JSON array per line.
 
 What the commands say around the articles (warnings, which index, the order, "no
 article matches") is in the desk's language (`[desk] default_language`), from the
@@ -21,11 +23,19 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
 
 from postdesk.cli.context import Context
+from postdesk.cli.kb_question import (
+    QuestionLanguage,
+    desk_languages,
+    heading,
+    question_language,
+    searched,
+)
 from postdesk.cli.terminal_words import Words, words_for
 from postdesk.config.settings import Settings
 from postdesk.knowledge.library import KnowledgeBase, read_folder
@@ -81,10 +91,11 @@ def _say_order(settings: Settings, words: Words) -> None:
 
 
 def _hits(ctx: Context, kb: KnowledgeBase, search: Search, question: str,
-          language: str | None, limit: int) -> list[dict[str, object]]:
+          languages: Sequence[str], limit: int) -> list[dict[str, object]]:
+    """The articles for `question` in the first of `languages` that has any, best first."""
     from postdesk.tickets.kb_ranking import desk_ranking
 
-    hits = desk_ranking(kb, ctx.settings, question, [language] if language else None,
+    hits = desk_ranking(kb, ctx.settings, question, languages,
                         limit=limit, public_only=False, search=search)
     return [{"id": hit.article.id, "title": hit.article.title,
              "language": hit.article.language, "score": round(hit.share, 3)}
@@ -98,30 +109,50 @@ def kb_group() -> None:
 
 @kb_group.command("search")
 @click.argument("question")
-@click.option("--lang", "language", help="Search the articles of this language only.")
+@click.option("--lang", "language",
+              help="Search the articles of this language only. Without it: the question's "
+                   "language (detected as in a new customer's mail; the desk's default when "
+                   "unclear), then the desk's fallbacks, as the acknowledgment searches: one "
+                   "language's articles, never a mix (their scores do not compare).")
 @click.option("--limit", default=5, show_default=True, type=click.IntRange(1, 100),
               help="How many articles at most.")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print a JSON array: [{id, title, language, score}], best first.")
 @click.pass_obj
 def search(ctx: Context, question: str, language: str | None, limit: int,
            as_json: bool) -> None:
-    """The best articles for QUESTION (`-`: one question per line of standard input)."""
+    """The best articles for QUESTION, best first, in one language (`-`: one question per
+    line of standard input, each in its own language unless --lang, one JSON array per
+    line)."""
     kb = desk_kb(ctx.settings)
     words = desk_words(ctx.settings)
     _warn_problems(kb, words)
     desk_search = _desk_search(ctx, kb, words)
     _say_order(ctx.settings, words)
+    languages = desk_languages(ctx.settings)
+    default = ctx.settings.desk.default_language
+
+    def found_in(text: str) -> QuestionLanguage:
+        return (QuestionLanguage((language,), True) if language else
+                question_language(text, languages, default))
+
     if question == "-":
         for line in sys.stdin:
-            click.echo(json.dumps(_hits(ctx, kb, desk_search, line.strip(), language, limit),
-                                  ensure_ascii=False))
+            text = line.strip()
+            click.echo(json.dumps(_hits(ctx, kb, desk_search, text, found_in(text).chain,
+                                        limit), ensure_ascii=False))
         return
-    hits = _hits(ctx, kb, desk_search, question, language, limit)
+    chosen = found_in(question)
+    hits = _hits(ctx, kb, desk_search, question, chosen.chain, limit)
     if as_json:
         click.echo(json.dumps(hits, ensure_ascii=False))
         return
     if not hits:
         click.echo(words._("no article matches"))
+        if not language:
+            click.echo(searched(chosen, words), err=True)
+    elif not language:
+        click.echo(heading(chosen, str(hits[0]["language"]), words))
     for hit in hits:
         click.echo(f"{hit['score']:.3f}  {hit['id']} ({hit['language']})  {hit['title']}")
 

@@ -110,6 +110,8 @@ def _thread_post(kind: str, context: Mapping[str, Any], say: _Speaker, *,
         change = context.get("change")
         if isinstance(change, Mapping):
             lines += ["", _change_line(change, number, say)]
+        if context.get("kb_answer") and in_thread:  # a rule's answer: the acknowledgment's
+            return _article_answer(lines, say)      # place and buttons (`tickets.kb_answer`)
         post = RenderedPost("\n".join(lines).strip())
         return _with_question(post, change, context, say) if in_thread else post
     if kind in STATUS_POSTS:
@@ -184,6 +186,15 @@ def is_closing(kind: str, context: Mapping[str, Any]) -> bool:
     if kind in STATUS_POSTS and not change:
         return True
     return isinstance(change, Mapping) and change.get("kind") == "closed"
+
+
+def _article_answer(lines: list[str], say: _Speaker) -> RenderedPost:
+    """A rule's answer with an article, posted instead of the acknowledgment: the
+    requester's "This solved it" / "I still need help" (the agents wait for them,
+    `tickets.chat_wait`) and the agents' buttons."""
+    lines += ["", say(N_("If this solves it, answer \"solved\" in this thread."))]
+    return RenderedPost("\n".join(lines).strip(),
+                        say.buttons((*REQUESTER_BUTTONS, *AGENT_BUTTONS)))
 
 
 def _with_question(post: RenderedPost, change: Any, context: Mapping[str, Any],

@@ -67,6 +67,12 @@ class Trigger:
     #: event recorded instead: "reply.folded" (the agent's public answer states it) or
     #: "reply.silenced" (the agent wrote #silent)
     customer_replies_held: str | None = None
+    #: how many rules' answers with an article (`answer_with_article`) this run still has to
+    #: apply, and the `reply` mails waiting for them: the answer is the customer's one mail
+    #: for the event, so a reply before it (the acknowledgment) waits and is folded into it
+    #: ("reply.folded"), or goes its way when no answer went out (`_answer`)
+    answers_ahead: int = 0
+    replies_waiting: list[Effect] = field(default_factory=list)
 
 
 def facts_of(ticket: Ticket) -> TicketFacts:
@@ -146,6 +152,7 @@ def run_automations(ticket: Ticket, trigger: Trigger, runtime: Runtime, now: dat
         service.record_event(ticket, "rules.chain_stopped",
                              {"event": skipped.event.kind, "reason": skipped.reason},
                              actor="system", now=now, work=work)
+    trigger.answers_ahead = sum(e.action == "answer_with_article" for e in result.effects)
     for effect in result.effects:
         by = ChangedBy("system", now, rule=effect.rule, work=work)
         if effect.action in APPLIERS:
@@ -211,17 +218,15 @@ def _make_mail(effect: Effect, ticket: Ticket, trigger: Trigger, runtime: Runtim
             service.record_event(ticket, trigger.customer_replies_held,
                                  {"template": params["template"]},
                                  actor="system", rule=rule, now=now, work=by.work)
+        case "reply" if trigger.answers_ahead:
+            trigger.replies_waiting.append(effect)
         case "reply":
             _queue(ticket, MailRequest(params["template"], _requester_email(ticket), True),
                    trigger, runtime, by)
         case "ask_satisfaction":
             _ask_satisfaction(effect, ticket, trigger, runtime, by)
         case "answer_with_article":
-            question = f"{trigger.event.subject}\n{trigger.event.body}"
-            answer = answer_with_article(ticket, params, question, runtime, by)
-            if answer is not None:
-                request, text = answer
-                _queue(ticket, request, replace(trigger, message_text=text), runtime, by)
+            _answer(effect, ticket, trigger, runtime, by)
         case "notify":
             requests = _notify_requests(ticket, params, runtime)
             sla = trigger.mail_context.get("sla")
@@ -237,6 +242,29 @@ def _make_mail(effect: Effect, ticket: Ticket, trigger: Trigger, runtime: Runtim
                 service.record_event(ticket, "notify.no_recipients",
                                      {"template": params["template"], "to": list(params["to"])},
                                      actor=by.actor, rule=rule, now=now, work=by.work)
+
+
+def _answer(effect: Effect, ticket: Ticket, trigger: Trigger, runtime: Runtime,
+            by: ChangedBy) -> None:
+    """A rule's answer with an article. Once it is queued, the rules' `reply` mails of this
+    run (those that waited for it and those after it) are folded into it; when no answer
+    went out (no public article, or no automatic mail allowed), the last answer of the run
+    lets the waiting replies go."""
+    trigger.answers_ahead -= 1
+    question = f"{trigger.event.subject}\n{trigger.event.body}"
+    answer = answer_with_article(ticket, effect.params, question, runtime, by)
+    queued = None
+    if answer is not None:
+        request, text = answer
+        queued = _queue(ticket, request, replace(trigger, message_text=text), runtime, by)
+    if queued is not None and not trigger.customer_replies_held:
+        trigger.customer_replies_held = "reply.folded"
+    if queued is None and trigger.answers_ahead:
+        return  # a later answer may still go
+    waiting, trigger.replies_waiting = trigger.replies_waiting, []
+    for reply in waiting:
+        _make_mail(reply, ticket, trigger, runtime,
+                   ChangedBy(by.actor, by.now, rule=reply.rule, work=by.work))
 
 
 def _ask_satisfaction(effect: Effect, ticket: Ticket, trigger: Trigger, runtime: Runtime,

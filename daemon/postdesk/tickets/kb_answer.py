@@ -8,7 +8,10 @@ search per text, language and request type in a rules run). `answer_with_article
 the customer an article's text (the one named, or the best match at
 `[kb] min_score`), stores it in the thread as the rule's public message,
 records it as a `kb.suggested` event (so that "solved" in the answer resolves
-the ticket as self-served) and sets the status the rule asked for.
+the ticket as self-served, which the mail tells the customer) and sets the status
+the rule asked for. The answer is the customer's one mail for the event: the
+rules' `reply` mails of the same run (the acknowledgment) are folded into it
+(`tickets.automation`).
 """
 
 from __future__ import annotations
@@ -81,6 +84,8 @@ def answer_with_article(ticket: Ticket, params: Mapping[str, Any], question: str
         apply_effect(ticket, Effect("set_status", {
             "status": params["status"], "reason": f"answered with article {article.id}"},
             rule=by.rule or "", auditor=True), by)
+    # `kb_answer`: the mail says how to answer "solved" (`email/_solved_prompt`)
     request = MailRequest("agent_reply", ticket.requester.email, True,
-                          extra={"agent": {"name": "", "email": ""}})
+                          extra={"agent": {"name": "", "email": ""},
+                                 "kb_answer": {"id": article.id, "title": article.title}})
     return request, text

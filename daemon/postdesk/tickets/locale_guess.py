@@ -61,9 +61,11 @@ def guess_language(languages: Sequence[str], default: str, *, text: str = "",
     return detect_language(text, shipped) or default
 
 
-def detect_language(text: str, candidates: Sequence[str]) -> str | None:
-    """The language of `text` among `candidates`, or None when unsure or too short."""
-    if len(candidates) < 2 or not _has_letters(text, MIN_LETTERS):
+def detect_language(text: str, candidates: Sequence[str], *,
+                    min_letters: int = MIN_LETTERS) -> str | None:
+    """The language of `text` among `candidates`, or None when unsure or too short (fewer
+    than `min_letters` letters: `postdesk kb search` asks 1, a question being short)."""
+    if len(candidates) < 2 or not _has_letters(text, min_letters):
         return None
     identifier = _identifier(tuple(sorted(candidates)))
     if len(text) > OPENING_CHARS:
