@@ -102,8 +102,9 @@ def test_the_confidence_only_decides_what_is_offered_never_the_order(
                                                            public_only=True)]
         found = suggest(desk, question, ["en"], min_share=0.0)
         assert [s.id for s in found] == searched
-        # the score shown is the one the threshold compares
+        # the score shown is the one the threshold compares, best first
         assert all(s.score == round(s.score, 3) and 0.0 <= s.score <= 1.0 for s in found)
+        assert [s.score for s in found] == sorted((s.score for s in found), reverse=True)
         offered_ids = offered(desk, question, "en")
         assert offered_ids == [s.id for s in found if s.score >= THRESHOLD]
 

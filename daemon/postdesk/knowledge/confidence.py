@@ -28,6 +28,10 @@ instead, read the way a support agent would read the question:
   article's); otherwise an article needs two of the question's content words
   (a word's synonyms count as that word).
 
+* An article the words rank lower is never surer than one above it (the
+  confidence is capped by the hit above), so a list reads best first and
+  what is good enough is the top of the search's order.
+
 The confidence is a share in [0, 1] like `Hit.share`, so `[kb] min_score`
 keeps its meaning: the part of the best reachable score, now reachable by
 every content word the customer wrote. The order of the articles is the
@@ -105,17 +109,23 @@ class _Reading:
 
 def confidences(indexes: dict[str, LanguageIndex], question: str,
                 hits: Sequence[Hit]) -> list[float]:
-    """Each hit's confidence for `question` (the text that was searched), in [0, 1]."""
+    """Each hit's confidence for `question` (the text that was searched), in [0, 1], `hits`
+    best first: at most the confidence of the hit above it, so that an article the words
+    rank lower is never surer than one above it (the list reads best first, and what is
+    good enough is the top of the search's order)."""
     found: dict[str, list[_Reading]] = {}
     out = []
+    ceiling = 1.0
     for hit in hits:
         language = base_language(hit.article.language)
         index = indexes.get(language)
         number = index.number.get(hit.article.id) if index is not None else None
         if index is None or number is None:
-            out.append(0.0)
-            continue
-        if language not in found:
-            found[language] = [_Reading(index, text) for text in readings(question)]
-        out.append(max(reading.confidence(index, number) for reading in found[language]))
+            sure = 0.0
+        else:
+            if language not in found:
+                found[language] = [_Reading(index, text) for text in readings(question)]
+            sure = max(reading.confidence(index, number) for reading in found[language])
+        ceiling = min(ceiling, sure)
+        out.append(ceiling)
     return out
