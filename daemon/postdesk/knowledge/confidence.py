@@ -27,7 +27,6 @@ instead, read the way a support agent would read the question:
   and no other (it is in this article's title or aliases and in no other
   article's); otherwise an article needs two of the question's content words
   (a word's synonyms count as that word).
-
 * An article the words rank lower is never surer than one above it (the
   confidence is capped by the hit above), so a list reads best first and
   what is good enough is the top of the search's order.
