@@ -1,35 +1,48 @@
-"""Knowledge-base search: how often the right article is offered, and how fast.
+"""Knowledge-base search: how often the right article is offered, how often a wrong one
+is, and how fast.
 
     .venv/bin/python bench/kb_search.py [--corpus ../shared/corpus/stackfaq]
 
-Prints, in one run:
+Prints, in one run, "before" (an article is offered when its word share, the
+part of the best score the question's words *known to the KB* could reach,
+is above the threshold) and "after" (when its `knowledge.confidence` is: the
+question's content words, the unknown ones counted as asked and not answered,
+the better of its first line and its text without signature) side by side:
 
 * StackFAQ (125 FAQs as articles, 625 paraphrased questions; skipped when the
   corpus is absent): Recall@1, Recall@3 and MRR@10 of `knowledge.suggest` (the
   function the acknowledgment calls) against a plain BM25 baseline (one field,
-  the same stemmer, no title weight, no compound splitting), and how many
-  questions would get no suggestion at the default threshold. Each figure is
-  given for all questions and for two fixed halves (`halves`): the *tuning*
-  half (the questions at even positions of the file, 313) and the *held-out*
-  half (odd positions, 312; every FAQ has two or three questions in each).
-  From issue 21's second stop on, only the tuning half may be read while
-  changing the method; the held-out half is only counted. Because the
-  synonym groups (`knowledge.synonyms`) were first written while reading all
-  625 questions, the held-out figure is also given without them: that part
-  of the method owes nothing to these questions;
-* the desk's own IT help-desk KB (`kb/`) with the questions of
-  `bench/kb_questions.tsv`: Recall@1 per language, for both;
+  the same stemmer, no title weight, no compound splitting); the confidence
+  never changes the order (checked and printed). Then per threshold how many
+  questions would get no suggestion, only wrong ones, and R@3 of what is
+  offered, before and after. Each ranking figure is given for all questions
+  and for two fixed halves (`halves`): the *tuning* half (the questions at
+  even positions of the file, 313) and the *held-out* half (odd positions,
+  312; every FAQ has two or three questions in each). From issue 21's second
+  stop on, only the tuning half may be read while changing the method; the
+  held-out half is only counted. Because the synonym groups
+  (`knowledge.synonyms`) were first written while reading all 625 questions,
+  the held-out figure is also given without them;
+* the desk's own IT help-desk KB (`kb/`) with the short questions of
+  `bench/kb_questions.tsv` and the mails (greeting, text, signature) of
+  `bench/kb_mails.tsv`: Recall@1 and R@3 per language, and how many get the
+  right article at the default threshold, before and after, per half (for
+  each file, each language's rows at even positions are the tuning half);
 * off-topic questions, which no article answers, so that every suggestion is a
   wrong one ("a weak suggestion is worse than none"): how many of the short
-  questions of `bench/kb_off_topic.tsv` get a suggestion from the desk's own KB
-  at the default threshold, and how many of the StackFAQ questions (about
-  other things than the desk's IT articles) do;
-* search latency (p50, p99) with 1,000 articles.
+  questions and of the mails of `bench/kb_off_topic.tsv` (en, pl, de) get a
+  suggestion from the desk's own KB at the default threshold, before and
+  after, per half (the suggestions made are listed for the tuning half only),
+  and how many of the StackFAQ questions (about other things than the desk's
+  IT articles) do;
+* search latency (p50, p99) of `knowledge.suggest` with 1,000 articles, before
+  and after.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import random
 import shutil
@@ -45,11 +58,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "daemon"))
 
+import postdesk.knowledge.confidence as confidence_module  # noqa: E402
 import postdesk.knowledge.index as index_module  # noqa: E402
 from postdesk.config.settings import KbSettings  # noqa: E402
 from postdesk.knowledge.library import KnowledgeBase, kb_files, load_texts  # noqa: E402
 from postdesk.knowledge.semantic import BLEND  # noqa: E402
-from postdesk.knowledge.suggest import QUESTION_CHARS, suggest  # noqa: E402
+from postdesk.knowledge.suggest import ranked, suggest  # noqa: E402
 from postdesk.knowledge.words import words  # noqa: E402
 from postdesk.store.kb_index import rebuild_knowledge as rebuild_database_index  # noqa: E402
 from postdesk.tickets.kb_database import search_database  # noqa: E402
@@ -126,6 +140,22 @@ def no_synonym_groups() -> Iterator[None]:
         index_module.synonyms = saved
 
 
+@contextmanager
+def word_share_only() -> Iterator[None]:
+    """Offer by the word share, as before `knowledge.confidence`: the "before" figures."""
+    saved = confidence_module.confidences
+    confidence_module.confidences = (  # type: ignore[assignment]
+        lambda indexes, question, hits: [hit.share for hit in hits])
+    try:
+        yield
+    finally:
+        confidence_module.confidences = saved
+
+
+#: The two ways of judging a suggestion good enough that each figure compares.
+JUDGES = (("before", word_share_only), ("after", contextlib.nullcontext))
+
+
 def ours(kb: KnowledgeBase, question: str, language: str, limit: int,
          threshold: float = 0.0) -> list[str]:
     return [s.id for s in suggest(kb, question, [language], min_share=threshold, limit=limit)]
@@ -161,13 +191,24 @@ def bench_stackfaq(folder: Path) -> None:
     with no_synonym_groups():
         report("  without synonym groups, held-out",
                [(ours(kb, q, "en", 10), e) for q, e in halves(questions)["held-out"]])
+    with word_share_only():
+        before = [ours(kb, q, "en", 10) for q, _ in questions]
+    same = before == [ours(kb, q, "en", 10) for q, _ in questions]
+    print(f"  order with the confidence gate: {'unchanged' if same else 'CHANGED'} "
+          f"(top 10 of all {len(questions)} questions, before and after)")
     for threshold in (0.1, 0.2, THRESHOLD, 0.4, 0.5):
-        offered = [(ours(kb, q, "en", 3, threshold), e) for q, e in questions]
-        none = sum(not f for f, _ in offered)
-        wrong_only = sum(bool(f) and e not in f for f, e in offered)
-        print(f"  threshold {threshold:.2f}: {none / len(offered):.1%} of acknowledgments "
-              f"carry no suggestion; {wrong_only / len(offered):.1%} carry only wrong ones; "
-              f"R@3 {recall(offered, 3):.3f}")
+        for half in ("tuning", "held-out"):
+            asked = halves(questions)[half]
+            figures = []
+            for name, judge in JUDGES:
+                with judge():
+                    offered = [(ours(kb, q, "en", 3, threshold), e) for q, e in asked]
+                none = sum(not f for f, _ in offered)
+                wrong_only = sum(bool(f) and e not in f for f, e in offered)
+                figures.append(f"{name} {none / len(offered):5.1%} none, "
+                               f"{wrong_only / len(offered):4.1%} only wrong, "
+                               f"R@3 {recall(offered, 3):.3f}")
+            print(f"  threshold {threshold:.2f} {half:<8}: {';  '.join(figures)}")
 
 
 def reranked(reranker: Any, kb: KnowledgeBase, question: str, blend: float,
@@ -213,13 +254,30 @@ def bench_semantic(folder: Path) -> None:
             lambda i: reranked(reranker, kb, sample[i % 100], BLEND), runs=100)
 
 
-def own_questions() -> list[tuple[str, str, str]]:
+def tsv_rows(name: str) -> list[tuple[str, str, str]]:
+    """The rows of `bench/<name>` (three tab-separated columns), a written ``\\n`` in the
+    last one as a line break."""
     rows = []
-    for line in (ROOT / "bench" / "kb_questions.tsv").read_text(encoding="utf-8").splitlines():
+    for line in (ROOT / "bench" / name).read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
-            language, expected, question = line.split("\t")
-            rows.append((language, expected, question))
+            first, second, text = line.split("\t")
+            rows.append((first, second, text.replace("\\n", "\n")))
     return rows
+
+
+def own_questions() -> list[tuple[str, str, str]]:
+    """(language, expected article, short question) of bench/kb_questions.tsv."""
+    return tsv_rows("kb_questions.tsv")
+
+
+def own_mails() -> list[tuple[str, str, str]]:
+    """(language, expected article, mail) of bench/kb_mails.tsv."""
+    return tsv_rows("kb_mails.tsv")
+
+
+def split_half(rows: list[Any], half: str) -> list[Any]:
+    """The tuning (even positions) or held-out (odd) rows of one group."""
+    return rows[0::2] if half == "tuning" else rows[1::2]
 
 
 def desk_kb() -> KnowledgeBase:
@@ -249,9 +307,10 @@ def engine(name: str, pg: str) -> Iterator[bool]:
 def database_ranking(kb: KnowledgeBase, question: str, language: str, limit: int,
                      threshold: float = 0.0) -> list[str]:
     """The suggestions as `ours`, from the database's index."""
-    return [hit.article.id for hit in search_database(kb, question[:QUESTION_CHARS], language,
-                                                      limit, public_only=True)
-            if hit.share >= threshold]
+    return [hit.article.id for hit in ranked(
+        kb, question, [language], min_share=threshold, limit=limit,
+        search=lambda text, **options: search_database(kb, text, language, limit,
+                                                       public_only=True))]
 
 
 def bench_engines(folder: Path, pg: str) -> None:
@@ -272,10 +331,14 @@ def bench_engines(folder: Path, pg: str) -> None:
                 for half, asked in halves(found[1]).items():
                     report(f"{name} index {half}",
                            [(database_ranking(kb, q, "en", 10), e) for q, e in asked])
-                offered = [(database_ranking(kb, q, "en", 3, THRESHOLD), e)
-                           for q, e in found[1]]
-                print(f"  threshold {THRESHOLD:.2f}: "
-                      f"{sum(not f for f, _ in offered) / len(offered):.1%} get no suggestion")
+                shares = []
+                for judge_name, judge in JUDGES:
+                    with judge():
+                        offered = [database_ranking(kb, q, "en", 3, THRESHOLD)
+                                   for q, _ in found[1]]
+                    shares.append(f"{judge_name} "
+                                  f"{sum(not f for f in offered) / len(offered):.1%}")
+                print(f"  threshold {THRESHOLD:.2f}: get no suggestion {', '.join(shares)}")
             rebuild_database_index(desk)
             for language in ("en", "pl", "de"):
                 mine = [(q, e) for lang, e, q in own if lang == language]
@@ -304,39 +367,66 @@ def latency(name: str, search: Callable[[int], object], runs: int) -> None:
 
 def bench_own() -> None:
     kb = desk_kb()
-    rows = own_questions()
-    print(f"Own IT help-desk KB: {kb.describe()}, {len(rows)} questions")
-    for language in ("en", "pl", "de"):
-        mine = [(q, e) for lang, e, q in rows if lang == language]
-        baseline = PlainBm25(kb, language)
-        base = [(baseline.ranking(q, 3), e) for q, e in mine]
-        got = [(ours(kb, q, language, 3), e) for q, e in mine]
-        offered = [(ours(kb, q, language, 3, THRESHOLD), e) for q, e in mine]
-        print(f"  {language}: R@1 {recall(got, 1):.3f} (baseline {recall(base, 1):.3f}), "
-              f"R@3 {recall(got, 3):.3f}; at threshold {THRESHOLD:.2f} "
-              f"{sum(not f for f, _ in offered)} of {len(mine)} get no suggestion")
-        for (found, expected), (question, _) in zip(got, mine, strict=True):
-            if found[:1] != [expected]:
-                print(f"     miss: {question!r} -> {found[:3]} (want {expected})")
+    sets = (("short questions", own_questions()), ("mails", own_mails()))
+    print(f"Own IT help-desk KB: {kb.describe()}, "
+          f"{' and '.join(f'{len(rows)} {name}' for name, rows in sets)}")
+    for name, rows in sets:
+        for language in ("en", "pl", "de"):
+            mine = [(q, e) for lang, e, q in rows if lang == language]
+            baseline = PlainBm25(kb, language)
+            base = [(baseline.ranking(q, 3), e) for q, e in mine]
+            got = [(ours(kb, q, language, 3), e) for q, e in mine]
+            print(f"  {name} {language}: R@1 {recall(got, 1):.3f} (baseline "
+                  f"{recall(base, 1):.3f}), R@3 {recall(got, 3):.3f}; the right article at "
+                  f"threshold {THRESHOLD:.2f}:", end="")
+            for half in ("tuning", "held-out"):
+                asked = split_half(mine, half)
+                counts = []
+                for judge_name, judge in JUDGES:
+                    with judge():
+                        right = sum(e in ours(kb, q, language, 3, THRESHOLD) for q, e in asked)
+                    counts.append(f"{judge_name} {right}")
+                print(f"  {half} {', '.join(counts)} of {len(asked)};", end="")
+            print()
+            for (found, expected), (question, _) in zip(got, mine, strict=True):
+                if found[:1] != [expected]:
+                    print(f"     miss: {question[:60]!r} -> {found[:3]} (want {expected})")
 
 
 def bench_off_topic(folder: Path) -> None:
     kb = desk_kb()
-    lines = (ROOT / "bench" / "kb_off_topic.tsv").read_text(encoding="utf-8").splitlines()
-    rows = [line.split("\t") for line in lines if line.strip() and not line.startswith("#")]
-    offered = [(question, ours(kb, question, language, 3, THRESHOLD))
-               for language, question in rows]
-    wrong = [(question, found[0]) for question, found in offered if found]
-    print(f"Off-topic questions against the desk's own KB, threshold {THRESHOLD:.2f}: "
-          f"{len(wrong)} of {len(rows)} short questions get a suggestion (each a wrong one)")
-    for question, first in wrong:
-        print(f"     {question!r} -> {first}")
+    rows = tsv_rows("kb_off_topic.tsv")
+    print(f"Off-topic questions against the desk's own KB, threshold {THRESHOLD:.2f} "
+          f"(each suggestion a wrong one; suggestions listed for the tuning half):")
+    for language in ("en", "pl", "de"):
+        for form in ("short", "mail"):
+            group = [text for lang, kind, text in rows if lang == language and kind == form]
+            line = []
+            for half in ("tuning", "held-out"):
+                asked = split_half(group, half)
+                counts = []
+                for judge_name, judge in JUDGES:
+                    with judge():
+                        offered = [(q, ours(kb, q, language, 3, THRESHOLD)) for q in asked]
+                    wrong = [(q, found[0]) for q, found in offered if found]
+                    counts.append(f"{judge_name} {len(wrong)}")
+                line.append(f"{half} {', '.join(counts)} of {len(asked)}")
+                if half == "tuning":
+                    listed = wrong
+            print(f"  {language} {form:<5}: {';  '.join(line)}")
+            for question, first in listed:
+                print(f"     {question.splitlines()[0][:60]!r} -> {first}")
     found = stackfaq(folder)
     if found is not None:
-        questions = [question for question, _ in found[1]]
-        suggested = sum(bool(ours(kb, question, "en", 3, THRESHOLD)) for question in questions)
-        print(f"  StackFAQ's {len(questions)} questions (none about these articles): "
-              f"{suggested / len(questions):.1%} get a suggestion")
+        for half in ("tuning", "held-out"):
+            questions = [question for question, _ in halves(found[1])[half]]
+            shares = []
+            for judge_name, judge in JUDGES:
+                with judge():
+                    suggested = sum(bool(ours(kb, q, "en", 3, THRESHOLD)) for q in questions)
+                shares.append(f"{judge_name} {suggested / len(questions):.1%}")
+            print(f"  StackFAQ's {half} questions ({len(questions)}, none about these "
+                  f"articles) that get a suggestion: {', '.join(shares)}")
 
 
 def synthetic_articles(count: int, seed: int = 21) -> list[tuple[str, str]]:
@@ -369,21 +459,14 @@ def bench_latency(count: int = 1000, runs: int = 2000) -> None:
     started = time.perf_counter()
     kb = load_texts(files)
     built = time.perf_counter() - started
-    questions = [q for lang, _, q in own_questions() if lang == "en"]
-    wall, cpu = [], []
-    for i in range(runs):
-        question = questions[i % len(questions)]
-        started, started_cpu = time.perf_counter(), time.thread_time()
-        suggest(kb, question, ["en"], min_share=THRESHOLD)
-        cpu.append(time.thread_time() - started_cpu)
-        wall.append(time.perf_counter() - started)
-
-    def p(values: list[float], share: float) -> str:
-        return f"{sorted(values)[int(len(values) * share)] * 1000:.2f} ms"
-
-    print(f"Latency with {count} articles (index built in {built:.2f} s), {runs} searches: "
-          f"wall p50 {p(wall, 0.5)}, p99 {p(wall, 0.99)}; CPU p50 {p(cpu, 0.5)}, "
-          f"p99 {p(cpu, 0.99)} (wall includes waiting for the CPU on a shared machine)")
+    questions = ([q for lang, _, q in own_questions() if lang == "en"]
+                 + [q for lang, _, q in own_mails() if lang == "en"])
+    print(f"Latency with {count} articles (index built in {built:.2f} s), short questions "
+          f"and mails (wall includes waiting for the CPU on a shared machine):")
+    for name, judge in JUDGES:
+        with judge():
+            latency(f"{name}: knowledge.suggest", lambda i: suggest(
+                kb, questions[i % len(questions)], ["en"], min_share=THRESHOLD), runs=runs)
 
 
 def main() -> None:

@@ -5,8 +5,8 @@ term frequencies are weighted (title and aliases above the text) and length
 normalised, then saturated once (BM25F). German words that the articles do not
 know are split into the parts they do know (`words.split_compound`), on both
 sides. The score of a hit is also given as a share of the best the question's
-known words could reach, in [0, 1], so that one threshold means the same on a
-desk with ten articles and on one with a thousand.
+known words could reach, in [0, 1]; what the desk offers is judged by
+`confidence`, which also counts the words the articles do not know.
 
 The index lives in memory in each process and is rebuilt when `kb/` changes:
 its input is the files, and a thousand articles build in well under a second.
@@ -49,7 +49,7 @@ _FIELDS = (("title", TITLE_WEIGHT), ("aliases", ALIAS_WEIGHT), ("body", BODY_WEI
 @dataclass(frozen=True)
 class Hit:
     """One article found for a question: its BM25F score and that score's share of the
-    best reachable (0..1)."""
+    best reachable (0..1); `suggest.ranked` gives its `confidence` as the share instead."""
 
     article: Article
     score: float
@@ -92,6 +92,18 @@ class LanguageIndex:
             weighted = numpy.fromiter(docs.values(), dtype=numpy.float64, count=len(docs))
             self.postings[term] = (idf, numpy.fromiter(docs, dtype=numpy.intp, count=len(docs)),
                                    idf * weighted / (K1 + weighted))
+        #: what `confidence` reads: each article's number by id, its terms with their
+        #: saturated weight x idf (the postings by article), the terms that name it (title
+        #: and aliases), how many articles each term names, the mean idf
+        self.number = {article.id: number for number, article in enumerate(self.articles)}
+        self.weights_of: list[dict[str, float]] = [{} for _ in fields]
+        for term, (_idf, found, weighted) in self.postings.items():
+            for number, value in zip(found.tolist(), weighted.tolist(), strict=True):
+                self.weights_of[number][term] = value
+        self.named = [frozenset((*f["title"], *f["aliases"])) for f in fields]
+        self.name_counts = Counter(t for names in self.named for t in names)
+        self.mean_idf = (sum(p[0] for p in self.postings.values()) / len(self.postings)
+                         if self.postings else 0.0)
         #: the internal articles' numbers, which a customer's search leaves out
         self.internal = numpy.flatnonzero(~numpy.array([a.public for a in self.articles],
                                                        dtype=bool))
@@ -124,7 +136,11 @@ class LanguageIndex:
     def query(self, text: str) -> dict[str, float]:
         """The terms to look up, with their weights: the question's own words (1) and the
         synonyms of those (`synonyms.SYNONYM_WEIGHT`)."""
-        asked = list(dict.fromkeys(self.query_terms(text)))
+        return self.weigh(self.query_terms(text))
+
+    def weigh(self, terms: Sequence[str]) -> dict[str, float]:
+        """`query` of the question's terms (`query_terms`)."""
+        asked = list(dict.fromkeys(terms))
         own = [t for t in asked if t in self.postings]
         if len(own) > MAX_QUERY_TERMS:  # a long mail: its rarest words say what it is about
             rarest = set(sorted(own, key=lambda t: -self.postings[t][0])[:MAX_QUERY_TERMS])
@@ -144,26 +160,28 @@ class LanguageIndex:
         weights = self.query(text) if limit > 0 else {}
         if not weights:
             return []
-        best = 0.0
-        numbers, parts = [], []
-        for term, weight in weights.items():
-            idf, found, weighted = postings[term]
-            if weight == 1.0:
-                best += idf
-                parts.append(weighted)
-            else:
-                parts.append(weighted * weight)
-            numbers.append(found)
-        best = best or max(postings[t][0] for t in weights)
-        # one pass over every posting, each article's parts added in the terms' order
-        scores = numpy.bincount(numpy.concatenate(numbers), numpy.concatenate(parts),
-                                minlength=len(self.articles))
+        best = (sum(postings[t][0] for t, weight in weights.items() if weight == 1.0)
+                or max(postings[t][0] for t in weights))
+        scores = self.scores(weights)
         if public_only and len(self.internal):
             scores[self.internal] = 0.0
         hits = self._best(scores, limit, request_type, best)
         if len(hits) < limit and request_type:  # some did not apply: look further down
             hits = self._best(scores, limit, request_type, best, everything=True)
         return hits
+
+    def scores(self, weights: dict[str, float]) -> Any:
+        """Every article's score for the terms `weights` (`query`'s), by article number."""
+        if not weights:
+            return numpy.zeros(len(self.articles))
+        numbers, parts = [], []
+        for term, weight in weights.items():
+            _idf, found, weighted = self.postings[term]
+            parts.append(weighted if weight == 1.0 else weighted * weight)
+            numbers.append(found)
+        # one pass over every posting, each article's parts added in the terms' order
+        return numpy.bincount(numpy.concatenate(numbers), numpy.concatenate(parts),
+                              minlength=len(self.articles))
 
     def _best(self, scores: Any, limit: int, request_type: str | None, best: float, *,
               everything: bool = False) -> list[Hit]:

@@ -1,18 +1,22 @@
 """Which articles to offer a customer: up to a few, good enough, in the customer's language.
 
 The question is searched in the first language of the customer's locale chain
-that has an article above the threshold (`share`: the part of the best score
-the question's words could reach, 0..1); a weak suggestion is worse than none,
-so nothing above it means no suggestion at all. Only public articles are ever
-suggested: internal ones are for agents.
+that has an article above the threshold. Good enough is judged by
+`confidence`: the part of the best score that the question's content words
+could reach, counting the words the articles do not know as asked and not
+answered (0..1), so that "Keyboard missing keys" gets no article about a
+missing network drive. A weak suggestion is worse than none, so nothing above
+the threshold means no suggestion at all. The articles keep the search's
+order. Only public articles are ever suggested: internal ones are for agents.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
+from postdesk.knowledge import confidence
 from postdesk.knowledge.articles import Article
 from postdesk.knowledge.index import Hit
 from postdesk.knowledge.library import KnowledgeBase
@@ -67,22 +71,26 @@ def ranked(kb: KnowledgeBase, question: str, languages: Sequence[str | None] | N
            public_only: bool = True, search: Search | None = None,
            rerank: Callable[[str, list[Hit]], list[Hit]] | None = None) -> list[Hit]:
     """Up to `limit` articles for `question` (its first `QUESTION_CHARS`), best first,
-    scoring at least `min_share`, in the first language of `languages` that has any (None:
-    every language at once). A ticket of `request_type` is offered only the articles that
-    apply to it (`applies_to`). `search`: how (the knowledge base's own index when None);
-    `rerank`: re-orders the (up to `semantic.CANDIDATES`) good enough articles before the
-    best `limit` are taken."""
+    with a `confidence` of at least `min_share` (given as their `share`), in the first
+    language of `languages` that has any (None: every language at once). A ticket of
+    `request_type` is offered only the articles that apply to it (`applies_to`).
+    `search`: how (the knowledge base's own index when None); `rerank`: re-orders the (up
+    to `semantic.CANDIDATES`) good enough articles, by their word share, before the best
+    `limit` are taken."""
     if limit <= 0:
         return []
     search = search or kb.search
     question = question[:QUESTION_CHARS]
     wanted = max(limit, CANDIDATES) if rerank else limit
     for language in chain(languages) if languages is not None else [None]:
-        hits = [hit for hit in search(question, language=language, limit=wanted,
-                                      public_only=public_only, request_type=request_type)
-                if hit.share >= min_share]
+        found = search(question, language=language, limit=wanted, public_only=public_only,
+                       request_type=request_type)
+        sure = dict(zip((hit.article.key for hit in found),
+                        confidence.confidences(kb.indexes, question, found), strict=True))
+        hits = [hit for hit in found if sure[hit.article.key] >= min_share]
         if hits:
-            return (rerank(question, hits) if rerank else hits)[:limit]
+            return [replace(hit, share=sure[hit.article.key])
+                    for hit in (rerank(question, hits) if rerank else hits)[:limit]]
     return []
 
 
