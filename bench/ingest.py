@@ -87,8 +87,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "generated articles (bench/kb_search.py's), and print the "
                              "throughput and CPU per mail of both")
     parser.add_argument("--kb-rounds", type=int, default=1, metavar="R",
-                        help="with --kb-articles: R runs of each, alternating, and the "
-                             "medians (1)")
+                        help="with --kb-articles: R runs of each, alternating, each "
+                             "round's pair and the medians of the pairs (1; 3 or more "
+                             "to see the spread)")
     parser.add_argument("--json", action="store_true",
                         help="print the figures as one JSON object on the last line")
     args = parser.parse_args(argv)
@@ -251,7 +252,10 @@ def run_baseline(args: argparse.Namespace, workdir: Path, mails: list[Any]) -> d
 def compare_kb(args: argparse.Namespace, workdir: Path, mails: list[Mail], tag: str) -> None:
     """The same mails through a desk without a knowledge base and one with N articles,
     `--kb-rounds` times (the order swapped each round, so that a load that rises or falls
-    during the run does not favour one side); prints each run and the medians."""
+    during the run does not favour one side); prints each run, each round's pair (the two
+    runs next to each other in time, so under the most alike load this machine gives) and
+    the medians of the pairs' ratios with their range: the spread says how far to trust
+    a figure on a shared machine."""
     kinds = (("no kb", 0), (f"{args.kb_articles} articles", args.kb_articles))
     figures: dict[str, list[float]] = {label: [] for label, _ in kinds}
     cpus: dict[str, list[float]] = {label: [] for label, _ in kinds}
@@ -267,13 +271,28 @@ def compare_kb(args: argparse.Namespace, workdir: Path, mails: list[Mail], tag: 
             cpus[label].append(cpu)
             print(f"kb        {label:>14}: end-to-end {committed:.1f} msg/s, "
                   f"{cpu:.2f} ms CPU per mail, complete {run['complete']}", flush=True)
-    without, with_kb = (statistics.median(figures[label]) for label, _ in kinds)
-    cpu_without, cpu_with = (statistics.median(cpus[label]) for label, _ in kinds)
+        (without, _), (with_kb, _) = kinds
+        pair = (figures[with_kb][-1] / figures[without][-1] if figures[without][-1] else 0.0,
+                cpus[with_kb][-1] / cpus[without][-1] if cpus[without][-1] else 0.0)
+        print(f"kb        round {number + 1}: throughput with the KB {pair[0]:.1%} of "
+              f"without, CPU per mail {pair[1] - 1:+.1%}", flush=True)
+    _print_kb_summary(args, figures, cpus, [label for label, _ in kinds])
+
+
+def _print_kb_summary(args: argparse.Namespace, figures: dict[str, list[float]],
+                      cpus: dict[str, list[float]], labels: list[str]) -> None:
+    """The medians of each side and of the rounds' ratios (with their range)."""
+    without, with_kb = labels
+    through = [w / o for w, o in zip(figures[with_kb], figures[without], strict=True) if o]
+    cpu = [w / o - 1 for w, o in zip(cpus[with_kb], cpus[without], strict=True) if o]
+    added = statistics.median(w - o for w, o in zip(cpus[with_kb], cpus[without], strict=True))
     medians = " (medians of the rounds)" if args.kb_rounds > 1 else ""
-    print(f"kb        throughput with the KB{medians}: {with_kb / without:.1%} of without "
-          f"(drop {1 - with_kb / without:.1%}); CPU per mail with the KB: "
-          f"{cpu_with - cpu_without:+.2f} ms ({cpu_with / cpu_without - 1:+.1%}; the "
-          f"steadier figure on a loaded machine)", flush=True)
+    spread = (f"; rounds {min(through):.1%}-{max(through):.1%} and CPU "
+              f"{min(cpu):+.1%} to {max(cpu):+.1%}" if len(through) > 1 else "")
+    print(f"kb        throughput with the KB{medians}: {statistics.median(through):.1%} of "
+          f"without (drop {1 - statistics.median(through):.1%}); CPU per mail with the KB: "
+          f"{added:+.2f} ms ({statistics.median(cpu):+.1%}, medians of the rounds' pairs; "
+          f"the steadier figure on a loaded machine){spread}", flush=True)
 
 
 def fmt(value: float | None, spec: str = ".0f") -> str:

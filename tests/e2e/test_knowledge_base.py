@@ -4,8 +4,9 @@ self-served with its clocks met, and an internal article never reaches a custome
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,6 +16,7 @@ from postdesk.knowledge.solved_link import read_solved_token
 from postdesk.store import kb_index
 from postdesk.store.models import Event, Outbox, Ticket
 from postdesk.store.sla_store import TicketSla
+from postdesk.tickets import kb_offered
 
 CUSTOMER = "zoe@customer.example"
 INTERNAL = """---
@@ -37,6 +39,11 @@ def kinds(kind: str) -> list[Event]:
     return list(Event.select().where(Event.kind == kind).order_by(Event.id))
 
 
+def suggested() -> list[Mapping[str, Any]]:
+    """Every suggestion the `kb.suggested` events record, in the order offered."""
+    return [one for event in kinds("kb.suggested") for one in kb_offered.offered(event.data)]
+
+
 def test_password_mail_gets_the_article_and_solved_resolves_it_self_served(
         database_url: str, make_settings: Callable[..., Settings], start_daemon) -> None:
     daemon = start_daemon(make_settings(database_url))
@@ -50,10 +57,12 @@ def test_password_mail_gets_the_article_and_solved_resolves_it_self_served(
     assert 'Reply with "solved"' in text
     # the one-click way: the page the acknowledgment links to, and its button (issue 21)
     assert 'or press "This is solved" on your request\'s page (the link below)' in text
-    suggested = kinds("kb.suggested")
-    assert suggested[0].data["article"] == "password-reset"
-    assert suggested[0].data["language"] == "en"
-    assert all(e.data["article"] != "unlock-account-internal" for e in suggested)
+    offers = suggested()
+    assert len(kinds("kb.suggested")) == 1  # one event carries every suggestion, in order
+    assert [one["rank"] for one in offers] == list(range(1, len(offers) + 1))
+    assert offers[0]["article"] == "password-reset"
+    assert offers[0]["language"] == "en"
+    assert all(one["article"] != "unlock-account-internal" for one in offers)
     # the agents see what the customer was offered
     [ack] = mails_to(daemon, CUSTOMER)
     ticket = Ticket.get()
@@ -113,8 +122,8 @@ def test_with_the_database_index_polish_and_german_mails_get_their_articles(
     assert "1. Resetowanie hasła" in acknowledgment(daemon)
     [german] = wait_for(lambda: mails_to(daemon, "jonas@kunde.example"))
     assert "1. VPN-Verbindung von zu Hause" in text_of(german)
-    assert sorted((e.data["article"], e.data["language"]) for e in kinds("kb.suggested")
-                  if e.data["rank"] == 1) == [("password-reset", "pl"), ("vpn-access", "de")]
+    assert sorted((one["article"], one["language"]) for one in suggested()
+                  if one["rank"] == 1) == [("password-reset", "pl"), ("vpn-access", "de")]
 
 
 def test_internal_article_never_reaches_the_customer(make_settings, sqlite_url,
@@ -127,7 +136,7 @@ def test_internal_article_never_reaches_the_customer(make_settings, sqlite_url,
     wait_for(processed(1))
     text = acknowledgment(daemon)
     assert "console" not in text and "Secret admin steps" not in text
-    assert all(e.data["article"] != "vpn-reset-internal" for e in kinds("kb.suggested"))
+    assert all(one["article"] != "vpn-reset-internal" for one in suggested())
 
 
 def test_nothing_good_enough_means_no_suggestion(make_settings, sqlite_url,
@@ -169,7 +178,7 @@ def test_request_types_of_an_article_decide_which_tickets_are_offered_it(
     wait_for(processed(1))
     text = acknowledgment(daemon)
     assert Ticket.get().request_type == routed_to
-    assert sorted(e.data["article"] for e in kinds("kb.suggested")) == sorted(offered)
+    assert sorted(one["article"] for one in suggested()) == sorted(offered)
     assert ("Reset your password" in text) == ("password-reset" in offered)
     assert "Password rules" in text
 
@@ -346,8 +355,8 @@ def test_a_rule_answer_is_the_one_mail_the_customer_gets(make_settings, sqlite_u
     assert ticket.status == "waiting_for_customer"
     [folded] = kinds("reply.folded")
     assert folded.data["template"] == "acknowledgment" and folded.rule == "acknowledge-new-ticket"
-    assert [e.data.get("answered") for e in kinds("kb.suggested")
-            if e.data["article"] == "vpn-access"] == [None, True]
+    assert [one.get("answered") for one in suggested()
+            if one["article"] == "vpn-access"] == [None, True]
     assert kinds("kb.self_served") == []  # an answer is not a deflection until the customer...
 
     send_mail(daemon, customer_mail(
@@ -414,6 +423,6 @@ def test_kb_match_sees_only_the_articles_of_the_tickets_request_type(
     acknowledgment(daemon)
     ticket = Ticket.get()
     assert ticket.request_type == routed_to
-    offered = [e.data["article"] for e in kinds("kb.suggested")]
+    offered = [one["article"] for one in suggested()]
     assert ("vpn-access" in offered) == matched  # what the acknowledgment offers...
     assert ("vpn-answerable" in ticket.tags) == matched  # ...is what the rule sees

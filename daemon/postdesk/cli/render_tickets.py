@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, tzinfo
 from typing import Any
 
@@ -13,6 +13,7 @@ from rich.text import Text
 
 from postdesk.cli.render_sla import STATE_STYLES, clock_label, clock_text, sla_cell
 from postdesk.cli.render_time import zoned
+from postdesk.tickets.kb_offered import SUGGESTED, offered
 
 
 def _who(person: dict[str, Any]) -> str:
@@ -146,6 +147,12 @@ def print_clocks(console: Console, clocks: dict[str, dict[str, Any]],
         console.print(line)
 
 
+def _suggestion(data: Mapping[str, Any]) -> str:
+    score = f", {data['score']:.0%}" if isinstance(data.get("score"), int | float) else ""
+    return (f"kb: {'answered with' if data.get('answered') else 'suggested'} "
+            f"{data.get('article')} ({data.get('language')}{score})")
+
+
 def describe_event(event: dict[str, Any], zone: tzinfo = UTC) -> str | None:
     """One line for a change worth showing; None for routine bookkeeping."""
     data, kind = event["data"], event["kind"]
@@ -159,10 +166,8 @@ def describe_event(event: dict[str, Any], zone: tzinfo = UTC) -> str | None:
         what = f"{kind.split('.')[0]}: {new}"
     elif kind == "ticket.linked":
         what = f"linked: {data.get('kind', 'related')} #{data.get('other')}"
-    elif kind == "kb.suggested":
-        score = f", {data['score']:.0%}" if isinstance(data.get("score"), int | float) else ""
-        what = (f"kb: {'answered with' if data.get('answered') else 'suggested'} "
-                f"{data.get('article')} ({data.get('language')}{score})")
+    elif kind == SUGGESTED:  # a line per suggestion, however many one event carries
+        return "\n".join(f"{when}  {_suggestion(one)}{by}" for one in offered(data)) or None
     elif kind == "kb.self_served":
         how = {"reply": f"replied \"{data.get('phrase', '')}\"", "page": "pressed This is solved",
                "link": "confirmed the solved link",

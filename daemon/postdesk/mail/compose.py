@@ -13,7 +13,6 @@ times faster); tests parse it back with the standard library.
 from __future__ import annotations
 
 import base64
-import binascii
 import functools
 import itertools
 import re
@@ -27,6 +26,7 @@ from email.utils import encode_rfc2231, formataddr, make_msgid
 # The loop header belongs to the loop detection; this name stays for the writers of
 # outgoing mail that still import it from here.
 from postdesk.mail.classify import LOOP_HEADER as LOOP_HEADER
+from postdesk.mail.quoted_printable import encode_body
 
 _NOT_ONE_ADDRESS = re.compile(r'[<>",;\\ ]')
 _HEADER_NAME = re.compile(r"[A-Za-z0-9-]{1,76}")
@@ -181,8 +181,7 @@ def _part(subtype: str, content: str) -> bytes:
     body = content.replace("\r\n", "\n").replace("\r", "\n") if "\r" in content else content
     if not body.endswith("\n"):
         body += "\n"
-    encoded = binascii.b2a_qp(body.encode("utf-8"), istext=True).replace(b"\n", b"\r\n")
-    return _PART_HEADS[subtype] + encoded
+    return _PART_HEADS[subtype] + encode_body(body.encode("utf-8"))
 
 
 def compose(mail: OutgoingMail) -> bytes:

@@ -81,6 +81,7 @@ def _with_parents(identifier: str) -> list[str]:
     return ["_".join(parts[:n]) for n in range(len(parts), 0, -1)]
 
 
+@functools.lru_cache(maxsize=256)  # asked several times a mail, always of the same few tags
 def locale_chain(language: str | None, default_language: str = SOURCE_LANGUAGE) -> tuple[str, ...]:
     """Languages to try, best first: recipient (region, bare), desk default, ``en``."""
     chain: list[str] = []

@@ -14,7 +14,7 @@ from typing import Any
 
 import peewee as pw
 
-from postdesk.store import fastsql
+from postdesk.store import fastsql, json_text
 from postdesk.store.db import database
 
 
@@ -37,7 +37,7 @@ class JSONField(pw.TextField):
     """JSON stored as text, the same on both engines."""
 
     def db_value(self, value: Any) -> Any:
-        return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+        return None if value is None else json_text.dumps(value)
 
     def python_value(self, value: Any) -> Any:
         return None if value is None else json.loads(value)

@@ -28,7 +28,7 @@ from postdesk.tickets import service
 from postdesk.tickets.automation import run_rules_for_changes
 from postdesk.tickets.chat_wait import cancel_agents
 from postdesk.tickets.effects import ChangedBy, apply_effect
-from postdesk.tickets.kb_suggestions import SUGGESTED
+from postdesk.tickets.kb_offered import SUGGESTED, offered
 from postdesk.tickets.operator import Operator, OperatorResult
 from postdesk.tickets.unit_of_work import UnitOfWork
 
@@ -38,8 +38,9 @@ SOLVED_STATUS = "resolved"
 
 def suggested_articles(ticket: Ticket) -> list[str]:
     """The articles the desk offered on this ticket (ids, in the order offered)."""
-    return list(dict.fromkeys(str(data.get("article")) for data in event_data(ticket.id,
-                                                                               SUGGESTED)))
+    return list(dict.fromkeys(str(suggestion.get("article"))
+                              for data in event_data(ticket.id, SUGGESTED)
+                              for suggestion in offered(data)))
 
 
 def resolve_self_served(ticket: Ticket, *, actor: str, how: str, runtime: Runtime,

@@ -22,6 +22,8 @@ from postdesk.store.models import Event
 
 _EVENT_FIELDS: tuple[Any, ...] = (Event.ticket, Event.kind, Event.data, Event.actor, Event.rule,
                                   Event.created_at)
+_DATA: Any = Event.data
+_TIME: Any = Event.created_at
 
 
 class UnitOfWork:
@@ -29,6 +31,8 @@ class UnitOfWork:
 
     def __init__(self) -> None:
         self._events: list[list[Any]] = []
+        self._last_time: datetime | None = None
+        self._last_time_value: Any = None
 
     def __enter__(self) -> UnitOfWork:
         return self
@@ -45,8 +49,23 @@ class UnitOfWork:
 
     def add_event(self, ticket_id: int, kind: str, data: Mapping[str, Any], *, actor: str,
                   rule: str | None, now: datetime) -> None:
+        if (type(ticket_id) is int and type(kind) is str and type(actor) is str
+                and (rule is None or type(rule) is str)):
+            # the fields' own conversions would give these values back unchanged: only the
+            # data and the time are converted (a mail records some ten events, and the
+            # fields' calls were half the cost of each)
+            self._events.append([ticket_id, kind, _DATA.db_value(dict(data)), actor, rule,
+                                 self._time_value(now)])
+            return
         values = (ticket_id, kind, dict(data), actor, rule, now)
         self._events.append([f.db_value(v) for f, v in zip(_EVENT_FIELDS, values, strict=True)])
+
+    def _time_value(self, now: datetime) -> Any:
+        """`Event.created_at`'s value for `now`, converted once: every event of a unit of
+        work is usually recorded at the same moment."""
+        if now is not self._last_time:
+            self._last_time, self._last_time_value = now, _TIME.db_value(now)
+        return self._last_time_value
 
 
 def insert_event(ticket_id: int, kind: str, data: Mapping[str, Any], *, actor: str,
