@@ -140,3 +140,25 @@ def test_a_reranker_orders_only_what_is_good_enough(desk: KnowledgeBase) -> None
     assert found == list(reversed(plain))  # each with its own confidence as its score
     assert suggest(desk, "Keyboard missing keys", ["en"], min_share=THRESHOLD,
                    rerank=backwards) == [] and len(given) == 1
+
+
+@pytest.mark.parametrize("wanted", [0.1, THRESHOLD, 0.5])
+def test_a_threshold_given_to_confidences_keeps_the_same_good_enough_articles(
+        desk: KnowledgeBase, wanted: float) -> None:
+    """`confidences(..., wanted=)` leaves the hits after one below the threshold unread:
+    what is good enough, and its confidence, is what the whole reading gives."""
+    from postdesk.knowledge.confidence import confidences
+
+    questions = [("en", "Keyboard missing keys"), ("en", "I forgot my password"),
+                 ("en", "printer and vpn and shared drive and password"),
+                 ("pl", "Drukarka na moim piętrze nie działa"),
+                 ("de", "Das Projektlaufwerk fehlt auf meinem Laptop")]
+    compared = 0
+    for language, question in questions:
+        hits = desk.search(question, language=language, limit=10, public_only=True)
+        whole = confidences(desk.indexes, question, hits)
+        cut = confidences(desk.indexes, question, hits, wanted=wanted)
+        assert len(cut) == len(whole)
+        assert [x for x in cut if x >= wanted] == [x for x in whole if x >= wanted]
+        compared += len(hits)
+    assert compared > 10

@@ -107,15 +107,20 @@ class _Reading:
 
 
 def confidences(indexes: dict[str, LanguageIndex], question: str,
-                hits: Sequence[Hit]) -> list[float]:
+                hits: Sequence[Hit], *, wanted: float = 0.0) -> list[float]:
     """Each hit's confidence for `question` (the text that was searched), in [0, 1], `hits`
     best first: at most the confidence of the hit above it, so that an article the words
     rank lower is never surer than one above it (the list reads best first, and what is
-    good enough is the top of the search's order)."""
+    good enough is the top of the search's order). Once a hit is below `wanted` (the
+    caller's threshold), the ones after it are given its confidence without reading them:
+    they are below too, and the caller keeps none of them."""
     found: dict[str, list[_Reading]] = {}
     out = []
     ceiling = 1.0
     for hit in hits:
+        if ceiling < wanted or ceiling == 0.0:
+            out.append(ceiling)
+            continue
         language = base_language(hit.article.language)
         index = indexes.get(language)
         number = index.number.get(hit.article.id) if index is not None else None

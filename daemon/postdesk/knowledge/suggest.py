@@ -85,8 +85,8 @@ def ranked(kb: KnowledgeBase, question: str, languages: Sequence[str | None] | N
     for language in chain(languages) if languages is not None else [None]:
         found = search(question, language=language, limit=wanted, public_only=public_only,
                        request_type=request_type)
-        sure = dict(zip((hit.article.key for hit in found),
-                        confidence.confidences(kb.indexes, question, found), strict=True))
+        judged = confidence.confidences(kb.indexes, question, found, wanted=min_share)
+        sure = dict(zip((hit.article.key for hit in found), judged, strict=True))
         hits = [hit for hit in found if sure[hit.article.key] >= min_share]
         if hits:
             return [replace(hit, share=sure[hit.article.key])
