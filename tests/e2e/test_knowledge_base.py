@@ -339,11 +339,7 @@ def test_a_rule_answer_is_the_one_mail_the_customer_gets(make_settings, sqlite_u
         (rules / "automation.yaml").write_text(shipped.replace(
             "\nrules:\n", "\n" + AUTO_ANSWER + "\n", 1), encoding="utf-8")
     daemon = start_daemon(settings)
-    send_mail(daemon, customer_mail(subject="VPN from home",
-                                    body="How do I connect to the VPN from home? The VPN "
-                                         "connection does not work.\n"))
-    wait_for(processed(1))
-    [row] = wait_for(_customer_mail_sent)
+    row = _ask_about_the_vpn(daemon)
     assert row.kind == "agent_reply"  # the rule's answer, not the acknowledgment
     [mail] = wait_for(lambda: mails_to(daemon, CUSTOMER))
     text = text_of(mail)
@@ -368,6 +364,16 @@ def test_a_rule_answer_is_the_one_mail_the_customer_gets(make_settings, sqlite_u
     assert served.data["articles"][0] == "vpn-access"
 
 
+def _ask_about_the_vpn(daemon: Any) -> Outbox:
+    """A customer's mail asking how to use the VPN from home; the one mail the customer got."""
+    send_mail(daemon, customer_mail(subject="VPN from home",
+                                    body="How do I connect to the VPN from home? The VPN "
+                                         "connection does not work.\n"))
+    wait_for(processed(1))
+    [row] = wait_for(_customer_mail_sent)
+    return row
+
+
 def test_a_rule_with_no_article_to_send_leaves_the_acknowledgment(make_settings, sqlite_url,
                                                                   start_daemon) -> None:
     """The acknowledgment waits for the rule's answer only to be folded into it: a rule that
@@ -381,11 +387,7 @@ def test_a_rule_with_no_article_to_send_leaves_the_acknowledgment(make_settings,
         "answer_with_article: {status: waiting_for_customer}",
         "answer_with_article: vpn-reset-internal"))
     daemon = start_daemon(settings)
-    send_mail(daemon, customer_mail(subject="VPN from home",
-                                    body="How do I connect to the VPN from home? The VPN "
-                                         "connection does not work.\n"))
-    wait_for(processed(1))
-    [row] = wait_for(_customer_mail_sent)
+    row = _ask_about_the_vpn(daemon)
     assert row.kind == "acknowledgment"
     assert "1. Connect to the VPN from home" in acknowledgment(daemon)
     assert [e.data["reason"] for e in kinds("kb.answer_skipped")] == ["internal"]
