@@ -145,7 +145,7 @@ def word_share_only() -> Iterator[None]:
     """Offer by the word share, as before `knowledge.confidence`: the "before" figures."""
     saved = confidence_module.confidences
     confidence_module.confidences = (  # type: ignore[assignment]
-        lambda indexes, question, hits: [hit.share for hit in hits])
+        lambda indexes, question, hits, **_: [hit.share for hit in hits])
     try:
         yield
     finally:

@@ -59,8 +59,9 @@ def readings(question: str) -> list[str]:
     from postdesk.mail.reply_signature import split_signature
 
     first = question.split("\n", 1)[0]
-    body, _signature = split_signature(question.split("\n"))
-    text = "\n".join(body) if body else question
+    body, signature = split_signature(question.split("\n"))
+    # no signature: the question itself (the text the search read, whose words are kept)
+    text = "\n".join(body) if body and signature else question
     return [first, text] if text.strip() != first.strip() else [first]
 
 
@@ -71,25 +72,33 @@ class _Reading:
     def __init__(self, index: LanguageIndex, text: str) -> None:
         common = common_words(index.language)
         postings = index.postings
-        asked = index.query_terms(text)
-        self.weights = {term: weight for term, weight in index.weigh(asked).items()
-                        if term not in common}
+        asked, looked_up = index.read(text)
+        self.weights = weights = {term: weight for term, weight in looked_up.items()
+                                  if term not in common}
         self.own = [term for term, weight in self.weights.items() if weight == 1.0]
         table = synonyms(index.language)
         unknown: set[str] = set()
         #: each content word the articles know, itself or by a synonym: the terms it is
         self.words: list[frozenset[str]] = []
+        reachable = 0.0
         for term in dict.fromkeys(asked):
             if term in common:
                 continue
-            forms = frozenset(t for t in (term, *table.get(term, ())) if t in self.weights)
+            others = table.get(term)
+            if others:  # the word, or the best of its synonyms the articles use
+                forms = frozenset(t for t in (term, *others) if t in weights)
+                if forms:
+                    reachable += max(weights[t] * postings[t][0] for t in forms)
+            elif term in weights:  # most words: no synonym
+                forms = frozenset((term,))
+                reachable += weights[term] * postings[term][0]
+            else:
+                forms = frozenset()
             if forms:
                 self.words.append(forms)
             elif term not in postings and term.isalpha() and len(term) > 2:
                 unknown.add(term)
-        self.reachable = (sum(max(self.weights[t] * postings[t][0] for t in forms)
-                              for forms in self.words)
-                          + len(unknown) * UNKNOWN_WEIGHT * index.mean_idf)
+        self.reachable = reachable + len(unknown) * UNKNOWN_WEIGHT * index.mean_idf
 
     def confidence(self, index: LanguageIndex, number: int) -> float:
         if self.reachable <= 0.0 or not self.weights:

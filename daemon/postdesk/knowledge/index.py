@@ -43,6 +43,8 @@ K1 = 3.0
 B = {"title": 0.3, "aliases": 0.3, "body": 0.9}
 #: A question's words looked up at most (its rarest ones): a long mail costs no more.
 MAX_QUERY_TERMS = 24
+#: Texts whose terms `LanguageIndex.read` keeps (a question and its readings, per thread).
+_READ_KEPT = 8
 _FIELDS = (("title", TITLE_WEIGHT), ("aliases", ALIAS_WEIGHT), ("body", BODY_WEIGHT))
 
 
@@ -104,6 +106,8 @@ class LanguageIndex:
         self.name_counts = Counter(t for names in self.named for t in names)
         self.mean_idf = (sum(p[0] for p in self.postings.values()) / len(self.postings)
                          if self.postings else 0.0)
+        #: the last texts `read`, with their terms and weights
+        self._read: dict[str, tuple[tuple[str, ...], dict[str, float]]] = {}
         #: the internal articles' numbers, which a customer's search leaves out
         self.internal = numpy.flatnonzero(~numpy.array([a.public for a in self.articles],
                                                        dtype=bool))
@@ -135,8 +139,24 @@ class LanguageIndex:
 
     def query(self, text: str) -> dict[str, float]:
         """The terms to look up, with their weights: the question's own words (1) and the
-        synonyms of those (`synonyms.SYNONYM_WEIGHT`)."""
-        return self.weigh(self.query_terms(text))
+        synonyms of those (`synonyms.SYNONYM_WEIGHT`). Not to be changed by the caller."""
+        return self.read(text)[1]
+
+    def read(self, text: str) -> tuple[tuple[str, ...], dict[str, float]]:
+        """`query_terms` and `query` of `text`, both not to be changed by the caller. The
+        last few texts' are kept: the search reads a question, then `confidence` its first
+        line and the same text again (a mail without a signature, or whose signature is
+        beyond the part read), and for a 600-character question the words cost about half
+        as much as the search."""
+        kept = self._read
+        found = kept.get(text)
+        if found is None:
+            terms = tuple(self.query_terms(text))
+            found = (terms, self.weigh(terms))
+            if len(kept) >= _READ_KEPT:
+                kept.clear()  # threads may share the index: each operation is atomic
+            kept[text] = found
+        return found
 
     def weigh(self, terms: Sequence[str]) -> dict[str, float]:
         """`query` of the question's terms (`query_terms`)."""
