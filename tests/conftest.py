@@ -50,24 +50,35 @@ def free_port() -> int:
     Not one the kernel hands out (`bind(0)`): those come from the ephemeral range, from
     which every client connection of the tests also takes its local port, so one could
     take the port between this answer and the server's bind (seen once in CI: "address
-    already in use"). A random port below that range instead, in a band of its own per
-    pytest-xdist worker, that a trial bind finds free."""
+    already in use"). A port below that range instead, in a band of its own per
+    pytest-xdist worker, that a trial bind finds free: the band is walked in turn from a
+    random place, so that a port handed out is not handed out again before the whole band
+    has been (a random pick per call gave one test's two listeners the same port before
+    the first had bound it: CI on 5151419, "address already in use")."""
     low = LOWEST_TEST_PORT
     high = _ephemeral_low()
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
     width = (high - low) // PORT_BANDS
     start = low + (int(worker) % PORT_BANDS if worker.isdigit() else 0) * width
-    for _ in range(100):
-        port = random.randrange(start, start + width)
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
+    with _PORT_WALK_LOCK:
+        for _ in range(100):
+            step = _PORT_WALK.setdefault(start, random.randrange(width))
+            _PORT_WALK[start] = (step + 1) % width
+            port = start + step
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+                try:
+                    sock.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+#: Where `free_port` goes on in each band (this process's), and who may move it.
+_PORT_WALK: dict[int, int] = {}
+_PORT_WALK_LOCK = threading.Lock()
 
 
 def _ephemeral_low() -> int:
