@@ -9,6 +9,7 @@ the desk from a folder far from the checkout.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
 import sys
@@ -28,9 +29,14 @@ INSTALL_PREFIX = "/opt/postdesk/venv"
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
-    build = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(out),
-         str(CHECKOUT)], capture_output=True, text=True, timeout=600)
+    # one build at a time in this checkout: setuptools builds in its build/ folder, and two
+    # pytest-xdist workers building at once failed ("File exists: build/bdist...")
+    (CHECKOUT / "build").mkdir(exist_ok=True)  # ignored by git
+    with (CHECKOUT / "build" / "wheel.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        build = subprocess.run(
+            [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(out),
+             str(CHECKOUT)], capture_output=True, text=True, timeout=600)
     if build.returncode != 0:
         require_service("a wheel build (pip and its build tools)", build.stderr[-2000:])
     (found,) = out.glob("postdesk-*.whl")
