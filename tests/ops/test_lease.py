@@ -108,3 +108,15 @@ def test_racing_nodes_on_their_own_connections_elect_one(lease_db: str) -> None:
 def test_naive_times_are_refused(lease_db: str) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         LeaseKeeper(SCHEDULER, "node-a", TTL).try_acquire(datetime(2026, 3, 1, 9, 0))
+
+
+def test_a_stopped_holder_never_takes_the_lease_again(lease_db: str) -> None:
+    """A node stopping releases the lease for good: a scan its stop left running (a thread
+    renewing the lease) cannot take it back, or `postdesk status` would call a stopped desk
+    alive (CI: 'embedded: postdesk serve alive, heartbeat 1 s ago' after the stop)."""
+    a = LeaseKeeper(SCHEDULER, "node-a", TTL)
+    assert a.try_acquire(T0)
+    assert a.stop()
+    assert not a.try_acquire(T0 + timedelta(seconds=1))  # the late renewal
+    assert Lease.get(Lease.name == SCHEDULER).expires_at.year == 1970  # still released
+    assert LeaseKeeper(SCHEDULER, "node-b", TTL).try_acquire(T0 + timedelta(seconds=2))

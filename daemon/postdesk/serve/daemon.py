@@ -195,7 +195,7 @@ class Daemon:
 
     def _release_leadership(self) -> None:
         with contextlib.suppress(Exception), db.database.connection_context():
-            self.leader.release()
+            self.leader.stop()
 
     async def _sweep_forever(self, dispatcher: Dispatcher) -> None:
         failures = RepeatedFailure(log, "sweeper", SWEEP_INTERVAL_S)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -80,9 +81,17 @@ class LeaseKeeper:
         self.holder_id = holder_id
         self.ttl = ttl
         self._held_until: datetime | None = None
+        #: set by `stop`; a take or renewal and the stop are one at a time
+        self._stopped = False
+        self._turn = threading.Lock()
 
     def try_acquire(self, now: datetime) -> bool:
-        """Take the lease if it is free or expired, renew it if we hold it; True if ours."""
+        """Take the lease if it is free or expired, renew it if we hold it; True if ours.
+        False for good once this holder has stopped (`stop`)."""
+        with self._turn:
+            return False if self._stopped else self._try_acquire(now)
+
+    def _try_acquire(self, now: datetime) -> bool:
         at = _naive_utc(now)
         until = at + self.ttl
         with database.atomic():
@@ -111,6 +120,15 @@ class LeaseKeeper:
                        .where((Lease.name == self.name) & (Lease.holder == self.holder_id))
                        .execute())
         return bool(changed == 1)
+
+    def stop(self) -> bool:
+        """Release the lease for good (a node stopping): a renewal another thread is still
+        making either ends before the release or is refused, so a stopped node never holds
+        the lease again (a scan left running by a stop renewed it after the release, and
+        `postdesk status` said a stopped desk was alive); True if we still held it."""
+        with self._turn:
+            self._stopped = True
+            return self.release()
 
     def current(self) -> tuple[str, datetime] | None:
         """(holder, expires_at as aware UTC) of the lease row, for status displays."""
