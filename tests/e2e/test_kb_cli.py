@@ -210,9 +210,24 @@ def test_search_without_lang_falls_back_along_the_desks_languages(config: Path) 
         "Articles in en, the desk's next language: none in de matches; --lang chooses one:")
     assert [language for _, language in scores_of(text.stdout)] == ["en"] * len(
         scores_of(text.stdout))
-    nothing = run(config, "kb", "search", "Drucker kaputt")
+    nothing = run(config, "kb", "search", "Drucker kaputt")  # unclear: every language
     assert nothing.stdout.strip() == "no article matches"
-    assert "searched in en; --lang chooses the language" in nothing.stderr
+    assert "searched in en, de, pl; --lang chooses the language" in nothing.stderr
+
+
+def test_search_of_an_unclear_question_goes_on_to_the_desks_other_languages(
+        config: Path) -> None:
+    """Two German words are too few to tell the language: the desk's default language has
+    nothing for them, the German articles do (it said "no article matches")."""
+    text = run(config, "kb", "search", "Passwort vergessen")
+    assert text.returncode == 0, text.stderr
+    assert text.stdout.splitlines()[0] == (
+        "Articles in de, the desk's next language: none in en matches; --lang chooses one:")
+    assert scores_of(text.stdout)[0][1] == "de"
+    assert "password-reset (de)" in text.stdout.splitlines()[1]
+    [hits] = [json.loads(line) for line in run(config, "kb", "search", "-",
+                                                 stdin="Passwort vergessen\n").stdout.splitlines()]
+    assert hits[0]["id"] == "password-reset" and hits[0]["language"] == "de"
 
 
 def test_search_heading_in_the_desks_language(config: Path) -> None:

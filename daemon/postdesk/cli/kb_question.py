@@ -8,8 +8,10 @@ among the languages the desk writes in, when the detector is sure; else the desk
 default language), except that a question needs no 20 letters (a mail does): an
 admin's question is short, and the detector is sure of "zapomniałem hasła" all the
 same, while "vpn" stays unclear. The question is then searched along that
-language's locale chain, as the acknowledgment searches it: the articles shown are
-those of the first language of the chain that has any, best first. The text output
+language's locale chain, as the acknowledgment searches it (an unclear one along
+the default's, then in the desk's other languages: "Passwort vergessen" is too
+short to tell, and an admin asking it expects the German article): the articles
+shown are those of the first language of the chain that has any, best first. The text output
 says which language that is and why; in JSON each article carries its language.
 """
 
@@ -47,8 +49,12 @@ def question_language(question: str, languages: Sequence[str],
     from postdesk.tickets.locale_guess import detect_language
 
     detected = detect_language(question, languages, min_letters=1)
-    return QuestionLanguage(tuple(chain(locale_chain(detected or default, default))),
-                            detected is not None)
+    if detected is not None:
+        return QuestionLanguage(tuple(chain(locale_chain(detected, default))), True)
+    # unclear ("Passwort vergessen" is too short to tell): the default's chain first, then
+    # the desk's other languages, so that a short question still finds its articles
+    return QuestionLanguage(tuple(chain([*locale_chain(default, default), *languages])),
+                            False)
 
 
 def heading(found: QuestionLanguage, shown: str, words: Words) -> str:
