@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from postdesk.knowledge.confidence import confidences
 from postdesk.knowledge.index import Hit
 from postdesk.knowledge.library import KnowledgeBase, kb_files, load_texts
 from postdesk.knowledge.suggest import suggest
@@ -147,8 +148,6 @@ def test_a_threshold_given_to_confidences_keeps_the_same_good_enough_articles(
         desk: KnowledgeBase, wanted: float) -> None:
     """`confidences(..., wanted=)` leaves the hits after one below the threshold unread:
     what is good enough, and its confidence, is what the whole reading gives."""
-    from postdesk.knowledge.confidence import confidences
-
     questions = [("en", "Keyboard missing keys"), ("en", "I forgot my password"),
                  ("en", "printer and vpn and shared drive and password"),
                  ("pl", "Drukarka na moim piętrze nie działa"),
